@@ -1,0 +1,196 @@
+//! The pod store: what a pod holds, and the [`Backend`] trait every storage
+//! engine implements.
+//!
+//! The store knows resources (a path, a media type, bytes, a version) and
+//! containment; it knows nothing of HTTP or RDF. Writes are sent as a
+//! [`Write`] whose precondition is checked atomically with the change, so two
+//! writers racing with the same `If-Match` can never both win. The embedded
+//! engine is [`sqlite::SqliteBackend`]: one SQLite file per pod. A future
+//! PostgreSQL-plus-object-storage engine implements the same trait.
+
+pub mod path;
+pub mod sqlite;
+
+use bytes::Bytes;
+pub use path::{AuxKind, NameError, PodName, ResourcePath};
+
+/// What the store knows about a resource, without its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meta {
+    pub path: ResourcePath,
+    /// The media type given when it was written (`text/turtle` for containers).
+    pub content_type: String,
+    /// A pod-wide, strictly increasing number that changes on every write of
+    /// this resource (and, for a container, of its members).
+    pub version: u64,
+    /// Last modification, milliseconds since the Unix epoch, UTC.
+    pub modified_ms: i64,
+    /// Body length in bytes (for a container: its own stored triples only).
+    pub size: u64,
+}
+
+impl Meta {
+    /// The strong entity tag for HTTP (`"v1a"`).
+    pub fn etag(&self) -> String {
+        format!("\"{:x}\"", self.version)
+    }
+
+    pub fn is_container(&self) -> bool {
+        self.path.is_container()
+    }
+}
+
+/// A condition on the current state of a resource, checked atomically with a write.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Precondition {
+    #[default]
+    None,
+    /// The resource must exist (`If-Match: *`).
+    Exists,
+    /// The resource must not exist (`If-None-Match: *`).
+    Absent,
+    /// The resource's entity tag must be one of these (`If-Match`).
+    EtagIn(Vec<String>),
+    /// The resource must not exist, or its entity tag must not be one of these (`If-None-Match`).
+    EtagNotIn(Vec<String>),
+    /// The resource must be at exactly this version, or absent when `None`
+    /// (used for read-modify-write such as PATCH).
+    Version(Option<u64>),
+}
+
+impl Precondition {
+    /// Whether a resource in state `current` satisfies the condition.
+    pub fn holds(&self, current: Option<&Meta>) -> bool {
+        match (self, current) {
+            (Precondition::None, _) => true,
+            (Precondition::Exists, c) => c.is_some(),
+            (Precondition::Absent, c) => c.is_none(),
+            (Precondition::EtagIn(_), None) => false,
+            (Precondition::EtagIn(tags), Some(m)) => {
+                let etag = m.etag();
+                tags.iter().any(|t| t == &etag)
+            }
+            (Precondition::EtagNotIn(_), None) => true,
+            (Precondition::EtagNotIn(tags), Some(m)) => {
+                let etag = m.etag();
+                !tags.iter().any(|t| t == &etag)
+            }
+            (Precondition::Version(v), c) => *v == c.map(|m| m.version),
+        }
+    }
+}
+
+/// One change to a pod.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Create or replace a resource; missing ancestor containers are created.
+    /// For a container path the body is its own (non-containment) triples.
+    Put {
+        path: ResourcePath,
+        content_type: String,
+        body: Bytes,
+        precondition: Precondition,
+    },
+    /// Delete a resource and its auxiliary resources. A container must be empty.
+    Delete {
+        path: ResourcePath,
+        precondition: Precondition,
+    },
+}
+
+impl Write {
+    pub fn path(&self) -> &ResourcePath {
+        match self {
+            Write::Put { path, .. } | Write::Delete { path, .. } => path,
+        }
+    }
+}
+
+/// What a successful write did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Created(Meta),
+    Updated(Meta),
+    Deleted,
+}
+
+/// A pod as listed by the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodInfo {
+    pub name: PodName,
+    pub created_ms: i64,
+    /// SHA-256 of the owner's bearer token (the token itself is never stored).
+    pub owner_token_sha256: [u8; 32],
+}
+
+/// Why a store operation failed. Each variant maps to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("there is no pod named '{0}'")]
+    NoSuchPod(String),
+    #[error("a pod named '{0}' exists already")]
+    PodExists(String),
+    #[error("there is no resource at {0}")]
+    NotFound(ResourcePath),
+    #[error("the resource's current state does not match the request's precondition")]
+    PreconditionFailed,
+    #[error("{0} is a document, so it cannot hold other resources")]
+    ParentIsDocument(ResourcePath),
+    #[error("{0} already names a {1}; a container and a document cannot share a name")]
+    SlashConflict(ResourcePath, &'static str),
+    #[error("the container {0} is not empty; delete what it holds first")]
+    ContainerNotEmpty(ResourcePath),
+    #[error("the root of a pod cannot be deleted this way")]
+    RootDelete,
+    #[error(transparent)]
+    Name(#[from] NameError),
+    #[error("storage failure: {0}")]
+    Io(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Io(e.to_string())
+    }
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> Self {
+        StoreError::Io(e.to_string())
+    }
+}
+
+/// A storage engine for pods.
+///
+/// Reads see every write that was acknowledged before they started. A write
+/// is acknowledged only once it is durable: after the `write` future
+/// resolves, a crash of the process or the machine does not lose it.
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// Creates a pod holding an empty root container.
+    async fn create_pod(
+        &self,
+        name: &PodName,
+        owner_token_sha256: [u8; 32],
+    ) -> Result<PodInfo, StoreError>;
+    /// Every pod, by name.
+    async fn list_pods(&self) -> Result<Vec<PodInfo>, StoreError>;
+    /// One pod's info, if it exists.
+    async fn pod(&self, name: &PodName) -> Result<Option<PodInfo>, StoreError>;
+    /// A resource's metadata, if it exists.
+    async fn meta(&self, pod: &PodName, path: &ResourcePath) -> Result<Option<Meta>, StoreError>;
+    /// A resource's metadata and body, if it exists.
+    async fn get(
+        &self,
+        pod: &PodName,
+        path: &ResourcePath,
+    ) -> Result<Option<(Meta, Bytes)>, StoreError>;
+    /// The members of a container, auxiliary resources excluded, ordered by path.
+    async fn members(
+        &self,
+        pod: &PodName,
+        container: &ResourcePath,
+    ) -> Result<Vec<Meta>, StoreError>;
+    /// Applies one write atomically, checking its precondition.
+    async fn write(&self, pod: &PodName, write: Write) -> Result<WriteOutcome, StoreError>;
+}

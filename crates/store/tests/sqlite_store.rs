@@ -1,0 +1,175 @@
+//! Behaviour of the SQLite backend through the `Backend` trait, on real files.
+
+use bytes::Bytes;
+use selfdata_store::sqlite::SqliteBackend;
+use selfdata_store::{
+    Backend, PodName, Precondition, ResourcePath, StoreError, Write, WriteOutcome,
+};
+
+fn put(path: &str, body: &'static [u8], precondition: Precondition) -> Write {
+    Write::Put {
+        path: ResourcePath::parse(path).unwrap(),
+        content_type: "text/plain".into(),
+        body: Bytes::from_static(body),
+        precondition,
+    }
+}
+
+fn delete(path: &str) -> Write {
+    Write::Delete {
+        path: ResourcePath::parse(path).unwrap(),
+        precondition: Precondition::None,
+    }
+}
+
+async fn new_pod() -> (tempfile::TempDir, SqliteBackend, PodName) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteBackend::open(dir.path()).unwrap();
+    let pod = PodName::parse("alice").unwrap();
+    store.create_pod(&pod, [7; 32]).await.unwrap();
+    (dir, store, pod)
+}
+
+#[tokio::test]
+async fn put_creates_intermediate_containers_and_lists_members() {
+    let (_dir, store, pod) = new_pod().await;
+    store
+        .write(&pod, put("/a/b/c.txt", b"hello", Precondition::None))
+        .await
+        .unwrap();
+    let root = store.members(&pod, &ResourcePath::root()).await.unwrap();
+    assert_eq!(
+        root.iter().map(|m| m.path.as_str()).collect::<Vec<_>>(),
+        ["/a/"]
+    );
+    let b = store
+        .members(&pod, &ResourcePath::parse("/a/b/").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(b[0].path.as_str(), "/a/b/c.txt");
+    assert_eq!(b[0].size, 5);
+    let (_, body) = store
+        .get(&pod, &ResourcePath::parse("/a/b/c.txt").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&body[..], b"hello");
+}
+
+#[tokio::test]
+async fn non_empty_container_and_root_cannot_be_deleted() {
+    let (_dir, store, pod) = new_pod().await;
+    store
+        .write(&pod, put("/a/x", b"1", Precondition::None))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.write(&pod, delete("/a/")).await,
+        Err(StoreError::ContainerNotEmpty(_))
+    ));
+    assert!(matches!(
+        store.write(&pod, delete("/")).await,
+        Err(StoreError::RootDelete)
+    ));
+    store.write(&pod, delete("/a/x")).await.unwrap();
+    assert_eq!(
+        store.write(&pod, delete("/a/")).await.unwrap(),
+        WriteOutcome::Deleted
+    );
+}
+
+#[tokio::test]
+async fn document_and_container_cannot_share_a_name() {
+    let (_dir, store, pod) = new_pod().await;
+    store
+        .write(&pod, put("/a", b"1", Precondition::None))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .write(&pod, put("/a/b", b"1", Precondition::None))
+            .await,
+        Err(StoreError::ParentIsDocument(_))
+    ));
+    store
+        .write(&pod, put("/c/d", b"1", Precondition::None))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.write(&pod, put("/c", b"1", Precondition::None)).await,
+        Err(StoreError::SlashConflict(..))
+    ));
+}
+
+#[tokio::test]
+async fn racing_writers_with_the_same_etag_exactly_one_wins() {
+    let (_dir, store, pod) = new_pod().await;
+    let store = std::sync::Arc::new(store);
+    let first = store
+        .write(&pod, put("/doc", b"v0", Precondition::None))
+        .await
+        .unwrap();
+    let WriteOutcome::Created(meta) = first else {
+        panic!("expected a creation")
+    };
+    let etag = meta.etag();
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let store = store.clone();
+        let pod = pod.clone();
+        let etag = etag.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .write(&pod, put("/doc", b"v1", Precondition::EtagIn(vec![etag])))
+                .await
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(StoreError::PreconditionFailed) => {}
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    assert_eq!(wins, 1);
+}
+
+#[tokio::test]
+async fn large_bodies_survive_reopen_and_are_freed_on_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = PodName::parse("bob").unwrap();
+    let big: &'static [u8] = Box::leak(vec![42u8; 2 * 1024 * 1024].into_boxed_slice());
+    {
+        let store = SqliteBackend::open(dir.path()).unwrap();
+        store.create_pod(&pod, [1; 32]).await.unwrap();
+        store
+            .write(&pod, put("/big.bin", big, Precondition::None))
+            .await
+            .unwrap();
+    }
+    let store = SqliteBackend::open(dir.path()).unwrap();
+    let (meta, body) = store
+        .get(&pod, &ResourcePath::parse("/big.bin").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(meta.size, big.len() as u64);
+    assert_eq!(&body[..], big);
+    store.write(&pod, delete("/big.bin")).await.unwrap();
+    let blob_files = walk(&dir.path().join("pods/bob/blobs"));
+    assert!(blob_files.is_empty(), "left behind: {blob_files:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
