@@ -1,0 +1,107 @@
+//! Content negotiation: which representation an `Accept` header asks for.
+
+use selfdata_rdf::RdfFormat;
+
+/// One media range of an `Accept` header with its weight.
+#[derive(Debug, Clone, PartialEq)]
+struct Range {
+    kind: String,
+    q: f32,
+}
+
+fn parse_accept(accept: &str) -> Vec<Range> {
+    accept
+        .split(',')
+        .filter_map(|part| {
+            let mut pieces = part.split(';');
+            let kind = pieces.next()?.trim().to_ascii_lowercase();
+            if kind.is_empty() {
+                return None;
+            }
+            let mut q = 1.0;
+            for param in pieces {
+                if let Some((k, v)) = param.split_once('=')
+                    && k.trim().eq_ignore_ascii_case("q")
+                {
+                    q = v.trim().parse().unwrap_or(0.0);
+                }
+            }
+            Some(Range { kind, q })
+        })
+        .collect()
+}
+
+/// How much the client wants `media_type` (0 = not acceptable).
+fn weight(ranges: &[Range], media_type: &str) -> f32 {
+    let (main, _) = media_type.split_once('/').unwrap_or((media_type, ""));
+    let mut best: Option<(u8, f32)> = None;
+    for r in ranges {
+        let specificity = if r.kind == media_type {
+            3
+        } else if r.kind.strip_suffix("/*") == Some(main) {
+            2
+        } else if r.kind == "*/*" {
+            1
+        } else {
+            continue;
+        };
+        if best.is_none_or(|(s, _)| specificity > s) {
+            best = Some((specificity, r.q));
+        }
+    }
+    best.map_or(0.0, |(_, q)| q)
+}
+
+/// Picks the RDF format to answer with, preferring `stored` on ties (it
+/// needs no conversion). `None` means nothing acceptable (406).
+pub fn choose_rdf(accept: Option<&str>, stored: RdfFormat) -> Option<RdfFormat> {
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+        return Some(stored);
+    };
+    let ranges = parse_accept(accept);
+    let mut best = (weight(&ranges, stored.media_type()), stored);
+    for format in RdfFormat::ALL {
+        let w = weight(&ranges, format.media_type());
+        if w > best.0 {
+            best = (w, format);
+        }
+    }
+    (best.0 > 0.0).then_some(best.1)
+}
+
+/// Whether a non-RDF resource of `media_type` is acceptable.
+pub fn accepts(accept: Option<&str>, media_type: &str) -> bool {
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+        return true;
+    };
+    let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    weight(&parse_accept(accept), &essence) > 0.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefers_highest_q_then_stored() {
+        assert_eq!(choose_rdf(None, RdfFormat::Turtle), Some(RdfFormat::Turtle));
+        assert_eq!(
+            choose_rdf(Some("application/ld+json"), RdfFormat::Turtle),
+            Some(RdfFormat::JsonLd)
+        );
+        assert_eq!(
+            choose_rdf(Some("text/turtle;q=0.5, application/n-triples"), RdfFormat::Turtle),
+            Some(RdfFormat::NTriples)
+        );
+        assert_eq!(choose_rdf(Some("*/*"), RdfFormat::JsonLd), Some(RdfFormat::JsonLd));
+        assert_eq!(choose_rdf(Some("image/png"), RdfFormat::Turtle), None);
+        assert_eq!(choose_rdf(Some("text/*, application/*;q=0"), RdfFormat::JsonLd), Some(RdfFormat::Turtle));
+    }
+
+    #[test]
+    fn non_rdf_acceptance() {
+        assert!(accepts(Some("image/*"), "image/png"));
+        assert!(!accepts(Some("text/turtle"), "image/png"));
+        assert!(!accepts(Some("image/png;q=0"), "image/png"));
+    }
+}

@@ -1,0 +1,148 @@
+//! The one HTTP error type: every 4xx and 5xx leaves as an RFC 9457
+//! `application/problem+json` body with a human sentence.
+//!
+//! A 5xx tells the client nothing internal; the details go to the log.
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use selfdata_rdf::{PatchError, RdfError};
+use selfdata_store::{NameError, StoreError};
+
+/// An error answered to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// A sentence a person can act on.
+    pub detail: String,
+    pub headers: HeaderMap,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            detail: detail.into(),
+            headers: HeaderMap::new(),
+        }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, detail)
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "There is no resource at this address.")
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, detail)
+    }
+
+    pub fn precondition_failed() -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "The resource has changed since you last read it (or does not exist); read it again before writing.",
+        )
+    }
+
+    pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, detail)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on the server; nothing was changed by this request. Please try again later.",
+        )
+    }
+
+    /// Adds a response header (e.g. `Allow` on 405, `WWW-Authenticate` on 401).
+    pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.insert(name, v);
+        }
+        self
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let title = self.status.canonical_reason().unwrap_or("Error");
+        let body = serde_json::json!({
+            "type": "about:blank",
+            "title": title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        let mut response = (self.status, body.to_string()).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        response.headers_mut().extend(self.headers);
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NoSuchPod(_) | StoreError::NotFound(_) => ApiError::not_found(),
+            StoreError::PodExists(_) => ApiError::conflict(e.to_string()),
+            StoreError::PreconditionFailed => ApiError::precondition_failed(),
+            StoreError::ParentIsDocument(_)
+            | StoreError::SlashConflict(..)
+            | StoreError::ContainerNotEmpty(_) => ApiError::conflict(sentence(&e.to_string())),
+            StoreError::RootDelete => ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "The root of a pod cannot be deleted this way.",
+            )
+            .with_header(header::ALLOW, crate::ldp::ALLOW_ROOT),
+            StoreError::Name(e) => e.into(),
+            StoreError::Io(detail) => {
+                tracing::error!(%detail, "storage failure");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<NameError> for ApiError {
+    fn from(e: NameError) -> Self {
+        ApiError::bad_request(format!("This address cannot name a resource: {e}."))
+    }
+}
+
+impl From<RdfError> for ApiError {
+    fn from(e: RdfError) -> Self {
+        if e.http_status() >= 500 {
+            tracing::error!(error = %e, "RDF processing failed");
+            return ApiError::internal();
+        }
+        ApiError::bad_request(format!("The body is not valid RDF: {e}"))
+    }
+}
+
+impl From<PatchError> for ApiError {
+    fn from(e: PatchError) -> Self {
+        if e.http_status() >= 500 {
+            tracing::error!(error = %e, "patch processing failed");
+            return ApiError::internal();
+        }
+        let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        ApiError::new(status, format!("The patch could not be applied: {e}"))
+    }
+}
+
+/// Capitalises a message and ends it with a full stop.
+fn sentence(s: &str) -> String {
+    let mut chars = s.chars();
+    let mut out: String = match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}

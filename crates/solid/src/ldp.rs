@@ -1,0 +1,752 @@
+//! LDP resources and containers as the Solid Protocol defines them: one
+//! handler per method, behind the single entry point [`handle`].
+//!
+//! Flow of a request: [`crate::uri::parse_target`] turns the raw path into a
+//! pod and a checked resource path; [`crate::auth::authorize`] decides; the
+//! method handler reads or writes through the store; every failure is an
+//! [`ApiError`] and leaves as problem+json.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use selfdata_rdf::RdfFormat;
+use selfdata_rdf::oxrdf::{Graph, NamedNodeRef};
+use selfdata_store::{Meta, PodName, Precondition, ResourcePath, StoreError, Write, WriteOutcome};
+
+use crate::AppState;
+use crate::auth::{Mode, authorize};
+use crate::conneg;
+use crate::container::{self, LDP, PIM_STORAGE};
+use crate::error::ApiError;
+use crate::uri::{Target, parse_target, resource_uri};
+
+pub const ALLOW_CONTAINER: &str = "OPTIONS, HEAD, GET, POST, PUT, PATCH, DELETE";
+pub const ALLOW_ROOT: &str = "OPTIONS, HEAD, GET, POST, PUT, PATCH";
+pub const ALLOW_DOCUMENT: &str = "OPTIONS, HEAD, GET, PUT, PATCH, DELETE";
+const ALLOW_READ_ONLY: &str = "OPTIONS, HEAD, GET";
+const ACCEPT_PATCH: &str = "text/n3, application/sparql-update";
+const ACCEPT_RDF: &str = "text/turtle, application/ld+json, application/n-triples";
+/// The storage description resource, inside every pod.
+const STORAGE_DESCRIPTION: &str = "/.well-known/solid";
+const SOLID_STORAGE_DESCRIPTION_REL: &str = "http://www.w3.org/ns/solid/terms#storageDescription";
+/// How often a PATCH retries its read-modify-write when another writer got in first.
+const PATCH_ATTEMPTS: usize = 8;
+
+/// The entry point for every request under a pod.
+pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    match dispatch(&state, request).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let target = parse_target(parts.uri.path())?;
+    let (pod, path) = match target {
+        Target::Server => {
+            return Ok((
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "selfdata: a personal data store speaking the Solid Protocol.\n",
+            )
+                .into_response());
+        }
+        Target::PodWithoutSlash(pod) => {
+            let location = format!("{}/{pod}/", state.config().base_url);
+            return Ok(redirect(&location));
+        }
+        Target::Resource(pod, path) => (pod, path),
+    };
+    let req = Req {
+        state,
+        headers: &parts.headers,
+        uri: resource_uri(&state.config().base_url, &pod, &path),
+        pod,
+        path,
+    };
+    if req.path.as_str() == STORAGE_DESCRIPTION {
+        return req.storage_description(&parts.method).await;
+    }
+    match parts.method {
+        Method::GET | Method::HEAD => req.get().await,
+        Method::OPTIONS => Ok(req.options()),
+        Method::PUT => req.put(body).await,
+        Method::POST => req.post(body).await,
+        Method::PATCH => req.patch(body).await,
+        Method::DELETE => req.delete().await,
+        other => Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("The method {other} is not supported here."),
+        )
+        .with_header(header::ALLOW, req.allow())),
+    }
+}
+
+fn redirect(location: &str) -> Response {
+    let mut response = StatusCode::MOVED_PERMANENTLY.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+}
+
+/// One request on one resource.
+struct Req<'a> {
+    state: &'a AppState,
+    headers: &'a HeaderMap,
+    pod: PodName,
+    path: ResourcePath,
+    /// The resource's absolute URI.
+    uri: String,
+}
+
+impl Req<'_> {
+    fn base(&self) -> &str {
+        &self.state.config().base_url
+    }
+
+    fn header(&self, name: impl header::AsHeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn allow(&self) -> &'static str {
+        if self.path.is_root() {
+            ALLOW_ROOT
+        } else if self.path.is_container() {
+            ALLOW_CONTAINER
+        } else {
+            ALLOW_DOCUMENT
+        }
+    }
+
+    async fn authorize(&self, mode: Mode) -> Result<(), ApiError> {
+        authorize(self.state, self.headers, &self.pod, &self.path, mode).await?;
+        Ok(())
+    }
+
+    /// Headers every answer about this resource carries: `Link`, `Allow`, `Accept-*`.
+    fn describe(&self, headers: &mut HeaderMap, meta: Option<&Meta>, rdf: bool) {
+        let mut links = vec![format!("<{LDP}Resource>; rel=\"type\"")];
+        if self.path.is_container() {
+            links.push(format!("<{LDP}Container>; rel=\"type\""));
+            links.push(format!("<{LDP}BasicContainer>; rel=\"type\""));
+        } else if meta.is_some() {
+            let kind = if rdf { "RDFSource" } else { "NonRDFSource" };
+            links.push(format!("<{LDP}{kind}>; rel=\"type\""));
+        }
+        if self.path.is_root() {
+            links.push(format!("<{PIM_STORAGE}>; rel=\"type\""));
+        }
+        if self.path.auxiliary_kind().is_none() {
+            links.push(format!("<{}.acl>; rel=\"acl\"", self.uri));
+            links.push(format!("<{}.meta>; rel=\"describedby\"", self.uri));
+        }
+        links.push(format!(
+            "<{}/{}{STORAGE_DESCRIPTION}>; rel=\"{SOLID_STORAGE_DESCRIPTION_REL}\"",
+            self.base(),
+            self.pod
+        ));
+        for link in links {
+            if let Ok(v) = HeaderValue::from_str(&link) {
+                headers.append(header::LINK, v);
+            }
+        }
+        headers.insert(header::ALLOW, HeaderValue::from_static(self.allow()));
+        headers.insert("accept-patch", HeaderValue::from_static(ACCEPT_PATCH));
+        headers.insert("accept-put", HeaderValue::from_static("*/*"));
+        if self.path.is_container() {
+            headers.insert("accept-post", HeaderValue::from_static("*/*"));
+        }
+        if let Some(meta) = meta {
+            set_validators(headers, meta);
+        }
+    }
+
+    fn options(&self) -> Response {
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        self.describe(response.headers_mut(), None, true);
+        response
+    }
+
+    // ---------------------------------------------------------------- GET
+
+    /// GET and HEAD (hyper drops the body of a HEAD answer, keeping its length).
+    async fn get(&self) -> Result<Response, ApiError> {
+        self.authorize(Mode::Read).await?;
+        let store = self.state.store();
+        let Some((meta, body)) = store.get(&self.pod, &self.path).await? else {
+            return self.missing().await;
+        };
+        let rdf_stored = RdfFormat::from_media_type(&meta.content_type);
+        if let Some(status) = self.read_preconditions(&meta) {
+            let mut response = status.into_response();
+            self.describe(response.headers_mut(), Some(&meta), rdf_stored.is_some());
+            return Ok(response);
+        }
+        let accept = self.header(header::ACCEPT);
+        let (content_type, bytes, range) = if self.path.is_container() {
+            let stored = rdf_stored.unwrap_or(RdfFormat::Turtle);
+            let format = conneg::choose_rdf(accept, RdfFormat::Turtle).ok_or_else(not_acceptable)?;
+            let own = self.parse_stored(&body, stored)?;
+            let members = store.members(&self.pod, &self.path).await?;
+            let bytes = container::render(self.base(), &self.pod, &meta, &own, &members, format)?;
+            (format.media_type().to_owned(), Bytes::from(bytes), None)
+        } else if let Some(stored) = rdf_stored {
+            let format = conneg::choose_rdf(accept, stored).ok_or_else(not_acceptable)?;
+            let bytes = if format == stored {
+                body
+            } else {
+                let graph = self.parse_stored(&body, stored)?;
+                Bytes::from(selfdata_rdf::serialize(&graph, format, &self.uri)?)
+            };
+            (format.media_type().to_owned(), bytes, None)
+        } else {
+            if !conneg::accepts(accept, &meta.content_type) {
+                return Err(not_acceptable());
+            }
+            let range = match self.header(header::RANGE) {
+                Some(r) if self.if_range_matches(&meta) => parse_range(r, body.len() as u64)?,
+                _ => None,
+            };
+            (meta.content_type.clone(), body, range)
+        };
+        let mut response = match range {
+            Some((start, end)) => {
+                let total = bytes.len();
+                let slice = bytes.slice(start as usize..=end as usize);
+                let mut r = (StatusCode::PARTIAL_CONTENT, slice).into_response();
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{total}")) {
+                    r.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+                r
+            }
+            None => (StatusCode::OK, bytes).into_response(),
+        };
+        let headers = response.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&content_type) {
+            headers.insert(header::CONTENT_TYPE, v);
+        }
+        if rdf_stored.is_none() && !self.path.is_container() {
+            headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+        }
+        self.describe(headers, Some(&meta), rdf_stored.is_some());
+        Ok(response)
+    }
+
+    /// 404, or a 301 to the twin URI when the other form (with or without a
+    /// trailing slash) exists.
+    async fn missing(&self) -> Result<Response, ApiError> {
+        if let Some(twin) = self.path.slash_twin()
+            && self.state.store().meta(&self.pod, &twin).await?.is_some()
+        {
+            return Ok(redirect(&resource_uri(self.base(), &self.pod, &twin)));
+        }
+        let mut e = ApiError::not_found();
+        self.describe(&mut e.headers, None, true);
+        Err(e)
+    }
+
+    fn parse_stored(&self, body: &[u8], format: RdfFormat) -> Result<Graph, ApiError> {
+        if body.is_empty() {
+            return Ok(Graph::new());
+        }
+        selfdata_rdf::parse(body, format, &self.uri).map_err(|e| {
+            tracing::error!(error = %e, "a stored RDF body no longer parses");
+            ApiError::internal()
+        })
+    }
+
+    /// `If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since` for a read.
+    fn read_preconditions(&self, meta: &Meta) -> Option<StatusCode> {
+        let etag = meta.etag();
+        if let Some(v) = self.header(header::IF_MATCH)
+            && !etag_list_matches(v, &etag)
+        {
+            return Some(StatusCode::PRECONDITION_FAILED);
+        }
+        if let Some(v) = self.header(header::IF_UNMODIFIED_SINCE)
+            && self.header(header::IF_MATCH).is_none()
+            && let Ok(since) = httpdate::parse_http_date(v)
+            && modified_secs(meta) > unix_secs(since)
+        {
+            return Some(StatusCode::PRECONDITION_FAILED);
+        }
+        if let Some(v) = self.header(header::IF_NONE_MATCH) {
+            if etag_list_matches(v, &etag) {
+                return Some(StatusCode::NOT_MODIFIED);
+            }
+        } else if let Some(v) = self.header(header::IF_MODIFIED_SINCE)
+            && let Ok(since) = httpdate::parse_http_date(v)
+            && modified_secs(meta) <= unix_secs(since)
+        {
+            return Some(StatusCode::NOT_MODIFIED);
+        }
+        None
+    }
+
+    fn if_range_matches(&self, meta: &Meta) -> bool {
+        match self.header(header::IF_RANGE) {
+            None => true,
+            Some(v) => v.trim() == meta.etag(),
+        }
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    /// The store precondition equivalent to the request's conditional headers.
+    fn write_precondition(&self) -> Result<Precondition, ApiError> {
+        if let Some(v) = self.header(header::IF_MATCH) {
+            return Ok(if v.trim() == "*" {
+                Precondition::Exists
+            } else {
+                Precondition::EtagIn(etag_list(v))
+            });
+        }
+        if let Some(v) = self.header(header::IF_NONE_MATCH) {
+            return Ok(if v.trim() == "*" {
+                Precondition::Absent
+            } else {
+                Precondition::EtagNotIn(etag_list(v))
+            });
+        }
+        Ok(Precondition::None)
+    }
+
+    async fn read_body(&self, body: Body) -> Result<Bytes, ApiError> {
+        let limit = self.state.config().max_body_bytes;
+        let too_large = || {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("The body is larger than this server accepts ({limit} bytes)."),
+            )
+        };
+        if let Some(len) = self.header(header::CONTENT_LENGTH)
+            && len.parse::<u64>().is_ok_and(|n| n > limit as u64)
+        {
+            return Err(too_large());
+        }
+        axum::body::to_bytes(body, limit).await.map_err(|e| {
+            if std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            {
+                too_large()
+            } else {
+                ApiError::bad_request("The request body could not be read completely.")
+            }
+        })
+    }
+
+    /// The request's media type, required on every write.
+    fn content_type(&self) -> Result<String, ApiError> {
+        let ct = self
+            .header(header::CONTENT_TYPE)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                ApiError::bad_request("A write needs a Content-Type header saying what the body is.")
+            })?;
+        if !ct.contains('/') {
+            return Err(ApiError::bad_request(format!(
+                "'{ct}' is not a media type (expected something like 'text/turtle')."
+            )));
+        }
+        Ok(ct)
+    }
+
+    /// Checks an RDF body for `path` (parse, no containment triples on a
+    /// container) and returns the media type to store.
+    fn check_body(&self, path: &ResourcePath, content_type: &str, body: &[u8]) -> Result<String, ApiError> {
+        let format = RdfFormat::from_media_type(content_type);
+        let must_be_rdf = path.is_container() || path.auxiliary_kind().is_some();
+        match format {
+            None if must_be_rdf && !body.is_empty() => Err(ApiError::unsupported_media_type(format!(
+                "Containers and auxiliary resources hold RDF; send one of: {ACCEPT_RDF}."
+            ))
+            .with_header("accept-put".parse().expect("static name"), ACCEPT_RDF)),
+            None if must_be_rdf => Ok("text/turtle".to_owned()),
+            None => Ok(content_type.to_owned()),
+            Some(format) => {
+                let uri = resource_uri(self.base(), &self.pod, path);
+                let graph = selfdata_rdf::parse(body, format, &uri)?;
+                if path.is_container() {
+                    forbid_containment(&graph)?;
+                }
+                Ok(format.media_type().to_owned())
+            }
+        }
+    }
+
+    async fn put(&self, body: Body) -> Result<Response, ApiError> {
+        self.authorize(Mode::Write).await?;
+        let content_type = self.content_type()?;
+        let precondition = self.write_precondition()?;
+        let body = self.read_body(body).await?;
+        let stored_type = self.check_body(&self.path, &content_type, &body)?;
+        let outcome = self
+            .state
+            .store()
+            .write(
+                &self.pod,
+                Write::Put {
+                    path: self.path.clone(),
+                    content_type: stored_type,
+                    body,
+                    precondition,
+                },
+            )
+            .await?;
+        Ok(self.written(outcome))
+    }
+
+    fn written(&self, outcome: WriteOutcome) -> Response {
+        let (status, meta) = match outcome {
+            WriteOutcome::Created(m) => (StatusCode::CREATED, m),
+            WriteOutcome::Updated(m) => (StatusCode::NO_CONTENT, m),
+            WriteOutcome::Deleted => return StatusCode::NO_CONTENT.into_response(),
+        };
+        let mut response = status.into_response();
+        set_validators(response.headers_mut(), &meta);
+        if status == StatusCode::CREATED
+            && let Ok(v) = HeaderValue::from_str(&resource_uri(self.base(), &self.pod, &meta.path))
+        {
+            response.headers_mut().insert(header::LOCATION, v);
+        }
+        response
+    }
+
+    async fn post(&self, body: Body) -> Result<Response, ApiError> {
+        self.authorize(Mode::Append).await?;
+        if !self.path.is_container() {
+            return Err(ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "POST creates a resource inside a container; this address is a document. Use PUT or PATCH.",
+            )
+            .with_header(header::ALLOW, ALLOW_DOCUMENT));
+        }
+        let store = self.state.store();
+        if store.meta(&self.pod, &self.path).await?.is_none() {
+            return Err(ApiError::not_found());
+        }
+        let content_type = self.content_type()?;
+        let body = self.read_body(body).await?;
+        let as_container = self
+            .headers
+            .get_all(header::LINK)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(link_asks_for_container);
+        let slug = self.header("slug").map(sanitize_slug).unwrap_or_default();
+        for attempt in 0..16 {
+            let mut name = if slug.is_empty() || attempt > 0 {
+                let suffix = random_name();
+                if slug.is_empty() { suffix } else { format!("{slug}-{}", &suffix[..8]) }
+            } else {
+                slug.clone()
+            };
+            if as_container {
+                name.push('/');
+            }
+            let path = self.path.child(&name)?;
+            let stored_type = self.check_body(&path, &content_type, &body)?;
+            let write = Write::Put {
+                path,
+                content_type: stored_type,
+                body: body.clone(),
+                precondition: Precondition::Absent,
+            };
+            match store.write(&self.pod, write).await {
+                Ok(outcome) => return Ok(self.written(outcome)),
+                Err(StoreError::PreconditionFailed | StoreError::SlashConflict(..)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ApiError::conflict("Could not find a free name for the new resource; try another Slug."))
+    }
+
+    async fn patch(&self, body: Body) -> Result<Response, ApiError> {
+        let content_type = self.content_type()?;
+        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let body = self.read_body(body).await?;
+        let patch = match essence.as_str() {
+            "text/n3" => selfdata_rdf::Patch::parse_n3(&body, &self.uri),
+            "application/sparql-update" => selfdata_rdf::Patch::parse_sparql_update(&body, &self.uri),
+            _ => {
+                return Err(ApiError::unsupported_media_type(format!(
+                    "PATCH accepts {ACCEPT_PATCH}, not '{content_type}'."
+                ))
+                .with_header("accept-patch".parse().expect("static name"), ACCEPT_PATCH));
+            }
+        };
+        // Authorise before reporting problems in the patch itself.
+        let mode = match &patch {
+            Ok(p) if p.is_insert_only() => Mode::Append,
+            _ => Mode::Write,
+        };
+        self.authorize(mode).await?;
+        let patch = patch?;
+        let header_precondition = self.write_precondition()?;
+        let store = self.state.store();
+        for _ in 0..PATCH_ATTEMPTS {
+            let current = store.get(&self.pod, &self.path).await?;
+            if !header_precondition.holds(current.as_ref().map(|(m, _)| m)) {
+                return Err(ApiError::precondition_failed());
+            }
+            let mut graph = match &current {
+                None => Graph::new(),
+                Some((meta, body)) => {
+                    let Some(format) = RdfFormat::from_media_type(&meta.content_type) else {
+                        return Err(ApiError::unsupported_media_type(
+                            "This resource is not RDF, so it cannot be patched; replace it with PUT.",
+                        ));
+                    };
+                    self.parse_stored(body, format)?
+                }
+            };
+            patch.apply(&mut graph)?;
+            if self.path.is_container() {
+                forbid_containment(&graph)?;
+            }
+            let bytes = selfdata_rdf::serialize(&graph, RdfFormat::Turtle, &self.uri)?;
+            let write = Write::Put {
+                path: self.path.clone(),
+                content_type: RdfFormat::Turtle.media_type().to_owned(),
+                body: Bytes::from(bytes),
+                precondition: Precondition::Version(current.as_ref().map(|(m, _)| m.version)),
+            };
+            match store.write(&self.pod, write).await {
+                Ok(outcome) => return Ok(self.written(outcome)),
+                Err(StoreError::PreconditionFailed) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ApiError::conflict(
+            "The resource kept changing while the patch was applied; please try again.",
+        ))
+    }
+
+    async fn delete(&self) -> Result<Response, ApiError> {
+        self.authorize(Mode::Write).await?;
+        let precondition = self.write_precondition()?;
+        let outcome = self
+            .state
+            .store()
+            .write(&self.pod, Write::Delete { path: self.path.clone(), precondition })
+            .await?;
+        Ok(self.written(outcome))
+    }
+
+    // ---------------------------------------------------------------- storage description
+
+    async fn storage_description(&self, method: &Method) -> Result<Response, ApiError> {
+        if *method == Method::OPTIONS {
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(ALLOW_READ_ONLY));
+            return Ok(response);
+        }
+        if *method != Method::GET && *method != Method::HEAD {
+            return Err(ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "The storage description is maintained by the server and cannot be changed.",
+            )
+            .with_header(header::ALLOW, ALLOW_READ_ONLY));
+        }
+        self.authorize(Mode::Read).await?;
+        let storage = resource_uri(self.base(), &self.pod, &ResourcePath::root());
+        let turtle = format!(
+            "@prefix solid: <http://www.w3.org/ns/solid/terms#> .\n\
+             @prefix pim: <http://www.w3.org/ns/pim/space#> .\n\n\
+             <{storage}> a pim:Storage .\n\
+             <{}> a solid:StorageDescription ;\n    solid:storage <{storage}> .\n",
+            self.uri
+        );
+        let format = conneg::choose_rdf(self.header(header::ACCEPT), RdfFormat::Turtle)
+            .ok_or_else(not_acceptable)?;
+        let bytes = if format == RdfFormat::Turtle {
+            turtle.into_bytes()
+        } else {
+            let graph = selfdata_rdf::parse(turtle.as_bytes(), RdfFormat::Turtle, &self.uri)?;
+            selfdata_rdf::serialize(&graph, format, &self.uri)?
+        };
+        let mut response = bytes.into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
+        headers.insert(header::ALLOW, HeaderValue::from_static(ALLOW_READ_ONLY));
+        Ok(response)
+    }
+}
+
+fn not_acceptable() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_ACCEPTABLE,
+        format!("This resource can be sent as {ACCEPT_RDF}; none of them is in your Accept header."),
+    )
+}
+
+fn set_validators(headers: &mut HeaderMap, meta: &Meta) {
+    if let Ok(v) = HeaderValue::from_str(&meta.etag()) {
+        headers.insert(header::ETAG, v);
+    }
+    let when = std::time::UNIX_EPOCH + std::time::Duration::from_millis(meta.modified_ms.max(0) as u64);
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(when)) {
+        headers.insert(header::LAST_MODIFIED, v);
+    }
+}
+
+fn modified_secs(meta: &Meta) -> i64 {
+    meta.modified_ms.div_euclid(1000)
+}
+
+fn unix_secs(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The entity tags of an `If-Match` / `If-None-Match` list (weak prefix dropped).
+fn etag_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|t| t.trim().trim_start_matches("W/").to_owned())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+fn etag_list_matches(value: &str, etag: &str) -> bool {
+    value.trim() == "*" || etag_list(value).iter().any(|t| t == etag)
+}
+
+/// Parses a single `bytes=` range against a body of `len` bytes.
+/// `Ok(None)` means "send the whole body" (multiple ranges, other units).
+fn parse_range(value: &str, len: u64) -> Result<Option<(u64, u64)>, ApiError> {
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let unsatisfiable = || {
+        ApiError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            format!("The requested range is outside the resource, which has {len} bytes."),
+        )
+        .with_header(header::CONTENT_RANGE, &format!("bytes */{len}"))
+    };
+    let (start, end) = spec.split_once('-').ok_or_else(unsatisfiable)?;
+    let (start, end) = match (start.trim(), end.trim()) {
+        ("", suffix) => {
+            let n: u64 = suffix.parse().map_err(|_| unsatisfiable())?;
+            if n == 0 || len == 0 {
+                return Err(unsatisfiable());
+            }
+            (len.saturating_sub(n), len - 1)
+        }
+        (s, "") => (s.parse().map_err(|_| unsatisfiable())?, len.saturating_sub(1)),
+        (s, e) => {
+            let s: u64 = s.parse().map_err(|_| unsatisfiable())?;
+            let e: u64 = e.parse().map_err(|_| unsatisfiable())?;
+            if e < s {
+                return Err(unsatisfiable());
+            }
+            (s, e.min(len.saturating_sub(1)))
+        }
+    };
+    if start >= len {
+        return Err(unsatisfiable());
+    }
+    Ok(Some((start, end)))
+}
+
+/// Refuses a container body that states containment triples, which only the server manages.
+fn forbid_containment(graph: &Graph) -> Result<(), ApiError> {
+    let contains = format!("{LDP}contains");
+    let found = graph
+        .triples_for_predicate(NamedNodeRef::new_unchecked(&contains))
+        .next()
+        .is_some();
+    if found {
+        return Err(ApiError::conflict(
+            "Containment triples (ldp:contains) are managed by the server and cannot be written.",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a `Link` header value asks for a container (`rel="type"` with ldp:Container or ldp:BasicContainer).
+fn link_asks_for_container(value: &str) -> bool {
+    value.split(',').any(|link| {
+        let link = link.trim();
+        let is_type = link
+            .split(';')
+            .skip(1)
+            .any(|p| p.trim().replace(' ', "").eq_ignore_ascii_case("rel=\"type\"") || p.trim().eq_ignore_ascii_case("rel=type"));
+        is_type
+            && (link.starts_with(&format!("<{LDP}BasicContainer>"))
+                || link.starts_with(&format!("<{LDP}Container>")))
+    })
+}
+
+/// Turns a `Slug` header into a safe resource name (may be empty).
+fn sanitize_slug(raw: &str) -> String {
+    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    let mut name: String = decoded
+        .chars()
+        .map(|c| if c == '/' || c == '\\' || c.is_control() { '-' } else { c })
+        .collect();
+    name = name.trim().trim_end_matches('/').to_owned();
+    while name.ends_with(".acl") || name.ends_with(".meta") {
+        let cut = name.rfind('.').unwrap_or(name.len());
+        name.truncate(cut);
+    }
+    if name == "." || name == ".." || name.trim_matches('.').is_empty() {
+        return String::new();
+    }
+    let mut end = name.len().min(120);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name.truncate(end);
+    name
+}
+
+fn random_name() -> String {
+    let bytes: [u8; 16] = rand::random();
+    let mut s = String::with_capacity(32);
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-3", 10).unwrap(), Some((0, 3)));
+        assert_eq!(parse_range("bytes=5-", 10).unwrap(), Some((5, 9)));
+        assert_eq!(parse_range("bytes=-2", 10).unwrap(), Some((8, 9)));
+        assert_eq!(parse_range("bytes=8-100", 10).unwrap(), Some((8, 9)));
+        assert!(parse_range("bytes=10-", 10).is_err());
+        assert_eq!(parse_range("bytes=0-1,3-4", 10).unwrap(), None);
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(sanitize_slug("hello world"), "hello world");
+        assert_eq!(sanitize_slug("a/b"), "a-b");
+        assert_eq!(sanitize_slug(".."), "");
+        assert_eq!(sanitize_slug("x.acl"), "x");
+        assert_eq!(sanitize_slug("caf%C3%A9"), "café");
+    }
+
+    #[test]
+    fn container_links() {
+        assert!(link_asks_for_container(
+            "<http://www.w3.org/ns/ldp#BasicContainer>; rel=\"type\""
+        ));
+        assert!(!link_asks_for_container("<http://www.w3.org/ns/ldp#Resource>; rel=\"type\""));
+    }
+}

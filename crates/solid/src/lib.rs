@@ -1,0 +1,148 @@
+//! The Solid Protocol over HTTP.
+//!
+//! [`router`] builds the whole HTTP surface: the pods' LDP resources and
+//! containers ([`ldp`]), the health endpoint, CORS ([`cors`]), request ids and
+//! structured logs. Handlers speak to storage only through
+//! [`selfdata_store::Backend`] and decide access only through
+//! [`auth::authorize`]. This crate knows HTTP and RDF, never SQL.
+
+pub mod auth;
+pub mod conneg;
+mod container;
+mod cors;
+pub mod error;
+pub mod ldp;
+pub mod provision;
+pub mod uri;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderName, Request, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use parking_lot::RwLock;
+use selfdata_store::{Backend, PodName};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+
+/// Settings of the HTTP surface.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The public base URL, without a trailing slash (`https://pods.example.org`).
+    pub base_url: String,
+    /// Largest request body accepted, in bytes; above it the answer is 413.
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    pub fn new(base_url: &str) -> Self {
+        Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            max_body_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Backend>,
+    config: Config,
+    /// Owner-token hashes of the pods seen so far.
+    owners: RwLock<HashMap<PodName, [u8; 32]>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("config", &self.inner.config).finish()
+    }
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Backend>, config: Config) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                owners: RwLock::new(HashMap::new()),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &dyn Backend {
+        self.inner.store.as_ref()
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The owner-token hash of a pod, or `None` if there is no such pod.
+    pub(crate) async fn owner_token_hash(
+        &self,
+        pod: &PodName,
+    ) -> Result<Option<[u8; 32]>, ApiError> {
+        if let Some(hash) = self.inner.owners.read().get(pod) {
+            return Ok(Some(*hash));
+        }
+        let Some(info) = self.store().pod(pod).await? else {
+            return Ok(None);
+        };
+        self.inner
+            .owners
+            .write()
+            .insert(pod.clone(), info.owner_token_sha256);
+        Ok(Some(info.owner_token_sha256))
+    }
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+        let id = req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+    });
+    Router::new()
+        .route("/health", get(health))
+        .fallback(ldp::handle)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(cors::layer))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                tracing::error!("a handler panicked");
+                ApiError::internal().into_response()
+            },
+        ))
+        .layer(trace)
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::map_response(add_vary))
+}
+
+async fn health() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"status":"ok"}"#,
+    )
+}
+
+async fn add_vary(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().append(
+        header::VARY,
+        header::HeaderValue::from_static("Accept, Authorization"),
+    );
+    response
+}
