@@ -528,6 +528,14 @@ impl Req<'_> {
 
     async fn delete(&self) -> Result<Response, ApiError> {
         self.authorize(Mode::Write).await?;
+        if self.path.as_str() == "/.acl" {
+            // The Solid Protocol: the root's ACL cannot be deleted, or nobody could ever get in.
+            return Err(ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "The access control list of the pod's root cannot be deleted; replace it instead.",
+            )
+            .with_header(header::ALLOW, "OPTIONS, HEAD, GET, PUT, PATCH"));
+        }
         let precondition = self.write_precondition()?;
         let outcome = self
             .state

@@ -243,6 +243,12 @@ async fn delete_rules() {
     let r = s.req("DELETE", "/").send().await.unwrap();
     assert!(!r.headers()["allow"].to_str().unwrap().contains("DELETE"));
     assert_eq!(problem(r).await.0, 405);
+    s.put_turtle("/.acl", "").await;
+    let r = s.req("DELETE", "/.acl").send().await.unwrap();
+    assert_eq!(problem(r).await.0, 405);
+    // The .acl is auxiliary: it is not listed in the root.
+    let (_, root) = s.get_text("/").await;
+    assert!(!root.contains(".acl>"), "{root}");
     assert_eq!(s.req("DELETE", "/box/item.ttl").send().await.unwrap().status(), 204);
     assert_eq!(s.req("GET", "/box/item.ttl").send().await.unwrap().status(), 404);
     assert_eq!(s.req("DELETE", "/box/").send().await.unwrap().status(), 204);

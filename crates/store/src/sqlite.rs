@@ -20,6 +20,7 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -37,6 +38,8 @@ use crate::{
 pub const INLINE_LIMIT: usize = 512 * 1024;
 /// At most this many writes share one commit.
 const MAX_BATCH: usize = 512;
+/// Pods kept open by default.
+pub const DEFAULT_MAX_OPEN_PODS: usize = 256;
 /// Read connections kept per pod.
 const MAX_IDLE_READERS: usize = 8;
 
@@ -54,6 +57,14 @@ CREATE TABLE IF NOT EXISTS resource (
 );
 CREATE INDEX IF NOT EXISTS resource_parent ON resource(parent, path);
 CREATE INDEX IF NOT EXISTS resource_blob ON resource(blob) WHERE blob IS NOT NULL;
+-- The next version number to hand out. Read and advanced inside each write
+-- transaction, so versions stay unique even if two writers ever share the file.
+CREATE TABLE IF NOT EXISTS counter (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    next_version INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO counter (id, next_version)
+    SELECT 1, COALESCE(MAX(version), 0) + 1 FROM resource;
 PRAGMA user_version = 1;
 ";
 
@@ -92,6 +103,10 @@ pub struct SqliteBackend {
     root: PathBuf,
     host: Mutex<Connection>,
     pods: RwLock<HashMap<PodName, Arc<PodDb>>>,
+    /// Open pods kept at most; the least recently used beyond it are closed.
+    max_open_pods: usize,
+    /// A logical clock for "recently used".
+    clock: AtomicU64,
 }
 
 impl std::fmt::Debug for SqliteBackend {
@@ -113,7 +128,22 @@ impl SqliteBackend {
             root,
             host: Mutex::new(host),
             pods: RwLock::new(HashMap::new()),
+            max_open_pods: DEFAULT_MAX_OPEN_PODS,
+            clock: AtomicU64::new(0),
         })
+    }
+
+    /// Sets how many pods stay open at once (each holds a writer thread and a
+    /// few SQLite connections); idle pods beyond it are closed and reopened on
+    /// their next request.
+    pub fn with_max_open_pods(mut self, n: usize) -> Self {
+        self.max_open_pods = n.max(1);
+        self
+    }
+
+    /// How many pods are open now.
+    pub fn open_pods(&self) -> usize {
+        self.pods.read().len()
     }
 
     /// The data folder.
@@ -126,7 +156,9 @@ impl SqliteBackend {
     }
 
     fn pod_db(&self, name: &PodName) -> Result<Arc<PodDb>, StoreError> {
+        let now = self.clock.fetch_add(1, Ordering::Relaxed);
         if let Some(db) = self.pods.read().get(name) {
+            db.last_used.store(now, Ordering::Relaxed);
             return Ok(db.clone());
         }
         let mut pods = self.pods.write();
@@ -137,7 +169,21 @@ impl SqliteBackend {
         if !dir.join("pod.sqlite").exists() {
             return Err(StoreError::NoSuchPod(name.to_string()));
         }
+        if pods.len() >= self.max_open_pods {
+            // Close the least recently used pod that no request holds, so two
+            // handles (and two writers) of one pod never coexist. When every
+            // open pod is busy, the cap is exceeded for a moment instead.
+            if let Some(oldest) = pods
+                .iter()
+                .filter(|(_, db)| Arc::strong_count(db) == 1)
+                .min_by_key(|(_, db)| db.last_used.load(Ordering::Relaxed))
+                .map(|(n, _)| n.clone())
+            {
+                pods.remove(&oldest);
+            }
+        }
         let db = Arc::new(PodDb::open(dir)?);
+        db.last_used.store(now, Ordering::Relaxed);
         pods.insert(name.clone(), db.clone());
         Ok(db)
     }
@@ -182,6 +228,7 @@ impl Backend for SqliteBackend {
                  VALUES ('/', NULL, 'text/turtle', 1, ?1, 0, x'')",
                 [created],
             )?;
+            conn.execute("UPDATE counter SET next_version = 2", [])?;
             drop(conn);
             host.execute(
                 "INSERT INTO pod (name, created, owner_token_sha256) VALUES (?1, ?2, ?3)",
@@ -362,6 +409,7 @@ type Reply = oneshot::Sender<Result<WriteOutcome, StoreError>>;
 /// One open pod.
 struct PodDb {
     file: PathBuf,
+    last_used: AtomicU64,
     readers: Mutex<Vec<Connection>>,
     writer: mpsc::Sender<(Job, Reply)>,
     blobs: Arc<BlobDir>,
@@ -374,11 +422,6 @@ impl PodDb {
         conn.execute_batch(POD_SCHEMA)?;
         let blobs = Arc::new(BlobDir::new(dir.join("blobs"))?);
         blobs.sweep_unreferenced(&conn)?;
-        let next_version: i64 = conn.query_row(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM resource",
-            [],
-            |r| r.get(0),
-        )?;
         let (tx, rx) = mpsc::channel();
         let writer_blobs = blobs.clone();
         std::thread::Builder::new()
@@ -389,13 +432,13 @@ impl PodDb {
             .spawn(move || {
                 Writer {
                     conn,
-                    next_version: next_version as u64,
                     blobs: writer_blobs,
                 }
                 .run(rx)
             })?;
         Ok(Self {
             file,
+            last_used: AtomicU64::new(0),
             readers: Mutex::new(Vec::new()),
             writer: tx,
             blobs,
@@ -422,7 +465,6 @@ impl PodDb {
 /// The single writer of one pod.
 struct Writer {
     conn: Connection,
-    next_version: u64,
     blobs: Arc<BlobDir>,
 }
 
@@ -478,11 +520,13 @@ impl Writer {
         let mut results = Vec::with_capacity(batch.len());
         let mut freed = Vec::new();
         let now = now_ms();
+        let mut next_version: u64 =
+            tx.query_row("SELECT next_version FROM counter", [], |r| r.get::<_, i64>(0))? as u64;
         for (job, _) in batch {
             let sp = tx.savepoint()?;
             let mut ctx = Ctx {
                 tx: &sp,
-                next_version: &mut self.next_version,
+                next_version: &mut next_version,
                 now,
                 freed: Vec::new(),
             };
@@ -504,6 +548,10 @@ impl Writer {
             }
             results.push(result);
         }
+        tx.execute(
+            "UPDATE counter SET next_version = ?1",
+            [next_version as i64],
+        )?;
         tx.commit()?;
         Ok((results, freed))
     }
