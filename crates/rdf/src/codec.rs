@@ -1,0 +1,344 @@
+//! Parsing request bodies into graphs and serialising graphs for responses.
+//!
+//! Parsing never panics on outside input and reports the 1-based line and
+//! column of the first syntax error. Serialising produces Turtle with the
+//! prefixes of the vocabularies a Solid pod commonly uses (only those the
+//! graph needs) and IRIs relative to the resource's own IRI.
+
+use crate::error::RdfError;
+use crate::format::RdfFormat;
+use crate::guard::{self, Lexical};
+use oxjsonld::{JsonLdParser, JsonLdSerializer};
+use oxrdf::vocab::{rdf, xsd};
+use oxrdf::{
+    BlankNode, Graph, GraphNameRef, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef, TripleRef,
+};
+use oxttl::{
+    NTriplesParser, NTriplesSerializer, TurtleParser, TurtleSerializer, TurtleSyntaxError,
+};
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+/// Deepest bracket nesting accepted in a JSON-LD body.
+///
+/// The JSON-LD processor builds nested values in memory and walks them
+/// recursively, so bodies nesting deeper than this are refused with a
+/// syntax error before they reach it. Real documents nest a handful of
+/// levels.
+pub const MAX_JSON_LD_DEPTH: usize = 128;
+
+/// Prefixes used when writing Turtle, for vocabularies common in a pod.
+pub const COMMON_PREFIXES: [(&str, &str); 11] = [
+    ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+    ("rdfs", "http://www.w3.org/2000/01/rdf-schema#"),
+    ("xsd", "http://www.w3.org/2001/XMLSchema#"),
+    ("ldp", "http://www.w3.org/ns/ldp#"),
+    ("dcterms", "http://purl.org/dc/terms/"),
+    ("stat", "http://www.w3.org/ns/posix/stat#"),
+    ("pim", "http://www.w3.org/ns/pim/space#"),
+    ("solid", "http://www.w3.org/ns/solid/terms#"),
+    ("foaf", "http://xmlns.com/foaf/0.1/"),
+    ("vcard", "http://www.w3.org/2006/vcard/ns#"),
+    ("acl", "http://www.w3.org/ns/auth/acl#"),
+];
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Parses `body` in `format` into a graph, resolving relative IRIs against
+/// `base_iri` (the IRI of the resource being written).
+///
+/// A leading UTF-8 byte order mark is ignored. The first syntax error stops
+/// parsing and is returned with its 1-based line and column.
+pub fn parse(body: &[u8], format: RdfFormat, base_iri: &str) -> Result<Graph, RdfError> {
+    let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
+    let mut graph = Graph::new();
+    match format {
+        RdfFormat::Turtle => {
+            let parser = TurtleParser::new()
+                .with_base_iri(base_iri)
+                .map_err(|e| base_error(base_iri, &e))?;
+            for triple in parser.for_slice(body) {
+                graph.insert(&triple.map_err(|e| turtle_syntax_error(&e))?);
+            }
+        }
+        RdfFormat::NTriples => {
+            // N-Triples has no relative IRIs, but an invalid base is still a
+            // caller bug worth reporting consistently.
+            check_base(base_iri)?;
+            for triple in NTriplesParser::new().for_slice(body) {
+                graph.insert(&triple.map_err(|e| turtle_syntax_error(&e))?);
+            }
+        }
+        RdfFormat::JsonLd => {
+            let parser = JsonLdParser::new()
+                .with_base_iri(base_iri)
+                .map_err(|e| base_error(base_iri, &e))?;
+            if let Some((line, column)) = guard::too_deep(body, Lexical::Json, MAX_JSON_LD_DEPTH) {
+                return Err(RdfError::syntax(
+                    line,
+                    column,
+                    format!("JSON nesting deeper than {MAX_JSON_LD_DEPTH} levels is not accepted"),
+                ));
+            }
+            // JSON-LD blank node identifiers may be any string ("_:a b"),
+            // which Turtle and N-Triples cannot write: relabel those.
+            let mut relabelled: HashMap<BlankNode, BlankNode> = HashMap::new();
+            let mut fix = |node: BlankNode| -> BlankNode {
+                if is_turtle_safe_label(node.as_str()) {
+                    node
+                } else {
+                    relabelled.entry(node).or_default().clone()
+                }
+            };
+            for quad in parser.for_slice(body) {
+                let mut quad = quad.map_err(|e| jsonld_error(&e))?;
+                if let NamedOrBlankNode::BlankNode(b) = quad.subject {
+                    quad.subject = fix(b).into();
+                }
+                if let Term::BlankNode(b) = quad.object {
+                    quad.object = fix(b).into();
+                }
+                if quad.graph_name != oxrdf::GraphName::DefaultGraph {
+                    return Err(RdfError::Invalid {
+                        message: format!(
+                            "the JSON-LD document holds a named graph ({}); a resource is a single graph",
+                            quad.graph_name
+                        ),
+                    });
+                }
+                graph.insert(TripleRef::new(&quad.subject, &quad.predicate, &quad.object));
+            }
+        }
+    }
+    Ok(graph)
+}
+
+/// Serialises `graph` in `format`.
+///
+/// Turtle output declares only the [`COMMON_PREFIXES`] the graph uses, writes
+/// IRIs relative to `base_iri`, and groups triples by subject (the resource
+/// itself first, blank nodes last, `rdf:type` first within a subject).
+/// JSON-LD output writes absolute IRIs. If `base_iri` is not a valid
+/// absolute IRI, Turtle writes absolute IRIs too.
+pub fn serialize(graph: &Graph, format: RdfFormat, base_iri: &str) -> Result<Vec<u8>, RdfError> {
+    // Blank node labels that Turtle cannot write (N-Triples allows ':' in
+    // them, JSON-LD anything) are renamed; the graph stays the same graph.
+    let relabelled;
+    let graph = if graph.iter().all(|t| triple_labels_are_safe(t)) {
+        graph
+    } else {
+        relabelled = relabel_unsafe_blank_nodes(graph);
+        &relabelled
+    };
+    let triples = sorted_triples(graph, base_iri);
+    let result = match format {
+        RdfFormat::Turtle => {
+            let mut serializer = TurtleSerializer::new();
+            if let Ok(with_base) = serializer.clone().with_base_iri(base_iri) {
+                serializer = with_base;
+            }
+            for (name, namespace) in used_prefixes(&triples) {
+                serializer = serializer
+                    .with_prefix(name, namespace)
+                    .map_err(|e| serialize_error(&e))?;
+            }
+            let mut writer = serializer.for_writer(Vec::new());
+            for triple in &triples {
+                writer
+                    .serialize_triple(*triple)
+                    .map_err(|e| serialize_error(&e))?;
+            }
+            writer.finish()
+        }
+        RdfFormat::NTriples => {
+            let mut writer = NTriplesSerializer::new().for_writer(Vec::new());
+            for triple in &triples {
+                writer
+                    .serialize_triple(*triple)
+                    .map_err(|e| serialize_error(&e))?;
+            }
+            Ok(writer.finish())
+        }
+        RdfFormat::JsonLd => {
+            // No @base: oxjsonld would relativise IRIs of other hosts to
+            // network-path references ("//xmlns.com/…"), which JSON-LD
+            // clients handle poorly. Absolute IRIs are unambiguous.
+            let mut writer = JsonLdSerializer::new().for_writer(Vec::new());
+            for triple in &triples {
+                writer
+                    .serialize_quad(triple.in_graph(GraphNameRef::DefaultGraph))
+                    .map_err(|e| serialize_error(&e))?;
+            }
+            writer.finish()
+        }
+    };
+    result.map_err(|e| serialize_error(&e))
+}
+
+/// Whether `label` is a blank node label valid in Turtle (and N-Triples).
+fn is_turtle_safe_label(label: &str) -> bool {
+    !label.contains(':') && BlankNode::new(label).is_ok()
+}
+
+fn triple_labels_are_safe(triple: TripleRef<'_>) -> bool {
+    let subject_ok = match triple.subject {
+        NamedOrBlankNodeRef::BlankNode(b) => is_turtle_safe_label(b.as_str()),
+        _ => true,
+    };
+    let object_ok = match triple.object {
+        TermRef::BlankNode(b) => is_turtle_safe_label(b.as_str()),
+        _ => true,
+    };
+    subject_ok && object_ok
+}
+
+/// A copy of `graph` where unsafe blank node labels are replaced by fresh ones.
+fn relabel_unsafe_blank_nodes(graph: &Graph) -> Graph {
+    let mut mapping: HashMap<String, BlankNode> = HashMap::new();
+    let mut fix = |b: oxrdf::BlankNodeRef<'_>| -> BlankNode {
+        if is_turtle_safe_label(b.as_str()) {
+            b.into_owned()
+        } else {
+            mapping.entry(b.as_str().to_owned()).or_default().clone()
+        }
+    };
+    let mut result = Graph::new();
+    for triple in graph {
+        let subject: NamedOrBlankNode = match triple.subject {
+            NamedOrBlankNodeRef::BlankNode(b) => fix(b).into(),
+            other => other.into_owned(),
+        };
+        let object: Term = match triple.object {
+            TermRef::BlankNode(b) => fix(b).into(),
+            other => other.into_owned(),
+        };
+        result.insert(TripleRef::new(&subject, triple.predicate, &object));
+    }
+    result
+}
+
+/// The triples of `graph` in a pleasant reading order.
+fn sorted_triples<'a>(graph: &'a Graph, base_iri: &str) -> Vec<TripleRef<'a>> {
+    let mut triples: Vec<TripleRef<'a>> = graph.iter().collect();
+    triples.sort_by(|a, b| {
+        subject_key(a.subject, base_iri)
+            .cmp(&subject_key(b.subject, base_iri))
+            .then_with(|| predicate_order(a, b))
+            .then_with(|| term_key(a.object).cmp(&term_key(b.object)))
+    });
+    triples
+}
+
+fn subject_key<'a>(subject: NamedOrBlankNodeRef<'a>, base_iri: &str) -> (u8, &'a str) {
+    match subject {
+        NamedOrBlankNodeRef::NamedNode(n) if n.as_str() == base_iri => (0, n.as_str()),
+        NamedOrBlankNodeRef::NamedNode(n) => (1, n.as_str()),
+        NamedOrBlankNodeRef::BlankNode(b) => (2, b.as_str()),
+        #[allow(unreachable_patterns)]
+        _ => (3, ""),
+    }
+}
+
+fn predicate_order(a: &TripleRef<'_>, b: &TripleRef<'_>) -> Ordering {
+    let a_type = a.predicate != rdf::TYPE;
+    let b_type = b.predicate != rdf::TYPE;
+    a_type
+        .cmp(&b_type)
+        .then_with(|| a.predicate.as_str().cmp(b.predicate.as_str()))
+}
+
+fn term_key(term: TermRef<'_>) -> (u8, String) {
+    match term {
+        TermRef::NamedNode(n) => (0, n.as_str().to_owned()),
+        TermRef::Literal(l) => (1, l.to_string()),
+        TermRef::BlankNode(b) => (2, b.as_str().to_owned()),
+        #[allow(unreachable_patterns)]
+        _ => (3, term.to_string()),
+    }
+}
+
+/// The common prefixes whose namespace some IRI of `triples` starts with.
+fn used_prefixes(triples: &[TripleRef<'_>]) -> Vec<(&'static str, &'static str)> {
+    let mut used = [false; COMMON_PREFIXES.len()];
+    let mut mark = |iri: &str| {
+        for (i, (_, namespace)) in COMMON_PREFIXES.iter().enumerate() {
+            if iri.len() > namespace.len() && iri.starts_with(namespace) {
+                used[i] = true;
+            }
+        }
+    };
+    for triple in triples {
+        if let NamedOrBlankNodeRef::NamedNode(n) = triple.subject {
+            mark(n.as_str());
+        }
+        if triple.predicate != rdf::TYPE {
+            mark(triple.predicate.as_str());
+        }
+        match triple.object {
+            TermRef::NamedNode(n) => mark(n.as_str()),
+            TermRef::Literal(l) => {
+                let datatype = l.datatype();
+                if datatype != xsd::STRING
+                    && datatype != rdf::LANG_STRING
+                    && datatype != xsd::INTEGER
+                    && datatype != xsd::BOOLEAN
+                {
+                    mark(datatype.as_str());
+                }
+            }
+            _ => {}
+        }
+    }
+    COMMON_PREFIXES
+        .iter()
+        .zip(used)
+        .filter_map(|(prefix, used)| used.then_some(*prefix))
+        .collect()
+}
+
+fn check_base(base_iri: &str) -> Result<(), RdfError> {
+    oxrdf::NamedNode::new(base_iri)
+        .map(|_| ())
+        .map_err(|e| base_error(base_iri, &e))
+}
+
+fn base_error(base_iri: &str, error: &dyn std::fmt::Display) -> RdfError {
+    RdfError::BaseIri {
+        base_iri: base_iri.to_owned(),
+        message: error.to_string(),
+    }
+}
+
+fn serialize_error(error: &dyn std::fmt::Display) -> RdfError {
+    RdfError::Serialize {
+        message: error.to_string(),
+    }
+}
+
+/// Converts an oxttl syntax error (0-based positions) to [`RdfError::Syntax`].
+pub(crate) fn turtle_syntax_error(error: &TurtleSyntaxError) -> RdfError {
+    let start = error.location().start;
+    RdfError::syntax(start.line + 1, start.column + 1, error.message())
+}
+
+fn jsonld_error(error: &oxjsonld::JsonLdSyntaxError) -> RdfError {
+    match error.location() {
+        Some(location) => RdfError::syntax(
+            location.start.line + 1,
+            location.start.column + 1,
+            strip_position_prefix(&error.to_string()),
+        ),
+        None => RdfError::Invalid {
+            message: format!("invalid JSON-LD: {error}"),
+        },
+    }
+}
+
+/// JSON syntax errors already start with their position in their `Display`;
+/// the position is reported separately, so drop it from the message.
+fn strip_position_prefix(message: &str) -> String {
+    message
+        .strip_prefix("Parser error at ")
+        .and_then(|rest| rest.split_once(": "))
+        .map_or_else(|| message.to_owned(), |(_, m)| m.to_owned())
+}

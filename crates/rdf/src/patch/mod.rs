@@ -1,0 +1,89 @@
+//! PATCH documents: N3 Patch (`text/n3`) and SPARQL Update
+//! (`application/sparql-update`).
+//!
+//! [`Patch::parse_n3`] and [`Patch::parse_sparql_update`] check the document
+//! once; [`Patch::apply`] then applies it to the current graph of the
+//! resource, atomically: on error the graph is left untouched.
+
+mod n3;
+mod sparql;
+
+use crate::error::PatchError;
+use oxrdf::Graph;
+
+pub use n3::N3Patch;
+pub use sparql::{InsertDataTriples, Modify, SparqlOperation, SparqlUpdate};
+
+/// A parsed PATCH document, ready to apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Patch {
+    /// An N3 Patch (Solid Protocol, "N3 Patch"), media type `text/n3`.
+    N3(N3Patch),
+    /// A SPARQL 1.1 Update restricted to the default graph and basic graph
+    /// patterns, media type `application/sparql-update`.
+    SparqlUpdate(SparqlUpdate),
+}
+
+/// Which Web Access Control modes applying a patch needs, per the Solid
+/// Protocol: conditions need Read, insertions Append, deletions Read and
+/// Write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PatchModes {
+    /// The patch reads the resource (a non-empty `where`, or any deletion).
+    pub read: bool,
+    /// The patch adds triples.
+    pub append: bool,
+    /// The patch removes triples.
+    pub write: bool,
+}
+
+impl Patch {
+    /// Parses an N3 Patch body (`text/n3`). Relative IRIs are resolved
+    /// against `base_iri`, the IRI of the resource being patched.
+    ///
+    /// Errors: [`PatchError::Syntax`] for malformed N3,
+    /// [`PatchError::Invalid`] when the document breaks the Solid Protocol's
+    /// N3 Patch constraints.
+    pub fn parse_n3(body: &[u8], base_iri: &str) -> Result<Self, PatchError> {
+        N3Patch::parse(body, base_iri).map(Self::N3)
+    }
+
+    /// Parses a SPARQL Update body (`application/sparql-update`).
+    ///
+    /// Errors: [`PatchError::Syntax`] for malformed SPARQL,
+    /// [`PatchError::Unsupported`] for features this server does not
+    /// evaluate (named graphs, `GRAPH`, `USING`, `WITH`, `OPTIONAL`,
+    /// `FILTER`, `UNION`, `BIND`, property paths, `LOAD`, `CLEAR`...).
+    pub fn parse_sparql_update(body: &[u8], base_iri: &str) -> Result<Self, PatchError> {
+        SparqlUpdate::parse(body, base_iri).map(Self::SparqlUpdate)
+    }
+
+    /// True when applying the patch can only add triples: an N3 Patch with
+    /// no deletions (a `where` clause is allowed), or a SPARQL Update made
+    /// only of `INSERT DATA` and `INSERT … WHERE` operations without
+    /// `DELETE`. Web Access Control's Append mode allows only such patches.
+    pub fn is_insert_only(&self) -> bool {
+        match self {
+            Self::N3(patch) => patch.is_insert_only(),
+            Self::SparqlUpdate(update) => update.is_insert_only(),
+        }
+    }
+
+    /// The access modes applying this patch requires.
+    pub fn required_modes(&self) -> PatchModes {
+        match self {
+            Self::N3(patch) => patch.required_modes(),
+            Self::SparqlUpdate(update) => update.required_modes(),
+        }
+    }
+
+    /// Applies the patch to `graph` (the current resource, or an empty graph
+    /// if it does not exist yet). All or nothing: on error `graph` is not
+    /// modified.
+    pub fn apply(&self, graph: &mut Graph) -> Result<(), PatchError> {
+        match self {
+            Self::N3(patch) => patch.apply(graph),
+            Self::SparqlUpdate(update) => update.apply(graph),
+        }
+    }
+}

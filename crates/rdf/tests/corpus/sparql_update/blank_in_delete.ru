@@ -1,0 +1,1 @@
+DELETE { _:b ?p ?o } WHERE { ?s ?p ?o }

@@ -1,0 +1,1 @@
+﻿INSERT DATA { <#a> <#b> <#c> }

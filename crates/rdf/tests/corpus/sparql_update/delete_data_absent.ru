@@ -1,0 +1,1 @@
+DELETE DATA { <#me> <http://xmlns.com/foaf/0.1/name> "Nobody" }

@@ -1,0 +1,1 @@
+DELETE { ?s ?p ?o } WHERE { ?s ?p ?o FILTER(?o > 1 && ?o < 10) }

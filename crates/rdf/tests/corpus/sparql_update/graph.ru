@@ -1,0 +1,1 @@
+INSERT DATA { GRAPH <#g> { <#a> <#b> <#c> } }

@@ -1,0 +1,1 @@
+INSERT { ?o <#p> ?s } WHERE { ?s ?p ?o }

@@ -1,0 +1,1 @@
+INSERT DATA { <#a> <#b> "x"@en-GB, "y"^^<http://www.w3.org/2001/XMLSchema#integer>, "z"@bad--tag }

@@ -1,0 +1,1 @@
+LOAD <http://example.com/> ; CLEAR ALL ; DROP DEFAULT ; ADD DEFAULT TO <#g> ; MOVE DEFAULT TO <#g>; COPY <#g> TO DEFAULT; CREATE GRAPH <#g>

@@ -1,0 +1,1 @@
+PREFIX a: <http://a/> BASE <http://b/>

@@ -1,0 +1,1 @@
+INSERT DATA { _:a <#b> <#c> } ; INSERT DATA { _:a <#b> <#d> }

@@ -1,0 +1,1 @@
+DELETE { ?s ?p ?o } WHERE { { SELECT * WHERE { ?s ?p ?o } LIMIT 1 } }

@@ -1,0 +1,1 @@
+DELETE { ?s ?p ?o } USING <#g> USING NAMED <#h> WHERE { ?s ?p ?o }

@@ -1,0 +1,1 @@
+INSERT { ?nope <#p> ?o } WHERE { ?s ?p ?o }
