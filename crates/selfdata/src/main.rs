@@ -17,7 +17,12 @@ use selfdata_store::{Backend, PodName};
 #[command(version, about, long_about = None)]
 struct Cli {
     /// Folder holding all the pods (created if missing).
-    #[arg(long, global = true, env = "SELFDATA_DATA", default_value = "selfdata-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "SELFDATA_DATA",
+        default_value = "selfdata-data"
+    )]
     data: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -52,7 +57,11 @@ enum PodCommand {
         /// The pod's name: 2 to 63 lowercase letters, digits and hyphens.
         name: String,
         /// Public address of the server, used in the pod's profile.
-        #[arg(long, env = "SELFDATA_BASE_URL", default_value = "http://127.0.0.1:8000")]
+        #[arg(
+            long,
+            env = "SELFDATA_BASE_URL",
+            default_value = "http://127.0.0.1:8000"
+        )]
         base_url: String,
     },
     /// List the pods in the data folder.
@@ -61,7 +70,10 @@ enum PodCommand {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("selfdata: could not start: {e}");
@@ -100,7 +112,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let local = listener.local_addr()?;
             tracing::info!(%local, data = %cli.data.display(), "selfdata is listening");
-            println!("selfdata is listening on http://{local} (data in {})", cli.data.display());
+            println!(
+                "selfdata is listening on http://{local} (data in {})",
+                cli.data.display()
+            );
             axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown_signal())
                 .await
@@ -140,7 +155,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 fn init_logs(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SELFDATA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -154,7 +171,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -7,7 +7,11 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_selfdata");
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn serve(data: &std::path::Path, port: u16) -> Child {
@@ -25,7 +29,10 @@ fn serve(data: &std::path::Path, port: u16) -> Child {
 async fn wait_healthy(client: &reqwest::Client, port: u16) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/health")).send().await
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/health"))
+            .send()
+            .await
             && r.status().is_success()
         {
             return;
@@ -71,7 +78,11 @@ async fn acknowledged_writes_survive_kill_9() {
         writers.push(tokio::spawn(async move {
             for i in 0.. {
                 let path = format!("/alice/crash/w{w}/doc-{i}");
-                let ct = if i % 10 == 3 { "application/octet-stream" } else { "text/turtle" };
+                let ct = if i % 10 == 3 {
+                    "application/octet-stream"
+                } else {
+                    "text/turtle"
+                };
                 let sent = client
                     .put(format!("http://127.0.0.1:{port}{path}"))
                     .bearer_auth(&token)
@@ -110,7 +121,11 @@ async fn acknowledged_writes_survive_kill_9() {
             .await
             .unwrap();
         assert_eq!(r.status(), 200, "acknowledged write {path} is lost");
-        assert_eq!(r.bytes().await.unwrap().to_vec(), body_for(*w, *i), "{path} changed");
+        assert_eq!(
+            r.bytes().await.unwrap().to_vec(),
+            body_for(*w, *i),
+            "{path} changed"
+        );
     }
     // The store still takes writes after the crash.
     let r = client

@@ -50,7 +50,10 @@ pub async fn authorize(
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
@@ -75,5 +78,6 @@ fn unauthorized(detail: &str, error: Option<&str>) -> ApiError {
         Some(e) => format!("Bearer realm=\"selfdata\", error=\"{e}\""),
         None => "Bearer realm=\"selfdata\"".to_owned(),
     };
-    ApiError::new(StatusCode::UNAUTHORIZED, detail).with_header(header::WWW_AUTHENTICATE, &challenge)
+    ApiError::new(StatusCode::UNAUTHORIZED, detail)
+        .with_header(header::WWW_AUTHENTICATE, &challenge)
 }

@@ -74,7 +74,12 @@ pub fn accepts(accept: Option<&str>, media_type: &str) -> bool {
     let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
         return true;
     };
-    let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     weight(&parse_accept(accept), &essence) > 0.0
 }
 
@@ -90,12 +95,21 @@ mod tests {
             Some(RdfFormat::JsonLd)
         );
         assert_eq!(
-            choose_rdf(Some("text/turtle;q=0.5, application/n-triples"), RdfFormat::Turtle),
+            choose_rdf(
+                Some("text/turtle;q=0.5, application/n-triples"),
+                RdfFormat::Turtle
+            ),
             Some(RdfFormat::NTriples)
         );
-        assert_eq!(choose_rdf(Some("*/*"), RdfFormat::JsonLd), Some(RdfFormat::JsonLd));
+        assert_eq!(
+            choose_rdf(Some("*/*"), RdfFormat::JsonLd),
+            Some(RdfFormat::JsonLd)
+        );
         assert_eq!(choose_rdf(Some("image/png"), RdfFormat::Turtle), None);
-        assert_eq!(choose_rdf(Some("text/*, application/*;q=0"), RdfFormat::JsonLd), Some(RdfFormat::Turtle));
+        assert_eq!(
+            choose_rdf(Some("text/*, application/*;q=0"), RdfFormat::JsonLd),
+            Some(RdfFormat::Turtle)
+        );
     }
 
     #[test]

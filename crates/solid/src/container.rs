@@ -72,7 +72,11 @@ pub fn render(
 
 fn describe(graph: &mut Graph, node: &NamedNode, meta: &Meta, is_root: bool) {
     for t in types(meta, is_root) {
-        graph.insert(&Triple::new(node.clone(), rdf::TYPE, NamedNode::new_unchecked(t)));
+        graph.insert(&Triple::new(
+            node.clone(),
+            rdf::TYPE,
+            NamedNode::new_unchecked(t),
+        ));
     }
     graph.insert(&Triple::new(
         node.clone(),

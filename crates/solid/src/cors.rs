@@ -20,7 +20,9 @@ const METHODS: &str = "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE";
 pub async fn layer(request: Request, next: Next) -> Response {
     let origin = request.headers().get(header::ORIGIN).cloned();
     let is_preflight = request.method() == Method::OPTIONS
-        && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     if is_preflight {
         let mut response = StatusCode::NO_CONTENT.into_response();
         let requested_headers = request
@@ -29,14 +31,22 @@ pub async fn layer(request: Request, next: Next) -> Response {
             .cloned();
         let h = response.headers_mut();
         allow_origin(h, origin);
-        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(METHODS));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static(METHODS),
+        );
         if let Some(requested) = requested_headers {
             h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
         }
-        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("3600"));
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("3600"),
+        );
         h.append(
             header::VARY,
-            HeaderValue::from_static("Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
+            HeaderValue::from_static(
+                "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+            ),
         );
         return response;
     }
@@ -44,7 +54,10 @@ pub async fn layer(request: Request, next: Next) -> Response {
     let h = response.headers_mut();
     if origin.is_some() {
         allow_origin(h, origin);
-        h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED));
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSED),
+        );
     }
     h.append(header::VARY, HeaderValue::from_static("Origin"));
     response
@@ -60,7 +73,10 @@ fn allow_origin(h: &mut HeaderMap, origin: Option<HeaderValue>) {
             );
         }
         None => {
-            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
         }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! A 5xx tells the client nothing internal; the details go to the log.
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use selfdata_rdf::{PatchError, RdfError};
 use selfdata_store::{NameError, StoreError};
@@ -14,7 +14,8 @@ pub struct ApiError {
     pub status: StatusCode,
     /// A sentence a person can act on.
     pub detail: String,
-    pub headers: HeaderMap,
+    /// Extra response headers (a `Vec`, not a `HeaderMap`, to keep the error small).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
@@ -22,7 +23,7 @@ impl ApiError {
         Self {
             status,
             detail: detail.into(),
-            headers: HeaderMap::new(),
+            headers: Vec::new(),
         }
     }
 
@@ -31,7 +32,10 @@ impl ApiError {
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "There is no resource at this address.")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "There is no resource at this address.",
+        )
     }
 
     pub fn conflict(detail: impl Into<String>) -> Self {
@@ -59,7 +63,7 @@ impl ApiError {
     /// Adds a response header (e.g. `Allow` on 405, `WWW-Authenticate` on 401).
     pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
         if let Ok(v) = HeaderValue::from_str(value) {
-            self.headers.insert(name, v);
+            self.headers.push((name, v));
         }
         self
     }
@@ -79,7 +83,9 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        response.headers_mut().extend(self.headers);
+        for (name, value) in self.headers {
+            response.headers_mut().append(name, value);
+        }
         response
     }
 }

@@ -188,7 +188,8 @@ impl Req<'_> {
         let accept = self.header(header::ACCEPT);
         let (content_type, bytes, range) = if self.path.is_container() {
             let stored = rdf_stored.unwrap_or(RdfFormat::Turtle);
-            let format = conneg::choose_rdf(accept, RdfFormat::Turtle).ok_or_else(not_acceptable)?;
+            let format =
+                conneg::choose_rdf(accept, RdfFormat::Turtle).ok_or_else(not_acceptable)?;
             let own = self.parse_stored(&body, stored)?;
             let members = store.members(&self.pod, &self.path).await?;
             let bytes = container::render(self.base(), &self.pod, &meta, &own, &members, format)?;
@@ -243,8 +244,11 @@ impl Req<'_> {
         {
             return Ok(redirect(&resource_uri(self.base(), &self.pod, &twin)));
         }
+        let mut headers = HeaderMap::new();
+        self.describe(&mut headers, None, true);
         let mut e = ApiError::not_found();
-        self.describe(&mut e.headers, None, true);
+        e.headers
+            .extend(headers.iter().map(|(k, v)| (k.clone(), v.clone())));
         Err(e)
     }
 
@@ -345,7 +349,9 @@ impl Req<'_> {
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
             .ok_or_else(|| {
-                ApiError::bad_request("A write needs a Content-Type header saying what the body is.")
+                ApiError::bad_request(
+                    "A write needs a Content-Type header saying what the body is.",
+                )
             })?;
         if !ct.contains('/') {
             return Err(ApiError::bad_request(format!(
@@ -357,13 +363,18 @@ impl Req<'_> {
 
     /// Checks an RDF body for `path` (parse, no containment triples on a
     /// container) and returns the media type to store.
-    fn check_body(&self, path: &ResourcePath, content_type: &str, body: &[u8]) -> Result<String, ApiError> {
+    fn check_body(
+        &self,
+        path: &ResourcePath,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<String, ApiError> {
         let format = RdfFormat::from_media_type(content_type);
         let must_be_rdf = path.is_container() || path.auxiliary_kind().is_some();
         match format {
-            None if must_be_rdf && !body.is_empty() => Err(ApiError::unsupported_media_type(format!(
-                "Containers and auxiliary resources hold RDF; send one of: {ACCEPT_RDF}."
-            ))
+            None if must_be_rdf && !body.is_empty() => Err(ApiError::unsupported_media_type(
+                format!("Containers and auxiliary resources hold RDF; send one of: {ACCEPT_RDF}."),
+            )
             .with_header("accept-put".parse().expect("static name"), ACCEPT_RDF)),
             None if must_be_rdf => Ok("text/turtle".to_owned()),
             None => Ok(content_type.to_owned()),
@@ -441,7 +452,11 @@ impl Req<'_> {
         for attempt in 0..16 {
             let mut name = if slug.is_empty() || attempt > 0 {
                 let suffix = random_name();
-                if slug.is_empty() { suffix } else { format!("{slug}-{}", &suffix[..8]) }
+                if slug.is_empty() {
+                    suffix
+                } else {
+                    format!("{slug}-{}", &suffix[..8])
+                }
             } else {
                 slug.clone()
             };
@@ -462,16 +477,25 @@ impl Req<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(ApiError::conflict("Could not find a free name for the new resource; try another Slug."))
+        Err(ApiError::conflict(
+            "Could not find a free name for the new resource; try another Slug.",
+        ))
     }
 
     async fn patch(&self, body: Body) -> Result<Response, ApiError> {
         let content_type = self.content_type()?;
-        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         let body = self.read_body(body).await?;
         let patch = match essence.as_str() {
             "text/n3" => selfdata_rdf::Patch::parse_n3(&body, &self.uri),
-            "application/sparql-update" => selfdata_rdf::Patch::parse_sparql_update(&body, &self.uri),
+            "application/sparql-update" => {
+                selfdata_rdf::Patch::parse_sparql_update(&body, &self.uri)
+            }
             _ => {
                 return Err(ApiError::unsupported_media_type(format!(
                     "PATCH accepts {ACCEPT_PATCH}, not '{content_type}'."
@@ -540,7 +564,13 @@ impl Req<'_> {
         let outcome = self
             .state
             .store()
-            .write(&self.pod, Write::Delete { path: self.path.clone(), precondition })
+            .write(
+                &self.pod,
+                Write::Delete {
+                    path: self.path.clone(),
+                    precondition,
+                },
+            )
             .await?;
         Ok(self.written(outcome))
     }
@@ -550,7 +580,9 @@ impl Req<'_> {
     async fn storage_description(&self, method: &Method) -> Result<Response, ApiError> {
         if *method == Method::OPTIONS {
             let mut response = StatusCode::NO_CONTENT.into_response();
-            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(ALLOW_READ_ONLY));
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(ALLOW_READ_ONLY));
             return Ok(response);
         }
         if *method != Method::GET && *method != Method::HEAD {
@@ -579,7 +611,10 @@ impl Req<'_> {
         };
         let mut response = bytes.into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(format.media_type()),
+        );
         headers.insert(header::ALLOW, HeaderValue::from_static(ALLOW_READ_ONLY));
         Ok(response)
     }
@@ -588,7 +623,9 @@ impl Req<'_> {
 fn not_acceptable() -> ApiError {
     ApiError::new(
         StatusCode::NOT_ACCEPTABLE,
-        format!("This resource can be sent as {ACCEPT_RDF}; none of them is in your Accept header."),
+        format!(
+            "This resource can be sent as {ACCEPT_RDF}; none of them is in your Accept header."
+        ),
     )
 }
 
@@ -596,7 +633,8 @@ fn set_validators(headers: &mut HeaderMap, meta: &Meta) {
     if let Ok(v) = HeaderValue::from_str(&meta.etag()) {
         headers.insert(header::ETAG, v);
     }
-    let when = std::time::UNIX_EPOCH + std::time::Duration::from_millis(meta.modified_ms.max(0) as u64);
+    let when =
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(meta.modified_ms.max(0) as u64);
     if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(when)) {
         headers.insert(header::LAST_MODIFIED, v);
     }
@@ -650,7 +688,10 @@ fn parse_range(value: &str, len: u64) -> Result<Option<(u64, u64)>, ApiError> {
             }
             (len.saturating_sub(n), len - 1)
         }
-        (s, "") => (s.parse().map_err(|_| unsatisfiable())?, len.saturating_sub(1)),
+        (s, "") => (
+            s.parse().map_err(|_| unsatisfiable())?,
+            len.saturating_sub(1),
+        ),
         (s, e) => {
             let s: u64 = s.parse().map_err(|_| unsatisfiable())?;
             let e: u64 = e.parse().map_err(|_| unsatisfiable())?;
@@ -685,10 +726,12 @@ fn forbid_containment(graph: &Graph) -> Result<(), ApiError> {
 fn link_asks_for_container(value: &str) -> bool {
     value.split(',').any(|link| {
         let link = link.trim();
-        let is_type = link
-            .split(';')
-            .skip(1)
-            .any(|p| p.trim().replace(' ', "").eq_ignore_ascii_case("rel=\"type\"") || p.trim().eq_ignore_ascii_case("rel=type"));
+        let is_type = link.split(';').skip(1).any(|p| {
+            p.trim()
+                .replace(' ', "")
+                .eq_ignore_ascii_case("rel=\"type\"")
+                || p.trim().eq_ignore_ascii_case("rel=type")
+        });
         is_type
             && (link.starts_with(&format!("<{LDP}BasicContainer>"))
                 || link.starts_with(&format!("<{LDP}Container>")))
@@ -700,7 +743,13 @@ fn sanitize_slug(raw: &str) -> String {
     let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
     let mut name: String = decoded
         .chars()
-        .map(|c| if c == '/' || c == '\\' || c.is_control() { '-' } else { c })
+        .map(|c| {
+            if c == '/' || c == '\\' || c.is_control() {
+                '-'
+            } else {
+                c
+            }
+        })
         .collect();
     name = name.trim().trim_end_matches('/').to_owned();
     while name.ends_with(".acl") || name.ends_with(".meta") {
@@ -755,6 +804,8 @@ mod tests {
         assert!(link_asks_for_container(
             "<http://www.w3.org/ns/ldp#BasicContainer>; rel=\"type\""
         ));
-        assert!(!link_asks_for_container("<http://www.w3.org/ns/ldp#Resource>; rel=\"type\""));
+        assert!(!link_asks_for_container(
+            "<http://www.w3.org/ns/ldp#Resource>; rel=\"type\""
+        ));
     }
 }

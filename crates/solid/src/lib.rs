@@ -62,7 +62,9 @@ struct Inner {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("config", &self.inner.config).finish()
+        f.debug_struct("AppState")
+            .field("config", &self.inner.config)
+            .finish()
     }
 }
 

@@ -161,7 +161,10 @@ mod tests {
 
     #[test]
     fn pod_without_slash() {
-        assert!(matches!(parse_target("/alice"), Ok(Target::PodWithoutSlash(_))));
+        assert!(matches!(
+            parse_target("/alice"),
+            Ok(Target::PodWithoutSlash(_))
+        ));
         assert!(matches!(parse_target("/"), Ok(Target::Server)));
     }
 }

@@ -15,14 +15,20 @@ async fn a_new_pod_is_a_storage_with_profile_inbox_and_selfdata() {
     let root = s.req("GET", "/").send().await.unwrap();
     assert_eq!(root.status(), 200);
     let l = links(&root);
-    assert!(l.iter().any(|v| v.contains("pim/space#Storage") && v.contains("rel=\"type\"")));
+    assert!(
+        l.iter()
+            .any(|v| v.contains("pim/space#Storage") && v.contains("rel=\"type\""))
+    );
     assert!(l.iter().any(|v| v.contains("storageDescription")));
     let body = root.text().await.unwrap();
     let g = turtle(&body, &s.url("/"));
     let text = format!("{g}");
     for member in ["profile/", "inbox/", "selfdata/"] {
         assert!(
-            text.contains(&format!("<{LDP}contains> <{}>", s.url(&format!("/{member}")))),
+            text.contains(&format!(
+                "<{LDP}contains> <{}>",
+                s.url(&format!("/{member}"))
+            )),
             "root should contain {member}: {text}"
         );
     }
@@ -30,7 +36,11 @@ async fn a_new_pod_is_a_storage_with_profile_inbox_and_selfdata() {
     let (status, card) = s.get_text("/profile/card").await;
     assert_eq!(status, 200);
     let card = format!("{}", turtle(&card, &s.url("/profile/card")));
-    assert!(card.contains(&format!("<{}#me> <http://www.w3.org/ns/pim/space#storage> <{}>", s.url("/profile/card"), s.url("/"))));
+    assert!(card.contains(&format!(
+        "<{}#me> <http://www.w3.org/ns/pim/space#storage> <{}>",
+        s.url("/profile/card"),
+        s.url("/")
+    )));
 
     let desc = s.req("GET", "/.well-known/solid").send().await.unwrap();
     assert_eq!(desc.status(), 200);
@@ -43,11 +53,29 @@ async fn nothing_is_readable_without_the_owner_token() {
     let anon = s.client.get(s.url("/profile/card")).send().await.unwrap();
     assert!(anon.headers().get("www-authenticate").is_some());
     assert_eq!(problem(anon).await.0, 401);
-    let wrong = s.client.get(s.url("/profile/card")).bearer_auth("nope").send().await.unwrap();
+    let wrong = s
+        .client
+        .get(s.url("/profile/card"))
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(problem(wrong).await.0, 403);
-    let put = s.client.put(s.url("/x")).header("content-type", "text/plain").body("x").send().await.unwrap();
+    let put = s
+        .client
+        .put(s.url("/x"))
+        .header("content-type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(problem(put).await.0, 401);
-    let health = s.client.get(format!("{}/health", s.base)).send().await.unwrap();
+    let health = s
+        .client
+        .get(format!("{}/health", s.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
 }
 
@@ -61,27 +89,57 @@ async fn put_creates_intermediate_containers_listed_with_modified_and_size() {
     let (status, body) = s.get_text("/a/").await;
     assert_eq!(status, 200);
     let g = format!("{}", turtle(&body, &s.url("/a/")));
-    assert!(g.contains(&format!("<{}> <{LDP}contains> <{}>", s.url("/a/"), s.url("/a/b/"))));
+    assert!(g.contains(&format!(
+        "<{}> <{LDP}contains> <{}>",
+        s.url("/a/"),
+        s.url("/a/b/")
+    )));
     let (_, body) = s.get_text("/a/b/").await;
     let g = format!("{}", turtle(&body, &s.url("/a/b/")));
-    assert!(g.contains(&format!("<{}> <http://purl.org/dc/terms/modified> \"", s.url("/a/b/c.ttl"))));
-    assert!(g.contains(&format!("<{}> <http://www.w3.org/ns/posix/stat#size> \"{}\"", s.url("/a/b/c.ttl"), doc.len())), "{g}");
+    assert!(g.contains(&format!(
+        "<{}> <http://purl.org/dc/terms/modified> \"",
+        s.url("/a/b/c.ttl")
+    )));
+    assert!(
+        g.contains(&format!(
+            "<{}> <http://www.w3.org/ns/posix/stat#size> \"{}\"",
+            s.url("/a/b/c.ttl"),
+            doc.len()
+        )),
+        "{g}"
+    );
     // Replacing answers 204, not 201.
-    assert_eq!(s.put_turtle("/a/b/c.ttl", "<#x> <#p> 1 .").await.status(), 204);
+    assert_eq!(
+        s.put_turtle("/a/b/c.ttl", "<#x> <#p> 1 .").await.status(),
+        204
+    );
 }
 
 #[tokio::test]
 async fn writes_need_a_content_type_and_valid_rdf() {
     let s = Server::start().await;
-    let r = s.req("PUT", "/x.ttl").body("<a> <b> <c> .").send().await.unwrap();
+    let r = s
+        .req("PUT", "/x.ttl")
+        .body("<a> <b> <c> .")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(problem(r).await.0, 400);
-    let r = s.put_turtle("/x.ttl", "<#a> <#b> <#c> .\n<#d> <#e> .\n").await;
+    let r = s
+        .put_turtle("/x.ttl", "<#a> <#b> <#c> .\n<#d> <#e> .\n")
+        .await;
     let (status, detail) = problem(r).await;
     assert_eq!(status, 400);
     assert!(detail.contains("line 2"), "{detail}");
     // Nothing was stored.
     assert_eq!(s.req("GET", "/x.ttl").send().await.unwrap().status(), 404);
-    let r = s.req("PUT", "/x.json").header("content-type", "application/ld+json").body("{\"@id\": ").send().await.unwrap();
+    let r = s
+        .req("PUT", "/x.json")
+        .header("content-type", "application/ld+json")
+        .body("{\"@id\": ")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(problem(r).await.0, 400);
 }
 
@@ -91,29 +149,84 @@ async fn conditional_requests() {
     let created = s.put_turtle("/doc.ttl", "<#a> <#b> 1 .").await;
     let etag = created.headers()["etag"].to_str().unwrap().to_owned();
     // If-None-Match: * refuses to overwrite.
-    let r = s.req("PUT", "/doc.ttl").header("content-type", "text/turtle").header("if-none-match", "*").body("<#a> <#b> 2 .").send().await.unwrap();
+    let r = s
+        .req("PUT", "/doc.ttl")
+        .header("content-type", "text/turtle")
+        .header("if-none-match", "*")
+        .body("<#a> <#b> 2 .")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(problem(r).await.0, 412);
     // If-Match with a stale tag is refused; with the current one it succeeds.
-    let r = s.req("PUT", "/doc.ttl").header("content-type", "text/turtle").header("if-match", "\"999999\"").body("<#a> <#b> 2 .").send().await.unwrap();
+    let r = s
+        .req("PUT", "/doc.ttl")
+        .header("content-type", "text/turtle")
+        .header("if-match", "\"999999\"")
+        .body("<#a> <#b> 2 .")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(problem(r).await.0, 412);
-    let r = s.req("PUT", "/doc.ttl").header("content-type", "text/turtle").header("if-match", &etag).body("<#a> <#b> 2 .").send().await.unwrap();
+    let r = s
+        .req("PUT", "/doc.ttl")
+        .header("content-type", "text/turtle")
+        .header("if-match", &etag)
+        .body("<#a> <#b> 2 .")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
     let new_etag = r.headers()["etag"].to_str().unwrap().to_owned();
     assert_ne!(new_etag, etag);
     // GET with the current tag is 304; with the old one 200.
-    let r = s.req("GET", "/doc.ttl").header("if-none-match", &new_etag).send().await.unwrap();
+    let r = s
+        .req("GET", "/doc.ttl")
+        .header("if-none-match", &new_etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 304);
-    let r = s.req("GET", "/doc.ttl").header("if-none-match", &etag).send().await.unwrap();
+    let r = s
+        .req("GET", "/doc.ttl")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let r = s.req("GET", "/doc.ttl").header("if-match", &etag).send().await.unwrap();
+    let r = s
+        .req("GET", "/doc.ttl")
+        .header("if-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 412);
     // If-Match on a missing resource fails; If-None-Match: * creates.
-    let r = s.req("PUT", "/new.ttl").header("content-type", "text/turtle").header("if-match", "*").body("").send().await.unwrap();
+    let r = s
+        .req("PUT", "/new.ttl")
+        .header("content-type", "text/turtle")
+        .header("if-match", "*")
+        .body("")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(problem(r).await.0, 412);
-    let r = s.req("PUT", "/new.ttl").header("content-type", "text/turtle").header("if-none-match", "*").body("").send().await.unwrap();
+    let r = s
+        .req("PUT", "/new.ttl")
+        .header("content-type", "text/turtle")
+        .header("if-none-match", "*")
+        .body("")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     // Delete with a stale tag is refused.
-    let r = s.req("DELETE", "/doc.ttl").header("if-match", &etag).send().await.unwrap();
+    let r = s
+        .req("DELETE", "/doc.ttl")
+        .header("if-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(problem(r).await.0, 412);
 }
 
@@ -142,8 +255,16 @@ async fn racing_writers_with_the_same_if_match_exactly_one_wins() {
     for t in tasks {
         statuses.push(t.await.unwrap());
     }
-    assert_eq!(statuses.iter().filter(|&&c| c == 204).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|&&c| c == 412).count(), 19, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|&&c| c == 204).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|&&c| c == 412).count(),
+        19,
+        "{statuses:?}"
+    );
 }
 
 #[tokio::test]
@@ -153,25 +274,57 @@ async fn content_negotiation_between_rdf_formats() {
     s.put_turtle("/people.ttl", source).await;
     let expected = turtle(source, &s.url("/people.ttl"));
     for format in RdfFormat::ALL {
-        let r = s.req("GET", "/people.ttl").header("accept", format.media_type()).send().await.unwrap();
+        let r = s
+            .req("GET", "/people.ttl")
+            .header("accept", format.media_type())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["content-type"], format.media_type());
         let body = r.bytes().await.unwrap();
         let g = selfdata_rdf::parse(&body, format, &s.url("/people.ttl")).unwrap();
         assert_eq!(g, expected, "{format:?}");
     }
-    let r = s.req("GET", "/people.ttl").header("accept", "image/png").send().await.unwrap();
+    let r = s
+        .req("GET", "/people.ttl")
+        .header("accept", "image/png")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(problem(r).await.0, 406);
     // JSON-LD in, Turtle out.
     let json = r##"{"@id": "#it", "http://example.org/p": "v"}"##;
-    let r = s.req("PUT", "/it.jsonld").header("content-type", "application/ld+json").body(json).send().await.unwrap();
+    let r = s
+        .req("PUT", "/it.jsonld")
+        .header("content-type", "application/ld+json")
+        .body(json)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
-    let r = s.req("GET", "/it.jsonld").header("accept", "text/turtle").send().await.unwrap();
+    let r = s
+        .req("GET", "/it.jsonld")
+        .header("accept", "text/turtle")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["content-type"], "text/turtle");
     let g = format!("{}", turtle(&r.text().await.unwrap(), &s.url("/it.jsonld")));
-    assert!(g.contains(&format!("<{}#it> <http://example.org/p> \"v\"", s.url("/it.jsonld"))), "{g}");
+    assert!(
+        g.contains(&format!(
+            "<{}#it> <http://example.org/p> \"v\"",
+            s.url("/it.jsonld")
+        )),
+        "{g}"
+    );
     // Containers negotiate too.
-    let r = s.req("GET", "/").header("accept", "application/ld+json").send().await.unwrap();
+    let r = s
+        .req("GET", "/")
+        .header("accept", "application/ld+json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["content-type"], "application/ld+json");
     let g = selfdata_rdf::parse(&r.bytes().await.unwrap(), RdfFormat::JsonLd, &s.url("/")).unwrap();
     assert!(format!("{g}").contains(&format!("<{LDP}contains> <{}>", s.url("/inbox/"))));
@@ -181,23 +334,49 @@ async fn content_negotiation_between_rdf_formats() {
 async fn non_rdf_is_stored_byte_for_byte_with_ranges() {
     let s = Server::start().await;
     let bytes: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
-    let r = s.req("PUT", "/pics/blob.bin").header("content-type", "application/octet-stream").body(bytes.clone()).send().await.unwrap();
+    let r = s
+        .req("PUT", "/pics/blob.bin")
+        .header("content-type", "application/octet-stream")
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let r = s.req("GET", "/pics/blob.bin").send().await.unwrap();
     assert_eq!(r.headers()["content-type"], "application/octet-stream");
     assert!(links(&r).iter().any(|l| l.contains("NonRDFSource")));
     assert_eq!(r.bytes().await.unwrap().to_vec(), bytes);
-    let r = s.req("GET", "/pics/blob.bin").header("range", "bytes=10-19").send().await.unwrap();
+    let r = s
+        .req("GET", "/pics/blob.bin")
+        .header("range", "bytes=10-19")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 206);
     assert_eq!(r.headers()["content-range"], "bytes 10-19/5000");
     assert_eq!(r.bytes().await.unwrap().to_vec(), bytes[10..20].to_vec());
-    let r = s.req("GET", "/pics/blob.bin").header("range", "bytes=-5").send().await.unwrap();
+    let r = s
+        .req("GET", "/pics/blob.bin")
+        .header("range", "bytes=-5")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.bytes().await.unwrap().to_vec(), bytes[4995..].to_vec());
-    let r = s.req("GET", "/pics/blob.bin").header("range", "bytes=9000-").send().await.unwrap();
+    let r = s
+        .req("GET", "/pics/blob.bin")
+        .header("range", "bytes=9000-")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(problem(r).await.0, 416);
     // A large body (beyond the inline limit) round-trips too.
     let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
-    s.req("PUT", "/pics/big.bin").header("content-type", "image/x-test").body(big.clone()).send().await.unwrap();
+    s.req("PUT", "/pics/big.bin")
+        .header("content-type", "image/x-test")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
     let r = s.req("GET", "/pics/big.bin").send().await.unwrap();
     assert_eq!(r.bytes().await.unwrap().to_vec(), big);
 }
@@ -205,32 +384,96 @@ async fn non_rdf_is_stored_byte_for_byte_with_ranges() {
 #[tokio::test]
 async fn post_honours_slug_and_avoids_collisions() {
     let s = Server::start().await;
-    let r = s.req("POST", "/inbox/").header("content-type", "text/plain").header("slug", "note.txt").body("one").send().await.unwrap();
+    let r = s
+        .req("POST", "/inbox/")
+        .header("content-type", "text/plain")
+        .header("slug", "note.txt")
+        .body("one")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let first = r.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(first, s.url("/inbox/note.txt"));
-    let r = s.req("POST", "/inbox/").header("content-type", "text/plain").header("slug", "note.txt").body("two").send().await.unwrap();
+    let r = s
+        .req("POST", "/inbox/")
+        .header("content-type", "text/plain")
+        .header("slug", "note.txt")
+        .body("two")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let second = r.headers()["location"].to_str().unwrap().to_owned();
     assert_ne!(first, second);
     assert!(second.starts_with(&s.url("/inbox/note.txt-")), "{second}");
-    assert_eq!(s.client.get(&first).bearer_auth(&s.token).send().await.unwrap().text().await.unwrap(), "one");
+    assert_eq!(
+        s.client
+            .get(&first)
+            .bearer_auth(&s.token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "one"
+    );
     // A container by Link header.
-    let r = s.req("POST", "/").header("content-type", "text/turtle").header("slug", "photos")
-        .header("link", "<http://www.w3.org/ns/ldp#BasicContainer>; rel=\"type\"").send().await.unwrap();
+    let r = s
+        .req("POST", "/")
+        .header("content-type", "text/turtle")
+        .header("slug", "photos")
+        .header(
+            "link",
+            "<http://www.w3.org/ns/ldp#BasicContainer>; rel=\"type\"",
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["location"].to_str().unwrap(), s.url("/photos/"));
     // No slug: a generated name. A slug cannot climb out.
-    let r = s.req("POST", "/inbox/").header("content-type", "text/plain").body("x").send().await.unwrap();
-    assert!(r.headers()["location"].to_str().unwrap().starts_with(&s.url("/inbox/")));
-    let r = s.req("POST", "/inbox/").header("content-type", "text/plain").header("slug", "../../evil").body("x").send().await.unwrap();
+    let r = s
+        .req("POST", "/inbox/")
+        .header("content-type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with(&s.url("/inbox/"))
+    );
+    let r = s
+        .req("POST", "/inbox/")
+        .header("content-type", "text/plain")
+        .header("slug", "../../evil")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
     let loc = r.headers()["location"].to_str().unwrap().to_owned();
     let name = loc.strip_prefix(&s.url("/inbox/")).unwrap();
     assert!(!name.is_empty() && !name.contains('/'), "{loc}");
     // POST to a document is not allowed; to a missing container is 404.
-    let r = s.req("POST", "/profile/card").header("content-type", "text/plain").body("x").send().await.unwrap();
+    let r = s
+        .req("POST", "/profile/card")
+        .header("content-type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
     assert!(r.headers()["allow"].to_str().unwrap().contains("PUT"));
     assert_eq!(problem(r).await.0, 405);
-    let r = s.req("POST", "/nowhere/").header("content-type", "text/plain").body("x").send().await.unwrap();
+    let r = s
+        .req("POST", "/nowhere/")
+        .header("content-type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(problem(r).await.0, 404);
 }
 
@@ -249,8 +492,18 @@ async fn delete_rules() {
     // The .acl is auxiliary: it is not listed in the root.
     let (_, root) = s.get_text("/").await;
     assert!(!root.contains(".acl>"), "{root}");
-    assert_eq!(s.req("DELETE", "/box/item.ttl").send().await.unwrap().status(), 204);
-    assert_eq!(s.req("GET", "/box/item.ttl").send().await.unwrap().status(), 404);
+    assert_eq!(
+        s.req("DELETE", "/box/item.ttl")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(
+        s.req("GET", "/box/item.ttl").send().await.unwrap().status(),
+        404
+    );
     assert_eq!(s.req("DELETE", "/box/").send().await.unwrap().status(), 204);
     let (_, root) = s.get_text("/").await;
     assert!(!root.contains("/box/"));
@@ -268,7 +521,12 @@ async fn slash_semantics() {
     assert_eq!(problem(r).await.0, 409);
     let r = s.put_turtle("/profile/card/x", "").await;
     assert_eq!(problem(r).await.0, 409);
-    let r = s.client.get(format!("{}/alice", s.base)).send().await.unwrap();
+    let r = s
+        .client
+        .get(format!("{}/alice", s.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 301);
 }
 
@@ -279,15 +537,29 @@ async fn containment_triples_cannot_be_written() {
     let r = s.put_turtle("/c/", &body).await;
     assert_eq!(problem(r).await.0, 409);
     // Other triples on a container are kept and shown.
-    assert_eq!(s.put_turtle("/c/", "<> <http://purl.org/dc/terms/title> \"My things\" .").await.status(), 201);
+    assert_eq!(
+        s.put_turtle("/c/", "<> <http://purl.org/dc/terms/title> \"My things\" .")
+            .await
+            .status(),
+        201
+    );
     let (_, listing) = s.get_text("/c/").await;
     assert!(listing.contains("My things"));
-    let patch = format!("@prefix solid: <http://www.w3.org/ns/solid/terms#>. _:p a solid:InsertDeletePatch; solid:inserts {{ <> <{LDP}contains> <x> . }}.");
-    let r = s.req("PATCH", "/c/").header("content-type", "text/n3").body(patch).send().await.unwrap();
+    let patch = format!(
+        "@prefix solid: <http://www.w3.org/ns/solid/terms#>. _:p a solid:InsertDeletePatch; solid:inserts {{ <> <{LDP}contains> <x> . }}."
+    );
+    let r = s
+        .req("PATCH", "/c/")
+        .header("content-type", "text/n3")
+        .body(patch)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(problem(r).await.0, 409);
 }
 
-const SOLID: &str = "@prefix solid: <http://www.w3.org/ns/solid/terms#>.\n@prefix ex: <http://example.org/>.\n";
+const SOLID: &str =
+    "@prefix solid: <http://www.w3.org/ns/solid/terms#>.\n@prefix ex: <http://example.org/>.\n";
 
 async fn n3_patch(s: &Server, path: &str, patch: &str) -> reqwest::Response {
     s.req("PATCH", path)
@@ -302,14 +574,25 @@ async fn n3_patch(s: &Server, path: &str, patch: &str) -> reqwest::Response {
 async fn n3_patch_rules() {
     let s = Server::start().await;
     // PATCH on a missing resource creates it.
-    let r = n3_patch(&s, "/p.ttl", "_:p a solid:InsertDeletePatch; solid:inserts { <#a> ex:count 1 . <#b> ex:count 1 . }.").await;
+    let r = n3_patch(
+        &s,
+        "/p.ttl",
+        "_:p a solid:InsertDeletePatch; solid:inserts { <#a> ex:count 1 . <#b> ex:count 1 . }.",
+    )
+    .await;
     assert_eq!(r.status(), 201);
     // A where clause with exactly one binding.
     let r = n3_patch(&s, "/p.ttl", "_:p a solid:InsertDeletePatch; solid:where { <#a> ex:count ?n . }; solid:deletes { <#a> ex:count ?n . }; solid:inserts { <#a> ex:count 2 . }.").await;
     assert_eq!(r.status(), 204);
     let (_, body) = s.get_text("/p.ttl").await;
     let g = format!("{}", turtle(&body, &s.url("/p.ttl")));
-    assert!(g.contains(&format!("<{}#a> <http://example.org/count> \"2\"", s.url("/p.ttl"))), "{g}");
+    assert!(
+        g.contains(&format!(
+            "<{}#a> <http://example.org/count> \"2\"",
+            s.url("/p.ttl")
+        )),
+        "{g}"
+    );
     // No binding: 409. Two bindings: 409.
     let r = n3_patch(&s, "/p.ttl", "_:p a solid:InsertDeletePatch; solid:where { <#z> ex:count ?n . }; solid:inserts { <#z> ex:seen true . }.").await;
     assert_eq!(problem(r).await.0, 409);
@@ -321,22 +604,53 @@ async fn n3_patch_rules() {
     let (_, after) = s.get_text("/p.ttl").await;
     assert_eq!(after, body);
     // A variable only in inserts, or no patch resource: 422.
-    let r = n3_patch(&s, "/p.ttl", "_:p a solid:InsertDeletePatch; solid:inserts { ?x ex:y 1 . }.").await;
+    let r = n3_patch(
+        &s,
+        "/p.ttl",
+        "_:p a solid:InsertDeletePatch; solid:inserts { ?x ex:y 1 . }.",
+    )
+    .await;
     assert_eq!(problem(r).await.0, 422);
     let r = n3_patch(&s, "/p.ttl", "_:p solid:inserts { <#x> ex:y 1 . }.").await;
     assert_eq!(problem(r).await.0, 422);
     // Syntax error: 400 naming the line.
-    let r = n3_patch(&s, "/p.ttl", "_:p a solid:InsertDeletePatch;\n solid:inserts { <#x> ex:y . }.").await;
+    let r = n3_patch(
+        &s,
+        "/p.ttl",
+        "_:p a solid:InsertDeletePatch;\n solid:inserts { <#x> ex:y . }.",
+    )
+    .await;
     let (status, detail) = problem(r).await;
     assert_eq!(status, 400);
     assert!(detail.contains("line"), "{detail}");
     // Unknown patch format: 415 with Accept-Patch.
-    let r = s.req("PATCH", "/p.ttl").header("content-type", "application/json").body("{}").send().await.unwrap();
-    assert!(r.headers()["accept-patch"].to_str().unwrap().contains("text/n3"));
+    let r = s
+        .req("PATCH", "/p.ttl")
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["accept-patch"]
+            .to_str()
+            .unwrap()
+            .contains("text/n3")
+    );
     assert_eq!(problem(r).await.0, 415);
     // Non-RDF resources cannot be patched.
-    s.req("PUT", "/plain.txt").header("content-type", "text/plain").body("hi").send().await.unwrap();
-    let r = n3_patch(&s, "/plain.txt", "_:p a solid:InsertDeletePatch; solid:inserts { <#x> ex:y 1 . }.").await;
+    s.req("PUT", "/plain.txt")
+        .header("content-type", "text/plain")
+        .body("hi")
+        .send()
+        .await
+        .unwrap();
+    let r = n3_patch(
+        &s,
+        "/plain.txt",
+        "_:p a solid:InsertDeletePatch; solid:inserts { <#x> ex:y 1 . }.",
+    )
+    .await;
     assert_eq!(problem(r).await.0, 415);
 }
 
@@ -352,17 +666,52 @@ async fn sparql(s: &Server, path: &str, update: &str) -> reqwest::Response {
 #[tokio::test]
 async fn sparql_update_rules() {
     let s = Server::start().await;
-    assert_eq!(sparql(&s, "/q.ttl", "INSERT DATA { <#a> ex:v 1 . <#b> ex:v 2 . }").await.status(), 201);
-    assert_eq!(sparql(&s, "/q.ttl", "DELETE DATA { <#b> ex:v 2 . }").await.status(), 204);
+    assert_eq!(
+        sparql(&s, "/q.ttl", "INSERT DATA { <#a> ex:v 1 . <#b> ex:v 2 . }")
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        sparql(&s, "/q.ttl", "DELETE DATA { <#b> ex:v 2 . }")
+            .await
+            .status(),
+        204
+    );
     let r = sparql(&s, "/q.ttl", "DELETE DATA { <#b> ex:v 2 . }").await;
     assert_eq!(problem(r).await.0, 409);
-    assert_eq!(sparql(&s, "/q.ttl", "DELETE { ?s ex:v ?o } INSERT { ?s ex:w ?o } WHERE { ?s ex:v ?o }").await.status(), 204);
+    assert_eq!(
+        sparql(
+            &s,
+            "/q.ttl",
+            "DELETE { ?s ex:v ?o } INSERT { ?s ex:w ?o } WHERE { ?s ex:v ?o }"
+        )
+        .await
+        .status(),
+        204
+    );
     let (_, body) = s.get_text("/q.ttl").await;
     let g = format!("{}", turtle(&body, &s.url("/q.ttl")));
-    assert!(g.contains(&format!("<{}#a> <http://example.org/w> \"1\"", s.url("/q.ttl"))), "{g}");
+    assert!(
+        g.contains(&format!(
+            "<{}#a> <http://example.org/w> \"1\"",
+            s.url("/q.ttl")
+        )),
+        "{g}"
+    );
     assert!(!g.contains("http://example.org/v"), "{g}");
-    assert_eq!(sparql(&s, "/q.ttl", "DELETE WHERE { ?s ex:w ?o }").await.status(), 204);
-    let r = sparql(&s, "/q.ttl", "INSERT { ?s ex:x 1 } WHERE { GRAPH ?g { ?s ?p ?o } }").await;
+    assert_eq!(
+        sparql(&s, "/q.ttl", "DELETE WHERE { ?s ex:w ?o }")
+            .await
+            .status(),
+        204
+    );
+    let r = sparql(
+        &s,
+        "/q.ttl",
+        "INSERT { ?s ex:x 1 } WHERE { GRAPH ?g { ?s ?p ?o } }",
+    )
+    .await;
     assert_eq!(problem(r).await.0, 422);
     let r = sparql(&s, "/q.ttl", "INSERT DATA { <#a> ex:v ").await;
     assert_eq!(problem(r).await.0, 400);
@@ -371,19 +720,58 @@ async fn sparql_update_rules() {
 #[tokio::test]
 async fn cors_preflight_and_exposed_headers() {
     let s = Server::start().await;
-    let r = s.client.request(reqwest::Method::OPTIONS, s.url("/profile/card"))
+    let r = s
+        .client
+        .request(reqwest::Method::OPTIONS, s.url("/profile/card"))
         .header("origin", "https://app.example")
         .header("access-control-request-method", "PUT")
-        .header("access-control-request-headers", "authorization, content-type")
-        .send().await.unwrap();
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success());
-    assert_eq!(r.headers()["access-control-allow-origin"], "https://app.example");
-    assert!(r.headers()["access-control-allow-methods"].to_str().unwrap().contains("PUT"));
-    assert!(r.headers()["access-control-allow-headers"].to_str().unwrap().to_lowercase().contains("authorization"));
-    let r = s.req("GET", "/profile/card").header("origin", "https://app.example").send().await.unwrap();
-    assert_eq!(r.headers()["access-control-allow-origin"], "https://app.example");
-    let exposed = r.headers()["access-control-expose-headers"].to_str().unwrap().to_lowercase();
-    for h in ["link", "etag", "allow", "accept-patch", "wac-allow", "location"] {
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    assert!(
+        r.headers()["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("PUT")
+    );
+    assert!(
+        r.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("authorization")
+    );
+    let r = s
+        .req("GET", "/profile/card")
+        .header("origin", "https://app.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    let exposed = r.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    for h in [
+        "link",
+        "etag",
+        "allow",
+        "accept-patch",
+        "wac-allow",
+        "location",
+    ] {
         assert!(exposed.contains(h), "{h} not exposed: {exposed}");
     }
 }
@@ -391,11 +779,21 @@ async fn cors_preflight_and_exposed_headers() {
 #[tokio::test]
 async fn options_head_and_unknown_methods() {
     let s = Server::start().await;
-    let r = s.client.request(reqwest::Method::OPTIONS, s.url("/inbox/")).send().await.unwrap();
+    let r = s
+        .client
+        .request(reqwest::Method::OPTIONS, s.url("/inbox/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
     assert!(r.headers()["allow"].to_str().unwrap().contains("POST"));
     assert!(r.headers().contains_key("accept-post"));
-    assert!(r.headers()["accept-patch"].to_str().unwrap().contains("application/sparql-update"));
+    assert!(
+        r.headers()["accept-patch"]
+            .to_str()
+            .unwrap()
+            .contains("application/sparql-update")
+    );
     let get = s.req("GET", "/profile/card").send().await.unwrap();
     let len = get.headers()["content-length"].clone();
     let head = s.req("HEAD", "/profile/card").send().await.unwrap();
@@ -411,7 +809,13 @@ async fn options_head_and_unknown_methods() {
 #[tokio::test]
 async fn bodies_above_the_limit_are_refused() {
     let s = Server::start_with(|c| c.max_body_bytes = 1000).await;
-    let r = s.req("PUT", "/big.bin").header("content-type", "application/octet-stream").body(vec![0u8; 5000]).send().await.unwrap();
+    let r = s
+        .req("PUT", "/big.bin")
+        .header("content-type", "application/octet-stream")
+        .body(vec![0u8; 5000])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(problem(r).await.0, 413);
     // Without Content-Length (chunked), the limit still holds.
     let addr = s.base.trim_start_matches("http://").to_owned();
@@ -431,15 +835,33 @@ async fn bodies_above_the_limit_are_refused() {
 #[tokio::test]
 async fn unicode_and_percent_encoded_paths_name_one_resource() {
     let s = Server::start().await;
-    let r = s.req("PUT", "/caf%C3%A9/men%C3%BC%20du%20jour.txt").header("content-type", "text/plain").body("crêpes").send().await.unwrap();
+    let r = s
+        .req("PUT", "/caf%C3%A9/men%C3%BC%20du%20jour.txt")
+        .header("content-type", "text/plain")
+        .body("crêpes")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
-    let r = s.req("GET", "/caf%c3%a9/men%c3%bc%20du%20jour.txt").send().await.unwrap();
+    let r = s
+        .req("GET", "/caf%c3%a9/men%c3%bc%20du%20jour.txt")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.text().await.unwrap(), "crêpes");
     let (_, listing) = s.get_text("/caf%C3%A9/").await;
-    assert!(listing.contains(&s.url("/caf%C3%A9/men%C3%BC%20du%20jour.txt")), "{listing}");
+    assert!(
+        listing.contains(&s.url("/caf%C3%A9/men%C3%BC%20du%20jour.txt")),
+        "{listing}"
+    );
     // A literal colon and a percent-encoded one are the same name.
-    s.req("PUT", "/a:b").header("content-type", "text/plain").body("colon").send().await.unwrap();
+    s.req("PUT", "/a:b")
+        .header("content-type", "text/plain")
+        .body("colon")
+        .send()
+        .await
+        .unwrap();
     let r = s.req("GET", "/a%3Ab").send().await.unwrap();
     assert_eq!(r.text().await.unwrap(), "colon");
 }

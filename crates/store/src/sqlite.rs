@@ -520,8 +520,9 @@ impl Writer {
         let mut results = Vec::with_capacity(batch.len());
         let mut freed = Vec::new();
         let now = now_ms();
-        let mut next_version: u64 =
-            tx.query_row("SELECT next_version FROM counter", [], |r| r.get::<_, i64>(0))? as u64;
+        let mut next_version: u64 = tx.query_row("SELECT next_version FROM counter", [], |r| {
+            r.get::<_, i64>(0)
+        })? as u64;
         for (job, _) in batch {
             let sp = tx.savepoint()?;
             let mut ctx = Ctx {

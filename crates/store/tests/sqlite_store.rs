@@ -177,22 +177,35 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[tokio::test]
 async fn idle_pods_are_closed_and_reopen_with_their_data() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteBackend::open(dir.path()).unwrap().with_max_open_pods(2);
+    let store = SqliteBackend::open(dir.path())
+        .unwrap()
+        .with_max_open_pods(2);
     let mut names = Vec::new();
     for i in 0..5 {
         let pod = PodName::parse(&format!("pod{i}")).unwrap();
         store.create_pod(&pod, [0; 32]).await.unwrap();
-        store.write(&pod, put("/x", b"data", Precondition::None)).await.unwrap();
+        store
+            .write(&pod, put("/x", b"data", Precondition::None))
+            .await
+            .unwrap();
         names.push(pod);
     }
     assert!(store.open_pods() <= 2);
     let mut versions = std::collections::HashSet::new();
     for pod in &names {
-        let (meta, body) = store.get(pod, &ResourcePath::parse("/x").unwrap()).await.unwrap().unwrap();
+        let (meta, body) = store
+            .get(pod, &ResourcePath::parse("/x").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(&body[..], b"data");
         versions.insert(meta.version);
         // Versions keep growing after a reopen: no entity tag is ever reused.
-        let WriteOutcome::Updated(after) = store.write(pod, put("/x", b"more", Precondition::None)).await.unwrap() else {
+        let WriteOutcome::Updated(after) = store
+            .write(pod, put("/x", b"more", Precondition::None))
+            .await
+            .unwrap()
+        else {
             panic!("expected an update")
         };
         assert!(after.version > meta.version);

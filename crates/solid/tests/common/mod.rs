@@ -37,7 +37,10 @@ impl Server {
         Self {
             base,
             token: pod.owner_token,
-            client: Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            client: Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             _dir: dir,
         }
     }
@@ -50,7 +53,10 @@ impl Server {
     /// A request with the owner's token.
     pub fn req(&self, method: &str, path: &str) -> RequestBuilder {
         self.client
-            .request(Method::from_bytes(method.as_bytes()).unwrap(), self.url(path))
+            .request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                self.url(path),
+            )
             .bearer_auth(&self.token)
     }
 
