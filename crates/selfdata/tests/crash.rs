@@ -54,20 +54,41 @@ fn body_for(writer: usize, i: usize) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
     let out = Command::new(BIN)
         .args(["pod", "create", "alice"])
+        .args(["--base-url", &format!("http://127.0.0.1:{port}")])
         .arg("--data")
         .arg(dir.path())
         .output()
         .unwrap();
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let token = stdout.lines().nth(3).unwrap().trim().to_owned();
+    let field = |name: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .to_owned()
+    };
+    let (id, secret) = (field("client_id"), field("client_secret"));
 
-    let port = free_port();
     let mut child = serve(dir.path(), port);
     let client = reqwest::Client::new();
     wait_healthy(&client, port).await;
+    // A bearer token from the client-credentials grant (no DPoP key), as a script would.
+    let answer: serde_json::Value = client
+        .post(format!("http://127.0.0.1:{port}/idp/token"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["token_type"], "Bearer");
+    let token = answer["access_token"].as_str().unwrap().to_owned();
 
     let acked = std::sync::Arc::new(acked::Acked::default());
     let mut writers = Vec::new();
@@ -92,14 +113,22 @@ async fn acknowledged_writes_survive_kill_9() {
                     .await;
                 match sent {
                     Ok(r) if r.status().is_success() => acked.push(path, w, i),
-                    Ok(r) => panic!("unexpected status {}", r.status()),
+                    Ok(r) => {
+                        acked.fail(format!("unexpected status {}", r.status()));
+                        return;
+                    }
                     Err(_) => return, // the server died mid-request
                 }
             }
         }));
     }
     // Let the stream run, then kill the server without warning.
+    let deadline = Instant::now() + Duration::from_secs(60);
     while acked.len() < 300 {
+        assert!(Instant::now() < deadline, "the writes did not get through");
+        if let Some(e) = acked.failure() {
+            panic!("{e}");
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     child.kill().unwrap(); // SIGKILL
@@ -110,7 +139,7 @@ async fn acknowledged_writes_survive_kill_9() {
     let acked = acked.take();
     assert!(acked.len() >= 300);
 
-    let port = free_port();
+    // Restart on the same address: the WebIDs and the token name it.
     let mut child = serve(dir.path(), port);
     wait_healthy(&client, port).await;
     for (path, w, i) in &acked {
@@ -146,9 +175,15 @@ mod acked {
     use std::sync::Mutex;
 
     #[derive(Default)]
-    pub struct Acked(Mutex<Vec<(String, usize, usize)>>);
+    pub struct Acked(Mutex<Vec<(String, usize, usize)>>, Mutex<Option<String>>);
 
     impl Acked {
+        pub fn fail(&self, why: String) {
+            *self.1.lock().unwrap() = Some(why);
+        }
+        pub fn failure(&self) -> Option<String> {
+            self.1.lock().unwrap().clone()
+        }
         pub fn push(&self, path: String, w: usize, i: usize) {
             self.0.lock().unwrap().push((path, w, i));
         }

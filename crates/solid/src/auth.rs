@@ -1,83 +1,268 @@
-//! The one place where the server decides whether a request may proceed.
+//! The one place where the server decides whether a request may proceed:
+//! who is asking ([`Authenticator`], Solid-OIDC tokens verified elsewhere)
+//! and what Web Access Control grants them ([`Access::require`]).
 //!
-//! Until accounts and Web Access Control arrive, a pod answers only to its
-//! owner's bearer token, printed once by `selfdata pod create`. Nothing is
-//! public. Every handler calls [`authorize`] before touching the store, so
-//! WAC replaces this function and nothing else.
+//! The effective ACL of a resource is its own `.acl`, or else the nearest
+//! ancestor container's `.acl` whose `acl:default` rules apply. Parsed ACLs
+//! are cached per pod; any write to an `.acl` (or any delete, which removes
+//! auxiliary resources) clears that pod's cache.
 
-use axum::http::{HeaderMap, StatusCode, header};
-use selfdata_store::{PodName, ResourcePath};
-use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use parking_lot::RwLock;
+use selfdata_rdf::RdfFormat;
+use selfdata_rdf::oxrdf::Graph;
+use selfdata_store::{AuxKind, PodName, ResourcePath};
+use selfdata_wac::{Agent, EffectiveAcl, Groups, ModeSet, Permissions};
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::uri::resource_uri;
 
-/// Access modes, as Web Access Control names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Read,
-    /// Add without removing: POST, insert-only PATCH.
-    Append,
-    Write,
-    Control,
-}
-
-/// Who is asking.
+/// A verified identity: the WebID a request speaks for and the app it comes through.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Agent {
-    Owner,
+pub struct Credentials {
+    pub webid: String,
+    pub client_id: Option<String>,
 }
 
-/// The SHA-256 of a bearer token, as stored.
-pub fn token_hash(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
+/// Turns a request's `Authorization` (and `DPoP`) headers into credentials.
+///
+/// `Ok(None)`: no credentials were sent (an anonymous request). `Err`: the
+/// credentials are malformed, expired, replayed or revoked (a 401).
+#[async_trait::async_trait]
+pub trait Authenticator: Send + Sync + 'static {
+    async fn authenticate(
+        &self,
+        method: &Method,
+        url: &str,
+        headers: &HeaderMap,
+    ) -> Result<Option<Credentials>, ApiError>;
 }
 
-/// Decides whether the request's credentials allow `mode` on `path` of `pod`.
-pub async fn authorize(
-    state: &AppState,
-    headers: &HeaderMap,
-    pod: &PodName,
-    _path: &ResourcePath,
-    _mode: Mode,
-) -> Result<Agent, ApiError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(unauthorized(
-            "This resource is private. Send the pod owner's token as 'Authorization: Bearer <token>'.",
-            None,
-        ));
-    };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            unauthorized(
-                "The Authorization header must be 'Bearer <token>'.",
-                Some("invalid_request"),
-            )
-        })?;
-    let expected = state.owner_token_hash(pod).await?;
-    match expected {
-        Some(hash) if hash == token_hash(token) => Ok(Agent::Owner),
-        Some(_) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "This token does not give access to this pod.",
-        )),
-        None => Err(ApiError::not_found()),
+/// Accepts no credentials at all: every request is anonymous. For tests of
+/// public resources and for a server that runs without its identity provider.
+#[derive(Debug, Default)]
+pub struct NoAuthentication;
+
+#[async_trait::async_trait]
+impl Authenticator for NoAuthentication {
+    async fn authenticate(
+        &self,
+        _: &Method,
+        _: &str,
+        headers: &HeaderMap,
+    ) -> Result<Option<Credentials>, ApiError> {
+        if headers.contains_key(header::AUTHORIZATION) {
+            return Err(unauthorized("This server does not accept credentials."));
+        }
+        Ok(None)
     }
 }
 
-fn unauthorized(detail: &str, error: Option<&str>) -> ApiError {
-    let challenge = match error {
-        Some(e) => format!("Bearer realm=\"selfdata\", error=\"{e}\""),
-        None => "Bearer realm=\"selfdata\"".to_owned(),
-    };
-    ApiError::new(StatusCode::UNAUTHORIZED, detail)
-        .with_header(header::WWW_AUTHENTICATE, &challenge)
+/// A 401 with a `WWW-Authenticate` challenge.
+pub fn unauthorized(detail: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, detail).with_header(
+        header::WWW_AUTHENTICATE,
+        "DPoP realm=\"selfdata\", algs=\"ES256 RS256\", Bearer realm=\"selfdata\"",
+    )
+}
+
+/// One pod's parsed ACL documents, by ACL path (`None`: no ACL there).
+type PodAcls = HashMap<ResourcePath, Option<Arc<Graph>>>;
+
+/// Parsed ACL documents of each pod.
+#[derive(Default)]
+pub(crate) struct AclCache {
+    pods: RwLock<HashMap<PodName, PodAcls>>,
+}
+
+impl AclCache {
+    pub(crate) fn forget_pod(&self, pod: &PodName) {
+        self.pods.write().remove(pod);
+    }
+}
+
+/// Who is asking, for one request.
+pub struct Access<'a> {
+    state: &'a AppState,
+    pod: &'a PodName,
+    pub credentials: Option<Credentials>,
+    origin: Option<String>,
+}
+
+impl<'a> Access<'a> {
+    pub fn new(
+        state: &'a AppState,
+        pod: &'a PodName,
+        credentials: Option<Credentials>,
+        headers: &HeaderMap,
+    ) -> Self {
+        let origin = headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Self {
+            state,
+            pod,
+            credentials,
+            origin,
+        }
+    }
+
+    fn agent(&self) -> Agent<'_> {
+        let mut agent = match &self.credentials {
+            Some(c) => Agent::authenticated(&c.webid),
+            None => Agent::anonymous(),
+        };
+        agent.client_id = self
+            .credentials
+            .as_ref()
+            .and_then(|c| c.client_id.as_deref());
+        if let Some(origin) = &self.origin {
+            // acl:origin restricts anonymous browser requests. An
+            // authenticated request comes through an app the resident
+            // approved on the consent screen (its token proves it), so its
+            // origin is trusted; so is the server's own.
+            let trusted = self.credentials.is_some()
+                || selfdata_wac::normalize_origin(origin)
+                    == selfdata_wac::normalize_origin(&self.state.config().base_url);
+            agent = agent.with_origin(origin, trusted);
+        }
+        agent
+    }
+
+    /// The modes granted on `path` (for an auxiliary resource: on its subject).
+    pub async fn permissions(&self, path: &ResourcePath) -> Result<Permissions, ApiError> {
+        let subject = path.aux_subject().unwrap_or_else(|| path.clone());
+        let base = &self.state.config().base_url;
+        let target_uri = resource_uri(base, self.pod, &subject);
+        let Some((acl_path, graph, inherited)) = self.effective_acl(&subject).await? else {
+            return Ok(Permissions::default());
+        };
+        let acl_uri = resource_uri(base, self.pod, &acl_path);
+        let owner = if inherited {
+            acl_path.aux_subject().unwrap_or_else(ResourcePath::root)
+        } else {
+            subject.clone()
+        };
+        let subject_uri = resource_uri(base, self.pod, &owner);
+        let acl = EffectiveAcl {
+            graph: &graph,
+            acl_uri: &acl_uri,
+            subject_uri: &subject_uri,
+            inherited,
+        };
+        let groups = self.load_groups(&graph).await;
+        Ok(selfdata_wac::permissions(
+            &acl,
+            &target_uri,
+            &self.agent(),
+            &groups,
+        ))
+    }
+
+    /// Fails unless `modes` are all granted on `path`: 401 for an anonymous
+    /// request, 403 for an authenticated one.
+    pub async fn require(
+        &self,
+        path: &ResourcePath,
+        modes: ModeSet,
+    ) -> Result<Permissions, ApiError> {
+        let permissions = self.permissions(path).await?;
+        if permissions.user.contains_all(modes) {
+            return Ok(permissions);
+        }
+        Err(match self.credentials {
+            None => unauthorized(
+                "This resource is not public. Sign in with Solid-OIDC (a DPoP-bound access token) to reach it.",
+            ),
+            Some(_) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "You are signed in, but the owner of this pod has not given you this access.",
+            ),
+        })
+    }
+
+    /// The ACL governing `subject`: its own, or the nearest ancestor's (inherited).
+    async fn effective_acl(
+        &self,
+        subject: &ResourcePath,
+    ) -> Result<Option<(ResourcePath, Arc<Graph>, bool)>, ApiError> {
+        let mut candidate = Some(subject.clone());
+        let mut inherited = false;
+        while let Some(resource) = candidate {
+            // A document's inherited ACL comes from its container.
+            if resource.is_container() || !inherited {
+                let acl_path = resource.aux(AuxKind::Acl);
+                if let Some(graph) = self.load_acl(&acl_path).await? {
+                    return Ok(Some((acl_path, graph, inherited)));
+                }
+            }
+            candidate = resource.parent();
+            inherited = true;
+        }
+        Ok(None)
+    }
+
+    async fn load_acl(&self, acl_path: &ResourcePath) -> Result<Option<Arc<Graph>>, ApiError> {
+        let cache = &self.state.acl_cache().pods;
+        if let Some(hit) = cache.read().get(self.pod).and_then(|p| p.get(acl_path)) {
+            return Ok(hit.clone());
+        }
+        let loaded = match self.state.store().get(self.pod, acl_path).await? {
+            None => None,
+            Some((meta, body)) => {
+                let format =
+                    RdfFormat::from_media_type(&meta.content_type).unwrap_or(RdfFormat::Turtle);
+                let uri = resource_uri(&self.state.config().base_url, self.pod, acl_path);
+                match selfdata_rdf::parse(&body, format, &uri) {
+                    Ok(graph) => Some(Arc::new(graph)),
+                    Err(e) => {
+                        // An unreadable ACL grants nothing, and says so in the log.
+                        tracing::warn!(acl = %uri, error = %e, "an ACL document does not parse");
+                        Some(Arc::new(Graph::new()))
+                    }
+                }
+            }
+        };
+        cache
+            .write()
+            .entry(self.pod.clone())
+            .or_default()
+            .insert(acl_path.clone(), loaded.clone());
+        Ok(loaded)
+    }
+
+    /// Loads the local group documents an ACL names (remote groups stay unresolved).
+    async fn load_groups(&self, acl: &Graph) -> LoadedGroups {
+        let mut out = HashMap::new();
+        let base = &self.state.config().base_url;
+        for group in selfdata_wac::referenced_groups(acl) {
+            let doc = group.split('#').next().unwrap_or(&group);
+            let Some(rest) = doc.strip_prefix(base.as_str()) else {
+                continue;
+            };
+            let Ok(crate::uri::Target::Resource(pod, path)) = crate::uri::parse_target(rest) else {
+                continue;
+            };
+            if let Ok(Some((meta, body))) = self.state.store().get(&pod, &path).await
+                && let Some(format) = RdfFormat::from_media_type(&meta.content_type)
+                && let Ok(graph) = selfdata_rdf::parse(&body, format, doc)
+            {
+                out.insert(group.clone(), selfdata_wac::group_members(&graph, &group));
+            }
+        }
+        LoadedGroups(out)
+    }
+}
+
+struct LoadedGroups(HashMap<String, Vec<String>>);
+
+impl Groups for LoadedGroups {
+    fn members(&self, group_iri: &str) -> Option<Vec<String>> {
+        self.0.get(group_iri).cloned()
+    }
 }

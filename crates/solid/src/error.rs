@@ -69,6 +69,14 @@ impl ApiError {
     }
 }
 
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.status, self.detail)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let title = self.status.canonical_reason().unwrap_or("Error");
@@ -94,7 +102,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NoSuchPod(_) | StoreError::NotFound(_) => ApiError::not_found(),
-            StoreError::PodExists(_) => ApiError::conflict(e.to_string()),
+            StoreError::PodExists(_) | StoreError::AccountExists(_) => {
+                ApiError::conflict(sentence(&e.to_string()))
+            }
             StoreError::PreconditionFailed => ApiError::precondition_failed(),
             StoreError::ParentIsDocument(_)
             | StoreError::SlashConflict(..)
@@ -105,6 +115,13 @@ impl From<StoreError> for ApiError {
             )
             .with_header(header::ALLOW, crate::ldp::ALLOW_ROOT),
             StoreError::Name(e) => e.into(),
+            StoreError::Rejected(inner) => match inner.downcast::<ApiError>() {
+                Ok(api) => *api,
+                Err(other) => {
+                    tracing::error!(error = %other, "a write was rejected");
+                    ApiError::internal()
+                }
+            },
             StoreError::Io(detail) => {
                 tracing::error!(%detail, "storage failure");
                 ApiError::internal()

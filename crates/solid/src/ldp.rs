@@ -16,11 +16,13 @@ use selfdata_rdf::oxrdf::{Graph, NamedNodeRef};
 use selfdata_store::{Meta, PodName, Precondition, ResourcePath, StoreError, Write, WriteOutcome};
 
 use crate::AppState;
-use crate::auth::{Mode, authorize};
+use crate::auth::Access;
 use crate::conneg;
 use crate::container::{self, LDP, PIM_STORAGE};
 use crate::error::ApiError;
 use crate::uri::{Target, parse_target, resource_uri};
+use selfdata_store::AuxKind;
+use selfdata_wac::{ModeSet, Permissions};
 
 pub const ALLOW_CONTAINER: &str = "OPTIONS, HEAD, GET, POST, PUT, PATCH, DELETE";
 pub const ALLOW_ROOT: &str = "OPTIONS, HEAD, GET, POST, PUT, PATCH";
@@ -31,8 +33,6 @@ const ACCEPT_RDF: &str = "text/turtle, application/ld+json, application/n-triple
 /// The storage description resource, inside every pod.
 const STORAGE_DESCRIPTION: &str = "/.well-known/solid";
 const SOLID_STORAGE_DESCRIPTION_REL: &str = "http://www.w3.org/ns/solid/terms#storageDescription";
-/// How often a PATCH retries its read-modify-write when another writer got in first.
-const PATCH_ATTEMPTS: usize = 8;
 
 /// The entry point for every request under a pod.
 pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
@@ -59,11 +59,18 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         }
         Target::Resource(pod, path) => (pod, path),
     };
+    // DPoP proofs sign the URL exactly as the client requested it.
+    let requested_url = format!("{}{}", state.config().base_url, parts.uri.path());
+    let credentials = state
+        .authenticator()
+        .authenticate(&parts.method, &requested_url, &parts.headers)
+        .await?;
     let req = Req {
         state,
         headers: &parts.headers,
         uri: resource_uri(&state.config().base_url, &pod, &path),
-        pod,
+        access: Access::new(state, &pod, credentials, &parts.headers),
+        pod: &pod,
         path,
     };
     if req.path.as_str() == STORAGE_DESCRIPTION {
@@ -96,8 +103,9 @@ fn redirect(location: &str) -> Response {
 struct Req<'a> {
     state: &'a AppState,
     headers: &'a HeaderMap,
-    pod: PodName,
+    pod: &'a PodName,
     path: ResourcePath,
+    access: Access<'a>,
     /// The resource's absolute URI.
     uri: String,
 }
@@ -121,9 +129,39 @@ impl Req<'_> {
         }
     }
 
-    async fn authorize(&self, mode: Mode) -> Result<(), ApiError> {
-        authorize(self.state, self.headers, &self.pod, &self.path, mode).await?;
-        Ok(())
+    fn is_acl(&self) -> bool {
+        self.path.auxiliary_kind() == Some(AuxKind::Acl)
+    }
+
+    /// Checks Web Access Control for `method` on this resource (and on its
+    /// container when creating or deleting). `modes` overrides the modes
+    /// needed on the target (PATCH derives them from the patch).
+    async fn authorize(
+        &self,
+        method: &str,
+        exists: bool,
+        modes: Option<ModeSet>,
+    ) -> Result<Permissions, ApiError> {
+        let is_acl = self.is_acl();
+        let needed = match modes {
+            Some(_) if is_acl => ModeSet::CONTROL,
+            Some(m) => m,
+            None => selfdata_wac::required_modes(method, is_acl, exists),
+        };
+        let permissions = self.access.require(&self.path, needed).await?;
+        let on_parent = selfdata_wac::parent_modes(method, is_acl, exists);
+        if !on_parent.is_empty()
+            && let Some(parent) = self.path.parent()
+        {
+            self.access.require(&parent, on_parent).await?;
+        }
+        Ok(permissions)
+    }
+
+    /// After a write: ACL changes (and deletes, which remove auxiliary
+    /// resources) must be seen by the next request.
+    fn after_write(&self) {
+        self.state.acl_cache().forget_pod(self.pod);
     }
 
     /// Headers every answer about this resource carries: `Link`, `Allow`, `Accept-*`.
@@ -174,9 +212,9 @@ impl Req<'_> {
 
     /// GET and HEAD (hyper drops the body of a HEAD answer, keeping its length).
     async fn get(&self) -> Result<Response, ApiError> {
-        self.authorize(Mode::Read).await?;
+        let permissions = self.authorize("GET", true, None).await?;
         let store = self.state.store();
-        let Some((meta, body)) = store.get(&self.pod, &self.path).await? else {
+        let Some((meta, body)) = store.get(self.pod, &self.path).await? else {
             return self.missing().await;
         };
         let rdf_stored = RdfFormat::from_media_type(&meta.content_type);
@@ -191,8 +229,8 @@ impl Req<'_> {
             let format =
                 conneg::choose_rdf(accept, RdfFormat::Turtle).ok_or_else(not_acceptable)?;
             let own = self.parse_stored(&body, stored)?;
-            let members = store.members(&self.pod, &self.path).await?;
-            let bytes = container::render(self.base(), &self.pod, &meta, &own, &members, format)?;
+            let members = store.members(self.pod, &self.path).await?;
+            let bytes = container::render(self.base(), self.pod, &meta, &own, &members, format)?;
             (format.media_type().to_owned(), Bytes::from(bytes), None)
         } else if let Some(stored) = rdf_stored {
             let format = conneg::choose_rdf(accept, stored).ok_or_else(not_acceptable)?;
@@ -233,6 +271,9 @@ impl Req<'_> {
             headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
         }
         self.describe(headers, Some(&meta), rdf_stored.is_some());
+        if let Ok(v) = HeaderValue::from_str(&permissions.wac_allow_header()) {
+            headers.insert("wac-allow", v);
+        }
         Ok(response)
     }
 
@@ -240,9 +281,9 @@ impl Req<'_> {
     /// trailing slash) exists.
     async fn missing(&self) -> Result<Response, ApiError> {
         if let Some(twin) = self.path.slash_twin()
-            && self.state.store().meta(&self.pod, &twin).await?.is_some()
+            && self.state.store().meta(self.pod, &twin).await?.is_some()
         {
-            return Ok(redirect(&resource_uri(self.base(), &self.pod, &twin)));
+            return Ok(redirect(&resource_uri(self.base(), self.pod, &twin)));
         }
         let mut headers = HeaderMap::new();
         self.describe(&mut headers, None, true);
@@ -379,7 +420,7 @@ impl Req<'_> {
             None if must_be_rdf => Ok("text/turtle".to_owned()),
             None => Ok(content_type.to_owned()),
             Some(format) => {
-                let uri = resource_uri(self.base(), &self.pod, path);
+                let uri = resource_uri(self.base(), self.pod, path);
                 let graph = selfdata_rdf::parse(body, format, &uri)?;
                 if path.is_container() {
                     forbid_containment(&graph)?;
@@ -390,7 +431,13 @@ impl Req<'_> {
     }
 
     async fn put(&self, body: Body) -> Result<Response, ApiError> {
-        self.authorize(Mode::Write).await?;
+        let exists = self
+            .state
+            .store()
+            .meta(self.pod, &self.path)
+            .await?
+            .is_some();
+        self.authorize("PUT", exists, None).await?;
         let content_type = self.content_type()?;
         let precondition = self.write_precondition()?;
         let body = self.read_body(body).await?;
@@ -399,7 +446,7 @@ impl Req<'_> {
             .state
             .store()
             .write(
-                &self.pod,
+                self.pod,
                 Write::Put {
                     path: self.path.clone(),
                     content_type: stored_type,
@@ -408,6 +455,9 @@ impl Req<'_> {
                 },
             )
             .await?;
+        if self.is_acl() {
+            self.after_write();
+        }
         Ok(self.written(outcome))
     }
 
@@ -420,7 +470,7 @@ impl Req<'_> {
         let mut response = status.into_response();
         set_validators(response.headers_mut(), &meta);
         if status == StatusCode::CREATED
-            && let Ok(v) = HeaderValue::from_str(&resource_uri(self.base(), &self.pod, &meta.path))
+            && let Ok(v) = HeaderValue::from_str(&resource_uri(self.base(), self.pod, &meta.path))
         {
             response.headers_mut().insert(header::LOCATION, v);
         }
@@ -428,7 +478,7 @@ impl Req<'_> {
     }
 
     async fn post(&self, body: Body) -> Result<Response, ApiError> {
-        self.authorize(Mode::Append).await?;
+        self.authorize("POST", true, None).await?;
         if !self.path.is_container() {
             return Err(ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -437,7 +487,7 @@ impl Req<'_> {
             .with_header(header::ALLOW, ALLOW_DOCUMENT));
         }
         let store = self.state.store();
-        if store.meta(&self.pod, &self.path).await?.is_none() {
+        if store.meta(self.pod, &self.path).await?.is_none() {
             return Err(ApiError::not_found());
         }
         let content_type = self.content_type()?;
@@ -471,7 +521,7 @@ impl Req<'_> {
                 body: body.clone(),
                 precondition: Precondition::Absent,
             };
-            match store.write(&self.pod, write).await {
+            match store.write(self.pod, write).await {
                 Ok(outcome) => return Ok(self.written(outcome)),
                 Err(StoreError::PreconditionFailed | StoreError::SlashConflict(..)) => continue,
                 Err(e) => return Err(e.into()),
@@ -504,54 +554,70 @@ impl Req<'_> {
             }
         };
         // Authorise before reporting problems in the patch itself.
-        let mode = match &patch {
-            Ok(p) if p.is_insert_only() => Mode::Append,
-            _ => Mode::Write,
+        let modes = match &patch {
+            Ok(p) => ModeSet::from(p.required_modes()),
+            Err(_) => ModeSet::WRITE,
         };
-        self.authorize(mode).await?;
+        let exists = self
+            .state
+            .store()
+            .meta(self.pod, &self.path)
+            .await?
+            .is_some();
+        self.authorize("PATCH", exists, Some(modes)).await?;
         let patch = patch?;
-        let header_precondition = self.write_precondition()?;
-        let store = self.state.store();
-        for _ in 0..PATCH_ATTEMPTS {
-            let current = store.get(&self.pod, &self.path).await?;
-            if !header_precondition.holds(current.as_ref().map(|(m, _)| m)) {
-                return Err(ApiError::precondition_failed());
-            }
-            let mut graph = match &current {
+        let precondition = self.write_precondition()?;
+        // The patch runs on the pod's writer, atomically with the write, so
+        // concurrent patches of one resource apply one after the other.
+        let uri = self.uri.clone();
+        let is_container = self.path.is_container();
+        let modify: selfdata_store::ModifyFn = Box::new(move |current| {
+            let mut graph = match current {
                 None => Graph::new(),
                 Some((meta, body)) => {
                     let Some(format) = RdfFormat::from_media_type(&meta.content_type) else {
-                        return Err(ApiError::unsupported_media_type(
+                        return Err(Box::new(ApiError::unsupported_media_type(
                             "This resource is not RDF, so it cannot be patched; replace it with PUT.",
-                        ));
+                        )));
                     };
-                    self.parse_stored(body, format)?
+                    if body.is_empty() {
+                        Graph::new()
+                    } else {
+                        selfdata_rdf::parse(body, format, &uri).map_err(ApiError::from)?
+                    }
                 }
             };
-            patch.apply(&mut graph)?;
-            if self.path.is_container() {
+            patch.apply(&mut graph).map_err(ApiError::from)?;
+            if is_container {
                 forbid_containment(&graph)?;
             }
-            let bytes = selfdata_rdf::serialize(&graph, RdfFormat::Turtle, &self.uri)?;
-            let write = Write::Put {
-                path: self.path.clone(),
-                content_type: RdfFormat::Turtle.media_type().to_owned(),
-                body: Bytes::from(bytes),
-                precondition: Precondition::Version(current.as_ref().map(|(m, _)| m.version)),
-            };
-            match store.write(&self.pod, write).await {
-                Ok(outcome) => return Ok(self.written(outcome)),
-                Err(StoreError::PreconditionFailed) => continue,
-                Err(e) => return Err(e.into()),
-            }
+            let bytes =
+                selfdata_rdf::serialize(&graph, RdfFormat::Turtle, &uri).map_err(ApiError::from)?;
+            Ok((
+                RdfFormat::Turtle.media_type().to_owned(),
+                Bytes::from(bytes),
+            ))
+        });
+        let outcome = self
+            .state
+            .store()
+            .write(
+                self.pod,
+                Write::Modify {
+                    path: self.path.clone(),
+                    precondition,
+                    modify,
+                },
+            )
+            .await?;
+        if self.is_acl() {
+            self.after_write();
         }
-        Err(ApiError::conflict(
-            "The resource kept changing while the patch was applied; please try again.",
-        ))
+        Ok(self.written(outcome))
     }
 
     async fn delete(&self) -> Result<Response, ApiError> {
-        self.authorize(Mode::Write).await?;
+        self.authorize("DELETE", true, None).await?;
         if self.path.as_str() == "/.acl" {
             // The Solid Protocol: the root's ACL cannot be deleted, or nobody could ever get in.
             return Err(ApiError::new(
@@ -565,13 +631,14 @@ impl Req<'_> {
             .state
             .store()
             .write(
-                &self.pod,
+                self.pod,
                 Write::Delete {
                     path: self.path.clone(),
                     precondition,
                 },
             )
             .await?;
+        self.after_write();
         Ok(self.written(outcome))
     }
 
@@ -592,8 +659,10 @@ impl Req<'_> {
             )
             .with_header(header::ALLOW, ALLOW_READ_ONLY));
         }
-        self.authorize(Mode::Read).await?;
-        let storage = resource_uri(self.base(), &self.pod, &ResourcePath::root());
+        self.access
+            .require(&ResourcePath::root(), ModeSet::READ)
+            .await?;
+        let storage = resource_uri(self.base(), self.pod, &ResourcePath::root());
         let turtle = format!(
             "@prefix solid: <http://www.w3.org/ns/solid/terms#> .\n\
              @prefix pim: <http://www.w3.org/ns/pim/space#> .\n\n\

@@ -15,15 +15,15 @@ pub mod ldp;
 pub mod provision;
 pub mod uri;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderName, Request, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use parking_lot::RwLock;
-use selfdata_store::{Backend, PodName};
+use selfdata_store::Backend;
+
+pub use crate::auth::{Authenticator, Credentials, NoAuthentication};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -55,9 +55,9 @@ pub struct AppState {
 
 struct Inner {
     store: Arc<dyn Backend>,
+    authenticator: Arc<dyn Authenticator>,
     config: Config,
-    /// Owner-token hashes of the pods seen so far.
-    owners: RwLock<HashMap<PodName, [u8; 32]>>,
+    acls: auth::AclCache,
 }
 
 impl std::fmt::Debug for AppState {
@@ -69,12 +69,17 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Backend>, config: Config) -> Self {
+    pub fn new(
+        store: Arc<dyn Backend>,
+        authenticator: Arc<dyn Authenticator>,
+        config: Config,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 store,
+                authenticator,
                 config,
-                owners: RwLock::new(HashMap::new()),
+                acls: auth::AclCache::default(),
             }),
         }
     }
@@ -83,31 +88,22 @@ impl AppState {
         self.inner.store.as_ref()
     }
 
+    pub fn authenticator(&self) -> &dyn Authenticator {
+        self.inner.authenticator.as_ref()
+    }
+
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
 
-    /// The owner-token hash of a pod, or `None` if there is no such pod.
-    pub(crate) async fn owner_token_hash(
-        &self,
-        pod: &PodName,
-    ) -> Result<Option<[u8; 32]>, ApiError> {
-        if let Some(hash) = self.inner.owners.read().get(pod) {
-            return Ok(Some(*hash));
-        }
-        let Some(info) = self.store().pod(pod).await? else {
-            return Ok(None);
-        };
-        self.inner
-            .owners
-            .write()
-            .insert(pod.clone(), info.owner_token_sha256);
-        Ok(Some(info.owner_token_sha256))
+    pub(crate) fn acl_cache(&self) -> &auth::AclCache {
+        &self.inner.acls
     }
 }
 
-/// The whole HTTP application.
-pub fn router(state: AppState) -> Router {
+/// The whole HTTP application: the pods, plus `extra` routes (the identity
+/// provider's), under the same layers (request ids, logs, CORS, panics).
+pub fn router(state: AppState, extra: Router) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
         let id = req
@@ -121,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .fallback(ldp::handle)
         .with_state(state)
+        .merge(extra)
         .layer(axum::middleware::from_fn(cors::layer))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {

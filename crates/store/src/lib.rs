@@ -8,10 +8,13 @@
 //! engine is [`sqlite::SqliteBackend`]: one SQLite file per pod. A future
 //! PostgreSQL-plus-object-storage engine implements the same trait.
 
+pub mod directory;
 pub mod path;
 pub mod sqlite;
+mod sqlite_directory;
 
 use bytes::Bytes;
+pub use directory::Directory;
 pub use path::{AuxKind, NameError, PodName, ResourcePath};
 
 /// What the store knows about a resource, without its body.
@@ -81,7 +84,6 @@ impl Precondition {
 }
 
 /// One change to a pod.
-#[derive(Debug, Clone)]
 pub enum Write {
     /// Create or replace a resource; missing ancestor containers are created.
     /// For a container path the body is its own (non-containment) triples.
@@ -96,12 +98,62 @@ pub enum Write {
         path: ResourcePath,
         precondition: Precondition,
     },
+    /// Read-modify-write as one atomic step (PATCH): `modify` gets the
+    /// current state (or `None`) and returns the new media type and body, or
+    /// an error that is handed back unchanged as [`StoreError::Rejected`].
+    /// It runs on the pod's writer, so keep it short.
+    Modify {
+        path: ResourcePath,
+        precondition: Precondition,
+        modify: ModifyFn,
+    },
+}
+
+/// The function of a [`Write::Modify`].
+pub type ModifyFn = Box<
+    dyn Fn(
+            Option<(&Meta, &[u8])>,
+        ) -> Result<(String, Bytes), Box<dyn std::error::Error + Send + Sync>>
+        + Send,
+>;
+
+impl std::fmt::Debug for Write {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Write::Put {
+                path,
+                content_type,
+                body,
+                precondition,
+            } => f
+                .debug_struct("Put")
+                .field("path", path)
+                .field("content_type", content_type)
+                .field("len", &body.len())
+                .field("precondition", precondition)
+                .finish(),
+            Write::Delete { path, precondition } => f
+                .debug_struct("Delete")
+                .field("path", path)
+                .field("precondition", precondition)
+                .finish(),
+            Write::Modify {
+                path, precondition, ..
+            } => f
+                .debug_struct("Modify")
+                .field("path", path)
+                .field("precondition", precondition)
+                .finish(),
+        }
+    }
 }
 
 impl Write {
     pub fn path(&self) -> &ResourcePath {
         match self {
-            Write::Put { path, .. } | Write::Delete { path, .. } => path,
+            Write::Put { path, .. } | Write::Delete { path, .. } | Write::Modify { path, .. } => {
+                path
+            }
         }
     }
 }
@@ -119,8 +171,6 @@ pub enum WriteOutcome {
 pub struct PodInfo {
     pub name: PodName,
     pub created_ms: i64,
-    /// SHA-256 of the owner's bearer token (the token itself is never stored).
-    pub owner_token_sha256: [u8; 32],
 }
 
 /// Why a store operation failed. Each variant maps to one HTTP status.
@@ -130,6 +180,8 @@ pub enum StoreError {
     NoSuchPod(String),
     #[error("a pod named '{0}' exists already")]
     PodExists(String),
+    #[error("an account with the email address {0} exists already")]
+    AccountExists(String),
     #[error("there is no resource at {0}")]
     NotFound(ResourcePath),
     #[error("the resource's current state does not match the request's precondition")]
@@ -146,6 +198,9 @@ pub enum StoreError {
     Name(#[from] NameError),
     #[error("storage failure: {0}")]
     Io(String),
+    /// The function of a [`Write::Modify`] refused the change.
+    #[error("{0}")]
+    Rejected(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -168,11 +223,7 @@ impl From<std::io::Error> for StoreError {
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
     /// Creates a pod holding an empty root container.
-    async fn create_pod(
-        &self,
-        name: &PodName,
-        owner_token_sha256: [u8; 32],
-    ) -> Result<PodInfo, StoreError>;
+    async fn create_pod(&self, name: &PodName) -> Result<PodInfo, StoreError>;
     /// Every pod, by name.
     async fn list_pods(&self) -> Result<Vec<PodInfo>, StoreError>;
     /// One pod's info, if it exists.

@@ -71,13 +71,12 @@ PRAGMA user_version = 1;
 const HOST_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS pod (
     name TEXT PRIMARY KEY,
-    created INTEGER NOT NULL,
-    owner_token_sha256 BLOB NOT NULL
+    created INTEGER NOT NULL
 );
 PRAGMA user_version = 1;
 ";
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -124,6 +123,7 @@ impl SqliteBackend {
         fs::create_dir_all(root.join("pods"))?;
         let host = open_connection(&root.join("host.sqlite"))?;
         host.execute_batch(HOST_SCHEMA)?;
+        host.execute_batch(crate::directory::DIRECTORY_SCHEMA)?;
         Ok(Self {
             root,
             host: Mutex::new(host),
@@ -144,6 +144,11 @@ impl SqliteBackend {
     /// How many pods are open now.
     pub fn open_pods(&self) -> usize {
         self.pods.read().len()
+    }
+
+    /// The host database (pods, accounts, clients, tokens).
+    pub(crate) fn host(&self) -> parking_lot::MutexGuard<'_, Connection> {
+        self.host.lock()
     }
 
     /// The data folder.
@@ -188,28 +193,21 @@ impl SqliteBackend {
         Ok(db)
     }
 
-    fn pod_info_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, i64, Vec<u8>)> {
-        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+    fn pod_info_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, i64)> {
+        Ok((row.get(0)?, row.get(1)?))
     }
 
-    fn to_info((name, created, hash): (String, i64, Vec<u8>)) -> Result<PodInfo, StoreError> {
+    fn to_info((name, created): (String, i64)) -> Result<PodInfo, StoreError> {
         Ok(PodInfo {
             name: PodName::parse(&name)?,
             created_ms: created,
-            owner_token_sha256: hash
-                .try_into()
-                .map_err(|_| StoreError::Io("a stored token hash is not 32 bytes".into()))?,
         })
     }
 }
 
 #[async_trait::async_trait]
 impl Backend for SqliteBackend {
-    async fn create_pod(
-        &self,
-        name: &PodName,
-        owner_token_sha256: [u8; 32],
-    ) -> Result<PodInfo, StoreError> {
+    async fn create_pod(&self, name: &PodName) -> Result<PodInfo, StoreError> {
         let dir = self.pod_dir(name);
         let created = now_ms();
         {
@@ -231,21 +229,19 @@ impl Backend for SqliteBackend {
             conn.execute("UPDATE counter SET next_version = 2", [])?;
             drop(conn);
             host.execute(
-                "INSERT INTO pod (name, created, owner_token_sha256) VALUES (?1, ?2, ?3)",
-                params![name.as_str(), created, &owner_token_sha256[..]],
+                "INSERT INTO pod (name, created) VALUES (?1, ?2)",
+                params![name.as_str(), created],
             )?;
         }
         Ok(PodInfo {
             name: name.clone(),
             created_ms: created,
-            owner_token_sha256,
         })
     }
 
     async fn list_pods(&self) -> Result<Vec<PodInfo>, StoreError> {
         let host = self.host.lock();
-        let mut stmt =
-            host.prepare_cached("SELECT name, created, owner_token_sha256 FROM pod ORDER BY name")?;
+        let mut stmt = host.prepare_cached("SELECT name, created FROM pod ORDER BY name")?;
         let rows = stmt
             .query_map([], Self::pod_info_row)?
             .collect::<Result<Vec<_>, _>>()?;
@@ -255,7 +251,7 @@ impl Backend for SqliteBackend {
     async fn pod(&self, name: &PodName) -> Result<Option<PodInfo>, StoreError> {
         let host = self.host.lock();
         let row = host
-            .prepare_cached("SELECT name, created, owner_token_sha256 FROM pod WHERE name = ?1")?
+            .prepare_cached("SELECT name, created FROM pod WHERE name = ?1")?
             .query_row([name.as_str()], Self::pod_info_row)
             .optional()?;
         row.map(Self::to_info).transpose()
@@ -354,6 +350,15 @@ impl Backend for SqliteBackend {
                 }
             }
             Write::Delete { path, precondition } => Job::Delete { path, precondition },
+            Write::Modify {
+                path,
+                precondition,
+                modify,
+            } => Job::Modify {
+                path,
+                precondition,
+                modify,
+            },
         };
         let (reply, answer) = oneshot::channel();
         db.writer
@@ -401,6 +406,11 @@ enum Job {
     Delete {
         path: ResourcePath,
         precondition: Precondition,
+    },
+    Modify {
+        path: ResourcePath,
+        precondition: Precondition,
+        modify: crate::ModifyFn,
     },
 }
 
@@ -539,6 +549,11 @@ impl Writer {
                     precondition,
                 } => ctx.put(path, content_type, body, precondition),
                 Job::Delete { path, precondition } => ctx.delete(path, precondition),
+                Job::Modify {
+                    path,
+                    precondition,
+                    modify,
+                } => ctx.modify(path, precondition, modify, &self.blobs),
             };
             let job_freed = std::mem::take(&mut ctx.freed);
             if result.is_ok() {
@@ -688,6 +703,44 @@ impl Ctx<'_> {
         } else {
             WriteOutcome::Created(meta)
         })
+    }
+
+    fn modify(
+        &mut self,
+        path: &ResourcePath,
+        precondition: &Precondition,
+        modify: &crate::ModifyFn,
+        blobs: &BlobDir,
+    ) -> Result<WriteOutcome, StoreError> {
+        let current = self
+            .tx
+            .prepare_cached(
+                "SELECT content_type, version, modified, size, blob, body FROM resource WHERE path = ?1",
+            )?
+            .query_row([path.as_str()], |row| {
+                Ok((
+                    meta_from_row(path.clone(), row)?,
+                    row.get::<_, Option<String>>(4)?,
+                    row.get::<_, Option<Vec<u8>>>(5)?,
+                ))
+            })
+            .optional()?;
+        let current = match current {
+            None => None,
+            Some((meta, Some(hash), _)) => Some((meta, blobs.read(&hash)?)),
+            Some((meta, None, body)) => Some((meta, body.unwrap_or_default())),
+        };
+        if !precondition.holds(current.as_ref().map(|(m, _)| m)) {
+            return Err(StoreError::PreconditionFailed);
+        }
+        let (content_type, body) =
+            modify(current.as_ref().map(|(m, b)| (m, &b[..]))).map_err(StoreError::Rejected)?;
+        self.put(
+            path,
+            &content_type,
+            &StoredBody::Inline(body),
+            &Precondition::None,
+        )
     }
 
     fn blob_of(&self, path: &ResourcePath) -> Result<Option<String>, StoreError> {

@@ -26,7 +26,7 @@ async fn new_pod() -> (tempfile::TempDir, SqliteBackend, PodName) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteBackend::open(dir.path()).unwrap();
     let pod = PodName::parse("alice").unwrap();
-    store.create_pod(&pod, [7; 32]).await.unwrap();
+    store.create_pod(&pod).await.unwrap();
     (dir, store, pod)
 }
 
@@ -142,7 +142,7 @@ async fn large_bodies_survive_reopen_and_are_freed_on_delete() {
     let big: &'static [u8] = Box::leak(vec![42u8; 2 * 1024 * 1024].into_boxed_slice());
     {
         let store = SqliteBackend::open(dir.path()).unwrap();
-        store.create_pod(&pod, [1; 32]).await.unwrap();
+        store.create_pod(&pod).await.unwrap();
         store
             .write(&pod, put("/big.bin", big, Precondition::None))
             .await
@@ -183,7 +183,7 @@ async fn idle_pods_are_closed_and_reopen_with_their_data() {
     let mut names = Vec::new();
     for i in 0..5 {
         let pod = PodName::parse(&format!("pod{i}")).unwrap();
-        store.create_pod(&pod, [0; 32]).await.unwrap();
+        store.create_pod(&pod).await.unwrap();
         store
             .write(&pod, put("/x", b"data", Precondition::None))
             .await

@@ -48,19 +48,19 @@ async fn a_new_pod_is_a_storage_with_profile_inbox_and_selfdata() {
 }
 
 #[tokio::test]
-async fn nothing_is_readable_without_the_owner_token() {
+async fn nothing_but_the_profile_is_readable_without_signing_in() {
     let s = Server::start().await;
-    let anon = s.client.get(s.url("/profile/card")).send().await.unwrap();
+    let anon = s.client.get(s.url("/")).send().await.unwrap();
     assert!(anon.headers().get("www-authenticate").is_some());
     assert_eq!(problem(anon).await.0, 401);
     let wrong = s
         .client
-        .get(s.url("/profile/card"))
+        .get(s.url("/"))
         .bearer_auth("nope")
         .send()
         .await
         .unwrap();
-    assert_eq!(problem(wrong).await.0, 403);
+    assert_eq!(problem(wrong).await.0, 401);
     let put = s
         .client
         .put(s.url("/x"))
@@ -70,6 +70,15 @@ async fn nothing_is_readable_without_the_owner_token() {
         .await
         .unwrap();
     assert_eq!(problem(put).await.0, 401);
+    // The WebID profile is public, as a WebID must be.
+    let card = s.client.get(s.url("/profile/card")).send().await.unwrap();
+    assert_eq!(card.status(), 200);
+    assert!(
+        card.headers()["wac-allow"]
+            .to_str()
+            .unwrap()
+            .contains("public=\"read\"")
+    );
     let health = s
         .client
         .get(format!("{}/health", s.base))
@@ -408,9 +417,7 @@ async fn post_honours_slug_and_avoids_collisions() {
     assert_ne!(first, second);
     assert!(second.starts_with(&s.url("/inbox/note.txt-")), "{second}");
     assert_eq!(
-        s.client
-            .get(&first)
-            .bearer_auth(&s.token)
+        s.signed("GET", &first)
             .send()
             .await
             .unwrap()
@@ -486,7 +493,6 @@ async fn delete_rules() {
     let r = s.req("DELETE", "/").send().await.unwrap();
     assert!(!r.headers()["allow"].to_str().unwrap().contains("DELETE"));
     assert_eq!(problem(r).await.0, 405);
-    s.put_turtle("/.acl", "").await;
     let r = s.req("DELETE", "/.acl").send().await.unwrap();
     assert_eq!(problem(r).await.0, 405);
     // The .acl is auxiliary: it is not listed in the root.
@@ -808,7 +814,7 @@ async fn options_head_and_unknown_methods() {
 
 #[tokio::test]
 async fn bodies_above_the_limit_are_refused() {
-    let s = Server::start_with(|c| c.max_body_bytes = 1000).await;
+    let s = Server::start_with(|o| o.max_body_bytes = 1000).await;
     let r = s
         .req("PUT", "/big.bin")
         .header("content-type", "application/octet-stream")
@@ -821,8 +827,11 @@ async fn bodies_above_the_limit_are_refused() {
     let addr = s.base.trim_start_matches("http://").to_owned();
     let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let chunk = "x".repeat(600);
+    let proof = s
+        .key
+        .proof("PUT", &s.url("/big.bin"), Some(&s.token), common::now());
     let req = format!(
-        "PUT /alice/big.bin HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n258\r\n{chunk}\r\n258\r\n{chunk}\r\n0\r\n\r\n",
+        "PUT /alice/big.bin HTTP/1.1\r\nHost: {addr}\r\nAuthorization: DPoP {}\r\nDPoP: {proof}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n258\r\n{chunk}\r\n258\r\n{chunk}\r\n0\r\n\r\n",
         s.token
     );
     stream.write_all(req.as_bytes()).await.unwrap();
@@ -871,8 +880,7 @@ async fn raw_status(s: &Server, method: &str, path: &str) -> (u16, String) {
     let addr = s.base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: text/plain\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx",
-        s.token
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx"
     );
     stream.write_all(req.as_bytes()).await.unwrap();
     let mut out = String::new();

@@ -1,0 +1,106 @@
+//! `selfdata-bench`: the tools behind `bench/run.sh`. A closed-loop HTTP/1.1
+//! load generator (`load`), the two ceilings the pod server is measured
+//! against (`baseline-server`: a bare axum handler serving a body read from
+//! SQLite; `fsync-baseline`: bare durable SQLite commits per second), a
+//! generator for the Turtle document the scenarios use (`gen-turtle`), and the
+//! assembly of every measurement into JSON and a markdown table (`report`).
+//! This is a benchmark, not a test: it prints figures and judges nothing
+//! except whether a run saw errors.
+
+mod baseline;
+mod load;
+mod report;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Benchmark tools for selfdata.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Closed-loop load: N keep-alive connections, each sending its next
+    /// request as soon as the last answer is read. Prints one JSON line.
+    Load(load::LoadArgs),
+    /// The ceiling: a bare axum handler returning a body read from SQLite.
+    BaselineServer {
+        /// Address and port to listen on.
+        #[arg(long)]
+        addr: SocketAddr,
+        /// The SQLite file (created if missing).
+        #[arg(long)]
+        db: PathBuf,
+        /// Store this file's bytes as the body (`UNIQUE` becomes zeros).
+        /// Without it, a generated 2 KB Turtle document is stored unless the
+        /// database already holds one.
+        #[arg(long)]
+        body_file: Option<PathBuf>,
+        /// For finding where a server's time goes: wrap the bare handler in
+        /// some of the layers the pod server uses, comma-separated, from
+        /// `trace` (tower-http TraceLayer with an info span, as selfdata
+        /// makes it; spans are recorded only if a subscriber is installed, see
+        /// `--log`), `request-id` (x-request-id from a UUID v4, set and
+        /// propagated), `catch-panic`, `from-fn` (an axum `from_fn`
+        /// middleware appending a header), `map-response`, `headers` (the
+        /// ~620 bytes of Link/Allow/Accept-*/ETag headers a selfdata GET
+        /// carries), or `all`.
+        #[arg(long, value_delimiter = ',')]
+        layers: Vec<String>,
+        /// Install a tracing subscriber writing to stderr at this level
+        /// (`info`, `warn`, ...), like `SELFDATA_LOG`.
+        #[arg(long)]
+        log: Option<String>,
+    },
+    /// Bare SQLite commits per second: one INSERT per transaction, WAL,
+    /// synchronous=FULL. Prints one JSON line.
+    FsyncBaseline {
+        /// The SQLite file (created if missing).
+        #[arg(long)]
+        db: PathBuf,
+        /// How long to commit for.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+    },
+    /// Print a Turtle document of about BYTES bytes holding the placeholder
+    /// `UNIQUE` once, in a literal (the load generator replaces it).
+    GenTurtle {
+        #[arg(long, default_value_t = 2048)]
+        bytes: usize,
+    },
+    /// Assemble the JSON lines of a run into the results JSON and markdown.
+    Report(report::ReportArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Load(args) => load::run(&args),
+        Command::BaselineServer {
+            addr,
+            db,
+            body_file,
+            layers,
+            log,
+        } => baseline::serve(addr, &db, body_file.as_deref(), &layers, log.as_deref()),
+        Command::FsyncBaseline { db, seconds } => baseline::fsync(&db, seconds),
+        Command::GenTurtle { bytes } => {
+            print!("{}", baseline::turtle_template(bytes));
+            Ok(())
+        }
+        Command::Report(args) => report::run(&args),
+    };
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("selfdata-bench: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Accounts, sign-in pages and the Solid-OIDC provider, over HTTP.
+//!
+//! [`Idp`] holds the provider's state (signing keys, DPoP replay cache,
+//! revoked token families, pending authorization codes) and implements
+//! [`selfdata_solid::Authenticator`], so the pod server asks it who a request
+//! speaks for. [`Idp::routes`] serves:
+//! - `/.well-known/openid-configuration`, `/idp/jwks`, `/idp/register`,
+//!   `/idp/authorize` (with the consent screen), `/idp/token` ([`provider`]);
+//! - `/account/…`: sign-up, sign-in, sign-out, the account page with the
+//!   apps allowed, keys for scripts, password and two-step sign-in ([`pages`]).
+//!
+//! Persistence goes through [`selfdata_store::Directory`]; token crypto
+//! through `selfdata-oidc`.
+
+pub mod accounts;
+mod i18n;
+pub mod pages;
+pub mod provider;
+mod rs;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use parking_lot::{Mutex, RwLock};
+use selfdata_oidc::{KeySet, ReplayCache, SigningKey};
+use selfdata_store::directory::StoredKey;
+use selfdata_store::{Backend, Directory, StoreError};
+
+/// Who may create an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignupMode {
+    /// Anyone.
+    #[default]
+    Open,
+    /// Anyone with an invitation code from the operator.
+    Invite,
+    /// Only the operator, with the command line.
+    Closed,
+}
+
+impl std::str::FromStr for SignupMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "open" => Ok(Self::Open),
+            "invite" => Ok(Self::Invite),
+            "closed" | "operator" => Ok(Self::Closed),
+            other => Err(format!(
+                "'{other}' is not a sign-up mode (open, invite, closed)"
+            )),
+        }
+    }
+}
+
+/// Settings of the identity provider.
+#[derive(Debug, Clone)]
+pub struct IdpConfig {
+    /// The server's public base URL, without a trailing slash.
+    pub base_url: String,
+    pub signup: SignupMode,
+    /// Lifetime of access and ID tokens, seconds.
+    pub access_token_secs: i64,
+    /// Lifetime of refresh tokens, seconds.
+    pub refresh_token_secs: i64,
+    /// Lifetime of a login session, seconds.
+    pub session_secs: i64,
+    /// Failed logins before an account is locked for a while.
+    pub max_failed_logins: i64,
+    /// How long a locked account stays locked, seconds.
+    pub lockout_secs: i64,
+    /// Login attempts allowed per client address per minute.
+    pub login_attempts_per_minute: u32,
+    /// Allow `http:` Client ID Documents on any host (tests); otherwise only `https:` or loopback.
+    pub allow_http_client_ids: bool,
+}
+
+impl IdpConfig {
+    pub fn new(base_url: &str) -> Self {
+        Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            signup: SignupMode::Open,
+            access_token_secs: 3600,
+            refresh_token_secs: 30 * 24 * 3600,
+            session_secs: 7 * 24 * 3600,
+            max_failed_logins: 5,
+            lockout_secs: 15 * 60,
+            login_attempts_per_minute: 20,
+            allow_http_client_ids: false,
+        }
+    }
+
+    /// The issuer identifier: the base URL with a trailing slash.
+    pub fn issuer(&self) -> String {
+        format!("{}/", self.base_url)
+    }
+
+    /// Cookies are `Secure` when the server is reached over TLS.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+/// A pending authorization code (kept in memory for its short life).
+#[derive(Debug, Clone)]
+pub(crate) struct AuthCode {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub code_challenge: String,
+    pub webid: String,
+    pub grant_id: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub session_hash: [u8; 32],
+    pub auth_time: i64,
+    pub expires: i64,
+}
+
+/// The identity provider and resource-server authenticator.
+pub struct Idp {
+    pub(crate) config: IdpConfig,
+    pub(crate) directory: Arc<dyn Directory>,
+    pub(crate) pods: Arc<dyn Backend>,
+    pub(crate) keys: RwLock<KeySet>,
+    pub(crate) replay: ReplayCache,
+    pub(crate) revoked: RwLock<HashSet<String>>,
+    pub(crate) codes: Mutex<HashMap<[u8; 32], AuthCode>>,
+    pub(crate) limiter: accounts::RateLimiter,
+    pub(crate) issuers: rs::IssuerCache,
+    pub(crate) http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Idp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Idp").field("config", &self.config).finish()
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Idp {
+    /// Loads (or creates, the first time) the signing keys and the list of
+    /// revoked token families.
+    pub async fn open(
+        config: IdpConfig,
+        directory: Arc<dyn Directory>,
+        pods: Arc<dyn Backend>,
+    ) -> Result<Arc<Self>, StoreError> {
+        let keys = load_keys(directory.as_ref()).await?;
+        let since = (now() - config.refresh_token_secs.max(config.access_token_secs)) * 1000;
+        let revoked: HashSet<String> = directory.revoked_since(since).await?.into_iter().collect();
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .build()
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        Ok(Arc::new(Self {
+            config,
+            directory,
+            pods,
+            keys: RwLock::new(keys),
+            replay: ReplayCache::new(600, 1_000_000),
+            revoked: RwLock::new(revoked),
+            codes: Mutex::new(HashMap::new()),
+            limiter: accounts::RateLimiter::default(),
+            issuers: rs::IssuerCache::default(),
+            http,
+        }))
+    }
+
+    pub fn config(&self) -> &IdpConfig {
+        &self.config
+    }
+
+    /// Revokes token families now, in storage and for the very next request.
+    pub async fn revoke(
+        &self,
+        scope: selfdata_store::directory::RevokeScope<'_>,
+    ) -> Result<(), StoreError> {
+        let ids = self.directory.revoke(scope, now() * 1000).await?;
+        self.revoked.write().extend(ids);
+        Ok(())
+    }
+
+    /// Every route of the provider and the account pages.
+    pub fn routes(self: &Arc<Self>) -> Router {
+        Router::new()
+            .route(
+                "/.well-known/openid-configuration",
+                get(provider::discovery),
+            )
+            .route("/idp/jwks", get(provider::jwks))
+            .route("/idp/register", post(provider::register))
+            .route(
+                "/idp/authorize",
+                get(provider::authorize).post(provider::decide),
+            )
+            .route("/idp/token", post(provider::token))
+            .route("/account", get(pages::account))
+            .route(
+                "/account/signup",
+                get(pages::signup_form).post(pages::signup),
+            )
+            .route("/account/login", get(pages::login_form).post(pages::login))
+            .route("/account/logout", post(pages::logout))
+            .route("/account/password", post(pages::change_password))
+            .route("/account/totp", post(pages::totp_start))
+            .route("/account/totp/confirm", post(pages::totp_confirm))
+            .route("/account/totp/disable", post(pages::totp_disable))
+            .route("/account/grants/revoke", post(pages::revoke_grant))
+            .route("/account/credentials", post(pages::create_credentials))
+            .route(
+                "/account/credentials/delete",
+                post(pages::delete_credentials),
+            )
+            .route("/assets/style.css", get(stylesheet))
+            .with_state(self.clone())
+    }
+}
+
+async fn load_keys(directory: &dyn Directory) -> Result<KeySet, StoreError> {
+    let stored = directory.signing_keys().await?;
+    let mut current = None;
+    let mut previous = Vec::new();
+    for key in stored {
+        let parsed = SigningKey::from_private_jwk_json(&key.private_jwk)
+            .map_err(|e| StoreError::Io(format!("a stored signing key is unreadable: {e}")))?;
+        if key.retired_ms.is_none() && current.is_none() {
+            current = Some(parsed);
+        } else {
+            previous.push(parsed);
+        }
+    }
+    let current = match current {
+        Some(k) => k,
+        None => {
+            let key = SigningKey::generate();
+            directory
+                .put_signing_key(&StoredKey {
+                    kid: key.kid().to_owned(),
+                    private_jwk: key.to_private_jwk_json(),
+                    created_ms: now() * 1000,
+                    retired_ms: None,
+                })
+                .await?;
+            key
+        }
+    };
+    Ok(KeySet::new(current, previous))
+}
+
+/// Makes a new signing key current; older keys still verify tokens they signed.
+pub async fn rotate_keys(directory: &dyn Directory) -> Result<String, StoreError> {
+    let key = SigningKey::generate();
+    directory
+        .put_signing_key(&StoredKey {
+            kid: key.kid().to_owned(),
+            private_jwk: key.to_private_jwk_json(),
+            created_ms: now() * 1000 + 1,
+            retired_ms: None,
+        })
+        .await?;
+    directory
+        .retire_signing_keys_except(key.kid(), now() * 1000)
+        .await?;
+    Ok(key.kid().to_owned())
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        include_str!("../assets/style.css"),
+    )
+}
+
+/// A new single-use invitation code (only its hash is stored).
+pub async fn new_invite(directory: &dyn Directory) -> Result<String, StoreError> {
+    let code = selfdata_oidc::random_token()[..16].to_owned();
+    directory
+        .create_invite(selfdata_oidc::token_hash(&code))
+        .await?;
+    Ok(code)
+}

@@ -1,0 +1,774 @@
+//! The resident's pages: sign-up, sign-in, sign-out and the account page
+//! (pods and WebIDs, apps allowed with a revoke button, keys for scripts,
+//! password change, two-step sign-in). Server-rendered, plain HTML forms,
+//! no script; every form carries a CSRF token.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use selfdata_store::directory::{Client, ClientKind, RevokeScope};
+use selfdata_store::{PodName, StoreError};
+use serde::Deserialize;
+
+use crate::accounts::{LoginError, MIN_PASSWORD_LEN, set_cookie};
+use crate::i18n::{Texts, texts};
+use crate::{Idp, SignupMode, now};
+
+type St = State<Arc<Idp>>;
+
+/// Renders a page with the security headers every page carries.
+pub(crate) fn page(status: StatusCode, html: Result<String, askama::Error>) -> Response {
+    let body = match html {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, "a page failed to render");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The page could not be shown.",
+            )
+                .into_response();
+        }
+    };
+    let mut response = (status, Html(body)).into_response();
+    security_headers(response.headers_mut());
+    response
+}
+
+pub(crate) fn security_headers(h: &mut HeaderMap) {
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    t: &'a Texts,
+    message: &'a str,
+}
+
+pub(crate) fn error_page(t: &Texts, status: StatusCode, message: &str) -> Response {
+    page(status, ErrorPage { t, message }.render())
+}
+
+/// Only local paths may be returned to after sign-in (no open redirect).
+fn safe_return(to: &str) -> String {
+    if to.starts_with('/') && !to.starts_with("//") && !to.contains('\\') {
+        to.to_owned()
+    } else {
+        "/account".to_owned()
+    }
+}
+
+fn client_key(headers: &HeaderMap, addr: Option<std::net::SocketAddr>) -> String {
+    addr.map(|a| a.ip().to_string())
+        .or_else(|| {
+            headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.split(',').next().unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReturnTo {
+    #[serde(default)]
+    return_to: String,
+}
+
+// ------------------------------------------------------------------ sign-up
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage<'a> {
+    t: &'a Texts,
+    error: Option<String>,
+    closed: bool,
+    invite: bool,
+    csrf: String,
+    return_to: String,
+    email: String,
+    pod: String,
+}
+
+pub async fn signup_form(
+    State(idp): St,
+    headers: HeaderMap,
+    Query(q): Query<ReturnTo>,
+) -> Response {
+    let t = texts(&headers);
+    let (csrf, set) = idp.anonymous_csrf(&headers);
+    let mut r = page(
+        StatusCode::OK,
+        SignupPage {
+            t,
+            error: None,
+            closed: idp.config.signup == SignupMode::Closed,
+            invite: idp.config.signup == SignupMode::Invite,
+            csrf,
+            return_to: safe_return(&q.return_to),
+            email: String::new(),
+            pod: String::new(),
+        }
+        .render(),
+    );
+    if let Some(set) = set {
+        set_cookie(r.headers_mut(), &set);
+    }
+    r
+}
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    csrf: String,
+    email: String,
+    password: String,
+    pod: String,
+    #[serde(default)]
+    invite: String,
+    #[serde(default)]
+    return_to: String,
+}
+
+pub async fn signup(State(idp): St, headers: HeaderMap, Form(f): Form<SignupForm>) -> Response {
+    let t = texts(&headers);
+    let again = |error: String| {
+        page(
+            StatusCode::BAD_REQUEST,
+            SignupPage {
+                t,
+                error: Some(error),
+                closed: idp.config.signup == SignupMode::Closed,
+                invite: idp.config.signup == SignupMode::Invite,
+                csrf: f.csrf.clone(),
+                return_to: safe_return(&f.return_to),
+                email: f.email.clone(),
+                pod: f.pod.clone(),
+            }
+            .render(),
+        )
+    };
+    if !idp.anonymous_csrf_ok(&headers, &f.csrf) {
+        return error_page(
+            t,
+            StatusCode::FORBIDDEN,
+            "This form has expired; reload the page and try again.",
+        );
+    }
+    if idp.config.signup == SignupMode::Closed {
+        return error_page(t, StatusCode::FORBIDDEN, t.signup_closed);
+    }
+    match idp.signup(&f.email, &f.password, &f.pod, &f.invite).await {
+        Ok(account_id) => match idp.start_session(account_id).await {
+            Ok((_, cookie)) => {
+                let mut r = Redirect::to(&safe_return(&f.return_to)).into_response();
+                set_cookie(r.headers_mut(), &cookie);
+                r
+            }
+            Err(_) => {
+                again("Your account was created, but signing in failed; please sign in.".into())
+            }
+        },
+        Err(message) => again(message),
+    }
+}
+
+impl Idp {
+    /// Creates an account with its first pod; returns the account id or a
+    /// sentence saying what to fix.
+    pub async fn signup(
+        &self,
+        email: &str,
+        password: &str,
+        pod: &str,
+        invite: &str,
+    ) -> Result<i64, String> {
+        let email = email.trim();
+        if !email.contains('@') || email.len() > 254 {
+            return Err("Please give a valid email address.".into());
+        }
+        if password.chars().count() < MIN_PASSWORD_LEN {
+            return Err(format!(
+                "The password needs at least {MIN_PASSWORD_LEN} characters."
+            ));
+        }
+        let pod = PodName::parse(pod.trim()).map_err(|e| format!("Pod name: {e}."))?;
+        if matches!(self.directory.account_by_email(email).await, Ok(Some(_))) {
+            return Err(
+                "An account with this email address exists already; sign in instead.".into(),
+            );
+        }
+        if self.config.signup == SignupMode::Invite {
+            let ok = self
+                .directory
+                .use_invite(selfdata_oidc::token_hash(invite.trim()))
+                .await
+                .unwrap_or(false);
+            if !ok {
+                return Err("This invitation code is not valid (or was used already).".into());
+            }
+        }
+        self.create_account(email, password, &pod)
+            .await
+            .map_err(|e| match e {
+                StoreError::PodExists(_) => "This pod name is taken; choose another.".to_owned(),
+                StoreError::AccountExists(_) => {
+                    "An account with this email address exists already.".to_owned()
+                }
+                other => {
+                    tracing::error!(error = %other, "sign-up failed");
+                    "Your account could not be created; please try again later.".to_owned()
+                }
+            })
+    }
+
+    /// Creates an account and its pod (also used by the operator's command line).
+    pub async fn create_account(
+        &self,
+        email: &str,
+        password: &str,
+        pod: &PodName,
+    ) -> Result<i64, StoreError> {
+        let hash = crate::accounts::hash_password(password).map_err(StoreError::Io)?;
+        if self.pods.pod(pod).await?.is_some() {
+            return Err(StoreError::PodExists(pod.to_string()));
+        }
+        let account = self.directory.create_account(email, &hash).await?;
+        selfdata_solid::provision::create_pod(
+            self.pods.as_ref(),
+            &self.config.base_url,
+            &self.config.issuer(),
+            pod,
+        )
+        .await?;
+        self.directory
+            .set_pod_owner(pod.as_str(), account.id)
+            .await?;
+        Ok(account.id)
+    }
+
+    /// Creates client credentials speaking for `webid`; returns (client_id, secret).
+    pub async fn create_credentials(
+        &self,
+        account_id: Option<i64>,
+        webid: &str,
+        name: &str,
+    ) -> Result<(String, String), StoreError> {
+        let client_id = format!("cc_{}", &selfdata_oidc::random_token()[..22]);
+        let secret = selfdata_oidc::random_token();
+        self.directory
+            .put_client(&Client {
+                client_id: client_id.clone(),
+                kind: ClientKind::Credentials,
+                secret_hash: Some(selfdata_oidc::token_hash(&secret)),
+                name: name.to_owned(),
+                logo_uri: None,
+                redirect_uris: Vec::new(),
+                webid: Some(webid.to_owned()),
+                account_id,
+                created_ms: now() * 1000,
+            })
+            .await?;
+        Ok((client_id, secret))
+    }
+}
+
+// ------------------------------------------------------------------ sign-in
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    t: &'a Texts,
+    error: Option<String>,
+    csrf: String,
+    return_to: String,
+    email: String,
+}
+
+pub async fn login_form(State(idp): St, headers: HeaderMap, Query(q): Query<ReturnTo>) -> Response {
+    let t = texts(&headers);
+    let (csrf, set) = idp.anonymous_csrf(&headers);
+    let mut r = page(
+        StatusCode::OK,
+        LoginPage {
+            t,
+            error: None,
+            csrf,
+            return_to: safe_return(&q.return_to),
+            email: String::new(),
+        }
+        .render(),
+    );
+    if let Some(set) = set {
+        set_cookie(r.headers_mut(), &set);
+    }
+    r
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf: String,
+    email: String,
+    password: String,
+    #[serde(default)]
+    totp: String,
+    #[serde(default)]
+    return_to: String,
+}
+
+pub async fn login(
+    State(idp): St,
+    addr: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let t = texts(&headers);
+    if !idp.anonymous_csrf_ok(&headers, &f.csrf) {
+        return error_page(
+            t,
+            StatusCode::FORBIDDEN,
+            "This form has expired; reload the page and try again.",
+        );
+    }
+    let key = client_key(&headers, addr.map(|c| (c.0).0));
+    match idp.check_login(&key, &f.email, &f.password, &f.totp).await {
+        Ok(account) => match idp.start_session(account.id).await {
+            Ok((_, cookie)) => {
+                let mut r = Redirect::to(&safe_return(&f.return_to)).into_response();
+                set_cookie(r.headers_mut(), &cookie);
+                r
+            }
+            Err(_) => error_page(
+                t,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Signing in failed; please try again later.",
+            ),
+        },
+        Err(e) => {
+            let (status, message) = match e {
+                LoginError::Wrong => (
+                    StatusCode::UNAUTHORIZED,
+                    "The email address or the password is not right.",
+                ),
+                LoginError::NeedCode => (
+                    StatusCode::UNAUTHORIZED,
+                    "Type the code from your authenticator app.",
+                ),
+                LoginError::Locked => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many failed attempts: this account is locked for a few minutes.",
+                ),
+                LoginError::TooManyAttempts => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many attempts from your connection; wait a minute and try again.",
+                ),
+            };
+            page(
+                status,
+                LoginPage {
+                    t,
+                    error: Some(message.to_owned()),
+                    csrf: f.csrf,
+                    return_to: safe_return(&f.return_to),
+                    email: f.email,
+                }
+                .render(),
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout(State(idp): St, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
+    let t = texts(&headers);
+    let Some((session, _)) = idp.session(&headers).await else {
+        return Redirect::to("/account/login").into_response();
+    };
+    if !crate::accounts::constant_eq(&session.csrf, &f.csrf) {
+        return error_page(
+            t,
+            StatusCode::FORBIDDEN,
+            "This form has expired; reload the page and try again.",
+        );
+    }
+    let cookie = idp.end_session(&headers).await;
+    let mut r = Redirect::to("/account/login").into_response();
+    set_cookie(r.headers_mut(), &cookie);
+    r
+}
+
+// ------------------------------------------------------------------ account page
+
+pub struct PodView {
+    root: String,
+    webid: String,
+}
+
+pub struct GrantView {
+    id: String,
+    name: String,
+    client_id: String,
+    since: String,
+}
+
+pub struct CredentialView {
+    name: String,
+    client_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage<'a> {
+    t: &'a Texts,
+    email: String,
+    csrf: String,
+    message: Option<String>,
+    error: Option<String>,
+    pods: Vec<PodView>,
+    grants: Vec<GrantView>,
+    credentials: Vec<CredentialView>,
+    new_credential: Option<(String, String)>,
+    totp_on: bool,
+    totp_setup: Option<(String, String)>,
+}
+
+#[derive(Default)]
+struct Extras {
+    message: Option<String>,
+    error: Option<String>,
+    new_credential: Option<(String, String)>,
+    totp_setup: Option<(String, String)>,
+}
+
+async fn account_page(
+    idp: &Idp,
+    headers: &HeaderMap,
+    status: StatusCode,
+    extras: Extras,
+) -> Response {
+    let t = texts(headers);
+    let Some((session, account)) = idp.session(headers).await else {
+        return Redirect::to("/account/login?return_to=/account").into_response();
+    };
+    let base = &idp.config.base_url;
+    let pods = idp
+        .directory
+        .pods_of(account.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| PodName::parse(&p).ok())
+        .map(|p| PodView {
+            root: format!("{base}/{p}/"),
+            webid: selfdata_solid::provision::webid_of(base, &p),
+        })
+        .collect();
+    let grants = idp
+        .directory
+        .grants_of(account.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|g| g.revoked_ms.is_none())
+        .map(|g| GrantView {
+            since: jiff_date(g.created_ms),
+            id: g.id,
+            name: g.client_name,
+            client_id: g.client_id,
+        })
+        .collect();
+    let credentials = idp
+        .directory
+        .credentials_of(account.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| CredentialView {
+            name: c.name,
+            client_id: c.client_id,
+        })
+        .collect();
+    page(
+        status,
+        AccountPage {
+            t,
+            email: account.email,
+            csrf: session.csrf,
+            message: extras.message,
+            error: extras.error,
+            pods,
+            grants,
+            credentials,
+            new_credential: extras.new_credential,
+            totp_on: account.totp_secret.is_some(),
+            totp_setup: extras.totp_setup,
+        }
+        .render(),
+    )
+}
+
+fn jiff_date(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+pub async fn account(State(idp): St, headers: HeaderMap) -> Response {
+    account_page(&idp, &headers, StatusCode::OK, Extras::default()).await
+}
+
+/// Runs a logged-in form action after checking session and CSRF.
+async fn with_session<F, Fut>(
+    idp: &Arc<Idp>,
+    headers: &HeaderMap,
+    csrf: &str,
+    action: F,
+) -> Response
+where
+    F: FnOnce(selfdata_store::directory::Account) -> Fut,
+    Fut: std::future::Future<Output = Result<Extras, String>>,
+{
+    let t = texts(headers);
+    let Some((session, account)) = idp.session(headers).await else {
+        return Redirect::to("/account/login?return_to=/account").into_response();
+    };
+    if !crate::accounts::constant_eq(&session.csrf, csrf) {
+        return error_page(
+            t,
+            StatusCode::FORBIDDEN,
+            "This form has expired; reload the page and try again.",
+        );
+    }
+    match action(account).await {
+        Ok(extras) => account_page(idp, headers, StatusCode::OK, extras).await,
+        Err(error) => {
+            account_page(
+                idp,
+                headers,
+                StatusCode::BAD_REQUEST,
+                Extras {
+                    error: Some(error),
+                    ..Extras::default()
+                },
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    csrf: String,
+    current: String,
+    new: String,
+}
+
+pub async fn change_password(
+    State(idp): St,
+    headers: HeaderMap,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    let idp2 = idp.clone();
+    with_session(&idp, &headers, &f.csrf, |account| async move {
+        if !crate::accounts::verify_password(&f.current, &account.password_hash) {
+            return Err("The current password is not right.".to_owned());
+        }
+        if f.new.chars().count() < MIN_PASSWORD_LEN {
+            return Err(format!(
+                "The new password needs at least {MIN_PASSWORD_LEN} characters."
+            ));
+        }
+        let hash = crate::accounts::hash_password(&f.new)?;
+        idp2.directory
+            .set_password(account.id, &hash)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Extras {
+            message: Some("Your password was changed.".into()),
+            ..Extras::default()
+        })
+    })
+    .await
+}
+
+pub async fn totp_start(State(idp): St, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
+    with_session(&idp, &headers, &f.csrf, |account| async move {
+        Ok(Extras {
+            totp_setup: Some(crate::accounts::new_totp(&account.email)),
+            ..Extras::default()
+        })
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct TotpConfirm {
+    csrf: String,
+    secret: String,
+    code: String,
+}
+
+pub async fn totp_confirm(
+    State(idp): St,
+    headers: HeaderMap,
+    Form(f): Form<TotpConfirm>,
+) -> Response {
+    let idp2 = idp.clone();
+    with_session(&idp, &headers, &f.csrf, |account| async move {
+        if !crate::accounts::totp_matches(&f.secret, &f.code) {
+            return Err("That code does not match; check your app's clock and try again.".into());
+        }
+        idp2.directory
+            .set_totp(account.id, Some(&f.secret))
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Extras {
+            message: Some("Two-step sign-in is on.".into()),
+            ..Extras::default()
+        })
+    })
+    .await
+}
+
+pub async fn totp_disable(State(idp): St, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
+    let idp2 = idp.clone();
+    with_session(&idp, &headers, &f.csrf, |account| async move {
+        idp2.directory
+            .set_totp(account.id, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Extras {
+            message: Some("Two-step sign-in is off.".into()),
+            ..Extras::default()
+        })
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct IdForm {
+    csrf: String,
+    id: String,
+}
+
+pub async fn revoke_grant(State(idp): St, headers: HeaderMap, Form(f): Form<IdForm>) -> Response {
+    let idp2 = idp.clone();
+    with_session(&idp, &headers, &f.csrf, |account| async move {
+        let grant = idp2
+            .directory
+            .grant(&f.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        match grant {
+            Some(g) if g.account_id == account.id => {
+                idp2.revoke(RevokeScope::Grant(&g.id))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(Extras {
+                    message: Some(format!("{} can no longer use your pod.", g.client_name)),
+                    ..Extras::default()
+                })
+            }
+            _ => Err("This app is not in your list.".into()),
+        }
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    csrf: String,
+    name: String,
+}
+
+pub async fn create_credentials(
+    State(idp): St,
+    headers: HeaderMap,
+    Form(f): Form<NameForm>,
+) -> Response {
+    let idp2 = idp.clone();
+    with_session(&idp, &headers, &f.csrf, |account| async move {
+        let pods = idp2
+            .directory
+            .pods_of(account.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let pod = pods
+            .first()
+            .and_then(|p| PodName::parse(p).ok())
+            .ok_or("You have no pod to speak for.")?;
+        let webid = selfdata_solid::provision::webid_of(&idp2.config.base_url, &pod);
+        let name = f.name.trim();
+        let name = if name.is_empty() { "script" } else { name };
+        let pair = idp2
+            .create_credentials(Some(account.id), &webid, name)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Extras {
+            new_credential: Some(pair),
+            ..Extras::default()
+        })
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ClientForm {
+    csrf: String,
+    client_id: String,
+}
+
+pub async fn delete_credentials(
+    State(idp): St,
+    headers: HeaderMap,
+    Form(f): Form<ClientForm>,
+) -> Response {
+    let idp2 = idp.clone();
+    with_session(&idp, &headers, &f.csrf, |account| async move {
+        let client = idp2
+            .directory
+            .client(&f.client_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        match client {
+            Some(c) if c.account_id == Some(account.id) => {
+                idp2.directory
+                    .delete_client(&c.client_id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                idp2.revoke(RevokeScope::Client(&c.client_id))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(Extras {
+                    message: Some(format!(
+                        "The key \"{}\" was deleted; it no longer works.",
+                        c.name
+                    )),
+                    ..Extras::default()
+                })
+            }
+            _ => Err("This key is not in your list.".into()),
+        }
+    })
+    .await
+}

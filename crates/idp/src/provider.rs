@@ -1,0 +1,943 @@
+//! The Solid-OIDC provider endpoints: discovery, JWKS, dynamic client
+//! registration (RFC 7591), authorization with PKCE and a consent screen
+//! (with the `iss` parameter of RFC 9207), and the token endpoint
+//! (authorization code, refresh token with rotation, client credentials),
+//! issuing DPoP-bound JWT access tokens and ID tokens.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Form;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use selfdata_oidc::{AccessClaims, Confirmation, DpopCheck, IdClaims, random_token, token_hash};
+use selfdata_store::PodName;
+use selfdata_store::directory::{Client, ClientKind, Grant, RevokeScope, TokenFamily};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::accounts::constant_eq;
+use crate::i18n::{Texts, texts};
+use crate::pages::{error_page, page};
+use crate::{AuthCode, Idp, now};
+
+type St = State<Arc<Idp>>;
+
+pub async fn discovery(State(idp): St) -> Response {
+    let issuer = idp.config.issuer();
+    let base = &idp.config.base_url;
+    Json(json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{base}/idp/authorize"),
+        "token_endpoint": format!("{base}/idp/token"),
+        "jwks_uri": format!("{base}/idp/jwks"),
+        "registration_endpoint": format!("{base}/idp/register"),
+        "end_session_endpoint": format!("{base}/account/logout"),
+        "scopes_supported": ["openid", "webid", "offline_access"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "webid", "azp", "nonce", "auth_time"],
+        "code_challenge_methods_supported": ["S256"],
+        "dpop_signing_alg_values_supported": ["ES256", "ES384", "RS256", "PS256", "EdDSA"],
+        "authorization_response_iss_parameter_supported": true,
+        "solid_oidc_supported": "https://solidproject.org/TR/solid-oidc",
+    }))
+    .into_response()
+}
+
+pub async fn jwks(State(idp): St) -> Response {
+    let jwks = idp.keys.read().jwks();
+    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(jwks)).into_response()
+}
+
+/// An OAuth error answer (RFC 6749 section 5.2).
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({ "error": error, "error_description": description })),
+    )
+        .into_response()
+}
+
+// ------------------------------------------------------------------ registration
+
+#[derive(Deserialize)]
+pub struct Registration {
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    client_name: Option<String>,
+    #[serde(default)]
+    logo_uri: Option<String>,
+    #[serde(default)]
+    token_endpoint_auth_method: Option<String>,
+}
+
+pub async fn register(State(idp): St, body: axum::body::Bytes) -> Response {
+    let Ok(reg) = serde_json::from_slice::<Registration>(&body) else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client_metadata",
+            "The registration must be a JSON object with redirect_uris.",
+        );
+    };
+    if reg.redirect_uris.is_empty() || reg.redirect_uris.iter().any(|u| !is_http_url(u)) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_redirect_uri",
+            "Give at least one redirect URI, each an absolute http(s) URL.",
+        );
+    }
+    let confidential = reg
+        .token_endpoint_auth_method
+        .as_deref()
+        .is_some_and(|m| m != "none");
+    let secret = confidential.then(random_token);
+    let client = Client {
+        client_id: format!("app_{}", &random_token()[..22]),
+        kind: ClientKind::Registered,
+        secret_hash: secret.as_deref().map(token_hash),
+        name: reg
+            .client_name
+            .clone()
+            .unwrap_or_else(|| "An unnamed app".to_owned()),
+        logo_uri: reg.logo_uri.clone().filter(|u| is_http_url(u)),
+        redirect_uris: reg.redirect_uris.clone(),
+        webid: None,
+        account_id: None,
+        created_ms: now() * 1000,
+    };
+    if let Err(e) = idp.directory.put_client(&client).await {
+        tracing::error!(error = %e, "client registration failed");
+        return oauth_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "The app could not be registered.",
+        );
+    }
+    let mut answer = json!({
+        "client_id": client.client_id,
+        "client_id_issued_at": now(),
+        "redirect_uris": client.redirect_uris,
+        "client_name": client.name,
+        "token_endpoint_auth_method": if confidential { "client_secret_basic" } else { "none" },
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+    });
+    if let Some(secret) = secret {
+        answer["client_secret"] = json!(secret);
+        answer["client_secret_expires_at"] = json!(0);
+    }
+    (StatusCode::CREATED, Json(answer)).into_response()
+}
+
+fn is_http_url(u: &str) -> bool {
+    (u.starts_with("https://") || u.starts_with("http://")) && !u.contains(char::is_whitespace)
+}
+
+/// What the consent screen shows of an app.
+struct AppInfo {
+    name: String,
+    logo: Option<String>,
+    redirect_uris: Vec<String>,
+}
+
+impl Idp {
+    /// A registered client, or a Client ID Document dereferenced from its URL.
+    async fn app_info(&self, client_id: &str) -> Result<AppInfo, String> {
+        if is_http_url(client_id) {
+            return self.client_id_document(client_id).await;
+        }
+        match self.directory.client(client_id).await {
+            Ok(Some(c)) if c.kind == ClientKind::Registered => Ok(AppInfo {
+                name: c.name,
+                logo: c.logo_uri,
+                redirect_uris: c.redirect_uris,
+            }),
+            _ => Err("This app is not known to this server.".into()),
+        }
+    }
+
+    async fn client_id_document(&self, url: &str) -> Result<AppInfo, String> {
+        let loopback = url.strip_prefix("http://").is_some_and(|rest| {
+            rest.starts_with("localhost") || rest.starts_with("127.") || rest.starts_with("[::1]")
+        });
+        if url.starts_with("http://") && !loopback && !self.config.allow_http_client_ids {
+            return Err("An app's Client ID Document must be served over https.".into());
+        }
+        let response = self
+            .http
+            .get(url)
+            .header(header::ACCEPT, "application/ld+json, application/json")
+            .send()
+            .await
+            .map_err(|_| "The app's Client ID Document could not be fetched.".to_owned())?;
+        if !response.status().is_success() {
+            return Err("The app's Client ID Document could not be fetched.".into());
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|_| "The app's Client ID Document could not be read.".to_owned())?;
+        if bytes.len() > 64 * 1024 {
+            return Err("The app's Client ID Document is too large.".into());
+        }
+        let doc: Value = serde_json::from_slice(&bytes)
+            .map_err(|_| "The app's Client ID Document is not JSON.".to_owned())?;
+        if doc.get("client_id").and_then(Value::as_str) != Some(url) {
+            return Err("The app's Client ID Document does not name itself as client_id.".into());
+        }
+        let redirect_uris = doc
+            .get("redirect_uris")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(AppInfo {
+            name: doc
+                .get("client_name")
+                .and_then(Value::as_str)
+                .unwrap_or(url)
+                .to_owned(),
+            logo: doc
+                .get("logo_uri")
+                .and_then(Value::as_str)
+                .filter(|u| is_http_url(u))
+                .map(str::to_owned),
+            redirect_uris,
+        })
+    }
+}
+
+// ------------------------------------------------------------------ authorization
+
+/// The parameters of an authorization request.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct AuthRequest {
+    #[serde(default)]
+    response_type: String,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    redirect_uri: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    code_challenge: String,
+    #[serde(default)]
+    code_challenge_method: String,
+    #[serde(default)]
+    nonce: Option<String>,
+    #[serde(default)]
+    prompt: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage<'a> {
+    t: &'a Texts,
+    csrf: String,
+    request: String,
+    name: String,
+    logo: Option<String>,
+    client_id: String,
+    offline: bool,
+    webids: Vec<String>,
+}
+
+/// Redirects back to the app with the response parameters and `iss`.
+fn back_to_app(
+    idp: &Idp,
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+    state: Option<&str>,
+) -> Response {
+    let issuer = idp.config.issuer();
+    let mut pairs: Vec<(&str, &str)> = params.to_vec();
+    if let Some(s) = state {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", &issuer));
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{redirect_uri}{sep}{query}")).into_response()
+}
+
+pub async fn authorize(
+    State(idp): St,
+    headers: HeaderMap,
+    Query(req): Query<AuthRequest>,
+) -> Response {
+    let t = texts(&headers);
+    let app = match idp.app_info(&req.client_id).await {
+        Ok(app) => app,
+        Err(message) => return error_page(t, StatusCode::BAD_REQUEST, &message),
+    };
+    if !app.redirect_uris.iter().any(|u| u == &req.redirect_uri) {
+        return error_page(
+            t,
+            StatusCode::BAD_REQUEST,
+            "The app asked to send you back to an address it did not register; nothing was shared.",
+        );
+    }
+    // From here on, errors go back to the app.
+    let state = req.state.as_deref();
+    if req.response_type != "code" {
+        return back_to_app(
+            &idp,
+            &req.redirect_uri,
+            &[("error", "unsupported_response_type")],
+            state,
+        );
+    }
+    if req.code_challenge.is_empty() || req.code_challenge_method != "S256" {
+        return back_to_app(
+            &idp,
+            &req.redirect_uri,
+            &[
+                ("error", "invalid_request"),
+                ("error_description", "PKCE with S256 is required"),
+            ],
+            state,
+        );
+    }
+    if !req.scope.split(' ').any(|s| s == "openid") {
+        return back_to_app(
+            &idp,
+            &req.redirect_uri,
+            &[
+                ("error", "invalid_scope"),
+                ("error_description", "the openid scope is required"),
+            ],
+            state,
+        );
+    }
+    let Some((session, account)) = idp.session(&headers).await else {
+        let here = format!(
+            "/idp/authorize?{}",
+            serde_urlencoded::to_string(&req).unwrap_or_default()
+        );
+        let to = format!(
+            "/account/login?{}",
+            serde_urlencoded::to_string([("return_to", here.as_str())]).unwrap_or_default()
+        );
+        return Redirect::to(&to).into_response();
+    };
+    let webids: Vec<String> = idp
+        .directory
+        .pods_of(account.id)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| PodName::parse(p).ok())
+        .map(|p| selfdata_solid::provision::webid_of(&idp.config.base_url, &p))
+        .collect();
+    if webids.is_empty() {
+        return error_page(
+            t,
+            StatusCode::BAD_REQUEST,
+            "Your account has no pod, so there is no identity to share.",
+        );
+    }
+    let request = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(&req).unwrap_or_default());
+    page(
+        StatusCode::OK,
+        ConsentPage {
+            t,
+            csrf: session.csrf,
+            request,
+            name: app.name,
+            logo: app.logo,
+            client_id: req.client_id.clone(),
+            offline: req.scope.split(' ').any(|s| s == "offline_access"),
+            webids,
+        }
+        .render(),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Decision {
+    csrf: String,
+    request: String,
+    webid: String,
+    decision: String,
+}
+
+pub async fn decide(State(idp): St, headers: HeaderMap, Form(d): Form<Decision>) -> Response {
+    let t = texts(&headers);
+    let Some((session, account)) = idp.session(&headers).await else {
+        return Redirect::to("/account/login").into_response();
+    };
+    if !constant_eq(&session.csrf, &d.csrf) {
+        return error_page(
+            t,
+            StatusCode::FORBIDDEN,
+            "This form has expired; start again from the app.",
+        );
+    }
+    let Some(req) = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&d.request)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<AuthRequest>(&b).ok())
+    else {
+        return error_page(
+            t,
+            StatusCode::BAD_REQUEST,
+            "This request is damaged; start again from the app.",
+        );
+    };
+    let app = match idp.app_info(&req.client_id).await {
+        Ok(app) if app.redirect_uris.iter().any(|u| u == &req.redirect_uri) => app,
+        Ok(_) => {
+            return error_page(
+                t,
+                StatusCode::BAD_REQUEST,
+                "The app's return address is not registered.",
+            );
+        }
+        Err(message) => return error_page(t, StatusCode::BAD_REQUEST, &message),
+    };
+    let state = req.state.as_deref();
+    if d.decision != "allow" {
+        return back_to_app(
+            &idp,
+            &req.redirect_uri,
+            &[("error", "access_denied")],
+            state,
+        );
+    }
+    let owned: Vec<String> = idp
+        .directory
+        .pods_of(account.id)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| PodName::parse(p).ok())
+        .map(|p| selfdata_solid::provision::webid_of(&idp.config.base_url, &p))
+        .collect();
+    if !owned.contains(&d.webid) {
+        return error_page(t, StatusCode::FORBIDDEN, "This identity is not yours.");
+    }
+    let existing = idp
+        .directory
+        .grants_of(account.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .find(|g| g.revoked_ms.is_none() && g.client_id == req.client_id && g.webid == d.webid);
+    let grant = match existing {
+        Some(mut g) => {
+            g.scope = req.scope.clone();
+            g
+        }
+        None => Grant {
+            id: random_token(),
+            account_id: account.id,
+            webid: d.webid.clone(),
+            client_id: req.client_id.clone(),
+            client_name: app.name.clone(),
+            scope: req.scope.clone(),
+            created_ms: now() * 1000,
+            revoked_ms: None,
+        },
+    };
+    if let Err(e) = idp.directory.put_grant(&grant).await {
+        tracing::error!(error = %e, "storing a grant failed");
+        return error_page(
+            t,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Your answer could not be saved; please try again.",
+        );
+    }
+    let code = random_token();
+    idp.codes.lock().insert(
+        token_hash(&code),
+        AuthCode {
+            client_id: req.client_id.clone(),
+            redirect_uri: req.redirect_uri.clone(),
+            code_challenge: req.code_challenge.clone(),
+            webid: d.webid,
+            grant_id: grant.id,
+            scope: req.scope.clone(),
+            nonce: req.nonce.clone(),
+            session_hash: session.id_hash,
+            auth_time: session.created_ms / 1000,
+            expires: now() + 60,
+        },
+    );
+    back_to_app(&idp, &req.redirect_uri, &[("code", &code)], state)
+}
+
+// ------------------------------------------------------------------ token endpoint
+
+#[derive(Deserialize)]
+pub struct TokenRequest {
+    grant_type: String,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    redirect_uri: Option<String>,
+    #[serde(default)]
+    code_verifier: Option<String>,
+    #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default)]
+    client_secret: Option<String>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+/// Client id and secret from HTTP Basic (form-urlencoded parts) or the form.
+fn client_auth(headers: &HeaderMap, form: &TokenRequest) -> (Option<String>, Option<String>) {
+    if let Some(basic) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        && let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(basic.trim())
+        && let Ok(text) = String::from_utf8(decoded)
+        && let Some((id, secret)) = text.split_once(':')
+    {
+        let unescape = |s: &str| {
+            percent_encoding::percent_decode_str(&s.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        return (Some(unescape(id)), Some(unescape(secret)));
+    }
+    (form.client_id.clone(), form.client_secret.clone())
+}
+
+pub async fn token(State(idp): St, headers: HeaderMap, Form(form): Form<TokenRequest>) -> Response {
+    // DPoP: when a proof is sent, the tokens are bound to its key.
+    let token_url = format!("{}/idp/token", idp.config.base_url);
+    let jkt = match headers.get("dpop").and_then(|v| v.to_str().ok()) {
+        None => None,
+        Some(proof) => match selfdata_oidc::verify_dpop_proof(&DpopCheck::new(
+            proof,
+            "POST",
+            &token_url,
+            now(),
+        )) {
+            Ok(verified) => {
+                if !idp.replay.check_and_insert(&verified.replay_key(), now()) {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_dpop_proof",
+                        "This DPoP proof was used before.",
+                    );
+                }
+                Some(verified.jkt)
+            }
+            Err(e) => {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_dpop_proof",
+                    &e.to_string(),
+                );
+            }
+        },
+    };
+    let (client_id, secret) = client_auth(&headers, &form);
+    match form.grant_type.as_str() {
+        "authorization_code" => code_grant(&idp, &form, client_id, secret, jkt).await,
+        "refresh_token" => refresh_grant(&idp, &form, client_id, jkt).await,
+        "client_credentials" => credentials_grant(&idp, &form, client_id, secret, jkt).await,
+        _ => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "Use authorization_code, refresh_token or client_credentials.",
+        ),
+    }
+}
+
+/// Checks a registered client's secret when it has one.
+async fn check_client_secret(
+    idp: &Idp,
+    client_id: &str,
+    secret: Option<&str>,
+) -> Result<(), Response> {
+    if is_http_url(client_id) {
+        return Ok(()); // Client ID Documents are public clients.
+    }
+    match idp.directory.client(client_id).await {
+        Ok(Some(c)) => match c.secret_hash {
+            None => Ok(()),
+            Some(hash) if secret.is_some_and(|s| token_hash(s) == hash) => Ok(()),
+            Some(_) => Err(oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "The client secret is not right.",
+            )),
+        },
+        _ => Err(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "This client is not known.",
+        )),
+    }
+}
+
+async fn code_grant(
+    idp: &Idp,
+    form: &TokenRequest,
+    client_id: Option<String>,
+    secret: Option<String>,
+    jkt: Option<String>,
+) -> Response {
+    let Some(code) = form.code.as_deref() else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The code is missing.",
+        );
+    };
+    let Some(pending) = idp.codes.lock().remove(&token_hash(code)) else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "This code is unknown, used or expired.",
+        );
+    };
+    let client_id = client_id.unwrap_or_default();
+    if pending.expires < now()
+        || pending.client_id != client_id
+        || form.redirect_uri.as_deref() != Some(pending.redirect_uri.as_str())
+    {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "This code does not belong to this request.",
+        );
+    }
+    if let Err(r) = check_client_secret(idp, &client_id, secret.as_deref()).await {
+        return r;
+    }
+    let verifier = form.code_verifier.as_deref().unwrap_or("");
+    if !selfdata_oidc::pkce_s256_matches(verifier, &pending.code_challenge) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "The code verifier does not match (PKCE).",
+        );
+    }
+    if jkt.is_none() {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_dpop_proof",
+            "Solid-OIDC needs a DPoP proof.",
+        );
+    }
+    match idp.directory.grant(&pending.grant_id).await {
+        Ok(Some(g)) if g.revoked_ms.is_none() => {}
+        _ => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "The resident withdrew this authorization.",
+            );
+        }
+    }
+    let offline = pending.scope.split(' ').any(|s| s == "offline_access");
+    issue(
+        idp,
+        Issue {
+            webid: pending.webid,
+            client_id,
+            scope: pending.scope,
+            grant_id: Some(pending.grant_id),
+            session_hash: Some(pending.session_hash),
+            nonce: pending.nonce,
+            auth_time: pending.auth_time,
+            with_refresh: offline,
+            jkt,
+        },
+    )
+    .await
+}
+
+async fn refresh_grant(
+    idp: &Idp,
+    form: &TokenRequest,
+    client_id: Option<String>,
+    jkt: Option<String>,
+) -> Response {
+    let presented = form.refresh_token.as_deref().unwrap_or("");
+    let Some((family_id, _)) = presented.split_once('.') else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "This refresh token is not valid.",
+        );
+    };
+    let family = match idp.directory.family(family_id).await {
+        Ok(Some(f)) => f,
+        _ => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "This refresh token is not valid.",
+            );
+        }
+    };
+    if family.revoked_ms.is_some() || family.refresh_expires_ms < now() * 1000 {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "This refresh token was revoked or expired.",
+        );
+    }
+    if client_id.as_deref().is_some_and(|c| c != family.client_id) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "This refresh token belongs to another client.",
+        );
+    }
+    let new_refresh = format!("{}.{}", family.id, random_token());
+    let expires = (now() + idp.config.refresh_token_secs) * 1000;
+    let rotated = idp
+        .directory
+        .rotate_refresh(
+            &family.id,
+            token_hash(presented),
+            token_hash(&new_refresh),
+            expires,
+        )
+        .await
+        .unwrap_or(false);
+    if !rotated {
+        // A refresh token used twice: someone has a copy. End the whole family.
+        let _ = idp.revoke(RevokeScope::Family(&family.id)).await;
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "This refresh token was already used.",
+        );
+    }
+    if let Some(grant_id) = &family.grant_id {
+        match idp.directory.grant(grant_id).await {
+            Ok(Some(g)) if g.revoked_ms.is_none() => {}
+            _ => {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "The resident withdrew this authorization.",
+                );
+            }
+        }
+    }
+    let (access, expires_in) = access_token(
+        idp,
+        &family.webid,
+        &family.client_id,
+        "openid webid offline_access",
+        &family.id,
+        jkt.clone(),
+    );
+    token_answer(
+        access,
+        expires_in,
+        None,
+        Some(new_refresh),
+        "openid webid offline_access",
+        jkt.is_some(),
+    )
+}
+
+async fn credentials_grant(
+    idp: &Idp,
+    form: &TokenRequest,
+    client_id: Option<String>,
+    secret: Option<String>,
+    jkt: Option<String>,
+) -> Response {
+    let (Some(client_id), Some(secret)) = (client_id, secret) else {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Send the client id and secret (HTTP Basic).",
+        );
+    };
+    let client = match idp.directory.client(&client_id).await {
+        Ok(Some(c)) if c.kind == ClientKind::Credentials => c,
+        _ => {
+            return oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "These client credentials are not known.",
+            );
+        }
+    };
+    let ok = client.secret_hash.is_some_and(|h| h == token_hash(&secret));
+    let Some(webid) = client.webid.filter(|_| ok) else {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "The client secret is not right.",
+        );
+    };
+    let scope = form
+        .scope
+        .clone()
+        .unwrap_or_else(|| "openid webid".to_owned());
+    issue(
+        idp,
+        Issue {
+            webid,
+            client_id,
+            scope,
+            grant_id: None,
+            session_hash: None,
+            nonce: None,
+            auth_time: now(),
+            with_refresh: false,
+            jkt,
+        },
+    )
+    .await
+}
+
+struct Issue {
+    webid: String,
+    client_id: String,
+    scope: String,
+    grant_id: Option<String>,
+    session_hash: Option<[u8; 32]>,
+    nonce: Option<String>,
+    auth_time: i64,
+    with_refresh: bool,
+    jkt: Option<String>,
+}
+
+async fn issue(idp: &Idp, i: Issue) -> Response {
+    let family_id = random_token()[..24].to_owned();
+    let refresh = i
+        .with_refresh
+        .then(|| format!("{family_id}.{}", random_token()));
+    let family = TokenFamily {
+        id: family_id.clone(),
+        webid: i.webid.clone(),
+        client_id: i.client_id.clone(),
+        grant_id: i.grant_id,
+        session_hash: i.session_hash,
+        refresh_hash: refresh.as_deref().map(token_hash),
+        refresh_expires_ms: (now() + idp.config.refresh_token_secs) * 1000,
+        created_ms: now() * 1000,
+        revoked_ms: None,
+    };
+    if let Err(e) = idp.directory.put_family(&family).await {
+        tracing::error!(error = %e, "storing a token family failed");
+        return oauth_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "Tokens could not be issued.",
+        );
+    }
+    let (access, expires_in) = access_token(
+        idp,
+        &i.webid,
+        &i.client_id,
+        &i.scope,
+        &family_id,
+        i.jkt.clone(),
+    );
+    let id_token = selfdata_oidc::sign_id_token(
+        &idp.keys.read(),
+        &IdClaims {
+            iss: idp.config.issuer(),
+            sub: i.webid.clone(),
+            aud: i.client_id.clone(),
+            azp: i.client_id.clone(),
+            webid: i.webid,
+            iat: now(),
+            exp: now() + idp.config.access_token_secs,
+            nonce: i.nonce,
+            auth_time: i.auth_time,
+            jti: random_token(),
+        },
+    );
+    token_answer(
+        access,
+        expires_in,
+        Some(id_token),
+        refresh,
+        &i.scope,
+        i.jkt.is_some(),
+    )
+}
+
+fn access_token(
+    idp: &Idp,
+    webid: &str,
+    client_id: &str,
+    scope: &str,
+    family_id: &str,
+    jkt: Option<String>,
+) -> (String, i64) {
+    let now = now();
+    let claims = AccessClaims {
+        iss: idp.config.issuer(),
+        sub: webid.to_owned(),
+        aud: AccessClaims::audience(client_id),
+        webid: webid.to_owned(),
+        client_id: client_id.to_owned(),
+        cnf: jkt.map(|jkt| Confirmation { jkt }),
+        iat: now,
+        exp: now + idp.config.access_token_secs,
+        jti: random_token(),
+        scope: scope.to_owned(),
+        sid: Some(family_id.to_owned()),
+    };
+    (
+        selfdata_oidc::sign_access_token(&idp.keys.read(), &claims),
+        idp.config.access_token_secs,
+    )
+}
+
+fn token_answer(
+    access: String,
+    expires_in: i64,
+    id_token: Option<String>,
+    refresh: Option<String>,
+    scope: &str,
+    dpop: bool,
+) -> Response {
+    let mut body = json!({
+        "access_token": access,
+        "token_type": if dpop { "DPoP" } else { "Bearer" },
+        "expires_in": expires_in,
+        "scope": scope,
+    });
+    if let Some(id) = id_token {
+        body["id_token"] = json!(id);
+    }
+    if let Some(r) = refresh {
+        body["refresh_token"] = json!(r);
+    }
+    (
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::PRAGMA, "no-cache"),
+        ],
+        Json(body),
+    )
+        .into_response()
+}

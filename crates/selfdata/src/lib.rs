@@ -1,0 +1,104 @@
+//! Wiring: one embedded store, the identity provider and the pod server,
+//! assembled into one HTTP application. `main.rs` only parses the command
+//! line; tests build the same application through [`App::open`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use selfdata_idp::{Idp, IdpConfig, SignupMode};
+use selfdata_solid::{AppState, Config};
+use selfdata_store::sqlite::SqliteBackend;
+use selfdata_store::{Backend, Directory, PodName, StoreError};
+
+/// What the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub data: PathBuf,
+    /// Public base URL, without a trailing slash.
+    pub base_url: String,
+    pub max_body_bytes: usize,
+    pub signup: SignupMode,
+    pub allow_http_client_ids: bool,
+}
+
+impl Options {
+    pub fn new(data: impl Into<PathBuf>, base_url: &str) -> Self {
+        Self {
+            data: data.into(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            max_body_bytes: 64 * 1024 * 1024,
+            signup: SignupMode::Open,
+            allow_http_client_ids: false,
+        }
+    }
+}
+
+/// The assembled application.
+pub struct App {
+    pub store: Arc<SqliteBackend>,
+    pub idp: Arc<Idp>,
+    pub options: Options,
+}
+
+/// A pod created from the command line, with keys for a script.
+#[derive(Debug)]
+pub struct CreatedPod {
+    pub root_uri: String,
+    pub webid: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl App {
+    pub async fn open(options: Options) -> Result<Self, StoreError> {
+        let store = Arc::new(SqliteBackend::open(&options.data)?);
+        let mut config = IdpConfig::new(&options.base_url);
+        config.signup = options.signup;
+        config.allow_http_client_ids = options.allow_http_client_ids;
+        let idp = Idp::open(
+            config,
+            store.clone() as Arc<dyn Directory>,
+            store.clone() as Arc<dyn Backend>,
+        )
+        .await?;
+        Ok(Self {
+            store,
+            idp,
+            options,
+        })
+    }
+
+    /// The HTTP application.
+    pub fn router(&self) -> axum::Router {
+        let mut config = Config::new(&self.options.base_url);
+        config.max_body_bytes = self.options.max_body_bytes;
+        let state = AppState::new(
+            self.store.clone(),
+            self.idp.clone() as Arc<dyn selfdata_solid::Authenticator>,
+            config,
+        );
+        selfdata_solid::router(state, self.idp.routes())
+    }
+
+    /// Creates a pod without an account, and client credentials speaking for
+    /// its owner's WebID (the operator hands them to the resident or a script).
+    pub async fn create_pod(&self, name: &PodName) -> Result<CreatedPod, StoreError> {
+        let pod = selfdata_solid::provision::create_pod(
+            self.store.as_ref(),
+            &self.options.base_url,
+            &self.idp.config().issuer(),
+            name,
+        )
+        .await?;
+        let (client_id, client_secret) = self
+            .idp
+            .create_credentials(None, &pod.webid, &format!("owner of {name}"))
+            .await?;
+        Ok(CreatedPod {
+            root_uri: pod.root_uri,
+            webid: pod.webid,
+            client_id,
+            client_secret,
+        })
+    }
+}

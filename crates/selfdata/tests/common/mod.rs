@@ -1,0 +1,165 @@
+//! A real selfdata server (pods, identity provider, access control) on a
+//! loopback port over a real SQLite data folder, with one pod ("alice") and
+//! a DPoP-bound access token for its owner, obtained through the real token
+//! endpoint with the pod's client credentials.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use reqwest::{Client, Method, RequestBuilder, Response};
+use selfdata::{App, Options};
+use selfdata_oidc::DpopKey;
+use selfdata_store::PodName;
+
+pub struct Server {
+    pub base: String,
+    pub client: Client,
+    pub key: DpopKey,
+    pub token: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub webid: String,
+    pub app: std::sync::Arc<App>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+impl Server {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tune: impl FnOnce(&mut Options)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut options = Options::new(dir.path(), &base);
+        tune(&mut options);
+        let app = std::sync::Arc::new(App::open(options).await.unwrap());
+        let pod = app
+            .create_pod(&PodName::parse("alice").unwrap())
+            .await
+            .unwrap();
+        let router = app.router();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap()
+        });
+        let client = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let key = DpopKey::generate();
+        let token =
+            client_credentials_token(&client, &base, &pod.client_id, &pod.client_secret, &key)
+                .await;
+        Self {
+            base,
+            client,
+            key,
+            token,
+            client_id: pod.client_id,
+            client_secret: pod.client_secret,
+            webid: pod.webid,
+            app,
+            _dir: dir,
+        }
+    }
+
+    /// The absolute URL of a path inside alice's pod (`/notes/a.ttl`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/alice{path}", self.base)
+    }
+
+    /// A request as the pod's owner: DPoP token plus a fresh proof.
+    pub fn req(&self, method: &str, path: &str) -> RequestBuilder {
+        self.signed(method, &self.url(path))
+    }
+
+    /// A request as the owner to any absolute URL.
+    pub fn signed(&self, method: &str, url: &str) -> RequestBuilder {
+        let proof = self.key.proof(method, url, Some(&self.token), now());
+        self.client
+            .request(Method::from_bytes(method.as_bytes()).unwrap(), url)
+            .header("authorization", format!("DPoP {}", self.token))
+            .header("dpop", proof)
+    }
+
+    pub async fn put_turtle(&self, path: &str, body: &str) -> Response {
+        self.req("PUT", path)
+            .header("content-type", "text/turtle")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let r = self.req("GET", path).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+/// Exchanges client credentials for a DPoP-bound access token.
+pub async fn client_credentials_token(
+    client: &Client,
+    base: &str,
+    id: &str,
+    secret: &str,
+    key: &DpopKey,
+) -> String {
+    let url = format!("{base}/idp/token");
+    let r = client
+        .post(&url)
+        .basic_auth(id, Some(secret))
+        .header("dpop", key.proof("POST", &url, None, now()))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "token endpoint refused the credentials");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["token_type"], "DPoP");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Reads a problem+json answer, checking its shape.
+pub async fn problem(response: Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    assert_eq!(
+        response.headers().get("content-type").unwrap(),
+        "application/problem+json",
+        "status {status} should come as problem+json"
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    let detail = body["detail"].as_str().unwrap().to_owned();
+    assert!(detail.len() > 10, "detail should be a sentence: {detail}");
+    (status, detail)
+}
+
+pub fn links(response: &Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("link")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Parses Turtle into a graph, resolving against `base`.
+pub fn turtle(body: &str, base: &str) -> selfdata_rdf::oxrdf::Graph {
+    selfdata_rdf::parse(body.as_bytes(), selfdata_rdf::RdfFormat::Turtle, base).unwrap()
+}

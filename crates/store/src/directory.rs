@@ -1,0 +1,236 @@
+//! The host directory: who the people and apps are, independent of any pod.
+//!
+//! Accounts (email, password hash, optional TOTP secret), login sessions,
+//! invitation codes, OIDC clients (registered apps and the client
+//! credentials residents create for scripts), grants (an app authorised by
+//! a resident on the consent screen), token families (every access and
+//! refresh token belongs to one, so revoking it ends them all at once) and
+//! the provider's signing keys. Secrets are never stored: only their SHA-256
+//! (tokens, codes) or an argon2id hash (passwords, computed by the caller).
+
+use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
+
+/// A resident's account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub email: String,
+    /// An argon2id PHC string.
+    pub password_hash: String,
+    /// Base32 TOTP secret, when the second factor is on.
+    pub totp_secret: Option<String>,
+    pub created_ms: i64,
+    pub failed_logins: i64,
+    /// Login refused until then (ms since the epoch), after repeated failures.
+    pub locked_until_ms: i64,
+}
+
+/// A login session of the web interface (the cookie holds the secret, the store its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id_hash: [u8; 32],
+    pub account_id: i64,
+    /// The CSRF token every form of this session carries.
+    pub csrf: String,
+    /// Whether the second factor was checked (or is off).
+    pub complete: bool,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+}
+
+/// What kind of OIDC client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientKind {
+    /// Registered dynamically (RFC 7591) by an app.
+    Registered,
+    /// Client credentials a resident or data holder created for a script.
+    Credentials,
+}
+
+/// An OIDC client known to this provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    pub client_id: String,
+    pub kind: ClientKind,
+    /// SHA-256 of the client secret, for confidential clients.
+    pub secret_hash: Option<[u8; 32]>,
+    pub name: String,
+    pub logo_uri: Option<String>,
+    pub redirect_uris: Vec<String>,
+    /// For client credentials: the WebID the tokens speak for.
+    pub webid: Option<String>,
+    /// For client credentials: the account that created them.
+    pub account_id: Option<i64>,
+    pub created_ms: i64,
+}
+
+/// A resident's authorisation of an app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub id: String,
+    pub account_id: i64,
+    pub webid: String,
+    pub client_id: String,
+    pub client_name: String,
+    pub scope: String,
+    pub created_ms: i64,
+    pub revoked_ms: Option<i64>,
+}
+
+/// A chain of tokens issued together (one login of an app, one client-credentials exchange).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenFamily {
+    pub id: String,
+    pub webid: String,
+    pub client_id: String,
+    pub grant_id: Option<String>,
+    /// The login session it was issued under, if any.
+    pub session_hash: Option<[u8; 32]>,
+    /// SHA-256 of the current refresh token, if any.
+    pub refresh_hash: Option<[u8; 32]>,
+    pub refresh_expires_ms: i64,
+    pub created_ms: i64,
+    pub revoked_ms: Option<i64>,
+}
+
+/// A signing key of the provider, stored as a private JWK.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub kid: String,
+    pub private_jwk: String,
+    pub created_ms: i64,
+    pub retired_ms: Option<i64>,
+}
+
+/// What revoking affects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevokeScope<'a> {
+    Family(&'a str),
+    Grant(&'a str),
+    Session(&'a [u8; 32]),
+    Client(&'a str),
+}
+
+/// Storage of the host directory.
+#[async_trait::async_trait]
+pub trait Directory: Send + Sync + 'static {
+    async fn create_account(&self, email: &str, password_hash: &str)
+    -> Result<Account, StoreError>;
+    async fn account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError>;
+    async fn account(&self, id: i64) -> Result<Option<Account>, StoreError>;
+    async fn set_password(&self, id: i64, password_hash: &str) -> Result<(), StoreError>;
+    async fn set_totp(&self, id: i64, secret: Option<&str>) -> Result<(), StoreError>;
+    /// Records a failed login; returns the new failure count.
+    async fn login_failed(&self, id: i64, locked_until_ms: i64) -> Result<i64, StoreError>;
+    async fn login_succeeded(&self, id: i64) -> Result<(), StoreError>;
+
+    async fn set_pod_owner(&self, pod: &str, account_id: i64) -> Result<(), StoreError>;
+    async fn pods_of(&self, account_id: i64) -> Result<Vec<String>, StoreError>;
+    async fn pod_owner(&self, pod: &str) -> Result<Option<i64>, StoreError>;
+
+    async fn create_invite(&self, code_hash: [u8; 32]) -> Result<(), StoreError>;
+    /// Marks an unused invitation as used; false if unknown or used.
+    async fn use_invite(&self, code_hash: [u8; 32]) -> Result<bool, StoreError>;
+
+    async fn put_session(&self, session: &Session) -> Result<(), StoreError>;
+    async fn session(&self, id_hash: [u8; 32]) -> Result<Option<Session>, StoreError>;
+    async fn delete_session(&self, id_hash: [u8; 32]) -> Result<(), StoreError>;
+
+    async fn put_client(&self, client: &Client) -> Result<(), StoreError>;
+    async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
+    async fn delete_client(&self, client_id: &str) -> Result<(), StoreError>;
+    async fn credentials_of(&self, account_id: i64) -> Result<Vec<Client>, StoreError>;
+
+    async fn put_grant(&self, grant: &Grant) -> Result<(), StoreError>;
+    async fn grant(&self, id: &str) -> Result<Option<Grant>, StoreError>;
+    async fn grants_of(&self, account_id: i64) -> Result<Vec<Grant>, StoreError>;
+
+    async fn put_family(&self, family: &TokenFamily) -> Result<(), StoreError>;
+    async fn family(&self, id: &str) -> Result<Option<TokenFamily>, StoreError>;
+    /// Replaces the refresh token of a family only if `old` is still its current one.
+    async fn rotate_refresh(
+        &self,
+        id: &str,
+        old: [u8; 32],
+        new: [u8; 32],
+        expires_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// Revokes token families (and, for `Grant`, the grant) now; returns the revoked family ids.
+    async fn revoke(&self, scope: RevokeScope<'_>, now_ms: i64) -> Result<Vec<String>, StoreError>;
+    /// Families revoked since `since_ms` (to rebuild the in-memory revocation list).
+    async fn revoked_since(&self, since_ms: i64) -> Result<Vec<String>, StoreError>;
+
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+    async fn put_signing_key(&self, key: &StoredKey) -> Result<(), StoreError>;
+    async fn retire_signing_keys_except(&self, kid: &str, now_ms: i64) -> Result<(), StoreError>;
+}
+
+pub(crate) const DIRECTORY_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS account (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    totp_secret TEXT,
+    created INTEGER NOT NULL,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS pod_owner (
+    pod TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES account(id)
+);
+CREATE TABLE IF NOT EXISTS invite (
+    code_hash BLOB PRIMARY KEY,
+    created INTEGER NOT NULL,
+    used INTEGER
+);
+CREATE TABLE IF NOT EXISTS session (
+    id_hash BLOB PRIMARY KEY,
+    account_id INTEGER NOT NULL,
+    csrf TEXT NOT NULL,
+    complete INTEGER NOT NULL,
+    created INTEGER NOT NULL,
+    expires INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS client (
+    client_id TEXT PRIMARY KEY,
+    account_id INTEGER,
+    json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS client_account ON client(account_id);
+CREATE TABLE IF NOT EXISTS grant_ (
+    id TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL,
+    webid TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    client_name TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    revoked INTEGER
+);
+CREATE INDEX IF NOT EXISTS grant_account ON grant_(account_id);
+CREATE TABLE IF NOT EXISTS token_family (
+    id TEXT PRIMARY KEY,
+    webid TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    grant_id TEXT,
+    session_hash BLOB,
+    refresh_hash BLOB,
+    refresh_expires INTEGER NOT NULL,
+    created INTEGER NOT NULL,
+    revoked INTEGER
+);
+CREATE INDEX IF NOT EXISTS family_grant ON token_family(grant_id);
+CREATE INDEX IF NOT EXISTS family_session ON token_family(session_hash);
+CREATE INDEX IF NOT EXISTS family_client ON token_family(client_id);
+CREATE INDEX IF NOT EXISTS family_revoked ON token_family(revoked) WHERE revoked IS NOT NULL;
+CREATE TABLE IF NOT EXISTS signing_key (
+    kid TEXT PRIMARY KEY,
+    private_jwk TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    retired INTEGER
+);
+";

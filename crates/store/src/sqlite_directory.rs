@@ -1,0 +1,415 @@
+//! The host directory ([`Directory`]) on the embedded engine's `host.sqlite`.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use crate::StoreError;
+use crate::directory::{
+    Account, Client, Directory, Grant, RevokeScope, Session, StoredKey, TokenFamily,
+};
+use crate::sqlite::{SqliteBackend, now_ms};
+
+fn hash32(v: Option<Vec<u8>>) -> Option<[u8; 32]> {
+    v.and_then(|b| b.try_into().ok())
+}
+
+fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
+    Ok(Account {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        password_hash: r.get(2)?,
+        totp_secret: r.get(3)?,
+        created_ms: r.get(4)?,
+        failed_logins: r.get(5)?,
+        locked_until_ms: r.get(6)?,
+    })
+}
+
+const ACCOUNT_COLS: &str =
+    "id, email, password_hash, totp_secret, created, failed_logins, locked_until";
+
+fn grant_row(r: &Row<'_>) -> rusqlite::Result<Grant> {
+    Ok(Grant {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        webid: r.get(2)?,
+        client_id: r.get(3)?,
+        client_name: r.get(4)?,
+        scope: r.get(5)?,
+        created_ms: r.get(6)?,
+        revoked_ms: r.get(7)?,
+    })
+}
+
+const GRANT_COLS: &str = "id, account_id, webid, client_id, client_name, scope, created, revoked";
+
+fn family_row(r: &Row<'_>) -> rusqlite::Result<TokenFamily> {
+    Ok(TokenFamily {
+        id: r.get(0)?,
+        webid: r.get(1)?,
+        client_id: r.get(2)?,
+        grant_id: r.get(3)?,
+        session_hash: hash32(r.get(4)?),
+        refresh_hash: hash32(r.get(5)?),
+        refresh_expires_ms: r.get(6)?,
+        created_ms: r.get(7)?,
+        revoked_ms: r.get(8)?,
+    })
+}
+
+const FAMILY_COLS: &str =
+    "id, webid, client_id, grant_id, session_hash, refresh_hash, refresh_expires, created, revoked";
+
+fn client_from_json(json: String) -> Result<Client, StoreError> {
+    serde_json::from_str(&json)
+        .map_err(|e| StoreError::Io(format!("a stored client is unreadable: {e}")))
+}
+
+#[async_trait::async_trait]
+impl Directory for SqliteBackend {
+    async fn create_account(
+        &self,
+        email: &str,
+        password_hash: &str,
+    ) -> Result<Account, StoreError> {
+        let host = self.host();
+        let exists = host
+            .prepare_cached("SELECT 1 FROM account WHERE email = ?1")?
+            .exists([email])?;
+        if exists {
+            return Err(StoreError::AccountExists(email.to_owned()));
+        }
+        host.execute(
+            "INSERT INTO account (email, password_hash, created) VALUES (?1, ?2, ?3)",
+            params![email, password_hash, now_ms()],
+        )?;
+        let id = host.last_insert_rowid();
+        Ok(host.query_row(
+            &format!("SELECT {ACCOUNT_COLS} FROM account WHERE id = ?1"),
+            [id],
+            account_row,
+        )?)
+    }
+
+    async fn account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError> {
+        Ok(self
+            .host()
+            .prepare_cached(&format!(
+                "SELECT {ACCOUNT_COLS} FROM account WHERE email = ?1"
+            ))?
+            .query_row([email], account_row)
+            .optional()?)
+    }
+
+    async fn account(&self, id: i64) -> Result<Option<Account>, StoreError> {
+        Ok(self
+            .host()
+            .prepare_cached(&format!("SELECT {ACCOUNT_COLS} FROM account WHERE id = ?1"))?
+            .query_row([id], account_row)
+            .optional()?)
+    }
+
+    async fn set_password(&self, id: i64, password_hash: &str) -> Result<(), StoreError> {
+        self.host().execute(
+            "UPDATE account SET password_hash = ?2 WHERE id = ?1",
+            params![id, password_hash],
+        )?;
+        Ok(())
+    }
+
+    async fn set_totp(&self, id: i64, secret: Option<&str>) -> Result<(), StoreError> {
+        self.host().execute(
+            "UPDATE account SET totp_secret = ?2 WHERE id = ?1",
+            params![id, secret],
+        )?;
+        Ok(())
+    }
+
+    async fn login_failed(&self, id: i64, locked_until_ms: i64) -> Result<i64, StoreError> {
+        let host = self.host();
+        host.execute(
+            "UPDATE account SET failed_logins = failed_logins + 1,
+             locked_until = MAX(locked_until, ?2) WHERE id = ?1",
+            params![id, locked_until_ms],
+        )?;
+        Ok(host.query_row(
+            "SELECT failed_logins FROM account WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )?)
+    }
+
+    async fn login_succeeded(&self, id: i64) -> Result<(), StoreError> {
+        self.host().execute(
+            "UPDATE account SET failed_logins = 0, locked_until = 0 WHERE id = ?1",
+            [id],
+        )?;
+        Ok(())
+    }
+
+    async fn set_pod_owner(&self, pod: &str, account_id: i64) -> Result<(), StoreError> {
+        self.host().execute(
+            "INSERT INTO pod_owner (pod, account_id) VALUES (?1, ?2)
+             ON CONFLICT(pod) DO UPDATE SET account_id = excluded.account_id",
+            params![pod, account_id],
+        )?;
+        Ok(())
+    }
+
+    async fn pods_of(&self, account_id: i64) -> Result<Vec<String>, StoreError> {
+        let host = self.host();
+        let mut stmt =
+            host.prepare_cached("SELECT pod FROM pod_owner WHERE account_id = ?1 ORDER BY pod")?;
+        let rows = stmt
+            .query_map([account_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    async fn pod_owner(&self, pod: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .host()
+            .prepare_cached("SELECT account_id FROM pod_owner WHERE pod = ?1")?
+            .query_row([pod], |r| r.get(0))
+            .optional()?)
+    }
+
+    async fn create_invite(&self, code_hash: [u8; 32]) -> Result<(), StoreError> {
+        self.host().execute(
+            "INSERT INTO invite (code_hash, created) VALUES (?1, ?2)",
+            params![&code_hash[..], now_ms()],
+        )?;
+        Ok(())
+    }
+
+    async fn use_invite(&self, code_hash: [u8; 32]) -> Result<bool, StoreError> {
+        let n = self.host().execute(
+            "UPDATE invite SET used = ?2 WHERE code_hash = ?1 AND used IS NULL",
+            params![&code_hash[..], now_ms()],
+        )?;
+        Ok(n == 1)
+    }
+
+    async fn put_session(&self, s: &Session) -> Result<(), StoreError> {
+        self.host().execute(
+            "INSERT INTO session (id_hash, account_id, csrf, complete, created, expires)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(id_hash) DO UPDATE SET complete = excluded.complete, expires = excluded.expires",
+            params![&s.id_hash[..], s.account_id, s.csrf, s.complete, s.created_ms, s.expires_ms],
+        )?;
+        Ok(())
+    }
+
+    async fn session(&self, id_hash: [u8; 32]) -> Result<Option<Session>, StoreError> {
+        Ok(self
+            .host()
+            .prepare_cached(
+                "SELECT account_id, csrf, complete, created, expires FROM session WHERE id_hash = ?1",
+            )?
+            .query_row([&id_hash[..]], |r| {
+                Ok(Session {
+                    id_hash,
+                    account_id: r.get(0)?,
+                    csrf: r.get(1)?,
+                    complete: r.get(2)?,
+                    created_ms: r.get(3)?,
+                    expires_ms: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
+    async fn delete_session(&self, id_hash: [u8; 32]) -> Result<(), StoreError> {
+        self.host()
+            .execute("DELETE FROM session WHERE id_hash = ?1", [&id_hash[..]])?;
+        Ok(())
+    }
+
+    async fn put_client(&self, client: &Client) -> Result<(), StoreError> {
+        let json = serde_json::to_string(client).map_err(|e| StoreError::Io(e.to_string()))?;
+        self.host().execute(
+            "INSERT INTO client (client_id, account_id, json) VALUES (?1, ?2, ?3)
+             ON CONFLICT(client_id) DO UPDATE SET account_id = excluded.account_id, json = excluded.json",
+            params![client.client_id, client.account_id, json],
+        )?;
+        Ok(())
+    }
+
+    async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        let json: Option<String> = self
+            .host()
+            .prepare_cached("SELECT json FROM client WHERE client_id = ?1")?
+            .query_row([client_id], |r| r.get(0))
+            .optional()?;
+        json.map(client_from_json).transpose()
+    }
+
+    async fn delete_client(&self, client_id: &str) -> Result<(), StoreError> {
+        self.host()
+            .execute("DELETE FROM client WHERE client_id = ?1", [client_id])?;
+        Ok(())
+    }
+
+    async fn credentials_of(&self, account_id: i64) -> Result<Vec<Client>, StoreError> {
+        let host = self.host();
+        let mut stmt = host
+            .prepare_cached("SELECT json FROM client WHERE account_id = ?1 ORDER BY client_id")?;
+        let rows: Vec<String> = stmt
+            .query_map([account_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter().map(client_from_json).collect()
+    }
+
+    async fn put_grant(&self, g: &Grant) -> Result<(), StoreError> {
+        self.host().execute(
+            &format!(
+                "INSERT INTO grant_ ({GRANT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(id) DO UPDATE SET scope = excluded.scope, revoked = excluded.revoked"
+            ),
+            params![
+                g.id,
+                g.account_id,
+                g.webid,
+                g.client_id,
+                g.client_name,
+                g.scope,
+                g.created_ms,
+                g.revoked_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn grant(&self, id: &str) -> Result<Option<Grant>, StoreError> {
+        Ok(self
+            .host()
+            .prepare_cached(&format!("SELECT {GRANT_COLS} FROM grant_ WHERE id = ?1"))?
+            .query_row([id], grant_row)
+            .optional()?)
+    }
+
+    async fn grants_of(&self, account_id: i64) -> Result<Vec<Grant>, StoreError> {
+        let host = self.host();
+        let mut stmt = host.prepare_cached(&format!(
+            "SELECT {GRANT_COLS} FROM grant_ WHERE account_id = ?1 ORDER BY created DESC"
+        ))?;
+        let rows = stmt
+            .query_map([account_id], grant_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    async fn put_family(&self, f: &TokenFamily) -> Result<(), StoreError> {
+        self.host().execute(
+            &format!("INSERT INTO token_family ({FAMILY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+            params![
+                f.id,
+                f.webid,
+                f.client_id,
+                f.grant_id,
+                f.session_hash.as_ref().map(|h| h.to_vec()),
+                f.refresh_hash.as_ref().map(|h| h.to_vec()),
+                f.refresh_expires_ms,
+                f.created_ms,
+                f.revoked_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn family(&self, id: &str) -> Result<Option<TokenFamily>, StoreError> {
+        Ok(self
+            .host()
+            .prepare_cached(&format!(
+                "SELECT {FAMILY_COLS} FROM token_family WHERE id = ?1"
+            ))?
+            .query_row([id], family_row)
+            .optional()?)
+    }
+
+    async fn rotate_refresh(
+        &self,
+        id: &str,
+        old: [u8; 32],
+        new: [u8; 32],
+        expires_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let n = self.host().execute(
+            "UPDATE token_family SET refresh_hash = ?3, refresh_expires = ?4
+             WHERE id = ?1 AND refresh_hash = ?2 AND revoked IS NULL",
+            params![id, &old[..], &new[..], expires_ms],
+        )?;
+        Ok(n == 1)
+    }
+
+    async fn revoke(&self, scope: RevokeScope<'_>, now: i64) -> Result<Vec<String>, StoreError> {
+        let mut host = self.host();
+        let tx = host.transaction()?;
+        let (filter, key): (&str, Box<dyn rusqlite::ToSql>) = match scope {
+            RevokeScope::Family(id) => ("id = ?1", Box::new(id.to_owned())),
+            RevokeScope::Grant(id) => {
+                tx.execute(
+                    "UPDATE grant_ SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
+                    params![id, now],
+                )?;
+                ("grant_id = ?1", Box::new(id.to_owned()))
+            }
+            RevokeScope::Session(h) => ("session_hash = ?1", Box::new(h.to_vec())),
+            RevokeScope::Client(id) => ("client_id = ?1", Box::new(id.to_owned())),
+        };
+        let ids: Vec<String> = tx
+            .prepare(&format!(
+                "SELECT id FROM token_family WHERE {filter} AND revoked IS NULL"
+            ))?
+            .query_map([&key], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        tx.execute(
+            &format!("UPDATE token_family SET revoked = ?2 WHERE {filter} AND revoked IS NULL"),
+            params![&key, now],
+        )?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    async fn revoked_since(&self, since_ms: i64) -> Result<Vec<String>, StoreError> {
+        let host = self.host();
+        let mut stmt = host.prepare_cached("SELECT id FROM token_family WHERE revoked >= ?1")?;
+        let rows = stmt
+            .query_map([since_ms], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let host = self.host();
+        let mut stmt = host.prepare_cached(
+            "SELECT kid, private_jwk, created, retired FROM signing_key ORDER BY created DESC",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(StoredKey {
+                    kid: r.get(0)?,
+                    private_jwk: r.get(1)?,
+                    created_ms: r.get(2)?,
+                    retired_ms: r.get(3)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    async fn put_signing_key(&self, key: &StoredKey) -> Result<(), StoreError> {
+        self.host().execute(
+            "INSERT INTO signing_key (kid, private_jwk, created, retired) VALUES (?1, ?2, ?3, ?4)",
+            params![key.kid, key.private_jwk, key.created_ms, key.retired_ms],
+        )?;
+        Ok(())
+    }
+
+    async fn retire_signing_keys_except(&self, kid: &str, now: i64) -> Result<(), StoreError> {
+        self.host().execute(
+            "UPDATE signing_key SET retired = ?2 WHERE kid != ?1 AND retired IS NULL",
+            params![kid, now],
+        )?;
+        Ok(())
+    }
+}
