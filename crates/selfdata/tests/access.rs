@@ -1,0 +1,952 @@
+//! Sign-in and access control over real HTTP: the Solid-OIDC provider
+//! (discovery, client credentials, authorization code with PKCE and the
+//! consent form, refresh rotation), DPoP checks, Web Access Control modes and
+//! inheritance, revocation taking effect on the very next request, and the
+//! account rules (lockout, invitations).
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{Server, client_credentials_token, now, problem};
+use selfdata_oidc::{DpopKey, pkce_s256_challenge};
+
+/// A second resident, bob, with his own pod and DPoP-bound token.
+async fn bob(s: &Server) -> (String, DpopKey, String) {
+    let pod = s
+        .app
+        .create_pod(&selfdata_store::PodName::parse("bob").unwrap())
+        .await
+        .unwrap();
+    let key = DpopKey::generate();
+    let token =
+        client_credentials_token(&s.client, &s.base, &pod.client_id, &pod.client_secret, &key)
+            .await;
+    (pod.webid, key, token)
+}
+
+fn as_agent(
+    s: &Server,
+    key: &DpopKey,
+    token: &str,
+    method: &str,
+    url: &str,
+) -> reqwest::RequestBuilder {
+    s.client
+        .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
+        .header("authorization", format!("DPoP {token}"))
+        .header("dpop", key.proof(method, url, Some(token), now()))
+}
+
+#[tokio::test]
+async fn discovery_lists_what_solid_clients_need() {
+    let s = Server::start().await;
+    let d: serde_json::Value = s
+        .client
+        .get(format!("{}/.well-known/openid-configuration", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["issuer"], format!("{}/", s.base));
+    for (field, value) in [
+        ("scopes_supported", "webid"),
+        ("scopes_supported", "offline_access"),
+        ("grant_types_supported", "client_credentials"),
+        ("grant_types_supported", "refresh_token"),
+        ("code_challenge_methods_supported", "S256"),
+        ("dpop_signing_alg_values_supported", "ES256"),
+        ("claims_supported", "webid"),
+        ("subject_types_supported", "public"),
+    ] {
+        assert!(
+            d[field].as_array().unwrap().iter().any(|v| v == value),
+            "{field} lacks {value}"
+        );
+    }
+    let jwks: serde_json::Value = s
+        .client
+        .get(d["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"][0]["alg"], "ES256");
+    assert!(
+        jwks["keys"][0].get("d").is_none(),
+        "the JWKS must not leak the private key"
+    );
+    // The WebID names this issuer and the storage.
+    let (_, card) = s.get_text("/profile/card").await;
+    assert!(
+        card.contains(&format!("solid:oidcIssuer <{}/>", s.base)),
+        "{card}"
+    );
+}
+
+#[tokio::test]
+async fn dpop_proofs_are_checked_on_every_request() {
+    let s = Server::start().await;
+    let url = s.url("/");
+    let proof = s.key.proof("GET", &url, Some(&s.token), now());
+    let send = |proof: String, url: String| {
+        s.client
+            .get(url)
+            .header("authorization", format!("DPoP {}", s.token))
+            .header("dpop", proof)
+            .send()
+    };
+    assert_eq!(
+        send(proof.clone(), url.clone()).await.unwrap().status(),
+        200
+    );
+    // The same proof again: a replay.
+    let r = send(proof, url.clone()).await.unwrap();
+    assert!(r.headers().contains_key("www-authenticate"));
+    assert_eq!(problem(r).await.0, 401);
+    // A proof for another URL, another method, or too old.
+    let other = s.key.proof("GET", &s.url("/inbox/"), Some(&s.token), now());
+    assert_eq!(
+        problem(send(other, url.clone()).await.unwrap()).await.0,
+        401
+    );
+    let wrong_method = s.key.proof("PUT", &url, Some(&s.token), now());
+    assert_eq!(
+        problem(send(wrong_method, url.clone()).await.unwrap())
+            .await
+            .0,
+        401
+    );
+    let old = s.key.proof("GET", &url, Some(&s.token), now() - 3600);
+    assert_eq!(problem(send(old, url.clone()).await.unwrap()).await.0, 401);
+    // A proof by another key than the token is bound to.
+    let thief = DpopKey::generate().proof("GET", &url, Some(&s.token), now());
+    assert_eq!(
+        problem(send(thief, url.clone()).await.unwrap()).await.0,
+        401
+    );
+    // No proof at all, or the bound token sent as a plain bearer token.
+    let r = s
+        .client
+        .get(&url)
+        .header("authorization", format!("DPoP {}", s.token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(r).await.0, 401);
+    let r = s
+        .client
+        .get(&url)
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(r).await.0, 401);
+    // A tampered token.
+    // (Flip one character in the middle of the claims, so the bytes change.)
+    let mut parts: Vec<String> = s.token.split('.').map(str::to_owned).collect();
+    let mid = parts[1].len() / 2;
+    let flipped = if &parts[1][mid..=mid] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    parts[1].replace_range(mid..=mid, flipped);
+    let bad = parts.join(".");
+    let r = s
+        .client
+        .get(&url)
+        .header("authorization", format!("DPoP {bad}"))
+        .header("dpop", s.key.proof("GET", &url, Some(&bad), now()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(r).await.0, 401);
+    // Garbage never makes a 500.
+    for junk in [
+        "DPoP",
+        "DPoP ...",
+        "Basic Zm9vOmJhcg==",
+        "DPoP \u{e9}t\u{e9}",
+        "Bearer a.b.c",
+    ] {
+        let r = s
+            .client
+            .get(&url)
+            .header("authorization", junk)
+            .header("dpop", "x.y.z")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "{junk}");
+    }
+}
+
+#[tokio::test]
+async fn web_access_control_modes_and_inheritance() {
+    let s = Server::start().await;
+    let (bob_id, bob_key, bob_token) = bob(&s).await;
+    let bob_req =
+        |method: &str, path: &str| as_agent(&s, &bob_key, &bob_token, method, &s.url(path));
+    s.put_turtle("/shared/notes/a.ttl", "<#a> <#b> 1 .").await;
+    s.put_turtle("/dropbox/", "").await;
+    s.put_turtle("/dropbox/existing.ttl", "<#a> <#b> 1 .").await;
+    // Nothing shared yet: bob is refused (403: he is signed in).
+    assert_eq!(
+        problem(bob_req("GET", "/shared/notes/a.ttl").send().await.unwrap())
+            .await
+            .0,
+        403
+    );
+
+    // Read for bob on /shared/ and everything below it.
+    let acl = format!(
+        "@prefix acl: <http://www.w3.org/ns/auth/acl#>.\n\
+         <#owner> a acl:Authorization; acl:agent <{owner}>; acl:accessTo <./>; acl:default <./>; acl:mode acl:Read, acl:Write, acl:Control.\n\
+         <#bob> a acl:Authorization; acl:agent <{bob_id}>; acl:accessTo <./>; acl:default <./>; acl:mode acl:Read.",
+        owner = s.webid
+    );
+    assert_eq!(s.put_turtle("/shared/.acl", &acl).await.status(), 201);
+    let r = bob_req("GET", "/shared/notes/a.ttl").send().await.unwrap();
+    assert_eq!(r.status(), 200, "inherited through acl:default");
+    assert_eq!(r.headers()["wac-allow"], "user=\"read\",public=\"\"");
+    let r = bob_req("PUT", "/shared/notes/a.ttl")
+        .header("content-type", "text/turtle")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(r).await.0, 403);
+    // Control is needed to read an ACL.
+    assert_eq!(
+        problem(bob_req("GET", "/shared/.acl").send().await.unwrap())
+            .await
+            .0,
+        403
+    );
+    // The owner still has everything.
+    let r = s.req("GET", "/shared/notes/a.ttl").send().await.unwrap();
+    assert_eq!(
+        r.headers()["wac-allow"],
+        "user=\"read write append control\",public=\"\""
+    );
+
+    // Append only on /dropbox/: bob may add, never replace or remove.
+    let acl = format!(
+        "@prefix acl: <http://www.w3.org/ns/auth/acl#>.\n\
+         <#owner> a acl:Authorization; acl:agent <{owner}>; acl:accessTo <./>; acl:default <./>; acl:mode acl:Read, acl:Write, acl:Control.\n\
+         <#bob> a acl:Authorization; acl:agent <{bob_id}>; acl:accessTo <./>; acl:default <./>; acl:mode acl:Append.",
+        owner = s.webid
+    );
+    s.put_turtle("/dropbox/.acl", &acl).await;
+    let r = bob_req("POST", "/dropbox/")
+        .header("content-type", "text/plain")
+        .body("a gift")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let insert = "@prefix solid: <http://www.w3.org/ns/solid/terms#>. _:p a solid:InsertDeletePatch; solid:inserts { <#a> <#c> 2 . }.";
+    let r = bob_req("PATCH", "/dropbox/existing.ttl")
+        .header("content-type", "text/n3")
+        .body(insert)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204, "an insert-only patch needs Append");
+    let delete = "@prefix solid: <http://www.w3.org/ns/solid/terms#>. _:p a solid:InsertDeletePatch; solid:deletes { <#a> <#b> 1 . }.";
+    let r = bob_req("PATCH", "/dropbox/existing.ttl")
+        .header("content-type", "text/n3")
+        .body(delete)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(r).await.0, 403);
+    let r = bob_req("PUT", "/dropbox/existing.ttl")
+        .header("content-type", "text/turtle")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(r).await.0, 403);
+    assert_eq!(
+        problem(
+            bob_req("DELETE", "/dropbox/existing.ttl")
+                .send()
+                .await
+                .unwrap()
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        problem(
+            bob_req("GET", "/dropbox/existing.ttl")
+                .send()
+                .await
+                .unwrap()
+        )
+        .await
+        .0,
+        403
+    );
+
+    // A resource's own ACL replaces the inherited one (acl:accessTo, not acl:default).
+    let own = format!(
+        "@prefix acl: <http://www.w3.org/ns/auth/acl#>.\n\
+         <#owner> a acl:Authorization; acl:agent <{owner}>; acl:accessTo <a.ttl>; acl:mode acl:Read, acl:Write, acl:Control.",
+        owner = s.webid
+    );
+    s.put_turtle("/shared/notes/a.ttl.acl", &own).await;
+    assert_eq!(
+        problem(bob_req("GET", "/shared/notes/a.ttl").send().await.unwrap())
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        s.req("GET", "/shared/notes/a.ttl")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn public_authenticated_group_and_origin_rules() {
+    let s = Server::start().await;
+    let (bob_id, bob_key, bob_token) = bob(&s).await;
+    s.put_turtle("/groups", &format!(
+        "@prefix vcard: <http://www.w3.org/2006/vcard/ns#>.\n<#friends> a vcard:Group; vcard:hasMember <{bob_id}>."
+    ))
+    .await;
+    s.put_turtle("/friends/photo.ttl", "<#p> <#q> 1 .").await;
+    s.put_turtle("/members/list.ttl", "<#p> <#q> 1 .").await;
+    s.put_turtle("/public/page.ttl", "<#p> <#q> 1 .").await;
+    let owner = format!(
+        "<#owner> a acl:Authorization; acl:agent <{}>; acl:accessTo <./>; acl:default <./>; acl:mode acl:Read, acl:Write, acl:Control.",
+        s.webid
+    );
+    let prefixes = "@prefix acl: <http://www.w3.org/ns/auth/acl#>. @prefix foaf: <http://xmlns.com/foaf/0.1/>.\n";
+    s.put_turtle("/friends/.acl", &format!(
+        "{prefixes}{owner}\n<#g> a acl:Authorization; acl:agentGroup <{}#friends>; acl:default <./>; acl:mode acl:Read.",
+        s.url("/groups")
+    ))
+    .await;
+    s.put_turtle("/members/.acl", &format!(
+        "{prefixes}{owner}\n<#a> a acl:Authorization; acl:agentClass acl:AuthenticatedAgent; acl:default <./>; acl:mode acl:Read."
+    ))
+    .await;
+    s.put_turtle("/public/.acl", &format!(
+        "{prefixes}{owner}\n<#p> a acl:Authorization; acl:agentClass foaf:Agent; acl:default <./>; acl:mode acl:Read.\n\
+         <#app> a acl:Authorization; acl:agentClass foaf:Agent; acl:origin <https://trusted.example>; acl:accessTo <./>; acl:default <./>; acl:mode acl:Append."
+    ))
+    .await;
+    let bob_get = |path: &str| as_agent(&s, &bob_key, &bob_token, "GET", &s.url(path)).send();
+    assert_eq!(
+        bob_get("/friends/photo.ttl").await.unwrap().status(),
+        200,
+        "bob is in the group"
+    );
+    assert_eq!(
+        bob_get("/members/list.ttl").await.unwrap().status(),
+        200,
+        "bob is authenticated"
+    );
+    assert_eq!(
+        s.client
+            .get(s.url("/members/list.ttl"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        s.client
+            .get(s.url("/friends/photo.ttl"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    // WAC checks acl:origin only for requests that carry an Origin header
+    // (browsers): a script without one gets the Append of the origin rule too.
+    let r = s
+        .client
+        .get(s.url("/public/page.ttl"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["wac-allow"],
+        "user=\"read append\",public=\"read append\""
+    );
+    let r = s
+        .client
+        .get(s.url("/public/page.ttl"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["wac-allow"], "user=\"read\",public=\"read\"");
+    // From a browser, Append is granted only to pages of the listed origin.
+    let post = |origin: &'static str| {
+        s.client
+            .post(s.url("/public/"))
+            .header("origin", origin)
+            .header("content-type", "text/plain")
+            .body("hello")
+            .send()
+    };
+    assert_eq!(post("https://trusted.example").await.unwrap().status(), 201);
+    assert_eq!(post("https://evil.example").await.unwrap().status(), 401);
+    // Removing bob from the group removes his access at once.
+    s.put_turtle(
+        "/groups",
+        "@prefix vcard: <http://www.w3.org/2006/vcard/ns#>.\n<#friends> a vcard:Group.",
+    )
+    .await;
+    assert_eq!(bob_get("/friends/photo.ttl").await.unwrap().status(), 403);
+}
+
+/// A cookie-keeping client for the HTML pages.
+struct Browser<'a> {
+    s: &'a Server,
+    cookies: HashMap<String, String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(s: &'a Server) -> Self {
+        Self {
+            s,
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, r: &reqwest::Response) {
+        for v in r.headers().get_all("set-cookie") {
+            let pair = v.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            self.cookies.insert(k.to_owned(), v.to_owned());
+        }
+    }
+
+    async fn get(&mut self, url: &str) -> (u16, String, Option<String>) {
+        let r = self
+            .s
+            .client
+            .get(url)
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (r.status().as_u16(), r.text().await.unwrap(), location)
+    }
+
+    async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> (u16, String, Option<String>) {
+        let r = self
+            .s
+            .client
+            .post(url)
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (r.status().as_u16(), r.text().await.unwrap(), location)
+    }
+}
+
+/// The value of a hidden form field in a page.
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name}"))
+        + marker.len();
+    html[start..start + html[start..].find('"').unwrap()]
+        .replace("&#x2f;", "/")
+        .replace("&#43;", "+")
+}
+
+async fn sign_up(b: &mut Browser<'_>, email: &str, pod: &str) -> u16 {
+    let base = b.s.base.clone();
+    let (_, page, _) = b.get(&format!("{base}/account/signup")).await;
+    let csrf = field(&page, "csrf");
+    let (status, _, _) = b
+        .post(
+            &format!("{base}/account/signup"),
+            &[
+                ("csrf", &csrf),
+                ("email", email),
+                ("password", "correct horse battery"),
+                ("pod", pod),
+                ("return_to", "/account"),
+            ],
+        )
+        .await;
+    status
+}
+
+#[tokio::test]
+async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    assert_eq!(sign_up(&mut b, "carol@example.org", "carol").await, 303);
+    // An app registers itself.
+    let reg: serde_json::Value = s
+        .client
+        .post(format!("{}/idp/register", s.base))
+        .json(&serde_json::json!({"redirect_uris": ["http://127.0.0.1:9/cb"], "client_name": "Budget Helper"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client_id = reg["client_id"].as_str().unwrap().to_owned();
+    let verifier = "a-long-enough-pkce-verifier-of-at-least-43-characters-xyz";
+    let authorize = format!(
+        "{}/idp/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid%20webid%20offline_access&state=s1&code_challenge={}&code_challenge_method=S256",
+        s.base,
+        pkce_s256_challenge(verifier)
+    );
+    let (status, consent, _) = b.get(&authorize).await;
+    assert_eq!(status, 200);
+    assert!(
+        consent.contains("Budget Helper"),
+        "the consent screen names the app"
+    );
+    let (status, _, location) = b
+        .post(
+            &format!("{}/idp/authorize", s.base),
+            &[
+                ("csrf", &field(&consent, "csrf")),
+                ("request", &field(&consent, "request")),
+                ("webid", &format!("{}/carol/profile/card#me", s.base)),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let location = location.unwrap();
+    assert!(
+        location.starts_with("http://127.0.0.1:9/cb?code="),
+        "{location}"
+    );
+    assert!(
+        location.contains("state=s1") && location.contains("iss="),
+        "{location}"
+    );
+    let code = location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let key = DpopKey::generate();
+    let token_url = format!("{}/idp/token", s.base);
+    let exchange = |form: Vec<(&'static str, String)>| {
+        s.client
+            .post(&token_url)
+            .header("dpop", key.proof("POST", &token_url, None, now()))
+            .form(&form)
+            .send()
+    };
+    // A wrong verifier is refused (PKCE); the code is then spent.
+    let r = exchange(vec![
+        ("grant_type", "authorization_code".into()),
+        ("code", code.clone()),
+        ("redirect_uri", "http://127.0.0.1:9/cb".into()),
+        ("client_id", client_id.clone()),
+        (
+            "code_verifier",
+            "wrong-verifier-wrong-verifier-wrong-verifier-x".into(),
+        ),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+    // Again, through the whole consent.
+    let (_, consent, _) = b.get(&authorize).await;
+    let (_, _, location) = b
+        .post(
+            &format!("{}/idp/authorize", s.base),
+            &[
+                ("csrf", &field(&consent, "csrf")),
+                ("request", &field(&consent, "request")),
+                ("webid", &format!("{}/carol/profile/card#me", s.base)),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    let code = location
+        .unwrap()
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let tokens: serde_json::Value = exchange(vec![
+        ("grant_type", "authorization_code".into()),
+        ("code", code),
+        ("redirect_uri", "http://127.0.0.1:9/cb".into()),
+        ("client_id", client_id.clone()),
+        ("code_verifier", verifier.into()),
+    ])
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(tokens["token_type"], "DPoP");
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    assert!(tokens["id_token"].is_string());
+    let refresh1 = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let carol_root = format!("{}/carol/", s.base);
+    assert_eq!(
+        as_agent(&s, &key, &access, "GET", &carol_root)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // Refresh rotates; the old refresh token then fails and ends the family.
+    let rotated: serde_json::Value = exchange(vec![
+        ("grant_type", "refresh_token".into()),
+        ("refresh_token", refresh1.clone()),
+        ("client_id", client_id.clone()),
+    ])
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let refresh2 = rotated["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(refresh1, refresh2);
+    let access2 = rotated["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        as_agent(&s, &key, &access2, "GET", &carol_root)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let reuse = exchange(vec![
+        ("grant_type", "refresh_token".into()),
+        ("refresh_token", refresh1),
+        ("client_id", client_id.clone()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(reuse.status(), 400);
+    assert_eq!(
+        as_agent(&s, &key, &access2, "GET", &carol_root)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401,
+        "a reused refresh token ends the family"
+    );
+
+    // A fresh login of the app, then the resident revokes it on the account page.
+    let (_, consent, _) = b.get(&authorize).await;
+    let (_, _, location) = b
+        .post(
+            &format!("{}/idp/authorize", s.base),
+            &[
+                ("csrf", &field(&consent, "csrf")),
+                ("request", &field(&consent, "request")),
+                ("webid", &format!("{}/carol/profile/card#me", s.base)),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    let code = location
+        .unwrap()
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let tokens: serde_json::Value = exchange(vec![
+        ("grant_type", "authorization_code".into()),
+        ("code", code),
+        ("redirect_uri", "http://127.0.0.1:9/cb".into()),
+        ("client_id", client_id.clone()),
+        ("code_verifier", verifier.into()),
+    ])
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let access3 = tokens["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        as_agent(&s, &key, &access3, "GET", &carol_root)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let (_, account, _) = b.get(&format!("{}/account", s.base)).await;
+    assert!(
+        account.contains("Budget Helper"),
+        "the grant shows on the account page"
+    );
+    let grant_id = field(&account, "id");
+    let (status, account, _) = b
+        .post(
+            &format!("{}/account/grants/revoke", s.base),
+            &[("csrf", &field(&account, "csrf")), ("id", &grant_id)],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        !account.contains("name=\"id\""),
+        "the app is gone from the list"
+    );
+    assert_eq!(
+        as_agent(&s, &key, &access3, "GET", &carol_root)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401,
+        "revocation is immediate"
+    );
+    // A refused consent sends the app an error.
+    let (_, consent, _) = b.get(&authorize).await;
+    let (_, _, location) = b
+        .post(
+            &format!("{}/idp/authorize", s.base),
+            &[
+                ("csrf", &field(&consent, "csrf")),
+                ("request", &field(&consent, "request")),
+                ("webid", &format!("{}/carol/profile/card#me", s.base)),
+                ("decision", "deny"),
+            ],
+        )
+        .await;
+    assert!(location.unwrap().contains("error=access_denied"));
+}
+
+#[tokio::test]
+async fn deleting_keys_and_signing_out_cut_access_at_once() {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    assert_eq!(sign_up(&mut b, "dan@example.org", "dan").await, 303);
+    let (_, account, _) = b.get(&format!("{}/account", s.base)).await;
+    let (_, account, _) = b
+        .post(
+            &format!("{}/account/credentials", s.base),
+            &[("csrf", &field(&account, "csrf")), ("name", "meter script")],
+        )
+        .await;
+    let id = account
+        .split("<dt>client_id</dt><dd><code>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let secret = account
+        .split("<dt>client_secret</dt><dd><code>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let key = DpopKey::generate();
+    let token = client_credentials_token(&s.client, &s.base, &id, &secret, &key).await;
+    let root = format!("{}/dan/", s.base);
+    assert_eq!(
+        as_agent(&s, &key, &token, "GET", &root)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let (_, _, _) = b
+        .post(
+            &format!("{}/account/credentials/delete", s.base),
+            &[("csrf", &field(&account, "csrf")), ("client_id", &id)],
+        )
+        .await;
+    assert_eq!(
+        as_agent(&s, &key, &token, "GET", &root)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    // A form without the session's CSRF token is refused.
+    let (status, _, _) = b
+        .post(
+            &format!("{}/account/password", s.base),
+            &[("csrf", "forged"), ("current", "x"), ("new", "y")],
+        )
+        .await;
+    assert_eq!(status, 403);
+    // Signing out ends the session.
+    let (_, account, _) = b.get(&format!("{}/account", s.base)).await;
+    b.post(
+        &format!("{}/account/logout", s.base),
+        &[("csrf", &field(&account, "csrf"))],
+    )
+    .await;
+    let (status, _, location) = b.get(&format!("{}/account", s.base)).await;
+    assert_eq!(status, 303);
+    assert!(location.unwrap().starts_with("/account/login"));
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_account() {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    assert_eq!(sign_up(&mut b, "erin@example.org", "erin").await, 303);
+    let mut anon = Browser::new(&s);
+    let (_, page, _) = anon.get(&format!("{}/account/login", s.base)).await;
+    let csrf = field(&page, "csrf");
+    let login = |password: &'static str| {
+        let csrf = csrf.clone();
+        async move { (csrf, password) }
+    };
+    for _ in 0..5 {
+        let (csrf, pw) = login("wrong password!").await;
+        let (status, _, _) = anon
+            .post(
+                &format!("{}/account/login", s.base),
+                &[
+                    ("csrf", &csrf),
+                    ("email", "erin@example.org"),
+                    ("password", pw),
+                ],
+            )
+            .await;
+        assert_eq!(status, 401);
+    }
+    let (status, page, _) = anon
+        .post(
+            &format!("{}/account/login", s.base),
+            &[
+                ("csrf", &csrf),
+                ("email", "erin@example.org"),
+                ("password", "correct horse battery"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 429, "locked even with the right password");
+    assert!(page.contains("locked"));
+    // A login form posted without its CSRF cookie is refused.
+    let mut stranger = Browser::new(&s);
+    let (status, _, _) = stranger
+        .post(
+            &format!("{}/account/login", s.base),
+            &[
+                ("csrf", &csrf),
+                ("email", "erin@example.org"),
+                ("password", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn invitation_only_sign_up() {
+    let s = Server::start_with(|o| o.signup = selfdata_idp::SignupMode::Invite).await;
+    let mut b = Browser::new(&s);
+    assert_eq!(
+        sign_up(&mut b, "fay@example.org", "fay").await,
+        400,
+        "no code, no account"
+    );
+    let code = selfdata_idp::new_invite(s.app.store.as_ref() as &dyn selfdata_store::Directory)
+        .await
+        .unwrap();
+    let (_, page, _) = b.get(&format!("{}/account/signup", s.base)).await;
+    let csrf = field(&page, "csrf");
+    let form = |pod: &'static str, email: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("email", email.to_owned()),
+            ("password", "correct horse battery".to_owned()),
+            ("pod", pod.to_owned()),
+            ("invite", code.clone()),
+        ]
+    };
+    let to_pairs = |v: &Vec<(&'static str, String)>| {
+        v.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>()
+    };
+    let first = to_pairs(&form("fay", "fay@example.org"));
+    let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        b.post(&format!("{}/account/signup", s.base), &first)
+            .await
+            .0,
+        303
+    );
+    let mut other = Browser::new(&s);
+    let (_, page, _) = other.get(&format!("{}/account/signup", s.base)).await;
+    let csrf2 = field(&page, "csrf");
+    let second = [
+        ("csrf", csrf2.as_str()),
+        ("email", "gus@example.org"),
+        ("password", "correct horse battery"),
+        ("pod", "gus"),
+        ("invite", code.as_str()),
+    ];
+    assert_eq!(
+        other
+            .post(&format!("{}/account/signup", s.base), &second)
+            .await
+            .0,
+        400,
+        "a code works once"
+    );
+}

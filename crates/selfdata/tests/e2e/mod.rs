@@ -1,0 +1,152 @@
+//! Running the real `selfdata` binary and real outside clients (Node
+//! scripts in `tests/e2e/`, which drive Inrupt's Solid libraries or a
+//! headless Chromium) against it.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_selfdata");
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A `selfdata serve` process on a free loopback port, killed on drop.
+pub struct Running {
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    child: Child,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Running {
+    /// Starts the server with extra `serve` arguments (e.g. `--signup invite`).
+    pub fn start(extra: &[&str]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let base = format!("http://127.0.0.1:{port}");
+        let dir = tempfile::tempdir().unwrap();
+        let child = Command::new(BIN)
+            .args([
+                "serve",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--base-url",
+                &base,
+            ])
+            .arg("--data")
+            .arg(dir.path())
+            .args(extra)
+            .env("SELFDATA_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let running = Self { base, dir, child };
+        running.wait_healthy();
+        running
+    }
+
+    fn wait_healthy(&self) {
+        let addr = self.base.trim_start_matches("http://").to_owned();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
+                use std::io::{Read, Write};
+                let _ =
+                    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                let mut out = String::new();
+                let _ = s.read_to_string(&mut out);
+                if out.starts_with("HTTP/1.1 200") {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "selfdata did not come up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Runs a `selfdata` command on this server's data folder; returns its stdout.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .args(["--base-url", &self.base])
+            .arg("--data")
+            .arg(self.dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "selfdata {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// `pod create NAME`: returns (WebID, client_id, client_secret).
+    pub fn create_pod(&self, name: &str) -> (String, String, String) {
+        let out = self.cli(&["pod", "create", name], None);
+        let field = |prefix: &str| {
+            out.lines()
+                .find_map(|l| l.strip_prefix(prefix))
+                .unwrap_or_else(|| panic!("no {prefix} in {out}"))
+                .trim()
+                .to_owned()
+        };
+        (
+            field("WebID: "),
+            field("client_id="),
+            field("client_secret="),
+        )
+    }
+}
+
+/// Runs `node tests/e2e/<script>` with `env`; fails the test with the
+/// script's output if it fails. The npm packages must be installed
+/// (`npm ci --prefix tests/e2e`, done by `scripts/test-all.sh` and CI).
+pub fn node(script: &str, env: &[(&str, &str)]) {
+    let dir = repo().join("tests/e2e");
+    assert!(
+        dir.join("node_modules").exists(),
+        "the end-to-end tests need their npm packages: run `npm ci --prefix tests/e2e` (scripts/test-all.sh does it)"
+    );
+    let out = Command::new("node")
+        .arg(dir.join(script))
+        .current_dir(&dir)
+        .envs(env.iter().copied())
+        .output()
+        .expect("node must be installed to run the end-to-end tests");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{script} failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+    println!("{stdout}");
+}
