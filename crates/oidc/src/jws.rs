@@ -9,7 +9,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use p256::ecdsa::signature::{Signer, Verifier};
+use p256::ecdsa::signature::Signer;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
@@ -186,8 +186,10 @@ pub(crate) fn sign_es256(key: &p256::ecdsa::SigningKey, header: &Value, payload:
 /// An asymmetric public key ready for verification.
 #[derive(Clone)]
 pub(crate) enum PublicKey {
-    /// P-256, verified directly with `p256` (pre-decoded point).
-    P256(p256::ecdsa::VerifyingKey),
+    /// P-256: the uncompressed SEC1 point (checked on the curve by `p256`
+    /// when decoded), verified with `ring`, whose assembly is about ten
+    /// times faster than pure Rust: one check per request is on the hot path.
+    P256([u8; 65]),
     /// Any other key, verified through `jsonwebtoken`.
     Other {
         key: jsonwebtoken::DecodingKey,
@@ -237,8 +239,10 @@ impl PublicKey {
                     sec1.extend(coordinate(jwk, "x", 32)?);
                     sec1.extend(coordinate(jwk, "y", 32)?);
                     p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
-                        .map(Self::P256)
-                        .map_err(|_| OidcError::InvalidKey("the point is not on the curve"))
+                        .map_err(|_| OidcError::InvalidKey("the point is not on the curve"))?;
+                    let mut point = [0u8; 65];
+                    point.copy_from_slice(&sec1);
+                    Ok(Self::P256(point))
                 }
                 "P-384" => {
                     let x = coordinate(jwk, "x", 48)?;
@@ -324,12 +328,12 @@ impl PublicKey {
             return Err(OidcError::UnsupportedAlgorithm);
         }
         match self {
-            Self::P256(key) => {
-                let sig = p256::ecdsa::Signature::from_slice(signature)
-                    .map_err(|_| OidcError::BadSignature)?;
-                key.verify(message, &sig)
-                    .map_err(|_| OidcError::BadSignature)
-            }
+            Self::P256(point) => ring::signature::UnparsedPublicKey::new(
+                &ring::signature::ECDSA_P256_SHA256_FIXED,
+                &point[..],
+            )
+            .verify(message, signature)
+            .map_err(|_| OidcError::BadSignature),
             Self::Other { key, .. } => {
                 install_crypto_provider();
                 match jsonwebtoken::crypto::verify(

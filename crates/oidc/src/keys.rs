@@ -79,7 +79,13 @@ impl SigningKey {
         Self {
             kid,
             key,
-            public: PublicKey::P256(verifying),
+            public: PublicKey::P256(
+                verifying
+                    .to_encoded_point(false)
+                    .as_bytes()
+                    .try_into()
+                    .expect("an uncompressed P-256 point has 65 bytes"),
+            ),
             public_jwk: Value::Object(jwk),
         }
     }
