@@ -69,6 +69,23 @@ pub struct LoadArgs {
     /// `key=value` copied into the JSON line (a string, or a number if it parses as one); repeatable.
     #[arg(long = "tag")]
     tags: Vec<String>,
+    /// Sign in with these client credentials (`ID:SECRET`) at `--token-url`,
+    /// get a DPoP-bound token, and send it with a fresh DPoP proof on every
+    /// request (proofs are made before the clock starts).
+    #[arg(long, requires = "token_url")]
+    dpop_credentials: Option<String>,
+    /// The token endpoint for `--dpop-credentials`.
+    #[arg(long)]
+    token_url: Option<String>,
+    /// How many DPoP proofs to prepare (one per request).
+    #[arg(long, default_value_t = 60_000)]
+    dpop_proofs: usize,
+}
+
+/// A DPoP-bound access token and one fresh proof per request.
+struct Dpop {
+    token: String,
+    proofs: Vec<header::HeaderValue>,
 }
 
 /// What every connection shares.
@@ -82,6 +99,7 @@ struct Plan {
     headers: Vec<(header::HeaderName, header::HeaderValue)>,
     issued: AtomicU64,
     max_requests: u64,
+    dpop: Option<Dpop>,
 }
 
 impl Plan {
@@ -106,6 +124,15 @@ impl Plan {
             .header(header::HOST, &self.authority);
         for (name, value) in &self.headers {
             builder = builder.header(name, value);
+        }
+        if let Some(dpop) = &self.dpop {
+            let proof = dpop
+                .proofs
+                .get(seq as usize)
+                .context("ran out of prepared DPoP proofs: raise --dpop-proofs")?;
+            builder = builder
+                .header(header::AUTHORIZATION, format!("DPoP {}", dpop.token))
+                .header("dpop", proof);
         }
         Ok(builder.body(Full::new(body))?)
     }
@@ -204,6 +231,7 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
         headers,
         issued: AtomicU64::new(0),
         max_requests: args.requests.unwrap_or(u64::MAX),
+        dpop: None,
     })
 }
 
@@ -219,8 +247,84 @@ async fn connect(authority: &str) -> anyhow::Result<SendRequest<Full<Bytes>>> {
     Ok(sender)
 }
 
+/// Gets a DPoP-bound token with client credentials and prepares the proofs.
+async fn prepare_dpop(args: &LoadArgs, url: &str, method: &Method) -> anyhow::Result<Option<Dpop>> {
+    use base64::Engine as _;
+    let (Some(credentials), Some(token_url)) = (&args.dpop_credentials, &args.token_url) else {
+        return Ok(None);
+    };
+    let key = selfdata_oidc::DpopKey::generate();
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    };
+    let uri: Uri = token_url.parse()?;
+    let authority = uri
+        .authority()
+        .context("the token URL has no host")?
+        .as_str()
+        .to_owned();
+    let mut sender = connect(&authority).await?;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(uri.path())
+        .header(header::HOST, &authority)
+        .header(
+            header::AUTHORIZATION,
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(credentials)
+            ),
+        )
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("dpop", key.proof("POST", token_url, None, now()))
+        .body(Full::new(Bytes::from_static(
+            b"grant_type=client_credentials",
+        )))?;
+    let response = sender.send_request(request).await?;
+    let body = response.into_body().collect().await?.to_bytes();
+    let answer: Value =
+        serde_json::from_slice(&body).context("the token endpoint did not answer JSON")?;
+    let token = answer["access_token"]
+        .as_str()
+        .with_context(|| format!("no access token: {answer}"))?
+        .to_owned();
+    let count = args.dpop_proofs;
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let per = count.div_ceil(threads);
+    let mut handles = Vec::new();
+    for t in 0..threads {
+        let key = key.clone();
+        let (url, method, token) = (url.to_owned(), method.to_string(), token.clone());
+        let n = per.min(count.saturating_sub(t * per));
+        handles.push(std::thread::spawn(move || {
+            (0..n)
+                .map(|_| {
+                    key.proof(&method, &url, Some(&token), now())
+                        .parse::<header::HeaderValue>()
+                })
+                .collect::<Result<Vec<_>, _>>()
+        }));
+    }
+    let mut proofs = Vec::with_capacity(count);
+    for h in handles {
+        proofs.extend(
+            h.join()
+                .map_err(|_| anyhow::anyhow!("a proof thread panicked"))??,
+        );
+    }
+    Ok(Some(Dpop { token, proofs }))
+}
+
 async fn drive(args: &LoadArgs) -> anyhow::Result<Value> {
-    let plan = Arc::new(plan(args)?);
+    let mut plan = plan(args)?;
+    plan.dpop = prepare_dpop(args, &args.url, &plan.method).await?;
+    if let Some(d) = &plan.dpop {
+        plan.max_requests = plan.max_requests.min(d.proofs.len() as u64);
+    }
+    let plan = Arc::new(plan);
     // Open every connection before the clock starts.
     let mut senders = Vec::with_capacity(args.connections);
     for _ in 0..args.connections {

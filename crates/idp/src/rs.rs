@@ -72,9 +72,14 @@ impl Idp {
         )
     }
 
+    /// Verifies an access token; a token seen before is not checked again
+    /// (its signature cannot change), only its times and issuer.
     fn verify(&self, token: &str) -> Result<AccessClaims, ApiError> {
         let keys = self.keys.read();
-        selfdata_oidc::verify_access_token(&keys, token, &self.config.issuer(), now())
+        let issuer = self.config.issuer();
+        let check = selfdata_oidc::AccessTokenCheck::new(&issuer, now());
+        self.verified
+            .verify(&keys, token, &check)
             .map_err(|e| unauthorized(&format!("The access token was refused: {e}")))
     }
 }

@@ -108,6 +108,30 @@ struct ProofClaims {
 /// Members whose presence makes a JWK private (RFC 7518 section 6).
 const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
+/// Decoded proof keys and their thumbprints, by JWK text: a client signs
+/// every proof with the same key, and decoding the point (an on-curve check)
+/// and hashing the thumbprint cost as much as half the signature check.
+static PROOF_KEYS: std::sync::LazyLock<
+    parking_lot::Mutex<std::collections::HashMap<String, (PublicKey, String)>>,
+> = std::sync::LazyLock::new(Default::default);
+const PROOF_KEYS_CAP: usize = 10_000;
+
+fn proof_key(jwk: &Map<String, Value>) -> Result<(PublicKey, String), OidcError> {
+    let text = serde_json::to_string(jwk).unwrap_or_default();
+    if let Some(hit) = PROOF_KEYS.lock().get(&text) {
+        return Ok(hit.clone());
+    }
+    let key = PublicKey::from_jwk(jwk)?;
+    // The key parsed, so the thumbprint members are present strings.
+    let jkt = thumbprint_of_map(jwk)?;
+    let mut cache = PROOF_KEYS.lock();
+    if cache.len() >= PROOF_KEYS_CAP {
+        cache.clear();
+    }
+    cache.insert(text, (key.clone(), jkt.clone()));
+    Ok((key, jkt))
+}
+
 /// Verifies a DPoP proof (RFC 9449 section 4.3): `typ` `dpop+jwt`; an
 /// asymmetric `alg` (ES256, ES384, RS256/384/512, PS256/384/512, EdDSA);
 /// a public-only `jwk` header whose key verifies the signature; `htm`,
@@ -121,7 +145,7 @@ pub fn verify_dpop_proof(check: &DpopCheck) -> Result<VerifiedProof, OidcError> 
     if PRIVATE_MEMBERS.iter().any(|m| jwk.contains_key(*m)) {
         return Err(OidcError::DpopPrivateKey);
     }
-    let key = PublicKey::from_jwk(jwk)?;
+    let (key, jkt) = proof_key(jwk)?;
     jws.verify_with(&key)?;
     let claims: ProofClaims = jws.claims()?;
     if claims.jti.is_empty() || claims.jti.len() > MAX_JTI_LEN {
@@ -149,8 +173,6 @@ pub fn verify_dpop_proof(check: &DpopCheck) -> Result<VerifiedProof, OidcError> 
             return Err(OidcError::DpopAthMismatch);
         }
     }
-    // The key parsed, so the thumbprint members are present strings.
-    let jkt = thumbprint_of_map(jwk)?;
     Ok(VerifiedProof {
         jkt,
         jti: claims.jti,
