@@ -58,6 +58,40 @@ pub struct Texts {
     pub deny: &'static str,
     pub error_title: &'static str,
     pub signup_closed: &'static str,
+    // Messages after a form is sent. `{n}`, `{app}` and `{name}` are filled in.
+    pub form_expired: &'static str,
+    pub email_invalid: &'static str,
+    pub password_too_short: &'static str,
+    pub new_password_too_short: &'static str,
+    pub pod_name_invalid: &'static str,
+    pub pod_name_reserved: &'static str,
+    pub pod_name_taken: &'static str,
+    pub account_exists: &'static str,
+    pub invite_invalid: &'static str,
+    pub signup_failed: &'static str,
+    pub signup_then_login_failed: &'static str,
+    pub login_wrong: &'static str,
+    pub login_need_code: &'static str,
+    pub login_locked: &'static str,
+    pub login_too_many: &'static str,
+    pub login_failed: &'static str,
+    pub action_failed: &'static str,
+    pub password_changed: &'static str,
+    pub current_password_wrong: &'static str,
+    pub totp_mismatch: &'static str,
+    pub app_revoked: &'static str,
+    pub app_not_listed: &'static str,
+    pub key_deleted: &'static str,
+    pub key_not_listed: &'static str,
+    pub key_no_pod: &'static str,
+    pub app_unidentified: &'static str,
+    pub redirect_not_registered: &'static str,
+    pub no_pod_identity: &'static str,
+    pub consent_expired: &'static str,
+    pub consent_damaged: &'static str,
+    pub identity_not_yours: &'static str,
+    pub consent_not_saved: &'static str,
+    pub details_in_english: &'static str,
 }
 
 pub const EN: Texts = Texts {
@@ -82,7 +116,7 @@ pub const EN: Texts = Texts {
     your_pods: "Your pods",
     your_webid: "Your WebID",
     apps_title: "Apps you allowed",
-    apps_none: "You have not allowed any app yet.",
+    apps_none: "No app can use your pod at the moment.",
     app_since: "since",
     revoke: "Revoke access",
     credentials_title: "Keys for scripts",
@@ -113,6 +147,39 @@ pub const EN: Texts = Texts {
     deny: "Refuse",
     error_title: "Something is not right",
     signup_closed: "New accounts are created by the operator of this server.",
+    form_expired: "This form has expired; reload the page and try again.",
+    email_invalid: "Please give a valid email address.",
+    password_too_short: "The password needs at least {n} characters.",
+    new_password_too_short: "The new password needs at least {n} characters.",
+    pod_name_invalid: "This pod name cannot be used: give 2 to 63 lowercase letters, digits and hyphens, not starting with a hyphen.",
+    pod_name_reserved: "This pod name is reserved; choose another.",
+    pod_name_taken: "This pod name is taken; choose another.",
+    account_exists: "An account with this email address exists already; sign in instead.",
+    invite_invalid: "This invitation code is not valid (or was used already).",
+    signup_failed: "Your account could not be created; please try again later.",
+    signup_then_login_failed: "Your account was created, but signing in failed; please sign in.",
+    login_wrong: "The email address or the password is not right.",
+    login_need_code: "Type the code from your authenticator app.",
+    login_locked: "Too many failed attempts: this account is locked for a few minutes.",
+    login_too_many: "Too many attempts from your connection; wait a minute and try again.",
+    login_failed: "Signing in failed; please try again later.",
+    action_failed: "This could not be done; please try again later.",
+    password_changed: "Your password was changed.",
+    current_password_wrong: "The current password is not right.",
+    totp_mismatch: "That code does not match; check your app's clock and try again.",
+    app_revoked: "{app} can no longer use your pod.",
+    app_not_listed: "This app is not in your list.",
+    key_deleted: "The key \"{name}\" was deleted; it no longer works.",
+    key_not_listed: "This key is not in your list.",
+    key_no_pod: "You have no pod for a key to speak for.",
+    app_unidentified: "This app could not be identified, so nothing was shared.",
+    redirect_not_registered: "The app asked to send you back to an address it did not register; nothing was shared.",
+    no_pod_identity: "Your account has no pod, so there is no identity to share.",
+    consent_expired: "This form has expired; start again from the app.",
+    consent_damaged: "This request is damaged; start again from the app.",
+    identity_not_yours: "This identity is not yours.",
+    consent_not_saved: "Your answer could not be saved; please try again.",
+    details_in_english: "Details (in English):",
 };
 
 pub const FR: Texts = Texts {
@@ -137,7 +204,7 @@ pub const FR: Texts = Texts {
     your_pods: "Vos espaces",
     your_webid: "Votre WebID",
     apps_title: "Applications autorisées",
-    apps_none: "Vous n'avez encore autorisé aucune application.",
+    apps_none: "Aucune application ne peut utiliser votre espace pour l'instant.",
     app_since: "depuis le",
     revoke: "Retirer l'accès",
     credentials_title: "Clés pour scripts",
@@ -168,6 +235,39 @@ pub const FR: Texts = Texts {
     deny: "Refuser",
     error_title: "Quelque chose ne va pas",
     signup_closed: "Les comptes sont créés par l'opérateur de ce serveur.",
+    form_expired: "Ce formulaire a expiré ; rechargez la page et réessayez.",
+    email_invalid: "Veuillez indiquer une adresse e-mail valide.",
+    password_too_short: "Le mot de passe doit compter au moins {n} caractères.",
+    new_password_too_short: "Le nouveau mot de passe doit compter au moins {n} caractères.",
+    pod_name_invalid: "Ce nom d'espace ne convient pas : de 2 à 63 lettres minuscules, chiffres et tirets, sans tiret au début.",
+    pod_name_reserved: "Ce nom d'espace est réservé ; choisissez-en un autre.",
+    pod_name_taken: "Ce nom d'espace est déjà pris ; choisissez-en un autre.",
+    account_exists: "Un compte existe déjà avec cette adresse e-mail ; connectez-vous plutôt.",
+    invite_invalid: "Ce code d'invitation n'est pas valable (ou a déjà servi).",
+    signup_failed: "Votre compte n'a pas pu être créé ; réessayez plus tard.",
+    signup_then_login_failed: "Votre compte a été créé, mais la connexion a échoué ; veuillez vous connecter.",
+    login_wrong: "L'adresse e-mail ou le mot de passe n'est pas correct.",
+    login_need_code: "Saisissez le code de votre application d'authentification.",
+    login_locked: "Trop d'essais manqués : ce compte est bloqué pendant quelques minutes.",
+    login_too_many: "Trop d'essais depuis votre connexion ; attendez une minute et réessayez.",
+    login_failed: "La connexion a échoué ; réessayez plus tard.",
+    action_failed: "Cela n'a pas pu être fait ; réessayez plus tard.",
+    password_changed: "Votre mot de passe a été changé.",
+    current_password_wrong: "Le mot de passe actuel n'est pas correct.",
+    totp_mismatch: "Ce code ne correspond pas ; vérifiez l'heure de votre application et réessayez.",
+    app_revoked: "{app} ne peut plus utiliser votre espace.",
+    app_not_listed: "Cette application n'est pas dans votre liste.",
+    key_deleted: "La clé « {name} » a été supprimée ; elle ne fonctionne plus.",
+    key_not_listed: "Cette clé n'est pas dans votre liste.",
+    key_no_pod: "Vous n'avez aucun espace au nom duquel une clé pourrait agir.",
+    app_unidentified: "Cette application n'a pas pu être identifiée ; rien n'a été partagé.",
+    redirect_not_registered: "L'application a demandé à vous renvoyer vers une adresse qu'elle n'a pas déclarée ; rien n'a été partagé.",
+    no_pod_identity: "Votre compte n'a aucun espace, il n'y a donc aucune identité à partager.",
+    consent_expired: "Ce formulaire a expiré ; recommencez depuis l'application.",
+    consent_damaged: "Cette demande est abîmée ; recommencez depuis l'application.",
+    identity_not_yours: "Cette identité n'est pas la vôtre.",
+    consent_not_saved: "Votre réponse n'a pas pu être enregistrée ; veuillez réessayer.",
+    details_in_english: "Détails (en anglais) :",
 };
 
 /// French when the browser prefers it, English otherwise.
@@ -199,4 +299,42 @@ pub fn texts(headers: &HeaderMap) -> &'static Texts {
         }
     }
     best.map_or(&EN, |(t, _)| t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn with(accept: &str) -> &'static Texts {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_str(accept).unwrap(),
+        );
+        texts(&h)
+    }
+
+    #[test]
+    fn the_browsers_language_chooses() {
+        assert_eq!(with("fr-FR,fr;q=0.9,en;q=0.8").lang, "fr");
+        assert_eq!(with("en-US,en;q=0.9").lang, "en");
+        assert_eq!(with("de-DE,fr;q=0.5,en;q=0.7").lang, "en");
+        assert_eq!(with("de-DE").lang, "en");
+        assert_eq!(texts(&HeaderMap::new()).lang, "en");
+    }
+
+    #[test]
+    fn both_languages_fill_in_the_same_blanks() {
+        for (en, fr) in [
+            (EN.password_too_short, FR.password_too_short),
+            (EN.new_password_too_short, FR.new_password_too_short),
+            (EN.app_revoked, FR.app_revoked),
+            (EN.key_deleted, FR.key_deleted),
+        ] {
+            for blank in ["{n}", "{app}", "{name}"] {
+                assert_eq!(en.contains(blank), fr.contains(blank), "{en} / {fr}");
+            }
+        }
+    }
 }

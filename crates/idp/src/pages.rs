@@ -60,10 +60,42 @@ pub(crate) fn security_headers(h: &mut HeaderMap) {
 struct ErrorPage<'a> {
     t: &'a Texts,
     message: &'a str,
+    detail: Option<&'a str>,
 }
 
 pub(crate) fn error_page(t: &Texts, status: StatusCode, message: &str) -> Response {
-    page(status, ErrorPage { t, message }.render())
+    page(
+        status,
+        ErrorPage {
+            t,
+            message,
+            detail: None,
+        }
+        .render(),
+    )
+}
+
+/// An error page with a technical detail that exists only in English (what
+/// is wrong with an app): English readers get the detail as the message;
+/// others get a sentence in their language and the detail marked as English.
+pub(crate) fn error_page_detail(
+    t: &Texts,
+    status: StatusCode,
+    message: &str,
+    english_detail: &str,
+) -> Response {
+    if t.lang == "en" {
+        return error_page(t, status, english_detail);
+    }
+    page(
+        status,
+        ErrorPage {
+            t,
+            message,
+            detail: Some(english_detail),
+        }
+        .render(),
+    )
 }
 
 /// Only local paths may be returned to after sign-in (no open redirect).
@@ -165,11 +197,7 @@ pub async fn signup(State(idp): St, headers: HeaderMap, Form(f): Form<SignupForm
         )
     };
     if !idp.anonymous_csrf_ok(&headers, &f.csrf) {
-        return error_page(
-            t,
-            StatusCode::FORBIDDEN,
-            "This form has expired; reload the page and try again.",
-        );
+        return error_page(t, StatusCode::FORBIDDEN, t.form_expired);
     }
     if idp.config.signup == SignupMode::Closed {
         return error_page(t, StatusCode::FORBIDDEN, t.signup_closed);
@@ -181,38 +209,66 @@ pub async fn signup(State(idp): St, headers: HeaderMap, Form(f): Form<SignupForm
                 set_cookie(r.headers_mut(), &cookie);
                 r
             }
-            Err(_) => {
-                again("Your account was created, but signing in failed; please sign in.".into())
-            }
+            Err(_) => again(t.signup_then_login_failed.to_owned()),
         },
-        Err(message) => again(message),
+        Err(refused) => again(refused.say(t)),
+    }
+}
+
+/// Why a sign-up was refused; [`SignupRefused::say`] gives the sentence
+/// in the resident's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignupRefused {
+    EmailInvalid,
+    PasswordTooShort,
+    PodNameInvalid,
+    PodNameReserved,
+    PodNameTaken,
+    AccountExists,
+    InviteInvalid,
+    Failed,
+}
+
+impl SignupRefused {
+    pub(crate) fn say(self, t: &Texts) -> String {
+        match self {
+            Self::EmailInvalid => t.email_invalid.to_owned(),
+            Self::PasswordTooShort => t
+                .password_too_short
+                .replace("{n}", &MIN_PASSWORD_LEN.to_string()),
+            Self::PodNameInvalid => t.pod_name_invalid.to_owned(),
+            Self::PodNameReserved => t.pod_name_reserved.to_owned(),
+            Self::PodNameTaken => t.pod_name_taken.to_owned(),
+            Self::AccountExists => t.account_exists.to_owned(),
+            Self::InviteInvalid => t.invite_invalid.to_owned(),
+            Self::Failed => t.signup_failed.to_owned(),
+        }
     }
 }
 
 impl Idp {
-    /// Creates an account with its first pod; returns the account id or a
-    /// sentence saying what to fix.
+    /// Creates an account with its first pod; returns the account id or
+    /// what to fix.
     pub async fn signup(
         &self,
         email: &str,
         password: &str,
         pod: &str,
         invite: &str,
-    ) -> Result<i64, String> {
+    ) -> Result<i64, SignupRefused> {
         let email = email.trim();
         if !email.contains('@') || email.len() > 254 {
-            return Err("Please give a valid email address.".into());
+            return Err(SignupRefused::EmailInvalid);
         }
         if password.chars().count() < MIN_PASSWORD_LEN {
-            return Err(format!(
-                "The password needs at least {MIN_PASSWORD_LEN} characters."
-            ));
+            return Err(SignupRefused::PasswordTooShort);
         }
-        let pod = PodName::parse(pod.trim()).map_err(|e| format!("Pod name: {e}."))?;
+        let pod = PodName::parse(pod.trim()).map_err(|e| match e {
+            selfdata_store::NameError::PodNameReserved(_) => SignupRefused::PodNameReserved,
+            _ => SignupRefused::PodNameInvalid,
+        })?;
         if matches!(self.directory.account_by_email(email).await, Ok(Some(_))) {
-            return Err(
-                "An account with this email address exists already; sign in instead.".into(),
-            );
+            return Err(SignupRefused::AccountExists);
         }
         if self.config.signup == SignupMode::Invite {
             let ok = self
@@ -221,19 +277,17 @@ impl Idp {
                 .await
                 .unwrap_or(false);
             if !ok {
-                return Err("This invitation code is not valid (or was used already).".into());
+                return Err(SignupRefused::InviteInvalid);
             }
         }
         self.create_account(email, password, &pod)
             .await
             .map_err(|e| match e {
-                StoreError::PodExists(_) => "This pod name is taken; choose another.".to_owned(),
-                StoreError::AccountExists(_) => {
-                    "An account with this email address exists already.".to_owned()
-                }
+                StoreError::PodExists(_) => SignupRefused::PodNameTaken,
+                StoreError::AccountExists(_) => SignupRefused::AccountExists,
                 other => {
                     tracing::error!(error = %other, "sign-up failed");
-                    "Your account could not be created; please try again later.".to_owned()
+                    SignupRefused::Failed
                 }
             })
     }
@@ -340,11 +394,7 @@ pub async fn login(
 ) -> Response {
     let t = texts(&headers);
     if !idp.anonymous_csrf_ok(&headers, &f.csrf) {
-        return error_page(
-            t,
-            StatusCode::FORBIDDEN,
-            "This form has expired; reload the page and try again.",
-        );
+        return error_page(t, StatusCode::FORBIDDEN, t.form_expired);
     }
     let key = client_key(&headers, addr.map(|c| (c.0).0));
     match idp.check_login(&key, &f.email, &f.password, &f.totp).await {
@@ -354,30 +404,14 @@ pub async fn login(
                 set_cookie(r.headers_mut(), &cookie);
                 r
             }
-            Err(_) => error_page(
-                t,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Signing in failed; please try again later.",
-            ),
+            Err(_) => error_page(t, StatusCode::INTERNAL_SERVER_ERROR, t.login_failed),
         },
         Err(e) => {
             let (status, message) = match e {
-                LoginError::Wrong => (
-                    StatusCode::UNAUTHORIZED,
-                    "The email address or the password is not right.",
-                ),
-                LoginError::NeedCode => (
-                    StatusCode::UNAUTHORIZED,
-                    "Type the code from your authenticator app.",
-                ),
-                LoginError::Locked => (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "Too many failed attempts: this account is locked for a few minutes.",
-                ),
-                LoginError::TooManyAttempts => (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "Too many attempts from your connection; wait a minute and try again.",
-                ),
+                LoginError::Wrong => (StatusCode::UNAUTHORIZED, t.login_wrong),
+                LoginError::NeedCode => (StatusCode::UNAUTHORIZED, t.login_need_code),
+                LoginError::Locked => (StatusCode::TOO_MANY_REQUESTS, t.login_locked),
+                LoginError::TooManyAttempts => (StatusCode::TOO_MANY_REQUESTS, t.login_too_many),
             };
             page(
                 status,
@@ -405,11 +439,7 @@ pub async fn logout(State(idp): St, headers: HeaderMap, Form(f): Form<CsrfForm>)
         return Redirect::to("/account/login").into_response();
     };
     if !crate::accounts::constant_eq(&session.csrf, &f.csrf) {
-        return error_page(
-            t,
-            StatusCode::FORBIDDEN,
-            "This form has expired; reload the page and try again.",
-        );
+        return error_page(t, StatusCode::FORBIDDEN, t.form_expired);
     }
     let cookie = idp.end_session(&headers).await;
     let mut r = Redirect::to("/account/login").into_response();
@@ -545,7 +575,7 @@ async fn with_session<F, Fut>(
     action: F,
 ) -> Response
 where
-    F: FnOnce(selfdata_store::directory::Account) -> Fut,
+    F: FnOnce(selfdata_store::directory::Account, &'static Texts) -> Fut,
     Fut: std::future::Future<Output = Result<Extras, String>>,
 {
     let t = texts(headers);
@@ -553,13 +583,9 @@ where
         return Redirect::to("/account/login?return_to=/account").into_response();
     };
     if !crate::accounts::constant_eq(&session.csrf, csrf) {
-        return error_page(
-            t,
-            StatusCode::FORBIDDEN,
-            "This form has expired; reload the page and try again.",
-        );
+        return error_page(t, StatusCode::FORBIDDEN, t.form_expired);
     }
-    match action(account).await {
+    match action(account, t).await {
         Ok(extras) => account_page(idp, headers, StatusCode::OK, extras).await,
         Err(error) => {
             account_page(
@@ -589,30 +615,38 @@ pub async fn change_password(
     Form(f): Form<PasswordForm>,
 ) -> Response {
     let idp2 = idp.clone();
-    with_session(&idp, &headers, &f.csrf, |account| async move {
+    with_session(&idp, &headers, &f.csrf, |account, t| async move {
         if !crate::accounts::verify_password(&f.current, &account.password_hash) {
-            return Err("The current password is not right.".to_owned());
+            return Err(t.current_password_wrong.to_owned());
         }
         if f.new.chars().count() < MIN_PASSWORD_LEN {
-            return Err(format!(
-                "The new password needs at least {MIN_PASSWORD_LEN} characters."
-            ));
+            return Err(t
+                .new_password_too_short
+                .replace("{n}", &MIN_PASSWORD_LEN.to_string()));
         }
-        let hash = crate::accounts::hash_password(&f.new)?;
+        let hash = crate::accounts::hash_password(&f.new).map_err(failed(t))?;
         idp2.directory
             .set_password(account.id, &hash)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(failed(t))?;
         Ok(Extras {
-            message: Some("Your password was changed.".into()),
+            message: Some(t.password_changed.to_owned()),
             ..Extras::default()
         })
     })
     .await
 }
 
+/// Logs what went wrong; the resident reads one sentence in their language.
+fn failed<E: std::fmt::Display>(t: &'static Texts) -> impl Fn(E) -> String {
+    move |e| {
+        tracing::error!(error = %e, "an account action failed");
+        t.action_failed.to_owned()
+    }
+}
+
 pub async fn totp_start(State(idp): St, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
-    with_session(&idp, &headers, &f.csrf, |account| async move {
+    with_session(&idp, &headers, &f.csrf, |account, _| async move {
         Ok(Extras {
             totp_setup: Some(crate::accounts::new_totp(&account.email)),
             ..Extras::default()
@@ -634,16 +668,16 @@ pub async fn totp_confirm(
     Form(f): Form<TotpConfirm>,
 ) -> Response {
     let idp2 = idp.clone();
-    with_session(&idp, &headers, &f.csrf, |account| async move {
+    with_session(&idp, &headers, &f.csrf, |account, t| async move {
         if !crate::accounts::totp_matches(&f.secret, &f.code) {
-            return Err("That code does not match; check your app's clock and try again.".into());
+            return Err(t.totp_mismatch.to_owned());
         }
         idp2.directory
             .set_totp(account.id, Some(&f.secret))
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(failed(t))?;
         Ok(Extras {
-            message: Some("Two-step sign-in is on.".into()),
+            message: Some(t.totp_on.to_owned()),
             ..Extras::default()
         })
     })
@@ -652,13 +686,13 @@ pub async fn totp_confirm(
 
 pub async fn totp_disable(State(idp): St, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
     let idp2 = idp.clone();
-    with_session(&idp, &headers, &f.csrf, |account| async move {
+    with_session(&idp, &headers, &f.csrf, |account, t| async move {
         idp2.directory
             .set_totp(account.id, None)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(failed(t))?;
         Ok(Extras {
-            message: Some("Two-step sign-in is off.".into()),
+            message: Some(t.totp_off.to_owned()),
             ..Extras::default()
         })
     })
@@ -673,23 +707,19 @@ pub struct IdForm {
 
 pub async fn revoke_grant(State(idp): St, headers: HeaderMap, Form(f): Form<IdForm>) -> Response {
     let idp2 = idp.clone();
-    with_session(&idp, &headers, &f.csrf, |account| async move {
-        let grant = idp2
-            .directory
-            .grant(&f.id)
-            .await
-            .map_err(|e| e.to_string())?;
+    with_session(&idp, &headers, &f.csrf, |account, t| async move {
+        let grant = idp2.directory.grant(&f.id).await.map_err(failed(t))?;
         match grant {
             Some(g) if g.account_id == account.id => {
                 idp2.revoke(RevokeScope::Grant(&g.id))
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(failed(t))?;
                 Ok(Extras {
-                    message: Some(format!("{} can no longer use your pod.", g.client_name)),
+                    message: Some(t.app_revoked.replace("{app}", &g.client_name)),
                     ..Extras::default()
                 })
             }
-            _ => Err("This app is not in your list.".into()),
+            _ => Err(t.app_not_listed.to_owned()),
         }
     })
     .await
@@ -707,23 +737,23 @@ pub async fn create_credentials(
     Form(f): Form<NameForm>,
 ) -> Response {
     let idp2 = idp.clone();
-    with_session(&idp, &headers, &f.csrf, |account| async move {
+    with_session(&idp, &headers, &f.csrf, |account, t| async move {
         let pods = idp2
             .directory
             .pods_of(account.id)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(failed(t))?;
         let pod = pods
             .first()
             .and_then(|p| PodName::parse(p).ok())
-            .ok_or("You have no pod to speak for.")?;
+            .ok_or(t.key_no_pod)?;
         let webid = selfdata_solid::provision::webid_of(&idp2.config.base_url, &pod);
         let name = f.name.trim();
         let name = if name.is_empty() { "script" } else { name };
         let pair = idp2
             .create_credentials(Some(account.id), &webid, name)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(failed(t))?;
         Ok(Extras {
             new_credential: Some(pair),
             ..Extras::default()
@@ -744,30 +774,27 @@ pub async fn delete_credentials(
     Form(f): Form<ClientForm>,
 ) -> Response {
     let idp2 = idp.clone();
-    with_session(&idp, &headers, &f.csrf, |account| async move {
+    with_session(&idp, &headers, &f.csrf, |account, t| async move {
         let client = idp2
             .directory
             .client(&f.client_id)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(failed(t))?;
         match client {
             Some(c) if c.account_id == Some(account.id) => {
                 idp2.directory
                     .delete_client(&c.client_id)
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(failed(t))?;
                 idp2.revoke(RevokeScope::Client(&c.client_id))
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(failed(t))?;
                 Ok(Extras {
-                    message: Some(format!(
-                        "The key \"{}\" was deleted; it no longer works.",
-                        c.name
-                    )),
+                    message: Some(t.key_deleted.replace("{name}", &c.name)),
                     ..Extras::default()
                 })
             }
-            _ => Err("This key is not in your list.".into()),
+            _ => Err(t.key_not_listed.to_owned()),
         }
     })
     .await

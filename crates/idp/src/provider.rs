@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::accounts::constant_eq;
 use crate::i18n::{Texts, texts};
-use crate::pages::{error_page, page};
+use crate::pages::{error_page, error_page_detail, page};
 use crate::{AuthCode, Idp, now};
 
 type St = State<Arc<Idp>>;
@@ -285,14 +285,12 @@ pub async fn authorize(
     let t = texts(&headers);
     let app = match idp.app_info(&req.client_id).await {
         Ok(app) => app,
-        Err(message) => return error_page(t, StatusCode::BAD_REQUEST, &message),
+        Err(message) => {
+            return error_page_detail(t, StatusCode::BAD_REQUEST, t.app_unidentified, &message);
+        }
     };
     if !app.redirect_uris.iter().any(|u| u == &req.redirect_uri) {
-        return error_page(
-            t,
-            StatusCode::BAD_REQUEST,
-            "The app asked to send you back to an address it did not register; nothing was shared.",
-        );
+        return error_page(t, StatusCode::BAD_REQUEST, t.redirect_not_registered);
     }
     // From here on, errors go back to the app.
     let state = req.state.as_deref();
@@ -347,11 +345,7 @@ pub async fn authorize(
         .map(|p| selfdata_solid::provision::webid_of(&idp.config.base_url, &p))
         .collect();
     if webids.is_empty() {
-        return error_page(
-            t,
-            StatusCode::BAD_REQUEST,
-            "Your account has no pod, so there is no identity to share.",
-        );
+        return error_page(t, StatusCode::BAD_REQUEST, t.no_pod_identity);
     }
     let request = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(serde_json::to_vec(&req).unwrap_or_default());
@@ -362,7 +356,8 @@ pub async fn authorize(
             csrf: session.csrf,
             request,
             name: app.name,
-            logo: app.logo,
+            // The page's CSP loads images over https only (no mixed content).
+            logo: app.logo.filter(|u| u.starts_with("https://")),
             client_id: req.client_id.clone(),
             offline: req.scope.split(' ').any(|s| s == "offline_access"),
             webids,
@@ -385,33 +380,23 @@ pub async fn decide(State(idp): St, headers: HeaderMap, Form(d): Form<Decision>)
         return Redirect::to("/account/login").into_response();
     };
     if !constant_eq(&session.csrf, &d.csrf) {
-        return error_page(
-            t,
-            StatusCode::FORBIDDEN,
-            "This form has expired; start again from the app.",
-        );
+        return error_page(t, StatusCode::FORBIDDEN, t.consent_expired);
     }
     let Some(req) = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(&d.request)
         .ok()
         .and_then(|b| serde_json::from_slice::<AuthRequest>(&b).ok())
     else {
-        return error_page(
-            t,
-            StatusCode::BAD_REQUEST,
-            "This request is damaged; start again from the app.",
-        );
+        return error_page(t, StatusCode::BAD_REQUEST, t.consent_damaged);
     };
     let app = match idp.app_info(&req.client_id).await {
         Ok(app) if app.redirect_uris.iter().any(|u| u == &req.redirect_uri) => app,
         Ok(_) => {
-            return error_page(
-                t,
-                StatusCode::BAD_REQUEST,
-                "The app's return address is not registered.",
-            );
+            return error_page(t, StatusCode::BAD_REQUEST, t.redirect_not_registered);
         }
-        Err(message) => return error_page(t, StatusCode::BAD_REQUEST, &message),
+        Err(message) => {
+            return error_page_detail(t, StatusCode::BAD_REQUEST, t.app_unidentified, &message);
+        }
     };
     let state = req.state.as_deref();
     if d.decision != "allow" {
@@ -432,7 +417,7 @@ pub async fn decide(State(idp): St, headers: HeaderMap, Form(d): Form<Decision>)
         .map(|p| selfdata_solid::provision::webid_of(&idp.config.base_url, &p))
         .collect();
     if !owned.contains(&d.webid) {
-        return error_page(t, StatusCode::FORBIDDEN, "This identity is not yours.");
+        return error_page(t, StatusCode::FORBIDDEN, t.identity_not_yours);
     }
     let existing = idp
         .directory
@@ -459,11 +444,7 @@ pub async fn decide(State(idp): St, headers: HeaderMap, Form(d): Form<Decision>)
     };
     if let Err(e) = idp.directory.put_grant(&grant).await {
         tracing::error!(error = %e, "storing a grant failed");
-        return error_page(
-            t,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Your answer could not be saved; please try again.",
-        );
+        return error_page(t, StatusCode::INTERNAL_SERVER_ERROR, t.consent_not_saved);
     }
     let code = random_token();
     idp.codes.lock().insert(

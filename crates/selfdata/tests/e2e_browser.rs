@@ -1,0 +1,28 @@
+//! A headless Chromium (Debian's `chromium`) drives the resident's pages:
+//! sign-up, sign-out, sign-in, an app's authorization through the consent
+//! screen, the app's token exchange with DPoP and a read of the pod, then
+//! revoking the app from the account page. Every page is checked with
+//! axe-core. The script is `tests/e2e/browser.mjs`.
+
+mod e2e;
+
+/// Where the browser is expected (the CI script installs Debian's `chromium`).
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+#[test]
+fn signup_login_consent_and_revoke_in_a_browser() {
+    let chromium = std::env::var("SELFDATA_CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_owned());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "the browser test needs Chromium at {chromium} (install Debian's `chromium` \
+         package, as the CI script does, or set SELFDATA_CHROMIUM)"
+    );
+    let server = e2e::Running::start(&[]);
+    e2e::node(
+        "browser.mjs",
+        &[
+            ("SELFDATA_BASE", server.base.as_str()),
+            ("SELFDATA_CHROMIUM", chromium.as_str()),
+        ],
+    );
+}
