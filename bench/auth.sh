@@ -47,13 +47,14 @@ for c in $LEVELS; do
     RESULTS+=("$pub" "$auth")
 done
 mkdir -p bench/results
-printf '%s\n' "${RESULTS[@]}" | python3 - "$(nproc)" <<'PY'
+printf '%s\n' "${RESULTS[@]}" >"$WORK/runs.jsonl"
+python3 - "$(nproc)" "$WORK/runs.jsonl" <<'PY'
 import json, sys, datetime
-rows = [json.loads(l) for l in sys.stdin if l.strip()]
+rows = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
 by = {}
 for r in rows:
     by.setdefault(int(r["connections"]), {})[r["scenario"]] = r
-out = {"date": datetime.datetime.utcnow().isoformat() + "Z", "nproc": int(sys.argv[1]), "runs": rows, "levels": []}
+out = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(), "nproc": int(sys.argv[1]), "runs": rows, "levels": []}
 md = ["# What signing in costs", "", f"{out['date']}, {out['nproc']} cores; closed loop, keep-alive, load generator on the same machine.", "",
       "| conns | public GET req/s | p50 ms | p99 ms | DPoP GET req/s | p50 ms | p99 ms | DPoP/public | cost |", "|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
 for c in sorted(by):
