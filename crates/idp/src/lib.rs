@@ -77,6 +77,9 @@ pub struct IdpConfig {
     pub login_attempts_per_minute: u32,
     /// Allow `http:` Client ID Documents on any host (tests); otherwise only `https:` or loopback.
     pub allow_http_client_ids: bool,
+    /// Other Solid-OIDC issuers whose tokens the pods accept (for WebIDs
+    /// hosted elsewhere that name them). Empty by default: only this server's.
+    pub trusted_issuers: Vec<String>,
 }
 
 impl IdpConfig {
@@ -91,6 +94,7 @@ impl IdpConfig {
             lockout_secs: 15 * 60,
             login_attempts_per_minute: 20,
             allow_http_client_ids: false,
+            trusted_issuers: Vec::new(),
         }
     }
 
@@ -132,6 +136,7 @@ pub struct Idp {
     pub(crate) codes: Mutex<HashMap<[u8; 32], AuthCode>>,
     pub(crate) limiter: accounts::RateLimiter,
     pub(crate) issuers: rs::IssuerCache,
+    pub(crate) remote_keys: rs::RemoteKeys,
     pub(crate) http: reqwest::Client,
 }
 
@@ -176,6 +181,7 @@ impl Idp {
             codes: Mutex::new(HashMap::new()),
             limiter: accounts::RateLimiter::default(),
             issuers: rs::IssuerCache::default(),
+            remote_keys: rs::RemoteKeys::default(),
             http,
         }))
     }

@@ -4,8 +4,11 @@
 //! jti replay, ath, key binding to the token's `cnf.jkt`), or
 //! `Authorization: Bearer <token>` for tokens issued without a DPoP key (the
 //! client-credentials grant used without a proof, for scripts and curl).
-//! The token must be signed by this provider, unexpired, not revoked, and its
-//! issuer must be listed as `solid:oidcIssuer` in the WebID's profile.
+//! The token must be signed by this provider (or by an issuer the operator
+//! allow-listed, whose keys are fetched through its discovery document),
+//! unexpired, not revoked, and its issuer must be listed as
+//! `solid:oidcIssuer` in the WebID's profile (fetched, time-bounded, when the
+//! WebID lives elsewhere).
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -23,7 +26,16 @@ use crate::{Idp, now};
 const OIDC_ISSUER: &str = "http://www.w3.org/ns/solid/terms#oidcIssuer";
 const ISSUER_CACHE_SECS: u64 = 30;
 
-/// The issuers each local WebID trusts, cached for a short while.
+const REMOTE_KEYS_SECS: u64 = 300;
+const MAX_REMOTE_DOC: usize = 256 * 1024;
+
+/// Decoded key sets of allow-listed remote issuers, refreshed every few minutes.
+#[derive(Default)]
+pub(crate) struct RemoteKeys {
+    entries: RwLock<HashMap<String, (Instant, std::sync::Arc<selfdata_oidc::Jwks>)>>,
+}
+
+/// The issuers each WebID trusts, cached for a short while.
 #[derive(Default)]
 pub(crate) struct IssuerCache {
     entries: RwLock<HashMap<String, (Instant, Vec<String>)>>,
@@ -48,14 +60,23 @@ impl Idp {
 
     async fn load_issuers(&self, webid: &str) -> Option<Vec<String>> {
         let doc = webid.split('#').next()?;
-        let rest = doc.strip_prefix(&self.config.base_url)?;
-        let selfdata_solid::uri::Target::Resource(pod, path) =
-            selfdata_solid::uri::parse_target(rest).ok()?
-        else {
-            return None;
+        let (format, body) = match doc.strip_prefix(&self.config.base_url) {
+            Some(rest) => {
+                let selfdata_solid::uri::Target::Resource(pod, path) =
+                    selfdata_solid::uri::parse_target(rest).ok()?
+                else {
+                    return None;
+                };
+                let (meta, body) = self.pods.get(&pod, &path).await.ok()??;
+                (
+                    RdfFormat::from_media_type(&meta.content_type)?,
+                    body.to_vec(),
+                )
+            }
+            // A WebID hosted elsewhere is fetched only when the operator trusts other issuers.
+            None if !self.config.trusted_issuers.is_empty() => self.fetch_profile(doc).await?,
+            None => return None,
         };
-        let (meta, body) = self.pods.get(&pod, &path).await.ok()??;
-        let format = RdfFormat::from_media_type(&meta.content_type)?;
         let graph = selfdata_rdf::parse(&body, format, doc).ok()?;
         let me = NamedNodeRef::new(webid).ok()?;
         Some(
@@ -74,6 +95,80 @@ impl Idp {
 
     /// Verifies an access token; a token seen before is not checked again
     /// (its signature cannot change), only its times and issuer.
+    /// GETs a remote WebID profile (Turtle or JSON-LD), time-bounded and size-limited.
+    async fn fetch_profile(&self, doc: &str) -> Option<(RdfFormat, Vec<u8>)> {
+        let response = self
+            .http
+            .get(doc)
+            .header(header::ACCEPT, "text/turtle, application/ld+json;q=0.9")
+            .send()
+            .await
+            .ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        let format = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(RdfFormat::from_media_type)?;
+        let body = response.bytes().await.ok()?;
+        (body.len() <= MAX_REMOTE_DOC).then(|| (format, body.to_vec()))
+    }
+
+    /// A small JSON document over the time-bounded client.
+    async fn get_json(&self, url: &str) -> Option<serde_json::Value> {
+        let response = self.http.get(url).send().await.ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        let body = response.bytes().await.ok()?;
+        if body.len() > MAX_REMOTE_DOC {
+            return None;
+        }
+        serde_json::from_slice(&body).ok()
+    }
+
+    /// The key set of an allow-listed issuer, from its discovery document.
+    async fn remote_jwks(&self, issuer: &str) -> Option<std::sync::Arc<selfdata_oidc::Jwks>> {
+        if let Some((at, jwks)) = self.remote_keys.entries.read().get(issuer)
+            && at.elapsed().as_secs() < REMOTE_KEYS_SECS
+        {
+            return Some(jwks.clone());
+        }
+        let discovery = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
+        let config = self.get_json(&discovery).await?;
+        if config.get("issuer").and_then(|v| v.as_str()) != Some(issuer) {
+            return None;
+        }
+        let jwks_uri = config.get("jwks_uri")?.as_str()?;
+        let jwks = self.get_json(jwks_uri).await?;
+        let jwks = std::sync::Arc::new(selfdata_oidc::Jwks::from_json(&jwks).ok()?);
+        self.remote_keys
+            .entries
+            .write()
+            .insert(issuer.to_owned(), (Instant::now(), jwks.clone()));
+        Some(jwks)
+    }
+
+    /// Verifies a token of this provider, or of an allow-listed one.
+    async fn verify_any(&self, token: &str) -> Result<AccessClaims, ApiError> {
+        let issuer = selfdata_oidc::unverified_issuer(token).unwrap_or_default();
+        if issuer == self.config.issuer() || !self.config.trusted_issuers.contains(&issuer) {
+            return self.verify(token);
+        }
+        let jwks = self.remote_jwks(&issuer).await.ok_or_else(|| {
+            unauthorized("The token's issuer could not be reached to check its keys.")
+        })?;
+        let check = selfdata_oidc::AccessTokenCheck::new(&issuer, now());
+        self.verified
+            .verify_with_jwks(&jwks, token, &check)
+            .map_err(|e| unauthorized(&format!("The access token was refused: {e}")))
+    }
+
     fn verify(&self, token: &str) -> Result<AccessClaims, ApiError> {
         let keys = self.keys.read();
         let issuer = self.config.issuer();
@@ -110,7 +205,7 @@ impl Authenticator for Idp {
             let check = DpopCheck::new(proof, method.as_str(), url, now()).with_access_token(token);
             let verified = selfdata_oidc::verify_dpop_proof(&check)
                 .map_err(|e| unauthorized(&format!("The DPoP proof was refused: {e}")))?;
-            let claims = self.verify(token)?;
+            let claims = self.verify_any(token).await?;
             claims
                 .check_binding(&verified)
                 .map_err(|e| unauthorized(&format!("The DPoP proof was refused: {e}")))?;
@@ -121,7 +216,7 @@ impl Authenticator for Idp {
             }
             claims
         } else if scheme.eq_ignore_ascii_case("bearer") {
-            let claims = self.verify(token)?;
+            let claims = self.verify_any(token).await?;
             if claims.cnf.is_some() {
                 return Err(unauthorized(
                     "This token is bound to a DPoP key: send it as 'DPoP' with a proof.",

@@ -74,6 +74,6 @@ pub use secret::{
 };
 pub use tokens::{
     AccessClaims, AccessTokenCheck, Confirmation, DEFAULT_LEEWAY_SECS, IdClaims, MAX_TOKEN_LEN,
-    SOLID_AUDIENCE, sign_access_token, sign_id_token, verify_access_token,
+    SOLID_AUDIENCE, sign_access_token, sign_id_token, unverified_issuer, verify_access_token,
     verify_access_token_with_jwks,
 };

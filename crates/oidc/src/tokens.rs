@@ -312,3 +312,11 @@ pub(crate) fn check_times(
     }
     Ok(())
 }
+
+/// The `iss` an access token claims, read WITHOUT verifying anything: only
+/// to choose which issuer's keys to verify it with.
+pub fn unverified_issuer(token: &str) -> Option<String> {
+    let jws = parse_access_token(token).ok()?;
+    let claims: serde_json::Value = jws.claims().ok()?;
+    claims.get("iss")?.as_str().map(str::to_owned)
+}

@@ -19,6 +19,8 @@ pub struct Options {
     pub max_body_bytes: usize,
     pub signup: SignupMode,
     pub allow_http_client_ids: bool,
+    /// Other Solid-OIDC issuers whose tokens the pods accept (none by default).
+    pub trusted_issuers: Vec<String>,
 }
 
 impl Options {
@@ -29,6 +31,7 @@ impl Options {
             max_body_bytes: 64 * 1024 * 1024,
             signup: SignupMode::Open,
             allow_http_client_ids: false,
+            trusted_issuers: Vec::new(),
         }
     }
 }
@@ -55,6 +58,11 @@ impl App {
         let mut config = IdpConfig::new(&options.base_url);
         config.signup = options.signup;
         config.allow_http_client_ids = options.allow_http_client_ids;
+        config.trusted_issuers = options
+            .trusted_issuers
+            .iter()
+            .map(|i| format!("{}/", i.trim_end_matches('/')))
+            .collect();
         let idp = Idp::open(
             config,
             store.clone() as Arc<dyn Directory>,

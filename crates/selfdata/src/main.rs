@@ -44,6 +44,10 @@ enum Command {
         /// `selfdata invite create`) or closed (only `selfdata account create`).
         #[arg(long, env = "SELFDATA_SIGNUP", default_value = "open")]
         signup: SignupMode,
+        /// Accept tokens of this other Solid-OIDC issuer too (repeatable), for
+        /// residents whose WebID lives elsewhere. None by default.
+        #[arg(long = "trusted-issuer")]
+        trusted_issuers: Vec<String>,
         /// Write logs as JSON lines instead of text.
         #[arg(long)]
         log_json: bool,
@@ -150,6 +154,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             base_url,
             max_body_bytes,
             signup,
+            trusted_issuers,
             log_json,
         } => {
             init_logs(log_json);
@@ -157,6 +162,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut options = Options::new(&cli.data, &base_url);
             options.max_body_bytes = max_body_bytes;
             options.signup = signup;
+            options.trusted_issuers = trusted_issuers;
             let app = App::open(options)
                 .await
                 .with_context(|| format!("cannot open the data folder {}", cli.data.display()))?;

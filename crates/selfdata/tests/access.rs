@@ -950,3 +950,33 @@ async fn invitation_only_sign_up() {
         "a code works once"
     );
 }
+
+#[tokio::test]
+async fn tokens_of_another_issuer_count_only_where_the_operator_trusts_it() {
+    // Alice's WebID and token come from server A.
+    let a = Server::start().await;
+    let trusting = Server::start_with(|o| o.trusted_issuers = vec![a.base.clone()]).await;
+    let plain = Server::start().await;
+    for (b, expected) in [(&trusting, 200), (&plain, 401)] {
+        // On B, the owner of a pod shares /shared/ with alice's WebID on A.
+        b.put_turtle("/shared/doc.ttl", "<#x> <#y> 1 .").await;
+        let acl = format!(
+            "@prefix acl: <http://www.w3.org/ns/auth/acl#>.\n\
+             <#owner> a acl:Authorization; acl:agent <{}>; acl:accessTo <./>; acl:default <./>; acl:mode acl:Read, acl:Write, acl:Control.\n\
+             <#alice> a acl:Authorization; acl:agent <{}>; acl:default <./>; acl:mode acl:Read.",
+            b.webid, a.webid
+        );
+        assert_eq!(b.put_turtle("/shared/.acl", &acl).await.status(), 201);
+        let url = b.url("/shared/doc.ttl");
+        let r = as_agent(&a, &a.key, &a.token, "GET", &url)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            expected,
+            "server trusting A: {}",
+            std::ptr::eq(b, &trusting)
+        );
+    }
+}
