@@ -18,7 +18,7 @@ use selfdata_store::{Meta, PodName, Precondition, ResourcePath, StoreError, Writ
 use crate::AppState;
 use crate::auth::Access;
 use crate::conneg;
-use crate::container::{self, LDP, PIM_STORAGE};
+use crate::container::{self, LDP};
 use crate::error::ApiError;
 use crate::uri::{Target, parse_target, resource_uri};
 use selfdata_store::AuxKind;
@@ -30,6 +30,12 @@ pub const ALLOW_DOCUMENT: &str = "OPTIONS, HEAD, GET, PUT, PATCH, DELETE";
 const ALLOW_READ_ONLY: &str = "OPTIONS, HEAD, GET";
 const ACCEPT_PATCH: &str = "text/n3, application/sparql-update";
 const ACCEPT_RDF: &str = "text/turtle, application/ld+json, application/n-triples";
+const LINK_RESOURCE: &str = "<http://www.w3.org/ns/ldp#Resource>; rel=\"type\"";
+const LINK_CONTAINER: &str = "<http://www.w3.org/ns/ldp#Container>; rel=\"type\"";
+const LINK_BASIC_CONTAINER: &str = "<http://www.w3.org/ns/ldp#BasicContainer>; rel=\"type\"";
+const LINK_RDF_SOURCE: &str = "<http://www.w3.org/ns/ldp#RDFSource>; rel=\"type\"";
+const LINK_NON_RDF_SOURCE: &str = "<http://www.w3.org/ns/ldp#NonRDFSource>; rel=\"type\"";
+const LINK_STORAGE: &str = "<http://www.w3.org/ns/pim/space#Storage>; rel=\"type\"";
 /// The storage description resource, inside every pod.
 const STORAGE_DESCRIPTION: &str = "/.well-known/solid";
 const SOLID_STORAGE_DESCRIPTION_REL: &str = "http://www.w3.org/ns/solid/terms#storageDescription";
@@ -166,17 +172,23 @@ impl Req<'_> {
 
     /// Headers every answer about this resource carries: `Link`, `Allow`, `Accept-*`.
     fn describe(&self, headers: &mut HeaderMap, meta: Option<&Meta>, rdf: bool) {
-        let mut links = vec![format!("<{LDP}Resource>; rel=\"type\"")];
+        let mut types: Vec<&'static str> = vec![LINK_RESOURCE];
         if self.path.is_container() {
-            links.push(format!("<{LDP}Container>; rel=\"type\""));
-            links.push(format!("<{LDP}BasicContainer>; rel=\"type\""));
+            types.extend([LINK_CONTAINER, LINK_BASIC_CONTAINER]);
         } else if meta.is_some() {
-            let kind = if rdf { "RDFSource" } else { "NonRDFSource" };
-            links.push(format!("<{LDP}{kind}>; rel=\"type\""));
+            types.push(if rdf {
+                LINK_RDF_SOURCE
+            } else {
+                LINK_NON_RDF_SOURCE
+            });
         }
         if self.path.is_root() {
-            links.push(format!("<{PIM_STORAGE}>; rel=\"type\""));
+            types.push(LINK_STORAGE);
         }
+        for t in types {
+            headers.append(header::LINK, HeaderValue::from_static(t));
+        }
+        let mut links = Vec::with_capacity(3);
         if self.path.auxiliary_kind().is_none() {
             links.push(format!("<{}.acl>; rel=\"acl\"", self.uri));
             links.push(format!("<{}.meta>; rel=\"describedby\"", self.uri));
