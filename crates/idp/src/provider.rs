@@ -151,6 +151,18 @@ struct AppInfo {
 }
 
 impl Idp {
+    /// The WebIDs of an account's pods.
+    async fn webids_of(&self, account_id: i64) -> Vec<String> {
+        self.directory
+            .pods_of(account_id)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| PodName::parse(p).ok())
+            .map(|p| selfdata_solid::provision::webid_of(&self.config.base_url, &p))
+            .collect()
+    }
+
     /// A registered client, or a Client ID Document dereferenced from its URL.
     async fn app_info(&self, client_id: &str) -> Result<AppInfo, String> {
         if is_http_url(client_id) {
@@ -335,15 +347,7 @@ pub async fn authorize(
         );
         return Redirect::to(&to).into_response();
     };
-    let webids: Vec<String> = idp
-        .directory
-        .pods_of(account.id)
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|p| PodName::parse(p).ok())
-        .map(|p| selfdata_solid::provision::webid_of(&idp.config.base_url, &p))
-        .collect();
+    let webids = idp.webids_of(account.id).await;
     if webids.is_empty() {
         return error_page(t, StatusCode::BAD_REQUEST, t.no_pod_identity);
     }
@@ -407,15 +411,7 @@ pub async fn decide(State(idp): St, headers: HeaderMap, Form(d): Form<Decision>)
             state,
         );
     }
-    let owned: Vec<String> = idp
-        .directory
-        .pods_of(account.id)
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|p| PodName::parse(p).ok())
-        .map(|p| selfdata_solid::provision::webid_of(&idp.config.base_url, &p))
-        .collect();
+    let owned = idp.webids_of(account.id).await;
     if !owned.contains(&d.webid) {
         return error_page(t, StatusCode::FORBIDDEN, t.identity_not_yours);
     }

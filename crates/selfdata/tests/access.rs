@@ -466,6 +466,25 @@ impl<'a> Browser<'a> {
         (r.status().as_u16(), r.text().await.unwrap(), location)
     }
 
+    /// Opens the consent screen of `authorize` and answers it.
+    async fn consent(
+        &mut self,
+        authorize: &str,
+        webid: &str,
+        decision: &str,
+    ) -> (u16, String, Option<String>) {
+        let (_, page, _) = self.get(authorize).await;
+        let url = format!("{}/idp/authorize", self.s.base);
+        let form = [
+            ("csrf", field(&page, "csrf")),
+            ("request", field(&page, "request")),
+            ("webid", webid.to_owned()),
+            ("decision", decision.to_owned()),
+        ];
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.post(&url, &form).await
+    }
+
     async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> (u16, String, Option<String>) {
         let r = self
             .s
@@ -483,6 +502,18 @@ impl<'a> Browser<'a> {
             .map(|v| v.to_str().unwrap().to_owned());
         (r.status().as_u16(), r.text().await.unwrap(), location)
     }
+}
+
+/// The authorization code in the redirect back to the app.
+fn code_of(location: &str) -> String {
+    location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 /// The value of a hidden form field in a page.
@@ -539,23 +570,14 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
         s.base,
         pkce_s256_challenge(verifier)
     );
+    let carol = format!("{}/carol/profile/card#me", s.base);
     let (status, consent, _) = b.get(&authorize).await;
     assert_eq!(status, 200);
     assert!(
         consent.contains("Budget Helper"),
         "the consent screen names the app"
     );
-    let (status, _, location) = b
-        .post(
-            &format!("{}/idp/authorize", s.base),
-            &[
-                ("csrf", &field(&consent, "csrf")),
-                ("request", &field(&consent, "request")),
-                ("webid", &format!("{}/carol/profile/card#me", s.base)),
-                ("decision", "allow"),
-            ],
-        )
-        .await;
+    let (status, _, location) = b.consent(&authorize, &carol, "allow").await;
     assert_eq!(status, 303);
     let location = location.unwrap();
     assert!(
@@ -566,14 +588,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
         location.contains("state=s1") && location.contains("iss="),
         "{location}"
     );
-    let code = location
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let code = code_of(&location);
 
     let key = DpopKey::generate();
     let token_url = format!("{}/idp/token", s.base);
@@ -599,27 +614,8 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     .unwrap();
     assert_eq!(r.status(), 400);
     // Again, through the whole consent.
-    let (_, consent, _) = b.get(&authorize).await;
-    let (_, _, location) = b
-        .post(
-            &format!("{}/idp/authorize", s.base),
-            &[
-                ("csrf", &field(&consent, "csrf")),
-                ("request", &field(&consent, "request")),
-                ("webid", &format!("{}/carol/profile/card#me", s.base)),
-                ("decision", "allow"),
-            ],
-        )
-        .await;
-    let code = location
-        .unwrap()
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let (_, _, location) = b.consent(&authorize, &carol, "allow").await;
+    let code = code_of(&location.unwrap());
     let tokens: serde_json::Value = exchange(vec![
         ("grant_type", "authorization_code".into()),
         ("code", code),
@@ -687,27 +683,8 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     );
 
     // A fresh login of the app, then the resident revokes it on the account page.
-    let (_, consent, _) = b.get(&authorize).await;
-    let (_, _, location) = b
-        .post(
-            &format!("{}/idp/authorize", s.base),
-            &[
-                ("csrf", &field(&consent, "csrf")),
-                ("request", &field(&consent, "request")),
-                ("webid", &format!("{}/carol/profile/card#me", s.base)),
-                ("decision", "allow"),
-            ],
-        )
-        .await;
-    let code = location
-        .unwrap()
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let (_, _, location) = b.consent(&authorize, &carol, "allow").await;
+    let code = code_of(&location.unwrap());
     let tokens: serde_json::Value = exchange(vec![
         ("grant_type", "authorization_code".into()),
         ("code", code),
@@ -756,18 +733,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
         "revocation is immediate"
     );
     // A refused consent sends the app an error.
-    let (_, consent, _) = b.get(&authorize).await;
-    let (_, _, location) = b
-        .post(
-            &format!("{}/idp/authorize", s.base),
-            &[
-                ("csrf", &field(&consent, "csrf")),
-                ("request", &field(&consent, "request")),
-                ("webid", &format!("{}/carol/profile/card#me", s.base)),
-                ("decision", "deny"),
-            ],
-        )
-        .await;
+    let (_, _, location) = b.consent(&authorize, &carol, "deny").await;
     assert!(location.unwrap().contains("error=access_denied"));
 }
 
