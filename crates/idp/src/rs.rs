@@ -1,7 +1,7 @@
 //! The resource server side: who a request on a pod speaks for.
 //!
 //! `Authorization: DPoP <token>` with a `DPoP` proof (htm, htu, iat window,
-//! jti replay, ath, key binding to the token's `cnf.jkt`), or
+//! jti replay, `ath` when present, key binding to the token's `cnf.jkt`), or
 //! `Authorization: Bearer <token>` for tokens issued without a DPoP key (the
 //! client-credentials grant used without a proof, for scripts and curl).
 //! The token must be signed by this provider (or by an issuer the operator
@@ -202,7 +202,11 @@ impl Authenticator for Idp {
                 .get("dpop")
                 .and_then(|v| v.to_str().ok())
                 .ok_or_else(|| unauthorized("A DPoP token needs a DPoP proof header."))?;
-            let check = DpopCheck::new(proof, method.as_str(), url, now()).with_access_token(token);
+            // `ath` is checked when present; Solid clients (Inrupt's libraries)
+            // do not send it, see `DpopCheck::allow_missing_ath`.
+            let check = DpopCheck::new(proof, method.as_str(), url, now())
+                .with_access_token(token)
+                .allowing_missing_ath();
             let verified = selfdata_oidc::verify_dpop_proof(&check)
                 .map_err(|e| unauthorized(&format!("The DPoP proof was refused: {e}")))?;
             let claims = self.verify_any(token).await?;

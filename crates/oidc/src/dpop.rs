@@ -51,6 +51,14 @@ pub struct DpopCheck<'a> {
     /// The access token the proof accompanies, if any: then `ath` must equal
     /// `base64url(sha256(access_token))`.
     pub access_token: Option<&'a str>,
+    /// Whether a proof accompanying `access_token` may omit `ath` (an `ath`
+    /// that is present must still match). RFC 9449 requires `ath`, but the
+    /// Solid-OIDC ecosystem predates it: Inrupt's client libraries never send
+    /// it, and the Community Solid Server's verifier checks it only when
+    /// present. The key binding (`cnf.jkt`), `htm`, `htu`, `iat` and `jti`
+    /// checks are unaffected. `false` unless set with
+    /// [`DpopCheck::allowing_missing_ath`].
+    pub allow_missing_ath: bool,
 }
 
 impl<'a> DpopCheck<'a> {
@@ -64,6 +72,7 @@ impl<'a> DpopCheck<'a> {
             max_age_secs: DEFAULT_DPOP_MAX_AGE_SECS,
             max_future_skew_secs: DEFAULT_DPOP_FUTURE_SKEW_SECS,
             access_token: None,
+            allow_missing_ath: false,
         }
     }
 
@@ -71,6 +80,15 @@ impl<'a> DpopCheck<'a> {
     pub fn with_access_token(self, access_token: &'a str) -> Self {
         Self {
             access_token: Some(access_token),
+            ..self
+        }
+    }
+
+    /// The same check, accepting a proof without `ath` (see
+    /// [`DpopCheck::allow_missing_ath`]); a present `ath` must still match.
+    pub fn allowing_missing_ath(self) -> Self {
+        Self {
+            allow_missing_ath: true,
             ..self
         }
     }
@@ -166,10 +184,11 @@ pub fn verify_dpop_proof(check: &DpopCheck) -> Result<VerifiedProof, OidcError> 
     }
     if let Some(token) = check.access_token {
         let expected = access_token_hash(token);
-        if !claims
-            .ath
-            .is_some_and(|ath| ct_eq(ath.as_bytes(), expected.as_bytes()))
-        {
+        let ok = match &claims.ath {
+            Some(ath) => ct_eq(ath.as_bytes(), expected.as_bytes()),
+            None => check.allow_missing_ath,
+        };
+        if !ok {
             return Err(OidcError::DpopAthMismatch);
         }
     }

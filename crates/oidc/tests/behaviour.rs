@@ -483,6 +483,14 @@ fn dpop_ath() {
     let proof = client.proof("GET", URL, None, NOW);
     let c = DpopCheck::new(&proof, "GET", URL, NOW).with_access_token(token);
     assert_eq!(verify_dpop_proof(&c), Err(OidcError::DpopAthMismatch));
+    // Tolerated when asked (Solid clients that predate ath), but a present
+    // ath must still match.
+    assert!(verify_dpop_proof(&c.allowing_missing_ath()).is_ok());
+    let proof = client.proof("GET", URL, Some(token), NOW);
+    let c = DpopCheck::new(&proof, "GET", URL, NOW)
+        .with_access_token("other.access.token")
+        .allowing_missing_ath();
+    assert_eq!(verify_dpop_proof(&c), Err(OidcError::DpopAthMismatch));
     assert_eq!(
         access_token_hash(token),
         decode_part(&client.proof("GET", URL, Some(token), NOW), 1)["ath"]

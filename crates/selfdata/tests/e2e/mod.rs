@@ -136,17 +136,32 @@ pub fn node(script: &str, env: &[(&str, &str)]) {
         dir.join("node_modules").exists(),
         "the end-to-end tests need their npm packages: run `npm ci --prefix tests/e2e` (scripts/test-all.sh does it)"
     );
-    let out = Command::new("node")
+    // Output goes to files, so a talkative script never blocks on a full pipe.
+    let logs = tempfile::tempdir().unwrap();
+    let (out_path, err_path) = (logs.path().join("stdout"), logs.path().join("stderr"));
+    let mut child = Command::new("node")
         .arg(dir.join(script))
         .current_dir(&dir)
         .envs(env.iter().copied())
-        .output()
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
         .expect("node must be installed to run the end-to-end tests");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    // A hung client must fail the test, not hang it.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = child.wait().unwrap();
+    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
     assert!(
-        out.status.success(),
-        "{script} failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+        status.success(),
+        "{script} failed (or ran over 180 s)\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
     );
     println!("{stdout}");
 }

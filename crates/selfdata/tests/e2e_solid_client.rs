@@ -1,0 +1,29 @@
+//! Inrupt's Solid client libraries (`@inrupt/solid-client-authn-node` and
+//! `@inrupt/solid-client`, installed from npm) against the real binary:
+//! client-credentials sign-in with DPoP, a Turtle resource written and read
+//! back, a file written and read back, writes to another resident's pod
+//! refused, anonymous reads refused. Needs Node and `npm ci --prefix tests/e2e`.
+
+mod e2e;
+
+#[test]
+fn inrupt_client_signs_in_writes_reads_and_is_refused_on_another_pod() {
+    let server = e2e::Running::start(&[]);
+    let (alice_webid, alice_id, alice_secret) = server.create_pod("alice");
+    let (bob_webid, _, _) = server.create_pod("bob");
+    let alice_pod = format!("{}/alice/", server.base);
+    let bob_pod = format!("{}/bob/", server.base);
+    assert!(alice_webid.starts_with(&alice_pod), "{alice_webid}");
+    assert!(bob_webid.starts_with(&bob_pod), "{bob_webid}");
+    e2e::node(
+        "solid-client.mjs",
+        &[
+            ("SELFDATA_BASE", server.base.as_str()),
+            ("ALICE_CLIENT_ID", alice_id.as_str()),
+            ("ALICE_CLIENT_SECRET", alice_secret.as_str()),
+            ("ALICE_WEBID", alice_webid.as_str()),
+            ("ALICE_POD", alice_pod.as_str()),
+            ("BOB_POD", bob_pod.as_str()),
+        ],
+    );
+}
