@@ -946,3 +946,92 @@ async fn tokens_of_another_issuer_count_only_where_the_operator_trusts_it() {
         );
     }
 }
+
+/// The current 6-digit code for a base32 TOTP secret, as an authenticator app shows it.
+fn totp_code(secret: &str) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .unwrap();
+    totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        None,
+        String::new(),
+    )
+    .generate_current()
+    .unwrap()
+}
+
+#[tokio::test]
+async fn two_step_sign_in_and_password_change() {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    assert_eq!(sign_up(&mut b, "hal@example.org", "hal").await, 303);
+    let account_url = format!("{}/account", s.base);
+    let (_, account, _) = b.get(&account_url).await;
+    let csrf = field(&account, "csrf");
+    // Turn on two-step sign-in: a wrong code is refused, the right one accepted.
+    let (_, setup, _) = b
+        .post(&format!("{account_url}/totp"), &[("csrf", &csrf)])
+        .await;
+    let secret = field(&setup, "secret");
+    let confirm = format!("{account_url}/totp/confirm");
+    let (status, _, _) = b
+        .post(
+            &confirm,
+            &[("csrf", &csrf), ("secret", &secret), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, page, _) = b
+        .post(
+            &confirm,
+            &[
+                ("csrf", &csrf),
+                ("secret", &secret),
+                ("code", &totp_code(&secret)),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("/account/totp/disable"),
+        "two-step sign-in is on"
+    );
+    // Change the password.
+    let (status, _, _) = b
+        .post(
+            &format!("{account_url}/password"),
+            &[
+                ("csrf", &csrf),
+                ("current", "correct horse battery"),
+                ("new", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    // Signing in now needs the new password and a code.
+    let login_url = format!("{}/account/login", s.base);
+    let mut anon = Browser::new(&s);
+    let (_, page, _) = anon.get(&login_url).await;
+    let lcsrf = field(&page, "csrf");
+    let attempt = |password: &'static str, code: String| {
+        vec![
+            ("csrf", lcsrf.clone()),
+            ("email", "hal@example.org".to_owned()),
+            ("password", password.to_owned()),
+            ("totp", code),
+        ]
+    };
+    for (form, expected) in [
+        (attempt("correct horse battery", totp_code(&secret)), 401),
+        (attempt("a brand new passphrase", String::new()), 401),
+        (attempt("a brand new passphrase", totp_code(&secret)), 303),
+    ] {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(anon.post(&login_url, &form).await.0, expected);
+    }
+}
