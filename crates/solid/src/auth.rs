@@ -73,15 +73,35 @@ pub fn unauthorized(detail: &str) -> ApiError {
 /// One pod's parsed ACL documents, by ACL path (`None`: no ACL there).
 type PodAcls = HashMap<ResourcePath, Option<Arc<Graph>>>;
 
-/// Parsed ACL documents of each pod.
+/// Who asks for what, as far as WAC cares: (resource, WebID, Origin).
+type DecisionKey = (ResourcePath, Option<String>, Option<String>);
+
+/// Parsed ACL documents of each pod, and the decisions already taken with
+/// them. Decisions that depend on group documents are never kept, since a
+/// group may change without any ACL changing.
+///
+/// Each pod has a generation, bumped before its caches are cleared; a value
+/// computed from the store is kept only if the generation did not move while
+/// it was computed, so a read racing an ACL change never caches the old rules.
 #[derive(Default)]
 pub(crate) struct AclCache {
+    generations: parking_lot::Mutex<HashMap<PodName, u64>>,
     pods: RwLock<HashMap<PodName, PodAcls>>,
+    decisions: RwLock<HashMap<PodName, HashMap<DecisionKey, Permissions>>>,
 }
+
+/// Decisions kept per pod before the pod's list starts again.
+const MAX_DECISIONS_PER_POD: usize = 10_000;
 
 impl AclCache {
     pub(crate) fn forget_pod(&self, pod: &PodName) {
+        *self.generations.lock().entry(pod.clone()).or_default() += 1;
         self.pods.write().remove(pod);
+        self.decisions.write().remove(pod);
+    }
+
+    fn generation(&self, pod: &PodName) -> u64 {
+        self.generations.lock().get(pod).copied().unwrap_or(0)
     }
 }
 
@@ -137,6 +157,17 @@ impl<'a> Access<'a> {
     /// The modes granted on `path` (for an auxiliary resource: on its subject).
     pub async fn permissions(&self, path: &ResourcePath) -> Result<Permissions, ApiError> {
         let subject = path.aux_subject().unwrap_or_else(|| path.clone());
+        let key: DecisionKey = (
+            subject.clone(),
+            self.credentials.as_ref().map(|c| c.webid.clone()),
+            self.origin.clone(),
+        );
+        let acls = self.state.acl_cache();
+        let cache = &acls.decisions;
+        if let Some(hit) = cache.read().get(self.pod).and_then(|d| d.get(&key)) {
+            return Ok(*hit);
+        }
+        let generation = acls.generation(self.pod);
         let base = &self.state.config().base_url;
         let target_uri = resource_uri(base, self.pod, &subject);
         let Some((acl_path, graph, inherited)) = self.effective_acl(&subject).await? else {
@@ -156,12 +187,19 @@ impl<'a> Access<'a> {
             inherited,
         };
         let groups = self.load_groups(&graph).await;
-        Ok(selfdata_wac::permissions(
-            &acl,
-            &target_uri,
-            &self.agent(),
-            &groups,
-        ))
+        let permissions = selfdata_wac::permissions(&acl, &target_uri, &self.agent(), &groups);
+        if groups.0.is_empty() && selfdata_wac::referenced_groups(&graph).is_empty() {
+            let mut cache = cache.write();
+            if acls.generation(self.pod) != generation {
+                return Ok(permissions);
+            }
+            let decisions = cache.entry(self.pod.clone()).or_default();
+            if decisions.len() >= MAX_DECISIONS_PER_POD {
+                decisions.clear();
+            }
+            decisions.insert(key, permissions);
+        }
+        Ok(permissions)
     }
 
     /// Fails unless `modes` are all granted on `path`: 401 for an anonymous
@@ -208,10 +246,12 @@ impl<'a> Access<'a> {
     }
 
     async fn load_acl(&self, acl_path: &ResourcePath) -> Result<Option<Arc<Graph>>, ApiError> {
-        let cache = &self.state.acl_cache().pods;
+        let acls = self.state.acl_cache();
+        let cache = &acls.pods;
         if let Some(hit) = cache.read().get(self.pod).and_then(|p| p.get(acl_path)) {
             return Ok(hit.clone());
         }
+        let generation = acls.generation(self.pod);
         let loaded = match self.state.store().get(self.pod, acl_path).await? {
             None => None,
             Some((meta, body)) => {
@@ -228,11 +268,13 @@ impl<'a> Access<'a> {
                 }
             }
         };
-        cache
-            .write()
-            .entry(self.pod.clone())
-            .or_default()
-            .insert(acl_path.clone(), loaded.clone());
+        let mut cache = cache.write();
+        if acls.generation(self.pod) == generation {
+            cache
+                .entry(self.pod.clone())
+                .or_default()
+                .insert(acl_path.clone(), loaded.clone());
+        }
         Ok(loaded)
     }
 
