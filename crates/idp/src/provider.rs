@@ -289,21 +289,37 @@ fn back_to_app(
     Redirect::to(&format!("{redirect_uri}{sep}{query}")).into_response()
 }
 
+impl Idp {
+    /// The requesting app, if it is known and registered the return address;
+    /// otherwise the resident's error page (nothing goes back to an unverified address).
+    async fn checked_app(&self, t: &Texts, req: &AuthRequest) -> Result<AppInfo, Response> {
+        match self.app_info(&req.client_id).await {
+            Ok(app) if app.redirect_uris.iter().any(|u| u == &req.redirect_uri) => Ok(app),
+            Ok(_) => Err(error_page(
+                t,
+                StatusCode::BAD_REQUEST,
+                t.redirect_not_registered,
+            )),
+            Err(message) => Err(error_page_detail(
+                t,
+                StatusCode::BAD_REQUEST,
+                t.app_unidentified,
+                &message,
+            )),
+        }
+    }
+}
+
 pub async fn authorize(
     State(idp): St,
     headers: HeaderMap,
     Query(req): Query<AuthRequest>,
 ) -> Response {
     let t = texts(&headers);
-    let app = match idp.app_info(&req.client_id).await {
+    let app = match idp.checked_app(t, &req).await {
         Ok(app) => app,
-        Err(message) => {
-            return error_page_detail(t, StatusCode::BAD_REQUEST, t.app_unidentified, &message);
-        }
+        Err(page) => return page,
     };
-    if !app.redirect_uris.iter().any(|u| u == &req.redirect_uri) {
-        return error_page(t, StatusCode::BAD_REQUEST, t.redirect_not_registered);
-    }
     // From here on, errors go back to the app.
     let state = req.state.as_deref();
     if req.response_type != "code" {
@@ -393,14 +409,9 @@ pub async fn decide(State(idp): St, headers: HeaderMap, Form(d): Form<Decision>)
     else {
         return error_page(t, StatusCode::BAD_REQUEST, t.consent_damaged);
     };
-    let app = match idp.app_info(&req.client_id).await {
-        Ok(app) if app.redirect_uris.iter().any(|u| u == &req.redirect_uri) => app,
-        Ok(_) => {
-            return error_page(t, StatusCode::BAD_REQUEST, t.redirect_not_registered);
-        }
-        Err(message) => {
-            return error_page_detail(t, StatusCode::BAD_REQUEST, t.app_unidentified, &message);
-        }
+    let app = match idp.checked_app(t, &req).await {
+        Ok(app) => app,
+        Err(page) => return page,
     };
     let state = req.state.as_deref();
     if d.decision != "allow" {

@@ -25,6 +25,11 @@ async fn bob(s: &Server) -> (String, DpopKey, String) {
     (pod.webid, key, token)
 }
 
+/// The status a request gets.
+async fn status_of(request: reqwest::RequestBuilder) -> u16 {
+    request.send().await.unwrap().status().as_u16()
+}
+
 fn as_agent(
     s: &Server,
     key: &DpopKey,
@@ -634,11 +639,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     let refresh1 = tokens["refresh_token"].as_str().unwrap().to_owned();
     let carol_root = format!("{}/carol/", s.base);
     assert_eq!(
-        as_agent(&s, &key, &access, "GET", &carol_root)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        status_of(as_agent(&s, &key, &access, "GET", &carol_root)).await,
         200
     );
 
@@ -657,11 +658,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     assert_ne!(refresh1, refresh2);
     let access2 = rotated["access_token"].as_str().unwrap().to_owned();
     assert_eq!(
-        as_agent(&s, &key, &access2, "GET", &carol_root)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        status_of(as_agent(&s, &key, &access2, "GET", &carol_root)).await,
         200
     );
     let reuse = exchange(vec![
@@ -673,11 +670,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     .unwrap();
     assert_eq!(reuse.status(), 400);
     assert_eq!(
-        as_agent(&s, &key, &access2, "GET", &carol_root)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        status_of(as_agent(&s, &key, &access2, "GET", &carol_root)).await,
         401,
         "a reused refresh token ends the family"
     );
@@ -699,11 +692,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     .unwrap();
     let access3 = tokens["access_token"].as_str().unwrap().to_owned();
     assert_eq!(
-        as_agent(&s, &key, &access3, "GET", &carol_root)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        status_of(as_agent(&s, &key, &access3, "GET", &carol_root)).await,
         200
     );
     let (_, account, _) = b.get(&format!("{}/account", s.base)).await;
@@ -724,11 +713,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
         "the app is gone from the list"
     );
     assert_eq!(
-        as_agent(&s, &key, &access3, "GET", &carol_root)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        status_of(as_agent(&s, &key, &access3, "GET", &carol_root)).await,
         401,
         "revocation is immediate"
     );
@@ -769,11 +754,7 @@ async fn deleting_keys_and_signing_out_cut_access_at_once() {
     let token = client_credentials_token(&s.client, &s.base, &id, &secret, &key).await;
     let root = format!("{}/dan/", s.base);
     assert_eq!(
-        as_agent(&s, &key, &token, "GET", &root)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        status_of(as_agent(&s, &key, &token, "GET", &root)).await,
         200
     );
     let (_, _, _) = b
@@ -783,11 +764,7 @@ async fn deleting_keys_and_signing_out_cut_access_at_once() {
         )
         .await;
     assert_eq!(
-        as_agent(&s, &key, &token, "GET", &root)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        status_of(as_agent(&s, &key, &token, "GET", &root)).await,
         401
     );
     // A form without the session's CSRF token is refused.

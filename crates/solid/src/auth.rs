@@ -42,26 +42,6 @@ pub trait Authenticator: Send + Sync + 'static {
     ) -> Result<Option<Credentials>, ApiError>;
 }
 
-/// Accepts no credentials at all: every request is anonymous. For tests of
-/// public resources and for a server that runs without its identity provider.
-#[derive(Debug, Default)]
-pub struct NoAuthentication;
-
-#[async_trait::async_trait]
-impl Authenticator for NoAuthentication {
-    async fn authenticate(
-        &self,
-        _: &Method,
-        _: &str,
-        headers: &HeaderMap,
-    ) -> Result<Option<Credentials>, ApiError> {
-        if headers.contains_key(header::AUTHORIZATION) {
-            return Err(unauthorized("This server does not accept credentials."));
-        }
-        Ok(None)
-    }
-}
-
 /// A 401 with a `WWW-Authenticate` challenge.
 pub fn unauthorized(detail: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, detail).with_header(
@@ -186,9 +166,10 @@ impl<'a> Access<'a> {
             subject_uri: &subject_uri,
             inherited,
         };
-        let groups = self.load_groups(&graph).await;
+        let referenced = selfdata_wac::referenced_groups(&graph);
+        let groups = self.load_groups(&referenced).await;
         let permissions = selfdata_wac::permissions(&acl, &target_uri, &self.agent(), &groups);
-        if groups.0.is_empty() && selfdata_wac::referenced_groups(&graph).is_empty() {
+        if referenced.is_empty() {
             let mut cache = cache.write();
             if acls.generation(self.pod) != generation {
                 return Ok(permissions);
@@ -279,11 +260,11 @@ impl<'a> Access<'a> {
     }
 
     /// Loads the local group documents an ACL names (remote groups stay unresolved).
-    async fn load_groups(&self, acl: &Graph) -> LoadedGroups {
+    async fn load_groups(&self, referenced: &[String]) -> LoadedGroups {
         let mut out = HashMap::new();
         let base = &self.state.config().base_url;
-        for group in selfdata_wac::referenced_groups(acl) {
-            let doc = group.split('#').next().unwrap_or(&group);
+        for group in referenced {
+            let doc = group.split('#').next().unwrap_or(group);
             let Some(rest) = doc.strip_prefix(base.as_str()) else {
                 continue;
             };
@@ -294,7 +275,7 @@ impl<'a> Access<'a> {
                 && let Some(format) = RdfFormat::from_media_type(&meta.content_type)
                 && let Ok(graph) = selfdata_rdf::parse(&body, format, doc)
             {
-                out.insert(group.clone(), selfdata_wac::group_members(&graph, &group));
+                out.insert(group.clone(), selfdata_wac::group_members(&graph, group));
             }
         }
         LoadedGroups(out)

@@ -59,7 +59,12 @@ pub async fn layer(request: Request, next: Next) -> Response {
             HeaderValue::from_static(EXPOSED),
         );
     }
-    h.append(header::VARY, HeaderValue::from_static("Origin"));
+    // Representations vary with content negotiation and credentials too;
+    // one header here rather than another layer.
+    h.append(
+        header::VARY,
+        HeaderValue::from_static("Accept, Authorization, Origin"),
+    );
     response
 }
 

@@ -164,10 +164,21 @@ impl Req<'_> {
         Ok(permissions)
     }
 
-    /// After a write: ACL changes (and deletes, which remove auxiliary
-    /// resources) must be seen by the next request.
-    fn after_write(&self) {
-        self.state.acl_cache().forget_pod(self.pod);
+    /// Every write goes through here. A write to an ACL, or any delete
+    /// (which removes auxiliary resources), clears the pod's access-control
+    /// cache so the very next request sees the new rules.
+    async fn commit(&self, write: Write) -> Result<WriteOutcome, StoreError> {
+        let touches_acls = match &write {
+            Write::Delete { .. } => true,
+            Write::Put { path, .. } | Write::Modify { path, .. } => {
+                path.auxiliary_kind() == Some(AuxKind::Acl)
+            }
+        };
+        let outcome = self.state.store().write(self.pod, write).await?;
+        if touches_acls {
+            self.state.acl_cache().forget_pod(self.pod);
+        }
+        Ok(outcome)
     }
 
     /// Headers every answer about this resource carries: `Link`, `Allow`, `Accept-*`.
@@ -455,21 +466,13 @@ impl Req<'_> {
         let body = self.read_body(body).await?;
         let stored_type = self.check_body(&self.path, &content_type, &body)?;
         let outcome = self
-            .state
-            .store()
-            .write(
-                self.pod,
-                Write::Put {
-                    path: self.path.clone(),
-                    content_type: stored_type,
-                    body,
-                    precondition,
-                },
-            )
+            .commit(Write::Put {
+                path: self.path.clone(),
+                content_type: stored_type,
+                body,
+                precondition,
+            })
             .await?;
-        if self.is_acl() {
-            self.after_write();
-        }
         Ok(self.written(outcome))
     }
 
@@ -533,7 +536,7 @@ impl Req<'_> {
                 body: body.clone(),
                 precondition: Precondition::Absent,
             };
-            match store.write(self.pod, write).await {
+            match self.commit(write).await {
                 Ok(outcome) => return Ok(self.written(outcome)),
                 Err(StoreError::PreconditionFailed | StoreError::SlashConflict(..)) => continue,
                 Err(e) => return Err(e.into()),
@@ -611,20 +614,12 @@ impl Req<'_> {
             ))
         });
         let outcome = self
-            .state
-            .store()
-            .write(
-                self.pod,
-                Write::Modify {
-                    path: self.path.clone(),
-                    precondition,
-                    modify,
-                },
-            )
+            .commit(Write::Modify {
+                path: self.path.clone(),
+                precondition,
+                modify,
+            })
             .await?;
-        if self.is_acl() {
-            self.after_write();
-        }
         Ok(self.written(outcome))
     }
 
@@ -640,17 +635,11 @@ impl Req<'_> {
         }
         let precondition = self.write_precondition()?;
         let outcome = self
-            .state
-            .store()
-            .write(
-                self.pod,
-                Write::Delete {
-                    path: self.path.clone(),
-                    precondition,
-                },
-            )
+            .commit(Write::Delete {
+                path: self.path.clone(),
+                precondition,
+            })
             .await?;
-        self.after_write();
         Ok(self.written(outcome))
     }
 

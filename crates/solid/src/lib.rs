@@ -23,7 +23,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use selfdata_store::Backend;
 
-pub use crate::auth::{Authenticator, Credentials, NoAuthentication};
+pub use crate::auth::{Authenticator, Credentials};
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -130,7 +130,6 @@ pub fn router(state: AppState, extra: Router) -> Router {
         .layer(trace)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, RequestIds::new()))
-        .layer(axum::middleware::map_response(add_vary))
 }
 
 /// Request ids: a random prefix per process and a counter. A UUID per
@@ -165,12 +164,4 @@ async fn health() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "application/json")],
         r#"{"status":"ok"}"#,
     )
-}
-
-async fn add_vary(mut response: axum::response::Response) -> axum::response::Response {
-    response.headers_mut().append(
-        header::VARY,
-        header::HeaderValue::from_static("Accept, Authorization"),
-    );
-    response
 }

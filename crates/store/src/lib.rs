@@ -148,16 +148,6 @@ impl std::fmt::Debug for Write {
     }
 }
 
-impl Write {
-    pub fn path(&self) -> &ResourcePath {
-        match self {
-            Write::Put { path, .. } | Write::Delete { path, .. } | Write::Modify { path, .. } => {
-                path
-            }
-        }
-    }
-}
-
 /// What a successful write did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteOutcome {
