@@ -1,0 +1,1 @@
+//! A synthetic household's meter files, in the holders' own layouts.
