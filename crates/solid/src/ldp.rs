@@ -168,12 +168,7 @@ impl Req<'_> {
     /// (which removes auxiliary resources), clears the pod's access-control
     /// cache so the very next request sees the new rules.
     async fn commit(&self, write: Write) -> Result<WriteOutcome, StoreError> {
-        let touches_acls = match &write {
-            Write::Delete { .. } => true,
-            Write::Put { path, .. } | Write::Modify { path, .. } => {
-                path.auxiliary_kind() == Some(AuxKind::Acl)
-            }
-        };
+        let touches_acls = write.may_change_acls();
         let outcome = self.state.store().write(self.pod, write).await?;
         if touches_acls {
             self.state.acl_cache().forget_pod(self.pod);
@@ -480,7 +475,9 @@ impl Req<'_> {
         let (status, meta) = match outcome {
             WriteOutcome::Created(m) => (StatusCode::CREATED, m),
             WriteOutcome::Updated(m) => (StatusCode::NO_CONTENT, m),
-            WriteOutcome::Deleted => return StatusCode::NO_CONTENT.into_response(),
+            WriteOutcome::Deleted | WriteOutcome::Indexed | WriteOutcome::Batch(_) => {
+                return StatusCode::NO_CONTENT.into_response();
+            }
         };
         let mut response = status.into_response();
         set_validators(response.headers_mut(), &meta);

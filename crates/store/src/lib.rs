@@ -107,6 +107,30 @@ pub enum Write {
         precondition: Precondition,
         modify: ModifyFn,
     },
+    /// Sets (`Some`) or removes (`None`) an entry of the pod's derived index:
+    /// data computed from resources (a time-series index, say) that can be
+    /// rebuilt from them, kept in the pod so it is stored, backed up and
+    /// erased with it. Keys are namespaced by the caller (`energy/…`).
+    Index { key: String, value: Option<Bytes> },
+    /// Several writes applied all or nothing: if one fails (its
+    /// precondition, say), none of them happens and that error is returned.
+    Batch(Vec<Write>),
+}
+
+impl Write {
+    /// Whether applying this write may change an access control list: it
+    /// writes an `.acl` resource or deletes something (which deletes its
+    /// auxiliary resources). Whoever caches ACLs must forget them after such a write.
+    pub fn may_change_acls(&self) -> bool {
+        match self {
+            Write::Delete { .. } => true,
+            Write::Put { path, .. } | Write::Modify { path, .. } => {
+                path.auxiliary_kind() == Some(AuxKind::Acl)
+            }
+            Write::Index { .. } => false,
+            Write::Batch(writes) => writes.iter().any(Write::may_change_acls),
+        }
+    }
 }
 
 /// The function of a [`Write::Modify`].
@@ -144,6 +168,12 @@ impl std::fmt::Debug for Write {
                 .field("path", path)
                 .field("precondition", precondition)
                 .finish(),
+            Write::Index { key, value } => f
+                .debug_struct("Index")
+                .field("key", key)
+                .field("len", &value.as_ref().map(|v| v.len()))
+                .finish(),
+            Write::Batch(writes) => f.debug_list().entries(writes).finish(),
         }
     }
 }
@@ -154,6 +184,10 @@ pub enum WriteOutcome {
     Created(Meta),
     Updated(Meta),
     Deleted,
+    /// A derived index entry was set or removed.
+    Indexed,
+    /// The outcomes of a [`Write::Batch`], in order.
+    Batch(Vec<WriteOutcome>),
 }
 
 /// A pod as listed by the operator.
@@ -234,4 +268,10 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<Vec<Meta>, StoreError>;
     /// Applies one write atomically, checking its precondition.
     async fn write(&self, pod: &PodName, write: Write) -> Result<WriteOutcome, StoreError>;
+    /// The derived index entries whose key starts with `prefix`, ordered by key.
+    async fn index_scan(
+        &self,
+        pod: &PodName,
+        prefix: &str,
+    ) -> Result<Vec<(String, Bytes)>, StoreError>;
 }

@@ -65,6 +65,11 @@ CREATE TABLE IF NOT EXISTS counter (
 );
 INSERT OR IGNORE INTO counter (id, next_version)
     SELECT 1, COALESCE(MAX(version), 0) + 1 FROM resource;
+-- Derived data (time-series indexes…), rebuilt from resources when lost.
+CREATE TABLE IF NOT EXISTS derived (
+    key TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID;
 PRAGMA user_version = 1;
 ";
 
@@ -326,7 +331,49 @@ impl Backend for SqliteBackend {
 
     async fn write(&self, pod: &PodName, write: Write) -> Result<WriteOutcome, StoreError> {
         let db = self.pod_db(pod)?;
-        let prepared = match write {
+        let prepared = prepare(&db, write).await?;
+        let (reply, answer) = oneshot::channel();
+        db.writer
+            .send((prepared, reply))
+            .map_err(|_| StoreError::Io("the pod's writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Io("the pod's writer stopped before answering".into()))?
+    }
+
+    async fn index_scan(
+        &self,
+        pod: &PodName,
+        prefix: &str,
+    ) -> Result<Vec<(String, Bytes)>, StoreError> {
+        let db = self.pod_db(pod)?;
+        let prefix = prefix.to_owned();
+        tokio::task::spawn_blocking(move || {
+            db.with_reader(|conn| {
+                // Keys from `prefix` (inclusive) up to `prefix` followed by the
+                // highest character: a range the primary key answers.
+                let mut stmt = conn.prepare_cached(
+                    "SELECT key, value FROM derived WHERE key >= ?1 AND key < ?1 || char(1114111) ORDER BY key",
+                )?;
+                let rows = stmt.query_map([&prefix], |r| {
+                    Ok((r.get::<_, String>(0)?, Bytes::from(r.get::<_, Vec<u8>>(1)?)))
+                })?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+        })
+        .await
+        .map_err(|e| StoreError::Io(e.to_string()))?
+    }
+}
+
+/// Turns a write into the writer's job; large bodies are written to the blob
+/// folder here, off the writer thread.
+fn prepare(
+    db: &Arc<PodDb>,
+    write: Write,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Job, StoreError>> + Send + '_>> {
+    Box::pin(async move {
+        Ok(match write {
             Write::Put {
                 path,
                 content_type,
@@ -359,15 +406,16 @@ impl Backend for SqliteBackend {
                 precondition,
                 modify,
             },
-        };
-        let (reply, answer) = oneshot::channel();
-        db.writer
-            .send((prepared, reply))
-            .map_err(|_| StoreError::Io("the pod's writer has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Io("the pod's writer stopped before answering".into()))?
-    }
+            Write::Index { key, value } => Job::Index { key, value },
+            Write::Batch(writes) => {
+                let mut jobs = Vec::with_capacity(writes.len());
+                for w in writes {
+                    jobs.push(prepare(db, w).await?);
+                }
+                Job::Batch(jobs)
+            }
+        })
+    })
 }
 
 fn meta_from_row(path: ResourcePath, row: &rusqlite::Row<'_>) -> rusqlite::Result<Meta> {
@@ -412,6 +460,25 @@ enum Job {
         precondition: Precondition,
         modify: crate::ModifyFn,
     },
+    Index {
+        key: String,
+        value: Option<Bytes>,
+    },
+    Batch(Vec<Job>),
+}
+
+impl Job {
+    /// The blobs this job refers to, pinned until it is applied.
+    fn blobs(&self, out: &mut Vec<String>) {
+        match self {
+            Job::Put {
+                body: StoredBody::Blob(hash, _),
+                ..
+            } => out.push(hash.clone()),
+            Job::Batch(jobs) => jobs.iter().for_each(|j| j.blobs(out)),
+            _ => {}
+        }
+    }
 }
 
 type Reply = oneshot::Sender<Result<WriteOutcome, StoreError>>;
@@ -500,12 +567,10 @@ impl Writer {
                 }
             };
             for ((job, reply), result) in batch.into_iter().zip(results) {
-                if let Job::Put {
-                    body: StoredBody::Blob(hash, _),
-                    ..
-                } = &job
-                {
-                    self.blobs.unpin(hash);
+                let mut pinned = Vec::new();
+                job.blobs(&mut pinned);
+                for hash in pinned {
+                    self.blobs.unpin(&hash);
                 }
                 let _ = reply.send(result);
             }
@@ -541,20 +606,7 @@ impl Writer {
                 now,
                 freed: Vec::new(),
             };
-            let result = match job {
-                Job::Put {
-                    path,
-                    content_type,
-                    body,
-                    precondition,
-                } => ctx.put(path, content_type, body, precondition),
-                Job::Delete { path, precondition } => ctx.delete(path, precondition),
-                Job::Modify {
-                    path,
-                    precondition,
-                    modify,
-                } => ctx.modify(path, precondition, modify, &self.blobs),
-            };
+            let result = ctx.apply(job, &self.blobs);
             let job_freed = std::mem::take(&mut ctx.freed);
             if result.is_ok() {
                 sp.commit()?;
@@ -582,6 +634,46 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    fn apply(&mut self, job: &Job, blobs: &BlobDir) -> Result<WriteOutcome, StoreError> {
+        match job {
+            Job::Put {
+                path,
+                content_type,
+                body,
+                precondition,
+            } => self.put(path, content_type, body, precondition),
+            Job::Delete { path, precondition } => self.delete(path, precondition),
+            Job::Modify {
+                path,
+                precondition,
+                modify,
+            } => self.modify(path, precondition, modify, blobs),
+            Job::Index { key, value } => {
+                match value {
+                    Some(v) => self
+                        .tx
+                        .prepare_cached(
+                            "INSERT INTO derived (key, value) VALUES (?1, ?2)
+                             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        )?
+                        .execute(params![key, &v[..]])?,
+                    None => self
+                        .tx
+                        .prepare_cached("DELETE FROM derived WHERE key = ?1")?
+                        .execute([key])?,
+                };
+                Ok(WriteOutcome::Indexed)
+            }
+            // Applied inside the job's savepoint: the first failure returns
+            // and the caller rolls the whole batch back.
+            Job::Batch(jobs) => jobs
+                .iter()
+                .map(|j| self.apply(j, blobs))
+                .collect::<Result<Vec<_>, _>>()
+                .map(WriteOutcome::Batch),
+        }
+    }
+
     fn version(&mut self) -> u64 {
         let v = *self.next_version;
         *self.next_version += 1;

@@ -212,3 +212,98 @@ async fn idle_pods_are_closed_and_reopen_with_their_data() {
     }
     assert!(store.open_pods() <= 2);
 }
+
+#[tokio::test]
+async fn a_batch_whose_last_write_fails_leaves_nothing_behind() {
+    let (_dir, store, pod) = new_pod().await;
+    store
+        .write(&pod, put("/kept.txt", b"old", Precondition::None))
+        .await
+        .unwrap();
+    let big = Bytes::from(vec![7u8; selfdata_store::sqlite::INLINE_LIMIT + 1]);
+    let failing = Write::Batch(vec![
+        put("/import/raw.csv", b"raw", Precondition::None),
+        Write::Put {
+            path: ResourcePath::parse("/import/big.bin").unwrap(),
+            content_type: "application/octet-stream".into(),
+            body: big,
+            precondition: Precondition::None,
+        },
+        Write::Index {
+            key: "energy/x".into(),
+            value: Some(Bytes::from_static(b"idx")),
+        },
+        put("/kept.txt", b"new", Precondition::Absent), // fails: it exists
+    ]);
+    let err = store.write(&pod, failing).await.unwrap_err();
+    assert!(matches!(err, StoreError::PreconditionFailed), "{err}");
+    assert!(
+        store
+            .meta(&pod, &ResourcePath::parse("/import/").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.index_scan(&pod, "energy/").await.unwrap().is_empty());
+    let (_, body) = store
+        .get(&pod, &ResourcePath::parse("/kept.txt").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&body[..], b"old");
+}
+
+#[tokio::test]
+async fn index_entries_are_scanned_by_prefix_in_key_order_and_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = PodName::parse("alice").unwrap();
+    {
+        let store = SqliteBackend::open(dir.path()).unwrap();
+        store.create_pod(&pod).await.unwrap();
+        let outcome = store
+            .write(
+                &pod,
+                Write::Batch(vec![
+                    put("/energy/2025.csv", b"a", Precondition::None),
+                    Write::Index {
+                        key: "energy/water/2025".into(),
+                        value: Some(Bytes::from_static(b"25")),
+                    },
+                    Write::Index {
+                        key: "energy/water/2024".into(),
+                        value: Some(Bytes::from_static(b"24")),
+                    },
+                    Write::Index {
+                        key: "energy/waterfall".into(),
+                        value: Some(Bytes::from_static(b"no")),
+                    },
+                    Write::Index {
+                        key: "other".into(),
+                        value: Some(Bytes::from_static(b"no")),
+                    },
+                ]),
+            )
+            .await
+            .unwrap();
+        let WriteOutcome::Batch(outcomes) = outcome else {
+            panic!("a batch answers with each outcome")
+        };
+        assert!(matches!(outcomes[0], WriteOutcome::Created(_)));
+        store
+            .write(
+                &pod,
+                Write::Index {
+                    key: "energy/water/2025".into(),
+                    value: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let store = SqliteBackend::open(dir.path()).unwrap();
+    let found = store.index_scan(&pod, "energy/water/").await.unwrap();
+    assert_eq!(
+        found,
+        vec![("energy/water/2024".to_owned(), Bytes::from_static(b"24"))]
+    );
+}
