@@ -3,10 +3,19 @@
 //!
 //! - [`model`]: readings, series, layouts, import errors.
 //! - [`import`]: detects a file's layout from its content and parses it.
+//! - [`files`]: how normalised series are laid out as CSV resources and in
+//!   the derived index, and how a new import merges into them.
+//! - [`describe`]: the CSVW metadata and the source description (Turtle).
+//! - [`tariff`]: dated tariff periods and exact costs.
+//! - [`analysis`]: consumption by step, baseload, peak, alerts, gaps.
 //! - [`demo`]: a synthetic household's files, in the holders' layouts.
 
+pub mod analysis;
 pub mod demo;
+pub mod describe;
+pub mod files;
 pub mod import;
 pub mod model;
+pub mod tariff;
 
 pub use model::{Fluid, Holder, ImportError, Layout, Parsed, Quantity, Reading, Series};

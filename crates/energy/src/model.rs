@@ -243,9 +243,7 @@ pub struct Parsed {
 /// the line (1-based, counting every line of the file) when there is one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImportError {
-    #[error(
-        "this file is not a meter export selfdata knows (Enedis, GRDF or water utility): {0}"
-    )]
+    #[error("this file is not a meter export selfdata knows (Enedis, GRDF or water utility): {0}")]
     Unrecognised(String),
     #[error("line {line}: {message}")]
     AtLine { line: usize, message: String },
