@@ -504,6 +504,14 @@ impl Req<'_> {
         }
         let content_type = self.content_type()?;
         let body = self.read_body(body).await?;
+        if self.path.as_str() == crate::provision::INBOX
+            && let Some(hook) = self.state.inbox_hook()
+            && let Some(answer) = hook
+                .deliver(self.pod, &content_type, &body, self.access.credentials.as_ref())
+                .await
+        {
+            return answer;
+        }
         let as_container = self
             .headers
             .get_all(header::LINK)

@@ -60,6 +60,22 @@ struct Inner {
     authenticator: Arc<dyn Authenticator>,
     config: Config,
     acls: auth::AclCache,
+    inbox: Option<Arc<dyn InboxHook>>,
+}
+
+/// Takes over what is posted to a pod's inbox (`/{pod}/inbox/`) when it
+/// recognises it, after access control allowed the POST: a meter export
+/// posted by a holder or a script is imported rather than stored as is.
+/// Returns `None` to let the post be stored as an ordinary resource.
+#[async_trait::async_trait]
+pub trait InboxHook: Send + Sync + 'static {
+    async fn deliver(
+        &self,
+        pod: &selfdata_store::PodName,
+        content_type: &str,
+        body: &bytes::Bytes,
+        credentials: Option<&Credentials>,
+    ) -> Option<Result<axum::response::Response, ApiError>>;
 }
 
 impl std::fmt::Debug for AppState {
@@ -82,8 +98,21 @@ impl AppState {
                 authenticator,
                 config,
                 acls: auth::AclCache::default(),
+                inbox: None,
             }),
         }
+    }
+
+    /// The same state with an inbox hook; call before sharing the state.
+    pub fn with_inbox_hook(mut self, hook: Arc<dyn InboxHook>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.inbox = Some(hook);
+        }
+        self
+    }
+
+    pub fn inbox_hook(&self) -> Option<&Arc<dyn InboxHook>> {
+        self.inner.inbox.as_ref()
     }
 
     pub fn store(&self) -> &dyn Backend {

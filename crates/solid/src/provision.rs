@@ -10,6 +10,9 @@ use selfdata_store::{Backend, PodInfo, PodName, Precondition, ResourcePath, Stor
 
 use crate::uri::resource_uri;
 
+/// The pod's inbox, where others may append (and meter exports are imported).
+pub const INBOX: &str = "/inbox/";
+
 /// A newly created pod.
 #[derive(Debug)]
 pub struct NewPod {
@@ -60,7 +63,7 @@ pub async fn create_pod(
             "/profile/card.acl",
             selfdata_wac::profile_card_acl(&webid).map_err(invalid)?,
         ),
-        ("/inbox/", String::new()),
+        (INBOX, String::new()),
         ("/selfdata/", String::new()),
     ];
     for (path, body) in writes {
