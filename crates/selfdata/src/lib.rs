@@ -9,6 +9,7 @@ use selfdata_idp::{Idp, IdpConfig, SignupMode};
 use selfdata_solid::{AppState, Config};
 use selfdata_store::sqlite::SqliteBackend;
 use selfdata_store::{Backend, Directory, PodName, StoreError};
+use selfdata_web::{Energy, EnergyInbox, Services};
 
 /// What the server needs to start.
 #[derive(Debug, Clone)]
@@ -21,6 +22,8 @@ pub struct Options {
     pub allow_http_client_ids: bool,
     /// Other Solid-OIDC issuers whose tokens the pods accept (none by default).
     pub trusted_issuers: Vec<String>,
+    /// A fixed "today" for the services (tests and benchmarks); the real date when `None`.
+    pub today: Option<jiff::civil::Date>,
 }
 
 impl Options {
@@ -32,6 +35,7 @@ impl Options {
             signup: SignupMode::Open,
             allow_http_client_ids: false,
             trusted_issuers: Vec::new(),
+            today: None,
         }
     }
 }
@@ -40,6 +44,8 @@ impl Options {
 pub struct App {
     pub store: Arc<SqliteBackend>,
     pub idp: Arc<Idp>,
+    /// Energy and water: imports, the derived index, queries.
+    pub energy: Arc<Energy>,
     pub options: Options,
 }
 
@@ -69,9 +75,14 @@ impl App {
             store.clone() as Arc<dyn Backend>,
         )
         .await?;
+        let energy = Arc::new(Energy::new(
+            store.clone() as Arc<dyn Backend>,
+            &options.base_url,
+        ));
         Ok(Self {
             store,
             idp,
+            energy,
             options,
         })
     }
@@ -84,8 +95,18 @@ impl App {
             self.store.clone(),
             self.idp.clone() as Arc<dyn selfdata_solid::Authenticator>,
             config,
-        );
-        selfdata_solid::router(state, self.idp.routes())
+        )
+        .with_inbox_hook(Arc::new(EnergyInbox {
+            energy: self.energy.clone(),
+            base_url: self.options.base_url.clone(),
+        }));
+        let services = Arc::new(Services {
+            solid: state.clone(),
+            energy: self.energy.clone(),
+            idp: self.idp.clone(),
+            today: self.options.today,
+        });
+        selfdata_solid::router(state, self.idp.routes().merge(services.routes()))
     }
 
     /// Creates a pod without an account, and client credentials speaking for

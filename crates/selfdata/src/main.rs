@@ -52,6 +52,40 @@ enum Command {
         #[arg(long)]
         log_json: bool,
     },
+    /// Create a demo pod holding three years of a synthetic household's
+    /// electricity, gas and water (imported through the normal importers),
+    /// then run the server and print where to look.
+    Demo {
+        /// Address and port to listen on.
+        #[arg(long, env = "SELFDATA_ADDR", default_value = "127.0.0.1:8000")]
+        addr: SocketAddr,
+        /// Public address of this server as clients see it (default: http://ADDR).
+        #[arg(long, env = "SELFDATA_BASE_URL")]
+        base_url: Option<String>,
+        /// Years of history to generate.
+        #[arg(long, default_value_t = 3)]
+        years: u32,
+        /// Prepare the demo pod and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Import meter exports (Enedis, GRDF, water utility) into a pod. Each
+    /// file is imported whole or not at all.
+    Import {
+        /// The pod to import into.
+        #[arg(long)]
+        pod: String,
+        /// The files, in any layout selfdata knows (detected from content).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Rebuild the derived time-series index from the pods' CSV files (run
+    /// it with the server stopped).
+    Reindex {
+        /// Only this pod (default: every pod).
+        #[arg(long)]
+        pod: Option<String>,
+    },
     /// Create and list pods.
     #[command(subcommand)]
     Pod(PodCommand),
@@ -166,24 +200,57 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = App::open(options)
                 .await
                 .with_context(|| format!("cannot open the data folder {}", cli.data.display()))?;
-            let router = app.router();
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot listen on {addr}"))?;
-            let local = listener.local_addr()?;
-            tracing::info!(%local, data = %cli.data.display(), "selfdata is listening");
-            println!(
-                "selfdata is listening on http://{local} (data in {})",
-                cli.data.display()
+            serve(&app, addr, &format!("Create an account at {base_url}/account/signup")).await?;
+        }
+        Command::Demo {
+            addr,
+            base_url,
+            years,
+            no_serve,
+        } => {
+            init_logs(false);
+            let base_url = base_url.unwrap_or_else(|| format!("http://{addr}"));
+            let app = open(&base_url).await?;
+            demo(&app, years).await?;
+            let hello = format!(
+                "Open {base_url}/energy and sign in as {DEMO_EMAIL} with the password {DEMO_PASSWORD}"
             );
-            println!("Create an account at {base_url}/account/signup");
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("the server stopped")?;
+            if no_serve {
+                println!("{hello} once the server runs (selfdata serve).");
+            } else {
+                serve(&app, addr, &hello).await?;
+            }
+        }
+        Command::Import { pod, files } => {
+            let pod = PodName::parse(&pod).context("invalid pod name")?;
+            let app = open("http://127.0.0.1:8000").await?;
+            if app.store.pod(&pod).await?.is_none() {
+                anyhow::bail!("there is no pod named '{pod}' (see selfdata pod list)");
+            }
+            let mut failed = 0;
+            for file in &files {
+                match import_file(&app, &pod, file).await {
+                    Ok(line) => println!("{}: {line}", file.display()),
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("{}: not imported: {e:#}", file.display());
+                    }
+                }
+            }
+            if failed > 0 {
+                anyhow::bail!("{failed} of {} files could not be imported; nothing of them was kept", files.len());
+            }
+        }
+        Command::Reindex { pod } => {
+            let app = open("http://127.0.0.1:8000").await?;
+            let pods = match pod {
+                Some(p) => vec![PodName::parse(&p).context("invalid pod name")?],
+                None => app.store.list_pods().await?.into_iter().map(|p| p.name).collect(),
+            };
+            for pod in pods {
+                let n = app.energy.reindex(&pod).await.with_context(|| format!("pod {pod}"))?;
+                println!("{pod}: {n} readings indexed");
+            }
         }
         Command::Pod(PodCommand::Create { name, base_url }) => {
             let name = PodName::parse(&name).context("invalid pod name")?;
@@ -247,6 +314,76 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+const DEMO_POD: &str = "demo";
+const DEMO_EMAIL: &str = "demo@selfdata.local";
+/// A demo account's password is no secret: the demo runs on the loopback address.
+const DEMO_PASSWORD: &str = "selfdata-demo";
+
+/// Creates the demo account and pod if needed, and imports the generated files.
+async fn demo(app: &App, years: u32) -> anyhow::Result<()> {
+    let pod = PodName::parse(DEMO_POD)?;
+    if app.store.pod(&pod).await?.is_none() {
+        app.idp.create_account(DEMO_EMAIL, DEMO_PASSWORD, &pod).await?;
+        println!("Created the demo account {DEMO_EMAIL} and its pod '{pod}'.");
+    }
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(selfdata_energy::files::paris())
+        .date();
+    let files = selfdata_energy::demo::household(today, years, 2026);
+    for file in files {
+        let summary = app
+            .energy
+            .import(&pod, bytes::Bytes::from(file.bytes), &|_| {})
+            .await
+            .with_context(|| format!("demo file {}", file.name))?;
+        println!("{}: {}", file.name, summary_line(&summary));
+    }
+    Ok(())
+}
+
+fn summary_line(s: &selfdata_web::energy::Summary) -> String {
+    let missing = match s.days_missing {
+        0 => "no day missing".to_owned(),
+        1 => "1 day missing".to_owned(),
+        n => format!("{n} days missing"),
+    };
+    if s.changed == 0 {
+        format!("{} readings, already imported: nothing new ({})", s.readings, s.layout)
+    } else {
+        format!(
+            "{} readings imported, {} new or corrected, {missing} ({})",
+            s.readings, s.changed, s.layout
+        )
+    }
+}
+
+async fn import_file(app: &App, pod: &PodName, file: &std::path::Path) -> anyhow::Result<String> {
+    let bytes = tokio::fs::read(file).await.context("cannot read the file")?;
+    let summary = app.energy.import(pod, bytes::Bytes::from(bytes), &|_| {}).await?;
+    Ok(summary_line(&summary))
+}
+
+async fn serve(app: &App, addr: SocketAddr, hello: &str) -> anyhow::Result<()> {
+    let router = app.router();
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!(%local, data = %app.options.data.display(), "selfdata is listening");
+    println!(
+        "selfdata is listening on http://{local} (data in {})",
+        app.options.data.display()
+    );
+    println!("{hello}");
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("the server stopped")
 }
 
 fn init_logs(json: bool) {

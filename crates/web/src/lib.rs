@@ -1,0 +1,111 @@
+//! The resident's built-in services over HTTP: the energy and water JSON
+//! API of each pod ([`api`]), the service behind it ([`energy`]: imports,
+//! reindex, tariffs, cached books), the owner's dashboard pages
+//! ([`dashboard`]) with server-drawn SVG charts ([`chart`]), and the inbox
+//! hook that imports a meter export posted to a pod's inbox.
+//!
+//! Pages use the identity provider's sign-in session; the JSON API, like
+//! every pod resource, uses access tokens and WAC.
+
+pub mod api;
+pub mod chart;
+pub mod energy;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use jiff::civil::Date;
+use selfdata_idp::Idp;
+use selfdata_solid::error::ApiError;
+use selfdata_solid::{AppState, Credentials, InboxHook};
+use selfdata_store::PodName;
+
+pub use energy::Energy;
+
+/// What the service handlers share.
+pub struct Services {
+    pub solid: AppState,
+    pub energy: Arc<Energy>,
+    pub idp: Arc<Idp>,
+    /// A fixed "today" (tests, demos); the real date when `None`.
+    pub today: Option<Date>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services").finish_non_exhaustive()
+    }
+}
+
+impl Services {
+    /// Today in the resident's zone.
+    pub fn today(&self) -> Date {
+        self.today.unwrap_or_else(|| {
+            jiff::Timestamp::now()
+                .to_zoned_datetime(selfdata_energy::files::paris())
+                .date()
+        })
+    }
+
+    /// The routes of the services.
+    pub fn routes(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/{pod}/selfdata/energy/api/consumption", get(api::consumption))
+            .route("/{pod}/selfdata/energy/api/summary", get(api::summary))
+            .with_state(self)
+    }
+}
+
+/// Imports meter exports posted to a pod's inbox.
+#[derive(Debug)]
+pub struct EnergyInbox {
+    pub energy: Arc<Energy>,
+    pub base_url: String,
+}
+
+#[async_trait::async_trait]
+impl InboxHook for EnergyInbox {
+    async fn deliver(
+        &self,
+        pod: &PodName,
+        content_type: &str,
+        body: &Bytes,
+        _credentials: Option<&Credentials>,
+    ) -> Option<Result<Response, ApiError>> {
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        let candidate = matches!(
+            essence,
+            "text/csv"
+                | "text/plain"
+                | "application/json"
+                | "application/x-ndjson"
+                | "application/octet-stream"
+                | "application/vnd.ms-excel"
+                | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
+        if !candidate || energy::recognised(body).is_none() {
+            return None;
+        }
+        let answer = match self.energy.import(pod, body.clone(), &|_| {}).await {
+            Ok(summary) => {
+                let location = format!("{}/{}/{}", self.base_url, pod, summary.original);
+                let mut response = (
+                    StatusCode::CREATED,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    serde_json::to_vec(&summary).unwrap_or_default(),
+                )
+                    .into_response();
+                if let Ok(v) = header::HeaderValue::from_str(&location) {
+                    response.headers_mut().insert(header::LOCATION, v);
+                }
+                Ok(response)
+            }
+            Err(e) => Err(e.into()),
+        };
+        Some(answer)
+    }
+}
