@@ -9,6 +9,8 @@
 
 pub mod api;
 pub mod chart;
+pub mod connect;
+pub mod dashboard;
 pub mod energy;
 
 use std::sync::Arc;
@@ -56,6 +58,8 @@ impl Services {
         Router::new()
             .route("/{pod}/selfdata/energy/api/consumption", get(api::consumption))
             .route("/{pod}/selfdata/energy/api/summary", get(api::summary))
+            .merge(dashboard::routes())
+            .merge(connect::routes())
             .with_state(self)
     }
 }
