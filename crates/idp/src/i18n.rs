@@ -270,6 +270,11 @@ pub const FR: Texts = Texts {
     details_in_english: "Détails (en anglais) :",
 };
 
+/// The page language for a request: `fr` when the browser prefers French, `en` otherwise.
+pub fn language(headers: &HeaderMap) -> &'static str {
+    texts(headers).lang
+}
+
 /// French when the browser prefers it, English otherwise.
 pub fn texts(headers: &HeaderMap) -> &'static Texts {
     let accept = headers

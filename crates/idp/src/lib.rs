@@ -13,7 +13,7 @@
 //! through `selfdata-oidc`.
 
 pub mod accounts;
-mod i18n;
+pub mod i18n;
 pub mod pages;
 pub mod provider;
 mod rs;
@@ -188,6 +188,11 @@ impl Idp {
 
     pub fn config(&self) -> &IdpConfig {
         &self.config
+    }
+
+    /// Accounts, sessions and grants (for the built-in services' pages).
+    pub fn directory(&self) -> &Arc<dyn Directory> {
+        &self.directory
     }
 
     /// Revokes token families now, in storage and for the very next request.

@@ -21,7 +21,7 @@ use crate::{Idp, SignupMode, now};
 type St = State<Arc<Idp>>;
 
 /// Renders a page with the security headers every page carries.
-pub(crate) fn page(status: StatusCode, html: Result<String, askama::Error>) -> Response {
+pub fn page(status: StatusCode, html: Result<String, askama::Error>) -> Response {
     let body = match html {
         Ok(b) => b,
         Err(e) => {
@@ -38,7 +38,7 @@ pub(crate) fn page(status: StatusCode, html: Result<String, askama::Error>) -> R
     response
 }
 
-pub(crate) fn security_headers(h: &mut HeaderMap) {
+pub fn security_headers(h: &mut HeaderMap) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'self'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'"),
