@@ -323,7 +323,7 @@ pub fn encode(readings: &[Reading]) -> Vec<u8> {
 
 /// Reads [`encode`]'s output; `None` if it is damaged (then reindex).
 pub fn decode(bytes: &[u8]) -> Option<Vec<Reading>> {
-    if bytes.len() % 21 != 0 {
+    if !bytes.len().is_multiple_of(21) {
         return None;
     }
     let mut out = Vec::with_capacity(bytes.len() / 21);

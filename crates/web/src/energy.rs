@@ -63,6 +63,8 @@ pub struct Summary {
     pub days_missing: usize,
     /// Where the original file is kept (path from the pod root).
     pub original: String,
+    /// Whether this import stored the original (false: the same file was imported before).
+    pub new_original: bool,
 }
 
 /// A fluid's readings as loaded for queries, with what they were built from.
@@ -212,6 +214,7 @@ impl Energy {
             last: last.map(|t| t.to_string()),
             days_missing,
             original: original.trim_start_matches('/').to_owned(),
+            new_original: !original_exists,
         })
     }
 

@@ -97,8 +97,13 @@ impl InboxHook for EnergyInbox {
         let answer = match self.energy.import(pod, body.clone(), &|_| {}).await {
             Ok(summary) => {
                 let location = format!("{}/{}/{}", self.base_url, pod, summary.original);
+                let status = if summary.new_original {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                };
                 let mut response = (
-                    StatusCode::CREATED,
+                    status,
                     [(header::CONTENT_TYPE, "application/json")],
                     serde_json::to_vec(&summary).unwrap_or_default(),
                 )
