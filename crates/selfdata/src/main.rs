@@ -200,7 +200,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = App::open(options)
                 .await
                 .with_context(|| format!("cannot open the data folder {}", cli.data.display()))?;
-            serve(&app, addr, &format!("Create an account at {base_url}/account/signup")).await?;
+            serve(
+                &app,
+                addr,
+                &format!("Create an account at {base_url}/account/signup"),
+            )
+            .await?;
         }
         Command::Demo {
             addr,
@@ -238,17 +243,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             if failed > 0 {
-                anyhow::bail!("{failed} of {} files could not be imported; nothing of them was kept", files.len());
+                anyhow::bail!(
+                    "{failed} of {} files could not be imported; nothing of them was kept",
+                    files.len()
+                );
             }
         }
         Command::Reindex { pod } => {
             let app = open("http://127.0.0.1:8000").await?;
             let pods = match pod {
                 Some(p) => vec![PodName::parse(&p).context("invalid pod name")?],
-                None => app.store.list_pods().await?.into_iter().map(|p| p.name).collect(),
+                None => app
+                    .store
+                    .list_pods()
+                    .await?
+                    .into_iter()
+                    .map(|p| p.name)
+                    .collect(),
             };
             for pod in pods {
-                let n = app.energy.reindex(&pod).await.with_context(|| format!("pod {pod}"))?;
+                let n = app
+                    .energy
+                    .reindex(&pod)
+                    .await
+                    .with_context(|| format!("pod {pod}"))?;
                 println!("{pod}: {n} readings indexed");
             }
         }
@@ -325,7 +343,9 @@ const DEMO_PASSWORD: &str = "selfdata-demo";
 async fn demo(app: &App, years: u32) -> anyhow::Result<()> {
     let pod = PodName::parse(DEMO_POD)?;
     if app.store.pod(&pod).await?.is_none() {
-        app.idp.create_account(DEMO_EMAIL, DEMO_PASSWORD, &pod).await?;
+        app.idp
+            .create_account(DEMO_EMAIL, DEMO_PASSWORD, &pod)
+            .await?;
         println!("Created the demo account {DEMO_EMAIL} and its pod '{pod}'.");
     }
     let today = jiff::Timestamp::now()
@@ -350,7 +370,10 @@ fn summary_line(s: &selfdata_web::energy::Summary) -> String {
         n => format!("{n} days missing"),
     };
     if s.changed == 0 {
-        format!("{} readings, already imported: nothing new ({})", s.readings, s.layout)
+        format!(
+            "{} readings, already imported: nothing new ({})",
+            s.readings, s.layout
+        )
     } else {
         format!(
             "{} readings imported, {} new or corrected, {missing} ({})",
@@ -360,8 +383,13 @@ fn summary_line(s: &selfdata_web::energy::Summary) -> String {
 }
 
 async fn import_file(app: &App, pod: &PodName, file: &std::path::Path) -> anyhow::Result<String> {
-    let bytes = tokio::fs::read(file).await.context("cannot read the file")?;
-    let summary = app.energy.import(pod, bytes::Bytes::from(bytes), &|_| {}).await?;
+    let bytes = tokio::fs::read(file)
+        .await
+        .context("cannot read the file")?;
+    let summary = app
+        .energy
+        .import(pod, bytes::Bytes::from(bytes), &|_| {})
+        .await?;
     Ok(summary_line(&summary))
 }
 

@@ -39,8 +39,12 @@ impl From<EnergyError> for ApiError {
     fn from(e: EnergyError) -> Self {
         match e {
             EnergyError::Store(s) => s.into(),
-            EnergyError::Import(i) => ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, i.to_string()),
-            EnergyError::Tariff(t) => ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, t.to_string()),
+            EnergyError::Import(i) => {
+                ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, i.to_string())
+            }
+            EnergyError::Tariff(t) => {
+                ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, t.to_string())
+            }
             EnergyError::Damaged(d) => {
                 tracing::error!(error = %d, "energy data damaged");
                 ApiError::internal()
@@ -50,17 +54,28 @@ impl From<EnergyError> for ApiError {
 }
 
 /// Checks who asks: the owner, or an agent WAC lets read the energy data.
-pub async fn authorize(services: &Services, pod: &str, method: &Method, uri_path: &str, headers: &HeaderMap) -> Result<PodName, ApiError> {
+pub async fn authorize(
+    services: &Services,
+    pod: &str,
+    method: &Method,
+    uri_path: &str,
+    headers: &HeaderMap,
+) -> Result<PodName, ApiError> {
     let pod = PodName::parse(pod).map_err(|_| ApiError::not_found())?;
     let state = &services.solid;
     let url = format!("{}{}", state.config().base_url, uri_path);
-    let credentials = state.authenticator().authenticate(method, &url, headers).await?;
+    let credentials = state
+        .authenticator()
+        .authenticate(method, &url, headers)
+        .await?;
     if state.store().pod(&pod).await?.is_none() {
         return Err(ApiError::not_found());
     }
     let access = Access::new(state, &pod, credentials, headers);
     let container = ResourcePath::parse(ENERGY_CONTAINER).map_err(|_| ApiError::internal())?;
-    access.require(&container, selfdata_wac::ModeSet::READ).await?;
+    access
+        .require(&container, selfdata_wac::ModeSet::READ)
+        .await?;
     Ok(pod)
 }
 
@@ -83,7 +98,13 @@ pub struct Unit {
 
 impl Unit {
     pub fn parse(fluid: Fluid, unit: Option<&str>) -> Result<Unit, ApiError> {
-        let u = |name, quantity, per| Ok(Unit { name, quantity, per });
+        let u = |name, quantity, per| {
+            Ok(Unit {
+                name,
+                quantity,
+                per,
+            })
+        };
         match (fluid, unit.unwrap_or("")) {
             (Fluid::Electricity, "" | "kWh") => u("kWh", Quantity::ElectricEnergy, 1e6),
             (Fluid::Electricity, "Wh") => u("Wh", Quantity::ElectricEnergy, 1e3),
@@ -108,13 +129,24 @@ impl Unit {
 }
 
 pub fn parse_fluid(s: &str) -> Result<Fluid, ApiError> {
-    Fluid::parse(s).ok_or_else(|| ApiError::bad_request(format!("{s:?} is not a fluid: use electricity, gas or water.")))
+    Fluid::parse(s).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "{s:?} is not a fluid: use electricity, gas or water."
+        ))
+    })
 }
 
 fn parse_date(name: &str, s: &str) -> Result<Date, ApiError> {
     s.parse::<Date>()
-        .or_else(|_| s.parse::<jiff::Timestamp>().map(|t| t.to_zoned_datetime(selfdata_energy::files::paris()).date()))
-        .map_err(|_| ApiError::bad_request(format!("{name} must be a date like 2025-01-31 (a local day in Europe/Paris); found {s:?}.")))
+        .or_else(|_| {
+            s.parse::<jiff::Timestamp>()
+                .map(|t| t.to_zoned_datetime(selfdata_energy::files::paris()).date())
+        })
+        .map_err(|_| {
+            ApiError::bad_request(format!(
+                "{name} must be a date like 2025-01-31 (a local day in Europe/Paris); found {s:?}."
+            ))
+        })
 }
 
 /// Rounds for JSON: at most three decimals.
@@ -149,8 +181,14 @@ pub fn default_period(res: Resolution, today: Date) -> (Date, Date) {
         Resolution::HalfHour | Resolution::Hour => today.yesterday().unwrap_or(today),
         Resolution::Day => today.checked_sub(30.days()).unwrap_or(today),
         Resolution::Week => today.checked_sub(12.weeks()).unwrap_or(today),
-        Resolution::Month => today.checked_sub(12.months()).unwrap_or(today).first_of_month(),
-        Resolution::Year => today.checked_sub(5.years()).unwrap_or(today).first_of_year(),
+        Resolution::Month => today
+            .checked_sub(12.months())
+            .unwrap_or(today)
+            .first_of_month(),
+        Resolution::Year => today
+            .checked_sub(5.years())
+            .unwrap_or(today)
+            .first_of_year(),
     };
     (from, today)
 }
@@ -177,7 +215,9 @@ pub async fn consumption(
     let res = match q.step.as_deref() {
         None => Resolution::Day,
         Some(s) => Resolution::parse(s).ok_or_else(|| {
-            ApiError::bad_request(format!("step {s:?} is not known: use half-hour, hour, day, week, month or year."))
+            ApiError::bad_request(format!(
+                "step {s:?} is not known: use half-hour, hour, day, week, month or year."
+            ))
         })?,
     };
     let today = services.today();
@@ -204,7 +244,14 @@ pub async fn consumption(
 }
 
 /// The consumption answer, shared with the dashboard so both show the same figures.
-pub fn consumption_json(q: Option<&QuantityBook>, fluid: Fluid, unit: &Unit, from: Date, to: Date, res: Resolution) -> Value {
+pub fn consumption_json(
+    q: Option<&QuantityBook>,
+    fluid: Fluid,
+    unit: &Unit,
+    from: Date,
+    to: Date,
+    res: Resolution,
+) -> Value {
     let aggregate = |a: Date, b: Date| q.map(|q| q.aggregate(a, b, res)).unwrap_or_default();
     let now = aggregate(from, to);
     let (pf, pt) = (
@@ -237,7 +284,13 @@ pub struct SummaryQuery {
 
 pub fn alert_json(a: &Alert) -> Value {
     match a {
-        Alert::PossibleLeak { first, last, usual_ml_per_day, extra_ml_per_day, ongoing } => json!({
+        Alert::PossibleLeak {
+            first,
+            last,
+            usual_ml_per_day,
+            extra_ml_per_day,
+            ongoing,
+        } => json!({
             "kind": "possible-leak",
             "first_day": first.to_string(),
             "last_day": last.to_string(),
@@ -245,7 +298,11 @@ pub fn alert_json(a: &Alert) -> Value {
             "extra_litres_per_day": round3(*extra_ml_per_day as f64 / 1000.0),
             "ongoing": ongoing,
         }),
-        Alert::UnusualStandby { recent_w, usual_w, since } => json!({
+        Alert::UnusualStandby {
+            recent_w,
+            usual_w,
+            since,
+        } => json!({
             "kind": "unusual-standby",
             "recent_watts": recent_w,
             "usual_watts": usual_w,
@@ -257,7 +314,11 @@ pub fn alert_json(a: &Alert) -> Value {
 /// A fluid's summary: this month against the same month a year earlier, and more.
 pub fn summary_json(book: &analysis::Book, today: Date) -> Value {
     let fluid = book.fluid;
-    let unit = Unit::parse(fluid, None).unwrap_or(Unit { name: "kWh", quantity: analysis::main_quantity(fluid), per: 1e6 });
+    let unit = Unit::parse(fluid, None).unwrap_or(Unit {
+        name: "kWh",
+        quantity: analysis::main_quantity(fluid),
+        per: 1e6,
+    });
     let Some(q) = book.main() else {
         return json!({ "fluid": fluid.as_str(), "unit": unit.name, "readings": 0 });
     };
@@ -265,7 +326,11 @@ pub fn summary_json(book: &analysis::Book, today: Date) -> Value {
     let this = q.aggregate(month, today.tomorrow().unwrap_or(today), Resolution::Month);
     let last_year = q.aggregate(
         month.checked_sub(1.year()).unwrap_or(month),
-        today.tomorrow().unwrap_or(today).checked_sub(1.year()).unwrap_or(today),
+        today
+            .tomorrow()
+            .unwrap_or(today)
+            .checked_sub(1.year())
+            .unwrap_or(today),
         Resolution::Month,
     );
     let recent = today.checked_sub(30.days()).unwrap_or(today);
@@ -315,7 +380,10 @@ pub async fn summary(
 
 fn json_response(v: &Value) -> Response {
     (
-        [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")],
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
         serde_json::to_vec(v).unwrap_or_default(),
     )
         .into_response()

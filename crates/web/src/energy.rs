@@ -146,8 +146,11 @@ impl Energy {
             "{}raw/{}_{}-{}.{}",
             source_container(holder),
             first.map(local_day).unwrap_or_default(),
-            last.map(|t| local_day(t.checked_sub(jiff::SignedDuration::from_secs(1)).unwrap_or(t)))
-                .unwrap_or_default(),
+            last.map(|t| local_day(
+                t.checked_sub(jiff::SignedDuration::from_secs(1))
+                    .unwrap_or(t)
+            ))
+            .unwrap_or_default(),
             &hash[..12],
             layout.extension()
         );
@@ -174,7 +177,11 @@ impl Energy {
         if !touched.is_empty() {
             for key in &touched {
                 let readings = &index[key];
-                writes.push(put(&format!("/{}", key.path()), "text/csv", files::to_csv(readings))?);
+                writes.push(put(
+                    &format!("/{}", key.path()),
+                    "text/csv",
+                    files::to_csv(readings),
+                )?);
                 writes.push(Write::Index {
                     key: key.index_key(),
                     value: Some(Bytes::from(files::encode(readings))),
@@ -188,13 +195,19 @@ impl Energy {
             )?);
         }
         if !writes.is_empty() {
-            writes.push(self.source_description(pod, holder, &index, &original, parsed.meter.as_deref()).await?);
+            writes.push(
+                self.source_description(pod, holder, &index, &original, parsed.meter.as_deref())
+                    .await?,
+            );
         }
         let days_missing = match (first, last) {
             (Some(a), Some(b)) => {
                 let book = Book::build(fluid, &by_quantity(&index), &Tariffs::defaults());
                 let tz = files::paris();
-                let (from, to) = (a.to_zoned_datetime(tz.clone()).date(), b.to_zoned_datetime(tz).date());
+                let (from, to) = (
+                    a.to_zoned_datetime(tz.clone()).date(),
+                    b.to_zoned_datetime(tz).date(),
+                );
                 book.main().map(|q| q.gaps(from, to).0.len()).unwrap_or(0)
             }
             _ => 0,
@@ -229,7 +242,10 @@ impl Energy {
     ) -> Result<Write, EnergyError> {
         let raw_dir = path(&format!("{}raw/", source_container(holder)))?;
         let mut originals: Vec<String> = match self.store.members(pod, &raw_dir).await {
-            Ok(m) => m.into_iter().map(|m| m.path.as_str().trim_start_matches('/').to_owned()).collect(),
+            Ok(m) => m
+                .into_iter()
+                .map(|m| m.path.as_str().trim_start_matches('/').to_owned())
+                .collect(),
             Err(StoreError::NotFound(_)) => Vec::new(),
             Err(e) => return Err(e.into()),
         };
@@ -239,7 +255,12 @@ impl Energy {
         }
         originals.sort();
         let all = index.values().flatten();
-        let quantities: Vec<Quantity> = index.keys().map(|k| k.quantity).collect::<BTreeSet<_>>().into_iter().collect();
+        let quantities: Vec<Quantity> = index
+            .keys()
+            .map(|k| k.quantity)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let normalised: Vec<String> = index.keys().map(|k| k.path()).collect();
         let facts = SourceFacts {
             holder,
@@ -262,10 +283,20 @@ impl Energy {
     }
 
     /// Every file of a fluid from the derived index, decoded.
-    async fn load_index(&self, pod: &PodName, fluid: Fluid) -> Result<BTreeMap<FileKey, Vec<Reading>>, EnergyError> {
+    async fn load_index(
+        &self,
+        pod: &PodName,
+        fluid: Fluid,
+    ) -> Result<BTreeMap<FileKey, Vec<Reading>>, EnergyError> {
         let mut out = BTreeMap::new();
-        for (key, value) in self.store.index_scan(pod, &files::index_prefix(fluid)).await? {
-            let (Some(file), Some(readings)) = (FileKey::from_index_key(&key), files::decode(&value)) else {
+        for (key, value) in self
+            .store
+            .index_scan(pod, &files::index_prefix(fluid))
+            .await?
+        {
+            let (Some(file), Some(readings)) =
+                (FileKey::from_index_key(&key), files::decode(&value))
+            else {
                 return Err(EnergyError::Damaged(format!(
                     "the index entry {key} is damaged; run `selfdata reindex`"
                 )));
@@ -283,7 +314,11 @@ impl Energy {
         let mut writes = Vec::new();
         let mut count = 0;
         for fluid in Fluid::ALL {
-            for (key, _) in self.store.index_scan(pod, &files::index_prefix(fluid)).await? {
+            for (key, _) in self
+                .store
+                .index_scan(pod, &files::index_prefix(fluid))
+                .await?
+            {
                 writes.push(Write::Index { key, value: None });
             }
             let dir = path(&format!("/{}", files::fluid_container(fluid)))?;
@@ -294,8 +329,12 @@ impl Energy {
             };
             for m in members {
                 let name = m.path.as_str().rsplit('/').next().unwrap_or("");
-                let Some(key) = FileKey::parse(fluid, name) else { continue };
-                let Some((_, body)) = self.store.get(pod, &m.path).await? else { continue };
+                let Some(key) = FileKey::parse(fluid, name) else {
+                    continue;
+                };
+                let Some((_, body)) = self.store.get(pod, &m.path).await? else {
+                    continue;
+                };
                 let readings = files::from_csv(m.path.as_str(), &body)
                     .map_err(|e| EnergyError::Damaged(e.to_string()))?;
                 count += readings.len();
@@ -321,7 +360,9 @@ impl Energy {
     /// Saves the resident's tariffs after checking them.
     pub async fn save_tariffs(&self, pod: &PodName, csv: &[u8]) -> Result<(), EnergyError> {
         let tariffs = Tariffs::parse(csv)?;
-        self.store.write(pod, put(TARIFFS, "text/csv", tariffs.to_csv())?).await?;
+        self.store
+            .write(pod, put(TARIFFS, "text/csv", tariffs.to_csv())?)
+            .await?;
         self.books.lock().retain(|(p, _), _| p != pod);
         Ok(())
     }
@@ -330,8 +371,18 @@ impl Energy {
     /// tariffs changed since the last call.
     pub async fn book(&self, pod: &PodName, fluid: Fluid) -> Result<Arc<Book>, EnergyError> {
         let container = path(&format!("/{}", files::fluid_container(fluid)))?;
-        let data_version = self.store.meta(pod, &container).await?.map(|m| m.version).unwrap_or(0);
-        let tariff_version = self.store.meta(pod, &path(TARIFFS)?).await?.map(|m| m.version).unwrap_or(0);
+        let data_version = self
+            .store
+            .meta(pod, &container)
+            .await?
+            .map(|m| m.version)
+            .unwrap_or(0);
+        let tariff_version = self
+            .store
+            .meta(pod, &path(TARIFFS)?)
+            .await?
+            .map(|m| m.version)
+            .unwrap_or(0);
         let key = (pod.clone(), fluid);
         if let Some((d, t, book)) = self.books.lock().get(&key)
             && *d == data_version
@@ -346,7 +397,9 @@ impl Energy {
                 .await
                 .map_err(|e| EnergyError::Damaged(e.to_string()))?,
         );
-        self.books.lock().insert(key, (data_version, tariff_version, book.clone()));
+        self.books
+            .lock()
+            .insert(key, (data_version, tariff_version, book.clone()));
         Ok(book)
     }
 }
@@ -355,7 +408,9 @@ impl Energy {
 fn by_quantity(index: &BTreeMap<FileKey, Vec<Reading>>) -> BTreeMap<Quantity, Vec<Reading>> {
     let mut out: BTreeMap<Quantity, Vec<Reading>> = BTreeMap::new();
     for (key, readings) in index {
-        out.entry(key.quantity).or_default().extend_from_slice(readings);
+        out.entry(key.quantity)
+            .or_default()
+            .extend_from_slice(readings);
     }
     out
 }

@@ -56,7 +56,10 @@ impl Services {
     /// The routes of the services.
     pub fn routes(self: Arc<Self>) -> Router {
         Router::new()
-            .route("/{pod}/selfdata/energy/api/consumption", get(api::consumption))
+            .route(
+                "/{pod}/selfdata/energy/api/consumption",
+                get(api::consumption),
+            )
             .route("/{pod}/selfdata/energy/api/summary", get(api::summary))
             .merge(dashboard::routes())
             .merge(connect::routes())
