@@ -8,6 +8,7 @@
 //! except whether a run saw errors.
 
 mod baseline;
+mod energy;
 mod load;
 mod report;
 
@@ -76,6 +77,13 @@ enum Command {
     },
     /// Assemble the JSON lines of a run into the results JSON and markdown.
     Report(report::ReportArgs),
+    /// The energy benchmark: ten-year import, monthly aggregation through
+    /// the API against an SQL GROUP BY baseline, dashboard server time.
+    Energy {
+        /// Timed requests per measurement.
+        #[arg(long, default_value_t = 300)]
+        requests: usize,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -95,6 +103,11 @@ fn main() -> std::process::ExitCode {
             Ok(())
         }
         Command::Report(args) => report::run(&args),
+        Command::Energy { requests } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(energy::run(requests))),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

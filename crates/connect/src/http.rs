@@ -1,0 +1,200 @@
+//! The HTTP side of the connector: one [`ConnectClient`] per application
+//! (the holder's rate limit is per application, not per resident), a
+//! sliding-window rate limiter, and sending with retries and backoff.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use crate::config::DataConnectConfig;
+use crate::error::{ConnectError, error_chain};
+
+/// Extra time added to the limiter's one-second window, so that requests
+/// delayed differently on their way still arrive at most `max` per second
+/// as the holder counts them.
+const LIMITER_MARGIN: Duration = Duration::from_millis(100);
+
+/// The HTTP client and the rate limiter shared by every connection of the
+/// application. Cheap to clone; clones share the limiter.
+#[derive(Clone)]
+pub struct ConnectClient {
+    http: reqwest::Client,
+    limiter: Arc<RateLimiter>,
+}
+
+impl std::fmt::Debug for ConnectClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectClient")
+            .field("max_per_second", &self.limiter.max)
+            .finish()
+    }
+}
+
+/// A fully read answer.
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub body: Vec<u8>,
+    /// Attempts it took (1 when the first one answered).
+    pub attempts: u32,
+}
+
+impl ConnectClient {
+    /// A client with the config's rate limit and request timeout.
+    pub fn new(cfg: &DataConnectConfig) -> Result<Self, ConnectError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("selfdata-connect/", env!("CARGO_PKG_VERSION")))
+            .timeout(cfg.request_timeout)
+            .connect_timeout(cfg.request_timeout.min(Duration::from_secs(20)))
+            .build()
+            .map_err(ConnectError::Client)?;
+        Ok(Self {
+            http,
+            limiter: Arc::new(RateLimiter::new(cfg.max_requests_per_second)),
+        })
+    }
+
+    /// How long a request asked for now would wait for the rate limiter.
+    pub(crate) async fn expected_wait(&self) -> Duration {
+        self.limiter.expected_wait().await
+    }
+
+    /// Sends the request `build` makes, waiting for the rate limiter before
+    /// each attempt, retrying 429, 5xx, transport failures and broken bodies
+    /// with backoff. Any other status is returned to the caller. `what`
+    /// names the request in errors and logs.
+    pub(crate) async fn send(
+        &self,
+        cfg: &DataConnectConfig,
+        what: &str,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Answer, ConnectError> {
+        let max_attempts = cfg.retry.max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.limiter.acquire().await;
+            let (failure, retry_after) = match build(&self.http).send().await {
+                Err(e) => (error_chain(&e), None),
+                Ok(response) => {
+                    let status = response.status();
+                    let retry_after = retry_after(response.headers());
+                    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+                        (format!("HTTP {status}"), retry_after)
+                    } else {
+                        match response.bytes().await {
+                            Ok(body) => {
+                                return Ok(Answer {
+                                    status,
+                                    body: body.to_vec(),
+                                    attempts: attempt,
+                                });
+                            }
+                            Err(e) => (format!("the answer broke off: {}", error_chain(&e)), None),
+                        }
+                    }
+                }
+            };
+            if attempt >= max_attempts {
+                return Err(ConnectError::Unavailable {
+                    what: what.to_owned(),
+                    attempts: attempt,
+                    last: failure,
+                });
+            }
+            let delay = cfg.retry.delay(attempt, retry_after);
+            tracing::warn!(what, attempt, %failure, ?delay, "Data Connect request failed; retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// At most `max` acquisitions in any window of one second (plus a margin).
+/// Waiters are served in order.
+pub(crate) struct RateLimiter {
+    max: usize,
+    window: Duration,
+    sent: Mutex<VecDeque<Instant>>,
+}
+
+impl RateLimiter {
+    pub(crate) fn new(max_per_second: u32) -> Self {
+        Self {
+            max: max_per_second.max(1) as usize,
+            window: Duration::from_secs(1) + LIMITER_MARGIN,
+            sent: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    pub(crate) async fn expected_wait(&self) -> Duration {
+        let sent = self.sent.lock().await;
+        if sent.len() < self.max {
+            return Duration::ZERO;
+        }
+        let free_at = sent[sent.len() - self.max] + self.window;
+        free_at.saturating_duration_since(Instant::now())
+    }
+
+    pub(crate) async fn acquire(&self) {
+        let mut sent = self.sent.lock().await;
+        loop {
+            let now = Instant::now();
+            while sent.front().is_some_and(|&t| t + self.window <= now) {
+                sent.pop_front();
+            }
+            if sent.len() < self.max {
+                sent.push_back(now);
+                return;
+            }
+            let oldest = sent[0];
+            tokio::time::sleep_until(oldest + self.window).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(90));
+        headers.insert(RETRY_AFTER, HeaderValue::from_str(&later).unwrap());
+        let asked = retry_after(&headers).unwrap();
+        assert!(asked > Duration::from_secs(85) && asked <= Duration::from_secs(90));
+    }
+
+    #[tokio::test]
+    async fn limiter_lets_max_through_then_waits_a_window() {
+        let limiter = RateLimiter::new(3);
+        let start = Instant::now();
+        for _ in 0..3 {
+            limiter.acquire().await;
+        }
+        assert!(start.elapsed() < Duration::from_millis(50));
+        limiter.acquire().await;
+        assert!(start.elapsed() >= Duration::from_secs(1));
+    }
+}
