@@ -1,15 +1,186 @@
 //! Meter file importers: [`detect`] the layout from the content, then [`parse`].
+//!
+//! Every layout the holders hand back (see `model::Layout`) is recognised by
+//! its header line, JSON keys or spreadsheet header, never by file name, and
+//! read into series of exact integers (mWh, mL, VA) over UTC intervals.
+//! Parsing is pure and total: any input gives `Ok` or an [`ImportError`]
+//! naming the line and what was expected, never a panic, and a file cut short
+//! is an error rather than a silent partial import.
+//!
+//! `parse` returns [`ImportError::Unrecognised`] exactly when `detect`
+//! returns `None`: both go through the same sniffing step.
+
+mod enedis_csv;
+mod enedis_json;
+mod grdf;
+mod series;
+mod text;
+mod time;
+mod water;
+
+use std::borrow::Cow;
 
 use crate::model::{ImportError, Layout, Parsed};
 
+/// What sniffing found: the layout, with what it already had to load.
+enum Sniffed<'a> {
+    Text(Layout, Cow<'a, str>),
+    Xlsx(grdf::Sheet),
+}
+
+impl Sniffed<'_> {
+    fn layout(&self) -> Layout {
+        match self {
+            Sniffed::Text(layout, _) => *layout,
+            Sniffed::Xlsx(_) => Layout::GrdfXlsx,
+        }
+    }
+}
+
 /// The layout of a file, judged from its content (never its name), or `None`.
 pub fn detect(bytes: &[u8]) -> Option<Layout> {
-    let _ = bytes;
-    None
+    sniff(bytes).map(|s| s.layout())
 }
 
 /// Parses a file of any known layout.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, ImportError> {
-    let _ = bytes;
-    Err(ImportError::Unrecognised("not implemented yet".into()))
+    let sniffed = sniff(bytes).ok_or_else(|| ImportError::Unrecognised(EXPECTED.into()))?;
+    let parsed = match sniffed {
+        Sniffed::Xlsx(sheet) => grdf::parse_xlsx(sheet)?,
+        Sniffed::Text(layout, text) => match layout {
+            Layout::EnedisLoadCurveCsv
+            | Layout::EnedisDailyIndexCsv
+            | Layout::EnedisMaxPowerCsv => enedis_csv::parse_portal(&text, layout)?,
+            Layout::EnedisFlatCsv => enedis_csv::parse_flat(&text)?,
+            Layout::EnedisOldCsv => enedis_csv::parse_old(&text)?,
+            Layout::EnedisDataConnectV5 => enedis_json::parse_v5(&text)?,
+            Layout::EnedisDataConnect2026 => enedis_json::parse_2026(&text)?,
+            Layout::GrdfAdictNdjson => grdf::parse_ndjson(&text)?,
+            Layout::WaterPortalCsv => water::parse_csv(&text)?,
+            Layout::WaterTelemetryJson => water::parse_json(&text)?,
+            Layout::GrdfXlsx => unreachable_layout()?,
+        },
+    };
+    if parsed.series.iter().all(|s| s.readings.is_empty()) {
+        return Err(ImportError::Empty);
+    }
+    Ok(parsed)
+}
+
+/// Text sniffing never yields the XLSX layout; kept as an error, not a panic.
+fn unreachable_layout() -> Result<Parsed, ImportError> {
+    Err(ImportError::Invalid(
+        "an XLSX layout was found in a text file".into(),
+    ))
+}
+
+/// What `Unrecognised` says was expected.
+const EXPECTED: &str = "expected an Enedis portal CSV (first line `Identifiant PRM;Type de donnees;…`), \
+an Enedis flat CSV (`…;Horodate;Valeur;Nature;Pas;…`) or older CSV (`Date de la mesure;Heure de la mesure;Valeur`), \
+an Enedis Data Connect JSON (`meter_reading` or `idPrm`), a GRDF ADICT NDJSON (`consommation` objects) \
+or customer XLSX (`Date de relevé` header), a water portal CSV (`Date de relevé;Index relevé (litres);…`) \
+or a water telemetry JSON (entries with `date` and `volume`)";
+
+/// How far into a text file a CSV header is looked for.
+const HEADER_SCAN_LINES: usize = 40;
+
+fn sniff(bytes: &[u8]) -> Option<Sniffed<'_>> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        return grdf::sniff_xlsx(bytes).map(Sniffed::Xlsx);
+    }
+    let text = text::decode(bytes);
+    let layout = sniff_text(&text)?;
+    Some(Sniffed::Text(layout, text))
+}
+
+fn sniff_text(text: &str) -> Option<Layout> {
+    let start = text.trim_start();
+    if start.starts_with('{') || start.starts_with('[') {
+        return sniff_json(start);
+    }
+    sniff_csv(text)
+}
+
+/// JSON layouts by their keys, looked up as text so that a file cut short
+/// is still recognised (and then reported as cut short).
+fn sniff_json(text: &str) -> Option<Layout> {
+    let has = |key: &str| text.contains(key);
+    if has("\"meter_reading\"") {
+        Some(Layout::EnedisDataConnectV5)
+    } else if has("\"idPrm\"") || (has("\"grandeur\"") && has("\"points\"")) {
+        Some(Layout::EnedisDataConnect2026)
+    } else if has("\"consommation\"") {
+        Some(Layout::GrdfAdictNdjson)
+    } else if has("\"volume\"") && has("\"date\"") {
+        Some(Layout::WaterTelemetryJson)
+    } else {
+        None
+    }
+}
+
+fn sniff_csv(text: &str) -> Option<Layout> {
+    let mut portal = false;
+    let mut portal_kind: Option<String> = None;
+    let mut portal_unit: Option<String> = None;
+    let mut metadata: Option<Vec<String>> = None;
+    for (_, line) in text::lines(text)
+        .filter(|(_, l)| !l.trim().is_empty())
+        .take(HEADER_SCAN_LINES)
+    {
+        let fields = text::header_fields(line);
+        let first = fields.first().map(String::as_str).unwrap_or("");
+        let second = fields.get(1).map(String::as_str).unwrap_or("");
+        if portal {
+            if first == "horodate" && second == "type de releve" {
+                return Some(Layout::EnedisDailyIndexCsv);
+            }
+            if first == "horodate" && second == "valeur" {
+                return Some(portal_values_layout(
+                    portal_kind.as_deref(),
+                    portal_unit.as_deref(),
+                ));
+            }
+            // The metadata values line follows the metadata header.
+            if let Some(names) = metadata.take() {
+                portal_kind =
+                    text::column(&names, &["type de donnees"]).and_then(|i| fields.get(i).cloned());
+                portal_unit = text::column(&names, &["unite"]).and_then(|i| fields.get(i).cloned());
+            }
+            continue;
+        }
+        let has = |name: &str| fields.iter().any(|f| f == name);
+        if has("horodate") && has("valeur") && has("nature") && has("pas") {
+            return Some(Layout::EnedisFlatCsv);
+        }
+        if first == "identifiant prm" && second == "type de donnees" {
+            portal = true;
+            metadata = Some(fields);
+            continue;
+        }
+        if first == "date de la mesure" && second == "heure de la mesure" {
+            return Some(Layout::EnedisOldCsv);
+        }
+        if first == "date de releve" && second.starts_with("index releve") {
+            return Some(Layout::WaterPortalCsv);
+        }
+    }
+    if !portal {
+        return None;
+    }
+    // A portal metadata block without its data header: judge by the declared type.
+    let kind = portal_kind.unwrap_or_default();
+    if kind.contains("index") {
+        Some(Layout::EnedisDailyIndexCsv)
+    } else {
+        Some(portal_values_layout(Some(&kind), portal_unit.as_deref()))
+    }
+}
+
+fn portal_values_layout(kind: Option<&str>, unit: Option<&str>) -> Layout {
+    let kind = kind.unwrap_or("");
+    if kind.contains("puissance max") || unit == Some("va") || unit == Some("kva") {
+        Layout::EnedisMaxPowerCsv
+    } else {
+        Layout::EnedisLoadCurveCsv
+    }
 }
