@@ -891,22 +891,3 @@ fn a_year_of_half_hours_parses_completely() {
     assert_well_formed(&p);
 }
 
-/// `cargo test --release -p selfdata-energy --test import -- --ignored --nocapture`
-#[test]
-#[ignore = "timing, run in release"]
-fn speed_of_175_000_rows() {
-    let bytes = big_load_curve(175_200);
-    let mut best = std::time::Duration::MAX;
-    for _ in 0..5 {
-        let start = std::time::Instant::now();
-        let p = parse(&bytes).unwrap();
-        best = best.min(start.elapsed());
-        assert_eq!(p.rows, 175_200);
-    }
-    println!(
-        "175 200 rows, {:.1} MB: best of 5 parses {:?}",
-        bytes.len() as f64 / 1e6,
-        best
-    );
-    assert!(best < std::time::Duration::from_millis(150));
-}
