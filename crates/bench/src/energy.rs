@@ -25,9 +25,17 @@ use tower::ServiceExt as _;
 /// A ten-year half-hourly load curve in the Enedis portal layout.
 pub fn ten_year_curve(from: jiff::civil::Date, years: i16) -> String {
     let tz = jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC);
-    let to = from.checked_add(jiff::Span::new().years(years)).unwrap_or(from);
-    let mut t = from.to_zoned_datetime(tz.clone()).map(|z| z.timestamp()).unwrap_or_default();
-    let end = to.to_zoned_datetime(tz.clone()).map(|z| z.timestamp()).unwrap_or_default();
+    let to = from
+        .checked_add(jiff::Span::new().years(years))
+        .unwrap_or(from);
+    let mut t = from
+        .to_zoned_datetime(tz.clone())
+        .map(|z| z.timestamp())
+        .unwrap_or_default();
+    let end = to
+        .to_zoned_datetime(tz.clone())
+        .map(|z| z.timestamp())
+        .unwrap_or_default();
     let mut out = String::with_capacity(200 * 1024 * 1024 / 40);
     out.push_str("\u{feff}Identifiant PRM;Type de donnees;Date de debut;Date de fin;Grandeur physique;Grandeur metier;Etape metier;Unite;Pas en minutes\r\n");
     out.push_str(&format!(
@@ -37,7 +45,9 @@ pub fn ten_year_curve(from: jiff::civil::Date, years: i16) -> String {
     ));
     let mut i: u64 = 0;
     while t < end {
-        t = t.checked_add(jiff::SignedDuration::from_mins(30)).unwrap_or(end);
+        t = t
+            .checked_add(jiff::SignedDuration::from_mins(30))
+            .unwrap_or(end);
         let z = t.to_zoned_datetime(tz.clone());
         i += 1;
         let w = 200 + (z.hour() as u64 * 97 + i * 31) % 1800;
@@ -78,7 +88,11 @@ pub async fn run(requests: usize) -> anyhow::Result<()> {
     let started = Instant::now();
     let summary = app.energy.import(&pod, bytes.clone(), &|_| {}).await?;
     let import_s = started.elapsed().as_secs_f64();
-    anyhow::ensure!(summary.readings == rows, "imported {} of {rows}", summary.readings);
+    anyhow::ensure!(
+        summary.readings == rows,
+        "imported {} of {rows}",
+        summary.readings
+    );
     let parse_started = Instant::now();
     selfdata_energy::import::parse(&bytes)?;
     let parse_s = parse_started.elapsed().as_secs_f64();
@@ -97,8 +111,12 @@ pub async fn run(requests: usize) -> anyhow::Result<()> {
                 .body(Body::from("grant_type=client_credentials"))?,
         )
         .await?;
-    let body: serde_json::Value = serde_json::from_slice(&response.into_body().collect().await?.to_bytes())?;
-    let token = body["access_token"].as_str().context("no access token")?.to_owned();
+    let body: serde_json::Value =
+        serde_json::from_slice(&response.into_body().collect().await?.to_bytes())?;
+    let token = body["access_token"]
+        .as_str()
+        .context("no access token")?
+        .to_owned();
 
     // (b) monthly aggregation through the API
     let path = "/bench/selfdata/energy/api/consumption?fluid=electricity&from=2016-01-01&to=2026-01-01&step=month&unit=kWh";
@@ -125,7 +143,10 @@ pub async fn run(requests: usize) -> anyhow::Result<()> {
     times.sort_by(f64::total_cmp);
 
     // The same aggregation without HTTP: the book alone.
-    let book = app.energy.book(&pod, selfdata_energy::Fluid::Electricity).await?;
+    let book = app
+        .energy
+        .book(&pod, selfdata_energy::Fluid::Electricity)
+        .await?;
     let q = book.main().context("no electricity")?;
     let mut book_times = Vec::new();
     for _ in 0..requests {
@@ -149,7 +170,10 @@ pub async fn run(requests: usize) -> anyhow::Result<()> {
         {
             let mut stmt = tx.prepare("INSERT INTO reading (ts, wh) VALUES (?1, ?2)")?;
             for r in &readings.series[0].readings {
-                stmt.execute(rusqlite::params![r.start.as_second(), r.value.map(|v| v as f64 / 1000.0)])?;
+                stmt.execute(rusqlite::params![
+                    r.start.as_second(),
+                    r.value.map(|v| v as f64 / 1000.0)
+                ])?;
             }
         }
         tx.commit()?;
@@ -162,7 +186,9 @@ pub async fn run(requests: usize) -> anyhow::Result<()> {
              WHERE ts >= ?1 AND ts < ?2 GROUP BY month ORDER BY month",
         )?;
         let n = stmt
-            .query_map([1_451_602_800i64, 1_767_222_000i64], |r| r.get::<_, String>(0))?
+            .query_map([1_451_602_800i64, 1_767_222_000i64], |r| {
+                r.get::<_, String>(0)
+            })?
             .count();
         sql_times.push(started.elapsed().as_secs_f64() * 1000.0);
         anyhow::ensure!(n >= 120, "baseline gave {n} months");
@@ -205,11 +231,18 @@ async fn dashboard_times(app: &App, router: &axum::Router, n: usize) -> serde_js
     let cookie = set_cookie.split(';').next().unwrap_or("").to_owned();
     let mut times = Vec::new();
     for i in 0..=n {
-        let Ok(request) = Request::get("/energy").header(header::COOKIE, &cookie).body(Body::empty()) else {
+        let Ok(request) = Request::get("/energy")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+        else {
             return serde_json::Value::Null;
         };
         let started = Instant::now();
-        let response = router.clone().oneshot(request).await.unwrap_or_else(|e| match e {});
+        let response = router
+            .clone()
+            .oneshot(request)
+            .await
+            .unwrap_or_else(|e| match e {});
         let status = response.status();
         let _ = response.into_body().collect().await;
         if !status.is_success() {
@@ -233,7 +266,9 @@ fn base64_basic(id: &str, secret: &str) -> String {
 fn percent_encode_form(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -586,12 +586,15 @@ pub enum Alert {
     },
 }
 
-/// Days in a row above the usual use before a leak is suspected.
-pub const LEAK_MIN_DAYS: usize = 3;
+/// Nights in a row with water flowing before a leak is suspected (hourly readings).
+pub const LEAK_MIN_NIGHTS: usize = 3;
+/// Days in a row well above the usual use before a leak is suspected (daily
+/// readings): longer than a few hot days of watering the garden.
+pub const LEAK_MIN_DAYS: usize = 5;
 
 /// Finds possible leaks in the water readings up to `today` (over the last
 /// year): with hourly readings, water flowing in every night hour for
-/// [`LEAK_MIN_DAYS`] nights; with daily readings, [`LEAK_MIN_DAYS`] or more
+/// [`LEAK_MIN_NIGHTS`] nights; with daily readings, [`LEAK_MIN_DAYS`] or more
 /// days in a row each using at least 1.5 times (and 80 L more than) the
 /// median of the 28 days before the run: the signature of a continuous flow.
 pub fn leaks(water: &QuantityBook, today: Date) -> Vec<Alert> {
@@ -609,7 +612,7 @@ pub fn leaks(water: &QuantityBook, today: Date) -> Vec<Alert> {
                 run.push((d, min));
                 continue;
             }
-            if run.len() >= LEAK_MIN_DAYS {
+            if run.len() >= LEAK_MIN_NIGHTS {
                 let mut flows: Vec<i64> = run.iter().map(|(_, m)| *m * 1000 * 24).collect();
                 out.push(Alert::PossibleLeak {
                     first: run[0].0,

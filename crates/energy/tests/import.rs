@@ -891,3 +891,15 @@ fn a_year_of_half_hours_parses_completely() {
     assert_well_formed(&p);
 }
 
+#[test]
+fn a_damaged_index_in_a_water_file_is_refused_with_its_line() {
+    let file = "Date de relevé;Index relevé (litres);Consommation du jour (litres);Index Mesuré/Estimé\n\
+                12/05/2026 12:00;2043537;80;Mesuré\n\
+                13/05/2026 12:00;12x100300;71;Mesuré\n";
+    let err = parse(file.as_bytes()).unwrap_err();
+    let ImportError::AtLine { line, message } = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(line, 3);
+    assert!(message.contains("Index relevé"), "{message}");
+}

@@ -9,6 +9,7 @@ use selfdata_idp::{Idp, IdpConfig, SignupMode};
 use selfdata_solid::{AppState, Config};
 use selfdata_store::sqlite::SqliteBackend;
 use selfdata_store::{Backend, Directory, PodName, StoreError};
+use selfdata_web::connect::Enedis;
 use selfdata_web::{Energy, EnergyInbox, Services};
 
 /// What the server needs to start.
@@ -24,6 +25,8 @@ pub struct Options {
     pub trusted_issuers: Vec<String>,
     /// A fixed "today" for the services (tests and benchmarks); the real date when `None`.
     pub today: Option<jiff::civil::Date>,
+    /// Enedis Data Connect keys and addresses; no connector when `None`.
+    pub enedis: Option<selfdata_connect::DataConnectConfig>,
 }
 
 impl Options {
@@ -36,6 +39,7 @@ impl Options {
             allow_http_client_ids: false,
             trusted_issuers: Vec::new(),
             today: None,
+            enedis: None,
         }
     }
 }
@@ -46,6 +50,8 @@ pub struct App {
     pub idp: Arc<Idp>,
     /// Energy and water: imports, the derived index, queries.
     pub energy: Arc<Energy>,
+    /// The Enedis connector, when configured.
+    pub enedis: Option<Arc<Enedis>>,
     pub options: Options,
 }
 
@@ -79,10 +85,17 @@ impl App {
             store.clone() as Arc<dyn Backend>,
             &options.base_url,
         ));
+        let enedis = match &options.enedis {
+            Some(config) => Some(Arc::new(
+                Enedis::new(config.clone()).map_err(|e| StoreError::Io(e.to_string()))?,
+            )),
+            None => None,
+        };
         Ok(Self {
             store,
             idp,
             energy,
+            enedis,
             options,
         })
     }
@@ -102,11 +115,37 @@ impl App {
         }));
         let services = Arc::new(Services {
             solid: state.clone(),
+            store: self.store.clone(),
             energy: self.energy.clone(),
             idp: self.idp.clone(),
+            enedis: self.enedis.clone(),
             today: self.options.today,
         });
         selfdata_solid::router(state, self.idp.routes().merge(services.routes()))
+    }
+
+    /// Background work of a running server: once a day, every connected
+    /// Enedis meter is brought up to date (a failed pull resumes there).
+    pub fn spawn_daily_updates(&self) {
+        let Some(enedis) = self.enedis.clone() else {
+            return;
+        };
+        let (store, energy) = (self.store.clone(), self.energy.clone());
+        tokio::spawn(async move {
+            let mut every_day = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+            loop {
+                every_day.tick().await;
+                let Ok(pods) = store.list_pods().await else {
+                    continue;
+                };
+                for pod in pods {
+                    let backend = store.clone() as Arc<dyn Backend>;
+                    if let Err(e) = enedis.update(energy.clone(), backend, &pod.name).await {
+                        tracing::warn!(pod = %pod.name, error = %e, "daily Enedis update failed");
+                    }
+                }
+            }
+        });
     }
 
     /// Creates a pod without an account, and client credentials speaking for

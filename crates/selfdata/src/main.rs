@@ -51,6 +51,8 @@ enum Command {
         /// Write logs as JSON lines instead of text.
         #[arg(long)]
         log_json: bool,
+        #[command(flatten)]
+        enedis: EnedisArgs,
     },
     /// Create a demo pod holding three years of a synthetic household's
     /// electricity, gas and water (imported through the normal importers),
@@ -98,6 +100,45 @@ enum Command {
     /// Manage the identity provider's signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+}
+
+/// Enedis Data Connect: without a client id, residents import files instead.
+#[derive(Debug, clap::Args)]
+struct EnedisArgs {
+    /// The operator's Data Connect client id.
+    #[arg(long, env = "SELFDATA_ENEDIS_CLIENT_ID")]
+    enedis_client_id: Option<String>,
+    /// The operator's Data Connect client secret.
+    #[arg(long, env = "SELFDATA_ENEDIS_CLIENT_SECRET", hide_env_values = true)]
+    enedis_client_secret: Option<String>,
+    /// The Data Connect API base URL (default: Enedis production).
+    #[arg(long, env = "SELFDATA_ENEDIS_API_BASE")]
+    enedis_api_base: Option<String>,
+    /// The consent page URL (default: Enedis production).
+    #[arg(long, env = "SELFDATA_ENEDIS_AUTHORIZE_URL")]
+    enedis_authorize_url: Option<String>,
+    /// The token endpoint URL (default: Enedis production).
+    #[arg(long, env = "SELFDATA_ENEDIS_TOKEN_URL")]
+    enedis_token_url: Option<String>,
+}
+
+impl EnedisArgs {
+    fn config(self, base_url: &str) -> Option<selfdata_connect::DataConnectConfig> {
+        let id = self.enedis_client_id?;
+        let secret = self.enedis_client_secret.unwrap_or_default();
+        let redirect = format!("{base_url}/energy/connect/enedis/callback");
+        let mut config = selfdata_connect::DataConnectConfig::enedis(&id, &secret, &redirect);
+        if let Some(u) = self.enedis_api_base {
+            config.api_base = u;
+        }
+        if let Some(u) = self.enedis_authorize_url {
+            config.authorize_url = u;
+        }
+        if let Some(u) = self.enedis_token_url {
+            config.token_url = u;
+        }
+        Some(config)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -190,6 +231,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             signup,
             trusted_issuers,
             log_json,
+            enedis,
         } => {
             init_logs(log_json);
             let base_url = base_url.unwrap_or_else(|| format!("http://{addr}"));
@@ -197,6 +239,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             options.max_body_bytes = max_body_bytes;
             options.signup = signup;
             options.trusted_issuers = trusted_issuers;
+            options.enedis = enedis.config(&base_url);
             let app = App::open(options)
                 .await
                 .with_context(|| format!("cannot open the data folder {}", cli.data.display()))?;
@@ -395,6 +438,7 @@ async fn import_file(app: &App, pod: &PodName, file: &std::path::Path) -> anyhow
 
 async fn serve(app: &App, addr: SocketAddr, hello: &str) -> anyhow::Result<()> {
     let router = app.router();
+    app.spawn_daily_updates();
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

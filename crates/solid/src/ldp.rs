@@ -507,7 +507,12 @@ impl Req<'_> {
         if self.path.as_str() == crate::provision::INBOX
             && let Some(hook) = self.state.inbox_hook()
             && let Some(answer) = hook
-                .deliver(self.pod, &content_type, &body, self.access.credentials.as_ref())
+                .deliver(
+                    self.pod,
+                    &content_type,
+                    &body,
+                    self.access.credentials.as_ref(),
+                )
                 .await
         {
             return answer;

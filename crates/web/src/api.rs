@@ -322,15 +322,17 @@ pub fn summary_json(book: &analysis::Book, today: Date) -> Value {
     let Some(q) = book.main() else {
         return json!({ "fluid": fluid.as_str(), "unit": unit.name, "readings": 0 });
     };
-    let month = today.first_of_month();
-    let this = q.aggregate(month, today.tomorrow().unwrap_or(today), Resolution::Month);
+    // "This month so far" ends with the last day that has readings (today
+    // never has any yet), and is compared with the same days a year earlier.
+    let end = q
+        .last_day()
+        .and_then(|d| d.tomorrow().ok())
+        .map_or(today, |d| d.min(today.tomorrow().unwrap_or(today)));
+    let month = end.yesterday().unwrap_or(end).first_of_month();
+    let this = q.aggregate(month, end, Resolution::Month);
     let last_year = q.aggregate(
         month.checked_sub(1.year()).unwrap_or(month),
-        today
-            .tomorrow()
-            .unwrap_or(today)
-            .checked_sub(1.year())
-            .unwrap_or(today),
+        end.checked_sub(1.year()).unwrap_or(end),
         Resolution::Month,
     );
     let recent = today.checked_sub(30.days()).unwrap_or(today);
@@ -352,6 +354,7 @@ pub fn summary_json(book: &analysis::Book, today: Date) -> Value {
         "readings": q.readings,
         "first": q.first.map(|t| t.to_string()),
         "last": q.last.map(|t| t.to_string()),
+        "this_month_to": end.to_string(),
         "this_month": this.first().map(|b| bucket_json(b, &unit)),
         "same_month_last_year": last_year.first().map(|b| bucket_json(b, &unit)),
         "baseload_watts": if fluid == Fluid::Electricity { q.baseload(recent, today).map(Value::from) } else { None },

@@ -12,6 +12,7 @@ pub mod chart;
 pub mod connect;
 pub mod dashboard;
 pub mod energy;
+mod texts;
 
 use std::sync::Arc;
 
@@ -24,15 +25,18 @@ use jiff::civil::Date;
 use selfdata_idp::Idp;
 use selfdata_solid::error::ApiError;
 use selfdata_solid::{AppState, Credentials, InboxHook};
-use selfdata_store::PodName;
+use selfdata_store::{Backend, PodName};
 
 pub use energy::Energy;
 
 /// What the service handlers share.
 pub struct Services {
     pub solid: AppState,
+    pub store: Arc<dyn Backend>,
     pub energy: Arc<Energy>,
     pub idp: Arc<Idp>,
+    /// The Enedis Data Connect connector, when the operator configured it.
+    pub enedis: Option<Arc<connect::Enedis>>,
     /// A fixed "today" (tests, demos); the real date when `None`.
     pub today: Option<Date>,
 }
@@ -44,6 +48,11 @@ impl std::fmt::Debug for Services {
 }
 
 impl Services {
+    /// The pods' store, shared.
+    pub fn solid_store(&self) -> Arc<dyn Backend> {
+        self.store.clone()
+    }
+
     /// Today in the resident's zone.
     pub fn today(&self) -> Date {
         self.today.unwrap_or_else(|| {

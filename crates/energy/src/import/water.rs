@@ -55,7 +55,8 @@ pub(crate) fn parse_csv(text: &str) -> Result<Parsed, ImportError> {
     let c_quality = header
         .iter()
         .position(|h| h.starts_with("index mesure") || h.contains("estime"));
-    let needed = c_daily + 1;
+    let c_index = header.iter().position(|h| h.starts_with("index releve"));
+    let needed = c_daily.max(c_index.unwrap_or(0)) + 1;
     let mut paris = Paris::new()?;
     let mut b = Builder::new(Quantity::WaterVolume);
     let mut fields = Vec::with_capacity(8);
@@ -85,6 +86,14 @@ pub(crate) fn parse_csv(text: &str) -> Result<Parsed, ImportError> {
             ));
         }
         rows += 1;
+        // The index is not used (estimated ones can go backwards), but a
+        // damaged one says the file is damaged.
+        if let Some(index) = c_index.and_then(|c| fields.get(c).copied())
+            && !text::is_missing(index)
+        {
+            text::parse_dec(index)
+                .map_err(|e| ImportError::at(n, e.describe(index, "Index relevé (litres)")))?;
+        }
         let found = fields.get(c_daily).copied().unwrap_or("");
         let what = "Consommation du jour (litres)";
         let dec =

@@ -29,16 +29,25 @@ impl Drop for Running {
     }
 }
 
+/// A loopback port free at the time of asking.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 impl Running {
     /// Starts the server with extra `serve` arguments (e.g. `--signup invite`).
     pub fn start(extra: &[&str]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        Self::start_on(tempfile::tempdir().unwrap(), free_port(), extra)
+    }
+
+    /// Starts the server on a data folder prepared beforehand (e.g. by
+    /// `selfdata demo --no-serve` with the same base URL), on `port`.
+    pub fn start_on(dir: tempfile::TempDir, port: u16, extra: &[&str]) -> Self {
         let base = format!("http://127.0.0.1:{port}");
-        let dir = tempfile::tempdir().unwrap();
         let child = Command::new(BIN)
             .args([
                 "serve",
@@ -125,6 +134,24 @@ impl Running {
             field("client_secret="),
         )
     }
+}
+
+/// Runs `selfdata ARGS --data DIR` to completion (before any server uses
+/// the folder); returns its stdout.
+pub fn run(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--data")
+        .arg(dir)
+        .env("SELFDATA_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "selfdata {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Runs `node tests/e2e/<script>` with `env`; fails the test with the

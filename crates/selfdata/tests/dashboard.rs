@@ -1,0 +1,758 @@
+//! The resident's energy and water pages over real HTTP: a resident signs
+//! in through the login form, three years of a synthetic household's meter
+//! files are imported, and the pages must show the figures the JSON API
+//! gives (tiles, chart bars), the water leak, the import job's progress and
+//! summary (a bad file named with its line and nothing kept), tariff changes
+//! flowing into the euros, and refuse strangers (no session → sign-in) and
+//! forged forms (no CSRF token → 403).
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use common::{Server, client_credentials_token, now};
+use jiff::civil::{Date, date};
+use selfdata_oidc::DpopKey;
+use selfdata_store::{Backend, PodName};
+use serde_json::Value;
+
+const TODAY: Date = date(2026, 10, 15);
+const EMAIL: &str = "dana@example.org";
+const PASSWORD: &str = "correct horse battery";
+
+/// A cookie-keeping client for the pages, in one language.
+struct Browser<'a> {
+    s: &'a Server,
+    lang: &'static str,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    body: String,
+    location: Option<String>,
+    timing: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(s: &'a Server, lang: &'static str) -> Self {
+        Self {
+            s,
+            lang,
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn finish(&mut self, r: reqwest::Response) -> Page {
+        for v in r.headers().get_all("set-cookie") {
+            let pair = v.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            self.cookies.insert(k.to_owned(), v.to_owned());
+        }
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        let (location, timing) = (header("location"), header("server-timing"));
+        Page {
+            status: r.status().as_u16(),
+            location,
+            timing,
+            body: r.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let r = self
+            .s
+            .client
+            .get(format!("{}{path}", self.s.base))
+            .header("cookie", self.cookie_header())
+            .header("accept-language", self.lang)
+            .send()
+            .await
+            .unwrap();
+        self.finish(r).await
+    }
+
+    async fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let r = self
+            .s
+            .client
+            .post(format!("{}{path}", self.s.base))
+            .header("cookie", self.cookie_header())
+            .header("accept-language", self.lang)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.finish(r).await
+    }
+
+    /// Posts files as a browser does (`multipart/form-data`), with the CSRF field first.
+    async fn post_files(
+        &mut self,
+        path: &str,
+        csrf: Option<&str>,
+        files: &[(&str, &[u8])],
+    ) -> Page {
+        let boundary = "----selfdataTestBoundary7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        if let Some(csrf) = csrf {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
+                    .as_bytes(),
+            );
+        }
+        for (name, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let r = self
+            .s
+            .client
+            .post(format!("{}{path}", self.s.base))
+            .header("cookie", self.cookie_header())
+            .header("accept-language", self.lang)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.finish(r).await
+    }
+
+    async fn sign_in(&mut self, email: &str) {
+        let login = self.get("/account/login").await;
+        let csrf = field(&login.body, "csrf");
+        let r = self
+            .post_form(
+                "/account/login",
+                &[
+                    ("csrf", &csrf),
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("return_to", "/energy"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "sign-in failed: {}", r.body);
+        assert_eq!(r.location.as_deref(), Some("/energy"));
+    }
+
+    /// Follows an import job until it ends; returns its last page.
+    async fn wait_job(&mut self, path: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let page = self.get(path).await;
+            assert_eq!(page.status, 200, "{}", page.body);
+            assert!(
+                page.body.contains("<progress"),
+                "the job page shows a progress bar"
+            );
+            if !page.body.contains("data-running") {
+                assert!(
+                    !page.body.contains("http-equiv=\"refresh\""),
+                    "a finished job stops refreshing"
+                );
+                return page.body;
+            }
+            assert!(
+                page.body
+                    .contains("<noscript><meta http-equiv=\"refresh\" content=\"1\"></noscript>"),
+                "a running job's page refreshes itself without script"
+            );
+            assert!(Instant::now() < deadline, "the import did not end");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The value of a hidden form field.
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name}"))
+        + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+/// Every value of `attr="…"` after each `marker` in `html`.
+fn attrs_after(html: &str, marker: &str, attr: &str) -> Vec<String> {
+    let needle = format!("{attr}=\"");
+    html.match_indices(marker)
+        .filter_map(|(i, _)| {
+            let rest = &html[i..];
+            let end_of_tag = rest.find('>')?;
+            let tag = &rest[..end_of_tag];
+            let a = tag.find(&needle)? + needle.len();
+            Some(tag[a..a + tag[a..].find('"')?].to_owned())
+        })
+        .collect()
+}
+
+/// One attribute of the element carrying `marker`.
+fn attr(html: &str, marker: &str, attr: &str) -> String {
+    attrs_after(html, marker, attr)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no {attr} on {marker}"))
+}
+
+/// The bars' values of the first chart of a page, in order (missing bars have none).
+fn bar_values(html: &str) -> Vec<f64> {
+    attrs_after(html, "<rect class=\"bar", "data-value")
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect()
+}
+
+fn previous_values(html: &str) -> Vec<f64> {
+    attrs_after(html, "<line class=\"previous\"", "data-value")
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect()
+}
+
+/// The tile of a fluid: from its `<li>` to the next.
+fn tile<'h>(html: &'h str, fluid: &str) -> &'h str {
+    let start = html
+        .find(&format!("class=\"tile tile-{fluid}"))
+        .unwrap_or_else(|| panic!("no {fluid} tile"));
+    let rest = &html[start..];
+    &rest[..rest.find("</li>").unwrap()]
+}
+
+/// The resident, their pod full of demo readings, and a token for its API.
+struct Resident {
+    key: DpopKey,
+    token: String,
+}
+
+async fn resident(s: &Server, email: &str, pod: &str, demo_years: u32) -> Resident {
+    let pod = PodName::parse(pod).unwrap();
+    s.app
+        .idp
+        .create_account(email, PASSWORD, &pod)
+        .await
+        .unwrap();
+    for file in selfdata_energy::demo::household(TODAY, demo_years, 2026) {
+        s.app
+            .energy
+            .import(&pod, bytes::Bytes::from(file.bytes), &|_| {})
+            .await
+            .unwrap();
+    }
+    let webid = selfdata_solid::provision::webid_of(&s.base, &pod);
+    let (id, secret) = s
+        .app
+        .idp
+        .create_credentials(None, &webid, "test")
+        .await
+        .unwrap();
+    let key = DpopKey::generate();
+    let token = client_credentials_token(&s.client, &s.base, &id, &secret, &key).await;
+    Resident { key, token }
+}
+
+impl Resident {
+    async fn api(&self, s: &Server, path_and_query: &str) -> Value {
+        let url = format!("{}{path_and_query}", s.base);
+        let htu = url.split('?').next().unwrap();
+        let r = s
+            .client
+            .get(&url)
+            .header("authorization", format!("DPoP {}", self.token))
+            .header("dpop", self.key.proof("GET", htu, Some(&self.token), now()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{url}");
+        r.json().await.unwrap()
+    }
+}
+
+fn server() -> impl std::future::Future<Output = Server> {
+    Server::start_with(|o| o.today = Some(TODAY))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_shows_the_apis_figures_and_opens_fast() {
+    let s = server().await;
+    let dana = resident(&s, EMAIL, "dana", 3).await;
+    let mut b = Browser::new(&s, "en-GB,en;q=0.9");
+    b.sign_in(EMAIL).await;
+
+    let page = b.get("/energy").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let html = &page.body;
+    assert!(html.contains("<html lang=\"en\">"));
+    assert!(
+        html.contains("This month: 1–15 October 2026"),
+        "the tiles name the month"
+    );
+    // The tiles: this month, against the same days a year earlier, as the API says.
+    for fluid in ["electricity", "gas", "water"] {
+        let summary = dana
+            .api(
+                &s,
+                &format!("/dana/selfdata/energy/api/summary?fluid={fluid}"),
+            )
+            .await;
+        let tile = tile(html, fluid);
+        let value: f64 = attr(tile, "class=\"tile-value\"", "value").parse().unwrap();
+        let euros: f64 = attr(tile, "class=\"tile-euros\"", "value").parse().unwrap();
+        assert_eq!(
+            value,
+            summary["this_month"]["value"].as_f64().unwrap(),
+            "{fluid}"
+        );
+        assert_eq!(
+            euros,
+            summary["this_month"]["euros"].as_f64().unwrap(),
+            "{fluid}"
+        );
+        assert!(tile.contains("A year earlier:"), "{tile}");
+        assert!(value > 0.0 && euros > 0.0);
+    }
+    assert!(
+        tile(html, "water").contains("\u{a0}L</data>"),
+        "water in litres"
+    );
+    // The default chart: electricity, the month of the last reading, by day.
+    assert_eq!(
+        attr(html, "<figure class=\"chart-box\"", "data-step"),
+        "day"
+    );
+    assert!(html.contains("role=\"group\"") || html.contains("role=\"img\""));
+    assert!(html.contains("<h2 id=\"chart-h\">Electricity</h2>"));
+    assert!(html.contains("action=\"/energy/import\" enctype=\"multipart/form-data\""));
+    assert!(html.contains("href=\"/energy/tariffs\""));
+    // Electricity facts and coverage.
+    assert!(
+        html.contains("Night standby over the last 30 days:"),
+        "baseload shown"
+    );
+    assert!(html.contains("in the last year"), "coverage shown");
+
+    // Every scale and unit shows the API's figures.
+    for (query, bars) in [
+        ("fluid=electricity&scale=day&unit=kWh&date=2026-09-10", 48),
+        ("fluid=electricity&scale=day&unit=EUR&date=2026-03-29", 46),
+        ("fluid=electricity&scale=week&unit=kWh&date=2026-09-10", 7),
+        ("fluid=electricity&scale=month&unit=EUR&date=2026-09-10", 30),
+        ("fluid=electricity&scale=year&unit=kWh&date=2025-06-01", 12),
+        ("fluid=gas&scale=month&unit=kWh&date=2026-02-03", 28),
+        ("fluid=gas&scale=year&unit=EUR&date=2025-02-03", 12),
+        ("fluid=gas&scale=day&unit=kWh&date=2026-02-03", 7),
+        ("fluid=water&scale=month&unit=L&date=2026-08-31", 31),
+        ("fluid=water&scale=week&unit=m3&date=2026-08-31", 7),
+        ("fluid=water&scale=year&unit=EUR&date=2026-08-31", 12),
+    ] {
+        let page = b.get(&format!("/energy?{query}")).await;
+        assert_eq!(page.status, 200, "{query}");
+        let html = &page.body;
+        let fig = "<figure class=\"chart-box\"";
+        let api = format!(
+            "/dana/selfdata/energy/api/consumption?fluid={}&from={}&to={}&step={}&unit={}",
+            attr(html, fig, "data-fluid"),
+            attr(html, fig, "data-from"),
+            attr(html, fig, "data-to"),
+            attr(html, fig, "data-step"),
+            attr(html, fig, "data-unit"),
+        );
+        let field = attr(html, fig, "data-field");
+        let answer = dana.api(&s, &api).await;
+        let points = answer["points"].as_array().unwrap();
+        assert_eq!(points.len(), bars, "{query}: {api}");
+        let expected: Vec<f64> = points.iter().filter_map(|p| p[&field].as_f64()).collect();
+        assert_eq!(bar_values(html), expected, "{query}: {api}");
+        assert!(!expected.is_empty(), "{query} has figures");
+        let before: Vec<f64> = answer["previous_year"]["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .take(points.len())
+            .filter_map(|p| p[&field].as_f64())
+            .collect();
+        assert_eq!(previous_values(html), before, "{query}: previous year");
+        if query.contains("gas&scale=day") {
+            assert!(
+                html.contains("read once a day"),
+                "the day of a daily fluid says why it shows a week"
+            );
+        }
+        if query.contains("unit=EUR") {
+            assert!(html.contains("€"), "{query}");
+        }
+    }
+
+    // Previous / next links move by one period.
+    let page = b
+        .get("/energy?fluid=gas&scale=month&unit=kWh&date=2026-02-03")
+        .await;
+    assert!(page.body.contains("href=\"/energy?fluid=gas&#38;scale=month&#38;unit=kWh&#38;date=2026-01-03#chart\" rel=\"prev\""));
+    assert!(page.body.contains("href=\"/energy?fluid=gas&#38;scale=month&#38;unit=kWh&#38;date=2026-03-03#chart\" rel=\"next\""));
+    // No next period after the current one.
+    let page = b
+        .get("/energy?fluid=gas&scale=month&unit=kWh&date=2026-10-03")
+        .await;
+    assert!(!page.body.contains("rel=\"next\""));
+
+    // The server tells how long it took (speed is measured by `bash bench/energy.sh`).
+    let page = b.get("/energy?fluid=electricity&scale=day").await;
+    let timing = page.timing.expect("a server-timing header");
+    assert!(timing.starts_with("render;dur="), "{timing}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_water_leak_and_missing_days_show() {
+    let s = server().await;
+    resident(&s, EMAIL, "dana", 1).await;
+    let mut b = Browser::new(&s, "en");
+    b.sign_in(EMAIL).await;
+    let page = b.get("/energy?fluid=water&scale=month&unit=L").await;
+    assert_eq!(page.status, 200);
+    let (first, last) = selfdata_energy::demo::leak_days(TODAY);
+    let en = |d: Date| {
+        let months = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        format!("{} {}", d.day(), months[d.month() as usize - 1])
+    };
+    let expected = format!(
+        "L a day more than usual from {} to {} {}.",
+        en(first),
+        en(last),
+        last.year()
+    );
+    let alert = page
+        .body
+        .split("<li class=\"alert\">")
+        .skip(1)
+        .map(|a| &a[..a.find("</li>").unwrap()])
+        .find(|a| a.contains(&expected))
+        .unwrap_or_else(|| panic!("no leak alert saying {expected:?}"));
+    assert!(alert.contains("Possible water leak: about "), "{alert}");
+    assert!(
+        alert.contains(&format!("date={first}#chart")),
+        "the alert links to those days: {alert}"
+    );
+    // The water section says how complete the readings are.
+    assert!(page.body.contains("in the last year"), "coverage");
+    // In French too, with French numbers.
+    let mut fr = Browser::new(&s, "fr-FR,fr;q=0.9");
+    fr.sign_in(EMAIL).await;
+    let page = fr.get("/energy?fluid=water&scale=month&unit=m3").await;
+    assert!(page.body.contains("<html lang=\"fr\">"));
+    assert!(page.body.contains("Fuite d&#39;eau possible"));
+    assert!(
+        page.body
+            .contains("Ce mois-ci\u{a0}: du 1er au 15 octobre 2026")
+    );
+    assert!(page.body.contains("m³"));
+    let m3 = bar_values(&page.body);
+    assert!(m3.iter().all(|v| *v < 10.0), "m³ a day: {m3:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothing() {
+    let s = server().await;
+    let dana = resident(&s, EMAIL, "dana", 0).await;
+    let mut b = Browser::new(&s, "en");
+    b.sign_in(EMAIL).await;
+    let page = b.get("/energy").await;
+    assert!(
+        page.body.contains("No readings yet."),
+        "an empty pod says so"
+    );
+    let csrf = field(&page.body, "csrf");
+    let files = selfdata_energy::demo::household(TODAY, 1, 7);
+    let water = files
+        .iter()
+        .find(|f| f.name.contains("litres"))
+        .expect("the water file");
+    let electricity = files
+        .iter()
+        .find(|f| f.name.ends_with(".csv") && !f.name.contains("litres"))
+        .unwrap();
+
+    // A water file whose line 12 has no date.
+    let mut lines: Vec<Vec<u8>> = water
+        .bytes
+        .split(|b| *b == b'\n')
+        .map(<[u8]>::to_vec)
+        .collect();
+    let rest = lines[11].iter().position(|b| *b == b';').unwrap();
+    lines[11] = [b"32/09/2026 12:00".as_slice(), &lines[11][rest..]].concat();
+    let bad = lines.join(&b'\n');
+    let r = b
+        .post_files("/energy/import", Some(&csrf), &[("water.csv", &bad)])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let job = r.location.unwrap();
+    assert!(
+        job.starts_with("/energy/import/") && job.len() > 40,
+        "an unguessable job id: {job}"
+    );
+    let done = b.wait_job(&job).await;
+    assert!(
+        done.contains("Not imported: <span lang=\"en\">line 12: "),
+        "{done}"
+    );
+    assert!(done.contains("Nothing of this file was kept."));
+    let summary = dana
+        .api(&s, "/dana/selfdata/energy/api/summary?fluid=water")
+        .await;
+    assert_eq!(summary["readings"], 0, "nothing of the bad file was kept");
+
+    // Two good files at once: one summary each.
+    let r = b
+        .post_files(
+            "/energy/import",
+            Some(&csrf),
+            &[
+                (&electricity.name, &electricity.bytes),
+                (&water.name, &water.bytes),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let done = b.wait_job(&r.location.unwrap()).await;
+    assert!(done.contains("Import finished."), "{done}");
+    assert_eq!(done.matches(" readings imported, ").count(), 2, "{done}");
+    assert!(done.contains("value=\"100\""), "the bar is full");
+    let summary = dana
+        .api(&s, "/dana/selfdata/energy/api/summary?fluid=water")
+        .await;
+    assert!(summary["readings"].as_u64().unwrap() > 300);
+    // Importing the same file again changes nothing, and says so.
+    let r = b
+        .post_files(
+            "/energy/import",
+            Some(&csrf),
+            &[(&water.name, &water.bytes)],
+        )
+        .await;
+    let done = b.wait_job(&r.location.unwrap()).await;
+    assert!(done.contains("already imported: nothing new"), "{done}");
+
+    // Someone else cannot follow the job.
+    s.app
+        .idp
+        .create_account(
+            "erin@example.org",
+            PASSWORD,
+            &PodName::parse("erin").unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut erin = Browser::new(&s, "en");
+    erin.sign_in("erin@example.org").await;
+    assert_eq!(erin.get(&job).await.status, 404);
+    // No file chosen.
+    let r = b
+        .post_files("/energy/import", Some(&csrf), &[("", b"")])
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("Choose at least one file"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tariff_changes_flow_into_the_euros() {
+    let s = server().await;
+    let dana = resident(&s, EMAIL, "dana", 1).await;
+    let mut b = Browser::new(&s, "en");
+    b.sign_in(EMAIL).await;
+    let euros = |html: &str| -> f64 {
+        attr(tile(html, "electricity"), "class=\"tile-euros\"", "value")
+            .parse()
+            .unwrap()
+    };
+    let before = euros(&b.get("/energy").await.body);
+
+    let page = b.get("/energy/tariffs").await;
+    assert_eq!(page.status, 200);
+    let html = &page.body;
+    assert!(
+        html.contains("EDF Tarif Bleu") && html.contains("Lyon"),
+        "where the defaults come from"
+    );
+    assert!(
+        html.contains("id=\"electricity-base_price\" name=\"base_price\" value=\"0.194\""),
+        "prefilled with today's price"
+    );
+    assert!(
+        html.contains("<time datetime=\"2026-02-01\">"),
+        "the periods in force"
+    );
+    let csrf = field(html, "csrf");
+
+    // A bad amount comes back in the form; nothing is saved.
+    let r = b
+        .post_form(
+            "/energy/tariffs",
+            &[
+                ("csrf", &csrf),
+                ("fluid", "electricity"),
+                ("valid_from", "2026-10-01"),
+                ("option", "base"),
+                ("base_price", "abc"),
+                ("peak_price", "0.2081"),
+                ("offpeak_price", "0.1635"),
+                ("offpeak_hours", "22:00-06:00"),
+                ("subscription", "185.64"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Write an amount like 0.1940"));
+    assert!(r.body.contains("aria-invalid=\"true\""));
+    assert!(r.body.contains("value=\"abc\""), "the entered value stays");
+    assert_eq!(euros(&b.get("/energy").await.body), before);
+
+    // Twice the price from the start of the month.
+    let r = b
+        .post_form(
+            "/energy/tariffs",
+            &[
+                ("csrf", &csrf),
+                ("fluid", "electricity"),
+                ("valid_from", "2026-10-01"),
+                ("option", "base"),
+                ("base_price", "0,388"),
+                ("peak_price", "0.2081"),
+                ("offpeak_price", "0.1635"),
+                ("offpeak_hours", "22:00-06:00"),
+                ("subscription", "185.64"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let saved = b.get(r.location.as_deref().unwrap()).await;
+    assert!(
+        saved
+            .body
+            .contains("Saved: electricity prices from 1 October 2026."),
+        "{}",
+        saved.body
+    );
+    assert!(saved.body.contains("<time datetime=\"2026-10-01\">"));
+    let page = b.get("/energy").await;
+    let after = euros(&page.body);
+    assert!(after > before * 1.5, "{before} → {after}");
+    let summary = dana
+        .api(&s, "/dana/selfdata/energy/api/summary?fluid=electricity")
+        .await;
+    assert_eq!(after, summary["this_month"]["euros"].as_f64().unwrap());
+    // Only the changed component was recorded.
+    let (_, csv) = s
+        .app
+        .store
+        .get(
+            &PodName::parse("dana").unwrap(),
+            &selfdata_store::ResourcePath::parse("/selfdata/energy/tariffs.csv").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let csv = String::from_utf8(csv.to_vec()).unwrap();
+    assert_eq!(csv.matches("2026-10-01").count(), 1, "{csv}");
+    assert!(
+        csv.contains("electricity,2026-10-01,base_price,0.388,EUR/kWh"),
+        "{csv}"
+    );
+    // Saving the same values again changes nothing.
+    let r = b
+        .post_form(
+            "/energy/tariffs",
+            &[
+                ("csrf", &csrf),
+                ("fluid", "gas"),
+                ("valid_from", "2026-10-01"),
+                ("price", "0.12"),
+                ("subscription", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("Nothing changed"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn strangers_go_to_sign_in_and_forged_forms_are_refused() {
+    let s = server().await;
+    resident(&s, EMAIL, "dana", 0).await;
+    let mut anon = Browser::new(&s, "en");
+    for path in [
+        "/energy?fluid=water",
+        "/energy/tariffs",
+        "/energy/import/abc",
+    ] {
+        let r = anon.get(path).await;
+        assert_eq!(r.status, 303, "{path}");
+        let location = r.location.unwrap();
+        assert!(
+            location.starts_with("/account/login?return_to=%2Fenergy"),
+            "{location}"
+        );
+    }
+    let r = anon
+        .post_files("/energy/import", None, &[("a.csv", b"x")])
+        .await;
+    assert_eq!(r.status, 303);
+    let r = anon
+        .post_form("/energy/tariffs", &[("csrf", "x"), ("fluid", "gas")])
+        .await;
+    assert_eq!(r.status, 303);
+
+    let mut b = Browser::new(&s, "en");
+    b.sign_in(EMAIL).await;
+    let r = b
+        .post_files("/energy/import", None, &[("a.csv", b"Horodate;Valeur\r\n")])
+        .await;
+    assert_eq!(r.status, 403);
+    let r = b
+        .post_files(
+            "/energy/import",
+            Some("forged"),
+            &[("a.csv", b"Horodate;Valeur\r\n")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = b
+        .post_form(
+            "/energy/tariffs",
+            &[
+                ("fluid", "gas"),
+                ("valid_from", "2026-01-01"),
+                ("price", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    // The account page leads to the dashboard.
+    let account = b.get("/account").await;
+    assert!(account.body.contains("href=\"/energy\""));
+}

@@ -1,0 +1,426 @@
+//! Uploading meter files from the dashboard: `POST /energy/import` takes a
+//! multipart form with one or more files (works without script), starts a
+//! background job that imports them one after the other through
+//! [`crate::Energy::import`] (each whole or not at all), and sends the
+//! browser to `GET /energy/import/{job}`, which shows a `<progress>` bar and
+//! refreshes itself while the job runs, then says what each file gave.
+//!
+//! Jobs live in memory, under a random, unguessable id bound to the account
+//! that started them, and are forgotten an hour after they end. The page
+//! answers `Accept: application/json` with the job's state, for the small
+//! script that moves the bar without reloading.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use axum::Router;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use parking_lot::Mutex;
+use selfdata_energy::Fluid;
+use selfdata_store::PodName;
+
+use super::{Scale, Shown, View, here, message_page, page, resident};
+use crate::Services;
+use crate::energy::{Stage, Summary};
+use crate::texts::{Texts, fill, texts};
+
+/// How long a finished job stays readable.
+const KEEP: Duration = Duration::from_secs(3600);
+/// Jobs one account may have running at once.
+const MAX_RUNNING: usize = 3;
+
+pub(super) fn routes() -> Router<Arc<Services>> {
+    Router::new()
+        // The app's body limit is applied while reading the parts, below.
+        .route(
+            "/energy/import",
+            post(upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/energy/import/{job}", get(show))
+}
+
+#[derive(Debug, Clone)]
+enum FileState {
+    Waiting,
+    Working(Stage),
+    Imported(Summary),
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+struct FileJob {
+    name: String,
+    size: usize,
+    state: FileState,
+}
+
+#[derive(Debug, Clone)]
+struct Job {
+    account: i64,
+    files: Vec<FileJob>,
+    finished: Option<Instant>,
+}
+
+impl Job {
+    /// Done so far, 0 to 100, each file weighing its size.
+    fn percent(&self) -> u32 {
+        let total: usize = self.files.iter().map(|f| f.size.max(1)).sum();
+        let done: f64 = self
+            .files
+            .iter()
+            .map(|f| {
+                let share = match f.state {
+                    FileState::Waiting => 0.0,
+                    FileState::Working(Stage::Reading) => 0.1,
+                    FileState::Working(Stage::Merging) => 0.6,
+                    FileState::Working(Stage::Writing) => 0.85,
+                    FileState::Imported(_) | FileState::Failed(_) => 1.0,
+                };
+                share * f.size.max(1) as f64
+            })
+            .sum();
+        ((done / total.max(1) as f64) * 100.0).floor().min(100.0) as u32
+    }
+}
+
+fn jobs() -> &'static Mutex<HashMap<String, Job>> {
+    static JOBS: OnceLock<Mutex<HashMap<String, Job>>> = OnceLock::new();
+    JOBS.get_or_init(Default::default)
+}
+
+/// Forgets jobs that ended more than [`KEEP`] ago.
+fn sweep(table: &mut HashMap<String, Job>) {
+    table.retain(|_, j| j.finished.is_none_or(|at| at.elapsed() < KEEP));
+}
+
+fn update(id: &str, index: usize, state: FileState) {
+    if let Some(job) = jobs().lock().get_mut(id)
+        && let Some(file) = job.files.get_mut(index)
+    {
+        file.state = state;
+    }
+}
+
+/// Starts importing `files` into `pod` in the background; returns the job id.
+fn start(
+    services: &Arc<Services>,
+    account: i64,
+    pod: PodName,
+    files: Vec<(String, Bytes)>,
+) -> String {
+    let id = selfdata_oidc::random_token()[..32].to_owned();
+    let job = Job {
+        account,
+        files: files
+            .iter()
+            .map(|(name, bytes)| FileJob {
+                name: name.clone(),
+                size: bytes.len(),
+                state: FileState::Waiting,
+            })
+            .collect(),
+        finished: None,
+    };
+    jobs().lock().insert(id.clone(), job);
+    let energy = services.energy.clone();
+    let job_id = id.clone();
+    tokio::spawn(async move {
+        for (i, (name, bytes)) in files.into_iter().enumerate() {
+            update(&job_id, i, FileState::Working(Stage::Reading));
+            let progress = |stage: Stage| update(&job_id, i, FileState::Working(stage));
+            let state = match energy.import(&pod, bytes, &progress).await {
+                Ok(summary) => FileState::Imported(summary),
+                Err(e) => {
+                    tracing::info!(pod = %pod, file = %name, error = %e, "an uploaded file was not imported");
+                    FileState::Failed(e.to_string())
+                }
+            };
+            update(&job_id, i, state);
+        }
+        if let Some(job) = jobs().lock().get_mut(&job_id) {
+            job.finished = Some(Instant::now());
+        }
+    });
+    id
+}
+
+pub(super) async fn upload(
+    State(services): State<Arc<Services>>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let t = texts(&headers);
+    let me = match resident(&services, &headers, "/energy").await {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    let Ok(mut multipart) = multipart else {
+        return message_page(t, StatusCode::BAD_REQUEST, t.no_files);
+    };
+    let limit = services.solid.config().max_body_bytes;
+    let too_large = || {
+        let mib = (limit / (1024 * 1024)).to_string();
+        message_page(
+            t,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &fill(t.upload_too_large, &[("n", &mib)]),
+        )
+    };
+    let mut csrf = String::new();
+    let mut files: Vec<(String, Bytes)> = Vec::new();
+    let mut total = 0usize;
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::info!(error = %e, "an upload could not be read");
+                return message_page(t, StatusCode::BAD_REQUEST, t.no_files);
+            }
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        let file_name = field.file_name().unwrap_or("").to_owned();
+        let mut body = Vec::new();
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    total += chunk.len();
+                    if total > limit {
+                        return too_large();
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::info!(error = %e, "an upload could not be read");
+                    return message_page(t, StatusCode::BAD_REQUEST, t.no_files);
+                }
+            }
+        }
+        match name.as_str() {
+            "csrf" => csrf = String::from_utf8_lossy(&body).into_owned(),
+            "files" if !body.is_empty() => {
+                let shown = if file_name.is_empty() {
+                    format!("#{}", files.len() + 1)
+                } else {
+                    file_name
+                };
+                files.push((shown, Bytes::from(body)));
+            }
+            _ => {}
+        }
+    }
+    if !selfdata_idp::accounts::constant_eq(&me.session.csrf, &csrf) {
+        return message_page(t, StatusCode::FORBIDDEN, t.form_expired);
+    }
+    if files.is_empty() {
+        return message_page(t, StatusCode::BAD_REQUEST, t.no_files);
+    }
+    {
+        let mut table = jobs().lock();
+        sweep(&mut table);
+        let running = table
+            .values()
+            .filter(|j| j.account == me.account.id && j.finished.is_none())
+            .count();
+        if running >= MAX_RUNNING {
+            return message_page(t, StatusCode::TOO_MANY_REQUESTS, t.too_many_imports);
+        }
+    }
+    let id = start(&services, me.account.id, me.pod, files);
+    Redirect::to(&format!("/energy/import/{id}")).into_response()
+}
+
+struct FileView {
+    name: String,
+    /// Under way or done well: a sentence; failed: the importer's sentence.
+    status: String,
+    details: Option<String>,
+    error: Option<String>,
+    link: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "energy_import.html")]
+struct JobPage {
+    t: &'static Texts,
+    nav: &'static str,
+    running: bool,
+    percent: u32,
+    percent_text: String,
+    status_url: String,
+    files: Vec<FileView>,
+    back: String,
+}
+
+fn local_day(s: &Option<String>, end: bool) -> Option<jiff::civil::Date> {
+    let ts: jiff::Timestamp = s.as_deref()?.parse().ok()?;
+    // The end of the last reading is midnight after its day.
+    let ts = if end {
+        ts.checked_sub(jiff::SignedDuration::from_secs(1)).ok()?
+    } else {
+        ts
+    };
+    Some(ts.to_zoned_datetime(selfdata_energy::files::paris()).date())
+}
+
+fn file_view(t: &Texts, f: &FileJob) -> FileView {
+    let mut v = FileView {
+        name: f.name.clone(),
+        status: String::new(),
+        details: None,
+        error: None,
+        link: None,
+    };
+    match &f.state {
+        FileState::Waiting => v.status = t.file_waiting.to_owned(),
+        FileState::Working(stage) => {
+            v.status = match stage {
+                Stage::Reading => t.file_reading,
+                Stage::Merging => t.file_merging,
+                Stage::Writing => t.file_writing,
+            }
+            .to_owned()
+        }
+        FileState::Imported(s) => {
+            let n = t.number(s.readings as f64, 0);
+            v.status = if s.changed == 0 {
+                fill(t.file_unchanged, &[("n", &n)])
+            } else {
+                let missing = match s.days_missing {
+                    0 => t.days_missing_none.to_owned(),
+                    1 => t.days_missing_one.to_owned(),
+                    d => fill(t.days_missing_many, &[("n", &t.number(d as f64, 0))]),
+                };
+                fill(t.file_imported, &[("n", &n), ("missing", &missing)])
+            };
+            let span = match (local_day(&s.first, false), local_day(&s.last, true)) {
+                (Some(a), Some(b)) => Some(fill(
+                    t.file_span,
+                    &[("first", &t.date(a)), ("last", &t.date(b))],
+                )),
+                _ => None,
+            };
+            v.details = Some(match span {
+                Some(span) => format!("{} · {span}", s.layout),
+                None => s.layout.clone(),
+            });
+            if let (Some(fluid), Some(last)) = (Fluid::parse(s.fluid), local_day(&s.last, true)) {
+                v.link = Some(
+                    View {
+                        fluid,
+                        scale: Scale::Month,
+                        unit: Shown::of(fluid)[0],
+                        anchor: last,
+                    }
+                    .href(),
+                );
+            }
+        }
+        FileState::Failed(e) => {
+            v.status = t.file_failed.to_owned();
+            v.error = Some(e.trim_end_matches('.').to_owned());
+        }
+    }
+    v
+}
+
+pub(super) async fn show(
+    State(services): State<Arc<Services>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let t = texts(&headers);
+    let me = match resident(&services, &headers, &here(&uri)).await {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    let job = {
+        let mut table = jobs().lock();
+        sweep(&mut table);
+        table
+            .get(&id)
+            .filter(|j| j.account == me.account.id)
+            .cloned()
+    };
+    let Some(job) = job else {
+        return message_page(t, StatusCode::NOT_FOUND, t.job_unknown);
+    };
+    let running = job.finished.is_none();
+    let files: Vec<FileView> = job.files.iter().map(|f| file_view(t, f)).collect();
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"));
+    if wants_json {
+        let body = serde_json::json!({
+            "done": !running,
+            "percent": job.percent(),
+            "files": files.iter().map(|f| &f.status).collect::<Vec<_>>(),
+        });
+        return (
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            body.to_string(),
+        )
+            .into_response();
+    }
+    // Back to the fluid of the last file imported.
+    let back = files
+        .iter()
+        .rev()
+        .find_map(|f| f.link.clone())
+        .unwrap_or_else(|| "/energy".to_owned());
+    page(
+        StatusCode::OK,
+        JobPage {
+            t,
+            nav: "energy",
+            running,
+            percent: job.percent(),
+            percent_text: t.percent(f64::from(job.percent())),
+            status_url: format!("/energy/import/{id}"),
+            files,
+            back,
+        }
+        .render(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_weighs_files_by_size() {
+        let file = |size, state| FileJob {
+            name: String::new(),
+            size,
+            state,
+        };
+        let job = Job {
+            account: 1,
+            files: vec![
+                file(300, FileState::Failed("line 2: bad".into())),
+                file(700, FileState::Working(Stage::Merging)),
+            ],
+            finished: None,
+        };
+        assert_eq!(job.percent(), 72);
+        let waiting = Job {
+            files: vec![file(0, FileState::Waiting)],
+            ..job
+        };
+        assert_eq!(waiting.percent(), 0);
+    }
+}
