@@ -837,6 +837,38 @@ mod tests {
     }
 
     #[test]
+    fn with_hourly_water_readings_a_leak_is_water_flowing_every_night() {
+        // 10 L an hour by day; at night nothing, except 6 litres an hour from 5 to 9 March.
+        let mut readings = Vec::new();
+        let mut t = local_midnight(date(2025, 3, 1)).unwrap().timestamp();
+        let end = local_midnight(date(2025, 3, 15)).unwrap().timestamp();
+        while t < end {
+            let next = t.checked_add(1.hour()).unwrap();
+            let z = t.to_zoned_datetime(paris());
+            let leak = z.date() >= date(2025, 3, 5) && z.date() <= date(2025, 3, 9);
+            let litres = if z.hour() < 6 {
+                if leak { 6 } else { 0 }
+            } else {
+                10
+            };
+            readings.push(Reading {
+                start: t,
+                end: next,
+                value: Some(litres * 1000),
+                estimated: false,
+            });
+            t = next;
+        }
+        let b = book(Quantity::WaterVolume, readings);
+        let alerts = leaks(&b, date(2025, 3, 15));
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        let Alert::PossibleLeak { first, last, .. } = alerts[0] else {
+            panic!()
+        };
+        assert_eq!((first, last), (date(2025, 3, 5), date(2025, 3, 9)));
+    }
+
+    #[test]
     fn a_rise_in_standby_power_is_noticed() {
         let b = book(
             Quantity::ElectricEnergy,

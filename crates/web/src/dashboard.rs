@@ -976,10 +976,24 @@ pub async fn dashboard(
         t,
         nav: "energy",
         csrf: me.session.csrf.clone(),
-        month: fill(
-            t.this_month,
-            &[("period", &t.span(today.first_of_month(), today))],
-        ),
+        month: {
+            // The tiles run to the last day with readings (see `summary_json`).
+            let last = summaries
+                .iter()
+                .filter_map(|(_, s)| {
+                    s["this_month_to"]
+                        .as_str()?
+                        .parse::<jiff::civil::Date>()
+                        .ok()
+                })
+                .max()
+                .and_then(|end| end.yesterday().ok())
+                .unwrap_or(today);
+            fill(
+                t.this_month,
+                &[("period", &t.span(last.first_of_month(), last))],
+            )
+        },
         alerts: alerts(t, &summaries),
         tiles,
         fluid: fluid.as_str(),
