@@ -12,6 +12,9 @@ pub mod chart;
 pub mod connect;
 pub mod dashboard;
 pub mod energy;
+pub mod export;
+pub mod log;
+pub mod privacy;
 mod texts;
 
 use std::sync::Arc;
@@ -72,6 +75,9 @@ impl Services {
             .route("/{pod}/selfdata/energy/api/summary", get(api::summary))
             .merge(dashboard::routes())
             .merge(connect::routes())
+            .merge(log::routes())
+            .merge(privacy::routes())
+            .merge(export::routes())
             .with_state(self)
     }
 }
