@@ -268,6 +268,8 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<Vec<Meta>, StoreError>;
     /// Applies one write atomically, checking its precondition.
     async fn write(&self, pod: &PodName, write: Write) -> Result<WriteOutcome, StoreError>;
+    /// One entry of the pod's derived store, if it exists.
+    async fn index_get(&self, pod: &PodName, key: &str) -> Result<Option<Bytes>, StoreError>;
     /// The derived index entries whose key starts with `prefix`, ordered by key.
     async fn index_scan(
         &self,

@@ -341,6 +341,22 @@ impl Backend for SqliteBackend {
             .map_err(|_| StoreError::Io("the pod's writer stopped before answering".into()))?
     }
 
+    async fn index_get(&self, pod: &PodName, key: &str) -> Result<Option<Bytes>, StoreError> {
+        let db = self.pod_db(pod)?;
+        let key = key.to_owned();
+        tokio::task::spawn_blocking(move || {
+            db.with_reader(|conn| {
+                Ok(conn
+                    .prepare_cached("SELECT value FROM derived WHERE key = ?1")?
+                    .query_row([&key], |r| r.get::<_, Vec<u8>>(0))
+                    .optional()?
+                    .map(Bytes::from))
+            })
+        })
+        .await
+        .map_err(|e| StoreError::Io(e.to_string()))?
+    }
+
     async fn index_scan(
         &self,
         pod: &PodName,
