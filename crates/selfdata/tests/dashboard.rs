@@ -298,7 +298,7 @@ fn server() -> impl std::future::Future<Output = Server> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_dashboard_shows_the_apis_figures_and_opens_fast() {
+async fn the_dashboard_shows_the_apis_figures() {
     let s = server().await;
     let dana = resident(&s, EMAIL, "dana", 3).await;
     let mut b = Browser::new(&s, "en-GB,en;q=0.9");
