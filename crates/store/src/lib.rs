@@ -8,6 +8,7 @@
 //! engine is [`sqlite::SqliteBackend`]: one SQLite file per pod. A future
 //! PostgreSQL-plus-object-storage engine implements the same trait.
 
+pub mod crypto;
 pub mod directory;
 pub mod path;
 pub mod sqlite;
@@ -197,6 +198,20 @@ pub struct PodInfo {
     pub created_ms: i64,
 }
 
+/// What [`Backend::delete_pod`] destroyed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodErasure {
+    pub pod: PodName,
+    /// When the data key was destroyed, milliseconds since the Unix epoch, UTC.
+    pub key_destroyed_ms: i64,
+    /// Whether a wrapped data key was destroyed (false for an unencrypted store).
+    pub key_destroyed: bool,
+    /// Files removed (database, its journal files, blobs).
+    pub files_removed: u64,
+    /// Their total size in bytes.
+    pub bytes_removed: u64,
+}
+
 /// Why a store operation failed. Each variant maps to one HTTP status.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -268,6 +283,15 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<Vec<Meta>, StoreError>;
     /// Applies one write atomically, checking its precondition.
     async fn write(&self, pod: &PodName, write: Write) -> Result<WriteOutcome, StoreError>;
+    /// Erases a pod for good (crypto-shredding): its data key is destroyed
+    /// first (durably), so any copy of its files becomes unreadable, then the
+    /// pod is closed and its files removed. Its owner link is removed too.
+    async fn delete_pod(&self, name: &PodName) -> Result<PodErasure, StoreError> {
+        let _ = name;
+        Err(StoreError::Io(
+            "this storage engine cannot delete pods".into(),
+        ))
+    }
     /// One entry of the pod's derived store, if it exists.
     async fn index_get(&self, pod: &PodName, key: &str) -> Result<Option<Bytes>, StoreError>;
     /// The derived index entries whose key starts with `prefix`, ordered by key.

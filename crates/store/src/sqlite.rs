@@ -3,10 +3,14 @@
 //!
 //! Layout of the data folder:
 //! ```text
-//! host.sqlite                 pods and their owner-token hashes
+//! master.key                  the host master key (unless given another way)
+//! host.sqlite                 pods, their wrapped data keys, the directory
 //! pods/<name>/pod.sqlite      that pod's resources (WAL mode)
-//! pods/<name>/blobs/ab/<sha>  bodies above INLINE_LIMIT, content-addressed
+//! pods/<name>/blobs/ab/<mac>  bodies above INLINE_LIMIT, content-addressed
 //! ```
+//! Every file is encrypted (see [`crate::crypto`]): `host.sqlite` by SQLCipher
+//! with a key derived from the master key, `pod.sqlite` by SQLCipher with a
+//! key derived from the pod's data key, blobs with an AEAD stream.
 //! Reads run on a small pool of read connections per pod. Writes go to one
 //! writer thread per pod, which takes every write waiting in its queue, applies
 //! them in one transaction (each in its own savepoint, so one failing write
@@ -30,8 +34,10 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
+use crate::crypto::{Key32, MasterKey, PodKeys, sync_dir, wrap, wrong_master_key};
 use crate::{
-    Backend, Meta, PodInfo, PodName, Precondition, ResourcePath, StoreError, Write, WriteOutcome,
+    Backend, Meta, PodErasure, PodInfo, PodName, Precondition, ResourcePath, StoreError, Write,
+    WriteOutcome,
 };
 
 /// Bodies larger than this live in content-addressed files beside the database.
@@ -78,6 +84,11 @@ CREATE TABLE IF NOT EXISTS pod (
     name TEXT PRIMARY KEY,
     created INTEGER NOT NULL
 );
+-- Each pod's data key, wrapped by the master key (absent when unencrypted).
+CREATE TABLE IF NOT EXISTS pod_key (
+    pod TEXT PRIMARY KEY,
+    wrapped BLOB NOT NULL
+);
 PRAGMA user_version = 1;
 ";
 
@@ -88,13 +99,31 @@ pub(crate) fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+/// The label of the key of `host.sqlite`, derived from the master key.
+const HOST_KEY_LABEL: &str = "selfdata host.sqlite v1";
+
+/// Opens a database; with a key, as SQLCipher (failing clearly when the key
+/// does not open an existing file).
+fn open_connection(path: &Path, key: Option<&Key32>) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
+    if let Some(key) = key {
+        // A wrong key is reported as one clear error below, not logged by SQLCipher.
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+        conn.execute_batch(&format!("PRAGMA key = {};", key.sqlcipher_pragma()))?;
+        if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            return Err(match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::NotADatabase) => wrong_master_key(),
+                _ => e.into(),
+            });
+        }
+    }
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
@@ -102,15 +131,64 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// Whether a file is an unencrypted SQLite database (from an earlier version).
+fn is_plaintext_sqlite(path: &Path) -> bool {
+    let mut head = [0u8; 16];
+    match fs::File::open(path) {
+        Ok(mut f) => {
+            std::io::Read::read_exact(&mut f, &mut head).is_ok() && &head == b"SQLite format 3\0"
+        }
+        Err(_) => false,
+    }
+}
+
+/// Encrypts an unencrypted database in place: an encrypted copy is written
+/// beside it (`sqlcipher_export`), made durable, then renamed over it.
+fn encrypt_plaintext_db(path: &Path, key: &Key32) -> Result<(), StoreError> {
+    let tmp = path.with_extension("sqlite.encrypting");
+    let _ = fs::remove_file(&tmp);
+    {
+        let plain = open_connection(path, None)?;
+        plain.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        plain.execute(
+            &format!("ATTACH DATABASE ?1 AS enc KEY {}", key.sqlcipher_pragma()),
+            [tmp.to_string_lossy()],
+        )?;
+        plain.query_row("SELECT sqlcipher_export('enc')", [], |_| Ok(()))?;
+        plain.execute_batch("DETACH DATABASE enc;")?;
+    }
+    fs::File::open(&tmp)?.sync_all()?;
+    for suffix in ["-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = fs::remove_file(PathBuf::from(p));
+    }
+    fs::rename(&tmp, path)?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")))?;
+    Ok(())
+}
+
 /// The embedded backend: a data folder of SQLite files.
 pub struct SqliteBackend {
     root: PathBuf,
+    /// The master key; `None` only for the unencrypted benchmark mode.
+    master: Option<MasterKey>,
     host: Mutex<Connection>,
     pods: RwLock<HashMap<PodName, Arc<PodDb>>>,
     /// Open pods kept at most; the least recently used beyond it are closed.
     max_open_pods: usize,
     /// A logical clock for "recently used".
     clock: AtomicU64,
+}
+
+impl Drop for SqliteBackend {
+    /// Closes every pod no request holds and waits for its writer to finish,
+    /// so that the files are complete and quiet once the store is gone.
+    fn drop(&mut self) {
+        for (_, db) in self.pods.get_mut().drain() {
+            let _ = db.close(std::time::Duration::ZERO);
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteBackend {
@@ -122,20 +200,191 @@ impl std::fmt::Debug for SqliteBackend {
 }
 
 impl SqliteBackend {
-    /// Opens (creating if needed) the data folder.
+    /// Opens (creating if needed) the data folder, encrypted with the master
+    /// key of `<root>/master.key` (created, mode 0600, on first open).
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let root = root.into();
+        fs::create_dir_all(&root)?;
+        let key = MasterKey::load_or_create(&crate::crypto::default_key_file(&root))?;
+        Self::open_inner(root, Some(key))
+    }
+
+    /// Opens (creating if needed) the data folder, encrypted with this master key.
+    pub fn open_with_key(root: impl Into<PathBuf>, master: MasterKey) -> Result<Self, StoreError> {
+        Self::open_inner(root.into(), Some(master))
+    }
+
+    /// Opens a data folder with encryption at rest OFF: plain SQLite files and
+    /// blobs. Only so that a benchmark can measure the cost of encryption with
+    /// the same build; never for real data.
+    #[doc(hidden)]
+    pub fn open_unencrypted(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        Self::open_inner(root.into(), None)
+    }
+
+    /// Whether the files are encrypted at rest.
+    pub fn is_encrypted(&self) -> bool {
+        self.master.is_some()
+    }
+
+    fn open_inner(root: PathBuf, master: Option<MasterKey>) -> Result<Self, StoreError> {
         fs::create_dir_all(root.join("pods"))?;
-        let host = open_connection(&root.join("host.sqlite"))?;
+        let host_path = root.join("host.sqlite");
+        let host_key = master.as_ref().map(|m| m.derive(HOST_KEY_LABEL));
+        let _ = fs::remove_file(root.join("host.sqlite.rotating"));
+        if let Some(key) = &host_key
+            && is_plaintext_sqlite(&host_path)
+        {
+            tracing::info!("encrypting host.sqlite of an earlier version");
+            encrypt_plaintext_db(&host_path, key)?;
+        }
+        let host = open_connection(&host_path, host_key.as_ref())?;
+        // Deleted rows (a destroyed data key) are overwritten, not just unlinked.
+        host.execute_batch("PRAGMA secure_delete = ON;")?;
         host.execute_batch(HOST_SCHEMA)?;
         host.execute_batch(crate::directory::DIRECTORY_SCHEMA)?;
-        Ok(Self {
+        let store = Self {
             root,
+            master,
             host: Mutex::new(host),
             pods: RwLock::new(HashMap::new()),
             max_open_pods: DEFAULT_MAX_OPEN_PODS,
             clock: AtomicU64::new(0),
-        })
+        };
+        if store.master.is_some() {
+            store.encrypt_or_sweep_pods()?;
+        }
+        Ok(store)
+    }
+
+    /// On open, encrypted mode: pods of an earlier version (a plaintext
+    /// `pod.sqlite`, no data key yet) get a data key and are encrypted; pod
+    /// folders without a pod (left by a crash during creation or deletion,
+    /// whose key is gone) are removed.
+    fn encrypt_or_sweep_pods(&self) -> Result<(), StoreError> {
+        let master = self.master.as_ref().expect("encrypted mode");
+        let (pods, keyed): (Vec<String>, Vec<String>) = {
+            let host = self.host.lock();
+            let pods = host
+                .prepare("SELECT name FROM pod")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let keyed = host
+                .prepare("SELECT pod FROM pod_key")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            (pods, keyed)
+        };
+        for entry in fs::read_dir(self.root.join("pods"))? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !pods.contains(&name) && entry.file_type()?.is_dir() {
+                tracing::warn!(pod = %name, "removing the files of a pod that no longer exists");
+                fs::remove_dir_all(entry.path())?;
+            }
+        }
+        for name in pods.iter().filter(|p| !keyed.contains(p)) {
+            let file = self.root.join("pods").join(name).join("pod.sqlite");
+            if !is_plaintext_sqlite(&file) {
+                continue;
+            }
+            tracing::info!(pod = %name, "encrypting a pod of an earlier version");
+            let data_key = Key32::random();
+            let keys = PodKeys::from_data_key(&data_key);
+            // The key first: without it the encrypted copy would be lost.
+            self.host.lock().execute(
+                "INSERT INTO pod_key (pod, wrapped) VALUES (?1, ?2)",
+                params![name, wrap(master, name, &data_key)],
+            )?;
+            encrypt_plaintext_db(&file, &keys.db)?;
+            let conn = open_connection(&file, Some(&keys.db))?;
+            let blobs = BlobDir::new(file.with_file_name("blobs"), Some(keys))?;
+            blobs.encrypt_plaintext_blobs(&conn)?;
+        }
+        Ok(())
+    }
+
+    /// Re-wraps every pod's data key under a new master key and re-encrypts
+    /// `host.sqlite` under the new derived key, without touching pod data.
+    /// Atomic: a new `host.sqlite` is written beside the old one and renamed
+    /// over it, so a crash leaves either the old key or the new one working.
+    /// Run it with the server stopped. Returns how many data keys were re-wrapped.
+    pub fn rotate_master_key(
+        root: &Path,
+        old: &MasterKey,
+        new: &MasterKey,
+    ) -> Result<usize, StoreError> {
+        let host_path = root.join("host.sqlite");
+        if !host_path.exists() {
+            return Err(StoreError::Io(format!(
+                "there is no data folder at {}",
+                root.display()
+            )));
+        }
+        // Opening also encrypts a data folder of an earlier version.
+        drop(Self::open_with_key(root, old.clone())?);
+        let tmp = root.join("host.sqlite.rotating");
+        let _ = fs::remove_file(&tmp);
+        let count;
+        {
+            let conn = open_connection(&host_path, Some(&old.derive(HOST_KEY_LABEL)))?;
+            // Fails (busy) when another process, a running server, has it open.
+            conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;")?;
+            let keys: Vec<(String, Vec<u8>)> = conn
+                .prepare("SELECT pod, wrapped FROM pod_key")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            let mut rewrapped = Vec::with_capacity(keys.len());
+            for (pod, wrapped) in keys {
+                let data_key = crate::crypto::unwrap(old, &pod, &wrapped)?;
+                rewrapped.push((pod.clone(), wrap(new, &pod, &data_key)));
+            }
+            count = rewrapped.len();
+            conn.execute(
+                &format!(
+                    "ATTACH DATABASE ?1 AS rot KEY {}",
+                    new.derive(HOST_KEY_LABEL).sqlcipher_pragma()
+                ),
+                [tmp.to_string_lossy()],
+            )?;
+            conn.query_row("SELECT sqlcipher_export('rot')", [], |_| Ok(()))?;
+            conn.execute_batch("BEGIN;")?;
+            for (pod, wrapped) in &rewrapped {
+                conn.execute(
+                    "UPDATE rot.pod_key SET wrapped = ?2 WHERE pod = ?1",
+                    params![pod, wrapped],
+                )?;
+            }
+            conn.execute_batch("COMMIT; DETACH DATABASE rot;")?;
+        }
+        fs::File::open(&tmp)?.sync_all()?;
+        for suffix in ["-wal", "-shm"] {
+            let _ = fs::remove_file(root.join(format!("host.sqlite{suffix}")));
+        }
+        fs::rename(&tmp, &host_path)?;
+        sync_dir(root)?;
+        Ok(count)
+    }
+
+    /// The keys of a pod, from its wrapped data key (`None` when unencrypted).
+    fn pod_keys(&self, name: &PodName) -> Result<Option<PodKeys>, StoreError> {
+        let host = self.host.lock();
+        let exists = host
+            .prepare_cached("SELECT 1 FROM pod WHERE name = ?1")?
+            .exists([name.as_str()])?;
+        if !exists {
+            return Err(StoreError::NoSuchPod(name.to_string()));
+        }
+        let Some(master) = &self.master else {
+            return Ok(None);
+        };
+        let wrapped: Vec<u8> = host
+            .prepare_cached("SELECT wrapped FROM pod_key WHERE pod = ?1")?
+            .query_row([name.as_str()], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::NoSuchPod(name.to_string()))?;
+        let data_key = crate::crypto::unwrap(master, name.as_str(), &wrapped)?;
+        Ok(Some(PodKeys::from_data_key(&data_key)))
     }
 
     /// Sets how many pods stay open at once (each holds a writer thread and a
@@ -192,7 +441,8 @@ impl SqliteBackend {
                 pods.remove(&oldest);
             }
         }
-        let db = Arc::new(PodDb::open(dir)?);
+        let keys = self.pod_keys(name)?;
+        let db = Arc::new(PodDb::open(dir, keys)?);
         db.last_used.store(now, Ordering::Relaxed);
         pods.insert(name.clone(), db.clone());
         Ok(db)
@@ -223,8 +473,13 @@ impl Backend for SqliteBackend {
             if exists || dir.join("pod.sqlite").exists() {
                 return Err(StoreError::PodExists(name.to_string()));
             }
+            let data_key = Key32::random();
+            let keys = self
+                .master
+                .as_ref()
+                .map(|_| PodKeys::from_data_key(&data_key));
             fs::create_dir_all(dir.join("blobs"))?;
-            let conn = open_connection(&dir.join("pod.sqlite"))?;
+            let conn = open_connection(&dir.join("pod.sqlite"), keys.as_ref().map(|k| &k.db))?;
             conn.execute_batch(POD_SCHEMA)?;
             conn.execute(
                 "INSERT INTO resource (path, parent, content_type, version, modified, size, body)
@@ -233,10 +488,18 @@ impl Backend for SqliteBackend {
             )?;
             conn.execute("UPDATE counter SET next_version = 2", [])?;
             drop(conn);
-            host.execute(
+            let tx = host.unchecked_transaction()?;
+            if let Some(master) = &self.master {
+                tx.execute(
+                    "INSERT OR REPLACE INTO pod_key (pod, wrapped) VALUES (?1, ?2)",
+                    params![name.as_str(), wrap(master, name.as_str(), &data_key)],
+                )?;
+            }
+            tx.execute(
                 "INSERT INTO pod (name, created) VALUES (?1, ?2)",
                 params![name.as_str(), created],
             )?;
+            tx.commit()?;
         }
         Ok(PodInfo {
             name: name.clone(),
@@ -341,6 +604,53 @@ impl Backend for SqliteBackend {
             .map_err(|_| StoreError::Io("the pod's writer stopped before answering".into()))?
     }
 
+    async fn delete_pod(&self, name: &PodName) -> Result<PodErasure, StoreError> {
+        // 1. The data key, durably: from here on no copy of the pod's files
+        // can be read, and no request can reopen the pod.
+        let key_destroyed_ms = now_ms();
+        let key_destroyed = {
+            let host = self.host.lock();
+            let tx = host.unchecked_transaction()?;
+            let exists = tx
+                .prepare_cached("SELECT 1 FROM pod WHERE name = ?1")?
+                .exists([name.as_str()])?;
+            if !exists {
+                return Err(StoreError::NoSuchPod(name.to_string()));
+            }
+            let n = tx.execute("DELETE FROM pod_key WHERE pod = ?1", [name.as_str()])?;
+            tx.execute("DELETE FROM pod WHERE name = ?1", [name.as_str()])?;
+            tx.execute("DELETE FROM pod_owner WHERE pod = ?1", [name.as_str()])?;
+            tx.commit()?;
+            // The old page holding the wrapped key is still in the WAL:
+            // checkpoint (secure_delete zeroed the row) and empty the WAL.
+            host.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            n > 0
+        };
+        // 2. Close it: wait for requests still holding it, stop its writer.
+        let open = self.pods.write().remove(name);
+        if let Some(db) = open {
+            tokio::task::spawn_blocking(move || db.close(std::time::Duration::from_secs(30)))
+                .await
+                .map_err(|e| StoreError::Io(e.to_string()))??;
+        }
+        // 3. Its files.
+        let dir = self.pod_dir(name);
+        let (files_removed, bytes_removed) = count_files(&dir);
+        match fs::remove_dir_all(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+        sync_dir(&self.root.join("pods"))?;
+        Ok(PodErasure {
+            pod: name.clone(),
+            key_destroyed_ms,
+            key_destroyed,
+            files_removed,
+            bytes_removed,
+        })
+    }
+
     async fn index_get(&self, pod: &PodName, key: &str) -> Result<Option<Bytes>, StoreError> {
         let db = self.pod_db(pod)?;
         let key = key.to_owned();
@@ -434,6 +744,29 @@ fn prepare(
     })
 }
 
+/// Files and bytes under a folder.
+fn count_files(dir: &Path) -> (u64, u64) {
+    let mut files = 0;
+    let mut bytes = 0;
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => {
+                    let (f, b) = count_files(&entry.path());
+                    files += f;
+                    bytes += b;
+                }
+                Ok(_) => {
+                    files += 1;
+                    bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    (files, bytes)
+}
+
 fn meta_from_row(path: ResourcePath, row: &rusqlite::Row<'_>) -> rusqlite::Result<Meta> {
     Ok(Meta {
         path,
@@ -502,22 +835,26 @@ type Reply = oneshot::Sender<Result<WriteOutcome, StoreError>>;
 /// One open pod.
 struct PodDb {
     file: PathBuf,
+    /// The SQLCipher key of `pod.sqlite` (`None` when unencrypted).
+    db_key: Option<Key32>,
     last_used: AtomicU64,
     readers: Mutex<Vec<Connection>>,
     writer: mpsc::Sender<(Job, Reply)>,
+    writer_thread: std::thread::JoinHandle<()>,
     blobs: Arc<BlobDir>,
 }
 
 impl PodDb {
-    fn open(dir: PathBuf) -> Result<Self, StoreError> {
+    fn open(dir: PathBuf, keys: Option<PodKeys>) -> Result<Self, StoreError> {
         let file = dir.join("pod.sqlite");
-        let conn = open_connection(&file)?;
+        let db_key = keys.as_ref().map(|k| k.db.clone());
+        let conn = open_connection(&file, db_key.as_ref())?;
         conn.execute_batch(POD_SCHEMA)?;
-        let blobs = Arc::new(BlobDir::new(dir.join("blobs"))?);
+        let blobs = Arc::new(BlobDir::new(dir.join("blobs"), keys)?);
         blobs.sweep_unreferenced(&conn)?;
         let (tx, rx) = mpsc::channel();
         let writer_blobs = blobs.clone();
-        std::thread::Builder::new()
+        let writer_thread = std::thread::Builder::new()
             .name(format!(
                 "pod-writer-{}",
                 dir.file_name().and_then(|n| n.to_str()).unwrap_or("?")
@@ -531,11 +868,47 @@ impl PodDb {
             })?;
         Ok(Self {
             file,
+            db_key,
             last_used: AtomicU64::new(0),
             readers: Mutex::new(Vec::new()),
             writer: tx,
+            writer_thread,
             blobs,
         })
+    }
+
+    /// Closes the pod once nothing else holds it: waits (up to 30 s) for
+    /// requests in flight, then closes the read connections, stops the
+    /// writer thread (after its queue drains) and waits for it to end.
+    fn close(self: Arc<Self>, wait: std::time::Duration) -> Result<(), StoreError> {
+        let mut db = self;
+        let deadline = std::time::Instant::now() + wait;
+        let db = loop {
+            match Arc::try_unwrap(db) {
+                Ok(db) => break db,
+                Err(shared) if std::time::Instant::now() < deadline => {
+                    db = shared;
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(_) => {
+                    return Err(StoreError::Io(
+                        "the pod is still in use; its key is destroyed and its files will be removed when the server next starts"
+                            .into(),
+                    ));
+                }
+            }
+        };
+        let PodDb {
+            readers,
+            writer,
+            writer_thread,
+            ..
+        } = db;
+        drop(readers);
+        drop(writer);
+        writer_thread
+            .join()
+            .map_err(|_| StoreError::Io("the pod's writer panicked".into()))
     }
 
     fn with_reader<T>(
@@ -544,7 +917,7 @@ impl PodDb {
     ) -> Result<T, StoreError> {
         let conn = match self.readers.lock().pop() {
             Some(c) => c,
-            None => open_connection(&self.file)?,
+            None => open_connection(&self.file, self.db_key.as_ref())?,
         };
         let result = f(&conn);
         let mut readers = self.readers.lock();
@@ -923,16 +1296,55 @@ impl Ctx<'_> {
 /// writer never removes a file that a queued write is about to refer to.
 struct BlobDir {
     dir: PathBuf,
+    /// Encryption and naming keys (`None` when unencrypted: plain files named by SHA-256).
+    keys: Option<PodKeys>,
     pinned: Mutex<HashMap<String, usize>>,
 }
 
 impl BlobDir {
-    fn new(dir: PathBuf) -> Result<Self, StoreError> {
+    fn new(dir: PathBuf, keys: Option<PodKeys>) -> Result<Self, StoreError> {
         fs::create_dir_all(dir.join("tmp"))?;
         Ok(Self {
             dir,
+            keys,
             pinned: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Encrypts the plaintext blobs of a pod of an earlier version: each is
+    /// written encrypted under its keyed name, the rows are pointed at it in
+    /// one transaction, then the plaintext files are removed.
+    fn encrypt_plaintext_blobs(&self, conn: &Connection) -> Result<(), StoreError> {
+        let Some(keys) = &self.keys else {
+            return Ok(());
+        };
+        let hashes: Vec<String> = conn
+            .prepare("SELECT DISTINCT blob FROM resource WHERE blob IS NOT NULL")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut renamed = Vec::new();
+        for old in hashes {
+            let path = self.path_of(&old)?;
+            let body = fs::read(&path)?;
+            if body.starts_with(b"SDB1") {
+                continue;
+            }
+            let new = keys.blob_name(&body);
+            self.write_file(&new, &self.path_of(&new)?, &keys.seal_blob(&new, &body))?;
+            renamed.push((old, new, path));
+        }
+        let tx = conn.unchecked_transaction()?;
+        for (old, new, _) in &renamed {
+            tx.execute(
+                "UPDATE resource SET blob = ?2 WHERE blob = ?1",
+                params![old, new],
+            )?;
+        }
+        tx.commit()?;
+        for (_, _, path) in renamed {
+            fs::remove_file(path)?;
+        }
+        Ok(())
     }
 
     fn unpin(&self, hash: &str) {
@@ -955,13 +1367,19 @@ impl BlobDir {
     /// Writes the body durably under its hash and pins it; returns (hash, length).
     /// The caller must hand the hash to the writer, which unpins it.
     fn store(&self, body: &[u8]) -> Result<(String, u64), StoreError> {
-        let hash = hex::encode(Sha256::digest(body));
+        let hash = match &self.keys {
+            Some(keys) => keys.blob_name(body),
+            None => hex::encode(Sha256::digest(body)),
+        };
         let target = self.path_of(&hash)?;
         *self.pinned.lock().entry(hash.clone()).or_default() += 1;
         if target.exists() {
             return Ok((hash, body.len() as u64));
         }
-        let written = self.write_file(&hash, &target, body);
+        let written = match &self.keys {
+            Some(keys) => self.write_file(&hash, &target, &keys.seal_blob(&hash, body)),
+            None => self.write_file(&hash, &target, body),
+        };
         if written.is_err() {
             self.unpin(&hash);
         }
@@ -986,7 +1404,11 @@ impl BlobDir {
     }
 
     fn read(&self, hash: &str) -> Result<Vec<u8>, StoreError> {
-        Ok(fs::read(self.path_of(hash)?)?)
+        let file = fs::read(self.path_of(hash)?)?;
+        match &self.keys {
+            Some(keys) => keys.open_blob(hash, &file),
+            None => Ok(file),
+        }
     }
 
     fn remove_if_unreferenced(&self, conn: &Connection, hash: &str) -> Result<(), StoreError> {
