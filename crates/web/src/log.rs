@@ -1,12 +1,861 @@
-//! (being written)
+//! The pod's access log: every request on a pod by anyone but its owner,
+//! kept in a tamper-evident, append-only Merkle tree (RFC 6962/9162 hashing,
+//! [`selfdata_translog`]) with signed checkpoints the owner downloads and
+//! checks offline (`selfdata log verify`).
+//!
+//! **What is logged.** Every access decision taken by
+//! [`selfdata_solid::auth::Access::require`] (allowed or refused) on a pod,
+//! except the owner's own: a request is the owner's when its WebID is the
+//! pod's WebID (`…/{pod}/profile/card#me`) *and* it comes with no client or
+//! with one of the owner's own client-credentials keys (`cc_…`, keys minted
+//! for that WebID by the operator or on the owner's account page). So an app
+//! the owner authorised on the consent screen (it acts with the owner's
+//! WebID, through its own `client_id`) is logged, as are other agents,
+//! anonymous callers, holders and connectors. One request may bring two
+//! decisions (a PUT that creates a resource needs Write on it and Append on
+//! its container); each is an entry.
+//!
+//! **Entry.** `{"time_ms", "webid", "client_id", "resource", "modes",
+//! "allowed"}` as compact JSON; those exact bytes are the Merkle leaf.
+//!
+//! **Storage**, in the pod's own derived store (so exported, backed up and
+//! erased with it): `log/e/<index, 16 hex>` the entries, `log/n/<level, 2
+//! digits>/<index, 16 hex>` the complete-subtree hashes (each written once),
+//! `log/head` the tree size. The checkpoint signing key is the host's
+//! (`log-signing.key` in the data folder, an Ed25519 seed), named
+//! `<host>/log`; each pod's log has the origin `<host>/<pod>`.
+//!
+//! **Buffering.** Decisions are kept in memory and appended every 100 ms,
+//! or as soon as 256 are waiting, in one store write per pod (all or
+//! nothing). A crash loses the decisions of the last interval (at most
+//! ~100 ms of requests, plus whatever a failing store write refused); what
+//! was written is never lost or changed, and never half-written.
+//!
+//! **Routes** (the owner only: acl:Control on the pod root):
+//! - `GET /{pod}/selfdata/log/checkpoint` → `{"checkpoint": "<signed note>", "verifier_key", "size", "root"}`
+//! - `GET /{pod}/selfdata/log/entries?from=N&limit=M` → `{"size", "entries": [{"index", …entry}]}`
+//! - `GET /{pod}/selfdata/log/proof/inclusion?index=N&size=S` → `{"index", "size", "entry" (base64 leaf bytes), "leaf_hash", "proof": [base64…]}`
+//! - `GET /{pod}/selfdata/log/proof/consistency?from=A&to=B` → `{"from", "to", "proof": [base64…]}`
+//!
+//! The pages read the log with [`entries`].
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use selfdata_solid::audit::{AccessEvent, AccessLogHook};
+use selfdata_solid::auth::Access;
+use selfdata_solid::error::ApiError;
+use selfdata_store::{Backend, PodName, ResourcePath, StoreError, Write};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+pub use selfdata_translog as translog;
+use selfdata_translog::{Checkpoint, Frontier, Hash, LogSigner, LogVerifier, NodeId};
 
 use crate::Services;
+
+/// Decisions waiting before a flush is started early.
+const FLUSH_AT: usize = 256;
+/// How often waiting decisions are written.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// Most entries one `entries` request returns.
+const MAX_PAGE: u64 = 1000;
+
+/// One access to a pod, as logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// When the decision was taken, UTC milliseconds since the Unix epoch.
+    pub time_ms: i64,
+    /// Who asked; `None` for an anonymous request.
+    pub webid: Option<String>,
+    /// The app they asked through, if any.
+    pub client_id: Option<String>,
+    /// The resource's full URI.
+    pub resource: String,
+    /// The modes the request needed: `read`, `write`, `append`, `control`.
+    pub modes: Vec<String>,
+    pub allowed: bool,
+}
+
+/// An entry and its position in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexedEntry {
+    pub index: u64,
+    #[serde(flatten)]
+    pub entry: LogEntry,
+}
+
+/// Which entries [`entries`] returns; every field that is set must match.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    /// A WebID or a client_id, exactly; `"anonymous"` for requests without one.
+    pub who: Option<String>,
+    /// The resource URI starts with this (a full URI, or a path inside the pod like `/notes/`).
+    pub resource_prefix: Option<String>,
+    /// Only allowed (`Some(true)`) or only refused (`Some(false)`) accesses.
+    pub allowed: Option<bool>,
+    /// From this time on (UTC ms, inclusive).
+    pub since_ms: Option<i64>,
+    /// Before this time (UTC ms, exclusive).
+    pub until_ms: Option<i64>,
+    /// At most this many, the newest ones (all when `None`).
+    pub limit: Option<usize>,
+}
+
+impl LogFilter {
+    fn matches(&self, e: &LogEntry, pod_uri: &str) -> bool {
+        if let Some(who) = &self.who {
+            let hit = if who == "anonymous" {
+                e.webid.is_none()
+            } else {
+                e.webid.as_deref() == Some(who) || e.client_id.as_deref() == Some(who)
+            };
+            if !hit {
+                return false;
+            }
+        }
+        if let Some(prefix) = &self.resource_prefix {
+            let full = if prefix.starts_with('/') {
+                format!("{pod_uri}{prefix}")
+            } else {
+                prefix.clone()
+            };
+            if !e.resource.starts_with(&full) {
+                return false;
+            }
+        }
+        self.allowed.is_none_or(|a| a == e.allowed)
+            && self.since_ms.is_none_or(|s| e.time_ms >= s)
+            && self.until_ms.is_none_or(|u| e.time_ms < u)
+    }
+}
+
+/// Why the log could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the access log is damaged: {0}")]
+    Damaged(String),
+    #[error("{0}")]
+    Range(String),
+}
+
+impl From<LogError> for ApiError {
+    fn from(e: LogError) -> Self {
+        match e {
+            LogError::Store(s) => s.into(),
+            LogError::Range(r) => ApiError::bad_request(r),
+            LogError::Damaged(d) => {
+                tracing::error!(error = %d, "access log damaged");
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    format!("The access log is damaged and cannot prove this: {d}."),
+                )
+            }
+        }
+    }
+}
+
+fn entry_key(index: u64) -> String {
+    format!("log/e/{index:016x}")
+}
+
+fn node_key(id: NodeId) -> String {
+    format!("log/n/{:02}/{:016x}", id.level, id.index)
+}
+
+const HEAD_KEY: &str = "log/head";
+
+/// The logged entries of a pod that match `filter`, oldest first (the
+/// newest `limit` of them when a limit is set). Reads what was written:
+/// decisions of the last ~100 ms may not be there yet.
+pub async fn entries(
+    services: &Services,
+    pod: &PodName,
+    filter: &LogFilter,
+) -> Result<Vec<IndexedEntry>, LogError> {
+    let base_url = &services.solid.config().base_url;
+    entries_in(services.store.as_ref(), base_url, pod, filter).await
+}
+
+/// [`entries`], given the store and the server's base URL.
+pub async fn entries_in(
+    store: &dyn Backend,
+    base_url: &str,
+    pod: &PodName,
+    filter: &LogFilter,
+) -> Result<Vec<IndexedEntry>, LogError> {
+    let pod_uri = format!("{}/{}", base_url.trim_end_matches('/'), pod);
+    let mut out = Vec::new();
+    for (key, value) in store.index_scan(pod, "log/e/").await? {
+        let index = u64::from_str_radix(&key["log/e/".len()..], 16)
+            .map_err(|_| LogError::Damaged(format!("an entry key '{key}' is not an index")))?;
+        let entry: LogEntry = serde_json::from_slice(&value)
+            .map_err(|_| LogError::Damaged(format!("entry {index} is not an entry")))?;
+        if filter.matches(&entry, &pod_uri) {
+            out.push(IndexedEntry { index, entry });
+        }
+    }
+    if let Some(limit) = filter.limit
+        && out.len() > limit
+    {
+        out.drain(..out.len() - limit);
+    }
+    Ok(out)
+}
+
+/// The pod's access log service: the hook that receives decisions, the
+/// buffer, the appender, the signing key.
+pub struct AccessLog {
+    store: Arc<dyn Backend>,
+    base_url: String,
+    host: String,
+    signer: LogSigner,
+    pending: parking_lot::Mutex<HashMap<PodName, Vec<LogEntry>>>,
+    waiting: AtomicUsize,
+    wake: tokio::sync::Notify,
+    /// Each pod's right edge, once read; the lock serialises appends.
+    trees: tokio::sync::Mutex<HashMap<PodName, Frontier>>,
+}
+
+impl std::fmt::Debug for AccessLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessLog")
+            .field("host", &self.host)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads the host's log key, or creates it (32 random bytes, hex, mode 0600).
+fn load_or_create_seed(path: &FsPath) -> std::io::Result<[u8; 32]> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let bytes = hex::decode(text.trim()).ok();
+        return bytes
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| {
+                std::io::Error::other(format!(
+                    "{} does not hold a 32-byte hex key",
+                    path.display()
+                ))
+            });
+    }
+    let seed: [u8; 32] = rand::random();
+    let tmp = path.with_extension("tmp");
+    {
+        use std::io::Write as _;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp)?;
+        file.write_all(hex::encode(seed).as_bytes())?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    Ok(seed)
+}
+
+impl AccessLog {
+    /// The log service of a host: `key_file` holds the signing key (created
+    /// when missing). Starts the background flusher when called inside a
+    /// Tokio runtime (otherwise call [`AccessLog::flush`]).
+    pub fn open(
+        store: Arc<dyn Backend>,
+        base_url: &str,
+        key_file: &FsPath,
+    ) -> std::io::Result<Arc<Self>> {
+        let seed = load_or_create_seed(key_file)?;
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        let host = base_url
+            .split_once("://")
+            .map(|(_, h)| h)
+            .unwrap_or(&base_url)
+            .to_owned();
+        let signer = LogSigner::from_seed(&format!("{host}/log"), &seed)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let log = Arc::new(Self {
+            store,
+            base_url,
+            host,
+            signer,
+            pending: Default::default(),
+            waiting: AtomicUsize::new(0),
+            wake: tokio::sync::Notify::new(),
+            trees: Default::default(),
+        });
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(flusher(Arc::downgrade(&log)));
+        }
+        Ok(log)
+    }
+
+    /// The key file's usual place in a data folder.
+    pub fn key_file_in(data: &FsPath) -> PathBuf {
+        data.join("log-signing.key")
+    }
+
+    /// The verifier key of every checkpoint this host signs (C2SP form).
+    pub fn verifier_key(&self) -> String {
+        self.signer.verifier_key()
+    }
+
+    /// The origin line of a pod's checkpoints.
+    pub fn origin(&self, pod: &PodName) -> String {
+        format!("{}/{}", self.host, pod)
+    }
+
+    fn is_owner(&self, pod: &PodName, event: &AccessEvent<'_>) -> bool {
+        let Some(c) = event.credentials else {
+            return false;
+        };
+        c.webid == selfdata_solid::provision::webid_of(&self.base_url, pod)
+            && c.client_id
+                .as_deref()
+                .is_none_or(|id| id.starts_with("cc_"))
+    }
+
+    /// Writes every waiting decision (of every pod).
+    pub async fn flush(&self) {
+        let pending = std::mem::take(&mut *self.pending.lock());
+        self.waiting.store(0, Ordering::Relaxed);
+        if pending.is_empty() {
+            return;
+        }
+        let mut trees = self.trees.lock().await;
+        for (pod, batch) in pending {
+            if let Err(e) = self.append(&mut trees, &pod, batch).await {
+                tracing::error!(pod = %pod, error = %e, "access log entries could not be written");
+            }
+        }
+    }
+
+    async fn append(
+        &self,
+        trees: &mut HashMap<PodName, Frontier>,
+        pod: &PodName,
+        batch: Vec<LogEntry>,
+    ) -> Result<(), LogError> {
+        let mut frontier = match trees.remove(pod) {
+            Some(f) => f,
+            None => self.load_frontier(pod).await?,
+        };
+        let before = frontier.clone();
+        let mut writes = Vec::with_capacity(batch.len() * 3 + 1);
+        for entry in &batch {
+            let bytes = serde_json::to_vec(entry).map_err(|e| LogError::Damaged(e.to_string()))?;
+            let index = frontier.size();
+            for (id, hash) in frontier.append(selfdata_translog::leaf_hash(&bytes)) {
+                writes.push(Write::Index {
+                    key: node_key(id),
+                    value: Some(Bytes::copy_from_slice(&hash)),
+                });
+            }
+            writes.push(Write::Index {
+                key: entry_key(index),
+                value: Some(Bytes::from(bytes)),
+            });
+        }
+        writes.push(Write::Index {
+            key: HEAD_KEY.to_owned(),
+            value: Some(Bytes::from(frontier.size().to_string())),
+        });
+        match self.store.write(pod, Write::Batch(writes)).await {
+            Ok(_) => {
+                trees.insert(pod.clone(), frontier);
+                Ok(())
+            }
+            Err(e) => {
+                trees.insert(pod.clone(), before);
+                Err(e.into())
+            }
+        }
+    }
+
+    async fn load_frontier(&self, pod: &PodName) -> Result<Frontier, LogError> {
+        let size = head_size(self.store.as_ref(), pod).await?;
+        let nodes = fetch_nodes(self.store.as_ref(), pod, &Frontier::node_ids(size)).await?;
+        Frontier::load(size, &nodes).map_err(|e| LogError::Damaged(e.to_string()))
+    }
+
+    /// Writes what is waiting for `pod`, then signs its current tree head.
+    pub async fn checkpoint(&self, pod: &PodName) -> Result<(Checkpoint, String), LogError> {
+        let batch = {
+            let mut pending = self.pending.lock();
+            pending.remove(pod).unwrap_or_default()
+        };
+        let mut trees = self.trees.lock().await;
+        if !batch.is_empty() {
+            self.append(&mut trees, pod, batch).await?;
+        }
+        let frontier = match trees.get(pod) {
+            Some(f) => f.clone(),
+            None => {
+                let f = self.load_frontier(pod).await?;
+                trees.insert(pod.clone(), f.clone());
+                f
+            }
+        };
+        let checkpoint = Checkpoint {
+            origin: self.origin(pod),
+            size: frontier.size(),
+            root: frontier.root(),
+        };
+        let note = self.signer.sign(&checkpoint);
+        Ok((checkpoint, note))
+    }
+}
+
+impl AccessLogHook for AccessLog {
+    fn record(&self, event: &AccessEvent<'_>) {
+        if self.is_owner(event.pod, event) {
+            return;
+        }
+        let entry = LogEntry {
+            time_ms: jiff::Timestamp::now().as_millisecond(),
+            webid: event.credentials.map(|c| c.webid.clone()),
+            client_id: event.credentials.and_then(|c| c.client_id.clone()),
+            resource: selfdata_solid::uri::resource_uri(&self.base_url, event.pod, event.path),
+            modes: event.modes.iter().map(|m| m.as_str().to_owned()).collect(),
+            allowed: event.allowed,
+        };
+        self.pending
+            .lock()
+            .entry(event.pod.clone())
+            .or_default()
+            .push(entry);
+        if self.waiting.fetch_add(1, Ordering::Relaxed) + 1 >= FLUSH_AT {
+            self.wake.notify_one();
+        }
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// Appends waiting decisions every [`FLUSH_EVERY`], or sooner when many wait;
+/// stops when the service is dropped.
+async fn flusher(log: Weak<AccessLog>) {
+    loop {
+        let Some(strong) = log.upgrade() else {
+            return;
+        };
+        let woken = async {
+            strong.wake.notified().await;
+        };
+        let _ = tokio::time::timeout(FLUSH_EVERY, woken).await;
+        strong.flush().await;
+        drop(strong);
+    }
+}
+
+async fn head_size(store: &dyn Backend, pod: &PodName) -> Result<u64, LogError> {
+    match store.index_get(pod, HEAD_KEY).await? {
+        None => Ok(0),
+        Some(v) => std::str::from_utf8(&v)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| LogError::Damaged("the log's head is unreadable".into())),
+    }
+}
+
+async fn fetch_nodes(
+    store: &dyn Backend,
+    pod: &PodName,
+    ids: &[NodeId],
+) -> Result<HashMap<NodeId, Hash>, LogError> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for id in ids {
+        if let Some(v) = store.index_get(pod, &node_key(*id)).await? {
+            let hash = <Hash>::try_from(v.as_ref()).map_err(|_| {
+                LogError::Damaged(format!("node {}/{} is not a hash", id.level, id.index))
+            })?;
+            out.insert(*id, hash);
+        }
+    }
+    Ok(out)
+}
+
+/// The access log service installed in the application, if any.
+fn service(services: &Services) -> Result<&AccessLog, ApiError> {
+    services
+        .solid
+        .access_log_hook()
+        .and_then(|h| h.as_any().downcast_ref::<AccessLog>())
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "This server keeps no access log."))
+}
+
+/// An inclusion proof, as served.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InclusionProof {
+    pub index: u64,
+    pub size: u64,
+    /// The entry's exact bytes (the leaf), base64.
+    pub entry: String,
+    pub leaf_hash: String,
+    pub proof: Vec<String>,
+}
+
+impl InclusionProof {
+    /// The entry's exact bytes.
+    pub fn entry_bytes(&self) -> Result<Vec<u8>, String> {
+        B64.decode(&self.entry)
+            .map_err(|_| "The proof's entry is not base64.".to_owned())
+    }
+
+    /// The proof's hashes.
+    pub fn hashes(&self) -> Result<Vec<Hash>, String> {
+        decode_hashes(&self.proof)
+    }
+}
+
+/// A consistency proof, as served.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConsistencyProof {
+    pub from: u64,
+    pub to: u64,
+    pub proof: Vec<String>,
+}
+
+/// A checkpoint, as served.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedCheckpoint {
+    /// The C2SP signed note.
+    pub checkpoint: String,
+    /// The C2SP verifier key of the host's log key.
+    pub verifier_key: String,
+    pub size: u64,
+    pub root: String,
+}
+
+/// The inclusion proof of entry `index` in the tree of `size` entries.
+pub async fn inclusion(
+    store: &dyn Backend,
+    pod: &PodName,
+    index: u64,
+    size: u64,
+) -> Result<InclusionProof, LogError> {
+    let head = head_size(store, pod).await?;
+    if size > head || index >= size {
+        return Err(LogError::Range(format!(
+            "Entry {index} is not in a log of {size} entries (the log holds {head})."
+        )));
+    }
+    let entry = store
+        .index_get(pod, &entry_key(index))
+        .await?
+        .ok_or_else(|| LogError::Damaged(format!("entry {index} is missing")))?;
+    let nodes = fetch_nodes(store, pod, &selfdata_translog::inclusion_nodes(index, size)).await?;
+    let proof = selfdata_translog::inclusion_proof(&nodes, index, size)
+        .map_err(|e| LogError::Damaged(e.to_string()))?;
+    Ok(InclusionProof {
+        index,
+        size,
+        leaf_hash: B64.encode(selfdata_translog::leaf_hash(&entry)),
+        entry: B64.encode(&entry),
+        proof: proof.iter().map(|h| B64.encode(h)).collect(),
+    })
+}
+
+/// The consistency proof between the trees of `from` and `to` entries.
+pub async fn consistency(
+    store: &dyn Backend,
+    pod: &PodName,
+    from: u64,
+    to: u64,
+) -> Result<ConsistencyProof, LogError> {
+    let head = head_size(store, pod).await?;
+    if from > to || to > head {
+        return Err(LogError::Range(format!(
+            "No consistency proof from {from} to {to} entries (the log holds {head})."
+        )));
+    }
+    let nodes = fetch_nodes(store, pod, &selfdata_translog::consistency_nodes(from, to)).await?;
+    let proof = selfdata_translog::consistency_proof(&nodes, from, to)
+        .map_err(|e| LogError::Damaged(e.to_string()))?;
+    Ok(ConsistencyProof {
+        from,
+        to,
+        proof: proof.iter().map(|h| B64.encode(h)).collect(),
+    })
+}
 
 /// This module's routes.
 pub fn routes() -> Router<Arc<Services>> {
     Router::new()
+        .route("/{pod}/selfdata/log/checkpoint", get(checkpoint_route))
+        .route("/{pod}/selfdata/log/entries", get(entries_route))
+        .route("/{pod}/selfdata/log/proof/inclusion", get(inclusion_route))
+        .route(
+            "/{pod}/selfdata/log/proof/consistency",
+            get(consistency_route),
+        )
+}
+
+/// Only the owner (acl:Control on the pod root) reads the log.
+async fn owner_only(
+    services: &Services,
+    pod: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<PodName, ApiError> {
+    let pod = PodName::parse(pod).map_err(|_| ApiError::not_found())?;
+    let state = &services.solid;
+    let url = format!("{}{}", state.config().base_url, uri.path());
+    let credentials = state
+        .authenticator()
+        .authenticate(&Method::GET, &url, headers)
+        .await?;
+    if state.store().pod(&pod).await?.is_none() {
+        return Err(ApiError::not_found());
+    }
+    Access::new(state, &pod, credentials, headers)
+        .require(&ResourcePath::root(), selfdata_wac::ModeSet::CONTROL)
+        .await?;
+    Ok(pod)
+}
+
+fn json_response(value: &impl Serialize) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        serde_json::to_vec(value).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+async fn checkpoint_route(
+    State(services): State<Arc<Services>>,
+    Path(pod): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let pod = owner_only(&services, &pod, &uri, &headers).await?;
+    let log = service(&services)?;
+    let (checkpoint, note) = log.checkpoint(&pod).await?;
+    Ok(json_response(&SignedCheckpoint {
+        checkpoint: note,
+        verifier_key: log.verifier_key(),
+        size: checkpoint.size,
+        root: B64.encode(checkpoint.root),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    from: Option<u64>,
+    limit: Option<u64>,
+}
+
+async fn entries_route(
+    State(services): State<Arc<Services>>,
+    Path(pod): Path<String>,
+    Query(q): Query<PageQuery>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let pod = owner_only(&services, &pod, &uri, &headers).await?;
+    let store = services.store.as_ref();
+    let size = head_size(store, &pod).await.map_err(ApiError::from)?;
+    let from = q.from.unwrap_or(0);
+    let limit = q.limit.unwrap_or(100).min(MAX_PAGE);
+    let mut out = Vec::new();
+    for index in from..from.saturating_add(limit).min(size) {
+        let entry = match store.index_get(&pod, &entry_key(index)).await? {
+            Some(bytes) => serde_json::from_slice::<LogEntry>(&bytes).map_err(|_| {
+                ApiError::from(LogError::Damaged(format!("entry {index} is not an entry")))
+            })?,
+            // A removed entry shows as a gap; verification will say so.
+            None => continue,
+        };
+        out.push(IndexedEntry { index, entry });
+    }
+    Ok(json_response(&json!({ "size": size, "entries": out })))
+}
+
+#[derive(Debug, Deserialize)]
+struct InclusionQuery {
+    index: u64,
+    size: Option<u64>,
+}
+
+async fn inclusion_route(
+    State(services): State<Arc<Services>>,
+    Path(pod): Path<String>,
+    Query(q): Query<InclusionQuery>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let pod = owner_only(&services, &pod, &uri, &headers).await?;
+    let store = services.store.as_ref();
+    let size = match q.size {
+        Some(s) => s,
+        None => head_size(store, &pod).await?,
+    };
+    Ok(json_response(&inclusion(store, &pod, q.index, size).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct ConsistencyQuery {
+    from: u64,
+    to: Option<u64>,
+}
+
+async fn consistency_route(
+    State(services): State<Arc<Services>>,
+    Path(pod): Path<String>,
+    Query(q): Query<ConsistencyQuery>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let pod = owner_only(&services, &pod, &uri, &headers).await?;
+    let store = services.store.as_ref();
+    let to = match q.to {
+        Some(t) => t,
+        None => head_size(store, &pod).await?,
+    };
+    Ok(json_response(&consistency(store, &pod, q.from, to).await?))
+}
+
+// ------------------------------------------------------------ offline checks
+
+/// What `selfdata log verify` is given (file contents, already read).
+#[derive(Debug, Clone, Default)]
+pub struct VerifyInput {
+    /// A checkpoint as served (JSON with `checkpoint` and `verifier_key`), or a bare signed note.
+    pub checkpoint: String,
+    /// The verifier key to trust; the one in the checkpoint file when `None`.
+    pub key: Option<String>,
+    /// An inclusion proof as served.
+    pub inclusion: Option<String>,
+    /// The entry's exact bytes; the entry carried in the proof when `None`.
+    pub entry: Option<Vec<u8>>,
+    /// A consistency proof as served, and the older checkpoint it starts from.
+    pub consistency: Option<String>,
+    pub old_checkpoint: Option<String>,
+}
+
+fn decode_hashes(list: &[String]) -> Result<Vec<Hash>, String> {
+    list.iter()
+        .map(|h| {
+            B64.decode(h)
+                .ok()
+                .and_then(|b| <Hash>::try_from(b.as_slice()).ok())
+                .ok_or_else(|| "A proof hash is not a base64 SHA-256 hash.".to_owned())
+        })
+        .collect()
+}
+
+fn open_checkpoint(text: &str, key: Option<&str>) -> Result<(Checkpoint, String), String> {
+    let (note, served_key) = match serde_json::from_str::<SignedCheckpoint>(text) {
+        Ok(s) => (s.checkpoint, Some(s.verifier_key)),
+        Err(_) => (text.to_owned(), None),
+    };
+    let vkey = key
+        .map(str::to_owned)
+        .or(served_key)
+        .ok_or("The checkpoint file carries no verifier key; give one with --key.")?;
+    let verifier = LogVerifier::parse(&vkey).map_err(|e| format!("The key is refused: {e}."))?;
+    let checkpoint = verifier
+        .verify(&note)
+        .map_err(|e| format!("The checkpoint is refused: {e}."))?;
+    Ok((checkpoint, vkey))
+}
+
+/// Checks a checkpoint's signature and the proofs given, offline. `Ok`
+/// holds one sentence per check that passed; `Err` the first failure.
+pub fn verify_offline(input: &VerifyInput) -> Result<Vec<String>, String> {
+    let mut said = Vec::new();
+    let (checkpoint, vkey) = open_checkpoint(&input.checkpoint, input.key.as_deref())?;
+    said.push(format!(
+        "The checkpoint of {} ({} entries) is signed by {}.",
+        checkpoint.origin,
+        checkpoint.size,
+        vkey.split('+').next().unwrap_or("")
+    ));
+    if let Some(text) = &input.inclusion {
+        let proof: InclusionProof = serde_json::from_str(text)
+            .map_err(|e| format!("The inclusion proof file is not a proof: {e}."))?;
+        if proof.size != checkpoint.size {
+            return Err(format!(
+                "The inclusion proof is for a log of {} entries, the checkpoint for {}; download both again.",
+                proof.size, checkpoint.size
+            ));
+        }
+        let entry = match &input.entry {
+            Some(bytes) => bytes.clone(),
+            None => B64
+                .decode(&proof.entry)
+                .map_err(|_| "The proof's entry is not base64.".to_owned())?,
+        };
+        let hashes = decode_hashes(&proof.proof)?;
+        selfdata_translog::verify_inclusion(
+            &selfdata_translog::leaf_hash(&entry),
+            proof.index,
+            proof.size,
+            &hashes,
+            &checkpoint.root,
+        )
+        .map_err(|e| format!("Entry {} is NOT proven to be in the log: {e}.", proof.index))?;
+        said.push(format!(
+            "Entry {} is in the log, unchanged: {}",
+            proof.index,
+            String::from_utf8_lossy(&entry)
+        ));
+    }
+    match (&input.consistency, &input.old_checkpoint) {
+        (Some(text), Some(old)) => {
+            let proof: ConsistencyProof = serde_json::from_str(text)
+                .map_err(|e| format!("The consistency proof file is not a proof: {e}."))?;
+            let (old, _) = open_checkpoint(old, Some(&vkey))?;
+            if old.origin != checkpoint.origin {
+                return Err("The two checkpoints are of different logs.".into());
+            }
+            if proof.from != old.size || proof.to != checkpoint.size {
+                return Err(format!(
+                    "The consistency proof goes from {} to {} entries, the checkpoints hold {} and {}.",
+                    proof.from, proof.to, old.size, checkpoint.size
+                ));
+            }
+            let hashes = decode_hashes(&proof.proof)?;
+            selfdata_translog::verify_consistency(
+                old.size,
+                checkpoint.size,
+                &old.root,
+                &checkpoint.root,
+                &hashes,
+            )
+            .map_err(|e| {
+                format!(
+                    "The log of {} entries is NOT an extension of the older one of {}: {e}.",
+                    checkpoint.size, old.size
+                )
+            })?;
+            said.push(format!(
+                "The log of {} entries extends the older one of {} without changing it.",
+                checkpoint.size, old.size
+            ));
+        }
+        (None, None) => {}
+        _ => {
+            return Err(
+                "A consistency check needs both --consistency and --old-checkpoint.".into(),
+            );
+        }
+    }
+    Ok(said)
 }
