@@ -1,12 +1,1021 @@
-//! (being written)
+//! "Who has what on me?": the resident's page of control and transparency.
+//!
+//! - `GET /privacy`: every source of data in the pod (from
+//!   `selfdata/sources/*/about.ttl`), every app with access (the identity
+//!   provider's grants) with a Revoke button, every person given access
+//!   (agents other than the owner in the pod's ACL resources) with a Remove
+//!   button, a "Share with a person" form, the consent records, and the
+//!   access log when the server keeps one.
+//! - `POST /privacy/apps/revoke`, `POST /privacy/people/remove`,
+//!   `POST /privacy/share`: take effect at once (token families revoked;
+//!   ACLs written through the pod server, which forgets its cached ACLs)
+//!   and record the event in the grant's consent record.
+//! - `GET /privacy/consents/{id}`: one consent record;
+//!   `GET /privacy/consents/{id}/receipt`: the record itself, as Turtle.
+//! - `/privacy/requests…`: rights against holders ([`requests`]).
+//!
+//! Consent records are resources of the pod at `selfdata/consents/<id>.ttl`
+//! (see `selfdata-consent`). Every page needs the resident's session; every
+//! form carries its CSRF token.
+
+mod acl;
+mod requests;
+#[path = "privacy_texts.rs"]
+mod texts;
 
 use std::sync::Arc;
 
+use askama::Template;
+use axum::Form;
 use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use jiff::Timestamp;
+use selfdata_consent::{Kind, Notice, Party, Record, State as ConsentState, id_for, path_of};
+use selfdata_idp::accounts::constant_eq;
+use selfdata_rdf::oxrdf::{Graph, NamedNodeRef, NamedOrBlankNodeRef, TermRef};
+use selfdata_rdf::{RdfFormat, parse};
+use selfdata_store::directory::RevokeScope;
+use selfdata_store::{AuxKind, PodName, Precondition, ResourcePath, StoreError, Write};
+use serde::Deserialize;
 
 use crate::Services;
+use crate::dashboard::{Resident, here, page, resident};
+use crate::texts::{Texts, fill, texts};
+pub use texts::PrivacyTexts;
+use texts::privacy_texts;
 
 /// This module's routes.
 pub fn routes() -> Router<Arc<Services>> {
     Router::new()
+        .route("/privacy", get(overview))
+        .route("/privacy/apps/revoke", post(revoke_app))
+        .route("/privacy/people/remove", post(remove_person))
+        .route("/privacy/share", post(share))
+        .route("/privacy/consents/{id}", get(record_page))
+        .route("/privacy/consents/{id}/receipt", get(receipt))
+        .merge(requests::routes())
+}
+
+// ------------------------------------------------------------------ consent records in the pod
+
+fn base(services: &Services) -> &str {
+    &services.solid.config().base_url
+}
+
+fn owner_webid(services: &Services, pod: &PodName) -> String {
+    selfdata_solid::provision::webid_of(base(services), pod)
+}
+
+fn record_iri(services: &Services, pod: &PodName, id: &str) -> String {
+    format!("{}/{pod}/{}", base(services), path_of(id))
+}
+
+/// Changes record `id` atomically: `change` gets the stored record (or
+/// `None`) and returns the record to store.
+async fn change_record(
+    services: &Services,
+    pod: &PodName,
+    id: &str,
+    change: impl Fn(Option<Record>) -> Record + Send + 'static,
+) -> Result<(), StoreError> {
+    let iri = record_iri(services, pod, id);
+    let write = Write::Modify {
+        path: ResourcePath::parse(&format!("/{}", path_of(id)))?,
+        precondition: Precondition::None,
+        modify: Box::new(move |current| {
+            let existing = match current {
+                Some((_, body)) => Some(Record::parse(body, &iri)?),
+                None => None,
+            };
+            Ok((
+                "text/turtle".to_owned(),
+                Bytes::from(change(existing).to_turtle()),
+            ))
+        }),
+    };
+    services.solid.write(pod, write).await.map(|_| ())
+}
+
+/// Every consent record of the pod, newest first (unreadable ones skipped).
+pub async fn records(services: &Services, pod: &PodName) -> Vec<Record> {
+    let container = ResourcePath::parse(&format!("/{}", selfdata_consent::CONTAINER))
+        .unwrap_or_else(|_| ResourcePath::root());
+    let members = services
+        .store
+        .members(pod, &container)
+        .await
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for m in members {
+        if let Ok(Some((_, body))) = services.store.get(pod, &m.path).await {
+            let iri = selfdata_solid::uri::resource_uri(base(services), pod, &m.path);
+            match Record::parse(&body, &iri) {
+                Ok(r) => out.push(r),
+                Err(e) => {
+                    tracing::warn!(error = %e, path = %m.path.as_str(), "an unreadable consent record")
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| b.events[0].time.cmp(&a.events[0].time));
+    out
+}
+
+async fn record(services: &Services, pod: &PodName, id: &str) -> Option<(Record, Bytes)> {
+    if !selfdata_consent::valid_id(id) {
+        return None;
+    }
+    let path = ResourcePath::parse(&format!("/{}", path_of(id))).ok()?;
+    let (_, body) = services.store.get(pod, &path).await.ok()??;
+    let r = Record::parse(&body, &record_iri(services, pod, id)).ok()?;
+    Some((r, body))
+}
+
+fn person_record_id(agent: &str, resource_iri: &str) -> String {
+    id_for(Kind::Person, &format!("{agent}\n{resource_iri}"))
+}
+
+/// Records that a data holder's source was connected to the pod (the
+/// Enedis Data Connect consent for meter `prm`, say).
+pub async fn record_source_consent(
+    services: &Services,
+    pod: &PodName,
+    holder: Party,
+    meter: &str,
+    data: Vec<String>,
+) -> Result<(), StoreError> {
+    let id = id_for(Kind::Source, &format!("{}\n{meter}", holder.id));
+    let subject = owner_webid(services, pod);
+    let pod_root = format!("{}/{pod}/", base(services));
+    let notice_text = format!(
+        "{} sends the readings of meter {meter} to the store at {pod_root}",
+        holder.name
+    );
+    let id2 = id.clone();
+    let meter = meter.to_owned();
+    change_record(services, pod, &id, move |existing| {
+        let now = Timestamp::now();
+        if let Some(mut r) = existing {
+            r.give_again(now, None);
+            return r;
+        }
+        let mut r = Record::new(Kind::Source, id2.clone(), subject.clone(), holder.clone(), now);
+        // The holder sends; the resident's own store receives.
+        r.recipients = vec![Party::new(&pod_root, "selfdata")];
+        r.data = data.clone();
+        r.target = Some(format!("urn:selfdata:meter:{meter}"));
+        r.notice = Some(Notice::of_text(&holder.id, "1", &notice_text));
+        r.withdrawal = "At the holder (for Enedis: the customer area of enedis.fr), and on the page \"Who has what on me?\" of the store".to_owned();
+        r
+    })
+    .await
+}
+
+// ------------------------------------------------------------------ the overview
+
+struct SourceView {
+    holder: String,
+    categories: String,
+    period: String,
+    records: String,
+    updated: String,
+    originals: Vec<String>,
+}
+
+struct AppView {
+    id: String,
+    name: String,
+    client_id: String,
+    since: String,
+    last_access: Option<String>,
+    record: String,
+}
+
+struct PersonView {
+    agent: String,
+    what: String,
+    modes: String,
+    since: String,
+    acl: String,
+    record: Option<String>,
+}
+
+struct LogRow {
+    time: String,
+    who: String,
+    client: String,
+    resource: String,
+    modes: String,
+    allowed: bool,
+}
+
+/// The access log's filters (query of `GET /privacy`).
+#[derive(Debug, Clone, Default, Deserialize)]
+struct LogQuery {
+    #[serde(default)]
+    who: String,
+    #[serde(default)]
+    resource: String,
+    /// `allowed`, `denied` or empty.
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+/// How many log entries the page shows at most (the newest).
+const LOG_ROWS: usize = 200;
+
+fn day_start_ms(d: &str) -> Option<i64> {
+    let date: jiff::civil::Date = d.parse().ok()?;
+    date.to_zoned_datetime(selfdata_energy::files::paris())
+        .ok()
+        .map(|z| z.timestamp().as_millisecond())
+}
+
+async fn log_rows(services: &Services, pod: &PodName, q: &LogQuery) -> Option<Vec<LogRow>> {
+    let filter = crate::log::LogFilter {
+        who: Some(q.who.trim().to_owned()).filter(|w| !w.is_empty()),
+        resource_prefix: Some(q.resource.trim().to_owned()).filter(|w| !w.is_empty()),
+        allowed: match q.outcome.as_str() {
+            "allowed" => Some(true),
+            "denied" => Some(false),
+            _ => None,
+        },
+        since_ms: day_start_ms(&q.from),
+        until_ms: q
+            .to
+            .parse::<jiff::civil::Date>()
+            .ok()
+            .and_then(|d| d.tomorrow().ok())
+            .and_then(|d| day_start_ms(&d.to_string())),
+        limit: Some(LOG_ROWS),
+    };
+    match crate::log::entries(services, pod, &filter).await {
+        Ok(list) => Some(
+            list.into_iter()
+                .rev()
+                .map(|e| LogRow {
+                    time: Timestamp::from_millisecond(e.entry.time_ms)
+                        .map(|t| {
+                            t.to_zoned_datetime(selfdata_energy::files::paris())
+                                .strftime("%Y-%m-%d %H:%M:%S")
+                                .to_string()
+                        })
+                        .unwrap_or_default(),
+                    who: e.entry.webid.unwrap_or_else(|| "anonymous".to_owned()),
+                    client: e.entry.client_id.unwrap_or_default(),
+                    resource: e.entry.resource,
+                    modes: e.entry.modes.join(", "),
+                    allowed: e.entry.allowed,
+                })
+                .collect(),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "the access log could not be read");
+            None
+        }
+    }
+}
+
+/// The last allowed access through `client_id`, as a local date and time.
+async fn last_access(services: &Services, pod: &PodName, client_id: &str) -> Option<String> {
+    let filter = crate::log::LogFilter {
+        who: Some(client_id.to_owned()),
+        allowed: Some(true),
+        limit: Some(1),
+        ..Default::default()
+    };
+    let e = crate::log::entries(services, pod, &filter)
+        .await
+        .ok()?
+        .pop()?;
+    Timestamp::from_millisecond(e.entry.time_ms).ok().map(|t| {
+        t.to_zoned_datetime(selfdata_energy::files::paris())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    })
+}
+
+struct RecordRow {
+    id: String,
+    kind: &'static str,
+    who: String,
+    state: &'static str,
+    active: bool,
+    given: String,
+    ended: String,
+}
+
+#[derive(Template)]
+#[template(path = "privacy_overview.html")]
+struct OverviewPage<'a> {
+    t: &'static Texts,
+    p: &'static PrivacyTexts,
+    nav: &'static str,
+    csrf: &'a str,
+    notice: Option<String>,
+    error: Option<String>,
+    sources: Vec<SourceView>,
+    apps: Vec<AppView>,
+    people: Vec<PersonView>,
+    records: Vec<RecordRow>,
+    log: Option<Vec<LogRow>>,
+    q: LogQuery,
+    webid: String,
+    folder: String,
+}
+
+#[derive(Default)]
+struct Outcome {
+    log: LogQuery,
+    notice: Option<String>,
+    error: Option<String>,
+    webid: String,
+    folder: String,
+}
+
+fn day(ms: i64) -> String {
+    Timestamp::from_millisecond(ms)
+        .map(|t| {
+            t.to_zoned_datetime(selfdata_energy::files::paris())
+                .date()
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+fn day_of(t: Timestamp) -> String {
+    day(t.as_millisecond())
+}
+
+fn modes_text(p: &PrivacyTexts, modes: &[String]) -> String {
+    let has = |m: &str| modes.iter().any(|x| x == &format!("{}{m}", acl::ACL));
+    if has("Control") {
+        p.mode_all.to_owned()
+    } else if has("Write") || has("Append") {
+        p.mode_write.to_owned()
+    } else {
+        p.mode_read.to_owned()
+    }
+}
+
+fn kind_name(p: &PrivacyTexts, k: Kind) -> &'static str {
+    match k {
+        Kind::App => p.kind_app,
+        Kind::Person => p.kind_person,
+        Kind::Source => p.kind_source,
+        Kind::Study => p.kind_study,
+    }
+}
+
+fn state_name(p: &PrivacyTexts, s: ConsentState) -> &'static str {
+    match s {
+        ConsentState::Given => p.state_given,
+        ConsentState::Withdrawn => p.state_withdrawn,
+        ConsentState::Expired => p.state_expired,
+    }
+}
+
+const DCT: &str = "http://purl.org/dc/terms/";
+const DCAT: &str = "http://www.w3.org/ns/dcat#";
+
+fn first_value(g: &Graph, s: NamedOrBlankNodeRef<'_>, p: &str) -> Option<String> {
+    g.objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(p))
+        .find_map(|t| match t {
+            TermRef::Literal(l) => Some(l.value().to_owned()),
+            TermRef::NamedNode(n) => Some(n.as_str().to_owned()),
+            _ => None,
+        })
+}
+
+fn node(t: TermRef<'_>) -> Option<NamedOrBlankNodeRef<'_>> {
+    match t {
+        TermRef::NamedNode(n) => Some(n.into()),
+        TermRef::BlankNode(b) => Some(b.into()),
+        _ => None,
+    }
+}
+
+/// The sources of data in the pod, from the importer's descriptions.
+async fn sources(services: &Services, pod: &PodName) -> Vec<SourceView> {
+    let Ok(root) = ResourcePath::parse("/selfdata/sources/") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for holder in services.store.members(pod, &root).await.unwrap_or_default() {
+        if !holder.path.is_container() {
+            continue;
+        }
+        let Ok(about) = holder.path.child("about.ttl") else {
+            continue;
+        };
+        let Ok(Some((_, body))) = services.store.get(pod, &about).await else {
+            continue;
+        };
+        let iri = selfdata_solid::uri::resource_uri(base(services), pod, &about);
+        let Ok(g) = parse(&body, RdfFormat::Turtle, &iri) else {
+            continue;
+        };
+        let s: NamedOrBlankNodeRef<'_> = NamedNodeRef::new_unchecked(&iri).into();
+        let name = g
+            .object_for_subject_predicate(
+                s,
+                NamedNodeRef::new_unchecked(&format!("{DCT}publisher")),
+            )
+            .and_then(node)
+            .and_then(|p| first_value(&g, p, "http://xmlns.com/foaf/0.1/name"))
+            .unwrap_or_else(|| holder.path.name().trim_end_matches('/').to_owned());
+        let mut themes: Vec<String> = g
+            .objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(&format!("{DCAT}theme")))
+            .filter_map(|t| match t {
+                TermRef::NamedNode(n) => n.as_str().rsplit(['#', '/']).next().map(str::to_owned),
+                _ => None,
+            })
+            .collect();
+        themes.sort();
+        let period = g
+            .object_for_subject_predicate(s, NamedNodeRef::new_unchecked(&format!("{DCT}temporal")))
+            .and_then(node)
+            .map(|p| {
+                let d = |k: &str| {
+                    first_value(&g, p, &format!("{DCAT}{k}"))
+                        .and_then(|v| v.parse::<Timestamp>().ok())
+                        .map(day_of)
+                        .unwrap_or_default()
+                };
+                format!("{} – {}", d("startDate"), d("endDate"))
+            })
+            .unwrap_or_default();
+        let records =
+            first_value(&g, s, &format!("{}readings", selfdata_consent::SD)).unwrap_or_default();
+        let updated = first_value(&g, s, &format!("{DCT}modified"))
+            .and_then(|v| v.parse::<Timestamp>().ok())
+            .map(day_of)
+            .unwrap_or_default();
+        let mut originals: Vec<String> = Vec::new();
+        if let Ok(raw) = holder.path.child("raw/") {
+            for f in services.store.members(pod, &raw).await.unwrap_or_default() {
+                originals.push(f.path.as_str().to_owned());
+            }
+        }
+        out.push(SourceView {
+            holder: name,
+            categories: themes.join(", "),
+            period,
+            records,
+            updated,
+            originals,
+        });
+    }
+    out
+}
+
+async fn render_overview(
+    services: &Services,
+    headers: &HeaderMap,
+    r: &Resident,
+    status: StatusCode,
+    o: Outcome,
+) -> Response {
+    let t = texts(headers);
+    let p = privacy_texts(headers);
+    let owner = owner_webid(services, &r.pod);
+    let records = records(services, &r.pod).await;
+    let grants = services
+        .idp
+        .directory()
+        .grants_of(r.account.id)
+        .await
+        .unwrap_or_default();
+    let mut apps = Vec::new();
+    for g in grants.into_iter().filter(|g| g.revoked_ms.is_none()) {
+        apps.push(AppView {
+            record: id_for(Kind::App, &g.id),
+            since: day(g.created_ms),
+            last_access: last_access(services, &r.pod, &g.client_id).await,
+            id: g.id,
+            name: g.client_name,
+            client_id: g.client_id,
+        });
+    }
+    let people = match acl::people(services.store.as_ref(), base(services), &r.pod, &owner).await {
+        Ok(list) => list
+            .into_iter()
+            .map(|a| {
+                let iri = selfdata_solid::uri::resource_uri(base(services), &r.pod, &a.resource);
+                let id = person_record_id(&a.agent, &iri);
+                let rec = records.iter().find(|x| x.id == id);
+                PersonView {
+                    since: rec
+                        .and_then(|x| x.given())
+                        .map(day_of)
+                        .unwrap_or_else(|| day(a.modified_ms)),
+                    record: rec.map(|x| x.id.clone()),
+                    modes: modes_text(p, &a.modes),
+                    what: a.resource.as_str().to_owned(),
+                    acl: a.acl.as_str().to_owned(),
+                    agent: a.agent,
+                }
+            })
+            .collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "the pod's ACLs could not be read");
+            Vec::new()
+        }
+    };
+    let rows = records
+        .iter()
+        .map(|x| RecordRow {
+            id: x.id.clone(),
+            kind: kind_name(p, x.kind),
+            who: if x.controller.name.is_empty() {
+                x.controller.id.clone()
+            } else {
+                x.controller.name.clone()
+            },
+            state: state_name(p, x.state()),
+            active: x.state().is_active(),
+            given: x.given().map(day_of).unwrap_or_default(),
+            ended: x.ended().map(day_of).unwrap_or_default(),
+        })
+        .collect();
+    page(
+        status,
+        OverviewPage {
+            t,
+            p,
+            nav: "privacy",
+            csrf: &r.session.csrf,
+            notice: o.notice,
+            error: o.error,
+            sources: sources(services, &r.pod).await,
+            apps,
+            people,
+            records: rows,
+            log: log_rows(services, &r.pod, &o.log).await,
+            q: o.log,
+            webid: o.webid,
+            folder: o.folder,
+        }
+        .render(),
+    )
+}
+
+async fn overview(
+    State(services): State<Arc<Services>>,
+    headers: HeaderMap,
+    uri: Uri,
+    q: Result<Query<LogQuery>, QueryRejection>,
+) -> Response {
+    let r = match resident(&services, &headers, &here(&uri)).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let o = Outcome {
+        log: q.map(|Query(q)| q).unwrap_or_default(),
+        ..Outcome::default()
+    };
+    render_overview(&services, &headers, &r, StatusCode::OK, o).await
+}
+
+/// The signed-in resident, if the form's CSRF token is theirs; otherwise
+/// the response to send (sign-in, or 403).
+async fn checked(
+    services: &Services,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<Resident, Response> {
+    let r = resident(services, headers, "/privacy").await?;
+    if !constant_eq(&r.session.csrf, csrf) {
+        let t = texts(headers);
+        return Err(crate::dashboard::message_page(
+            t,
+            StatusCode::FORBIDDEN,
+            privacy_texts(headers).form_expired,
+        ));
+    }
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+struct IdForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    id: String,
+}
+
+async fn revoke_app(
+    State(services): State<Arc<Services>>,
+    headers: HeaderMap,
+    Form(f): Form<IdForm>,
+) -> Response {
+    let r = match checked(&services, &headers, &f.csrf).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let p = privacy_texts(&headers);
+    let grant = services.idp.directory().grant(&f.id).await;
+    let o = match grant {
+        Ok(Some(g)) if g.account_id == r.account.id && g.revoked_ms.is_none() => {
+            match services.idp.revoke(RevokeScope::Grant(&g.id)).await {
+                Ok(()) => {
+                    if let Err(e) = services.idp.record_app_withdrawal(&g).await {
+                        tracing::error!(error = %e, "recording a consent withdrawal failed");
+                    }
+                    Outcome {
+                        notice: Some(fill(p.revoked, &[("app", &g.client_name)])),
+                        ..Outcome::default()
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "revoking a grant failed");
+                    Outcome {
+                        error: Some(p.failed.to_owned()),
+                        ..Outcome::default()
+                    }
+                }
+            }
+        }
+        Ok(_) => Outcome {
+            error: Some(p.not_listed.to_owned()),
+            ..Outcome::default()
+        },
+        Err(e) => {
+            tracing::error!(error = %e, "reading a grant failed");
+            Outcome {
+                error: Some(p.failed.to_owned()),
+                ..Outcome::default()
+            }
+        }
+    };
+    let status = if o.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    render_overview(&services, &headers, &r, status, o).await
+}
+
+#[derive(Deserialize)]
+struct RemoveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    acl: String,
+    #[serde(default)]
+    agent: String,
+}
+
+async fn remove_person(
+    State(services): State<Arc<Services>>,
+    headers: HeaderMap,
+    Form(f): Form<RemoveForm>,
+) -> Response {
+    let r = match checked(&services, &headers, &f.csrf).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let p = privacy_texts(&headers);
+    let owner = owner_webid(&services, &r.pod);
+    let fail = |error: &str| Outcome {
+        error: Some(error.to_owned()),
+        ..Outcome::default()
+    };
+    let acl_path = ResourcePath::parse(&f.acl)
+        .ok()
+        .filter(|a| a.auxiliary_kind() == Some(AuxKind::Acl));
+    let listed = match &acl_path {
+        Some(a) if f.agent != owner => {
+            acl::people(services.store.as_ref(), base(&services), &r.pod, &owner)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .find(|x| &x.acl == a && x.agent == f.agent)
+        }
+        _ => None,
+    };
+    let o = match listed {
+        None => fail(p.not_listed),
+        Some(access) => {
+            let acl_iri = selfdata_solid::uri::resource_uri(base(&services), &r.pod, &access.acl);
+            let write = acl::remove_agent(acl_iri, access.acl.clone(), access.agent.clone());
+            match services.solid.write(&r.pod, write).await {
+                Err(e) => {
+                    tracing::error!(error = %e, "removing a person from an ACL failed");
+                    fail(p.failed)
+                }
+                Ok(_) => {
+                    let iri = selfdata_solid::uri::resource_uri(
+                        base(&services),
+                        &r.pod,
+                        &access.resource,
+                    );
+                    let id = person_record_id(&access.agent, &iri);
+                    let fresh =
+                        person_record(&services, &r.pod, &access.agent, &iri, &access.modes, &id);
+                    let done = change_record(&services, &r.pod, &id, move |existing| {
+                        let mut rec = existing.unwrap_or_else(|| fresh.clone());
+                        rec.withdraw(
+                            Timestamp::now(),
+                            Some("Access removed by the resident".to_owned()),
+                        );
+                        rec
+                    })
+                    .await;
+                    if let Err(e) = done {
+                        tracing::error!(error = %e, "recording a consent withdrawal failed");
+                    }
+                    Outcome {
+                        notice: Some(fill(
+                            p.removed,
+                            &[("who", &access.agent), ("what", access.resource.as_str())],
+                        )),
+                        ..Outcome::default()
+                    }
+                }
+            }
+        }
+    };
+    let status = if o.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    render_overview(&services, &headers, &r, status, o).await
+}
+
+fn person_record(
+    services: &Services,
+    pod: &PodName,
+    agent: &str,
+    resource_iri: &str,
+    modes: &[String],
+    id: &str,
+) -> Record {
+    let mut rec = Record::new(
+        Kind::Person,
+        id.to_owned(),
+        owner_webid(services, pod),
+        Party::new(agent, agent),
+        Timestamp::now(),
+    );
+    rec.data = vec![resource_iri.to_owned()];
+    rec.modes = modes.to_vec();
+    rec.target = Some(resource_iri.to_owned());
+    rec.notice = Some(Notice::of_text(
+        &format!("{}/privacy", base(services)),
+        "1",
+        &format!("Share {resource_iri} with {agent} ({})", modes.join(", ")),
+    ));
+    rec
+}
+
+#[derive(Deserialize)]
+struct ShareForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    webid: String,
+    #[serde(default)]
+    folder: String,
+    #[serde(default)]
+    mode: String,
+}
+
+async fn share(
+    State(services): State<Arc<Services>>,
+    headers: HeaderMap,
+    Form(f): Form<ShareForm>,
+) -> Response {
+    let r = match checked(&services, &headers, &f.csrf).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let p = privacy_texts(&headers);
+    let owner = owner_webid(&services, &r.pod);
+    let webid = f.webid.trim().to_owned();
+    let mut folder = f.folder.trim().to_owned();
+    if !folder.starts_with('/') {
+        folder.insert(0, '/');
+    }
+    if !folder.ends_with('/') {
+        folder.push('/');
+    }
+    let again = |error: &str| Outcome {
+        error: Some(error.to_owned()),
+        webid: webid.clone(),
+        folder: f.folder.clone(),
+        ..Outcome::default()
+    };
+    let o = if !acl::valid_webid(&webid) || webid == owner {
+        again(p.bad_webid)
+    } else {
+        let path = ResourcePath::parse(&folder)
+            .ok()
+            .filter(|x| x.auxiliary_kind().is_none());
+        let exists = match &path {
+            Some(x) => matches!(services.store.meta(&r.pod, x).await, Ok(Some(_))),
+            None => false,
+        };
+        match path.filter(|_| exists) {
+            None => again(p.bad_folder),
+            Some(path) => {
+                let modes: Vec<String> = if f.mode == "write" {
+                    vec!["Read", "Write"]
+                } else {
+                    vec!["Read"]
+                }
+                .into_iter()
+                .map(|m| format!("{}{m}", acl::ACL))
+                .collect();
+                let acl_path = path.aux(AuxKind::Acl);
+                let acl_iri = selfdata_solid::uri::resource_uri(base(&services), &r.pod, &acl_path);
+                let folder_iri = selfdata_solid::uri::resource_uri(base(&services), &r.pod, &path);
+                let id = person_record_id(&webid, &folder_iri);
+                let fresh = person_record(&services, &r.pod, &webid, &folder_iri, &modes, &id);
+                // The record first: no access without its record.
+                let recorded =
+                    change_record(&services, &r.pod, &id, move |existing| match existing {
+                        Some(mut rec) if !rec.state().is_active() => {
+                            rec.give_again(Timestamp::now(), None);
+                            rec.modes = fresh.modes.clone();
+                            rec
+                        }
+                        Some(mut rec) => {
+                            rec.modes = fresh.modes.clone();
+                            rec
+                        }
+                        None => fresh.clone(),
+                    })
+                    .await;
+                let write = acl::share(
+                    acl_iri,
+                    acl_path,
+                    folder_iri,
+                    owner.clone(),
+                    webid.clone(),
+                    modes,
+                );
+                let shared = match recorded {
+                    Ok(()) => services.solid.write(&r.pod, write).await.map(|_| ()),
+                    Err(e) => Err(e),
+                };
+                match shared {
+                    Ok(()) => Outcome {
+                        notice: Some(fill(p.shared, &[("who", &webid), ("what", path.as_str())])),
+                        ..Outcome::default()
+                    },
+                    Err(e) => {
+                        tracing::error!(error = %e, "sharing a folder failed");
+                        again(p.failed)
+                    }
+                }
+            }
+        }
+    };
+    let status = if o.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    render_overview(&services, &headers, &r, status, o).await
+}
+
+// ------------------------------------------------------------------ one record
+
+#[derive(Template)]
+#[template(path = "privacy_record.html")]
+struct RecordPage<'a> {
+    t: &'static Texts,
+    p: &'static PrivacyTexts,
+    nav: &'static str,
+    r: &'a Record,
+    kind: &'static str,
+    state: &'static str,
+    fields: Vec<(&'static str, String)>,
+    events: Vec<(String, &'static str, String)>,
+}
+
+async fn record_page(
+    State(services): State<Arc<Services>>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Response {
+    let r = match resident(&services, &headers, &here(&uri)).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let t = texts(&headers);
+    let p = privacy_texts(&headers);
+    let Some((rec, _)) = record(&services, &r.pod, &id).await else {
+        return crate::dashboard::message_page(t, StatusCode::NOT_FOUND, p.not_listed);
+    };
+    let party = |x: &Party| {
+        let mut s = if x.name.is_empty() || x.name == x.id {
+            x.id.clone()
+        } else {
+            format!("{} <{}>", x.name, x.id)
+        };
+        if let Some(c) = &x.contact {
+            s.push_str(&format!(" ({c})"));
+        }
+        s
+    };
+    let mut fields = vec![
+        (p.f_id, rec.id.clone()),
+        (p.f_subject, rec.subject.clone()),
+        (p.f_controller, party(&rec.controller)),
+        (p.f_purpose, rec.purpose.clone()),
+        (p.f_legal_basis, rec.legal_basis.clone()),
+        (p.f_data, rec.data.join(", ")),
+        (
+            p.f_recipients,
+            rec.recipients
+                .iter()
+                .map(party)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+    ];
+    if !rec.modes.is_empty() {
+        fields.push((p.f_modes, modes_text(p, &rec.modes)));
+    }
+    if let Some(n) = &rec.notice {
+        fields.push((
+            p.f_notice,
+            format!("{} (v{}, {})", n.uri, n.version, n.hash),
+        ));
+    }
+    fields.extend([
+        (p.f_jurisdiction, rec.jurisdiction.clone()),
+        (p.f_retention, rec.retention.clone()),
+        (p.f_withdrawal, rec.withdrawal.clone()),
+        (p.f_schema, rec.schema_version.clone()),
+    ]);
+    let events = rec
+        .events
+        .iter()
+        .map(|e| {
+            (
+                e.time.to_string(),
+                state_name(p, e.state),
+                e.note.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    page(
+        StatusCode::OK,
+        RecordPage {
+            t,
+            p,
+            nav: "privacy",
+            kind: kind_name(p, rec.kind),
+            state: state_name(p, rec.state()),
+            r: &rec,
+            fields,
+            events,
+        }
+        .render(),
+    )
+}
+
+async fn receipt(
+    State(services): State<Arc<Services>>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Response {
+    let r = match resident(&services, &headers, &here(&uri)).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let Some((_, body)) = record(&services, &r.pod, &id).await else {
+        let t = texts(&headers);
+        return crate::dashboard::message_page(
+            t,
+            StatusCode::NOT_FOUND,
+            privacy_texts(&headers).not_listed,
+        );
+    };
+    let mut resp = (StatusCode::OK, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/turtle; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"consent-{id}.ttl\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    selfdata_idp::pages::security_headers(h);
+    resp
 }

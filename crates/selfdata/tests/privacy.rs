@@ -1,0 +1,637 @@
+//! "Who has what on me?" over real HTTP: consent records created when an app
+//! is allowed on the consent screen and when the owner shares a folder;
+//! withdrawal from /privacy refusing the very next request of the app or the
+//! person and recorded as a ConsentWithdrawn event; CSRF on every form;
+//! security headers on every page; rights against holders (registry,
+//! letter, deadline).
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{Server, client_credentials_token, now};
+use selfdata_consent::{Kind, Record, State};
+use selfdata_oidc::{DpopKey, pkce_s256_challenge};
+
+/// A cookie-keeping client for the HTML pages.
+struct Browser<'a> {
+    s: &'a Server,
+    cookies: HashMap<String, String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(s: &'a Server) -> Self {
+        Self {
+            s,
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, r: &reqwest::Response) {
+        for v in r.headers().get_all("set-cookie") {
+            let pair = v.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            self.cookies.insert(k.to_owned(), v.to_owned());
+        }
+    }
+
+    async fn get_full(&mut self, path: &str) -> reqwest::Response {
+        let url = format!("{}{path}", self.s.base);
+        let r = self
+            .s
+            .client
+            .get(url)
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        r
+    }
+
+    async fn get(&mut self, path: &str) -> (u16, String) {
+        let r = self.get_full(path).await;
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let url = format!("{}{path}", self.s.base);
+        let r = self
+            .s
+            .client
+            .post(url)
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap();
+        (status, if status == 303 { location } else { body })
+    }
+}
+
+/// The value of a form field in a page (the first one).
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name}"))
+        + marker.len();
+    unescape(&html[start..start + html[start..].find('"').unwrap()])
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#43;", "+")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+/// The consent record ids linked from a page.
+fn record_ids(html: &str) -> Vec<String> {
+    let mut out: Vec<String> = html
+        .split("/privacy/consents/")
+        .skip(1)
+        .map(|s| s[..s.find(['"', '/']).unwrap()].to_owned())
+        .collect();
+    out.dedup();
+    out
+}
+
+async fn sign_up(b: &mut Browser<'_>, email: &str, pod: &str) {
+    let (_, page) = b.get("/account/signup").await;
+    let csrf = field(&page, "csrf");
+    let (status, _) = b
+        .post(
+            "/account/signup",
+            &[
+                ("csrf", &csrf),
+                ("email", email),
+                ("password", "correct horse battery"),
+                ("pod", pod),
+                ("return_to", "/account"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+}
+
+/// The record `id` as the resident downloads it (the receipt).
+async fn receipt(b: &mut Browser<'_>, id: &str) -> Record {
+    let r = b.get_full(&format!("/privacy/consents/{id}/receipt")).await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/turtle")
+    );
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let body = r.text().await.unwrap();
+    Record::parse(body.as_bytes(), "https://x.example/r.ttl").unwrap()
+}
+
+fn as_agent(
+    s: &Server,
+    key: &DpopKey,
+    token: &str,
+    method: &str,
+    url: &str,
+) -> reqwest::RequestBuilder {
+    s.client
+        .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
+        .header("authorization", format!("DPoP {token}"))
+        .header("dpop", key.proof(method, url, Some(token), now()))
+}
+
+async fn status_of(request: reqwest::RequestBuilder) -> u16 {
+    request.send().await.unwrap().status().as_u16()
+}
+
+/// An app allowed by carol on the consent screen: its access token.
+async fn allowed_app(s: &Server, b: &mut Browser<'_>, name: &str) -> (DpopKey, String) {
+    let reg: serde_json::Value = s
+        .client
+        .post(format!("{}/idp/register", s.base))
+        .json(&serde_json::json!({"redirect_uris": ["http://127.0.0.1:9/cb"], "client_name": name}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client_id = reg["client_id"].as_str().unwrap().to_owned();
+    let verifier = "a-long-enough-pkce-verifier-of-at-least-43-characters-xyz";
+    let authorize = format!(
+        "/idp/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid%20webid&state=s1&code_challenge={}&code_challenge_method=S256",
+        pkce_s256_challenge(verifier)
+    );
+    let (status, page) = b.get(&authorize).await;
+    assert_eq!(status, 200);
+    let carol = format!("{}/carol/profile/card#me", s.base);
+    let (status, location) = b
+        .post(
+            "/idp/authorize",
+            &[
+                ("csrf", &field(&page, "csrf")),
+                ("request", &field(&page, "request")),
+                ("webid", &carol),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let code = location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let key = DpopKey::generate();
+    let token_url = format!("{}/idp/token", s.base);
+    let tokens: serde_json::Value = s
+        .client
+        .post(&token_url)
+        .header("dpop", key.proof("POST", &token_url, None, now()))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:9/cb"),
+            ("client_id", &client_id),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    (key, access)
+}
+
+#[tokio::test]
+async fn an_allowed_app_has_a_consent_record_and_revoking_it_on_privacy_refuses_its_next_request() {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    sign_up(&mut b, "carol@example.org", "carol").await;
+    let (key, access) = allowed_app(&s, &mut b, "Budget Helper").await;
+    let root = format!("{}/carol/", s.base);
+    assert_eq!(
+        status_of(as_agent(&s, &key, &access, "GET", &root)).await,
+        200
+    );
+
+    let (status, page) = b.get("/privacy").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Budget Helper"), "the app is listed");
+    let ids = record_ids(&page);
+    let app_record = ids
+        .iter()
+        .find(|i| i.starts_with("app-"))
+        .expect("a link to the app's consent record")
+        .clone();
+    let r = receipt(&mut b, &app_record).await;
+    assert_eq!(r.kind, Kind::App);
+    assert_eq!(r.state(), State::Given);
+    assert_eq!(r.controller.name, "Budget Helper");
+    assert_eq!(r.subject, format!("{}/carol/profile/card#me", s.base));
+    assert_eq!(r.legal_basis, "https://w3id.org/dpv#Consent");
+    assert_eq!(r.purpose, "https://w3id.org/dpv#ServiceProvision");
+    assert!(r.notice.as_ref().unwrap().hash.starts_with("sha256:"));
+    // The record is a resource of the pod.
+    let stored = selfdata_store::Backend::get(
+        s.app.store.as_ref(),
+        &selfdata_store::PodName::parse("carol").unwrap(),
+        &selfdata_store::ResourcePath::parse(&format!("/selfdata/consents/{app_record}.ttl"))
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(stored.is_some(), "the record is stored in the pod");
+    let (status, view) = b.get(&format!("/privacy/consents/{app_record}")).await;
+    assert_eq!(status, 200);
+    assert!(view.contains("Budget Helper") && view.contains("/receipt"));
+
+    // The app's grant id, from the revoke form.
+    let grant = {
+        let at = page.find("action=\"/privacy/apps/revoke\"").unwrap();
+        field(&page[at..], "id")
+    };
+    // Without the CSRF token nothing happens.
+    let (status, _) = b.post("/privacy/apps/revoke", &[("id", &grant)]).await;
+    assert_eq!(status, 403);
+    let (status, _) = b
+        .post(
+            "/privacy/apps/revoke",
+            &[("csrf", "forged"), ("id", &grant)],
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        status_of(as_agent(&s, &key, &access, "GET", &root)).await,
+        200
+    );
+
+    let csrf = field(&page, "csrf");
+    let (status, after) = b
+        .post("/privacy/apps/revoke", &[("csrf", &csrf), ("id", &grant)])
+        .await;
+    assert_eq!(status, 200);
+    assert!(after.contains("no longer has access"));
+    assert!(!after.contains("action=\"/privacy/apps/revoke\""));
+    // The very next request of the app is refused.
+    let refused = status_of(as_agent(&s, &key, &access, "GET", &root)).await;
+    assert!(refused == 401 || refused == 403, "{refused}");
+    let r = receipt(&mut b, &app_record).await;
+    assert_eq!(r.state(), State::Withdrawn);
+    assert_eq!(r.events.len(), 2);
+    assert!(r.events[1].time >= r.events[0].time);
+}
+
+#[tokio::test]
+async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_refuses_their_next_request()
+ {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    sign_up(&mut b, "carol@example.org", "carol").await;
+    // bob: a pod of his own, and a token for his WebID.
+    let bob = s
+        .app
+        .create_pod(&selfdata_store::PodName::parse("bob").unwrap())
+        .await
+        .unwrap();
+    let key = DpopKey::generate();
+    let token =
+        client_credentials_token(&s.client, &s.base, &bob.client_id, &bob.client_secret, &key)
+            .await;
+    let folder = format!("{}/carol/selfdata/", s.base);
+    assert_eq!(
+        status_of(as_agent(&s, &key, &token, "GET", &folder)).await,
+        403
+    );
+
+    let (_, page) = b.get("/privacy").await;
+    assert!(page.contains("Nobody else has access"));
+    let csrf = field(&page, "csrf");
+    // Without the CSRF token, nothing is shared.
+    let (status, _) = b
+        .post(
+            "/privacy/share",
+            &[
+                ("webid", &bob.webid),
+                ("folder", "/selfdata/"),
+                ("mode", "read"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 403);
+    // A folder that does not exist, a WebID that is not one.
+    let (status, _) = b
+        .post(
+            "/privacy/share",
+            &[
+                ("csrf", &csrf),
+                ("webid", &bob.webid),
+                ("folder", "/nope/"),
+                ("mode", "read"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = b
+        .post(
+            "/privacy/share",
+            &[
+                ("csrf", &csrf),
+                ("webid", "bob"),
+                ("folder", "/selfdata/"),
+                ("mode", "read"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    let (status, page) = b
+        .post(
+            "/privacy/share",
+            &[
+                ("csrf", &csrf),
+                ("webid", &bob.webid),
+                ("folder", "selfdata"),
+                ("mode", "read"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&bob.webid), "bob is listed");
+    // The very next request of bob is allowed, for reading only.
+    assert_eq!(
+        status_of(as_agent(&s, &key, &token, "GET", &folder)).await,
+        200
+    );
+    let put = as_agent(&s, &key, &token, "PUT", &format!("{folder}x.ttl"))
+        .header("content-type", "text/turtle")
+        .body("<#a> <#b> <#c> .");
+    assert_eq!(status_of(put).await, 403);
+    let person = record_ids(&page)
+        .into_iter()
+        .find(|i| i.starts_with("person-"))
+        .expect("a link to the sharing's consent record");
+    let r = receipt(&mut b, &person).await;
+    assert_eq!(r.kind, Kind::Person);
+    assert_eq!(r.state(), State::Given);
+    assert_eq!(r.controller.id, bob.webid);
+    assert_eq!(r.data, vec![folder.clone()]);
+    assert_eq!(
+        r.modes,
+        vec!["http://www.w3.org/ns/auth/acl#Read".to_owned()]
+    );
+
+    // The owner keeps full control of the folder (the new ACL names her).
+    let acl = selfdata_store::Backend::get(
+        s.app.store.as_ref(),
+        &selfdata_store::PodName::parse("carol").unwrap(),
+        &selfdata_store::ResourcePath::parse("/selfdata/.acl").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .1;
+    let acl = String::from_utf8(acl.to_vec()).unwrap();
+    assert!(
+        acl.contains("carol/profile/card#me") && acl.contains("Control"),
+        "{acl}"
+    );
+
+    // Remove: without CSRF refused; then done, and bob's next request is refused.
+    let at = page.find("action=\"/privacy/people/remove\"").unwrap();
+    let (acl_path, agent) = (field(&page[at..], "acl"), field(&page[at..], "agent"));
+    assert_eq!(agent, bob.webid);
+    let (status, _) = b
+        .post(
+            "/privacy/people/remove",
+            &[("acl", &acl_path), ("agent", &agent)],
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        status_of(as_agent(&s, &key, &token, "GET", &folder)).await,
+        200
+    );
+    let (status, page) = b
+        .post(
+            "/privacy/people/remove",
+            &[("csrf", &csrf), ("acl", &acl_path), ("agent", &agent)],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Nobody else has access"));
+    assert_eq!(
+        status_of(as_agent(&s, &key, &token, "GET", &folder)).await,
+        403
+    );
+    let r = receipt(&mut b, &person).await;
+    assert_eq!(r.state(), State::Withdrawn);
+    // The owner cannot be removed, nor an agent not listed.
+    let (status, _) = b
+        .post(
+            "/privacy/people/remove",
+            &[
+                ("csrf", &csrf),
+                ("acl", "/.acl"),
+                ("agent", &format!("{}/carol/profile/card#me", s.base)),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn every_privacy_form_needs_its_csrf_token_and_every_page_carries_the_security_headers() {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    sign_up(&mut b, "carol@example.org", "carol").await;
+    for path in [
+        "/privacy/apps/revoke",
+        "/privacy/people/remove",
+        "/privacy/share",
+        "/privacy/requests/holders",
+        "/privacy/requests/sent",
+    ] {
+        let (status, _) = b.post(path, &[("id", "x"), ("name", "x")]).await;
+        assert_eq!(status, 403, "{path} without a CSRF token");
+        let (status, _) = b.post(path, &[("csrf", "wrong"), ("name", "x")]).await;
+        assert_eq!(status, 403, "{path} with a wrong CSRF token");
+    }
+    for path in [
+        "/privacy",
+        "/privacy/requests",
+        "/privacy/consents/app-0000",
+        "/account",
+        "/account/login",
+        "/energy",
+        "/energy/tariffs",
+    ] {
+        let r = b.get_full(path).await;
+        let h = r.headers();
+        let csp = h
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{path} has a CSP"))
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+    }
+    // Without a session, the pages send the resident to sign in.
+    let r = s
+        .client
+        .get(format!("{}/privacy", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+}
+
+#[tokio::test]
+async fn pages_carry_hsts_when_the_server_is_reached_over_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = selfdata::Options::new(dir.path(), "https://pods.example");
+    let app = selfdata::App::open(options).await.unwrap();
+    let router = app.router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    let r = reqwest::get(format!("http://{addr}/account/login"))
+        .await
+        .unwrap();
+    let hsts = r.headers()["strict-transport-security"].to_str().unwrap();
+    assert!(hsts.contains("max-age="), "{hsts}");
+}
+
+#[tokio::test]
+async fn rights_against_holders_registry_letter_and_deadline() {
+    let s = Server::start_with(|o| o.today = Some("2025-03-20".parse().unwrap())).await;
+    let mut b = Browser::new(&s);
+    sign_up(&mut b, "carol@example.org", "carol").await;
+    let (status, page) = b.get("/privacy/requests").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Enedis") && page.contains("GRDF") && page.contains("EDF"));
+    let csrf = field(&page, "csrf");
+    // Edit the registry: Enedis gets the resident's PRM and a contact.
+    let (status, page) = b
+        .post(
+            "/privacy/requests/holders",
+            &[
+                ("csrf", &csrf),
+                ("name", "Enedis"),
+                ("contact", "dpo@holder.example"),
+                ("identifier", "12345678901234"),
+                ("name", "Ma mairie"),
+                ("contact", ""),
+                ("identifier", ""),
+                ("name", "Eau du Grand Lyon"),
+                ("contact", ""),
+                ("identifier", "W-42"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("dpo@holder.example") && !page.contains("GRDF"));
+    // The letter, in French, for portability.
+    let (status, page) = b
+        .get("/privacy/requests?holder=0&article=20&lang=fr&name=Carol+Martin&email=carol%40example.org")
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("article 20 du RGPD"), "{page}");
+    assert!(page.contains("12345678901234") && page.contains("dpo@holder.example"));
+    assert!(page.contains("Carol Martin, le 2025-03-20"));
+    let (_, en) = b.get("/privacy/requests?holder=2&article=15&lang=en").await;
+    assert!(en.contains("Article 15") && en.contains("W-42"));
+    // Two requests sent: one long ago (overdue), one recently (due soon).
+    for (holder, date) in [("0", "2025-02-01"), ("2", "2025-02-25")] {
+        let (status, _) = b
+            .post(
+                "/privacy/requests/sent",
+                &[
+                    ("csrf", &csrf),
+                    ("holder", holder),
+                    ("article", "15"),
+                    ("lang", "fr"),
+                    ("sent", date),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let (status, _) = b
+        .post(
+            "/privacy/requests/sent",
+            &[("csrf", &csrf), ("holder", "0"), ("sent", "yesterday")],
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (_, page) = b.get("/privacy/requests").await;
+    assert!(page.contains("Answer due by 2025-03-01"));
+    assert!(page.contains("Overdue"));
+    assert!(page.contains("Answer due by 2025-03-25") && page.contains("Due in 5 days"));
+    assert!(
+        page.contains("/energy"),
+        "the answer goes through the import"
+    );
+    // Marked answered, the reminder goes.
+    let (_, page) = b
+        .post(
+            "/privacy/requests/sent",
+            &[("csrf", &csrf), ("answered", "0")],
+        )
+        .await;
+    assert!(!page.contains("Overdue"));
+    // The registry and the requests are resources of the pod.
+    for path in [
+        "/selfdata/rights/holders.json",
+        "/selfdata/rights/requests.json",
+    ] {
+        let got = selfdata_store::Backend::get(
+            s.app.store.as_ref(),
+            &selfdata_store::PodName::parse("carol").unwrap(),
+            &selfdata_store::ResourcePath::parse(path).unwrap(),
+        )
+        .await
+        .unwrap();
+        assert!(got.is_some(), "{path}");
+    }
+}

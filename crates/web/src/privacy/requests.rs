@@ -1,0 +1,495 @@
+//! Rights against holders (`/privacy/requests`): a small registry of data
+//! holders the resident can edit (kept in the pod at
+//! `selfdata/rights/holders.json`), a GDPR article 15 (access) or 20
+//! (portability) request letter in French or English, the dates requests
+//! were sent (`selfdata/rights/requests.json`) with the one-month deadline
+//! of article 12(3), and a reminder when it is near or past.
+//!
+//! The default registry names common French holders without contact
+//! details: a data protection address is only worth sending to when it is
+//! the holder's current one, so the resident fills it from the holder's
+//! privacy policy (the page says so).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, RawForm, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::{get, post};
+use bytes::Bytes;
+use jiff::ToSpan;
+use jiff::civil::Date;
+use selfdata_idp::accounts::constant_eq;
+use selfdata_store::{PodName, Precondition, ResourcePath, StoreError, Write};
+use serde::{Deserialize, Serialize};
+
+use super::texts::{PrivacyTexts, privacy_texts};
+use crate::Services;
+use crate::dashboard::{Resident, here, message_page, page, resident};
+use crate::texts::{Texts, fill, texts};
+
+const HOLDERS: &str = "/selfdata/rights/holders.json";
+const REQUESTS: &str = "/selfdata/rights/requests.json";
+
+pub fn routes() -> Router<Arc<Services>> {
+    Router::new()
+        .route("/privacy/requests", get(show))
+        .route("/privacy/requests/holders", post(save_holders))
+        .route("/privacy/requests/sent", post(record_sent))
+}
+
+/// One holder of the registry.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Holder {
+    pub name: String,
+    /// The data protection contact (email or postal address); empty until
+    /// the resident fills it.
+    #[serde(default)]
+    pub contact: String,
+    /// The resident's identifier there (PRM, PCE, contract number…).
+    #[serde(default)]
+    pub identifier: String,
+}
+
+/// A request sent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Sent {
+    pub holder: String,
+    pub article: u8,
+    pub lang: String,
+    pub sent: Date,
+    #[serde(default)]
+    pub answered: Option<Date>,
+}
+
+/// The registry a pod starts with: common French holders, contacts to fill.
+pub fn default_holders() -> Vec<Holder> {
+    [
+        "Enedis",
+        "GRDF",
+        "EDF",
+        "Eau du Grand Lyon",
+        "Veolia Eau",
+        "Ma banque",
+        "Mon opérateur télécom",
+        "Ma mairie",
+    ]
+    .into_iter()
+    .map(|n| Holder {
+        name: n.to_owned(),
+        contact: String::new(),
+        identifier: String::new(),
+    })
+    .collect()
+}
+
+/// The answer is due one month after the request (GDPR article 12(3)).
+pub fn due(sent: Date) -> Date {
+    sent.checked_add(1.month()).unwrap_or(sent)
+}
+
+async fn load<T: for<'de> Deserialize<'de>>(
+    services: &Services,
+    pod: &PodName,
+    path: &str,
+) -> Option<T> {
+    let path = ResourcePath::parse(path).ok()?;
+    let (_, body) = services.store.get(pod, &path).await.ok()??;
+    serde_json::from_slice(&body).ok()
+}
+
+async fn save<T: Serialize>(
+    services: &Services,
+    pod: &PodName,
+    path: &str,
+    value: &T,
+) -> Result<(), StoreError> {
+    let body = serde_json::to_vec_pretty(value).map_err(|e| StoreError::Io(e.to_string()))?;
+    services
+        .solid
+        .write(
+            pod,
+            Write::Put {
+                path: ResourcePath::parse(path)?,
+                content_type: "application/json".to_owned(),
+                body: Bytes::from(body),
+                precondition: Precondition::None,
+            },
+        )
+        .await
+        .map(|_| ())
+}
+
+async fn holders(services: &Services, pod: &PodName) -> Vec<Holder> {
+    load(services, pod, HOLDERS)
+        .await
+        .unwrap_or_else(default_holders)
+}
+
+/// The letter, ready to send.
+pub fn letter(
+    lang: &str,
+    article: u8,
+    holder: &Holder,
+    name: &str,
+    email: &str,
+    today: Date,
+) -> String {
+    let id = if holder.identifier.is_empty() {
+        String::new()
+    } else if lang == "fr" {
+        format!("Identifiant client : {}\n\n", holder.identifier)
+    } else {
+        format!("Customer identifier: {}\n\n", holder.identifier)
+    };
+    let contact = if holder.contact.is_empty() {
+        String::new()
+    } else {
+        format!("{}\n", holder.contact)
+    };
+    if lang == "fr" {
+        let (subject, body) = if article == 20 {
+            (
+                "demande de portabilité de mes données personnelles (article 20 du RGPD)",
+                "En application de l’article 20 du règlement (UE) 2016/679 (RGPD), je vous demande de me transmettre les données personnelles me concernant que je vous ai fournies, y compris celles que génère l’utilisation de vos services (par exemple les relevés de mon compteur ou mon historique de consommation), dans un format structuré, couramment utilisé et lisible par machine (CSV ou JSON par exemple).",
+            )
+        } else {
+            (
+                "demande d’accès à mes données personnelles (article 15 du RGPD)",
+                "En application de l’article 15 du règlement (UE) 2016/679 (RGPD), je vous demande de me communiquer une copie de l’ensemble des données personnelles me concernant que vous traitez, ainsi que les finalités de ces traitements, les catégories de données concernées, leurs destinataires, leur durée de conservation, leur source et l’existence éventuelle d’une prise de décision automatisée.",
+            )
+        };
+        format!(
+            "{name}\n{email}\n\nÀ l’attention du délégué à la protection des données\n{holder}\n{contact}\nObjet : {subject}\n\nMadame, Monsieur,\n\n{body}\n\n{id}Conformément à l’article 12.3 du RGPD, vous disposez d’un délai d’un mois à compter de la réception de cette demande pour y répondre. Vous pouvez me répondre à l’adresse électronique ci-dessus.\n\nVeuillez agréer, Madame, Monsieur, l’expression de mes salutations distinguées.\n\n{name}, le {today}\n",
+            holder = holder.name,
+        )
+    } else {
+        let (subject, body) = if article == 20 {
+            (
+                "data portability request (GDPR Article 20)",
+                "Under Article 20 of Regulation (EU) 2016/679 (GDPR), I ask you to send me the personal data concerning me that I have provided to you, including the data generated by my use of your services (such as my meter readings or consumption history), in a structured, commonly used and machine-readable format (CSV or JSON, for example).",
+            )
+        } else {
+            (
+                "subject access request (GDPR Article 15)",
+                "Under Article 15 of Regulation (EU) 2016/679 (GDPR), I ask you to send me a copy of all the personal data concerning me that you process, together with the purposes of the processing, the categories of data concerned, their recipients, how long they are kept, their source, and whether any automated decision-making is involved.",
+            )
+        };
+        format!(
+            "{name}\n{email}\n\nFor the attention of the Data Protection Officer\n{holder}\n{contact}\nSubject: {subject}\n\nDear Sir or Madam,\n\n{body}\n\n{id}Under Article 12(3) GDPR, you have one month from receipt of this request to answer it. You may reply to the email address above.\n\nYours faithfully,\n\n{name}, {today}\n",
+            holder = holder.name,
+        )
+    }
+}
+
+struct SentView {
+    index: usize,
+    holder: String,
+    article: u8,
+    sent: String,
+    due: String,
+    reminder: Option<String>,
+    overdue: bool,
+    answered: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "privacy_requests.html")]
+struct RequestsPage<'a> {
+    t: &'static Texts,
+    p: &'static PrivacyTexts,
+    nav: &'static str,
+    csrf: &'a str,
+    notice: Option<String>,
+    error: Option<String>,
+    holders: Vec<Holder>,
+    sent: Vec<SentView>,
+    q: LetterQuery,
+    letter: Option<String>,
+    today: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct LetterQuery {
+    #[serde(default)]
+    holder: Option<usize>,
+    #[serde(default)]
+    article: Option<u8>,
+    #[serde(default)]
+    lang: Option<String>,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+}
+
+async fn render(
+    services: &Services,
+    headers: &HeaderMap,
+    r: &Resident,
+    status: StatusCode,
+    mut q: LetterQuery,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let t = texts(headers);
+    let p = privacy_texts(headers);
+    let today = services.today();
+    let holders = holders(services, &r.pod).await;
+    let sent: Vec<Sent> = load(services, &r.pod, REQUESTS).await.unwrap_or_default();
+    let sent = sent
+        .into_iter()
+        .enumerate()
+        .map(|(index, s)| {
+            let due = due(s.sent);
+            let days_left = (due - today).get_days();
+            let (reminder, overdue) = if s.answered.is_some() {
+                (None, false)
+            } else if due < today {
+                (Some(p.rq_overdue.to_owned()), true)
+            } else if days_left <= 7 {
+                (
+                    Some(fill(p.rq_due_soon, &[("n", &days_left.to_string())])),
+                    false,
+                )
+            } else {
+                (None, false)
+            };
+            SentView {
+                index,
+                holder: s.holder,
+                article: s.article,
+                sent: s.sent.to_string(),
+                due: fill(p.rq_due, &[("date", &due.to_string())]),
+                reminder,
+                overdue,
+                answered: s.answered.map(|d| d.to_string()),
+            }
+        })
+        .collect();
+    if q.email.is_empty() {
+        q.email = r.account.email.clone();
+    }
+    let lang = q.lang.clone().unwrap_or_else(|| t.lang.to_owned());
+    let letter = q
+        .holder
+        .and_then(|i| holders.get(i))
+        .map(|h| letter(&lang, q.article.unwrap_or(15), h, &q.name, &q.email, today));
+    q.lang = Some(lang);
+    page(
+        status,
+        RequestsPage {
+            t,
+            p,
+            nav: "privacy",
+            csrf: &r.session.csrf,
+            notice,
+            error,
+            holders,
+            sent,
+            q,
+            letter,
+            today: today.to_string(),
+        }
+        .render(),
+    )
+}
+
+async fn show(
+    State(services): State<Arc<Services>>,
+    headers: HeaderMap,
+    uri: Uri,
+    q: Result<Query<LetterQuery>, QueryRejection>,
+) -> Response {
+    let r = match resident(&services, &headers, &here(&uri)).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    render(&services, &headers, &r, StatusCode::OK, q, None, None).await
+}
+
+/// The form's fields, in order (repeated names allowed).
+fn pairs(body: &Bytes) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
+}
+
+async fn checked(
+    services: &Services,
+    headers: &HeaderMap,
+    fields: &[(String, String)],
+) -> Result<Resident, Response> {
+    let r = resident(services, headers, "/privacy/requests").await?;
+    let csrf = fields
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    if !constant_eq(&r.session.csrf, csrf) {
+        return Err(message_page(
+            texts(headers),
+            StatusCode::FORBIDDEN,
+            privacy_texts(headers).form_expired,
+        ));
+    }
+    Ok(r)
+}
+
+async fn save_holders(
+    State(services): State<Arc<Services>>,
+    headers: HeaderMap,
+    RawForm(body): RawForm,
+) -> Response {
+    let fields = pairs(&body);
+    let r = match checked(&services, &headers, &fields).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let p = privacy_texts(&headers);
+    let column = |name: &str| -> Vec<String> {
+        fields
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().chars().take(500).collect())
+            .collect()
+    };
+    let (names, contacts, ids) = (column("name"), column("contact"), column("identifier"));
+    let list: Vec<Holder> = names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| !n.is_empty())
+        .take(100)
+        .map(|(i, n)| Holder {
+            name: n.clone(),
+            contact: contacts.get(i).cloned().unwrap_or_default(),
+            identifier: ids.get(i).cloned().unwrap_or_default(),
+        })
+        .collect();
+    let (status, notice, error) = match save(&services, &r.pod, HOLDERS, &list).await {
+        Ok(()) => (StatusCode::OK, Some(p.rq_saved.to_owned()), None),
+        Err(e) => {
+            tracing::error!(error = %e, "saving the holders failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                None,
+                Some(p.failed.to_owned()),
+            )
+        }
+    };
+    render(
+        &services,
+        &headers,
+        &r,
+        status,
+        LetterQuery::default(),
+        notice,
+        error,
+    )
+    .await
+}
+
+async fn record_sent(
+    State(services): State<Arc<Services>>,
+    headers: HeaderMap,
+    RawForm(body): RawForm,
+) -> Response {
+    let fields = pairs(&body);
+    let r = match checked(&services, &headers, &fields).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let p = privacy_texts(&headers);
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(x, _)| x == k)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let mut list: Vec<Sent> = load(&services, &r.pod, REQUESTS).await.unwrap_or_default();
+    let outcome = if let Ok(i) = get("answered").parse::<usize>() {
+        match list.get_mut(i) {
+            Some(s) => {
+                s.answered = Some(services.today());
+                Ok(())
+            }
+            None => Err(p.not_listed),
+        }
+    } else {
+        let holders = holders(&services, &r.pod).await;
+        let holder = get("holder")
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| holders.get(i));
+        match (holder, get("sent").parse::<Date>()) {
+            (None, _) => Err(p.rq_unknown_holder),
+            (_, Err(_)) => Err(p.rq_bad_date),
+            (Some(h), Ok(date)) => {
+                list.push(Sent {
+                    holder: h.name.clone(),
+                    article: if get("article") == "20" { 20 } else { 15 },
+                    lang: if get("lang") == "fr" { "fr" } else { "en" }.to_owned(),
+                    sent: date,
+                    answered: None,
+                });
+                Ok(())
+            }
+        }
+    };
+    let (status, notice, error) = match outcome {
+        Err(e) => (StatusCode::BAD_REQUEST, None, Some(e.to_owned())),
+        Ok(()) => match save(&services, &r.pod, REQUESTS, &list).await {
+            Ok(()) => (StatusCode::OK, Some(p.rq_recorded.to_owned()), None),
+            Err(e) => {
+                tracing::error!(error = %e, "saving a request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    None,
+                    Some(p.failed.to_owned()),
+                )
+            }
+        },
+    };
+    render(
+        &services,
+        &headers,
+        &r,
+        status,
+        LetterQuery::default(),
+        notice,
+        error,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deadline_is_one_month_later() {
+        assert_eq!(due("2025-01-31".parse().unwrap()).to_string(), "2025-02-28");
+        assert_eq!(due("2025-03-10".parse().unwrap()).to_string(), "2025-04-10");
+    }
+
+    #[test]
+    fn letters_name_the_article_the_holder_and_the_identifier() {
+        let h = Holder {
+            name: "Enedis".into(),
+            contact: String::new(),
+            identifier: "12345678901234".into(),
+        };
+        let today = "2025-03-10".parse().unwrap();
+        let fr = letter("fr", 15, &h, "Alice Martin", "alice@example.org", today);
+        assert!(
+            fr.contains("article 15") && fr.contains("Enedis") && fr.contains("12345678901234")
+        );
+        assert!(fr.contains("Alice Martin, le 2025-03-10"));
+        let en = letter("en", 20, &h, "Alice", "a@x", today);
+        assert!(en.contains("Article 20") && en.contains("machine-readable"));
+        assert!(default_holders().iter().all(|h| h.contact.is_empty()));
+    }
+}
