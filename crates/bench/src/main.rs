@@ -8,9 +8,11 @@
 //! except whether a run saw errors.
 
 mod baseline;
+mod control;
 mod energy;
 mod load;
 mod report;
+mod translog;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -77,12 +79,31 @@ enum Command {
     },
     /// Assemble the JSON lines of a run into the results JSON and markdown.
     Report(report::ReportArgs),
+    /// The cost of encryption at rest and access logging: the same
+    /// requests with both on and both off, same build, one run.
+    Control {
+        /// Requests per measure.
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        /// Alternating rounds (the median is kept).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
     /// The energy benchmark: ten-year import, monthly aggregation through
     /// the API against an SQL GROUP BY baseline, dashboard server time.
     Energy {
         /// Timed requests per measurement.
         #[arg(long, default_value_t = 300)]
         requests: usize,
+    },
+    /// The access log's Merkle tree: build a log of N entries in memory,
+    /// then proof sizes and verification times at N. Prints one JSON line.
+    Translog {
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+        /// Proofs generated and verified per measurement.
+        #[arg(long, default_value_t = 2000)]
+        samples: u64,
     },
 }
 
@@ -103,6 +124,12 @@ fn main() -> std::process::ExitCode {
             Ok(())
         }
         Command::Report(args) => report::run(&args),
+        Command::Translog { entries, samples } => translog::run(entries, samples),
+        Command::Control { requests, rounds } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(control::run(requests, rounds))),
         Command::Energy { requests } => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

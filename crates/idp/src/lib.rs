@@ -162,6 +162,7 @@ impl Idp {
         directory: Arc<dyn Directory>,
         pods: Arc<dyn Backend>,
     ) -> Result<Arc<Self>, StoreError> {
+        pages::use_hsts(config.secure_cookies());
         let keys = load_keys(directory.as_ref()).await?;
         let since = (now() - config.refresh_token_secs.max(config.access_token_secs)) * 1000;
         let revoked: HashSet<String> = directory.revoked_since(since).await?.into_iter().collect();

@@ -38,7 +38,27 @@ pub fn page(status: StatusCode, html: Result<String, askama::Error>) -> Response
     response
 }
 
+/// Whether pages are served over TLS (the base URL is `https:`), so they
+/// carry `Strict-Transport-Security`. Set when the provider opens.
+static HSTS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes every page of the process carry `Strict-Transport-Security` when
+/// `https` (the server's base URL is `https:`). Once on, it stays on: a
+/// process serves one base URL, and a browser ignores the header over
+/// plain HTTP anyway (RFC 6797, section 8.1).
+pub fn use_hsts(https: bool) {
+    if https {
+        HSTS.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 pub fn security_headers(h: &mut HeaderMap) {
+    if HSTS.load(std::sync::atomic::Ordering::Relaxed) {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'self'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'"),
@@ -714,6 +734,9 @@ pub async fn revoke_grant(State(idp): St, headers: HeaderMap, Form(f): Form<IdFo
                 idp2.revoke(RevokeScope::Grant(&g.id))
                     .await
                     .map_err(failed(t))?;
+                if let Err(e) = idp2.record_app_withdrawal(&g).await {
+                    tracing::error!(error = %e, "recording a consent withdrawal failed");
+                }
                 Ok(Extras {
                     message: Some(t.app_revoked.replace("{app}", &g.client_name)),
                     ..Extras::default()

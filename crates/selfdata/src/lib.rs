@@ -27,6 +27,15 @@ pub struct Options {
     pub today: Option<jiff::civil::Date>,
     /// Enedis Data Connect keys and addresses; no connector when `None`.
     pub enedis: Option<selfdata_connect::DataConnectConfig>,
+    /// The host master key (encryption at rest); when `None`, the key file
+    /// `<data>/master.key`, created on first open.
+    pub master_key: Option<selfdata_store::crypto::MasterKey>,
+    /// Encryption at rest OFF, only for a benchmark comparing the same build.
+    #[doc(hidden)]
+    pub unencrypted: bool,
+    /// Access logging OFF, only for a benchmark comparing the same build.
+    #[doc(hidden)]
+    pub no_access_log: bool,
 }
 
 impl Options {
@@ -40,6 +49,9 @@ impl Options {
             trusted_issuers: Vec::new(),
             today: None,
             enedis: None,
+            master_key: None,
+            unencrypted: false,
+            no_access_log: false,
         }
     }
 }
@@ -52,7 +64,32 @@ pub struct App {
     pub energy: Arc<Energy>,
     /// The Enedis connector, when configured.
     pub enedis: Option<Arc<Enedis>>,
+    /// The pods' access logs (every access by anyone but the owner).
+    pub access_log: Arc<selfdata_web::log::AccessLog>,
     pub options: Options,
+}
+
+/// What the resident gets when a pod is erased.
+#[derive(Debug, Clone)]
+pub struct ErasureReceipt {
+    pub pod: String,
+    /// When the data key was destroyed (RFC 3339, UTC).
+    pub time_utc: String,
+    /// What was destroyed, one sentence each.
+    pub destroyed: Vec<String>,
+}
+
+impl std::fmt::Display for ErasureReceipt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "Erasure receipt")?;
+        writeln!(f, "pod: {}", self.pod)?;
+        writeln!(f, "time (UTC): {}", self.time_utc)?;
+        writeln!(f, "destroyed:")?;
+        for line in &self.destroyed {
+            writeln!(f, "  - {line}")?;
+        }
+        Ok(())
+    }
 }
 
 /// A pod created from the command line, with keys for a script.
@@ -66,7 +103,11 @@ pub struct CreatedPod {
 
 impl App {
     pub async fn open(options: Options) -> Result<Self, StoreError> {
-        let store = Arc::new(SqliteBackend::open(&options.data)?);
+        let store = Arc::new(match (&options.master_key, options.unencrypted) {
+            (_, true) => SqliteBackend::open_unencrypted(&options.data)?,
+            (Some(key), false) => SqliteBackend::open_with_key(&options.data, key.clone())?,
+            (None, false) => SqliteBackend::open(&options.data)?,
+        });
         let mut config = IdpConfig::new(&options.base_url);
         config.signup = options.signup;
         config.allow_http_client_ids = options.allow_http_client_ids;
@@ -91,11 +132,18 @@ impl App {
             )),
             None => None,
         };
+        let access_log = selfdata_web::log::AccessLog::open(
+            store.clone() as Arc<dyn Backend>,
+            &options.base_url,
+            &selfdata_web::log::AccessLog::key_file_in(&options.data),
+        )
+        .map_err(StoreError::from)?;
         Ok(Self {
             store,
             idp,
             energy,
             enedis,
+            access_log,
             options,
         })
     }
@@ -104,7 +152,7 @@ impl App {
     pub fn router(&self) -> axum::Router {
         let mut config = Config::new(&self.options.base_url);
         config.max_body_bytes = self.options.max_body_bytes;
-        let state = AppState::new(
+        let mut state = AppState::new(
             self.store.clone(),
             self.idp.clone() as Arc<dyn selfdata_solid::Authenticator>,
             config,
@@ -113,6 +161,9 @@ impl App {
             energy: self.energy.clone(),
             base_url: self.options.base_url.clone(),
         }));
+        if !self.options.no_access_log {
+            state = state.with_access_log_hook(self.access_log.clone());
+        }
         let services = Arc::new(Services {
             solid: state.clone(),
             store: self.store.clone(),
@@ -150,6 +201,35 @@ impl App {
 
     /// Creates a pod without an account, and client credentials speaking for
     /// its owner's WebID (the operator hands them to the resident or a script).
+    /// Erases a pod for good: its data key first (so copies and backups of
+    /// its files become unreadable), then its files and its link to its
+    /// owner's account. Returns the receipt given to the resident.
+    pub async fn delete_pod(&self, name: &PodName) -> Result<ErasureReceipt, StoreError> {
+        let owner = self.store.pod_owner(name.as_str()).await?;
+        let erasure = self.store.delete_pod(name).await?;
+        let time = jiff::Timestamp::from_millisecond(erasure.key_destroyed_ms)
+            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default();
+        let mut destroyed = Vec::new();
+        if erasure.key_destroyed {
+            destroyed.push(format!(
+                "the pod's data key (copies and backups of its files can no longer be decrypted), at {time}"
+            ));
+        }
+        destroyed.push(format!(
+            "{} files ({} bytes): the pod's database, its journal and its large files",
+            erasure.files_removed, erasure.bytes_removed
+        ));
+        if owner.is_some() {
+            destroyed.push("the link between the pod and its owner's account".to_owned());
+        }
+        Ok(ErasureReceipt {
+            pod: name.to_string(),
+            time_utc: time,
+            destroyed,
+        })
+    }
+
     pub async fn create_pod(&self, name: &PodName) -> Result<CreatedPod, StoreError> {
         let pod = selfdata_solid::provision::create_pod(
             self.store.as_ref(),
@@ -168,5 +248,27 @@ impl App {
             client_id,
             client_secret,
         })
+    }
+
+    /// The whole pod as a tar archive (see `selfdata_web::export::README`).
+    pub async fn export_pod(&self, name: &PodName) -> Result<Vec<u8>, StoreError> {
+        selfdata_web::export::export_pod(self.store.as_ref(), name, &self.options.base_url).await
+    }
+
+    /// Restores an exported pod, as `name` or under its original name: the
+    /// archive is checked whole first, then written all or nothing.
+    pub async fn import_pod(
+        &self,
+        archive: &[u8],
+        name: Option<&PodName>,
+    ) -> Result<selfdata_web::export::Imported, selfdata_web::export::PortabilityError> {
+        selfdata_web::export::import_pod(
+            self.store.as_ref(),
+            &self.energy,
+            archive,
+            name,
+            &self.options.base_url,
+        )
+        .await
     }
 }

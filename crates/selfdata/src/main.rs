@@ -23,8 +23,36 @@ struct Cli {
         default_value = "selfdata-data"
     )]
     data: PathBuf,
+    /// File holding the host master key (64 hex digits) that protects every
+    /// pod's data key (default: DATA/master.key, created on first use).
+    #[arg(long, global = true, env = "SELFDATA_MASTER_KEY_FILE")]
+    master_key_file: Option<PathBuf>,
+    /// The host master key itself (64 hex digits), instead of a file.
+    #[arg(
+        long,
+        global = true,
+        env = "SELFDATA_MASTER_KEY",
+        hide_env_values = true
+    )]
+    master_key: Option<String>,
     #[command(subcommand)]
     command: Command,
+}
+
+impl Cli {
+    /// The master key, from the variable or a given file (`None`: the default file).
+    fn master(&self) -> anyhow::Result<Option<selfdata_store::crypto::MasterKey>> {
+        use selfdata_store::crypto::MasterKey;
+        if let Some(hex) = &self.master_key {
+            return Ok(Some(
+                MasterKey::from_hex(hex).context("SELFDATA_MASTER_KEY is not a key")?,
+            ));
+        }
+        match &self.master_key_file {
+            Some(file) => Ok(Some(MasterKey::load_or_create(file)?)),
+            None => Ok(None),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,6 +128,37 @@ enum Command {
     /// Manage the identity provider's signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Check a pod's access log offline.
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum LogCommand {
+    /// Check a downloaded checkpoint's signature and, if given, an
+    /// inclusion proof and a consistency proof; exits non-zero with a
+    /// sentence when anything fails.
+    Verify {
+        /// The checkpoint (`GET /{pod}/selfdata/log/checkpoint`).
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// The verifier key to trust (`<name>+<hash>+<key>`); by default the
+        /// one in the checkpoint file.
+        #[arg(long)]
+        key: Option<String>,
+        /// An inclusion proof (`GET …/log/proof/inclusion?index=N&size=S`).
+        #[arg(long)]
+        inclusion: Option<PathBuf>,
+        /// The entry's exact bytes; by default the entry inside the proof.
+        #[arg(long, requires = "inclusion")]
+        entry: Option<PathBuf>,
+        /// A consistency proof (`GET …/log/proof/consistency?from=A&to=B`).
+        #[arg(long, requires = "old_checkpoint")]
+        consistency: Option<PathBuf>,
+        /// The older checkpoint the consistency proof starts from.
+        #[arg(long, requires = "consistency")]
+        old_checkpoint: Option<PathBuf>,
+    },
 }
 
 /// Enedis Data Connect: without a client id, residents import files instead.
@@ -171,6 +230,18 @@ enum InviteCommand {
 enum KeysCommand {
     /// Make a new signing key current; tokens signed by the old one stay valid until they expire.
     Rotate,
+    /// Re-wrap every pod's data key under a new host master key (pod data is
+    /// not re-encrypted). Run it with the server stopped. The new key comes
+    /// from --new-key-file or SELFDATA_NEW_MASTER_KEY, or is generated; it
+    /// replaces the key file (or is printed when the key came from SELFDATA_MASTER_KEY).
+    RotateMaster {
+        /// File holding the new key (64 hex digits).
+        #[arg(long)]
+        new_key_file: Option<PathBuf>,
+        /// The new key itself (64 hex digits).
+        #[arg(long, env = "SELFDATA_NEW_MASTER_KEY", hide_env_values = true)]
+        new_key: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -190,6 +261,47 @@ enum PodCommand {
     },
     /// List the pods in the data folder.
     List,
+    /// Erase a pod for good: its data key is destroyed first, so copies and
+    /// backups of its files become unreadable, then its files. Prints a receipt.
+    Delete {
+        /// The pod to erase.
+        name: String,
+        /// Confirm: this cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Write a whole pod to a tar archive: every resource in its original
+    /// format, a Turtle manifest, ACLs, consent records and the access log.
+    Export {
+        /// The pod to export.
+        name: String,
+        /// The archive to write.
+        #[arg(long, short)]
+        output: PathBuf,
+        /// Public address of this server (named in the manifest).
+        #[arg(
+            long,
+            env = "SELFDATA_BASE_URL",
+            default_value = "http://127.0.0.1:8000"
+        )]
+        base_url: String,
+    },
+    /// Restore a pod from an archive written by `pod export` (or downloaded
+    /// by its owner), all or nothing.
+    Import {
+        /// The archive.
+        file: PathBuf,
+        /// The new pod's name (default: the name it was exported under).
+        #[arg(long)]
+        name: Option<String>,
+        /// Public address of this server.
+        #[arg(
+            long,
+            env = "SELFDATA_BASE_URL",
+            default_value = "http://127.0.0.1:8000"
+        )]
+        base_url: String,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -215,8 +327,10 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let data = cli.data.clone();
+    let master = cli.master()?;
     let open = |base_url: &str| {
-        let options = Options::new(&data, base_url);
+        let mut options = Options::new(&data, base_url);
+        options.master_key = master.clone();
         async move {
             App::open(options)
                 .await
@@ -236,6 +350,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logs(log_json);
             let base_url = base_url.unwrap_or_else(|| format!("http://{addr}"));
             let mut options = Options::new(&cli.data, &base_url);
+            options.master_key = master.clone();
             options.max_body_bytes = max_body_bytes;
             options.signup = signup;
             options.trusted_issuers = trusted_issuers;
@@ -342,6 +457,50 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}\tcreated {created}", pod.name);
             }
         }
+        Command::Pod(PodCommand::Export {
+            name,
+            output,
+            base_url,
+        }) => {
+            let name = PodName::parse(&name).context("invalid pod name")?;
+            let app = open(&base_url).await?;
+            let archive = app.export_pod(&name).await?;
+            std::fs::write(&output, &archive)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            println!(
+                "Exported the pod '{name}' to {} ({} bytes)",
+                output.display(),
+                archive.len()
+            );
+        }
+        Command::Pod(PodCommand::Import {
+            file,
+            name,
+            base_url,
+        }) => {
+            let name = name
+                .map(|n| PodName::parse(&n).context("invalid pod name"))
+                .transpose()?;
+            let archive =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let app = open(&base_url).await?;
+            let done = app.import_pod(&archive, name.as_ref()).await?;
+            println!(
+                "Imported the pod '{}': {} resources, {} access log entries, {} energy readings indexed.",
+                done.pod, done.resources, done.log_entries, done.readings
+            );
+            if done.webid_changed() {
+                println!(
+                    "Note: its profile and access control lists are restored byte for byte, so they \
+                     still name the WebID {} of the server it came from; here the owner's WebID is {}. \
+                     The owner cannot reach the pod on this server until its ACLs name that WebID.",
+                    done.original_webid, done.webid_here
+                );
+            }
+            println!(
+                "Holder connections (their tokens) are not exported: connect the holders again."
+            );
+        }
         Command::Account(AccountCommand::Create {
             email,
             pod,
@@ -368,10 +527,105 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let code = selfdata_idp::new_invite(app.store.as_ref() as &dyn Directory).await?;
             println!("{code}");
         }
+        Command::Pod(PodCommand::Delete { name, yes }) => {
+            let name = PodName::parse(&name).context("invalid pod name")?;
+            if !yes {
+                anyhow::bail!(
+                    "erasing the pod '{name}' cannot be undone; run again with --yes to confirm"
+                );
+            }
+            let app = open("http://127.0.0.1:8000").await?;
+            let receipt = app.delete_pod(&name).await?;
+            print!("{receipt}");
+        }
+        Command::Keys(KeysCommand::RotateMaster {
+            new_key_file,
+            new_key,
+        }) => {
+            use selfdata_store::crypto::{MasterKey, default_key_file};
+            let data = cli.data.clone();
+            let from_env = cli.master_key.is_some();
+            let key_file = cli
+                .master_key_file
+                .clone()
+                .unwrap_or_else(|| default_key_file(&data));
+            let old = match &master {
+                Some(k) => k.clone(),
+                None => MasterKey::read_file(&key_file)?,
+            };
+            let new = match (new_key_file, new_key) {
+                (Some(file), _) => MasterKey::read_file(&file)?,
+                (None, Some(hex)) => {
+                    MasterKey::from_hex(&hex).context("SELFDATA_NEW_MASTER_KEY is not a key")?
+                }
+                (None, None) => MasterKey::random(),
+            };
+            // The new key is kept durably before anything depends on it.
+            let pending = key_file.with_extension("key.new");
+            if !from_env {
+                new.write_file(&pending)?;
+            }
+            let n = selfdata_store::sqlite::SqliteBackend::rotate_master_key(&data, &old, &new)
+                .with_context(|| {
+                    format!(
+                        "the master key was not changed (data folder {})",
+                        data.display()
+                    )
+                })?;
+            if from_env {
+                println!("Re-wrapped {n} pod data keys. Set SELFDATA_MASTER_KEY to the new key:");
+                println!("{}", new.to_hex());
+            } else {
+                std::fs::rename(&pending, &key_file).with_context(|| {
+                    format!(
+                        "the data folder now needs the key in {}; move it to {}",
+                        pending.display(),
+                        key_file.display()
+                    )
+                })?;
+                println!(
+                    "Re-wrapped {n} pod data keys under the new master key, now in {}.",
+                    key_file.display()
+                );
+            }
+        }
         Command::Keys(KeysCommand::Rotate) => {
             let app = open("http://127.0.0.1:8000").await?;
             let kid = selfdata_idp::rotate_keys(app.store.as_ref() as &dyn Directory).await?;
             println!("The new signing key {kid} is current; restart the server to use it.");
+        }
+        Command::Log(LogCommand::Verify {
+            checkpoint,
+            key,
+            inclusion,
+            entry,
+            consistency,
+            old_checkpoint,
+        }) => {
+            let text = |p: &PathBuf| {
+                std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
+            };
+            let input = selfdata_web::log::VerifyInput {
+                checkpoint: text(&checkpoint)?,
+                key,
+                inclusion: inclusion.as_ref().map(text).transpose()?,
+                entry: entry
+                    .as_ref()
+                    .map(|p| {
+                        std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
+                    })
+                    .transpose()?,
+                consistency: consistency.as_ref().map(text).transpose()?,
+                old_checkpoint: old_checkpoint.as_ref().map(text).transpose()?,
+            };
+            match selfdata_web::log::verify_offline(&input) {
+                Ok(lines) => {
+                    for line in lines {
+                        println!("{line}");
+                    }
+                }
+                Err(why) => anyhow::bail!("verification FAILED: {why}"),
+            }
         }
     }
     Ok(())

@@ -184,14 +184,25 @@ impl<'a> Access<'a> {
     }
 
     /// Fails unless `modes` are all granted on `path`: 401 for an anonymous
-    /// request, 403 for an authenticated one.
+    /// request, 403 for an authenticated one. The decision is reported to
+    /// the access-log hook, if there is one.
     pub async fn require(
         &self,
         path: &ResourcePath,
         modes: ModeSet,
     ) -> Result<Permissions, ApiError> {
         let permissions = self.permissions(path).await?;
-        if permissions.user.contains_all(modes) {
+        let allowed = permissions.user.contains_all(modes);
+        if let Some(hook) = self.state.access_log_hook() {
+            hook.record(&crate::audit::AccessEvent {
+                pod: self.pod,
+                path,
+                credentials: self.credentials.as_ref(),
+                modes,
+                allowed,
+            });
+        }
+        if allowed {
             return Ok(permissions);
         }
         Err(match self.credentials {

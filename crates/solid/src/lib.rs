@@ -6,6 +6,7 @@
 //! [`selfdata_store::Backend`] and decide access only through
 //! [`auth::authorize`]. This crate knows HTTP and RDF, never SQL.
 
+pub mod audit;
 pub mod auth;
 pub mod conneg;
 mod container;
@@ -61,6 +62,7 @@ struct Inner {
     config: Config,
     acls: auth::AclCache,
     inbox: Option<Arc<dyn InboxHook>>,
+    access_log: Option<Arc<dyn audit::AccessLogHook>>,
 }
 
 /// Takes over what is posted to a pod's inbox (`/{pod}/inbox/`) when it
@@ -99,6 +101,7 @@ impl AppState {
                 config,
                 acls: auth::AclCache::default(),
                 inbox: None,
+                access_log: None,
             }),
         }
     }
@@ -115,6 +118,19 @@ impl AppState {
         self.inner.inbox.as_ref()
     }
 
+    /// The same state with an access-log hook, told of every access
+    /// decision; call before sharing the state.
+    pub fn with_access_log_hook(mut self, hook: Arc<dyn audit::AccessLogHook>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.access_log = Some(hook);
+        }
+        self
+    }
+
+    pub fn access_log_hook(&self) -> Option<&Arc<dyn audit::AccessLogHook>> {
+        self.inner.access_log.as_ref()
+    }
+
     pub fn store(&self) -> &dyn Backend {
         self.inner.store.as_ref()
     }
@@ -129,6 +145,23 @@ impl AppState {
 
     pub(crate) fn acl_cache(&self) -> &auth::AclCache {
         &self.inner.acls
+    }
+
+    /// Applies a write to a pod the way the Solid API does, forgetting the
+    /// pod's cached ACLs when it may change them, so the very next request
+    /// is decided with the new rules. Built-in services that edit ACLs must
+    /// write through here rather than through the store.
+    pub async fn write(
+        &self,
+        pod: &selfdata_store::PodName,
+        write: selfdata_store::Write,
+    ) -> Result<selfdata_store::WriteOutcome, selfdata_store::StoreError> {
+        let touches_acls = write.may_change_acls();
+        let outcome = self.store().write(pod, write).await;
+        if touches_acls {
+            self.acl_cache().forget_pod(pod);
+        }
+        outcome
     }
 }
 

@@ -349,6 +349,21 @@ async fn callback(
                 None,
             );
         }
+        // A data source connected is a grant: it has its consent record.
+        let recorded = crate::privacy::record_source_consent(
+            &services,
+            &pod,
+            selfdata_consent::Party::new("https://www.enedis.fr/", "Enedis"),
+            prm,
+            vec![format!(
+                "{}/{pod}/selfdata/energy/electricity/",
+                services.solid.config().base_url
+            )],
+        )
+        .await;
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, "could not record the Enedis consent");
+        }
         enedis.spawn_pull(services.energy.clone(), store.clone(), pod.clone(), state);
     }
     Redirect::to("/energy/connect/enedis/status").into_response()
