@@ -10,6 +10,7 @@ use selfdata_solid::{AppState, Config};
 use selfdata_store::sqlite::SqliteBackend;
 use selfdata_store::{Backend, Directory, PodName, StoreError};
 use selfdata_web::connect::Enedis;
+pub use selfdata_web::erase::ErasureReceipt;
 use selfdata_web::{Energy, EnergyInbox, Services};
 
 /// What the server needs to start.
@@ -67,29 +68,6 @@ pub struct App {
     /// The pods' access logs (every access by anyone but the owner).
     pub access_log: Arc<selfdata_web::log::AccessLog>,
     pub options: Options,
-}
-
-/// What the resident gets when a pod is erased.
-#[derive(Debug, Clone)]
-pub struct ErasureReceipt {
-    pub pod: String,
-    /// When the data key was destroyed (RFC 3339, UTC).
-    pub time_utc: String,
-    /// What was destroyed, one sentence each.
-    pub destroyed: Vec<String>,
-}
-
-impl std::fmt::Display for ErasureReceipt {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "Erasure receipt")?;
-        writeln!(f, "pod: {}", self.pod)?;
-        writeln!(f, "time (UTC): {}", self.time_utc)?;
-        writeln!(f, "destroyed:")?;
-        for line in &self.destroyed {
-            writeln!(f, "  - {line}")?;
-        }
-        Ok(())
-    }
 }
 
 /// A pod created from the command line, with keys for a script.
@@ -199,37 +177,16 @@ impl App {
         });
     }
 
-    /// Creates a pod without an account, and client credentials speaking for
-    /// its owner's WebID (the operator hands them to the resident or a script).
     /// Erases a pod for good: its data key first (so copies and backups of
     /// its files become unreadable), then its files and its link to its
     /// owner's account. Returns the receipt given to the resident.
     pub async fn delete_pod(&self, name: &PodName) -> Result<ErasureReceipt, StoreError> {
         let owner = self.store.pod_owner(name.as_str()).await?;
-        let erasure = self.store.delete_pod(name).await?;
-        let time = jiff::Timestamp::from_millisecond(erasure.key_destroyed_ms)
-            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-            .unwrap_or_default();
-        let mut destroyed = Vec::new();
-        if erasure.key_destroyed {
-            destroyed.push(format!(
-                "the pod's data key (copies and backups of its files can no longer be decrypted), at {time}"
-            ));
-        }
-        destroyed.push(format!(
-            "{} files ({} bytes): the pod's database, its journal and its large files",
-            erasure.files_removed, erasure.bytes_removed
-        ));
-        if owner.is_some() {
-            destroyed.push("the link between the pod and its owner's account".to_owned());
-        }
-        Ok(ErasureReceipt {
-            pod: name.to_string(),
-            time_utc: time,
-            destroyed,
-        })
+        selfdata_web::erase::erase(self.store.as_ref(), name, owner.is_some()).await
     }
 
+    /// Creates a pod without an account, and client credentials speaking for
+    /// its owner's WebID (the operator hands them to the resident or a script).
     pub async fn create_pod(&self, name: &PodName) -> Result<CreatedPod, StoreError> {
         let pod = selfdata_solid::provision::create_pod(
             self.store.as_ref(),

@@ -12,50 +12,6 @@ use common::Server;
 use selfdata_connect::standin::{self, StandInOptions};
 use selfdata_store::{Backend, PodName};
 
-/// Signs in through the login form and returns the session cookie.
-async fn sign_in(s: &Server, email: &str, password: &str) -> String {
-    let form = s
-        .client
-        .get(format!("{}/account/login", s.base))
-        .send()
-        .await
-        .unwrap();
-    let anon = form
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let html = form.text().await.unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .unwrap()
-        .to_owned();
-    let r = s
-        .client
-        .post(format!("{}/account/login", s.base))
-        .header("cookie", anon)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", email),
-            ("password", password),
-            ("return_to", "/account"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "login refused");
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-        .find(|c| !c.ends_with('='))
-        .unwrap()
-}
-
 #[tokio::test]
 async fn connecting_enedis_pulls_the_history_into_the_pod() {
     let today = selfdata_connect::paris_today();
@@ -80,7 +36,7 @@ async fn connecting_enedis_pulls_the_history_into_the_pod() {
         .create_account("carol@example.org", "carol-password-1", &pod)
         .await
         .unwrap();
-    let cookie = sign_in(&s, "carol@example.org", "carol-password-1").await;
+    let cookie = s.sign_in("carol@example.org", "carol-password-1").await;
 
     // "Connect my Enedis account" sends the resident to the holder's consent page…
     let r = s

@@ -1,6 +1,8 @@
 //! Erasure of a whole pod through the application: crypto-shredding, the
 //! account's pod list, the receipt; other pods unaffected.
 
+mod common;
+
 use bytes::Bytes;
 use selfdata::{App, Options};
 use selfdata_store::crypto::MasterKey;
@@ -87,4 +89,90 @@ async fn deleting_a_pod_shreds_its_key_unlinks_it_and_gives_a_receipt() {
     assert!(store.get(&gone, &secret).await.is_err());
     let (_, body) = store.get(&kept, &secret).await.unwrap().unwrap();
     assert_eq!(&body[..], b"my secret");
+}
+
+/// The owner deletes their pod from the web after typing their password
+/// again and the pod's name; the server forgets it at once.
+#[tokio::test]
+async fn the_owner_erases_their_pod_from_the_web_after_reauthenticating() {
+    let s = common::Server::start().await;
+    let pod = PodName::parse("carol").unwrap();
+    s.app
+        .idp
+        .create_account("carol@example.org", "carol-password-1", &pod)
+        .await
+        .unwrap();
+    let cookie = s.sign_in("carol@example.org", "carol-password-1").await;
+    let form = s
+        .client
+        .get(format!("{}/privacy/delete", s.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 200);
+    assert!(
+        form.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    let html = form.text().await.unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let post = |password: &'static str, confirm: &'static str, csrf: String| {
+        s.client
+            .post(format!("{}/privacy/delete", s.base))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("password", password),
+                ("confirm", confirm),
+            ])
+            .send()
+    };
+    assert_eq!(
+        post("carol-password-1", "carol", "forged".into())
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        post("wrong-password", "carol", csrf.clone())
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        post("carol-password-1", "caro", csrf.clone())
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    assert!(
+        s.app.store.pod(&pod).await.unwrap().is_some(),
+        "nothing deleted yet"
+    );
+
+    let done = post("carol-password-1", "carol", csrf).await.unwrap();
+    assert_eq!(done.status(), 200);
+    let receipt = done.text().await.unwrap();
+    assert!(receipt.contains("data key"), "{receipt}");
+    assert!(s.app.store.pod(&pod).await.unwrap().is_none());
+    let gone = s
+        .client
+        .get(format!("{}/carol/profile/card", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
 }

@@ -143,6 +143,12 @@ impl AppState {
         &self.inner.config
     }
 
+    /// Forgets the cached ACLs and decisions of a pod (it was erased, or
+    /// its ACLs were changed without going through this state).
+    pub fn forget_pod(&self, pod: &selfdata_store::PodName) {
+        self.inner.acls.forget_pod(pod);
+    }
+
     pub(crate) fn acl_cache(&self) -> &auth::AclCache {
         &self.inner.acls
     }

@@ -357,6 +357,12 @@ impl Energy {
         }
     }
 
+    /// Forgets what is cached about a pod (it was erased).
+    pub fn forget_pod(&self, pod: &PodName) {
+        self.books.lock().retain(|(p, _), _| p != pod);
+        self.locks.lock().remove(pod);
+    }
+
     /// Saves the resident's tariffs after checking them.
     pub async fn save_tariffs(&self, pod: &PodName, csv: &[u8]) -> Result<(), EnergyError> {
         let tariffs = Tariffs::parse(csv)?;

@@ -12,6 +12,7 @@ pub mod chart;
 pub mod connect;
 pub mod dashboard;
 pub mod energy;
+pub mod erase;
 pub mod export;
 pub mod log;
 pub mod privacy;
@@ -78,6 +79,7 @@ impl Services {
             .merge(log::routes())
             .merge(privacy::routes())
             .merge(export::routes())
+            .merge(erase::routes())
             .with_state(self)
     }
 }

@@ -106,6 +106,51 @@ impl Server {
             .unwrap()
     }
 
+    /// Signs in through the login form and returns the session cookie.
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let s = self;
+        let form = s
+            .client
+            .get(format!("{}/account/login", s.base))
+            .send()
+            .await
+            .unwrap();
+        let anon = form
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let html = form.text().await.unwrap();
+        let csrf = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap()
+            .to_owned();
+        let r = s
+            .client
+            .post(format!("{}/account/login", s.base))
+            .header("cookie", anon)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", email),
+                ("password", password),
+                ("return_to", "/account"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "login refused");
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+            .find(|c| !c.ends_with('='))
+            .unwrap()
+    }
+
     pub async fn get_text(&self, path: &str) -> (u16, String) {
         let r = self.req("GET", path).send().await.unwrap();
         (r.status().as_u16(), r.text().await.unwrap())
