@@ -65,22 +65,29 @@ pub struct Sent {
     pub answered: Option<Date>,
 }
 
-/// The registry a pod starts with: common French holders, contacts to fill.
+/// The registry a pod starts with: common French holders. Only contacts
+/// their own published privacy pages give are filled in; the resident
+/// completes the others from the holder's privacy policy or their bill.
 pub fn default_holders() -> Vec<Holder> {
     [
-        "Enedis",
-        "GRDF",
-        "EDF",
-        "Eau du Grand Lyon",
-        "Veolia Eau",
-        "Ma banque",
-        "Mon opérateur télécom",
-        "Ma mairie",
+        (
+            "Enedis",
+            // From Enedis's published personal-data policy (its head office,
+            // where its Data Protection Officer is designated).
+            "Enedis, Délégué à la protection des données, Tour Enedis, 34 place des Corolles, 92079 Paris La Défense Cedex",
+        ),
+        ("GRDF", ""),
+        ("EDF", ""),
+        ("Eau du Grand Lyon", ""),
+        ("Veolia Eau", ""),
+        ("Ma banque", ""),
+        ("Mon opérateur télécom", ""),
+        ("Ma mairie", ""),
     ]
     .into_iter()
-    .map(|n| Holder {
+    .map(|(n, contact)| Holder {
         name: n.to_owned(),
-        contact: String::new(),
+        contact: contact.to_owned(),
         identifier: String::new(),
     })
     .collect()
@@ -490,6 +497,14 @@ mod tests {
         assert!(fr.contains("Alice Martin, le 2025-03-10"));
         let en = letter("en", 20, &h, "Alice", "a@x", today);
         assert!(en.contains("Article 20") && en.contains("machine-readable"));
-        assert!(default_holders().iter().all(|h| h.contact.is_empty()));
+        let holders = default_holders();
+        assert!(
+            holders[0].contact.contains("Paris La Défense"),
+            "Enedis's published address"
+        );
+        assert!(
+            holders[1..].iter().all(|h| h.contact.is_empty()),
+            "unknown contacts are left to fill"
+        );
     }
 }
