@@ -398,6 +398,19 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
         .header("content-type", "text/turtle")
         .body("<#a> <#b> <#c> .");
     assert_eq!(status_of(put).await, 403);
+    // The page shows when bob last read (the log is appended every 100 ms).
+    let mut seen = false;
+    for _ in 0..50 {
+        let (_, now) = b.get("/privacy").await;
+        let person = now.split("class=\"person-access\"").nth(1).unwrap_or("");
+        let person = person.split("</li>").next().unwrap_or("");
+        if !person.contains("none recorded") && person.contains(&bob.webid) {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(seen, "bob's last access is shown");
     let person = record_ids(&page)
         .into_iter()
         .find(|i| i.starts_with("person-"))

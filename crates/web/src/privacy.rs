@@ -201,6 +201,7 @@ struct PersonView {
     what: String,
     modes: String,
     since: String,
+    last_access: Option<String>,
     acl: String,
     record: Option<String>,
 }
@@ -285,10 +286,11 @@ async fn log_rows(services: &Services, pod: &PodName, q: &LogQuery) -> Option<Ve
     }
 }
 
-/// The last allowed access through `client_id`, as a local date and time.
-async fn last_access(services: &Services, pod: &PodName, client_id: &str) -> Option<String> {
+/// The last allowed access by `who` (an app's client id or a person's
+/// WebID), as a local date and time.
+async fn last_access(services: &Services, pod: &PodName, who: &str) -> Option<String> {
     let filter = crate::log::LogFilter {
-        who: Some(client_id.to_owned()),
+        who: Some(who.to_owned()),
         allowed: Some(true),
         limit: Some(1),
         ..Default::default()
@@ -507,13 +509,13 @@ async fn render_overview(
         });
     }
     let people = match acl::people(services.store.as_ref(), base(services), &r.pod, &owner).await {
-        Ok(list) => list
-            .into_iter()
-            .map(|a| {
+        Ok(list) => {
+            let mut views = Vec::with_capacity(list.len());
+            for a in list {
                 let iri = selfdata_solid::uri::resource_uri(base(services), &r.pod, &a.resource);
                 let id = person_record_id(&a.agent, &iri);
                 let rec = records.iter().find(|x| x.id == id);
-                PersonView {
+                views.push(PersonView {
                     since: rec
                         .and_then(|x| x.given())
                         .map(day_of)
@@ -522,10 +524,12 @@ async fn render_overview(
                     modes: modes_text(p, &a.modes),
                     what: a.resource.as_str().to_owned(),
                     acl: a.acl.as_str().to_owned(),
+                    last_access: last_access(services, &r.pod, &a.agent).await,
                     agent: a.agent,
-                }
-            })
-            .collect(),
+                });
+            }
+            views
+        }
         Err(e) => {
             tracing::error!(error = %e, "the pod's ACLs could not be read");
             Vec::new()
