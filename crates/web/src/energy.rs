@@ -157,18 +157,22 @@ impl Energy {
 
         let mut index = self.load_index(pod, fluid).await?;
         let mut writes = Vec::new();
+        // Intervals added or corrected, counted once even when a file gives
+        // two quantities for each (gas in kWh and m³).
         let mut changed = 0;
         let mut touched = BTreeSet::new();
         for series in &parsed.series {
+            let mut in_series = 0;
             for (key, readings) in files::group(series.quantity, &series.readings) {
                 let existing = index.get(&key).map(Vec::as_slice).unwrap_or(&[]);
                 let (merged, n) = files::merge(existing, &readings);
                 if n > 0 {
-                    changed += n;
+                    in_series += n;
                     touched.insert(key);
                     index.insert(key, merged);
                 }
             }
+            changed = changed.max(in_series);
         }
         let original_exists = self.store.meta(pod, &path(&original)?).await?.is_some();
         if !original_exists {
