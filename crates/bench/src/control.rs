@@ -23,16 +23,19 @@ use tower::ServiceExt as _;
 
 const BASE: &str = "http://bench.local";
 
-struct Agent {
-    key: selfdata_oidc::DpopKey,
-    token: String,
+/// A client with a DPoP key and its access token.
+pub struct Agent {
+    pub key: selfdata_oidc::DpopKey,
+    pub token: String,
 }
 
 fn now_s() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
-async fn token(router: &axum::Router, id: &str, secret: &str) -> anyhow::Result<Agent> {
+/// Client credentials exchanged for a DPoP-bound token at the real token
+/// endpoint (in HTTP Basic, each part form-encoded first: RFC 6749 §2.3.1).
+pub async fn token(router: &axum::Router, id: &str, secret: &str) -> anyhow::Result<Agent> {
     use base64::Engine as _;
     let key = selfdata_oidc::DpopKey::generate();
     let url = format!("{BASE}/idp/token");

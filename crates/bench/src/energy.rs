@@ -98,25 +98,8 @@ pub async fn run(requests: usize) -> anyhow::Result<()> {
     let parse_s = parse_started.elapsed().as_secs_f64();
 
     // A DPoP-bound token through the real token endpoint.
-    let key = selfdata_oidc::DpopKey::generate();
-    let token_url = format!("{base}/idp/token");
-    let basic = base64_basic(&client_id, &secret);
-    let response = router
-        .clone()
-        .oneshot(
-            Request::post("/idp/token")
-                .header(header::AUTHORIZATION, format!("Basic {basic}"))
-                .header("dpop", key.proof("POST", &token_url, None, now_s()))
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from("grant_type=client_credentials"))?,
-        )
-        .await?;
-    let body: serde_json::Value =
-        serde_json::from_slice(&response.into_body().collect().await?.to_bytes())?;
-    let token = body["access_token"]
-        .as_str()
-        .context("no access token")?
-        .to_owned();
+    let crate::control::Agent { key, token } =
+        crate::control::token(&router, &client_id, &secret).await?;
 
     // (b) monthly aggregation through the API
     let path = "/bench/selfdata/energy/api/consumption?fluid=electricity&from=2016-01-01&to=2026-01-01&step=month&unit=kWh";
@@ -254,22 +237,4 @@ async fn dashboard_times(app: &App, router: &axum::Router, n: usize) -> serde_js
     }
     times.sort_by(f64::total_cmp);
     serde_json::json!({"p50": percentile(&times, 0.5), "p99": percentile(&times, 0.99), "n": times.len()})
-}
-
-fn base64_basic(id: &str, secret: &str) -> String {
-    use base64::Engine as _;
-    let enc = |s: &str| percent_encode_form(s);
-    base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", enc(id), enc(secret)))
-}
-
-/// Client credentials in HTTP Basic are form-encoded first (RFC 6749 §2.3.1).
-fn percent_encode_form(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
