@@ -260,7 +260,17 @@ async fn delete(
 impl Services {
     /// Erases a pod and forgets what this server cached about it.
     pub async fn erase_pod(&self, pod: &PodName) -> Result<ErasureReceipt, StoreError> {
+        let log = self
+            .solid
+            .access_log_hook()
+            .and_then(|h| h.as_any().downcast_ref::<crate::log::AccessLog>());
+        if let Some(log) = log {
+            log.forget_pod(pod).await;
+        }
         let receipt = erase(self.store.as_ref(), pod, true).await?;
+        if let Some(log) = log {
+            log.forget_pod(pod).await; // decisions taken while erasing
+        }
         self.solid.forget_pod(pod);
         self.energy.forget_pod(pod);
         Ok(receipt)

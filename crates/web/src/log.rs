@@ -327,6 +327,13 @@ impl AccessLog {
     }
 
     /// Writes every waiting decision (of every pod).
+    /// Forgets a pod's waiting decisions and its cached tree (it was erased:
+    /// a new pod with the same name starts a new log).
+    pub async fn forget_pod(&self, pod: &PodName) {
+        self.pending.lock().remove(pod);
+        self.trees.lock().await.remove(pod);
+    }
+
     pub async fn flush(&self) {
         let pending = std::mem::take(&mut *self.pending.lock());
         self.waiting.store(0, Ordering::Relaxed);
