@@ -125,4 +125,25 @@ async fn connecting_enedis_pulls_the_history_into_the_pod() {
         originals.len()
     );
     assert!(holder_config.is_some());
+
+    // Connecting a source is a grant: it has its consent record in the pod.
+    let consents = s
+        .app
+        .store
+        .members(
+            &pod,
+            &selfdata_store::ResourcePath::parse("/selfdata/consents/").unwrap(),
+        )
+        .await
+        .unwrap();
+    let source = consents
+        .iter()
+        .find(|m| m.path.as_str().starts_with("/selfdata/consents/source-"))
+        .expect("a consent record for the Enedis connection");
+    let (_, body) = s.app.store.get(&pod, &source.path).await.unwrap().unwrap();
+    let record = String::from_utf8(body.to_vec()).unwrap();
+    assert!(
+        record.contains("Enedis") && record.contains("ConsentGiven"),
+        "{record}"
+    );
 }
