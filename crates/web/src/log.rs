@@ -20,7 +20,9 @@
 //!
 //! **Storage**, in the pod's own derived store (so exported, backed up and
 //! erased with it): `log/e/<index, 16 hex>` the entries, `log/n/<level, 2
-//! digits>/<index, 16 hex>` the complete-subtree hashes (each written once),
+//! digits>/<index, 16 hex>` the complete-subtree hashes above the leaves
+//! (each written once; a leaf's hash is computed from its entry, so a
+//! changed entry changes every proof that passes through it),
 //! `log/head` the tree size. The checkpoint signing key is the host's
 //! (`log-signing.key` in the data folder, an Ed25519 seed), named
 //! `<host>/log`; each pod's log has the origin `<host>/<pod>`.
@@ -364,6 +366,10 @@ impl AccessLog {
             let bytes = serde_json::to_vec(entry).map_err(|e| LogError::Damaged(e.to_string()))?;
             let index = frontier.size();
             for (id, hash) in frontier.append(selfdata_translog::leaf_hash(&bytes)) {
+                // A leaf's hash is the hash of its entry: not stored twice.
+                if id.level == 0 {
+                    continue;
+                }
                 writes.push(Write::Index {
                     key: node_key(id),
                     value: Some(Bytes::copy_from_slice(&hash)),
@@ -485,6 +491,12 @@ async fn fetch_nodes(
 ) -> Result<HashMap<NodeId, Hash>, LogError> {
     let mut out = HashMap::with_capacity(ids.len());
     for id in ids {
+        if id.level == 0 {
+            if let Some(entry) = store.index_get(pod, &entry_key(id.index)).await? {
+                out.insert(*id, selfdata_translog::leaf_hash(&entry));
+            }
+            continue;
+        }
         if let Some(v) = store.index_get(pod, &node_key(*id)).await? {
             let hash = <Hash>::try_from(v.as_ref()).map_err(|_| {
                 LogError::Damaged(format!("node {}/{} is not a hash", id.level, id.index))
