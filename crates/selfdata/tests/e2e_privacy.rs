@@ -11,7 +11,6 @@ mod e2e;
 
 use std::collections::HashMap;
 
-use selfdata_oidc::{DpopKey, pkce_s256_challenge};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const EMAIL: &str = "carol@example.org";
@@ -112,23 +111,8 @@ async fn who_has_what_on_me_in_a_browser_and_revoking_an_app() {
             ],
         )
         .await;
-    let reg: serde_json::Value = client
-        .post(format!("{}/idp/register", server.base))
-        .json(&serde_json::json!({"redirect_uris": ["http://127.0.0.1:9/cb"], "client_name": APP}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let client_id = reg["client_id"].as_str().unwrap().to_owned();
-    let verifier = "a-long-enough-pkce-verifier-of-at-least-43-characters-xyz";
-    let consent = pages
-        .get(&format!(
-            "/idp/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid%20webid&state=s&code_challenge={}&code_challenge_method=S256",
-            pkce_s256_challenge(verifier)
-        ))
-        .await;
+    let client_id = common::register_app(&client, &server.base, APP).await;
+    let consent = pages.get(&common::authorize_path(&client_id)).await;
     let webid = format!("{}/carol/profile/card#me", server.base);
     let location = pages
         .post(
@@ -141,32 +125,7 @@ async fn who_has_what_on_me_in_a_browser_and_revoking_an_app() {
             ],
         )
         .await;
-    let code = location
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
-    let key = DpopKey::generate();
-    let token_url = format!("{}/idp/token", server.base);
-    let tokens: serde_json::Value = client
-        .post(&token_url)
-        .header("dpop", key.proof("POST", &token_url, None, common::now()))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", "http://127.0.0.1:9/cb"),
-            ("client_id", &client_id),
-            ("code_verifier", verifier),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let (key, access) = common::redeem_code(&client, &server.base, &client_id, &location).await;
     let root = format!("{}/carol/", server.base);
     let app_get = || {
         client

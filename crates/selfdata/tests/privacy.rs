@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use common::{Server, client_credentials_token, now};
 use selfdata_consent::{Kind, Record, State};
-use selfdata_oidc::{DpopKey, pkce_s256_challenge};
+use selfdata_oidc::DpopKey;
 
 /// A cookie-keeping client for the HTML pages.
 struct Browser<'a> {
@@ -172,23 +172,8 @@ async fn status_of(request: reqwest::RequestBuilder) -> u16 {
 
 /// An app allowed by carol on the consent screen: its access token.
 async fn allowed_app(s: &Server, b: &mut Browser<'_>, name: &str) -> (DpopKey, String) {
-    let reg: serde_json::Value = s
-        .client
-        .post(format!("{}/idp/register", s.base))
-        .json(&serde_json::json!({"redirect_uris": ["http://127.0.0.1:9/cb"], "client_name": name}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let client_id = reg["client_id"].as_str().unwrap().to_owned();
-    let verifier = "a-long-enough-pkce-verifier-of-at-least-43-characters-xyz";
-    let authorize = format!(
-        "/idp/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid%20webid&state=s1&code_challenge={}&code_challenge_method=S256",
-        pkce_s256_challenge(verifier)
-    );
-    let (status, page) = b.get(&authorize).await;
+    let client_id = common::register_app(&s.client, &s.base, name).await;
+    let (status, page) = b.get(&common::authorize_path(&client_id)).await;
     assert_eq!(status, 200);
     let carol = format!("{}/carol/profile/card#me", s.base);
     let (status, location) = b
@@ -203,35 +188,7 @@ async fn allowed_app(s: &Server, b: &mut Browser<'_>, name: &str) -> (DpopKey, S
         )
         .await;
     assert_eq!(status, 303, "{location}");
-    let code = location
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
-    let key = DpopKey::generate();
-    let token_url = format!("{}/idp/token", s.base);
-    let tokens: serde_json::Value = s
-        .client
-        .post(&token_url)
-        .header("dpop", key.proof("POST", &token_url, None, now()))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", "http://127.0.0.1:9/cb"),
-            ("client_id", &client_id),
-            ("code_verifier", verifier),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let access = tokens["access_token"].as_str().unwrap().to_owned();
-    (key, access)
+    common::redeem_code(&s.client, &s.base, &client_id, &location).await
 }
 
 #[tokio::test]

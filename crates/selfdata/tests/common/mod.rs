@@ -157,6 +157,66 @@ impl Server {
     }
 }
 
+/// Where the test apps say they live (nothing listens there), and their PKCE verifier.
+pub const APP_REDIRECT: &str = "http://127.0.0.1:9/cb";
+pub const PKCE_VERIFIER: &str = "a-long-enough-pkce-verifier-of-at-least-43-characters-xyz";
+
+/// Registers an app dynamically and returns its client id.
+pub async fn register_app(client: &Client, base: &str, name: &str) -> String {
+    let reg: serde_json::Value = client
+        .post(format!("{base}/idp/register"))
+        .json(&serde_json::json!({"redirect_uris": [APP_REDIRECT], "client_name": name}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    reg["client_id"].as_str().unwrap().to_owned()
+}
+
+/// The authorize path (with `base` omitted) an app sends the resident to.
+pub fn authorize_path(client_id: &str) -> String {
+    format!(
+        "/idp/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid%20webid&state=s1&code_challenge={}&code_challenge_method=S256",
+        selfdata_oidc::pkce_s256_challenge(PKCE_VERIFIER)
+    )
+}
+
+/// The app's side after consent: the code from the redirect `location`
+/// redeemed for a DPoP-bound access token under a new key.
+pub async fn redeem_code(
+    client: &Client,
+    base: &str,
+    client_id: &str,
+    location: &str,
+) -> (DpopKey, String) {
+    let code = location
+        .split("code=")
+        .nth(1)
+        .and_then(|c| c.split('&').next())
+        .expect("a code in the redirect");
+    let key = DpopKey::generate();
+    let token_url = format!("{base}/idp/token");
+    let tokens: serde_json::Value = client
+        .post(&token_url)
+        .header("dpop", key.proof("POST", &token_url, None, now()))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", APP_REDIRECT),
+            ("client_id", client_id),
+            ("code_verifier", PKCE_VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (key, tokens["access_token"].as_str().unwrap().to_owned())
+}
+
 /// Exchanges client credentials for a DPoP-bound access token.
 pub async fn client_credentials_token(
     client: &Client,
