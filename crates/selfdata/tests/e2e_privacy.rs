@@ -11,7 +11,6 @@ mod e2e;
 
 use std::collections::HashMap;
 
-
 const CHROMIUM: &str = "/usr/bin/chromium";
 const EMAIL: &str = "carol@example.org";
 const PASSWORD: &str = "correct horse battery";
