@@ -29,6 +29,9 @@ pub const ALLOW_ROOT: &str = "OPTIONS, HEAD, GET, POST, PUT, PATCH";
 pub const ALLOW_DOCUMENT: &str = "OPTIONS, HEAD, GET, PUT, PATCH, DELETE";
 const ALLOW_READ_ONLY: &str = "OPTIONS, HEAD, GET";
 const ACCEPT_PATCH: &str = "text/n3, application/sparql-update";
+/// Largest PATCH body: a patch describes a change, not a document (PUT
+/// carries those).
+const PATCH_MAX_BODY_BYTES: usize = 1024 * 1024;
 const ACCEPT_RDF: &str = "text/turtle, application/ld+json, application/n-triples";
 const LINK_RESOURCE: &str = "<http://www.w3.org/ns/ldp#Resource>; rel=\"type\"";
 const LINK_CONTAINER: &str = "<http://www.w3.org/ns/ldp#Container>; rel=\"type\"";
@@ -42,9 +45,63 @@ const SOLID_STORAGE_DESCRIPTION_REL: &str = "http://www.w3.org/ns/solid/terms#st
 
 /// The entry point for every request under a pod.
 pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
-    match dispatch(&state, request).await {
+    let mut response = match dispatch(&state, request).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
+    };
+    inert(response.headers_mut());
+    response
+}
+
+/// Media types a browser would run (scripts, markup that can hold scripts).
+const ACTIVE_TYPES: &[&str] = &[
+    "text/html",
+    "application/xhtml+xml",
+    "image/svg+xml",
+    "text/xml",
+    "application/xml",
+    "text/javascript",
+    "application/javascript",
+    "application/ecmascript",
+    "text/ecmascript",
+    "application/wasm",
+    "text/xsl",
+    "application/pdf",
+    "multipart/x-mixed-replace",
+];
+
+/// Makes whatever a pod stores inert in a browser, so that it can never
+/// act as one of the resident pages: the type is never sniffed, the
+/// document runs in a sandbox with an opaque origin and may load nothing,
+/// and active types are sent as attachments (a browser downloads them
+/// rather than rendering them). Every LDP answer goes through here.
+pub fn inert(headers: &mut HeaderMap) {
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'; frame-ancestors 'none'"),
+    );
+    let active = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|ct| {
+            let essence = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            ACTIVE_TYPES.contains(&essence.as_str()) || essence.ends_with("+xml")
+        })
+        .unwrap_or(false);
+    if active {
+        headers.insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment"),
+        );
     }
 }
 
@@ -378,7 +435,13 @@ impl Req<'_> {
     }
 
     async fn read_body(&self, body: Body) -> Result<Bytes, ApiError> {
-        let limit = self.state.config().max_body_bytes;
+        self.read_body_within(body, self.state.config().max_body_bytes)
+            .await
+    }
+
+    /// The request body, refused with 413 past `limit` bytes (before
+    /// reading anything when `Content-Length` says so).
+    async fn read_body_within(&self, body: Body, limit: usize) -> Result<Bytes, ApiError> {
         let too_large = || {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -558,6 +621,18 @@ impl Req<'_> {
     }
 
     async fn patch(&self, body: Body) -> Result<Response, ApiError> {
+        // Authorise before anything about the request is looked at: every
+        // PATCH needs at least Append on its target (Control on an ACL), so
+        // strangers learn nothing and cost nothing.
+        let exists = self
+            .state
+            .store()
+            .meta(self.pod, &self.path)
+            .await?
+            .is_some();
+        let permissions = self
+            .authorize("PATCH", exists, Some(ModeSet::APPEND))
+            .await?;
         let content_type = self.content_type()?;
         let essence = content_type
             .split(';')
@@ -565,32 +640,24 @@ impl Req<'_> {
             .unwrap_or("")
             .trim()
             .to_ascii_lowercase();
-        let body = self.read_body(body).await?;
-        let patch = match essence.as_str() {
-            "text/n3" => selfdata_rdf::Patch::parse_n3(&body, &self.uri),
-            "application/sparql-update" => {
-                selfdata_rdf::Patch::parse_sparql_update(&body, &self.uri)
-            }
-            _ => {
-                return Err(ApiError::unsupported_media_type(format!(
-                    "PATCH accepts {ACCEPT_PATCH}, not '{content_type}'."
-                ))
-                .with_header("accept-patch".parse().expect("static name"), ACCEPT_PATCH));
-            }
-        };
-        // Authorise before reporting problems in the patch itself.
-        let modes = match &patch {
-            Ok(p) => ModeSet::from(p.required_modes()),
-            Err(_) => ModeSet::WRITE,
-        };
-        let exists = self
-            .state
-            .store()
-            .meta(self.pod, &self.path)
-            .await?
-            .is_some();
-        self.authorize("PATCH", exists, Some(modes)).await?;
-        let patch = patch?;
+        let parse: fn(&[u8], &str) -> Result<selfdata_rdf::Patch, selfdata_rdf::PatchError> =
+            match essence.as_str() {
+                "text/n3" => selfdata_rdf::Patch::parse_n3,
+                "application/sparql-update" => selfdata_rdf::Patch::parse_sparql_update,
+                _ => {
+                    return Err(ApiError::unsupported_media_type(format!(
+                        "PATCH accepts {ACCEPT_PATCH}, not '{content_type}'."
+                    ))
+                    .with_header("accept-patch".parse().expect("static name"), ACCEPT_PATCH));
+                }
+            };
+        let body = self.read_body_within(body, PATCH_MAX_BODY_BYTES).await?;
+        let patch = parse(&body, &self.uri)?;
+        // Deleting needs Write as well; asked only when the patch deletes.
+        let modes = ModeSet::from(patch.required_modes()) | ModeSet::APPEND;
+        if !self.is_acl() && !permissions.user.contains_all(modes) {
+            self.access.require(&self.path, modes).await?;
+        }
         let precondition = self.write_precondition()?;
         // The patch runs on the pod's writer, atomically with the write, so
         // concurrent patches of one resource apply one after the other.
