@@ -1,6 +1,12 @@
-//! CORS as the Solid Protocol asks: any origin may call (access is decided by
-//! tokens, never by cookies), the `Origin` is echoed, the headers a Solid
-//! client reads are exposed, and preflights are answered here.
+//! CORS as the Solid Protocol asks: any origin may call the Solid API and the
+//! provider's token endpoints (access is decided by tokens, never by
+//! cookies), the `Origin` is echoed, the headers a Solid client reads are
+//! exposed, and preflights are answered here.
+//!
+//! The resident pages and every other cookie-authenticated route
+//! ([`is_cookie_route`]) get no CORS headers at all, preflight included: a
+//! page on another origin (another port, a sibling subdomain, a sandboxed
+//! document from a pod) can never read them with the resident's cookie.
 //!
 //! A plain `OPTIONS` (without `Access-Control-Request-Method`) is not a
 //! preflight: it reaches the resource, which answers with `Allow` and the
@@ -17,7 +23,25 @@ const EXPOSED: &str = "Accept-Patch, Accept-Post, Accept-Put, Allow, Content-Ran
     Last-Modified, Link, Location, Updates-Via, WAC-Allow, WWW-Authenticate, X-Request-Id";
 const METHODS: &str = "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE";
 
+/// First path segments of the routes authenticated by the session cookie
+/// (the resident pages and their assets); `/idp/authorize` is one too.
+pub const COOKIE_ROUTE_PREFIXES: &[&str] = &["account", "energy", "privacy", "assets"];
+
+/// Whether `path` is authenticated by the session cookie: such routes are
+/// never shared with other origins.
+pub fn is_cookie_route(path: &str) -> bool {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    COOKIE_ROUTE_PREFIXES.contains(&first) || path.starts_with("/idp/authorize")
+}
+
 pub async fn layer(request: Request, next: Next) -> Response {
+    if is_cookie_route(request.uri().path()) {
+        let mut response = next.run(request).await;
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("Origin"));
+        return response;
+    }
     let origin = request.headers().get(header::ORIGIN).cloned();
     let is_preflight = request.method() == Method::OPTIONS
         && request

@@ -10,7 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod conneg;
 mod container;
-mod cors;
+pub mod cors;
 pub mod error;
 pub mod ldp;
 pub mod provision;
