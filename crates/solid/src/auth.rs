@@ -91,6 +91,9 @@ pub struct Access<'a> {
     pod: &'a PodName,
     pub credentials: Option<Credentials>,
     origin: Option<String>,
+    /// Whether group documents in other pods may be resolved (not while
+    /// already resolving one, so two pods' ACLs can never loop).
+    cross_pod_groups: bool,
 }
 
 impl<'a> Access<'a> {
@@ -109,6 +112,7 @@ impl<'a> Access<'a> {
             pod,
             credentials,
             origin,
+            cross_pod_groups: true,
         }
     }
 
@@ -122,10 +126,12 @@ impl<'a> Access<'a> {
             .as_ref()
             .and_then(|c| c.client_id.as_deref());
         if let Some(origin) = &self.origin {
-            // acl:origin restricts anonymous browser requests. An
-            // authenticated request comes through an app the resident
-            // approved on the consent screen (its token proves it), so its
-            // origin is trusted; so is the server's own.
+            // An anonymous browser request needs its origin granted. An
+            // authenticated one comes through an app the resident approved
+            // on the consent screen (its token proves it), so its origin
+            // needs no grant of its own; so does the server's own. Either
+            // way an authorization that lists origins (acl:origin) applies
+            // only to requests from one of them.
             let trusted = self.credentials.is_some()
                 || selfdata_wac::normalize_origin(origin)
                     == selfdata_wac::normalize_origin(&self.state.config().base_url);
@@ -134,8 +140,26 @@ impl<'a> Access<'a> {
         agent
     }
 
+    /// Whether the request speaks for the pod's owner (whatever the app).
+    fn is_owner(&self) -> bool {
+        self.credentials.as_ref().is_some_and(|c| {
+            c.webid == crate::provision::webid_of(&self.state.config().base_url, self.pod)
+        })
+    }
+
     /// The modes granted on `path` (for an auxiliary resource: on its subject).
+    ///
+    /// The pod's owner always has Control, whatever the ACLs say: an empty,
+    /// unreadable or mistaken ACL can never lock them out of repairing it.
     pub async fn permissions(&self, path: &ResourcePath) -> Result<Permissions, ApiError> {
+        let mut permissions = self.permissions_from_acls(path).await?;
+        if self.is_owner() {
+            permissions.user |= ModeSet::CONTROL;
+        }
+        Ok(permissions)
+    }
+
+    async fn permissions_from_acls(&self, path: &ResourcePath) -> Result<Permissions, ApiError> {
         let subject = path.aux_subject().unwrap_or_else(|| path.clone());
         let key: DecisionKey = (
             subject.clone(),
@@ -282,6 +306,12 @@ impl<'a> Access<'a> {
             let Ok(crate::uri::Target::Resource(pod, path)) = crate::uri::parse_target(rest) else {
                 continue;
             };
+            // A group document in another pod is read only as far as this
+            // pod's owner may read it there: naming it in an ACL must not
+            // reveal (through who gets access) what its owner keeps private.
+            if pod != *self.pod && !self.owner_may_read(&pod, &path).await {
+                continue;
+            }
             if let Ok(Some((meta, body))) = self.state.store().get(&pod, &path).await
                 && let Some(format) = RdfFormat::from_media_type(&meta.content_type)
                 && let Ok(graph) = selfdata_rdf::parse(&body, format, doc)
@@ -290,6 +320,39 @@ impl<'a> Access<'a> {
             }
         }
         LoadedGroups(out)
+    }
+}
+
+/// A boxed future, to break the cycle (permissions → groups → permissions)
+/// that the compiler cannot type on its own.
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+impl<'s> Access<'s> {
+    fn owner_may_read<'a>(
+        &'a self,
+        pod: &'a PodName,
+        path: &'a ResourcePath,
+    ) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            if !self.cross_pod_groups {
+                return false;
+            }
+            let owner = Credentials {
+                webid: crate::provision::webid_of(&self.state.config().base_url, self.pod),
+                client_id: None,
+            };
+            let there = Access {
+                state: self.state,
+                pod,
+                credentials: Some(owner),
+                origin: None,
+                cross_pod_groups: false,
+            };
+            there
+                .permissions(path)
+                .await
+                .is_ok_and(|p| p.user.contains_all(ModeSet::READ))
+        })
     }
 }
 

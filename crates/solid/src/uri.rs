@@ -71,11 +71,21 @@ pub fn parse_target(raw: &str) -> Result<Target, ApiError> {
             Some(b) => (b, true),
             None => (inner, false),
         };
+        let count = body.split('/').count();
         for (i, segment) in body.split('/').enumerate() {
             if i > 0 {
                 decoded.push('/');
             }
             let seg = decode_segment(segment)?;
+            // A container named like an auxiliary resource (`.acl/`,
+            // `x.meta/`) would be the slash twin of that resource and stop
+            // its owner from ever creating it.
+            let is_container = trailing || i + 1 < count;
+            if is_container && (seg.ends_with(".acl") || seg.ends_with(".meta")) {
+                return Err(ApiError::bad_request(
+                    "A container's name cannot end with '.acl' or '.meta': those names are kept for access control lists and descriptions.",
+                ));
+            }
             if seg.is_empty() {
                 return Err(ApiError::bad_request(
                     "The path has an empty segment ('//'), which cannot name a resource.",

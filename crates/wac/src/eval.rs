@@ -44,8 +44,9 @@ pub struct Agent<'a> {
     pub origin: Option<&'a str>,
     /// Set by the caller when `origin` is trusted, e.g. the server's own
     /// origin (WAC: "Implementations might implicitly allow a list of
-    /// origins, such as the same-origin"). A trusted origin is treated as if
-    /// the request had no `Origin` header.
+    /// origins, such as the same-origin"), or an app the resident approved.
+    /// A trusted origin needs no grant of its own, but an authorization that
+    /// lists origins still never applies to a request from another origin.
     pub origin_trusted: bool,
     /// The client (app) identifier from the authentication token. WAC has no
     /// stable term for client restrictions yet, so evaluation ignores it.
@@ -83,13 +84,9 @@ impl<'a> Agent<'a> {
     }
 
     /// The origin that restricts this request, if any: `None` without an
-    /// `Origin` header or when the origin is trusted.
+    /// `Origin` header.
     fn restricting_origin(&self) -> Option<&'a str> {
-        if self.origin_trusted {
-            None
-        } else {
-            self.origin
-        }
+        self.origin
     }
 }
 
@@ -190,7 +187,11 @@ pub fn allowed_modes(
     groups: &dyn Groups,
 ) -> ModeSet {
     let grants = grants(acl, target_uri, agent, groups);
-    combine(&grants, agent.restricting_origin().is_some())
+    combine(
+        &grants,
+        agent.restricting_origin().is_some(),
+        agent.origin_trusted,
+    )
 }
 
 /// The requesting agent's modes and the public's modes, for `WAC-Allow`.
@@ -362,8 +363,9 @@ fn grants(
 /// The origin's modes come from authorizations listing it that either name
 /// no agent or match this agent (`acl:agent <bob>; acl:origin <app>` lets
 /// Bob use the app, not everyone). An authorization that lists origins never
-/// applies to a request from another origin.
-fn combine(grants: &[Grant], origin_restricted: bool) -> ModeSet {
+/// applies to a request from another origin. A trusted origin needs no
+/// grant of its own, but the previous sentence holds for it too.
+fn combine(grants: &[Grant], origin_restricted: bool, origin_trusted: bool) -> ModeSet {
     let union = |pred: &dyn Fn(&Grant) -> bool| {
         grants
             .iter()
@@ -374,6 +376,9 @@ fn combine(grants: &[Grant], origin_restricted: bool) -> ModeSet {
         return union(&|g| g.agent);
     }
     let origin_allows = |g: &Grant| !g.origins_listed || g.origin_match;
+    if origin_trusted {
+        return union(&|g| g.agent && origin_allows(g));
+    }
     let public = union(&|g| g.public && origin_allows(g));
     let agent = union(&|g| g.agent && origin_allows(g));
     let origin = union(&|g| g.origin_match && (g.agent || g.origin_only));
