@@ -181,8 +181,7 @@ impl App {
     /// its files become unreadable), then its files and its link to its
     /// owner's account. Returns the receipt given to the resident.
     pub async fn delete_pod(&self, name: &PodName) -> Result<ErasureReceipt, StoreError> {
-        let owner = self.store.pod_owner(name.as_str()).await?;
-        selfdata_web::erase::erase(self.store.as_ref(), name, owner.is_some()).await
+        selfdata_web::erase::erase(self.store.as_ref(), &self.idp, name).await
     }
 
     /// Creates a pod without an account, and client credentials speaking for

@@ -112,6 +112,10 @@ pub enum RevokeScope<'a> {
     Grant(&'a str),
     Session(&'a [u8; 32]),
     Client(&'a str),
+    /// Everything tied to a WebID (its pod was erased): every token family
+    /// and grant speaking for it, and the client credentials that act as it
+    /// (deleted, not only revoked, so their secrets never work again).
+    WebId(&'a str),
 }
 
 /// Storage of the host directory.
@@ -166,6 +170,9 @@ pub trait Directory: Send + Sync + 'static {
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
     async fn put_signing_key(&self, key: &StoredKey) -> Result<(), StoreError>;
     async fn retire_signing_keys_except(&self, kid: &str, now_ms: i64) -> Result<(), StoreError>;
+
+    /// Ends every sign-in session of an account.
+    async fn delete_sessions_of(&self, account_id: i64) -> Result<(), StoreError>;
 }
 
 pub(crate) const DIRECTORY_SCHEMA: &str = "

@@ -84,6 +84,12 @@ CREATE TABLE IF NOT EXISTS pod (
     name TEXT PRIMARY KEY,
     created INTEGER NOT NULL
 );
+-- Names of erased pods: never given again, so nothing that still names the
+-- old WebID (grants in other pods, keys, links) passes to a newcomer.
+CREATE TABLE IF NOT EXISTS pod_tombstone (
+    name TEXT PRIMARY KEY,
+    erased INTEGER NOT NULL
+);
 -- Each pod's data key, wrapped by the master key (absent when unencrypted).
 CREATE TABLE IF NOT EXISTS pod_key (
     pod TEXT PRIMARY KEY,
@@ -468,7 +474,9 @@ impl Backend for SqliteBackend {
         {
             let host = self.host.lock();
             let exists: bool = host
-                .prepare_cached("SELECT 1 FROM pod WHERE name = ?1")?
+                .prepare_cached(
+                    "SELECT 1 FROM pod WHERE name = ?1 UNION ALL SELECT 1 FROM pod_tombstone WHERE name = ?1",
+                )?
                 .exists([name.as_str()])?;
             if exists || dir.join("pod.sqlite").exists() {
                 return Err(StoreError::PodExists(name.to_string()));
@@ -620,6 +628,10 @@ impl Backend for SqliteBackend {
             let n = tx.execute("DELETE FROM pod_key WHERE pod = ?1", [name.as_str()])?;
             tx.execute("DELETE FROM pod WHERE name = ?1", [name.as_str()])?;
             tx.execute("DELETE FROM pod_owner WHERE pod = ?1", [name.as_str()])?;
+            tx.execute(
+                "INSERT OR IGNORE INTO pod_tombstone (name, erased) VALUES (?1, ?2)",
+                params![name.as_str(), key_destroyed_ms],
+            )?;
             tx.commit()?;
             // The old page holding the wrapped key is still in the WAL:
             // checkpoint (secure_delete zeroed the row) and empty the WAL.

@@ -355,6 +355,17 @@ impl Directory for SqliteBackend {
             }
             RevokeScope::Session(h) => ("session_hash = ?1", Box::new(h.to_vec())),
             RevokeScope::Client(id) => ("client_id = ?1", Box::new(id.to_owned())),
+            RevokeScope::WebId(webid) => {
+                tx.execute(
+                    "UPDATE grant_ SET revoked = ?2 WHERE webid = ?1 AND revoked IS NULL",
+                    params![webid, now],
+                )?;
+                tx.execute(
+                    "DELETE FROM client WHERE json_extract(json, '$.webid') = ?1",
+                    [webid],
+                )?;
+                ("webid = ?1", Box::new(webid.to_owned()))
+            }
         };
         let ids: Vec<String> = tx
             .prepare(&format!(
@@ -410,6 +421,12 @@ impl Directory for SqliteBackend {
             "UPDATE signing_key SET retired = ?2 WHERE kid != ?1 AND retired IS NULL",
             params![kid, now],
         )?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&self, account_id: i64) -> Result<(), StoreError> {
+        self.host()
+            .execute("DELETE FROM session WHERE account_id = ?1", [account_id])?;
         Ok(())
     }
 }

@@ -43,13 +43,32 @@ impl std::fmt::Display for ErasureReceipt {
     }
 }
 
-/// Erases `pod` through the store and says what was destroyed.
+/// Erases `pod` and says what was destroyed: first everything that speaks
+/// for its WebID (token families, app authorisations, client credentials,
+/// and the owner's sign-in sessions when no other pod is left to them), so
+/// the very next request with any of them fails; then the pod through the
+/// store (its data key first); its name is never given again.
 pub async fn erase(
     store: &dyn Backend,
+    idp: &selfdata_idp::Idp,
     pod: &PodName,
-    had_owner: bool,
 ) -> Result<ErasureReceipt, StoreError> {
+    if store.pod(pod).await?.is_none() {
+        return Err(StoreError::NoSuchPod(pod.to_string()));
+    }
+    let directory = idp.directory();
+    let owner = directory.pod_owner(pod.as_str()).await?;
+    let webid = selfdata_solid::provision::webid_of(&idp.config().base_url, pod);
+    idp.revoke(selfdata_store::directory::RevokeScope::WebId(&webid))
+        .await?;
     let erasure = store.delete_pod(pod).await?;
+    let mut signed_out = false;
+    if let Some(account) = owner
+        && directory.pods_of(account).await?.is_empty()
+    {
+        directory.delete_sessions_of(account).await?;
+        signed_out = true;
+    }
     let time = jiff::Timestamp::from_millisecond(erasure.key_destroyed_ms)
         .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_default();
@@ -63,9 +82,18 @@ pub async fn erase(
         "{} files ({} bytes): the pod's database, its journal and its large files",
         erasure.files_removed, erasure.bytes_removed
     ));
-    if had_owner {
+    destroyed.push(format!(
+        "every token, app authorisation and key for scripts speaking for {webid}"
+    ));
+    if signed_out {
+        destroyed.push("every sign-in session of the owner's account".to_owned());
+    }
+    if owner.is_some() {
         destroyed.push("the link between the pod and its owner's account".to_owned());
     }
+    destroyed.push(format!(
+        "the name '{pod}' (never given to anyone else, so nothing that named the old pod passes to a new one)"
+    ));
     Ok(ErasureReceipt {
         pod: pod.to_string(),
         time_utc: time,
@@ -267,7 +295,7 @@ impl Services {
         if let Some(log) = log {
             log.forget_pod(pod).await;
         }
-        let receipt = erase(self.store.as_ref(), pod, true).await?;
+        let receipt = erase(self.store.as_ref(), &self.idp, pod).await?;
         if let Some(log) = log {
             log.forget_pod(pod).await; // decisions taken while erasing
         }
