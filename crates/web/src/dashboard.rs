@@ -881,6 +881,8 @@ struct DashboardPage {
     chart: ChartView,
     stats: Vec<String>,
     coverage: Vec<String>,
+    /// Files others delivered to the pod's inbox, waiting for the owner.
+    inbox: Vec<import::InboxFile>,
 }
 
 pub async fn dashboard(
@@ -1007,6 +1009,7 @@ pub async fn dashboard(
             Vec::new()
         },
         coverage: coverage(t, summary),
+        inbox: import::inbox_files(&services, &me.pod).await,
     }
     .render();
     let elapsed = started.elapsed();

@@ -84,7 +84,18 @@ impl Services {
     }
 }
 
-/// Imports meter exports posted to a pod's inbox.
+/// Media types a meter export may arrive with.
+pub(crate) const METER_FILE_TYPES: &[&str] = &[
+    "text/csv",
+    "text/plain",
+    "application/json",
+    "application/x-ndjson",
+    "application/octet-stream",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+];
+
+/// Imports meter exports the owner posts to their pod's inbox.
 #[derive(Debug)]
 pub struct EnergyInbox {
     pub energy: Arc<Energy>,
@@ -98,19 +109,17 @@ impl InboxHook for EnergyInbox {
         pod: &PodName,
         content_type: &str,
         body: &Bytes,
-        _credentials: Option<&Credentials>,
+        credentials: Option<&Credentials>,
     ) -> Option<Result<Response, ApiError>> {
+        // Deliveries by anyone but the owner are proposals: stored in the
+        // inbox like any post (the answer says nothing about the pod), and
+        // imported only when the owner chooses to, from the energy page.
+        let owner = selfdata_solid::provision::webid_of(&self.base_url, pod);
+        if credentials.is_none_or(|c| c.webid != owner) {
+            return None;
+        }
         let essence = content_type.split(';').next().unwrap_or("").trim();
-        let candidate = matches!(
-            essence,
-            "text/csv"
-                | "text/plain"
-                | "application/json"
-                | "application/x-ndjson"
-                | "application/octet-stream"
-                | "application/vnd.ms-excel"
-                | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        );
+        let candidate = METER_FILE_TYPES.contains(&essence);
         if !candidate || energy::recognised(body).is_none() {
             return None;
         }

@@ -5,6 +5,10 @@
 //! browser to `GET /energy/import/{job}`, which shows a `<progress>` bar and
 //! refreshes itself while the job runs, then says what each file gave.
 //!
+//! Files that others delivered to the pod's inbox are proposals: the page
+//! lists them and `POST /energy/inbox` imports the one the owner picks,
+//! through the same job.
+//!
 //! Jobs live in memory, under a random, unguessable id bound to the account
 //! that started them, and are forgotten an hour after they end. The page
 //! answers `Accept: application/json` with the job's state, for the small
@@ -44,6 +48,90 @@ pub(super) fn routes() -> Router<Arc<Services>> {
             post(upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/energy/import/{job}", get(show))
+        .route("/energy/inbox", post(import_from_inbox))
+}
+
+/// Most inbox files the page lists (the newest).
+const INBOX_SHOWN: usize = 20;
+
+/// A file in the pod's inbox that could be a meter export.
+#[derive(Debug, Clone)]
+pub(super) struct InboxFile {
+    /// Its path inside the pod.
+    pub path: String,
+    /// Its name, as shown.
+    pub name: String,
+    pub size: u64,
+}
+
+/// The inbox's documents whose type a meter export may have, newest first.
+pub(super) async fn inbox_files(services: &Services, pod: &PodName) -> Vec<InboxFile> {
+    let Ok(inbox) = selfdata_store::ResourcePath::parse(selfdata_solid::provision::INBOX) else {
+        return Vec::new();
+    };
+    let Ok(mut members) = services.store.members(pod, &inbox).await else {
+        return Vec::new();
+    };
+    members.retain(|m| {
+        let essence = m.content_type.split(';').next().unwrap_or("").trim();
+        !m.path.is_container() && crate::METER_FILE_TYPES.contains(&essence)
+    });
+    members.sort_by_key(|m| std::cmp::Reverse(m.modified_ms));
+    members
+        .into_iter()
+        .take(INBOX_SHOWN)
+        .map(|m| InboxFile {
+            path: m.path.as_str().to_owned(),
+            name: m.path.name().to_owned(),
+            size: m.size,
+        })
+        .collect()
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct InboxForm {
+    csrf: String,
+    path: String,
+}
+
+/// Imports one file of the pod's inbox, chosen by the owner.
+pub(super) async fn import_from_inbox(
+    State(services): State<Arc<Services>>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<InboxForm>,
+) -> Response {
+    let t = texts(&headers);
+    let me = match resident(&services, &headers, "/energy").await {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    if !selfdata_idp::accounts::constant_eq(&me.session.csrf, &form.csrf) {
+        return message_page(t, StatusCode::FORBIDDEN, t.form_expired);
+    }
+    let path = selfdata_store::ResourcePath::parse(&form.path)
+        .ok()
+        .filter(|p| {
+            p.parent()
+                .is_some_and(|c| c.as_str() == selfdata_solid::provision::INBOX)
+        });
+    let Some(path) = path else {
+        return message_page(t, StatusCode::BAD_REQUEST, t.no_files);
+    };
+    let body = match services.store.get(&me.pod, &path).await {
+        Ok(Some((_, body))) => body,
+        Ok(None) => return message_page(t, StatusCode::NOT_FOUND, t.no_files),
+        Err(e) => {
+            tracing::error!(error = %e, pod = %me.pod, "an inbox file could not be read");
+            return message_page(t, StatusCode::INTERNAL_SERVER_ERROR, t.failed);
+        }
+    };
+    let id = start(
+        &services,
+        me.account.id,
+        me.pod,
+        vec![(path.name().to_owned(), body)],
+    );
+    Redirect::to(&format!("/energy/import/{id}")).into_response()
 }
 
 #[derive(Debug, Clone)]
