@@ -1,7 +1,7 @@
 //! The resource server side: who a request on a pod speaks for.
 //!
 //! `Authorization: DPoP <token>` with a `DPoP` proof (htm, htu, iat window,
-//! jti replay, `ath` when present, key binding to the token's `cnf.jkt`), or
+//! jti replay, also across a restart (see `Idp::fresh_proof`), `ath` when present, key binding to the token's `cnf.jkt`), or
 //! `Authorization: Bearer <token>` for tokens issued without a DPoP key (the
 //! client-credentials grant used without a proof, for scripts and curl).
 //! The token must be signed by this provider (or by an issuer the operator
@@ -221,11 +221,7 @@ impl Authenticator for Idp {
             claims
                 .check_binding(&verified)
                 .map_err(|e| unauthorized(&format!("The DPoP proof was refused: {e}")))?;
-            if !self.replay.check_and_insert(&verified.replay_key(), now()) {
-                return Err(unauthorized(
-                    "This DPoP proof was used before; make a new one for each request.",
-                ));
-            }
+            self.fresh_proof(&verified).await.map_err(unauthorized)?;
             claims
         } else if scheme.eq_ignore_ascii_case("bearer") {
             let claims = self.verify_any(token).await?;
