@@ -312,7 +312,10 @@ async fn wait_for_next_second() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
     let next = ms / 1000 + 1;
-    tokio::time::sleep(std::time::Duration::from_millis((next * 1000 - ms + 5) as u64)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(
+        (next * 1000 - ms + 5) as u64,
+    ))
+    .await;
     next
 }
 

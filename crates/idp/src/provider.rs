@@ -156,22 +156,18 @@ fn quota_key(addr: Option<SocketAddr>) -> String {
             let s = v6.segments();
             format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
-        Some(IpAddr::V6(v6)) => v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default(),
+        Some(IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
         Some(ip) => ip.to_string(),
         None => "unknown".to_owned(),
     }
 }
 
-fn invalid_metadata(description: &str) -> Response {
-    oauth_error(
-        StatusCode::BAD_REQUEST,
-        "invalid_client_metadata",
-        description,
-    )
-}
-
-/// The registration's fields within their bounds, or the refusal.
-fn check_registration(reg: &Registration) -> Result<(), Response> {
+/// The registration's fields within their bounds, or the RFC 7591 error
+/// code and description of the refusal.
+fn check_registration(reg: &Registration) -> Result<(), (&'static str, String)> {
     if reg.redirect_uris.is_empty()
         || reg.redirect_uris.len() > MAX_REDIRECT_URIS
         || reg
@@ -179,10 +175,9 @@ fn check_registration(reg: &Registration) -> Result<(), Response> {
             .iter()
             .any(|u| u.len() > MAX_URI_BYTES || !is_http_url(u))
     {
-        return Err(oauth_error(
-            StatusCode::BAD_REQUEST,
+        return Err((
             "invalid_redirect_uri",
-            &format!(
+            format!(
                 "Give 1 to {MAX_REDIRECT_URIS} redirect URIs, each an absolute http(s) URL of at most {MAX_URI_BYTES} bytes."
             ),
         ));
@@ -190,18 +185,22 @@ fn check_registration(reg: &Registration) -> Result<(), Response> {
     if let Some(name) = &reg.client_name
         && (name.chars().count() > MAX_CLIENT_NAME_CHARS || name.chars().any(char::is_control))
     {
-        return Err(invalid_metadata(&format!(
-            "The client_name must have at most {MAX_CLIENT_NAME_CHARS} characters, none of them a control character."
-        )));
+        return Err((
+            "invalid_client_metadata",
+            format!(
+                "The client_name must have at most {MAX_CLIENT_NAME_CHARS} characters, none of them a control character."
+            ),
+        ));
     }
     if reg
         .logo_uri
         .as_ref()
         .is_some_and(|u| u.len() > MAX_URI_BYTES)
     {
-        return Err(invalid_metadata(&format!(
-            "The logo_uri must have at most {MAX_URI_BYTES} bytes."
-        )));
+        return Err((
+            "invalid_client_metadata",
+            format!("The logo_uri must have at most {MAX_URI_BYTES} bytes."),
+        ));
     }
     Ok(())
 }
@@ -235,10 +234,14 @@ pub async fn register(
         .into_response();
     };
     let Ok(reg) = serde_json::from_slice::<Registration>(&body) else {
-        return invalid_metadata("The registration must be a JSON object with redirect_uris.");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client_metadata",
+            "The registration must be a JSON object with redirect_uris.",
+        );
     };
-    if let Err(refusal) = check_registration(&reg) {
-        return refusal;
+    if let Err((error, description)) = check_registration(&reg) {
+        return oauth_error(StatusCode::BAD_REQUEST, error, &description);
     }
     let confidential = reg
         .token_endpoint_auth_method
@@ -1019,8 +1022,7 @@ async fn refresh_grant(
                 "This client must authenticate to refresh its tokens.",
             );
         }
-        if let Err(refusal) = check_client_secret(idp, &family.client_id, secret.as_deref()).await
-        {
+        if let Err(refusal) = check_client_secret(idp, &family.client_id, secret.as_deref()).await {
             return refusal;
         }
     }

@@ -256,7 +256,11 @@ async fn refresh_token_without_dpop_proof_is_refused() {
         .send()
         .await
         .unwrap();
-    assert_eq!(bearer.status(), 401, "the refreshed token is not a bearer token");
+    assert_eq!(
+        bearer.status(),
+        401,
+        "the refreshed token is not a bearer token"
+    );
 }
 
 #[tokio::test]
@@ -522,7 +526,9 @@ async fn registration_body_over_16_kib_is_refused() {
 #[tokio::test]
 async fn registration_with_too_many_redirect_uris_or_a_long_name_is_refused() {
     let s = Server::start().await;
-    let many: Vec<String> = (0..11).map(|i| format!("https://app.example/cb{i}")).collect();
+    let many: Vec<String> = (0..11)
+        .map(|i| format!("https://app.example/cb{i}"))
+        .collect();
     for registration in [
         json!({"redirect_uris": many}),
         json!({"redirect_uris": [APP_REDIRECT], "client_name": "n".repeat(121)}),
