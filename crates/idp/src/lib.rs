@@ -212,8 +212,9 @@ impl Idp {
         }))
     }
 
-    /// Spends a verified DPoP proof: refused if it was made before this
-    /// provider started or was seen before.
+    /// Spends a verified DPoP proof in memory: refused if it was made
+    /// before this provider started or was seen before. Then call
+    /// [`Idp::remember_proof`] once the request is known to be genuine.
     ///
     /// Replays survive a restart without a write per request: the in-memory
     /// cache forgets everything on restart, so any proof whose `iat` is
@@ -223,28 +224,33 @@ impl Idp {
     /// have accepted after that second are proofs dated ahead of its clock
     /// (up to the allowed future skew): those, and only those, are written
     /// to the host directory and reloaded at start.
-    pub(crate) async fn fresh_proof(
+    pub(crate) fn fresh_proof(
         &self,
         proof: &selfdata_oidc::VerifiedProof,
     ) -> Result<(), &'static str> {
         if proof.iat < self.proofs_since {
             return Err("This DPoP proof was made before the server started; make a new one.");
         }
-        let now = now();
-        let key = proof.replay_key();
-        if !self.replay.check_and_insert(&key, now) {
+        if !self.replay.check_and_insert(&proof.replay_key(), now()) {
             return Err("This DPoP proof was used before; make a new one for each request.");
         }
-        if proof.iat > now
-            && let Err(e) = self
-                .directory
-                .remember_proof(&key, now + REPLAY_TTL_SECS)
-                .await
-        {
-            tracing::error!(error = %e, "remembering a DPoP proof failed");
-            return Err("This DPoP proof could not be recorded; try again.");
-        }
         Ok(())
+    }
+
+    /// Writes a spent proof dated ahead of our clock to the host directory,
+    /// so that a restart does not forget it (see [`Idp::fresh_proof`]).
+    /// Called only for genuine requests, so anonymous callers cannot grow the table.
+    pub(crate) async fn remember_proof(
+        &self,
+        proof: &selfdata_oidc::VerifiedProof,
+    ) -> Result<(), StoreError> {
+        let now = now();
+        if proof.iat <= now {
+            return Ok(());
+        }
+        self.directory
+            .remember_proof(&proof.replay_key(), now + REPLAY_TTL_SECS)
+            .await
     }
 
     pub fn config(&self) -> &IdpConfig {

@@ -807,7 +807,7 @@ pub async fn token(State(idp): St, headers: HeaderMap, body: axum::body::Body) -
     };
     // DPoP: when a proof is sent, the tokens are bound to its key.
     let token_url = format!("{}/idp/token", idp.config.base_url);
-    let jkt = match headers.get("dpop").and_then(|v| v.to_str().ok()) {
+    let proof = match headers.get("dpop").and_then(|v| v.to_str().ok()) {
         None => None,
         Some(proof) => match selfdata_oidc::verify_dpop_proof(&DpopCheck::new(
             proof,
@@ -816,10 +816,10 @@ pub async fn token(State(idp): St, headers: HeaderMap, body: axum::body::Body) -
             now(),
         )) {
             Ok(verified) => {
-                if let Err(why) = idp.fresh_proof(&verified).await {
+                if let Err(why) = idp.fresh_proof(&verified) {
                     return oauth_error(StatusCode::BAD_REQUEST, "invalid_dpop_proof", why);
                 }
-                Some(verified.jkt)
+                Some(verified)
             }
             Err(e) => {
                 return oauth_error(
@@ -831,7 +831,8 @@ pub async fn token(State(idp): St, headers: HeaderMap, body: axum::body::Body) -
         },
     };
     let (client_id, secret) = client_auth(&headers, &form);
-    match form.grant_type.as_str() {
+    let jkt = proof.as_ref().map(|p| p.jkt.clone());
+    let response = match form.grant_type.as_str() {
         "authorization_code" => code_grant(&idp, &form, client_id, secret, jkt).await,
         "refresh_token" => refresh_grant(&idp, &form, client_id, secret, jkt).await,
         "client_credentials" => credentials_grant(&idp, &form, client_id, secret, jkt).await,
@@ -840,7 +841,15 @@ pub async fn token(State(idp): St, headers: HeaderMap, body: axum::body::Body) -
             "unsupported_grant_type",
             "Use authorization_code, refresh_token or client_credentials.",
         ),
+    };
+    // Tokens were issued: the proof is remembered across a restart if it must be.
+    if response.status().is_success()
+        && let Some(proof) = &proof
+        && let Err(e) = idp.remember_proof(proof).await
+    {
+        tracing::error!(error = %e, "remembering a DPoP proof failed");
     }
+    response
 }
 
 /// Checks a registered client's secret when it has one.

@@ -221,7 +221,13 @@ impl Authenticator for Idp {
             claims
                 .check_binding(&verified)
                 .map_err(|e| unauthorized(&format!("The DPoP proof was refused: {e}")))?;
-            self.fresh_proof(&verified).await.map_err(unauthorized)?;
+            self.fresh_proof(&verified).map_err(unauthorized)?;
+            if let Err(e) = self.remember_proof(&verified).await {
+                tracing::error!(error = %e, "remembering a DPoP proof failed");
+                return Err(unauthorized(
+                    "This DPoP proof could not be recorded; make a new one.",
+                ));
+            }
             claims
         } else if scheme.eq_ignore_ascii_case("bearer") {
             let claims = self.verify_any(token).await?;

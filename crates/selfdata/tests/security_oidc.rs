@@ -645,6 +645,17 @@ async fn dpop_proof_replayed_after_a_restart_is_refused() {
         401,
         "a replay is refused"
     );
+    // A proof dated a few seconds ahead (a client whose clock runs fast)
+    // is still acceptable after a quick restart: it must be remembered.
+    let ahead = key.proof("GET", &format!("{base}/alice/"), Some(&token), now() + 4);
+    let get_ahead = |addr: String| {
+        client
+            .get(format!("{addr}/alice/"))
+            .header("authorization", format!("DPoP {token}"))
+            .header("dpop", ahead.clone())
+            .send()
+    };
+    assert_eq!(get_ahead(addr.clone()).await.unwrap().status(), 200);
 
     // Restart on the same data folder.
     let _ = stop.send(());
@@ -655,6 +666,11 @@ async fn dpop_proof_replayed_after_a_restart_is_refused() {
         get(addr.clone()).await.unwrap().status(),
         401,
         "a replay is refused after a restart too"
+    );
+    assert_eq!(
+        get_ahead(addr.clone()).await.unwrap().status(),
+        401,
+        "a proof dated ahead is refused after a restart too"
     );
     // A fresh proof of the same key works.
     let url = format!("{base}/alice/");
@@ -691,5 +707,59 @@ async fn oauth_error_is_not_redirected_to_an_anonymously_registered_app() {
         let (status, page, location) = get_page(&s, &cookie, &url).await;
         assert_eq!(status, 400, "{page}");
         assert!(location.is_none(), "{location:?}");
+    }
+}
+
+// ------------------------------------------------------------------ token endpoint
+
+#[tokio::test]
+async fn token_endpoint_errors_are_oauth_json() {
+    let s = Server::start().await;
+    let url = format!("{}/idp/token", s.base);
+    for (content_type, body) in [
+        (
+            "application/x-www-form-urlencoded",
+            "no grant type at all".to_owned(),
+        ),
+        ("application/json", "{\"grant_type\": 1}".to_owned()),
+        (
+            "application/x-www-form-urlencoded",
+            "grant_type=a&grant_type=b".to_owned(),
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            format!(
+                "grant_type=refresh_token&refresh_token={}",
+                "x".repeat(64 * 1024)
+            ),
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            "grant_type=refresh_token&refresh_token=%FF%FE.%00".to_owned(),
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            "grant_type=implicit".to_owned(),
+        ),
+    ] {
+        let r = s
+            .client
+            .post(&url)
+            .header("content-type", content_type)
+            .header("dpop", "not.a.proof")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{}", r.status());
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        let answer: Value = r.json().await.unwrap();
+        assert!(answer["error"].is_string(), "{answer}");
+        assert!(answer["error_description"].is_string(), "{answer}");
     }
 }
