@@ -13,6 +13,7 @@
 //! through `selfdata-oidc`.
 
 pub mod accounts;
+pub mod cid;
 pub mod i18n;
 pub mod pages;
 pub mod provider;
@@ -75,11 +76,16 @@ pub struct IdpConfig {
     pub lockout_secs: i64,
     /// Login attempts allowed per client address per minute.
     pub login_attempts_per_minute: u32,
-    /// Allow `http:` Client ID Documents on any host (tests); otherwise only `https:` or loopback.
+    /// Allow `http:` Client ID Documents and loopback addresses (tests and
+    /// development); otherwise only `https:` on public addresses.
     pub allow_http_client_ids: bool,
     /// Other Solid-OIDC issuers whose tokens the pods accept (for WebIDs
     /// hosted elsewhere that name them). Empty by default: only this server's.
     pub trusted_issuers: Vec<String>,
+    /// Dynamic client registrations allowed per client address per hour.
+    pub registrations_per_hour_per_address: u32,
+    /// Dynamic client registrations allowed on the whole host per hour.
+    pub registrations_per_hour: u32,
 }
 
 impl IdpConfig {
@@ -95,6 +101,8 @@ impl IdpConfig {
             login_attempts_per_minute: 20,
             allow_http_client_ids: false,
             trusted_issuers: Vec::new(),
+            registrations_per_hour_per_address: 20,
+            registrations_per_hour: 1000,
         }
     }
 
@@ -138,6 +146,13 @@ pub struct Idp {
     pub(crate) issuers: rs::IssuerCache,
     pub(crate) remote_keys: rs::RemoteKeys,
     pub(crate) http: reqwest::Client,
+    /// Client ID Documents, fetched within the fence of [`cid`].
+    pub(crate) cid: cid::Fetcher,
+    /// Dynamic registrations per client address, and on the whole host.
+    pub(crate) registrations: provider::Registrations,
+    /// DPoP proofs made before this second are refused: the first whole
+    /// second after the provider started (see [`Idp::fresh_proof`]).
+    pub(crate) proofs_since: i64,
 }
 
 impl std::fmt::Debug for Idp {
@@ -166,6 +181,13 @@ impl Idp {
         let keys = load_keys(directory.as_ref()).await?;
         let since = (now() - config.refresh_token_secs.max(config.access_token_secs)) * 1000;
         let revoked: HashSet<String> = directory.revoked_since(since).await?.into_iter().collect();
+        let proofs_since = wait_for_next_second().await;
+        let replay = ReplayCache::new(REPLAY_TTL_SECS, 1_000_000);
+        for (key, until) in directory.remembered_proofs(now()).await? {
+            replay.remember_until(&key, until, now());
+        }
+        let cid = cid::Fetcher::new(config.allow_http_client_ids)
+            .map_err(|e| StoreError::Io(e.to_string()))?;
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::limited(3))
@@ -176,7 +198,7 @@ impl Idp {
             directory,
             pods,
             keys: RwLock::new(keys),
-            replay: ReplayCache::new(600, 1_000_000),
+            replay,
             verified: selfdata_oidc::VerifiedTokenCache::new(100_000),
             revoked: RwLock::new(revoked),
             codes: Mutex::new(HashMap::new()),
@@ -184,7 +206,51 @@ impl Idp {
             issuers: rs::IssuerCache::default(),
             remote_keys: rs::RemoteKeys::default(),
             http,
+            cid,
+            registrations: provider::Registrations::default(),
+            proofs_since,
         }))
+    }
+
+    /// Spends a verified DPoP proof in memory: refused if it was made
+    /// before this provider started or was seen before. Then call
+    /// [`Idp::remember_proof`] once the request is known to be genuine.
+    ///
+    /// Replays survive a restart without a write per request: the in-memory
+    /// cache forgets everything on restart, so any proof whose `iat` is
+    /// before [`Idp::open`] returned is refused (`open` waits for the next
+    /// whole second, so a proof dated the second of the restart cannot have
+    /// been seen by the previous process). What the previous process could
+    /// have accepted after that second are proofs dated ahead of its clock
+    /// (up to the allowed future skew): those, and only those, are written
+    /// to the host directory and reloaded at start.
+    pub(crate) fn fresh_proof(
+        &self,
+        proof: &selfdata_oidc::VerifiedProof,
+    ) -> Result<(), &'static str> {
+        if proof.iat < self.proofs_since {
+            return Err("This DPoP proof was made before the server started; make a new one.");
+        }
+        if !self.replay.check_and_insert(&proof.replay_key(), now()) {
+            return Err("This DPoP proof was used before; make a new one for each request.");
+        }
+        Ok(())
+    }
+
+    /// Writes a spent proof dated ahead of our clock to the host directory,
+    /// so that a restart does not forget it (see [`Idp::fresh_proof`]).
+    /// Called only for genuine requests, so anonymous callers cannot grow the table.
+    pub(crate) async fn remember_proof(
+        &self,
+        proof: &selfdata_oidc::VerifiedProof,
+    ) -> Result<(), StoreError> {
+        let now = now();
+        if proof.iat <= now {
+            return Ok(());
+        }
+        self.directory
+            .remember_proof(&proof.replay_key(), now + REPLAY_TTL_SECS)
+            .await
     }
 
     pub fn config(&self) -> &IdpConfig {
@@ -240,6 +306,23 @@ impl Idp {
             .route("/assets/style.css", get(stylesheet))
             .with_state(self.clone())
     }
+}
+
+/// How long a DPoP proof's id is remembered (longer than a proof is acceptable).
+const REPLAY_TTL_SECS: i64 = 600;
+
+/// Sleeps until the next whole second and returns it.
+async fn wait_for_next_second() -> i64 {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let next = ms / 1000 + 1;
+    tokio::time::sleep(std::time::Duration::from_millis(
+        (next * 1000 - ms + 5) as u64,
+    ))
+    .await;
+    next
 }
 
 async fn load_keys(directory: &dyn Directory) -> Result<KeySet, StoreError> {

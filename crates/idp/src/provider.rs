@@ -4,16 +4,21 @@
 //! (authorization code, refresh token with rotation, client credentials),
 //! issuing DPoP-bound JWT access tokens and ID tokens.
 
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use askama::Template;
 use axum::Form;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
+use parking_lot::Mutex;
 use selfdata_oidc::{AccessClaims, Confirmation, DpopCheck, IdClaims, random_token, token_hash};
+use selfdata_solid::error::ApiError;
 use selfdata_store::PodName;
 use selfdata_store::directory::{Client, ClientKind, Grant, RevokeScope, TokenFamily};
 use serde::{Deserialize, Serialize};
@@ -69,6 +74,15 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 
 // ------------------------------------------------------------------ registration
 
+/// Largest registration body read, in bytes.
+pub const MAX_REGISTRATION_BYTES: usize = 16 * 1024;
+/// Most redirect URIs one registration may list.
+pub const MAX_REDIRECT_URIS: usize = 10;
+/// Longest redirect or logo URI, in bytes.
+pub const MAX_URI_BYTES: usize = 2048;
+/// Longest app name, in characters.
+pub const MAX_CLIENT_NAME_CHARS: usize = 120;
+
 #[derive(Deserialize)]
 pub struct Registration {
     #[serde(default)]
@@ -81,7 +95,144 @@ pub struct Registration {
     token_endpoint_auth_method: Option<String>,
 }
 
-pub async fn register(State(idp): St, body: axum::body::Bytes) -> Response {
+/// Counts of dynamic registrations in the current hour, per client address
+/// and on the whole host (fixed one-hour windows; memory bounded because a
+/// new address is counted only while the host quota lasts).
+pub(crate) struct Registrations {
+    inner: Mutex<RegistrationWindows>,
+}
+
+struct RegistrationWindows {
+    host: (Instant, u32),
+    by_address: HashMap<String, (Instant, u32)>,
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+impl Default for Registrations {
+    fn default() -> Self {
+        Self {
+            inner: Mutex::new(RegistrationWindows {
+                host: (Instant::now(), 0),
+                by_address: HashMap::new(),
+            }),
+        }
+    }
+}
+
+impl Registrations {
+    /// Spends one registration of `address`; false when its quota or the host's is spent.
+    fn allow(&self, address: &str, per_address: u32, per_host: u32) -> bool {
+        let mut w = self.inner.lock();
+        if w.host.0.elapsed() >= HOUR {
+            w.host = (Instant::now(), 0);
+        }
+        if w.host.1 >= per_host {
+            return false;
+        }
+        if w.by_address.len() >= 100_000 {
+            w.by_address.retain(|_, (start, _)| start.elapsed() < HOUR);
+        }
+        let entry = w
+            .by_address
+            .entry(address.to_owned())
+            .or_insert((Instant::now(), 0));
+        if entry.0.elapsed() >= HOUR {
+            *entry = (Instant::now(), 0);
+        }
+        if entry.1 >= per_address {
+            return false;
+        }
+        entry.1 += 1;
+        w.host.1 += 1;
+        true
+    }
+}
+
+/// The address a quota is counted for: the peer's IP, an IPv6 peer's /64.
+fn quota_key(addr: Option<SocketAddr>) -> String {
+    match addr.map(|a| a.ip()) {
+        Some(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Some(IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
+        Some(ip) => ip.to_string(),
+        None => "unknown".to_owned(),
+    }
+}
+
+/// The registration's fields within their bounds, or the RFC 7591 error
+/// code and description of the refusal.
+fn check_registration(reg: &Registration) -> Result<(), (&'static str, String)> {
+    if reg.redirect_uris.is_empty()
+        || reg.redirect_uris.len() > MAX_REDIRECT_URIS
+        || reg
+            .redirect_uris
+            .iter()
+            .any(|u| u.len() > MAX_URI_BYTES || !is_http_url(u))
+    {
+        return Err((
+            "invalid_redirect_uri",
+            format!(
+                "Give 1 to {MAX_REDIRECT_URIS} redirect URIs, each an absolute http(s) URL of at most {MAX_URI_BYTES} bytes."
+            ),
+        ));
+    }
+    if let Some(name) = &reg.client_name
+        && (name.chars().count() > MAX_CLIENT_NAME_CHARS || name.chars().any(char::is_control))
+    {
+        return Err((
+            "invalid_client_metadata",
+            format!(
+                "The client_name must have at most {MAX_CLIENT_NAME_CHARS} characters, none of them a control character."
+            ),
+        ));
+    }
+    if reg
+        .logo_uri
+        .as_ref()
+        .is_some_and(|u| u.len() > MAX_URI_BYTES)
+    {
+        return Err((
+            "invalid_client_metadata",
+            format!("The logo_uri must have at most {MAX_URI_BYTES} bytes."),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn register(
+    State(idp): St,
+    addr: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    body: axum::body::Body,
+) -> Response {
+    let key = quota_key(addr.map(|c| (c.0).0));
+    if !idp.registrations.allow(
+        &key,
+        idp.config.registrations_per_hour_per_address,
+        idp.config.registrations_per_hour,
+    ) {
+        return ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many apps were registered from here (or on this server) in the last hour; try again later.",
+        )
+        .with_header(header::RETRY_AFTER, "3600")
+        .into_response();
+    }
+    let Ok(body) = axum::body::to_bytes(body, MAX_REGISTRATION_BYTES).await else {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "A registration is a JSON object of at most {} KiB.",
+                MAX_REGISTRATION_BYTES / 1024
+            ),
+        )
+        .into_response();
+    };
     let Ok(reg) = serde_json::from_slice::<Registration>(&body) else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -89,12 +240,8 @@ pub async fn register(State(idp): St, body: axum::body::Bytes) -> Response {
             "The registration must be a JSON object with redirect_uris.",
         );
     };
-    if reg.redirect_uris.is_empty() || reg.redirect_uris.iter().any(|u| !is_http_url(u)) {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_redirect_uri",
-            "Give at least one redirect URI, each an absolute http(s) URL.",
-        );
+    if let Err((error, description)) = check_registration(&reg) {
+        return oauth_error(StatusCode::BAD_REQUEST, error, &description);
     }
     let confidential = reg
         .token_endpoint_auth_method
@@ -148,6 +295,8 @@ struct AppInfo {
     name: String,
     logo: Option<String>,
     redirect_uris: Vec<String>,
+    /// Registered dynamically (by anyone, anonymously), not a Client ID Document.
+    registered: bool,
 }
 
 impl Idp {
@@ -173,39 +322,20 @@ impl Idp {
                 name: c.name,
                 logo: c.logo_uri,
                 redirect_uris: c.redirect_uris,
+                registered: true,
             }),
             _ => Err("This app is not known to this server.".into()),
         }
     }
 
+    /// An app's Client ID Document (fetched within the fence of [`crate::cid`]);
+    /// any failure is the same sentence.
     async fn client_id_document(&self, url: &str) -> Result<AppInfo, String> {
-        let loopback = url.strip_prefix("http://").is_some_and(|rest| {
-            rest.starts_with("localhost") || rest.starts_with("127.") || rest.starts_with("[::1]")
-        });
-        if url.starts_with("http://") && !loopback && !self.config.allow_http_client_ids {
-            return Err("An app's Client ID Document must be served over https.".into());
-        }
-        let response = self
-            .http
-            .get(url)
-            .header(header::ACCEPT, "application/ld+json, application/json")
-            .send()
-            .await
-            .map_err(|_| "The app's Client ID Document could not be fetched.".to_owned())?;
-        if !response.status().is_success() {
-            return Err("The app's Client ID Document could not be fetched.".into());
-        }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|_| "The app's Client ID Document could not be read.".to_owned())?;
-        if bytes.len() > 64 * 1024 {
-            return Err("The app's Client ID Document is too large.".into());
-        }
-        let doc: Value = serde_json::from_slice(&bytes)
-            .map_err(|_| "The app's Client ID Document is not JSON.".to_owned())?;
+        let unusable = || crate::cid::Unusable.to_string();
+        let doc = self.cid.fetch(url).await.map_err(|_| unusable())?;
         if doc.get("client_id").and_then(Value::as_str) != Some(url) {
-            return Err("The app's Client ID Document does not name itself as client_id.".into());
+            tracing::debug!(url, "a Client ID Document does not name itself");
+            return Err(unusable());
         }
         let redirect_uris = doc
             .get("redirect_uris")
@@ -213,6 +343,8 @@ impl Idp {
             .map(|a| {
                 a.iter()
                     .filter_map(Value::as_str)
+                    .filter(|u| u.len() <= MAX_URI_BYTES)
+                    .take(MAX_REDIRECT_URIS)
                     .map(str::to_owned)
                     .collect()
             })
@@ -222,13 +354,17 @@ impl Idp {
                 .get("client_name")
                 .and_then(Value::as_str)
                 .unwrap_or(url)
-                .to_owned(),
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(MAX_CLIENT_NAME_CHARS)
+                .collect(),
             logo: doc
                 .get("logo_uri")
                 .and_then(Value::as_str)
-                .filter(|u| is_http_url(u))
+                .filter(|u| is_http_url(u) && u.len() <= MAX_URI_BYTES)
                 .map(str::to_owned),
             redirect_uris,
+            registered: false,
         })
     }
 }
@@ -310,48 +446,32 @@ impl Idp {
     }
 }
 
+/// What is wrong with an authorization request's parameters, if anything:
+/// the OAuth error code and a description.
+fn request_error(req: &AuthRequest) -> Option<(&'static str, &'static str)> {
+    if req.response_type != "code" {
+        return Some((
+            "unsupported_response_type",
+            "only the code response type is supported",
+        ));
+    }
+    if req.code_challenge.is_empty() || req.code_challenge_method != "S256" {
+        return Some(("invalid_request", "PKCE with S256 is required"));
+    }
+    if !req.scope.split(' ').any(|s| s == "openid") {
+        return Some(("invalid_scope", "the openid scope is required"));
+    }
+    None
+}
+
 pub async fn authorize(
     State(idp): St,
     headers: HeaderMap,
     Query(req): Query<AuthRequest>,
 ) -> Response {
     let t = texts(&headers);
-    let app = match idp.checked_app(t, &req).await {
-        Ok(app) => app,
-        Err(page) => return page,
-    };
-    // From here on, errors go back to the app.
-    let state = req.state.as_deref();
-    if req.response_type != "code" {
-        return back_to_app(
-            &idp,
-            &req.redirect_uri,
-            &[("error", "unsupported_response_type")],
-            state,
-        );
-    }
-    if req.code_challenge.is_empty() || req.code_challenge_method != "S256" {
-        return back_to_app(
-            &idp,
-            &req.redirect_uri,
-            &[
-                ("error", "invalid_request"),
-                ("error_description", "PKCE with S256 is required"),
-            ],
-            state,
-        );
-    }
-    if !req.scope.split(' ').any(|s| s == "openid") {
-        return back_to_app(
-            &idp,
-            &req.redirect_uri,
-            &[
-                ("error", "invalid_scope"),
-                ("error_description", "the openid scope is required"),
-            ],
-            state,
-        );
-    }
+    // Nothing is fetched, and nobody is sent anywhere but to sign in, before
+    // a resident has a session.
     let Some((session, account)) = idp.session(&headers).await else {
         let here = format!(
             "/idp/authorize?{}",
@@ -363,6 +483,29 @@ pub async fn authorize(
         );
         return Redirect::to(&to).into_response();
     };
+    let app = match idp.checked_app(t, &req).await {
+        Ok(app) => app,
+        Err(page) => return page,
+    };
+    if let Some((error, description)) = request_error(&req) {
+        // An app anyone could have registered gets no redirect without the
+        // resident's answer (no open redirector); a Client ID Document's
+        // redirect URIs are its owner's, and it gets the OAuth error back.
+        if app.registered {
+            return error_page_detail(
+                t,
+                StatusCode::BAD_REQUEST,
+                t.consent_damaged,
+                &format!("The app's request is not valid: {description}."),
+            );
+        }
+        return back_to_app(
+            &idp,
+            &req.redirect_uri,
+            &[("error", error), ("error_description", description)],
+            req.state.as_deref(),
+        );
+    }
     let webids = idp.webids_of(account.id).await;
     if webids.is_empty() {
         return error_page(t, StatusCode::BAD_REQUEST, t.no_pod_identity);
@@ -413,6 +556,9 @@ pub async fn decide(State(idp): St, headers: HeaderMap, Form(d): Form<Decision>)
         Ok(app) => app,
         Err(page) => return page,
     };
+    if request_error(&req).is_some() {
+        return error_page(t, StatusCode::BAD_REQUEST, t.consent_damaged);
+    }
     let state = req.state.as_deref();
     if d.decision != "allow" {
         return back_to_app(
@@ -641,10 +787,27 @@ fn client_auth(headers: &HeaderMap, form: &TokenRequest) -> (Option<String>, Opt
     (form.client_id.clone(), form.client_secret.clone())
 }
 
-pub async fn token(State(idp): St, headers: HeaderMap, Form(form): Form<TokenRequest>) -> Response {
+/// Largest token request body read, in bytes.
+const MAX_TOKEN_REQUEST_BYTES: usize = 16 * 1024;
+
+pub async fn token(State(idp): St, headers: HeaderMap, body: axum::body::Body) -> Response {
+    let Ok(body) = axum::body::to_bytes(body, MAX_TOKEN_REQUEST_BYTES).await else {
+        return oauth_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            "The token request is too large.",
+        );
+    };
+    let Ok(form) = serde_urlencoded::from_bytes::<TokenRequest>(&body) else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The token request must be a form with a grant_type (each parameter once).",
+        );
+    };
     // DPoP: when a proof is sent, the tokens are bound to its key.
     let token_url = format!("{}/idp/token", idp.config.base_url);
-    let jkt = match headers.get("dpop").and_then(|v| v.to_str().ok()) {
+    let proof = match headers.get("dpop").and_then(|v| v.to_str().ok()) {
         None => None,
         Some(proof) => match selfdata_oidc::verify_dpop_proof(&DpopCheck::new(
             proof,
@@ -653,14 +816,10 @@ pub async fn token(State(idp): St, headers: HeaderMap, Form(form): Form<TokenReq
             now(),
         )) {
             Ok(verified) => {
-                if !idp.replay.check_and_insert(&verified.replay_key(), now()) {
-                    return oauth_error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_dpop_proof",
-                        "This DPoP proof was used before.",
-                    );
+                if let Err(why) = idp.fresh_proof(&verified) {
+                    return oauth_error(StatusCode::BAD_REQUEST, "invalid_dpop_proof", why);
                 }
-                Some(verified.jkt)
+                Some(verified)
             }
             Err(e) => {
                 return oauth_error(
@@ -672,16 +831,25 @@ pub async fn token(State(idp): St, headers: HeaderMap, Form(form): Form<TokenReq
         },
     };
     let (client_id, secret) = client_auth(&headers, &form);
-    match form.grant_type.as_str() {
+    let jkt = proof.as_ref().map(|p| p.jkt.clone());
+    let response = match form.grant_type.as_str() {
         "authorization_code" => code_grant(&idp, &form, client_id, secret, jkt).await,
-        "refresh_token" => refresh_grant(&idp, &form, client_id, jkt).await,
+        "refresh_token" => refresh_grant(&idp, &form, client_id, secret, jkt).await,
         "client_credentials" => credentials_grant(&idp, &form, client_id, secret, jkt).await,
         _ => oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             "Use authorization_code, refresh_token or client_credentials.",
         ),
+    };
+    // Tokens were issued: the proof is remembered across a restart if it must be.
+    if response.status().is_success()
+        && let Some(proof) = &proof
+        && let Err(e) = idp.remember_proof(proof).await
+    {
+        tracing::error!(error = %e, "remembering a DPoP proof failed");
     }
+    response
 }
 
 /// Checks a registered client's secret when it has one.
@@ -789,29 +957,54 @@ async fn code_grant(
     .await
 }
 
+/// Whether a client must authenticate at the token endpoint (it has a
+/// secret); `None` when the client is no longer known.
+async fn is_confidential(idp: &Idp, client_id: &str) -> Option<bool> {
+    if is_http_url(client_id) {
+        return Some(false); // Client ID Documents are public clients.
+    }
+    match idp.directory.client(client_id).await {
+        Ok(Some(c)) => Some(c.secret_hash.is_some()),
+        _ => None,
+    }
+}
+
+fn server_error() -> Response {
+    oauth_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "server_error",
+        "Tokens could not be issued; try again later.",
+    )
+}
+
+/// The refresh grant. A refresh token is honoured only from whoever holds
+/// the DPoP key its family was issued to (always: the new access token is
+/// bound to that same key, never downgraded to a bearer token) and, for a
+/// confidential client, only after the client authenticates. Only the
+/// family's current secret rotates it; a secret the family had before is
+/// reuse (someone kept a copy) and ends the family; anything else is just
+/// `invalid_grant` and changes nothing.
 async fn refresh_grant(
     idp: &Idp,
     form: &TokenRequest,
     client_id: Option<String>,
+    secret: Option<String>,
     jkt: Option<String>,
 ) -> Response {
-    let presented = form.refresh_token.as_deref().unwrap_or("");
-    let Some((family_id, _)) = presented.split_once('.') else {
-        return oauth_error(
+    let invalid = || {
+        oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_grant",
             "This refresh token is not valid.",
-        );
+        )
+    };
+    let presented = form.refresh_token.as_deref().unwrap_or("");
+    let Some((family_id, _)) = presented.split_once('.') else {
+        return invalid();
     };
     let family = match idp.directory.family(family_id).await {
         Ok(Some(f)) => f,
-        _ => {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_grant",
-                "This refresh token is not valid.",
-            );
-        }
+        _ => return invalid(),
     };
     if family.revoked_ms.is_some() || family.refresh_expires_ms < now() * 1000 {
         return oauth_error(
@@ -827,26 +1020,94 @@ async fn refresh_grant(
             "This refresh token belongs to another client.",
         );
     }
+    let Some(confidential) = is_confidential(idp, &family.client_id).await else {
+        return invalid();
+    };
+    if confidential {
+        if client_id.is_none() || secret.is_none() {
+            return oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "This client must authenticate to refresh its tokens.",
+            );
+        }
+        if let Err(refusal) = check_client_secret(idp, &family.client_id, secret.as_deref()).await {
+            return refusal;
+        }
+    }
+    let Some(jkt) = jkt else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_dpop_proof",
+            "A refresh needs a DPoP proof made with the key the tokens are bound to.",
+        );
+    };
+    let bind_now = match idp.directory.family_key(&family.id).await {
+        Ok(Some(bound)) if bound == jkt => false,
+        Ok(Some(_)) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_dpop_proof",
+                "This refresh token is bound to another DPoP key.",
+            );
+        }
+        // Issued before families recorded their key: an authenticated
+        // client may bind it now, a public one must sign in again.
+        Ok(None) if confidential => true,
+        Ok(None) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "This refresh token is not bound to a key; sign in again.",
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reading a token family's key failed");
+            return server_error();
+        }
+    };
+    let presented_hash = token_hash(presented);
     let new_refresh = format!("{}.{}", family.id, random_token());
     let expires = (now() + idp.config.refresh_token_secs) * 1000;
     let rotated = idp
         .directory
-        .rotate_refresh(
+        .rotate_refresh_remembering(
             &family.id,
-            token_hash(presented),
+            presented_hash,
             token_hash(&new_refresh),
             expires,
+            now() * 1000,
         )
-        .await
-        .unwrap_or(false);
-    if !rotated {
-        // A refresh token used twice: someone has a copy. End the whole family.
-        let _ = idp.revoke(RevokeScope::Family(&family.id)).await;
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            "This refresh token was already used.",
-        );
+        .await;
+    match rotated {
+        Ok(true) => {}
+        Ok(false) => {
+            if idp
+                .directory
+                .refresh_spent(&family.id, presented_hash)
+                .await
+                .unwrap_or(false)
+            {
+                // A refresh token used twice: someone has a copy. End the whole family.
+                if let Err(e) = idp.revoke(RevokeScope::Family(&family.id)).await {
+                    tracing::error!(error = %e, "revoking a reused token family failed");
+                }
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "This refresh token was already used.",
+                );
+            }
+            return invalid();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "rotating a refresh token failed");
+            return server_error();
+        }
+    }
+    if bind_now && let Err(e) = idp.directory.set_family_key(&family.id, &jkt).await {
+        tracing::error!(error = %e, "binding a token family to its key failed");
+        return server_error();
     }
     if let Some(grant_id) = &family.grant_id {
         match idp.directory.grant(grant_id).await {
@@ -866,7 +1127,7 @@ async fn refresh_grant(
         &family.client_id,
         "openid webid offline_access",
         &family.id,
-        jkt.clone(),
+        Some(jkt),
     );
     token_answer(
         access,
@@ -874,7 +1135,7 @@ async fn refresh_grant(
         None,
         Some(new_refresh),
         "openid webid offline_access",
-        jkt.is_some(),
+        true,
     )
 }
 
@@ -961,11 +1222,15 @@ async fn issue(idp: &Idp, i: Issue) -> Response {
     };
     if let Err(e) = idp.directory.put_family(&family).await {
         tracing::error!(error = %e, "storing a token family failed");
-        return oauth_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "Tokens could not be issued.",
-        );
+        return server_error();
+    }
+    // A refresh token is bound to the DPoP key of the tokens it renews.
+    if refresh.is_some()
+        && let Some(jkt) = &i.jkt
+        && let Err(e) = idp.directory.set_family_key(&family_id, jkt).await
+    {
+        tracing::error!(error = %e, "binding a token family to its key failed");
+        return server_error();
     }
     let (access, expires_in) = access_token(
         idp,

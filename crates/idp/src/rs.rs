@@ -1,7 +1,7 @@
 //! The resource server side: who a request on a pod speaks for.
 //!
 //! `Authorization: DPoP <token>` with a `DPoP` proof (htm, htu, iat window,
-//! jti replay, `ath` when present, key binding to the token's `cnf.jkt`), or
+//! jti replay, also across a restart (see `Idp::fresh_proof`), `ath` when present, key binding to the token's `cnf.jkt`), or
 //! `Authorization: Bearer <token>` for tokens issued without a DPoP key (the
 //! client-credentials grant used without a proof, for scripts and curl).
 //! The token must be signed by this provider (or by an issuer the operator
@@ -221,9 +221,11 @@ impl Authenticator for Idp {
             claims
                 .check_binding(&verified)
                 .map_err(|e| unauthorized(&format!("The DPoP proof was refused: {e}")))?;
-            if !self.replay.check_and_insert(&verified.replay_key(), now()) {
+            self.fresh_proof(&verified).map_err(unauthorized)?;
+            if let Err(e) = self.remember_proof(&verified).await {
+                tracing::error!(error = %e, "remembering a DPoP proof failed");
                 return Err(unauthorized(
-                    "This DPoP proof was used before; make a new one for each request.",
+                    "This DPoP proof could not be recorded; make a new one.",
                 ));
             }
             claims

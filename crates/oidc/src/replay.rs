@@ -67,6 +67,29 @@ impl ReplayCache {
         true
     }
 
+    /// Records `id` as used until `until` (for ids restored from storage
+    /// after a restart); the memory bound applies as in
+    /// [`ReplayCache::check_and_insert`].
+    pub fn remember_until(&self, id: &str, until: i64, now: i64) {
+        let mut inner = self.inner.lock();
+        let Inner { expiry, order } = &mut *inner;
+        if until <= now || expiry.get(id).is_some_and(|&u| u >= until) {
+            return;
+        }
+        while expiry.len() >= self.cap {
+            match order.pop_front() {
+                Some((u, old)) if expiry.get(&old) == Some(&u) => {
+                    expiry.remove(&old);
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+        let id: Box<str> = id.into();
+        expiry.insert(id.clone(), until);
+        order.push_back((until, id));
+    }
+
     /// Number of ids currently remembered (including expired ones not yet evicted).
     pub fn len(&self) -> usize {
         self.inner.lock().expiry.len()
@@ -75,5 +98,30 @@ impl ReplayCache {
     /// Whether no id is remembered.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReplayCache;
+
+    #[test]
+    fn an_id_restored_from_storage_is_a_replay_until_it_expires() {
+        let cache = ReplayCache::new(600, 10);
+        cache.remember_until("k:1", 1_100, 1_000);
+        assert!(!cache.check_and_insert("k:1", 1_050));
+        assert!(cache.check_and_insert("k:1", 1_100));
+        // Already expired: not restored.
+        cache.remember_until("k:2", 900, 1_000);
+        assert!(cache.check_and_insert("k:2", 1_000));
+    }
+
+    #[test]
+    fn restoring_respects_the_memory_bound() {
+        let cache = ReplayCache::new(600, 3);
+        for i in 0..10 {
+            cache.remember_until(&format!("k:{i}"), 2_000, 1_000);
+        }
+        assert!(cache.len() <= 3);
     }
 }

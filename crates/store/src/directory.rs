@@ -173,6 +173,31 @@ pub trait Directory: Send + Sync + 'static {
 
     /// Ends every sign-in session of an account.
     async fn delete_sessions_of(&self, account_id: i64) -> Result<(), StoreError>;
+
+    /// Binds a token family to the thumbprint (RFC 7638) of its DPoP key.
+    async fn set_family_key(&self, id: &str, jkt: &str) -> Result<(), StoreError>;
+    /// The DPoP key thumbprint a token family is bound to, if any.
+    async fn family_key(&self, id: &str) -> Result<Option<String>, StoreError>;
+    /// [`Directory::rotate_refresh`] that also remembers `old` as a spent
+    /// secret of the family until `expires_ms` (so that its reuse, and only
+    /// its reuse, can be told from a guess), and forgets spent secrets
+    /// expired before `now_ms`.
+    async fn rotate_refresh_remembering(
+        &self,
+        id: &str,
+        old: [u8; 32],
+        new: [u8; 32],
+        expires_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// Whether `hash` is a refresh secret the family had and rotated away.
+    async fn refresh_spent(&self, id: &str, hash: [u8; 32]) -> Result<bool, StoreError>;
+    /// Remembers a one-time DPoP proof key (`jkt:jti`) until `expires_s`, so a
+    /// restart does not forget it.
+    async fn remember_proof(&self, key: &str, expires_s: i64) -> Result<(), StoreError>;
+    /// The remembered proof keys not expired at `now_s`, with their expiry
+    /// (expired ones are deleted).
+    async fn remembered_proofs(&self, now_s: i64) -> Result<Vec<(String, i64)>, StoreError>;
 }
 
 pub(crate) const DIRECTORY_SCHEMA: &str = "
@@ -239,5 +264,19 @@ CREATE TABLE IF NOT EXISTS signing_key (
     private_jwk TEXT NOT NULL,
     created INTEGER NOT NULL,
     retired INTEGER
+);
+CREATE TABLE IF NOT EXISTS family_key (
+    family_id TEXT PRIMARY KEY,
+    jkt TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refresh_spent (
+    hash BLOB PRIMARY KEY,
+    family_id TEXT NOT NULL,
+    expires INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS refresh_spent_expires ON refresh_spent(expires);
+CREATE TABLE IF NOT EXISTS dpop_proof (
+    key TEXT PRIMARY KEY,
+    expires INTEGER NOT NULL
 );
 ";

@@ -429,4 +429,73 @@ impl Directory for SqliteBackend {
             .execute("DELETE FROM session WHERE account_id = ?1", [account_id])?;
         Ok(())
     }
+
+    async fn set_family_key(&self, id: &str, jkt: &str) -> Result<(), StoreError> {
+        self.host().execute(
+            "INSERT OR REPLACE INTO family_key (family_id, jkt) VALUES (?1, ?2)",
+            params![id, jkt],
+        )?;
+        Ok(())
+    }
+
+    async fn family_key(&self, id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .host()
+            .prepare_cached("SELECT jkt FROM family_key WHERE family_id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?)
+    }
+
+    async fn rotate_refresh_remembering(
+        &self,
+        id: &str,
+        old: [u8; 32],
+        new: [u8; 32],
+        expires_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut host = self.host();
+        let tx = host.transaction()?;
+        let n = tx.execute(
+            "UPDATE token_family SET refresh_hash = ?3, refresh_expires = ?4
+             WHERE id = ?1 AND refresh_hash = ?2 AND revoked IS NULL",
+            params![id, &old[..], &new[..], expires_ms],
+        )?;
+        if n == 1 {
+            tx.execute(
+                "INSERT OR REPLACE INTO refresh_spent (hash, family_id, expires) VALUES (?1, ?2, ?3)",
+                params![&old[..], id, expires_ms],
+            )?;
+        }
+        tx.execute("DELETE FROM refresh_spent WHERE expires < ?1", [now_ms])?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    async fn refresh_spent(&self, id: &str, hash: [u8; 32]) -> Result<bool, StoreError> {
+        Ok(self
+            .host()
+            .prepare_cached("SELECT 1 FROM refresh_spent WHERE hash = ?1 AND family_id = ?2")?
+            .query_row(params![&hash[..], id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    async fn remember_proof(&self, key: &str, expires_s: i64) -> Result<(), StoreError> {
+        self.host().execute(
+            "INSERT OR REPLACE INTO dpop_proof (key, expires) VALUES (?1, ?2)",
+            params![key, expires_s],
+        )?;
+        Ok(())
+    }
+
+    async fn remembered_proofs(&self, now_s: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let host = self.host();
+        host.execute("DELETE FROM dpop_proof WHERE expires <= ?1", [now_s])?;
+        let mut stmt = host.prepare_cached("SELECT key, expires FROM dpop_proof")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
 }
