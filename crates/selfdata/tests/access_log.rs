@@ -290,6 +290,7 @@ async fn others_accesses_are_logged_proven_and_tampering_is_caught() {
     assert!(said.contains("FAILED"), "{said}");
 
     // Nobody but the owner downloads the log.
+    let t_refusals = jiff::Timestamp::now().as_millisecond();
     for path in [
         "/selfdata/log/checkpoint",
         "/selfdata/log/entries",
@@ -305,10 +306,29 @@ async fn others_accesses_are_logged_proven_and_tampering_is_caught() {
         assert_eq!(r.status(), 401, "{path}");
     }
 
-    // TAMPERING. Flush what is waiting (bob's refused downloads, logged too).
+    // TAMPERING. Flush what is waiting (bob's refused downloads, logged too:
+    // four refusals each for bob and the anonymous caller, gathered into one
+    // entry per agent).
     let (cp3, _): (SignedCheckpoint, _) = owner_json!(s, "/selfdata/log/checkpoint");
     let cp3 = verifier.verify(&cp3.checkpoint).unwrap();
-    assert_eq!(cp3.size, 15);
+    assert_eq!(cp3.size, 9);
+    let gathered = entries_in(
+        s.app.store.as_ref(),
+        &s.base,
+        &alice(),
+        &LogFilter {
+            allowed: Some(false),
+            since_ms: Some(t_refusals),
+            ..LogFilter::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        gathered.iter().map(|e| e.entry.count).collect::<Vec<_>>(),
+        [4, 4],
+        "{gathered:#?}"
+    );
     assert_eq!(cp3.root, root_from(&raw_entries(&s).await));
 
     // A changed entry: its inclusion proof and the recomputed root both fail.

@@ -557,3 +557,63 @@ async fn append_on_an_inbox_imports_meter_files_into_the_owners_energy_data() {
     }
     assert_eq!(day().await, before, "the owner's readings are untouched");
 }
+
+/// Finding 12 (medium): every refused request was appended to the target
+/// pod's access log (67 MB in 20 s). A load of anonymous refusals on
+/// ever-changing paths now costs the log one entry per minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_refused_request_is_appended_forever_to_the_target_pods_access_log() {
+    let s = Server::start().await;
+    let checkpoint_size = || async {
+        let r = s
+            .req("GET", "/selfdata/log/checkpoint")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<serde_json::Value>().await.unwrap()["size"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = checkpoint_size().await;
+    const REQUESTS: usize = 2_000;
+    let started = std::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..8 {
+        let (client, base) = (s.client.clone(), s.url("/"));
+        tasks.spawn(async move {
+            for i in 0..REQUESTS / 8 {
+                let r = client
+                    .get(format!("{base}private/{worker}/{i}.ttl"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 401);
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let after = checkpoint_size().await;
+    eprintln!(
+        "{REQUESTS} anonymous refusals in {:?}: the log grew by {} entries",
+        started.elapsed(),
+        after - before
+    );
+    assert_eq!(after - before, 1, "one gathered entry, not {REQUESTS}");
+    let log = selfdata_web::log::entries_in(
+        s.app.store.as_ref(),
+        &s.base,
+        &PodName::parse("alice").unwrap(),
+        &selfdata_web::log::LogFilter {
+            who: Some("anonymous".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let last = &log.last().unwrap().entry;
+    assert_eq!(last.count, REQUESTS as u64);
+    assert!(last.until_ms.unwrap() >= last.time_ms);
+}

@@ -17,6 +17,11 @@
 //!
 //! **Entry.** `{"time_ms", "webid", "client_id", "resource", "modes",
 //! "allowed"}` as compact JSON; those exact bytes are the Merkle leaf.
+//! Refusals are aggregated: the refusals of one agent (one WebID and app,
+//! or every anonymous caller together) on one pod within a minute are one
+//! entry, the first of them, with `"count"` and `"until_ms"` (the last)
+//! added when there were more. So a stranger hammering a pod costs its log
+//! at most an entry a minute, however many requests they send.
 //!
 //! **Storage**, in the pod's own derived store (so exported, backed up and
 //! erased with it): `log/e/<index, 16 hex>` the entries, `log/n/<level, 2
@@ -29,9 +34,10 @@
 //!
 //! **Buffering.** Decisions are kept in memory and appended every 100 ms,
 //! or as soon as 256 are waiting, in one store write per pod (all or
-//! nothing). A crash loses the decisions of the last interval (at most
-//! ~100 ms of requests, plus whatever a failing store write refused); what
-//! was written is never lost or changed, and never half-written.
+//! nothing); gathered refusals once their minute is over. A crash loses the
+//! decisions of the last interval (at most ~100 ms of allowed requests, the
+//! last minute of refusals, plus whatever a failing store write refused);
+//! what was written is never lost or changed, and never half-written.
 //!
 //! **Routes** (the owner only: acl:Control on the pod root):
 //! - `GET /{pod}/selfdata/log/checkpoint` → `{"checkpoint": "<signed note>", "verifier_key", "size", "root"}`
@@ -71,6 +77,11 @@ use crate::Services;
 const FLUSH_AT: usize = 256;
 /// How often waiting decisions are written.
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// How long the refusals of one agent on one pod are gathered into one entry.
+const REFUSALS_WINDOW_MS: i64 = 60_000;
+/// Agents whose refusals are being gathered at once, across pods; past it,
+/// a newcomer's refusals count with the anonymous ones of that pod.
+const MAX_REFUSERS: usize = 100_000;
 /// Most entries one `entries` request returns.
 const MAX_PAGE: u64 = 1000;
 
@@ -88,7 +99,25 @@ pub struct LogEntry {
     /// The modes the request needed: `read`, `write`, `append`, `control`.
     pub modes: Vec<String>,
     pub allowed: bool,
+    /// How many refusals this entry stands for (see "Entry" above); absent
+    /// when one.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: u64,
+    /// When the last refusal it stands for happened, when there were more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<i64>,
 }
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
+}
+
+/// Refusals being gathered: by pod, WebID and app (`None`: anonymous).
+type RefusalKey = (PodName, Option<String>, Option<String>);
 
 /// An entry and its position in the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,13 +210,16 @@ fn node_key(id: NodeId) -> String {
 const HEAD_KEY: &str = "log/head";
 
 /// The logged entries of a pod that match `filter`, oldest first (the
-/// newest `limit` of them when a limit is set). Reads what was written:
-/// decisions of the last ~100 ms may not be there yet.
+/// newest `limit` of them when a limit is set), after writing what was
+/// waiting for that pod.
 pub async fn entries(
     services: &Services,
     pod: &PodName,
     filter: &LogFilter,
 ) -> Result<Vec<IndexedEntry>, LogError> {
+    if let Ok(log) = service(services) {
+        log.flush_pod(pod).await?;
+    }
     let base_url = &services.solid.config().base_url;
     entries_in(services.store.as_ref(), base_url, pod, filter).await
 }
@@ -226,6 +258,7 @@ pub struct AccessLog {
     host: String,
     signer: LogSigner,
     pending: parking_lot::Mutex<HashMap<PodName, Vec<LogEntry>>>,
+    refusals: parking_lot::Mutex<HashMap<RefusalKey, LogEntry>>,
     waiting: AtomicUsize,
     wake: tokio::sync::Notify,
     /// Each pod's right edge, once read; the lock serialises appends.
@@ -293,6 +326,7 @@ impl AccessLog {
             host,
             signer,
             pending: Default::default(),
+            refusals: Default::default(),
             waiting: AtomicUsize::new(0),
             wake: tokio::sync::Notify::new(),
             trees: Default::default(),
@@ -333,14 +367,37 @@ impl AccessLog {
     /// a new pod with the same name starts a new log).
     pub async fn forget_pod(&self, pod: &PodName) {
         self.pending.lock().remove(pod);
+        self.refusals.lock().retain(|(p, _, _), _| p != pod);
         self.trees.lock().await.remove(pod);
     }
 
     pub async fn flush(&self) {
-        let pending = std::mem::take(&mut *self.pending.lock());
+        self.flush_refusals_older_than(i64::MAX).await;
+    }
+
+    /// Writes every waiting decision, and the refusals gathered before
+    /// `cutoff_ms` (all of them with `i64::MAX`), in time order per pod.
+    async fn flush_refusals_older_than(&self, cutoff_ms: i64) {
+        let mut pending = std::mem::take(&mut *self.pending.lock());
         self.waiting.store(0, Ordering::Relaxed);
+        {
+            let mut refusals = self.refusals.lock();
+            let due: Vec<RefusalKey> = refusals
+                .iter()
+                .filter(|(_, e)| e.time_ms <= cutoff_ms)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for key in due {
+                if let Some(entry) = refusals.remove(&key) {
+                    pending.entry(key.0).or_default().push(entry);
+                }
+            }
+        }
         if pending.is_empty() {
             return;
+        }
+        for batch in pending.values_mut() {
+            batch.sort_by_key(|e| e.time_ms);
         }
         let mut trees = self.trees.lock().await;
         for (pod, batch) in pending {
@@ -404,10 +461,7 @@ impl AccessLog {
 
     /// Writes what is waiting for `pod`, then signs its current tree head.
     pub async fn checkpoint(&self, pod: &PodName) -> Result<(Checkpoint, String), LogError> {
-        let batch = {
-            let mut pending = self.pending.lock();
-            pending.remove(pod).unwrap_or_default()
-        };
+        let batch = self.take_waiting(pod);
         let mut trees = self.trees.lock().await;
         if !batch.is_empty() {
             self.append(&mut trees, pod, batch).await?;
@@ -435,13 +489,20 @@ impl AccessLogHook for AccessLog {
         if self.is_owner(event.pod, event) {
             return;
         }
+        let now = jiff::Timestamp::now().as_millisecond();
+        if !event.allowed {
+            self.gather_refusal(event, now);
+            return;
+        }
         let entry = LogEntry {
-            time_ms: jiff::Timestamp::now().as_millisecond(),
+            time_ms: now,
             webid: event.credentials.map(|c| c.webid.clone()),
             client_id: event.credentials.and_then(|c| c.client_id.clone()),
             resource: selfdata_solid::uri::resource_uri(&self.base_url, event.pod, event.path),
             modes: event.modes.iter().map(|m| m.as_str().to_owned()).collect(),
             allowed: event.allowed,
+            count: 1,
+            until_ms: None,
         };
         self.pending
             .lock()
@@ -458,8 +519,75 @@ impl AccessLogHook for AccessLog {
     }
 }
 
-/// Appends waiting decisions every [`FLUSH_EVERY`], or sooner when many wait;
-/// stops when the service is dropped.
+impl AccessLog {
+    /// A pod's waiting decisions and gathered refusals, in time order.
+    fn take_waiting(&self, pod: &PodName) -> Vec<LogEntry> {
+        let mut batch = self.pending.lock().remove(pod).unwrap_or_default();
+        self.refusals.lock().retain(|(p, _, _), entry| {
+            if p == pod {
+                batch.push(entry.clone());
+                false
+            } else {
+                true
+            }
+        });
+        batch.sort_by_key(|e| e.time_ms);
+        batch
+    }
+
+    /// Writes a pod's waiting decisions and gathered refusals now (its
+    /// owner is reading the log).
+    pub async fn flush_pod(&self, pod: &PodName) -> Result<(), LogError> {
+        let batch = self.take_waiting(pod);
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut trees = self.trees.lock().await;
+        self.append(&mut trees, pod, batch).await
+    }
+
+    /// Counts a refusal into its agent's entry of the current window.
+    fn gather_refusal(&self, event: &AccessEvent<'_>, now: i64) {
+        let mut refusals = self.refusals.lock();
+        let mut key: RefusalKey = (
+            event.pod.clone(),
+            event.credentials.map(|c| c.webid.clone()),
+            event.credentials.and_then(|c| c.client_id.clone()),
+        );
+        if refusals.len() >= MAX_REFUSERS && !refusals.contains_key(&key) {
+            key = (event.pod.clone(), None, None);
+        }
+        match refusals.get_mut(&key) {
+            Some(entry) => {
+                entry.count += 1;
+                entry.until_ms = Some(now);
+            }
+            None => {
+                refusals.insert(
+                    key.clone(),
+                    LogEntry {
+                        time_ms: now,
+                        webid: key.1.clone(),
+                        client_id: key.2.clone(),
+                        resource: selfdata_solid::uri::resource_uri(
+                            &self.base_url,
+                            event.pod,
+                            event.path,
+                        ),
+                        modes: event.modes.iter().map(|m| m.as_str().to_owned()).collect(),
+                        allowed: false,
+                        count: 1,
+                        until_ms: None,
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// Appends waiting decisions every [`FLUSH_EVERY`], or sooner when many wait,
+/// and each agent's gathered refusals once their minute is over; stops when
+/// the service is dropped.
 async fn flusher(log: Weak<AccessLog>) {
     loop {
         let Some(strong) = log.upgrade() else {
@@ -469,7 +597,8 @@ async fn flusher(log: Weak<AccessLog>) {
             strong.wake.notified().await;
         };
         let _ = tokio::time::timeout(FLUSH_EVERY, woken).await;
-        strong.flush().await;
+        let cutoff = jiff::Timestamp::now().as_millisecond() - REFUSALS_WINDOW_MS;
+        strong.flush_refusals_older_than(cutoff).await;
         drop(strong);
     }
 }

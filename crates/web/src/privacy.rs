@@ -213,6 +213,8 @@ struct LogRow {
     resource: String,
     modes: String,
     allowed: bool,
+    /// How many refusals the row stands for (gathered within a minute).
+    count: u64,
 }
 
 /// The access log's filters (query of `GET /privacy`).
@@ -276,6 +278,7 @@ async fn log_rows(services: &Services, pod: &PodName, q: &LogQuery) -> Option<Ve
                     resource: e.entry.resource,
                     modes: e.entry.modes.join(", "),
                     allowed: e.entry.allowed,
+                    count: e.entry.count,
                 })
                 .collect(),
         ),
