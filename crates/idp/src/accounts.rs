@@ -462,7 +462,10 @@ mod tests {
         }
         assert_eq!(clean_name("backup\u{200d}script", 100), None);
         assert_eq!(clean_name("\u{202e}tpircs", 100), None);
-        assert_eq!(clean_name("caf\u{65}\u{301}", 100).as_deref(), Some("caf\u{e9}"));
+        assert_eq!(
+            clean_name("caf\u{65}\u{301}", 100).as_deref(),
+            Some("caf\u{e9}")
+        );
         assert_eq!(clean_name(&"x".repeat(101), 100), None);
     }
 

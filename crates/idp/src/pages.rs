@@ -390,8 +390,9 @@ impl Idp {
         password: &str,
         pod: &PodName,
     ) -> Result<i64, StoreError> {
-        let email = crate::accounts::normalize_email(email)
-            .ok_or(StoreError::Name(selfdata_store::NameError::ForbiddenCharacter))?;
+        let email = crate::accounts::normalize_email(email).ok_or(StoreError::Name(
+            selfdata_store::NameError::ForbiddenCharacter,
+        ))?;
         let hash = crate::accounts::hash_password(password).map_err(StoreError::Io)?;
         if self.pods.pod(pod).await?.is_some() {
             return Err(StoreError::PodExists(pod.to_string()));

@@ -263,11 +263,10 @@ pub async fn forgot(
             .render(),
         )
     };
-    if !idp.limiter.allow_within(
-        &format!("forgot {key}"),
-        FORGOT_PER_HOUR_PER_ADDRESS,
-        3600,
-    ) {
+    if !idp
+        .limiter
+        .allow_within(&format!("forgot {key}"), FORGOT_PER_HOUR_PER_ADDRESS, 3600)
+    {
         return answer(StatusCode::TOO_MANY_REQUESTS, None, Some(t.forgot_too_many));
     }
     if idp.config.smtp.is_none() {

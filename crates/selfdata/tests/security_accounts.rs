@@ -195,7 +195,14 @@ async fn account_id(s: &Server, email: &str) -> i64 {
 #[tokio::test]
 async fn return_to_with_a_tab_does_not_redirect_off_site() {
     let s = Server::start().await;
-    let r = sign_up(&s.client, &s.base, "rt@example.org", "rt-pod", "/\t/evil.example").await;
+    let r = sign_up(
+        &s.client,
+        &s.base,
+        "rt@example.org",
+        "rt-pod",
+        "/\t/evil.example",
+    )
+    .await;
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), "/account", "sign-up must not follow a tab");
     for evil in [
@@ -213,7 +220,11 @@ async fn return_to_with_a_tab_does_not_redirect_off_site() {
     ] {
         let r = sign_in(&s.client, &s.base, "rt@example.org", PASSWORD, evil).await;
         assert_eq!(r.status(), 303, "{evil:?}");
-        assert_eq!(location(&r), "/account", "return_to {evil:?} must fall back");
+        assert_eq!(
+            location(&r),
+            "/account",
+            "return_to {evil:?} must fall back"
+        );
     }
     let r = sign_in(
         &s.client,
@@ -229,7 +240,14 @@ async fn return_to_with_a_tab_does_not_redirect_off_site() {
 #[tokio::test]
 async fn return_to_with_cr_lf_or_nul_is_not_a_server_error() {
     let s = Server::start().await;
-    let r = sign_up(&s.client, &s.base, "crlf@example.org", "crlf-pod", "/\r\nx: y").await;
+    let r = sign_up(
+        &s.client,
+        &s.base,
+        "crlf@example.org",
+        "crlf-pod",
+        "/\r\nx: y",
+    )
+    .await;
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), "/account");
     for evil in ["/\r\nSet-Cookie: a=b", "/\n", "/\r", "/\0evil", "/a\u{7f}"] {
@@ -254,10 +272,27 @@ async fn sign_ups_from_one_address_are_rate_limited() {
     assert_eq!(r.status(), 429);
     let html = r.text().await.unwrap();
     assert!(html.contains("Too many accounts were created from your network"));
-    assert!(html.contains("action=\"/account/signup\""), "the form again");
-    assert!(s.app.store.account_by_email("s3@example.org").await.unwrap().is_none());
+    assert!(
+        html.contains("action=\"/account/signup\""),
+        "the form again"
+    );
+    assert!(
+        s.app
+            .store
+            .account_by_email("s3@example.org")
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Someone else, elsewhere, still can.
-    let r = sign_up(&client_from(3), &s.base, "s3@example.org", "pod-s3", "/account").await;
+    let r = sign_up(
+        &client_from(3),
+        &s.base,
+        "s3@example.org",
+        "pod-s3",
+        "/account",
+    )
+    .await;
     assert_eq!(r.status(), 303);
 }
 
@@ -340,7 +375,13 @@ async fn turning_two_step_sign_in_off_needs_the_password() {
     .await;
     assert_eq!(r.status(), 400);
     assert!(totp_on().await, "wrong password: still on");
-    let r = post_signed_in(&s, &session, "/account/totp/disable", &[("current", PASSWORD)]).await;
+    let r = post_signed_in(
+        &s,
+        &session,
+        "/account/totp/disable",
+        &[("current", PASSWORD)],
+    )
+    .await;
     assert_eq!(r.status(), 200);
     assert!(!totp_on().await);
 }
@@ -368,7 +409,12 @@ async fn an_attacker_elsewhere_cannot_lock_the_resident_out() {
 
 /// (status, error sentence) of each of `n` wrong sign-ins, and the fastest
 /// one that was checked (not refused for lockout).
-async fn wrong_sign_ins(client: &Client, base: &str, email: &str, n: usize) -> (Vec<(u16, String)>, Duration) {
+async fn wrong_sign_ins(
+    client: &Client,
+    base: &str,
+    email: &str,
+    n: usize,
+) -> (Vec<(u16, String)>, Duration) {
     let mut answers = Vec::new();
     let mut fastest = Duration::MAX;
     for _ in 0..n {
@@ -377,7 +423,11 @@ async fn wrong_sign_ins(client: &Client, base: &str, email: &str, n: usize) -> (
         let r = client
             .post(format!("{base}/account/login"))
             .header("cookie", cookie)
-            .form(&[("csrf", csrf.as_str()), ("email", email), ("password", "guess")])
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", email),
+                ("password", "guess"),
+            ])
             .send()
             .await
             .unwrap();
@@ -401,10 +451,14 @@ async fn wrong_sign_ins(client: &Client, base: &str, email: &str, n: usize) -> (
 async fn sign_in_answers_the_same_for_unknown_and_existing_accounts() {
     let s = Server::start().await;
     resident(&s, "known@example.org", "known-pod").await;
-    let (known, known_time) = wrong_sign_ins(&client_from(7), &s.base, "known@example.org", 7).await;
+    let (known, known_time) =
+        wrong_sign_ins(&client_from(7), &s.base, "known@example.org", 7).await;
     let (unknown, unknown_time) =
         wrong_sign_ins(&client_from(8), &s.base, "unknown@example.org", 7).await;
-    assert_eq!(known, unknown, "same statuses and sentences, lockout included");
+    assert_eq!(
+        known, unknown,
+        "same statuses and sentences, lockout included"
+    );
     assert!(known.iter().any(|(status, _)| *status == 429));
     // Both run argon2: an unknown address is not answered much faster.
     assert!(
@@ -465,11 +519,7 @@ async fn smtp_sink() -> (u16, mpsc::UnboundedReceiver<String>) {
 fn reset_link(message: &str) -> String {
     let body = message.replace("=\n", "").replace("=3D", "=");
     let start = body.find("http://").expect("a link in the message");
-    body[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
+    body[start..].split_whitespace().next().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -477,8 +527,11 @@ async fn password_reset_by_mailed_link_ends_sessions_and_tokens() {
     let (port, mut inbox) = smtp_sink().await;
     let s = Server::start_with(|o| {
         o.smtp = Some(
-            selfdata_idp::reset::SmtpRelay::new(&format!("127.0.0.1:{port}"), "selfdata@example.org")
-                .unwrap(),
+            selfdata_idp::reset::SmtpRelay::new(
+                &format!("127.0.0.1:{port}"),
+                "selfdata@example.org",
+            )
+            .unwrap(),
         );
     })
     .await;
@@ -486,11 +539,37 @@ async fn password_reset_by_mailed_link_ends_sessions_and_tokens() {
     let (_, _, key, token) = script_token(&s, &session).await;
 
     // The same answer whether or not an account uses the address.
-    let unknown = post_anonymous(&s.client, &s.base, "/account/forgot", &[("email", "nobody@example.org")]).await;
-    let known = post_anonymous(&s.client, &s.base, "/account/forgot", &[("email", "MAIL@example.org")]).await;
-    assert_eq!((unknown.status().as_u16(), known.status().as_u16()), (200, 200));
-    let sentence = |html: String| html.split("role=\"status\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
-    let (unknown, known) = (sentence(unknown.text().await.unwrap()), sentence(known.text().await.unwrap()));
+    let unknown = post_anonymous(
+        &s.client,
+        &s.base,
+        "/account/forgot",
+        &[("email", "nobody@example.org")],
+    )
+    .await;
+    let known = post_anonymous(
+        &s.client,
+        &s.base,
+        "/account/forgot",
+        &[("email", "MAIL@example.org")],
+    )
+    .await;
+    assert_eq!(
+        (unknown.status().as_u16(), known.status().as_u16()),
+        (200, 200)
+    );
+    let sentence = |html: String| {
+        html.split("role=\"status\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let (unknown, known) = (
+        sentence(unknown.text().await.unwrap()),
+        sentence(known.text().await.unwrap()),
+    );
     assert_eq!(unknown, known);
     assert!(known.contains("If an account uses this address"));
 
@@ -502,7 +581,10 @@ async fn password_reset_by_mailed_link_ends_sessions_and_tokens() {
     let link = reset_link(&message);
     assert!(link.starts_with(&format!("{}/account/reset?token=", s.base)));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(inbox.try_recv().is_err(), "nothing mailed for an unknown address");
+    assert!(
+        inbox.try_recv().is_err(),
+        "nothing mailed for an unknown address"
+    );
 
     let r = s.client.get(&link).send().await.unwrap();
     let anon = cookies(&r).join("; ");
@@ -510,7 +592,8 @@ async fn password_reset_by_mailed_link_ends_sessions_and_tokens() {
     let (csrf, secret) = (field(&html, "csrf"), field(&html, "secret"));
     assert!(!secret.is_empty());
     let reset = |secret: String| {
-        let (client, base, anon, csrf) = (s.client.clone(), s.base.clone(), anon.clone(), csrf.clone());
+        let (client, base, anon, csrf) =
+            (s.client.clone(), s.base.clone(), anon.clone(), csrf.clone());
         async move {
             client
                 .post(format!("{base}/account/reset"))
@@ -528,10 +611,19 @@ async fn password_reset_by_mailed_link_ends_sessions_and_tokens() {
     };
     let r = reset(secret.clone()).await;
     assert_eq!(r.status(), 200);
-    assert!(r.text().await.unwrap().contains("Your password was changed"));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Your password was changed")
+    );
 
     assert_eq!(account_page(&s, &session).await.0, 303, "sessions ended");
-    assert_eq!(read_pod(&s, "mail-pod", &key, &token).await, 401, "tokens ended");
+    assert_eq!(
+        read_pod(&s, "mail-pod", &key, &token).await,
+        401,
+        "tokens ended"
+    );
     let r = sign_in(&s.client, &s.base, "mail@example.org", PASSWORD, "/").await;
     assert_eq!(r.status(), 401, "the old password is gone");
     let r = sign_in(&s.client, &s.base, "mail@example.org", NEW_PASSWORD, "/").await;
@@ -554,7 +646,11 @@ async fn password_reset_with_an_operator_code_unlocks_the_resident() {
     assert_eq!(r.status(), 429, "locked out from home after many failures");
 
     // Without a relay, the page sends the resident to the operator.
-    let r = home.get(format!("{}/account/forgot", s.base)).send().await.unwrap();
+    let r = home
+        .get(format!("{}/account/forgot", s.base))
+        .send()
+        .await
+        .unwrap();
     assert!(r.text().await.unwrap().contains("Ask its operator"));
     let directory = s.app.store.as_ref() as &dyn Directory;
     assert!(
@@ -591,12 +687,24 @@ async fn names_with_invisible_or_bidi_characters_are_refused() {
         let r = sign_up(&s.client, &s.base, email, "names-pod", "/account").await;
         assert_eq!(r.status(), 400, "{email:?}");
     }
-    for pod in ["n\u{0430}mes", "names\u{200b}", "Names", "n\u{e9}mes", "name\u{301}s"] {
+    for pod in [
+        "n\u{0430}mes",
+        "names\u{200b}",
+        "Names",
+        "n\u{e9}mes",
+        "name\u{301}s",
+    ] {
         let r = sign_up(&s.client, &s.base, "names@example.org", pod, "/account").await;
         assert_eq!(r.status(), 400, "pod {pod:?}");
     }
     let session = resident(&s, "names@example.org", "names-pod").await;
-    let r = post_signed_in(&s, &session, "/account/credentials", &[("name", "\u{202e}tpircs")]).await;
+    let r = post_signed_in(
+        &s,
+        &session,
+        "/account/credentials",
+        &[("name", "\u{202e}tpircs")],
+    )
+    .await;
     assert_eq!(r.status(), 400);
     let (_, html) = account_page(&s, &session).await;
     assert!(!html.contains('\u{202e}'));
@@ -606,10 +714,33 @@ async fn names_with_invisible_or_bidi_characters_are_refused() {
 async fn e_mail_twins_are_one_account() {
     let s = Server::start().await;
     resident(&s, "Jos\u{e9}@example.org", "twin-pod").await;
-    for twin in ["jose\u{301}@example.org", "JOS\u{c9}@EXAMPLE.ORG", "JOSE\u{301}@example.org"] {
+    for twin in [
+        "jose\u{301}@example.org",
+        "JOS\u{c9}@EXAMPLE.ORG",
+        "JOSE\u{301}@example.org",
+    ] {
         let r = sign_up(&s.client, &s.base, twin, "twin-pod2", "/account").await;
         assert_eq!(r.status(), 400, "{twin:?} is the same address");
         let r = sign_in(&s.client, &s.base, twin, PASSWORD, "/").await;
         assert_eq!(r.status(), 303, "{twin:?} signs in to the one account");
     }
+}
+
+#[tokio::test]
+async fn app_names_with_bidi_characters_are_refused_at_registration() {
+    let s = Server::start().await;
+    let register = |name: &'static str| {
+        s.client
+            .post(format!("{}/idp/register", s.base))
+            .json(&serde_json::json!({
+                "redirect_uris": [common::APP_REDIRECT],
+                "client_name": name,
+            }))
+            .send()
+    };
+    for name in ["Evil\u{202e}ppA yrtsiniM", "Bank\u{200b}", "\u{2067}x"] {
+        let r = register(name).await.unwrap();
+        assert_eq!(r.status(), 400, "{name:?}");
+    }
+    assert_eq!(register("Caf\u{e9} app").await.unwrap().status(), 201);
 }

@@ -458,10 +458,7 @@ impl Directory for SqliteBackend {
         expires_ms: i64,
     ) -> Result<(), StoreError> {
         let host = self.host();
-        host.execute(
-            "DELETE FROM password_reset WHERE expires < ?1",
-            [now_ms()],
-        )?;
+        host.execute("DELETE FROM password_reset WHERE expires < ?1", [now_ms()])?;
         host.execute(
             "INSERT INTO password_reset (secret_hash, account_id, expires) VALUES (?1, ?2, ?3)",
             params![&secret_hash[..], account_id, expires_ms],
