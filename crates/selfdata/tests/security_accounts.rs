@@ -744,3 +744,44 @@ async fn app_names_with_bidi_characters_are_refused_at_registration() {
     }
     assert_eq!(register("Caf\u{e9} app").await.unwrap().status(), 201);
 }
+
+#[tokio::test]
+async fn the_operator_issues_a_reset_code_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = || selfdata::Options::new(dir.path(), "http://127.0.0.1:9");
+    {
+        let app = selfdata::App::open(options()).await.unwrap();
+        let pod = selfdata_store::PodName::parse("cli-pod").unwrap();
+        app.idp
+            .create_account("cli@example.org", PASSWORD, &pod)
+            .await
+            .unwrap();
+    }
+    let run = |email: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_selfdata"))
+            .arg("--data")
+            .arg(dir.path())
+            .args(["account", "reset-code", email])
+            .output()
+            .unwrap()
+    };
+    let unknown = run("nobody@example.org");
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no account"));
+    let out = run("CLI@Example.org");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let code = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(code.len() >= 16);
+
+    let app = selfdata::App::open(options()).await.unwrap();
+    app.idp.reset_password(&code, NEW_PASSWORD).await.unwrap();
+    assert_eq!(
+        app.idp.reset_password(&code, NEW_PASSWORD).await,
+        Err(selfdata_idp::reset::ResetRefused::Invalid),
+        "a code works once"
+    );
+}
