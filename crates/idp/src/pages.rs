@@ -762,7 +762,7 @@ pub async fn change_password(
     let idp2 = idp.clone();
     let headers2 = headers.clone();
     with_session(&idp, &headers, &f.csrf, |account, t| async move {
-        if !crate::accounts::verify_password(&f.current, &account.password_hash) {
+        if !idp2.current_password_ok(&account, &f.current) {
             return Err(t.current_password_wrong.to_owned());
         }
         if f.new.chars().count() < MIN_PASSWORD_LEN {
@@ -785,6 +785,21 @@ pub async fn change_password(
         })
     })
     .await
+}
+
+impl Idp {
+    /// The password a signed-in form asks for again (to change it, to turn
+    /// two-step sign-in off), with a budget of attempts per account and hour,
+    /// so a stolen session cannot be used to guess it.
+    fn current_password_ok(
+        &self,
+        account: &selfdata_store::directory::Account,
+        given: &str,
+    ) -> bool {
+        self.limiter
+            .allow_within(&format!("current password {}", account.id), 20, 3600)
+            && crate::accounts::verify_password(given, &account.password_hash)
+    }
 }
 
 /// Logs what went wrong; the resident reads one sentence in their language.
@@ -848,7 +863,7 @@ pub async fn totp_disable(
 ) -> Response {
     let idp2 = idp.clone();
     with_session(&idp, &headers, &f.csrf, |account, t| async move {
-        if !crate::accounts::verify_password(&f.current, &account.password_hash) {
+        if !idp2.current_password_ok(&account, &f.current) {
             return Err(t.current_password_wrong.to_owned());
         }
         idp2.directory
