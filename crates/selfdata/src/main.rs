@@ -536,6 +536,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             base_url,
         }) => {
             let pod = PodName::parse(&pod).context("invalid pod name")?;
+            let email = selfdata_idp::accounts::normalize_email(&email).with_context(|| {
+                format!("'{email}' is not an email address (or holds invisible characters)")
+            })?;
             let mut password = String::new();
             std::io::stdin()
                 .read_line(&mut password)
