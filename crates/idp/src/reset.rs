@@ -122,39 +122,41 @@ pub enum ResetRefused {
 }
 
 impl Idp {
-    /// Mails a reset link when an account uses `email` (in the background,
-    /// so the answer takes the same time either way). Says nothing back.
-    pub async fn request_reset(&self, email: &str, t: &'static Texts) {
+    /// Mails a reset link when an account uses `email`. Everything, the
+    /// look-up included, happens in the background, so the answer takes the
+    /// same time whether or not the account exists. Says nothing back.
+    pub fn request_reset(self: &Arc<Self>, email: &str, t: &'static Texts) {
         let Some(relay) = self.config.smtp.clone() else {
             return;
         };
         let Some(email) = normalize_email(email) else {
             return;
         };
-        let Ok(Some(account)) = self.directory.account_by_email(&email).await else {
-            return;
-        };
-        if !self.limiter.allow_within(
-            &format!("reset mail {}", account.id),
-            MAILS_PER_HOUR_PER_ACCOUNT,
-            3600,
-        ) {
-            return;
-        }
-        let secret = random_token();
-        if let Err(e) = self
-            .directory
-            .create_password_reset(token_hash(&secret), account.id, (now() + LINK_SECS) * 1000)
-            .await
-        {
-            tracing::error!(error = %e, "storing a password reset failed");
-            return;
-        }
-        let link = format!("{}/account/reset?token={secret}", self.config.base_url);
-        let body = t.reset_mail_body.replace("{link}", &link);
-        let subject = t.reset_mail_subject;
+        let idp = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = relay.send(&account.email, subject, body).await {
+            let Ok(Some(account)) = idp.directory.account_by_email(&email).await else {
+                return;
+            };
+            if !idp.limiter.allow_within(
+                &format!("reset mail {}", account.id),
+                MAILS_PER_HOUR_PER_ACCOUNT,
+                3600,
+            ) {
+                return;
+            }
+            let secret = random_token();
+            let expires_ms = (now() + LINK_SECS) * 1000;
+            if let Err(e) = idp
+                .directory
+                .create_password_reset(token_hash(&secret), account.id, expires_ms)
+                .await
+            {
+                tracing::error!(error = %e, "storing a password reset failed");
+                return;
+            }
+            let link = format!("{}/account/reset?token={secret}", idp.config.base_url);
+            let body = t.reset_mail_body.replace("{link}", &link);
+            if let Err(e) = relay.send(&account.email, t.reset_mail_subject, body).await {
                 tracing::warn!(error = %e, "a password-reset message could not be sent");
             }
         });
@@ -272,7 +274,7 @@ pub async fn forgot(
     if idp.config.smtp.is_none() {
         return answer(StatusCode::OK, Some(t.forgot_no_mail), None);
     }
-    idp.request_reset(&f.email, t).await;
+    idp.request_reset(&f.email, t);
     answer(StatusCode::OK, Some(t.forgot_sent), None)
 }
 
