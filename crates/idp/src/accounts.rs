@@ -1,9 +1,13 @@
 //! Accounts: password hashing (argon2id with the OWASP parameters), login
-//! with lockout and per-address rate limiting, TOTP, login sessions held in
-//! an HttpOnly cookie, and CSRF tokens for every form.
+//! with lockout per (source address, account) and per-address rate limiting,
+//! TOTP, login sessions held in an HttpOnly cookie, CSRF tokens for every
+//! form, and the checks every name a person types goes through (e-mail
+//! addresses compared after NFC and lowercasing; no invisible or
+//! direction-changing characters anywhere).
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -11,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use parking_lot::Mutex;
 use selfdata_oidc::{random_token, token_hash};
 use selfdata_store::directory::{Account, Session};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::{Idp, now};
 
@@ -88,30 +93,111 @@ pub enum LoginError {
     NeedCode,
 }
 
-/// A per-address budget of login attempts per minute.
+/// Budgets of attempts per key (a client address, an e-mail) per window.
 #[derive(Default)]
 pub struct RateLimiter {
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
+    windows: Mutex<HashMap<String, (Instant, u32, u64)>>,
 }
 
 impl RateLimiter {
     /// Spends one attempt for `key`; false once the minute's budget is spent.
     pub fn allow(&self, key: &str, per_minute: u32) -> bool {
+        self.allow_within(key, per_minute, 60)
+    }
+
+    /// Spends one attempt for `key`; false once `budget` attempts were made
+    /// in the current window of `window_secs`.
+    pub fn allow_within(&self, key: &str, budget: u32, window_secs: u64) -> bool {
         let mut windows = self.windows.lock();
         if windows.len() > 100_000 {
-            windows.retain(|_, (start, _)| start.elapsed().as_secs() < 60);
+            windows.retain(|_, (start, _, window)| start.elapsed().as_secs() < *window);
         }
-        let entry = windows.entry(key.to_owned()).or_insert((Instant::now(), 0));
-        if entry.0.elapsed().as_secs() >= 60 {
-            *entry = (Instant::now(), 0);
+        let entry = windows
+            .entry(key.to_owned())
+            .or_insert((Instant::now(), 0, window_secs));
+        if entry.0.elapsed().as_secs() >= entry.2 {
+            *entry = (Instant::now(), 0, window_secs);
         }
-        entry.1 += 1;
-        entry.1 <= per_minute
+        entry.1 = entry.1.saturating_add(1);
+        entry.1 <= budget
+    }
+}
+
+/// Failed sign-ins per (source address, e-mail address). An address that
+/// fails too often for one account is locked out of that account for a
+/// while; the resident, elsewhere, is not. Unknown addresses are counted
+/// and locked exactly like real accounts, so answers tell nothing apart.
+#[derive(Default)]
+pub struct LoginGuard {
+    entries: Mutex<HashMap<(String, String), Failures>>,
+}
+
+#[derive(Clone, Copy)]
+struct Failures {
+    count: i64,
+    last: Instant,
+    locked_until: Option<Instant>,
+}
+
+impl LoginGuard {
+    const MAX_ENTRIES: usize = 100_000;
+
+    fn locked(&self, source: &str, email: &str) -> bool {
+        let entries = self.entries.lock();
+        entries
+            .get(&(source.to_owned(), email.to_owned()))
+            .and_then(|f| f.locked_until)
+            .is_some_and(|until| until > Instant::now())
+    }
+
+    /// Counts a failure; locks the pair once `max` failures came within `lock`.
+    fn failed(&self, source: &str, email: &str, max: i64, lock: Duration) {
+        let mut entries = self.entries.lock();
+        let now = Instant::now();
+        if entries.len() >= Self::MAX_ENTRIES {
+            entries.retain(|_, f| {
+                f.locked_until.is_some_and(|u| u > now) || now.duration_since(f.last) < lock
+            });
+            if entries.len() >= Self::MAX_ENTRIES {
+                // Still full: forget the failures that locked nothing.
+                entries.retain(|_, f| f.locked_until.is_some_and(|u| u > now));
+            }
+        }
+        let f = entries
+            .entry((source.to_owned(), email.to_owned()))
+            .or_insert(Failures {
+                count: 0,
+                last: now,
+                locked_until: None,
+            });
+        if now.duration_since(f.last) >= lock || f.locked_until.is_some_and(|u| u <= now) {
+            f.count = 0;
+            f.locked_until = None;
+        }
+        f.count += 1;
+        f.last = now;
+        if f.count >= max.max(1) {
+            f.locked_until = Some(now + lock);
+            f.count = 0;
+        }
+    }
+
+    fn succeeded(&self, source: &str, email: &str) {
+        self.entries
+            .lock()
+            .remove(&(source.to_owned(), email.to_owned()));
+    }
+
+    /// Lifts every lockout of an account (after its password was reset).
+    pub fn unlock(&self, email: &str) {
+        self.entries.lock().retain(|(_, e), _| e != email);
     }
 }
 
 impl Idp {
-    /// Checks email, password and (if on) TOTP code; counts failures and locks.
+    /// Checks email, password and (if on) TOTP code; counts failures and
+    /// locks this source out of this account (never the account itself).
+    /// Unknown accounts take the same time and get the same answers.
     pub async fn check_login(
         &self,
         client_key: &str,
@@ -125,33 +211,33 @@ impl Idp {
         {
             return Err(LoginError::TooManyAttempts);
         }
-        let account = match self.directory.account_by_email(email.trim()).await {
+        let email = normalize_email(email).unwrap_or_else(|| email.trim().to_owned());
+        if self.guard.locked(client_key, &email) {
+            return Err(LoginError::Locked);
+        }
+        let lock = Duration::from_secs(self.config.lockout_secs.max(1) as u64);
+        let account = match self.directory.account_by_email(&email).await {
             Ok(Some(a)) => a,
             _ => {
                 // Same work as a real check, so timing does not reveal accounts.
-                let _ = verify_password(password, DUMMY_HASH);
+                let _ = verify_password(password, dummy_hash());
+                self.guard
+                    .failed(client_key, &email, self.config.max_failed_logins, lock);
                 return Err(LoginError::Wrong);
             }
         };
-        let now_ms = now() * 1000;
-        if account.locked_until_ms > now_ms {
-            return Err(LoginError::Locked);
-        }
         let password_ok = verify_password(password, &account.password_hash);
         let code_ok = match &account.totp_secret {
             None => true,
             Some(secret) => totp_matches(secret, totp),
         };
         if password_ok && code_ok {
+            self.guard.succeeded(client_key, &email);
             let _ = self.directory.login_succeeded(account.id).await;
             return Ok(account);
         }
-        let lock_until = if account.failed_logins + 1 >= self.config.max_failed_logins {
-            now_ms + self.config.lockout_secs * 1000
-        } else {
-            0
-        };
-        let _ = self.directory.login_failed(account.id, lock_until).await;
+        self.guard
+            .failed(client_key, &email, self.config.max_failed_logins, lock);
         if password_ok && totp.trim().is_empty() {
             return Err(LoginError::NeedCode);
         }
@@ -200,6 +286,37 @@ impl Idp {
         self.cookie(SESSION_COOKIE, "", 0)
     }
 
+    /// Ends every session of an account but `keep` and revokes every token
+    /// family speaking for its WebIDs (apps, scripts' client-credential
+    /// tokens) and pending authorization codes, in storage and for the very
+    /// next request. Client
+    /// credentials themselves stay: the account page lists them.
+    pub async fn end_sessions_and_tokens(
+        &self,
+        account_id: i64,
+        keep: Option<[u8; 32]>,
+    ) -> Result<(), selfdata_store::StoreError> {
+        let ended = self.directory.delete_sessions_of(account_id, keep).await?;
+        for hash in &ended {
+            self.revoke(selfdata_store::directory::RevokeScope::Session(hash))
+                .await?;
+        }
+        let base = &self.config.base_url;
+        for pod in self.directory.pods_of(account_id).await? {
+            let Ok(pod) = selfdata_store::PodName::parse(&pod) else {
+                continue;
+            };
+            let webid = selfdata_solid::provision::webid_of(base, &pod);
+            self.codes.lock().retain(|_, code| code.webid != webid);
+            let ids = self
+                .directory
+                .revoke_families_of_webid(&webid, now() * 1000)
+                .await?;
+            self.revoked.write().extend(ids);
+        }
+        Ok(())
+    }
+
     /// The anonymous forms' CSRF token: the cookie's, or a new one with its `Set-Cookie`.
     pub fn anonymous_csrf(&self, headers: &HeaderMap) -> (String, Option<String>) {
         match cookie(headers, CSRF_COOKIE) {
@@ -236,6 +353,11 @@ pub fn constant_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// The stored hash of the request's session cookie, if it carries one.
+pub fn session_hash(headers: &HeaderMap) -> Option<[u8; 32]> {
+    cookie(headers, SESSION_COOKIE).map(|secret| token_hash(&secret))
+}
+
 /// A cookie's value from the request.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -256,5 +378,108 @@ pub fn set_cookie(headers: &mut HeaderMap, value: &str) {
     }
 }
 
-/// A valid argon2id hash of a random password, for equal-time refusals.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2VsZmRhdGFkdW1teXNhbHQ$W6Z0bUQG5o1cA2v3qkQ5V0m9YbS2I8dE7O7p7yJ8r0Q";
+/// A valid argon2id hash (same parameters as real ones) of a random
+/// password, made once, for equal-time refusals of unknown accounts.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_password(&random_token()).unwrap_or_default())
+}
+
+/// Characters that cannot be seen or that reorder text: controls, bidi
+/// embeddings, overrides and isolates, zero-width characters, fillers,
+/// variation selectors and tags. Refused in every name a person types.
+pub fn is_invisible_or_bidi(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}'
+            | '\u{17B4}' | '\u{17B5}' | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// An e-mail address as accounts are compared: trimmed, NFC, lowercase.
+/// `None` when it holds spaces, invisible or bidi characters, or has no
+/// `local@domain` shape (or more than 254 bytes).
+pub fn normalize_email(raw: &str) -> Option<String> {
+    let lower = raw.trim().nfc().collect::<String>().to_lowercase();
+    let email: String = lower.nfc().collect();
+    if email.len() > 254
+        || email
+            .chars()
+            .any(|c| c.is_whitespace() || is_invisible_or_bidi(c))
+    {
+        return None;
+    }
+    let (local, domain) = email.rsplit_once('@')?;
+    (!local.is_empty() && !domain.is_empty() && !domain.contains('@')).then_some(email)
+}
+
+/// A display name (of a key, an app) as stored: trimmed and NFC. `None`
+/// when it holds invisible or bidi characters or more than `max_chars`.
+pub fn clean_name(raw: &str, max_chars: usize) -> Option<String> {
+    let name: String = raw.trim().nfc().collect();
+    (name.chars().count() <= max_chars && !name.chars().any(is_invisible_or_bidi)).then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dummy_hash_takes_the_same_argon2_path_as_real_hashes() {
+        let parsed = PasswordHash::new(dummy_hash()).unwrap();
+        let real = hash_password("a password of the resident").unwrap();
+        let real = PasswordHash::new(&real).unwrap();
+        assert_eq!(parsed.algorithm, real.algorithm);
+        assert_eq!(parsed.params, real.params);
+        assert!(!verify_password("anything", dummy_hash()));
+    }
+
+    #[test]
+    fn email_twins_normalise_to_one_address() {
+        let nfc = normalize_email("Jos\u{e9}@Example.org").unwrap();
+        let nfd = normalize_email(" jose\u{301}@example.ORG ").unwrap();
+        assert_eq!(nfc, nfd);
+        assert_eq!(
+            normalize_email("\u{c9}LISE@example.org"),
+            normalize_email("\u{e9}lise@example.org")
+        );
+    }
+
+    #[test]
+    fn invisible_and_bidi_characters_are_refused_in_names() {
+        for bad in [
+            "ali\u{200b}ce@example.org",
+            "alice@exa\u{202e}gro.elpmaxe",
+            "alice\u{2066}@example.org",
+            "al ice@example.org",
+            "alice@",
+            "@example.org",
+        ] {
+            assert_eq!(normalize_email(bad), None, "{bad:?}");
+        }
+        assert_eq!(clean_name("backup\u{200d}script", 100), None);
+        assert_eq!(clean_name("\u{202e}tpircs", 100), None);
+        assert_eq!(
+            clean_name("caf\u{65}\u{301}", 100).as_deref(),
+            Some("caf\u{e9}")
+        );
+        assert_eq!(clean_name(&"x".repeat(101), 100), None);
+    }
+
+    #[test]
+    fn lockout_is_per_source_and_account() {
+        let guard = LoginGuard::default();
+        let lock = Duration::from_secs(60);
+        for _ in 0..5 {
+            guard.failed("10.0.0.66", "alice@example.org", 5, lock);
+        }
+        assert!(guard.locked("10.0.0.66", "alice@example.org"));
+        assert!(!guard.locked("10.0.0.1", "alice@example.org"));
+        assert!(!guard.locked("10.0.0.66", "bob@example.org"));
+        guard.unlock("alice@example.org");
+        assert!(!guard.locked("10.0.0.66", "alice@example.org"));
+    }
+}

@@ -7,7 +7,8 @@
 //! - `/.well-known/openid-configuration`, `/idp/jwks`, `/idp/register`,
 //!   `/idp/authorize` (with the consent screen), `/idp/token` ([`provider`]);
 //! - `/account/…`: sign-up, sign-in, sign-out, the account page with the
-//!   apps allowed, keys for scripts, password and two-step sign-in ([`pages`]).
+//!   apps allowed, keys for scripts, password and two-step sign-in ([`pages`]);
+//!   the password reset by mailed link or operator code ([`reset`]).
 //!
 //! Persistence goes through [`selfdata_store::Directory`]; token crypto
 //! through `selfdata-oidc`.
@@ -17,6 +18,7 @@ pub mod cid;
 pub mod i18n;
 pub mod pages;
 pub mod provider;
+pub mod reset;
 mod rs;
 
 use std::collections::{HashMap, HashSet};
@@ -86,6 +88,13 @@ pub struct IdpConfig {
     pub registrations_per_hour_per_address: u32,
     /// Dynamic client registrations allowed on the whole host per hour.
     pub registrations_per_hour: u32,
+    /// Sign-ups allowed per client address per hour.
+    pub signups_per_hour: u32,
+    /// Pods one account may own.
+    pub pods_per_account: usize,
+    /// Where password-reset links are mailed from; without it, the operator
+    /// issues one-time codes (`selfdata account reset-code`).
+    pub smtp: Option<reset::SmtpRelay>,
 }
 
 impl IdpConfig {
@@ -103,6 +112,9 @@ impl IdpConfig {
             trusted_issuers: Vec::new(),
             registrations_per_hour_per_address: 20,
             registrations_per_hour: 1000,
+            signups_per_hour: 10,
+            pods_per_account: 5,
+            smtp: None,
         }
     }
 
@@ -143,6 +155,7 @@ pub struct Idp {
     pub(crate) revoked: RwLock<HashSet<String>>,
     pub(crate) codes: Mutex<HashMap<[u8; 32], AuthCode>>,
     pub(crate) limiter: accounts::RateLimiter,
+    pub(crate) guard: accounts::LoginGuard,
     pub(crate) issuers: rs::IssuerCache,
     pub(crate) remote_keys: rs::RemoteKeys,
     pub(crate) http: reqwest::Client,
@@ -203,6 +216,7 @@ impl Idp {
             revoked: RwLock::new(revoked),
             codes: Mutex::new(HashMap::new()),
             limiter: accounts::RateLimiter::default(),
+            guard: accounts::LoginGuard::default(),
             issuers: rs::IssuerCache::default(),
             remote_keys: rs::RemoteKeys::default(),
             http,
@@ -303,6 +317,11 @@ impl Idp {
                 "/account/credentials/delete",
                 post(pages::delete_credentials),
             )
+            .route(
+                "/account/forgot",
+                get(reset::forgot_form).post(reset::forgot),
+            )
+            .route("/account/reset", get(reset::reset_form).post(reset::reset))
             .route("/assets/style.css", get(stylesheet))
             .with_state(self.clone())
     }

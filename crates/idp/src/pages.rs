@@ -118,16 +118,73 @@ pub(crate) fn error_page_detail(
     )
 }
 
-/// Only local paths may be returned to after sign-in (no open redirect).
-fn safe_return(to: &str) -> String {
-    if to.starts_with('/') && !to.starts_with("//") && !to.contains('\\') {
-        to.to_owned()
-    } else {
-        "/account".to_owned()
+/// Where to go after signing in or up: `to` when it is a same-origin
+/// absolute path, else the account page. Accepted only if it is visible
+/// ASCII (so it can always become a header as it is), starts with a single
+/// `/`, holds no backslash, no control, invisible or bidi character even
+/// once percent-decoded (nor whitespace in its path), and resolves, as a
+/// relative reference, to a path on this origin (no authority). The answer
+/// is rebuilt from that parse.
+pub(crate) fn safe_return(to: &str) -> String {
+    const HOME: &str = "/account";
+    let visible = to.bytes().all(|b| b.is_ascii_graphic());
+    if !visible || !to.starts_with('/') || to.starts_with("//") || to.contains('\\') {
+        return HOME.to_owned();
+    }
+    let (path, rest) = to.split_at(to.find(['?', '#']).unwrap_or(to.len()));
+    let hidden = |part: &str, spaces_ok: bool| {
+        // Decode until nothing changes (a few rounds): "%2509" is "%09" is a tab.
+        let mut decoded = part.to_owned();
+        for _ in 0..4 {
+            let next = percent_encoding::percent_decode_str(&decoded)
+                .decode_utf8_lossy()
+                .into_owned();
+            let bad = next.starts_with("//")
+                || next.contains('\\')
+                || next.chars().any(|c| {
+                    crate::accounts::is_invisible_or_bidi(c) || (!spaces_ok && c.is_whitespace())
+                });
+            if bad {
+                return true;
+            }
+            if next == decoded {
+                return false;
+            }
+            decoded = next;
+        }
+        true
+    };
+    if hidden(path, false) || hidden(rest.trim_start_matches(['?', '#']), true) {
+        return HOME.to_owned();
+    }
+    let Ok(base) = reqwest::Url::parse("http://return.invalid/") else {
+        return HOME.to_owned();
+    };
+    match base.join(to) {
+        Ok(url) if url.origin() == base.origin() && url.username().is_empty() => {
+            let mut path = url.path().to_owned();
+            if let Some(q) = url.query() {
+                path.push('?');
+                path.push_str(q);
+            }
+            if let Some(f) = url.fragment() {
+                path.push('#');
+                path.push_str(f);
+            }
+            path
+        }
+        _ => HOME.to_owned(),
     }
 }
 
-fn client_key(headers: &HeaderMap, addr: Option<std::net::SocketAddr>) -> String {
+/// A `303 See Other` to [`safe_return`]`(to)`; never builds a header from unchecked bytes.
+fn go_back(to: &str) -> Response {
+    let location = HeaderValue::from_str(&safe_return(to))
+        .unwrap_or_else(|_| HeaderValue::from_static("/account"));
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+}
+
+pub(crate) fn client_key(headers: &HeaderMap, addr: Option<std::net::SocketAddr>) -> String {
     addr.map(|a| a.ip().to_string())
         .or_else(|| {
             headers
@@ -198,11 +255,16 @@ pub struct SignupForm {
     return_to: String,
 }
 
-pub async fn signup(State(idp): St, headers: HeaderMap, Form(f): Form<SignupForm>) -> Response {
+pub async fn signup(
+    State(idp): St,
+    addr: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
+    headers: HeaderMap,
+    Form(f): Form<SignupForm>,
+) -> Response {
     let t = texts(&headers);
-    let again = |error: String| {
+    let again_with = |status: StatusCode, error: String| {
         page(
-            StatusCode::BAD_REQUEST,
+            status,
             SignupPage {
                 t,
                 error: Some(error),
@@ -216,16 +278,24 @@ pub async fn signup(State(idp): St, headers: HeaderMap, Form(f): Form<SignupForm
             .render(),
         )
     };
+    let again = |error: String| again_with(StatusCode::BAD_REQUEST, error);
     if !idp.anonymous_csrf_ok(&headers, &f.csrf) {
         return error_page(t, StatusCode::FORBIDDEN, t.form_expired);
     }
     if idp.config.signup == SignupMode::Closed {
         return error_page(t, StatusCode::FORBIDDEN, t.signup_closed);
     }
+    let key = client_key(&headers, addr.map(|c| (c.0).0));
+    if !idp
+        .limiter
+        .allow_within(&format!("signup {key}"), idp.config.signups_per_hour, 3600)
+    {
+        return again_with(StatusCode::TOO_MANY_REQUESTS, t.signup_too_many.to_owned());
+    }
     match idp.signup(&f.email, &f.password, &f.pod, &f.invite).await {
         Ok(account_id) => match idp.start_session(account_id).await {
             Ok((_, cookie)) => {
-                let mut r = Redirect::to(&safe_return(&f.return_to)).into_response();
+                let mut r = go_back(&f.return_to);
                 set_cookie(r.headers_mut(), &cookie);
                 r
             }
@@ -276,10 +346,10 @@ impl Idp {
         pod: &str,
         invite: &str,
     ) -> Result<i64, SignupRefused> {
-        let email = email.trim();
-        if !email.contains('@') || email.len() > 254 {
+        let Some(email) = crate::accounts::normalize_email(email) else {
             return Err(SignupRefused::EmailInvalid);
-        }
+        };
+        let email = email.as_str();
         if password.chars().count() < MIN_PASSWORD_LEN {
             return Err(SignupRefused::PasswordTooShort);
         }
@@ -305,6 +375,7 @@ impl Idp {
             .map_err(|e| match e {
                 StoreError::PodExists(_) => SignupRefused::PodNameTaken,
                 StoreError::AccountExists(_) => SignupRefused::AccountExists,
+                StoreError::Name(_) => SignupRefused::EmailInvalid,
                 other => {
                     tracing::error!(error = %other, "sign-up failed");
                     SignupRefused::Failed
@@ -319,11 +390,14 @@ impl Idp {
         password: &str,
         pod: &PodName,
     ) -> Result<i64, StoreError> {
+        let email = crate::accounts::normalize_email(email).ok_or(StoreError::Name(
+            selfdata_store::NameError::ForbiddenCharacter,
+        ))?;
         let hash = crate::accounts::hash_password(password).map_err(StoreError::Io)?;
         if self.pods.pod(pod).await?.is_some() {
             return Err(StoreError::PodExists(pod.to_string()));
         }
-        let account = self.directory.create_account(email, &hash).await?;
+        let account = self.directory.create_account(&email, &hash).await?;
         selfdata_solid::provision::create_pod(
             self.pods.as_ref(),
             &self.config.base_url,
@@ -331,10 +405,27 @@ impl Idp {
             pod,
         )
         .await?;
-        self.directory
-            .set_pod_owner(pod.as_str(), account.id)
-            .await?;
+        self.own_pod(account.id, pod).await.map_err(|e| match e {
+            PodRefused::Store(e) => e,
+            quota => StoreError::Rejected(Box::new(quota)),
+        })?;
         Ok(account.id)
+    }
+
+    /// Makes `pod` one of the account's pods, within the per-account quota
+    /// (`pods_per_account`). Every pod an account gains goes through here.
+    pub async fn own_pod(&self, account_id: i64, pod: &PodName) -> Result<(), PodRefused> {
+        let owned = self.directory.pods_of(account_id).await?;
+        if owned.iter().any(|p| p == pod.as_str()) {
+            return Ok(());
+        }
+        if owned.len() >= self.config.pods_per_account {
+            return Err(PodRefused::QuotaReached(self.config.pods_per_account));
+        }
+        self.directory
+            .set_pod_owner(pod.as_str(), account_id)
+            .await?;
+        Ok(())
     }
 
     /// Creates client credentials speaking for `webid`; returns (client_id, secret).
@@ -363,12 +454,22 @@ impl Idp {
     }
 }
 
+/// Why a pod could not be given to an account.
+#[derive(Debug, thiserror::Error)]
+pub enum PodRefused {
+    #[error("this account already owns the most pods allowed ({0})")]
+    QuotaReached(usize),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 // ------------------------------------------------------------------ sign-in
 
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage<'a> {
     t: &'a Texts,
+    message: Option<String>,
     error: Option<String>,
     csrf: String,
     return_to: String,
@@ -382,9 +483,32 @@ pub async fn login_form(State(idp): St, headers: HeaderMap, Query(q): Query<Retu
         StatusCode::OK,
         LoginPage {
             t,
+            message: None,
             error: None,
             csrf,
             return_to: safe_return(&q.return_to),
+            email: String::new(),
+        }
+        .render(),
+    );
+    if let Some(set) = set {
+        set_cookie(r.headers_mut(), &set);
+    }
+    r
+}
+
+/// The sign-in page with a notice (after a password reset).
+pub(crate) fn login_with_message(idp: &Idp, headers: &HeaderMap, message: &str) -> Response {
+    let t = texts(headers);
+    let (csrf, set) = idp.anonymous_csrf(headers);
+    let mut r = page(
+        StatusCode::OK,
+        LoginPage {
+            t,
+            message: Some(message.to_owned()),
+            error: None,
+            csrf,
+            return_to: "/account".to_owned(),
             email: String::new(),
         }
         .render(),
@@ -420,7 +544,7 @@ pub async fn login(
     match idp.check_login(&key, &f.email, &f.password, &f.totp).await {
         Ok(account) => match idp.start_session(account.id).await {
             Ok((_, cookie)) => {
-                let mut r = Redirect::to(&safe_return(&f.return_to)).into_response();
+                let mut r = go_back(&f.return_to);
                 set_cookie(r.headers_mut(), &cookie);
                 r
             }
@@ -437,6 +561,7 @@ pub async fn login(
                 status,
                 LoginPage {
                     t,
+                    message: None,
                     error: Some(message.to_owned()),
                     csrf: f.csrf,
                     return_to: safe_return(&f.return_to),
@@ -635,8 +760,9 @@ pub async fn change_password(
     Form(f): Form<PasswordForm>,
 ) -> Response {
     let idp2 = idp.clone();
+    let headers2 = headers.clone();
     with_session(&idp, &headers, &f.csrf, |account, t| async move {
-        if !crate::accounts::verify_password(&f.current, &account.password_hash) {
+        if !idp2.current_password_ok(&account, &f.current) {
             return Err(t.current_password_wrong.to_owned());
         }
         if f.new.chars().count() < MIN_PASSWORD_LEN {
@@ -649,12 +775,31 @@ pub async fn change_password(
             .set_password(account.id, &hash)
             .await
             .map_err(failed(t))?;
+        let current = crate::accounts::session_hash(&headers2);
+        idp2.end_sessions_and_tokens(account.id, current)
+            .await
+            .map_err(failed(t))?;
         Ok(Extras {
             message: Some(t.password_changed.to_owned()),
             ..Extras::default()
         })
     })
     .await
+}
+
+impl Idp {
+    /// The password a signed-in form asks for again (to change it, to turn
+    /// two-step sign-in off), with a budget of attempts per account and hour,
+    /// so a stolen session cannot be used to guess it.
+    fn current_password_ok(
+        &self,
+        account: &selfdata_store::directory::Account,
+        given: &str,
+    ) -> bool {
+        self.limiter
+            .allow_within(&format!("current password {}", account.id), 20, 3600)
+            && crate::accounts::verify_password(given, &account.password_hash)
+    }
 }
 
 /// Logs what went wrong; the resident reads one sentence in their language.
@@ -704,9 +849,23 @@ pub async fn totp_confirm(
     .await
 }
 
-pub async fn totp_disable(State(idp): St, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
+#[derive(Deserialize)]
+pub struct TotpDisableForm {
+    csrf: String,
+    #[serde(default)]
+    current: String,
+}
+
+pub async fn totp_disable(
+    State(idp): St,
+    headers: HeaderMap,
+    Form(f): Form<TotpDisableForm>,
+) -> Response {
     let idp2 = idp.clone();
     with_session(&idp, &headers, &f.csrf, |account, t| async move {
+        if !idp2.current_password_ok(&account, &f.current) {
+            return Err(t.current_password_wrong.to_owned());
+        }
         idp2.directory
             .set_totp(account.id, None)
             .await
@@ -771,8 +930,8 @@ pub async fn create_credentials(
             .and_then(|p| PodName::parse(p).ok())
             .ok_or(t.key_no_pod)?;
         let webid = selfdata_solid::provision::webid_of(&idp2.config.base_url, &pod);
-        let name = f.name.trim();
-        let name = if name.is_empty() { "script" } else { name };
+        let name = crate::accounts::clean_name(&f.name, 100).ok_or(t.name_invalid)?;
+        let name = if name.is_empty() { "script" } else { &name };
         let pair = idp2
             .create_credentials(Some(account.id), &webid, name)
             .await
@@ -821,4 +980,40 @@ pub async fn delete_credentials(
         }
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return;
+
+    #[test]
+    fn only_same_origin_paths_are_returned_to() {
+        for ok in [
+            "/account",
+            "/idp/authorize?client_id=a&scope=openid+webid&state=x%20y",
+            "/energy?from=2024-01-01#top",
+        ] {
+            assert_eq!(safe_return(ok), ok);
+        }
+        for bad in [
+            "",
+            "account",
+            "//evil.example",
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "/%2509/evil.example",
+            "/%2F/evil.example",
+            "/%5C/evil.example",
+            "/\\evil.example",
+            "/\r\nSet-Cookie: a=b",
+            "/\0",
+            "/?q=%0d%0aSet-Cookie:%20a",
+            "/%E2%80%AE/evil",
+            "/\u{e9}",
+            "https://evil.example/",
+            "/ /evil.example",
+        ] {
+            assert_eq!(safe_return(bad), "/account", "{bad:?}");
+        }
+    }
 }

@@ -243,6 +243,19 @@ pub async fn register(
     if let Err((error, description)) = check_registration(&reg) {
         return oauth_error(StatusCode::BAD_REQUEST, error, &description);
     }
+    let name = match reg.client_name.as_deref() {
+        None => "An unnamed app".to_owned(),
+        Some(n) => match crate::accounts::clean_name(n, 100).filter(|n| !n.is_empty()) {
+            Some(n) => n,
+            None => {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_client_metadata",
+                    "client_name must be 1 to 100 characters without invisible or bidi characters.",
+                );
+            }
+        },
+    };
     let confidential = reg
         .token_endpoint_auth_method
         .as_deref()
@@ -252,10 +265,7 @@ pub async fn register(
         client_id: format!("app_{}", &random_token()[..22]),
         kind: ClientKind::Registered,
         secret_hash: secret.as_deref().map(token_hash),
-        name: reg
-            .client_name
-            .clone()
-            .unwrap_or_else(|| "An unnamed app".to_owned()),
+        name,
         logo_uri: reg.logo_uri.clone().filter(|u| is_http_url(u)),
         redirect_uris: reg.redirect_uris.clone(),
         webid: None,
@@ -353,11 +363,9 @@ impl Idp {
             name: doc
                 .get("client_name")
                 .and_then(Value::as_str)
-                .unwrap_or(url)
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(MAX_CLIENT_NAME_CHARS)
-                .collect(),
+                .and_then(|n| crate::accounts::clean_name(n, 100))
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| url.to_owned()),
             logo: doc
                 .get("logo_uri")
                 .and_then(Value::as_str)

@@ -37,6 +37,13 @@ pub struct Options {
     /// Access logging OFF, only for a benchmark comparing the same build.
     #[doc(hidden)]
     pub no_access_log: bool,
+    /// Sign-ups allowed per client address per hour.
+    pub signups_per_hour: u32,
+    /// Pods one account may own.
+    pub pods_per_account: usize,
+    /// The SMTP relay password-reset links are mailed through; without it,
+    /// the operator issues reset codes.
+    pub smtp: Option<selfdata_idp::reset::SmtpRelay>,
 }
 
 impl Options {
@@ -53,6 +60,9 @@ impl Options {
             master_key: None,
             unencrypted: false,
             no_access_log: false,
+            signups_per_hour: 10,
+            pods_per_account: 5,
+            smtp: None,
         }
     }
 }
@@ -89,6 +99,9 @@ impl App {
         let mut config = IdpConfig::new(&options.base_url);
         config.signup = options.signup;
         config.allow_http_client_ids = options.allow_http_client_ids;
+        config.signups_per_hour = options.signups_per_hour;
+        config.pods_per_account = options.pods_per_account;
+        config.smtp = options.smtp.clone();
         config.trusted_issuers = options
             .trusted_issuers
             .iter()

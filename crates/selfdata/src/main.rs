@@ -81,6 +81,19 @@ enum Command {
         log_json: bool,
         #[command(flatten)]
         enedis: EnedisArgs,
+        /// SMTP relay (host:port) through which password-reset links are
+        /// mailed; without it, `selfdata account reset-code` issues codes.
+        #[arg(long, env = "SELFDATA_SMTP_RELAY", requires = "smtp_from")]
+        smtp_relay: Option<String>,
+        /// The address reset messages come from.
+        #[arg(long, env = "SELFDATA_SMTP_FROM", requires = "smtp_relay")]
+        smtp_from: Option<String>,
+        /// Sign-ups allowed per client address per hour.
+        #[arg(long, default_value_t = 10)]
+        signups_per_hour: u32,
+        /// Pods one account may own.
+        #[arg(long, default_value_t = 5)]
+        pods_per_account: usize,
     },
     /// Create a demo pod holding three years of a synthetic household's
     /// electricity, gas and water (imported through the normal importers),
@@ -218,6 +231,13 @@ enum AccountCommand {
         )]
         base_url: String,
     },
+    /// Print a one-time code with which the resident of EMAIL chooses a new
+    /// password on /account/reset (valid once, for 24 hours). For servers
+    /// that send no e-mail.
+    ResetCode {
+        /// The resident's email address (their login).
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -346,6 +366,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             trusted_issuers,
             log_json,
             enedis,
+            smtp_relay,
+            smtp_from,
+            signups_per_hour,
+            pods_per_account,
         } => {
             init_logs(log_json);
             let base_url = base_url.unwrap_or_else(|| format!("http://{addr}"));
@@ -355,6 +379,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             options.signup = signup;
             options.trusted_issuers = trusted_issuers;
             options.enedis = enedis.config(&base_url);
+            options.signups_per_hour = signups_per_hour;
+            options.pods_per_account = pods_per_account;
+            if let (Some(relay), Some(from)) = (smtp_relay, smtp_from) {
+                options.smtp = Some(selfdata_idp::reset::SmtpRelay::new(&relay, &from)?);
+            }
             let app = App::open(options)
                 .await
                 .with_context(|| format!("cannot open the data folder {}", cli.data.display()))?;
@@ -507,6 +536,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             base_url,
         }) => {
             let pod = PodName::parse(&pod).context("invalid pod name")?;
+            let email = selfdata_idp::accounts::normalize_email(&email).with_context(|| {
+                format!("'{email}' is not an email address (or holds invisible characters)")
+            })?;
             let mut password = String::new();
             std::io::stdin()
                 .read_line(&mut password)
@@ -521,6 +553,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = open(&base_url).await?;
             app.idp.create_account(&email, password, &pod).await?;
             println!("Created the account {email} with the pod {base_url}/{pod}/");
+        }
+        Command::Account(AccountCommand::ResetCode { email }) => {
+            let app = open("http://127.0.0.1:8000").await?;
+            let directory = app.store.as_ref() as &dyn Directory;
+            match selfdata_idp::reset::new_reset_code(directory, &email).await? {
+                Some(code) => println!("{code}"),
+                None => anyhow::bail!("no account uses the email address {email}"),
+            }
         }
         Command::Invite(InviteCommand::Create) => {
             let app = open("http://127.0.0.1:8000").await?;

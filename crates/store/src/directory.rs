@@ -5,7 +5,7 @@
 //! credentials residents create for scripts), grants (an app authorised by
 //! a resident on the consent screen), token families (every access and
 //! refresh token belongs to one, so revoking it ends them all at once) and
-//! the provider's signing keys. Secrets are never stored: only their SHA-256
+//! the provider's signing keys, and password-reset secrets. Secrets are never stored: only their SHA-256
 //! (tokens, codes) or an argon2id hash (passwords, computed by the caller).
 
 use serde::{Deserialize, Serialize};
@@ -171,9 +171,6 @@ pub trait Directory: Send + Sync + 'static {
     async fn put_signing_key(&self, key: &StoredKey) -> Result<(), StoreError>;
     async fn retire_signing_keys_except(&self, kid: &str, now_ms: i64) -> Result<(), StoreError>;
 
-    /// Ends every sign-in session of an account.
-    async fn delete_sessions_of(&self, account_id: i64) -> Result<(), StoreError>;
-
     /// Binds a token family to the thumbprint (RFC 7638) of its DPoP key.
     async fn set_family_key(&self, id: &str, jkt: &str) -> Result<(), StoreError>;
     /// The DPoP key thumbprint a token family is bound to, if any.
@@ -198,6 +195,32 @@ pub trait Directory: Send + Sync + 'static {
     /// The remembered proof keys not expired at `now_s`, with their expiry
     /// (expired ones are deleted).
     async fn remembered_proofs(&self, now_s: i64) -> Result<Vec<(String, i64)>, StoreError>;
+    /// Ends every login session of an account but `keep`; returns the ended sessions' hashes.
+    async fn delete_sessions_of(
+        &self,
+        account_id: i64,
+        keep: Option<[u8; 32]>,
+    ) -> Result<Vec<[u8; 32]>, StoreError>;
+    /// Revokes every token family speaking for `webid`; returns their ids.
+    async fn revoke_families_of_webid(
+        &self,
+        webid: &str,
+        now_ms: i64,
+    ) -> Result<Vec<String>, StoreError>;
+    /// Stores a password-reset secret (its SHA-256) for an account, usable once until `expires_ms`.
+    async fn create_password_reset(
+        &self,
+        secret_hash: [u8; 32],
+        account_id: i64,
+        expires_ms: i64,
+    ) -> Result<(), StoreError>;
+    /// Spends a password-reset secret: the account it was for, if it is
+    /// known, unused and unexpired. Every other reset of that account is spent too.
+    async fn use_password_reset(
+        &self,
+        secret_hash: [u8; 32],
+        now_ms: i64,
+    ) -> Result<Option<i64>, StoreError>;
 }
 
 pub(crate) const DIRECTORY_SCHEMA: &str = "
@@ -279,4 +302,11 @@ CREATE TABLE IF NOT EXISTS dpop_proof (
     key TEXT PRIMARY KEY,
     expires INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS password_reset (
+    secret_hash BLOB PRIMARY KEY,
+    account_id INTEGER NOT NULL,
+    expires INTEGER NOT NULL,
+    used INTEGER
+);
+CREATE INDEX IF NOT EXISTS password_reset_account ON password_reset(account_id);
 ";

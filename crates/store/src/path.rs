@@ -292,4 +292,27 @@ mod tests {
             Err(NameError::PodNameReserved(_))
         ));
     }
+
+    /// Pod names become WebIDs and URLs: only ASCII, so no Unicode twin
+    /// (NFC/NFD, confusable letters) and no invisible or bidi character.
+    #[test]
+    fn pod_names_have_no_unicode_twins_or_invisible_characters() {
+        for twin in [
+            "caf\u{e9}",
+            "cafe\u{301}",
+            "\u{430}lice",
+            "alice\u{200b}",
+            "al\u{202e}ice",
+            "\u{2066}alice",
+            "alice\u{feff}",
+            "ali ce",
+            "\u{ff41}lice",
+        ] {
+            assert_eq!(
+                PodName::parse(twin),
+                Err(NameError::PodNameShape),
+                "{twin:?}"
+            );
+        }
+    }
 }

@@ -424,12 +424,6 @@ impl Directory for SqliteBackend {
         Ok(())
     }
 
-    async fn delete_sessions_of(&self, account_id: i64) -> Result<(), StoreError> {
-        self.host()
-            .execute("DELETE FROM session WHERE account_id = ?1", [account_id])?;
-        Ok(())
-    }
-
     async fn set_family_key(&self, id: &str, jkt: &str) -> Result<(), StoreError> {
         self.host().execute(
             "INSERT OR REPLACE INTO family_key (family_id, jkt) VALUES (?1, ?2)",
@@ -497,5 +491,85 @@ impl Directory for SqliteBackend {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         Ok(rows)
+    }
+
+    async fn delete_sessions_of(
+        &self,
+        account_id: i64,
+        keep: Option<[u8; 32]>,
+    ) -> Result<Vec<[u8; 32]>, StoreError> {
+        let mut host = self.host();
+        let tx = host.transaction()?;
+        let keep = keep.map(|k| k.to_vec()).unwrap_or_default();
+        let ended: Vec<Vec<u8>> = tx
+            .prepare("SELECT id_hash FROM session WHERE account_id = ?1 AND id_hash != ?2")?
+            .query_map(params![account_id, keep], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        tx.execute(
+            "DELETE FROM session WHERE account_id = ?1 AND id_hash != ?2",
+            params![account_id, keep],
+        )?;
+        tx.commit()?;
+        Ok(ended.into_iter().filter_map(|h| hash32(Some(h))).collect())
+    }
+
+    async fn revoke_families_of_webid(
+        &self,
+        webid: &str,
+        now: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut host = self.host();
+        let tx = host.transaction()?;
+        let ids: Vec<String> = tx
+            .prepare("SELECT id FROM token_family WHERE webid = ?1 AND revoked IS NULL")?
+            .query_map([webid], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        tx.execute(
+            "UPDATE token_family SET revoked = ?2 WHERE webid = ?1 AND revoked IS NULL",
+            params![webid, now],
+        )?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    async fn create_password_reset(
+        &self,
+        secret_hash: [u8; 32],
+        account_id: i64,
+        expires_ms: i64,
+    ) -> Result<(), StoreError> {
+        let host = self.host();
+        host.execute("DELETE FROM password_reset WHERE expires < ?1", [now_ms()])?;
+        host.execute(
+            "INSERT INTO password_reset (secret_hash, account_id, expires) VALUES (?1, ?2, ?3)",
+            params![&secret_hash[..], account_id, expires_ms],
+        )?;
+        Ok(())
+    }
+
+    async fn use_password_reset(
+        &self,
+        secret_hash: [u8; 32],
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut host = self.host();
+        let tx = host.transaction()?;
+        let account: Option<i64> = tx
+            .query_row(
+                "UPDATE password_reset SET used = ?2
+                 WHERE secret_hash = ?1 AND used IS NULL AND expires > ?2
+                 RETURNING account_id",
+                params![&secret_hash[..], now],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = account {
+            tx.execute(
+                "UPDATE password_reset SET used = ?2 WHERE account_id = ?1 AND used IS NULL",
+                params![id, now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(account)
     }
 }

@@ -66,7 +66,7 @@ pub async fn erase(
     if let Some(account) = owner
         && directory.pods_of(account).await?.is_empty()
     {
-        directory.delete_sessions_of(account).await?;
+        directory.delete_sessions_of(account, None).await?;
         signed_out = true;
     }
     let time = jiff::Timestamp::from_millisecond(erasure.key_destroyed_ms)
