@@ -94,6 +94,11 @@ enum Command {
         /// Pods one account may own.
         #[arg(long, default_value_t = 5)]
         pods_per_account: usize,
+        /// Let apps use Client ID Documents over plain http or on loopback
+        /// and private hosts (development only: it lets the provider fetch
+        /// local addresses).
+        #[arg(long)]
+        allow_http_client_ids: bool,
     },
     /// Create a demo pod holding three years of a synthetic household's
     /// electricity, gas and water (imported through the normal importers),
@@ -370,6 +375,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             smtp_from,
             signups_per_hour,
             pods_per_account,
+            allow_http_client_ids,
         } => {
             init_logs(log_json);
             let base_url = base_url.unwrap_or_else(|| format!("http://{addr}"));
@@ -381,6 +387,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             options.enedis = enedis.config(&base_url);
             options.signups_per_hour = signups_per_hour;
             options.pods_per_account = pods_per_account;
+            options.allow_http_client_ids = allow_http_client_ids;
             if let (Some(relay), Some(from)) = (smtp_relay, smtp_from) {
                 options.smtp = Some(selfdata_idp::reset::SmtpRelay::new(&relay, &from)?);
             }

@@ -45,8 +45,18 @@ async fn pod_content_and_other_origins_cannot_read_the_resident_pages_in_a_brows
          <#all> a acl:Authorization; acl:agentClass foaf:Agent; acl:accessTo <./>; acl:default <./>; acl:mode acl:Read, acl:Append.\n",
         s.webid
     );
-    assert!(s.put_turtle("/public/.acl", &public).await.status().is_success());
-    assert!(s.put_turtle("/inbox/.acl", &public).await.status().is_success());
+    assert!(
+        s.put_turtle("/public/.acl", &public)
+            .await
+            .status()
+            .is_success()
+    );
+    assert!(
+        s.put_turtle("/inbox/.acl", &public)
+            .await
+            .status()
+            .is_success()
+    );
     let script = steal(&s.base);
     for (path, ct, body) in [
         (
@@ -57,9 +67,7 @@ async fn pod_content_and_other_origins_cannot_read_the_resident_pages_in_a_brows
         (
             "/public/prize.svg",
             "image/svg+xml",
-            format!(
-                "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>{script}</script></svg>"
-            ),
+            format!("<svg xmlns=\"http://www.w3.org/2000/svg\"><script>{script}</script></svg>"),
         ),
     ] {
         let r = s
@@ -71,7 +79,11 @@ async fn pod_content_and_other_origins_cannot_read_the_resident_pages_in_a_brows
             .unwrap();
         assert!(r.status().is_success(), "{path}: {}", r.status());
     }
-    let traps = format!("{} {}", s.url("/public/prize.html"), s.url("/public/prize.svg"));
+    let traps = format!(
+        "{} {}",
+        s.url("/public/prize.html"),
+        s.url("/public/prize.svg")
+    );
     let env = [
         ("SELFDATA_BASE", s.base.as_str()),
         ("SELFDATA_CHROMIUM", chromium.as_str()),

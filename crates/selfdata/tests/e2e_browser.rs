@@ -17,7 +17,7 @@ fn signup_login_consent_and_revoke_in_a_browser() {
         "the browser test needs Chromium at {chromium} (install Debian's `chromium` \
          package, as the CI script does, or set SELFDATA_CHROMIUM)"
     );
-    let server = e2e::Running::start(&[]);
+    let server = e2e::Running::start(&["--allow-http-client-ids"]);
     e2e::node(
         "browser.mjs",
         &[

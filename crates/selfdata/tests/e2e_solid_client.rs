@@ -8,7 +8,7 @@ mod e2e;
 
 #[test]
 fn inrupt_client_signs_in_writes_reads_and_is_refused_on_another_pod() {
-    let server = e2e::Running::start(&[]);
+    let server = e2e::Running::start(&["--allow-http-client-ids"]);
     let (alice_webid, alice_id, alice_secret) = server.create_pod("alice");
     let (bob_webid, _, _) = server.create_pod("bob");
     let alice_pod = format!("{}/alice/", server.base);

@@ -464,9 +464,11 @@ fn origin_restrictions() {
         allowed_modes(&acl, doc, &Agent::authenticated(BOB), &NoGroups),
         rw | public
     );
-    // A trusted origin (the server's own) passes.
+    // A trusted origin (the server's own, or an app the resident approved)
+    // needs no grant of its own, but bob's authorization lists origins, so
+    // it never applies from another one (finding 15 of issue 9).
     let bob = Agent::authenticated(BOB).with_origin("https://pod.example", true);
-    assert_eq!(allowed_modes(&acl, doc, &bob, &NoGroups), rw | public);
+    assert_eq!(allowed_modes(&acl, doc, &bob, &NoGroups), public);
 
     // Carol's authorization lists no origin: fine without Origin or from a
     // trusted origin, but an untrusted browser app gets only public modes.
