@@ -268,3 +268,43 @@ pub fn links(response: &Response) -> Vec<String> {
 pub fn turtle(body: &str, base: &str) -> selfdata_rdf::oxrdf::Graph {
     selfdata_rdf::parse(body.as_bytes(), selfdata_rdf::RdfFormat::Turtle, base).unwrap()
 }
+
+/// Another resident with a pod of their own on the same server.
+pub struct Resident {
+    pub key: DpopKey,
+    pub token: String,
+    pub webid: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl Resident {
+    /// Creates the pod `name` and gets a DPoP-bound token for its owner.
+    pub async fn new(s: &Server, name: &str) -> Self {
+        let pod = s
+            .app
+            .create_pod(&PodName::parse(name).unwrap())
+            .await
+            .unwrap();
+        let key = DpopKey::generate();
+        let token =
+            client_credentials_token(&s.client, &s.base, &pod.client_id, &pod.client_secret, &key)
+                .await;
+        Self {
+            key,
+            token,
+            webid: pod.webid,
+            client_id: pod.client_id,
+            client_secret: pod.client_secret,
+        }
+    }
+
+    /// A request as this resident to any absolute URL.
+    pub fn req(&self, s: &Server, method: &str, url: &str) -> reqwest::RequestBuilder {
+        let proof = self.key.proof(method, url, Some(&self.token), now());
+        s.client
+            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
+            .header("authorization", format!("DPoP {}", self.token))
+            .header("dpop", proof)
+    }
+}
