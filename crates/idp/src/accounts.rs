@@ -308,11 +308,8 @@ impl Idp {
             };
             let webid = selfdata_solid::provision::webid_of(base, &pod);
             self.codes.lock().retain(|_, code| code.webid != webid);
-            let ids = self
-                .directory
-                .revoke_families_of_webid(&webid, now() * 1000)
+            self.revoke(selfdata_store::directory::RevokeScope::FamiliesOf(&webid))
                 .await?;
-            self.revoked.write().extend(ids);
         }
         Ok(())
     }

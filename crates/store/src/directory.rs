@@ -116,6 +116,9 @@ pub enum RevokeScope<'a> {
     /// and grant speaking for it, and the client credentials that act as it
     /// (deleted, not only revoked, so their secrets never work again).
     WebId(&'a str),
+    /// Every token family speaking for a WebID, and nothing else (its
+    /// owner changed their password: apps sign in again, keys stay).
+    FamiliesOf(&'a str),
 }
 
 /// Storage of the host directory.
@@ -201,12 +204,6 @@ pub trait Directory: Send + Sync + 'static {
         account_id: i64,
         keep: Option<[u8; 32]>,
     ) -> Result<Vec<[u8; 32]>, StoreError>;
-    /// Revokes every token family speaking for `webid`; returns their ids.
-    async fn revoke_families_of_webid(
-        &self,
-        webid: &str,
-        now_ms: i64,
-    ) -> Result<Vec<String>, StoreError>;
     /// Stores a password-reset secret (its SHA-256) for an account, usable once until `expires_ms`.
     async fn create_password_reset(
         &self,

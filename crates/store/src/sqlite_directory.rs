@@ -366,6 +366,7 @@ impl Directory for SqliteBackend {
                 )?;
                 ("webid = ?1", Box::new(webid.to_owned()))
             }
+            RevokeScope::FamiliesOf(webid) => ("webid = ?1", Box::new(webid.to_owned())),
         };
         let ids: Vec<String> = tx
             .prepare(&format!(
@@ -511,25 +512,6 @@ impl Directory for SqliteBackend {
         )?;
         tx.commit()?;
         Ok(ended.into_iter().filter_map(|h| hash32(Some(h))).collect())
-    }
-
-    async fn revoke_families_of_webid(
-        &self,
-        webid: &str,
-        now: i64,
-    ) -> Result<Vec<String>, StoreError> {
-        let mut host = self.host();
-        let tx = host.transaction()?;
-        let ids: Vec<String> = tx
-            .prepare("SELECT id FROM token_family WHERE webid = ?1 AND revoked IS NULL")?
-            .query_map([webid], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        tx.execute(
-            "UPDATE token_family SET revoked = ?2 WHERE webid = ?1 AND revoked IS NULL",
-            params![webid, now],
-        )?;
-        tx.commit()?;
-        Ok(ids)
     }
 
     async fn create_password_reset(
