@@ -60,9 +60,15 @@ pub fn check_xlsx(data: &[u8]) {
                 for row in &sheet.rows {
                     let columns: Vec<u32> = sheet.cells(row).map(|(c, _)| c).collect();
                     assert!(!columns.is_empty(), "an empty row is kept");
-                    assert!(columns.windows(2).all(|p| p[0] < p[1]), "cells out of order");
+                    assert!(
+                        columns.windows(2).all(|p| p[0] < p[1]),
+                        "cells out of order"
+                    );
                     low = (low.0.min(row.index), low.1.min(columns[0]));
-                    high = (high.0.max(row.index), high.1.max(columns[columns.len() - 1]));
+                    high = (
+                        high.0.max(row.index),
+                        high.1.max(columns[columns.len() - 1]),
+                    );
                 }
                 if !sheet.is_empty() {
                     let area = u64::from(high.0 - low.0 + 1) * u64::from(high.1 - low.1 + 1);

@@ -94,9 +94,7 @@ fn build_nasty_cases() -> Vec<(&'static str, Vec<u8>)> {
     let mut cases = Vec::new();
     // Finding 4 as reported: two cells, A1 and XFD1048576, and a dimension
     // saying so; a dense reader allocates 2^34 cells (512 GiB).
-    let far = format!(
-        r#"{HEADER_ROW}<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>"#
-    );
+    let far = format!(r#"{HEADER_ROW}<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>"#);
     cases.push((
         "xlsx_dimension_bomb.xlsx",
         workbook(sheet_xml(Some("A1:XFD1048576"), &far).as_bytes(), None),
@@ -143,10 +141,7 @@ fn build_nasty_cases() -> Vec<(&'static str, Vec<u8>)> {
     // A real GRDF export cut in half, and cut just before its end.
     let grdf = std::fs::read(corpus().join("grdf_export.xlsx")).unwrap();
     cases.push(("xlsx_truncated_half.xlsx", grdf[..grdf.len() / 2].to_vec()));
-    cases.push((
-        "xlsx_truncated_end.xlsx",
-        grdf[..grdf.len() - 10].to_vec(),
-    ));
+    cases.push(("xlsx_truncated_end.xlsx", grdf[..grdf.len() - 10].to_vec()));
     cases
 }
 
@@ -240,7 +235,10 @@ fn a_sheet_with_too_many_cells_is_refused() {
     while n <= MAX_CELLS {
         rows.push_str(&format!(r#"<row r="{r}">"#));
         for c in ["A", "B", "C", "D", "E", "F", "G", "H"] {
-            rows.push_str(&format!(r#"<c r="{c}{r}"><v>{}</v></c>"#, n * 7919 % 100_003));
+            rows.push_str(&format!(
+                r#"<c r="{c}{r}"><v>{}</v></c>"#,
+                n * 7919 % 100_003
+            ));
             n += 1;
         }
         rows.push_str("</row>");
@@ -248,7 +246,10 @@ fn a_sheet_with_too_many_cells_is_refused() {
     }
     let bytes = workbook(sheet_xml(None, &rows).as_bytes(), None);
     let sentence = refused(&bytes);
-    assert!(sentence.contains(&format!("more than {MAX_CELLS} cells")), "{sentence}");
+    assert!(
+        sentence.contains(&format!("more than {MAX_CELLS} cells")),
+        "{sentence}"
+    );
 }
 
 #[test]
@@ -295,7 +296,10 @@ fn the_committed_corpus_is_what_the_generator_writes() {
     for (name, bytes) in nasty_cases() {
         let committed = std::fs::read(corpus().join(name))
             .unwrap_or_else(|e| panic!("{name}: {e} (run the ignored write_corpus test)"));
-        assert!(committed == bytes, "{name} differs from what the generator writes");
+        assert!(
+            committed == bytes,
+            "{name} differs from what the generator writes"
+        );
     }
 }
 

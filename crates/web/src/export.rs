@@ -836,7 +836,11 @@ pub mod fuzzing {
         if let Ok(files) = read_tar(data) {
             assert!(files.len() <= MAX_ENTRIES);
             let total: u64 = files.values().map(|b| b.len() as u64).sum();
-            assert!(total <= data.len() as u64, "{total} bytes from {}", data.len());
+            assert!(
+                total <= data.len() as u64,
+                "{total} bytes from {}",
+                data.len()
+            );
             assert!(files.values().all(|b| b.len() as u64 <= MAX_ENTRY_BYTES));
         }
         if let Ok(checked) = check_archive(data) {

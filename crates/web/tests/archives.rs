@@ -159,7 +159,10 @@ fn an_acl_listed_as_html_is_refused() {
 fn media_types_with_control_characters_or_no_type_are_refused() {
     for name in ["media_type_crlf.tar", "media_type_not_a_type.tar"] {
         let sentence = refusal(&case(name));
-        assert!(sentence.contains("is not a media type"), "{name}: {sentence}");
+        assert!(
+            sentence.contains("is not a media type"),
+            "{name}: {sentence}"
+        );
     }
 }
 
@@ -181,7 +184,10 @@ fn an_intact_archive_is_read_with_its_media_types_re_derived() {
     let upper = export("TEXT/Turtle; charset=utf-8", "Text/Plain; charset=UTF-8");
     let checked = check_archive(&upper).unwrap();
     let types: Vec<&str> = checked.resources().map(|(_, t, _)| t).collect();
-    assert_eq!(types, ["text/turtle", "text/turtle", "text/plain; charset=utf-8"]);
+    assert_eq!(
+        types,
+        ["text/turtle", "text/turtle", "text/plain; charset=utf-8"]
+    );
 }
 
 #[test]
@@ -210,7 +216,10 @@ fn the_committed_corpus_is_what_the_generator_writes() {
     for (name, bytes) in nasty_cases() {
         let committed = std::fs::read(corpus().join(name))
             .unwrap_or_else(|e| panic!("{name}: {e} (run the ignored write_corpus test)"));
-        assert!(committed == bytes, "{name} differs from what the generator writes");
+        assert!(
+            committed == bytes,
+            "{name} differs from what the generator writes"
+        );
     }
 }
 

@@ -14,8 +14,8 @@ use crate::model::{ImportError, Layout, Parsed, Quantity};
 use super::enedis_json::{json_error, json_text};
 use super::series::{Builder, by_line};
 use super::text::{self, Dec, norm, shown};
-use super::xlsx::{Value as Cell, Workbook, Worksheet, XlsxError};
 use super::time::{self, DAY, Paris, When, local_error, parse_when};
+use super::xlsx::{Value as Cell, Workbook, Worksheet, XlsxError};
 
 /// The gas day starts at 06:00 local time.
 const GAS_DAY_START: u32 = 6 * 3600;
