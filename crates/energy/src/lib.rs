@@ -9,11 +9,14 @@
 //! - [`tariff`]: dated tariff periods and exact costs.
 //! - [`analysis`]: consumption by step, baseload, peak, alerts, gaps.
 //! - [`demo`]: a synthetic household's files, in the holders' layouts.
+//! - [`fuzzing`]: the checks the fuzz targets (`fuzz/`) make, replayed as
+//!   ordinary tests over `tests/corpus/`.
 
 pub mod analysis;
 pub mod demo;
 pub mod describe;
 pub mod files;
+pub mod fuzzing;
 pub mod import;
 pub mod model;
 pub mod tariff;

@@ -342,6 +342,15 @@ pub struct CheckedArchive {
     log: Vec<(String, Bytes)>,
 }
 
+impl CheckedArchive {
+    /// The resources to restore: path, media type (as it will be stored), body.
+    pub fn resources(&self) -> impl Iterator<Item = (&ResourcePath, &str, &[u8])> {
+        self.resources
+            .iter()
+            .map(|r| (&r.path, r.content_type.as_str(), r.body.as_ref()))
+    }
+}
+
 /// What an import did.
 #[derive(Debug)]
 pub struct Imported {
@@ -398,17 +407,34 @@ fn of_type<'g>(graph: &'g Graph, class: &str) -> Vec<NamedOrBlankNodeRef<'g>> {
     }
 }
 
-/// Reads and checks a whole archive, before anything is written: the
-/// manifest parses, every file it lists is there with its size and SHA-256,
-/// no file is unlisted or twice, every path is a valid pod path.
-pub fn check_archive(archive: &[u8]) -> Result<CheckedArchive, PortabilityError> {
+/// Most files an archive may hold (resources, log entries, README, manifest).
+pub const MAX_ENTRIES: usize = 2_000_000;
+/// Most bytes one file of an archive may hold.
+pub const MAX_ENTRY_BYTES: u64 = 1024 * 1024 * 1024;
+/// Most bytes of a media type in the manifest.
+pub const MAX_MEDIA_TYPE_BYTES: usize = 255;
+
+/// The files of a tar archive held in memory, read with caps: at most
+/// [`MAX_ENTRIES`] files; a file's declared size at most [`MAX_ENTRY_BYTES`]
+/// and at most what is left of the archive after its header; its bytes read
+/// through a reader that stops at that size (never allocated from the
+/// header). Only plain files (and directories, skipped) are accepted.
+pub fn read_tar(archive: &[u8]) -> Result<HashMap<String, Vec<u8>>, PortabilityError> {
     let mut files: HashMap<String, Vec<u8>> = HashMap::new();
+    let total = archive.len() as u64;
     let mut reader = tar::Archive::new(archive);
     let entries = reader
         .entries()
         .map_err(|e| bad(format!("it is not a tar archive ({e})")))?;
+    let mut count = 0usize;
     for entry in entries {
-        let mut entry = entry.map_err(|e| bad(format!("it is damaged or truncated ({e})")))?;
+        let entry = entry.map_err(|e| bad(format!("it is damaged or truncated ({e})")))?;
+        count += 1;
+        if count > MAX_ENTRIES {
+            return Err(bad(format!(
+                "it holds more than {MAX_ENTRIES} files, more than a pod export may"
+            )));
+        }
         let name = String::from_utf8(entry.path_bytes().into_owned())
             .map_err(|_| bad("a file name in it is not UTF-8"))?;
         match entry.header().entry_type() {
@@ -420,13 +446,75 @@ pub fn check_archive(archive: &[u8]) -> Result<CheckedArchive, PortabilityError>
                 )));
             }
         }
-        let mut body = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
-        std::io::Read::read_to_end(&mut entry, &mut body)
+        let declared = entry.size();
+        let left = total.saturating_sub(entry.raw_file_position());
+        if declared > MAX_ENTRY_BYTES {
+            return Err(bad(format!(
+                "{name:?} declares {declared} bytes, more than the {} MiB a file of an export may hold",
+                MAX_ENTRY_BYTES / (1024 * 1024)
+            )));
+        }
+        if declared > left {
+            return Err(bad(format!(
+                "it is damaged or truncated at {name:?} (it declares {declared} bytes,                  {left} are left in the archive)"
+            )));
+        }
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(entry, declared), &mut body)
             .map_err(|e| bad(format!("it is damaged or truncated at {name:?} ({e})")))?;
+        if body.len() as u64 != declared {
+            return Err(bad(format!("it is damaged or truncated at {name:?}")));
+        }
         if files.insert(name.clone(), body).is_some() {
             return Err(bad(format!("it holds {name:?} twice")));
         }
     }
+    Ok(files)
+}
+
+/// The media type to store for `path`, from the manifest's claim: it must be
+/// a media type (`type/subtype` and parameters, printable ASCII, at most
+/// [`MAX_MEDIA_TYPE_BYTES`]); RDF types are re-derived to their canonical
+/// form, and containers and auxiliary resources must be RDF (as the store
+/// requires when they are written over HTTP).
+pub fn media_type_of(
+    path: &ResourcePath,
+    claimed: &str,
+    body: &[u8],
+) -> Result<String, PortabilityError> {
+    let refuse = || {
+        bad(format!(
+            "the media type of {path} in its manifest, {:?}, is not a media type",
+            claimed.chars().take(80).collect::<String>()
+        ))
+    };
+    if claimed.is_empty()
+        || claimed.len() > MAX_MEDIA_TYPE_BYTES
+        || !claimed.bytes().all(|b| (0x20..0x7f).contains(&b))
+    {
+        return Err(refuse());
+    }
+    let parsed: mime::Mime = claimed.parse().map_err(|_| refuse())?;
+    if parsed.type_() == mime::STAR || parsed.subtype() == mime::STAR {
+        return Err(refuse());
+    }
+    let must_be_rdf = path.is_container() || path.auxiliary_kind().is_some();
+    match selfdata_rdf::RdfFormat::from_media_type(claimed) {
+        Some(format) => Ok(format.media_type().to_owned()),
+        None if must_be_rdf && body.is_empty() => Ok("text/turtle".to_owned()),
+        None if must_be_rdf => Err(bad(format!(
+            "{path} holds RDF in a pod, but its manifest says it is {claimed:?}"
+        ))),
+        None => Ok(parsed.to_string()),
+    }
+}
+
+/// Reads and checks a whole archive, before anything is written: the
+/// manifest parses, every file it lists is there with its size and SHA-256,
+/// no file is unlisted or twice, every path is a valid pod path, every media
+/// type is one (see [`media_type_of`]). The tar is read by [`read_tar`].
+pub fn check_archive(archive: &[u8]) -> Result<CheckedArchive, PortabilityError> {
+    let mut files = read_tar(archive)?;
     files.remove("README.md");
     let manifest = files
         .remove("manifest.ttl")
@@ -525,9 +613,10 @@ pub fn check_archive(archive: &[u8]) -> Result<CheckedArchive, PortabilityError>
                 Bytes::new()
             }
         };
+        let content_type = media_type_of(&path, content_type, &body)?;
         resources.push(Listed {
             path,
-            content_type: content_type.to_owned(),
+            content_type,
             body,
         });
     }
@@ -728,5 +817,50 @@ async fn session_export(State(services): State<Arc<Services>>, headers: HeaderMa
     {
         Ok(archive) => download(&me.pod, archive),
         Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+// ------------------------------------------------------------------ fuzzing
+
+/// Property checks shared by the `tar_import` fuzz target (`fuzz/`) and the
+/// corpus replay test (`tests/archives.rs`): on any bytes, reading an
+/// archive never panics nor allocates what a header merely claims, and what
+/// it accepts keeps the caps.
+pub mod fuzzing {
+    use super::{
+        MAX_ENTRIES, MAX_ENTRY_BYTES, MAX_MEDIA_TYPE_BYTES, check_archive, media_type_of, read_tar,
+    };
+
+    /// The tar reader and the archive check on any bytes.
+    pub fn check_tar(data: &[u8]) {
+        if let Ok(files) = read_tar(data) {
+            assert!(files.len() <= MAX_ENTRIES);
+            let total: u64 = files.values().map(|b| b.len() as u64).sum();
+            assert!(
+                total <= data.len() as u64,
+                "{total} bytes from {}",
+                data.len()
+            );
+            assert!(files.values().all(|b| b.len() as u64 <= MAX_ENTRY_BYTES));
+        }
+        if let Ok(checked) = check_archive(data) {
+            for r in &checked.resources {
+                let t = &r.content_type;
+                assert!(t.len() <= MAX_MEDIA_TYPE_BYTES, "{t:?}");
+                assert!(t.bytes().all(|b| (0x20..0x7f).contains(&b)), "{t:?}");
+                // What is stored is a media type that reads back as itself.
+                match media_type_of(&r.path, t, &r.body) {
+                    Ok(again) => assert_eq!(&again, t),
+                    Err(e) => panic!("{t:?} stored for {} but refused again: {e}", r.path),
+                }
+                if r.path.is_container() || r.path.auxiliary_kind().is_some() {
+                    assert!(
+                        selfdata_rdf::RdfFormat::from_media_type(t).is_some(),
+                        "{} stored as {t:?}",
+                        r.path
+                    );
+                }
+            }
+        }
     }
 }

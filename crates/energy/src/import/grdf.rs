@@ -5,9 +5,8 @@
 //! The gas day runs from 06:00 to 06:00 Paris time. Both layouts give a
 //! volume in m³ and an energy in kWh; each becomes its own series (mL and mWh).
 
-use std::io::Cursor;
+use std::borrow::Cow;
 
-use calamine::{Data, Range, Reader, Xlsx};
 use serde_json::{Map, Value};
 
 use crate::model::{ImportError, Layout, Parsed, Quantity};
@@ -16,6 +15,7 @@ use super::enedis_json::{json_error, json_text};
 use super::series::{Builder, by_line};
 use super::text::{self, Dec, norm, shown};
 use super::time::{self, DAY, Paris, When, local_error, parse_when};
+use super::xlsx::{Value as Cell, Workbook, Worksheet, XlsxError};
 
 /// The gas day starts at 06:00 local time.
 const GAS_DAY_START: u32 = 6 * 3600;
@@ -257,38 +257,76 @@ fn gas_parsed(
 
 /// How far down the sheet the header row is looked for (it is row 9 in
 /// today's exports; a banner line more or less must not break the import).
-const HEADER_SCAN_ROWS: usize = 20;
+const HEADER_SCAN_ROWS: u32 = 20;
 
 /// A worksheet holding the GRDF header, ready to read.
 pub(crate) struct Sheet {
-    range: Range<Data>,
-    /// The header's index within `range`.
+    sheet: Worksheet,
+    /// The header's position within `sheet.rows`.
     header: usize,
-    date: usize,
-    volume: Option<usize>,
-    energy: Option<usize>,
-    quality: Option<usize>,
+    date: u32,
+    volume: Option<u32>,
+    energy: Option<u32>,
+    quality: Option<u32>,
+    date1904: bool,
 }
 
-fn cell_text(c: &Data) -> String {
+/// How much of a cell's text is looked at: header names, qualities, dates,
+/// numbers and PCE numbers are short, and a long shared string named by
+/// many cells must not be copied or scanned whole for each of them.
+const CELL_TEXT_BYTES: usize = 256;
+
+/// A cell's text (its first [`CELL_TEXT_BYTES`]; numbers as Excel shows them).
+fn cell_text(c: Cell<'_>) -> Cow<'_, str> {
     match c {
-        Data::String(s) | Data::DateTimeIso(s) => s.clone(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) => f.to_string(),
-        _ => String::new(),
+        Cell::Text(s) => {
+            let mut end = s.len().min(CELL_TEXT_BYTES);
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            Cow::Borrowed(&s[..end])
+        }
+        Cell::Number(f) => Cow::Owned(f.to_string()),
+        Cell::Empty | Cell::Bool(_) | Cell::Error => Cow::Borrowed(""),
     }
 }
 
-/// Opens the workbook and finds a sheet with the GRDF header, or `None`.
-pub(crate) fn sniff_xlsx(bytes: &[u8]) -> Option<Sheet> {
-    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).ok()?;
-    for name in book.sheet_names() {
-        let Ok(range) = book.worksheet_range(&name) else {
-            continue;
+/// Opens the workbook (with the caps of [`super::xlsx`]) and finds a sheet
+/// with the GRDF header: `Ok(None)` when it is not a workbook or has no such
+/// sheet, `Err` when it is too large to read safely.
+pub(crate) fn sniff_xlsx(bytes: &[u8]) -> Result<Option<Sheet>, ImportError> {
+    let refused = |e: XlsxError| match e {
+        XlsxError::TooLarge(_) => Err(ImportError::Invalid(e.to_string())),
+        XlsxError::NotWorkbook => Ok(None),
+    };
+    let mut book = match Workbook::open(bytes) {
+        Ok(book) => book,
+        Err(e) => return refused(e),
+    };
+    for i in 0..book.sheet_count() {
+        let sheet = match book.sheet(i) {
+            Ok(Some(sheet)) => sheet,
+            Ok(None) => continue,
+            Err(e) => return refused(e),
         };
-        for (i, row) in range.rows().take(HEADER_SCAN_ROWS).enumerate() {
-            let names: Vec<String> = row.iter().map(|c| norm(&cell_text(c))).collect();
-            let find = |prefix: &str| names.iter().position(|n| n.starts_with(prefix));
+        let first = sheet.rows.first().map_or(0, |r| r.index);
+        let mut found = None;
+        for (i, row) in sheet
+            .rows
+            .iter()
+            .enumerate()
+            .take_while(|(_, r)| r.index - first < HEADER_SCAN_ROWS)
+        {
+            let names: Vec<(u32, String)> = sheet
+                .cells(row)
+                .map(|(k, c)| (k, norm(&cell_text(c))))
+                .collect();
+            let find = |prefix: &str| {
+                names
+                    .iter()
+                    .find(|(_, n)| n.starts_with(prefix))
+                    .map(|(k, _)| *k)
+            };
             let (Some(date), volume, energy) = (
                 find("date de releve"),
                 find("volume consomme"),
@@ -299,36 +337,35 @@ pub(crate) fn sniff_xlsx(bytes: &[u8]) -> Option<Sheet> {
             if volume.is_none() && energy.is_none() {
                 continue;
             }
-            let quality = find("qualification");
-            return Some(Sheet {
-                range,
-                header: i,
+            found = Some((i, date, volume, energy, find("qualification")));
+            break;
+        }
+        if let Some((header, date, volume, energy, quality)) = found {
+            return Ok(Some(Sheet {
+                sheet,
+                header,
                 date,
                 volume,
                 energy,
                 quality,
-            });
+                date1904: book.date1904(),
+            }));
         }
     }
-    None
+    Ok(None)
 }
 
-/// The Paris day of a `Date de relevé` cell: an Excel date, a serial
-/// number, or text (`dd/mm/yyyy` or ISO).
-fn cell_day(c: &Data, paris: &mut Paris) -> Option<i32> {
+/// Days between the 1900 and 1904 date systems' day zero.
+const DAYS_1900_TO_1904: f64 = 1462.0;
+
+/// The Paris day of a `Date de relevé` cell: an Excel date (a serial
+/// number) or text (`dd/mm/yyyy` or ISO).
+fn cell_day(c: Cell<'_>, paris: &mut Paris, date1904: bool) -> Option<i32> {
     let serial = match c {
-        Data::DateTime(dt) => {
-            let v = dt.as_f64();
-            if !(1.0..2_958_466.0).contains(&v) {
-                return None;
-            }
-            let (y, m, d, ..) = dt.to_ymd_hms_milli();
-            return time::day_of(i32::from(y), u32::from(m), u32::from(d));
-        }
-        Data::Float(f) => *f,
-        Data::Int(i) => *i as f64,
-        Data::String(s) | Data::DateTimeIso(s) => {
-            return match parse_when(s)? {
+        Cell::Number(f) if date1904 => f + DAYS_1900_TO_1904,
+        Cell::Number(f) => f,
+        Cell::Text(s) => {
+            return match parse_when(&cell_text(Cell::Text(s)))? {
                 When::Local { day, .. } => Some(day),
                 When::Instant(t) => paris.day_containing(t).ok(),
             };
@@ -343,17 +380,16 @@ fn cell_day(c: &Data, paris: &mut Paris) -> Option<i32> {
 }
 
 /// A numeric cell as a decimal; empty and error cells are missing.
-fn cell_dec(c: &Data) -> Result<Option<Dec>, String> {
+fn cell_dec(c: Cell<'_>) -> Result<Option<Dec>, String> {
     match c {
-        Data::Empty | Data::Error(_) => Ok(None),
-        Data::Int(i) => Ok(Some(Dec {
-            mant: i128::from(*i),
-            scale: 0,
-        })),
-        Data::Float(f) if f.is_finite() => {
+        Cell::Empty | Cell::Error => Ok(None),
+        Cell::Number(f) => {
             text::parse_dec(&f.to_string()).map_err(|e| e.describe(&f.to_string(), "the cell"))
         }
-        Data::String(s) => text::parse_dec(s).map_err(|e| e.describe(s, "the cell")),
+        Cell::Text(s) => {
+            let s = cell_text(Cell::Text(s));
+            text::parse_dec(&s).map_err(|e| e.describe(&s, "the cell"))
+        }
         other => Err(format!(
             "expected a number, found {}",
             shown(&cell_text(other))
@@ -364,30 +400,32 @@ fn cell_dec(c: &Data) -> Result<Option<Dec>, String> {
 /// The customer XLSX: a row dated D covers the gas day [D−1 06:00, D 06:00).
 /// Line numbers in errors are spreadsheet row numbers.
 pub(crate) fn parse_xlsx(sheet: Sheet) -> Result<Parsed, ImportError> {
-    let first_row = sheet.range.start().map_or(0, |(r, _)| r as usize);
+    let ws = &sheet.sheet;
     let mut paris = Paris::new()?;
     let mut energy = Builder::new(Quantity::GasEnergy);
     let mut volume = Builder::new(Quantity::GasVolume);
     let mut rows = 0;
     let mut meter = None;
-    for row in sheet.range.rows().take(sheet.header) {
-        for (k, c) in row.iter().enumerate() {
+    for row in ws.rows.iter().take(sheet.header) {
+        for (k, c) in ws.cells(row) {
             let t = cell_text(c);
             if meter.is_none() && norm(&t).contains("pce") {
-                meter =
-                    find_pce(&t).or_else(|| row.get(k + 1).and_then(|n| find_pce(&cell_text(n))));
+                meter = find_pce(&t).or_else(|| {
+                    k.checked_add(1)
+                        .and_then(|n| find_pce(&cell_text(ws.cell(row, n))))
+                });
             }
         }
     }
-    for (i, row) in sheet.range.rows().enumerate().skip(sheet.header + 1) {
-        let line = first_row + i + 1;
-        if row.iter().all(|c| matches!(c, Data::Empty)) {
+    for row in ws.rows.iter().skip(sheet.header + 1) {
+        let line = row.index as usize + 1;
+        if ws.cells(row).all(|(_, c)| matches!(c, Cell::Empty)) {
             continue;
         }
         rows += 1;
-        let cell = |k: Option<usize>| k.and_then(|k| row.get(k)).unwrap_or(&Data::Empty);
+        let cell = |k: Option<u32>| k.map_or(Cell::Empty, |k| ws.cell(row, k));
         let date = cell(Some(sheet.date));
-        let day = cell_day(date, &mut paris).ok_or_else(|| {
+        let day = cell_day(date, &mut paris, sheet.date1904).ok_or_else(|| {
             ImportError::at(
                 line,
                 format!(
@@ -401,7 +439,7 @@ pub(crate) fn parse_xlsx(sheet: Sheet) -> Result<Parsed, ImportError> {
             .ok_or_else(|| ImportError::at(line, "the date is out of range"))?;
         let (start, end) = gas_day(&mut paris, prev)
             .map_err(|e| ImportError::at(line, local_error(e, &cell_text(date))))?;
-        let read = |k: Option<usize>, what: &str| -> Result<Option<i64>, ImportError> {
+        let read = |k: Option<u32>, what: &str| -> Result<Option<i64>, ImportError> {
             let d = cell_dec(cell(k)).map_err(|m| ImportError::at(line, format!("{what}: {m}")))?;
             millionths(d)
                 .map_err(|()| ImportError::at(line, format!("{what}: the value is too large")))

@@ -8,7 +8,10 @@
 //! is an error rather than a silent partial import.
 //!
 //! `parse` returns [`ImportError::Unrecognised`] exactly when `detect`
-//! returns `None`: both go through the same sniffing step.
+//! returns `None`: both go through the same sniffing step. A zip container
+//! is only ever read as a GRDF workbook, through the capped reader of
+//! [`xlsx`]; one too large to read safely is detected as that layout and
+//! refused by `parse` with [`ImportError::Invalid`] saying which cap it broke.
 
 mod enedis_csv;
 mod enedis_json;
@@ -17,6 +20,7 @@ mod series;
 mod text;
 mod time;
 mod water;
+pub mod xlsx;
 
 use std::borrow::Cow;
 
@@ -26,13 +30,16 @@ use crate::model::{ImportError, Layout, Parsed};
 enum Sniffed<'a> {
     Text(Layout, Cow<'a, str>),
     Xlsx(grdf::Sheet),
+    /// A workbook refused before it was read whole (too large to read safely).
+    Refused(ImportError),
 }
 
 impl Sniffed<'_> {
     fn layout(&self) -> Layout {
         match self {
             Sniffed::Text(layout, _) => *layout,
-            Sniffed::Xlsx(_) => Layout::GrdfXlsx,
+            // A zip container is only ever read as a GRDF workbook.
+            Sniffed::Xlsx(_) | Sniffed::Refused(_) => Layout::GrdfXlsx,
         }
     }
 }
@@ -47,6 +54,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, ImportError> {
     let sniffed = sniff(bytes).ok_or_else(|| ImportError::Unrecognised(EXPECTED.into()))?;
     let parsed = match sniffed {
         Sniffed::Xlsx(sheet) => grdf::parse_xlsx(sheet)?,
+        Sniffed::Refused(error) => return Err(error),
         Sniffed::Text(layout, text) => match layout {
             Layout::EnedisLoadCurveCsv
             | Layout::EnedisDailyIndexCsv
@@ -86,7 +94,10 @@ const HEADER_SCAN_LINES: usize = 40;
 
 fn sniff(bytes: &[u8]) -> Option<Sniffed<'_>> {
     if bytes.starts_with(b"PK\x03\x04") {
-        return grdf::sniff_xlsx(bytes).map(Sniffed::Xlsx);
+        return match grdf::sniff_xlsx(bytes) {
+            Ok(sheet) => sheet.map(Sniffed::Xlsx),
+            Err(error) => Some(Sniffed::Refused(error)),
+        };
     }
     let text = text::decode(bytes);
     let layout = sniff_text(&text)?;
