@@ -23,12 +23,13 @@
 //! inserts; every delete must be present (else 409); deletes are removed,
 //! then inserts added.
 
-use super::PatchModes;
+use super::{Applied, PatchModes};
 use crate::bgp::{self, PatternTerm, Template, TemplateTerm, TriplePattern, Variables};
+use crate::budget::Budget;
 use crate::codec::turtle_syntax_error;
 use crate::error::PatchError;
 use oxrdf::vocab::rdf;
-use oxrdf::{BlankNode, Graph, GraphName, Term};
+use oxrdf::{BlankNode, Graph, GraphName, Term, Triple};
 use oxttl::N3Parser;
 use oxttl::n3::{N3Quad, N3Term};
 use std::collections::{HashMap, HashSet};
@@ -75,7 +76,7 @@ fn invalid(message: impl Into<String>) -> PatchError {
 
 impl N3Patch {
     /// Parses and validates an N3 Patch document.
-    pub fn parse(body: &[u8], base_iri: &str) -> Result<Self, PatchError> {
+    pub fn parse(body: &[u8], base_iri: &str, budget: &mut Budget) -> Result<Self, PatchError> {
         let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
         let parser = N3Parser::new()
             .with_base_iri(base_iri)
@@ -87,6 +88,7 @@ impl N3Patch {
         let mut formulae: HashMap<BlankNode, Vec<N3Quad>> = HashMap::new();
         for quad in parser.for_slice(body) {
             let quad = quad.map_err(|e| PatchError::from(turtle_syntax_error(&e)))?;
+            budget.charge_parsed(1)?;
             match &quad.graph_name {
                 GraphName::DefaultGraph => top_level.push(quad),
                 GraphName::BlankNode(formula) => {
@@ -240,6 +242,11 @@ impl N3Patch {
         })
     }
 
+    /// True when the patch neither inserts nor deletes anything.
+    pub fn is_noop(&self) -> bool {
+        self.deletes.is_empty() && self.inserts.is_empty()
+    }
+
     /// True when the patch has no deletions.
     pub fn is_insert_only(&self) -> bool {
         self.deletes.is_empty()
@@ -256,11 +263,11 @@ impl N3Patch {
     }
 
     /// Applies the patch; on error `graph` is unchanged.
-    pub fn apply(&self, graph: &mut Graph) -> Result<(), PatchError> {
+    pub fn apply(&self, graph: &mut Graph, budget: &mut Budget) -> Result<Applied, PatchError> {
         let solution = if self.conditions.is_empty() {
             vec![None; self.variables.len()]
         } else {
-            let mut solutions = bgp::solve(&self.conditions, &self.variables, graph, 2)?;
+            let mut solutions = bgp::solve(&self.conditions, &self.variables, graph, 2, 1, budget)?;
             match solutions.len() {
                 0 => {
                     return Err(PatchError::Conflict(
@@ -288,13 +295,25 @@ impl N3Patch {
                 "the triple to delete {missing} is not in the resource"
             )));
         }
-        for triple in &deletes {
-            graph.remove(triple);
+        budget.charge_produced((deletes.len() + inserts.len()) as u64)?;
+        let before = graph.len() as u64;
+        let removed: Vec<&Triple> = deletes.iter().filter(|t| graph.remove(*t)).collect();
+        let added: Vec<&Triple> = inserts.iter().filter(|t| graph.insert(*t)).collect();
+        if let Err(e) = budget.check_document(before, graph.len() as u64) {
+            for triple in added {
+                graph.remove(triple);
+            }
+            for triple in removed {
+                graph.insert(triple);
+            }
+            return Err(e.into());
         }
-        for triple in &inserts {
-            graph.insert(triple);
-        }
-        Ok(())
+        let changed = !removed.is_empty() || !added.is_empty();
+        Ok(if changed {
+            Applied::Changed
+        } else {
+            Applied::Unchanged
+        })
     }
 }
 
