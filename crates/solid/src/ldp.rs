@@ -252,11 +252,17 @@ impl Req<'_> {
             (format.media_type().to_owned(), Bytes::from(bytes), None)
         } else if let Some(stored) = rdf_stored {
             let format = conneg::choose_rdf(accept, stored).ok_or_else(not_acceptable)?;
-            let bytes = if format == stored {
+            let bytes = if format == stored || body.is_empty() {
                 body
             } else {
-                let graph = self.parse_stored(&body, stored)?;
-                Bytes::from(selfdata_rdf::serialize(&graph, format, &self.uri)?)
+                // Streamed, without building a graph: a large document is
+                // served in the memory of its text.
+                Bytes::from(
+                    selfdata_rdf::convert(&body, stored, format, &self.uri).map_err(|e| {
+                        tracing::error!(error = %e, "a stored RDF body no longer converts");
+                        ApiError::internal()
+                    })?,
+                )
             };
             (format.media_type().to_owned(), bytes, None)
         } else {
@@ -438,10 +444,17 @@ impl Req<'_> {
             None if must_be_rdf => Ok("text/turtle".to_owned()),
             None => Ok(content_type.to_owned()),
             Some(format) => {
+                // Checked as a stream against the per-document triple limit
+                // (413 above it), without building a graph.
                 let uri = resource_uri(self.base(), self.pod, path);
-                let graph = selfdata_rdf::parse(body, format, &uri)?;
-                if path.is_container() {
-                    forbid_containment(&graph)?;
+                let mut budget = selfdata_rdf::Budget::new(self.state.config().rdf_limits);
+                let contains = NamedNodeRef::new_unchecked(LDP_CONTAINS);
+                let mut containment = false;
+                selfdata_rdf::check_document(body, format, &uri, &mut budget, |t| {
+                    containment |= t.predicate == contains;
+                })?;
+                if path.is_container() && containment {
+                    return Err(containment_error());
                 }
                 Ok(format.media_type().to_owned())
             }
@@ -566,10 +579,13 @@ impl Req<'_> {
             .trim()
             .to_ascii_lowercase();
         let body = self.read_body(body).await?;
+        // One budget for the whole request: parsing the patch and applying
+        // every one of its operations.
+        let mut budget = selfdata_rdf::Budget::new(self.state.config().rdf_limits);
         let patch = match essence.as_str() {
-            "text/n3" => selfdata_rdf::Patch::parse_n3(&body, &self.uri),
+            "text/n3" => selfdata_rdf::Patch::parse_n3_within(&body, &self.uri, &mut budget),
             "application/sparql-update" => {
-                selfdata_rdf::Patch::parse_sparql_update(&body, &self.uri)
+                selfdata_rdf::Patch::parse_sparql_update_within(&body, &self.uri, &mut budget)
             }
             _ => {
                 return Err(ApiError::unsupported_media_type(format!(
@@ -597,6 +613,8 @@ impl Req<'_> {
         let uri = self.uri.clone();
         let is_container = self.path.is_container();
         let modify: selfdata_store::ModifyFn = Box::new(move |current| {
+            let mut budget = budget.clone();
+            let existing = current.map(|(meta, _)| meta.clone());
             let mut graph = match current {
                 None => Graph::new(),
                 Some((meta, body)) => {
@@ -612,7 +630,13 @@ impl Req<'_> {
                     }
                 }
             };
-            patch.apply(&mut graph).map_err(ApiError::from)?;
+            let applied = patch
+                .apply_within(&mut graph, &mut budget)
+                .map_err(ApiError::from)?;
+            if let (selfdata_rdf::Applied::Unchanged, Some(meta)) = (applied, existing) {
+                // Nothing to write: no new version, no new ETag.
+                return Err(Box::new(Unchanged(meta)));
+            }
             if is_container {
                 forbid_containment(&graph)?;
             }
@@ -623,13 +647,25 @@ impl Req<'_> {
                 Bytes::from(bytes),
             ))
         });
-        let outcome = self
+        let outcome = match self
             .commit(Write::Modify {
                 path: self.path.clone(),
                 precondition,
                 modify,
             })
-            .await?;
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(StoreError::Rejected(inner)) => match inner.downcast::<Unchanged>() {
+                Ok(unchanged) => {
+                    let mut response = StatusCode::NO_CONTENT.into_response();
+                    set_validators(response.headers_mut(), &unchanged.0);
+                    return Ok(response);
+                }
+                Err(other) => return Err(StoreError::Rejected(other).into()),
+            },
+            Err(e) => return Err(e.into()),
+        };
         Ok(self.written(outcome))
     }
 
@@ -788,19 +824,38 @@ fn parse_range(value: &str, len: u64) -> Result<Option<(u64, u64)>, ApiError> {
 }
 
 /// Refuses a container body that states containment triples, which only the server manages.
+const LDP_CONTAINS: &str = "http://www.w3.org/ns/ldp#contains";
+
 fn forbid_containment(graph: &Graph) -> Result<(), ApiError> {
-    let contains = format!("{LDP}contains");
     let found = graph
-        .triples_for_predicate(NamedNodeRef::new_unchecked(&contains))
+        .triples_for_predicate(NamedNodeRef::new_unchecked(LDP_CONTAINS))
         .next()
         .is_some();
     if found {
-        return Err(ApiError::conflict(
-            "Containment triples (ldp:contains) are managed by the server and cannot be written.",
-        ));
+        return Err(containment_error());
     }
     Ok(())
 }
+
+fn containment_error() -> ApiError {
+    ApiError::conflict(
+        "Containment triples (ldp:contains) are managed by the server and cannot be written.",
+    )
+}
+
+/// What a PATCH's modify function returns when the patch changed nothing in
+/// an existing resource, so that nothing is written; carries the current
+/// metadata for the validators of the answer.
+#[derive(Debug)]
+struct Unchanged(Meta);
+
+impl std::fmt::Display for Unchanged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the patch changed nothing")
+    }
+}
+
+impl std::error::Error for Unchanged {}
 
 /// Whether a `Link` header value asks for a container (`rel="type"` with ldp:Container or ldp:BasicContainer).
 fn link_asks_for_container(value: &str) -> bool {
