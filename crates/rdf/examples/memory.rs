@@ -16,6 +16,9 @@
 //! - `jsonld_graph`: serving as JSON-LD by parsing, then serialising the
 //!   graph (before); `jsonld_stream`: [`selfdata_rdf::convert`] (after);
 //! - `turtle_graph` / `turtle_stream`: the same, to Turtle.
+//!
+//! `memory.json` beside this file holds the figures of one run (debug build,
+//! default size).
 
 use selfdata_rdf::{Budget, Limits, RdfFormat, check_document, convert, parse, serialize};
 use std::process::Command;

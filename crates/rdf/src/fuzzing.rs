@@ -11,10 +11,12 @@
 //!   (blank-node-free) triples; streaming conversion ([`crate::convert`])
 //!   to every format gives the same graph too;
 //! - applying a patch never panics; a failed application leaves the graph
-//!   untouched; an insert-only patch never removes a triple; a patched graph
-//!   still round-trips.
+//!   untouched; an insert-only patch never removes a triple; a no-op patch,
+//!   and any patch reported [`Applied::Unchanged`], leaves the graph equal;
+//!   the request's budget is never overspent; a patched graph still
+//!   round-trips.
 
-use crate::{Patch, PatchError, RdfError, RdfFormat, convert, parse, serialize};
+use crate::{Applied, Budget, Patch, PatchError, RdfError, RdfFormat, convert, parse, serialize};
 use oxrdf::{Graph, NamedOrBlankNodeRef, TermRef, TripleRef};
 use std::collections::HashSet;
 
@@ -131,8 +133,9 @@ pub fn check_sparql_update(data: &[u8]) {
 fn check_patch_application(patch: &Patch) {
     for original in [sample_graph(), Graph::new()] {
         let mut graph = original.clone();
-        match patch.apply(&mut graph) {
-            Ok(()) => {
+        let mut budget = Budget::default();
+        match patch.apply_within(&mut graph, &mut budget) {
+            Ok(applied) => {
                 if patch.is_insert_only() {
                     for triple in &original {
                         assert!(
@@ -140,6 +143,17 @@ fn check_patch_application(patch: &Patch) {
                             "an insert-only patch removed {triple}"
                         );
                     }
+                }
+                if applied == Applied::Unchanged || patch.is_noop() {
+                    assert_eq!(
+                        applied,
+                        Applied::Unchanged,
+                        "a no-op patch changed the graph"
+                    );
+                    assert!(
+                        graph == original,
+                        "a patch reported unchanged changed the graph"
+                    );
                 }
                 check_round_trip(&graph);
             }
@@ -151,6 +165,11 @@ fn check_patch_application(patch: &Patch) {
                 );
             }
         }
+        let limits = budget.limits();
+        assert!(
+            budget.steps() <= limits.steps && budget.produced() <= limits.produced,
+            "the budget was overspent"
+        );
     }
 }
 

@@ -158,7 +158,7 @@ fn parsed_triples_are_charged_to_the_request() {
         RdfError::Budget(BudgetExceeded::ParsedTriples { limit: 10 })
     );
     // A patch's triples count too, across all its operations.
-    let body = vec!["INSERT DATA { <#a> <#b> 1, 2, 3 }"; 4].join(";");
+    let body = ["INSERT DATA { <#a> <#b> 1, 2, 3 }"; 4].join(";");
     let error = sparql(&body, &mut Budget::new(limits)).unwrap_err();
     assert_eq!(
         error,

@@ -105,7 +105,9 @@ async fn amplification_document_over_the_triple_limit_is_refused_with_413() {
     assert_eq!(problem(r).await.0, 413);
     // A document within the limit is stored, and served as JSON-LD.
     assert_eq!(
-        s.put_turtle("/list.ttl", &turtle_list(50_000)).await.status(),
+        s.put_turtle("/list.ttl", &turtle_list(50_000))
+            .await
+            .status(),
         201
     );
     let r = s
@@ -116,12 +118,8 @@ async fn amplification_document_over_the_triple_limit_is_refused_with_413() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let body = r.bytes().await.unwrap();
-    let graph = selfdata_rdf::parse(
-        &body,
-        selfdata_rdf::RdfFormat::JsonLd,
-        &s.url("/list.ttl"),
-    )
-    .unwrap();
+    let graph =
+        selfdata_rdf::parse(&body, selfdata_rdf::RdfFormat::JsonLd, &s.url("/list.ttl")).unwrap();
     assert_eq!(graph.len(), 100_001);
 }
 
@@ -129,7 +127,9 @@ async fn amplification_document_over_the_triple_limit_is_refused_with_413() {
 async fn amplification_patch_cannot_grow_a_document_past_the_triple_limit() {
     let s = Server::start().await;
     assert_eq!(
-        s.put_turtle("/grow.ttl", &turtle_list(99_999)).await.status(),
+        s.put_turtle("/grow.ttl", &turtle_list(99_999))
+            .await
+            .status(),
         201
     );
     let before = etag(&s, "/grow.ttl").await;
