@@ -37,6 +37,9 @@ pub struct Options {
     /// Access logging OFF, only for a benchmark comparing the same build.
     #[doc(hidden)]
     pub no_access_log: bool,
+    /// How much RDF work one request may cause (triples per stored document,
+    /// SPARQL Update operations, matching steps...).
+    pub rdf_limits: selfdata_solid::RdfLimits,
 }
 
 impl Options {
@@ -53,6 +56,7 @@ impl Options {
             master_key: None,
             unencrypted: false,
             no_access_log: false,
+            rdf_limits: selfdata_solid::RdfLimits::default(),
         }
     }
 }
@@ -130,6 +134,7 @@ impl App {
     pub fn router(&self) -> axum::Router {
         let mut config = Config::new(&self.options.base_url);
         config.max_body_bytes = self.options.max_body_bytes;
+        config.rdf_limits = self.options.rdf_limits;
         let mut state = AppState::new(
             self.store.clone(),
             self.idp.clone() as Arc<dyn selfdata_solid::Authenticator>,

@@ -623,6 +623,10 @@ impl Req<'_> {
                             "This resource is not RDF, so it cannot be patched; replace it with PUT.",
                         )));
                     };
+                    if patch.is_noop() && !patch.required_modes().read {
+                        // Nothing to check and nothing to change: not even parsed.
+                        return Err(Box::new(Unchanged(meta.clone())));
+                    }
                     if body.is_empty() {
                         Graph::new()
                     } else {

@@ -25,6 +25,8 @@ use axum::routing::get;
 use selfdata_store::Backend;
 
 pub use crate::auth::{Authenticator, Credentials};
+/// The per-request RDF limits of [`Config::rdf_limits`].
+pub use selfdata_rdf::Limits as RdfLimits;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
