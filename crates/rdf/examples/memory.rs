@@ -15,24 +15,32 @@
 //!   `put_stream`: [`selfdata_rdf::check_document`] (after);
 //! - `jsonld_graph`: serving as JSON-LD by parsing, then serialising the
 //!   graph (before); `jsonld_stream`: [`selfdata_rdf::convert`] (after);
-//! - `turtle_graph` / `turtle_stream`: the same, to Turtle.
+//! - `turtle_graph` / `turtle_stream`: the same, to Turtle;
+//! - `patch_graph`: a PATCH (`INSERT DATA` of one triple) applied to the
+//!   document parsed into an `oxrdf::Graph`, then written as Turtle (before);
+//!   `patch_document`: the same on a [`selfdata_rdf::Document`] (after).
 //!
 //! `memory.json` beside this file holds the figures of one run (debug build,
 //! default size).
 
-use selfdata_rdf::{Budget, Limits, RdfFormat, check_document, convert, parse, serialize};
+use selfdata_rdf::{
+    Budget, Document, Limits, Patch, RdfFormat, check_document, convert, parse, serialize,
+};
 use std::process::Command;
 use std::time::Instant;
 
 const BASE: &str = "https://pod.example/alice/list.ttl";
-const PHASES: [&str; 6] = [
+const PHASES: [&str; 8] = [
     "put_graph",
     "put_stream",
     "jsonld_graph",
     "jsonld_stream",
     "turtle_graph",
     "turtle_stream",
+    "patch_graph",
+    "patch_document",
 ];
+const PATCH: &[u8] = b"INSERT DATA { <#list> <#size> 200000 }";
 
 fn body(items: usize) -> String {
     let mut body = String::with_capacity(items * 8 + 64);
@@ -117,6 +125,24 @@ fn work(phase: &str, bytes: &[u8], items: usize) -> (u64, usize) {
             let out = convert(bytes, RdfFormat::Turtle, format, BASE).unwrap();
             (2 * items as u64 + 1, out.len())
         }
+        "patch_graph" => {
+            let mut graph = parse(bytes, RdfFormat::Turtle, BASE).unwrap();
+            let patch = Patch::parse_sparql_update(PATCH, BASE).unwrap();
+            let _ = patch
+                .apply_within(&mut graph, &mut Budget::new(limits))
+                .unwrap();
+            let out = serialize(&graph, RdfFormat::Turtle, BASE).unwrap();
+            (graph.len() as u64, out.len())
+        }
+        "patch_document" => {
+            let mut document = Document::parse(bytes, RdfFormat::Turtle, BASE).unwrap();
+            let patch = Patch::parse_sparql_update(PATCH, BASE).unwrap();
+            let _ = patch
+                .apply_to_document(&mut document, &mut Budget::new(limits))
+                .unwrap();
+            let out = document.serialize(RdfFormat::Turtle, BASE).unwrap();
+            (document.len() as u64, out.len())
+        }
         other => panic!("unknown phase {other}"),
     }
 }
@@ -172,10 +198,11 @@ fn main() {
         .collect::<Vec<_>>()
         .join(",\n");
     println!(
-        "{{\n  \"items\": {items},\n  \"triples\": {triples},\n  \"body_bytes\": {},\n  \"phases\": {{\n{phases}\n  }},\n  \"ratios_before_over_after\": {{\"put\": {:.1}, \"serve_jsonld\": {:.1}, \"serve_turtle\": {:.1}}}\n}}",
+        "{{\n  \"items\": {items},\n  \"triples\": {triples},\n  \"body_bytes\": {},\n  \"phases\": {{\n{phases}\n  }},\n  \"ratios_before_over_after\": {{\"put\": {:.1}, \"serve_jsonld\": {:.1}, \"serve_turtle\": {:.1}, \"patch\": {:.1}}}\n}}",
         body(items).len(),
         ratio("put_graph", "put_stream"),
         ratio("jsonld_graph", "jsonld_stream"),
         ratio("turtle_graph", "turtle_stream"),
+        ratio("patch_graph", "patch_document"),
     );
 }

@@ -17,7 +17,8 @@
 use crate::budget::Budget;
 use crate::error::PatchError;
 use oxrdf::{
-    BlankNode, Graph, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef, Triple, TripleRef,
+    BlankNode, Graph, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef, Triple,
+    TripleRef,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -93,7 +94,59 @@ pub(crate) type Solution = Vec<Option<Term>>;
 type Partial<'a> = Vec<Option<TermRef<'a>>>;
 
 /// The candidates of one pattern, examined one at a time.
-type Candidates<'a> = Box<dyn Iterator<Item = TripleRef<'a>> + 'a>;
+pub(crate) type Candidates<'a> = Box<dyn Iterator<Item = TripleRef<'a>> + 'a>;
+
+/// What matching and patching need of a graph: `oxrdf::Graph`, and the
+/// compact [`crate::Document`].
+pub(crate) trait TripleStore {
+    /// The triples that may match the given positions, from the most
+    /// selective index (the caller checks every position).
+    fn matching<'a>(
+        &'a self,
+        subject: Option<NamedOrBlankNodeRef<'a>>,
+        predicate: Option<NamedNodeRef<'a>>,
+        object: Option<TermRef<'a>>,
+    ) -> Candidates<'a>;
+    fn has(&self, triple: TripleRef<'_>) -> bool;
+    fn add(&mut self, triple: TripleRef<'_>) -> bool;
+    fn delete(&mut self, triple: TripleRef<'_>) -> bool;
+    fn size(&self) -> usize;
+}
+
+impl TripleStore for Graph {
+    fn matching<'a>(
+        &'a self,
+        subject: Option<NamedOrBlankNodeRef<'a>>,
+        predicate: Option<NamedNodeRef<'a>>,
+        object: Option<TermRef<'a>>,
+    ) -> Candidates<'a> {
+        if let Some(subject) = subject {
+            Box::new(self.triples_for_subject(subject))
+        } else if let Some(object) = object {
+            Box::new(self.triples_for_object(object))
+        } else if let Some(predicate) = predicate {
+            Box::new(self.triples_for_predicate(predicate))
+        } else {
+            Box::new(self.iter())
+        }
+    }
+
+    fn has(&self, triple: TripleRef<'_>) -> bool {
+        self.contains(triple)
+    }
+
+    fn add(&mut self, triple: TripleRef<'_>) -> bool {
+        self.insert(triple)
+    }
+
+    fn delete(&mut self, triple: TripleRef<'_>) -> bool {
+        self.remove(triple)
+    }
+
+    fn size(&self) -> usize {
+        self.len()
+    }
+}
 
 /// Finds the solutions of `patterns` over `graph`, up to `limit` distinct
 /// solutions (distinct on distinguished variables; anonymous ones are
@@ -102,10 +155,10 @@ type Candidates<'a> = Box<dyn Iterator<Item = TripleRef<'a>> + 'a>;
 /// Each candidate triple examined costs one step of `budget`; each distinct
 /// solution costs `cost_per_solution` produced triples (the number of
 /// template triples the caller will instantiate from it).
-pub(crate) fn solve(
+pub(crate) fn solve<G: TripleStore>(
     patterns: &[TriplePattern],
     variables: &Variables,
-    graph: &Graph,
+    graph: &G,
     limit: usize,
     cost_per_solution: u64,
     budget: &mut Budget,
@@ -201,31 +254,25 @@ fn resolve<'a>(term: &'a PatternTerm, solution: &Partial<'a>) -> Option<TermRef<
 
 /// The triples of `graph` that may match `pattern` under `solution`, from
 /// the most selective index available.
-fn candidates<'a>(
-    graph: &'a Graph,
+fn candidates<'a, G: TripleStore>(
+    graph: &'a G,
     pattern: &'a TriplePattern,
     solution: &Partial<'a>,
 ) -> Candidates<'a> {
-    let subject = resolve(&pattern.subject, solution);
-    let predicate = resolve(&pattern.predicate, solution);
+    let none = || -> Candidates<'a> { Box::new(std::iter::empty()) };
+    let subject = match resolve(&pattern.subject, solution) {
+        Some(TermRef::NamedNode(n)) => Some(NamedOrBlankNodeRef::NamedNode(n)),
+        Some(TermRef::BlankNode(b)) => Some(NamedOrBlankNodeRef::BlankNode(b)),
+        Some(_) => return none(), // A literal never is a subject.
+        None => None,
+    };
+    let predicate = match resolve(&pattern.predicate, solution) {
+        Some(TermRef::NamedNode(n)) => Some(n),
+        Some(_) => return none(),
+        None => None,
+    };
     let object = resolve(&pattern.object, solution);
-    if let Some(subject) = subject {
-        let subject = match subject {
-            TermRef::NamedNode(n) => NamedOrBlankNodeRef::NamedNode(n),
-            TermRef::BlankNode(b) => NamedOrBlankNodeRef::BlankNode(b),
-            _ => return Box::new(std::iter::empty()), // A literal never is a subject.
-        };
-        Box::new(graph.triples_for_subject(subject))
-    } else if let Some(object) = object {
-        Box::new(graph.triples_for_object(object))
-    } else if let Some(predicate) = predicate {
-        let TermRef::NamedNode(predicate) = predicate else {
-            return Box::new(std::iter::empty());
-        };
-        Box::new(graph.triples_for_predicate(predicate))
-    } else {
-        Box::new(graph.iter())
-    }
+    graph.matching(subject, predicate, object)
 }
 
 /// `solution` extended so that `pattern` matches `triple`, if possible.

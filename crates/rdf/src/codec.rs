@@ -148,7 +148,7 @@ pub fn convert(
 /// Parses `body` and hands each triple to `each`, charging it to `budget`.
 /// Blank node labels Turtle cannot write (JSON-LD allows any string) are
 /// replaced by fresh ones, consistently within the document.
-fn for_each_triple(
+pub(crate) fn for_each_triple(
     body: &[u8],
     format: RdfFormat,
     base_iri: &str,
@@ -256,7 +256,16 @@ pub fn serialize(graph: &Graph, format: RdfFormat, base_iri: &str) -> Result<Vec
         relabelled = relabel_unsafe_blank_nodes(graph);
         &relabelled
     };
-    let triples = sorted_triples(graph, base_iri);
+    serialize_sorted(graph.iter().collect(), format, base_iri)
+}
+
+/// Sorts `triples` in a pleasant reading order and serialises them.
+pub(crate) fn serialize_sorted(
+    mut triples: Vec<TripleRef<'_>>,
+    format: RdfFormat,
+    base_iri: &str,
+) -> Result<Vec<u8>, RdfError> {
+    sort_triples(&mut triples, base_iri);
     let result = match format {
         RdfFormat::Turtle => {
             let mut used = UsedPrefixes::default();
@@ -302,7 +311,7 @@ fn is_turtle_safe_label(label: &str) -> bool {
     !label.contains(':') && BlankNode::new(label).is_ok()
 }
 
-fn triple_labels_are_safe(triple: TripleRef<'_>) -> bool {
+pub(crate) fn triple_labels_are_safe(triple: TripleRef<'_>) -> bool {
     let subject_ok = match triple.subject {
         NamedOrBlankNodeRef::BlankNode(b) => is_turtle_safe_label(b.as_str()),
         _ => true,
@@ -339,17 +348,15 @@ fn relabel_unsafe_blank_nodes(graph: &Graph) -> Graph {
     result
 }
 
-/// The triples of `graph` in a pleasant reading order. Comparing allocates
-/// nothing, so sorting costs only the vector of references.
-fn sorted_triples<'a>(graph: &'a Graph, base_iri: &str) -> Vec<TripleRef<'a>> {
-    let mut triples: Vec<TripleRef<'a>> = graph.iter().collect();
+/// Sorts triples in a pleasant reading order. Comparing allocates nothing,
+/// so sorting costs only the vector of references.
+fn sort_triples(triples: &mut [TripleRef<'_>], base_iri: &str) {
     triples.sort_unstable_by(|a, b| {
         subject_key(a.subject, base_iri)
             .cmp(&subject_key(b.subject, base_iri))
             .then_with(|| predicate_order(a, b))
             .then_with(|| compare_terms(a.object, b.object))
     });
-    triples
 }
 
 fn subject_key<'a>(subject: NamedOrBlankNodeRef<'a>, base_iri: &str) -> (u8, &'a str) {

@@ -14,9 +14,12 @@
 //!   untouched; an insert-only patch never removes a triple; a no-op patch,
 //!   and any patch reported [`Applied::Unchanged`], leaves the graph equal;
 //!   the request's budget is never overspent; a patched graph still
-//!   round-trips.
+//!   round-trips, and the same patch applied to a [`Document`] gives the
+//!   same graph.
 
-use crate::{Applied, Budget, Patch, PatchError, RdfError, RdfFormat, convert, parse, serialize};
+use crate::{
+    Applied, Budget, Document, Patch, PatchError, RdfError, RdfFormat, convert, parse, serialize,
+};
 use oxrdf::{Graph, NamedOrBlankNodeRef, TermRef, TripleRef};
 use std::collections::HashSet;
 
@@ -165,11 +168,40 @@ fn check_patch_application(patch: &Patch) {
                 );
             }
         }
+        check_document_agrees(patch, &original, &graph);
         let limits = budget.limits();
         assert!(
             budget.steps() <= limits.steps && budget.produced() <= limits.produced,
             "the budget was overspent"
         );
+    }
+}
+
+/// Applying `patch` to `original` as a [`Document`] gives what applying it
+/// to the graph gave (`patched`, or `original` if it failed).
+fn check_document_agrees(patch: &Patch, original: &Graph, patched: &Graph) {
+    let mut document = Document::new();
+    for triple in original {
+        document.insert(triple);
+    }
+    let result = patch.apply_to_document(&mut document, &mut Budget::default());
+    let expected = if result.is_ok() { patched } else { original };
+    let as_graph: Graph = document.iter().collect();
+    assert_eq!(
+        as_graph.len(),
+        expected.len(),
+        "the document and the graph disagree on the number of triples"
+    );
+    assert!(
+        ground_triples(&as_graph) == ground_triples(expected),
+        "the document and the graph disagree"
+    );
+    if let Ok(bytes) = document.serialize(RdfFormat::Turtle, BASE_IRI) {
+        let reparsed = parse(&bytes, RdfFormat::Turtle, BASE_IRI)
+            .unwrap_or_else(|e| panic!("re-parsing a serialised document failed: {e}"));
+        assert_eq!(reparsed.len(), expected.len());
+    } else {
+        panic!("a document does not serialise");
     }
 }
 

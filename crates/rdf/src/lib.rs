@@ -32,6 +32,7 @@ pub use oxrdf;
 mod bgp;
 mod budget;
 mod codec;
+mod document;
 mod error;
 mod format;
 pub mod fuzzing;
@@ -42,6 +43,7 @@ pub use budget::{Budget, BudgetExceeded, Limits};
 pub use codec::{
     COMMON_PREFIXES, MAX_JSON_LD_DEPTH, check_document, convert, parse, parse_within, serialize,
 };
+pub use document::Document;
 pub use error::{PatchError, Position, RdfError};
 pub use format::RdfFormat;
 pub use patch::{

@@ -11,8 +11,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use selfdata_rdf::RdfFormat;
 use selfdata_rdf::oxrdf::{Graph, NamedNodeRef};
+use selfdata_rdf::{Document, RdfFormat};
 use selfdata_store::{Meta, PodName, Precondition, ResourcePath, StoreError, Write, WriteOutcome};
 
 use crate::AppState;
@@ -615,8 +615,9 @@ impl Req<'_> {
         let modify: selfdata_store::ModifyFn = Box::new(move |current| {
             let mut budget = budget.clone();
             let existing = current.map(|(meta, _)| meta.clone());
+            // The stored document is held compactly while it is patched.
             let mut graph = match current {
-                None => Graph::new(),
+                None => Document::new(),
                 Some((meta, body)) => {
                     let Some(format) = RdfFormat::from_media_type(&meta.content_type) else {
                         return Err(Box::new(ApiError::unsupported_media_type(
@@ -628,24 +629,25 @@ impl Req<'_> {
                         return Err(Box::new(Unchanged(meta.clone())));
                     }
                     if body.is_empty() {
-                        Graph::new()
+                        Document::new()
                     } else {
-                        selfdata_rdf::parse(body, format, &uri).map_err(ApiError::from)?
+                        Document::parse(body, format, &uri).map_err(ApiError::from)?
                     }
                 }
             };
             let applied = patch
-                .apply_within(&mut graph, &mut budget)
+                .apply_to_document(&mut graph, &mut budget)
                 .map_err(ApiError::from)?;
             if let (selfdata_rdf::Applied::Unchanged, Some(meta)) = (applied, existing) {
                 // Nothing to write: no new version, no new ETag.
                 return Err(Box::new(Unchanged(meta)));
             }
-            if is_container {
-                forbid_containment(&graph)?;
+            if is_container && graph.has_predicate(NamedNodeRef::new_unchecked(LDP_CONTAINS)) {
+                return Err(Box::new(containment_error()));
             }
-            let bytes =
-                selfdata_rdf::serialize(&graph, RdfFormat::Turtle, &uri).map_err(ApiError::from)?;
+            let bytes = graph
+                .serialize(RdfFormat::Turtle, &uri)
+                .map_err(ApiError::from)?;
             Ok((
                 RdfFormat::Turtle.media_type().to_owned(),
                 Bytes::from(bytes),
@@ -829,17 +831,6 @@ fn parse_range(value: &str, len: u64) -> Result<Option<(u64, u64)>, ApiError> {
 
 /// Refuses a container body that states containment triples, which only the server manages.
 const LDP_CONTAINS: &str = "http://www.w3.org/ns/ldp#contains";
-
-fn forbid_containment(graph: &Graph) -> Result<(), ApiError> {
-    let found = graph
-        .triples_for_predicate(NamedNodeRef::new_unchecked(LDP_CONTAINS))
-        .next()
-        .is_some();
-    if found {
-        return Err(containment_error());
-    }
-    Ok(())
-}
 
 fn containment_error() -> ApiError {
     ApiError::conflict(

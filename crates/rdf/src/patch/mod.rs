@@ -13,7 +13,9 @@
 mod n3;
 mod sparql;
 
+use crate::bgp::TripleStore;
 use crate::budget::Budget;
+use crate::document::Document;
 use crate::error::PatchError;
 use oxrdf::Graph;
 
@@ -140,6 +142,24 @@ impl Patch {
     pub fn apply_within(
         &self,
         graph: &mut Graph,
+        budget: &mut Budget,
+    ) -> Result<Applied, PatchError> {
+        self.apply_generic(graph, budget)
+    }
+
+    /// [`Patch::apply_within`] on a [`Document`], the compact form a stored
+    /// document takes while it is patched.
+    pub fn apply_to_document(
+        &self,
+        document: &mut Document,
+        budget: &mut Budget,
+    ) -> Result<Applied, PatchError> {
+        self.apply_generic(document, budget)
+    }
+
+    fn apply_generic<G: TripleStore>(
+        &self,
+        graph: &mut G,
         budget: &mut Budget,
     ) -> Result<Applied, PatchError> {
         match self {

@@ -24,12 +24,14 @@
 //! then inserts added.
 
 use super::{Applied, PatchModes};
-use crate::bgp::{self, PatternTerm, Template, TemplateTerm, TriplePattern, Variables};
+use crate::bgp::{
+    self, PatternTerm, Template, TemplateTerm, TriplePattern, TripleStore, Variables,
+};
 use crate::budget::Budget;
 use crate::codec::turtle_syntax_error;
 use crate::error::PatchError;
 use oxrdf::vocab::rdf;
-use oxrdf::{BlankNode, Graph, GraphName, Term, Triple};
+use oxrdf::{BlankNode, GraphName, Term, Triple};
 use oxttl::N3Parser;
 use oxttl::n3::{N3Quad, N3Term};
 use std::collections::{HashMap, HashSet};
@@ -263,7 +265,11 @@ impl N3Patch {
     }
 
     /// Applies the patch; on error `graph` is unchanged.
-    pub fn apply(&self, graph: &mut Graph, budget: &mut Budget) -> Result<Applied, PatchError> {
+    pub(crate) fn apply<G: TripleStore>(
+        &self,
+        graph: &mut G,
+        budget: &mut Budget,
+    ) -> Result<Applied, PatchError> {
         let solution = if self.conditions.is_empty() {
             vec![None; self.variables.len()]
         } else {
@@ -290,21 +296,24 @@ impl N3Patch {
                 "with the bindings of solid:where, the pattern {triple} is not a valid RDF triple"
             )));
         }
-        if let Some(missing) = deletes.iter().find(|t| !graph.contains(*t)) {
+        if let Some(missing) = deletes.iter().find(|t| !graph.has(t.as_ref())) {
             return Err(PatchError::Conflict(format!(
                 "the triple to delete {missing} is not in the resource"
             )));
         }
         budget.charge_produced((deletes.len() + inserts.len()) as u64)?;
-        let before = graph.len() as u64;
-        let removed: Vec<&Triple> = deletes.iter().filter(|t| graph.remove(*t)).collect();
-        let added: Vec<&Triple> = inserts.iter().filter(|t| graph.insert(*t)).collect();
-        if let Err(e) = budget.check_document(before, graph.len() as u64) {
+        let before = graph.size() as u64;
+        let removed: Vec<&Triple> = deletes
+            .iter()
+            .filter(|t| graph.delete(t.as_ref()))
+            .collect();
+        let added: Vec<&Triple> = inserts.iter().filter(|t| graph.add(t.as_ref())).collect();
+        if let Err(e) = budget.check_document(before, graph.size() as u64) {
             for triple in added {
-                graph.remove(triple);
+                graph.delete(triple.as_ref());
             }
             for triple in removed {
-                graph.insert(triple);
+                graph.add(triple.as_ref());
             }
             return Err(e.into());
         }

@@ -12,11 +12,13 @@
 //! semantics: a `WHERE` without solutions changes nothing and succeeds.
 
 use super::{Applied, PatchModes};
-use crate::bgp::{self, PatternTerm, Template, TemplateTerm, TriplePattern, Variables};
+use crate::bgp::{
+    self, PatternTerm, Template, TemplateTerm, TriplePattern, TripleStore, Variables,
+};
 use crate::budget::Budget;
 use crate::error::PatchError;
 use crate::guard::{self, Lexical};
-use oxrdf::{Graph, Term, Triple};
+use oxrdf::{Term, Triple};
 use spargebra::algebra::GraphPattern;
 use spargebra::term::{
     GraphName, GraphNamePattern, GroundTerm, GroundTermPattern, NamedNodePattern, TermPattern,
@@ -162,23 +164,27 @@ impl SparqlUpdate {
     /// Applies every operation in order to `graph`; if one fails, undoes
     /// what the previous ones did, so that `graph` is left as it was. A
     /// patch that can change nothing is not applied at all.
-    pub fn apply(&self, graph: &mut Graph, budget: &mut Budget) -> Result<Applied, PatchError> {
+    pub(crate) fn apply<G: TripleStore>(
+        &self,
+        graph: &mut G,
+        budget: &mut Budget,
+    ) -> Result<Applied, PatchError> {
         if self.is_noop() {
             return Ok(Applied::Unchanged);
         }
-        let before = graph.len() as u64;
+        let before = graph.size() as u64;
         let mut log = Vec::new();
         for op in &self.operations {
             let result = apply_operation(op, graph, budget, &mut log).and_then(|()| {
                 budget
-                    .check_document(before, graph.len() as u64)
+                    .check_document(before, graph.size() as u64)
                     .map_err(PatchError::from)
             });
             if let Err(e) = result {
                 for change in log.into_iter().rev() {
                     match change {
-                        Change::Inserted(triple) => graph.remove(&triple),
-                        Change::Removed(triple) => graph.insert(&triple),
+                        Change::Inserted(triple) => graph.delete(triple.as_ref()),
+                        Change::Removed(triple) => graph.add(triple.as_ref()),
                     };
                 }
                 return Err(e);
@@ -198,22 +204,22 @@ enum Change {
     Removed(Triple),
 }
 
-fn insert(graph: &mut Graph, triple: Triple, log: &mut Vec<Change>) {
-    if graph.insert(&triple) {
+fn insert<G: TripleStore>(graph: &mut G, triple: Triple, log: &mut Vec<Change>) {
+    if graph.add(triple.as_ref()) {
         log.push(Change::Inserted(triple));
     }
 }
 
-fn remove(graph: &mut Graph, triple: Triple, log: &mut Vec<Change>) {
-    if graph.remove(&triple) {
+fn remove<G: TripleStore>(graph: &mut G, triple: Triple, log: &mut Vec<Change>) {
+    if graph.delete(triple.as_ref()) {
         log.push(Change::Removed(triple));
     }
 }
 
 /// Applies one operation, logging every triple it adds or removes.
-fn apply_operation(
+fn apply_operation<G: TripleStore>(
     op: &SparqlOperation,
-    graph: &mut Graph,
+    graph: &mut G,
     budget: &mut Budget,
     log: &mut Vec<Change>,
 ) -> Result<(), PatchError> {
@@ -226,7 +232,7 @@ fn apply_operation(
             }
         }
         SparqlOperation::DeleteData(data) => {
-            if let Some(missing) = data.iter().find(|t| !graph.contains(*t)) {
+            if let Some(missing) = data.iter().find(|t| !graph.has(t.as_ref())) {
                 return Err(PatchError::Conflict(format!(
                     "DELETE DATA: the triple {missing} is not in the resource"
                 )));
