@@ -829,9 +829,10 @@ fn parse_range(value: &str, len: u64) -> Result<Option<(u64, u64)>, ApiError> {
     Ok(Some((start, end)))
 }
 
-/// Refuses a container body that states containment triples, which only the server manages.
+/// The containment predicate, which only the server states.
 const LDP_CONTAINS: &str = "http://www.w3.org/ns/ldp#contains";
 
+/// The refusal of a container body that states containment triples.
 fn containment_error() -> ApiError {
     ApiError::conflict(
         "Containment triples (ldp:contains) are managed by the server and cannot be written.",
