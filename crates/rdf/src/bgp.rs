@@ -5,23 +5,22 @@
 //! is a triple of the graph, by a backtracking join that visits patterns in
 //! an order chosen so that each step has as many positions bound as
 //! possible, and looks candidates up through the graph's indexes. The search
-//! uses an explicit stack (no recursion), and gives up with an error when it
-//! has examined more than [`MAX_STEPS`] candidate triples or found more than
-//! [`MAX_SOLUTIONS`] solutions, so a hostile pattern cannot hold the server.
+//! is lazy and uses an explicit stack (no recursion): it holds one candidate
+//! iterator per pattern, never a list of candidates, and charges every
+//! candidate it examines and every solution it keeps to the request's
+//! [`Budget`], so a hostile pattern (a cross product, say) stops with an
+//! error as soon as the budget is spent, not after it was materialised.
 //!
 //! [`Template`]s turn solutions back into triples; blank nodes in a template
 //! become fresh blank nodes for each solution.
 
+use crate::budget::Budget;
 use crate::error::PatchError;
 use oxrdf::{
-    BlankNode, Graph, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef, Triple, TripleRef,
+    BlankNode, Graph, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef, Triple,
+    TripleRef,
 };
 use std::collections::{HashMap, HashSet};
-
-/// Most candidate triples examined while solving one pattern.
-pub const MAX_STEPS: u64 = 1_000_000;
-/// Most solutions one pattern may have.
-pub const MAX_SOLUTIONS: usize = 100_000;
 
 /// One position of a triple pattern.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -94,63 +93,117 @@ pub(crate) type Solution = Vec<Option<Term>>;
 /// and the patterns so that extending it allocates nothing but the vector.
 type Partial<'a> = Vec<Option<TermRef<'a>>>;
 
-/// Finds every solution of `patterns` over `graph`, up to `limit` distinct
+/// The candidates of one pattern, examined one at a time.
+pub(crate) type Candidates<'a> = Box<dyn Iterator<Item = TripleRef<'a>> + 'a>;
+
+/// What matching and patching need of a graph: `oxrdf::Graph`, and the
+/// compact [`crate::Document`].
+pub(crate) trait TripleStore {
+    /// The triples that may match the given positions, from the most
+    /// selective index (the caller checks every position).
+    fn matching<'a>(
+        &'a self,
+        subject: Option<NamedOrBlankNodeRef<'a>>,
+        predicate: Option<NamedNodeRef<'a>>,
+        object: Option<TermRef<'a>>,
+    ) -> Candidates<'a>;
+    fn has(&self, triple: TripleRef<'_>) -> bool;
+    fn add(&mut self, triple: TripleRef<'_>) -> bool;
+    fn delete(&mut self, triple: TripleRef<'_>) -> bool;
+    fn size(&self) -> usize;
+}
+
+impl TripleStore for Graph {
+    fn matching<'a>(
+        &'a self,
+        subject: Option<NamedOrBlankNodeRef<'a>>,
+        predicate: Option<NamedNodeRef<'a>>,
+        object: Option<TermRef<'a>>,
+    ) -> Candidates<'a> {
+        if let Some(subject) = subject {
+            Box::new(self.triples_for_subject(subject))
+        } else if let Some(object) = object {
+            Box::new(self.triples_for_object(object))
+        } else if let Some(predicate) = predicate {
+            Box::new(self.triples_for_predicate(predicate))
+        } else {
+            Box::new(self.iter())
+        }
+    }
+
+    fn has(&self, triple: TripleRef<'_>) -> bool {
+        self.contains(triple)
+    }
+
+    fn add(&mut self, triple: TripleRef<'_>) -> bool {
+        self.insert(triple)
+    }
+
+    fn delete(&mut self, triple: TripleRef<'_>) -> bool {
+        self.remove(triple)
+    }
+
+    fn size(&self) -> usize {
+        self.len()
+    }
+}
+
+/// Finds the solutions of `patterns` over `graph`, up to `limit` distinct
 /// solutions (distinct on distinguished variables; anonymous ones are
 /// cleared). An empty pattern list has exactly one, empty, solution.
-pub(crate) fn solve(
+///
+/// Each candidate triple examined costs one step of `budget`; each distinct
+/// solution costs `cost_per_solution` produced triples (the number of
+/// template triples the caller will instantiate from it).
+pub(crate) fn solve<G: TripleStore>(
     patterns: &[TriplePattern],
     variables: &Variables,
-    graph: &Graph,
+    graph: &G,
     limit: usize,
+    cost_per_solution: u64,
+    budget: &mut Budget,
 ) -> Result<Vec<Solution>, PatchError> {
     let order = join_order(patterns, variables.len());
     let mut solutions: Vec<Partial<'_>> = Vec::new();
     let mut seen = HashSet::new();
-    let mut steps: u64 = 0;
+    let empty: Partial<'_> = vec![None; variables.len()];
+    let Some(&first) = order.first() else {
+        budget.charge_produced(cost_per_solution)?;
+        return Ok(vec![vec![None; variables.len()]]);
+    };
 
-    // Explicit DFS stack: for each depth, the candidate solutions still to try.
-    let mut stack: Vec<Vec<Partial<'_>>> = vec![vec![vec![None; variables.len()]]];
-    while let Some(frame) = stack.last_mut() {
-        let Some(current) = frame.pop() else {
+    // Explicit DFS stack: for each depth, the partial solution it extends
+    // and the candidate triples of its pattern still to examine.
+    let mut stack: Vec<(Partial<'_>, Candidates<'_>)> =
+        vec![(empty.clone(), candidates(graph, &patterns[first], &empty))];
+    while let Some(depth) = stack.len().checked_sub(1) {
+        let (current, frame) = &mut stack[depth];
+        let Some(triple) = frame.next() else {
             stack.pop();
             continue;
         };
-        let depth = stack.len() - 1;
-        if depth == order.len() {
-            let mut projected = current;
-            for (i, value) in projected.iter_mut().enumerate() {
-                if !variables.distinguished[i] {
-                    *value = None;
-                }
-            }
-            if seen.insert(projected.clone()) {
-                if solutions.len() >= MAX_SOLUTIONS {
-                    return Err(PatchError::Unsupported(format!(
-                        "the pattern has more than {MAX_SOLUTIONS} solutions"
-                    )));
-                }
-                solutions.push(projected);
-                if solutions.len() >= limit {
-                    break;
-                }
-            }
+        budget.charge_steps(1)?;
+        let pattern = &patterns[order[depth]];
+        let Some(mut extended) = extend(pattern, current, triple) else {
+            continue;
+        };
+        if let Some(&next) = order.get(depth + 1) {
+            let next_candidates = candidates(graph, &patterns[next], &extended);
+            stack.push((extended, next_candidates));
             continue;
         }
-        let pattern = &patterns[order[depth]];
-        let mut next = Vec::new();
-        for_each_candidate(graph, pattern, &current, |triple| {
-            steps += 1;
-            if let Some(extended) = extend(pattern, &current, triple) {
-                next.push(extended);
+        for (i, value) in extended.iter_mut().enumerate() {
+            if !variables.distinguished[i] {
+                *value = None;
             }
-        });
-        if steps > MAX_STEPS {
-            return Err(PatchError::Unsupported(format!(
-                "the pattern is too expensive to evaluate (more than {MAX_STEPS} steps); make it more selective"
-            )));
         }
-        next.reverse();
-        stack.push(next);
+        if seen.insert(extended.clone()) {
+            budget.charge_produced(cost_per_solution)?;
+            solutions.push(extended);
+            if solutions.len() >= limit {
+                break;
+            }
+        }
     }
     Ok(solutions
         .into_iter()
@@ -199,34 +252,27 @@ fn resolve<'a>(term: &'a PatternTerm, solution: &Partial<'a>) -> Option<TermRef<
     }
 }
 
-/// Calls `f` with each triple of `graph` that may match `pattern` under
-/// `solution`, using the most selective index available.
-fn for_each_candidate<'a>(
-    graph: &'a Graph,
+/// The triples of `graph` that may match `pattern` under `solution`, from
+/// the most selective index available.
+fn candidates<'a, G: TripleStore>(
+    graph: &'a G,
     pattern: &'a TriplePattern,
     solution: &Partial<'a>,
-    mut f: impl FnMut(TripleRef<'a>),
-) {
-    let subject = resolve(&pattern.subject, solution);
-    let predicate = resolve(&pattern.predicate, solution);
+) -> Candidates<'a> {
+    let none = || -> Candidates<'a> { Box::new(std::iter::empty()) };
+    let subject = match resolve(&pattern.subject, solution) {
+        Some(TermRef::NamedNode(n)) => Some(NamedOrBlankNodeRef::NamedNode(n)),
+        Some(TermRef::BlankNode(b)) => Some(NamedOrBlankNodeRef::BlankNode(b)),
+        Some(_) => return none(), // A literal never is a subject.
+        None => None,
+    };
+    let predicate = match resolve(&pattern.predicate, solution) {
+        Some(TermRef::NamedNode(n)) => Some(n),
+        Some(_) => return none(),
+        None => None,
+    };
     let object = resolve(&pattern.object, solution);
-    if let Some(subject) = subject {
-        let subject = match subject {
-            TermRef::NamedNode(n) => NamedOrBlankNodeRef::NamedNode(n),
-            TermRef::BlankNode(b) => NamedOrBlankNodeRef::BlankNode(b),
-            _ => return, // A literal never is a subject.
-        };
-        graph.triples_for_subject(subject).for_each(&mut f);
-    } else if let Some(object) = object {
-        graph.triples_for_object(object).for_each(&mut f);
-    } else if let Some(predicate) = predicate {
-        let TermRef::NamedNode(predicate) = predicate else {
-            return;
-        };
-        graph.triples_for_predicate(predicate).for_each(&mut f);
-    } else {
-        graph.iter().for_each(&mut f);
-    }
+    graph.matching(subject, predicate, object)
 }
 
 /// `solution` extended so that `pattern` matches `triple`, if possible.

@@ -5,6 +5,7 @@
 //! prefixes of the vocabularies a Solid pod commonly uses (only those the
 //! graph needs) and IRIs relative to the resource's own IRI.
 
+use crate::budget::{Budget, BudgetExceeded};
 use crate::error::RdfError;
 use crate::format::RdfFormat;
 use crate::guard::{self, Lexical};
@@ -48,17 +49,122 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// `base_iri` (the IRI of the resource being written).
 ///
 /// A leading UTF-8 byte order mark is ignored. The first syntax error stops
-/// parsing and is returned with its 1-based line and column.
+/// parsing and is returned with its 1-based line and column. No limit
+/// applies: use [`parse_within`] for bodies received from outside.
 pub fn parse(body: &[u8], format: RdfFormat, base_iri: &str) -> Result<Graph, RdfError> {
-    let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
+    parse_within(body, format, base_iri, &mut Budget::unlimited())
+}
+
+/// [`parse`], charging every triple parsed to `budget`.
+pub fn parse_within(
+    body: &[u8],
+    format: RdfFormat,
+    base_iri: &str,
+    budget: &mut Budget,
+) -> Result<Graph, RdfError> {
     let mut graph = Graph::new();
+    for_each_triple(body, format, base_iri, budget, |triple| {
+        graph.insert(triple);
+        Ok(())
+    })?;
+    Ok(graph)
+}
+
+/// Checks that `body` is a valid RDF document in `format` that may be
+/// stored: it parses, and holds no more triples than
+/// [`crate::Limits::document_triples`]. Each triple is handed to `inspect`
+/// (to look for triples the caller forbids) and then dropped: no graph is
+/// built, so checking takes the parser's memory only. Returns the number of
+/// triples (duplicates included).
+pub fn check_document(
+    body: &[u8],
+    format: RdfFormat,
+    base_iri: &str,
+    budget: &mut Budget,
+    mut inspect: impl FnMut(TripleRef<'_>),
+) -> Result<u64, RdfError> {
+    let limit = budget.limits().document_triples;
+    let mut count = 0u64;
+    for_each_triple(body, format, base_iri, budget, |triple| {
+        count += 1;
+        if count > limit {
+            return Err(BudgetExceeded::DocumentTriples { limit }.into());
+        }
+        inspect(triple);
+        Ok(())
+    })?;
+    Ok(count)
+}
+
+/// Converts a document from one format to another as a stream: triples are
+/// written as they are parsed, in document order, without building a graph
+/// (so a large stored document is served in the memory of its text, not of
+/// its graph). Turtle output reads `body` twice, first to declare only the
+/// [`COMMON_PREFIXES`] it uses. No limit applies: this is for documents
+/// already stored.
+pub fn convert(
+    body: &[u8],
+    from: RdfFormat,
+    to: RdfFormat,
+    base_iri: &str,
+) -> Result<Vec<u8>, RdfError> {
+    let mut budget = Budget::unlimited();
+    match to {
+        RdfFormat::Turtle => {
+            let mut used = UsedPrefixes::default();
+            for_each_triple(body, from, base_iri, &mut budget, |triple| {
+                used.mark(triple);
+                Ok(())
+            })?;
+            let mut writer = turtle_serializer(base_iri, used.prefixes())?.for_writer(Vec::new());
+            for_each_triple(body, from, base_iri, &mut budget, |triple| {
+                writer
+                    .serialize_triple(triple)
+                    .map_err(|e| serialize_error(&e))
+            })?;
+            writer.finish().map_err(|e| serialize_error(&e))
+        }
+        RdfFormat::NTriples => {
+            let mut writer = NTriplesSerializer::new().for_writer(Vec::new());
+            for_each_triple(body, from, base_iri, &mut budget, |triple| {
+                writer
+                    .serialize_triple(triple)
+                    .map_err(|e| serialize_error(&e))
+            })?;
+            Ok(writer.finish())
+        }
+        RdfFormat::JsonLd => {
+            let mut writer = JsonLdSerializer::new().for_writer(Vec::new());
+            for_each_triple(body, from, base_iri, &mut budget, |triple| {
+                writer
+                    .serialize_quad(triple.in_graph(GraphNameRef::DefaultGraph))
+                    .map_err(|e| serialize_error(&e))
+            })?;
+            writer.finish().map_err(|e| serialize_error(&e))
+        }
+    }
+}
+
+/// Parses `body` and hands each triple to `each`, charging it to `budget`.
+/// Blank node labels Turtle cannot write (JSON-LD allows any string) are
+/// replaced by fresh ones, consistently within the document.
+pub(crate) fn for_each_triple(
+    body: &[u8],
+    format: RdfFormat,
+    base_iri: &str,
+    budget: &mut Budget,
+    mut each: impl FnMut(TripleRef<'_>) -> Result<(), RdfError>,
+) -> Result<(), RdfError> {
+    let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
     match format {
         RdfFormat::Turtle => {
             let parser = TurtleParser::new()
                 .with_base_iri(base_iri)
                 .map_err(|e| base_error(base_iri, &e))?;
             for triple in parser.for_slice(body) {
-                graph.insert(&triple.map_err(|e| turtle_syntax_error(&e))?);
+                let triple = triple.map_err(|e| turtle_syntax_error(&e))?;
+                budget.charge_parsed(1)?;
+                each(triple.as_ref())?;
             }
         }
         RdfFormat::NTriples => {
@@ -66,7 +172,9 @@ pub fn parse(body: &[u8], format: RdfFormat, base_iri: &str) -> Result<Graph, Rd
             // caller bug worth reporting consistently.
             check_base(base_iri)?;
             for triple in NTriplesParser::new().for_slice(body) {
-                graph.insert(&triple.map_err(|e| turtle_syntax_error(&e))?);
+                let triple = triple.map_err(|e| turtle_syntax_error(&e))?;
+                budget.charge_parsed(1)?;
+                each(triple.as_ref())?;
             }
         }
         RdfFormat::JsonLd => {
@@ -106,11 +214,29 @@ pub fn parse(body: &[u8], format: RdfFormat, base_iri: &str) -> Result<Graph, Rd
                         ),
                     });
                 }
-                graph.insert(TripleRef::new(&quad.subject, &quad.predicate, &quad.object));
+                budget.charge_parsed(1)?;
+                each(TripleRef::new(&quad.subject, &quad.predicate, &quad.object))?;
             }
         }
     }
-    Ok(graph)
+    Ok(())
+}
+
+/// A Turtle serializer with `base_iri` (when valid) and `prefixes`.
+fn turtle_serializer(
+    base_iri: &str,
+    prefixes: impl IntoIterator<Item = (&'static str, &'static str)>,
+) -> Result<TurtleSerializer, RdfError> {
+    let mut serializer = TurtleSerializer::new();
+    if let Ok(with_base) = serializer.clone().with_base_iri(base_iri) {
+        serializer = with_base;
+    }
+    for (name, namespace) in prefixes {
+        serializer = serializer
+            .with_prefix(name, namespace)
+            .map_err(|e| serialize_error(&e))?;
+    }
+    Ok(serializer)
 }
 
 /// Serialises `graph` in `format`.
@@ -130,18 +256,23 @@ pub fn serialize(graph: &Graph, format: RdfFormat, base_iri: &str) -> Result<Vec
         relabelled = relabel_unsafe_blank_nodes(graph);
         &relabelled
     };
-    let triples = sorted_triples(graph, base_iri);
+    serialize_sorted(graph.iter().collect(), format, base_iri)
+}
+
+/// Sorts `triples` in a pleasant reading order and serialises them.
+pub(crate) fn serialize_sorted(
+    mut triples: Vec<TripleRef<'_>>,
+    format: RdfFormat,
+    base_iri: &str,
+) -> Result<Vec<u8>, RdfError> {
+    sort_triples(&mut triples, base_iri);
     let result = match format {
         RdfFormat::Turtle => {
-            let mut serializer = TurtleSerializer::new();
-            if let Ok(with_base) = serializer.clone().with_base_iri(base_iri) {
-                serializer = with_base;
+            let mut used = UsedPrefixes::default();
+            for triple in &triples {
+                used.mark(*triple);
             }
-            for (name, namespace) in used_prefixes(&triples) {
-                serializer = serializer
-                    .with_prefix(name, namespace)
-                    .map_err(|e| serialize_error(&e))?;
-            }
+            let serializer = turtle_serializer(base_iri, used.prefixes())?;
             let mut writer = serializer.for_writer(Vec::new());
             for triple in &triples {
                 writer
@@ -180,7 +311,7 @@ fn is_turtle_safe_label(label: &str) -> bool {
     !label.contains(':') && BlankNode::new(label).is_ok()
 }
 
-fn triple_labels_are_safe(triple: TripleRef<'_>) -> bool {
+pub(crate) fn triple_labels_are_safe(triple: TripleRef<'_>) -> bool {
     let subject_ok = match triple.subject {
         NamedOrBlankNodeRef::BlankNode(b) => is_turtle_safe_label(b.as_str()),
         _ => true,
@@ -217,16 +348,15 @@ fn relabel_unsafe_blank_nodes(graph: &Graph) -> Graph {
     result
 }
 
-/// The triples of `graph` in a pleasant reading order.
-fn sorted_triples<'a>(graph: &'a Graph, base_iri: &str) -> Vec<TripleRef<'a>> {
-    let mut triples: Vec<TripleRef<'a>> = graph.iter().collect();
-    triples.sort_by(|a, b| {
+/// Sorts triples in a pleasant reading order. Comparing allocates nothing,
+/// so sorting costs only the vector of references.
+fn sort_triples(triples: &mut [TripleRef<'_>], base_iri: &str) {
+    triples.sort_unstable_by(|a, b| {
         subject_key(a.subject, base_iri)
             .cmp(&subject_key(b.subject, base_iri))
             .then_with(|| predicate_order(a, b))
-            .then_with(|| term_key(a.object).cmp(&term_key(b.object)))
+            .then_with(|| compare_terms(a.object, b.object))
     });
-    triples
 }
 
 fn subject_key<'a>(subject: NamedOrBlankNodeRef<'a>, base_iri: &str) -> (u8, &'a str) {
@@ -247,35 +377,53 @@ fn predicate_order(a: &TripleRef<'_>, b: &TripleRef<'_>) -> Ordering {
         .then_with(|| a.predicate.as_str().cmp(b.predicate.as_str()))
 }
 
-fn term_key(term: TermRef<'_>) -> (u8, String) {
-    match term {
-        TermRef::NamedNode(n) => (0, n.as_str().to_owned()),
-        TermRef::Literal(l) => (1, l.to_string()),
-        TermRef::BlankNode(b) => (2, b.as_str().to_owned()),
-        #[allow(unreachable_patterns)]
-        _ => (3, term.to_string()),
+/// IRIs first, then literals (by value, datatype, language), then blank nodes.
+fn compare_terms(a: TermRef<'_>, b: TermRef<'_>) -> Ordering {
+    fn rank(term: TermRef<'_>) -> u8 {
+        match term {
+            TermRef::NamedNode(_) => 0,
+            TermRef::Literal(_) => 1,
+            TermRef::BlankNode(_) => 2,
+            #[allow(unreachable_patterns)]
+            _ => 3,
+        }
+    }
+    match (a, b) {
+        (TermRef::NamedNode(x), TermRef::NamedNode(y)) => x.as_str().cmp(y.as_str()),
+        (TermRef::BlankNode(x), TermRef::BlankNode(y)) => x.as_str().cmp(y.as_str()),
+        (TermRef::Literal(x), TermRef::Literal(y)) => x
+            .value()
+            .cmp(y.value())
+            .then_with(|| x.datatype().as_str().cmp(y.datatype().as_str()))
+            .then_with(|| x.language().cmp(&y.language())),
+        _ => rank(a).cmp(&rank(b)),
     }
 }
 
-/// The common prefixes whose namespace some IRI of `triples` starts with.
-fn used_prefixes(triples: &[TripleRef<'_>]) -> Vec<(&'static str, &'static str)> {
-    let mut used = [false; COMMON_PREFIXES.len()];
-    let mut mark = |iri: &str| {
+/// Which of the [`COMMON_PREFIXES`] some IRI of the triples seen starts with.
+#[derive(Default)]
+struct UsedPrefixes {
+    used: [bool; COMMON_PREFIXES.len()],
+}
+
+impl UsedPrefixes {
+    fn mark_iri(&mut self, iri: &str) {
         for (i, (_, namespace)) in COMMON_PREFIXES.iter().enumerate() {
             if iri.len() > namespace.len() && iri.starts_with(namespace) {
-                used[i] = true;
+                self.used[i] = true;
             }
         }
-    };
-    for triple in triples {
+    }
+
+    fn mark(&mut self, triple: TripleRef<'_>) {
         if let NamedOrBlankNodeRef::NamedNode(n) = triple.subject {
-            mark(n.as_str());
+            self.mark_iri(n.as_str());
         }
         if triple.predicate != rdf::TYPE {
-            mark(triple.predicate.as_str());
+            self.mark_iri(triple.predicate.as_str());
         }
         match triple.object {
-            TermRef::NamedNode(n) => mark(n.as_str()),
+            TermRef::NamedNode(n) => self.mark_iri(n.as_str()),
             TermRef::Literal(l) => {
                 let datatype = l.datatype();
                 if datatype != xsd::STRING
@@ -283,17 +431,20 @@ fn used_prefixes(triples: &[TripleRef<'_>]) -> Vec<(&'static str, &'static str)>
                     && datatype != xsd::INTEGER
                     && datatype != xsd::BOOLEAN
                 {
-                    mark(datatype.as_str());
+                    self.mark_iri(datatype.as_str());
                 }
             }
             _ => {}
         }
     }
-    COMMON_PREFIXES
-        .iter()
-        .zip(used)
-        .filter_map(|(prefix, used)| used.then_some(*prefix))
-        .collect()
+
+    fn prefixes(&self) -> Vec<(&'static str, &'static str)> {
+        COMMON_PREFIXES
+            .iter()
+            .zip(self.used)
+            .filter_map(|(prefix, used)| used.then_some(*prefix))
+            .collect()
+    }
 }
 
 fn check_base(base_iri: &str) -> Result<(), RdfError> {

@@ -5,6 +5,7 @@
 //! HTTP status code the server is expected to answer with, and every
 //! `Display` text is a sentence that can be sent to the client as is.
 
+use crate::budget::BudgetExceeded;
 use std::fmt;
 
 /// A position inside a document, 1-based, as reported to clients.
@@ -63,6 +64,9 @@ pub enum RdfError {
         /// What went wrong.
         message: String,
     },
+    /// The request went past a limit of its [`crate::Budget`] (HTTP 413).
+    #[error("{0}")]
+    Budget(#[from] BudgetExceeded),
 }
 
 impl RdfError {
@@ -123,6 +127,10 @@ pub enum PatchError {
         /// Why it was rejected.
         message: String,
     },
+    /// The request went past a limit of its [`crate::Budget`] (HTTP 413
+    /// or 422, see [`BudgetExceeded::http_status`]).
+    #[error("{0}")]
+    Budget(#[from] BudgetExceeded),
 }
 
 impl PatchError {
@@ -142,6 +150,7 @@ impl PatchError {
             Self::Invalid(_) | Self::Unsupported(_) => 422,
             Self::Conflict(_) => 409,
             Self::BaseIri { .. } => 500,
+            Self::Budget(exceeded) => exceeded.http_status(),
         }
     }
 
@@ -163,6 +172,7 @@ impl RdfError {
         match self {
             Self::Syntax { .. } | Self::Invalid { .. } => 400,
             Self::BaseIri { .. } | Self::Serialize { .. } => 500,
+            Self::Budget(exceeded) => exceeded.http_status(),
         }
     }
 }
@@ -183,6 +193,7 @@ impl From<RdfError> for PatchError {
                 Self::Invalid(message)
             }
             RdfError::BaseIri { base_iri, message } => Self::BaseIri { base_iri, message },
+            RdfError::Budget(exceeded) => Self::Budget(exceeded),
         }
     }
 }

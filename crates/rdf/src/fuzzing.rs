@@ -8,12 +8,18 @@
 //!   position;
 //! - a parsed graph serialises in every format, and re-parsing that output
 //!   succeeds and gives the same number of triples and the same ground
-//!   (blank-node-free) triples;
+//!   (blank-node-free) triples; streaming conversion ([`crate::convert`])
+//!   to every format gives the same graph too;
 //! - applying a patch never panics; a failed application leaves the graph
-//!   untouched; an insert-only patch never removes a triple; a patched graph
-//!   still round-trips.
+//!   untouched; an insert-only patch never removes a triple; a no-op patch,
+//!   and any patch reported [`Applied::Unchanged`], leaves the graph equal;
+//!   the request's budget is never overspent; a patched graph still
+//!   round-trips, and the same patch applied to a [`Document`] gives the
+//!   same graph.
 
-use crate::{Patch, PatchError, RdfError, RdfFormat, parse, serialize};
+use crate::{
+    Applied, Budget, Document, Patch, PatchError, RdfError, RdfFormat, convert, parse, serialize,
+};
 use oxrdf::{Graph, NamedOrBlankNodeRef, TermRef, TripleRef};
 use std::collections::HashSet;
 
@@ -42,8 +48,40 @@ pub fn sample_graph() -> Graph {
 /// every format.
 pub fn check_rdf(data: &[u8], format: RdfFormat) {
     match parse(data, format, BASE_IRI) {
-        Ok(graph) => check_round_trip(&graph),
+        Ok(graph) => {
+            check_round_trip(&graph);
+            check_conversion(data, format, &graph);
+        }
         Err(error) => check_rdf_error(&error, data),
+    }
+}
+
+/// Checks that streaming `data` (which parsed as `graph`) to every format
+/// gives the same graph as parsing it.
+fn check_conversion(data: &[u8], format: RdfFormat, graph: &Graph) {
+    let ground = ground_triples(graph);
+    for to in RdfFormat::ALL {
+        let bytes = match convert(data, format, to, BASE_IRI) {
+            Ok(bytes) => bytes,
+            Err(e) => panic!("converting {format} to {to} failed: {e}"),
+        };
+        let converted = match parse(&bytes, to, BASE_IRI) {
+            Ok(g) => g,
+            Err(e) => panic!(
+                "re-parsing the {format} converted to {to} failed: {e}\n--- output ---\n{}",
+                String::from_utf8_lossy(&bytes)
+            ),
+        };
+        assert_eq!(
+            graph.len(),
+            converted.len(),
+            "converting {format} to {to} changed the number of triples\n--- output ---\n{}",
+            String::from_utf8_lossy(&bytes)
+        );
+        assert!(
+            ground == ground_triples(&converted),
+            "converting {format} to {to} changed ground triples"
+        );
     }
 }
 
@@ -98,8 +136,9 @@ pub fn check_sparql_update(data: &[u8]) {
 fn check_patch_application(patch: &Patch) {
     for original in [sample_graph(), Graph::new()] {
         let mut graph = original.clone();
-        match patch.apply(&mut graph) {
-            Ok(()) => {
+        let mut budget = Budget::default();
+        match patch.apply_within(&mut graph, &mut budget) {
+            Ok(applied) => {
                 if patch.is_insert_only() {
                     for triple in &original {
                         assert!(
@@ -107,6 +146,17 @@ fn check_patch_application(patch: &Patch) {
                             "an insert-only patch removed {triple}"
                         );
                     }
+                }
+                if applied == Applied::Unchanged || patch.is_noop() {
+                    assert_eq!(
+                        applied,
+                        Applied::Unchanged,
+                        "a no-op patch changed the graph"
+                    );
+                    assert!(
+                        graph == original,
+                        "a patch reported unchanged changed the graph"
+                    );
                 }
                 check_round_trip(&graph);
             }
@@ -118,6 +168,40 @@ fn check_patch_application(patch: &Patch) {
                 );
             }
         }
+        check_document_agrees(patch, &original, &graph);
+        let limits = budget.limits();
+        assert!(
+            budget.steps() <= limits.steps && budget.produced() <= limits.produced,
+            "the budget was overspent"
+        );
+    }
+}
+
+/// Applying `patch` to `original` as a [`Document`] gives what applying it
+/// to the graph gave (`patched`, or `original` if it failed).
+fn check_document_agrees(patch: &Patch, original: &Graph, patched: &Graph) {
+    let mut document = Document::new();
+    for triple in original {
+        document.insert(triple);
+    }
+    let result = patch.apply_to_document(&mut document, &mut Budget::default());
+    let expected = if result.is_ok() { patched } else { original };
+    let as_graph: Graph = document.iter().collect();
+    assert_eq!(
+        as_graph.len(),
+        expected.len(),
+        "the document and the graph disagree on the number of triples"
+    );
+    assert!(
+        ground_triples(&as_graph) == ground_triples(expected),
+        "the document and the graph disagree"
+    );
+    if let Ok(bytes) = document.serialize(RdfFormat::Turtle, BASE_IRI) {
+        let reparsed = parse(&bytes, RdfFormat::Turtle, BASE_IRI)
+            .unwrap_or_else(|e| panic!("re-parsing a serialised document failed: {e}"));
+        assert_eq!(reparsed.len(), expected.len());
+    } else {
+        panic!("a document does not serialise");
     }
 }
 
@@ -138,7 +222,7 @@ fn check_patch_error(error: &PatchError, data: &[u8]) {
             panic!("parsing must not report conflicts: {message}")
         }
         PatchError::BaseIri { .. } => panic!("unexpected error kind: {error}"),
-        PatchError::Invalid(_) | PatchError::Unsupported(_) => {}
+        PatchError::Invalid(_) | PatchError::Unsupported(_) | PatchError::Budget(_) => {}
     }
 }
 

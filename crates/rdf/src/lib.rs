@@ -30,16 +30,22 @@
 pub use oxrdf;
 
 mod bgp;
+mod budget;
 mod codec;
+mod document;
 mod error;
 mod format;
 pub mod fuzzing;
 mod guard;
 mod patch;
 
-pub use codec::{COMMON_PREFIXES, MAX_JSON_LD_DEPTH, parse, serialize};
+pub use budget::{Budget, BudgetExceeded, Limits};
+pub use codec::{
+    COMMON_PREFIXES, MAX_JSON_LD_DEPTH, check_document, convert, parse, parse_within, serialize,
+};
+pub use document::Document;
 pub use error::{PatchError, Position, RdfError};
 pub use format::RdfFormat;
 pub use patch::{
-    InsertDataTriples, Modify, N3Patch, Patch, PatchModes, SparqlOperation, SparqlUpdate,
+    Applied, InsertDataTriples, Modify, N3Patch, Patch, PatchModes, SparqlOperation, SparqlUpdate,
 };

@@ -44,6 +44,9 @@ pub struct Options {
     /// The SMTP relay password-reset links are mailed through; without it,
     /// the operator issues reset codes.
     pub smtp: Option<selfdata_idp::reset::SmtpRelay>,
+    /// How much RDF work one request may cause (triples per stored document,
+    /// SPARQL Update operations, matching steps...).
+    pub rdf_limits: selfdata_solid::RdfLimits,
 }
 
 impl Options {
@@ -63,6 +66,7 @@ impl Options {
             signups_per_hour: 10,
             pods_per_account: 5,
             smtp: None,
+            rdf_limits: selfdata_solid::RdfLimits::default(),
         }
     }
 }
@@ -143,6 +147,7 @@ impl App {
     pub fn router(&self) -> axum::Router {
         let mut config = Config::new(&self.options.base_url);
         config.max_body_bytes = self.options.max_body_bytes;
+        config.rdf_limits = self.options.rdf_limits;
         let mut state = AppState::new(
             self.store.clone(),
             self.idp.clone() as Arc<dyn selfdata_solid::Authenticator>,

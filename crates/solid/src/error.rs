@@ -5,7 +5,7 @@
 
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use selfdata_rdf::{PatchError, RdfError};
+use selfdata_rdf::{BudgetExceeded, PatchError, RdfError};
 use selfdata_store::{NameError, StoreError};
 
 /// An error answered to the client.
@@ -138,6 +138,9 @@ impl From<NameError> for ApiError {
 
 impl From<RdfError> for ApiError {
     fn from(e: RdfError) -> Self {
+        if let RdfError::Budget(exceeded) = e {
+            return exceeded.into();
+        }
         if e.http_status() >= 500 {
             tracing::error!(error = %e, "RDF processing failed");
             return ApiError::internal();
@@ -146,8 +149,21 @@ impl From<RdfError> for ApiError {
     }
 }
 
+/// A request past its RDF budget: 413 (document too large) or 422 (update
+/// too expensive), with the limit in the sentence.
+impl From<BudgetExceeded> for ApiError {
+    fn from(e: BudgetExceeded) -> Self {
+        let status =
+            StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+        ApiError::new(status, sentence(&format!("This request was refused: {e}")))
+    }
+}
+
 impl From<PatchError> for ApiError {
     fn from(e: PatchError) -> Self {
+        if let PatchError::Budget(exceeded) = e {
+            return exceeded.into();
+        }
         if e.http_status() >= 500 {
             tracing::error!(error = %e, "patch processing failed");
             return ApiError::internal();

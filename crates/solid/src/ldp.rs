@@ -11,8 +11,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use selfdata_rdf::RdfFormat;
 use selfdata_rdf::oxrdf::{Graph, NamedNodeRef};
+use selfdata_rdf::{Document, RdfFormat};
 use selfdata_store::{Meta, PodName, Precondition, ResourcePath, StoreError, Write, WriteOutcome};
 
 use crate::AppState;
@@ -309,11 +309,17 @@ impl Req<'_> {
             (format.media_type().to_owned(), Bytes::from(bytes), None)
         } else if let Some(stored) = rdf_stored {
             let format = conneg::choose_rdf(accept, stored).ok_or_else(not_acceptable)?;
-            let bytes = if format == stored {
+            let bytes = if format == stored || body.is_empty() {
                 body
             } else {
-                let graph = self.parse_stored(&body, stored)?;
-                Bytes::from(selfdata_rdf::serialize(&graph, format, &self.uri)?)
+                // Streamed, without building a graph: a large document is
+                // served in the memory of its text.
+                Bytes::from(
+                    selfdata_rdf::convert(&body, stored, format, &self.uri).map_err(|e| {
+                        tracing::error!(error = %e, "a stored RDF body no longer converts");
+                        ApiError::internal()
+                    })?,
+                )
             };
             (format.media_type().to_owned(), bytes, None)
         } else {
@@ -501,10 +507,17 @@ impl Req<'_> {
             None if must_be_rdf => Ok("text/turtle".to_owned()),
             None => Ok(content_type.to_owned()),
             Some(format) => {
+                // Checked as a stream against the per-document triple limit
+                // (413 above it), without building a graph.
                 let uri = resource_uri(self.base(), self.pod, path);
-                let graph = selfdata_rdf::parse(body, format, &uri)?;
-                if path.is_container() {
-                    forbid_containment(&graph)?;
+                let mut budget = selfdata_rdf::Budget::new(self.state.config().rdf_limits);
+                let contains = NamedNodeRef::new_unchecked(LDP_CONTAINS);
+                let mut containment = false;
+                selfdata_rdf::check_document(body, format, &uri, &mut budget, |t| {
+                    containment |= t.predicate == contains;
+                })?;
+                if path.is_container() && containment {
+                    return Err(containment_error());
                 }
                 Ok(format.media_type().to_owned())
             }
@@ -640,19 +653,22 @@ impl Req<'_> {
             .unwrap_or("")
             .trim()
             .to_ascii_lowercase();
-        let parse: fn(&[u8], &str) -> Result<selfdata_rdf::Patch, selfdata_rdf::PatchError> =
-            match essence.as_str() {
-                "text/n3" => selfdata_rdf::Patch::parse_n3,
-                "application/sparql-update" => selfdata_rdf::Patch::parse_sparql_update,
-                _ => {
-                    return Err(ApiError::unsupported_media_type(format!(
-                        "PATCH accepts {ACCEPT_PATCH}, not '{content_type}'."
-                    ))
-                    .with_header("accept-patch".parse().expect("static name"), ACCEPT_PATCH));
-                }
-            };
         let body = self.read_body_within(body, PATCH_MAX_BODY_BYTES).await?;
-        let patch = parse(&body, &self.uri)?;
+        // One budget for the whole request: parsing the patch and applying
+        // every one of its operations.
+        let mut budget = selfdata_rdf::Budget::new(self.state.config().rdf_limits);
+        let patch = match essence.as_str() {
+            "text/n3" => selfdata_rdf::Patch::parse_n3_within(&body, &self.uri, &mut budget),
+            "application/sparql-update" => {
+                selfdata_rdf::Patch::parse_sparql_update_within(&body, &self.uri, &mut budget)
+            }
+            _ => {
+                return Err(ApiError::unsupported_media_type(format!(
+                    "PATCH accepts {ACCEPT_PATCH}, not '{content_type}'."
+                ))
+                .with_header("accept-patch".parse().expect("static name"), ACCEPT_PATCH));
+            }
+        }?;
         // Deleting needs Write as well; asked only when the patch deletes.
         let modes = ModeSet::from(patch.required_modes()) | ModeSet::APPEND;
         if !self.is_acl() && !permissions.user.contains_all(modes) {
@@ -664,39 +680,65 @@ impl Req<'_> {
         let uri = self.uri.clone();
         let is_container = self.path.is_container();
         let modify: selfdata_store::ModifyFn = Box::new(move |current| {
+            let mut budget = budget.clone();
+            let existing = current.map(|(meta, _)| meta.clone());
+            // The stored document is held compactly while it is patched.
             let mut graph = match current {
-                None => Graph::new(),
+                None => Document::new(),
                 Some((meta, body)) => {
                     let Some(format) = RdfFormat::from_media_type(&meta.content_type) else {
                         return Err(Box::new(ApiError::unsupported_media_type(
                             "This resource is not RDF, so it cannot be patched; replace it with PUT.",
                         )));
                     };
+                    if patch.is_noop() && !patch.required_modes().read {
+                        // Nothing to check and nothing to change: not even parsed.
+                        return Err(Box::new(Unchanged(meta.clone())));
+                    }
                     if body.is_empty() {
-                        Graph::new()
+                        Document::new()
                     } else {
-                        selfdata_rdf::parse(body, format, &uri).map_err(ApiError::from)?
+                        Document::parse(body, format, &uri).map_err(ApiError::from)?
                     }
                 }
             };
-            patch.apply(&mut graph).map_err(ApiError::from)?;
-            if is_container {
-                forbid_containment(&graph)?;
+            let applied = patch
+                .apply_to_document(&mut graph, &mut budget)
+                .map_err(ApiError::from)?;
+            if let (selfdata_rdf::Applied::Unchanged, Some(meta)) = (applied, existing) {
+                // Nothing to write: no new version, no new ETag.
+                return Err(Box::new(Unchanged(meta)));
             }
-            let bytes =
-                selfdata_rdf::serialize(&graph, RdfFormat::Turtle, &uri).map_err(ApiError::from)?;
+            if is_container && graph.has_predicate(NamedNodeRef::new_unchecked(LDP_CONTAINS)) {
+                return Err(Box::new(containment_error()));
+            }
+            let bytes = graph
+                .serialize(RdfFormat::Turtle, &uri)
+                .map_err(ApiError::from)?;
             Ok((
                 RdfFormat::Turtle.media_type().to_owned(),
                 Bytes::from(bytes),
             ))
         });
-        let outcome = self
+        let outcome = match self
             .commit(Write::Modify {
                 path: self.path.clone(),
                 precondition,
                 modify,
             })
-            .await?;
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(StoreError::Rejected(inner)) => match inner.downcast::<Unchanged>() {
+                Ok(unchanged) => {
+                    let mut response = StatusCode::NO_CONTENT.into_response();
+                    set_validators(response.headers_mut(), &unchanged.0);
+                    return Ok(response);
+                }
+                Err(other) => return Err(StoreError::Rejected(other).into()),
+            },
+            Err(e) => return Err(e.into()),
+        };
         Ok(self.written(outcome))
     }
 
@@ -854,20 +896,29 @@ fn parse_range(value: &str, len: u64) -> Result<Option<(u64, u64)>, ApiError> {
     Ok(Some((start, end)))
 }
 
-/// Refuses a container body that states containment triples, which only the server manages.
-fn forbid_containment(graph: &Graph) -> Result<(), ApiError> {
-    let contains = format!("{LDP}contains");
-    let found = graph
-        .triples_for_predicate(NamedNodeRef::new_unchecked(&contains))
-        .next()
-        .is_some();
-    if found {
-        return Err(ApiError::conflict(
-            "Containment triples (ldp:contains) are managed by the server and cannot be written.",
-        ));
-    }
-    Ok(())
+/// The containment predicate, which only the server states.
+const LDP_CONTAINS: &str = "http://www.w3.org/ns/ldp#contains";
+
+/// The refusal of a container body that states containment triples.
+fn containment_error() -> ApiError {
+    ApiError::conflict(
+        "Containment triples (ldp:contains) are managed by the server and cannot be written.",
+    )
 }
+
+/// What a PATCH's modify function returns when the patch changed nothing in
+/// an existing resource, so that nothing is written; carries the current
+/// metadata for the validators of the answer.
+#[derive(Debug)]
+struct Unchanged(Meta);
+
+impl std::fmt::Display for Unchanged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the patch changed nothing")
+    }
+}
+
+impl std::error::Error for Unchanged {}
 
 /// Whether a `Link` header value asks for a container (`rel="type"` with ldp:Container or ldp:BasicContainer).
 fn link_asks_for_container(value: &str) -> bool {

@@ -25,6 +25,8 @@ use axum::routing::get;
 use selfdata_store::Backend;
 
 pub use crate::auth::{Authenticator, Credentials};
+/// The per-request RDF limits of [`Config::rdf_limits`].
+pub use selfdata_rdf::Limits as RdfLimits;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -39,6 +41,10 @@ pub struct Config {
     pub base_url: String,
     /// Largest request body accepted, in bytes; above it the answer is 413.
     pub max_body_bytes: usize,
+    /// How much RDF work one request may cause: triples parsed, triples per
+    /// stored document (413 above it), SPARQL Update operations, matching
+    /// steps and triples produced (422 above them).
+    pub rdf_limits: selfdata_rdf::Limits,
 }
 
 impl Config {
@@ -46,6 +52,7 @@ impl Config {
         Self {
             base_url: base_url.trim_end_matches('/').to_owned(),
             max_body_bytes: 64 * 1024 * 1024,
+            rdf_limits: selfdata_rdf::Limits::default(),
         }
     }
 }

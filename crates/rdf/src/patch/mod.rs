@@ -4,10 +4,18 @@
 //! [`Patch::parse_n3`] and [`Patch::parse_sparql_update`] check the document
 //! once; [`Patch::apply`] then applies it to the current graph of the
 //! resource, atomically: on error the graph is left untouched.
+//!
+//! The `_within` variants charge the work to the request's [`Budget`]
+//! (triples parsed, operations, matching steps, triples produced, size of
+//! the resulting document), and [`Patch::apply_within`] tells whether the
+//! graph changed, so that a patch that changes nothing writes nothing.
 
 mod n3;
 mod sparql;
 
+use crate::bgp::TripleStore;
+use crate::budget::Budget;
+use crate::document::Document;
 use crate::error::PatchError;
 use oxrdf::Graph;
 
@@ -37,6 +45,18 @@ pub struct PatchModes {
     pub write: bool,
 }
 
+/// What applying a patch did to the graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Applied {
+    /// At least one triple was added or removed: the resource must be
+    /// written.
+    Changed,
+    /// No triple was added or removed: nothing needs to be written (no new
+    /// version, no new ETag).
+    Unchanged,
+}
+
 impl Patch {
     /// Parses an N3 Patch body (`text/n3`). Relative IRIs are resolved
     /// against `base_iri`, the IRI of the resource being patched.
@@ -45,7 +65,16 @@ impl Patch {
     /// [`PatchError::Invalid`] when the document breaks the Solid Protocol's
     /// N3 Patch constraints.
     pub fn parse_n3(body: &[u8], base_iri: &str) -> Result<Self, PatchError> {
-        N3Patch::parse(body, base_iri).map(Self::N3)
+        Self::parse_n3_within(body, base_iri, &mut Budget::default())
+    }
+
+    /// [`Patch::parse_n3`], charging the triples of the document to `budget`.
+    pub fn parse_n3_within(
+        body: &[u8],
+        base_iri: &str,
+        budget: &mut Budget,
+    ) -> Result<Self, PatchError> {
+        N3Patch::parse(body, base_iri, budget).map(Self::N3)
     }
 
     /// Parses a SPARQL Update body (`application/sparql-update`).
@@ -55,7 +84,29 @@ impl Patch {
     /// evaluate (named graphs, `GRAPH`, `USING`, `WITH`, `OPTIONAL`,
     /// `FILTER`, `UNION`, `BIND`, property paths, `LOAD`, `CLEAR`...).
     pub fn parse_sparql_update(body: &[u8], base_iri: &str) -> Result<Self, PatchError> {
-        SparqlUpdate::parse(body, base_iri).map(Self::SparqlUpdate)
+        Self::parse_sparql_update_within(body, base_iri, &mut Budget::default())
+    }
+
+    /// [`Patch::parse_sparql_update`], charging the operations and the
+    /// triples of the document to `budget`.
+    pub fn parse_sparql_update_within(
+        body: &[u8],
+        base_iri: &str,
+        budget: &mut Budget,
+    ) -> Result<Self, PatchError> {
+        SparqlUpdate::parse(body, base_iri, budget).map(Self::SparqlUpdate)
+    }
+
+    /// True when the patch can change no graph at all: it has nothing to
+    /// insert and nothing to delete (an empty SPARQL Update, `INSERT DATA
+    /// {}`, an N3 Patch without `solid:inserts` and `solid:deletes`).
+    /// Applying it still evaluates its conditions, and returns
+    /// [`Applied::Unchanged`] when they hold.
+    pub fn is_noop(&self) -> bool {
+        match self {
+            Self::N3(patch) => patch.is_noop(),
+            Self::SparqlUpdate(update) => update.is_noop(),
+        }
     }
 
     /// True when applying the patch can only add triples: an N3 Patch with
@@ -81,9 +132,39 @@ impl Patch {
     /// if it does not exist yet). All or nothing: on error `graph` is not
     /// modified.
     pub fn apply(&self, graph: &mut Graph) -> Result<(), PatchError> {
+        self.apply_within(graph, &mut Budget::default()).map(|_| ())
+    }
+
+    /// [`Patch::apply`], charging the work to `budget` (matching steps,
+    /// triples produced, and the size of the resulting document), and
+    /// telling whether the graph changed. All or nothing: on error `graph`
+    /// is not modified.
+    pub fn apply_within(
+        &self,
+        graph: &mut Graph,
+        budget: &mut Budget,
+    ) -> Result<Applied, PatchError> {
+        self.apply_generic(graph, budget)
+    }
+
+    /// [`Patch::apply_within`] on a [`Document`], the compact form a stored
+    /// document takes while it is patched.
+    pub fn apply_to_document(
+        &self,
+        document: &mut Document,
+        budget: &mut Budget,
+    ) -> Result<Applied, PatchError> {
+        self.apply_generic(document, budget)
+    }
+
+    fn apply_generic<G: TripleStore>(
+        &self,
+        graph: &mut G,
+        budget: &mut Budget,
+    ) -> Result<Applied, PatchError> {
         match self {
-            Self::N3(patch) => patch.apply(graph),
-            Self::SparqlUpdate(update) => update.apply(graph),
+            Self::N3(patch) => patch.apply(graph, budget),
+            Self::SparqlUpdate(update) => update.apply(graph, budget),
         }
     }
 }

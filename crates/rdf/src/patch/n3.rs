@@ -23,12 +23,15 @@
 //! inserts; every delete must be present (else 409); deletes are removed,
 //! then inserts added.
 
-use super::PatchModes;
-use crate::bgp::{self, PatternTerm, Template, TemplateTerm, TriplePattern, Variables};
+use super::{Applied, PatchModes};
+use crate::bgp::{
+    self, PatternTerm, Template, TemplateTerm, TriplePattern, TripleStore, Variables,
+};
+use crate::budget::Budget;
 use crate::codec::turtle_syntax_error;
 use crate::error::PatchError;
 use oxrdf::vocab::rdf;
-use oxrdf::{BlankNode, Graph, GraphName, Term};
+use oxrdf::{BlankNode, GraphName, Term, Triple};
 use oxttl::N3Parser;
 use oxttl::n3::{N3Quad, N3Term};
 use std::collections::{HashMap, HashSet};
@@ -75,7 +78,7 @@ fn invalid(message: impl Into<String>) -> PatchError {
 
 impl N3Patch {
     /// Parses and validates an N3 Patch document.
-    pub fn parse(body: &[u8], base_iri: &str) -> Result<Self, PatchError> {
+    pub fn parse(body: &[u8], base_iri: &str, budget: &mut Budget) -> Result<Self, PatchError> {
         let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
         let parser = N3Parser::new()
             .with_base_iri(base_iri)
@@ -87,6 +90,7 @@ impl N3Patch {
         let mut formulae: HashMap<BlankNode, Vec<N3Quad>> = HashMap::new();
         for quad in parser.for_slice(body) {
             let quad = quad.map_err(|e| PatchError::from(turtle_syntax_error(&e)))?;
+            budget.charge_parsed(1)?;
             match &quad.graph_name {
                 GraphName::DefaultGraph => top_level.push(quad),
                 GraphName::BlankNode(formula) => {
@@ -240,6 +244,11 @@ impl N3Patch {
         })
     }
 
+    /// True when the patch neither inserts nor deletes anything.
+    pub fn is_noop(&self) -> bool {
+        self.deletes.is_empty() && self.inserts.is_empty()
+    }
+
     /// True when the patch has no deletions.
     pub fn is_insert_only(&self) -> bool {
         self.deletes.is_empty()
@@ -256,11 +265,15 @@ impl N3Patch {
     }
 
     /// Applies the patch; on error `graph` is unchanged.
-    pub fn apply(&self, graph: &mut Graph) -> Result<(), PatchError> {
+    pub(crate) fn apply<G: TripleStore>(
+        &self,
+        graph: &mut G,
+        budget: &mut Budget,
+    ) -> Result<Applied, PatchError> {
         let solution = if self.conditions.is_empty() {
             vec![None; self.variables.len()]
         } else {
-            let mut solutions = bgp::solve(&self.conditions, &self.variables, graph, 2)?;
+            let mut solutions = bgp::solve(&self.conditions, &self.variables, graph, 2, 1, budget)?;
             match solutions.len() {
                 0 => {
                     return Err(PatchError::Conflict(
@@ -283,18 +296,33 @@ impl N3Patch {
                 "with the bindings of solid:where, the pattern {triple} is not a valid RDF triple"
             )));
         }
-        if let Some(missing) = deletes.iter().find(|t| !graph.contains(*t)) {
+        if let Some(missing) = deletes.iter().find(|t| !graph.has(t.as_ref())) {
             return Err(PatchError::Conflict(format!(
                 "the triple to delete {missing} is not in the resource"
             )));
         }
-        for triple in &deletes {
-            graph.remove(triple);
+        budget.charge_produced((deletes.len() + inserts.len()) as u64)?;
+        let before = graph.size() as u64;
+        let removed: Vec<&Triple> = deletes
+            .iter()
+            .filter(|t| graph.delete(t.as_ref()))
+            .collect();
+        let added: Vec<&Triple> = inserts.iter().filter(|t| graph.add(t.as_ref())).collect();
+        if let Err(e) = budget.check_document(before, graph.size() as u64) {
+            for triple in added {
+                graph.delete(triple.as_ref());
+            }
+            for triple in removed {
+                graph.add(triple.as_ref());
+            }
+            return Err(e.into());
         }
-        for triple in &inserts {
-            graph.insert(triple);
-        }
-        Ok(())
+        let changed = !removed.is_empty() || !added.is_empty();
+        Ok(if changed {
+            Applied::Changed
+        } else {
+            Applied::Unchanged
+        })
     }
 }
 

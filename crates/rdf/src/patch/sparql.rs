@@ -11,11 +11,14 @@
 //! copy notices the lost update. `DELETE … WHERE` keeps the standard
 //! semantics: a `WHERE` without solutions changes nothing and succeeds.
 
-use super::PatchModes;
-use crate::bgp::{self, PatternTerm, Template, TemplateTerm, TriplePattern, Variables};
+use super::{Applied, PatchModes};
+use crate::bgp::{
+    self, PatternTerm, Template, TemplateTerm, TriplePattern, TripleStore, Variables,
+};
+use crate::budget::Budget;
 use crate::error::PatchError;
 use crate::guard::{self, Lexical};
-use oxrdf::{Graph, Term, Triple};
+use oxrdf::{Term, Triple};
 use spargebra::algebra::GraphPattern;
 use spargebra::term::{
     GraphName, GraphNamePattern, GroundTerm, GroundTermPattern, NamedNodePattern, TermPattern,
@@ -68,7 +71,7 @@ fn unsupported(feature: &str) -> PatchError {
 impl SparqlUpdate {
     /// Parses a SPARQL Update document and checks it only uses supported
     /// features.
-    pub fn parse(body: &[u8], base_iri: &str) -> Result<Self, PatchError> {
+    pub fn parse(body: &[u8], base_iri: &str, budget: &mut Budget) -> Result<Self, PatchError> {
         let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
         let text = std::str::from_utf8(body).map_err(|e| {
             let (line, column) = guard::position_of(body, e.valid_up_to());
@@ -94,6 +97,18 @@ impl SparqlUpdate {
                     message: e.to_string(),
                 })?;
         let update = parser.parse_update(text).map_err(|e| syntax_error(&e))?;
+        budget.charge_operations(update.operations.len() as u64)?;
+        for operation in &update.operations {
+            let triples = match operation {
+                GraphUpdateOperation::InsertData { data } => data.len(),
+                GraphUpdateOperation::DeleteData { data } => data.len(),
+                GraphUpdateOperation::DeleteInsert { delete, insert, .. } => {
+                    delete.len() + insert.len()
+                }
+                _ => 0,
+            };
+            budget.charge_parsed(triples as u64)?;
+        }
         let operations = update
             .operations
             .iter()
@@ -105,6 +120,16 @@ impl SparqlUpdate {
     /// The operations, in order.
     pub fn operations(&self) -> &[SparqlOperation] {
         &self.operations
+    }
+
+    /// True when no operation inserts or deletes anything (no operation at
+    /// all, `INSERT DATA {}`, `DELETE WHERE` with an empty template...).
+    pub fn is_noop(&self) -> bool {
+        self.operations.iter().all(|op| match op {
+            SparqlOperation::InsertData(data) => data.is_empty(),
+            SparqlOperation::DeleteData(data) => data.is_empty(),
+            SparqlOperation::Modify(m) => m.delete.is_empty() && m.insert.is_empty(),
+        })
     }
 
     /// True when no operation deletes anything.
@@ -136,39 +161,96 @@ impl SparqlUpdate {
         modes
     }
 
-    /// Applies every operation in order to a copy of `graph`, and replaces
-    /// `graph` with it only if all succeed.
-    pub fn apply(&self, graph: &mut Graph) -> Result<(), PatchError> {
-        let mut working = graph.clone();
-        for op in &self.operations {
-            apply_operation(op, &mut working)?;
+    /// Applies every operation in order to `graph`; if one fails, undoes
+    /// what the previous ones did, so that `graph` is left as it was. A
+    /// patch that can change nothing is not applied at all.
+    pub(crate) fn apply<G: TripleStore>(
+        &self,
+        graph: &mut G,
+        budget: &mut Budget,
+    ) -> Result<Applied, PatchError> {
+        if self.is_noop() {
+            return Ok(Applied::Unchanged);
         }
-        *graph = working;
-        Ok(())
+        let before = graph.size() as u64;
+        let mut log = Vec::new();
+        for op in &self.operations {
+            let result = apply_operation(op, graph, budget, &mut log).and_then(|()| {
+                budget
+                    .check_document(before, graph.size() as u64)
+                    .map_err(PatchError::from)
+            });
+            if let Err(e) = result {
+                for change in log.into_iter().rev() {
+                    match change {
+                        Change::Inserted(triple) => graph.delete(triple.as_ref()),
+                        Change::Removed(triple) => graph.add(triple.as_ref()),
+                    };
+                }
+                return Err(e);
+            }
+        }
+        Ok(if log.is_empty() {
+            Applied::Unchanged
+        } else {
+            Applied::Changed
+        })
     }
 }
 
-fn apply_operation(op: &SparqlOperation, graph: &mut Graph) -> Result<(), PatchError> {
+/// A change made to the graph, kept to undo it if a later operation fails.
+enum Change {
+    Inserted(Triple),
+    Removed(Triple),
+}
+
+fn insert<G: TripleStore>(graph: &mut G, triple: Triple, log: &mut Vec<Change>) {
+    if graph.add(triple.as_ref()) {
+        log.push(Change::Inserted(triple));
+    }
+}
+
+fn remove<G: TripleStore>(graph: &mut G, triple: Triple, log: &mut Vec<Change>) {
+    if graph.delete(triple.as_ref()) {
+        log.push(Change::Removed(triple));
+    }
+}
+
+/// Applies one operation, logging every triple it adds or removes.
+fn apply_operation<G: TripleStore>(
+    op: &SparqlOperation,
+    graph: &mut G,
+    budget: &mut Budget,
+    log: &mut Vec<Change>,
+) -> Result<(), PatchError> {
     match op {
         SparqlOperation::InsertData(data) => {
             let templates: Vec<Template> = data.iter().map(|d| d.0.clone()).collect();
             let (triples, _) = bgp::instantiate(&templates, &Vec::new(), &mut HashMap::new());
-            for triple in &triples {
-                graph.insert(triple);
+            for triple in triples {
+                insert(graph, triple, log);
             }
         }
         SparqlOperation::DeleteData(data) => {
-            if let Some(missing) = data.iter().find(|t| !graph.contains(*t)) {
+            if let Some(missing) = data.iter().find(|t| !graph.has(t.as_ref())) {
                 return Err(PatchError::Conflict(format!(
                     "DELETE DATA: the triple {missing} is not in the resource"
                 )));
             }
             for triple in data {
-                graph.remove(triple);
+                remove(graph, triple.clone(), log);
             }
         }
         SparqlOperation::Modify(m) => {
-            let solutions = bgp::solve(&m.pattern, &m.variables, graph, usize::MAX)?;
+            let templates = (m.delete.len() + m.insert.len()).max(1) as u64;
+            let solutions = bgp::solve(
+                &m.pattern,
+                &m.variables,
+                graph,
+                usize::MAX,
+                templates,
+                budget,
+            )?;
             let mut deletes = Vec::new();
             let mut inserts = Vec::new();
             for solution in &solutions {
@@ -177,11 +259,12 @@ fn apply_operation(op: &SparqlOperation, graph: &mut Graph) -> Result<(), PatchE
                 deletes.extend(bgp::instantiate(&m.delete, solution, &mut HashMap::new()).0);
                 inserts.extend(bgp::instantiate(&m.insert, solution, &mut HashMap::new()).0);
             }
-            for triple in &deletes {
-                graph.remove(triple);
+            drop(solutions);
+            for triple in deletes {
+                remove(graph, triple, log);
             }
-            for triple in &inserts {
-                graph.insert(triple);
+            for triple in inserts {
+                insert(graph, triple, log);
             }
         }
     }
