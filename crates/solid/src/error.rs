@@ -122,6 +122,32 @@ impl From<StoreError> for ApiError {
                     ApiError::internal()
                 }
             },
+            StoreError::DiskFull => {
+                tracing::error!("storage failure: the disk holding the data is full");
+                ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "The server's disk is full, so nothing was changed by this request. \
+                     Deleting resources still works; the operator has been told to free some space.",
+                )
+            }
+            StoreError::QuotaExceeded { used, quota, .. } => ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                format!(
+                    "This pod is full: it holds {} of its {} of storage, and this request would take it beyond. \
+                     Nothing was changed; delete resources you no longer need to make room.",
+                    human_bytes(used),
+                    human_bytes(quota)
+                ),
+            ),
+            StoreError::Busy => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The server is busy with many pods right now; please try again in a few seconds.",
+            )
+            .with_header(header::RETRY_AFTER, "2"),
+            StoreError::Locked(detail) => {
+                tracing::error!(%detail, "storage failure");
+                ApiError::internal()
+            }
             StoreError::Io(detail) => {
                 tracing::error!(%detail, "storage failure");
                 ApiError::internal()
@@ -154,6 +180,22 @@ impl From<PatchError> for ApiError {
         }
         let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
         ApiError::new(status, format!("The patch could not be applied: {e}"))
+    }
+}
+
+/// A size for people: "512 KiB", "1.5 MiB", "1 GiB".
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 || value.fract() < 0.05 {
+        format!("{} {}", value.round() as u64, UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
     }
 }
 

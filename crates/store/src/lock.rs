@@ -1,0 +1,61 @@
+//! The exclusive lock on a data folder: one process at a time.
+//!
+//! `serve`, `demo` and every CLI command open the folder through
+//! [`crate::sqlite::SqliteBackend`], which takes this lock first, so a second
+//! process (a `pod delete` while the server runs, two servers) is refused
+//! before it reads or writes anything. The lock is `flock`-style
+//! (`File::try_lock`) on `<data>/lock`: the kernel releases it when the
+//! process ends, however it ends, so a crash never leaves the folder locked.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::path::Path;
+
+use crate::StoreError;
+
+/// Held for as long as the data folder is open.
+#[derive(Debug)]
+pub struct DataLock {
+    _file: File,
+}
+
+impl DataLock {
+    /// Takes the lock of the folder `root` (which must exist), or fails with a
+    /// sentence naming the process holding it.
+    pub fn acquire(root: &Path) -> Result<Self, StoreError> {
+        let path = root.join("lock");
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| StoreError::Io(format!("cannot open {}: {e}", path.display())))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let pid = holder.trim();
+                let pid = if pid.is_empty() { "unknown" } else { pid };
+                return Err(StoreError::Locked(format!(
+                    "the data folder {} is in use by another selfdata process (pid {pid}); stop it first",
+                    root.display()
+                )));
+            }
+            Err(TryLockError::Error(e)) => {
+                return Err(StoreError::Io(format!(
+                    "cannot lock {}: {e}",
+                    path.display()
+                )));
+            }
+        }
+        // The holder's pid, for the message above; best effort (a full disk
+        // must not keep the server from starting).
+        let _ = file
+            .set_len(0)
+            .and_then(|()| file.seek(SeekFrom::Start(0)))
+            .and_then(|_| write!(file, "{}", std::process::id()));
+        Ok(Self { _file: file })
+    }
+}
