@@ -14,8 +14,8 @@ pub mod lock;
 pub mod path;
 pub mod reserve;
 pub mod sqlite;
-pub mod sys;
 mod sqlite_directory;
+pub mod sys;
 
 use bytes::Bytes;
 pub use directory::Directory;

@@ -10,8 +10,12 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use crate::StoreError;
+
+/// How long a second opener waits for the lock before giving up.
+const PATIENCE: Duration = Duration::from_secs(2);
 
 /// Held for as long as the data folder is open.
 #[derive(Debug)]
@@ -31,7 +35,15 @@ impl DataLock {
             .truncate(false)
             .open(&path)
             .map_err(|e| StoreError::Io(format!("cannot open {}: {e}", path.display())))?;
-        match file.try_lock() {
+        // A holder that is closing (a store being dropped, its last
+        // background task finishing) gets a moment to let go.
+        let deadline = Instant::now() + PATIENCE;
+        let mut attempt = file.try_lock();
+        while matches!(attempt, Err(TryLockError::WouldBlock)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+            attempt = file.try_lock();
+        }
+        match attempt {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 let mut holder = String::new();

@@ -13,7 +13,7 @@
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
@@ -28,9 +28,19 @@ static RESERVES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// its failed commit released room and is worth trying once more.
 static RELEASES: AtomicU64 = AtomicU64::new(0);
 
+/// Whether a reserve is released and not yet written again: until then,
+/// writes that may grow a pod are refused up front, so the room is kept for
+/// deletes and sign-ins.
+static RELEASED: AtomicBool = AtomicBool::new(false);
+
 /// The number of releases so far (see [`disk_full`]).
 pub fn releases() -> u64 {
     RELEASES.load(Ordering::Relaxed)
+}
+
+/// Whether the disk was found full and the reserve is not back yet.
+pub fn is_released() -> bool {
+    RELEASED.load(Ordering::Relaxed)
 }
 
 /// Whether an IO error says the disk (or the user's disk quota) is full.
@@ -44,6 +54,7 @@ pub fn is_disk_full(e: &std::io::Error) -> bool {
 /// Called on every "disk full" error: releases the reserves so that the
 /// next requests (a delete, a sign-in) find room.
 pub fn disk_full() {
+    RELEASED.store(true, Ordering::Relaxed);
     for path in RESERVES.lock().iter() {
         match fs::remove_file(path) {
             Ok(()) => {
@@ -78,7 +89,9 @@ impl Reserve {
         let room = crate::sys::available_space(root).unwrap_or(u64::MAX);
         if room < RESERVE_BYTES / 2 {
             // Full already: the reserve gives the databases room to open.
-            tracing::warn!("the disk is full at start; using the reserve so that the server can start");
+            tracing::warn!(
+                "the disk is full at start; using the reserve so that the server can start"
+            );
             disk_full();
         } else if !reserve.is_whole()
             && let Err(e) = reserve.write()
@@ -103,6 +116,7 @@ impl Reserve {
     /// Cheap when nothing was released.
     pub fn replenish(&self) {
         if self.is_whole() {
+            RELEASED.store(false, Ordering::Relaxed);
             return;
         }
         let room = crate::sys::available_space(&self.root).unwrap_or(0);
@@ -110,7 +124,10 @@ impl Reserve {
             return;
         }
         match self.write() {
-            Ok(()) => tracing::info!("the disk has room again: the reserve is back"),
+            Ok(()) => {
+                RELEASED.store(false, Ordering::Relaxed);
+                tracing::info!("the disk has room again: the reserve is back");
+            }
             Err(e) => tracing::warn!(error = %e, "could not write the reserve again"),
         }
     }

@@ -700,6 +700,15 @@ impl Backend for SqliteBackend {
     }
 
     async fn write(&self, pod: &PodName, write: Write) -> Result<WriteOutcome, StoreError> {
+        if crate::reserve::is_released() && may_grow(&write) {
+            // The disk was found full: the released reserve is kept for
+            // deletes and sign-ins until there is room for it again.
+            // Cheap (one statvfs) unless there is room again, then one 8 MiB write.
+            self.reserve.replenish();
+            if crate::reserve::is_released() {
+                return Err(StoreError::DiskFull);
+            }
+        }
         let db = self.pod_db(pod)?;
         let prepared = prepare(&db, write).await?;
         let (reply, answer) = oneshot::channel();
@@ -864,6 +873,25 @@ fn prepare(
     })
 }
 
+/// Whether a write may take more room (anything but deletes).
+fn may_grow(write: &Write) -> bool {
+    match write {
+        Write::Delete { .. } | Write::Index { value: None, .. } => false,
+        Write::Batch(writes) => writes.iter().any(may_grow),
+        _ => true,
+    }
+}
+
+/// Whether a job only frees room (deletes), so that it is worth trying again
+/// once a full disk released the reserve.
+fn only_frees(job: &Job) -> bool {
+    match job {
+        Job::Delete { .. } | Job::Index { value: None, .. } => true,
+        Job::Batch(jobs) => jobs.iter().all(only_frees),
+        _ => false,
+    }
+}
+
 /// Files and bytes under a folder.
 fn count_files(dir: &Path) -> (u64, u64) {
     let mut files = 0;
@@ -981,10 +1009,9 @@ impl PodDb {
         schema_or_warn(&conn, POD_SCHEMA)?;
         let blobs = Arc::new(BlobDir::new(dir.join("blobs"), keys)?);
         blobs.sweep_unreferenced(&conn)?;
-        let used: i64 =
-            conn.query_row("SELECT COALESCE(SUM(size), 0) FROM resource", [], |r| {
-                r.get(0)
-            })?;
+        let used: i64 = conn.query_row("SELECT COALESCE(SUM(size), 0) FROM resource", [], |r| {
+            r.get(0)
+        })?;
         let usage = Arc::new(AtomicU64::new(used.max(0) as u64));
         let writer_usage = usage.clone();
         let writer_name = name.to_owned();
@@ -1094,6 +1121,7 @@ impl Writer {
             let mut done = self.apply_batch(&batch);
             if matches!(done, Err(StoreError::DiskFull))
                 && crate::reserve::releases() != releases
+                && batch.iter().all(|(job, _)| only_frees(job))
             {
                 // The failure released the reserve: there is room now for
                 // this batch (a delete, most likely), so try it once more.
@@ -1113,7 +1141,7 @@ impl Writer {
                     (results, Vec::new())
                 }
             };
-            for ((job, reply), result) in batch.into_iter().zip(results) {
+            for ((job, _), result) in batch.iter().zip(&results) {
                 let mut pinned = Vec::new();
                 job.blobs(&mut pinned);
                 for hash in pinned {
@@ -1123,12 +1151,16 @@ impl Writer {
                         freed.push(hash);
                     }
                 }
-                let _ = reply.send(result);
             }
+            // Before answering, so that a delete has freed its space when
+            // it is acknowledged (what a resident on a full disk waits for).
             for hash in freed {
                 if let Err(e) = self.blobs.remove_if_unreferenced(&self.conn, &hash) {
                     tracing::warn!(error = %e, "could not remove an unused blob");
                 }
+            }
+            for ((_, reply), result) in batch.into_iter().zip(results) {
+                let _ = reply.send(result);
             }
         }
     }
