@@ -6,10 +6,16 @@
 //! before it reads or writes anything. The lock is `flock`-style
 //! (`File::try_lock`) on `<data>/lock`: the kernel releases it when the
 //! process ends, however it ends, so a crash never leaves the folder locked.
+//! Inside one process the lock is shared: a store reopened while the previous
+//! one is still being dropped (its last background task finishing) is not
+//! refused.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::StoreError;
@@ -18,15 +24,28 @@ use crate::StoreError;
 const PATIENCE: Duration = Duration::from_secs(2);
 
 /// Held for as long as the data folder is open.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct DataLock {
-    _file: File,
+    _file: Arc<File>,
 }
+
+/// The folders this process holds, by canonical path.
+static HELD: Mutex<Vec<(PathBuf, Weak<File>)>> = Mutex::new(Vec::new());
 
 impl DataLock {
     /// Takes the lock of the folder `root` (which must exist), or fails with a
     /// sentence naming the process holding it.
     pub fn acquire(root: &Path) -> Result<Self, StoreError> {
+        let canonical = root.canonicalize()?;
+        let mut held = HELD.lock();
+        held.retain(|(_, weak)| weak.strong_count() > 0);
+        if let Some(file) = held
+            .iter()
+            .find(|(p, _)| p == &canonical)
+            .and_then(|(_, weak)| weak.upgrade())
+        {
+            return Ok(Self { _file: file });
+        }
         let path = root.join("lock");
         let mut file = OpenOptions::new()
             .read(true)
@@ -68,6 +87,8 @@ impl DataLock {
             .set_len(0)
             .and_then(|()| file.seek(SeekFrom::Start(0)))
             .and_then(|_| write!(file, "{}", std::process::id()));
+        let file = Arc::new(file);
+        held.push((canonical, Arc::downgrade(&file)));
         Ok(Self { _file: file })
     }
 }

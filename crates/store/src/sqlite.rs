@@ -216,7 +216,7 @@ fn encrypt_plaintext_db(path: &Path, key: &Key32) -> Result<(), StoreError> {
 pub struct SqliteBackend {
     root: PathBuf,
     /// The folder's lock, held while the store is open.
-    _lock: Arc<crate::lock::DataLock>,
+    _lock: crate::lock::DataLock,
     /// Room released when the disk is full.
     reserve: crate::reserve::Reserve,
     /// Bytes each pod may hold (resources and blobs).
@@ -342,7 +342,7 @@ impl SqliteBackend {
         schema_or_warn(&host, crate::directory::DIRECTORY_SCHEMA)?;
         let store = Self {
             root,
-            _lock: Arc::new(lock),
+            _lock: lock,
             reserve,
             pod_quota: u64::MAX,
             started: std::time::Instant::now(),
