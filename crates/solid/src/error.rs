@@ -211,3 +211,25 @@ fn sentence(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_pressure_is_507_or_503_with_a_sentence() {
+        let full = ApiError::from(StoreError::DiskFull);
+        assert_eq!(full.status, StatusCode::INSUFFICIENT_STORAGE);
+        assert!(full.detail.contains("Deleting resources still works"));
+        let quota = ApiError::from(StoreError::QuotaExceeded {
+            pod: "alice".into(),
+            used: 1024 * 1024 * 1024,
+            quota: 1024 * 1024 * 1024,
+        });
+        assert_eq!(quota.status, StatusCode::INSUFFICIENT_STORAGE);
+        assert!(quota.detail.contains("1 GiB"), "{}", quota.detail);
+        let busy = ApiError::from(StoreError::Busy);
+        assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(busy.headers.iter().any(|(n, _)| n == header::RETRY_AFTER));
+    }
+}

@@ -112,3 +112,52 @@ fn the_open_pod_cap_leaves_descriptors_for_sockets() {
     // The usual soft limit of 1,024 no longer allows the old 256 open pods.
     assert!(open_pod_cap(Some(1024)) < 256);
 }
+
+/// When every open pod is in use and the cap is reached, a request for
+/// another pod is told to come back (`Busy`, answered 503) instead of
+/// opening more files than the process may; once a pod is free, it works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_open_pod_cap_with_every_pod_busy_answers_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(
+        SqliteBackend::open(dir.path())
+            .unwrap()
+            .with_max_open_pods(2),
+    );
+    let names: Vec<PodName> = ["p-one", "p-two", "p-three"]
+        .iter()
+        .map(|n| PodName::parse(n).unwrap())
+        .collect();
+    for pod in &names {
+        store.create_pod(pod).await.unwrap();
+    }
+    store.maintain(Duration::ZERO);
+    // Two slow writes keep two pods in use.
+    let mut slow = Vec::new();
+    for pod in names[..2].iter().cloned() {
+        let store = store.clone();
+        slow.push(tokio::spawn(async move {
+            let modify: selfdata_store::ModifyFn = Box::new(|_| {
+                std::thread::sleep(Duration::from_millis(600));
+                Ok(("text/plain".into(), Bytes::from_static(b"slow")))
+            });
+            let write = Write::Modify {
+                path: ResourcePath::parse("/slow.txt").unwrap(),
+                precondition: Precondition::None,
+                modify,
+            };
+            store.write(&pod, write).await.unwrap();
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let root = ResourcePath::parse("/").unwrap();
+    assert!(matches!(
+        store.meta(&names[2], &root).await,
+        Err(StoreError::Busy)
+    ));
+    assert_eq!(store.open_pods(), 2);
+    for task in slow {
+        task.await.unwrap();
+    }
+    assert!(store.meta(&names[2], &root).await.unwrap().is_some());
+}
