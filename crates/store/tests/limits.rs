@@ -134,8 +134,8 @@ async fn a_full_open_pod_cap_with_every_pod_busy_answers_busy() {
     store.maintain(Duration::ZERO);
     // Two slow writes keep two pods in use.
     let mut slow = Vec::new();
-    for pod in names[..2].iter().cloned() {
-        let store = store.clone();
+    for pod in &names[..2] {
+        let (store, pod) = (store.clone(), pod.clone());
         slow.push(tokio::spawn(async move {
             let modify: selfdata_store::ModifyFn = Box::new(|_| {
                 std::thread::sleep(Duration::from_millis(600));
