@@ -47,7 +47,15 @@ pub struct Options {
     /// How much RDF work one request may cause (triples per stored document,
     /// SPARQL Update operations, matching steps...).
     pub rdf_limits: selfdata_solid::RdfLimits,
+    /// Bytes each pod may hold (its resources, large files included).
+    pub pod_quota_bytes: u64,
+    /// Pods open at once; by default derived from the descriptor limit
+    /// ([`selfdata_store::sqlite::open_pod_cap`]).
+    pub max_open_pods: Option<usize>,
 }
+
+/// The default storage quota of a pod: 1 GiB.
+pub const DEFAULT_POD_QUOTA_BYTES: u64 = 1024 * 1024 * 1024;
 
 impl Options {
     pub fn new(data: impl Into<PathBuf>, base_url: &str) -> Self {
@@ -67,6 +75,8 @@ impl Options {
             pods_per_account: 5,
             smtp: None,
             rdf_limits: selfdata_solid::RdfLimits::default(),
+            pod_quota_bytes: DEFAULT_POD_QUOTA_BYTES,
+            max_open_pods: None,
         }
     }
 }
@@ -84,6 +94,31 @@ pub struct App {
     pub options: Options,
 }
 
+/// Every minute, while the store is open: pods idle for ten minutes are
+/// closed (their descriptors and memory freed) and the disk-full reserve is
+/// written again once there is room. Holds the store only weakly, so
+/// dropping the [`App`] still closes the folder (and releases its lock).
+fn spawn_maintenance(store: &Arc<SqliteBackend>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let weak = Arc::downgrade(store);
+    runtime.spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        every.tick().await;
+        loop {
+            every.tick().await;
+            let Some(store) = weak.upgrade() else {
+                return;
+            };
+            let _ = tokio::task::spawn_blocking(move || {
+                store.maintain(selfdata_store::sqlite::IDLE_POD_AGE)
+            })
+            .await;
+        }
+    });
+}
+
 /// A pod created from the command line, with keys for a script.
 #[derive(Debug)]
 pub struct CreatedPod {
@@ -94,12 +129,25 @@ pub struct CreatedPod {
 }
 
 impl App {
+    /// Opens the data folder, taking its lock: fails with
+    /// [`StoreError::Locked`], touching nothing, while another process
+    /// (a running server, another command) has it open.
     pub async fn open(options: Options) -> Result<Self, StoreError> {
-        let store = Arc::new(match (&options.master_key, options.unencrypted) {
+        let store = match (&options.master_key, options.unencrypted) {
             (_, true) => SqliteBackend::open_unencrypted(&options.data)?,
             (Some(key), false) => SqliteBackend::open_with_key(&options.data, key.clone())?,
             (None, false) => SqliteBackend::open(&options.data)?,
+        };
+        let max_open_pods = options.max_open_pods.unwrap_or_else(|| {
+            selfdata_store::sqlite::open_pod_cap(selfdata_store::sys::fd_limit())
         });
+        tracing::debug!(max_open_pods, "open pods capped");
+        let store = Arc::new(
+            store
+                .with_max_open_pods(max_open_pods)
+                .with_pod_quota(options.pod_quota_bytes),
+        );
+        spawn_maintenance(&store);
         let mut config = IdpConfig::new(&options.base_url);
         config.signup = options.signup;
         config.allow_http_client_ids = options.allow_http_client_ids;

@@ -79,6 +79,13 @@ enum Command {
         /// Write logs as JSON lines instead of text.
         #[arg(long)]
         log_json: bool,
+        /// Storage each pod may use, in MiB (its resources, large files
+        /// included); a write beyond it is answered 507. Deletes always work.
+        #[arg(long, env = "SELFDATA_POD_QUOTA_MIB", default_value_t = 1024)]
+        pod_quota_mib: u64,
+        /// Pods kept open at once (default: derived from the open-file limit).
+        #[arg(long, env = "SELFDATA_MAX_OPEN_PODS")]
+        max_open_pods: Option<usize>,
         #[command(flatten)]
         enedis: EnedisArgs,
         /// SMTP relay (host:port) through which password-reset links are
@@ -331,6 +338,9 @@ enum PodCommand {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // Every open pod holds a few files: use all the descriptors the system
+    // allows (the open-pod cap is derived from the limit in force).
+    selfdata_store::sys::raise_fd_limit();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -370,6 +380,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             signup,
             trusted_issuers,
             log_json,
+            pod_quota_mib,
+            max_open_pods,
             enedis,
             smtp_relay,
             smtp_from,
@@ -384,6 +396,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             options.max_body_bytes = max_body_bytes;
             options.signup = signup;
             options.trusted_issuers = trusted_issuers;
+            options.pod_quota_bytes = pod_quota_mib.saturating_mul(1024 * 1024);
+            options.max_open_pods = max_open_pods;
             options.enedis = enedis.config(&base_url);
             options.signups_per_hour = signups_per_hour;
             options.pods_per_account = pods_per_account;

@@ -122,6 +122,32 @@ impl From<StoreError> for ApiError {
                     ApiError::internal()
                 }
             },
+            StoreError::DiskFull => {
+                tracing::error!("storage failure: the disk holding the data is full");
+                ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "The server's disk is full, so nothing was changed by this request. \
+                     Deleting resources still works; the operator has been told to free some space.",
+                )
+            }
+            StoreError::QuotaExceeded { used, quota, .. } => ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                format!(
+                    "This pod is full: it holds {} of its {} of storage, and this request would take it beyond. \
+                     Nothing was changed; delete resources you no longer need to make room.",
+                    human_bytes(used),
+                    human_bytes(quota)
+                ),
+            ),
+            StoreError::Busy => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The server is busy with many pods right now; please try again in a few seconds.",
+            )
+            .with_header(header::RETRY_AFTER, "2"),
+            StoreError::Locked(detail) => {
+                tracing::error!(%detail, "storage failure");
+                ApiError::internal()
+            }
             StoreError::Io(detail) => {
                 tracing::error!(%detail, "storage failure");
                 ApiError::internal()
@@ -173,6 +199,22 @@ impl From<PatchError> for ApiError {
     }
 }
 
+/// A size for people: "512 KiB", "1.5 MiB", "1 GiB".
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 || value.fract() < 0.05 {
+        format!("{} {}", value.round() as u64, UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 /// Capitalises a message and ends it with a full stop.
 fn sentence(s: &str) -> String {
     let mut chars = s.chars();
@@ -184,4 +226,26 @@ fn sentence(s: &str) -> String {
         out.push('.');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_pressure_is_507_or_503_with_a_sentence() {
+        let full = ApiError::from(StoreError::DiskFull);
+        assert_eq!(full.status, StatusCode::INSUFFICIENT_STORAGE);
+        assert!(full.detail.contains("Deleting resources still works"));
+        let quota = ApiError::from(StoreError::QuotaExceeded {
+            pod: "alice".into(),
+            used: 1024 * 1024 * 1024,
+            quota: 1024 * 1024 * 1024,
+        });
+        assert_eq!(quota.status, StatusCode::INSUFFICIENT_STORAGE);
+        assert!(quota.detail.contains("1 GiB"), "{}", quota.detail);
+        let busy = ApiError::from(StoreError::Busy);
+        assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(busy.headers.iter().any(|(n, _)| n == header::RETRY_AFTER));
+    }
 }

@@ -10,9 +10,12 @@
 
 pub mod crypto;
 pub mod directory;
+pub mod lock;
 pub mod path;
+pub mod reserve;
 pub mod sqlite;
 mod sqlite_directory;
+pub mod sys;
 
 use bytes::Bytes;
 pub use directory::Directory;
@@ -240,16 +243,39 @@ pub enum StoreError {
     /// The function of a [`Write::Modify`] refused the change.
     #[error("{0}")]
     Rejected(Box<dyn std::error::Error + Send + Sync>),
+    /// The disk holding the data folder is full (`SQLITE_FULL`, `ENOSPC`,
+    /// `EDQUOT`). Nothing was changed; deletes still work (see [`reserve`]).
+    #[error("the disk holding the data is full")]
+    DiskFull,
+    /// The write would take the pod beyond its storage quota. Deletes, and
+    /// writes that make the pod smaller, are always allowed.
+    #[error("the pod '{pod}' is full: it holds {used} bytes of its {quota}-byte quota")]
+    QuotaExceeded { pod: String, used: u64, quota: u64 },
+    /// Every open pod is in use and no more can be opened now (descriptor
+    /// limit); try again in a moment.
+    #[error("too many pods are in use right now")]
+    Busy,
+    /// Another process holds the data folder (see [`lock::DataLock`]).
+    #[error("{0}")]
+    Locked(String),
 }
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            reserve::disk_full();
+            return StoreError::DiskFull;
+        }
         StoreError::Io(e.to_string())
     }
 }
 
 impl From<std::io::Error> for StoreError {
     fn from(e: std::io::Error) -> Self {
+        if reserve::is_disk_full(&e) {
+            reserve::disk_full();
+            return StoreError::DiskFull;
+        }
         StoreError::Io(e.to_string())
     }
 }

@@ -7,6 +7,8 @@
 //! host.sqlite                 pods, their wrapped data keys, the directory
 //! pods/<name>/pod.sqlite      that pod's resources (WAL mode)
 //! pods/<name>/blobs/ab/<mac>  bodies above INLINE_LIMIT, content-addressed
+//! lock                        held by the process using the folder (see [`crate::lock`])
+//! reserve                     room released when the disk is full (see [`crate::reserve`])
 //! ```
 //! Every file is encrypted (see [`crate::crypto`]): `host.sqlite` by SQLCipher
 //! with a key derived from the master key, `pod.sqlite` by SQLCipher with a
@@ -18,6 +20,14 @@
 //! answering any of them: group commit. That gives durable acknowledgements at
 //! a rate far above one fsync per write, and serialises preconditions so no
 //! update is ever lost.
+//!
+//! The writer also keeps each pod within its storage quota (bytes of its
+//! resources, blobs included), inside the write transaction; deletes and
+//! writes that shrink the pod always pass. At most `max_open_pods` pods are
+//! open (derived from the descriptor limit by [`open_pod_cap`]); pods idle
+//! for [`IDLE_POD_AGE`] are closed by [`SqliteBackend::maintain`], and when
+//! every open pod is in use a request gets [`StoreError::Busy`] instead of
+//! running the process out of descriptors.
 
 use std::collections::HashMap;
 use std::fs;
@@ -47,7 +57,23 @@ const MAX_BATCH: usize = 512;
 /// Pods kept open by default.
 pub const DEFAULT_MAX_OPEN_PODS: usize = 256;
 /// Read connections kept per pod.
-const MAX_IDLE_READERS: usize = 8;
+const MAX_IDLE_READERS: usize = 4;
+/// Descriptors an open pod holds at most when idle: the database and its
+/// WAL for the writer and each kept reader, plus the shared-memory file.
+pub const FDS_PER_OPEN_POD: u64 = 1 + 2 * (1 + MAX_IDLE_READERS as u64);
+/// Pods unused for this long are closed by [`SqliteBackend::maintain`].
+pub const IDLE_POD_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// How many pods may be open at once under a descriptor limit: a quarter of
+/// the limit (at least 32) is left to sockets and blob files, the rest
+/// shared by open pods at [`FDS_PER_OPEN_POD`] each; between 2 and 4,096.
+pub fn open_pod_cap(fd_limit: Option<u64>) -> usize {
+    let Some(limit) = fd_limit else {
+        return 4096;
+    };
+    let headroom = (limit / 4).max(32);
+    (limit.saturating_sub(headroom) / FDS_PER_OPEN_POD).clamp(2, 4096) as usize
+}
 
 const POD_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS resource (
@@ -137,6 +163,18 @@ fn open_connection(path: &Path, key: Option<&Key32>) -> Result<Connection, Store
     Ok(conn)
 }
 
+/// Runs a schema (every statement idempotent). On a full disk the schema is
+/// most likely in place already, so the store opens anyway, with a warning.
+fn schema_or_warn(conn: &Connection, schema: &str) -> Result<(), StoreError> {
+    match conn.execute_batch(schema).map_err(StoreError::from) {
+        Err(StoreError::DiskFull) => {
+            tracing::warn!("the disk is full: opening without checking the database schema");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
 /// Whether a file is an unencrypted SQLite database (from an earlier version).
 fn is_plaintext_sqlite(path: &Path) -> bool {
     let mut head = [0u8; 16];
@@ -177,14 +215,20 @@ fn encrypt_plaintext_db(path: &Path, key: &Key32) -> Result<(), StoreError> {
 /// The embedded backend: a data folder of SQLite files.
 pub struct SqliteBackend {
     root: PathBuf,
+    /// The folder's lock, held while the store is open.
+    _lock: crate::lock::DataLock,
+    /// Room released when the disk is full.
+    reserve: crate::reserve::Reserve,
+    /// Bytes each pod may hold (resources and blobs).
+    pod_quota: u64,
+    /// The origin of `PodDb::last_used`.
+    started: std::time::Instant,
     /// The master key; `None` only for the unencrypted benchmark mode.
     master: Option<MasterKey>,
     host: Mutex<Connection>,
     pods: RwLock<HashMap<PodName, Arc<PodDb>>>,
     /// Open pods kept at most; the least recently used beyond it are closed.
     max_open_pods: usize,
-    /// A logical clock for "recently used".
-    clock: AtomicU64,
 }
 
 impl Drop for SqliteBackend {
@@ -208,16 +252,51 @@ impl std::fmt::Debug for SqliteBackend {
 impl SqliteBackend {
     /// Opens (creating if needed) the data folder, encrypted with the master
     /// key of `<root>/master.key` (created, mode 0600, on first open).
+    /// Fails with [`StoreError::Locked`], touching nothing, when another
+    /// process has the folder open.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let root = root.into();
         fs::create_dir_all(&root)?;
+        let lock = crate::lock::DataLock::acquire(&root)?;
         let key = MasterKey::load_or_create(&crate::crypto::default_key_file(&root))?;
-        Self::open_inner(root, Some(key))
+        Self::open_locked(root, Some(key), lock)
     }
 
     /// Opens (creating if needed) the data folder, encrypted with this master key.
     pub fn open_with_key(root: impl Into<PathBuf>, master: MasterKey) -> Result<Self, StoreError> {
         Self::open_inner(root.into(), Some(master))
+    }
+
+    /// Sets the storage quota of every pod, in bytes (none by default).
+    pub fn with_pod_quota(mut self, bytes: u64) -> Self {
+        self.pod_quota = bytes;
+        self
+    }
+
+    /// Periodic upkeep, cheap: closes pods idle for longer than `max_idle`
+    /// and writes the disk-full reserve again once there is room. Returns
+    /// how many pods were closed.
+    pub fn maintain(&self, max_idle: std::time::Duration) -> usize {
+        let now = self.started.elapsed().as_millis() as u64;
+        let limit = max_idle.as_millis() as u64;
+        let idle: Vec<Arc<PodDb>> = {
+            let mut pods = self.pods.write();
+            let names: Vec<PodName> = pods
+                .iter()
+                .filter(|(_, db)| {
+                    Arc::strong_count(db) == 1
+                        && now.saturating_sub(db.last_used.load(Ordering::Relaxed)) >= limit
+                })
+                .map(|(n, _)| n.clone())
+                .collect();
+            names.iter().filter_map(|n| pods.remove(n)).collect()
+        };
+        let closed = idle.len();
+        for db in idle {
+            let _ = db.close(std::time::Duration::ZERO);
+        }
+        self.reserve.replenish();
+        closed
     }
 
     /// Opens a data folder with encryption at rest OFF: plain SQLite files and
@@ -234,6 +313,18 @@ impl SqliteBackend {
     }
 
     fn open_inner(root: PathBuf, master: Option<MasterKey>) -> Result<Self, StoreError> {
+        fs::create_dir_all(&root)?;
+        let lock = crate::lock::DataLock::acquire(&root)?;
+        Self::open_locked(root, master, lock)
+    }
+
+    fn open_locked(
+        root: PathBuf,
+        master: Option<MasterKey>,
+        lock: crate::lock::DataLock,
+    ) -> Result<Self, StoreError> {
+        // Before any database: on a full disk this releases the room they need.
+        let reserve = crate::reserve::Reserve::open(&root);
         fs::create_dir_all(root.join("pods"))?;
         let host_path = root.join("host.sqlite");
         let host_key = master.as_ref().map(|m| m.derive(HOST_KEY_LABEL));
@@ -247,15 +338,18 @@ impl SqliteBackend {
         let host = open_connection(&host_path, host_key.as_ref())?;
         // Deleted rows (a destroyed data key) are overwritten, not just unlinked.
         host.execute_batch("PRAGMA secure_delete = ON;")?;
-        host.execute_batch(HOST_SCHEMA)?;
-        host.execute_batch(crate::directory::DIRECTORY_SCHEMA)?;
+        schema_or_warn(&host, HOST_SCHEMA)?;
+        schema_or_warn(&host, crate::directory::DIRECTORY_SCHEMA)?;
         let store = Self {
             root,
+            _lock: lock,
+            reserve,
+            pod_quota: u64::MAX,
+            started: std::time::Instant::now(),
             master,
             host: Mutex::new(host),
             pods: RwLock::new(HashMap::new()),
             max_open_pods: DEFAULT_MAX_OPEN_PODS,
-            clock: AtomicU64::new(0),
         };
         if store.master.is_some() {
             store.encrypt_or_sweep_pods()?;
@@ -327,8 +421,11 @@ impl SqliteBackend {
                 root.display()
             )));
         }
-        // Opening also encrypts a data folder of an earlier version.
-        drop(Self::open_with_key(root, old.clone())?);
+        // Opening also encrypts a data folder of an earlier version. The
+        // folder's lock is held until the rotation is done.
+        let store = Self::open_with_key(root, old.clone())?;
+        let _lock = store._lock.clone();
+        drop(store);
         let tmp = root.join("host.sqlite.rotating");
         let _ = fs::remove_file(&tmp);
         let count;
@@ -421,7 +518,7 @@ impl SqliteBackend {
     }
 
     fn pod_db(&self, name: &PodName) -> Result<Arc<PodDb>, StoreError> {
-        let now = self.clock.fetch_add(1, Ordering::Relaxed);
+        let now = self.started.elapsed().as_millis() as u64;
         if let Some(db) = self.pods.read().get(name) {
             db.last_used.store(now, Ordering::Relaxed);
             return Ok(db.clone());
@@ -437,18 +534,20 @@ impl SqliteBackend {
         if pods.len() >= self.max_open_pods {
             // Close the least recently used pod that no request holds, so two
             // handles (and two writers) of one pod never coexist. When every
-            // open pod is busy, the cap is exceeded for a moment instead.
-            if let Some(oldest) = pods
+            // open pod is busy, the caller is asked to come back (503)
+            // rather than the process running out of descriptors.
+            let oldest = pods
                 .iter()
                 .filter(|(_, db)| Arc::strong_count(db) == 1)
                 .min_by_key(|(_, db)| db.last_used.load(Ordering::Relaxed))
-                .map(|(n, _)| n.clone())
-            {
-                pods.remove(&oldest);
+                .map(|(n, _)| n.clone());
+            match oldest.and_then(|n| pods.remove(&n)) {
+                Some(db) => drop(db),
+                None => return Err(StoreError::Busy),
             }
         }
         let keys = self.pod_keys(name)?;
-        let db = Arc::new(PodDb::open(dir, keys)?);
+        let db = Arc::new(PodDb::open(dir, keys, name.as_str(), self.pod_quota)?);
         db.last_used.store(now, Ordering::Relaxed);
         pods.insert(name.clone(), db.clone());
         Ok(db)
@@ -601,6 +700,15 @@ impl Backend for SqliteBackend {
     }
 
     async fn write(&self, pod: &PodName, write: Write) -> Result<WriteOutcome, StoreError> {
+        if crate::reserve::is_released() && may_grow(&write) {
+            // The disk was found full: the released reserve is kept for
+            // deletes and sign-ins until there is room for it again.
+            // Cheap (one statvfs) unless there is room again, then one 8 MiB write.
+            self.reserve.replenish();
+            if crate::reserve::is_released() {
+                return Err(StoreError::DiskFull);
+            }
+        }
         let db = self.pod_db(pod)?;
         let prepared = prepare(&db, write).await?;
         let (reply, answer) = oneshot::channel();
@@ -719,6 +827,15 @@ fn prepare(
                 precondition,
             } => {
                 let stored = if body.len() > INLINE_LIMIT {
+                    // Refused before the blob is written when it cannot fit.
+                    let used = db.usage.load(Ordering::Relaxed);
+                    if used.saturating_add(body.len() as u64) > db.quota {
+                        return Err(StoreError::QuotaExceeded {
+                            pod: db.name.clone(),
+                            used,
+                            quota: db.quota,
+                        });
+                    }
                     let blobs = db.blobs.clone();
                     let hash = tokio::task::spawn_blocking(move || blobs.store(&body))
                         .await
@@ -754,6 +871,25 @@ fn prepare(
             }
         })
     })
+}
+
+/// Whether a write may take more room (anything but deletes).
+fn may_grow(write: &Write) -> bool {
+    match write {
+        Write::Delete { .. } | Write::Index { value: None, .. } => false,
+        Write::Batch(writes) => writes.iter().any(may_grow),
+        _ => true,
+    }
+}
+
+/// Whether a job only frees room (deletes), so that it is worth trying again
+/// once a full disk released the reserve.
+fn only_frees(job: &Job) -> bool {
+    match job {
+        Job::Delete { .. } | Job::Index { value: None, .. } => true,
+        Job::Batch(jobs) => jobs.iter().all(only_frees),
+        _ => false,
+    }
 }
 
 /// Files and bytes under a folder.
@@ -847,6 +983,10 @@ type Reply = oneshot::Sender<Result<WriteOutcome, StoreError>>;
 /// One open pod.
 struct PodDb {
     file: PathBuf,
+    name: String,
+    /// Bytes the pod may hold, and holds as of its last commit.
+    quota: u64,
+    usage: Arc<AtomicU64>,
     /// The SQLCipher key of `pod.sqlite` (`None` when unencrypted).
     db_key: Option<Key32>,
     last_used: AtomicU64,
@@ -857,13 +997,24 @@ struct PodDb {
 }
 
 impl PodDb {
-    fn open(dir: PathBuf, keys: Option<PodKeys>) -> Result<Self, StoreError> {
+    fn open(
+        dir: PathBuf,
+        keys: Option<PodKeys>,
+        name: &str,
+        quota: u64,
+    ) -> Result<Self, StoreError> {
         let file = dir.join("pod.sqlite");
         let db_key = keys.as_ref().map(|k| k.db.clone());
         let conn = open_connection(&file, db_key.as_ref())?;
-        conn.execute_batch(POD_SCHEMA)?;
+        schema_or_warn(&conn, POD_SCHEMA)?;
         let blobs = Arc::new(BlobDir::new(dir.join("blobs"), keys)?);
         blobs.sweep_unreferenced(&conn)?;
+        let used: i64 = conn.query_row("SELECT COALESCE(SUM(size), 0) FROM resource", [], |r| {
+            r.get(0)
+        })?;
+        let usage = Arc::new(AtomicU64::new(used.max(0) as u64));
+        let writer_usage = usage.clone();
+        let writer_name = name.to_owned();
         let (tx, rx) = mpsc::channel();
         let writer_blobs = blobs.clone();
         let writer_thread = std::thread::Builder::new()
@@ -875,11 +1026,17 @@ impl PodDb {
                 Writer {
                     conn,
                     blobs: writer_blobs,
+                    name: writer_name,
+                    quota,
+                    usage: writer_usage,
                 }
                 .run(rx)
             })?;
         Ok(Self {
             file,
+            name: name.to_owned(),
+            quota,
+            usage,
             db_key,
             last_used: AtomicU64::new(0),
             readers: Mutex::new(Vec::new()),
@@ -944,6 +1101,10 @@ impl PodDb {
 struct Writer {
     conn: Connection,
     blobs: Arc<BlobDir>,
+    name: String,
+    quota: u64,
+    /// Bytes of the pod's resources as of the last commit.
+    usage: Arc<AtomicU64>,
 }
 
 impl Writer {
@@ -956,29 +1117,50 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            let (results, freed) = match self.apply_batch(&batch) {
+            let releases = crate::reserve::releases();
+            let mut done = self.apply_batch(&batch);
+            if matches!(done, Err(StoreError::DiskFull))
+                && crate::reserve::releases() != releases
+                && batch.iter().all(|(job, _)| only_frees(job))
+            {
+                // The failure released the reserve: there is room now for
+                // this batch (a delete, most likely), so try it once more.
+                done = self.apply_batch(&batch);
+            }
+            let (results, mut freed) = match done {
                 Ok(done) => done,
                 Err(e) => {
                     tracing::error!(error = %e, "pod commit failed");
                     let results = batch
                         .iter()
-                        .map(|_| Err(StoreError::Io(e.to_string())))
+                        .map(|_| match e {
+                            StoreError::DiskFull => Err(StoreError::DiskFull),
+                            _ => Err(StoreError::Io(e.to_string())),
+                        })
                         .collect();
                     (results, Vec::new())
                 }
             };
-            for ((job, reply), result) in batch.into_iter().zip(results) {
+            for ((job, _), result) in batch.iter().zip(&results) {
                 let mut pinned = Vec::new();
                 job.blobs(&mut pinned);
                 for hash in pinned {
                     self.blobs.unpin(&hash);
+                    if result.is_err() {
+                        // A refused write leaves no blob behind.
+                        freed.push(hash);
+                    }
                 }
-                let _ = reply.send(result);
             }
+            // Before answering, so that a delete has freed its space when
+            // it is acknowledged (what a resident on a full disk waits for).
             for hash in freed {
                 if let Err(e) = self.blobs.remove_if_unreferenced(&self.conn, &hash) {
                     tracing::warn!(error = %e, "could not remove an unused blob");
                 }
+            }
+            for ((_, reply), result) in batch.into_iter().zip(results) {
+                let _ = reply.send(result);
             }
         }
     }
@@ -999,6 +1181,7 @@ impl Writer {
         let mut next_version: u64 = tx.query_row("SELECT next_version FROM counter", [], |r| {
             r.get::<_, i64>(0)
         })? as u64;
+        let mut usage = self.usage.load(Ordering::Relaxed);
         for (job, _) in batch {
             let sp = tx.savepoint()?;
             let mut ctx = Ctx {
@@ -1006,12 +1189,29 @@ impl Writer {
                 next_version: &mut next_version,
                 now,
                 freed: Vec::new(),
+                grown: 0,
             };
-            let result = ctx.apply(job, &self.blobs);
+            let mut result = ctx.apply(job, &self.blobs);
+            if let Err(StoreError::DiskFull) = result {
+                // The whole batch fails (and may be tried again once the
+                // reserve is released); nothing of it is committed.
+                return Err(StoreError::DiskFull);
+            }
             let job_freed = std::mem::take(&mut ctx.freed);
+            let grown = ctx.grown;
+            let after = (usage as i64).saturating_add(grown).max(0) as u64;
+            if result.is_ok() && grown > 0 && after > self.quota {
+                // Only growth is refused: deletes and shrinking writes pass.
+                result = Err(StoreError::QuotaExceeded {
+                    pod: self.name.clone(),
+                    used: usage,
+                    quota: self.quota,
+                });
+            }
             if result.is_ok() {
                 sp.commit()?;
                 freed.extend(job_freed);
+                usage = after;
             } else {
                 drop(sp); // rolls back this job only
             }
@@ -1022,6 +1222,7 @@ impl Writer {
             [next_version as i64],
         )?;
         tx.commit()?;
+        self.usage.store(usage, Ordering::Relaxed);
         Ok((results, freed))
     }
 }
@@ -1032,6 +1233,8 @@ struct Ctx<'a> {
     next_version: &'a mut u64,
     now: i64,
     freed: Vec<String>,
+    /// Bytes of resources added (negative: removed) by this job.
+    grown: i64,
 }
 
 impl Ctx<'_> {
@@ -1141,6 +1344,7 @@ impl Ctx<'_> {
         if !precondition.holds(current.as_ref()) {
             return Err(StoreError::PreconditionFailed);
         }
+        self.grown -= current.as_ref().map_or(0, |m| m.size as i64);
         if current.is_none() {
             if let Some(twin) = path.slash_twin()
                 && self.exists(&twin)?
@@ -1161,6 +1365,7 @@ impl Ctx<'_> {
             StoredBody::Inline(b) => (None, Some(&b[..]), b.len() as u64),
             StoredBody::Blob(hash, len) => (Some(hash.as_str()), None, *len),
         };
+        self.grown += size as i64;
         self.tx
             .prepare_cached(
                 "INSERT INTO resource (path, parent, content_type, version, modified, size, blob, body)
@@ -1249,6 +1454,12 @@ impl Ctx<'_> {
         if let Some(old) = self.blob_of(path)? {
             self.freed.push(old);
         }
+        let size: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT size FROM resource WHERE path = ?1")?
+            .query_row([path.as_str()], |r| r.get(0))
+            .optional()?;
+        self.grown -= size.unwrap_or(0);
         self.tx
             .prepare_cached("DELETE FROM resource WHERE path = ?1")?
             .execute([path.as_str()])?;
@@ -1405,12 +1616,17 @@ impl BlobDir {
             .dir
             .join("tmp")
             .join(format!("{hash}.{}", rand::random::<u64>()));
-        {
+        let written = (|| {
             let mut file = fs::File::create(&tmp)?;
             file.write_all(body)?;
             file.sync_all()?;
+            fs::rename(&tmp, target)
+        })();
+        if let Err(e) = written {
+            // A full disk must not keep the partial file.
+            let _ = fs::remove_file(&tmp);
+            return Err(e.into());
         }
-        fs::rename(&tmp, target)?;
         fs::File::open(shard)?.sync_all()?;
         Ok(())
     }
