@@ -301,7 +301,7 @@ impl Idp {
             self.revoke(selfdata_store::directory::RevokeScope::Session(hash))
                 .await?;
         }
-        let base = &self.config.base_url;
+        let base = &self.config.pods_url;
         for pod in self.directory.pods_of(account_id).await? {
             let Ok(pod) = selfdata_store::PodName::parse(&pod) else {
                 continue;

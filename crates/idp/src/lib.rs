@@ -63,8 +63,12 @@ impl std::str::FromStr for SignupMode {
 /// Settings of the identity provider.
 #[derive(Debug, Clone)]
 pub struct IdpConfig {
-    /// The server's public base URL, without a trailing slash.
+    /// Where the identity provider and the resident pages answer (the
+    /// issuer), without a trailing slash.
     pub base_url: String,
+    /// Where the pods live, without a trailing slash: the same as `base_url`
+    /// unless the operator puts pods and pages on separate origins.
+    pub pods_url: String,
     pub signup: SignupMode,
     /// Lifetime of access and ID tokens, seconds.
     pub access_token_secs: i64,
@@ -101,6 +105,7 @@ impl IdpConfig {
     pub fn new(base_url: &str) -> Self {
         Self {
             base_url: base_url.trim_end_matches('/').to_owned(),
+            pods_url: base_url.trim_end_matches('/').to_owned(),
             signup: SignupMode::Open,
             access_token_secs: 3600,
             refresh_token_secs: 30 * 24 * 3600,

@@ -400,7 +400,7 @@ impl Idp {
         let account = self.directory.create_account(&email, &hash).await?;
         selfdata_solid::provision::create_pod(
             self.pods.as_ref(),
-            &self.config.base_url,
+            &self.config.pods_url,
             &self.config.issuer(),
             pod,
         )
@@ -645,7 +645,7 @@ async fn account_page(
     let Some((session, account)) = idp.session(headers).await else {
         return Redirect::to("/account/login?return_to=/account").into_response();
     };
-    let base = &idp.config.base_url;
+    let base = &idp.config.pods_url;
     let pods = idp
         .directory
         .pods_of(account.id)
@@ -929,7 +929,7 @@ pub async fn create_credentials(
             .first()
             .and_then(|p| PodName::parse(p).ok())
             .ok_or(t.key_no_pod)?;
-        let webid = selfdata_solid::provision::webid_of(&idp2.config.base_url, &pod);
+        let webid = selfdata_solid::provision::webid_of(&idp2.config.pods_url, &pod);
         let name = crate::accounts::clean_name(&f.name, 100).ok_or(t.name_invalid)?;
         let name = if name.is_empty() { "script" } else { &name };
         let pair = idp2

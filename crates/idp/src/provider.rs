@@ -318,7 +318,7 @@ impl Idp {
             .unwrap_or_default()
             .iter()
             .filter_map(|p| PodName::parse(p).ok())
-            .map(|p| selfdata_solid::provision::webid_of(&self.config.base_url, &p))
+            .map(|p| selfdata_solid::provision::webid_of(&self.config.pods_url, &p))
             .collect()
     }
 
@@ -645,7 +645,7 @@ impl Idp {
             .unwrap_or_default()
             .iter()
             .filter_map(|p| PodName::parse(p).ok())
-            .find(|p| selfdata_solid::provision::webid_of(&self.config.base_url, p) == webid)
+            .find(|p| selfdata_solid::provision::webid_of(&self.config.pods_url, p) == webid)
     }
 
     /// Applies `change` to the consent record of `grant` in its pod
@@ -660,7 +660,7 @@ impl Idp {
             return Ok(()); // the WebID is not a pod of this server's: no pod to keep it in
         };
         let path = path_of(&id_for(Kind::App, &grant.id));
-        let base = format!("{}/{pod}/{path}", self.config.base_url);
+        let base = format!("{}/{pod}/{path}", self.config.pods_url);
         let write = selfdata_store::Write::Modify {
             path: selfdata_store::ResourcePath::parse(&format!("/{path}"))?,
             precondition: selfdata_store::Precondition::None,
@@ -717,7 +717,7 @@ impl Idp {
     /// A new consent record for an app's grant.
     async fn app_record(&self, g: &Grant) -> selfdata_consent::Record {
         use selfdata_consent::{Kind, Notice, Party, Record, id_for};
-        let base = &self.config.base_url;
+        let (base, pods) = (&self.config.base_url, &self.config.pods_url);
         let pod = self
             .consent_pod(g.account_id, &g.webid)
             .await
@@ -736,7 +736,7 @@ impl Idp {
             Party::new(&app, &g.client_name),
             at,
         );
-        r.data = vec![format!("{base}/{pod}/")];
+        r.data = vec![format!("{pods}/{pod}/")];
         r.modes = ["Read", "Write"]
             .iter()
             .map(|m| format!("http://www.w3.org/ns/auth/acl#{m}"))

@@ -65,7 +65,7 @@ impl Idp {
 
     async fn load_issuers(&self, webid: &str) -> Option<Vec<String>> {
         let doc = webid.split('#').next()?;
-        let (format, body) = match doc.strip_prefix(&self.config.base_url) {
+        let (format, body) = match doc.strip_prefix(&self.config.pods_url) {
             Some(rest) => {
                 let selfdata_solid::uri::Target::Resource(pod, path) =
                     selfdata_solid::uri::parse_target(rest).ok()?

@@ -2,6 +2,8 @@
 //! assembled into one HTTP application. `main.rs` only parses the command
 //! line; tests build the same application through [`App::open`].
 
+pub mod origins;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -47,6 +49,10 @@ pub struct Options {
     /// How much RDF work one request may cause (triples per stored document,
     /// SPARQL Update operations, matching steps...).
     pub rdf_limits: selfdata_solid::RdfLimits,
+    /// Where the resident pages and the identity provider answer, when the
+    /// operator puts them on an origin of their own (pods stay at
+    /// `base_url`); `None`: everything on `base_url`.
+    pub pages_url: Option<String>,
     /// Bytes each pod may hold (its resources, large files included).
     pub pod_quota_bytes: u64,
     /// Pods open at once; by default derived from the descriptor limit
@@ -58,6 +64,11 @@ pub struct Options {
 pub const DEFAULT_POD_QUOTA_BYTES: u64 = 1024 * 1024 * 1024;
 
 impl Options {
+    /// Where the resident pages and the identity provider answer.
+    pub fn pages_url(&self) -> &str {
+        self.pages_url.as_deref().unwrap_or(&self.base_url)
+    }
+
     pub fn new(data: impl Into<PathBuf>, base_url: &str) -> Self {
         Self {
             data: data.into(),
@@ -75,6 +86,7 @@ impl Options {
             pods_per_account: 5,
             smtp: None,
             rdf_limits: selfdata_solid::RdfLimits::default(),
+            pages_url: None,
             pod_quota_bytes: DEFAULT_POD_QUOTA_BYTES,
             max_open_pods: None,
         }
@@ -148,7 +160,8 @@ impl App {
                 .with_pod_quota(options.pod_quota_bytes),
         );
         spawn_maintenance(&store);
-        let mut config = IdpConfig::new(&options.base_url);
+        let mut config = IdpConfig::new(options.pages_url());
+        config.pods_url = options.base_url.trim_end_matches('/').to_owned();
         config.signup = options.signup;
         config.allow_http_client_ids = options.allow_http_client_ids;
         config.signups_per_hour = options.signups_per_hour;
@@ -216,7 +229,14 @@ impl App {
             enedis: self.enedis.clone(),
             today: self.options.today,
         });
-        selfdata_solid::router(state, self.idp.routes().merge(services.routes()))
+        let router = selfdata_solid::router(state, self.idp.routes().merge(services.routes()));
+        match origins::Split::new(&self.options) {
+            Some(split) => router.layer(axum::middleware::from_fn_with_state(
+                Arc::new(split),
+                origins::split,
+            )),
+            None => router,
+        }
     }
 
     /// Background work of a running server: once a day, every connected

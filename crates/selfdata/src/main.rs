@@ -65,6 +65,11 @@ enum Command {
         /// Public address of this server as clients see it (default: http://ADDR).
         #[arg(long, env = "SELFDATA_BASE_URL")]
         base_url: Option<String>,
+        /// Put the resident pages and the identity provider on an origin of
+        /// their own (e.g. https://my.city.example, pods staying at
+        /// --base-url); both names must reach this server.
+        #[arg(long, env = "SELFDATA_PAGES_URL")]
+        pages_url: Option<String>,
         /// Largest request body accepted, in bytes.
         #[arg(long, default_value_t = 64 * 1024 * 1024)]
         max_body_bytes: usize,
@@ -376,6 +381,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve {
             addr,
             base_url,
+            pages_url,
             max_body_bytes,
             signup,
             trusted_issuers,
@@ -398,20 +404,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             options.trusted_issuers = trusted_issuers;
             options.pod_quota_bytes = pod_quota_mib.saturating_mul(1024 * 1024);
             options.max_open_pods = max_open_pods;
-            options.enedis = enedis.config(&base_url);
+            options.pages_url = pages_url;
+            options.enedis = enedis.config(options.pages_url());
             options.signups_per_hour = signups_per_hour;
             options.pods_per_account = pods_per_account;
             options.allow_http_client_ids = allow_http_client_ids;
             if let (Some(relay), Some(from)) = (smtp_relay, smtp_from) {
                 options.smtp = Some(selfdata_idp::reset::SmtpRelay::new(&relay, &from)?);
             }
+            let pages = options.pages_url().to_owned();
             let app = App::open(options)
                 .await
                 .with_context(|| format!("cannot open the data folder {}", cli.data.display()))?;
             serve(
                 &app,
                 addr,
-                &format!("Create an account at {base_url}/account/signup"),
+                &format!("Create an account at {pages}/account/signup"),
             )
             .await?;
         }
@@ -770,7 +778,10 @@ async fn serve(app: &App, addr: SocketAddr, hello: &str) -> anyhow::Result<()> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
-    .context("the server stopped")
+    .context("the server stopped")?;
+    // Decisions still waiting for their batch are written before the folder closes.
+    app.access_log.flush().await;
+    Ok(())
 }
 
 fn init_logs(json: bool) {

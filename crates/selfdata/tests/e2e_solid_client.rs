@@ -8,9 +8,12 @@ mod e2e;
 
 #[test]
 fn inrupt_client_signs_in_writes_reads_and_is_refused_on_another_pod() {
-    let server = e2e::Running::start(&["--allow-http-client-ids"]);
-    let (alice_webid, alice_id, alice_secret) = server.create_pod("alice");
-    let (bob_webid, _, _) = server.create_pod("bob");
+    let dir = tempfile::tempdir().unwrap();
+    let port = e2e::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let (alice_webid, alice_id, alice_secret) = e2e::create_pod(dir.path(), &base, "alice");
+    let (bob_webid, _, _) = e2e::create_pod(dir.path(), &base, "bob");
+    let server = e2e::Running::start_on(dir, port, &["--allow-http-client-ids"]);
     let alice_pod = format!("{}/alice/", server.base);
     let bob_pod = format!("{}/bob/", server.base);
     assert!(alice_webid.starts_with(&alice_pod), "{alice_webid}");

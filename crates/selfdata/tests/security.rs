@@ -74,6 +74,146 @@ async fn pod_content_runs_with_the_resident_pages_origin() {
 
 /// Finding 7: the CORS layer answered every route with the caller's origin
 /// and credentials allowed, so a page on another port read `/account`.
+/// Finding 1, the second wall: the operator may put the pages (and the
+/// identity provider) on an origin of their own. Nothing is served from the
+/// wrong origin, tokens issued by the pages' issuer open the pods, and the
+/// session cookie is host-only, so a browser sends it to the pages' host
+/// alone.
+#[tokio::test]
+async fn pods_and_pages_can_live_on_separate_origins() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let pods = format!("http://127.0.0.1:{}", addr.port());
+    let pages = format!("http://localhost:{}", addr.port());
+    let mut options = selfdata::Options::new(dir.path(), &pods);
+    options.pages_url = Some(pages.clone());
+    let app = selfdata::App::open(options).await.unwrap();
+    let alice = app
+        .create_pod(&PodName::parse("alice").unwrap())
+        .await
+        .unwrap();
+    let password = "correct horse battery";
+    app.idp
+        .create_account(
+            "carol@example.org",
+            password,
+            &PodName::parse("carol").unwrap(),
+        )
+        .await
+        .unwrap();
+    let router = app.router();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve("localhost", addr)
+        .build()
+        .unwrap();
+    let location = |r: &reqwest::Response| header(r, "location").unwrap_or_default();
+
+    // The pod and its WebID live on the pods' origin; its profile names the
+    // pages' origin as issuer, whose discovery document agrees.
+    assert!(alice.webid.starts_with(&format!("{pods}/alice/")));
+    let card = client.get(&alice.webid).send().await.unwrap();
+    assert_eq!(card.status(), 200);
+    assert!(card.text().await.unwrap().contains(&format!("<{pages}/>")));
+    let discovery = format!("{pages}/.well-known/openid-configuration");
+    let config: serde_json::Value = client
+        .get(&discovery)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["issuer"], format!("{pages}/"));
+    assert_eq!(config["token_endpoint"], format!("{pages}/idp/token"));
+
+    // Nothing is served from the wrong origin: each is sent to the other.
+    for (asked, expected) in [
+        (format!("{pods}/account"), format!("{pages}/account")),
+        (
+            format!("{pods}/energy?period=month"),
+            format!("{pages}/energy?period=month"),
+        ),
+        (
+            format!("{pods}/.well-known/openid-configuration"),
+            discovery.clone(),
+        ),
+        (
+            format!("{pages}/alice/profile/card"),
+            format!("{pods}/alice/profile/card"),
+        ),
+        (format!("{pages}/carol/"), format!("{pods}/carol/")),
+    ] {
+        let r = client.get(&asked).send().await.unwrap();
+        assert_eq!(r.status(), 308, "{asked}");
+        assert_eq!(location(&r), expected, "{asked}");
+    }
+    let r = client
+        .put(format!("{pages}/alice/notes/a.txt"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        308,
+        "a write on the pages' origin is not served there"
+    );
+
+    // A token from the pages' issuer opens the pod on the pods' origin.
+    let key = selfdata_oidc::DpopKey::generate();
+    let token = common::client_credentials_token(
+        &client,
+        &pages,
+        &alice.client_id,
+        &alice.client_secret,
+        &key,
+    )
+    .await;
+    let note = format!("{pods}/alice/notes/a.txt");
+    let r = client
+        .put(&note)
+        .header("authorization", format!("DPoP {token}"))
+        .header("dpop", key.proof("PUT", &note, Some(&token), now()))
+        .header("content-type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    // Signing in on the pages' origin: the cookie names no Domain (host-only),
+    // and the account page shows the pod on the pods' origin.
+    let set_cookie = common::sign_in_at(&client, &pages, "carol@example.org", password).await;
+    assert!(
+        !set_cookie.to_ascii_lowercase().contains("domain="),
+        "{set_cookie}"
+    );
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let account = client
+        .get(format!("{pages}/account"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(account.status(), 200);
+    assert!(
+        account
+            .text()
+            .await
+            .unwrap()
+            .contains(&format!("{pods}/carol/"))
+    );
+}
+
 #[tokio::test]
 async fn cors_answers_the_account_pages_to_any_origin_with_credentials() {
     let s = Server::start().await;

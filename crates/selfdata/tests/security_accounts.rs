@@ -765,7 +765,11 @@ async fn the_operator_issues_a_reset_code_from_the_command_line() {
     };
     let unknown = run("nobody@example.org");
     assert!(!unknown.status.success());
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no account"));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no account"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
     let out = run("CLI@Example.org");
     assert!(
         out.status.success(),

@@ -260,7 +260,7 @@ pub struct AccessLog {
     pending: parking_lot::Mutex<HashMap<PodName, Vec<LogEntry>>>,
     refusals: parking_lot::Mutex<HashMap<RefusalKey, LogEntry>>,
     waiting: AtomicUsize,
-    wake: tokio::sync::Notify,
+    wake: Arc<tokio::sync::Notify>,
     /// Each pod's right edge, once read; the lock serialises appends.
     trees: tokio::sync::Mutex<HashMap<PodName, Frontier>>,
 }
@@ -328,11 +328,11 @@ impl AccessLog {
             pending: Default::default(),
             refusals: Default::default(),
             waiting: AtomicUsize::new(0),
-            wake: tokio::sync::Notify::new(),
+            wake: Arc::new(tokio::sync::Notify::new()),
             trees: Default::default(),
         });
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(flusher(Arc::downgrade(&log)));
+            runtime.spawn(flusher(Arc::downgrade(&log), log.wake.clone()));
         }
         Ok(log)
     }
@@ -587,16 +587,14 @@ impl AccessLog {
 
 /// Appends waiting decisions every [`FLUSH_EVERY`], or sooner when many wait,
 /// and each agent's gathered refusals once their minute is over; stops when
-/// the service is dropped.
-async fn flusher(log: Weak<AccessLog>) {
+/// the service is dropped. It holds the log only while it works, so dropping
+/// the app closes the data folder (and releases its lock) at once.
+async fn flusher(log: Weak<AccessLog>, wake: Arc<tokio::sync::Notify>) {
     loop {
+        let _ = tokio::time::timeout(FLUSH_EVERY, wake.notified()).await;
         let Some(strong) = log.upgrade() else {
             return;
         };
-        let woken = async {
-            strong.wake.notified().await;
-        };
-        let _ = tokio::time::timeout(FLUSH_EVERY, woken).await;
         let cutoff = jiff::Timestamp::now().as_millisecond() - REFUSALS_WINDOW_MS;
         strong.flush_refusals_older_than(cutoff).await;
         drop(strong);

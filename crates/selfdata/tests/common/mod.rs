@@ -108,47 +108,8 @@ impl Server {
 
     /// Signs in through the login form and returns the session cookie.
     pub async fn sign_in(&self, email: &str, password: &str) -> String {
-        let s = self;
-        let form = s
-            .client
-            .get(format!("{}/account/login", s.base))
-            .send()
-            .await
-            .unwrap();
-        let anon = form
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-            .collect::<Vec<_>>()
-            .join("; ");
-        let html = form.text().await.unwrap();
-        let csrf = html
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .unwrap()
-            .to_owned();
-        let r = s
-            .client
-            .post(format!("{}/account/login", s.base))
-            .header("cookie", anon)
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("email", email),
-                ("password", password),
-                ("return_to", "/account"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303, "login refused");
-        r.headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-            .find(|c| !c.ends_with('='))
-            .unwrap()
+        let set_cookie = sign_in_at(&self.client, &self.base, email, password).await;
+        set_cookie.split(';').next().unwrap().to_owned()
     }
 
     pub async fn get_text(&self, path: &str) -> (u16, String) {
@@ -215,6 +176,49 @@ pub async fn redeem_code(
         .await
         .unwrap();
     (key, tokens["access_token"].as_str().unwrap().to_owned())
+}
+
+/// Signs in through the login form at `base`; returns the whole
+/// `Set-Cookie` header of the session cookie (attributes included).
+pub async fn sign_in_at(client: &Client, base: &str, email: &str, password: &str) -> String {
+    let form = client
+        .get(format!("{base}/account/login"))
+        .send()
+        .await
+        .unwrap();
+    let anon = form
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let html = form.text().await.unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_owned();
+    let r = client
+        .post(format!("{base}/account/login"))
+        .header("cookie", anon)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+            ("return_to", "/account"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "login refused");
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| !c.split(';').next().unwrap().ends_with('='))
+        .unwrap()
 }
 
 /// Exchanges client credentials for a DPoP-bound access token.

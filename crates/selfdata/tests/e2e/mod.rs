@@ -87,53 +87,25 @@ impl Running {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
 
-    /// Runs a `selfdata` command on this server's data folder; returns its stdout.
-    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> String {
-        let mut child = Command::new(BIN)
-            .args(args)
-            .args(["--base-url", &self.base])
-            .arg("--data")
-            .arg(self.dir.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(input) = stdin {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-        }
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "selfdata {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// `pod create NAME`: returns (WebID, client_id, client_secret).
-    pub fn create_pod(&self, name: &str) -> (String, String, String) {
-        let out = self.cli(&["pod", "create", name], None);
-        let field = |prefix: &str| {
-            out.lines()
-                .find_map(|l| l.strip_prefix(prefix))
-                .unwrap_or_else(|| panic!("no {prefix} in {out}"))
-                .trim()
-                .to_owned()
-        };
-        (
-            field("WebID: "),
-            field("client_id="),
-            field("client_secret="),
-        )
-    }
+/// `pod create NAME` on a data folder no server holds yet (the folder is
+/// locked while one runs), with the base URL the server will use: returns
+/// (WebID, client_id, client_secret).
+pub fn create_pod(dir: &std::path::Path, base: &str, name: &str) -> (String, String, String) {
+    let out = run(dir, &["pod", "create", name, "--base-url", base]);
+    let field = |prefix: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {out}"))
+            .trim()
+            .to_owned()
+    };
+    (
+        field("WebID: "),
+        field("client_id="),
+        field("client_secret="),
+    )
 }
 
 /// Runs `selfdata ARGS --data DIR` to completion (before any server uses
