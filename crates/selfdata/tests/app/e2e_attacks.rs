@@ -5,10 +5,9 @@
 //! (`tests/e2e/attacks.mjs`). This test checks that nothing reached the
 //! attacker.
 
-mod common;
-mod e2e;
+use crate::e2e;
 
-use common::Server;
+use crate::common::Server;
 use selfdata_store::{Backend, PodName, ResourcePath};
 
 const CHROMIUM: &str = "/usr/bin/chromium";

@@ -4,11 +4,9 @@
 //! the background through the normal import path into the pod, where the
 //! JSON API shows exactly the values the holder served.
 
-mod common;
-
 use std::time::Duration;
 
-use common::Server;
+use crate::common::Server;
 use selfdata_connect::standin::{self, StandInOptions};
 use selfdata_store::{Backend, PodName};
 

@@ -1,9 +1,9 @@
 //! The Solid Protocol rules, checked over real HTTP on loopback against the
 //! real SQLite store.
 
-mod common;
+use crate::common;
 
-use common::{Server, links, problem, turtle};
+use crate::common::{Server, links, problem, turtle};
 use selfdata_rdf::RdfFormat;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -6,12 +6,12 @@
 //! energy figures; strangers cannot download it, and damaged archives are
 //! refused whole, leaving no pod.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 
+use crate::common::{Server, client_credentials_token, problem};
 use bytes::Bytes;
-use common::{Server, client_credentials_token, problem};
 use jiff::civil::date;
 use selfdata::{App, Options};
 use selfdata_energy::Fluid;

@@ -3,9 +3,7 @@
 //! parsing and updates, a triple limit per stored document, and patches
 //! that change nothing write nothing.
 
-mod common;
-
-use common::{Server, problem};
+use crate::common::{Server, problem};
 
 /// A Turtle document of `n` distinct triples `<#sI> <#p> I`.
 fn document(n: usize) -> String {

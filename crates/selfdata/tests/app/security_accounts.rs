@@ -6,12 +6,12 @@
 //! written here, or an operator's code), and names with invisible, bidi or
 //! twin characters.
 
-mod common;
+use crate::common;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use common::{Server, client_credentials_token, now};
+use crate::common::{Server, client_credentials_token, now};
 use reqwest::{Client, Response};
 use selfdata_oidc::DpopKey;
 use selfdata_store::Directory;

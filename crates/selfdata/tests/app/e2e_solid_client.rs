@@ -4,7 +4,7 @@
 //! back, a file written and read back, writes to another resident's pod
 //! refused, anonymous reads refused. Needs Node and `npm ci --prefix tests/e2e`.
 
-mod e2e;
+use crate::e2e;
 
 #[test]
 fn inrupt_client_signs_in_writes_reads_and_is_refused_on_another_pod() {

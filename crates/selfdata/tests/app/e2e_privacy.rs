@@ -6,8 +6,8 @@
 //! axe-core, and revokes the app with its button. This test then checks
 //! that the app's very next request is refused.
 
-mod common;
-mod e2e;
+use crate::common;
+use crate::e2e;
 
 use std::collections::HashMap;
 

@@ -2,9 +2,9 @@
 //! each named after its finding, over real HTTP on loopback: one resident
 //! attacking another, anonymous callers attacking both.
 
-mod common;
+use crate::common;
 
-use common::{Resident, Server, now, problem};
+use crate::common::{Resident, Server, now, problem};
 use reqwest::Method;
 use selfdata_store::{Backend, PodName, StoreError};
 

@@ -6,12 +6,10 @@
 //! flowing into the euros, and refuse strangers (no session → sign-in) and
 //! forged forms (no CSRF token → 403).
 
-mod common;
-
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use common::{Server, client_credentials_token, now};
+use crate::common::{Server, client_credentials_token, now};
 use jiff::civil::{Date, date};
 use selfdata_oidc::DpopKey;
 use selfdata_store::{Backend, PodName};

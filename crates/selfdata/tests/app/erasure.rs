@@ -1,7 +1,7 @@
 //! Erasure of a whole pod through the application: crypto-shredding, the
 //! account's pod list, the receipt; other pods unaffected.
 
-mod common;
+use crate::common;
 
 use bytes::Bytes;
 use selfdata::{App, Options};

@@ -4,9 +4,9 @@
 //! re-imports change nothing twice, and the JSON API answers consumption by
 //! step, unit and euros, with WAC deciding who may ask.
 
-mod common;
+use crate::common;
 
-use common::{Server, problem};
+use crate::common::{Server, problem};
 use selfdata_store::{Backend, PodName, ResourcePath, Write};
 use serde_json::Value;
 

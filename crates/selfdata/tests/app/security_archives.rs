@@ -8,21 +8,20 @@
 //! The hostile files are the generated corpus files of
 //! `crates/energy/tests/xlsx.rs` and `crates/web/tests/archives.rs`.
 
-mod common;
-
 use std::collections::BTreeMap;
 
+use crate::common::Server;
 use bytes::Bytes;
-use common::Server;
 use selfdata_store::{AuxKind, Backend, PodName, ResourcePath};
 use selfdata_web::energy::EnergyError;
 use selfdata_web::export::{PortabilityError, tar};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-const DIMENSION_BOMB: &[u8] = include_bytes!("../../energy/tests/corpus/xlsx_dimension_bomb.xlsx");
-const ZIP_BOMB: &[u8] = include_bytes!("../../energy/tests/corpus/xlsx_zip_bomb.xlsx");
-const GRDF_EXPORT: &[u8] = include_bytes!("../../energy/tests/corpus/grdf_export.xlsx");
-const HUGE_TAR: &[u8] = include_bytes!("../../web/tests/corpus/tar/huge_declared_size.tar");
+const DIMENSION_BOMB: &[u8] =
+    include_bytes!("../../../energy/tests/corpus/xlsx_dimension_bomb.xlsx");
+const ZIP_BOMB: &[u8] = include_bytes!("../../../energy/tests/corpus/xlsx_zip_bomb.xlsx");
+const GRDF_EXPORT: &[u8] = include_bytes!("../../../energy/tests/corpus/grdf_export.xlsx");
+const HUGE_TAR: &[u8] = include_bytes!("../../../web/tests/corpus/tar/huge_declared_size.tar");
 
 /// Every resource of a pod (auxiliary ones included) outside `/inbox/`,
 /// with its media type and body, and the pod's derived energy index.

@@ -4,7 +4,7 @@
 //! revoking the app from the account page. Every page is checked with
 //! axe-core. The script is `tests/e2e/browser.mjs`.
 
-mod e2e;
+use crate::e2e;
 
 /// Where the browser is expected (the CI script installs Debian's `chromium`).
 const CHROMIUM: &str = "/usr/bin/chromium";

@@ -5,11 +5,11 @@
 //! security headers on every page; rights against holders (registry,
 //! letter, deadline).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 
-use common::{Server, client_credentials_token, now};
+use crate::common::{Server, client_credentials_token, now};
 use selfdata_consent::{Kind, Record, State};
 use selfdata_oidc::DpopKey;
 

@@ -4,11 +4,9 @@
 //! inheritance, revocation taking effect on the very next request, and the
 //! account rules (lockout, invitations).
 
-mod common;
-
 use std::collections::HashMap;
 
-use common::{Server, client_credentials_token, now, problem};
+use crate::common::{Server, client_credentials_token, now, problem};
 use selfdata_oidc::{DpopKey, pkce_s256_challenge};
 
 /// A second resident, bob, with his own pod and DPoP-bound token.

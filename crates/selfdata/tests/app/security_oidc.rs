@@ -7,14 +7,14 @@
 //! survives a restart, and no OAuth error redirect to an anonymously
 //! registered app without the resident's answer.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::common::{APP_REDIRECT, PKCE_VERIFIER, Server, now};
 use base64::Engine as _;
-use common::{APP_REDIRECT, PKCE_VERIFIER, Server, now};
 use selfdata_oidc::DpopKey;
 use selfdata_store::{Directory, PodName};
 use serde_json::{Value, json};

@@ -4,13 +4,11 @@
 //! on the same data folder. The real binary is used wherever a process
 //! boundary matters (a restart, a second command, a descriptor limit).
 
-mod common;
-
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Server, client_credentials_token, now, problem};
+use crate::common::{Server, client_credentials_token, now, problem};
 use selfdata_oidc::DpopKey;
 
 const BIN: &str = env!("CARGO_BIN_EXE_selfdata");

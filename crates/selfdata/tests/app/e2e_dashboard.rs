@@ -11,8 +11,8 @@
 //! JSON API, with an access token of the demo WebID, for the same periods
 //! and checks the figures are the same.
 
-mod common;
-mod e2e;
+use crate::common;
+use crate::e2e;
 
 use std::path::PathBuf;
 

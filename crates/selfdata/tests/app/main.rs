@@ -1,0 +1,30 @@
+//! The application's integration tests, linked into one binary (linking
+//! the whole server once instead of once per file): each module was a test
+//! file of its own and keeps its name, so `cargo test -p selfdata --test app
+//! security_rdf::` runs one of them. `common` starts a real server on
+//! loopback; `e2e` runs the real binary against Node clients and Chromium.
+
+mod common;
+mod e2e;
+
+mod access;
+mod access_log;
+mod connect;
+mod crash;
+mod dashboard;
+mod e2e_attacks;
+mod e2e_browser;
+mod e2e_dashboard;
+mod e2e_privacy;
+mod e2e_solid_client;
+mod energy;
+mod erasure;
+mod portability;
+mod privacy;
+mod protocol;
+mod security;
+mod security_accounts;
+mod security_archives;
+mod security_oidc;
+mod security_rdf;
+mod security_storage;
