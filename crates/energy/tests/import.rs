@@ -10,7 +10,8 @@ use std::path::Path;
 
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
-use selfdata_energy::import::{detect, parse};
+use selfdata_energy::import::{detect, import, parse};
+use selfdata_energy::sources::Lang;
 use selfdata_energy::{ImportError, Layout, Parsed, Quantity, Reading, Series};
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -593,7 +594,7 @@ fn an_unrelated_workbook_is_unrecognised() {
     book.add_worksheet().write_string(0, 0, "Budget").unwrap();
     let bytes = book.save_to_buffer().unwrap();
     assert_eq!(detect(&bytes), None);
-    assert!(matches!(parse(&bytes), Err(ImportError::Unrecognised(_))));
+    assert!(matches!(parse(&bytes), Err(ImportError::Unrecognised)));
 }
 
 // ------------------------------------------------------------ water
@@ -797,19 +798,62 @@ fn a_truncated_daily_index_row_names_its_line() {
 #[test]
 fn unknown_content_is_unrecognised_with_what_was_expected() {
     for bytes in [
-        &b""[..],
-        b"hello world\n",
+        &b"hello world\n"[..],
         b"Date;Montant\n01/01/2024;12,50\n",
         b"{\"foo\": 1}",
         b"\x00\x01\x02\xff",
         b"PK\x03\x04 not a zip",
     ] {
         assert_eq!(detect(bytes), None);
-        match parse(bytes) {
-            Err(ImportError::Unrecognised(m)) => assert!(m.contains("expected"), "{m}"),
-            other => panic!("{other:?}"),
+        assert_eq!(parse(bytes), Err(ImportError::Unrecognised));
+        let refusal = import(bytes).unwrap_err();
+        assert_eq!(refusal.error, ImportError::Unrecognised);
+        // Which holders' exports, and where a resident downloads them; no column names.
+        let en = refusal.sentence(Lang::En);
+        let fr = refusal.sentence(Lang::Fr);
+        for holder in ["Enedis", "GRDF"] {
+            assert!(en.contains(holder) && fr.contains(holder), "{en}\n{fr}");
         }
+        assert!(
+            en.contains("water utility") && fr.contains("compteur d’eau"),
+            "{en}\n{fr}"
+        );
+        assert!(en.contains("mon-compte-particulier.enedis.fr"), "{en}");
+        assert!(fr.contains("à télécharger sur"), "{fr}");
+        assert!(!en.contains('`') && !fr.contains('`'), "{en}\n{fr}");
     }
+}
+
+#[test]
+fn an_empty_file_is_named_as_empty() {
+    for bytes in [&b""[..], b"\r\n\r\n", b"\xEF\xBB\xBF  \n"] {
+        assert_eq!(detect(bytes), None);
+        assert_eq!(parse(bytes), Err(ImportError::EmptyFile));
+        let refusal = import(bytes).unwrap_err();
+        assert!(refusal.sentence(Lang::En).starts_with("the file is empty."));
+        assert!(
+            refusal
+                .sentence(Lang::Fr)
+                .starts_with("le fichier est vide.")
+        );
+    }
+}
+
+#[test]
+fn an_error_in_a_recognised_file_names_the_line_and_the_holder() {
+    let text = utf8(&fixture("enedis_load_curve.csv")).replace(";210\r", ";21O\r");
+    let refusal = import(text.as_bytes()).unwrap_err();
+    assert!(refusal.error.line().is_some());
+    let en = refusal.sentence(Lang::En);
+    assert!(en.starts_with("line "), "{en}");
+    assert!(en.contains("This looks like an Enedis export"), "{en}");
+    assert!(!en.contains("GRDF"), "{en}");
+    let fr = refusal.sentence(Lang::Fr);
+    assert!(fr.starts_with("ligne "), "{fr}");
+    assert!(
+        fr.contains("Ce fichier ressemble à un export Enedis"),
+        "{fr}"
+    );
 }
 
 #[test]
@@ -847,7 +891,10 @@ fn the_nasty_corpus_never_panics_and_detect_agrees_with_parse() {
                     path.file_name().unwrap().to_string_lossy()
                 );
             }
-            let unrecognised = matches!(result, Err(ImportError::Unrecognised(_)));
+            let unrecognised = matches!(
+                result,
+                Err(ImportError::Unrecognised | ImportError::EmptyFile)
+            );
             assert_eq!(
                 detect(&bytes).is_none(),
                 unrecognised,
