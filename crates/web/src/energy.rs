@@ -49,7 +49,7 @@ pub enum EnergyError {
     Refused(Refusal),
     /// Not merged: the file names another meter than the pod's; its original is kept apart.
     #[error(
-        "this file is for meter {found}, not for your meter {}: it was kept apart and nothing was merged; import it again and confirm if it is yours",
+        "this file is for meter {found}, not for your meter {}: it was kept apart in {kept} and nothing was merged",
         .known.join(", ")
     )]
     OtherMeter {
@@ -66,8 +66,8 @@ impl EnergyError {
         match (self, lang) {
             (EnergyError::Refused(r), lang) => r.sentence(lang),
             (EnergyError::Import(e), lang) => e.sentence(lang),
-            (EnergyError::OtherMeter { known, found, .. }, Lang::Fr) => format!(
-                "ce fichier concerne le compteur {found}, pas votre compteur {} : il a été mis de côté sans rien fusionner ; importez-le de nouveau et confirmez s’il est bien à vous",
+            (EnergyError::OtherMeter { known, found, kept }, Lang::Fr) => format!(
+                "ce fichier concerne le compteur {found}, pas votre compteur {} : il a été mis de côté dans {kept}, sans rien fusionner",
                 known.join(", ")
             ),
             (e, _) => e.to_string(),
