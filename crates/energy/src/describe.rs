@@ -2,8 +2,14 @@
 //! metadata of a fluid's normalised files (each row a SOSA observation), and
 //! the Turtle description of a source (who holds it, what data, the period
 //! covered, how many readings, when it was last updated, the original files).
+//! Both are written by the shared writers of `selfdata-sources` (the Turtle
+//! through the RDF crate's serializer); this module says what energy puts in them.
 
 use jiff::Timestamp;
+use selfdata_sources::describe::{self as shared, Column, Source, Table};
+
+pub use selfdata_rdf::RdfError;
+pub use selfdata_sources::describe::VOCAB;
 
 use crate::files::FileKey;
 use crate::model::{Fluid, Holder, Quantity};
@@ -27,48 +33,46 @@ fn unit(q: Quantity) -> (&'static str, &'static str) {
     }
 }
 
-/// The vocabulary of selfdata's own terms.
-pub const VOCAB: &str = "https://selfdata.example/ns#";
-
 /// CSVW metadata (`csv-metadata.json`) for the given files of one fluid,
 /// relative to the container holding them.
 pub fn csvw_metadata(fluid: Fluid, files: &[FileKey]) -> Vec<u8> {
-    let tables: Vec<serde_json::Value> = files
+    let tables: Vec<Table> = files
         .iter()
         .filter(|f| f.quantity.fluid() == fluid)
         .map(|f| {
             let (unit_iri, unit_label) = unit(f.quantity);
-            serde_json::json!({
-                "url": f.file_name(),
-                "dc:title": format!("{} {}, {} readings, {}", fluid.as_str(), f.quantity.slug(), f.step.iso(), f.year),
-                "tableSchema": {
-                    "aboutUrl": format!("{}#{{start}}", f.file_name()),
-                    "primaryKey": "start",
-                    "columns": [
-                        {"name": "start", "titles": "start", "datatype": "dateTime", "required": true,
-                         "propertyUrl": "time:hasBeginning", "dc:description": "Start of the interval (UTC)"},
-                        {"name": "end", "titles": "end", "datatype": "dateTime", "required": true,
-                         "propertyUrl": "sosa:resultTime", "dc:description": "End of the interval (UTC), when the value was measured"},
-                        {"name": "value", "titles": "value", "datatype": "decimal", "null": "",
-                         "propertyUrl": "sosa:hasSimpleResult",
-                         "dc:description": format!("Measured value in {unit_label}; empty when the holder reported no value")},
-                        {"name": "estimated", "titles": "estimated", "datatype": "boolean",
-                         "propertyUrl": format!("{VOCAB}estimated")},
-                        {"name": "type", "virtual": true, "propertyUrl": "rdf:type", "valueUrl": "sosa:Observation"},
-                        {"name": "property", "virtual": true, "propertyUrl": "sosa:observedProperty",
-                         "valueUrl": format!("{VOCAB}{}", property(f.quantity))},
-                        {"name": "unit", "virtual": true, "propertyUrl": "http://qudt.org/schema/qudt/unit", "valueUrl": unit_iri}
-                    ]
-                }
-            })
+            let column = |name, datatype, property: &str, description: String, required| Column {
+                name,
+                datatype,
+                property: property.to_owned(),
+                description,
+                required,
+            };
+            Table {
+                url: f.file_name(),
+                title: format!(
+                    "{} {}, {} readings, {}",
+                    fluid.as_str(),
+                    f.quantity.slug(),
+                    f.step.iso(),
+                    f.year
+                ),
+                key: "start",
+                columns: vec![
+                    column("start", "dateTime", "time:hasBeginning", "Start of the interval (UTC)".into(), true),
+                    column("end", "dateTime", "sosa:resultTime", "End of the interval (UTC), when the value was measured".into(), true),
+                    column("value", "decimal", "sosa:hasSimpleResult", format!("Measured value in {unit_label}; empty when the holder reported no value"), false),
+                    column("estimated", "boolean", &format!("{VOCAB}estimated"), "Whether the holder estimated the value rather than measured it".into(), true),
+                ],
+                facts: vec![
+                    ("type", "rdf:type".into(), "sosa:Observation".into()),
+                    ("property", "sosa:observedProperty".into(), format!("{VOCAB}{}", property(f.quantity))),
+                    ("unit", "http://qudt.org/schema/qudt/unit".into(), unit_iri.into()),
+                ],
+            }
         })
         .collect();
-    let doc = serde_json::json!({
-        "@context": ["http://www.w3.org/ns/csvw", {"@language": "en", "sosa": "http://www.w3.org/ns/sosa/", "time": "http://www.w3.org/2006/time#"}],
-        "dialect": {"header": true, "delimiter": ","},
-        "tables": tables,
-    });
-    serde_json::to_vec_pretty(&doc).unwrap_or_default()
+    shared::csvw_metadata(&tables)
 }
 
 /// What a source description says.
@@ -87,59 +91,39 @@ pub struct SourceFacts<'a> {
     pub quantities: &'a [Quantity],
 }
 
-fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+/// Where a holder's source description lives, from the pod root (no leading slash).
+pub fn about_path(holder: Holder) -> String {
+    format!("selfdata/sources/{}/about.ttl", holder.slug())
 }
 
-/// The source description, in Turtle, with IRIs relative to `base` (the pod root URI).
-pub fn source_turtle(base: &str, f: &SourceFacts<'_>) -> String {
-    let mut s = String::new();
-    s.push_str("@prefix dcat: <http://www.w3.org/ns/dcat#> .\n");
-    s.push_str("@prefix dcterms: <http://purl.org/dc/terms/> .\n");
-    s.push_str("@prefix foaf: <http://xmlns.com/foaf/0.1/> .\n");
-    s.push_str("@prefix prov: <http://www.w3.org/ns/prov#> .\n");
-    s.push_str("@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n");
-    s.push_str(&format!("@prefix sd: <{VOCAB}> .\n\n"));
-    s.push_str("<> a dcat:Dataset ;\n");
-    s.push_str(&format!(
-        "  dcterms:title \"{} data\"@en, \"Données {}\"@fr ;\n",
-        escape(f.holder.name()),
-        escape(f.holder.name())
-    ));
-    s.push_str(&format!(
-        "  dcterms:publisher [ a foaf:Organization ; foaf:name \"{}\" ] ;\n",
-        escape(f.holder.name())
-    ));
+/// The source description in Turtle; `base` is the pod root URI. Written
+/// through the RDF crate's serializer, so any meter id stays a valid literal.
+pub fn source_description(base: &str, f: &SourceFacts<'_>) -> Result<Vec<u8>, RdfError> {
     let themes: Vec<String> = f
         .quantities
         .iter()
-        .map(|q| format!("sd:{}", property(*q)))
+        .map(|q| format!("{VOCAB}{}", property(*q)))
         .collect();
-    if !themes.is_empty() {
-        s.push_str(&format!("  dcat:theme {} ;\n", themes.join(", ")));
-    }
-    if let Some(m) = f.meter {
-        s.push_str(&format!("  sd:meter \"{}\" ;\n", escape(m)));
-    }
-    if let (Some(a), Some(b)) = (f.first, f.last) {
-        s.push_str(&format!(
-            "  dcterms:temporal [ a dcterms:PeriodOfTime ; dcat:startDate \"{a}\"^^xsd:dateTime ; dcat:endDate \"{b}\"^^xsd:dateTime ] ;\n"
-        ));
-    }
-    s.push_str(&format!(
-        "  sd:readings {} ;\n  dcterms:modified \"{}\"^^xsd:dateTime",
-        f.readings, f.updated
-    ));
-    for o in f.originals {
-        s.push_str(&format!(" ;\n  prov:wasDerivedFrom <{base}{o}>"));
-    }
-    for n in f.normalised {
-        s.push_str(&format!(" ;\n  dcat:distribution <{base}{n}>"));
-    }
-    s.push_str(" .\n");
-    s
+    shared::source_turtle(
+        &format!("{base}{}", about_path(f.holder)),
+        base,
+        &Source {
+            holder: f.holder.name(),
+            meter: f.meter,
+            themes: &themes,
+            first: f.first,
+            last: f.last,
+            readings: f.readings,
+            updated: f.updated,
+            originals: f.originals,
+            normalised: f.normalised,
+        },
+    )
+}
+
+/// The meter identifiers a stored source description names.
+pub fn meters_of(holder: Holder, base: &str, turtle: &[u8]) -> Vec<String> {
+    shared::meters_of(turtle, &format!("{base}{}", about_path(holder)))
 }
 
 #[cfg(test)]
@@ -167,7 +151,7 @@ mod tests {
     fn the_source_description_is_turtle_that_names_the_holder_and_the_originals() {
         let originals =
             ["selfdata/sources/grdf/raw/2025-01-01_2025-01-31-0123abcd.ndjson".to_owned()];
-        let t = source_turtle(
+        let t = source_description(
             "http://x/alice/",
             &SourceFacts {
                 holder: Holder::Grdf,
@@ -180,9 +164,17 @@ mod tests {
                 normalised: &[],
                 quantities: &[Quantity::GasEnergy],
             },
+        )
+        .unwrap();
+        let doc = "http://x/alice/selfdata/sources/grdf/about.ttl";
+        let g = selfdata_rdf::parse(&t, selfdata_rdf::RdfFormat::Turtle, doc).unwrap();
+        let text = g.to_string();
+        assert!(
+            text.contains("<http://xmlns.com/foaf/0.1/name> \"GRDF\""),
+            "{text}"
         );
-        assert!(t.contains("foaf:name \"GRDF\""));
-        assert!(t.contains("sd:readings 31"));
-        assert!(t.contains("prov:wasDerivedFrom"));
+        assert!(text.contains("readings> \"31\""), "{text}");
+        assert!(text.contains("<http://www.w3.org/ns/prov#wasDerivedFrom> <http://x/alice/selfdata/sources/grdf/raw/"), "{text}");
+        assert_eq!(meters_of(Holder::Grdf, "http://x/alice/", &t), ["GI123456"]);
     }
 }

@@ -21,7 +21,7 @@ use crate::model::{Fluid, Quantity, Reading};
 
 /// The time zone the resident's days, months and years are counted in.
 pub fn paris() -> TimeZone {
-    TimeZone::get("Europe/Paris").unwrap_or(TimeZone::UTC)
+    selfdata_sources::time::paris()
 }
 
 /// One normalised file: a quantity at one interval length over one local year.
@@ -125,6 +125,17 @@ impl FileKey {
             year,
         })
     }
+}
+
+/// The name an original file is kept under in its holder's `raw/`
+/// container: the Paris days it covers, a content hash, the layout's extension.
+pub fn original_name(
+    layout: crate::model::Layout,
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+    bytes: &[u8],
+) -> String {
+    selfdata_sources::raw::raw_file_name(first, last, bytes, layout.extension())
 }
 
 /// The container of a fluid's normalised files (`selfdata/energy/gas/`).

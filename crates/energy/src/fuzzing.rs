@@ -5,9 +5,11 @@
 //! Each `check_*` function takes arbitrary bytes and panics only when an
 //! invariant of this crate is broken; an input that is merely invalid is
 //! fine. Invariants checked:
-//! - the importers never panic; `parse` says `Unrecognised` exactly when
-//!   `detect` finds no layout, agrees with it on the layout, and every series
-//!   it returns is sorted without overlaps;
+//! - the importers never panic; `parse` says `Unrecognised` (or `EmptyFile`)
+//!   exactly when `detect` finds no layout, agrees with it on the layout, and
+//!   every series it returns is sorted without overlaps; the contract's
+//!   [`selfdata_sources::import`] over [`crate::import::IMPORTERS`] gives the
+//!   same result as the one-pass [`crate::import::import`];
 //! - the XLSX reader's caps hold whatever the zip declares: what it
 //!   decompresses stays within the per-part and total budgets (give or take
 //!   one read), a sheet keeps at most `MAX_CELLS` cells over a used range of
@@ -22,8 +24,19 @@ use crate::import::{detect, parse};
 /// The importers on any bytes.
 pub fn check_import(data: &[u8]) {
     let layout = detect(data);
-    match parse(data) {
-        Err(ImportError::Unrecognised(_)) => assert!(layout.is_none(), "detected {layout:?}"),
+    let parsed = parse(data);
+    let refused = parsed.as_ref().err().cloned();
+    let one_pass = crate::import::import(data);
+    let contract = selfdata_sources::import(&crate::import::importers(), data);
+    assert_eq!(one_pass, contract);
+    match one_pass {
+        Ok(p) => assert_eq!(Ok(&p), parsed.as_ref()),
+        Err(r) => assert_eq!(Some(r.error), refused),
+    }
+    match parsed {
+        Err(ImportError::Unrecognised | ImportError::EmptyFile) => {
+            assert!(layout.is_none(), "detected {layout:?}")
+        }
         Err(_) => assert!(layout.is_some(), "an error without a layout"),
         Ok(parsed) => {
             assert_eq!(Some(parsed.layout), layout);

@@ -2,7 +2,8 @@
 //! and everything computed over them (tariffs, aggregation, alerts).
 //!
 //! - [`model`]: readings, series, layouts, import errors.
-//! - [`import`]: detects a file's layout from its content and parses it.
+//! - [`import`]: detects a file's layout from its content and parses it;
+//!   each layout is an importer of the shared contract ([`sources`]).
 //! - [`files`]: how normalised series are laid out as CSV resources and in
 //!   the derived index, and how a new import merges into them.
 //! - [`describe`]: the CSVW metadata and the source description (Turtle).
@@ -20,5 +21,8 @@ pub mod fuzzing;
 pub mod import;
 pub mod model;
 pub mod tariff;
+
+/// The import contract shared with every domain ([`selfdata_sources`]).
+pub use selfdata_sources as sources;
 
 pub use model::{Fluid, Holder, ImportError, Layout, Parsed, Quantity, Reading, Series};

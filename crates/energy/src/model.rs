@@ -7,6 +7,31 @@
 //! litres or m³ by the callers.
 
 use jiff::Timestamp;
+use selfdata_sources::Expected;
+
+static ENEDIS: Expected = Expected {
+    holder: "Enedis",
+    what_en: "an Enedis export of your electricity meter (Linky) readings, CSV or JSON",
+    what_fr: "un export Enedis des relevés de votre compteur électrique (Linky), en CSV ou JSON",
+    where_en: "your Enedis customer area, mon-compte-particulier.enedis.fr (your consumption, then download your data)",
+    where_fr: "votre espace client Enedis, mon-compte-particulier.enedis.fr (votre consommation, puis télécharger vos données)",
+};
+
+static GRDF: Expected = Expected {
+    holder: "GRDF",
+    what_en: "a GRDF export of your gas meter (Gazpar) readings, XLSX or JSON",
+    what_fr: "un export GRDF des relevés de votre compteur de gaz (Gazpar), en XLSX ou JSON",
+    where_en: "your GRDF customer area, monespace.grdf.fr (my consumption, then download)",
+    where_fr: "votre espace client GRDF, monespace.grdf.fr (ma consommation, puis télécharger)",
+};
+
+static WATER: Expected = Expected {
+    holder: "water utility",
+    what_en: "your water utility's export of daily meter readings, CSV or JSON",
+    what_fr: "l’export des relevés quotidiens de votre compteur d’eau, en CSV ou JSON",
+    where_en: "your water utility's customer area (consumption history, daily readings)",
+    where_fr: "l’espace client de votre distributeur d’eau (historique de consommation, relevés journaliers)",
+};
 
 /// What is metered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -140,6 +165,15 @@ impl Holder {
         }
     }
 
+    /// The export a resident gets from this holder, and where.
+    pub fn expected(self) -> &'static Expected {
+        match self {
+            Holder::Enedis => &ENEDIS,
+            Holder::Grdf => &GRDF,
+            Holder::Water => &WATER,
+        }
+    }
+
     pub fn fluid(self) -> Fluid {
         match self {
             Holder::Enedis => Fluid::Electricity,
@@ -237,27 +271,11 @@ pub struct Parsed {
     pub series: Vec<Series>,
     /// Data rows read (including rows whose value is missing).
     pub rows: usize,
+    /// The period `[start, end)` the file says it covers, when it says one
+    /// (the portal CSV's `Date de debut`/`Date de fin`, Data Connect's
+    /// `start`/`end`): readings stopping short of it make the import partial.
+    pub declared: Option<(Timestamp, Timestamp)>,
 }
 
-/// Why a file could not be imported. Always names what was expected, and
-/// the line (1-based, counting every line of the file) when there is one.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ImportError {
-    #[error("this file is not a meter export selfdata knows (Enedis, GRDF or water utility): {0}")]
-    Unrecognised(String),
-    #[error("line {line}: {message}")]
-    AtLine { line: usize, message: String },
-    #[error("{0}")]
-    Invalid(String),
-    #[error("the file holds no readings")]
-    Empty,
-}
-
-impl ImportError {
-    pub fn at(line: usize, message: impl Into<String>) -> Self {
-        ImportError::AtLine {
-            line,
-            message: message.into(),
-        }
-    }
-}
+/// Why a file could not be imported: the import contract's error, shared by every domain.
+pub use selfdata_sources::ImportError;

@@ -209,7 +209,7 @@ fn an_xlsx_part_lying_about_its_size_is_not_read_past_it() {
     // size and the CRC check fails); nothing like 8 MiB is decompressed.
     assert!(matches!(book.sheet(0), Ok(None)));
     assert!(book.usage().largest_part <= 8 * 1024, "{:?}", book.usage());
-    assert!(matches!(parse(&bytes), Err(ImportError::Unrecognised(_))));
+    assert!(matches!(parse(&bytes), Err(ImportError::Unrecognised)));
 }
 
 #[test]
@@ -218,7 +218,7 @@ fn a_long_shared_string_named_by_many_cells_is_not_copied() {
     let started = std::time::Instant::now();
     // No GRDF header: unrecognised, quickly.
     assert_eq!(detect(&bytes), None);
-    assert!(matches!(parse(&bytes), Err(ImportError::Unrecognised(_))));
+    assert!(matches!(parse(&bytes), Err(ImportError::Unrecognised)));
     assert!(
         started.elapsed() < std::time::Duration::from_secs(20),
         "{:?}",
@@ -258,7 +258,7 @@ fn truncated_workbooks_are_unrecognised() {
         let bytes = case(name);
         assert_eq!(detect(&bytes), None, "{name}");
         assert!(
-            matches!(parse(&bytes), Err(ImportError::Unrecognised(_))),
+            matches!(parse(&bytes), Err(ImportError::Unrecognised)),
             "{name}"
         );
     }

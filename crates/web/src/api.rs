@@ -39,8 +39,10 @@ impl From<EnergyError> for ApiError {
     fn from(e: EnergyError) -> Self {
         match e {
             EnergyError::Store(s) => s.into(),
-            EnergyError::Import(i) => {
-                ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, i.to_string())
+            e @ (EnergyError::Import(_)
+            | EnergyError::Refused(_)
+            | EnergyError::OtherMeter { .. }) => {
+                ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
             }
             EnergyError::Tariff(t) => {
                 ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, t.to_string())

@@ -8,6 +8,13 @@
 //! the source description and the index entries are written in one store
 //! batch. Importing the same or an overlapping file again writes only what
 //! changed, and nothing at all when nothing did.
+//!
+//! The import contract protects what is already there: a file naming
+//! another meter than the pod's is kept apart (its original under the
+//! holder's `apart/` container, nothing merged) until the resident confirms
+//! it is theirs ([`Energy::import_confirmed`]); a file whose readings stop
+//! before the period it declares is imported but reported as partial, its
+//! missing days counted over the declared period.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -18,10 +25,10 @@ use parking_lot::Mutex;
 use selfdata_energy::analysis::Book;
 use selfdata_energy::describe::{self, SourceFacts};
 use selfdata_energy::files::{self, FileKey};
+use selfdata_energy::sources::{Coverage, Identity, Lang, Refusal, verdict};
 use selfdata_energy::tariff::{TariffError, Tariffs};
 use selfdata_energy::{Fluid, Holder, ImportError, Layout, Quantity, Reading, import};
 use selfdata_store::{Backend, PodName, Precondition, ResourcePath, StoreError, Write};
-use sha2::{Digest, Sha256};
 
 /// Where the resident's tariffs live in the pod.
 pub const TARIFFS: &str = "/selfdata/energy/tariffs.csv";
@@ -37,6 +44,35 @@ pub enum EnergyError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Damaged(String),
+    /// Not imported: the file is not a readable export (says which was expected).
+    #[error(transparent)]
+    Refused(Refusal),
+    /// Not merged: the file names another meter than the pod's; its original is kept apart.
+    #[error(
+        "this file is for meter {found}, not for your meter {}: it was kept apart in {kept} and nothing was merged",
+        .known.join(", ")
+    )]
+    OtherMeter {
+        known: Vec<String>,
+        found: String,
+        /// Where the original is kept (path from the pod root).
+        kept: String,
+    },
+}
+
+impl EnergyError {
+    /// The error for a resident, in their language where the error has words for it.
+    pub fn sentence(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (EnergyError::Refused(r), lang) => r.sentence(lang),
+            (EnergyError::Import(e), lang) => e.sentence(lang),
+            (EnergyError::OtherMeter { known, found, kept }, Lang::Fr) => format!(
+                "ce fichier concerne le compteur {found}, pas votre compteur {} : il a été mis de côté dans {kept}, sans rien fusionner",
+                known.join(", ")
+            ),
+            (e, _) => e.to_string(),
+        }
+    }
 }
 
 /// Where an import is, for a progress bar.
@@ -65,6 +101,9 @@ pub struct Summary {
     pub original: String,
     /// Whether this import stored the original (false: the same file was imported before).
     pub new_original: bool,
+    /// The period `[start, end)` the file declares, when its readings do not
+    /// cover it: the import is partial (`days_missing` counts over this period).
+    pub partial: Option<(String, String)>,
 }
 
 /// A fluid's readings as loaded for queries, with what they were built from.
@@ -102,10 +141,6 @@ fn source_container(holder: Holder) -> String {
     format!("/selfdata/sources/{}/", holder.slug())
 }
 
-fn local_day(t: Timestamp) -> String {
-    t.to_zoned_datetime(files::paris()).date().to_string()
-}
-
 impl Energy {
     pub fn new(store: Arc<dyn Backend>, base_url: &str) -> Self {
         Self {
@@ -120,18 +155,45 @@ impl Energy {
         self.locks.lock().entry(pod.clone()).or_default().clone()
     }
 
-    /// Imports one file into `pod`, reporting progress.
+    /// Imports one file into `pod`, reporting progress. A file naming
+    /// another meter than the pod's is kept apart, not merged
+    /// ([`EnergyError::OtherMeter`]).
     pub async fn import(
         &self,
         pod: &PodName,
         bytes: Bytes,
         progress: &(dyn Fn(Stage) + Send + Sync),
     ) -> Result<Summary, EnergyError> {
+        self.import_checked(pod, bytes, progress, false).await
+    }
+
+    /// Imports a file the resident confirmed is theirs, whatever meter it names.
+    pub async fn import_confirmed(
+        &self,
+        pod: &PodName,
+        bytes: Bytes,
+        progress: &(dyn Fn(Stage) + Send + Sync),
+    ) -> Result<Summary, EnergyError> {
+        self.import_checked(pod, bytes, progress, true).await
+    }
+
+    async fn import_checked(
+        &self,
+        pod: &PodName,
+        bytes: Bytes,
+        progress: &(dyn Fn(Stage) + Send + Sync),
+        confirmed: bool,
+    ) -> Result<Summary, EnergyError> {
         progress(Stage::Reading);
         let raw = bytes.clone();
-        let parsed = tokio::task::spawn_blocking(move || import::parse(&raw))
+        let parsed = tokio::task::spawn_blocking(move || import::import(&raw))
             .await
-            .map_err(|e| EnergyError::Damaged(e.to_string()))??;
+            .map_err(|e| EnergyError::Damaged(e.to_string()))?
+            .map_err(|r| match r.error {
+                // Kept as before: the connector treats a day without readings as nothing to do.
+                ImportError::Empty => EnergyError::Import(ImportError::Empty),
+                _ => EnergyError::Refused(r),
+            })?;
         let lock = self.lock(pod);
         let _guard = lock.lock().await;
         progress(Stage::Merging);
@@ -141,19 +203,27 @@ impl Energy {
         let all: Vec<&Reading> = parsed.series.iter().flat_map(|s| &s.readings).collect();
         let first = all.iter().map(|r| r.start).min();
         let last = all.iter().map(|r| r.end).max();
-        let hash = hex::encode(Sha256::digest(&bytes));
-        let original = format!(
-            "{}raw/{}_{}-{}.{}",
-            source_container(holder),
-            first.map(local_day).unwrap_or_default(),
-            last.map(|t| local_day(
-                t.checked_sub(jiff::SignedDuration::from_secs(1))
-                    .unwrap_or(t)
-            ))
-            .unwrap_or_default(),
-            &hash[..12],
-            layout.extension()
-        );
+        let name = files::original_name(layout, first, last, &bytes);
+        let original = format!("{}raw/{name}", source_container(holder));
+        let known = self.known_meters(pod, holder).await?;
+        let identity = verdict::identity(&known, parsed.meter.as_deref());
+        if let Identity::Different { known, found } = identity
+            && !confirmed
+        {
+            let kept = format!("{}apart/{name}", source_container(holder));
+            if self.store.meta(pod, &path(&kept)?).await?.is_none() {
+                let write = put(&kept, layout.media_type(), bytes.to_vec())?;
+                self.store.write(pod, write).await?;
+            }
+            return Err(EnergyError::OtherMeter {
+                known,
+                found,
+                kept: kept.trim_start_matches('/').to_owned(),
+            });
+        }
+        // A file that names no meter keeps the one the pod knows.
+        let meter = parsed.meter.clone().or_else(|| known.first().cloned());
+        let coverage = verdict::coverage(parsed.declared, first, last);
 
         let mut index = self.load_index(pod, fluid).await?;
         let mut writes = Vec::new();
@@ -200,11 +270,23 @@ impl Energy {
         }
         if !writes.is_empty() {
             writes.push(
-                self.source_description(pod, holder, &index, &original, parsed.meter.as_deref())
+                self.source_description(pod, holder, &index, &original, meter.as_deref())
                     .await?,
             );
         }
-        let days_missing = match (first, last) {
+        // A partial file's missing days are counted over the period it declares.
+        let (span_first, span_last) = match coverage {
+            Coverage::Partial {
+                declared_start,
+                declared_end,
+                ..
+            } => (
+                first.map(|f| f.min(declared_start)),
+                last.map(|l| l.max(declared_end)),
+            ),
+            Coverage::Whole => (first, last),
+        };
+        let days_missing = match (span_first, span_last) {
             (Some(a), Some(b)) => {
                 let book = Book::build(fluid, &by_quantity(&index), &Tariffs::defaults());
                 let tz = files::paris();
@@ -232,6 +314,29 @@ impl Energy {
             days_missing,
             original: original.trim_start_matches('/').to_owned(),
             new_original: !original_exists,
+            partial: match coverage {
+                Coverage::Partial {
+                    declared_start,
+                    declared_end,
+                    ..
+                } => Some((declared_start.to_string(), declared_end.to_string())),
+                Coverage::Whole => None,
+            },
+        })
+    }
+
+    /// The meters a holder's source description names (none before the first import).
+    async fn known_meters(
+        &self,
+        pod: &PodName,
+        holder: Holder,
+    ) -> Result<Vec<String>, EnergyError> {
+        let about = path(&format!("/{}", describe::about_path(holder)))?;
+        Ok(match self.store.get(pod, &about).await? {
+            Some((_, body)) => {
+                describe::meters_of(holder, &format!("{}/{}/", self.base_url, pod), &body)
+            }
+            None => Vec::new(),
         })
     }
 
@@ -278,10 +383,12 @@ impl Energy {
             quantities: &quantities,
         };
         let base = format!("{}/{}/", self.base_url, pod);
+        let turtle = describe::source_description(&base, &facts)
+            .map_err(|e| EnergyError::Damaged(format!("the source description: {e}")))?;
         put(
-            &format!("{}about.ttl", source_container(holder)),
+            &format!("/{}", describe::about_path(holder)),
             "text/turtle",
-            describe::source_turtle(&base, &facts).into_bytes(),
+            turtle,
         )
         .map_err(Into::into)
     }

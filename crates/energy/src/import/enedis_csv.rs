@@ -126,6 +126,8 @@ struct Metadata {
     prm: Option<String>,
     unit: Option<String>,
     step_minutes: Option<String>,
+    /// `Date de debut` and `Date de fin`, as written.
+    period: (Option<String>, Option<String>),
     /// The line of the values (for errors about them).
     line: usize,
 }
@@ -159,6 +161,7 @@ pub(crate) fn parse_portal(text: &str, layout: Layout) -> Result<Parsed, ImportE
             meta.prm = get(&["identifiant prm"]);
             meta.unit = get(&["unite"]);
             meta.step_minutes = get(&["pas en minutes", "pas"]);
+            meta.period = (get(&["date de debut"]), get(&["date de fin"]));
             meta.line = n;
         }
     }
@@ -250,6 +253,7 @@ fn values<'a>(
     };
     Ok(Parsed {
         layout,
+        declared: super::declared_period(meta.period.0.as_deref(), meta.period.1.as_deref()),
         meter: meta.prm,
         series: vec![series],
         rows,
@@ -421,6 +425,7 @@ fn daily_index<'a>(
     }
     Ok(Parsed {
         layout: Layout::EnedisDailyIndexCsv,
+        declared: super::declared_period(meta.period.0.as_deref(), meta.period.1.as_deref()),
         meter: meta.prm,
         series: vec![b.finish(&by_line)?],
         rows,
@@ -581,6 +586,7 @@ pub(crate) fn finish_electric(
         meter,
         series,
         rows,
+        declared: None,
     })
 }
 
@@ -688,5 +694,6 @@ pub(crate) fn parse_old(text: &str) -> Result<Parsed, ImportError> {
         meter: None,
         series: vec![b.finish(&by_line)?],
         rows,
+        declared: None,
     })
 }

@@ -234,7 +234,7 @@ pub(crate) fn parse_v5(text: &str) -> Result<Parsed, ImportError> {
         &mut power_b,
         &locate,
     )?;
-    finish_json(
+    let mut parsed = finish_json(
         Layout::EnedisDataConnectV5,
         meter,
         energy_b,
@@ -242,7 +242,10 @@ pub(crate) fn parse_v5(text: &str) -> Result<Parsed, ImportError> {
         items.len(),
         0,
         &locate,
-    )
+    )?;
+    // `end` is exclusive, as in the API's query.
+    parsed.declared = super::declared_period(str_of(mr.get("start")), str_of(mr.get("end")));
+    Ok(parsed)
 }
 
 fn finish_json(
@@ -268,6 +271,7 @@ fn finish_json(
         meter,
         series,
         rows,
+        declared: None,
     })
 }
 

@@ -250,6 +250,7 @@ fn gas_parsed(
         meter,
         series: vec![energy.finish(&by_line)?, volume.finish(&by_line)?],
         rows,
+        declared: None,
     })
 }
 

@@ -1,4 +1,8 @@
-//! Meter file importers: [`detect`] the layout from the content, then [`parse`].
+//! Meter file importers: [`detect`] the layout from the content, then
+//! [`parse`]; or [`import`] both at once, refusing with a sentence that says
+//! which holder's export was expected and where to download it. Each
+//! [`Layout`] is an importer of the shared contract
+//! ([`selfdata_sources::Importer`]), listed in [`IMPORTERS`].
 //!
 //! Every layout the holders hand back (see `model::Layout`) is recognised by
 //! its header line, JSON keys or spreadsheet header, never by file name, and
@@ -17,14 +21,78 @@ mod enedis_csv;
 mod enedis_json;
 mod grdf;
 mod series;
-mod text;
-mod time;
 mod water;
 pub mod xlsx;
 
 use std::borrow::Cow;
 
+use selfdata_sources::{Expected, Importer, Refusal, text, time};
+
 use crate::model::{ImportError, Layout, Parsed};
+
+/// Every layout, in the order files are offered to them.
+pub static IMPORTERS: [Layout; 11] = [
+    Layout::EnedisLoadCurveCsv,
+    Layout::EnedisDailyIndexCsv,
+    Layout::EnedisMaxPowerCsv,
+    Layout::EnedisFlatCsv,
+    Layout::EnedisOldCsv,
+    Layout::EnedisDataConnectV5,
+    Layout::EnedisDataConnect2026,
+    Layout::GrdfAdictNdjson,
+    Layout::GrdfXlsx,
+    Layout::WaterPortalCsv,
+    Layout::WaterTelemetryJson,
+];
+
+impl Importer for Layout {
+    type Output = Parsed;
+
+    fn expected(&self) -> &'static Expected {
+        self.holder().expected()
+    }
+
+    fn detect(&self, bytes: &[u8]) -> bool {
+        detect(bytes) == Some(*self)
+    }
+
+    fn parse(&self, bytes: &[u8]) -> Result<Parsed, ImportError> {
+        let parsed = parse(bytes)?;
+        if parsed.layout != *self {
+            return Err(ImportError::Unrecognised);
+        }
+        Ok(parsed)
+    }
+}
+
+/// The importers as the contract lists them.
+pub fn importers() -> Vec<&'static dyn Importer<Output = Parsed>> {
+    IMPORTERS
+        .iter()
+        .map(|l| l as &'static dyn Importer<Output = Parsed>)
+        .collect()
+}
+
+/// Detects and parses a file in one pass (what [`selfdata_sources::import`]
+/// does over [`IMPORTERS`], sniffing once): a refusal names the export
+/// expected and where a resident downloads it.
+pub fn import(bytes: &[u8]) -> Result<Parsed, Refusal> {
+    let all = || selfdata_sources::contract::expected_of(&importers());
+    match sniff(bytes) {
+        None => Err(Refusal {
+            error: if selfdata_sources::contract::is_blank(bytes) {
+                ImportError::EmptyFile
+            } else {
+                ImportError::Unrecognised
+            },
+            expected: all(),
+        }),
+        Some(sniffed) => {
+            let expected = vec![sniffed.layout().holder().expected()];
+            parse_sniffed(sniffed).map_err(|error| Refusal { error, expected })
+        }
+    }
+}
 
 /// What sniffing found: the layout, with what it already had to load.
 enum Sniffed<'a> {
@@ -51,7 +119,14 @@ pub fn detect(bytes: &[u8]) -> Option<Layout> {
 
 /// Parses a file of any known layout.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, ImportError> {
-    let sniffed = sniff(bytes).ok_or_else(|| ImportError::Unrecognised(EXPECTED.into()))?;
+    match sniff(bytes) {
+        Some(sniffed) => parse_sniffed(sniffed),
+        None if selfdata_sources::contract::is_blank(bytes) => Err(ImportError::EmptyFile),
+        None => Err(ImportError::Unrecognised),
+    }
+}
+
+fn parse_sniffed(sniffed: Sniffed<'_>) -> Result<Parsed, ImportError> {
     let parsed = match sniffed {
         Sniffed::Xlsx(sheet) => grdf::parse_xlsx(sheet)?,
         Sniffed::Refused(error) => return Err(error),
@@ -82,12 +157,24 @@ fn unreachable_layout() -> Result<Parsed, ImportError> {
     ))
 }
 
-/// What `Unrecognised` says was expected.
-const EXPECTED: &str = "expected an Enedis portal CSV (first line `Identifiant PRM;Type de donnees;…`), \
-an Enedis flat CSV (`…;Horodate;Valeur;Nature;Pas;…`) or older CSV (`Date de la mesure;Heure de la mesure;Valeur`), \
-an Enedis Data Connect JSON (`meter_reading` or `idPrm`), a GRDF ADICT NDJSON (`consommation` objects) \
-or customer XLSX (`Date de relevé` header), a water portal CSV (`Date de relevé;Index relevé (litres);…`) \
-or a water telemetry JSON (entries with `date` and `volume`)";
+/// The period `[start, end)` a file declares: dates are Paris days, an end
+/// date is the midnight that starts it (exclusive); instants are kept.
+/// `None` when either is missing or unreadable, or the period is empty.
+pub(crate) fn declared_period(
+    start: Option<&str>,
+    end: Option<&str>,
+) -> Option<(jiff::Timestamp, jiff::Timestamp)> {
+    let mut paris = time::Paris::new().ok()?;
+    let mut at = |s: &str| -> Option<i64> {
+        match time::parse_when(s)? {
+            time::When::Instant(t) => Some(t),
+            time::When::Local { day, sod: 0, .. } => paris.day_bounds(day).ok().map(|b| b.0),
+            time::When::Local { day, sod, .. } => paris.fixed(day, sod).ok(),
+        }
+    };
+    let (a, b) = (at(start?)?, at(end?)?);
+    (a < b).then_some((time::ts(a)?, time::ts(b)?))
+}
 
 /// How far into a text file a CSV header is looked for.
 const HEADER_SCAN_LINES: usize = 40;

@@ -119,6 +119,7 @@ pub(crate) fn parse_csv(text: &str) -> Result<Parsed, ImportError> {
         meter: None,
         series: vec![b.finish(&by_line)?],
         rows,
+        declared: None,
     })
 }
 
@@ -226,5 +227,6 @@ pub(crate) fn parse_json(text: &str) -> Result<Parsed, ImportError> {
         meter,
         series: vec![b.finish(&locate)?],
         rows: entries.len(),
+        declared: None,
     })
 }

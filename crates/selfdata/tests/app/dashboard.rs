@@ -520,6 +520,10 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
         "{done}"
     );
     assert!(done.contains("Nothing of this file was kept."));
+    assert!(
+        done.contains("Import finished. 1 file: 1 refused."),
+        "{done}"
+    );
     let summary = dana
         .api(&s, "/dana/selfdata/energy/api/summary?fluid=water")
         .await;
@@ -538,7 +542,10 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
         .await;
     assert_eq!(r.status, 303);
     let done = b.wait_job(&r.location.unwrap()).await;
-    assert!(done.contains("Import finished."), "{done}");
+    assert!(
+        done.contains("Import finished. 2 files imported."),
+        "{done}"
+    );
     assert_eq!(done.matches(" readings imported, ").count(), 2, "{done}");
     assert!(done.contains("value=\"100\""), "the bar is full");
     let summary = dana
@@ -555,6 +562,24 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
         .await;
     let done = b.wait_job(&r.location.unwrap()).await;
     assert!(done.contains("already imported: nothing new"), "{done}");
+    // A batch with a good file, a damaged one and an empty one: each counted.
+    let r = b
+        .post_files(
+            "/energy/import",
+            Some(&csrf),
+            &[
+                (&water.name, &water.bytes),
+                ("water.csv", &bad),
+                ("empty.csv", b"\r\n"),
+            ],
+        )
+        .await;
+    let done = b.wait_job(&r.location.unwrap()).await;
+    assert!(
+        done.contains("Import finished. 1 file imported, 2 refused."),
+        "{done}"
+    );
+    assert!(done.contains("the file is empty"), "{done}");
 
     // Someone else cannot follow the job.
     s.app

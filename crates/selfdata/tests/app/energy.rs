@@ -18,10 +18,12 @@ fn load_curve(from: &str, to: &str, watts: impl Fn(i8) -> u32, skip: &[&str]) ->
     let to: jiff::civil::Date = to.parse().unwrap();
     let mut t = from.to_zoned_datetime(tz.clone()).unwrap().timestamp();
     let end = to.to_zoned_datetime(tz.clone()).unwrap().timestamp();
-    let mut out = String::from(
+    let mut out = format!(
         "\u{feff}Identifiant PRM;Type de donnees;Date de debut;Date de fin;Grandeur physique;Grandeur metier;Etape metier;Unite;Pas en minutes\r\n\
-         01234567890123;Courbe de charge;01/01/2025;01/02/2025;Energie active;Consommation;Comptage Brut;W;30\r\n\
+         01234567890123;Courbe de charge;{};{};Energie active;Consommation;Comptage Brut;W;30\r\n\
          Horodate;Valeur\r\n",
+        from.strftime("%d/%m/%Y"),
+        to.strftime("%d/%m/%Y"),
     );
     while t < end {
         let start_local = t.to_zoned_datetime(tz.clone());
@@ -321,4 +323,75 @@ async fn overlapping_reimports_change_only_what_is_new_and_reindex_rebuilds_the_
     assert_eq!(api(&s, query).await["total"]["value"], Value::Null);
     assert_eq!(s.app.energy.reindex(&pod).await.unwrap(), 31 * 48);
     assert_eq!(api(&s, query).await, answer);
+}
+
+#[tokio::test]
+async fn a_file_for_another_meter_is_kept_apart_until_the_resident_confirms_it() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2025, 3, 1))).await;
+    let mine = load_curve("2025-01-01", "2025-01-03", |_| 500, &[]);
+    assert_eq!(
+        post_inbox(&s, "text/csv", mine.into_bytes()).await.status(),
+        201
+    );
+    let other = load_curve("2025-01-03", "2025-01-05", |_| 700, &[])
+        .replace("01234567890123;", "99999999999999;");
+    let (status, detail) =
+        problem(post_inbox(&s, "text/csv", other.clone().into_bytes()).await).await;
+    assert_eq!(status, 422);
+    assert!(
+        detail.contains("99999999999999") && detail.contains("kept apart"),
+        "{detail}"
+    );
+    let query = "consumption?fluid=electricity&from=2025-01-03&to=2025-01-05&step=day&unit=Wh";
+    assert_eq!(
+        api(&s, query).await["total"]["value"],
+        Value::Null,
+        "nothing merged"
+    );
+    let (status, apart) = s.get_text("/selfdata/sources/enedis/apart/").await;
+    assert_eq!(status, 200);
+    assert!(apart.contains("2025-01-03_2025-01-04-"), "{apart}");
+
+    // The resident confirms the file is theirs: it is merged.
+    let pod = PodName::parse("alice").unwrap();
+    let summary = s
+        .app
+        .energy
+        .import_confirmed(&pod, other.into_bytes().into(), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(summary.changed, 2 * 48);
+    assert_eq!(api(&s, query).await["total"]["value"], 2.0 * 24.0 * 700.0);
+}
+
+#[tokio::test]
+async fn a_file_that_ends_before_its_declared_period_is_reported_as_partial_not_complete() {
+    let s = Server::start().await;
+    let csv = load_curve("2025-01-01", "2025-01-11", |_| 500, &[])
+        .replace(";01/01/2025;11/01/2025;", ";01/01/2025;01/02/2025;");
+    let r = post_inbox(&s, "text/csv", csv.into_bytes()).await;
+    assert_eq!(r.status(), 201);
+    let summary: Value = r.json().await.unwrap();
+    assert_eq!(
+        summary["partial"],
+        serde_json::json!(["2024-12-31T23:00:00Z", "2025-01-31T23:00:00Z"])
+    );
+    assert_eq!(summary["days_missing"], 21, "{summary}");
+}
+
+#[tokio::test]
+async fn a_meter_id_with_a_carriage_return_keeps_its_source_visible() {
+    let s = Server::start().await;
+    let json = r#"{"meter_reading":{"usage_point_id":"1640122\r0101758","start":"2025-01-01","end":"2025-01-03",
+        "reading_type":{"measurement_kind":"energy","measuring_period":"P1D","unit":"Wh","aggregate":"sum"},
+        "interval_reading":[{"value":"540","date":"2025-01-01"},{"value":"610","date":"2025-01-02"}]}}"#;
+    let r = post_inbox(&s, "application/json", json.as_bytes().to_vec()).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let about = s.url("/selfdata/sources/enedis/about.ttl");
+    let (status, turtle) = s.get_text("/selfdata/sources/enedis/about.ttl").await;
+    assert_eq!(status, 200);
+    let graph = common::turtle(&turtle, &about);
+    let text = graph.to_string();
+    assert!(text.contains("\"1640122\\r0101758\""), "{text}");
+    assert!(text.contains("\"Enedis\""), "{text}");
 }

@@ -108,7 +108,7 @@ async fn a_1_6_kb_xlsx_declaring_a1_to_xfd1048576_is_refused_by_the_owners_impor
         .import(&alice, Bytes::from_static(DIMENSION_BOMB), &|_| {})
         .await
         .unwrap_err();
-    assert!(matches!(error, EnergyError::Import(_)), "{error:?}");
+    assert!(matches!(error, EnergyError::Refused(_)), "{error:?}");
     let sentence = error.to_string();
     assert!(
         sentence.contains("too large to read safely") && sentence.contains("A1:XFD1048576"),

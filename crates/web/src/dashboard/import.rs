@@ -28,11 +28,12 @@ use axum::routing::{get, post};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use selfdata_energy::Fluid;
+use selfdata_energy::sources::{Lang, Tally};
 use selfdata_store::PodName;
 
 use super::{Scale, Shown, View, here, message_page, page, resident};
 use crate::Services;
-use crate::energy::{Stage, Summary};
+use crate::energy::{EnergyError, Stage, Summary};
 use crate::texts::{Texts, fill, texts};
 
 /// How long a finished job stays readable.
@@ -139,7 +140,35 @@ enum FileState {
     Waiting,
     Working(Stage),
     Imported(Summary),
-    Failed(String),
+    /// Not imported: the sentence in English and in French.
+    Failed(String, String),
+    /// Names another meter: kept apart, nothing merged (English, French).
+    KeptApart(String, String),
+}
+
+impl FileState {
+    fn of(error: &EnergyError) -> FileState {
+        let (en, fr) = (error.sentence(Lang::En), error.sentence(Lang::Fr));
+        match error {
+            EnergyError::OtherMeter { .. } => FileState::KeptApart(en, fr),
+            _ => FileState::Failed(en, fr),
+        }
+    }
+}
+
+/// What became of a job's files, counted.
+fn tally(files: &[FileJob]) -> Tally {
+    let mut tally = Tally::default();
+    for f in files {
+        match &f.state {
+            FileState::Imported(s) if s.partial.is_some() => tally.partial += 1,
+            FileState::Imported(_) => tally.imported += 1,
+            FileState::KeptApart(..) => tally.kept_apart += 1,
+            FileState::Failed(..) => tally.refused += 1,
+            FileState::Waiting | FileState::Working(_) => {}
+        }
+    }
+    tally
 }
 
 #[derive(Debug, Clone)]
@@ -169,7 +198,9 @@ impl Job {
                     FileState::Working(Stage::Reading) => 0.1,
                     FileState::Working(Stage::Merging) => 0.6,
                     FileState::Working(Stage::Writing) => 0.85,
-                    FileState::Imported(_) | FileState::Failed(_) => 1.0,
+                    FileState::Imported(_) | FileState::Failed(..) | FileState::KeptApart(..) => {
+                        1.0
+                    }
                 };
                 share * f.size.max(1) as f64
             })
@@ -227,7 +258,7 @@ fn start(
                 Ok(summary) => FileState::Imported(summary),
                 Err(e) => {
                     tracing::info!(pod = %pod, file = %name, error = %e, "an uploaded file was not imported");
-                    FileState::Failed(e.to_string())
+                    FileState::of(&e)
                 }
             };
             update(&job_id, i, state);
@@ -332,6 +363,8 @@ struct FileView {
     status: String,
     details: Option<String>,
     error: Option<String>,
+    /// The language `error` is written in.
+    error_lang: &'static str,
     link: Option<String>,
 }
 
@@ -345,6 +378,8 @@ struct JobPage {
     percent_text: String,
     status_url: String,
     files: Vec<FileView>,
+    /// "2 files imported, 1 refused", once the job is done.
+    tally: String,
     back: String,
 }
 
@@ -365,7 +400,13 @@ fn file_view(t: &Texts, f: &FileJob) -> FileView {
         status: String::new(),
         details: None,
         error: None,
+        error_lang: "en",
         link: None,
+    };
+    let lang = Lang::from_code(t.lang);
+    let pick = |en: &String, fr: &String| match lang {
+        Lang::Fr => fr.trim_end_matches('.').to_owned(),
+        Lang::En => en.trim_end_matches('.').to_owned(),
     };
     match &f.state {
         FileState::Waiting => v.status = t.file_waiting.to_owned(),
@@ -400,6 +441,19 @@ fn file_view(t: &Texts, f: &FileJob) -> FileView {
                 Some(span) => format!("{} · {span}", s.layout),
                 None => s.layout.clone(),
             });
+            if let Some((from, to)) = &s.partial {
+                let (from, to) = (
+                    local_day(&Some(from.clone()), false),
+                    local_day(&Some(to.clone()), true),
+                );
+                if let (Some(from), Some(to), Some(details)) = (from, to, v.details.as_mut()) {
+                    let (from, to) = (t.date(from), t.date(to));
+                    details.push_str(&match lang {
+                        Lang::En => format!(" · partial: the file declares {from} to {to} but its readings stop short"),
+                        Lang::Fr => format!(" · partiel : le fichier annonce du {from} au {to} mais ses relevés s’arrêtent avant"),
+                    });
+                }
+            }
             if let (Some(fluid), Some(last)) = (Fluid::parse(s.fluid), local_day(&s.last, true)) {
                 v.link = Some(
                     View {
@@ -412,9 +466,13 @@ fn file_view(t: &Texts, f: &FileJob) -> FileView {
                 );
             }
         }
-        FileState::Failed(e) => {
+        FileState::Failed(en, fr) | FileState::KeptApart(en, fr) => {
             v.status = t.file_failed.to_owned();
-            v.error = Some(e.trim_end_matches('.').to_owned());
+            v.error = Some(pick(en, fr));
+            v.error_lang = match lang {
+                Lang::Fr => "fr",
+                Lang::En => "en",
+            };
         }
     }
     v
@@ -444,6 +502,7 @@ pub(super) async fn show(
     };
     let running = job.finished.is_none();
     let files: Vec<FileView> = job.files.iter().map(|f| file_view(t, f)).collect();
+    let tally = tally(&job.files).sentence(Lang::from_code(t.lang));
     let wants_json = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -453,6 +512,7 @@ pub(super) async fn show(
             "done": !running,
             "percent": job.percent(),
             "files": files.iter().map(|f| &f.status).collect::<Vec<_>>(),
+            "summary": if running { None } else { Some(&tally) },
         });
         return (
             [
@@ -479,6 +539,7 @@ pub(super) async fn show(
             percent_text: t.percent(f64::from(job.percent())),
             status_url: format!("/energy/import/{id}"),
             files,
+            tally,
             back,
         }
         .render(),
@@ -499,7 +560,10 @@ mod tests {
         let job = Job {
             account: 1,
             files: vec![
-                file(300, FileState::Failed("line 2: bad".into())),
+                file(
+                    300,
+                    FileState::Failed("line 2: bad".into(), "ligne 2 : mauvais".into()),
+                ),
                 file(700, FileState::Working(Stage::Merging)),
             ],
             finished: None,

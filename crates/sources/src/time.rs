@@ -10,13 +10,24 @@ use jiff::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::{AmbiguousOffset, TimeZone};
 
-use crate::model::ImportError;
+use crate::ImportError;
 
-pub(crate) const DAY: i64 = 86_400;
+pub const DAY: i64 = 86_400;
+
+/// The time zone residents' days, months and years are counted in (UTC if
+/// the bundled database lacked it, which the build makes impossible).
+pub fn paris() -> TimeZone {
+    TimeZone::get("Europe/Paris").unwrap_or(TimeZone::UTC)
+}
+
+/// The Paris calendar date of an instant.
+pub fn local_date(t: Timestamp) -> jiff::civil::Date {
+    t.to_zoned_datetime(paris()).date()
+}
 
 /// A date or date-time read from a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum When {
+pub enum When {
     /// An instant: the text carried a UTC offset (or `Z`). Unix seconds.
     Instant(i64),
     /// A Paris wall-clock time: days since 1970-01-01 and seconds into that
@@ -25,7 +36,7 @@ pub(crate) enum When {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-pub(crate) fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+pub fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
     let yoe = y - era * 400;
@@ -36,7 +47,7 @@ pub(crate) fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
 }
 
 /// The date of a day number: (year, month, day).
-pub(crate) fn civil_from_days(z: i32) -> (i32, u32, u32) {
+pub fn civil_from_days(z: i32) -> (i32, u32, u32) {
     let z = z + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
     let doe = (z - era * 146_097) as u32;
@@ -59,7 +70,7 @@ fn days_in_month(y: i32, m: u32) -> u32 {
 }
 
 /// A day number for a valid date, else `None`.
-pub(crate) fn day_of(y: i32, m: u32, d: u32) -> Option<i32> {
+pub fn day_of(y: i32, m: u32, d: u32) -> Option<i32> {
     if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
         return None;
     }
@@ -75,7 +86,7 @@ fn num(b: &[u8]) -> Option<u32> {
 }
 
 /// `HH:MM[:SS[.fff]]` as seconds into the day; `24:00` is accepted as the day's end.
-pub(crate) fn parse_time(b: &[u8]) -> Option<u32> {
+pub fn parse_time(b: &[u8]) -> Option<u32> {
     if b.len() < 5 || b[2] != b':' {
         return None;
     }
@@ -137,7 +148,7 @@ fn split_offset(b: &[u8]) -> (&[u8], Option<&[u8]>) {
 /// Reads `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM[:SS][offset]`, `DD/MM/YYYY` or
 /// `DD/MM/YYYY HH:MM[:SS]`. With an offset the result is an instant; without,
 /// a Paris local time.
-pub(crate) fn parse_when(s: &str) -> Option<When> {
+pub fn parse_when(s: &str) -> Option<When> {
     let b = s.trim().as_bytes();
     if b.len() < 10 {
         return None;
@@ -183,7 +194,7 @@ fn trim_ascii(b: &[u8]) -> &[u8] {
 
 /// Fast path for the portal's `YYYY-MM-DDTHH:MM:SS+HH:MM`, falling back to
 /// [`parse_when`]; the result must carry an offset.
-pub(crate) fn parse_instant(s: &str) -> Option<i64> {
+pub fn parse_instant(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() == 25
         && b[4] == b'-'
@@ -211,7 +222,7 @@ pub(crate) fn parse_instant(s: &str) -> Option<i64> {
 }
 
 /// An ISO 8601 step such as `PT30M`, `PT1H`, `PT10M` or `P1D`, in seconds.
-pub(crate) fn parse_step(s: &str) -> Option<i64> {
+pub fn parse_step(s: &str) -> Option<i64> {
     let s = s.trim().to_ascii_uppercase();
     if s == "P1D" {
         return Some(DAY);
@@ -233,7 +244,7 @@ pub(crate) fn parse_step(s: &str) -> Option<i64> {
 }
 
 /// A UTC second count as a [`Timestamp`].
-pub(crate) fn ts(secs: i64) -> Option<Timestamp> {
+pub fn ts(secs: i64) -> Option<Timestamp> {
     Timestamp::from_second(secs).ok()
 }
 
@@ -248,7 +259,7 @@ struct DayInfo {
 
 /// Why a Paris local time could not be placed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum LocalError {
+pub enum LocalError {
     /// The spring gap: the wall clock skips this time.
     Gap,
     /// Outside the supported range of dates.
@@ -258,14 +269,14 @@ pub(crate) enum LocalError {
 /// Europe/Paris wall-clock arithmetic with a per-day cache. It also
 /// remembers the last instant it placed, to tell the two occurrences of the
 /// autumn hour apart in a time-ordered file.
-pub(crate) struct Paris {
+pub struct Paris {
     tz: TimeZone,
     cache: Option<DayInfo>,
     last: Option<i64>,
 }
 
 impl Paris {
-    pub(crate) fn new() -> Result<Paris, ImportError> {
+    pub fn new() -> Result<Paris, ImportError> {
         let tz = TimeZone::get("Europe/Paris").map_err(|e| {
             ImportError::Invalid(format!("the Europe/Paris time zone is unavailable: {e}"))
         })?;
@@ -277,7 +288,7 @@ impl Paris {
     }
 
     /// Forgets the last placed instant (a new sequence begins).
-    pub(crate) fn restart(&mut self) {
+    pub fn restart(&mut self) {
         self.last = None;
     }
 
@@ -337,14 +348,14 @@ impl Paris {
     }
 
     /// The UTC bounds `[start, end)` of a Paris calendar day (23, 24 or 25 hours).
-    pub(crate) fn day_bounds(&mut self, day: i32) -> Result<(i64, i64), LocalError> {
+    pub fn day_bounds(&mut self, day: i32) -> Result<(i64, i64), LocalError> {
         let info = self.info(day)?;
         Ok((info.start, info.end))
     }
 
     /// A local time on a given day, with no sequence tracking (used for
     /// times that are never ambiguous in Paris, such as the 06:00 gas day).
-    pub(crate) fn fixed(&mut self, day: i32, sod: u32) -> Result<i64, LocalError> {
+    pub fn fixed(&mut self, day: i32, sod: u32) -> Result<i64, LocalError> {
         let info = self.info(day)?;
         if let Some(off) = info.offset {
             return Ok(i64::from(day) * DAY + i64::from(sod) - off);
@@ -354,7 +365,7 @@ impl Paris {
 
     /// A local time read in file order. On the autumn repeated hour, the first
     /// occurrence is the earlier instant and a time already passed is the later one.
-    pub(crate) fn sequenced(&mut self, day: i32, sod: u32) -> Result<i64, LocalError> {
+    pub fn sequenced(&mut self, day: i32, sod: u32) -> Result<i64, LocalError> {
         let info = self.info(day)?;
         let t = match info.offset {
             Some(off) => i64::from(day) * DAY + i64::from(sod) - off,
@@ -371,7 +382,7 @@ impl Paris {
     }
 
     /// The Paris calendar day holding an instant.
-    pub(crate) fn day_containing(&mut self, t: i64) -> Result<i32, LocalError> {
+    pub fn day_containing(&mut self, t: i64) -> Result<i32, LocalError> {
         if let Some(info) = self.cache
             && info.start <= t
             && t < info.end
@@ -386,7 +397,7 @@ impl Paris {
     }
 
     /// Places a [`When`]: instants as they are, local times in sequence.
-    pub(crate) fn place(&mut self, when: When) -> Result<i64, LocalError> {
+    pub fn place(&mut self, when: When) -> Result<i64, LocalError> {
         match when {
             When::Instant(t) => {
                 self.last = Some(t);
@@ -403,7 +414,7 @@ impl Paris {
     }
 
     /// The Paris day a [`When`] falls on (a local date as written, or the day holding an instant).
-    pub(crate) fn day_of(&mut self, when: When) -> Result<i32, LocalError> {
+    pub fn day_of(&mut self, when: When) -> Result<i32, LocalError> {
         match when {
             When::Instant(t) => self.day_containing(t),
             When::Local { day, .. } => {
@@ -415,7 +426,7 @@ impl Paris {
 }
 
 /// The message for a local time that could not be placed.
-pub(crate) fn local_error(e: LocalError, found: &str) -> String {
+pub fn local_error(e: LocalError, found: &str) -> String {
     match e {
         LocalError::Gap => format!(
             "the Paris local time {} does not exist (clocks jump from 02:00 to 03:00 that day)",
@@ -426,7 +437,7 @@ pub(crate) fn local_error(e: LocalError, found: &str) -> String {
 }
 
 fn shown_time(s: &str) -> String {
-    super::text::shown(s)
+    crate::text::shown(s)
 }
 
 #[cfg(test)]

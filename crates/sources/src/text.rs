@@ -11,7 +11,7 @@ use std::borrow::Cow;
 /// The file as text. UTF-8 (BOM removed) is borrowed; UTF-16 with a BOM and
 /// anything that is not valid UTF-8 (older exports are Windows-1252/Latin-1)
 /// are decoded into a new string.
-pub(crate) fn decode(bytes: &[u8]) -> Cow<'_, str> {
+pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         return decode_plain(rest);
     }
@@ -36,7 +36,7 @@ fn decode_plain(bytes: &[u8]) -> Cow<'_, str> {
 }
 
 /// The lines of `text` with their 1-based numbers, line ends (`\n`, `\r\n`) removed.
-pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+pub fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.split('\n').enumerate().map(|(i, line)| {
         let line = line.strip_suffix('\r').unwrap_or(line);
         (i + 1, line)
@@ -44,7 +44,7 @@ pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 }
 
 /// The field separator of a header line: `;` (the holders' usual), else tab, else `,`.
-pub(crate) fn delimiter_of(header: &str) -> char {
+pub fn delimiter_of(header: &str) -> char {
     if header.contains(';') {
         ';'
     } else if header.contains('\t') {
@@ -56,7 +56,7 @@ pub(crate) fn delimiter_of(header: &str) -> char {
 
 /// Splits `line` into `out` (cleared first), trimming spaces and outer quotes.
 /// A separator inside double quotes does not split.
-pub(crate) fn split_into<'a>(line: &'a str, delim: char, out: &mut Vec<&'a str>) {
+pub fn split_into<'a>(line: &'a str, delim: char, out: &mut Vec<&'a str>) {
     out.clear();
     if !line.contains('"') {
         out.extend(line.split(delim).map(str::trim));
@@ -87,7 +87,7 @@ fn unquote(field: &str) -> &str {
 /// A header name or label reduced for comparison: lower case, French accents
 /// removed, quotes dropped, runs of spaces collapsed. `"Date de Relevé "` and
 /// `date de releve` compare equal, whatever the file's encoding was.
-pub(crate) fn norm(s: &str) -> String {
+pub fn norm(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
     for c in s.chars() {
@@ -115,19 +115,19 @@ pub(crate) fn norm(s: &str) -> String {
 }
 
 /// Normalised header fields of a line.
-pub(crate) fn header_fields(line: &str) -> Vec<String> {
+pub fn header_fields(line: &str) -> Vec<String> {
     let mut raw = Vec::new();
     split_into(line, delimiter_of(line), &mut raw);
     raw.iter().map(|f| norm(f)).collect()
 }
 
 /// The position of the first header field equal to one of `names` (normalised).
-pub(crate) fn column(header: &[String], names: &[&str]) -> Option<usize> {
+pub fn column(header: &[String], names: &[&str]) -> Option<usize> {
     header.iter().position(|h| names.contains(&h.as_str()))
 }
 
 /// A value shortened for an error message, quoted.
-pub(crate) fn shown(s: &str) -> String {
+pub fn shown(s: &str) -> String {
     const MAX: usize = 60;
     if s.chars().count() <= MAX {
         format!("{s:?}")
@@ -139,7 +139,7 @@ pub(crate) fn shown(s: &str) -> String {
 
 /// An exact decimal: `mant / 10^scale`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Dec {
+pub struct Dec {
     pub mant: i128,
     pub scale: u32,
 }
@@ -151,13 +151,13 @@ const MAX_DIGITS: u32 = 30;
 
 /// Why a number did not parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NumError {
+pub enum NumError {
     NotANumber,
     TooLarge,
 }
 
 impl NumError {
-    pub(crate) fn describe(self, found: &str, what: &str) -> String {
+    pub fn describe(self, found: &str, what: &str) -> String {
         match self {
             NumError::NotANumber => {
                 format!(
@@ -171,7 +171,7 @@ impl NumError {
 }
 
 /// Whether a cell means "no value": empty, or the literal `null`.
-pub(crate) fn is_missing(s: &str) -> bool {
+pub fn is_missing(s: &str) -> bool {
     let s = s.trim();
     s.is_empty() || s.eq_ignore_ascii_case("null")
 }
@@ -180,7 +180,7 @@ pub(crate) fn is_missing(s: &str) -> bool {
 /// `12,5`, `12.5`, `-3`, `1 234,5` (space, U+00A0, U+202F or U+2009 as
 /// thousands separators), `1.234,5`, `1,234.5`, `1.5e3`. Empty and `null`
 /// give `Ok(None)`: a missing value, not zero.
-pub(crate) fn parse_dec(s: &str) -> Result<Option<Dec>, NumError> {
+pub fn parse_dec(s: &str) -> Result<Option<Dec>, NumError> {
     let s = s.trim();
     if is_missing(s) {
         return Ok(None);
@@ -312,7 +312,7 @@ fn div_round(n: i128, d: i128) -> i128 {
 
 impl Dec {
     /// `self × mul / div`, rounded half away from zero, if it fits an `i64`.
-    pub(crate) fn scaled(self, mul: i128, div: i128) -> Option<i64> {
+    pub fn scaled(self, mul: i128, div: i128) -> Option<i64> {
         if div <= 0 {
             return None;
         }
@@ -321,13 +321,13 @@ impl Dec {
         i64::try_from(div_round(n, d)).ok()
     }
 
-    pub(crate) fn is_negative(self) -> bool {
+    pub fn is_negative(self) -> bool {
         self.mant < 0
     }
 }
 
 /// Parses a JSON scalar (number, string or null) as a decimal.
-pub(crate) fn json_dec(v: &serde_json::Value) -> Result<Option<Dec>, NumError> {
+pub fn json_dec(v: &serde_json::Value) -> Result<Option<Dec>, NumError> {
     match v {
         serde_json::Value::Null => Ok(None),
         serde_json::Value::String(s) => parse_dec(s),
