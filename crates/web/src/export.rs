@@ -17,15 +17,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
 use selfdata_rdf::oxrdf::{Graph, NamedNodeRef, NamedOrBlankNodeRef, TermRef, vocab::rdf};
-use selfdata_solid::auth::Access;
+use selfdata_solid::auth::PodAccess;
 use selfdata_solid::error::ApiError;
 use selfdata_store::{AuxKind, Backend, PodName, Precondition, ResourcePath, StoreError, Write};
+use selfdata_wac::ModeSet;
 use sha2::{Digest, Sha256};
 
 use crate::Services;
@@ -778,26 +779,12 @@ fn download(pod: &PodName, archive: Vec<u8>) -> Response {
 /// `GET /{pod}/selfdata/export`: for the holder of Read and Control on the root.
 async fn owner_export(
     State(services): State<Arc<Services>>,
-    Path(pod): Path<String>,
-    headers: HeaderMap,
+    access: PodAccess,
 ) -> Result<Response, ApiError> {
-    let pod = PodName::parse(&pod).map_err(|_| ApiError::not_found())?;
+    let pod = access
+        .require("/", ModeSet::READ.with(selfdata_wac::Mode::Control))
+        .await?;
     let state = &services.solid;
-    let url = format!("{}/{pod}/selfdata/export", state.config().base_url);
-    let credentials = state
-        .authenticator()
-        .authenticate(&Method::GET, &url, &headers)
-        .await?;
-    if state.store().pod(&pod).await?.is_none() {
-        return Err(ApiError::not_found());
-    }
-    let access = Access::new(state, &pod, credentials, &headers);
-    access
-        .require(
-            &ResourcePath::root(),
-            selfdata_wac::ModeSet::READ.with(selfdata_wac::Mode::Control),
-        )
-        .await?;
     let archive = export_pod(services.store.as_ref(), &pod, &state.config().base_url).await?;
     Ok(download(&pod, archive))
 }
