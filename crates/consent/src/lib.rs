@@ -622,7 +622,10 @@ mod tests {
     fn a_record_round_trips_through_turtle() {
         let r = sample().normalised();
         let t = r.to_turtle();
-        assert!(t.contains("<> a sd:SharingConsent , dpv:ConsentRecord"), "{t}");
+        assert!(
+            t.contains("<> a sd:SharingConsent , dpv:ConsentRecord"),
+            "{t}"
+        );
         assert!(t.contains("dpv:hasLegalBasis dpv:Consent"));
         assert!(t.contains("dpv:hasConsentStatus dpv:ConsentGiven"));
         let back = Record::parse(t.as_bytes(), BASE).unwrap();

@@ -963,6 +963,34 @@ fn random_name() -> String {
     s
 }
 
+/// The storage description of a pod (Solid Protocol §4.1): the storage is a
+/// `pim:Storage`, described by the document at `description`.
+fn storage_description(storage: &str, description: &str) -> selfdata_rdf::oxrdf::Graph {
+    use selfdata_rdf::oxrdf::{Graph, NamedNode, Triple, vocab::rdf};
+    let mut graph = Graph::new();
+    let (Ok(storage), Ok(description)) = (NamedNode::new(storage), NamedNode::new(description))
+    else {
+        return graph;
+    };
+    let term = |iri: &str| NamedNode::new_unchecked(iri);
+    graph.insert(&Triple::new(
+        storage.clone(),
+        rdf::TYPE,
+        term("http://www.w3.org/ns/pim/space#Storage"),
+    ));
+    graph.insert(&Triple::new(
+        description.clone(),
+        rdf::TYPE,
+        term("http://www.w3.org/ns/solid/terms#StorageDescription"),
+    ));
+    graph.insert(&Triple::new(
+        description,
+        term("http://www.w3.org/ns/solid/terms#storage"),
+        storage,
+    ));
+    graph
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -995,32 +1023,4 @@ mod tests {
             "<http://www.w3.org/ns/ldp#Resource>; rel=\"type\""
         ));
     }
-}
-
-/// The storage description of a pod (Solid Protocol §4.1): the storage is a
-/// `pim:Storage`, described by the document at `description`.
-fn storage_description(storage: &str, description: &str) -> selfdata_rdf::oxrdf::Graph {
-    use selfdata_rdf::oxrdf::{Graph, NamedNode, Triple, vocab::rdf};
-    let mut graph = Graph::new();
-    let (Ok(storage), Ok(description)) = (NamedNode::new(storage), NamedNode::new(description))
-    else {
-        return graph;
-    };
-    let term = |iri: &str| NamedNode::new_unchecked(iri);
-    graph.insert(&Triple::new(
-        storage.clone(),
-        rdf::TYPE,
-        term("http://www.w3.org/ns/pim/space#Storage"),
-    ));
-    graph.insert(&Triple::new(
-        description.clone(),
-        rdf::TYPE,
-        term("http://www.w3.org/ns/solid/terms#StorageDescription"),
-    ));
-    graph.insert(&Triple::new(
-        description,
-        term("http://www.w3.org/ns/solid/terms#storage"),
-        storage,
-    ));
-    graph
 }
