@@ -11,7 +11,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 /// Everything the connector needs to talk to a Data Connect holder (Enedis
-/// itself, its sandbox, or [`crate::standin`]).
+/// itself, its sandbox, or the `standin` feature's server).
 #[derive(Clone)]
 pub struct DataConnectConfig {
     /// The consent page the resident is sent to.

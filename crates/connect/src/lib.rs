@@ -5,8 +5,8 @@
 //! window into the app's [`Sink`], refreshing tokens, keeping to the
 //! holder's rate limit and retrying its failures. It speaks HTTP to the
 //! holder only: the bodies go to the app's importer unparsed, and the app
-//! persists [`ConnectionState`] wherever it likes. [`standin`] is a local
-//! server answering like the holder, for tests.
+//! persists [`ConnectionState`] wherever it likes. `standin` (feature
+//! `standin`, for tests only) is a local server answering like the holder.
 //!
 //! Wiring in the app:
 //! 1. one [`DataConnectConfig`] and one [`ConnectClient`] for the whole
@@ -24,6 +24,7 @@ mod error;
 mod http;
 mod oauth;
 mod pull;
+#[cfg(feature = "standin")]
 pub mod standin;
 
 pub use config::{DataConnectConfig, Endpoint, RetryPolicy, Window};

@@ -25,7 +25,7 @@
 
 use jiff::Timestamp;
 use selfdata_rdf::oxrdf::{Graph, NamedNodeRef, NamedOrBlankNodeRef, TermRef, vocab::rdf};
-use selfdata_rdf::{RdfFormat, parse};
+use selfdata_rdf::{RdfFormat, TurtleWriter, encode_iri, parse};
 use sha2::{Digest, Sha256};
 
 /// The Data Privacy Vocabulary.
@@ -137,7 +137,7 @@ pub struct Party {
 impl Party {
     pub fn new(id: &str, name: &str) -> Self {
         Self {
-            id: iri(id),
+            id: encode_iri(id),
             name: name.to_owned(),
             contact: None,
         }
@@ -157,7 +157,7 @@ impl Notice {
     /// A notice at `uri` whose text was `text`.
     pub fn of_text(uri: &str, version: &str, text: &str) -> Self {
         Self {
-            uri: iri(uri),
+            uri: encode_iri(uri),
             version: version.to_owned(),
             hash: format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes()))),
         }
@@ -207,45 +207,6 @@ pub struct Record {
     pub events: Vec<Event>,
 }
 
-/// Makes a string safe inside `<…>` (percent-encodes what an IRI cannot hold).
-fn iri(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control()
-            || matches!(
-                c,
-                ' ' | '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`'
-            )
-        {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn literal(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// A record id for what a grant is about: `<kind>-<16 hex digits>` of its
 /// key, so the same grant always finds its record again and the key
 /// (which may be an internal identifier) is not revealed.
@@ -278,7 +239,7 @@ impl Record {
             id,
             kind,
             schema_version: SCHEMA_VERSION.to_owned(),
-            subject: iri(&subject),
+            subject: encode_iri(&subject),
             recipients: vec![controller.clone()],
             controller,
             purpose: format!("{DPV}ServiceProvision"),
@@ -363,9 +324,10 @@ impl Record {
         true
     }
 
-    /// The record as Turtle (the record is `<>`: the document itself).
+    /// The record as Turtle (the record is `<>`: the document itself),
+    /// written by the RDF crate's one Turtle writer.
     pub fn to_turtle(&self) -> String {
-        let mut s = String::new();
+        let mut doc = TurtleWriter::new(&format!("{}.ttl", self.id));
         for (p, ns) in [
             ("dpv", DPV),
             ("loc", DPV_LOC),
@@ -376,63 +338,107 @@ impl Record {
             ("rdfs", RDFS),
             ("sd", SD),
         ] {
-            s.push_str(&format!("@prefix {p}: <{ns}> .\n"));
+            doc = doc.prefix(p, ns);
         }
-        s.push_str(&format!(
-            "\n<> a dpv:ConsentRecord, sd:{} ;\n",
-            self.kind.term()
-        ));
-        let mut props: Vec<String> = vec![
-            format!("dct:identifier {}", literal(&self.id)),
-            format!("dct:conformsTo {}", literal(&self.schema_version)),
-            format!("dpv:hasDataSubject <{}>", iri(&self.subject)),
-            format!("dpv:hasDataController <{}>", iri(&self.controller.id)),
-            format!("dpv:hasPurpose <{}>", iri(&self.purpose)),
-            format!("dpv:hasLegalBasis <{}>", iri(&self.legal_basis)),
-        ];
+        let me = doc.document();
+        let text = TurtleWriter::literal;
+        let at = |t: Timestamp| TurtleWriter::typed(&t.to_string(), &format!("{XSD}dateTime"));
+        let rdf_type = rdf::TYPE.as_str();
+        doc.add(
+            me.clone(),
+            rdf_type,
+            doc.iri(&format!("{DPV}ConsentRecord")),
+        );
+        doc.add(
+            me.clone(),
+            rdf_type,
+            doc.iri(&format!("{SD}{}", self.kind.term())),
+        );
+        doc.add(me.clone(), &format!("{DCT}identifier"), text(&self.id));
+        doc.add(
+            me.clone(),
+            &format!("{DCT}conformsTo"),
+            text(&self.schema_version),
+        );
+        for (p, o) in [
+            ("hasDataSubject", &self.subject),
+            ("hasDataController", &self.controller.id),
+            ("hasPurpose", &self.purpose),
+            ("hasLegalBasis", &self.legal_basis),
+        ] {
+            doc.add(me.clone(), &format!("{DPV}{p}"), doc.iri(o));
+        }
         for d in &self.data {
-            props.push(format!("dpv:hasPersonalData <{}>", iri(d)));
+            doc.add(me.clone(), &format!("{DPV}hasPersonalData"), doc.iri(d));
         }
         for r in &self.recipients {
-            props.push(format!("dpv:hasRecipient <{}>", iri(&r.id)));
+            doc.add(me.clone(), &format!("{DPV}hasRecipient"), doc.iri(&r.id));
         }
         if let Some(n) = &self.notice {
-            props.push(format!(
-                "dpv:hasNotice [ a dpv:ConsentNotice ; dct:source <{}> ; dct:hasVersion {} ; sd:sha256 {} ]",
-                iri(&n.uri),
-                literal(&n.version),
-                literal(&n.hash)
-            ));
+            let notice = doc.blank();
+            doc.add(me.clone(), &format!("{DPV}hasNotice"), notice.clone());
+            doc.add(
+                notice.clone(),
+                rdf_type,
+                doc.iri(&format!("{DPV}ConsentNotice")),
+            );
+            doc.add(notice.clone(), &format!("{DCT}source"), doc.iri(&n.uri));
+            doc.add(
+                notice.clone(),
+                &format!("{DCT}hasVersion"),
+                text(&n.version),
+            );
+            doc.add(notice, &format!("{SD}sha256"), text(&n.hash));
         }
-        props.push(format!("dpv:hasJurisdiction <{}>", iri(&self.jurisdiction)));
-        props.push(format!("sd:retention {}", literal(&self.retention)));
-        props.push(format!("sd:withdrawalMethod {}", literal(&self.withdrawal)));
+        doc.add(
+            me.clone(),
+            &format!("{DPV}hasJurisdiction"),
+            doc.iri(&self.jurisdiction),
+        );
+        doc.add(me.clone(), &format!("{SD}retention"), text(&self.retention));
+        doc.add(
+            me.clone(),
+            &format!("{SD}withdrawalMethod"),
+            text(&self.withdrawal),
+        );
         for m in &self.modes {
-            props.push(format!("sd:mode <{}>", iri(m)));
+            doc.add(me.clone(), &format!("{SD}mode"), doc.iri(m));
         }
         if let Some(t) = &self.target {
-            props.push(format!("sd:grants <{}>", iri(t)));
+            doc.add(me.clone(), &format!("{SD}grants"), doc.iri(t));
         }
         if let Some(v) = self.valid_until {
-            props.push(format!("sd:validUntil \"{v}\"^^xsd:dateTime"));
+            doc.add(me.clone(), &format!("{SD}validUntil"), at(v));
         }
-        props.push(format!("dpv:hasConsentStatus dpv:{}", self.state().term()));
+        let status = format!("{DPV}hasConsentStatus");
+        doc.add(
+            me.clone(),
+            &status,
+            doc.iri(&format!("{DPV}{}", self.state().term())),
+        );
         for (i, e) in self.events.iter().enumerate() {
-            let mut ev = format!(
-                "sd:event [ a sd:ConsentEvent ; sd:sequence {} ; dct:date \"{}\"^^xsd:dateTime ; dpv:hasConsentStatus dpv:{}",
-                i + 1,
-                e.time,
-                e.state.term()
+            let event = doc.blank();
+            doc.add(me.clone(), &format!("{SD}event"), event.clone());
+            doc.add(
+                event.clone(),
+                rdf_type,
+                doc.iri(&format!("{SD}ConsentEvent")),
+            );
+            doc.add(
+                event.clone(),
+                &format!("{SD}sequence"),
+                TurtleWriter::typed(&(i + 1).to_string(), &format!("{XSD}integer")),
+            );
+            doc.add(event.clone(), &format!("{DCT}date"), at(e.time));
+            doc.add(
+                event.clone(),
+                &status,
+                doc.iri(&format!("{DPV}{}", e.state.term())),
             );
             if let Some(n) = &e.note {
-                ev.push_str(&format!(" ; rdfs:comment {}", literal(n)));
+                doc.add(event, &format!("{RDFS}comment"), text(n));
             }
-            ev.push_str(" ]");
-            props.push(ev);
         }
-        s.push_str("  ");
-        s.push_str(&props.join(" ;\n  "));
-        s.push_str(" .\n");
         // The parties, described once each.
         let mut parties: Vec<&Party> = vec![&self.controller];
         for r in &self.recipients {
@@ -441,17 +447,13 @@ impl Record {
             }
         }
         for p in parties {
-            s.push_str(&format!(
-                "\n<{}> foaf:name {}",
-                iri(&p.id),
-                literal(&p.name)
-            ));
+            let party = doc.iri(&p.id);
+            doc.add(party.clone(), &format!("{FOAF}name"), text(&p.name));
             if let Some(c) = &p.contact {
-                s.push_str(&format!(" ;\n  dpv:hasContact {}", literal(c)));
+                doc.add(party, &format!("{DPV}hasContact"), text(c));
             }
-            s.push_str(" .\n");
         }
-        s
+        doc.finish()
     }
 
     /// Reads a record written by [`Record::to_turtle`] (or by hand with the
@@ -620,8 +622,11 @@ mod tests {
     fn a_record_round_trips_through_turtle() {
         let r = sample().normalised();
         let t = r.to_turtle();
-        assert!(t.contains("a dpv:ConsentRecord, sd:SharingConsent"));
-        assert!(t.contains("dpv:hasLegalBasis <https://w3id.org/dpv#Consent>"));
+        assert!(
+            t.contains("<> a sd:SharingConsent , dpv:ConsentRecord"),
+            "{t}"
+        );
+        assert!(t.contains("dpv:hasLegalBasis dpv:Consent"));
         assert!(t.contains("dpv:hasConsentStatus dpv:ConsentGiven"));
         let back = Record::parse(t.as_bytes(), BASE).unwrap();
         assert_eq!(back, r);
@@ -677,6 +682,18 @@ mod tests {
         let back = Record::parse(r.to_turtle().as_bytes(), BASE).unwrap();
         assert_eq!(back.subject, "https://x/y%20z%3E");
         assert_eq!(back.controller.id, "https://app/%3Cid%3E");
+    }
+
+    #[test]
+    fn an_app_name_with_a_carriage_return_quote_backslash_or_bracket_round_trips() {
+        let hostile = "Evil\r\"app\"\\ <b>\n";
+        let mut r = sample().normalised();
+        r.controller.name = hostile.to_owned();
+        r.retention = hostile.to_owned();
+        r.id = "app-0123456789abcdef".to_owned();
+        let back = Record::parse(r.to_turtle().as_bytes(), BASE).unwrap();
+        assert_eq!(back.controller.name, hostile);
+        assert_eq!(back.retention, hostile);
     }
 
     #[test]

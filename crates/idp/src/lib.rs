@@ -291,6 +291,32 @@ impl Idp {
         Ok(())
     }
 
+    /// Revokes an app a resident allowed, the one way both the account page
+    /// and "who has what on me" do it: the grant is marked revoked, its
+    /// token families end (in storage and for the very next request), and
+    /// its consent record in the pod says consent was withdrawn.
+    ///
+    /// `Ok(None)`: the grant is not a live grant of `account_id` (unknown,
+    /// someone else's, or already revoked), and nothing changed. A consent
+    /// record that cannot be written is logged, not returned: the app has
+    /// already lost its access.
+    pub async fn revoke_app(
+        &self,
+        account_id: i64,
+        grant_id: &str,
+    ) -> Result<Option<selfdata_store::directory::Grant>, StoreError> {
+        let grant = match self.directory.grant(grant_id).await? {
+            Some(g) if g.account_id == account_id && g.revoked_ms.is_none() => g,
+            _ => return Ok(None),
+        };
+        self.revoke(selfdata_store::directory::RevokeScope::Grant(&grant.id))
+            .await?;
+        if let Err(e) = self.record_app_withdrawal(&grant).await {
+            tracing::error!(error = %e, "recording a consent withdrawal failed");
+        }
+        Ok(Some(grant))
+    }
+
     /// Every route of the provider and the account pages.
     pub fn routes(self: &Arc<Self>) -> Router {
         Router::new()

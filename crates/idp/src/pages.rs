@@ -887,21 +887,16 @@ pub struct IdForm {
 pub async fn revoke_grant(State(idp): St, headers: HeaderMap, Form(f): Form<IdForm>) -> Response {
     let idp2 = idp.clone();
     with_session(&idp, &headers, &f.csrf, |account, t| async move {
-        let grant = idp2.directory.grant(&f.id).await.map_err(failed(t))?;
-        match grant {
-            Some(g) if g.account_id == account.id => {
-                idp2.revoke(RevokeScope::Grant(&g.id))
-                    .await
-                    .map_err(failed(t))?;
-                if let Err(e) = idp2.record_app_withdrawal(&g).await {
-                    tracing::error!(error = %e, "recording a consent withdrawal failed");
-                }
-                Ok(Extras {
-                    message: Some(t.app_revoked.replace("{app}", &g.client_name)),
-                    ..Extras::default()
-                })
-            }
-            _ => Err(t.app_not_listed.to_owned()),
+        match idp2
+            .revoke_app(account.id, &f.id)
+            .await
+            .map_err(failed(t))?
+        {
+            Some(g) => Ok(Extras {
+                message: Some(t.app_revoked.replace("{app}", &g.client_name)),
+                ..Extras::default()
+            }),
+            None => Err(t.app_not_listed.to_owned()),
         }
     })
     .await

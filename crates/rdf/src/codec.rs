@@ -306,6 +306,54 @@ pub(crate) fn serialize_sorted(
     result.map_err(|e| serialize_error(&e))
 }
 
+/// Turtle for `triples` in the reading order of [`serialize`], declaring
+/// those of `prefixes` whose namespace some IRI uses (for [`crate::TurtleWriter`]).
+pub(crate) fn turtle_with_prefixes(
+    mut triples: Vec<TripleRef<'_>>,
+    base_iri: &str,
+    prefixes: &[(&str, &str)],
+) -> Result<Vec<u8>, RdfError> {
+    sort_triples(&mut triples, base_iri);
+    let uses = |namespace: &str| {
+        let within = |iri: &str| iri.len() > namespace.len() && iri.starts_with(namespace);
+        triples.iter().any(|t| {
+            let subject = match t.subject {
+                NamedOrBlankNodeRef::NamedNode(n) => within(n.as_str()),
+                _ => false,
+            };
+            let object = match t.object {
+                TermRef::NamedNode(n) => within(n.as_str()),
+                TermRef::Literal(l) => within(l.datatype().as_str()),
+                _ => false,
+            };
+            // `rdf:type` is written `a`.
+            let predicate = t.predicate != rdf::TYPE && within(t.predicate.as_str());
+            subject || predicate || object
+        })
+    };
+    let used: Vec<(&str, &str)> = prefixes
+        .iter()
+        .filter(|(_, namespace)| uses(namespace))
+        .copied()
+        .collect();
+    let mut writer = TurtleSerializer::new();
+    if let Ok(with_base) = writer.clone().with_base_iri(base_iri) {
+        writer = with_base;
+    }
+    for (name, namespace) in used {
+        writer = writer
+            .with_prefix(name, namespace)
+            .map_err(|e| serialize_error(&e))?;
+    }
+    let mut writer = writer.for_writer(Vec::new());
+    for triple in &triples {
+        writer
+            .serialize_triple(*triple)
+            .map_err(|e| serialize_error(&e))?;
+    }
+    writer.finish().map_err(|e| serialize_error(&e))
+}
+
 /// Whether `label` is a blank node label valid in Turtle (and N-Triples).
 fn is_turtle_safe_label(label: &str) -> bool {
     !label.contains(':') && BlankNode::new(label).is_ok()

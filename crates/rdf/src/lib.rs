@@ -38,6 +38,7 @@ mod format;
 pub mod fuzzing;
 mod guard;
 mod patch;
+mod turtle;
 
 pub use budget::{Budget, BudgetExceeded, Limits};
 pub use codec::{
@@ -49,3 +50,4 @@ pub use format::RdfFormat;
 pub use patch::{
     Applied, InsertDataTriples, Modify, N3Patch, Patch, PatchModes, SparqlOperation, SparqlUpdate,
 };
+pub use turtle::{TurtleWriter, encode_iri};

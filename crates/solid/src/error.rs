@@ -216,7 +216,7 @@ fn human_bytes(n: u64) -> String {
 }
 
 /// Capitalises a message and ends it with a full stop.
-fn sentence(s: &str) -> String {
+pub(crate) fn sentence(s: &str) -> String {
     let mut chars = s.chars();
     let mut out: String = match chars.next() {
         Some(c) => c.to_uppercase().chain(chars).collect(),

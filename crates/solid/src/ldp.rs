@@ -783,21 +783,10 @@ impl Req<'_> {
             .require(&ResourcePath::root(), ModeSet::READ)
             .await?;
         let storage = resource_uri(self.base(), self.pod, &ResourcePath::root());
-        let turtle = format!(
-            "@prefix solid: <http://www.w3.org/ns/solid/terms#> .\n\
-             @prefix pim: <http://www.w3.org/ns/pim/space#> .\n\n\
-             <{storage}> a pim:Storage .\n\
-             <{}> a solid:StorageDescription ;\n    solid:storage <{storage}> .\n",
-            self.uri
-        );
         let format = conneg::choose_rdf(self.header(header::ACCEPT), RdfFormat::Turtle)
             .ok_or_else(not_acceptable)?;
-        let bytes = if format == RdfFormat::Turtle {
-            turtle.into_bytes()
-        } else {
-            let graph = selfdata_rdf::parse(turtle.as_bytes(), RdfFormat::Turtle, &self.uri)?;
-            selfdata_rdf::serialize(&graph, format, &self.uri)?
-        };
+        let bytes =
+            selfdata_rdf::serialize(&storage_description(&storage, &self.uri), format, &self.uri)?;
         let mut response = bytes.into_response();
         let headers = response.headers_mut();
         headers.insert(
@@ -972,6 +961,34 @@ fn random_name() -> String {
         s.push_str(&format!("{b:02x}"));
     }
     s
+}
+
+/// The storage description of a pod (Solid Protocol §4.1): the storage is a
+/// `pim:Storage`, described by the document at `description`.
+fn storage_description(storage: &str, description: &str) -> selfdata_rdf::oxrdf::Graph {
+    use selfdata_rdf::oxrdf::{Graph, NamedNode, Triple, vocab::rdf};
+    let mut graph = Graph::new();
+    let (Ok(storage), Ok(description)) = (NamedNode::new(storage), NamedNode::new(description))
+    else {
+        return graph;
+    };
+    let term = |iri: &str| NamedNode::new_unchecked(iri);
+    graph.insert(&Triple::new(
+        storage.clone(),
+        rdf::TYPE,
+        term("http://www.w3.org/ns/pim/space#Storage"),
+    ));
+    graph.insert(&Triple::new(
+        description.clone(),
+        rdf::TYPE,
+        term("http://www.w3.org/ns/solid/terms#StorageDescription"),
+    ));
+    graph.insert(&Triple::new(
+        description,
+        term("http://www.w3.org/ns/solid/terms#storage"),
+        storage,
+    ));
+    graph
 }
 
 #[cfg(test)]

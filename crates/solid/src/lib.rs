@@ -14,6 +14,7 @@ pub mod cors;
 pub mod error;
 pub mod ldp;
 pub mod provision;
+pub mod rejection;
 pub mod uri;
 
 use std::sync::Arc;
@@ -196,6 +197,7 @@ pub fn router(state: AppState, extra: Router) -> Router {
         .with_state(state)
         .merge(extra)
         .layer(axum::middleware::from_fn(cors::layer))
+        .layer(axum::middleware::from_fn(rejection::layer))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 tracing::error!("a handler panicked");

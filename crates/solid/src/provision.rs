@@ -6,6 +6,8 @@
 //! representation.
 
 use bytes::Bytes;
+use selfdata_rdf::TurtleWriter;
+use selfdata_rdf::oxrdf::vocab::rdf;
 use selfdata_store::{Backend, PodInfo, PodName, Precondition, ResourcePath, StoreError, Write};
 
 use crate::uri::resource_uri;
@@ -44,17 +46,7 @@ pub async fn create_pod(
     let info = store.create_pod(name).await?;
     let root_uri = resource_uri(base_url, name, &ResourcePath::root());
     let webid = webid_of(base_url, name);
-    // Relative IRIs keep the stored documents valid whatever the base URL;
-    // the issuer and the owner's WebID in the ACLs are absolute by nature.
-    let profile = format!(
-        "@prefix foaf: <http://xmlns.com/foaf/0.1/> .\n\
-         @prefix pim: <http://www.w3.org/ns/pim/space#> .\n\
-         @prefix ldp: <http://www.w3.org/ns/ldp#> .\n\
-         @prefix solid: <http://www.w3.org/ns/solid/terms#> .\n\n\
-         <> a foaf:PersonalProfileDocument ;\n    foaf:maker <#me> ;\n    foaf:primaryTopic <#me> .\n\n\
-         <#me> a foaf:Person ;\n    foaf:name \"{name}\" ;\n    pim:storage <../> ;\n    \
-         ldp:inbox <../inbox/> ;\n    solid:oidcIssuer <{issuer}> .\n"
-    );
+    let profile = profile_card(name, &root_uri, issuer);
     let invalid = |e: selfdata_wac::TemplateError| StoreError::Io(e.to_string());
     let writes = [
         ("/.acl", selfdata_wac::root_acl(&webid).map_err(invalid)?),
@@ -84,4 +76,40 @@ pub async fn create_pod(
         root_uri,
         webid,
     })
+}
+
+/// The WebID profile document of a new pod (`/profile/card`): the document
+/// and `<#me>`, the person, with the pod as storage, its inbox and the
+/// issuer the WebID trusts.
+fn profile_card(name: &PodName, root_uri: &str, issuer: &str) -> String {
+    const FOAF: &str = "http://xmlns.com/foaf/0.1/";
+    const PIM: &str = "http://www.w3.org/ns/pim/space#";
+    let mut doc = TurtleWriter::new("card");
+    let (card, me) = (doc.document(), doc.local("#me"));
+    let rdf_type = rdf::TYPE.as_str();
+    doc.add(
+        card.clone(),
+        rdf_type,
+        doc.iri(&format!("{FOAF}PersonalProfileDocument")),
+    );
+    doc.add(card.clone(), &format!("{FOAF}maker"), me.clone());
+    doc.add(card, &format!("{FOAF}primaryTopic"), me.clone());
+    doc.add(me.clone(), rdf_type, doc.iri(&format!("{FOAF}Person")));
+    doc.add(
+        me.clone(),
+        &format!("{FOAF}name"),
+        TurtleWriter::literal(name.as_str()),
+    );
+    doc.add(me.clone(), &format!("{PIM}storage"), doc.iri(root_uri));
+    doc.add(
+        me.clone(),
+        "http://www.w3.org/ns/ldp#inbox",
+        doc.iri(&format!("{root_uri}inbox/")),
+    );
+    doc.add(
+        me,
+        "http://www.w3.org/ns/solid/terms#oidcIssuer",
+        doc.iri(issuer),
+    );
+    doc.finish()
 }

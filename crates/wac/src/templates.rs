@@ -1,10 +1,13 @@
-//! Turtle for the ACL documents a new pod starts with.
+//! Turtle for the ACL documents a new pod starts with, written by the RDF
+//! crate's Turtle writer.
 //!
 //! The documents use relative IRIs (`<./>`, `<card>`) so they do not depend
 //! on the server's base URL: parse them with the `.acl` document's own URI
 //! as base IRI.
 
+use selfdata_rdf::TurtleWriter;
 use selfdata_rdf::oxrdf::NamedNode;
+use selfdata_rdf::oxrdf::vocab::rdf;
 
 /// A template argument that would not produce a sound ACL document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -13,25 +16,23 @@ pub enum TemplateError {
     #[error("invalid WebID {0:?}: not an absolute IRI")]
     InvalidWebId(String),
     /// The resource name is empty, `.`/`..`, or has characters outside an
-    /// IRI path segment (`/`, `?`, `#`, spaces, ...).
+    /// IRI path segment (`/`, `?`, `#`, spaces, ...) or a colon.
     #[error("invalid resource name {0:?}: not a single IRI path segment")]
     InvalidResourceName(String),
 }
 
-const PREFIXES: &str = "@prefix acl: <http://www.w3.org/ns/auth/acl#>.\n\
-                        @prefix foaf: <http://xmlns.com/foaf/0.1/>.\n";
+const ACL: &str = "http://www.w3.org/ns/auth/acl#";
+const FOAF_AGENT: &str = "http://xmlns.com/foaf/0.1/Agent";
 
 fn checked_webid(webid: &str) -> Result<&str, TemplateError> {
-    // A valid absolute IRI cannot contain `>`, spaces or quotes, so it is
-    // safe inside `<...>`.
     NamedNode::new(webid)
         .map(|_| webid)
         .map_err(|_| TemplateError::InvalidWebId(webid.to_owned()))
 }
 
-/// The relative IRI reference (`card`, or `./a:b` when the name has a colon
-/// that would otherwise read as a scheme) of a sibling resource.
-fn relative_ref(name: &str) -> Result<String, TemplateError> {
+/// Checks that `name` is one IRI path segment written as is. A colon is
+/// refused too: a relative reference `a:b` would read as a scheme.
+fn checked_name(name: &str) -> Result<&str, TemplateError> {
     let ok = !name.is_empty()
         && name != "."
         && name != ".."
@@ -53,19 +54,45 @@ fn relative_ref(name: &str) -> Result<String, TemplateError> {
                         | ','
                         | ';'
                         | '='
-                        | ':'
                         | '@'
                         | '%'
                 )
         });
-    if !ok {
-        return Err(TemplateError::InvalidResourceName(name.to_owned()));
-    }
-    Ok(if name.contains(':') {
-        format!("./{name}")
+    if ok {
+        Ok(name)
     } else {
-        name.to_owned()
-    })
+        Err(TemplateError::InvalidResourceName(name.to_owned()))
+    }
+}
+
+/// One `acl:Authorization` (`<#id>`) in `doc`.
+fn authorization(
+    doc: &mut TurtleWriter,
+    id: &str,
+    who: (&str, &str),
+    access_to: &NamedNode,
+    default: bool,
+    modes: &[&str],
+) {
+    let rule = doc.local(id);
+    let (who_predicate, who) = who;
+    doc.add(
+        rule.clone(),
+        rdf::TYPE.as_str(),
+        doc.iri(&format!("{ACL}Authorization")),
+    );
+    doc.add(rule.clone(), &format!("{ACL}{who_predicate}"), doc.iri(who));
+    doc.add(rule.clone(), &format!("{ACL}accessTo"), access_to.clone());
+    if default {
+        doc.add(rule.clone(), &format!("{ACL}default"), access_to.clone());
+    }
+    for mode in modes {
+        doc.add(
+            rule.clone(),
+            &format!("{ACL}mode"),
+            doc.iri(&format!("{ACL}{mode}")),
+        );
+    }
 }
 
 /// The `.acl` of a container owned by `owner_webid`, stored inside it (the
@@ -75,13 +102,17 @@ fn relative_ref(name: &str) -> Result<String, TemplateError> {
 /// access.
 pub fn owner_container_acl(owner_webid: &str) -> Result<String, TemplateError> {
     let webid = checked_webid(owner_webid)?;
-    Ok(format!(
-        "{PREFIXES}\n\
-         # The owner has full access to this container and everything in it.\n\
-         <#owner>\n    a acl:Authorization;\n    acl:agent <{webid}>;\n    \
-         acl:accessTo <./>;\n    acl:default <./>;\n    \
-         acl:mode acl:Read, acl:Write, acl:Control.\n"
-    ))
+    let mut doc = TurtleWriter::new(".acl").prefix("acl", ACL);
+    let folder = doc.local("./");
+    authorization(
+        &mut doc,
+        "#owner",
+        ("agent", webid),
+        &folder,
+        true,
+        &["Read", "Write", "Control"],
+    );
+    Ok(doc.finish())
 }
 
 /// The `.acl` of a new pod's root container: see [`owner_container_acl`].
@@ -98,16 +129,28 @@ pub fn public_read_resource_acl(
     resource_name: &str,
 ) -> Result<String, TemplateError> {
     let webid = checked_webid(owner_webid)?;
-    let target = relative_ref(resource_name)?;
-    Ok(format!(
-        "{PREFIXES}\n\
-         # The owner has full access to the resource.\n\
-         <#owner>\n    a acl:Authorization;\n    acl:agent <{webid}>;\n    \
-         acl:accessTo <{target}>;\n    acl:mode acl:Read, acl:Write, acl:Control.\n\n\
-         # Everyone can read it.\n\
-         <#public>\n    a acl:Authorization;\n    acl:agentClass foaf:Agent;\n    \
-         acl:accessTo <{target}>;\n    acl:mode acl:Read.\n"
-    ))
+    let name = checked_name(resource_name)?;
+    let mut doc = TurtleWriter::new(&format!("{name}.acl"))
+        .prefix("acl", ACL)
+        .prefix("foaf", "http://xmlns.com/foaf/0.1/");
+    let target = doc.local(name);
+    authorization(
+        &mut doc,
+        "#owner",
+        ("agent", webid),
+        &target,
+        false,
+        &["Read", "Write", "Control"],
+    );
+    authorization(
+        &mut doc,
+        "#public",
+        ("agentClass", FOAF_AGENT),
+        &target,
+        false,
+        &["Read"],
+    );
+    Ok(doc.finish())
 }
 
 /// The `.acl` of the WebID profile document `/profile/card`

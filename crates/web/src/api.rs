@@ -15,17 +15,17 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, header};
+use axum::extract::{Query, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use jiff::ToSpan;
 use jiff::civil::Date;
 use selfdata_energy::analysis::{self, Alert, Bucket, QuantityBook, Resolution};
 use selfdata_energy::tariff::pico_to_euros;
 use selfdata_energy::{Fluid, Quantity};
-use selfdata_solid::auth::Access;
+use selfdata_solid::auth::PodAccess;
 use selfdata_solid::error::ApiError;
-use selfdata_store::{PodName, ResourcePath};
+use selfdata_wac::ModeSet;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -53,32 +53,6 @@ impl From<EnergyError> for ApiError {
             }
         }
     }
-}
-
-/// Checks who asks: the owner, or an agent WAC lets read the energy data.
-pub async fn authorize(
-    services: &Services,
-    pod: &str,
-    method: &Method,
-    uri_path: &str,
-    headers: &HeaderMap,
-) -> Result<PodName, ApiError> {
-    let pod = PodName::parse(pod).map_err(|_| ApiError::not_found())?;
-    let state = &services.solid;
-    let url = format!("{}{}", state.config().base_url, uri_path);
-    let credentials = state
-        .authenticator()
-        .authenticate(method, &url, headers)
-        .await?;
-    if state.store().pod(&pod).await?.is_none() {
-        return Err(ApiError::not_found());
-    }
-    let access = Access::new(state, &pod, credentials, headers);
-    let container = ResourcePath::parse(ENERGY_CONTAINER).map_err(|_| ApiError::internal())?;
-    access
-        .require(&container, selfdata_wac::ModeSet::READ)
-        .await?;
-    Ok(pod)
 }
 
 #[derive(Debug, Deserialize)]
@@ -205,13 +179,10 @@ fn max_days(res: Resolution) -> i32 {
 
 pub async fn consumption(
     State(services): State<Arc<Services>>,
-    Path(pod): Path<String>,
-    method: Method,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
+    access: PodAccess,
     Query(q): Query<ConsumptionQuery>,
 ) -> Result<Response, ApiError> {
-    let pod = authorize(&services, &pod, &method, uri.path(), &headers).await?;
+    let pod = access.require(ENERGY_CONTAINER, ModeSet::READ).await?;
     let fluid = parse_fluid(&q.fluid)?;
     let unit = Unit::parse(fluid, q.unit.as_deref())?;
     let res = match q.step.as_deref() {
@@ -371,13 +342,10 @@ pub fn summary_json(book: &analysis::Book, today: Date) -> Value {
 
 pub async fn summary(
     State(services): State<Arc<Services>>,
-    Path(pod): Path<String>,
-    method: Method,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
+    access: PodAccess,
     Query(q): Query<SummaryQuery>,
 ) -> Result<Response, ApiError> {
-    let pod = authorize(&services, &pod, &method, uri.path(), &headers).await?;
+    let pod = access.require(ENERGY_CONTAINER, ModeSet::READ).await?;
     let fluid = parse_fluid(&q.fluid)?;
     let book = services.energy.book(&pod, fluid).await?;
     Ok(json_response(&summary_json(&book, services.today())))

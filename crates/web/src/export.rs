@@ -17,15 +17,18 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
-use selfdata_rdf::oxrdf::{Graph, NamedNodeRef, NamedOrBlankNodeRef, TermRef, vocab::rdf};
-use selfdata_solid::auth::Access;
+use selfdata_rdf::TurtleWriter;
+use selfdata_rdf::oxrdf::vocab::{rdf, xsd};
+use selfdata_rdf::oxrdf::{Graph, Literal, NamedNodeRef, NamedOrBlankNodeRef, TermRef};
+use selfdata_solid::auth::PodAccess;
 use selfdata_solid::error::ApiError;
 use selfdata_store::{AuxKind, Backend, PodName, Precondition, ResourcePath, StoreError, Write};
+use selfdata_wac::ModeSet;
 use sha2::{Digest, Sha256};
 
 use crate::Services;
@@ -40,6 +43,7 @@ pub const MEDIA_TYPE: &str = "application/x-tar";
 pub const FORMAT_VERSION: u32 = 1;
 /// The manifest's vocabulary.
 pub const NS: &str = "https://selfdata.example/ns#";
+const DCTERMS: &str = "http://purl.org/dc/terms/";
 /// Where consent records live in a pod (they travel as ordinary resources).
 pub const CONSENTS: &str = "/selfdata/consents/";
 /// The prefix of the derived entries that are exported: the access log.
@@ -177,44 +181,33 @@ pub fn log_file(key: &str) -> String {
     out
 }
 
-/// A Turtle string literal.
-fn lit(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+fn datetime(ms: i64) -> Literal {
+    let t = jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    TurtleWriter::typed(
+        &t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        xsd::DATE_TIME.as_str(),
+    )
 }
 
-fn datetime(ms: i64) -> String {
-    let t = jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    format!("\"{}\"^^xsd:dateTime", t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"))
+fn integer(n: impl ToString) -> Literal {
+    TurtleWriter::typed(&n.to_string(), xsd::INTEGER.as_str())
 }
 
 /// The ACL governing `path`: its own, or the nearest ancestor's.
-fn acl_statement(path: &ResourcePath, present: &BTreeSet<&str>) -> Option<String> {
+/// Returns the manifest's predicate (`acl` or `inheritsAcl`) and the ACL's path.
+fn acl_statement(path: &ResourcePath, present: &BTreeSet<&str>) -> Option<(&'static str, String)> {
     if path.auxiliary_kind().is_some() {
         return None;
     }
     let own = path.aux(AuxKind::Acl);
     if present.contains(own.as_str()) {
-        return Some(format!("sd:acl {}", lit(own.as_str())));
+        return Some(("acl", own.as_str().to_owned()));
     }
     let mut at = path.parent();
     while let Some(p) = at {
         let acl = p.aux(AuxKind::Acl);
         if present.contains(acl.as_str()) {
-            return Some(format!("sd:inheritsAcl {}", lit(acl.as_str())));
+            return Some(("inheritsAcl", acl.as_str().to_owned()));
         }
         at = p.parent();
     }
@@ -236,26 +229,37 @@ pub async fn export_pod(
     let base_url = base_url.trim_end_matches('/');
     let webid = selfdata_solid::provision::webid_of(base_url, pod);
 
-    let mut manifest = format!(
-        "@prefix sd: <{NS}> .\n\
-         @prefix dcterms: <http://purl.org/dc/terms/> .\n\
-         @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n\
-         @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n\
-         [] a sd:PodExport ;\n    sd:formatVersion {FORMAT_VERSION} ;\n    sd:pod {} ;\n    \
-         sd:server {} ;\n    sd:owner {} ;\n    dcterms:created {} ;\n    \
-         sd:resources {} ;\n    sd:logEntries {} ;\n    sd:consentRecords {} ;\n    \
-         rdfs:comment {} .\n",
-        lit(pod.as_str()),
-        lit(base_url),
-        lit(&webid),
+    let mut manifest = TurtleWriter::new("manifest.ttl")
+        .prefix("sd", NS)
+        .prefix("dcterms", DCTERMS);
+    let text = TurtleWriter::literal;
+    let sd = |local: &str| format!("{NS}{local}");
+    let rdf_type = rdf::TYPE.as_str();
+    let export = manifest.blank();
+    manifest.add(export.clone(), rdf_type, manifest.iri(&sd("PodExport")));
+    manifest.add(
+        export.clone(),
+        &sd("formatVersion"),
+        integer(FORMAT_VERSION),
+    );
+    manifest.add(export.clone(), &sd("pod"), text(pod.as_str()));
+    manifest.add(export.clone(), &sd("server"), text(base_url));
+    manifest.add(export.clone(), &sd("owner"), text(&webid));
+    manifest.add(
+        export.clone(),
+        &format!("{DCTERMS}created"),
         datetime(now.as_millisecond()),
-        items.len(),
-        log.len(),
-        lit(CONSENTS),
-        lit(
+    );
+    manifest.add(export.clone(), &sd("resources"), integer(items.len()));
+    manifest.add(export.clone(), &sd("logEntries"), integer(log.len()));
+    manifest.add(export.clone(), &sd("consentRecords"), text(CONSENTS));
+    manifest.add(
+        export,
+        "http://www.w3.org/2000/01/rdf-schema#comment",
+        text(
             "Every resource of the pod, its access control lists and its consent records \
              (the resources under /selfdata/consents/), and the pod's access log with its \
-             latest checkpoint. Holder connection tokens and the energy index are not exported."
+             latest checkpoint. Holder connection tokens and the energy index are not exported.",
         ),
     );
     let present: BTreeSet<&str> = items.iter().map(|i| i.path.as_str()).collect();
@@ -264,36 +268,52 @@ pub async fn export_pod(
         let sha = sha256_hex(&item.body);
         let size = item.body.len() as u64;
         let consent = item.path.as_str().starts_with(CONSENTS) && !item.path.is_container();
-        manifest.push_str(&format!(
-            "\n[] a sd:Resource{} ;\n    sd:path {} ;\n    dcterms:format {} ;\n    \
-             sd:size {size} ;\n    sd:sha256 {} ;\n    dcterms:modified {} ;\n    sd:container {}",
-            if consent { ", sd:ConsentRecord" } else { "" },
-            lit(item.path.as_str()),
-            lit(&item.content_type),
-            lit(&sha),
+        let resource = manifest.blank();
+        manifest.add(resource.clone(), rdf_type, manifest.iri(&sd("Resource")));
+        if consent {
+            manifest.add(
+                resource.clone(),
+                rdf_type,
+                manifest.iri(&sd("ConsentRecord")),
+            );
+        }
+        manifest.add(resource.clone(), &sd("path"), text(item.path.as_str()));
+        manifest.add(
+            resource.clone(),
+            &format!("{DCTERMS}format"),
+            text(&item.content_type),
+        );
+        manifest.add(resource.clone(), &sd("size"), integer(size));
+        manifest.add(resource.clone(), &sd("sha256"), text(&sha));
+        manifest.add(
+            resource.clone(),
+            &format!("{DCTERMS}modified"),
             datetime(item.modified_ms),
-            item.path.is_container(),
-        ));
+        );
+        manifest.add(
+            resource.clone(),
+            &sd("container"),
+            Literal::from(item.path.is_container()),
+        );
         if let Some(file) = file_of(&item.path, &sha, size) {
-            manifest.push_str(&format!(" ;\n    sd:file {}", lit(&file)));
+            manifest.add(resource.clone(), &sd("file"), text(&file));
             files.insert(file, (item.body.clone(), item.modified_ms));
         }
-        if let Some(acl) = acl_statement(&item.path, &present) {
-            manifest.push_str(&format!(" ;\n    {acl}"));
+        if let Some((predicate, acl)) = acl_statement(&item.path, &present) {
+            manifest.add(resource, &sd(predicate), text(&acl));
         }
-        manifest.push_str(" .\n");
     }
     for (key, value) in &log {
         let file = log_file(key);
-        manifest.push_str(&format!(
-            "\n[] a sd:LogEntry ;\n    sd:key {} ;\n    sd:file {} ;\n    sd:size {} ;\n    sd:sha256 {} .\n",
-            lit(key),
-            lit(&file),
-            value.len(),
-            lit(&sha256_hex(value)),
-        ));
+        let entry = manifest.blank();
+        manifest.add(entry.clone(), rdf_type, manifest.iri(&sd("LogEntry")));
+        manifest.add(entry.clone(), &sd("key"), text(key));
+        manifest.add(entry.clone(), &sd("file"), text(&file));
+        manifest.add(entry.clone(), &sd("size"), integer(value.len()));
+        manifest.add(entry, &sd("sha256"), text(&sha256_hex(value)));
         files.insert(file, (value.clone(), now.as_millisecond()));
     }
+    let manifest = manifest.finish();
 
     let io = |e: std::io::Error| StoreError::Io(format!("the archive could not be written: {e}"));
     let mut tar = tar::Builder::new(Vec::new());
@@ -778,26 +798,12 @@ fn download(pod: &PodName, archive: Vec<u8>) -> Response {
 /// `GET /{pod}/selfdata/export`: for the holder of Read and Control on the root.
 async fn owner_export(
     State(services): State<Arc<Services>>,
-    Path(pod): Path<String>,
-    headers: HeaderMap,
+    access: PodAccess,
 ) -> Result<Response, ApiError> {
-    let pod = PodName::parse(&pod).map_err(|_| ApiError::not_found())?;
+    let pod = access
+        .require("/", ModeSet::READ.with(selfdata_wac::Mode::Control))
+        .await?;
     let state = &services.solid;
-    let url = format!("{}/{pod}/selfdata/export", state.config().base_url);
-    let credentials = state
-        .authenticator()
-        .authenticate(&Method::GET, &url, &headers)
-        .await?;
-    if state.store().pod(&pod).await?.is_none() {
-        return Err(ApiError::not_found());
-    }
-    let access = Access::new(state, &pod, credentials, &headers);
-    access
-        .require(
-            &ResourcePath::root(),
-            selfdata_wac::ModeSet::READ.with(selfdata_wac::Mode::Control),
-        )
-        .await?;
     let archive = export_pod(services.store.as_ref(), &pod, &state.config().base_url).await?;
     Ok(download(&pod, archive))
 }

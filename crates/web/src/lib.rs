@@ -45,6 +45,13 @@ pub struct Services {
     pub today: Option<Date>,
 }
 
+/// Lets the Solid layer's extractors (such as `PodAccess`) reach its state.
+impl selfdata_solid::auth::SolidState for Services {
+    fn solid(&self) -> &AppState {
+        &self.solid
+    }
+}
+
 impl std::fmt::Debug for Services {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Services").finish_non_exhaustive()

@@ -54,17 +54,18 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
 use selfdata_solid::audit::{AccessEvent, AccessLogHook};
-use selfdata_solid::auth::Access;
+use selfdata_solid::auth::PodAccess;
 use selfdata_solid::error::ApiError;
-use selfdata_store::{Backend, PodName, ResourcePath, StoreError, Write};
+use selfdata_store::{Backend, PodName, StoreError, Write};
+use selfdata_wac::ModeSet;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -750,29 +751,6 @@ pub fn routes() -> Router<Arc<Services>> {
         )
 }
 
-/// Only the owner (acl:Control on the pod root) reads the log.
-async fn owner_only(
-    services: &Services,
-    pod: &str,
-    uri: &Uri,
-    headers: &HeaderMap,
-) -> Result<PodName, ApiError> {
-    let pod = PodName::parse(pod).map_err(|_| ApiError::not_found())?;
-    let state = &services.solid;
-    let url = format!("{}{}", state.config().base_url, uri.path());
-    let credentials = state
-        .authenticator()
-        .authenticate(&Method::GET, &url, headers)
-        .await?;
-    if state.store().pod(&pod).await?.is_none() {
-        return Err(ApiError::not_found());
-    }
-    Access::new(state, &pod, credentials, headers)
-        .require(&ResourcePath::root(), selfdata_wac::ModeSet::CONTROL)
-        .await?;
-    Ok(pod)
-}
-
 fn json_response(value: &impl Serialize) -> Response {
     (
         [
@@ -786,11 +764,10 @@ fn json_response(value: &impl Serialize) -> Response {
 
 async fn checkpoint_route(
     State(services): State<Arc<Services>>,
-    Path(pod): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
+    access: PodAccess,
 ) -> Result<Response, ApiError> {
-    let pod = owner_only(&services, &pod, &uri, &headers).await?;
+    // Only the owner (acl:Control on the pod root) reads the log.
+    let pod = access.require("/", ModeSet::CONTROL).await?;
     let log = service(&services)?;
     let (checkpoint, note) = log.checkpoint(&pod).await?;
     Ok(json_response(&SignedCheckpoint {
@@ -809,12 +786,11 @@ struct PageQuery {
 
 async fn entries_route(
     State(services): State<Arc<Services>>,
-    Path(pod): Path<String>,
+    access: PodAccess,
     Query(q): Query<PageQuery>,
-    uri: Uri,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let pod = owner_only(&services, &pod, &uri, &headers).await?;
+    // Only the owner (acl:Control on the pod root) reads the log.
+    let pod = access.require("/", ModeSet::CONTROL).await?;
     let store = services.store.as_ref();
     let size = head_size(store, &pod).await.map_err(ApiError::from)?;
     let from = q.from.unwrap_or(0);
@@ -841,12 +817,11 @@ struct InclusionQuery {
 
 async fn inclusion_route(
     State(services): State<Arc<Services>>,
-    Path(pod): Path<String>,
+    access: PodAccess,
     Query(q): Query<InclusionQuery>,
-    uri: Uri,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let pod = owner_only(&services, &pod, &uri, &headers).await?;
+    // Only the owner (acl:Control on the pod root) reads the log.
+    let pod = access.require("/", ModeSet::CONTROL).await?;
     let store = services.store.as_ref();
     let size = match q.size {
         Some(s) => s,
@@ -863,12 +838,11 @@ struct ConsistencyQuery {
 
 async fn consistency_route(
     State(services): State<Arc<Services>>,
-    Path(pod): Path<String>,
+    access: PodAccess,
     Query(q): Query<ConsistencyQuery>,
-    uri: Uri,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let pod = owner_only(&services, &pod, &uri, &headers).await?;
+    // Only the owner (acl:Control on the pod root) reads the log.
+    let pod = access.require("/", ModeSet::CONTROL).await?;
     let store = services.store.as_ref();
     let to = match q.to {
         Some(t) => t,

@@ -39,7 +39,6 @@ use selfdata_consent::{Kind, Notice, Party, Record, State as ConsentState, id_fo
 use selfdata_idp::accounts::constant_eq;
 use selfdata_rdf::oxrdf::{Graph, NamedNodeRef, NamedOrBlankNodeRef, TermRef};
 use selfdata_rdf::{RdfFormat, parse};
-use selfdata_store::directory::RevokeScope;
 use selfdata_store::{AuxKind, PodName, Precondition, ResourcePath, StoreError, Write};
 use serde::Deserialize;
 
@@ -630,34 +629,17 @@ async fn revoke_app(
         Err(resp) => return resp,
     };
     let p = privacy_texts(&headers);
-    let grant = services.idp.directory().grant(&f.id).await;
-    let o = match grant {
-        Ok(Some(g)) if g.account_id == r.account.id && g.revoked_ms.is_none() => {
-            match services.idp.revoke(RevokeScope::Grant(&g.id)).await {
-                Ok(()) => {
-                    if let Err(e) = services.idp.record_app_withdrawal(&g).await {
-                        tracing::error!(error = %e, "recording a consent withdrawal failed");
-                    }
-                    Outcome {
-                        notice: Some(fill(p.revoked, &[("app", &g.client_name)])),
-                        ..Outcome::default()
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "revoking a grant failed");
-                    Outcome {
-                        error: Some(p.failed.to_owned()),
-                        ..Outcome::default()
-                    }
-                }
-            }
-        }
-        Ok(_) => Outcome {
+    let o = match services.idp.revoke_app(r.account.id, &f.id).await {
+        Ok(Some(g)) => Outcome {
+            notice: Some(fill(p.revoked, &[("app", &g.client_name)])),
+            ..Outcome::default()
+        },
+        Ok(None) => Outcome {
             error: Some(p.not_listed.to_owned()),
             ..Outcome::default()
         },
         Err(e) => {
-            tracing::error!(error = %e, "reading a grant failed");
+            tracing::error!(error = %e, "revoking an app failed");
             Outcome {
                 error: Some(p.failed.to_owned()),
                 ..Outcome::default()

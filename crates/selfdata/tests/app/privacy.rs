@@ -605,3 +605,51 @@ async fn rights_against_holders_registry_letter_and_deadline() {
         assert!(got.is_some(), "{path}");
     }
 }
+
+/// The grant id in the first revoke form of `action` on a page.
+fn revoke_form_id(page: &str, action: &str) -> Option<String> {
+    let at = page.find(&format!("action=\"{action}\""))?;
+    Some(field(&page[at..], "id"))
+}
+
+#[tokio::test]
+async fn revoking_an_app_from_the_account_page_or_from_privacy_has_the_same_effect() {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    sign_up(&mut b, "carol@example.org", "carol").await;
+    let root = format!("{}/carol/", s.base);
+    for (page, action) in [
+        ("/account", "/account/grants/revoke"),
+        ("/privacy", "/privacy/apps/revoke"),
+    ] {
+        let (key, access) = allowed_app(&s, &mut b, "Budget Helper").await;
+        let (_, listing) = b.get(page).await;
+        let grant = revoke_form_id(&listing, action).expect("the app is listed");
+        let csrf = field(&listing, "csrf");
+        let record = selfdata_consent::id_for(Kind::App, &grant);
+        assert_eq!(receipt(&mut b, &record).await.state(), State::Given);
+
+        let (status, _) = b.post(action, &[("csrf", &csrf), ("id", &grant)]).await;
+        assert_eq!(status, 200, "{action}");
+        // The same effect from either page: tokens ended at once, the
+        // consent record withdrawn once, the app gone from both pages.
+        let refused = status_of(as_agent(&s, &key, &access, "GET", &root)).await;
+        assert!(refused == 401 || refused == 403, "{action}: {refused}");
+        let r = receipt(&mut b, &record).await;
+        assert_eq!(r.state(), State::Withdrawn, "{action}");
+        assert_eq!(r.events.len(), 2, "{action}: given, then withdrawn");
+        for (other, other_action) in [
+            ("/account", "/account/grants/revoke"),
+            ("/privacy", "/privacy/apps/revoke"),
+        ] {
+            let (_, listing) = b.get(other).await;
+            assert_eq!(revoke_form_id(&listing, other_action), None, "{other}");
+            // Revoking it again, from either page, changes nothing.
+            let (status, _) = b
+                .post(other_action, &[("csrf", &csrf), ("id", &grant)])
+                .await;
+            assert_eq!(status, 400, "{other_action} on a revoked app");
+        }
+        assert_eq!(receipt(&mut b, &record).await.events.len(), 2, "{action}");
+    }
+}

@@ -914,3 +914,154 @@ async fn path_traversal_is_refused() {
     let (_, root) = s.get_text("/").await;
     assert!(!root.contains("etc") && !root.contains("a%2F"));
 }
+
+// ------------------------------------------------------------------ the framework's own refusals (issue 10)
+
+/// The body of an OAuth error (RFC 6749 §5.2): its `error` code and a sentence.
+async fn oauth_error(response: reqwest::Response) -> (u16, String, String) {
+    let status = response.status().as_u16();
+    assert!(
+        response
+            .headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"),
+        "an OAuth error is JSON"
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    let description = body["error_description"].as_str().unwrap().to_owned();
+    assert!(description.len() > 10, "a sentence: {description}");
+    (
+        status,
+        body["error"].as_str().unwrap().to_owned(),
+        description,
+    )
+}
+
+#[tokio::test]
+async fn the_energy_api_without_fluid_answers_problem_json_not_text_plain() {
+    let s = Server::start().await;
+    let r = s
+        .req("GET", "/selfdata/energy/api/summary")
+        .send()
+        .await
+        .unwrap();
+    let (status, detail) = problem(r).await;
+    assert_eq!(status, 400);
+    assert!(
+        detail.contains("`fluid`"),
+        "names the missing field: {detail}"
+    );
+}
+
+#[tokio::test]
+async fn idp_token_without_grant_type_answers_an_oauth_400_json_error() {
+    let s = Server::start().await;
+    let r = s
+        .client
+        .post(format!("{}/idp/token", s.base))
+        .form(&[("client_id", s.client_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let (status, error, _) = oauth_error(r).await;
+    assert_eq!((status, error.as_str()), (400, "invalid_request"));
+}
+
+#[tokio::test]
+async fn idp_token_with_a_wrong_method_answers_an_oauth_json_error() {
+    let s = Server::start().await;
+    let r = s
+        .client
+        .get(format!("{}/idp/token", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers().get("allow").unwrap(), "POST");
+    let (status, error, description) = oauth_error(r).await;
+    assert_eq!((status, error.as_str()), (405, "invalid_request"));
+    assert!(description.contains("GET"), "{description}");
+}
+
+#[tokio::test]
+async fn the_authorization_endpoint_with_a_repeated_parameter_answers_an_oauth_400() {
+    // RFC 6749 §3.1: parameters must not be sent more than once.
+    let s = Server::start().await;
+    let r = s
+        .client
+        .get(format!(
+            "{}/idp/authorize?response_type=code&client_id=a&client_id=b",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    let (status, error, description) = oauth_error(r).await;
+    assert_eq!((status, error.as_str()), (400, "invalid_request"));
+    assert!(description.contains("client_id"), "{description}");
+}
+
+#[tokio::test]
+async fn a_bad_form_answers_problem_json_not_text_plain() {
+    let s = Server::start().await;
+    let r = s
+        .client
+        .post(format!("{}/account/login", s.base))
+        .form(&[("email", "alice@example.org")])
+        .send()
+        .await
+        .unwrap();
+    let (status, detail) = problem(r).await;
+    assert_eq!(status, 422);
+    assert!(detail.contains("form"), "{detail}");
+    let r = s
+        .client
+        .post(format!("{}/account/login", s.base))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let (status, detail) = problem(r).await;
+    assert_eq!(status, 415);
+    assert!(
+        detail.contains("application/x-www-form-urlencoded"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_method_on_a_page_answers_problem_json_with_allow() {
+    let s = Server::start().await;
+    let r = s
+        .client
+        .delete(format!("{}/account/login", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("allow").is_some());
+    let (status, detail) = problem(r).await;
+    assert_eq!(status, 405);
+    assert!(detail.contains("DELETE"), "{detail}");
+}
+
+#[tokio::test]
+async fn an_unknown_path_outside_pods_answers_problem_json() {
+    let s = Server::start().await;
+    for path in [
+        "/idp/nowhere",
+        "/.well-known/nowhere",
+        "/account/nowhere/at/all",
+    ] {
+        let r = s
+            .client
+            .get(format!("{}{path}", s.base))
+            .send()
+            .await
+            .unwrap();
+        let (status, _) = problem(r).await;
+        assert!(status == 404 || status == 401, "{path}: {status}");
+    }
+}

@@ -171,31 +171,40 @@ async fn pod_import_does_not_take_media_types_from_the_manifest_blindly() {
     let files = entries(&archive);
     let manifest_at = files.iter().position(|(n, _)| n == "manifest.ttl").unwrap();
     let manifest = String::from_utf8(files[manifest_at].1.clone()).unwrap();
-    let with = |from: &str, to: &str| {
+    // The manifest as the server writes it: one description per resource,
+    // ended by " .\n"; `with` changes the media type of one of them.
+    let with = |path: &str, media: &str| {
+        let at = manifest
+            .find(&format!("sd:path \"{path}\""))
+            .unwrap_or_else(|| panic!("{path} not in the manifest:\n{manifest}"));
+        let start = manifest[..at].rfind(" .\n").map_or(0, |i| i + 3);
+        let end = at + manifest[at..].find(" .\n").unwrap();
+        let block = &manifest[start..end];
+        let changed_block = block.replacen(
+            "dcterms:format \"text/turtle\"",
+            &format!("dcterms:format \"{media}\""),
+            1,
+        );
+        assert_ne!(block, changed_block, "{path} has a media type");
         let mut changed = files.clone();
-        assert!(manifest.contains(from), "{from} not in the manifest");
-        changed[manifest_at].1 = manifest.replacen(from, to, 1).into_bytes();
+        changed[manifest_at].1 =
+            format!("{}{changed_block}{}", &manifest[..start], &manifest[end..]).into_bytes();
         build(&changed)
     };
-    let root_acl = "sd:path \"/.acl\" ;\n    dcterms:format \"text/turtle\"";
-    let note = "sd:path \"/notes/a.ttl\" ;\n    dcterms:format \"text/turtle\"";
     let cases = [
         (
             "an ACL served as a web page",
-            with(root_acl, &root_acl.replace("text/turtle", "text/html")),
+            with("/.acl", "text/html"),
             "holds RDF",
         ),
         (
             "a header injected through the media type",
-            with(
-                note,
-                &note.replace("text/turtle", "text/plain\\r\\nSet-Cookie: a=b"),
-            ),
+            with("/notes/a.ttl", "text/plain\\r\\nSet-Cookie: a=b"),
             "is not a media type",
         ),
         (
             "no media type at all",
-            with(note, &note.replace("text/turtle", "<script>")),
+            with("/notes/a.ttl", "<script>"),
             "is not a media type",
         ),
     ];

@@ -1,0 +1,134 @@
+//! Opening the database files of the embedded engine: the pod and host
+//! schemas, SQLCipher keying, and encrypting a database left in plain text.
+
+use super::*;
+
+pub(super) const POD_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS resource (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    parent TEXT,
+    content_type TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    modified INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    blob TEXT,
+    body BLOB
+);
+CREATE INDEX IF NOT EXISTS resource_parent ON resource(parent, path);
+CREATE INDEX IF NOT EXISTS resource_blob ON resource(blob) WHERE blob IS NOT NULL;
+-- The next version number to hand out. Read and advanced inside each write
+-- transaction, so versions stay unique even if two writers ever share the file.
+CREATE TABLE IF NOT EXISTS counter (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    next_version INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO counter (id, next_version)
+    SELECT 1, COALESCE(MAX(version), 0) + 1 FROM resource;
+-- Derived data (time-series indexes…), rebuilt from resources when lost.
+CREATE TABLE IF NOT EXISTS derived (
+    key TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID;
+PRAGMA user_version = 1;
+";
+
+pub(super) const HOST_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS pod (
+    name TEXT PRIMARY KEY,
+    created INTEGER NOT NULL
+);
+-- Names of erased pods: never given again, so nothing that still names the
+-- old WebID (grants in other pods, keys, links) passes to a newcomer.
+CREATE TABLE IF NOT EXISTS pod_tombstone (
+    name TEXT PRIMARY KEY,
+    erased INTEGER NOT NULL
+);
+-- Each pod's data key, wrapped by the master key (absent when unencrypted).
+CREATE TABLE IF NOT EXISTS pod_key (
+    pod TEXT PRIMARY KEY,
+    wrapped BLOB NOT NULL
+);
+PRAGMA user_version = 1;
+";
+
+/// The label of the key of `host.sqlite`, derived from the master key.
+pub(super) const HOST_KEY_LABEL: &str = "selfdata host.sqlite v1";
+
+/// Opens a database; with a key, as SQLCipher (failing clearly when the key
+/// does not open an existing file).
+pub(super) fn open_connection(path: &Path, key: Option<&Key32>) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    if let Some(key) = key {
+        // A wrong key is reported as one clear error below, not logged by SQLCipher.
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+        conn.execute_batch(&format!("PRAGMA key = {};", key.sqlcipher_pragma()))?;
+        if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            return Err(match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::NotADatabase) => wrong_master_key(),
+                _ => e.into(),
+            });
+        }
+    }
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    )?;
+    Ok(conn)
+}
+
+/// Runs a schema (every statement idempotent). On a full disk the schema is
+/// most likely in place already, so the store opens anyway, with a warning.
+pub(super) fn schema_or_warn(conn: &Connection, schema: &str) -> Result<(), StoreError> {
+    match conn.execute_batch(schema).map_err(StoreError::from) {
+        Err(StoreError::DiskFull) => {
+            tracing::warn!("the disk is full: opening without checking the database schema");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Whether a file is an unencrypted SQLite database (from an earlier version).
+pub(super) fn is_plaintext_sqlite(path: &Path) -> bool {
+    let mut head = [0u8; 16];
+    match fs::File::open(path) {
+        Ok(mut f) => {
+            std::io::Read::read_exact(&mut f, &mut head).is_ok() && &head == b"SQLite format 3\0"
+        }
+        Err(_) => false,
+    }
+}
+
+/// Encrypts an unencrypted database in place: an encrypted copy is written
+/// beside it (`sqlcipher_export`), made durable, then renamed over it.
+pub(super) fn encrypt_plaintext_db(path: &Path, key: &Key32) -> Result<(), StoreError> {
+    let tmp = path.with_extension("sqlite.encrypting");
+    let _ = fs::remove_file(&tmp);
+    {
+        let plain = open_connection(path, None)?;
+        plain.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        plain.execute(
+            &format!("ATTACH DATABASE ?1 AS enc KEY {}", key.sqlcipher_pragma()),
+            [tmp.to_string_lossy()],
+        )?;
+        plain.query_row("SELECT sqlcipher_export('enc')", [], |_| Ok(()))?;
+        plain.execute_batch("DETACH DATABASE enc;")?;
+    }
+    fs::File::open(&tmp)?.sync_all()?;
+    for suffix in ["-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = fs::remove_file(PathBuf::from(p));
+    }
+    fs::rename(&tmp, path)?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")))?;
+    Ok(())
+}

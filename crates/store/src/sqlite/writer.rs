@@ -1,0 +1,710 @@
+//! The write path of a pod: each write prepared into a job (large bodies
+//! written to the blob folder first), then applied by the pod's one writer
+//! thread with the others waiting, in one transaction (group commit), with
+//! preconditions and the storage quota checked inside it.
+
+use super::*;
+
+/// Turns a write into the writer's job; large bodies are written to the blob
+/// folder here, off the writer thread.
+pub(super) fn prepare(
+    db: &Arc<PodDb>,
+    write: Write,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Job, StoreError>> + Send + '_>> {
+    Box::pin(async move {
+        Ok(match write {
+            Write::Put {
+                path,
+                content_type,
+                body,
+                precondition,
+            } => {
+                let stored = if body.len() > INLINE_LIMIT {
+                    // Refused before the blob is written when it cannot fit.
+                    let used = db.usage.load(Ordering::Relaxed);
+                    if used.saturating_add(body.len() as u64) > db.quota {
+                        return Err(StoreError::QuotaExceeded {
+                            pod: db.name.clone(),
+                            used,
+                            quota: db.quota,
+                        });
+                    }
+                    let blobs = db.blobs.clone();
+                    let hash = tokio::task::spawn_blocking(move || blobs.store(&body))
+                        .await
+                        .map_err(|e| StoreError::Io(e.to_string()))??;
+                    StoredBody::Blob(hash.0, hash.1)
+                } else {
+                    StoredBody::Inline(body)
+                };
+                Job::Put {
+                    path,
+                    content_type,
+                    body: stored,
+                    precondition,
+                }
+            }
+            Write::Delete { path, precondition } => Job::Delete { path, precondition },
+            Write::Modify {
+                path,
+                precondition,
+                modify,
+            } => Job::Modify {
+                path,
+                precondition,
+                modify,
+            },
+            Write::Index { key, value } => Job::Index { key, value },
+            Write::Batch(writes) => {
+                let mut jobs = Vec::with_capacity(writes.len());
+                for w in writes {
+                    jobs.push(prepare(db, w).await?);
+                }
+                Job::Batch(jobs)
+            }
+        })
+    })
+}
+
+/// Whether a write may take more room (anything but deletes).
+pub(super) fn may_grow(write: &Write) -> bool {
+    match write {
+        Write::Delete { .. } | Write::Index { value: None, .. } => false,
+        Write::Batch(writes) => writes.iter().any(may_grow),
+        _ => true,
+    }
+}
+
+/// Whether a job only frees room (deletes), so that it is worth trying again
+/// once a full disk released the reserve.
+pub(super) fn only_frees(job: &Job) -> bool {
+    match job {
+        Job::Delete { .. } | Job::Index { value: None, .. } => true,
+        Job::Batch(jobs) => jobs.iter().all(only_frees),
+        _ => false,
+    }
+}
+
+/// Files and bytes under a folder.
+pub(super) fn count_files(dir: &Path) -> (u64, u64) {
+    let mut files = 0;
+    let mut bytes = 0;
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => {
+                    let (f, b) = count_files(&entry.path());
+                    files += f;
+                    bytes += b;
+                }
+                Ok(_) => {
+                    files += 1;
+                    bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    (files, bytes)
+}
+
+pub(super) fn meta_from_row(path: ResourcePath, row: &rusqlite::Row<'_>) -> rusqlite::Result<Meta> {
+    Ok(Meta {
+        path,
+        content_type: row.get(0)?,
+        version: row.get::<_, i64>(1)? as u64,
+        modified_ms: row.get(2)?,
+        size: row.get::<_, i64>(3)? as u64,
+    })
+}
+
+pub(super) fn read_meta(
+    conn: &Connection,
+    path: &ResourcePath,
+) -> Result<Option<Meta>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT content_type, version, modified, size FROM resource WHERE path = ?1",
+    )?;
+    Ok(stmt
+        .query_row([path.as_str()], |row| meta_from_row(path.clone(), row))
+        .optional()?)
+}
+
+/// A body as the writer stores it.
+pub(super) enum StoredBody {
+    Inline(Bytes),
+    /// Already written to the blob folder: hash and length.
+    Blob(String, u64),
+}
+
+pub(super) enum Job {
+    Put {
+        path: ResourcePath,
+        content_type: String,
+        body: StoredBody,
+        precondition: Precondition,
+    },
+    Delete {
+        path: ResourcePath,
+        precondition: Precondition,
+    },
+    Modify {
+        path: ResourcePath,
+        precondition: Precondition,
+        modify: crate::ModifyFn,
+    },
+    Index {
+        key: String,
+        value: Option<Bytes>,
+    },
+    Batch(Vec<Job>),
+}
+
+impl Job {
+    /// The blobs this job refers to, pinned until it is applied.
+    fn blobs(&self, out: &mut Vec<String>) {
+        match self {
+            Job::Put {
+                body: StoredBody::Blob(hash, _),
+                ..
+            } => out.push(hash.clone()),
+            Job::Batch(jobs) => jobs.iter().for_each(|j| j.blobs(out)),
+            _ => {}
+        }
+    }
+}
+
+pub(super) type Reply = oneshot::Sender<Result<WriteOutcome, StoreError>>;
+
+/// One open pod.
+pub(super) struct PodDb {
+    file: PathBuf,
+    name: String,
+    /// Bytes the pod may hold, and holds as of its last commit.
+    quota: u64,
+    usage: Arc<AtomicU64>,
+    /// The SQLCipher key of `pod.sqlite` (`None` when unencrypted).
+    db_key: Option<Key32>,
+    pub(super) last_used: AtomicU64,
+    readers: Mutex<Vec<Connection>>,
+    pub(super) writer: mpsc::Sender<(Job, Reply)>,
+    writer_thread: std::thread::JoinHandle<()>,
+    pub(super) blobs: Arc<BlobDir>,
+}
+
+impl PodDb {
+    pub(super) fn open(
+        dir: PathBuf,
+        keys: Option<PodKeys>,
+        name: &str,
+        quota: u64,
+    ) -> Result<Self, StoreError> {
+        let file = dir.join("pod.sqlite");
+        let db_key = keys.as_ref().map(|k| k.db.clone());
+        let conn = open_connection(&file, db_key.as_ref())?;
+        schema_or_warn(&conn, POD_SCHEMA)?;
+        let blobs = Arc::new(BlobDir::new(dir.join("blobs"), keys)?);
+        blobs.sweep_unreferenced(&conn)?;
+        let used: i64 = conn.query_row("SELECT COALESCE(SUM(size), 0) FROM resource", [], |r| {
+            r.get(0)
+        })?;
+        let usage = Arc::new(AtomicU64::new(used.max(0) as u64));
+        let writer_usage = usage.clone();
+        let writer_name = name.to_owned();
+        let (tx, rx) = mpsc::channel();
+        let writer_blobs = blobs.clone();
+        let writer_thread = std::thread::Builder::new()
+            .name(format!(
+                "pod-writer-{}",
+                dir.file_name().and_then(|n| n.to_str()).unwrap_or("?")
+            ))
+            .spawn(move || {
+                Writer {
+                    conn,
+                    blobs: writer_blobs,
+                    name: writer_name,
+                    quota,
+                    usage: writer_usage,
+                }
+                .run(rx)
+            })?;
+        Ok(Self {
+            file,
+            name: name.to_owned(),
+            quota,
+            usage,
+            db_key,
+            last_used: AtomicU64::new(0),
+            readers: Mutex::new(Vec::new()),
+            writer: tx,
+            writer_thread,
+            blobs,
+        })
+    }
+
+    /// Closes the pod once nothing else holds it: waits (up to 30 s) for
+    /// requests in flight, then closes the read connections, stops the
+    /// writer thread (after its queue drains) and waits for it to end.
+    pub(super) fn close(self: Arc<Self>, wait: std::time::Duration) -> Result<(), StoreError> {
+        let mut db = self;
+        let deadline = std::time::Instant::now() + wait;
+        let db = loop {
+            match Arc::try_unwrap(db) {
+                Ok(db) => break db,
+                Err(shared) if std::time::Instant::now() < deadline => {
+                    db = shared;
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(_) => {
+                    return Err(StoreError::Io(
+                        "the pod is still in use; its key is destroyed and its files will be removed when the server next starts"
+                            .into(),
+                    ));
+                }
+            }
+        };
+        let PodDb {
+            readers,
+            writer,
+            writer_thread,
+            ..
+        } = db;
+        drop(readers);
+        drop(writer);
+        writer_thread
+            .join()
+            .map_err(|_| StoreError::Io("the pod's writer panicked".into()))
+    }
+
+    pub(super) fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = match self.readers.lock().pop() {
+            Some(c) => c,
+            None => open_connection(&self.file, self.db_key.as_ref())?,
+        };
+        let result = f(&conn);
+        let mut readers = self.readers.lock();
+        if readers.len() < MAX_IDLE_READERS {
+            readers.push(conn);
+        }
+        result
+    }
+}
+
+/// The single writer of one pod.
+pub(super) struct Writer {
+    conn: Connection,
+    blobs: Arc<BlobDir>,
+    name: String,
+    quota: u64,
+    /// Bytes of the pod's resources as of the last commit.
+    usage: Arc<AtomicU64>,
+}
+
+impl Writer {
+    fn run(mut self, rx: mpsc::Receiver<(Job, Reply)>) {
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            let releases = crate::reserve::releases();
+            let mut done = self.apply_batch(&batch);
+            if matches!(done, Err(StoreError::DiskFull))
+                && crate::reserve::releases() != releases
+                && batch.iter().all(|(job, _)| only_frees(job))
+            {
+                // The failure released the reserve: there is room now for
+                // this batch (a delete, most likely), so try it once more.
+                done = self.apply_batch(&batch);
+            }
+            let (results, mut freed) = match done {
+                Ok(done) => done,
+                Err(e) => {
+                    tracing::error!(error = %e, "pod commit failed");
+                    let results = batch
+                        .iter()
+                        .map(|_| match e {
+                            StoreError::DiskFull => Err(StoreError::DiskFull),
+                            _ => Err(StoreError::Io(e.to_string())),
+                        })
+                        .collect();
+                    (results, Vec::new())
+                }
+            };
+            for ((job, _), result) in batch.iter().zip(&results) {
+                let mut pinned = Vec::new();
+                job.blobs(&mut pinned);
+                for hash in pinned {
+                    self.blobs.unpin(&hash);
+                    if result.is_err() {
+                        // A refused write leaves no blob behind.
+                        freed.push(hash);
+                    }
+                }
+            }
+            // Before answering, so that a delete has freed its space when
+            // it is acknowledged (what a resident on a full disk waits for).
+            for hash in freed {
+                if let Err(e) = self.blobs.remove_if_unreferenced(&self.conn, &hash) {
+                    tracing::warn!(error = %e, "could not remove an unused blob");
+                }
+            }
+            for ((_, reply), result) in batch.into_iter().zip(results) {
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    /// Applies every job in one transaction; returns each job's result and the
+    /// blobs that may have lost their last reference.
+    #[allow(clippy::type_complexity)]
+    fn apply_batch(
+        &mut self,
+        batch: &[(Job, Reply)],
+    ) -> Result<(Vec<Result<WriteOutcome, StoreError>>, Vec<String>), StoreError> {
+        let mut tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut results = Vec::with_capacity(batch.len());
+        let mut freed = Vec::new();
+        let now = now_ms();
+        let mut next_version: u64 = tx.query_row("SELECT next_version FROM counter", [], |r| {
+            r.get::<_, i64>(0)
+        })? as u64;
+        let mut usage = self.usage.load(Ordering::Relaxed);
+        for (job, _) in batch {
+            let sp = tx.savepoint()?;
+            let mut ctx = Ctx {
+                tx: &sp,
+                next_version: &mut next_version,
+                now,
+                freed: Vec::new(),
+                grown: 0,
+            };
+            let mut result = ctx.apply(job, &self.blobs);
+            if let Err(StoreError::DiskFull) = result {
+                // The whole batch fails (and may be tried again once the
+                // reserve is released); nothing of it is committed.
+                return Err(StoreError::DiskFull);
+            }
+            let job_freed = std::mem::take(&mut ctx.freed);
+            let grown = ctx.grown;
+            let after = (usage as i64).saturating_add(grown).max(0) as u64;
+            if result.is_ok() && grown > 0 && after > self.quota {
+                // Only growth is refused: deletes and shrinking writes pass.
+                result = Err(StoreError::QuotaExceeded {
+                    pod: self.name.clone(),
+                    used: usage,
+                    quota: self.quota,
+                });
+            }
+            if result.is_ok() {
+                sp.commit()?;
+                freed.extend(job_freed);
+                usage = after;
+            } else {
+                drop(sp); // rolls back this job only
+            }
+            results.push(result);
+        }
+        tx.execute(
+            "UPDATE counter SET next_version = ?1",
+            [next_version as i64],
+        )?;
+        tx.commit()?;
+        self.usage.store(usage, Ordering::Relaxed);
+        Ok((results, freed))
+    }
+}
+
+/// The state of one job being applied inside the batch transaction.
+pub(super) struct Ctx<'a> {
+    tx: &'a Connection,
+    next_version: &'a mut u64,
+    now: i64,
+    freed: Vec<String>,
+    /// Bytes of resources added (negative: removed) by this job.
+    grown: i64,
+}
+
+impl Ctx<'_> {
+    fn apply(&mut self, job: &Job, blobs: &BlobDir) -> Result<WriteOutcome, StoreError> {
+        match job {
+            Job::Put {
+                path,
+                content_type,
+                body,
+                precondition,
+            } => self.put(path, content_type, body, precondition),
+            Job::Delete { path, precondition } => self.delete(path, precondition),
+            Job::Modify {
+                path,
+                precondition,
+                modify,
+            } => self.modify(path, precondition, modify, blobs),
+            Job::Index { key, value } => {
+                match value {
+                    Some(v) => self
+                        .tx
+                        .prepare_cached(
+                            "INSERT INTO derived (key, value) VALUES (?1, ?2)
+                             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        )?
+                        .execute(params![key, &v[..]])?,
+                    None => self
+                        .tx
+                        .prepare_cached("DELETE FROM derived WHERE key = ?1")?
+                        .execute([key])?,
+                };
+                Ok(WriteOutcome::Indexed)
+            }
+            // Applied inside the job's savepoint: the first failure returns
+            // and the caller rolls the whole batch back.
+            Job::Batch(jobs) => jobs
+                .iter()
+                .map(|j| self.apply(j, blobs))
+                .collect::<Result<Vec<_>, _>>()
+                .map(WriteOutcome::Batch),
+        }
+    }
+
+    fn version(&mut self) -> u64 {
+        let v = *self.next_version;
+        *self.next_version += 1;
+        v
+    }
+
+    fn exists(&self, path: &ResourcePath) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT 1 FROM resource WHERE path = ?1")?
+            .exists([path.as_str()])?)
+    }
+
+    /// Marks a container as changed because a member changed.
+    fn touch(&mut self, container: &ResourcePath) -> Result<(), StoreError> {
+        let v = self.version();
+        self.tx
+            .prepare_cached("UPDATE resource SET version = ?2, modified = ?3 WHERE path = ?1")?
+            .execute(params![container.as_str(), v as i64, self.now])?;
+        Ok(())
+    }
+
+    /// Makes sure every ancestor container of `path` exists, creating missing ones.
+    fn ensure_ancestors(&mut self, path: &ResourcePath) -> Result<(), StoreError> {
+        let mut missing = Vec::new();
+        let mut cursor = path.parent();
+        while let Some(container) = cursor {
+            if self.exists(&container)? {
+                break;
+            }
+            if let Some(doc) = container.slash_twin()
+                && self.exists(&doc)?
+            {
+                return Err(StoreError::ParentIsDocument(doc));
+            }
+            cursor = container.parent();
+            missing.push(container);
+        }
+        for container in missing.into_iter().rev() {
+            let v = self.version();
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO resource (path, parent, content_type, version, modified, size, body)
+                     VALUES (?1, ?2, 'text/turtle', ?3, ?4, 0, x'')",
+                )?
+                .execute(params![
+                    container.as_str(),
+                    container.parent().map(|p| p.as_str().to_owned()),
+                    v as i64,
+                    self.now
+                ])?;
+        }
+        Ok(())
+    }
+
+    fn put(
+        &mut self,
+        path: &ResourcePath,
+        content_type: &str,
+        body: &StoredBody,
+        precondition: &Precondition,
+    ) -> Result<WriteOutcome, StoreError> {
+        let current = read_meta(self.tx, path)?;
+        if !precondition.holds(current.as_ref()) {
+            return Err(StoreError::PreconditionFailed);
+        }
+        self.grown -= current.as_ref().map_or(0, |m| m.size as i64);
+        if current.is_none() {
+            if let Some(twin) = path.slash_twin()
+                && self.exists(&twin)?
+            {
+                let kind = if twin.is_container() {
+                    "container"
+                } else {
+                    "document"
+                };
+                return Err(StoreError::SlashConflict(twin, kind));
+            }
+            self.ensure_ancestors(path)?;
+        } else if let Some(old) = self.blob_of(path)? {
+            self.freed.push(old);
+        }
+        let v = self.version();
+        let (blob, inline, size) = match body {
+            StoredBody::Inline(b) => (None, Some(&b[..]), b.len() as u64),
+            StoredBody::Blob(hash, len) => (Some(hash.as_str()), None, *len),
+        };
+        self.grown += size as i64;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO resource (path, parent, content_type, version, modified, size, blob, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(path) DO UPDATE SET content_type = excluded.content_type,
+                   version = excluded.version, modified = excluded.modified,
+                   size = excluded.size, blob = excluded.blob, body = excluded.body",
+            )?
+            .execute(params![
+                path.as_str(),
+                path.parent().map(|p| p.as_str().to_owned()),
+                content_type,
+                v as i64,
+                self.now,
+                size as i64,
+                blob,
+                inline
+            ])?;
+        if let Some(parent) = path.parent()
+            && path.auxiliary_kind().is_none()
+        {
+            self.touch(&parent)?;
+        }
+        let meta = Meta {
+            path: path.clone(),
+            content_type: content_type.to_owned(),
+            version: v,
+            modified_ms: self.now,
+            size,
+        };
+        Ok(if current.is_some() {
+            WriteOutcome::Updated(meta)
+        } else {
+            WriteOutcome::Created(meta)
+        })
+    }
+
+    fn modify(
+        &mut self,
+        path: &ResourcePath,
+        precondition: &Precondition,
+        modify: &crate::ModifyFn,
+        blobs: &BlobDir,
+    ) -> Result<WriteOutcome, StoreError> {
+        let current = self
+            .tx
+            .prepare_cached(
+                "SELECT content_type, version, modified, size, blob, body FROM resource WHERE path = ?1",
+            )?
+            .query_row([path.as_str()], |row| {
+                Ok((
+                    meta_from_row(path.clone(), row)?,
+                    row.get::<_, Option<String>>(4)?,
+                    row.get::<_, Option<Vec<u8>>>(5)?,
+                ))
+            })
+            .optional()?;
+        let current = match current {
+            None => None,
+            Some((meta, Some(hash), _)) => Some((meta, blobs.read(&hash)?)),
+            Some((meta, None, body)) => Some((meta, body.unwrap_or_default())),
+        };
+        if !precondition.holds(current.as_ref().map(|(m, _)| m)) {
+            return Err(StoreError::PreconditionFailed);
+        }
+        let (content_type, body) =
+            modify(current.as_ref().map(|(m, b)| (m, &b[..]))).map_err(StoreError::Rejected)?;
+        self.put(
+            path,
+            &content_type,
+            &StoredBody::Inline(body),
+            &Precondition::None,
+        )
+    }
+
+    fn blob_of(&self, path: &ResourcePath) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT blob FROM resource WHERE path = ?1")?
+            .query_row([path.as_str()], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+    }
+
+    fn delete_row(&mut self, path: &ResourcePath) -> Result<(), StoreError> {
+        if let Some(old) = self.blob_of(path)? {
+            self.freed.push(old);
+        }
+        let size: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT size FROM resource WHERE path = ?1")?
+            .query_row([path.as_str()], |r| r.get(0))
+            .optional()?;
+        self.grown -= size.unwrap_or(0);
+        self.tx
+            .prepare_cached("DELETE FROM resource WHERE path = ?1")?
+            .execute([path.as_str()])?;
+        Ok(())
+    }
+
+    fn delete(
+        &mut self,
+        path: &ResourcePath,
+        precondition: &Precondition,
+    ) -> Result<WriteOutcome, StoreError> {
+        if path.is_root() {
+            return Err(StoreError::RootDelete);
+        }
+        let current = read_meta(self.tx, path)?;
+        if !precondition.holds(current.as_ref()) {
+            return Err(StoreError::PreconditionFailed);
+        }
+        if current.is_none() {
+            return Err(StoreError::NotFound(path.clone()));
+        }
+        if path.is_container() {
+            let members: Vec<String> = self
+                .tx
+                .prepare_cached("SELECT path FROM resource WHERE parent = ?1")?
+                .query_map([path.as_str()], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut aux = Vec::new();
+            for member in members {
+                let member = ResourcePath::parse(&member)?;
+                if member.auxiliary_kind().is_none() {
+                    return Err(StoreError::ContainerNotEmpty(path.clone()));
+                }
+                aux.push(member);
+            }
+            for member in aux {
+                self.delete_row(&member)?;
+            }
+        } else if path.auxiliary_kind().is_none() {
+            for kind in crate::AuxKind::ALL {
+                self.delete_row(&path.aux(kind))?;
+            }
+        }
+        self.delete_row(path)?;
+        if let Some(parent) = path.parent()
+            && path.auxiliary_kind().is_none()
+        {
+            self.touch(&parent)?;
+        }
+        Ok(WriteOutcome::Deleted)
+    }
+}
