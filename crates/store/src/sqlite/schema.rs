@@ -55,6 +55,32 @@ PRAGMA user_version = 1;
 /// The label of the key of `host.sqlite`, derived from the master key.
 pub(super) const HOST_KEY_LABEL: &str = "selfdata host.sqlite v1";
 
+/// Keys connections one at a time, while one keyed connection stays open for
+/// the life of the process.
+///
+/// SQLCipher sets its crypto provider up when the first keyed connection of
+/// a process opens and tears it down when the last one closes. Under load,
+/// with stores opened and dropped on several threads at once (tests, a
+/// server closing idle pods while opening others), a `PRAGMA key` failed now
+/// and then with "PRAGMA key requires a key of one or more characters" on a
+/// correct key: seen three times in full test runs, never in isolation. The
+/// provider is therefore never torn down, and keying is not concurrent.
+fn sqlcipher_keying() -> parking_lot::MutexGuard<'static, Option<Connection>> {
+    static KEYING: parking_lot::Mutex<Option<Connection>> = parking_lot::Mutex::new(None);
+    let mut guard = KEYING.lock();
+    if guard.is_none() {
+        let raw_key = format!("PRAGMA key = \"x'{}'\";", "00".repeat(32));
+        *guard = Connection::open_in_memory().ok().filter(|c| {
+            c.execute_batch(&raw_key).is_ok()
+                && c.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .is_ok()
+        });
+    }
+    guard
+}
+
 /// Opens a database; with a key, as SQLCipher (failing clearly when the key
 /// does not open an existing file).
 pub(super) fn open_connection(path: &Path, key: Option<&Key32>) -> Result<Connection, StoreError> {
@@ -67,6 +93,7 @@ pub(super) fn open_connection(path: &Path, key: Option<&Key32>) -> Result<Connec
     if let Some(key) = key {
         // A wrong key is reported as one clear error below, not logged by SQLCipher.
         conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+        let _keying = sqlcipher_keying();
         conn.execute_batch(&format!("PRAGMA key = {};", key.sqlcipher_pragma()))?;
         if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
             r.get::<_, i64>(0)
