@@ -405,6 +405,7 @@ pub struct AuthRequest {
 #[derive(Template)]
 #[template(path = "consent.html")]
 struct ConsentPage<'a> {
+    chrome: selfdata_site::Chrome,
     t: &'a Texts,
     csrf: String,
     request: String,
@@ -474,6 +475,7 @@ fn request_error(req: &AuthRequest) -> Option<(&'static str, &'static str)> {
 
 pub async fn authorize(
     State(idp): St,
+    chrome: selfdata_site::Chrome,
     headers: HeaderMap,
     Query(req): Query<AuthRequest>,
 ) -> Response {
@@ -523,6 +525,7 @@ pub async fn authorize(
     page(
         StatusCode::OK,
         ConsentPage {
+            chrome: chrome.without_menu(),
             t,
             csrf: session.csrf,
             request,

@@ -229,7 +229,11 @@ impl App {
             enedis: self.enedis.clone(),
             today: self.options.today,
         });
-        let router = selfdata_solid::router(state, self.idp.routes().merge(services.routes()));
+        let mut menu = selfdata_web::menu();
+        menu.push(selfdata_idp::ACCOUNT_MENU);
+        let site = selfdata_site::Site::new(menu, self.idp.clone());
+        let pages = site.wrap(self.idp.routes().merge(services.routes()));
+        let router = selfdata_solid::router(state, pages);
         match origins::Split::new(&self.options) {
             Some(split) => router.layer(axum::middleware::from_fn_with_state(
                 Arc::new(split),

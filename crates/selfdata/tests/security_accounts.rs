@@ -23,8 +23,7 @@ const NEW_PASSWORD: &str = "a brand new passphrase";
 
 /// A browser-like client (no redirects followed) from a given loopback address.
 fn client_from(last_octet: u8) -> Client {
-    Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
+    common::english(Client::builder())
         .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last_octet)))
         .build()
         .unwrap()

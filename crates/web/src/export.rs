@@ -803,11 +803,10 @@ async fn owner_export(
 }
 
 /// `GET /privacy/export`: the signed-in resident's pod.
-async fn session_export(State(services): State<Arc<Services>>, headers: HeaderMap) -> Response {
-    let me = match crate::dashboard::resident(&services, &headers, "/privacy/export").await {
-        Ok(me) => me,
-        Err(response) => return response,
-    };
+async fn session_export(
+    State(services): State<Arc<Services>>,
+    me: selfdata_site::Resident,
+) -> Response {
     match export_pod(
         services.store.as_ref(),
         &me.pod,

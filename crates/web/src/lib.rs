@@ -4,8 +4,9 @@
 //! ([`dashboard`]) with server-drawn SVG charts ([`chart`]), and the inbox
 //! hook that imports a meter export posted to a pod's inbox.
 //!
-//! Pages use the identity provider's sign-in session; the JSON API, like
-//! every pod resource, uses access tokens and WAC.
+//! Pages are drawn with the site kit (`selfdata_site`: layout, menu,
+//! language, the signed-in resident); the JSON API, like every pod
+//! resource, uses access tokens and WAC.
 
 pub mod api;
 pub mod chart;
@@ -32,6 +33,25 @@ use selfdata_solid::{AppState, Credentials, InboxHook};
 use selfdata_store::{Backend, PodName};
 
 pub use energy::Energy;
+
+/// The menu entries of the built-in services, in order.
+pub fn menu() -> Vec<selfdata_site::MenuEntry> {
+    use selfdata_site::{MenuEntry, Say};
+    vec![
+        MenuEntry {
+            href: "/energy",
+            label: Say::new("Énergie et eau", "Energy & water"),
+        },
+        MenuEntry {
+            href: "/energy/tariffs",
+            label: Say::new("Tarifs", "Tariffs"),
+        },
+        MenuEntry {
+            href: "/privacy",
+            label: Say::new("Qui a quoi sur moi\u{a0}?", "Who has what on me?"),
+        },
+    ]
+}
 
 /// What the service handlers share.
 pub struct Services {

@@ -26,28 +26,25 @@ mod texts;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Form;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use jiff::Timestamp;
 use selfdata_consent::{Kind, Notice, Party, Record, State as ConsentState, id_for, path_of};
-use selfdata_idp::accounts::constant_eq;
 use selfdata_rdf::oxrdf::{Graph, NamedNodeRef, NamedOrBlankNodeRef, TermRef};
 use selfdata_rdf::{RdfFormat, parse};
 use selfdata_store::directory::RevokeScope;
 use selfdata_store::{AuxKind, PodName, Precondition, ResourcePath, StoreError, Write};
 use serde::Deserialize;
 
+use selfdata_site::{Chrome, CsrfForm, PageError, Resident, fill, page};
+
 use crate::Services;
-use crate::dashboard::{Resident, here, page, resident};
-use crate::texts::{Texts, fill, texts};
 pub use texts::PrivacyTexts;
-use texts::privacy_texts;
 
 /// This module's routes.
 pub fn routes() -> Router<Arc<Services>> {
@@ -322,9 +319,8 @@ struct RecordRow {
 #[derive(Template)]
 #[template(path = "privacy_overview.html")]
 struct OverviewPage<'a> {
-    t: &'static Texts,
     p: &'static PrivacyTexts,
-    nav: &'static str,
+    chrome: Chrome,
     csrf: &'a str,
     notice: Option<String>,
     error: Option<String>,
@@ -485,13 +481,12 @@ async fn sources(services: &Services, pod: &PodName) -> Vec<SourceView> {
 
 async fn render_overview(
     services: &Services,
-    headers: &HeaderMap,
+    chrome: Chrome,
     r: &Resident,
     status: StatusCode,
     o: Outcome,
 ) -> Response {
-    let t = texts(headers);
-    let p = privacy_texts(headers);
+    let p: &'static PrivacyTexts = chrome.language().words();
     let owner = owner_webid(services, &r.pod);
     let records = records(services, &r.pod).await;
     let grants = services
@@ -557,9 +552,8 @@ async fn render_overview(
     page(
         status,
         OverviewPage {
-            t,
             p,
-            nav: "privacy",
+            chrome,
             csrf: &r.session.csrf,
             notice: o.notice,
             error: o.error,
@@ -578,58 +572,32 @@ async fn render_overview(
 
 async fn overview(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    uri: Uri,
+    chrome: Chrome,
+    r: Resident,
     q: Result<Query<LogQuery>, QueryRejection>,
 ) -> Response {
-    let r = match resident(&services, &headers, &here(&uri)).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
     let o = Outcome {
         log: q.map(|Query(q)| q).unwrap_or_default(),
         ..Outcome::default()
     };
-    render_overview(&services, &headers, &r, StatusCode::OK, o).await
-}
-
-/// The signed-in resident, if the form's CSRF token is theirs; otherwise
-/// the response to send (sign-in, or 403).
-async fn checked(
-    services: &Services,
-    headers: &HeaderMap,
-    csrf: &str,
-) -> Result<Resident, Response> {
-    let r = resident(services, headers, "/privacy").await?;
-    if !constant_eq(&r.session.csrf, csrf) {
-        let t = texts(headers);
-        return Err(crate::dashboard::message_page(
-            t,
-            StatusCode::FORBIDDEN,
-            privacy_texts(headers).form_expired,
-        ));
-    }
-    Ok(r)
+    render_overview(&services, chrome, &r, StatusCode::OK, o).await
 }
 
 #[derive(Deserialize)]
 struct IdForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     id: String,
 }
 
 async fn revoke_app(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    Form(f): Form<IdForm>,
+    chrome: Chrome,
+    CsrfForm {
+        resident: r,
+        form: f,
+    }: CsrfForm<IdForm>,
 ) -> Response {
-    let r = match checked(&services, &headers, &f.csrf).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
-    let p = privacy_texts(&headers);
+    let p: &'static PrivacyTexts = chrome.language().words();
     let grant = services.idp.directory().grant(&f.id).await;
     let o = match grant {
         Ok(Some(g)) if g.account_id == r.account.id && g.revoked_ms.is_none() => {
@@ -669,13 +637,11 @@ async fn revoke_app(
     } else {
         StatusCode::OK
     };
-    render_overview(&services, &headers, &r, status, o).await
+    render_overview(&services, chrome, &r, status, o).await
 }
 
 #[derive(Deserialize)]
 struct RemoveForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     acl: String,
     #[serde(default)]
@@ -684,14 +650,13 @@ struct RemoveForm {
 
 async fn remove_person(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    Form(f): Form<RemoveForm>,
+    chrome: Chrome,
+    CsrfForm {
+        resident: r,
+        form: f,
+    }: CsrfForm<RemoveForm>,
 ) -> Response {
-    let r = match checked(&services, &headers, &f.csrf).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
-    let p = privacy_texts(&headers);
+    let p: &'static PrivacyTexts = chrome.language().words();
     let owner = owner_webid(&services, &r.pod);
     let fail = |error: &str| Outcome {
         error: Some(error.to_owned()),
@@ -757,7 +722,7 @@ async fn remove_person(
     } else {
         StatusCode::OK
     };
-    render_overview(&services, &headers, &r, status, o).await
+    render_overview(&services, chrome, &r, status, o).await
 }
 
 fn person_record(
@@ -789,8 +754,6 @@ fn person_record(
 #[derive(Deserialize)]
 struct ShareForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     webid: String,
     #[serde(default)]
     folder: String,
@@ -800,14 +763,13 @@ struct ShareForm {
 
 async fn share(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    Form(f): Form<ShareForm>,
+    chrome: Chrome,
+    CsrfForm {
+        resident: r,
+        form: f,
+    }: CsrfForm<ShareForm>,
 ) -> Response {
-    let r = match checked(&services, &headers, &f.csrf).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
-    let p = privacy_texts(&headers);
+    let p: &'static PrivacyTexts = chrome.language().words();
     let owner = owner_webid(&services, &r.pod);
     let webid = f.webid.trim().to_owned();
     let mut folder = f.folder.trim().to_owned();
@@ -894,7 +856,7 @@ async fn share(
     } else {
         StatusCode::OK
     };
-    render_overview(&services, &headers, &r, status, o).await
+    render_overview(&services, chrome, &r, status, o).await
 }
 
 // ------------------------------------------------------------------ one record
@@ -902,9 +864,8 @@ async fn share(
 #[derive(Template)]
 #[template(path = "privacy_record.html")]
 struct RecordPage<'a> {
-    t: &'static Texts,
     p: &'static PrivacyTexts,
-    nav: &'static str,
+    chrome: Chrome,
     r: &'a Record,
     kind: &'static str,
     state: &'static str,
@@ -914,18 +875,13 @@ struct RecordPage<'a> {
 
 async fn record_page(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    uri: Uri,
+    chrome: Chrome,
+    r: Resident,
     Path(id): Path<String>,
-) -> Response {
-    let r = match resident(&services, &headers, &here(&uri)).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
-    let t = texts(&headers);
-    let p = privacy_texts(&headers);
+) -> Result<Response, PageError> {
+    let p: &'static PrivacyTexts = chrome.language().words();
     let Some((rec, _)) = record(&services, &r.pod, &id).await else {
-        return crate::dashboard::message_page(t, StatusCode::NOT_FOUND, p.not_listed);
+        return Err(PageError::new(StatusCode::NOT_FOUND, p.not_listed));
     };
     let party = |x: &Party| {
         let mut s = if x.name.is_empty() || x.name == x.id {
@@ -980,12 +936,11 @@ async fn record_page(
             )
         })
         .collect();
-    page(
+    Ok(page(
         StatusCode::OK,
         RecordPage {
-            t,
             p,
-            nav: "privacy",
+            chrome,
             kind: kind_name(p, rec.kind),
             state: state_name(p, rec.state()),
             r: &rec,
@@ -993,26 +948,18 @@ async fn record_page(
             events,
         }
         .render(),
-    )
+    ))
 }
 
 async fn receipt(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    uri: Uri,
+    chrome: Chrome,
+    r: Resident,
     Path(id): Path<String>,
-) -> Response {
-    let r = match resident(&services, &headers, &here(&uri)).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
+) -> Result<Response, PageError> {
     let Some((_, body)) = record(&services, &r.pod, &id).await else {
-        let t = texts(&headers);
-        return crate::dashboard::message_page(
-            t,
-            StatusCode::NOT_FOUND,
-            privacy_texts(&headers).not_listed,
-        );
+        let p: &'static PrivacyTexts = chrome.language().words();
+        return Err(PageError::new(StatusCode::NOT_FOUND, p.not_listed));
     };
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();
@@ -1023,6 +970,6 @@ async fn receipt(
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"consent-{id}.ttl\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    selfdata_idp::pages::security_headers(h);
-    resp
+    selfdata_site::security_headers(h);
+    Ok(resp)
 }

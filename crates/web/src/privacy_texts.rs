@@ -1,12 +1,14 @@
 //! The words of the "Who has what on me?" and "My rights against holders"
-//! pages, in French and English (from the browser's `Accept-Language`).
-//! Sentences with blanks use `{name}` markers filled by `texts::fill`.
+//! pages, in French and English (in the page's language, `selfdata_site::Lang`).
+//! Sentences with blanks use `{name}` markers filled by `selfdata_site::fill`.
 
-use axum::http::HeaderMap;
+use selfdata_site::Lang;
 
 /// Every sentence the privacy pages show.
 #[derive(Debug)]
 pub struct PrivacyTexts {
+    /// ": " in English, " : " (no-break space first) in French.
+    pub colon: &'static str,
     pub title: &'static str,
     pub intro: &'static str,
     pub sources_title: &'static str,
@@ -138,6 +140,7 @@ pub struct PrivacyTexts {
 }
 
 pub static EN: PrivacyTexts = PrivacyTexts {
+    colon: ": ",
     title: "Who has what on me?",
     intro: "Everything in your store in one place: where your data came from, which apps and people can use it, and what they did with it. Withdraw any access in one click; it ends at once.",
     sources_title: "My data, by source",
@@ -263,6 +266,7 @@ pub static EN: PrivacyTexts = PrivacyTexts {
 };
 
 pub static FR: PrivacyTexts = PrivacyTexts {
+    colon: "\u{a0}: ",
     title: "Qui a quoi sur moi\u{a0}?",
     intro: "Tout ce que contient votre espace, au même endroit\u{a0}: d’où viennent vos données, quelles applications et quelles personnes peuvent s’en servir, et ce qu’elles en ont fait. Retirez un accès en un clic\u{a0}: il cesse aussitôt.",
     sources_title: "Mes données, par source",
@@ -387,10 +391,11 @@ pub static FR: PrivacyTexts = PrivacyTexts {
     rq_bad_date: "Donnez la date sous la forme AAAA-MM-JJ.",
 };
 
-/// The texts in the request's language.
-pub fn privacy_texts(headers: &HeaderMap) -> &'static PrivacyTexts {
-    match selfdata_idp::i18n::language(headers) {
-        "fr" => &FR,
-        _ => &EN,
+impl selfdata_site::Words for PrivacyTexts {
+    fn of(lang: Lang) -> &'static Self {
+        match lang {
+            Lang::Fr => &FR,
+            Lang::En => &EN,
+        }
     }
 }
