@@ -45,14 +45,14 @@ pub(crate) fn error_page_detail(
 }
 
 /// Where to go after signing in or up: `to` when it is a same-origin
-/// absolute path, else the account page. Accepted only if it is visible
+/// absolute path, else the resident's home page. Accepted only if it is visible
 /// ASCII (so it can always become a header as it is), starts with a single
 /// `/`, holds no backslash, no control, invisible or bidi character even
 /// once percent-decoded (nor whitespace in its path), and resolves, as a
 /// relative reference, to a path on this origin (no authority). The answer
 /// is rebuilt from that parse.
 pub(crate) fn safe_return(to: &str) -> String {
-    const HOME: &str = "/account";
+    const HOME: &str = "/";
     let visible = to.bytes().all(|b| b.is_ascii_graphic());
     if !visible || !to.starts_with('/') || to.starts_with("//") || to.contains('\\') {
         return HOME.to_owned();
@@ -105,8 +105,8 @@ pub(crate) fn safe_return(to: &str) -> String {
 
 /// A `303 See Other` to [`safe_return`]`(to)`; never builds a header from unchecked bytes.
 fn go_back(to: &str) -> Response {
-    let location = HeaderValue::from_str(&safe_return(to))
-        .unwrap_or_else(|_| HeaderValue::from_static("/account"));
+    let location =
+        HeaderValue::from_str(&safe_return(to)).unwrap_or_else(|_| HeaderValue::from_static("/"));
     (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
@@ -452,7 +452,7 @@ pub(crate) fn login_with_message(
             message: Some(message.to_owned()),
             error: None,
             csrf,
-            return_to: "/account".to_owned(),
+            return_to: "/".to_owned(),
             email: String::new(),
         }
         .render(),
@@ -979,7 +979,7 @@ mod tests {
             "https://evil.example/",
             "/ /evil.example",
         ] {
-            assert_eq!(safe_return(bad), "/account", "{bad:?}");
+            assert_eq!(safe_return(bad), "/", "{bad:?}");
         }
     }
 }

@@ -822,3 +822,46 @@ async fn the_enedis_and_erase_pages_speak_french_with_the_menu_and_a_way_back() 
         later.body
     );
 }
+
+/// `/` answered one line of plain text, so a resident who typed the city's
+/// address saw nothing, and signing in from the sign-in page landed on the
+/// account page: the home page now says what this is to a visitor, and is
+/// the resident's space (one card per service) once signed in.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_home_page_explains_to_a_visitor_and_shows_the_residents_cards() {
+    let s = server().await;
+    resident(&s, EMAIL, "dana", 1).await;
+    let mut visitor = Browser::new(&s, "fr-FR");
+    let home = visitor.get("/").await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("<html lang=\"fr\">"), "{}", home.body);
+    assert!(home.body.contains("Pourquoi c"), "{}", home.body);
+    assert!(home.body.contains("href=\"/account/login?return_to=%2F\""));
+    assert!(home.body.contains("href=\"/account/signup?return_to=%2F\""));
+
+    let mut b = Browser::new(&s, "en");
+    let login = b.get("/account/login").await;
+    let csrf = field(&login.body, "csrf");
+    let r = b
+        .post_form(
+            "/account/login",
+            &[("csrf", &csrf), ("email", EMAIL), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/"), "sign-in lands home");
+    let home = b.get("/").await;
+    assert!(home.body.contains("Your space"), "{}", home.body);
+    assert!(
+        home.body
+            .contains("<a href=\"/energy\">Energy and water</a>"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("Electricity: "), "{}", home.body);
+    assert!(home.body.contains("<a href=\"/privacy\">"), "{}", home.body);
+    assert!(
+        home.body.contains("Nobody but you has access"),
+        "{}",
+        home.body
+    );
+}

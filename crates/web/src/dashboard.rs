@@ -950,6 +950,67 @@ pub async fn dashboard(
     Ok(response)
 }
 
+// ------------------------------------------------------------------ the home card
+
+/// The energy card of the resident's home page: this month against a year
+/// earlier for each fluid with readings, and the alerts.
+pub(crate) async fn card(
+    services: &Services,
+    me: &Resident,
+    lang: selfdata_site::Lang,
+) -> Option<selfdata_service::Card> {
+    let t: &'static Texts = lang.words();
+    let today = services.today();
+    let mut summaries = Vec::with_capacity(3);
+    for fluid in Fluid::ALL {
+        match services.energy.book(&me.pod, fluid).await {
+            Ok(book) => summaries.push((fluid, api::summary_json(&book, today))),
+            Err(e) => {
+                tracing::error!(error = %e, pod = %me.pod, "the energy readings could not be loaded")
+            }
+        }
+    }
+    let view = View {
+        fluid: Fluid::Electricity,
+        scale: Scale::Month,
+        unit: Shown::Kwh,
+        anchor: today,
+    };
+    let mut lines: Vec<String> = summaries
+        .iter()
+        .map(|(f, s)| tile(t, *f, s, &view))
+        .filter(|tile| !tile.empty)
+        .map(|tile| {
+            let mut line = format!("{}{}", tile.name, t.colon);
+            line.push_str(
+                &tile
+                    .value
+                    .map(|v| v.text)
+                    .unwrap_or_else(|| t.no_reading_this_month.to_owned()),
+            );
+            if let Some(change) = tile.change {
+                line.push_str(&format!(" ({change})"));
+            }
+            line
+        })
+        .collect();
+    let headline = if lines.is_empty() {
+        t.no_readings.to_owned()
+    } else {
+        fill(
+            t.this_month,
+            &[("period", &t.span(today.first_of_month(), today))],
+        )
+    };
+    lines.extend(alerts(t, &summaries).into_iter().map(|a| a.text));
+    Some(selfdata_service::Card {
+        title: t.energy_title,
+        href: "/energy",
+        headline,
+        lines,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -859,6 +859,45 @@ async fn share(
     render_overview(&services, chrome, &r, status, o).await
 }
 
+// ------------------------------------------------------------------ the home card
+
+/// The privacy card of the resident's home page: who has access.
+pub(crate) async fn card(
+    services: &Services,
+    r: &Resident,
+    lang: selfdata_site::Lang,
+) -> Option<selfdata_service::Card> {
+    let p: &'static PrivacyTexts = lang.words();
+    let apps = services
+        .idp
+        .directory()
+        .grants_of(r.account.id)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|g| g.revoked_ms.is_none())
+        .count();
+    let owner = owner_webid(services, &r.pod);
+    let people = acl::people(services.store.as_ref(), base(services), &r.pod, &owner)
+        .await
+        .map(|list| list.len())
+        .unwrap_or(0);
+    let headline = if apps == 0 && people == 0 {
+        p.card_nobody.to_owned()
+    } else {
+        fill(
+            p.card_access,
+            &[("apps", &apps.to_string()), ("people", &people.to_string())],
+        )
+    };
+    Some(selfdata_service::Card {
+        title: p.title,
+        href: "/privacy",
+        headline,
+        lines: Vec::new(),
+    })
+}
+
 // ------------------------------------------------------------------ one record
 
 #[derive(Template)]

@@ -11,6 +11,9 @@ pub struct PrivacyTexts {
     pub colon: &'static str,
     pub title: &'static str,
     pub intro: &'static str,
+    /// The home card: `{apps}`, `{people}` (numbers).
+    pub card_access: &'static str,
+    pub card_nobody: &'static str,
     pub sources_title: &'static str,
     pub sources_none: &'static str,
     pub holder: &'static str,
@@ -141,6 +144,8 @@ pub struct PrivacyTexts {
 
 pub static EN: PrivacyTexts = PrivacyTexts {
     colon: ": ",
+    card_access: "Apps with access: {apps}; people with access: {people}.",
+    card_nobody: "Nobody but you has access to your space.",
     title: "Who has what on me?",
     intro: "Everything in your store in one place: where your data came from, which apps and people can use it, and what they did with it. Withdraw any access in one click; it ends at once.",
     sources_title: "My data, by source",
@@ -267,6 +272,8 @@ pub static EN: PrivacyTexts = PrivacyTexts {
 
 pub static FR: PrivacyTexts = PrivacyTexts {
     colon: "\u{a0}: ",
+    card_access: "Applications ayant accès\u{a0}: {apps}\u{a0}; personnes ayant accès\u{a0}: {people}.",
+    card_nobody: "Personne d'autre que vous n'a accès à votre espace.",
     title: "Qui a quoi sur moi\u{a0}?",
     intro: "Tout ce que contient votre espace, au même endroit\u{a0}: d’où viennent vos données, quelles applications et quelles personnes peuvent s’en servir, et ce qu’elles en ont fait. Retirez un accès en un clic\u{a0}: il cesse aussitôt.",
     sources_title: "Mes données, par source",
