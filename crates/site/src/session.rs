@@ -58,10 +58,10 @@ pub fn constant_eq(a: &str, b: &str) -> bool {
 /// Where to come back after signing in: this page for a GET, else the page
 /// of the menu entry the path belongs to.
 fn return_to(site: &Site, parts: &Parts) -> String {
-    if parts.method == Method::GET || parts.method == Method::HEAD {
-        if let Some(p) = parts.uri.path_and_query() {
-            return p.as_str().to_owned();
-        }
+    if (parts.method == Method::GET || parts.method == Method::HEAD)
+        && let Some(p) = parts.uri.path_and_query()
+    {
+        return p.as_str().to_owned();
     }
     site.entry_of(parts.uri.path())
         .map_or("/", |e| e.href)
