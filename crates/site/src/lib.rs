@@ -25,7 +25,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -195,11 +195,26 @@ impl<S: Send + Sync> FromRequestParts<S> for Chrome {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let site = parts.extensions.get::<Arc<Site>>().cloned();
-        Ok(Chrome::new(
-            site.as_deref(),
-            Lang::of(&parts.headers),
-            &parts.uri,
-        ))
+        let lang = Lang::of(&parts.headers);
+        if parts.method == Method::GET || parts.method == Method::HEAD {
+            return Ok(Chrome::new(site.as_deref(), lang, &parts.uri));
+        }
+        // The answer to a form: the other language's link cannot repeat the
+        // post, so it leads to the page of the menu entry the form belongs to.
+        let page = site
+            .as_deref()
+            .and_then(|s| s.entry_of(parts.uri.path()))
+            .map_or("/", |e| e.href);
+        let uri = Uri::from_static(page);
+        let mut chrome = Chrome::new(site.as_deref(), lang, &uri);
+        // The menu still marks the entry of the path that was posted to.
+        if let Some(s) = site.as_deref() {
+            chrome = Chrome {
+                menu: Chrome::new(Some(s), lang, &parts.uri).menu,
+                ..chrome
+            };
+        }
+        Ok(chrome)
     }
 }
 
@@ -444,6 +459,23 @@ mod tests {
         )
         .await;
         assert!(html.contains("Rien ici."), "{html}");
+    }
+
+    /// After a form is posted, the other language's link must not send a
+    /// GET to the address that only takes the form (a 405).
+    #[tokio::test]
+    async fn after_a_form_the_language_link_leads_to_the_forms_page() {
+        let site = Site::new(MENU.to_vec(), Arc::new(NobodySignedIn));
+        let app = site.wrap(Router::new().route(
+            "/energy/tariffs/save",
+            axum::routing::post(|chrome: Chrome| async move { chrome.other_lang_href }),
+        ));
+        let req = HttpRequest::post("/energy/tariffs/save?x=1")
+            .body(Body::empty())
+            .unwrap();
+        let r = app.oneshot(req).await.unwrap();
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        assert_eq!(&bytes[..], b"/energy/tariffs?lang=en");
     }
 
     #[tokio::test]
