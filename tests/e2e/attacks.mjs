@@ -39,7 +39,8 @@ async function signIn(page) {
     page.waitForNavigation({ waitUntil: 'load' }),
     page.getByRole('button', { name: /^(Sign in|Se connecter)$/ }).click(),
   ]);
-  check(new URL(page.url()).pathname === '/account', `signed in, the browser is on /account (not ${page.url()})`);
+  check(new URL(page.url()).pathname === '/', `signed in, the browser is on the home page (not ${page.url()})`);
+  await page.goto(`${BASE}/account`, { waitUntil: 'load' });
   check((await page.content()).includes(EMAIL), 'the account page names the resident');
 }
 

@@ -258,7 +258,8 @@ async function run(browser, shots) {
     await podField.fill(POD);
     check(await podField.evaluate((el) => el.validity.valid), `the browser should accept "${POD}" as a pod name`);
     await submit(page, 'Create my account');
-    check(pathOf(page) === '/account', `after sign-up the browser should be on /account, not ${page.url()}: ${await page.locator('main').innerText().catch(() => '')}`);
+    check(pathOf(page) === '/', `after sign-up the browser should be on the home page, not ${page.url()}: ${await page.locator('main').innerText().catch(() => '')}`);
+    await page.goto(`${BASE}/account`);
     check((await page.locator('main').innerText()).includes(EMAIL), 'the account page should show the email address');
     log('sign-up: ok');
 
@@ -275,7 +276,7 @@ async function run(browser, shots) {
     check((await page.getByRole('alert').innerText()).includes('not right'), 'a wrong password should say so');
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await submit(page, 'Sign in');
-    check(pathOf(page) === '/account', `after signing in the browser should be on /account, not ${page.url()}`);
+    check(pathOf(page) === '/account', `after signing in the browser should be back on /account, not ${page.url()}`);
     await checkPage(page, 'account');
     log('sign-out and sign-in: ok');
 

@@ -341,14 +341,7 @@ impl Idp {
     }
 }
 
-/// Compares two secrets without early exit.
-pub fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
+pub use selfdata_site::constant_eq;
 
 /// The stored hash of the request's session cookie, if it carries one.
 pub fn session_hash(headers: &HeaderMap) -> Option<[u8; 32]> {

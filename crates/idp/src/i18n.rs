@@ -1,13 +1,13 @@
-//! The words of the web pages, in French and English, chosen from the
-//! browser's `Accept-Language`.
+//! The words of the account and sign-in pages, in French and English, in
+//! the page's language (see `selfdata_site::Lang`).
 
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
+use selfdata_site::Lang;
 
 /// Every sentence a page shows.
 #[derive(Debug)]
 pub struct Texts {
     pub lang: &'static str,
-    pub app: &'static str,
     pub signup_title: &'static str,
     pub login_title: &'static str,
     pub email: &'static str,
@@ -56,7 +56,6 @@ pub struct Texts {
     pub consent_as: &'static str,
     pub allow: &'static str,
     pub deny: &'static str,
-    pub error_title: &'static str,
     pub signup_closed: &'static str,
     // Messages after a form is sent. `{n}`, `{app}` and `{name}` are filled in.
     pub form_expired: &'static str,
@@ -114,7 +113,6 @@ pub struct Texts {
 
 pub const EN: Texts = Texts {
     lang: "en",
-    app: "selfdata",
     signup_title: "Create your personal data store",
     login_title: "Sign in",
     email: "Email address",
@@ -163,7 +161,6 @@ pub const EN: Texts = Texts {
     consent_as: "Use the identity",
     allow: "Allow",
     deny: "Refuse",
-    error_title: "Something is not right",
     signup_closed: "New accounts are created by the operator of this server.",
     form_expired: "This form has expired; reload the page and try again.",
     email_invalid: "Please give a valid email address.",
@@ -220,7 +217,6 @@ pub const EN: Texts = Texts {
 
 pub const FR: Texts = Texts {
     lang: "fr",
-    app: "selfdata",
     signup_title: "Créer votre espace de données personnelles",
     login_title: "Connexion",
     email: "Adresse e-mail",
@@ -269,7 +265,6 @@ pub const FR: Texts = Texts {
     consent_as: "Utiliser l'identité",
     allow: "Autoriser",
     deny: "Refuser",
-    error_title: "Quelque chose ne va pas",
     signup_closed: "Les comptes sont créés par l'opérateur de ce serveur.",
     form_expired: "Ce formulaire a expiré ; rechargez la page et réessayez.",
     email_invalid: "Veuillez indiquer une adresse e-mail valide.",
@@ -324,46 +319,24 @@ pub const FR: Texts = Texts {
     reset_mail_body: "Quelqu'un, vous sans doute, a demandé à réinitialiser le mot de passe de votre compte selfdata.\r\n\r\nPour choisir un nouveau mot de passe, ouvrez ce lien dans les 30 minutes (il ne sert qu'une fois) :\r\n{link}\r\n\r\nSi vous n'avez rien demandé, ignorez ce message : votre mot de passe reste le même.\r\n",
 };
 
-/// The page language for a request: `fr` when the browser prefers French, `en` otherwise.
-pub fn language(headers: &HeaderMap) -> &'static str {
-    texts(headers).lang
-}
-
-/// French when the browser prefers it, English otherwise.
-pub fn texts(headers: &HeaderMap) -> &'static Texts {
-    let accept = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mut best: Option<(&'static Texts, f32)> = None;
-    for part in accept.split(',') {
-        let mut pieces = part.split(';');
-        let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
-        let q = pieces
-            .find_map(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|v| v.parse::<f32>().ok())
-            })
-            .unwrap_or(1.0);
-        let texts = if tag.starts_with("fr") {
-            &FR
-        } else if tag.starts_with("en") {
-            &EN
-        } else {
-            continue;
-        };
-        if best.is_none_or(|(_, bq)| q > bq) {
-            best = Some((texts, q));
+impl selfdata_site::Words for Texts {
+    fn of(lang: Lang) -> &'static Self {
+        match lang {
+            Lang::Fr => &FR,
+            Lang::En => &EN,
         }
     }
-    best.map_or(&EN, |(t, _)| t)
+}
+
+/// The words of a request's language (see [`selfdata_site::Lang::of`]).
+pub fn texts(headers: &HeaderMap) -> &'static Texts {
+    Lang::of(headers).words()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use axum::http::{HeaderValue, header};
 
     fn with(accept: &str) -> &'static Texts {
         let mut h = HeaderMap::new();
@@ -379,8 +352,8 @@ mod tests {
         assert_eq!(with("fr-FR,fr;q=0.9,en;q=0.8").lang, "fr");
         assert_eq!(with("en-US,en;q=0.9").lang, "en");
         assert_eq!(with("de-DE,fr;q=0.5,en;q=0.7").lang, "en");
-        assert_eq!(with("de-DE").lang, "en");
-        assert_eq!(texts(&HeaderMap::new()).lang, "en");
+        assert_eq!(with("de-DE").lang, "fr");
+        assert_eq!(texts(&HeaderMap::new()).lang, "fr");
     }
 
     #[test]

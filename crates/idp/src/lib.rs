@@ -26,8 +26,6 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
-use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use parking_lot::{Mutex, RwLock};
 use selfdata_oidc::{KeySet, ReplayCache, SigningKey};
@@ -195,7 +193,7 @@ impl Idp {
         directory: Arc<dyn Directory>,
         pods: Arc<dyn Backend>,
     ) -> Result<Arc<Self>, StoreError> {
-        pages::use_hsts(config.secure_cookies());
+        selfdata_site::use_hsts(config.secure_cookies());
         let keys = load_keys(directory.as_ref()).await?;
         let since = (now() - config.refresh_token_secs.max(config.access_token_secs)) * 1000;
         let revoked: HashSet<String> = directory.revoked_since(since).await?.into_iter().collect();
@@ -353,7 +351,6 @@ impl Idp {
                 get(reset::forgot_form).post(reset::forgot),
             )
             .route("/account/reset", get(reset::reset_form).post(reset::reset))
-            .route("/assets/style.css", get(stylesheet))
             .with_state(self.clone())
     }
 }
@@ -423,20 +420,31 @@ pub async fn rotate_keys(directory: &dyn Directory) -> Result<String, StoreError
     Ok(key.kid().to_owned())
 }
 
-async fn stylesheet() -> impl IntoResponse {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/css; charset=utf-8"),
-            ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=3600"),
-            ),
-        ],
-        include_str!("../assets/style.css"),
-    )
+/// The account page's entry in the site's menu.
+pub const ACCOUNT_MENU: selfdata_site::MenuEntry = selfdata_site::MenuEntry {
+    href: "/account",
+    label: selfdata_site::Say::new("Votre compte", "Your account"),
+};
+
+/// The site kit asks the provider who is signed in.
+#[async_trait::async_trait]
+impl selfdata_site::Sessions for Idp {
+    async fn signed_in(
+        &self,
+        headers: &axum::http::HeaderMap,
+    ) -> Option<(
+        selfdata_store::directory::Session,
+        selfdata_store::directory::Account,
+    )> {
+        self.session(headers).await
+    }
+
+    async fn pods_of(
+        &self,
+        account: &selfdata_store::directory::Account,
+    ) -> Result<Vec<String>, StoreError> {
+        self.directory.pods_of(account.id).await
+    }
 }
 
 /// A new single-use invitation code (only its hash is stored).

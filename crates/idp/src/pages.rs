@@ -9,10 +9,13 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use selfdata_store::directory::{Client, ClientKind, RevokeScope};
 use selfdata_store::{PodName, StoreError};
 use serde::Deserialize;
+
+pub use selfdata_site::page;
+use selfdata_site::{Chrome, PageError};
 
 use crate::accounts::{LoginError, MIN_PASSWORD_LEN, set_cookie};
 use crate::i18n::{Texts, texts};
@@ -20,79 +23,9 @@ use crate::{Idp, SignupMode, now};
 
 type St = State<Arc<Idp>>;
 
-/// Renders a page with the security headers every page carries.
-pub fn page(status: StatusCode, html: Result<String, askama::Error>) -> Response {
-    let body = match html {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::error!(error = %e, "a page failed to render");
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The page could not be shown.",
-            )
-                .into_response();
-        }
-    };
-    let mut response = (status, Html(body)).into_response();
-    security_headers(response.headers_mut());
-    response
-}
-
-/// Whether pages are served over TLS (the base URL is `https:`), so they
-/// carry `Strict-Transport-Security`. Set when the provider opens.
-static HSTS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Makes every page of the process carry `Strict-Transport-Security` when
-/// `https` (the server's base URL is `https:`). Once on, it stays on: a
-/// process serves one base URL, and a browser ignores the header over
-/// plain HTTP anyway (RFC 6797, section 8.1).
-pub fn use_hsts(https: bool) {
-    if https {
-        HSTS.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-pub fn security_headers(h: &mut HeaderMap) {
-    if HSTS.load(std::sync::atomic::Ordering::Relaxed) {
-        h.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-        );
-    }
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    t: &'a Texts,
-    message: &'a str,
-    detail: Option<&'a str>,
-}
-
-pub(crate) fn error_page(t: &Texts, status: StatusCode, message: &str) -> Response {
-    page(
-        status,
-        ErrorPage {
-            t,
-            message,
-            detail: None,
-        }
-        .render(),
-    )
+/// A page with one sentence, in the site's layout (see `selfdata_site::PageError`).
+pub(crate) fn error_page(_t: &Texts, status: StatusCode, message: &str) -> Response {
+    PageError::new(status, message.to_owned()).into_response()
 }
 
 /// An error page with a technical detail that exists only in English (what
@@ -107,26 +40,19 @@ pub(crate) fn error_page_detail(
     if t.lang == "en" {
         return error_page(t, status, english_detail);
     }
-    page(
-        status,
-        ErrorPage {
-            t,
-            message,
-            detail: Some(english_detail),
-        }
-        .render(),
-    )
+    let sentence = format!("{message} {} {english_detail}", t.details_in_english);
+    PageError::new(status, sentence).into_response()
 }
 
 /// Where to go after signing in or up: `to` when it is a same-origin
-/// absolute path, else the account page. Accepted only if it is visible
+/// absolute path, else the resident's home page. Accepted only if it is visible
 /// ASCII (so it can always become a header as it is), starts with a single
 /// `/`, holds no backslash, no control, invisible or bidi character even
 /// once percent-decoded (nor whitespace in its path), and resolves, as a
 /// relative reference, to a path on this origin (no authority). The answer
 /// is rebuilt from that parse.
 pub(crate) fn safe_return(to: &str) -> String {
-    const HOME: &str = "/account";
+    const HOME: &str = "/";
     let visible = to.bytes().all(|b| b.is_ascii_graphic());
     if !visible || !to.starts_with('/') || to.starts_with("//") || to.contains('\\') {
         return HOME.to_owned();
@@ -179,8 +105,8 @@ pub(crate) fn safe_return(to: &str) -> String {
 
 /// A `303 See Other` to [`safe_return`]`(to)`; never builds a header from unchecked bytes.
 fn go_back(to: &str) -> Response {
-    let location = HeaderValue::from_str(&safe_return(to))
-        .unwrap_or_else(|_| HeaderValue::from_static("/account"));
+    let location =
+        HeaderValue::from_str(&safe_return(to)).unwrap_or_else(|_| HeaderValue::from_static("/"));
     (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
@@ -206,6 +132,7 @@ pub struct ReturnTo {
 #[derive(Template)]
 #[template(path = "signup.html")]
 struct SignupPage<'a> {
+    chrome: Chrome,
     t: &'a Texts,
     error: Option<String>,
     closed: bool,
@@ -218,6 +145,7 @@ struct SignupPage<'a> {
 
 pub async fn signup_form(
     State(idp): St,
+    chrome: Chrome,
     headers: HeaderMap,
     Query(q): Query<ReturnTo>,
 ) -> Response {
@@ -226,6 +154,7 @@ pub async fn signup_form(
     let mut r = page(
         StatusCode::OK,
         SignupPage {
+            chrome: chrome.clone().without_menu(),
             t,
             error: None,
             closed: idp.config.signup == SignupMode::Closed,
@@ -258,6 +187,7 @@ pub struct SignupForm {
 pub async fn signup(
     State(idp): St,
     addr: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
+    chrome: Chrome,
     headers: HeaderMap,
     Form(f): Form<SignupForm>,
 ) -> Response {
@@ -266,6 +196,7 @@ pub async fn signup(
         page(
             status,
             SignupPage {
+                chrome: chrome.clone().without_menu(),
                 t,
                 error: Some(error),
                 closed: idp.config.signup == SignupMode::Closed,
@@ -468,6 +399,7 @@ pub enum PodRefused {
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage<'a> {
+    chrome: Chrome,
     t: &'a Texts,
     message: Option<String>,
     error: Option<String>,
@@ -476,12 +408,18 @@ struct LoginPage<'a> {
     email: String,
 }
 
-pub async fn login_form(State(idp): St, headers: HeaderMap, Query(q): Query<ReturnTo>) -> Response {
+pub async fn login_form(
+    State(idp): St,
+    chrome: Chrome,
+    headers: HeaderMap,
+    Query(q): Query<ReturnTo>,
+) -> Response {
     let t = texts(&headers);
     let (csrf, set) = idp.anonymous_csrf(&headers);
     let mut r = page(
         StatusCode::OK,
         LoginPage {
+            chrome: chrome.clone().without_menu(),
             t,
             message: None,
             error: None,
@@ -498,17 +436,23 @@ pub async fn login_form(State(idp): St, headers: HeaderMap, Query(q): Query<Retu
 }
 
 /// The sign-in page with a notice (after a password reset).
-pub(crate) fn login_with_message(idp: &Idp, headers: &HeaderMap, message: &str) -> Response {
+pub(crate) fn login_with_message(
+    idp: &Idp,
+    chrome: Chrome,
+    headers: &HeaderMap,
+    message: &str,
+) -> Response {
     let t = texts(headers);
     let (csrf, set) = idp.anonymous_csrf(headers);
     let mut r = page(
         StatusCode::OK,
         LoginPage {
+            chrome: chrome.clone().without_menu(),
             t,
             message: Some(message.to_owned()),
             error: None,
             csrf,
-            return_to: "/account".to_owned(),
+            return_to: "/".to_owned(),
             email: String::new(),
         }
         .render(),
@@ -533,6 +477,7 @@ pub struct LoginForm {
 pub async fn login(
     State(idp): St,
     addr: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
+    chrome: Chrome,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
@@ -560,6 +505,7 @@ pub async fn login(
             page(
                 status,
                 LoginPage {
+                    chrome: chrome.clone().without_menu(),
                     t,
                     message: None,
                     error: Some(message.to_owned()),
@@ -614,6 +560,7 @@ pub struct CredentialView {
 #[derive(Template)]
 #[template(path = "account.html")]
 struct AccountPage<'a> {
+    chrome: Chrome,
     t: &'a Texts,
     email: String,
     csrf: String,
@@ -637,6 +584,7 @@ struct Extras {
 
 async fn account_page(
     idp: &Idp,
+    chrome: Chrome,
     headers: &HeaderMap,
     status: StatusCode,
     extras: Extras,
@@ -686,6 +634,7 @@ async fn account_page(
     page(
         status,
         AccountPage {
+            chrome,
             t,
             email: account.email,
             csrf: session.csrf,
@@ -708,13 +657,14 @@ fn jiff_date(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-pub async fn account(State(idp): St, headers: HeaderMap) -> Response {
-    account_page(&idp, &headers, StatusCode::OK, Extras::default()).await
+pub async fn account(State(idp): St, chrome: Chrome, headers: HeaderMap) -> Response {
+    account_page(&idp, chrome, &headers, StatusCode::OK, Extras::default()).await
 }
 
 /// Runs a logged-in form action after checking session and CSRF.
 async fn with_session<F, Fut>(
     idp: &Arc<Idp>,
+    chrome: Chrome,
     headers: &HeaderMap,
     csrf: &str,
     action: F,
@@ -731,10 +681,11 @@ where
         return error_page(t, StatusCode::FORBIDDEN, t.form_expired);
     }
     match action(account, t).await {
-        Ok(extras) => account_page(idp, headers, StatusCode::OK, extras).await,
+        Ok(extras) => account_page(idp, chrome, headers, StatusCode::OK, extras).await,
         Err(error) => {
             account_page(
                 idp,
+                chrome,
                 headers,
                 StatusCode::BAD_REQUEST,
                 Extras {
@@ -756,12 +707,13 @@ pub struct PasswordForm {
 
 pub async fn change_password(
     State(idp): St,
+    chrome: Chrome,
     headers: HeaderMap,
     Form(f): Form<PasswordForm>,
 ) -> Response {
     let idp2 = idp.clone();
     let headers2 = headers.clone();
-    with_session(&idp, &headers, &f.csrf, |account, t| async move {
+    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
         if !idp2.current_password_ok(&account, &f.current) {
             return Err(t.current_password_wrong.to_owned());
         }
@@ -810,8 +762,13 @@ fn failed<E: std::fmt::Display>(t: &'static Texts) -> impl Fn(E) -> String {
     }
 }
 
-pub async fn totp_start(State(idp): St, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
-    with_session(&idp, &headers, &f.csrf, |account, _| async move {
+pub async fn totp_start(
+    State(idp): St,
+    chrome: Chrome,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    with_session(&idp, chrome, &headers, &f.csrf, |account, _| async move {
         Ok(Extras {
             totp_setup: Some(crate::accounts::new_totp(&account.email)),
             ..Extras::default()
@@ -829,11 +786,12 @@ pub struct TotpConfirm {
 
 pub async fn totp_confirm(
     State(idp): St,
+    chrome: Chrome,
     headers: HeaderMap,
     Form(f): Form<TotpConfirm>,
 ) -> Response {
     let idp2 = idp.clone();
-    with_session(&idp, &headers, &f.csrf, |account, t| async move {
+    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
         if !crate::accounts::totp_matches(&f.secret, &f.code) {
             return Err(t.totp_mismatch.to_owned());
         }
@@ -858,11 +816,12 @@ pub struct TotpDisableForm {
 
 pub async fn totp_disable(
     State(idp): St,
+    chrome: Chrome,
     headers: HeaderMap,
     Form(f): Form<TotpDisableForm>,
 ) -> Response {
     let idp2 = idp.clone();
-    with_session(&idp, &headers, &f.csrf, |account, t| async move {
+    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
         if !idp2.current_password_ok(&account, &f.current) {
             return Err(t.current_password_wrong.to_owned());
         }
@@ -884,9 +843,14 @@ pub struct IdForm {
     id: String,
 }
 
-pub async fn revoke_grant(State(idp): St, headers: HeaderMap, Form(f): Form<IdForm>) -> Response {
+pub async fn revoke_grant(
+    State(idp): St,
+    chrome: Chrome,
+    headers: HeaderMap,
+    Form(f): Form<IdForm>,
+) -> Response {
     let idp2 = idp.clone();
-    with_session(&idp, &headers, &f.csrf, |account, t| async move {
+    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
         match idp2
             .revoke_app(account.id, &f.id)
             .await
@@ -910,11 +874,12 @@ pub struct NameForm {
 
 pub async fn create_credentials(
     State(idp): St,
+    chrome: Chrome,
     headers: HeaderMap,
     Form(f): Form<NameForm>,
 ) -> Response {
     let idp2 = idp.clone();
-    with_session(&idp, &headers, &f.csrf, |account, t| async move {
+    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
         let pods = idp2
             .directory
             .pods_of(account.id)
@@ -947,11 +912,12 @@ pub struct ClientForm {
 
 pub async fn delete_credentials(
     State(idp): St,
+    chrome: Chrome,
     headers: HeaderMap,
     Form(f): Form<ClientForm>,
 ) -> Response {
     let idp2 = idp.clone();
-    with_session(&idp, &headers, &f.csrf, |account, t| async move {
+    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
         let client = idp2
             .directory
             .client(&f.client_id)
@@ -1008,7 +974,7 @@ mod tests {
             "https://evil.example/",
             "/ /evil.example",
         ] {
-            assert_eq!(safe_return(bad), "/account", "{bad:?}");
+            assert_eq!(safe_return(bad), "/", "{bad:?}");
         }
     }
 }

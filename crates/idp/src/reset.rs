@@ -20,6 +20,8 @@ use serde::Deserialize;
 
 use crate::accounts::{MIN_PASSWORD_LEN, normalize_email, set_cookie};
 use crate::i18n::{Texts, texts};
+use selfdata_site::Chrome;
+
 use crate::pages::{client_key, error_page, page};
 use crate::{Idp, now};
 
@@ -207,6 +209,7 @@ type St = State<Arc<Idp>>;
 #[derive(Template)]
 #[template(path = "forgot.html")]
 struct ForgotPage<'a> {
+    chrome: Chrome,
     t: &'a Texts,
     csrf: String,
     mail: bool,
@@ -214,12 +217,13 @@ struct ForgotPage<'a> {
     error: Option<String>,
 }
 
-pub async fn forgot_form(State(idp): St, headers: HeaderMap) -> Response {
+pub async fn forgot_form(State(idp): St, chrome: Chrome, headers: HeaderMap) -> Response {
     let t = texts(&headers);
     let (csrf, set) = idp.anonymous_csrf(&headers);
     let mut r = page(
         StatusCode::OK,
         ForgotPage {
+            chrome: chrome.clone().without_menu(),
             t,
             csrf,
             mail: idp.config.smtp.is_some(),
@@ -244,6 +248,7 @@ pub struct ForgotForm {
 pub async fn forgot(
     State(idp): St,
     addr: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
+    chrome: Chrome,
     headers: HeaderMap,
     Form(f): Form<ForgotForm>,
 ) -> Response {
@@ -256,6 +261,7 @@ pub async fn forgot(
         page(
             status,
             ForgotPage {
+                chrome: chrome.clone().without_menu(),
                 t,
                 csrf: f.csrf.clone(),
                 mail: idp.config.smtp.is_some(),
@@ -281,6 +287,7 @@ pub async fn forgot(
 #[derive(Template)]
 #[template(path = "reset.html")]
 struct ResetPage<'a> {
+    chrome: Chrome,
     t: &'a Texts,
     csrf: String,
     from_link: bool,
@@ -296,6 +303,7 @@ pub struct ResetQuery {
 
 pub async fn reset_form(
     State(idp): St,
+    chrome: Chrome,
     headers: HeaderMap,
     Query(q): Query<ResetQuery>,
 ) -> Response {
@@ -304,6 +312,7 @@ pub async fn reset_form(
     let mut r = page(
         StatusCode::OK,
         ResetPage {
+            chrome: chrome.clone().without_menu(),
             t,
             csrf,
             from_link: !q.token.is_empty(),
@@ -333,6 +342,7 @@ pub struct ResetForm {
 pub async fn reset(
     State(idp): St,
     addr: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
+    chrome: Chrome,
     headers: HeaderMap,
     Form(f): Form<ResetForm>,
 ) -> Response {
@@ -344,6 +354,7 @@ pub async fn reset(
         page(
             status,
             ResetPage {
+                chrome: chrome.clone().without_menu(),
                 t,
                 csrf: f.csrf.clone(),
                 from_link: f.from_link,
@@ -361,7 +372,7 @@ pub async fn reset(
         return again(StatusCode::TOO_MANY_REQUESTS, t.login_too_many.to_owned());
     }
     match idp.reset_password(&f.secret, &f.password).await {
-        Ok(()) => crate::pages::login_with_message(&idp, &headers, t.reset_done),
+        Ok(()) => crate::pages::login_with_message(&idp, chrome, &headers, t.reset_done),
         Err(ResetRefused::PasswordTooShort) => again(
             StatusCode::BAD_REQUEST,
             t.new_password_too_short
@@ -370,6 +381,7 @@ pub async fn reset(
         Err(ResetRefused::Invalid) => page(
             StatusCode::BAD_REQUEST,
             ResetPage {
+                chrome: chrome.clone().without_menu(),
                 t,
                 csrf: f.csrf.clone(),
                 from_link: false,

@@ -13,7 +13,7 @@ use selfdata_store::sqlite::SqliteBackend;
 use selfdata_store::{Backend, Directory, PodName, StoreError};
 use selfdata_web::connect::Enedis;
 pub use selfdata_web::erase::ErasureReceipt;
-use selfdata_web::{Energy, EnergyInbox, Services};
+use selfdata_web::{Energy, Services};
 
 /// What the server needs to start.
 #[derive(Debug, Clone)]
@@ -209,15 +209,15 @@ impl App {
         let mut config = Config::new(&self.options.base_url);
         config.max_body_bytes = self.options.max_body_bytes;
         config.rdf_limits = self.options.rdf_limits;
+        // The inbox hook is set before the state is shared; the services'
+        // importers are handed to it once the registry exists.
+        let inbox = Arc::new(selfdata_service::InboxRouter::new(&self.options.base_url));
         let mut state = AppState::new(
             self.store.clone(),
             self.idp.clone() as Arc<dyn selfdata_solid::Authenticator>,
             config,
         )
-        .with_inbox_hook(Arc::new(EnergyInbox {
-            energy: self.energy.clone(),
-            base_url: self.options.base_url.clone(),
-        }));
+        .with_inbox_hook(inbox.clone());
         if !self.options.no_access_log {
             state = state.with_access_log_hook(self.access_log.clone());
         }
@@ -229,7 +229,17 @@ impl App {
             enedis: self.enedis.clone(),
             today: self.options.today,
         });
-        let router = selfdata_solid::router(state, self.idp.routes().merge(services.routes()));
+        // The resident services of this server: the one list.
+        let registry = selfdata_service::Registry::new(vec![
+            Arc::new(selfdata_web::EnergyService(services.clone())),
+            Arc::new(selfdata_web::PrivacyService(services)),
+        ]);
+        inbox.offer_to(registry.importers());
+        let mut menu = registry.menu();
+        menu.push(selfdata_idp::ACCOUNT_MENU);
+        let site = selfdata_site::Site::new(menu, self.idp.clone());
+        let pages = site.wrap(self.idp.routes().merge(registry.routes()));
+        let router = selfdata_solid::router(state, pages);
         match origins::Split::new(&self.options) {
             Some(split) => router.layer(axum::middleware::from_fn_with_state(
                 Arc::new(split),

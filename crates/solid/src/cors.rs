@@ -27,11 +27,12 @@ const METHODS: &str = "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE";
 /// (the resident pages and their assets); `/idp/authorize` is one too.
 pub const COOKIE_ROUTE_PREFIXES: &[&str] = &["account", "energy", "privacy", "assets"];
 
-/// Whether `path` is authenticated by the session cookie: such routes are
+/// Whether `path` is authenticated by the session cookie (the home page `/`
+/// is one): such routes are
 /// never shared with other origins.
 pub fn is_cookie_route(path: &str) -> bool {
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
-    COOKIE_ROUTE_PREFIXES.contains(&first) || path.starts_with("/idp/authorize")
+    path == "/" || COOKIE_ROUTE_PREFIXES.contains(&first) || path.starts_with("/idp/authorize")
 }
 
 pub async fn layer(request: Request, next: Next) -> Response {

@@ -9,15 +9,18 @@
 //! it, never served over the Solid API, so an app the resident allowed
 //! cannot read the tokens — and pulls the history in the background; the
 //! status page shows the progress. A failed pull resumes where it stopped
-//! the next time (the "update now" button, or the daily update).
+//! the next time (the "update now" button, or the daily update). The pages
+//! are drawn in the site's layout, in French or English; what the holder
+//! says when something fails is shown as it came, in English.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use askama::Template;
 use axum::Router;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
@@ -27,6 +30,7 @@ use selfdata_connect::{
     SinkError, Window,
 };
 use selfdata_energy::ImportError;
+use selfdata_site::{Chrome, CsrfForm, Lang, Resident, Words, fill, page};
 use selfdata_store::{Backend, PodName, Write};
 
 use crate::Services;
@@ -211,70 +215,162 @@ pub fn routes() -> Router<Arc<Services>> {
         .route("/energy/connect/enedis/update", post(update))
 }
 
-/// The signed-in resident's account id and pod, or where to sign in.
-async fn resident(
-    services: &Services,
-    headers: &HeaderMap,
-    back: &str,
-) -> Result<(String, i64, PodName), Response> {
-    let login = || Redirect::to(&format!("/account/login?return_to={back}")).into_response();
-    let Some((session, account)) = services.idp.session(headers).await else {
-        return Err(login());
-    };
-    let pods = services
-        .idp
-        .directory()
-        .pods_of(account.id)
-        .await
-        .unwrap_or_default();
-    let Some(pod) = pods.first().and_then(|p| PodName::parse(p).ok()) else {
-        return Err(message(
-            StatusCode::NOT_FOUND,
-            "Your account has no pod yet.",
-            None,
-        ));
-    };
-    Ok((session.csrf, account.id, pod))
+/// The words of the Enedis pages.
+#[derive(Debug)]
+struct ConnectWords {
+    not_configured: &'static str,
+    not_yours: &'static str,
+    other_session: &'static str,
+    bad_answer: &'static str,
+    holder_failed: &'static str,
+    not_saved: &'static str,
+    none_yet: &'static str,
+    connect: &'static str,
+    connect_again: &'static str,
+    intro: &'static str,
+    /// `{prm}`.
+    fetching: &'static str,
+    /// `{prm}`, `{n}`.
+    up_to_date: &'static str,
+    /// `{prm}`, `{why}`.
+    stopped: &'static str,
+    resumes: &'static str,
+    update_now: &'static str,
+    update_failed: &'static str,
+    back: &'static str,
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+static FR: ConnectWords = ConnectWords {
+    not_configured: "Ce serveur n'est pas prêt à se connecter aux comptes Enedis (son opérateur n'a pas de clés Data Connect). Vous pouvez toujours importer le fichier téléchargé depuis votre espace client Enedis.",
+    not_yours: "Cette réponse d'Enedis ne correspond à aucune connexion que vous avez commencée (ou elle a pris plus de 30 minutes)\u{a0}; recommencez depuis la page énergie.",
+    other_session: "Cette réponse d'Enedis appartient à une autre session\u{a0}; recommencez depuis la page énergie.",
+    bad_answer: "La réponse d'Enedis n'a pas pu être comprise\u{a0}; recommencez depuis la page énergie.",
+    holder_failed: "Enedis n'a pas accepté la connexion\u{a0}; réessayez un peu plus tard.",
+    not_saved: "La connexion n'a pas pu être enregistrée\u{a0}; veuillez réessayer.",
+    none_yet: "Aucun compteur Enedis n'est encore connecté.",
+    connect: "Connecter mon compte Enedis",
+    connect_again: "Se connecter à nouveau",
+    intro: "Vos données Enedis arrivent directement d'Enedis dans votre espace.",
+    fetching: "Compteur {prm}\u{a0}: récupération de votre historique…",
+    up_to_date: "Compteur {prm}\u{a0}: à jour ({n} périodes récupérées).",
+    stopped: "Compteur {prm}\u{a0}: arrêté\u{a0}: {why}.",
+    resumes: "Il reprendra là où il s'est arrêté.",
+    update_now: "Mettre à jour maintenant",
+    update_failed: "La mise à jour n'a pas pu démarrer\u{a0}; veuillez réessayer.",
+    back: "Retour à énergie et eau",
+};
+
+static EN: ConnectWords = ConnectWords {
+    not_configured: "This server is not set up to connect Enedis accounts (its operator has no Data Connect keys). You can still import the file you download from the Enedis customer portal.",
+    not_yours: "This consent answer does not match a connection you started (or it took more than 30 minutes); start again from the energy page.",
+    other_session: "This consent answer belongs to another session; start again from the energy page.",
+    bad_answer: "Enedis's answer could not be understood; start again from the energy page.",
+    holder_failed: "Enedis did not accept the connection; try again a little later.",
+    not_saved: "The connection could not be saved; please try again.",
+    none_yet: "No Enedis meter is connected yet.",
+    connect: "Connect my Enedis account",
+    connect_again: "Connect again",
+    intro: "Your Enedis data comes straight from Enedis into your pod.",
+    fetching: "Meter {prm}: fetching your history…",
+    up_to_date: "Meter {prm}: up to date ({n} periods fetched).",
+    stopped: "Meter {prm}: stopped: {why}.",
+    resumes: "It will resume where it stopped.",
+    update_now: "Update now",
+    update_failed: "The update could not start; please try again.",
+    back: "Back to energy and water",
+};
+
+impl Words for ConnectWords {
+    fn of(lang: Lang) -> &'static Self {
+        match lang {
+            Lang::Fr => &FR,
+            Lang::En => &EN,
+        }
+    }
 }
 
-/// A small page in the site's layout.
-fn message(status: StatusCode, text: &str, extra: Option<String>) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{}<title>Enedis · selfdata</title><link rel=\"stylesheet\" href=\"/assets/style.css\"></head><body><header><a class=\"brand\" href=\"/account\">selfdata</a></header><main><h1>Enedis</h1><p>{}</p>{}<p><a href=\"/energy\">Back to energy and water</a></p></main></body></html>",
-        if extra.as_deref().is_some_and(|e| e.contains("<progress")) {
-            "<meta http-equiv=\"refresh\" content=\"1\">"
-        } else {
-            ""
+/// One connected meter, as shown.
+struct MeterView {
+    text: String,
+    progress: Option<(usize, usize)>,
+    reconnect: bool,
+}
+
+#[derive(Template)]
+#[template(path = "enedis.html")]
+struct EnedisPage {
+    chrome: Chrome,
+    w: &'static ConnectWords,
+    message: String,
+    error: bool,
+    /// What the holder or the connector said, in English.
+    detail: Option<String>,
+    connect_link: bool,
+    meters: Vec<MeterView>,
+    running: bool,
+    csrf: String,
+}
+
+/// A page with one sentence in the site's layout.
+fn message(
+    chrome: Chrome,
+    status: StatusCode,
+    pick: fn(&ConnectWords) -> &'static str,
+) -> Response {
+    let w: &'static ConnectWords = chrome.language().words();
+    show(
+        status,
+        EnedisPage {
+            chrome,
+            w,
+            message: pick(w).to_owned(),
+            error: status.is_client_error() || status.is_server_error(),
+            detail: None,
+            connect_link: false,
+            meters: Vec::new(),
+            running: false,
+            csrf: String::new(),
         },
-        escape(text),
-        extra.unwrap_or_default()
-    );
-    selfdata_idp::pages::page(status, Ok(html))
-}
-
-fn not_configured() -> Response {
-    message(
-        StatusCode::NOT_FOUND,
-        "This server is not set up to connect Enedis accounts (its operator has no Data Connect keys). You can still import the file you download from the Enedis customer portal.",
-        None,
     )
 }
 
-async fn start(State(services): State<Arc<Services>>, headers: HeaderMap) -> Response {
+/// The same with what the holder or the connector said (English only).
+fn failed_with(
+    chrome: Chrome,
+    status: StatusCode,
+    pick: fn(&ConnectWords) -> &'static str,
+    detail: String,
+) -> Response {
+    let w: &'static ConnectWords = chrome.language().words();
+    show(
+        status,
+        EnedisPage {
+            chrome,
+            w,
+            message: pick(w).to_owned(),
+            error: true,
+            detail: Some(detail),
+            connect_link: false,
+            meters: Vec::new(),
+            running: false,
+            csrf: String::new(),
+        },
+    )
+}
+
+fn show(status: StatusCode, p: EnedisPage) -> Response {
+    page(status, p.render())
+}
+
+fn not_configured(chrome: Chrome) -> Response {
+    message(chrome, StatusCode::NOT_FOUND, |w| w.not_configured)
+}
+
+async fn start(State(services): State<Arc<Services>>, chrome: Chrome, me: Resident) -> Response {
     let Some(enedis) = &services.enedis else {
-        return not_configured();
+        return not_configured(chrome);
     };
-    let (_, account, pod) = match resident(&services, &headers, "/energy/connect/enedis").await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let (account, pod) = (me.account.id, me.pod);
     let state = hex::encode(rand::random::<[u8; 16]>());
     {
         let mut pending = enedis.pending.lock();
@@ -291,46 +387,57 @@ async fn start(State(services): State<Arc<Services>>, headers: HeaderMap) -> Res
 
 async fn callback(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
+    chrome: Chrome,
+    me: Resident,
     RawQuery(query): RawQuery,
 ) -> Response {
     let Some(enedis) = services.enedis.clone() else {
-        return not_configured();
+        return not_configured(chrome);
     };
-    let (_, account, _) = match resident(&services, &headers, "/energy").await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let account = me.account.id;
     let callback = match Callback::from_query(query.as_deref().unwrap_or("")) {
         Ok(c) => c,
-        Err(e) => return message(StatusCode::BAD_REQUEST, &e.to_string(), None),
+        Err(e) => {
+            return failed_with(
+                chrome,
+                StatusCode::BAD_REQUEST,
+                |w| w.bad_answer,
+                e.to_string(),
+            );
+        }
     };
     let pending = enedis.pending.lock().remove(&callback.state);
     let Some((owner, pod, at)) = pending else {
-        return message(
-            StatusCode::BAD_REQUEST,
-            "This consent answer does not match a connection you started (or it took more than 30 minutes); start again from the energy page.",
-            None,
-        );
+        return message(chrome, StatusCode::BAD_REQUEST, |w| w.not_yours);
     };
     if owner != account || at.elapsed() > CONSENT_TIMEOUT {
-        return message(
-            StatusCode::BAD_REQUEST,
-            "This consent answer belongs to another session; start again from the energy page.",
-            None,
-        );
+        return message(chrome, StatusCode::BAD_REQUEST, |w| w.other_session);
     }
     let tokens =
         match selfdata_connect::exchange_code(&enedis.config, &enedis.client, &callback.code).await
         {
             Ok(t) => t,
-            Err(e) => return message(StatusCode::BAD_GATEWAY, &e.to_string(), None),
+            Err(e) => {
+                return failed_with(
+                    chrome,
+                    StatusCode::BAD_GATEWAY,
+                    |w| w.holder_failed,
+                    e.to_string(),
+                );
+            }
         };
     let store = services.solid_store();
     for prm in &callback.usage_point_ids {
         let state = match ConnectionState::new(prm, tokens.clone()) {
             Ok(s) => s,
-            Err(e) => return message(StatusCode::BAD_REQUEST, &e.to_string(), None),
+            Err(e) => {
+                return failed_with(
+                    chrome,
+                    StatusCode::BAD_REQUEST,
+                    |w| w.bad_answer,
+                    e.to_string(),
+                );
+            }
         };
         let saved = store
             .write(
@@ -343,11 +450,7 @@ async fn callback(
             .await;
         if let Err(e) = saved {
             tracing::error!(error = %e, "could not save an Enedis connection");
-            return message(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The connection could not be saved; please try again.",
-                None,
-            );
+            return message(chrome, StatusCode::INTERNAL_SERVER_ERROR, |w| w.not_saved);
         }
         // A data source connected is a grant: it has its consent record.
         let recorded = crate::privacy::record_source_consent(
@@ -369,88 +472,86 @@ async fn callback(
     Redirect::to("/energy/connect/enedis/status").into_response()
 }
 
-async fn status(State(services): State<Arc<Services>>, headers: HeaderMap) -> Response {
+async fn status(State(services): State<Arc<Services>>, chrome: Chrome, me: Resident) -> Response {
     let Some(enedis) = &services.enedis else {
-        return not_configured();
+        return not_configured(chrome);
     };
-    let (csrf, _, pod) = match resident(&services, &headers, "/energy/connect/enedis/status").await
-    {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    let meters = enedis.status_of(&pod);
+    let w: &'static ConnectWords = chrome.language().words();
+    let meters = enedis.status_of(&me.pod);
     if meters.is_empty() {
-        return message(
-            StatusCode::OK,
-            "No Enedis meter is connected yet.",
-            Some("<p><a href=\"/energy/connect/enedis\">Connect my Enedis account</a></p>".into()),
-        );
-    }
-    let mut extra = String::from("<ul class=\"meters\">");
-    for (prm, s) in &meters {
-        let line = match s {
-            PullStatus::Running { done, total } => format!(
-                "Meter {}: fetching your history… <progress max=\"{}\" value=\"{}\">{} of {}</progress>",
-                escape(prm),
-                total.max(&1),
-                done,
-                done,
-                total
-            ),
-            PullStatus::Done { windows } => format!(
-                "Meter {}: up to date ({windows} periods fetched).",
-                escape(prm)
-            ),
-            PullStatus::Failed { message, reconnect } => format!(
-                "Meter {}: stopped: {}{}",
-                escape(prm),
-                escape(message),
-                if *reconnect {
-                    " <a href=\"/energy/connect/enedis\">Connect again</a>"
-                } else {
-                    " It will resume where it stopped."
-                }
-            ),
+        let p = EnedisPage {
+            chrome,
+            w,
+            message: w.none_yet.to_owned(),
+            error: false,
+            detail: None,
+            connect_link: true,
+            meters: Vec::new(),
+            running: false,
+            csrf: String::new(),
         };
-        extra.push_str(&format!("<li>{line}</li>"));
+        return show(StatusCode::OK, p);
     }
-    extra.push_str("</ul>");
-    extra.push_str(&format!(
-        "<form method=\"post\" action=\"/energy/connect/enedis/update\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Update now</button></form>",
-        escape(&csrf)
-    ));
-    message(
+    let views: Vec<MeterView> = meters
+        .iter()
+        .map(|(prm, s)| match s {
+            PullStatus::Running { done, total } => MeterView {
+                text: fill(w.fetching, &[("prm", prm)]),
+                progress: Some((*done, *total.max(&1))),
+                reconnect: false,
+            },
+            PullStatus::Done { windows } => MeterView {
+                text: fill(w.up_to_date, &[("prm", prm), ("n", &windows.to_string())]),
+                progress: None,
+                reconnect: false,
+            },
+            PullStatus::Failed { message, reconnect } => {
+                let mut text = fill(
+                    w.stopped,
+                    &[("prm", prm), ("why", message.trim_end_matches('.'))],
+                );
+                if !reconnect {
+                    text.push(' ');
+                    text.push_str(w.resumes);
+                }
+                MeterView {
+                    text,
+                    progress: None,
+                    reconnect: *reconnect,
+                }
+            }
+        })
+        .collect();
+    let running = views.iter().any(|m| m.progress.is_some());
+    show(
         StatusCode::OK,
-        "Your Enedis data comes straight from Enedis into your pod.",
-        Some(extra),
+        EnedisPage {
+            chrome,
+            w,
+            message: w.intro.to_owned(),
+            error: false,
+            detail: None,
+            connect_link: false,
+            meters: views,
+            running,
+            csrf: me.session.csrf,
+        },
     )
 }
 
+/// The update form holds nothing but its CSRF token.
 #[derive(Debug, serde::Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
+struct UpdateForm {}
 
 async fn update(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    axum::Form(form): axum::Form<CsrfForm>,
+    chrome: Chrome,
+    CsrfForm { resident: me, .. }: CsrfForm<UpdateForm>,
 ) -> Response {
     let Some(enedis) = services.enedis.clone() else {
-        return not_configured();
+        return not_configured(chrome);
     };
-    let (csrf, _, pod) = match resident(&services, &headers, "/energy/connect/enedis/status").await
-    {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    if !selfdata_idp::accounts::constant_eq(&csrf, &form.csrf) {
-        return message(
-            StatusCode::FORBIDDEN,
-            "This form has expired; open the page again.",
-            None,
-        );
-    }
+    let pod = me.pod;
     match enedis
         .update(services.energy.clone(), services.solid_store(), &pod)
         .await
@@ -458,11 +559,9 @@ async fn update(
         Ok(_) => Redirect::to("/energy/connect/enedis/status").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "could not start an Enedis update");
-            message(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The update could not start; please try again.",
-                None,
-            )
+            message(chrome, StatusCode::INTERNAL_SERVER_ERROR, |w| {
+                w.update_failed
+            })
         }
     }
 }

@@ -17,8 +17,9 @@
 //! - `GET|POST /energy/tariffs`: the prices in force, and changing one from
 //!   a date ([`tariffs`]).
 //!
-//! Every page needs the resident's sign-in session; the pod shown is the
-//! account's first pod. Forms carry the session's CSRF token.
+//! Every page is drawn in the site's layout (`selfdata_site`) and needs the
+//! resident's sign-in session ([`Resident`]); the pod shown is the account's
+//! first pod. Forms carry the session's CSRF token.
 
 mod import;
 mod tariffs;
@@ -29,22 +30,22 @@ use askama::Template;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use jiff::ToSpan;
 use jiff::civil::Date;
 use selfdata_energy::Fluid;
 use selfdata_energy::analysis::{Book, Resolution};
-use selfdata_store::PodName;
-use selfdata_store::directory::{Account, Session};
 use serde::Deserialize;
 use serde_json::Value;
+
+use selfdata_site::{Chrome, PageError, Resident, fill, page};
 
 use crate::Services;
 use crate::api::{self, Unit};
 use crate::chart::{self, Bar, BarChart};
-use crate::texts::{Texts, fill, texts};
+use crate::texts::Texts;
 
 /// The dashboard's routes.
 pub fn routes() -> Router<Arc<Services>> {
@@ -56,76 +57,6 @@ pub fn routes() -> Router<Arc<Services>> {
 }
 
 // ------------------------------------------------------------------ shared
-
-/// The signed-in resident and their pod.
-pub(crate) struct Resident {
-    pub session: Session,
-    pub account: Account,
-    pub pod: PodName,
-}
-
-/// The resident of the request's session, or the response to send instead:
-/// to the sign-in page (coming back to `here` afterwards), or a page saying
-/// the account has no pod.
-pub(crate) async fn resident(
-    services: &Services,
-    headers: &HeaderMap,
-    here: &str,
-) -> Result<Resident, Response> {
-    let t = texts(headers);
-    let Some((session, account)) = services.idp.session(headers).await else {
-        let query = serde_urlencoded::to_string([("return_to", here)]).unwrap_or_default();
-        return Err(Redirect::to(&format!("/account/login?{query}")).into_response());
-    };
-    let pods = match services.idp.directory().pods_of(account.id).await {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::error!(error = %e, "the account's pods could not be read");
-            return Err(message_page(t, StatusCode::INTERNAL_SERVER_ERROR, t.failed));
-        }
-    };
-    match pods.first().and_then(|p| PodName::parse(p).ok()) {
-        Some(pod) => Ok(Resident {
-            session,
-            account,
-            pod,
-        }),
-        None => Err(message_page(t, StatusCode::NOT_FOUND, t.no_pod)),
-    }
-}
-
-/// Where a request came from, as a local path with its query (for `return_to`).
-pub(crate) fn here(uri: &Uri) -> String {
-    uri.path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "/energy".to_owned())
-}
-
-/// Renders a page with the security headers of every page.
-pub(crate) fn page(status: StatusCode, html: Result<String, askama::Error>) -> Response {
-    selfdata_idp::pages::page(status, html)
-}
-
-#[derive(Template)]
-#[template(path = "energy_message.html")]
-struct MessagePage<'a> {
-    t: &'static Texts,
-    nav: &'static str,
-    message: &'a str,
-}
-
-/// A page with one sentence (an error) and a link back to the dashboard.
-pub(crate) fn message_page(t: &'static Texts, status: StatusCode, message: &str) -> Response {
-    page(
-        status,
-        MessagePage {
-            t,
-            nav: "",
-            message,
-        }
-        .render(),
-    )
-}
 
 /// The live progress bar of the import page (the page works without it).
 async fn script() -> impl IntoResponse {
@@ -869,7 +800,7 @@ struct Choice {
 #[template(path = "energy_dashboard.html")]
 struct DashboardPage {
     t: &'static Texts,
-    nav: &'static str,
+    chrome: Chrome,
     csrf: String,
     month: String,
     tiles: Vec<Tile>,
@@ -887,17 +818,13 @@ struct DashboardPage {
 
 pub async fn dashboard(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    uri: Uri,
+    chrome: Chrome,
+    me: Resident,
     query: Result<Query<DashQuery>, QueryRejection>,
-) -> Response {
-    let t = texts(&headers);
+) -> Result<Response, PageError> {
+    let t: &'static Texts = chrome.language().words();
     // A query that does not parse shows the default view rather than an error.
     let q = query.map(|Query(q)| q).unwrap_or_default();
-    let me = match resident(&services, &headers, &here(&uri)).await {
-        Ok(r) => r,
-        Err(response) => return response,
-    };
     let started = std::time::Instant::now();
     let today = services.today();
     let mut books = Vec::with_capacity(3);
@@ -906,7 +833,7 @@ pub async fn dashboard(
             Ok(b) => books.push(b),
             Err(e) => {
                 tracing::error!(error = %e, pod = %me.pod, "the energy readings could not be loaded");
-                return message_page(t, StatusCode::INTERNAL_SERVER_ERROR, t.failed);
+                return Err(PageError::new(StatusCode::INTERNAL_SERVER_ERROR, t.failed));
             }
         }
     }
@@ -976,7 +903,7 @@ pub async fn dashboard(
         .collect();
     let html = DashboardPage {
         t,
-        nav: "energy",
+        chrome,
         csrf: me.session.csrf.clone(),
         month: {
             // The tiles run to the last day with readings (see `summary_json`).
@@ -1020,7 +947,68 @@ pub async fn dashboard(
     {
         response.headers_mut().insert("server-timing", v);
     }
-    response
+    Ok(response)
+}
+
+// ------------------------------------------------------------------ the home card
+
+/// The energy card of the resident's home page: this month against a year
+/// earlier for each fluid with readings, and the alerts.
+pub(crate) async fn card(
+    services: &Services,
+    me: &Resident,
+    lang: selfdata_site::Lang,
+) -> Option<selfdata_service::Card> {
+    let t: &'static Texts = lang.words();
+    let today = services.today();
+    let mut summaries = Vec::with_capacity(3);
+    for fluid in Fluid::ALL {
+        match services.energy.book(&me.pod, fluid).await {
+            Ok(book) => summaries.push((fluid, api::summary_json(&book, today))),
+            Err(e) => {
+                tracing::error!(error = %e, pod = %me.pod, "the energy readings could not be loaded")
+            }
+        }
+    }
+    let view = View {
+        fluid: Fluid::Electricity,
+        scale: Scale::Month,
+        unit: Shown::Kwh,
+        anchor: today,
+    };
+    let mut lines: Vec<String> = summaries
+        .iter()
+        .map(|(f, s)| tile(t, *f, s, &view))
+        .filter(|tile| !tile.empty)
+        .map(|tile| {
+            let mut line = format!("{}{}", tile.name, t.colon);
+            line.push_str(
+                &tile
+                    .value
+                    .map(|v| v.text)
+                    .unwrap_or_else(|| t.no_reading_this_month.to_owned()),
+            );
+            if let Some(change) = tile.change {
+                line.push_str(&format!(" ({change})"));
+            }
+            line
+        })
+        .collect();
+    let headline = if lines.is_empty() {
+        t.no_readings.to_owned()
+    } else {
+        fill(
+            t.this_month,
+            &[("period", &t.span(today.first_of_month(), today))],
+        )
+    };
+    lines.extend(alerts(t, &summaries).into_iter().map(|a| a.text));
+    Some(selfdata_service::Card {
+        title: t.energy_title,
+        href: "/energy",
+        headline,
+        lines,
+    })
 }
 
 #[cfg(test)]

@@ -4,21 +4,23 @@
 //! backups of its files become unreadable), then its files. The owner asks
 //! for it on `/privacy/delete` after typing their password again (and their
 //! second-factor code if they use one) and the pod's name; the operator with
-//! `selfdata pod delete NAME --yes`. A running server also forgets what it
+//! `selfdata pod delete NAME --yes`. The pages are drawn in the site's
+//! layout, in French or English. A running server also forgets what it
 //! cached about the pod, so a new pod with the same name starts clean.
 
 use std::sync::Arc;
 
+use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
+use selfdata_site::{Chrome, CsrfForm, Lang, Resident, Words, page};
 use selfdata_store::{Backend, PodName, StoreError};
 use serde::Deserialize;
 
 use crate::Services;
-use crate::dashboard::{page, resident};
 
 /// What the resident gets when a pod is erased.
 #[derive(Debug, Clone)]
@@ -106,74 +108,109 @@ pub fn routes() -> Router<Arc<Services>> {
     Router::new().route("/privacy/delete", get(form).post(delete))
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// The words of the erasure pages.
+#[derive(Debug)]
+struct EraseWords {
+    title: &'static str,
+    done_title: &'static str,
+    warn: &'static str,
+    export_before: &'static str,
+    export_link: &'static str,
+    password: &'static str,
+    code: &'static str,
+    confirm: &'static str,
+    button: &'static str,
+    back: &'static str,
+    receipt_intro: &'static str,
+    wrong_name: &'static str,
+    wrong_password: &'static str,
+    failed: &'static str,
 }
 
-fn html(lang: &str, title: &str, body: &str) -> Result<String, askama::Error> {
-    Ok(format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title} · selfdata</title><link rel=\"stylesheet\" href=\"/assets/style.css\"></head><body><header><a class=\"brand\" href=\"/account\">selfdata</a></header><main><h1>{title}</h1>{body}</main></body></html>"
-    ))
+static FR: EraseWords = EraseWords {
+    title: "Supprimer mon espace",
+    done_title: "Votre espace est supprimé",
+    warn: "Tout ce que contient votre espace sera effacé pour de bon\u{a0}: sa clé de chiffrement est détruite d'abord, si bien que même les copies et sauvegardes deviennent illisibles. Cela ne peut pas être annulé.",
+    export_before: "Vous pouvez d'abord",
+    export_link: "télécharger tout votre espace",
+    password: "Votre mot de passe",
+    code: "Code de connexion en deux étapes (si vous l'utilisez)",
+    confirm: "Tapez le nom de votre espace pour confirmer",
+    button: "Supprimer définitivement",
+    back: "Ne rien supprimer et revenir à «\u{a0}Qui a quoi sur moi\u{a0}?\u{a0}»",
+    receipt_intro: "Reçu d'effacement (en anglais), à conserver\u{a0}:",
+    wrong_name: "Le nom tapé n'est pas celui de votre espace\u{a0}; rien n'a été supprimé.",
+    wrong_password: "Mot de passe (ou code) incorrect\u{a0}; rien n'a été supprimé.",
+    failed: "L'effacement a échoué\u{a0}; réessayez ou contactez l'opérateur.",
+};
+
+static EN: EraseWords = EraseWords {
+    title: "Delete my pod",
+    done_title: "Your pod is deleted",
+    warn: "Everything your pod holds will be erased for good: its encryption key is destroyed first, so even copies and backups become unreadable. This cannot be undone.",
+    export_before: "You may first",
+    export_link: "download your whole pod",
+    password: "Your password",
+    code: "Two-step sign-in code (if you use one)",
+    confirm: "Type your pod's name to confirm",
+    button: "Delete for good",
+    back: "Delete nothing and go back to “Who has what on me?”",
+    receipt_intro: "Your erasure receipt, to keep:",
+    wrong_name: "The name typed is not your pod's; nothing was deleted.",
+    wrong_password: "Wrong password (or code); nothing was deleted.",
+    failed: "The erasure failed; try again or contact the operator.",
+};
+
+impl Words for EraseWords {
+    fn of(lang: Lang) -> &'static Self {
+        match lang {
+            Lang::Fr => &FR,
+            Lang::En => &EN,
+        }
+    }
 }
 
+#[derive(Template)]
+#[template(path = "erase.html")]
+struct ErasePage<'a> {
+    chrome: Chrome,
+    w: &'static EraseWords,
+    title: &'static str,
+    pod: &'a str,
+    csrf: &'a str,
+    error: Option<&'static str>,
+    receipt: Option<ErasureReceipt>,
+}
+
+/// The form, with what went wrong when it was sent.
 fn form_page(
-    lang: &str,
-    pod: &PodName,
-    csrf: &str,
-    error: Option<&str>,
+    chrome: Chrome,
+    me: &Resident,
+    error: Option<&'static str>,
     status: StatusCode,
 ) -> Response {
-    let fr = lang == "fr";
-    let title = if fr {
-        "Supprimer mon espace"
-    } else {
-        "Delete my pod"
-    };
-    let error = error
-        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
-        .unwrap_or_default();
-    let (warn, pw, code, confirm, button, export) = if fr {
-        (
-            "Tout ce que contient votre espace sera effacé pour de bon : sa clé de chiffrement est détruite d'abord, si bien que même les copies et sauvegardes deviennent illisibles. Cela ne peut pas être annulé.",
-            "Votre mot de passe",
-            "Code de connexion en deux étapes (si vous l'utilisez)",
-            "Tapez le nom de votre espace pour confirmer",
-            "Supprimer définitivement",
-            "Vous pouvez d'abord <a href=\"/privacy/export\">télécharger tout votre espace</a>.",
-        )
-    } else {
-        (
-            "Everything your pod holds will be erased for good: its encryption key is destroyed first, so even copies and backups become unreadable. This cannot be undone.",
-            "Your password",
-            "Two-step sign-in code (if you use one)",
-            "Type your pod's name to confirm",
-            "Delete for good",
-            "You may first <a href=\"/privacy/export\">download your whole pod</a>.",
-        )
-    };
-    let body = format!(
-        "{error}<p>{warn}</p><p>{export}</p><form method=\"post\" action=\"/privacy/delete\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><label for=\"password\">{pw}</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required><label for=\"totp\">{code}</label><input id=\"totp\" name=\"totp\" inputmode=\"numeric\" autocomplete=\"one-time-code\"><label for=\"confirm\">{confirm} ({pod})</label><input id=\"confirm\" name=\"confirm\" required autocomplete=\"off\"><button class=\"danger\">{button}</button></form>",
-        csrf = escape(csrf),
-        pod = escape(pod.as_str()),
-    );
-    page(status, html(lang, title, &body))
+    let w: &'static EraseWords = chrome.language().words();
+    page(
+        status,
+        ErasePage {
+            chrome,
+            w,
+            title: w.title,
+            pod: me.pod.as_str(),
+            csrf: &me.session.csrf,
+            error,
+            receipt: None,
+        }
+        .render(),
+    )
 }
 
-async fn form(State(services): State<Arc<Services>>, headers: HeaderMap) -> Response {
-    let me = match resident(&services, &headers, "/privacy/delete").await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    let lang = selfdata_idp::i18n::language(&headers);
-    form_page(lang, &me.pod, &me.session.csrf, None, StatusCode::OK)
+async fn form(chrome: Chrome, me: Resident) -> Response {
+    form_page(chrome, &me, None, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
 struct DeleteForm {
-    csrf: String,
     password: String,
     #[serde(default)]
     totp: String,
@@ -182,42 +219,15 @@ struct DeleteForm {
 
 async fn delete(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    axum::Form(f): axum::Form<DeleteForm>,
+    chrome: Chrome,
+    CsrfForm {
+        resident: me,
+        form: f,
+    }: CsrfForm<DeleteForm>,
 ) -> Response {
-    let me = match resident(&services, &headers, "/privacy/delete").await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    let lang = selfdata_idp::i18n::language(&headers);
-    let fr = lang == "fr";
-    if !selfdata_idp::accounts::constant_eq(&me.session.csrf, &f.csrf) {
-        let msg = if fr {
-            "Ce formulaire a expiré ; rouvrez la page."
-        } else {
-            "This form has expired; open the page again."
-        };
-        return form_page(
-            lang,
-            &me.pod,
-            &me.session.csrf,
-            Some(msg),
-            StatusCode::FORBIDDEN,
-        );
-    }
+    let w: &'static EraseWords = chrome.language().words();
     if f.confirm.trim() != me.pod.as_str() {
-        let msg = if fr {
-            "Le nom tapé n'est pas celui de votre espace ; rien n'a été supprimé."
-        } else {
-            "The name typed is not your pod's; nothing was deleted."
-        };
-        return form_page(
-            lang,
-            &me.pod,
-            &me.session.csrf,
-            Some(msg),
-            StatusCode::BAD_REQUEST,
-        );
+        return form_page(chrome, &me, Some(w.wrong_name), StatusCode::BAD_REQUEST);
     }
     let key = format!("erase:{}", me.account.id);
     if services
@@ -226,59 +236,33 @@ async fn delete(
         .await
         .is_err()
     {
-        let msg = if fr {
-            "Mot de passe (ou code) incorrect ; rien n'a été supprimé."
-        } else {
-            "Wrong password (or code); nothing was deleted."
-        };
         return form_page(
-            lang,
-            &me.pod,
-            &me.session.csrf,
-            Some(msg),
+            chrome,
+            &me,
+            Some(w.wrong_password),
             StatusCode::UNAUTHORIZED,
         );
     }
     match services.erase_pod(&me.pod).await {
-        Ok(receipt) => {
-            let title = if fr {
-                "Votre espace est supprimé"
-            } else {
-                "Your pod is deleted"
-            };
-            let items: String = receipt
-                .destroyed
-                .iter()
-                .map(|d| format!("<li>{}</li>", escape(d)))
-                .collect();
-            let body = format!(
-                "<p>{}</p><ul>{items}</ul><pre class=\"receipt\">{}</pre>",
-                if fr {
-                    "Reçu d'effacement (en anglais), à conserver :"
-                } else {
-                    "Your erasure receipt, to keep:"
-                },
-                escape(&receipt.to_string())
-            );
-            let mut r = page(StatusCode::OK, html(lang, title, &body));
-            r.headers_mut().insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("no-store"),
-            );
-            r
-        }
+        Ok(receipt) => page(
+            StatusCode::OK,
+            ErasePage {
+                chrome,
+                w,
+                title: w.done_title,
+                pod: me.pod.as_str(),
+                csrf: "",
+                error: None,
+                receipt: Some(receipt),
+            }
+            .render(),
+        ),
         Err(e) => {
             tracing::error!(error = %e, pod = %me.pod, "pod erasure failed");
-            let msg = if fr {
-                "L'effacement a échoué ; réessayez ou contactez l'opérateur."
-            } else {
-                "The erasure failed; try again or contact the operator."
-            };
             form_page(
-                lang,
-                &me.pod,
-                &me.session.csrf,
-                Some(msg),
+                chrome,
+                &me,
+                Some(w.failed),
                 StatusCode::INTERNAL_SERVER_ERROR,
             )
         }

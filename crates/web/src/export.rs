@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
@@ -809,11 +809,10 @@ async fn owner_export(
 }
 
 /// `GET /privacy/export`: the signed-in resident's pod.
-async fn session_export(State(services): State<Arc<Services>>, headers: HeaderMap) -> Response {
-    let me = match crate::dashboard::resident(&services, &headers, "/privacy/export").await {
-        Ok(me) => me,
-        Err(response) => return response,
-    };
+async fn session_export(
+    State(services): State<Arc<Services>>,
+    me: selfdata_site::Resident,
+) -> Response {
     match export_pod(
         services.store.as_ref(),
         &me.pod,

@@ -1,11 +1,14 @@
 //! The resident's built-in services over HTTP: the energy and water JSON
 //! API of each pod ([`api`]), the service behind it ([`energy`]: imports,
 //! reindex, tariffs, cached books), the owner's dashboard pages
-//! ([`dashboard`]) with server-drawn SVG charts ([`chart`]), and the inbox
-//! hook that imports a meter export posted to a pod's inbox.
+//! ([`dashboard`]) with server-drawn SVG charts ([`chart`]), the importer
+//! of meter exports posted to a pod's inbox ([`MeterImporter`]), and the
+//! privacy pages; [`EnergyService`] and [`PrivacyService`] are the two
+//! `selfdata_service::Service`s.
 //!
-//! Pages use the identity provider's sign-in session; the JSON API, like
-//! every pod resource, uses access tokens and WAC.
+//! Pages are drawn with the site kit (`selfdata_site`: layout, menu,
+//! language, the signed-in resident); the JSON API, like every pod
+//! resource, uses access tokens and WAC.
 
 pub mod api;
 pub mod chart;
@@ -21,14 +24,14 @@ mod texts;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
 use jiff::civil::Date;
 use selfdata_idp::Idp;
+use selfdata_service::{Card, Imported, Importer, Service};
+use selfdata_site::{Lang, MenuEntry, Resident, Say};
+use selfdata_solid::AppState;
 use selfdata_solid::error::ApiError;
-use selfdata_solid::{AppState, Credentials, InboxHook};
 use selfdata_store::{Backend, PodName};
 
 pub use energy::Energy;
@@ -72,9 +75,32 @@ impl Services {
                 .date()
         })
     }
+}
 
-    /// The routes of the services.
-    pub fn routes(self: Arc<Self>) -> Router {
+/// Energy and water (with the Enedis connector) as a resident service.
+#[derive(Debug)]
+pub struct EnergyService(pub Arc<Services>);
+
+#[async_trait::async_trait]
+impl Service for EnergyService {
+    fn id(&self) -> &'static str {
+        "energy"
+    }
+
+    fn menu(&self) -> Vec<MenuEntry> {
+        vec![
+            MenuEntry {
+                href: "/energy",
+                label: Say::new("Énergie et eau", "Energy & water"),
+            },
+            MenuEntry {
+                href: "/energy/tariffs",
+                label: Say::new("Tarifs", "Tariffs"),
+            },
+        ]
+    }
+
+    fn routes(&self) -> Router {
         Router::new()
             .route(
                 "/{pod}/selfdata/energy/api/consumption",
@@ -83,11 +109,47 @@ impl Services {
             .route("/{pod}/selfdata/energy/api/summary", get(api::summary))
             .merge(dashboard::routes())
             .merge(connect::routes())
+            .with_state(self.0.clone())
+    }
+
+    fn importers(&self) -> Vec<Arc<dyn Importer>> {
+        vec![Arc::new(MeterImporter(self.0.energy.clone()))]
+    }
+
+    async fn card(&self, resident: &Resident, lang: Lang) -> Option<Card> {
+        dashboard::card(&self.0, resident, lang).await
+    }
+}
+
+/// "Who has what on me?", rights against holders, the access log, export
+/// and erasure as a resident service.
+#[derive(Debug)]
+pub struct PrivacyService(pub Arc<Services>);
+
+#[async_trait::async_trait]
+impl Service for PrivacyService {
+    fn id(&self) -> &'static str {
+        "privacy"
+    }
+
+    fn menu(&self) -> Vec<MenuEntry> {
+        vec![MenuEntry {
+            href: "/privacy",
+            label: Say::new("Qui a quoi sur moi\u{a0}?", "Who has what on me?"),
+        }]
+    }
+
+    fn routes(&self) -> Router {
+        Router::new()
             .merge(log::routes())
             .merge(privacy::routes())
             .merge(export::routes())
             .merge(erase::routes())
-            .with_state(self)
+            .with_state(self.0.clone())
+    }
+
+    async fn card(&self, resident: &Resident, lang: Lang) -> Option<Card> {
+        privacy::card(&self.0, resident, lang).await
     }
 }
 
@@ -102,55 +164,23 @@ pub(crate) const METER_FILE_TYPES: &[&str] = &[
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 ];
 
-/// Imports meter exports the owner posts to their pod's inbox.
+/// Imports the meter exports the owner posts to their pod's inbox (through
+/// the one inbox router, `selfdata_service::InboxRouter`).
 #[derive(Debug)]
-pub struct EnergyInbox {
-    pub energy: Arc<Energy>,
-    pub base_url: String,
-}
+pub struct MeterImporter(pub Arc<Energy>);
 
 #[async_trait::async_trait]
-impl InboxHook for EnergyInbox {
-    async fn deliver(
-        &self,
-        pod: &PodName,
-        content_type: &str,
-        body: &Bytes,
-        credentials: Option<&Credentials>,
-    ) -> Option<Result<Response, ApiError>> {
-        // Deliveries by anyone but the owner are proposals: stored in the
-        // inbox like any post (the answer says nothing about the pod), and
-        // imported only when the owner chooses to, from the energy page.
-        let owner = selfdata_solid::provision::webid_of(&self.base_url, pod);
-        if credentials.is_none_or(|c| c.webid != owner) {
-            return None;
-        }
-        let essence = content_type.split(';').next().unwrap_or("").trim();
-        let candidate = METER_FILE_TYPES.contains(&essence);
-        if !candidate || energy::recognised(body).is_none() {
-            return None;
-        }
-        let answer = match self.energy.import(pod, body.clone(), &|_| {}).await {
-            Ok(summary) => {
-                let location = format!("{}/{}/{}", self.base_url, pod, summary.original);
-                let status = if summary.new_original {
-                    StatusCode::CREATED
-                } else {
-                    StatusCode::OK
-                };
-                let mut response = (
-                    status,
-                    [(header::CONTENT_TYPE, "application/json")],
-                    serde_json::to_vec(&summary).unwrap_or_default(),
-                )
-                    .into_response();
-                if let Ok(v) = header::HeaderValue::from_str(&location) {
-                    response.headers_mut().insert(header::LOCATION, v);
-                }
-                Ok(response)
-            }
-            Err(e) => Err(e.into()),
-        };
-        Some(answer)
+impl Importer for MeterImporter {
+    fn recognises(&self, content_type: &str, body: &[u8]) -> bool {
+        METER_FILE_TYPES.contains(&content_type) && energy::recognised(body).is_some()
+    }
+
+    async fn import(&self, pod: &PodName, body: Bytes) -> Result<Imported, ApiError> {
+        let summary = self.0.import(pod, body, &|_| {}).await?;
+        Ok(Imported {
+            original: summary.original.clone(),
+            new_original: summary.new_original,
+            summary: serde_json::to_value(&summary).unwrap_or_default(),
+        })
     }
 }

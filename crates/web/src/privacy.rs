@@ -26,27 +26,24 @@ mod texts;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Form;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use jiff::Timestamp;
 use selfdata_consent::{Kind, Notice, Party, Record, State as ConsentState, id_for, path_of};
-use selfdata_idp::accounts::constant_eq;
 use selfdata_rdf::oxrdf::{Graph, NamedNodeRef, NamedOrBlankNodeRef, TermRef};
 use selfdata_rdf::{RdfFormat, parse};
 use selfdata_store::{AuxKind, PodName, Precondition, ResourcePath, StoreError, Write};
 use serde::Deserialize;
 
+use selfdata_site::{Chrome, CsrfForm, PageError, Resident, fill, page};
+
 use crate::Services;
-use crate::dashboard::{Resident, here, page, resident};
-use crate::texts::{Texts, fill, texts};
 pub use texts::PrivacyTexts;
-use texts::privacy_texts;
 
 /// This module's routes.
 pub fn routes() -> Router<Arc<Services>> {
@@ -321,9 +318,8 @@ struct RecordRow {
 #[derive(Template)]
 #[template(path = "privacy_overview.html")]
 struct OverviewPage<'a> {
-    t: &'static Texts,
     p: &'static PrivacyTexts,
-    nav: &'static str,
+    chrome: Chrome,
     csrf: &'a str,
     notice: Option<String>,
     error: Option<String>,
@@ -484,13 +480,12 @@ async fn sources(services: &Services, pod: &PodName) -> Vec<SourceView> {
 
 async fn render_overview(
     services: &Services,
-    headers: &HeaderMap,
+    chrome: Chrome,
     r: &Resident,
     status: StatusCode,
     o: Outcome,
 ) -> Response {
-    let t = texts(headers);
-    let p = privacy_texts(headers);
+    let p: &'static PrivacyTexts = chrome.language().words();
     let owner = owner_webid(services, &r.pod);
     let records = records(services, &r.pod).await;
     let grants = services
@@ -556,9 +551,8 @@ async fn render_overview(
     page(
         status,
         OverviewPage {
-            t,
             p,
-            nav: "privacy",
+            chrome,
             csrf: &r.session.csrf,
             notice: o.notice,
             error: o.error,
@@ -577,58 +571,32 @@ async fn render_overview(
 
 async fn overview(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    uri: Uri,
+    chrome: Chrome,
+    r: Resident,
     q: Result<Query<LogQuery>, QueryRejection>,
 ) -> Response {
-    let r = match resident(&services, &headers, &here(&uri)).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
     let o = Outcome {
         log: q.map(|Query(q)| q).unwrap_or_default(),
         ..Outcome::default()
     };
-    render_overview(&services, &headers, &r, StatusCode::OK, o).await
-}
-
-/// The signed-in resident, if the form's CSRF token is theirs; otherwise
-/// the response to send (sign-in, or 403).
-async fn checked(
-    services: &Services,
-    headers: &HeaderMap,
-    csrf: &str,
-) -> Result<Resident, Response> {
-    let r = resident(services, headers, "/privacy").await?;
-    if !constant_eq(&r.session.csrf, csrf) {
-        let t = texts(headers);
-        return Err(crate::dashboard::message_page(
-            t,
-            StatusCode::FORBIDDEN,
-            privacy_texts(headers).form_expired,
-        ));
-    }
-    Ok(r)
+    render_overview(&services, chrome, &r, StatusCode::OK, o).await
 }
 
 #[derive(Deserialize)]
 struct IdForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     id: String,
 }
 
 async fn revoke_app(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    Form(f): Form<IdForm>,
+    chrome: Chrome,
+    CsrfForm {
+        resident: r,
+        form: f,
+    }: CsrfForm<IdForm>,
 ) -> Response {
-    let r = match checked(&services, &headers, &f.csrf).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
-    let p = privacy_texts(&headers);
+    let p: &'static PrivacyTexts = chrome.language().words();
     let o = match services.idp.revoke_app(r.account.id, &f.id).await {
         Ok(Some(g)) => Outcome {
             notice: Some(fill(p.revoked, &[("app", &g.client_name)])),
@@ -651,13 +619,11 @@ async fn revoke_app(
     } else {
         StatusCode::OK
     };
-    render_overview(&services, &headers, &r, status, o).await
+    render_overview(&services, chrome, &r, status, o).await
 }
 
 #[derive(Deserialize)]
 struct RemoveForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     acl: String,
     #[serde(default)]
@@ -666,14 +632,13 @@ struct RemoveForm {
 
 async fn remove_person(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    Form(f): Form<RemoveForm>,
+    chrome: Chrome,
+    CsrfForm {
+        resident: r,
+        form: f,
+    }: CsrfForm<RemoveForm>,
 ) -> Response {
-    let r = match checked(&services, &headers, &f.csrf).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
-    let p = privacy_texts(&headers);
+    let p: &'static PrivacyTexts = chrome.language().words();
     let owner = owner_webid(&services, &r.pod);
     let fail = |error: &str| Outcome {
         error: Some(error.to_owned()),
@@ -739,7 +704,7 @@ async fn remove_person(
     } else {
         StatusCode::OK
     };
-    render_overview(&services, &headers, &r, status, o).await
+    render_overview(&services, chrome, &r, status, o).await
 }
 
 fn person_record(
@@ -771,8 +736,6 @@ fn person_record(
 #[derive(Deserialize)]
 struct ShareForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     webid: String,
     #[serde(default)]
     folder: String,
@@ -782,14 +745,13 @@ struct ShareForm {
 
 async fn share(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    Form(f): Form<ShareForm>,
+    chrome: Chrome,
+    CsrfForm {
+        resident: r,
+        form: f,
+    }: CsrfForm<ShareForm>,
 ) -> Response {
-    let r = match checked(&services, &headers, &f.csrf).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
-    let p = privacy_texts(&headers);
+    let p: &'static PrivacyTexts = chrome.language().words();
     let owner = owner_webid(&services, &r.pod);
     let webid = f.webid.trim().to_owned();
     let mut folder = f.folder.trim().to_owned();
@@ -876,7 +838,46 @@ async fn share(
     } else {
         StatusCode::OK
     };
-    render_overview(&services, &headers, &r, status, o).await
+    render_overview(&services, chrome, &r, status, o).await
+}
+
+// ------------------------------------------------------------------ the home card
+
+/// The privacy card of the resident's home page: who has access.
+pub(crate) async fn card(
+    services: &Services,
+    r: &Resident,
+    lang: selfdata_site::Lang,
+) -> Option<selfdata_service::Card> {
+    let p: &'static PrivacyTexts = lang.words();
+    let apps = services
+        .idp
+        .directory()
+        .grants_of(r.account.id)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|g| g.revoked_ms.is_none())
+        .count();
+    let owner = owner_webid(services, &r.pod);
+    let people = acl::people(services.store.as_ref(), base(services), &r.pod, &owner)
+        .await
+        .map(|list| list.len())
+        .unwrap_or(0);
+    let headline = if apps == 0 && people == 0 {
+        p.card_nobody.to_owned()
+    } else {
+        fill(
+            p.card_access,
+            &[("apps", &apps.to_string()), ("people", &people.to_string())],
+        )
+    };
+    Some(selfdata_service::Card {
+        title: p.title,
+        href: "/privacy",
+        headline,
+        lines: Vec::new(),
+    })
 }
 
 // ------------------------------------------------------------------ one record
@@ -884,9 +885,8 @@ async fn share(
 #[derive(Template)]
 #[template(path = "privacy_record.html")]
 struct RecordPage<'a> {
-    t: &'static Texts,
     p: &'static PrivacyTexts,
-    nav: &'static str,
+    chrome: Chrome,
     r: &'a Record,
     kind: &'static str,
     state: &'static str,
@@ -896,18 +896,13 @@ struct RecordPage<'a> {
 
 async fn record_page(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    uri: Uri,
+    chrome: Chrome,
+    r: Resident,
     Path(id): Path<String>,
-) -> Response {
-    let r = match resident(&services, &headers, &here(&uri)).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
-    let t = texts(&headers);
-    let p = privacy_texts(&headers);
+) -> Result<Response, PageError> {
+    let p: &'static PrivacyTexts = chrome.language().words();
     let Some((rec, _)) = record(&services, &r.pod, &id).await else {
-        return crate::dashboard::message_page(t, StatusCode::NOT_FOUND, p.not_listed);
+        return Err(PageError::new(StatusCode::NOT_FOUND, p.not_listed));
     };
     let party = |x: &Party| {
         let mut s = if x.name.is_empty() || x.name == x.id {
@@ -962,12 +957,11 @@ async fn record_page(
             )
         })
         .collect();
-    page(
+    Ok(page(
         StatusCode::OK,
         RecordPage {
-            t,
             p,
-            nav: "privacy",
+            chrome,
             kind: kind_name(p, rec.kind),
             state: state_name(p, rec.state()),
             r: &rec,
@@ -975,26 +969,18 @@ async fn record_page(
             events,
         }
         .render(),
-    )
+    ))
 }
 
 async fn receipt(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    uri: Uri,
+    chrome: Chrome,
+    r: Resident,
     Path(id): Path<String>,
-) -> Response {
-    let r = match resident(&services, &headers, &here(&uri)).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
+) -> Result<Response, PageError> {
     let Some((_, body)) = record(&services, &r.pod, &id).await else {
-        let t = texts(&headers);
-        return crate::dashboard::message_page(
-            t,
-            StatusCode::NOT_FOUND,
-            privacy_texts(&headers).not_listed,
-        );
+        let p: &'static PrivacyTexts = chrome.language().words();
+        return Err(PageError::new(StatusCode::NOT_FOUND, p.not_listed));
     };
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();
@@ -1005,6 +991,6 @@ async fn receipt(
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"consent-{id}.ttl\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    selfdata_idp::pages::security_headers(h);
-    resp
+    selfdata_site::security_headers(h);
+    Ok(resp)
 }

@@ -1,14 +1,19 @@
 //! The words of the "Who has what on me?" and "My rights against holders"
-//! pages, in French and English (from the browser's `Accept-Language`).
-//! Sentences with blanks use `{name}` markers filled by `texts::fill`.
+//! pages, in French and English (in the page's language, `selfdata_site::Lang`).
+//! Sentences with blanks use `{name}` markers filled by `selfdata_site::fill`.
 
-use axum::http::HeaderMap;
+use selfdata_site::Lang;
 
 /// Every sentence the privacy pages show.
 #[derive(Debug)]
 pub struct PrivacyTexts {
+    /// ": " in English, " : " (no-break space first) in French.
+    pub colon: &'static str,
     pub title: &'static str,
     pub intro: &'static str,
+    /// The home card: `{apps}`, `{people}` (numbers).
+    pub card_access: &'static str,
+    pub card_nobody: &'static str,
     pub sources_title: &'static str,
     pub sources_none: &'static str,
     pub holder: &'static str,
@@ -138,6 +143,9 @@ pub struct PrivacyTexts {
 }
 
 pub static EN: PrivacyTexts = PrivacyTexts {
+    colon: ": ",
+    card_access: "Apps with access: {apps}; people with access: {people}.",
+    card_nobody: "Nobody but you has access to your space.",
     title: "Who has what on me?",
     intro: "Everything in your store in one place: where your data came from, which apps and people can use it, and what they did with it. Withdraw any access in one click; it ends at once.",
     sources_title: "My data, by source",
@@ -263,6 +271,9 @@ pub static EN: PrivacyTexts = PrivacyTexts {
 };
 
 pub static FR: PrivacyTexts = PrivacyTexts {
+    colon: "\u{a0}: ",
+    card_access: "Applications ayant accès\u{a0}: {apps}\u{a0}; personnes ayant accès\u{a0}: {people}.",
+    card_nobody: "Personne d'autre que vous n'a accès à votre espace.",
     title: "Qui a quoi sur moi\u{a0}?",
     intro: "Tout ce que contient votre espace, au même endroit\u{a0}: d’où viennent vos données, quelles applications et quelles personnes peuvent s’en servir, et ce qu’elles en ont fait. Retirez un accès en un clic\u{a0}: il cesse aussitôt.",
     sources_title: "Mes données, par source",
@@ -387,10 +398,11 @@ pub static FR: PrivacyTexts = PrivacyTexts {
     rq_bad_date: "Donnez la date sous la forme AAAA-MM-JJ.",
 };
 
-/// The texts in the request's language.
-pub fn privacy_texts(headers: &HeaderMap) -> &'static PrivacyTexts {
-    match selfdata_idp::i18n::language(headers) {
-        "fr" => &FR,
-        _ => &EN,
+impl selfdata_site::Words for PrivacyTexts {
+    fn of(lang: Lang) -> &'static Self {
+        match lang {
+            Lang::Fr => &FR,
+            Lang::En => &EN,
+        }
     }
 }

@@ -1,11 +1,11 @@
-//! The words of the energy and water pages, in French and English (chosen
-//! from the browser's `Accept-Language`, as the account pages do), and how
+//! The words of the energy and water pages, in French and English (in the
+//! page's language, `selfdata_site::Lang`), and how
 //! dates, amounts and units are written in each language.
 //!
 //! Sentences with blanks use `{name}` markers filled by [`fill`].
 
-use axum::http::HeaderMap;
 use jiff::civil::Date;
+use selfdata_site::Lang;
 
 use crate::chart::{Locale, format_number};
 
@@ -14,11 +14,6 @@ use crate::chart::{Locale, format_number};
 pub struct Texts {
     pub lang: &'static str,
     pub locale: Locale,
-    pub app: &'static str,
-    pub nav_label: &'static str,
-    pub nav_energy: &'static str,
-    pub nav_tariffs: &'static str,
-    pub nav_account: &'static str,
     pub energy_title: &'static str,
     pub electricity: &'static str,
     pub gas: &'static str,
@@ -126,9 +121,7 @@ pub struct Texts {
     pub upload_too_large: &'static str,
     pub too_many_imports: &'static str,
     pub form_expired: &'static str,
-    pub no_pod: &'static str,
     pub failed: &'static str,
-    pub error_title: &'static str,
     pub tariffs_title: &'static str,
     pub tariffs_intro: &'static str,
     pub periods_title: &'static str,
@@ -168,11 +161,6 @@ pub struct Texts {
 pub const EN: Texts = Texts {
     lang: "en",
     locale: Locale::En,
-    app: "selfdata",
-    nav_label: "Main",
-    nav_energy: "Energy & water",
-    nav_tariffs: "Tariffs",
-    nav_account: "Your account",
     energy_title: "Energy and water",
     electricity: "Electricity",
     gas: "Gas",
@@ -258,9 +246,7 @@ pub const EN: Texts = Texts {
     upload_too_large: "These files are too large together: at most {n} MiB at a time.",
     too_many_imports: "Several imports are already running; wait until they end.",
     form_expired: "This form has expired; reload the page and try again.",
-    no_pod: "Your account has no pod yet, so there is nothing to show.",
     failed: "Something went wrong on our side; please try again.",
-    error_title: "Something went wrong",
     tariffs_title: "Tariffs",
     tariffs_intro: "Costs are computed with these prices. Until you change them, they are the regulated EDF Tarif Bleu for electricity and the Lyon water prices (the gas price is an estimate to adjust to your contract).",
     periods_title: "Prices in force",
@@ -321,11 +307,6 @@ pub const EN: Texts = Texts {
 pub const FR: Texts = Texts {
     lang: "fr",
     locale: Locale::Fr,
-    app: "selfdata",
-    nav_label: "Principal",
-    nav_energy: "Énergie et eau",
-    nav_tariffs: "Tarifs",
-    nav_account: "Votre compte",
     energy_title: "Énergie et eau",
     electricity: "Électricité",
     gas: "Gaz",
@@ -411,9 +392,7 @@ pub const FR: Texts = Texts {
     upload_too_large: "Ces fichiers sont trop gros ensemble\u{a0}: {n} Mio au plus à la fois.",
     too_many_imports: "Plusieurs imports sont déjà en cours\u{a0}; attendez qu'ils se terminent.",
     form_expired: "Ce formulaire a expiré\u{a0}; rechargez la page et réessayez.",
-    no_pod: "Votre compte n'a pas encore d'espace\u{a0}: il n'y a rien à montrer.",
     failed: "Un problème est survenu de notre côté\u{a0}; veuillez réessayer.",
-    error_title: "Un problème est survenu",
     tariffs_title: "Tarifs",
     tariffs_intro: "Les coûts sont calculés avec ces prix. Tant que vous ne les changez pas, ce sont le tarif réglementé Tarif Bleu d'EDF pour l'électricité et les prix de l'eau de Lyon (le prix du gaz est une estimation à ajuster à votre contrat).",
     periods_title: "Prix en vigueur",
@@ -466,21 +445,13 @@ pub const FR: Texts = Texts {
     weekdays_short: ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."],
 };
 
-/// French when the browser prefers it, English otherwise (the account pages' rule).
-pub fn texts(headers: &HeaderMap) -> &'static Texts {
-    match selfdata_idp::i18n::language(headers) {
-        "fr" => &FR,
-        _ => &EN,
+impl selfdata_site::Words for Texts {
+    fn of(lang: Lang) -> &'static Self {
+        match lang {
+            Lang::Fr => &FR,
+            Lang::En => &EN,
+        }
     }
-}
-
-/// Fills `{name}` blanks.
-pub fn fill(template: &str, blanks: &[(&str, &str)]) -> String {
-    let mut out = template.to_owned();
-    for (name, value) in blanks {
-        out = out.replace(&format!("{{{name}}}"), value);
-    }
-    out
 }
 
 /// A no-break space (between a number and its unit).
@@ -657,6 +628,7 @@ pub fn decimals_for(v: f64, unit: &str) -> usize {
 mod tests {
     use super::*;
     use jiff::civil::date;
+    use selfdata_site::fill;
 
     #[test]
     fn dates_and_amounts_read_naturally_in_both_languages() {

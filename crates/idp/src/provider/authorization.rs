@@ -107,6 +107,7 @@ pub struct AuthRequest {
 #[derive(Template)]
 #[template(path = "consent.html")]
 pub(super) struct ConsentPage<'a> {
+    chrome: selfdata_site::Chrome,
     t: &'a Texts,
     csrf: String,
     request: String,
@@ -176,6 +177,7 @@ pub(super) fn request_error(req: &AuthRequest) -> Option<(&'static str, &'static
 
 pub async fn authorize(
     State(idp): St,
+    chrome: selfdata_site::Chrome,
     headers: HeaderMap,
     Query(req): Query<AuthRequest>,
 ) -> Response {
@@ -225,6 +227,7 @@ pub async fn authorize(
     page(
         StatusCode::OK,
         ConsentPage {
+            chrome: chrome.without_menu(),
             t,
             csrf: session.csrf,
             request,

@@ -75,6 +75,7 @@ async fn connecting_enedis_pulls_the_history_into_the_pod() {
             .client
             .get(format!("{}/energy/connect/enedis/status", s.base))
             .header("cookie", &cookie)
+            .header("accept-language", "en")
             .send()
             .await
             .unwrap()

@@ -779,3 +779,112 @@ async fn strangers_go_to_sign_in_and_forged_forms_are_refused() {
     let account = b.get("/account").await;
     assert!(account.body.contains("href=\"/energy\""));
 }
+
+/// The Enedis pages were English only and, like the erase page, hand-built
+/// without the menu (and the erase page without a way back): every page is
+/// now drawn in the site's one layout, in French unless the browser or a
+/// `?lang=` link says otherwise, and the choice is kept.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_enedis_and_erase_pages_speak_french_with_the_menu_and_a_way_back() {
+    let s = server().await;
+    resident(&s, EMAIL, "dana", 0).await;
+    let mut b = Browser::new(&s, "fr-FR,fr;q=0.9");
+    b.sign_in(EMAIL).await;
+    for path in [
+        "/energy",
+        "/energy/tariffs",
+        "/energy/connect/enedis/status",
+        "/privacy",
+        "/privacy/requests",
+        "/privacy/delete",
+        "/account",
+    ] {
+        let page = b.get(path).await;
+        assert!(page.body.contains("<html lang=\"fr\">"), "{path}");
+        assert!(
+            page.body.contains("<nav aria-label=\"Principal\">")
+                && page.body.contains("href=\"/privacy\"")
+                && page.body.contains("href=\"/account\""),
+            "{path} has no menu: {}",
+            page.body
+        );
+    }
+    // This test server has no Data Connect keys: the page says so, in French.
+    let enedis = b.get("/energy/connect/enedis/status").await;
+    assert_eq!(enedis.status, 404);
+    assert!(
+        enedis
+            .body
+            .contains("Vous pouvez toujours importer le fichier"),
+        "{}",
+        enedis.body
+    );
+    assert!(
+        enedis
+            .body
+            .contains("<a href=\"/energy\">Retour à énergie et eau</a>")
+    );
+    let erase = b.get("/privacy/delete").await;
+    assert!(
+        erase.body.contains("Supprimer mon espace"),
+        "{}",
+        erase.body
+    );
+    assert!(
+        erase
+            .body
+            .contains("<a href=\"/privacy\">Ne rien supprimer")
+    );
+    // A `?lang=en` link switches, and the next pages stay in English.
+    let en = b.get("/privacy/delete?lang=en").await;
+    assert!(en.body.contains("<html lang=\"en\">") && en.body.contains("Delete my pod"));
+    let later = b.get("/energy/connect/enedis/status").await;
+    assert!(
+        later.body.contains("not set up to connect Enedis accounts"),
+        "{}",
+        later.body
+    );
+}
+
+/// `/` answered one line of plain text, so a resident who typed the city's
+/// address saw nothing, and signing in from the sign-in page landed on the
+/// account page: the home page now says what this is to a visitor, and is
+/// the resident's space (one card per service) once signed in.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_home_page_explains_to_a_visitor_and_shows_the_residents_cards() {
+    let s = server().await;
+    resident(&s, EMAIL, "dana", 1).await;
+    let mut visitor = Browser::new(&s, "fr-FR");
+    let home = visitor.get("/").await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("<html lang=\"fr\">"), "{}", home.body);
+    assert!(home.body.contains("Pourquoi c"), "{}", home.body);
+    assert!(home.body.contains("href=\"/account/login?return_to=%2F\""));
+    assert!(home.body.contains("href=\"/account/signup?return_to=%2F\""));
+
+    let mut b = Browser::new(&s, "en");
+    let login = b.get("/account/login").await;
+    let csrf = field(&login.body, "csrf");
+    let r = b
+        .post_form(
+            "/account/login",
+            &[("csrf", &csrf), ("email", EMAIL), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/"), "sign-in lands home");
+    let home = b.get("/").await;
+    assert!(home.body.contains("Your space"), "{}", home.body);
+    assert!(
+        home.body
+            .contains("<a href=\"/energy\">Energy and water</a>"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("Electricity: "), "{}", home.body);
+    assert!(home.body.contains("<a href=\"/privacy\">"), "{}", home.body);
+    assert!(
+        home.body.contains("Nobody but you has access"),
+        "{}",
+        home.body
+    );
+}

@@ -13,7 +13,7 @@ use crate::common::{Server, client_credentials_token, now};
 use selfdata_consent::{Kind, Record, State};
 use selfdata_oidc::DpopKey;
 
-/// A cookie-keeping client for the HTML pages.
+/// A cookie-keeping client for the HTML pages, in English.
 struct Browser<'a> {
     s: &'a Server,
     cookies: HashMap<String, String>,
@@ -50,6 +50,7 @@ impl<'a> Browser<'a> {
             .client
             .get(url)
             .header("cookie", self.cookie_header())
+            .header("accept-language", "en")
             .send()
             .await
             .unwrap();
@@ -69,6 +70,7 @@ impl<'a> Browser<'a> {
             .client
             .post(url)
             .header("cookie", self.cookie_header())
+            .header("accept-language", "en")
             .form(form)
             .send()
             .await
@@ -543,13 +545,15 @@ async fn rights_against_holders_registry_letter_and_deadline() {
     assert!(page.contains("dpo@holder.example") && !page.contains("GRDF"));
     // The letter, in French, for portability.
     let (status, page) = b
-        .get("/privacy/requests?holder=0&article=20&lang=fr&name=Carol+Martin&email=carol%40example.org")
+        .get("/privacy/requests?holder=0&article=20&letter_lang=fr&name=Carol+Martin&email=carol%40example.org")
         .await;
     assert_eq!(status, 200);
     assert!(page.contains("article 20 du RGPD"), "{page}");
     assert!(page.contains("12345678901234") && page.contains("dpo@holder.example"));
     assert!(page.contains("Carol Martin, le 2025-03-20"));
-    let (_, en) = b.get("/privacy/requests?holder=2&article=15&lang=en").await;
+    let (_, en) = b
+        .get("/privacy/requests?holder=2&article=15&letter_lang=en")
+        .await;
     assert!(en.contains("Article 15") && en.contains("W-42"));
     // Two requests sent: one long ago (overdue), one recently (due soon).
     for (holder, date) in [("0", "2025-02-01"), ("2", "2025-02-25")] {

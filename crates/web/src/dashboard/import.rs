@@ -22,7 +22,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
@@ -31,10 +31,12 @@ use selfdata_energy::Fluid;
 use selfdata_energy::sources::{Lang, Tally};
 use selfdata_store::PodName;
 
-use super::{Scale, Shown, View, here, message_page, page, resident};
+use selfdata_site::{Chrome, CsrfForm, PageError, Resident, fill, page};
+
+use super::{Scale, Shown, View};
 use crate::Services;
 use crate::energy::{EnergyError, Stage, Summary};
-use crate::texts::{Texts, fill, texts};
+use crate::texts::Texts;
 
 /// How long a finished job stays readable.
 const KEEP: Duration = Duration::from_secs(3600);
@@ -91,24 +93,16 @@ pub(super) async fn inbox_files(services: &Services, pod: &PodName) -> Vec<Inbox
 
 #[derive(serde::Deserialize)]
 pub(super) struct InboxForm {
-    csrf: String,
     path: String,
 }
 
 /// Imports one file of the pod's inbox, chosen by the owner.
 pub(super) async fn import_from_inbox(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    axum::Form(form): axum::Form<InboxForm>,
-) -> Response {
-    let t = texts(&headers);
-    let me = match resident(&services, &headers, "/energy").await {
-        Ok(r) => r,
-        Err(response) => return response,
-    };
-    if !selfdata_idp::accounts::constant_eq(&me.session.csrf, &form.csrf) {
-        return message_page(t, StatusCode::FORBIDDEN, t.form_expired);
-    }
+    chrome: Chrome,
+    CsrfForm { resident: me, form }: CsrfForm<InboxForm>,
+) -> Result<Response, PageError> {
+    let t: &'static Texts = chrome.language().words();
     let path = selfdata_store::ResourcePath::parse(&form.path)
         .ok()
         .filter(|p| {
@@ -116,14 +110,14 @@ pub(super) async fn import_from_inbox(
                 .is_some_and(|c| c.as_str() == selfdata_solid::provision::INBOX)
         });
     let Some(path) = path else {
-        return message_page(t, StatusCode::BAD_REQUEST, t.no_files);
+        return Err(PageError::new(StatusCode::BAD_REQUEST, t.no_files));
     };
     let body = match services.store.get(&me.pod, &path).await {
         Ok(Some((_, body))) => body,
-        Ok(None) => return message_page(t, StatusCode::NOT_FOUND, t.no_files),
+        Ok(None) => return Err(PageError::new(StatusCode::NOT_FOUND, t.no_files)),
         Err(e) => {
             tracing::error!(error = %e, pod = %me.pod, "an inbox file could not be read");
-            return message_page(t, StatusCode::INTERNAL_SERVER_ERROR, t.failed);
+            return Err(PageError::new(StatusCode::INTERNAL_SERVER_ERROR, t.failed));
         }
     };
     let id = start(
@@ -132,7 +126,7 @@ pub(super) async fn import_from_inbox(
         me.pod,
         vec![(path.name().to_owned(), body)],
     );
-    Redirect::to(&format!("/energy/import/{id}")).into_response()
+    Ok(Redirect::to(&format!("/energy/import/{id}")).into_response())
 }
 
 #[derive(Debug, Clone)]
@@ -272,24 +266,21 @@ fn start(
 
 pub(super) async fn upload(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
+    chrome: Chrome,
+    me: Resident,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Response {
-    let t = texts(&headers);
-    let me = match resident(&services, &headers, "/energy").await {
-        Ok(r) => r,
-        Err(response) => return response,
-    };
+) -> Result<Response, PageError> {
+    let t: &'static Texts = chrome.language().words();
+    let no_files = || PageError::new(StatusCode::BAD_REQUEST, t.no_files);
     let Ok(mut multipart) = multipart else {
-        return message_page(t, StatusCode::BAD_REQUEST, t.no_files);
+        return Err(no_files());
     };
     let limit = services.solid.config().max_body_bytes;
     let too_large = || {
         let mib = (limit / (1024 * 1024)).to_string();
-        message_page(
-            t,
+        PageError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            &fill(t.upload_too_large, &[("n", &mib)]),
+            fill(t.upload_too_large, &[("n", &mib)]),
         )
     };
     let mut csrf = String::new();
@@ -301,7 +292,7 @@ pub(super) async fn upload(
             Ok(None) => break,
             Err(e) => {
                 tracing::info!(error = %e, "an upload could not be read");
-                return message_page(t, StatusCode::BAD_REQUEST, t.no_files);
+                return Err(no_files());
             }
         };
         let name = field.name().unwrap_or("").to_owned();
@@ -312,14 +303,14 @@ pub(super) async fn upload(
                 Ok(Some(chunk)) => {
                     total += chunk.len();
                     if total > limit {
-                        return too_large();
+                        return Err(too_large());
                     }
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
                 Err(e) => {
                     tracing::info!(error = %e, "an upload could not be read");
-                    return message_page(t, StatusCode::BAD_REQUEST, t.no_files);
+                    return Err(no_files());
                 }
             }
         }
@@ -336,11 +327,9 @@ pub(super) async fn upload(
             _ => {}
         }
     }
-    if !selfdata_idp::accounts::constant_eq(&me.session.csrf, &csrf) {
-        return message_page(t, StatusCode::FORBIDDEN, t.form_expired);
-    }
+    me.check_csrf(&csrf)?;
     if files.is_empty() {
-        return message_page(t, StatusCode::BAD_REQUEST, t.no_files);
+        return Err(no_files());
     }
     {
         let mut table = jobs().lock();
@@ -350,11 +339,14 @@ pub(super) async fn upload(
             .filter(|j| j.account == me.account.id && j.finished.is_none())
             .count();
         if running >= MAX_RUNNING {
-            return message_page(t, StatusCode::TOO_MANY_REQUESTS, t.too_many_imports);
+            return Err(PageError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                t.too_many_imports,
+            ));
         }
     }
     let id = start(&services, me.account.id, me.pod, files);
-    Redirect::to(&format!("/energy/import/{id}")).into_response()
+    Ok(Redirect::to(&format!("/energy/import/{id}")).into_response())
 }
 
 struct FileView {
@@ -372,7 +364,7 @@ struct FileView {
 #[template(path = "energy_import.html")]
 struct JobPage {
     t: &'static Texts,
-    nav: &'static str,
+    chrome: Chrome,
     running: bool,
     percent: u32,
     percent_text: String,
@@ -479,16 +471,12 @@ fn file_view(t: &Texts, f: &FileJob) -> FileView {
 }
 
 pub(super) async fn show(
-    State(services): State<Arc<Services>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let t = texts(&headers);
-    let me = match resident(&services, &headers, &here(&uri)).await {
-        Ok(r) => r,
-        Err(response) => return response,
-    };
+    chrome: Chrome,
+    me: Resident,
+) -> Result<Response, PageError> {
+    let t: &'static Texts = chrome.language().words();
     let job = {
         let mut table = jobs().lock();
         sweep(&mut table);
@@ -498,7 +486,7 @@ pub(super) async fn show(
             .cloned()
     };
     let Some(job) = job else {
-        return message_page(t, StatusCode::NOT_FOUND, t.job_unknown);
+        return Err(PageError::new(StatusCode::NOT_FOUND, t.job_unknown));
     };
     let running = job.finished.is_none();
     let files: Vec<FileView> = job.files.iter().map(|f| file_view(t, f)).collect();
@@ -514,14 +502,14 @@ pub(super) async fn show(
             "files": files.iter().map(|f| &f.status).collect::<Vec<_>>(),
             "summary": if running { None } else { Some(&tally) },
         });
-        return (
+        return Ok((
             [
                 (header::CONTENT_TYPE, "application/json"),
                 (header::CACHE_CONTROL, "no-store"),
             ],
             body.to_string(),
         )
-            .into_response();
+            .into_response());
     }
     // Back to the fluid of the last file imported.
     let back = files
@@ -529,11 +517,11 @@ pub(super) async fn show(
         .rev()
         .find_map(|f| f.link.clone())
         .unwrap_or_else(|| "/energy".to_owned());
-    page(
+    Ok(page(
         StatusCode::OK,
         JobPage {
             t,
-            nav: "energy",
+            chrome,
             running,
             percent: job.percent(),
             percent_text: t.percent(f64::from(job.percent())),
@@ -543,7 +531,7 @@ pub(super) async fn show(
             back,
         }
         .render(),
-    )
+    ))
 }
 
 #[cfg(test)]

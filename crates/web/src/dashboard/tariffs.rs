@@ -11,19 +11,19 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::civil::{Date, Time};
 use selfdata_energy::Fluid;
 use selfdata_energy::tariff::{ElecOption, Period, Row, Tariffs};
 use serde::Deserialize;
 
-use super::{here, message_page, page, resident};
+use selfdata_site::{Chrome, CsrfForm, PageError, Resident, fill, page};
+
 use crate::Services;
 use crate::energy::EnergyError;
-use crate::texts::{Texts, fill, texts};
+use crate::texts::Texts;
 
 /// What a component holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,7 +223,7 @@ struct FluidForm {
 #[template(path = "energy_tariffs.html")]
 struct TariffsPage {
     t: &'static Texts,
-    nav: &'static str,
+    chrome: Chrome,
     csrf: String,
     notice: Option<String>,
     forms: Vec<FluidForm>,
@@ -276,15 +276,11 @@ pub struct SavedQuery {
 
 pub(super) async fn show(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    uri: Uri,
+    chrome: Chrome,
+    me: Resident,
     Query(q): Query<SavedQuery>,
 ) -> Response {
-    let t = texts(&headers);
-    let me = match resident(&services, &headers, &here(&uri)).await {
-        Ok(r) => r,
-        Err(response) => return response,
-    };
+    let t: &'static Texts = chrome.language().words();
     let tariffs = match services.energy.tariffs(&me.pod).await {
         Ok(x) => x,
         Err(e) => return failed(t, e),
@@ -304,7 +300,7 @@ pub(super) async fn show(
         StatusCode::OK,
         TariffsPage {
             t,
-            nav: "tariffs",
+            chrome,
             csrf: me.session.csrf,
             notice,
             forms: Fluid::ALL
@@ -318,7 +314,7 @@ pub(super) async fn show(
 
 fn failed(t: &'static Texts, e: EnergyError) -> Response {
     tracing::error!(error = %e, "the tariffs could not be read or saved");
-    message_page(t, StatusCode::INTERNAL_SERVER_ERROR, t.failed)
+    PageError::new(StatusCode::INTERNAL_SERVER_ERROR, t.failed).into_response()
 }
 
 /// The changed components as rows, or the form with its errors.
@@ -417,20 +413,12 @@ fn changes(
 
 pub(super) async fn save(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    chrome: Chrome,
+    CsrfForm { resident: me, form }: CsrfForm<HashMap<String, String>>,
 ) -> Response {
-    let t = texts(&headers);
-    let me = match resident(&services, &headers, "/energy/tariffs").await {
-        Ok(r) => r,
-        Err(response) => return response,
-    };
-    let csrf = form.get("csrf").map(String::as_str).unwrap_or("");
-    if !selfdata_idp::accounts::constant_eq(&me.session.csrf, csrf) {
-        return message_page(t, StatusCode::FORBIDDEN, t.form_expired);
-    }
+    let t: &'static Texts = chrome.language().words();
     let Some(fluid) = form.get("fluid").and_then(|f| Fluid::parse(f)) else {
-        return message_page(t, StatusCode::BAD_REQUEST, t.form_expired);
+        return PageError::new(StatusCode::BAD_REQUEST, t.form_expired).into_response();
     };
     let tariffs = match services.energy.tariffs(&me.pod).await {
         Ok(x) => x,
@@ -447,7 +435,7 @@ pub(super) async fn save(
             status,
             TariffsPage {
                 t,
-                nav: "tariffs",
+                chrome: chrome.clone(),
                 csrf: me.session.csrf.clone(),
                 notice: None,
                 forms,

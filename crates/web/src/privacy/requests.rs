@@ -15,21 +15,20 @@ use std::sync::Arc;
 use askama::Template;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, RawForm, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use bytes::Bytes;
 use jiff::ToSpan;
 use jiff::civil::Date;
-use selfdata_idp::accounts::constant_eq;
 use selfdata_store::{PodName, Precondition, ResourcePath, StoreError, Write};
 use serde::{Deserialize, Serialize};
 
-use super::texts::{PrivacyTexts, privacy_texts};
+use selfdata_site::{Chrome, CsrfForm, Resident, fill, page};
+
+use super::texts::PrivacyTexts;
 use crate::Services;
-use crate::dashboard::{Resident, here, message_page, page, resident};
-use crate::texts::{Texts, fill, texts};
 
 const HOLDERS: &str = "/selfdata/rights/holders.json";
 const REQUESTS: &str = "/selfdata/rights/requests.json";
@@ -206,9 +205,8 @@ struct SentView {
 #[derive(Template)]
 #[template(path = "privacy_requests.html")]
 struct RequestsPage<'a> {
-    t: &'static Texts,
     p: &'static PrivacyTexts,
-    nav: &'static str,
+    chrome: Chrome,
     csrf: &'a str,
     notice: Option<String>,
     error: Option<String>,
@@ -225,7 +223,8 @@ struct LetterQuery {
     holder: Option<usize>,
     #[serde(default)]
     article: Option<u8>,
-    #[serde(default)]
+    /// The letter's language (not the page's, which `?lang=` chooses).
+    #[serde(default, rename = "letter_lang")]
     lang: Option<String>,
     #[serde(default)]
     name: String,
@@ -235,15 +234,14 @@ struct LetterQuery {
 
 async fn render(
     services: &Services,
-    headers: &HeaderMap,
+    chrome: Chrome,
     r: &Resident,
     status: StatusCode,
     mut q: LetterQuery,
     notice: Option<String>,
     error: Option<String>,
 ) -> Response {
-    let t = texts(headers);
-    let p = privacy_texts(headers);
+    let p: &'static PrivacyTexts = chrome.language().words();
     let today = services.today();
     let holders = holders(services, &r.pod).await;
     let sent: Vec<Sent> = load(services, &r.pod, REQUESTS).await.unwrap_or_default();
@@ -280,7 +278,7 @@ async fn render(
     if q.email.is_empty() {
         q.email = r.account.email.clone();
     }
-    let lang = q.lang.clone().unwrap_or_else(|| t.lang.to_owned());
+    let lang = q.lang.clone().unwrap_or_else(|| chrome.lang.to_owned());
     let letter = q
         .holder
         .and_then(|i| holders.get(i))
@@ -289,9 +287,8 @@ async fn render(
     page(
         status,
         RequestsPage {
-            t,
             p,
-            nav: "privacy",
+            chrome,
             csrf: &r.session.csrf,
             notice,
             error,
@@ -307,55 +304,24 @@ async fn render(
 
 async fn show(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    uri: Uri,
+    chrome: Chrome,
+    r: Resident,
     q: Result<Query<LetterQuery>, QueryRejection>,
 ) -> Response {
-    let r = match resident(&services, &headers, &here(&uri)).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
     let q = q.map(|Query(q)| q).unwrap_or_default();
-    render(&services, &headers, &r, StatusCode::OK, q, None, None).await
+    render(&services, chrome, &r, StatusCode::OK, q, None, None).await
 }
 
-/// The form's fields, in order (repeated names allowed).
-fn pairs(body: &Bytes) -> Vec<(String, String)> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
-}
-
-async fn checked(
-    services: &Services,
-    headers: &HeaderMap,
-    fields: &[(String, String)],
-) -> Result<Resident, Response> {
-    let r = resident(services, headers, "/privacy/requests").await?;
-    let csrf = fields
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
-    if !constant_eq(&r.session.csrf, csrf) {
-        return Err(message_page(
-            texts(headers),
-            StatusCode::FORBIDDEN,
-            privacy_texts(headers).form_expired,
-        ));
-    }
-    Ok(r)
-}
-
+/// The form's fields come in order, repeated names allowed.
 async fn save_holders(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    RawForm(body): RawForm,
+    chrome: Chrome,
+    CsrfForm {
+        resident: r,
+        form: fields,
+    }: CsrfForm<Vec<(String, String)>>,
 ) -> Response {
-    let fields = pairs(&body);
-    let r = match checked(&services, &headers, &fields).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
-    let p = privacy_texts(&headers);
+    let p: &'static PrivacyTexts = chrome.language().words();
     let column = |name: &str| -> Vec<String> {
         fields
             .iter()
@@ -388,7 +354,7 @@ async fn save_holders(
     };
     render(
         &services,
-        &headers,
+        chrome,
         &r,
         status,
         LetterQuery::default(),
@@ -398,17 +364,16 @@ async fn save_holders(
     .await
 }
 
+/// The form's fields come in order, repeated names allowed.
 async fn record_sent(
     State(services): State<Arc<Services>>,
-    headers: HeaderMap,
-    RawForm(body): RawForm,
+    chrome: Chrome,
+    CsrfForm {
+        resident: r,
+        form: fields,
+    }: CsrfForm<Vec<(String, String)>>,
 ) -> Response {
-    let fields = pairs(&body);
-    let r = match checked(&services, &headers, &fields).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
-    let p = privacy_texts(&headers);
+    let p: &'static PrivacyTexts = chrome.language().words();
     let get = |k: &str| {
         fields
             .iter()
@@ -462,7 +427,7 @@ async fn record_sent(
     };
     render(
         &services,
-        &headers,
+        chrome,
         &r,
         status,
         LetterQuery::default(),

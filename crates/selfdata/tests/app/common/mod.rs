@@ -57,10 +57,7 @@ impl Server {
             .await
             .unwrap()
         });
-        let client = Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let client = english_client();
         let key = DpopKey::generate();
         let token =
             client_credentials_token(&client, &base, &pod.client_id, &pod.client_secret, &key)
@@ -311,4 +308,22 @@ impl Resident {
             .header("authorization", format!("DPoP {}", self.token))
             .header("dpop", proof)
     }
+}
+
+/// A client that follows no redirect and reads the pages in English (the
+/// pages speak French to a browser that states no language).
+pub fn english_client() -> Client {
+    english(Client::builder()).build().unwrap()
+}
+
+/// `builder` without redirects, asking for English pages.
+pub fn english(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ACCEPT_LANGUAGE,
+        reqwest::header::HeaderValue::from_static("en"),
+    );
+    builder
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
 }

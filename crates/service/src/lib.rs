@@ -1,0 +1,193 @@
+//! The shape every resident service takes: a [`Service`] says who it is
+//! (its id), where it sits in the menu, which routes it serves and what its
+//! card on the resident's home page says; the [`Registry`] holds the
+//! services the binary lists (once, in `crates/selfdata/src/lib.rs`), and
+//! from it come the site's menu, the services' routes and the home page at
+//! `/`: signed out, what this is and why it is safe, with sign-in and
+//! sign-up; signed in, one card per service with its headline. A file
+//! posted to a pod's inbox goes to the services' [`Importer`]s through one
+//! [`InboxRouter`].
+
+mod inbox;
+
+pub use inbox::{Imported, Importer, InboxRouter};
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use selfdata_site::{Chrome, Lang, MenuEntry, Resident, Words, page};
+
+/// A service's card on the resident's home page.
+#[derive(Debug, Clone)]
+pub struct Card {
+    /// The service's name, in the page's language.
+    pub title: &'static str,
+    /// Where the card leads.
+    pub href: &'static str,
+    /// The one sentence that matters now (this month's figures, an alert…).
+    pub headline: String,
+    /// A few more lines, possibly none.
+    pub lines: Vec<String>,
+}
+
+/// A resident service: energy and water, privacy, and the next ones.
+#[async_trait::async_trait]
+pub trait Service: Send + Sync {
+    /// A short, stable name (`energy`, `privacy`).
+    fn id(&self) -> &'static str;
+
+    /// Its entries in the menu, in order.
+    fn menu(&self) -> Vec<MenuEntry>;
+
+    /// Its routes, state applied. Page routes start with the first segment of
+    /// one of its menu entries; a JSON API under `/{pod}/…` is authorised like
+    /// any pod resource.
+    fn routes(&self) -> Router;
+
+    /// What it imports from a file posted to a pod's inbox; nothing by default.
+    fn importers(&self) -> Vec<Arc<dyn Importer>> {
+        Vec::new()
+    }
+
+    /// Its card on the signed-in resident's home page, in `lang`.
+    async fn card(&self, resident: &Resident, lang: Lang) -> Option<Card>;
+
+    /// Background work of a running server (daily updates…); none by default.
+    fn spawn_background(&self) {}
+}
+
+/// The services of this server, in menu order.
+#[derive(Clone)]
+pub struct Registry {
+    services: Vec<Arc<dyn Service>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.services.iter().map(|s| s.id()))
+            .finish()
+    }
+}
+
+impl Registry {
+    pub fn new(services: Vec<Arc<dyn Service>>) -> Self {
+        Self { services }
+    }
+
+    /// The services, in order.
+    pub fn services(&self) -> &[Arc<dyn Service>] {
+        &self.services
+    }
+
+    /// Every service's menu entries, in order.
+    pub fn menu(&self) -> Vec<MenuEntry> {
+        self.services.iter().flat_map(|s| s.menu()).collect()
+    }
+
+    /// Every service's routes, and the home page at `/`.
+    pub fn routes(&self) -> Router {
+        let home = Router::new()
+            .route("/", get(home))
+            .with_state(Arc::new(self.clone()));
+        self.services
+            .iter()
+            .fold(home, |router, s| router.merge(s.routes()))
+    }
+
+    /// Every service's importers, in order.
+    pub fn importers(&self) -> Vec<Arc<dyn Importer>> {
+        self.services.iter().flat_map(|s| s.importers()).collect()
+    }
+
+    /// Starts every service's background work.
+    pub fn spawn_background(&self) {
+        for s in &self.services {
+            s.spawn_background();
+        }
+    }
+}
+
+/// The words of the home page.
+#[derive(Debug)]
+struct HomeWords {
+    title: &'static str,
+    your_space: &'static str,
+    what: &'static str,
+    safe_title: &'static str,
+    safe_yours: &'static str,
+    safe_encrypted: &'static str,
+    safe_log: &'static str,
+    sign_in: &'static str,
+    sign_up: &'static str,
+}
+
+static FR: HomeWords = HomeWords {
+    title: "Vos données, chez vous",
+    your_space: "Votre espace",
+    what: "selfdata garde vos données personnelles dans un espace à vous\u{a0}: vos relevés d'électricité, de gaz et d'eau, et bientôt d'autres. Vous les voyez clairement, vous les téléchargez quand vous voulez, et vous choisissez qui peut les lire.",
+    safe_title: "Pourquoi c'est sûr",
+    safe_yours: "Personne d'autre que vous ne lit votre espace, sauf les applications et les personnes que vous autorisez, et vous pouvez leur retirer l'accès à tout moment.",
+    safe_encrypted: "Tout ce qui est enregistré est chiffré, et supprimer votre espace détruit d'abord sa clé.",
+    safe_log: "Chaque accès d'un autre que vous est inscrit dans un journal que vous pouvez vérifier.",
+    sign_in: "Se connecter",
+    sign_up: "Créer un compte",
+};
+
+static EN: HomeWords = HomeWords {
+    title: "Your data, at home",
+    your_space: "Your space",
+    what: "selfdata keeps your personal data in a space of your own: your electricity, gas and water readings, and soon more. You see them clearly, download them whenever you like, and choose who may read them.",
+    safe_title: "Why it is safe",
+    safe_yours: "Nobody but you reads your space, except the apps and people you allow, and you can take their access back at any time.",
+    safe_encrypted: "Everything stored is encrypted, and deleting your space destroys its key first.",
+    safe_log: "Every access by anyone but you is written in a log you can check.",
+    sign_in: "Sign in",
+    sign_up: "Create an account",
+};
+
+impl Words for HomeWords {
+    fn of(lang: Lang) -> &'static Self {
+        match lang {
+            Lang::Fr => &FR,
+            Lang::En => &EN,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    chrome: Chrome,
+    w: &'static HomeWords,
+    /// The resident's cards; none when nobody is signed in.
+    cards: Option<Vec<Card>>,
+}
+
+/// `GET /`: the home page.
+async fn home(
+    State(registry): State<Arc<Registry>>,
+    chrome: Chrome,
+    resident: Result<Resident, Response>,
+) -> Response {
+    let lang = chrome.language();
+    let w: &'static HomeWords = lang.words();
+    let (chrome, cards) = match resident {
+        Ok(me) => {
+            let mut cards = Vec::new();
+            for s in registry.services() {
+                if let Some(card) = s.card(&me, lang).await {
+                    cards.push(card);
+                }
+            }
+            (chrome, Some(cards))
+        }
+        Err(_) => (chrome.without_menu(), None),
+    };
+    page(StatusCode::OK, HomePage { chrome, w, cards }.render())
+}

@@ -1,0 +1,183 @@
+//! The language of a page and the one way to hold words: every sentence in
+//! French and English. A page's language is the `lang` cookie (set when a
+//! link carries `?lang=`), else the browser's `Accept-Language`, else French.
+
+use axum::http::{HeaderMap, HeaderValue, header};
+
+/// A language the pages are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Fr,
+    En,
+}
+
+impl Lang {
+    /// `fr` or `en`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language's name in itself.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::Fr => "Français",
+            Lang::En => "English",
+        }
+    }
+
+    /// The other language.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Fr => Lang::En,
+            Lang::En => Lang::Fr,
+        }
+    }
+
+    /// `fr` or `en` (and their regional tags), nothing else.
+    pub fn parse(s: &str) -> Option<Lang> {
+        let s = s.trim().to_ascii_lowercase();
+        if s == "fr" || s.starts_with("fr-") {
+            Some(Lang::Fr)
+        } else if s == "en" || s.starts_with("en-") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    /// The language of a request: the `lang` cookie, else the browser's
+    /// preferred language among ours, else French.
+    pub fn of(headers: &HeaderMap) -> Lang {
+        cookie(headers)
+            .or_else(|| accepted(headers))
+            .unwrap_or_default()
+    }
+
+    /// This language's words of a catalogue.
+    pub fn words<W: Words + ?Sized>(self) -> &'static W {
+        W::of(self)
+    }
+}
+
+/// A catalogue of sentences with one instance per language.
+pub trait Words: Sync + 'static {
+    /// The catalogue in `lang`.
+    fn of(lang: Lang) -> &'static Self;
+}
+
+/// One sentence in both languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Say {
+    pub fr: &'static str,
+    pub en: &'static str,
+}
+
+impl Say {
+    pub const fn new(fr: &'static str, en: &'static str) -> Say {
+        Say { fr, en }
+    }
+
+    /// The sentence in `lang`.
+    pub fn in_(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Fr => self.fr,
+            Lang::En => self.en,
+        }
+    }
+}
+
+/// Fills the `{name}` blanks of a sentence.
+pub fn fill(template: &str, blanks: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in blanks {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+fn cookie(headers: &HeaderMap) -> Option<Lang> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k.trim() == "lang").then(|| Lang::parse(v)).flatten()
+        })
+}
+
+fn accepted(headers: &HeaderMap) -> Option<Lang> {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())?;
+    let mut best: Option<(Lang, f32)> = None;
+    for part in accept.split(',') {
+        let mut pieces = part.split(';');
+        let Some(lang) = Lang::parse(pieces.next().unwrap_or("")) else {
+            continue;
+        };
+        let q = pieces
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|v| v.parse::<f32>().ok())
+            })
+            .unwrap_or(1.0);
+        if best.is_none_or(|(_, bq)| q > bq) {
+            best = Some((lang, q));
+        }
+    }
+    best.map(|(l, _)| l)
+}
+
+/// Makes the rest of this request see `lang` as its `lang` cookie (a
+/// `?lang=` link was followed; the answer sets the cookie for the next ones).
+pub(crate) fn choose_for_request(headers: &mut HeaderMap, lang: Lang) {
+    let others: Vec<String> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && p.split_once('=').is_none_or(|(k, _)| k.trim() != "lang"))
+        .map(str::to_owned)
+        .collect();
+    let mut all = others;
+    all.push(format!("lang={}", lang.code()));
+    if let Ok(v) = HeaderValue::from_str(&all.join("; ")) {
+        headers.remove(header::COOKIE);
+        headers.insert(header::COOKIE, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(name: header::HeaderName, value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(name, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn the_cookie_then_the_browser_then_french_choose() {
+        let accept = |v| Lang::of(&with(header::ACCEPT_LANGUAGE, v));
+        assert_eq!(accept("fr-FR,fr;q=0.9,en;q=0.8"), Lang::Fr);
+        assert_eq!(accept("en-US,en;q=0.9"), Lang::En);
+        assert_eq!(accept("de-DE,fr;q=0.5,en;q=0.7"), Lang::En);
+        assert_eq!(accept("de-DE"), Lang::Fr);
+        assert_eq!(Lang::of(&HeaderMap::new()), Lang::Fr);
+        let mut h = with(header::ACCEPT_LANGUAGE, "fr-FR");
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; lang=en"));
+        assert_eq!(Lang::of(&h), Lang::En);
+        choose_for_request(&mut h, Lang::Fr);
+        assert_eq!(Lang::of(&h), Lang::Fr);
+        assert_eq!(h.get(header::COOKIE).unwrap(), "a=1; lang=fr");
+    }
+}
