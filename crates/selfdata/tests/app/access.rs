@@ -6,22 +6,8 @@
 
 use std::collections::HashMap;
 
-use crate::common::{Server, client_credentials_token, now, problem};
+use crate::common::{Resident, Server, client_credentials_token, now, problem};
 use selfdata_oidc::{DpopKey, pkce_s256_challenge};
-
-/// A second resident, bob, with his own pod and DPoP-bound token.
-async fn bob(s: &Server) -> (String, DpopKey, String) {
-    let pod = s
-        .app
-        .create_pod(&selfdata_store::PodName::parse("bob").unwrap())
-        .await
-        .unwrap();
-    let key = DpopKey::generate();
-    let token =
-        client_credentials_token(&s.client, &s.base, &pod.client_id, &pod.client_secret, &key)
-            .await;
-    (pod.webid, key, token)
-}
 
 /// The status a request gets.
 async fn status_of(request: reqwest::RequestBuilder) -> u16 {
@@ -192,9 +178,9 @@ async fn dpop_proofs_are_checked_on_every_request() {
 #[tokio::test]
 async fn web_access_control_modes_and_inheritance() {
     let s = Server::start().await;
-    let (bob_id, bob_key, bob_token) = bob(&s).await;
-    let bob_req =
-        |method: &str, path: &str| as_agent(&s, &bob_key, &bob_token, method, &s.url(path));
+    let bob = Resident::new(&s, "bob").await;
+    let (bob_id, bob_key, bob_token) = (bob.webid.clone(), &bob.key, &bob.token);
+    let bob_req = |method: &str, path: &str| as_agent(&s, bob_key, bob_token, method, &s.url(path));
     s.put_turtle("/shared/notes/a.ttl", "<#a> <#b> 1 .").await;
     s.put_turtle("/dropbox/", "").await;
     s.put_turtle("/dropbox/existing.ttl", "<#a> <#b> 1 .").await;
@@ -325,7 +311,8 @@ async fn web_access_control_modes_and_inheritance() {
 #[tokio::test]
 async fn public_authenticated_group_and_origin_rules() {
     let s = Server::start().await;
-    let (bob_id, bob_key, bob_token) = bob(&s).await;
+    let bob = Resident::new(&s, "bob").await;
+    let (bob_id, bob_key, bob_token) = (bob.webid.clone(), &bob.key, &bob.token);
     s.put_turtle("/groups", &format!(
         "@prefix vcard: <http://www.w3.org/2006/vcard/ns#>.\n<#friends> a vcard:Group; vcard:hasMember <{bob_id}>."
     ))
@@ -352,7 +339,7 @@ async fn public_authenticated_group_and_origin_rules() {
          <#app> a acl:Authorization; acl:agentClass foaf:Agent; acl:origin <https://trusted.example>; acl:accessTo <./>; acl:default <./>; acl:mode acl:Append."
     ))
     .await;
-    let bob_get = |path: &str| as_agent(&s, &bob_key, &bob_token, "GET", &s.url(path)).send();
+    let bob_get = |path: &str| as_agent(&s, bob_key, bob_token, "GET", &s.url(path)).send();
     assert_eq!(
         bob_get("/friends/photo.ttl").await.unwrap().status(),
         200,

@@ -5,45 +5,12 @@
 //! verify (in Rust and with `selfdata log verify`); a changed or removed
 //! entry fails verification; nobody but the owner downloads the log.
 
-use crate::common::{Server, client_credentials_token, now};
-use selfdata_oidc::DpopKey;
+use crate::common::{Resident, Server};
 use selfdata_store::{Backend, PodName, Write};
 use selfdata_web::log::{
     ConsistencyProof, InclusionProof, LogFilter, SignedCheckpoint, VerifyInput, entries_in,
     translog, verify_offline,
 };
-
-struct Agent {
-    webid: String,
-    client_id: String,
-    key: DpopKey,
-    token: String,
-}
-
-async fn bob(s: &Server) -> Agent {
-    let pod = s
-        .app
-        .create_pod(&PodName::parse("bob").unwrap())
-        .await
-        .unwrap();
-    let key = DpopKey::generate();
-    let token =
-        client_credentials_token(&s.client, &s.base, &pod.client_id, &pod.client_secret, &key)
-            .await;
-    Agent {
-        webid: pod.webid,
-        client_id: pod.client_id,
-        key,
-        token,
-    }
-}
-
-fn as_agent(s: &Server, a: &Agent, method: &str, url: &str) -> reqwest::RequestBuilder {
-    s.client
-        .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
-        .header("authorization", format!("DPoP {}", a.token))
-        .header("dpop", a.key.proof(method, url, Some(&a.token), now()))
-}
 
 /// The owner downloads `path`: its JSON, parsed, and its text.
 macro_rules! owner_json {
@@ -93,7 +60,7 @@ fn cli_verify(args: &[(&str, &str)], dir: &std::path::Path) -> (bool, String) {
 #[tokio::test]
 async fn others_accesses_are_logged_proven_and_tampering_is_caught() {
     let s = Server::start().await;
-    let bob = bob(&s).await;
+    let bob = Resident::new(&s, "bob").await;
     let note = s.url("/notes/a.ttl");
 
     // The owner's own requests are not logged.
@@ -108,11 +75,7 @@ async fn others_accesses_are_logged_proven_and_tampering_is_caught() {
     // Bob is refused, an anonymous caller too.
     let t0 = jiff::Timestamp::now().as_millisecond();
     assert_eq!(
-        as_agent(&s, &bob, "GET", &note)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        bob.req(&s, "GET", &note).send().await.unwrap().status(),
         403
     );
     assert_eq!(s.client.get(&note).send().await.unwrap().status(), 401);
@@ -134,11 +97,7 @@ async fn others_accesses_are_logged_proven_and_tampering_is_caught() {
             .is_success()
     );
     assert_eq!(
-        as_agent(&s, &bob, "GET", &note)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        bob.req(&s, "GET", &note).send().await.unwrap().status(),
         200
     );
 
@@ -244,7 +203,7 @@ async fn others_accesses_are_logged_proven_and_tampering_is_caught() {
     let entry = proof.entry_bytes().unwrap();
     assert_eq!(
         serde_json::from_slice::<serde_json::Value>(&entry).unwrap()["webid"],
-        bob.webid.as_str()
+        serde_json::to_value(&all[0].entry.webid).unwrap()
     );
     let hashes = proof.hashes().unwrap();
     translog::verify_inclusion(&translog::leaf_hash(&entry), 0, 3, &hashes, &head.root).unwrap();
@@ -265,7 +224,7 @@ async fn others_accesses_are_logged_proven_and_tampering_is_caught() {
 
     // More accesses; a consistency proof links the two checkpoints.
     for _ in 0..4 {
-        as_agent(&s, &bob, "GET", &note).send().await.unwrap();
+        bob.req(&s, "GET", &note).send().await.unwrap();
     }
     let (cp2, cp2_text): (SignedCheckpoint, _) = owner_json!(s, "/selfdata/log/checkpoint");
     assert_eq!(cp2.size, 7);
@@ -307,10 +266,7 @@ async fn others_accesses_are_logged_proven_and_tampering_is_caught() {
         "/selfdata/log/proof/inclusion?index=0&size=3",
         "/selfdata/log/proof/consistency?from=3&to=7",
     ] {
-        let r = as_agent(&s, &bob, "GET", &s.url(path))
-            .send()
-            .await
-            .unwrap();
+        let r = bob.req(&s, "GET", &s.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 403, "{path}");
         let r = s.client.get(s.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 401, "{path}");
