@@ -66,7 +66,7 @@ async fn connecting_enedis_pulls_the_history_into_the_pod() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/energy/connect/enedis/status");
+    assert_eq!(r.headers()["location"], "/app/energy/connect/enedis/status");
 
     // The pull runs in the background; the status page shows it until it is done.
     let mut done = false;

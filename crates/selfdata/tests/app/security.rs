@@ -221,8 +221,8 @@ async fn cors_answers_the_account_pages_to_any_origin_with_credentials() {
     for path in [
         "/account",
         "/account/login",
-        "/privacy",
-        "/energy",
+        "/app/privacy",
+        "/app/energy",
         "/idp/authorize",
     ] {
         let r = s
