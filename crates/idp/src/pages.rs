@@ -284,10 +284,13 @@ impl Idp {
         if password.chars().count() < MIN_PASSWORD_LEN {
             return Err(SignupRefused::PasswordTooShort);
         }
-        let pod = self.reserved_pod_names().new_pod(pod.trim()).map_err(|e| match e {
-            selfdata_store::NameError::PodNameReserved(_) => SignupRefused::PodNameReserved,
-            _ => SignupRefused::PodNameInvalid,
-        })?;
+        let pod = self
+            .reserved_pod_names()
+            .new_pod(pod.trim())
+            .map_err(|e| match e {
+                selfdata_store::NameError::PodNameReserved(_) => SignupRefused::PodNameReserved,
+                _ => SignupRefused::PodNameInvalid,
+            })?;
         if matches!(self.directory.account_by_email(email).await, Ok(Some(_))) {
             return Err(SignupRefused::AccountExists);
         }

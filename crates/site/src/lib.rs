@@ -453,9 +453,15 @@ mod tests {
     async fn the_browsers_language_then_a_lang_link_choose_and_the_choice_is_kept() {
         let (_, _, html) = get_page("/app/energy/tariffs", &[("accept-language", "en-GB")]).await;
         assert!(html.contains("<html lang=\"en\">") && html.contains("Nothing here."));
-        assert!(html.contains("href=\"/app/energy/tariffs?lang=fr\""), "{html}");
-        let (_, headers, html) =
-            get_page("/app/energy/tariffs?lang=fr", &[("accept-language", "en-GB")]).await;
+        assert!(
+            html.contains("href=\"/app/energy/tariffs?lang=fr\""),
+            "{html}"
+        );
+        let (_, headers, html) = get_page(
+            "/app/energy/tariffs?lang=fr",
+            &[("accept-language", "en-GB")],
+        )
+        .await;
         assert!(html.contains("Rien ici."), "{html}");
         let cookie = headers["set-cookie"].to_str().unwrap();
         assert!(cookie.starts_with("lang=fr; Path=/;"), "{cookie}");

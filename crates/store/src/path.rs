@@ -14,7 +14,9 @@ pub enum NameError {
         "a pod name has 2 to 63 characters: lowercase letters, digits and hyphens, starting with a letter or digit"
     )]
     PodNameShape,
-    #[error("the pod name '{0}' cannot be used: /{0} is an address of the server's own pages; choose another name")]
+    #[error(
+        "the pod name '{0}' cannot be used: /{0} is an address of the server's own pages; choose another name"
+    )]
     PodNameReserved(String),
     #[error("the path must start with '/'")]
     NotAbsolute,

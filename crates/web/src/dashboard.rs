@@ -51,7 +51,10 @@ use crate::texts::Texts;
 pub fn routes() -> Router<Arc<Services>> {
     Router::new()
         .route("/app/energy", get(dashboard))
-        .route("/app/energy/tariffs", get(tariffs::show).post(tariffs::save))
+        .route(
+            "/app/energy/tariffs",
+            get(tariffs::show).post(tariffs::save),
+        )
         .merge(import::routes())
         .route("/assets/import.js", get(script))
 }

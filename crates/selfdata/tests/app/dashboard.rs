@@ -753,7 +753,11 @@ async fn strangers_go_to_sign_in_and_forged_forms_are_refused() {
     let mut b = Browser::new(&s, "en");
     b.sign_in(EMAIL).await;
     let r = b
-        .post_files("/app/energy/import", None, &[("a.csv", b"Horodate;Valeur\r\n")])
+        .post_files(
+            "/app/energy/import",
+            None,
+            &[("a.csv", b"Horodate;Valeur\r\n")],
+        )
         .await;
     assert_eq!(r.status, 403);
     let r = b
@@ -881,7 +885,11 @@ async fn the_home_page_explains_to_a_visitor_and_shows_the_residents_cards() {
         home.body
     );
     assert!(home.body.contains("Electricity: "), "{}", home.body);
-    assert!(home.body.contains("<a href=\"/app/privacy\">"), "{}", home.body);
+    assert!(
+        home.body.contains("<a href=\"/app/privacy\">"),
+        "{}",
+        home.body
+    );
     assert!(
         home.body.contains("Nobody but you has access"),
         "{}",

@@ -137,7 +137,9 @@ async fn sign_up(b: &mut Browser<'_>, email: &str, pod: &str) {
 
 /// The record `id` as the resident downloads it (the receipt).
 async fn receipt(b: &mut Browser<'_>, id: &str) -> Record {
-    let r = b.get_full(&format!("/app/privacy/consents/{id}/receipt")).await;
+    let r = b
+        .get_full(&format!("/app/privacy/consents/{id}/receipt"))
+        .await;
     assert_eq!(r.status(), 200);
     assert!(
         r.headers()["content-type"]
@@ -258,7 +260,10 @@ async fn an_allowed_app_has_a_consent_record_and_revoking_it_on_privacy_refuses_
 
     let csrf = field(&page, "csrf");
     let (status, after) = b
-        .post("/app/privacy/apps/revoke", &[("csrf", &csrf), ("id", &grant)])
+        .post(
+            "/app/privacy/apps/revoke",
+            &[("csrf", &csrf), ("id", &grant)],
+        )
         .await;
     assert_eq!(status, 200);
     assert!(after.contains("no longer has access"));
