@@ -159,7 +159,7 @@ async function choose(page, navName, linkName) {
 // ------------------------------------------------------------------ the run
 
 async function signIn(page) {
-  await page.goto(`${BASE}/energy`);
+  await page.goto(`${BASE}/app/energy`);
   check(pathOf(page) === '/account/login', `signed out, /app/energy should lead to the sign-in page, not ${page.url()}`);
   await page.getByLabel(/^(Email address|Adresse e-mail)$/).fill(EMAIL);
   await page.getByLabel(/^(Password|Mot de passe)$/).fill(PASSWORD);
@@ -244,7 +244,7 @@ async function run(browser) {
   log('water and gas: ok');
 
   // --- the leak alert leads to its days
-  await page.goto(`${BASE}/energy`);
+  await page.goto(`${BASE}/app/energy`);
   const alert = page.locator('.alert', { hasText: 'Possible water leak' });
   check((await alert.count()) >= 1, 'the demo household shows its water leak');
   await follow(page, () => alert.last().getByRole('link').click());
@@ -274,7 +274,7 @@ async function run(browser) {
 
   // --- import
   if (UPLOADS.length) {
-    await page.goto(`${BASE}/energy#import`);
+    await page.goto(`${BASE}/app/energy#import`);
     await page.getByLabel('Files to import').setInputFiles(UPLOADS);
     await follow(page, () => page.getByRole('button', { name: 'Import', exact: true }).click());
     check(pathOf(page).startsWith('/app/energy/import/'), `the import leads to its job page, not ${page.url()}`);

@@ -73,7 +73,7 @@ async function follow(page, action) {
 const pathOf = (page) => new URL(page.url()).pathname;
 
 async function signIn(page) {
-  await page.goto(`${BASE}/privacy`);
+  await page.goto(`${BASE}/app/privacy`);
   check(pathOf(page) === '/account/login', `signed out, /app/privacy should lead to the sign-in page, not ${page.url()}`);
   await page.getByLabel(/^(Email address|Adresse e-mail)$/).fill(EMAIL);
   await page.getByLabel(/^(Password|Mot de passe)$/).fill(PASSWORD);
@@ -116,7 +116,7 @@ async function run(browser) {
   await follow(page, () => page.getByRole('link', { name: /^Back to/ }).click());
 
   // Rights against holders, with a letter.
-  await page.goto(`${BASE}/privacy/requests`);
+  await page.goto(`${BASE}/app/privacy/requests`);
   await checkPage(page, 'requests (en, phone)');
   await page.getByLabel('Holder', { exact: true }).selectOption({ label: 'Enedis' });
   await page.getByLabel('My name').fill('Carol Martin');
@@ -126,7 +126,7 @@ async function run(browser) {
   await checkPage(page, 'request letter (en, phone)');
 
   // Revoke the app in one click.
-  await page.goto(`${BASE}/privacy`);
+  await page.goto(`${BASE}/app/privacy`);
   await follow(page, () => page.locator('#apps').getByRole('button', { name: new RegExp(`^Revoke`) }).click());
   const status = await page.getByRole('status').first().innerText();
   check(status.includes(`${APP} no longer has access`), `the page confirms the revocation (it says "${status}")`);

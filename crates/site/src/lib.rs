@@ -496,7 +496,7 @@ mod tests {
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(
             headers["location"],
-            "/account/login?return_to=%2Fenergy%3Ffluid%3Dgas"
+            "/account/login?return_to=%2Fapp%2Fenergy%3Ffluid%3Dgas"
         );
     }
 }

@@ -726,7 +726,7 @@ fn person_record(
     rec.modes = modes.to_vec();
     rec.target = Some(resource_iri.to_owned());
     rec.notice = Some(Notice::of_text(
-        &format!("{}/privacy", base(services)),
+        &format!("{}/app/privacy", base(services)),
         "1",
         &format!("Share {resource_iri} with {agent} ({})", modes.join(", ")),
     ));

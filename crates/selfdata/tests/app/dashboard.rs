@@ -737,7 +737,7 @@ async fn strangers_go_to_sign_in_and_forged_forms_are_refused() {
         assert_eq!(r.status, 303, "{path}");
         let location = r.location.unwrap();
         assert!(
-            location.starts_with("/account/login?return_to=%2Fenergy"),
+            location.starts_with("/account/login?return_to=%2Fapp%2Fenergy"),
             "{location}"
         );
     }

@@ -489,7 +489,7 @@ async fn every_privacy_form_needs_its_csrf_token_and_every_page_carries_the_secu
     // Without a session, the pages send the resident to sign in.
     let r = s
         .client
-        .get(format!("{}/privacy", s.base))
+        .get(format!("{}/app/privacy", s.base))
         .send()
         .await
         .unwrap();
