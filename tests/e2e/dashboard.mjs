@@ -1,7 +1,7 @@
 // The energy and water dashboard in a headless Chromium (Debian's
 // `chromium`, never a downloaded browser), against a server holding the
 // demo household (`selfdata demo --no-serve`): the resident signs in
-// through the login form, opens /energy, switches scales (day, week, month,
+// through the login form, opens /app/energy, switches scales (day, week, month,
 // year) and units (kWh / €, L / m³ / €), follows the previous-period and a
 // drill-down link, opens the tariffs page, imports a file and follows the
 // job to its summary. Every page state is checked with axe-core (any
@@ -95,7 +95,7 @@ function watchPage(page, problems) {
   });
   page.on('requestfailed', (r) => {
     // A refreshing job page may cancel its own poll; anything else is a problem.
-    if (!r.url().includes('/energy/import/')) problems.push(`${r.url()} failed: ${r.failure()?.errorText}`);
+    if (!r.url().includes('/app/energy/import/')) problems.push(`${r.url()} failed: ${r.failure()?.errorText}`);
   });
 }
 
@@ -159,12 +159,12 @@ async function choose(page, navName, linkName) {
 // ------------------------------------------------------------------ the run
 
 async function signIn(page) {
-  await page.goto(`${BASE}/energy`);
-  check(pathOf(page) === '/account/login', `signed out, /energy should lead to the sign-in page, not ${page.url()}`);
+  await page.goto(`${BASE}/app/energy`);
+  check(pathOf(page) === '/account/login', `signed out, /app/energy should lead to the sign-in page, not ${page.url()}`);
   await page.getByLabel(/^(Email address|Adresse e-mail)$/).fill(EMAIL);
   await page.getByLabel(/^(Password|Mot de passe)$/).fill(PASSWORD);
   await follow(page, () => page.getByRole('button', { name: /^(Sign in|Se connecter)$/ }).click());
-  check(pathOf(page) === '/energy', `after signing in the browser should be back on /energy, not ${page.url()}`);
+  check(pathOf(page) === '/app/energy', `after signing in the browser should be back on /app/energy, not ${page.url()}`);
 }
 
 async function run(browser) {
@@ -244,7 +244,7 @@ async function run(browser) {
   log('water and gas: ok');
 
   // --- the leak alert leads to its days
-  await page.goto(`${BASE}/energy`);
+  await page.goto(`${BASE}/app/energy`);
   const alert = page.locator('.alert', { hasText: 'Possible water leak' });
   check((await alert.count()) >= 1, 'the demo household shows its water leak');
   await follow(page, () => alert.last().getByRole('link').click());
@@ -255,7 +255,7 @@ async function run(browser) {
 
   // --- tariffs
   await follow(page, () => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tariffs' }).click());
-  check(pathOf(page) === '/energy/tariffs', 'the tariffs link');
+  check(pathOf(page) === '/app/energy/tariffs', 'the tariffs link');
   check((await page.locator('main').innerText()).includes('EDF Tarif Bleu'), 'the tariffs page says where defaults come from');
   const price = page.locator('#electricity-base_price');
   check(Number((await price.inputValue()).replace(',', '.')) > 0.1, 'the electricity price is prefilled');
@@ -274,10 +274,10 @@ async function run(browser) {
 
   // --- import
   if (UPLOADS.length) {
-    await page.goto(`${BASE}/energy#import`);
+    await page.goto(`${BASE}/app/energy#import`);
     await page.getByLabel('Files to import').setInputFiles(UPLOADS);
     await follow(page, () => page.getByRole('button', { name: 'Import', exact: true }).click());
-    check(pathOf(page).startsWith('/energy/import/'), `the import leads to its job page, not ${page.url()}`);
+    check(pathOf(page).startsWith('/app/energy/import/'), `the import leads to its job page, not ${page.url()}`);
     const running = (await page.locator('.job[data-running]').count()) === 1;
     log(`import job page first seen ${running ? 'running (the script moves the bar, then reloads)' : 'already finished'}`);
     if (running) await page.screenshot({ path: join(SHOTS, 'import-running-phone.png'), fullPage: true });
@@ -306,7 +306,7 @@ async function run(browser) {
     if (UPLOADS.length) {
       await p.getByLabel('Files to import').setInputFiles(UPLOADS[UPLOADS.length - 1]);
       await follow(p, () => p.getByRole('button', { name: 'Import', exact: true }).click());
-      check(pathOf(p).startsWith('/energy/import/'), `without script the import leads to its job page, not ${p.url()}`);
+      check(pathOf(p).startsWith('/app/energy/import/'), `without script the import leads to its job page, not ${p.url()}`);
       await p.waitForSelector('.job:not([data-running])', { timeout: 60000 });
       check(/already imported: nothing new|readings imported/.test(await p.locator('main').innerText()), 'without script the job page ends with its summary');
     }

@@ -1,5 +1,5 @@
 // "Who has what on me?" in a headless Chromium (Debian's `chromium`): the
-// resident signs in through the login form, opens /privacy (an app she
+// resident signs in through the login form, opens /app/privacy (an app she
 // allowed is listed), opens the app's consent record, the rights-against-
 // holders page and a letter, then revokes the app with its button and sees
 // it gone. Every page state is checked with axe-core (any violation
@@ -73,12 +73,12 @@ async function follow(page, action) {
 const pathOf = (page) => new URL(page.url()).pathname;
 
 async function signIn(page) {
-  await page.goto(`${BASE}/privacy`);
-  check(pathOf(page) === '/account/login', `signed out, /privacy should lead to the sign-in page, not ${page.url()}`);
+  await page.goto(`${BASE}/app/privacy`);
+  check(pathOf(page) === '/account/login', `signed out, /app/privacy should lead to the sign-in page, not ${page.url()}`);
   await page.getByLabel(/^(Email address|Adresse e-mail)$/).fill(EMAIL);
   await page.getByLabel(/^(Password|Mot de passe)$/).fill(PASSWORD);
   await follow(page, () => page.getByRole('button', { name: /^(Sign in|Se connecter)$/ }).click());
-  check(pathOf(page) === '/privacy', `after signing in the browser should be back on /privacy, not ${page.url()}`);
+  check(pathOf(page) === '/app/privacy', `after signing in the browser should be back on /app/privacy, not ${page.url()}`);
 }
 
 async function run(browser) {
@@ -108,7 +108,7 @@ async function run(browser) {
 
   // The app's consent record.
   await follow(page, () => apps.first().getByRole('link', { name: /^View/ }).click());
-  check(pathOf(page).startsWith('/privacy/consents/app-'), `the record page, not ${page.url()}`);
+  check(pathOf(page).startsWith('/app/privacy/consents/app-'), `the record page, not ${page.url()}`);
   const record = await page.locator('main').innerText();
   check(record.includes(APP) && record.includes('https://w3id.org/dpv#Consent'), 'the record names the app and its legal basis');
   check(record.includes('given'), 'consent is given');
@@ -116,7 +116,7 @@ async function run(browser) {
   await follow(page, () => page.getByRole('link', { name: /^Back to/ }).click());
 
   // Rights against holders, with a letter.
-  await page.goto(`${BASE}/privacy/requests`);
+  await page.goto(`${BASE}/app/privacy/requests`);
   await checkPage(page, 'requests (en, phone)');
   await page.getByLabel('Holder', { exact: true }).selectOption({ label: 'Enedis' });
   await page.getByLabel('My name').fill('Carol Martin');
@@ -126,7 +126,7 @@ async function run(browser) {
   await checkPage(page, 'request letter (en, phone)');
 
   // Revoke the app in one click.
-  await page.goto(`${BASE}/privacy`);
+  await page.goto(`${BASE}/app/privacy`);
   await follow(page, () => page.locator('#apps').getByRole('button', { name: new RegExp(`^Revoke`) }).click());
   const status = await page.getByRole('status').first().innerText();
   check(status.includes(`${APP} no longer has access`), `the page confirms the revocation (it says "${status}")`);

@@ -9,7 +9,7 @@
 //! socket, so the time measured is server time.
 //! Baseline, same run: the same monthly sums as an SQL `GROUP BY` over one
 //! row per reading in SQLite.
-//! (c) The dashboard page (`GET /energy` with a session), server time.
+//! (c) The dashboard page (`GET /app/energy` with a session), server time.
 //! Prints one JSON object; `bench/energy.sh` writes it to `bench/results/`.
 
 use std::time::Instant;
@@ -198,7 +198,7 @@ pub async fn run(requests: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Server time of `GET /energy` for a signed-in resident, or `null` when
+/// Server time of `GET /app/energy` for a signed-in resident, or `null` when
 /// the page cannot be reached (no session could be made).
 async fn dashboard_times(app: &App, router: &axum::Router, n: usize) -> serde_json::Value {
     let Ok(account) = app
@@ -214,7 +214,7 @@ async fn dashboard_times(app: &App, router: &axum::Router, n: usize) -> serde_js
     let cookie = set_cookie.split(';').next().unwrap_or("").to_owned();
     let mut times = Vec::new();
     for i in 0..=n {
-        let Ok(request) = Request::get("/energy")
+        let Ok(request) = Request::get("/app/energy")
             .header(header::COOKIE, &cookie)
             .body(Body::empty())
         else {

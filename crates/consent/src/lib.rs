@@ -248,7 +248,7 @@ impl Record {
             notice: None,
             jurisdiction: format!("{DPV_LOC}FR"),
             retention: "Until consent is withdrawn".to_owned(),
-            withdrawal: "On the page \"Who has what on me?\" (/privacy) of the store, at any time; it takes effect at once".to_owned(),
+            withdrawal: "On the page \"Who has what on me?\" (/app/privacy) of the store, at any time; it takes effect at once".to_owned(),
             modes: Vec::new(),
             target: None,
             valid_until: None,

@@ -30,7 +30,7 @@ use axum::routing::{get, post};
 use parking_lot::{Mutex, RwLock};
 use selfdata_oidc::{KeySet, ReplayCache, SigningKey};
 use selfdata_store::directory::StoredKey;
-use selfdata_store::{Backend, Directory, StoreError};
+use selfdata_store::{Backend, Directory, ReservedNames, StoreError};
 
 /// Who may create an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -169,6 +169,9 @@ pub struct Idp {
     /// DPoP proofs made before this second are refused: the first whole
     /// second after the provider started (see [`Idp::fresh_proof`]).
     pub(crate) proofs_since: i64,
+    /// Names no new pod may take: the first segments of every route of the
+    /// server, given once at start ([`Idp::reserve_pod_names`]).
+    pub(crate) reserved: std::sync::OnceLock<ReservedNames>,
 }
 
 impl std::fmt::Debug for Idp {
@@ -226,6 +229,7 @@ impl Idp {
             cid,
             registrations: provider::Registrations::default(),
             proofs_since,
+            reserved: std::sync::OnceLock::new(),
         }))
     }
 
@@ -315,7 +319,22 @@ impl Idp {
         Ok(Some(grant))
     }
 
-    /// Every route of the provider and the account pages.
+    /// Names no new pod may take: every route's first segment, given by the
+    /// binary once it knows them all; a second call changes nothing.
+    pub fn reserve_pod_names(&self, names: ReservedNames) {
+        let _ = self.reserved.set(names);
+    }
+
+    /// The names given at start; until then, the provider's own roots.
+    pub fn reserved_pod_names(&self) -> ReservedNames {
+        match self.reserved.get() {
+            Some(names) => names.clone(),
+            None => ReservedNames::new(ROUTE_ROOTS.iter().copied()),
+        }
+    }
+
+    /// Every route of the provider and the account pages: each starts with
+    /// one of [`ROUTE_ROOTS`].
     pub fn routes(self: &Arc<Self>) -> Router {
         Router::new()
             .route(
@@ -419,6 +438,10 @@ pub async fn rotate_keys(directory: &dyn Directory) -> Result<String, StoreError
         .await?;
     Ok(key.kid().to_owned())
 }
+
+/// The first path segments of the provider's and the account pages' routes
+/// ([`Idp::routes`]), which no pod may be named.
+pub const ROUTE_ROOTS: &[&str] = &[".well-known", "idp", "account"];
 
 /// The account page's entry in the site's menu.
 pub const ACCOUNT_MENU: selfdata_site::MenuEntry = selfdata_site::MenuEntry {

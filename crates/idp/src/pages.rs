@@ -284,10 +284,13 @@ impl Idp {
         if password.chars().count() < MIN_PASSWORD_LEN {
             return Err(SignupRefused::PasswordTooShort);
         }
-        let pod = PodName::parse(pod.trim()).map_err(|e| match e {
-            selfdata_store::NameError::PodNameReserved(_) => SignupRefused::PodNameReserved,
-            _ => SignupRefused::PodNameInvalid,
-        })?;
+        let pod = self
+            .reserved_pod_names()
+            .new_pod(pod.trim())
+            .map_err(|e| match e {
+                selfdata_store::NameError::PodNameReserved(_) => SignupRefused::PodNameReserved,
+                _ => SignupRefused::PodNameInvalid,
+            })?;
         if matches!(self.directory.account_by_email(email).await, Ok(Some(_))) {
             return Err(SignupRefused::AccountExists);
         }
@@ -952,7 +955,7 @@ mod tests {
         for ok in [
             "/account",
             "/idp/authorize?client_id=a&scope=openid+webid&state=x%20y",
-            "/energy?from=2024-01-01#top",
+            "/app/energy?from=2024-01-01#top",
         ] {
             assert_eq!(safe_return(ok), ok);
         }

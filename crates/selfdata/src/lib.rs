@@ -10,7 +10,7 @@ use std::sync::Arc;
 use selfdata_idp::{Idp, IdpConfig, SignupMode};
 use selfdata_solid::{AppState, Config};
 use selfdata_store::sqlite::SqliteBackend;
-use selfdata_store::{Backend, Directory, PodName, StoreError};
+use selfdata_store::{Backend, Directory, PodName, ReservedNames, StoreError};
 use selfdata_web::connect::Enedis;
 pub use selfdata_web::erase::ErasureReceipt;
 use selfdata_web::{Energy, Services};
@@ -103,6 +103,12 @@ pub struct App {
     pub enedis: Option<Arc<Enedis>>,
     /// The pods' access logs (every access by anyone but the owner).
     pub access_log: Arc<selfdata_web::log::AccessLog>,
+    /// The resident services of this server.
+    pub registry: selfdata_service::Registry,
+    /// Names no new pod may take: the first segment of every route.
+    pub reserved: ReservedNames,
+    /// The pod server's state, shared by the pods and the services.
+    state: AppState,
     pub options: Options,
 }
 
@@ -194,40 +200,28 @@ impl App {
             &selfdata_web::log::AccessLog::key_file_in(&options.data),
         )
         .map_err(StoreError::from)?;
-        Ok(Self {
-            store,
-            idp,
-            energy,
-            enedis,
-            access_log,
-            options,
-        })
-    }
-
-    /// The HTTP application.
-    pub fn router(&self) -> axum::Router {
-        let mut config = Config::new(&self.options.base_url);
-        config.max_body_bytes = self.options.max_body_bytes;
-        config.rdf_limits = self.options.rdf_limits;
+        let mut config = Config::new(&options.base_url);
+        config.max_body_bytes = options.max_body_bytes;
+        config.rdf_limits = options.rdf_limits;
         // The inbox hook is set before the state is shared; the services'
         // importers are handed to it once the registry exists.
-        let inbox = Arc::new(selfdata_service::InboxRouter::new(&self.options.base_url));
+        let inbox = Arc::new(selfdata_service::InboxRouter::new(&options.base_url));
         let mut state = AppState::new(
-            self.store.clone(),
-            self.idp.clone() as Arc<dyn selfdata_solid::Authenticator>,
+            store.clone(),
+            idp.clone() as Arc<dyn selfdata_solid::Authenticator>,
             config,
         )
         .with_inbox_hook(inbox.clone());
-        if !self.options.no_access_log {
-            state = state.with_access_log_hook(self.access_log.clone());
+        if !options.no_access_log {
+            state = state.with_access_log_hook(access_log.clone());
         }
         let services = Arc::new(Services {
             solid: state.clone(),
-            store: self.store.clone(),
-            energy: self.energy.clone(),
-            idp: self.idp.clone(),
-            enedis: self.enedis.clone(),
-            today: self.options.today,
+            store: store.clone(),
+            energy: energy.clone(),
+            idp: idp.clone(),
+            enedis: enedis.clone(),
+            today: options.today,
         });
         // The resident services of this server: the one list.
         let registry = selfdata_service::Registry::new(vec![
@@ -235,11 +229,37 @@ impl App {
             Arc::new(selfdata_web::PrivacyService(services)),
         ]);
         inbox.offer_to(registry.importers());
-        let mut menu = registry.menu();
+        // Every route's first segment, from the constants and the registry
+        // the routers are built from: a pod of that name would be hidden.
+        let reserved = ReservedNames::new(
+            selfdata_solid::ROUTE_ROOTS
+                .iter()
+                .chain(selfdata_site::ROUTE_ROOTS)
+                .chain(selfdata_idp::ROUTE_ROOTS)
+                .copied()
+                .chain(registry.route_roots()),
+        );
+        idp.reserve_pod_names(reserved.clone());
+        Ok(Self {
+            store,
+            idp,
+            energy,
+            enedis,
+            access_log,
+            registry,
+            reserved,
+            state,
+            options,
+        })
+    }
+
+    /// The HTTP application.
+    pub fn router(&self) -> axum::Router {
+        let mut menu = self.registry.menu();
         menu.push(selfdata_idp::ACCOUNT_MENU);
         let site = selfdata_site::Site::new(menu, self.idp.clone());
-        let pages = site.wrap(self.idp.routes().merge(registry.routes()));
-        let router = selfdata_solid::router(state, pages);
+        let pages = site.wrap(self.idp.routes().merge(self.registry.routes()));
+        let router = selfdata_solid::router(self.state.clone(), pages);
         match origins::Split::new(&self.options) {
             Some(split) => router.layer(axum::middleware::from_fn_with_state(
                 Arc::new(split),
@@ -282,7 +302,10 @@ impl App {
 
     /// Creates a pod without an account, and client credentials speaking for
     /// its owner's WebID (the operator hands them to the resident or a script).
+    /// Refused when the name is one of the server's routes (`app`,
+    /// `account`, `energy`…), which would hide the pod's pages.
     pub async fn create_pod(&self, name: &PodName) -> Result<CreatedPod, StoreError> {
+        let name = &self.reserved.new_pod(name.as_str())?;
         let pod = selfdata_solid::provision::create_pod(
             self.store.as_ref(),
             &self.options.base_url,
@@ -320,6 +343,7 @@ impl App {
             archive,
             name,
             &self.options.base_url,
+            &self.reserved,
         )
         .await
     }

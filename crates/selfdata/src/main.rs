@@ -215,6 +215,9 @@ impl EnedisArgs {
     fn config(self, base_url: &str) -> Option<selfdata_connect::DataConnectConfig> {
         let id = self.enedis_client_id?;
         let secret = self.enedis_client_secret.unwrap_or_default();
+        // The address registered with Enedis: the old one, which redirects
+        // (308, query kept) to `/app/energy/connect/enedis/callback`, so an
+        // operator's registration keeps working.
         let redirect = format!("{base_url}/energy/connect/enedis/callback");
         let mut config = selfdata_connect::DataConnectConfig::enedis(&id, &secret, &redirect);
         if let Some(u) = self.enedis_api_base {
@@ -434,7 +437,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = open(&base_url).await?;
             demo(&app, years).await?;
             let hello = format!(
-                "Open {base_url}/energy and sign in as {DEMO_EMAIL} with the password {DEMO_PASSWORD}"
+                "Open {base_url}/app/energy and sign in as {DEMO_EMAIL} with the password {DEMO_PASSWORD}"
             );
             if no_serve {
                 println!("{hello} once the server runs (selfdata serve).");

@@ -17,10 +17,10 @@ use std::sync::Arc;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::routing::get;
-use selfdata_site::{Chrome, Lang, MenuEntry, Resident, Words, page};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use selfdata_site::{Chrome, Lang, MenuEntry, PageError, Resident, Say, Words, page};
 
 /// A service's card on the resident's home page.
 #[derive(Debug, Clone)]
@@ -44,9 +44,9 @@ pub trait Service: Send + Sync {
     /// Its entries in the menu, in order.
     fn menu(&self) -> Vec<MenuEntry>;
 
-    /// Its routes, state applied. Page routes start with the first segment of
-    /// one of its menu entries; a JSON API under `/{pod}/…` is authorised like
-    /// any pod resource.
+    /// Its routes, state applied. Its pages live under `/app/{id}…`
+    /// ([`PAGES_ROOT`]; `/{id}…` redirects there); a JSON API under
+    /// `/{pod}/…` is authorised like any pod resource.
     fn routes(&self) -> Router;
 
     /// What it imports from a file posted to a pod's inbox; nothing by default.
@@ -60,6 +60,10 @@ pub trait Service: Send + Sync {
     /// Background work of a running server (daily updates…); none by default.
     fn spawn_background(&self) {}
 }
+
+/// The first path segment of every service's pages (`/app/energy`,
+/// `/app/privacy`): no pod can take it, so no pod hides a resident's pages.
+pub const PAGES_ROOT: &str = "app";
 
 /// The services of this server, in menu order.
 #[derive(Clone)]
@@ -90,14 +94,29 @@ impl Registry {
         self.services.iter().flat_map(|s| s.menu()).collect()
     }
 
-    /// Every service's routes, and the home page at `/`.
+    /// Every service's routes, the home page at `/`, and `/{id}…` of each
+    /// service redirected (308, so a form's POST stays a POST) to its pages
+    /// under `/app/{id}…`.
     pub fn routes(&self) -> Router {
-        let home = Router::new()
+        let mut home = Router::new()
             .route("/", get(home))
             .with_state(Arc::new(self.clone()));
+        for s in &self.services {
+            home = home
+                .route(&format!("/{}", s.id()), any(to_pages))
+                .route(&format!("/{}/{{*rest}}", s.id()), any(to_pages));
+        }
         self.services
             .iter()
             .fold(home, |router, s| router.merge(s.routes()))
+    }
+
+    /// The first path segments [`Registry::routes`] takes: [`PAGES_ROOT`]
+    /// and every service's id. No new pod may be named so.
+    pub fn route_roots(&self) -> Vec<&'static str> {
+        std::iter::once(PAGES_ROOT)
+            .chain(self.services.iter().map(|s| s.id()))
+            .collect()
     }
 
     /// Every service's importers, in order.
@@ -111,6 +130,27 @@ impl Registry {
             s.spawn_background();
         }
     }
+}
+
+/// `/{id}…` → `/app/{id}…`, the query kept: the services' pages moved
+/// there, and old links, bookmarks and a holder's registered callback still
+/// arrive.
+async fn to_pages(uri: Uri) -> Result<Response, PageError> {
+    let rest = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let location = HeaderValue::from_str(&format!("/{PAGES_ROOT}{rest}")).map_err(|_| {
+        PageError::say(
+            StatusCode::BAD_REQUEST,
+            Say::new(
+                "Cette adresse ne peut pas être suivie.",
+                "This address cannot be followed.",
+            ),
+        )
+    })?;
+    Ok((
+        StatusCode::PERMANENT_REDIRECT,
+        [(header::LOCATION, location)],
+    )
+        .into_response())
 }
 
 /// The words of the home page.

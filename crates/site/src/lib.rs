@@ -103,10 +103,16 @@ impl Site {
     /// Puts the kit around the pages' router (see the crate's documentation).
     pub fn wrap(self: &Arc<Self>, router: Router) -> Router {
         router
-            .route("/assets/style.css", get(stylesheet))
+            .route(&format!("/{ASSETS}/style.css"), get(stylesheet))
             .layer(axum::middleware::from_fn_with_state(self.clone(), around))
     }
 }
+
+/// The first path segment of the pages' static files (`/assets/style.css`).
+pub const ASSETS: &str = "assets";
+
+/// The first path segments of the kit's own routes, which no pod may be named.
+pub const ROUTE_ROOTS: &[&str] = &[ASSETS];
 
 /// What the layout shows around every page.
 #[derive(Debug, Clone)]
@@ -386,11 +392,11 @@ mod tests {
 
     const MENU: [MenuEntry; 2] = [
         MenuEntry {
-            href: "/energy",
+            href: "/app/energy",
             label: Say::new("Énergie et eau", "Energy & water"),
         },
         MenuEntry {
-            href: "/energy/tariffs",
+            href: "/app/energy/tariffs",
             label: Say::new("Tarifs", "Tariffs"),
         },
     ];
@@ -400,7 +406,7 @@ mod tests {
         site.wrap(
             Router::new()
                 .route(
-                    "/energy/tariffs",
+                    "/app/energy/tariffs",
                     get(|| async {
                         Err::<(), _>(PageError::say(
                             StatusCode::NOT_FOUND,
@@ -408,7 +414,7 @@ mod tests {
                         ))
                     }),
                 )
-                .route("/energy", get(|_: Resident| async { "never" })),
+                .route("/app/energy", get(|_: Resident| async { "never" })),
         )
     }
 
@@ -432,12 +438,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_page_error_is_drawn_in_the_layout_with_the_menu_in_french_by_default() {
-        let (status, headers, html) = get_page("/energy/tariffs", &[]).await;
+        let (status, headers, html) = get_page("/app/energy/tariffs", &[]).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(html.contains("<html lang=\"fr\">"), "{html}");
         assert!(html.contains("Rien ici."), "{html}");
-        assert!(html.contains("<a href=\"/energy/tariffs\" aria-current=\"page\">Tarifs</a>"));
-        assert!(html.contains("<a href=\"/energy\">Énergie et eau</a>"));
+        assert!(html.contains("<a href=\"/app/energy/tariffs\" aria-current=\"page\">Tarifs</a>"));
+        assert!(html.contains("<a href=\"/app/energy\">Énergie et eau</a>"));
         // The way back is the menu entry the page belongs to.
         assert!(html.contains("Retour à «\u{a0}Tarifs\u{a0}»"), "{html}");
         assert_eq!(headers["x-frame-options"], "DENY");
@@ -445,16 +451,22 @@ mod tests {
 
     #[tokio::test]
     async fn the_browsers_language_then_a_lang_link_choose_and_the_choice_is_kept() {
-        let (_, _, html) = get_page("/energy/tariffs", &[("accept-language", "en-GB")]).await;
+        let (_, _, html) = get_page("/app/energy/tariffs", &[("accept-language", "en-GB")]).await;
         assert!(html.contains("<html lang=\"en\">") && html.contains("Nothing here."));
-        assert!(html.contains("href=\"/energy/tariffs?lang=fr\""), "{html}");
-        let (_, headers, html) =
-            get_page("/energy/tariffs?lang=fr", &[("accept-language", "en-GB")]).await;
+        assert!(
+            html.contains("href=\"/app/energy/tariffs?lang=fr\""),
+            "{html}"
+        );
+        let (_, headers, html) = get_page(
+            "/app/energy/tariffs?lang=fr",
+            &[("accept-language", "en-GB")],
+        )
+        .await;
         assert!(html.contains("Rien ici."), "{html}");
         let cookie = headers["set-cookie"].to_str().unwrap();
         assert!(cookie.starts_with("lang=fr; Path=/;"), "{cookie}");
         let (_, _, html) = get_page(
-            "/energy/tariffs",
+            "/app/energy/tariffs",
             &[("accept-language", "en-GB"), ("cookie", "lang=fr")],
         )
         .await;
@@ -467,24 +479,24 @@ mod tests {
     async fn after_a_form_the_language_link_leads_to_the_forms_page() {
         let site = Site::new(MENU.to_vec(), Arc::new(NobodySignedIn));
         let app = site.wrap(Router::new().route(
-            "/energy/tariffs/save",
+            "/app/energy/tariffs/save",
             axum::routing::post(|chrome: Chrome| async move { chrome.other_lang_href }),
         ));
-        let req = HttpRequest::post("/energy/tariffs/save?x=1")
+        let req = HttpRequest::post("/app/energy/tariffs/save?x=1")
             .body(Body::empty())
             .unwrap();
         let r = app.oneshot(req).await.unwrap();
         let bytes = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
-        assert_eq!(&bytes[..], b"/energy/tariffs?lang=en");
+        assert_eq!(&bytes[..], b"/app/energy/tariffs?lang=en");
     }
 
     #[tokio::test]
     async fn a_visitor_not_signed_in_is_sent_to_sign_in_and_back() {
-        let (status, headers, _) = get_page("/energy?fluid=gas", &[]).await;
+        let (status, headers, _) = get_page("/app/energy?fluid=gas", &[]).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(
             headers["location"],
-            "/account/login?return_to=%2Fenergy%3Ffluid%3Dgas"
+            "/account/login?return_to=%2Fapp%2Fenergy%3Ffluid%3Dgas"
         );
     }
 }

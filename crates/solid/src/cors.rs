@@ -24,8 +24,10 @@ const EXPOSED: &str = "Accept-Patch, Accept-Post, Accept-Put, Allow, Content-Ran
 const METHODS: &str = "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE";
 
 /// First path segments of the routes authenticated by the session cookie
-/// (the resident pages and their assets); `/idp/authorize` is one too.
-pub const COOKIE_ROUTE_PREFIXES: &[&str] = &["account", "energy", "privacy", "assets"];
+/// (the resident pages under `/app`, the account pages and their assets;
+/// `energy` and `privacy` are the services' old addresses, which redirect to
+/// `/app/…`); `/idp/authorize` is one too.
+pub const COOKIE_ROUTE_PREFIXES: &[&str] = &["account", "app", "assets", "energy", "privacy"];
 
 /// Whether `path` is authenticated by the session cookie (the home page `/`
 /// is one): such routes are

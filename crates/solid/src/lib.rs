@@ -179,6 +179,12 @@ impl AppState {
     }
 }
 
+/// The first path segment of the liveness check (`/health`).
+pub const HEALTH: &str = "health";
+
+/// The first path segments of this crate's own routes, which no pod may be named.
+pub const ROUTE_ROOTS: &[&str] = &[HEALTH];
+
 /// The whole HTTP application: the pods, plus `extra` routes (the identity
 /// provider's), under the same layers (request ids, logs, CORS, panics).
 pub fn router(state: AppState, extra: Router) -> Router {
@@ -192,7 +198,7 @@ pub fn router(state: AppState, extra: Router) -> Router {
         tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
     });
     Router::new()
-        .route("/health", get(health))
+        .route(&format!("/{HEALTH}"), get(health))
         .fallback(ldp::handle)
         .with_state(state)
         .merge(extra)

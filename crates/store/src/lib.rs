@@ -19,7 +19,7 @@ pub mod sys;
 
 use bytes::Bytes;
 pub use directory::Directory;
-pub use path::{AuxKind, NameError, PodName, ResourcePath};
+pub use path::{AuxKind, NameError, PodName, ReservedNames, ResourcePath};
 
 /// What the store knows about a resource, without its body.
 #[derive(Debug, Clone, PartialEq, Eq)]

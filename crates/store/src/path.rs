@@ -14,7 +14,9 @@ pub enum NameError {
         "a pod name has 2 to 63 characters: lowercase letters, digits and hyphens, starting with a letter or digit"
     )]
     PodNameShape,
-    #[error("the pod name '{0}' is reserved for the server's own pages")]
+    #[error(
+        "the pod name '{0}' cannot be used: /{0} is an address of the server's own pages; choose another name"
+    )]
     PodNameReserved(String),
     #[error("the path must start with '/'")]
     NotAbsolute,
@@ -30,30 +32,40 @@ pub enum NameError {
     TooDeep,
 }
 
-/// Names of the server's own routes, which can never be pod names.
-pub const RESERVED_POD_NAMES: &[&str] = &[
-    "account",
-    "accounts",
-    "admin",
-    "api",
-    "app",
-    "apps",
-    "assets",
-    "auth",
-    "health",
-    "idp",
-    "login",
-    "logout",
-    "oidc",
-    "register",
-    "signup",
-    "static",
-    "token",
-    "www",
-    "well-known",
-];
+/// The first path segments the server's own routes take (`account`, `app`,
+/// `idp`…), which no new pod may be named. Not a list kept here: each crate
+/// that routes declares its roots, and the binary gathers them at start (the
+/// same constants its routers are built from).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReservedNames(std::collections::BTreeSet<String>);
 
-/// A validated pod name: `[a-z0-9][a-z0-9-]{1,62}`, not reserved.
+impl ReservedNames {
+    pub fn new<'a>(roots: impl IntoIterator<Item = &'a str>) -> Self {
+        Self(roots.into_iter().map(str::to_owned).collect())
+    }
+
+    /// Whether a pod called `name` would be hidden by one of the routes.
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+
+    /// A name for a NEW pod: the shape of [`PodName::parse`], and not one of
+    /// the routes' roots (a pod named `energy` would hide its owner's pages).
+    pub fn new_pod(&self, name: &str) -> Result<PodName, NameError> {
+        let pod = PodName::parse(name)?;
+        if self.contains(pod.as_str()) {
+            return Err(NameError::PodNameReserved(pod.0));
+        }
+        Ok(pod)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+}
+
+/// A validated pod name: `[a-z0-9][a-z0-9-]{1,62}`. A new pod's name is also
+/// checked against the routes' roots ([`ReservedNames::new_pod`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PodName(String);
 
@@ -66,9 +78,6 @@ impl PodName {
             && !name.starts_with('-');
         if !ok_shape {
             return Err(NameError::PodNameShape);
-        }
-        if RESERVED_POD_NAMES.contains(&name) {
-            return Err(NameError::PodNameReserved(name.to_owned()));
         }
         Ok(Self(name.to_owned()))
     }
@@ -287,10 +296,14 @@ mod tests {
         assert!(PodName::parse("a").is_err());
         assert!(PodName::parse("Alice").is_err());
         assert!(PodName::parse("-x").is_err());
+        let reserved = ReservedNames::new(["health", "app"]);
         assert!(matches!(
-            PodName::parse("health"),
+            reserved.new_pod("health"),
             Err(NameError::PodNameReserved(_))
         ));
+        assert!(reserved.new_pod("alice").is_ok());
+        // An existing pod is still addressed by its name.
+        assert!(PodName::parse("health").is_ok());
     }
 
     /// Pod names become WebIDs and URLs: only ASCII, so no Unicode twin

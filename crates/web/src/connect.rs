@@ -2,7 +2,7 @@
 //! pulls that follow, through the same import path as every file.
 //!
 //! The resident clicks "Connect my Enedis account" (`GET
-//! /energy/connect/enedis`), consents on Enedis's page, and comes back to
+//! /app/energy/connect/enedis`), consents on Enedis's page, and comes back to
 //! the callback with a code and their meter number (PRM). selfdata
 //! exchanges the code for tokens, keeps the connection (tokens and the
 //! resume cursor) in the pod's derived store — with the pod, erased with
@@ -209,10 +209,10 @@ impl Sink for PodSink {
 /// The connector's routes.
 pub fn routes() -> Router<Arc<Services>> {
     Router::new()
-        .route("/energy/connect/enedis", get(start))
-        .route("/energy/connect/enedis/callback", get(callback))
-        .route("/energy/connect/enedis/status", get(status))
-        .route("/energy/connect/enedis/update", post(update))
+        .route("/app/energy/connect/enedis", get(start))
+        .route("/app/energy/connect/enedis/callback", get(callback))
+        .route("/app/energy/connect/enedis/status", get(status))
+        .route("/app/energy/connect/enedis/update", post(update))
 }
 
 /// The words of the Enedis pages.
@@ -469,7 +469,7 @@ async fn callback(
         }
         enedis.spawn_pull(services.energy.clone(), store.clone(), pod.clone(), state);
     }
-    Redirect::to("/energy/connect/enedis/status").into_response()
+    Redirect::to("/app/energy/connect/enedis/status").into_response()
 }
 
 async fn status(State(services): State<Arc<Services>>, chrome: Chrome, me: Resident) -> Response {
@@ -556,7 +556,7 @@ async fn update(
         .update(services.energy.clone(), services.solid_store(), &pod)
         .await
     {
-        Ok(_) => Redirect::to("/energy/connect/enedis/status").into_response(),
+        Ok(_) => Redirect::to("/app/energy/connect/enedis/status").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "could not start an Enedis update");
             message(chrome, StatusCode::INTERNAL_SERVER_ERROR, |w| {

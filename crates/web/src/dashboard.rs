@@ -2,7 +2,7 @@
 //! templates in `crates/web/templates/`, the identity provider's stylesheet,
 //! no script needed):
 //!
-//! - `GET /energy`: this month against the same days a year earlier for
+//! - `GET /app/energy`: this month against the same days a year earlier for
 //!   electricity, gas and water (tiles), alerts, then one fluid's chart at a
 //!   scale (`day`: the half-hours of a day, or its hours when the readings
 //!   are hourly, or the days of its week when the fluid is read daily;
@@ -12,9 +12,9 @@
 //!   `date` (any day of the period shown). The figures come from
 //!   [`api::consumption_json`] and [`api::summary_json`], so the page shows
 //!   exactly what the JSON API answers.
-//! - `POST /energy/import`, `GET /energy/import/{job}`: uploads, imported in
+//! - `POST /app/energy/import`, `GET /app/energy/import/{job}`: uploads, imported in
 //!   the background ([`import`]).
-//! - `GET|POST /energy/tariffs`: the prices in force, and changing one from
+//! - `GET|POST /app/energy/tariffs`: the prices in force, and changing one from
 //!   a date ([`tariffs`]).
 //!
 //! Every page is drawn in the site's layout (`selfdata_site`) and needs the
@@ -50,8 +50,11 @@ use crate::texts::Texts;
 /// The dashboard's routes.
 pub fn routes() -> Router<Arc<Services>> {
     Router::new()
-        .route("/energy", get(dashboard))
-        .route("/energy/tariffs", get(tariffs::show).post(tariffs::save))
+        .route("/app/energy", get(dashboard))
+        .route(
+            "/app/energy/tariffs",
+            get(tariffs::show).post(tariffs::save),
+        )
         .merge(import::routes())
         .route("/assets/import.js", get(script))
 }
@@ -235,7 +238,7 @@ struct View {
 impl View {
     fn href(&self) -> String {
         format!(
-            "/energy?fluid={}&scale={}&unit={}&date={}",
+            "/app/energy?fluid={}&scale={}&unit={}&date={}",
             self.fluid.as_str(),
             self.scale.as_str(),
             self.unit.as_str(),
@@ -1005,7 +1008,7 @@ pub(crate) async fn card(
     lines.extend(alerts(t, &summaries).into_iter().map(|a| a.text));
     Some(selfdata_service::Card {
         title: t.energy_title,
-        href: "/energy",
+        href: "/app/energy",
         headline,
         lines,
     })
@@ -1061,7 +1064,7 @@ mod tests {
         assert_eq!(e.with_fluid(Fluid::Gas).unit, Shown::Euros);
         assert_eq!(
             v.href(),
-            "/energy?fluid=water&scale=month&unit=m3&date=2026-10-01"
+            "/app/energy?fluid=water&scale=month&unit=m3&date=2026-10-01"
         );
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! The store destroys the pod's data key first (crypto-shredding: copies and
 //! backups of its files become unreadable), then its files. The owner asks
-//! for it on `/privacy/delete` after typing their password again (and their
+//! for it on `/app/privacy/delete` after typing their password again (and their
 //! second-factor code if they use one) and the pod's name; the operator with
 //! `selfdata pod delete NAME --yes`. The pages are drawn in the site's
 //! layout, in French or English. A running server also forgets what it
@@ -105,7 +105,7 @@ pub async fn erase(
 
 /// The erasure routes.
 pub fn routes() -> Router<Arc<Services>> {
-    Router::new().route("/privacy/delete", get(form).post(delete))
+    Router::new().route("/app/privacy/delete", get(form).post(delete))
 }
 
 /// The words of the erasure pages.

@@ -5,7 +5,7 @@
 //! - `GET /{pod}/selfdata/export` — for whoever holds `acl:Read` and
 //!   `acl:Control` on the pod's root (its owner), with an access token like
 //!   any Solid request;
-//! - `GET /privacy/export` — the signed-in resident's own pod, from the
+//! - `GET /app/privacy/export` — the signed-in resident's own pod, from the
 //!   built-in pages (session cookie).
 //!
 //! The archive is a POSIX tar file, laid out as its [`README`] says. The
@@ -27,7 +27,9 @@ use selfdata_rdf::oxrdf::vocab::{rdf, xsd};
 use selfdata_rdf::oxrdf::{Graph, Literal, NamedNodeRef, NamedOrBlankNodeRef, TermRef};
 use selfdata_solid::auth::PodAccess;
 use selfdata_solid::error::ApiError;
-use selfdata_store::{AuxKind, Backend, PodName, Precondition, ResourcePath, StoreError, Write};
+use selfdata_store::{
+    AuxKind, Backend, PodName, Precondition, ReservedNames, ResourcePath, StoreError, Write,
+};
 use selfdata_wac::ModeSet;
 use sha2::{Digest, Sha256};
 
@@ -694,18 +696,20 @@ pub fn check_archive(archive: &[u8]) -> Result<CheckedArchive, PortabilityError>
 /// Restores an archive as the pod `name` (default: the name it was exported
 /// under): the whole archive is checked first, then the pod is created and
 /// everything written in one batch, then the energy index is rebuilt.
-/// `base_url` is this server's, to tell whether the WebIDs still fit.
+/// `base_url` is this server's, to tell whether the WebIDs still fit;
+/// `reserved`, the names of the server's routes, which no pod may take.
 pub async fn import_pod(
     store: &dyn Backend,
     energy: &Energy,
     archive: &[u8],
     name: Option<&PodName>,
     base_url: &str,
+    reserved: &ReservedNames,
 ) -> Result<Imported, PortabilityError> {
     let checked = check_archive(archive)?;
     let pod = match name {
-        Some(n) => n.clone(),
-        None => PodName::parse(&checked.pod).map_err(|e| {
+        Some(n) => reserved.new_pod(n.as_str()).map_err(StoreError::from)?,
+        None => reserved.new_pod(&checked.pod).map_err(|e| {
             bad(format!(
                 "its pod name {:?} is not valid here ({e})",
                 checked.pod
@@ -773,7 +777,7 @@ async fn remove_failed(store: &dyn Backend, pod: &PodName) {
 pub fn routes() -> Router<Arc<Services>> {
     Router::new()
         .route("/{pod}/selfdata/export", get(owner_export))
-        .route("/privacy/export", get(session_export))
+        .route("/app/privacy/export", get(session_export))
 }
 
 fn download(pod: &PodName, archive: Vec<u8>) -> Response {
@@ -808,7 +812,7 @@ async fn owner_export(
     Ok(download(&pod, archive))
 }
 
-/// `GET /privacy/export`: the signed-in resident's pod.
+/// `GET /app/privacy/export`: the signed-in resident's pod.
 async fn session_export(
     State(services): State<Arc<Services>>,
     me: selfdata_site::Resident,

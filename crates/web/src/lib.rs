@@ -90,11 +90,11 @@ impl Service for EnergyService {
     fn menu(&self) -> Vec<MenuEntry> {
         vec![
             MenuEntry {
-                href: "/energy",
+                href: "/app/energy",
                 label: Say::new("Énergie et eau", "Energy & water"),
             },
             MenuEntry {
-                href: "/energy/tariffs",
+                href: "/app/energy/tariffs",
                 label: Say::new("Tarifs", "Tariffs"),
             },
         ]
@@ -134,7 +134,7 @@ impl Service for PrivacyService {
 
     fn menu(&self) -> Vec<MenuEntry> {
         vec![MenuEntry {
-            href: "/privacy",
+            href: "/app/privacy",
             label: Say::new("Qui a quoi sur moi\u{a0}?", "Who has what on me?"),
         }]
     }

@@ -1,18 +1,18 @@
 //! "Who has what on me?": the resident's page of control and transparency.
 //!
-//! - `GET /privacy`: every source of data in the pod (from
+//! - `GET /app/privacy`: every source of data in the pod (from
 //!   `selfdata/sources/*/about.ttl`), every app with access (the identity
 //!   provider's grants) with a Revoke button, every person given access
 //!   (agents other than the owner in the pod's ACL resources) with a Remove
 //!   button, a "Share with a person" form, the consent records, and the
 //!   access log when the server keeps one.
-//! - `POST /privacy/apps/revoke`, `POST /privacy/people/remove`,
-//!   `POST /privacy/share`: take effect at once (token families revoked;
+//! - `POST /app/privacy/apps/revoke`, `POST /app/privacy/people/remove`,
+//!   `POST /app/privacy/share`: take effect at once (token families revoked;
 //!   ACLs written through the pod server, which forgets its cached ACLs)
 //!   and record the event in the grant's consent record.
-//! - `GET /privacy/consents/{id}`: one consent record;
-//!   `GET /privacy/consents/{id}/receipt`: the record itself, as Turtle.
-//! - `/privacy/requests…`: rights against holders ([`requests`]).
+//! - `GET /app/privacy/consents/{id}`: one consent record;
+//!   `GET /app/privacy/consents/{id}/receipt`: the record itself, as Turtle.
+//! - `/app/privacy/requests…`: rights against holders ([`requests`]).
 //!
 //! Consent records are resources of the pod at `selfdata/consents/<id>.ttl`
 //! (see `selfdata-consent`). Every page needs the resident's session; every
@@ -48,12 +48,12 @@ pub use texts::PrivacyTexts;
 /// This module's routes.
 pub fn routes() -> Router<Arc<Services>> {
     Router::new()
-        .route("/privacy", get(overview))
-        .route("/privacy/apps/revoke", post(revoke_app))
-        .route("/privacy/people/remove", post(remove_person))
-        .route("/privacy/share", post(share))
-        .route("/privacy/consents/{id}", get(record_page))
-        .route("/privacy/consents/{id}/receipt", get(receipt))
+        .route("/app/privacy", get(overview))
+        .route("/app/privacy/apps/revoke", post(revoke_app))
+        .route("/app/privacy/people/remove", post(remove_person))
+        .route("/app/privacy/share", post(share))
+        .route("/app/privacy/consents/{id}", get(record_page))
+        .route("/app/privacy/consents/{id}/receipt", get(receipt))
         .merge(requests::routes())
 }
 
@@ -213,7 +213,7 @@ struct LogRow {
     count: u64,
 }
 
-/// The access log's filters (query of `GET /privacy`).
+/// The access log's filters (query of `GET /app/privacy`).
 #[derive(Debug, Clone, Default, Deserialize)]
 struct LogQuery {
     #[serde(default)]
@@ -726,7 +726,7 @@ fn person_record(
     rec.modes = modes.to_vec();
     rec.target = Some(resource_iri.to_owned());
     rec.notice = Some(Notice::of_text(
-        &format!("{}/privacy", base(services)),
+        &format!("{}/app/privacy", base(services)),
         "1",
         &format!("Share {resource_iri} with {agent} ({})", modes.join(", ")),
     ));
@@ -874,7 +874,7 @@ pub(crate) async fn card(
     };
     Some(selfdata_service::Card {
         title: p.title,
-        href: "/privacy",
+        href: "/app/privacy",
         headline,
         lines: Vec::new(),
     })

@@ -39,7 +39,7 @@ async fn connecting_enedis_pulls_the_history_into_the_pod() {
     // "Connect my Enedis account" sends the resident to the holder's consent page…
     let r = s
         .client
-        .get(format!("{}/energy/connect/enedis", s.base))
+        .get(format!("{}/app/energy/connect/enedis", s.base))
         .header("cookie", &cookie)
         .send()
         .await
@@ -55,6 +55,22 @@ async fn connecting_enedis_pulls_the_history_into_the_pod() {
         back.starts_with(&format!("{}/energy/connect/enedis/callback?", s.base)),
         "{back}"
     );
+    // The callback registered with the holder is the old address: it leads,
+    // query kept, to the page under /app (the operator changes nothing).
+    let moved = s.client.get(&back).send().await.unwrap();
+    assert_eq!(moved.status(), 308);
+    let back = format!(
+        "{}{}",
+        s.base,
+        moved.headers()["location"].to_str().unwrap()
+    );
+    assert!(
+        back.starts_with(&format!(
+            "{}/app/energy/connect/enedis/callback?code=",
+            s.base
+        )),
+        "{back}"
+    );
     // A callback without the session that started it is refused.
     let stranger = s.client.get(&back).send().await.unwrap();
     assert_eq!(stranger.status(), 303, "to the login page");
@@ -66,14 +82,14 @@ async fn connecting_enedis_pulls_the_history_into_the_pod() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/energy/connect/enedis/status");
+    assert_eq!(r.headers()["location"], "/app/energy/connect/enedis/status");
 
     // The pull runs in the background; the status page shows it until it is done.
     let mut done = false;
     for _ in 0..600 {
         let page = s
             .client
-            .get(format!("{}/energy/connect/enedis/status", s.base))
+            .get(format!("{}/app/energy/connect/enedis/status", s.base))
             .header("cookie", &cookie)
             .header("accept-language", "en")
             .send()

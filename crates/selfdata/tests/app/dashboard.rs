@@ -150,12 +150,12 @@ impl<'a> Browser<'a> {
                     ("csrf", &csrf),
                     ("email", email),
                     ("password", PASSWORD),
-                    ("return_to", "/energy"),
+                    ("return_to", "/app/energy"),
                 ],
             )
             .await;
         assert_eq!(r.status, 303, "sign-in failed: {}", r.body);
-        assert_eq!(r.location.as_deref(), Some("/energy"));
+        assert_eq!(r.location.as_deref(), Some("/app/energy"));
     }
 
     /// Follows an import job until it ends; returns its last page.
@@ -302,7 +302,7 @@ async fn the_dashboard_shows_the_apis_figures() {
     let mut b = Browser::new(&s, "en-GB,en;q=0.9");
     b.sign_in(EMAIL).await;
 
-    let page = b.get("/energy").await;
+    let page = b.get("/app/energy").await;
     assert_eq!(page.status, 200, "{}", page.body);
     let html = &page.body;
     assert!(html.contains("<html lang=\"en\">"));
@@ -345,8 +345,8 @@ async fn the_dashboard_shows_the_apis_figures() {
     );
     assert!(html.contains("role=\"group\"") || html.contains("role=\"img\""));
     assert!(html.contains("<h2 id=\"chart-h\">Electricity</h2>"));
-    assert!(html.contains("action=\"/energy/import\" enctype=\"multipart/form-data\""));
-    assert!(html.contains("href=\"/energy/tariffs\""));
+    assert!(html.contains("action=\"/app/energy/import\" enctype=\"multipart/form-data\""));
+    assert!(html.contains("href=\"/app/energy/tariffs\""));
     // Electricity facts and coverage.
     assert!(
         html.contains("Night standby over the last 30 days:"),
@@ -368,7 +368,7 @@ async fn the_dashboard_shows_the_apis_figures() {
         ("fluid=water&scale=week&unit=m3&date=2026-08-31", 7),
         ("fluid=water&scale=year&unit=EUR&date=2026-08-31", 12),
     ] {
-        let page = b.get(&format!("/energy?{query}")).await;
+        let page = b.get(&format!("/app/energy?{query}")).await;
         assert_eq!(page.status, 200, "{query}");
         let html = &page.body;
         let fig = "<figure class=\"chart-box\"";
@@ -408,18 +408,18 @@ async fn the_dashboard_shows_the_apis_figures() {
 
     // Previous / next links move by one period.
     let page = b
-        .get("/energy?fluid=gas&scale=month&unit=kWh&date=2026-02-03")
+        .get("/app/energy?fluid=gas&scale=month&unit=kWh&date=2026-02-03")
         .await;
-    assert!(page.body.contains("href=\"/energy?fluid=gas&#38;scale=month&#38;unit=kWh&#38;date=2026-01-03#chart\" rel=\"prev\""));
-    assert!(page.body.contains("href=\"/energy?fluid=gas&#38;scale=month&#38;unit=kWh&#38;date=2026-03-03#chart\" rel=\"next\""));
+    assert!(page.body.contains("href=\"/app/energy?fluid=gas&#38;scale=month&#38;unit=kWh&#38;date=2026-01-03#chart\" rel=\"prev\""));
+    assert!(page.body.contains("href=\"/app/energy?fluid=gas&#38;scale=month&#38;unit=kWh&#38;date=2026-03-03#chart\" rel=\"next\""));
     // No next period after the current one.
     let page = b
-        .get("/energy?fluid=gas&scale=month&unit=kWh&date=2026-10-03")
+        .get("/app/energy?fluid=gas&scale=month&unit=kWh&date=2026-10-03")
         .await;
     assert!(!page.body.contains("rel=\"next\""));
 
     // The server tells how long it took (speed is measured by `bash bench/energy.sh`).
-    let page = b.get("/energy?fluid=electricity&scale=day").await;
+    let page = b.get("/app/energy?fluid=electricity&scale=day").await;
     let timing = page.timing.expect("a server-timing header");
     assert!(timing.starts_with("render;dur="), "{timing}");
 }
@@ -430,7 +430,7 @@ async fn the_water_leak_and_missing_days_show() {
     resident(&s, EMAIL, "dana", 1).await;
     let mut b = Browser::new(&s, "en");
     b.sign_in(EMAIL).await;
-    let page = b.get("/energy?fluid=water&scale=month&unit=L").await;
+    let page = b.get("/app/energy?fluid=water&scale=month&unit=L").await;
     assert_eq!(page.status, 200);
     let (first, last) = selfdata_energy::demo::leak_days(TODAY);
     let en = |d: Date| {
@@ -462,7 +462,7 @@ async fn the_water_leak_and_missing_days_show() {
     // In French too, with French numbers.
     let mut fr = Browser::new(&s, "fr-FR,fr;q=0.9");
     fr.sign_in(EMAIL).await;
-    let page = fr.get("/energy?fluid=water&scale=month&unit=m3").await;
+    let page = fr.get("/app/energy?fluid=water&scale=month&unit=m3").await;
     assert!(page.body.contains("<html lang=\"fr\">"));
     assert!(page.body.contains("Fuite d&#39;eau possible"));
     assert!(
@@ -480,7 +480,7 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
     let dana = resident(&s, EMAIL, "dana", 0).await;
     let mut b = Browser::new(&s, "en");
     b.sign_in(EMAIL).await;
-    let page = b.get("/energy").await;
+    let page = b.get("/app/energy").await;
     assert!(
         page.body.contains("No readings yet."),
         "an empty pod says so"
@@ -506,12 +506,12 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
     lines[11] = [b"32/09/2026 12:00".as_slice(), &lines[11][rest..]].concat();
     let bad = lines.join(&b'\n');
     let r = b
-        .post_files("/energy/import", Some(&csrf), &[("water.csv", &bad)])
+        .post_files("/app/energy/import", Some(&csrf), &[("water.csv", &bad)])
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let job = r.location.unwrap();
     assert!(
-        job.starts_with("/energy/import/") && job.len() > 40,
+        job.starts_with("/app/energy/import/") && job.len() > 40,
         "an unguessable job id: {job}"
     );
     let done = b.wait_job(&job).await;
@@ -532,7 +532,7 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
     // Two good files at once: one summary each.
     let r = b
         .post_files(
-            "/energy/import",
+            "/app/energy/import",
             Some(&csrf),
             &[
                 (&electricity.name, &electricity.bytes),
@@ -555,7 +555,7 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
     // Importing the same file again changes nothing, and says so.
     let r = b
         .post_files(
-            "/energy/import",
+            "/app/energy/import",
             Some(&csrf),
             &[(&water.name, &water.bytes)],
         )
@@ -565,7 +565,7 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
     // A batch with a good file, a damaged one and an empty one: each counted.
     let r = b
         .post_files(
-            "/energy/import",
+            "/app/energy/import",
             Some(&csrf),
             &[
                 (&water.name, &water.bytes),
@@ -596,7 +596,7 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
     assert_eq!(erin.get(&job).await.status, 404);
     // No file chosen.
     let r = b
-        .post_files("/energy/import", Some(&csrf), &[("", b"")])
+        .post_files("/app/energy/import", Some(&csrf), &[("", b"")])
         .await;
     assert_eq!(r.status, 400);
     assert!(r.body.contains("Choose at least one file"));
@@ -613,9 +613,9 @@ async fn tariff_changes_flow_into_the_euros() {
             .parse()
             .unwrap()
     };
-    let before = euros(&b.get("/energy").await.body);
+    let before = euros(&b.get("/app/energy").await.body);
 
-    let page = b.get("/energy/tariffs").await;
+    let page = b.get("/app/energy/tariffs").await;
     assert_eq!(page.status, 200);
     let html = &page.body;
     assert!(
@@ -635,7 +635,7 @@ async fn tariff_changes_flow_into_the_euros() {
     // A bad amount comes back in the form; nothing is saved.
     let r = b
         .post_form(
-            "/energy/tariffs",
+            "/app/energy/tariffs",
             &[
                 ("csrf", &csrf),
                 ("fluid", "electricity"),
@@ -653,12 +653,12 @@ async fn tariff_changes_flow_into_the_euros() {
     assert!(r.body.contains("Write an amount like 0.1940"));
     assert!(r.body.contains("aria-invalid=\"true\""));
     assert!(r.body.contains("value=\"abc\""), "the entered value stays");
-    assert_eq!(euros(&b.get("/energy").await.body), before);
+    assert_eq!(euros(&b.get("/app/energy").await.body), before);
 
     // Twice the price from the start of the month.
     let r = b
         .post_form(
-            "/energy/tariffs",
+            "/app/energy/tariffs",
             &[
                 ("csrf", &csrf),
                 ("fluid", "electricity"),
@@ -682,7 +682,7 @@ async fn tariff_changes_flow_into_the_euros() {
         saved.body
     );
     assert!(saved.body.contains("<time datetime=\"2026-10-01\">"));
-    let page = b.get("/energy").await;
+    let page = b.get("/app/energy").await;
     let after = euros(&page.body);
     assert!(after > before * 1.5, "{before} → {after}");
     let summary = dana
@@ -709,7 +709,7 @@ async fn tariff_changes_flow_into_the_euros() {
     // Saving the same values again changes nothing.
     let r = b
         .post_form(
-            "/energy/tariffs",
+            "/app/energy/tariffs",
             &[
                 ("csrf", &csrf),
                 ("fluid", "gas"),
@@ -729,36 +729,40 @@ async fn strangers_go_to_sign_in_and_forged_forms_are_refused() {
     resident(&s, EMAIL, "dana", 0).await;
     let mut anon = Browser::new(&s, "en");
     for path in [
-        "/energy?fluid=water",
-        "/energy/tariffs",
-        "/energy/import/abc",
+        "/app/energy?fluid=water",
+        "/app/energy/tariffs",
+        "/app/energy/import/abc",
     ] {
         let r = anon.get(path).await;
         assert_eq!(r.status, 303, "{path}");
         let location = r.location.unwrap();
         assert!(
-            location.starts_with("/account/login?return_to=%2Fenergy"),
+            location.starts_with("/account/login?return_to=%2Fapp%2Fenergy"),
             "{location}"
         );
     }
     let r = anon
-        .post_files("/energy/import", None, &[("a.csv", b"x")])
+        .post_files("/app/energy/import", None, &[("a.csv", b"x")])
         .await;
     assert_eq!(r.status, 303);
     let r = anon
-        .post_form("/energy/tariffs", &[("csrf", "x"), ("fluid", "gas")])
+        .post_form("/app/energy/tariffs", &[("csrf", "x"), ("fluid", "gas")])
         .await;
     assert_eq!(r.status, 303);
 
     let mut b = Browser::new(&s, "en");
     b.sign_in(EMAIL).await;
     let r = b
-        .post_files("/energy/import", None, &[("a.csv", b"Horodate;Valeur\r\n")])
+        .post_files(
+            "/app/energy/import",
+            None,
+            &[("a.csv", b"Horodate;Valeur\r\n")],
+        )
         .await;
     assert_eq!(r.status, 403);
     let r = b
         .post_files(
-            "/energy/import",
+            "/app/energy/import",
             Some("forged"),
             &[("a.csv", b"Horodate;Valeur\r\n")],
         )
@@ -766,7 +770,7 @@ async fn strangers_go_to_sign_in_and_forged_forms_are_refused() {
     assert_eq!(r.status, 403);
     let r = b
         .post_form(
-            "/energy/tariffs",
+            "/app/energy/tariffs",
             &[
                 ("fluid", "gas"),
                 ("valid_from", "2026-01-01"),
@@ -777,7 +781,7 @@ async fn strangers_go_to_sign_in_and_forged_forms_are_refused() {
     assert_eq!(r.status, 403);
     // The account page leads to the dashboard.
     let account = b.get("/account").await;
-    assert!(account.body.contains("href=\"/energy\""));
+    assert!(account.body.contains("href=\"/app/energy\""));
 }
 
 /// The Enedis pages were English only and, like the erase page, hand-built
@@ -791,26 +795,26 @@ async fn the_enedis_and_erase_pages_speak_french_with_the_menu_and_a_way_back() 
     let mut b = Browser::new(&s, "fr-FR,fr;q=0.9");
     b.sign_in(EMAIL).await;
     for path in [
-        "/energy",
-        "/energy/tariffs",
-        "/energy/connect/enedis/status",
-        "/privacy",
-        "/privacy/requests",
-        "/privacy/delete",
+        "/app/energy",
+        "/app/energy/tariffs",
+        "/app/energy/connect/enedis/status",
+        "/app/privacy",
+        "/app/privacy/requests",
+        "/app/privacy/delete",
         "/account",
     ] {
         let page = b.get(path).await;
         assert!(page.body.contains("<html lang=\"fr\">"), "{path}");
         assert!(
             page.body.contains("<nav aria-label=\"Principal\">")
-                && page.body.contains("href=\"/privacy\"")
+                && page.body.contains("href=\"/app/privacy\"")
                 && page.body.contains("href=\"/account\""),
             "{path} has no menu: {}",
             page.body
         );
     }
     // This test server has no Data Connect keys: the page says so, in French.
-    let enedis = b.get("/energy/connect/enedis/status").await;
+    let enedis = b.get("/app/energy/connect/enedis/status").await;
     assert_eq!(enedis.status, 404);
     assert!(
         enedis
@@ -822,9 +826,9 @@ async fn the_enedis_and_erase_pages_speak_french_with_the_menu_and_a_way_back() 
     assert!(
         enedis
             .body
-            .contains("<a href=\"/energy\">Retour à énergie et eau</a>")
+            .contains("<a href=\"/app/energy\">Retour à énergie et eau</a>")
     );
-    let erase = b.get("/privacy/delete").await;
+    let erase = b.get("/app/privacy/delete").await;
     assert!(
         erase.body.contains("Supprimer mon espace"),
         "{}",
@@ -833,12 +837,12 @@ async fn the_enedis_and_erase_pages_speak_french_with_the_menu_and_a_way_back() 
     assert!(
         erase
             .body
-            .contains("<a href=\"/privacy\">Ne rien supprimer")
+            .contains("<a href=\"/app/privacy\">Ne rien supprimer")
     );
     // A `?lang=en` link switches, and the next pages stay in English.
-    let en = b.get("/privacy/delete?lang=en").await;
+    let en = b.get("/app/privacy/delete?lang=en").await;
     assert!(en.body.contains("<html lang=\"en\">") && en.body.contains("Delete my pod"));
-    let later = b.get("/energy/connect/enedis/status").await;
+    let later = b.get("/app/energy/connect/enedis/status").await;
     assert!(
         later.body.contains("not set up to connect Enedis accounts"),
         "{}",
@@ -876,12 +880,16 @@ async fn the_home_page_explains_to_a_visitor_and_shows_the_residents_cards() {
     assert!(home.body.contains("Your space"), "{}", home.body);
     assert!(
         home.body
-            .contains("<a href=\"/energy\">Energy and water</a>"),
+            .contains("<a href=\"/app/energy\">Energy and water</a>"),
         "{}",
         home.body
     );
     assert!(home.body.contains("Electricity: "), "{}", home.body);
-    assert!(home.body.contains("<a href=\"/privacy\">"), "{}", home.body);
+    assert!(
+        home.body.contains("<a href=\"/app/privacy\">"),
+        "{}",
+        home.body
+    );
     assert!(
         home.body.contains("Nobody but you has access"),
         "{}",

@@ -105,7 +105,7 @@ async fn the_owner_erases_their_pod_from_the_web_after_reauthenticating() {
     let cookie = s.sign_in("carol@example.org", "carol-password-1").await;
     let form = s
         .client
-        .get(format!("{}/privacy/delete", s.base))
+        .get(format!("{}/app/privacy/delete", s.base))
         .header("cookie", &cookie)
         .send()
         .await
@@ -128,7 +128,7 @@ async fn the_owner_erases_their_pod_from_the_web_after_reauthenticating() {
         .to_owned();
     let post = |password: &'static str, confirm: &'static str, csrf: String| {
         s.client
-            .post(format!("{}/privacy/delete", s.base))
+            .post(format!("{}/app/privacy/delete", s.base))
             .header("cookie", &cookie)
             .form(&[
                 ("csrf", csrf.as_str()),

@@ -233,7 +233,7 @@ async fn an_exported_pod_comes_back_identical_on_another_instance() {
     // The page route needs a session.
     let r = s
         .client
-        .get(format!("{}/privacy/export", s.base))
+        .get(format!("{}/app/privacy/export", s.base))
         .send()
         .await
         .unwrap();

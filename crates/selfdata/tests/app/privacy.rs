@@ -1,6 +1,6 @@
 //! "Who has what on me?" over real HTTP: consent records created when an app
 //! is allowed on the consent screen and when the owner shares a folder;
-//! withdrawal from /privacy refusing the very next request of the app or the
+//! withdrawal from /app/privacy refusing the very next request of the app or the
 //! person and recorded as a ConsentWithdrawn event; CSRF on every form;
 //! security headers on every page; rights against holders (registry,
 //! letter, deadline).
@@ -109,7 +109,7 @@ fn unescape(s: &str) -> String {
 /// The consent record ids linked from a page.
 fn record_ids(html: &str) -> Vec<String> {
     let mut out: Vec<String> = html
-        .split("/privacy/consents/")
+        .split("/app/privacy/consents/")
         .skip(1)
         .map(|s| s[..s.find(['"', '/']).unwrap()].to_owned())
         .collect();
@@ -137,7 +137,9 @@ async fn sign_up(b: &mut Browser<'_>, email: &str, pod: &str) {
 
 /// The record `id` as the resident downloads it (the receipt).
 async fn receipt(b: &mut Browser<'_>, id: &str) -> Record {
-    let r = b.get_full(&format!("/privacy/consents/{id}/receipt")).await;
+    let r = b
+        .get_full(&format!("/app/privacy/consents/{id}/receipt"))
+        .await;
     assert_eq!(r.status(), 200);
     assert!(
         r.headers()["content-type"]
@@ -205,7 +207,7 @@ async fn an_allowed_app_has_a_consent_record_and_revoking_it_on_privacy_refuses_
         200
     );
 
-    let (status, page) = b.get("/privacy").await;
+    let (status, page) = b.get("/app/privacy").await;
     assert_eq!(status, 200);
     assert!(page.contains("Budget Helper"), "the app is listed");
     let ids = record_ids(&page);
@@ -232,21 +234,21 @@ async fn an_allowed_app_has_a_consent_record_and_revoking_it_on_privacy_refuses_
     .await
     .unwrap();
     assert!(stored.is_some(), "the record is stored in the pod");
-    let (status, view) = b.get(&format!("/privacy/consents/{app_record}")).await;
+    let (status, view) = b.get(&format!("/app/privacy/consents/{app_record}")).await;
     assert_eq!(status, 200);
     assert!(view.contains("Budget Helper") && view.contains("/receipt"));
 
     // The app's grant id, from the revoke form.
     let grant = {
-        let at = page.find("action=\"/privacy/apps/revoke\"").unwrap();
+        let at = page.find("action=\"/app/privacy/apps/revoke\"").unwrap();
         field(&page[at..], "id")
     };
     // Without the CSRF token nothing happens.
-    let (status, _) = b.post("/privacy/apps/revoke", &[("id", &grant)]).await;
+    let (status, _) = b.post("/app/privacy/apps/revoke", &[("id", &grant)]).await;
     assert_eq!(status, 403);
     let (status, _) = b
         .post(
-            "/privacy/apps/revoke",
+            "/app/privacy/apps/revoke",
             &[("csrf", "forged"), ("id", &grant)],
         )
         .await;
@@ -258,11 +260,14 @@ async fn an_allowed_app_has_a_consent_record_and_revoking_it_on_privacy_refuses_
 
     let csrf = field(&page, "csrf");
     let (status, after) = b
-        .post("/privacy/apps/revoke", &[("csrf", &csrf), ("id", &grant)])
+        .post(
+            "/app/privacy/apps/revoke",
+            &[("csrf", &csrf), ("id", &grant)],
+        )
         .await;
     assert_eq!(status, 200);
     assert!(after.contains("no longer has access"));
-    assert!(!after.contains("action=\"/privacy/apps/revoke\""));
+    assert!(!after.contains("action=\"/app/privacy/apps/revoke\""));
     // The very next request of the app is refused.
     let refused = status_of(as_agent(&s, &key, &access, "GET", &root)).await;
     assert!(refused == 401 || refused == 403, "{refused}");
@@ -294,13 +299,13 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
         403
     );
 
-    let (_, page) = b.get("/privacy").await;
+    let (_, page) = b.get("/app/privacy").await;
     assert!(page.contains("Nobody else has access"));
     let csrf = field(&page, "csrf");
     // Without the CSRF token, nothing is shared.
     let (status, _) = b
         .post(
-            "/privacy/share",
+            "/app/privacy/share",
             &[
                 ("webid", &bob.webid),
                 ("folder", "/selfdata/"),
@@ -312,7 +317,7 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
     // A folder that does not exist, a WebID that is not one.
     let (status, _) = b
         .post(
-            "/privacy/share",
+            "/app/privacy/share",
             &[
                 ("csrf", &csrf),
                 ("webid", &bob.webid),
@@ -324,7 +329,7 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
     assert_eq!(status, 400);
     let (status, _) = b
         .post(
-            "/privacy/share",
+            "/app/privacy/share",
             &[
                 ("csrf", &csrf),
                 ("webid", "bob"),
@@ -337,7 +342,7 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
 
     let (status, page) = b
         .post(
-            "/privacy/share",
+            "/app/privacy/share",
             &[
                 ("csrf", &csrf),
                 ("webid", &bob.webid),
@@ -360,7 +365,7 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
     // The page shows when bob last read (the log is appended every 100 ms).
     let mut seen = false;
     for _ in 0..50 {
-        let (_, now) = b.get("/privacy").await;
+        let (_, now) = b.get("/app/privacy").await;
         let person = now.split("class=\"person-access\"").nth(1).unwrap_or("");
         let person = person.split("</li>").next().unwrap_or("");
         if !person.contains("none recorded") && person.contains(&bob.webid) {
@@ -401,12 +406,12 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
     );
 
     // Remove: without CSRF refused; then done, and bob's next request is refused.
-    let at = page.find("action=\"/privacy/people/remove\"").unwrap();
+    let at = page.find("action=\"/app/privacy/people/remove\"").unwrap();
     let (acl_path, agent) = (field(&page[at..], "acl"), field(&page[at..], "agent"));
     assert_eq!(agent, bob.webid);
     let (status, _) = b
         .post(
-            "/privacy/people/remove",
+            "/app/privacy/people/remove",
             &[("acl", &acl_path), ("agent", &agent)],
         )
         .await;
@@ -417,7 +422,7 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
     );
     let (status, page) = b
         .post(
-            "/privacy/people/remove",
+            "/app/privacy/people/remove",
             &[("csrf", &csrf), ("acl", &acl_path), ("agent", &agent)],
         )
         .await;
@@ -432,7 +437,7 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
     // The owner cannot be removed, nor an agent not listed.
     let (status, _) = b
         .post(
-            "/privacy/people/remove",
+            "/app/privacy/people/remove",
             &[
                 ("csrf", &csrf),
                 ("acl", "/.acl"),
@@ -449,11 +454,11 @@ async fn every_privacy_form_needs_its_csrf_token_and_every_page_carries_the_secu
     let mut b = Browser::new(&s);
     sign_up(&mut b, "carol@example.org", "carol").await;
     for path in [
-        "/privacy/apps/revoke",
-        "/privacy/people/remove",
-        "/privacy/share",
-        "/privacy/requests/holders",
-        "/privacy/requests/sent",
+        "/app/privacy/apps/revoke",
+        "/app/privacy/people/remove",
+        "/app/privacy/share",
+        "/app/privacy/requests/holders",
+        "/app/privacy/requests/sent",
     ] {
         let (status, _) = b.post(path, &[("id", "x"), ("name", "x")]).await;
         assert_eq!(status, 403, "{path} without a CSRF token");
@@ -461,13 +466,13 @@ async fn every_privacy_form_needs_its_csrf_token_and_every_page_carries_the_secu
         assert_eq!(status, 403, "{path} with a wrong CSRF token");
     }
     for path in [
-        "/privacy",
-        "/privacy/requests",
-        "/privacy/consents/app-0000",
+        "/app/privacy",
+        "/app/privacy/requests",
+        "/app/privacy/consents/app-0000",
         "/account",
         "/account/login",
-        "/energy",
-        "/energy/tariffs",
+        "/app/energy",
+        "/app/energy/tariffs",
     ] {
         let r = b.get_full(path).await;
         let h = r.headers();
@@ -484,7 +489,7 @@ async fn every_privacy_form_needs_its_csrf_token_and_every_page_carries_the_secu
     // Without a session, the pages send the resident to sign in.
     let r = s
         .client
-        .get(format!("{}/privacy", s.base))
+        .get(format!("{}/app/privacy", s.base))
         .send()
         .await
         .unwrap();
@@ -519,14 +524,14 @@ async fn rights_against_holders_registry_letter_and_deadline() {
     let s = Server::start_with(|o| o.today = Some("2025-03-20".parse().unwrap())).await;
     let mut b = Browser::new(&s);
     sign_up(&mut b, "carol@example.org", "carol").await;
-    let (status, page) = b.get("/privacy/requests").await;
+    let (status, page) = b.get("/app/privacy/requests").await;
     assert_eq!(status, 200);
     assert!(page.contains("Enedis") && page.contains("GRDF") && page.contains("EDF"));
     let csrf = field(&page, "csrf");
     // Edit the registry: Enedis gets the resident's PRM and a contact.
     let (status, page) = b
         .post(
-            "/privacy/requests/holders",
+            "/app/privacy/requests/holders",
             &[
                 ("csrf", &csrf),
                 ("name", "Enedis"),
@@ -545,21 +550,21 @@ async fn rights_against_holders_registry_letter_and_deadline() {
     assert!(page.contains("dpo@holder.example") && !page.contains("GRDF"));
     // The letter, in French, for portability.
     let (status, page) = b
-        .get("/privacy/requests?holder=0&article=20&letter_lang=fr&name=Carol+Martin&email=carol%40example.org")
+        .get("/app/privacy/requests?holder=0&article=20&letter_lang=fr&name=Carol+Martin&email=carol%40example.org")
         .await;
     assert_eq!(status, 200);
     assert!(page.contains("article 20 du RGPD"), "{page}");
     assert!(page.contains("12345678901234") && page.contains("dpo@holder.example"));
     assert!(page.contains("Carol Martin, le 2025-03-20"));
     let (_, en) = b
-        .get("/privacy/requests?holder=2&article=15&letter_lang=en")
+        .get("/app/privacy/requests?holder=2&article=15&letter_lang=en")
         .await;
     assert!(en.contains("Article 15") && en.contains("W-42"));
     // Two requests sent: one long ago (overdue), one recently (due soon).
     for (holder, date) in [("0", "2025-02-01"), ("2", "2025-02-25")] {
         let (status, _) = b
             .post(
-                "/privacy/requests/sent",
+                "/app/privacy/requests/sent",
                 &[
                     ("csrf", &csrf),
                     ("holder", holder),
@@ -573,23 +578,23 @@ async fn rights_against_holders_registry_letter_and_deadline() {
     }
     let (status, _) = b
         .post(
-            "/privacy/requests/sent",
+            "/app/privacy/requests/sent",
             &[("csrf", &csrf), ("holder", "0"), ("sent", "yesterday")],
         )
         .await;
     assert_eq!(status, 400);
-    let (_, page) = b.get("/privacy/requests").await;
+    let (_, page) = b.get("/app/privacy/requests").await;
     assert!(page.contains("Answer due by 2025-03-01"));
     assert!(page.contains("Overdue"));
     assert!(page.contains("Answer due by 2025-03-25") && page.contains("Due in 5 days"));
     assert!(
-        page.contains("/energy"),
+        page.contains("/app/energy"),
         "the answer goes through the import"
     );
     // Marked answered, the reminder goes.
     let (_, page) = b
         .post(
-            "/privacy/requests/sent",
+            "/app/privacy/requests/sent",
             &[("csrf", &csrf), ("answered", "0")],
         )
         .await;
@@ -624,7 +629,7 @@ async fn revoking_an_app_from_the_account_page_or_from_privacy_has_the_same_effe
     let root = format!("{}/carol/", s.base);
     for (page, action) in [
         ("/account", "/account/grants/revoke"),
-        ("/privacy", "/privacy/apps/revoke"),
+        ("/app/privacy", "/app/privacy/apps/revoke"),
     ] {
         let (key, access) = allowed_app(&s, &mut b, "Budget Helper").await;
         let (_, listing) = b.get(page).await;
@@ -644,7 +649,7 @@ async fn revoking_an_app_from_the_account_page_or_from_privacy_has_the_same_effe
         assert_eq!(r.events.len(), 2, "{action}: given, then withdrawn");
         for (other, other_action) in [
             ("/account", "/account/grants/revoke"),
-            ("/privacy", "/privacy/apps/revoke"),
+            ("/app/privacy", "/app/privacy/apps/revoke"),
         ] {
             let (_, listing) = b.get(other).await;
             assert_eq!(revoke_form_id(&listing, other_action), None, "{other}");

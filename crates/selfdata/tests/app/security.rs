@@ -139,8 +139,8 @@ async fn pods_and_pages_can_live_on_separate_origins() {
     for (asked, expected) in [
         (format!("{pods}/account"), format!("{pages}/account")),
         (
-            format!("{pods}/energy?period=month"),
-            format!("{pages}/energy?period=month"),
+            format!("{pods}/app/energy?period=month"),
+            format!("{pages}/app/energy?period=month"),
         ),
         (
             format!("{pods}/.well-known/openid-configuration"),
@@ -221,8 +221,8 @@ async fn cors_answers_the_account_pages_to_any_origin_with_credentials() {
     for path in [
         "/account",
         "/account/login",
-        "/privacy",
-        "/energy",
+        "/app/privacy",
+        "/app/energy",
         "/idp/authorize",
     ] {
         let r = s

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use crate::common::{Server, client_credentials_token, now};
 use reqwest::{Client, Response};
 use selfdata_oidc::DpopKey;
-use selfdata_store::Directory;
+use selfdata_store::{Backend, Directory, PodName};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
@@ -780,5 +780,126 @@ async fn the_operator_issues_a_reset_code_from_the_command_line() {
         app.idp.reset_password(&code, NEW_PASSWORD).await,
         Err(selfdata_idp::reset::ResetRefused::Invalid),
         "a code works once"
+    );
+}
+
+// ---------------------------------------------------------------- pages under /app
+
+/// The bug: a pod could be named `privacy` or `energy` (only a hand-kept list
+/// was refused, which missed them): its owner's pod then sat at the very
+/// address of the pages (`/privacy/requests` was the page, never their
+/// resource). The reserved names are now the routes' first segments.
+#[tokio::test]
+async fn a_pod_may_be_named_privacy_or_energy() {
+    let s = Server::start().await;
+    for (i, pod) in ["privacy", "energy", "app", "account", "assets", "health"]
+        .into_iter()
+        .enumerate()
+    {
+        let email = format!("taken{i}@example.org");
+        let r = sign_up(&client_from(10 + i as u8), &s.base, &email, pod, "/").await;
+        assert_eq!(r.status(), 400, "a pod named {pod} must be refused");
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("This pod name is an address of the server&#39;s own pages")
+                || html.contains("This pod name is an address of the server's own pages"),
+            "{pod}: {html}"
+        );
+        assert!(
+            s.app
+                .store
+                .account_by_email(&email)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            s.app
+                .store
+                .pod(&PodName::parse(pod).unwrap())
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    // `selfdata pod create energy` is refused with a sentence too.
+    let refused = s
+        .app
+        .create_pod(&PodName::parse("energy").unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("/energy is an address of the server's own pages"),
+        "{refused}"
+    );
+    // A name that is no route is still free.
+    let r = sign_up(
+        &client_from(30),
+        &s.base,
+        "free@example.org",
+        "energy-home",
+        "/",
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+}
+
+#[tokio::test]
+async fn the_old_energy_and_privacy_addresses_redirect_under_app() {
+    let s = Server::start().await;
+    let session = resident(&s, "moved@example.org", "moved").await;
+    let no_follow = common::english_client();
+    for (old, new) in [
+        ("/energy", "/app/energy"),
+        (
+            "/energy?fluid=gas&scale=day",
+            "/app/energy?fluid=gas&scale=day",
+        ),
+        ("/energy/tariffs", "/app/energy/tariffs"),
+        (
+            "/energy/connect/enedis/callback?code=c&state=s",
+            "/app/energy/connect/enedis/callback?code=c&state=s",
+        ),
+        ("/privacy", "/app/privacy"),
+        ("/privacy/requests", "/app/privacy/requests"),
+    ] {
+        let r = no_follow
+            .get(format!("{}{old}", s.base))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 308, "{old}");
+        assert_eq!(location(&r), new, "{old}");
+    }
+    // A form posted to the old address stays a POST (308), to the new one.
+    let r = no_follow
+        .post(format!("{}/privacy/apps/revoke", s.base))
+        .header("cookie", &session)
+        .form(&[("id", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 308);
+    assert_eq!(location(&r), "/app/privacy/apps/revoke");
+    // Followed, an old bookmark shows the page.
+    let r = common::english(Client::builder())
+        .redirect(reqwest::redirect::Policy::limited(2))
+        .build()
+        .unwrap()
+        .get(format!("{}/privacy", s.base))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.url().path() == "/app/privacy");
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("action=\"/app/privacy/share\"")
     );
 }

@@ -1,12 +1,12 @@
-//! Uploading meter files from the dashboard: `POST /energy/import` takes a
+//! Uploading meter files from the dashboard: `POST /app/energy/import` takes a
 //! multipart form with one or more files (works without script), starts a
 //! background job that imports them one after the other through
 //! [`crate::Energy::import`] (each whole or not at all), and sends the
-//! browser to `GET /energy/import/{job}`, which shows a `<progress>` bar and
+//! browser to `GET /app/energy/import/{job}`, which shows a `<progress>` bar and
 //! refreshes itself while the job runs, then says what each file gave.
 //!
 //! Files that others delivered to the pod's inbox are proposals: the page
-//! lists them and `POST /energy/inbox` imports the one the owner picks,
+//! lists them and `POST /app/energy/inbox` imports the one the owner picks,
 //! through the same job.
 //!
 //! Jobs live in memory, under a random, unguessable id bound to the account
@@ -47,11 +47,11 @@ pub(super) fn routes() -> Router<Arc<Services>> {
     Router::new()
         // The app's body limit is applied while reading the parts, below.
         .route(
-            "/energy/import",
+            "/app/energy/import",
             post(upload).layer(DefaultBodyLimit::disable()),
         )
-        .route("/energy/import/{job}", get(show))
-        .route("/energy/inbox", post(import_from_inbox))
+        .route("/app/energy/import/{job}", get(show))
+        .route("/app/energy/inbox", post(import_from_inbox))
 }
 
 /// Most inbox files the page lists (the newest).
@@ -126,7 +126,7 @@ pub(super) async fn import_from_inbox(
         me.pod,
         vec![(path.name().to_owned(), body)],
     );
-    Ok(Redirect::to(&format!("/energy/import/{id}")).into_response())
+    Ok(Redirect::to(&format!("/app/energy/import/{id}")).into_response())
 }
 
 #[derive(Debug, Clone)]
@@ -346,7 +346,7 @@ pub(super) async fn upload(
         }
     }
     let id = start(&services, me.account.id, me.pod, files);
-    Ok(Redirect::to(&format!("/energy/import/{id}")).into_response())
+    Ok(Redirect::to(&format!("/app/energy/import/{id}")).into_response())
 }
 
 struct FileView {
@@ -516,7 +516,7 @@ pub(super) async fn show(
         .iter()
         .rev()
         .find_map(|f| f.link.clone())
-        .unwrap_or_else(|| "/energy".to_owned());
+        .unwrap_or_else(|| "/app/energy".to_owned());
     Ok(page(
         StatusCode::OK,
         JobPage {
@@ -525,7 +525,7 @@ pub(super) async fn show(
             running,
             percent: job.percent(),
             percent_text: t.percent(f64::from(job.percent())),
-            status_url: format!("/energy/import/{id}"),
+            status_url: format!("/app/energy/import/{id}"),
             files,
             tally,
             back,

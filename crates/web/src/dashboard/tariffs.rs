@@ -1,6 +1,6 @@
-//! The tariffs page: `GET /energy/tariffs` lists, per fluid, the periods of
+//! The tariffs page: `GET /app/energy/tariffs` lists, per fluid, the periods of
 //! prices in force (newest first) and a small form prefilled with today's
-//! values; `POST /energy/tariffs` records, from the date chosen, the
+//! values; `POST /app/energy/tariffs` records, from the date chosen, the
 //! components the resident changed: one row each in the pod's
 //! `selfdata/energy/tariffs.csv` (a row for the same fluid, date and
 //! component is replaced), through [`crate::Energy::save_tariffs`], which
@@ -460,7 +460,7 @@ pub(super) async fn save(
     let csv = Tariffs::from_rows(rows).to_csv();
     match services.energy.save_tariffs(&me.pod, &csv).await {
         Ok(()) => Redirect::to(&format!(
-            "/energy/tariffs?saved={}&from={from}#{}",
+            "/app/energy/tariffs?saved={}&from={from}#{}",
             fluid.as_str(),
             fluid.as_str()
         ))

@@ -1,4 +1,4 @@
-//! Rights against holders (`/privacy/requests`): a small registry of data
+//! Rights against holders (`/app/privacy/requests`): a small registry of data
 //! holders the resident can edit (kept in the pod at
 //! `selfdata/rights/holders.json`), a GDPR article 15 (access) or 20
 //! (portability) request letter in French or English, the dates requests
@@ -35,9 +35,9 @@ const REQUESTS: &str = "/selfdata/rights/requests.json";
 
 pub fn routes() -> Router<Arc<Services>> {
     Router::new()
-        .route("/privacy/requests", get(show))
-        .route("/privacy/requests/holders", post(save_holders))
-        .route("/privacy/requests/sent", post(record_sent))
+        .route("/app/privacy/requests", get(show))
+        .route("/app/privacy/requests/holders", post(save_holders))
+        .route("/app/privacy/requests/sent", post(record_sent))
 }
 
 /// One holder of the registry.
