@@ -239,7 +239,29 @@ fn day_start_ms(d: &str) -> Option<i64> {
         .map(|z| z.timestamp().as_millisecond())
 }
 
-async fn log_rows(services: &Services, pod: &PodName, q: &LogQuery) -> Option<Vec<LogRow>> {
+/// What the access log shows for an app: the name the resident allowed it
+/// under, else the host of its client id when that is a URL, else the id.
+fn app_label(names: &[(String, String)], client_id: &str) -> String {
+    if let Some((_, name)) = names.iter().find(|(id, _)| id == client_id) {
+        return name.clone();
+    }
+    client_id
+        .strip_prefix("https://")
+        .or_else(|| client_id.strip_prefix("http://"))
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        .filter(|host| !host.is_empty())
+        .unwrap_or(client_id)
+        .to_owned()
+}
+
+/// `names`: the resident's apps (client id, name), revoked ones included.
+async fn log_rows(
+    services: &Services,
+    p: &'static PrivacyTexts,
+    pod: &PodName,
+    q: &LogQuery,
+    names: &[(String, String)],
+) -> Option<Vec<LogRow>> {
     let filter = crate::log::LogFilter {
         who: Some(q.who.trim().to_owned()).filter(|w| !w.is_empty()),
         resource_prefix: Some(q.resource.trim().to_owned()).filter(|w| !w.is_empty()),
@@ -269,8 +291,12 @@ async fn log_rows(services: &Services, pod: &PodName, q: &LogQuery) -> Option<Ve
                                 .to_string()
                         })
                         .unwrap_or_default(),
-                    who: e.entry.webid.unwrap_or_else(|| "anonymous".to_owned()),
-                    client: e.entry.client_id.unwrap_or_default(),
+                    who: e.entry.webid.unwrap_or_else(|| p.log_anonymous.to_owned()),
+                    client: e
+                        .entry
+                        .client_id
+                        .map(|c| app_label(names, &c))
+                        .unwrap_or_default(),
                     resource: e.entry.resource,
                     modes: e.entry.modes.join(", "),
                     allowed: e.entry.allowed,
@@ -494,6 +520,10 @@ async fn render_overview(
         .grants_of(r.account.id)
         .await
         .unwrap_or_default();
+    let names: Vec<(String, String)> = grants
+        .iter()
+        .map(|g| (g.client_id.clone(), g.client_name.clone()))
+        .collect();
     let mut apps = Vec::new();
     for g in grants.into_iter().filter(|g| g.revoked_ms.is_none()) {
         apps.push(AppView {
@@ -560,7 +590,7 @@ async fn render_overview(
             apps,
             people,
             records: rows,
-            log: log_rows(services, &r.pod, &o.log).await,
+            log: log_rows(services, p, &r.pod, &o.log, &names).await,
             q: o.log,
             webid: o.webid,
             folder: o.folder,

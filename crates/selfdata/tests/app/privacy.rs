@@ -657,3 +657,62 @@ async fn revoking_an_app_from_the_account_page_or_from_privacy_has_the_same_effe
         assert_eq!(receipt(&mut b, &record).await.events.len(), 2, "{action}");
     }
 }
+
+/// The access log section of the privacy page.
+fn log_section(page: &str) -> &str {
+    let start = page.find("id=\"log\"").expect("the access log section");
+    let end = page[start..]
+        .find("</section>")
+        .map_or(page.len(), |e| start + e);
+    &page[start..end]
+}
+
+#[tokio::test]
+async fn the_access_log_names_the_app_not_its_raw_client_id_and_a_stranger_in_the_page_language() {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    sign_up(&mut b, "carol@example.org", "carol").await;
+    let client_id = common::register_app(&s.client, &s.base, "Budget Helper").await;
+    let (_, consent) = b.get(&common::authorize_path(&client_id)).await;
+    let (status, location) = b
+        .post(
+            "/idp/authorize",
+            &[
+                ("csrf", &field(&consent, "csrf")),
+                ("request", &field(&consent, "request")),
+                ("webid", &format!("{}/carol/profile/card#me", s.base)),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let (key, access) = common::redeem_code(&s.client, &s.base, &client_id, &location).await;
+    let root = format!("{}/carol/", s.base);
+    assert_eq!(
+        status_of(as_agent(&s, &key, &access, "GET", &root)).await,
+        200
+    );
+    // A stranger, not signed in.
+    assert_eq!(status_of(s.client.get(&root)).await, 401);
+
+    let (status, page) = b.get("/privacy").await;
+    assert_eq!(status, 200);
+    let log = log_section(&page);
+    assert!(log.contains("<table class=\"log\""), "{log}");
+    assert!(log.contains("Budget Helper"), "the app by its name: {log}");
+    assert!(!log.contains(&client_id), "no raw client id: {log}");
+    assert!(log.contains("someone not signed in"), "{log}");
+    assert!(!log.contains("anonymous"), "{log}");
+
+    // In French, the stranger is named in French.
+    let r = s
+        .client
+        .get(format!("{}/privacy", s.base))
+        .header("cookie", b.cookie_header())
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(log_section(&page).contains("une personne non connectée"));
+}
