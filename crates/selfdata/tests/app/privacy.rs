@@ -716,3 +716,35 @@ async fn the_access_log_names_the_app_not_its_raw_client_id_and_a_stranger_in_th
     let page = r.text().await.unwrap();
     assert!(log_section(&page).contains("une personne non connectée"));
 }
+
+#[tokio::test]
+async fn the_account_page_shows_the_pods_address_to_copy_not_a_link_answering_401_and_logged_as_a_stranger()
+ {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    sign_up(&mut b, "carol@example.org", "carol").await;
+    let root = format!("{}/carol/", s.base);
+    // What a signed-in browser gets at the pod's own address: not a page.
+    assert_eq!(status_of(s.client.get(&root)).await, 401);
+
+    let (status, page) = b.get("/account").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!("<code class=\"copy\">{root}</code>")),
+        "{page}"
+    );
+    assert!(!page.contains(&format!("href=\"{root}\"")), "{page}");
+    assert!(page.contains("It is not a page to open in a browser."));
+
+    let r = s
+        .client
+        .get(format!("{}/account", s.base))
+        .header("cookie", b.cookie_header())
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Adresse pour les applications"), "{page}");
+    assert!(!page.contains(&format!("href=\"{root}\"")));
+}
