@@ -430,8 +430,10 @@ fn node(t: TermRef<'_>) -> Option<NamedOrBlankNodeRef<'_>> {
     }
 }
 
-/// The sources of data in the pod, from the importer's descriptions.
-async fn sources(services: &Services, pod: &PodName) -> Vec<SourceView> {
+/// The sources of data in the pod, from the importer's descriptions; a
+/// holder without a proper name of its own (the water utility) is named in
+/// the page's language.
+async fn sources(services: &Services, p: &PrivacyTexts, pod: &PodName) -> Vec<SourceView> {
     let Ok(root) = ResourcePath::parse("/selfdata/sources/") else {
         return Vec::new();
     };
@@ -459,6 +461,13 @@ async fn sources(services: &Services, pod: &PodName) -> Vec<SourceView> {
             .and_then(node)
             .and_then(|p| first_value(&g, p, "http://xmlns.com/foaf/0.1/name"))
             .unwrap_or_else(|| holder.path.name().trim_end_matches('/').to_owned());
+        let name = if holder.path.name().trim_end_matches('/')
+            == selfdata_energy::model::Holder::Water.slug()
+        {
+            p.holder_water.to_owned()
+        } else {
+            name
+        };
         let mut themes: Vec<String> = g
             .objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(&format!("{DCAT}theme")))
             .filter_map(|t| match t {
@@ -586,7 +595,7 @@ async fn render_overview(
             csrf: &r.session.csrf,
             notice: o.notice,
             error: o.error,
-            sources: sources(services, &r.pod).await,
+            sources: sources(services, p, &r.pod).await,
             apps,
             people,
             records: rows,

@@ -59,6 +59,8 @@ pub struct PrivacyTexts {
     pub log_title: &'static str,
     pub log_missing: &'static str,
     pub log_who: &'static str,
+    /// The water utility as a source (it has no proper name of its own).
+    pub holder_water: &'static str,
     /// Who the log names when a request carried no identity.
     pub log_anonymous: &'static str,
     pub log_resource: &'static str,
@@ -192,6 +194,7 @@ pub static EN: PrivacyTexts = PrivacyTexts {
     log_title: "Access log",
     log_missing: "The access log could not be read.",
     log_who: "Who (WebID or app)",
+    holder_water: "Water utility",
     log_anonymous: "someone not signed in",
     log_resource: "Resource (starting with)",
     log_outcome: "Outcome",
@@ -321,6 +324,7 @@ pub static FR: PrivacyTexts = PrivacyTexts {
     log_title: "Journal des accès",
     log_missing: "Le journal des accès n’a pas pu être lu.",
     log_who: "Qui (WebID ou application)",
+    holder_water: "Service des eaux",
     log_anonymous: "une personne non connectée",
     log_resource: "Ressource (commençant par)",
     log_outcome: "Résultat",

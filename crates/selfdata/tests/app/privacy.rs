@@ -748,3 +748,70 @@ async fn the_account_page_shows_the_pods_address_to_copy_not_a_link_answering_40
     assert!(page.contains("Adresse pour les applications"), "{page}");
     assert!(!page.contains(&format!("href=\"{root}\"")));
 }
+
+/// `path` on the pages in `lang`, with `b`'s session.
+async fn page_in(s: &Server, b: &Browser<'_>, path: &str, lang: &str) -> String {
+    let r = s
+        .client
+        .get(format!("{}{path}", s.base))
+        .header("cookie", b.cookie_header())
+        .header("accept-language", lang)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn french_mode_shows_no_water_utility_and_the_english_rights_page_lists_no_ma_banque() {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    sign_up(&mut b, "carol@example.org", "carol").await;
+    let water = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../energy/tests/fixtures/water_portal.csv"
+    ))
+    .unwrap();
+    s.app
+        .energy
+        .import(
+            &selfdata_store::PodName::parse("carol").unwrap(),
+            bytes::Bytes::from(water),
+            &|_| {},
+        )
+        .await
+        .unwrap();
+
+    let fr = page_in(&s, &b, "/privacy", "fr").await;
+    assert!(fr.contains("<strong>Service des eaux</strong>"), "{fr}");
+    assert!(!fr.contains("Water utility"));
+    let en = page_in(&s, &b, "/privacy", "en").await;
+    assert!(en.contains("<strong>Water utility</strong>"));
+
+    let en = page_in(&s, &b, "/privacy/requests", "en").await;
+    for french in ["Ma banque", "Mon opérateur télécom", "Ma mairie"] {
+        assert!(!en.contains(french), "{french} on the English page");
+    }
+    assert!(en.contains("My bank") && en.contains("My town hall"));
+    let fr = page_in(&s, &b, "/privacy/requests", "fr").await;
+    assert!(fr.contains("Ma banque") && !fr.contains("My bank"));
+
+    // Saved from the English page, the generic entries are still French in
+    // French.
+    let csrf = field(&en, "csrf");
+    let (status, _) = b
+        .post(
+            "/privacy/requests/holders",
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "My bank"),
+                ("contact", ""),
+                ("identifier", "FR76 1234"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let fr = page_in(&s, &b, "/privacy/requests", "fr").await;
+    assert!(fr.contains("Ma banque") && !fr.contains("My bank"), "{fr}");
+}

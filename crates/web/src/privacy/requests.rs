@@ -129,10 +129,34 @@ async fn save<T: Serialize>(
         .map(|_| ())
 }
 
-async fn holders(services: &Services, pod: &PodName) -> Vec<Holder> {
-    load(services, pod, HOLDERS)
+/// The registry's generic entries (a holder the resident names later), in
+/// French and English: shown in the page's language whichever language they
+/// were saved in.
+const GENERIC: [(&str, &str); 3] = [
+    ("Ma banque", "My bank"),
+    ("Mon opérateur télécom", "My phone and internet provider"),
+    ("Ma mairie", "My town hall"),
+];
+
+/// `name` in `lang` (`fr` or `en`) when it is a generic entry, else as the
+/// resident wrote it.
+pub fn holder_name(name: &str, lang: &str) -> String {
+    GENERIC
+        .iter()
+        .find(|(fr, en)| name == *fr || name == *en)
+        .map_or(name, |(fr, en)| if lang == "fr" { fr } else { en })
+        .to_owned()
+}
+
+/// The resident's registry, generic entries named in `lang`.
+async fn holders(services: &Services, pod: &PodName, lang: &str) -> Vec<Holder> {
+    let mut list = load(services, pod, HOLDERS)
         .await
-        .unwrap_or_else(default_holders)
+        .unwrap_or_else(default_holders);
+    for h in &mut list {
+        h.name = holder_name(&h.name, lang);
+    }
+    list
 }
 
 /// The letter, ready to send.
@@ -243,7 +267,7 @@ async fn render(
 ) -> Response {
     let p: &'static PrivacyTexts = chrome.language().words();
     let today = services.today();
-    let holders = holders(services, &r.pod).await;
+    let holders = holders(services, &r.pod, chrome.lang).await;
     let sent: Vec<Sent> = load(services, &r.pod, REQUESTS).await.unwrap_or_default();
     let sent = sent
         .into_iter()
@@ -265,7 +289,7 @@ async fn render(
             };
             SentView {
                 index,
-                holder: s.holder,
+                holder: holder_name(&s.holder, chrome.lang),
                 article: s.article,
                 sent: s.sent.to_string(),
                 due: fill(p.rq_due, &[("date", &due.to_string())]),
@@ -279,10 +303,13 @@ async fn render(
         q.email = r.account.email.clone();
     }
     let lang = q.lang.clone().unwrap_or_else(|| chrome.lang.to_owned());
-    let letter = q
-        .holder
-        .and_then(|i| holders.get(i))
-        .map(|h| letter(&lang, q.article.unwrap_or(15), h, &q.name, &q.email, today));
+    let letter = q.holder.and_then(|i| holders.get(i)).map(|h| {
+        let h = Holder {
+            name: holder_name(&h.name, &lang),
+            ..h.clone()
+        };
+        letter(&lang, q.article.unwrap_or(15), &h, &q.name, &q.email, today)
+    });
     q.lang = Some(lang);
     page(
         status,
@@ -391,7 +418,7 @@ async fn record_sent(
             None => Err(p.not_listed),
         }
     } else {
-        let holders = holders(&services, &r.pod).await;
+        let holders = holders(&services, &r.pod, chrome.lang).await;
         let holder = get("holder")
             .parse::<usize>()
             .ok()
