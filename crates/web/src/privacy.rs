@@ -382,6 +382,31 @@ fn day_of(t: Timestamp) -> String {
     day(t.as_millisecond())
 }
 
+/// A source's category (the last segment of its theme IRI) in words.
+fn theme_name(p: &PrivacyTexts, slug: &str) -> String {
+    match slug {
+        "electricity-consumption" => p.theme_electricity,
+        "electricity-daily-max-power" => p.theme_max_power,
+        "gas-consumption-energy" => p.theme_gas_energy,
+        "gas-consumption-volume" => p.theme_gas_volume,
+        "water-consumption" => p.theme_water,
+        other => return other.replace('-', " "),
+    }
+    .to_owned()
+}
+
+/// A record's term (purpose, legal basis, jurisdiction) in words when it is
+/// one selfdata writes, else its IRI.
+fn term_name(p: &PrivacyTexts, iri: &str) -> String {
+    let dpv = selfdata_consent::DPV;
+    match iri.strip_prefix(dpv) {
+        Some("Consent") => p.term_consent.to_owned(),
+        Some("ServiceProvision") => p.term_service.to_owned(),
+        _ if iri == format!("{}FR", selfdata_consent::DPV_LOC) => p.term_france.to_owned(),
+        _ => iri.to_owned(),
+    }
+}
+
 fn modes_text(p: &PrivacyTexts, modes: &[String]) -> String {
     let has = |m: &str| modes.iter().any(|x| x == &format!("{}{m}", acl::ACL));
     if has("Control") {
@@ -433,7 +458,9 @@ fn node(t: TermRef<'_>) -> Option<NamedOrBlankNodeRef<'_>> {
 /// The sources of data in the pod, from the importer's descriptions; a
 /// holder without a proper name of its own (the water utility) is named in
 /// the page's language.
-async fn sources(services: &Services, p: &PrivacyTexts, pod: &PodName) -> Vec<SourceView> {
+async fn sources(services: &Services, lang: selfdata_site::Lang, pod: &PodName) -> Vec<SourceView> {
+    let p: &'static PrivacyTexts = lang.words();
+    let t: &'static crate::texts::Texts = lang.words();
     let Ok(root) = ResourcePath::parse("/selfdata/sources/") else {
         return Vec::new();
     };
@@ -471,7 +498,11 @@ async fn sources(services: &Services, p: &PrivacyTexts, pod: &PodName) -> Vec<So
         let mut themes: Vec<String> = g
             .objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(&format!("{DCAT}theme")))
             .filter_map(|t| match t {
-                TermRef::NamedNode(n) => n.as_str().rsplit(['#', '/']).next().map(str::to_owned),
+                TermRef::NamedNode(n) => n
+                    .as_str()
+                    .rsplit(['#', '/'])
+                    .next()
+                    .map(|x| theme_name(p, x)),
                 _ => None,
             })
             .collect();
@@ -489,8 +520,12 @@ async fn sources(services: &Services, p: &PrivacyTexts, pod: &PodName) -> Vec<So
                 format!("{} – {}", d("startDate"), d("endDate"))
             })
             .unwrap_or_default();
-        let records =
-            first_value(&g, s, &format!("{}readings", selfdata_consent::SD)).unwrap_or_default();
+        let records = first_value(&g, s, &format!("{}readings", selfdata_consent::SD))
+            .map(|v| match v.parse::<u64>() {
+                Ok(n) => t.number(n as f64, 0),
+                Err(_) => v,
+            })
+            .unwrap_or_default();
         let updated = first_value(&g, s, &format!("{DCT}modified"))
             .and_then(|v| v.parse::<Timestamp>().ok())
             .map(day_of)
@@ -520,7 +555,8 @@ async fn render_overview(
     status: StatusCode,
     o: Outcome,
 ) -> Response {
-    let p: &'static PrivacyTexts = chrome.language().words();
+    let lang = chrome.language();
+    let p: &'static PrivacyTexts = lang.words();
     let owner = owner_webid(services, &r.pod);
     let records = records(services, &r.pod).await;
     let grants = services
@@ -595,7 +631,7 @@ async fn render_overview(
             csrf: &r.session.csrf,
             notice: o.notice,
             error: o.error,
-            sources: sources(services, p, &r.pod).await,
+            sources: sources(services, lang, &r.pod).await,
             apps,
             people,
             records: rows,
@@ -930,7 +966,8 @@ struct RecordPage<'a> {
     kind: &'static str,
     state: &'static str,
     fields: Vec<(&'static str, String)>,
-    events: Vec<(String, &'static str, String)>,
+    /// (instant for `datetime`, Paris time shown, state, note).
+    events: Vec<(String, String, &'static str, String)>,
 }
 
 async fn record_page(
@@ -958,8 +995,8 @@ async fn record_page(
         (p.f_id, rec.id.clone()),
         (p.f_subject, rec.subject.clone()),
         (p.f_controller, party(&rec.controller)),
-        (p.f_purpose, rec.purpose.clone()),
-        (p.f_legal_basis, rec.legal_basis.clone()),
+        (p.f_purpose, term_name(p, &rec.purpose)),
+        (p.f_legal_basis, term_name(p, &rec.legal_basis)),
         (p.f_data, rec.data.join(", ")),
         (
             p.f_recipients,
@@ -980,7 +1017,7 @@ async fn record_page(
         ));
     }
     fields.extend([
-        (p.f_jurisdiction, rec.jurisdiction.clone()),
+        (p.f_jurisdiction, term_name(p, &rec.jurisdiction)),
         (p.f_retention, rec.retention.clone()),
         (p.f_withdrawal, rec.withdrawal.clone()),
         (p.f_schema, rec.schema_version.clone()),
@@ -990,7 +1027,14 @@ async fn record_page(
         .iter()
         .map(|e| {
             (
-                e.time.to_string(),
+                e.time
+                    .round(jiff::Unit::Second)
+                    .unwrap_or(e.time)
+                    .to_string(),
+                e.time
+                    .to_zoned_datetime(selfdata_energy::files::paris())
+                    .strftime("%Y-%m-%d %H:%M")
+                    .to_string(),
                 state_name(p, e.state),
                 e.note.clone().unwrap_or_default(),
             )

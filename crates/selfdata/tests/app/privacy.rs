@@ -815,3 +815,58 @@ async fn french_mode_shows_no_water_utility_and_the_english_rights_page_lists_no
     let fr = page_in(&s, &b, "/privacy/requests", "fr").await;
     assert!(fr.contains("Ma banque") && !fr.contains("My bank"), "{fr}");
 }
+
+#[tokio::test]
+async fn no_slugs_dpv_iris_nanosecond_timestamps_or_unseparated_numbers_where_a_resident_reads() {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    sign_up(&mut b, "carol@example.org", "carol").await;
+    let pod = selfdata_store::PodName::parse("carol").unwrap();
+    for file in selfdata_energy::demo::household(jiff::civil::date(2026, 10, 15), 1, 2026) {
+        s.app
+            .energy
+            .import(&pod, bytes::Bytes::from(file.bytes), &|_| {})
+            .await
+            .unwrap();
+    }
+    allowed_app(&s, &mut b, "Budget Helper").await;
+
+    let en = page_in(&s, &b, "/privacy", "en").await;
+    let sources = &en[en.find("id=\"sources\"").unwrap()..en.find("id=\"apps\"").unwrap()];
+    assert!(!sources.contains("-consumption"), "{sources}");
+    assert!(sources.contains("electricity used"), "{sources}");
+    // Every count of readings is grouped by thousands.
+    let counts: Vec<&str> = sources
+        .split("Records</dt><dd>")
+        .skip(1)
+        .map(|x| &x[..x.find('<').unwrap()])
+        .collect();
+    assert!(!counts.is_empty(), "{sources}");
+    assert!(
+        counts.iter().any(|c| c.contains(',')),
+        "a year of readings is over a thousand: {counts:?}"
+    );
+    assert!(
+        counts.iter().all(|c| c.len() < 4 || c.contains(',')),
+        "{counts:?}"
+    );
+    let fr = page_in(&s, &b, "/privacy", "fr").await;
+    assert!(fr.contains("électricité consommée"));
+    assert!(fr.contains('\u{202f}'), "French groups with a narrow space");
+
+    let id = record_ids(&en)
+        .into_iter()
+        .find(|i| i.starts_with("app-"))
+        .unwrap();
+    let record = page_in(&s, &b, &format!("/privacy/consents/{id}"), "en").await;
+    assert!(!record.contains("w3id.org"), "{record}");
+    assert!(record.contains("your consent") && record.contains("providing the service"));
+    let shown = record
+        .split("</time>")
+        .next()
+        .and_then(|x| x.rsplit('>').next())
+        .unwrap();
+    assert_eq!(shown.len(), "2026-10-15 12:00".len(), "{shown}");
+    let fr = page_in(&s, &b, &format!("/privacy/consents/{id}"), "fr").await;
+    assert!(fr.contains("votre consentement"), "{fr}");
+}
