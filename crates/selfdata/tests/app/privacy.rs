@@ -545,14 +545,32 @@ async fn rights_against_holders_registry_letter_and_deadline() {
     assert!(page.contains("dpo@holder.example") && !page.contains("GRDF"));
     // The letter, in French, for portability.
     let (status, page) = b
-        .get("/privacy/requests?holder=0&article=20&letter_lang=fr&name=Carol+Martin&email=carol%40example.org")
+        .post(
+            "/privacy/requests",
+            &[
+                ("csrf", &csrf),
+                ("holder", "0"),
+                ("article", "20"),
+                ("letter_lang", "fr"),
+                ("name", "Carol Martin"),
+                ("email", "carol@example.org"),
+            ],
+        )
         .await;
     assert_eq!(status, 200);
     assert!(page.contains("article 20 du RGPD"), "{page}");
     assert!(page.contains("12345678901234") && page.contains("dpo@holder.example"));
     assert!(page.contains("Carol Martin, le 2025-03-20"));
     let (_, en) = b
-        .get("/privacy/requests?holder=2&article=15&letter_lang=en")
+        .post(
+            "/privacy/requests",
+            &[
+                ("csrf", &csrf),
+                ("holder", "2"),
+                ("article", "15"),
+                ("letter_lang", "en"),
+            ],
+        )
         .await;
     assert!(en.contains("Article 15") && en.contains("W-42"));
     // Two requests sent: one long ago (overdue), one recently (due soon).
@@ -869,4 +887,63 @@ async fn no_slugs_dpv_iris_nanosecond_timestamps_or_unseparated_numbers_where_a_
     assert_eq!(shown.len(), "2026-10-15 12:00".len(), "{shown}");
     let fr = page_in(&s, &b, &format!("/privacy/consents/{id}"), "fr").await;
     assert!(fr.contains("votre consentement"), "{fr}");
+}
+
+#[tokio::test]
+async fn the_rights_letter_names_the_holder_once_gives_the_meter_number_and_keeps_name_and_email_out_of_the_url()
+ {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    sign_up(&mut b, "carol@example.org", "carol").await;
+    let pod = selfdata_store::PodName::parse("carol").unwrap();
+    for file in selfdata_energy::demo::household(jiff::civil::date(2026, 10, 15), 1, 2026) {
+        s.app
+            .energy
+            .import(&pod, bytes::Bytes::from(file.bytes), &|_| {})
+            .await
+            .unwrap();
+    }
+    let (_, page) = b.get("/privacy/requests").await;
+    // The form is posted (with its CSRF token), not a GET putting the
+    // resident's name and e-mail in the address.
+    assert!(
+        page.contains("<form method=\"post\" action=\"/privacy/requests#letter\">"),
+        "{page}"
+    );
+    assert!(!page.contains("method=\"get\" action=\"/privacy/requests"));
+    let csrf = field(&page, "csrf");
+    let (status, _) = b
+        .post("/privacy/requests", &[("holder", "0"), ("name", "Carol")])
+        .await;
+    assert_eq!(status, 403, "no letter without the CSRF token");
+    let (status, page) = b
+        .post(
+            "/privacy/requests",
+            &[
+                ("csrf", &csrf),
+                ("holder", "0"),
+                ("article", "15"),
+                ("letter_lang", "en"),
+                ("name", "Carol Martin"),
+                ("email", "carol@example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let start = page.find("<textarea id=\"rq-letter\"").expect("a letter");
+    let letter = unescape(&page[start..start + page[start..].find("</textarea>").unwrap()]);
+    assert!(letter.contains("Carol Martin") && letter.contains("carol@example.org"));
+    // Enedis once, in its published address.
+    assert_eq!(letter.matches("Enedis").count(), 2, "{letter}");
+    assert!(!letter.contains("Enedis\nEnedis"), "{letter}");
+    // The meter the pod knows from its imported files.
+    let number = letter
+        .split("Meter or customer number: ")
+        .nth(1)
+        .and_then(|x| x.lines().next())
+        .unwrap_or_else(|| panic!("no meter number: {letter}"));
+    assert!(
+        number.len() == 14 && number.bytes().all(|c| c.is_ascii_digit()),
+        "the PRM: {number}"
+    );
 }
