@@ -70,6 +70,18 @@ async function follow(page, action) {
   await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), action()]);
 }
 
+// A radio button and its label on one line: the label to the right of a
+// small button, both centred on the same line.
+async function radioBesideItsLabel(page, id, label) {
+  const r = await page.locator(`#${id}`).boundingBox();
+  const l = await page.locator(`label[for="${id}"]`).boundingBox();
+  check(r && l, `${label}: the radio button #${id} and its label are shown`);
+  check(r.width < 40, `${label}: the radio button #${id} is ${r.width}px wide, drawn like a text field`);
+  const middle = (b) => b.y + b.height / 2;
+  check(l.x >= r.x + r.width && Math.abs(middle(r) - middle(l)) < 12,
+    `${label}: the label of #${id} should be on the button's line, to its right (button ${JSON.stringify(r)}, label ${JSON.stringify(l)})`);
+}
+
 const pathOf = (page) => new URL(page.url()).pathname;
 
 async function signIn(page) {
@@ -104,13 +116,24 @@ async function run(browser) {
   const apps = page.locator('#apps li.app-access');
   check((await apps.count()) === 1, 'one app has access');
   check((await apps.first().innerText()).includes(APP), `the app listed is ${APP}`);
+  await radioBesideItsLabel(page, 'share-read', 'share with a person (phone)');
+  await radioBesideItsLabel(page, 'share-write', 'share with a person (phone)');
+  // The access log on a phone: the app by its name, whole words in the cells.
+  const logRow = page.locator('table.log tbody tr').first();
+  check((await logRow.innerText()).includes(APP), `the access log names the app ${APP}`);
+  const lines = await logRow.locator('td').last().evaluate((td) => {
+    const r = document.createRange();
+    r.selectNodeContents(td);
+    return r.getClientRects().length;
+  });
+  check(lines === 1, `the access log's outcome is on one line on a phone, not split letter by letter (${lines} lines)`);
   await checkPage(page, 'privacy (en, phone)');
 
   // The app's consent record.
   await follow(page, () => apps.first().getByRole('link', { name: /^View/ }).click());
   check(pathOf(page).startsWith('/app/privacy/consents/app-'), `the record page, not ${page.url()}`);
   const record = await page.locator('main').innerText();
-  check(record.includes(APP) && record.includes('https://w3id.org/dpv#Consent'), 'the record names the app and its legal basis');
+  check(record.includes(APP) && record.includes('your consent') && !record.includes('w3id.org'), 'the record names the app and its legal basis in words, not as a DPV IRI');
   check(record.includes('given'), 'consent is given');
   await checkPage(page, 'consent record (en, phone)');
   await follow(page, () => page.getByRole('link', { name: /^Back to/ }).click());
@@ -118,6 +141,8 @@ async function run(browser) {
   // Rights against holders, with a letter.
   await page.goto(`${BASE}/app/privacy/requests`);
   await checkPage(page, 'requests (en, phone)');
+  await radioBesideItsLabel(page, 'rq-15', 'rights requests (phone)');
+  await radioBesideItsLabel(page, 'rq-20', 'rights requests (phone)');
   await page.getByLabel('Holder', { exact: true }).selectOption({ label: 'Enedis' });
   await page.getByLabel('My name').fill('Carol Martin');
   await follow(page, () => page.getByRole('button', { name: 'Write the letter' }).click());

@@ -817,6 +817,20 @@ struct DashboardPage {
     coverage: Vec<String>,
     /// Files others delivered to the pod's inbox, waiting for the owner.
     inbox: Vec<import::InboxFile>,
+    /// While the pod has no readings: (fluid, the holder's export and where
+    /// it is downloaded).
+    first_steps: Vec<(&'static str, String)>,
+}
+
+/// Where a new resident gets their files: each holder's export and where it
+/// is downloaded, in the page's language.
+fn first_steps(t: &Texts) -> Vec<(&'static str, String)> {
+    use selfdata_energy::model::Holder;
+    let lang = selfdata_energy::sources::Lang::from_code(t.lang);
+    [Holder::Enedis, Holder::Grdf, Holder::Water]
+        .into_iter()
+        .map(|h| (t.fluid(h.fluid()), h.expected().sentence(lang)))
+        .collect()
 }
 
 pub async fn dashboard(
@@ -884,10 +898,15 @@ pub async fn dashboard(
         .map(|(_, s)| s.clone())
         .unwrap_or_default();
     let chart = chart_view(t, &view, book, today);
-    let tiles = summaries
+    let tiles: Vec<Tile> = summaries
         .iter()
         .map(|(f, s)| tile(t, *f, s, &view))
         .collect();
+    let first_steps = if tiles.iter().all(|x| x.empty) {
+        first_steps(t)
+    } else {
+        Vec::new()
+    };
     let scales = Scale::ALL
         .into_iter()
         .map(|scale| Choice {
@@ -940,6 +959,7 @@ pub async fn dashboard(
         },
         coverage: coverage(t, summary),
         inbox: import::inbox_files(&services, &me.pod).await,
+        first_steps,
     }
     .render();
     let elapsed = started.elapsed();

@@ -326,7 +326,7 @@ impl Energy {
     }
 
     /// The meters a holder's source description names (none before the first import).
-    async fn known_meters(
+    pub(crate) async fn known_meters(
         &self,
         pod: &PodName,
         holder: Holder,

@@ -239,7 +239,29 @@ fn day_start_ms(d: &str) -> Option<i64> {
         .map(|z| z.timestamp().as_millisecond())
 }
 
-async fn log_rows(services: &Services, pod: &PodName, q: &LogQuery) -> Option<Vec<LogRow>> {
+/// What the access log shows for an app: the name the resident allowed it
+/// under, else the host of its client id when that is a URL, else the id.
+fn app_label(names: &[(String, String)], client_id: &str) -> String {
+    if let Some((_, name)) = names.iter().find(|(id, _)| id == client_id) {
+        return name.clone();
+    }
+    client_id
+        .strip_prefix("https://")
+        .or_else(|| client_id.strip_prefix("http://"))
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        .filter(|host| !host.is_empty())
+        .unwrap_or(client_id)
+        .to_owned()
+}
+
+/// `names`: the resident's apps (client id, name), revoked ones included.
+async fn log_rows(
+    services: &Services,
+    p: &'static PrivacyTexts,
+    pod: &PodName,
+    q: &LogQuery,
+    names: &[(String, String)],
+) -> Option<Vec<LogRow>> {
     let filter = crate::log::LogFilter {
         who: Some(q.who.trim().to_owned()).filter(|w| !w.is_empty()),
         resource_prefix: Some(q.resource.trim().to_owned()).filter(|w| !w.is_empty()),
@@ -269,8 +291,12 @@ async fn log_rows(services: &Services, pod: &PodName, q: &LogQuery) -> Option<Ve
                                 .to_string()
                         })
                         .unwrap_or_default(),
-                    who: e.entry.webid.unwrap_or_else(|| "anonymous".to_owned()),
-                    client: e.entry.client_id.unwrap_or_default(),
+                    who: e.entry.webid.unwrap_or_else(|| p.log_anonymous.to_owned()),
+                    client: e
+                        .entry
+                        .client_id
+                        .map(|c| app_label(names, &c))
+                        .unwrap_or_default(),
                     resource: e.entry.resource,
                     modes: e.entry.modes.join(", "),
                     allowed: e.entry.allowed,
@@ -356,6 +382,31 @@ fn day_of(t: Timestamp) -> String {
     day(t.as_millisecond())
 }
 
+/// A source's category (the last segment of its theme IRI) in words.
+fn theme_name(p: &PrivacyTexts, slug: &str) -> String {
+    match slug {
+        "electricity-consumption" => p.theme_electricity,
+        "electricity-daily-max-power" => p.theme_max_power,
+        "gas-consumption-energy" => p.theme_gas_energy,
+        "gas-consumption-volume" => p.theme_gas_volume,
+        "water-consumption" => p.theme_water,
+        other => return other.replace('-', " "),
+    }
+    .to_owned()
+}
+
+/// A record's term (purpose, legal basis, jurisdiction) in words when it is
+/// one selfdata writes, else its IRI.
+fn term_name(p: &PrivacyTexts, iri: &str) -> String {
+    let dpv = selfdata_consent::DPV;
+    match iri.strip_prefix(dpv) {
+        Some("Consent") => p.term_consent.to_owned(),
+        Some("ServiceProvision") => p.term_service.to_owned(),
+        _ if iri == format!("{}FR", selfdata_consent::DPV_LOC) => p.term_france.to_owned(),
+        _ => iri.to_owned(),
+    }
+}
+
 fn modes_text(p: &PrivacyTexts, modes: &[String]) -> String {
     let has = |m: &str| modes.iter().any(|x| x == &format!("{}{m}", acl::ACL));
     if has("Control") {
@@ -404,8 +455,12 @@ fn node(t: TermRef<'_>) -> Option<NamedOrBlankNodeRef<'_>> {
     }
 }
 
-/// The sources of data in the pod, from the importer's descriptions.
-async fn sources(services: &Services, pod: &PodName) -> Vec<SourceView> {
+/// The sources of data in the pod, from the importer's descriptions; a
+/// holder without a proper name of its own (the water utility) is named in
+/// the page's language.
+async fn sources(services: &Services, lang: selfdata_site::Lang, pod: &PodName) -> Vec<SourceView> {
+    let p: &'static PrivacyTexts = lang.words();
+    let t: &'static crate::texts::Texts = lang.words();
     let Ok(root) = ResourcePath::parse("/selfdata/sources/") else {
         return Vec::new();
     };
@@ -433,10 +488,21 @@ async fn sources(services: &Services, pod: &PodName) -> Vec<SourceView> {
             .and_then(node)
             .and_then(|p| first_value(&g, p, "http://xmlns.com/foaf/0.1/name"))
             .unwrap_or_else(|| holder.path.name().trim_end_matches('/').to_owned());
+        let name = if holder.path.name().trim_end_matches('/')
+            == selfdata_energy::model::Holder::Water.slug()
+        {
+            p.holder_water.to_owned()
+        } else {
+            name
+        };
         let mut themes: Vec<String> = g
             .objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(&format!("{DCAT}theme")))
             .filter_map(|t| match t {
-                TermRef::NamedNode(n) => n.as_str().rsplit(['#', '/']).next().map(str::to_owned),
+                TermRef::NamedNode(n) => n
+                    .as_str()
+                    .rsplit(['#', '/'])
+                    .next()
+                    .map(|x| theme_name(p, x)),
                 _ => None,
             })
             .collect();
@@ -454,8 +520,12 @@ async fn sources(services: &Services, pod: &PodName) -> Vec<SourceView> {
                 format!("{} – {}", d("startDate"), d("endDate"))
             })
             .unwrap_or_default();
-        let records =
-            first_value(&g, s, &format!("{}readings", selfdata_consent::SD)).unwrap_or_default();
+        let records = first_value(&g, s, &format!("{}readings", selfdata_consent::SD))
+            .map(|v| match v.parse::<u64>() {
+                Ok(n) => t.number(n as f64, 0),
+                Err(_) => v,
+            })
+            .unwrap_or_default();
         let updated = first_value(&g, s, &format!("{DCT}modified"))
             .and_then(|v| v.parse::<Timestamp>().ok())
             .map(day_of)
@@ -485,7 +555,8 @@ async fn render_overview(
     status: StatusCode,
     o: Outcome,
 ) -> Response {
-    let p: &'static PrivacyTexts = chrome.language().words();
+    let lang = chrome.language();
+    let p: &'static PrivacyTexts = lang.words();
     let owner = owner_webid(services, &r.pod);
     let records = records(services, &r.pod).await;
     let grants = services
@@ -494,6 +565,10 @@ async fn render_overview(
         .grants_of(r.account.id)
         .await
         .unwrap_or_default();
+    let names: Vec<(String, String)> = grants
+        .iter()
+        .map(|g| (g.client_id.clone(), g.client_name.clone()))
+        .collect();
     let mut apps = Vec::new();
     for g in grants.into_iter().filter(|g| g.revoked_ms.is_none()) {
         apps.push(AppView {
@@ -556,11 +631,11 @@ async fn render_overview(
             csrf: &r.session.csrf,
             notice: o.notice,
             error: o.error,
-            sources: sources(services, &r.pod).await,
+            sources: sources(services, lang, &r.pod).await,
             apps,
             people,
             records: rows,
-            log: log_rows(services, &r.pod, &o.log).await,
+            log: log_rows(services, p, &r.pod, &o.log, &names).await,
             q: o.log,
             webid: o.webid,
             folder: o.folder,
@@ -891,7 +966,8 @@ struct RecordPage<'a> {
     kind: &'static str,
     state: &'static str,
     fields: Vec<(&'static str, String)>,
-    events: Vec<(String, &'static str, String)>,
+    /// (instant for `datetime`, Paris time shown, state, note).
+    events: Vec<(String, String, &'static str, String)>,
 }
 
 async fn record_page(
@@ -919,8 +995,8 @@ async fn record_page(
         (p.f_id, rec.id.clone()),
         (p.f_subject, rec.subject.clone()),
         (p.f_controller, party(&rec.controller)),
-        (p.f_purpose, rec.purpose.clone()),
-        (p.f_legal_basis, rec.legal_basis.clone()),
+        (p.f_purpose, term_name(p, &rec.purpose)),
+        (p.f_legal_basis, term_name(p, &rec.legal_basis)),
         (p.f_data, rec.data.join(", ")),
         (
             p.f_recipients,
@@ -941,7 +1017,7 @@ async fn record_page(
         ));
     }
     fields.extend([
-        (p.f_jurisdiction, rec.jurisdiction.clone()),
+        (p.f_jurisdiction, term_name(p, &rec.jurisdiction)),
         (p.f_retention, rec.retention.clone()),
         (p.f_withdrawal, rec.withdrawal.clone()),
         (p.f_schema, rec.schema_version.clone()),
@@ -951,7 +1027,14 @@ async fn record_page(
         .iter()
         .map(|e| {
             (
-                e.time.to_string(),
+                e.time
+                    .round(jiff::Unit::Second)
+                    .unwrap_or(e.time)
+                    .to_string(),
+                e.time
+                    .to_zoned_datetime(selfdata_energy::files::paris())
+                    .strftime("%Y-%m-%d %H:%M")
+                    .to_string(),
                 state_name(p, e.state),
                 e.note.clone().unwrap_or_default(),
             )

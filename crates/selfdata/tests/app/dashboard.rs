@@ -896,3 +896,40 @@ async fn the_home_page_explains_to_a_visitor_and_shows_the_residents_cards() {
         home.body
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_residents_empty_dashboard_says_where_to_get_their_files() {
+    let s = server().await;
+    resident(&s, EMAIL, "dana", 0).await;
+    resident(&s, "erin@example.org", "erin", 1).await;
+    let mut fr = Browser::new(&s, "fr-FR,fr;q=0.9");
+    fr.sign_in(EMAIL).await;
+    let page = fr.get("/app/energy").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Où trouver vos fichiers"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("mon-compte-particulier.enedis.fr"));
+    assert!(page.body.contains("monespace.grdf.fr"));
+    assert!(
+        page.body
+            .contains("l’espace client de votre distributeur d’eau")
+    );
+
+    let mut en = Browser::new(&s, "en");
+    en.sign_in(EMAIL).await;
+    let page = en.get("/app/energy").await;
+    assert!(page.body.contains("Where to get your files"));
+    assert!(
+        page.body
+            .contains("downloaded from your Enedis customer area")
+    );
+
+    // With readings, the dashboard shows them instead.
+    let mut b = Browser::new(&s, "en");
+    b.sign_in("erin@example.org").await;
+    let page = b.get("/app/energy").await;
+    assert!(!page.body.contains("Where to get your files"));
+}

@@ -550,14 +550,32 @@ async fn rights_against_holders_registry_letter_and_deadline() {
     assert!(page.contains("dpo@holder.example") && !page.contains("GRDF"));
     // The letter, in French, for portability.
     let (status, page) = b
-        .get("/app/privacy/requests?holder=0&article=20&letter_lang=fr&name=Carol+Martin&email=carol%40example.org")
+        .post(
+            "/app/privacy/requests",
+            &[
+                ("csrf", &csrf),
+                ("holder", "0"),
+                ("article", "20"),
+                ("letter_lang", "fr"),
+                ("name", "Carol Martin"),
+                ("email", "carol@example.org"),
+            ],
+        )
         .await;
     assert_eq!(status, 200);
     assert!(page.contains("article 20 du RGPD"), "{page}");
     assert!(page.contains("12345678901234") && page.contains("dpo@holder.example"));
     assert!(page.contains("Carol Martin, le 2025-03-20"));
     let (_, en) = b
-        .get("/app/privacy/requests?holder=2&article=15&letter_lang=en")
+        .post(
+            "/app/privacy/requests",
+            &[
+                ("csrf", &csrf),
+                ("holder", "2"),
+                ("article", "15"),
+                ("letter_lang", "en"),
+            ],
+        )
         .await;
     assert!(en.contains("Article 15") && en.contains("W-42"));
     // Two requests sent: one long ago (overdue), one recently (due soon).
@@ -661,4 +679,279 @@ async fn revoking_an_app_from_the_account_page_or_from_privacy_has_the_same_effe
         }
         assert_eq!(receipt(&mut b, &record).await.events.len(), 2, "{action}");
     }
+}
+
+/// The access log section of the privacy page.
+fn log_section(page: &str) -> &str {
+    let start = page.find("id=\"log\"").expect("the access log section");
+    let end = page[start..]
+        .find("</section>")
+        .map_or(page.len(), |e| start + e);
+    &page[start..end]
+}
+
+#[tokio::test]
+async fn the_access_log_names_the_app_not_its_raw_client_id_and_a_stranger_in_the_page_language() {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    sign_up(&mut b, "carol@example.org", "carol").await;
+    let client_id = common::register_app(&s.client, &s.base, "Budget Helper").await;
+    let (_, consent) = b.get(&common::authorize_path(&client_id)).await;
+    let (status, location) = b
+        .post(
+            "/idp/authorize",
+            &[
+                ("csrf", &field(&consent, "csrf")),
+                ("request", &field(&consent, "request")),
+                ("webid", &format!("{}/carol/profile/card#me", s.base)),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let (key, access) = common::redeem_code(&s.client, &s.base, &client_id, &location).await;
+    let root = format!("{}/carol/", s.base);
+    assert_eq!(
+        status_of(as_agent(&s, &key, &access, "GET", &root)).await,
+        200
+    );
+    // A stranger, not signed in.
+    assert_eq!(status_of(s.client.get(&root)).await, 401);
+
+    let (status, page) = b.get("/app/privacy").await;
+    assert_eq!(status, 200);
+    let log = log_section(&page);
+    assert!(log.contains("<table class=\"log\""), "{log}");
+    assert!(log.contains("Budget Helper"), "the app by its name: {log}");
+    assert!(!log.contains(&client_id), "no raw client id: {log}");
+    assert!(log.contains("someone not signed in"), "{log}");
+    assert!(!log.contains("anonymous"), "{log}");
+
+    // In French, the stranger is named in French.
+    let r = s
+        .client
+        .get(format!("{}/app/privacy", s.base))
+        .header("cookie", b.cookie_header())
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(log_section(&page).contains("une personne non connectée"));
+}
+
+#[tokio::test]
+async fn the_account_page_shows_the_pods_address_to_copy_not_a_link_answering_401_and_logged_as_a_stranger()
+ {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    sign_up(&mut b, "carol@example.org", "carol").await;
+    let root = format!("{}/carol/", s.base);
+    // What a signed-in browser gets at the pod's own address: not a page.
+    assert_eq!(status_of(s.client.get(&root)).await, 401);
+
+    let (status, page) = b.get("/account").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!("<code class=\"copy\">{root}</code>")),
+        "{page}"
+    );
+    assert!(!page.contains(&format!("href=\"{root}\"")), "{page}");
+    assert!(page.contains("It is not a page to open in a browser."));
+
+    let r = s
+        .client
+        .get(format!("{}/account", s.base))
+        .header("cookie", b.cookie_header())
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Adresse pour les applications"), "{page}");
+    assert!(!page.contains(&format!("href=\"{root}\"")));
+}
+
+/// `path` on the pages in `lang`, with `b`'s session.
+async fn page_in(s: &Server, b: &Browser<'_>, path: &str, lang: &str) -> String {
+    let r = s
+        .client
+        .get(format!("{}{path}", s.base))
+        .header("cookie", b.cookie_header())
+        .header("accept-language", lang)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn french_mode_shows_no_water_utility_and_the_english_rights_page_lists_no_ma_banque() {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    sign_up(&mut b, "carol@example.org", "carol").await;
+    let water = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../energy/tests/fixtures/water_portal.csv"
+    ))
+    .unwrap();
+    s.app
+        .energy
+        .import(
+            &selfdata_store::PodName::parse("carol").unwrap(),
+            bytes::Bytes::from(water),
+            &|_| {},
+        )
+        .await
+        .unwrap();
+
+    let fr = page_in(&s, &b, "/app/privacy", "fr").await;
+    assert!(fr.contains("<strong>Service des eaux</strong>"), "{fr}");
+    assert!(!fr.contains("Water utility"));
+    let en = page_in(&s, &b, "/app/privacy", "en").await;
+    assert!(en.contains("<strong>Water utility</strong>"));
+
+    let en = page_in(&s, &b, "/app/privacy/requests", "en").await;
+    for french in ["Ma banque", "Mon opérateur télécom", "Ma mairie"] {
+        assert!(!en.contains(french), "{french} on the English page");
+    }
+    assert!(en.contains("My bank") && en.contains("My town hall"));
+    let fr = page_in(&s, &b, "/app/privacy/requests", "fr").await;
+    assert!(fr.contains("Ma banque") && !fr.contains("My bank"));
+
+    // Saved from the English page, the generic entries are still French in
+    // French.
+    let csrf = field(&en, "csrf");
+    let (status, _) = b
+        .post(
+            "/app/privacy/requests/holders",
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "My bank"),
+                ("contact", ""),
+                ("identifier", "FR76 1234"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let fr = page_in(&s, &b, "/app/privacy/requests", "fr").await;
+    assert!(fr.contains("Ma banque") && !fr.contains("My bank"), "{fr}");
+}
+
+#[tokio::test]
+async fn no_slugs_dpv_iris_nanosecond_timestamps_or_unseparated_numbers_where_a_resident_reads() {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    sign_up(&mut b, "carol@example.org", "carol").await;
+    let pod = selfdata_store::PodName::parse("carol").unwrap();
+    for file in selfdata_energy::demo::household(jiff::civil::date(2026, 10, 15), 1, 2026) {
+        s.app
+            .energy
+            .import(&pod, bytes::Bytes::from(file.bytes), &|_| {})
+            .await
+            .unwrap();
+    }
+    allowed_app(&s, &mut b, "Budget Helper").await;
+
+    let en = page_in(&s, &b, "/app/privacy", "en").await;
+    let sources = &en[en.find("id=\"sources\"").unwrap()..en.find("id=\"apps\"").unwrap()];
+    assert!(!sources.contains("-consumption"), "{sources}");
+    assert!(sources.contains("electricity used"), "{sources}");
+    // Every count of readings is grouped by thousands.
+    let counts: Vec<&str> = sources
+        .split("Records</dt><dd>")
+        .skip(1)
+        .map(|x| &x[..x.find('<').unwrap()])
+        .collect();
+    assert!(!counts.is_empty(), "{sources}");
+    assert!(
+        counts.iter().any(|c| c.contains(',')),
+        "a year of readings is over a thousand: {counts:?}"
+    );
+    assert!(
+        counts.iter().all(|c| c.len() < 4 || c.contains(',')),
+        "{counts:?}"
+    );
+    let fr = page_in(&s, &b, "/app/privacy", "fr").await;
+    assert!(fr.contains("électricité consommée"));
+    assert!(fr.contains('\u{202f}'), "French groups with a narrow space");
+
+    let id = record_ids(&en)
+        .into_iter()
+        .find(|i| i.starts_with("app-"))
+        .unwrap();
+    let record = page_in(&s, &b, &format!("/app/privacy/consents/{id}"), "en").await;
+    assert!(!record.contains("w3id.org"), "{record}");
+    assert!(record.contains("your consent") && record.contains("providing the service"));
+    let shown = record
+        .split("</time>")
+        .next()
+        .and_then(|x| x.rsplit('>').next())
+        .unwrap();
+    assert_eq!(shown.len(), "2026-10-15 12:00".len(), "{shown}");
+    let fr = page_in(&s, &b, &format!("/app/privacy/consents/{id}"), "fr").await;
+    assert!(fr.contains("votre consentement"), "{fr}");
+}
+
+#[tokio::test]
+async fn the_rights_letter_names_the_holder_once_gives_the_meter_number_and_keeps_name_and_email_out_of_the_url()
+ {
+    let s = Server::start().await;
+    let mut b = Browser::new(&s);
+    sign_up(&mut b, "carol@example.org", "carol").await;
+    let pod = selfdata_store::PodName::parse("carol").unwrap();
+    for file in selfdata_energy::demo::household(jiff::civil::date(2026, 10, 15), 1, 2026) {
+        s.app
+            .energy
+            .import(&pod, bytes::Bytes::from(file.bytes), &|_| {})
+            .await
+            .unwrap();
+    }
+    let (_, page) = b.get("/app/privacy/requests").await;
+    // The form is posted (with its CSRF token), not a GET putting the
+    // resident's name and e-mail in the address.
+    assert!(
+        page.contains("<form method=\"post\" action=\"/app/privacy/requests#letter\">"),
+        "{page}"
+    );
+    assert!(!page.contains("method=\"get\" action=\"/app/privacy/requests"));
+    let csrf = field(&page, "csrf");
+    let (status, _) = b
+        .post(
+            "/app/privacy/requests",
+            &[("holder", "0"), ("name", "Carol")],
+        )
+        .await;
+    assert_eq!(status, 403, "no letter without the CSRF token");
+    let (status, page) = b
+        .post(
+            "/app/privacy/requests",
+            &[
+                ("csrf", &csrf),
+                ("holder", "0"),
+                ("article", "15"),
+                ("letter_lang", "en"),
+                ("name", "Carol Martin"),
+                ("email", "carol@example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let start = page.find("<textarea id=\"rq-letter\"").expect("a letter");
+    let letter = unescape(&page[start..start + page[start..].find("</textarea>").unwrap()]);
+    assert!(letter.contains("Carol Martin") && letter.contains("carol@example.org"));
+    // Enedis once, in its published address.
+    assert_eq!(letter.matches("Enedis").count(), 2, "{letter}");
+    assert!(!letter.contains("Enedis\nEnedis"), "{letter}");
+    // The meter the pod knows from its imported files.
+    let number = letter
+        .split("Meter or customer number: ")
+        .nth(1)
+        .and_then(|x| x.lines().next())
+        .unwrap_or_else(|| panic!("no meter number: {letter}"));
+    assert!(
+        number.len() == 14 && number.bytes().all(|c| c.is_ascii_digit()),
+        "the PRM: {number}"
+    );
 }

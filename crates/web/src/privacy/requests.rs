@@ -14,8 +14,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -35,7 +34,7 @@ const REQUESTS: &str = "/selfdata/rights/requests.json";
 
 pub fn routes() -> Router<Arc<Services>> {
     Router::new()
-        .route("/app/privacy/requests", get(show))
+        .route("/app/privacy/requests", get(show).post(write))
         .route("/app/privacy/requests/holders", post(save_holders))
         .route("/app/privacy/requests/sent", post(record_sent))
 }
@@ -129,13 +128,46 @@ async fn save<T: Serialize>(
         .map(|_| ())
 }
 
-async fn holders(services: &Services, pod: &PodName) -> Vec<Holder> {
-    load(services, pod, HOLDERS)
-        .await
-        .unwrap_or_else(default_holders)
+/// The registry's generic entries (a holder the resident names later), in
+/// French and English: shown in the page's language whichever language they
+/// were saved in.
+const GENERIC: [(&str, &str); 3] = [
+    ("Ma banque", "My bank"),
+    ("Mon opérateur télécom", "My phone and internet provider"),
+    ("Ma mairie", "My town hall"),
+];
+
+/// `name` in `lang` (`fr` or `en`) when it is a generic entry, else as the
+/// resident wrote it.
+pub fn holder_name(name: &str, lang: &str) -> String {
+    GENERIC
+        .iter()
+        .find(|(fr, en)| name == *fr || name == *en)
+        .map_or(name, |(fr, en)| if lang == "fr" { fr } else { en })
+        .to_owned()
 }
 
-/// The letter, ready to send.
+/// The resident's registry, generic entries named in `lang`.
+async fn holders(services: &Services, pod: &PodName, lang: &str) -> Vec<Holder> {
+    let mut list = load(services, pod, HOLDERS)
+        .await
+        .unwrap_or_else(default_holders);
+    for h in &mut list {
+        h.name = holder_name(&h.name, lang);
+    }
+    list
+}
+
+/// The meter holder a registry entry names, when the pod may know its meter.
+fn energy_holder(name: &str) -> Option<selfdata_energy::model::Holder> {
+    use selfdata_energy::model::Holder as Meter;
+    [Meter::Enedis, Meter::Grdf]
+        .into_iter()
+        .find(|m| m.name().eq_ignore_ascii_case(name.trim()))
+}
+
+/// The letter, ready to send. The holder is named once: its contact, when it
+/// starts with its name, stands for both.
 pub fn letter(
     lang: &str,
     article: u8,
@@ -147,14 +179,23 @@ pub fn letter(
     let id = if holder.identifier.is_empty() {
         String::new()
     } else if lang == "fr" {
-        format!("Identifiant client : {}\n\n", holder.identifier)
+        format!(
+            "Numéro de compteur ou de client : {}\n\n",
+            holder.identifier
+        )
     } else {
-        format!("Customer identifier: {}\n\n", holder.identifier)
+        format!("Meter or customer number: {}\n\n", holder.identifier)
     };
-    let contact = if holder.contact.is_empty() {
-        String::new()
-    } else {
+    let to = if holder.contact.is_empty() {
+        format!("{}\n", holder.name)
+    } else if holder
+        .contact
+        .to_lowercase()
+        .starts_with(&holder.name.to_lowercase())
+    {
         format!("{}\n", holder.contact)
+    } else {
+        format!("{}\n{}\n", holder.name, holder.contact)
     };
     if lang == "fr" {
         let (subject, body) = if article == 20 {
@@ -169,8 +210,7 @@ pub fn letter(
             )
         };
         format!(
-            "{name}\n{email}\n\nÀ l’attention du délégué à la protection des données\n{holder}\n{contact}\nObjet : {subject}\n\nMadame, Monsieur,\n\n{body}\n\n{id}Conformément à l’article 12.3 du RGPD, vous disposez d’un délai d’un mois à compter de la réception de cette demande pour y répondre. Vous pouvez me répondre à l’adresse électronique ci-dessus.\n\nVeuillez agréer, Madame, Monsieur, l’expression de mes salutations distinguées.\n\n{name}, le {today}\n",
-            holder = holder.name,
+            "{name}\n{email}\n\nÀ l’attention du délégué à la protection des données\n{to}\nObjet : {subject}\n\nMadame, Monsieur,\n\n{body}\n\n{id}Conformément à l’article 12.3 du RGPD, vous disposez d’un délai d’un mois à compter de la réception de cette demande pour y répondre. Vous pouvez me répondre à l’adresse électronique ci-dessus.\n\nVeuillez agréer, Madame, Monsieur, l’expression de mes salutations distinguées.\n\n{name}, le {today}\n",
         )
     } else {
         let (subject, body) = if article == 20 {
@@ -185,8 +225,7 @@ pub fn letter(
             )
         };
         format!(
-            "{name}\n{email}\n\nFor the attention of the Data Protection Officer\n{holder}\n{contact}\nSubject: {subject}\n\nDear Sir or Madam,\n\n{body}\n\n{id}Under Article 12(3) GDPR, you have one month from receipt of this request to answer it. You may reply to the email address above.\n\nYours faithfully,\n\n{name}, {today}\n",
-            holder = holder.name,
+            "{name}\n{email}\n\nFor the attention of the Data Protection Officer\n{to}\nSubject: {subject}\n\nDear Sir or Madam,\n\n{body}\n\n{id}Under Article 12(3) GDPR, you have one month from receipt of this request to answer it. You may reply to the email address above.\n\nYours faithfully,\n\n{name}, {today}\n",
         )
     }
 }
@@ -243,7 +282,7 @@ async fn render(
 ) -> Response {
     let p: &'static PrivacyTexts = chrome.language().words();
     let today = services.today();
-    let holders = holders(services, &r.pod).await;
+    let holders = holders(services, &r.pod, chrome.lang).await;
     let sent: Vec<Sent> = load(services, &r.pod, REQUESTS).await.unwrap_or_default();
     let sent = sent
         .into_iter()
@@ -265,7 +304,7 @@ async fn render(
             };
             SentView {
                 index,
-                holder: s.holder,
+                holder: holder_name(&s.holder, chrome.lang),
                 article: s.article,
                 sent: s.sent.to_string(),
                 due: fill(p.rq_due, &[("date", &due.to_string())]),
@@ -279,10 +318,28 @@ async fn render(
         q.email = r.account.email.clone();
     }
     let lang = q.lang.clone().unwrap_or_else(|| chrome.lang.to_owned());
-    let letter = q
-        .holder
-        .and_then(|i| holders.get(i))
-        .map(|h| letter(&lang, q.article.unwrap_or(15), h, &q.name, &q.email, today));
+    let chosen = q.holder.and_then(|i| holders.get(i));
+    let meters = match chosen.and_then(|h| energy_holder(&h.name)) {
+        Some(holder) if chosen.is_some_and(|h| h.identifier.is_empty()) => services
+            .energy
+            .known_meters(&r.pod, holder)
+            .await
+            .unwrap_or_default()
+            .join(", "),
+        _ => String::new(),
+    };
+    let letter = chosen.map(|h| {
+        let h = Holder {
+            name: holder_name(&h.name, &lang),
+            identifier: if h.identifier.is_empty() {
+                meters
+            } else {
+                h.identifier.clone()
+            },
+            ..h.clone()
+        };
+        letter(&lang, q.article.unwrap_or(15), &h, &q.name, &q.email, today)
+    });
     q.lang = Some(lang);
     page(
         status,
@@ -302,13 +359,29 @@ async fn render(
     )
 }
 
-async fn show(
+async fn show(State(services): State<Arc<Services>>, chrome: Chrome, r: Resident) -> Response {
+    render(
+        &services,
+        chrome,
+        &r,
+        StatusCode::OK,
+        LetterQuery::default(),
+        None,
+        None,
+    )
+    .await
+}
+
+/// The letter, written from a posted form: the resident's name and e-mail
+/// stay out of addresses, histories and logs.
+async fn write(
     State(services): State<Arc<Services>>,
     chrome: Chrome,
-    r: Resident,
-    q: Result<Query<LetterQuery>, QueryRejection>,
+    CsrfForm {
+        resident: r,
+        form: q,
+    }: CsrfForm<LetterQuery>,
 ) -> Response {
-    let q = q.map(|Query(q)| q).unwrap_or_default();
     render(&services, chrome, &r, StatusCode::OK, q, None, None).await
 }
 
@@ -391,7 +464,7 @@ async fn record_sent(
             None => Err(p.not_listed),
         }
     } else {
-        let holders = holders(&services, &r.pod).await;
+        let holders = holders(&services, &r.pod, chrome.lang).await;
         let holder = get("holder")
             .parse::<usize>()
             .ok()
@@ -460,6 +533,16 @@ mod tests {
             fr.contains("article 15") && fr.contains("Enedis") && fr.contains("12345678901234")
         );
         assert!(fr.contains("Alice Martin, le 2025-03-10"));
+        // A contact that starts with the holder's name stands for both.
+        let h = Holder {
+            contact: "Enedis, DPO, Tour Enedis".into(),
+            ..h
+        };
+        let fr = letter("fr", 15, &h, "Alice Martin", "alice@example.org", today);
+        assert!(
+            fr.contains("données\nEnedis, DPO, Tour Enedis\n\nObjet"),
+            "{fr}"
+        );
         let en = letter("en", 20, &h, "Alice", "a@x", today);
         assert!(en.contains("Article 20") && en.contains("machine-readable"));
         let holders = default_holders();
