@@ -341,24 +341,11 @@ impl Idp {
     }
 }
 
-pub use selfdata_site::constant_eq;
+pub use selfdata_site::{constant_eq, cookie};
 
 /// The stored hash of the request's session cookie, if it carries one.
 pub fn session_hash(headers: &HeaderMap) -> Option<[u8; 32]> {
     cookie(headers, SESSION_COOKIE).map(|secret| token_hash(&secret))
-}
-
-/// A cookie's value from the request.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (k, v) = pair.trim().split_once('=')?;
-            (k == name).then(|| v.to_owned())
-        })
 }
 
 /// Adds a `Set-Cookie` header.

@@ -100,15 +100,7 @@ pub fn fill(template: &str, blanks: &[(&str, &str)]) -> String {
 }
 
 fn cookie(headers: &HeaderMap) -> Option<Lang> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (k, v) = pair.split_once('=')?;
-            (k.trim() == "lang").then(|| Lang::parse(v)).flatten()
-        })
+    Lang::parse(&crate::cookie(headers, "lang")?)
 }
 
 fn accepted(headers: &HeaderMap) -> Option<Lang> {

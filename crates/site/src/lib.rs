@@ -34,6 +34,19 @@ pub use error::PageError;
 pub use lang::{Lang, Say, Words, fill};
 pub use session::{CsrfForm, Resident, Sessions, constant_eq};
 
+/// A cookie's value from the request (the first of that name).
+pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
+}
+
 /// One entry of the menu: where it goes and what it says.
 #[derive(Debug, Clone, Copy)]
 pub struct MenuEntry {
