@@ -95,7 +95,7 @@ function watchPage(page, problems) {
   });
   page.on('requestfailed', (r) => {
     // A refreshing job page may cancel its own poll; anything else is a problem.
-    if (!r.url().includes('/app/energy/import/')) problems.push(`${r.url()} failed: ${r.failure()?.errorText}`);
+    if (!r.url().includes('/app/import/')) problems.push(`${r.url()} failed: ${r.failure()?.errorText}`);
   });
 }
 
@@ -277,7 +277,7 @@ async function run(browser) {
     await page.goto(`${BASE}/app/energy#import`);
     await page.getByLabel('Files to import').setInputFiles(UPLOADS);
     await follow(page, () => page.getByRole('button', { name: 'Import', exact: true }).click());
-    check(pathOf(page).startsWith('/app/energy/import/'), `the import leads to its job page, not ${page.url()}`);
+    check(pathOf(page).startsWith('/app/import/'), `the import leads to its job page, not ${page.url()}`);
     const running = (await page.locator('.job[data-running]').count()) === 1;
     log(`import job page first seen ${running ? 'running (the script moves the bar, then reloads)' : 'already finished'}`);
     if (running) await page.screenshot({ path: join(SHOTS, 'import-running-phone.png'), fullPage: true });
@@ -306,7 +306,7 @@ async function run(browser) {
     if (UPLOADS.length) {
       await p.getByLabel('Files to import').setInputFiles(UPLOADS[UPLOADS.length - 1]);
       await follow(p, () => p.getByRole('button', { name: 'Import', exact: true }).click());
-      check(pathOf(p).startsWith('/app/energy/import/'), `without script the import leads to its job page, not ${p.url()}`);
+      check(pathOf(p).startsWith('/app/import/'), `without script the import leads to its job page, not ${p.url()}`);
       await p.waitForSelector('.job:not([data-running])', { timeout: 60000 });
       check(/already imported: nothing new|readings imported/.test(await p.locator('main').innerText()), 'without script the job page ends with its summary');
     }

@@ -86,7 +86,7 @@ pub async fn run(requests: usize) -> anyhow::Result<()> {
     let rows = csv.lines().count() - 3;
     let bytes = bytes::Bytes::from(csv.into_bytes());
     let started = Instant::now();
-    let summary = app.energy.import(&pod, bytes.clone(), &|_| {}).await?;
+    let summary = app.import_file(&pod, bytes.clone()).await?;
     let import_s = started.elapsed().as_secs_f64();
     anyhow::ensure!(
         summary.readings == rows,

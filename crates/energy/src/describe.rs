@@ -109,6 +109,7 @@ pub fn source_description(base: &str, f: &SourceFacts<'_>) -> Result<Vec<u8>, Rd
         base,
         &Source {
             holder: f.holder.name(),
+            holder_fr: f.holder.name_fr(),
             meter: f.meter,
             themes: &themes,
             first: f.first,

@@ -165,6 +165,14 @@ impl Holder {
         }
     }
 
+    /// Its name in French, when it differs from [`Holder::name`].
+    pub fn name_fr(self) -> Option<&'static str> {
+        match self {
+            Holder::Water => Some("Service des eaux"),
+            Holder::Enedis | Holder::Grdf => None,
+        }
+    }
+
     /// The export a resident gets from this holder, and where.
     pub fn expected(self) -> &'static Expected {
         match self {

@@ -1,6 +1,9 @@
-//! Wiring: one embedded store, the identity provider and the pod server,
-//! assembled into one HTTP application. `main.rs` only parses the command
-//! line; tests build the same application through [`App::open`].
+//! Wiring: one embedded store, the identity provider, the pod server and
+//! the resident services, assembled into one HTTP application. The list of
+//! services is here, once ([`App::open`]). The commands of the command line
+//! are library calls on [`App`] (import, reindex, demo, pods…): `main.rs`
+//! only parses the command line and prints; tests build the same
+//! application through [`App::open`].
 
 pub mod origins;
 
@@ -8,12 +11,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use selfdata_idp::{Idp, IdpConfig, SignupMode};
+pub use selfdata_privacy_web::erase::ErasureReceipt;
+use selfdata_privacy_web::{PrivacyApp, PrivacyService};
+use selfdata_service::{Context, ImportFailure, Pipeline, Registry, Summary};
 use selfdata_solid::{AppState, Config};
 use selfdata_store::sqlite::SqliteBackend;
 use selfdata_store::{Backend, Directory, PodName, ReservedNames, StoreError};
-use selfdata_web::connect::Enedis;
-pub use selfdata_web::erase::ErasureReceipt;
-use selfdata_web::{Energy, Services};
 
 /// What the server needs to start.
 #[derive(Debug, Clone)]
@@ -97,14 +100,15 @@ impl Options {
 pub struct App {
     pub store: Arc<SqliteBackend>,
     pub idp: Arc<Idp>,
-    /// Energy and water: imports, the derived index, queries.
-    pub energy: Arc<Energy>,
-    /// The Enedis connector, when configured.
-    pub enedis: Option<Arc<Enedis>>,
+    /// What the services share: the pods' state, the import pipeline, its jobs.
+    pub context: Arc<Context>,
+    /// The energy service (its queries, for tests and benchmarks).
+    pub energy: Arc<selfdata_energy_web::Energy>,
+    privacy: Arc<PrivacyApp>,
     /// The pods' access logs (every access by anyone but the owner).
-    pub access_log: Arc<selfdata_web::log::AccessLog>,
+    pub access_log: Arc<selfdata_privacy_web::log::AccessLog>,
     /// The resident services of this server.
-    pub registry: selfdata_service::Registry,
+    pub registry: Registry,
     /// Names no new pod may take: the first segment of every route.
     pub reserved: ReservedNames,
     /// The pod server's state, shared by the pods and the services.
@@ -184,51 +188,45 @@ impl App {
             store.clone() as Arc<dyn Backend>,
         )
         .await?;
-        let energy = Arc::new(Energy::new(
+        let access_log = selfdata_privacy_web::log::AccessLog::open(
             store.clone() as Arc<dyn Backend>,
             &options.base_url,
-        ));
-        let enedis = match &options.enedis {
-            Some(config) => Some(Arc::new(
-                Enedis::new(config.clone()).map_err(|e| StoreError::Io(e.to_string()))?,
-            )),
-            None => None,
-        };
-        let access_log = selfdata_web::log::AccessLog::open(
-            store.clone() as Arc<dyn Backend>,
-            &options.base_url,
-            &selfdata_web::log::AccessLog::key_file_in(&options.data),
+            &selfdata_privacy_web::log::AccessLog::key_file_in(&options.data),
         )
         .map_err(StoreError::from)?;
         let mut config = Config::new(&options.base_url);
         config.max_body_bytes = options.max_body_bytes;
         config.rdf_limits = options.rdf_limits;
-        // The inbox hook is set before the state is shared; the services'
-        // importers are handed to it once the registry exists.
-        let inbox = Arc::new(selfdata_service::InboxRouter::new(&options.base_url));
+        // One pipeline for every file, whatever service takes it; the
+        // services' intakes are handed to it once the registry exists.
+        let pipeline = Arc::new(Pipeline::new(store.clone() as Arc<dyn Backend>));
+        let inbox = Arc::new(selfdata_service::InboxRouter::new(
+            &options.base_url,
+            pipeline.clone(),
+        ));
         let mut state = AppState::new(
             store.clone(),
             idp.clone() as Arc<dyn selfdata_solid::Authenticator>,
             config,
         )
-        .with_inbox_hook(inbox.clone());
+        .with_inbox_hook(inbox);
         if !options.no_access_log {
             state = state.with_access_log_hook(access_log.clone());
         }
-        let services = Arc::new(Services {
-            solid: state.clone(),
-            store: store.clone(),
-            energy: energy.clone(),
-            idp: idp.clone(),
-            enedis: enedis.clone(),
-            today: options.today,
-        });
+        let context = Arc::new(Context::new(
+            state.clone(),
+            store.clone() as Arc<dyn Backend>,
+            pipeline.clone(),
+            options.today,
+        ));
         // The resident services of this server: the one list.
-        let registry = selfdata_service::Registry::new(vec![
-            Arc::new(selfdata_web::EnergyService(services.clone())),
-            Arc::new(selfdata_web::PrivacyService(services)),
-        ]);
-        inbox.offer_to(registry.importers());
+        let energy =
+            selfdata_energy_web::EnergyService::new(context.clone(), options.enedis.clone())
+                .map_err(|e| StoreError::Io(e.to_string()))?;
+        let privacy = PrivacyService::new(context.clone(), idp.clone());
+        let (energy_app, privacy_app) = (energy.0.energy.clone(), privacy.0.clone());
+        let registry = Registry::new(vec![Arc::new(energy), Arc::new(privacy)]);
+        pipeline.offer_to(registry.intakes());
         // Every route's first segment, from the constants and the registry
         // the routers are built from: a pod of that name would be hidden.
         let reserved = ReservedNames::new(
@@ -243,8 +241,9 @@ impl App {
         Ok(Self {
             store,
             idp,
-            energy,
-            enedis,
+            context,
+            energy: energy_app,
+            privacy: privacy_app,
             access_log,
             registry,
             reserved,
@@ -258,7 +257,7 @@ impl App {
         let mut menu = self.registry.menu();
         menu.push(selfdata_idp::ACCOUNT_MENU);
         let site = selfdata_site::Site::new(menu, self.idp.clone());
-        let pages = site.wrap(self.idp.routes().merge(self.registry.routes()));
+        let pages = site.wrap(self.idp.routes().merge(self.registry.routes(&self.context)));
         let router = selfdata_solid::router(self.state.clone(), pages);
         match origins::Split::new(&self.options) {
             Some(split) => router.layer(axum::middleware::from_fn_with_state(
@@ -269,35 +268,67 @@ impl App {
         }
     }
 
-    /// Background work of a running server: once a day, every connected
-    /// Enedis meter is brought up to date (a failed pull resumes there).
-    pub fn spawn_daily_updates(&self) {
-        let Some(enedis) = self.enedis.clone() else {
-            return;
-        };
-        let (store, energy) = (self.store.clone(), self.energy.clone());
-        tokio::spawn(async move {
-            let mut every_day = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
-            loop {
-                every_day.tick().await;
-                let Ok(pods) = store.list_pods().await else {
-                    continue;
-                };
-                for pod in pods {
-                    let backend = store.clone() as Arc<dyn Backend>;
-                    if let Err(e) = enedis.update(energy.clone(), backend, &pod.name).await {
-                        tracing::warn!(pod = %pod.name, error = %e, "daily Enedis update failed");
-                    }
-                }
-            }
-        });
+    /// Background work of a running server: every service's (the Enedis
+    /// connector's daily pulls…).
+    pub fn spawn_background(&self) {
+        self.registry.spawn_background();
+    }
+
+    /// Imports one file into `pod` through the pipeline (the first service
+    /// that recognises it takes it), whole or not at all.
+    pub async fn import_file(
+        &self,
+        pod: &PodName,
+        body: bytes::Bytes,
+    ) -> Result<Summary, ImportFailure> {
+        self.context
+            .pipeline
+            .import(pod, "application/octet-stream", body, false, &|_| {})
+            .await
+    }
+
+    /// Every service rebuilds what it derives from `pod`'s files; returns
+    /// each service's count of records.
+    pub async fn reindex(
+        &self,
+        pod: &PodName,
+    ) -> Result<Vec<(&'static str, usize)>, selfdata_service::ServiceError> {
+        self.registry.reindex(pod).await
+    }
+
+    /// Creates the demo account and pod if needed (`created` tells), then
+    /// imports every service's demo files up to `today`; returns what each
+    /// file gave, by name.
+    pub async fn demo(
+        &self,
+        email: &str,
+        password: &str,
+        pod: &PodName,
+        years: u32,
+    ) -> Result<Demo, DemoError> {
+        let created = self.store.pod(pod).await?.is_none();
+        if created {
+            self.idp.create_account(email, password, pod).await?;
+        }
+        let today = self.context.today();
+        let mut files = Vec::new();
+        for file in self.registry.demo_files(today, years) {
+            let summary = self
+                .context
+                .pipeline
+                .import(pod, "application/octet-stream", file.body, false, &|_| {})
+                .await
+                .map_err(|e| DemoError::File(file.name.clone(), e))?;
+            files.push((file.name, summary));
+        }
+        Ok(Demo { created, files })
     }
 
     /// Erases a pod for good: its data key first (so copies and backups of
     /// its files become unreadable), then its files and its link to its
     /// owner's account. Returns the receipt given to the resident.
     pub async fn delete_pod(&self, name: &PodName) -> Result<ErasureReceipt, StoreError> {
-        selfdata_web::erase::erase(self.store.as_ref(), &self.idp, name).await
+        self.privacy.erase_pod(&self.registry, name).await
     }
 
     /// Creates a pod without an account, and client credentials speaking for
@@ -325,9 +356,10 @@ impl App {
         })
     }
 
-    /// The whole pod as a tar archive (see `selfdata_web::export::README`).
+    /// The whole pod as a tar archive (see `selfdata_privacy_web::export::README`).
     pub async fn export_pod(&self, name: &PodName) -> Result<Vec<u8>, StoreError> {
-        selfdata_web::export::export_pod(self.store.as_ref(), name, &self.options.base_url).await
+        selfdata_privacy_web::export::export_pod(self.store.as_ref(), name, &self.options.base_url)
+            .await
     }
 
     /// Restores an exported pod, as `name` or under its original name: the
@@ -336,10 +368,13 @@ impl App {
         &self,
         archive: &[u8],
         name: Option<&PodName>,
-    ) -> Result<selfdata_web::export::Imported, selfdata_web::export::PortabilityError> {
-        selfdata_web::export::import_pod(
+    ) -> Result<
+        selfdata_privacy_web::export::Imported,
+        selfdata_privacy_web::export::PortabilityError,
+    > {
+        selfdata_privacy_web::export::import_pod(
             self.store.as_ref(),
-            &self.energy,
+            &self.registry,
             archive,
             name,
             &self.options.base_url,
@@ -347,4 +382,22 @@ impl App {
         )
         .await
     }
+}
+
+/// What the demo did.
+#[derive(Debug)]
+pub struct Demo {
+    /// Whether the demo account and pod were created now.
+    pub created: bool,
+    /// Each demo file's name and what importing it gave.
+    pub files: Vec<(String, Summary)>,
+}
+
+/// Why the demo could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("demo file {0}: {1}")]
+    File(String, ImportFailure),
 }

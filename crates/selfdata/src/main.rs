@@ -453,7 +453,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let mut failed = 0;
             for file in &files {
-                match import_file(&app, &pod, file).await {
+                let read = tokio::fs::read(file).await.context("cannot read the file");
+                let done = match read {
+                    Ok(bytes) => app
+                        .import_file(&pod, bytes.into())
+                        .await
+                        .map(|s| summary_line(&s))
+                        .map_err(anyhow::Error::from),
+                    Err(e) => Err(e),
+                };
+                match done {
                     Ok(line) => println!("{}: {line}", file.display()),
                     Err(e) => {
                         failed += 1;
@@ -481,12 +490,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .collect(),
             };
             for pod in pods {
-                let n = app
-                    .energy
+                let counts = app
                     .reindex(&pod)
                     .await
                     .with_context(|| format!("pod {pod}"))?;
-                println!("{pod}: {n} readings indexed");
+                for (service, n) in counts {
+                    println!("{pod}: {service}: {n} records indexed");
+                }
             }
         }
         Command::Pod(PodCommand::Create { name, base_url }) => {
@@ -677,7 +687,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let text = |p: &PathBuf| {
                 std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
             };
-            let input = selfdata_web::log::VerifyInput {
+            let input = selfdata_privacy_web::log::VerifyInput {
                 checkpoint: text(&checkpoint)?,
                 key,
                 inclusion: inclusion.as_ref().map(text).transpose()?,
@@ -690,7 +700,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 consistency: consistency.as_ref().map(text).transpose()?,
                 old_checkpoint: old_checkpoint.as_ref().map(text).transpose()?,
             };
-            match selfdata_web::log::verify_offline(&input) {
+            match selfdata_privacy_web::log::verify_offline(&input) {
                 Ok(lines) => {
                     for line in lines {
                         println!("{line}");
@@ -708,63 +718,27 @@ const DEMO_EMAIL: &str = "demo@selfdata.local";
 /// A demo account's password is no secret: the demo runs on the loopback address.
 const DEMO_PASSWORD: &str = "selfdata-demo";
 
-/// Creates the demo account and pod if needed, and imports the generated files.
+/// Creates the demo account and pod if needed, and imports every service's demo files.
 async fn demo(app: &App, years: u32) -> anyhow::Result<()> {
     let pod = PodName::parse(DEMO_POD)?;
-    if app.store.pod(&pod).await?.is_none() {
-        app.idp
-            .create_account(DEMO_EMAIL, DEMO_PASSWORD, &pod)
-            .await?;
+    let demo = app.demo(DEMO_EMAIL, DEMO_PASSWORD, &pod, years).await?;
+    if demo.created {
         println!("Created the demo account {DEMO_EMAIL} and its pod '{pod}'.");
     }
-    let today = jiff::Timestamp::now()
-        .to_zoned_datetime(selfdata_energy::files::paris())
-        .date();
-    let files = selfdata_energy::demo::household(today, years, 2026);
-    for file in files {
-        let summary = app
-            .energy
-            .import(&pod, bytes::Bytes::from(file.bytes), &|_| {})
-            .await
-            .with_context(|| format!("demo file {}", file.name))?;
-        println!("{}: {}", file.name, summary_line(&summary));
+    for (name, summary) in &demo.files {
+        println!("{name}: {}", summary_line(summary));
     }
     Ok(())
 }
 
-fn summary_line(s: &selfdata_web::energy::Summary) -> String {
-    let missing = match s.days_missing {
-        0 => "no day missing".to_owned(),
-        1 => "1 day missing".to_owned(),
-        n => format!("{n} days missing"),
-    };
-    if s.changed == 0 {
-        format!(
-            "{} readings, already imported: nothing new ({})",
-            s.readings, s.layout
-        )
-    } else {
-        format!(
-            "{} readings imported, {} new or corrected, {missing} ({})",
-            s.readings, s.changed, s.layout
-        )
-    }
-}
-
-async fn import_file(app: &App, pod: &PodName, file: &std::path::Path) -> anyhow::Result<String> {
-    let bytes = tokio::fs::read(file)
-        .await
-        .context("cannot read the file")?;
-    let summary = app
-        .energy
-        .import(pod, bytes::Bytes::from(bytes), &|_| {})
-        .await?;
-    Ok(summary_line(&summary))
+/// What an import gave, in a line of the terminal (English).
+fn summary_line(s: &selfdata_service::Summary) -> String {
+    s.told.en.trim_end_matches('.').to_owned() + &format!(" ({})", s.layout)
 }
 
 async fn serve(app: &App, addr: SocketAddr, hello: &str) -> anyhow::Result<()> {
     let router = app.router();
-    app.spawn_daily_updates();
+    app.spawn_background();
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

@@ -1,26 +1,107 @@
 //! The shape every resident service takes: a [`Service`] says who it is
-//! (its id), where it sits in the menu, which routes it serves and what its
-//! card on the resident's home page says; the [`Registry`] holds the
-//! services the binary lists (once, in `crates/selfdata/src/lib.rs`), and
-//! from it come the site's menu, the services' routes and the home page at
-//! `/`: signed out, what this is and why it is safe, with sign-in and
-//! sign-up; signed in, one card per service with its headline. A file
-//! posted to a pod's inbox goes to the services' [`Importer`]s through one
-//! [`InboxRouter`].
+//! (its id), where it sits in the menu, which routes it serves, what it
+//! takes in from files ([`Intake`]), how it rebuilds what it derives from a
+//! pod's files, and what its card on the resident's home page says; the
+//! [`Registry`] holds the services the binary lists (once, in
+//! `crates/selfdata/src/lib.rs`), and from it come the site's menu, the
+//! services' routes and the home page at `/`: signed out, what this is and
+//! why it is safe, with sign-in and sign-up; signed in, one card per service
+//! with its headline.
+//!
+//! Every file, however it arrives (a page's upload, a POST to the inbox, the
+//! command line, a holder's connector), goes through one [`Pipeline`]
+//! ([`intake`]); uploads from pages run as background jobs in one job table
+//! ([`jobs`]); a file posted to a pod's inbox is offered to the pipeline by
+//! one [`InboxRouter`]. What the services share is one [`Context`].
 
+pub mod consents;
 mod inbox;
+pub mod intake;
+pub mod jobs;
 
-pub use inbox::{Imported, Importer, InboxRouter};
+pub use inbox::{InboxRouter, api_error};
+pub use intake::{
+    AnyIntake, ImportFailure, Intake, Original, Pipeline, Plan, Progress, Stage, Summary, Told,
+};
 
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
+use axum::{Extension, Router};
 use selfdata_site::{Chrome, Lang, MenuEntry, PageError, Resident, Say, Words, page};
+use selfdata_solid::AppState;
+use selfdata_store::{Backend, PodName};
+
+/// What every service shares: the pods' server state and store, the import
+/// pipeline and its job table, and today's date.
+pub struct Context {
+    pub solid: AppState,
+    pub store: Arc<dyn Backend>,
+    pub pipeline: Arc<Pipeline>,
+    pub jobs: jobs::Jobs,
+    /// A fixed "today" (tests, demos); the real date when `None`.
+    pub fixed_today: Option<jiff::civil::Date>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context").finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    pub fn new(
+        solid: AppState,
+        store: Arc<dyn Backend>,
+        pipeline: Arc<Pipeline>,
+        fixed_today: Option<jiff::civil::Date>,
+    ) -> Self {
+        Self {
+            solid,
+            store,
+            pipeline,
+            jobs: jobs::Jobs::default(),
+            fixed_today,
+        }
+    }
+
+    /// Today in the resident's zone (Europe/Paris).
+    pub fn today(&self) -> jiff::civil::Date {
+        self.fixed_today
+            .unwrap_or_else(|| selfdata_sources::time::local_date(jiff::Timestamp::now()))
+    }
+
+    /// This server's public base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.solid.config().base_url
+    }
+}
+
+/// Lets the Solid layer's extractors (such as `PodAccess`) reach its state.
+impl selfdata_solid::auth::SolidState for Context {
+    fn solid(&self) -> &AppState {
+        &self.solid
+    }
+}
+
+/// Why a service could not rebuild what it derives.
+#[derive(Debug, thiserror::Error)]
+#[error("{service}: {message}")]
+pub struct ServiceError {
+    pub service: &'static str,
+    pub message: String,
+}
+
+/// A file a service's demo hands to the pipeline.
+#[derive(Debug, Clone)]
+pub struct DemoFile {
+    pub name: String,
+    pub body: bytes::Bytes,
+}
 
 /// A service's card on the resident's home page.
 #[derive(Debug, Clone)]
@@ -49,8 +130,23 @@ pub trait Service: Send + Sync {
     /// `/{pod}/…` is authorised like any pod resource.
     fn routes(&self) -> Router;
 
-    /// What it imports from a file posted to a pod's inbox; nothing by default.
-    fn importers(&self) -> Vec<Arc<dyn Importer>> {
+    /// What it takes in from files (the pipeline offers every file to
+    /// every service's intakes, in the registry's order); nothing by default.
+    fn intakes(&self) -> Vec<Arc<dyn AnyIntake>> {
+        Vec::new()
+    }
+
+    /// Rebuilds what it derives from a pod's files (an index), after a
+    /// restore or when asked; returns how many records it holds.
+    async fn reindex(&self, _pod: &PodName) -> Result<usize, ServiceError> {
+        Ok(0)
+    }
+
+    /// Forgets what it cached about a pod (the pod was erased).
+    fn forget_pod(&self, _pod: &PodName) {}
+
+    /// Files a demo pod gets, generated for `years` up to `today`.
+    fn demo_files(&self, _today: jiff::civil::Date, _years: u32) -> Vec<DemoFile> {
         Vec::new()
     }
 
@@ -94,10 +190,10 @@ impl Registry {
         self.services.iter().flat_map(|s| s.menu()).collect()
     }
 
-    /// Every service's routes, the home page at `/`, and `/{id}…` of each
+    /// Every service's routes, the job table's, the home page at `/`, and `/{id}…` of each
     /// service redirected (308, so a form's POST stays a POST) to its pages
     /// under `/app/{id}…`.
-    pub fn routes(&self) -> Router {
+    pub fn routes(&self, ctx: &Arc<Context>) -> Router {
         let mut home = Router::new()
             .route("/", get(home))
             .with_state(Arc::new(self.clone()));
@@ -108,7 +204,11 @@ impl Registry {
         }
         self.services
             .iter()
-            .fold(home, |router, s| router.merge(s.routes()))
+            .fold(home.merge(jobs::routes(ctx.clone())), |router, s| {
+                router.merge(s.routes())
+            })
+            // Handlers that act on every service (erasure, restore) reach them here.
+            .layer(Extension(self.clone()))
     }
 
     /// The first path segments [`Registry::routes`] takes: [`PAGES_ROOT`]
@@ -119,9 +219,34 @@ impl Registry {
             .collect()
     }
 
-    /// Every service's importers, in order.
-    pub fn importers(&self) -> Vec<Arc<dyn Importer>> {
-        self.services.iter().flat_map(|s| s.importers()).collect()
+    /// Every service's intakes, in order.
+    pub fn intakes(&self) -> Vec<Arc<dyn AnyIntake>> {
+        self.services.iter().flat_map(|s| s.intakes()).collect()
+    }
+
+    /// Every service rebuilds what it derives from the pod's files; returns
+    /// each service's count of records.
+    pub async fn reindex(&self, pod: &PodName) -> Result<Vec<(&'static str, usize)>, ServiceError> {
+        let mut out = Vec::new();
+        for s in &self.services {
+            out.push((s.id(), s.reindex(pod).await?));
+        }
+        Ok(out)
+    }
+
+    /// Every service forgets what it cached about an erased pod.
+    pub fn forget_pod(&self, pod: &PodName) {
+        for s in &self.services {
+            s.forget_pod(pod);
+        }
+    }
+
+    /// Every service's demo files.
+    pub fn demo_files(&self, today: jiff::civil::Date, years: u32) -> Vec<DemoFile> {
+        self.services
+            .iter()
+            .flat_map(|s| s.demo_files(today, years))
+            .collect()
     }
 
     /// Starts every service's background work.

@@ -90,6 +90,24 @@ impl Say {
     }
 }
 
+/// A count with its digits grouped as the language writes it ("52 608" with
+/// a narrow no-break space in French, "52,608" in English).
+pub fn count(n: u64, lang: Lang) -> String {
+    let digits = n.to_string();
+    let group = match lang {
+        Lang::Fr => '\u{202F}',
+        Lang::En => ',',
+    };
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(group);
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Fills the `{name}` blanks of a sentence.
 pub fn fill(template: &str, blanks: &[(&str, &str)]) -> String {
     let mut out = template.to_owned();
@@ -149,6 +167,14 @@ pub(crate) fn choose_for_request(headers: &mut HeaderMap, lang: Lang) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_are_grouped_as_each_language_writes_them() {
+        assert_eq!(super::count(52608, super::Lang::Fr), "52\u{202F}608");
+        assert_eq!(super::count(52608, super::Lang::En), "52,608");
+        assert_eq!(super::count(608, super::Lang::En), "608");
+        assert_eq!(super::count(1_000_000, super::Lang::En), "1,000,000");
+    }
+
     use super::*;
 
     fn with(name: header::HeaderName, value: &str) -> HeaderMap {

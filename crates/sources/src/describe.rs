@@ -22,8 +22,11 @@ const PROV: &str = "http://www.w3.org/ns/prov#";
 /// What a source description says about one holder's data in a pod.
 #[derive(Debug, Clone)]
 pub struct Source<'a> {
-    /// The holder's name ("Enedis").
+    /// The holder's name ("Enedis", "Water utility").
     pub holder: &'a str,
+    /// Its name in French when it differs ("Service des eaux"): both are
+    /// then written with their language tags.
+    pub holder_fr: Option<&'a str>,
     /// The meter or account identifier the files name, if any.
     pub meter: Option<&'a str>,
     /// Theme IRIs (what is measured).
@@ -112,11 +115,22 @@ pub fn source_turtle(doc: &str, root: &str, s: &Source<'_>) -> Result<Vec<u8>, R
         rdf::TYPE.as_str(),
         term(&format!("{FOAF}Organization")).into(),
     );
-    about(
-        &publisher,
-        &format!("{FOAF}name"),
-        Literal::new_simple_literal(s.holder).into(),
-    );
+    match s.holder_fr {
+        Some(fr) => {
+            for (name, lang) in [(s.holder, "en"), (fr, "fr")] {
+                about(
+                    &publisher,
+                    &format!("{FOAF}name"),
+                    Literal::new_language_tagged_literal_unchecked(name, lang).into(),
+                );
+            }
+        }
+        None => about(
+            &publisher,
+            &format!("{FOAF}name"),
+            Literal::new_simple_literal(s.holder).into(),
+        ),
+    }
     if let (true, Some(a), Some(b)) = (has_period, s.first, s.last) {
         about(
             &period,
@@ -223,6 +237,7 @@ mod tests {
     fn source<'a>(meter: &'a str, originals: &'a [String]) -> Source<'a> {
         Source {
             holder: "GRDF",
+            holder_fr: None,
             meter: Some(meter),
             themes: &[],
             first: Some("2025-01-01T05:00:00Z".parse().unwrap()),

@@ -6,11 +6,11 @@
 //! entry fails verification; nobody but the owner downloads the log.
 
 use crate::common::{Resident, Server};
-use selfdata_store::{Backend, PodName, Write};
-use selfdata_web::log::{
+use selfdata_privacy_web::log::{
     ConsistencyProof, InclusionProof, LogFilter, SignedCheckpoint, VerifyInput, entries_in,
     translog, verify_offline,
 };
+use selfdata_store::{Backend, PodName, Write};
 
 /// The owner downloads `path`: its JSON, parsed, and its text.
 macro_rules! owner_json {

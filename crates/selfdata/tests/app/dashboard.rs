@@ -257,8 +257,7 @@ async fn resident(s: &Server, email: &str, pod: &str, demo_years: u32) -> Reside
         .unwrap();
     for file in selfdata_energy::demo::household(TODAY, demo_years, 2026) {
         s.app
-            .energy
-            .import(&pod, bytes::Bytes::from(file.bytes), &|_| {})
+            .import_file(&pod, bytes::Bytes::from(file.bytes))
             .await
             .unwrap();
     }
@@ -345,7 +344,7 @@ async fn the_dashboard_shows_the_apis_figures() {
     );
     assert!(html.contains("role=\"group\"") || html.contains("role=\"img\""));
     assert!(html.contains("<h2 id=\"chart-h\">Electricity</h2>"));
-    assert!(html.contains("action=\"/app/energy/import\" enctype=\"multipart/form-data\""));
+    assert!(html.contains("action=\"/app/import\" enctype=\"multipart/form-data\""));
     assert!(html.contains("href=\"/app/energy/tariffs\""));
     // Electricity facts and coverage.
     assert!(
@@ -506,12 +505,12 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
     lines[11] = [b"32/09/2026 12:00".as_slice(), &lines[11][rest..]].concat();
     let bad = lines.join(&b'\n');
     let r = b
-        .post_files("/app/energy/import", Some(&csrf), &[("water.csv", &bad)])
+        .post_files("/app/import", Some(&csrf), &[("water.csv", &bad)])
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let job = r.location.unwrap();
     assert!(
-        job.starts_with("/app/energy/import/") && job.len() > 40,
+        job.starts_with("/app/import/") && job.len() > 40,
         "an unguessable job id: {job}"
     );
     let done = b.wait_job(&job).await;
@@ -532,7 +531,7 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
     // Two good files at once: one summary each.
     let r = b
         .post_files(
-            "/app/energy/import",
+            "/app/import",
             Some(&csrf),
             &[
                 (&electricity.name, &electricity.bytes),
@@ -554,18 +553,14 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
     assert!(summary["readings"].as_u64().unwrap() > 300);
     // Importing the same file again changes nothing, and says so.
     let r = b
-        .post_files(
-            "/app/energy/import",
-            Some(&csrf),
-            &[(&water.name, &water.bytes)],
-        )
+        .post_files("/app/import", Some(&csrf), &[(&water.name, &water.bytes)])
         .await;
     let done = b.wait_job(&r.location.unwrap()).await;
     assert!(done.contains("already imported: nothing new"), "{done}");
     // A batch with a good file, a damaged one and an empty one: each counted.
     let r = b
         .post_files(
-            "/app/energy/import",
+            "/app/import",
             Some(&csrf),
             &[
                 (&water.name, &water.bytes),
@@ -595,9 +590,7 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
     erin.sign_in("erin@example.org").await;
     assert_eq!(erin.get(&job).await.status, 404);
     // No file chosen.
-    let r = b
-        .post_files("/app/energy/import", Some(&csrf), &[("", b"")])
-        .await;
+    let r = b.post_files("/app/import", Some(&csrf), &[("", b"")]).await;
     assert_eq!(r.status, 400);
     assert!(r.body.contains("Choose at least one file"));
 }
@@ -731,7 +724,7 @@ async fn strangers_go_to_sign_in_and_forged_forms_are_refused() {
     for path in [
         "/app/energy?fluid=water",
         "/app/energy/tariffs",
-        "/app/energy/import/abc",
+        "/app/import/abc",
     ] {
         let r = anon.get(path).await;
         assert_eq!(r.status, 303, "{path}");
@@ -742,7 +735,7 @@ async fn strangers_go_to_sign_in_and_forged_forms_are_refused() {
         );
     }
     let r = anon
-        .post_files("/app/energy/import", None, &[("a.csv", b"x")])
+        .post_files("/app/import", None, &[("a.csv", b"x")])
         .await;
     assert_eq!(r.status, 303);
     let r = anon
@@ -753,16 +746,12 @@ async fn strangers_go_to_sign_in_and_forged_forms_are_refused() {
     let mut b = Browser::new(&s, "en");
     b.sign_in(EMAIL).await;
     let r = b
-        .post_files(
-            "/app/energy/import",
-            None,
-            &[("a.csv", b"Horodate;Valeur\r\n")],
-        )
+        .post_files("/app/import", None, &[("a.csv", b"Horodate;Valeur\r\n")])
         .await;
     assert_eq!(r.status, 403);
     let r = b
         .post_files(
-            "/app/energy/import",
+            "/app/import",
             Some("forged"),
             &[("a.csv", b"Horodate;Valeur\r\n")],
         )

@@ -356,8 +356,15 @@ async fn a_file_for_another_meter_is_kept_apart_until_the_resident_confirms_it()
     let pod = PodName::parse("alice").unwrap();
     let summary = s
         .app
-        .energy
-        .import_confirmed(&pod, other.into_bytes().into(), &|_| {})
+        .context
+        .pipeline
+        .run(
+            s.app.energy.as_ref(),
+            &pod,
+            other.into_bytes().into(),
+            true,
+            &|_| {},
+        )
         .await
         .unwrap();
     assert_eq!(summary.changed, 2 * 48);

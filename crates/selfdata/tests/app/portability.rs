@@ -17,8 +17,8 @@ use selfdata::{App, Options};
 use selfdata_energy::Fluid;
 use selfdata_energy::analysis::Resolution;
 use selfdata_oidc::DpopKey;
+use selfdata_privacy_web::export::{PortabilityError, tar};
 use selfdata_store::{AuxKind, Backend, PodName, Precondition, ResourcePath, Write};
-use selfdata_web::export::{PortabilityError, tar};
 
 /// Every resource of a pod (auxiliary ones included): path → (media type, body).
 async fn snapshot(store: &dyn Backend, pod: &PodName) -> BTreeMap<String, (String, Bytes)> {
@@ -163,8 +163,7 @@ async fn an_exported_pod_comes_back_identical_on_another_instance() {
         .unwrap();
     for file in selfdata_energy::demo::household(date(2026, 3, 1), 1, 7) {
         s.app
-            .energy
-            .import(&alice, Bytes::from(file.bytes), &|_| {})
+            .import_file(&alice, Bytes::from(file.bytes))
             .await
             .unwrap();
     }
@@ -320,7 +319,7 @@ async fn an_exported_pod_comes_back_identical_on_another_instance() {
         assert!(log_imported.contains(entry), "{entry:?}");
     }
     for (key, value) in &log_imported {
-        let name = selfdata_web::export::log_file(key);
+        let name = selfdata_privacy_web::export::log_file(key);
         assert_eq!(file(&name), &value.to_vec(), "{key}");
     }
     assert!(

@@ -797,11 +797,9 @@ async fn french_mode_shows_no_water_utility_and_the_english_rights_page_lists_no
     ))
     .unwrap();
     s.app
-        .energy
-        .import(
+        .import_file(
             &selfdata_store::PodName::parse("carol").unwrap(),
             bytes::Bytes::from(water),
-            &|_| {},
         )
         .await
         .unwrap();
@@ -847,8 +845,7 @@ async fn no_slugs_dpv_iris_nanosecond_timestamps_or_unseparated_numbers_where_a_
     let pod = selfdata_store::PodName::parse("carol").unwrap();
     for file in selfdata_energy::demo::household(jiff::civil::date(2026, 10, 15), 1, 2026) {
         s.app
-            .energy
-            .import(&pod, bytes::Bytes::from(file.bytes), &|_| {})
+            .import_file(&pod, bytes::Bytes::from(file.bytes))
             .await
             .unwrap();
     }
@@ -903,8 +900,7 @@ async fn the_rights_letter_names_the_holder_once_gives_the_meter_number_and_keep
     let pod = selfdata_store::PodName::parse("carol").unwrap();
     for file in selfdata_energy::demo::household(jiff::civil::date(2026, 10, 15), 1, 2026) {
         s.app
-            .energy
-            .import(&pod, bytes::Bytes::from(file.bytes), &|_| {})
+            .import_file(&pod, bytes::Bytes::from(file.bytes))
             .await
             .unwrap();
     }

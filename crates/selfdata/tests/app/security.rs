@@ -709,11 +709,11 @@ async fn every_refused_request_is_appended_forever_to_the_target_pods_access_log
         after - before
     );
     assert_eq!(after - before, 1, "one gathered entry, not {REQUESTS}");
-    let log = selfdata_web::log::entries_in(
+    let log = selfdata_privacy_web::log::entries_in(
         s.app.store.as_ref(),
         &s.base,
         &PodName::parse("alice").unwrap(),
-        &selfdata_web::log::LogFilter {
+        &selfdata_privacy_web::log::LogFilter {
             who: Some("anonymous".into()),
             ..Default::default()
         },

@@ -12,16 +12,17 @@ use std::collections::BTreeMap;
 
 use crate::common::Server;
 use bytes::Bytes;
+use selfdata_privacy_web::export::{PortabilityError, tar};
+use selfdata_service::ImportFailure;
 use selfdata_store::{AuxKind, Backend, PodName, ResourcePath};
-use selfdata_web::energy::EnergyError;
-use selfdata_web::export::{PortabilityError, tar};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const DIMENSION_BOMB: &[u8] =
     include_bytes!("../../../energy/tests/corpus/xlsx_dimension_bomb.xlsx");
 const ZIP_BOMB: &[u8] = include_bytes!("../../../energy/tests/corpus/xlsx_zip_bomb.xlsx");
 const GRDF_EXPORT: &[u8] = include_bytes!("../../../energy/tests/corpus/grdf_export.xlsx");
-const HUGE_TAR: &[u8] = include_bytes!("../../../web/tests/corpus/tar/huge_declared_size.tar");
+const HUGE_TAR: &[u8] =
+    include_bytes!("../../../privacy-web/tests/corpus/tar/huge_declared_size.tar");
 
 /// Every resource of a pod (auxiliary ones included) outside `/inbox/`,
 /// with its media type and body, and the pod's derived energy index.
@@ -65,8 +66,7 @@ async fn a_1_6_kb_xlsx_declaring_a1_to_xfd1048576_posted_to_an_inbox_does_not_ta
     let alice = PodName::parse("alice").unwrap();
     // Some gas readings already there, imported by the owner.
     s.app
-        .energy
-        .import(&alice, Bytes::from_static(GRDF_EXPORT), &|_| {})
+        .import_file(&alice, Bytes::from_static(GRDF_EXPORT))
         .await
         .unwrap();
     let before = snapshot(s.app.store.as_ref(), &alice).await;
@@ -97,18 +97,17 @@ async fn a_1_6_kb_xlsx_declaring_a1_to_xfd1048576_posted_to_an_inbox_does_not_ta
 
 #[tokio::test]
 async fn a_1_6_kb_xlsx_declaring_a1_to_xfd1048576_is_refused_by_the_owners_import() {
-    // The dashboard's upload and `selfdata import` both go through
-    // `Energy::import`.
+    // The dashboard's upload and `selfdata import` both go through the
+    // one import pipeline.
     let s = Server::start().await;
     let alice = PodName::parse("alice").unwrap();
     let before = snapshot(s.app.store.as_ref(), &alice).await;
     let error = s
         .app
-        .energy
-        .import(&alice, Bytes::from_static(DIMENSION_BOMB), &|_| {})
+        .import_file(&alice, Bytes::from_static(DIMENSION_BOMB))
         .await
         .unwrap_err();
-    assert!(matches!(error, EnergyError::Refused(_)), "{error:?}");
+    assert!(matches!(error, ImportFailure::Refused(_)), "{error:?}");
     let sentence = error.to_string();
     assert!(
         sentence.contains("too large to read safely") && sentence.contains("A1:XFD1048576"),

@@ -29,11 +29,10 @@ use selfdata_connect::{
     Callback, ConnectClient, ConnectError, ConnectionState, DataConnectConfig, Endpoint, Sink,
     SinkError, Window,
 };
-use selfdata_energy::ImportError;
 use selfdata_site::{Chrome, CsrfForm, Lang, Resident, Words, fill, page};
 use selfdata_store::{Backend, PodName, Write};
 
-use crate::Services;
+use crate::EnergyApp;
 use crate::energy::{Energy, EnergyError};
 
 /// Where a connection is kept in the pod's derived store.
@@ -173,12 +172,21 @@ struct PodSink {
 
 impl Sink for PodSink {
     async fn accept(&mut self, _: Endpoint, _: Window, body: &[u8]) -> Result<(), SinkError> {
-        match self
-            .energy
-            .import(&self.pod, Bytes::copy_from_slice(body), &|_| {})
+        let energy: &Energy = &self.energy;
+        let pipeline = energy.pipeline();
+        match pipeline
+            .run(
+                energy,
+                &self.pod,
+                Bytes::copy_from_slice(body),
+                false,
+                &|_| {},
+            )
             .await
         {
-            Ok(_) | Err(EnergyError::Import(ImportError::Empty)) => Ok(()),
+            Ok(_) => Ok(()),
+            // A day without readings is nothing to do.
+            Err(e) if e.is_empty() => Ok(()),
             Err(e) => Err(Box::new(e)),
         }
     }
@@ -207,7 +215,7 @@ impl Sink for PodSink {
 }
 
 /// The connector's routes.
-pub fn routes() -> Router<Arc<Services>> {
+pub fn routes() -> Router<Arc<EnergyApp>> {
     Router::new()
         .route("/app/energy/connect/enedis", get(start))
         .route("/app/energy/connect/enedis/callback", get(callback))
@@ -366,7 +374,7 @@ fn not_configured(chrome: Chrome) -> Response {
     message(chrome, StatusCode::NOT_FOUND, |w| w.not_configured)
 }
 
-async fn start(State(services): State<Arc<Services>>, chrome: Chrome, me: Resident) -> Response {
+async fn start(State(services): State<Arc<EnergyApp>>, chrome: Chrome, me: Resident) -> Response {
     let Some(enedis) = &services.enedis else {
         return not_configured(chrome);
     };
@@ -386,7 +394,7 @@ async fn start(State(services): State<Arc<Services>>, chrome: Chrome, me: Reside
 }
 
 async fn callback(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<EnergyApp>>,
     chrome: Chrome,
     me: Resident,
     RawQuery(query): RawQuery,
@@ -426,7 +434,7 @@ async fn callback(
                 );
             }
         };
-    let store = services.solid_store();
+    let store = services.ctx.store.clone();
     for prm in &callback.usage_point_ids {
         let state = match ConnectionState::new(prm, tokens.clone()) {
             Ok(s) => s,
@@ -453,14 +461,14 @@ async fn callback(
             return message(chrome, StatusCode::INTERNAL_SERVER_ERROR, |w| w.not_saved);
         }
         // A data source connected is a grant: it has its consent record.
-        let recorded = crate::privacy::record_source_consent(
-            &services,
+        let recorded = selfdata_service::consents::record_source_consent(
+            &services.ctx,
             &pod,
             selfdata_consent::Party::new("https://www.enedis.fr/", "Enedis"),
             prm,
             vec![format!(
                 "{}/{pod}/selfdata/energy/electricity/",
-                services.solid.config().base_url
+                services.ctx.solid.config().base_url
             )],
         )
         .await;
@@ -472,7 +480,7 @@ async fn callback(
     Redirect::to("/app/energy/connect/enedis/status").into_response()
 }
 
-async fn status(State(services): State<Arc<Services>>, chrome: Chrome, me: Resident) -> Response {
+async fn status(State(services): State<Arc<EnergyApp>>, chrome: Chrome, me: Resident) -> Response {
     let Some(enedis) = &services.enedis else {
         return not_configured(chrome);
     };
@@ -544,7 +552,7 @@ async fn status(State(services): State<Arc<Services>>, chrome: Chrome, me: Resid
 struct UpdateForm {}
 
 async fn update(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<EnergyApp>>,
     chrome: Chrome,
     CsrfForm { resident: me, .. }: CsrfForm<UpdateForm>,
 ) -> Response {
@@ -553,7 +561,7 @@ async fn update(
     };
     let pod = me.pod;
     match enedis
-        .update(services.energy.clone(), services.solid_store(), &pod)
+        .update(services.energy.clone(), services.ctx.store.clone(), &pod)
         .await
     {
         Ok(_) => Redirect::to("/app/energy/connect/enedis/status").into_response(),
@@ -564,4 +572,33 @@ async fn update(
             })
         }
     }
+}
+
+/// Background work of a running server: once a day, every connected meter
+/// of every pod is brought up to date (a failed pull resumes there).
+pub fn spawn_daily_updates(app: &Arc<EnergyApp>) {
+    let Some(enedis) = app.enedis.clone() else {
+        return;
+    };
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let (store, energy) = (app.ctx.store.clone(), app.energy.clone());
+    runtime.spawn(async move {
+        let mut every_day = tokio::time::interval(Duration::from_secs(24 * 3600));
+        loop {
+            every_day.tick().await;
+            let Ok(pods) = store.list_pods().await else {
+                continue;
+            };
+            for pod in pods {
+                if let Err(e) = enedis
+                    .update(energy.clone(), store.clone(), &pod.name)
+                    .await
+                {
+                    tracing::warn!(pod = %pod.name, error = %e, "daily Enedis update failed");
+                }
+            }
+        }
+    });
 }

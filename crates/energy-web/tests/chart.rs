@@ -6,7 +6,7 @@
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
-use selfdata_web::chart::{Bar, BarChart, Locale, bar_chart, format_number, nice_ticks};
+use selfdata_energy_web::chart::{Bar, BarChart, Locale, bar_chart, format_number, nice_ticks};
 
 /// One parsed element: name, attributes, direct text and children.
 #[derive(Debug, Default)]

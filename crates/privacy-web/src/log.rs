@@ -72,7 +72,7 @@ use serde_json::json;
 pub use selfdata_translog as translog;
 use selfdata_translog::{Checkpoint, Frontier, Hash, LogSigner, LogVerifier, NodeId};
 
-use crate::Services;
+use crate::PrivacyApp;
 
 /// Decisions waiting before a flush is started early.
 const FLUSH_AT: usize = 256;
@@ -214,15 +214,15 @@ const HEAD_KEY: &str = "log/head";
 /// newest `limit` of them when a limit is set), after writing what was
 /// waiting for that pod.
 pub async fn entries(
-    services: &Services,
+    services: &PrivacyApp,
     pod: &PodName,
     filter: &LogFilter,
 ) -> Result<Vec<IndexedEntry>, LogError> {
     if let Ok(log) = service(services) {
         log.flush_pod(pod).await?;
     }
-    let base_url = &services.solid.config().base_url;
-    entries_in(services.store.as_ref(), base_url, pod, filter).await
+    let base_url = &services.ctx.solid.config().base_url;
+    entries_in(services.ctx.store.as_ref(), base_url, pod, filter).await
 }
 
 /// [`entries`], given the store and the server's base URL.
@@ -636,8 +636,9 @@ async fn fetch_nodes(
 }
 
 /// The access log service installed in the application, if any.
-fn service(services: &Services) -> Result<&AccessLog, ApiError> {
+fn service(services: &PrivacyApp) -> Result<&AccessLog, ApiError> {
     services
+        .ctx
         .solid
         .access_log_hook()
         .and_then(|h| h.as_any().downcast_ref::<AccessLog>())
@@ -740,7 +741,7 @@ pub async fn consistency(
 }
 
 /// This module's routes.
-pub fn routes() -> Router<Arc<Services>> {
+pub fn routes() -> Router<Arc<PrivacyApp>> {
     Router::new()
         .route("/{pod}/selfdata/log/checkpoint", get(checkpoint_route))
         .route("/{pod}/selfdata/log/entries", get(entries_route))
@@ -763,7 +764,7 @@ fn json_response(value: &impl Serialize) -> Response {
 }
 
 async fn checkpoint_route(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<PrivacyApp>>,
     access: PodAccess,
 ) -> Result<Response, ApiError> {
     // Only the owner (acl:Control on the pod root) reads the log.
@@ -785,13 +786,13 @@ struct PageQuery {
 }
 
 async fn entries_route(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<PrivacyApp>>,
     access: PodAccess,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     // Only the owner (acl:Control on the pod root) reads the log.
     let pod = access.require("/", ModeSet::CONTROL).await?;
-    let store = services.store.as_ref();
+    let store = services.ctx.store.as_ref();
     let size = head_size(store, &pod).await.map_err(ApiError::from)?;
     let from = q.from.unwrap_or(0);
     let limit = q.limit.unwrap_or(100).min(MAX_PAGE);
@@ -816,13 +817,13 @@ struct InclusionQuery {
 }
 
 async fn inclusion_route(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<PrivacyApp>>,
     access: PodAccess,
     Query(q): Query<InclusionQuery>,
 ) -> Result<Response, ApiError> {
     // Only the owner (acl:Control on the pod root) reads the log.
     let pod = access.require("/", ModeSet::CONTROL).await?;
-    let store = services.store.as_ref();
+    let store = services.ctx.store.as_ref();
     let size = match q.size {
         Some(s) => s,
         None => head_size(store, &pod).await?,
@@ -837,13 +838,13 @@ struct ConsistencyQuery {
 }
 
 async fn consistency_route(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<PrivacyApp>>,
     access: PodAccess,
     Query(q): Query<ConsistencyQuery>,
 ) -> Result<Response, ApiError> {
     // Only the owner (acl:Control on the pod root) reads the log.
     let pod = access.require("/", ModeSet::CONTROL).await?;
-    let store = services.store.as_ref();
+    let store = services.ctx.store.as_ref();
     let to = match q.to {
         Some(t) => t,
         None => head_size(store, &pod).await?,

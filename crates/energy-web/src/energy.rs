@@ -1,20 +1,20 @@
-//! The energy and water service over a pod: one import path for every way
-//! a file arrives (the command line, the dashboard's upload, a POST to the
-//! inbox, the Enedis connector), the rebuild of the derived index, the
-//! resident's tariffs, and cached [`Book`]s that answer queries.
+//! The energy and water service over a pod: what it takes in from meter
+//! exports (its [`Intake`], run by the shared import pipeline for every way a
+//! file arrives: the command line, an upload, a POST to the inbox, the Enedis
+//! connector), the rebuild of the derived index, the resident's tariffs, and
+//! cached [`Book`]s that answer queries.
 //!
-//! An import is all or nothing: the file is parsed completely first, then
-//! the original file, the merged normalised CSV files, their CSVW metadata,
-//! the source description and the index entries are written in one store
-//! batch. Importing the same or an overlapping file again writes only what
-//! changed, and nothing at all when nothing did.
+//! A merge reads the pod's index and plans, for the pipeline's one batch,
+//! the merged normalised CSV files, their CSVW metadata, the source
+//! description and the index entries. Importing the same or an overlapping
+//! file again writes only what changed, and nothing at all when nothing did.
 //!
 //! The import contract protects what is already there: a file naming
-//! another meter than the pod's is kept apart (its original under the
-//! holder's `apart/` container, nothing merged) until the resident confirms
-//! it is theirs ([`Energy::import_confirmed`]); a file whose readings stop
-//! before the period it declares is imported but reported as partial, its
-//! missing days counted over the declared period.
+//! another meter than the pod's is kept apart (the pipeline stores it under
+//! the holder's `apart/` container, nothing merged) until the resident
+//! confirms it is theirs; a file whose readings stop before the period it
+//! declares is imported but reported as partial, its missing days counted
+//! over the declared period.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -25,15 +25,19 @@ use parking_lot::Mutex;
 use selfdata_energy::analysis::Book;
 use selfdata_energy::describe::{self, SourceFacts};
 use selfdata_energy::files::{self, FileKey};
-use selfdata_energy::sources::{Coverage, Identity, Lang, Refusal, verdict};
+use selfdata_energy::sources::{Coverage, Identity, verdict};
 use selfdata_energy::tariff::{TariffError, Tariffs};
-use selfdata_energy::{Fluid, Holder, ImportError, Layout, Quantity, Reading, import};
+use selfdata_energy::{Fluid, Holder, ImportError, Layout, Parsed, Quantity, Reading, import};
+use selfdata_service::{ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told};
+use selfdata_site::fill;
 use selfdata_store::{Backend, PodName, Precondition, ResourcePath, StoreError, Write};
+
+use crate::texts::Texts;
 
 /// Where the resident's tariffs live in the pod.
 pub const TARIFFS: &str = "/selfdata/energy/tariffs.csv";
 
-/// Why an import or a query failed.
+/// Why a query or a tariff change failed.
 #[derive(Debug, thiserror::Error)]
 pub enum EnergyError {
     #[error(transparent)]
@@ -44,78 +48,38 @@ pub enum EnergyError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Damaged(String),
-    /// Not imported: the file is not a readable export (says which was expected).
-    #[error(transparent)]
-    Refused(Refusal),
-    /// Not merged: the file names another meter than the pod's; its original is kept apart.
-    #[error(
-        "this file is for meter {found}, not for your meter {}: it was kept apart in {kept} and nothing was merged",
-        .known.join(", ")
-    )]
-    OtherMeter {
-        known: Vec<String>,
-        found: String,
-        /// Where the original is kept (path from the pod root).
-        kept: String,
-    },
 }
 
-impl EnergyError {
-    /// The error for a resident, in their language where the error has words for it.
-    pub fn sentence(&self, lang: Lang) -> String {
-        match (self, lang) {
-            (EnergyError::Refused(r), lang) => r.sentence(lang),
-            (EnergyError::Import(e), lang) => e.sentence(lang),
-            (EnergyError::OtherMeter { known, found, kept }, Lang::Fr) => format!(
-                "ce fichier concerne le compteur {found}, pas votre compteur {} : il a été mis de côté dans {kept}, sans rien fusionner",
-                known.join(", ")
-            ),
-            (e, _) => e.to_string(),
+impl From<EnergyError> for ImportFailure {
+    fn from(e: EnergyError) -> Self {
+        match e {
+            EnergyError::Store(e) => ImportFailure::Store(e),
+            e => ImportFailure::Damaged(e.to_string()),
         }
     }
 }
 
-/// Where an import is, for a progress bar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    Reading,
-    Merging,
-    Writing,
-}
-
-/// What an import did, for the resident.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Summary {
-    pub layout: String,
-    pub holder: String,
-    pub fluid: &'static str,
-    /// Readings in the file (rows with a value or an empty one).
-    pub readings: usize,
-    /// Intervals added or corrected by this import (0 when the file was already imported).
-    pub changed: usize,
-    pub first: Option<String>,
-    pub last: Option<String>,
-    /// Local days within the file's period with no value at all.
-    pub days_missing: usize,
-    /// Where the original file is kept (path from the pod root).
-    pub original: String,
-    /// Whether this import stored the original (false: the same file was imported before).
-    pub new_original: bool,
-    /// The period `[start, end)` the file declares, when its readings do not
-    /// cover it: the import is partial (`days_missing` counts over this period).
-    pub partial: Option<(String, String)>,
-}
+/// Media types a meter export may arrive with.
+pub const METER_FILE_TYPES: &[&str] = &[
+    "text/csv",
+    "text/plain",
+    "application/json",
+    "application/x-ndjson",
+    "application/octet-stream",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+];
 
 /// A fluid's readings as loaded for queries, with what they were built from.
 type Cached = (u64, u64, Arc<Book>);
 
-/// The service, shared by the HTTP handlers and the command line.
+/// The service, shared by the HTTP handlers, the pipeline and the command line.
 pub struct Energy {
     store: Arc<dyn Backend>,
     base_url: String,
     books: Mutex<HashMap<(PodName, Fluid), Cached>>,
-    /// One import at a time per pod, so two merges never race.
-    locks: Mutex<HashMap<PodName, Arc<tokio::sync::Mutex<()>>>>,
+    /// Imports and reindexing take the same per-pod lock.
+    pipeline: Arc<Pipeline>,
 }
 
 impl std::fmt::Debug for Energy {
@@ -141,85 +105,95 @@ fn source_container(holder: Holder) -> String {
     format!("/selfdata/sources/{}/", holder.slug())
 }
 
+#[async_trait::async_trait]
+impl Intake for Energy {
+    type Parsed = Parsed;
+
+    fn service(&self) -> &'static str {
+        "energy"
+    }
+
+    fn media_types(&self) -> &'static [&'static str] {
+        METER_FILE_TYPES
+    }
+
+    fn recognises(&self, body: &[u8]) -> bool {
+        import::detect(body).is_some()
+    }
+
+    fn expected(&self) -> Vec<&'static selfdata_sources::Expected> {
+        selfdata_sources::contract::expected_of(&import::importers())
+    }
+
+    fn parse(body: &[u8]) -> Result<Parsed, selfdata_sources::Refusal> {
+        import::import(body)
+    }
+
+    fn original(&self, parsed: &Parsed, body: &[u8]) -> Result<Original, ImportFailure> {
+        let layout = parsed.layout;
+        let all = parsed.series.iter().flat_map(|s| &s.readings);
+        let first = all.clone().map(|r| r.start).min();
+        let last = all.map(|r| r.end).max();
+        let name = files::original_name(layout, first, last, body);
+        let container = source_container(layout.holder());
+        Ok(Original {
+            raw: path(&format!("{container}raw/{name}"))?,
+            apart: path(&format!("{container}apart/{name}"))?,
+            media_type: layout.media_type(),
+            is_new: true,
+        })
+    }
+
+    async fn merge(
+        &self,
+        pod: &PodName,
+        parsed: Parsed,
+        original: &Original,
+        confirmed: bool,
+    ) -> Result<Plan, ImportFailure> {
+        Ok(self.plan(pod, parsed, original, confirmed).await?)
+    }
+
+    fn written(&self, pod: &PodName) {
+        self.books.lock().retain(|(p, _), _| p != pod);
+    }
+}
+
 impl Energy {
-    pub fn new(store: Arc<dyn Backend>, base_url: &str) -> Self {
+    pub fn new(store: Arc<dyn Backend>, base_url: &str, pipeline: Arc<Pipeline>) -> Self {
         Self {
             store,
             base_url: base_url.trim_end_matches('/').to_owned(),
             books: Mutex::new(HashMap::new()),
-            locks: Mutex::new(HashMap::new()),
+            pipeline,
         }
     }
 
-    fn lock(&self, pod: &PodName) -> Arc<tokio::sync::Mutex<()>> {
-        self.locks.lock().entry(pod.clone()).or_default().clone()
+    /// The shared import pipeline (the connector imports through it).
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
     }
 
-    /// Imports one file into `pod`, reporting progress. A file naming
-    /// another meter than the pod's is kept apart, not merged
-    /// ([`EnergyError::OtherMeter`]).
-    pub async fn import(
+    /// Plans merging a parsed file into the pod (see the module's documentation).
+    async fn plan(
         &self,
         pod: &PodName,
-        bytes: Bytes,
-        progress: &(dyn Fn(Stage) + Send + Sync),
-    ) -> Result<Summary, EnergyError> {
-        self.import_checked(pod, bytes, progress, false).await
-    }
-
-    /// Imports a file the resident confirmed is theirs, whatever meter it names.
-    pub async fn import_confirmed(
-        &self,
-        pod: &PodName,
-        bytes: Bytes,
-        progress: &(dyn Fn(Stage) + Send + Sync),
-    ) -> Result<Summary, EnergyError> {
-        self.import_checked(pod, bytes, progress, true).await
-    }
-
-    async fn import_checked(
-        &self,
-        pod: &PodName,
-        bytes: Bytes,
-        progress: &(dyn Fn(Stage) + Send + Sync),
+        parsed: Parsed,
+        original: &Original,
         confirmed: bool,
-    ) -> Result<Summary, EnergyError> {
-        progress(Stage::Reading);
-        let raw = bytes.clone();
-        let parsed = tokio::task::spawn_blocking(move || import::import(&raw))
-            .await
-            .map_err(|e| EnergyError::Damaged(e.to_string()))?
-            .map_err(|r| match r.error {
-                // Kept as before: the connector treats a day without readings as nothing to do.
-                ImportError::Empty => EnergyError::Import(ImportError::Empty),
-                _ => EnergyError::Refused(r),
-            })?;
-        let lock = self.lock(pod);
-        let _guard = lock.lock().await;
-        progress(Stage::Merging);
+    ) -> Result<Plan, EnergyError> {
         let layout = parsed.layout;
         let holder = layout.holder();
         let fluid = holder.fluid();
         let all: Vec<&Reading> = parsed.series.iter().flat_map(|s| &s.readings).collect();
         let first = all.iter().map(|r| r.start).min();
         let last = all.iter().map(|r| r.end).max();
-        let name = files::original_name(layout, first, last, &bytes);
-        let original = format!("{}raw/{name}", source_container(holder));
         let known = self.known_meters(pod, holder).await?;
         let identity = verdict::identity(&known, parsed.meter.as_deref());
         if let Identity::Different { known, found } = identity
             && !confirmed
         {
-            let kept = format!("{}apart/{name}", source_container(holder));
-            if self.store.meta(pod, &path(&kept)?).await?.is_none() {
-                let write = put(&kept, layout.media_type(), bytes.to_vec())?;
-                self.store.write(pod, write).await?;
-            }
-            return Err(EnergyError::OtherMeter {
-                known,
-                found,
-                kept: kept.trim_start_matches('/').to_owned(),
-            });
+            return Ok(Plan::KeepApart { known, found });
         }
         // A file that names no meter keeps the one the pod knows.
         let meter = parsed.meter.clone().or_else(|| known.first().cloned());
@@ -244,10 +218,6 @@ impl Energy {
             }
             changed = changed.max(in_series);
         }
-        let original_exists = self.store.meta(pod, &path(&original)?).await?.is_some();
-        if !original_exists {
-            writes.push(put(&original, layout.media_type(), bytes.to_vec())?);
-        }
         if !touched.is_empty() {
             for key in &touched {
                 let readings = &index[key];
@@ -268,10 +238,16 @@ impl Energy {
                 describe::csvw_metadata(fluid, &keys),
             )?);
         }
-        if !writes.is_empty() {
+        if !writes.is_empty() || original.is_new {
             writes.push(
-                self.source_description(pod, holder, &index, &original, meter.as_deref())
-                    .await?,
+                self.source_description(
+                    pod,
+                    holder,
+                    &index,
+                    original.raw.as_str(),
+                    meter.as_deref(),
+                )
+                .await?,
             );
         }
         // A partial file's missing days are counted over the period it declares.
@@ -298,30 +274,52 @@ impl Energy {
             }
             _ => 0,
         };
-        progress(Stage::Writing);
-        if !writes.is_empty() {
-            self.store.write(pod, Write::Batch(writes)).await?;
-            self.books.lock().remove(&(pod.clone(), fluid));
-        }
-        Ok(Summary {
-            layout: layout.describe().to_owned(),
-            holder: holder.name().to_owned(),
-            fluid: fluid.as_str(),
-            readings: parsed.rows,
-            changed,
-            first: first.map(|t| t.to_string()),
-            last: last.map(|t| t.to_string()),
-            days_missing,
-            original: original.trim_start_matches('/').to_owned(),
-            new_original: !original_exists,
-            partial: match coverage {
-                Coverage::Partial {
-                    declared_start,
-                    declared_end,
-                    ..
-                } => Some((declared_start.to_string(), declared_end.to_string())),
-                Coverage::Whole => None,
-            },
+        let partial = match coverage {
+            Coverage::Partial {
+                declared_start,
+                declared_end,
+                ..
+            } => Some((declared_start, declared_end)),
+            Coverage::Whole => None,
+        };
+        let tell = |lang: selfdata_site::Lang| {
+            told(
+                lang.words(),
+                layout,
+                parsed.rows,
+                changed,
+                days_missing,
+                first,
+                last,
+                partial,
+            )
+        };
+        let (fr, en) = (tell(selfdata_site::Lang::Fr), tell(selfdata_site::Lang::En));
+        let mut details = serde_json::Map::new();
+        details.insert("fluid".into(), fluid.as_str().into());
+        let link = last.map(|l| {
+            let anchor = local_day(l, true);
+            crate::dashboard::month_view_href(fluid, anchor)
+        });
+        Ok(Plan::Merge {
+            writes,
+            summary: Box::new(Summary {
+                service: "energy",
+                layout: layout.describe().to_owned(),
+                holder: holder.name().to_owned(),
+                readings: parsed.rows,
+                changed,
+                first: first.map(|t| t.to_string()),
+                last: last.map(|t| t.to_string()),
+                days_missing,
+                original: String::new(),
+                new_original: false,
+                partial: partial.map(|(a, b)| (a.to_string(), b.to_string())),
+                details,
+                told: Told::new(fr.0, en.0),
+                told_more: Some(Told::new(fr.1, en.1)),
+                link,
+            }),
         })
     }
 
@@ -420,8 +418,7 @@ impl Energy {
     /// Rebuilds the derived index of `pod` from its normalised CSV files;
     /// returns how many readings it holds.
     pub async fn reindex(&self, pod: &PodName) -> Result<usize, EnergyError> {
-        let lock = self.lock(pod);
-        let _guard = lock.lock().await;
+        let _guard = self.pipeline.lock_pod(pod).await;
         let mut writes = Vec::new();
         let mut count = 0;
         for fluid in Fluid::ALL {
@@ -471,7 +468,6 @@ impl Energy {
     /// Forgets what is cached about a pod (it was erased).
     pub fn forget_pod(&self, pod: &PodName) {
         self.books.lock().retain(|(p, _), _| p != pod);
-        self.locks.lock().remove(pod);
     }
 
     /// Saves the resident's tariffs after checking them.
@@ -532,7 +528,60 @@ fn by_quantity(index: &BTreeMap<FileKey, Vec<Reading>>) -> BTreeMap<Quantity, Ve
     out
 }
 
-/// Whether these bytes look like a meter export the importers know.
-pub fn recognised(bytes: &[u8]) -> Option<Layout> {
-    import::detect(bytes)
+/// A reading's instant as a local day; an end instant (midnight after its
+/// day) gives the day it ends.
+fn local_day(t: Timestamp, end: bool) -> jiff::civil::Date {
+    let t = if end {
+        t.checked_sub(jiff::SignedDuration::from_secs(1))
+            .unwrap_or(t)
+    } else {
+        t
+    };
+    t.to_zoned_datetime(files::paris()).date()
+}
+
+/// What the resident reads about an imported file: what it gave, then what
+/// it is and the period it covers.
+#[allow(clippy::too_many_arguments)]
+fn told(
+    t: &Texts,
+    layout: Layout,
+    rows: usize,
+    changed: usize,
+    days_missing: usize,
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+    partial: Option<(Timestamp, Timestamp)>,
+) -> (String, String) {
+    let n = t.number(rows as f64, 0);
+    let status = if changed == 0 {
+        fill(t.file_unchanged, &[("n", &n)])
+    } else {
+        let missing = match days_missing {
+            0 => t.days_missing_none.to_owned(),
+            1 => t.days_missing_one.to_owned(),
+            d => fill(t.days_missing_many, &[("n", &t.number(d as f64, 0))]),
+        };
+        fill(t.file_imported, &[("n", &n), ("missing", &missing)])
+    };
+    let mut more = layout.describe().to_owned();
+    if let (Some(a), Some(b)) = (first, last) {
+        let span = fill(
+            t.file_span,
+            &[
+                ("first", &t.date(local_day(a, false))),
+                ("last", &t.date(local_day(b, true))),
+            ],
+        );
+        more = format!("{more} · {span}");
+    }
+    if let Some((from, to)) = partial {
+        let (from, to) = (t.date(local_day(from, false)), t.date(local_day(to, true)));
+        more.push_str(&if t.lang == "fr" {
+            format!(" · partiel : le fichier annonce du {from} au {to} mais ses relevés s’arrêtent avant")
+        } else {
+            format!(" · partial: the file declares {from} to {to} but its readings stop short")
+        });
+    }
+    (status, more)
 }

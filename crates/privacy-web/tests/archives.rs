@@ -3,7 +3,7 @@
 //! one, truncated archives, and manifests whose media types would make an
 //! ACL or a container something else than RDF, or carry control characters.
 //! Each is refused with a sentence, without allocating what a header claims,
-//! and the checks of `selfdata_web::export::fuzzing::check_tar` hold.
+//! and the checks of `selfdata_privacy_web::export::fuzzing::check_tar` hold.
 //!
 //! The nasty archives are built here, by [`nasty_cases`], and committed in
 //! `tests/corpus/tar/` (the `tar_import` fuzz target's seed corpus);
@@ -12,8 +12,8 @@
 
 use std::path::{Path, PathBuf};
 
-use selfdata_web::export::fuzzing::check_tar;
-use selfdata_web::export::{PortabilityError, check_archive, tar};
+use selfdata_privacy_web::export::fuzzing::check_tar;
+use selfdata_privacy_web::export::{PortabilityError, check_archive, tar};
 use sha2::{Digest, Sha256};
 
 /// A tar of `(name, body)` files, with fixed dates.

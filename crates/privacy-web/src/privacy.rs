@@ -32,21 +32,21 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use bytes::Bytes;
 use jiff::Timestamp;
-use selfdata_consent::{Kind, Notice, Party, Record, State as ConsentState, id_for, path_of};
+use selfdata_consent::{Kind, Notice, Party, Record, State as ConsentState, id_for};
 use selfdata_rdf::oxrdf::{Graph, NamedNodeRef, NamedOrBlankNodeRef, TermRef};
 use selfdata_rdf::{RdfFormat, parse};
-use selfdata_store::{AuxKind, PodName, Precondition, ResourcePath, StoreError, Write};
+use selfdata_store::{AuxKind, PodName, ResourcePath};
 use serde::Deserialize;
 
+use selfdata_service::consents;
 use selfdata_site::{Chrome, CsrfForm, PageError, Resident, fill, page};
 
-use crate::Services;
+use crate::PrivacyApp;
 pub use texts::PrivacyTexts;
 
 /// This module's routes.
-pub fn routes() -> Router<Arc<Services>> {
+pub fn routes() -> Router<Arc<PrivacyApp>> {
     Router::new()
         .route("/app/privacy", get(overview))
         .route("/app/privacy/apps/revoke", post(revoke_app))
@@ -59,117 +59,8 @@ pub fn routes() -> Router<Arc<Services>> {
 
 // ------------------------------------------------------------------ consent records in the pod
 
-fn base(services: &Services) -> &str {
-    &services.solid.config().base_url
-}
-
-fn owner_webid(services: &Services, pod: &PodName) -> String {
-    selfdata_solid::provision::webid_of(base(services), pod)
-}
-
-fn record_iri(services: &Services, pod: &PodName, id: &str) -> String {
-    format!("{}/{pod}/{}", base(services), path_of(id))
-}
-
-/// Changes record `id` atomically: `change` gets the stored record (or
-/// `None`) and returns the record to store.
-async fn change_record(
-    services: &Services,
-    pod: &PodName,
-    id: &str,
-    change: impl Fn(Option<Record>) -> Record + Send + 'static,
-) -> Result<(), StoreError> {
-    let iri = record_iri(services, pod, id);
-    let write = Write::Modify {
-        path: ResourcePath::parse(&format!("/{}", path_of(id)))?,
-        precondition: Precondition::None,
-        modify: Box::new(move |current| {
-            let existing = match current {
-                Some((_, body)) => Some(Record::parse(body, &iri)?),
-                None => None,
-            };
-            Ok((
-                "text/turtle".to_owned(),
-                Bytes::from(change(existing).to_turtle()),
-            ))
-        }),
-    };
-    services.solid.write(pod, write).await.map(|_| ())
-}
-
-/// Every consent record of the pod, newest first (unreadable ones skipped).
-pub async fn records(services: &Services, pod: &PodName) -> Vec<Record> {
-    let container = ResourcePath::parse(&format!("/{}", selfdata_consent::CONTAINER))
-        .unwrap_or_else(|_| ResourcePath::root());
-    let members = services
-        .store
-        .members(pod, &container)
-        .await
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    for m in members {
-        if let Ok(Some((_, body))) = services.store.get(pod, &m.path).await {
-            let iri = selfdata_solid::uri::resource_uri(base(services), pod, &m.path);
-            match Record::parse(&body, &iri) {
-                Ok(r) => out.push(r),
-                Err(e) => {
-                    tracing::warn!(error = %e, path = %m.path.as_str(), "an unreadable consent record")
-                }
-            }
-        }
-    }
-    out.sort_by(|a, b| b.events[0].time.cmp(&a.events[0].time));
-    out
-}
-
-async fn record(services: &Services, pod: &PodName, id: &str) -> Option<(Record, Bytes)> {
-    if !selfdata_consent::valid_id(id) {
-        return None;
-    }
-    let path = ResourcePath::parse(&format!("/{}", path_of(id))).ok()?;
-    let (_, body) = services.store.get(pod, &path).await.ok()??;
-    let r = Record::parse(&body, &record_iri(services, pod, id)).ok()?;
-    Some((r, body))
-}
-
 fn person_record_id(agent: &str, resource_iri: &str) -> String {
     id_for(Kind::Person, &format!("{agent}\n{resource_iri}"))
-}
-
-/// Records that a data holder's source was connected to the pod (the
-/// Enedis Data Connect consent for meter `prm`, say).
-pub async fn record_source_consent(
-    services: &Services,
-    pod: &PodName,
-    holder: Party,
-    meter: &str,
-    data: Vec<String>,
-) -> Result<(), StoreError> {
-    let id = id_for(Kind::Source, &format!("{}\n{meter}", holder.id));
-    let subject = owner_webid(services, pod);
-    let pod_root = format!("{}/{pod}/", base(services));
-    let notice_text = format!(
-        "{} sends the readings of meter {meter} to the store at {pod_root}",
-        holder.name
-    );
-    let id2 = id.clone();
-    let meter = meter.to_owned();
-    change_record(services, pod, &id, move |existing| {
-        let now = Timestamp::now();
-        if let Some(mut r) = existing {
-            r.give_again(now, None);
-            return r;
-        }
-        let mut r = Record::new(Kind::Source, id2.clone(), subject.clone(), holder.clone(), now);
-        // The holder sends; the resident's own store receives.
-        r.recipients = vec![Party::new(&pod_root, "selfdata")];
-        r.data = data.clone();
-        r.target = Some(format!("urn:selfdata:meter:{meter}"));
-        r.notice = Some(Notice::of_text(&holder.id, "1", &notice_text));
-        r.withdrawal = "At the holder (for Enedis: the customer area of enedis.fr), and on the page \"Who has what on me?\" of the store".to_owned();
-        r
-    })
-    .await
 }
 
 // ------------------------------------------------------------------ the overview
@@ -234,7 +125,7 @@ const LOG_ROWS: usize = 200;
 
 fn day_start_ms(d: &str) -> Option<i64> {
     let date: jiff::civil::Date = d.parse().ok()?;
-    date.to_zoned_datetime(selfdata_energy::files::paris())
+    date.to_zoned_datetime(selfdata_sources::time::paris())
         .ok()
         .map(|z| z.timestamp().as_millisecond())
 }
@@ -256,7 +147,7 @@ fn app_label(names: &[(String, String)], client_id: &str) -> String {
 
 /// `names`: the resident's apps (client id, name), revoked ones included.
 async fn log_rows(
-    services: &Services,
+    services: &PrivacyApp,
     p: &'static PrivacyTexts,
     pod: &PodName,
     q: &LogQuery,
@@ -286,7 +177,7 @@ async fn log_rows(
                 .map(|e| LogRow {
                     time: Timestamp::from_millisecond(e.entry.time_ms)
                         .map(|t| {
-                            t.to_zoned_datetime(selfdata_energy::files::paris())
+                            t.to_zoned_datetime(selfdata_sources::time::paris())
                                 .strftime("%Y-%m-%d %H:%M:%S")
                                 .to_string()
                         })
@@ -313,7 +204,7 @@ async fn log_rows(
 
 /// The last allowed access by `who` (an app's client id or a person's
 /// WebID), as a local date and time.
-async fn last_access(services: &Services, pod: &PodName, who: &str) -> Option<String> {
+async fn last_access(services: &PrivacyApp, pod: &PodName, who: &str) -> Option<String> {
     let filter = crate::log::LogFilter {
         who: Some(who.to_owned()),
         allowed: Some(true),
@@ -325,7 +216,7 @@ async fn last_access(services: &Services, pod: &PodName, who: &str) -> Option<St
         .ok()?
         .pop()?;
     Timestamp::from_millisecond(e.entry.time_ms).ok().map(|t| {
-        t.to_zoned_datetime(selfdata_energy::files::paris())
+        t.to_zoned_datetime(selfdata_sources::time::paris())
             .strftime("%Y-%m-%d %H:%M")
             .to_string()
     })
@@ -371,7 +262,7 @@ struct Outcome {
 fn day(ms: i64) -> String {
     Timestamp::from_millisecond(ms)
         .map(|t| {
-            t.to_zoned_datetime(selfdata_energy::files::paris())
+            t.to_zoned_datetime(selfdata_sources::time::paris())
                 .date()
                 .to_string()
         })
@@ -447,6 +338,75 @@ fn first_value(g: &Graph, s: NamedOrBlankNodeRef<'_>, p: &str) -> Option<String>
         })
 }
 
+/// The meter or account identifiers the pod's source descriptions give for
+/// the holder named `holder` (what a rights letter quotes).
+pub(crate) async fn identifiers_at(
+    services: &PrivacyApp,
+    pod: &PodName,
+    holder: &str,
+) -> Vec<String> {
+    let Ok(root) = ResourcePath::parse("/selfdata/sources/") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for dir in services
+        .ctx
+        .store
+        .members(pod, &root)
+        .await
+        .unwrap_or_default()
+    {
+        let Ok(about) = dir.path.child("about.ttl") else {
+            continue;
+        };
+        let Ok(Some((_, body))) = services.ctx.store.get(pod, &about).await else {
+            continue;
+        };
+        let iri = selfdata_solid::uri::resource_uri(consents::base(&services.ctx), pod, &about);
+        let Ok(g) = parse(&body, RdfFormat::Turtle, &iri) else {
+            continue;
+        };
+        let s: NamedOrBlankNodeRef<'_> = NamedNodeRef::new_unchecked(&iri).into();
+        let named = g
+            .object_for_subject_predicate(s, NamedNodeRef::new_unchecked(&format!("{DCT}publisher")))
+            .and_then(node)
+            .is_some_and(|p| {
+                g.objects_for_subject_predicate(p, NamedNodeRef::new_unchecked("http://xmlns.com/foaf/0.1/name"))
+                    .any(|t| matches!(t, TermRef::Literal(l) if l.value().eq_ignore_ascii_case(holder.trim())))
+            });
+        if named {
+            out.extend(selfdata_sources::describe::meters_of(&body, &iri));
+        }
+    }
+    out
+}
+
+/// An organisation's `foaf:name` in the page's language, else its name
+/// without a language, else any.
+pub(crate) fn name_in(
+    g: &Graph,
+    s: NamedOrBlankNodeRef<'_>,
+    lang: selfdata_site::Lang,
+) -> Option<String> {
+    let names: Vec<_> = g
+        .objects_for_subject_predicate(
+            s,
+            NamedNodeRef::new_unchecked("http://xmlns.com/foaf/0.1/name"),
+        )
+        .filter_map(|t| match t {
+            TermRef::Literal(l) => Some((l.language().map(str::to_owned), l.value().to_owned())),
+            _ => None,
+        })
+        .collect();
+    let code = lang.code();
+    names
+        .iter()
+        .find(|(l, _)| l.as_deref() == Some(code))
+        .or_else(|| names.iter().find(|(l, _)| l.is_none()))
+        .or_else(|| names.first())
+        .map(|(_, n)| n.clone())
+}
+
 fn node(t: TermRef<'_>) -> Option<NamedOrBlankNodeRef<'_>> {
     match t {
         TermRef::NamedNode(n) => Some(n.into()),
@@ -458,24 +418,33 @@ fn node(t: TermRef<'_>) -> Option<NamedOrBlankNodeRef<'_>> {
 /// The sources of data in the pod, from the importer's descriptions; a
 /// holder without a proper name of its own (the water utility) is named in
 /// the page's language.
-async fn sources(services: &Services, lang: selfdata_site::Lang, pod: &PodName) -> Vec<SourceView> {
+async fn sources(
+    services: &PrivacyApp,
+    lang: selfdata_site::Lang,
+    pod: &PodName,
+) -> Vec<SourceView> {
     let p: &'static PrivacyTexts = lang.words();
-    let t: &'static crate::texts::Texts = lang.words();
     let Ok(root) = ResourcePath::parse("/selfdata/sources/") else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for holder in services.store.members(pod, &root).await.unwrap_or_default() {
+    for holder in services
+        .ctx
+        .store
+        .members(pod, &root)
+        .await
+        .unwrap_or_default()
+    {
         if !holder.path.is_container() {
             continue;
         }
         let Ok(about) = holder.path.child("about.ttl") else {
             continue;
         };
-        let Ok(Some((_, body))) = services.store.get(pod, &about).await else {
+        let Ok(Some((_, body))) = services.ctx.store.get(pod, &about).await else {
             continue;
         };
-        let iri = selfdata_solid::uri::resource_uri(base(services), pod, &about);
+        let iri = selfdata_solid::uri::resource_uri(consents::base(&services.ctx), pod, &about);
         let Ok(g) = parse(&body, RdfFormat::Turtle, &iri) else {
             continue;
         };
@@ -486,15 +455,8 @@ async fn sources(services: &Services, lang: selfdata_site::Lang, pod: &PodName) 
                 NamedNodeRef::new_unchecked(&format!("{DCT}publisher")),
             )
             .and_then(node)
-            .and_then(|p| first_value(&g, p, "http://xmlns.com/foaf/0.1/name"))
+            .and_then(|p| name_in(&g, p, lang))
             .unwrap_or_else(|| holder.path.name().trim_end_matches('/').to_owned());
-        let name = if holder.path.name().trim_end_matches('/')
-            == selfdata_energy::model::Holder::Water.slug()
-        {
-            p.holder_water.to_owned()
-        } else {
-            name
-        };
         let mut themes: Vec<String> = g
             .objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(&format!("{DCAT}theme")))
             .filter_map(|t| match t {
@@ -522,7 +484,7 @@ async fn sources(services: &Services, lang: selfdata_site::Lang, pod: &PodName) 
             .unwrap_or_default();
         let records = first_value(&g, s, &format!("{}readings", selfdata_consent::SD))
             .map(|v| match v.parse::<u64>() {
-                Ok(n) => t.number(n as f64, 0),
+                Ok(n) => selfdata_site::count(n, lang),
                 Err(_) => v,
             })
             .unwrap_or_default();
@@ -532,7 +494,13 @@ async fn sources(services: &Services, lang: selfdata_site::Lang, pod: &PodName) 
             .unwrap_or_default();
         let mut originals: Vec<String> = Vec::new();
         if let Ok(raw) = holder.path.child("raw/") {
-            for f in services.store.members(pod, &raw).await.unwrap_or_default() {
+            for f in services
+                .ctx
+                .store
+                .members(pod, &raw)
+                .await
+                .unwrap_or_default()
+            {
                 originals.push(f.path.as_str().to_owned());
             }
         }
@@ -549,7 +517,7 @@ async fn sources(services: &Services, lang: selfdata_site::Lang, pod: &PodName) 
 }
 
 async fn render_overview(
-    services: &Services,
+    services: &PrivacyApp,
     chrome: Chrome,
     r: &Resident,
     status: StatusCode,
@@ -557,8 +525,8 @@ async fn render_overview(
 ) -> Response {
     let lang = chrome.language();
     let p: &'static PrivacyTexts = lang.words();
-    let owner = owner_webid(services, &r.pod);
-    let records = records(services, &r.pod).await;
+    let owner = consents::owner_webid(&services.ctx, &r.pod);
+    let records = consents::records(&services.ctx, &r.pod).await;
     let grants = services
         .idp
         .directory()
@@ -580,11 +548,22 @@ async fn render_overview(
             client_id: g.client_id,
         });
     }
-    let people = match acl::people(services.store.as_ref(), base(services), &r.pod, &owner).await {
+    let people = match acl::people(
+        services.ctx.store.as_ref(),
+        consents::base(&services.ctx),
+        &r.pod,
+        &owner,
+    )
+    .await
+    {
         Ok(list) => {
             let mut views = Vec::with_capacity(list.len());
             for a in list {
-                let iri = selfdata_solid::uri::resource_uri(base(services), &r.pod, &a.resource);
+                let iri = selfdata_solid::uri::resource_uri(
+                    consents::base(&services.ctx),
+                    &r.pod,
+                    &a.resource,
+                );
                 let id = person_record_id(&a.agent, &iri);
                 let rec = records.iter().find(|x| x.id == id);
                 views.push(PersonView {
@@ -645,7 +624,7 @@ async fn render_overview(
 }
 
 async fn overview(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<PrivacyApp>>,
     chrome: Chrome,
     r: Resident,
     q: Result<Query<LogQuery>, QueryRejection>,
@@ -664,7 +643,7 @@ struct IdForm {
 }
 
 async fn revoke_app(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<PrivacyApp>>,
     chrome: Chrome,
     CsrfForm {
         resident: r,
@@ -706,7 +685,7 @@ struct RemoveForm {
 }
 
 async fn remove_person(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<PrivacyApp>>,
     chrome: Chrome,
     CsrfForm {
         resident: r,
@@ -714,7 +693,7 @@ async fn remove_person(
     }: CsrfForm<RemoveForm>,
 ) -> Response {
     let p: &'static PrivacyTexts = chrome.language().words();
-    let owner = owner_webid(&services, &r.pod);
+    let owner = consents::owner_webid(&services.ctx, &r.pod);
     let fail = |error: &str| Outcome {
         error: Some(error.to_owned()),
         ..Outcome::default()
@@ -723,43 +702,51 @@ async fn remove_person(
         .ok()
         .filter(|a| a.auxiliary_kind() == Some(AuxKind::Acl));
     let listed = match &acl_path {
-        Some(a) if f.agent != owner => {
-            acl::people(services.store.as_ref(), base(&services), &r.pod, &owner)
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .find(|x| &x.acl == a && x.agent == f.agent)
-        }
+        Some(a) if f.agent != owner => acl::people(
+            services.ctx.store.as_ref(),
+            consents::base(&services.ctx),
+            &r.pod,
+            &owner,
+        )
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .find(|x| &x.acl == a && x.agent == f.agent),
         _ => None,
     };
     let o = match listed {
         None => fail(p.not_listed),
         Some(access) => {
-            let acl_iri = selfdata_solid::uri::resource_uri(base(&services), &r.pod, &access.acl);
+            let acl_iri = selfdata_solid::uri::resource_uri(
+                consents::base(&services.ctx),
+                &r.pod,
+                &access.acl,
+            );
             let write = acl::remove_agent(acl_iri, access.acl.clone(), access.agent.clone());
-            match services.solid.write(&r.pod, write).await {
+            match services.ctx.solid.write(&r.pod, write).await {
                 Err(e) => {
                     tracing::error!(error = %e, "removing a person from an ACL failed");
                     fail(p.failed)
                 }
                 Ok(_) => {
                     let iri = selfdata_solid::uri::resource_uri(
-                        base(&services),
+                        consents::base(&services.ctx),
                         &r.pod,
                         &access.resource,
                     );
                     let id = person_record_id(&access.agent, &iri);
                     let fresh =
                         person_record(&services, &r.pod, &access.agent, &iri, &access.modes, &id);
-                    let done = change_record(&services, &r.pod, &id, move |existing| {
-                        let mut rec = existing.unwrap_or_else(|| fresh.clone());
-                        rec.withdraw(
-                            Timestamp::now(),
-                            Some("Access removed by the resident".to_owned()),
-                        );
-                        rec
-                    })
-                    .await;
+                    let done =
+                        consents::change_record(&services.ctx, &r.pod, &id, move |existing| {
+                            let mut rec = existing.unwrap_or_else(|| fresh.clone());
+                            rec.withdraw(
+                                Timestamp::now(),
+                                Some("Access removed by the resident".to_owned()),
+                            );
+                            rec
+                        })
+                        .await;
                     if let Err(e) = done {
                         tracing::error!(error = %e, "recording a consent withdrawal failed");
                     }
@@ -783,7 +770,7 @@ async fn remove_person(
 }
 
 fn person_record(
-    services: &Services,
+    services: &PrivacyApp,
     pod: &PodName,
     agent: &str,
     resource_iri: &str,
@@ -793,7 +780,7 @@ fn person_record(
     let mut rec = Record::new(
         Kind::Person,
         id.to_owned(),
-        owner_webid(services, pod),
+        consents::owner_webid(&services.ctx, pod),
         Party::new(agent, agent),
         Timestamp::now(),
     );
@@ -801,7 +788,7 @@ fn person_record(
     rec.modes = modes.to_vec();
     rec.target = Some(resource_iri.to_owned());
     rec.notice = Some(Notice::of_text(
-        &format!("{}/app/privacy", base(services)),
+        &format!("{}/app/privacy", consents::base(&services.ctx)),
         "1",
         &format!("Share {resource_iri} with {agent} ({})", modes.join(", ")),
     ));
@@ -819,7 +806,7 @@ struct ShareForm {
 }
 
 async fn share(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<PrivacyApp>>,
     chrome: Chrome,
     CsrfForm {
         resident: r,
@@ -827,7 +814,7 @@ async fn share(
     }: CsrfForm<ShareForm>,
 ) -> Response {
     let p: &'static PrivacyTexts = chrome.language().words();
-    let owner = owner_webid(&services, &r.pod);
+    let owner = consents::owner_webid(&services.ctx, &r.pod);
     let webid = f.webid.trim().to_owned();
     let mut folder = f.folder.trim().to_owned();
     if !folder.starts_with('/') {
@@ -849,7 +836,7 @@ async fn share(
             .ok()
             .filter(|x| x.auxiliary_kind().is_none());
         let exists = match &path {
-            Some(x) => matches!(services.store.meta(&r.pod, x).await, Ok(Some(_))),
+            Some(x) => matches!(services.ctx.store.meta(&r.pod, x).await, Ok(Some(_))),
             None => false,
         };
         match path.filter(|_| exists) {
@@ -864,23 +851,30 @@ async fn share(
                 .map(|m| format!("{}{m}", acl::ACL))
                 .collect();
                 let acl_path = path.aux(AuxKind::Acl);
-                let acl_iri = selfdata_solid::uri::resource_uri(base(&services), &r.pod, &acl_path);
-                let folder_iri = selfdata_solid::uri::resource_uri(base(&services), &r.pod, &path);
+                let acl_iri = selfdata_solid::uri::resource_uri(
+                    consents::base(&services.ctx),
+                    &r.pod,
+                    &acl_path,
+                );
+                let folder_iri =
+                    selfdata_solid::uri::resource_uri(consents::base(&services.ctx), &r.pod, &path);
                 let id = person_record_id(&webid, &folder_iri);
                 let fresh = person_record(&services, &r.pod, &webid, &folder_iri, &modes, &id);
                 // The record first: no access without its record.
                 let recorded =
-                    change_record(&services, &r.pod, &id, move |existing| match existing {
-                        Some(mut rec) if !rec.state().is_active() => {
-                            rec.give_again(Timestamp::now(), None);
-                            rec.modes = fresh.modes.clone();
-                            rec
+                    consents::change_record(&services.ctx, &r.pod, &id, move |existing| {
+                        match existing {
+                            Some(mut rec) if !rec.state().is_active() => {
+                                rec.give_again(Timestamp::now(), None);
+                                rec.modes = fresh.modes.clone();
+                                rec
+                            }
+                            Some(mut rec) => {
+                                rec.modes = fresh.modes.clone();
+                                rec
+                            }
+                            None => fresh.clone(),
                         }
-                        Some(mut rec) => {
-                            rec.modes = fresh.modes.clone();
-                            rec
-                        }
-                        None => fresh.clone(),
                     })
                     .await;
                 let write = acl::share(
@@ -892,7 +886,7 @@ async fn share(
                     modes,
                 );
                 let shared = match recorded {
-                    Ok(()) => services.solid.write(&r.pod, write).await.map(|_| ()),
+                    Ok(()) => services.ctx.solid.write(&r.pod, write).await.map(|_| ()),
                     Err(e) => Err(e),
                 };
                 match shared {
@@ -920,7 +914,7 @@ async fn share(
 
 /// The privacy card of the resident's home page: who has access.
 pub(crate) async fn card(
-    services: &Services,
+    services: &PrivacyApp,
     r: &Resident,
     lang: selfdata_site::Lang,
 ) -> Option<selfdata_service::Card> {
@@ -934,11 +928,16 @@ pub(crate) async fn card(
         .iter()
         .filter(|g| g.revoked_ms.is_none())
         .count();
-    let owner = owner_webid(services, &r.pod);
-    let people = acl::people(services.store.as_ref(), base(services), &r.pod, &owner)
-        .await
-        .map(|list| list.len())
-        .unwrap_or(0);
+    let owner = consents::owner_webid(&services.ctx, &r.pod);
+    let people = acl::people(
+        services.ctx.store.as_ref(),
+        consents::base(&services.ctx),
+        &r.pod,
+        &owner,
+    )
+    .await
+    .map(|list| list.len())
+    .unwrap_or(0);
     let headline = if apps == 0 && people == 0 {
         p.card_nobody.to_owned()
     } else {
@@ -971,13 +970,13 @@ struct RecordPage<'a> {
 }
 
 async fn record_page(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<PrivacyApp>>,
     chrome: Chrome,
     r: Resident,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let p: &'static PrivacyTexts = chrome.language().words();
-    let Some((rec, _)) = record(&services, &r.pod, &id).await else {
+    let Some((rec, _)) = consents::record(&services.ctx, &r.pod, &id).await else {
         return Err(PageError::new(StatusCode::NOT_FOUND, p.not_listed));
     };
     let party = |x: &Party| {
@@ -1032,7 +1031,7 @@ async fn record_page(
                     .unwrap_or(e.time)
                     .to_string(),
                 e.time
-                    .to_zoned_datetime(selfdata_energy::files::paris())
+                    .to_zoned_datetime(selfdata_sources::time::paris())
                     .strftime("%Y-%m-%d %H:%M")
                     .to_string(),
                 state_name(p, e.state),
@@ -1056,12 +1055,12 @@ async fn record_page(
 }
 
 async fn receipt(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<PrivacyApp>>,
     chrome: Chrome,
     r: Resident,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let Some((_, body)) = record(&services, &r.pod, &id).await else {
+    let Some((_, body)) = consents::record(&services.ctx, &r.pod, &id).await else {
         let p: &'static PrivacyTexts = chrome.language().words();
         return Err(PageError::new(StatusCode::NOT_FOUND, p.not_listed));
     };

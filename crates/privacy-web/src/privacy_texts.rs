@@ -70,7 +70,6 @@ pub struct PrivacyTexts {
     pub term_service: &'static str,
     pub term_france: &'static str,
     /// The water utility as a source (it has no proper name of its own).
-    pub holder_water: &'static str,
     /// Who the log names when a request carried no identity.
     pub log_anonymous: &'static str,
     pub log_resource: &'static str,
@@ -212,7 +211,6 @@ pub static EN: PrivacyTexts = PrivacyTexts {
     term_consent: "your consent",
     term_service: "providing the service you asked for",
     term_france: "France",
-    holder_water: "Water utility",
     log_anonymous: "someone not signed in",
     log_resource: "Resource (starting with)",
     log_outcome: "Outcome",
@@ -350,7 +348,6 @@ pub static FR: PrivacyTexts = PrivacyTexts {
     term_consent: "votre consentement",
     term_service: "fournir le service que vous avez demandé",
     term_france: "France",
-    holder_water: "Service des eaux",
     log_anonymous: "une personne non connectée",
     log_resource: "Ressource (commençant par)",
     log_outcome: "Résultat",

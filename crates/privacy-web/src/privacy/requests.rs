@@ -27,12 +27,12 @@ use serde::{Deserialize, Serialize};
 use selfdata_site::{Chrome, CsrfForm, Resident, fill, page};
 
 use super::texts::PrivacyTexts;
-use crate::Services;
+use crate::PrivacyApp;
 
 const HOLDERS: &str = "/selfdata/rights/holders.json";
 const REQUESTS: &str = "/selfdata/rights/requests.json";
 
-pub fn routes() -> Router<Arc<Services>> {
+pub fn routes() -> Router<Arc<PrivacyApp>> {
     Router::new()
         .route("/app/privacy/requests", get(show).post(write))
         .route("/app/privacy/requests/holders", post(save_holders))
@@ -97,23 +97,24 @@ pub fn due(sent: Date) -> Date {
 }
 
 async fn load<T: for<'de> Deserialize<'de>>(
-    services: &Services,
+    services: &PrivacyApp,
     pod: &PodName,
     path: &str,
 ) -> Option<T> {
     let path = ResourcePath::parse(path).ok()?;
-    let (_, body) = services.store.get(pod, &path).await.ok()??;
+    let (_, body) = services.ctx.store.get(pod, &path).await.ok()??;
     serde_json::from_slice(&body).ok()
 }
 
 async fn save<T: Serialize>(
-    services: &Services,
+    services: &PrivacyApp,
     pod: &PodName,
     path: &str,
     value: &T,
 ) -> Result<(), StoreError> {
     let body = serde_json::to_vec_pretty(value).map_err(|e| StoreError::Io(e.to_string()))?;
     services
+        .ctx
         .solid
         .write(
             pod,
@@ -148,7 +149,7 @@ pub fn holder_name(name: &str, lang: &str) -> String {
 }
 
 /// The resident's registry, generic entries named in `lang`.
-async fn holders(services: &Services, pod: &PodName, lang: &str) -> Vec<Holder> {
+async fn holders(services: &PrivacyApp, pod: &PodName, lang: &str) -> Vec<Holder> {
     let mut list = load(services, pod, HOLDERS)
         .await
         .unwrap_or_else(default_holders);
@@ -156,14 +157,6 @@ async fn holders(services: &Services, pod: &PodName, lang: &str) -> Vec<Holder> 
         h.name = holder_name(&h.name, lang);
     }
     list
-}
-
-/// The meter holder a registry entry names, when the pod may know its meter.
-fn energy_holder(name: &str) -> Option<selfdata_energy::model::Holder> {
-    use selfdata_energy::model::Holder as Meter;
-    [Meter::Enedis, Meter::Grdf]
-        .into_iter()
-        .find(|m| m.name().eq_ignore_ascii_case(name.trim()))
 }
 
 /// The letter, ready to send. The holder is named once: its contact, when it
@@ -272,7 +265,7 @@ struct LetterQuery {
 }
 
 async fn render(
-    services: &Services,
+    services: &PrivacyApp,
     chrome: Chrome,
     r: &Resident,
     status: StatusCode,
@@ -281,7 +274,7 @@ async fn render(
     error: Option<String>,
 ) -> Response {
     let p: &'static PrivacyTexts = chrome.language().words();
-    let today = services.today();
+    let today = services.ctx.today();
     let holders = holders(services, &r.pod, chrome.lang).await;
     let sent: Vec<Sent> = load(services, &r.pod, REQUESTS).await.unwrap_or_default();
     let sent = sent
@@ -319,12 +312,9 @@ async fn render(
     }
     let lang = q.lang.clone().unwrap_or_else(|| chrome.lang.to_owned());
     let chosen = q.holder.and_then(|i| holders.get(i));
-    let meters = match chosen.and_then(|h| energy_holder(&h.name)) {
-        Some(holder) if chosen.is_some_and(|h| h.identifier.is_empty()) => services
-            .energy
-            .known_meters(&r.pod, holder)
+    let meters = match chosen {
+        Some(h) if h.identifier.is_empty() => super::identifiers_at(services, &r.pod, &h.name)
             .await
-            .unwrap_or_default()
             .join(", "),
         _ => String::new(),
     };
@@ -359,7 +349,7 @@ async fn render(
     )
 }
 
-async fn show(State(services): State<Arc<Services>>, chrome: Chrome, r: Resident) -> Response {
+async fn show(State(services): State<Arc<PrivacyApp>>, chrome: Chrome, r: Resident) -> Response {
     render(
         &services,
         chrome,
@@ -375,7 +365,7 @@ async fn show(State(services): State<Arc<Services>>, chrome: Chrome, r: Resident
 /// The letter, written from a posted form: the resident's name and e-mail
 /// stay out of addresses, histories and logs.
 async fn write(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<PrivacyApp>>,
     chrome: Chrome,
     CsrfForm {
         resident: r,
@@ -387,7 +377,7 @@ async fn write(
 
 /// The form's fields come in order, repeated names allowed.
 async fn save_holders(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<PrivacyApp>>,
     chrome: Chrome,
     CsrfForm {
         resident: r,
@@ -439,7 +429,7 @@ async fn save_holders(
 
 /// The form's fields come in order, repeated names allowed.
 async fn record_sent(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<PrivacyApp>>,
     chrome: Chrome,
     CsrfForm {
         resident: r,
@@ -458,7 +448,7 @@ async fn record_sent(
     let outcome = if let Ok(i) = get("answered").parse::<usize>() {
         match list.get_mut(i) {
             Some(s) => {
-                s.answered = Some(services.today());
+                s.answered = Some(services.ctx.today());
                 Ok(())
             }
             None => Err(p.not_listed),

@@ -29,7 +29,7 @@ use selfdata_wac::ModeSet;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::Services;
+use crate::EnergyApp;
 use crate::energy::EnergyError;
 
 /// The resource whose Read permission opens the API.
@@ -39,9 +39,7 @@ impl From<EnergyError> for ApiError {
     fn from(e: EnergyError) -> Self {
         match e {
             EnergyError::Store(s) => s.into(),
-            e @ (EnergyError::Import(_)
-            | EnergyError::Refused(_)
-            | EnergyError::OtherMeter { .. }) => {
+            e @ EnergyError::Import(_) => {
                 ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
             }
             EnergyError::Tariff(t) => {
@@ -178,7 +176,7 @@ fn max_days(res: Resolution) -> i32 {
 }
 
 pub async fn consumption(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<EnergyApp>>,
     access: PodAccess,
     Query(q): Query<ConsumptionQuery>,
 ) -> Result<Response, ApiError> {
@@ -193,7 +191,7 @@ pub async fn consumption(
             ))
         })?,
     };
-    let today = services.today();
+    let today = services.ctx.today();
     let (mut from, mut to) = default_period(res, today);
     if let Some(f) = &q.from {
         from = parse_date("from", f)?;
@@ -341,14 +339,14 @@ pub fn summary_json(book: &analysis::Book, today: Date) -> Value {
 }
 
 pub async fn summary(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<EnergyApp>>,
     access: PodAccess,
     Query(q): Query<SummaryQuery>,
 ) -> Result<Response, ApiError> {
     let pod = access.require(ENERGY_CONTAINER, ModeSet::READ).await?;
     let fluid = parse_fluid(&q.fluid)?;
     let book = services.energy.book(&pod, fluid).await?;
-    Ok(json_response(&summary_json(&book, services.today())))
+    Ok(json_response(&summary_json(&book, services.ctx.today())))
 }
 
 fn json_response(v: &Value) -> Response {

@@ -33,8 +33,8 @@ use selfdata_store::{
 use selfdata_wac::ModeSet;
 use sha2::{Digest, Sha256};
 
-use crate::Services;
-use crate::energy::Energy;
+use crate::PrivacyApp;
+use selfdata_service::Registry;
 
 /// The tar reader and writer used here (for tools and tests that build archives).
 pub use tar;
@@ -695,12 +695,13 @@ pub fn check_archive(archive: &[u8]) -> Result<CheckedArchive, PortabilityError>
 
 /// Restores an archive as the pod `name` (default: the name it was exported
 /// under): the whole archive is checked first, then the pod is created and
-/// everything written in one batch, then the energy index is rebuilt.
+/// everything written in one batch, then every service rebuilds what it
+/// derives (the energy index…).
 /// `base_url` is this server's, to tell whether the WebIDs still fit;
 /// `reserved`, the names of the server's routes, which no pod may take.
 pub async fn import_pod(
     store: &dyn Backend,
-    energy: &Energy,
+    services: &Registry,
     archive: &[u8],
     name: Option<&PodName>,
     base_url: &str,
@@ -745,8 +746,8 @@ pub async fn import_pod(
         remove_failed(store, &pod).await;
         return Err(e.into());
     }
-    let readings = match energy.reindex(&pod).await {
-        Ok(n) => n,
+    let readings = match services.reindex(&pod).await {
+        Ok(counts) => counts.iter().map(|(_, n)| n).sum(),
         Err(e) => {
             remove_failed(store, &pod).await;
             return Err(PortabilityError::Reindex(e.to_string()));
@@ -774,7 +775,7 @@ async fn remove_failed(store: &dyn Backend, pod: &PodName) {
 // ------------------------------------------------------------------ HTTP
 
 /// This module's routes.
-pub fn routes() -> Router<Arc<Services>> {
+pub fn routes() -> Router<Arc<PrivacyApp>> {
     Router::new()
         .route("/{pod}/selfdata/export", get(owner_export))
         .route("/app/privacy/export", get(session_export))
@@ -801,26 +802,26 @@ fn download(pod: &PodName, archive: Vec<u8>) -> Response {
 
 /// `GET /{pod}/selfdata/export`: for the holder of Read and Control on the root.
 async fn owner_export(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<PrivacyApp>>,
     access: PodAccess,
 ) -> Result<Response, ApiError> {
     let pod = access
         .require("/", ModeSet::READ.with(selfdata_wac::Mode::Control))
         .await?;
-    let state = &services.solid;
-    let archive = export_pod(services.store.as_ref(), &pod, &state.config().base_url).await?;
+    let state = &services.ctx.solid;
+    let archive = export_pod(services.ctx.store.as_ref(), &pod, &state.config().base_url).await?;
     Ok(download(&pod, archive))
 }
 
 /// `GET /app/privacy/export`: the signed-in resident's pod.
 async fn session_export(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<PrivacyApp>>,
     me: selfdata_site::Resident,
 ) -> Response {
     match export_pod(
-        services.store.as_ref(),
+        services.ctx.store.as_ref(),
         &me.pod,
-        &services.solid.config().base_url,
+        &services.ctx.solid.config().base_url,
     )
     .await
     {

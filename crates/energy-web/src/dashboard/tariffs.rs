@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use selfdata_site::{Chrome, CsrfForm, PageError, Resident, fill, page};
 
-use crate::Services;
+use crate::EnergyApp;
 use crate::energy::EnergyError;
 use crate::texts::Texts;
 
@@ -275,7 +275,7 @@ pub struct SavedQuery {
 }
 
 pub(super) async fn show(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<EnergyApp>>,
     chrome: Chrome,
     me: Resident,
     Query(q): Query<SavedQuery>,
@@ -285,7 +285,7 @@ pub(super) async fn show(
         Ok(x) => x,
         Err(e) => return failed(t, e),
     };
-    let today = services.today();
+    let today = services.ctx.today();
     let notice = match (
         q.saved.as_deref().and_then(Fluid::parse),
         q.from.as_deref().and_then(|d| d.parse::<Date>().ok()),
@@ -412,7 +412,7 @@ fn changes(
 }
 
 pub(super) async fn save(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<EnergyApp>>,
     chrome: Chrome,
     CsrfForm { resident: me, form }: CsrfForm<HashMap<String, String>>,
 ) -> Response {
@@ -424,7 +424,7 @@ pub(super) async fn save(
         Ok(x) => x,
         Err(e) => return failed(t, e),
     };
-    let today = services.today();
+    let today = services.ctx.today();
     let mut forms: Vec<FluidForm> = Fluid::ALL
         .into_iter()
         .map(|f| form_for(t, &tariffs, f, today))

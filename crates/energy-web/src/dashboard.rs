@@ -1,5 +1,5 @@
 //! The owner's energy and water pages, rendered by the server (askama
-//! templates in `crates/web/templates/`, the identity provider's stylesheet,
+//! templates in `crates/energy-web/templates/`, the site kit's stylesheet,
 //! no script needed):
 //!
 //! - `GET /app/energy`: this month against the same days a year earlier for
@@ -12,8 +12,8 @@
 //!   `date` (any day of the period shown). The figures come from
 //!   [`api::consumption_json`] and [`api::summary_json`], so the page shows
 //!   exactly what the JSON API answers.
-//! - `POST /app/energy/import`, `GET /app/energy/import/{job}`: uploads, imported in
-//!   the background ([`import`]).
+//! - the upload form and the inbox's proposals post to the shared job table
+//!   (`selfdata_service::jobs`: `POST /app/import`, `/app/import/inbox`).
 //! - `GET|POST /app/energy/tariffs`: the prices in force, and changing one from
 //!   a date ([`tariffs`]).
 //!
@@ -21,7 +21,6 @@
 //! resident's sign-in session ([`Resident`]); the pod shown is the account's
 //! first pod. Forms carry the session's CSRF token.
 
-mod import;
 mod tariffs;
 
 use std::sync::Arc;
@@ -30,8 +29,8 @@ use askama::Template;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
 use axum::routing::get;
 use jiff::ToSpan;
 use jiff::civil::Date;
@@ -42,41 +41,20 @@ use serde_json::Value;
 
 use selfdata_site::{Chrome, PageError, Resident, fill, page};
 
-use crate::Services;
+use crate::EnergyApp;
 use crate::api::{self, Unit};
 use crate::chart::{self, Bar, BarChart};
 use crate::texts::Texts;
 
 /// The dashboard's routes.
-pub fn routes() -> Router<Arc<Services>> {
-    Router::new()
-        .route("/app/energy", get(dashboard))
-        .route(
-            "/app/energy/tariffs",
-            get(tariffs::show).post(tariffs::save),
-        )
-        .merge(import::routes())
-        .route("/assets/import.js", get(script))
+pub fn routes() -> Router<Arc<EnergyApp>> {
+    Router::new().route("/app/energy", get(dashboard)).route(
+        "/app/energy/tariffs",
+        get(tariffs::show).post(tariffs::save),
+    )
 }
 
 // ------------------------------------------------------------------ shared
-
-/// The live progress bar of the import page (the page works without it).
-async fn script() -> impl IntoResponse {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/javascript; charset=utf-8"),
-            ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=3600"),
-            ),
-        ],
-        include_str!("../assets/import.js"),
-    )
-}
 
 // ------------------------------------------------------------------ the view
 
@@ -233,6 +211,18 @@ struct View {
     scale: Scale,
     unit: Shown,
     anchor: Date,
+}
+
+/// The month view of a fluid around `anchor` (where an import's "see this
+/// data" leads).
+pub(crate) fn month_view_href(fluid: Fluid, anchor: Date) -> String {
+    View {
+        fluid,
+        scale: Scale::Month,
+        unit: Shown::of(fluid)[0],
+        anchor,
+    }
+    .href()
 }
 
 impl View {
@@ -816,7 +806,7 @@ struct DashboardPage {
     stats: Vec<String>,
     coverage: Vec<String>,
     /// Files others delivered to the pod's inbox, waiting for the owner.
-    inbox: Vec<import::InboxFile>,
+    inbox: Vec<selfdata_service::jobs::InboxFile>,
     /// While the pod has no readings: (fluid, the holder's export and where
     /// it is downloaded).
     first_steps: Vec<(&'static str, String)>,
@@ -834,7 +824,7 @@ fn first_steps(t: &Texts) -> Vec<(&'static str, String)> {
 }
 
 pub async fn dashboard(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<EnergyApp>>,
     chrome: Chrome,
     me: Resident,
     query: Result<Query<DashQuery>, QueryRejection>,
@@ -843,7 +833,7 @@ pub async fn dashboard(
     // A query that does not parse shows the default view rather than an error.
     let q = query.map(|Query(q)| q).unwrap_or_default();
     let started = std::time::Instant::now();
-    let today = services.today();
+    let today = services.ctx.today();
     let mut books = Vec::with_capacity(3);
     for fluid in Fluid::ALL {
         match services.energy.book(&me.pod, fluid).await {
@@ -958,7 +948,7 @@ pub async fn dashboard(
             Vec::new()
         },
         coverage: coverage(t, summary),
-        inbox: import::inbox_files(&services, &me.pod).await,
+        inbox: selfdata_service::jobs::inbox_files(&services.ctx, &me.pod).await,
         first_steps,
     }
     .render();
@@ -978,12 +968,12 @@ pub async fn dashboard(
 /// The energy card of the resident's home page: this month against a year
 /// earlier for each fluid with readings, and the alerts.
 pub(crate) async fn card(
-    services: &Services,
+    services: &EnergyApp,
     me: &Resident,
     lang: selfdata_site::Lang,
 ) -> Option<selfdata_service::Card> {
     let t: &'static Texts = lang.words();
-    let today = services.today();
+    let today = services.ctx.today();
     let mut summaries = Vec::with_capacity(3);
     for fluid in Fluid::ALL {
         match services.energy.book(&me.pod, fluid).await {

@@ -11,16 +11,18 @@
 use std::sync::Arc;
 
 use askama::Template;
+use axum::Extension;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
+use selfdata_service::Registry;
 use selfdata_site::{Chrome, CsrfForm, Lang, Resident, Words, page};
 use selfdata_store::{Backend, PodName, StoreError};
 use serde::Deserialize;
 
-use crate::Services;
+use crate::PrivacyApp;
 
 /// What the resident gets when a pod is erased.
 #[derive(Debug, Clone)]
@@ -104,7 +106,7 @@ pub async fn erase(
 }
 
 /// The erasure routes.
-pub fn routes() -> Router<Arc<Services>> {
+pub fn routes() -> Router<Arc<PrivacyApp>> {
     Router::new().route("/app/privacy/delete", get(form).post(delete))
 }
 
@@ -218,7 +220,8 @@ struct DeleteForm {
 }
 
 async fn delete(
-    State(services): State<Arc<Services>>,
+    State(services): State<Arc<PrivacyApp>>,
+    Extension(registry): Extension<Registry>,
     chrome: Chrome,
     CsrfForm {
         resident: me,
@@ -243,7 +246,7 @@ async fn delete(
             StatusCode::UNAUTHORIZED,
         );
     }
-    match services.erase_pod(&me.pod).await {
+    match services.erase_pod(&registry, &me.pod).await {
         Ok(receipt) => page(
             StatusCode::OK,
             ErasePage {
@@ -269,22 +272,29 @@ async fn delete(
     }
 }
 
-impl Services {
-    /// Erases a pod and forgets what this server cached about it.
-    pub async fn erase_pod(&self, pod: &PodName) -> Result<ErasureReceipt, StoreError> {
+impl PrivacyApp {
+    /// Erases a pod and forgets what this server cached about it (the
+    /// access log's keys, the pod server's caches, every service's).
+    pub async fn erase_pod(
+        &self,
+        registry: &Registry,
+        pod: &PodName,
+    ) -> Result<ErasureReceipt, StoreError> {
         let log = self
+            .ctx
             .solid
             .access_log_hook()
             .and_then(|h| h.as_any().downcast_ref::<crate::log::AccessLog>());
         if let Some(log) = log {
             log.forget_pod(pod).await;
         }
-        let receipt = erase(self.store.as_ref(), &self.idp, pod).await?;
+        let receipt = erase(self.ctx.store.as_ref(), &self.idp, pod).await?;
         if let Some(log) = log {
             log.forget_pod(pod).await; // decisions taken while erasing
         }
-        self.solid.forget_pod(pod);
-        self.energy.forget_pod(pod);
+        self.ctx.solid.forget_pod(pod);
+        self.ctx.pipeline.forget_pod(pod);
+        registry.forget_pod(pod);
         Ok(receipt)
     }
 }

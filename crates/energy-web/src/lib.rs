@@ -1,0 +1,143 @@
+//! Energy and water as a resident service on the shared shape
+//! (`selfdata_service`): the service behind it ([`energy`]: the pipeline's
+//! intake of meter exports, reindex, tariffs, cached books), the JSON API of
+//! each pod ([`api`]), the owner's dashboard pages ([`dashboard`]) with
+//! server-drawn SVG charts ([`chart`]), and the Enedis Data Connect pages
+//! and daily pulls ([`connect`]). [`EnergyService`] is its
+//! `selfdata_service::Service`.
+//!
+//! Pages are drawn with the site kit (`selfdata_site`: layout, menu,
+//! language, the signed-in resident); the JSON API, like every pod
+//! resource, uses access tokens and WAC (`selfdata_solid::PodAccess`).
+
+pub mod api;
+pub mod chart;
+pub mod connect;
+pub mod dashboard;
+pub mod energy;
+mod texts;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use selfdata_service::{AnyIntake, Card, Context, DemoFile, Service, ServiceError};
+use selfdata_site::{Lang, MenuEntry, Resident, Say};
+use selfdata_solid::AppState;
+use selfdata_store::PodName;
+
+pub use energy::Energy;
+
+/// What the energy handlers share.
+pub struct EnergyApp {
+    pub ctx: Arc<Context>,
+    pub energy: Arc<Energy>,
+    /// The Enedis Data Connect connector, when the operator configured it.
+    pub enedis: Option<Arc<connect::Enedis>>,
+}
+
+/// Lets the Solid layer's extractors (such as `PodAccess`) reach its state.
+impl selfdata_solid::auth::SolidState for EnergyApp {
+    fn solid(&self) -> &AppState {
+        &self.ctx.solid
+    }
+}
+
+impl std::fmt::Debug for EnergyApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnergyApp").finish_non_exhaustive()
+    }
+}
+
+/// Energy and water (with the Enedis connector) as a resident service.
+#[derive(Debug)]
+pub struct EnergyService(pub Arc<EnergyApp>);
+
+impl EnergyService {
+    /// The service over the shared context; `enedis`, the operator's Data
+    /// Connect keys, when the connector is on.
+    pub fn new(
+        ctx: Arc<Context>,
+        enedis: Option<selfdata_connect::DataConnectConfig>,
+    ) -> Result<Self, selfdata_connect::ConnectError> {
+        let energy = Arc::new(Energy::new(
+            ctx.store.clone(),
+            ctx.base_url(),
+            ctx.pipeline.clone(),
+        ));
+        let enedis = match enedis {
+            Some(config) => Some(Arc::new(connect::Enedis::new(config)?)),
+            None => None,
+        };
+        Ok(Self(Arc::new(EnergyApp {
+            ctx,
+            energy,
+            enedis,
+        })))
+    }
+}
+
+#[async_trait::async_trait]
+impl Service for EnergyService {
+    fn id(&self) -> &'static str {
+        "energy"
+    }
+
+    fn menu(&self) -> Vec<MenuEntry> {
+        vec![
+            MenuEntry {
+                href: "/app/energy",
+                label: Say::new("Énergie et eau", "Energy & water"),
+            },
+            MenuEntry {
+                href: "/app/energy/tariffs",
+                label: Say::new("Tarifs", "Tariffs"),
+            },
+        ]
+    }
+
+    fn routes(&self) -> Router {
+        Router::new()
+            .route(
+                "/{pod}/selfdata/energy/api/consumption",
+                get(api::consumption),
+            )
+            .route("/{pod}/selfdata/energy/api/summary", get(api::summary))
+            .merge(dashboard::routes())
+            .merge(connect::routes())
+            .with_state(self.0.clone())
+    }
+
+    fn intakes(&self) -> Vec<Arc<dyn AnyIntake>> {
+        vec![self.0.energy.clone()]
+    }
+
+    async fn reindex(&self, pod: &PodName) -> Result<usize, ServiceError> {
+        self.0.energy.reindex(pod).await.map_err(|e| ServiceError {
+            service: "energy",
+            message: e.to_string(),
+        })
+    }
+
+    fn forget_pod(&self, pod: &PodName) {
+        self.0.energy.forget_pod(pod);
+    }
+
+    fn demo_files(&self, today: jiff::civil::Date, years: u32) -> Vec<DemoFile> {
+        selfdata_energy::demo::household(today, years, 2026)
+            .into_iter()
+            .map(|f| DemoFile {
+                name: f.name,
+                body: f.bytes.into(),
+            })
+            .collect()
+    }
+
+    fn spawn_background(&self) {
+        connect::spawn_daily_updates(&self.0);
+    }
+
+    async fn card(&self, resident: &Resident, lang: Lang) -> Option<Card> {
+        dashboard::card(&self.0, resident, lang).await
+    }
+}

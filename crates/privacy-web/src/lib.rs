@@ -1,0 +1,81 @@
+//! Privacy as a resident service on the shared shape (`selfdata_service`):
+//! "who has what on me?" and the consent records ([`privacy`]), rights
+//! requests to holders, sharing with a person, the verifiable access log of
+//! every access by anyone but the owner ([`log`]), the export of a whole pod
+//! and its restore ([`export`]), and erasure ([`erase`]). [`PrivacyService`]
+//! is its `selfdata_service::Service`.
+//!
+//! It knows no other service: the sources it lists come from the source
+//! descriptions every importer writes (`selfdata_sources::describe`), and
+//! erasure and restore reach the other services through the registry.
+
+pub mod erase;
+pub mod export;
+pub mod log;
+pub mod privacy;
+
+use std::sync::Arc;
+
+use axum::Router;
+use selfdata_idp::Idp;
+use selfdata_service::{Card, Context, Service};
+use selfdata_site::{Lang, MenuEntry, Resident, Say};
+use selfdata_solid::AppState;
+
+/// What the privacy handlers share.
+pub struct PrivacyApp {
+    pub ctx: Arc<Context>,
+    /// Accounts, sessions and app grants (revoking an app, erasing a pod).
+    pub idp: Arc<Idp>,
+}
+
+/// Lets the Solid layer's extractors (such as `PodAccess`) reach its state.
+impl selfdata_solid::auth::SolidState for PrivacyApp {
+    fn solid(&self) -> &AppState {
+        &self.ctx.solid
+    }
+}
+
+impl std::fmt::Debug for PrivacyApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrivacyApp").finish_non_exhaustive()
+    }
+}
+
+/// "Who has what on me?", rights against holders, the access log, export
+/// and erasure as a resident service.
+#[derive(Debug)]
+pub struct PrivacyService(pub Arc<PrivacyApp>);
+
+impl PrivacyService {
+    pub fn new(ctx: Arc<Context>, idp: Arc<Idp>) -> Self {
+        Self(Arc::new(PrivacyApp { ctx, idp }))
+    }
+}
+
+#[async_trait::async_trait]
+impl Service for PrivacyService {
+    fn id(&self) -> &'static str {
+        "privacy"
+    }
+
+    fn menu(&self) -> Vec<MenuEntry> {
+        vec![MenuEntry {
+            href: "/app/privacy",
+            label: Say::new("Qui a quoi sur moi\u{a0}?", "Who has what on me?"),
+        }]
+    }
+
+    fn routes(&self) -> Router {
+        Router::new()
+            .merge(log::routes())
+            .merge(privacy::routes())
+            .merge(export::routes())
+            .merge(erase::routes())
+            .with_state(self.0.clone())
+    }
+
+    async fn card(&self, resident: &Resident, lang: Lang) -> Option<Card> {
+        privacy::card(&self.0, resident, lang).await
+    }
+}

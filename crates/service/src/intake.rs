@@ -1,0 +1,417 @@
+//! One import pipeline for every service and every way a file arrives (an
+//! upload, a POST to the inbox, the command line, a holder's connector):
+//!
+//! 1. **recognise**: the first [`Intake`] whose media types and content fit
+//!    takes the file (never judged from its name);
+//! 2. **parse**, whole, off the async threads ([`Intake::parse`], pure): a
+//!    file that cannot be read is refused with the line and the export that
+//!    was expected ([`Refusal`]);
+//! 3. **lock** the pod: one import at a time per pod, so two merges never race;
+//! 4. **merge** ([`Intake::merge`]): the service reads what the pod holds and
+//!    plans its writes, or asks to keep the file apart when it names another
+//!    meter or account than the pod's;
+//! 5. **write** one all-or-nothing batch: the original file (kept under its
+//!    holder's `raw/` folder, once) with the service's writes; a file kept
+//!    apart is stored under `apart/`, nothing merged, until the resident
+//!    confirms it is theirs.
+//!
+//! The pipeline reports each [`Stage`] for a progress bar; the job table
+//! ([`crate::jobs`]) runs uploads in the background through it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use selfdata_sources::{ImportError, Lang, Refusal};
+use selfdata_store::{Backend, PodName, Precondition, ResourcePath, StoreError, Write};
+
+/// Where an import is, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Reading,
+    Merging,
+    Writing,
+}
+
+/// One sentence for the resident, in both languages (made when the import
+/// runs, shown later in whichever language the page is in).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Told {
+    pub fr: String,
+    pub en: String,
+}
+
+impl Told {
+    pub fn new(fr: impl Into<String>, en: impl Into<String>) -> Self {
+        Self {
+            fr: fr.into(),
+            en: en.into(),
+        }
+    }
+
+    /// The sentence in `lang`.
+    pub fn in_(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Fr => &self.fr,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// What an import did. Serialised as the answer to a POST to the inbox.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// The service that took the file (`energy`).
+    pub service: &'static str,
+    /// What the file is ("Enedis daily consumption export").
+    pub layout: String,
+    pub holder: String,
+    /// Records in the file (readings, transactions…).
+    pub readings: usize,
+    /// Records added or corrected (0 when the file was already imported).
+    pub changed: usize,
+    /// The first and last instant the file covers (RFC 3339, UTC).
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// Local days within the file's period with nothing recorded.
+    pub days_missing: usize,
+    /// Where the original file is kept (path from the pod root).
+    pub original: String,
+    /// Whether this import stored the original (false: it was imported before).
+    pub new_original: bool,
+    /// The period `[start, end)` the file declares when its records stop
+    /// short of it: the import is partial.
+    pub partial: Option<(String, String)>,
+    /// The service's own facts (energy: `fluid`).
+    #[serde(flatten)]
+    pub details: serde_json::Map<String, serde_json::Value>,
+    /// What the resident reads about this file.
+    #[serde(skip)]
+    pub told: Told,
+    /// A second line: what the file is and the period it covers.
+    #[serde(skip)]
+    pub told_more: Option<Told>,
+    /// Where the resident sees what was imported.
+    #[serde(skip)]
+    pub link: Option<String>,
+}
+
+/// Why a file was not imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportFailure {
+    /// Not a readable export (says which was expected and where to get it).
+    #[error("{0}")]
+    Refused(Refusal),
+    /// It names another meter or account than the pod's: its original is
+    /// kept apart, nothing merged.
+    #[error(
+        "this file is for meter {found}, not for your meter {}: it was kept apart in {kept} and nothing was merged",
+        .known.join(", ")
+    )]
+    KeptApart {
+        known: Vec<String>,
+        found: String,
+        /// Where the original is kept (path from the pod root).
+        kept: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Stored data the service cannot read back.
+    #[error("{0}")]
+    Damaged(String),
+}
+
+impl ImportFailure {
+    /// The failure for a resident, in their language.
+    pub fn sentence(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (ImportFailure::Refused(r), lang) => r.sentence(lang),
+            (ImportFailure::KeptApart { known, found, kept }, Lang::Fr) => format!(
+                "ce fichier concerne le compteur {found}, pas votre compteur {} : il a été mis de côté dans {kept}, sans rien fusionner",
+                known.join(", ")
+            ),
+            (e, _) => e.to_string(),
+        }
+    }
+
+    /// Whether the file was read but holds no record (a connector's day
+    /// without readings is nothing to do).
+    pub fn is_empty(&self) -> bool {
+        matches!(self, ImportFailure::Refused(r) if r.error == ImportError::Empty)
+    }
+
+    /// Whether the fault is ours (the store), not the file's.
+    pub fn is_ours(&self) -> bool {
+        matches!(self, ImportFailure::Store(_) | ImportFailure::Damaged(_))
+    }
+}
+
+/// Where a file's original is kept, chosen by its service.
+#[derive(Debug, Clone)]
+pub struct Original {
+    /// Under the holder's `raw/` folder (e.g. `/selfdata/sources/enedis/raw/…`).
+    pub raw: ResourcePath,
+    /// Under the holder's `apart/` folder, when the file is kept apart.
+    pub apart: ResourcePath,
+    pub media_type: &'static str,
+    /// Whether the pod does not hold it yet (filled by the pipeline).
+    pub is_new: bool,
+}
+
+/// What a service plans for a parsed file.
+#[derive(Debug)]
+pub enum Plan {
+    /// Merge: these writes (none when nothing changed) with this summary
+    /// (the pipeline fills in where the original is kept).
+    Merge {
+        writes: Vec<Write>,
+        summary: Box<Summary>,
+    },
+    /// Keep the file apart: it names `found`, the pod knows `known`.
+    KeepApart { known: Vec<String>, found: String },
+}
+
+/// What a service takes in from files: the service's side of the pipeline.
+#[async_trait::async_trait]
+pub trait Intake: Send + Sync + 'static {
+    /// A parsed file (the domain's own type).
+    type Parsed: Send + 'static;
+
+    /// The service that takes these files (`energy`).
+    fn service(&self) -> &'static str;
+
+    /// Media types its files may arrive with (the inbox offers only those).
+    fn media_types(&self) -> &'static [&'static str];
+
+    /// Whether the content is one this service reads (judged from the
+    /// content, never the name).
+    fn recognises(&self, body: &[u8]) -> bool;
+
+    /// The exports it reads and where a resident downloads them.
+    fn expected(&self) -> Vec<&'static selfdata_sources::Expected>;
+
+    /// Parses the whole file, or refuses it with the line. Pure; run off
+    /// the async threads.
+    fn parse(body: &[u8]) -> Result<Self::Parsed, Refusal>;
+
+    /// Where the original of this file is kept.
+    fn original(&self, parsed: &Self::Parsed, body: &[u8]) -> Result<Original, ImportFailure>;
+
+    /// Plans merging the parsed file into the pod: reads what is there,
+    /// writes nothing. `confirmed`: the resident said the file is theirs
+    /// whatever meter or account it names.
+    async fn merge(
+        &self,
+        pod: &PodName,
+        parsed: Self::Parsed,
+        original: &Original,
+        confirmed: bool,
+    ) -> Result<Plan, ImportFailure>;
+
+    /// Called once the batch is written (the service drops what it cached).
+    fn written(&self, _pod: &PodName) {}
+}
+
+/// A progress callback.
+pub type Progress<'a> = &'a (dyn Fn(Stage) + Send + Sync);
+
+/// An [`Intake`] behind a pointer, as the registry and the pipeline hold it.
+#[async_trait::async_trait]
+pub trait AnyIntake: Send + Sync {
+    fn service(&self) -> &'static str;
+    fn media_types(&self) -> &'static [&'static str];
+    fn recognises(&self, body: &[u8]) -> bool;
+    fn expected(&self) -> Vec<&'static selfdata_sources::Expected>;
+    /// Runs the pipeline's steps for this intake.
+    async fn run(
+        &self,
+        pipeline: &Pipeline,
+        pod: &PodName,
+        body: Bytes,
+        confirmed: bool,
+        progress: Progress<'_>,
+    ) -> Result<Summary, ImportFailure>;
+}
+
+#[async_trait::async_trait]
+impl<T: Intake> AnyIntake for T {
+    fn service(&self) -> &'static str {
+        Intake::service(self)
+    }
+    fn media_types(&self) -> &'static [&'static str] {
+        Intake::media_types(self)
+    }
+    fn recognises(&self, body: &[u8]) -> bool {
+        Intake::recognises(self, body)
+    }
+    fn expected(&self) -> Vec<&'static selfdata_sources::Expected> {
+        Intake::expected(self)
+    }
+    async fn run(
+        &self,
+        pipeline: &Pipeline,
+        pod: &PodName,
+        body: Bytes,
+        confirmed: bool,
+        progress: Progress<'_>,
+    ) -> Result<Summary, ImportFailure> {
+        pipeline.run(self, pod, body, confirmed, progress).await
+    }
+}
+
+/// The pipeline: the pods' store, one lock per pod, and every service's intakes.
+pub struct Pipeline {
+    store: Arc<dyn Backend>,
+    locks: Mutex<HashMap<PodName, Arc<tokio::sync::Mutex<()>>>>,
+    intakes: OnceLock<Vec<Arc<dyn AnyIntake>>>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline").finish_non_exhaustive()
+    }
+}
+
+impl Pipeline {
+    pub fn new(store: Arc<dyn Backend>) -> Self {
+        Self {
+            store,
+            locks: Mutex::new(HashMap::new()),
+            intakes: OnceLock::new(),
+        }
+    }
+
+    /// Hands the pipeline every service's intakes, once, at start (the
+    /// services are built after the pipeline they share).
+    pub fn offer_to(&self, intakes: Vec<Arc<dyn AnyIntake>>) {
+        if self.intakes.set(intakes).is_err() {
+            tracing::warn!("the import pipeline's intakes were already set");
+        }
+    }
+
+    fn intakes(&self) -> &[Arc<dyn AnyIntake>] {
+        self.intakes.get().map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether some service takes files of this media type.
+    pub fn takes_type(&self, content_type: &str) -> bool {
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        self.intakes()
+            .iter()
+            .any(|i| i.media_types().contains(&essence))
+    }
+
+    /// The intake that takes this file, if any.
+    pub fn intake_for(&self, content_type: &str, body: &[u8]) -> Option<Arc<dyn AnyIntake>> {
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        self.intakes()
+            .iter()
+            .find(|i| i.media_types().contains(&essence) && i.recognises(body))
+            .cloned()
+    }
+
+    /// Imports a file into `pod` through the first service that recognises
+    /// it; refused, saying every export selfdata reads, when none does.
+    pub async fn import(
+        &self,
+        pod: &PodName,
+        content_type: &str,
+        body: Bytes,
+        confirmed: bool,
+        progress: Progress<'_>,
+    ) -> Result<Summary, ImportFailure> {
+        progress(Stage::Reading);
+        let Some(intake) = self.intake_for(content_type, &body) else {
+            let mut expected = Vec::new();
+            for e in self.intakes().iter().flat_map(|i| i.expected()) {
+                if !expected.contains(&e) {
+                    expected.push(e);
+                }
+            }
+            let error = if selfdata_sources::contract::is_blank(&body) {
+                ImportError::EmptyFile
+            } else {
+                ImportError::Unrecognised
+            };
+            return Err(ImportFailure::Refused(Refusal { error, expected }));
+        };
+        intake.run(self, pod, body, confirmed, progress).await
+    }
+
+    /// The pipeline's steps for one intake (see the module's documentation).
+    pub async fn run<T: Intake>(
+        &self,
+        intake: &T,
+        pod: &PodName,
+        body: Bytes,
+        confirmed: bool,
+        progress: Progress<'_>,
+    ) -> Result<Summary, ImportFailure> {
+        progress(Stage::Reading);
+        let raw = body.clone();
+        let parsed = tokio::task::spawn_blocking(move || T::parse(&raw))
+            .await
+            .map_err(|e| ImportFailure::Damaged(e.to_string()))?
+            .map_err(ImportFailure::Refused)?;
+        let lock = self.lock(pod);
+        let _guard = lock.lock().await;
+        progress(Stage::Merging);
+        let mut original = intake.original(&parsed, &body)?;
+        original.is_new = self.store.meta(pod, &original.raw).await?.is_none();
+        match intake.merge(pod, parsed, &original, confirmed).await? {
+            Plan::KeepApart { known, found } => {
+                if self.store.meta(pod, &original.apart).await?.is_none() {
+                    let keep = put(&original.apart, original.media_type, body);
+                    self.store.write(pod, keep).await?;
+                }
+                Err(ImportFailure::KeptApart {
+                    known,
+                    found,
+                    kept: original.apart.as_str().trim_start_matches('/').to_owned(),
+                })
+            }
+            Plan::Merge {
+                mut writes,
+                summary,
+            } => {
+                progress(Stage::Writing);
+                if original.is_new {
+                    writes.insert(0, put(&original.raw, original.media_type, body));
+                }
+                if !writes.is_empty() {
+                    self.store.write(pod, Write::Batch(writes)).await?;
+                    intake.written(pod);
+                }
+                let mut summary = *summary;
+                summary.original = original.raw.as_str().trim_start_matches('/').to_owned();
+                summary.new_original = original.is_new;
+                Ok(summary)
+            }
+        }
+    }
+
+    fn lock(&self, pod: &PodName) -> Arc<tokio::sync::Mutex<()>> {
+        self.locks.lock().entry(pod.clone()).or_default().clone()
+    }
+
+    /// Holds the pod's import lock (a service rebuilding its index takes it,
+    /// so no import merges meanwhile).
+    pub async fn lock_pod(&self, pod: &PodName) -> tokio::sync::OwnedMutexGuard<()> {
+        self.lock(pod).lock_owned().await
+    }
+
+    /// Forgets an erased pod's lock.
+    pub fn forget_pod(&self, pod: &PodName) {
+        self.locks.lock().remove(pod);
+    }
+}
+
+fn put(path: &ResourcePath, media_type: &str, body: Bytes) -> Write {
+    Write::Put {
+        path: path.clone(),
+        content_type: media_type.to_owned(),
+        body,
+        precondition: Precondition::None,
+    }
+}

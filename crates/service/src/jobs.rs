@@ -1,0 +1,731 @@
+//! The one job table: files a resident hands over from a page are imported
+//! in the background through the [`Pipeline`](crate::Pipeline), one after
+//! the other (each whole or not at all), while the page shows a progress
+//! bar. Every service's pages post to the same routes:
+//!
+//! - `POST /app/import`: a multipart form with one or more `files` (works
+//!   without script); the browser is sent to `GET /app/import/{job}`, which
+//!   shows a `<progress>` bar and refreshes itself while the job runs, then
+//!   says what each file gave and counts them ("2 files imported, 1 refused");
+//! - `POST /app/import/inbox`: imports one file others delivered to the
+//!   pod's inbox (a proposal), chosen by the owner;
+//! - `POST /app/import/apart`: imports a file that was kept apart because it
+//!   names another meter or account, once the resident confirms it is theirs.
+//!
+//! Jobs live in memory under a random, unguessable id bound to the account
+//! that started them; an account runs at most [`MAX_RUNNING`] at once;
+//! finished jobs are forgotten after an hour. The job page answers
+//! `Accept: application/json` with the job's state, for the small script
+//! that moves the bar without reloading.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use axum::Router;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use parking_lot::Mutex;
+use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, Say, Words, fill, page};
+use selfdata_sources::Tally;
+use selfdata_store::{PodName, ResourcePath};
+
+use crate::Context;
+use crate::intake::{ImportFailure, Stage, Summary};
+
+/// How long a finished job stays readable.
+const KEEP: Duration = Duration::from_secs(3600);
+/// Jobs one account may have running at once.
+pub const MAX_RUNNING: usize = 3;
+/// Most inbox files a page lists (the newest).
+const INBOX_SHOWN: usize = 20;
+
+#[derive(Debug, Clone)]
+enum FileState {
+    Waiting,
+    Working(Stage),
+    Imported(Box<Summary>),
+    /// Not imported: the sentence in French and English.
+    Failed(Told2),
+    /// Names another meter: kept apart (where), nothing merged.
+    KeptApart(Told2, String),
+}
+
+/// A failure's sentence in both languages.
+#[derive(Debug, Clone)]
+struct Told2 {
+    fr: String,
+    en: String,
+}
+
+impl Told2 {
+    fn of(e: &ImportFailure) -> Self {
+        Self {
+            fr: e.sentence(selfdata_sources::Lang::Fr),
+            en: e.sentence(selfdata_sources::Lang::En),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct FileJob {
+    name: String,
+    size: usize,
+    state: FileState,
+}
+
+#[derive(Debug, Clone)]
+struct Job {
+    account: i64,
+    files: Vec<FileJob>,
+    finished: Option<Instant>,
+}
+
+impl Job {
+    /// Done so far, 0 to 100, each file weighing its size.
+    fn percent(&self) -> u32 {
+        let total: usize = self.files.iter().map(|f| f.size.max(1)).sum();
+        let done: f64 = self
+            .files
+            .iter()
+            .map(|f| {
+                let share = match f.state {
+                    FileState::Waiting => 0.0,
+                    FileState::Working(Stage::Reading) => 0.1,
+                    FileState::Working(Stage::Merging) => 0.6,
+                    FileState::Working(Stage::Writing) => 0.85,
+                    FileState::Imported(_) | FileState::Failed(..) | FileState::KeptApart(..) => {
+                        1.0
+                    }
+                };
+                share * f.size.max(1) as f64
+            })
+            .sum();
+        ((done / total.max(1) as f64) * 100.0).floor().min(100.0) as u32
+    }
+
+    /// What became of its files, counted.
+    fn tally(&self) -> Tally {
+        let mut tally = Tally::default();
+        for f in &self.files {
+            match &f.state {
+                FileState::Imported(s) if s.partial.is_some() => tally.partial += 1,
+                FileState::Imported(_) => tally.imported += 1,
+                FileState::KeptApart(..) => tally.kept_apart += 1,
+                FileState::Failed(..) => tally.refused += 1,
+                FileState::Waiting | FileState::Working(_) => {}
+            }
+        }
+        tally
+    }
+}
+
+/// The running and recent import jobs of this server.
+#[derive(Debug, Default)]
+pub struct Jobs {
+    table: Mutex<HashMap<String, Job>>,
+}
+
+impl Jobs {
+    /// Forgets jobs that ended more than [`KEEP`] ago.
+    fn sweep(table: &mut HashMap<String, Job>) {
+        table.retain(|_, j| j.finished.is_none_or(|at| at.elapsed() < KEEP));
+    }
+
+    fn update(&self, id: &str, index: usize, state: FileState) {
+        if let Some(job) = self.table.lock().get_mut(id)
+            && let Some(file) = job.files.get_mut(index)
+        {
+            file.state = state;
+        }
+    }
+
+    fn running(&self, account: i64) -> usize {
+        let mut table = self.table.lock();
+        Self::sweep(&mut table);
+        table
+            .values()
+            .filter(|j| j.account == account && j.finished.is_none())
+            .count()
+    }
+
+    fn get(&self, id: &str, account: i64) -> Option<Job> {
+        let mut table = self.table.lock();
+        Self::sweep(&mut table);
+        table.get(id).filter(|j| j.account == account).cloned()
+    }
+}
+
+/// A file handed over: its name as shown, its media type, its bytes.
+struct Handed {
+    name: String,
+    content_type: String,
+    body: Bytes,
+}
+
+/// Starts importing `files` into `pod` in the background; returns the job
+/// id, or refuses when the account already runs [`MAX_RUNNING`] jobs.
+fn start(
+    ctx: &Arc<Context>,
+    me: &Resident,
+    files: Vec<Handed>,
+    confirmed: bool,
+) -> Result<String, PageError> {
+    if ctx.jobs.running(me.account.id) >= MAX_RUNNING {
+        return Err(PageError::say(
+            StatusCode::TOO_MANY_REQUESTS,
+            Say::new(
+                "Plusieurs imports sont déjà en cours\u{a0}; attendez qu'ils se terminent.",
+                "Several imports are already running; wait until they end.",
+            ),
+        ));
+    }
+    let id = selfdata_oidc::random_token()[..32].to_owned();
+    let job = Job {
+        account: me.account.id,
+        files: files
+            .iter()
+            .map(|f| FileJob {
+                name: f.name.clone(),
+                size: f.body.len(),
+                state: FileState::Waiting,
+            })
+            .collect(),
+        finished: None,
+    };
+    ctx.jobs.table.lock().insert(id.clone(), job);
+    let (ctx, job_id, pod) = (ctx.clone(), id.clone(), me.pod.clone());
+    tokio::spawn(async move {
+        run(&ctx, &job_id, &pod, files, confirmed).await;
+    });
+    Ok(id)
+}
+
+async fn run(ctx: &Context, id: &str, pod: &PodName, files: Vec<Handed>, confirmed: bool) {
+    for (i, f) in files.into_iter().enumerate() {
+        let progress = |stage: Stage| ctx.jobs.update(id, i, FileState::Working(stage));
+        let state = match ctx
+            .pipeline
+            .import(pod, &f.content_type, f.body, confirmed, &progress)
+            .await
+        {
+            Ok(summary) => FileState::Imported(Box::new(summary)),
+            Err(e) => {
+                tracing::info!(pod = %pod, file = %f.name, error = %e, "a file was not imported");
+                match &e {
+                    ImportFailure::KeptApart { kept, .. } => {
+                        FileState::KeptApart(Told2::of(&e), format!("/{kept}"))
+                    }
+                    _ => FileState::Failed(Told2::of(&e)),
+                }
+            }
+        };
+        ctx.jobs.update(id, i, state);
+    }
+    if let Some(job) = ctx.jobs.table.lock().get_mut(id) {
+        job.finished = Some(Instant::now());
+    }
+}
+
+/// The routes of the job table.
+pub fn routes(ctx: Arc<Context>) -> Router {
+    Router::new()
+        // The app's body limit is applied while reading the parts, below.
+        .route(
+            "/app/import",
+            post(upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/app/import/{job}", get(show))
+        .route("/app/import/inbox", post(from_inbox))
+        .route("/app/import/apart", post(from_apart))
+        .route("/assets/import.js", get(script))
+        .with_state(ctx)
+}
+
+/// The live progress bar of the job page (the page works without it).
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        include_str!("../assets/import.js"),
+    )
+}
+
+/// A file in the pod's inbox that some service could import.
+#[derive(Debug, Clone)]
+pub struct InboxFile {
+    /// Its path inside the pod.
+    pub path: String,
+    /// Its name, as shown.
+    pub name: String,
+    pub size: u64,
+}
+
+/// The inbox's documents whose media type some service takes, newest first
+/// (the services' pages list them as proposals).
+pub async fn inbox_files(ctx: &Context, pod: &PodName) -> Vec<InboxFile> {
+    let Ok(inbox) = ResourcePath::parse(selfdata_solid::provision::INBOX) else {
+        return Vec::new();
+    };
+    let Ok(mut members) = ctx.store.members(pod, &inbox).await else {
+        return Vec::new();
+    };
+    members.retain(|m| !m.path.is_container() && ctx.pipeline.takes_type(&m.content_type));
+    members.sort_by_key(|m| std::cmp::Reverse(m.modified_ms));
+    members
+        .into_iter()
+        .take(INBOX_SHOWN)
+        .map(|m| InboxFile {
+            path: m.path.as_str().to_owned(),
+            name: m.path.name().to_owned(),
+            size: m.size,
+        })
+        .collect()
+}
+
+fn no_files() -> PageError {
+    PageError::say(
+        StatusCode::BAD_REQUEST,
+        Say::new(
+            "Choisissez au moins un fichier à importer.",
+            "Choose at least one file to import.",
+        ),
+    )
+}
+
+fn ours() -> PageError {
+    PageError::say(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Say::new(
+            "Un problème est survenu de notre côté\u{a0}; veuillez réessayer.",
+            "Something went wrong on our side; please try again.",
+        ),
+    )
+}
+
+/// `POST /app/import`: the files of a multipart form, read within the
+/// server's body limit.
+async fn upload(
+    State(ctx): State<Arc<Context>>,
+    chrome: Chrome,
+    me: Resident,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    let Ok(mut multipart) = multipart else {
+        return Err(no_files());
+    };
+    let limit = ctx.solid.config().max_body_bytes;
+    let too_large = || {
+        let mib = (limit / (1024 * 1024)).to_string();
+        let w: &ImportWords = chrome.language().words();
+        PageError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            fill(w.upload_too_large, &[("n", &mib)]),
+        )
+    };
+    let mut csrf = String::new();
+    let mut files = Vec::new();
+    let mut total = 0usize;
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::info!(error = %e, "an upload could not be read");
+                return Err(no_files());
+            }
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        let file_name = field.file_name().unwrap_or("").to_owned();
+        let content_type = field
+            .content_type()
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let mut body = Vec::new();
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    total += chunk.len();
+                    if total > limit {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::info!(error = %e, "an upload could not be read");
+                    return Err(no_files());
+                }
+            }
+        }
+        match name.as_str() {
+            "csrf" => csrf = String::from_utf8_lossy(&body).into_owned(),
+            "files" if !body.is_empty() || !file_name.is_empty() => {
+                let shown = if file_name.is_empty() {
+                    format!("#{}", files.len() + 1)
+                } else {
+                    file_name
+                };
+                files.push(Handed {
+                    name: shown,
+                    // Browsers guess a type from the name; the content decides.
+                    content_type: if ctx.pipeline.takes_type(&content_type) {
+                        content_type
+                    } else {
+                        "application/octet-stream".to_owned()
+                    },
+                    body: Bytes::from(body),
+                });
+            }
+            _ => {}
+        }
+    }
+    me.check_csrf(&csrf)?;
+    if files.is_empty() {
+        return Err(no_files());
+    }
+    let id = start(&ctx, &me, files, false)?;
+    Ok(Redirect::to(&format!("/app/import/{id}")).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct PathForm {
+    path: String,
+}
+
+/// A stored file of the resident's pod, for a job: only a direct member of
+/// a container `accepted` allows.
+async fn stored(
+    ctx: &Context,
+    pod: &PodName,
+    path: &str,
+    accepted: impl Fn(&ResourcePath) -> bool,
+) -> Result<Handed, PageError> {
+    let path = ResourcePath::parse(path)
+        .ok()
+        .filter(|p| !p.is_container() && p.parent().is_some_and(|c| accepted(&c)))
+        .ok_or_else(no_files)?;
+    match ctx.store.get(pod, &path).await {
+        Ok(Some((meta, body))) => Ok(Handed {
+            name: path.name().to_owned(),
+            content_type: meta.content_type,
+            body,
+        }),
+        Ok(None) => Err(no_files()),
+        Err(e) => {
+            tracing::error!(error = %e, pod = %pod, "a stored file could not be read");
+            Err(ours())
+        }
+    }
+}
+
+/// `POST /app/import/inbox`: imports one file of the pod's inbox.
+async fn from_inbox(
+    State(ctx): State<Arc<Context>>,
+    CsrfForm { resident: me, form }: CsrfForm<PathForm>,
+) -> Result<Response, PageError> {
+    let file = stored(&ctx, &me.pod, &form.path, |c| {
+        c.as_str() == selfdata_solid::provision::INBOX
+    })
+    .await?;
+    let id = start(&ctx, &me, vec![file], false)?;
+    Ok(Redirect::to(&format!("/app/import/{id}")).into_response())
+}
+
+/// `POST /app/import/apart`: the resident confirms a file kept apart is theirs.
+async fn from_apart(
+    State(ctx): State<Arc<Context>>,
+    CsrfForm { resident: me, form }: CsrfForm<PathForm>,
+) -> Result<Response, PageError> {
+    let file = stored(&ctx, &me.pod, &form.path, is_apart).await?;
+    let id = start(&ctx, &me, vec![file], true)?;
+    Ok(Redirect::to(&format!("/app/import/{id}")).into_response())
+}
+
+/// `/selfdata/sources/{holder}/apart/`: where files naming another meter wait.
+fn is_apart(container: &ResourcePath) -> bool {
+    let parts: Vec<&str> = container.as_str().trim_matches('/').split('/').collect();
+    matches!(parts.as_slice(), ["selfdata", "sources", _, "apart"])
+}
+
+/// The words of the job page.
+#[derive(Debug)]
+struct ImportWords {
+    lang: Lang,
+    title: &'static str,
+    progress: &'static str,
+    running: &'static str,
+    done: &'static str,
+    waiting: &'static str,
+    reading: &'static str,
+    merging: &'static str,
+    writing: &'static str,
+    failed: &'static str,
+    failed_after: &'static str,
+    kept_apart: &'static str,
+    kept_apart_after: &'static str,
+    confirm: &'static str,
+    see: &'static str,
+    back: &'static str,
+    unknown: &'static str,
+    upload_too_large: &'static str,
+}
+
+static FR: ImportWords = ImportWords {
+    lang: Lang::Fr,
+    title: "Importer des fichiers",
+    progress: "Avancement de l'import",
+    running: "Import en cours…",
+    done: "Import terminé.",
+    waiting: "en attente",
+    reading: "lecture du fichier",
+    merging: "fusion avec vos données",
+    writing: "enregistrement",
+    failed: "Non importé\u{a0}:",
+    failed_after: "Rien de ce fichier n'a été gardé.",
+    kept_apart: "Mis de côté\u{a0}:",
+    kept_apart_after: "Si ce compteur est bien le vôtre (un déménagement, un second logement), importez-le avec vos données.",
+    confirm: "C'est mon compteur\u{a0}: l'importer",
+    see: "Voir ces données",
+    back: "Retour à votre espace",
+    unknown: "Cet import est inconnu, ou terminé depuis plus d'une heure.",
+    upload_too_large: "Ces fichiers sont trop gros ensemble\u{a0}: {n} Mio au plus à la fois.",
+};
+
+static EN: ImportWords = ImportWords {
+    lang: Lang::En,
+    title: "Import files",
+    progress: "Progress of the import",
+    running: "Importing…",
+    done: "Import finished.",
+    waiting: "waiting",
+    reading: "reading the file",
+    merging: "merging with your data",
+    writing: "saving",
+    failed: "Not imported:",
+    failed_after: "Nothing of this file was kept.",
+    kept_apart: "Kept apart:",
+    kept_apart_after: "If this meter is yours too (a move, a second home), import it with your data.",
+    confirm: "It is my meter: import it",
+    see: "See this data",
+    back: "Back to your space",
+    unknown: "This import is unknown, or finished more than an hour ago.",
+    upload_too_large: "These files are too large together: at most {n} MiB at a time.",
+};
+
+impl Words for ImportWords {
+    fn of(lang: Lang) -> &'static Self {
+        match lang {
+            Lang::Fr => &FR,
+            Lang::En => &EN,
+        }
+    }
+}
+
+impl ImportWords {
+    fn sources_lang(&self) -> selfdata_sources::Lang {
+        match self.lang {
+            Lang::Fr => selfdata_sources::Lang::Fr,
+            Lang::En => selfdata_sources::Lang::En,
+        }
+    }
+
+    fn percent(&self, p: u32) -> String {
+        match self.lang {
+            Lang::Fr => format!("{p}\u{a0}%"),
+            Lang::En => format!("{p}%"),
+        }
+    }
+}
+
+struct FileView {
+    name: String,
+    status: String,
+    details: Option<String>,
+    /// Not imported: why.
+    error: Option<String>,
+    /// Kept apart: where, for the confirmation form.
+    apart: Option<String>,
+    link: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "import_job.html")]
+struct JobPage {
+    w: &'static ImportWords,
+    chrome: Chrome,
+    csrf: String,
+    running: bool,
+    percent: u32,
+    percent_text: String,
+    status_url: String,
+    files: Vec<FileView>,
+    /// "2 files imported, 1 refused", once the job is done.
+    tally: String,
+    back: String,
+}
+
+fn file_view(w: &ImportWords, f: &FileJob) -> FileView {
+    let lang = w.sources_lang();
+    let mut v = FileView {
+        name: f.name.clone(),
+        status: String::new(),
+        details: None,
+        error: None,
+        apart: None,
+        link: None,
+    };
+    match &f.state {
+        FileState::Waiting => v.status = w.waiting.to_owned(),
+        FileState::Working(stage) => {
+            v.status = match stage {
+                Stage::Reading => w.reading,
+                Stage::Merging => w.merging,
+                Stage::Writing => w.writing,
+            }
+            .to_owned()
+        }
+        FileState::Imported(s) => {
+            v.status = s.told.in_(lang).to_owned();
+            v.details = s.told_more.as_ref().map(|t| t.in_(lang).to_owned());
+            v.link = s.link.clone();
+        }
+        FileState::Failed(t) => {
+            v.status = w.failed.to_owned();
+            v.error = Some(pick(t, lang));
+        }
+        FileState::KeptApart(t, kept) => {
+            v.status = w.kept_apart.to_owned();
+            v.error = Some(pick(t, lang));
+            v.apart = Some(kept.clone());
+        }
+    }
+    v
+}
+
+fn pick(t: &Told2, lang: selfdata_sources::Lang) -> String {
+    match lang {
+        selfdata_sources::Lang::Fr => &t.fr,
+        selfdata_sources::Lang::En => &t.en,
+    }
+    .trim_end_matches('.')
+    .to_owned()
+}
+
+/// `GET /app/import/{job}`: the job's page, or its state as JSON.
+async fn show(
+    State(ctx): State<Arc<Context>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    chrome: Chrome,
+    me: Resident,
+) -> Result<Response, PageError> {
+    let w: &'static ImportWords = chrome.language().words();
+    let Some(job) = ctx.jobs.get(&id, me.account.id) else {
+        return Err(PageError::new(StatusCode::NOT_FOUND, w.unknown));
+    };
+    let running = job.finished.is_none();
+    let files: Vec<FileView> = job.files.iter().map(|f| file_view(w, f)).collect();
+    let tally = job.tally().sentence(w.sources_lang());
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"));
+    if wants_json {
+        let body = serde_json::json!({
+            "done": !running,
+            "percent": job.percent(),
+            "files": files.iter().map(|f| &f.status).collect::<Vec<_>>(),
+            "summary": if running { None } else { Some(&tally) },
+        });
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            body.to_string(),
+        )
+            .into_response());
+    }
+    // Back to the service of the last file imported.
+    let back = files
+        .iter()
+        .rev()
+        .find_map(|f| f.link.as_deref())
+        .map_or_else(
+            || "/".to_owned(),
+            |l| l.split(['?', '#']).next().unwrap_or("/").to_owned(),
+        );
+    Ok(page(
+        StatusCode::OK,
+        JobPage {
+            w,
+            chrome,
+            csrf: me.session.csrf.clone(),
+            running,
+            percent: job.percent(),
+            percent_text: w.percent(job.percent()),
+            status_url: format!("/app/import/{id}"),
+            files,
+            tally,
+            back,
+        }
+        .render(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_weighs_files_by_size() {
+        let file = |size, state| FileJob {
+            name: String::new(),
+            size,
+            state,
+        };
+        let job = Job {
+            account: 1,
+            files: vec![
+                file(
+                    300,
+                    FileState::Failed(Told2 {
+                        fr: "ligne 2 : mauvais".into(),
+                        en: "line 2: bad".into(),
+                    }),
+                ),
+                file(700, FileState::Working(Stage::Merging)),
+            ],
+            finished: None,
+        };
+        assert_eq!(job.percent(), 72);
+        let waiting = Job {
+            files: vec![file(0, FileState::Waiting)],
+            ..job
+        };
+        assert_eq!(waiting.percent(), 0);
+    }
+
+    #[test]
+    fn only_a_holders_apart_folder_holds_files_to_confirm() {
+        let ok = |p: &str| is_apart(&ResourcePath::parse(p).unwrap());
+        assert!(ok("/selfdata/sources/enedis/apart/"));
+        assert!(!ok("/selfdata/sources/enedis/raw/"));
+        assert!(!ok("/inbox/"));
+        assert!(!ok("/selfdata/sources/apart/"));
+    }
+}
