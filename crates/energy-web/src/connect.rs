@@ -173,7 +173,9 @@ struct PodSink {
 impl Sink for PodSink {
     async fn accept(&mut self, _: Endpoint, _: Window, body: &[u8]) -> Result<(), SinkError> {
         let energy: &Energy = &self.energy;
-        let pipeline = energy.pipeline();
+        let Some(pipeline) = energy.pipeline() else {
+            return Err("the server is stopping".into());
+        };
         match pipeline
             .run(
                 energy,

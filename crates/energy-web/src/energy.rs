@@ -17,7 +17,7 @@
 //! over the declared period.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use bytes::Bytes;
 use jiff::Timestamp;
@@ -78,8 +78,9 @@ pub struct Energy {
     store: Arc<dyn Backend>,
     base_url: String,
     books: Mutex<HashMap<(PodName, Fluid), Cached>>,
-    /// Imports and reindexing take the same per-pod lock.
-    pipeline: Arc<Pipeline>,
+    /// Imports and reindexing take the same per-pod lock. Weak: the
+    /// pipeline holds this service as one of its intakes.
+    pipeline: Weak<Pipeline>,
 }
 
 impl std::fmt::Debug for Energy {
@@ -160,18 +161,19 @@ impl Intake for Energy {
 }
 
 impl Energy {
-    pub fn new(store: Arc<dyn Backend>, base_url: &str, pipeline: Arc<Pipeline>) -> Self {
+    pub fn new(store: Arc<dyn Backend>, base_url: &str, pipeline: &Arc<Pipeline>) -> Self {
         Self {
             store,
             base_url: base_url.trim_end_matches('/').to_owned(),
             books: Mutex::new(HashMap::new()),
-            pipeline,
+            pipeline: Arc::downgrade(pipeline),
         }
     }
 
-    /// The shared import pipeline (the connector imports through it).
-    pub fn pipeline(&self) -> &Pipeline {
-        &self.pipeline
+    /// The shared import pipeline (the connector imports through it);
+    /// `None` once the application is gone.
+    pub fn pipeline(&self) -> Option<Arc<Pipeline>> {
+        self.pipeline.upgrade()
     }
 
     /// Plans merging a parsed file into the pod (see the module's documentation).
@@ -418,7 +420,10 @@ impl Energy {
     /// Rebuilds the derived index of `pod` from its normalised CSV files;
     /// returns how many readings it holds.
     pub async fn reindex(&self, pod: &PodName) -> Result<usize, EnergyError> {
-        let _guard = self.pipeline.lock_pod(pod).await;
+        let pipeline = self
+            .pipeline()
+            .ok_or_else(|| EnergyError::Damaged("the server is stopping".into()))?;
+        let _guard = pipeline.lock_pod(pod).await;
         let mut writes = Vec::new();
         let mut count = 0;
         for fluid in Fluid::ALL {

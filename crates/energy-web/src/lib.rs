@@ -63,7 +63,7 @@ impl EnergyService {
         let energy = Arc::new(Energy::new(
             ctx.store.clone(),
             ctx.base_url(),
-            ctx.pipeline.clone(),
+            &ctx.pipeline,
         ));
         let enedis = match enedis {
             Some(config) => Some(Arc::new(connect::Enedis::new(config)?)),
