@@ -4,10 +4,12 @@
 //! inheritance, revocation taking effect on the very next request, and the
 //! account rules (lockout, invitations).
 
-use std::collections::HashMap;
-
-use crate::common::{Resident, Server, client_credentials_token, now, problem};
+use crate::common::{
+    Browser, Page, Resident, Server, client_credentials_token, field, now, problem,
+};
 use selfdata_oidc::{DpopKey, pkce_s256_challenge};
+
+const PASSWORD: &str = "correct horse battery";
 
 /// The status a request gets.
 async fn status_of(request: reqwest::RequestBuilder) -> u16 {
@@ -409,91 +411,6 @@ async fn public_authenticated_group_and_origin_rules() {
     assert_eq!(bob_get("/friends/photo.ttl").await.unwrap().status(), 403);
 }
 
-/// A cookie-keeping client for the HTML pages.
-struct Browser<'a> {
-    s: &'a Server,
-    cookies: HashMap<String, String>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(s: &'a Server) -> Self {
-        Self {
-            s,
-            cookies: HashMap::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn keep(&mut self, r: &reqwest::Response) {
-        for v in r.headers().get_all("set-cookie") {
-            let pair = v.to_str().unwrap().split(';').next().unwrap();
-            let (k, v) = pair.split_once('=').unwrap();
-            self.cookies.insert(k.to_owned(), v.to_owned());
-        }
-    }
-
-    async fn get(&mut self, url: &str) -> (u16, String, Option<String>) {
-        let r = self
-            .s
-            .client
-            .get(url)
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        let location = r
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_owned());
-        (r.status().as_u16(), r.text().await.unwrap(), location)
-    }
-
-    /// Opens the consent screen of `authorize` and answers it.
-    async fn consent(
-        &mut self,
-        authorize: &str,
-        webid: &str,
-        decision: &str,
-    ) -> (u16, String, Option<String>) {
-        let (_, page, _) = self.get(authorize).await;
-        let url = format!("{}/idp/authorize", self.s.base);
-        let form = [
-            ("csrf", field(&page, "csrf")),
-            ("request", field(&page, "request")),
-            ("webid", webid.to_owned()),
-            ("decision", decision.to_owned()),
-        ];
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        self.post(&url, &form).await
-    }
-
-    async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> (u16, String, Option<String>) {
-        let r = self
-            .s
-            .client
-            .post(url)
-            .header("cookie", self.cookie_header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        let location = r
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_owned());
-        (r.status().as_u16(), r.text().await.unwrap(), location)
-    }
-}
-
 /// The authorization code in the redirect back to the app.
 fn code_of(location: &str) -> String {
     location
@@ -506,42 +423,16 @@ fn code_of(location: &str) -> String {
         .to_owned()
 }
 
-/// The value of a hidden form field in a page.
-fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no field {name}"))
-        + marker.len();
-    html[start..start + html[start..].find('"').unwrap()]
-        .replace("&#x2f;", "/")
-        .replace("&#43;", "+")
-}
-
-async fn sign_up(b: &mut Browser<'_>, email: &str, pod: &str) -> u16 {
-    let base = b.s.base.clone();
-    let (_, page, _) = b.get(&format!("{base}/account/signup")).await;
-    let csrf = field(&page, "csrf");
-    let (status, _, _) = b
-        .post(
-            &format!("{base}/account/signup"),
-            &[
-                ("csrf", &csrf),
-                ("email", email),
-                ("password", "correct horse battery"),
-                ("pod", pod),
-                ("return_to", "/account"),
-            ],
-        )
-        .await;
-    status
-}
-
 #[tokio::test]
 async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() {
     let s = Server::start().await;
-    let mut b = Browser::new(&s);
-    assert_eq!(sign_up(&mut b, "carol@example.org", "carol").await, 303);
+    let b = Browser::new(&s.base);
+    assert_eq!(
+        b.sign_up("carol@example.org", PASSWORD, "carol")
+            .await
+            .status,
+        303
+    );
     // An app registers itself.
     let reg: serde_json::Value = s
         .client
@@ -556,18 +447,23 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     let client_id = reg["client_id"].as_str().unwrap().to_owned();
     let verifier = "a-long-enough-pkce-verifier-of-at-least-43-characters-xyz";
     let authorize = format!(
-        "{}/idp/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid%20webid%20offline_access&state=s1&code_challenge={}&code_challenge_method=S256",
-        s.base,
+        "/idp/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid%20webid%20offline_access&state=s1&code_challenge={}&code_challenge_method=S256",
         pkce_s256_challenge(verifier)
     );
     let carol = format!("{}/carol/profile/card#me", s.base);
-    let (status, consent, _) = b.get(&authorize).await;
+    let Page {
+        status,
+        body: consent,
+        ..
+    } = b.get(&authorize).await;
     assert_eq!(status, 200);
     assert!(
         consent.contains("Budget Helper"),
         "the consent screen names the app"
     );
-    let (status, _, location) = b.consent(&authorize, &carol, "allow").await;
+    let Page {
+        status, location, ..
+    } = b.consent(&authorize, &carol, "allow").await;
     assert_eq!(status, 303);
     let location = location.unwrap();
     assert!(
@@ -604,7 +500,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     .unwrap();
     assert_eq!(r.status(), 400);
     // Again, through the whole consent.
-    let (_, _, location) = b.consent(&authorize, &carol, "allow").await;
+    let location = b.consent(&authorize, &carol, "allow").await.location;
     let code = code_of(&location.unwrap());
     let tokens: serde_json::Value = exchange(vec![
         ("grant_type", "authorization_code".into()),
@@ -661,7 +557,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     );
 
     // A fresh login of the app, then the resident revokes it on the account page.
-    let (_, _, location) = b.consent(&authorize, &carol, "allow").await;
+    let location = b.consent(&authorize, &carol, "allow").await.location;
     let code = code_of(&location.unwrap());
     let tokens: serde_json::Value = exchange(vec![
         ("grant_type", "authorization_code".into()),
@@ -680,15 +576,19 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
         status_of(as_agent(&s, &key, &access3, "GET", &carol_root)).await,
         200
     );
-    let (_, account, _) = b.get(&format!("{}/account", s.base)).await;
+    let account = b.get("/account").await.body;
     assert!(
         account.contains("Budget Helper"),
         "the grant shows on the account page"
     );
     let grant_id = field(&account, "id");
-    let (status, account, _) = b
+    let Page {
+        status,
+        body: account,
+        ..
+    } = b
         .post(
-            &format!("{}/account/grants/revoke", s.base),
+            "/account/grants/revoke",
             &[("csrf", &field(&account, "csrf")), ("id", &grant_id)],
         )
         .await;
@@ -703,22 +603,26 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
         "revocation is immediate"
     );
     // A refused consent sends the app an error.
-    let (_, _, location) = b.consent(&authorize, &carol, "deny").await;
+    let location = b.consent(&authorize, &carol, "deny").await.location;
     assert!(location.unwrap().contains("error=access_denied"));
 }
 
 #[tokio::test]
 async fn deleting_keys_and_signing_out_cut_access_at_once() {
     let s = Server::start().await;
-    let mut b = Browser::new(&s);
-    assert_eq!(sign_up(&mut b, "dan@example.org", "dan").await, 303);
-    let (_, account, _) = b.get(&format!("{}/account", s.base)).await;
-    let (_, account, _) = b
+    let b = Browser::new(&s.base);
+    assert_eq!(
+        b.sign_up("dan@example.org", PASSWORD, "dan").await.status,
+        303
+    );
+    let account = b.get("/account").await.body;
+    let account = b
         .post(
-            &format!("{}/account/credentials", s.base),
+            "/account/credentials",
             &[("csrf", &field(&account, "csrf")), ("name", "meter script")],
         )
-        .await;
+        .await
+        .body;
     let id = account
         .split("<dt>client_id</dt><dd><code>")
         .nth(1)
@@ -742,32 +646,31 @@ async fn deleting_keys_and_signing_out_cut_access_at_once() {
         status_of(as_agent(&s, &key, &token, "GET", &root)).await,
         200
     );
-    let (_, _, _) = b
-        .post(
-            &format!("{}/account/credentials/delete", s.base),
-            &[("csrf", &field(&account, "csrf")), ("client_id", &id)],
-        )
-        .await;
+    b.post(
+        "/account/credentials/delete",
+        &[("csrf", &field(&account, "csrf")), ("client_id", &id)],
+    )
+    .await;
     assert_eq!(
         status_of(as_agent(&s, &key, &token, "GET", &root)).await,
         401
     );
     // A form without the session's CSRF token is refused.
-    let (status, _, _) = b
+    let status = b
         .post(
-            &format!("{}/account/password", s.base),
+            "/account/password",
             &[("csrf", "forged"), ("current", "x"), ("new", "y")],
         )
-        .await;
+        .await
+        .status;
     assert_eq!(status, 403);
     // Signing out ends the session.
-    let (_, account, _) = b.get(&format!("{}/account", s.base)).await;
-    b.post(
-        &format!("{}/account/logout", s.base),
-        &[("csrf", &field(&account, "csrf"))],
-    )
-    .await;
-    let (status, _, location) = b.get(&format!("{}/account", s.base)).await;
+    let account = b.get("/account").await.body;
+    b.post("/account/logout", &[("csrf", &field(&account, "csrf"))])
+        .await;
+    let Page {
+        status, location, ..
+    } = b.get("/account").await;
     assert_eq!(status, 303);
     assert!(location.unwrap().starts_with("/account/login"));
 }
@@ -775,10 +678,13 @@ async fn deleting_keys_and_signing_out_cut_access_at_once() {
 #[tokio::test]
 async fn repeated_wrong_passwords_lock_the_account() {
     let s = Server::start().await;
-    let mut b = Browser::new(&s);
-    assert_eq!(sign_up(&mut b, "erin@example.org", "erin").await, 303);
-    let mut anon = Browser::new(&s);
-    let (_, page, _) = anon.get(&format!("{}/account/login", s.base)).await;
+    let b = Browser::new(&s.base);
+    assert_eq!(
+        b.sign_up("erin@example.org", PASSWORD, "erin").await.status,
+        303
+    );
+    let anon = Browser::new(&s.base);
+    let page = anon.get("/account/login").await.body;
     let csrf = field(&page, "csrf");
     let login = |password: &'static str| {
         let csrf = csrf.clone();
@@ -786,21 +692,24 @@ async fn repeated_wrong_passwords_lock_the_account() {
     };
     for _ in 0..5 {
         let (csrf, pw) = login("wrong password!").await;
-        let (status, _, _) = anon
+        let status = anon
             .post(
-                &format!("{}/account/login", s.base),
+                "/account/login",
                 &[
                     ("csrf", &csrf),
                     ("email", "erin@example.org"),
                     ("password", pw),
                 ],
             )
-            .await;
+            .await
+            .status;
         assert_eq!(status, 401);
     }
-    let (status, page, _) = anon
+    let Page {
+        status, body: page, ..
+    } = anon
         .post(
-            &format!("{}/account/login", s.base),
+            "/account/login",
             &[
                 ("csrf", &csrf),
                 ("email", "erin@example.org"),
@@ -811,33 +720,34 @@ async fn repeated_wrong_passwords_lock_the_account() {
     assert_eq!(status, 429, "locked even with the right password");
     assert!(page.contains("locked"));
     // A login form posted without its CSRF cookie is refused.
-    let mut stranger = Browser::new(&s);
-    let (status, _, _) = stranger
+    let stranger = Browser::new(&s.base);
+    let status = stranger
         .post(
-            &format!("{}/account/login", s.base),
+            "/account/login",
             &[
                 ("csrf", &csrf),
                 ("email", "erin@example.org"),
                 ("password", "x"),
             ],
         )
-        .await;
+        .await
+        .status;
     assert_eq!(status, 403);
 }
 
 #[tokio::test]
 async fn invitation_only_sign_up() {
     let s = Server::start_with(|o| o.signup = selfdata_idp::SignupMode::Invite).await;
-    let mut b = Browser::new(&s);
+    let b = Browser::new(&s.base);
     assert_eq!(
-        sign_up(&mut b, "fay@example.org", "fay").await,
+        b.sign_up("fay@example.org", PASSWORD, "fay").await.status,
         400,
         "no code, no account"
     );
     let code = selfdata_idp::new_invite(s.app.store.as_ref() as &dyn selfdata_store::Directory)
         .await
         .unwrap();
-    let (_, page, _) = b.get(&format!("{}/account/signup", s.base)).await;
+    let page = b.get("/account/signup").await.body;
     let csrf = field(&page, "csrf");
     let form = |pod: &'static str, email: &'static str| {
         vec![
@@ -853,14 +763,9 @@ async fn invitation_only_sign_up() {
     };
     let first = to_pairs(&form("fay", "fay@example.org"));
     let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    assert_eq!(
-        b.post(&format!("{}/account/signup", s.base), &first)
-            .await
-            .0,
-        303
-    );
-    let mut other = Browser::new(&s);
-    let (_, page, _) = other.get(&format!("{}/account/signup", s.base)).await;
+    assert_eq!(b.post("/account/signup", &first).await.status, 303);
+    let other = Browser::new(&s.base);
+    let page = other.get("/account/signup").await.body;
     let csrf2 = field(&page, "csrf");
     let second = [
         ("csrf", csrf2.as_str()),
@@ -870,10 +775,7 @@ async fn invitation_only_sign_up() {
         ("invite", code.as_str()),
     ];
     assert_eq!(
-        other
-            .post(&format!("{}/account/signup", s.base), &second)
-            .await
-            .0,
+        other.post("/account/signup", &second).await.status,
         400,
         "a code works once"
     );
@@ -930,25 +832,32 @@ fn totp_code(secret: &str) -> String {
 #[tokio::test]
 async fn two_step_sign_in_and_password_change() {
     let s = Server::start().await;
-    let mut b = Browser::new(&s);
-    assert_eq!(sign_up(&mut b, "hal@example.org", "hal").await, 303);
-    let account_url = format!("{}/account", s.base);
-    let (_, account, _) = b.get(&account_url).await;
+    let b = Browser::new(&s.base);
+    assert_eq!(
+        b.sign_up("hal@example.org", PASSWORD, "hal").await.status,
+        303
+    );
+    let account_url = "/account";
+    let account = b.get(account_url).await.body;
     let csrf = field(&account, "csrf");
     // Turn on two-step sign-in: a wrong code is refused, the right one accepted.
-    let (_, setup, _) = b
+    let setup = b
         .post(&format!("{account_url}/totp"), &[("csrf", &csrf)])
-        .await;
+        .await
+        .body;
     let secret = field(&setup, "secret");
     let confirm = format!("{account_url}/totp/confirm");
-    let (status, _, _) = b
+    let status = b
         .post(
             &confirm,
             &[("csrf", &csrf), ("secret", &secret), ("code", "000000")],
         )
-        .await;
+        .await
+        .status;
     assert_eq!(status, 400);
-    let (status, page, _) = b
+    let Page {
+        status, body: page, ..
+    } = b
         .post(
             &confirm,
             &[
@@ -964,7 +873,7 @@ async fn two_step_sign_in_and_password_change() {
         "two-step sign-in is on"
     );
     // Change the password.
-    let (status, _, _) = b
+    let status = b
         .post(
             &format!("{account_url}/password"),
             &[
@@ -973,12 +882,13 @@ async fn two_step_sign_in_and_password_change() {
                 ("new", "a brand new passphrase"),
             ],
         )
-        .await;
+        .await
+        .status;
     assert_eq!(status, 200);
     // Signing in now needs the new password and a code.
-    let login_url = format!("{}/account/login", s.base);
-    let mut anon = Browser::new(&s);
-    let (_, page, _) = anon.get(&login_url).await;
+    let login_url = "/account/login";
+    let anon = Browser::new(&s.base);
+    let page = anon.get(login_url).await.body;
     let lcsrf = field(&page, "csrf");
     let attempt = |password: &'static str, code: String| {
         vec![
@@ -994,6 +904,6 @@ async fn two_step_sign_in_and_password_change() {
         (attempt("a brand new passphrase", totp_code(&secret)), 303),
     ] {
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        assert_eq!(anon.post(&login_url, &form).await.0, expected);
+        assert_eq!(anon.post(login_url, &form).await.status, expected);
     }
 }

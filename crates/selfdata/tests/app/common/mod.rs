@@ -5,6 +5,10 @@
 
 #![allow(dead_code)]
 
+mod browser;
+
+pub use browser::{Browser, Page, field, unescape};
+
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -191,12 +195,7 @@ pub async fn sign_in_at(client: &Client, base: &str, email: &str, password: &str
         .collect::<Vec<_>>()
         .join("; ");
     let html = form.text().await.unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .unwrap()
-        .to_owned();
+    let csrf = field(&html, "csrf");
     let r = client
         .post(format!("{base}/account/login"))
         .header("cookie", anon)
