@@ -142,7 +142,9 @@ impl Browser {
     /// Opens the consent screen at `authorize` (a path) and answers it
     /// (`allow` or `deny`) as `webid`.
     pub async fn consent(&self, authorize: &str, webid: &str, decision: &str) -> Page {
-        let page = self.get(authorize).await.body;
+        let page = self.get(authorize).await;
+        assert_eq!(page.status, 200, "the consent screen: {}", page.body);
+        let page = page.body;
         let (csrf, request) = (field(&page, "csrf"), field(&page, "request"));
         let form = [
             ("csrf", csrf.as_str()),
