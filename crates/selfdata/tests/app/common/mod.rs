@@ -107,10 +107,12 @@ impl Server {
             .unwrap()
     }
 
-    /// Signs in through the login form and returns the session cookie.
-    pub async fn sign_in(&self, email: &str, password: &str) -> String {
-        let set_cookie = sign_in_at(&self.client, &self.base, email, password).await;
-        set_cookie.split(';').next().unwrap().to_owned()
+    /// A browser signed in as `email` through the login form.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Browser {
+        let b = Browser::new(&self.base);
+        let r = b.sign_in(email, password, "/account").await;
+        assert_eq!(r.status, 303, "login refused");
+        b
     }
 
     pub async fn get_text(&self, path: &str) -> (u16, String) {
