@@ -5,29 +5,12 @@
 //! account rules (lockout, invitations).
 
 use crate::common::{
-    Browser, Page, Resident, Server, client_credentials_token, field, now, problem,
+    Browser, Page, Resident, Server, as_agent, client_credentials_token, field, now, problem,
+    status_of,
 };
 use selfdata_oidc::{DpopKey, pkce_s256_challenge};
 
 const PASSWORD: &str = "correct horse battery";
-
-/// The status a request gets.
-async fn status_of(request: reqwest::RequestBuilder) -> u16 {
-    request.send().await.unwrap().status().as_u16()
-}
-
-fn as_agent(
-    s: &Server,
-    key: &DpopKey,
-    token: &str,
-    method: &str,
-    url: &str,
-) -> reqwest::RequestBuilder {
-    s.client
-        .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
-        .header("authorization", format!("DPoP {token}"))
-        .header("dpop", key.proof(method, url, Some(token), now()))
-}
 
 #[tokio::test]
 async fn discovery_lists_what_solid_clients_need() {
@@ -182,7 +165,8 @@ async fn web_access_control_modes_and_inheritance() {
     let s = Server::start().await;
     let bob = Resident::new(&s, "bob").await;
     let (bob_id, bob_key, bob_token) = (bob.webid.clone(), &bob.key, &bob.token);
-    let bob_req = |method: &str, path: &str| as_agent(&s, bob_key, bob_token, method, &s.url(path));
+    let bob_req =
+        |method: &str, path: &str| as_agent(&s.client, bob_key, bob_token, method, &s.url(path));
     s.put_turtle("/shared/notes/a.ttl", "<#a> <#b> 1 .").await;
     s.put_turtle("/dropbox/", "").await;
     s.put_turtle("/dropbox/existing.ttl", "<#a> <#b> 1 .").await;
@@ -341,7 +325,7 @@ async fn public_authenticated_group_and_origin_rules() {
          <#app> a acl:Authorization; acl:agentClass foaf:Agent; acl:origin <https://trusted.example>; acl:accessTo <./>; acl:default <./>; acl:mode acl:Append."
     ))
     .await;
-    let bob_get = |path: &str| as_agent(&s, bob_key, bob_token, "GET", &s.url(path)).send();
+    let bob_get = |path: &str| as_agent(&s.client, bob_key, bob_token, "GET", &s.url(path)).send();
     assert_eq!(
         bob_get("/friends/photo.ttl").await.unwrap().status(),
         200,
@@ -520,7 +504,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     let refresh1 = tokens["refresh_token"].as_str().unwrap().to_owned();
     let carol_root = format!("{}/carol/", s.base);
     assert_eq!(
-        status_of(as_agent(&s, &key, &access, "GET", &carol_root)).await,
+        status_of(as_agent(&s.client, &key, &access, "GET", &carol_root)).await,
         200
     );
 
@@ -539,7 +523,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     assert_ne!(refresh1, refresh2);
     let access2 = rotated["access_token"].as_str().unwrap().to_owned();
     assert_eq!(
-        status_of(as_agent(&s, &key, &access2, "GET", &carol_root)).await,
+        status_of(as_agent(&s.client, &key, &access2, "GET", &carol_root)).await,
         200
     );
     let reuse = exchange(vec![
@@ -551,7 +535,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     .unwrap();
     assert_eq!(reuse.status(), 400);
     assert_eq!(
-        status_of(as_agent(&s, &key, &access2, "GET", &carol_root)).await,
+        status_of(as_agent(&s.client, &key, &access2, "GET", &carol_root)).await,
         401,
         "a reused refresh token ends the family"
     );
@@ -573,7 +557,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     .unwrap();
     let access3 = tokens["access_token"].as_str().unwrap().to_owned();
     assert_eq!(
-        status_of(as_agent(&s, &key, &access3, "GET", &carol_root)).await,
+        status_of(as_agent(&s.client, &key, &access3, "GET", &carol_root)).await,
         200
     );
     let account = b.get("/account").await.body;
@@ -598,7 +582,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
         "the app is gone from the list"
     );
     assert_eq!(
-        status_of(as_agent(&s, &key, &access3, "GET", &carol_root)).await,
+        status_of(as_agent(&s.client, &key, &access3, "GET", &carol_root)).await,
         401,
         "revocation is immediate"
     );
@@ -643,7 +627,7 @@ async fn deleting_keys_and_signing_out_cut_access_at_once() {
     let token = client_credentials_token(&s.client, &s.base, &id, &secret, &key).await;
     let root = format!("{}/dan/", s.base);
     assert_eq!(
-        status_of(as_agent(&s, &key, &token, "GET", &root)).await,
+        status_of(as_agent(&s.client, &key, &token, "GET", &root)).await,
         200
     );
     b.post(
@@ -652,7 +636,7 @@ async fn deleting_keys_and_signing_out_cut_access_at_once() {
     )
     .await;
     assert_eq!(
-        status_of(as_agent(&s, &key, &token, "GET", &root)).await,
+        status_of(as_agent(&s.client, &key, &token, "GET", &root)).await,
         401
     );
     // A form without the session's CSRF token is refused.
@@ -798,7 +782,7 @@ async fn tokens_of_another_issuer_count_only_where_the_operator_trusts_it() {
         );
         assert_eq!(b.put_turtle("/shared/.acl", &acl).await.status(), 201);
         let url = b.url("/shared/doc.ttl");
-        let r = as_agent(&a, &a.key, &a.token, "GET", &url)
+        let r = as_agent(&a.client, &a.key, &a.token, "GET", &url)
             .send()
             .await
             .unwrap();

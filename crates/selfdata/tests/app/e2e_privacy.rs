@@ -40,16 +40,7 @@ async fn who_has_what_on_me_in_a_browser_and_revoking_an_app() {
     let location = answer.location.unwrap_or_default();
     let (key, access) = common::redeem_code(&client, &server.base, &client_id, &location).await;
     let root = format!("{}/carol/", server.base);
-    let app_get = || {
-        client
-            .get(&root)
-            .header("authorization", format!("DPoP {access}"))
-            .header(
-                "dpop",
-                key.proof("GET", &root, Some(&access), common::now()),
-            )
-            .send()
-    };
+    let app_get = || common::as_agent(&client, &key, &access, "GET", &root).send();
     assert_eq!(app_get().await.unwrap().status(), 200);
 
     let shots = e2e::repo().join("target/e2e-shots");

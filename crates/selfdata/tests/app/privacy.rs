@@ -7,7 +7,9 @@
 
 use crate::common;
 
-use crate::common::{Browser, Page, Server, client_credentials_token, field, now, unescape};
+use crate::common::{
+    Browser, Page, Server, as_agent, client_credentials_token, field, status_of, unescape,
+};
 use selfdata_consent::{Kind, Record, State};
 use selfdata_oidc::DpopKey;
 
@@ -54,23 +56,6 @@ async fn receipt(b: &Browser, id: &str) -> Record {
     Record::parse(body.as_bytes(), "https://x.example/r.ttl").unwrap()
 }
 
-fn as_agent(
-    s: &Server,
-    key: &DpopKey,
-    token: &str,
-    method: &str,
-    url: &str,
-) -> reqwest::RequestBuilder {
-    s.client
-        .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
-        .header("authorization", format!("DPoP {token}"))
-        .header("dpop", key.proof(method, url, Some(token), now()))
-}
-
-async fn status_of(request: reqwest::RequestBuilder) -> u16 {
-    request.send().await.unwrap().status().as_u16()
-}
-
 /// An app allowed by carol on the consent screen: its access token.
 async fn allowed_app(s: &Server, b: &Browser, name: &str) -> (DpopKey, String) {
     let client_id = common::register_app(&s.client, &s.base, name).await;
@@ -90,7 +75,7 @@ async fn an_allowed_app_has_a_consent_record_and_revoking_it_on_privacy_refuses_
     let (key, access) = allowed_app(&s, &b, "Budget Helper").await;
     let root = format!("{}/carol/", s.base);
     assert_eq!(
-        status_of(as_agent(&s, &key, &access, "GET", &root)).await,
+        status_of(as_agent(&s.client, &key, &access, "GET", &root)).await,
         200
     );
 
@@ -149,7 +134,7 @@ async fn an_allowed_app_has_a_consent_record_and_revoking_it_on_privacy_refuses_
         .status;
     assert_eq!(status, 403);
     assert_eq!(
-        status_of(as_agent(&s, &key, &access, "GET", &root)).await,
+        status_of(as_agent(&s.client, &key, &access, "GET", &root)).await,
         200
     );
 
@@ -168,7 +153,7 @@ async fn an_allowed_app_has_a_consent_record_and_revoking_it_on_privacy_refuses_
     assert!(after.contains("no longer has access"));
     assert!(!after.contains("action=\"/app/privacy/apps/revoke\""));
     // The very next request of the app is refused.
-    let refused = status_of(as_agent(&s, &key, &access, "GET", &root)).await;
+    let refused = status_of(as_agent(&s.client, &key, &access, "GET", &root)).await;
     assert!(refused == 401 || refused == 403, "{refused}");
     let r = receipt(&b, &app_record).await;
     assert_eq!(r.state(), State::Withdrawn);
@@ -193,7 +178,7 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
             .await;
     let folder = format!("{}/carol/selfdata/", s.base);
     assert_eq!(
-        status_of(as_agent(&s, &key, &token, "GET", &folder)).await,
+        status_of(as_agent(&s.client, &key, &token, "GET", &folder)).await,
         403
     );
 
@@ -258,10 +243,10 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
     assert!(page.contains(&bob.webid), "bob is listed");
     // The very next request of bob is allowed, for reading only.
     assert_eq!(
-        status_of(as_agent(&s, &key, &token, "GET", &folder)).await,
+        status_of(as_agent(&s.client, &key, &token, "GET", &folder)).await,
         200
     );
-    let put = as_agent(&s, &key, &token, "PUT", &format!("{folder}x.ttl"))
+    let put = as_agent(&s.client, &key, &token, "PUT", &format!("{folder}x.ttl"))
         .header("content-type", "text/turtle")
         .body("<#a> <#b> <#c> .");
     assert_eq!(status_of(put).await, 403);
@@ -321,7 +306,7 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
         .status;
     assert_eq!(status, 403);
     assert_eq!(
-        status_of(as_agent(&s, &key, &token, "GET", &folder)).await,
+        status_of(as_agent(&s.client, &key, &token, "GET", &folder)).await,
         200
     );
     let Page {
@@ -335,7 +320,7 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
     assert_eq!(status, 200);
     assert!(page.contains("Nobody else has access"));
     assert_eq!(
-        status_of(as_agent(&s, &key, &token, "GET", &folder)).await,
+        status_of(as_agent(&s.client, &key, &token, "GET", &folder)).await,
         403
     );
     let r = receipt(&b, &person).await;
@@ -580,7 +565,7 @@ async fn revoking_an_app_from_the_account_page_or_from_privacy_has_the_same_effe
         assert_eq!(status, 200, "{action}");
         // The same effect from either page: tokens ended at once, the
         // consent record withdrawn once, the app gone from both pages.
-        let refused = status_of(as_agent(&s, &key, &access, "GET", &root)).await;
+        let refused = status_of(as_agent(&s.client, &key, &access, "GET", &root)).await;
         assert!(refused == 401 || refused == 403, "{action}: {refused}");
         let r = receipt(&b, &record).await;
         assert_eq!(r.state(), State::Withdrawn, "{action}");
@@ -625,7 +610,7 @@ async fn the_access_log_names_the_app_not_its_raw_client_id_and_a_stranger_in_th
     let (key, access) = common::redeem_code(&s.client, &s.base, &client_id, &location).await;
     let root = format!("{}/carol/", s.base);
     assert_eq!(
-        status_of(as_agent(&s, &key, &access, "GET", &root)).await,
+        status_of(as_agent(&s.client, &key, &access, "GET", &root)).await,
         200
     );
     // A stranger, not signed in.

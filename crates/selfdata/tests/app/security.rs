@@ -179,10 +179,7 @@ async fn pods_and_pages_can_live_on_separate_origins() {
     )
     .await;
     let note = format!("{pods}/alice/notes/a.txt");
-    let r = client
-        .put(&note)
-        .header("authorization", format!("DPoP {token}"))
-        .header("dpop", key.proof("PUT", &note, Some(&token), now()))
+    let r = common::as_agent(&client, &key, &token, "PUT", &note)
         .header("content-type", "text/plain")
         .body("hello")
         .send()

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::common::{APP_REDIRECT, Browser, PKCE_VERIFIER, Page, Server, now};
+use crate::common::{APP_REDIRECT, Browser, PKCE_VERIFIER, Page, Server, as_agent, now, status_of};
 use base64::Engine as _;
 use selfdata_oidc::DpopKey;
 use selfdata_store::{Directory, PodName};
@@ -160,16 +160,7 @@ async fn refresh(
 
 /// GET of alice's pod root with an access token and a proof of `key`.
 async fn read_pod(s: &Server, key: &DpopKey, access: &str) -> u16 {
-    let url = s.url("/");
-    s.client
-        .get(&url)
-        .header("authorization", format!("DPoP {access}"))
-        .header("dpop", key.proof("GET", &url, Some(access), now()))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    status_of(as_agent(&s.client, key, access, "GET", &s.url("/"))).await
 }
 
 /// The token family id (`sid`) an access token carries, readable by anyone who sees it.

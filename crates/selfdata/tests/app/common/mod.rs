@@ -91,11 +91,7 @@ impl Server {
 
     /// A request as the owner to any absolute URL.
     pub fn signed(&self, method: &str, url: &str) -> RequestBuilder {
-        let proof = self.key.proof(method, url, Some(&self.token), now());
-        self.client
-            .request(Method::from_bytes(method.as_bytes()).unwrap(), url)
-            .header("authorization", format!("DPoP {}", self.token))
-            .header("dpop", proof)
+        as_agent(&self.client, &self.key, &self.token, method, url)
     }
 
     pub async fn put_turtle(&self, path: &str, body: &str) -> Response {
@@ -119,6 +115,26 @@ impl Server {
         let r = self.req("GET", path).send().await.unwrap();
         (r.status().as_u16(), r.text().await.unwrap())
     }
+}
+
+/// A request to any absolute URL as whoever holds `token` (an app, a
+/// script, another resident), bound to `key`, with a fresh DPoP proof.
+pub fn as_agent(
+    client: &Client,
+    key: &DpopKey,
+    token: &str,
+    method: &str,
+    url: &str,
+) -> RequestBuilder {
+    client
+        .request(Method::from_bytes(method.as_bytes()).unwrap(), url)
+        .header("authorization", format!("DPoP {token}"))
+        .header("dpop", key.proof(method, url, Some(token), now()))
+}
+
+/// The status a request gets.
+pub async fn status_of(request: RequestBuilder) -> u16 {
+    request.send().await.unwrap().status().as_u16()
 }
 
 /// Where the test apps say they live (nothing listens there), and their PKCE verifier.
@@ -302,12 +318,8 @@ impl Resident {
     }
 
     /// A request as this resident to any absolute URL.
-    pub fn req(&self, s: &Server, method: &str, url: &str) -> reqwest::RequestBuilder {
-        let proof = self.key.proof(method, url, Some(&self.token), now());
-        s.client
-            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
-            .header("authorization", format!("DPoP {}", self.token))
-            .header("dpop", proof)
+    pub fn req(&self, s: &Server, method: &str, url: &str) -> RequestBuilder {
+        as_agent(&s.client, &self.key, &self.token, method, url)
     }
 }
 
