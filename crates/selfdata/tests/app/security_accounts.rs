@@ -11,7 +11,7 @@ use crate::common;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use crate::common::{Server, as_agent, client_credentials_token, status_of};
+use crate::common::{Server, as_agent, client_credentials_token, field, status_of};
 use reqwest::{Client, Response};
 use selfdata_oidc::DpopKey;
 use selfdata_store::{Backend, Directory, PodName};
@@ -35,14 +35,6 @@ fn cookies(r: &Response) -> Vec<String> {
         .iter()
         .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
         .collect()
-}
-
-fn field(html: &str, name: &str) -> String {
-    html.split(&format!("name=\"{name}\" value=\""))
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .unwrap_or_default()
-        .to_owned()
 }
 
 fn location(r: &Response) -> String {
