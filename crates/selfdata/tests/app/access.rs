@@ -5,7 +5,7 @@
 //! account rules (lockout, invitations).
 
 use crate::common::{
-    Browser, Page, Resident, Server, as_agent, client_credentials_token, field, now, problem,
+    self, Browser, Page, Resident, Server, as_agent, client_credentials_token, field, now, problem,
     status_of,
 };
 use selfdata_oidc::{DpopKey, pkce_s256_challenge};
@@ -418,18 +418,8 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
         303
     );
     // An app registers itself.
-    let reg: serde_json::Value = s
-        .client
-        .post(format!("{}/idp/register", s.base))
-        .json(&serde_json::json!({"redirect_uris": ["http://127.0.0.1:9/cb"], "client_name": "Budget Helper"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let client_id = reg["client_id"].as_str().unwrap().to_owned();
-    let verifier = "a-long-enough-pkce-verifier-of-at-least-43-characters-xyz";
+    let client_id = common::register_app(&s.client, &s.base, "Budget Helper").await;
+    let verifier = common::PKCE_VERIFIER;
     let authorize = format!(
         "/idp/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid%20webid%20offline_access&state=s1&code_challenge={}&code_challenge_method=S256",
         pkce_s256_challenge(verifier)
@@ -473,7 +463,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     let r = exchange(vec![
         ("grant_type", "authorization_code".into()),
         ("code", code.clone()),
-        ("redirect_uri", "http://127.0.0.1:9/cb".into()),
+        ("redirect_uri", common::APP_REDIRECT.into()),
         ("client_id", client_id.clone()),
         (
             "code_verifier",
@@ -489,7 +479,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     let tokens: serde_json::Value = exchange(vec![
         ("grant_type", "authorization_code".into()),
         ("code", code),
-        ("redirect_uri", "http://127.0.0.1:9/cb".into()),
+        ("redirect_uri", common::APP_REDIRECT.into()),
         ("client_id", client_id.clone()),
         ("code_verifier", verifier.into()),
     ])
@@ -546,7 +536,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     let tokens: serde_json::Value = exchange(vec![
         ("grant_type", "authorization_code".into()),
         ("code", code),
-        ("redirect_uri", "http://127.0.0.1:9/cb".into()),
+        ("redirect_uri", common::APP_REDIRECT.into()),
         ("client_id", client_id.clone()),
         ("code_verifier", verifier.into()),
     ])
