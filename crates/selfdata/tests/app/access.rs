@@ -5,7 +5,7 @@
 //! account rules (lockout, invitations).
 
 use crate::common::{
-    self, Browser, Page, Resident, Server, as_agent, client_credentials_token, field, now, problem,
+    self, Browser, Resident, Server, as_agent, client_credentials_token, field, now, problem,
     status_of,
 };
 use selfdata_oidc::{DpopKey, pkce_s256_challenge};
@@ -425,21 +425,15 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
         pkce_s256_challenge(verifier)
     );
     let carol = format!("{}/carol/profile/card#me", s.base);
-    let Page {
-        status,
-        body: consent,
-        ..
-    } = b.get(&authorize).await;
-    assert_eq!(status, 200);
+    let consent = b.get(&authorize).await;
+    assert_eq!(consent.status, 200);
     assert!(
-        consent.contains("Budget Helper"),
+        consent.body.contains("Budget Helper"),
         "the consent screen names the app"
     );
-    let Page {
-        status, location, ..
-    } = b.consent(&authorize, &carol, "allow").await;
-    assert_eq!(status, 303);
-    let location = location.unwrap();
+    let answer = b.consent(&authorize, &carol, "allow").await;
+    assert_eq!(answer.status, 303);
+    let location = answer.location.unwrap();
     assert!(
         location.starts_with("http://127.0.0.1:9/cb?code="),
         "{location}"
@@ -556,19 +550,15 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
         "the grant shows on the account page"
     );
     let grant_id = field(&account, "id");
-    let Page {
-        status,
-        body: account,
-        ..
-    } = b
+    let after = b
         .post(
             "/account/grants/revoke",
             &[("csrf", &field(&account, "csrf")), ("id", &grant_id)],
         )
         .await;
-    assert_eq!(status, 200);
+    assert_eq!(after.status, 200);
     assert!(
-        !account.contains("name=\"id\""),
+        !after.body.contains("name=\"id\""),
         "the app is gone from the list"
     );
     assert_eq!(
@@ -642,11 +632,9 @@ async fn deleting_keys_and_signing_out_cut_access_at_once() {
     let account = b.get("/account").await.body;
     b.post("/account/logout", &[("csrf", &field(&account, "csrf"))])
         .await;
-    let Page {
-        status, location, ..
-    } = b.get("/account").await;
-    assert_eq!(status, 303);
-    assert!(location.unwrap().starts_with("/account/login"));
+    let signed_out = b.get("/account").await;
+    assert_eq!(signed_out.status, 303);
+    assert!(signed_out.location.unwrap().starts_with("/account/login"));
 }
 
 #[tokio::test]
@@ -679,9 +667,7 @@ async fn repeated_wrong_passwords_lock_the_account() {
             .status;
         assert_eq!(status, 401);
     }
-    let Page {
-        status, body: page, ..
-    } = anon
+    let locked = anon
         .post(
             "/account/login",
             &[
@@ -691,8 +677,8 @@ async fn repeated_wrong_passwords_lock_the_account() {
             ],
         )
         .await;
-    assert_eq!(status, 429, "locked even with the right password");
-    assert!(page.contains("locked"));
+    assert_eq!(locked.status, 429, "locked even with the right password");
+    assert!(locked.body.contains("locked"));
     // A login form posted without its CSRF cookie is refused.
     let stranger = Browser::new(&s.base);
     let status = stranger
@@ -829,9 +815,7 @@ async fn two_step_sign_in_and_password_change() {
         .await
         .status;
     assert_eq!(status, 400);
-    let Page {
-        status, body: page, ..
-    } = b
+    let page = b
         .post(
             &confirm,
             &[
@@ -841,9 +825,9 @@ async fn two_step_sign_in_and_password_change() {
             ],
         )
         .await;
-    assert_eq!(status, 200);
+    assert_eq!(page.status, 200);
     assert!(
-        page.contains("/account/totp/disable"),
+        page.body.contains("/account/totp/disable"),
         "two-step sign-in is on"
     );
     // Change the password.

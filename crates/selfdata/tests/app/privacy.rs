@@ -8,7 +8,7 @@
 use crate::common;
 
 use crate::common::{
-    Browser, Page, Server, as_agent, client_credentials_token, field, status_of, unescape,
+    Browser, Server, as_agent, client_credentials_token, field, status_of, unescape,
 };
 use selfdata_consent::{Kind, Record, State};
 use selfdata_oidc::DpopKey;
@@ -79,10 +79,9 @@ async fn an_allowed_app_has_a_consent_record_and_revoking_it_on_privacy_refuses_
         200
     );
 
-    let Page {
-        status, body: page, ..
-    } = b.get("/app/privacy").await;
-    assert_eq!(status, 200);
+    let page = b.get("/app/privacy").await;
+    assert_eq!(page.status, 200);
+    let page = page.body;
     assert!(page.contains("Budget Helper"), "the app is listed");
     let ids = record_ids(&page);
     let app_record = ids
@@ -108,11 +107,9 @@ async fn an_allowed_app_has_a_consent_record_and_revoking_it_on_privacy_refuses_
     .await
     .unwrap();
     assert!(stored.is_some(), "the record is stored in the pod");
-    let Page {
-        status, body: view, ..
-    } = b.get(&format!("/app/privacy/consents/{app_record}")).await;
-    assert_eq!(status, 200);
-    assert!(view.contains("Budget Helper") && view.contains("/receipt"));
+    let view = b.get(&format!("/app/privacy/consents/{app_record}")).await;
+    assert_eq!(view.status, 200);
+    assert!(view.body.contains("Budget Helper") && view.body.contains("/receipt"));
 
     // The app's grant id, from the revoke form.
     let grant = {
@@ -139,19 +136,15 @@ async fn an_allowed_app_has_a_consent_record_and_revoking_it_on_privacy_refuses_
     );
 
     let csrf = field(&page, "csrf");
-    let Page {
-        status,
-        body: after,
-        ..
-    } = b
+    let after = b
         .post(
             "/app/privacy/apps/revoke",
             &[("csrf", &csrf), ("id", &grant)],
         )
         .await;
-    assert_eq!(status, 200);
-    assert!(after.contains("no longer has access"));
-    assert!(!after.contains("action=\"/app/privacy/apps/revoke\""));
+    assert_eq!(after.status, 200);
+    assert!(after.body.contains("no longer has access"));
+    assert!(!after.body.contains("action=\"/app/privacy/apps/revoke\""));
     // The very next request of the app is refused.
     let refused = status_of(as_agent(&s.client, &key, &access, "GET", &root)).await;
     assert!(refused == 401 || refused == 403, "{refused}");
@@ -226,9 +219,7 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
         .status;
     assert_eq!(status, 400);
 
-    let Page {
-        status, body: page, ..
-    } = b
+    let shared = b
         .post(
             "/app/privacy/share",
             &[
@@ -239,7 +230,8 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
             ],
         )
         .await;
-    assert_eq!(status, 200, "{page}");
+    assert_eq!(shared.status, 200, "{}", shared.body);
+    let page = shared.body;
     assert!(page.contains(&bob.webid), "bob is listed");
     // The very next request of bob is allowed, for reading only.
     assert_eq!(
@@ -309,16 +301,14 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
         status_of(as_agent(&s.client, &key, &token, "GET", &folder)).await,
         200
     );
-    let Page {
-        status, body: page, ..
-    } = b
+    let removed = b
         .post(
             "/app/privacy/people/remove",
             &[("csrf", &csrf), ("acl", &acl_path), ("agent", &agent)],
         )
         .await;
-    assert_eq!(status, 200);
-    assert!(page.contains("Nobody else has access"));
+    assert_eq!(removed.status, 200);
+    assert!(removed.body.contains("Nobody else has access"));
     assert_eq!(
         status_of(as_agent(&s.client, &key, &token, "GET", &folder)).await,
         403
@@ -417,16 +407,13 @@ async fn pages_carry_hsts_when_the_server_is_reached_over_tls() {
 async fn rights_against_holders_registry_letter_and_deadline() {
     let s = Server::start_with(|o| o.today = Some("2025-03-20".parse().unwrap())).await;
     let b = carol(&s).await;
-    let Page {
-        status, body: page, ..
-    } = b.get("/app/privacy/requests").await;
-    assert_eq!(status, 200);
+    let page = b.get("/app/privacy/requests").await;
+    assert_eq!(page.status, 200);
+    let page = page.body;
     assert!(page.contains("Enedis") && page.contains("GRDF") && page.contains("EDF"));
     let csrf = field(&page, "csrf");
     // Edit the registry: Enedis gets the resident's PRM and a contact.
-    let Page {
-        status, body: page, ..
-    } = b
+    let saved = b
         .post(
             "/app/privacy/requests/holders",
             &[
@@ -443,12 +430,10 @@ async fn rights_against_holders_registry_letter_and_deadline() {
             ],
         )
         .await;
-    assert_eq!(status, 200);
-    assert!(page.contains("dpo@holder.example") && !page.contains("GRDF"));
+    assert_eq!(saved.status, 200);
+    assert!(saved.body.contains("dpo@holder.example") && !saved.body.contains("GRDF"));
     // The letter, in French, for portability.
-    let Page {
-        status, body: page, ..
-    } = b
+    let letter = b
         .post(
             "/app/privacy/requests",
             &[
@@ -461,7 +446,8 @@ async fn rights_against_holders_registry_letter_and_deadline() {
             ],
         )
         .await;
-    assert_eq!(status, 200);
+    assert_eq!(letter.status, 200);
+    let page = letter.body;
     assert!(page.contains("article 20 du RGPD"), "{page}");
     assert!(page.contains("12345678901234") && page.contains("dpo@holder.example"));
     assert!(page.contains("Carol Martin, le 2025-03-20"));
@@ -616,11 +602,9 @@ async fn the_access_log_names_the_app_not_its_raw_client_id_and_a_stranger_in_th
     // A stranger, not signed in.
     assert_eq!(status_of(s.client.get(&root)).await, 401);
 
-    let Page {
-        status, body: page, ..
-    } = b.get("/app/privacy").await;
-    assert_eq!(status, 200);
-    let log = log_section(&page);
+    let page = b.get("/app/privacy").await;
+    assert_eq!(page.status, 200);
+    let log = log_section(&page.body);
     assert!(log.contains("<table class=\"log\""), "{log}");
     assert!(log.contains("Budget Helper"), "the app by its name: {log}");
     assert!(!log.contains(&client_id), "no raw client id: {log}");
@@ -647,10 +631,9 @@ async fn the_account_page_shows_the_pods_address_to_copy_not_a_link_answering_40
     // What a signed-in browser gets at the pod's own address: not a page.
     assert_eq!(status_of(s.client.get(&root)).await, 401);
 
-    let Page {
-        status, body: page, ..
-    } = b.get("/account").await;
-    assert_eq!(status, 200);
+    let page = b.get("/account").await;
+    assert_eq!(page.status, 200);
+    let page = page.body;
     assert!(
         page.contains(&format!("<code class=\"copy\">{root}</code>")),
         "{page}"
@@ -818,9 +801,7 @@ async fn the_rights_letter_names_the_holder_once_gives_the_meter_number_and_keep
         .await
         .status;
     assert_eq!(status, 403, "no letter without the CSRF token");
-    let Page {
-        status, body: page, ..
-    } = b
+    let page = b
         .post(
             "/app/privacy/requests",
             &[
@@ -833,7 +814,8 @@ async fn the_rights_letter_names_the_holder_once_gives_the_meter_number_and_keep
             ],
         )
         .await;
-    assert_eq!(status, 200);
+    assert_eq!(page.status, 200);
+    let page = page.body;
     let start = page.find("<textarea id=\"rq-letter\"").expect("a letter");
     let letter = unescape(&page[start..start + page[start..].find("</textarea>").unwrap()]);
     assert!(letter.contains("Carol Martin") && letter.contains("carol@example.org"));

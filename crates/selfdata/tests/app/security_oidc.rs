@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::common::{APP_REDIRECT, Browser, PKCE_VERIFIER, Page, Server, as_agent, now, status_of};
+use crate::common::{APP_REDIRECT, Browser, PKCE_VERIFIER, Server, as_agent, now, status_of};
 use base64::Engine as _;
 use selfdata_oidc::DpopKey;
 use selfdata_store::{Directory, PodName};
@@ -358,11 +358,9 @@ async fn client_id_document_is_not_fetched_before_sign_in() {
     let s = Server::start_with(|o| o.allow_http_client_ids = true).await;
     let (port, hits) = spy(document).await;
     let url = authorize(&format!("http://127.0.0.1:{port}/id"), "openid webid");
-    let Page {
-        status, location, ..
-    } = Browser::new(&s.base).get(&url).await;
-    assert_eq!(status, 303);
-    assert!(location.unwrap().starts_with("/account/login"));
+    let visitor = Browser::new(&s.base).get(&url).await;
+    assert_eq!(visitor.status, 303);
+    assert!(visitor.location.unwrap().starts_with("/account/login"));
     assert_eq!(
         hits.load(Ordering::SeqCst),
         0,
@@ -370,11 +368,9 @@ async fn client_id_document_is_not_fetched_before_sign_in() {
     );
     // Signed in, the same document is fetched and names the app.
     let b = resident(&s).await;
-    let Page {
-        status, body: page, ..
-    } = b.get(&url).await;
-    assert_eq!(status, 200, "{page}");
-    assert!(page.contains("Loopback App"));
+    let page = b.get(&url).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Loopback App"));
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 }
 
@@ -416,10 +412,8 @@ async fn client_id_document_redirect_is_not_followed() {
     })
     .await;
     let url = authorize(&format!("http://127.0.0.1:{port}/id"), "openid webid");
-    let Page {
-        status, body: page, ..
-    } = b.get(&url).await;
-    assert_eq!(status, 400, "{page}");
+    let page = b.get(&url).await;
+    assert_eq!(page.status, 400, "{}", page.body);
     assert_eq!(
         target_hits.load(Ordering::SeqCst),
         0,
@@ -447,10 +441,8 @@ async fn client_id_document_errors_do_not_tell_open_from_closed_ports() {
     let mut answers = Vec::new();
     for port in [closed, html, missing] {
         let url = authorize(&format!("http://127.0.0.1:{port}/id"), "openid webid");
-        let Page {
-            status, body: page, ..
-        } = b.get(&url).await;
-        answers.push((status, page));
+        let page = b.get(&url).await;
+        answers.push((page.status, page.body));
     }
     assert_eq!(answers[0].0, 400);
     assert!(
@@ -653,20 +645,13 @@ async fn oauth_error_is_not_redirected_to_an_anonymously_registered_app() {
         ),
     ] {
         // Not signed in: only the sign-in page.
-        let Page {
-            status, location, ..
-        } = Browser::new(&s.base).get(&url).await;
-        assert_eq!(status, 303);
-        assert!(location.unwrap().starts_with("/account/login"));
+        let visitor = Browser::new(&s.base).get(&url).await;
+        assert_eq!(visitor.status, 303);
+        assert!(visitor.location.unwrap().starts_with("/account/login"));
         // Signed in: an error page, no redirect to the app.
-        let Page {
-            status,
-            body: page,
-            location,
-            ..
-        } = b.get(&url).await;
-        assert_eq!(status, 400, "{page}");
-        assert!(location.is_none(), "{location:?}");
+        let page = b.get(&url).await;
+        assert_eq!(page.status, 400, "{}", page.body);
+        assert!(page.location.is_none(), "{:?}", page.location);
     }
 }
 

@@ -7,7 +7,7 @@
 
 mod browser;
 
-pub use browser::{Browser, Page, field, unescape};
+pub use browser::{Browser, field, unescape};
 
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
