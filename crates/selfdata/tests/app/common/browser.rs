@@ -7,7 +7,7 @@
 
 use reqwest::header::{ACCEPT_LANGUAGE, HeaderMap, HeaderValue};
 use reqwest::multipart::{Form, Part};
-use reqwest::{Client, Method, RequestBuilder, Response};
+use reqwest::{Client, ClientBuilder, Method, RequestBuilder, Response};
 
 /// A browser on the server at `base`: its own cookies, one language.
 pub struct Browser {
@@ -54,9 +54,19 @@ impl Browser {
 
     /// A browser whose `Accept-Language` is `lang` (e.g. `fr-FR,fr;q=0.9`).
     pub fn in_language(base: &str, lang: &str) -> Self {
+        Self::build(base, lang, Client::builder())
+    }
+
+    /// A browser in English on a client set up by `builder` (a host name
+    /// resolved to the test server, another loopback source address).
+    pub fn with(base: &str, builder: ClientBuilder) -> Self {
+        Self::build(base, "en", builder)
+    }
+
+    fn build(base: &str, lang: &str, builder: ClientBuilder) -> Self {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT_LANGUAGE, HeaderValue::from_str(lang).unwrap());
-        let client = Client::builder()
+        let client = builder
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .default_headers(headers)

@@ -197,44 +197,6 @@ pub async fn redeem_code(
     (key, tokens["access_token"].as_str().unwrap().to_owned())
 }
 
-/// Signs in through the login form at `base`; returns the whole
-/// `Set-Cookie` header of the session cookie (attributes included).
-pub async fn sign_in_at(client: &Client, base: &str, email: &str, password: &str) -> String {
-    let form = client
-        .get(format!("{base}/account/login"))
-        .send()
-        .await
-        .unwrap();
-    let anon = form
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let html = form.text().await.unwrap();
-    let csrf = field(&html, "csrf");
-    let r = client
-        .post(format!("{base}/account/login"))
-        .header("cookie", anon)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", email),
-            ("password", password),
-            ("return_to", "/account"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "login refused");
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| !c.split(';').next().unwrap().ends_with('='))
-        .unwrap()
-}
-
 /// Exchanges client credentials for a DPoP-bound access token.
 pub async fn client_credentials_token(
     client: &Client,
