@@ -37,7 +37,7 @@ async fn who_has_what_on_me_in_a_browser_and_revoking_an_app() {
         .consent(&common::authorize_path(&client_id), &webid, "allow")
         .await;
     assert_eq!(answer.status, 303, "/idp/authorize");
-    let location = answer.location.unwrap_or_default();
+    let location = answer.location.expect("a redirect back to the app");
     let (key, access) = common::redeem_code(&client, &server.base, &client_id, &location).await;
     let root = format!("{}/carol/", server.base);
     let app_get = || common::as_agent(&client, &key, &access, "GET", &root).send();

@@ -1,7 +1,9 @@
 //! A real selfdata server (pods, identity provider, access control) on a
 //! loopback port over a real SQLite data folder, with one pod ("alice") and
 //! a DPoP-bound access token for its owner, obtained through the real token
-//! endpoint with the pod's client credentials.
+//! endpoint with the pod's client credentials; the calls of an app or script
+//! holding a token (`as_agent`), and the test browser for the pages
+//! (`browser.rs`).
 
 #![allow(dead_code)]
 
