@@ -4,28 +4,13 @@
 //! inheritance, revocation taking effect on the very next request, and the
 //! account rules (lockout, invitations).
 
-use std::collections::HashMap;
-
-use crate::common::{Resident, Server, client_credentials_token, now, problem};
+use crate::common::{
+    self, Browser, Resident, Server, as_agent, client_credentials_token, field, now, problem,
+    status_of,
+};
 use selfdata_oidc::{DpopKey, pkce_s256_challenge};
 
-/// The status a request gets.
-async fn status_of(request: reqwest::RequestBuilder) -> u16 {
-    request.send().await.unwrap().status().as_u16()
-}
-
-fn as_agent(
-    s: &Server,
-    key: &DpopKey,
-    token: &str,
-    method: &str,
-    url: &str,
-) -> reqwest::RequestBuilder {
-    s.client
-        .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
-        .header("authorization", format!("DPoP {token}"))
-        .header("dpop", key.proof(method, url, Some(token), now()))
-}
+const PASSWORD: &str = "correct horse battery";
 
 #[tokio::test]
 async fn discovery_lists_what_solid_clients_need() {
@@ -180,7 +165,8 @@ async fn web_access_control_modes_and_inheritance() {
     let s = Server::start().await;
     let bob = Resident::new(&s, "bob").await;
     let (bob_id, bob_key, bob_token) = (bob.webid.clone(), &bob.key, &bob.token);
-    let bob_req = |method: &str, path: &str| as_agent(&s, bob_key, bob_token, method, &s.url(path));
+    let bob_req =
+        |method: &str, path: &str| as_agent(&s.client, bob_key, bob_token, method, &s.url(path));
     s.put_turtle("/shared/notes/a.ttl", "<#a> <#b> 1 .").await;
     s.put_turtle("/dropbox/", "").await;
     s.put_turtle("/dropbox/existing.ttl", "<#a> <#b> 1 .").await;
@@ -339,7 +325,7 @@ async fn public_authenticated_group_and_origin_rules() {
          <#app> a acl:Authorization; acl:agentClass foaf:Agent; acl:origin <https://trusted.example>; acl:accessTo <./>; acl:default <./>; acl:mode acl:Append."
     ))
     .await;
-    let bob_get = |path: &str| as_agent(&s, bob_key, bob_token, "GET", &s.url(path)).send();
+    let bob_get = |path: &str| as_agent(&s.client, bob_key, bob_token, "GET", &s.url(path)).send();
     assert_eq!(
         bob_get("/friends/photo.ttl").await.unwrap().status(),
         200,
@@ -409,91 +395,6 @@ async fn public_authenticated_group_and_origin_rules() {
     assert_eq!(bob_get("/friends/photo.ttl").await.unwrap().status(), 403);
 }
 
-/// A cookie-keeping client for the HTML pages.
-struct Browser<'a> {
-    s: &'a Server,
-    cookies: HashMap<String, String>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(s: &'a Server) -> Self {
-        Self {
-            s,
-            cookies: HashMap::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn keep(&mut self, r: &reqwest::Response) {
-        for v in r.headers().get_all("set-cookie") {
-            let pair = v.to_str().unwrap().split(';').next().unwrap();
-            let (k, v) = pair.split_once('=').unwrap();
-            self.cookies.insert(k.to_owned(), v.to_owned());
-        }
-    }
-
-    async fn get(&mut self, url: &str) -> (u16, String, Option<String>) {
-        let r = self
-            .s
-            .client
-            .get(url)
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        let location = r
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_owned());
-        (r.status().as_u16(), r.text().await.unwrap(), location)
-    }
-
-    /// Opens the consent screen of `authorize` and answers it.
-    async fn consent(
-        &mut self,
-        authorize: &str,
-        webid: &str,
-        decision: &str,
-    ) -> (u16, String, Option<String>) {
-        let (_, page, _) = self.get(authorize).await;
-        let url = format!("{}/idp/authorize", self.s.base);
-        let form = [
-            ("csrf", field(&page, "csrf")),
-            ("request", field(&page, "request")),
-            ("webid", webid.to_owned()),
-            ("decision", decision.to_owned()),
-        ];
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        self.post(&url, &form).await
-    }
-
-    async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> (u16, String, Option<String>) {
-        let r = self
-            .s
-            .client
-            .post(url)
-            .header("cookie", self.cookie_header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        let location = r
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_owned());
-        (r.status().as_u16(), r.text().await.unwrap(), location)
-    }
-}
-
 /// The authorization code in the redirect back to the app.
 fn code_of(location: &str) -> String {
     location
@@ -506,70 +407,33 @@ fn code_of(location: &str) -> String {
         .to_owned()
 }
 
-/// The value of a hidden form field in a page.
-fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no field {name}"))
-        + marker.len();
-    html[start..start + html[start..].find('"').unwrap()]
-        .replace("&#x2f;", "/")
-        .replace("&#43;", "+")
-}
-
-async fn sign_up(b: &mut Browser<'_>, email: &str, pod: &str) -> u16 {
-    let base = b.s.base.clone();
-    let (_, page, _) = b.get(&format!("{base}/account/signup")).await;
-    let csrf = field(&page, "csrf");
-    let (status, _, _) = b
-        .post(
-            &format!("{base}/account/signup"),
-            &[
-                ("csrf", &csrf),
-                ("email", email),
-                ("password", "correct horse battery"),
-                ("pod", pod),
-                ("return_to", "/account"),
-            ],
-        )
-        .await;
-    status
-}
-
 #[tokio::test]
 async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() {
     let s = Server::start().await;
-    let mut b = Browser::new(&s);
-    assert_eq!(sign_up(&mut b, "carol@example.org", "carol").await, 303);
+    let b = Browser::new(&s.base);
+    assert_eq!(
+        b.sign_up("carol@example.org", PASSWORD, "carol")
+            .await
+            .status,
+        303
+    );
     // An app registers itself.
-    let reg: serde_json::Value = s
-        .client
-        .post(format!("{}/idp/register", s.base))
-        .json(&serde_json::json!({"redirect_uris": ["http://127.0.0.1:9/cb"], "client_name": "Budget Helper"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let client_id = reg["client_id"].as_str().unwrap().to_owned();
-    let verifier = "a-long-enough-pkce-verifier-of-at-least-43-characters-xyz";
+    let client_id = common::register_app(&s.client, &s.base, "Budget Helper").await;
+    let verifier = common::PKCE_VERIFIER;
     let authorize = format!(
-        "{}/idp/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid%20webid%20offline_access&state=s1&code_challenge={}&code_challenge_method=S256",
-        s.base,
+        "/idp/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid%20webid%20offline_access&state=s1&code_challenge={}&code_challenge_method=S256",
         pkce_s256_challenge(verifier)
     );
     let carol = format!("{}/carol/profile/card#me", s.base);
-    let (status, consent, _) = b.get(&authorize).await;
-    assert_eq!(status, 200);
+    let consent = b.get(&authorize).await;
+    assert_eq!(consent.status, 200);
     assert!(
-        consent.contains("Budget Helper"),
+        consent.body.contains("Budget Helper"),
         "the consent screen names the app"
     );
-    let (status, _, location) = b.consent(&authorize, &carol, "allow").await;
-    assert_eq!(status, 303);
-    let location = location.unwrap();
+    let answer = b.consent(&authorize, &carol, "allow").await;
+    assert_eq!(answer.status, 303);
+    let location = answer.location.unwrap();
     assert!(
         location.starts_with("http://127.0.0.1:9/cb?code="),
         "{location}"
@@ -593,7 +457,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     let r = exchange(vec![
         ("grant_type", "authorization_code".into()),
         ("code", code.clone()),
-        ("redirect_uri", "http://127.0.0.1:9/cb".into()),
+        ("redirect_uri", common::APP_REDIRECT.into()),
         ("client_id", client_id.clone()),
         (
             "code_verifier",
@@ -604,12 +468,12 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     .unwrap();
     assert_eq!(r.status(), 400);
     // Again, through the whole consent.
-    let (_, _, location) = b.consent(&authorize, &carol, "allow").await;
+    let location = b.consent(&authorize, &carol, "allow").await.location;
     let code = code_of(&location.unwrap());
     let tokens: serde_json::Value = exchange(vec![
         ("grant_type", "authorization_code".into()),
         ("code", code),
-        ("redirect_uri", "http://127.0.0.1:9/cb".into()),
+        ("redirect_uri", common::APP_REDIRECT.into()),
         ("client_id", client_id.clone()),
         ("code_verifier", verifier.into()),
     ])
@@ -624,7 +488,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     let refresh1 = tokens["refresh_token"].as_str().unwrap().to_owned();
     let carol_root = format!("{}/carol/", s.base);
     assert_eq!(
-        status_of(as_agent(&s, &key, &access, "GET", &carol_root)).await,
+        status_of(as_agent(&s.client, &key, &access, "GET", &carol_root)).await,
         200
     );
 
@@ -643,7 +507,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     assert_ne!(refresh1, refresh2);
     let access2 = rotated["access_token"].as_str().unwrap().to_owned();
     assert_eq!(
-        status_of(as_agent(&s, &key, &access2, "GET", &carol_root)).await,
+        status_of(as_agent(&s.client, &key, &access2, "GET", &carol_root)).await,
         200
     );
     let reuse = exchange(vec![
@@ -655,18 +519,18 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     .unwrap();
     assert_eq!(reuse.status(), 400);
     assert_eq!(
-        status_of(as_agent(&s, &key, &access2, "GET", &carol_root)).await,
+        status_of(as_agent(&s.client, &key, &access2, "GET", &carol_root)).await,
         401,
         "a reused refresh token ends the family"
     );
 
     // A fresh login of the app, then the resident revokes it on the account page.
-    let (_, _, location) = b.consent(&authorize, &carol, "allow").await;
+    let location = b.consent(&authorize, &carol, "allow").await.location;
     let code = code_of(&location.unwrap());
     let tokens: serde_json::Value = exchange(vec![
         ("grant_type", "authorization_code".into()),
         ("code", code),
-        ("redirect_uri", "http://127.0.0.1:9/cb".into()),
+        ("redirect_uri", common::APP_REDIRECT.into()),
         ("client_id", client_id.clone()),
         ("code_verifier", verifier.into()),
     ])
@@ -677,48 +541,52 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     .unwrap();
     let access3 = tokens["access_token"].as_str().unwrap().to_owned();
     assert_eq!(
-        status_of(as_agent(&s, &key, &access3, "GET", &carol_root)).await,
+        status_of(as_agent(&s.client, &key, &access3, "GET", &carol_root)).await,
         200
     );
-    let (_, account, _) = b.get(&format!("{}/account", s.base)).await;
+    let account = b.get("/account").await.body;
     assert!(
         account.contains("Budget Helper"),
         "the grant shows on the account page"
     );
     let grant_id = field(&account, "id");
-    let (status, account, _) = b
+    let after = b
         .post(
-            &format!("{}/account/grants/revoke", s.base),
+            "/account/grants/revoke",
             &[("csrf", &field(&account, "csrf")), ("id", &grant_id)],
         )
         .await;
-    assert_eq!(status, 200);
+    assert_eq!(after.status, 200);
     assert!(
-        !account.contains("name=\"id\""),
+        !after.body.contains("name=\"id\""),
         "the app is gone from the list"
     );
     assert_eq!(
-        status_of(as_agent(&s, &key, &access3, "GET", &carol_root)).await,
+        status_of(as_agent(&s.client, &key, &access3, "GET", &carol_root)).await,
         401,
         "revocation is immediate"
     );
     // A refused consent sends the app an error.
-    let (_, _, location) = b.consent(&authorize, &carol, "deny").await;
+    let location = b.consent(&authorize, &carol, "deny").await.location;
     assert!(location.unwrap().contains("error=access_denied"));
 }
 
 #[tokio::test]
 async fn deleting_keys_and_signing_out_cut_access_at_once() {
     let s = Server::start().await;
-    let mut b = Browser::new(&s);
-    assert_eq!(sign_up(&mut b, "dan@example.org", "dan").await, 303);
-    let (_, account, _) = b.get(&format!("{}/account", s.base)).await;
-    let (_, account, _) = b
+    let b = Browser::new(&s.base);
+    assert_eq!(
+        b.sign_up("dan@example.org", PASSWORD, "dan").await.status,
+        303
+    );
+    let account = b.get("/account").await.body;
+    let account = b
         .post(
-            &format!("{}/account/credentials", s.base),
+            "/account/credentials",
             &[("csrf", &field(&account, "csrf")), ("name", "meter script")],
         )
-        .await;
+        .await
+        .body;
     let id = account
         .split("<dt>client_id</dt><dd><code>")
         .nth(1)
@@ -739,46 +607,46 @@ async fn deleting_keys_and_signing_out_cut_access_at_once() {
     let token = client_credentials_token(&s.client, &s.base, &id, &secret, &key).await;
     let root = format!("{}/dan/", s.base);
     assert_eq!(
-        status_of(as_agent(&s, &key, &token, "GET", &root)).await,
+        status_of(as_agent(&s.client, &key, &token, "GET", &root)).await,
         200
     );
-    let (_, _, _) = b
-        .post(
-            &format!("{}/account/credentials/delete", s.base),
-            &[("csrf", &field(&account, "csrf")), ("client_id", &id)],
-        )
-        .await;
+    b.post(
+        "/account/credentials/delete",
+        &[("csrf", &field(&account, "csrf")), ("client_id", &id)],
+    )
+    .await;
     assert_eq!(
-        status_of(as_agent(&s, &key, &token, "GET", &root)).await,
+        status_of(as_agent(&s.client, &key, &token, "GET", &root)).await,
         401
     );
     // A form without the session's CSRF token is refused.
-    let (status, _, _) = b
+    let status = b
         .post(
-            &format!("{}/account/password", s.base),
+            "/account/password",
             &[("csrf", "forged"), ("current", "x"), ("new", "y")],
         )
-        .await;
+        .await
+        .status;
     assert_eq!(status, 403);
     // Signing out ends the session.
-    let (_, account, _) = b.get(&format!("{}/account", s.base)).await;
-    b.post(
-        &format!("{}/account/logout", s.base),
-        &[("csrf", &field(&account, "csrf"))],
-    )
-    .await;
-    let (status, _, location) = b.get(&format!("{}/account", s.base)).await;
-    assert_eq!(status, 303);
-    assert!(location.unwrap().starts_with("/account/login"));
+    let account = b.get("/account").await.body;
+    b.post("/account/logout", &[("csrf", &field(&account, "csrf"))])
+        .await;
+    let signed_out = b.get("/account").await;
+    assert_eq!(signed_out.status, 303);
+    assert!(signed_out.location.unwrap().starts_with("/account/login"));
 }
 
 #[tokio::test]
 async fn repeated_wrong_passwords_lock_the_account() {
     let s = Server::start().await;
-    let mut b = Browser::new(&s);
-    assert_eq!(sign_up(&mut b, "erin@example.org", "erin").await, 303);
-    let mut anon = Browser::new(&s);
-    let (_, page, _) = anon.get(&format!("{}/account/login", s.base)).await;
+    let b = Browser::new(&s.base);
+    assert_eq!(
+        b.sign_up("erin@example.org", PASSWORD, "erin").await.status,
+        303
+    );
+    let anon = Browser::new(&s.base);
+    let page = anon.get("/account/login").await.body;
     let csrf = field(&page, "csrf");
     let login = |password: &'static str| {
         let csrf = csrf.clone();
@@ -786,21 +654,22 @@ async fn repeated_wrong_passwords_lock_the_account() {
     };
     for _ in 0..5 {
         let (csrf, pw) = login("wrong password!").await;
-        let (status, _, _) = anon
+        let status = anon
             .post(
-                &format!("{}/account/login", s.base),
+                "/account/login",
                 &[
                     ("csrf", &csrf),
                     ("email", "erin@example.org"),
                     ("password", pw),
                 ],
             )
-            .await;
+            .await
+            .status;
         assert_eq!(status, 401);
     }
-    let (status, page, _) = anon
+    let locked = anon
         .post(
-            &format!("{}/account/login", s.base),
+            "/account/login",
             &[
                 ("csrf", &csrf),
                 ("email", "erin@example.org"),
@@ -808,36 +677,37 @@ async fn repeated_wrong_passwords_lock_the_account() {
             ],
         )
         .await;
-    assert_eq!(status, 429, "locked even with the right password");
-    assert!(page.contains("locked"));
+    assert_eq!(locked.status, 429, "locked even with the right password");
+    assert!(locked.body.contains("locked"));
     // A login form posted without its CSRF cookie is refused.
-    let mut stranger = Browser::new(&s);
-    let (status, _, _) = stranger
+    let stranger = Browser::new(&s.base);
+    let status = stranger
         .post(
-            &format!("{}/account/login", s.base),
+            "/account/login",
             &[
                 ("csrf", &csrf),
                 ("email", "erin@example.org"),
                 ("password", "x"),
             ],
         )
-        .await;
+        .await
+        .status;
     assert_eq!(status, 403);
 }
 
 #[tokio::test]
 async fn invitation_only_sign_up() {
     let s = Server::start_with(|o| o.signup = selfdata_idp::SignupMode::Invite).await;
-    let mut b = Browser::new(&s);
+    let b = Browser::new(&s.base);
     assert_eq!(
-        sign_up(&mut b, "fay@example.org", "fay").await,
+        b.sign_up("fay@example.org", PASSWORD, "fay").await.status,
         400,
         "no code, no account"
     );
     let code = selfdata_idp::new_invite(s.app.store.as_ref() as &dyn selfdata_store::Directory)
         .await
         .unwrap();
-    let (_, page, _) = b.get(&format!("{}/account/signup", s.base)).await;
+    let page = b.get("/account/signup").await.body;
     let csrf = field(&page, "csrf");
     let form = |pod: &'static str, email: &'static str| {
         vec![
@@ -853,14 +723,9 @@ async fn invitation_only_sign_up() {
     };
     let first = to_pairs(&form("fay", "fay@example.org"));
     let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    assert_eq!(
-        b.post(&format!("{}/account/signup", s.base), &first)
-            .await
-            .0,
-        303
-    );
-    let mut other = Browser::new(&s);
-    let (_, page, _) = other.get(&format!("{}/account/signup", s.base)).await;
+    assert_eq!(b.post("/account/signup", &first).await.status, 303);
+    let other = Browser::new(&s.base);
+    let page = other.get("/account/signup").await.body;
     let csrf2 = field(&page, "csrf");
     let second = [
         ("csrf", csrf2.as_str()),
@@ -870,10 +735,7 @@ async fn invitation_only_sign_up() {
         ("invite", code.as_str()),
     ];
     assert_eq!(
-        other
-            .post(&format!("{}/account/signup", s.base), &second)
-            .await
-            .0,
+        other.post("/account/signup", &second).await.status,
         400,
         "a code works once"
     );
@@ -896,7 +758,7 @@ async fn tokens_of_another_issuer_count_only_where_the_operator_trusts_it() {
         );
         assert_eq!(b.put_turtle("/shared/.acl", &acl).await.status(), 201);
         let url = b.url("/shared/doc.ttl");
-        let r = as_agent(&a, &a.key, &a.token, "GET", &url)
+        let r = as_agent(&a.client, &a.key, &a.token, "GET", &url)
             .send()
             .await
             .unwrap();
@@ -930,25 +792,30 @@ fn totp_code(secret: &str) -> String {
 #[tokio::test]
 async fn two_step_sign_in_and_password_change() {
     let s = Server::start().await;
-    let mut b = Browser::new(&s);
-    assert_eq!(sign_up(&mut b, "hal@example.org", "hal").await, 303);
-    let account_url = format!("{}/account", s.base);
-    let (_, account, _) = b.get(&account_url).await;
+    let b = Browser::new(&s.base);
+    assert_eq!(
+        b.sign_up("hal@example.org", PASSWORD, "hal").await.status,
+        303
+    );
+    let account_url = "/account";
+    let account = b.get(account_url).await.body;
     let csrf = field(&account, "csrf");
     // Turn on two-step sign-in: a wrong code is refused, the right one accepted.
-    let (_, setup, _) = b
+    let setup = b
         .post(&format!("{account_url}/totp"), &[("csrf", &csrf)])
-        .await;
+        .await
+        .body;
     let secret = field(&setup, "secret");
     let confirm = format!("{account_url}/totp/confirm");
-    let (status, _, _) = b
+    let status = b
         .post(
             &confirm,
             &[("csrf", &csrf), ("secret", &secret), ("code", "000000")],
         )
-        .await;
+        .await
+        .status;
     assert_eq!(status, 400);
-    let (status, page, _) = b
+    let page = b
         .post(
             &confirm,
             &[
@@ -958,13 +825,13 @@ async fn two_step_sign_in_and_password_change() {
             ],
         )
         .await;
-    assert_eq!(status, 200);
+    assert_eq!(page.status, 200);
     assert!(
-        page.contains("/account/totp/disable"),
+        page.body.contains("/account/totp/disable"),
         "two-step sign-in is on"
     );
     // Change the password.
-    let (status, _, _) = b
+    let status = b
         .post(
             &format!("{account_url}/password"),
             &[
@@ -973,12 +840,13 @@ async fn two_step_sign_in_and_password_change() {
                 ("new", "a brand new passphrase"),
             ],
         )
-        .await;
+        .await
+        .status;
     assert_eq!(status, 200);
     // Signing in now needs the new password and a code.
-    let login_url = format!("{}/account/login", s.base);
-    let mut anon = Browser::new(&s);
-    let (_, page, _) = anon.get(&login_url).await;
+    let login_url = "/account/login";
+    let anon = Browser::new(&s.base);
+    let page = anon.get(login_url).await.body;
     let lcsrf = field(&page, "csrf");
     let attempt = |password: &'static str, code: String| {
         vec![
@@ -994,6 +862,6 @@ async fn two_step_sign_in_and_password_change() {
         (attempt("a brand new passphrase", totp_code(&secret)), 303),
     ] {
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        assert_eq!(anon.post(&login_url, &form).await.0, expected);
+        assert_eq!(anon.post(login_url, &form).await.status, expected);
     }
 }

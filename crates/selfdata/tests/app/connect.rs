@@ -34,16 +34,10 @@ async fn connecting_enedis_pulls_the_history_into_the_pod() {
         .create_account("carol@example.org", "carol-password-1", &pod)
         .await
         .unwrap();
-    let cookie = s.sign_in("carol@example.org", "carol-password-1").await;
+    let b = s.sign_in("carol@example.org", "carol-password-1").await;
 
     // "Connect my Enedis account" sends the resident to the holder's consent page…
-    let r = s
-        .client
-        .get(format!("{}/app/energy/connect/enedis", s.base))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let r = b.response("/app/energy/connect/enedis").await;
     assert_eq!(r.status(), 303);
     let consent = r.headers()["location"].to_str().unwrap().to_owned();
     assert!(consent.starts_with(&standin.base_url), "{consent}");
@@ -59,11 +53,8 @@ async fn connecting_enedis_pulls_the_history_into_the_pod() {
     // query kept, to the page under /app (the operator changes nothing).
     let moved = s.client.get(&back).send().await.unwrap();
     assert_eq!(moved.status(), 308);
-    let back = format!(
-        "{}{}",
-        s.base,
-        moved.headers()["location"].to_str().unwrap()
-    );
+    let callback = moved.headers()["location"].to_str().unwrap().to_owned();
+    let back = format!("{}{callback}", s.base);
     assert!(
         back.starts_with(&format!(
             "{}/app/energy/connect/enedis/callback?code=",
@@ -74,30 +65,14 @@ async fn connecting_enedis_pulls_the_history_into_the_pod() {
     // A callback without the session that started it is refused.
     let stranger = s.client.get(&back).send().await.unwrap();
     assert_eq!(stranger.status(), 303, "to the login page");
-    let r = s
-        .client
-        .get(&back)
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let r = b.response(&callback).await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/app/energy/connect/enedis/status");
 
     // The pull runs in the background; the status page shows it until it is done.
     let mut done = false;
     for _ in 0..600 {
-        let page = s
-            .client
-            .get(format!("{}/app/energy/connect/enedis/status", s.base))
-            .header("cookie", &cookie)
-            .header("accept-language", "en")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = b.get("/app/energy/connect/enedis/status").await.body;
         assert!(!page.contains("stopped"), "{page}");
         if page.contains("up to date") {
             done = true;

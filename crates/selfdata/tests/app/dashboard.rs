@@ -6,10 +6,9 @@
 //! flowing into the euros, and refuse strangers (no session → sign-in) and
 //! forged forms (no CSRF token → 403).
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::common::{Server, client_credentials_token, now};
+use crate::common::{Browser, Server, client_credentials_token, field, now};
 use jiff::civil::{Date, date};
 use selfdata_oidc::DpopKey;
 use selfdata_store::{Backend, PodName};
@@ -19,181 +18,38 @@ const TODAY: Date = date(2026, 10, 15);
 const EMAIL: &str = "dana@example.org";
 const PASSWORD: &str = "correct horse battery";
 
-/// A cookie-keeping client for the pages, in one language.
-struct Browser<'a> {
-    s: &'a Server,
-    lang: &'static str,
-    cookies: HashMap<String, String>,
+/// Signs `email` in through the sign-in page, landing on the dashboard.
+async fn sign_in(b: &Browser, email: &str) {
+    let r = b.sign_in(email, PASSWORD, "/app/energy").await;
+    assert_eq!(r.status, 303, "sign-in failed: {}", r.body);
+    assert_eq!(r.location.as_deref(), Some("/app/energy"));
 }
 
-struct Page {
-    status: u16,
-    body: String,
-    location: Option<String>,
-    timing: Option<String>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(s: &'a Server, lang: &'static str) -> Self {
-        Self {
-            s,
-            lang,
-            cookies: HashMap::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn finish(&mut self, r: reqwest::Response) -> Page {
-        for v in r.headers().get_all("set-cookie") {
-            let pair = v.to_str().unwrap().split(';').next().unwrap();
-            let (k, v) = pair.split_once('=').unwrap();
-            self.cookies.insert(k.to_owned(), v.to_owned());
-        }
-        let header = |name: &str| {
-            r.headers()
-                .get(name)
-                .map(|v| v.to_str().unwrap().to_owned())
-        };
-        let (location, timing) = (header("location"), header("server-timing"));
-        Page {
-            status: r.status().as_u16(),
-            location,
-            timing,
-            body: r.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let r = self
-            .s
-            .client
-            .get(format!("{}{path}", self.s.base))
-            .header("cookie", self.cookie_header())
-            .header("accept-language", self.lang)
-            .send()
-            .await
-            .unwrap();
-        self.finish(r).await
-    }
-
-    async fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let r = self
-            .s
-            .client
-            .post(format!("{}{path}", self.s.base))
-            .header("cookie", self.cookie_header())
-            .header("accept-language", self.lang)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.finish(r).await
-    }
-
-    /// Posts files as a browser does (`multipart/form-data`), with the CSRF field first.
-    async fn post_files(
-        &mut self,
-        path: &str,
-        csrf: Option<&str>,
-        files: &[(&str, &[u8])],
-    ) -> Page {
-        let boundary = "----selfdataTestBoundary7MA4YWxkTrZu0gW";
-        let mut body = Vec::new();
-        if let Some(csrf) = csrf {
-            body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
-                    .as_bytes(),
-            );
-        }
-        for (name, bytes) in files {
-            body.extend_from_slice(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-                )
-                .as_bytes(),
-            );
-            body.extend_from_slice(bytes);
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let r = self
-            .s
-            .client
-            .post(format!("{}{path}", self.s.base))
-            .header("cookie", self.cookie_header())
-            .header("accept-language", self.lang)
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        self.finish(r).await
-    }
-
-    async fn sign_in(&mut self, email: &str) {
-        let login = self.get("/account/login").await;
-        let csrf = field(&login.body, "csrf");
-        let r = self
-            .post_form(
-                "/account/login",
-                &[
-                    ("csrf", &csrf),
-                    ("email", email),
-                    ("password", PASSWORD),
-                    ("return_to", "/app/energy"),
-                ],
-            )
-            .await;
-        assert_eq!(r.status, 303, "sign-in failed: {}", r.body);
-        assert_eq!(r.location.as_deref(), Some("/app/energy"));
-    }
-
-    /// Follows an import job until it ends; returns its last page.
-    async fn wait_job(&mut self, path: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let page = self.get(path).await;
-            assert_eq!(page.status, 200, "{}", page.body);
+/// Follows an import job until it ends; returns its last page.
+async fn wait_job(b: &Browser, path: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let page = b.get(path).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(
+            page.body.contains("<progress"),
+            "the job page shows a progress bar"
+        );
+        if !page.body.contains("data-running") {
             assert!(
-                page.body.contains("<progress"),
-                "the job page shows a progress bar"
+                !page.body.contains("http-equiv=\"refresh\""),
+                "a finished job stops refreshing"
             );
-            if !page.body.contains("data-running") {
-                assert!(
-                    !page.body.contains("http-equiv=\"refresh\""),
-                    "a finished job stops refreshing"
-                );
-                return page.body;
-            }
-            assert!(
-                page.body
-                    .contains("<noscript><meta http-equiv=\"refresh\" content=\"1\"></noscript>"),
-                "a running job's page refreshes itself without script"
-            );
-            assert!(Instant::now() < deadline, "the import did not end");
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            return page.body;
         }
+        assert!(
+            page.body
+                .contains("<noscript><meta http-equiv=\"refresh\" content=\"1\"></noscript>"),
+            "a running job's page refreshes itself without script"
+        );
+        assert!(Instant::now() < deadline, "the import did not end");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// The value of a hidden form field.
-fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no field {name}"))
-        + marker.len();
-    html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
 /// Every value of `attr="…"` after each `marker` in `html`.
@@ -298,8 +154,8 @@ fn server() -> impl std::future::Future<Output = Server> {
 async fn the_dashboard_shows_the_apis_figures() {
     let s = server().await;
     let dana = resident(&s, EMAIL, "dana", 3).await;
-    let mut b = Browser::new(&s, "en-GB,en;q=0.9");
-    b.sign_in(EMAIL).await;
+    let b = Browser::in_language(&s.base, "en-GB,en;q=0.9");
+    sign_in(&b, EMAIL).await;
 
     let page = b.get("/app/energy").await;
     assert_eq!(page.status, 200, "{}", page.body);
@@ -419,7 +275,9 @@ async fn the_dashboard_shows_the_apis_figures() {
 
     // The server tells how long it took (speed is measured by `bash bench/energy.sh`).
     let page = b.get("/app/energy?fluid=electricity&scale=day").await;
-    let timing = page.timing.expect("a server-timing header");
+    let timing = page
+        .header("server-timing")
+        .expect("a server-timing header");
     assert!(timing.starts_with("render;dur="), "{timing}");
 }
 
@@ -427,8 +285,8 @@ async fn the_dashboard_shows_the_apis_figures() {
 async fn the_water_leak_and_missing_days_show() {
     let s = server().await;
     resident(&s, EMAIL, "dana", 1).await;
-    let mut b = Browser::new(&s, "en");
-    b.sign_in(EMAIL).await;
+    let b = Browser::new(&s.base);
+    sign_in(&b, EMAIL).await;
     let page = b.get("/app/energy?fluid=water&scale=month&unit=L").await;
     assert_eq!(page.status, 200);
     let (first, last) = selfdata_energy::demo::leak_days(TODAY);
@@ -459,8 +317,8 @@ async fn the_water_leak_and_missing_days_show() {
     // The water section says how complete the readings are.
     assert!(page.body.contains("in the last year"), "coverage");
     // In French too, with French numbers.
-    let mut fr = Browser::new(&s, "fr-FR,fr;q=0.9");
-    fr.sign_in(EMAIL).await;
+    let fr = Browser::in_language(&s.base, "fr-FR,fr;q=0.9");
+    sign_in(&fr, EMAIL).await;
     let page = fr.get("/app/energy?fluid=water&scale=month&unit=m3").await;
     assert!(page.body.contains("<html lang=\"fr\">"));
     assert!(page.body.contains("Fuite d&#39;eau possible"));
@@ -477,8 +335,8 @@ async fn the_water_leak_and_missing_days_show() {
 async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothing() {
     let s = server().await;
     let dana = resident(&s, EMAIL, "dana", 0).await;
-    let mut b = Browser::new(&s, "en");
-    b.sign_in(EMAIL).await;
+    let b = Browser::new(&s.base);
+    sign_in(&b, EMAIL).await;
     let page = b.get("/app/energy").await;
     assert!(
         page.body.contains("No readings yet."),
@@ -513,7 +371,7 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
         job.starts_with("/app/import/") && job.len() > 40,
         "an unguessable job id: {job}"
     );
-    let done = b.wait_job(&job).await;
+    let done = wait_job(&b, &job).await;
     assert!(done.contains("Not imported: line 12: "), "{done}");
     assert!(done.contains("Nothing of this file was kept."));
     assert!(
@@ -537,7 +395,7 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
         )
         .await;
     assert_eq!(r.status, 303);
-    let done = b.wait_job(&r.location.unwrap()).await;
+    let done = wait_job(&b, &r.location.unwrap()).await;
     assert!(
         done.contains("Import finished. 2 files imported."),
         "{done}"
@@ -552,7 +410,7 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
     let r = b
         .post_files("/app/import", Some(&csrf), &[(&water.name, &water.bytes)])
         .await;
-    let done = b.wait_job(&r.location.unwrap()).await;
+    let done = wait_job(&b, &r.location.unwrap()).await;
     assert!(done.contains("already imported: nothing new"), "{done}");
     // A batch with a good file, a damaged one and an empty one: each counted.
     let r = b
@@ -566,7 +424,7 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
             ],
         )
         .await;
-    let done = b.wait_job(&r.location.unwrap()).await;
+    let done = wait_job(&b, &r.location.unwrap()).await;
     assert!(
         done.contains("Import finished. 1 file imported, 2 refused."),
         "{done}"
@@ -583,8 +441,8 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
         )
         .await
         .unwrap();
-    let mut erin = Browser::new(&s, "en");
-    erin.sign_in("erin@example.org").await;
+    let erin = Browser::new(&s.base);
+    sign_in(&erin, "erin@example.org").await;
     assert_eq!(erin.get(&job).await.status, 404);
     // No file chosen.
     let r = b.post_files("/app/import", Some(&csrf), &[("", b"")]).await;
@@ -596,8 +454,8 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
 async fn tariff_changes_flow_into_the_euros() {
     let s = server().await;
     let dana = resident(&s, EMAIL, "dana", 1).await;
-    let mut b = Browser::new(&s, "en");
-    b.sign_in(EMAIL).await;
+    let b = Browser::new(&s.base);
+    sign_in(&b, EMAIL).await;
     let euros = |html: &str| -> f64 {
         attr(tile(html, "electricity"), "class=\"tile-euros\"", "value")
             .parse()
@@ -624,7 +482,7 @@ async fn tariff_changes_flow_into_the_euros() {
 
     // A bad amount comes back in the form; nothing is saved.
     let r = b
-        .post_form(
+        .post(
             "/app/energy/tariffs",
             &[
                 ("csrf", &csrf),
@@ -647,7 +505,7 @@ async fn tariff_changes_flow_into_the_euros() {
 
     // Twice the price from the start of the month.
     let r = b
-        .post_form(
+        .post(
             "/app/energy/tariffs",
             &[
                 ("csrf", &csrf),
@@ -698,7 +556,7 @@ async fn tariff_changes_flow_into_the_euros() {
     );
     // Saving the same values again changes nothing.
     let r = b
-        .post_form(
+        .post(
             "/app/energy/tariffs",
             &[
                 ("csrf", &csrf),
@@ -717,7 +575,7 @@ async fn tariff_changes_flow_into_the_euros() {
 async fn strangers_go_to_sign_in_and_forged_forms_are_refused() {
     let s = server().await;
     resident(&s, EMAIL, "dana", 0).await;
-    let mut anon = Browser::new(&s, "en");
+    let anon = Browser::new(&s.base);
     for path in [
         "/app/energy?fluid=water",
         "/app/energy/tariffs",
@@ -736,12 +594,12 @@ async fn strangers_go_to_sign_in_and_forged_forms_are_refused() {
         .await;
     assert_eq!(r.status, 303);
     let r = anon
-        .post_form("/app/energy/tariffs", &[("csrf", "x"), ("fluid", "gas")])
+        .post("/app/energy/tariffs", &[("csrf", "x"), ("fluid", "gas")])
         .await;
     assert_eq!(r.status, 303);
 
-    let mut b = Browser::new(&s, "en");
-    b.sign_in(EMAIL).await;
+    let b = Browser::new(&s.base);
+    sign_in(&b, EMAIL).await;
     let r = b
         .post_files("/app/import", None, &[("a.csv", b"Horodate;Valeur\r\n")])
         .await;
@@ -755,7 +613,7 @@ async fn strangers_go_to_sign_in_and_forged_forms_are_refused() {
         .await;
     assert_eq!(r.status, 403);
     let r = b
-        .post_form(
+        .post(
             "/app/energy/tariffs",
             &[
                 ("fluid", "gas"),
@@ -778,8 +636,8 @@ async fn strangers_go_to_sign_in_and_forged_forms_are_refused() {
 async fn the_enedis_and_erase_pages_speak_french_with_the_menu_and_a_way_back() {
     let s = server().await;
     resident(&s, EMAIL, "dana", 0).await;
-    let mut b = Browser::new(&s, "fr-FR,fr;q=0.9");
-    b.sign_in(EMAIL).await;
+    let b = Browser::in_language(&s.base, "fr-FR,fr;q=0.9");
+    sign_in(&b, EMAIL).await;
     for path in [
         "/app/energy",
         "/app/energy/tariffs",
@@ -844,7 +702,7 @@ async fn the_enedis_and_erase_pages_speak_french_with_the_menu_and_a_way_back() 
 async fn the_home_page_explains_to_a_visitor_and_shows_the_residents_cards() {
     let s = server().await;
     resident(&s, EMAIL, "dana", 1).await;
-    let mut visitor = Browser::new(&s, "fr-FR");
+    let visitor = Browser::in_language(&s.base, "fr-FR");
     let home = visitor.get("/").await;
     assert_eq!(home.status, 200);
     assert!(home.body.contains("<html lang=\"fr\">"), "{}", home.body);
@@ -852,11 +710,11 @@ async fn the_home_page_explains_to_a_visitor_and_shows_the_residents_cards() {
     assert!(home.body.contains("href=\"/account/login?return_to=%2F\""));
     assert!(home.body.contains("href=\"/account/signup?return_to=%2F\""));
 
-    let mut b = Browser::new(&s, "en");
+    let b = Browser::new(&s.base);
     let login = b.get("/account/login").await;
     let csrf = field(&login.body, "csrf");
     let r = b
-        .post_form(
+        .post(
             "/account/login",
             &[("csrf", &csrf), ("email", EMAIL), ("password", PASSWORD)],
         )
@@ -888,8 +746,8 @@ async fn a_new_residents_empty_dashboard_says_where_to_get_their_files() {
     let s = server().await;
     resident(&s, EMAIL, "dana", 0).await;
     resident(&s, "erin@example.org", "erin", 1).await;
-    let mut fr = Browser::new(&s, "fr-FR,fr;q=0.9");
-    fr.sign_in(EMAIL).await;
+    let fr = Browser::in_language(&s.base, "fr-FR,fr;q=0.9");
+    sign_in(&fr, EMAIL).await;
     let page = fr.get("/app/energy").await;
     assert_eq!(page.status, 200);
     assert!(
@@ -904,8 +762,8 @@ async fn a_new_residents_empty_dashboard_says_where_to_get_their_files() {
             .contains("l’espace client de votre distributeur d’eau")
     );
 
-    let mut en = Browser::new(&s, "en");
-    en.sign_in(EMAIL).await;
+    let en = Browser::new(&s.base);
+    sign_in(&en, EMAIL).await;
     let page = en.get("/app/energy").await;
     assert!(page.body.contains("Where to get your files"));
     assert!(
@@ -914,8 +772,8 @@ async fn a_new_residents_empty_dashboard_says_where_to_get_their_files() {
     );
 
     // With readings, the dashboard shows them instead.
-    let mut b = Browser::new(&s, "en");
-    b.sign_in("erin@example.org").await;
+    let b = Browser::new(&s.base);
+    sign_in(&b, "erin@example.org").await;
     let page = b.get("/app/energy").await;
     assert!(!page.body.contains("Where to get your files"));
 }

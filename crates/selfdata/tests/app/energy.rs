@@ -276,11 +276,7 @@ async fn the_api_refuses_bad_queries_strangers_and_anonymous_callers_in_sentence
     )
     .await;
     let url = s.url("/selfdata/energy/api/summary?fluid=gas");
-    let r = s
-        .client
-        .get(&url)
-        .header("authorization", format!("DPoP {token}"))
-        .header("dpop", key.proof("GET", &url, Some(&token), common::now()))
+    let r = common::as_agent(&s.client, &key, &token, "GET", &url)
         .send()
         .await
         .unwrap();

@@ -102,14 +102,8 @@ async fn the_owner_erases_their_pod_from_the_web_after_reauthenticating() {
         .create_account("carol@example.org", "carol-password-1", &pod)
         .await
         .unwrap();
-    let cookie = s.sign_in("carol@example.org", "carol-password-1").await;
-    let form = s
-        .client
-        .get(format!("{}/app/privacy/delete", s.base))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let b = s.sign_in("carol@example.org", "carol-password-1").await;
+    let form = b.response("/app/privacy/delete").await;
     assert_eq!(form.status(), 200);
     assert!(
         form.headers()["content-security-policy"]
@@ -118,18 +112,9 @@ async fn the_owner_erases_their_pod_from_the_web_after_reauthenticating() {
             .contains("frame-ancestors 'none'")
     );
     let html = form.text().await.unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let csrf = common::field(&html, "csrf");
     let post = |password: &'static str, confirm: &'static str, csrf: String| {
-        s.client
-            .post(format!("{}/app/privacy/delete", s.base))
-            .header("cookie", &cookie)
+        b.request(reqwest::Method::POST, "/app/privacy/delete")
             .form(&[
                 ("csrf", csrf.as_str()),
                 ("password", password),

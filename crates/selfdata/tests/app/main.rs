@@ -2,7 +2,9 @@
 //! the whole server once instead of once per file): each module was a test
 //! file of its own and keeps its name, so `cargo test -p selfdata --test app
 //! security_rdf::` runs one of them. `common` starts a real server on
-//! loopback; `e2e` runs the real binary against Node clients and Chromium.
+//! loopback and holds the one test browser (`common/browser.rs`: cookies,
+//! forms, uploads, sign-up and sign-in, consent); `e2e` runs the real binary
+//! against Node clients and Chromium.
 
 mod common;
 mod e2e;

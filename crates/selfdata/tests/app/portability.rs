@@ -220,11 +220,7 @@ async fn an_exported_pod_comes_back_identical_on_another_instance() {
         client_credentials_token(&s.client, &s.base, &bob.client_id, &bob.client_secret, &key)
             .await;
     let url = s.url("/selfdata/export");
-    let r = s
-        .client
-        .get(&url)
-        .header("authorization", format!("DPoP {token}"))
-        .header("dpop", key.proof("GET", &url, Some(&token), common::now()))
+    let r = common::as_agent(&s.client, &key, &token, "GET", &url)
         .send()
         .await
         .unwrap();

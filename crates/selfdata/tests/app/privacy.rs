@@ -7,104 +7,13 @@
 
 use crate::common;
 
-use std::collections::HashMap;
-
-use crate::common::{Server, client_credentials_token, now};
+use crate::common::{
+    Browser, Server, as_agent, client_credentials_token, field, status_of, unescape,
+};
 use selfdata_consent::{Kind, Record, State};
 use selfdata_oidc::DpopKey;
 
-/// A cookie-keeping client for the HTML pages, in English.
-struct Browser<'a> {
-    s: &'a Server,
-    cookies: HashMap<String, String>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(s: &'a Server) -> Self {
-        Self {
-            s,
-            cookies: HashMap::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn keep(&mut self, r: &reqwest::Response) {
-        for v in r.headers().get_all("set-cookie") {
-            let pair = v.to_str().unwrap().split(';').next().unwrap();
-            let (k, v) = pair.split_once('=').unwrap();
-            self.cookies.insert(k.to_owned(), v.to_owned());
-        }
-    }
-
-    async fn get_full(&mut self, path: &str) -> reqwest::Response {
-        let url = format!("{}{path}", self.s.base);
-        let r = self
-            .s
-            .client
-            .get(url)
-            .header("cookie", self.cookie_header())
-            .header("accept-language", "en")
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        r
-    }
-
-    async fn get(&mut self, path: &str) -> (u16, String) {
-        let r = self.get_full(path).await;
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-        let url = format!("{}{path}", self.s.base);
-        let r = self
-            .s
-            .client
-            .post(url)
-            .header("cookie", self.cookie_header())
-            .header("accept-language", "en")
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        let location = r
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        let status = r.status().as_u16();
-        let body = r.text().await.unwrap();
-        (status, if status == 303 { location } else { body })
-    }
-}
-
-/// The value of a form field in a page (the first one).
-fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no field {name}"))
-        + marker.len();
-    unescape(&html[start..start + html[start..].find('"').unwrap()])
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&#x2f;", "/")
-        .replace("&#43;", "+")
-        .replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .replace("&#38;", "&")
-        .replace("&amp;", "&")
-}
+const PASSWORD: &str = "correct horse battery";
 
 /// The consent record ids linked from a page.
 fn record_ids(html: &str) -> Vec<String> {
@@ -117,28 +26,18 @@ fn record_ids(html: &str) -> Vec<String> {
     out
 }
 
-async fn sign_up(b: &mut Browser<'_>, email: &str, pod: &str) {
-    let (_, page) = b.get("/account/signup").await;
-    let csrf = field(&page, "csrf");
-    let (status, _) = b
-        .post(
-            "/account/signup",
-            &[
-                ("csrf", &csrf),
-                ("email", email),
-                ("password", "correct horse battery"),
-                ("pod", pod),
-                ("return_to", "/account"),
-            ],
-        )
-        .await;
-    assert_eq!(status, 303);
+/// A browser in which carol has just signed up, with a pod of her own.
+async fn carol(s: &Server) -> Browser {
+    let b = Browser::new(&s.base);
+    let signed_up = b.sign_up("carol@example.org", PASSWORD, "carol").await;
+    assert_eq!(signed_up.status, 303);
+    b
 }
 
 /// The record `id` as the resident downloads it (the receipt).
-async fn receipt(b: &mut Browser<'_>, id: &str) -> Record {
+async fn receipt(b: &Browser, id: &str) -> Record {
     let r = b
-        .get_full(&format!("/app/privacy/consents/{id}/receipt"))
+        .response(&format!("/app/privacy/consents/{id}/receipt"))
         .await;
     assert_eq!(r.status(), 200);
     assert!(
@@ -157,58 +56,32 @@ async fn receipt(b: &mut Browser<'_>, id: &str) -> Record {
     Record::parse(body.as_bytes(), "https://x.example/r.ttl").unwrap()
 }
 
-fn as_agent(
-    s: &Server,
-    key: &DpopKey,
-    token: &str,
-    method: &str,
-    url: &str,
-) -> reqwest::RequestBuilder {
-    s.client
-        .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
-        .header("authorization", format!("DPoP {token}"))
-        .header("dpop", key.proof(method, url, Some(token), now()))
-}
-
-async fn status_of(request: reqwest::RequestBuilder) -> u16 {
-    request.send().await.unwrap().status().as_u16()
-}
-
 /// An app allowed by carol on the consent screen: its access token.
-async fn allowed_app(s: &Server, b: &mut Browser<'_>, name: &str) -> (DpopKey, String) {
+async fn allowed_app(s: &Server, b: &Browser, name: &str) -> (DpopKey, String) {
     let client_id = common::register_app(&s.client, &s.base, name).await;
-    let (status, page) = b.get(&common::authorize_path(&client_id)).await;
-    assert_eq!(status, 200);
     let carol = format!("{}/carol/profile/card#me", s.base);
-    let (status, location) = b
-        .post(
-            "/idp/authorize",
-            &[
-                ("csrf", &field(&page, "csrf")),
-                ("request", &field(&page, "request")),
-                ("webid", &carol),
-                ("decision", "allow"),
-            ],
-        )
+    let answer = b
+        .consent(&common::authorize_path(&client_id), &carol, "allow")
         .await;
-    assert_eq!(status, 303, "{location}");
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let location = answer.location.unwrap();
     common::redeem_code(&s.client, &s.base, &client_id, &location).await
 }
 
 #[tokio::test]
 async fn an_allowed_app_has_a_consent_record_and_revoking_it_on_privacy_refuses_its_next_request() {
     let s = Server::start().await;
-    let mut b = Browser::new(&s);
-    sign_up(&mut b, "carol@example.org", "carol").await;
-    let (key, access) = allowed_app(&s, &mut b, "Budget Helper").await;
+    let b = carol(&s).await;
+    let (key, access) = allowed_app(&s, &b, "Budget Helper").await;
     let root = format!("{}/carol/", s.base);
     assert_eq!(
-        status_of(as_agent(&s, &key, &access, "GET", &root)).await,
+        status_of(as_agent(&s.client, &key, &access, "GET", &root)).await,
         200
     );
 
-    let (status, page) = b.get("/app/privacy").await;
-    assert_eq!(status, 200);
+    let page = b.get("/app/privacy").await;
+    assert_eq!(page.status, 200);
+    let page = page.body;
     assert!(page.contains("Budget Helper"), "the app is listed");
     let ids = record_ids(&page);
     let app_record = ids
@@ -216,7 +89,7 @@ async fn an_allowed_app_has_a_consent_record_and_revoking_it_on_privacy_refuses_
         .find(|i| i.starts_with("app-"))
         .expect("a link to the app's consent record")
         .clone();
-    let r = receipt(&mut b, &app_record).await;
+    let r = receipt(&b, &app_record).await;
     assert_eq!(r.kind, Kind::App);
     assert_eq!(r.state(), State::Given);
     assert_eq!(r.controller.name, "Budget Helper");
@@ -234,9 +107,9 @@ async fn an_allowed_app_has_a_consent_record_and_revoking_it_on_privacy_refuses_
     .await
     .unwrap();
     assert!(stored.is_some(), "the record is stored in the pod");
-    let (status, view) = b.get(&format!("/app/privacy/consents/{app_record}")).await;
-    assert_eq!(status, 200);
-    assert!(view.contains("Budget Helper") && view.contains("/receipt"));
+    let view = b.get(&format!("/app/privacy/consents/{app_record}")).await;
+    assert_eq!(view.status, 200);
+    assert!(view.body.contains("Budget Helper") && view.body.contains("/receipt"));
 
     // The app's grant id, from the revoke form.
     let grant = {
@@ -244,34 +117,38 @@ async fn an_allowed_app_has_a_consent_record_and_revoking_it_on_privacy_refuses_
         field(&page[at..], "id")
     };
     // Without the CSRF token nothing happens.
-    let (status, _) = b.post("/app/privacy/apps/revoke", &[("id", &grant)]).await;
+    let status = b
+        .post("/app/privacy/apps/revoke", &[("id", &grant)])
+        .await
+        .status;
     assert_eq!(status, 403);
-    let (status, _) = b
+    let status = b
         .post(
             "/app/privacy/apps/revoke",
             &[("csrf", "forged"), ("id", &grant)],
         )
-        .await;
+        .await
+        .status;
     assert_eq!(status, 403);
     assert_eq!(
-        status_of(as_agent(&s, &key, &access, "GET", &root)).await,
+        status_of(as_agent(&s.client, &key, &access, "GET", &root)).await,
         200
     );
 
     let csrf = field(&page, "csrf");
-    let (status, after) = b
+    let after = b
         .post(
             "/app/privacy/apps/revoke",
             &[("csrf", &csrf), ("id", &grant)],
         )
         .await;
-    assert_eq!(status, 200);
-    assert!(after.contains("no longer has access"));
-    assert!(!after.contains("action=\"/app/privacy/apps/revoke\""));
+    assert_eq!(after.status, 200);
+    assert!(after.body.contains("no longer has access"));
+    assert!(!after.body.contains("action=\"/app/privacy/apps/revoke\""));
     // The very next request of the app is refused.
-    let refused = status_of(as_agent(&s, &key, &access, "GET", &root)).await;
+    let refused = status_of(as_agent(&s.client, &key, &access, "GET", &root)).await;
     assert!(refused == 401 || refused == 403, "{refused}");
-    let r = receipt(&mut b, &app_record).await;
+    let r = receipt(&b, &app_record).await;
     assert_eq!(r.state(), State::Withdrawn);
     assert_eq!(r.events.len(), 2);
     assert!(r.events[1].time >= r.events[0].time);
@@ -281,8 +158,7 @@ async fn an_allowed_app_has_a_consent_record_and_revoking_it_on_privacy_refuses_
 async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_refuses_their_next_request()
  {
     let s = Server::start().await;
-    let mut b = Browser::new(&s);
-    sign_up(&mut b, "carol@example.org", "carol").await;
+    let b = carol(&s).await;
     // bob: a pod of his own, and a token for his WebID.
     let bob = s
         .app
@@ -295,15 +171,15 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
             .await;
     let folder = format!("{}/carol/selfdata/", s.base);
     assert_eq!(
-        status_of(as_agent(&s, &key, &token, "GET", &folder)).await,
+        status_of(as_agent(&s.client, &key, &token, "GET", &folder)).await,
         403
     );
 
-    let (_, page) = b.get("/app/privacy").await;
+    let page = b.get("/app/privacy").await.body;
     assert!(page.contains("Nobody else has access"));
     let csrf = field(&page, "csrf");
     // Without the CSRF token, nothing is shared.
-    let (status, _) = b
+    let status = b
         .post(
             "/app/privacy/share",
             &[
@@ -312,10 +188,11 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
                 ("mode", "read"),
             ],
         )
-        .await;
+        .await
+        .status;
     assert_eq!(status, 403);
     // A folder that does not exist, a WebID that is not one.
-    let (status, _) = b
+    let status = b
         .post(
             "/app/privacy/share",
             &[
@@ -325,9 +202,10 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
                 ("mode", "read"),
             ],
         )
-        .await;
+        .await
+        .status;
     assert_eq!(status, 400);
-    let (status, _) = b
+    let status = b
         .post(
             "/app/privacy/share",
             &[
@@ -337,10 +215,11 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
                 ("mode", "read"),
             ],
         )
-        .await;
+        .await
+        .status;
     assert_eq!(status, 400);
 
-    let (status, page) = b
+    let shared = b
         .post(
             "/app/privacy/share",
             &[
@@ -351,21 +230,22 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
             ],
         )
         .await;
-    assert_eq!(status, 200, "{page}");
+    assert_eq!(shared.status, 200, "{}", shared.body);
+    let page = shared.body;
     assert!(page.contains(&bob.webid), "bob is listed");
     // The very next request of bob is allowed, for reading only.
     assert_eq!(
-        status_of(as_agent(&s, &key, &token, "GET", &folder)).await,
+        status_of(as_agent(&s.client, &key, &token, "GET", &folder)).await,
         200
     );
-    let put = as_agent(&s, &key, &token, "PUT", &format!("{folder}x.ttl"))
+    let put = as_agent(&s.client, &key, &token, "PUT", &format!("{folder}x.ttl"))
         .header("content-type", "text/turtle")
         .body("<#a> <#b> <#c> .");
     assert_eq!(status_of(put).await, 403);
     // The page shows when bob last read (the log is appended every 100 ms).
     let mut seen = false;
     for _ in 0..50 {
-        let (_, now) = b.get("/app/privacy").await;
+        let now = b.get("/app/privacy").await.body;
         let person = now.split("class=\"person-access\"").nth(1).unwrap_or("");
         let person = person.split("</li>").next().unwrap_or("");
         if !person.contains("none recorded") && person.contains(&bob.webid) {
@@ -379,7 +259,7 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
         .into_iter()
         .find(|i| i.starts_with("person-"))
         .expect("a link to the sharing's consent record");
-    let r = receipt(&mut b, &person).await;
+    let r = receipt(&b, &person).await;
     assert_eq!(r.kind, Kind::Person);
     assert_eq!(r.state(), State::Given);
     assert_eq!(r.controller.id, bob.webid);
@@ -409,33 +289,34 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
     let at = page.find("action=\"/app/privacy/people/remove\"").unwrap();
     let (acl_path, agent) = (field(&page[at..], "acl"), field(&page[at..], "agent"));
     assert_eq!(agent, bob.webid);
-    let (status, _) = b
+    let status = b
         .post(
             "/app/privacy/people/remove",
             &[("acl", &acl_path), ("agent", &agent)],
         )
-        .await;
+        .await
+        .status;
     assert_eq!(status, 403);
     assert_eq!(
-        status_of(as_agent(&s, &key, &token, "GET", &folder)).await,
+        status_of(as_agent(&s.client, &key, &token, "GET", &folder)).await,
         200
     );
-    let (status, page) = b
+    let removed = b
         .post(
             "/app/privacy/people/remove",
             &[("csrf", &csrf), ("acl", &acl_path), ("agent", &agent)],
         )
         .await;
-    assert_eq!(status, 200);
-    assert!(page.contains("Nobody else has access"));
+    assert_eq!(removed.status, 200);
+    assert!(removed.body.contains("Nobody else has access"));
     assert_eq!(
-        status_of(as_agent(&s, &key, &token, "GET", &folder)).await,
+        status_of(as_agent(&s.client, &key, &token, "GET", &folder)).await,
         403
     );
-    let r = receipt(&mut b, &person).await;
+    let r = receipt(&b, &person).await;
     assert_eq!(r.state(), State::Withdrawn);
     // The owner cannot be removed, nor an agent not listed.
-    let (status, _) = b
+    let status = b
         .post(
             "/app/privacy/people/remove",
             &[
@@ -444,15 +325,15 @@ async fn sharing_with_a_person_writes_the_acl_and_a_record_and_removing_them_ref
                 ("agent", &format!("{}/carol/profile/card#me", s.base)),
             ],
         )
-        .await;
+        .await
+        .status;
     assert_eq!(status, 400);
 }
 
 #[tokio::test]
 async fn every_privacy_form_needs_its_csrf_token_and_every_page_carries_the_security_headers() {
     let s = Server::start().await;
-    let mut b = Browser::new(&s);
-    sign_up(&mut b, "carol@example.org", "carol").await;
+    let b = carol(&s).await;
     for path in [
         "/app/privacy/apps/revoke",
         "/app/privacy/people/remove",
@@ -460,9 +341,12 @@ async fn every_privacy_form_needs_its_csrf_token_and_every_page_carries_the_secu
         "/app/privacy/requests/holders",
         "/app/privacy/requests/sent",
     ] {
-        let (status, _) = b.post(path, &[("id", "x"), ("name", "x")]).await;
+        let status = b.post(path, &[("id", "x"), ("name", "x")]).await.status;
         assert_eq!(status, 403, "{path} without a CSRF token");
-        let (status, _) = b.post(path, &[("csrf", "wrong"), ("name", "x")]).await;
+        let status = b
+            .post(path, &[("csrf", "wrong"), ("name", "x")])
+            .await
+            .status;
         assert_eq!(status, 403, "{path} with a wrong CSRF token");
     }
     for path in [
@@ -474,7 +358,7 @@ async fn every_privacy_form_needs_its_csrf_token_and_every_page_carries_the_secu
         "/app/energy",
         "/app/energy/tariffs",
     ] {
-        let r = b.get_full(path).await;
+        let r = b.response(path).await;
         let h = r.headers();
         let csp = h
             .get("content-security-policy")
@@ -522,14 +406,14 @@ async fn pages_carry_hsts_when_the_server_is_reached_over_tls() {
 #[tokio::test]
 async fn rights_against_holders_registry_letter_and_deadline() {
     let s = Server::start_with(|o| o.today = Some("2025-03-20".parse().unwrap())).await;
-    let mut b = Browser::new(&s);
-    sign_up(&mut b, "carol@example.org", "carol").await;
-    let (status, page) = b.get("/app/privacy/requests").await;
-    assert_eq!(status, 200);
+    let b = carol(&s).await;
+    let page = b.get("/app/privacy/requests").await;
+    assert_eq!(page.status, 200);
+    let page = page.body;
     assert!(page.contains("Enedis") && page.contains("GRDF") && page.contains("EDF"));
     let csrf = field(&page, "csrf");
     // Edit the registry: Enedis gets the resident's PRM and a contact.
-    let (status, page) = b
+    let saved = b
         .post(
             "/app/privacy/requests/holders",
             &[
@@ -546,10 +430,10 @@ async fn rights_against_holders_registry_letter_and_deadline() {
             ],
         )
         .await;
-    assert_eq!(status, 200);
-    assert!(page.contains("dpo@holder.example") && !page.contains("GRDF"));
+    assert_eq!(saved.status, 200);
+    assert!(saved.body.contains("dpo@holder.example") && !saved.body.contains("GRDF"));
     // The letter, in French, for portability.
-    let (status, page) = b
+    let letter = b
         .post(
             "/app/privacy/requests",
             &[
@@ -562,11 +446,12 @@ async fn rights_against_holders_registry_letter_and_deadline() {
             ],
         )
         .await;
-    assert_eq!(status, 200);
+    assert_eq!(letter.status, 200);
+    let page = letter.body;
     assert!(page.contains("article 20 du RGPD"), "{page}");
     assert!(page.contains("12345678901234") && page.contains("dpo@holder.example"));
     assert!(page.contains("Carol Martin, le 2025-03-20"));
-    let (_, en) = b
+    let en = b
         .post(
             "/app/privacy/requests",
             &[
@@ -576,11 +461,12 @@ async fn rights_against_holders_registry_letter_and_deadline() {
                 ("letter_lang", "en"),
             ],
         )
-        .await;
+        .await
+        .body;
     assert!(en.contains("Article 15") && en.contains("W-42"));
     // Two requests sent: one long ago (overdue), one recently (due soon).
     for (holder, date) in [("0", "2025-02-01"), ("2", "2025-02-25")] {
-        let (status, _) = b
+        let status = b
             .post(
                 "/app/privacy/requests/sent",
                 &[
@@ -591,17 +477,19 @@ async fn rights_against_holders_registry_letter_and_deadline() {
                     ("sent", date),
                 ],
             )
-            .await;
+            .await
+            .status;
         assert_eq!(status, 200);
     }
-    let (status, _) = b
+    let status = b
         .post(
             "/app/privacy/requests/sent",
             &[("csrf", &csrf), ("holder", "0"), ("sent", "yesterday")],
         )
-        .await;
+        .await
+        .status;
     assert_eq!(status, 400);
-    let (_, page) = b.get("/app/privacy/requests").await;
+    let page = b.get("/app/privacy/requests").await.body;
     assert!(page.contains("Answer due by 2025-03-01"));
     assert!(page.contains("Overdue"));
     assert!(page.contains("Answer due by 2025-03-25") && page.contains("Due in 5 days"));
@@ -610,12 +498,13 @@ async fn rights_against_holders_registry_letter_and_deadline() {
         "the answer goes through the import"
     );
     // Marked answered, the reminder goes.
-    let (_, page) = b
+    let page = b
         .post(
             "/app/privacy/requests/sent",
             &[("csrf", &csrf), ("answered", "0")],
         )
-        .await;
+        .await
+        .body;
     assert!(!page.contains("Overdue"));
     // The registry and the requests are resources of the pod.
     for path in [
@@ -642,42 +531,45 @@ fn revoke_form_id(page: &str, action: &str) -> Option<String> {
 #[tokio::test]
 async fn revoking_an_app_from_the_account_page_or_from_privacy_has_the_same_effect() {
     let s = Server::start().await;
-    let mut b = Browser::new(&s);
-    sign_up(&mut b, "carol@example.org", "carol").await;
+    let b = carol(&s).await;
     let root = format!("{}/carol/", s.base);
     for (page, action) in [
         ("/account", "/account/grants/revoke"),
         ("/app/privacy", "/app/privacy/apps/revoke"),
     ] {
-        let (key, access) = allowed_app(&s, &mut b, "Budget Helper").await;
-        let (_, listing) = b.get(page).await;
+        let (key, access) = allowed_app(&s, &b, "Budget Helper").await;
+        let listing = b.get(page).await.body;
         let grant = revoke_form_id(&listing, action).expect("the app is listed");
         let csrf = field(&listing, "csrf");
         let record = selfdata_consent::id_for(Kind::App, &grant);
-        assert_eq!(receipt(&mut b, &record).await.state(), State::Given);
+        assert_eq!(receipt(&b, &record).await.state(), State::Given);
 
-        let (status, _) = b.post(action, &[("csrf", &csrf), ("id", &grant)]).await;
+        let status = b
+            .post(action, &[("csrf", &csrf), ("id", &grant)])
+            .await
+            .status;
         assert_eq!(status, 200, "{action}");
         // The same effect from either page: tokens ended at once, the
         // consent record withdrawn once, the app gone from both pages.
-        let refused = status_of(as_agent(&s, &key, &access, "GET", &root)).await;
+        let refused = status_of(as_agent(&s.client, &key, &access, "GET", &root)).await;
         assert!(refused == 401 || refused == 403, "{action}: {refused}");
-        let r = receipt(&mut b, &record).await;
+        let r = receipt(&b, &record).await;
         assert_eq!(r.state(), State::Withdrawn, "{action}");
         assert_eq!(r.events.len(), 2, "{action}: given, then withdrawn");
         for (other, other_action) in [
             ("/account", "/account/grants/revoke"),
             ("/app/privacy", "/app/privacy/apps/revoke"),
         ] {
-            let (_, listing) = b.get(other).await;
+            let listing = b.get(other).await.body;
             assert_eq!(revoke_form_id(&listing, other_action), None, "{other}");
             // Revoking it again, from either page, changes nothing.
-            let (status, _) = b
+            let status = b
                 .post(other_action, &[("csrf", &csrf), ("id", &grant)])
-                .await;
+                .await
+                .status;
             assert_eq!(status, 400, "{other_action} on a revoked app");
         }
-        assert_eq!(receipt(&mut b, &record).await.events.len(), 2, "{action}");
+        assert_eq!(receipt(&b, &record).await.events.len(), 2, "{action}");
     }
 }
 
@@ -693,34 +585,26 @@ fn log_section(page: &str) -> &str {
 #[tokio::test]
 async fn the_access_log_names_the_app_not_its_raw_client_id_and_a_stranger_in_the_page_language() {
     let s = Server::start().await;
-    let mut b = Browser::new(&s);
-    sign_up(&mut b, "carol@example.org", "carol").await;
+    let b = carol(&s).await;
     let client_id = common::register_app(&s.client, &s.base, "Budget Helper").await;
-    let (_, consent) = b.get(&common::authorize_path(&client_id)).await;
-    let (status, location) = b
-        .post(
-            "/idp/authorize",
-            &[
-                ("csrf", &field(&consent, "csrf")),
-                ("request", &field(&consent, "request")),
-                ("webid", &format!("{}/carol/profile/card#me", s.base)),
-                ("decision", "allow"),
-            ],
-        )
+    let carol = format!("{}/carol/profile/card#me", s.base);
+    let answer = b
+        .consent(&common::authorize_path(&client_id), &carol, "allow")
         .await;
-    assert_eq!(status, 303, "{location}");
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let location = answer.location.unwrap();
     let (key, access) = common::redeem_code(&s.client, &s.base, &client_id, &location).await;
     let root = format!("{}/carol/", s.base);
     assert_eq!(
-        status_of(as_agent(&s, &key, &access, "GET", &root)).await,
+        status_of(as_agent(&s.client, &key, &access, "GET", &root)).await,
         200
     );
     // A stranger, not signed in.
     assert_eq!(status_of(s.client.get(&root)).await, 401);
 
-    let (status, page) = b.get("/app/privacy").await;
-    assert_eq!(status, 200);
-    let log = log_section(&page);
+    let page = b.get("/app/privacy").await;
+    assert_eq!(page.status, 200);
+    let log = log_section(&page.body);
     assert!(log.contains("<table class=\"log\""), "{log}");
     assert!(log.contains("Budget Helper"), "the app by its name: {log}");
     assert!(!log.contains(&client_id), "no raw client id: {log}");
@@ -728,10 +612,8 @@ async fn the_access_log_names_the_app_not_its_raw_client_id_and_a_stranger_in_th
     assert!(!log.contains("anonymous"), "{log}");
 
     // In French, the stranger is named in French.
-    let r = s
-        .client
-        .get(format!("{}/app/privacy", s.base))
-        .header("cookie", b.cookie_header())
+    let r = b
+        .request(reqwest::Method::GET, "/app/privacy")
         .header("accept-language", "fr")
         .send()
         .await
@@ -744,14 +626,14 @@ async fn the_access_log_names_the_app_not_its_raw_client_id_and_a_stranger_in_th
 async fn the_account_page_shows_the_pods_address_to_copy_not_a_link_answering_401_and_logged_as_a_stranger()
  {
     let s = Server::start().await;
-    let mut b = Browser::new(&s);
-    sign_up(&mut b, "carol@example.org", "carol").await;
+    let b = carol(&s).await;
     let root = format!("{}/carol/", s.base);
     // What a signed-in browser gets at the pod's own address: not a page.
     assert_eq!(status_of(s.client.get(&root)).await, 401);
 
-    let (status, page) = b.get("/account").await;
-    assert_eq!(status, 200);
+    let page = b.get("/account").await;
+    assert_eq!(page.status, 200);
+    let page = page.body;
     assert!(
         page.contains(&format!("<code class=\"copy\">{root}</code>")),
         "{page}"
@@ -759,10 +641,8 @@ async fn the_account_page_shows_the_pods_address_to_copy_not_a_link_answering_40
     assert!(!page.contains(&format!("href=\"{root}\"")), "{page}");
     assert!(page.contains("It is not a page to open in a browser."));
 
-    let r = s
-        .client
-        .get(format!("{}/account", s.base))
-        .header("cookie", b.cookie_header())
+    let r = b
+        .request(reqwest::Method::GET, "/account")
         .header("accept-language", "fr")
         .send()
         .await
@@ -773,11 +653,9 @@ async fn the_account_page_shows_the_pods_address_to_copy_not_a_link_answering_40
 }
 
 /// `path` on the pages in `lang`, with `b`'s session.
-async fn page_in(s: &Server, b: &Browser<'_>, path: &str, lang: &str) -> String {
-    let r = s
-        .client
-        .get(format!("{}{path}", s.base))
-        .header("cookie", b.cookie_header())
+async fn page_in(b: &Browser, path: &str, lang: &str) -> String {
+    let r = b
+        .request(reqwest::Method::GET, path)
         .header("accept-language", lang)
         .send()
         .await
@@ -789,8 +667,7 @@ async fn page_in(s: &Server, b: &Browser<'_>, path: &str, lang: &str) -> String 
 #[tokio::test]
 async fn french_mode_shows_no_water_utility_and_the_english_rights_page_lists_no_ma_banque() {
     let s = Server::start().await;
-    let mut b = Browser::new(&s);
-    sign_up(&mut b, "carol@example.org", "carol").await;
+    let b = carol(&s).await;
     let water = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../energy/tests/fixtures/water_portal.csv"
@@ -804,24 +681,24 @@ async fn french_mode_shows_no_water_utility_and_the_english_rights_page_lists_no
         .await
         .unwrap();
 
-    let fr = page_in(&s, &b, "/app/privacy", "fr").await;
+    let fr = page_in(&b, "/app/privacy", "fr").await;
     assert!(fr.contains("<strong>Service des eaux</strong>"), "{fr}");
     assert!(!fr.contains("Water utility"));
-    let en = page_in(&s, &b, "/app/privacy", "en").await;
+    let en = page_in(&b, "/app/privacy", "en").await;
     assert!(en.contains("<strong>Water utility</strong>"));
 
-    let en = page_in(&s, &b, "/app/privacy/requests", "en").await;
+    let en = page_in(&b, "/app/privacy/requests", "en").await;
     for french in ["Ma banque", "Mon opérateur télécom", "Ma mairie"] {
         assert!(!en.contains(french), "{french} on the English page");
     }
     assert!(en.contains("My bank") && en.contains("My town hall"));
-    let fr = page_in(&s, &b, "/app/privacy/requests", "fr").await;
+    let fr = page_in(&b, "/app/privacy/requests", "fr").await;
     assert!(fr.contains("Ma banque") && !fr.contains("My bank"));
 
     // Saved from the English page, the generic entries are still French in
     // French.
     let csrf = field(&en, "csrf");
-    let (status, _) = b
+    let status = b
         .post(
             "/app/privacy/requests/holders",
             &[
@@ -831,17 +708,17 @@ async fn french_mode_shows_no_water_utility_and_the_english_rights_page_lists_no
                 ("identifier", "FR76 1234"),
             ],
         )
-        .await;
+        .await
+        .status;
     assert_eq!(status, 200);
-    let fr = page_in(&s, &b, "/app/privacy/requests", "fr").await;
+    let fr = page_in(&b, "/app/privacy/requests", "fr").await;
     assert!(fr.contains("Ma banque") && !fr.contains("My bank"), "{fr}");
 }
 
 #[tokio::test]
 async fn no_slugs_dpv_iris_nanosecond_timestamps_or_unseparated_numbers_where_a_resident_reads() {
     let s = Server::start().await;
-    let mut b = Browser::new(&s);
-    sign_up(&mut b, "carol@example.org", "carol").await;
+    let b = carol(&s).await;
     let pod = selfdata_store::PodName::parse("carol").unwrap();
     for file in selfdata_energy::demo::household(jiff::civil::date(2026, 10, 15), 1, 2026) {
         s.app
@@ -849,9 +726,9 @@ async fn no_slugs_dpv_iris_nanosecond_timestamps_or_unseparated_numbers_where_a_
             .await
             .unwrap();
     }
-    allowed_app(&s, &mut b, "Budget Helper").await;
+    allowed_app(&s, &b, "Budget Helper").await;
 
-    let en = page_in(&s, &b, "/app/privacy", "en").await;
+    let en = page_in(&b, "/app/privacy", "en").await;
     let sources = &en[en.find("id=\"sources\"").unwrap()..en.find("id=\"apps\"").unwrap()];
     assert!(!sources.contains("-consumption"), "{sources}");
     assert!(sources.contains("electricity used"), "{sources}");
@@ -870,7 +747,7 @@ async fn no_slugs_dpv_iris_nanosecond_timestamps_or_unseparated_numbers_where_a_
         counts.iter().all(|c| c.len() < 4 || c.contains(',')),
         "{counts:?}"
     );
-    let fr = page_in(&s, &b, "/app/privacy", "fr").await;
+    let fr = page_in(&b, "/app/privacy", "fr").await;
     assert!(fr.contains("électricité consommée"));
     assert!(fr.contains('\u{202f}'), "French groups with a narrow space");
 
@@ -878,7 +755,7 @@ async fn no_slugs_dpv_iris_nanosecond_timestamps_or_unseparated_numbers_where_a_
         .into_iter()
         .find(|i| i.starts_with("app-"))
         .unwrap();
-    let record = page_in(&s, &b, &format!("/app/privacy/consents/{id}"), "en").await;
+    let record = page_in(&b, &format!("/app/privacy/consents/{id}"), "en").await;
     assert!(!record.contains("w3id.org"), "{record}");
     assert!(record.contains("your consent") && record.contains("providing the service"));
     let shown = record
@@ -887,7 +764,7 @@ async fn no_slugs_dpv_iris_nanosecond_timestamps_or_unseparated_numbers_where_a_
         .and_then(|x| x.rsplit('>').next())
         .unwrap();
     assert_eq!(shown.len(), "2026-10-15 12:00".len(), "{shown}");
-    let fr = page_in(&s, &b, &format!("/app/privacy/consents/{id}"), "fr").await;
+    let fr = page_in(&b, &format!("/app/privacy/consents/{id}"), "fr").await;
     assert!(fr.contains("votre consentement"), "{fr}");
 }
 
@@ -895,8 +772,7 @@ async fn no_slugs_dpv_iris_nanosecond_timestamps_or_unseparated_numbers_where_a_
 async fn the_rights_letter_names_the_holder_once_gives_the_meter_number_and_keeps_name_and_email_out_of_the_url()
  {
     let s = Server::start().await;
-    let mut b = Browser::new(&s);
-    sign_up(&mut b, "carol@example.org", "carol").await;
+    let b = carol(&s).await;
     let pod = selfdata_store::PodName::parse("carol").unwrap();
     for file in selfdata_energy::demo::household(jiff::civil::date(2026, 10, 15), 1, 2026) {
         s.app
@@ -904,7 +780,7 @@ async fn the_rights_letter_names_the_holder_once_gives_the_meter_number_and_keep
             .await
             .unwrap();
     }
-    let (_, page) = b.get("/app/privacy/requests").await;
+    let page = b.get("/app/privacy/requests").await.body;
     // The form is posted (with its CSRF token), not a GET putting the
     // resident's name and e-mail in the address.
     assert!(
@@ -913,14 +789,15 @@ async fn the_rights_letter_names_the_holder_once_gives_the_meter_number_and_keep
     );
     assert!(!page.contains("method=\"get\" action=\"/app/privacy/requests"));
     let csrf = field(&page, "csrf");
-    let (status, _) = b
+    let status = b
         .post(
             "/app/privacy/requests",
             &[("holder", "0"), ("name", "Carol")],
         )
-        .await;
+        .await
+        .status;
     assert_eq!(status, 403, "no letter without the CSRF token");
-    let (status, page) = b
+    let page = b
         .post(
             "/app/privacy/requests",
             &[
@@ -933,7 +810,8 @@ async fn the_rights_letter_names_the_holder_once_gives_the_meter_number_and_keep
             ],
         )
         .await;
-    assert_eq!(status, 200);
+    assert_eq!(page.status, 200);
+    let page = page.body;
     let start = page.find("<textarea id=\"rq-letter\"").expect("a letter");
     let letter = unescape(&page[start..start + page[start..].find("</textarea>").unwrap()]);
     assert!(letter.contains("Carol Martin") && letter.contains("carol@example.org"));

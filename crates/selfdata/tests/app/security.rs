@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use crate::common::{Resident, Server, now, problem};
+use crate::common::{Browser, Resident, Server, now, problem};
 use reqwest::Method;
 use selfdata_store::{Backend, PodName, StoreError};
 
@@ -179,10 +179,7 @@ async fn pods_and_pages_can_live_on_separate_origins() {
     )
     .await;
     let note = format!("{pods}/alice/notes/a.txt");
-    let r = client
-        .put(&note)
-        .header("authorization", format!("DPoP {token}"))
-        .header("dpop", key.proof("PUT", &note, Some(&token), now()))
+    let r = common::as_agent(&client, &key, &token, "PUT", &note)
         .header("content-type", "text/plain")
         .body("hello")
         .send()
@@ -192,26 +189,26 @@ async fn pods_and_pages_can_live_on_separate_origins() {
 
     // Signing in on the pages' origin: the cookie names no Domain (host-only),
     // and the account page shows the pod on the pods' origin.
-    let set_cookie = common::sign_in_at(&client, &pages, "carol@example.org", password).await;
+    let b = Browser::with(
+        &pages,
+        reqwest::Client::builder().resolve("localhost", addr),
+    );
+    let signed_in = b.sign_in("carol@example.org", password, "/account").await;
+    assert_eq!(signed_in.status, 303, "login refused");
+    let set_cookie = signed_in
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| !c.split(';').next().unwrap().ends_with('='))
+        .expect("a session cookie");
     assert!(
         !set_cookie.to_ascii_lowercase().contains("domain="),
         "{set_cookie}"
     );
-    let cookie = set_cookie.split(';').next().unwrap().to_owned();
-    let account = client
-        .get(format!("{pages}/account"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(account.status(), 200);
-    assert!(
-        account
-            .text()
-            .await
-            .unwrap()
-            .contains(&format!("{pods}/carol/"))
-    );
+    let account = b.get("/account").await;
+    assert_eq!(account.status, 200);
+    assert!(account.body.contains(&format!("{pods}/carol/")));
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use crate::common;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use crate::common::{Server, client_credentials_token, now};
+use crate::common::{Server, as_agent, client_credentials_token, field, status_of};
 use reqwest::{Client, Response};
 use selfdata_oidc::DpopKey;
 use selfdata_store::{Backend, Directory, PodName};
@@ -35,14 +35,6 @@ fn cookies(r: &Response) -> Vec<String> {
         .iter()
         .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
         .collect()
-}
-
-fn field(html: &str, name: &str) -> String {
-    html.split(&format!("name=\"{name}\" value=\""))
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .unwrap_or_default()
-        .to_owned()
 }
 
 fn location(r: &Response) -> String {
@@ -168,15 +160,7 @@ async fn script_token(s: &Server, session: &str) -> (String, String, DpopKey, St
 /// GETs a pod's root container with a DPoP token: the status.
 async fn read_pod(s: &Server, pod: &str, key: &DpopKey, token: &str) -> u16 {
     let url = format!("{}/{pod}/", s.base);
-    s.client
-        .get(&url)
-        .header("authorization", format!("DPoP {token}"))
-        .header("dpop", key.proof("GET", &url, Some(token), now()))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    status_of(as_agent(&s.client, key, token, "GET", &url)).await
 }
 
 async fn account_id(s: &Server, email: &str) -> i64 {

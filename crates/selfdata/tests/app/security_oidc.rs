@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::common::{APP_REDIRECT, PKCE_VERIFIER, Server, now};
+use crate::common::{APP_REDIRECT, Browser, PKCE_VERIFIER, Server, as_agent, now, status_of};
 use base64::Engine as _;
 use selfdata_oidc::DpopKey;
 use selfdata_store::{Directory, PodName};
@@ -22,8 +22,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PASSWORD: &str = "correct horse battery";
 
-/// Gives alice's pod an account and signs its owner in: the session cookie.
-async fn resident(s: &Server) -> String {
+/// Gives alice's pod an account and signs its owner in, in a browser.
+async fn resident(s: &Server) -> Browser {
     let hash = selfdata_idp::accounts::hash_password(PASSWORD).unwrap();
     let dir: &dyn Directory = s.app.store.as_ref();
     let account = dir
@@ -34,9 +34,10 @@ async fn resident(s: &Server) -> String {
     s.sign_in("alice@example.org", PASSWORD).await
 }
 
-fn authorize_url(s: &Server, client_id: &str, scope: &str) -> String {
-    reqwest::Url::parse_with_params(
-        &format!("{}/idp/authorize", s.base),
+/// The authorize path an app sends the resident to, asking for `scope`.
+fn authorize(client_id: &str, scope: &str) -> String {
+    let url = reqwest::Url::parse_with_params(
+        "http://pages.example/idp/authorize",
         [
             ("response_type", "code"),
             ("client_id", client_id),
@@ -50,53 +51,8 @@ fn authorize_url(s: &Server, client_id: &str, scope: &str) -> String {
             ("code_challenge_method", "S256"),
         ],
     )
-    .unwrap()
-    .to_string()
-}
-
-async fn get_page(s: &Server, cookie: &str, url: &str) -> (u16, String, Option<String>) {
-    let mut r = s.client.get(url);
-    if !cookie.is_empty() {
-        r = r.header("cookie", cookie);
-    }
-    let r = r.send().await.unwrap();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (r.status().as_u16(), r.text().await.unwrap(), location)
-}
-
-fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no field {name} in {html}"))
-        + marker.len();
-    html[start..start + html[start..].find('"').unwrap()]
-        .replace("&#x2f;", "/")
-        .replace("&#43;", "+")
-}
-
-/// The consent screen of `authorize`, answered "allow": the redirect back to the app.
-async fn allow(s: &Server, cookie: &str, authorize: &str) -> String {
-    let (status, page, _) = get_page(s, cookie, authorize).await;
-    assert_eq!(status, 200, "the consent screen: {page}");
-    let r = s
-        .client
-        .post(format!("{}/idp/authorize", s.base))
-        .header("cookie", cookie)
-        .form(&[
-            ("csrf", field(&page, "csrf")),
-            ("request", field(&page, "request")),
-            ("webid", s.webid.clone()),
-            ("decision", "allow".to_owned()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    r.headers()["location"].to_str().unwrap().to_owned()
+    .unwrap();
+    format!("{}?{}", url.path(), url.query().unwrap())
 }
 
 /// What an app holds after its resident allowed it with `offline_access`.
@@ -110,7 +66,7 @@ struct AppTokens {
 
 /// Registers an app (confidential when `confidential`), has alice allow it,
 /// and redeems the code with a fresh DPoP key.
-async fn allowed_app(s: &Server, cookie: &str, confidential: bool) -> AppTokens {
+async fn allowed_app(s: &Server, b: &Browser, confidential: bool) -> AppTokens {
     let mut registration = json!({"redirect_uris": [APP_REDIRECT], "client_name": "Budget Helper"});
     if confidential {
         registration["token_endpoint_auth_method"] = json!("client_secret_basic");
@@ -127,12 +83,10 @@ async fn allowed_app(s: &Server, cookie: &str, confidential: bool) -> AppTokens 
         .unwrap();
     let client_id = reg["client_id"].as_str().unwrap().to_owned();
     let secret = reg["client_secret"].as_str().map(str::to_owned);
-    let location = allow(
-        s,
-        cookie,
-        &authorize_url(s, &client_id, "openid webid offline_access"),
-    )
-    .await;
+    let authorize = authorize(&client_id, "openid webid offline_access");
+    let answer = b.consent(&authorize, &s.webid, "allow").await;
+    assert_eq!(answer.status, 303);
+    let location = answer.location.unwrap();
     let code = location
         .split("code=")
         .nth(1)
@@ -206,16 +160,7 @@ async fn refresh(
 
 /// GET of alice's pod root with an access token and a proof of `key`.
 async fn read_pod(s: &Server, key: &DpopKey, access: &str) -> u16 {
-    let url = s.url("/");
-    s.client
-        .get(&url)
-        .header("authorization", format!("DPoP {access}"))
-        .header("dpop", key.proof("GET", &url, Some(access), now()))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    status_of(as_agent(&s.client, key, access, "GET", &s.url("/"))).await
 }
 
 /// The token family id (`sid`) an access token carries, readable by anyone who sees it.
@@ -235,8 +180,8 @@ fn family_of(access: &str) -> String {
 #[tokio::test]
 async fn refresh_token_without_dpop_proof_is_refused() {
     let s = Server::start().await;
-    let cookie = resident(&s).await;
-    let app = allowed_app(&s, &cookie, false).await;
+    let b = resident(&s).await;
+    let app = allowed_app(&s, &b, false).await;
 
     let (status, body) = refresh(&s, &app.refresh, None, None).await;
     assert_eq!(status, 400, "{body}");
@@ -266,8 +211,8 @@ async fn refresh_token_without_dpop_proof_is_refused() {
 #[tokio::test]
 async fn refresh_token_with_another_dpop_key_is_refused() {
     let s = Server::start().await;
-    let cookie = resident(&s).await;
-    let app = allowed_app(&s, &cookie, false).await;
+    let b = resident(&s).await;
+    let app = allowed_app(&s, &b, false).await;
     let thief = DpopKey::generate();
     let (status, body) = refresh(&s, &app.refresh, Some(&thief), None).await;
     assert_eq!(status, 400, "{body}");
@@ -281,8 +226,8 @@ async fn refresh_token_with_another_dpop_key_is_refused() {
 #[tokio::test]
 async fn refresh_token_of_a_confidential_client_needs_client_authentication() {
     let s = Server::start().await;
-    let cookie = resident(&s).await;
-    let app = allowed_app(&s, &cookie, true).await;
+    let b = resident(&s).await;
+    let app = allowed_app(&s, &b, true).await;
     let secret = app.secret.clone().unwrap();
 
     let (status, body) = refresh(&s, &app.refresh, Some(&app.key), None).await;
@@ -313,8 +258,8 @@ async fn refresh_token_of_a_confidential_client_needs_client_authentication() {
 #[tokio::test]
 async fn refresh_with_a_guessed_secret_does_not_end_the_token_family() {
     let s = Server::start().await;
-    let cookie = resident(&s).await;
-    let app = allowed_app(&s, &cookie, false).await;
+    let b = resident(&s).await;
+    let app = allowed_app(&s, &b, false).await;
     let sid = family_of(&app.access);
     // Whoever saw the access token knows the family id; the secret is a guess.
     for key in [None, Some(&app.key), Some(&DpopKey::generate())] {
@@ -351,8 +296,8 @@ async fn refresh_with_a_guessed_secret_does_not_end_a_client_credentials_family(
 #[tokio::test]
 async fn reused_refresh_secret_ends_the_token_family() {
     let s = Server::start().await;
-    let cookie = resident(&s).await;
-    let app = allowed_app(&s, &cookie, false).await;
+    let b = resident(&s).await;
+    let app = allowed_app(&s, &b, false).await;
     let (status, body) = refresh(&s, &app.refresh, Some(&app.key), None).await;
     assert_eq!(status, 200);
     let access2 = body["access_token"].as_str().unwrap().to_owned();
@@ -412,27 +357,27 @@ fn document(port: u16) -> String {
 async fn client_id_document_is_not_fetched_before_sign_in() {
     let s = Server::start_with(|o| o.allow_http_client_ids = true).await;
     let (port, hits) = spy(document).await;
-    let url = authorize_url(&s, &format!("http://127.0.0.1:{port}/id"), "openid webid");
-    let (status, _, location) = get_page(&s, "", &url).await;
-    assert_eq!(status, 303);
-    assert!(location.unwrap().starts_with("/account/login"));
+    let url = authorize(&format!("http://127.0.0.1:{port}/id"), "openid webid");
+    let visitor = Browser::new(&s.base).get(&url).await;
+    assert_eq!(visitor.status, 303);
+    assert!(visitor.location.unwrap().starts_with("/account/login"));
     assert_eq!(
         hits.load(Ordering::SeqCst),
         0,
         "nothing fetched for a visitor"
     );
     // Signed in, the same document is fetched and names the app.
-    let cookie = resident(&s).await;
-    let (status, page, _) = get_page(&s, &cookie, &url).await;
-    assert_eq!(status, 200, "{page}");
-    assert!(page.contains("Loopback App"));
+    let b = resident(&s).await;
+    let page = b.get(&url).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Loopback App"));
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
 async fn client_id_document_on_a_loopback_name_or_over_http_is_refused() {
     let s = Server::start().await;
-    let cookie = resident(&s).await;
+    let b = resident(&s).await;
     let (port, hits) = spy(document).await;
     for client_id in [
         // A name resolving to loopback (as localhost.attacker.example would).
@@ -442,10 +387,9 @@ async fn client_id_document_on_a_loopback_name_or_over_http_is_refused() {
         format!("http://127.0.0.1:{port}/id"),
         format!("http://localhost:{port}/id"),
     ] {
-        let (status, page, _) =
-            get_page(&s, &cookie, &authorize_url(&s, &client_id, "openid webid")).await;
-        assert_eq!(status, 400, "{client_id}: {page}");
-        assert!(page.contains("could not be used"), "{page}");
+        let page = b.get(&authorize(&client_id, "openid webid")).await;
+        assert_eq!(page.status, 400, "{client_id}: {}", page.body);
+        assert!(page.body.contains("could not be used"), "{}", page.body);
     }
     assert_eq!(
         hits.load(Ordering::SeqCst),
@@ -457,7 +401,7 @@ async fn client_id_document_on_a_loopback_name_or_over_http_is_refused() {
 #[tokio::test]
 async fn client_id_document_redirect_is_not_followed() {
     let s = Server::start_with(|o| o.allow_http_client_ids = true).await;
-    let cookie = resident(&s).await;
+    let b = resident(&s).await;
     let (target, target_hits) = spy(document).await;
     let (port, _) = spy(move |_| {
         http_answer(
@@ -467,9 +411,9 @@ async fn client_id_document_redirect_is_not_followed() {
         )
     })
     .await;
-    let url = authorize_url(&s, &format!("http://127.0.0.1:{port}/id"), "openid webid");
-    let (status, page, _) = get_page(&s, &cookie, &url).await;
-    assert_eq!(status, 400, "{page}");
+    let url = authorize(&format!("http://127.0.0.1:{port}/id"), "openid webid");
+    let page = b.get(&url).await;
+    assert_eq!(page.status, 400, "{}", page.body);
     assert_eq!(
         target_hits.load(Ordering::SeqCst),
         0,
@@ -480,7 +424,7 @@ async fn client_id_document_redirect_is_not_followed() {
 #[tokio::test]
 async fn client_id_document_errors_do_not_tell_open_from_closed_ports() {
     let s = Server::start_with(|o| o.allow_http_client_ids = true).await;
-    let cookie = resident(&s).await;
+    let b = resident(&s).await;
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -496,9 +440,9 @@ async fn client_id_document_errors_do_not_tell_open_from_closed_ports() {
     let (missing, _) = spy(|_| http_answer("404 Not Found", "", "")).await;
     let mut answers = Vec::new();
     for port in [closed, html, missing] {
-        let url = authorize_url(&s, &format!("http://127.0.0.1:{port}/id"), "openid webid");
-        let (status, page, _) = get_page(&s, &cookie, &url).await;
-        answers.push((status, page));
+        let url = authorize(&format!("http://127.0.0.1:{port}/id"), "openid webid");
+        let page = b.get(&url).await;
+        answers.push((page.status, page.body));
     }
     assert_eq!(answers[0].0, 400);
     assert!(
@@ -691,24 +635,23 @@ async fn dpop_proof_replayed_after_a_restart_is_refused() {
 #[tokio::test]
 async fn oauth_error_is_not_redirected_to_an_anonymously_registered_app() {
     let s = Server::start().await;
-    let cookie = resident(&s).await;
+    let b = resident(&s).await;
     let client_id = common::register_app(&s.client, &s.base, "Redirector").await;
     // A request the provider must refuse (no openid scope, no PKCE).
     for url in [
-        authorize_url(&s, &client_id, "webid"),
+        authorize(&client_id, "webid"),
         format!(
-            "{}/idp/authorize?response_type=token&client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid",
-            s.base
+            "/idp/authorize?response_type=token&client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid"
         ),
     ] {
         // Not signed in: only the sign-in page.
-        let (status, _, location) = get_page(&s, "", &url).await;
-        assert_eq!(status, 303);
-        assert!(location.unwrap().starts_with("/account/login"));
+        let visitor = Browser::new(&s.base).get(&url).await;
+        assert_eq!(visitor.status, 303);
+        assert!(visitor.location.unwrap().starts_with("/account/login"));
         // Signed in: an error page, no redirect to the app.
-        let (status, page, location) = get_page(&s, &cookie, &url).await;
-        assert_eq!(status, 400, "{page}");
-        assert!(location.is_none(), "{location:?}");
+        let page = b.get(&url).await;
+        assert_eq!(page.status, 400, "{}", page.body);
+        assert!(page.location.is_none(), "{:?}", page.location);
     }
 }
 

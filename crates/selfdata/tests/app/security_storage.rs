@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{Server, client_credentials_token, now, problem};
+use crate::common::{self, Server, client_credentials_token, problem};
 use selfdata_oidc::DpopKey;
 
 const BIN: &str = env!("CARGO_BIN_EXE_selfdata");
@@ -126,17 +126,7 @@ impl Owner {
 
     async fn send(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> reqwest::Response {
         let url = format!("{}{path}", self.base);
-        let mut req = self
-            .client
-            .request(
-                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-                &url,
-            )
-            .header("authorization", format!("DPoP {}", self.token))
-            .header(
-                "dpop",
-                self.key.proof(method, &url, Some(&self.token), now()),
-            );
+        let mut req = common::as_agent(&self.client, &self.key, &self.token, method, &url);
         if let Some(body) = body {
             req = req.header("content-type", "text/plain").body(body);
         }

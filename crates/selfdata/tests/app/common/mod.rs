@@ -1,9 +1,15 @@
 //! A real selfdata server (pods, identity provider, access control) on a
 //! loopback port over a real SQLite data folder, with one pod ("alice") and
 //! a DPoP-bound access token for its owner, obtained through the real token
-//! endpoint with the pod's client credentials.
+//! endpoint with the pod's client credentials; the calls of an app or script
+//! holding a token (`as_agent`), and the test browser for the pages
+//! (`browser.rs`).
 
 #![allow(dead_code)]
+
+mod browser;
+
+pub use browser::{Browser, field, unescape};
 
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -87,11 +93,7 @@ impl Server {
 
     /// A request as the owner to any absolute URL.
     pub fn signed(&self, method: &str, url: &str) -> RequestBuilder {
-        let proof = self.key.proof(method, url, Some(&self.token), now());
-        self.client
-            .request(Method::from_bytes(method.as_bytes()).unwrap(), url)
-            .header("authorization", format!("DPoP {}", self.token))
-            .header("dpop", proof)
+        as_agent(&self.client, &self.key, &self.token, method, url)
     }
 
     pub async fn put_turtle(&self, path: &str, body: &str) -> Response {
@@ -103,16 +105,38 @@ impl Server {
             .unwrap()
     }
 
-    /// Signs in through the login form and returns the session cookie.
-    pub async fn sign_in(&self, email: &str, password: &str) -> String {
-        let set_cookie = sign_in_at(&self.client, &self.base, email, password).await;
-        set_cookie.split(';').next().unwrap().to_owned()
+    /// A browser signed in as `email` through the login form.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Browser {
+        let b = Browser::new(&self.base);
+        let r = b.sign_in(email, password, "/account").await;
+        assert_eq!(r.status, 303, "login refused");
+        b
     }
 
     pub async fn get_text(&self, path: &str) -> (u16, String) {
         let r = self.req("GET", path).send().await.unwrap();
         (r.status().as_u16(), r.text().await.unwrap())
     }
+}
+
+/// A request to any absolute URL as whoever holds `token` (an app, a
+/// script, another resident), bound to `key`, with a fresh DPoP proof.
+pub fn as_agent(
+    client: &Client,
+    key: &DpopKey,
+    token: &str,
+    method: &str,
+    url: &str,
+) -> RequestBuilder {
+    client
+        .request(Method::from_bytes(method.as_bytes()).unwrap(), url)
+        .header("authorization", format!("DPoP {token}"))
+        .header("dpop", key.proof(method, url, Some(token), now()))
+}
+
+/// The status a request gets.
+pub async fn status_of(request: RequestBuilder) -> u16 {
+    request.send().await.unwrap().status().as_u16()
 }
 
 /// Where the test apps say they live (nothing listens there), and their PKCE verifier.
@@ -173,49 +197,6 @@ pub async fn redeem_code(
         .await
         .unwrap();
     (key, tokens["access_token"].as_str().unwrap().to_owned())
-}
-
-/// Signs in through the login form at `base`; returns the whole
-/// `Set-Cookie` header of the session cookie (attributes included).
-pub async fn sign_in_at(client: &Client, base: &str, email: &str, password: &str) -> String {
-    let form = client
-        .get(format!("{base}/account/login"))
-        .send()
-        .await
-        .unwrap();
-    let anon = form
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let html = form.text().await.unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .unwrap()
-        .to_owned();
-    let r = client
-        .post(format!("{base}/account/login"))
-        .header("cookie", anon)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", email),
-            ("password", password),
-            ("return_to", "/account"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "login refused");
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| !c.split(';').next().unwrap().ends_with('='))
-        .unwrap()
 }
 
 /// Exchanges client credentials for a DPoP-bound access token.
@@ -301,12 +282,8 @@ impl Resident {
     }
 
     /// A request as this resident to any absolute URL.
-    pub fn req(&self, s: &Server, method: &str, url: &str) -> reqwest::RequestBuilder {
-        let proof = self.key.proof(method, url, Some(&self.token), now());
-        s.client
-            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
-            .header("authorization", format!("DPoP {}", self.token))
-            .header("dpop", proof)
+    pub fn req(&self, s: &Server, method: &str, url: &str) -> RequestBuilder {
+        as_agent(&s.client, &self.key, &self.token, method, url)
     }
 }
 
