@@ -13,7 +13,7 @@
 //! 5. **write** one all-or-nothing batch: the original file (kept under its
 //!    holder's `raw/` folder, once) with the service's writes; a file kept
 //!    apart is stored under `apart/`, nothing merged, until the resident
-//!    confirms it is theirs.
+//!    confirms it is theirs (its copy there is then removed in the batch).
 //!
 //! The pipeline reports each [`Stage`] for a progress bar; the job table
 //! ([`crate::jobs`]) runs uploads in the background through it.
@@ -378,6 +378,13 @@ impl Pipeline {
                 progress(Stage::Writing);
                 if original.is_new {
                     writes.insert(0, put(&original.raw, original.media_type, body));
+                }
+                // Confirmed: the copy kept apart has found its place.
+                if confirmed && self.store.meta(pod, &original.apart).await?.is_some() {
+                    writes.push(Write::Delete {
+                        path: original.apart.clone(),
+                        precondition: Precondition::None,
+                    });
                 }
                 if !writes.is_empty() {
                     self.store.write(pod, Write::Batch(writes)).await?;

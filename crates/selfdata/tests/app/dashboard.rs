@@ -777,3 +777,77 @@ async fn a_new_residents_empty_dashboard_says_where_to_get_their_files() {
     let page = b.get("/app/energy").await;
     assert!(!page.body.contains("Where to get your files"));
 }
+
+/// The demo household's electricity export (its meter number differs by seed).
+fn electricity_of(seed: u64) -> selfdata_energy::demo::DemoFile {
+    selfdata_energy::demo::household(TODAY, 1, seed)
+        .into_iter()
+        .find(|f| f.name.ends_with(".csv") && !f.name.contains("litres"))
+        .expect("the electricity file")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_for_another_meter_is_kept_apart_and_imported_once_the_resident_confirms_it_on_its_page()
+ {
+    let s = server().await;
+    let dana = resident(&s, EMAIL, "dana", 0).await;
+    let b = Browser::new(&s.base);
+    sign_in(&b, EMAIL).await;
+    let csrf = field(&b.get("/app/energy").await.body, "csrf");
+    let (mine, other) = (electricity_of(7), electricity_of(8));
+    let r = b
+        .post_files("/app/import", Some(&csrf), &[(&mine.name, &mine.bytes)])
+        .await;
+    let done = wait_job(&b, &r.location.unwrap()).await;
+    assert!(done.contains("1 file imported"), "{done}");
+    let summary = "/dana/selfdata/energy/api/summary?fluid=electricity";
+    let before = dana.api(&s, summary).await;
+
+    // Another meter's file: kept apart, nothing merged, and the page offers to confirm it.
+    let r = b
+        .post_files("/app/import", Some(&csrf), &[("other.csv", &other.bytes)])
+        .await;
+    let done = wait_job(&b, &r.location.unwrap()).await;
+    assert!(done.contains("Kept apart:"), "{done}");
+    assert!(done.contains("1 kept apart"), "{done}");
+    assert!(done.contains("action=\"/app/import/apart\""), "{done}");
+    let kept = field(&done, "path");
+    assert!(
+        kept.starts_with("/selfdata/sources/enedis/apart/"),
+        "{kept}"
+    );
+    assert_eq!(dana.api(&s, summary).await, before, "nothing merged");
+
+    // A forged confirmation, or one naming a file outside the apart folders, does nothing.
+    let r = b
+        .post("/app/import/apart", &[("csrf", "forged"), ("path", &kept)])
+        .await;
+    assert_eq!(r.status, 403);
+    let r = b
+        .post(
+            "/app/import/apart",
+            &[("csrf", &csrf), ("path", "/selfdata/energy/tariffs.csv")],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+
+    // The resident confirms: the file is merged.
+    let r = b
+        .post("/app/import/apart", &[("csrf", &csrf), ("path", &kept)])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let done = wait_job(&b, &r.location.unwrap()).await;
+    assert!(done.contains("1 file imported"), "{done}");
+    assert!(done.contains(" readings imported, "), "{done}");
+    assert_ne!(
+        dana.api(&s, summary).await,
+        before,
+        "the confirmed file's readings are merged"
+    );
+    let pod = PodName::parse("dana").unwrap();
+    let path = selfdata_store::ResourcePath::parse(&kept).unwrap();
+    assert!(
+        s.app.store.meta(&pod, &path).await.unwrap().is_none(),
+        "the copy kept apart is gone once confirmed"
+    );
+}
