@@ -401,3 +401,46 @@ pub enum DemoError {
     #[error("demo file {0}: {1}")]
     File(String, ImportFailure),
 }
+
+/// Why the master key could not be changed.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    #[error("the master key was not changed (data folder {folder}): {source}")]
+    NotChanged { folder: String, source: StoreError },
+    #[error("the data folder now needs the key in {pending}; move it to {key_file}: {source}")]
+    NotMoved {
+        pending: String,
+        key_file: String,
+        source: std::io::Error,
+    },
+}
+
+/// Re-wraps every pod's data key under `new` (the data folder must be
+/// closed). With `key_file`, the new key is first written durably beside it
+/// (`….key.new`) and takes its place once every pod is re-wrapped, so a
+/// crash between the two leaves a key that opens the folder; without, the
+/// operator keeps the new key elsewhere. Returns how many pod keys were re-wrapped.
+pub fn rotate_master_key(
+    data: &std::path::Path,
+    key_file: Option<&std::path::Path>,
+    old: &selfdata_store::crypto::MasterKey,
+    new: &selfdata_store::crypto::MasterKey,
+) -> Result<usize, RotateError> {
+    let not_changed = |source| RotateError::NotChanged {
+        folder: data.display().to_string(),
+        source,
+    };
+    let pending = key_file.map(|f| f.with_extension("key.new"));
+    if let Some(pending) = &pending {
+        new.write_file(pending).map_err(not_changed)?;
+    }
+    let n = SqliteBackend::rotate_master_key(data, old, new).map_err(not_changed)?;
+    if let (Some(pending), Some(key_file)) = (pending, key_file) {
+        std::fs::rename(&pending, key_file).map_err(|source| RotateError::NotMoved {
+            pending: pending.display().to_string(),
+            key_file: key_file.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(n)
+}

@@ -557,7 +557,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = open(&base_url).await?;
             let done = app.import_pod(&archive, name.as_ref()).await?;
             println!(
-                "Imported the pod '{}': {} resources, {} access log entries, {} energy readings indexed.",
+                "Imported the pod '{}': {} resources, {} access log entries, {} records indexed by the services.",
                 done.pod, done.resources, done.log_entries, done.readings
             );
             if done.webid_changed() {
@@ -642,33 +642,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 (None, None) => MasterKey::random(),
             };
-            // The new key is kept durably before anything depends on it.
-            let pending = key_file.with_extension("key.new");
-            if !from_env {
-                new.write_file(&pending)?;
-            }
-            let n = selfdata_store::sqlite::SqliteBackend::rotate_master_key(&data, &old, &new)
-                .with_context(|| {
-                    format!(
-                        "the master key was not changed (data folder {})",
-                        data.display()
-                    )
-                })?;
-            if from_env {
-                println!("Re-wrapped {n} pod data keys. Set SELFDATA_MASTER_KEY to the new key:");
-                println!("{}", new.to_hex());
-            } else {
-                std::fs::rename(&pending, &key_file).with_context(|| {
-                    format!(
-                        "the data folder now needs the key in {}; move it to {}",
-                        pending.display(),
-                        key_file.display()
-                    )
-                })?;
-                println!(
+            let key_file = (!from_env).then_some(key_file.as_path());
+            let n = selfdata::rotate_master_key(&data, key_file, &old, &new)?;
+            match key_file {
+                None => {
+                    println!(
+                        "Re-wrapped {n} pod data keys. Set SELFDATA_MASTER_KEY to the new key:"
+                    );
+                    println!("{}", new.to_hex());
+                }
+                Some(file) => println!(
                     "Re-wrapped {n} pod data keys under the new master key, now in {}.",
-                    key_file.display()
-                );
+                    file.display()
+                ),
             }
         }
         Command::Keys(KeysCommand::Rotate) => {

@@ -11,6 +11,7 @@ mod e2e;
 
 mod access;
 mod access_log;
+mod commands;
 mod connect;
 mod crash;
 mod dashboard;

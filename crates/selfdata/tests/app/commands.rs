@@ -1,0 +1,102 @@
+//! The operator's commands, run as the real binary over a real data folder:
+//! each is a library call on `selfdata::App`, the binary only parses and prints.
+
+use bytes::Bytes;
+use selfdata_store::PodName;
+
+fn selfdata(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_selfdata"))
+        .arg("--data")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The demo household's electricity export.
+fn electricity() -> Vec<u8> {
+    selfdata_energy::demo::household(jiff::civil::date(2026, 10, 15), 1, 7)
+        .into_iter()
+        .find(|f| f.name.ends_with(".csv") && !f.name.contains("litres"))
+        .unwrap()
+        .bytes
+}
+
+#[tokio::test]
+async fn import_and_reindex_go_through_every_service_and_say_what_they_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = || selfdata::Options::new(dir.path(), "http://127.0.0.1:9");
+    let pod = PodName::parse("cli").unwrap();
+    {
+        let app = selfdata::App::open(options()).await.unwrap();
+        app.create_pod(&pod).await.unwrap();
+    }
+    let file = dir.path().join("enedis.csv");
+    std::fs::write(&file, electricity()).unwrap();
+    let junk = dir.path().join("notes.txt");
+    std::fs::write(&junk, "shopping list\nbread\n").unwrap();
+
+    let (ok, out, err) = selfdata(
+        dir.path(),
+        &["import", "--pod", "cli", file.to_str().unwrap()],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("readings imported"), "{out}");
+    let (ok, out, _) = selfdata(
+        dir.path(),
+        &["import", "--pod", "cli", file.to_str().unwrap()],
+    );
+    assert!(ok);
+    assert!(out.contains("already imported: nothing new"), "{out}");
+
+    // A file no service reads is refused, saying which exports are read.
+    let (ok, _, err) = selfdata(
+        dir.path(),
+        &["import", "--pod", "cli", junk.to_str().unwrap()],
+    );
+    assert!(!ok);
+    assert!(err.contains("not an export selfdata can read"), "{err}");
+    assert!(err.contains("Enedis"), "{err}");
+
+    let (ok, _, err) = selfdata(
+        dir.path(),
+        &["import", "--pod", "nobody", file.to_str().unwrap()],
+    );
+    assert!(!ok);
+    assert!(err.contains("there is no pod named 'nobody'"), "{err}");
+
+    let (ok, out, err) = selfdata(dir.path(), &["reindex", "--pod", "cli"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("cli: energy: "), "{out}");
+    assert!(out.contains("records indexed"), "{out}");
+}
+
+#[tokio::test]
+async fn rotating_the_master_key_keeps_every_pod_readable_with_the_new_key_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = || selfdata::Options::new(dir.path(), "http://127.0.0.1:9");
+    let pod = PodName::parse("keys").unwrap();
+    {
+        let app = selfdata::App::open(options()).await.unwrap();
+        app.create_pod(&pod).await.unwrap();
+        app.import_file(&pod, Bytes::from(electricity()))
+            .await
+            .unwrap();
+    }
+    let key_file = dir.path().join("master.key");
+    let before = std::fs::read(&key_file).unwrap();
+    let (ok, out, err) = selfdata(dir.path(), &["keys", "rotate-master"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Re-wrapped 1 pod data keys"), "{out}");
+    assert_ne!(std::fs::read(&key_file).unwrap(), before, "a new key file");
+    assert!(!dir.path().join("master.key.new").exists());
+
+    let app = selfdata::App::open(options()).await.unwrap();
+    let readings = app.reindex(&pod).await.unwrap();
+    assert!(readings[0].1 > 300, "{readings:?}");
+}
