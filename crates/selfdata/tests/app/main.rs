@@ -19,6 +19,7 @@ mod e2e_privacy;
 mod e2e_solid_client;
 mod energy;
 mod erasure;
+mod pages;
 mod portability;
 mod privacy;
 mod protocol;
