@@ -94,3 +94,146 @@ async fn two_step_sign_in_shows_a_qr_code() {
         );
     }
 }
+
+/// What Chromium sends when a resident types an address.
+const BROWSER_ACCEPT: &str =
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+
+/// A GET with these headers (and none of the test client's language).
+async fn ask(s: &Server, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut req = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}{path}", s.base));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn unknown_pages_answer_a_page_to_a_browser() {
+    let s = Server::start().await;
+    for path in [
+        "/app/nothing-here",
+        "/no-such-pod/x",
+        "/account/nothing-here",
+    ] {
+        // French by default, in the site's layout, with the status kept.
+        let r = ask(&s, path, &[("accept", BROWSER_ACCEPT)]).await;
+        assert_eq!(r.status(), 404, "{path}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "text/html; charset=utf-8",
+            "{path}"
+        );
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("<html lang=\"fr\">"), "{html}");
+        assert!(html.contains("<link rel=\"stylesheet\" href=\"/assets/style.css\">"));
+        assert!(
+            html.contains("aucune page à cette adresse"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<a href=\"/\">Aller à l&#39;accueil</a>"),
+            "{html}"
+        );
+    }
+    // English as the kit chooses it: the browser's language, the cookie, ?lang=en.
+    for (path, headers) in [
+        (
+            "/app/nothing-here",
+            vec![("accept-language", "en-GB,en;q=0.8")],
+        ),
+        ("/app/nothing-here", vec![("cookie", "lang=en")]),
+        ("/app/nothing-here?lang=en", vec![("accept-language", "fr")]),
+    ] {
+        let mut all = headers.clone();
+        all.push(("accept", BROWSER_ACCEPT));
+        let r = ask(&s, path, &all).await;
+        assert_eq!(r.status(), 404);
+        let chosen = r
+            .headers()
+            .get("set-cookie")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let html = r.text().await.unwrap();
+        assert!(html.contains("<html lang=\"en\">"), "{headers:?}: {html}");
+        assert!(html.contains("There is no page at this address"), "{html}");
+        assert!(
+            html.contains("<a href=\"/\">Go to the home page</a>"),
+            "{html}"
+        );
+        if path.contains("lang=en") {
+            assert!(
+                chosen.unwrap().starts_with("lang=en; Path=/;"),
+                "the choice is kept"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn unknown_pages_still_answer_problem_json_to_api_clients() {
+    let s = Server::start().await;
+    for accept in [
+        None,
+        Some("application/json"),
+        Some("text/turtle"),
+        Some("*/*"),
+    ] {
+        for path in ["/app/nothing-here", "/no-such-pod/x"] {
+            let headers: Vec<(&str, &str)> = accept.iter().map(|a| ("accept", *a)).collect();
+            let r = ask(&s, path, &headers).await;
+            let (status, _) = crate::common::problem(r).await;
+            assert_eq!(status, 404, "{path} {accept:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_existing_pods_answers_to_a_browser_are_left_as_they_are() {
+    let s = Server::start().await;
+    s.put_turtle("/private.ttl", "<#a> <#b> <#c>.").await;
+    // A refusal and a missing resource inside alice's pod stay problem+json,
+    // inert as every pod answer.
+    for path in ["/alice/private.ttl", "/alice/nothing-here.ttl"] {
+        let r = ask(&s, path, &[("accept", BROWSER_ACCEPT)]).await;
+        assert!(matches!(r.status().as_u16(), 401 | 404), "{path}");
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(csp.starts_with("sandbox"), "{path}: {csp}");
+        crate::common::problem(r).await;
+    }
+    // Stored content is served as stored, never as one of our pages.
+    let stored = "<!doctype html><title>mine</title>";
+    let r = s
+        .req("PUT", "/public/page.html")
+        .header("content-type", "text/html")
+        .body(stored)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let r = s
+        .req("GET", "/public/page.html")
+        .header("accept", BROWSER_ACCEPT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("sandbox")
+    );
+    assert_eq!(r.text().await.unwrap(), stored);
+}
