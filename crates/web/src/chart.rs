@@ -4,11 +4,14 @@
 //! inline `<svg>` markup that needs no script, scales to the width of its
 //! container (`viewBox`, `width="100%"`), names itself for assistive
 //! technology (`<title>`, `<desc>`), and carries every figure in a
-//! `data-value` attribute. Colours come from presentation attributes that a
-//! stylesheet overrides through the classes `chart`, `bar`, `bar-partial`,
-//! `bar-missing`, `bar-highlight`, `previous`, `grid`, `axis` (and `legend`,
-//! `swatch-bar`, `swatch-previous`, `hit`, `empty`). Every string inserted is
-//! XML-escaped, so the output is well-formed XML as well as valid HTML.
+//! `data-value` attribute. [`legend`] is the chart's legend as an HTML list,
+//! naming every kind of mark the chart draws (bars, the highlighted one, pale
+//! ones, missing ones, last year's lines) with a swatch drawn like it.
+//! Colours come from presentation attributes that a stylesheet overrides
+//! through the classes `chart`, `bar`, `bar-partial`, `bar-missing`,
+//! `bar-highlight`, `previous`, `grid`, `axis` (and `hit`, `empty`,
+//! `chart-legend`, `swatch`). Every string inserted is XML-escaped, so the
+//! output is well-formed XML as well as valid HTML.
 
 use std::fmt::{self, Write as _};
 
@@ -25,8 +28,8 @@ pub const FONT_SIZE: f64 = 13.0;
 /// Estimated advance of one character, in user units, used to lay out text
 /// without measuring it (digits are about 0.55–0.64 em in common sans fonts).
 const CHAR_WIDTH: f64 = FONT_SIZE * 0.6;
-/// Baseline of the legend and the unit, above the plot.
-const LEGEND_BASELINE: f64 = 15.0;
+/// Baseline of the unit, above the plot.
+const UNIT_BASELINE: f64 = 15.0;
 /// Top of the plot area (the highest tick).
 const PLOT_TOP: f64 = 32.0;
 /// Bottom of the plot area (the zero line).
@@ -97,11 +100,26 @@ pub struct BarChart<'a> {
     /// Index of a bar to emphasise (today, this month); its label is always
     /// shown and in bold.
     pub highlight: Option<usize>,
-    /// Legend texts: the bars ("this period") and the markers ("a year
-    /// earlier"). The second is shown only when some marker is drawn.
-    pub legend: (&'a str, &'a str),
+    /// What [`legend`] says of each kind of mark.
+    pub legend: Legend<'a>,
     /// Text shown, and appended to the description, when no bar has a value.
     pub empty_text: &'a str,
+}
+
+/// What the legend says of each kind of mark; a kind is listed only when the
+/// chart draws it, and an empty text leaves it out.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Legend<'a> {
+    /// The bars ("this period").
+    pub bars: &'a str,
+    /// The highlighted bar ("today", "this month").
+    pub highlight: &'a str,
+    /// A pale bar: its period is not fully covered by readings.
+    pub partial: &'a str,
+    /// The hatched marker of a period without readings.
+    pub missing: &'a str,
+    /// The line marking the same period a year earlier.
+    pub previous: &'a str,
 }
 
 /// Formats `v` with exactly `decimals` decimals and grouped thousands:
@@ -199,8 +217,8 @@ fn step_decimals(step: f64) -> usize {
 ///   invisible `<rect class="hit">` that makes its whole column clickable;
 /// - per previous-year figure, a `<line class="previous" data-value>`;
 /// - gridlines (`<g class="grid">`), tick and period labels
-///   (`<g class="axis">`), the unit above the y axis, a legend
-///   (`<g class="legend">`), all `aria-hidden`;
+///   (`<g class="axis">`), the unit above the y axis, all `aria-hidden`
+///   (the legend is [`legend`], beside the drawing);
 /// - when no bar has a value, the missing markers, the period labels and a
 ///   `<text class="empty">` with [`BarChart::empty_text`], but no ticks and
 ///   no previous-year markers.
@@ -318,7 +336,7 @@ pub fn bar_chart(c: &BarChart) -> String {
             let _ = write!(
                 s,
                 r#"<text class="unit" x="{x}" y="{}">{}</text>"#,
-                N(LEGEND_BASELINE),
+                N(UNIT_BASELINE),
                 esc(c.unit)
             );
         }
@@ -448,40 +466,6 @@ pub fn bar_chart(c: &BarChart) -> String {
         y = N(PLOT_BOTTOM)
     );
 
-    // Legend, right-aligned above the plot.
-    if has_data && !(c.legend.0.is_empty() && (c.legend.1.is_empty() || !has_previous)) {
-        let first = 10.0 + 4.0 + text_width(c.legend.0);
-        let second = if has_previous {
-            14.0 + 14.0 + 4.0 + text_width(c.legend.1)
-        } else {
-            0.0
-        };
-        let x0 = (PLOT_RIGHT - first - second).max(0.0);
-        let _ = write!(
-            s,
-            r#"<g class="legend" fill="currentColor" aria-hidden="true"><rect class="swatch-bar" x="{}" y="{}" width="10" height="10" fill="{BAR_FILL}"/><text x="{}" y="{}">{}</text>"#,
-            N(x0),
-            N(LEGEND_BASELINE - 9.0),
-            N(x0 + 14.0),
-            N(LEGEND_BASELINE),
-            esc(c.legend.0)
-        );
-        if has_previous {
-            let x1 = x0 + first + 14.0;
-            let y = N(LEGEND_BASELINE - 4.0);
-            let _ = write!(
-                s,
-                r#"<line class="swatch-previous" x1="{}" x2="{}" y1="{y}" y2="{y}" stroke="currentColor" stroke-width="2"/><text x="{}" y="{}">{}</text>"#,
-                N(x1),
-                N(x1 + 14.0),
-                N(x1 + 18.0),
-                N(LEGEND_BASELINE),
-                esc(c.legend.1)
-            );
-        }
-        s.push_str("</g>");
-    }
-
     if !has_data {
         let _ = write!(
             s,
@@ -492,6 +476,74 @@ pub fn bar_chart(c: &BarChart) -> String {
         );
     }
     s.push_str("</svg>");
+    s
+}
+
+/// The legend of `c` as an HTML list (`<ul class="chart-legend">`): one item
+/// per kind of mark the chart draws, with a swatch drawn as the chart draws
+/// it and the text of [`BarChart::legend`]: the bars, the highlighted bar
+/// (when it has a value), pale bars (a period not fully covered), hatched
+/// markers (no readings), the year-earlier line. Empty when no bar has a
+/// value (the chart then says so itself).
+pub fn legend(c: &BarChart) -> String {
+    let values: Vec<Option<f64>> = c.bars.iter().map(|b| clean(b.value)).collect();
+    if values.iter().all(Option::is_none) {
+        return String::new();
+    }
+    let highlight = c
+        .highlight
+        .filter(|&h| values.get(h).is_some_and(Option::is_some));
+    let partial = c
+        .bars
+        .iter()
+        .zip(&values)
+        .any(|(b, v)| b.partial && v.is_some());
+    let missing = values.iter().any(Option::is_none);
+    let previous = c.bars.iter().any(|b| clean(b.previous).is_some());
+    let id = chart_id(c);
+    let rect = |fill: &str, extra: &str| {
+        format!(r#"<rect x="1" y="1" width="14" height="10" fill="{fill}"{extra}/>"#)
+    };
+    let hatch = format!(
+        r##"<defs><pattern id="{id}-lh" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="1.5" height="4" fill="{MISSING_FILL}"/></pattern></defs><rect x="1" y="5" width="14" height="6" fill="url(#{id}-lh)"/>"##
+    );
+    let entries = [
+        (true, "bar", c.legend.bars, rect(BAR_FILL, "")),
+        (
+            highlight.is_some(),
+            "highlight",
+            c.legend.highlight,
+            rect(HIGHLIGHT_FILL, ""),
+        ),
+        (
+            partial,
+            "partial",
+            c.legend.partial,
+            rect(
+                BAR_FILL,
+                &format!(r#" fill-opacity="0.45" stroke="{BAR_FILL}" stroke-width="1""#),
+            ),
+        ),
+        (missing, "missing", c.legend.missing, hatch),
+        (
+            previous,
+            "previous",
+            c.legend.previous,
+            r#"<line x1="1" x2="15" y1="6" y2="6" stroke="currentColor" stroke-width="2"/>"#
+                .to_owned(),
+        ),
+    ];
+    let mut s = String::from(r#"<ul class="chart-legend">"#);
+    for (shown, kind, text, swatch) in entries {
+        if shown && !text.is_empty() {
+            let _ = write!(
+                s,
+                r#"<li class="legend-{kind}"><svg class="swatch" width="16" height="12" aria-hidden="true" focusable="false">{swatch}</svg>{}</li>"#,
+                esc(text)
+            );
+        }
+    }
+    s.push_str("</ul>");
     s
 }
 

@@ -6,7 +6,9 @@
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
-use selfdata_web::chart::{Bar, BarChart, Locale, bar_chart, format_number, nice_ticks};
+use selfdata_web::chart::{
+    Bar, BarChart, Legend, Locale, bar_chart, format_number, legend, nice_ticks,
+};
 
 /// One parsed element: name, attributes, direct text and children.
 #[derive(Debug, Default)]
@@ -144,7 +146,10 @@ fn parse(xml: &str) -> El {
     assert!(stack.is_empty(), "unclosed elements");
     assert_eq!(roots.len(), 1, "one root element");
     let root = roots.pop().unwrap();
-    assert_eq!(root.name, "svg");
+    assert!(
+        root.name == "svg" || root.name == "ul",
+        "a chart or its legend"
+    );
     root
 }
 
@@ -165,10 +170,18 @@ fn chart(bars: &[Bar]) -> BarChart<'_> {
         description: "Monthly electricity use",
         locale: Locale::En,
         highlight: None,
-        legend: ("this period", "a year earlier"),
+        legend: LEGEND,
         empty_text: "No data yet",
     }
 }
+
+const LEGEND: Legend<'static> = Legend {
+    bars: "this period",
+    highlight: "this month",
+    partial: "incomplete",
+    missing: "no readings",
+    previous: "a year earlier",
+};
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -349,7 +362,7 @@ fn previous_year_markers_carry_their_values_on_the_same_scale() {
         assert!(m.num("x1") < centre && centre < m.num("x2"));
     }
     // Both legend entries are shown.
-    let legend = svg.with_class("legend")[0].text_content();
+    let legend = parse(&legend(&chart(&bars_in))).text_content();
     assert!(
         legend.contains("this period") && legend.contains("a year earlier"),
         "{legend}"
@@ -358,10 +371,68 @@ fn previous_year_markers_carry_their_values_on_the_same_scale() {
 
 #[test]
 fn no_previous_year_legend_without_markers() {
-    let svg = parse(&bar_chart(&chart(&months(&[Some(1.0), Some(2.0)]))));
+    let bars_in = months(&[Some(1.0), Some(2.0)]);
+    let svg = parse(&bar_chart(&chart(&bars_in)));
     assert!(svg.with_class("previous").is_empty());
-    let legend = svg.with_class("legend")[0].text_content();
+    let legend = parse(&legend(&chart(&bars_in))).text_content();
     assert!(!legend.contains("a year earlier"), "{legend}");
+}
+
+/// The legend's entries, by kind, in order.
+fn legend_kinds(c: &BarChart) -> Vec<(String, String)> {
+    parse(&legend(c))
+        .children
+        .iter()
+        .map(|li| {
+            assert!(li.child("svg").is_some(), "each entry has its swatch");
+            (
+                li.attr("class")
+                    .unwrap()
+                    .trim_start_matches("legend-")
+                    .to_owned(),
+                li.text_content(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_legend_names_every_kind_of_mark_drawn_and_no_other() {
+    let mut bars_in = months(&[Some(3.0), Some(4.0), None, Some(5.0)]);
+    bars_in[1].partial = true;
+    bars_in[0].previous = Some(2.0);
+    let all = BarChart {
+        highlight: Some(3),
+        ..chart(&bars_in)
+    };
+    let kinds: Vec<String> = legend_kinds(&all).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        kinds,
+        ["bar", "highlight", "partial", "missing", "previous"]
+    );
+    let texts: Vec<String> = legend_kinds(&all).into_iter().map(|(_, t)| t).collect();
+    assert_eq!(
+        texts,
+        [
+            "this period",
+            "this month",
+            "incomplete",
+            "no readings",
+            "a year earlier"
+        ]
+    );
+    // Plain full bars: only "this period"; a highlight on a missing bar is not drawn.
+    let plain = months(&[Some(3.0), None]);
+    let kinds: Vec<String> = legend_kinds(&BarChart {
+        highlight: Some(1),
+        ..chart(&plain)
+    })
+    .into_iter()
+    .map(|(k, _)| k)
+    .collect();
+    assert_eq!(kinds, ["bar", "missing"]);
+    // No data: no legend (the chart says there is nothing).
+    assert_eq!(legend(&chart(&months(&[None]))), "");
 }
 
 #[test]
@@ -627,7 +698,11 @@ fn every_inserted_string_is_escaped() {
         unit: nasty,
         title: nasty,
         description: nasty,
-        legend: (nasty, nasty),
+        legend: Legend {
+            bars: nasty,
+            previous: nasty,
+            ..LEGEND
+        },
         ..chart(&bars_in)
     };
     let out = bar_chart(&c);
@@ -648,8 +723,8 @@ fn every_inserted_string_is_escaped() {
             .any(|t| t.text_content() == nasty)
     );
     assert_eq!(
-        svg.with_class("legend")[0].text_content(),
-        format!("{nasty}{nasty}")
+        parse(&legend(&c)).text_content(),
+        format!("{nasty}no readings{nasty}")
     );
     // Characters XML cannot carry are dropped rather than breaking it.
     let bars_in = vec![bar("a\u{1}b", Some(1.0))];

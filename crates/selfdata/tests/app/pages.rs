@@ -136,10 +136,7 @@ async fn unknown_pages_answer_a_page_to_a_browser() {
         let html = r.text().await.unwrap();
         assert!(html.contains("<html lang=\"fr\">"), "{html}");
         assert!(html.contains("<link rel=\"stylesheet\" href=\"/assets/style.css\">"));
-        assert!(
-            html.contains("aucune page à cette adresse"),
-            "{html}"
-        );
+        assert!(html.contains("aucune page à cette adresse"), "{html}");
         assert!(
             html.contains("<a href=\"/\">Aller à l&#39;accueil</a>"),
             "{html}"
@@ -236,4 +233,55 @@ async fn an_existing_pods_answers_to_a_browser_are_left_as_they_are() {
             .starts_with("sandbox")
     );
     assert_eq!(r.text().await.unwrap(), stored);
+}
+
+/// The legend list of the page's chart.
+fn chart_legend(html: &str) -> &str {
+    let start = html
+        .find("<ul class=\"chart-legend\">")
+        .expect("the chart has a legend");
+    &html[start..start + html[start..].find("</ul>").unwrap()]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_legend_explains_pale_and_highlighted_bars() {
+    let today = jiff::civil::date(2026, 10, 15);
+    let s = Server::start_with(|o| o.today = Some(today)).await;
+    let cookie = signed_in(&s, "legend@example.org", "legend").await;
+    let pod = PodName::parse("legend").unwrap();
+    for file in selfdata_energy::demo::household(today, 1, 2026) {
+        s.app
+            .energy
+            .import(&pod, bytes::Bytes::from(file.bytes), &|_| {})
+            .await
+            .unwrap();
+    }
+    // The year: this month is highlighted, and pale as it is not over.
+    let path = "/app/energy?fluid=electricity&scale=year&unit=kwh&date=2026-10-15";
+    for (lang, highlighted, pale) in [
+        (
+            "en",
+            "This month, still counting",
+            "Pale: some readings of the period are missing",
+        ),
+        (
+            "fr",
+            "Ce mois-ci, en cours",
+            "Pâle\u{a0}: il manque des relevés sur la période",
+        ),
+    ] {
+        let (status, html) = get(&s, &cookie, lang, path).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("bar-highlight"), "a highlighted bar is drawn");
+        assert!(html.contains("bar-partial"), "a pale bar is drawn");
+        let legend = chart_legend(&html);
+        assert!(legend.contains(highlighted), "{lang}: {legend}");
+        assert!(legend.contains(pale), "{lang}: {legend}");
+        // Each entry shows the mark it explains, drawn as the chart draws it.
+        assert!(
+            legend.contains("<li class=\"legend-highlight\"><svg class=\"swatch\""),
+            "{legend}"
+        );
+        assert!(legend.contains("fill-opacity=\"0.45\""), "{legend}");
+    }
 }
