@@ -1,9 +1,11 @@
 //! SVG bar charts drawn by the server, and the number formatting they share
 //! with the pages. [`bar_chart`] is a pure function: it takes the bars of one
 //! period (48 half-hours, 31 days, 53 weeks, 12 months, 10 years…) and returns
-//! inline `<svg>` markup that needs no script, scales to the width of its
-//! container (`viewBox`, `width="100%"`), names itself for assistive
-//! technology (`<title>`, `<desc>`), and carries every figure in a
+//! inline `<svg>` markup that needs no script, fills the width of its
+//! container while its text keeps one size in CSS pixels (no `viewBox`:
+//! horizontal positions are percentages of the width, heights are pixels, so
+//! a phone shows the same 13-pixel text as a desktop), names itself for
+//! assistive technology (`<title>`, `<desc>`), and carries every figure in a
 //! `data-value` attribute. [`legend`] is the chart's legend as an HTML list,
 //! naming every kind of mark the chart draws (bars, the highlighted one, pale
 //! ones, missing ones, last year's lines) with a swatch drawn like it.
@@ -15,14 +17,18 @@
 
 use std::fmt::{self, Write as _};
 
-/// Width of the drawing in user units (the `viewBox`).
-///
-/// Chosen with [`FONT_SIZE`] so that text stays about 9 CSS pixels tall when
-/// the chart fills a 330-pixel-wide phone column.
-pub const WIDTH: f64 = 480.0;
-/// Height of the drawing in user units (the `viewBox`).
+/// The narrowest the chart is laid out for, in CSS pixels (a 360-pixel
+/// phone less the page's margins): the room of the value axis and which
+/// period labels fit are decided at this width, so they fit at any wider
+/// one. Horizontal positions are written as percentages of the width.
+pub const MIN_WIDTH: f64 = 320.0;
+/// The width from which the page's stylesheet shows the labels laid out for
+/// a wide chart (class `wide`) instead of the phone's (class `narrow`):
+/// a chart is at least this wide on a screen of 40rem and more.
+pub const WIDE_WIDTH: f64 = 600.0;
+/// Height of the drawing in CSS pixels.
 pub const HEIGHT: f64 = 240.0;
-/// Font size of every text in user units.
+/// Font size of every text in CSS pixels, whatever the chart's width.
 pub const FONT_SIZE: f64 = 13.0;
 
 /// Estimated advance of one character, in user units, used to lay out text
@@ -34,8 +40,8 @@ const UNIT_BASELINE: f64 = 15.0;
 const PLOT_TOP: f64 = 32.0;
 /// Bottom of the plot area (the zero line).
 const PLOT_BOTTOM: f64 = HEIGHT - 24.0;
-/// Right edge of the plot area.
-const PLOT_RIGHT: f64 = WIDTH - 8.0;
+/// Right edge of the plot area (at [`MIN_WIDTH`]).
+const PLOT_RIGHT: f64 = MIN_WIDTH - 8.0;
 /// Height of the hatched marker drawn where a bar has no data.
 const MISSING_HEIGHT: f64 = 6.0;
 /// Smallest height of a bar whose value is above zero, so it stays visible.
@@ -263,7 +269,7 @@ pub fn bar_chart(c: &BarChart) -> String {
         .map(|l| text_width(l))
         .chain(unit_shown.then(|| text_width(c.unit)))
         .fold(0.0_f64, f64::max);
-    let plot_left = (left_text + 10.0).clamp(10.0, WIDTH / 3.0);
+    let plot_left = (left_text + 10.0).clamp(10.0, MIN_WIDTH / 3.0);
     let plot_height = PLOT_BOTTOM - PLOT_TOP;
     let y_of = |v: f64| PLOT_BOTTOM - v / top * plot_height;
 
@@ -277,7 +283,13 @@ pub fn bar_chart(c: &BarChart) -> String {
         slot * BAR_SHARE
     };
     let highlight = c.highlight.filter(|&h| h < n);
-    let shown = shown_labels(c.bars, slot, highlight);
+    // Labels that fit on a phone, and those that fit on a wide screen: a
+    // label of one set only carries the class the stylesheet shows it by.
+    let narrow = shown_labels(c.bars, slot, highlight);
+    let wide = shown_labels(c.bars, slot * WIDE_WIDTH / MIN_WIDTH, highlight);
+    let mut shown: Vec<usize> = narrow.iter().chain(&wide).copied().collect();
+    shown.sort_unstable();
+    shown.dedup();
 
     let mut s =
         String::with_capacity(1024 + n * (160 + 2 * c.bars.first().map_or(0, |b| b.title.len())));
@@ -290,8 +302,7 @@ pub fn bar_chart(c: &BarChart) -> String {
     };
     let _ = write!(
         s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {W} {H}" width="100%" preserveAspectRatio="xMidYMid meet" role="{role}" aria-labelledby="{id}-t" aria-describedby="{id}-d" font-family="system-ui,sans-serif" font-size="{F}"><title id="{id}-t">{title}</title><desc id="{id}-d">{description}</desc>"##,
-        W = N(WIDTH),
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="100%" height="{H}" role="{role}" aria-labelledby="{id}-t" aria-describedby="{id}-d" font-family="system-ui,sans-serif" font-size="{F}"><title id="{id}-t">{title}</title><desc id="{id}-d">{description}</desc>"##,
         H = N(HEIGHT),
         F = N(FONT_SIZE),
         role = if has_links { "group" } else { "img" },
@@ -315,8 +326,8 @@ pub fn bar_chart(c: &BarChart) -> String {
             let _ = write!(
                 s,
                 r#"<line x1="{}" x2="{}" y1="{y}" y2="{y}"/>"#,
-                N(plot_left),
-                N(PLOT_RIGHT)
+                P(plot_left),
+                P(PLOT_RIGHT)
             );
         }
         s.push_str("</g>");
@@ -324,18 +335,19 @@ pub fn bar_chart(c: &BarChart) -> String {
             s,
             r#"<g class="axis" fill="currentColor" text-anchor="end" aria-hidden="true">"#
         );
-        let x = N(plot_left - 6.0);
+        // Right-aligned 6 pixels left of the plot, at any width.
+        let x = P(plot_left);
         for (&t, label) in ticks.iter().zip(&tick_labels) {
             let _ = write!(
                 s,
-                r#"<text x="{x}" y="{}">{label}</text>"#,
+                r#"<text x="{x}" dx="-6" y="{}">{label}</text>"#,
                 N(y_of(t) + FONT_SIZE * 0.35)
             );
         }
         if unit_shown {
             let _ = write!(
                 s,
-                r#"<text class="unit" x="{x}" y="{}">{}</text>"#,
+                r#"<text class="unit" x="{x}" dx="-6" y="{}">{}</text>"#,
                 N(UNIT_BASELINE),
                 esc(c.unit)
             );
@@ -353,16 +365,28 @@ pub fn bar_chart(c: &BarChart) -> String {
         for i in shown {
             let b = &c.bars[i];
             let half = text_width(&b.label) / 2.0;
-            let x = (plot_left + slot * (i as f64 + 0.5)).min(WIDTH - half - 1.0);
+            let (on_phone, on_wide) = (narrow.contains(&i), wide.contains(&i));
+            // Kept inside the right edge at the narrowest width it is shown.
+            let edge = if on_phone {
+                MIN_WIDTH - half - 1.0
+            } else {
+                (WIDE_WIDTH - half - 1.0) * MIN_WIDTH / WIDE_WIDTH
+            };
+            let x = (plot_left + slot * (i as f64 + 0.5)).min(edge);
             let bold = if highlight == Some(i) {
                 r#" font-weight="bold""#
             } else {
                 ""
             };
+            let class = match (on_phone, on_wide) {
+                (true, false) => r#" class="narrow""#,
+                (false, true) => r#" class="wide""#,
+                _ => "",
+            };
             let _ = write!(
                 s,
-                r#"<text x="{}" y="{y}"{bold}>{}</text>"#,
-                N(x),
+                r#"<text x="{}" y="{y}"{class}{bold}>{}</text>"#,
+                P(x),
                 esc(&b.label)
             );
         }
@@ -379,14 +403,14 @@ pub fn bar_chart(c: &BarChart) -> String {
                 r#"<a href="{}" aria-label="{}"><rect class="hit" x="{}" y="{}" width="{}" height="{}" fill-opacity="0"/>"#,
                 esc(href),
                 esc(&b.title),
-                N(slot_x),
+                P(slot_x),
                 N(PLOT_TOP),
-                N(slot),
+                P(slot),
                 N(plot_height)
             );
         }
-        let x = N(slot_x + (slot - bar_width) / 2.0);
-        let w = N(bar_width);
+        let x = P(slot_x + (slot - bar_width) / 2.0);
+        let w = P(bar_width);
         match v {
             Some(v) => {
                 let h = if *v > 0.0 {
@@ -449,8 +473,8 @@ pub fn bar_chart(c: &BarChart) -> String {
             let _ = write!(
                 s,
                 r#"<line class="previous" x1="{}" x2="{}" y1="{y}" y2="{y}" data-value="{}"/>"#,
-                N(slot_x + slot * 0.04),
-                N(slot_x + slot * 0.96),
+                P(slot_x + slot * 0.04),
+                P(slot_x + slot * 0.96),
                 b.previous.unwrap_or(*p)
             );
         }
@@ -461,8 +485,8 @@ pub fn bar_chart(c: &BarChart) -> String {
     let _ = write!(
         s,
         r#"<line class="axis" x1="{}" x2="{}" y1="{y}" y2="{y}" stroke="currentColor" aria-hidden="true"/>"#,
-        N(plot_left),
-        N(PLOT_RIGHT),
+        P(plot_left),
+        P(PLOT_RIGHT),
         y = N(PLOT_BOTTOM)
     );
 
@@ -470,7 +494,7 @@ pub fn bar_chart(c: &BarChart) -> String {
         let _ = write!(
             s,
             r#"<text class="empty" x="{}" y="{}" text-anchor="middle" fill="currentColor" aria-hidden="true">{}</text>"#,
-            N((plot_left + PLOT_RIGHT) / 2.0),
+            P((plot_left + PLOT_RIGHT) / 2.0),
             N((PLOT_TOP + PLOT_BOTTOM) / 2.0),
             esc(c.empty_text)
         );
@@ -633,6 +657,22 @@ impl fmt::Display for N {
             f.write_str("0")
         } else {
             write!(f, "{r}")
+        }
+    }
+}
+
+/// A horizontal position or width, given in pixels at [`MIN_WIDTH`], written
+/// as a percentage of the chart's width (two decimals: a hundredth of a
+/// percent is a tenth of a pixel on a 1000-pixel screen).
+struct P(f64);
+
+impl fmt::Display for P {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = (self.0 / MIN_WIDTH * 10_000.0).round() / 100.0;
+        if r == 0.0 || !r.is_finite() {
+            f.write_str("0")
+        } else {
+            write!(f, "{r}%")
         }
     }
 }
