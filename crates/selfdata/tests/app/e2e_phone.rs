@@ -1,7 +1,8 @@
-//! The energy chart on a phone, in a headless Chromium (Debian's
+//! Resident pages on a phone, in a headless Chromium (Debian's
 //! `chromium`): a resident with a year of the demo household's readings
 //! opens the chart by day, week, month and year on a 360-pixel-wide screen,
-//! and `tests/e2e/phone.mjs` measures every text the chart draws.
+//! and `tests/e2e/phone.mjs` measures every text the chart draws; the
+//! two-step sign-in enrolment shows its QR code, square, with the key under it.
 
 use crate::common::Server;
 use crate::e2e;
@@ -47,6 +48,29 @@ async fn chart_text_is_readable_on_a_phone() {
         ("SELFDATA_EMAIL", EMAIL),
         ("SELFDATA_PASSWORD", PASSWORD),
         ("SELFDATA_PATHS", paths.as_str()),
+    ];
+    tokio::task::block_in_place(|| e2e::node("phone.mjs", &env));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_step_sign_in_shows_a_qr_code_in_a_browser() {
+    let chromium = std::env::var("SELFDATA_CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_owned());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "the browser test needs Chromium at {chromium}"
+    );
+    let s = Server::start().await;
+    s.app
+        .idp
+        .create_account(EMAIL, PASSWORD, &PodName::parse("phone").unwrap())
+        .await
+        .unwrap();
+    let env = [
+        ("SELFDATA_BASE", s.base.as_str()),
+        ("SELFDATA_CHROMIUM", chromium.as_str()),
+        ("SELFDATA_EMAIL", EMAIL),
+        ("SELFDATA_PASSWORD", PASSWORD),
+        ("SELFDATA_QR", "1"),
     ];
     tokio::task::block_in_place(|| e2e::node("phone.mjs", &env));
 }
