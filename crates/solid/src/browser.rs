@@ -18,8 +18,13 @@ use axum::response::Response;
 use crate::conneg::prefers_html;
 use crate::ldp::Unclaimed;
 
+/// Set on a request whose `Accept` prefers HTML, so that the LDP fallback
+/// finds out (only then) whether a refused address lies in a pod.
+#[derive(Debug, Clone, Copy)]
+pub struct PageWanted;
+
 /// See the module's documentation.
-pub async fn layer(req: Request, next: Next) -> Response {
+pub async fn layer(mut req: Request, next: Next) -> Response {
     let accept = req
         .headers()
         .get(header::ACCEPT)
@@ -28,6 +33,7 @@ pub async fn layer(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let (headers, uri) = (req.headers().clone(), req.uri().clone());
+    req.extensions_mut().insert(PageWanted);
     let response = next.run(req).await;
     if response.extensions().get::<Unclaimed>().is_none() {
         return response;

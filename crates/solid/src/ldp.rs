@@ -45,15 +45,22 @@ const SOLID_STORAGE_DESCRIPTION_REL: &str = "http://www.w3.org/ns/solid/terms#st
 
 /// The entry point for every request under a pod.
 pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
-    let uri = request.uri().clone();
+    // Only for a browser's request is it worth asking the store whether a
+    // refused address lies in a pod.
+    let page_wanted = request
+        .extensions()
+        .get::<crate::browser::PageWanted>()
+        .map(|_| request.uri().clone());
     let mut response = match dispatch(&state, request).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
     };
-    if matches!(
-        response.status(),
-        StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
-    ) && !in_a_pod(&state, uri.path()).await
+    if let Some(uri) = page_wanted
+        && matches!(
+            response.status(),
+            StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+        )
+        && !in_a_pod(&state, uri.path()).await
     {
         response.extensions_mut().insert(Unclaimed);
     }
