@@ -1,38 +1,47 @@
 //! SVG bar charts drawn by the server, and the number formatting they share
 //! with the pages. [`bar_chart`] is a pure function: it takes the bars of one
 //! period (48 half-hours, 31 days, 53 weeks, 12 months, 10 years…) and returns
-//! inline `<svg>` markup that needs no script, scales to the width of its
-//! container (`viewBox`, `width="100%"`), names itself for assistive
-//! technology (`<title>`, `<desc>`), and carries every figure in a
-//! `data-value` attribute. Colours come from presentation attributes that a
-//! stylesheet overrides through the classes `chart`, `bar`, `bar-partial`,
-//! `bar-missing`, `bar-highlight`, `previous`, `grid`, `axis` (and `legend`,
-//! `swatch-bar`, `swatch-previous`, `hit`, `empty`). Every string inserted is
-//! XML-escaped, so the output is well-formed XML as well as valid HTML.
+//! inline `<svg>` markup that needs no script, fills the width of its
+//! container while its text keeps one size in CSS pixels (no `viewBox`:
+//! horizontal positions are percentages of the width, heights are pixels, so
+//! a phone shows the same 13-pixel text as a desktop), names itself for
+//! assistive technology (`<title>`, `<desc>`), and carries every figure in a
+//! `data-value` attribute. [`legend`] is the chart's legend as an HTML list,
+//! naming every kind of mark the chart draws (bars, the highlighted one, pale
+//! ones, missing ones, last year's lines) with a swatch drawn like it.
+//! Colours come from presentation attributes that a stylesheet overrides
+//! through the classes `chart`, `bar`, `bar-partial`, `bar-missing`,
+//! `bar-highlight`, `previous`, `grid`, `axis` (and `hit`, `empty`,
+//! `chart-legend`, `swatch`). Every string inserted is XML-escaped, so the
+//! output is well-formed XML as well as valid HTML.
 
 use std::fmt::{self, Write as _};
 
-/// Width of the drawing in user units (the `viewBox`).
-///
-/// Chosen with [`FONT_SIZE`] so that text stays about 9 CSS pixels tall when
-/// the chart fills a 330-pixel-wide phone column.
-pub const WIDTH: f64 = 480.0;
-/// Height of the drawing in user units (the `viewBox`).
+/// The narrowest the chart is laid out for, in CSS pixels (a 360-pixel
+/// phone less the page's margins): the room of the value axis and which
+/// period labels fit are decided at this width, so they fit at any wider
+/// one. Horizontal positions are written as percentages of the width.
+pub const MIN_WIDTH: f64 = 320.0;
+/// The width from which the page's stylesheet shows the labels laid out for
+/// a wide chart (class `wide`) instead of the phone's (class `narrow`):
+/// a chart is at least this wide on a screen of 40rem and more.
+pub const WIDE_WIDTH: f64 = 600.0;
+/// Height of the drawing in CSS pixels.
 pub const HEIGHT: f64 = 240.0;
-/// Font size of every text in user units.
+/// Font size of every text in CSS pixels, whatever the chart's width.
 pub const FONT_SIZE: f64 = 13.0;
 
 /// Estimated advance of one character, in user units, used to lay out text
 /// without measuring it (digits are about 0.55–0.64 em in common sans fonts).
 const CHAR_WIDTH: f64 = FONT_SIZE * 0.6;
-/// Baseline of the legend and the unit, above the plot.
-const LEGEND_BASELINE: f64 = 15.0;
+/// Baseline of the unit, above the plot.
+const UNIT_BASELINE: f64 = 15.0;
 /// Top of the plot area (the highest tick).
 const PLOT_TOP: f64 = 32.0;
 /// Bottom of the plot area (the zero line).
 const PLOT_BOTTOM: f64 = HEIGHT - 24.0;
-/// Right edge of the plot area.
-const PLOT_RIGHT: f64 = WIDTH - 8.0;
+/// Right edge of the plot area (at [`MIN_WIDTH`]).
+const PLOT_RIGHT: f64 = MIN_WIDTH - 8.0;
 /// Height of the hatched marker drawn where a bar has no data.
 const MISSING_HEIGHT: f64 = 6.0;
 /// Smallest height of a bar whose value is above zero, so it stays visible.
@@ -97,11 +106,26 @@ pub struct BarChart<'a> {
     /// Index of a bar to emphasise (today, this month); its label is always
     /// shown and in bold.
     pub highlight: Option<usize>,
-    /// Legend texts: the bars ("this period") and the markers ("a year
-    /// earlier"). The second is shown only when some marker is drawn.
-    pub legend: (&'a str, &'a str),
+    /// What [`legend`] says of each kind of mark.
+    pub legend: Legend<'a>,
     /// Text shown, and appended to the description, when no bar has a value.
     pub empty_text: &'a str,
+}
+
+/// What the legend says of each kind of mark; a kind is listed only when the
+/// chart draws it, and an empty text leaves it out.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Legend<'a> {
+    /// The bars ("this period").
+    pub bars: &'a str,
+    /// The highlighted bar ("today", "this month").
+    pub highlight: &'a str,
+    /// A pale bar: its period is not fully covered by readings.
+    pub partial: &'a str,
+    /// The hatched marker of a period without readings.
+    pub missing: &'a str,
+    /// The line marking the same period a year earlier.
+    pub previous: &'a str,
 }
 
 /// Formats `v` with exactly `decimals` decimals and grouped thousands:
@@ -199,8 +223,8 @@ fn step_decimals(step: f64) -> usize {
 ///   invisible `<rect class="hit">` that makes its whole column clickable;
 /// - per previous-year figure, a `<line class="previous" data-value>`;
 /// - gridlines (`<g class="grid">`), tick and period labels
-///   (`<g class="axis">`), the unit above the y axis, a legend
-///   (`<g class="legend">`), all `aria-hidden`;
+///   (`<g class="axis">`), the unit above the y axis, all `aria-hidden`
+///   (the legend is [`legend`], beside the drawing);
 /// - when no bar has a value, the missing markers, the period labels and a
 ///   `<text class="empty">` with [`BarChart::empty_text`], but no ticks and
 ///   no previous-year markers.
@@ -245,7 +269,7 @@ pub fn bar_chart(c: &BarChart) -> String {
         .map(|l| text_width(l))
         .chain(unit_shown.then(|| text_width(c.unit)))
         .fold(0.0_f64, f64::max);
-    let plot_left = (left_text + 10.0).clamp(10.0, WIDTH / 3.0);
+    let plot_left = (left_text + 10.0).clamp(10.0, MIN_WIDTH / 3.0);
     let plot_height = PLOT_BOTTOM - PLOT_TOP;
     let y_of = |v: f64| PLOT_BOTTOM - v / top * plot_height;
 
@@ -259,7 +283,13 @@ pub fn bar_chart(c: &BarChart) -> String {
         slot * BAR_SHARE
     };
     let highlight = c.highlight.filter(|&h| h < n);
-    let shown = shown_labels(c.bars, slot, highlight);
+    // Labels that fit on a phone, and those that fit on a wide screen: a
+    // label of one set only carries the class the stylesheet shows it by.
+    let narrow = shown_labels(c.bars, slot, highlight);
+    let wide = shown_labels(c.bars, slot * WIDE_WIDTH / MIN_WIDTH, highlight);
+    let mut shown: Vec<usize> = narrow.iter().chain(&wide).copied().collect();
+    shown.sort_unstable();
+    shown.dedup();
 
     let mut s =
         String::with_capacity(1024 + n * (160 + 2 * c.bars.first().map_or(0, |b| b.title.len())));
@@ -272,8 +302,7 @@ pub fn bar_chart(c: &BarChart) -> String {
     };
     let _ = write!(
         s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {W} {H}" width="100%" preserveAspectRatio="xMidYMid meet" role="{role}" aria-labelledby="{id}-t" aria-describedby="{id}-d" font-family="system-ui,sans-serif" font-size="{F}"><title id="{id}-t">{title}</title><desc id="{id}-d">{description}</desc>"##,
-        W = N(WIDTH),
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="100%" height="{H}" role="{role}" aria-labelledby="{id}-t" aria-describedby="{id}-d" font-family="system-ui,sans-serif" font-size="{F}"><title id="{id}-t">{title}</title><desc id="{id}-d">{description}</desc>"##,
         H = N(HEIGHT),
         F = N(FONT_SIZE),
         role = if has_links { "group" } else { "img" },
@@ -297,8 +326,8 @@ pub fn bar_chart(c: &BarChart) -> String {
             let _ = write!(
                 s,
                 r#"<line x1="{}" x2="{}" y1="{y}" y2="{y}"/>"#,
-                N(plot_left),
-                N(PLOT_RIGHT)
+                P(plot_left),
+                P(PLOT_RIGHT)
             );
         }
         s.push_str("</g>");
@@ -306,19 +335,20 @@ pub fn bar_chart(c: &BarChart) -> String {
             s,
             r#"<g class="axis" fill="currentColor" text-anchor="end" aria-hidden="true">"#
         );
-        let x = N(plot_left - 6.0);
+        // Right-aligned 6 pixels left of the plot, at any width.
+        let x = P(plot_left);
         for (&t, label) in ticks.iter().zip(&tick_labels) {
             let _ = write!(
                 s,
-                r#"<text x="{x}" y="{}">{label}</text>"#,
+                r#"<text x="{x}" dx="-6" y="{}">{label}</text>"#,
                 N(y_of(t) + FONT_SIZE * 0.35)
             );
         }
         if unit_shown {
             let _ = write!(
                 s,
-                r#"<text class="unit" x="{x}" y="{}">{}</text>"#,
-                N(LEGEND_BASELINE),
+                r#"<text class="unit" x="{x}" dx="-6" y="{}">{}</text>"#,
+                N(UNIT_BASELINE),
                 esc(c.unit)
             );
         }
@@ -335,16 +365,28 @@ pub fn bar_chart(c: &BarChart) -> String {
         for i in shown {
             let b = &c.bars[i];
             let half = text_width(&b.label) / 2.0;
-            let x = (plot_left + slot * (i as f64 + 0.5)).min(WIDTH - half - 1.0);
+            let (on_phone, on_wide) = (narrow.contains(&i), wide.contains(&i));
+            // Kept inside the right edge at the narrowest width it is shown.
+            let edge = if on_phone {
+                MIN_WIDTH - half - 1.0
+            } else {
+                (WIDE_WIDTH - half - 1.0) * MIN_WIDTH / WIDE_WIDTH
+            };
+            let x = (plot_left + slot * (i as f64 + 0.5)).min(edge);
             let bold = if highlight == Some(i) {
                 r#" font-weight="bold""#
             } else {
                 ""
             };
+            let class = match (on_phone, on_wide) {
+                (true, false) => r#" class="narrow""#,
+                (false, true) => r#" class="wide""#,
+                _ => "",
+            };
             let _ = write!(
                 s,
-                r#"<text x="{}" y="{y}"{bold}>{}</text>"#,
-                N(x),
+                r#"<text x="{}" y="{y}"{class}{bold}>{}</text>"#,
+                P(x),
                 esc(&b.label)
             );
         }
@@ -361,14 +403,14 @@ pub fn bar_chart(c: &BarChart) -> String {
                 r#"<a href="{}" aria-label="{}"><rect class="hit" x="{}" y="{}" width="{}" height="{}" fill-opacity="0"/>"#,
                 esc(href),
                 esc(&b.title),
-                N(slot_x),
+                P(slot_x),
                 N(PLOT_TOP),
-                N(slot),
+                P(slot),
                 N(plot_height)
             );
         }
-        let x = N(slot_x + (slot - bar_width) / 2.0);
-        let w = N(bar_width);
+        let x = P(slot_x + (slot - bar_width) / 2.0);
+        let w = P(bar_width);
         match v {
             Some(v) => {
                 let h = if *v > 0.0 {
@@ -431,8 +473,8 @@ pub fn bar_chart(c: &BarChart) -> String {
             let _ = write!(
                 s,
                 r#"<line class="previous" x1="{}" x2="{}" y1="{y}" y2="{y}" data-value="{}"/>"#,
-                N(slot_x + slot * 0.04),
-                N(slot_x + slot * 0.96),
+                P(slot_x + slot * 0.04),
+                P(slot_x + slot * 0.96),
                 b.previous.unwrap_or(*p)
             );
         }
@@ -443,55 +485,89 @@ pub fn bar_chart(c: &BarChart) -> String {
     let _ = write!(
         s,
         r#"<line class="axis" x1="{}" x2="{}" y1="{y}" y2="{y}" stroke="currentColor" aria-hidden="true"/>"#,
-        N(plot_left),
-        N(PLOT_RIGHT),
+        P(plot_left),
+        P(PLOT_RIGHT),
         y = N(PLOT_BOTTOM)
     );
-
-    // Legend, right-aligned above the plot.
-    if has_data && !(c.legend.0.is_empty() && (c.legend.1.is_empty() || !has_previous)) {
-        let first = 10.0 + 4.0 + text_width(c.legend.0);
-        let second = if has_previous {
-            14.0 + 14.0 + 4.0 + text_width(c.legend.1)
-        } else {
-            0.0
-        };
-        let x0 = (PLOT_RIGHT - first - second).max(0.0);
-        let _ = write!(
-            s,
-            r#"<g class="legend" fill="currentColor" aria-hidden="true"><rect class="swatch-bar" x="{}" y="{}" width="10" height="10" fill="{BAR_FILL}"/><text x="{}" y="{}">{}</text>"#,
-            N(x0),
-            N(LEGEND_BASELINE - 9.0),
-            N(x0 + 14.0),
-            N(LEGEND_BASELINE),
-            esc(c.legend.0)
-        );
-        if has_previous {
-            let x1 = x0 + first + 14.0;
-            let y = N(LEGEND_BASELINE - 4.0);
-            let _ = write!(
-                s,
-                r#"<line class="swatch-previous" x1="{}" x2="{}" y1="{y}" y2="{y}" stroke="currentColor" stroke-width="2"/><text x="{}" y="{}">{}</text>"#,
-                N(x1),
-                N(x1 + 14.0),
-                N(x1 + 18.0),
-                N(LEGEND_BASELINE),
-                esc(c.legend.1)
-            );
-        }
-        s.push_str("</g>");
-    }
 
     if !has_data {
         let _ = write!(
             s,
             r#"<text class="empty" x="{}" y="{}" text-anchor="middle" fill="currentColor" aria-hidden="true">{}</text>"#,
-            N((plot_left + PLOT_RIGHT) / 2.0),
+            P((plot_left + PLOT_RIGHT) / 2.0),
             N((PLOT_TOP + PLOT_BOTTOM) / 2.0),
             esc(c.empty_text)
         );
     }
     s.push_str("</svg>");
+    s
+}
+
+/// The legend of `c` as an HTML list (`<ul class="chart-legend">`): one item
+/// per kind of mark the chart draws, with a swatch drawn as the chart draws
+/// it and the text of [`BarChart::legend`]: the bars, the highlighted bar
+/// (when it has a value), pale bars (a period not fully covered), hatched
+/// markers (no readings), the year-earlier line. Empty when no bar has a
+/// value (the chart then says so itself).
+pub fn legend(c: &BarChart) -> String {
+    let values: Vec<Option<f64>> = c.bars.iter().map(|b| clean(b.value)).collect();
+    if values.iter().all(Option::is_none) {
+        return String::new();
+    }
+    let highlight = c
+        .highlight
+        .filter(|&h| values.get(h).is_some_and(Option::is_some));
+    let partial = c
+        .bars
+        .iter()
+        .zip(&values)
+        .any(|(b, v)| b.partial && v.is_some());
+    let missing = values.iter().any(Option::is_none);
+    let previous = c.bars.iter().any(|b| clean(b.previous).is_some());
+    let id = chart_id(c);
+    let rect = |fill: &str, extra: &str| {
+        format!(r#"<rect x="1" y="1" width="14" height="10" fill="{fill}"{extra}/>"#)
+    };
+    let hatch = format!(
+        r##"<defs><pattern id="{id}-lh" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="1.5" height="4" fill="{MISSING_FILL}"/></pattern></defs><rect x="1" y="5" width="14" height="6" fill="url(#{id}-lh)"/>"##
+    );
+    let entries = [
+        (true, "bar", c.legend.bars, rect(BAR_FILL, "")),
+        (
+            highlight.is_some(),
+            "highlight",
+            c.legend.highlight,
+            rect(HIGHLIGHT_FILL, ""),
+        ),
+        (
+            partial,
+            "partial",
+            c.legend.partial,
+            rect(
+                BAR_FILL,
+                &format!(r#" fill-opacity="0.45" stroke="{BAR_FILL}" stroke-width="1""#),
+            ),
+        ),
+        (missing, "missing", c.legend.missing, hatch),
+        (
+            previous,
+            "previous",
+            c.legend.previous,
+            r#"<line x1="1" x2="15" y1="6" y2="6" stroke="currentColor" stroke-width="2"/>"#
+                .to_owned(),
+        ),
+    ];
+    let mut s = String::from(r#"<ul class="chart-legend">"#);
+    for (shown, kind, text, swatch) in entries {
+        if shown && !text.is_empty() {
+            let _ = write!(
+                s,
+                r#"<li class="legend-{kind}"><svg class="swatch" width="16" height="12" aria-hidden="true" focusable="false">{swatch}</svg>{}</li>"#,
+                esc(text)
+            );
+        }
+    }
+    s.push_str("</ul>");
     s
 }
 
@@ -581,6 +657,22 @@ impl fmt::Display for N {
             f.write_str("0")
         } else {
             write!(f, "{r}")
+        }
+    }
+}
+
+/// A horizontal position or width, given in pixels at [`MIN_WIDTH`], written
+/// as a percentage of the chart's width (two decimals: a hundredth of a
+/// percent is a tenth of a pixel on a 1000-pixel screen).
+struct P(f64);
+
+impl fmt::Display for P {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = (self.0 / MIN_WIDTH * 10_000.0).round() / 100.0;
+        if r == 0.0 || !r.is_finite() {
+            f.write_str("0")
+        } else {
+            write!(f, "{r}%")
         }
     }
 }

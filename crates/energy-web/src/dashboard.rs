@@ -43,7 +43,7 @@ use selfdata_site::{Chrome, PageError, Resident, fill, page};
 
 use crate::EnergyApp;
 use crate::api::{self, Unit};
-use crate::chart::{self, Bar, BarChart};
+use crate::chart::{self, Bar, BarChart, Legend};
 use crate::texts::Texts;
 
 /// The dashboard's routes.
@@ -516,6 +516,8 @@ struct Nav {
 struct ChartView {
     heading: String,
     svg: String,
+    /// What each kind of mark of the chart means (an HTML list).
+    legend: String,
     note: Option<String>,
     prev: Nav,
     next: Nav,
@@ -723,16 +725,28 @@ fn chart_view(t: &Texts, view: &View, book: &Book, today: Date) -> ChartView {
         ],
     );
     let desc = fill(t.chart_desc, &[("step", step_name(t, res))]);
-    let svg = chart::bar_chart(&BarChart {
+    let drawn = BarChart {
         bars: &bars,
         unit: symbol,
         title: &title,
         description: &desc,
         locale: t.locale,
         highlight,
-        legend: (t.legend_now, t.legend_before),
+        legend: Legend {
+            bars: t.legend_now,
+            highlight: if res == Resolution::Month {
+                t.legend_current_month
+            } else {
+                t.legend_today
+            },
+            partial: t.legend_partial,
+            missing: t.legend_missing,
+            previous: t.legend_before,
+        },
         empty_text: t.chart_empty,
-    });
+    };
+    let svg = chart::bar_chart(&drawn);
+    let legend = chart::legend(&drawn);
     let total = pick(&answer["total"], field).map(|v| t.quantity(v, symbol));
     let total_before =
         pick(&answer["previous_year"]["total"], field).map(|v| t.quantity(v, symbol));
@@ -761,6 +775,7 @@ fn chart_view(t: &Texts, view: &View, book: &Book, today: Date) -> ChartView {
     ChartView {
         heading,
         svg,
+        legend,
         note,
         prev: nav(-1),
         next: nav(1),

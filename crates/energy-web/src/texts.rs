@@ -45,6 +45,14 @@ pub struct Texts {
     pub colon: &'static str,
     pub legend_now: &'static str,
     pub legend_before: &'static str,
+    /// The highlighted bar of a chart of days.
+    pub legend_today: &'static str,
+    /// The highlighted bar of a chart of months.
+    pub legend_current_month: &'static str,
+    /// A pale bar.
+    pub legend_partial: &'static str,
+    /// A hatched marker.
+    pub legend_missing: &'static str,
     pub chart_empty: &'static str,
     /// `{fluid}`, `{period}`, `{unit}`.
     pub chart_title: &'static str,
@@ -174,6 +182,10 @@ pub const EN: Texts = Texts {
     colon: ": ",
     legend_now: "This period",
     legend_before: "A year earlier",
+    legend_today: "Today, still counting",
+    legend_current_month: "This month, still counting",
+    legend_partial: "Pale: some readings of the period are missing",
+    legend_missing: "Hatched: no readings",
     chart_empty: "No readings for this period.",
     chart_title: "{fluid}, {period}, in {unit}",
     chart_desc: "One bar per {step}; a line marks the same {step} a year earlier.",
@@ -306,6 +318,10 @@ pub const FR: Texts = Texts {
     colon: "\u{a0}: ",
     legend_now: "Cette période",
     legend_before: "Un an plus tôt",
+    legend_today: "Aujourd'hui, en cours",
+    legend_current_month: "Ce mois-ci, en cours",
+    legend_partial: "Pâle\u{a0}: il manque des relevés sur la période",
+    legend_missing: "Hachuré\u{a0}: aucun relevé",
     chart_empty: "Aucun relevé sur cette période.",
     chart_title: "{fluid}, {period}, en {unit}",
     chart_desc: "Une barre par {step}\u{a0}; un trait marque la valeur un an plus tôt.",

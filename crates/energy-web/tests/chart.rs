@@ -3,10 +3,15 @@
 //! element tree, so the tests check what a resident would see or hear (how
 //! many bars, their heights, the labels shown, the texts read out) rather
 //! than the exact markup; a chart that is not well-formed XML fails to parse.
+//! Horizontal positions are percentages of the chart's width: `num` reads
+//! them as pixels at the narrowest width the chart is laid out for.
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
-use selfdata_energy_web::chart::{Bar, BarChart, Locale, bar_chart, format_number, nice_ticks};
+use selfdata_energy_web::chart::{
+    Bar, BarChart, FONT_SIZE, HEIGHT, Legend, Locale, MIN_WIDTH, WIDE_WIDTH, bar_chart,
+    format_number, legend, nice_ticks,
+};
 
 /// One parsed element: name, attributes, direct text and children.
 #[derive(Debug, Default)]
@@ -29,8 +34,14 @@ impl El {
         let v = self
             .attr(key)
             .unwrap_or_else(|| panic!("{} has no {key}", self.name));
-        v.parse()
-            .unwrap_or_else(|_| panic!("{key}={v:?} is not a number"))
+        let number = |n: &str| {
+            n.parse::<f64>()
+                .unwrap_or_else(|_| panic!("{key}={v:?} is not a number"))
+        };
+        match v.strip_suffix('%') {
+            Some(percent) => number(percent) / 100.0 * MIN_WIDTH,
+            None => number(v),
+        }
     }
 
     fn has_class(&self, class: &str) -> bool {
@@ -144,7 +155,10 @@ fn parse(xml: &str) -> El {
     assert!(stack.is_empty(), "unclosed elements");
     assert_eq!(roots.len(), 1, "one root element");
     let root = roots.pop().unwrap();
-    assert_eq!(root.name, "svg");
+    assert!(
+        root.name == "svg" || root.name == "ul",
+        "a chart or its legend"
+    );
     root
 }
 
@@ -165,10 +179,18 @@ fn chart(bars: &[Bar]) -> BarChart<'_> {
         description: "Monthly electricity use",
         locale: Locale::En,
         highlight: None,
-        legend: ("this period", "a year earlier"),
+        legend: LEGEND,
         empty_text: "No data yet",
     }
 }
+
+const LEGEND: Legend<'static> = Legend {
+    bars: "this period",
+    highlight: "this month",
+    partial: "incomplete",
+    missing: "no readings",
+    previous: "a year earlier",
+};
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -197,12 +219,22 @@ fn bars(svg: &El) -> Vec<&El> {
         .collect()
 }
 
-/// The period labels shown under the bars.
+/// The period labels shown under the bars on a phone.
 fn period_labels(svg: &El) -> Vec<&El> {
+    labels_but(svg, "wide")
+}
+
+/// The period labels shown under the bars on a wide screen.
+fn wide_labels(svg: &El) -> Vec<&El> {
+    labels_but(svg, "narrow")
+}
+
+fn labels_but<'a>(svg: &'a El, hidden: &str) -> Vec<&'a El> {
     svg.children
         .iter()
         .filter(|g| g.has_class("axis") && g.attr("text-anchor") == Some("middle"))
         .flat_map(|g| g.children.iter())
+        .filter(|t| !t.has_class(hidden))
         .collect()
 }
 
@@ -349,7 +381,7 @@ fn previous_year_markers_carry_their_values_on_the_same_scale() {
         assert!(m.num("x1") < centre && centre < m.num("x2"));
     }
     // Both legend entries are shown.
-    let legend = svg.with_class("legend")[0].text_content();
+    let legend = parse(&legend(&chart(&bars_in))).text_content();
     assert!(
         legend.contains("this period") && legend.contains("a year earlier"),
         "{legend}"
@@ -358,26 +390,85 @@ fn previous_year_markers_carry_their_values_on_the_same_scale() {
 
 #[test]
 fn no_previous_year_legend_without_markers() {
-    let svg = parse(&bar_chart(&chart(&months(&[Some(1.0), Some(2.0)]))));
+    let bars_in = months(&[Some(1.0), Some(2.0)]);
+    let svg = parse(&bar_chart(&chart(&bars_in)));
     assert!(svg.with_class("previous").is_empty());
-    let legend = svg.with_class("legend")[0].text_content();
+    let legend = parse(&legend(&chart(&bars_in))).text_content();
     assert!(!legend.contains("a year earlier"), "{legend}");
 }
 
-#[test]
-fn every_label_for_twelve_months() {
-    let values: Vec<Option<f64>> = (0..12).map(|m| Some(f64::from(m))).collect();
-    let svg = parse(&bar_chart(&chart(&months(&values))));
-    let labels: Vec<String> = period_labels(&svg)
+/// The legend's entries, by kind, in order.
+fn legend_kinds(c: &BarChart) -> Vec<(String, String)> {
+    parse(&legend(c))
+        .children
         .iter()
-        .map(|t| t.text_content())
-        .collect();
-    assert_eq!(labels, MONTHS);
+        .map(|li| {
+            assert!(li.child("svg").is_some(), "each entry has its swatch");
+            (
+                li.attr("class")
+                    .unwrap()
+                    .trim_start_matches("legend-")
+                    .to_owned(),
+                li.text_content(),
+            )
+        })
+        .collect()
 }
 
-/// Shown labels must not overlap: their centres are at least their estimated
-/// width (0.6 em a character) apart.
-fn assert_legible(labels: &[&El], font_size: f64) {
+#[test]
+fn the_legend_names_every_kind_of_mark_drawn_and_no_other() {
+    let mut bars_in = months(&[Some(3.0), Some(4.0), None, Some(5.0)]);
+    bars_in[1].partial = true;
+    bars_in[0].previous = Some(2.0);
+    let all = BarChart {
+        highlight: Some(3),
+        ..chart(&bars_in)
+    };
+    let kinds: Vec<String> = legend_kinds(&all).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        kinds,
+        ["bar", "highlight", "partial", "missing", "previous"]
+    );
+    let texts: Vec<String> = legend_kinds(&all).into_iter().map(|(_, t)| t).collect();
+    assert_eq!(
+        texts,
+        [
+            "this period",
+            "this month",
+            "incomplete",
+            "no readings",
+            "a year earlier"
+        ]
+    );
+    // Plain full bars: only "this period"; a highlight on a missing bar is not drawn.
+    let plain = months(&[Some(3.0), None]);
+    let kinds: Vec<String> = legend_kinds(&BarChart {
+        highlight: Some(1),
+        ..chart(&plain)
+    })
+    .into_iter()
+    .map(|(k, _)| k)
+    .collect();
+    assert_eq!(kinds, ["bar", "missing"]);
+    // No data: no legend (the chart says there is nothing).
+    assert_eq!(legend(&chart(&months(&[None]))), "");
+}
+
+#[test]
+fn every_label_for_twelve_months_on_a_wide_screen_every_other_on_a_phone() {
+    let values: Vec<Option<f64>> = (0..12).map(|m| Some(f64::from(m))).collect();
+    let svg = parse(&bar_chart(&chart(&months(&values))));
+    let text = |labels: Vec<&El>| labels.iter().map(|t| t.text_content()).collect::<Vec<_>>();
+    assert_eq!(text(wide_labels(&svg)), MONTHS);
+    assert_eq!(
+        text(period_labels(&svg)),
+        ["Jan", "Mar", "May", "Jul", "Sep", "Nov"]
+    );
+}
+
+/// Shown labels must not overlap on a chart `width` pixels wide: their
+/// centres are at least their estimated width (0.6 em a character) apart.
+fn assert_legible(labels: &[&El], font_size: f64, width: f64) {
     for w in labels.windows(2) {
         let (a, b) = (w[0], w[1]);
         let need = (a.text_content().chars().count() + b.text_content().chars().count()) as f64
@@ -385,7 +476,7 @@ fn assert_legible(labels: &[&El], font_size: f64) {
             * font_size
             * 0.6;
         assert!(
-            b.num("x") - a.num("x") >= need,
+            (b.num("x") - a.num("x")) * width / MIN_WIDTH >= need,
             "{:?} and {:?} overlap",
             a.text_content(),
             b.text_content()
@@ -418,7 +509,8 @@ fn labels_thin_out_when_there_are_many_bars() {
         if n > 24 {
             assert!(shown.len() < n, "{n} bars: every label shown");
         }
-        assert_legible(&shown, font_size);
+        assert_legible(&shown, font_size, MIN_WIDTH);
+        assert_legible(&wide_labels(&svg), font_size, WIDE_WIDTH);
         // Evenly spaced: every k-th label.
         let texts: Vec<String> = shown.iter().map(|t| t.text_content()).collect();
         let indices: Vec<usize> = texts
@@ -462,10 +554,7 @@ fn sparse_labels_are_all_shown_when_they_fit() {
     }
     let svg = parse(&bar_chart(&chart(&bars_in)));
     assert_eq!(bars(&svg).len(), 365);
-    let labels: Vec<String> = period_labels(&svg)
-        .iter()
-        .map(|t| t.text_content())
-        .collect();
+    let labels: Vec<String> = wide_labels(&svg).iter().map(|t| t.text_content()).collect();
     assert_eq!(labels, MONTHS);
 }
 
@@ -552,18 +641,12 @@ fn the_chart_is_named_described_and_responsive() {
     assert!(svg.has_class("chart"));
     assert_eq!(svg.attr("xmlns"), Some("http://www.w3.org/2000/svg"));
     assert_eq!(svg.attr("width"), Some("100%"));
-    assert!(svg.attr("height").is_none());
-    let view_box: Vec<f64> = svg
-        .attr("viewBox")
-        .unwrap()
-        .split(' ')
-        .map(|v| v.parse().unwrap())
-        .collect();
-    assert_eq!(view_box.len(), 4);
-    assert!(view_box[2] > view_box[3]);
-    assert!(svg.attr("preserveAspectRatio").is_some());
+    assert_eq!(svg.num("height"), HEIGHT);
+    // No view box: the text is never scaled down with the width.
+    assert!(svg.attr("viewBox").is_none());
     let font_size: f64 = svg.attr("font-size").unwrap().parse().unwrap();
-    assert!((11.0..=16.0).contains(&font_size));
+    assert!((12.0..=16.0).contains(&font_size));
+    assert_eq!(font_size, FONT_SIZE);
     let by_id = |id: &str| svg.all().into_iter().find(|e| e.attr("id") == Some(id));
     let name = by_id(svg.attr("aria-labelledby").unwrap()).unwrap();
     assert_eq!(name.name, "title");
@@ -571,18 +654,18 @@ fn the_chart_is_named_described_and_responsive() {
     let desc = by_id(svg.attr("aria-describedby").unwrap()).unwrap();
     assert_eq!(desc.name, "desc");
     assert_eq!(desc.text_content(), "Monthly electricity use");
-    // Everything drawn stays inside the view box.
+    // Everything drawn stays inside the drawing, across as a share of its width.
     for e in svg.all() {
         for key in ["x", "x1", "x2"] {
-            if let Some(v) = e.attr(key) {
-                let v: f64 = v.parse().unwrap();
-                assert!((0.0..=view_box[2]).contains(&v), "{key}={v}");
+            if e.attr(key).is_some() {
+                let v = e.num(key);
+                assert!((0.0..=MIN_WIDTH).contains(&v), "{key}={v}");
             }
         }
         for key in ["y", "y1", "y2"] {
-            if let Some(v) = e.attr(key) {
-                let v: f64 = v.parse().unwrap();
-                assert!((0.0..=view_box[3]).contains(&v), "{key}={v}");
+            if e.attr(key).is_some() {
+                let v = e.num(key);
+                assert!((0.0..=HEIGHT).contains(&v), "{key}={v}");
             }
         }
     }
@@ -627,7 +710,11 @@ fn every_inserted_string_is_escaped() {
         unit: nasty,
         title: nasty,
         description: nasty,
-        legend: (nasty, nasty),
+        legend: Legend {
+            bars: nasty,
+            previous: nasty,
+            ..LEGEND
+        },
         ..chart(&bars_in)
     };
     let out = bar_chart(&c);
@@ -648,8 +735,8 @@ fn every_inserted_string_is_escaped() {
             .any(|t| t.text_content() == nasty)
     );
     assert_eq!(
-        svg.with_class("legend")[0].text_content(),
-        format!("{nasty}{nasty}")
+        parse(&legend(&c)).text_content(),
+        format!("{nasty}no readings{nasty}")
     );
     // Characters XML cannot carry are dropped rather than breaking it.
     let bars_in = vec![bar("a\u{1}b", Some(1.0))];
@@ -826,6 +913,7 @@ fn a_day_of_half_hours_stays_compact() {
     for e in svg.all() {
         for key in ["x", "y", "width", "height", "x1", "x2", "y1", "y2"] {
             if let Some(v) = e.attr(key) {
+                let v = v.trim_end_matches('%');
                 assert!(
                     v.split_once('.').is_none_or(|(_, d)| d.len() <= 2),
                     "{key}={v}"

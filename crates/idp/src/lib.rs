@@ -18,6 +18,7 @@ pub mod cid;
 pub mod i18n;
 pub mod pages;
 pub mod provider;
+mod qr;
 pub mod reset;
 mod rs;
 

@@ -575,6 +575,8 @@ struct AccountPage<'a> {
     new_credential: Option<(String, String)>,
     totp_on: bool,
     totp_setup: Option<(String, String)>,
+    /// The enrolment's `otpauth://` URI drawn as an inline SVG QR code.
+    totp_qr: Option<String>,
 }
 
 #[derive(Default)]
@@ -648,6 +650,10 @@ async fn account_page(
             credentials,
             new_credential: extras.new_credential,
             totp_on: account.totp_secret.is_some(),
+            totp_qr: extras
+                .totp_setup
+                .as_ref()
+                .and_then(|(_, uri)| crate::qr::svg(uri, t.totp_qr)),
             totp_setup: extras.totp_setup,
         }
         .render(),

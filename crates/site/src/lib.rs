@@ -12,7 +12,8 @@
 //!
 //! [`Site::wrap`] puts the kit around the pages' router: it hands the site to
 //! the extractors, remembers a `?lang=` choice in a cookie, and renders a
-//! [`PageError`] with the request's language and menu.
+//! [`PageError`] with the request's language and menu. [`address_page`] is
+//! what a browser reads at an address nothing answers.
 
 mod error;
 mod lang;
@@ -92,6 +93,17 @@ pub(crate) mod words {
     /// `{label}`: a menu entry.
     pub const BACK_TO: Say = Say::new("Retour à «\u{a0}{label}\u{a0}»", "Back to “{label}”");
     pub const BACK_TO_ACCOUNT: Say = Say::new("Retour à votre compte", "Back to your account");
+    pub const NOT_FOUND_TITLE: Say = Say::new("Page introuvable", "Page not found");
+    pub const NO_PAGE: Say = Say::new(
+        "Il n'y a aucune page à cette adresse\u{a0}: le lien est peut-être incomplet, ou la page a changé d'adresse.",
+        "There is no page at this address: the link may be incomplete, or the page may have moved.",
+    );
+    pub const NOT_OPEN_TITLE: Say = Say::new("Accès refusé", "Access refused");
+    pub const NOT_OPEN: Say = Say::new(
+        "Cette adresse ne vous est pas ouverte.",
+        "This address is not open to you.",
+    );
+    pub const HOME: Say = Say::new("Aller à l'accueil", "Go to the home page");
 }
 
 impl Site {
@@ -263,18 +275,70 @@ pub fn message_page(chrome: &Chrome, status: StatusCode, message: &str) -> Respo
     )
 }
 
-/// The middleware of [`Site::wrap`].
-async fn around(State(site): State<Arc<Site>>, mut req: Request, next: Next) -> Response {
-    let chosen = req
-        .uri()
-        .query()
+/// The page a browser gets at an address that no page and no pod answers
+/// (`status` 404; 401 or 403 say the address is not open): a sentence and
+/// a link to the home page, in the layout, in the request's language
+/// (`?lang=`, which is remembered as on every page, the cookie, then
+/// `Accept-Language`). Nothing of the address is repeated on the page.
+pub fn address_page(headers: &HeaderMap, uri: &Uri, status: StatusCode) -> Response {
+    let chosen = chosen_lang(uri);
+    let lang = chosen.unwrap_or_else(|| Lang::of(headers));
+    let path = uri.path().parse::<Uri>().unwrap_or_default();
+    let chrome = Chrome::new(None, lang, &path);
+    let (title, message) = match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+            (words::NOT_OPEN_TITLE, words::NOT_OPEN)
+        }
+        _ => (words::NOT_FOUND_TITLE, words::NO_PAGE),
+    };
+    let mut response = page(
+        status,
+        MessagePage {
+            chrome: &chrome,
+            title: title.in_(lang),
+            message: message.in_(lang),
+            back_href: "/",
+            back: words::HOME.in_(lang),
+        }
+        .render(),
+    );
+    if let Some(lang) = chosen {
+        remember(&mut response, lang);
+    }
+    response
+}
+
+/// The language a `?lang=` of the address chooses.
+fn chosen_lang(uri: &Uri) -> Option<Lang> {
+    uri.query()
         .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
         .and_then(|pairs| {
             pairs
                 .into_iter()
                 .find(|(k, _)| k == "lang")
                 .and_then(|(_, v)| Lang::parse(&v))
-        });
+        })
+}
+
+/// Keeps a `?lang=` choice in the `lang` cookie.
+fn remember(response: &mut Response, lang: Lang) {
+    let secure = if HSTS.load(Ordering::Relaxed) {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "lang={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
+        lang.code()
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// The middleware of [`Site::wrap`].
+async fn around(State(site): State<Arc<Site>>, mut req: Request, next: Next) -> Response {
+    let chosen = chosen_lang(req.uri());
     if let Some(lang) = chosen {
         lang::choose_for_request(req.headers_mut(), lang);
     }
@@ -290,18 +354,7 @@ async fn around(State(site): State<Arc<Site>>, mut req: Request, next: Next) -> 
         response = message_page(&chrome, error.status(), &error.sentence(lang));
     }
     if let Some(lang) = chosen {
-        let secure = if HSTS.load(Ordering::Relaxed) {
-            "; Secure"
-        } else {
-            ""
-        };
-        let cookie = format!(
-            "lang={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
-            lang.code()
-        );
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(header::SET_COOKIE, v);
-        }
+        remember(&mut response, lang);
     }
     response
 }

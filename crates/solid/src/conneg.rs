@@ -83,9 +83,47 @@ pub fn accepts(accept: Option<&str>, media_type: &str) -> bool {
     weight(&parse_accept(accept), &essence) > 0.0
 }
 
+/// Whether the client is a browser navigating: among the media types it
+/// names (wildcards aside), the first of those it wants most is HTML.
+/// `*/*` alone, JSON, Turtle or no `Accept` at all: not a browser.
+pub fn prefers_html(accept: Option<&str>) -> bool {
+    let Some(accept) = accept else {
+        return false;
+    };
+    let mut best: Option<Range> = None;
+    for r in parse_accept(accept) {
+        if r.q > 0.0 && !r.kind.contains('*') && best.as_ref().is_none_or(|b| r.q > b.q) {
+            best = Some(r);
+        }
+    }
+    best.is_some_and(|b| b.kind == "text/html" || b.kind == "application/xhtml+xml")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_browser_prefers_html_an_api_client_does_not() {
+        for browser in [
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "text/html",
+            "application/json;q=0.5, text/html",
+        ] {
+            assert!(prefers_html(Some(browser)), "{browser}");
+        }
+        for client in [
+            None,
+            Some("*/*"),
+            Some("application/json"),
+            Some("text/turtle"),
+            Some("application/ld+json, text/html"),
+            Some("text/html;q=0"),
+            Some("text/turtle, text/html;q=0.5"),
+        ] {
+            assert!(!prefers_html(client), "{client:?}");
+        }
+    }
 
     #[test]
     fn prefers_highest_q_then_stored() {

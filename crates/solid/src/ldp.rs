@@ -45,12 +45,43 @@ const SOLID_STORAGE_DESCRIPTION_REL: &str = "http://www.w3.org/ns/solid/terms#st
 
 /// The entry point for every request under a pod.
 pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    // Only for a browser's request is it worth asking the store whether a
+    // refused address lies in a pod.
+    let page_wanted = request
+        .extensions()
+        .get::<crate::browser::PageWanted>()
+        .map(|_| request.uri().clone());
     let mut response = match dispatch(&state, request).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
     };
+    if let Some(uri) = page_wanted
+        && matches!(
+            response.status(),
+            StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+        )
+        && !in_a_pod(&state, uri.path()).await
+    {
+        response.extensions_mut().insert(Unclaimed);
+    }
     inert(response.headers_mut());
     response
+}
+
+/// Marks the server's own refusal of an address that belongs to no pod (and,
+/// as it reached this fallback, to no route): [`crate::browser::layer`] may
+/// answer it to a browser as a page. Never set on an existing pod's answers.
+#[derive(Debug, Clone, Copy)]
+pub struct Unclaimed;
+
+/// Whether `path` lies in an existing pod (a store that fails to say counts
+/// as yes, so its answer is left as it is).
+async fn in_a_pod(state: &AppState, path: &str) -> bool {
+    let segment = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    match PodName::parse(segment) {
+        Ok(pod) => !matches!(state.store().pod(&pod).await, Ok(None)),
+        Err(_) => false,
+    }
 }
 
 /// Media types a browser would run (scripts, markup that can hold scripts).

@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod browser;
 pub mod conneg;
 mod container;
 pub mod cors;
@@ -204,6 +205,7 @@ pub fn router(state: AppState, extra: Router) -> Router {
         .merge(extra)
         .layer(axum::middleware::from_fn(cors::layer))
         .layer(axum::middleware::from_fn(rejection::layer))
+        .layer(axum::middleware::from_fn(browser::layer))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 tracing::error!("a handler panicked");
