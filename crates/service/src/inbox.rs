@@ -1,9 +1,9 @@
 //! One inbox router for every service: a file posted to a pod's inbox is
-//! offered to each service's [`Importer`]s, in the registry's order, and the
-//! first that recognises it (from its media type and content, never its
-//! name) imports it. Only the pod's owner's posts are imported; anyone
+//! offered to the import pipeline, whose first intake that recognises it
+//! (from its media type and content, never its name, in the registry's
+//! order) imports it. Only the pod's owner's posts are imported; anyone
 //! else's are proposals, stored in the inbox like any post (the answer says
-//! nothing about the pod), which the owner imports from the service's page.
+//! nothing about the pod), which the owner imports from a service's page (`/app/import/inbox`).
 
 use std::sync::Arc;
 
