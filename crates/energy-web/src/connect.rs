@@ -29,7 +29,7 @@ use selfdata_connect::{
     Callback, ConnectClient, ConnectError, ConnectionState, DataConnectConfig, Endpoint, Sink,
     SinkError, Window,
 };
-use selfdata_site::{Chrome, CsrfForm, Lang, Resident, Words, fill, page};
+use selfdata_site::{Chrome, CsrfForm, Resident, fill, page};
 use selfdata_store::{Backend, PodName, Write};
 
 use crate::EnergyApp;
@@ -290,14 +290,7 @@ static EN: ConnectWords = ConnectWords {
     back: "Back to energy and water",
 };
 
-impl Words for ConnectWords {
-    fn of(lang: Lang) -> &'static Self {
-        match lang {
-            Lang::Fr => &FR,
-            Lang::En => &EN,
-        }
-    }
-}
+selfdata_site::words!(ConnectWords, FR, EN);
 
 /// One connected meter, as shown.
 struct MeterView {

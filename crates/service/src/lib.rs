@@ -32,7 +32,7 @@ use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Extension, Router};
-use selfdata_site::{Chrome, Lang, MenuEntry, PageError, Resident, Say, Words, page};
+use selfdata_site::{Chrome, Lang, MenuEntry, PageError, Resident, Say, page};
 use selfdata_solid::AppState;
 use selfdata_store::{Backend, PodName};
 
@@ -316,14 +316,7 @@ static EN: HomeWords = HomeWords {
     sign_up: "Create an account",
 };
 
-impl Words for HomeWords {
-    fn of(lang: Lang) -> &'static Self {
-        match lang {
-            Lang::Fr => &FR,
-            Lang::En => &EN,
-        }
-    }
-}
+selfdata_site::words!(HomeWords, FR, EN);
 
 #[derive(Template)]
 #[template(path = "home.html")]
