@@ -338,6 +338,72 @@ fn first_value(g: &Graph, s: NamedOrBlankNodeRef<'_>, p: &str) -> Option<String>
         })
 }
 
+/// One source description of the pod (`selfdata/sources/<holder>/about.ttl`),
+/// read and parsed.
+struct SourceDescription {
+    /// The holder's folder.
+    folder: ResourcePath,
+    /// The description's IRI (its subject).
+    iri: String,
+    /// The stored Turtle.
+    body: bytes::Bytes,
+    graph: Graph,
+}
+
+impl SourceDescription {
+    /// The description's subject.
+    fn subject(&self) -> NamedOrBlankNodeRef<'_> {
+        NamedNodeRef::new_unchecked(&self.iri).into()
+    }
+
+    /// The node of the holder that published the data.
+    fn publisher(&self) -> Option<NamedOrBlankNodeRef<'_>> {
+        self.graph
+            .object_for_subject_predicate(
+                self.subject(),
+                NamedNodeRef::new_unchecked(&format!("{DCT}publisher")),
+            )
+            .and_then(node)
+    }
+}
+
+/// Every source description of the pod that can be read; one that cannot is
+/// passed over (nothing is known of it yet).
+async fn source_descriptions(services: &PrivacyApp, pod: &PodName) -> Vec<SourceDescription> {
+    let Ok(root) = ResourcePath::parse("/selfdata/sources/") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for holder in services
+        .ctx
+        .store
+        .members(pod, &root)
+        .await
+        .unwrap_or_default()
+    {
+        if !holder.path.is_container() {
+            continue;
+        }
+        let Ok(about) = holder.path.child("about.ttl") else {
+            continue;
+        };
+        let Ok(Some((_, body))) = services.ctx.store.get(pod, &about).await else {
+            continue;
+        };
+        let iri = selfdata_solid::uri::resource_uri(consents::base(&services.ctx), pod, &about);
+        let Ok(graph) = parse(&body, RdfFormat::Turtle, &iri) else {
+            continue;
+        };
+        out.push(SourceDescription {
+            folder: holder.path,
+            iri,
+            body,
+            graph,
+        });
+    }
+    out
+}
+
 /// The meter or account identifiers the pod's source descriptions give for
 /// the holder named `holder` (what a rights letter quotes).
 pub(crate) async fn identifiers_at(
@@ -345,37 +411,15 @@ pub(crate) async fn identifiers_at(
     pod: &PodName,
     holder: &str,
 ) -> Vec<String> {
-    let Ok(root) = ResourcePath::parse("/selfdata/sources/") else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    for dir in services
-        .ctx
-        .store
-        .members(pod, &root)
-        .await
-        .unwrap_or_default()
-    {
-        let Ok(about) = dir.path.child("about.ttl") else {
-            continue;
-        };
-        let Ok(Some((_, body))) = services.ctx.store.get(pod, &about).await else {
-            continue;
-        };
-        let iri = selfdata_solid::uri::resource_uri(consents::base(&services.ctx), pod, &about);
-        let Ok(g) = parse(&body, RdfFormat::Turtle, &iri) else {
-            continue;
-        };
-        let s: NamedOrBlankNodeRef<'_> = NamedNodeRef::new_unchecked(&iri).into();
-        let named = g
-            .object_for_subject_predicate(s, NamedNodeRef::new_unchecked(&format!("{DCT}publisher")))
-            .and_then(node)
-            .is_some_and(|p| {
-                g.objects_for_subject_predicate(p, NamedNodeRef::new_unchecked("http://xmlns.com/foaf/0.1/name"))
-                    .any(|t| matches!(t, TermRef::Literal(l) if l.value().eq_ignore_ascii_case(holder.trim())))
-            });
+    for d in source_descriptions(services, pod).await {
+        let named = d.publisher().is_some_and(|p| {
+            d.graph
+                .objects_for_subject_predicate(p, NamedNodeRef::new_unchecked("http://xmlns.com/foaf/0.1/name"))
+                .any(|t| matches!(t, TermRef::Literal(l) if l.value().eq_ignore_ascii_case(holder.trim())))
+        });
         if named {
-            out.extend(selfdata_sources::describe::meters_of(&body, &iri));
+            out.extend(selfdata_sources::describe::meters_of(&d.body, &d.iri));
         }
     }
     out
@@ -424,39 +468,13 @@ async fn sources(
     pod: &PodName,
 ) -> Vec<SourceView> {
     let p: &'static PrivacyTexts = lang.words();
-    let Ok(root) = ResourcePath::parse("/selfdata/sources/") else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    for holder in services
-        .ctx
-        .store
-        .members(pod, &root)
-        .await
-        .unwrap_or_default()
-    {
-        if !holder.path.is_container() {
-            continue;
-        }
-        let Ok(about) = holder.path.child("about.ttl") else {
-            continue;
-        };
-        let Ok(Some((_, body))) = services.ctx.store.get(pod, &about).await else {
-            continue;
-        };
-        let iri = selfdata_solid::uri::resource_uri(consents::base(&services.ctx), pod, &about);
-        let Ok(g) = parse(&body, RdfFormat::Turtle, &iri) else {
-            continue;
-        };
-        let s: NamedOrBlankNodeRef<'_> = NamedNodeRef::new_unchecked(&iri).into();
-        let name = g
-            .object_for_subject_predicate(
-                s,
-                NamedNodeRef::new_unchecked(&format!("{DCT}publisher")),
-            )
-            .and_then(node)
-            .and_then(|p| name_in(&g, p, lang))
-            .unwrap_or_else(|| holder.path.name().trim_end_matches('/').to_owned());
+    for source in source_descriptions(services, pod).await {
+        let (g, s) = (&source.graph, source.subject());
+        let name = source
+            .publisher()
+            .and_then(|p| name_in(g, p, lang))
+            .unwrap_or_else(|| source.folder.name().trim_end_matches('/').to_owned());
         let mut themes: Vec<String> = g
             .objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(&format!("{DCAT}theme")))
             .filter_map(|t| match t {
@@ -474,7 +492,7 @@ async fn sources(
             .and_then(node)
             .map(|p| {
                 let d = |k: &str| {
-                    first_value(&g, p, &format!("{DCAT}{k}"))
+                    first_value(g, p, &format!("{DCAT}{k}"))
                         .and_then(|v| v.parse::<Timestamp>().ok())
                         .map(day_of)
                         .unwrap_or_default()
@@ -482,18 +500,18 @@ async fn sources(
                 format!("{} – {}", d("startDate"), d("endDate"))
             })
             .unwrap_or_default();
-        let records = first_value(&g, s, &format!("{}readings", selfdata_consent::SD))
+        let records = first_value(g, s, &format!("{}readings", selfdata_consent::SD))
             .map(|v| match v.parse::<u64>() {
                 Ok(n) => selfdata_site::count(n, lang),
                 Err(_) => v,
             })
             .unwrap_or_default();
-        let updated = first_value(&g, s, &format!("{DCT}modified"))
+        let updated = first_value(g, s, &format!("{DCT}modified"))
             .and_then(|v| v.parse::<Timestamp>().ok())
             .map(day_of)
             .unwrap_or_default();
         let mut originals: Vec<String> = Vec::new();
-        if let Ok(raw) = holder.path.child("raw/") {
+        if let Ok(raw) = source.folder.child("raw/") {
             for f in services
                 .ctx
                 .store
