@@ -21,7 +21,8 @@ pub mod jobs;
 
 pub use inbox::{InboxRouter, api_error};
 pub use intake::{
-    AnyIntake, ImportFailure, Intake, Original, Pipeline, Plan, Progress, Stage, Summary, Told,
+    Accepts, AnyIntake, ImportFailure, Intake, Original, Pipeline, Plan, Progress, Stage, Summary,
+    Told,
 };
 
 use std::sync::Arc;
