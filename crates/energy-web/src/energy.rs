@@ -23,7 +23,7 @@ use bytes::Bytes;
 use jiff::Timestamp;
 use parking_lot::Mutex;
 use selfdata_energy::analysis::Book;
-use selfdata_energy::describe::{self, SourceFacts};
+use selfdata_energy::describe::{self, Held};
 use selfdata_energy::files::{self, FileKey};
 use selfdata_energy::sources::{Coverage, Identity, verdict};
 use selfdata_energy::tariff::{TariffError, Tariffs};
@@ -373,8 +373,7 @@ impl Energy {
             .into_iter()
             .collect();
         let normalised: Vec<String> = index.keys().map(|k| k.path()).collect();
-        let facts = SourceFacts {
-            holder,
+        let held = Held {
             meter,
             first: all.clone().map(|r| r.start).min(),
             last: all.clone().map(|r| r.end).max(),
@@ -382,10 +381,9 @@ impl Energy {
             updated: Timestamp::now(),
             originals: &originals,
             normalised: &normalised,
-            quantities: &quantities,
         };
         let base = format!("{}/{}/", self.base_url, pod);
-        let turtle = describe::source_description(&base, &facts)
+        let turtle = describe::source_description(&base, holder, &quantities, held)
             .map_err(|e| EnergyError::Damaged(format!("the source description: {e}")))?;
         put(
             &format!("/{}", describe::about_path(holder)),
