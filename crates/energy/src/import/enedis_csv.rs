@@ -438,16 +438,11 @@ fn daily_index<'a>(
 /// interval end as a Paris local time and the step as an ISO duration.
 pub(crate) fn parse_flat(text: &str) -> Result<Parsed, ImportError> {
     let mut lines = text::lines(text);
-    let mut header = None;
-    for (n, line) in lines.by_ref() {
-        let fields = text::header_fields(line);
-        let has = |name: &str| fields.iter().any(|f| f == name);
-        if has("horodate") && has("valeur") && has("nature") && has("pas") {
-            header = Some((n, fields, text::delimiter_of(line)));
-            break;
-        }
-    }
-    let Some((_, header, delim)) = header else {
+    let Some((_, header, delim)) = text::find_header(&mut lines, |fields| {
+        ["horodate", "valeur", "nature", "pas"]
+            .iter()
+            .all(|name| fields.iter().any(|f| f == name))
+    }) else {
         return Err(ImportError::Empty);
     };
     let col = |name: &str| column(&header, &[name]);
@@ -596,15 +591,9 @@ pub(crate) fn finish_electric(
 /// `dd/mm/yyyy` and `HH:MM` Paris local time (interval end), W, step inferred.
 pub(crate) fn parse_old(text: &str) -> Result<Parsed, ImportError> {
     let mut lines = text::lines(text);
-    let mut header = None;
-    for (n, line) in lines.by_ref() {
-        let fields = text::header_fields(line);
-        if fields.first().map(String::as_str) == Some("date de la mesure") {
-            header = Some((n, fields, text::delimiter_of(line)));
-            break;
-        }
-    }
-    let Some((_, header, delim)) = header else {
+    let Some((_, header, delim)) = text::find_header(&mut lines, |fields| {
+        fields.first().map(String::as_str) == Some("date de la mesure")
+    }) else {
         return Err(ImportError::Empty);
     };
     let c_date = 0;
