@@ -9,7 +9,7 @@
 
 use crate::model::{ImportError, Layout, Parsed, Quantity};
 
-use super::series::{Builder, by_line};
+use super::series::{Builder, Locate, by_line};
 use super::text::{self, Dec, column, norm, shown, split_into};
 use super::time::{self, DAY, Paris, When, local_error, parse_instant, parse_when};
 
@@ -549,10 +549,12 @@ pub(crate) fn parse_flat(text: &str) -> Result<Parsed, ImportError> {
         power_b,
         rows,
         production,
+        &by_line,
     )
 }
 
-/// Assembles the electricity series found; a file of production only is refused.
+/// Assembles the electricity series found; a file of production only is
+/// refused. `locate` says where in the file a faulty reading is.
 pub(crate) fn finish_electric(
     layout: Layout,
     meter: Option<String>,
@@ -560,6 +562,7 @@ pub(crate) fn finish_electric(
     power_b: Builder,
     rows: usize,
     production: usize,
+    locate: Locate<'_>,
 ) -> Result<Parsed, ImportError> {
     if energy_b.is_empty() && power_b.is_empty() {
         if production > 0 {
@@ -573,7 +576,7 @@ pub(crate) fn finish_electric(
     let mut series = Vec::new();
     for b in [energy_b, power_b] {
         if !b.is_empty() {
-            series.push(b.finish(&by_line)?);
+            series.push(b.finish(locate)?);
         }
     }
     Ok(Parsed {
