@@ -259,6 +259,24 @@ struct Outcome {
     folder: String,
 }
 
+impl Outcome {
+    /// What a form did.
+    fn done(notice: String) -> Self {
+        Outcome {
+            notice: Some(notice),
+            ..Outcome::default()
+        }
+    }
+
+    /// Why a form did nothing.
+    fn failed(error: &str) -> Self {
+        Outcome {
+            error: Some(error.to_owned()),
+            ..Outcome::default()
+        }
+    }
+}
+
 fn day(ms: i64) -> String {
     Timestamp::from_millisecond(ms)
         .map(|t| {
@@ -534,13 +552,18 @@ async fn sources(
     out
 }
 
+/// The overview, after what a form did: 400 when it says an error.
 async fn render_overview(
     services: &PrivacyApp,
     chrome: Chrome,
     r: &Resident,
-    status: StatusCode,
     o: Outcome,
 ) -> Response {
+    let status = if o.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let lang = chrome.language();
     let p: &'static PrivacyTexts = lang.words();
     let owner = consents::owner_webid(&services.ctx, &r.pod);
@@ -651,7 +674,7 @@ async fn overview(
         log: q.map(|Query(q)| q).unwrap_or_default(),
         ..Outcome::default()
     };
-    render_overview(&services, chrome, &r, StatusCode::OK, o).await
+    render_overview(&services, chrome, &r, o).await
 }
 
 #[derive(Deserialize)]
@@ -670,28 +693,14 @@ async fn revoke_app(
 ) -> Response {
     let p: &'static PrivacyTexts = chrome.language().words();
     let o = match services.idp.revoke_app(r.account.id, &f.id).await {
-        Ok(Some(g)) => Outcome {
-            notice: Some(fill(p.revoked, &[("app", &g.client_name)])),
-            ..Outcome::default()
-        },
-        Ok(None) => Outcome {
-            error: Some(p.not_listed.to_owned()),
-            ..Outcome::default()
-        },
+        Ok(Some(g)) => Outcome::done(fill(p.revoked, &[("app", &g.client_name)])),
+        Ok(None) => Outcome::failed(p.not_listed),
         Err(e) => {
             tracing::error!(error = %e, "revoking an app failed");
-            Outcome {
-                error: Some(p.failed.to_owned()),
-                ..Outcome::default()
-            }
+            Outcome::failed(p.failed)
         }
     };
-    let status = if o.error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    render_overview(&services, chrome, &r, status, o).await
+    render_overview(&services, chrome, &r, o).await
 }
 
 #[derive(Deserialize)]
@@ -712,10 +721,6 @@ async fn remove_person(
 ) -> Response {
     let p: &'static PrivacyTexts = chrome.language().words();
     let owner = consents::owner_webid(&services.ctx, &r.pod);
-    let fail = |error: &str| Outcome {
-        error: Some(error.to_owned()),
-        ..Outcome::default()
-    };
     let acl_path = ResourcePath::parse(&f.acl)
         .ok()
         .filter(|a| a.auxiliary_kind() == Some(AuxKind::Acl));
@@ -733,7 +738,7 @@ async fn remove_person(
         _ => None,
     };
     let o = match listed {
-        None => fail(p.not_listed),
+        None => Outcome::failed(p.not_listed),
         Some(access) => {
             let acl_iri = selfdata_solid::uri::resource_uri(
                 consents::base(&services.ctx),
@@ -744,7 +749,7 @@ async fn remove_person(
             match services.ctx.solid.write(&r.pod, write).await {
                 Err(e) => {
                     tracing::error!(error = %e, "removing a person from an ACL failed");
-                    fail(p.failed)
+                    Outcome::failed(p.failed)
                 }
                 Ok(_) => {
                     let iri = selfdata_solid::uri::resource_uri(
@@ -768,23 +773,15 @@ async fn remove_person(
                     if let Err(e) = done {
                         tracing::error!(error = %e, "recording a consent withdrawal failed");
                     }
-                    Outcome {
-                        notice: Some(fill(
-                            p.removed,
-                            &[("who", &access.agent), ("what", access.resource.as_str())],
-                        )),
-                        ..Outcome::default()
-                    }
+                    Outcome::done(fill(
+                        p.removed,
+                        &[("who", &access.agent), ("what", access.resource.as_str())],
+                    ))
                 }
             }
         }
     };
-    let status = if o.error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    render_overview(&services, chrome, &r, status, o).await
+    render_overview(&services, chrome, &r, o).await
 }
 
 fn person_record(
@@ -908,10 +905,9 @@ async fn share(
                     Err(e) => Err(e),
                 };
                 match shared {
-                    Ok(()) => Outcome {
-                        notice: Some(fill(p.shared, &[("who", &webid), ("what", path.as_str())])),
-                        ..Outcome::default()
-                    },
+                    Ok(()) => {
+                        Outcome::done(fill(p.shared, &[("who", &webid), ("what", path.as_str())]))
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, "sharing a folder failed");
                         again(p.failed)
@@ -920,12 +916,7 @@ async fn share(
             }
         }
     };
-    let status = if o.error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    render_overview(&services, chrome, &r, status, o).await
+    render_overview(&services, chrome, &r, o).await
 }
 
 // ------------------------------------------------------------------ the home card
