@@ -25,6 +25,22 @@ struct Raw<'a> {
     stamp: &'a str,
 }
 
+impl<'a> Raw<'a> {
+    /// The row of line `line` ending at `end` (written `stamp`), its value
+    /// read from the Valeur cell `found`.
+    fn read(line: usize, end: i64, stamp: &'a str, found: &'a str) -> Result<Self, ImportError> {
+        let value = text::parse_dec(found)
+            .map_err(|e| ImportError::at(line, e.describe(found, "Valeur")))?;
+        Ok(Raw {
+            end,
+            value,
+            line,
+            found,
+            stamp,
+        })
+    }
+}
+
 /// How a portal file's values are to be read, from its `Unite`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Unit {
@@ -210,15 +226,7 @@ fn values<'a>(
                 too_few(2, "Horodate;Valeur", fields.len()),
             ));
         };
-        let value =
-            text::parse_dec(found).map_err(|e| ImportError::at(n, e.describe(found, "Valeur")))?;
-        raws.push(Raw {
-            end,
-            value,
-            line: n,
-            found,
-            stamp,
-        });
+        raws.push(Raw::read(n, end, stamp, found)?);
     }
     let rows = raws.len();
     if rows == 0 {
@@ -654,16 +662,7 @@ pub(crate) fn parse_old(text: &str) -> Result<Parsed, ImportError> {
                 time: true,
             })
             .map_err(|e| ImportError::at(n, local_error(e, &format!("{date} {clock}"))))?;
-        let found = get(c_value);
-        let value =
-            text::parse_dec(found).map_err(|e| ImportError::at(n, e.describe(found, "Valeur")))?;
-        raws.push(Raw {
-            end,
-            value,
-            line: n,
-            found,
-            stamp: date,
-        });
+        raws.push(Raw::read(n, end, date, get(c_value))?);
     }
     let rows = raws.len();
     if rows == 0 {
