@@ -29,7 +29,7 @@ use selfdata_connect::{
     Callback, ConnectClient, ConnectError, ConnectionState, DataConnectConfig, Endpoint, Sink,
     SinkError, Window,
 };
-use selfdata_site::{Chrome, CsrfForm, Lang, Resident, Words, fill, page};
+use selfdata_site::{Chrome, CsrfForm, Resident, fill, page};
 use selfdata_store::{Backend, PodName, Write};
 
 use crate::EnergyApp;
@@ -290,14 +290,7 @@ static EN: ConnectWords = ConnectWords {
     back: "Back to energy and water",
 };
 
-impl Words for ConnectWords {
-    fn of(lang: Lang) -> &'static Self {
-        match lang {
-            Lang::Fr => &FR,
-            Lang::En => &EN,
-        }
-    }
-}
+selfdata_site::words!(ConnectWords, FR, EN);
 
 /// One connected meter, as shown.
 struct MeterView {
@@ -327,21 +320,7 @@ fn message(
     status: StatusCode,
     pick: fn(&ConnectWords) -> &'static str,
 ) -> Response {
-    let w: &'static ConnectWords = chrome.language().words();
-    show(
-        status,
-        EnedisPage {
-            chrome,
-            w,
-            message: pick(w).to_owned(),
-            error: status.is_client_error() || status.is_server_error(),
-            detail: None,
-            connect_link: false,
-            meters: Vec::new(),
-            running: false,
-            csrf: String::new(),
-        },
-    )
+    told(chrome, status, pick, None)
 }
 
 /// The same with what the holder or the connector said (English only).
@@ -351,6 +330,17 @@ fn failed_with(
     pick: fn(&ConnectWords) -> &'static str,
     detail: String,
 ) -> Response {
+    told(chrome, status, pick, Some(detail))
+}
+
+/// A page with one sentence and, when there is one, what was said; an error
+/// when it says why something failed.
+fn told(
+    chrome: Chrome,
+    status: StatusCode,
+    pick: fn(&ConnectWords) -> &'static str,
+    detail: Option<String>,
+) -> Response {
     let w: &'static ConnectWords = chrome.language().words();
     show(
         status,
@@ -358,8 +348,8 @@ fn failed_with(
             chrome,
             w,
             message: pick(w).to_owned(),
-            error: true,
-            detail: Some(detail),
+            error: detail.is_some() || status.is_client_error() || status.is_server_error(),
+            detail,
             connect_link: false,
             meters: Vec::new(),
             running: false,

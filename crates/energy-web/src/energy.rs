@@ -23,12 +23,12 @@ use bytes::Bytes;
 use jiff::Timestamp;
 use parking_lot::Mutex;
 use selfdata_energy::analysis::Book;
-use selfdata_energy::describe::{self, SourceFacts};
+use selfdata_energy::describe::{self, Held};
 use selfdata_energy::files::{self, FileKey};
 use selfdata_energy::sources::{Coverage, Identity, verdict};
 use selfdata_energy::tariff::{TariffError, Tariffs};
 use selfdata_energy::{Fluid, Holder, ImportError, Layout, Parsed, Quantity, Reading, import};
-use selfdata_service::{ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told};
+use selfdata_service::{Accepts, ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told};
 use selfdata_site::fill;
 use selfdata_store::{Backend, PodName, Precondition, ResourcePath, StoreError, Write};
 
@@ -106,10 +106,7 @@ fn source_container(holder: Holder) -> String {
     format!("/selfdata/sources/{}/", holder.slug())
 }
 
-#[async_trait::async_trait]
-impl Intake for Energy {
-    type Parsed = Parsed;
-
+impl Accepts for Energy {
     fn service(&self) -> &'static str {
         "energy"
     }
@@ -125,6 +122,11 @@ impl Intake for Energy {
     fn expected(&self) -> Vec<&'static selfdata_sources::Expected> {
         selfdata_sources::contract::expected_of(&import::importers())
     }
+}
+
+#[async_trait::async_trait]
+impl Intake for Energy {
+    type Parsed = Parsed;
 
     fn parse(body: &[u8]) -> Result<Parsed, selfdata_sources::Refusal> {
         import::import(body)
@@ -371,8 +373,7 @@ impl Energy {
             .into_iter()
             .collect();
         let normalised: Vec<String> = index.keys().map(|k| k.path()).collect();
-        let facts = SourceFacts {
-            holder,
+        let held = Held {
             meter,
             first: all.clone().map(|r| r.start).min(),
             last: all.clone().map(|r| r.end).max(),
@@ -380,10 +381,9 @@ impl Energy {
             updated: Timestamp::now(),
             originals: &originals,
             normalised: &normalised,
-            quantities: &quantities,
         };
         let base = format!("{}/{}/", self.base_url, pod);
-        let turtle = describe::source_description(&base, &facts)
+        let turtle = describe::source_description(&base, holder, &quantities, held)
             .map_err(|e| EnergyError::Damaged(format!("the source description: {e}")))?;
         put(
             &format!("/{}", describe::about_path(holder)),

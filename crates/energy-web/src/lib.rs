@@ -43,14 +43,7 @@ impl selfdata_solid::auth::SolidState for EnergyApp {
     }
 }
 
-impl std::fmt::Debug for EnergyApp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EnergyApp").finish_non_exhaustive()
-    }
-}
-
 /// Energy and water (with the Enedis connector) as a resident service.
-#[derive(Debug)]
 pub struct EnergyService(pub Arc<EnergyApp>);
 
 impl EnergyService {

@@ -5,7 +5,6 @@
 //! Sentences with blanks use `{name}` markers filled by [`fill`].
 
 use jiff::civil::Date;
-use selfdata_site::Lang;
 
 use crate::chart::{Locale, format_number};
 
@@ -419,14 +418,7 @@ pub const FR: Texts = Texts {
     weekdays_short: ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."],
 };
 
-impl selfdata_site::Words for Texts {
-    fn of(lang: Lang) -> &'static Self {
-        match lang {
-            Lang::Fr => &FR,
-            Lang::En => &EN,
-        }
-    }
-}
+selfdata_site::words!(Texts, FR, EN);
 
 /// A no-break space (between a number and its unit).
 const NBSP: char = '\u{a0}';

@@ -5,7 +5,7 @@
 //! Both are written by the shared writers of `selfdata-sources` (the Turtle
 //! through the RDF crate's serializer); this module says what energy puts in them.
 
-use jiff::Timestamp;
+pub use selfdata_sources::describe::Held;
 use selfdata_sources::describe::{self as shared, Column, Source, Table};
 
 pub use selfdata_rdf::RdfError;
@@ -75,49 +75,32 @@ pub fn csvw_metadata(fluid: Fluid, files: &[FileKey]) -> Vec<u8> {
     shared::csvw_metadata(&tables)
 }
 
-/// What a source description says.
-#[derive(Debug, Clone)]
-pub struct SourceFacts<'a> {
-    pub holder: Holder,
-    pub meter: Option<&'a str>,
-    pub first: Option<Timestamp>,
-    pub last: Option<Timestamp>,
-    pub readings: usize,
-    pub updated: Timestamp,
-    /// Paths (from the pod root) of the original files kept.
-    pub originals: &'a [String],
-    /// Paths of the normalised files derived from them.
-    pub normalised: &'a [String],
-    pub quantities: &'a [Quantity],
-}
-
 /// Where a holder's source description lives, from the pod root (no leading slash).
 pub fn about_path(holder: Holder) -> String {
     format!("selfdata/sources/{}/about.ttl", holder.slug())
 }
 
-/// The source description in Turtle; `base` is the pod root URI. Written
-/// through the RDF crate's serializer, so any meter id stays a valid literal.
-pub fn source_description(base: &str, f: &SourceFacts<'_>) -> Result<Vec<u8>, RdfError> {
-    let themes: Vec<String> = f
-        .quantities
+/// The source description in Turtle of what the pod holds from `holder`,
+/// measuring `quantities`; `base` is the pod root URI. Written through the
+/// RDF crate's serializer, so any meter id stays a valid literal.
+pub fn source_description(
+    base: &str,
+    holder: Holder,
+    quantities: &[Quantity],
+    held: Held<'_>,
+) -> Result<Vec<u8>, RdfError> {
+    let themes: Vec<String> = quantities
         .iter()
         .map(|q| format!("{VOCAB}{}", property(*q)))
         .collect();
     shared::source_turtle(
-        &format!("{base}{}", about_path(f.holder)),
+        &format!("{base}{}", about_path(holder)),
         base,
         &Source {
-            holder: f.holder.name(),
-            holder_fr: f.holder.name_fr(),
-            meter: f.meter,
+            holder: holder.name(),
+            holder_fr: holder.name_fr(),
             themes: &themes,
-            first: f.first,
-            last: f.last,
-            readings: f.readings,
-            updated: f.updated,
-            originals: f.originals,
-            normalised: f.normalised,
+            held,
         },
     )
 }
@@ -154,8 +137,9 @@ mod tests {
             ["selfdata/sources/grdf/raw/2025-01-01_2025-01-31-0123abcd.ndjson".to_owned()];
         let t = source_description(
             "http://x/alice/",
-            &SourceFacts {
-                holder: Holder::Grdf,
+            Holder::Grdf,
+            &[Quantity::GasEnergy],
+            Held {
                 meter: Some("GI123456"),
                 first: Some("2025-01-01T05:00:00Z".parse().unwrap()),
                 last: Some("2025-02-01T05:00:00Z".parse().unwrap()),
@@ -163,7 +147,6 @@ mod tests {
                 updated: "2025-02-02T10:00:00Z".parse().unwrap(),
                 originals: &originals,
                 normalised: &[],
-                quantities: &[Quantity::GasEnergy],
             },
         )
         .unwrap();

@@ -18,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use selfdata_service::Registry;
-use selfdata_site::{Chrome, CsrfForm, Lang, Resident, Words, page};
+use selfdata_site::{Chrome, CsrfForm, Resident, page};
 use selfdata_store::{Backend, PodName, StoreError};
 use serde::Deserialize;
 
@@ -163,14 +163,7 @@ static EN: EraseWords = EraseWords {
     failed: "The erasure failed; try again or contact the operator.",
 };
 
-impl Words for EraseWords {
-    fn of(lang: Lang) -> &'static Self {
-        match lang {
-            Lang::Fr => &FR,
-            Lang::En => &EN,
-        }
-    }
-}
+selfdata_site::words!(EraseWords, FR, EN);
 
 #[derive(Template)]
 #[template(path = "erase.html")]

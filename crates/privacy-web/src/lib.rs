@@ -36,15 +36,8 @@ impl selfdata_solid::auth::SolidState for PrivacyApp {
     }
 }
 
-impl std::fmt::Debug for PrivacyApp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PrivacyApp").finish_non_exhaustive()
-    }
-}
-
 /// "Who has what on me?", rights against holders, the access log, export
 /// and erasure as a resident service.
-#[derive(Debug)]
 pub struct PrivacyService(pub Arc<PrivacyApp>);
 
 impl PrivacyService {

@@ -752,6 +752,24 @@ pub fn routes() -> Router<Arc<PrivacyApp>> {
         )
 }
 
+/// The pod whose log is asked for, when the one asking is its owner: only
+/// the owner (acl:Control on the pod root) reads the log.
+async fn owner(access: PodAccess) -> Result<PodName, ApiError> {
+    access.require("/", ModeSet::CONTROL).await
+}
+
+/// `size` when the query gives it, else the log's current size.
+async fn size_or_head(
+    store: &dyn Backend,
+    pod: &PodName,
+    size: Option<u64>,
+) -> Result<u64, LogError> {
+    match size {
+        Some(s) => Ok(s),
+        None => head_size(store, pod).await,
+    }
+}
+
 fn json_response(value: &impl Serialize) -> Response {
     (
         [
@@ -767,8 +785,7 @@ async fn checkpoint_route(
     State(services): State<Arc<PrivacyApp>>,
     access: PodAccess,
 ) -> Result<Response, ApiError> {
-    // Only the owner (acl:Control on the pod root) reads the log.
-    let pod = access.require("/", ModeSet::CONTROL).await?;
+    let pod = owner(access).await?;
     let log = service(&services)?;
     let (checkpoint, note) = log.checkpoint(&pod).await?;
     Ok(json_response(&SignedCheckpoint {
@@ -790,8 +807,7 @@ async fn entries_route(
     access: PodAccess,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    // Only the owner (acl:Control on the pod root) reads the log.
-    let pod = access.require("/", ModeSet::CONTROL).await?;
+    let pod = owner(access).await?;
     let store = services.ctx.store.as_ref();
     let size = head_size(store, &pod).await.map_err(ApiError::from)?;
     let from = q.from.unwrap_or(0);
@@ -821,13 +837,9 @@ async fn inclusion_route(
     access: PodAccess,
     Query(q): Query<InclusionQuery>,
 ) -> Result<Response, ApiError> {
-    // Only the owner (acl:Control on the pod root) reads the log.
-    let pod = access.require("/", ModeSet::CONTROL).await?;
+    let pod = owner(access).await?;
     let store = services.ctx.store.as_ref();
-    let size = match q.size {
-        Some(s) => s,
-        None => head_size(store, &pod).await?,
-    };
+    let size = size_or_head(store, &pod, q.size).await?;
     Ok(json_response(&inclusion(store, &pod, q.index, size).await?))
 }
 
@@ -842,13 +854,9 @@ async fn consistency_route(
     access: PodAccess,
     Query(q): Query<ConsistencyQuery>,
 ) -> Result<Response, ApiError> {
-    // Only the owner (acl:Control on the pod root) reads the log.
-    let pod = access.require("/", ModeSet::CONTROL).await?;
+    let pod = owner(access).await?;
     let store = services.ctx.store.as_ref();
-    let to = match q.to {
-        Some(t) => t,
-        None => head_size(store, &pod).await?,
-    };
+    let to = size_or_head(store, &pod, q.to).await?;
     Ok(json_response(&consistency(store, &pod, q.from, to).await?))
 }
 

@@ -259,6 +259,24 @@ struct Outcome {
     folder: String,
 }
 
+impl Outcome {
+    /// What a form did.
+    fn done(notice: String) -> Self {
+        Outcome {
+            notice: Some(notice),
+            ..Outcome::default()
+        }
+    }
+
+    /// Why a form did nothing.
+    fn failed(error: &str) -> Self {
+        Outcome {
+            error: Some(error.to_owned()),
+            ..Outcome::default()
+        }
+    }
+}
+
 fn day(ms: i64) -> String {
     Timestamp::from_millisecond(ms)
         .map(|t| {
@@ -338,6 +356,72 @@ fn first_value(g: &Graph, s: NamedOrBlankNodeRef<'_>, p: &str) -> Option<String>
         })
 }
 
+/// One source description of the pod (`selfdata/sources/<holder>/about.ttl`),
+/// read and parsed.
+struct SourceDescription {
+    /// The holder's folder.
+    folder: ResourcePath,
+    /// The description's IRI (its subject).
+    iri: String,
+    /// The stored Turtle.
+    body: bytes::Bytes,
+    graph: Graph,
+}
+
+impl SourceDescription {
+    /// The description's subject.
+    fn subject(&self) -> NamedOrBlankNodeRef<'_> {
+        NamedNodeRef::new_unchecked(&self.iri).into()
+    }
+
+    /// The node of the holder that published the data.
+    fn publisher(&self) -> Option<NamedOrBlankNodeRef<'_>> {
+        self.graph
+            .object_for_subject_predicate(
+                self.subject(),
+                NamedNodeRef::new_unchecked(&format!("{DCT}publisher")),
+            )
+            .and_then(node)
+    }
+}
+
+/// Every source description of the pod that can be read; one that cannot is
+/// passed over (nothing is known of it yet).
+async fn source_descriptions(services: &PrivacyApp, pod: &PodName) -> Vec<SourceDescription> {
+    let Ok(root) = ResourcePath::parse("/selfdata/sources/") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for holder in services
+        .ctx
+        .store
+        .members(pod, &root)
+        .await
+        .unwrap_or_default()
+    {
+        if !holder.path.is_container() {
+            continue;
+        }
+        let Ok(about) = holder.path.child("about.ttl") else {
+            continue;
+        };
+        let Ok(Some((_, body))) = services.ctx.store.get(pod, &about).await else {
+            continue;
+        };
+        let iri = selfdata_solid::uri::resource_uri(consents::base(&services.ctx), pod, &about);
+        let Ok(graph) = parse(&body, RdfFormat::Turtle, &iri) else {
+            continue;
+        };
+        out.push(SourceDescription {
+            folder: holder.path,
+            iri,
+            body,
+            graph,
+        });
+    }
+    out
+}
+
 /// The meter or account identifiers the pod's source descriptions give for
 /// the holder named `holder` (what a rights letter quotes).
 pub(crate) async fn identifiers_at(
@@ -345,37 +429,15 @@ pub(crate) async fn identifiers_at(
     pod: &PodName,
     holder: &str,
 ) -> Vec<String> {
-    let Ok(root) = ResourcePath::parse("/selfdata/sources/") else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    for dir in services
-        .ctx
-        .store
-        .members(pod, &root)
-        .await
-        .unwrap_or_default()
-    {
-        let Ok(about) = dir.path.child("about.ttl") else {
-            continue;
-        };
-        let Ok(Some((_, body))) = services.ctx.store.get(pod, &about).await else {
-            continue;
-        };
-        let iri = selfdata_solid::uri::resource_uri(consents::base(&services.ctx), pod, &about);
-        let Ok(g) = parse(&body, RdfFormat::Turtle, &iri) else {
-            continue;
-        };
-        let s: NamedOrBlankNodeRef<'_> = NamedNodeRef::new_unchecked(&iri).into();
-        let named = g
-            .object_for_subject_predicate(s, NamedNodeRef::new_unchecked(&format!("{DCT}publisher")))
-            .and_then(node)
-            .is_some_and(|p| {
-                g.objects_for_subject_predicate(p, NamedNodeRef::new_unchecked("http://xmlns.com/foaf/0.1/name"))
-                    .any(|t| matches!(t, TermRef::Literal(l) if l.value().eq_ignore_ascii_case(holder.trim())))
-            });
+    for d in source_descriptions(services, pod).await {
+        let named = d.publisher().is_some_and(|p| {
+            d.graph
+                .objects_for_subject_predicate(p, NamedNodeRef::new_unchecked("http://xmlns.com/foaf/0.1/name"))
+                .any(|t| matches!(t, TermRef::Literal(l) if l.value().eq_ignore_ascii_case(holder.trim())))
+        });
         if named {
-            out.extend(selfdata_sources::describe::meters_of(&body, &iri));
+            out.extend(selfdata_sources::describe::meters_of(&d.body, &d.iri));
         }
     }
     out
@@ -424,39 +486,13 @@ async fn sources(
     pod: &PodName,
 ) -> Vec<SourceView> {
     let p: &'static PrivacyTexts = lang.words();
-    let Ok(root) = ResourcePath::parse("/selfdata/sources/") else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    for holder in services
-        .ctx
-        .store
-        .members(pod, &root)
-        .await
-        .unwrap_or_default()
-    {
-        if !holder.path.is_container() {
-            continue;
-        }
-        let Ok(about) = holder.path.child("about.ttl") else {
-            continue;
-        };
-        let Ok(Some((_, body))) = services.ctx.store.get(pod, &about).await else {
-            continue;
-        };
-        let iri = selfdata_solid::uri::resource_uri(consents::base(&services.ctx), pod, &about);
-        let Ok(g) = parse(&body, RdfFormat::Turtle, &iri) else {
-            continue;
-        };
-        let s: NamedOrBlankNodeRef<'_> = NamedNodeRef::new_unchecked(&iri).into();
-        let name = g
-            .object_for_subject_predicate(
-                s,
-                NamedNodeRef::new_unchecked(&format!("{DCT}publisher")),
-            )
-            .and_then(node)
-            .and_then(|p| name_in(&g, p, lang))
-            .unwrap_or_else(|| holder.path.name().trim_end_matches('/').to_owned());
+    for source in source_descriptions(services, pod).await {
+        let (g, s) = (&source.graph, source.subject());
+        let name = source
+            .publisher()
+            .and_then(|p| name_in(g, p, lang))
+            .unwrap_or_else(|| source.folder.name().trim_end_matches('/').to_owned());
         let mut themes: Vec<String> = g
             .objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(&format!("{DCAT}theme")))
             .filter_map(|t| match t {
@@ -474,7 +510,7 @@ async fn sources(
             .and_then(node)
             .map(|p| {
                 let d = |k: &str| {
-                    first_value(&g, p, &format!("{DCAT}{k}"))
+                    first_value(g, p, &format!("{DCAT}{k}"))
                         .and_then(|v| v.parse::<Timestamp>().ok())
                         .map(day_of)
                         .unwrap_or_default()
@@ -482,18 +518,18 @@ async fn sources(
                 format!("{} – {}", d("startDate"), d("endDate"))
             })
             .unwrap_or_default();
-        let records = first_value(&g, s, &format!("{}readings", selfdata_consent::SD))
+        let records = first_value(g, s, &format!("{}readings", selfdata_consent::SD))
             .map(|v| match v.parse::<u64>() {
                 Ok(n) => selfdata_site::count(n, lang),
                 Err(_) => v,
             })
             .unwrap_or_default();
-        let updated = first_value(&g, s, &format!("{DCT}modified"))
+        let updated = first_value(g, s, &format!("{DCT}modified"))
             .and_then(|v| v.parse::<Timestamp>().ok())
             .map(day_of)
             .unwrap_or_default();
         let mut originals: Vec<String> = Vec::new();
-        if let Ok(raw) = holder.path.child("raw/") {
+        if let Ok(raw) = source.folder.child("raw/") {
             for f in services
                 .ctx
                 .store
@@ -516,13 +552,18 @@ async fn sources(
     out
 }
 
+/// The overview, after what a form did: 400 when it says an error.
 async fn render_overview(
     services: &PrivacyApp,
     chrome: Chrome,
     r: &Resident,
-    status: StatusCode,
     o: Outcome,
 ) -> Response {
+    let status = if o.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let lang = chrome.language();
     let p: &'static PrivacyTexts = lang.words();
     let owner = consents::owner_webid(&services.ctx, &r.pod);
@@ -633,7 +674,7 @@ async fn overview(
         log: q.map(|Query(q)| q).unwrap_or_default(),
         ..Outcome::default()
     };
-    render_overview(&services, chrome, &r, StatusCode::OK, o).await
+    render_overview(&services, chrome, &r, o).await
 }
 
 #[derive(Deserialize)]
@@ -652,28 +693,14 @@ async fn revoke_app(
 ) -> Response {
     let p: &'static PrivacyTexts = chrome.language().words();
     let o = match services.idp.revoke_app(r.account.id, &f.id).await {
-        Ok(Some(g)) => Outcome {
-            notice: Some(fill(p.revoked, &[("app", &g.client_name)])),
-            ..Outcome::default()
-        },
-        Ok(None) => Outcome {
-            error: Some(p.not_listed.to_owned()),
-            ..Outcome::default()
-        },
+        Ok(Some(g)) => Outcome::done(fill(p.revoked, &[("app", &g.client_name)])),
+        Ok(None) => Outcome::failed(p.not_listed),
         Err(e) => {
             tracing::error!(error = %e, "revoking an app failed");
-            Outcome {
-                error: Some(p.failed.to_owned()),
-                ..Outcome::default()
-            }
+            Outcome::failed(p.failed)
         }
     };
-    let status = if o.error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    render_overview(&services, chrome, &r, status, o).await
+    render_overview(&services, chrome, &r, o).await
 }
 
 #[derive(Deserialize)]
@@ -694,10 +721,6 @@ async fn remove_person(
 ) -> Response {
     let p: &'static PrivacyTexts = chrome.language().words();
     let owner = consents::owner_webid(&services.ctx, &r.pod);
-    let fail = |error: &str| Outcome {
-        error: Some(error.to_owned()),
-        ..Outcome::default()
-    };
     let acl_path = ResourcePath::parse(&f.acl)
         .ok()
         .filter(|a| a.auxiliary_kind() == Some(AuxKind::Acl));
@@ -715,7 +738,7 @@ async fn remove_person(
         _ => None,
     };
     let o = match listed {
-        None => fail(p.not_listed),
+        None => Outcome::failed(p.not_listed),
         Some(access) => {
             let acl_iri = selfdata_solid::uri::resource_uri(
                 consents::base(&services.ctx),
@@ -726,7 +749,7 @@ async fn remove_person(
             match services.ctx.solid.write(&r.pod, write).await {
                 Err(e) => {
                     tracing::error!(error = %e, "removing a person from an ACL failed");
-                    fail(p.failed)
+                    Outcome::failed(p.failed)
                 }
                 Ok(_) => {
                     let iri = selfdata_solid::uri::resource_uri(
@@ -750,23 +773,15 @@ async fn remove_person(
                     if let Err(e) = done {
                         tracing::error!(error = %e, "recording a consent withdrawal failed");
                     }
-                    Outcome {
-                        notice: Some(fill(
-                            p.removed,
-                            &[("who", &access.agent), ("what", access.resource.as_str())],
-                        )),
-                        ..Outcome::default()
-                    }
+                    Outcome::done(fill(
+                        p.removed,
+                        &[("who", &access.agent), ("what", access.resource.as_str())],
+                    ))
                 }
             }
         }
     };
-    let status = if o.error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    render_overview(&services, chrome, &r, status, o).await
+    render_overview(&services, chrome, &r, o).await
 }
 
 fn person_record(
@@ -890,10 +905,9 @@ async fn share(
                     Err(e) => Err(e),
                 };
                 match shared {
-                    Ok(()) => Outcome {
-                        notice: Some(fill(p.shared, &[("who", &webid), ("what", path.as_str())])),
-                        ..Outcome::default()
-                    },
+                    Ok(()) => {
+                        Outcome::done(fill(p.shared, &[("who", &webid), ("what", path.as_str())]))
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, "sharing a folder failed");
                         again(p.failed)
@@ -902,12 +916,7 @@ async fn share(
             }
         }
     };
-    let status = if o.error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    render_overview(&services, chrome, &r, status, o).await
+    render_overview(&services, chrome, &r, o).await
 }
 
 // ------------------------------------------------------------------ the home card

@@ -2,8 +2,6 @@
 //! pages, in French and English (in the page's language, `selfdata_site::Lang`).
 //! Sentences with blanks use `{name}` markers filled by `selfdata_site::fill`.
 
-use selfdata_site::Lang;
-
 /// Every sentence the privacy pages show.
 #[derive(Debug)]
 pub struct PrivacyTexts {
@@ -429,11 +427,4 @@ pub static FR: PrivacyTexts = PrivacyTexts {
     rq_bad_date: "Donnez la date sous la forme AAAA-MM-JJ.",
 };
 
-impl selfdata_site::Words for PrivacyTexts {
-    fn of(lang: Lang) -> &'static Self {
-        match lang {
-            Lang::Fr => &FR,
-            Lang::En => &EN,
-        }
-    }
-}
+selfdata_site::words!(PrivacyTexts, FR, EN);

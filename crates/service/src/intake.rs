@@ -172,12 +172,9 @@ pub enum Plan {
     KeepApart { known: Vec<String>, found: String },
 }
 
-/// What a service takes in from files: the service's side of the pipeline.
-#[async_trait::async_trait]
-pub trait Intake: Send + Sync + 'static {
-    /// A parsed file (the domain's own type).
-    type Parsed: Send + 'static;
-
+/// Which files an intake takes: what the registry, the inbox and the
+/// pipeline ask of it before any file is parsed.
+pub trait Accepts: Send + Sync {
     /// The service that takes these files (`energy`).
     fn service(&self) -> &'static str;
 
@@ -190,6 +187,13 @@ pub trait Intake: Send + Sync + 'static {
 
     /// The exports it reads and where a resident downloads them.
     fn expected(&self) -> Vec<&'static selfdata_sources::Expected>;
+}
+
+/// What a service takes in from files: the service's side of the pipeline.
+#[async_trait::async_trait]
+pub trait Intake: Accepts + 'static {
+    /// A parsed file (the domain's own type).
+    type Parsed: Send + 'static;
 
     /// Parses the whole file, or refuses it with the line. Pure; run off
     /// the async threads.
@@ -218,11 +222,7 @@ pub type Progress<'a> = &'a (dyn Fn(Stage) + Send + Sync);
 
 /// An [`Intake`] behind a pointer, as the registry and the pipeline hold it.
 #[async_trait::async_trait]
-pub trait AnyIntake: Send + Sync {
-    fn service(&self) -> &'static str;
-    fn media_types(&self) -> &'static [&'static str];
-    fn recognises(&self, body: &[u8]) -> bool;
-    fn expected(&self) -> Vec<&'static selfdata_sources::Expected>;
+pub trait AnyIntake: Accepts {
     /// Runs the pipeline's steps for this intake.
     async fn run(
         &self,
@@ -236,18 +236,6 @@ pub trait AnyIntake: Send + Sync {
 
 #[async_trait::async_trait]
 impl<T: Intake> AnyIntake for T {
-    fn service(&self) -> &'static str {
-        Intake::service(self)
-    }
-    fn media_types(&self) -> &'static [&'static str] {
-        Intake::media_types(self)
-    }
-    fn recognises(&self, body: &[u8]) -> bool {
-        Intake::recognises(self, body)
-    }
-    fn expected(&self) -> Vec<&'static selfdata_sources::Expected> {
-        Intake::expected(self)
-    }
     async fn run(
         &self,
         pipeline: &Pipeline,

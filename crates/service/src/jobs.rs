@@ -31,7 +31,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use parking_lot::Mutex;
-use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, Say, Words, fill, page};
+use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, Say, fill, page};
 use selfdata_sources::Tally;
 use selfdata_store::{PodName, ResourcePath};
 
@@ -526,14 +526,7 @@ static EN: ImportWords = ImportWords {
     upload_too_large: "These files are too large together: at most {n} MiB at a time.",
 };
 
-impl Words for ImportWords {
-    fn of(lang: Lang) -> &'static Self {
-        match lang {
-            Lang::Fr => &FR,
-            Lang::En => &EN,
-        }
-    }
-}
+selfdata_site::words!(ImportWords, FR, EN);
 
 impl ImportWords {
     fn sources_lang(&self) -> selfdata_sources::Lang {

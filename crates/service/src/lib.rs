@@ -21,7 +21,8 @@ pub mod jobs;
 
 pub use inbox::{InboxRouter, api_error};
 pub use intake::{
-    AnyIntake, ImportFailure, Intake, Original, Pipeline, Plan, Progress, Stage, Summary, Told,
+    Accepts, AnyIntake, ImportFailure, Intake, Original, Pipeline, Plan, Progress, Stage, Summary,
+    Told,
 };
 
 use std::sync::Arc;
@@ -32,7 +33,7 @@ use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Extension, Router};
-use selfdata_site::{Chrome, Lang, MenuEntry, PageError, Resident, Say, Words, page};
+use selfdata_site::{Chrome, Lang, MenuEntry, PageError, Resident, Say, page};
 use selfdata_solid::AppState;
 use selfdata_store::{Backend, PodName};
 
@@ -316,14 +317,7 @@ static EN: HomeWords = HomeWords {
     sign_up: "Create an account",
 };
 
-impl Words for HomeWords {
-    fn of(lang: Lang) -> &'static Self {
-        match lang {
-            Lang::Fr => &FR,
-            Lang::En => &EN,
-        }
-    }
-}
+selfdata_site::words!(HomeWords, FR, EN);
 
 #[derive(Template)]
 #[template(path = "home.html")]

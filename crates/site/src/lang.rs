@@ -69,6 +69,22 @@ pub trait Words: Sync + 'static {
     fn of(lang: Lang) -> &'static Self;
 }
 
+/// Makes a catalogue type [`Words`] from its French and English instances:
+/// `selfdata_site::words!(ImportWords, FR, EN);`.
+#[macro_export]
+macro_rules! words {
+    ($catalogue:ty, $fr:path, $en:path) => {
+        impl $crate::Words for $catalogue {
+            fn of(lang: $crate::Lang) -> &'static Self {
+                match lang {
+                    $crate::Lang::Fr => &$fr,
+                    $crate::Lang::En => &$en,
+                }
+            }
+        }
+    };
+}
+
 /// One sentence in both languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Say {

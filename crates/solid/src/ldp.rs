@@ -227,6 +227,16 @@ impl Req<'_> {
         self.path.auxiliary_kind() == Some(AuxKind::Acl)
     }
 
+    /// Whether the target resource exists now.
+    async fn exists(&self) -> Result<bool, ApiError> {
+        Ok(self
+            .state
+            .store()
+            .meta(self.pod, &self.path)
+            .await?
+            .is_some())
+    }
+
     /// Checks Web Access Control for `method` on this resource (and on its
     /// container when creating or deleting). `modes` overrides the modes
     /// needed on the target (PATCH derives them from the patch).
@@ -556,12 +566,7 @@ impl Req<'_> {
     }
 
     async fn put(&self, body: Body) -> Result<Response, ApiError> {
-        let exists = self
-            .state
-            .store()
-            .meta(self.pod, &self.path)
-            .await?
-            .is_some();
+        let exists = self.exists().await?;
         self.authorize("PUT", exists, None).await?;
         let content_type = self.content_type()?;
         let precondition = self.write_precondition()?;
@@ -605,8 +610,7 @@ impl Req<'_> {
             )
             .with_header(header::ALLOW, ALLOW_DOCUMENT));
         }
-        let store = self.state.store();
-        if store.meta(self.pod, &self.path).await?.is_none() {
+        if !self.exists().await? {
             return Err(ApiError::not_found());
         }
         let content_type = self.content_type()?;
@@ -668,12 +672,7 @@ impl Req<'_> {
         // Authorise before anything about the request is looked at: every
         // PATCH needs at least Append on its target (Control on an ACL), so
         // strangers learn nothing and cost nothing.
-        let exists = self
-            .state
-            .store()
-            .meta(self.pod, &self.path)
-            .await?
-            .is_some();
+        let exists = self.exists().await?;
         let permissions = self
             .authorize("PATCH", exists, Some(ModeSet::APPEND))
             .await?;

@@ -27,10 +27,16 @@ pub struct Source<'a> {
     /// Its name in French when it differs ("Service des eaux"): both are
     /// then written with their language tags.
     pub holder_fr: Option<&'a str>,
-    /// The meter or account identifier the files name, if any.
-    pub meter: Option<&'a str>,
     /// Theme IRIs (what is measured).
     pub themes: &'a [String],
+    pub held: Held<'a>,
+}
+
+/// What the pod holds from one holder: the same for every domain.
+#[derive(Debug, Clone)]
+pub struct Held<'a> {
+    /// The meter or account identifier the files name, if any.
+    pub meter: Option<&'a str>,
     pub first: Option<Timestamp>,
     pub last: Option<Timestamp>,
     pub readings: usize,
@@ -79,29 +85,29 @@ pub fn source_turtle(doc: &str, root: &str, s: &Source<'_>) -> Result<Vec<u8>, R
     for theme in s.themes {
         add(&format!("{DCAT}theme"), iri(theme)?.into());
     }
-    if let Some(m) = s.meter {
+    if let Some(m) = s.held.meter {
         add(
             &format!("{VOCAB}meter"),
             Literal::new_simple_literal(m).into(),
         );
     }
     let period = BlankNode::default();
-    let has_period = s.first.is_some() && s.last.is_some();
+    let has_period = s.held.first.is_some() && s.held.last.is_some();
     if has_period {
         add(&format!("{DCT}temporal"), period.clone().into());
     }
     add(
         &format!("{VOCAB}readings"),
-        Literal::new_typed_literal(s.readings.to_string(), xsd::INTEGER).into(),
+        Literal::new_typed_literal(s.held.readings.to_string(), xsd::INTEGER).into(),
     );
-    add(&format!("{DCT}modified"), when(s.updated).into());
-    for o in s.originals {
+    add(&format!("{DCT}modified"), when(s.held.updated).into());
+    for o in s.held.originals {
         add(
             &format!("{PROV}wasDerivedFrom"),
             iri(&format!("{root}{o}"))?.into(),
         );
     }
-    for n in s.normalised {
+    for n in s.held.normalised {
         add(
             &format!("{DCAT}distribution"),
             iri(&format!("{root}{n}"))?.into(),
@@ -131,7 +137,7 @@ pub fn source_turtle(doc: &str, root: &str, s: &Source<'_>) -> Result<Vec<u8>, R
             Literal::new_simple_literal(s.holder).into(),
         ),
     }
-    if let (true, Some(a), Some(b)) = (has_period, s.first, s.last) {
+    if let (true, Some(a), Some(b)) = (has_period, s.held.first, s.held.last) {
         about(
             &period,
             rdf::TYPE.as_str(),
@@ -238,14 +244,16 @@ mod tests {
         Source {
             holder: "GRDF",
             holder_fr: None,
-            meter: Some(meter),
             themes: &[],
-            first: Some("2025-01-01T05:00:00Z".parse().unwrap()),
-            last: Some("2025-02-01T05:00:00Z".parse().unwrap()),
-            readings: 31,
-            updated: "2025-02-02T10:00:00Z".parse().unwrap(),
-            originals,
-            normalised: &[],
+            held: Held {
+                meter: Some(meter),
+                first: Some("2025-01-01T05:00:00Z".parse().unwrap()),
+                last: Some("2025-02-01T05:00:00Z".parse().unwrap()),
+                readings: 31,
+                updated: "2025-02-02T10:00:00Z".parse().unwrap(),
+                originals,
+                normalised: &[],
+            },
         }
     }
 

@@ -121,6 +121,19 @@ pub fn header_fields(line: &str) -> Vec<String> {
     raw.iter().map(|f| norm(f)).collect()
 }
 
+/// Reads `lines` up to the first whose normalised fields `is_header`
+/// accepts, and gives its number, fields and separator; the lines after it
+/// stay in `lines`. `None` when no line is a header.
+pub fn find_header<'a>(
+    lines: &mut impl Iterator<Item = (usize, &'a str)>,
+    is_header: impl Fn(&[String]) -> bool,
+) -> Option<(usize, Vec<String>, char)> {
+    lines.find_map(|(n, line)| {
+        let fields = header_fields(line);
+        is_header(&fields).then(|| (n, fields, delimiter_of(line)))
+    })
+}
+
 /// The position of the first header field equal to one of `names` (normalised).
 pub fn column(header: &[String], names: &[&str]) -> Option<usize> {
     header.iter().position(|h| names.contains(&h.as_str()))

@@ -521,29 +521,10 @@ impl Backend for SqliteBackend {
         path: &ResourcePath,
     ) -> Result<Option<(Meta, Bytes)>, StoreError> {
         let db = self.pod_db(pod)?;
-        let found = db.with_reader(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT content_type, version, modified, size, blob, body FROM resource WHERE path = ?1",
-            )?;
-            let row = stmt
-                .query_row([path.as_str()], |row| {
-                    Ok((
-                        meta_from_row(path.clone(), row)?,
-                        row.get::<_, Option<String>>(4)?,
-                        row.get::<_, Option<Vec<u8>>>(5)?,
-                    ))
-                })
-                .optional()?;
-            Ok(row)
-        })?;
-        let Some((meta, blob, body)) = found else {
+        let Some((meta, at)) = db.with_reader(|conn| read_resource(conn, path))? else {
             return Ok(None);
         };
-        let body = match blob {
-            Some(hash) => Bytes::from(db.blobs.read(&hash)?),
-            None => Bytes::from(body.unwrap_or_default()),
-        };
-        Ok(Some((meta, body)))
+        Ok(Some((meta, Bytes::from(at.read(&db.blobs)?))))
     }
 
     async fn members(

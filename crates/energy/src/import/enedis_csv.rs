@@ -9,7 +9,7 @@
 
 use crate::model::{ImportError, Layout, Parsed, Quantity};
 
-use super::series::{Builder, by_line};
+use super::series::{Builder, Locate, by_line};
 use super::text::{self, Dec, column, norm, shown, split_into};
 use super::time::{self, DAY, Paris, When, local_error, parse_instant, parse_when};
 
@@ -23,6 +23,22 @@ struct Raw<'a> {
     found: &'a str,
     /// The time as written.
     stamp: &'a str,
+}
+
+impl<'a> Raw<'a> {
+    /// The row of line `line` ending at `end` (written `stamp`), its value
+    /// read from the Valeur cell `found`.
+    fn read(line: usize, end: i64, stamp: &'a str, found: &'a str) -> Result<Self, ImportError> {
+        let value = text::parse_dec(found)
+            .map_err(|e| ImportError::at(line, e.describe(found, "Valeur")))?;
+        Ok(Raw {
+            end,
+            value,
+            line,
+            found,
+            stamp,
+        })
+    }
 }
 
 /// How a portal file's values are to be read, from its `Unite`.
@@ -210,15 +226,7 @@ fn values<'a>(
                 too_few(2, "Horodate;Valeur", fields.len()),
             ));
         };
-        let value =
-            text::parse_dec(found).map_err(|e| ImportError::at(n, e.describe(found, "Valeur")))?;
-        raws.push(Raw {
-            end,
-            value,
-            line: n,
-            found,
-            stamp,
-        });
+        raws.push(Raw::read(n, end, stamp, found)?);
     }
     let rows = raws.len();
     if rows == 0 {
@@ -438,16 +446,11 @@ fn daily_index<'a>(
 /// interval end as a Paris local time and the step as an ISO duration.
 pub(crate) fn parse_flat(text: &str) -> Result<Parsed, ImportError> {
     let mut lines = text::lines(text);
-    let mut header = None;
-    for (n, line) in lines.by_ref() {
-        let fields = text::header_fields(line);
-        let has = |name: &str| fields.iter().any(|f| f == name);
-        if has("horodate") && has("valeur") && has("nature") && has("pas") {
-            header = Some((n, fields, text::delimiter_of(line)));
-            break;
-        }
-    }
-    let Some((_, header, delim)) = header else {
+    let Some((_, header, delim)) = text::find_header(&mut lines, |fields| {
+        ["horodate", "valeur", "nature", "pas"]
+            .iter()
+            .all(|name| fields.iter().any(|f| f == name))
+    }) else {
         return Err(ImportError::Empty);
     };
     let col = |name: &str| column(&header, &[name]);
@@ -554,10 +557,12 @@ pub(crate) fn parse_flat(text: &str) -> Result<Parsed, ImportError> {
         power_b,
         rows,
         production,
+        &by_line,
     )
 }
 
-/// Assembles the electricity series found; a file of production only is refused.
+/// Assembles the electricity series found; a file of production only is
+/// refused. `locate` says where in the file a faulty reading is.
 pub(crate) fn finish_electric(
     layout: Layout,
     meter: Option<String>,
@@ -565,6 +570,7 @@ pub(crate) fn finish_electric(
     power_b: Builder,
     rows: usize,
     production: usize,
+    locate: Locate<'_>,
 ) -> Result<Parsed, ImportError> {
     if energy_b.is_empty() && power_b.is_empty() {
         if production > 0 {
@@ -578,7 +584,7 @@ pub(crate) fn finish_electric(
     let mut series = Vec::new();
     for b in [energy_b, power_b] {
         if !b.is_empty() {
-            series.push(b.finish(&by_line)?);
+            series.push(b.finish(locate)?);
         }
     }
     Ok(Parsed {
@@ -596,15 +602,9 @@ pub(crate) fn finish_electric(
 /// `dd/mm/yyyy` and `HH:MM` Paris local time (interval end), W, step inferred.
 pub(crate) fn parse_old(text: &str) -> Result<Parsed, ImportError> {
     let mut lines = text::lines(text);
-    let mut header = None;
-    for (n, line) in lines.by_ref() {
-        let fields = text::header_fields(line);
-        if fields.first().map(String::as_str) == Some("date de la mesure") {
-            header = Some((n, fields, text::delimiter_of(line)));
-            break;
-        }
-    }
-    let Some((_, header, delim)) = header else {
+    let Some((_, header, delim)) = text::find_header(&mut lines, |fields| {
+        fields.first().map(String::as_str) == Some("date de la mesure")
+    }) else {
         return Err(ImportError::Empty);
     };
     let c_date = 0;
@@ -662,16 +662,7 @@ pub(crate) fn parse_old(text: &str) -> Result<Parsed, ImportError> {
                 time: true,
             })
             .map_err(|e| ImportError::at(n, local_error(e, &format!("{date} {clock}"))))?;
-        let found = get(c_value);
-        let value =
-            text::parse_dec(found).map_err(|e| ImportError::at(n, e.describe(found, "Valeur")))?;
-        raws.push(Raw {
-            end,
-            value,
-            line: n,
-            found,
-            stamp: date,
-        });
+        raws.push(Raw::read(n, end, date, get(c_value))?);
     }
     let rows = raws.len();
     if rows == 0 {

@@ -234,7 +234,7 @@ pub(crate) fn parse_v5(text: &str) -> Result<Parsed, ImportError> {
         &mut power_b,
         &locate,
     )?;
-    let mut parsed = finish_json(
+    let mut parsed = finish_electric(
         Layout::EnedisDataConnectV5,
         meter,
         energy_b,
@@ -246,33 +246,6 @@ pub(crate) fn parse_v5(text: &str) -> Result<Parsed, ImportError> {
     // `end` is exclusive, as in the API's query.
     parsed.declared = super::declared_period(str_of(mr.get("start")), str_of(mr.get("end")));
     Ok(parsed)
-}
-
-fn finish_json(
-    layout: Layout,
-    meter: Option<String>,
-    energy_b: Builder,
-    power_b: Builder,
-    rows: usize,
-    production: usize,
-    locate: Locate<'_>,
-) -> Result<Parsed, ImportError> {
-    if energy_b.is_empty() && power_b.is_empty() {
-        return finish_electric(layout, meter, energy_b, power_b, rows, production);
-    }
-    let mut series = Vec::new();
-    for b in [energy_b, power_b] {
-        if !b.is_empty() {
-            series.push(b.finish(locate)?);
-        }
-    }
-    Ok(Parsed {
-        layout,
-        meter,
-        series,
-        rows,
-        declared: None,
-    })
 }
 
 /// Data Connect 2026: `grandeur[]` blocks of `points[]` (`v` value, `d` end
@@ -358,7 +331,7 @@ pub(crate) fn parse_2026(text: &str) -> Result<Parsed, ImportError> {
             &locate,
         )?;
     }
-    finish_json(
+    finish_electric(
         Layout::EnedisDataConnect2026,
         meter,
         energy_b,

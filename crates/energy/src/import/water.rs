@@ -35,15 +35,9 @@ fn volume_ml(v: Option<Dec>, per_unit: i128) -> Result<Option<i64>, String> {
 /// The portal CSV (one row per day, litres).
 pub(crate) fn parse_csv(text: &str) -> Result<Parsed, ImportError> {
     let mut lines = text::lines(text);
-    let mut header = None;
-    for (n, line) in lines.by_ref() {
-        let fields = text::header_fields(line);
-        if fields.first().map(String::as_str) == Some("date de releve") {
-            header = Some((n, fields, text::delimiter_of(line)));
-            break;
-        }
-    }
-    let Some((header_line, header, delim)) = header else {
+    let Some((header_line, header, delim)) = text::find_header(&mut lines, |fields| {
+        fields.first().map(String::as_str) == Some("date de releve")
+    }) else {
         return Err(ImportError::Empty);
     };
     let Some(c_daily) = header.iter().position(|h| h.starts_with("consommation")) else {

@@ -120,6 +120,17 @@ pub async fn people(
     Ok(out)
 }
 
+/// Removes every triple about `subject` (an authorization no longer wanted).
+fn remove_subject(g: &mut Graph, subject: &NamedOrBlankNode) {
+    let triples: Vec<Triple> = g
+        .triples_for_subject(subject)
+        .map(|t| t.into_owned())
+        .collect();
+    for t in triples {
+        g.remove(&t);
+    }
+}
+
 /// A write that removes `agent` from the ACL at `acl` (authorizations left
 /// with nobody are removed whole).
 pub fn remove_agent(acl_iri: String, acl: ResourcePath, agent: String) -> Write {
@@ -150,13 +161,7 @@ pub fn remove_agent(acl_iri: String, acl: ResourcePath, agent: String) -> Write 
                     .iter()
                     .any(|p| g.object_for_subject_predicate(&node, p).is_some());
                 if !anyone_left {
-                    let triples: Vec<Triple> = g
-                        .triples_for_subject(&node)
-                        .map(|t| t.into_owned())
-                        .collect();
-                    for t in triples {
-                        g.remove(&t);
-                    }
+                    remove_subject(&mut g, &node);
                 }
             }
             let out = serialize(&g, RdfFormat::Turtle, &acl_iri)?;
@@ -194,13 +199,7 @@ pub fn share(
             ))?;
             let subject = NamedOrBlankNode::from(node.clone());
             // Replace an earlier share with the same person.
-            let old: Vec<Triple> = g
-                .triples_for_subject(&subject)
-                .map(|t| t.into_owned())
-                .collect();
-            for t in old {
-                g.remove(&t);
-            }
+            remove_subject(&mut g, &subject);
             let folder = NamedNode::new(folder_iri.clone())?;
             let agent_node = NamedNode::new(agent.clone())?;
             g.insert(&Triple::new(

@@ -404,10 +404,24 @@ async fn save_holders(
             identifier: ids.get(i).cloned().unwrap_or_default(),
         })
         .collect();
-    let (status, notice, error) = match save(&services, &r.pod, HOLDERS, &list).await {
-        Ok(()) => (StatusCode::OK, Some(p.rq_saved.to_owned()), None),
+    save_and_show(&services, chrome, &r, HOLDERS, &list, p.rq_saved).await
+}
+
+/// Stores `value` at `path` and shows the page again, saying `done`, or that
+/// saving failed.
+async fn save_and_show<T: Serialize>(
+    services: &PrivacyApp,
+    chrome: Chrome,
+    r: &Resident,
+    path: &str,
+    value: &T,
+    done: &str,
+) -> Response {
+    let p: &'static PrivacyTexts = chrome.language().words();
+    let (status, notice, error) = match save(services, &r.pod, path, value).await {
+        Ok(()) => (StatusCode::OK, Some(done.to_owned()), None),
         Err(e) => {
-            tracing::error!(error = %e, "saving the holders failed");
+            tracing::error!(error = %e, path, "saving the rights requests failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 None,
@@ -416,9 +430,9 @@ async fn save_holders(
         }
     };
     render(
-        &services,
+        services,
         chrome,
-        &r,
+        r,
         status,
         LetterQuery::default(),
         notice,
@@ -474,30 +488,21 @@ async fn record_sent(
             }
         }
     };
-    let (status, notice, error) = match outcome {
-        Err(e) => (StatusCode::BAD_REQUEST, None, Some(e.to_owned())),
-        Ok(()) => match save(&services, &r.pod, REQUESTS, &list).await {
-            Ok(()) => (StatusCode::OK, Some(p.rq_recorded.to_owned()), None),
-            Err(e) => {
-                tracing::error!(error = %e, "saving a request failed");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    None,
-                    Some(p.failed.to_owned()),
-                )
-            }
-        },
-    };
-    render(
-        &services,
-        chrome,
-        &r,
-        status,
-        LetterQuery::default(),
-        notice,
-        error,
-    )
-    .await
+    match outcome {
+        Ok(()) => save_and_show(&services, chrome, &r, REQUESTS, &list, p.rq_recorded).await,
+        Err(e) => {
+            render(
+                &services,
+                chrome,
+                &r,
+                StatusCode::BAD_REQUEST,
+                LetterQuery::default(),
+                None,
+                Some(e.to_owned()),
+            )
+            .await
+        }
+    }
 }
 
 #[cfg(test)]

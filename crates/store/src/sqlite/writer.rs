@@ -130,6 +130,42 @@ pub(super) fn read_meta(
         .optional()?)
 }
 
+/// Where a stored resource's body is.
+pub(super) enum BodyAt {
+    /// In the blob folder, under this hash.
+    Blob(String),
+    Inline(Vec<u8>),
+}
+
+impl BodyAt {
+    pub(super) fn read(self, blobs: &BlobDir) -> Result<Vec<u8>, StoreError> {
+        match self {
+            BodyAt::Blob(hash) => blobs.read(&hash),
+            BodyAt::Inline(body) => Ok(body),
+        }
+    }
+}
+
+/// A resource's metadata and where its body is (a blob is read apart, so a
+/// reader is not held while a file is read).
+pub(super) fn read_resource(
+    conn: &Connection,
+    path: &ResourcePath,
+) -> Result<Option<(Meta, BodyAt)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT content_type, version, modified, size, blob, body FROM resource WHERE path = ?1",
+    )?;
+    Ok(stmt
+        .query_row([path.as_str()], |row| {
+            let at = match row.get::<_, Option<String>>(4)? {
+                Some(hash) => BodyAt::Blob(hash),
+                None => BodyAt::Inline(row.get::<_, Option<Vec<u8>>>(5)?.unwrap_or_default()),
+            };
+            Ok((meta_from_row(path.clone(), row)?, at))
+        })
+        .optional()?)
+}
+
 /// A body as the writer stores it.
 pub(super) enum StoredBody {
     Inline(Bytes),
@@ -606,23 +642,9 @@ impl Ctx<'_> {
         modify: &crate::ModifyFn,
         blobs: &BlobDir,
     ) -> Result<WriteOutcome, StoreError> {
-        let current = self
-            .tx
-            .prepare_cached(
-                "SELECT content_type, version, modified, size, blob, body FROM resource WHERE path = ?1",
-            )?
-            .query_row([path.as_str()], |row| {
-                Ok((
-                    meta_from_row(path.clone(), row)?,
-                    row.get::<_, Option<String>>(4)?,
-                    row.get::<_, Option<Vec<u8>>>(5)?,
-                ))
-            })
-            .optional()?;
-        let current = match current {
+        let current = match read_resource(self.tx, path)? {
+            Some((meta, at)) => Some((meta, at.read(blobs)?)),
             None => None,
-            Some((meta, Some(hash), _)) => Some((meta, blobs.read(&hash)?)),
-            Some((meta, None, body)) => Some((meta, body.unwrap_or_default())),
         };
         if !precondition.holds(current.as_ref().map(|(m, _)| m)) {
             return Err(StoreError::PreconditionFailed);
