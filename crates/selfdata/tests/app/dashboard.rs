@@ -851,3 +851,30 @@ async fn a_file_for_another_meter_is_kept_apart_and_imported_once_the_resident_c
         "the copy kept apart is gone once confirmed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn french_mode_shows_import_errors_in_french_naming_the_export_and_where_to_get_it() {
+    let s = server().await;
+    resident(&s, EMAIL, "dana", 0).await;
+    let fr = Browser::in_language(&s.base, "fr-FR,fr;q=0.9");
+    sign_in(&fr, EMAIL).await;
+    let csrf = field(&fr.get("/app/energy").await.body, "csrf");
+    let r = fr
+        .post_files(
+            "/app/import",
+            Some(&csrf),
+            &[("courses.csv", b"pain;lait\n1;2\n"), ("vide.csv", b"")],
+        )
+        .await;
+    let done = wait_job(&fr, &r.location.unwrap()).await;
+    assert!(done.contains("<html lang=\"fr\">"), "{done}");
+    assert!(done.contains("Non importé"), "{done}");
+    assert!(
+        done.contains("ce fichier n’est pas un export que selfdata sait lire"),
+        "{done}"
+    );
+    assert!(done.contains("à télécharger sur"), "{done}");
+    assert!(done.contains("le fichier est vide"), "{done}");
+    assert!(!done.contains("not an export"), "no English left: {done}");
+    assert!(!done.contains("downloaded from"), "no English left: {done}");
+}
