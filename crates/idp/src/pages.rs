@@ -10,7 +10,7 @@ use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use selfdata_store::directory::{Client, ClientKind, RevokeScope};
+use selfdata_store::directory::{Account, Client, ClientKind, RevokeScope, Session};
 use selfdata_store::{PodName, StoreError};
 use serde::Deserialize;
 
@@ -23,25 +23,22 @@ use crate::{Idp, SignupMode, now};
 
 type St = State<Arc<Idp>>;
 
-/// A page with one sentence, in the site's layout (see `selfdata_site::PageError`).
-pub(crate) fn error_page(_t: &Texts, status: StatusCode, message: &str) -> Response {
-    PageError::new(status, message.to_owned()).into_response()
-}
-
 /// An error page with a technical detail that exists only in English (what
 /// is wrong with an app): English readers get the detail as the message;
 /// others get a sentence in their language and the detail marked as English.
-pub(crate) fn error_page_detail(
+pub(crate) fn error_with_detail(
     t: &Texts,
     status: StatusCode,
     message: &str,
     english_detail: &str,
-) -> Response {
+) -> PageError {
     if t.lang == "en" {
-        return error_page(t, status, english_detail);
+        return PageError::new(status, english_detail.to_owned());
     }
-    let sentence = format!("{message} {} {english_detail}", t.details_in_english);
-    PageError::new(status, sentence).into_response()
+    PageError::new(
+        status,
+        format!("{message} {} {english_detail}", t.details_in_english),
+    )
 }
 
 /// Where to go after signing in or up: `to` when it is a same-origin
@@ -110,6 +107,52 @@ fn go_back(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
+/// Starts a session for the account and goes back to [`safe_return`]`(to)`
+/// with its cookie (after signing in or up).
+async fn start_session_and_go_back(
+    idp: &Idp,
+    account_id: i64,
+    to: &str,
+) -> Result<Response, StoreError> {
+    let (_, cookie) = idp.start_session(account_id).await?;
+    let mut r = go_back(to);
+    set_cookie(r.headers_mut(), &cookie);
+    Ok(r)
+}
+
+/// A page with a form for someone not signed in: the form carries the
+/// browser's anonymous CSRF token (double submit), set as a cookie with
+/// this page when the browser has none yet. `render` draws the page with it.
+pub(crate) fn anonymous_form_page(
+    idp: &Idp,
+    headers: &HeaderMap,
+    status: StatusCode,
+    render: impl FnOnce(String) -> Result<String, askama::Error>,
+) -> Response {
+    let (csrf, set) = idp.anonymous_csrf(headers);
+    let mut r = page(status, render(csrf));
+    if let Some(set) = set {
+        set_cookie(r.headers_mut(), &set);
+    }
+    r
+}
+
+impl Idp {
+    /// Whether an anonymous form's CSRF token is the browser's (see
+    /// [`anonymous_form_page`]).
+    pub(crate) fn check_anonymous_form(
+        &self,
+        headers: &HeaderMap,
+        csrf: &str,
+    ) -> Result<(), PageError> {
+        if self.anonymous_csrf_ok(headers, csrf) {
+            Ok(())
+        } else {
+            Err(PageError::form_expired())
+        }
+    }
+}
+
 pub(crate) fn client_key(headers: &HeaderMap, addr: Option<std::net::SocketAddr>) -> String {
     addr.map(|a| a.ip().to_string())
         .or_else(|| {
@@ -143,36 +186,45 @@ struct SignupPage<'a> {
     pod: String,
 }
 
+/// The sign-up page with what was typed (nothing the first time) and what to fix.
+fn signup_page(
+    idp: &Idp,
+    chrome: &Chrome,
+    headers: &HeaderMap,
+    status: StatusCode,
+    error: Option<String>,
+    typed: &SignupForm,
+) -> Response {
+    anonymous_form_page(idp, headers, status, |csrf| {
+        SignupPage {
+            chrome: chrome.clone().without_menu(),
+            t: texts(headers),
+            error,
+            closed: idp.config.signup == SignupMode::Closed,
+            invite: idp.config.signup == SignupMode::Invite,
+            csrf,
+            return_to: safe_return(&typed.return_to),
+            email: typed.email.clone(),
+            pod: typed.pod.clone(),
+        }
+        .render()
+    })
+}
+
 pub async fn signup_form(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
     Query(q): Query<ReturnTo>,
 ) -> Response {
-    let t = texts(&headers);
-    let (csrf, set) = idp.anonymous_csrf(&headers);
-    let mut r = page(
-        StatusCode::OK,
-        SignupPage {
-            chrome: chrome.clone().without_menu(),
-            t,
-            error: None,
-            closed: idp.config.signup == SignupMode::Closed,
-            invite: idp.config.signup == SignupMode::Invite,
-            csrf,
-            return_to: safe_return(&q.return_to),
-            email: String::new(),
-            pod: String::new(),
-        }
-        .render(),
-    );
-    if let Some(set) = set {
-        set_cookie(r.headers_mut(), &set);
-    }
-    r
+    let typed = SignupForm {
+        return_to: q.return_to,
+        ..SignupForm::default()
+    };
+    signup_page(&idp, &chrome, &headers, StatusCode::OK, None, &typed)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct SignupForm {
     csrf: String,
     email: String,
@@ -190,50 +242,38 @@ pub async fn signup(
     chrome: Chrome,
     headers: HeaderMap,
     Form(f): Form<SignupForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let t = texts(&headers);
-    let again_with = |status: StatusCode, error: String| {
-        page(
-            status,
-            SignupPage {
-                chrome: chrome.clone().without_menu(),
-                t,
-                error: Some(error),
-                closed: idp.config.signup == SignupMode::Closed,
-                invite: idp.config.signup == SignupMode::Invite,
-                csrf: f.csrf.clone(),
-                return_to: safe_return(&f.return_to),
-                email: f.email.clone(),
-                pod: f.pod.clone(),
-            }
-            .render(),
-        )
-    };
-    let again = |error: String| again_with(StatusCode::BAD_REQUEST, error);
-    if !idp.anonymous_csrf_ok(&headers, &f.csrf) {
-        return error_page(t, StatusCode::FORBIDDEN, t.form_expired);
-    }
+    idp.check_anonymous_form(&headers, &f.csrf)?;
     if idp.config.signup == SignupMode::Closed {
-        return error_page(t, StatusCode::FORBIDDEN, t.signup_closed);
+        return Err(PageError::new(StatusCode::FORBIDDEN, t.signup_closed));
     }
+    let again = |status: StatusCode, error: String| {
+        signup_page(&idp, &chrome, &headers, status, Some(error), &f)
+    };
     let key = client_key(&headers, addr.map(|c| (c.0).0));
     if !idp
         .limiter
         .allow_within(&format!("signup {key}"), idp.config.signups_per_hour, 3600)
     {
-        return again_with(StatusCode::TOO_MANY_REQUESTS, t.signup_too_many.to_owned());
+        return Ok(again(
+            StatusCode::TOO_MANY_REQUESTS,
+            t.signup_too_many.to_owned(),
+        ));
     }
-    match idp.signup(&f.email, &f.password, &f.pod, &f.invite).await {
-        Ok(account_id) => match idp.start_session(account_id).await {
-            Ok((_, cookie)) => {
-                let mut r = go_back(&f.return_to);
-                set_cookie(r.headers_mut(), &cookie);
-                r
-            }
-            Err(_) => again(t.signup_then_login_failed.to_owned()),
+    Ok(
+        match idp.signup(&f.email, &f.password, &f.pod, &f.invite).await {
+            Ok(account_id) => start_session_and_go_back(&idp, account_id, &f.return_to)
+                .await
+                .unwrap_or_else(|_| {
+                    again(
+                        StatusCode::BAD_REQUEST,
+                        t.signup_then_login_failed.to_owned(),
+                    )
+                }),
+            Err(refused) => again(StatusCode::BAD_REQUEST, refused.say(t)),
         },
-        Err(refused) => again(refused.say(t)),
-    }
+    )
 }
 
 /// Why a sign-up was refused; [`SignupRefused::say`] gives the sentence
@@ -411,62 +451,64 @@ struct LoginPage<'a> {
     email: String,
 }
 
+/// The sign-in page with what was typed (nothing the first time), and a
+/// notice or what went wrong.
+fn login_page(
+    idp: &Idp,
+    chrome: &Chrome,
+    headers: &HeaderMap,
+    status: StatusCode,
+    message: Option<&str>,
+    error: Option<&str>,
+    typed: &LoginForm,
+) -> Response {
+    anonymous_form_page(idp, headers, status, |csrf| {
+        LoginPage {
+            chrome: chrome.clone().without_menu(),
+            t: texts(headers),
+            message: message.map(str::to_owned),
+            error: error.map(str::to_owned),
+            csrf,
+            return_to: safe_return(&typed.return_to),
+            email: typed.email.clone(),
+        }
+        .render()
+    })
+}
+
 pub async fn login_form(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
     Query(q): Query<ReturnTo>,
 ) -> Response {
-    let t = texts(&headers);
-    let (csrf, set) = idp.anonymous_csrf(&headers);
-    let mut r = page(
-        StatusCode::OK,
-        LoginPage {
-            chrome: chrome.clone().without_menu(),
-            t,
-            message: None,
-            error: None,
-            csrf,
-            return_to: safe_return(&q.return_to),
-            email: String::new(),
-        }
-        .render(),
-    );
-    if let Some(set) = set {
-        set_cookie(r.headers_mut(), &set);
-    }
-    r
+    let typed = LoginForm {
+        return_to: q.return_to,
+        ..LoginForm::default()
+    };
+    login_page(&idp, &chrome, &headers, StatusCode::OK, None, None, &typed)
 }
 
 /// The sign-in page with a notice (after a password reset).
 pub(crate) fn login_with_message(
     idp: &Idp,
-    chrome: Chrome,
+    chrome: &Chrome,
     headers: &HeaderMap,
     message: &str,
 ) -> Response {
-    let t = texts(headers);
-    let (csrf, set) = idp.anonymous_csrf(headers);
-    let mut r = page(
+    let typed = LoginForm::default();
+    login_page(
+        idp,
+        chrome,
+        headers,
         StatusCode::OK,
-        LoginPage {
-            chrome: chrome.clone().without_menu(),
-            t,
-            message: Some(message.to_owned()),
-            error: None,
-            csrf,
-            return_to: "/".to_owned(),
-            email: String::new(),
-        }
-        .render(),
-    );
-    if let Some(set) = set {
-        set_cookie(r.headers_mut(), &set);
-    }
-    r
+        Some(message),
+        None,
+        &typed,
+    )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct LoginForm {
     csrf: String,
     email: String,
@@ -483,43 +525,30 @@ pub async fn login(
     chrome: Chrome,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let t = texts(&headers);
-    if !idp.anonymous_csrf_ok(&headers, &f.csrf) {
-        return error_page(t, StatusCode::FORBIDDEN, t.form_expired);
-    }
+    idp.check_anonymous_form(&headers, &f.csrf)?;
     let key = client_key(&headers, addr.map(|c| (c.0).0));
-    match idp.check_login(&key, &f.email, &f.password, &f.totp).await {
-        Ok(account) => match idp.start_session(account.id).await {
-            Ok((_, cookie)) => {
-                let mut r = go_back(&f.return_to);
-                set_cookie(r.headers_mut(), &cookie);
-                r
-            }
-            Err(_) => error_page(t, StatusCode::INTERNAL_SERVER_ERROR, t.login_failed),
-        },
-        Err(e) => {
-            let (status, message) = match e {
-                LoginError::Wrong => (StatusCode::UNAUTHORIZED, t.login_wrong),
-                LoginError::NeedCode => (StatusCode::UNAUTHORIZED, t.login_need_code),
-                LoginError::Locked => (StatusCode::TOO_MANY_REQUESTS, t.login_locked),
-                LoginError::TooManyAttempts => (StatusCode::TOO_MANY_REQUESTS, t.login_too_many),
-            };
-            page(
-                status,
-                LoginPage {
-                    chrome: chrome.clone().without_menu(),
-                    t,
-                    message: None,
-                    error: Some(message.to_owned()),
-                    csrf: f.csrf,
-                    return_to: safe_return(&f.return_to),
-                    email: f.email,
-                }
-                .render(),
-            )
+    let (status, error) = match idp.check_login(&key, &f.email, &f.password, &f.totp).await {
+        Ok(account) => {
+            return start_session_and_go_back(&idp, account.id, &f.return_to)
+                .await
+                .map_err(|_| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, t.login_failed));
         }
-    }
+        Err(LoginError::Wrong) => (StatusCode::UNAUTHORIZED, t.login_wrong),
+        Err(LoginError::NeedCode) => (StatusCode::UNAUTHORIZED, t.login_need_code),
+        Err(LoginError::Locked) => (StatusCode::TOO_MANY_REQUESTS, t.login_locked),
+        Err(LoginError::TooManyAttempts) => (StatusCode::TOO_MANY_REQUESTS, t.login_too_many),
+    };
+    Ok(login_page(
+        &idp,
+        &chrome,
+        &headers,
+        status,
+        None,
+        Some(error),
+        &f,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -527,13 +556,28 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-pub async fn logout(State(idp): St, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
-    let t = texts(&headers);
-    let Some((session, _)) = idp.session(&headers).await else {
-        return Redirect::to("/account/login").into_response();
+/// Where someone not signed in is sent from the account page and its forms.
+const SIGN_IN_TO_ACCOUNT: &str = "/account/login?return_to=/account";
+
+/// The session and account of a form posted from the account page, its
+/// CSRF token checked; else the way to sign in, or the error page.
+async fn signed_in_form(
+    idp: &Idp,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<(Session, Account), Response> {
+    let Some((session, account)) = idp.session(headers).await else {
+        return Err(Redirect::to(SIGN_IN_TO_ACCOUNT).into_response());
     };
-    if !crate::accounts::constant_eq(&session.csrf, &f.csrf) {
-        return error_page(t, StatusCode::FORBIDDEN, t.form_expired);
+    if !crate::accounts::constant_eq(&session.csrf, csrf) {
+        return Err(PageError::form_expired().into_response());
+    }
+    Ok((session, account))
+}
+
+pub async fn logout(State(idp): St, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
+    if let Err(elsewhere) = signed_in_form(&idp, &headers, &f.csrf).await {
+        return elsewhere;
     }
     let cookie = idp.end_session(&headers).await;
     let mut r = Redirect::to("/account/login").into_response();
@@ -596,7 +640,7 @@ async fn account_page(
 ) -> Response {
     let t = texts(headers);
     let Some((session, account)) = idp.session(headers).await else {
-        return Redirect::to("/account/login?return_to=/account").into_response();
+        return Redirect::to(SIGN_IN_TO_ACCOUNT).into_response();
     };
     let base = &idp.config.pods_url;
     let pods = idp
@@ -679,32 +723,26 @@ async fn with_session<F, Fut>(
     action: F,
 ) -> Response
 where
-    F: FnOnce(selfdata_store::directory::Account, &'static Texts) -> Fut,
+    F: FnOnce(Account, &'static Texts) -> Fut,
     Fut: std::future::Future<Output = Result<Extras, String>>,
 {
     let t = texts(headers);
-    let Some((session, account)) = idp.session(headers).await else {
-        return Redirect::to("/account/login?return_to=/account").into_response();
+    let account = match signed_in_form(idp, headers, csrf).await {
+        Ok((_, account)) => account,
+        Err(elsewhere) => return elsewhere,
     };
-    if !crate::accounts::constant_eq(&session.csrf, csrf) {
-        return error_page(t, StatusCode::FORBIDDEN, t.form_expired);
-    }
-    match action(account, t).await {
-        Ok(extras) => account_page(idp, chrome, headers, StatusCode::OK, extras).await,
-        Err(error) => {
-            account_page(
-                idp,
-                chrome,
-                headers,
-                StatusCode::BAD_REQUEST,
-                Extras {
-                    error: Some(error),
-                    ..Extras::default()
-                },
-            )
-            .await
-        }
-    }
+    let (status, extras) = match action(account, t).await {
+        Ok(extras) => (StatusCode::OK, extras),
+        Err(error) => (
+            StatusCode::BAD_REQUEST,
+            Extras {
+                error: Some(error),
+                ..Extras::default()
+            },
+        ),
+    };
+    // The page shows the account as the action left it.
+    account_page(idp, chrome, headers, status, extras).await
 }
 
 #[derive(Deserialize)]
@@ -752,11 +790,7 @@ impl Idp {
     /// The password a signed-in form asks for again (to change it, to turn
     /// two-step sign-in off), with a budget of attempts per account and hour,
     /// so a stolen session cannot be used to guess it.
-    fn current_password_ok(
-        &self,
-        account: &selfdata_store::directory::Account,
-        given: &str,
-    ) -> bool {
+    fn current_password_ok(&self, account: &Account, given: &str) -> bool {
         self.limiter
             .allow_within(&format!("current password {}", account.id), 20, 3600)
             && crate::accounts::verify_password(given, &account.password_hash)
