@@ -10,6 +10,21 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_selfdata");
 
+/// Where the browser is expected (the CI script installs Debian's `chromium`).
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The headless browser's path (`SELFDATA_CHROMIUM`, else Debian's);
+/// fails the test, saying how to install it, when it is not there.
+pub fn chromium() -> String {
+    let chromium = std::env::var("SELFDATA_CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_owned());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "the browser test needs Chromium at {chromium} (install Debian's `chromium` \
+         package, as the CI script does, or set SELFDATA_CHROMIUM)"
+    );
+    chromium
+}
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
