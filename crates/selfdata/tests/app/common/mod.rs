@@ -165,6 +165,16 @@ pub fn authorize_path(client_id: &str) -> String {
     )
 }
 
+/// The authorization code in the redirect back to the app.
+pub fn code_of(location: &str) -> String {
+    location
+        .split("code=")
+        .nth(1)
+        .and_then(|c| c.split('&').next())
+        .expect("a code in the redirect")
+        .to_owned()
+}
+
 /// The app's side after consent: the code from the redirect `location`
 /// redeemed for a DPoP-bound access token under a new key.
 pub async fn redeem_code(
@@ -173,11 +183,7 @@ pub async fn redeem_code(
     client_id: &str,
     location: &str,
 ) -> (DpopKey, String) {
-    let code = location
-        .split("code=")
-        .nth(1)
-        .and_then(|c| c.split('&').next())
-        .expect("a code in the redirect");
+    let code = code_of(location);
     let key = DpopKey::generate();
     let token_url = format!("{base}/idp/token");
     let tokens: serde_json::Value = client
@@ -185,7 +191,7 @@ pub async fn redeem_code(
         .header("dpop", key.proof("POST", &token_url, None, now()))
         .form(&[
             ("grant_type", "authorization_code"),
-            ("code", code),
+            ("code", code.as_str()),
             ("redirect_uri", APP_REDIRECT),
             ("client_id", client_id),
             ("code_verifier", PKCE_VERIFIER),
