@@ -7,12 +7,14 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use selfdata_store::directory::{Account, Client, ClientKind, RevokeScope, Session};
 use selfdata_store::{PodName, StoreError};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 pub use selfdata_site::page;
 use selfdata_site::{Chrome, PageError};
@@ -137,23 +139,49 @@ pub(crate) fn anonymous_form_page(
     r
 }
 
-impl Idp {
-    /// Whether an anonymous form's CSRF token is the browser's (see
-    /// [`anonymous_form_page`]).
-    pub(crate) fn check_anonymous_form(
-        &self,
-        headers: &HeaderMap,
-        csrf: &str,
-    ) -> Result<(), PageError> {
-        if self.anonymous_csrf_ok(headers, csrf) {
-            Ok(())
-        } else {
-            Err(PageError::form_expired())
+/// A form posted by someone not signed in (sign-up, sign-in, password
+/// reset): read as `Form<T>` (its refusals are the app's problem+json), its
+/// `csrf` field then checked against the browser's anonymous token (see
+/// [`anonymous_form_page`]); `client` names the sender for rate limits.
+pub struct AnonymousForm<T> {
+    pub form: T,
+    pub client: String,
+}
+
+#[derive(Deserialize, Default)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<T: DeserializeOwned> FromRequest<Arc<Idp>> for AnonymousForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, idp: &Arc<Idp>) -> Result<Self, Response> {
+        let (parts, body) = req.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), idp)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let again = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
+        let Form(form) = Form::<T>::from_request(again, idp)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let token: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+        if !idp.anonymous_csrf_ok(&parts.headers, &token.csrf) {
+            return Err(PageError::form_expired().into_response());
         }
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0);
+        Ok(Self {
+            form,
+            client: client_key(&parts.headers, addr),
+        })
     }
 }
 
-pub(crate) fn client_key(headers: &HeaderMap, addr: Option<std::net::SocketAddr>) -> String {
+fn client_key(headers: &HeaderMap, addr: Option<std::net::SocketAddr>) -> String {
     addr.map(|a| a.ip().to_string())
         .or_else(|| {
             headers
@@ -226,7 +254,6 @@ pub async fn signup_form(
 
 #[derive(Deserialize, Default)]
 pub struct SignupForm {
-    csrf: String,
     email: String,
     password: String,
     pod: String,
@@ -238,24 +265,22 @@ pub struct SignupForm {
 
 pub async fn signup(
     State(idp): St,
-    addr: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<SignupForm>,
+    AnonymousForm { form: f, client }: AnonymousForm<SignupForm>,
 ) -> Result<Response, PageError> {
     let t = texts(&headers);
-    idp.check_anonymous_form(&headers, &f.csrf)?;
     if idp.config.signup == SignupMode::Closed {
         return Err(PageError::new(StatusCode::FORBIDDEN, t.signup_closed));
     }
     let again = |status: StatusCode, error: String| {
         signup_page(&idp, &chrome, &headers, status, Some(error), &f)
     };
-    let key = client_key(&headers, addr.map(|c| (c.0).0));
-    if !idp
-        .limiter
-        .allow_within(&format!("signup {key}"), idp.config.signups_per_hour, 3600)
-    {
+    if !idp.limiter.allow_within(
+        &format!("signup {client}"),
+        idp.config.signups_per_hour,
+        3600,
+    ) {
         return Ok(again(
             StatusCode::TOO_MANY_REQUESTS,
             t.signup_too_many.to_owned(),
@@ -510,7 +535,6 @@ pub(crate) fn login_with_message(
 
 #[derive(Deserialize, Default)]
 pub struct LoginForm {
-    csrf: String,
     email: String,
     password: String,
     #[serde(default)]
@@ -521,15 +545,15 @@ pub struct LoginForm {
 
 pub async fn login(
     State(idp): St,
-    addr: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<LoginForm>,
+    AnonymousForm { form: f, client }: AnonymousForm<LoginForm>,
 ) -> Result<Response, PageError> {
     let t = texts(&headers);
-    idp.check_anonymous_form(&headers, &f.csrf)?;
-    let key = client_key(&headers, addr.map(|c| (c.0).0));
-    let (status, error) = match idp.check_login(&key, &f.email, &f.password, &f.totp).await {
+    let (status, error) = match idp
+        .check_login(&client, &f.email, &f.password, &f.totp)
+        .await
+    {
         Ok(account) => {
             return start_session_and_go_back(&idp, account.id, &f.return_to)
                 .await

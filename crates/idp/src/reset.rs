@@ -10,8 +10,7 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use selfdata_oidc::{random_token, token_hash};
@@ -24,7 +23,7 @@ use selfdata_site::Chrome;
 
 use selfdata_site::PageError;
 
-use crate::pages::{anonymous_form_page, client_key};
+use crate::pages::{AnonymousForm, anonymous_form_page};
 use crate::{Idp, now};
 
 /// How long a mailed link works.
@@ -247,27 +246,24 @@ pub async fn forgot_form(State(idp): St, chrome: Chrome, headers: HeaderMap) -> 
 
 #[derive(Deserialize)]
 pub struct ForgotForm {
-    csrf: String,
     #[serde(default)]
     email: String,
 }
 
 pub async fn forgot(
     State(idp): St,
-    addr: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<ForgotForm>,
+    AnonymousForm { form: f, client }: AnonymousForm<ForgotForm>,
 ) -> Result<Response, PageError> {
     let t = texts(&headers);
-    idp.check_anonymous_form(&headers, &f.csrf)?;
-    let key = client_key(&headers, addr.map(|c| (c.0).0));
     let answer =
         |status, message, error| forgot_page(&idp, &chrome, &headers, status, message, error);
-    if !idp
-        .limiter
-        .allow_within(&format!("forgot {key}"), FORGOT_PER_HOUR_PER_ADDRESS, 3600)
-    {
+    if !idp.limiter.allow_within(
+        &format!("forgot {client}"),
+        FORGOT_PER_HOUR_PER_ADDRESS,
+        3600,
+    ) {
         return Ok(answer(
             StatusCode::TOO_MANY_REQUESTS,
             None,
@@ -342,7 +338,6 @@ pub async fn reset_form(
 
 #[derive(Deserialize)]
 pub struct ResetForm {
-    csrf: String,
     #[serde(default)]
     secret: String,
     #[serde(default)]
@@ -354,13 +349,11 @@ pub struct ResetForm {
 
 pub async fn reset(
     State(idp): St,
-    addr: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<ResetForm>,
+    AnonymousForm { form: f, client }: AnonymousForm<ResetForm>,
 ) -> Result<Response, PageError> {
     let t = texts(&headers);
-    idp.check_anonymous_form(&headers, &f.csrf)?;
     let again = |status, error: &str| {
         let (from_link, secret) = (f.from_link, f.secret.clone());
         reset_page(
@@ -373,9 +366,8 @@ pub async fn reset(
             Some(error.to_owned()),
         )
     };
-    let key = client_key(&headers, addr.map(|c| (c.0).0));
     if !idp.limiter.allow(
-        &format!("reset {key}"),
+        &format!("reset {client}"),
         idp.config.login_attempts_per_minute,
     ) {
         return Ok(again(StatusCode::TOO_MANY_REQUESTS, t.login_too_many));
