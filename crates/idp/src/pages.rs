@@ -9,9 +9,10 @@ use askama::Template;
 use axum::Form;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, FromRequest, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use selfdata_store::directory::{Account, Client, ClientKind, RevokeScope, Session};
+use selfdata_store::directory::{Account, Client, ClientKind, RevokeScope};
 use selfdata_store::{PodName, StoreError};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -154,20 +155,30 @@ struct CsrfField {
     csrf: String,
 }
 
+/// A posted form read as `Form<T>` (its refusals are the app's
+/// problem+json), with the request's parts and the form's `csrf` field.
+async fn read_form<T: DeserializeOwned>(
+    req: Request,
+    idp: &Arc<Idp>,
+) -> Result<(Parts, T, String), Response> {
+    let (parts, body) = req.into_parts();
+    let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), idp)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let again = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
+    let Form(form) = Form::<T>::from_request(again, idp)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let token: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+    Ok((parts, form, token.csrf))
+}
+
 impl<T: DeserializeOwned> FromRequest<Arc<Idp>> for AnonymousForm<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, idp: &Arc<Idp>) -> Result<Self, Response> {
-        let (parts, body) = req.into_parts();
-        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), idp)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let again = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
-        let Form(form) = Form::<T>::from_request(again, idp)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let token: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
-        if !idp.anonymous_csrf_ok(&parts.headers, &token.csrf) {
+        let (parts, form, csrf) = read_form(req, idp).await?;
+        if !idp.anonymous_csrf_ok(&parts.headers, &csrf) {
             return Err(PageError::form_expired().into_response());
         }
         let addr = parts
@@ -575,34 +586,37 @@ pub async fn login(
     ))
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 /// Where someone not signed in is sent from the account page and its forms.
 const SIGN_IN_TO_ACCOUNT: &str = "/account/login?return_to=/account";
 
-/// The session and account of a form posted from the account page, its
-/// CSRF token checked; else the way to sign in, or the error page.
-async fn signed_in_form(
-    idp: &Idp,
-    headers: &HeaderMap,
-    csrf: &str,
-) -> Result<(Session, Account), Response> {
-    let Some((session, account)) = idp.session(headers).await else {
-        return Err(Redirect::to(SIGN_IN_TO_ACCOUNT).into_response());
-    };
-    if !crate::accounts::constant_eq(&session.csrf, csrf) {
-        return Err(PageError::form_expired().into_response());
-    }
-    Ok((session, account))
+/// A form posted from the account page by the signed-in resident: read as
+/// `Form<T>`, then the session's CSRF token checked; someone not signed in
+/// is sent to sign in.
+pub struct AccountForm<T> {
+    pub account: Account,
+    pub form: T,
 }
 
-pub async fn logout(State(idp): St, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
-    if let Err(elsewhere) = signed_in_form(&idp, &headers, &f.csrf).await {
-        return elsewhere;
+impl<T: DeserializeOwned + Send> FromRequest<Arc<Idp>> for AccountForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, idp: &Arc<Idp>) -> Result<Self, Response> {
+        let (parts, form, csrf) = read_form(req, idp).await?;
+        let Some((session, account)) = idp.session(&parts.headers).await else {
+            return Err(Redirect::to(SIGN_IN_TO_ACCOUNT).into_response());
+        };
+        if !crate::accounts::constant_eq(&session.csrf, &csrf) {
+            return Err(PageError::form_expired().into_response());
+        }
+        Ok(Self { account, form })
     }
+}
+
+/// A form with no field but its CSRF token.
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+pub async fn logout(State(idp): St, headers: HeaderMap, _: AccountForm<NoFields>) -> Response {
     let cookie = idp.end_session(&headers).await;
     let mut r = Redirect::to("/account/login").into_response();
     set_cookie(r.headers_mut(), &cookie);
@@ -738,24 +752,14 @@ pub async fn account(State(idp): St, chrome: Chrome, headers: HeaderMap) -> Resp
     account_page(&idp, chrome, &headers, StatusCode::OK, Extras::default()).await
 }
 
-/// Runs a logged-in form action after checking session and CSRF.
-async fn with_session<F, Fut>(
-    idp: &Arc<Idp>,
+/// The account page after a form's action: what it did, or why not.
+async fn account_answer(
+    idp: &Idp,
     chrome: Chrome,
     headers: &HeaderMap,
-    csrf: &str,
-    action: F,
-) -> Response
-where
-    F: FnOnce(Account, &'static Texts) -> Fut,
-    Fut: std::future::Future<Output = Result<Extras, String>>,
-{
-    let t = texts(headers);
-    let account = match signed_in_form(idp, headers, csrf).await {
-        Ok((_, account)) => account,
-        Err(elsewhere) => return elsewhere,
-    };
-    let (status, extras) = match action(account, t).await {
+    done: Result<Extras, String>,
+) -> Response {
+    let (status, extras) = match done {
         Ok(extras) => (StatusCode::OK, extras),
         Err(error) => (
             StatusCode::BAD_REQUEST,
@@ -765,13 +769,21 @@ where
             },
         ),
     };
-    // The page shows the account as the action left it.
     account_page(idp, chrome, headers, status, extras).await
+}
+
+impl Extras {
+    /// The account page with a notice.
+    fn notice(message: String) -> Self {
+        Self {
+            message: Some(message),
+            ..Self::default()
+        }
+    }
 }
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
-    csrf: String,
     current: String,
     new: String,
 }
@@ -780,12 +792,11 @@ pub async fn change_password(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<PasswordForm>,
+    AccountForm { account, form: f }: AccountForm<PasswordForm>,
 ) -> Response {
-    let idp2 = idp.clone();
-    let headers2 = headers.clone();
-    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
-        if !idp2.current_password_ok(&account, &f.current) {
+    let t = texts(&headers);
+    let done: Result<Extras, String> = async {
+        if !idp.current_password_ok(&account, &f.current) {
             return Err(t.current_password_wrong.to_owned());
         }
         if f.new.chars().count() < MIN_PASSWORD_LEN {
@@ -794,20 +805,18 @@ pub async fn change_password(
                 .replace("{n}", &MIN_PASSWORD_LEN.to_string()));
         }
         let hash = crate::accounts::hash_password(&f.new).map_err(failed(t))?;
-        idp2.directory
+        idp.directory
             .set_password(account.id, &hash)
             .await
             .map_err(failed(t))?;
-        let current = crate::accounts::session_hash(&headers2);
-        idp2.end_sessions_and_tokens(account.id, current)
+        let current = crate::accounts::session_hash(&headers);
+        idp.end_sessions_and_tokens(account.id, current)
             .await
             .map_err(failed(t))?;
-        Ok(Extras {
-            message: Some(t.password_changed.to_owned()),
-            ..Extras::default()
-        })
-    })
-    .await
+        Ok(Extras::notice(t.password_changed.to_owned()))
+    }
+    .await;
+    account_answer(&idp, chrome, &headers, done).await
 }
 
 impl Idp {
@@ -833,20 +842,20 @@ pub async fn totp_start(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
+    AccountForm { account, .. }: AccountForm<NoFields>,
 ) -> Response {
-    with_session(&idp, chrome, &headers, &f.csrf, |account, _| async move {
+    let done: Result<Extras, String> = async {
         Ok(Extras {
             totp_setup: Some(crate::accounts::new_totp(&account.email)),
             ..Extras::default()
         })
-    })
-    .await
+    }
+    .await;
+    account_answer(&idp, chrome, &headers, done).await
 }
 
 #[derive(Deserialize)]
 pub struct TotpConfirm {
-    csrf: String,
     secret: String,
     code: String,
 }
@@ -855,28 +864,25 @@ pub async fn totp_confirm(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<TotpConfirm>,
+    AccountForm { account, form: f }: AccountForm<TotpConfirm>,
 ) -> Response {
-    let idp2 = idp.clone();
-    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
+    let t = texts(&headers);
+    let done: Result<Extras, String> = async {
         if !crate::accounts::totp_matches(&f.secret, &f.code) {
             return Err(t.totp_mismatch.to_owned());
         }
-        idp2.directory
+        idp.directory
             .set_totp(account.id, Some(&f.secret))
             .await
             .map_err(failed(t))?;
-        Ok(Extras {
-            message: Some(t.totp_on.to_owned()),
-            ..Extras::default()
-        })
-    })
-    .await
+        Ok(Extras::notice(t.totp_on.to_owned()))
+    }
+    .await;
+    account_answer(&idp, chrome, &headers, done).await
 }
 
 #[derive(Deserialize)]
 pub struct TotpDisableForm {
-    csrf: String,
     #[serde(default)]
     current: String,
 }
@@ -885,28 +891,25 @@ pub async fn totp_disable(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<TotpDisableForm>,
+    AccountForm { account, form: f }: AccountForm<TotpDisableForm>,
 ) -> Response {
-    let idp2 = idp.clone();
-    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
-        if !idp2.current_password_ok(&account, &f.current) {
+    let t = texts(&headers);
+    let done: Result<Extras, String> = async {
+        if !idp.current_password_ok(&account, &f.current) {
             return Err(t.current_password_wrong.to_owned());
         }
-        idp2.directory
+        idp.directory
             .set_totp(account.id, None)
             .await
             .map_err(failed(t))?;
-        Ok(Extras {
-            message: Some(t.totp_off.to_owned()),
-            ..Extras::default()
-        })
-    })
-    .await
+        Ok(Extras::notice(t.totp_off.to_owned()))
+    }
+    .await;
+    account_answer(&idp, chrome, &headers, done).await
 }
 
 #[derive(Deserialize)]
 pub struct IdForm {
-    csrf: String,
     id: String,
 }
 
@@ -914,28 +917,23 @@ pub async fn revoke_grant(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<IdForm>,
+    AccountForm { account, form: f }: AccountForm<IdForm>,
 ) -> Response {
-    let idp2 = idp.clone();
-    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
-        match idp2
-            .revoke_app(account.id, &f.id)
-            .await
-            .map_err(failed(t))?
-        {
-            Some(g) => Ok(Extras {
-                message: Some(t.app_revoked.replace("{app}", &g.client_name)),
-                ..Extras::default()
-            }),
+    let t = texts(&headers);
+    let done: Result<Extras, String> = async {
+        match idp.revoke_app(account.id, &f.id).await.map_err(failed(t))? {
+            Some(g) => Ok(Extras::notice(
+                t.app_revoked.replace("{app}", &g.client_name),
+            )),
             None => Err(t.app_not_listed.to_owned()),
         }
-    })
-    .await
+    }
+    .await;
+    account_answer(&idp, chrome, &headers, done).await
 }
 
 #[derive(Deserialize)]
 pub struct NameForm {
-    csrf: String,
     name: String,
 }
 
@@ -943,23 +941,19 @@ pub async fn create_credentials(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<NameForm>,
+    AccountForm { account, form: f }: AccountForm<NameForm>,
 ) -> Response {
-    let idp2 = idp.clone();
-    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
-        let pods = idp2
-            .directory
-            .pods_of(account.id)
-            .await
-            .map_err(failed(t))?;
+    let t = texts(&headers);
+    let done: Result<Extras, String> = async {
+        let pods = idp.directory.pods_of(account.id).await.map_err(failed(t))?;
         let pod = pods
             .first()
             .and_then(|p| PodName::parse(p).ok())
             .ok_or(t.key_no_pod)?;
-        let webid = selfdata_solid::provision::webid_of(&idp2.config.pods_url, &pod);
+        let webid = selfdata_solid::provision::webid_of(&idp.config.pods_url, &pod);
         let name = crate::accounts::clean_name(&f.name, 100).ok_or(t.name_invalid)?;
         let name = if name.is_empty() { "script" } else { &name };
-        let pair = idp2
+        let pair = idp
             .create_credentials(Some(account.id), &webid, name)
             .await
             .map_err(failed(t))?;
@@ -967,13 +961,13 @@ pub async fn create_credentials(
             new_credential: Some(pair),
             ..Extras::default()
         })
-    })
-    .await
+    }
+    .await;
+    account_answer(&idp, chrome, &headers, done).await
 }
 
 #[derive(Deserialize)]
 pub struct ClientForm {
-    csrf: String,
     client_id: String,
 }
 
@@ -981,33 +975,31 @@ pub async fn delete_credentials(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<ClientForm>,
+    AccountForm { account, form: f }: AccountForm<ClientForm>,
 ) -> Response {
-    let idp2 = idp.clone();
-    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
-        let client = idp2
+    let t = texts(&headers);
+    let done: Result<Extras, String> = async {
+        let client = idp
             .directory
             .client(&f.client_id)
             .await
             .map_err(failed(t))?;
         match client {
             Some(c) if c.account_id == Some(account.id) => {
-                idp2.directory
+                idp.directory
                     .delete_client(&c.client_id)
                     .await
                     .map_err(failed(t))?;
-                idp2.revoke(RevokeScope::Client(&c.client_id))
+                idp.revoke(RevokeScope::Client(&c.client_id))
                     .await
                     .map_err(failed(t))?;
-                Ok(Extras {
-                    message: Some(t.key_deleted.replace("{name}", &c.name)),
-                    ..Extras::default()
-                })
+                Ok(Extras::notice(t.key_deleted.replace("{name}", &c.name)))
             }
             _ => Err(t.key_not_listed.to_owned()),
         }
-    })
-    .await
+    }
+    .await;
+    account_answer(&idp, chrome, &headers, done).await
 }
 
 #[cfg(test)]
