@@ -15,15 +15,11 @@ const PASSWORD: &str = "correct horse battery";
 #[tokio::test]
 async fn discovery_lists_what_solid_clients_need() {
     let s = Server::start().await;
-    let d: serde_json::Value = s
-        .client
-        .get(format!("{}/.well-known/openid-configuration", s.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d = common::json_of(
+        s.client
+            .get(format!("{}/.well-known/openid-configuration", s.base)),
+    )
+    .await;
     assert_eq!(d["issuer"], format!("{}/", s.base));
     for (field, value) in [
         ("scopes_supported", "webid"),
@@ -40,15 +36,7 @@ async fn discovery_lists_what_solid_clients_need() {
             "{field} lacks {value}"
         );
     }
-    let jwks: serde_json::Value = s
-        .client
-        .get(d["jwks_uri"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = common::json_of(s.client.get(d["jwks_uri"].as_str().unwrap())).await;
     assert_eq!(jwks["keys"][0]["alg"], "ES256");
     assert!(
         jwks["keys"][0].get("d").is_none(),
