@@ -63,7 +63,6 @@ pub struct Texts {
     pub deny: &'static str,
     pub signup_closed: &'static str,
     // Messages after a form is sent. `{n}`, `{app}` and `{name}` are filled in.
-    pub form_expired: &'static str,
     pub email_invalid: &'static str,
     pub password_too_short: &'static str,
     pub new_password_too_short: &'static str,
@@ -171,7 +170,6 @@ pub const EN: Texts = Texts {
     allow: "Allow",
     deny: "Refuse",
     signup_closed: "New accounts are created by the operator of this server.",
-    form_expired: "This form has expired; reload the page and try again.",
     email_invalid: "Please give a valid email address.",
     password_too_short: "The password needs at least {n} characters.",
     new_password_too_short: "The new password needs at least {n} characters.",
@@ -279,7 +277,6 @@ pub const FR: Texts = Texts {
     allow: "Autoriser",
     deny: "Refuser",
     signup_closed: "Les comptes sont créés par l'opérateur de ce serveur.",
-    form_expired: "Ce formulaire a expiré ; rechargez la page et réessayez.",
     email_invalid: "Veuillez indiquer une adresse e-mail valide.",
     password_too_short: "Le mot de passe doit compter au moins {n} caractères.",
     new_password_too_short: "Le nouveau mot de passe doit compter au moins {n} caractères.",
@@ -332,14 +329,7 @@ pub const FR: Texts = Texts {
     reset_mail_body: "Quelqu'un, vous sans doute, a demandé à réinitialiser le mot de passe de votre compte selfdata.\r\n\r\nPour choisir un nouveau mot de passe, ouvrez ce lien dans les 30 minutes (il ne sert qu'une fois) :\r\n{link}\r\n\r\nSi vous n'avez rien demandé, ignorez ce message : votre mot de passe reste le même.\r\n",
 };
 
-impl selfdata_site::Words for Texts {
-    fn of(lang: Lang) -> &'static Self {
-        match lang {
-            Lang::Fr => &FR,
-            Lang::En => &EN,
-        }
-    }
-}
+selfdata_site::words!(Texts, FR, EN);
 
 /// The words of a request's language (see [`selfdata_site::Lang::of`]).
 pub fn texts(headers: &HeaderMap) -> &'static Texts {

@@ -7,12 +7,15 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, FromRequest, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use selfdata_store::directory::{Client, ClientKind, RevokeScope};
+use selfdata_store::directory::{Account, Client, ClientKind, RevokeScope};
 use selfdata_store::{PodName, StoreError};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 pub use selfdata_site::page;
 use selfdata_site::{Chrome, PageError};
@@ -23,25 +26,22 @@ use crate::{Idp, SignupMode, now};
 
 type St = State<Arc<Idp>>;
 
-/// A page with one sentence, in the site's layout (see `selfdata_site::PageError`).
-pub(crate) fn error_page(_t: &Texts, status: StatusCode, message: &str) -> Response {
-    PageError::new(status, message.to_owned()).into_response()
-}
-
 /// An error page with a technical detail that exists only in English (what
 /// is wrong with an app): English readers get the detail as the message;
 /// others get a sentence in their language and the detail marked as English.
-pub(crate) fn error_page_detail(
+pub(crate) fn error_with_detail(
     t: &Texts,
     status: StatusCode,
     message: &str,
     english_detail: &str,
-) -> Response {
+) -> PageError {
     if t.lang == "en" {
-        return error_page(t, status, english_detail);
+        return PageError::new(status, english_detail.to_owned());
     }
-    let sentence = format!("{message} {} {english_detail}", t.details_in_english);
-    PageError::new(status, sentence).into_response()
+    PageError::new(
+        status,
+        format!("{message} {} {english_detail}", t.details_in_english),
+    )
 }
 
 /// Where to go after signing in or up: `to` when it is a same-origin
@@ -110,7 +110,89 @@ fn go_back(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
-pub(crate) fn client_key(headers: &HeaderMap, addr: Option<std::net::SocketAddr>) -> String {
+/// Starts a session for the account and goes back to [`safe_return`]`(to)`
+/// with its cookie (after signing in or up).
+async fn start_session_and_go_back(
+    idp: &Idp,
+    account_id: i64,
+    to: &str,
+) -> Result<Response, StoreError> {
+    let (_, cookie) = idp.start_session(account_id).await?;
+    let mut r = go_back(to);
+    set_cookie(r.headers_mut(), &cookie);
+    Ok(r)
+}
+
+/// A page with a form for someone not signed in: the form carries the
+/// browser's anonymous CSRF token (double submit), set as a cookie with
+/// this page when the browser has none yet. `render` draws the page with it.
+pub(crate) fn anonymous_form_page(
+    idp: &Idp,
+    headers: &HeaderMap,
+    status: StatusCode,
+    render: impl FnOnce(String) -> Result<String, askama::Error>,
+) -> Response {
+    let (csrf, set) = idp.anonymous_csrf(headers);
+    let mut r = page(status, render(csrf));
+    if let Some(set) = set {
+        set_cookie(r.headers_mut(), &set);
+    }
+    r
+}
+
+/// A form posted by someone not signed in (sign-up, sign-in, password
+/// reset): read as `Form<T>` (its refusals are the app's problem+json), its
+/// `csrf` field then checked against the browser's anonymous token (see
+/// [`anonymous_form_page`]); `client` names the sender for rate limits.
+pub struct AnonymousForm<T> {
+    pub form: T,
+    pub client: String,
+}
+
+#[derive(Deserialize, Default)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// A posted form read as `Form<T>` (its refusals are the app's
+/// problem+json), with the request's parts and the form's `csrf` field.
+async fn read_form<T: DeserializeOwned>(
+    req: Request,
+    idp: &Arc<Idp>,
+) -> Result<(Parts, T, String), Response> {
+    let (parts, body) = req.into_parts();
+    let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), idp)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let again = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
+    let Form(form) = Form::<T>::from_request(again, idp)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let token: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+    Ok((parts, form, token.csrf))
+}
+
+impl<T: DeserializeOwned> FromRequest<Arc<Idp>> for AnonymousForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, idp: &Arc<Idp>) -> Result<Self, Response> {
+        let (parts, form, csrf) = read_form(req, idp).await?;
+        if !idp.anonymous_csrf_ok(&parts.headers, &csrf) {
+            return Err(PageError::form_expired().into_response());
+        }
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0);
+        Ok(Self {
+            form,
+            client: client_key(&parts.headers, addr),
+        })
+    }
+}
+
+fn client_key(headers: &HeaderMap, addr: Option<std::net::SocketAddr>) -> String {
     addr.map(|a| a.ip().to_string())
         .or_else(|| {
             headers
@@ -143,38 +225,46 @@ struct SignupPage<'a> {
     pod: String,
 }
 
+/// The sign-up page with what was typed (nothing the first time) and what to fix.
+fn signup_page(
+    idp: &Idp,
+    chrome: &Chrome,
+    headers: &HeaderMap,
+    status: StatusCode,
+    error: Option<String>,
+    typed: &SignupForm,
+) -> Response {
+    anonymous_form_page(idp, headers, status, |csrf| {
+        SignupPage {
+            chrome: chrome.clone().without_menu(),
+            t: texts(headers),
+            error,
+            closed: idp.config.signup == SignupMode::Closed,
+            invite: idp.config.signup == SignupMode::Invite,
+            csrf,
+            return_to: safe_return(&typed.return_to),
+            email: typed.email.clone(),
+            pod: typed.pod.clone(),
+        }
+        .render()
+    })
+}
+
 pub async fn signup_form(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
     Query(q): Query<ReturnTo>,
 ) -> Response {
-    let t = texts(&headers);
-    let (csrf, set) = idp.anonymous_csrf(&headers);
-    let mut r = page(
-        StatusCode::OK,
-        SignupPage {
-            chrome: chrome.clone().without_menu(),
-            t,
-            error: None,
-            closed: idp.config.signup == SignupMode::Closed,
-            invite: idp.config.signup == SignupMode::Invite,
-            csrf,
-            return_to: safe_return(&q.return_to),
-            email: String::new(),
-            pod: String::new(),
-        }
-        .render(),
-    );
-    if let Some(set) = set {
-        set_cookie(r.headers_mut(), &set);
-    }
-    r
+    let typed = SignupForm {
+        return_to: q.return_to,
+        ..SignupForm::default()
+    };
+    signup_page(&idp, &chrome, &headers, StatusCode::OK, None, &typed)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct SignupForm {
-    csrf: String,
     email: String,
     password: String,
     pod: String,
@@ -186,54 +276,40 @@ pub struct SignupForm {
 
 pub async fn signup(
     State(idp): St,
-    addr: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<SignupForm>,
-) -> Response {
+    AnonymousForm { form: f, client }: AnonymousForm<SignupForm>,
+) -> Result<Response, PageError> {
     let t = texts(&headers);
-    let again_with = |status: StatusCode, error: String| {
-        page(
-            status,
-            SignupPage {
-                chrome: chrome.clone().without_menu(),
-                t,
-                error: Some(error),
-                closed: idp.config.signup == SignupMode::Closed,
-                invite: idp.config.signup == SignupMode::Invite,
-                csrf: f.csrf.clone(),
-                return_to: safe_return(&f.return_to),
-                email: f.email.clone(),
-                pod: f.pod.clone(),
-            }
-            .render(),
-        )
-    };
-    let again = |error: String| again_with(StatusCode::BAD_REQUEST, error);
-    if !idp.anonymous_csrf_ok(&headers, &f.csrf) {
-        return error_page(t, StatusCode::FORBIDDEN, t.form_expired);
-    }
     if idp.config.signup == SignupMode::Closed {
-        return error_page(t, StatusCode::FORBIDDEN, t.signup_closed);
+        return Err(PageError::new(StatusCode::FORBIDDEN, t.signup_closed));
     }
-    let key = client_key(&headers, addr.map(|c| (c.0).0));
-    if !idp
-        .limiter
-        .allow_within(&format!("signup {key}"), idp.config.signups_per_hour, 3600)
-    {
-        return again_with(StatusCode::TOO_MANY_REQUESTS, t.signup_too_many.to_owned());
+    let again = |status: StatusCode, error: String| {
+        signup_page(&idp, &chrome, &headers, status, Some(error), &f)
+    };
+    if !idp.limiter.allow_within(
+        &format!("signup {client}"),
+        idp.config.signups_per_hour,
+        3600,
+    ) {
+        return Ok(again(
+            StatusCode::TOO_MANY_REQUESTS,
+            t.signup_too_many.to_owned(),
+        ));
     }
-    match idp.signup(&f.email, &f.password, &f.pod, &f.invite).await {
-        Ok(account_id) => match idp.start_session(account_id).await {
-            Ok((_, cookie)) => {
-                let mut r = go_back(&f.return_to);
-                set_cookie(r.headers_mut(), &cookie);
-                r
-            }
-            Err(_) => again(t.signup_then_login_failed.to_owned()),
+    Ok(
+        match idp.signup(&f.email, &f.password, &f.pod, &f.invite).await {
+            Ok(account_id) => start_session_and_go_back(&idp, account_id, &f.return_to)
+                .await
+                .unwrap_or_else(|_| {
+                    again(
+                        StatusCode::BAD_REQUEST,
+                        t.signup_then_login_failed.to_owned(),
+                    )
+                }),
+            Err(refused) => again(StatusCode::BAD_REQUEST, refused.say(t)),
         },
-        Err(refused) => again(refused.say(t)),
-    }
+    )
 }
 
 /// Why a sign-up was refused; [`SignupRefused::say`] gives the sentence
@@ -411,64 +487,65 @@ struct LoginPage<'a> {
     email: String,
 }
 
+/// The sign-in page with what was typed (nothing the first time), and a
+/// notice or what went wrong.
+fn login_page(
+    idp: &Idp,
+    chrome: &Chrome,
+    headers: &HeaderMap,
+    status: StatusCode,
+    message: Option<&str>,
+    error: Option<&str>,
+    typed: &LoginForm,
+) -> Response {
+    anonymous_form_page(idp, headers, status, |csrf| {
+        LoginPage {
+            chrome: chrome.clone().without_menu(),
+            t: texts(headers),
+            message: message.map(str::to_owned),
+            error: error.map(str::to_owned),
+            csrf,
+            return_to: safe_return(&typed.return_to),
+            email: typed.email.clone(),
+        }
+        .render()
+    })
+}
+
 pub async fn login_form(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
     Query(q): Query<ReturnTo>,
 ) -> Response {
-    let t = texts(&headers);
-    let (csrf, set) = idp.anonymous_csrf(&headers);
-    let mut r = page(
-        StatusCode::OK,
-        LoginPage {
-            chrome: chrome.clone().without_menu(),
-            t,
-            message: None,
-            error: None,
-            csrf,
-            return_to: safe_return(&q.return_to),
-            email: String::new(),
-        }
-        .render(),
-    );
-    if let Some(set) = set {
-        set_cookie(r.headers_mut(), &set);
-    }
-    r
+    let typed = LoginForm {
+        return_to: q.return_to,
+        ..LoginForm::default()
+    };
+    login_page(&idp, &chrome, &headers, StatusCode::OK, None, None, &typed)
 }
 
 /// The sign-in page with a notice (after a password reset).
 pub(crate) fn login_with_message(
     idp: &Idp,
-    chrome: Chrome,
+    chrome: &Chrome,
     headers: &HeaderMap,
     message: &str,
 ) -> Response {
-    let t = texts(headers);
-    let (csrf, set) = idp.anonymous_csrf(headers);
-    let mut r = page(
+    let typed = LoginForm::default();
+    login_page(
+        idp,
+        chrome,
+        headers,
         StatusCode::OK,
-        LoginPage {
-            chrome: chrome.clone().without_menu(),
-            t,
-            message: Some(message.to_owned()),
-            error: None,
-            csrf,
-            return_to: "/".to_owned(),
-            email: String::new(),
-        }
-        .render(),
-    );
-    if let Some(set) = set {
-        set_cookie(r.headers_mut(), &set);
-    }
-    r
+        Some(message),
+        None,
+        &typed,
+    )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct LoginForm {
-    csrf: String,
     email: String,
     password: String,
     #[serde(default)]
@@ -479,62 +556,67 @@ pub struct LoginForm {
 
 pub async fn login(
     State(idp): St,
-    addr: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<LoginForm>,
-) -> Response {
+    AnonymousForm { form: f, client }: AnonymousForm<LoginForm>,
+) -> Result<Response, PageError> {
     let t = texts(&headers);
-    if !idp.anonymous_csrf_ok(&headers, &f.csrf) {
-        return error_page(t, StatusCode::FORBIDDEN, t.form_expired);
-    }
-    let key = client_key(&headers, addr.map(|c| (c.0).0));
-    match idp.check_login(&key, &f.email, &f.password, &f.totp).await {
-        Ok(account) => match idp.start_session(account.id).await {
-            Ok((_, cookie)) => {
-                let mut r = go_back(&f.return_to);
-                set_cookie(r.headers_mut(), &cookie);
-                r
-            }
-            Err(_) => error_page(t, StatusCode::INTERNAL_SERVER_ERROR, t.login_failed),
-        },
-        Err(e) => {
-            let (status, message) = match e {
-                LoginError::Wrong => (StatusCode::UNAUTHORIZED, t.login_wrong),
-                LoginError::NeedCode => (StatusCode::UNAUTHORIZED, t.login_need_code),
-                LoginError::Locked => (StatusCode::TOO_MANY_REQUESTS, t.login_locked),
-                LoginError::TooManyAttempts => (StatusCode::TOO_MANY_REQUESTS, t.login_too_many),
-            };
-            page(
-                status,
-                LoginPage {
-                    chrome: chrome.clone().without_menu(),
-                    t,
-                    message: None,
-                    error: Some(message.to_owned()),
-                    csrf: f.csrf,
-                    return_to: safe_return(&f.return_to),
-                    email: f.email,
-                }
-                .render(),
-            )
+    let (status, error) = match idp
+        .check_login(&client, &f.email, &f.password, &f.totp)
+        .await
+    {
+        Ok(account) => {
+            return start_session_and_go_back(&idp, account.id, &f.return_to)
+                .await
+                .map_err(|_| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, t.login_failed));
         }
-    }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
-pub async fn logout(State(idp): St, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
-    let t = texts(&headers);
-    let Some((session, _)) = idp.session(&headers).await else {
-        return Redirect::to("/account/login").into_response();
+        Err(LoginError::Wrong) => (StatusCode::UNAUTHORIZED, t.login_wrong),
+        Err(LoginError::NeedCode) => (StatusCode::UNAUTHORIZED, t.login_need_code),
+        Err(LoginError::Locked) => (StatusCode::TOO_MANY_REQUESTS, t.login_locked),
+        Err(LoginError::TooManyAttempts) => (StatusCode::TOO_MANY_REQUESTS, t.login_too_many),
     };
-    if !crate::accounts::constant_eq(&session.csrf, &f.csrf) {
-        return error_page(t, StatusCode::FORBIDDEN, t.form_expired);
+    Ok(login_page(
+        &idp,
+        &chrome,
+        &headers,
+        status,
+        None,
+        Some(error),
+        &f,
+    ))
+}
+
+/// Where someone not signed in is sent from the account page and its forms.
+const SIGN_IN_TO_ACCOUNT: &str = "/account/login?return_to=/account";
+
+/// A form posted from the account page by the signed-in resident: read as
+/// `Form<T>`, then the session's CSRF token checked; someone not signed in
+/// is sent to sign in.
+pub struct AccountForm<T> {
+    pub account: Account,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<Arc<Idp>> for AccountForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, idp: &Arc<Idp>) -> Result<Self, Response> {
+        let (parts, form, csrf) = read_form(req, idp).await?;
+        let Some((session, account)) = idp.session(&parts.headers).await else {
+            return Err(Redirect::to(SIGN_IN_TO_ACCOUNT).into_response());
+        };
+        if !crate::accounts::constant_eq(&session.csrf, &csrf) {
+            return Err(PageError::form_expired().into_response());
+        }
+        Ok(Self { account, form })
     }
+}
+
+/// A form with no field but its CSRF token.
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+pub async fn logout(State(idp): St, headers: HeaderMap, _: AccountForm<NoFields>) -> Response {
     let cookie = idp.end_session(&headers).await;
     let mut r = Redirect::to("/account/login").into_response();
     set_cookie(r.headers_mut(), &cookie);
@@ -596,7 +678,7 @@ async fn account_page(
 ) -> Response {
     let t = texts(headers);
     let Some((session, account)) = idp.session(headers).await else {
-        return Redirect::to("/account/login?return_to=/account").into_response();
+        return Redirect::to(SIGN_IN_TO_ACCOUNT).into_response();
     };
     let base = &idp.config.pods_url;
     let pods = idp
@@ -670,46 +752,38 @@ pub async fn account(State(idp): St, chrome: Chrome, headers: HeaderMap) -> Resp
     account_page(&idp, chrome, &headers, StatusCode::OK, Extras::default()).await
 }
 
-/// Runs a logged-in form action after checking session and CSRF.
-async fn with_session<F, Fut>(
-    idp: &Arc<Idp>,
+/// The account page after a form's action: what it did, or why not.
+async fn account_answer(
+    idp: &Idp,
     chrome: Chrome,
     headers: &HeaderMap,
-    csrf: &str,
-    action: F,
-) -> Response
-where
-    F: FnOnce(selfdata_store::directory::Account, &'static Texts) -> Fut,
-    Fut: std::future::Future<Output = Result<Extras, String>>,
-{
-    let t = texts(headers);
-    let Some((session, account)) = idp.session(headers).await else {
-        return Redirect::to("/account/login?return_to=/account").into_response();
+    done: Result<Extras, String>,
+) -> Response {
+    let (status, extras) = match done {
+        Ok(extras) => (StatusCode::OK, extras),
+        Err(error) => (
+            StatusCode::BAD_REQUEST,
+            Extras {
+                error: Some(error),
+                ..Extras::default()
+            },
+        ),
     };
-    if !crate::accounts::constant_eq(&session.csrf, csrf) {
-        return error_page(t, StatusCode::FORBIDDEN, t.form_expired);
-    }
-    match action(account, t).await {
-        Ok(extras) => account_page(idp, chrome, headers, StatusCode::OK, extras).await,
-        Err(error) => {
-            account_page(
-                idp,
-                chrome,
-                headers,
-                StatusCode::BAD_REQUEST,
-                Extras {
-                    error: Some(error),
-                    ..Extras::default()
-                },
-            )
-            .await
+    account_page(idp, chrome, headers, status, extras).await
+}
+
+impl Extras {
+    /// The account page with a notice.
+    fn notice(message: String) -> Self {
+        Self {
+            message: Some(message),
+            ..Self::default()
         }
     }
 }
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
-    csrf: String,
     current: String,
     new: String,
 }
@@ -718,12 +792,11 @@ pub async fn change_password(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<PasswordForm>,
+    AccountForm { account, form: f }: AccountForm<PasswordForm>,
 ) -> Response {
-    let idp2 = idp.clone();
-    let headers2 = headers.clone();
-    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
-        if !idp2.current_password_ok(&account, &f.current) {
+    let t = texts(&headers);
+    let done: Result<Extras, String> = async {
+        if !idp.current_password_ok(&account, &f.current) {
             return Err(t.current_password_wrong.to_owned());
         }
         if f.new.chars().count() < MIN_PASSWORD_LEN {
@@ -732,31 +805,25 @@ pub async fn change_password(
                 .replace("{n}", &MIN_PASSWORD_LEN.to_string()));
         }
         let hash = crate::accounts::hash_password(&f.new).map_err(failed(t))?;
-        idp2.directory
+        idp.directory
             .set_password(account.id, &hash)
             .await
             .map_err(failed(t))?;
-        let current = crate::accounts::session_hash(&headers2);
-        idp2.end_sessions_and_tokens(account.id, current)
+        let current = crate::accounts::session_hash(&headers);
+        idp.end_sessions_and_tokens(account.id, current)
             .await
             .map_err(failed(t))?;
-        Ok(Extras {
-            message: Some(t.password_changed.to_owned()),
-            ..Extras::default()
-        })
-    })
-    .await
+        Ok(Extras::notice(t.password_changed.to_owned()))
+    }
+    .await;
+    account_answer(&idp, chrome, &headers, done).await
 }
 
 impl Idp {
     /// The password a signed-in form asks for again (to change it, to turn
     /// two-step sign-in off), with a budget of attempts per account and hour,
     /// so a stolen session cannot be used to guess it.
-    fn current_password_ok(
-        &self,
-        account: &selfdata_store::directory::Account,
-        given: &str,
-    ) -> bool {
+    fn current_password_ok(&self, account: &Account, given: &str) -> bool {
         self.limiter
             .allow_within(&format!("current password {}", account.id), 20, 3600)
             && crate::accounts::verify_password(given, &account.password_hash)
@@ -775,20 +842,20 @@ pub async fn totp_start(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
+    AccountForm { account, .. }: AccountForm<NoFields>,
 ) -> Response {
-    with_session(&idp, chrome, &headers, &f.csrf, |account, _| async move {
+    let done: Result<Extras, String> = async {
         Ok(Extras {
             totp_setup: Some(crate::accounts::new_totp(&account.email)),
             ..Extras::default()
         })
-    })
-    .await
+    }
+    .await;
+    account_answer(&idp, chrome, &headers, done).await
 }
 
 #[derive(Deserialize)]
 pub struct TotpConfirm {
-    csrf: String,
     secret: String,
     code: String,
 }
@@ -797,28 +864,25 @@ pub async fn totp_confirm(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<TotpConfirm>,
+    AccountForm { account, form: f }: AccountForm<TotpConfirm>,
 ) -> Response {
-    let idp2 = idp.clone();
-    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
+    let t = texts(&headers);
+    let done: Result<Extras, String> = async {
         if !crate::accounts::totp_matches(&f.secret, &f.code) {
             return Err(t.totp_mismatch.to_owned());
         }
-        idp2.directory
+        idp.directory
             .set_totp(account.id, Some(&f.secret))
             .await
             .map_err(failed(t))?;
-        Ok(Extras {
-            message: Some(t.totp_on.to_owned()),
-            ..Extras::default()
-        })
-    })
-    .await
+        Ok(Extras::notice(t.totp_on.to_owned()))
+    }
+    .await;
+    account_answer(&idp, chrome, &headers, done).await
 }
 
 #[derive(Deserialize)]
 pub struct TotpDisableForm {
-    csrf: String,
     #[serde(default)]
     current: String,
 }
@@ -827,28 +891,25 @@ pub async fn totp_disable(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<TotpDisableForm>,
+    AccountForm { account, form: f }: AccountForm<TotpDisableForm>,
 ) -> Response {
-    let idp2 = idp.clone();
-    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
-        if !idp2.current_password_ok(&account, &f.current) {
+    let t = texts(&headers);
+    let done: Result<Extras, String> = async {
+        if !idp.current_password_ok(&account, &f.current) {
             return Err(t.current_password_wrong.to_owned());
         }
-        idp2.directory
+        idp.directory
             .set_totp(account.id, None)
             .await
             .map_err(failed(t))?;
-        Ok(Extras {
-            message: Some(t.totp_off.to_owned()),
-            ..Extras::default()
-        })
-    })
-    .await
+        Ok(Extras::notice(t.totp_off.to_owned()))
+    }
+    .await;
+    account_answer(&idp, chrome, &headers, done).await
 }
 
 #[derive(Deserialize)]
 pub struct IdForm {
-    csrf: String,
     id: String,
 }
 
@@ -856,28 +917,23 @@ pub async fn revoke_grant(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<IdForm>,
+    AccountForm { account, form: f }: AccountForm<IdForm>,
 ) -> Response {
-    let idp2 = idp.clone();
-    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
-        match idp2
-            .revoke_app(account.id, &f.id)
-            .await
-            .map_err(failed(t))?
-        {
-            Some(g) => Ok(Extras {
-                message: Some(t.app_revoked.replace("{app}", &g.client_name)),
-                ..Extras::default()
-            }),
+    let t = texts(&headers);
+    let done: Result<Extras, String> = async {
+        match idp.revoke_app(account.id, &f.id).await.map_err(failed(t))? {
+            Some(g) => Ok(Extras::notice(
+                t.app_revoked.replace("{app}", &g.client_name),
+            )),
             None => Err(t.app_not_listed.to_owned()),
         }
-    })
-    .await
+    }
+    .await;
+    account_answer(&idp, chrome, &headers, done).await
 }
 
 #[derive(Deserialize)]
 pub struct NameForm {
-    csrf: String,
     name: String,
 }
 
@@ -885,23 +941,19 @@ pub async fn create_credentials(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<NameForm>,
+    AccountForm { account, form: f }: AccountForm<NameForm>,
 ) -> Response {
-    let idp2 = idp.clone();
-    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
-        let pods = idp2
-            .directory
-            .pods_of(account.id)
-            .await
-            .map_err(failed(t))?;
+    let t = texts(&headers);
+    let done: Result<Extras, String> = async {
+        let pods = idp.directory.pods_of(account.id).await.map_err(failed(t))?;
         let pod = pods
             .first()
             .and_then(|p| PodName::parse(p).ok())
             .ok_or(t.key_no_pod)?;
-        let webid = selfdata_solid::provision::webid_of(&idp2.config.pods_url, &pod);
+        let webid = selfdata_solid::provision::webid_of(&idp.config.pods_url, &pod);
         let name = crate::accounts::clean_name(&f.name, 100).ok_or(t.name_invalid)?;
         let name = if name.is_empty() { "script" } else { &name };
-        let pair = idp2
+        let pair = idp
             .create_credentials(Some(account.id), &webid, name)
             .await
             .map_err(failed(t))?;
@@ -909,13 +961,13 @@ pub async fn create_credentials(
             new_credential: Some(pair),
             ..Extras::default()
         })
-    })
-    .await
+    }
+    .await;
+    account_answer(&idp, chrome, &headers, done).await
 }
 
 #[derive(Deserialize)]
 pub struct ClientForm {
-    csrf: String,
     client_id: String,
 }
 
@@ -923,33 +975,31 @@ pub async fn delete_credentials(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<ClientForm>,
+    AccountForm { account, form: f }: AccountForm<ClientForm>,
 ) -> Response {
-    let idp2 = idp.clone();
-    with_session(&idp, chrome, &headers, &f.csrf, |account, t| async move {
-        let client = idp2
+    let t = texts(&headers);
+    let done: Result<Extras, String> = async {
+        let client = idp
             .directory
             .client(&f.client_id)
             .await
             .map_err(failed(t))?;
         match client {
             Some(c) if c.account_id == Some(account.id) => {
-                idp2.directory
+                idp.directory
                     .delete_client(&c.client_id)
                     .await
                     .map_err(failed(t))?;
-                idp2.revoke(RevokeScope::Client(&c.client_id))
+                idp.revoke(RevokeScope::Client(&c.client_id))
                     .await
                     .map_err(failed(t))?;
-                Ok(Extras {
-                    message: Some(t.key_deleted.replace("{name}", &c.name)),
-                    ..Extras::default()
-                })
+                Ok(Extras::notice(t.key_deleted.replace("{name}", &c.name)))
             }
             _ => Err(t.key_not_listed.to_owned()),
         }
-    })
-    .await
+    }
+    .await;
+    account_answer(&idp, chrome, &headers, done).await
 }
 
 #[cfg(test)]

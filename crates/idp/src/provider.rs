@@ -29,8 +29,9 @@ use serde_json::{Value, json};
 
 use crate::accounts::constant_eq;
 use crate::i18n::{Texts, texts};
-use crate::pages::{error_page, error_page_detail, page};
+use crate::pages::{error_with_detail, page};
 use crate::{AuthCode, Idp, now};
+use selfdata_site::PageError;
 
 type St = State<Arc<Idp>>;
 

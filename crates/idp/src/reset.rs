@@ -10,19 +10,20 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use selfdata_oidc::{random_token, token_hash};
 use selfdata_store::{Directory, StoreError};
 use serde::Deserialize;
 
-use crate::accounts::{MIN_PASSWORD_LEN, normalize_email, set_cookie};
+use crate::accounts::{MIN_PASSWORD_LEN, normalize_email};
 use crate::i18n::{Texts, texts};
 use selfdata_site::Chrome;
 
-use crate::pages::{client_key, error_page, page};
+use selfdata_site::PageError;
+
+use crate::pages::{AnonymousForm, anonymous_form_page};
 use crate::{Idp, now};
 
 /// How long a mailed link works.
@@ -217,71 +218,63 @@ struct ForgotPage<'a> {
     error: Option<String>,
 }
 
-pub async fn forgot_form(State(idp): St, chrome: Chrome, headers: HeaderMap) -> Response {
-    let t = texts(&headers);
-    let (csrf, set) = idp.anonymous_csrf(&headers);
-    let mut r = page(
-        StatusCode::OK,
+/// The "forgot your password" page, with a notice or what went wrong.
+fn forgot_page(
+    idp: &Idp,
+    chrome: &Chrome,
+    headers: &HeaderMap,
+    status: StatusCode,
+    message: Option<&str>,
+    error: Option<&str>,
+) -> Response {
+    anonymous_form_page(idp, headers, status, |csrf| {
         ForgotPage {
             chrome: chrome.clone().without_menu(),
-            t,
+            t: texts(headers),
             csrf,
             mail: idp.config.smtp.is_some(),
-            message: None,
-            error: None,
+            message: message.map(str::to_owned),
+            error: error.map(str::to_owned),
         }
-        .render(),
-    );
-    if let Some(set) = set {
-        set_cookie(r.headers_mut(), &set);
-    }
-    r
+        .render()
+    })
+}
+
+pub async fn forgot_form(State(idp): St, chrome: Chrome, headers: HeaderMap) -> Response {
+    forgot_page(&idp, &chrome, &headers, StatusCode::OK, None, None)
 }
 
 #[derive(Deserialize)]
 pub struct ForgotForm {
-    csrf: String,
     #[serde(default)]
     email: String,
 }
 
 pub async fn forgot(
     State(idp): St,
-    addr: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<ForgotForm>,
-) -> Response {
+    AnonymousForm { form: f, client }: AnonymousForm<ForgotForm>,
+) -> Result<Response, PageError> {
     let t = texts(&headers);
-    if !idp.anonymous_csrf_ok(&headers, &f.csrf) {
-        return error_page(t, StatusCode::FORBIDDEN, t.form_expired);
-    }
-    let key = client_key(&headers, addr.map(|c| (c.0).0));
-    let answer = |status, message: Option<&str>, error: Option<&str>| {
-        page(
-            status,
-            ForgotPage {
-                chrome: chrome.clone().without_menu(),
-                t,
-                csrf: f.csrf.clone(),
-                mail: idp.config.smtp.is_some(),
-                message: message.map(str::to_owned),
-                error: error.map(str::to_owned),
-            }
-            .render(),
-        )
-    };
-    if !idp
-        .limiter
-        .allow_within(&format!("forgot {key}"), FORGOT_PER_HOUR_PER_ADDRESS, 3600)
-    {
-        return answer(StatusCode::TOO_MANY_REQUESTS, None, Some(t.forgot_too_many));
+    let answer =
+        |status, message, error| forgot_page(&idp, &chrome, &headers, status, message, error);
+    if !idp.limiter.allow_within(
+        &format!("forgot {client}"),
+        FORGOT_PER_HOUR_PER_ADDRESS,
+        3600,
+    ) {
+        return Ok(answer(
+            StatusCode::TOO_MANY_REQUESTS,
+            None,
+            Some(t.forgot_too_many),
+        ));
     }
     if idp.config.smtp.is_none() {
-        return answer(StatusCode::OK, Some(t.forgot_no_mail), None);
+        return Ok(answer(StatusCode::OK, Some(t.forgot_no_mail), None));
     }
     idp.request_reset(&f.email, t);
-    answer(StatusCode::OK, Some(t.forgot_sent), None)
+    Ok(answer(StatusCode::OK, Some(t.forgot_sent), None))
 }
 
 #[derive(Template)]
@@ -301,35 +294,50 @@ pub struct ResetQuery {
     token: String,
 }
 
+/// The page to set a new password with a code or a mailed link's secret
+/// (kept hidden on the page when it came from the link), and what went wrong.
+fn reset_page(
+    idp: &Idp,
+    chrome: &Chrome,
+    headers: &HeaderMap,
+    status: StatusCode,
+    from_link: bool,
+    secret: String,
+    error: Option<String>,
+) -> Response {
+    anonymous_form_page(idp, headers, status, |csrf| {
+        ResetPage {
+            chrome: chrome.clone().without_menu(),
+            t: texts(headers),
+            csrf,
+            from_link,
+            secret,
+            error,
+        }
+        .render()
+    })
+}
+
 pub async fn reset_form(
     State(idp): St,
     chrome: Chrome,
     headers: HeaderMap,
     Query(q): Query<ResetQuery>,
 ) -> Response {
-    let t = texts(&headers);
-    let (csrf, set) = idp.anonymous_csrf(&headers);
-    let mut r = page(
+    let from_link = !q.token.is_empty();
+    reset_page(
+        &idp,
+        &chrome,
+        &headers,
         StatusCode::OK,
-        ResetPage {
-            chrome: chrome.clone().without_menu(),
-            t,
-            csrf,
-            from_link: !q.token.is_empty(),
-            secret: q.token,
-            error: None,
-        }
-        .render(),
-    );
-    if let Some(set) = set {
-        set_cookie(r.headers_mut(), &set);
-    }
-    r
+        from_link,
+        q.token,
+        None,
+    )
 }
 
 #[derive(Deserialize)]
 pub struct ResetForm {
-    csrf: String,
     #[serde(default)]
     secret: String,
     #[serde(default)]
@@ -341,58 +349,46 @@ pub struct ResetForm {
 
 pub async fn reset(
     State(idp): St,
-    addr: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
     chrome: Chrome,
     headers: HeaderMap,
-    Form(f): Form<ResetForm>,
-) -> Response {
+    AnonymousForm { form: f, client }: AnonymousForm<ResetForm>,
+) -> Result<Response, PageError> {
     let t = texts(&headers);
-    if !idp.anonymous_csrf_ok(&headers, &f.csrf) {
-        return error_page(t, StatusCode::FORBIDDEN, t.form_expired);
-    }
-    let again = |status, error: String| {
-        page(
+    let again = |status, error: &str| {
+        let (from_link, secret) = (f.from_link, f.secret.clone());
+        reset_page(
+            &idp,
+            &chrome,
+            &headers,
             status,
-            ResetPage {
-                chrome: chrome.clone().without_menu(),
-                t,
-                csrf: f.csrf.clone(),
-                from_link: f.from_link,
-                secret: f.secret.clone(),
-                error: Some(error),
-            }
-            .render(),
+            from_link,
+            secret,
+            Some(error.to_owned()),
         )
     };
-    let key = client_key(&headers, addr.map(|c| (c.0).0));
     if !idp.limiter.allow(
-        &format!("reset {key}"),
+        &format!("reset {client}"),
         idp.config.login_attempts_per_minute,
     ) {
-        return again(StatusCode::TOO_MANY_REQUESTS, t.login_too_many.to_owned());
+        return Ok(again(StatusCode::TOO_MANY_REQUESTS, t.login_too_many));
     }
-    match idp.reset_password(&f.secret, &f.password).await {
-        Ok(()) => crate::pages::login_with_message(&idp, chrome, &headers, t.reset_done),
+    Ok(match idp.reset_password(&f.secret, &f.password).await {
+        Ok(()) => crate::pages::login_with_message(&idp, &chrome, &headers, t.reset_done),
         Err(ResetRefused::PasswordTooShort) => again(
             StatusCode::BAD_REQUEST,
-            t.new_password_too_short
+            &t.new_password_too_short
                 .replace("{n}", &MIN_PASSWORD_LEN.to_string()),
         ),
-        Err(ResetRefused::Invalid) => page(
+        // A spent or unknown secret is not offered again.
+        Err(ResetRefused::Invalid) => reset_page(
+            &idp,
+            &chrome,
+            &headers,
             StatusCode::BAD_REQUEST,
-            ResetPage {
-                chrome: chrome.clone().without_menu(),
-                t,
-                csrf: f.csrf.clone(),
-                from_link: false,
-                secret: String::new(),
-                error: Some(t.reset_invalid.to_owned()),
-            }
-            .render(),
+            false,
+            String::new(),
+            Some(t.reset_invalid.to_owned()),
         ),
-        Err(ResetRefused::Failed) => again(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            t.action_failed.to_owned(),
-        ),
-    }
+        Err(ResetRefused::Failed) => again(StatusCode::INTERNAL_SERVER_ERROR, t.action_failed),
+    })
 }

@@ -26,7 +26,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
@@ -248,18 +248,9 @@ pub fn routes(ctx: Arc<Context>) -> Router {
 }
 
 /// The live progress bar of the job page (the page works without it).
-async fn script() -> impl IntoResponse {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/javascript; charset=utf-8"),
-            ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=3600"),
-            ),
-        ],
+async fn script() -> Response {
+    selfdata_site::asset(
+        "text/javascript; charset=utf-8",
         include_str!("../assets/import.js"),
     )
 }

@@ -7,7 +7,8 @@
 //! layout, so page handlers return `Result<_, PageError>` and use `?`; the
 //! signed-in [`Resident`] and [`CsrfForm`] extractors over the [`Sessions`]
 //! trait (implemented by the identity provider, which this crate does not
-//! know); the stylesheet at `/assets/style.css`; and the security headers
+//! know); the stylesheet at `/assets/style.css` and [`asset`], how every
+//! static file of the pages is served; and the security headers
 //! every page carries ([`page`]).
 //!
 //! [`Site::wrap`] puts the kit around the pages' router: it hands the site to
@@ -360,20 +361,27 @@ async fn around(State(site): State<Arc<Site>>, mut req: Request, next: Next) -> 
 }
 
 /// The one stylesheet of every page.
-async fn stylesheet() -> impl IntoResponse {
+async fn stylesheet() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../assets/style.css"),
+    )
+}
+
+/// A static file the pages load (the stylesheet, a script), with its
+/// content type, kept by the browser for an hour.
+pub fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/css; charset=utf-8"),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=3600"),
             ),
         ],
-        include_str!("../assets/style.css"),
+        body,
     )
+        .into_response()
 }
 
 /// Renders a page with the security headers every page carries.

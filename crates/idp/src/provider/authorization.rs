@@ -142,17 +142,15 @@ impl Idp {
     async fn checked_app(&self, t: &Texts, req: &AuthRequest) -> Result<AppInfo, Response> {
         match self.app_info(&req.client_id).await {
             Ok(app) if app.redirect_uris.iter().any(|u| u == &req.redirect_uri) => Ok(app),
-            Ok(_) => Err(error_page(
-                t,
-                StatusCode::BAD_REQUEST,
-                t.redirect_not_registered,
-            )),
-            Err(message) => Err(error_page_detail(
-                t,
-                StatusCode::BAD_REQUEST,
-                t.app_unidentified,
-                &message,
-            )),
+            Ok(_) => Err(
+                PageError::new(StatusCode::BAD_REQUEST, t.redirect_not_registered).into_response(),
+            ),
+            Err(message) => {
+                Err(
+                    error_with_detail(t, StatusCode::BAD_REQUEST, t.app_unidentified, &message)
+                        .into_response(),
+                )
+            }
         }
     }
 }
@@ -204,12 +202,13 @@ pub async fn authorize(
         // resident's answer (no open redirector); a Client ID Document's
         // redirect URIs are its owner's, and it gets the OAuth error back.
         if app.registered {
-            return error_page_detail(
+            return error_with_detail(
                 t,
                 StatusCode::BAD_REQUEST,
                 t.consent_damaged,
                 &format!("The app's request is not valid: {description}."),
-            );
+            )
+            .into_response();
         }
         return back_to_app(
             &idp,
@@ -220,7 +219,7 @@ pub async fn authorize(
     }
     let webids = idp.webids_of(account.id).await;
     if webids.is_empty() {
-        return error_page(t, StatusCode::BAD_REQUEST, t.no_pod_identity);
+        return PageError::new(StatusCode::BAD_REQUEST, t.no_pod_identity).into_response();
     }
     let request = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(serde_json::to_vec(&req).unwrap_or_default());
@@ -256,21 +255,21 @@ pub async fn decide(State(idp): St, headers: HeaderMap, Form(d): Form<Decision>)
         return Redirect::to("/account/login").into_response();
     };
     if !constant_eq(&session.csrf, &d.csrf) {
-        return error_page(t, StatusCode::FORBIDDEN, t.consent_expired);
+        return PageError::new(StatusCode::FORBIDDEN, t.consent_expired).into_response();
     }
     let Some(req) = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(&d.request)
         .ok()
         .and_then(|b| serde_json::from_slice::<AuthRequest>(&b).ok())
     else {
-        return error_page(t, StatusCode::BAD_REQUEST, t.consent_damaged);
+        return PageError::new(StatusCode::BAD_REQUEST, t.consent_damaged).into_response();
     };
     let app = match idp.checked_app(t, &req).await {
         Ok(app) => app,
         Err(page) => return page,
     };
     if request_error(&req).is_some() {
-        return error_page(t, StatusCode::BAD_REQUEST, t.consent_damaged);
+        return PageError::new(StatusCode::BAD_REQUEST, t.consent_damaged).into_response();
     }
     let state = req.state.as_deref();
     if d.decision != "allow" {
@@ -283,7 +282,7 @@ pub async fn decide(State(idp): St, headers: HeaderMap, Form(d): Form<Decision>)
     }
     let owned = idp.webids_of(account.id).await;
     if !owned.contains(&d.webid) {
-        return error_page(t, StatusCode::FORBIDDEN, t.identity_not_yours);
+        return PageError::new(StatusCode::FORBIDDEN, t.identity_not_yours).into_response();
     }
     let existing = idp
         .directory
@@ -310,7 +309,8 @@ pub async fn decide(State(idp): St, headers: HeaderMap, Form(d): Form<Decision>)
     };
     if let Err(e) = idp.directory.put_grant(&grant).await {
         tracing::error!(error = %e, "storing a grant failed");
-        return error_page(t, StatusCode::INTERNAL_SERVER_ERROR, t.consent_not_saved);
+        return PageError::new(StatusCode::INTERNAL_SERVER_ERROR, t.consent_not_saved)
+            .into_response();
     }
     // Every grant has its consent record in the pod; no record, no grant.
     if let Err(e) = idp.record_app_consent(&grant).await {
@@ -318,7 +318,8 @@ pub async fn decide(State(idp): St, headers: HeaderMap, Form(d): Form<Decision>)
         if let Err(e) = idp.revoke(RevokeScope::Grant(&grant.id)).await {
             tracing::error!(error = %e, "revoking a grant without a record failed");
         }
-        return error_page(t, StatusCode::INTERNAL_SERVER_ERROR, t.consent_not_saved);
+        return PageError::new(StatusCode::INTERNAL_SERVER_ERROR, t.consent_not_saved)
+            .into_response();
     }
     let code = random_token();
     idp.codes.lock().insert(

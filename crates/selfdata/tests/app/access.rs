@@ -15,15 +15,11 @@ const PASSWORD: &str = "correct horse battery";
 #[tokio::test]
 async fn discovery_lists_what_solid_clients_need() {
     let s = Server::start().await;
-    let d: serde_json::Value = s
-        .client
-        .get(format!("{}/.well-known/openid-configuration", s.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d = common::json_of(
+        s.client
+            .get(format!("{}/.well-known/openid-configuration", s.base)),
+    )
+    .await;
     assert_eq!(d["issuer"], format!("{}/", s.base));
     for (field, value) in [
         ("scopes_supported", "webid"),
@@ -40,15 +36,7 @@ async fn discovery_lists_what_solid_clients_need() {
             "{field} lacks {value}"
         );
     }
-    let jwks: serde_json::Value = s
-        .client
-        .get(d["jwks_uri"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = common::json_of(s.client.get(d["jwks_uri"].as_str().unwrap())).await;
     assert_eq!(jwks["keys"][0]["alg"], "ES256");
     assert!(
         jwks["keys"][0].get("d").is_none(),
@@ -395,18 +383,6 @@ async fn public_authenticated_group_and_origin_rules() {
     assert_eq!(bob_get("/friends/photo.ttl").await.unwrap().status(), 403);
 }
 
-/// The authorization code in the redirect back to the app.
-fn code_of(location: &str) -> String {
-    location
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() {
     let s = Server::start().await;
@@ -442,7 +418,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
         location.contains("state=s1") && location.contains("iss="),
         "{location}"
     );
-    let code = code_of(&location);
+    let code = common::code_of(&location);
 
     let key = DpopKey::generate();
     let token_url = format!("{}/idp/token", s.base);
@@ -452,6 +428,22 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
             .header("dpop", key.proof("POST", &token_url, None, now()))
             .form(&form)
             .send()
+    };
+    // The resident allows the app on the consent screen; the app redeems its code.
+    let allow_and_redeem = async || -> serde_json::Value {
+        let location = b.consent(&authorize, &carol, "allow").await.location;
+        exchange(vec![
+            ("grant_type", "authorization_code".into()),
+            ("code", common::code_of(&location.unwrap())),
+            ("redirect_uri", common::APP_REDIRECT.into()),
+            ("client_id", client_id.clone()),
+            ("code_verifier", verifier.into()),
+        ])
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
     };
     // A wrong verifier is refused (PKCE); the code is then spent.
     let r = exchange(vec![
@@ -468,20 +460,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     .unwrap();
     assert_eq!(r.status(), 400);
     // Again, through the whole consent.
-    let location = b.consent(&authorize, &carol, "allow").await.location;
-    let code = code_of(&location.unwrap());
-    let tokens: serde_json::Value = exchange(vec![
-        ("grant_type", "authorization_code".into()),
-        ("code", code),
-        ("redirect_uri", common::APP_REDIRECT.into()),
-        ("client_id", client_id.clone()),
-        ("code_verifier", verifier.into()),
-    ])
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let tokens = allow_and_redeem().await;
     assert_eq!(tokens["token_type"], "DPoP");
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     assert!(tokens["id_token"].is_string());
@@ -525,20 +504,7 @@ async fn authorization_code_flow_with_consent_refresh_rotation_and_revocation() 
     );
 
     // A fresh login of the app, then the resident revokes it on the account page.
-    let location = b.consent(&authorize, &carol, "allow").await.location;
-    let code = code_of(&location.unwrap());
-    let tokens: serde_json::Value = exchange(vec![
-        ("grant_type", "authorization_code".into()),
-        ("code", code),
-        ("redirect_uri", common::APP_REDIRECT.into()),
-        ("client_id", client_id.clone()),
-        ("code_verifier", verifier.into()),
-    ])
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let tokens = allow_and_redeem().await;
     let access3 = tokens["access_token"].as_str().unwrap().to_owned();
     assert_eq!(
         status_of(as_agent(&s.client, &key, &access3, "GET", &carol_root)).await,

@@ -4,19 +4,7 @@
 use bytes::Bytes;
 use selfdata_store::PodName;
 
-fn selfdata(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_selfdata"))
-        .arg("--data")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::e2e;
 
 /// The demo household's electricity export.
 fn electricity() -> Vec<u8> {
@@ -41,13 +29,13 @@ async fn import_and_reindex_go_through_every_service_and_say_what_they_did() {
     let junk = dir.path().join("notes.txt");
     std::fs::write(&junk, "shopping list\nbread\n").unwrap();
 
-    let (ok, out, err) = selfdata(
+    let (ok, out, err) = e2e::try_run(
         dir.path(),
         &["import", "--pod", "cli", file.to_str().unwrap()],
     );
     assert!(ok, "{err}");
     assert!(out.contains("readings imported"), "{out}");
-    let (ok, out, _) = selfdata(
+    let (ok, out, _) = e2e::try_run(
         dir.path(),
         &["import", "--pod", "cli", file.to_str().unwrap()],
     );
@@ -55,7 +43,7 @@ async fn import_and_reindex_go_through_every_service_and_say_what_they_did() {
     assert!(out.contains("already imported: nothing new"), "{out}");
 
     // A file no service reads is refused, saying which exports are read.
-    let (ok, _, err) = selfdata(
+    let (ok, _, err) = e2e::try_run(
         dir.path(),
         &["import", "--pod", "cli", junk.to_str().unwrap()],
     );
@@ -63,14 +51,14 @@ async fn import_and_reindex_go_through_every_service_and_say_what_they_did() {
     assert!(err.contains("not an export selfdata can read"), "{err}");
     assert!(err.contains("Enedis"), "{err}");
 
-    let (ok, _, err) = selfdata(
+    let (ok, _, err) = e2e::try_run(
         dir.path(),
         &["import", "--pod", "nobody", file.to_str().unwrap()],
     );
     assert!(!ok);
     assert!(err.contains("there is no pod named 'nobody'"), "{err}");
 
-    let (ok, out, err) = selfdata(dir.path(), &["reindex", "--pod", "cli"]);
+    let (ok, out, err) = e2e::try_run(dir.path(), &["reindex", "--pod", "cli"]);
     assert!(ok, "{err}");
     assert!(out.contains("cli: energy: "), "{out}");
     assert!(out.contains("records indexed"), "{out}");
@@ -90,7 +78,7 @@ async fn rotating_the_master_key_keeps_every_pod_readable_with_the_new_key_file(
     }
     let key_file = dir.path().join("master.key");
     let before = std::fs::read(&key_file).unwrap();
-    let (ok, out, err) = selfdata(dir.path(), &["keys", "rotate-master"]);
+    let (ok, out, err) = e2e::try_run(dir.path(), &["keys", "rotate-master"]);
     assert!(ok, "{err}");
     assert!(out.contains("Re-wrapped 1 pod data keys"), "{out}");
     assert_ne!(std::fs::read(&key_file).unwrap(), before, "a new key file");

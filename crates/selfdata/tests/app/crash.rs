@@ -4,6 +4,8 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_selfdata");
 
 fn free_port() -> u16 {
@@ -77,16 +79,13 @@ async fn acknowledged_writes_survive_kill_9() {
     let client = reqwest::Client::new();
     wait_healthy(&client, port).await;
     // A bearer token from the client-credentials grant (no DPoP key), as a script would.
-    let answer: serde_json::Value = client
-        .post(format!("http://127.0.0.1:{port}/idp/token"))
-        .basic_auth(&id, Some(&secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = common::json_of(
+        client
+            .post(format!("http://127.0.0.1:{port}/idp/token"))
+            .basic_auth(&id, Some(&secret))
+            .form(&[("grant_type", "client_credentials")]),
+    )
+    .await;
     assert_eq!(answer["token_type"], "Bearer");
     let token = answer["access_token"].as_str().unwrap().to_owned();
 

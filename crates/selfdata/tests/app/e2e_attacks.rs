@@ -10,7 +10,6 @@ use crate::e2e;
 use crate::common::Server;
 use selfdata_store::{Backend, PodName, ResourcePath};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
 const EMAIL: &str = "victim@example.org";
 const PASSWORD: &str = "a long enough password";
 
@@ -25,12 +24,7 @@ fn steal(base: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pod_content_and_other_origins_cannot_read_the_resident_pages_in_a_browser() {
-    let chromium = std::env::var("SELFDATA_CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_owned());
-    assert!(
-        std::path::Path::new(&chromium).exists(),
-        "the browser test needs Chromium at {chromium} (install Debian's `chromium` \
-         package, as the CI script does, or set SELFDATA_CHROMIUM)"
-    );
+    let chromium = e2e::chromium();
     // alice is the attacker; the victim has an account and a pod of her own.
     let s = Server::start().await;
     s.app

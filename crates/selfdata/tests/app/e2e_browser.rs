@@ -6,17 +6,9 @@
 
 use crate::e2e;
 
-/// Where the browser is expected (the CI script installs Debian's `chromium`).
-const CHROMIUM: &str = "/usr/bin/chromium";
-
 #[test]
 fn signup_login_consent_and_revoke_in_a_browser() {
-    let chromium = std::env::var("SELFDATA_CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_owned());
-    assert!(
-        std::path::Path::new(&chromium).exists(),
-        "the browser test needs Chromium at {chromium} (install Debian's `chromium` \
-         package, as the CI script does, or set SELFDATA_CHROMIUM)"
-    );
+    let chromium = e2e::chromium();
     let server = e2e::Running::start(&["--allow-http-client-ids"]);
     e2e::node(
         "browser.mjs",

@@ -21,8 +21,6 @@ use selfdata_oidc::DpopKey;
 use selfdata_store::PodName;
 use serde_json::Value;
 
-/// Where the browser is expected (the CI script installs Debian's `chromium`).
-const CHROMIUM: &str = "/usr/bin/chromium";
 const DEMO_YEARS: u32 = 3;
 
 async fn api(
@@ -55,12 +53,7 @@ fn numbers(v: &Value) -> Vec<f64> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_dashboard_in_a_browser_shows_the_apis_figures() {
-    let chromium = std::env::var("SELFDATA_CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_owned());
-    assert!(
-        std::path::Path::new(&chromium).exists(),
-        "the browser test needs Chromium at {chromium} (install Debian's `chromium` \
-         package, as the CI script does, or set SELFDATA_CHROMIUM)"
-    );
+    let chromium = e2e::chromium();
     // The demo household, imported by the real binary for this server's address.
     let dir = tempfile::tempdir().unwrap();
     let port = e2e::free_port();

@@ -9,19 +9,12 @@ use crate::e2e;
 
 use selfdata_store::PodName;
 
-/// Where the browser is expected (the CI script installs Debian's `chromium`).
-const CHROMIUM: &str = "/usr/bin/chromium";
 const EMAIL: &str = "phone@example.org";
 const PASSWORD: &str = "correct horse battery";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn chart_text_is_readable_on_a_phone() {
-    let chromium = std::env::var("SELFDATA_CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_owned());
-    assert!(
-        std::path::Path::new(&chromium).exists(),
-        "the browser test needs Chromium at {chromium} (install Debian's `chromium` \
-         package, as the CI script does, or set SELFDATA_CHROMIUM)"
-    );
+    let chromium = e2e::chromium();
     let today = jiff::civil::date(2026, 10, 15);
     let s = Server::start_with(|o| o.today = Some(today)).await;
     let pod = PodName::parse("phone").unwrap();
@@ -53,11 +46,7 @@ async fn chart_text_is_readable_on_a_phone() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_step_sign_in_shows_a_qr_code_in_a_browser() {
-    let chromium = std::env::var("SELFDATA_CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_owned());
-    assert!(
-        std::path::Path::new(&chromium).exists(),
-        "the browser test needs Chromium at {chromium}"
-    );
+    let chromium = e2e::chromium();
     let s = Server::start().await;
     s.app
         .idp

@@ -9,19 +9,13 @@
 use crate::common::{self, Browser};
 use crate::e2e;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
 const EMAIL: &str = "carol@example.org";
 const PASSWORD: &str = "correct horse battery";
 const APP: &str = "Budget Helper";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn who_has_what_on_me_in_a_browser_and_revoking_an_app() {
-    let chromium = std::env::var("SELFDATA_CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_owned());
-    assert!(
-        std::path::Path::new(&chromium).exists(),
-        "the browser test needs Chromium at {chromium} (install Debian's `chromium` \
-         package, as the CI script does, or set SELFDATA_CHROMIUM)"
-    );
+    let chromium = e2e::chromium();
     let server = e2e::Running::start(&[]);
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

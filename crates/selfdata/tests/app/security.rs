@@ -124,14 +124,7 @@ async fn pods_and_pages_can_live_on_separate_origins() {
     assert_eq!(card.status(), 200);
     assert!(card.text().await.unwrap().contains(&format!("<{pages}/>")));
     let discovery = format!("{pages}/.well-known/openid-configuration");
-    let config: serde_json::Value = client
-        .get(&discovery)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config = common::json_of(client.get(&discovery)).await;
     assert_eq!(config["issuer"], format!("{pages}/"));
     assert_eq!(config["token_endpoint"], format!("{pages}/idp/token"));
 

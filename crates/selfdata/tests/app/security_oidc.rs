@@ -71,16 +71,12 @@ async fn allowed_app(s: &Server, b: &Browser, confidential: bool) -> AppTokens {
     if confidential {
         registration["token_endpoint_auth_method"] = json!("client_secret_basic");
     }
-    let reg: Value = s
-        .client
-        .post(format!("{}/idp/register", s.base))
-        .json(&registration)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reg = common::json_of(
+        s.client
+            .post(format!("{}/idp/register", s.base))
+            .json(&registration),
+    )
+    .await;
     let client_id = reg["client_id"].as_str().unwrap().to_owned();
     let secret = reg["client_secret"].as_str().map(str::to_owned);
     let authorize = authorize(&client_id, "openid webid offline_access");

@@ -139,21 +139,23 @@ pub async fn status_of(request: RequestBuilder) -> u16 {
     request.send().await.unwrap().status().as_u16()
 }
 
+/// The JSON body of the answer to a request.
+pub async fn json_of(request: RequestBuilder) -> serde_json::Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// Where the test apps say they live (nothing listens there), and their PKCE verifier.
 pub const APP_REDIRECT: &str = "http://127.0.0.1:9/cb";
 pub const PKCE_VERIFIER: &str = "a-long-enough-pkce-verifier-of-at-least-43-characters-xyz";
 
 /// Registers an app dynamically and returns its client id.
 pub async fn register_app(client: &Client, base: &str, name: &str) -> String {
-    let reg: serde_json::Value = client
-        .post(format!("{base}/idp/register"))
-        .json(&serde_json::json!({"redirect_uris": [APP_REDIRECT], "client_name": name}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reg = json_of(
+        client
+            .post(format!("{base}/idp/register"))
+            .json(&serde_json::json!({"redirect_uris": [APP_REDIRECT], "client_name": name})),
+    )
+    .await;
     reg["client_id"].as_str().unwrap().to_owned()
 }
 
@@ -165,6 +167,16 @@ pub fn authorize_path(client_id: &str) -> String {
     )
 }
 
+/// The authorization code in the redirect back to the app.
+pub fn code_of(location: &str) -> String {
+    location
+        .split("code=")
+        .nth(1)
+        .and_then(|c| c.split('&').next())
+        .expect("a code in the redirect")
+        .to_owned()
+}
+
 /// The app's side after consent: the code from the redirect `location`
 /// redeemed for a DPoP-bound access token under a new key.
 pub async fn redeem_code(
@@ -173,29 +185,22 @@ pub async fn redeem_code(
     client_id: &str,
     location: &str,
 ) -> (DpopKey, String) {
-    let code = location
-        .split("code=")
-        .nth(1)
-        .and_then(|c| c.split('&').next())
-        .expect("a code in the redirect");
+    let code = code_of(location);
     let key = DpopKey::generate();
     let token_url = format!("{base}/idp/token");
-    let tokens: serde_json::Value = client
-        .post(&token_url)
-        .header("dpop", key.proof("POST", &token_url, None, now()))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", APP_REDIRECT),
-            ("client_id", client_id),
-            ("code_verifier", PKCE_VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens = json_of(
+        client
+            .post(&token_url)
+            .header("dpop", key.proof("POST", &token_url, None, now()))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", APP_REDIRECT),
+                ("client_id", client_id),
+                ("code_verifier", PKCE_VERIFIER),
+            ]),
+    )
+    .await;
     (key, tokens["access_token"].as_str().unwrap().to_owned())
 }
 

@@ -10,6 +10,21 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_selfdata");
 
+/// Where the browser is expected (the CI script installs Debian's `chromium`).
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The headless browser's path (`SELFDATA_CHROMIUM`, else Debian's);
+/// fails the test, saying how to install it, when it is not there.
+pub fn chromium() -> String {
+    let chromium = std::env::var("SELFDATA_CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_owned());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "the browser test needs Chromium at {chromium} (install Debian's `chromium` \
+         package, as the CI script does, or set SELFDATA_CHROMIUM)"
+    );
+    chromium
+}
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -109,8 +124,16 @@ pub fn create_pod(dir: &std::path::Path, base: &str, name: &str) -> (String, Str
 }
 
 /// Runs `selfdata ARGS --data DIR` to completion (before any server uses
-/// the folder); returns its stdout.
+/// the folder); returns its stdout, failing the test if the command fails.
 pub fn run(dir: &std::path::Path, args: &[&str]) -> String {
+    let (ok, stdout, stderr) = try_run(dir, args);
+    assert!(ok, "selfdata {args:?} failed: {stderr}");
+    stdout
+}
+
+/// Runs `selfdata ARGS --data DIR` to completion: whether it succeeded,
+/// its stdout and its stderr.
+pub fn try_run(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(BIN)
         .args(args)
         .arg("--data")
@@ -118,12 +141,11 @@ pub fn run(dir: &std::path::Path, args: &[&str]) -> String {
         .env("SELFDATA_LOG", "warn")
         .output()
         .unwrap();
-    assert!(
+    (
         out.status.success(),
-        "selfdata {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Runs `node tests/e2e/<script>` with `env`; fails the test with the
