@@ -16,10 +16,9 @@
 
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launch, submitSignIn } from './lib.mjs';
 
 const BASE = (process.env.SELFDATA_BASE || '').replace(/\/$/, '');
-const CHROMIUM = process.env.SELFDATA_CHROMIUM || '/usr/bin/chromium';
 const EMAIL = process.env.SELFDATA_EMAIL;
 const PASSWORD = process.env.SELFDATA_PASSWORD;
 const TRAPS = (process.env.SELFDATA_TRAPS || '').split(' ').filter(Boolean);
@@ -33,12 +32,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function signIn(page) {
   await page.goto(`${BASE}/account/login`);
-  await page.getByLabel(/^(Email address|Adresse e-mail)$/).fill(EMAIL);
-  await page.getByLabel(/^(Password|Mot de passe)$/).fill(PASSWORD);
-  await Promise.all([
-    page.waitForNavigation({ waitUntil: 'load' }),
-    page.getByRole('button', { name: /^(Sign in|Se connecter)$/ }).click(),
-  ]);
+  await submitSignIn(page, EMAIL, PASSWORD);
   check(new URL(page.url()).pathname === '/', `signed in, the browser is on the home page (not ${page.url()})`);
   await page.goto(`${BASE}/account`, { waitUntil: 'load' });
   check((await page.content()).includes(EMAIL), 'the account page names the resident');
@@ -95,11 +89,7 @@ async function otherOrigin(ctx) {
 async function main() {
   check(BASE.startsWith('http'), 'set SELFDATA_BASE');
   check(existsSync(CHROMIUM), `Chromium is missing at ${CHROMIUM}: install Debian's chromium package`);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   try {
     const ctx = await browser.newContext({ acceptDownloads: true });
     const page = await ctx.newPage();

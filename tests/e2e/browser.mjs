@@ -20,10 +20,9 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launch } from './lib.mjs';
 
 const BASE = (process.env.SELFDATA_BASE || '').replace(/\/$/, '');
-const CHROMIUM = process.env.SELFDATA_CHROMIUM || '/usr/bin/chromium';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const AXE_PATH = join(HERE, 'node_modules/axe-core/axe.min.js');
 
@@ -370,11 +369,7 @@ async function main() {
   check(BASE.startsWith('http'), 'set SELFDATA_BASE to the server, e.g. http://127.0.0.1:8080');
   check(existsSync(CHROMIUM), `Chromium is missing at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium)`);
   const shots = await mkdtemp(join(tmpdir(), 'selfdata-shots-'));
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   try {
     await run(browser, shots);
   } finally {

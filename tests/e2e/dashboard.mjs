@@ -21,10 +21,9 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launch, submitSignIn } from './lib.mjs';
 
 const BASE = (process.env.SELFDATA_BASE || '').replace(/\/$/, '');
-const CHROMIUM = process.env.SELFDATA_CHROMIUM || '/usr/bin/chromium';
 const SHOTS = process.env.SELFDATA_SHOTS || '.';
 const FIGURES = process.env.SELFDATA_FIGURES || join(SHOTS, 'figures.json');
 const UPLOADS = (process.env.SELFDATA_UPLOAD || '').split('\n').filter((p) => p);
@@ -161,9 +160,7 @@ async function choose(page, navName, linkName) {
 async function signIn(page) {
   await page.goto(`${BASE}/app/energy`);
   check(pathOf(page) === '/account/login', `signed out, /app/energy should lead to the sign-in page, not ${page.url()}`);
-  await page.getByLabel(/^(Email address|Adresse e-mail)$/).fill(EMAIL);
-  await page.getByLabel(/^(Password|Mot de passe)$/).fill(PASSWORD);
-  await follow(page, () => page.getByRole('button', { name: /^(Sign in|Se connecter)$/ }).click());
+  await submitSignIn(page, EMAIL, PASSWORD);
   check(pathOf(page) === '/app/energy', `after signing in the browser should be back on /app/energy, not ${page.url()}`);
 }
 
@@ -338,11 +335,7 @@ async function main() {
   check(BASE.startsWith('http'), 'set SELFDATA_BASE to the server, e.g. http://127.0.0.1:8080');
   check(existsSync(CHROMIUM), `Chromium is missing at ${CHROMIUM}: install Debian's chromium package`);
   mkdirSync(SHOTS, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   try {
     await run(browser);
   } finally {

@@ -14,10 +14,9 @@
 //      SELFDATA_QR.
 // Exit status 0 on success; otherwise a message says what went wrong.
 
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launch, submitSignIn } from './lib.mjs';
 
 const BASE = (process.env.SELFDATA_BASE || '').replace(/\/$/, '');
-const CHROMIUM = process.env.SELFDATA_CHROMIUM || '/usr/bin/chromium';
 const EMAIL = process.env.SELFDATA_EMAIL;
 const PASSWORD = process.env.SELFDATA_PASSWORD;
 const PATHS = (process.env.SELFDATA_PATHS || '').split('\n').filter((p) => p);
@@ -67,12 +66,7 @@ async function run(browser) {
   });
   const page = await ctx.newPage();
   await page.goto(`${BASE}/account/login`);
-  await page.getByLabel(/^(Email address|Adresse e-mail)$/).fill(EMAIL);
-  await page.getByLabel(/^(Password|Mot de passe)$/).fill(PASSWORD);
-  await Promise.all([
-    page.waitForNavigation({ waitUntil: 'load' }),
-    page.getByRole('button', { name: /^(Sign in|Se connecter)$/ }).click(),
-  ]);
+  await submitSignIn(page, EMAIL, PASSWORD);
   if (QR) await qrCode(page);
   for (const path of PATHS) {
     await page.goto(`${BASE}${path}`);
@@ -97,11 +91,7 @@ async function run(browser) {
   }
 }
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   await run(browser);
 } catch (e) {

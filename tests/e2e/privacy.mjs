@@ -14,10 +14,9 @@
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launch, submitSignIn } from './lib.mjs';
 
 const BASE = (process.env.SELFDATA_BASE || '').replace(/\/$/, '');
-const CHROMIUM = process.env.SELFDATA_CHROMIUM || '/usr/bin/chromium';
 const SHOTS = process.env.SELFDATA_SHOTS || '.';
 const EMAIL = process.env.SELFDATA_EMAIL;
 const PASSWORD = process.env.SELFDATA_PASSWORD;
@@ -87,9 +86,7 @@ const pathOf = (page) => new URL(page.url()).pathname;
 async function signIn(page) {
   await page.goto(`${BASE}/app/privacy`);
   check(pathOf(page) === '/account/login', `signed out, /app/privacy should lead to the sign-in page, not ${page.url()}`);
-  await page.getByLabel(/^(Email address|Adresse e-mail)$/).fill(EMAIL);
-  await page.getByLabel(/^(Password|Mot de passe)$/).fill(PASSWORD);
-  await follow(page, () => page.getByRole('button', { name: /^(Sign in|Se connecter)$/ }).click());
+  await submitSignIn(page, EMAIL, PASSWORD);
   check(pathOf(page) === '/app/privacy', `after signing in the browser should be back on /app/privacy, not ${page.url()}`);
 }
 
@@ -167,11 +164,7 @@ async function main() {
   check(EMAIL && PASSWORD, 'set SELFDATA_EMAIL and SELFDATA_PASSWORD');
   check(existsSync(CHROMIUM), `Chromium is missing at ${CHROMIUM}: install Debian's chromium package`);
   mkdirSync(SHOTS, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   try {
     await run(browser);
   } finally {
