@@ -136,11 +136,17 @@ impl Refusal {
             Lang::En => "; or ",
             Lang::Fr => " ; ou ",
         });
-        match (lang, self.expected.len()) {
-            (Lang::En, 1) => format!("{error}. This looks like {list}."),
-            (Lang::Fr, 1) => format!("{error}. Ce fichier ressemble à {list}."),
-            (Lang::En, _) => format!("{error}. selfdata reads {list}."),
-            (Lang::Fr, _) => format!("{error}. selfdata lit {list}."),
+        // "Looks like" only for a file taken for one export; a file no
+        // importer recognised is told what selfdata reads, even if that is one.
+        let taken = !matches!(
+            self.error,
+            ImportError::Unrecognised | ImportError::EmptyFile
+        ) && self.expected.len() == 1;
+        match (lang, taken) {
+            (Lang::En, true) => format!("{error}. This looks like {list}."),
+            (Lang::Fr, true) => format!("{error}. Ce fichier ressemble à {list}."),
+            (Lang::En, false) => format!("{error}. selfdata reads {list}."),
+            (Lang::Fr, false) => format!("{error}. selfdata lit {list}."),
         }
     }
 }
@@ -255,5 +261,22 @@ mod tests {
         let refusal = import(&importers, b"hello").unwrap_err();
         assert_eq!(refusal.error, ImportError::Unrecognised);
         assert_eq!(refusal.expected, vec![&LINES]);
+    }
+
+    #[test]
+    fn a_file_no_importer_recognised_is_not_said_to_look_like_the_only_export_known() {
+        let importers: [&dyn Importer<Output = usize>; 1] = [&Digits];
+        let refusal = import(&importers, b"hello").unwrap_err();
+        let en = refusal.sentence(Lang::En);
+        assert!(
+            en.contains("selfdata reads a file of numbered lines"),
+            "{en}"
+        );
+        assert!(!en.contains("looks like"), "{en}");
+        let fr = refusal.sentence(Lang::Fr);
+        assert!(fr.contains("selfdata lit un fichier de lignes"), "{fr}");
+        // A file taken for the one export and refused at a line still says so.
+        let refusal = import(&importers, b"1\nx\n").unwrap_err();
+        assert!(refusal.sentence(Lang::En).contains("This looks like"));
     }
 }

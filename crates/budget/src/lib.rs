@@ -1,0 +1,14 @@
+//! Money without IO: the statements residents download from their banks,
+//! read through the shared import contract (`selfdata_sources::Importer`:
+//! detected from their content, parsed whole, refused with the line), with
+//! every amount exact in integer cents ([`money`]).
+//!
+//! Layouts read today: the Crédit Agricole CSV ([`import`]). The service
+//! over a pod (merging, pages, API) will be `selfdata-budget-web`.
+
+pub mod import;
+pub mod model;
+pub mod money;
+
+pub use model::{AccountRef, Balance, Kind, Layout, Parsed, Statement, Transaction};
+pub use selfdata_sources as sources;
