@@ -94,15 +94,26 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ImportError> {
             break;
         }
     }
-    let Some((_, _, delim)) = header else {
+    let Some((_, names, delim)) = header else {
         return Err(ImportError::Unrecognised);
     };
+    // Rows end with the header's trailing `;`: a row without it was cut.
+    let width = names.len();
     let mut transactions = Vec::new();
     let mut fields = Vec::new();
     for (n, line) in numbered {
         split_into(line, delim, &mut fields);
         if fields.iter().all(|f| f.is_empty()) {
             continue;
+        }
+        if fields.len() < width {
+            return Err(ImportError::at(
+                n,
+                format!(
+                    "the row ends early (the file may have been cut): {}",
+                    shown(line)
+                ),
+            ));
         }
         let [date, label, debit, credit, ..] = fields[..] else {
             return Err(ImportError::at(
