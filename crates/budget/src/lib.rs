@@ -3,10 +3,12 @@
 //! detected from their content, parsed whole, refused with the line), with
 //! every amount exact in integer cents ([`money`]).
 //!
-//! Layouts read today: the Crédit Agricole CSV ([`import`]). The service
+//! Layouts read today: the Crédit Agricole CSV ([`import`]). One account's
+//! transactions are kept as a CSV and merged without duplicates ([`ledger`]). The service
 //! over a pod (merging, pages, API) will be `selfdata-budget-web`.
 
 pub mod import;
+pub mod ledger;
 pub mod model;
 pub mod money;
 

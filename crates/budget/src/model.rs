@@ -37,6 +37,20 @@ impl Kind {
         }
     }
 
+    /// The kind [`Kind::as_str`] wrote.
+    pub fn parse(s: &str) -> Option<Kind> {
+        [
+            Kind::Card,
+            Kind::DirectDebit,
+            Kind::Transfer,
+            Kind::Cash,
+            Kind::Cheque,
+            Kind::Other,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Card => "card",

@@ -1,0 +1,81 @@
+//! Merging statements into an account's ledger: nothing twice, identical
+//! same-day payments kept apart, and the stored CSV read back as written.
+
+use jiff::civil::date;
+use selfdata_budget::ledger::{entries, from_csv, merge, to_csv};
+use selfdata_budget::{Kind, Transaction};
+
+fn tx(day: i8, cents: i64, label: &str) -> Transaction {
+    Transaction {
+        date: date(2021, 9, day),
+        amount: cents,
+        currency: "EUR",
+        kind: Kind::of_label(label),
+        label: label.to_owned(),
+        line: 0,
+    }
+}
+
+#[test]
+fn the_same_statement_imported_twice_adds_nothing_and_an_overlap_adds_only_the_new_days() {
+    let september = [
+        tx(1, -2340, "PRLV SEPA EDF"),
+        tx(2, -450, "CB CAFE DU COIN"),
+    ];
+    let (ledger, added) = merge(&[], &entries(&september));
+    assert_eq!(added, 2);
+    let (same, added) = merge(&ledger, &entries(&september));
+    assert_eq!((same.len(), added), (2, 0));
+    let overlap = [
+        tx(2, -450, "CB CAFE DU COIN"),
+        tx(3, 210_000, "VIR ACME SAS"),
+    ];
+    let (more, added) = merge(&ledger, &entries(&overlap));
+    assert_eq!((more.len(), added), (3, 1));
+    assert_eq!(more[2].amount, 210_000);
+}
+
+#[test]
+fn two_identical_coffees_on_one_day_stay_two_and_a_third_later_that_day_is_added() {
+    let noon = [
+        tx(2, -250, "CB CAFE DU COIN"),
+        tx(2, -250, "CB CAFE DU COIN"),
+    ];
+    let (ledger, added) = merge(&[], &entries(&noon));
+    assert_eq!(added, 2, "two coffees are two");
+    let night = [
+        tx(2, -250, "CB CAFE DU COIN"),
+        tx(2, -250, "CB  Café du coin"),
+        tx(2, -250, "CB CAFE DU COIN"),
+    ];
+    let (ledger, added) = merge(&ledger, &entries(&night));
+    assert_eq!(
+        added, 1,
+        "only the third, whatever the label's spacing or accents"
+    );
+    assert_eq!(ledger.len(), 3);
+}
+
+#[test]
+fn the_stored_csv_reads_back_as_written_labels_with_commas_and_quotes_included() {
+    let tricky = [
+        tx(
+            26,
+            -2340,
+            "PRELEVEMENT EDF CLIENTS PARTICULIERS ; ECH 260921",
+        ),
+        tx(27, -104_520, "PAIEMENT PAR CARTE X1234 INTERMARCHE, 25/09"),
+        tx(28, 5, "VIR \"CADEAU\" MAMIE"),
+    ];
+    let ledger = entries(&tricky);
+    let csv = to_csv(&ledger);
+    let text = String::from_utf8(csv.clone()).unwrap();
+    assert!(
+        text.starts_with(
+            "date,amount,currency,kind,label,seq\n2021-09-26,-23.40,EUR,direct-debit,"
+        ),
+        "{text}"
+    );
+    assert_eq!(from_csv(&csv).unwrap(), ledger);
+    assert!(from_csv(b"date,amount,currency,kind,label,seq\n2021-09-26,x,EUR,card,a,1\n").is_err());
+}
