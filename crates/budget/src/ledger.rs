@@ -68,7 +68,7 @@ pub fn merge(existing: &[Entry], incoming: &[Entry]) -> (Vec<Entry>, usize) {
             added += 1;
         }
     }
-    out.sort_by(|a, b| a.date.cmp(&b.date));
+    out.sort_by_key(|e| e.date);
     (out, added)
 }
 
