@@ -3,8 +3,8 @@
 //! claims, files within the archive's own size, and every media type
 //! accepted from a manifest is a clean media type (RDF for ACLs and
 //! containers) that reads back as itself (see `selfdata_privacy_web::export::fuzzing`).
-//! Seed corpus: `crates/web/tests/corpus/tar/` (built by
-//! `crates/web/tests/archives.rs`).
+//! Seed corpus: `crates/privacy-web/tests/corpus/tar/` (built by
+//! `crates/privacy-web/tests/archives.rs`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -6,7 +6,7 @@
 //! a sentence, the server keeps answering, and nothing stored changes.
 //!
 //! The hostile files are the generated corpus files of
-//! `crates/energy/tests/xlsx.rs` and `crates/web/tests/archives.rs`.
+//! `crates/energy/tests/xlsx.rs` and `crates/privacy-web/tests/archives.rs`.
 
 use std::collections::BTreeMap;
 
