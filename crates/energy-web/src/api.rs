@@ -39,9 +39,6 @@ impl From<EnergyError> for ApiError {
     fn from(e: EnergyError) -> Self {
         match e {
             EnergyError::Store(s) => s.into(),
-            e @ EnergyError::Import(_) => {
-                ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
-            }
             EnergyError::Tariff(t) => {
                 ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, t.to_string())
             }

@@ -27,7 +27,7 @@ use selfdata_energy::describe::{self, Held};
 use selfdata_energy::files::{self, FileKey};
 use selfdata_energy::sources::{Coverage, Identity, verdict};
 use selfdata_energy::tariff::{TariffError, Tariffs};
-use selfdata_energy::{Fluid, Holder, ImportError, Layout, Parsed, Quantity, Reading, import};
+use selfdata_energy::{Fluid, Holder, Layout, Parsed, Quantity, Reading, import};
 use selfdata_service::{Accepts, ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told};
 use selfdata_site::fill;
 use selfdata_store::{Backend, PodName, Precondition, ResourcePath, StoreError, Write};
@@ -40,8 +40,6 @@ pub const TARIFFS: &str = "/selfdata/energy/tariffs.csv";
 /// Why a query or a tariff change failed.
 #[derive(Debug, thiserror::Error)]
 pub enum EnergyError {
-    #[error(transparent)]
-    Import(#[from] ImportError),
     #[error(transparent)]
     Tariff(#[from] TariffError),
     #[error(transparent)]
@@ -139,12 +137,11 @@ impl Intake for Energy {
         let last = all.map(|r| r.end).max();
         let name = files::original_name(layout, first, last, body);
         let container = source_container(layout.holder());
-        Ok(Original {
-            raw: path(&format!("{container}raw/{name}"))?,
-            apart: path(&format!("{container}apart/{name}"))?,
-            media_type: layout.media_type(),
-            is_new: true,
-        })
+        Ok(Original::new(
+            path(&format!("{container}raw/{name}"))?,
+            path(&format!("{container}apart/{name}"))?,
+            layout.media_type(),
+        ))
     }
 
     async fn merge(

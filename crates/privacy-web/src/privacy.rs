@@ -394,7 +394,7 @@ async fn render_overview(
     }
     let people = match acl::people(
         services.ctx.store.as_ref(),
-        consents::base(&services.ctx),
+        services.ctx.base_url(),
         &r.pod,
         &owner,
     )
@@ -403,11 +403,8 @@ async fn render_overview(
         Ok(list) => {
             let mut views = Vec::with_capacity(list.len());
             for a in list {
-                let iri = selfdata_solid::uri::resource_uri(
-                    consents::base(&services.ctx),
-                    &r.pod,
-                    &a.resource,
-                );
+                let iri =
+                    selfdata_solid::uri::resource_uri(services.ctx.base_url(), &r.pod, &a.resource);
                 let id = person_record_id(&a.agent, &iri);
                 let rec = records.iter().find(|x| x.id == id);
                 views.push(PersonView {
@@ -527,7 +524,7 @@ pub(crate) async fn card(
     let owner = consents::owner_webid(&services.ctx, &r.pod);
     let people = acl::people(
         services.ctx.store.as_ref(),
-        consents::base(&services.ctx),
+        services.ctx.base_url(),
         &r.pod,
         &owner,
     )

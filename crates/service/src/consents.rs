@@ -11,16 +11,12 @@ use selfdata_store::{PodName, Precondition, ResourcePath, StoreError, Write};
 
 use crate::Context;
 
-pub fn base(ctx: &Context) -> &str {
-    &ctx.solid.config().base_url
-}
-
 pub fn owner_webid(ctx: &Context, pod: &PodName) -> String {
-    selfdata_solid::provision::webid_of(base(ctx), pod)
+    selfdata_solid::provision::webid_of(ctx.base_url(), pod)
 }
 
 pub fn record_iri(ctx: &Context, pod: &PodName, id: &str) -> String {
-    format!("{}/{pod}/{}", base(ctx), path_of(id))
+    format!("{}/{pod}/{}", ctx.base_url(), path_of(id))
 }
 
 /// Changes record `id` atomically: `change` gets the stored record (or
@@ -57,7 +53,7 @@ pub async fn records(ctx: &Context, pod: &PodName) -> Vec<Record> {
     let mut out = Vec::new();
     for m in members {
         if let Ok(Some((_, body))) = ctx.store.get(pod, &m.path).await {
-            let iri = selfdata_solid::uri::resource_uri(base(ctx), pod, &m.path);
+            let iri = selfdata_solid::uri::resource_uri(ctx.base_url(), pod, &m.path);
             match Record::parse(&body, &iri) {
                 Ok(r) => out.push(r),
                 Err(e) => {
@@ -91,7 +87,7 @@ pub async fn record_source_consent(
 ) -> Result<(), StoreError> {
     let id = id_for(Kind::Source, &format!("{}\n{meter}", holder.id));
     let subject = owner_webid(ctx, pod);
-    let pod_root = format!("{}/{pod}/", base(ctx));
+    let pod_root = format!("{}/{pod}/", ctx.base_url());
     let notice_text = format!(
         "{} sends the readings of meter {meter} to the store at {pod_root}",
         holder.name

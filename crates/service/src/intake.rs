@@ -140,11 +140,6 @@ impl ImportFailure {
     pub fn is_empty(&self) -> bool {
         matches!(self, ImportFailure::Refused(r) if r.error == ImportError::Empty)
     }
-
-    /// Whether the fault is ours (the store), not the file's.
-    pub fn is_ours(&self) -> bool {
-        matches!(self, ImportFailure::Store(_) | ImportFailure::Damaged(_))
-    }
 }
 
 /// Where a file's original is kept, chosen by its service.
@@ -155,8 +150,22 @@ pub struct Original {
     /// Under the holder's `apart/` folder, when the file is kept apart.
     pub apart: ResourcePath,
     pub media_type: &'static str,
-    /// Whether the pod does not hold it yet (filled by the pipeline).
+    /// Whether the pod does not hold it yet: the pipeline looks, the
+    /// service only reads it ([`Original::new`] leaves it false).
     pub is_new: bool,
+}
+
+impl Original {
+    /// Where a service keeps a file's original; the pipeline finds out
+    /// whether it is new.
+    pub fn new(raw: ResourcePath, apart: ResourcePath, media_type: &'static str) -> Self {
+        Self {
+            raw,
+            apart,
+            media_type,
+            is_new: false,
+        }
+    }
 }
 
 /// What a service plans for a parsed file.

@@ -36,7 +36,7 @@ use selfdata_sources::Tally;
 use selfdata_store::{PodName, ResourcePath};
 
 use crate::Context;
-use crate::intake::{ImportFailure, Stage, Summary};
+use crate::intake::{ImportFailure, Stage, Summary, Told};
 
 /// How long a finished job stays readable.
 const KEEP: Duration = Duration::from_secs(3600);
@@ -51,25 +51,19 @@ enum FileState {
     Working(Stage),
     Imported(Box<Summary>),
     /// Not imported: the sentence in French and English.
-    Failed(Told2),
+    Failed(Told),
     /// Names another meter: kept apart (where), nothing merged.
-    KeptApart(Told2, String),
+    KeptApart(Told, String),
 }
 
-/// A failure's sentence in both languages.
-#[derive(Debug, Clone)]
-struct Told2 {
-    fr: String,
-    en: String,
-}
-
-impl Told2 {
-    fn of(e: &ImportFailure) -> Self {
-        Self {
-            fr: e.sentence(selfdata_sources::Lang::Fr),
-            en: e.sentence(selfdata_sources::Lang::En),
-        }
-    }
+/// A failure's sentence in both languages, ending without a full stop (the
+/// page adds what follows).
+fn told_failure(e: &ImportFailure) -> Told {
+    let say = |lang| e.sentence(lang).trim_end_matches('.').to_owned();
+    Told::new(
+        say(selfdata_sources::Lang::Fr),
+        say(selfdata_sources::Lang::En),
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -219,9 +213,9 @@ async fn run(ctx: &Context, id: &str, pod: &PodName, files: Vec<Handed>, confirm
                 tracing::info!(pod = %pod, file = %f.name, error = %e, "a file was not imported");
                 match &e {
                     ImportFailure::KeptApart { kept, .. } => {
-                        FileState::KeptApart(Told2::of(&e), format!("/{kept}"))
+                        FileState::KeptApart(told_failure(&e), format!("/{kept}"))
                     }
-                    _ => FileState::Failed(Told2::of(&e)),
+                    _ => FileState::Failed(told_failure(&e)),
                 }
             }
         };
@@ -589,24 +583,15 @@ fn file_view(w: &ImportWords, f: &FileJob) -> FileView {
         }
         FileState::Failed(t) => {
             v.status = w.failed.to_owned();
-            v.error = Some(pick(t, lang));
+            v.error = Some(t.in_(lang).to_owned());
         }
         FileState::KeptApart(t, kept) => {
             v.status = w.kept_apart.to_owned();
-            v.error = Some(pick(t, lang));
+            v.error = Some(t.in_(lang).to_owned());
             v.apart = Some(kept.clone());
         }
     }
     v
-}
-
-fn pick(t: &Told2, lang: selfdata_sources::Lang) -> String {
-    match lang {
-        selfdata_sources::Lang::Fr => &t.fr,
-        selfdata_sources::Lang::En => &t.en,
-    }
-    .trim_end_matches('.')
-    .to_owned()
 }
 
 /// `GET /app/import/{job}`: the job's page, or its state as JSON.
@@ -687,10 +672,7 @@ mod tests {
             files: vec![
                 file(
                     300,
-                    FileState::Failed(Told2 {
-                        fr: "ligne 2 : mauvais".into(),
-                        en: "line 2: bad".into(),
-                    }),
+                    FileState::Failed(Told::new("ligne 2 : mauvais", "line 2: bad")),
                 ),
                 file(700, FileState::Working(Stage::Merging)),
             ],

@@ -27,7 +27,7 @@ pub(crate) async fn remove_person(
     let listed = match &acl_path {
         Some(a) if f.agent != owner => acl::people(
             services.ctx.store.as_ref(),
-            consents::base(&services.ctx),
+            services.ctx.base_url(),
             &r.pod,
             &owner,
         )
@@ -40,11 +40,8 @@ pub(crate) async fn remove_person(
     let o = match listed {
         None => Outcome::failed(p.not_listed),
         Some(access) => {
-            let acl_iri = selfdata_solid::uri::resource_uri(
-                consents::base(&services.ctx),
-                &r.pod,
-                &access.acl,
-            );
+            let acl_iri =
+                selfdata_solid::uri::resource_uri(services.ctx.base_url(), &r.pod, &access.acl);
             let write = acl::remove_agent(acl_iri, access.acl.clone(), access.agent.clone());
             match services.ctx.solid.write(&r.pod, write).await {
                 Err(e) => {
@@ -53,7 +50,7 @@ pub(crate) async fn remove_person(
                 }
                 Ok(_) => {
                     let iri = selfdata_solid::uri::resource_uri(
-                        consents::base(&services.ctx),
+                        services.ctx.base_url(),
                         &r.pod,
                         &access.resource,
                     );
@@ -103,7 +100,7 @@ pub(crate) fn person_record(
     rec.modes = modes.to_vec();
     rec.target = Some(resource_iri.to_owned());
     rec.notice = Some(Notice::of_text(
-        &format!("{}/app/privacy", consents::base(&services.ctx)),
+        &format!("{}/app/privacy", services.ctx.base_url()),
         "1",
         &format!("Share {resource_iri} with {agent} ({})", modes.join(", ")),
     ));
@@ -166,13 +163,10 @@ pub(crate) async fn share(
                 .map(|m| format!("{}{m}", acl::ACL))
                 .collect();
                 let acl_path = path.aux(AuxKind::Acl);
-                let acl_iri = selfdata_solid::uri::resource_uri(
-                    consents::base(&services.ctx),
-                    &r.pod,
-                    &acl_path,
-                );
+                let acl_iri =
+                    selfdata_solid::uri::resource_uri(services.ctx.base_url(), &r.pod, &acl_path);
                 let folder_iri =
-                    selfdata_solid::uri::resource_uri(consents::base(&services.ctx), &r.pod, &path);
+                    selfdata_solid::uri::resource_uri(services.ctx.base_url(), &r.pod, &path);
                 let id = person_record_id(&webid, &folder_iri);
                 let fresh = person_record(&services, &r.pod, &webid, &folder_iri, &modes, &id);
                 // The record first: no access without its record.

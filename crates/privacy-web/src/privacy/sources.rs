@@ -72,7 +72,7 @@ pub(crate) async fn source_descriptions(
         let Ok(Some((_, body))) = services.ctx.store.get(pod, &about).await else {
             continue;
         };
-        let iri = selfdata_solid::uri::resource_uri(consents::base(&services.ctx), pod, &about);
+        let iri = selfdata_solid::uri::resource_uri(services.ctx.base_url(), pod, &about);
         let Ok(graph) = parse(&body, RdfFormat::Turtle, &iri) else {
             continue;
         };
