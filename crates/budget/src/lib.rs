@@ -7,10 +7,13 @@
 //! transactions are kept as a CSV and merged without duplicates ([`ledger`]). The service
 //! over a pod (merging, pages, API) will be `selfdata-budget-web`.
 
+pub mod banks;
 pub mod import;
 pub mod ledger;
 pub mod model;
 pub mod money;
 
-pub use model::{AccountRef, Balance, Kind, Layout, Parsed, Statement, Transaction};
+pub use model::{
+    AccountRef, Balance, BalanceKind, Holder, Kind, Layout, Note, Parsed, Statement, Transaction,
+};
 pub use selfdata_sources as sources;

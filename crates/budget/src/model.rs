@@ -13,6 +13,10 @@ pub enum Kind {
     Transfer,
     Cash,
     Cheque,
+    /// Bank charges (`FRAIS`, `COTISATION`, `AGIOS`, OFX `FEE`/`SRVCHG`).
+    Fee,
+    /// Interest paid or received (OFX `INT`/`DIV`).
+    Interest,
     Other,
 }
 
@@ -32,6 +36,10 @@ impl Kind {
             Kind::Cash
         } else if starts(&["cheque", "chq"]) {
             Kind::Cheque
+        } else if starts(&["frais", "cotisation", "commission", "agios"]) {
+            Kind::Fee
+        } else if starts(&["interets"]) {
+            Kind::Interest
         } else {
             Kind::Other
         }
@@ -45,6 +53,8 @@ impl Kind {
             Kind::Transfer,
             Kind::Cash,
             Kind::Cheque,
+            Kind::Fee,
+            Kind::Interest,
             Kind::Other,
         ]
         .into_iter()
@@ -58,6 +68,8 @@ impl Kind {
             Kind::Transfer => "transfer",
             Kind::Cash => "cash",
             Kind::Cheque => "cheque",
+            Kind::Fee => "fee",
+            Kind::Interest => "interest",
             Kind::Other => "other",
         }
     }
@@ -73,18 +85,82 @@ pub struct Transaction {
     /// ISO 4217 code.
     pub currency: &'static str,
     pub kind: Kind,
+    /// The bank's main wording (OFX `NAME`, CAMT counterparty, CSV `Libellé`).
     pub label: String,
+    /// The rest of what the bank said (OFX `MEMO`, CAMT `Ustrd`, SG `Détail`); empty when none.
+    pub memo: String,
+    /// The value date, when the file gives one apart from the booking date.
+    pub value_date: Option<Date>,
+    /// The bank's own id for the transaction (OFX `FITID`, CAMT `AcctSvcrRef`), when stable and non-empty.
+    pub fitid: Option<String>,
+    /// The bank's own category, when the file has one (BoursoBank, QIF `L`).
+    pub bank_category: Option<String>,
     /// The line of the file it was read from.
     pub line: usize,
+}
+
+impl Transaction {
+    /// A transaction with only what every layout has; the rest empty.
+    pub fn new(line: usize, date: Date, amount: i64, label: impl Into<String>) -> Transaction {
+        let label = label.into();
+        Transaction {
+            date,
+            amount,
+            currency: "EUR",
+            kind: Kind::of_label(&label),
+            label,
+            memo: String::new(),
+            value_date: None,
+            fitid: None,
+            bank_category: None,
+            line,
+        }
+    }
 }
 
 /// Which account a statement is about, as far as the file says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccountRef {
+    /// The IBAN, without spaces, when the file states it.
+    pub iban: Option<String>,
+    /// The French bank code (5 digits, `30004`), from the IBAN or the file.
+    pub bank_code: Option<String>,
+    /// The branch code (5 digits), from the IBAN or the file.
+    pub branch: Option<String>,
     /// The bank's account number.
     pub number: Option<String>,
     /// The account's name in the file ("Compte de Dépôt carte").
     pub label: Option<String>,
+}
+
+/// What a stated balance is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BalanceKind {
+    /// At the start of the statement (CAMT `OPBD`).
+    Opening,
+    /// At its end (CAMT `CLBD`).
+    Closing,
+    /// The booked balance on a day (OFX `LEDGERBAL`, CSV `Solde au`).
+    Ledger,
+    /// What may be spent (OFX `AVAILBAL`).
+    Available,
+    /// After each row (Crédit Mutuel `Solde`): the last one is kept.
+    Running,
+    /// At the time of the export, repeated on every row (BoursoBank).
+    Export,
+}
+
+impl BalanceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BalanceKind::Opening => "opening",
+            BalanceKind::Closing => "closing",
+            BalanceKind::Ledger => "ledger",
+            BalanceKind::Available => "available",
+            BalanceKind::Running => "running",
+            BalanceKind::Export => "export",
+        }
+    }
 }
 
 /// A balance the file states.
@@ -92,6 +168,30 @@ pub struct AccountRef {
 pub struct Balance {
     pub date: Date,
     pub amount: i64,
+    pub kind: BalanceKind,
+}
+
+/// The bank that holds the account: a slug for paths (`credit-agricole`) and its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub slug: String,
+    pub name: String,
+}
+
+impl Holder {
+    pub fn new(slug: &str, name: &str) -> Holder {
+        Holder {
+            slug: slug.to_owned(),
+            name: name.to_owned(),
+        }
+    }
+}
+
+/// Something the resident should know about a file that was read anyway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub en: String,
+    pub fr: String,
 }
 
 /// One account's part of a file.
@@ -118,13 +218,6 @@ impl Layout {
         }
     }
 
-    /// The bank's name.
-    pub fn holder(self) -> &'static str {
-        match self {
-            Layout::CreditAgricoleCsv => "Crédit Agricole",
-        }
-    }
-
     /// The export a resident downloads, and where.
     pub fn expected(self) -> &'static Expected {
         static CREDIT_AGRICOLE: Expected = Expected {
@@ -144,6 +237,10 @@ impl Layout {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parsed {
     pub layout: Layout,
+    /// The bank, from the file when it says (OFX `BANKID`, IBAN, BIC), else the layout's.
+    pub holder: Holder,
+    /// Things read but worth saying ("1 pending entry skipped").
+    pub notes: Vec<Note>,
     pub statements: Vec<Statement>,
     /// Transaction rows read.
     pub rows: usize,

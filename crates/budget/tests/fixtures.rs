@@ -2,7 +2,7 @@
 //! is read through the import contract and its normalised output compared
 //! with the expected file beside it (`x.csv` → `x.expected.json`): layout,
 //! holder, rows, and per statement the account, the declared period, the
-//! balances and every transaction as `date amount currency kind | label`
+//! balances and every transaction as `date amount currency kind fitid | label | memo`
 //! (amounts in cents written as decimals), or the refusal and its line.
 //!
 //! A new layout is a fixture pair. After a deliberate change, refresh the
@@ -22,19 +22,22 @@ fn normalised(bytes: &[u8]) -> Value {
     match import(bytes) {
         Ok(p) => json!({
             "layout": p.layout.describe(),
-            "holder": p.layout.holder(),
+            "holder": p.holder.name,
+            "holder_slug": p.holder.slug,
             "rows": p.rows,
+            "notes": p.notes.iter().map(|n| &n.en).collect::<Vec<_>>(),
             "statements": p.statements.iter().map(|s| json!({
-                "account": {"number": s.account.number, "label": s.account.label},
+                "account": {
+                    "iban": s.account.iban, "bank_code": s.account.bank_code,
+                    "branch": s.account.branch, "number": s.account.number,
+                    "label": s.account.label,
+                },
                 "declared": s.declared.map(|(a, b)| [a.to_string(), b.to_string()]),
                 "balances": s.balances.iter()
-                    .map(|b| format!("{} {}", b.date, format_cents(b.amount)))
+                    .map(|b| format!("{} {} {}", b.date, format_cents(b.amount), b.kind.as_str()))
                     .collect::<Vec<_>>(),
                 "transactions": s.transactions.iter()
-                    .map(|t| format!(
-                        "{} {} {} {} | {}",
-                        t.date, format_cents(t.amount), t.currency, t.kind.as_str(), t.label
-                    ))
+                    .map(line)
                     .collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         }),
@@ -46,6 +49,28 @@ fn normalised(bytes: &[u8]) -> Value {
             }
         }),
     }
+}
+
+/// `date amount currency kind fitid|- | label | memo`, then ` | value DATE`
+/// and ` | bank CATEGORY` when the file gives them.
+fn line(t: &selfdata_budget::Transaction) -> String {
+    let mut s = format!(
+        "{} {} {} {} {} | {} | {}",
+        t.date,
+        format_cents(t.amount),
+        t.currency,
+        t.kind.as_str(),
+        t.fitid.as_deref().unwrap_or("-"),
+        t.label,
+        t.memo
+    );
+    if let Some(v) = t.value_date {
+        s.push_str(&format!(" | value {v}"));
+    }
+    if let Some(c) = &t.bank_category {
+        s.push_str(&format!(" | bank {c}"));
+    }
+    s
 }
 
 fn fixtures() -> Vec<PathBuf> {

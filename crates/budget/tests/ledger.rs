@@ -2,18 +2,11 @@
 //! same-day payments kept apart, and the stored CSV read back as written.
 
 use jiff::civil::date;
+use selfdata_budget::Transaction;
 use selfdata_budget::ledger::{entries, from_csv, merge, to_csv};
-use selfdata_budget::{Kind, Transaction};
 
 fn tx(day: i8, cents: i64, label: &str) -> Transaction {
-    Transaction {
-        date: date(2021, 9, day),
-        amount: cents,
-        currency: "EUR",
-        kind: Kind::of_label(label),
-        label: label.to_owned(),
-        line: 0,
-    }
+    Transaction::new(0, date(2021, 9, day), cents, label)
 }
 
 #[test]

@@ -9,7 +9,9 @@ use jiff::civil::Date;
 use selfdata_sources::ImportError;
 use selfdata_sources::text::{decode, find_header, lines, shown, split_into};
 
-use crate::model::{AccountRef, Balance, Kind, Layout, Parsed, Statement, Transaction};
+use crate::model::{
+    AccountRef, Balance, BalanceKind, Holder, Layout, Parsed, Statement, Transaction,
+};
 use crate::money::parse_cents;
 
 /// How far into the file the header may be.
@@ -63,7 +65,11 @@ impl Preamble {
         } else if let Some(rest) = first.strip_prefix("Solde au ") {
             let (date, amount) = rest.split_at(rest.len().min(10));
             if let (Some(date), Ok(Some(amount))) = (day(date), parse_cents(amount)) {
-                self.balance = Some(Balance { date, amount });
+                self.balance = Some(Balance {
+                    date,
+                    amount,
+                    kind: BalanceKind::Ledger,
+                });
             }
         } else if let Some(at) = first.find("entre le ") {
             let rest = &first[at + "entre le ".len()..];
@@ -149,14 +155,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ImportError> {
                 ));
             }
         };
-        transactions.push(Transaction {
-            date,
-            amount,
-            currency: "EUR",
-            kind: Kind::of_label(label),
-            label: label.to_owned(),
-            line: n,
-        });
+        transactions.push(Transaction::new(n, date, amount, label));
     }
     if transactions.is_empty() {
         return Err(ImportError::Empty);
@@ -164,6 +163,8 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ImportError> {
     let rows = transactions.len();
     Ok(Parsed {
         layout: Layout::CreditAgricoleCsv,
+        holder: Holder::new("credit-agricole", "Crédit Agricole"),
+        notes: Vec::new(),
         statements: vec![Statement {
             account: preamble.account,
             transactions,
