@@ -1,15 +1,19 @@
 //! One account's transactions as kept in the pod: the normalised CSV
-//! (`date,amount,currency,kind,label,seq`, amounts as `-23.40`) and the
-//! merge of a newly imported statement into what is already there.
+//! ([`HEADER`], amounts as `-23.40`) and the merge of a newly imported
+//! statement into what is already there.
 //!
-//! Re-importing the same or an overlapping statement adds nothing twice. A
-//! transaction is known by its day, amount, label (compared without case,
-//! accents or spacing) and its rank among identical ones on that day
-//! (`seq`): two identical coffees on one day are 1 and 2 in every download
-//! that lists them, so they stay two, and a statement downloaded again
-//! later that day with a third adds only the third.
+//! Re-importing the same or an overlapping statement adds nothing twice,
+//! in two passes:
+//! 1. the bank's own id (`fitid`: OFX `FITID`, CAMT `AcctSvcrRef`) when both
+//!    sides have one: the same id is the same transaction;
+//! 2. otherwise its day, amount, label (compared without case, accents or
+//!    spacing) and its rank among identical ones on that day (`seq`): two
+//!    identical coffees on one day are 1 and 2 in every download that lists
+//!    them, so they stay two, and a statement downloaded again later that
+//!    day with a third adds only the third. Banks whose ids change between
+//!    downloads fall through to this pass.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use jiff::civil::Date;
 use selfdata_sources::text::norm;
@@ -21,11 +25,15 @@ use crate::money::{format_cents, parse_cents};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub date: Date,
+    pub value_date: Option<Date>,
     pub amount: i64,
     pub currency: String,
     pub kind: Kind,
     pub label: String,
+    pub memo: String,
+    pub fitid: Option<String>,
     pub seq: u32,
+    pub bank_category: Option<String>,
 }
 
 type Key = (Date, i64, String, u32);
@@ -46,11 +54,15 @@ pub fn entries(transactions: &[Transaction]) -> Vec<Entry> {
             *rank += 1;
             Entry {
                 date: t.date,
+                value_date: t.value_date,
                 amount: t.amount,
                 currency: t.currency.to_owned(),
                 kind: t.kind,
                 label: t.label.clone(),
+                memo: t.memo.clone(),
+                fitid: t.fitid.clone().filter(|f| !f.trim().is_empty()),
                 seq: *rank,
+                bank_category: t.bank_category.clone(),
             }
         })
         .collect()
@@ -59,11 +71,13 @@ pub fn entries(transactions: &[Transaction]) -> Vec<Entry> {
 /// Merges `incoming` into `existing` (both one account's): returns every
 /// entry, sorted by date then as read, and how many were added.
 pub fn merge(existing: &[Entry], incoming: &[Entry]) -> (Vec<Entry>, usize) {
-    let known: std::collections::HashSet<Key> = existing.iter().map(Entry::key).collect();
+    let fitids: HashSet<&str> = existing.iter().filter_map(|e| e.fitid.as_deref()).collect();
+    let known: HashSet<Key> = existing.iter().map(Entry::key).collect();
     let mut out = existing.to_vec();
     let mut added = 0;
     for e in incoming {
-        if !known.contains(&e.key()) {
+        let same_id = e.fitid.as_deref().is_some_and(|f| fitids.contains(f));
+        if !same_id && !known.contains(&e.key()) {
             out.push(e.clone());
             added += 1;
         }
@@ -72,28 +86,50 @@ pub fn merge(existing: &[Entry], incoming: &[Entry]) -> (Vec<Entry>, usize) {
     (out, added)
 }
 
-const HEADER: &str = "date,amount,currency,kind,label,seq";
+/// The columns of the stored CSV, in order.
+pub const HEADER: [&str; 10] = [
+    "date",
+    "value_date",
+    "amount",
+    "currency",
+    "kind",
+    "label",
+    "memo",
+    "fitid",
+    "seq",
+    "bank_category",
+];
 
 /// The entries as the pod's CSV.
 pub fn to_csv(entries: &[Entry]) -> Vec<u8> {
-    let mut out = String::from(HEADER);
-    out.push('\n');
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::with_capacity(64 + entries.len() * 72));
+    let mut ok = w.write_record(HEADER).is_ok();
     for e in entries {
-        let label = if e.label.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", e.label.replace('"', "\"\""))
-        } else {
-            e.label.clone()
-        };
-        out.push_str(&format!(
-            "{},{},{},{},{label},{}\n",
-            e.date,
+        let (date, value, amount, seq) = (
+            e.date.to_string(),
+            e.value_date.map(|d| d.to_string()).unwrap_or_default(),
             format_cents(e.amount),
-            e.currency,
-            e.kind.as_str(),
-            e.seq
-        ));
+            e.seq.to_string(),
+        );
+        ok &= w
+            .write_record([
+                date.as_str(),
+                value.as_str(),
+                amount.as_str(),
+                e.currency.as_str(),
+                e.kind.as_str(),
+                e.label.as_str(),
+                e.memo.as_str(),
+                e.fitid.as_deref().unwrap_or(""),
+                seq.as_str(),
+                e.bank_category.as_deref().unwrap_or(""),
+            ])
+            .is_ok();
     }
-    out.into_bytes()
+    debug_assert!(ok, "writing to a Vec cannot fail");
+    w.into_inner().unwrap_or_default()
 }
 
 /// Why a stored CSV could not be read back.
@@ -104,36 +140,54 @@ pub struct LedgerError {
     pub message: String,
 }
 
-/// Reads the pod's CSV back.
+/// Reads the pod's CSV back (a resident may have edited it: every problem
+/// names its line).
 pub fn from_csv(bytes: &[u8]) -> Result<Vec<Entry>, LedgerError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| LedgerError {
-        line: 1,
-        message: "not UTF-8".into(),
-    })?;
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(bytes);
+    let header_ok = r
+        .headers()
+        .map(|h| h.iter().eq(HEADER.iter().copied()))
+        .unwrap_or(false);
+    if !header_ok {
+        return Err(LedgerError {
+            line: 1,
+            message: format!("expected the header {}", HEADER.join(",")),
+        });
+    }
     let mut out = Vec::new();
-    let mut fields = Vec::new();
-    for (n, line) in selfdata_sources::text::lines(text).skip(1) {
-        if line.is_empty() {
-            continue;
-        }
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = r.position().line() as usize;
         let bad = |m: &str| LedgerError {
-            line: n,
+            line,
             message: m.to_owned(),
         };
-        selfdata_sources::text::split_into(line, ',', &mut fields);
-        let [date, amount, currency, kind, label, seq] = fields[..] else {
-            return Err(bad("expected six fields"));
-        };
+        match r.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(bad(&e.to_string())),
+        }
+        let f = |i: usize| record.get(i).unwrap_or("");
+        let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
         out.push(Entry {
-            date: date.parse().map_err(|_| bad("bad date"))?,
-            amount: parse_cents(amount)
+            date: f(0).parse().map_err(|_| bad("bad date"))?,
+            value_date: match f(1) {
+                "" => None,
+                v => Some(v.parse().map_err(|_| bad("bad value date"))?),
+            },
+            amount: parse_cents(f(2))
                 .ok()
                 .flatten()
                 .ok_or_else(|| bad("bad amount"))?,
-            currency: currency.to_owned(),
-            kind: Kind::parse(kind).ok_or_else(|| bad("bad kind"))?,
-            label: label.replace("\"\"", "\""),
-            seq: seq.parse().map_err(|_| bad("bad seq"))?,
+            currency: f(3).to_owned(),
+            kind: Kind::parse(f(4)).ok_or_else(|| bad("bad kind"))?,
+            label: f(5).to_owned(),
+            memo: f(6).to_owned(),
+            fitid: opt(f(7)),
+            seq: f(8).parse().map_err(|_| bad("bad seq"))?,
+            bank_category: opt(f(9)),
         });
     }
     Ok(out)

@@ -7,7 +7,9 @@
 //! transactions are kept as a CSV and merged without duplicates ([`ledger`]). The service
 //! over a pod (merging, pages, API) will be `selfdata-budget-web`.
 
+pub mod accounts;
 pub mod banks;
+pub mod describe;
 pub mod import;
 pub mod ledger;
 pub mod model;

@@ -65,10 +65,26 @@ fn the_stored_csv_reads_back_as_written_labels_with_commas_and_quotes_included()
     let text = String::from_utf8(csv.clone()).unwrap();
     assert!(
         text.starts_with(
-            "date,amount,currency,kind,label,seq\n2021-09-26,-23.40,EUR,direct-debit,"
+            "date,value_date,amount,currency,kind,label,memo,fitid,seq,bank_category\n2021-09-26,,-23.40,EUR,direct-debit,"
         ),
         "{text}"
     );
     assert_eq!(from_csv(&csv).unwrap(), ledger);
-    assert!(from_csv(b"date,amount,currency,kind,label,seq\n2021-09-26,x,EUR,card,a,1\n").is_err());
+    let bad = from_csv(
+        b"date,value_date,amount,currency,kind,label,memo,fitid,seq,bank_category\n\
+          2021-09-26,,-1.00,EUR,card,a,,,1,\n2021-09-27,,x,EUR,card,a,,,1,\n",
+    )
+    .unwrap_err();
+    assert_eq!(bad.line, 3, "{bad}");
+}
+
+#[test]
+fn the_same_bank_id_is_the_same_transaction_even_when_its_label_was_reworded() {
+    let mut first = tx(5, -1349, "PRLV SEPA NETFLIX");
+    first.fitid = Some("A1".into());
+    let mut again = tx(5, -1349, "PRLV SEPA NETFLIX.COM 0512");
+    again.fitid = Some("A1".into());
+    let (ledger, _) = merge(&[], &entries(&[first]));
+    let (ledger, added) = merge(&ledger, &entries(&[again]));
+    assert_eq!((ledger.len(), added), (1, 0));
 }

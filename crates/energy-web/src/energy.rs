@@ -372,6 +372,7 @@ impl Energy {
         let normalised: Vec<String> = index.keys().map(|k| k.path()).collect();
         let held = Held {
             meter,
+            accounts: &[],
             first: all.clone().map(|r| r.start).min(),
             last: all.clone().map(|r| r.end).max(),
             readings: all.count(),

@@ -141,6 +141,7 @@ mod tests {
             &[Quantity::GasEnergy],
             Held {
                 meter: Some("GI123456"),
+                accounts: &[],
                 first: Some("2025-01-01T05:00:00Z".parse().unwrap()),
                 last: Some("2025-02-01T05:00:00Z".parse().unwrap()),
                 readings: 31,

@@ -35,8 +35,10 @@ pub struct Source<'a> {
 /// What the pod holds from one holder: the same for every domain.
 #[derive(Debug, Clone)]
 pub struct Held<'a> {
-    /// The meter or account identifier the files name, if any.
+    /// The meter identifier the files name, if any.
     pub meter: Option<&'a str>,
+    /// The accounts the files name (a bank holds several of a resident's).
+    pub accounts: &'a [String],
     pub first: Option<Timestamp>,
     pub last: Option<Timestamp>,
     pub readings: usize,
@@ -89,6 +91,12 @@ pub fn source_turtle(doc: &str, root: &str, s: &Source<'_>) -> Result<Vec<u8>, R
         add(
             &format!("{VOCAB}meter"),
             Literal::new_simple_literal(m).into(),
+        );
+    }
+    for a in s.held.accounts {
+        add(
+            &format!("{VOCAB}account"),
+            Literal::new_simple_literal(a).into(),
         );
     }
     let period = BlankNode::default();
@@ -247,6 +255,7 @@ mod tests {
             themes: &[],
             held: Held {
                 meter: Some(meter),
+                accounts: &[],
                 first: Some("2025-01-01T05:00:00Z".parse().unwrap()),
                 last: Some("2025-02-01T05:00:00Z".parse().unwrap()),
                 readings: 31,
