@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod banks;
+pub mod book;
 pub mod describe;
 pub mod import;
 pub mod ledger;

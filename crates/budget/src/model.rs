@@ -218,6 +218,20 @@ impl Layout {
         }
     }
 
+    /// The file name extension its originals are kept with.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Layout::CreditAgricoleCsv => "csv",
+        }
+    }
+
+    /// The media type its originals are kept with.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Layout::CreditAgricoleCsv => "text/csv",
+        }
+    }
+
     /// The export a resident downloads, and where.
     pub fn expected(self) -> &'static Expected {
         static CREDIT_AGRICOLE: Expected = Expected {

@@ -225,7 +225,8 @@ impl App {
                 .map_err(|e| StoreError::Io(e.to_string()))?;
         let privacy = PrivacyService::new(context.clone(), idp.clone());
         let (energy_app, privacy_app) = (energy.0.energy.clone(), privacy.0.clone());
-        let registry = Registry::new(vec![Arc::new(energy), Arc::new(privacy)]);
+        let budget = selfdata_budget_web::BudgetService::new(context.clone());
+        let registry = Registry::new(vec![Arc::new(energy), Arc::new(budget), Arc::new(privacy)]);
         pipeline.offer_to(registry.intakes());
         // Every route's first segment, from the constants and the registry
         // the routers are built from: a pod of that name would be hidden.

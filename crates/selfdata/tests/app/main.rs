@@ -11,6 +11,7 @@ mod e2e;
 
 mod access;
 mod access_log;
+mod budget;
 mod commands;
 mod connect;
 mod crash;

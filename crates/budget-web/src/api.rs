@@ -1,0 +1,158 @@
+//! The budget JSON API of a pod (routes listed in the crate's documentation).
+//! Each handler authenticates the caller and requires WAC Read on
+//! `/{pod}/selfdata/budget/` before reading anything; errors are problem+json.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use jiff::ToSpan;
+use jiff::civil::Date;
+use selfdata_budget::book::Book;
+use selfdata_budget::money::format_cents;
+use selfdata_solid::auth::PodAccess;
+use selfdata_solid::error::ApiError;
+use selfdata_wac::ModeSet;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::BudgetApp;
+use crate::budget::BudgetError;
+
+/// The resource whose Read permission opens the API.
+pub const BUDGET_CONTAINER: &str = "/selfdata/budget/";
+
+/// The longest period one request may span.
+const MAX_DAYS: i32 = 366 * 20;
+
+impl From<BudgetError> for ApiError {
+    fn from(e: BudgetError) -> Self {
+        match e {
+            BudgetError::Store(s) => s.into(),
+            BudgetError::Damaged(d) => {
+                tracing::error!(error = %d, "budget data damaged");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Period {
+    from: Option<String>,
+    to: Option<String>,
+    account: Option<String>,
+}
+
+fn parse_date(name: &str, s: &str) -> Result<Date, ApiError> {
+    s.parse::<Date>().map_err(|_| {
+        ApiError::bad_request(format!(
+            "{name} must be a date like 2025-01-31 (a booking day); found {s:?}."
+        ))
+    })
+}
+
+/// `[from, to)` from the query; the last 30 days up to today by default.
+pub fn period(q: &Period, today: Date) -> Result<(Date, Date), ApiError> {
+    let to = match &q.to {
+        Some(t) => parse_date("to", t)?,
+        None => today.tomorrow().unwrap_or(today),
+    };
+    let from = match &q.from {
+        Some(f) => parse_date("from", f)?,
+        None => to.checked_sub(30.days()).unwrap_or(to),
+    };
+    if to <= from {
+        return Err(ApiError::bad_request("to must come after from."));
+    }
+    if (to - from).get_days() > MAX_DAYS {
+        return Err(ApiError::bad_request(format!(
+            "One request covers at most {MAX_DAYS} days; ask for a shorter period."
+        )));
+    }
+    Ok((from, to))
+}
+
+fn json_response(v: &Value) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_vec(v).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// The transactions answer, shared with the pages so both show the same figures.
+pub fn transactions_json(book: &Book, from: Date, to: Date, account: Option<&str>) -> Value {
+    let rows: Vec<Value> = book
+        .between(from, to)
+        .iter()
+        .filter(|r| account.is_none_or(|a| book.accounts[r.account].id == a))
+        .map(|r| {
+            json!({
+                "date": r.entry.date.to_string(),
+                "amount": format_cents(r.entry.amount),
+                "currency": r.entry.currency,
+                "label": r.entry.label,
+                "account": book.accounts[r.account].id,
+                "category": Value::Null,
+            })
+        })
+        .collect();
+    json!({ "transactions": rows })
+}
+
+pub async fn transactions(
+    State(app): State<Arc<BudgetApp>>,
+    access: PodAccess,
+    Query(q): Query<Period>,
+) -> Result<Response, ApiError> {
+    let pod = access.require(BUDGET_CONTAINER, ModeSet::READ).await?;
+    let (from, to) = period(&q, app.ctx.today())?;
+    let book = app.budget.book(&pod).await?;
+    if let Some(a) = &q.account
+        && !book.accounts.iter().any(|x| &x.id == a)
+    {
+        return Err(ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            format!("There is no account {a:?} in this pod."),
+        ));
+    }
+    Ok(json_response(&transactions_json(
+        &book,
+        from,
+        to,
+        q.account.as_deref(),
+    )))
+}
+
+/// Every account with where it stands.
+pub fn accounts_json(book: &Book) -> Value {
+    let accounts: Vec<Value> = (0..book.accounts.len())
+        .map(|i| {
+            let a = &book.accounts[i];
+            let s = book.standing(i);
+            json!({
+                "account": a.id,
+                "holder": a.holder.name,
+                "label": a.label,
+                "last4": a.last4(),
+                "currency": a.currency,
+                "balance": s.balance.map(format_cents),
+                "balance_stated_on": s.stated_on.map(|d| d.to_string()),
+                "last_transaction": s.last.map(|d| d.to_string()),
+                "transactions": s.transactions,
+            })
+        })
+        .collect();
+    json!({ "accounts": accounts })
+}
+
+pub async fn accounts(
+    State(app): State<Arc<BudgetApp>>,
+    access: PodAccess,
+) -> Result<Response, ApiError> {
+    let pod = access.require(BUDGET_CONTAINER, ModeSet::READ).await?;
+    let book = app.budget.book(&pod).await?;
+    Ok(json_response(&accounts_json(&book)))
+}

@@ -1,0 +1,519 @@
+//! The budget service over a pod: what it takes in from bank statements
+//! (its [`Intake`], run by the shared import pipeline for every way a file
+//! arrives), the rebuild of its derived index, and the cached [`Book`] that
+//! answers the API and the pages.
+//!
+//! A merge reads the pod's accounts, balances and the index entries of the
+//! years the statement touches, and plans for the pipeline's one batch: the
+//! merged transactions CSV of each account and year touched (with its index
+//! entry), `accounts.csv` when an account is new, `balances.csv` when a
+//! balance is, the CSVW metadata, and the bank's source description.
+//! Importing the same or an overlapping statement again writes nothing
+//! when nothing is new. A statement for an account the pod does not know
+//! opens it (and says so): it is never kept apart, since a resident has
+//! several accounts and each is its own series.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Weak};
+
+use bytes::Bytes;
+use jiff::Timestamp;
+use parking_lot::Mutex;
+use selfdata_budget::accounts::{self, Account};
+use selfdata_budget::book::{self, Book, Stated};
+use selfdata_budget::describe::{self, ACCOUNTS, FileKey, INDEX_PREFIX, TRANSACTIONS};
+use selfdata_budget::ledger::{self, Entry};
+use selfdata_budget::{Holder, Parsed, import};
+use selfdata_service::{Accepts, ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told};
+use selfdata_site::{Lang, fill};
+use selfdata_sources::describe::Held;
+use selfdata_store::{Backend, PodName, Precondition, ResourcePath, StoreError, Write};
+
+use crate::texts::Texts;
+
+/// Where the balances the banks stated are kept.
+pub const BALANCES: &str = "selfdata/budget/balances.csv";
+/// The container of everything the service writes (other than sources).
+pub const BUDGET: &str = "selfdata/budget/";
+
+/// Why a query failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BudgetError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Damaged(String),
+}
+
+impl From<BudgetError> for ImportFailure {
+    fn from(e: BudgetError) -> Self {
+        match e {
+            BudgetError::Store(e) => ImportFailure::Store(e),
+            BudgetError::Damaged(d) => ImportFailure::Damaged(d),
+        }
+    }
+}
+
+/// Media types a statement may arrive with.
+pub const STATEMENT_TYPES: &[&str] = &[
+    "text/csv",
+    "text/plain",
+    "application/octet-stream",
+    "application/vnd.ms-excel",
+    "application/x-ofx",
+    "application/ofx",
+    "application/vnd.intu.qfx",
+    "application/qif",
+    "application/x-qif",
+    "application/xml",
+    "text/xml",
+];
+
+/// The book of a pod with the versions it was built from.
+type Cached = (u64, u64, Arc<Book>);
+
+/// The service, shared by the HTTP handlers, the pipeline and the command line.
+pub struct Budget {
+    store: Arc<dyn Backend>,
+    base_url: String,
+    books: Mutex<HashMap<PodName, Cached>>,
+    /// Imports and reindexing take the same per-pod lock. Weak: the
+    /// pipeline holds this service as one of its intakes.
+    pipeline: Weak<Pipeline>,
+}
+
+impl std::fmt::Debug for Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Budget").finish_non_exhaustive()
+    }
+}
+
+fn path(p: &str) -> Result<ResourcePath, StoreError> {
+    Ok(ResourcePath::parse(&format!(
+        "/{}",
+        p.trim_start_matches('/')
+    ))?)
+}
+
+fn put(p: &str, content_type: &str, body: Vec<u8>) -> Result<Write, StoreError> {
+    Ok(Write::Put {
+        path: path(p)?,
+        content_type: content_type.to_owned(),
+        body: Bytes::from(body),
+        precondition: Precondition::None,
+    })
+}
+
+fn damaged(what: &str, e: impl std::fmt::Display) -> BudgetError {
+    BudgetError::Damaged(format!(
+        "{what} cannot be read back ({e}); correct it or run `selfdata reindex`"
+    ))
+}
+
+/// Midnight in Paris starting `d`, as an instant.
+fn start_of(d: jiff::civil::Date) -> Option<Timestamp> {
+    selfdata_sources::time::paris()
+        .to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+        .ok()
+}
+
+impl Accepts for Budget {
+    fn service(&self) -> &'static str {
+        "budget"
+    }
+
+    fn media_types(&self) -> &'static [&'static str] {
+        STATEMENT_TYPES
+    }
+
+    fn recognises(&self, body: &[u8]) -> bool {
+        import::importers()
+            .iter()
+            .any(|i| selfdata_sources::Importer::detect(*i, body))
+    }
+
+    fn expected(&self) -> Vec<&'static selfdata_sources::Expected> {
+        selfdata_sources::contract::expected_of(&import::importers())
+    }
+}
+
+#[async_trait::async_trait]
+impl Intake for Budget {
+    type Parsed = Parsed;
+
+    fn parse(body: &[u8]) -> Result<Parsed, selfdata_sources::Refusal> {
+        import::import(body)
+    }
+
+    fn original(&self, parsed: &Parsed, body: &[u8]) -> Result<Original, ImportFailure> {
+        let days = parsed
+            .statements
+            .iter()
+            .flat_map(|s| &s.transactions)
+            .map(|t| t.date);
+        let first = days.clone().min().and_then(start_of);
+        let last = days
+            .max()
+            .and_then(|d| d.tomorrow().ok())
+            .and_then(start_of);
+        let name =
+            selfdata_sources::raw::raw_file_name(first, last, body, parsed.layout.extension());
+        let container = format!("selfdata/sources/{}/", parsed.holder.slug);
+        Ok(Original::new(
+            path(&format!("{container}raw/{name}"))?,
+            path(&format!("{container}apart/{name}"))?,
+            parsed.layout.media_type(),
+        ))
+    }
+
+    async fn merge(
+        &self,
+        pod: &PodName,
+        parsed: Parsed,
+        original: &Original,
+        _confirmed: bool,
+    ) -> Result<Plan, ImportFailure> {
+        Ok(self.plan(pod, parsed, original).await?)
+    }
+
+    fn written(&self, pod: &PodName) {
+        self.books.lock().remove(pod);
+    }
+}
+
+/// What one import did to one account.
+struct AccountResult {
+    id: String,
+    name: String,
+    new: bool,
+    added: usize,
+}
+
+impl Budget {
+    pub fn new(store: Arc<dyn Backend>, base_url: &str, pipeline: &Arc<Pipeline>) -> Self {
+        Self {
+            store,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            books: Mutex::new(HashMap::new()),
+            pipeline: Arc::downgrade(pipeline),
+        }
+    }
+
+    async fn read(&self, pod: &PodName, p: &str) -> Result<Option<Bytes>, BudgetError> {
+        Ok(self.store.get(pod, &path(p)?).await?.map(|(_, b)| b))
+    }
+
+    /// The accounts the pod knows.
+    pub async fn accounts(&self, pod: &PodName) -> Result<Vec<Account>, BudgetError> {
+        match self.read(pod, ACCOUNTS).await? {
+            Some(b) => accounts::from_csv(&b).map_err(|e| damaged(ACCOUNTS, e)),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn balances(&self, pod: &PodName) -> Result<Vec<Stated>, BudgetError> {
+        match self.read(pod, BALANCES).await? {
+            Some(b) => book::balances_from_csv(&b).map_err(|e| damaged(BALANCES, e)),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// One account's year from the derived index.
+    async fn load_file(&self, pod: &PodName, key: &FileKey) -> Result<Vec<Entry>, BudgetError> {
+        match self.store.index_get(pod, &key.index_key()).await? {
+            Some(v) => ledger::from_csv(&v).map_err(|e| damaged(&key.index_key(), e)),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Plans merging a parsed statement file into the pod (see the module's documentation).
+    async fn plan(
+        &self,
+        pod: &PodName,
+        parsed: Parsed,
+        original: &Original,
+    ) -> Result<Plan, BudgetError> {
+        let mut accounts = self.accounts(pod).await?;
+        let mut balances = self.balances(pod).await?;
+        let known_before = accounts.len();
+        let mut files: BTreeMap<FileKey, Vec<Entry>> = BTreeMap::new();
+        let mut touched = BTreeSet::new();
+        let mut results: Vec<AccountResult> = Vec::new();
+        let mut balances_changed = false;
+        let (mut first, mut last) = (None, None);
+        for statement in &parsed.statements {
+            let (i, new) =
+                accounts::find_or_open(&mut accounts, &parsed.holder, &statement.account);
+            let id = accounts[i].id.clone();
+            let mut by_year: BTreeMap<FileKey, Vec<Entry>> = BTreeMap::new();
+            for e in ledger::entries(&statement.transactions) {
+                first = first.min(Some(e.date)).or(Some(e.date));
+                last = last.max(Some(e.date));
+                by_year.entry(FileKey::of(&id, e.date)).or_default().push(e);
+            }
+            let mut added = 0;
+            for (key, incoming) in by_year {
+                if !files.contains_key(&key) {
+                    let existing = self.load_file(pod, &key).await?;
+                    files.insert(key.clone(), existing);
+                }
+                let existing = &files[&key];
+                let (merged, n) = ledger::merge(existing, &incoming);
+                if n > 0 {
+                    added += n;
+                    touched.insert(key.clone());
+                    files.insert(key, merged);
+                }
+            }
+            balances_changed |= book::add_balances(&mut balances, &id, &statement.balances);
+            match results.iter_mut().find(|r| r.id == id) {
+                Some(r) => r.added += added,
+                None => results.push(AccountResult {
+                    name: accounts[i].name(),
+                    id,
+                    new,
+                    added,
+                }),
+            }
+        }
+        let mut writes = Vec::new();
+        for key in &touched {
+            let csv = ledger::to_csv(&files[key]);
+            writes.push(put(&key.path(), "text/csv", csv.clone())?);
+            writes.push(Write::Index {
+                key: key.index_key(),
+                value: Some(Bytes::from(csv)),
+            });
+        }
+        if !touched.is_empty() {
+            let mut keys: BTreeSet<FileKey> = self
+                .store
+                .index_scan(pod, INDEX_PREFIX)
+                .await?
+                .into_iter()
+                .filter_map(|(k, _)| FileKey::from_index_key(&k))
+                .collect();
+            keys.extend(touched.iter().cloned());
+            let keys: Vec<FileKey> = keys.into_iter().collect();
+            writes.push(put(
+                &format!("{TRANSACTIONS}csv-metadata.json"),
+                "application/csvm+json",
+                describe::csvw_metadata(&keys),
+            )?);
+        }
+        if accounts.len() > known_before {
+            writes.push(put(ACCOUNTS, "text/csv", accounts::to_csv(&accounts))?);
+        }
+        if balances_changed {
+            writes.push(put(BALANCES, "text/csv", book::balances_to_csv(&balances))?);
+        }
+        if !writes.is_empty() || original.is_new {
+            writes.push(
+                self.source_description(pod, &parsed.holder, &accounts, original.raw.as_str())
+                    .await?,
+            );
+        }
+        let changed: usize = results.iter().map(|r| r.added).sum();
+        let tell = |lang: Lang| told(lang.words(), parsed.rows, changed, &results);
+        let mut details = serde_json::Map::new();
+        details.insert(
+            "accounts".into(),
+            results
+                .iter()
+                .map(|r| serde_json::json!({"account": r.id, "name": r.name, "new": r.new, "added": r.added}))
+                .collect::<Vec<_>>()
+                .into(),
+        );
+        details.insert(
+            "notes".into(),
+            parsed
+                .notes
+                .iter()
+                .map(|n| n.en.clone())
+                .collect::<Vec<_>>()
+                .into(),
+        );
+        let more = |lang: Lang| {
+            let t: &Texts = lang.words();
+            let mut s = parsed.layout.describe().to_owned();
+            if let (Some(a), Some(b)) = (first, last) {
+                s.push_str(&format!(" · {} – {}", t.date(a), t.date(b)));
+            }
+            for n in &parsed.notes {
+                s.push_str(" · ");
+                s.push_str(if lang == Lang::Fr { &n.fr } else { &n.en });
+            }
+            s
+        };
+        Ok(Plan::Merge {
+            writes,
+            summary: Box::new(Summary {
+                service: "budget",
+                layout: parsed.layout.describe().to_owned(),
+                holder: parsed.holder.name.clone(),
+                readings: parsed.rows,
+                changed,
+                first: first.and_then(start_of).map(|t| t.to_string()),
+                last: last
+                    .and_then(|d| d.tomorrow().ok())
+                    .and_then(start_of)
+                    .map(|t| t.to_string()),
+                days_missing: 0,
+                original: String::new(),
+                new_original: false,
+                partial: None,
+                details,
+                told: Told::new(tell(Lang::Fr), tell(Lang::En)),
+                told_more: Some(Told::new(more(Lang::Fr), more(Lang::En))),
+                link: Some("/app/budget".to_owned()),
+            }),
+        })
+    }
+
+    /// The bank's source description: its accounts, the originals kept and
+    /// the transactions files derived from them.
+    async fn source_description(
+        &self,
+        pod: &PodName,
+        holder: &Holder,
+        accounts: &[Account],
+        new_original: &str,
+    ) -> Result<Write, BudgetError> {
+        let raw_dir = path(&format!("selfdata/sources/{}/raw/", holder.slug))?;
+        let mut originals: Vec<String> = match self.store.members(pod, &raw_dir).await {
+            Ok(m) => m
+                .into_iter()
+                .map(|m| m.path.as_str().trim_start_matches('/').to_owned())
+                .collect(),
+            Err(StoreError::NotFound(_)) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let new = new_original.trim_start_matches('/').to_owned();
+        if !originals.contains(&new) {
+            originals.push(new);
+        }
+        originals.sort();
+        let mine: Vec<String> = accounts
+            .iter()
+            .filter(|a| a.holder.slug == holder.slug)
+            .map(|a| a.id.clone())
+            .collect();
+        let normalised: Vec<String> = self
+            .store
+            .index_scan(pod, INDEX_PREFIX)
+            .await?
+            .into_iter()
+            .filter_map(|(k, _)| FileKey::from_index_key(&k))
+            .filter(|k| mine.contains(&k.account))
+            .map(|k| k.path())
+            .collect();
+        let held = Held {
+            meter: None,
+            accounts: &mine,
+            first: None,
+            last: None,
+            readings: 0,
+            updated: Timestamp::now(),
+            originals: &originals,
+            normalised: &normalised,
+        };
+        let base = format!("{}/{}/", self.base_url, pod);
+        let turtle = describe::source_description(&base, holder, held)
+            .map_err(|e| BudgetError::Damaged(format!("the source description: {e}")))?;
+        Ok(put(&describe::about_path(holder), "text/turtle", turtle)?)
+    }
+
+    /// The pod's money, rebuilt only when its files changed since the last call.
+    pub async fn book(&self, pod: &PodName) -> Result<Arc<Book>, BudgetError> {
+        let version = |p: &'static str| async move {
+            Ok::<u64, BudgetError>(
+                self.store
+                    .meta(pod, &path(p)?)
+                    .await?
+                    .map(|m| m.version)
+                    .unwrap_or(0),
+            )
+        };
+        let (data, docs) = (version(TRANSACTIONS).await?, version(BUDGET).await?);
+        if let Some((d, v, book)) = self.books.lock().get(pod)
+            && (*d, *v) == (data, docs)
+        {
+            return Ok(book.clone());
+        }
+        let accounts = self.accounts(pod).await?;
+        let balances = self.balances(pod).await?;
+        let mut per_account: Vec<(String, Vec<Entry>)> = Vec::new();
+        for (key, value) in self.store.index_scan(pod, INDEX_PREFIX).await? {
+            let file = FileKey::from_index_key(&key)
+                .ok_or_else(|| damaged(&key, "not an account and year"))?;
+            let entries = ledger::from_csv(&value).map_err(|e| damaged(&key, e))?;
+            per_account.push((file.account, entries));
+        }
+        let book = Arc::new(Book::new(accounts, per_account, balances));
+        self.books
+            .lock()
+            .insert(pod.clone(), (data, docs, book.clone()));
+        Ok(book)
+    }
+
+    /// Rebuilds the derived index of `pod` from its transactions CSVs;
+    /// returns how many transactions it holds.
+    pub async fn reindex(&self, pod: &PodName) -> Result<usize, BudgetError> {
+        let pipeline = self
+            .pipeline
+            .upgrade()
+            .ok_or_else(|| BudgetError::Damaged("the server is stopping".into()))?;
+        let _guard = pipeline.lock_pod(pod).await;
+        let mut writes = Vec::new();
+        for (key, _) in self.store.index_scan(pod, INDEX_PREFIX).await? {
+            writes.push(Write::Index { key, value: None });
+        }
+        let members = match self.store.members(pod, &path(TRANSACTIONS)?).await {
+            Ok(m) => m,
+            Err(StoreError::NotFound(_)) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let mut count = 0;
+        for m in members {
+            let name = m.path.as_str().rsplit('/').next().unwrap_or("");
+            let Some(key) = FileKey::from_file_name(name) else {
+                continue;
+            };
+            let Some((_, body)) = self.store.get(pod, &m.path).await? else {
+                continue;
+            };
+            let entries = ledger::from_csv(&body).map_err(|e| damaged(m.path.as_str(), e))?;
+            count += entries.len();
+            writes.push(Write::Index {
+                key: key.index_key(),
+                value: Some(Bytes::from(ledger::to_csv(&entries))),
+            });
+        }
+        if !writes.is_empty() {
+            self.store.write(pod, Write::Batch(writes)).await?;
+        }
+        self.books.lock().remove(pod);
+        Ok(count)
+    }
+
+    /// Forgets what is cached about a pod (it was erased).
+    pub fn forget_pod(&self, pod: &PodName) {
+        self.books.lock().remove(pod);
+    }
+}
+
+/// What the resident reads about an imported statement.
+fn told(t: &Texts, rows: usize, changed: usize, results: &[AccountResult]) -> String {
+    let n = selfdata_site::count(rows as u64, Lang::parse(t.lang).unwrap_or_default());
+    let mut s = if changed == 0 {
+        fill(t.unchanged, &[("n", &n)])
+    } else {
+        let added = selfdata_site::count(changed as u64, Lang::parse(t.lang).unwrap_or_default());
+        fill(t.imported, &[("n", &n), ("added", &added)])
+    };
+    for r in results.iter().filter(|r| r.new) {
+        s.push_str(" ; ");
+        s.push_str(&fill(t.new_account, &[("name", &r.name)]));
+    }
+    s
+}

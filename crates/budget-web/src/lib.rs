@@ -1,0 +1,105 @@
+//! Money as a resident service on the shared shape (`selfdata_service`):
+//! bank statements taken in through the shared import pipeline
+//! ([`budget`]: the `Budget` intake, reindex, the cached book), the JSON API
+//! of each pod ([`api`]) and the owner's pages ([`pages`]).
+//! [`BudgetService`] is its `selfdata_service::Service`.
+//!
+//! The JSON API, for the owner and the apps they allowed to read
+//! `/{pod}/selfdata/budget/` (WAC Read, checked as for the resources):
+//!
+//! - `GET /{pod}/selfdata/budget/api/transactions?from=YYYY-MM-DD&to=YYYY-MM-DD[&account=ID]`
+//!   → `{"transactions":[{"date","amount","currency","label","account","category"}]}`,
+//!   booking days `[from, to)`, `amount` a signed decimal string (`"-23.40"`),
+//!   `category` `null` when none is known;
+//! - `GET /{pod}/selfdata/budget/api/accounts` → every account with its
+//!   balance (the last one a bank stated, carried forward) and its period.
+//!
+//! Pages are drawn with the site kit (`selfdata_site`): layout, menu,
+//! language, the signed-in resident.
+
+pub mod api;
+pub mod budget;
+pub mod pages;
+mod texts;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use selfdata_service::{AnyIntake, Card, Context, Service, ServiceError};
+use selfdata_site::{Lang, MenuEntry, Resident, Say};
+use selfdata_solid::AppState;
+use selfdata_store::PodName;
+
+pub use budget::Budget;
+
+/// What the budget handlers share.
+pub struct BudgetApp {
+    pub ctx: Arc<Context>,
+    pub budget: Arc<Budget>,
+}
+
+/// Lets the Solid layer's extractors (such as `PodAccess`) reach its state.
+impl selfdata_solid::auth::SolidState for BudgetApp {
+    fn solid(&self) -> &AppState {
+        &self.ctx.solid
+    }
+}
+
+/// Money (accounts, transactions, budget) as a resident service.
+pub struct BudgetService(pub Arc<BudgetApp>);
+
+impl BudgetService {
+    pub fn new(ctx: Arc<Context>) -> Self {
+        let budget = Arc::new(Budget::new(
+            ctx.store.clone(),
+            ctx.base_url(),
+            &ctx.pipeline,
+        ));
+        Self(Arc::new(BudgetApp { ctx, budget }))
+    }
+}
+
+#[async_trait::async_trait]
+impl Service for BudgetService {
+    fn id(&self) -> &'static str {
+        "budget"
+    }
+
+    fn menu(&self) -> Vec<MenuEntry> {
+        vec![MenuEntry {
+            href: "/app/budget",
+            label: Say::new("Budget", "Money"),
+        }]
+    }
+
+    fn routes(&self) -> Router {
+        Router::new()
+            .route(
+                "/{pod}/selfdata/budget/api/transactions",
+                get(api::transactions),
+            )
+            .route("/{pod}/selfdata/budget/api/accounts", get(api::accounts))
+            .merge(pages::routes())
+            .with_state(self.0.clone())
+    }
+
+    fn intakes(&self) -> Vec<Arc<dyn AnyIntake>> {
+        vec![self.0.budget.clone()]
+    }
+
+    async fn reindex(&self, pod: &PodName) -> Result<usize, ServiceError> {
+        self.0.budget.reindex(pod).await.map_err(|e| ServiceError {
+            service: "budget",
+            message: e.to_string(),
+        })
+    }
+
+    fn forget_pod(&self, pod: &PodName) {
+        self.0.budget.forget_pod(pod);
+    }
+
+    async fn card(&self, resident: &Resident, lang: Lang) -> Option<Card> {
+        pages::card(&self.0, resident, lang).await
+    }
+}
