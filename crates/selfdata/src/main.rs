@@ -129,12 +129,17 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
-    /// Import meter exports (Enedis, GRDF, water utility) into a pod. Each
-    /// file is imported whole or not at all.
+    /// Import files from the data holders (meter exports from Enedis, GRDF
+    /// or the water utility; bank statements) into a pod. Each file is
+    /// imported whole or not at all; each gets a line saying the layout
+    /// recognised and how many records it added.
     Import {
         /// The pod to import into.
         #[arg(long)]
         pod: String,
+        /// Print one JSON object per file instead of a sentence.
+        #[arg(long)]
+        json: bool,
         /// The files, in any layout selfdata knows (detected from content).
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -445,7 +450,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 serve(&app, addr, &hello).await?;
             }
         }
-        Command::Import { pod, files } => {
+        Command::Import { pod, json, files } => {
             let pod = PodName::parse(&pod).context("invalid pod name")?;
             let app = open("http://127.0.0.1:8000").await?;
             if app.store.pod(&pod).await?.is_none() {
@@ -453,20 +458,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let mut failed = 0;
             for file in &files {
-                let read = tokio::fs::read(file).await.context("cannot read the file");
-                let done = match read {
-                    Ok(bytes) => app
-                        .import_file(&pod, bytes.into())
-                        .await
-                        .map(|s| summary_line(&s))
-                        .map_err(anyhow::Error::from),
-                    Err(e) => Err(e),
+                let name = file.display().to_string();
+                let done = match tokio::fs::read(file).await {
+                    Ok(bytes) => app.import_file(&pod, bytes.into()).await,
+                    Err(e) => Err(selfdata_service::ImportFailure::Damaged(format!(
+                        "cannot read the file: {e}"
+                    ))),
                 };
-                match done {
-                    Ok(line) => println!("{}: {line}", file.display()),
-                    Err(e) => {
+                match (done, json) {
+                    (Ok(s), false) => println!("{name}: {}", summary_line(&s)),
+                    (Ok(s), true) => println!("{}", summary_json(&name, &s)),
+                    (Err(e), json) => {
                         failed += 1;
-                        eprintln!("{}: not imported: {e:#}", file.display());
+                        if json {
+                            println!("{}", failure_json(&name, &e));
+                        } else {
+                            eprintln!("{name}: not imported: {}", e.to_string());
+                        }
                     }
                 }
             }
@@ -717,9 +725,35 @@ async fn demo(app: &App, years: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What an import gave, in a line of the terminal (English).
+/// What an import gave, in a line of the terminal (English): the layout
+/// recognised, the records added, then what the service said.
 fn summary_line(s: &selfdata_service::Summary) -> String {
-    s.told.en.trim_end_matches('.').to_owned() + &format!(" ({})", s.layout)
+    format!(
+        "{}: {} of {} records added. {}",
+        s.layout,
+        s.changed,
+        s.readings,
+        s.told.en.trim_end_matches('.')
+    )
+}
+
+/// What an import gave, as one JSON object: the summary the inbox answers
+/// with, the file's name and the service's sentence.
+fn summary_json(file: &str, s: &selfdata_service::Summary) -> serde_json::Value {
+    let mut v = serde_json::to_value(s).unwrap_or_default();
+    v["file"] = file.into();
+    v["message"] = s.told.en.clone().into();
+    v
+}
+
+/// Why a file was not imported, as one JSON object (`line` when the file
+/// was refused at one).
+fn failure_json(file: &str, e: &selfdata_service::ImportFailure) -> serde_json::Value {
+    let line = match e {
+        selfdata_service::ImportFailure::Refused(r) => r.error.line(),
+        _ => None,
+    };
+    serde_json::json!({"file": file, "error": e.to_string(), "line": line})
 }
 
 async fn serve(app: &App, addr: SocketAddr, hello: &str) -> anyhow::Result<()> {

@@ -41,6 +41,57 @@ async fn import_and_reindex_go_through_every_service_and_say_what_they_did() {
     );
     assert!(ok);
     assert!(out.contains("already imported: nothing new"), "{out}");
+    assert!(
+        out.contains("Enedis") && out.contains(": 0 of ") && out.contains(" records added"),
+        "the layout and the records added: {out}"
+    );
+
+    // A bank statement goes to the budget service, and --json says the same as one object.
+    let statement = dir.path().join("releve.csv");
+    std::fs::write(
+        &statement,
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../budget/tests/fixtures/credit_agricole.csv"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let (ok, out, err) = e2e::try_run(
+        dir.path(),
+        &[
+            "import",
+            "--pod",
+            "cli",
+            "--json",
+            statement.to_str().unwrap(),
+            junk.to_str().unwrap(),
+        ],
+    );
+    assert!(!ok, "one of the two files was refused: {err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["service"], "budget");
+    assert_eq!(
+        lines[0]["layout"],
+        "Crédit Agricole account statement (CSV)"
+    );
+    assert_eq!(
+        (lines[0]["readings"].as_u64(), lines[0]["changed"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(lines[0]["file"], statement.to_str().unwrap());
+    assert_eq!(lines[1]["file"], junk.to_str().unwrap());
+    assert!(
+        lines[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not an export selfdata can read"),
+        "{out}"
+    );
 
     // A file no service reads is refused, saying which exports are read.
     let (ok, _, err) = e2e::try_run(
