@@ -473,7 +473,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         if json {
                             println!("{}", failure_json(&name, &e));
                         } else {
-                            eprintln!("{name}: not imported: {}", e.to_string());
+                            eprintln!("{name}: not imported: {e}");
                         }
                     }
                 }
