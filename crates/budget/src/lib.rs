@@ -17,3 +17,5 @@ pub use model::{
     AccountRef, Balance, BalanceKind, Holder, Kind, Layout, Note, Parsed, Statement, Transaction,
 };
 pub use selfdata_sources as sources;
+pub mod category;
+pub mod payee;
