@@ -6,16 +6,24 @@
 //! Layouts read today: the Crédit Agricole CSV ([`import`]). One account's
 //! transactions are kept as a CSV and merged without duplicates ([`ledger`]). The service
 //! over a pod (merging, pages, API) will be `selfdata-budget-web`.
+//!
+//! Categories: a built-in French tree ([`category`]), each label reduced
+//! to its payee ([`payee`]), starter rules and the resident's own rules and
+//! corrections as CSV documents ([`rules`]), and [`categorise`], which
+//! gives every transaction a category (or none) with the reason why and
+//! learns a payee's category from one correction.
 
 pub mod banks;
+pub mod categorise;
+pub mod category;
 pub mod import;
 pub mod ledger;
 pub mod model;
 pub mod money;
+pub mod payee;
+pub mod rules;
 
 pub use model::{
     AccountRef, Balance, BalanceKind, Holder, Kind, Layout, Note, Parsed, Statement, Transaction,
 };
 pub use selfdata_sources as sources;
-pub mod category;
-pub mod payee;
