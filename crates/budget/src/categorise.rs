@@ -281,6 +281,25 @@ struct Shape {
 
 type ShapeKey = (String, u8, bool);
 
+/// A label and memo exactly as written, with kind and sign.
+type RawKey = (Box<str>, Box<str>, u8, bool);
+
+/// What was already worked out: per shape (the rules' answer), and in
+/// front of it per label as written (which skips reducing the words again;
+/// keyed by a hash, the label compared on a hit).
+#[derive(Debug, Default)]
+struct Memo {
+    shapes: HashMap<ShapeKey, Arc<Shape>>,
+    raw: HashMap<u64, Vec<(RawKey, Arc<Shape>)>>,
+}
+
+fn raw_hash(t: &TxView, sign: Sign) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (t.label, t.memo, t.kind as u8, sign == Sign::Debit).hash(&mut h);
+    h.finish()
+}
+
 /// A correction as looked up: account, label reduced, category, when.
 type Chosen = (String, String, &'static str, Timestamp);
 
@@ -292,7 +311,7 @@ pub struct Categoriser {
     builtin: Vec<Compiled>,
     /// (day, amount, seq) → (account, label reduced, category, at).
     corrections: HashMap<(Date, i64, u32), Vec<Chosen>>,
-    shapes: Mutex<HashMap<ShapeKey, Arc<Shape>>>,
+    memo: Mutex<Memo>,
 }
 
 impl Categoriser {
@@ -335,7 +354,7 @@ impl Categoriser {
                 .collect(),
             builtin: crate::rules::starter().iter().map(Compiled::new).collect(),
             corrections: map,
-            shapes: Mutex::new(HashMap::new()),
+            memo: Mutex::new(Memo::default()),
         }
     }
 
@@ -403,22 +422,39 @@ impl Categoriser {
         }
     }
 
+    fn memo(&self) -> std::sync::MutexGuard<'_, Memo> {
+        self.memo.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn shape(&self, t: &TxView) -> Arc<Shape> {
         let sign = Sign::of(t.amount);
+        let (kind, debit) = (t.kind as u8, sign == Sign::Debit);
+        let h = raw_hash(t, sign);
+        let seen = |((l, m, k, d), _): &&(RawKey, Arc<Shape>)| {
+            **l == *t.label && **m == *t.memo && *k == kind && *d == debit
+        };
+        if let Some((_, s)) = self.memo().raw.get(&h).and_then(|v| v.iter().find(seen)) {
+            return s.clone();
+        }
+        let shape = self.shape_of(t, sign);
+        let raw = (t.label.into(), t.memo.into(), kind, debit);
+        self.memo()
+            .raw
+            .entry(h)
+            .or_default()
+            .push((raw, shape.clone()));
+        shape
+    }
+
+    fn shape_of(&self, t: &TxView, sign: Sign) -> Arc<Shape> {
         let mut text = String::with_capacity(t.label.len() + t.memo.len() + 4);
         words_into(t.label, &mut text);
         text.push_str(" |");
         words_into(t.memo, &mut text);
         text.push(' ');
         let key = (text, t.kind as u8, sign == Sign::Debit);
-        let known = self
-            .shapes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .cloned();
-        if let Some(s) = known {
-            return s;
+        if let Some(s) = self.memo().shapes.get(&key) {
+            return s.clone();
         }
         let p = payee(t.label, t.memo);
         let mut payee_words = String::new();
@@ -459,10 +495,7 @@ impl Categoriser {
             payee: subject.payee.name,
             hits,
         });
-        self.shapes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, shape.clone());
+        self.memo().shapes.insert(key, shape.clone());
         shape
     }
 }
