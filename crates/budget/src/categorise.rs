@@ -167,7 +167,7 @@ fn kind_name(k: Kind, lang: Lang) -> &'static str {
 
 /// A SEPA creditor id rather than words.
 fn is_ics(p: &str) -> bool {
-    p.len() == 13 && p.starts_with("FR") && p[4..7].eq("ZZZ")
+    p.len() == 13 && p.starts_with("FR") && p.as_bytes().get(4..7) == Some(b"ZZZ")
 }
 
 impl Why {
@@ -207,6 +207,14 @@ impl Why {
                     ),
                 }
             }
+            (Why::Resident { pattern, category }, Lang::Fr) if pattern.is_empty() => format!(
+                "Votre règle pour ce type d'opération : {}",
+                category_name(category, lang)
+            ),
+            (Why::Resident { pattern, category }, Lang::En) if pattern.is_empty() => format!(
+                "Your rule for this kind of transaction: {}",
+                category_name(category, lang)
+            ),
             (Why::Resident { pattern, category }, Lang::Fr) => format!(
                 "Votre règle : le libellé contient {}, donc {}",
                 parts(pattern, lang),

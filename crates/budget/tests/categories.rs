@@ -920,3 +920,84 @@ fn a_hundred_thousand_transactions_are_categorised_through_their_shapes() {
     assert_eq!(counts, expected);
     assert!(counts[&Some("alimentation/courses")] > 10_000, "{counts:?}");
 }
+
+/// A small deterministic generator, enough to shake the readers.
+struct Shaker(u64);
+
+impl Shaker {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[usize::try_from(self.next() % from.len() as u64).unwrap_or(0)]
+    }
+}
+
+#[test]
+fn hand_edited_rules_and_corrections_never_panic_and_bad_ones_name_a_line() {
+    let pieces = [
+        ",",
+        ",,",
+        "\"",
+        "\"\"",
+        "token",
+        "ics",
+        "prefix",
+        "EDF",
+        "FR12ZZZ123456",
+        "É",
+        "€",
+        "-1,00",
+        "1e9",
+        "99999999999999999999",
+        "logement/loyer",
+        "achats",
+        "debit",
+        "credit",
+        "card",
+        "2021-09-26",
+        "2021-02-30",
+        "2021-10-03T08:00:00Z",
+        "learned",
+        "resident",
+        "\n",
+        "\r\n",
+        " ",
+        "\u{feff}",
+        "+",
+        "|",
+        "\u{a0}",
+        "0",
+        "1",
+    ];
+    let rules_header = "id,match,pattern,kind,sign,min,max,category,origin,created\n";
+    let corrections_header = "account,date,amount,label,seq,category,at\n";
+    let mut s = Shaker(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..3000 {
+        let mut body = String::new();
+        for _ in 0..(s.next() % 40) {
+            body.push_str(s.pick(&pieces));
+        }
+        let lines = body.split('\n').count() + 1;
+        for doc in [format!("{rules_header}{body}"), body.clone()] {
+            if let Err(e) = rules_from_csv(doc.as_bytes()) {
+                assert!(e.line >= 1 && e.line <= lines + 1, "{doc:?}: {e}");
+            }
+        }
+        for doc in [format!("{corrections_header}{body}"), body.clone()] {
+            if let Err(e) = corrections_from_csv(doc.as_bytes()) {
+                assert!(e.line >= 1 && e.line <= lines + 1, "{doc:?}: {e}");
+            }
+        }
+        // Whatever reads is categorised from without a panic.
+        if let Ok(rules) = rules_from_csv(format!("{rules_header}{body}").as_bytes()) {
+            let c = Categoriser::new(&rules, &[]);
+            let d = c.categorise(&tx(date(2021, 9, 26), -2340, &body, &body));
+            let _ = d.why.sentence(Lang::Fr);
+        }
+    }
+}
