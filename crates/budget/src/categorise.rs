@@ -25,7 +25,7 @@ use selfdata_sources::text::norm;
 
 use crate::category;
 use crate::model::Kind;
-use crate::payee::{payee, words_into};
+use crate::payee::{is_generic, payee, words_into};
 use crate::rules::{Compiled, Correction, Match, Origin, Rule, Sign, Subject, in_band, matches};
 
 /// A transaction as the categoriser needs it.
@@ -522,7 +522,8 @@ fn bank_category(name: &str) -> Option<&'static str> {
         })
 }
 
-/// "This one" or "all from this payee".
+/// "This one" or "all from this payee" (which, when the label names no
+/// payee, only "VIR RECU", learns nothing beyond this one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     One,
@@ -553,6 +554,8 @@ pub fn learn(
             let p = payee(t.label, t.memo);
             let (by, pattern) = match p.creditor_id {
                 Some(id) => (Match::Ics, id),
+                // "VIR RECU" names no payee: a rule on it would take every transfer.
+                None if is_generic(&p.name) => (Match::Token, String::new()),
                 None => (Match::Token, p.name),
             };
             (!pattern.is_empty()).then(|| Rule {
@@ -589,31 +592,18 @@ pub fn keep_learned(
         .filter(|r| !(r.origin == Origin::Learned && r.same_target(&learned)))
         .cloned()
         .collect();
-    let name = payee(t.label, t.memo).name;
     let sign = Sign::of(t.amount);
-    let compiled = Compiled::new(&learned);
+    // A correction is of this payee when its label holds the payee's words
+    // (a correction keeps the label, not the memo: a payee read from the
+    // memo, "DE: ACME SAS", finds none, so no band rather than a wrong one).
+    let mut name = String::new();
+    words_into(&payee(t.label, t.memo).name, &mut name);
+    name.push(' ');
     let same_payee = |c: &Correction| {
-        if Sign::of(c.amount) != sign {
-            return false;
-        }
-        let p = payee(&c.label, "");
-        if p.name == name {
-            return true;
-        }
         let mut text = String::new();
         words_into(&c.label, &mut text);
-        text.push_str(" | ");
-        let mut payee_words = String::new();
-        words_into(&p.name, &mut payee_words);
-        payee_words.push(' ');
-        let s = Subject {
-            text,
-            payee_words,
-            payee: p,
-            kind: Kind::of_label(&c.label),
-            sign,
-        };
-        matches(&learned, &compiled, &s).is_some()
+        text.push(' ');
+        Sign::of(c.amount) == sign && name.trim() != "" && text.contains(name.as_str())
     };
     // Per other category: the amounts the resident put in it, and when last.
     let mut others: Vec<(&'static str, i64, i64, Timestamp)> = Vec::new();

@@ -119,6 +119,13 @@ const KIND_WORDS: &[&str] = &[
     "AGIOS",
 ];
 
+/// Whether a payee name is only words saying how money moved ("VIR RECU"),
+/// or nothing: the label named no one.
+pub(crate) fn is_generic(name: &str) -> bool {
+    name.split(' ')
+        .all(|w| w.is_empty() || KIND_WORDS.contains(&w))
+}
+
 /// Words after which the bank writes references, not the payee.
 const CUT_WORDS: &[&str] = &[
     "CARTE", "ECH", "ID", "ICS", "RUM", "REF", "REF:", "MOTIF", "MOTIF:", ";",

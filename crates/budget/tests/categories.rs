@@ -1001,3 +1001,26 @@ fn hand_edited_rules_and_corrections_never_panic_and_bad_ones_name_a_line() {
         }
     }
 }
+
+#[test]
+fn a_label_that_names_no_payee_learns_nothing_beyond_the_one_transaction() {
+    let when = at("2021-10-03T08:00:00Z");
+    // Société Générale: "VIR RECU 1234567", the payee only in the detail.
+    let bare = tx(date(2021, 9, 30), 210_000, "VIR RECU 1234567", "");
+    let (correction, rule) = learn(&bare, "revenus/salaire", Scope::Payee, when);
+    assert_eq!(
+        rule, None,
+        "a rule on \"VIR RECU\" would take every transfer"
+    );
+    assert_eq!(correction.category, "revenus/salaire");
+    let detailed = tx(
+        date(2021, 9, 30),
+        210_000,
+        "VIR RECU 1234567",
+        "DE: ACME SAS MOTIF: PRIME",
+    );
+    let (_, rule) = learn(&detailed, "revenus/autres-revenus", Scope::Payee, when);
+    let rule = rule.expect("a rule on the payee from the detail");
+    assert_eq!((rule.by, rule.pattern.as_str()), (Match::Token, "ACME SAS"));
+    assert_eq!(rule.sign, Some(Sign::Credit));
+}
