@@ -508,6 +508,29 @@ impl Categoriser {
     }
 }
 
+/// Whether `rule` takes `t` (its words, kind, sign and amount band): what
+/// a page counts to say "Classer les 14 opérations de « EDF »".
+pub fn applies(rule: &Rule, t: &TxView) -> bool {
+    let sign = Sign::of(t.amount);
+    let mut text = String::new();
+    words_into(t.label, &mut text);
+    text.push_str(" |");
+    words_into(t.memo, &mut text);
+    text.push(' ');
+    let p = payee(t.label, t.memo);
+    let mut payee_words = String::new();
+    words_into(&p.name, &mut payee_words);
+    payee_words.push(' ');
+    let subject = Subject {
+        text,
+        payee_words,
+        payee: p,
+        kind: t.kind,
+        sign,
+    };
+    in_band(rule, t.amount) && matches(rule, &Compiled::new(rule), &subject).is_some()
+}
+
 /// Our category for the bank's own (`Logement/Electricité`, QIF
 /// `Logement:Loyer`): the most precise of its parts whose name is one of ours.
 fn bank_category(name: &str) -> Option<&'static str> {

@@ -8,7 +8,9 @@
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 use selfdata_budget::Kind;
-use selfdata_budget::categorise::{Categoriser, Decision, Scope, TxView, Why, keep_learned, learn};
+use selfdata_budget::categorise::{
+    Categoriser, Decision, Scope, TxView, Why, applies, keep_learned, learn,
+};
 use selfdata_budget::rules::{
     Correction, Match, Origin, Rule, Sign, corrections_from_csv, corrections_to_csv,
     rules_from_csv, rules_to_csv,
@@ -270,6 +272,12 @@ fn correcting_one_edf_debit_for_the_payee_moves_every_edf_debit_and_says_it_was_
     assert_eq!(rule.by, Match::Ics);
     assert_eq!(rule.pattern, "FR12ZZZ123456");
     assert_eq!(rule.sign, Some(Sign::Debit));
+    // The page can say how many transactions the rule will move.
+    let moved = year
+        .iter()
+        .filter(|(d, a)| applies(&rule, &tx(*d, *a, label, memo)))
+        .count();
+    assert_eq!(moved, 12);
     let rules = keep_learned(
         &[],
         std::slice::from_ref(&correction),
