@@ -138,16 +138,9 @@ impl Rule {
         let mut id = format!(
             "{}:{}:{}",
             self.by.as_str(),
-            words(&self.pattern).replace(' ', "-"),
+            self.pattern.trim(),
             self.sign.map_or("", Sign::as_str)
         );
-        if self.by == Match::Ics {
-            id = format!(
-                "ics:{}:{}",
-                self.pattern,
-                self.sign.map_or("", Sign::as_str)
-            );
-        }
         if let Some(k) = self.kind {
             id.push(':');
             id.push_str(k.as_str());
@@ -338,14 +331,13 @@ fn fields(line: &str) -> Result<Vec<String>, &'static str> {
 }
 
 /// A document's lines as (line number, fields by header name).
-struct Table<'a> {
+struct Table {
     header: Vec<String>,
     rows: Vec<(usize, Vec<String>)>,
-    _text: &'a str,
 }
 
-impl Table<'_> {
-    fn read<'a>(bytes: &'a [u8], required: &[&str]) -> Result<Table<'a>, DocError> {
+impl Table {
+    fn read(bytes: &[u8], required: &[&str]) -> Result<Table, DocError> {
         let bad = |line, message: String| DocError { line, message };
         let text =
             std::str::from_utf8(bytes).map_err(|_| bad(1, "the file is not UTF-8 text".into()))?;
@@ -355,7 +347,6 @@ impl Table<'_> {
             return Ok(Table {
                 header: Vec::new(),
                 rows: Vec::new(),
-                _text: text,
             });
         };
         let header: Vec<String> = fields(head)
@@ -379,11 +370,7 @@ impl Table<'_> {
             }
             rows.push((n, f));
         }
-        Ok(Table {
-            header,
-            rows,
-            _text: text,
-        })
+        Ok(Table { header, rows })
     }
 
     fn get<'r>(&self, row: &'r [String], name: &str) -> &'r str {
