@@ -56,9 +56,11 @@ pub struct Decision {
 pub enum Why {
     /// The resident chose it for this transaction.
     Corrected { at: Timestamp },
-    /// A rule learned from the resident's correction.
+    /// A rule learned from the resident's correction: `pattern` is the
+    /// payee's words or its creditor id, `payee` the payee as read here.
     Learned {
         pattern: String,
+        payee: String,
         at: Option<Timestamp>,
         category: &'static str,
     },
@@ -179,6 +181,7 @@ impl Why {
             (
                 Why::Learned {
                     pattern,
+                    payee,
                     at,
                     category,
                 },
@@ -192,14 +195,16 @@ impl Why {
                 let cat = category_name(category, lang);
                 match (lang, is_ics(pattern)) {
                     (Lang::Fr, true) => format!(
-                        "Règle apprise{when} : les prélèvements du créancier {pattern} vont dans {cat}"
+                        "Règle apprise{when} : les prélèvements de {} (créancier {pattern}) vont dans {cat}",
+                        quoted(payee, lang)
                     ),
                     (Lang::Fr, false) => format!(
                         "Règle apprise{when} : les opérations de {} vont dans {cat}",
                         quoted(pattern, lang)
                     ),
                     (Lang::En, true) => format!(
-                        "Rule learned{when}: direct debits from creditor {pattern} go to {cat}"
+                        "Rule learned{when}: direct debits from {} (creditor {pattern}) go to {cat}",
+                        quoted(payee, lang)
                     ),
                     (Lang::En, false) => format!(
                         "Rule learned{when}: transactions from {} go to {cat}",
@@ -399,6 +404,7 @@ impl Categoriser {
                 },
                 Origin::Learned => Why::Learned {
                     pattern: hit.matched.clone(),
+                    payee: shape.payee.clone(),
                     at: rule.created,
                     category: rule.category,
                 },

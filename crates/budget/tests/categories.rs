@@ -302,7 +302,7 @@ fn correcting_one_edf_debit_for_the_payee_moves_every_edf_debit_and_says_it_was_
             );
             assert_eq!(
                 decision.why.sentence(Lang::Fr),
-                "Règle apprise le 3 octobre 2021 : les prélèvements du créancier FR12ZZZ123456 vont dans Gaz"
+                "Règle apprise le 3 octobre 2021 : les prélèvements de « EDF CLIENTS PARTICULIERS » (créancier FR12ZZZ123456) vont dans Gaz"
             );
         }
     }
