@@ -4,17 +4,29 @@
 //! every amount exact in integer cents ([`money`]).
 //!
 //! Layouts read today: the Crédit Agricole CSV ([`import`]). One account's
-//! transactions are kept as a CSV and merged without duplicates ([`ledger`]). The service
-//! over a pod (merging, pages, API) will be `selfdata-budget-web`.
+//! transactions are kept as a CSV and merged without duplicates ([`ledger`]), in
+//! accounts found from the file ([`accounts`]); a pod's money is loaded for
+//! queries as a [`book::Book`]. The service over a pod (merging, pages, API)
+//! is `selfdata-budget-web`.
+//!
+//! Categories: a built-in French tree ([`category`]), each label reduced
+//! to its payee ([`payee`]), starter rules and the resident's own rules and
+//! corrections as CSV documents ([`rules`]), and [`categorise`], which
+//! gives every transaction a category (or none) with the reason why and
+//! learns a payee's category from one correction.
 
 pub mod accounts;
 pub mod banks;
 pub mod book;
+pub mod categorise;
+pub mod category;
 pub mod describe;
 pub mod import;
 pub mod ledger;
 pub mod model;
 pub mod money;
+pub mod payee;
+pub mod rules;
 
 pub use model::{
     AccountRef, Balance, BalanceKind, Holder, Kind, Layout, Note, Parsed, Statement, Transaction,
