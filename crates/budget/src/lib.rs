@@ -12,6 +12,7 @@ pub mod import;
 pub mod ledger;
 pub mod model;
 pub mod money;
+pub mod recurring;
 
 pub use model::{
     AccountRef, Balance, BalanceKind, Holder, Kind, Layout, Note, Parsed, Statement, Transaction,
