@@ -8,6 +8,7 @@
 //! over a pod (merging, pages, API) will be `selfdata-budget-web`.
 
 pub mod banks;
+pub mod bills;
 pub mod import;
 pub mod ledger;
 pub mod model;
