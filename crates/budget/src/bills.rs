@@ -22,7 +22,7 @@ use jiff::ToSpan;
 use jiff::civil::Date;
 use selfdata_sources::text::norm;
 
-use crate::money::{format_cents_en, format_cents_fr};
+use crate::money::{PLAUSIBLE_CENTS, format_cents_en, format_cents_fr};
 
 /// What a home cost is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -315,6 +315,20 @@ impl Fluids {
     }
 }
 
+fn plausible(cents: i64) -> bool {
+    cents.unsigned_abs() <= PLAUSIBLE_CENTS.unsigned_abs()
+}
+
+/// The fluids a bill may pay; `None` when it is not a bill (or its amount
+/// is beyond any bill).
+fn fluids_of_debit(d: &BillDebit) -> Option<&'static [Fluids]> {
+    if plausible(d.amount) {
+        fluids_of(&d.category)
+    } else {
+        None
+    }
+}
+
 /// The fluids a category may pay; `None` when it is not a bill.
 fn fluids_of(category: &str) -> Option<&'static [Fluids]> {
     match category.rsplit('/').next()? {
@@ -337,7 +351,7 @@ impl Costs {
     fn new(costs: &[KnownCost]) -> Costs {
         let mut map = HashMap::new();
         for c in costs {
-            if c.coverage >= 0.9 {
+            if c.coverage >= 0.9 && plausible(c.cents) {
                 map.entry((c.topic, month_index(c.month)))
                     .or_insert(c.cents);
             }
@@ -448,7 +462,7 @@ pub fn match_bills(debits: &[BillDebit], costs: &[KnownCost]) -> Vec<BillLink> {
     // Mensualised years: (account, category, year) → its transactions.
     let mut years: HashMap<(&str, &str, i16), Vec<usize>> = HashMap::new();
     for (i, d) in debits.iter().enumerate() {
-        if fluids_of(&d.category).is_some() {
+        if fluids_of_debit(d).is_some() {
             years
                 .entry((&d.account, &d.category, d.date.year()))
                 .or_default()
@@ -476,7 +490,7 @@ pub fn match_bills(debits: &[BillDebit], costs: &[KnownCost]) -> Vec<BillLink> {
     let mut fitting: Vec<(f64, usize, Candidate)> = Vec::new();
     let mut closest: HashMap<usize, Option<Candidate>> = HashMap::new();
     for (i, d) in debits.iter().enumerate() {
-        let Some(all_fluids) = fluids_of(&d.category) else {
+        let Some(all_fluids) = fluids_of_debit(d) else {
             continue;
         };
         if in_year.contains(&i) || d.amount >= 0 {
@@ -546,7 +560,7 @@ pub fn match_bills(debits: &[BillDebit], costs: &[KnownCost]) -> Vec<BillLink> {
         );
     }
     for (i, d) in debits.iter().enumerate() {
-        let Some(all_fluids) = fluids_of(&d.category) else {
+        let Some(all_fluids) = fluids_of_debit(d) else {
             continue;
         };
         if in_year.contains(&i) || d.amount >= 0 {
@@ -609,7 +623,7 @@ pub fn match_bills(debits: &[BillDebit], costs: &[KnownCost]) -> Vec<BillLink> {
 fn installments(debits: &[BillDebit]) -> HashSet<usize> {
     let mut by_amount: HashMap<(&str, &str, i64), Vec<usize>> = HashMap::new();
     for (i, d) in debits.iter().enumerate() {
-        if d.amount < 0 && fluids_of(&d.category).is_some() {
+        if d.amount < 0 && fluids_of_debit(d).is_some() {
             by_amount
                 .entry((&d.account, &d.category, d.amount))
                 .or_default()
@@ -794,14 +808,23 @@ const HEALTH_WINDOW_DAYS: i64 = 60;
 /// repaid beyond it, else the latest one whose unpaid rest covers it. A
 /// credit with no such expense stays unlinked.
 pub fn health_links(expenses: &[HealthTx], credits: &[HealthTx]) -> Vec<HealthLink> {
-    let mut rest: Vec<i64> = expenses.iter().map(|e| e.amount.abs()).collect();
+    let mut rest: Vec<i64> = expenses
+        .iter()
+        .map(|e| {
+            if plausible(e.amount) {
+                e.amount.abs()
+            } else {
+                0
+            }
+        })
+        .collect();
     let mut order: Vec<usize> = (0..credits.len()).collect();
     order.sort_by_key(|i| credits[*i].date);
     let mut out = Vec::new();
     for c in order {
         let credit = &credits[c];
-        let amount = credit.amount.abs();
-        if amount == 0 {
+        let amount = credit.amount.saturating_abs();
+        if amount == 0 || !plausible(amount) {
             continue;
         }
         let from = credit.date.saturating_sub(HEALTH_WINDOW_DAYS.days());
@@ -890,7 +913,7 @@ pub fn repaid(expenses: &[HealthTx], links: &[HealthLink]) -> Vec<Repaid> {
             continue;
         };
         if out.last().is_none_or(|r| r.expense != l.expense) {
-            let cost = e.amount.abs();
+            let cost = e.amount.saturating_abs();
             out.push(Repaid {
                 expense: l.expense,
                 cost,
@@ -900,8 +923,8 @@ pub fn repaid(expenses: &[HealthTx], links: &[HealthLink]) -> Vec<Repaid> {
             });
         }
         if let Some(r) = out.last_mut() {
-            r.repaid += l.amount;
-            r.rest -= l.amount;
+            r.repaid = r.repaid.saturating_add(l.amount);
+            r.rest = r.rest.saturating_sub(l.amount);
             match r.by.iter_mut().find(|(p, _)| *p == l.payer) {
                 Some((_, c)) => *c += l.amount,
                 None => r.by.push((l.payer, l.amount)),

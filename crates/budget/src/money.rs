@@ -63,6 +63,11 @@ pub fn format_cents(c: i64) -> String {
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
+/// More than any one transaction or monthly cost (ten billion euros): the
+/// analyses (recurring payments, bills, health) leave a larger amount out,
+/// so that their sums cannot overflow whatever a file said.
+pub const PLAUSIBLE_CENTS: i64 = 1_000_000_000_000;
+
 /// Cents as a French reader writes them in a sentence: `-2340` → `"−23,40 €"`,
 /// `123456` → `"1 234,56 €"` (a narrow no-break space between thousands, a
 /// no-break space before `€`, a true minus sign).

@@ -24,6 +24,8 @@ use jiff::ToSpan;
 use jiff::civil::Date;
 use selfdata_sources::text::{lines, shown, split_into};
 
+use crate::money::PLAUSIBLE_CENTS;
+
 /// One transaction as the detector sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Occurrence {
@@ -215,7 +217,11 @@ impl Recurring {
 pub fn detect(items: &[Occurrence], today: Date) -> Vec<Recurring> {
     let mut groups: HashMap<(bool, Group<'_>), Vec<&Occurrence>> = HashMap::new();
     for o in items {
-        if o.amount == 0 || o.payee.trim().is_empty() || is_internal(o.category.as_deref()) {
+        if o.amount == 0
+            || o.amount.unsigned_abs() > PLAUSIBLE_CENTS.unsigned_abs()
+            || o.payee.trim().is_empty()
+            || is_internal(o.category.as_deref())
+        {
             continue;
         }
         let group = match &o.creditor_id {
@@ -306,7 +312,7 @@ fn recurring(
     };
     let last = group[n - 1];
     let yearly = match amounts {
-        Amounts::Fixed { price, .. } => price * period.per_year(),
+        Amounts::Fixed { price, .. } => price.saturating_mul(period.per_year()),
         Amounts::Varying => last_year_sum(&dates, &abs, period),
     } * sign;
     let price_change = match amounts {
@@ -588,8 +594,7 @@ fn last_year_sum(dates: &[Date], abs: &[i64], period: Period) -> i64 {
         .iter()
         .zip(abs)
         .filter(|(d, _)| month_index(**d) > last - 12)
-        .map(|(_, a)| a)
-        .sum();
+        .fold(0i64, |s, (_, a)| s.saturating_add(*a));
     let months = last - month_index(dates[0]);
     if months >= 12 {
         return sum;
@@ -598,7 +603,9 @@ fn last_year_sum(dates: &[Date], abs: &[i64], period: Period) -> i64 {
     if periods >= period.per_year() {
         sum
     } else {
-        (sum * period.per_year() + periods / 2) / periods
+        sum.saturating_mul(period.per_year())
+            .saturating_add(periods / 2)
+            / periods
     }
 }
 
@@ -608,8 +615,7 @@ pub fn yearly_total(found: &[Recurring], decisions: &[Decision]) -> i64 {
     found
         .iter()
         .filter(|r| !r.ended && !r.income && status(decisions, &r.key) != Status::Dismissed)
-        .map(|r| r.yearly)
-        .sum()
+        .fold(0i64, |s, r| s.saturating_add(r.yearly))
 }
 
 /// The resident's word on one detected recurring payment.

@@ -327,3 +327,22 @@ fn a_reimbursement_with_no_care_before_it_stays_unlinked() {
     assert!(health_links(&expenses, &credits).is_empty());
     assert!(repaid(&expenses, &[]).is_empty());
 }
+
+#[test]
+fn amounts_beyond_any_bank_are_left_out_never_a_panic() {
+    let huge = [
+        debit(date(2025, 1, 6), i64::MIN, ELECTRICITY),
+        debit(date(2025, 1, 6), i64::MAX, ELECTRICITY),
+        debit(date(2025, 2, 6), -6120, ELECTRICITY),
+    ];
+    let costs = [
+        cost(Topic::Electricity, date(2024, 12, 1), i64::MAX),
+        cost(Topic::Electricity, date(2025, 1, 1), 6100),
+    ];
+    let links = match_bills(&huge, &costs);
+    assert_eq!(links.len(), 1);
+    assert_eq!((links[0].debit, links[0].service_cost), (2, Some(-6100)));
+    let expenses = [health(date(2021, 9, 10), i64::MIN, "CB DR MARTIN")];
+    let credits = [health(date(2021, 9, 15), i64::MIN, "CPAM DU 100921")];
+    assert!(health_links(&expenses, &credits).is_empty());
+}

@@ -446,3 +446,19 @@ fn every_period_reads_back_from_its_word_and_has_both_languages() {
         assert!(!p.fr().is_empty() && !p.en().is_empty());
     }
 }
+
+#[test]
+fn amounts_beyond_any_bank_are_left_out_never_a_panic() {
+    let mut history = netflix(&mut Rng(3), 12, None, |_| 1349);
+    for o in history.iter_mut().step_by(2) {
+        o.amount = i64::MIN;
+    }
+    history.extend((0..12).map(|back| occ(monthly_day(back, 9, 0), i64::MAX, "ODD")));
+    let found = detect(&history, TODAY);
+    // What is left of Netflix is one month in two; the absurd ones are out.
+    let n = only(&found);
+    assert_eq!(
+        (n.payee.as_str(), n.period, n.amount),
+        ("NETFLIX", Period::Bimonthly, -1349)
+    );
+}
