@@ -469,9 +469,19 @@ pub fn match_bills(debits: &[BillDebit], costs: &[KnownCost]) -> Vec<BillLink> {
                 .push(i);
         }
     }
+    // A year counts from its first installment: bills paid one by one
+    // before the contract was mensualised are matched one by one.
     let mut years: Vec<_> = years
         .into_iter()
-        .filter(|(_, items)| items.iter().any(|i| installments.contains(i)))
+        .filter_map(|(key, mut items)| {
+            let first = items
+                .iter()
+                .filter(|i| installments.contains(i))
+                .map(|i| month_index(debits[*i].date))
+                .min()?;
+            items.retain(|i| month_index(debits[*i].date) >= first);
+            Some((key, items))
+        })
         .collect();
     years.sort();
     for ((_, category, _), items) in years {

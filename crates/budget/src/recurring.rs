@@ -238,7 +238,10 @@ pub fn detect(items: &[Occurrence], today: Date) -> Vec<Recurring> {
                 Group::Creditor(id) => Some(id),
                 Group::Payee(..) => None,
             };
-            recurring(&items, creditor, income, today)
+            recurring(&items, creditor, income, today).or_else(|| {
+                let since = since_pause(&items)?;
+                recurring(since, creditor, income, today).filter(|r| !r.variable)
+            })
         })
         .collect();
     found.sort_by(|a, b| {
@@ -249,6 +252,26 @@ pub fn detect(items: &[Occurrence], today: Date) -> Vec<Recurring> {
         ))
     });
     found
+}
+
+/// The occurrences since the last long pause (an interval over 2.5 times
+/// the usual one and over 45 days): a subscription stopped and taken up
+/// again is judged on its latest run. Only a fixed amount is believed
+/// from a run alone.
+fn since_pause<'a, 'o>(group: &'a [&'o Occurrence]) -> Option<&'a [&'o Occurrence]> {
+    let intervals: Vec<i64> = group
+        .windows(2)
+        .map(|w| day_number(w[1].date) - day_number(w[0].date))
+        .collect();
+    let mut sorted = intervals.clone();
+    sorted.sort_unstable();
+    if sorted.len() < 2 {
+        return None;
+    }
+    let limit = (2.5 * median_f(&sorted)).max(45.0);
+    let pause = intervals.iter().rposition(|d| *d as f64 > limit)?;
+    let since = &group[pause + 1..];
+    (since.len() >= 2).then_some(since)
 }
 
 /// What transactions are grouped by: the creditor id, else the payee on one account.

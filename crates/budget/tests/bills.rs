@@ -229,6 +229,30 @@ fn the_regularisation_is_counted_in_its_mensualised_year() {
 }
 
 #[test]
+fn bills_paid_one_by_one_before_the_mensualisation_began_are_matched_one_by_one() {
+    let costs: Vec<KnownCost> = (0..12)
+        .map(|i| cost(Topic::Electricity, month(i), 5000 + 300 * i))
+        .collect();
+    // February and March pay January and February; from April, 70.00 a month.
+    let mut debits = vec![
+        debit(date(2024, 2, 6), -5000, ELECTRICITY),
+        debit(date(2024, 3, 6), -5300, ELECTRICITY),
+    ];
+    debits.extend(
+        (3..12).map(|i| debit(month(i).checked_add(9.days()).unwrap(), -7000, ELECTRICITY)),
+    );
+    let links = match_bills(&debits, &costs);
+    assert_eq!(links[0].period, (month(0), month(0)));
+    assert_eq!(links[1].period, (month(1), month(1)));
+    assert_eq!(links[1].reason, None);
+    assert_eq!(links[2].period, (month(3), month(11)));
+    assert!(matches!(
+        links[2].reason,
+        Some(Why::Installments { count: 9, .. })
+    ));
+}
+
+#[test]
 fn without_the_energy_service_bills_are_shown_alone_and_say_so() {
     let debits = [
         debit(date(2025, 1, 6), -6120, ELECTRICITY),

@@ -462,3 +462,31 @@ fn amounts_beyond_any_bank_are_left_out_never_a_panic() {
         ("NETFLIX", Period::Bimonthly, -1349)
     );
 }
+
+#[test]
+fn a_subscription_stopped_then_taken_up_again_is_found_on_its_latest_run() {
+    let mut history: Vec<Occurrence> = (0..12)
+        .map(|m| {
+            occ(
+                date(2022, 1, 12).checked_add(m.months()).unwrap(),
+                -899,
+                "DISNEY PLUS",
+            )
+        })
+        .collect();
+    history.extend((0..10).map(|m| {
+        occ(
+            date(2025, 3, 12).checked_add(m.months()).unwrap(),
+            -999,
+            "DISNEY PLUS",
+        )
+    }));
+    let found = detect(&history, TODAY);
+    let d = only(&found);
+    assert_eq!(
+        (d.period, d.amount, d.occurrences),
+        (Period::Monthly, -999, 10)
+    );
+    assert_eq!(d.next, date(2026, 1, 12));
+    assert!(!d.ended);
+}
