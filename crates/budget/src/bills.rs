@@ -119,6 +119,8 @@ pub enum Why {
         cost: i64,
         period: (Date, Date),
     },
+    /// It would fit, but another debit, closer, already pays these months.
+    AlreadyPaid { period: (Date, Date) },
     /// Paid in fixed monthly installments, counted over the year
     /// (positive cents; `regularisation` positive when more was paid).
     Installments {
@@ -142,6 +144,10 @@ impl Why {
                     None => "de l'énergie",
                 },
                 months_fr((*month, *month))
+            ),
+            Why::AlreadyPaid { period } => format!(
+                "un autre prélèvement, plus proche, paie déjà {}",
+                months_fr(*period).trim_start_matches("en ")
             ),
             Why::NoFit { paid, cost, period } => format!(
                 "aucune période ne correspond : {} pour {} {}",
@@ -185,6 +191,10 @@ impl Why {
                 "the energy service does not know the {} cost {}",
                 topic.map_or("energy", Topic::en),
                 months_en((*month, *month))
+            ),
+            Why::AlreadyPaid { period } => format!(
+                "another debit, closer, already pays {}",
+                months_en(*period).trim_start_matches("in ")
             ),
             Why::NoFit { paid, cost, period } => format!(
                 "no period fits: {} for {} {}",
@@ -596,10 +606,16 @@ pub fn match_bills(debits: &[BillDebit], costs: &[KnownCost]) -> Vec<BillLink> {
                 period: period_dates(c.months, d.date.first_of_month()),
                 service_cost: None,
                 difference: None,
-                reason: Some(Why::NoFit {
-                    paid: -d.amount,
-                    cost: c.costs.iter().map(|(_, c)| c).sum(),
-                    period: period_dates(c.months, d.date.first_of_month()),
+                reason: Some(if c.fits {
+                    Why::AlreadyPaid {
+                        period: period_dates(c.months, d.date.first_of_month()),
+                    }
+                } else {
+                    Why::NoFit {
+                        paid: -d.amount,
+                        cost: c.costs.iter().map(|(_, c)| c).sum(),
+                        period: period_dates(c.months, d.date.first_of_month()),
+                    }
                 }),
             },
             None => {

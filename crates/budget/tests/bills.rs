@@ -154,6 +154,24 @@ fn a_bill_twenty_percent_off_stays_unlinked_and_says_why() {
 }
 
 #[test]
+fn a_month_is_paid_once_and_a_second_debit_for_it_says_so() {
+    let costs = [cost(Topic::Electricity, date(2024, 12, 1), 5812)];
+    let debits = [
+        debit(date(2025, 1, 6), -6000, ELECTRICITY),
+        debit(date(2025, 1, 20), -5820, ELECTRICITY),
+    ];
+    let links = match_bills(&debits, &costs);
+    assert_eq!(links[1].service_cost, Some(-5812), "the closer one");
+    assert_eq!(links[0].service_cost, None);
+    let why = links[0].reason.as_ref().unwrap();
+    assert_eq!(
+        why.fr(),
+        "un autre prélèvement, plus proche, paie déjà décembre"
+    );
+    assert_eq!(why.en(), "another debit, closer, already pays December");
+}
+
+#[test]
 fn engie_billing_both_fluids_is_linked_to_their_sum_and_shared_between_them() {
     let dec = date(2024, 12, 1);
     let costs = [
