@@ -14,9 +14,16 @@
 //! corrections as CSV documents ([`rules`]), and [`categorise`], which
 //! gives every transaction a category (or none) with the reason why and
 //! learns a payee's category from one correction.
+//!
+//! Over the transactions, with no IO either: recurring payments and
+//! subscriptions, with the resident's decisions on them ([`recurring`]);
+//! energy and water debits linked to the costs the energy service knows,
+//! handed in as plain values, and health reimbursements linked to the care
+//! they repay ([`bills`]).
 
 pub mod accounts;
 pub mod banks;
+pub mod bills;
 pub mod book;
 pub mod categorise;
 pub mod category;
@@ -26,6 +33,7 @@ pub mod ledger;
 pub mod model;
 pub mod money;
 pub mod payee;
+pub mod recurring;
 pub mod rules;
 
 pub use model::{

@@ -63,6 +63,47 @@ pub fn format_cents(c: i64) -> String {
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
+/// More than any one transaction or monthly cost (ten billion euros): the
+/// analyses (recurring payments, bills, health) leave a larger amount out,
+/// so that their sums cannot overflow whatever a file said.
+pub const PLAUSIBLE_CENTS: i64 = 1_000_000_000_000;
+
+/// Cents as a French reader writes them in a sentence: `-2340` → `"−23,40 €"`,
+/// `123456` → `"1 234,56 €"` (a narrow no-break space between thousands, a
+/// no-break space before `€`, a true minus sign).
+pub fn format_cents_fr(c: i64) -> String {
+    let (sign, units, hundredths) = parts(c);
+    format!(
+        "{sign}{},{hundredths:02}\u{a0}€",
+        grouped(units, '\u{202f}')
+    )
+}
+
+/// Cents as an English reader writes them in a sentence: `-2340` → `"−€23.40"`,
+/// `123456` → `"€1,234.56"`.
+pub fn format_cents_en(c: i64) -> String {
+    let (sign, units, hundredths) = parts(c);
+    format!("{sign}€{}.{hundredths:02}", grouped(units, ','))
+}
+
+fn parts(c: i64) -> (&'static str, u64, u64) {
+    let sign = if c < 0 { "\u{2212}" } else { "" };
+    let abs = c.unsigned_abs();
+    (sign, abs / 100, abs % 100)
+}
+
+fn grouped(units: u64, sep: char) -> String {
+    let digits = units.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(d);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +147,20 @@ mod tests {
         assert_eq!(format_cents(-5), "-0.05");
         assert_eq!(format_cents(210_000), "2100.00");
         assert_eq!(format_cents(i64::MIN), "-92233720368547758.08");
+    }
+
+    #[test]
+    fn cents_in_a_sentence_read_the_way_each_language_writes_money() {
+        assert_eq!(format_cents_fr(6120), "61,20\u{a0}€");
+        assert_eq!(format_cents_fr(-2340), "\u{2212}23,40\u{a0}€");
+        assert_eq!(format_cents_fr(123_456), "1\u{202f}234,56\u{a0}€");
+        assert_eq!(
+            format_cents_fr(100_000_000),
+            "1\u{202f}000\u{202f}000,00\u{a0}€"
+        );
+        assert_eq!(format_cents_fr(5), "0,05\u{a0}€");
+        assert_eq!(format_cents_en(123_456), "€1,234.56");
+        assert_eq!(format_cents_en(-2340), "\u{2212}€23.40");
+        assert!(format_cents_fr(i64::MIN).starts_with('\u{2212}'));
     }
 }
