@@ -89,13 +89,14 @@ pub fn transactions_json(book: &Book, from: Date, to: Date, account: Option<&str
         .iter()
         .filter(|r| account.is_none_or(|a| book.accounts[r.account].id == a))
         .map(|r| {
+            let category = r.category.map_or(Value::Null, Value::from);
             json!({
                 "date": r.entry.date.to_string(),
                 "amount": format_cents(r.entry.amount),
                 "currency": r.entry.currency,
                 "label": r.entry.label,
                 "account": book.accounts[r.account].id,
-                "category": Value::Null,
+                "category": category,
             })
         })
         .collect();

@@ -23,7 +23,7 @@ use selfdata_budget::accounts::{self, Account};
 use selfdata_budget::book::{self, Book, Stated};
 use selfdata_budget::describe::{self, ACCOUNTS, FileKey, INDEX_PREFIX, TRANSACTIONS};
 use selfdata_budget::ledger::{self, Entry};
-use selfdata_budget::{Holder, Parsed, import};
+use selfdata_budget::{Holder, Parsed, import, rules};
 use selfdata_service::{Accepts, ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told};
 use selfdata_site::{Lang, fill};
 use selfdata_sources::describe::Held;
@@ -33,6 +33,10 @@ use crate::texts::Texts;
 
 /// Where the balances the banks stated are kept.
 pub const BALANCES: &str = "selfdata/budget/balances.csv";
+/// The resident's own categorisation rules (and those learned from them).
+pub const RULES: &str = "selfdata/budget/rules.csv";
+/// The resident's choice of category for single transactions.
+pub const CORRECTIONS: &str = "selfdata/budget/corrections.csv";
 /// The container of everything the service writes (other than sources).
 pub const BUDGET: &str = "selfdata/budget/";
 
@@ -449,7 +453,21 @@ impl Budget {
             let entries = ledger::from_csv(&value).map_err(|e| damaged(&key, e))?;
             per_account.push((file.account, entries));
         }
-        let book = Arc::new(Book::new(accounts, per_account, balances));
+        let rules = match self.read(pod, RULES).await? {
+            Some(b) => rules::rules_from_csv(&b).map_err(|e| damaged(RULES, e))?,
+            None => Vec::new(),
+        };
+        let corrections = match self.read(pod, CORRECTIONS).await? {
+            Some(b) => rules::corrections_from_csv(&b).map_err(|e| damaged(CORRECTIONS, e))?,
+            None => Vec::new(),
+        };
+        let book = Arc::new(
+            tokio::task::spawn_blocking(move || {
+                Book::new(accounts, per_account, balances, rules, corrections)
+            })
+            .await
+            .map_err(|e| BudgetError::Damaged(e.to_string()))?,
+        );
         self.books
             .lock()
             .insert(pod.clone(), (data, docs, book.clone()));
