@@ -597,11 +597,22 @@ pub(super) fn parse(layout: Layout, bytes: &[u8]) -> Result<Parsed, ImportError>
         counted_to = start;
         let n = line;
 
+        // Trimmed; a line break inside quotes (a comment on two lines) read as a space.
         let cell = |i: usize| -> Cow<'_, str> {
-            match record.get(i).map(|b| src.text(b, table.legacy)) {
+            let s = match record.get(i).map(|b| src.text(b, table.legacy)) {
                 Some(Cow::Borrowed(s)) => Cow::Borrowed(s.trim()),
                 Some(Cow::Owned(s)) => Cow::Owned(s.trim().to_owned()),
                 None => Cow::Borrowed(""),
+            };
+            if s.contains(['\r', '\n']) {
+                Cow::Owned(
+                    s.split(['\r', '\n'])
+                        .filter(|p| !p.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )
+            } else {
+                s
             }
         };
         if (0..record.len()).all(|i| cell(i).is_empty()) {
