@@ -659,8 +659,8 @@ pub(super) fn parse(layout: Layout, bytes: &[u8]) -> Result<Parsed, ImportError>
         } else if let Some((d, c)) = columns.debit_credit {
             let (dn, cn) = (shown_column(d), shown_column(c));
             match (money(d)?, money(c)?) {
-                (Some(d), None) => -d.abs(),
-                (None, Some(c)) => c.abs(),
+                (Some(d), None) => -d.saturating_abs(),
+                (None, Some(c)) => c.saturating_abs(),
                 (Some(_), Some(_)) => {
                     return Err(ImportError::at(
                         n,

@@ -135,7 +135,11 @@ struct Group {
 }
 
 pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ImportError> {
-    let text = decode(bytes);
+    let mut text = decode(bytes);
+    // Files from old Macs end their lines with a lone carriage return.
+    if !text.contains('\n') && text.contains('\r') {
+        text = text.replace('\r', "\n").into();
+    }
     let mut section = Section::None;
     let mut fields = Fields::default();
     let mut groups = vec![Group {
