@@ -100,7 +100,7 @@ async fn a_bank_statement_is_kept_as_received_normalised_per_account_and_year_an
         serde_json::json!({
             "date": "2021-09-26", "amount": "-23.40", "currency": "EUR",
             "label": "PRELEVEMENT EDF CLIENTS PARTICULIERS ; ECH 260921",
-            "account": "credit-agricole-8901", "category": null,
+            "account": "credit-agricole-8901", "category": "logement/energie/electricite",
         })
     );
     assert_eq!(answer["transactions"].as_array().unwrap().len(), 3);
