@@ -30,6 +30,7 @@ pub mod book;
 pub mod categorise;
 pub mod category;
 pub mod describe;
+pub mod housing;
 pub mod import;
 pub mod ledger;
 pub mod model;
