@@ -208,6 +208,12 @@ pub struct Statement {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
     CreditAgricoleCsv,
+    /// OFX 1.x: SGML, leaf tags left unclosed, often Windows-1252.
+    Ofx1,
+    /// OFX 2.x: the same statement as XML.
+    Ofx2,
+    /// ISO 20022 CAMT.053 (bank-to-customer statement, XML).
+    Camt053,
 }
 
 impl Layout {
@@ -215,6 +221,9 @@ impl Layout {
     pub fn describe(self) -> &'static str {
         match self {
             Layout::CreditAgricoleCsv => "Crédit Agricole account statement (CSV)",
+            Layout::Ofx1 => "bank statement (OFX 1, SGML)",
+            Layout::Ofx2 => "bank statement (OFX 2, XML)",
+            Layout::Camt053 => "bank statement (CAMT.053, XML)",
         }
     }
 
@@ -227,8 +236,24 @@ impl Layout {
             where_en: "your regional bank's website, Accounts, Download transactions, CSV format",
             where_fr: "le site de votre caisse régionale, Mes comptes, Télécharger les opérations, format CSV",
         };
+        static OFX: Expected = Expected {
+            holder: "your bank",
+            what_en: "a statement in OFX format",
+            what_fr: "un relevé au format OFX",
+            where_en: "your bank's website",
+            where_fr: "le site de votre banque",
+        };
+        static CAMT: Expected = Expected {
+            holder: "your bank",
+            what_en: "a statement in CAMT.053 format (ISO 20022 XML)",
+            what_fr: "un relevé au format CAMT.053 (XML ISO 20022)",
+            where_en: "your bank's website",
+            where_fr: "le site de votre banque",
+        };
         match self {
             Layout::CreditAgricoleCsv => &CREDIT_AGRICOLE,
+            Layout::Ofx1 | Layout::Ofx2 => &OFX,
+            Layout::Camt053 => &CAMT,
         }
     }
 }

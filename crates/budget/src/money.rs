@@ -63,6 +63,21 @@ pub fn format_cents(c: i64) -> String {
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
+/// ISO 4217 codes, one space apart (active currencies).
+const CURRENCIES: &str = "AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD \
+BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL \
+GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD \
+KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK \
+NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP \
+STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF \
+YER ZAR ZMW ZWL";
+
+/// The ISO 4217 code `code` names (`"eur"` → `"EUR"`), or `None` for anything else.
+pub fn currency(code: &str) -> Option<&'static str> {
+    let code = code.trim();
+    CURRENCIES.split(' ').find(|c| c.eq_ignore_ascii_case(code))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +121,13 @@ mod tests {
         assert_eq!(format_cents(-5), "-0.05");
         assert_eq!(format_cents(210_000), "2100.00");
         assert_eq!(format_cents(i64::MIN), "-92233720368547758.08");
+    }
+
+    #[test]
+    fn currencies_are_iso_codes() {
+        assert_eq!(currency(" eur"), Some("EUR"));
+        assert_eq!(currency("CHF"), Some("CHF"));
+        assert_eq!(currency("EU"), None);
+        assert_eq!(currency("EUR USD"), None);
     }
 }

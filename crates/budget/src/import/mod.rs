@@ -3,14 +3,22 @@
 //! its content, never its name) and refuses, with the line and the export
 //! expected, what none reads.
 
+mod camt;
 mod credit_agricole;
+mod ofx;
 
 use selfdata_sources::{Expected, ImportError, Importer, Refusal};
 
 use crate::model::{Layout, Parsed};
 
 /// Every layout, in the order they are tried.
-pub static IMPORTERS: [Layout; 1] = [Layout::CreditAgricoleCsv];
+/// OFX and CAMT (markup) come before the CSVs.
+pub static IMPORTERS: [Layout; 4] = [
+    Layout::Ofx1,
+    Layout::Ofx2,
+    Layout::Camt053,
+    Layout::CreditAgricoleCsv,
+];
 
 impl Importer for Layout {
     type Output = Parsed;
@@ -22,12 +30,17 @@ impl Importer for Layout {
     fn detect(&self, bytes: &[u8]) -> bool {
         match self {
             Layout::CreditAgricoleCsv => credit_agricole::detect(bytes),
+            Layout::Ofx1 => ofx::is_ofx1(bytes),
+            Layout::Ofx2 => ofx::is_ofx2(bytes),
+            Layout::Camt053 => camt::detect(bytes),
         }
     }
 
     fn parse(&self, bytes: &[u8]) -> Result<Parsed, ImportError> {
         match self {
             Layout::CreditAgricoleCsv => credit_agricole::parse(bytes),
+            Layout::Ofx1 | Layout::Ofx2 => ofx::parse(bytes, *self),
+            Layout::Camt053 => camt::parse(bytes),
         }
     }
 }
