@@ -11,7 +11,7 @@ use selfdata_sources::text::{Dec, NumError, parse_dec};
 pub enum MoneyError {
     #[error("not an amount")]
     NotAnAmount,
-    #[error("the amount is too large")]
+    #[error("the amount is too large (more than a billion)")]
     TooLarge,
     #[error("the amount has more than two decimals")]
     SubCent,
@@ -39,6 +39,11 @@ pub fn parse_cents(s: &str) -> Result<Option<i64>, MoneyError> {
     cents(dec).map(Some)
 }
 
+/// The largest amount read, in cents: a billion (10⁹) units. Any file's
+/// amounts then add up in an `i64` (92 million rows of this would be needed
+/// to overflow), so no sum of a statement ever wraps.
+pub const MAX_CENTS: i64 = 100_000_000_000;
+
 fn cents(d: Dec) -> Result<i64, MoneyError> {
     let mant = if d.scale <= 2 {
         d.mant
@@ -53,7 +58,10 @@ fn cents(d: Dec) -> Result<i64, MoneyError> {
         }
         d.mant / div
     };
-    i64::try_from(mant).map_err(|_| MoneyError::TooLarge)
+    i64::try_from(mant)
+        .ok()
+        .filter(|c| c.unsigned_abs() <= MAX_CENTS.unsigned_abs())
+        .ok_or(MoneyError::TooLarge)
 }
 
 /// Cents as a signed decimal string with a point: `-2340` → `"-23.40"`.
@@ -96,6 +104,7 @@ mod tests {
             ("12,30 €", 1230),
             ("+5.00 EUR", 500),
             ("-23,400", -2340),
+            ("-1 000 000 000,00", -MAX_CENTS),
         ] {
             assert_eq!(parse_cents(text), Ok(Some(cents)), "{text}");
         }
@@ -112,6 +121,7 @@ mod tests {
             parse_cents("99999999999999999999,00"),
             Err(MoneyError::TooLarge)
         );
+        assert_eq!(parse_cents("1 000 000 000,01"), Err(MoneyError::TooLarge));
     }
 
     #[test]

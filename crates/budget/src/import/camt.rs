@@ -21,7 +21,7 @@ use crate::model::{
 };
 use crate::money::{currency, format_cents, parse_cents};
 
-use super::ofx::contains;
+use super::ofx::{LineAt, contains};
 
 const HEAD: usize = 4096;
 const MAX_DEPTH: usize = 32;
@@ -470,40 +470,16 @@ impl Builder {
     }
 }
 
-/// Line numbers of byte positions, counted forward.
-struct LineAt<'a> {
-    text: &'a [u8],
-    at: usize,
-    line: usize,
-}
-
-impl LineAt<'_> {
-    fn of(&mut self, pos: u64) -> usize {
-        let pos = usize::try_from(pos)
-            .unwrap_or(usize::MAX)
-            .min(self.text.len());
-        if pos < self.at {
-            self.at = 0;
-            self.line = 1;
-        }
-        self.line += self.text[self.at..pos]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        self.at = pos;
-        self.line
-    }
+/// A reader position as an index (a `u64` too large only on a 32-bit target, then capped).
+fn at(pos: u64) -> usize {
+    usize::try_from(pos).unwrap_or(usize::MAX)
 }
 
 pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ImportError> {
     let text = decode(bytes);
     let mut reader = Reader::from_str(&text);
     reader.config_mut().expand_empty_elements = true;
-    let mut lines = LineAt {
-        text: text.as_bytes(),
-        at: 0,
-        line: 1,
-    };
+    let mut lines = LineAt::new(text.as_bytes());
     let mut b = Builder::default();
     // The path of local names ("/Document/BkToCstmrStmt/Stmt/Ntry") and,
     // per open element, the path's length before it and its line.
@@ -516,14 +492,14 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ImportError> {
         let event = match reader.read_event() {
             Ok(e) => e,
             Err(_) => {
-                let line = lines.of(reader.error_position());
+                let line = lines.of(at(reader.error_position()));
                 return Err(ImportError::at(
                     line,
                     "the XML is damaged here, or the file was cut short",
                 ));
             }
         };
-        let line = lines.of(before);
+        let line = lines.of(at(before));
         match event {
             Event::DocType(_) => {
                 return Err(ImportError::at(
@@ -604,7 +580,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, ImportError> {
             .copied()
             .unwrap_or(("Document", 1));
         return Err(ImportError::at(
-            lines.of(text.trim_end().len() as u64),
+            lines.of(text.trim_end().len()),
             format!("the file ends inside <{tag}> opened on line {opened}: it was cut short"),
         ));
     }

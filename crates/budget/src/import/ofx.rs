@@ -52,15 +52,15 @@ pub(super) fn is_ofx1(bytes: &[u8]) -> bool {
     start.starts_with(b"OFXHEADER:") || (contains(h, b"<OFX>") && !contains(h, b"<?xml"))
 }
 
-/// Line numbers of byte positions, counted forward once.
-struct LineAt<'a> {
+/// Line numbers (1-based) of byte positions, counted forward once.
+pub(super) struct LineAt<'a> {
     text: &'a [u8],
     at: usize,
     line: usize,
 }
 
 impl<'a> LineAt<'a> {
-    fn new(text: &'a [u8]) -> Self {
+    pub(super) fn new(text: &'a [u8]) -> Self {
         LineAt {
             text,
             at: 0,
@@ -68,7 +68,7 @@ impl<'a> LineAt<'a> {
         }
     }
 
-    fn of(&mut self, pos: usize) -> usize {
+    pub(super) fn of(&mut self, pos: usize) -> usize {
         let pos = pos.min(self.text.len());
         if pos < self.at {
             self.at = 0;
