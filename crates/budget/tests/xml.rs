@@ -183,3 +183,82 @@ fn the_fuzz_invariants_hold_over_every_fixture_cut_and_flipped() {
         }
     }
 }
+
+fn ofx_with(fi: &str, account: &str) -> String {
+    format!(
+        "OFXHEADER:100\nDATA:OFXSGML\n\n<OFX><SIGNONMSGSRSV1><SONRS>{fi}</SONRS></SIGNONMSGSRSV1>\n\
+         <BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>EUR\n{account}\n<BANKTRANLIST>\n\
+         <STMTTRN><TRNTYPE>ATM<DTPOSTED>20211004<TRNAMT>-40.00<NAME>RETRAIT DAB</STMTTRN>\n\
+         <STMTTRN><TRNTYPE>POS<DTPOSTED>20211005<TRNAMT>-10.00<NAME>AMAZON<CURRENCY><CURSYM>USD<CURRATE>1.1</CURRENCY></STMTTRN>\n\
+         </BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>\n"
+    )
+}
+
+fn camt_with(account: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>\n\
+         <Stmt><Acct>{account}</Acct>\n\
+         <Ntry><Amt Ccy=\"EUR\">40.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2021-10-04</Dt></BookgDt>\
+         <BkTxCd><Domn><Fmly><Cd>CCRD</Cd><SubFmlyCd>CWDL</SubFmlyCd></Fmly></Domn></BkTxCd><AddtlNtryInf>RETRAIT DAB</AddtlNtryInf></Ntry>\n\
+         </Stmt></BkToCstmrStmt></Document>\n"
+    )
+}
+
+#[test]
+fn the_bank_is_named_from_the_file_or_by_its_code_or_by_the_layout() {
+    let account = "<BANKACCTFROM><BANKID>99999<BRANCHID>00001<ACCTID>123</BANKACCTFROM>";
+    let cases = [
+        (ofx_with("", account), "bank-99999", "Bank 99999"),
+        (
+            ofx_with("<FI><ORG>Banque d'Exemple<FID>1</FI>", account),
+            "banque-d-exemple",
+            "Banque d'Exemple",
+        ),
+        (
+            ofx_with(
+                "<FI><ORG>BNPP<FID>1</FI>",
+                &account.replace("99999", "30004"),
+            ),
+            "bnp-paribas",
+            "BNP Paribas",
+        ),
+        (
+            ofx_with("", "<CCACCTFROM><ACCTID>4970</CCACCTFROM>").replace("STMTRS>", "CCSTMTRS>"),
+            "ofx",
+            "OFX",
+        ),
+        (
+            camt_with("<Id><IBAN>FR7630004012340001234567806</IBAN></Id>"),
+            "bnp-paribas",
+            "BNP Paribas",
+        ),
+        (
+            camt_with("<Id><IBAN>FR7699999012340001234567806</IBAN></Id>"),
+            "bank-99999",
+            "Bank 99999",
+        ),
+        (
+            camt_with("<Id><IBAN>DE89370400440532013000</IBAN></Id>"),
+            "camt",
+            "CAMT",
+        ),
+    ];
+    for (file, slug, name) in cases {
+        let p = import(file.as_bytes()).unwrap_or_else(|r| panic!("{r}\n{file}"));
+        assert_eq!(
+            (p.holder.slug.as_str(), p.holder.name.as_str()),
+            (slug, name)
+        );
+        let t = &p.statements[0].transactions[0];
+        assert_eq!(t.kind, selfdata_budget::Kind::Cash, "{file}");
+        assert_eq!(t.amount, -4000);
+    }
+}
+
+#[test]
+fn an_ofx_transaction_in_another_currency_keeps_it() {
+    let p = import(ofx_with("", "").as_bytes()).unwrap();
+    let t = &p.statements[0].transactions;
+    assert_eq!((t[0].currency, t[1].currency), ("EUR", "USD"));
+    assert_eq!(t[1].kind, selfdata_budget::Kind::Card);
+}

@@ -84,13 +84,13 @@ impl<'a> LineAt<'a> {
 }
 
 /// The text of the file: strictly UTF-8 when it says so (an OFX 1 header
-/// `CHARSET:UTF-8`/`ENCODING:UTF-8`, or an OFX 2 file whose XML declaration
-/// names no other encoding), else UTF-8 or Windows-1252 as `text::decode` finds.
+/// `CHARSET:UTF-8`/`ENCODING:UTF-8`, an XML declaration `encoding="UTF-8"`),
+/// else UTF-8 or Windows-1252 as `text::decode` finds.
 fn text_of(bytes: &[u8], xml: bool) -> Result<Cow<'_, str>, ImportError> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let h = head(body);
     let strict = if xml {
-        !contains(h, b"encoding=") || contains(h, b"encoding=\"UTF-8\"")
+        contains(h, b"encoding=\"UTF-8\"") || contains(h, b"encoding='UTF-8'")
     } else {
         let header = &h[..h.iter().position(|&b| b == b'<').unwrap_or(h.len())];
         contains(header, b"CHARSET:UTF-8") || contains(header, b"ENCODING:UTF-8")
@@ -524,6 +524,10 @@ impl Sink for Builder {
         value: &str,
         line: usize,
     ) -> Result<(), ImportError> {
+        // An empty leaf says nothing (`<FITID></FITID>`, `<DTEND/>`).
+        if value.is_empty() {
+            return Ok(());
+        }
         let money = |v: &str| {
             parse_cents(v)
                 .map_err(|e| ImportError::at(line, format!("{e}: {}", shown(v))))?
@@ -535,7 +539,7 @@ impl Sink for Builder {
                 ("STMTTRN", "DTPOSTED") => tx.date = Some(day_at(value, line)?),
                 ("STMTTRN", "DTAVAIL") => tx.value_date = Some(day_at(value, line)?),
                 ("STMTTRN", "TRNAMT") => tx.amount = Some(money(value)?),
-                ("STMTTRN", "FITID") => tx.fitid = Some(value.to_owned()).filter(|f| !f.is_empty()),
+                ("STMTTRN", "FITID") => tx.fitid = Some(value.to_owned()),
                 ("STMTTRN", "NAME") => tx.name = Some(value.to_owned()),
                 ("PAYEE", "NAME") => tx.payee = Some(value.to_owned()),
                 ("STMTTRN", "MEMO") => tx.memo = value.to_owned(),
@@ -553,7 +557,7 @@ impl Sink for Builder {
             return Ok(());
         }
         if let Some(stmt) = &mut self.stmt {
-            let keep = |v: &str| Some(v.to_owned()).filter(|v| !v.is_empty());
+            let keep = |v: &str| Some(v.to_owned());
             match (parent, tag) {
                 (_, "CURDEF") => stmt.currency = currency_at(value, line)?,
                 ("BANKACCTFROM", "BANKID") => stmt.account.bank_code = keep(value),
@@ -565,7 +569,7 @@ impl Sink for Builder {
             }
             return Ok(());
         }
-        if (parent, tag) == ("FI", "ORG") && !value.is_empty() {
+        if (parent, tag) == ("FI", "ORG") {
             self.org = Some(value.to_owned());
         }
         Ok(())
