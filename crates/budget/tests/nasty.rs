@@ -53,3 +53,18 @@ fn hostile_bytes_never_panic() {
         let _ = import(&case);
     }
 }
+
+/// Found by the `budget_import` fuzz target: a `Solde au` line whose first
+/// ten bytes after it end inside an accented letter (UTF-8) panicked.
+#[test]
+fn a_balance_line_with_an_accented_letter_in_its_date_is_not_a_panic() {
+    let whole = fixture("credit_agricole.csv");
+    let text = selfdata_budget::sources::text::decode(&whole);
+    assert!(text.contains("Solde au 30/09/2021"));
+    let bad = text.replace("Solde au 30/09/2021", "Solde au 30/09/202Ó");
+    let p = import(bad.as_bytes()).expect("read");
+    assert!(
+        p.statements[0].balances.is_empty(),
+        "a damaged balance is not read"
+    );
+}

@@ -63,7 +63,7 @@ impl Preamble {
                 self.account.label = Some(first[..at].trim().to_owned());
             }
         } else if let Some(rest) = first.strip_prefix("Solde au ") {
-            let (date, amount) = rest.split_at(rest.len().min(10));
+            let (date, amount) = rest.split_at(rest.floor_char_boundary(10));
             if let (Some(date), Ok(Some(amount))) = (day(date), parse_cents(amount)) {
                 self.balance = Some(Balance {
                     date,
