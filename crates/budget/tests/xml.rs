@@ -262,3 +262,22 @@ fn an_ofx_transaction_in_another_currency_keeps_it() {
     assert_eq!((t[0].currency, t[1].currency), ("EUR", "USD"));
     assert_eq!(t[1].kind, selfdata_budget::Kind::Card);
 }
+
+#[test]
+fn a_camt_052_or_054_report_is_not_taken_for_a_statement() {
+    let camt = String::from_utf8(fixture("camt053_v02.xml")).unwrap();
+    for (ns, root) in [
+        ("camt.052.001.02", "BkToCstmrAcctRpt"),
+        ("camt.054.001.02", "BkToCstmrDbtCdtNtfctn"),
+    ] {
+        let other = camt
+            .replace("camt.053.001.02", ns)
+            .replace("BkToCstmrStmt", root);
+        let r = import(other.as_bytes()).expect_err("refused");
+        assert_eq!(
+            r.error,
+            selfdata_budget::sources::ImportError::Unrecognised,
+            "{ns}"
+        );
+    }
+}

@@ -121,7 +121,7 @@ fn unescape(s: &str) -> Cow<'_, str> {
         out.push_str(&rest[..at]);
         rest = &rest[at..];
         let entity = rest
-            .get(1..rest.len().min(12))
+            .get(1..rest.floor_char_boundary(12))
             .and_then(|r| r.find(';').map(|end| &r[..end]));
         let decoded = entity.and_then(|e| match e {
             "amp" => Some('&'),
@@ -637,6 +637,8 @@ mod tests {
         assert_eq!(unescape("DUPONT &amp; FILS"), "DUPONT & FILS");
         assert_eq!(unescape("&#201;&#xE9;&lt;&unknown;"), "Éé<&unknown;");
         assert_eq!(unescape("&#0;&"), "&#0;&");
+        assert_eq!(unescape("&amp;ÉÉÉÉÉÉ"), "&ÉÉÉÉÉÉ");
+        assert_eq!(unescape("&lt;&#xE9;ÉÉÉÉÉ"), "<éÉÉÉÉÉ");
     }
 
     #[test]
