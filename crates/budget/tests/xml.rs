@@ -281,3 +281,21 @@ fn a_camt_052_or_054_report_is_not_taken_for_a_statement() {
         );
     }
 }
+
+#[test]
+fn a_bad_booking_date_is_refused_at_its_line() {
+    let ofx = fixture("ofx1_sgml_cp1252.ofx");
+    let posted = b"<DTPOSTED>20210926";
+    let at = ofx.windows(posted.len()).position(|w| w == posted).unwrap();
+    let mut bad = ofx.clone();
+    bad[at + posted.len() - 2..at + posted.len()].copy_from_slice(b"31");
+    let (line, sentence) = refused(&bad);
+    assert_eq!(line, Some(17), "{sentence}");
+    assert!(sentence.contains("20210931"), "{sentence}");
+
+    let camt = String::from_utf8(fixture("camt053_v02.xml")).unwrap();
+    let bad = camt.replacen("<Dt>2021-09-26</Dt>", "<Dt>26/09/2021</Dt>", 1);
+    let (line, sentence) = refused(bad.as_bytes());
+    assert_eq!(line, Some(8), "{sentence}");
+    assert!(sentence.contains("26/09/2021"), "{sentence}");
+}
