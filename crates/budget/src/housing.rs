@@ -147,10 +147,8 @@ pub fn housing(book: &Book, year: i16, known: &[KnownCost]) -> Housing {
         .filter_map(|m| Date::new(year, m, 1).ok())
         .collect();
     let mut out: Vec<Month> = months.iter().map(|m| Month::empty(Some(*m))).collect();
-    let (Some(&from), Some(to)) = (
-        months.first(),
-        Date::new(year.saturating_add(1), 1, 1).ok(),
-    ) else {
+    let (Some(&from), Some(to)) = (months.first(), Date::new(year.saturating_add(1), 1, 1).ok())
+    else {
         return Housing {
             year,
             months: out,
