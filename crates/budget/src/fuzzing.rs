@@ -24,7 +24,9 @@ fn same_day_back(d: Date) {
 
 /// The importers on any bytes.
 pub fn check_import(data: &[u8]) {
-    let lines = data.iter().filter(|&&b| b == b'\n').count() + 1;
+    // Lines end with LF, CRLF or (old Mac QIF files) a lone CR.
+    let ends = |b: u8| data.iter().filter(|&&x| x == b).count();
+    let lines = ends(b'\n').max(ends(b'\r')) + 1;
     let detected = IMPORTERS.iter().find(|l| l.detect(data)).copied();
     match import(data) {
         Err(refusal) => {
