@@ -507,3 +507,23 @@ async fn correcting_one_payee_moves_all_its_transactions_and_says_why() {
         .await;
     assert!(june.body.contains("Rule learned on"), "{}", june.body);
 }
+
+#[test]
+fn no_bank_statement_is_taken_for_a_meter_export() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../budget/tests/fixtures");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().ends_with(".expected.json") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            selfdata_energy::import::detect(&bytes).is_none(),
+            "{} is taken for a meter export",
+            path.display()
+        );
+        seen += 1;
+    }
+    assert!(seen >= 20, "the bank fixtures: {seen}");
+}
