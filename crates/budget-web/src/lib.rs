@@ -24,6 +24,7 @@
 
 pub mod api;
 pub mod budget;
+pub mod housing;
 pub mod pages;
 pub mod spending;
 mod texts;
@@ -88,6 +89,7 @@ impl Service for BudgetService {
             )
             .route("/{pod}/selfdata/budget/api/accounts", get(api::accounts))
             .route("/{pod}/selfdata/budget/api/summary", get(api::summary))
+            .route("/{pod}/selfdata/budget/api/housing", get(housing::api))
             .merge(pages::routes())
             .with_state(self.0.clone())
     }

@@ -86,6 +86,25 @@ pub struct Texts {
     pub chart_desc: &'static str,
     pub chart_empty: &'static str,
     pub year_label: &'static str,
+    // Housing page.
+    pub housing_title: &'static str,
+    pub housing_link: &'static str,
+    /// `{year}`.
+    pub housing_intro: &'static str,
+    /// `{year}`.
+    pub housing_chart_title: &'static str,
+    pub housing_chart_desc: &'static str,
+    pub housing_total: &'static str,
+    pub housing_per_month: &'static str,
+    pub housing_items_title: &'static str,
+    pub housing_bills_title: &'static str,
+    pub housing_bills_intro: &'static str,
+    /// In the order of `housing::Item::ALL`.
+    pub housing_items: [&'static str; 10],
+    /// `{amount}`.
+    pub service_says: &'static str,
+    /// `{period}`, `{cost}`, `{difference}`.
+    pub bill_linked: &'static str,
     pub months: [&'static str; 12],
     pub months_short: [&'static str; 12],
 }
@@ -151,6 +170,22 @@ pub static FR: Texts = Texts {
     chart_desc: "Une barre par mois : ce qui est sorti de vos comptes, virements entre vos comptes exclus.",
     chart_empty: "Aucune dépense sur cette période.",
     year_label: "Année",
+    housing_title: "Logement",
+    housing_link: "Ce que coûte le logement, mois par mois",
+    housing_intro: "Ce que le logement a coûté en {year}, d’après vos relevés, et ce que le service énergie calcule pour les mêmes mois.",
+    housing_chart_title: "Coût du logement par mois, {year}",
+    housing_chart_desc: "Une barre par mois : loyer ou prêt, énergie, eau, assurance, télécoms, impôts locaux et travaux payés.",
+    housing_total: "Sur l’année",
+    housing_per_month: "par mois en moyenne",
+    housing_items_title: "Poste par poste",
+    housing_bills_title: "Factures d’énergie et d’eau",
+    housing_bills_intro: "Chaque prélèvement comparé au coût que le service énergie calcule pour la période payée.",
+    housing_items: [
+        "Loyer", "Prêt immobilier", "Électricité", "Gaz", "Énergie (électricité et gaz)", "Eau",
+        "Assurance habitation", "Internet et téléphone", "Impôts locaux", "Charges et travaux",
+    ],
+    service_says: "le service énergie calcule {amount}",
+    bill_linked: "paie {period} : le service énergie calcule {cost}, écart {difference}",
     months_short: [
         "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
         "déc.",
@@ -232,6 +267,22 @@ pub static EN: Texts = Texts {
     chart_desc: "One bar per month: what left your accounts, transfers between your accounts left out.",
     chart_empty: "No spending in this period.",
     year_label: "Year",
+    housing_title: "Housing",
+    housing_link: "What the home costs, month by month",
+    housing_intro: "What the home cost in {year}, from your statements, and what the energy service computes for the same months.",
+    housing_chart_title: "Housing costs by month, {year}",
+    housing_chart_desc: "One bar per month: rent or loan, energy, water, insurance, telecom, local taxes and works paid.",
+    housing_total: "Over the year",
+    housing_per_month: "a month on average",
+    housing_items_title: "Item by item",
+    housing_bills_title: "Energy and water bills",
+    housing_bills_intro: "Each debit against the cost the energy service computes for the period it pays.",
+    housing_items: [
+        "Rent", "Mortgage", "Electricity", "Gas", "Energy (electricity and gas)", "Water",
+        "Home insurance", "Internet and phone", "Local taxes", "Service charges and works",
+    ],
+    service_says: "the energy service computes {amount}",
+    bill_linked: "pays {period}: the energy service computes {cost}, difference {difference}",
     months_short: [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ],
