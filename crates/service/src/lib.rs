@@ -104,6 +104,32 @@ pub struct DemoFile {
     pub body: bytes::Bytes,
 }
 
+/// What a home cost is about, in [`MonthlyCost`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CostTopic {
+    Electricity,
+    Gas,
+    Water,
+}
+
+/// What a service knows a home cost in one Paris month, for other services
+/// to show beside their own figures (budget links its bills to it): the
+/// service stays the only authority on how its costs are computed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthlyCost {
+    /// The service that knows it (`energy`).
+    pub service: &'static str,
+    pub topic: CostTopic,
+    /// The 1st of a Paris month.
+    pub month: jiff::civil::Date,
+    /// What it cost, in cents (positive).
+    pub cents: i64,
+    /// The share of the month the service has data for, 0 to 1.
+    pub coverage: f32,
+    /// The service's page of that month.
+    pub href: String,
+}
+
 /// A service's card on the resident's home page.
 #[derive(Debug, Clone)]
 pub struct Card {
@@ -145,6 +171,17 @@ pub trait Service: Send + Sync {
 
     /// Forgets what it cached about a pod (the pod was erased).
     fn forget_pod(&self, _pod: &PodName) {}
+
+    /// What the pod's home cost per month in `[from, to)`, as far as this
+    /// service knows (energy: its fluids' costs); nothing by default.
+    async fn monthly_costs(
+        &self,
+        _pod: &PodName,
+        _from: jiff::civil::Date,
+        _to: jiff::civil::Date,
+    ) -> Vec<MonthlyCost> {
+        Vec::new()
+    }
 
     /// Files a demo pod gets, generated for `years` up to `today`.
     fn demo_files(&self, _today: jiff::civil::Date, _years: u32) -> Vec<DemoFile> {
@@ -240,6 +277,20 @@ impl Registry {
         for s in &self.services {
             s.forget_pod(pod);
         }
+    }
+
+    /// What every service knows the pod's home cost per month in `[from, to)`.
+    pub async fn monthly_costs(
+        &self,
+        pod: &PodName,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Vec<MonthlyCost> {
+        let mut out = Vec::new();
+        for s in &self.services {
+            out.extend(s.monthly_costs(pod, from, to).await);
+        }
+        out
     }
 
     /// Every service's demo files.
