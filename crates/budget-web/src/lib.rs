@@ -19,6 +19,7 @@
 
 pub mod api;
 pub mod budget;
+pub mod demo;
 pub mod pages;
 mod texts;
 
@@ -97,6 +98,15 @@ impl Service for BudgetService {
 
     fn forget_pod(&self, pod: &PodName) {
         self.0.budget.forget_pod(pod);
+    }
+
+    fn demo_files(
+        &self,
+        today: jiff::civil::Date,
+        years: u32,
+        known: &[selfdata_service::MonthlyCost],
+    ) -> Vec<selfdata_service::DemoFile> {
+        demo::files(today, years, known)
     }
 
     async fn card(&self, resident: &Resident, lang: Lang) -> Option<Card> {

@@ -27,6 +27,7 @@ pub mod bills;
 pub mod book;
 pub mod categorise;
 pub mod category;
+pub mod demo;
 pub mod describe;
 pub mod import;
 pub mod ledger;

@@ -160,7 +160,12 @@ impl Service for EnergyService {
         out
     }
 
-    fn demo_files(&self, today: jiff::civil::Date, years: u32) -> Vec<DemoFile> {
+    fn demo_files(
+        &self,
+        today: jiff::civil::Date,
+        years: u32,
+        _known: &[MonthlyCost],
+    ) -> Vec<DemoFile> {
         selfdata_energy::demo::household(today, years, 2026)
             .into_iter()
             .map(|f| DemoFile {

@@ -183,8 +183,15 @@ pub trait Service: Send + Sync {
         Vec::new()
     }
 
-    /// Files a demo pod gets, generated for `years` up to `today`.
-    fn demo_files(&self, _today: jiff::civil::Date, _years: u32) -> Vec<DemoFile> {
+    /// Files a demo pod gets, generated for `years` up to `today`, given
+    /// what the services before it in the registry know the demo home cost
+    /// (`known`, so that money's bills are energy's costs).
+    fn demo_files(
+        &self,
+        _today: jiff::civil::Date,
+        _years: u32,
+        _known: &[MonthlyCost],
+    ) -> Vec<DemoFile> {
         Vec::new()
     }
 
@@ -291,14 +298,6 @@ impl Registry {
             out.extend(s.monthly_costs(pod, from, to).await);
         }
         out
-    }
-
-    /// Every service's demo files.
-    pub fn demo_files(&self, today: jiff::civil::Date, years: u32) -> Vec<DemoFile> {
-        self.services
-            .iter()
-            .flat_map(|s| s.demo_files(today, years))
-            .collect()
     }
 
     /// Starts every service's background work.
