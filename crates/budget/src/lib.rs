@@ -20,6 +20,9 @@
 //! energy and water debits linked to the costs the energy service knows,
 //! handed in as plain values, and health reimbursements linked to the care
 //! they repay ([`bills`]).
+//!
+//! Generated statements in the Crédit Agricole layout, for the demo pod and
+//! the benchmark ([`demo`]).
 
 pub mod accounts;
 pub mod banks;
