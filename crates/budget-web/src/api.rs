@@ -9,7 +9,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use jiff::ToSpan;
 use jiff::civil::Date;
-use selfdata_budget::book::Book;
+use selfdata_budget::book::{Book, Sum, Summary};
 use selfdata_budget::money::format_cents;
 use selfdata_solid::auth::PodAccess;
 use selfdata_solid::error::ApiError;
@@ -89,13 +89,14 @@ pub fn transactions_json(book: &Book, from: Date, to: Date, account: Option<&str
         .iter()
         .filter(|r| account.is_none_or(|a| book.accounts[r.account].id == a))
         .map(|r| {
+            let category = r.category.map_or(Value::Null, Value::from);
             json!({
                 "date": r.entry.date.to_string(),
                 "amount": format_cents(r.entry.amount),
                 "currency": r.entry.currency,
                 "label": r.entry.label,
                 "account": book.accounts[r.account].id,
-                "category": Value::Null,
+                "category": category,
             })
         })
         .collect();
@@ -155,4 +156,90 @@ pub async fn accounts(
     let pod = access.require(BUDGET_CONTAINER, ModeSet::READ).await?;
     let book = app.budget.book(&pod).await?;
     Ok(json_response(&accounts_json(&book)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SummaryQuery {
+    from: Option<String>,
+    to: Option<String>,
+    step: Option<String>,
+}
+
+/// The months of `[from, to)`: the last twelve whole months and this one by default.
+pub fn summary_period(
+    from: Option<&str>,
+    to: Option<&str>,
+    today: Date,
+) -> Result<(Date, Date), ApiError> {
+    let to = match to {
+        Some(t) => parse_date("to", t)?,
+        None => today
+            .first_of_month()
+            .checked_add(1.month())
+            .unwrap_or(today),
+    };
+    let from = match from {
+        Some(f) => parse_date("from", f)?,
+        None => to.checked_sub(12.months()).unwrap_or(to),
+    };
+    if to <= from {
+        return Err(ApiError::bad_request("to must come after from."));
+    }
+    if (to - from).get_days() > MAX_DAYS {
+        return Err(ApiError::bad_request(format!(
+            "One request covers at most {MAX_DAYS} days; ask for a shorter period."
+        )));
+    }
+    Ok((from, to))
+}
+
+fn sum_json(s: &Sum) -> Value {
+    json!({"amount": format_cents(s.amount), "count": s.count})
+}
+
+fn month_json(m: &Summary) -> Value {
+    json!({
+        "month": m.month.map(|d| format!("{:04}-{:02}", d.year(), d.month())),
+        "spent": format_cents(m.spent),
+        "received": format_cents(m.received),
+        "categories": m.categories.iter().map(|(c, s)| json!({
+            "category": c, "amount": format_cents(s.amount), "count": s.count,
+        })).collect::<Vec<_>>(),
+        "uncategorised": sum_json(&m.uncategorised),
+        "internal_transfers": sum_json(&m.internal),
+    })
+}
+
+/// The summary answer, shared with the spending page.
+pub fn summary_json(book: &Book, from: Date, to: Date) -> Value {
+    let months: Vec<Value> = book.monthly(from, to).iter().map(month_json).collect();
+    let mut total = month_json(&book.total(from, to));
+    if let Some(t) = total.as_object_mut() {
+        t.remove("month");
+    }
+    json!({
+        "currency": "EUR",
+        "from": from.to_string(),
+        "to": to.to_string(),
+        "months": months,
+        "total": total,
+    })
+}
+
+pub async fn summary(
+    State(app): State<Arc<BudgetApp>>,
+    access: PodAccess,
+    Query(q): Query<SummaryQuery>,
+) -> Result<Response, ApiError> {
+    let pod = access.require(BUDGET_CONTAINER, ModeSet::READ).await?;
+    if let Some(step) = q.step.as_deref()
+        && step != "month"
+    {
+        return Err(ApiError::bad_request(format!(
+            "step {step:?} is not known: use month (the totals of the whole period come with it)."
+        )));
+    }
+    let (from, to) = summary_period(q.from.as_deref(), q.to.as_deref(), app.ctx.today())?;
+    let book = app.budget.book(&pod).await?;
+    Ok(json_response(&summary_json(&book, from, to)))
 }

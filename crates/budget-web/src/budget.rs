@@ -21,8 +21,10 @@ use jiff::Timestamp;
 use parking_lot::Mutex;
 use selfdata_budget::accounts::{self, Account};
 use selfdata_budget::book::{self, Book, Stated};
+use selfdata_budget::categorise::{self, Scope};
 use selfdata_budget::describe::{self, ACCOUNTS, FileKey, INDEX_PREFIX, TRANSACTIONS};
 use selfdata_budget::ledger::{self, Entry};
+use selfdata_budget::rules::{self, Correction};
 use selfdata_budget::{Holder, Parsed, import};
 use selfdata_service::{Accepts, ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told};
 use selfdata_site::{Lang, fill};
@@ -33,6 +35,10 @@ use crate::texts::Texts;
 
 /// Where the balances the banks stated are kept.
 pub const BALANCES: &str = "selfdata/budget/balances.csv";
+/// The resident's own categorisation rules (and those learned from them).
+pub const RULES: &str = "selfdata/budget/rules.csv";
+/// The resident's choice of category for single transactions.
+pub const CORRECTIONS: &str = "selfdata/budget/corrections.csv";
 /// The container of everything the service writes (other than sources).
 pub const BUDGET: &str = "selfdata/budget/";
 
@@ -449,7 +455,21 @@ impl Budget {
             let entries = ledger::from_csv(&value).map_err(|e| damaged(&key, e))?;
             per_account.push((file.account, entries));
         }
-        let book = Arc::new(Book::new(accounts, per_account, balances));
+        let rules = match self.read(pod, RULES).await? {
+            Some(b) => rules::rules_from_csv(&b).map_err(|e| damaged(RULES, e))?,
+            None => Vec::new(),
+        };
+        let corrections = match self.read(pod, CORRECTIONS).await? {
+            Some(b) => rules::corrections_from_csv(&b).map_err(|e| damaged(CORRECTIONS, e))?,
+            None => Vec::new(),
+        };
+        let book = Arc::new(
+            tokio::task::spawn_blocking(move || {
+                Book::new(accounts, per_account, balances, rules, corrections)
+            })
+            .await
+            .map_err(|e| BudgetError::Damaged(e.to_string()))?,
+        );
         self.books
             .lock()
             .insert(pod.clone(), (data, docs, book.clone()));
@@ -496,9 +516,97 @@ impl Budget {
         Ok(count)
     }
 
+    /// The resident puts one transaction in `category` (`scope` One), or
+    /// every transaction of its payee (`scope` Payee, a learned rule): the
+    /// correction and the rules are written in one batch under the pod's
+    /// lock. Returns how many transactions the learned rule takes (1 for
+    /// `One`), or `None` when no transaction is known by `key`.
+    pub async fn correct(
+        &self,
+        pod: &PodName,
+        key: &RowKey,
+        category: &'static str,
+        scope: Scope,
+    ) -> Result<Option<usize>, BudgetError> {
+        let pipeline = self
+            .pipeline
+            .upgrade()
+            .ok_or_else(|| BudgetError::Damaged("the server is stopping".into()))?;
+        let _guard = pipeline.lock_pod(pod).await;
+        let book = self.book(pod).await?;
+        let Some(i) = book.rows.iter().position(|r| key.is(&book, r)) else {
+            return Ok(None);
+        };
+        let view = book.tx_view(i);
+        let (correction, rule) = categorise::learn(&view, category, scope, Timestamp::now());
+        let mut corrections: Vec<Correction> = book
+            .corrections
+            .iter()
+            .filter(|c| {
+                !(c.account == correction.account
+                    && c.date == correction.date
+                    && c.amount == correction.amount
+                    && c.seq == correction.seq
+                    && c.label == correction.label)
+            })
+            .cloned()
+            .collect();
+        corrections.push(correction);
+        let mut writes = vec![put(
+            CORRECTIONS,
+            "text/csv",
+            rules::corrections_to_csv(&corrections),
+        )?];
+        let mut taken = 1;
+        if let Some(rule) = rule {
+            taken = (0..book.rows.len())
+                .filter(|&j| categorise::applies(&rule, &book.tx_view(j)))
+                .count()
+                .max(1);
+            let rules = categorise::keep_learned(&book.rules, &corrections, &view, rule);
+            writes.push(put(RULES, "text/csv", rules::rules_to_csv(&rules))?);
+        }
+        self.store.write(pod, Write::Batch(writes)).await?;
+        self.books.lock().remove(pod);
+        Ok(Some(taken))
+    }
+
     /// Forgets what is cached about a pod (it was erased).
     pub fn forget_pod(&self, pod: &PodName) {
         self.books.lock().remove(pod);
+    }
+}
+
+/// A transaction as a form names it: its account, day, amount, rank among
+/// identical ones that day, and label.
+#[derive(Debug, Clone)]
+pub struct RowKey {
+    pub account: String,
+    pub date: jiff::civil::Date,
+    /// Cents.
+    pub amount: i64,
+    pub seq: u32,
+    pub label: String,
+}
+
+impl RowKey {
+    /// The key of a book's row.
+    pub fn of(book: &Book, r: &book::Row) -> RowKey {
+        RowKey {
+            account: book.accounts[r.account].id.clone(),
+            date: r.entry.date,
+            amount: r.entry.amount,
+            seq: r.entry.seq,
+            label: r.entry.label.clone(),
+        }
+    }
+
+    fn is(&self, book: &Book, r: &book::Row) -> bool {
+        r.entry.date == self.date
+            && r.entry.amount == self.amount
+            && r.entry.seq == self.seq
+            && r.entry.label == self.label
+            && book.accounts[r.account].id == self.account
     }
 }
 

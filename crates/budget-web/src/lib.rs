@@ -12,7 +12,12 @@
 //!   booking days `[from, to)`, `amount` a signed decimal string (`"-23.40"`),
 //!   `category` `null` when none is known;
 //! - `GET /{pod}/selfdata/budget/api/accounts` → every account with its
-//!   balance (the last one a bank stated, carried forward) and its period.
+//!   balance (the last one a bank stated, carried forward) and its period;
+//! - `GET /{pod}/selfdata/budget/api/summary?from=…&to=…&step=month` → per
+//!   month (and for the whole period) what was spent and received (internal
+//!   transfers between the resident's accounts left out), by category
+//!   (`{"category","amount","count"}`), the uncategorised and the internal
+//!   transfers apart; the last twelve months and this one by default.
 //!
 //! Pages are drawn with the site kit (`selfdata_site`): layout, menu,
 //! language, the signed-in resident.
@@ -21,7 +26,9 @@ pub mod api;
 pub mod budget;
 pub mod demo;
 pub mod pages;
+pub mod spending;
 mod texts;
+pub mod transactions;
 
 use std::sync::Arc;
 
@@ -81,6 +88,7 @@ impl Service for BudgetService {
                 get(api::transactions),
             )
             .route("/{pod}/selfdata/budget/api/accounts", get(api::accounts))
+            .route("/{pod}/selfdata/budget/api/summary", get(api::summary))
             .merge(pages::routes())
             .with_state(self.0.clone())
     }

@@ -20,7 +20,14 @@ use crate::BudgetApp;
 use crate::texts::Texts;
 
 pub fn routes() -> Router<Arc<BudgetApp>> {
-    Router::new().route("/app/budget", get(home))
+    Router::new()
+        .route("/app/budget", get(home))
+        .route("/app/budget/transactions", get(crate::transactions::show))
+        .route("/app/budget/spending", get(crate::spending::show))
+        .route(
+            "/app/budget/transactions/categorise",
+            axum::routing::post(crate::transactions::correct),
+        )
 }
 
 /// How many transactions the home page lists.

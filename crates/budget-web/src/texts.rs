@@ -39,7 +39,55 @@ pub struct Texts {
     pub unchanged: &'static str,
     /// `{name}`.
     pub new_account: &'static str,
+    // Transactions page.
+    pub transactions_title: &'static str,
+    pub transactions_link: &'static str,
+    pub filter_title: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub all_accounts: &'static str,
+    pub all_categories: &'static str,
+    pub search: &'static str,
+    pub search_hint: &'static str,
+    pub show: &'static str,
+    pub account_label: &'static str,
+    pub category: &'static str,
+    pub uncategorised: &'static str,
+    /// `{n}`, `{spent}`, `{received}`.
+    pub listed: &'static str,
+    /// `{n}`.
+    pub listed_cut: &'static str,
+    pub none_listed: &'static str,
+    pub why_and_correct: &'static str,
+    pub correct_label: &'static str,
+    pub only_this_one: &'static str,
+    /// `{payee}`.
+    pub all_of_payee: &'static str,
+    /// `{n}`.
+    pub corrected_one: &'static str,
+    /// `{n}`.
+    pub corrected_many: &'static str,
+    pub not_found: &'static str,
+    pub bad_category: &'static str,
+    // Spending page.
+    pub spending_title: &'static str,
+    pub spending_link: &'static str,
+    /// `{period}`.
+    pub spending_intro: &'static str,
+    pub by_month_title: &'static str,
+    pub by_category_title: &'static str,
+    pub spent: &'static str,
+    pub received: &'static str,
+    /// ": " / "\u{a0}: ".
+    pub colon: &'static str,
+    pub internal: &'static str,
+    /// `{period}`.
+    pub chart_title: &'static str,
+    pub chart_desc: &'static str,
+    pub chart_empty: &'static str,
+    pub year_label: &'static str,
     pub months: [&'static str; 12],
+    pub months_short: [&'static str; 12],
 }
 
 pub static FR: Texts = Texts {
@@ -66,6 +114,47 @@ pub static FR: Texts = Texts {
     imported: "{n} opérations lues, {added} nouvelles",
     unchanged: "{n} opérations lues, toutes déjà connues : rien n’a changé",
     new_account: "nouveau compte : {name}",
+    transactions_title: "Opérations",
+    transactions_link: "Toutes les opérations, avec recherche et correction",
+    filter_title: "Choisir",
+    from: "Du",
+    to: "Jusqu’au (exclu)",
+    all_accounts: "Tous les comptes",
+    all_categories: "Toutes les catégories",
+    search: "Rechercher dans les libellés",
+    search_hint: "Par exemple EDF ou NETFLIX.",
+    show: "Afficher",
+    account_label: "Compte",
+    category: "Catégorie",
+    uncategorised: "Non catégorisée",
+    listed: "{n} opérations : {spent} dépensés, {received} reçus",
+    listed_cut: "seules les {n} premières sont affichées : resserrez la période",
+    none_listed: "Aucune opération ne correspond.",
+    why_and_correct: "Pourquoi cette catégorie ? Corriger",
+    correct_label: "Nouvelle catégorie",
+    only_this_one: "Seulement cette opération",
+    all_of_payee: "Toutes celles de « {payee} »",
+    corrected_one: "Catégorie enregistrée pour cette opération.",
+    corrected_many: "Catégorie enregistrée : {n} opérations la suivent, et les prochaines aussi.",
+    not_found: "Cette opération n’est plus dans votre espace.",
+    bad_category: "Choisissez une catégorie de la liste.",
+    spending_title: "Dépenses",
+    spending_link: "Où va l’argent, par mois et par catégorie",
+    spending_intro: "{period}, virements entre vos comptes exclus.",
+    by_month_title: "Par mois",
+    by_category_title: "Par catégorie",
+    spent: "Dépensé",
+    received: "Reçu",
+    colon: "\u{a0}: ",
+    internal: "Virements entre vos comptes",
+    chart_title: "Dépenses par mois, {period}",
+    chart_desc: "Une barre par mois : ce qui est sorti de vos comptes, virements entre vos comptes exclus.",
+    chart_empty: "Aucune dépense sur cette période.",
+    year_label: "Année",
+    months_short: [
+        "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+        "déc.",
+    ],
     months: [
         "janvier",
         "février",
@@ -106,6 +195,46 @@ pub static EN: Texts = Texts {
     imported: "{n} transactions read, {added} new",
     unchanged: "{n} transactions read, all already known: nothing changed",
     new_account: "new account: {name}",
+    transactions_title: "Transactions",
+    transactions_link: "Every transaction, with search and correction",
+    filter_title: "Choose",
+    from: "From",
+    to: "Until (excluded)",
+    all_accounts: "All accounts",
+    all_categories: "All categories",
+    search: "Search the labels",
+    search_hint: "For instance EDF or NETFLIX.",
+    show: "Show",
+    account_label: "Account",
+    category: "Category",
+    uncategorised: "Uncategorised",
+    listed: "{n} transactions: {spent} spent, {received} received",
+    listed_cut: "only the first {n} are shown: narrow the period",
+    none_listed: "No transaction matches.",
+    why_and_correct: "Why this category? Correct it",
+    correct_label: "New category",
+    only_this_one: "Only this transaction",
+    all_of_payee: "Every one from “{payee}”",
+    corrected_one: "Category saved for this transaction.",
+    corrected_many: "Category saved: {n} transactions follow it, and the next ones will too.",
+    not_found: "This transaction is no longer in your space.",
+    bad_category: "Choose a category from the list.",
+    spending_title: "Spending",
+    spending_link: "Where the money goes, by month and category",
+    spending_intro: "{period}, transfers between your accounts left out.",
+    by_month_title: "By month",
+    by_category_title: "By category",
+    spent: "Spent",
+    received: "Received",
+    colon: ": ",
+    internal: "Transfers between your accounts",
+    chart_title: "Spending by month, {period}",
+    chart_desc: "One bar per month: what left your accounts, transfers between your accounts left out.",
+    chart_empty: "No spending in this period.",
+    year_label: "Year",
+    months_short: [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ],
     months: [
         "January",
         "February",
@@ -129,25 +258,12 @@ impl Texts {
         self.lang == "fr"
     }
 
-    /// An amount from cents: "−1 234,56 €" (narrow no-break spaces between
-    /// thousands, a true minus sign) or "−€1,234.56".
+    /// An amount from cents: "−1 234,56 €" / "−€1,234.56".
     pub fn money(&self, cents: i64) -> String {
-        let sign = if cents < 0 { "\u{2212}" } else { "" };
-        let abs = cents.unsigned_abs();
-        let (units, rest) = (abs / 100, abs % 100);
-        let digits = units.to_string();
-        let sep = if self.french() { '\u{202f}' } else { ',' };
-        let mut grouped = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                grouped.push(sep);
-            }
-            grouped.push(c);
-        }
         if self.french() {
-            format!("{sign}{grouped},{rest:02}\u{a0}€")
+            selfdata_budget::money::format_cents_fr(cents)
         } else {
-            format!("{sign}€{grouped}.{rest:02}")
+            selfdata_budget::money::format_cents_en(cents)
         }
     }
 
@@ -159,6 +275,16 @@ impl Texts {
             d.day().to_string()
         };
         format!("{day} {} {}", self.months[d.month() as usize - 1], d.year())
+    }
+
+    /// "septembre 2021" / "September 2021".
+    pub fn month(&self, d: Date) -> String {
+        format!("{} {}", self.months[d.month() as usize - 1], d.year())
+    }
+
+    /// The page's language as the budget crate knows it.
+    pub fn lang(&self) -> selfdata_budget::sources::Lang {
+        selfdata_budget::sources::Lang::from_code(self.lang)
     }
 
     /// "26/09" / "26 Sep": short, for a table row.

@@ -60,6 +60,43 @@ pub fn by_bic(bic: &str) -> Option<Holder> {
         .map(|&(_, _, slug, name)| Holder::new(slug, name))
 }
 
+/// Other names banks go by in what residents write (account names in QIF files).
+const ALIASES: &[(&str, &str, &str)] = &[
+    ("Boursorama", "boursobank", "BoursoBank"),
+    ("BNP", "bnp-paribas", "BNP Paribas"),
+    ("Banque Postale", "la-banque-postale", "La Banque Postale"),
+    ("Caisse d'Epargne", "caisse-epargne", "Caisse d'Épargne"),
+    ("SG", "societe-generale", "Société Générale"),
+];
+
+fn words(s: &str) -> Vec<String> {
+    selfdata_sources::text::norm(s)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The bank a text names ("Crédit Agricole compte chèques", "Livret Boursorama"),
+/// compared as whole words without case or accents; the longest name wins
+/// (Crédit Mutuel Arkéa over Crédit Mutuel).
+pub fn by_name(text: &str) -> Option<Holder> {
+    let text = words(text);
+    let mut best: Option<(usize, &str, &str)> = None;
+    let names = BANKS
+        .iter()
+        .map(|&(_, _, slug, name)| (name, slug, name))
+        .chain(ALIASES.iter().copied());
+    for (written, slug, name) in names {
+        let w = words(written);
+        let found = !w.is_empty() && text.windows(w.len()).any(|t| t == w.as_slice());
+        if found && best.is_none_or(|(len, _, _)| w.len() > len) {
+            best = Some((w.len(), slug, name));
+        }
+    }
+    best.map(|(_, slug, name)| Holder::new(slug, name))
+}
+
 /// A French IBAN's parts: (bank code, branch, account number).
 /// `FR76 30004 01234 00012345678 06` → ("30004", "01234", "00012345678").
 pub fn french_iban_parts(iban: &str) -> Option<(String, String, String)> {
@@ -90,5 +127,16 @@ mod tests {
             Some(("20041".into(), "01005".into(), "0500013M026".into()))
         );
         assert_eq!(french_iban_parts("DE89370400440532013000"), None);
+        assert_eq!(
+            by_name("Compte chèques CREDIT AGRICOLE").unwrap().slug,
+            "credit-agricole"
+        );
+        assert_eq!(by_name("Livret A Boursorama").unwrap().name, "BoursoBank");
+        assert_eq!(
+            by_name("Crédit Mutuel Arkéa joint").unwrap().slug,
+            "credit-mutuel-arkea"
+        );
+        assert_eq!(by_name("Compte courant"), None);
+        assert_eq!(by_name("BICIC"), None);
     }
 }

@@ -78,6 +78,10 @@ pub enum Why {
     },
     /// The bank's own category, as the file named it.
     Bank { name: String },
+    /// One side of a transfer between two of the resident's accounts (the
+    /// same amount leaving one and reaching the other within three days):
+    /// `other` names the other account.
+    Transfer { other: String },
     /// Nothing recognised this payee.
     None { payee: String },
 }
@@ -263,6 +267,12 @@ impl Why {
             }
             (Why::Bank { name }, Lang::En) => {
                 format!("Category given by the bank: {}", quoted(name, lang))
+            }
+            (Why::Transfer { other }, Lang::Fr) => {
+                format!("Virement entre vos comptes : l’autre côté est sur {other}")
+            }
+            (Why::Transfer { other }, Lang::En) => {
+                format!("A transfer between your accounts: the other side is on {other}")
             }
             (Why::None { payee }, Lang::Fr) => format!(
                 "Non catégorisé : aucune règle ne reconnaît {}",

@@ -3,7 +3,9 @@
 //! detected from their content, parsed whole, refused with the line), with
 //! every amount exact in integer cents ([`money`]).
 //!
-//! Layouts read today: the Crédit Agricole CSV ([`import`]). One account's
+//! Layouts read today ([`import`]): QIF, and the CSV exports of BoursoBank,
+//! Crédit Mutuel/CIC, Société Générale, Crédit Agricole and La Banque
+//! Postale (one table-driven reader). One account's
 //! transactions are kept as a CSV and merged without duplicates ([`ledger`]), in
 //! accounts found from the file ([`accounts`]); a pod's money is loaded for
 //! queries as a [`book::Book`]. The service over a pod (merging, pages, API)

@@ -28,7 +28,7 @@ impl Kind {
         let starts = |p: &[&str]| p.iter().any(|p| l.starts_with(p));
         if starts(&["prelevement", "prlv"]) {
             Kind::DirectDebit
-        } else if starts(&["paiement par carte", "cb ", "carte "]) {
+        } else if starts(&["paiement par carte", "cb ", "carte ", "achat cb"]) {
             Kind::Card
         } else if starts(&["virement", "vir "]) {
             Kind::Transfer
@@ -208,6 +208,11 @@ pub struct Statement {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
     CreditAgricoleCsv,
+    Qif,
+    BoursoBankCsv,
+    SocieteGeneraleCsv,
+    BanquePostaleCsv,
+    CreditMutuelCsv,
 }
 
 impl Layout {
@@ -215,20 +220,35 @@ impl Layout {
     pub fn describe(self) -> &'static str {
         match self {
             Layout::CreditAgricoleCsv => "Crédit Agricole account statement (CSV)",
+            Layout::Qif => "bank statement in QIF (Quicken) format",
+            Layout::BoursoBankCsv => "BoursoBank export of transactions (CSV)",
+            Layout::SocieteGeneraleCsv => "Société Générale account statement (CSV)",
+            Layout::BanquePostaleCsv => "La Banque Postale account statement (CSV)",
+            Layout::CreditMutuelCsv => "Crédit Mutuel or CIC account statement (CSV)",
         }
     }
 
     /// The file name extension its originals are kept with.
     pub fn extension(self) -> &'static str {
         match self {
-            Layout::CreditAgricoleCsv => "csv",
+            Layout::Qif => "qif",
+            Layout::CreditAgricoleCsv
+            | Layout::BoursoBankCsv
+            | Layout::SocieteGeneraleCsv
+            | Layout::BanquePostaleCsv
+            | Layout::CreditMutuelCsv => "csv",
         }
     }
 
     /// The media type its originals are kept with.
     pub fn media_type(self) -> &'static str {
         match self {
-            Layout::CreditAgricoleCsv => "text/csv",
+            Layout::Qif => "application/qif",
+            Layout::CreditAgricoleCsv
+            | Layout::BoursoBankCsv
+            | Layout::SocieteGeneraleCsv
+            | Layout::BanquePostaleCsv
+            | Layout::CreditMutuelCsv => "text/csv",
         }
     }
 
@@ -241,8 +261,48 @@ impl Layout {
             where_en: "your regional bank's website, Accounts, Download transactions, CSV format",
             where_fr: "le site de votre caisse régionale, Mes comptes, Télécharger les opérations, format CSV",
         };
+        static QIF: Expected = Expected {
+            holder: "your bank",
+            what_en: "a bank statement in QIF (Quicken) format",
+            what_fr: "un relevé bancaire au format QIF (Quicken)",
+            where_en: "your bank's website, Accounts, Download transactions, QIF format",
+            where_fr: "le site de votre banque, Mes comptes, Télécharger les opérations, format QIF",
+        };
+        static BOURSOBANK: Expected = Expected {
+            holder: "BoursoBank",
+            what_en: "a BoursoBank export of your transactions (CSV)",
+            what_fr: "un export BoursoBank de vos opérations (CSV)",
+            where_en: "your BoursoBank space, My accounts, Export transactions, CSV",
+            where_fr: "votre espace BoursoBank, Mes comptes, Exporter les opérations, CSV",
+        };
+        static SOCIETE_GENERALE: Expected = Expected {
+            holder: "Société Générale",
+            what_en: "a Société Générale account statement (CSV)",
+            what_fr: "un relevé de compte Société Générale (CSV)",
+            where_en: "your Société Générale customer area, My accounts, Download transactions, CSV format",
+            where_fr: "votre espace client Société Générale, Mes comptes, Télécharger les opérations, format CSV",
+        };
+        static BANQUE_POSTALE: Expected = Expected {
+            holder: "La Banque Postale",
+            what_en: "a La Banque Postale account statement (CSV)",
+            what_fr: "un relevé de compte La Banque Postale (CSV)",
+            where_en: "your La Banque Postale customer area, My accounts, Download transactions, CSV format",
+            where_fr: "votre espace client La Banque Postale, Mes comptes, Télécharger les opérations, format CSV",
+        };
+        static CREDIT_MUTUEL: Expected = Expected {
+            holder: "Crédit Mutuel / CIC",
+            what_en: "a Crédit Mutuel or CIC account statement (CSV)",
+            what_fr: "un relevé de compte Crédit Mutuel ou CIC (CSV)",
+            where_en: "your Crédit Mutuel or CIC customer area, Accounts, Download transactions, CSV format",
+            where_fr: "votre espace client Crédit Mutuel ou CIC, Mes comptes, Télécharger les opérations, format CSV",
+        };
         match self {
             Layout::CreditAgricoleCsv => &CREDIT_AGRICOLE,
+            Layout::Qif => &QIF,
+            Layout::BoursoBankCsv => &BOURSOBANK,
+            Layout::SocieteGeneraleCsv => &SOCIETE_GENERALE,
+            Layout::BanquePostaleCsv => &BANQUE_POSTALE,
+            Layout::CreditMutuelCsv => &CREDIT_MUTUEL,
         }
     }
 }

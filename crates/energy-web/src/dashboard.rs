@@ -55,8 +55,8 @@ use selfdata_site::{Chrome, PageError, Resident, fill, page};
 
 use crate::EnergyApp;
 use crate::api::{self, Unit};
-use crate::chart::{self, Bar, BarChart, Legend};
 use crate::texts::Texts;
+use selfdata_site::chart::{self, Bar, BarChart, Legend};
 
 /// The dashboard's routes.
 pub fn routes() -> Router<Arc<EnergyApp>> {

@@ -11,7 +11,6 @@
 //! resource, uses access tokens and WAC (`selfdata_solid::PodAccess`).
 
 pub mod api;
-pub mod chart;
 pub mod connect;
 pub mod dashboard;
 pub mod energy;

@@ -6,7 +6,7 @@
 
 use jiff::civil::Date;
 
-use crate::chart::{Locale, format_number};
+use selfdata_site::chart::{Locale, format_number};
 
 /// Every sentence the energy pages show.
 #[derive(Debug)]

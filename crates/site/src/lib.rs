@@ -16,6 +16,7 @@
 //! [`PageError`] with the request's language and menu. [`address_page`] is
 //! what a browser reads at an address nothing answers.
 
+pub mod chart;
 mod error;
 mod lang;
 mod session;

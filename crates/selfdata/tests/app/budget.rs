@@ -100,7 +100,7 @@ async fn a_bank_statement_is_kept_as_received_normalised_per_account_and_year_an
         serde_json::json!({
             "date": "2021-09-26", "amount": "-23.40", "currency": "EUR",
             "label": "PRELEVEMENT EDF CLIENTS PARTICULIERS ; ECH 260921",
-            "account": "credit-agricole-8901", "category": null,
+            "account": "credit-agricole-8901", "category": "logement/energie/electricite",
         })
     );
     assert_eq!(answer["transactions"].as_array().unwrap().len(), 3);
@@ -225,4 +225,285 @@ async fn the_budget_page_shows_each_account_with_the_balance_the_api_gives() {
         "{}",
         home.body
     );
+}
+
+/// A Crédit Agricole statement (Windows-1252, as the bank writes it) of
+/// account `number` with `rows` of (day, label, cents: negative is a debit).
+pub fn credit_agricole_csv(number: &str, rows: &[(jiff::civil::Date, &str, i64)]) -> Vec<u8> {
+    let first = rows.iter().map(|r| r.0).min().unwrap();
+    let last = rows.iter().map(|r| r.0).max().unwrap();
+    let fr = |d: jiff::civil::Date| format!("{:02}/{:02}/{}", d.day(), d.month(), d.year());
+    let money = |c: i64| format!("{},{:02}", c.abs() / 100, c.abs() % 100);
+    let mut text = format!(
+        "Téléchargement du {};;;\n;;;\nM. ALICE MARTIN;;;\nCompte de Dépôt carte n° {number};;;\n;;;\n\
+         Liste des opérations du compte entre le {} et le {};;;\n;;;\nDate;Libellé;Débit Euros;Crédit Euros;\n",
+        fr(last),
+        fr(first),
+        fr(last)
+    );
+    for (d, label, c) in rows {
+        let (debit, credit) = if *c < 0 {
+            (money(*c), String::new())
+        } else {
+            (String::new(), money(*c))
+        };
+        text.push_str(&format!("{};\"{label}\";{debit};{credit};\n", fr(*d)));
+    }
+    text.chars()
+        .map(|c| match c {
+            'é' => 0xE9,
+            'è' => 0xE8,
+            'ê' => 0xEA,
+            'à' => 0xE0,
+            '°' => 0xB0,
+            'É' => 0xC9,
+            c if c.is_ascii() => c as u8,
+            _ => b'?',
+        })
+        .collect()
+}
+
+/// A year of a household's current account: salary, rent, EDF, Netflix,
+/// groceries and a monthly transfer to a savings account at the same bank.
+fn household_year() -> (Vec<u8>, Vec<u8>) {
+    use jiff::civil::date;
+    let mut current = Vec::new();
+    let mut savings = Vec::new();
+    for m in 1..=12i8 {
+        current.push((
+            date(2021, m, 1),
+            "VIREMENT EN VOTRE FAVEUR ACME SAS SALAIRE",
+            210_000,
+        ));
+        current.push((date(2021, m, 3), "PRELEVEMENT LOYER FONCIA", -85_000));
+        current.push((
+            date(2021, m, 6),
+            "PRELEVEMENT EDF CLIENTS PARTICULIERS",
+            -4_000 - i64::from(m) * 100,
+        ));
+        current.push((date(2021, m, 8), "PRELEVEMENT NETFLIX.COM", -1_349));
+        current.push((
+            date(2021, m, 10),
+            "PAIEMENT PAR CARTE X1234 CARREFOUR 09/01",
+            -6_000 - i64::from(m) * 37,
+        ));
+        current.push((
+            date(2021, m, 20),
+            "PAIEMENT PAR CARTE X1234 CHEZ MARCEL",
+            -2_500,
+        ));
+        current.push((
+            date(2021, m, 25),
+            "VIREMENT PERMANENT VERS LIVRET A",
+            -20_000,
+        ));
+        savings.push((
+            date(2021, m, 26),
+            "VIREMENT RECU DE COMPTE DE DEPOT",
+            20_000,
+        ));
+    }
+    (
+        credit_agricole_csv("12345678901", &current),
+        credit_agricole_csv("98765432109", &savings),
+    )
+}
+
+#[tokio::test]
+async fn spending_by_category_leaves_out_transfers_between_ones_own_accounts_and_the_page_draws_the_api_figures()
+ {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2022, 1, 15))).await;
+    let (email, password) = ("dora@example.org", "correct horse battery");
+    let dora = PodName::parse("dora").unwrap();
+    s.app
+        .idp
+        .create_account(email, password, &dora)
+        .await
+        .unwrap();
+    let (current, savings) = household_year();
+    for file in [current, savings] {
+        s.app.import_file(&dora, file.into()).await.unwrap();
+    }
+    let webid = selfdata_solid::provision::webid_of(&s.base, &dora);
+    let (id, secret) = s
+        .app
+        .idp
+        .create_credentials(None, &webid, "test")
+        .await
+        .unwrap();
+    let key = selfdata_oidc::DpopKey::generate();
+    let token = common::client_credentials_token(&s.client, &s.base, &id, &secret, &key).await;
+    let url = format!(
+        "{}/dora/selfdata/budget/api/summary?from=2021-01-01&to=2022-01-01&step=month",
+        s.base
+    );
+    let r = common::as_agent(&s.client, &key, &token, "GET", &url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let summary: Value = r.json().await.unwrap();
+    let march = &summary["months"][2];
+    assert_eq!(march["month"], "2021-03");
+    let by = |c: &str| {
+        march["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["category"] == c)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(by("logement/energie/electricite")["amount"], "-43.00");
+    assert_eq!(by("logement/loyer")["amount"], "-850.00");
+    assert_eq!(by("loisirs/abonnements-numeriques")["amount"], "-13.49");
+    assert_eq!(
+        march["internal_transfers"]["count"], 2,
+        "the two sides of the transfer"
+    );
+    assert_eq!(
+        march["uncategorised"]["count"], 1,
+        "CHEZ MARCEL is no known shop"
+    );
+    // Spent: rent, EDF, Netflix, groceries, the restaurant; not the savings.
+    assert_eq!(march["spent"], "-992.60");
+    assert_eq!(march["received"], "2100.00");
+    assert_eq!(summary["total"]["internal_transfers"]["count"], 24);
+
+    let b = s.sign_in(email, password).await;
+    let page = b.get("/app/budget/spending?year=2021").await;
+    assert_eq!(page.status, 200);
+    // The API's "-13176.62" is written "−€13,176.62" on the page.
+    let spent = summary["total"]["spent"].as_str().unwrap();
+    let cents: i64 = spent.replace('.', "").parse().unwrap();
+    let shown = selfdata_budget::money::format_cents_en(cents);
+    assert!(
+        page.body.contains(&shown),
+        "the year's spending {shown}: {}",
+        page.body
+    );
+    assert!(
+        page.body.matches("class=\"bar").count() >= 12,
+        "a bar per month"
+    );
+    assert!(page.body.contains("Transfers between your accounts: 24"));
+}
+
+#[tokio::test]
+async fn correcting_one_payee_moves_all_its_transactions_and_says_why() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2022, 1, 15))).await;
+    let (email, password) = ("eve@example.org", "correct horse battery");
+    let eve = PodName::parse("eve").unwrap();
+    s.app
+        .idp
+        .create_account(email, password, &eve)
+        .await
+        .unwrap();
+    let (current, _) = household_year();
+    s.app.import_file(&eve, current.into()).await.unwrap();
+    let b = s.sign_in(email, password).await;
+    let page = b
+        .get("/app/budget/transactions?from=2021-03-01&to=2021-04-01&q=marcel")
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("1 transactions: \u{2212}€25.00 spent"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Uncategorised"));
+    assert!(
+        page.body.contains("no rule recognises"),
+        "the why: {}",
+        page.body
+    );
+    let csrf = common::field(&page.body, "csrf");
+    let back = common::field(&page.body, "back");
+    let done = b
+        .post(
+            "/app/budget/transactions/categorise",
+            &[
+                ("csrf", &csrf),
+                ("account", "credit-agricole-8901"),
+                ("date", "2021-03-20"),
+                ("amount", "-2500"),
+                ("seq", "1"),
+                ("label", "PAIEMENT PAR CARTE X1234 CHEZ MARCEL"),
+                ("category", "alimentation/restaurants"),
+                ("scope", "payee"),
+                ("back", &back),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let location = done.location.unwrap();
+    assert!(
+        location.contains("done=12") && location.contains("q=marcel"),
+        "{location}"
+    );
+    let after = b.get(&location).await;
+    assert!(
+        after.body.contains("12 transactions follow it"),
+        "{}",
+        after.body
+    );
+    assert!(
+        after.body.contains("Chosen by you on"),
+        "the one corrected says so: {}",
+        after.body
+    );
+    let april = b
+        .get("/app/budget/transactions?from=2021-04-01&to=2021-05-01&q=marcel")
+        .await;
+    assert!(
+        april.body.contains("Rule learned on") && april.body.contains("Eating out"),
+        "the others follow the learned rule: {}",
+        april.body
+    );
+    // The learned rule is a document of the pod.
+    let (_, rules) = s
+        .app
+        .store
+        .get(
+            &eve,
+            &ResourcePath::parse("/selfdata/budget/rules.csv").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let rules = String::from_utf8(rules.to_vec()).unwrap();
+    assert!(
+        rules.contains("alimentation/restaurants") && rules.contains("MARCEL"),
+        "{rules}"
+    );
+    // A correction of one transaction only beats the learned rule.
+    let page = b
+        .get("/app/budget/transactions?from=2021-05-01&to=2021-06-01&q=marcel")
+        .await;
+    let csrf = common::field(&page.body, "csrf");
+    let done = b
+        .post(
+            "/app/budget/transactions/categorise",
+            &[
+                ("csrf", &csrf),
+                ("account", "credit-agricole-8901"),
+                ("date", "2021-05-20"),
+                ("amount", "-2500"),
+                ("seq", "1"),
+                ("label", "PAIEMENT PAR CARTE X1234 CHEZ MARCEL"),
+                ("category", "loisirs/sorties-voyages"),
+                ("scope", "one"),
+                ("back", ""),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    let may = b
+        .get("/app/budget/transactions?from=2021-05-01&to=2021-06-01&q=marcel")
+        .await;
+    assert!(may.body.contains("Chosen by you on"), "{}", may.body);
+    let june = b
+        .get("/app/budget/transactions?from=2021-06-01&to=2021-07-01&q=marcel")
+        .await;
+    assert!(june.body.contains("Rule learned on"), "{}", june.body);
 }

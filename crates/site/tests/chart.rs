@@ -8,7 +8,7 @@
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
-use selfdata_energy_web::chart::{
+use selfdata_site::chart::{
     Bar, BarChart, FONT_SIZE, HEIGHT, Legend, Locale, MIN_WIDTH, WIDE_WIDTH, bar_chart,
     format_number, legend, nice_ticks,
 };
