@@ -3,11 +3,13 @@
 //! against (`baseline-server`: a bare axum handler serving a body read from
 //! SQLite; `fsync-baseline`: bare durable SQLite commits per second), a
 //! generator for the Turtle document the scenarios use (`gen-turtle`), and the
-//! assembly of every measurement into JSON and a markdown table (`report`).
+//! assembly of every measurement into JSON and a markdown table (`report`);
+//! the energy (`energy`) and money (`budget`) benchmarks over `App`.
 //! This is a benchmark, not a test: it prints figures and judges nothing
 //! except whether a run saw errors.
 
 mod baseline;
+mod budget;
 mod control;
 mod energy;
 mod load;
@@ -96,6 +98,14 @@ enum Command {
         #[arg(long, default_value_t = 300)]
         requests: usize,
     },
+    /// The money benchmark: ten years of three accounts imported end to
+    /// end (and again), the transactions API for a month and ten years, the
+    /// budget page, each against a bare SQLite baseline of the same run.
+    Budget {
+        /// Timed requests per measurement.
+        #[arg(long, default_value_t = 300)]
+        requests: usize,
+    },
     /// The access log's Merkle tree: build a log of N entries in memory,
     /// then proof sizes and verification times at N. Prints one JSON line.
     Translog {
@@ -130,6 +140,11 @@ fn main() -> std::process::ExitCode {
             .build()
             .map_err(anyhow::Error::from)
             .and_then(|rt| rt.block_on(control::run(requests, rounds))),
+        Command::Budget { requests } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(budget::run(requests))),
         Command::Energy { requests } => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

@@ -73,7 +73,10 @@ fn year_of(q: &YearQuery, book: &Book, today: Date) -> Result<i16, String> {
             .ok()
             .filter(|y| (1900..=2200).contains(y))
             .ok_or_else(|| format!("year must be a year like 2025; found {y:?}.")),
-        None => Ok(book.rows.last().map_or(today.year(), |r| r.entry.date.year())),
+        None => Ok(book
+            .rows
+            .last()
+            .map_or(today.year(), |r| r.entry.date.year())),
     }
 }
 
@@ -223,7 +226,11 @@ pub(crate) async fn show(
         unit: "€",
         title: &title,
         description: t.housing_chart_desc,
-        locale: if t.lang == "fr" { Locale::Fr } else { Locale::En },
+        locale: if t.lang == "fr" {
+            Locale::Fr
+        } else {
+            Locale::En
+        },
         highlight: None,
         legend: Legend {
             bars: t.housing_title,

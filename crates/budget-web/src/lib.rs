@@ -24,6 +24,7 @@
 
 pub mod api;
 pub mod budget;
+pub mod demo;
 pub mod housing;
 pub mod pages;
 pub mod spending;
@@ -107,6 +108,15 @@ impl Service for BudgetService {
 
     fn forget_pod(&self, pod: &PodName) {
         self.0.budget.forget_pod(pod);
+    }
+
+    fn demo_files(
+        &self,
+        today: jiff::civil::Date,
+        years: u32,
+        known: &[selfdata_service::MonthlyCost],
+    ) -> Vec<selfdata_service::DemoFile> {
+        demo::files(today, years, known)
     }
 
     async fn card(&self, resident: &Resident, lang: Lang) -> Option<Card> {

@@ -24,6 +24,9 @@
 //! energy and water debits linked to the costs the energy service knows,
 //! handed in as plain values, and health reimbursements linked to the care
 //! they repay ([`bills`]).
+//!
+//! Generated statements in the Crédit Agricole layout, for the demo pod and
+//! the benchmark ([`demo`]).
 
 pub mod accounts;
 pub mod banks;
@@ -31,6 +34,7 @@ pub mod bills;
 pub mod book;
 pub mod categorise;
 pub mod category;
+pub mod demo;
 pub mod describe;
 pub mod fuzzing;
 pub mod housing;

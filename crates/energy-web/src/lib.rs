@@ -20,7 +20,12 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use selfdata_service::{AnyIntake, Card, Context, DemoFile, Service, ServiceError};
+use selfdata_energy::Fluid;
+use selfdata_energy::analysis::Resolution;
+use selfdata_energy::tariff::pico_to_cents;
+use selfdata_service::{
+    AnyIntake, Card, Context, CostTopic, DemoFile, MonthlyCost, Service, ServiceError,
+};
 use selfdata_site::{Lang, MenuEntry, Resident, Say};
 use selfdata_solid::AppState;
 use selfdata_store::PodName;
@@ -115,7 +120,51 @@ impl Service for EnergyService {
         self.0.energy.forget_pod(pod);
     }
 
-    fn demo_files(&self, today: jiff::civil::Date, years: u32) -> Vec<DemoFile> {
+    /// Each fluid's cost per month, from the cached books (the figures of
+    /// the API and the dashboard), for the months with a known cost.
+    async fn monthly_costs(
+        &self,
+        pod: &PodName,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Vec<MonthlyCost> {
+        let mut out = Vec::new();
+        for fluid in Fluid::ALL {
+            let book = match self.0.energy.book(pod, fluid).await {
+                Ok(book) => book,
+                Err(e) => {
+                    tracing::warn!(%pod, fluid = fluid.as_str(), error = %e, "no monthly costs");
+                    continue;
+                }
+            };
+            let Some(main) = book.main() else { continue };
+            let topic = match fluid {
+                Fluid::Electricity => CostTopic::Electricity,
+                Fluid::Gas => CostTopic::Gas,
+                Fluid::Water => CostTopic::Water,
+            };
+            for b in main.aggregate(from, to, Resolution::Month) {
+                let Some(pico) = b.cost else { continue };
+                let month = b.start.date();
+                out.push(MonthlyCost {
+                    service: "energy",
+                    topic,
+                    month,
+                    cents: pico_to_cents(pico),
+                    coverage: b.coverage as f32,
+                    href: dashboard::month_view_href(fluid, month),
+                });
+            }
+        }
+        out
+    }
+
+    fn demo_files(
+        &self,
+        today: jiff::civil::Date,
+        years: u32,
+        _known: &[MonthlyCost],
+    ) -> Vec<DemoFile> {
         selfdata_energy::demo::household(today, years, 2026)
             .into_iter()
             .map(|f| DemoFile {

@@ -313,16 +313,19 @@ pub fn water_cost(p: &Period, before_ml: i64, amount_ml: i64) -> i64 {
     energy_cost(normal, p.price) + energy_cost(doubled, p.price.saturating_mul(2))
 }
 
+/// Pico-euros as cents, rounded half away from zero.
+pub fn pico_to_cents(pico: i64) -> i64 {
+    let half = if pico >= 0 {
+        5_000_000_000
+    } else {
+        -5_000_000_000
+    };
+    ((pico as i128 + half) / 10_000_000_000) as i64
+}
+
 /// Pico-euros as euros rounded to the cent (for display).
 pub fn pico_to_euros(pico: i64) -> f64 {
-    let cents = (pico as i128
-        + if pico >= 0 {
-            5_000_000_000
-        } else {
-            -5_000_000_000
-        })
-        / 10_000_000_000;
-    cents as f64 / 100.0
+    pico_to_cents(pico) as f64 / 100.0
 }
 
 #[cfg(test)]

@@ -298,8 +298,10 @@ impl App {
     }
 
     /// Creates the demo account and pod if needed (`created` tells), then
-    /// imports every service's demo files up to `today`; returns what each
-    /// file gave, by name.
+    /// imports every service's demo files up to `today`, in the registry's
+    /// order: each service after the first is handed what the pod's home
+    /// cost per month as the services before it know it (the demo's bank
+    /// debits pay the demo's energy bills). Returns what each file gave, by name.
     pub async fn demo(
         &self,
         email: &str,
@@ -312,15 +314,26 @@ impl App {
             self.idp.create_account(email, password, pod).await?;
         }
         let today = self.context.today();
+        let from = today
+            .checked_sub(jiff::Span::new().years(i64::from(years)))
+            .unwrap_or(today)
+            .first_of_month();
         let mut files = Vec::new();
-        for file in self.registry.demo_files(today, years) {
-            let summary = self
-                .context
-                .pipeline
-                .import(pod, "application/octet-stream", file.body, false, &|_| {})
-                .await
-                .map_err(|e| DemoError::File(file.name.clone(), e))?;
-            files.push((file.name, summary));
+        for (i, service) in self.registry.services().iter().enumerate() {
+            let known = if i == 0 {
+                Vec::new()
+            } else {
+                self.registry.monthly_costs(pod, from, today).await
+            };
+            for file in service.demo_files(today, years, &known) {
+                let summary = self
+                    .context
+                    .pipeline
+                    .import(pod, "application/octet-stream", file.body, false, &|_| {})
+                    .await
+                    .map_err(|e| DemoError::File(file.name.clone(), e))?;
+                files.push((file.name, summary));
+            }
         }
         Ok(Demo { created, files })
     }

@@ -104,6 +104,32 @@ pub struct DemoFile {
     pub body: bytes::Bytes,
 }
 
+/// What a home cost is about, in [`MonthlyCost`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CostTopic {
+    Electricity,
+    Gas,
+    Water,
+}
+
+/// What a service knows a home cost in one Paris month, for other services
+/// to show beside their own figures (budget links its bills to it): the
+/// service stays the only authority on how its costs are computed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthlyCost {
+    /// The service that knows it (`energy`).
+    pub service: &'static str,
+    pub topic: CostTopic,
+    /// The 1st of a Paris month.
+    pub month: jiff::civil::Date,
+    /// What it cost, in cents (positive).
+    pub cents: i64,
+    /// The share of the month the service has data for, 0 to 1.
+    pub coverage: f32,
+    /// The service's page of that month.
+    pub href: String,
+}
+
 /// A service's card on the resident's home page.
 #[derive(Debug, Clone)]
 pub struct Card {
@@ -146,8 +172,26 @@ pub trait Service: Send + Sync {
     /// Forgets what it cached about a pod (the pod was erased).
     fn forget_pod(&self, _pod: &PodName) {}
 
-    /// Files a demo pod gets, generated for `years` up to `today`.
-    fn demo_files(&self, _today: jiff::civil::Date, _years: u32) -> Vec<DemoFile> {
+    /// What the pod's home cost per month in `[from, to)`, as far as this
+    /// service knows (energy: its fluids' costs); nothing by default.
+    async fn monthly_costs(
+        &self,
+        _pod: &PodName,
+        _from: jiff::civil::Date,
+        _to: jiff::civil::Date,
+    ) -> Vec<MonthlyCost> {
+        Vec::new()
+    }
+
+    /// Files a demo pod gets, generated for `years` up to `today`, given
+    /// what the services before it in the registry know the demo home cost
+    /// (`known`, so that money's bills are energy's costs).
+    fn demo_files(
+        &self,
+        _today: jiff::civil::Date,
+        _years: u32,
+        _known: &[MonthlyCost],
+    ) -> Vec<DemoFile> {
         Vec::new()
     }
 
@@ -242,12 +286,18 @@ impl Registry {
         }
     }
 
-    /// Every service's demo files.
-    pub fn demo_files(&self, today: jiff::civil::Date, years: u32) -> Vec<DemoFile> {
-        self.services
-            .iter()
-            .flat_map(|s| s.demo_files(today, years))
-            .collect()
+    /// What every service knows the pod's home cost per month in `[from, to)`.
+    pub async fn monthly_costs(
+        &self,
+        pod: &PodName,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Vec<MonthlyCost> {
+        let mut out = Vec::new();
+        for s in &self.services {
+            out.extend(s.monthly_costs(pod, from, to).await);
+        }
+        out
     }
 
     /// Starts every service's background work.
