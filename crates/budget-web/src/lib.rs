@@ -20,6 +20,7 @@
 pub mod api;
 pub mod budget;
 pub mod pages;
+pub mod subscriptions;
 mod texts;
 
 use std::sync::Arc;
@@ -80,6 +81,8 @@ impl Service for BudgetService {
                 get(api::transactions),
             )
             .route("/{pod}/selfdata/budget/api/accounts", get(api::accounts))
+            .route("/{pod}/selfdata/budget/api/subscriptions", get(subscriptions::api))
+            .route("/app/budget/subscriptions", get(subscriptions::show).post(subscriptions::decide))
             .merge(pages::routes())
             .with_state(self.0.clone())
     }

@@ -12,6 +12,7 @@ mod e2e;
 mod access;
 mod access_log;
 mod budget;
+mod budget_subscriptions;
 mod commands;
 mod connect;
 mod crash;
