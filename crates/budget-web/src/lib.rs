@@ -81,8 +81,14 @@ impl Service for BudgetService {
                 get(api::transactions),
             )
             .route("/{pod}/selfdata/budget/api/accounts", get(api::accounts))
-            .route("/{pod}/selfdata/budget/api/subscriptions", get(subscriptions::api))
-            .route("/app/budget/subscriptions", get(subscriptions::show).post(subscriptions::decide))
+            .route(
+                "/{pod}/selfdata/budget/api/subscriptions",
+                get(subscriptions::api),
+            )
+            .route(
+                "/app/budget/subscriptions",
+                get(subscriptions::show).post(subscriptions::decide),
+            )
             .merge(pages::routes())
             .with_state(self.0.clone())
     }

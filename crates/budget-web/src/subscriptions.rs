@@ -118,9 +118,10 @@ async fn found(
 ) -> Result<(Arc<Vec<Recurring>>, Vec<Decision>), SubscriptionError> {
     let book = app.budget.book(pod).await?;
     let today = app.ctx.today();
-    let known = FOUND.lock().get(pod).and_then(|(b, d, f)| {
-        (b.ptr_eq(&Arc::downgrade(&book)) && *d == today).then(|| f.clone())
-    });
+    let known = FOUND
+        .lock()
+        .get(pod)
+        .and_then(|(b, d, f)| (b.ptr_eq(&Arc::downgrade(&book)) && *d == today).then(|| f.clone()));
     let found = match known {
         Some(f) => f,
         None => {
@@ -325,7 +326,10 @@ selfdata_site::words!(SubscriptionWords, FR, EN);
 /// The words of the budget page's link to the subscriptions, in the page's
 /// language (`fr` or `en`).
 pub fn link(lang: &str) -> &'static str {
-    Lang::parse(lang).unwrap_or_default().words::<SubscriptionWords>().link
+    Lang::parse(lang)
+        .unwrap_or_default()
+        .words::<SubscriptionWords>()
+        .link
 }
 
 impl SubscriptionWords {
@@ -489,11 +493,9 @@ pub async fn decide(
     if let Err(e) = save(&app, &me.pod, &form.key, confirmed).await {
         return failed(w, e);
     }
-    let query = serde_urlencoded::to_string([
-        ("done", form.decision.as_str()),
-        ("key", form.key.as_str()),
-    ])
-    .unwrap_or_default();
+    let query =
+        serde_urlencoded::to_string([("done", form.decision.as_str()), ("key", form.key.as_str())])
+            .unwrap_or_default();
     Redirect::to(&format!("{PAGE}?{query}#notice")).into_response()
 }
 

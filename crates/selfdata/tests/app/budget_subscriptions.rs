@@ -31,9 +31,17 @@ fn statement() -> Vec<u8> {
     for m in 0..14 {
         let month = date(2024, 1, 1).saturating_add(m.months());
         if month != date(2024, 6, 1) {
-            rows.push((month.saturating_add(4.days()), "PRELEVEMENT NETFLIX".into(), -1349));
+            rows.push((
+                month.saturating_add(4.days()),
+                "PRELEVEMENT NETFLIX".into(),
+                -1349,
+            ));
         }
-        rows.push((month, "VIREMENT PERMANENT LOYER SCI LES TILLEULS".into(), -75_000));
+        rows.push((
+            month,
+            "VIREMENT PERMANENT LOYER SCI LES TILLEULS".into(),
+            -75_000,
+        ));
     }
     let mut day = date(2024, 1, 6); // a Saturday
     let mut n = 0i64;
@@ -96,11 +104,7 @@ async fn erin(s: &Server) -> Owner {
         .create_account(EMAIL, PASSWORD, &pod)
         .await
         .unwrap();
-    let summary = s
-        .app
-        .import_file(&pod, statement().into())
-        .await
-        .unwrap();
+    let summary = s.app.import_file(&pod, statement().into()).await.unwrap();
     assert_eq!(summary.service, "budget");
     let webid = selfdata_solid::provision::webid_of(&s.base, &pod);
     let (id, secret) = s
@@ -137,12 +141,19 @@ async fn netflix_and_the_rent_are_subscriptions_the_weekly_groceries_are_not() {
     assert_eq!(netflix["status"], "proposed");
     assert_eq!(netflix["ended"], false);
     let rent = listed(&answer, "LOYER").unwrap_or_else(|| panic!("{answer:#}"));
-    assert_eq!((&rent["period"], &rent["amount"]), (&"monthly".into(), &"-750.00".into()));
+    assert_eq!(
+        (&rent["period"], &rent["amount"]),
+        (&"monthly".into(), &"-750.00".into())
+    );
     assert!(
         listed(&answer, "INTERMARCHE").is_none(),
         "a weekly habit of varying amounts is no subscription: {answer:#}"
     );
-    assert_eq!(answer["subscriptions"].as_array().unwrap().len(), 2, "{answer:#}");
+    assert_eq!(
+        answer["subscriptions"].as_array().unwrap().len(),
+        2,
+        "{answer:#}"
+    );
     assert_eq!(answer["yearly_total"], "-9161.88");
 }
 
@@ -192,7 +203,10 @@ async fn the_resident_confirms_or_dismisses_a_subscription_on_the_page_and_a_rei
         Some(body[start..start + body[start..].find("</tr>").unwrap()].to_owned())
     };
     let shown = row(&page.body, &netflix).unwrap_or_else(|| panic!("{}", page.body));
-    assert!(shown.contains("NETFLIX") && shown.contains("monthly"), "{shown}");
+    assert!(
+        shown.contains("NETFLIX") && shown.contains("monthly"),
+        "{shown}"
+    );
     assert!(
         shown.contains("\u{2212}€161.88") && shown.contains("\u{2212}€13.49"),
         "the API's figures, the English way: {shown}"
@@ -202,7 +216,10 @@ async fn the_resident_confirms_or_dismisses_a_subscription_on_the_page_and_a_rei
         shown.contains("It is not one<span class=\"visually-hidden\"> – NETFLIX"),
         "the button names the payee for screen readers: {shown}"
     );
-    assert!(page.body.contains("Yearly cost of the running payments: \u{2212}€9,161.88"));
+    assert!(
+        page.body
+            .contains("Yearly cost of the running payments: \u{2212}€9,161.88")
+    );
     assert!(!page.body.contains("INTERMARCHE"));
 
     // Dismiss Netflix through the form.
@@ -210,22 +227,36 @@ async fn the_resident_confirms_or_dismisses_a_subscription_on_the_page_and_a_rei
     let r = b
         .post(
             "/app/budget/subscriptions",
-            &[("csrf", &csrf), ("key", &netflix), ("decision", "dismissed")],
+            &[
+                ("csrf", &csrf),
+                ("key", &netflix),
+                ("decision", "dismissed"),
+            ],
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let back = r.location.unwrap();
     assert!(back.starts_with("/app/budget/subscriptions?"), "{back}");
     let after = b.get(&back).await;
-    assert!(after.body.contains("“NETFLIX” was taken off the list."), "{}", after.body);
+    assert!(
+        after.body.contains("“NETFLIX” was taken off the list."),
+        "{}",
+        after.body
+    );
     assert!(row(&after.body, &netflix).is_none(), "{}", after.body);
-    assert!(after.body.contains("\u{2212}€9,000.00"), "the total without it");
+    assert!(
+        after.body.contains("\u{2212}€9,000.00"),
+        "the total without it"
+    );
     let answer = erin.subscriptions(&s).await;
     assert!(listed(&answer, "NETFLIX").is_none(), "{answer:#}");
     assert_eq!(answer["yearly_total"], "-9000.00");
     let pod = PodName::parse("erin").unwrap();
     let path = selfdata_store::ResourcePath::parse("/selfdata/budget/recurring.csv").unwrap();
-    let (_, kept) = s.app.store.get(&pod, &path)
+    let (_, kept) = s
+        .app
+        .store
+        .get(&pod, &path)
         .await
         .unwrap()
         .expect("the decision is in the pod");
@@ -244,7 +275,10 @@ async fn the_resident_confirms_or_dismisses_a_subscription_on_the_page_and_a_rei
     let after = b.get(&r.location.unwrap()).await;
     let shown = row(&after.body, &rent).unwrap();
     assert!(shown.contains("confirmed subscription"), "{shown}");
-    assert_eq!(listed(&erin.subscriptions(&s).await, "LOYER").unwrap()["status"], "confirmed");
+    assert_eq!(
+        listed(&erin.subscriptions(&s).await, "LOYER").unwrap()["status"],
+        "confirmed"
+    );
 
     // The same statement again: the decisions stay.
     let again = s.app.import_file(&pod, statement().into()).await.unwrap();
@@ -268,7 +302,10 @@ async fn the_resident_confirms_or_dismisses_a_subscription_on_the_page_and_a_rei
         )
         .await;
     assert_eq!(r.status, 404);
-    assert_eq!(listed(&erin.subscriptions(&s).await, "LOYER").unwrap()["status"], "confirmed");
+    assert_eq!(
+        listed(&erin.subscriptions(&s).await, "LOYER").unwrap()["status"],
+        "confirmed"
+    );
 }
 
 #[tokio::test]
