@@ -221,6 +221,23 @@ async fn the_resident_confirms_or_dismisses_a_subscription_on_the_page_and_a_rei
             .contains("Yearly cost of the running payments: \u{2212}€9,161.88")
     );
     assert!(!page.body.contains("INTERMARCHE"));
+    let fr = b
+        .request(reqwest::Method::GET, "/app/budget/subscriptions")
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let shown = row(&fr, &netflix).unwrap_or_else(|| panic!("{fr}"));
+    assert!(
+        shown.contains("mensuel")
+            && shown.contains("\u{2212}161,88\u{a0}€")
+            && shown.contains("5 mars 2025")
+            && shown.contains("C’est bien un abonnement<span class=\"visually-hidden\"> – NETFLIX"),
+        "in French: {shown}"
+    );
 
     // Dismiss Netflix through the form.
     let csrf = field(&page.body, "csrf");
