@@ -7,8 +7,9 @@
 //!
 //! - `GET /{pod}/selfdata/budget/api/subscriptions` → `{"subscriptions":[{"key",
 //!   "payee","account","period","amount","last","next","yearly","status",
-//!   "variable","ended","occurrences","misses","category"}],"income":[…],
-//!   "yearly_total"}`: amounts are signed decimal strings (`"-13.49"`),
+//!   "variable","ended","occurrences","misses","category","price_change"}],
+//!   "income":[…],"yearly_total"}`: amounts are signed decimal strings (`"-13.49"`),
+//!   `price_change` `{"date","from","to"}` or `null`,
 //!   dismissed ones are left out, ended ones are listed with `"ended": true`
 //!   and left out of `yearly_total` (as is income, listed apart).
 //! - `GET /app/budget/subscriptions`: the same list as a page;
@@ -115,7 +116,7 @@ static FOUND: LazyLock<Mutex<HashMap<PodName, Found>>> = LazyLock::new(Default::
 async fn found(
     app: &BudgetApp,
     pod: &PodName,
-) -> Result<(Arc<Vec<Recurring>>, Vec<Decision>), SubscriptionError> {
+) -> Result<(Arc<Book>, Arc<Vec<Recurring>>, Vec<Decision>), SubscriptionError> {
     let book = app.budget.book(pod).await?;
     let today = app.ctx.today();
     let known = FOUND
@@ -126,8 +127,9 @@ async fn found(
         Some(f) => f,
         None => {
             let weak = Arc::downgrade(&book);
+            let all = book.clone();
             let f = Arc::new(
-                tokio::task::spawn_blocking(move || recurring::detect(&occurrences(&book), today))
+                tokio::task::spawn_blocking(move || recurring::detect(&occurrences(&all), today))
                     .await
                     .map_err(|e| BudgetError::Damaged(e.to_string()))?,
             );
@@ -135,7 +137,7 @@ async fn found(
             f
         }
     };
-    Ok((found, decisions(app, pod).await?))
+    Ok((book, found, decisions(app, pod).await?))
 }
 
 async fn decisions(app: &BudgetApp, pod: &PodName) -> Result<Vec<Decision>, SubscriptionError> {
@@ -195,6 +197,9 @@ fn item_json(r: &Recurring, status: Status) -> Value {
         "occurrences": r.occurrences,
         "misses": r.misses,
         "category": r.category,
+        "price_change": r.price_change.map(|(day, from, to)| json!({
+            "date": day.to_string(), "from": format_cents(from), "to": format_cents(to),
+        })),
     })
 }
 
@@ -220,7 +225,7 @@ pub async fn api(
     access: PodAccess,
 ) -> Result<Response, ApiError> {
     let pod = access.require(BUDGET_CONTAINER, ModeSet::READ).await?;
-    let (found, decisions) = found(&app, &pod).await?;
+    let (_, found, decisions) = found(&app, &pod).await?;
     let body = serde_json::to_vec(&subscriptions_json(&found, &decisions)).unwrap_or_default();
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
@@ -249,6 +254,8 @@ pub struct SubscriptionWords {
     /// `{total}`.
     pub total: &'static str,
     pub variable: &'static str,
+    /// `{date}`, `{from}`, `{to}`.
+    pub price_changed: &'static str,
     pub confirmed: &'static str,
     pub to_confirm: &'static str,
     pub confirm: &'static str,
@@ -281,6 +288,7 @@ pub static FR: SubscriptionWords = SubscriptionWords {
     decide: "Votre avis",
     total: "Coût sur un an des paiements en cours : {total}",
     variable: "montant variable",
+    price_changed: "prix changé le {date} : {from} → {to}",
     confirmed: "abonnement confirmé",
     to_confirm: "à confirmer",
     confirm: "C’est bien un abonnement",
@@ -311,6 +319,7 @@ pub static EN: SubscriptionWords = SubscriptionWords {
     decide: "Your say",
     total: "Yearly cost of the running payments: {total}",
     variable: "varying amount",
+    price_changed: "price changed on {date}: {from} → {to}",
     confirmed: "confirmed subscription",
     to_confirm: "to confirm",
     confirm: "It is a subscription",
@@ -346,7 +355,10 @@ impl SubscriptionWords {
 struct Row {
     key: String,
     payee: String,
+    /// The account's name (bank and last digits).
+    account: String,
     period: &'static str,
+    price_changed: Option<String>,
     amount: String,
     variable: bool,
     /// The next date for a running one, the last for an ended one.
@@ -376,12 +388,28 @@ struct SubscriptionsPage {
     sections: Vec<Section>,
 }
 
-fn row(w: &SubscriptionWords, lang: Lang, (r, status): &(&Recurring, Status)) -> Row {
+fn row(w: &SubscriptionWords, lang: Lang, book: &Book, (r, status): &(&Recurring, Status)) -> Row {
     let t: &Texts = lang.words();
+    let account = book
+        .accounts
+        .iter()
+        .find(|a| a.id == r.account)
+        .map_or_else(|| r.account.clone(), |a| a.name());
     let day = if r.ended { r.last } else { r.next };
     Row {
         key: r.key.clone(),
         payee: r.payee.clone(),
+        account,
+        price_changed: r.price_change.map(|(day, from, to)| {
+            fill(
+                w.price_changed,
+                &[
+                    ("date", &t.date(day)),
+                    ("from", &w.money(from)),
+                    ("to", &w.money(to)),
+                ],
+            )
+        }),
         period: if lang == Lang::Fr {
             r.period.fr()
         } else {
@@ -419,7 +447,7 @@ pub async fn show(
 ) -> Response {
     let lang = chrome.language();
     let w: &'static SubscriptionWords = lang.words();
-    let (found, decisions) = match found(&app, &me.pod).await {
+    let (book, found, decisions) = match found(&app, &me.pod).await {
         Ok(x) => x,
         Err(e) => return failed(w, e),
     };
@@ -440,7 +468,7 @@ pub async fn show(
         title,
         intro,
         date_title,
-        rows: items.iter().map(|x| row(w, lang, x)).collect(),
+        rows: items.iter().map(|x| row(w, lang, &book, x)).collect(),
     };
     let sections: Vec<Section> = [
         section("running", w.running_title, "", w.next, &l.running),
@@ -484,7 +512,7 @@ pub async fn decide(
         _ => return PageError::form_unreadable().into_response(),
     };
     let known = match found(&app, &me.pod).await {
-        Ok((found, _)) => found.iter().any(|r| r.key == form.key),
+        Ok((_, found, _)) => found.iter().any(|r| r.key == form.key),
         Err(e) => return failed(w, e),
     };
     if !known {
@@ -579,5 +607,17 @@ mod tests {
         assert_eq!(v["subscriptions"][1]["ended"], true);
         assert_eq!(v["income"][0]["key"], "SALARY");
         assert_eq!(v["yearly_total"], "-161.88");
+        assert_eq!(v["subscriptions"][0]["price_change"], Value::Null);
+    }
+
+    #[test]
+    fn a_price_step_is_told_with_its_day_and_both_prices() {
+        let mut netflix = found("NETFLIX", -18_588, false, false);
+        netflix.price_change = Some((jiff::civil::date(2024, 10, 5), -1349, -1549));
+        let v = subscriptions_json(&[netflix], &[]);
+        assert_eq!(
+            v["subscriptions"][0]["price_change"],
+            json!({"date": "2024-10-05", "from": "-13.49", "to": "-15.49"})
+        );
     }
 }

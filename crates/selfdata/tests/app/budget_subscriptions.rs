@@ -213,6 +213,10 @@ async fn the_resident_confirms_or_dismisses_a_subscription_on_the_page_and_a_rei
     );
     assert!(shown.contains("5 March 2025"), "next expected: {shown}");
     assert!(
+        shown.contains("Crédit Agricole …8901"),
+        "the account: {shown}"
+    );
+    assert!(
         shown.contains("It is not one<span class=\"visually-hidden\"> – NETFLIX"),
         "the button names the payee for screen readers: {shown}"
     );
