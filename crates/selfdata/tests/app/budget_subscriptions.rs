@@ -360,3 +360,35 @@ async fn a_damaged_recurring_csv_is_named_with_its_line() {
         "{detail}"
     );
 }
+
+/// "-161.88" from the API as the French page writes it: "−161,88 €" (below a thousand).
+fn french(amount: &str) -> String {
+    format!(
+        "{}\u{a0}€",
+        amount.replace('-', "\u{2212}").replace('.', ",")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_subscriptions_page_on_a_phone_is_accessible_and_dismisses_with_its_button() {
+    let chromium = crate::e2e::chromium();
+    let s = Server::start_with(|o| o.today = Some(TODAY)).await;
+    let erin = erin(&s).await;
+    let answer = erin.subscriptions(&s).await;
+    let yearly = french(
+        listed(&answer, "NETFLIX").unwrap()["yearly"]
+            .as_str()
+            .unwrap(),
+    );
+    let env = [
+        ("SELFDATA_BASE", s.base.as_str()),
+        ("SELFDATA_CHROMIUM", chromium.as_str()),
+        ("SELFDATA_EMAIL", EMAIL),
+        ("SELFDATA_PASSWORD", PASSWORD),
+        ("SELFDATA_PAYEE", "NETFLIX"),
+        ("SELFDATA_YEARLY", yearly.as_str()),
+    ];
+    tokio::task::block_in_place(|| crate::e2e::node("subscriptions.mjs", &env));
+    let answer = erin.subscriptions(&s).await;
+    assert!(listed(&answer, "NETFLIX").is_none(), "{answer:#}");
+}
