@@ -266,6 +266,8 @@ pub struct SubscriptionWords {
     pub saved_dismissed: &'static str,
     pub gone: &'static str,
     pub failed: &'static str,
+    /// `{file}`, `{error}` (which names the line).
+    pub damaged: &'static str,
 }
 
 pub static FR: SubscriptionWords = SubscriptionWords {
@@ -297,6 +299,7 @@ pub static FR: SubscriptionWords = SubscriptionWords {
     saved_dismissed: "« {payee} » est retiré de la liste.",
     gone: "Ce paiement régulier n’est plus dans la liste (un relevé a peut-être changé) : rechargez la page.",
     failed: "Les paiements réguliers n’ont pas pu être lus ; rien n’a été modifié.",
+    damaged: "Vos choix sur les paiements réguliers ({file}) ne peuvent pas être relus : {error}. Corrigez ou supprimez cette ligne ; rien n’a été modifié.",
 };
 
 pub static EN: SubscriptionWords = SubscriptionWords {
@@ -328,6 +331,7 @@ pub static EN: SubscriptionWords = SubscriptionWords {
     saved_dismissed: "“{payee}” was taken off the list.",
     gone: "This recurring payment is no longer in the list (a statement may have changed): reload the page.",
     failed: "The recurring payments could not be read; nothing was changed.",
+    damaged: "Your choices on recurring payments ({file}) cannot be read back: {error}. Correct or delete that line; nothing was changed.",
 };
 
 selfdata_site::words!(SubscriptionWords, FR, EN);
@@ -433,7 +437,9 @@ pub struct Done {
 fn failed(w: &SubscriptionWords, e: SubscriptionError) -> Response {
     tracing::error!(error = %e, "the recurring payments could not be read or saved");
     let sentence = match &e {
-        SubscriptionError::Decisions(_) => e.to_string(),
+        SubscriptionError::Decisions(d) => {
+            fill(w.damaged, &[("file", RECURRING), ("error", &d.to_string())])
+        }
         _ => w.failed.to_owned(),
     };
     PageError::new(StatusCode::INTERNAL_SERVER_ERROR, sentence).into_response()

@@ -359,6 +359,14 @@ async fn a_damaged_recurring_csv_is_named_with_its_line() {
         detail.contains("recurring.csv") && detail.contains("line 2"),
         "{detail}"
     );
+    let b = s.sign_in(EMAIL, PASSWORD).await;
+    let page = b.get("/app/budget/subscriptions").await;
+    assert_eq!(page.status, 500);
+    assert!(
+        page.body.contains("recurring.csv") && page.body.contains("line 2"),
+        "{}",
+        page.body
+    );
 }
 
 /// "-161.88" from the API as the French page writes it: "−161,88 €" (below a thousand).
