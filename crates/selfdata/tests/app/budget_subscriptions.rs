@@ -25,7 +25,8 @@ fn comma(cents: i64) -> String {
 /// A Crédit Agricole export (Windows-1252, CRLF, account lines before the
 /// header, debit and credit columns) from 2024-01-01 to `TODAY`: Netflix
 /// 13.49 on the 5th for fourteen months but June 2024, the rent of 750.00
-/// on the 1st, groceries every Saturday of an amount that changes.
+/// on the 1st, the salary on the 28th, a gym from January to May 2024 only,
+/// groceries every Saturday of an amount that changes.
 fn statement() -> Vec<u8> {
     let mut rows: Vec<(Date, String, i64)> = Vec::new();
     for m in 0..14 {
@@ -42,6 +43,18 @@ fn statement() -> Vec<u8> {
             "VIREMENT PERMANENT LOYER SCI LES TILLEULS".into(),
             -75_000,
         ));
+        rows.push((
+            month.saturating_add(27.days()),
+            "VIREMENT EN VOTRE FAVEUR ACME SAS".into(),
+            210_000,
+        ));
+        if m < 5 {
+            rows.push((
+                month.saturating_add(9.days()),
+                "PRELEVEMENT BASIC FIT".into(),
+                -1999,
+            ));
+        }
     }
     let mut day = date(2024, 1, 6); // a Saturday
     let mut n = 0i64;
@@ -67,12 +80,16 @@ fn statement() -> Vec<u8> {
          Date;Libellé;Débit Euros;Crédit Euros;\r\n",
     );
     for (d, label, cents) in rows {
+        let (debit, credit) = if cents < 0 {
+            (comma(-cents), String::new())
+        } else {
+            (String::new(), comma(cents))
+        };
         text.push_str(&format!(
-            "{:02}/{:02}/{};\"{label}\";{};;\r\n",
+            "{:02}/{:02}/{};\"{label}\";{debit};{credit};\r\n",
             d.day(),
             d.month(),
             d.year(),
-            comma(-cents)
         ));
     }
     // Windows-1252: every character used here is Latin-1.
@@ -149,12 +166,24 @@ async fn netflix_and_the_rent_are_subscriptions_the_weekly_groceries_are_not() {
         listed(&answer, "INTERMARCHE").is_none(),
         "a weekly habit of varying amounts is no subscription: {answer:#}"
     );
+    let gym = listed(&answer, "BASIC FIT").unwrap_or_else(|| panic!("{answer:#}"));
+    assert_eq!(
+        (&gym["ended"], &gym["last"]),
+        (&true.into(), &"2024-05-10".into())
+    );
     assert_eq!(
         answer["subscriptions"].as_array().unwrap().len(),
-        2,
+        3,
         "{answer:#}"
     );
-    assert_eq!(answer["yearly_total"], "-9161.88");
+    assert_eq!(
+        answer["yearly_total"], "-9161.88",
+        "the rent and Netflix; not the gym, which ended"
+    );
+    let income = answer["income"].as_array().unwrap();
+    assert_eq!(income.len(), 1, "{answer:#}");
+    assert!(income[0]["payee"].as_str().unwrap().contains("ACME"));
+    assert_eq!(income[0]["yearly"], "25200.00");
 }
 
 #[tokio::test]
@@ -225,6 +254,20 @@ async fn the_resident_confirms_or_dismisses_a_subscription_on_the_page_and_a_rei
             .contains("Yearly cost of the running payments: \u{2212}€9,161.88")
     );
     assert!(!page.body.contains("INTERMARCHE"));
+    let (before, ended) = page.body.split_once(r#"<section id="ended">"#).unwrap();
+    assert!(
+        ended.contains("BASIC FIT")
+            && ended.contains("10 May 2024")
+            && !before.contains("BASIC FIT"),
+        "the gym that stopped is listed apart, with its last payment: {}",
+        page.body
+    );
+    let (_, income) = before.split_once(r#"<section id="income">"#).unwrap();
+    assert!(
+        income.contains("ACME") && income.contains("€25,200.00"),
+        "{}",
+        page.body
+    );
     let fr = b
         .request(reqwest::Method::GET, "/app/budget/subscriptions")
         .header("accept-language", "fr")
