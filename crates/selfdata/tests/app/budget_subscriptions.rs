@@ -1,8 +1,9 @@
 //! Subscriptions end to end over a real server: a Crédit Agricole statement
-//! of fourteen months (Netflix every month but one, the rent, the weekly
-//! groceries) imported through the pipeline; the JSON API lists what
-//! recurs, with its yearly cost, to the owner only; the owner's page shows
-//! the same figures and takes their word (confirm, dismiss), kept in the
+//! of fourteen months (Netflix every month but one, the rent, a salary, a
+//! gym that stopped, the weekly groceries) imported through the pipeline;
+//! the JSON API lists what recurs, with its yearly cost, to the owner only;
+//! the owner's page shows the same figures (also on a phone, in Chromium,
+//! checked by axe-core) and takes their word (confirm, dismiss), kept in the
 //! pod's `recurring.csv` and through a re-import.
 
 use jiff::ToSpan;
