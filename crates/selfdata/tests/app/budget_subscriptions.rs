@@ -196,6 +196,27 @@ async fn the_subscriptions_api_refuses_anonymous_callers_and_other_residents() {
     let bob = common::Resident::new(&s, "bob").await;
     let r = bob.req(&s, "GET", &url).send().await.unwrap();
     assert_eq!(problem(r).await.0, 403, "bob may not read alice's payments");
+    let page = format!("{}/app/budget/subscriptions", s.base);
+    let r = s.client.get(&page).send().await.unwrap();
+    assert_eq!(r.status(), 303, "the page asks a stranger to sign in");
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("/account/login")
+    );
+    let r = s
+        .client
+        .post(&page)
+        .form(&[("key", "x"), ("decision", "dismissed")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        303,
+        "a stranger's decision is sent to sign in, not saved"
+    );
     let own = format!("{}/bob/selfdata/budget/api/subscriptions", s.base);
     let r = bob.req(&s, "GET", &own).send().await.unwrap();
     assert_eq!(r.status(), 200);
