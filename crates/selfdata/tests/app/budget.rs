@@ -527,3 +527,68 @@ fn no_bank_statement_is_taken_for_a_meter_export() {
     }
     assert!(seen >= 20, "the bank fixtures: {seen}");
 }
+
+#[tokio::test]
+async fn the_demo_homes_energy_debits_are_linked_to_the_energy_services_costs_only_for_who_may_read_them()
+ {
+    let today = jiff::civil::date(2026, 10, 15);
+    let s = Server::start_with(|o| o.today = Some(today)).await;
+    s.app
+        .demo("alice@example.org", "a long demo password", &alice(), 2)
+        .await
+        .unwrap();
+    // The owner reads both: each EDF debit pays a month the energy service knows.
+    let owner = api(&s, "housing?year=2025").await;
+    let bills = owner["bills"].as_array().unwrap();
+    let edf: Vec<&Value> = bills
+        .iter()
+        .filter(|b| b["topic"] == "electricity")
+        .collect();
+    assert!(edf.len() >= 11, "{owner:#}");
+    for b in &edf {
+        assert_eq!(
+            b["difference"], "0.00",
+            "the demo pays its bills exactly: {b:#}"
+        );
+        assert_eq!(b["service_cost"], b["amount"]);
+    }
+    let months = owner["months"].as_array().unwrap();
+    assert_eq!(months.len(), 12);
+    assert!(months[5]["energy_service"]["electricity"].is_string());
+    assert_ne!(owner["total"]["total"], "0.00");
+
+    // Bob may read alice's money, not her energy: the same costs, no energy figures.
+    let bob = common::Resident::new(&s, "bob").await;
+    let acl = format!(
+        "@prefix acl: <http://www.w3.org/ns/auth/acl#>.\n\
+         <#owner> a acl:Authorization; acl:agent <{}>; acl:accessTo <./>; acl:default <./>; acl:mode acl:Read, acl:Write, acl:Control.\n\
+         <#bob> a acl:Authorization; acl:agent <{}>; acl:accessTo <./>; acl:default <./>; acl:mode acl:Read.",
+        s.webid, bob.webid
+    );
+    assert_eq!(
+        s.put_turtle("/selfdata/budget/.acl", &acl).await.status(),
+        201
+    );
+    let url = s.url("/selfdata/budget/api/housing?year=2025");
+    let r = bob.req(&s, "GET", &url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let seen: Value = r.json().await.unwrap();
+    assert_eq!(seen["total"], {
+        let mut t = owner["total"].clone();
+        t["energy_service"] = Value::Null;
+        t
+    });
+    assert!(
+        seen["bills"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["service_cost"].is_null())
+    );
+    assert!(seen["months"][5]["energy_service"].is_null());
+    let energy = s.url("/selfdata/energy/api/summary?fluid=electricity");
+    assert_eq!(
+        bob.req(&s, "GET", &energy).send().await.unwrap().status(),
+        403
+    );
+}
