@@ -11,52 +11,16 @@
 //      SELFDATA_EMAIL, SELFDATA_PASSWORD, SELFDATA_PAYEE, SELFDATA_YEARLY.
 // Exit status 0 on success; otherwise a message says what went wrong.
 
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { launch, submitSignIn } from './lib.mjs';
+import { Failure, axeClean as axe, check, fitsScreen, launch, phone, submitSignIn } from './lib.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
 const BASE = (process.env.SELFDATA_BASE || '').replace(/\/$/, '');
 const EMAIL = process.env.SELFDATA_EMAIL;
 const PASSWORD = process.env.SELFDATA_PASSWORD;
 const PAYEE = process.env.SELFDATA_PAYEE;
 const YEARLY = process.env.SELFDATA_YEARLY;
-const axeSource = readFileSync(join(HERE, 'node_modules/axe-core/axe.min.js'), 'utf8');
-
-class Failure extends Error {}
-function check(cond, message) {
-  if (!cond) throw new Failure(message);
-}
-
-/** Runs axe-core on the page; any violation fails. */
-async function axe(page, label) {
-  // Through the DevTools protocol: the pages' CSP rightly refuses inline scripts.
-  await page.evaluate(axeSource);
-  const found = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => `[${v.impact}] ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  check(found.length === 0, `axe-core on ${label}: ${found.join(' / ')}`);
-  console.log(`axe ${label}: no violations`);
-}
-
-async function fitsScreen(page, label) {
-  const { scroll, width } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    width: window.innerWidth,
-  }));
-  check(scroll <= width, `${label} is wider than the screen (${scroll}px > ${width}px)`);
-}
 
 async function run(browser) {
-  const ctx = await browser.newContext({
-    viewport: { width: 360, height: 740 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    locale: 'fr-FR',
-  });
+  const ctx = await phone(browser, 'fr-FR');
   const page = await ctx.newPage();
   await page.goto(`${BASE}/account/login`);
   await submitSignIn(page, EMAIL, PASSWORD);
