@@ -37,6 +37,8 @@ use crate::texts::Texts;
 pub const BALANCES: &str = "selfdata/budget/balances.csv";
 /// The resident's own categorisation rules (and those learned from them).
 pub const RULES: &str = "selfdata/budget/rules.csv";
+/// The category tree, written at the first import for the resident to read.
+pub const CATEGORIES: &str = "selfdata/budget/categories.csv";
 /// The resident's choice of category for single transactions.
 pub const CORRECTIONS: &str = "selfdata/budget/corrections.csv";
 /// The container of everything the service writes (other than sources).
@@ -313,10 +315,32 @@ impl Budget {
         if balances_changed {
             writes.push(put(BALANCES, "text/csv", book::balances_to_csv(&balances))?);
         }
+        let touched_files: BTreeMap<FileKey, Vec<Entry>> = files
+            .into_iter()
+            .filter(|(k, _)| touched.contains(k))
+            .collect();
+        if known_before == 0 && !accounts.is_empty() {
+            // The categories, as a document the resident owns beside their rules.
+            writes.push(put(
+                CATEGORIES,
+                "text/csv",
+                selfdata_budget::category::tree_to_csv(),
+            )?);
+        }
         if !writes.is_empty() || original.is_new {
+            let period = first
+                .and_then(start_of)
+                .zip(last.and_then(|d| d.tomorrow().ok()).and_then(start_of));
             writes.push(
-                self.source_description(pod, &parsed.holder, &accounts, original.raw.as_str())
-                    .await?,
+                self.source_description(
+                    pod,
+                    &parsed.holder,
+                    &accounts,
+                    original.raw.as_str(),
+                    period,
+                    &touched_files,
+                )
+                .await?,
             );
         }
         let changed: usize = results.iter().map(|r| r.added).sum();
@@ -384,7 +408,20 @@ impl Budget {
         holder: &Holder,
         accounts: &[Account],
         new_original: &str,
+        period: Option<(Timestamp, Timestamp)>,
+        fresh: &BTreeMap<FileKey, Vec<Entry>>,
     ) -> Result<Write, BudgetError> {
+        // The period it stated, widened by this file's.
+        let base = format!("{}/{}/", self.base_url, pod);
+        let about = describe::about_path(holder);
+        let stated = self
+            .read(pod, &about)
+            .await?
+            .and_then(|b| selfdata_sources::describe::period_of(&b, &format!("{base}{about}")));
+        let period = match (stated, period) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (x, y) => x.or(y),
+        };
         let raw_dir = path(&format!("selfdata/sources/{}/raw/", holder.slug))?;
         let mut originals: Vec<String> = match self.store.members(pod, &raw_dir).await {
             Ok(m) => m
@@ -404,26 +441,31 @@ impl Budget {
             .filter(|a| a.holder.slug == holder.slug)
             .map(|a| a.id.clone())
             .collect();
-        let normalised: Vec<String> = self
-            .store
-            .index_scan(pod, INDEX_PREFIX)
-            .await?
-            .into_iter()
-            .filter_map(|(k, _)| FileKey::from_index_key(&k))
-            .filter(|k| mine.contains(&k.account))
-            .map(|k| k.path())
+        // Every file of its accounts: those this import writes, then the index's.
+        let mut counts: BTreeMap<FileKey, usize> = fresh
+            .iter()
+            .filter(|(k, _)| mine.contains(&k.account))
+            .map(|(k, v)| (k.clone(), v.len()))
             .collect();
+        for (key, value) in self.store.index_scan(pod, INDEX_PREFIX).await? {
+            if let Some(k) = FileKey::from_index_key(&key)
+                && mine.contains(&k.account)
+            {
+                counts.entry(k).or_insert_with(|| ledger::rows_in(&value));
+            }
+        }
+        let normalised: Vec<String> = counts.keys().map(FileKey::path).collect();
+        let transactions = counts.values().sum();
         let held = Held {
             meter: None,
             accounts: &mine,
-            first: None,
-            last: None,
-            readings: 0,
+            first: period.map(|p| p.0),
+            last: period.map(|p| p.1),
+            readings: transactions,
             updated: Timestamp::now(),
             originals: &originals,
             normalised: &normalised,
         };
-        let base = format!("{}/{}/", self.base_url, pod);
         let turtle = describe::source_description(&base, holder, held)
             .map_err(|e| BudgetError::Damaged(format!("the source description: {e}")))?;
         Ok(put(&describe::about_path(holder), "text/turtle", turtle)?)

@@ -17,7 +17,17 @@
 //!   month (and for the whole period) what was spent and received (internal
 //!   transfers between the resident's accounts left out), by category
 //!   (`{"category","amount","count"}`), the uncategorised and the internal
-//!   transfers apart; the last twelve months and this one by default.
+//!   transfers apart; the last twelve months and this one by default;
+//! - `GET /{pod}/selfdata/budget/api/subscriptions` → recurring payments found
+//!   (`{"key","payee","account","period","amount","last","next","yearly",
+//!   "status","variable","ended","occurrences","misses","category","price_change"}`),
+//!   the resident's dismissed ones left out, `yearly_total`, income apart;
+//! - `GET /{pod}/selfdata/budget/api/housing?year=YYYY` → per month and for
+//!   the year what the home cost (`rent`, `loan`, `electricity`, `gas`,
+//!   `energy`, `water`, `insurance`, `telecom`, `local_taxes`, `works`,
+//!   `total`), and each energy or water debit (`bills`) with the period it
+//!   pays; the energy service's costs (`energy_service`, `service_cost`,
+//!   `difference`) only when the caller may also read `/selfdata/energy/`.
 //!
 //! Pages are drawn with the site kit (`selfdata_site`): layout, menu,
 //! language, the signed-in resident.
@@ -117,6 +127,7 @@ impl Service for BudgetService {
 
     fn forget_pod(&self, pod: &PodName) {
         self.0.budget.forget_pod(pod);
+        subscriptions::forget(pod);
     }
 
     fn demo_files(

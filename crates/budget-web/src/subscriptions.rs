@@ -112,6 +112,11 @@ type Found = (Weak<Book>, Date, Arc<Vec<Recurring>>);
 
 static FOUND: LazyLock<Mutex<HashMap<PodName, Found>>> = LazyLock::new(Default::default);
 
+/// Forgets what was found for an erased pod.
+pub fn forget(pod: &PodName) {
+    FOUND.lock().remove(pod);
+}
+
 /// The recurring payments of `pod` as of today, and the resident's decisions.
 async fn found(
     app: &BudgetApp,

@@ -69,6 +69,8 @@ pub struct Texts {
     pub corrected_many: &'static str,
     pub not_found: &'static str,
     pub bad_category: &'static str,
+    /// A reimbursement: `{date}`, `{label}` of the care it repays.
+    pub repays: &'static str,
     // Spending page.
     pub spending_title: &'static str,
     pub spending_link: &'static str,
@@ -157,6 +159,7 @@ pub static FR: Texts = Texts {
     corrected_many: "Catégorie enregistrée : {n} opérations la suivent, et les prochaines aussi.",
     not_found: "Cette opération n’est plus dans votre espace.",
     bad_category: "Choisissez une catégorie de la liste.",
+    repays: "rembourse « {label} » du {date}",
     spending_title: "Dépenses",
     spending_link: "Où va l’argent, par mois et par catégorie",
     spending_intro: "{period}, virements entre vos comptes exclus.",
@@ -262,6 +265,7 @@ pub static EN: Texts = Texts {
     corrected_many: "Category saved: {n} transactions follow it, and the next ones will too.",
     not_found: "This transaction is no longer in your space.",
     bad_category: "Choose a category from the list.",
+    repays: "repays “{label}” of {date}",
     spending_title: "Spending",
     spending_link: "Where the money goes, by month and category",
     spending_intro: "{period}, transfers between your accounts left out.",

@@ -118,6 +118,9 @@ struct Choice {
 }
 
 struct TxRow {
+    /// For care: what was repaid (CPAM, mutuelle) and what is left; for a
+    /// reimbursement: the care it repays.
+    health: Option<String>,
     date: String,
     iso: String,
     label: String,
@@ -209,6 +212,7 @@ pub(crate) async fn show(
     let words = selfdata_budget::sources::text::norm(&sel.q);
     let budget_lang = t.lang();
     let start = book.rows.partition_point(|r| r.entry.date < sel.from);
+    let health = health_notes(&book, sel.from, sel.to, t);
     let mut rows = Vec::new();
     let (mut n, mut spent, mut received) = (0usize, 0i64, 0i64);
     for (i, r) in book.between(sel.from, sel.to).iter().enumerate() {
@@ -227,8 +231,10 @@ pub(crate) async fn show(
             continue;
         }
         let decision = book.decision(start + i);
+        let health = health.get(&(start + i)).cloned();
         let who = payee(&r.entry.label, &r.entry.memo).name;
         rows.push(TxRow {
+            health,
             date: t.short_date(r.entry.date),
             iso: r.entry.date.to_string(),
             label: r.entry.label.clone(),
@@ -301,6 +307,56 @@ pub(crate) async fn show(
         }
         .render(),
     ))
+}
+
+/// Care and its reimbursements (CPAM, mutuelle) around `[from, to)`, linked
+/// (`selfdata_budget::bills::health_links`): row index → what to say.
+fn health_notes(
+    book: &Book,
+    from: Date,
+    to: Date,
+    t: &Texts,
+) -> std::collections::HashMap<usize, String> {
+    use selfdata_budget::bills::{HealthTx, health_links, repaid};
+    let lo = from.checked_sub(61.days()).unwrap_or(from);
+    let hi = to.checked_add(61.days()).unwrap_or(to);
+    let base = book.rows.partition_point(|r| r.entry.date < lo);
+    let (mut care, mut care_rows, mut back, mut back_rows) = (vec![], vec![], vec![], vec![]);
+    for (i, r) in book.between(lo, hi).iter().enumerate() {
+        let tx = HealthTx {
+            date: r.entry.date,
+            amount: r.entry.amount,
+            label: r.entry.label.clone(),
+        };
+        match r.category {
+            Some("sante/soins") if r.entry.amount < 0 => {
+                care.push(tx);
+                care_rows.push(base + i);
+            }
+            Some("sante/remboursements-sante") if r.entry.amount > 0 => {
+                back.push(tx);
+                back_rows.push(base + i);
+            }
+            _ => {}
+        }
+    }
+    let links = health_links(&care, &back);
+    let mut out = std::collections::HashMap::new();
+    for r in repaid(&care, &links) {
+        let said = if t.lang == "fr" { r.fr() } else { r.en() };
+        out.insert(care_rows[r.expense], said);
+    }
+    for l in &links {
+        let e = &care[l.expense];
+        out.insert(
+            back_rows[l.credit],
+            fill(
+                t.repays,
+                &[("date", &t.short_date(e.date)), ("label", &e.label)],
+            ),
+        );
+    }
+    out
 }
 
 #[derive(Debug, Deserialize)]

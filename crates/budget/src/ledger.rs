@@ -58,14 +58,26 @@ pub fn entries(transactions: &[Transaction]) -> Vec<Entry> {
                 amount: t.amount,
                 currency: t.currency.to_owned(),
                 kind: t.kind,
-                label: t.label.clone(),
-                memo: t.memo.clone(),
+                label: one_line(&t.label),
+                memo: one_line(&t.memo),
                 fitid: t.fitid.clone().filter(|f| !f.trim().is_empty()),
                 seq: *rank,
                 bank_category: t.bank_category.clone(),
             }
         })
         .collect()
+}
+
+/// A bank's text on one line (a quoted CSV field may hold line breaks).
+fn one_line(s: &str) -> String {
+    if s.contains(['\n', '\r']) {
+        s.split(['\n', '\r'])
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        s.to_owned()
+    }
 }
 
 /// Merges `incoming` into `existing` (both one account's): returns every
@@ -130,6 +142,15 @@ pub fn to_csv(entries: &[Entry]) -> Vec<u8> {
     }
     debug_assert!(ok, "writing to a Vec cannot fail");
     w.into_inner().unwrap_or_default()
+}
+
+/// How many transactions a stored CSV holds, counted without reading it
+/// (one per record: [`entries`] puts every label and memo on one line).
+pub fn rows_in(csv: &[u8]) -> usize {
+    csv.iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        .saturating_sub(1)
 }
 
 /// Why a stored CSV could not be read back.

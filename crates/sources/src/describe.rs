@@ -176,6 +176,19 @@ pub fn meters_of(turtle: &[u8], doc: &str) -> Vec<String> {
     out
 }
 
+/// The period `[start, end]` a stored source description states, if any.
+pub fn period_of(turtle: &[u8], doc: &str) -> Option<(Timestamp, Timestamp)> {
+    let g = selfdata_rdf::parse(turtle, RdfFormat::Turtle, doc).ok()?;
+    let value = |p: &str| {
+        let p = term(&format!("{DCAT}{p}"));
+        g.triples_for_predicate(&p).find_map(|t| match t.object {
+            selfdata_rdf::oxrdf::TermRef::Literal(l) => l.value().parse::<Timestamp>().ok(),
+            _ => None,
+        })
+    };
+    Some((value("startDate")?, value("endDate")?))
+}
+
 /// One column of a CSVW table.
 #[derive(Debug, Clone)]
 pub struct Column {

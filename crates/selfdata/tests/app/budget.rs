@@ -647,3 +647,105 @@ async fn the_money_pages_on_a_phone_are_accessible_and_draw_the_apis_figures() {
     ];
     tokio::task::block_in_place(|| crate::e2e::node("budget.mjs", &env));
 }
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../budget/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_truncated_ofx_or_a_camt_bomb_is_refused_with_its_line_and_leaves_nothing_behind() {
+    let s = Server::start().await;
+    for (name, line) in [("ofx1_truncated.ofx", 19), ("camt_billion_laughs.xml", 2)] {
+        let r = post_inbox(&s, "application/x-ofx", fixture(name)).await;
+        let (status, detail) = problem(r).await;
+        assert_eq!(status, 422, "{name}: {detail}");
+        assert!(detail.contains(&format!("line {line}")), "{name}: {detail}");
+    }
+    let (status, _) = s.get_text("/selfdata/budget/").await;
+    assert_eq!(status, 404, "no normalised data");
+    let (status, _) = s.get_text("/selfdata/sources/").await;
+    assert_eq!(status, 404, "no original kept");
+}
+
+#[tokio::test]
+async fn two_banks_in_two_layouts_are_two_accounts_the_source_says_its_period_and_care_shows_what_was_repaid()
+ {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2021, 12, 1))).await;
+    let ofx = s
+        .app
+        .import_file(&alice(), fixture("ofx1_sgml_cp1252.ofx").into())
+        .await
+        .unwrap();
+    assert!(
+        ofx.told.en.contains("new account: BNP Paribas"),
+        "{}",
+        ofx.told.en
+    );
+    let camt = s
+        .app
+        .import_file(&alice(), fixture("camt053_v02.xml").into())
+        .await
+        .unwrap();
+    assert!(
+        camt.told.en.contains("new account: La Banque Postale"),
+        "{}",
+        camt.told.en
+    );
+    let accounts = api(&s, "accounts").await;
+    assert_eq!(
+        accounts["accounts"].as_array().unwrap().len(),
+        2,
+        "never kept apart"
+    );
+    let (_, about) = s
+        .get_text("/selfdata/sources/la-banque-postale/about.ttl")
+        .await;
+    assert!(
+        about.contains("\"2021-09-25T22:00:00Z\"") && about.contains("\"2021-09-30T22:00:00Z\""),
+        "the period it holds, from Paris midnight of the 26 September to that of 1 October: {about}"
+    );
+
+    // Care and its reimbursements, linked on the transactions page.
+    let (email, password) = ("hugo@example.org", "correct horse battery");
+    let hugo = PodName::parse("hugo").unwrap();
+    s.app
+        .idp
+        .create_account(email, password, &hugo)
+        .await
+        .unwrap();
+    use jiff::civil::date;
+    let statement = credit_agricole_csv(
+        "11122233344",
+        &[
+            (
+                date(2021, 9, 10),
+                "PAIEMENT PAR CARTE X1234 DR MARTIN MEDECIN",
+                -3_000,
+            ),
+            (
+                date(2021, 9, 15),
+                "VIREMENT EN VOTRE FAVEUR CPAM DU RHONE REMB SOINS DU 100921",
+                1_900,
+            ),
+            (
+                date(2021, 9, 20),
+                "VIREMENT EN VOTRE FAVEUR HARMONIE MUTUELLE REMB",
+                800,
+            ),
+        ],
+    );
+    s.app.import_file(&hugo, statement.into()).await.unwrap();
+    let b = s.sign_in(email, password).await;
+    let page = b
+        .get("/app/budget/transactions?from=2021-09-01&to=2021-10-01")
+        .await;
+    assert!(
+        page.body.contains("repaid €27.00 of €30.00") && page.body.contains("€3.00 left"),
+        "{}",
+        page.body
+    );
+}
