@@ -310,6 +310,7 @@ fn theme_name(p: &PrivacyTexts, slug: &str) -> String {
         "gas-consumption-energy" => p.theme_gas_energy,
         "gas-consumption-volume" => p.theme_gas_volume,
         "water-consumption" => p.theme_water,
+        "bank-transactions" => p.theme_bank,
         other => return other.replace('-', " "),
     }
     .to_owned()

@@ -63,6 +63,7 @@ pub struct PrivacyTexts {
     pub theme_gas_energy: &'static str,
     pub theme_gas_volume: &'static str,
     pub theme_water: &'static str,
+    pub theme_bank: &'static str,
     /// The terms a consent record names (DPV), in words.
     pub term_consent: &'static str,
     pub term_service: &'static str,
@@ -206,6 +207,7 @@ pub static EN: PrivacyTexts = PrivacyTexts {
     theme_gas_energy: "gas used (energy)",
     theme_gas_volume: "gas used (volume)",
     theme_water: "water used",
+    theme_bank: "bank transactions",
     term_consent: "your consent",
     term_service: "providing the service you asked for",
     term_france: "France",
@@ -343,6 +345,7 @@ pub static FR: PrivacyTexts = PrivacyTexts {
     theme_gas_energy: "gaz consommé (énergie)",
     theme_gas_volume: "gaz consommé (volume)",
     theme_water: "eau consommée",
+    theme_bank: "opérations bancaires",
     term_consent: "votre consentement",
     term_service: "fournir le service que vous avez demandé",
     term_france: "France",

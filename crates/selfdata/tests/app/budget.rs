@@ -219,6 +219,12 @@ async fn the_budget_page_shows_each_account_with_the_balance_the_api_gives() {
         page.body.contains(r#"action="/app/import""#),
         "statements go to the shared job table"
     );
+    let privacy = b.get("/app/privacy").await;
+    assert!(
+        privacy.body.contains("Crédit Agricole") && privacy.body.contains("bank transactions"),
+        "who has what on me names the bank and what it holds: {}",
+        privacy.body
+    );
     let home = b.get("/").await;
     assert!(
         home.body.contains("1 account, balance €1,234.56"),
