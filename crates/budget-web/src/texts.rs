@@ -107,7 +107,6 @@ pub struct Texts {
     pub service_says: &'static str,
     /// `{period}`, `{cost}`, `{difference}`.
     pub bill_linked: &'static str,
-    pub months: [&'static str; 12],
     pub months_short: [&'static str; 12],
 }
 
@@ -201,20 +200,6 @@ pub static FR: Texts = Texts {
         "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
         "déc.",
     ],
-    months: [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ],
 };
 
 pub static EN: Texts = Texts {
@@ -306,20 +291,6 @@ pub static EN: Texts = Texts {
     months_short: [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ],
-    months: [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
 };
 
 selfdata_site::words!(Texts, FR, EN);
@@ -345,12 +316,12 @@ impl Texts {
         } else {
             d.day().to_string()
         };
-        format!("{day} {} {}", self.months[d.month() as usize - 1], d.year())
+        format!("{day} {} {}", self.lang().month(d.month()), d.year())
     }
 
     /// "septembre 2021" / "September 2021".
     pub fn month(&self, d: Date) -> String {
-        format!("{} {}", self.months[d.month() as usize - 1], d.year())
+        format!("{} {}", self.lang().month(d.month()), d.year())
     }
 
     /// The page's language as the budget crate knows it.

@@ -20,6 +20,7 @@ use std::collections::{HashMap, HashSet};
 
 use jiff::ToSpan;
 use jiff::civil::Date;
+use selfdata_sources::Lang;
 use selfdata_sources::text::norm;
 
 use crate::money::{PLAUSIBLE_CENTS, format_cents_en, format_cents_fr};
@@ -236,43 +237,13 @@ fn plus(c: i64) -> &'static str {
     if c > 0 { "+" } else { "" }
 }
 
-const MONTHS_FR: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
-
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
-fn month_name(names: &[&'static str; 12], d: Date) -> &'static str {
-    names[(d.month() - 1) as usize]
+fn month_name(lang: Lang, d: Date) -> &'static str {
+    lang.month(d.month())
 }
 
 /// `en décembre`, `en novembre et décembre`, `d'octobre à décembre`.
 fn months_fr((a, b): (Date, Date)) -> String {
-    let (first, last) = (month_name(&MONTHS_FR, a), month_name(&MONTHS_FR, b));
+    let (first, last) = (month_name(Lang::Fr, a), month_name(Lang::Fr, b));
     match month_index(b) - month_index(a) {
         0 => format!("en {last}"),
         1 => format!("en {first} et {last}"),
@@ -283,7 +254,7 @@ fn months_fr((a, b): (Date, Date)) -> String {
 
 /// `in December`, `in November and December`, `from October to December`.
 fn months_en((a, b): (Date, Date)) -> String {
-    let (first, last) = (month_name(&MONTHS_EN, a), month_name(&MONTHS_EN, b));
+    let (first, last) = (month_name(Lang::En, a), month_name(Lang::En, b));
     match month_index(b) - month_index(a) {
         0 => format!("in {last}"),
         1 => format!("in {first} and {last}"),

@@ -86,43 +86,10 @@ pub enum Why {
     None { payee: String },
 }
 
-const MONTHS_FR: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// "3 octobre 2021" / "3 October 2021", the day in Paris.
 fn day(t: Timestamp, lang: Lang) -> String {
     let d = selfdata_sources::time::local_date(t);
-    let m = usize::try_from(d.month() - 1).unwrap_or(0);
-    let month = match lang {
-        Lang::Fr => MONTHS_FR[m],
-        Lang::En => MONTHS_EN[m],
-    };
+    let month = lang.month(d.month());
     format!("{} {month} {}", d.day(), d.year())
 }
 

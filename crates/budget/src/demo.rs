@@ -193,21 +193,6 @@ struct Row {
     cents: i64,
 }
 
-const MONTHS: [&str; 12] = [
-    "JANVIER",
-    "FEVRIER",
-    "MARS",
-    "AVRIL",
-    "MAI",
-    "JUIN",
-    "JUILLET",
-    "AOUT",
-    "SEPTEMBRE",
-    "OCTOBRE",
-    "NOVEMBRE",
-    "DECEMBRE",
-];
-
 /// Where groceries are bought.
 const GROCERS: [&str; 7] = [
     "CARREFOUR MARKET",
@@ -418,7 +403,7 @@ impl<'a> Generator<'a> {
                     label: format!(
                         "VIREMENT EN VOTRE FAVEUR {} ; SALAIRE {} {year}",
                         p.employer,
-                        MONTHS[month as usize - 1]
+                        crate::payee::MONTHS[month as usize - 1]
                     ),
                     cents: salary + extra,
                 });

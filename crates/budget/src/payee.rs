@@ -149,8 +149,9 @@ fn is_card(t: &str) -> bool {
     t.contains('X') && digits >= 4 && t.bytes().all(|b| b == b'X' || b.is_ascii_digit())
 }
 
-/// Month names, which change from one month's payment to the next ("LOYER OCTOBRE").
-const MONTHS: &[&str] = &[
+/// Month names as banks write them, which change from one month's payment
+/// to the next ("LOYER OCTOBRE").
+pub(crate) const MONTHS: &[&str] = &[
     "JANVIER",
     "FEVRIER",
     "MARS",

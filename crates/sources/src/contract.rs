@@ -14,7 +14,34 @@ pub enum Lang {
     Fr,
 }
 
+/// The months' names, January first.
+const MONTHS: [(&str, &str); 12] = [
+    ("January", "janvier"),
+    ("February", "février"),
+    ("March", "mars"),
+    ("April", "avril"),
+    ("May", "mai"),
+    ("June", "juin"),
+    ("July", "juillet"),
+    ("August", "août"),
+    ("September", "septembre"),
+    ("October", "octobre"),
+    ("November", "novembre"),
+    ("December", "décembre"),
+];
+
 impl Lang {
+    /// The name of a month (1–12) in this language; "?" out of range.
+    pub fn month(self, month: i8) -> &'static str {
+        let Some(&(en, fr)) = usize::try_from(month - 1).ok().and_then(|i| MONTHS.get(i)) else {
+            return "?";
+        };
+        match self {
+            Lang::En => en,
+            Lang::Fr => fr,
+        }
+    }
+
     /// `fr` gives French, anything else English.
     pub fn from_code(code: &str) -> Lang {
         if code.eq_ignore_ascii_case("fr") {
