@@ -26,10 +26,11 @@ use selfdata_budget::describe::{self, ACCOUNTS, FileKey, INDEX_PREFIX, TRANSACTI
 use selfdata_budget::ledger::{self, Entry};
 use selfdata_budget::rules::{self, Correction};
 use selfdata_budget::{Holder, Parsed, import};
+use selfdata_service::put_file as put;
 use selfdata_service::{Accepts, ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told};
 use selfdata_site::{Lang, fill};
 use selfdata_sources::describe::Held;
-use selfdata_store::{Backend, PodName, Precondition, ResourcePath, StoreError, Write};
+use selfdata_store::{Backend, PodName, ResourcePath, StoreError, Write};
 
 use crate::texts::Texts;
 
@@ -101,15 +102,6 @@ fn path(p: &str) -> Result<ResourcePath, StoreError> {
         "/{}",
         p.trim_start_matches('/')
     ))?)
-}
-
-fn put(p: &str, content_type: &str, body: Vec<u8>) -> Result<Write, StoreError> {
-    Ok(Write::Put {
-        path: path(p)?,
-        content_type: content_type.to_owned(),
-        body: Bytes::from(body),
-        precondition: Precondition::None,
-    })
 }
 
 fn damaged(what: &str, e: impl std::fmt::Display) -> BudgetError {
@@ -422,20 +414,8 @@ impl Budget {
             (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
             (x, y) => x.or(y),
         };
-        let raw_dir = path(&format!("selfdata/sources/{}/raw/", holder.slug))?;
-        let mut originals: Vec<String> = match self.store.members(pod, &raw_dir).await {
-            Ok(m) => m
-                .into_iter()
-                .map(|m| m.path.as_str().trim_start_matches('/').to_owned())
-                .collect(),
-            Err(StoreError::NotFound(_)) => Vec::new(),
-            Err(e) => return Err(e.into()),
-        };
-        let new = new_original.trim_start_matches('/').to_owned();
-        if !originals.contains(&new) {
-            originals.push(new);
-        }
-        originals.sort();
+        let originals =
+            selfdata_service::kept_originals(&*self.store, pod, &holder.slug, new_original).await?;
         let mine: Vec<String> = accounts
             .iter()
             .filter(|a| a.holder.slug == holder.slug)

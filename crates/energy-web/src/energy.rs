@@ -28,9 +28,10 @@ use selfdata_energy::files::{self, FileKey};
 use selfdata_energy::sources::{Coverage, Identity, verdict};
 use selfdata_energy::tariff::{TariffError, Tariffs};
 use selfdata_energy::{Fluid, Holder, Layout, Parsed, Quantity, Reading, import};
+use selfdata_service::put_file as put;
 use selfdata_service::{Accepts, ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told};
 use selfdata_site::fill;
-use selfdata_store::{Backend, PodName, Precondition, ResourcePath, StoreError, Write};
+use selfdata_store::{Backend, PodName, ResourcePath, StoreError, Write};
 
 use crate::texts::Texts;
 
@@ -89,15 +90,6 @@ impl std::fmt::Debug for Energy {
 
 fn path(p: &str) -> Result<ResourcePath, StoreError> {
     Ok(ResourcePath::parse(p)?)
-}
-
-fn put(p: &str, content_type: &str, body: Vec<u8>) -> Result<Write, StoreError> {
-    Ok(Write::Put {
-        path: path(p)?,
-        content_type: content_type.to_owned(),
-        body: Bytes::from(body),
-        precondition: Precondition::None,
-    })
 }
 
 fn source_container(holder: Holder) -> String {
@@ -348,20 +340,9 @@ impl Energy {
         new_original: &str,
         meter: Option<&str>,
     ) -> Result<Write, EnergyError> {
-        let raw_dir = path(&format!("{}raw/", source_container(holder)))?;
-        let mut originals: Vec<String> = match self.store.members(pod, &raw_dir).await {
-            Ok(m) => m
-                .into_iter()
-                .map(|m| m.path.as_str().trim_start_matches('/').to_owned())
-                .collect(),
-            Err(StoreError::NotFound(_)) => Vec::new(),
-            Err(e) => return Err(e.into()),
-        };
-        let new = new_original.trim_start_matches('/').to_owned();
-        if !originals.contains(&new) {
-            originals.push(new);
-        }
-        originals.sort();
+        let originals =
+            selfdata_service::kept_originals(&*self.store, pod, holder.slug(), new_original)
+                .await?;
         let all = index.values().flatten();
         let quantities: Vec<Quantity> = index
             .keys()

@@ -411,6 +411,39 @@ impl Pipeline {
     }
 }
 
+/// A service's write of one file, `p` from the pod root (with or without
+/// its leading `/`), for the pipeline's batch.
+pub fn put_file(p: &str, media_type: &str, body: Vec<u8>) -> Result<Write, StoreError> {
+    let path = ResourcePath::parse(&format!("/{}", p.trim_start_matches('/')))?;
+    Ok(put(&path, media_type, Bytes::from(body)))
+}
+
+/// The originals kept from one holder (`selfdata/sources/{holder}/raw/`,
+/// paths from the pod root, sorted), `new_original` included: what a
+/// source description lists as what its data was derived from.
+pub async fn kept_originals(
+    store: &dyn Backend,
+    pod: &PodName,
+    holder: &str,
+    new_original: &str,
+) -> Result<Vec<String>, StoreError> {
+    let raw = ResourcePath::parse(&format!("/selfdata/sources/{holder}/raw/"))?;
+    let mut originals: Vec<String> = match store.members(pod, &raw).await {
+        Ok(m) => m
+            .into_iter()
+            .map(|m| m.path.as_str().trim_start_matches('/').to_owned())
+            .collect(),
+        Err(StoreError::NotFound(_)) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let new = new_original.trim_start_matches('/').to_owned();
+    if !originals.contains(&new) {
+        originals.push(new);
+    }
+    originals.sort();
+    Ok(originals)
+}
+
 fn put(path: &ResourcePath, media_type: &str, body: Bytes) -> Write {
     Write::Put {
         path: path.clone(),
