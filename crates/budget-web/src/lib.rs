@@ -45,7 +45,7 @@ pub mod transactions;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use selfdata_service::{AnyIntake, Card, Context, Service, ServiceError};
 use selfdata_site::{Lang, MenuEntry, Resident, Say};
 use selfdata_solid::AppState;
@@ -106,11 +106,19 @@ impl Service for BudgetService {
                 "/{pod}/selfdata/budget/api/subscriptions",
                 get(subscriptions::api),
             )
+            // The owner's pages.
+            .route("/app/budget", get(pages::home))
+            .route("/app/budget/transactions", get(transactions::show))
+            .route(
+                "/app/budget/transactions/categorise",
+                post(transactions::correct),
+            )
+            .route("/app/budget/spending", get(spending::show))
+            .route("/app/budget/housing", get(housing::show))
             .route(
                 "/app/budget/subscriptions",
                 get(subscriptions::show).post(subscriptions::decide),
             )
-            .merge(pages::routes())
             .with_state(self.0.clone())
     }
 

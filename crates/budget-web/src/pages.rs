@@ -9,27 +9,13 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use selfdata_site::{Chrome, Lang, PageError, Resident, count, fill, page};
 
 use crate::BudgetApp;
 use crate::texts::Texts;
-
-pub fn routes() -> Router<Arc<BudgetApp>> {
-    Router::new()
-        .route("/app/budget", get(home))
-        .route("/app/budget/transactions", get(crate::transactions::show))
-        .route("/app/budget/spending", get(crate::spending::show))
-        .route("/app/budget/housing", get(crate::housing::show))
-        .route(
-            "/app/budget/transactions/categorise",
-            axum::routing::post(crate::transactions::correct),
-        )
-}
 
 /// How many transactions the home page lists.
 const RECENT: usize = 20;
@@ -66,7 +52,7 @@ struct HomePage {
 /// What the file picker offers.
 const ACCEPT: &str = ".ofx,.qfx,.qif,.xml,.csv,.txt";
 
-async fn home(
+pub(crate) async fn home(
     State(app): State<Arc<BudgetApp>>,
     chrome: Chrome,
     me: Resident,
