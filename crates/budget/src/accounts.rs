@@ -78,6 +78,23 @@ fn same(a: &Account, holder: &Holder, r: &AccountRef) -> bool {
 
 const UNNAMED: &str = "sans-numero";
 
+/// `Livret A` → `livret-a`: letters and digits, accents dropped, at most 24.
+fn slug(label: &str) -> String {
+    let words = selfdata_sources::text::norm(label);
+    let mut out = String::new();
+    for c in words.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+        if out.len() >= 24 {
+            break;
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
 /// The account `r` (held by `holder`) is about: its index in `accounts`,
 /// creating it when it is new (second value `true`).
 pub fn find_or_open(accounts: &mut Vec<Account>, holder: &Holder, r: &AccountRef) -> (usize, bool) {
@@ -88,10 +105,27 @@ pub fn find_or_open(accounts: &mut Vec<Account>, holder: &Holder, r: &AccountRef
             return (i, false);
         }
     } else {
+        // Named by its label alone (a QIF `!Account`): the bank's account of that name.
+        if let Some(label) = r.label.as_deref().filter(|l| !l.trim().is_empty()) {
+            let same = |a: &Account| {
+                a.holder.slug == holder.slug
+                    && a.iban.is_none()
+                    && a.number.is_none()
+                    && a.label.as_deref().is_some_and(|x| {
+                        selfdata_sources::text::norm(x) == selfdata_sources::text::norm(label)
+                    })
+            };
+            if let Some(i) = accounts.iter().position(same) {
+                return (i, false);
+            }
+        }
         let of_holder: Vec<usize> = (0..accounts.len())
             .filter(|&i| accounts[i].holder.slug == holder.slug)
             .collect();
-        if let [only] = of_holder[..] {
+        // The bank's only account, unless both are named and differ.
+        if let [only] = of_holder[..]
+            && (r.label.is_none() || accounts[only].label.is_none())
+        {
             return (only, false);
         }
         if let Some(&i) = of_holder
@@ -114,6 +148,7 @@ pub fn find_or_open(accounts: &mut Vec<Account>, holder: &Holder, r: &AccountRef
             t[t.len().saturating_sub(4)..].to_owned()
         })
         .filter(|t| !t.is_empty())
+        .or_else(|| r.label.as_deref().map(slug).filter(|s| !s.is_empty()))
         .unwrap_or_else(|| UNNAMED.to_owned());
     let base = format!("{}-{tail}", holder.slug);
     let mut id = base.clone();
@@ -248,6 +283,25 @@ mod tests {
         assert_eq!(
             all[c].id, "la-banque-postale-m026-2",
             "same last four, told apart"
+        );
+    }
+
+    #[test]
+    fn an_account_named_only_by_its_label_is_found_again_by_it() {
+        let qif = Holder::new("qif", "QIF");
+        let mut all = Vec::new();
+        let named = |l: &str| AccountRef {
+            label: Some(l.into()),
+            ..AccountRef::default()
+        };
+        let (a, new) = find_or_open(&mut all, &qif, &named("Livret A"));
+        assert!(new);
+        assert_eq!(all[a].id, "qif-livret-a");
+        let (b, new) = find_or_open(&mut all, &qif, &named("Compte joint"));
+        assert!(new && b != a);
+        assert_eq!(
+            find_or_open(&mut all, &qif, &named("LIVRET  A")),
+            (a, false)
         );
     }
 
