@@ -5,8 +5,9 @@
 
 use jiff::ToSpan;
 use jiff::civil::{Date, date};
-use selfdata_budget::bills::{BillDebit, KnownCost, Topic, match_bills};
-use selfdata_service::{CostTopic, MonthlyCost};
+use selfdata_budget::bills::{BillDebit, KnownCost, match_bills};
+use selfdata_budget_web::demo::known_cost;
+use selfdata_service::CostTopic;
 use selfdata_store::PodName;
 use serde_json::Value;
 
@@ -89,19 +90,6 @@ fn amount(v: &Value) -> i64 {
     selfdata_budget::money::parse_cents(v.as_str().unwrap())
         .unwrap()
         .unwrap()
-}
-
-fn known(c: &MonthlyCost) -> KnownCost {
-    KnownCost {
-        topic: match c.topic {
-            CostTopic::Electricity => Topic::Electricity,
-            CostTopic::Gas => Topic::Gas,
-            CostTopic::Water => Topic::Water,
-        },
-        month: c.month,
-        cents: c.cents,
-        coverage: c.coverage,
-    }
 }
 
 #[tokio::test]
@@ -200,7 +188,7 @@ async fn the_demo_household_has_two_bank_accounts_whose_edf_debits_are_its_elect
         "{categorised} of {} categorised",
         txs.len()
     );
-    let known: Vec<KnownCost> = costs.iter().map(known).collect();
+    let known: Vec<KnownCost> = costs.iter().map(known_cost).collect();
     let links = match_bills(&bills, &known);
     let water = bills
         .iter()
