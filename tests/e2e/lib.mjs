@@ -1,6 +1,10 @@
 // What the browser scripts share: where Chromium is and how it is started
 // (headless, no network of its own), and filling and sending the sign-in form
-// (French or English labels).
+// (French or English labels); the checks every page gets: axe-core clean,
+// no sideways scroll on a phone.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.SELFDATA_CHROMIUM || '/usr/bin/chromium';
@@ -22,4 +26,46 @@ export async function submitSignIn(page, email, password) {
     page.waitForNavigation({ waitUntil: 'load' }),
     page.getByRole('button', { name: /^(Sign in|Se connecter)$/ }).click(),
   ]);
+}
+
+/** A check that failed, said in a sentence. */
+export class Failure extends Error {}
+
+export function check(cond, message) {
+  if (!cond) throw new Failure(message);
+}
+
+const axeSource = readFileSync(
+  join(dirname(fileURLToPath(import.meta.url)), 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+/** Runs axe-core on the page (through the DevTools protocol: the pages'
+ * CSP rightly refuses inline scripts); any violation fails. */
+export async function axeClean(page, label) {
+  await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => `[${v.impact}] ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  check(found.length === 0, `axe-core on ${label}: ${found.join(' / ')}`);
+  console.log(`axe ${label}: no violations`);
+}
+
+/** Fails when the page scrolls sideways on its screen. */
+export async function fitsScreen(page, label) {
+  const { scroll, width } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    width: window.innerWidth,
+  }));
+  check(scroll <= width, `${label} is wider than the screen (${scroll}px > ${width}px)`);
+}
+
+/** A phone: 360 CSS pixels wide, touch, in `locale`. */
+export function phone(browser, locale) {
+  return browser.newContext({
+    viewport: { width: 360, height: 740 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale,
+  });
 }

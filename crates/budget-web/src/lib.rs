@@ -25,8 +25,10 @@
 pub mod api;
 pub mod budget;
 pub mod demo;
+pub mod housing;
 pub mod pages;
 pub mod spending;
+pub mod subscriptions;
 mod texts;
 pub mod transactions;
 
@@ -89,6 +91,15 @@ impl Service for BudgetService {
             )
             .route("/{pod}/selfdata/budget/api/accounts", get(api::accounts))
             .route("/{pod}/selfdata/budget/api/summary", get(api::summary))
+            .route("/{pod}/selfdata/budget/api/housing", get(housing::api))
+            .route(
+                "/{pod}/selfdata/budget/api/subscriptions",
+                get(subscriptions::api),
+            )
+            .route(
+                "/app/budget/subscriptions",
+                get(subscriptions::show).post(subscriptions::decide),
+            )
             .merge(pages::routes())
             .with_state(self.0.clone())
     }

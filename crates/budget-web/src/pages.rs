@@ -24,6 +24,7 @@ pub fn routes() -> Router<Arc<BudgetApp>> {
         .route("/app/budget", get(home))
         .route("/app/budget/transactions", get(crate::transactions::show))
         .route("/app/budget/spending", get(crate::spending::show))
+        .route("/app/budget/housing", get(crate::housing::show))
         .route(
             "/app/budget/transactions/categorise",
             axum::routing::post(crate::transactions::correct),

@@ -3,9 +3,11 @@
 //! detected from their content, parsed whole, refused with the line), with
 //! every amount exact in integer cents ([`money`]).
 //!
-//! Layouts read today ([`import`]): QIF, and the CSV exports of BoursoBank,
+//! Layouts read today ([`import`]): OFX 1 (SGML) and OFX 2 (XML), CAMT.053
+//! (XML, never a DTD), QIF, and the CSV exports of BoursoBank,
 //! Crédit Mutuel/CIC, Société Générale, Crédit Agricole and La Banque
-//! Postale (one table-driven reader). One account's
+//! Postale (one table-driven reader). [`fuzzing`]: the checks the fuzz
+//! target `budget_import` (`fuzz/`) makes, replayed as tests. One account's
 //! transactions are kept as a CSV and merged without duplicates ([`ledger`]), in
 //! accounts found from the file ([`accounts`]); a pod's money is loaded for
 //! queries as a [`book::Book`]. The service over a pod (merging, pages, API)
@@ -34,6 +36,8 @@ pub mod categorise;
 pub mod category;
 pub mod demo;
 pub mod describe;
+pub mod fuzzing;
+pub mod housing;
 pub mod import;
 pub mod ledger;
 pub mod model;

@@ -213,6 +213,12 @@ pub enum Layout {
     SocieteGeneraleCsv,
     BanquePostaleCsv,
     CreditMutuelCsv,
+    /// OFX 1.x: SGML, leaf tags left unclosed, often Windows-1252.
+    Ofx1,
+    /// OFX 2.x: the same statement as XML.
+    Ofx2,
+    /// ISO 20022 CAMT.053 (bank-to-customer statement, XML).
+    Camt053,
 }
 
 impl Layout {
@@ -220,6 +226,9 @@ impl Layout {
     pub fn describe(self) -> &'static str {
         match self {
             Layout::CreditAgricoleCsv => "Crédit Agricole account statement (CSV)",
+            Layout::Ofx1 => "bank statement (OFX 1, SGML)",
+            Layout::Ofx2 => "bank statement (OFX 2, XML)",
+            Layout::Camt053 => "bank statement (CAMT.053, XML)",
             Layout::Qif => "bank statement in QIF (Quicken) format",
             Layout::BoursoBankCsv => "BoursoBank export of transactions (CSV)",
             Layout::SocieteGeneraleCsv => "Société Générale account statement (CSV)",
@@ -232,6 +241,8 @@ impl Layout {
     pub fn extension(self) -> &'static str {
         match self {
             Layout::Qif => "qif",
+            Layout::Ofx1 | Layout::Ofx2 => "ofx",
+            Layout::Camt053 => "xml",
             Layout::CreditAgricoleCsv
             | Layout::BoursoBankCsv
             | Layout::SocieteGeneraleCsv
@@ -244,6 +255,8 @@ impl Layout {
     pub fn media_type(self) -> &'static str {
         match self {
             Layout::Qif => "application/qif",
+            Layout::Ofx1 | Layout::Ofx2 => "application/x-ofx",
+            Layout::Camt053 => "application/xml",
             Layout::CreditAgricoleCsv
             | Layout::BoursoBankCsv
             | Layout::SocieteGeneraleCsv
@@ -260,6 +273,20 @@ impl Layout {
             what_fr: "un relevé de compte du Crédit Agricole (CSV)",
             where_en: "your regional bank's website, Accounts, Download transactions, CSV format",
             where_fr: "le site de votre caisse régionale, Mes comptes, Télécharger les opérations, format CSV",
+        };
+        static OFX: Expected = Expected {
+            holder: "your bank",
+            what_en: "a statement in OFX format",
+            what_fr: "un relevé au format OFX",
+            where_en: "your bank's website",
+            where_fr: "le site de votre banque",
+        };
+        static CAMT: Expected = Expected {
+            holder: "your bank",
+            what_en: "a statement in CAMT.053 format (ISO 20022 XML)",
+            what_fr: "un relevé au format CAMT.053 (XML ISO 20022)",
+            where_en: "your bank's website",
+            where_fr: "le site de votre banque",
         };
         static QIF: Expected = Expected {
             holder: "your bank",
@@ -299,6 +326,8 @@ impl Layout {
         match self {
             Layout::CreditAgricoleCsv => &CREDIT_AGRICOLE,
             Layout::Qif => &QIF,
+            Layout::Ofx1 | Layout::Ofx2 => &OFX,
+            Layout::Camt053 => &CAMT,
             Layout::BoursoBankCsv => &BOURSOBANK,
             Layout::SocieteGeneraleCsv => &SOCIETE_GENERALE,
             Layout::BanquePostaleCsv => &BANQUE_POSTALE,

@@ -11,7 +11,7 @@ use selfdata_sources::text::{Dec, NumError, parse_dec};
 pub enum MoneyError {
     #[error("not an amount")]
     NotAnAmount,
-    #[error("the amount is too large")]
+    #[error("the amount is too large (more than a billion)")]
     TooLarge,
     #[error("the amount has more than two decimals")]
     SubCent,
@@ -39,6 +39,11 @@ pub fn parse_cents(s: &str) -> Result<Option<i64>, MoneyError> {
     cents(dec).map(Some)
 }
 
+/// The largest amount read, in cents: a billion (10⁹) units. Any file's
+/// amounts then add up in an `i64` (92 million rows of this would be needed
+/// to overflow), so no sum of a statement ever wraps.
+pub const MAX_CENTS: i64 = 100_000_000_000;
+
 fn cents(d: Dec) -> Result<i64, MoneyError> {
     let mant = if d.scale <= 2 {
         d.mant
@@ -53,7 +58,10 @@ fn cents(d: Dec) -> Result<i64, MoneyError> {
         }
         d.mant / div
     };
-    i64::try_from(mant).map_err(|_| MoneyError::TooLarge)
+    i64::try_from(mant)
+        .ok()
+        .filter(|c| c.unsigned_abs() <= MAX_CENTS.unsigned_abs())
+        .ok_or(MoneyError::TooLarge)
 }
 
 /// Cents as a signed decimal string with a point: `-2340` → `"-23.40"`.
@@ -104,6 +112,21 @@ fn grouped(units: u64, sep: char) -> String {
     out
 }
 
+/// ISO 4217 codes, one space apart (active currencies).
+const CURRENCIES: &str = "AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD \
+BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL \
+GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD \
+KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK \
+NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP \
+STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF \
+YER ZAR ZMW ZWL";
+
+/// The ISO 4217 code `code` names (`"eur"` → `"EUR"`), or `None` for anything else.
+pub fn currency(code: &str) -> Option<&'static str> {
+    let code = code.trim();
+    CURRENCIES.split(' ').find(|c| c.eq_ignore_ascii_case(code))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +145,7 @@ mod tests {
             ("12,30 €", 1230),
             ("+5.00 EUR", 500),
             ("-23,400", -2340),
+            ("-1 000 000 000,00", -MAX_CENTS),
         ] {
             assert_eq!(parse_cents(text), Ok(Some(cents)), "{text}");
         }
@@ -138,6 +162,7 @@ mod tests {
             parse_cents("99999999999999999999,00"),
             Err(MoneyError::TooLarge)
         );
+        assert_eq!(parse_cents("1 000 000 000,01"), Err(MoneyError::TooLarge));
     }
 
     #[test]
@@ -162,5 +187,13 @@ mod tests {
         assert_eq!(format_cents_en(123_456), "€1,234.56");
         assert_eq!(format_cents_en(-2340), "\u{2212}€23.40");
         assert!(format_cents_fr(i64::MIN).starts_with('\u{2212}'));
+    }
+
+    #[test]
+    fn currencies_are_iso_codes() {
+        assert_eq!(currency(" eur"), Some("EUR"));
+        assert_eq!(currency("CHF"), Some("CHF"));
+        assert_eq!(currency("EU"), None);
+        assert_eq!(currency("EUR USD"), None);
     }
 }

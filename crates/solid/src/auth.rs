@@ -449,4 +449,15 @@ impl PodAccess {
         .await?;
         Ok(self.pod.clone())
     }
+
+    /// Whether WAC grants the caller all of `modes` on `resource`, for an
+    /// answer that adds what that resource holds only when it may (the
+    /// decision is logged like any other).
+    pub async fn allows(&self, resource: &str, modes: ModeSet) -> Result<bool, ApiError> {
+        match self.require(resource, modes).await {
+            Ok(_) => Ok(true),
+            Err(e) if matches!(e.status.as_u16(), 401 | 403) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
 }

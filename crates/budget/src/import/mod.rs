@@ -5,6 +5,8 @@
 //! [`MAX_TRANSACTIONS`] transactions of one file.
 
 mod bank_csv;
+mod camt;
+mod ofx;
 mod qif;
 
 use selfdata_sources::{Expected, ImportError, Importer, Refusal};
@@ -12,7 +14,11 @@ use selfdata_sources::{Expected, ImportError, Importer, Refusal};
 use crate::model::{Layout, Parsed};
 
 /// Every layout, in the order they are tried.
-pub static IMPORTERS: [Layout; 6] = [
+/// OFX and CAMT (markup) come before QIF and the CSVs.
+pub static IMPORTERS: [Layout; 9] = [
+    Layout::Ofx1,
+    Layout::Ofx2,
+    Layout::Camt053,
     Layout::Qif,
     Layout::BoursoBankCsv,
     Layout::CreditMutuelCsv,
@@ -49,6 +55,9 @@ impl Importer for Layout {
             | Layout::SocieteGeneraleCsv
             | Layout::CreditAgricoleCsv
             | Layout::BanquePostaleCsv => bank_csv::detect(*self, bytes),
+            Layout::Ofx1 => ofx::is_ofx1(bytes),
+            Layout::Ofx2 => ofx::is_ofx2(bytes),
+            Layout::Camt053 => camt::detect(bytes),
         }
     }
 
@@ -60,6 +69,8 @@ impl Importer for Layout {
             | Layout::SocieteGeneraleCsv
             | Layout::CreditAgricoleCsv
             | Layout::BanquePostaleCsv => bank_csv::parse(*self, bytes),
+            Layout::Ofx1 | Layout::Ofx2 => ofx::parse(bytes, *self),
+            Layout::Camt053 => camt::parse(bytes),
         }
     }
 }

@@ -324,25 +324,10 @@ async fn spending_by_category_leaves_out_transfers_between_ones_own_accounts_and
     for file in [current, savings] {
         s.app.import_file(&dora, file.into()).await.unwrap();
     }
-    let webid = selfdata_solid::provision::webid_of(&s.base, &dora);
-    let (id, secret) = s
-        .app
-        .idp
-        .create_credentials(None, &webid, "test")
+    let summary = Owner::of(&s, &dora)
         .await
-        .unwrap();
-    let key = selfdata_oidc::DpopKey::generate();
-    let token = common::client_credentials_token(&s.client, &s.base, &id, &secret, &key).await;
-    let url = format!(
-        "{}/dora/selfdata/budget/api/summary?from=2021-01-01&to=2022-01-01&step=month",
-        s.base
-    );
-    let r = common::as_agent(&s.client, &key, &token, "GET", &url)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let summary: Value = r.json().await.unwrap();
+        .api(&s, "summary?from=2021-01-01&to=2022-01-01&step=month")
+        .await;
     let march = &summary["months"][2];
     assert_eq!(march["month"], "2021-03");
     let by = |c: &str| {
@@ -506,4 +491,159 @@ async fn correcting_one_payee_moves_all_its_transactions_and_says_why() {
         .get("/app/budget/transactions?from=2021-06-01&to=2021-07-01&q=marcel")
         .await;
     assert!(june.body.contains("Rule learned on"), "{}", june.body);
+}
+
+#[test]
+fn no_bank_statement_is_taken_for_a_meter_export() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../budget/tests/fixtures");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().ends_with(".expected.json") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            selfdata_energy::import::detect(&bytes).is_none(),
+            "{} is taken for a meter export",
+            path.display()
+        );
+        seen += 1;
+    }
+    assert!(seen >= 20, "the bank fixtures: {seen}");
+}
+
+#[tokio::test]
+async fn the_demo_homes_energy_debits_are_linked_to_the_energy_services_costs_only_for_who_may_read_them()
+ {
+    let today = jiff::civil::date(2026, 10, 15);
+    let s = Server::start_with(|o| o.today = Some(today)).await;
+    s.app
+        .demo("alice@example.org", "a long demo password", &alice(), 2)
+        .await
+        .unwrap();
+    // The owner reads both: each EDF debit pays a month the energy service knows.
+    let owner = api(&s, "housing?year=2025").await;
+    let bills = owner["bills"].as_array().unwrap();
+    let edf: Vec<&Value> = bills
+        .iter()
+        .filter(|b| b["topic"] == "electricity")
+        .collect();
+    assert!(edf.len() >= 11, "{owner:#}");
+    for b in &edf {
+        assert_eq!(
+            b["difference"], "0.00",
+            "the demo pays its bills exactly: {b:#}"
+        );
+        assert_eq!(b["service_cost"], b["amount"]);
+    }
+    let months = owner["months"].as_array().unwrap();
+    assert_eq!(months.len(), 12);
+    assert!(months[5]["energy_service"]["electricity"].is_string());
+    assert_ne!(owner["total"]["total"], "0.00");
+
+    // Bob may read alice's money, not her energy: the same costs, no energy figures.
+    let bob = common::Resident::new(&s, "bob").await;
+    let acl = format!(
+        "@prefix acl: <http://www.w3.org/ns/auth/acl#>.\n\
+         <#owner> a acl:Authorization; acl:agent <{}>; acl:accessTo <./>; acl:default <./>; acl:mode acl:Read, acl:Write, acl:Control.\n\
+         <#bob> a acl:Authorization; acl:agent <{}>; acl:accessTo <./>; acl:default <./>; acl:mode acl:Read.",
+        s.webid, bob.webid
+    );
+    assert_eq!(
+        s.put_turtle("/selfdata/budget/.acl", &acl).await.status(),
+        201
+    );
+    let url = s.url("/selfdata/budget/api/housing?year=2025");
+    let r = bob.req(&s, "GET", &url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let seen: Value = r.json().await.unwrap();
+    assert_eq!(seen["total"], {
+        let mut t = owner["total"].clone();
+        t["energy_service"] = Value::Null;
+        t
+    });
+    assert!(
+        seen["bills"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["service_cost"].is_null())
+    );
+    assert!(seen["months"][5]["energy_service"].is_null());
+    let energy = s.url("/selfdata/energy/api/summary?fluid=electricity");
+    assert_eq!(
+        bob.req(&s, "GET", &energy).send().await.unwrap().status(),
+        403
+    );
+}
+
+/// A signed-in resident's own token for their pod's money API.
+struct Owner {
+    pod: PodName,
+    key: selfdata_oidc::DpopKey,
+    token: String,
+}
+
+impl Owner {
+    async fn of(s: &Server, pod: &PodName) -> Owner {
+        let webid = selfdata_solid::provision::webid_of(&s.base, pod);
+        let (id, secret) = s
+            .app
+            .idp
+            .create_credentials(None, &webid, "test")
+            .await
+            .unwrap();
+        let key = selfdata_oidc::DpopKey::generate();
+        let token = common::client_credentials_token(&s.client, &s.base, &id, &secret, &key).await;
+        Owner {
+            pod: pod.clone(),
+            key,
+            token,
+        }
+    }
+
+    async fn api(&self, s: &Server, query: &str) -> Value {
+        let url = format!("{}/{}/selfdata/budget/api/{query}", s.base, self.pod);
+        let r = common::as_agent(&s.client, &self.key, &self.token, "GET", &url)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{query}");
+        r.json().await.unwrap()
+    }
+}
+
+/// "-1234.56" from the API as the French pages write it.
+fn french(amount: &str) -> String {
+    let cents: i64 = amount.replace('.', "").parse().unwrap();
+    selfdata_budget::money::format_cents_fr(cents)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_money_pages_on_a_phone_are_accessible_and_draw_the_apis_figures() {
+    let chromium = crate::e2e::chromium();
+    let today = jiff::civil::date(2026, 10, 15);
+    let s = Server::start_with(|o| o.today = Some(today)).await;
+    let (email, password) = ("gina@example.org", "a long demo password");
+    let gina = PodName::parse("gina").unwrap();
+    s.app.demo(email, password, &gina, 2).await.unwrap();
+    let owner = Owner::of(&s, &gina).await;
+    let accounts = owner.api(&s, "accounts").await;
+    let balance = french(accounts["accounts"][0]["balance"].as_str().unwrap());
+    let summary = owner.api(&s, "summary?from=2025-01-01&to=2026-01-01").await;
+    let spent = french(summary["total"]["spent"].as_str().unwrap());
+    let housing = owner.api(&s, "housing?year=2025").await;
+    let housing = french(housing["total"]["total"].as_str().unwrap());
+    let env = [
+        ("SELFDATA_BASE", s.base.as_str()),
+        ("SELFDATA_CHROMIUM", chromium.as_str()),
+        ("SELFDATA_EMAIL", email),
+        ("SELFDATA_PASSWORD", password),
+        ("SELFDATA_BALANCE", balance.as_str()),
+        ("SELFDATA_YEAR", "2025"),
+        ("SELFDATA_SPENT", spent.as_str()),
+        ("SELFDATA_HOUSING", housing.as_str()),
+    ];
+    tokio::task::block_in_place(|| crate::e2e::node("budget.mjs", &env));
 }

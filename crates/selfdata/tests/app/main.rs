@@ -13,6 +13,7 @@ mod access;
 mod access_log;
 mod budget;
 mod budget_demo;
+mod budget_subscriptions;
 mod commands;
 mod connect;
 mod crash;
