@@ -27,7 +27,9 @@ group, summ, page = r["sqlite_group_by_month_ms"], r["api_summary_ms"], r["page_
 def ms(d):
     return f"{d['p50']:.2f} / {d['p99']:.2f} ms" if "p50" in d else f"not measured: {d}"
 def x(v):
-    return "—" if v is None else f"{v:.1f}×"
+    if v is None:
+        return "—"
+    return f"{v:.1f}×" if v >= 1 else f"{v:.2f}× ({1 / v:.0f}× faster)"
 print(f"# Money benchmark (commit {commit}, `bash bench/budget.sh`, release build {build_s} s)\n")
 print(f"{r['transactions']:,} transactions in {r['files']} Crédit Agricole CSV files ({r['bytes']/1e6:.1f} MB), "
       "3 accounts × 10 years. Times are server time (the whole router in process, DPoP token and WAC "

@@ -396,7 +396,8 @@ impl<'a> Generator<'a> {
                 });
             }
             if day == 28 {
-                let salary = 2_650_00 + 55_00 * years_in;
+                // A busy account's everyday payments come with a larger pay.
+                let salary = 2_650_00 + 55_00 * years_in + (everyday * 300_00.0) as i64;
                 let extra = if month == 12 { salary / 2 } else { 0 };
                 cur.push(Row {
                     date: d,
@@ -628,5 +629,24 @@ mod tests {
             edf, 36,
             "October 2023 to September 2026, each paid the month after"
         );
+    }
+
+    #[test]
+    fn the_benchmark_history_is_about_100_000_transactions_of_accounts_that_stay_afloat() {
+        let files = history(1, 10, 3);
+        assert_eq!(files.len(), 30, "one file per account and year");
+        let mut count = 0;
+        for f in &files {
+            let parsed = crate::import::import(&f.bytes).unwrap();
+            let st = &parsed.statements[0];
+            count += st.transactions.len();
+            let balance = st.balances[0].amount;
+            assert!(
+                (-2_000_00..200_000_00).contains(&balance),
+                "{}: {balance}",
+                f.name
+            );
+        }
+        assert!((90_000..110_000).contains(&count), "{count}");
     }
 }
