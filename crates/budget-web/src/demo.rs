@@ -3,15 +3,15 @@
 //! demo's monthly costs, so that its EDF and water debits are the energy
 //! service's bills to the cent.
 
-use selfdata_budget::bills::{KnownCost, Topic};
-use selfdata_service::{CostTopic, DemoFile, MonthlyCost};
+use selfdata_budget::bills::KnownCost;
+use selfdata_service::{DemoFile, MonthlyCost};
 
 /// The seed of the demo household (the energy demo's too).
 const SEED: u64 = 2026;
 
 /// Two Crédit Agricole accounts over `years` up to `today`, paying `known`.
 pub fn files(today: jiff::civil::Date, years: u32, known: &[MonthlyCost]) -> Vec<DemoFile> {
-    let known: Vec<KnownCost> = known.iter().map(known_cost).collect();
+    let known: Vec<KnownCost> = known.iter().map(crate::housing::known_cost).collect();
     selfdata_budget::demo::household(today, years, &known, SEED)
         .into_iter()
         .map(|f| DemoFile {
@@ -19,18 +19,4 @@ pub fn files(today: jiff::civil::Date, years: u32, known: &[MonthlyCost]) -> Vec
             body: f.bytes.into(),
         })
         .collect()
-}
-
-/// A service's monthly cost as the pure crate's plain value.
-pub fn known_cost(c: &MonthlyCost) -> KnownCost {
-    KnownCost {
-        topic: match c.topic {
-            CostTopic::Electricity => Topic::Electricity,
-            CostTopic::Gas => Topic::Gas,
-            CostTopic::Water => Topic::Water,
-        },
-        month: c.month,
-        cents: c.cents,
-        coverage: c.coverage,
-    }
 }

@@ -18,7 +18,7 @@ use selfdata_budget::bills::{KnownCost, Topic};
 use selfdata_budget::book::Book;
 use selfdata_budget::housing::{Housing, Item, Month, housing};
 use selfdata_budget::money::format_cents;
-use selfdata_service::{CostTopic, Registry};
+use selfdata_service::{CostTopic, MonthlyCost, Registry};
 use selfdata_site::chart::{self, Bar, BarChart, Legend, Locale};
 use selfdata_site::{Chrome, PageError, Resident, fill, page};
 use selfdata_solid::auth::PodAccess;
@@ -40,6 +40,20 @@ pub(crate) struct YearQuery {
     year: Option<String>,
 }
 
+/// A service's monthly cost as the pure crate's plain value.
+pub fn known_cost(c: &MonthlyCost) -> KnownCost {
+    KnownCost {
+        topic: match c.topic {
+            CostTopic::Electricity => Topic::Electricity,
+            CostTopic::Gas => Topic::Gas,
+            CostTopic::Water => Topic::Water,
+        },
+        month: c.month,
+        cents: c.cents,
+        coverage: c.coverage,
+    }
+}
+
 /// The energy service's monthly costs of `year` (and the December before,
 /// which January's bills pay), as the budget crate takes them.
 async fn known_costs(registry: &Registry, pod: &PodName, year: i16) -> Vec<KnownCost> {
@@ -52,17 +66,8 @@ async fn known_costs(registry: &Registry, pod: &PodName, year: i16) -> Vec<Known
     registry
         .monthly_costs(pod, from, to)
         .await
-        .into_iter()
-        .map(|c| KnownCost {
-            topic: match c.topic {
-                CostTopic::Electricity => Topic::Electricity,
-                CostTopic::Gas => Topic::Gas,
-                CostTopic::Water => Topic::Water,
-            },
-            month: c.month,
-            cents: c.cents,
-            coverage: c.coverage,
-        })
+        .iter()
+        .map(known_cost)
         .collect()
 }
 

@@ -6,7 +6,7 @@
 use jiff::ToSpan;
 use jiff::civil::{Date, date};
 use selfdata_budget::bills::{BillDebit, KnownCost, match_bills};
-use selfdata_budget_web::demo::known_cost;
+use selfdata_budget_web::housing::known_cost;
 use selfdata_service::CostTopic;
 use selfdata_store::PodName;
 use serde_json::Value;
