@@ -212,8 +212,9 @@ fn month_json(m: &Summary) -> Value {
 
 /// The summary answer, shared with the spending page.
 pub fn summary_json(book: &Book, from: Date, to: Date) -> Value {
-    let months: Vec<Value> = book.monthly(from, to).iter().map(month_json).collect();
-    let mut total = month_json(&book.total(from, to));
+    let monthly = book.monthly(from, to);
+    let months: Vec<Value> = monthly.iter().map(month_json).collect();
+    let mut total = month_json(&Book::total_of(&monthly));
     if let Some(t) = total.as_object_mut() {
         t.remove("month");
     }

@@ -22,7 +22,9 @@ use parking_lot::Mutex;
 use selfdata_budget::accounts::{self, Account};
 use selfdata_budget::book::{self, Book, Stated};
 use selfdata_budget::categorise::{self, Scope};
-use selfdata_budget::describe::{self, ACCOUNTS, FileKey, INDEX_PREFIX, TRANSACTIONS};
+use selfdata_budget::describe::{
+    self, ACCOUNTS, COUNT_PREFIX, FileKey, INDEX_PREFIX, TRANSACTIONS,
+};
 use selfdata_budget::ledger::{self, Entry};
 use selfdata_budget::rules::{self, Correction};
 use selfdata_budget::{Holder, Parsed, import};
@@ -218,6 +220,23 @@ impl Budget {
         }
     }
 
+    /// How many transactions each file holds, from the derived index.
+    async fn counts(&self, pod: &PodName) -> Result<BTreeMap<FileKey, usize>, BudgetError> {
+        let mut out = BTreeMap::new();
+        for (key, value) in self.store.index_scan(pod, COUNT_PREFIX).await? {
+            let n = std::str::from_utf8(&value)
+                .ok()
+                .and_then(|v| v.parse().ok());
+            match (FileKey::from_count_key(&key), n) {
+                (Some(k), Some(n)) => {
+                    out.insert(k, n);
+                }
+                _ => return Err(damaged(&key, "not a count")),
+            }
+        }
+        Ok(out)
+    }
+
     /// One account's year from the derived index.
     async fn load_file(&self, pod: &PodName, key: &FileKey) -> Result<Vec<Entry>, BudgetError> {
         match self.store.index_get(pod, &key.index_key()).await? {
@@ -277,24 +296,16 @@ impl Budget {
             }
         }
         let mut writes = Vec::new();
+        // How many transactions each file holds, this import's files included.
+        let mut counts = self.counts(pod).await?;
         for key in &touched {
             let csv = ledger::to_csv(&files[key]);
             writes.push(put(&key.path(), "text/csv", csv.clone())?);
-            writes.push(Write::Index {
-                key: key.index_key(),
-                value: Some(Bytes::from(csv)),
-            });
+            writes.extend(index_writes(key, csv, files[key].len()));
+            counts.insert(key.clone(), files[key].len());
         }
         if !touched.is_empty() {
-            let mut keys: BTreeSet<FileKey> = self
-                .store
-                .index_scan(pod, INDEX_PREFIX)
-                .await?
-                .into_iter()
-                .filter_map(|(k, _)| FileKey::from_index_key(&k))
-                .collect();
-            keys.extend(touched.iter().cloned());
-            let keys: Vec<FileKey> = keys.into_iter().collect();
+            let keys: Vec<FileKey> = counts.keys().cloned().collect();
             writes.push(put(
                 &format!("{TRANSACTIONS}csv-metadata.json"),
                 "application/csvm+json",
@@ -307,10 +318,6 @@ impl Budget {
         if balances_changed {
             writes.push(put(BALANCES, "text/csv", book::balances_to_csv(&balances))?);
         }
-        let touched_files: BTreeMap<FileKey, Vec<Entry>> = files
-            .into_iter()
-            .filter(|(k, _)| touched.contains(k))
-            .collect();
         if known_before == 0 && !accounts.is_empty() {
             // The categories, as a document the resident owns beside their rules.
             writes.push(put(
@@ -330,7 +337,7 @@ impl Budget {
                     &accounts,
                     original.raw.as_str(),
                     period,
-                    &touched_files,
+                    &counts,
                 )
                 .await?,
             );
@@ -401,7 +408,7 @@ impl Budget {
         accounts: &[Account],
         new_original: &str,
         period: Option<(Timestamp, Timestamp)>,
-        fresh: &BTreeMap<FileKey, Vec<Entry>>,
+        counts: &BTreeMap<FileKey, usize>,
     ) -> Result<Write, BudgetError> {
         // The period it stated, widened by this file's.
         let base = format!("{}/{}/", self.base_url, pod);
@@ -421,21 +428,9 @@ impl Budget {
             .filter(|a| a.holder.slug == holder.slug)
             .map(|a| a.id.clone())
             .collect();
-        // Every file of its accounts: those this import writes, then the index's.
-        let mut counts: BTreeMap<FileKey, usize> = fresh
-            .iter()
-            .filter(|(k, _)| mine.contains(&k.account))
-            .map(|(k, v)| (k.clone(), v.len()))
-            .collect();
-        for (key, value) in self.store.index_scan(pod, INDEX_PREFIX).await? {
-            if let Some(k) = FileKey::from_index_key(&key)
-                && mine.contains(&k.account)
-            {
-                counts.entry(k).or_insert_with(|| ledger::rows_in(&value));
-            }
-        }
-        let normalised: Vec<String> = counts.keys().map(FileKey::path).collect();
-        let transactions = counts.values().sum();
+        let of_mine = counts.iter().filter(|(k, _)| mine.contains(&k.account));
+        let normalised: Vec<String> = of_mine.clone().map(|(k, _)| k.path()).collect();
+        let transactions = of_mine.map(|(_, n)| n).sum();
         let held = Held {
             meter: None,
             accounts: &mine,
@@ -507,7 +502,7 @@ impl Budget {
             .ok_or_else(|| BudgetError::Damaged("the server is stopping".into()))?;
         let _guard = pipeline.lock_pod(pod).await;
         let mut writes = Vec::new();
-        for (key, _) in self.store.index_scan(pod, INDEX_PREFIX).await? {
+        for (key, _) in self.store.index_scan(pod, "budget/").await? {
             writes.push(Write::Index { key, value: None });
         }
         let members = match self.store.members(pod, &path(TRANSACTIONS)?).await {
@@ -526,10 +521,7 @@ impl Budget {
             };
             let entries = ledger::from_csv(&body).map_err(|e| damaged(m.path.as_str(), e))?;
             count += entries.len();
-            writes.push(Write::Index {
-                key: key.index_key(),
-                value: Some(Bytes::from(ledger::to_csv(&entries))),
-            });
+            writes.extend(index_writes(&key, ledger::to_csv(&entries), entries.len()));
         }
         if !writes.is_empty() {
             self.store.write(pod, Write::Batch(writes)).await?;
@@ -597,6 +589,20 @@ impl Budget {
     pub fn forget_pod(&self, pod: &PodName) {
         self.books.lock().remove(pod);
     }
+}
+
+/// The index entries of one file: its rows, and how many they are.
+fn index_writes(key: &FileKey, csv: Vec<u8>, rows: usize) -> [Write; 2] {
+    [
+        Write::Index {
+            key: key.index_key(),
+            value: Some(Bytes::from(csv)),
+        },
+        Write::Index {
+            key: key.count_key(),
+            value: Some(Bytes::from(rows.to_string())),
+        },
+    ]
 }
 
 /// A transaction as a form names it: its account, day, amount, rank among

@@ -98,7 +98,7 @@ pub(crate) async fn show(
         Date::new(year.saturating_add(1), 1, 1).map_err(PageError::internal)?,
     );
     let months = book.monthly(from, to);
-    let total = book.total(from, to);
+    let total = selfdata_budget::book::Book::total_of(&months);
     let bars: Vec<Bar> = months
         .iter()
         .filter_map(|m| {

@@ -332,14 +332,19 @@ impl Book {
 
     /// The whole of `[from, to)` as one summary.
     pub fn total(&self, from: Date, to: Date) -> Summary {
+        Self::total_of(&self.monthly(from, to))
+    }
+
+    /// Months' summaries as one.
+    pub fn total_of(months: &[Summary]) -> Summary {
         let mut all = Summary::default();
         let mut by_cat: Vec<(&'static str, Sum)> = Vec::new();
-        for m in self.monthly(from, to) {
+        for m in months {
             all.spent += m.spent;
             all.received += m.received;
             all.uncategorised.merge(m.uncategorised);
             all.internal.merge(m.internal);
-            for (c, s) in m.categories {
+            for &(c, s) in &m.categories {
                 match by_cat.iter_mut().find(|(x, _)| *x == c) {
                     Some((_, t)) => t.merge(s),
                     None => by_cat.push((c, s)),

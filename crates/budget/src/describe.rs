@@ -18,6 +18,9 @@ pub const THEME: &str = "bank-transactions";
 
 /// The index keys of one account's year of transactions start with this.
 pub const INDEX_PREFIX: &str = "budget/tx/";
+/// The index keys of how many transactions each file holds (read without
+/// reading the files) start with this.
+pub const COUNT_PREFIX: &str = "budget/n/";
 
 /// One account's transactions for one calendar year.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -49,9 +52,23 @@ impl FileKey {
         format!("{INDEX_PREFIX}{}/{}", self.account, self.year)
     }
 
+    /// The key of its count's index entry.
+    pub fn count_key(&self) -> String {
+        format!("{COUNT_PREFIX}{}/{}", self.account, self.year)
+    }
+
+    /// The file a count's index key stands for.
+    pub fn from_count_key(key: &str) -> Option<FileKey> {
+        Self::after(key.strip_prefix(COUNT_PREFIX)?)
+    }
+
     /// The file an index key or a file name stands for.
     pub fn from_index_key(key: &str) -> Option<FileKey> {
-        let (account, year) = key.strip_prefix(INDEX_PREFIX)?.rsplit_once('/')?;
+        Self::after(key.strip_prefix(INDEX_PREFIX)?)
+    }
+
+    fn after(rest: &str) -> Option<FileKey> {
+        let (account, year) = rest.rsplit_once('/')?;
         Some(FileKey {
             account: account.to_owned(),
             year: year.parse().ok()?,

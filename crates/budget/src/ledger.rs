@@ -144,15 +144,6 @@ pub fn to_csv(entries: &[Entry]) -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
-/// How many transactions a stored CSV holds, counted without reading it
-/// (one per record: [`entries`] puts every label and memo on one line).
-pub fn rows_in(csv: &[u8]) -> usize {
-    csv.iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        .saturating_sub(1)
-}
-
 /// Why a stored CSV could not be read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {message}")]
