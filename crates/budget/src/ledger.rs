@@ -11,7 +11,10 @@
 //!    identical coffees on one day are 1 and 2 in every download that lists
 //!    them, so they stay two, and a statement downloaded again later that
 //!    day with a third adds only the third. Banks whose ids change between
-//!    downloads fall through to this pass.
+//!    downloads fall through to this pass;
+//! 3. the same payment in another layout of the bank (OFX names are cut at 32
+//!    characters, the CSV has the whole label): same day and amount, one
+//!    label the beginning of the other, each existing entry paired once.
 
 use std::collections::{HashMap, HashSet};
 
@@ -85,18 +88,55 @@ fn one_line(s: &str) -> String {
 pub fn merge(existing: &[Entry], incoming: &[Entry]) -> (Vec<Entry>, usize) {
     let fitids: HashSet<&str> = existing.iter().filter_map(|e| e.fitid.as_deref()).collect();
     let known: HashSet<Key> = existing.iter().map(Entry::key).collect();
-    let mut out = existing.to_vec();
-    let mut added = 0;
+    let mut unmatched: Vec<&Entry> = Vec::new();
+    let mut taken: HashSet<Key> = HashSet::new();
     for e in incoming {
         let same_id = e.fitid.as_deref().is_some_and(|f| fitids.contains(f));
-        if !same_id && !known.contains(&e.key()) {
-            out.push(e.clone());
-            added += 1;
+        if same_id || known.contains(&e.key()) {
+            taken.insert(e.key());
+        } else {
+            unmatched.push(e);
+        }
+    }
+    // Pass 3: the same payment written otherwise by another layout of the
+    // same bank (an OFX `NAME` cut at 32 characters, the CSV's whole label):
+    // same day and amount, one label the beginning of the other.
+    let mut spare: Vec<&Entry> = existing
+        .iter()
+        .filter(|x| !taken.contains(&x.key()))
+        .collect();
+    let mut out = existing.to_vec();
+    let mut added = 0;
+    for e in unmatched {
+        let label = norm(&e.label);
+        let twin = spare.iter().position(|x| {
+            x.date == e.date && x.amount == e.amount && {
+                let other = norm(&x.label);
+                let (short, long) = if other.len() < label.len() {
+                    (&other, &label)
+                } else {
+                    (&label, &other)
+                };
+                short.len() >= MIN_PREFIX && short != long && long.starts_with(short.as_str())
+            }
+        });
+        match twin {
+            Some(i) => {
+                spare.swap_remove(i);
+            }
+            None => {
+                out.push(e.clone());
+                added += 1;
+            }
         }
     }
     out.sort_by_key(|e| e.date);
     (out, added)
 }
+
+/// The shortest label taken as the beginning of another (OFX names are cut
+/// at 32 characters; a shorter one says too little to be the same payment).
+const MIN_PREFIX: usize = 12;
 
 /// The columns of the stored CSV, in order.
 pub const HEADER: [&str; 10] = [

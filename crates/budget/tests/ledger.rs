@@ -88,3 +88,30 @@ fn the_same_bank_id_is_the_same_transaction_even_when_its_label_was_reworded() {
     let (ledger, added) = merge(&ledger, &entries(&[again]));
     assert_eq!((ledger.len(), added), (1, 0));
 }
+
+#[test]
+fn the_same_payments_from_an_ofx_with_cut_names_and_from_the_csv_are_not_added_twice() {
+    let csv = [
+        tx(26, -2340, "PRLV SEPA EDF CLIENTS PARTICULIERS ECH/260921"),
+        tx(27, -350, "CB CAFE DE LA GARE DU NORD 27/09"),
+        tx(27, -350, "CB CAFE DE LA GARE DU NORD 27/09"),
+    ];
+    let (ledger, _) = merge(&[], &entries(&csv));
+    // The OFX cuts names at 32 characters; one coffee more, later that day.
+    let ofx = [
+        tx(26, -2340, "PRLV SEPA EDF CLIENTS PARTICULIE"),
+        tx(27, -350, "CB CAFE DE LA GARE DU NORD 27/09"),
+        tx(27, -350, "CB CAFE DE LA GARE DU NORD 27/09"),
+        tx(27, -350, "CB CAFE DE LA GARE DU NORD 27/09"),
+        tx(28, -2340, "PRLV SEPA EDF CLIENTS PARTICULIE"),
+    ];
+    let (ledger, added) = merge(&ledger, &entries(&ofx));
+    assert_eq!(
+        added, 2,
+        "the third coffee and the 28th's debit: {ledger:#?}"
+    );
+    assert_eq!(ledger.len(), 5);
+    // A short label is not taken for the beginning of another.
+    let (_, added) = merge(&ledger, &entries(&[tx(26, -2340, "PRLV")]));
+    assert_eq!(added, 1);
+}
