@@ -87,13 +87,15 @@ fn one_line(s: &str) -> String {
 /// entry, sorted by date then as read, and how many were added.
 pub fn merge(existing: &[Entry], incoming: &[Entry]) -> (Vec<Entry>, usize) {
     let fitids: HashSet<&str> = existing.iter().filter_map(|e| e.fitid.as_deref()).collect();
-    let known: HashSet<Key> = existing.iter().map(Entry::key).collect();
+    let keys: Vec<Key> = existing.iter().map(Entry::key).collect();
+    let known: HashSet<&Key> = keys.iter().collect();
     let mut unmatched: Vec<&Entry> = Vec::new();
     let mut taken: HashSet<Key> = HashSet::new();
     for e in incoming {
+        let key = e.key();
         let same_id = e.fitid.as_deref().is_some_and(|f| fitids.contains(f));
-        if same_id || known.contains(&e.key()) {
-            taken.insert(e.key());
+        if same_id || known.contains(&key) {
+            taken.insert(key);
         } else {
             unmatched.push(e);
         }
@@ -101,16 +103,21 @@ pub fn merge(existing: &[Entry], incoming: &[Entry]) -> (Vec<Entry>, usize) {
     // Pass 3: the same payment written otherwise by another layout of the
     // same bank (an OFX `NAME` cut at 32 characters, the CSV's whole label):
     // same day and amount, one label the beginning of the other.
-    let mut spare: Vec<&Entry> = existing
-        .iter()
-        .filter(|x| !taken.contains(&x.key()))
-        .collect();
+    let mut spare: HashMap<(Date, i64), Vec<&Entry>> = HashMap::new();
+    if !unmatched.is_empty() {
+        for (x, k) in existing.iter().zip(&keys) {
+            if !taken.contains(k) {
+                spare.entry((x.date, x.amount)).or_default().push(x);
+            }
+        }
+    }
     let mut out = existing.to_vec();
     let mut added = 0;
     for e in unmatched {
-        let label = norm(&e.label);
-        let twin = spare.iter().position(|x| {
-            x.date == e.date && x.amount == e.amount && {
+        let twins = spare.get_mut(&(e.date, e.amount));
+        let twin = twins.as_ref().and_then(|xs| {
+            let label = norm(&e.label);
+            xs.iter().position(|x| {
                 let other = norm(&x.label);
                 let (short, long) = if other.len() < label.len() {
                     (&other, &label)
@@ -118,13 +125,13 @@ pub fn merge(existing: &[Entry], incoming: &[Entry]) -> (Vec<Entry>, usize) {
                     (&label, &other)
                 };
                 short.len() >= MIN_PREFIX && short != long && long.starts_with(short.as_str())
-            }
+            })
         });
-        match twin {
-            Some(i) => {
-                spare.swap_remove(i);
+        match (twins, twin) {
+            (Some(xs), Some(i)) => {
+                xs.swap_remove(i);
             }
-            None => {
+            _ => {
                 out.push(e.clone());
                 added += 1;
             }
