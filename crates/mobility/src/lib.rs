@@ -1,0 +1,22 @@
+//! Mobility without IO: a resident's own location history turned into
+//! trips, modes, CO2 and frequent places, all in integers (metres, UTC
+//! seconds, E7 degrees, grams), never panicking and never allocating what an
+//! input claims.
+//!
+//! [`model`] holds the shapes (points, trips, stops, gaps), [`geo`] the
+//! distances and the flat projection maps are drawn with, [`segment`] cuts
+//! raw points into trips, stops and "not tracked" gaps, [`mode`] guesses how
+//! each trip was made and spreads the resident's corrections to similar
+//! trips, [`co2`] prices trips in grams of CO2e from the ADEME factors
+//! (`data/emission-factors.csv`) with "what if" savings, and [`places`]
+//! finds the places one goes to often and suggests which is home and work.
+//! The importers of the export layouts and the service over a pod come later
+//! (`src/import/`, `selfdata-mobility-web`).
+
+pub mod geo;
+pub mod mode;
+pub mod model;
+pub mod segment;
+
+pub use model::{Gap, Mode, Point, Stop, Trip, Visit};
+pub use segment::{Segmented, segment};
