@@ -13,6 +13,7 @@
 //! The importers of the export layouts and the service over a pod come later
 //! (`src/import/`, `selfdata-mobility-web`).
 
+pub mod co2;
 pub mod geo;
 pub mod mode;
 pub mod model;
