@@ -17,6 +17,7 @@ pub mod co2;
 pub mod geo;
 pub mod mode;
 pub mod model;
+pub mod places;
 pub mod segment;
 
 pub use model::{Gap, Mode, Point, Stop, Trip, Visit};
