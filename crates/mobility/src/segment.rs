@@ -122,12 +122,14 @@ fn clean(points: &[Point]) -> Vec<Point> {
     if !v.is_sorted_by_key(|p| p.t) {
         v.sort_by_key(|p| p.t);
     }
-    let acc = |p: &Point| p.accuracy_m.unwrap_or(u32::MAX);
+    // Of points sharing a second, the most accurate, then the southernmost
+    // and westernmost: the same whatever order the file had them in.
+    let rank = |p: &Point| (p.accuracy_m.unwrap_or(u32::MAX), p.lat_e7, p.lon_e7);
     v.dedup_by(|later, kept| {
         if later.t != kept.t {
             return false;
         }
-        if acc(later) < acc(kept) {
+        if rank(later) < rank(kept) {
             *kept = *later;
         }
         true
