@@ -25,20 +25,15 @@ use selfdata_solid::auth::PodAccess;
 use selfdata_solid::error::ApiError;
 use selfdata_store::PodName;
 use selfdata_wac::ModeSet;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::BudgetApp;
 use crate::api::BUDGET_CONTAINER;
+use crate::pages::{YearQuery, Years};
 use crate::texts::Texts;
 
 /// Where the energy service's data lives (its Read opens its figures).
 const ENERGY_CONTAINER: &str = "/selfdata/energy/";
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct YearQuery {
-    year: Option<String>,
-}
 
 /// A service's monthly cost as the pure crate's plain value.
 pub fn known_cost(c: &MonthlyCost) -> KnownCost {
@@ -69,20 +64,6 @@ async fn known_costs(registry: &Registry, pod: &PodName, year: i16) -> Vec<Known
         .iter()
         .map(known_cost)
         .collect()
-}
-
-fn year_of(q: &YearQuery, book: &Book, today: Date) -> Result<i16, String> {
-    match q.year.as_deref() {
-        Some(y) => y
-            .parse::<i16>()
-            .ok()
-            .filter(|y| (1900..=2200).contains(y))
-            .ok_or_else(|| format!("year must be a year like 2025; found {y:?}.")),
-        None => Ok(book
-            .rows
-            .last()
-            .map_or(today.year(), |r| r.entry.date.year())),
-    }
 }
 
 fn month_json(m: &Month, with_service: bool) -> Value {
@@ -144,7 +125,9 @@ pub(crate) async fn api(
     let pod = access.require(BUDGET_CONTAINER, ModeSet::READ).await?;
     let with_service = access.allows(ENERGY_CONTAINER, ModeSet::READ).await?;
     let book = app.budget.book(&pod).await?;
-    let year = year_of(&q, &book, app.ctx.today()).map_err(ApiError::bad_request)?;
+    let year = Years::of(&q, &book, app.ctx.today())
+        .map_err(ApiError::bad_request)?
+        .year;
     let known = if with_service {
         known_costs(&registry, &pod, year).await
     } else {
@@ -199,17 +182,13 @@ pub(crate) async fn show(
 ) -> Result<Response, PageError> {
     let lang = chrome.language();
     let t: &'static Texts = lang.words();
-    let book = app
-        .budget
-        .book(&me.pod)
-        .await
-        .map_err(PageError::internal)?;
+    let book = app.page_book(&me).await?;
     let today = app.ctx.today();
-    let year = year_of(&q, &book, today).map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e))?;
+    let years =
+        Years::of(&q, &book, today).map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e))?;
+    let year = years.year;
     let known = known_costs(&registry, &me.pod, year).await;
     let h = housing(&book, year, &known);
-    let first = book.rows.first().map_or(year, |r| r.entry.date.year());
-    let last = book.rows.last().map_or(year, |r| r.entry.date.year());
     let bars: Vec<Bar> = h
         .months
         .iter()
@@ -296,9 +275,7 @@ pub(crate) async fn show(
             t,
             intro: fill(t.housing_intro, &[("year", &year.to_string())]),
             chrome,
-            years: (first.min(last)..=last.max(first))
-                .map(|y| (y, y == year))
-                .collect(),
+            years: years.all.map(|y| (y, y == year)).collect(),
             svg: chart::bar_chart(&drawn),
             legend: chart::legend(&drawn),
             total: t.money(h.total.total),

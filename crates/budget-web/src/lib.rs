@@ -59,6 +59,19 @@ pub struct BudgetApp {
     pub budget: Arc<Budget>,
 }
 
+impl BudgetApp {
+    /// The signed-in resident's money for a page (a failure is the page's error).
+    pub(crate) async fn page_book(
+        &self,
+        me: &Resident,
+    ) -> Result<Arc<selfdata_budget::book::Book>, selfdata_site::PageError> {
+        self.budget
+            .book(&me.pod)
+            .await
+            .map_err(selfdata_site::PageError::internal)
+    }
+}
+
 /// Lets the Solid layer's extractors (such as `PodAccess`) reach its state.
 impl selfdata_solid::auth::SolidState for BudgetApp {
     fn solid(&self) -> &AppState {

@@ -17,6 +17,48 @@ use selfdata_site::{Chrome, Lang, PageError, Resident, count, fill, page};
 use crate::BudgetApp;
 use crate::texts::Texts;
 
+/// `?year=YYYY` of the pages and API that show one year.
+#[derive(Debug, serde::Deserialize)]
+pub struct YearQuery {
+    pub year: Option<String>,
+}
+
+/// The year asked for (the last with a transaction by default), and the
+/// years the pod has transactions in, for the year links.
+pub struct Years {
+    pub year: i16,
+    pub all: std::ops::RangeInclusive<i16>,
+}
+
+impl Years {
+    pub fn of(
+        q: &YearQuery,
+        book: &selfdata_budget::book::Book,
+        today: jiff::civil::Date,
+    ) -> Result<Years, String> {
+        let first = book
+            .rows
+            .first()
+            .map_or(today.year(), |r| r.entry.date.year());
+        let last = book
+            .rows
+            .last()
+            .map_or(today.year(), |r| r.entry.date.year());
+        let year = match q.year.as_deref() {
+            Some(y) => y
+                .parse::<i16>()
+                .ok()
+                .filter(|y| (1900..=2200).contains(y))
+                .ok_or_else(|| format!("year must be a year like 2025; found {y:?}."))?,
+            None => last,
+        };
+        Ok(Years {
+            year,
+            all: first.min(year)..=last.max(year),
+        })
+    }
+}
+
 /// How many transactions the home page lists.
 const RECENT: usize = 20;
 
@@ -59,11 +101,7 @@ pub(crate) async fn home(
 ) -> Result<Response, PageError> {
     let lang = chrome.language();
     let t: &'static Texts = lang.words();
-    let book = app
-        .budget
-        .book(&me.pod)
-        .await
-        .map_err(PageError::internal)?;
+    let book = app.page_book(&me).await?;
     let accounts = (0..book.accounts.len())
         .map(|i| {
             let a = &book.accounts[i];

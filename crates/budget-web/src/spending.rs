@@ -15,15 +15,10 @@ use jiff::civil::Date;
 use selfdata_budget::category;
 use selfdata_site::chart::{self, Bar, BarChart, Legend, Locale};
 use selfdata_site::{Chrome, PageError, Resident, count, fill, page};
-use serde::Deserialize;
 
 use crate::BudgetApp;
+use crate::pages::{YearQuery, Years};
 use crate::texts::Texts;
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct YearQuery {
-    year: Option<i16>,
-}
 
 struct CategoryLine {
     name: String,
@@ -75,24 +70,11 @@ pub(crate) async fn show(
 ) -> Result<Response, PageError> {
     let lang = chrome.language();
     let t: &'static Texts = lang.words();
-    let book = app
-        .budget
-        .book(&me.pod)
-        .await
-        .map_err(PageError::internal)?;
+    let book = app.page_book(&me).await?;
     let today = app.ctx.today();
-    let first = book
-        .rows
-        .first()
-        .map_or(today.year(), |r| r.entry.date.year());
-    let last = book
-        .rows
-        .last()
-        .map_or(today.year(), |r| r.entry.date.year());
-    let year = q
-        .year
-        .unwrap_or(last)
-        .clamp(first.min(last), last.max(first));
+    let years =
+        Years::of(&q, &book, today).map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e))?;
+    let year = years.year;
     let (from, to) = (
         Date::new(year, 1, 1).map_err(PageError::internal)?,
         Date::new(year.saturating_add(1), 1, 1).map_err(PageError::internal)?,
@@ -164,7 +146,8 @@ pub(crate) async fn show(
             t,
             intro: fill(t.spending_intro, &[("period", &period)]),
             chrome,
-            years: (first.min(last)..=last.max(first))
+            years: years
+                .all
                 .map(|y| YearLink {
                     year: y,
                     current: y == year,

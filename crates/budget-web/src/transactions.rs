@@ -203,11 +203,7 @@ pub(crate) async fn show(
 ) -> Result<Response, PageError> {
     let lang = chrome.language();
     let t: &'static Texts = lang.words();
-    let book = app
-        .budget
-        .book(&me.pod)
-        .await
-        .map_err(PageError::internal)?;
+    let book = app.page_book(&me).await?;
     let sel = Selected::read(&f, &book);
     let words = selfdata_budget::sources::text::norm(&sel.q);
     let budget_lang = t.lang();
