@@ -648,7 +648,7 @@ fn told(t: &Texts, rows: usize, changed: usize, results: &[AccountResult]) -> St
         fill(t.imported, &[("n", &n), ("added", &added)])
     };
     for r in results.iter().filter(|r| r.new) {
-        s.push_str(" ; ");
+        s.push_str(if t.lang == "fr" { "\u{a0}; " } else { "; " });
         s.push_str(&fill(t.new_account, &[("name", &r.name)]));
     }
     s
