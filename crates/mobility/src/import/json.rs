@@ -91,9 +91,22 @@ pub fn error(e: &serde_json::Error) -> ImportError {
     ImportError::at(e.line().max(1), message)
 }
 
+/// [`error`] for a file read from bytes: a file cut short is refused at
+/// its last line that has text, not the empty one after its last line end.
+pub fn error_in(bytes: &[u8], e: &serde_json::Error) -> ImportError {
+    let error = error(e);
+    match error {
+        ImportError::AtLine { line, message } if e.is_eof() => {
+            let last = bytes.trim_ascii_end().split(|&b| b == b'\n').count();
+            ImportError::at(line.min(last.max(1)), message)
+        }
+        other => other,
+    }
+}
+
 /// Reads a whole file as `T`, or refuses it at the line.
 pub fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, ImportError> {
-    serde_json::from_slice(bytes).map_err(|e| error(&e))
+    serde_json::from_slice(bytes).map_err(|e| error_in(bytes, &e))
 }
 
 /// Degrees to E7 integers, refused out of range.

@@ -104,11 +104,9 @@ impl<'de, F: FnMut(Point)> Visitor<'de> for Locations<'_, F> {
 fn walk<'de, R: serde_json::de::Read<'de>>(
     de: &mut serde_json::Deserializer<R>,
     on_point: impl FnMut(Point),
-) -> Result<usize, ImportError> {
-    let count = (&mut *de)
-        .deserialize_map(Root(on_point))
-        .map_err(|e| json::error(&e))?;
-    de.end().map_err(|e| json::error(&e))?;
+) -> Result<usize, serde_json::Error> {
+    let count = (&mut *de).deserialize_map(Root(on_point))?;
+    de.end()?;
     Ok(count)
 }
 
@@ -123,6 +121,7 @@ pub fn records_from_reader<R: Read>(
         &mut serde_json::Deserializer::from_reader(BufReader::new(r)),
         on_point,
     )
+    .map_err(|e| json::error(&e))
 }
 
 /// Reads a whole `Records.json` through the same visitor.
@@ -131,6 +130,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, ImportError> {
     let points = &mut out.points;
     out.rows = walk(&mut serde_json::Deserializer::from_slice(bytes), |p| {
         points.push(p)
-    })?;
+    })
+    .map_err(|e| json::error_in(bytes, &e))?;
     Ok(out)
 }
