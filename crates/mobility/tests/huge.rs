@@ -72,7 +72,7 @@ impl Records {
         let i = self.next as i64;
         let sep = if self.next == 0 { "" } else { ", " };
         let t = jiff::Timestamp::from_second(T0 + i * 60).unwrap();
-        let activity = if self.next % 10 == 0 {
+        let activity = if self.next.is_multiple_of(10) {
             format!(
                 ",\n    \"activity\": [{{\n      \"timestamp\": \"{t}\",\n      \"activity\": [{{\n        \"type\": \"STILL\",\n        \"confidence\": 100\n      }}]\n    }}]"
             )

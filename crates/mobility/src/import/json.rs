@@ -358,15 +358,28 @@ pub fn activity_mode(t: &str) -> Option<Mode> {
     })
 }
 
-/// Counts points against [`MAX_POINTS`].
-#[derive(Debug, Default)]
-pub struct Budget(usize);
+/// Counts points against a cap, [`MAX_POINTS`] unless a test says less.
+#[derive(Debug)]
+pub struct Budget {
+    count: usize,
+    limit: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        Budget::with_limit(MAX_POINTS)
+    }
+}
 
 impl Budget {
+    pub fn with_limit(limit: usize) -> Budget {
+        Budget { count: 0, limit }
+    }
+
     /// One more point, or the refusal past the cap.
     pub fn take<E: de::Error>(&mut self) -> Result<(), E> {
-        self.0 += 1;
-        if self.0 > MAX_POINTS {
+        self.count += 1;
+        if self.count > self.limit {
             return Err(E::custom(too_many()));
         }
         Ok(())
@@ -379,7 +392,7 @@ impl Budget {
     }
 
     pub fn count(&self) -> usize {
-        self.0
+        self.count
     }
 }
 
