@@ -146,10 +146,17 @@ impl<'de> Deserialize<'de> for Time {
                 f.write_str("a date and time such as 2024-07-30T18:37:06+02:00")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Time, E> {
-                s.trim()
-                    .parse::<jiff::Timestamp>()
-                    .map(|t| Time(t.as_second()))
-                    .map_err(|_| E::custom(format!("the time \"{s}\" cannot be read as a date")))
+                let t = s.trim();
+                if let Ok(t) = t.parse::<jiff::Timestamp>() {
+                    return Ok(Time(t.as_second()));
+                }
+                Err(E::custom(if t.parse::<jiff::civil::DateTime>().is_ok() {
+                    format!(
+                        "the time \"{s}\" does not say its offset from UTC (such as +02:00), so its hour is unknown"
+                    )
+                } else {
+                    format!("the time \"{s}\" cannot be read as a date")
+                }))
             }
         }
         d.deserialize_str(V)

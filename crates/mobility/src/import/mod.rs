@@ -158,7 +158,7 @@ impl Importer for Layout {
     fn detect(&self, bytes: &[u8]) -> bool {
         let head = json::Head::of(bytes);
         match self {
-            Layout::Records => head.object_with(&[b"\"locations\""]),
+            Layout::Records => head.object_with(&[b"\"locations\"", b"\"latitudeE7\""]),
             Layout::Semantic => head.object_with(&[b"\"timelineObjects\""]),
             Layout::TimelineAndroid => head.object_with(&[b"\"semanticSegments\""]),
             Layout::TimelineIos => timeline::detect_ios(&head),
