@@ -16,7 +16,7 @@ use selfdata_sources::ImportError;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
-use super::json::{self, Budget, EpochS, Head, Num};
+use super::json::{self, Budget, EpochS, Head, Lat, Lon, Num};
 use super::{Layout, Parsed};
 use crate::model::{GivenTrip, Mode, Point};
 
@@ -59,8 +59,8 @@ struct Fields {
     sensed_mode: Option<SensedMode>,
     // A raw location entry.
     ts: Option<EpochS>,
-    latitude: Option<Num>,
-    longitude: Option<Num>,
+    latitude: Option<Lat>,
+    longitude: Option<Lon>,
     accuracy: Option<Num>,
 }
 
@@ -137,6 +137,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, ImportError> {
         let key = kind(&e).unwrap_or_default();
         let f = e.data.or(e.properties).unwrap_or(e.own);
         if let (Some(t), Some(lat), Some(lon)) = (f.ts, f.latitude, f.longitude) {
+            // Both checked in range as they were read.
             let (lat_e7, lon_e7) = json::degrees(lat.0, lon.0).map_err(ImportError::Invalid)?;
             budget.add()?;
             out.rows += 1;

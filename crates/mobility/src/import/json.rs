@@ -290,6 +290,28 @@ impl<'de> Deserialize<'de> for LonE7 {
     }
 }
 
+/// A latitude in degrees (a number or text), refused out of range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lat(pub f64);
+
+/// A longitude in degrees (a number or text), refused out of range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lon(pub f64);
+
+impl<'de> Deserialize<'de> for Lat {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Lat, D::Error> {
+        let Num(x) = Num::deserialize(d)?;
+        degrees(x, 0.0).map(|_| Lat(x)).map_err(de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for Lon {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Lon, D::Error> {
+        let Num(x) = Num::deserialize(d)?;
+        degrees(0.0, x).map(|_| Lon(x)).map_err(de::Error::custom)
+    }
+}
+
 /// A position as text: `"57.7178942°, 12.0144616°"` (Android Timeline),
 /// `"geo:41.57,-8.46"` (iOS), or an object holding one under `latLng`
 /// (`placeLocation` is either).
