@@ -5,7 +5,7 @@
 //! ([`records_from_reader`], bounded memory) or the bytes ([`parse`]).
 
 use std::fmt;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 
 use selfdata_sources::ImportError;
 use serde::Deserialize;
@@ -139,12 +139,37 @@ pub fn records_from_reader<R: Read>(
     r: R,
     on_point: impl FnMut(Point),
 ) -> Result<usize, ImportError> {
+    let mut r = BufReader::new(r);
+    skip_bom(&mut r)
+        .map_err(|e| ImportError::Invalid(format!("the file could not be read ({e})")))?;
     walk(
-        &mut serde_json::Deserializer::from_reader(BufReader::new(r)),
+        &mut serde_json::Deserializer::from_reader(r),
         on_point,
         Budget::default(),
     )
     .map_err(|e| json::error(&e))
+}
+
+/// Steps over a UTF-8 byte order mark (serde_json refuses one), even one
+/// handed out a byte at a time.
+fn skip_bom(r: &mut impl BufRead) -> std::io::Result<()> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let mut matched = 0;
+    while matched < BOM.len() {
+        let buf = r.fill_buf()?;
+        let Some(&b) = buf.first() else { break };
+        if b != BOM[matched] {
+            break;
+        }
+        r.consume(1);
+        matched += 1;
+    }
+    if matched > 0 && matched < BOM.len() {
+        return Err(std::io::Error::other(
+            "it starts with a broken byte order mark",
+        ));
+    }
+    Ok(())
 }
 
 /// Reads a whole `Records.json` through the same visitor.
@@ -192,6 +217,15 @@ mod tests {
         let n = records_from_reader(THREE.as_bytes(), |p| streamed.push(p)).unwrap();
         assert_eq!(n, 3);
         assert_eq!(parse(THREE.as_bytes()).unwrap().points, streamed);
+    }
+
+    #[test]
+    fn a_records_file_with_a_byte_order_mark_is_streamed_too() {
+        let bytes = [b"\xEF\xBB\xBF", THREE.as_bytes()].concat();
+        let mut streamed = Vec::new();
+        let n = records_from_reader(&bytes[..], |p| streamed.push(p)).unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(streamed, parse(THREE.as_bytes()).unwrap().points);
     }
 
     #[test]
