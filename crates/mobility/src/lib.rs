@@ -12,9 +12,11 @@
 //! finds the places one goes to often and suggests which is home and work.
 //! [`import`] reads the export layouts (Takeout, the phone's Timeline,
 //! e-mission) into points, given trips and visits; the service over a pod
-//! comes later (`selfdata-mobility-web`).
+//! comes later (`selfdata-mobility-web`). [`fuzzing`] holds the
+//! importers' invariants, checked on any bytes.
 
 pub mod co2;
+pub mod fuzzing;
 pub mod geo;
 pub mod import;
 pub mod mode;

@@ -1,11 +1,13 @@
 //! What a cut-off download or a damaged file does to the importers: every
-//! prefix of every fixture is either read or refused with a line, never a
-//! panic, and a `Records.json` streamed through a reader gives exactly the
+//! prefix of every fixture, and every fixture with a byte changed, keeps
+//! the invariants of `selfdata_mobility::fuzzing` (read, or refused with a
+//! line of the file, never a panic), and a `Records.json` streamed through a reader gives exactly the
 //! points it gives read whole, whatever the reader's chunk size.
 
 use std::io::Read;
 use std::path::Path;
 
+use selfdata_mobility::fuzzing::check_import;
 use selfdata_mobility::import::{Layout, import, records_from_reader};
 
 fn fixtures() -> Vec<(String, Vec<u8>)> {
@@ -25,16 +27,26 @@ fn a_file_cut_anywhere_is_refused_with_a_line_or_read_never_a_panic() {
     for (name, bytes) in fixtures() {
         let whole = import(&bytes);
         for cut in 0..bytes.len() {
-            match import(&bytes[..cut]) {
-                Ok(p) => assert!(
+            check_import(&bytes[..cut]);
+            if let Ok(p) = import(&bytes[..cut]) {
+                assert!(
                     whole.is_ok(),
                     "{name} cut at {cut} read as {:?} though the whole file is refused",
                     p.layout
-                ),
-                Err(r) => {
-                    let en = r.sentence(selfdata_mobility::sources::Lang::En);
-                    assert!(!en.contains('`'), "{name} cut at {cut}: {en}");
-                }
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_file_with_a_byte_flipped_anywhere_keeps_the_importers_invariants() {
+    for (_, bytes) in fixtures() {
+        for at in 0..bytes.len() {
+            for flip in [b'"', b'9', b'}'] {
+                let mut damaged = bytes.clone();
+                damaged[at] = flip;
+                check_import(&damaged);
             }
         }
     }

@@ -70,10 +70,12 @@ pub fn too_many() -> String {
 pub fn error(e: &serde_json::Error) -> ImportError {
     let full = e.to_string();
     // serde_json appends " at line L column C"; the line is given apart.
+    // serde writes names between backticks; a resident reads quotes.
     let message = match full.rsplit_once(" at line ") {
-        Some((m, _)) => m.to_string(),
-        None => full,
-    };
+        Some((m, _)) => m,
+        None => &full,
+    }
+    .replace('`', "\"");
     let message = match e.classify() {
         serde_json::error::Category::Eof => {
             "the file stops in the middle, it was cut short: export or download it again"
@@ -84,8 +86,8 @@ pub fn error(e: &serde_json::Error) -> ImportError {
         }
         serde_json::error::Category::Io => format!("the file could not be read ({message})"),
         serde_json::error::Category::Data => match message.strip_prefix("missing field ") {
-            Some(field) => format!("a record lacks its {}", field.replace('`', "\"")),
-            None => message.replace('`', "\""),
+            Some(field) => format!("a record lacks its {field}"),
+            None => message,
         },
     };
     ImportError::at(e.line().max(1), message)
