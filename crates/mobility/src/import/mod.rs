@@ -48,8 +48,9 @@ pub static IMPORTERS: [Layout; 5] = [
 ];
 
 /// The most points read from one file (ten years of a phone recording every
-/// few seconds is a few million); past it the file is refused at the line
-/// of the point that passes it, so memory stays bounded.
+/// few seconds is a few million); past it the file is refused (a
+/// `Records.json` at the line of the location that passes it, as it
+/// streams), so what is kept stays bounded.
 pub const MAX_POINTS: usize = 20_000_000;
 
 /// A location file read whole.
