@@ -7,7 +7,8 @@
 //! - the importers never panic; a refusal says `Unrecognised` (or
 //!   `EmptyFile`) exactly when no layout's `detect` takes the file, and a
 //!   line named is a line of the file;
-//! - a file read is read by the first layout that detects it, every
+//! - a file read is read by the first layout that detects it, holds at
+//!   least a point, a trip or a visit, every
 //!   position is on Earth and every time a date jiff can write;
 //! - a `Records.json` streamed through a reader gives exactly the points it
 //!   gives read whole (or is refused at the same line).
@@ -54,6 +55,10 @@ pub fn check_import(data: &[u8]) {
         }
         Ok(parsed) => {
             assert_eq!(Some(parsed.layout), detected);
+            assert!(
+                !(parsed.points.is_empty() && parsed.trips.is_empty() && parsed.visits.is_empty()),
+                "a file read with nothing in it"
+            );
             parsed.points.iter().for_each(point);
             for t in &parsed.trips {
                 on_earth(t.from.0, t.from.1);
@@ -73,6 +78,9 @@ pub fn check_import(data: &[u8]) {
         let mut streamed = Vec::new();
         let got = records_from_reader(data, |p| streamed.push(p));
         match (&result, got) {
+            (Err(refusal), Ok(0)) if refusal.error == ImportError::Empty => {
+                assert!(streamed.is_empty())
+            }
             (Ok(parsed), Ok(n)) => {
                 assert_eq!(n, parsed.rows);
                 assert_eq!(streamed, parsed.points);

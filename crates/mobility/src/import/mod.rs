@@ -169,13 +169,17 @@ impl Importer for Layout {
 
     fn parse(&self, bytes: &[u8]) -> Result<Parsed, ImportError> {
         let bytes = json::without_bom(bytes);
-        match self {
+        let parsed = match self {
             Layout::Records => records::parse(bytes),
             Layout::Semantic => semantic::parse(bytes),
             Layout::TimelineAndroid => timeline::parse(bytes, Layout::TimelineAndroid),
             Layout::TimelineIos => timeline::parse(bytes, Layout::TimelineIos),
             Layout::Emission => emission::parse(bytes),
+        }?;
+        if parsed.points.is_empty() && parsed.trips.is_empty() && parsed.visits.is_empty() {
+            return Err(ImportError::Empty);
         }
+        Ok(parsed)
     }
 }
 
