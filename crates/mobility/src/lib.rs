@@ -10,15 +10,20 @@
 //! trips, [`co2`] prices trips in grams of CO2e from the ADEME factors
 //! (`data/emission-factors.csv`) with "what if" savings, and [`places`]
 //! finds the places one goes to often and suggests which is home and work.
-//! The importers of the export layouts and the service over a pod come later
-//! (`src/import/`, `selfdata-mobility-web`).
+//! [`import`] reads the export layouts (Takeout, the phone's Timeline,
+//! e-mission) into points, given trips and visits; the service over a pod
+//! comes later (`selfdata-mobility-web`). [`fuzzing`] holds the
+//! importers' invariants, checked on any bytes.
 
 pub mod co2;
+pub mod fuzzing;
 pub mod geo;
+pub mod import;
 pub mod mode;
 pub mod model;
 pub mod places;
 pub mod segment;
 
-pub use model::{Gap, Mode, Point, Stop, Trip, Visit};
+pub use model::{Gap, GivenTrip, Mode, Point, Stop, Trip, Visit};
 pub use segment::{Segmented, segment};
+pub use selfdata_sources as sources;

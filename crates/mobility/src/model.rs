@@ -135,6 +135,24 @@ impl Trip {
     }
 }
 
+/// A trip as a file states it (a Takeout activity segment, a Timeline
+/// activity, an e-mission trip): taken as given, never re-segmented.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GivenTrip {
+    /// UTC seconds.
+    pub start: i64,
+    pub end: i64,
+    /// `(lat_e7, lon_e7)` where it started and ended.
+    pub from: (i32, i32),
+    pub to: (i32, i32),
+    /// Metres, when the file says.
+    pub distance_m: Option<u32>,
+    /// The file's activity type, when it has one.
+    pub mode: Option<Mode>,
+    /// The points the file gives along the way (often none).
+    pub path: Vec<Point>,
+}
+
 /// A time with no point at all: "not tracked". The trip before it ends at
 /// the last point before the gap; nothing is invented inside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
