@@ -15,6 +15,7 @@
 
 pub mod co2;
 pub mod geo;
+pub mod import;
 pub mod mode;
 pub mod model;
 pub mod places;

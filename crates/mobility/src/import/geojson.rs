@@ -1,0 +1,377 @@
+//! GeoJSON (RFC 7946) location traces: a `FeatureCollection` or a single
+//! `Feature`. Positions are `[longitude, latitude]` (in that order, an
+//! optional elevation after), read to E7 degrees and refused out of range.
+//! A `Point` with a time in its `properties` (`time`, `timestamp` or
+//! `datetime`: RFC 3339 with `Z` or an offset, or epoch seconds or
+//! milliseconds) is a timed point; without one it is a named place (a
+//! [`Waypoint`]). A `LineString`, `MultiPoint` or `MultiLineString` takes its
+//! times from `properties.coordTimes` (what GPX-to-GeoJSON converters write,
+//! nested per line for a `MultiLineString`) or from a fourth number in each
+//! position (epoch seconds or milliseconds); positions with no time are
+//! counted, never given one. Other geometries (polygons) are not traces and
+//! are skipped. Damaged JSON is refused at serde_json's line; anything else
+//! names the feature ("feature 12: …"). The document is read whole (GeoJSON
+//! traces are small beside a Takeout `Records.json`) with serde_json's
+//! nesting limit.
+
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use selfdata_sources::ImportError;
+use selfdata_sources::text::shown;
+use serde_json::error::Category;
+use serde_json::{Map, Value};
+
+use super::gpx::{GpxData, MAX_POINTS, Waypoint, e7_in_range, out_of_range, utc_seconds};
+use crate::model::Point;
+
+const HEAD: usize = 4096;
+/// The `properties` a point's time may be under, in order of preference.
+const TIME_KEYS: [&str; 3] = ["time", "timestamp", "datetime"];
+/// Epoch numbers from this one up are milliseconds (1e11 s is the year 5138;
+/// 1e11 ms is March 1973).
+const MS_FROM: f64 = 1e11;
+
+/// A JSON object whose own `type` (not a nested one) is `FeatureCollection`
+/// or `Feature`, within the first 4 KiB.
+pub(crate) fn detect(bytes: &[u8]) -> bool {
+    let h = &bytes[..bytes.len().min(HEAD)];
+    let h = h
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(h)
+        .trim_ascii_start();
+    if !h.starts_with(b"{") {
+        return false;
+    }
+    let mut depth = 0usize;
+    let mut key_is_type = false;
+    let mut i = 0;
+    while let Some(&b) = h.get(i) {
+        match b {
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                loop {
+                    match h.get(j) {
+                        None => return false,
+                        Some(b'\\') => j += 2,
+                        Some(b'"') => break,
+                        Some(_) => j += 1,
+                    }
+                }
+                let s = &h[start..j];
+                i = j + 1;
+                if depth != 1 {
+                    continue;
+                }
+                let is_key = h[i.min(h.len())..].trim_ascii_start().starts_with(b":");
+                if is_key {
+                    key_is_type = s == b"type";
+                } else if key_is_type {
+                    return s == b"FeatureCollection" || s == b"Feature";
+                }
+                continue;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                key_is_type = false;
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Reads a whole GeoJSON document, or refuses it with serde_json's line or
+/// the feature's index.
+pub(crate) fn parse(bytes: &[u8]) -> Result<GpxData, ImportError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.trim_ascii().is_empty() {
+        return Err(ImportError::EmptyFile);
+    }
+    let root: Value = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
+    let kind = root.get("type").and_then(Value::as_str);
+    let one;
+    let features: &[Value] = match kind {
+        Some("FeatureCollection") => {
+            root.get("features")
+                .and_then(Value::as_array)
+                .ok_or_else(|| {
+                    ImportError::Invalid(
+                        "this FeatureCollection has no \"features\" list: it is not GeoJSON".into(),
+                    )
+                })?
+        }
+        Some("Feature") => {
+            one = [root];
+            &one
+        }
+        _ => {
+            return Err(ImportError::Invalid(format!(
+                "expected a GeoJSON FeatureCollection or Feature, found the type {}",
+                shown(kind.unwrap_or(""))
+            )));
+        }
+    };
+    let mut out = GpxData::default();
+    let mut first_untimed = None;
+    for (i, f) in features.iter().enumerate() {
+        let untimed = out.untimed;
+        feature(f, &mut out).map_err(|m| ImportError::Invalid(format!("feature {i}: {m}")))?;
+        if out.untimed > untimed {
+            first_untimed.get_or_insert(i);
+        }
+    }
+    if out.points.is_empty() && out.waypoints.is_empty() {
+        if let Some(i) = first_untimed {
+            return Err(ImportError::Invalid(format!(
+                "feature {i}: its positions have no time (no properties.coordTimes, no time in the positions): \
+                 this is a drawn route, not a recorded trace"
+            )));
+        }
+        return Err(ImportError::Empty);
+    }
+    Ok(out)
+}
+
+/// serde_json's refusal with its line.
+fn json_error(e: &serde_json::Error) -> ImportError {
+    let what = match e.classify() {
+        Category::Eof => "the file ends here in the middle of the JSON: it was cut short",
+        Category::Syntax | Category::Data | Category::Io => "the JSON is damaged here",
+    };
+    let detail = e.to_string();
+    let detail = detail
+        .rsplit_once(" at line ")
+        .map_or(detail.as_str(), |(d, _)| d);
+    ImportError::at(
+        e.line().max(1),
+        format!("{what} (column {}: {detail})", e.column()),
+    )
+}
+
+/// One feature's positions into `out`; the error is the feature's, without its index.
+fn feature(f: &Value, out: &mut GpxData) -> Result<(), String> {
+    let f = f
+        .as_object()
+        .ok_or("expected a Feature object ({\"type\": \"Feature\", …})")?;
+    let empty = Map::new();
+    let props = f
+        .get("properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let Some(geom) = f.get("geometry").filter(|g| !g.is_null()) else {
+        // A feature without a place is allowed, and holds nothing here.
+        return Ok(());
+    };
+    let kind = geom
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or("its geometry has no type")?;
+    let coords = geom.get("coordinates").unwrap_or(&Value::Null);
+    let times = props.get("coordTimes").filter(|t| !t.is_null());
+    match kind {
+        "Point" => {
+            let (lat_e7, lon_e7, t4) = position(coords)?;
+            let t = match TIME_KEYS
+                .iter()
+                .find_map(|k| props.get(*k).filter(|v| !v.is_null()))
+            {
+                Some(v) => Some(time_of(v)?),
+                None => t4,
+            };
+            room(out)?;
+            match t {
+                Some(t) => out.points.push(Point::new(t, lat_e7, lon_e7)),
+                None => out.waypoints.push(Waypoint {
+                    t: None,
+                    lat_e7,
+                    lon_e7,
+                    name: props
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .map(str::trim)
+                        .filter(|n| !n.is_empty())
+                        .map(str::to_owned),
+                }),
+            }
+        }
+        "LineString" | "MultiPoint" => {
+            if kind == "LineString" {
+                out.tracks += 1;
+            }
+            line(list(coords, "coordinates")?, times, out)?;
+        }
+        "MultiLineString" => {
+            out.tracks += 1;
+            let lines = list(coords, "coordinates")?;
+            let total: usize = lines.iter().map(|l| l.as_array().map_or(0, Vec::len)).sum();
+            // coordTimes nested per line, or (some converters) one flat list.
+            let flat = times
+                .and_then(Value::as_array)
+                .filter(|t| t.len() == total && t.iter().all(|x| !x.is_array()));
+            let mut from = 0;
+            for (j, l) in lines.iter().enumerate() {
+                let l = list(l, "line")?;
+                let t = match (flat, times) {
+                    (Some(flat), _) => Some(Times::Slice(&flat[from..from + l.len()])),
+                    (None, Some(times)) => Some(Times::Value(
+                        times
+                            .get(j)
+                            .ok_or(format!("coordTimes has no list for line {j}"))?,
+                    )),
+                    (None, None) => None,
+                };
+                from += l.len();
+                line_times(l, t, out).map_err(|m| format!("line {j}: {m}"))?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+enum Times<'a> {
+    Value(&'a Value),
+    Slice(&'a [Value]),
+}
+
+fn line(coords: &[Value], times: Option<&Value>, out: &mut GpxData) -> Result<(), String> {
+    line_times(coords, times.map(Times::Value), out)
+}
+
+fn line_times(coords: &[Value], times: Option<Times<'_>>, out: &mut GpxData) -> Result<(), String> {
+    let times = match times {
+        None => None,
+        Some(Times::Slice(s)) => Some(s),
+        Some(Times::Value(v)) => Some(list(v, "coordTimes")?),
+    };
+    if let Some(t) = times
+        && t.len() != coords.len()
+    {
+        return Err(format!(
+            "{} positions but {} coordTimes: the times do not match the positions",
+            coords.len(),
+            t.len()
+        ));
+    }
+    for (k, c) in coords.iter().enumerate() {
+        let (lat_e7, lon_e7, t4) = position(c).map_err(|m| format!("position {k}: {m}"))?;
+        let t = match times.and_then(|t| t.get(k)) {
+            Some(v) => Some(time_of(v).map_err(|m| format!("position {k}: {m}"))?),
+            None => t4,
+        };
+        match t {
+            Some(t) => {
+                room(out)?;
+                out.points.push(Point::new(t, lat_e7, lon_e7));
+            }
+            None => out.untimed += 1,
+        }
+    }
+    Ok(())
+}
+
+fn room(out: &GpxData) -> Result<(), String> {
+    if out.points.len() + out.waypoints.len() >= MAX_POINTS {
+        return Err(format!(
+            "more than {MAX_POINTS} points in one file: export a shorter period"
+        ));
+    }
+    Ok(())
+}
+
+fn list<'a>(v: &'a Value, what: &str) -> Result<&'a [Value], String> {
+    v.as_array()
+        .map(Vec::as_slice)
+        .ok_or_else(|| format!("expected a list for {what}, found {}", kind_of(v)))
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing",
+        Value::Bool(_) => "true or false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// `[longitude, latitude, elevation?, time?]` → `(lat_e7, lon_e7, time)`.
+fn position(v: &Value) -> Result<(i32, i32, Option<i64>), String> {
+    let p = v.as_array().ok_or_else(|| {
+        format!(
+            "expected a position [longitude, latitude], found {}",
+            kind_of(v)
+        )
+    })?;
+    let deg = |i: usize, lat: bool| -> Result<i32, String> {
+        let x = p
+            .get(i)
+            .and_then(Value::as_f64)
+            .ok_or_else(|| "expected a position of two numbers [longitude, latitude]".to_owned())?;
+        // `as` saturates; anything that large is out of range anyway.
+        e7_in_range((x * 1e7).round() as i64, lat).ok_or_else(|| {
+            format!(
+                "{} (GeoJSON writes [longitude, latitude], in that order)",
+                out_of_range(&x.to_string(), lat)
+            )
+        })
+    };
+    let lon = deg(0, false)?;
+    let lat = deg(1, true)?;
+    let t = match p.get(3) {
+        Some(v @ Value::Number(_)) => Some(time_of(v)?),
+        _ => None,
+    };
+    Ok((lat, lon, t))
+}
+
+/// UTC seconds of an RFC 3339 text (with `Z` or an offset) or of epoch
+/// seconds or milliseconds (a number or a text of digits).
+fn time_of(v: &Value) -> Result<i64, String> {
+    let bad = |found: &str| {
+        format!(
+            "expected a time such as 2024-05-01T08:30:00Z or epoch seconds, found {}",
+            shown(found)
+        )
+    };
+    let epoch = |x: f64| {
+        let s = if x.abs() >= MS_FROM { x / 1000.0 } else { x };
+        let s = s.floor() as i64;
+        Timestamp::from_second(s).ok().map(|_| s)
+    };
+    match v {
+        Value::Number(n) => n
+            .as_f64()
+            .and_then(epoch)
+            .ok_or_else(|| bad(&n.to_string())),
+        Value::String(s) => {
+            let s = s.trim();
+            if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+                return s.parse::<f64>().ok().and_then(epoch).ok_or_else(|| bad(s));
+            }
+            if let Some(t) = utc_seconds(s, false) {
+                return Ok(t);
+            }
+            if s.parse::<DateTime>().is_ok() {
+                return Err(format!(
+                    "the time {} has no UTC offset (Z or +02:00): it could be any time zone",
+                    shown(s)
+                ));
+            }
+            Err(bad(s))
+        }
+        other => Err(format!(
+            "expected a time such as 2024-05-01T08:30:00Z, found {}",
+            kind_of(other)
+        )),
+    }
+}
