@@ -467,3 +467,252 @@ fn push_text(content: &mut String, t: &str, line: usize) -> Result<(), ImportErr
     content.push_str(t);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> i64 {
+        s.parse::<Timestamp>().unwrap().as_second()
+    }
+
+    fn refused(doc: &str) -> (usize, String) {
+        match parse(doc.as_bytes()) {
+            Err(ImportError::AtLine { line, message }) => (line, message),
+            other => panic!("expected a refusal at a line, got {other:?}"),
+        }
+    }
+
+    const TRACK: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="OsmAnd" xmlns="http://www.topografix.com/GPX/1/1">
+  <metadata><time>2020-01-01T00:00:00Z</time></metadata>
+  <trk><name>Commute</name>
+    <trkseg>
+      <trkpt lat="46.1591126" lon="-1.1520434"><ele>12.5</ele><time>2024-05-01T08:30:00Z</time></trkpt>
+      <trkpt lat="46.1600000" lon="-1.1500000"><time>2024-05-01T08:30:10.750Z</time></trkpt>
+    </trkseg>
+    <trkseg>
+      <trkpt lat="46.17" lon="-1.14"><time>2024-05-01T10:31:00+02:00</time></trkpt>
+    </trkseg>
+  </trk>
+</gpx>
+"#;
+
+    #[test]
+    fn a_track_gives_its_timed_points_in_utc_seconds_and_e7_degrees() {
+        let d = parse(TRACK.as_bytes()).unwrap();
+        assert_eq!(
+            d.points,
+            vec![
+                Point::new(utc("2024-05-01T08:30:00Z"), 461_591_126, -11_520_434),
+                // The fraction of a second is dropped.
+                Point::new(utc("2024-05-01T08:30:10Z"), 461_600_000, -11_500_000),
+                // An offset is moved to UTC; the metadata's time is no point.
+                Point::new(utc("2024-05-01T08:31:00Z"), 461_700_000, -11_400_000),
+            ]
+        );
+        assert_eq!(d.tracks, 1);
+        assert!(d.waypoints.is_empty());
+        assert!(detect(TRACK.as_bytes()));
+    }
+
+    #[test]
+    fn a_time_with_an_offset_is_the_same_instant_in_utc_and_a_bare_time_is_utc() {
+        let doc = |time: &str| {
+            format!(
+                r#"<gpx><trk><trkseg><trkpt lat="1" lon="2"><time>{time}</time></trkpt></trkseg></trk></gpx>"#
+            )
+        };
+        let t = |time: &str| parse(doc(time).as_bytes()).unwrap().points[0].t;
+        let expected = utc("2024-07-30T16:37:06Z");
+        assert_eq!(t("2024-07-30T18:37:06.000+02:00"), expected);
+        assert_eq!(t("2024-07-30T12:37:06-04:00"), expected);
+        assert_eq!(t(" 2024-07-30T16:37:06 "), expected);
+    }
+
+    #[test]
+    fn extension_elements_and_other_namespaces_are_skipped() {
+        let doc = r#"<?xml version="1.0"?>
+<g:gpx xmlns:g="http://www.topografix.com/GPX/1/1" xmlns:gpxtpx="http://www.garmin.com/xmlschemas/TrackPointExtension/v1">
+ <g:trk><g:trkseg>
+  <g:trkpt lat="45.0" lon="5.0">
+   <g:time>2024-05-01T08:00:00Z</g:time>
+   <g:extensions><gpxtpx:TrackPointExtension><gpxtpx:hr>142</gpxtpx:hr><gpxtpx:time>not a time</gpxtpx:time></gpxtpx:TrackPointExtension></g:extensions>
+  </g:trkpt>
+ </g:trkseg></g:trk>
+</g:gpx>"#;
+        let d = parse(doc.as_bytes()).unwrap();
+        assert_eq!(
+            d.points,
+            vec![Point::new(
+                utc("2024-05-01T08:00:00Z"),
+                450_000_000,
+                50_000_000
+            )]
+        );
+        assert!(detect(doc.as_bytes()));
+    }
+
+    #[test]
+    fn gpx_1_0_with_speed_and_course_reads_the_same_points() {
+        let doc = r#"<?xml version="1.0"?>
+<gpx version="1.0" xmlns="http://www.topografix.com/GPX/1/0">
+<trk><trkseg><trkpt lat="48.85" lon="2.35"><time>2005-01-01T00:00:00Z</time><course>12</course><speed>3.2</speed></trkpt></trkseg></trk>
+</gpx>"#;
+        let d = parse(doc.as_bytes()).unwrap();
+        assert_eq!(d.points.len(), 1);
+        assert_eq!(d.points[0].pos(), (488_500_000, 23_500_000));
+    }
+
+    #[test]
+    fn waypoints_keep_their_name_and_route_points_count_only_when_timed() {
+        let doc = r#"<gpx>
+<wpt lat="46.15" lon="-1.15"><name> Home </name></wpt>
+<wpt lat="46.16" lon="-1.16"><time>2024-05-01T08:00:00Z</time><name>Caf&#233; &amp; bar</name></wpt>
+<rte><rtept lat="1" lon="1"/><rtept lat="2" lon="2"><time>2024-05-01T09:00:00Z</time></rtept></rte>
+</gpx>"#;
+        let d = parse(doc.as_bytes()).unwrap();
+        assert_eq!(
+            d.waypoints,
+            vec![
+                Waypoint {
+                    t: None,
+                    lat_e7: 461_500_000,
+                    lon_e7: -11_500_000,
+                    name: Some("Home".into())
+                },
+                Waypoint {
+                    t: Some(utc("2024-05-01T08:00:00Z")),
+                    lat_e7: 461_600_000,
+                    lon_e7: -11_600_000,
+                    name: Some("Café & bar".into())
+                },
+            ]
+        );
+        assert_eq!(
+            d.points,
+            vec![Point::new(
+                utc("2024-05-01T09:00:00Z"),
+                20_000_000,
+                20_000_000
+            )]
+        );
+        assert_eq!(d.untimed, 1);
+    }
+
+    #[test]
+    fn a_planned_route_without_times_is_refused_at_its_first_point() {
+        let doc = "<gpx>\n<rte>\n<rtept lat=\"1\" lon=\"1\"/>\n<rtept lat=\"2\" lon=\"2\"/>\n</rte>\n</gpx>";
+        let (line, message) = refused(doc);
+        assert_eq!(line, 3);
+        assert!(message.contains("planned route"), "{message}");
+        assert_eq!(
+            parse(b"<gpx><trk><trkseg></trkseg></trk></gpx>"),
+            Err(ImportError::Empty)
+        );
+    }
+
+    #[test]
+    fn a_doctype_entity_bomb_is_refused_at_line_2_without_expanding() {
+        let doc = r#"<?xml version="1.0"?>
+<!DOCTYPE gpx [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<gpx><wpt lat="1" lon="1"><name>&lol3;</name></wpt></gpx>"#;
+        assert!(detect(doc.as_bytes()), "taken as GPX, to be refused");
+        let (line, message) = refused(doc);
+        assert_eq!(line, 2);
+        assert!(message.contains("DOCTYPE"), "{message}");
+        // Without the DTD, the entity is unknown and refused too.
+        let doc = "<gpx>\n<wpt lat=\"1\" lon=\"1\"><name>&lol3;</name></wpt></gpx>";
+        let (line, message) = refused(doc);
+        assert_eq!(line, 2);
+        assert!(message.contains("&lol3;"), "{message}");
+    }
+
+    #[test]
+    fn nesting_40_deep_is_refused_at_the_33rd_level() {
+        let mut doc = String::from("<gpx>\n");
+        for i in 1..40 {
+            doc.push_str(&format!("<e{i}>\n"));
+        }
+        let (line, message) = refused(&doc);
+        assert_eq!(line, 33, "the 33rd element (<gpx> is the first, line 1)");
+        assert!(message.contains("32 levels"), "{message}");
+    }
+
+    #[test]
+    fn a_cut_file_is_refused_with_its_line() {
+        let cut = &TRACK[..TRACK.find("<trkseg>\n      <trkpt lat=\"46.17\"").unwrap()];
+        let (line, message) = refused(cut);
+        assert_eq!(line, cut.trim_end().lines().count());
+        assert!(
+            message.contains("ends inside <trk> opened on line 4"),
+            "{message}"
+        );
+        // Cut inside a point: the point is named.
+        let cut = &TRACK[..TRACK.find("<ele>").unwrap()];
+        let (line, message) = refused(cut);
+        assert_eq!(line, 6);
+        assert!(message.contains("<trkpt> opened on line 6"), "{message}");
+        // Cut inside a tag: the XML is damaged where it stops.
+        let cut = &TRACK[..TRACK.find("lon=\"-1.15").unwrap()];
+        assert_eq!(refused(cut).0, 6);
+    }
+
+    #[test]
+    fn a_coordinate_out_of_range_or_a_bad_time_is_refused_at_its_line() {
+        let doc = "<gpx><trk><trkseg>\n<trkpt lat=\"91\" lon=\"2\"><time>2024-05-01T08:00:00Z</time></trkpt>\n</trkseg></trk></gpx>";
+        let (line, message) = refused(doc);
+        assert_eq!(line, 2);
+        assert!(message.contains("latitude between -90 and 90"), "{message}");
+        let doc = doc
+            .replace("\"91\"", "\"45\"")
+            .replace("\"2\"", "\"-180.0000001\"");
+        let (line, message) = refused(&doc);
+        assert_eq!(line, 2);
+        assert!(message.contains("longitude"), "{message}");
+        let doc = "<gpx><trk><trkseg>\n<trkpt lat=\"1\" lon=\"2\">\n<time>01/05/2024 08:00</time></trkpt>\n</trkseg></trk></gpx>";
+        let (line, message) = refused(doc);
+        assert_eq!(line, 3);
+        assert!(message.contains("01/05/2024 08:00"), "{message}");
+        let doc = "<gpx>\n<wpt lat=\"1\"/></gpx>";
+        assert_eq!(refused(doc).0, 2);
+    }
+
+    #[test]
+    fn a_long_description_is_skipped_but_a_long_time_is_refused() {
+        let long = "x".repeat(MAX_TEXT * 3);
+        let doc = format!(
+            "<gpx><trk><desc>{long}</desc><trkseg><trkpt lat=\"1\" lon=\"2\"><time>2024-05-01T08:00:00Z</time></trkpt></trkseg></trk></gpx>"
+        );
+        assert_eq!(parse(doc.as_bytes()).unwrap().points.len(), 1);
+        let doc = format!(
+            "<gpx><trk><trkseg><trkpt lat=\"1\" lon=\"2\"><time>{long}</time></trkpt></trkseg></trk></gpx>"
+        );
+        assert!(refused(&doc).1.contains("4 KiB"));
+    }
+
+    #[test]
+    fn only_a_gpx_root_is_detected() {
+        assert!(detect(b"\xEF\xBB\xBF<gpx version=\"1.1\">"));
+        assert!(detect(
+            b"<?xml version=\"1.0\"?>\n<!-- from a <watch> -->\n<gpx>"
+        ));
+        assert!(!detect(
+            b"<?xml version=\"1.0\"?><Document><gpx/></Document>"
+        ));
+        assert!(!detect(b"<gpxish>"));
+        assert!(!detect(b"{\"type\":\"FeatureCollection\"}"));
+        assert!(!detect(b""));
+        let mut late = vec![b' '; HEAD];
+        late.extend_from_slice(b"<gpx>");
+        assert!(!detect(&late), "only the first 4 KiB are looked at");
+        assert_eq!(
+            refused("<kml><Placemark/></kml>").1,
+            "expected a GPX file (its root element is <gpx>)"
+        );
+    }
+}
