@@ -48,3 +48,37 @@ pub fn fuzz_parse(bytes: &[u8]) {
     check(gpx::parse(bytes), lines);
     check(geojson::parse(bytes), lines);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GPX: &str = "<?xml version=\"1.0\"?>\n<gpx version=\"1.1\">\n<wpt lat=\"46.15\" lon=\"-1.15\"><name>Home &amp; garden</name></wpt>\n<trk><trkseg>\n<trkpt lat=\"46.1591126\" lon=\"-1.1520434\"><ele>3</ele><time>2024-05-01T10:30:00.5+02:00</time><extensions><x:hr>90</x:hr></extensions></trkpt>\n<trkpt lat=\"-90\" lon=\"180\"><time>2024-05-01T08:31:00Z</time></trkpt>\n</trkseg></trk>\n</gpx>\n";
+    const GEOJSON: &str = "{\"type\": \"FeatureCollection\", \"features\": [\n{\"type\": \"Feature\", \"properties\": {\"coordTimes\": [\"2024-05-01T08:00:00Z\", 1714550410000]},\n \"geometry\": {\"type\": \"LineString\", \"coordinates\": [[-180, 90], [2.35, 48.85, 35]]}},\n{\"type\": \"Feature\", \"properties\": {\"time\": 1714550400, \"name\": \"x\"}, \"geometry\": {\"type\": \"Point\", \"coordinates\": [2, 48]}}\n]}\n";
+
+    #[test]
+    fn traces_cut_at_every_byte_or_with_a_byte_changed_never_break_the_readers() {
+        for doc in [GPX, GEOJSON] {
+            let bytes = doc.as_bytes();
+            fuzz_parse(bytes);
+            for cut in 0..bytes.len() {
+                fuzz_parse(&bytes[..cut]);
+            }
+            for at in 0..bytes.len() {
+                for b in [b'<', b'"', b'9', b'-', b'\n', b'[', b'{', 0xFF] {
+                    let mut flipped = bytes.to_vec();
+                    flipped[at] = b;
+                    fuzz_parse(&flipped);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_seed_traces_are_read_whole() {
+        let gpx = gpx::parse(GPX.as_bytes()).unwrap();
+        assert_eq!((gpx.points.len(), gpx.waypoints.len()), (2, 1));
+        let geo = geojson::parse(GEOJSON.as_bytes()).unwrap();
+        assert_eq!(geo.points.len(), 3);
+    }
+}

@@ -375,3 +375,209 @@ fn time_of(v: &Value) -> Result<i64, String> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> i64 {
+        s.parse::<Timestamp>().unwrap().as_second()
+    }
+
+    fn invalid(doc: &str) -> String {
+        match parse(doc.as_bytes()) {
+            Err(ImportError::Invalid(m)) => m,
+            other => panic!("expected a refusal naming a feature, got {other:?}"),
+        }
+    }
+
+    fn collection(features: &str) -> String {
+        format!(r#"{{"type": "FeatureCollection", "features": [{features}]}}"#)
+    }
+
+    #[test]
+    fn points_take_their_time_from_properties_and_untimed_points_are_places() {
+        let doc = collection(
+            r#"
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-1.1520434, 46.1591126, 12.0]},
+             "properties": {"time": "2024-05-01T10:30:00.900+02:00"}},
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-1.15, 46.16]},
+             "properties": {"timestamp": 1714552260}},
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-1.15, 46.17]},
+             "properties": {"datetime": "1714552320000"}},
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-1.14, 46.18]},
+             "properties": {"name": "Work"}},
+            {"type": "Feature", "geometry": null, "properties": {"note": "no place"}},
+            {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 1], [0, 0]]]}}"#,
+        );
+        assert!(detect(doc.as_bytes()));
+        let d = parse(doc.as_bytes()).unwrap();
+        assert_eq!(
+            d.points,
+            vec![
+                Point::new(utc("2024-05-01T08:30:00Z"), 461_591_126, -11_520_434),
+                Point::new(utc("2024-05-01T08:31:00Z"), 461_600_000, -11_500_000),
+                Point::new(utc("2024-05-01T08:32:00Z"), 461_700_000, -11_500_000),
+            ]
+        );
+        assert_eq!(
+            d.waypoints,
+            vec![Waypoint {
+                t: None,
+                lat_e7: 461_800_000,
+                lon_e7: -11_400_000,
+                name: Some("Work".into())
+            }]
+        );
+        assert_eq!(d.tracks, 0);
+    }
+
+    #[test]
+    fn positions_are_longitude_then_latitude_and_a_swapped_pair_out_of_range_is_refused() {
+        // Sydney, written as RFC 7946 says: [longitude, latitude].
+        let point = |coords: &str| {
+            format!(
+                r#"{{"type": "Feature", "geometry": {{"type": "Point", "coordinates": {coords}}}, "properties": {{"time": 0}}}}"#
+            )
+        };
+        let d = parse(point("[151.2093, -33.8688]").as_bytes()).unwrap();
+        assert_eq!(d.points[0].pos(), (-338_688_000, 1_512_093_000));
+        // The same place written [latitude, longitude]: 151° is no latitude.
+        let m = invalid(&collection(&format!(
+            "{}, {}",
+            point("[2.35, 48.85]"),
+            point("[-33.8688, 151.2093]")
+        )));
+        assert!(m.starts_with("feature 1: "), "{m}");
+        assert!(m.contains("latitude between -90 and 90"), "{m}");
+        assert!(m.contains("151.2093"), "{m}");
+        assert!(m.contains("[longitude, latitude]"), "{m}");
+    }
+
+    #[test]
+    fn a_line_takes_its_times_from_coord_times() {
+        let doc = r#"{"type": "Feature",
+          "properties": {"name": "Ride", "coordTimes": ["2024-05-01T08:00:00Z", "2024-05-01T08:00:05Z", "2024-05-01T08:00:10Z"]},
+          "geometry": {"type": "LineString", "coordinates": [[2.0, 48.0], [2.001, 48.0], [2.002, 48.0, 35.5]]}}"#;
+        assert!(detect(doc.as_bytes()));
+        let d = parse(doc.as_bytes()).unwrap();
+        let t0 = utc("2024-05-01T08:00:00Z");
+        assert_eq!(
+            d.points,
+            vec![
+                Point::new(t0, 480_000_000, 20_000_000),
+                Point::new(t0 + 5, 480_000_000, 20_010_000),
+                Point::new(t0 + 10, 480_000_000, 20_020_000),
+            ]
+        );
+        assert_eq!(d.tracks, 1);
+    }
+
+    #[test]
+    fn a_multi_line_takes_nested_or_flat_coord_times_and_a_mismatch_is_refused() {
+        let doc = |times: &str| {
+            collection(&format!(
+                r#"{{"type": "Feature", "properties": {{"coordTimes": {times}}},
+                  "geometry": {{"type": "MultiLineString", "coordinates": [[[1, 1], [1, 2]], [[2, 1]]]}}}}"#
+            ))
+        };
+        let nested = parse(doc("[[100, 110], [200]]").as_bytes()).unwrap();
+        let flat = parse(doc("[100, 110, 200]").as_bytes()).unwrap();
+        assert_eq!(nested, flat);
+        assert_eq!(
+            nested.points.iter().map(|p| p.t).collect::<Vec<_>>(),
+            [100, 110, 200]
+        );
+        let m = invalid(&doc("[[100], [200]]"));
+        assert_eq!(
+            m,
+            "feature 0: line 0: 2 positions but 1 coordTimes: the times do not match the positions"
+        );
+    }
+
+    #[test]
+    fn a_time_in_each_position_is_read_in_seconds_or_milliseconds() {
+        let doc = r#"{"type": "Feature", "properties": {},
+          "geometry": {"type": "LineString", "coordinates": [[2, 48, 30, 1714550400], [2, 48.1, 31, 1714550410000]]}}"#;
+        let d = parse(doc.as_bytes()).unwrap();
+        assert_eq!(
+            d.points.iter().map(|p| p.t).collect::<Vec<_>>(),
+            [1_714_550_400, 1_714_550_410]
+        );
+    }
+
+    #[test]
+    fn a_line_without_times_is_counted_and_alone_refused() {
+        let line = r#"{"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": [[2, 48], [2, 48.1]]}}"#;
+        let timed = r#"{"type": "Feature", "properties": {"time": "2024-05-01T08:00:00Z"}, "geometry": {"type": "Point", "coordinates": [2, 48]}}"#;
+        let d = parse(collection(&format!("{timed}, {line}")).as_bytes()).unwrap();
+        assert_eq!((d.points.len(), d.untimed), (1, 2));
+        let m = invalid(&collection(&format!("{line}, {line}")));
+        assert!(
+            m.starts_with("feature 0: its positions have no time"),
+            "{m}"
+        );
+        assert_eq!(parse(collection("").as_bytes()), Err(ImportError::Empty));
+    }
+
+    #[test]
+    fn a_time_without_offset_or_not_a_time_is_refused_with_its_feature() {
+        let doc = |time: &str| {
+            collection(&format!(
+                r#"{{"type": "Feature", "properties": {{"time": {time}}}, "geometry": {{"type": "Point", "coordinates": [2, 48]}}}}"#
+            ))
+        };
+        let m = invalid(&doc(r#""2024-05-01T08:00:00""#));
+        assert!(m.starts_with("feature 0: "), "{m}");
+        assert!(m.contains("no UTC offset"), "{m}");
+        let m = invalid(&doc(r#""yesterday""#));
+        assert!(m.contains("yesterday"), "{m}");
+        let m = invalid(&doc("1e300"));
+        assert!(m.contains("found \"1e+300\""), "{m}");
+        assert!(invalid(&doc("true")).contains("true or false"));
+    }
+
+    #[test]
+    fn damaged_or_cut_json_is_refused_at_its_line() {
+        let doc = "{\"type\": \"FeatureCollection\",\n \"features\": [\n  {\"type\": \"Feature\" \"geometry\": null}\n]}";
+        match parse(doc.as_bytes()) {
+            Err(ImportError::AtLine { line, message }) => {
+                assert_eq!(line, 3);
+                assert!(message.starts_with("the JSON is damaged here"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let doc =
+            "{\"type\": \"FeatureCollection\",\n \"features\": [\n  {\"type\": \"Feature\",\n";
+        match parse(doc.as_bytes()) {
+            Err(ImportError::AtLine { line, message }) => {
+                assert_eq!(line, 4);
+                assert!(message.contains("cut short"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(parse(b" \n"), Err(ImportError::EmptyFile));
+    }
+
+    #[test]
+    fn only_a_top_level_feature_collection_or_feature_is_detected() {
+        assert!(detect(
+            b"\xEF\xBB\xBF {\"name\": \"x\", \"crs\": {\"type\": \"name\"}, \"type\" : \"FeatureCollection\"}"
+        ));
+        // A nested GeoJSON (an e-mission trip's point) is not a GeoJSON file.
+        assert!(!detect(
+            b"{\"trips\": [{\"type\": \"Feature\", \"geometry\": null}]}"
+        ));
+        assert!(!detect(b"{\"type\": \"Point\", \"coordinates\": [1, 2]}"));
+        assert!(!detect(b"[{\"type\": \"FeatureCollection\"}]"));
+        assert!(!detect(
+            b"{\"locations\": [{\"latitudeE7\": 1, \"longitudeE7\": 2}]}"
+        ));
+        assert!(!detect(b"<gpx>"));
+        assert!(!detect(b"{\"type\": \"Featu"));
+        assert!(
+            invalid(r#"{"type": "Topology"}"#).contains("\"Topology\""),
+            "a document that is no GeoJSON trace is refused with its type"
+        );
+    }
+}
