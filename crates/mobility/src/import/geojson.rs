@@ -10,14 +10,15 @@
 //! position (epoch seconds or milliseconds); positions with no time are
 //! counted, never given one. Other geometries (polygons) are not traces and
 //! are skipped. Damaged JSON is refused at serde_json's line; anything else
-//! names the feature ("feature 12: …"). The document is read whole (GeoJSON
-//! traces are small beside a Takeout `Records.json`) with serde_json's
-//! nesting limit.
+//! names the feature ("line 40: feature 12, which ends on this line: …").
+//! The features are read one at a time (a log of one `Point` per fix is
+//! never held whole as JSON values), within serde_json's nesting limit.
 
 use jiff::Timestamp;
 use jiff::civil::DateTime;
 use selfdata_sources::ImportError;
 use selfdata_sources::text::shown;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::error::Category;
 use serde_json::{Map, Value};
 
@@ -88,50 +89,146 @@ pub(crate) fn detect(bytes: &[u8]) -> bool {
     false
 }
 
-/// Reads a whole GeoJSON document, or refuses it with serde_json's line or
-/// the feature's index.
+/// What the root object held, besides the features already read.
+#[derive(Default)]
+struct Root {
+    kind: Option<String>,
+    /// Whether a `features` list was read.
+    features: bool,
+    /// A `Feature` root's own geometry and properties.
+    own: Map<String, Value>,
+}
+
+/// Reads the root object, the features one at a time into `out`.
+struct RootSeed<'a> {
+    out: &'a mut GpxData,
+    first_untimed: &'a mut Option<usize>,
+}
+
+impl<'de> DeserializeSeed<'de> for RootSeed<'_> {
+    type Value = Root;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Root, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RootSeed<'_> {
+    type Value = Root;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a GeoJSON object ({\"type\": \"FeatureCollection\", …})")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Root, A::Error> {
+        let mut root = Root::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "type" => root.kind = map.next_value::<Value>()?.as_str().map(str::to_owned),
+                // A `features` list after a type that says otherwise is not read.
+                "features" if matches!(root.kind.as_deref(), None | Some("FeatureCollection")) => {
+                    map.next_value_seed(FeaturesSeed {
+                        out: &mut *self.out,
+                        first_untimed: &mut *self.first_untimed,
+                    })?;
+                    root.features = true;
+                }
+                "geometry" | "properties" => {
+                    root.own.insert(key, map.next_value::<Value>()?);
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(root)
+    }
+}
+
+/// Reads the `features` list one feature at a time: only one is ever held whole.
+struct FeaturesSeed<'a> {
+    out: &'a mut GpxData,
+    first_untimed: &'a mut Option<usize>,
+}
+
+impl<'de> DeserializeSeed<'de> for FeaturesSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FeaturesSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of features")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0usize;
+        while let Some(f) = seq.next_element::<Value>()? {
+            let untimed = self.out.untimed;
+            // serde_json gives the error the line where the feature ends.
+            feature(&f, self.out).map_err(|m| {
+                de::Error::custom(format!("{FEATURE}{i}, which ends on this line: {m}"))
+            })?;
+            if self.out.untimed > untimed {
+                self.first_untimed.get_or_insert(i);
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+}
+
+/// How this module's own refusals inside the JSON start.
+const FEATURE: &str = "feature ";
+
+/// Reads a whole GeoJSON document, one feature at a time, or refuses it with
+/// a line (serde_json's; a feature's is where it ends) or the feature's index.
 pub(crate) fn parse(bytes: &[u8]) -> Result<GpxData, ImportError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.trim_ascii().is_empty() {
         return Err(ImportError::EmptyFile);
     }
-    let root: Value = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
-    let kind = root.get("type").and_then(Value::as_str);
-    let one;
-    let features: &[Value] = match kind {
+    let mut out = GpxData::default();
+    let mut first_untimed = None;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let root = RootSeed {
+        out: &mut out,
+        first_untimed: &mut first_untimed,
+    }
+    .deserialize(&mut de)
+    .and_then(|root| de.end().map(|()| root))
+    .map_err(|e| json_error(&e, bytes))?;
+    match root.kind.as_deref() {
+        Some("FeatureCollection") if root.features => {}
         Some("FeatureCollection") => {
-            root.get("features")
-                .and_then(Value::as_array)
-                .ok_or_else(|| {
-                    ImportError::Invalid(
-                        "this FeatureCollection has no \"features\" list: it is not GeoJSON".into(),
-                    )
-                })?
+            return Err(ImportError::Invalid(
+                "this FeatureCollection has no \"features\" list: it is not GeoJSON".into(),
+            ));
         }
         Some("Feature") => {
-            one = [root];
-            &one
+            let own = Value::Object(root.own);
+            feature(&own, &mut out)
+                .map_err(|m| ImportError::Invalid(format!("{FEATURE}0: {m}")))?;
+            if out.untimed > 0 {
+                first_untimed = Some(0);
+            }
         }
-        _ => {
+        kind => {
             return Err(ImportError::Invalid(format!(
                 "expected a GeoJSON FeatureCollection or Feature, found the type {}",
                 shown(kind.unwrap_or(""))
             )));
         }
-    };
-    let mut out = GpxData::default();
-    let mut first_untimed = None;
-    for (i, f) in features.iter().enumerate() {
-        let untimed = out.untimed;
-        feature(f, &mut out).map_err(|m| ImportError::Invalid(format!("feature {i}: {m}")))?;
-        if out.untimed > untimed {
-            first_untimed.get_or_insert(i);
-        }
     }
     if out.points.is_empty() && out.waypoints.is_empty() {
         if let Some(i) = first_untimed {
             return Err(ImportError::Invalid(format!(
-                "feature {i}: its positions have no time (no properties.coordTimes, no time in the positions): \
+                "{FEATURE}{i}: its positions have no time (no properties.coordTimes, no time in the positions): \
                  this is a drawn route, not a recorded trace"
             )));
         }
@@ -140,20 +237,46 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<GpxData, ImportError> {
     Ok(out)
 }
 
-/// serde_json's refusal with its line.
-fn json_error(e: &serde_json::Error) -> ImportError {
-    let what = match e.classify() {
-        Category::Eof => "the file ends here in the middle of the JSON: it was cut short",
-        Category::Syntax | Category::Data | Category::Io => "the JSON is damaged here",
-    };
+/// serde_json's refusal, or a feature's, with its line.
+fn json_error(e: &serde_json::Error, bytes: &[u8]) -> ImportError {
+    let line = e.line().max(1);
     let detail = e.to_string();
     let detail = detail
         .rsplit_once(" at line ")
         .map_or(detail.as_str(), |(d, _)| d);
-    ImportError::at(
-        e.line().max(1),
-        format!("{what} (column {}: {detail})", e.column()),
-    )
+    if e.classify() == Category::Data && detail.starts_with(FEATURE) {
+        return ImportError::at(last_token_line(bytes, line, e.column()), detail);
+    }
+    let what = match e.classify() {
+        Category::Eof => "the file ends here in the middle of the JSON: it was cut short",
+        Category::Data => "this is not GeoJSON here",
+        Category::Syntax | Category::Io => "the JSON is damaged here",
+    };
+    ImportError::at(line, format!("{what} (column {}: {detail})", e.column()))
+}
+
+/// The line of the feature's closing `}`: the last one before serde_json's
+/// position, which is a little past it (on the next line when a line end
+/// follows; only spaces, a `,` or the list's `]` lie between).
+fn last_token_line(bytes: &[u8], line: usize, column: usize) -> usize {
+    let start = if line <= 1 {
+        Some(0)
+    } else {
+        bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(line - 2)
+            .map(|(i, _)| i + 1)
+    };
+    let Some(start) = start else {
+        return line;
+    };
+    let mut at = start.saturating_add(column).min(bytes.len());
+    while at > 0 && bytes[at - 1] != b'}' {
+        at -= 1;
+    }
+    1 + bytes[..at].iter().filter(|&&b| b == b'\n').count()
 }
 
 /// One feature's positions into `out`; the error is the feature's, without its index.
@@ -384,9 +507,14 @@ mod tests {
         s.parse::<Timestamp>().unwrap().as_second()
     }
 
+    /// The refusal's message, checked to name a feature.
     fn invalid(doc: &str) -> String {
         match parse(doc.as_bytes()) {
-            Err(ImportError::Invalid(m)) => m,
+            Err(ImportError::Invalid(m) | ImportError::AtLine { message: m, .. })
+                if m.starts_with(FEATURE) || m.starts_with("expected") =>
+            {
+                m
+            }
             other => panic!("expected a refusal naming a feature, got {other:?}"),
         }
     }
@@ -443,15 +571,46 @@ mod tests {
         let d = parse(point("[151.2093, -33.8688]").as_bytes()).unwrap();
         assert_eq!(d.points[0].pos(), (-338_688_000, 1_512_093_000));
         // The same place written [latitude, longitude]: 151° is no latitude.
-        let m = invalid(&collection(&format!(
-            "{}, {}",
+        let doc = collection(&format!(
+            "\n{},\n{}\n",
             point("[2.35, 48.85]"),
             point("[-33.8688, 151.2093]")
-        )));
-        assert!(m.starts_with("feature 1: "), "{m}");
+        ));
+        assert_eq!(parse(doc.as_bytes()).unwrap_err().line(), Some(3));
+        let m = invalid(&doc);
+        assert!(m.starts_with("feature 1, which ends on this line: "), "{m}");
         assert!(m.contains("latitude between -90 and 90"), "{m}");
         assert!(m.contains("151.2093"), "{m}");
         assert!(m.contains("[longitude, latitude]"), "{m}");
+    }
+
+    #[test]
+    fn a_feature_refused_names_the_line_it_ends_on() {
+        let feature = |lat: &str| {
+            format!(
+                "  {{\n    \"type\": \"Feature\",\n    \"properties\": {{\"time\": 0}},\n    \"geometry\": {{\"type\": \"Point\", \"coordinates\": [2, {lat}]}}\n  }}"
+            )
+        };
+        // Features of 5 lines each after 2 lines of header: the second ends on line 12.
+        for last in ["48", "-95"] {
+            let doc = format!(
+                "{{\"type\": \"FeatureCollection\",\n \"features\": [\n{},\n{},\n{}\n]}}\n",
+                feature("48"),
+                feature("95"),
+                feature(last)
+            );
+            let e = parse(doc.as_bytes()).unwrap_err();
+            assert_eq!(e.line(), Some(12), "{e}");
+            assert!(
+                e.to_string().contains("feature 1, which ends on this line"),
+                "{e}"
+            );
+        }
+        let doc = format!(
+            "{{\"type\": \"FeatureCollection\",\n \"features\": [\n{}\n  ]\n}}\n",
+            feature("-95")
+        );
+        assert_eq!(parse(doc.as_bytes()).unwrap_err().line(), Some(7));
     }
 
     #[test]
@@ -491,7 +650,8 @@ mod tests {
         let m = invalid(&doc("[[100], [200]]"));
         assert_eq!(
             m,
-            "feature 0: line 0: 2 positions but 1 coordTimes: the times do not match the positions"
+            "feature 0, which ends on this line: line 0: 2 positions but 1 coordTimes: \
+             the times do not match the positions"
         );
     }
 
@@ -528,7 +688,7 @@ mod tests {
             ))
         };
         let m = invalid(&doc(r#""2024-05-01T08:00:00""#));
-        assert!(m.starts_with("feature 0: "), "{m}");
+        assert!(m.starts_with("feature 0, "), "{m}");
         assert!(m.contains("no UTC offset"), "{m}");
         let m = invalid(&doc(r#""yesterday""#));
         assert!(m.contains("yesterday"), "{m}");
