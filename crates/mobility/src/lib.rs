@@ -11,7 +11,7 @@
 //! (`data/emission-factors.csv`) with "what if" savings, and [`places`]
 //! finds the places one goes to often and suggests which is home and work.
 //! [`import`] reads the export layouts (Takeout, the phone's Timeline,
-//! e-mission) into points, given trips and visits; the service over a pod
+//! e-mission, GPX, GeoJSON) into points, given trips and visits; the service over a pod
 //! comes later (`selfdata-mobility-web`). [`fuzzing`] holds the
 //! importers' invariants, checked on any bytes.
 

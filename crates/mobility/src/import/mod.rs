@@ -3,7 +3,8 @@
 //! from a prefix of its content (never its name) and refuses, with the line
 //! and the export expected, what none reads. [`records_from_reader`] streams
 //! a Takeout `Records.json` of any size one location at a time. No file
-//! gives more than [`MAX_POINTS`] points.
+//! gives more than [`MAX_POINTS`] points. GPX is read with quick-xml (a
+//! DOCTYPE refused, caps on depth and text), GeoJSON one feature at a time.
 //!
 //! The JSON layouts are read with serde into small typed records: fields
 //! no importer needs (Wi-Fi scans, candidates, probabilities) are skipped
@@ -11,6 +12,8 @@
 //! refusal names the line serde_json was at.
 
 mod emission;
+mod geojson;
+mod gpx;
 mod json;
 mod records;
 mod semantic;
@@ -35,16 +38,22 @@ pub enum Layout {
     TimelineIos,
     /// e-mission / TraceMob trips: `start_ts`, `start_loc`, `sensed_mode`.
     Emission,
+    /// GPX 1.0 or 1.1 (XML): tracks of timed points, waypoints.
+    Gpx,
+    /// GeoJSON (RFC 7946): `[lon, lat]`, times in `properties`.
+    GeoJson,
 }
 
 /// Every layout, in the order they are tried. e-mission trips come before
 /// GeoJSON: their exports are often GeoJSON features.
-pub static IMPORTERS: [Layout; 5] = [
+pub static IMPORTERS: [Layout; 7] = [
     Layout::Records,
     Layout::Semantic,
     Layout::TimelineAndroid,
     Layout::TimelineIos,
     Layout::Emission,
+    Layout::Gpx,
+    Layout::GeoJson,
 ];
 
 /// The most points read from one file (ten years of a phone recording every
@@ -91,6 +100,8 @@ impl Layout {
             Layout::TimelineAndroid => "Google Maps Timeline export (Android)",
             Layout::TimelineIos => "Google Maps Timeline export (iPhone)",
             Layout::Emission => "e-mission / TraceMob trips",
+            Layout::Gpx => "GPS track (GPX)",
+            Layout::GeoJson => "GPS track (GeoJSON)",
         }
     }
 
@@ -102,6 +113,8 @@ impl Layout {
             Layout::TimelineAndroid => "json",
             Layout::TimelineIos => "json",
             Layout::Emission => "json",
+            Layout::Gpx => "gpx",
+            Layout::GeoJson => "geojson",
         }
     }
 
@@ -113,6 +126,8 @@ impl Layout {
             Layout::TimelineAndroid => "application/json",
             Layout::TimelineIos => "application/json",
             Layout::Emission => "application/json",
+            Layout::Gpx => "application/gpx+xml",
+            Layout::GeoJson => "application/geo+json",
         }
     }
 
@@ -139,7 +154,16 @@ impl Layout {
             where_en: "the app's Profile page, Download my data",
             where_fr: "la page Profil de l’application, Télécharger mes données",
         };
+        static TRACK: Expected = Expected {
+            holder: "your sports or tracking app",
+            what_en: "a GPS track in GPX or GeoJSON",
+            what_fr: "une trace GPS au format GPX ou GeoJSON",
+            where_en: "the app's activity page, Export, GPX",
+            where_fr: "la page de l’activité dans l’application, Exporter, GPX",
+        };
         match self {
+            Layout::Gpx => &TRACK,
+            Layout::GeoJson => &TRACK,
             Layout::Records => &TAKEOUT,
             Layout::Semantic => &TAKEOUT,
             Layout::TimelineAndroid => &TIMELINE,
@@ -164,6 +188,8 @@ impl Importer for Layout {
             Layout::TimelineAndroid => head.object_with(&[b"\"semanticSegments\""]),
             Layout::TimelineIos => timeline::detect_ios(&head),
             Layout::Emission => emission::detect(&head),
+            Layout::Gpx => gpx::detect(bytes),
+            Layout::GeoJson => geojson::detect(bytes),
         }
     }
 
@@ -175,12 +201,24 @@ impl Importer for Layout {
             Layout::TimelineAndroid => timeline::parse(bytes, Layout::TimelineAndroid),
             Layout::TimelineIos => timeline::parse(bytes, Layout::TimelineIos),
             Layout::Emission => emission::parse(bytes),
+            Layout::Gpx => gpx::parse(bytes).map(|d| track(Layout::Gpx, d)),
+            Layout::GeoJson => geojson::parse(bytes).map(|d| track(Layout::GeoJson, d)),
         }?;
         if parsed.points.is_empty() && parsed.trips.is_empty() && parsed.visits.is_empty() {
             return Err(ImportError::Empty);
         }
         Ok(parsed)
     }
+}
+
+/// A GPX or GeoJSON trace as parsed: its timed positions; the places it
+/// marks (waypoints) are counted, not kept (a marked place is not a visit).
+fn track(layout: Layout, d: gpx::GpxData) -> Parsed {
+    let mut p = Parsed::new(layout);
+    p.rows = d.points.len() + d.waypoints.len();
+    p.skipped = d.waypoints.len() + d.untimed;
+    p.points = d.points;
+    p
 }
 
 /// The importers as the contract lists them.
