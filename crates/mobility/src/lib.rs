@@ -23,6 +23,7 @@ pub mod mode;
 pub mod model;
 pub mod places;
 pub mod segment;
+pub mod trips;
 
 pub use model::{Gap, GivenTrip, Mode, Point, Stop, Trip, Visit};
 pub use segment::{Segmented, segment};

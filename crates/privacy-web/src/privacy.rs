@@ -311,6 +311,7 @@ fn theme_name(p: &PrivacyTexts, slug: &str) -> String {
         "gas-consumption-volume" => p.theme_gas_volume,
         "water-consumption" => p.theme_water,
         "bank-transactions" => p.theme_bank,
+        "location-history" => p.theme_location,
         other => return other.replace('-', " "),
     }
     .to_owned()

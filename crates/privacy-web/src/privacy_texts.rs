@@ -64,6 +64,7 @@ pub struct PrivacyTexts {
     pub theme_gas_volume: &'static str,
     pub theme_water: &'static str,
     pub theme_bank: &'static str,
+    pub theme_location: &'static str,
     /// The terms a consent record names (DPV), in words.
     pub term_consent: &'static str,
     pub term_service: &'static str,
@@ -208,6 +209,7 @@ pub static EN: PrivacyTexts = PrivacyTexts {
     theme_gas_volume: "gas used (volume)",
     theme_water: "water used",
     theme_bank: "bank transactions",
+    theme_location: "location history and trips",
     term_consent: "your consent",
     term_service: "providing the service you asked for",
     term_france: "France",
@@ -346,6 +348,7 @@ pub static FR: PrivacyTexts = PrivacyTexts {
     theme_gas_volume: "gaz consommé (volume)",
     theme_water: "eau consommée",
     theme_bank: "opérations bancaires",
+    theme_location: "historique de positions et trajets",
     term_consent: "votre consentement",
     term_service: "fournir le service que vous avez demandé",
     term_france: "France",

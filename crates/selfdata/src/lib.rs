@@ -226,7 +226,13 @@ impl App {
         let privacy = PrivacyService::new(context.clone(), idp.clone());
         let (energy_app, privacy_app) = (energy.0.energy.clone(), privacy.0.clone());
         let budget = selfdata_budget_web::BudgetService::new(context.clone());
-        let registry = Registry::new(vec![Arc::new(energy), Arc::new(budget), Arc::new(privacy)]);
+        let mobility = selfdata_mobility_web::MobilityService::new(context.clone());
+        let registry = Registry::new(vec![
+            Arc::new(energy),
+            Arc::new(budget),
+            Arc::new(mobility),
+            Arc::new(privacy),
+        ]);
         pipeline.offer_to(registry.intakes());
         // Every route's first segment, from the constants and the registry
         // the routers are built from: a pod of that name would be hidden.

@@ -26,6 +26,7 @@ mod e2e_privacy;
 mod e2e_solid_client;
 mod energy;
 mod erasure;
+mod mobility;
 mod pages;
 mod portability;
 mod privacy;

@@ -1,0 +1,101 @@
+//! Mobility as a resident service on the shared shape (`selfdata_service`):
+//! location exports taken in through the shared import pipeline
+//! ([`mobility`]: the `Mobility` intake, reindex, the cached trips), the JSON
+//! API of each pod ([`api`]) and the owner's page ([`pages`]).
+//!
+//! The JSON API, for the owner and the apps they allowed to read
+//! `/{pod}/selfdata/mobility/` (WAC Read, checked as for the resources;
+//! location data is owner-only unless the resident shares it):
+//!
+//! - `GET /{pod}/selfdata/mobility/api/trips?from=YYYY-MM-DD&to=YYYY-MM-DD`
+//!   → `{"trips":[{"start","end","mode","distance_m","co2_g"}]}`, trips
+//!   starting on Paris days `[from, to)`, `start`/`end` RFC 3339 UTC, `mode`
+//!   `null` when unknown, `co2_g` from the ADEME factors (`null` without a
+//!   mode); the last 30 days by default.
+
+pub mod api;
+pub mod mobility;
+pub mod pages;
+mod texts;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use selfdata_service::{AnyIntake, Card, Context, Service, ServiceError};
+use selfdata_site::{Lang, MenuEntry, Resident, Say};
+use selfdata_solid::AppState;
+use selfdata_store::PodName;
+
+pub use mobility::Mobility;
+
+/// What the mobility handlers share.
+pub struct MobilityApp {
+    pub ctx: Arc<Context>,
+    pub mobility: Arc<Mobility>,
+}
+
+/// Lets the Solid layer's extractors (such as `PodAccess`) reach its state.
+impl selfdata_solid::auth::SolidState for MobilityApp {
+    fn solid(&self) -> &AppState {
+        &self.ctx.solid
+    }
+}
+
+/// Mobility (trips, modes, CO2) as a resident service.
+pub struct MobilityService(pub Arc<MobilityApp>);
+
+impl MobilityService {
+    pub fn new(ctx: Arc<Context>) -> Self {
+        let mobility = Arc::new(Mobility::new(
+            ctx.store.clone(),
+            ctx.base_url(),
+            &ctx.pipeline,
+        ));
+        Self(Arc::new(MobilityApp { ctx, mobility }))
+    }
+}
+
+#[async_trait::async_trait]
+impl Service for MobilityService {
+    fn id(&self) -> &'static str {
+        "mobility"
+    }
+
+    fn menu(&self) -> Vec<MenuEntry> {
+        vec![MenuEntry {
+            href: "/app/mobility",
+            label: Say::new("Déplacements", "Mobility"),
+        }]
+    }
+
+    fn routes(&self) -> Router {
+        Router::new()
+            .route("/{pod}/selfdata/mobility/api/trips", get(api::trips))
+            .route("/app/mobility", get(pages::home))
+            .with_state(self.0.clone())
+    }
+
+    fn intakes(&self) -> Vec<Arc<dyn AnyIntake>> {
+        vec![self.0.mobility.clone()]
+    }
+
+    async fn reindex(&self, pod: &PodName) -> Result<usize, ServiceError> {
+        self.0
+            .mobility
+            .reindex(pod)
+            .await
+            .map_err(|e| ServiceError {
+                service: "mobility",
+                message: e.to_string(),
+            })
+    }
+
+    fn forget_pod(&self, pod: &PodName) {
+        self.0.mobility.forget_pod(pod);
+    }
+
+    async fn card(&self, resident: &Resident, lang: Lang) -> Option<Card> {
+        pages::card(&self.0, resident, lang).await
+    }
+}
