@@ -120,3 +120,98 @@ impl Projection {
         ((x * 10.0).round() / 10.0, (y * 10.0).round() / 10.0)
     }
 }
+
+/// A line drawn through at most this many positions (a trip's kept path).
+pub const PATH_MAX: usize = 200;
+/// Positions closer than this (metres) to the simplified line are dropped.
+pub const PATH_TOLERANCE_M: f64 = 15.0;
+
+/// The line through `points` simplified for drawing (Douglas–Peucker at
+/// [`PATH_TOLERANCE_M`], then every n-th position kept if still more than
+/// [`PATH_MAX`]); the first and last positions always stay. Iterative: no
+/// recursion depth to exhaust on a long trace.
+pub fn simplify(points: &[(i32, i32)]) -> Vec<(i32, i32)> {
+    if points.len() <= 2 {
+        return points.to_vec();
+    }
+    // Local flat metres around the first position.
+    let lat0 = rad(points[0].0).cos();
+    let xy = |p: (i32, i32)| {
+        (
+            f64::from(p.1) / 1e7 * lat0 * 111_195.0,
+            f64::from(p.0) / 1e7 * 111_195.0,
+        )
+    };
+    let flat: Vec<(f64, f64)> = points.iter().map(|p| xy(*p)).collect();
+    let mut keep = vec![false; points.len()];
+    keep[0] = true;
+    keep[points.len() - 1] = true;
+    let mut stack = vec![(0usize, points.len() - 1)];
+    while let Some((a, b)) = stack.pop() {
+        if b <= a + 1 {
+            continue;
+        }
+        let (ax, ay) = flat[a];
+        let (bx, by) = flat[b];
+        let (dx, dy) = (bx - ax, by - ay);
+        let len2 = dx * dx + dy * dy;
+        let mut worst = (0.0f64, a);
+        for (i, &(px, py)) in flat.iter().enumerate().take(b).skip(a + 1) {
+            let d = if len2 == 0.0 {
+                (px - ax).hypot(py - ay)
+            } else {
+                let t = (((px - ax) * dx + (py - ay) * dy) / len2).clamp(0.0, 1.0);
+                (px - ax - t * dx).hypot(py - ay - t * dy)
+            };
+            if d > worst.0 {
+                worst = (d, i);
+            }
+        }
+        if worst.0 > PATH_TOLERANCE_M {
+            keep[worst.1] = true;
+            stack.push((a, worst.1));
+            stack.push((worst.1, b));
+        }
+    }
+    let mut out: Vec<(i32, i32)> = points
+        .iter()
+        .zip(&keep)
+        .filter_map(|(p, k)| k.then_some(*p))
+        .collect();
+    if out.len() > PATH_MAX {
+        let last = out[out.len() - 1];
+        let step = out.len().div_ceil(PATH_MAX - 1);
+        out = out.iter().step_by(step).copied().collect();
+        out.push(last);
+    }
+    out
+}
+
+#[cfg(test)]
+mod simplify_tests {
+    use super::*;
+
+    #[test]
+    fn a_straight_line_keeps_its_ends_and_a_corner_keeps_the_corner() {
+        let line: Vec<(i32, i32)> = (0..100)
+            .map(|i| (457_000_000 + i * 1000, 48_000_000))
+            .collect();
+        assert_eq!(simplify(&line), vec![line[0], line[99]]);
+        let mut corner = line.clone();
+        corner.extend((1..100).map(|i| (457_099_000, 48_000_000 + i * 1000)));
+        let s = simplify(&corner);
+        assert_eq!(s.len(), 3, "{s:?}");
+        assert_eq!(s[1], (457_099_000, 48_000_000));
+    }
+
+    #[test]
+    fn a_long_zigzag_is_cut_to_the_cap_with_both_ends() {
+        let zig: Vec<(i32, i32)> = (0..10_000)
+            .map(|i| (457_000_000 + i * 500, 48_000_000 + (i % 2) * 5_000))
+            .collect();
+        let s = simplify(&zig);
+        assert!(s.len() <= PATH_MAX, "{}", s.len());
+        assert_eq!(s.first(), zig.first());
+        assert_eq!(s.last(), zig.last());
+    }
+}

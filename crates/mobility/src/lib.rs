@@ -11,9 +11,12 @@
 //! (`data/emission-factors.csv`) with "what if" savings, and [`places`]
 //! finds the places one goes to often and suggests which is home and work.
 //! [`import`] reads the export layouts (Takeout, the phone's Timeline,
-//! e-mission, GPX, GeoJSON) into points, given trips and visits; the service over a pod
-//! comes later (`selfdata-mobility-web`). [`fuzzing`] holds the
-//! importers' invariants, checked on any bytes.
+//! e-mission, GPX, GeoJSON) into points, given trips and visits, [`trips`]
+//! turns a parsed file into the trips a pod keeps (with a path simplified
+//! for drawing) and their CSV, [`said`] keeps what the resident said
+//! (corrected modes, place names, car settings). The service over a pod is
+//! `selfdata-mobility-web`. [`fuzzing`] holds the importers' invariants,
+//! checked on any bytes.
 
 pub mod co2;
 pub mod fuzzing;
@@ -22,6 +25,7 @@ pub mod import;
 pub mod mode;
 pub mod model;
 pub mod places;
+pub mod said;
 pub mod segment;
 pub mod trips;
 

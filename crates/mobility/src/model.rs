@@ -126,6 +126,10 @@ pub struct Trip {
     pub points: usize,
     /// Taken from the file as is (a file's activity segment), not segmented here.
     pub given: bool,
+    /// The way it went, simplified for drawing (`geo::simplify`), `(lat_e7,
+    /// lon_e7)`; empty when the file stated the trip without its path (it is
+    /// then drawn as the crow flies).
+    pub path: Vec<(i32, i32)>,
 }
 
 impl Trip {

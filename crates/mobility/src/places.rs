@@ -215,3 +215,69 @@ fn spend(place: &mut Place, dates: &mut BTreeSet<Date>, s: &Stop, tz: &TimeZone)
         cur = next;
     }
 }
+
+/// A time between two trips counts as a stay for this long at most (the
+/// phone may have been off in between: a week without trips is not a week
+/// at home).
+pub const MAX_STAY_BETWEEN_TRIPS_S: i64 = 48 * 3600;
+
+/// The stays between consecutive trips (sorted by start): where one trip
+/// ends and the next starts within [`PLACE_RADIUS_M`], the time between is
+/// a stay there, capped at [`MAX_STAY_BETWEEN_TRIPS_S`].
+pub fn stays_between(trips: &[crate::model::Trip]) -> Vec<Stop> {
+    trips
+        .windows(2)
+        .filter(|w| w[1].start > w[0].end && distance_m(w[0].to, w[1].from) <= PLACE_RADIUS_M)
+        .map(|w| Stop {
+            start: w[0].end,
+            end: w[1]
+                .start
+                .min(w[0].end.saturating_add(MAX_STAY_BETWEEN_TRIPS_S)),
+            lat_e7: w[0].to.0,
+            lon_e7: w[0].to.1,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod between_trips {
+    use super::*;
+    use crate::model::Trip;
+
+    fn trip(start: i64, end: i64, from: (i32, i32), to: (i32, i32)) -> Trip {
+        Trip {
+            start,
+            end,
+            from,
+            to,
+            distance_m: 3000,
+            mode: None,
+            confidence: 0,
+            points: 0,
+            given: true,
+            path: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_stay_is_the_time_between_arriving_and_leaving_the_same_spot_and_a_jump_is_none() {
+        let (home, work, far) = (
+            (457_700_000, 48_300_000),
+            (457_600_000, 48_500_000),
+            (433_000_000, 53_700_000),
+        );
+        let trips = [
+            trip(0, 1800, home, work),
+            trip(30_000, 31_800, work, home),
+            // Phone off for a week, next seen far away: no stay at home.
+            trip(700_000, 701_000, far, far),
+            trip(1_000_000, 1_001_000, far, home),
+            // Back home and silent for a month: at most two days.
+            trip(4_000_000, 4_001_000, home, work),
+        ];
+        let s = stays_between(&trips);
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert_eq!((s[0].start, s[0].end, s[0].pos()), (1800, 30_000, work));
+        assert_eq!(s[1].duration_s(), MAX_STAY_BETWEEN_TRIPS_S);
+    }
+}

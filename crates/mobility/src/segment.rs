@@ -283,6 +283,7 @@ fn candidate(
             confidence: 0,
             points: hi - lo + 1,
             given: false,
+            path: Vec::new(),
         },
         lo..hi + 1,
     ))

@@ -46,6 +46,7 @@ pub fn trips_of(p: &Parsed) -> Vec<Trip> {
             confidence: 0,
             points: g.path.len(),
             given: true,
+            path: geo::simplify(&g.path.iter().map(|p| p.pos()).collect::<Vec<_>>()),
         };
         let (m, c) = if g.path.len() >= 2 {
             mode::infer(&g.path, distance_m, g.mode)
@@ -64,6 +65,7 @@ pub fn trips_of(p: &Parsed) -> Vec<Trip> {
             let t = Trip {
                 mode: m,
                 confidence: c,
+                path: geo::simplify(&pts.iter().map(|p| p.pos()).collect::<Vec<_>>()),
                 ..trip
             };
             // A file stating its trips and giving raw points too: the stated ones win.
@@ -107,7 +109,7 @@ pub fn merge(existing: &[Trip], incoming: &[Trip]) -> (Vec<Trip>, usize) {
 }
 
 /// The columns of a trips CSV.
-pub const HEADER: [&str; 11] = [
+pub const HEADER: [&str; 12] = [
     "start",
     "end",
     "from_lat",
@@ -119,6 +121,7 @@ pub const HEADER: [&str; 11] = [
     "confidence",
     "points",
     "given",
+    "path",
 ];
 
 fn degrees(e7: i32) -> String {
@@ -133,7 +136,9 @@ fn e7(s: &str) -> Option<i32> {
         None => (false, s),
     };
     let (units, frac) = s.split_once('.').unwrap_or((s, ""));
-    if frac.len() > 7
+    if units.is_empty()
+        || units.len() > 3
+        || frac.len() > 7
         || !units
             .bytes()
             .chain(frac.bytes())
@@ -152,27 +157,68 @@ fn time(t: i64) -> String {
     jiff::Timestamp::from_second(t).map_or_else(|_| t.to_string(), |ts| ts.to_string())
 }
 
-/// Trips as the pod's CSV.
+/// A path as WKT (`LINESTRING (lon lat, lon lat)`, the order WKT and
+/// GeoJSON use), empty for none.
+fn wkt(path: &[(i32, i32)]) -> String {
+    if path.len() < 2 {
+        return String::new();
+    }
+    let pairs: Vec<String> = path
+        .iter()
+        .map(|&(lat, lon)| format!("{} {}", degrees(lon), degrees(lat)))
+        .collect();
+    format!("LINESTRING ({})", pairs.join(", "))
+}
+
+/// A WKT `LINESTRING` back; `None` for anything else or more than
+/// [`geo::PATH_MAX`] positions (the file may have been edited).
+fn from_wkt(s: &str) -> Option<Vec<(i32, i32)>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Some(Vec::new());
+    }
+    let inner = s
+        .strip_prefix("LINESTRING")?
+        .trim_start()
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    let mut out = Vec::new();
+    for pair in inner.split(',') {
+        if out.len() >= geo::PATH_MAX {
+            return None;
+        }
+        let mut it = pair.split_whitespace();
+        let (lon, lat) = (it.next()?, it.next()?);
+        if it.next().is_some() {
+            return None;
+        }
+        out.push((e7(lat)?, e7(lon)?));
+    }
+    Some(out)
+}
+
+/// Trips as the pod's CSV (RFC 4180: the path is quoted).
 pub fn to_csv(trips: &[Trip]) -> Vec<u8> {
-    let mut out = HEADER.join(",");
-    out.push('\n');
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Writing to a Vec cannot fail.
+    let _ = w.write_record(HEADER);
     for t in trips {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{}\n",
+        let _ = w.write_record([
             time(t.start),
             time(t.end),
             degrees(t.from.0),
             degrees(t.from.1),
             degrees(t.to.0),
             degrees(t.to.1),
-            t.distance_m,
-            t.mode.map_or("", Mode::as_str),
-            t.confidence,
-            t.points,
-            t.given
-        ));
+            t.distance_m.to_string(),
+            t.mode.map_or("", Mode::as_str).to_owned(),
+            t.confidence.to_string(),
+            t.points.to_string(),
+            t.given.to_string(),
+            wkt(&t.path),
+        ]);
     }
-    out.into_bytes()
+    w.into_inner().unwrap_or_default()
 }
 
 /// Why a stored trips CSV could not be read back.
@@ -183,32 +229,44 @@ pub struct TripsError {
     pub message: String,
 }
 
-/// Reads the pod's CSV back (a resident may have edited it: every problem names its line).
+/// Reads the pod's CSV back (a resident may have edited it: every problem
+/// names its line). A file of the first layout, without `path`, still reads.
 pub fn from_csv(bytes: &[u8]) -> Result<Vec<Trip>, TripsError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| TripsError {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(bytes);
+    let header = r.headers().map_err(|e| TripsError {
         line: 1,
-        message: "not UTF-8".into(),
+        message: e.to_string(),
     })?;
-    let mut lines = text.lines().enumerate();
-    match lines.next() {
-        Some((_, h)) if h.trim_end() == HEADER.join(",") => {}
-        _ => {
-            return Err(TripsError {
-                line: 1,
-                message: format!("expected the header {}", HEADER.join(",")),
-            });
-        }
+    let names: Vec<&str> = header.iter().map(str::trim).collect();
+    if names != HEADER && names != HEADER[..11] {
+        return Err(TripsError {
+            line: 1,
+            message: format!("expected the header {}", HEADER.join(",")),
+        });
     }
     let mut out = Vec::new();
-    for (i, line) in lines {
-        if line.trim().is_empty() {
-            continue;
-        }
+    for rec in r.records() {
+        let rec = rec.map_err(|e| TripsError {
+            line: e.position().map_or(0, |p| p.line() as usize),
+            message: e.to_string(),
+        })?;
+        let line = rec.position().map_or(0, |p| p.line() as usize);
         let bad = |m: &str| TripsError {
-            line: i + 1,
+            line,
             message: m.to_owned(),
         };
-        let f: Vec<&str> = line.trim_end().split(',').collect();
+        if rec.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let f: Vec<&str> = rec.iter().map(str::trim).collect();
+        let (fields, path) = match f[..] {
+            [ref head @ .., p] if f.len() == 12 => (head, p),
+            ref head if f.len() == 11 => (head, ""),
+            _ => return Err(bad("expected 12 fields")),
+        };
         let [
             start,
             end,
@@ -221,9 +279,9 @@ pub fn from_csv(bytes: &[u8]) -> Result<Vec<Trip>, TripsError> {
             conf,
             pts,
             given,
-        ] = f[..]
+        ] = fields[..]
         else {
-            return Err(bad("expected 11 fields"));
+            return Err(bad("expected 12 fields"));
         };
         let when = |s: &str| {
             s.parse::<jiff::Timestamp>()
@@ -244,6 +302,7 @@ pub fn from_csv(bytes: &[u8]) -> Result<Vec<Trip>, TripsError> {
             confidence: conf.parse().map_err(|_| bad("bad confidence"))?,
             points: pts.parse().map_err(|_| bad("bad points"))?,
             given: given.parse().map_err(|_| bad("bad given"))?,
+            path: from_wkt(path).ok_or_else(|| bad("bad path (a WKT LINESTRING)"))?,
         });
     }
     Ok(out)
@@ -264,6 +323,11 @@ mod tests {
             confidence: 65,
             points: 12,
             given: false,
+            path: vec![
+                (461_591_126, -11_520_434),
+                (461_600_000, -11_510_000),
+                (-461_500_000, 11_000_001),
+            ],
         }
     }
 
@@ -288,7 +352,12 @@ mod tests {
         let csv = to_csv(&trips);
         assert_eq!(from_csv(&csv).unwrap(), trips);
         let text = String::from_utf8(csv).unwrap();
-        assert!(text.contains("2024-05-01T08:00:00Z,2024-05-01T08:10:00Z,46.1591126,-1.1520434,-46.1500000,1.1000001,1234,bike,65,12,false"), "{text}");
+        assert!(text.contains("2024-05-01T08:00:00Z,2024-05-01T08:10:00Z,46.1591126,-1.1520434,-46.1500000,1.1000001,1234,bike,65,12,false,\"LINESTRING (-1.1520434 46.1591126, -1.1510000 46.1600000, 1.1000001 -46.1500000)\""), "{text}");
+        let first_layout = "start,end,from_lat,from_lon,to_lat,to_lon,distance_m,mode,confidence,points,given\n2024-05-01T08:00:00Z,2024-05-01T08:10:00Z,46.1591126,-1.1520434,-46.1500000,1.1000001,1234,bike,65,12,false\n";
+        let old = from_csv(first_layout.as_bytes()).unwrap();
+        assert!(old[0].path.is_empty());
+        let no_line = text.replace("LINESTRING (", "POINT (");
+        assert_eq!(from_csv(no_line.as_bytes()).unwrap_err().line, 2);
         let broken = text.replace("bike", "rocket");
         assert_eq!(from_csv(broken.as_bytes()).unwrap_err().line, 2);
     }

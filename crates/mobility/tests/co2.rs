@@ -16,6 +16,7 @@ fn trip(start: i64, mode: Option<Mode>, distance_m: u32) -> Trip {
         confidence: 50,
         points: 0,
         given: false,
+        path: Vec::new(),
     }
 }
 

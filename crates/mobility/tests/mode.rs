@@ -144,6 +144,7 @@ fn trip(start: i64, end: i64, from: (i32, i32), to: (i32, i32), distance_m: u32)
         confidence: 55,
         points: 0,
         given: false,
+        path: Vec::new(),
     }
 }
 
