@@ -276,8 +276,12 @@ mod between_trips {
             trip(4_000_000, 4_001_000, home, work),
         ];
         let s = stays_between(&trips);
-        assert_eq!(s.len(), 2, "{s:?}");
+        assert_eq!(s.len(), 3, "{s:?}");
         assert_eq!((s[0].start, s[0].end, s[0].pos()), (1800, 30_000, work));
-        assert_eq!(s[1].duration_s(), MAX_STAY_BETWEEN_TRIPS_S);
+        assert_eq!(s[1].pos(), far, "a stay far away, none at home before it");
+        assert_eq!(
+            (s[2].pos(), s[2].duration_s()),
+            (home, MAX_STAY_BETWEEN_TRIPS_S)
+        );
     }
 }
