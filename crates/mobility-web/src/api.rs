@@ -87,11 +87,11 @@ pub fn between(trips: &[Trip], from: Date, to: Date) -> &[Trip] {
     &trips[i..j.max(i)]
 }
 
-/// A trip's CO2 in grams with the default settings, when its mode is known.
-pub fn co2_g(factors: &Factors, t: &Trip) -> Option<u64> {
+/// A trip's CO2 in grams with the resident's settings, when its mode is known.
+pub fn co2_g(factors: &Factors, settings: &Settings, t: &Trip) -> Option<u64> {
     factors
-        .for_trip(t, &Settings::default())
-        .map(|f| co2::co2_g(t, f, Settings::default().occupancy))
+        .for_trip(t, settings)
+        .map(|f| co2::co2_g(t, f, settings.occupancy))
 }
 
 #[derive(serde::Serialize)]
@@ -119,19 +119,90 @@ pub async fn trips(
 ) -> Result<Response, ApiError> {
     let pod = access.require(MOBILITY_CONTAINER, ModeSet::READ).await?;
     let (from, to) = period(&q, app.ctx.today())?;
-    let all = app.mobility.trips(&pod).await?;
+    let view = app.mobility.view(&pod).await?;
     let factors = Factors::builtin();
     let out = TripsOut {
-        trips: between(&all, from, to)
+        trips: between(&view.trips, from, to)
             .iter()
             .map(|t| TripOut {
                 start: instant(t.start),
                 end: instant(t.end),
                 mode: t.mode.map(Mode::as_str),
                 distance_m: t.distance_m,
-                co2_g: co2_g(&factors, t),
+                co2_g: co2_g(&factors, &view.settings, t),
             })
             .collect(),
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_vec(&out).unwrap_or_default(),
+    )
+        .into_response())
+}
+
+#[derive(serde::Serialize)]
+struct ModeOut {
+    mode: &'static str,
+    trips: u32,
+    distance_m: u64,
+    co2_g: u64,
+}
+
+#[derive(serde::Serialize)]
+struct MonthOut {
+    month: String,
+    trips: u32,
+    distance_m: u64,
+    co2_g: u64,
+    modes: Vec<ModeOut>,
+}
+
+#[derive(serde::Serialize)]
+struct TotalsOut {
+    months: Vec<MonthOut>,
+    /// Trips in the period left out of the sums: no mode known.
+    unpriced: u32,
+}
+
+/// `GET /{pod}/selfdata/mobility/api/totals?from&to`: trips, metres and
+/// grams of CO2e by Paris month and mode, the resident's car settings applied.
+pub async fn totals(
+    State(app): State<Arc<MobilityApp>>,
+    access: PodAccess,
+    Query(q): Query<Period>,
+) -> Result<Response, ApiError> {
+    let pod = access.require(MOBILITY_CONTAINER, ModeSet::READ).await?;
+    let (from, to) = period(&q, app.ctx.today())?;
+    let view = app.mobility.view(&pod).await?;
+    let t = co2::totals(
+        between(&view.trips, from, to),
+        &Factors::builtin(),
+        &view.settings,
+    );
+    let out = TotalsOut {
+        months: t
+            .by_month
+            .iter()
+            .map(|(&(y, m), modes)| {
+                let all = t.month((y, m));
+                MonthOut {
+                    month: format!("{y:04}-{m:02}"),
+                    trips: all.trips,
+                    distance_m: all.distance_m,
+                    co2_g: all.co2_g(),
+                    modes: modes
+                        .iter()
+                        .map(|(mode, c)| ModeOut {
+                            mode: mode.as_str(),
+                            trips: c.trips,
+                            distance_m: c.distance_m,
+                            co2_g: c.co2_g(),
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+        unpriced: t.unpriced,
     };
     Ok((
         [(header::CONTENT_TYPE, "application/json")],

@@ -12,16 +12,25 @@
 //!   starting on Paris days `[from, to)`, `start`/`end` RFC 3339 UTC, `mode`
 //!   `null` when unknown, `co2_g` from the ADEME factors (`null` without a
 //!   mode); the last 30 days by default.
+//! - `GET /{pod}/selfdata/mobility/api/totals?from=…&to=…` →
+//!   `{"months":[{"month":"2026-01","trips","distance_m","co2_g","modes":[{"mode","trips","distance_m","co2_g"}]}],"unpriced"}`:
+//!   the same trips summed by Paris month and mode.
+//!
+//! CO2 uses the resident's car settings (kind of car, people in it). Places
+//! have no API: where one lives and works is shown to the owner only.
 
 pub mod api;
+mod day;
+mod map;
 pub mod mobility;
 pub mod pages;
+mod places;
 mod texts;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use selfdata_service::{AnyIntake, Card, Context, Service, ServiceError};
 use selfdata_site::{Lang, MenuEntry, Resident, Say};
 use selfdata_solid::AppState;
@@ -72,7 +81,13 @@ impl Service for MobilityService {
     fn routes(&self) -> Router {
         Router::new()
             .route("/{pod}/selfdata/mobility/api/trips", get(api::trips))
+            .route("/{pod}/selfdata/mobility/api/totals", get(api::totals))
             .route("/app/mobility", get(pages::home))
+            .route("/app/mobility/settings", post(pages::settings))
+            .route("/app/mobility/day", get(day::show))
+            .route("/app/mobility/trips/mode", post(day::correct))
+            .route("/app/mobility/places", get(places::show))
+            .route("/app/mobility/places/name", post(places::name))
             .with_state(self.0.clone())
     }
 

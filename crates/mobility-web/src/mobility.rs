@@ -10,6 +10,14 @@
 //! entry, the CSVW metadata and the source description. Raw points are not
 //! kept beside the original: the original is the record of them. Location
 //! data stays owner-only unless the resident shares it (the pod's ACLs).
+//!
+//! What the resident says is kept beside the trips as small CSV files
+//! (`selfdata_mobility::said`): the modes they corrected
+//! (`selfdata/mobility/corrections.csv`, spread to similar trips when read),
+//! the names of their places (`places.csv`) and their car (`settings.csv`).
+//! A pod's [`View`] (trips with corrections applied, places found in the
+//! stays between trips, names, settings) is cached until one of these files
+//! or the trips change.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Weak};
@@ -17,8 +25,12 @@ use std::sync::{Arc, Weak};
 use bytes::Bytes;
 use jiff::Timestamp;
 use parking_lot::Mutex;
+use selfdata_mobility::co2::Settings;
 use selfdata_mobility::import::{self, Layout, Parsed};
-use selfdata_mobility::model::Trip;
+use selfdata_mobility::mode::{self, Correction};
+use selfdata_mobility::model::{Mode, Trip};
+use selfdata_mobility::places::{self, Places};
+use selfdata_mobility::said::{self, PlaceName};
 use selfdata_mobility::trips;
 use selfdata_service::put_file as put;
 use selfdata_service::{Accepts, ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told};
@@ -30,6 +42,14 @@ use crate::texts::Texts;
 
 /// The container of the trips CSVs, from the pod root.
 pub const TRIPS: &str = "selfdata/mobility/trips/";
+/// The service's container, from the pod root.
+pub const ROOT: &str = "selfdata/mobility/";
+/// The modes the resident corrected.
+pub const CORRECTIONS: &str = "selfdata/mobility/corrections.csv";
+/// The names the resident gave their places.
+pub const NAMES: &str = "selfdata/mobility/places.csv";
+/// The resident's car settings.
+pub const SETTINGS: &str = "selfdata/mobility/settings.csv";
 /// The index keys of one year of trips start with this.
 const INDEX_PREFIX: &str = "mobility/trips/";
 /// The theme of location data in source descriptions.
@@ -64,8 +84,27 @@ pub const LOCATION_TYPES: &[&str] = &[
     "application/octet-stream",
 ];
 
-/// A pod's trips with the version of their container they were read at.
-type Cached = (u64, Arc<Vec<Trip>>);
+/// What a pod's pages and API read: its trips with the resident's
+/// corrections applied, sorted by start; the corrections, place names and
+/// settings as kept; the frequent places found in the stays between trips.
+#[derive(Debug, Default)]
+pub struct View {
+    pub trips: Vec<Trip>,
+    pub corrections: Vec<Correction>,
+    pub names: Vec<PlaceName>,
+    pub settings: Settings,
+    pub places: Places,
+}
+
+impl View {
+    /// The name of the `i`-th place: the resident's, else `None`.
+    pub fn name(&self, i: usize) -> Option<&str> {
+        said::name_of(self.places.places.get(i)?, &self.names)
+    }
+}
+
+/// A pod's view with the versions of the two containers it was read at.
+type Cached = ((u64, u64), Arc<View>);
 
 /// The service, shared by the HTTP handlers, the pipeline and the command line.
 pub struct Mobility {
@@ -333,14 +372,25 @@ impl Mobility {
         )?)
     }
 
-    /// The pod's trips, sorted by start, re-read only when their files changed.
-    pub async fn trips(&self, pod: &PodName) -> Result<Arc<Vec<Trip>>, MobilityError> {
-        let version = self
+    async fn version(&self, pod: &PodName, p: &str) -> Result<u64, MobilityError> {
+        Ok(self
             .store
-            .meta(pod, &path(TRIPS)?)
+            .meta(pod, &path(p)?)
             .await?
-            .map(|m| m.version)
-            .unwrap_or(0);
+            .map_or(0, |m| m.version))
+    }
+
+    /// One of the resident's files, `None` when absent.
+    async fn said_file(&self, pod: &PodName, p: &str) -> Result<Option<Bytes>, MobilityError> {
+        Ok(self.store.get(pod, &path(p)?).await?.map(|(_, b)| b))
+    }
+
+    /// The pod's view, re-read only when its files changed.
+    pub async fn view(&self, pod: &PodName) -> Result<Arc<View>, MobilityError> {
+        let version = (
+            self.version(pod, TRIPS).await?,
+            self.version(pod, ROOT).await?,
+        );
         if let Some((v, t)) = self.cache.lock().get(pod)
             && *v == version
         {
@@ -351,20 +401,133 @@ impl Mobility {
             all.extend(trips::from_csv(&value).map_err(|e| damaged(&key, e))?);
         }
         all.sort_by_key(|t| (t.start, t.end));
-        let all = Arc::new(all);
+        let corrections = match self.said_file(pod, CORRECTIONS).await? {
+            Some(b) => said::corrections_from_csv(&b).map_err(|e| damaged(CORRECTIONS, e))?,
+            None => Vec::new(),
+        };
+        let names = match self.said_file(pod, NAMES).await? {
+            Some(b) => said::names_from_csv(&b).map_err(|e| damaged(NAMES, e))?,
+            None => Vec::new(),
+        };
+        let settings = match self.said_file(pod, SETTINGS).await? {
+            Some(b) => said::settings_from_csv(&b).map_err(|e| damaged(SETTINGS, e))?,
+            None => Settings::default(),
+        };
+        mode::propagate(&corrections, &mut all);
+        let places = places::places(&places::stays_between(&all));
+        let view = Arc::new(View {
+            trips: all,
+            corrections,
+            names,
+            settings,
+            places,
+        });
         self.cache
             .lock()
-            .insert(pod.clone(), (version, all.clone()));
-        Ok(all)
+            .insert(pod.clone(), (version, view.clone()));
+        Ok(view)
     }
 
-    /// Rebuilds the derived index of `pod` from its trips CSVs; returns how many trips it holds.
-    pub async fn reindex(&self, pod: &PodName) -> Result<usize, MobilityError> {
+    /// Holds the pod's import lock while the resident's files change.
+    async fn locked(
+        &self,
+        pod: &PodName,
+    ) -> Result<tokio::sync::OwnedMutexGuard<()>, MobilityError> {
         let pipeline = self
             .pipeline
             .upgrade()
             .ok_or_else(|| MobilityError::Damaged("the server is stopping".into()))?;
-        let _guard = pipeline.lock_pod(pod).await;
+        Ok(pipeline.lock_pod(pod).await)
+    }
+
+    /// The resident says the trip `[start, end]` was made by `mode`: kept,
+    /// and spread to similar trips. `None` when no such trip; else how many
+    /// trips now go by `mode` because of it (the trip itself included).
+    pub async fn correct(
+        &self,
+        pod: &PodName,
+        start: i64,
+        end: i64,
+        mode: Mode,
+    ) -> Result<Option<usize>, MobilityError> {
+        let _guard = self.locked(pod).await?;
+        let view = self.view(pod).await?;
+        let Some(trip) = view.trips.iter().find(|t| t.start == start && t.end == end) else {
+            return Ok(None);
+        };
+        let mut corrections: Vec<Correction> = view
+            .corrections
+            .iter()
+            .filter(|c| !(c.start == start && c.end == end))
+            .copied()
+            .collect();
+        corrections.push(Correction::of(trip, mode));
+        let mut after = view.trips.clone();
+        mode::propagate(&corrections, &mut after);
+        let taken = after
+            .iter()
+            .zip(view.trips.iter())
+            .filter(|(a, b)| {
+                a.mode == Some(mode) && (b.mode != Some(mode) || (a.start == start && a.end == end))
+            })
+            .count();
+        self.store
+            .write(
+                pod,
+                put(
+                    CORRECTIONS,
+                    "text/csv",
+                    said::corrections_to_csv(&corrections),
+                )?,
+            )
+            .await?;
+        self.cache.lock().remove(pod);
+        Ok(Some(taken))
+    }
+
+    /// The resident names the place at `pos` (an empty name forgets it).
+    pub async fn name_place(
+        &self,
+        pod: &PodName,
+        pos: (i32, i32),
+        name: &str,
+    ) -> Result<(), MobilityError> {
+        let _guard = self.locked(pod).await?;
+        let mut names = self.view(pod).await?.names.clone();
+        said::rename(&mut names, pos, name);
+        self.store
+            .write(pod, put(NAMES, "text/csv", said::names_to_csv(&names))?)
+            .await?;
+        self.cache.lock().remove(pod);
+        Ok(())
+    }
+
+    /// The resident's car: its kind (a row of the factors) and how many usually ride in it.
+    pub async fn set_car(
+        &self,
+        pod: &PodName,
+        car_row: &str,
+        occupancy: u8,
+    ) -> Result<(), MobilityError> {
+        let _guard = self.locked(pod).await?;
+        let mut settings = self.view(pod).await?.settings.clone();
+        if said::CAR_ROWS.contains(&car_row) {
+            car_row.clone_into(&mut settings.car_row);
+        }
+        settings.occupancy = occupancy.clamp(1, said::MAX_OCCUPANCY);
+        self.store
+            .write(
+                pod,
+                put(SETTINGS, "text/csv", said::settings_to_csv(&settings))?,
+            )
+            .await?;
+        self.cache.lock().remove(pod);
+        Ok(())
+    }
+
+    /// Rebuilds the derived index of `pod` from its trips CSVs; returns how many trips it holds.
+    pub async fn reindex(&self, pod: &PodName) -> Result<usize, MobilityError> {
+        let _guard = self.locked(pod).await?;
         let mut writes = Vec::new();
         for (key, _) in self.store.index_scan(pod, INDEX_PREFIX).await? {
             writes.push(Write::Index { key, value: None });

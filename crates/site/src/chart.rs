@@ -679,7 +679,7 @@ impl fmt::Display for P {
 
 /// `text` escaped for XML content and attribute values, without the
 /// characters XML 1.0 forbids (controls other than tab and newlines).
-fn esc(text: &str) -> String {
+pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {

@@ -135,7 +135,7 @@ async fn the_mobility_page_lists_the_trips_and_who_has_what_names_the_location_h
         .await
         .unwrap();
     let page = b.get("/app/mobility").await;
-    assert!(page.body.contains("Trips, 01/2022"), "{}", page.body);
+    assert!(page.body.contains("Trips, January 2022"), "{}", page.body);
     assert!(
         page.body.contains("410.0\u{a0}km") && page.body.contains("1.2\u{a0}kg"),
         "{}",
@@ -148,4 +148,320 @@ async fn the_mobility_page_lists_the_trips_and_who_has_what_names_the_location_h
         "{}",
         privacy.body
     );
+}
+
+/// A Semantic Location History of `days` mornings: home at 8:00, a
+/// 2.5 km drive to work, work until 17:00 — the same trip each day.
+fn commutes(days: u32) -> Vec<u8> {
+    let (home, work) = ((457_640_000, 48_360_000), (457_700_000, 48_650_000));
+    let mut objects = Vec::new();
+    for d in 1..=days {
+        let day = format!("2022-03-{d:02}");
+        objects.push(serde_json::json!({"placeVisit": {
+            "location": {"latitudeE7": home.0, "longitudeE7": home.1},
+            "duration": {"startTimestamp": format!("{day}T00:00:00Z"), "endTimestamp": format!("{day}T07:00:00Z")}}}));
+        objects.push(serde_json::json!({"activitySegment": {
+            "startLocation": {"latitudeE7": home.0, "longitudeE7": home.1},
+            "endLocation": {"latitudeE7": work.0, "longitudeE7": work.1},
+            "duration": {"startTimestamp": format!("{day}T07:00:00Z"), "endTimestamp": format!("{day}T07:12:00Z")},
+            "distance": 2500, "activityType": "IN_PASSENGER_VEHICLE"}}));
+        objects.push(serde_json::json!({"placeVisit": {
+            "location": {"latitudeE7": work.0, "longitudeE7": work.1},
+            "duration": {"startTimestamp": format!("{day}T07:12:00Z"), "endTimestamp": format!("{day}T16:00:00Z")}}}));
+        objects.push(serde_json::json!({"activitySegment": {
+            "startLocation": {"latitudeE7": work.0, "longitudeE7": work.1},
+            "endLocation": {"latitudeE7": home.0, "longitudeE7": home.1},
+            "duration": {"startTimestamp": format!("{day}T16:00:00Z"), "endTimestamp": format!("{day}T16:12:00Z")},
+            "distance": 2500, "activityType": "IN_PASSENGER_VEHICLE"}}));
+    }
+    serde_json::to_vec(&serde_json::json!({ "timelineObjects": objects })).unwrap()
+}
+
+/// Ines, signed in, with `days` of commutes imported: her browser, its
+/// CSRF token, and Ines herself as an app speaking for her WebID.
+async fn commuter(s: &Server, days: u32) -> (common::Browser, String, common::Resident) {
+    let (email, password) = ("ines@example.org", "correct horse battery");
+    let ines = PodName::parse("ines").unwrap();
+    let account = s
+        .app
+        .idp
+        .create_account(email, password, &ines)
+        .await
+        .unwrap();
+    s.app
+        .import_file(&ines, commutes(days).into())
+        .await
+        .unwrap();
+    let b = s.sign_in(email, password).await;
+    let csrf = common::field(&b.get("/app/mobility?month=2022-03").await.body, "csrf");
+    let webid = selfdata_solid::provision::webid_of(&s.base, &ines);
+    let (client_id, client_secret) = s
+        .app
+        .idp
+        .create_credentials(Some(account), &webid, "tests")
+        .await
+        .unwrap();
+    let key = selfdata_oidc::DpopKey::generate();
+    let token =
+        common::client_credentials_token(&s.client, &s.base, &client_id, &client_secret, &key)
+            .await;
+    let owner = common::Resident {
+        key,
+        token,
+        webid,
+        client_id,
+        client_secret,
+    };
+    (b, csrf, owner)
+}
+
+async fn owner_trips(s: &Server, owner: &common::Resident) -> Vec<Value> {
+    let url = format!(
+        "{}/ines/selfdata/mobility/api/trips?from=2022-03-01&to=2022-04-01",
+        s.base
+    );
+    let r = owner.req(s, "GET", &url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    v["trips"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_corrected_mode_spreads_to_the_same_trip_on_other_days_and_is_kept_owner_only() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2022, 4, 1))).await;
+    let (b, csrf, owner) = commuter(&s, 5).await;
+    let before = owner_trips(&s, &owner).await;
+    assert_eq!(before.len(), 10);
+    assert!(
+        before
+            .iter()
+            .all(|t| t["mode"] == "car" && t["co2_g"].as_u64() > Some(0))
+    );
+
+    // The day view offers the correction beside each trip.
+    let day = b.get("/app/mobility/day?date=2022-03-02").await;
+    assert_eq!(day.status, 200);
+    assert!(
+        day.body.contains(r#"action="/app/mobility/trips/mode""#),
+        "{}",
+        day.body
+    );
+    assert!(day.body.contains("<svg class=\"map\""), "{}", day.body);
+
+    // Morning drive of 2 March said to be by bike: every commute follows,
+    // the way back too (same ends, either way round, same distance).
+    let (start, end) = ("1646204400", "1646205120");
+    let done = b
+        .post(
+            "/app/mobility/trips/mode",
+            &[
+                ("csrf", &csrf),
+                ("start", start),
+                ("end", end),
+                ("mode", "bike"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let to = done.location.unwrap();
+    assert!(
+        to.contains("date=2022-03-02") && to.contains("done=10"),
+        "{to}"
+    );
+    let told = b.get(&to).await;
+    assert!(
+        told.body.contains("10 similar trips now say bike"),
+        "{}",
+        told.body
+    );
+    let after = owner_trips(&s, &owner).await;
+    let mornings: Vec<_> = after
+        .iter()
+        .filter(|t| t["start"].as_str().unwrap().ends_with("T07:00:00Z"))
+        .collect();
+    assert_eq!(mornings.len(), 5);
+    assert!(
+        mornings
+            .iter()
+            .all(|t| t["mode"] == "bike" && t["co2_g"] == 0),
+        "{after:#?}"
+    );
+    assert!(after.iter().all(|t| t["mode"] == "bike"), "{after:#?}");
+
+    // What the resident said is a file of their pod, not anyone else's to read.
+    let url = format!("{}/ines/selfdata/mobility/corrections.csv", s.base);
+    let csv = owner.req(&s, "GET", &url).send().await.unwrap();
+    assert_eq!(csv.status(), 200);
+    let csv = csv.text().await.unwrap();
+    assert!(csv.contains("bike"), "{csv}");
+    let bob = common::Resident::new(&s, "bob").await;
+    assert_eq!(bob.req(&s, "GET", &url).send().await.unwrap().status(), 403);
+
+    // Without the form's token, nothing changes.
+    let forged = b
+        .post(
+            "/app/mobility/trips/mode",
+            &[("start", start), ("end", end), ("mode", "plane")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    // A trip that does not exist, or a mode that does not, is a sentence.
+    let none = b
+        .post(
+            "/app/mobility/trips/mode",
+            &[
+                ("csrf", &csrf),
+                ("start", "1"),
+                ("end", "2"),
+                ("mode", "bike"),
+            ],
+        )
+        .await;
+    assert_eq!(none.status, 404);
+    let bad = b
+        .post(
+            "/app/mobility/trips/mode",
+            &[
+                ("csrf", &csrf),
+                ("start", start),
+                ("end", end),
+                ("mode", "teleport"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(!bad.body.contains("panicked"));
+    assert_eq!(owner_trips(&s, &owner).await, after);
+}
+
+#[tokio::test]
+async fn two_in_the_car_halve_its_co2_and_the_totals_follow() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2022, 4, 1))).await;
+    let (b, csrf, owner) = commuter(&s, 3).await;
+    let alone: u64 = owner_trips(&s, &owner)
+        .await
+        .iter()
+        .map(|t| t["co2_g"].as_u64().unwrap())
+        .sum();
+    let saved = b
+        .post(
+            "/app/mobility/settings",
+            &[("csrf", &csrf), ("car", "car_thermal"), ("occupancy", "2")],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let shared: u64 = owner_trips(&s, &owner)
+        .await
+        .iter()
+        .map(|t| t["co2_g"].as_u64().unwrap())
+        .sum();
+    assert!(
+        shared.abs_diff(alone / 2) <= 6,
+        "alone {alone} g, two {shared} g"
+    );
+
+    let url = format!(
+        "{}/ines/selfdata/mobility/api/totals?from=2022-03-01&to=2022-04-01",
+        s.base
+    );
+    let r = owner.req(&s, "GET", &url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let totals: Value = r.json().await.unwrap();
+    let march = &totals["months"][0];
+    assert_eq!(
+        (march["month"].as_str(), march["trips"].as_u64()),
+        (Some("2022-03"), Some(6))
+    );
+    assert_eq!(march["distance_m"], 15_000);
+    // Totals are summed in milligrams and rounded once: within a gram per
+    // trip of the trips' own rounded grams.
+    let total = march["co2_g"].as_u64().unwrap();
+    assert!(
+        total.abs_diff(shared) <= 6,
+        "totals {total} g, trips {shared} g"
+    );
+    assert_eq!(march["modes"][0]["mode"], "car");
+
+    // A car of no known kind, or ten in it, is refused and nothing changes.
+    for (car, n) in [
+        ("tractor", "1"),
+        ("car_thermal", "10"),
+        ("car_thermal", "two"),
+    ] {
+        let r = b
+            .post(
+                "/app/mobility/settings",
+                &[("csrf", &csrf), ("car", car), ("occupancy", n)],
+            )
+            .await;
+        assert_eq!(r.status, 400, "{car} {n}");
+    }
+    let still: u64 = owner_trips(&s, &owner)
+        .await
+        .iter()
+        .map(|t| t["co2_g"].as_u64().unwrap())
+        .sum();
+    assert_eq!(still, shared);
+
+    // The totals are the owner's: nobody else's to read.
+    let url = format!("{}/ines/selfdata/mobility/api/totals", s.base);
+    assert_eq!(
+        problem(s.client.get(&url).send().await.unwrap()).await.0,
+        401
+    );
+    let bob = common::Resident::new(&s, "bob").await;
+    assert_eq!(
+        problem(bob.req(&s, "GET", &url).send().await.unwrap())
+            .await
+            .0,
+        403
+    );
+}
+
+#[tokio::test]
+async fn places_are_found_named_by_the_resident_and_their_names_shown_as_text() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2022, 4, 1))).await;
+    let (b, _, _) = commuter(&s, 5).await;
+    let page = b.get("/app/mobility/places").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<svg class=\"map\""), "{}", page.body);
+    assert!(
+        page.body.contains("Home?") || page.body.contains("home?"),
+        "{}",
+        page.body
+    );
+    let csrf = common::field(&page.body, "csrf");
+    let lat = common::field(&page.body, "lat");
+    let lon = common::field(&page.body, "lon");
+    let named = b
+        .post(
+            "/app/mobility/places/name",
+            &[
+                ("csrf", &csrf),
+                ("lat", &lat),
+                ("lon", &lon),
+                ("name", "<b>Mum's</b>"),
+            ],
+        )
+        .await;
+    assert_eq!(named.status, 303, "{}", named.body);
+    let page = b.get("/app/mobility/places").await;
+    assert!(
+        page.body.contains("&lt;b&gt;Mum&#39;s&lt;/b&gt;")
+            || page.body.contains("&lt;b&gt;Mum&#x27;s&lt;/b&gt;"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("<b>Mum"), "{}", page.body);
+    // The day map names the place too, as text.
+    let day = b.get("/app/mobility/day?date=2022-03-02").await;
+    assert!(day.body.contains("&lt;b&gt;Mum"), "{}", day.body);
+    assert!(!day.body.contains("<b>Mum"));
+
+    // Places are for the owner's eyes: not in the API, not to others.
+    let bob = common::Resident::new(&s, "bob").await;
+    let url = format!("{}/ines/selfdata/mobility/places.csv", s.base);
+    assert_eq!(bob.req(&s, "GET", &url).send().await.unwrap().status(), 403);
+    let other = common::Browser::new(&s.base);
+    assert_eq!(other.get("/app/mobility/places").await.status, 303);
 }
