@@ -410,17 +410,9 @@ impl Budget {
         period: Option<(Timestamp, Timestamp)>,
         counts: &BTreeMap<FileKey, usize>,
     ) -> Result<Write, BudgetError> {
-        // The period it stated, widened by this file's.
         let base = format!("{}/{}/", self.base_url, pod);
-        let about = describe::about_path(holder);
-        let stated = self
-            .read(pod, &about)
-            .await?
-            .and_then(|b| selfdata_sources::describe::period_of(&b, &format!("{base}{about}")));
-        let period = match (stated, period) {
-            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
-            (x, y) => x.or(y),
-        };
+        let period =
+            selfdata_service::held_period(&*self.store, pod, &base, &holder.slug, period).await?;
         let originals =
             selfdata_service::kept_originals(&*self.store, pod, &holder.slug, new_original).await?;
         let mine: Vec<String> = accounts

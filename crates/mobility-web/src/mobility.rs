@@ -249,9 +249,17 @@ impl Mobility {
         }
         let mut writes = Vec::new();
         let mut added = 0;
+        // How many trips each year holds once this file is in.
+        let mut held: BTreeMap<i16, usize> = BTreeMap::new();
+        for (k, v) in self.store.index_scan(pod, INDEX_PREFIX).await? {
+            if let Some(y) = k.strip_prefix(INDEX_PREFIX).and_then(|y| y.parse().ok()) {
+                held.insert(y, trips::from_csv(&v).map_or(0, |t| t.len()));
+            }
+        }
         for (year, incoming) in by_year {
             let existing = self.year(pod, year).await?;
             let (merged, n) = trips::merge(&existing, &incoming);
+            held.insert(year, merged.len());
             if n == 0 {
                 continue;
             }
@@ -263,16 +271,7 @@ impl Mobility {
                 value: Some(Bytes::from(csv)),
             });
         }
-        let mut years: Vec<i16> = self
-            .store
-            .index_scan(pod, INDEX_PREFIX)
-            .await?
-            .into_iter()
-            .filter_map(|(k, _)| k.strip_prefix(INDEX_PREFIX)?.parse().ok())
-            .collect();
-        years.extend(found.iter().map(year_of));
-        years.sort_unstable();
-        years.dedup();
+        let years: Vec<i16> = held.keys().copied().collect();
         if added > 0 {
             writes.push(put(
                 &format!("{TRIPS}csv-metadata.json"),
@@ -282,8 +281,15 @@ impl Mobility {
         }
         if !writes.is_empty() || original.is_new {
             writes.push(
-                self.source_description(pod, parsed.layout, original.raw.as_str(), &years, &found)
-                    .await?,
+                self.source_description(
+                    pod,
+                    parsed.layout,
+                    original.raw.as_str(),
+                    &years,
+                    &found,
+                    held.values().sum(),
+                )
+                .await?,
             );
         }
         let rows = parsed.rows;
@@ -337,13 +343,18 @@ impl Mobility {
         new_original: &str,
         years: &[i16],
         found: &[Trip],
+        trips_held: usize,
     ) -> Result<Write, MobilityError> {
         let (slug, name) = holder(layout);
         let originals =
             selfdata_service::kept_originals(&*self.store, pod, slug, new_original).await?;
-        let normalised: Vec<String> = years.iter().map(|y| format!("{TRIPS}{y}.csv")).collect();
-        let at = |t: Option<i64>| t.and_then(|t| Timestamp::from_second(t).ok());
         let base = format!("{}/{}/", self.base_url, pod);
+        let at = |t: Option<i64>| t.and_then(|t| Timestamp::from_second(t).ok());
+        let this_file =
+            at(found.iter().map(|t| t.start).min()).zip(at(found.iter().map(|t| t.end).max()));
+        let period =
+            selfdata_service::held_period(&*self.store, pod, &base, slug, this_file).await?;
+        let normalised: Vec<String> = years.iter().map(|y| format!("{TRIPS}{y}.csv")).collect();
         let doc = format!("{base}selfdata/sources/{slug}/about.ttl");
         let turtle = describe::source_turtle(
             &doc,
@@ -355,9 +366,9 @@ impl Mobility {
                 held: Held {
                     meter: None,
                     accounts: &[],
-                    first: at(found.iter().map(|t| t.start).min()),
-                    last: at(found.iter().map(|t| t.end).max()),
-                    readings: found.len(),
+                    first: period.map(|p| p.0),
+                    last: period.map(|p| p.1),
+                    readings: trips_held,
                     updated: Timestamp::now(),
                     originals: &originals,
                     normalised: &normalised,

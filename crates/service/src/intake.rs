@@ -444,6 +444,29 @@ pub async fn kept_originals(
     Ok(originals)
 }
 
+/// The period a holder's data covers once a file of period `new` is added:
+/// the one its stored source description (`selfdata/sources/{holder}/about.ttl`
+/// under the pod root IRI `base`) states, widened by `new`. A file that
+/// covers a month of a year already held never shrinks what "who has what
+/// on me" says is held.
+pub async fn held_period(
+    store: &dyn Backend,
+    pod: &PodName,
+    base: &str,
+    holder: &str,
+    new: Option<(jiff::Timestamp, jiff::Timestamp)>,
+) -> Result<Option<(jiff::Timestamp, jiff::Timestamp)>, StoreError> {
+    let about = format!("selfdata/sources/{holder}/about.ttl");
+    let stated = store
+        .get(pod, &ResourcePath::parse(&format!("/{about}"))?)
+        .await?
+        .and_then(|(_, b)| selfdata_sources::describe::period_of(&b, &format!("{base}{about}")));
+    Ok(match (stated, new) {
+        (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+        (x, y) => x.or(y),
+    })
+}
+
 fn put(path: &ResourcePath, media_type: &str, body: Bytes) -> Write {
     Write::Put {
         path: path.clone(),

@@ -22,7 +22,7 @@ pub mod jobs;
 pub use inbox::{InboxRouter, api_error};
 pub use intake::{
     Accepts, AnyIntake, ImportFailure, Intake, Original, Pipeline, Plan, Progress, Stage, Summary,
-    Told, kept_originals, put_file,
+    Told, held_period, kept_originals, put_file,
 };
 
 use std::sync::Arc;

@@ -148,6 +148,19 @@ async fn the_mobility_page_lists_the_trips_and_who_has_what_names_the_location_h
         "{}",
         privacy.body
     );
+    // A second file of the same history, two months later: the period
+    // "who has what on me" states grows to cover both, never shrinks.
+    s.app.import_file(&ines, commutes(3).into()).await.unwrap();
+    let privacy = b.get("/app/privacy").await;
+    let google = &privacy.body[privacy.body.find("location history and trips").unwrap()..];
+    assert!(
+        google.contains("2022-01-12 – 2022-03-03"),
+        "the period covers both files: {google}"
+    );
+    assert!(
+        google.contains("<dd>10</dd>"),
+        "4 trips of January and 6 of March are held: {google}"
+    );
 }
 
 /// A Semantic Location History of `days` mornings: home at 8:00, a
