@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 
 use crate::accounts::constant_eq;
 use crate::i18n::{Texts, texts};
-use crate::pages::{error_with_detail, page};
+use crate::pages::error_with_detail;
 use crate::{AuthCode, Idp, now};
 use selfdata_site::PageError;
 

@@ -14,7 +14,9 @@ use jiff::civil::Date;
 use selfdata_mobility::geo::distance_m;
 use selfdata_mobility::model::Mode;
 use selfdata_mobility::places::PLACE_RADIUS_M;
-use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, count, fill, page};
+use selfdata_site::{
+    Chrome, CsrfForm, Lang, PageError, Resident, count, fill, page_showing_images_from,
+};
 use serde::Deserialize;
 
 use crate::MobilityApp;
@@ -129,7 +131,12 @@ pub(crate) async fn show(
         &lines,
         &pins,
         &heading,
-        &fill(t.day_map_desc, &[("n", &count(of_day.len() as u64, lang))]),
+        &format!(
+            "{} {}",
+            fill(t.day_map_desc, &[("n", &count(of_day.len() as u64, lang))]),
+            map::backdrop_note(t, app.tiles.as_ref())
+        ),
+        app.tiles.as_ref(),
     );
     let mut legend: Vec<(String, &'static str)> = Vec::new();
     for tr in of_day {
@@ -169,7 +176,8 @@ pub(crate) async fn show(
             )
         }
     });
-    Ok(page(
+    let images = app.tiles.as_ref().map(map::Tiles::origin);
+    Ok(page_showing_images_from(
         StatusCode::OK,
         DayPage {
             t,
@@ -190,6 +198,7 @@ pub(crate) async fn show(
             done,
         }
         .render(),
+        images,
     ))
 }
 

@@ -21,7 +21,7 @@
 
 pub mod api;
 mod day;
-mod map;
+pub mod map;
 pub mod mobility;
 pub mod pages;
 mod places;
@@ -42,6 +42,8 @@ pub use mobility::Mobility;
 pub struct MobilityApp {
     pub ctx: Arc<Context>,
     pub mobility: Arc<Mobility>,
+    /// The operator's background map, if any: maps draw no tiles without.
+    pub tiles: Option<map::Tiles>,
 }
 
 /// Lets the Solid layer's extractors (such as `PodAccess`) reach its state.
@@ -55,13 +57,17 @@ impl selfdata_solid::auth::SolidState for MobilityApp {
 pub struct MobilityService(pub Arc<MobilityApp>);
 
 impl MobilityService {
-    pub fn new(ctx: Arc<Context>) -> Self {
+    pub fn new(ctx: Arc<Context>, tiles: Option<map::Tiles>) -> Self {
         let mobility = Arc::new(Mobility::new(
             ctx.store.clone(),
             ctx.base_url(),
             &ctx.pipeline,
         ));
-        Self(Arc::new(MobilityApp { ctx, mobility }))
+        Self(Arc::new(MobilityApp {
+            ctx,
+            mobility,
+            tiles,
+        }))
     }
 }
 

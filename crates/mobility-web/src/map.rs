@@ -1,7 +1,10 @@
 //! Maps drawn by the server as SVG: trips as lines (their simplified path,
 //! or dashed as the crow flies when the file gave none), places as points
-//! with their names, a scale bar, north up. No tiles: nothing is fetched
-//! from anywhere, so a map shows where one went to nobody but the reader.
+//! with their names, a scale bar, north up. No tiles by default: nothing is
+//! fetched from anywhere, so a map shows where one went to nobody but the
+//! reader. An operator may name a tile server ([`Tiles`]); the map is then
+//! drawn in Web Mercator at the tiles' zoom, over them, the page's CSP
+//! allows exactly that origin, and the map says who draws its background.
 //! Colours tell modes apart; the legend and the list beside every map say
 //! the same in words.
 
@@ -10,6 +13,9 @@ use std::fmt::Write as _;
 use selfdata_mobility::geo::{BBox, Projection, distance_m};
 use selfdata_mobility::model::Mode;
 use selfdata_site::chart::esc;
+use selfdata_site::fill;
+
+use crate::texts::Texts;
 
 /// The picture's size, in SVG units (it scales to the page's width).
 pub const WIDTH: u32 = 640;
@@ -17,6 +23,162 @@ pub const HEIGHT: u32 = 420;
 const MARGIN: u32 = 24;
 /// A map spans at least this many metres each way (a day at home still has a scale).
 const MIN_SPAN_M: i32 = 800;
+
+/// The operator's background map: an `https://` URL template with `{z}`,
+/// `{x}` and `{y}` (the OpenStreetMap layout of 256-pixel tiles), and who
+/// to credit for it.
+#[derive(Debug, Clone)]
+pub struct Tiles {
+    template: String,
+    origin: String,
+    credit: String,
+}
+
+/// Why a tile server address was refused.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the map tiles address must be https://host/…{{z}}…{{x}}…{{y}}… with no quote, space or angle bracket; got {0:?}"
+)]
+pub struct TilesError(String);
+
+impl Tiles {
+    /// The tile server at `template`, credited as `credit` (its host when empty).
+    pub fn parse(template: &str, credit: &str) -> Result<Tiles, TilesError> {
+        let refused = || TilesError(template.chars().take(200).collect());
+        let origin = selfdata_site::https_origin(template).ok_or_else(refused)?;
+        let clean = template.len() <= 500
+            && ["{z}", "{x}", "{y}"].iter().all(|p| template.contains(p))
+            && !template
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "\"'<>\\`".contains(c));
+        if !clean {
+            return Err(refused());
+        }
+        let credit = credit.trim();
+        Ok(Tiles {
+            template: template.to_owned(),
+            credit: if credit.is_empty() {
+                origin.trim_start_matches("https://").to_owned()
+            } else {
+                credit.chars().take(120).collect()
+            },
+            origin,
+        })
+    }
+
+    /// The origin the page's CSP allows images from.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    fn url(&self, z: u8, x: u32, y: u32) -> String {
+        self.template
+            .replace("{z}", &z.to_string())
+            .replace("{x}", &x.to_string())
+            .replace("{y}", &y.to_string())
+    }
+}
+
+/// The sentence a map's description ends with: whether anything is fetched
+/// to draw it, and from whom.
+pub fn backdrop_note(t: &Texts, tiles: Option<&Tiles>) -> String {
+    match tiles {
+        None => t.map_plain.to_owned(),
+        Some(tl) => fill(t.map_tiles, &[("who", &tl.credit)]),
+    }
+}
+
+/// Tiles are this many pixels wide at every zoom.
+const TILE: f64 = 256.0;
+/// The deepest zoom asked of a tile server.
+const MAX_ZOOM: u8 = 18;
+
+/// Web Mercator at zoom `z`, shifted so the drawing is centred.
+struct Mercator {
+    z: u8,
+    dx: f64,
+    dy: f64,
+}
+
+/// World pixels of `(lat_e7, lon_e7)` at zoom `z`.
+fn world(p: (i32, i32), z: u8) -> (f64, f64) {
+    let size = TILE * f64::from(1u32 << z);
+    let lat = (f64::from(p.0) / 1e7).clamp(-85.05, 85.05).to_radians();
+    let x = (f64::from(p.1) / 1e7 + 180.0) / 360.0 * size;
+    let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * size;
+    (x, y)
+}
+
+impl Mercator {
+    /// The deepest zoom at which `bbox` fits the picture, centred.
+    fn fit(bbox: BBox) -> Mercator {
+        let (w, h) = (
+            f64::from(WIDTH - 2 * MARGIN),
+            f64::from(HEIGHT - 2 * MARGIN),
+        );
+        let mut z = MAX_ZOOM;
+        loop {
+            let (x0, y0) = world((bbox.max_lat, bbox.min_lon), z);
+            let (x1, y1) = world((bbox.min_lat, bbox.max_lon), z);
+            if (x1 - x0 <= w && y1 - y0 <= h) || z == 0 {
+                return Mercator {
+                    z,
+                    dx: f64::from(WIDTH) / 2.0 - (x0 + x1) / 2.0,
+                    dy: f64::from(HEIGHT) / 2.0 - (y0 + y1) / 2.0,
+                };
+            }
+            z -= 1;
+        }
+    }
+
+    fn project(&self, p: (i32, i32)) -> (f64, f64) {
+        let (x, y) = world(p, self.z);
+        let r = |v: f64| (v * 10.0).round() / 10.0;
+        (r(x + self.dx), r(y + self.dy))
+    }
+
+    /// The `<image>`s of the tiles under the picture.
+    fn images(&self, tiles: &Tiles, out: &mut String) {
+        let n = 1i64 << self.z;
+        let first = |d: f64| ((-d) / TILE).floor() as i64;
+        let (x0, y0) = (first(self.dx), first(self.dy));
+        let (x1, y1) = (
+            ((f64::from(WIDTH) - self.dx) / TILE).floor() as i64,
+            ((f64::from(HEIGHT) - self.dy) / TILE).floor() as i64,
+        );
+        for ty in y0.max(0)..=y1.min(n - 1) {
+            for tx in x0..=x1 {
+                // Across the antimeridian the world repeats.
+                let wx = tx.rem_euclid(n);
+                let (Ok(ux), Ok(uy)) = (u32::try_from(wx), u32::try_from(ty)) else {
+                    continue;
+                };
+                let _ = write!(
+                    out,
+                    r#"<image href="{}" x="{}" y="{}" width="256" height="256" preserveAspectRatio="none"/>"#,
+                    esc(&tiles.url(self.z, ux, uy)),
+                    tx as f64 * TILE + self.dx,
+                    ty as f64 * TILE + self.dy
+                );
+            }
+        }
+    }
+}
+
+/// How positions land on the picture.
+enum Frame {
+    Plain(Projection),
+    Tiled(Mercator),
+}
+
+impl Frame {
+    fn project(&self, p: (i32, i32)) -> (f64, f64) {
+        match self {
+            Frame::Plain(proj) => proj.project(p),
+            Frame::Tiled(m) => m.project(p),
+        }
+    }
+}
 
 /// One trip to draw.
 pub struct Line<'a> {
@@ -63,7 +225,7 @@ fn offset(p: (i32, i32), north_m: i32, east_m: i32) -> (i32, i32) {
 }
 
 /// The longest "nice" length that fits in a quarter of the picture.
-fn scale_bar(proj: &Projection, at: (i32, i32)) -> Option<(u32, f64)> {
+fn scale_bar(proj: &Frame, at: (i32, i32)) -> Option<(u32, f64)> {
     let (x0, _) = proj.project(at);
     let (x1, _) = proj.project(offset(at, 0, 1000));
     let px_per_m = (x1 - x0) / f64::from(distance_m(at, offset(at, 0, 1000)).max(1));
@@ -87,8 +249,15 @@ fn metres(m: u32) -> String {
 }
 
 /// The map of `lines` and `pins`, with `title` and `desc` as its accessible
-/// name and description. `None` when there is nothing to draw.
-pub fn svg(lines: &[Line], pins: &[Pin], title: &str, desc: &str) -> Option<String> {
+/// name and description, over `tiles` when the operator gave some. `None`
+/// when there is nothing to draw.
+pub fn svg(
+    lines: &[Line],
+    pins: &[Pin],
+    title: &str,
+    desc: &str,
+    tiles: Option<&Tiles>,
+) -> Option<String> {
     let all = lines
         .iter()
         .flat_map(|l| l.path.iter().copied().chain([l.from, l.to]))
@@ -100,7 +269,10 @@ pub fn svg(lines: &[Line], pins: &[Pin], title: &str, desc: &str) -> Option<Stri
     );
     bbox.extend(offset(centre, MIN_SPAN_M / 2, MIN_SPAN_M / 2));
     bbox.extend(offset(centre, -MIN_SPAN_M / 2, -MIN_SPAN_M / 2));
-    let proj = Projection::fit(bbox, WIDTH, HEIGHT, MARGIN);
+    let proj = match tiles {
+        None => Frame::Plain(Projection::fit(bbox, WIDTH, HEIGHT, MARGIN)),
+        Some(_) => Frame::Tiled(Mercator::fit(bbox)),
+    };
     let mut out = String::new();
     let _ = write!(
         out,
@@ -108,6 +280,16 @@ pub fn svg(lines: &[Line], pins: &[Pin], title: &str, desc: &str) -> Option<Stri
         esc(title),
         esc(desc)
     );
+    if let (Some(tl), Frame::Tiled(m)) = (tiles, &proj) {
+        m.images(tl, &mut out);
+        let _ = write!(
+            out,
+            r##"<text x="{}" y="{}" font-size="11" text-anchor="end" fill="#1a1a1a" stroke="#fff" stroke-width="3" paint-order="stroke">© {}</text>"##,
+            WIDTH - 4,
+            HEIGHT - 4,
+            esc(&tl.credit)
+        );
+    }
     for l in lines {
         let pts: Vec<(i32, i32)> = if l.path.len() >= 2 {
             l.path.to_vec()
@@ -207,7 +389,7 @@ mod tests {
             pos: path[0],
             label: "Home <& \"garden\">".into(),
         }];
-        let s = svg(&lines, &pins, "A day", "Two trips").unwrap();
+        let s = svg(&lines, &pins, "A day", "Two trips", None).unwrap();
         assert_eq!(
             s.matches("<path d=\"M").count(),
             3,
@@ -219,6 +401,58 @@ mod tests {
         );
         assert!(s.contains("Home &lt;&amp; &quot;garden&quot;&gt;"));
         assert!(s.contains("\u{a0}km</text>") || s.contains("\u{a0}m</text>"));
-        assert!(svg(&[], &[], "", "").is_none());
+        assert!(svg(&[], &[], "", "", None).is_none());
+        assert!(!s.contains("<image"), "nothing fetched without tiles");
+    }
+
+    #[test]
+    fn over_tiles_the_map_is_drawn_at_their_zoom_and_names_only_their_server() {
+        let tiles = Tiles::parse("https://tile.example.org/{z}/{x}/{y}.png", "").unwrap();
+        assert_eq!(tiles.origin(), "https://tile.example.org");
+        // La Rochelle's old port: tile 16/32558/23071 at zoom 16.
+        let pos = (461_560_000, -11_530_000);
+        let s = svg(
+            &[],
+            &[Pin {
+                pos,
+                label: String::new(),
+            }],
+            "t",
+            "d",
+            Some(&tiles),
+        )
+        .unwrap();
+        let images: Vec<&str> = s.split("<image href=\"").skip(1).collect();
+        assert!((4..=20).contains(&images.len()), "{s}");
+        assert!(
+            images
+                .iter()
+                .all(|i| i.starts_with("https://tile.example.org/")),
+            "{s}"
+        );
+        // The pin lies on the tile the slippy-map formula names for it.
+        let z: u8 = images[0]["https://tile.example.org/".len()..]
+            .split('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let (wx, wy) = world(pos, z);
+        let want = format!("/{z}/{}/{}.png", (wx / 256.0) as u32, (wy / 256.0) as u32);
+        assert!(
+            images
+                .iter()
+                .any(|i| i.starts_with(&format!("https://tile.example.org{want}"))),
+            "{want}: {s}"
+        );
+        assert!(s.contains("© tile.example.org"));
+        for bad in [
+            "http://tile.example.org/{z}/{x}/{y}.png",
+            "https://tile.example.org/{z}/{x}.png",
+            "https://tile.example.org/{z}/{x}/{y}.png\"><script>",
+            "https://tile.example.org/{z}/{x}/{y}.png onload=x",
+        ] {
+            assert!(Tiles::parse(bad, "").is_err(), "{bad}");
+        }
     }
 }

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::ToSpan;
 use selfdata_mobility::said;
-use selfdata_site::{Chrome, CsrfForm, PageError, Resident, count, fill, page};
+use selfdata_site::{Chrome, CsrfForm, PageError, Resident, count, fill, page_showing_images_from};
 use serde::Deserialize;
 
 use crate::MobilityApp;
@@ -128,12 +128,18 @@ pub(crate) async fn show(
         &[],
         &pins,
         t.places_title,
-        &fill(
-            t.places_map_desc,
-            &[("n", &count(places.len() as u64, lang))],
+        &format!(
+            "{} {}",
+            fill(
+                t.places_map_desc,
+                &[("n", &count(places.len() as u64, lang))],
+            ),
+            map::backdrop_note(t, app.tiles.as_ref())
         ),
+        app.tiles.as_ref(),
     );
-    Ok(page(
+    let images = app.tiles.as_ref().map(map::Tiles::origin);
+    Ok(page_showing_images_from(
         StatusCode::OK,
         PlacesPage {
             t,
@@ -148,6 +154,7 @@ pub(crate) async fn show(
             done: q.done.is_some(),
         }
         .render(),
+        images,
     ))
 }
 

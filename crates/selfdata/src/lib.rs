@@ -61,6 +61,9 @@ pub struct Options {
     /// Pods open at once; by default derived from the descriptor limit
     /// ([`selfdata_store::sqlite::open_pod_cap`]).
     pub max_open_pods: Option<usize>,
+    /// The background map the operator chose for the mobility maps; `None`
+    /// (the default): maps are drawn with no tiles, nothing fetched.
+    pub map_tiles: Option<selfdata_mobility_web::map::Tiles>,
 }
 
 /// The default storage quota of a pod: 1 GiB.
@@ -92,6 +95,7 @@ impl Options {
             pages_url: None,
             pod_quota_bytes: DEFAULT_POD_QUOTA_BYTES,
             max_open_pods: None,
+            map_tiles: None,
         }
     }
 }
@@ -226,7 +230,8 @@ impl App {
         let privacy = PrivacyService::new(context.clone(), idp.clone());
         let (energy_app, privacy_app) = (energy.0.energy.clone(), privacy.0.clone());
         let budget = selfdata_budget_web::BudgetService::new(context.clone());
-        let mobility = selfdata_mobility_web::MobilityService::new(context.clone());
+        let mobility =
+            selfdata_mobility_web::MobilityService::new(context.clone(), options.map_tiles.clone());
         let registry = Registry::new(vec![
             Arc::new(energy),
             Arc::new(budget),

@@ -111,6 +111,8 @@ enum Command {
         /// local addresses).
         #[arg(long)]
         allow_http_client_ids: bool,
+        #[command(flatten)]
+        map: Box<MapArgs>,
     },
     /// Create a demo pod holding three years of a synthetic household's
     /// electricity, gas and water (imported through the normal importers),
@@ -197,6 +199,26 @@ enum LogCommand {
 }
 
 /// Enedis Data Connect: without a client id, residents import files instead.
+/// The mobility maps' background.
+#[derive(Debug, clap::Args)]
+struct MapArgs {
+    /// A tile server for the mobility maps' background, as
+    /// https://host/…{z}/{x}/{y}….png (the OpenStreetMap layout). The
+    /// server sees the areas residents look at; without it, maps are
+    /// drawn with no background and nothing is fetched.
+    #[arg(long, env = "SELFDATA_MAP_TILES")]
+    map_tiles: Option<String>,
+    /// Who to credit for the map tiles (default: their host), e.g.
+    /// "OpenStreetMap contributors".
+    #[arg(
+        long,
+        env = "SELFDATA_MAP_TILES_CREDIT",
+        default_value = "",
+        requires = "map_tiles"
+    )]
+    map_tiles_credit: String,
+}
+
 #[derive(Debug, clap::Args)]
 struct EnedisArgs {
     /// The operator's Data Connect client id.
@@ -402,6 +424,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             signups_per_hour,
             pods_per_account,
             allow_http_client_ids,
+            map,
         } => {
             init_logs(log_json);
             let base_url = base_url.unwrap_or_else(|| format!("http://{addr}"));
@@ -417,6 +440,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             options.signups_per_hour = signups_per_hour;
             options.pods_per_account = pods_per_account;
             options.allow_http_client_ids = allow_http_client_ids;
+            options.map_tiles = map
+                .map_tiles
+                .map(|t| selfdata_mobility_web::map::Tiles::parse(&t, &map.map_tiles_credit))
+                .transpose()?;
             if let (Some(relay), Some(from)) = (smtp_relay, smtp_from) {
                 options.smtp = Some(selfdata_idp::reset::SmtpRelay::new(&relay, &from)?);
             }

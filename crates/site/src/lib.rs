@@ -403,6 +403,54 @@ pub fn page(status: StatusCode, html: Result<String, askama::Error>) -> Response
     response
 }
 
+/// A page that also shows images from exactly one other origin (an app's
+/// logo on the consent screen, the operator's map tiles): its CSP names
+/// that origin and no other. An origin that is not a plain `https://host`
+/// is left out, and the images simply do not load.
+pub fn page_showing_images_from(
+    status: StatusCode,
+    html: Result<String, askama::Error>,
+    origin: Option<&str>,
+) -> Response {
+    let mut response = page(status, html);
+    if let Some(o) = origin.and_then(https_origin) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp(Some(&o)));
+    }
+    response
+}
+
+/// The origin `https://host[:port]` of an `https:` URL, as a CSP source;
+/// `None` for any other scheme, a user name in the URL, or a host that is
+/// not one.
+pub fn https_origin(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority: axum::http::uri::Authority = rest[..end].parse().ok()?;
+    let host = authority.host();
+    let plain = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    (plain && !authority.as_str().contains('@')).then(|| format!("https://{authority}"))
+}
+
+/// The content security policy of a page: scripts, styles and everything
+/// else from this origin only; images from here, `data:` (the charts'
+/// swatches) and `images_from` when given.
+fn csp(images_from: Option<&str>) -> HeaderValue {
+    let images = images_from.map_or(String::new(), |o| format!(" {o}"));
+    HeaderValue::from_str(&format!(
+        "default-src 'self'; img-src 'self' data:{images}; frame-ancestors 'none'; base-uri 'none'"
+    ))
+    .unwrap_or_else(|_| {
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+        )
+    })
+}
+
 /// Whether pages are served over TLS (the base URL is `https:`), so they
 /// carry `Strict-Transport-Security`. Set when the provider opens.
 static HSTS: AtomicBool = AtomicBool::new(false);
@@ -426,12 +474,7 @@ pub fn security_headers(h: &mut HeaderMap) {
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, csp(None));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::REFERRER_POLICY,
@@ -452,6 +495,49 @@ mod tests {
     use selfdata_store::StoreError;
     use selfdata_store::directory::{Account, Session};
     use tower::ServiceExt;
+
+    #[test]
+    fn only_a_plain_https_host_becomes_an_image_origin() {
+        let o = |u: &str| https_origin(u);
+        assert_eq!(
+            o("https://tile.example.org/{z}/{x}/{y}.png").as_deref(),
+            Some("https://tile.example.org")
+        );
+        assert_eq!(
+            o("https://tiles.city.example:8443/a.png?k=1").as_deref(),
+            Some("https://tiles.city.example:8443")
+        );
+        for bad in [
+            "http://tile.example.org/{z}/{x}/{y}.png",
+            "https://user@tile.example.org/x",
+            "https://*.example.org/x",
+            "https://tile.example.org; script-src *",
+            "https:///x",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(o(bad), None, "{bad}");
+        }
+        let r = page_showing_images_from(
+            StatusCode::OK,
+            Ok(String::new()),
+            Some("https://tile.example.org/{z}/{x}/{y}.png"),
+        );
+        let csp = r.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("img-src 'self' data: https://tile.example.org;"),
+            "{csp}"
+        );
+        let plain = page(StatusCode::OK, Ok(String::new()));
+        let csp = plain.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("img-src 'self' data:;"),
+            "no other image origin: {csp}"
+        );
+    }
 
     struct NobodySignedIn;
 

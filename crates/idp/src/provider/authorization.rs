@@ -223,7 +223,12 @@ pub async fn authorize(
     }
     let request = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(serde_json::to_vec(&req).unwrap_or_default());
-    page(
+    // The page's CSP shows images from the logo's own origin, https only.
+    let logo = app
+        .logo
+        .filter(|u| selfdata_site::https_origin(u).is_some());
+    let logo_origin = logo.clone();
+    selfdata_site::page_showing_images_from(
         StatusCode::OK,
         ConsentPage {
             chrome: chrome.without_menu(),
@@ -231,13 +236,13 @@ pub async fn authorize(
             csrf: session.csrf,
             request,
             name: app.name,
-            // The page's CSP loads images over https only (no mixed content).
-            logo: app.logo.filter(|u| u.starts_with("https://")),
+            logo,
             client_id: req.client_id.clone(),
             offline: req.scope.split(' ').any(|s| s == "offline_access"),
             webids,
         }
         .render(),
+        logo_origin.as_deref(),
     )
 }
 

@@ -831,3 +831,35 @@ async fn two_step_sign_in_and_password_change() {
         assert_eq!(anon.post(login_url, &form).await.status, expected);
     }
 }
+
+#[tokio::test]
+async fn the_consent_screen_shows_an_apps_logo_from_its_origin_and_no_other() {
+    let s = Server::start().await;
+    let b = Browser::new(&s.base);
+    b.sign_up("carol@example.org", PASSWORD, "carol").await;
+    let reg = common::json_of(s.client.post(format!("{}/idp/register", s.base)).json(
+        &serde_json::json!({
+            "redirect_uris": [common::APP_REDIRECT],
+            "client_name": "Logo App",
+            "logo_uri": "https://cdn.example.org/logo.png"
+        }),
+    ))
+    .await;
+    let client_id = reg["client_id"].as_str().unwrap();
+    let consent = b.get(&common::authorize_path(client_id)).await;
+    assert_eq!(consent.status, 200);
+    assert!(
+        consent
+            .body
+            .contains(r#"<img src="https://cdn.example.org/logo.png""#)
+    );
+    let csp = consent.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("img-src 'self' data: https://cdn.example.org;"),
+        "the logo's origin only: {csp}"
+    );
+    // Elsewhere, no image origin but our own.
+    let account = b.get("/account").await;
+    let csp = account.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("img-src 'self' data:;"), "{csp}");
+}

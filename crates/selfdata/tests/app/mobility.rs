@@ -478,3 +478,50 @@ async fn places_are_found_named_by_the_resident_and_their_names_shown_as_text() 
     let other = common::Browser::new(&s.base);
     assert_eq!(other.get("/app/mobility/places").await.status, 303);
 }
+
+#[tokio::test]
+async fn an_operators_tile_server_is_drawn_under_the_maps_and_the_only_image_origin_they_allow() {
+    let tiles = selfdata_mobility_web::map::Tiles::parse(
+        "https://tile.example.org/{z}/{x}/{y}.png",
+        "OpenStreetMap contributors",
+    )
+    .unwrap();
+    let s = Server::start_with(|o| {
+        o.today = Some(jiff::civil::date(2022, 4, 1));
+        o.map_tiles = Some(tiles);
+    })
+    .await;
+    let (b, _, _) = commuter(&s, 5).await;
+    for path in ["/app/mobility/day?date=2022-03-02", "/app/mobility/places"] {
+        let page = b.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(
+            page.body
+                .contains("<image href=\"https://tile.example.org/"),
+            "{path}: {}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains("OpenStreetMap contributors, which sees the area shown")
+        );
+        let csp = page.headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("img-src 'self' data: https://tile.example.org;"),
+            "{path}: {csp}"
+        );
+    }
+    // Pages without a map allow no other origin.
+    let month = b.get("/app/mobility?month=2022-03").await;
+    let csp = month.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("img-src 'self' data:;"), "{csp}");
+
+    // Without tiles (the default), nothing is fetched to draw a map.
+    let plain = Server::start_with(|o| o.today = Some(jiff::civil::date(2022, 4, 1))).await;
+    let (b, _, _) = commuter(&plain, 2).await;
+    let day = b.get("/app/mobility/day?date=2022-03-02").await;
+    assert!(!day.body.contains("<image"), "{}", day.body);
+    assert!(day.body.contains("nothing is fetched from elsewhere"));
+    let csp = day.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("img-src 'self' data:;"), "{csp}");
+}
