@@ -52,6 +52,9 @@ pub const NAMES: &str = "selfdata/mobility/places.csv";
 pub const SETTINGS: &str = "selfdata/mobility/settings.csv";
 /// The index keys of one year of trips start with this.
 const INDEX_PREFIX: &str = "mobility/trips/";
+/// The frequent places found in the trips, beside them (derived: written
+/// again with every file that adds trips).
+pub const PLACES: &str = "frequent-places.csv";
 /// The theme of location data in source descriptions.
 pub const THEME: &str = "location-history";
 
@@ -228,14 +231,6 @@ impl Mobility {
         }
     }
 
-    async fn year(&self, pod: &PodName, year: i16) -> Result<Vec<Trip>, MobilityError> {
-        let key = format!("{INDEX_PREFIX}{year}");
-        match self.store.index_get(pod, &key).await? {
-            Some(v) => trips::from_csv(&v).map_err(|e| damaged(&key, e)),
-            None => Ok(Vec::new()),
-        }
-    }
-
     async fn plan(
         &self,
         pod: &PodName,
@@ -249,17 +244,17 @@ impl Mobility {
         }
         let mut writes = Vec::new();
         let mut added = 0;
-        // How many trips each year holds once this file is in.
-        let mut held: BTreeMap<i16, usize> = BTreeMap::new();
+        // The trips each year holds once this file is in.
+        let mut held: BTreeMap<i16, Vec<Trip>> = BTreeMap::new();
         for (k, v) in self.store.index_scan(pod, INDEX_PREFIX).await? {
             if let Some(y) = k.strip_prefix(INDEX_PREFIX).and_then(|y| y.parse().ok()) {
-                held.insert(y, trips::from_csv(&v).map_or(0, |t| t.len()));
+                held.insert(y, trips::from_csv(&v).map_err(|e| damaged(&k, e))?);
             }
         }
         for (year, incoming) in by_year {
-            let existing = self.year(pod, year).await?;
+            let existing = held.remove(&year).unwrap_or_default();
             let (merged, n) = trips::merge(&existing, &incoming);
-            held.insert(year, merged.len());
+            held.insert(year, merged.clone());
             if n == 0 {
                 continue;
             }
@@ -273,6 +268,15 @@ impl Mobility {
         }
         let years: Vec<i16> = held.keys().copied().collect();
         if added > 0 {
+            // The frequent places, found again in every trip held.
+            let mut all: Vec<Trip> = held.values().flatten().cloned().collect();
+            all.sort_by_key(|t| (t.start, t.end));
+            let found = places::places(&places::stays_between(&all));
+            writes.push(put(
+                &format!("{TRIPS}{PLACES}"),
+                "text/csv",
+                places::to_csv(&found),
+            )?);
             writes.push(put(
                 &format!("{TRIPS}csv-metadata.json"),
                 "application/csvm+json",
@@ -287,7 +291,7 @@ impl Mobility {
                     original.raw.as_str(),
                     &years,
                     &found,
-                    held.values().sum(),
+                    held.values().map(Vec::len).sum(),
                 )
                 .await?,
             );
@@ -608,9 +612,26 @@ fn csvw(years: &[i16]) -> Vec<u8> {
                 column("confidence", "integer", &v("modeConfidence"), "How sure the mode is, 0 to 100", true),
                 column("points", "integer", &v("points"), "Positions the trip was made of (0 for a trip the file stated)", true),
                 column("given", "boolean", &v("statedByFile"), "Whether the file stated the trip rather than selfdata cutting it from positions", true),
+                column("path", "string", "http://www.opengis.net/ont/geosparql#asWKT", "The way taken, simplified for drawing, as a WKT LINESTRING of longitude latitude pairs; empty when the file stated only the ends", false),
             ],
             facts: vec![("type", "rdf:type".into(), "http://schema.org/TravelAction".into())],
         })
+        .chain([Table {
+            url: PLACES.to_owned(),
+            title: "frequent places".to_owned(),
+            key: "rank",
+            columns: vec![
+                column("rank", "integer", &v("rank"), "1 for the place where most time is spent, then 2…", true),
+                column("lat", "decimal", "http://schema.org/latitude", "Latitude of the place's centre (WGS 84 degrees)", true),
+                column("lon", "decimal", "http://schema.org/longitude", "Longitude of the place's centre", true),
+                column("visits", "integer", &v("visits"), "Stays grouped at this place", true),
+                column("days", "integer", &v("days"), "Different days (Europe/Paris) with a stay here", true),
+                column("seconds", "integer", &v("secondsSpent"), "Time spent here, in seconds", true),
+                column("night_seconds", "integer", &v("nightSeconds"), "Of which between 22:00 and 06:00", true),
+                column("suggested", "string", &v("suggestedAs"), "home or work when selfdata suggests it; the resident's own names are in ../places.csv", false),
+            ],
+            facts: vec![("type", "rdf:type".into(), "http://schema.org/Place".into())],
+        }])
         .collect();
     describe::csvw_metadata(&tables)
 }

@@ -121,6 +121,13 @@ impl Projection {
     }
 }
 
+/// E7 degrees written as decimal degrees, exactly (`-1.1530000`).
+pub fn degrees(e7: i32) -> String {
+    let sign = if e7 < 0 { "-" } else { "" };
+    let a = e7.unsigned_abs();
+    format!("{sign}{}.{:07}", a / 10_000_000, a % 10_000_000)
+}
+
 /// A line drawn through at most this many positions (a trip's kept path).
 pub const PATH_MAX: usize = 200;
 /// Positions closer than this (metres) to the simplified line are dropped.

@@ -239,6 +239,47 @@ pub fn stays_between(trips: &[crate::model::Trip]) -> Vec<Stop> {
         .collect()
 }
 
+/// The columns of the frequent places file.
+pub const HEADER: [&str; 8] = [
+    "rank",
+    "lat",
+    "lon",
+    "visits",
+    "days",
+    "seconds",
+    "night_seconds",
+    "suggested",
+];
+
+/// The frequent places as CSV (ranked by time spent, 1 first; `suggested` is `home`,
+/// `work` or empty): what the pod keeps beside the trips, derived from
+/// them, for any tool to read.
+pub fn to_csv(p: &Places) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Writing to a Vec cannot fail.
+    let _ = w.write_record(HEADER);
+    for (i, place) in p.places.iter().enumerate() {
+        let suggested = if p.home.is_some_and(|g| g.place == i) {
+            "home"
+        } else if p.work.is_some_and(|g| g.place == i) {
+            "work"
+        } else {
+            ""
+        };
+        let _ = w.write_record([
+            (i + 1).to_string(),
+            crate::geo::degrees(place.lat_e7),
+            crate::geo::degrees(place.lon_e7),
+            place.visits.to_string(),
+            place.days.to_string(),
+            place.seconds.to_string(),
+            place.night_s.to_string(),
+            suggested.to_owned(),
+        ]);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
 #[cfg(test)]
 mod between_trips {
     use super::*;
@@ -282,6 +323,39 @@ mod between_trips {
         assert_eq!(
             (s[2].pos(), s[2].duration_s()),
             (home, MAX_STAY_BETWEEN_TRIPS_S)
+        );
+    }
+
+    #[test]
+    fn the_places_file_says_where_how_long_and_which_is_home() {
+        let home = (461_560_000, -11_530_000);
+        let work = (461_600_000, -11_400_000);
+        // Five days: nights at home, days at work.
+        let mut trips = Vec::new();
+        for d in 0..5i64 {
+            let t0 = 1_646_204_400 + d * 86_400;
+            trips.push(trip(t0, t0 + 720, home, work));
+            trips.push(trip(t0 + 32_400, t0 + 33_120, work, home));
+        }
+        let p = places(&stays_between(&trips));
+        let csv = String::from_utf8(to_csv(&p)).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "rank,lat,lon,visits,days,seconds,night_seconds,suggested"
+        );
+        assert_eq!(lines.len(), 3, "{csv}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(",46.1560000,-1.1530000,") && l.ends_with(",home")),
+            "{csv}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(",46.1600000,-1.1400000,") && l.ends_with(",work")),
+            "{csv}"
         );
     }
 }

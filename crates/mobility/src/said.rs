@@ -5,7 +5,7 @@
 //! resident may edit the files); each is bounded ([`MAX_ROWS`]).
 
 use crate::co2::Settings;
-use crate::geo::distance_m;
+use crate::geo::{degrees, distance_m};
 use crate::mode::Correction;
 use crate::model::Mode;
 use crate::places::{PLACE_RADIUS_M, Place};
@@ -21,12 +21,6 @@ pub const MAX_NAME: usize = 60;
 pub struct SaidError {
     pub line: usize,
     pub message: String,
-}
-
-fn degrees(e7: i32) -> String {
-    let sign = if e7 < 0 { "-" } else { "" };
-    let a = e7.unsigned_abs();
-    format!("{sign}{}.{:07}", a / 10_000_000, a % 10_000_000)
 }
 
 fn e7(s: &str) -> Option<i32> {

@@ -11,7 +11,7 @@
 //! is not added again, so re-importing the same or an overlapping history
 //! adds nothing twice.
 
-use crate::geo;
+use crate::geo::{self, degrees};
 use crate::import::Parsed;
 use crate::mode;
 use crate::model::{Mode, Trip};
@@ -123,12 +123,6 @@ pub const HEADER: [&str; 12] = [
     "given",
     "path",
 ];
-
-fn degrees(e7: i32) -> String {
-    let sign = if e7 < 0 { "-" } else { "" };
-    let a = e7.unsigned_abs();
-    format!("{sign}{}.{:07}", a / 10_000_000, a % 10_000_000)
-}
 
 fn e7(s: &str) -> Option<i32> {
     let (neg, s) = match s.strip_prefix('-') {

@@ -431,10 +431,43 @@ async fn two_in_the_car_halve_its_co2_and_the_totals_follow() {
     );
 }
 
+/// A file of Ines's `selfdata/mobility/trips/`, read as its owner.
+async fn pod_text(s: &Server, owner: &common::Resident, path: &str) -> String {
+    let url = format!("{}/ines/selfdata/mobility/trips/{path}", s.base);
+    let r = owner.req(s, "GET", &url).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.text().await.unwrap()
+}
+
 #[tokio::test]
 async fn places_are_found_named_by_the_resident_and_their_names_shown_as_text() {
     let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2022, 4, 1))).await;
-    let (b, _, _) = commuter(&s, 5).await;
+    let (b, _, owner) = commuter(&s, 5).await;
+    // The places found are a file of the pod too, described with the trips:
+    // every table the CSVW names has exactly the columns it says.
+    let meta: Value =
+        serde_json::from_str(&pod_text(&s, &owner, "csv-metadata.json").await).unwrap();
+    let tables = meta["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), 2, "2022's trips and the places: {meta:#}");
+    for t in tables {
+        let url = t["url"].as_str().unwrap();
+        let csv = pod_text(&s, &owner, url).await;
+        let described: Vec<&str> = t["tableSchema"]["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["virtual"] != true)
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            csv.lines().next().unwrap().split(',').collect::<Vec<_>>(),
+            described,
+            "{url}"
+        );
+    }
+    let places = pod_text(&s, &owner, "frequent-places.csv").await;
+    assert!(places.lines().any(|l| l.ends_with(",home")), "{places}");
+    assert!(places.lines().any(|l| l.ends_with(",work")), "{places}");
     let page = b.get("/app/mobility/places").await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("<svg class=\"map\""), "{}", page.body);
