@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
-use selfdata_service::{AnyIntake, Card, Context, Service, ServiceError};
+use selfdata_service::{AnyIntake, Card, Context, DemoFile, MonthlyCost, Service, ServiceError};
 use selfdata_site::{Lang, MenuEntry, Resident, Say};
 use selfdata_solid::AppState;
 use selfdata_store::PodName;
@@ -114,6 +114,23 @@ impl Service for MobilityService {
 
     fn forget_pod(&self, pod: &PodName) {
         self.0.mobility.forget_pod(pod);
+    }
+
+    /// The demo household's phone Timeline export and its bike computer's
+    /// rides, around La Rochelle (`selfdata_mobility::demo`).
+    fn demo_files(
+        &self,
+        today: jiff::civil::Date,
+        years: u32,
+        _known: &[MonthlyCost],
+    ) -> Vec<DemoFile> {
+        selfdata_mobility::demo::household(today, years, selfdata_mobility::demo::SEED)
+            .into_iter()
+            .map(|f| DemoFile {
+                name: f.name,
+                body: f.bytes.into(),
+            })
+            .collect()
     }
 
     async fn card(&self, resident: &Resident, lang: Lang) -> Option<Card> {

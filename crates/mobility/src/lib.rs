@@ -16,9 +16,11 @@
 //! for drawing) and their CSV, [`said`] keeps what the resident said
 //! (corrected modes, place names, car settings). The service over a pod is
 //! `selfdata-mobility-web`. [`fuzzing`] holds the importers' invariants,
-//! checked on any bytes.
+//! checked on any bytes. [`demo`] generates the demo household's location
+//! history in the exports' own layouts.
 
 pub mod co2;
+pub mod demo;
 pub mod fuzzing;
 pub mod geo;
 pub mod import;

@@ -27,6 +27,7 @@ mod e2e_solid_client;
 mod energy;
 mod erasure;
 mod mobility;
+mod mobility_demo;
 mod pages;
 mod portability;
 mod privacy;
