@@ -115,8 +115,8 @@ enum Command {
         map: Box<MapArgs>,
     },
     /// Create a demo pod holding three years of a synthetic household's
-    /// electricity, gas and water (imported through the normal importers),
-    /// then run the server and print where to look.
+    /// electricity, gas and water, bank accounts and trips (imported through
+    /// the normal importers), then run the server and print where to look.
     Demo {
         /// Address and port to listen on.
         #[arg(long, env = "SELFDATA_ADDR", default_value = "127.0.0.1:8000")]
