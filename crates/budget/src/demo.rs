@@ -19,6 +19,7 @@
 
 use jiff::ToSpan;
 use jiff::civil::{Date, Weekday, date};
+use selfdata_sources::rng::Rng;
 
 use crate::bills::{KnownCost, Topic};
 
@@ -108,46 +109,13 @@ pub fn history(seed: u64, years: u32, accounts: u32) -> Vec<DemoFile> {
 // ---------------------------------------------------------------------------
 // Randomness
 
-/// splitmix64: tiny, fast, and the same on every platform and version.
-struct Rng(u64);
-
-impl Rng {
-    fn keyed(seed: u64, stream: u64) -> Rng {
-        let mut rng = Rng(seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        rng.next();
-        rng
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    fn uniform(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Cents uniform in `[lo, hi]`.
-    fn cents(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % (hi - lo + 1) as u64) as i64
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[(self.next() % items.len() as u64) as usize]
-    }
-}
-
 /// An eleven-digit account number, its last digits drawn from the seed
 /// (`first` tells a household's accounts apart).
 fn account_number(seed: u64, stream: u64, first: &str) -> String {
-    let mut rng = Rng::keyed(seed, 100 + stream);
+    let mut rng = Rng::keyed(seed, 100 + stream, 0);
     let mut n = first.to_owned();
     while n.len() < 11 {
-        n.push(char::from(b'0' + (rng.next() % 10) as u8));
+        n.push(char::from(b'0' + (rng.next_u64() % 10) as u8));
     }
     n
 }
@@ -284,10 +252,10 @@ impl<'a> Generator<'a> {
         let p = self.person;
         let mut cur = Vec::new();
         let mut sav = Vec::new();
-        let mut rng = Rng::keyed(self.seed, 1);
+        let mut rng = Rng::keyed(self.seed, 1, 0);
         let card = |d: Date, payee: &str, cents: i64, rng: &mut Rng| {
             let bought = d
-                .checked_sub((1 + (rng.next() % 2) as i64).days())
+                .checked_sub((1 + (rng.next_u64() % 2) as i64).days())
                 .unwrap_or(d);
             Row {
                 date: d,
@@ -425,12 +393,12 @@ impl<'a> Generator<'a> {
             };
             if rng.uniform() < groceries {
                 let shop = *rng.pick(&GROCERS);
-                let cents = rng.cents(8_50, 145_00);
+                let cents = rng.between(8_50, 145_00);
                 cur.push(card(d, &format!("{shop} {}", p.city), cents, &mut rng));
             }
             if rng.uniform() < 0.5 && d.weekday() != Weekday::Sunday {
                 let (shop, lo, hi) = *rng.pick(&SHOPS);
-                let cents = rng.cents(lo, hi);
+                let cents = rng.between(lo, hi);
                 cur.push(card(d, shop, cents, &mut rng));
             }
             if rng.uniform() < 0.06 {
@@ -447,7 +415,7 @@ impl<'a> Generator<'a> {
             let n = (everyday + rng.uniform()) as u32;
             for _ in 0..n {
                 let (shop, lo, hi) = *rng.pick(&EVERYDAY);
-                let cents = rng.cents(lo, hi);
+                let cents = rng.between(lo, hi);
                 cur.push(card(d, shop, cents, &mut rng));
             }
             d = match d.tomorrow() {

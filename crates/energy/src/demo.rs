@@ -22,6 +22,7 @@ use jiff::ToSpan;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, civil};
+use selfdata_sources::rng::Rng;
 use std::f64::consts::TAU;
 use std::fmt::Write as _;
 
@@ -71,9 +72,6 @@ pub fn leak_days(end: Date) -> (Date, Date) {
 // ---------------------------------------------------------------------------
 // Randomness
 
-/// splitmix64: tiny, fast, and the same on every platform and version.
-struct Rng(u64);
-
 /// Independent streams, so changing one fluid's draws never moves another's.
 mod stream {
     pub const HOME: u64 = 1;
@@ -84,50 +82,6 @@ mod stream {
     pub const GAS: u64 = 6;
     pub const GAS_COEFF: u64 = 7;
     pub const EVENTS: u64 = 8;
-}
-
-impl Rng {
-    fn keyed(seed: u64, stream: u64, n: i64) -> Rng {
-        let mut rng = Rng(seed
-            ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            ^ (n as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
-        rng.next();
-        rng
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    fn uniform(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in `[lo, hi)`.
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.uniform()
-    }
-
-    /// Standard normal (Box–Muller).
-    fn normal(&mut self) -> f64 {
-        let u1 = 1.0 - self.uniform();
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (TAU * u2).cos()
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        self.uniform() < p
-    }
-
-    /// Uniform integer in `[0, n)`.
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 // ---------------------------------------------------------------------------

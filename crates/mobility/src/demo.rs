@@ -35,6 +35,7 @@ use jiff::Timestamp;
 use jiff::ToSpan;
 use jiff::civil::{Date, Weekday, date, time};
 use jiff::tz::TimeZone;
+use selfdata_sources::rng::Rng;
 
 use crate::geo::distance_m;
 
@@ -84,9 +85,6 @@ pub fn household(today: Date, years: u32, seed: u64) -> Vec<DemoFile> {
 // ---------------------------------------------------------------------------
 // Randomness
 
-/// splitmix64: tiny, fast, and the same on every platform and version.
-struct Rng(u64);
-
 mod stream {
     pub const DAY: u64 = 1;
     pub const ENDS: u64 = 2;
@@ -95,49 +93,6 @@ mod stream {
     pub const ACTIVITY: u64 = 5;
     pub const PATH: u64 = 6;
     pub const SIGNALS: u64 = 7;
-}
-
-impl Rng {
-    fn keyed(seed: u64, stream: u64, n: i64) -> Rng {
-        let mut rng = Rng(seed
-            ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            ^ (n as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
-        rng.next();
-        rng
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    fn uniform(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.uniform()
-    }
-
-    /// Whole seconds uniform in `[lo, hi]` minutes.
-    fn minutes(&mut self, lo: i64, hi: i64) -> i64 {
-        lo * 60 + (self.next() % ((hi - lo) as u64 * 60 + 1)) as i64
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        self.uniform() < p
-    }
-
-    /// Standard normal (Box–Muller).
-    fn normal(&mut self) -> f64 {
-        let u = self.uniform().max(1e-12);
-        let v = self.uniform();
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -456,7 +411,7 @@ impl Day<'_> {
 
     fn shop(&mut self, clock: i64) {
         let there = self.go(clock, Spot::Shop, Kind::Car, false);
-        let stay = self.rng.minutes(40, 90);
+        let stay = self.rng.between(40 * 60, 90 * 60);
         let back = self.clock(there) + stay;
         self.go(back, Spot::Home, Kind::Car, false);
     }
@@ -468,14 +423,14 @@ impl Day<'_> {
             Spot::Chay
         };
         let there = self.go(clock, to, Kind::Bike, true);
-        let pause = self.rng.minutes(15, 40);
+        let pause = self.rng.between(15 * 60, 40 * 60);
         let back = self.clock(there) + pause;
         self.go(back, Spot::Home, Kind::Bike, true);
     }
 
     fn outing(&mut self, clock: i64, to: Spot, stay_min: (i64, i64)) {
         let there = self.go(clock, to, Kind::Car, false);
-        let stay = self.rng.minutes(stay_min.0, stay_min.1);
+        let stay = self.rng.between(stay_min.0 * 60, stay_min.1 * 60);
         let back = self.clock(there) + stay;
         self.go(back, Spot::Home, Kind::Car, false);
     }
@@ -560,7 +515,7 @@ fn day(d: Date, seed: u64, tz: &TimeZone) -> Vec<Leg> {
     let (away, back) = august(d.year());
     let (month, dom) = (d.month(), d.day());
     if d == away {
-        let t = hm(9, 30) + p.rng.minutes(0, 60);
+        let t = hm(9, 30) + p.rng.between(0, 60 * 60);
         p.go(t, Spot::Oleron, Kind::Car, false);
         return p.legs;
     }
@@ -569,20 +524,20 @@ fn day(d: Date, seed: u64, tz: &TimeZone) -> Vec<Leg> {
     }
     if d == back {
         p.at = Spot::Oleron;
-        let t = hm(15, 0) + p.rng.minutes(0, 60);
+        let t = hm(15, 0) + p.rng.between(0, 60 * 60);
         p.go(t, Spot::Home, Kind::Car, false);
         return p.legs;
     }
     match (month, dom) {
         (12, 24) => {
-            let t = hm(10, 0) + p.rng.minutes(0, 45);
+            let t = hm(10, 0) + p.rng.between(0, 45 * 60);
             p.go(t, Spot::Niort, Kind::Car, false);
             return p.legs;
         }
         (12, 25) => return p.legs,
         (12, 26) => {
             p.at = Spot::Niort;
-            let t = hm(15, 30) + p.rng.minutes(0, 60);
+            let t = hm(15, 30) + p.rng.between(0, 60 * 60);
             p.go(t, Spot::Home, Kind::Car, false);
             return p.legs;
         }
@@ -602,7 +557,7 @@ fn day(d: Date, seed: u64, tz: &TimeZone) -> Vec<Leg> {
     if weekday == Weekday::Friday && p.rng.chance(0.25) {
         // Working from home; perhaps the week's shopping in the evening.
         if p.rng.chance(0.3) {
-            let t = hm(17, 30) + p.rng.minutes(0, 60);
+            let t = hm(17, 30) + p.rng.between(0, 60 * 60);
             p.shop(t);
         }
         return p.legs;
@@ -618,7 +573,7 @@ fn day(d: Date, seed: u64, tz: &TimeZone) -> Vec<Leg> {
         hm(17, 30) + (p.rng.normal() * 15.0 * 60.0).clamp(-45.0 * 60.0, 60.0 * 60.0) as i64;
     let home = p.go(evening, Spot::Home, kind, false);
     if p.rng.chance(0.12) {
-        let t = (p.clock(home) + p.rng.minutes(20, 60)).max(hm(18, 30));
+        let t = (p.clock(home) + p.rng.between(20 * 60, 60 * 60)).max(hm(18, 30));
         p.shop(t);
     }
     p.legs
@@ -630,11 +585,11 @@ fn leisure(p: &mut Day, weekday: Weekday, fine_season: bool) {
     match weekday {
         Weekday::Saturday => {
             if p.rng.chance(0.75) {
-                let t = hm(9, 30) + p.rng.minutes(0, 120);
+                let t = hm(9, 30) + p.rng.between(0, 120 * 60);
                 p.shop(t);
             }
             if p.rng.chance(ride * 0.8) {
-                let t = hm(14, 30) + p.rng.minutes(0, 90);
+                let t = hm(14, 30) + p.rng.between(0, 90 * 60);
                 p.ride(t);
             }
         }
@@ -647,23 +602,23 @@ fn leisure(p: &mut Day, weekday: Weekday, fine_season: bool) {
                 } else {
                     Spot::Re
                 };
-                let t = hm(14, 0) + p.rng.minutes(0, 60);
+                let t = hm(14, 0) + p.rng.between(0, 60 * 60);
                 p.outing(t, to, (120, 200));
             } else if x < coast + 0.15 {
-                let t = hm(11, 15) + p.rng.minutes(0, 30);
+                let t = hm(11, 15) + p.rng.between(0, 30 * 60);
                 p.outing(t, Spot::Rochefort, (300, 380));
             } else if p.rng.chance(ride) {
-                let t = hm(10, 0) + p.rng.minutes(0, 60);
+                let t = hm(10, 0) + p.rng.between(0, 60 * 60);
                 p.ride(t);
             }
         }
         _ => {
             if p.rng.chance(ride) {
-                let t = hm(10, 0) + p.rng.minutes(0, 60);
+                let t = hm(10, 0) + p.rng.between(0, 60 * 60);
                 p.ride(t);
             }
             if p.rng.chance(0.35) {
-                let t = hm(15, 0) + p.rng.minutes(0, 120);
+                let t = hm(15, 0) + p.rng.between(0, 120 * 60);
                 p.shop(t);
             }
         }
@@ -777,7 +732,7 @@ impl Json {
         let mut times = vec![leg.start];
         let mut t = leg.start;
         loop {
-            t += rng.minutes(1, 3) + 30;
+            t += rng.between(60, 3 * 60) + 30;
             if t >= leg.end - 30 {
                 break;
             }
@@ -837,7 +792,7 @@ fn timeline(legs: &[Leg], seed: u64, tz: &TimeZone, bounds: (i64, i64)) -> Vec<u
             j.out,
             "    {{\n      \"position\": {{\n        \"LatLng\": \"{}\",\n        \"accuracyMeters\": {},\n        \"altitudeMeters\": {:.1},\n        \"source\": \"WIFI\",\n        \"timestamp\": \"{}\",\n        \"speedMetersPerSecond\": 0.0\n      }}\n    }}{sep}\n",
             lat_lng(p),
-            10 + rng.next() % 15,
+            10 + rng.next_u64() % 15,
             rng.range(8.0, 14.0),
             local_time(t, tz).0,
         );
@@ -884,7 +839,7 @@ fn utc(t: i64) -> String {
 /// halts at crossings, the computer pausing itself at the turn.
 fn gpx(out: &Leg, back: &Leg, seed: u64) -> DemoFile {
     let mut rng = Rng::keyed(seed, stream::RIDE, out.start);
-    let id = 17_000_000_000 + rng.next() % 1_000_000_000;
+    let id = 17_000_000_000 + rng.next_u64() % 1_000_000_000;
     let mut x = String::with_capacity(200_000);
     let _ = write!(
         x,
@@ -898,18 +853,18 @@ fn gpx(out: &Leg, back: &Leg, seed: u64) -> DemoFile {
         // Times of the points, and how far each step goes relative to the others.
         let mut times = vec![leg.start];
         let mut weights = vec![0.0];
-        let halts: Vec<(i64, i64)> = (0..2 + rng.next() % 3)
+        let halts: Vec<(i64, i64)> = (0..2 + rng.next_u64() % 3)
             .map(|_| {
                 let near_town = if rng.chance(0.5) { 0.05 } else { 0.8 };
                 let at = leg.start
                     + ((leg.end - leg.start) as f64 * (near_town + rng.range(0.0, 0.15))) as i64;
-                (at, at + 10 + (rng.next() % 31) as i64)
+                (at, at + 10 + (rng.next_u64() % 31) as i64)
             })
             .collect();
         let mut pace: f64 = 1.0;
         let mut t = leg.start;
         while t < leg.end {
-            let step = 2 + (rng.next() % 3) as i64;
+            let step = 2 + (rng.next_u64() % 3) as i64;
             t = (t + step).min(leg.end);
             pace = (0.85 * pace + 0.15 * (1.0 + 0.35 * rng.normal())).clamp(0.6, 1.4);
             let halted = halts.iter().any(|&(a, b)| t > a && t <= b);

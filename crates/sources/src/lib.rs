@@ -15,6 +15,7 @@
 pub mod contract;
 pub mod describe;
 pub mod raw;
+pub mod rng;
 pub mod text;
 pub mod time;
 pub mod verdict;
