@@ -177,10 +177,13 @@ fn commutes(days: u32) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({ "timelineObjects": objects })).unwrap()
 }
 
+/// Ines's sign-in.
+const INES: (&str, &str) = ("ines@example.org", "correct horse battery");
+
 /// Ines, signed in, with `days` of commutes imported: her browser, its
 /// CSRF token, and Ines herself as an app speaking for her WebID.
 async fn commuter(s: &Server, days: u32) -> (common::Browser, String, common::Resident) {
-    let (email, password) = ("ines@example.org", "correct horse battery");
+    let (email, password) = INES;
     let ines = PodName::parse("ines").unwrap();
     let account = s
         .app
@@ -464,4 +467,60 @@ async fn places_are_found_named_by_the_resident_and_their_names_shown_as_text() 
     assert_eq!(bob.req(&s, "GET", &url).send().await.unwrap().status(), 403);
     let other = common::Browser::new(&s.base);
     assert_eq!(other.get("/app/mobility/places").await.status, 303);
+}
+
+/// The three mobility pages in a real browser (tests/e2e/mobility.mjs), on a
+/// phone and a desktop, in English and French; its forms sent without
+/// JavaScript end up in the pod.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_mobility_pages_in_a_browser_are_accessible_fit_a_phone_and_their_forms_work_without_script()
+ {
+    let chromium = crate::e2e::chromium();
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2022, 4, 1))).await;
+    let (_, _, owner) = commuter(&s, 7).await;
+    // January too: a second month on the chart, bike, walk and train trips.
+    let ines = PodName::parse("ines").unwrap();
+    s.app
+        .import_file(&ines, fixture("semantic_2022_JANUARY.json").into())
+        .await
+        .unwrap();
+    let march = owner_trips(&s, &owner).await;
+    assert_eq!(march.len(), 14);
+    let similar = march.len().to_string();
+    let place = "Mum's flat";
+    let env = [
+        ("SELFDATA_BASE", s.base.as_str()),
+        ("SELFDATA_CHROMIUM", chromium.as_str()),
+        ("SELFDATA_EMAIL", INES.0),
+        ("SELFDATA_PASSWORD", INES.1),
+        ("SELFDATA_MONTH", "2022-03"),
+        ("SELFDATA_DAY", "2022-03-02"),
+        ("SELFDATA_SIMILAR", similar.as_str()),
+        ("SELFDATA_PLACE", place),
+    ];
+    tokio::task::block_in_place(|| crate::e2e::node("mobility.mjs", &env));
+
+    // What the browser sent is what the pod now holds: every commute by
+    // bus (the last correction, made in French), the place's name, the car.
+    let after = owner_trips(&s, &owner).await;
+    assert!(
+        after
+            .iter()
+            .all(|t| t["mode"] == "bus" && t["co2_g"].as_u64() > Some(0)),
+        "{after:#?}"
+    );
+    let names = owner_file(&s, &owner, "places.csv").await;
+    assert!(names.contains(place), "{names}");
+    let settings = owner_file(&s, &owner, "settings.csv").await;
+    assert!(
+        settings.contains("car,car_electric") && settings.contains("car_occupancy,2"),
+        "{settings}"
+    );
+}
+
+async fn owner_file(s: &Server, owner: &common::Resident, file: &str) -> String {
+    let url = format!("{}/ines/selfdata/mobility/{file}", s.base);
+    let r = owner.req(s, "GET", &url).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{file}");
+    r.text().await.unwrap()
 }
