@@ -59,13 +59,15 @@ export async function fitsScreen(page, label) {
   check(scroll <= width, `${label} is wider than the screen (${scroll}px > ${width}px)`);
 }
 
-/** A phone: 360 CSS pixels wide, touch, in `locale`. */
-export function phone(browser, locale) {
+/** A phone: 360 CSS pixels wide, touch, in `locale` (with `more` context
+ * options, e.g. `{ javaScriptEnabled: false }`). */
+export function phone(browser, locale, more = {}) {
   return browser.newContext({
     viewport: { width: 360, height: 740 },
     deviceScaleFactor: 2,
     isMobile: true,
     hasTouch: true,
     locale,
+    ...more,
   });
 }

@@ -276,7 +276,7 @@ pub fn svg(
     let mut out = String::new();
     let _ = write!(
         out,
-        r##"<svg class="map" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" aria-labelledby="map-title map-desc" xmlns="http://www.w3.org/2000/svg"><title id="map-title">{}</title><desc id="map-desc">{}</desc><rect width="{WIDTH}" height="{HEIGHT}" fill="#f4f1ea" stroke="#8a8a8a"/>"##,
+        r##"<svg class="map" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" aria-labelledby="map-title" aria-describedby="map-desc" xmlns="http://www.w3.org/2000/svg"><title id="map-title">{}</title><desc id="map-desc">{}</desc><rect width="{WIDTH}" height="{HEIGHT}" fill="#f4f1ea" stroke="#8a8a8a"/>"##,
         esc(title),
         esc(desc)
     );

@@ -190,10 +190,13 @@ fn commutes(days: u32) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({ "timelineObjects": objects })).unwrap()
 }
 
+/// Ines's sign-in.
+const INES: (&str, &str) = ("ines@example.org", "correct horse battery");
+
 /// Ines, signed in, with `days` of commutes imported: her browser, its
 /// CSRF token, and Ines herself as an app speaking for her WebID.
 async fn commuter(s: &Server, days: u32) -> (common::Browser, String, common::Resident) {
-    let (email, password) = ("ines@example.org", "correct horse battery");
+    let (email, password) = INES;
     let ines = PodName::parse("ines").unwrap();
     let account = s
         .app
@@ -431,14 +434,6 @@ async fn two_in_the_car_halve_its_co2_and_the_totals_follow() {
     );
 }
 
-/// A file of Ines's `selfdata/mobility/trips/`, read as its owner.
-async fn pod_text(s: &Server, owner: &common::Resident, path: &str) -> String {
-    let url = format!("{}/ines/selfdata/mobility/trips/{path}", s.base);
-    let r = owner.req(s, "GET", &url).send().await.unwrap();
-    assert_eq!(r.status(), 200, "{path}");
-    r.text().await.unwrap()
-}
-
 #[tokio::test]
 async fn places_are_found_named_by_the_resident_and_their_names_shown_as_text() {
     let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2022, 4, 1))).await;
@@ -446,12 +441,12 @@ async fn places_are_found_named_by_the_resident_and_their_names_shown_as_text() 
     // The places found are a file of the pod too, described with the trips:
     // every table the CSVW names has exactly the columns it says.
     let meta: Value =
-        serde_json::from_str(&pod_text(&s, &owner, "csv-metadata.json").await).unwrap();
+        serde_json::from_str(&owner_file(&s, &owner, "trips/csv-metadata.json").await).unwrap();
     let tables = meta["tables"].as_array().unwrap();
     assert_eq!(tables.len(), 2, "2022's trips and the places: {meta:#}");
     for t in tables {
         let url = t["url"].as_str().unwrap();
-        let csv = pod_text(&s, &owner, url).await;
+        let csv = owner_file(&s, &owner, &format!("trips/{url}")).await;
         let described: Vec<&str> = t["tableSchema"]["columns"]
             .as_array()
             .unwrap()
@@ -465,7 +460,7 @@ async fn places_are_found_named_by_the_resident_and_their_names_shown_as_text() 
             "{url}"
         );
     }
-    let places = pod_text(&s, &owner, "frequent-places.csv").await;
+    let places = owner_file(&s, &owner, "trips/frequent-places.csv").await;
     assert!(places.lines().any(|l| l.ends_with(",home")), "{places}");
     assert!(places.lines().any(|l| l.ends_with(",work")), "{places}");
     let page = b.get("/app/mobility/places").await;
@@ -557,4 +552,61 @@ async fn an_operators_tile_server_is_drawn_under_the_maps_and_the_only_image_ori
     assert!(day.body.contains("nothing is fetched from elsewhere"));
     let csp = day.headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("img-src 'self' data:;"), "{csp}");
+}
+
+/// The three mobility pages in a real browser (tests/e2e/mobility.mjs), on a
+/// phone and a desktop, in English and French; its forms sent without
+/// JavaScript end up in the pod.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_mobility_pages_in_a_browser_are_accessible_fit_a_phone_and_their_forms_work_without_script()
+ {
+    let chromium = crate::e2e::chromium();
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2022, 4, 1))).await;
+    let (_, _, owner) = commuter(&s, 7).await;
+    // January too: a second month on the chart, bike, walk and train trips.
+    let ines = PodName::parse("ines").unwrap();
+    s.app
+        .import_file(&ines, fixture("semantic_2022_JANUARY.json").into())
+        .await
+        .unwrap();
+    let march = owner_trips(&s, &owner).await;
+    assert_eq!(march.len(), 14);
+    let similar = march.len().to_string();
+    let place = "Mum's flat";
+    let env = [
+        ("SELFDATA_BASE", s.base.as_str()),
+        ("SELFDATA_CHROMIUM", chromium.as_str()),
+        ("SELFDATA_EMAIL", INES.0),
+        ("SELFDATA_PASSWORD", INES.1),
+        ("SELFDATA_MONTH", "2022-03"),
+        ("SELFDATA_DAY", "2022-03-02"),
+        ("SELFDATA_SIMILAR", similar.as_str()),
+        ("SELFDATA_PLACE", place),
+    ];
+    tokio::task::block_in_place(|| crate::e2e::node("mobility.mjs", &env));
+
+    // What the browser sent is what the pod now holds: every commute by
+    // bus (the last correction, made in French), the place's name, the car.
+    let after = owner_trips(&s, &owner).await;
+    assert!(
+        after
+            .iter()
+            .all(|t| t["mode"] == "bus" && t["co2_g"].as_u64() > Some(0)),
+        "{after:#?}"
+    );
+    let names = owner_file(&s, &owner, "places.csv").await;
+    assert!(names.contains(place), "{names}");
+    let settings = owner_file(&s, &owner, "settings.csv").await;
+    assert!(
+        settings.contains("car,car_electric") && settings.contains("car_occupancy,2"),
+        "{settings}"
+    );
+}
+
+/// A file of Ines's `selfdata/mobility/`, read as its owner.
+async fn owner_file(s: &Server, owner: &common::Resident, file: &str) -> String {
+    let url = format!("{}/ines/selfdata/mobility/{file}", s.base);
+    let r = owner.req(s, "GET", &url).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{file}");
+    r.text().await.unwrap()
 }
