@@ -20,7 +20,7 @@
 //! `selfdata import` take today (the file read whole, `import::import` on
 //! its bytes, `trips_of`); and `App::import_file` on the file read whole
 //! (the whole pipeline, original kept, one commit), as `selfdata import`
-//! runs it. Seconds, MB/s and peak RSS of each.
+//! runs it. Seconds, MB/s and peak RSS of each (the highest of the rounds).
 //! (c) A pod holding a year of trips (a generated file imported through
 //! `App::import_file`), the mobility pages with a session and the trips
 //! and totals APIs with a DPoP token, through the whole router in process
@@ -229,6 +229,24 @@ pub fn run(args: &MobilityArgs) -> anyhow::Result<()> {
     let pick = |runs: &[serde_json::Value], key: &str| {
         median(runs.iter().filter_map(|r| r[key].as_f64()).collect())
     };
+    let most = |runs: &[serde_json::Value], key: &str| {
+        runs.iter()
+            .filter_map(|r| r[key].as_f64())
+            .fold(f64::NAN, f64::max)
+    };
+    for (name, run, key) in plain
+        .iter()
+        .map(|r| ("plain", r, "locations"))
+        .chain(stream.iter().map(|r| ("stream", r, "points")))
+        .chain([("whole", &whole, "points")])
+    {
+        anyhow::ensure!(
+            run[key].as_u64() == Some(written.points),
+            "{name} read {} of {} locations",
+            run[key],
+            written.points
+        );
+    }
     let bytes = written.bytes as f64;
     let plain_s = pick(&plain, "seconds");
     let stream_s = pick(&stream, "seconds");
@@ -245,7 +263,7 @@ pub fn run(args: &MobilityArgs) -> anyhow::Result<()> {
             "plain": {
                 "seconds": plain_s,
                 "mb_per_s": bytes / MB / plain_s,
-                "peak_rss_mb": pick(&plain, "peak_rss_mb"),
+                "peak_rss_mb": most(&plain, "peak_rss_mb"),
                 "start_rss_mb": pick(&plain, "start_rss_mb"),
                 "runs": plain,
             },
@@ -254,7 +272,7 @@ pub fn run(args: &MobilityArgs) -> anyhow::Result<()> {
                 "parse_seconds": pick(&stream, "parse_seconds"),
                 "trips_seconds": pick(&stream, "trips_seconds"),
                 "mb_per_s": bytes / MB / stream_s,
-                "peak_rss_mb": pick(&stream, "peak_rss_mb"),
+                "peak_rss_mb": most(&stream, "peak_rss_mb"),
                 "start_rss_mb": pick(&stream, "start_rss_mb"),
                 "trips": stream.last().map(|r| r["trips"].clone()),
                 "runs": stream,
@@ -392,6 +410,11 @@ fn agreement(made: &[Made], found: &[Trip]) -> serde_json::Value {
         "matched": matched,
         "mode_right": right,
         "found_matching_none": used.iter().filter(|u| !**u).count(),
+        "found_matching_none_of_3_points_or_fewer": found
+            .iter()
+            .zip(&used)
+            .filter(|(f, u)| !**u && f.points <= 3)
+            .count(),
         "by_mode": modes,
     })
 }
