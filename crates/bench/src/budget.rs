@@ -37,7 +37,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// p50, p99 and the count of milliseconds, as JSON.
-fn stats(mut times: Vec<f64>) -> serde_json::Value {
+pub(crate) fn stats(mut times: Vec<f64>) -> serde_json::Value {
     times.sort_by(f64::total_cmp);
     serde_json::json!({
         "p50": percentile(&times, 0.5),
@@ -273,17 +273,10 @@ pub async fn run(requests: usize) -> anyhow::Result<()> {
 /// Server time of a page for a signed-in resident, or why it could not be
 /// measured.
 async fn page_times(app: &App, router: &axum::Router, path: &str, n: usize) -> serde_json::Value {
-    let Ok(account) = app
-        .idp
-        .check_login("bench", "bench@selfdata.local", "bench-password-1", "")
-        .await
-    else {
-        return serde_json::json!({"error": "no sign-in"});
+    let cookie = match session_cookie(app).await {
+        Ok(c) => c,
+        Err(e) => return serde_json::json!({"error": e.to_string()}),
     };
-    let Ok((_, set_cookie)) = app.idp.start_session(account.id).await else {
-        return serde_json::json!({"error": "no session"});
-    };
-    let cookie = set_cookie.split(';').next().unwrap_or("").to_owned();
     let mut times = Vec::new();
     for i in 0..=n {
         let Ok(request) = Request::get(path)
@@ -308,4 +301,19 @@ async fn page_times(app: &App, router: &axum::Router, path: &str, n: usize) -> s
         }
     }
     stats(times)
+}
+
+/// The session cookie of the resident `bench@selfdata.local`, signed in.
+pub(crate) async fn session_cookie(app: &App) -> anyhow::Result<String> {
+    let account = app
+        .idp
+        .check_login("bench", "bench@selfdata.local", "bench-password-1", "")
+        .await
+        .map_err(|_| anyhow::anyhow!("no sign-in"))?;
+    let (_, set_cookie) = app
+        .idp
+        .start_session(account.id)
+        .await
+        .map_err(|_| anyhow::anyhow!("no session"))?;
+    Ok(set_cookie.split(';').next().unwrap_or("").to_owned())
 }

@@ -4,7 +4,8 @@
 //! SQLite; `fsync-baseline`: bare durable SQLite commits per second), a
 //! generator for the Turtle document the scenarios use (`gen-turtle`), and the
 //! assembly of every measurement into JSON and a markdown table (`report`);
-//! the energy (`energy`) and money (`budget`) benchmarks over `App`.
+//! the energy (`energy`), money (`budget`) and mobility (`mobility`)
+//! benchmarks over `App`.
 //! This is a benchmark, not a test: it prints figures and judges nothing
 //! except whether a run saw errors.
 
@@ -13,6 +14,7 @@ mod budget;
 mod control;
 mod energy;
 mod load;
+mod mobility;
 mod report;
 mod translog;
 
@@ -106,6 +108,16 @@ enum Command {
         #[arg(long, default_value_t = 300)]
         requests: usize,
     },
+    /// The mobility benchmark: a million points segmented, a large
+    /// Records.json imported (time and peak memory) against a plain
+    /// streaming parse, the mobility pages and API of a pod with a year of
+    /// trips; each phase in a child process, each against a baseline of
+    /// the same run.
+    Mobility(mobility::MobilityArgs),
+    /// One phase of the mobility benchmark, in this process (which reports
+    /// its peak memory).
+    #[command(hide = true)]
+    MobilityPhase(mobility::PhaseArgs),
     /// The access log's Merkle tree: build a log of N entries in memory,
     /// then proof sizes and verification times at N. Prints one JSON line.
     Translog {
@@ -135,6 +147,8 @@ fn main() -> std::process::ExitCode {
         }
         Command::Report(args) => report::run(&args),
         Command::Translog { entries, samples } => translog::run(entries, samples),
+        Command::Mobility(args) => mobility::run(&args),
+        Command::MobilityPhase(args) => mobility::phase(&args),
         Command::Control { requests, rounds } => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
