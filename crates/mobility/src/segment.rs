@@ -37,6 +37,12 @@ pub const MIN_TRIP_S: i64 = 2 * 60;
 /// to the one after does not, is a jitter spike and is dropped. Planes are
 /// kept: all their legs are fast.
 pub const SPIKE_KMH: u64 = 300;
+/// A lone point further than this (metres) from both the point before and
+/// the point after, where those two are within [`STOP_RADIUS_M`] of each
+/// other, is a stray fix (a cell tower, a reflection) and is dropped,
+/// however slow the going there and back would be: points minutes apart
+/// during a stay would otherwise read as a trip there and back.
+pub const STRAY_M: u32 = 1000;
 /// While summing a trip's distance, a point closer than this (metres) to
 /// the last counted one is not a new corner: GPS jitter at one point a
 /// second would otherwise add metres the resident never travelled.
@@ -136,12 +142,16 @@ fn clean(points: &[Point]) -> Vec<Point> {
     });
     let mut out: Vec<Point> = Vec::with_capacity(v.len());
     for (i, p) in v.iter().enumerate() {
-        if let (Some(prev), Some(next)) = (out.last(), v.get(i + 1))
-            && faster_than(prev, p, SPIKE_KMH)
-            && faster_than(p, next, SPIKE_KMH)
-            && !faster_than(prev, next, SPIKE_KMH)
-        {
-            continue;
+        if let (Some(prev), Some(next)) = (out.last(), v.get(i + 1)) {
+            let spike = faster_than(prev, p, SPIKE_KMH)
+                && faster_than(p, next, SPIKE_KMH)
+                && !faster_than(prev, next, SPIKE_KMH);
+            let stray = distance_m(prev.pos(), next.pos()) <= STOP_RADIUS_M
+                && distance_m(prev.pos(), p.pos()) > STRAY_M
+                && distance_m(p.pos(), next.pos()) > STRAY_M;
+            if spike || stray {
+                continue;
+            }
         }
         out.push(*p);
     }

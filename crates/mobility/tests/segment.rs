@@ -152,6 +152,44 @@ fn a_spike_in_a_trip_does_not_lengthen_it() {
 }
 
 #[test]
+fn a_stray_fix_far_away_during_a_quiet_stay_is_no_trip_there_and_back() {
+    // At home for six hours, a fix every 5 minutes (a phone saving its
+    // battery), one of them 3 km off (36 km/h there and back: no spike);
+    // then a real 4 km ride.
+    let mut w = Walker::new(8);
+    w.stay(10 * 60);
+    let home = *w.points.last().unwrap();
+    let mut pts: Vec<Point> = (1..=72)
+        .map(|k| Point {
+            t: home.t + k * 300,
+            ..home
+        })
+        .collect();
+    pts[36].lat_e7 += 270_000;
+    let mut ride = Walker::at(
+        8,
+        f64::from(home.lat_e7) / 1e7,
+        f64::from(home.lon_e7) / 1e7,
+        home.t + 73 * 300,
+    );
+    ride.stay(10 * 60);
+    ride.take_travelled();
+    ride.go(60.0, 4000.0, 5.0);
+    let want = ride.take_travelled();
+    ride.stay(10 * 60);
+    let mut all = w.points.clone();
+    all.extend(pts);
+    all.extend(ride.points);
+    let s = segment(&all);
+    assert_eq!(s.trips.len(), 1, "only the ride: {:?}", s.trips);
+    assert!(
+        close(s.trips[0].distance_m, want, 5.0),
+        "{}",
+        s.trips[0].distance_m
+    );
+}
+
+#[test]
 fn points_out_of_order_duplicated_or_inaccurate_give_the_same_trips() {
     let mut w = Walker::new(7);
     w.stay(10 * 60);
