@@ -81,11 +81,7 @@ pub(crate) async fn show(
 ) -> Result<Response, PageError> {
     let lang = chrome.language();
     let t: &'static Texts = lang.words();
-    let view = app
-        .mobility
-        .view(&me.pod)
-        .await
-        .map_err(PageError::internal)?;
+    let view = app.view_of(&me).await?;
     let date = q
         .date
         .as_deref()

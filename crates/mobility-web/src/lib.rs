@@ -53,6 +53,19 @@ impl selfdata_solid::auth::SolidState for MobilityApp {
     }
 }
 
+impl MobilityApp {
+    /// The signed-in resident's trips, places and settings, for a page.
+    pub(crate) async fn view_of(
+        &self,
+        me: &Resident,
+    ) -> Result<Arc<mobility::View>, selfdata_site::PageError> {
+        self.mobility
+            .view(&me.pod)
+            .await
+            .map_err(selfdata_site::PageError::internal)
+    }
+}
+
 /// Mobility (trips, modes, CO2) as a resident service.
 pub struct MobilityService(pub Arc<MobilityApp>);
 

@@ -186,11 +186,7 @@ pub(crate) async fn home(
 ) -> Result<Response, PageError> {
     let lang = chrome.language();
     let t: &'static Texts = lang.words();
-    let view = app
-        .mobility
-        .view(&me.pod)
-        .await
-        .map_err(PageError::internal)?;
+    let view = app.view_of(&me).await?;
     let all = &view.trips;
     let latest = all
         .last()

@@ -65,11 +65,7 @@ pub(crate) async fn show(
 ) -> Result<Response, PageError> {
     let lang = chrome.language();
     let t: &'static Texts = lang.words();
-    let view = app
-        .mobility
-        .view(&me.pod)
-        .await
-        .map_err(PageError::internal)?;
+    let view = app.view_of(&me).await?;
     // The last four ISO weeks up to the latest trip.
     let latest = view
         .trips
