@@ -21,6 +21,9 @@ use crate::texts::Texts;
 pub const WIDTH: u32 = 640;
 pub const HEIGHT: u32 = 420;
 const MARGIN: u32 = 24;
+/// How far (SVG units) a line drawn as the crow flies stands to the right
+/// of its direction, so a trip and its way back are two lines.
+const CROW_OFFSET: f64 = 3.0;
 /// A map spans at least this many metres each way (a day at home still has a scale).
 const MIN_SPAN_M: i32 = 800;
 
@@ -296,9 +299,25 @@ pub fn svg(
         } else {
             vec![l.from, l.to]
         };
+        let mut xy: Vec<(f64, f64)> = pts.iter().map(|p| proj.project(*p)).collect();
+        if l.path.len() < 2 {
+            // As the crow flies, drawn a little to the right of the way
+            // it goes, so that the way back is a second line beside it.
+            let ((x0, y0), (x1, y1)) = (xy[0], xy[xy.len() - 1]);
+            let len = (x1 - x0).hypot(y1 - y0);
+            if len > 0.0 {
+                let (nx, ny) = (
+                    -(y1 - y0) / len * CROW_OFFSET,
+                    (x1 - x0) / len * CROW_OFFSET,
+                );
+                let r = |v: f64| (v * 10.0).round() / 10.0;
+                for p in &mut xy {
+                    *p = (r(p.0 + nx), r(p.1 + ny));
+                }
+            }
+        }
         let mut d = String::new();
-        for (i, p) in pts.iter().enumerate() {
-            let (x, y) = proj.project(*p);
+        for (i, (x, y)) in xy.iter().enumerate() {
             let _ = write!(d, "{}{x} {y}", if i == 0 { "M" } else { " L" });
         }
         let dash = if l.path.len() >= 2 {
@@ -402,6 +421,40 @@ mod tests {
         assert!(s.contains("Home &lt;&amp; &quot;garden&quot;&gt;"));
         assert!(s.contains("\u{a0}km</text>") || s.contains("\u{a0}m</text>"));
         assert!(svg(&[], &[], "", "", None).is_none());
+        // A trip as the crow flies and its way back are two lines, side by side.
+        let there_and_back = [
+            Line {
+                path: &[],
+                from: path[0],
+                to: path[2],
+                mode: None,
+                label: String::new(),
+            },
+            Line {
+                path: &[],
+                from: path[2],
+                to: path[0],
+                mode: None,
+                label: String::new(),
+            },
+        ];
+        let two = svg(&there_and_back, &[], "t", "d", None).unwrap();
+        let ds: Vec<&str> = two
+            .split("<path d=\"")
+            .skip(1)
+            .take(2)
+            .map(|p| p.split('"').next().unwrap())
+            .collect();
+        let ends = |d: &str| {
+            let mut v: Vec<String> = d
+                .replace(['M', 'L'], "")
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect();
+            v.sort();
+            v
+        };
+        assert_ne!(ends(ds[0]), ends(ds[1]), "{two}");
         assert!(!s.contains("<image"), "nothing fetched without tiles");
     }
 
