@@ -254,12 +254,13 @@ impl Mobility {
         for (year, incoming) in by_year {
             let existing = held.remove(&year).unwrap_or_default();
             let (merged, n) = trips::merge(&existing, &incoming);
-            held.insert(year, merged.clone());
             if n == 0 {
+                held.insert(year, merged);
                 continue;
             }
             added += n;
             let csv = trips::to_csv(&merged);
+            held.insert(year, merged);
             writes.push(put(&format!("{TRIPS}{year}.csv"), "text/csv", csv.clone())?);
             writes.push(Write::Index {
                 key: format!("{INDEX_PREFIX}{year}"),
