@@ -11,16 +11,16 @@
 //! files unreadable.
 
 use std::fs;
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
-use aead_stream::{DecryptorBE32, EncryptorBE32};
 use chacha20poly1305::aead::{Aead, Payload};
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::StoreError;
+use crate::sealed::{CHUNK, OpenReader, SealWriter, TAG};
 
 /// A 32-byte secret key. Its `Debug` never shows the bytes.
 #[derive(Clone, PartialEq, Eq)]
@@ -176,10 +176,7 @@ pub(crate) struct PodKeys {
 }
 
 /// Blob files start with this, then the 19-byte STREAM nonce prefix.
-const BLOB_MAGIC: &[u8; 4] = b"SDB1";
-const NONCE_PREFIX: usize = 19;
-const CHUNK: usize = 64 * 1024;
-const TAG: usize = 16;
+pub(crate) const BLOB_MAGIC: &[u8; 4] = b"SDB1";
 
 impl PodKeys {
     pub fn from_data_key(data_key: &Key32) -> Self {
@@ -190,69 +187,59 @@ impl PodKeys {
         }
     }
 
+    /// The MAC that names a blob, to be fed its body.
+    pub(crate) fn blob_namer(&self) -> Hmac<Sha256> {
+        <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.blob_name.0)
+            .expect("HMAC takes any key length")
+    }
+
     /// A blob's file name: HMAC-SHA256 of its body, in hex.
     pub fn blob_name(&self, body: &[u8]) -> String {
-        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.blob_name.0)
-            .expect("HMAC takes any key length");
+        let mut mac = self.blob_namer();
         mac.update(body);
         hex::encode(mac.finalize().into_bytes())
     }
 
-    /// Encrypts a blob body (STREAM, chunks of 64 KiB, the name as associated data).
+    /// A writer sealing a blob into `out` (STREAM, chunks of 64 KiB, the name
+    /// as associated data); [`SealWriter::finish`] ends it.
+    pub(crate) fn blob_sealer<W: std::io::Write>(
+        &self,
+        name: &str,
+        out: W,
+    ) -> std::io::Result<SealWriter<W>> {
+        SealWriter::new(out, BLOB_MAGIC, &self.blob_enc, name.as_bytes())
+    }
+
+    /// Encrypts a blob body.
     pub fn seal_blob(&self, name: &str, body: &[u8]) -> Vec<u8> {
-        let prefix: [u8; NONCE_PREFIX] = rand::random();
-        let mut out = Vec::with_capacity(body.len() + body.len() / CHUNK * TAG + 64);
-        out.extend_from_slice(BLOB_MAGIC);
-        out.extend_from_slice(&prefix);
-        let cipher = XChaCha20Poly1305::new(&self.blob_enc.0.into());
-        let mut enc = EncryptorBE32::from_aead(cipher, &prefix.into());
-        let mut chunks = body.chunks(CHUNK).peekable();
-        let aad = name.as_bytes();
-        loop {
-            let chunk = chunks.next().unwrap_or(&[]);
-            let payload = Payload { msg: chunk, aad };
-            if chunks.peek().is_none() {
-                out.extend(enc.encrypt_last(payload).expect("STREAM encryption"));
-                break;
-            }
-            out.extend(enc.encrypt_next(payload).expect("STREAM encryption"));
-        }
-        out
+        let out = Vec::with_capacity(body.len() + body.len() / CHUNK * TAG + 64);
+        let sealed = self.blob_sealer(name, out).and_then(|mut w| {
+            w.write_all(body)?;
+            w.finish()
+        });
+        sealed.expect("sealing into memory cannot fail")
     }
 
     /// Decrypts a blob file; fails if it was changed, truncated or is another blob.
     pub fn open_blob(&self, name: &str, file: &[u8]) -> Result<Vec<u8>, StoreError> {
         let bad = || StoreError::Io(format!("the blob {name} is damaged or not this pod's"));
-        if file.len() < BLOB_MAGIC.len() + NONCE_PREFIX + TAG || &file[..4] != BLOB_MAGIC {
-            return Err(bad());
-        }
-        let prefix: [u8; NONCE_PREFIX] = file[4..4 + NONCE_PREFIX].try_into().map_err(|_| bad())?;
-        let cipher = XChaCha20Poly1305::new(&self.blob_enc.0.into());
-        let mut dec = DecryptorBE32::from_aead(cipher, &prefix.into());
-        let mut rest = &file[4 + NONCE_PREFIX..];
-        let mut out = Vec::with_capacity(rest.len());
-        let aad = name.as_bytes();
-        loop {
-            if rest.len() <= CHUNK + TAG {
-                out.extend(
-                    dec.decrypt_last(Payload { msg: rest, aad })
-                        .map_err(|_| bad())?,
-                );
-                return Ok(out);
-            }
-            let (chunk, tail) = rest.split_at(CHUNK + TAG);
-            out.extend(
-                dec.decrypt_next(Payload { msg: chunk, aad })
-                    .map_err(|_| bad())?,
-            );
-            rest = tail;
-        }
+        let mut reader = OpenReader::new(
+            std::io::Cursor::new(file),
+            BLOB_MAGIC,
+            &self.blob_enc,
+            name.as_bytes(),
+        )
+        .map_err(|_| bad())?;
+        let mut out = Vec::with_capacity(reader.len() as usize);
+        reader.read_to_end(&mut out).map_err(|_| bad())?;
+        Ok(out)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sealed::NONCE_PREFIX;
 
     #[test]
     fn wrap_round_trip_and_binding() {

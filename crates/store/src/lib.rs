@@ -13,9 +13,13 @@ pub mod directory;
 pub mod lock;
 pub mod path;
 pub mod reserve;
+mod sealed;
+pub mod spool;
 pub mod sqlite;
 mod sqlite_directory;
 pub mod sys;
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 pub use directory::Directory;
@@ -97,6 +101,14 @@ pub enum Write {
         body: Bytes,
         precondition: Precondition,
     },
+    /// [`Write::Put`] of a body too large to hold in memory (a file handed
+    /// over for import, an archive), read from its source as it is stored.
+    PutLarge {
+        path: ResourcePath,
+        content_type: String,
+        body: Arc<dyn BodySource>,
+        precondition: Precondition,
+    },
     /// Delete a resource and its auxiliary resources. A container must be empty.
     Delete {
         path: ResourcePath,
@@ -128,12 +140,56 @@ impl Write {
     pub fn may_change_acls(&self) -> bool {
         match self {
             Write::Delete { .. } => true,
-            Write::Put { path, .. } | Write::Modify { path, .. } => {
+            Write::Put { path, .. } | Write::PutLarge { path, .. } | Write::Modify { path, .. } => {
                 path.auxiliary_kind() == Some(AuxKind::Acl)
             }
             Write::Index { .. } => false,
             Write::Batch(writes) => writes.iter().any(Write::may_change_acls),
         }
+    }
+}
+
+/// A reader that can also seek (a zip is read from its end).
+pub trait ReadSeek: std::io::Read + std::io::Seek + Send {}
+impl<T: std::io::Read + std::io::Seek + Send> ReadSeek for T {}
+
+/// A body read from somewhere else than memory, as often as needed, from
+/// its start: a spooled upload ([`spool::Spool`]), a file on disk ([`FileBody`]).
+pub trait BodySource: Send + Sync + std::fmt::Debug {
+    /// Its length in bytes.
+    fn len(&self) -> u64;
+    /// Whether it is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// A new reader from its first byte.
+    fn open(&self) -> std::io::Result<Box<dyn ReadSeek>>;
+}
+
+/// A file on disk as a body (the operator's `selfdata import` of a file);
+/// if it changes while it is stored, the write fails.
+#[derive(Debug, Clone)]
+pub struct FileBody {
+    path: std::path::PathBuf,
+    len: u64,
+}
+
+impl FileBody {
+    /// The file at `path`, with its current length.
+    pub fn new(path: impl Into<std::path::PathBuf>) -> std::io::Result<Self> {
+        let path = path.into();
+        let len = std::fs::metadata(&path)?.len();
+        Ok(Self { path, len })
+    }
+}
+
+impl BodySource for FileBody {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn open(&self) -> std::io::Result<Box<dyn ReadSeek>> {
+        Ok(Box::new(std::fs::File::open(&self.path)?))
     }
 }
 
@@ -155,6 +211,18 @@ impl std::fmt::Debug for Write {
                 precondition,
             } => f
                 .debug_struct("Put")
+                .field("path", path)
+                .field("content_type", content_type)
+                .field("len", &body.len())
+                .field("precondition", precondition)
+                .finish(),
+            Write::PutLarge {
+                path,
+                content_type,
+                body,
+                precondition,
+            } => f
+                .debug_struct("PutLarge")
                 .field("path", path)
                 .field("content_type", content_type)
                 .field("len", &body.len())

@@ -99,7 +99,89 @@ impl BlobDir {
         written.map(|()| (hash, body.len() as u64))
     }
 
+    /// [`BlobDir::store`] of a body read from its source, twice: once to
+    /// name it, once to write it (checking it is still what was named), so
+    /// memory holds one chunk whatever its size.
+    pub(super) fn store_from(&self, source: &dyn BodySource) -> Result<(String, u64), StoreError> {
+        let changed = || StoreError::Io("a file changed while it was stored".into());
+        let name_of = |r: &mut dyn std::io::Read,
+                       out: &mut dyn std::io::Write|
+         -> Result<(String, u64), StoreError> {
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut len = 0u64;
+            let hash = match &self.keys {
+                Some(keys) => {
+                    use hmac::Mac as _;
+                    let mut mac = keys.blob_namer();
+                    loop {
+                        let n = r.read(&mut buf)?;
+                        if n == 0 {
+                            break;
+                        }
+                        mac.update(&buf[..n]);
+                        out.write_all(&buf[..n])?;
+                        len += n as u64;
+                    }
+                    hex::encode(mac.finalize().into_bytes())
+                }
+                None => {
+                    let mut sha = Sha256::new();
+                    loop {
+                        let n = r.read(&mut buf)?;
+                        if n == 0 {
+                            break;
+                        }
+                        sha.update(&buf[..n]);
+                        out.write_all(&buf[..n])?;
+                        len += n as u64;
+                    }
+                    hex::encode(sha.finalize())
+                }
+            };
+            Ok((hash, len))
+        };
+        let (hash, len) = name_of(&mut source.open()?, &mut std::io::sink())?;
+        if len != source.len() {
+            return Err(changed());
+        }
+        let target = self.path_of(&hash)?;
+        *self.pinned.lock().entry(hash.clone()).or_default() += 1;
+        if target.exists() {
+            return Ok((hash, len));
+        }
+        let written = self.write_with(&hash, &target, |file| {
+            let (again, n) = match &self.keys {
+                Some(keys) => {
+                    let mut sealer = keys.blob_sealer(&hash, file)?;
+                    let named = name_of(&mut source.open()?, &mut sealer)?;
+                    sealer.finish()?;
+                    named
+                }
+                None => name_of(&mut source.open()?, file)?,
+            };
+            if again != hash || n != len {
+                return Err(changed());
+            }
+            Ok(())
+        });
+        if written.is_err() {
+            self.unpin(&hash);
+        }
+        written.map(|()| (hash, len))
+    }
+
     fn write_file(&self, hash: &str, target: &Path, body: &[u8]) -> Result<(), StoreError> {
+        self.write_with(hash, target, |file| Ok(file.write_all(body)?))
+    }
+
+    /// Writes a blob file through `fill` into a temporary file, made durable
+    /// and renamed to `target`; nothing is left behind when it fails.
+    fn write_with(
+        &self,
+        hash: &str,
+        target: &Path,
+        fill: impl FnOnce(&mut std::io::BufWriter<&mut fs::File>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let shard = target.parent().expect("blob paths have a shard folder");
         fs::create_dir_all(shard)?;
         let tmp = self
@@ -108,9 +190,13 @@ impl BlobDir {
             .join(format!("{hash}.{}", rand::random::<u64>()));
         let written = (|| {
             let mut file = fs::File::create(&tmp)?;
-            file.write_all(body)?;
+            let mut out = std::io::BufWriter::new(&mut file);
+            fill(&mut out)?;
+            out.flush()?;
+            drop(out);
             file.sync_all()?;
-            fs::rename(&tmp, target)
+            fs::rename(&tmp, target)?;
+            Ok::<_, StoreError>(())
         })();
         if let Err(e) = written {
             // A full disk must not keep the partial file.

@@ -20,15 +20,7 @@ pub(super) fn prepare(
                 precondition,
             } => {
                 let stored = if body.len() > INLINE_LIMIT {
-                    // Refused before the blob is written when it cannot fit.
-                    let used = db.usage.load(Ordering::Relaxed);
-                    if used.saturating_add(body.len() as u64) > db.quota {
-                        return Err(StoreError::QuotaExceeded {
-                            pod: db.name.clone(),
-                            used,
-                            quota: db.quota,
-                        });
-                    }
+                    check_room(db, body.len() as u64)?;
                     let blobs = db.blobs.clone();
                     let hash = tokio::task::spawn_blocking(move || blobs.store(&body))
                         .await
@@ -41,6 +33,24 @@ pub(super) fn prepare(
                     path,
                     content_type,
                     body: stored,
+                    precondition,
+                }
+            }
+            Write::PutLarge {
+                path,
+                content_type,
+                body,
+                precondition,
+            } => {
+                check_room(db, body.len())?;
+                let blobs = db.blobs.clone();
+                let (hash, len) = tokio::task::spawn_blocking(move || blobs.store_from(&*body))
+                    .await
+                    .map_err(|e| StoreError::Io(e.to_string()))??;
+                Job::Put {
+                    path,
+                    content_type,
+                    body: StoredBody::Blob(hash, len),
                     precondition,
                 }
             }
@@ -64,6 +74,19 @@ pub(super) fn prepare(
             }
         })
     })
+}
+
+/// Refuses a large body before its blob is written when it cannot fit the quota.
+fn check_room(db: &PodDb, len: u64) -> Result<(), StoreError> {
+    let used = db.usage.load(Ordering::Relaxed);
+    if used.saturating_add(len) > db.quota {
+        return Err(StoreError::QuotaExceeded {
+            pod: db.name.clone(),
+            used,
+            quota: db.quota,
+        });
+    }
+    Ok(())
 }
 
 /// Whether a write may take more room (anything but deletes).
