@@ -201,7 +201,7 @@ impl BlobDir {
         if let Err(e) = written {
             // A full disk must not keep the partial file.
             let _ = fs::remove_file(&tmp);
-            return Err(e.into());
+            return Err(e);
         }
         fs::File::open(shard)?.sync_all()?;
         Ok(())
