@@ -41,7 +41,7 @@ use anyhow::Context as _;
 use axum::body::Body;
 use axum::http::{Request, header};
 use http_body_util::BodyExt as _;
-use selfdata::{App, Options};
+use selfdata::{App, Options, Upload};
 use selfdata_mobility::import::{self, Layout, Parsed, records_from_reader};
 use selfdata_mobility::model::{Point, Trip};
 use selfdata_mobility::segment::{self, Segmented};
@@ -599,14 +599,16 @@ async fn bench_app(dir: &Path, today: Option<jiff::civil::Date>) -> anyhow::Resu
     Ok((app, pod))
 }
 
-/// (b) `selfdata import` on the file: read whole, `App::import_file`.
+/// (b) `selfdata import` on the file: `App::import_file` on the file where
+/// it is (hashed, then streamed; its original written from it).
 async fn app_phase(path: &Path) -> anyhow::Result<serde_json::Value> {
     let dir = tempfile::tempdir_in(path.parent().unwrap_or(Path::new(".")))?;
     let (app, pod) = bench_app(dir.path(), None).await?;
     let t = Instant::now();
-    let bytes = tokio::fs::read(path).await?;
+    let owned = path.to_owned();
+    let upload = tokio::task::spawn_blocking(move || Upload::from_path(&owned)).await??;
     let summary = app
-        .import_file(&pod, bytes.into())
+        .import_file(&pod, upload)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let s = t.elapsed().as_secs_f64();

@@ -29,7 +29,9 @@ use selfdata_budget::ledger::{self, Entry};
 use selfdata_budget::rules::{self, Correction};
 use selfdata_budget::{Holder, Parsed, import};
 use selfdata_service::put_file as put;
-use selfdata_service::{Accepts, ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told};
+use selfdata_service::{
+    Accepts, ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told, Upload,
+};
 use selfdata_site::{Lang, fill};
 use selfdata_sources::describe::Held;
 use selfdata_store::{Backend, PodName, ResourcePath, StoreError, Write};
@@ -128,10 +130,11 @@ impl Accepts for Budget {
         STATEMENT_TYPES
     }
 
-    fn recognises(&self, body: &[u8]) -> bool {
+    fn recognises(&self, file: &Upload) -> bool {
+        let judged = file.judged();
         import::importers()
             .iter()
-            .any(|i| selfdata_sources::Importer::detect(*i, body))
+            .any(|i| selfdata_sources::Importer::detect(*i, &judged))
     }
 
     fn expected(&self) -> Vec<&'static selfdata_sources::Expected> {
@@ -143,11 +146,11 @@ impl Accepts for Budget {
 impl Intake for Budget {
     type Parsed = Parsed;
 
-    fn parse(body: &[u8]) -> Result<Parsed, selfdata_sources::Refusal> {
-        import::import(body)
+    fn parse(file: &Upload) -> Result<Parsed, selfdata_sources::Refusal> {
+        import::import(&file.whole_or_refusal()?)
     }
 
-    fn original(&self, parsed: &Parsed, body: &[u8]) -> Result<Original, ImportFailure> {
+    fn original(&self, parsed: &Parsed, file: &Upload) -> Result<Original, ImportFailure> {
         let days = parsed
             .statements
             .iter()
@@ -158,8 +161,12 @@ impl Intake for Budget {
             .max()
             .and_then(|d| d.tomorrow().ok())
             .and_then(start_of);
-        let name =
-            selfdata_sources::raw::raw_file_name(first, last, body, parsed.layout.extension());
+        let name = selfdata_sources::raw::raw_file_name(
+            first,
+            last,
+            &file.sha256(),
+            parsed.layout.extension(),
+        );
         let container = format!("selfdata/sources/{}/", parsed.holder.slug);
         Ok(Original::new(
             path(&format!("{container}raw/{name}"))?,

@@ -180,7 +180,7 @@ impl Sink for PodSink {
             .run(
                 energy,
                 &self.pod,
-                Bytes::copy_from_slice(body),
+                Bytes::copy_from_slice(body).into(),
                 false,
                 &|_| {},
             )

@@ -29,7 +29,9 @@ use selfdata_energy::sources::{Coverage, Identity, verdict};
 use selfdata_energy::tariff::{TariffError, Tariffs};
 use selfdata_energy::{Fluid, Holder, Layout, Parsed, Quantity, Reading, import};
 use selfdata_service::put_file as put;
-use selfdata_service::{Accepts, ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told};
+use selfdata_service::{
+    Accepts, ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told, Upload,
+};
 use selfdata_site::fill;
 use selfdata_store::{Backend, PodName, ResourcePath, StoreError, Write};
 
@@ -105,8 +107,8 @@ impl Accepts for Energy {
         METER_FILE_TYPES
     }
 
-    fn recognises(&self, body: &[u8]) -> bool {
-        import::detect(body).is_some()
+    fn recognises(&self, file: &Upload) -> bool {
+        import::detect(&file.judged()).is_some()
     }
 
     fn expected(&self) -> Vec<&'static selfdata_sources::Expected> {
@@ -118,16 +120,16 @@ impl Accepts for Energy {
 impl Intake for Energy {
     type Parsed = Parsed;
 
-    fn parse(body: &[u8]) -> Result<Parsed, selfdata_sources::Refusal> {
-        import::import(body)
+    fn parse(file: &Upload) -> Result<Parsed, selfdata_sources::Refusal> {
+        import::import(&file.whole_or_refusal()?)
     }
 
-    fn original(&self, parsed: &Parsed, body: &[u8]) -> Result<Original, ImportFailure> {
+    fn original(&self, parsed: &Parsed, file: &Upload) -> Result<Original, ImportFailure> {
         let layout = parsed.layout;
         let all = parsed.series.iter().flat_map(|s| &s.readings);
         let first = all.clone().map(|r| r.start).min();
         let last = all.map(|r| r.end).max();
-        let name = files::original_name(layout, first, last, body);
+        let name = files::original_name(layout, first, last, &file.sha256());
         let container = source_container(layout.holder());
         Ok(Original::new(
             path(&format!("{container}raw/{name}"))?,

@@ -133,9 +133,9 @@ pub fn original_name(
     layout: crate::model::Layout,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
-    bytes: &[u8],
+    sha256: &[u8; 32],
 ) -> String {
-    selfdata_sources::raw::raw_file_name(first, last, bytes, layout.extension())
+    selfdata_sources::raw::raw_file_name(first, last, sha256, layout.extension())
 }
 
 /// The container of a fluid's normalised files (`selfdata/energy/gas/`).

@@ -33,7 +33,9 @@ use selfdata_mobility::places::{self, Places};
 use selfdata_mobility::said::{self, PlaceName};
 use selfdata_mobility::trips;
 use selfdata_service::put_file as put;
-use selfdata_service::{Accepts, ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told};
+use selfdata_service::{
+    Accepts, ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told, Upload,
+};
 use selfdata_site::{Lang, count, fill};
 use selfdata_sources::describe::{self, Column, Held, Source, Table, VOCAB};
 use selfdata_store::{Backend, PodName, ResourcePath, StoreError, Write};
@@ -165,10 +167,10 @@ impl Accepts for Mobility {
         LOCATION_TYPES
     }
 
-    fn recognises(&self, body: &[u8]) -> bool {
+    fn recognises(&self, file: &Upload) -> bool {
         import::importers()
             .iter()
-            .any(|i| selfdata_sources::Importer::detect(*i, body))
+            .any(|i| selfdata_sources::Importer::detect(*i, file.head()))
     }
 
     fn expected(&self) -> Vec<&'static selfdata_sources::Expected> {
@@ -180,11 +182,22 @@ impl Accepts for Mobility {
 impl Intake for Mobility {
     type Parsed = Parsed;
 
-    fn parse(body: &[u8]) -> Result<Parsed, selfdata_sources::Refusal> {
-        import::import(body)
+    /// A `Records.json` (hundreds of MB) is streamed; the other layouts
+    /// are read whole.
+    fn parse(file: &Upload) -> Result<Parsed, selfdata_sources::Refusal> {
+        if selfdata_sources::Importer::detect(&Layout::Records, file.head()) {
+            let reader = file.open().map_err(|e| selfdata_sources::Refusal {
+                error: selfdata_sources::ImportError::Invalid(format!(
+                    "the file could not be read ({e})"
+                )),
+                expected: Vec::new(),
+            })?;
+            return import::import_records(reader);
+        }
+        import::import(&file.whole_or_refusal()?)
     }
 
-    fn original(&self, parsed: &Parsed, body: &[u8]) -> Result<Original, ImportFailure> {
+    fn original(&self, parsed: &Parsed, file: &Upload) -> Result<Original, ImportFailure> {
         let times = parsed
             .points
             .iter()
@@ -196,8 +209,12 @@ impl Intake for Mobility {
             .min()
             .and_then(|t| Timestamp::from_second(t).ok());
         let last = times.max().and_then(|t| Timestamp::from_second(t).ok());
-        let name =
-            selfdata_sources::raw::raw_file_name(first, last, body, parsed.layout.extension());
+        let name = selfdata_sources::raw::raw_file_name(
+            first,
+            last,
+            &file.sha256(),
+            parsed.layout.extension(),
+        );
         let (slug, _) = holder(parsed.layout);
         Ok(Original::new(
             path(&format!("selfdata/sources/{slug}/raw/{name}"))?,

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use selfdata_idp::{Idp, IdpConfig, SignupMode};
 pub use selfdata_privacy_web::erase::ErasureReceipt;
 use selfdata_privacy_web::{PrivacyApp, PrivacyService};
+pub use selfdata_service::Upload;
 use selfdata_service::{Context, ImportFailure, Pipeline, Registry, Summary};
 use selfdata_solid::{AppState, Config};
 use selfdata_store::sqlite::SqliteBackend;
@@ -25,6 +26,9 @@ pub struct Options {
     /// Public base URL, without a trailing slash.
     pub base_url: String,
     pub max_body_bytes: usize,
+    /// The most bytes one upload of files to import may hold together
+    /// (spooled to disk sealed past a few megabytes, never held in memory).
+    pub max_upload_bytes: u64,
     pub signup: SignupMode,
     pub allow_http_client_ids: bool,
     /// Other Solid-OIDC issuers whose tokens the pods accept (none by default).
@@ -66,6 +70,9 @@ pub struct Options {
     pub map_tiles: Option<selfdata_mobility_web::map::Tiles>,
 }
 
+/// The default limit of one upload of files to import: 1 GiB.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 1024 * 1024 * 1024;
+
 /// The default storage quota of a pod: 1 GiB.
 pub const DEFAULT_POD_QUOTA_BYTES: u64 = 1024 * 1024 * 1024;
 
@@ -80,6 +87,7 @@ impl Options {
             data: data.into(),
             base_url: base_url.trim_end_matches('/').to_owned(),
             max_body_bytes: 64 * 1024 * 1024,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             signup: SignupMode::Open,
             allow_http_client_ids: false,
             trusted_issuers: Vec::new(),
@@ -203,7 +211,12 @@ impl App {
         config.rdf_limits = options.rdf_limits;
         // One pipeline for every file, whatever service takes it; the
         // services' intakes are handed to it once the registry exists.
-        let pipeline = Arc::new(Pipeline::new(store.clone() as Arc<dyn Backend>));
+        let spools = selfdata_store::spool::Spools::open(options.data.join("spool"))?;
+        let pipeline = Arc::new(Pipeline::new(
+            store.clone() as Arc<dyn Backend>,
+            spools,
+            options.max_upload_bytes,
+        ));
         let inbox = Arc::new(selfdata_service::InboxRouter::new(
             &options.base_url,
             pipeline.clone(),
@@ -291,11 +304,11 @@ impl App {
     pub async fn import_file(
         &self,
         pod: &PodName,
-        body: bytes::Bytes,
+        file: impl Into<Upload>,
     ) -> Result<Summary, ImportFailure> {
         self.context
             .pipeline
-            .import(pod, "application/octet-stream", body, false, &|_| {})
+            .import(pod, "application/octet-stream", file.into(), false, &|_| {})
             .await
     }
 
@@ -340,7 +353,13 @@ impl App {
                 let summary = self
                     .context
                     .pipeline
-                    .import(pod, "application/octet-stream", file.body, false, &|_| {})
+                    .import(
+                        pod,
+                        "application/octet-stream",
+                        file.body.into(),
+                        false,
+                        &|_| {},
+                    )
                     .await
                     .map_err(|e| DemoError::File(file.name.clone(), e))?;
                 files.push((file.name, summary));

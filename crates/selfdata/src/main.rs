@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use selfdata::{App, Options};
+use selfdata::{App, Options, Upload};
 use selfdata_idp::SignupMode;
 use selfdata_store::{Backend, Directory, PodName};
 
@@ -70,9 +70,14 @@ enum Command {
         /// --base-url); both names must reach this server.
         #[arg(long, env = "SELFDATA_PAGES_URL")]
         pages_url: Option<String>,
-        /// Largest request body accepted, in bytes.
+        /// Largest request body accepted, in bytes (files uploaded to
+        /// import have their own limit).
         #[arg(long, default_value_t = 64 * 1024 * 1024)]
         max_body_bytes: usize,
+        /// Largest upload of files to import, all files together, in MiB
+        /// (spooled to disk sealed, never held in memory).
+        #[arg(long, default_value_t = selfdata::DEFAULT_MAX_UPLOAD_BYTES / (1024 * 1024))]
+        max_upload_mib: u64,
         /// Who may create an account: open, invite (with a code from
         /// `selfdata invite create`) or closed (only `selfdata account create`).
         #[arg(long, env = "SELFDATA_SIGNUP", default_value = "open")]
@@ -413,6 +418,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             base_url,
             pages_url,
             max_body_bytes,
+            max_upload_mib,
             signup,
             trusted_issuers,
             log_json,
@@ -431,6 +437,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut options = Options::new(&cli.data, &base_url);
             options.master_key = master.clone();
             options.max_body_bytes = max_body_bytes;
+            options.max_upload_bytes = max_upload_mib.saturating_mul(1024 * 1024);
             options.signup = signup;
             options.trusted_issuers = trusted_issuers;
             options.pod_quota_bytes = pod_quota_mib.saturating_mul(1024 * 1024);
@@ -486,8 +493,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut failed = 0;
             for file in &files {
                 let name = file.display().to_string();
-                let done = match tokio::fs::read(file).await {
-                    Ok(bytes) => app.import_file(&pod, bytes.into()).await,
+                let path = file.clone();
+                let read = tokio::task::spawn_blocking(move || Upload::from_path(&path)).await?;
+                let done = match read {
+                    Ok(upload) => app.import_file(&pod, upload).await,
                     Err(e) => Err(selfdata_service::ImportFailure::Damaged(format!(
                         "cannot read the file: {e}"
                     ))),

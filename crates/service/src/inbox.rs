@@ -15,6 +15,7 @@ use selfdata_solid::{Credentials, InboxHook};
 use selfdata_store::PodName;
 
 use crate::intake::{ImportFailure, Pipeline};
+use crate::upload::Upload;
 
 /// The inbox hook of the pods: offers a posted file to the pipeline.
 #[derive(Debug)]
@@ -46,10 +47,12 @@ impl InboxHook for InboxRouter {
         if credentials.is_none_or(|c| c.webid != owner) {
             return None;
         }
-        let intake = self.pipeline.intake_for(content_type, body)?;
-        let done = intake
-            .run(&self.pipeline, pod, body.clone(), false, &|_| {})
-            .await;
+        let file = Upload::from(body.clone());
+        let intake = match self.pipeline.recognise(content_type, &file).await {
+            Ok(intake) => intake?,
+            Err(e) => return Some(Err(api_error(e))),
+        };
+        let done = intake.run(&self.pipeline, pod, file, false, &|_| {}).await;
         Some(done.map_err(api_error).map(|done| {
             let status = if done.new_original {
                 StatusCode::CREATED

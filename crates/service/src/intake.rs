@@ -3,15 +3,18 @@
 //!
 //! 1. **recognise**: the first [`Intake`] whose media types and content fit
 //!    takes the file (never judged from its name);
-//! 2. **parse**, whole, off the async threads ([`Intake::parse`], pure): a
-//!    file that cannot be read is refused with the line and the export that
-//!    was expected ([`Refusal`]);
+//! 2. **parse**, off the async threads ([`Intake::parse`], pure): the file
+//!    is an [`Upload`], read whole when small or streamed from where it is,
+//!    so its size is bounded by the pod's quota, not by memory; a file that
+//!    cannot be read is refused with the line and the export that was
+//!    expected ([`Refusal`]);
 //! 3. **lock** the pod: one import at a time per pod, so two merges never race;
 //! 4. **merge** ([`Intake::merge`]): the service reads what the pod holds and
 //!    plans its writes, or asks to keep the file apart when it names another
 //!    meter or account than the pod's;
 //! 5. **write** one all-or-nothing batch: the original file (kept under its
-//!    holder's `raw/` folder, once) with the service's writes; a file kept
+//!    holder's `raw/` folder, once, written from where it is) with the
+//!    service's writes; a file kept
 //!    apart is stored under `apart/`, nothing merged, until the resident
 //!    confirms it is theirs (its copy there is then removed in the batch).
 //!
@@ -24,7 +27,10 @@ use std::sync::{Arc, OnceLock};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use selfdata_sources::{ImportError, Lang, Refusal};
+use selfdata_store::spool::Spools;
 use selfdata_store::{Backend, PodName, Precondition, ResourcePath, StoreError, Write};
+
+use crate::upload::Upload;
 
 /// Where an import is, for a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,8 +197,8 @@ pub trait Accepts: Send + Sync {
     fn media_types(&self) -> &'static [&'static str];
 
     /// Whether the content is one this service reads (judged from the
-    /// content, never the name).
-    fn recognises(&self, body: &[u8]) -> bool;
+    /// content, never the name: most from [`Upload::head`]).
+    fn recognises(&self, file: &Upload) -> bool;
 
     /// The exports it reads and where a resident downloads them.
     fn expected(&self) -> Vec<&'static selfdata_sources::Expected>;
@@ -204,12 +210,12 @@ pub trait Intake: Accepts + 'static {
     /// A parsed file (the domain's own type).
     type Parsed: Send + 'static;
 
-    /// Parses the whole file, or refuses it with the line. Pure; run off
-    /// the async threads.
-    fn parse(body: &[u8]) -> Result<Self::Parsed, Refusal>;
+    /// Parses the file ([`Upload::whole`] or streamed from [`Upload::open`]),
+    /// or refuses it with the line. Pure; run off the async threads.
+    fn parse(file: &Upload) -> Result<Self::Parsed, Refusal>;
 
     /// Where the original of this file is kept.
-    fn original(&self, parsed: &Self::Parsed, body: &[u8]) -> Result<Original, ImportFailure>;
+    fn original(&self, parsed: &Self::Parsed, file: &Upload) -> Result<Original, ImportFailure>;
 
     /// Plans merging the parsed file into the pod: reads what is there,
     /// writes nothing. `confirmed`: the resident said the file is theirs
@@ -237,7 +243,7 @@ pub trait AnyIntake: Accepts {
         &self,
         pipeline: &Pipeline,
         pod: &PodName,
-        body: Bytes,
+        file: Upload,
         confirmed: bool,
         progress: Progress<'_>,
     ) -> Result<Summary, ImportFailure>;
@@ -249,17 +255,20 @@ impl<T: Intake> AnyIntake for T {
         &self,
         pipeline: &Pipeline,
         pod: &PodName,
-        body: Bytes,
+        file: Upload,
         confirmed: bool,
         progress: Progress<'_>,
     ) -> Result<Summary, ImportFailure> {
-        pipeline.run(self, pod, body, confirmed, progress).await
+        pipeline.run(self, pod, file, confirmed, progress).await
     }
 }
 
-/// The pipeline: the pods' store, one lock per pod, and every service's intakes.
+/// The pipeline: the pods' store, one lock per pod, every service's
+/// intakes, and where large uploads wait.
 pub struct Pipeline {
     store: Arc<dyn Backend>,
+    spools: Spools,
+    max_upload_bytes: u64,
     locks: Mutex<HashMap<PodName, Arc<tokio::sync::Mutex<()>>>>,
     intakes: OnceLock<Vec<Arc<dyn AnyIntake>>>,
 }
@@ -271,9 +280,13 @@ impl std::fmt::Debug for Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(store: Arc<dyn Backend>) -> Self {
+    /// A pipeline writing to `store`, spooling large uploads into
+    /// `spools`, taking uploads of at most `max_upload_bytes` together.
+    pub fn new(store: Arc<dyn Backend>, spools: Spools, max_upload_bytes: u64) -> Self {
         Self {
             store,
+            spools,
+            max_upload_bytes,
             locks: Mutex::new(HashMap::new()),
             intakes: OnceLock::new(),
         }
@@ -299,13 +312,14 @@ impl Pipeline {
             .any(|i| i.media_types().contains(&essence))
     }
 
-    /// The intake that takes this file, if any.
-    pub fn intake_for(&self, content_type: &str, body: &[u8]) -> Option<Arc<dyn AnyIntake>> {
-        let essence = content_type.split(';').next().unwrap_or("").trim();
-        self.intakes()
-            .iter()
-            .find(|i| i.media_types().contains(&essence) && i.recognises(body))
-            .cloned()
+    /// Where large uploads wait until they are imported.
+    pub fn spools(&self) -> &Spools {
+        &self.spools
+    }
+
+    /// The most bytes one upload (all its files) may hold.
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.max_upload_bytes
     }
 
     /// Imports a file into `pod` through the first service that recognises
@@ -314,26 +328,50 @@ impl Pipeline {
         &self,
         pod: &PodName,
         content_type: &str,
-        body: Bytes,
+        file: Upload,
         confirmed: bool,
         progress: Progress<'_>,
     ) -> Result<Summary, ImportFailure> {
         progress(Stage::Reading);
-        let Some(intake) = self.intake_for(content_type, &body) else {
+        let Some(intake) = self.recognise(content_type, &file).await? else {
             let mut expected = Vec::new();
             for e in self.intakes().iter().flat_map(|i| i.expected()) {
                 if !expected.contains(&e) {
                     expected.push(e);
                 }
             }
-            let error = if selfdata_sources::contract::is_blank(&body) {
+            let error = if file.is_blank() {
                 ImportError::EmptyFile
             } else {
                 ImportError::Unrecognised
             };
             return Err(ImportFailure::Refused(Refusal { error, expected }));
         };
-        intake.run(self, pod, body, confirmed, progress).await
+        intake.run(self, pod, file, confirmed, progress).await
+    }
+
+    /// The intake that takes this file, if any (judged off the async
+    /// threads: an intake may read a small spooled file whole).
+    pub async fn recognise(
+        &self,
+        content_type: &str,
+        file: &Upload,
+    ) -> Result<Option<Arc<dyn AnyIntake>>, ImportFailure> {
+        let intakes: Vec<_> = self.intakes().to_vec();
+        let (content_type, file) = (content_type.to_owned(), file.clone());
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_owned();
+        tokio::task::spawn_blocking(move || {
+            intakes
+                .into_iter()
+                .find(|i| i.media_types().contains(&essence.as_str()) && i.recognises(&file))
+        })
+        .await
+        .map_err(|e| ImportFailure::Damaged(e.to_string()))
     }
 
     /// The pipeline's steps for one intake (see the module's documentation).
@@ -341,12 +379,12 @@ impl Pipeline {
         &self,
         intake: &T,
         pod: &PodName,
-        body: Bytes,
+        file: Upload,
         confirmed: bool,
         progress: Progress<'_>,
     ) -> Result<Summary, ImportFailure> {
         progress(Stage::Reading);
-        let raw = body.clone();
+        let raw = file.clone();
         let parsed = tokio::task::spawn_blocking(move || T::parse(&raw))
             .await
             .map_err(|e| ImportFailure::Damaged(e.to_string()))?
@@ -354,12 +392,12 @@ impl Pipeline {
         let lock = self.lock(pod);
         let _guard = lock.lock().await;
         progress(Stage::Merging);
-        let mut original = intake.original(&parsed, &body)?;
+        let mut original = intake.original(&parsed, &file)?;
         original.is_new = self.store.meta(pod, &original.raw).await?.is_none();
         match intake.merge(pod, parsed, &original, confirmed).await? {
             Plan::KeepApart { known, found } => {
                 if self.store.meta(pod, &original.apart).await?.is_none() {
-                    let keep = put(&original.apart, original.media_type, body);
+                    let keep = file.write_to(&original.apart, original.media_type);
                     self.store.write(pod, keep).await?;
                 }
                 Err(ImportFailure::KeptApart {
@@ -374,7 +412,7 @@ impl Pipeline {
             } => {
                 progress(Stage::Writing);
                 if original.is_new {
-                    writes.insert(0, put(&original.raw, original.media_type, body));
+                    writes.insert(0, file.write_to(&original.raw, original.media_type));
                 }
                 // Confirmed: the copy kept apart has found its place.
                 if confirmed && self.store.meta(pod, &original.apart).await?.is_some() {

@@ -35,8 +35,11 @@ use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, Say, fill, page
 use selfdata_sources::Tally;
 use selfdata_store::{PodName, ResourcePath};
 
+use selfdata_store::spool::SpoolWriter;
+
 use crate::Context;
 use crate::intake::{ImportFailure, Stage, Summary, Told};
+use crate::upload::{SPOOL_ABOVE, Upload};
 
 /// How long a finished job stays readable.
 const KEEP: Duration = Duration::from_secs(3600);
@@ -155,11 +158,11 @@ impl Jobs {
     }
 }
 
-/// A file handed over: its name as shown, its media type, its bytes.
+/// A file handed over: its name as shown, its media type, the file.
 struct Handed {
     name: String,
     content_type: String,
-    body: Bytes,
+    file: Upload,
 }
 
 /// Starts importing `files` into `pod` in the background; returns the job
@@ -186,7 +189,7 @@ fn start(
             .iter()
             .map(|f| FileJob {
                 name: f.name.clone(),
-                size: f.body.len(),
+                size: f.file.len() as usize,
                 state: FileState::Waiting,
             })
             .collect(),
@@ -205,7 +208,7 @@ async fn run(ctx: &Context, id: &str, pod: &PodName, files: Vec<Handed>, confirm
         let progress = |stage: Stage| ctx.jobs.update(id, i, FileState::Working(stage));
         let state = match ctx
             .pipeline
-            .import(pod, &f.content_type, f.body, confirmed, &progress)
+            .import(pod, &f.content_type, f.file, confirmed, &progress)
             .await
         {
             Ok(summary) => FileState::Imported(Box::new(summary)),
@@ -301,8 +304,11 @@ fn ours() -> PageError {
     )
 }
 
-/// `POST /app/import`: the files of a multipart form, read within the
-/// server's body limit.
+/// `POST /app/import`: the files of a multipart form. The CSRF token comes
+/// first (the forms put it there): a file arriving before it is refused
+/// unread, so no other site can make a resident upload. Each file is held
+/// in memory up to [`SPOOL_ABOVE`], then spooled to disk sealed; all of
+/// them together may hold the pipeline's upload limit.
 async fn upload(
     State(ctx): State<Arc<Context>>,
     chrome: Chrome,
@@ -312,7 +318,7 @@ async fn upload(
     let Ok(mut multipart) = multipart else {
         return Err(no_files());
     };
-    let limit = ctx.solid.config().max_body_bytes;
+    let limit = ctx.pipeline.max_upload_bytes();
     let too_large = || {
         let mib = (limit / (1024 * 1024)).to_string();
         let w: &ImportWords = chrome.language().words();
@@ -321,69 +327,135 @@ async fn upload(
             fill(w.upload_too_large, &[("n", &mib)]),
         )
     };
-    let mut csrf = String::new();
+    let unreadable = |e: &dyn std::fmt::Display| {
+        tracing::info!(error = %e, "an upload could not be read");
+        no_files()
+    };
+    let mut csrf: Option<String> = None;
     let mut files = Vec::new();
-    let mut total = 0usize;
+    let mut total = 0u64;
     loop {
         let mut field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => {
-                tracing::info!(error = %e, "an upload could not be read");
-                return Err(no_files());
-            }
+            Err(e) => return Err(unreadable(&e)),
         };
         let name = field.name().unwrap_or("").to_owned();
+        if name == "csrf" {
+            let token = field.text().await.map_err(|e| unreadable(&e))?;
+            me.check_csrf(&token)?;
+            csrf = Some(token);
+            continue;
+        }
+        if name != "files" {
+            continue;
+        }
+        if csrf.is_none() {
+            me.check_csrf("")?;
+        }
         let file_name = field.file_name().unwrap_or("").to_owned();
         let content_type = field
             .content_type()
             .unwrap_or("application/octet-stream")
             .to_owned();
-        let mut body = Vec::new();
+        let mut receiving = Receiving::default();
         loop {
             match field.chunk().await {
                 Ok(Some(chunk)) => {
-                    total += chunk.len();
+                    total += chunk.len() as u64;
                     if total > limit {
                         return Err(too_large());
                     }
-                    body.extend_from_slice(&chunk);
+                    receiving.take(&ctx, chunk).await.map_err(|e| {
+                        tracing::error!(error = %e, "an upload could not be spooled");
+                        ours()
+                    })?;
                 }
                 Ok(None) => break,
-                Err(e) => {
-                    tracing::info!(error = %e, "an upload could not be read");
-                    return Err(no_files());
-                }
+                Err(e) => return Err(unreadable(&e)),
             }
         }
-        match name.as_str() {
-            "csrf" => csrf = String::from_utf8_lossy(&body).into_owned(),
-            "files" if !body.is_empty() || !file_name.is_empty() => {
-                let shown = if file_name.is_empty() {
-                    format!("#{}", files.len() + 1)
-                } else {
-                    file_name
-                };
-                files.push(Handed {
-                    name: shown,
-                    // Browsers guess a type from the name; the content decides.
-                    content_type: if ctx.pipeline.takes_type(&content_type) {
-                        content_type
-                    } else {
-                        "application/octet-stream".to_owned()
-                    },
-                    body: Bytes::from(body),
-                });
-            }
-            _ => {}
+        let file = receiving.finish().await.map_err(|e| {
+            tracing::error!(error = %e, "an upload could not be spooled");
+            ours()
+        })?;
+        if file.is_empty() && file_name.is_empty() {
+            continue;
         }
+        let shown = if file_name.is_empty() {
+            format!("#{}", files.len() + 1)
+        } else {
+            file_name
+        };
+        files.push(Handed {
+            name: shown,
+            // Browsers guess a type from the name; the content decides.
+            content_type: if ctx.pipeline.takes_type(&content_type) {
+                content_type
+            } else {
+                "application/octet-stream".to_owned()
+            },
+            file,
+        });
     }
-    me.check_csrf(&csrf)?;
+    if csrf.is_none() {
+        me.check_csrf("")?;
+    }
     if files.is_empty() {
         return Err(no_files());
     }
     let id = start(&ctx, &me, files, false)?;
     Ok(Redirect::to(&format!("/app/import/{id}")).into_response())
+}
+
+/// A file of an upload as it arrives: in memory, then spooled once it
+/// passes [`SPOOL_ABOVE`] (written a megabyte at a time, off the async threads).
+#[derive(Default)]
+struct Receiving {
+    held: Vec<u8>,
+    spool: Option<SpoolWriter>,
+}
+
+/// Bytes gathered before they are written to the spool.
+const SPOOL_WRITE: usize = 1024 * 1024;
+
+impl Receiving {
+    async fn take(&mut self, ctx: &Context, chunk: Bytes) -> std::io::Result<()> {
+        self.held.extend_from_slice(&chunk);
+        if self.spool.is_none() && self.held.len() > SPOOL_ABOVE {
+            self.spool = Some(ctx.pipeline.spools().create()?);
+        }
+        if self.spool.is_some() && self.held.len() >= SPOOL_WRITE {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> std::io::Result<()> {
+        let (Some(mut spool), held) = (self.spool.take(), std::mem::take(&mut self.held)) else {
+            return Ok(());
+        };
+        let (spool, mut held) = tokio::task::spawn_blocking(move || {
+            std::io::Write::write_all(&mut spool, &held).map(|()| (spool, held))
+        })
+        .await
+        .map_err(std::io::Error::other)??;
+        held.clear();
+        self.held = held;
+        self.spool = Some(spool);
+        Ok(())
+    }
+
+    async fn finish(mut self) -> std::io::Result<Upload> {
+        if self.spool.is_none() {
+            return Ok(Upload::from(self.held));
+        }
+        self.flush().await?;
+        let spool = self.spool.take().expect("a spool was started");
+        tokio::task::spawn_blocking(move || Upload::spooled(spool.finish()?))
+            .await
+            .map_err(std::io::Error::other)?
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -407,7 +479,7 @@ async fn stored(
         Ok(Some((meta, body))) => Ok(Handed {
             name: path.name().to_owned(),
             content_type: meta.content_type,
-            body,
+            file: body.into(),
         }),
         Ok(None) => Err(no_files()),
         Err(e) => {

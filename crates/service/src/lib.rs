@@ -18,12 +18,14 @@ pub mod consents;
 mod inbox;
 pub mod intake;
 pub mod jobs;
+pub mod upload;
 
 pub use inbox::{InboxRouter, api_error};
 pub use intake::{
     Accepts, AnyIntake, ImportFailure, Intake, Original, Pipeline, Plan, Progress, Stage, Summary,
     Told, held_period, kept_originals, put_file,
 };
+pub use upload::Upload;
 
 use std::sync::Arc;
 

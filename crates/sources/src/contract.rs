@@ -92,6 +92,9 @@ pub enum ImportError {
     /// The file has no content at all (0 bytes, or only spaces and line ends).
     #[error("the file is empty")]
     EmptyFile,
+    /// Larger than this kind of file is read whole (`max` bytes).
+    #[error("this file is too large for its kind: at most {} MiB", max / (1024 * 1024))]
+    TooLarge { max: u64 },
 }
 
 impl ImportError {
@@ -124,6 +127,10 @@ impl ImportError {
             (Lang::Fr, ImportError::Invalid(m)) => m.clone(),
             (Lang::Fr, ImportError::Empty) => "le fichier ne contient aucun relevé".into(),
             (Lang::Fr, ImportError::EmptyFile) => "le fichier est vide".into(),
+            (Lang::Fr, ImportError::TooLarge { max }) => format!(
+                "ce fichier est trop gros pour ce type d’export : {} Mio au plus",
+                max / (1024 * 1024)
+            ),
         }
     }
 }

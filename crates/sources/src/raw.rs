@@ -3,21 +3,20 @@
 //! file imported twice has one name and two files never share one.
 
 use jiff::{SignedDuration, Timestamp};
-use sha2::{Digest, Sha256};
 
 use crate::time::local_date;
 
 /// The name of an original file: `2025-01-01_2025-01-31-0123456789ab.csv`,
 /// from the first reading's start, the last reading's end (an end at midnight
 /// belongs to the day before), the first 12 hex digits of the content's
-/// SHA-256 and the layout's extension. Without readings the days are empty.
+/// SHA-256 (handed in: the file may be too large to hold) and the layout's extension. Without readings the days are empty.
 pub fn raw_file_name(
     first: Option<Timestamp>,
     last: Option<Timestamp>,
-    bytes: &[u8],
+    sha256: &[u8; 32],
     extension: &str,
 ) -> String {
-    let hash = hex::encode(Sha256::digest(bytes));
+    let hash = hex::encode(sha256);
     let first = first.map(|t| local_date(t).to_string()).unwrap_or_default();
     let last = last
         .map(|t| local_date(t.checked_sub(SignedDuration::from_secs(1)).unwrap_or(t)).to_string())
@@ -27,16 +26,19 @@ pub fn raw_file_name(
 
 #[cfg(test)]
 mod tests {
+    use sha2::{Digest, Sha256};
+
     use super::*;
 
     #[test]
     fn names_say_the_paris_days_and_the_content() {
         let a: Timestamp = "2024-12-31T23:00:00Z".parse().unwrap();
         let b: Timestamp = "2025-01-31T23:00:00Z".parse().unwrap();
-        let name = raw_file_name(Some(a), Some(b), b"x", "csv");
+        let sha = |b: &[u8]| <[u8; 32]>::from(Sha256::digest(b));
+        let name = raw_file_name(Some(a), Some(b), &sha(b"x"), "csv");
         assert!(name.starts_with("2025-01-01_2025-01-31-"), "{name}");
         assert!(name.ends_with(".csv"));
-        assert_ne!(name, raw_file_name(Some(a), Some(b), b"y", "csv"));
-        assert_eq!(name, raw_file_name(Some(a), Some(b), b"x", "csv"));
+        assert_ne!(name, raw_file_name(Some(a), Some(b), &sha(b"y"), "csv"));
+        assert_eq!(name, raw_file_name(Some(a), Some(b), &sha(b"x"), "csv"));
     }
 }

@@ -234,6 +234,22 @@ pub fn import(bytes: &[u8]) -> Result<Parsed, Refusal> {
     selfdata_sources::import(&importers(), bytes)
 }
 
+/// Reads a `Records.json` of any size from `r`, one location at a time
+/// (memory holds the points kept, never the file), or refuses it with the line.
+pub fn import_records<R: std::io::Read>(r: R) -> Result<Parsed, Refusal> {
+    let refused = |error| Refusal {
+        error,
+        expected: vec![Layout::Records.expected()],
+    };
+    let mut out = Parsed::new(Layout::Records);
+    let points = &mut out.points;
+    out.rows = records_from_reader(r, |p| points.push(p)).map_err(refused)?;
+    if out.points.is_empty() {
+        return Err(refused(ImportError::Empty));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,7 +46,7 @@ async fn a_bank_statement_is_kept_as_received_normalised_per_account_and_year_an
     let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2021, 10, 3))).await;
     let summary = s
         .app
-        .import_file(&alice(), credit_agricole().into())
+        .import_file(&alice(), credit_agricole())
         .await
         .unwrap();
     assert_eq!(summary.service, "budget");
@@ -202,10 +202,7 @@ async fn the_budget_page_shows_each_account_with_the_balance_the_api_gives() {
     let empty = b.get("/app/budget").await;
     assert_eq!(empty.status, 200);
     assert!(empty.body.contains("No account yet"), "{}", empty.body);
-    s.app
-        .import_file(&carol, credit_agricole().into())
-        .await
-        .unwrap();
+    s.app.import_file(&carol, credit_agricole()).await.unwrap();
     let page = b.get("/app/budget").await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Crédit Agricole …8901"), "{}", page.body);
@@ -328,7 +325,7 @@ async fn spending_by_category_leaves_out_transfers_between_ones_own_accounts_and
         .unwrap();
     let (current, savings) = household_year();
     for file in [current, savings] {
-        s.app.import_file(&dora, file.into()).await.unwrap();
+        s.app.import_file(&dora, file).await.unwrap();
     }
     let summary = Owner::of(&s, &dora)
         .await
@@ -391,7 +388,7 @@ async fn correcting_one_payee_moves_all_its_transactions_and_says_why() {
         .await
         .unwrap();
     let (current, _) = household_year();
-    s.app.import_file(&eve, current.into()).await.unwrap();
+    s.app.import_file(&eve, current).await.unwrap();
     let b = s.sign_in(email, password).await;
     let page = b
         .get("/app/budget/transactions?from=2021-03-01&to=2021-04-01&q=marcel")
@@ -683,7 +680,7 @@ async fn two_banks_in_two_layouts_are_two_accounts_the_source_says_its_period_an
     let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2021, 12, 1))).await;
     let ofx = s
         .app
-        .import_file(&alice(), fixture("ofx1_sgml_cp1252.ofx").into())
+        .import_file(&alice(), fixture("ofx1_sgml_cp1252.ofx"))
         .await
         .unwrap();
     assert!(
@@ -693,7 +690,7 @@ async fn two_banks_in_two_layouts_are_two_accounts_the_source_says_its_period_an
     );
     let camt = s
         .app
-        .import_file(&alice(), fixture("camt053_v02.xml").into())
+        .import_file(&alice(), fixture("camt053_v02.xml"))
         .await
         .unwrap();
     assert!(
@@ -744,7 +741,7 @@ async fn two_banks_in_two_layouts_are_two_accounts_the_source_says_its_period_an
             ),
         ],
     );
-    s.app.import_file(&hugo, statement.into()).await.unwrap();
+    s.app.import_file(&hugo, statement).await.unwrap();
     let b = s.sign_in(email, password).await;
     let page = b
         .get("/app/budget/transactions?from=2021-09-01&to=2021-10-01")

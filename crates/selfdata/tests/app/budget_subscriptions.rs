@@ -122,7 +122,7 @@ async fn erin(s: &Server) -> Owner {
         .create_account(EMAIL, PASSWORD, &pod)
         .await
         .unwrap();
-    let summary = s.app.import_file(&pod, statement().into()).await.unwrap();
+    let summary = s.app.import_file(&pod, statement()).await.unwrap();
     assert_eq!(summary.service, "budget");
     let webid = selfdata_solid::provision::webid_of(&s.base, &pod);
     let (id, secret) = s
@@ -367,7 +367,7 @@ async fn the_resident_confirms_or_dismisses_a_subscription_on_the_page_and_a_rei
     );
 
     // The same statement again: the decisions stay.
-    let again = s.app.import_file(&pod, statement().into()).await.unwrap();
+    let again = s.app.import_file(&pod, statement()).await.unwrap();
     assert_eq!(again.changed, 0);
     let answer = erin.subscriptions(&s).await;
     assert!(listed(&answer, "NETFLIX").is_none(), "{answer:#}");

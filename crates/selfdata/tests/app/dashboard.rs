@@ -6,8 +6,6 @@
 //! flowing into the euros, and refuse strangers (no session → sign-in) and
 //! forged forms (no CSRF token → 403).
 
-use std::time::{Duration, Instant};
-
 use crate::common::{Browser, Server, client_credentials_token, field, now};
 use jiff::civil::{Date, date};
 use selfdata_oidc::DpopKey;
@@ -23,33 +21,6 @@ async fn sign_in(b: &Browser, email: &str) {
     let r = b.sign_in(email, PASSWORD, "/app/energy").await;
     assert_eq!(r.status, 303, "sign-in failed: {}", r.body);
     assert_eq!(r.location.as_deref(), Some("/app/energy"));
-}
-
-/// Follows an import job until it ends; returns its last page.
-async fn wait_job(b: &Browser, path: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let page = b.get(path).await;
-        assert_eq!(page.status, 200, "{}", page.body);
-        assert!(
-            page.body.contains("<progress"),
-            "the job page shows a progress bar"
-        );
-        if !page.body.contains("data-running") {
-            assert!(
-                !page.body.contains("http-equiv=\"refresh\""),
-                "a finished job stops refreshing"
-            );
-            return page.body;
-        }
-        assert!(
-            page.body
-                .contains("<noscript><meta http-equiv=\"refresh\" content=\"1\"></noscript>"),
-            "a running job's page refreshes itself without script"
-        );
-        assert!(Instant::now() < deadline, "the import did not end");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Every value of `attr="…"` after each `marker` in `html`.
@@ -371,7 +342,7 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
         job.starts_with("/app/import/") && job.len() > 40,
         "an unguessable job id: {job}"
     );
-    let done = wait_job(&b, &job).await;
+    let done = b.wait_job(&job).await;
     assert!(done.contains("Not imported: line 12: "), "{done}");
     assert!(done.contains("Nothing of this file was kept."));
     assert!(
@@ -395,7 +366,7 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
         )
         .await;
     assert_eq!(r.status, 303);
-    let done = wait_job(&b, &r.location.unwrap()).await;
+    let done = b.wait_job(&r.location.unwrap()).await;
     assert!(
         done.contains("Import finished. 2 files imported."),
         "{done}"
@@ -410,7 +381,7 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
     let r = b
         .post_files("/app/import", Some(&csrf), &[(&water.name, &water.bytes)])
         .await;
-    let done = wait_job(&b, &r.location.unwrap()).await;
+    let done = b.wait_job(&r.location.unwrap()).await;
     assert!(done.contains("already imported: nothing new"), "{done}");
     // A batch with a good file, a damaged one and an empty one: each counted.
     let r = b
@@ -424,7 +395,7 @@ async fn imports_run_as_jobs_a_bad_file_is_named_with_its_line_and_leaves_nothin
             ],
         )
         .await;
-    let done = wait_job(&b, &r.location.unwrap()).await;
+    let done = b.wait_job(&r.location.unwrap()).await;
     assert!(
         done.contains("Import finished. 1 file imported, 2 refused."),
         "{done}"
@@ -798,7 +769,7 @@ async fn a_file_for_another_meter_is_kept_apart_and_imported_once_the_resident_c
     let r = b
         .post_files("/app/import", Some(&csrf), &[(&mine.name, &mine.bytes)])
         .await;
-    let done = wait_job(&b, &r.location.unwrap()).await;
+    let done = b.wait_job(&r.location.unwrap()).await;
     assert!(done.contains("1 file imported"), "{done}");
     let summary = "/dana/selfdata/energy/api/summary?fluid=electricity";
     let before = dana.api(&s, summary).await;
@@ -807,7 +778,7 @@ async fn a_file_for_another_meter_is_kept_apart_and_imported_once_the_resident_c
     let r = b
         .post_files("/app/import", Some(&csrf), &[("other.csv", &other.bytes)])
         .await;
-    let done = wait_job(&b, &r.location.unwrap()).await;
+    let done = b.wait_job(&r.location.unwrap()).await;
     assert!(done.contains("Kept apart:"), "{done}");
     assert!(done.contains("1 kept apart"), "{done}");
     assert!(done.contains("action=\"/app/import/apart\""), "{done}");
@@ -836,7 +807,7 @@ async fn a_file_for_another_meter_is_kept_apart_and_imported_once_the_resident_c
         .post("/app/import/apart", &[("csrf", &csrf), ("path", &kept)])
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
-    let done = wait_job(&b, &r.location.unwrap()).await;
+    let done = b.wait_job(&r.location.unwrap()).await;
     assert!(done.contains("1 file imported"), "{done}");
     assert!(done.contains(" readings imported, "), "{done}");
     assert_ne!(
@@ -866,7 +837,7 @@ async fn french_mode_shows_import_errors_in_french_naming_the_export_and_where_t
             &[("courses.csv", b"pain;lait\n1;2\n"), ("vide.csv", b"")],
         )
         .await;
-    let done = wait_job(&fr, &r.location.unwrap()).await;
+    let done = fr.wait_job(&r.location.unwrap()).await;
     assert!(done.contains("<html lang=\"fr\">"), "{done}");
     assert!(done.contains("Non importé"), "{done}");
     assert!(

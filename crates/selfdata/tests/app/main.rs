@@ -38,3 +38,4 @@ mod security_archives;
 mod security_oidc;
 mod security_rdf;
 mod security_storage;
+mod uploads;

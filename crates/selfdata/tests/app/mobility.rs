@@ -36,7 +36,7 @@ async fn a_location_history_gives_trips_with_their_mode_and_co2_kept_per_year_an
     let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2022, 2, 1))).await;
     let summary = s
         .app
-        .import_file(&alice(), fixture("semantic_2022_JANUARY.json").into())
+        .import_file(&alice(), fixture("semantic_2022_JANUARY.json"))
         .await
         .unwrap();
     assert_eq!(summary.service, "mobility");
@@ -65,7 +65,7 @@ async fn a_location_history_gives_trips_with_their_mode_and_co2_kept_per_year_an
     // Again: nothing added; and the index rebuilt gives the same answer.
     let again = s
         .app
-        .import_file(&alice(), fixture("semantic_2022_JANUARY.json").into())
+        .import_file(&alice(), fixture("semantic_2022_JANUARY.json"))
         .await
         .unwrap();
     assert_eq!(again.changed, 0);
@@ -131,7 +131,7 @@ async fn the_mobility_page_lists_the_trips_and_who_has_what_names_the_location_h
     assert_eq!(empty.status, 200);
     assert!(empty.body.contains("No trip yet"), "{}", empty.body);
     s.app
-        .import_file(&ines, fixture("semantic_2022_JANUARY.json").into())
+        .import_file(&ines, fixture("semantic_2022_JANUARY.json"))
         .await
         .unwrap();
     let page = b.get("/app/mobility").await;
@@ -150,7 +150,7 @@ async fn the_mobility_page_lists_the_trips_and_who_has_what_names_the_location_h
     );
     // A second file of the same history, two months later: the period
     // "who has what on me" states grows to cover both, never shrinks.
-    s.app.import_file(&ines, commutes(3).into()).await.unwrap();
+    s.app.import_file(&ines, commutes(3)).await.unwrap();
     let privacy = b.get("/app/privacy").await;
     let google = &privacy.body[privacy.body.find("location history and trips").unwrap()..];
     assert!(
@@ -204,10 +204,7 @@ async fn commuter(s: &Server, days: u32) -> (common::Browser, String, common::Re
         .create_account(email, password, &ines)
         .await
         .unwrap();
-    s.app
-        .import_file(&ines, commutes(days).into())
-        .await
-        .unwrap();
+    s.app.import_file(&ines, commutes(days)).await.unwrap();
     let b = s.sign_in(email, password).await;
     let csrf = common::field(&b.get("/app/mobility?month=2022-03").await.body, "csrf");
     let webid = selfdata_solid::provision::webid_of(&s.base, &ines);
@@ -566,7 +563,7 @@ async fn the_mobility_pages_in_a_browser_are_accessible_fit_a_phone_and_their_fo
     // January too: a second month on the chart, bike, walk and train trips.
     let ines = PodName::parse("ines").unwrap();
     s.app
-        .import_file(&ines, fixture("semantic_2022_JANUARY.json").into())
+        .import_file(&ines, fixture("semantic_2022_JANUARY.json"))
         .await
         .unwrap();
     let march = owner_trips(&s, &owner).await;

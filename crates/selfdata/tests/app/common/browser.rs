@@ -123,6 +123,38 @@ impl Browser {
         Page::read(r.await.unwrap()).await
     }
 
+    /// Follows an import job until it ends (checking its page keeps
+    /// showing a progress bar and refreshes itself while it runs); returns
+    /// its last page.
+    pub async fn wait_job(&self, path: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let page = self.get(path).await;
+            assert_eq!(page.status, 200, "{}", page.body);
+            assert!(
+                page.body.contains("<progress"),
+                "the job page shows a progress bar"
+            );
+            if !page.body.contains("data-running") {
+                assert!(
+                    !page.body.contains("http-equiv=\"refresh\""),
+                    "a finished job stops refreshing"
+                );
+                return page.body;
+            }
+            assert!(
+                page.body
+                    .contains("<noscript><meta http-equiv=\"refresh\" content=\"1\"></noscript>"),
+                "a running job's page refreshes itself without script"
+            );
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the import did not end"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     /// Opens the sign-up page and signs up with a pod of its own, back to
     /// the account page.
     pub async fn sign_up(&self, email: &str, password: &str, pod: &str) -> Page {
