@@ -16,11 +16,13 @@
 //! the plain streaming parse (baseline: serde_json over a buffered reader,
 //! the `locations` array walked with a visitor that skips each element);
 //! selfdata's streaming import (`records_from_reader` over the same reader,
-//! the points kept, then `trips_of`); the path the server and
-//! `selfdata import` take today (the file read whole, `import::import` on
-//! its bytes, `trips_of`); and `App::import_file` on the file read whole
-//! (the whole pipeline, original kept, one commit), as `selfdata import`
-//! runs it. Seconds, MB/s and peak RSS of each (the highest of the rounds).
+//! the points kept, then `trips_of`); the file read whole (`import::import`
+//! on its bytes, `trips_of`: what every path did before the import took a
+//! file); `App::import_file` on the file where it is (the whole pipeline,
+//! original written from the file, one commit), as `selfdata import` runs
+//! it; and a page's upload: the file posted over HTTP on loopback (CSRF
+//! token first), spooled sealed, imported by the job, timed until the job
+//! page says done. Seconds, MB/s and peak RSS of each (the highest of the rounds).
 //! (c) A pod holding a year of trips (a generated file imported through
 //! `App::import_file`), the mobility pages with a session and the trips
 //! and totals APIs with a DPoP token, through the whole router in process
@@ -79,8 +81,8 @@ pub struct MobilityArgs {
     /// it, removed at the end); the system's by default.
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Leave out `App::import_file` on the big file (it holds the file, its
-    /// points and the stored original in memory at once).
+    /// Leave out the end-to-end imports of the big file (`selfdata import`
+    /// and the page's upload).
     #[arg(long)]
     pub skip_app: bool,
 }
@@ -96,8 +98,10 @@ pub enum Phase {
     Stream,
     /// (b) the file read whole, parsed from its bytes, through to trips.
     Whole,
-    /// (b) `App::import_file` on the file read whole.
+    /// (b) `selfdata import`: `App::import_file` on the file where it is.
     App,
+    /// (b) a page's upload: the file posted over HTTP on loopback, spooled, imported.
+    Upload,
     /// (c) pages and API of a pod with a year of trips.
     Pages,
 }
@@ -110,6 +114,7 @@ impl fmt::Display for Phase {
             Phase::Stream => "stream",
             Phase::Whole => "whole",
             Phase::App => "app",
+            Phase::Upload => "upload",
             Phase::Pages => "pages",
         };
         f.write_str(name)
@@ -213,10 +218,11 @@ pub fn run(args: &MobilityArgs) -> anyhow::Result<()> {
         stream.push(child(Phase::Stream, &file)?);
     }
     let whole = child(Phase::Whole, &file)?;
-    let app = if args.skip_app {
-        serde_json::json!({"skipped": true})
+    let (app, upload) = if args.skip_app {
+        let skipped = serde_json::json!({"skipped": true});
+        (skipped.clone(), skipped)
     } else {
-        child(Phase::App, &file)?
+        (child(Phase::App, &file)?, child(Phase::Upload, &file)?)
     };
     drop(dir);
 
@@ -283,6 +289,7 @@ pub fn run(args: &MobilityArgs) -> anyhow::Result<()> {
             "whole_mb_per_s": bytes / MB / whole_s,
             "whole_vs_plain_time": whole_s / plain_s,
             "app": app,
+            "upload": upload,
         },
         "pages": pages,
     });
@@ -304,6 +311,7 @@ pub fn phase(args: &PhaseArgs) -> anyhow::Result<()> {
         Phase::Stream => stream_phase(file()?)?,
         Phase::Whole => whole_phase(file()?)?,
         Phase::App => runtime()?.block_on(app_phase(file()?))?,
+        Phase::Upload => runtime()?.block_on(upload_phase(file()?))?,
         Phase::Pages => runtime()?.block_on(pages_phase(args.requests))?,
     };
     out["start_rss_mb"] = start_rss.into();
@@ -617,6 +625,109 @@ async fn app_phase(path: &Path) -> anyhow::Result<serde_json::Value> {
         "points": summary.readings,
         "trips": summary.changed,
         "mb_per_s": size_of(path)? / MB / s,
+    }))
+}
+
+/// (b) a page's upload: a real server on loopback, the file posted as a
+/// browser does (`multipart/form-data`, CSRF token first) and streamed from
+/// disk over the socket; timed until the job page says it is done.
+async fn upload_phase(path: &Path) -> anyhow::Result<serde_json::Value> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let dir = tempfile::tempdir_in(path.parent().unwrap_or(Path::new(".")))?;
+    let (app, pod) = bench_app(dir.path(), None).await?;
+    let router = app.router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let service = router
+        .clone()
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
+    let cookie = crate::budget::session_cookie(&app).await?;
+    let get = |uri: String, json: bool| {
+        let mut r = Request::get(uri).header(header::COOKIE, &cookie);
+        if json {
+            r = r.header(header::ACCEPT, "application/json");
+        }
+        r.body(Body::empty())
+    };
+    let page = router
+        .clone()
+        .oneshot(get("/app/mobility".into(), false)?)
+        .await?;
+    let html = String::from_utf8(page.into_body().collect().await?.to_bytes().to_vec())?;
+    let marker = "name=\"csrf\" value=\"";
+    let at = html.find(marker).context("a CSRF field on the page")? + marker.len();
+    let csrf = &html[at..at + html[at..].find('"').context("the CSRF value")?];
+
+    let boundary = "selfdata-bench-boundary-5c1e";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"Records.json\"\r\n\
+         Content-Type: application/json\r\n\r\n"
+    );
+    let tail = format!("\r\n--{boundary}--\r\n");
+    let size = std::fs::metadata(path)?.len();
+    let length = head.len() as u64 + size + tail.len() as u64;
+
+    let t = Instant::now();
+    let mut socket = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!(
+        "POST /app/import HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {length}\r\n\
+         Connection: close\r\n\r\n"
+    );
+    socket.write_all(request.as_bytes()).await?;
+    socket.write_all(head.as_bytes()).await?;
+    let mut file = tokio::fs::File::open(path).await?;
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        socket.write_all(&buf[..n]).await?;
+    }
+    socket.write_all(tail.as_bytes()).await?;
+    let mut answer = Vec::new();
+    socket.read_to_end(&mut answer).await?;
+    let sent_s = t.elapsed().as_secs_f64();
+    let answer = String::from_utf8_lossy(&answer);
+    anyhow::ensure!(
+        answer.starts_with("HTTP/1.1 303"),
+        "the upload was answered {}",
+        answer.lines().next().unwrap_or("")
+    );
+    let job = answer
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("location: ")
+                .or_else(|| l.strip_prefix("Location: "))
+        })
+        .context("the job's address")?
+        .trim()
+        .to_owned();
+    let state = loop {
+        let r = router.clone().oneshot(get(job.clone(), true)?).await?;
+        let body = r.into_body().collect().await?.to_bytes();
+        let state: serde_json::Value = serde_json::from_slice(&body)?;
+        if state["done"] == true {
+            break state;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let s = t.elapsed().as_secs_f64();
+    let raw = selfdata_store::ResourcePath::parse("/selfdata/sources/google/raw/")?;
+    let kept = selfdata_store::Backend::members(app.store.as_ref(), &pod, &raw).await?;
+    anyhow::ensure!(
+        kept.first().map(|m| m.size) == Some(size),
+        "the upload was not imported: {state}"
+    );
+    Ok(serde_json::json!({
+        "seconds": s,
+        "sent_seconds": sent_s,
+        "mb_per_s": size_of(path)? / MB / s,
+        "spool_left": std::fs::read_dir(dir.path().join("spool"))?.count(),
     }))
 }
 
