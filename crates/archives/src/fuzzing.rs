@@ -1,0 +1,1 @@
+//! The fuzz property (to be written).

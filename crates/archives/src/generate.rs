@@ -1,0 +1,1 @@
+//! Seeded archives (to be written).
