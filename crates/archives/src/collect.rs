@@ -227,21 +227,27 @@ impl Collector {
                 },
             });
         }
-        let mut keyed: Vec<(String, Evidence)> = out
-            .into_iter()
-            .map(|e| (crate::names::key(&e.organisation), e))
-            .collect();
-        keyed.sort_by(|(ka, a), (kb, b)| {
-            let product = |e: &Evidence| match &e.kind {
-                EvidenceKind::ProductActivity { product, .. } => product.clone(),
-                _ => String::new(),
-            };
-            ka.cmp(kb)
-                .then_with(|| a.organisation.cmp(&b.organisation))
-                .then_with(|| a.platform.cmp(&b.platform))
-                .then_with(|| a.kind.rank().cmp(&b.kind.rank()))
-                .then_with(|| product(a).cmp(&product(b)))
-        });
-        keyed.into_iter().map(|(_, e)| e).collect()
+        sort(&mut out);
+        out
     }
+}
+
+/// Sorts evidence by organisation key, then name, platform, kind and product.
+pub(crate) fn sort(evidence: &mut Vec<Evidence>) {
+    let mut keyed: Vec<(String, Evidence)> = evidence
+        .drain(..)
+        .map(|e| (crate::names::key(&e.organisation), e))
+        .collect();
+    keyed.sort_by(|(ka, a), (kb, b)| {
+        let product = |e: &Evidence| match &e.kind {
+            EvidenceKind::ProductActivity { product, .. } => product.clone(),
+            _ => String::new(),
+        };
+        ka.cmp(kb)
+            .then_with(|| a.organisation.cmp(&b.organisation))
+            .then_with(|| a.platform.cmp(&b.platform))
+            .then_with(|| a.kind.rank().cmp(&b.kind.rank()))
+            .then_with(|| product(a).cmp(&product(b)))
+    });
+    evidence.extend(keyed.into_iter().map(|(_, e)| e));
 }

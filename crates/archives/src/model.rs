@@ -118,6 +118,15 @@ fn month(t: Timestamp, lang: Lang) -> String {
     format!("{} {}", lang.month(d.month()), d.year())
 }
 
+/// `n` and its noun, singular or plural (`1 record`, `2 records`).
+fn count(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 fn since(first: Option<Timestamp>, lang: Lang) -> String {
     match (first, lang) {
         (Some(t), Lang::En) => format!(", since {}", month(t, lang)),
@@ -179,12 +188,13 @@ impl Evidence {
                 ways.join(if en { "; " } else { " ; " })
             }
             (EvidenceKind::ActivityFromElsewhere { events, first, .. }, Lang::En) => format!(
-                "sent {p} {events} records of your activity on its site or app{}",
+                "sent {p} {} of your activity on its site or app{}",
+                count(*events, "record", "records"),
                 since(*first, lang)
             ),
             (EvidenceKind::ActivityFromElsewhere { events, first, .. }, Lang::Fr) => format!(
-                "a transmis à {p} {events} traces de votre activité sur son site ou son \
-                 application{}",
+                "a transmis à {p} {} de votre activité sur son site ou son application{}",
+                count(*events, "trace", "traces"),
                 since(*first, lang)
             ),
             (
@@ -196,7 +206,8 @@ impl Evidence {
                 },
                 Lang::En,
             ) => format!(
-                "keeps {items} records of your activity in {product}{}",
+                "keeps {} of your activity in {product}{}",
+                count(*items, "record", "records"),
                 since(*first, lang)
             ),
             (
@@ -208,15 +219,18 @@ impl Evidence {
                 },
                 Lang::Fr,
             ) => format!(
-                "conserve {items} traces de votre activité dans {product}{}",
+                "conserve {} de votre activité dans {product}{}",
+                count(*items, "trace", "traces"),
                 since(*first, lang)
             ),
             (EvidenceKind::AdClicks { clicks, first, .. }, Lang::En) => format!(
-                "received {clicks} visits from you through ads shown by {p}{}",
+                "received {} from you through ads shown by {p}{}",
+                count(*clicks, "visit", "visits"),
                 since(*first, lang)
             ),
             (EvidenceKind::AdClicks { clicks, first, .. }, Lang::Fr) => format!(
-                "a reçu {clicks} visites de votre part par des publicités de {p}{}",
+                "a reçu {} de votre part par des publicités de {p}{}",
+                count(*clicks, "visite", "visites"),
                 since(*first, lang)
             ),
         }
@@ -296,12 +310,14 @@ impl Note {
         let archive = platform.archive_name();
         match (self, lang) {
             (Note::HtmlParts { pages }, Lang::En) => format!(
-                "{pages} pages of activity in this archive are web pages (HTML) and were not \
-                 read; ask for them again in JSON to see them here."
+                "{} of activity in this archive are web pages (HTML), which were not read; ask \
+                 for them again in JSON to see them here.",
+                count(*pages, "page", "pages")
             ),
             (Note::HtmlParts { pages }, Lang::Fr) => format!(
-                "{pages} pages d’activité de cette archive sont des pages web (HTML) et n’ont pas \
-                 été lues ; redemandez-les au format JSON pour les voir ici."
+                "{} d’activité de cette archive sont des pages web (HTML), qui n’ont pas été \
+                 lues ; redemandez-les au format JSON pour les voir ici.",
+                count(*pages, "page", "pages")
             ),
             (Note::NothingFound, Lang::En) => match platform {
                 Platform::Google => format!(
@@ -328,11 +344,13 @@ impl Note {
             },
             (Note::OverCap { dropped }, Lang::En) => format!(
                 "This archive names more organisations than selfdata keeps from one archive; \
-                 {dropped} records about the others were left out."
+                 {} about the others were left out.",
+                count(*dropped, "record", "records")
             ),
             (Note::OverCap { dropped }, Lang::Fr) => format!(
                 "Cette archive nomme plus d’organisations que selfdata n’en garde d’une archive ; \
-                 {dropped} traces concernant les autres ont été laissées de côté."
+                 {} concernant les autres ont été laissées de côté.",
+                count(*dropped, "trace", "traces")
             ),
         }
     }
