@@ -19,10 +19,10 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
-use zip::ZipReadOptions;
 use zip::read::Config;
 use zip::result::ZipError;
 use zip::unstable::read::ZipIterable;
+use zip::{CompressionMethod, ZipReadOptions};
 
 use crate::Limits;
 use crate::error::{ArchiveError, Cap, UnsafeName};
@@ -446,6 +446,12 @@ impl<R: Read + Seek> Container<R> {
             if entry.is_dir() || !visit.wants(&name) {
                 progress.advance(start + compressed);
                 continue;
+            }
+            if !matches!(
+                entry.compression(),
+                CompressionMethod::Stored | CompressionMethod::Deflated
+            ) {
+                return Err(ArchiveError::Unsupported { name });
             }
             state.read.set(0);
             let file = match entry.with_reader(files.reader_mut(), ZipReadOptions::new()) {

@@ -205,18 +205,18 @@ fn too_large_fr(name: Option<&str>, cap: Cap) -> String {
 fn html_only(platform: Platform, lang: Lang) -> String {
     let how = match (platform, lang) {
         (Platform::Google, Lang::En) => {
-            "On takeout.google.com, under “My Activity”, open “Multiple formats” and choose JSON \
+            "on takeout.google.com, under “My Activity”, open “Multiple formats” and choose JSON \
              for your activity records"
         }
         (Platform::Google, Lang::Fr) => {
-            "Sur takeout.google.com, dans « Mon activité », ouvrez « Plusieurs formats » et \
+            "sur takeout.google.com, dans « Mon activité », ouvrez « Plusieurs formats » et \
              choisissez JSON pour les enregistrements d’activité"
         }
         (_, Lang::En) => {
-            "In Accounts Center, under “Download your information”, choose JSON as the format"
+            "in Accounts Center, under “Download your information”, choose JSON as the format"
         }
         (_, Lang::Fr) => {
-            "Dans l’Espace Comptes, sous « Télécharger vos informations », choisissez le format \
+            "dans l’Espace Comptes, sous « Télécharger vos informations », choisissez le format \
              JSON"
         }
     };

@@ -664,12 +664,14 @@ fn takeout<W: Write>(spec: &Spec, o: &mut Out<W>, oracle: &mut Oracle) -> io::Re
             // Newest first, as Takeout lists them.
             let seconds = END - step * i as i64 - rng.between(0, step.max(1) - 1);
             let t = ts(seconds, rng.between(0, 999));
-            let ad = rng.chance(0.06);
+            // Every record of the Ads product is an ad.
+            let ad = pi == 5 || rng.chance(0.06);
             let url_only_ad = !ad && rng.chance(0.01);
             let topic = format!("{} {}", synthetic(rng.below(500) as usize, &mut rng), i);
             let title = format!("{} {topic}", product.verb[l]);
             let site = if ad || url_only_ad {
-                (!rng.chance(0.3) || url_only_ad)
+                // A video ad on YouTube leads to YouTube: no site.
+                (pi == 5 || url_only_ad || !rng.chance(0.3))
                     .then(|| sites[rng.below(sites.len() as u64) as usize].clone())
             } else {
                 None

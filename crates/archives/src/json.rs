@@ -74,6 +74,8 @@ impl Read for Guard<'_, '_> {
         st.bytes.set(st.bytes.get() + n as u64);
         let (mut in_string, mut escape, mut run) =
             (st.in_string.get(), st.escape.get(), st.run.get());
+        // The longest string seen in this chunk, finished or not.
+        let mut longest = run;
         for &b in &buf[..n] {
             if in_string {
                 if escape {
@@ -82,6 +84,7 @@ impl Read for Guard<'_, '_> {
                     escape = true;
                 } else if b == b'"' {
                     in_string = false;
+                    longest = longest.max(run);
                     continue;
                 }
                 run += 1;
@@ -90,10 +93,11 @@ impl Read for Guard<'_, '_> {
                 run = 0;
             }
         }
+        longest = longest.max(run);
         st.in_string.set(in_string);
         st.escape.set(escape);
         st.run.set(run);
-        let trip = if run > st.text_bytes {
+        let trip = if longest > st.text_bytes {
             Some(Trip::Text)
         } else if st.sniffing.get() && st.bytes.get() > st.sniff_bytes {
             Some(Trip::Sniff)
@@ -515,8 +519,8 @@ impl<'de> Deserialize<'de> for EventList {
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EventList, A::Error> {
                 let mut events = Events::default();
                 while let Some(Object(event)) = seq.next_element::<Object<RawEvent>>()? {
-                    events.count += 1;
                     let Some(event) = event else { continue };
+                    events.count += 1;
                     if let Some(t) = event
                         .timestamp
                         .0
@@ -533,5 +537,57 @@ impl<'de> Deserialize<'de> for EventList {
             otherwise!(EventList::default(); bool, i64, u64, f64, str, unit, map);
         }
         d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out one byte a read.
+    struct Bytewise<'a>(&'a [u8]);
+
+    impl Read for Bytewise<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let Some((&b, rest)) = self.0.split_first() else {
+                return Ok(0);
+            };
+            out[0] = b;
+            self.0 = rest;
+            Ok(1)
+        }
+    }
+
+    fn guarded(json: &[u8], one_byte: bool) -> (io::Result<Vec<u8>>, Option<Trip>) {
+        let st = GuardState {
+            bytes: Cell::new(0),
+            sniffing: Cell::new(false),
+            sniff_bytes: 0,
+            text_bytes: 10,
+            in_string: Cell::new(false),
+            escape: Cell::new(false),
+            run: Cell::new(0),
+            tripped: Cell::new(None),
+        };
+        let mut whole: &[u8] = json;
+        let mut bytewise = Bytewise(json);
+        let inner: &mut dyn Read = if one_byte { &mut bytewise } else { &mut whole };
+        let mut out = Vec::new();
+        let got = Guard { inner, st: &st }.read_to_end(&mut out).map(|_| out);
+        (got, st.tripped.get())
+    }
+
+    #[test]
+    fn the_text_cap_counts_each_string_whatever_the_reads() {
+        for one_byte in [false, true] {
+            let (ok, trip) = guarded(br#"["0123456789", "0123456789", "a\"b\\c"]"#, one_byte);
+            assert!(ok.is_ok() && trip.is_none());
+            let (err, trip) = guarded(br#"["short", "0123456789x", "z"]"#, one_byte);
+            assert!(err.is_err());
+            assert_eq!(trip, Some(Trip::Text));
+            // Escaped quotes do not end a string.
+            let (_, trip) = guarded(br#"["0123\"4567\"89"]"#, one_byte);
+            assert_eq!(trip, Some(Trip::Text));
+        }
     }
 }

@@ -310,13 +310,13 @@ impl Note {
         let archive = platform.archive_name();
         match (self, lang) {
             (Note::HtmlParts { pages }, Lang::En) => format!(
-                "{} of activity in this archive are web pages (HTML), which were not read; ask \
-                 for them again in JSON to see them here.",
+                "This archive also holds activity as web pages (HTML), which were not read \
+                 ({} seen): ask for it again in JSON to see it here.",
                 count(*pages, "page", "pages")
             ),
             (Note::HtmlParts { pages }, Lang::Fr) => format!(
-                "{} d’activité de cette archive sont des pages web (HTML), qui n’ont pas été \
-                 lues ; redemandez-les au format JSON pour les voir ici.",
+                "Cette archive contient aussi de l’activité en pages web (HTML), qui n’ont pas \
+                 été lues ({} vues) : redemandez-la au format JSON pour la voir ici.",
                 count(*pages, "page", "pages")
             ),
             (Note::NothingFound, Lang::En) => match platform {
