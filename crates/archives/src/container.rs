@@ -50,6 +50,8 @@ struct InputState {
 struct Input<R> {
     inner: R,
     state: Rc<InputState>,
+    /// An error met after some bytes of a read, answered to the next one.
+    pending: Option<io::Error>,
 }
 
 impl<R> Input<R> {
@@ -63,18 +65,35 @@ impl<R> Input<R> {
 }
 
 impl<R: Read> Read for Input<R> {
+    /// Fills `buf` as far as the input goes, whatever the sizes of the reads
+    /// the reader handed over answers: the decompressor then sees the same
+    /// pieces whoever reads, so even a damaged entry decodes the same way.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.state.ended.get() {
             return Ok(0);
         }
-        match self.inner.read(buf) {
-            Ok(n) => {
-                self.state.read.set(self.state.read.get() + n as u64);
-                Ok(n)
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
-            Err(e) => Err(self.failed(e)),
+        if let Some(e) = self.pending.take() {
+            return Err(e);
         }
+        let mut filled = 0;
+        while filled < buf.len() {
+            match self.inner.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let e = self.failed(e);
+                    if filled == 0 {
+                        return Err(e);
+                    }
+                    // The bytes read are handed over; the error comes next.
+                    self.pending = Some(e);
+                    break;
+                }
+            }
+        }
+        self.state.read.set(self.state.read.get() + filled as u64);
+        Ok(filled)
     }
 }
 
@@ -316,6 +335,7 @@ impl<R: Read + Seek> Container<R> {
         let mut input = Input {
             inner: r,
             state: state.clone(),
+            pending: None,
         };
         let start = (|| -> io::Result<(u64, [u8; 4], usize)> {
             let len = input.seek(SeekFrom::End(0))?;

@@ -18,7 +18,7 @@
 
 use std::cell::Cell;
 use std::fmt;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 
 use jiff::Timestamp;
 use serde::de::{
@@ -70,7 +70,15 @@ impl Read for Guard<'_, '_> {
         if st.tripped.get().is_some() {
             return Err(io::Error::other("stopped"));
         }
-        let n = self.inner.read(buf)?;
+        // While sniffing, never read past the budget: the file is left at the
+        // same byte whatever the sizes of the reads.
+        let room = if st.sniffing.get() {
+            (st.sniff_bytes + 1).saturating_sub(st.bytes.get())
+        } else {
+            u64::MAX
+        };
+        let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
         st.bytes.set(st.bytes.get() + n as u64);
         let (mut in_string, mut escape, mut run) =
             (st.in_string.get(), st.escape.get(), st.run.get());
@@ -181,10 +189,11 @@ pub(crate) fn read(
         file: JsonFile::default(),
         not_ours: false,
     };
-    let mut buffered = BufReader::with_capacity(64 * 1024, Guard { inner: r, st: &st });
-    let result = skip_bom(&mut buffered)
+    let mut guard = Guard { inner: r, st: &st };
+    let result = bom_skipped(&mut guard)
         .map_err(serde_json::Error::io)
-        .and_then(|()| {
+        .and_then(|head| {
+            let buffered = BufReader::with_capacity(64 * 1024, head.chain(&mut guard));
             let mut de = serde_json::Deserializer::from_reader(buffered);
             Root(&mut ctx).deserialize(&mut de)?;
             de.end()
@@ -208,6 +217,12 @@ pub(crate) fn read(
     if e.is_io() {
         return Err(Fail::Io);
     }
+    // Broken JSON: a damaged entry, or a file that is not JSON? Reading the
+    // rest (its checksum is checked at the end) tells. A file left because
+    // its first element showed it is not ours is not read further.
+    if !not_ours && io::copy(r, &mut io::sink()).is_err() {
+        return Err(Fail::Io);
+    }
     if recognised && !not_ours {
         return Err(Fail::Archive(ArchiveError::DamagedJson {
             name: name.to_string(),
@@ -224,12 +239,15 @@ pub(crate) fn read(
     })
 }
 
-fn skip_bom(r: &mut impl BufRead) -> io::Result<()> {
-    let head = r.fill_buf()?;
-    if head.starts_with(b"\xEF\xBB\xBF") {
-        r.consume(3);
+/// The first bytes of the file, a UTF-8 byte order mark left out (the reads
+/// may hand them out one at a time).
+fn bom_skipped(r: &mut impl Read) -> io::Result<io::Cursor<Vec<u8>>> {
+    let mut head = Vec::with_capacity(3);
+    r.take(3).read_to_end(&mut head)?;
+    if head == b"\xEF\xBB\xBF" {
+        head.clear();
     }
-    Ok(())
+    Ok(io::Cursor::new(head))
 }
 
 /// The root value: an array (Google My Activity?) or an object (Meta?).

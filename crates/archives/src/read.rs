@@ -38,13 +38,18 @@ struct Reader<'l> {
     seen: Seen,
 }
 
+/// Whether `name` ends with `.ext`, in any case.
+fn has_extension(name: &str, ext: &str) -> bool {
+    name.rsplit_once('.')
+        .is_some_and(|(_, e)| e.eq_ignore_ascii_case(ext))
+}
+
 fn is_json(name: &str) -> bool {
-    name.len() >= 5 && name[name.len() - 5..].eq_ignore_ascii_case(".json")
+    has_extension(name, "json")
 }
 
 fn is_html(name: &str) -> bool {
-    let lower = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
-    name.contains('.') && (lower == "html" || lower == "htm")
+    has_extension(name, "html") || has_extension(name, "htm")
 }
 
 impl Visit for Reader<'_> {
