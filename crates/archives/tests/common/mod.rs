@@ -47,7 +47,7 @@ fn tiny(seed: u64, shape: Shape, language: Language, json: bool) -> Spec {
         advertisers: 8,
         activity: if shape == Shape::Takeout { 40 } else { 6 },
         events: 20,
-        filler_bytes: 6 * 1024,
+        filler_bytes: 3 * 1024,
         ..Spec::small(seed, shape)
     }
 }
@@ -56,7 +56,7 @@ pub fn generated_fixtures() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     for (i, language) in Language::ALL.into_iter().enumerate() {
         let mut spec = tiny(100 + i as u64, Shape::Takeout, language, true);
-        spec.activity = 120;
+        spec.activity = 50;
         spec.advertisers = 4;
         out.push(generated(
             &format!("gen_takeout_{}.zip", language.code()),
