@@ -46,15 +46,44 @@ struct InputState {
     error: RefCell<Option<String>>,
 }
 
-/// The reader handed over, counting and able to pretend it has ended.
+/// How much of the input is read at once.
+const INPUT_BUFFER: usize = 64 * 1024;
+
+/// The reader handed over, buffered, counting, and able to pretend it has
+/// ended. The buffer is filled whole whatever the sizes of the reads the
+/// reader answers, and kept across a seek that lands inside it (the central
+/// directory is walked by seeking to each header): what the layers above
+/// see depends on the bytes only, so even a damaged entry decodes the same
+/// way whoever hands the bytes over.
 struct Input<R> {
     inner: R,
     state: Rc<InputState>,
-    /// An error met after some bytes of a read, answered to the next one.
+    buf: Box<[u8]>,
+    /// The input's offset of `buf[0]`, and how many bytes of `buf` hold data.
+    buf_start: u64,
+    buf_len: usize,
+    /// Where the next read starts.
+    pos: u64,
+    /// Where the reader handed over stands, when known.
+    inner_pos: Option<u64>,
+    /// An error met after some bytes of a fill, answered to the next one.
     pending: Option<io::Error>,
 }
 
 impl<R> Input<R> {
+    fn new(inner: R, state: Rc<InputState>) -> Self {
+        Input {
+            inner,
+            state,
+            buf: vec![0; INPUT_BUFFER].into_boxed_slice(),
+            buf_start: 0,
+            buf_len: 0,
+            pos: 0,
+            inner_pos: None,
+            pending: None,
+        }
+    }
+
     fn failed(&self, e: io::Error) -> io::Error {
         let mut first = self.state.error.borrow_mut();
         if first.is_none() {
@@ -64,42 +93,81 @@ impl<R> Input<R> {
     }
 }
 
-impl<R: Read> Read for Input<R> {
-    /// Fills `buf` as far as the input goes, whatever the sizes of the reads
-    /// the reader handed over answers: the decompressor then sees the same
-    /// pieces whoever reads, so even a damaged entry decodes the same way.
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.state.ended.get() {
-            return Ok(0);
-        }
+impl<R: Read + Seek> Input<R> {
+    /// Fills the buffer from `pos`.
+    fn refill(&mut self) -> io::Result<()> {
         if let Some(e) = self.pending.take() {
             return Err(e);
         }
-        let mut filled = 0;
-        while filled < buf.len() {
-            match self.inner.read(&mut buf[filled..]) {
+        self.buf_start = self.pos;
+        self.buf_len = 0;
+        if self.inner_pos != Some(self.pos) {
+            self.inner_pos = None;
+            self.inner
+                .seek(SeekFrom::Start(self.pos))
+                .map_err(|e| self.failed(e))?;
+            self.inner_pos = Some(self.pos);
+        }
+        while self.buf_len < self.buf.len() {
+            match self.inner.read(&mut self.buf[self.buf_len..]) {
                 Ok(0) => break,
-                Ok(n) => filled += n,
+                Ok(n) => self.buf_len += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     let e = self.failed(e);
-                    if filled == 0 {
+                    self.inner_pos = None;
+                    if self.buf_len == 0 {
                         return Err(e);
                     }
-                    // The bytes read are handed over; the error comes next.
                     self.pending = Some(e);
-                    break;
+                    return Ok(());
                 }
             }
         }
-        self.state.read.set(self.state.read.get() + filled as u64);
-        Ok(filled)
+        self.inner_pos = Some(self.buf_start + self.buf_len as u64);
+        Ok(())
     }
 }
 
-impl<R: Seek> Seek for Input<R> {
-    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        self.inner.seek(pos).map_err(|e| self.failed(e))
+impl<R: Read + Seek> Read for Input<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.state.ended.get() || out.is_empty() {
+            return Ok(0);
+        }
+        let end = self.buf_start + self.buf_len as u64;
+        if self.pos < self.buf_start || self.pos >= end {
+            self.refill()?;
+            if self.buf_len == 0 {
+                return Ok(0);
+            }
+        }
+        let at = (self.pos - self.buf_start) as usize;
+        let n = out.len().min(self.buf_len - at);
+        out[..n].copy_from_slice(&self.buf[at..at + n]);
+        self.pos += n as u64;
+        self.state.read.set(self.state.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: Read + Seek> Seek for Input<R> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        self.pos = match to {
+            SeekFrom::Start(p) => p,
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d).ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidInput, "seek before the start")
+            })?,
+            SeekFrom::End(d) => {
+                self.inner_pos = None;
+                let p = self
+                    .inner
+                    .seek(SeekFrom::End(d))
+                    .map_err(|e| self.failed(e))?;
+                self.inner_pos = Some(p);
+                p
+            }
+        };
+        Ok(self.pos)
     }
 }
 
@@ -332,11 +400,7 @@ impl<R: Read + Seek> Container<R> {
     /// does but has no end record, [`ArchiveError::TooManyEntries`] past the cap.
     pub(crate) fn open(r: R, limits: Limits) -> Result<Self, ArchiveError> {
         let state = Rc::new(InputState::default());
-        let mut input = Input {
-            inner: r,
-            state: state.clone(),
-            pending: None,
-        };
+        let mut input = Input::new(r, state.clone());
         let start = (|| -> io::Result<(u64, [u8; 4], usize)> {
             let len = input.seek(SeekFrom::End(0))?;
             input.seek(SeekFrom::Start(0))?;
@@ -525,6 +589,43 @@ impl<R: Read + Seek> Container<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Answers at most three bytes a read.
+    struct Dribble(io::Cursor<Vec<u8>>);
+
+    impl Read for Dribble {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(3);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    impl Seek for Dribble {
+        fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+            self.0.seek(pos)
+        }
+    }
+
+    #[test]
+    fn the_input_reads_the_same_bytes_whatever_the_reader_answers() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut input = Input::new(Dribble(io::Cursor::new(data.clone())), Rc::default());
+        assert_eq!(input.seek(SeekFrom::End(0)).unwrap(), 200_000);
+        for (at, len) in [(0, 10), (70_000, 100), (65_530, 20), (5, 3), (199_990, 50)] {
+            input.seek(SeekFrom::Start(at)).unwrap();
+            let mut got = vec![0; len];
+            let n = input.read(&mut got).unwrap();
+            assert!(n > 0);
+            let end = (at as usize + n).min(data.len());
+            assert_eq!(&got[..n], &data[at as usize..end], "at {at}");
+        }
+        input.seek(SeekFrom::Start(0)).unwrap();
+        let mut all = Vec::new();
+        input.read_to_end(&mut all).unwrap();
+        assert_eq!(all, data);
+        assert_eq!(input.seek(SeekFrom::Current(-10)).unwrap(), 199_990);
+        assert!(input.seek(SeekFrom::Current(-300_000)).is_err());
+    }
 
     #[test]
     fn unsafe_names_are_named_for_what_they_do() {

@@ -135,11 +135,13 @@ impl Spec {
         }
     }
 
-    /// An archive of about `bytes` bytes: a fifth of it activity (JSON
-    /// compresses about tenfold, so that is a few times its size once
-    /// decompressed), the rest photos and other files.
+    /// An archive of about `bytes` bytes: up to a fifth of it activity (at
+    /// most two million records, a decade of heavy use; JSON compresses
+    /// about twelvefold, so that is a few times its size once decompressed),
+    /// the rest photos and other files.
     pub fn of_size(seed: u64, shape: Shape, bytes: u64) -> Spec {
-        let activity = (bytes / 5 / 60) as usize;
+        // A My Activity record is about 26 bytes once compressed.
+        let records = (bytes / 5 / 26).min(2_000_000);
         Spec {
             seed,
             shape,
@@ -147,12 +149,12 @@ impl Spec {
             json: true,
             advertisers: 2_000,
             activity: if shape == Shape::Takeout {
-                activity
+                records as usize
             } else {
                 3_000
             },
-            events: activity,
-            filler_bytes: bytes - bytes / 5,
+            events: records as usize,
+            filler_bytes: bytes.saturating_sub(records * 26),
         }
     }
 }
@@ -797,7 +799,8 @@ fn takeout<W: Write>(spec: &Spec, o: &mut Out<W>, oracle: &mut Oracle) -> io::Re
             -11_500_000 + rng.between(-50_000, 50_000),
             rng.between(3, 60)
         ));
-        written += (o.buf.len() - before) as u64 / 8;
+        // Location JSON compresses about tenfold.
+        written += (o.buf.len() - before) as u64 / 10;
         k += 1;
         o.flush(false)?;
     }
