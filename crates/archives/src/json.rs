@@ -2,7 +2,8 @@
 //!
 //! A file is read through a [`Guard`] that follows JSON strings byte by byte:
 //! no string may be longer than [`crate::Limits::text_bytes`] (serde_json
-//! would hold it whole), and until the file is recognised at most
+//! would hold it whole: a file of ours with one is refused, any other file
+//! is left), and until the file is recognised at most
 //! [`crate::Limits::sniff_bytes`] are read, so a 500 MB `Records.json` costs
 //! one megabyte, not five hundred. What recognises a file:
 //! - a root **array** whose first element is an object with `header`,
@@ -67,11 +68,15 @@ struct Guard<'r, 's> {
 impl Read for Guard<'_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let st = self.st;
+        if st.tripped.get().is_none() && st.sniffing.get() && st.bytes.get() > st.sniff_bytes {
+            st.tripped.set(Some(Trip::Sniff));
+        }
         if st.tripped.get().is_some() {
             return Err(io::Error::other("stopped"));
         }
-        // While sniffing, never read past the budget: the file is left at the
-        // same byte whatever the sizes of the reads.
+        // While sniffing, never read past the budget (and stop at the read
+        // after it): the file is left at the same byte whatever the sizes of
+        // the reads, once the parser has seen every byte before.
         let room = if st.sniffing.get() {
             (st.sniff_bytes + 1).saturating_sub(st.bytes.get())
         } else {
@@ -79,12 +84,13 @@ impl Read for Guard<'_, '_> {
         };
         let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..want])?;
-        st.bytes.set(st.bytes.get() + n as u64);
         let (mut in_string, mut escape, mut run) =
             (st.in_string.get(), st.escape.get(), st.run.get());
-        // The longest string seen in this chunk, finished or not.
-        let mut longest = run;
-        for &b in &buf[..n] {
+        // A string past the cap ends the bytes handed over, just past the
+        // byte that broke it: the parser stops there, having recognised the
+        // file or not from what came before, whatever the sizes of the reads.
+        let mut given = n;
+        for (i, &b) in buf[..n].iter().enumerate() {
             if in_string {
                 if escape {
                     escape = false;
@@ -92,31 +98,24 @@ impl Read for Guard<'_, '_> {
                     escape = true;
                 } else if b == b'"' {
                     in_string = false;
-                    longest = longest.max(run);
                     continue;
                 }
                 run += 1;
+                if run > st.text_bytes {
+                    given = i + 1;
+                    st.tripped.set(Some(Trip::Text));
+                    break;
+                }
             } else if b == b'"' {
                 in_string = true;
                 run = 0;
             }
         }
-        longest = longest.max(run);
         st.in_string.set(in_string);
         st.escape.set(escape);
         st.run.set(run);
-        let trip = if longest > st.text_bytes {
-            Some(Trip::Text)
-        } else if st.sniffing.get() && st.bytes.get() > st.sniff_bytes {
-            Some(Trip::Sniff)
-        } else {
-            None
-        };
-        if let Some(trip) = trip {
-            st.tripped.set(Some(trip));
-            return Err(io::Error::other("stopped"));
-        }
-        Ok(n)
+        st.bytes.set(st.bytes.get() + given as u64);
+        Ok(given)
     }
 }
 
@@ -205,6 +204,9 @@ pub(crate) fn read(
     let not_ours = ctx.not_ours;
     let file = ctx.file;
     match st.tripped.get() {
+        // A long text in a file not recognised (a photo embedded in some
+        // JSON the resident keeps in Drive) says only that it is not ours.
+        Some(Trip::Text) if !recognised => return Ok(JsonFile::default()),
         Some(Trip::Text) => {
             return Err(Fail::Archive(ArchiveError::TooLarge {
                 name: Some(name.to_string()),

@@ -152,8 +152,10 @@ fn a_zip_cut_anywhere_is_refused_never_read_in_part() {
 
 #[test]
 fn the_caps_hold_whatever_the_zip_declares() {
+    // The long title is in the second record: the first makes the file ours.
     let json = format!(
-        r#"[{{"header": "Search", "title": "{}", "time": "2024-01-01T00:00:00Z"}}]"#,
+        r#"[{{"header": "Search", "title": "a", "time": "2024-01-01T00:00:00Z"}},
+            {{"header": "Search", "title": "{}", "time": "2024-01-01T00:00:00Z"}}]"#,
         "x".repeat(5000)
     );
     let zip = zip_of(&[
@@ -228,6 +230,36 @@ fn the_caps_hold_whatever_the_zip_declares() {
             why: UnsafeName::TooLong(20),
         }
     );
+}
+
+#[test]
+fn a_long_text_in_a_file_that_is_not_ours_leaves_the_file_not_the_archive() {
+    let long = format!(r#"{{"photo": "{}"}}"#, "A".repeat(5000));
+    let zip = zip_of(&[
+        ("Takeout/Drive/scan.json", long.as_bytes()),
+        (
+            "Takeout/My Activity/Maps/MyActivity.json",
+            br#"[{"header": "Maps", "title": "Viewed", "time": "2024-01-01T00:00:00Z"}]"#,
+        ),
+    ]);
+    let limits = Limits {
+        text_bytes: 1000,
+        ..Limits::default()
+    };
+    let a = read_archive_with(Cursor::new(&zip), &limits, |_| {}).unwrap();
+    assert_eq!(a.tally.read, 1);
+    assert_eq!(a.evidence.len(), 1);
+    // In the first record, before the file is known to be ours: left too.
+    let first = format!(
+        r#"[{{"header": "Search", "title": "{}", "time": "2024-01-01T00:00:00Z"}}]"#,
+        "x".repeat(5000)
+    );
+    let zip = zip_of(&[(
+        "Takeout/My Activity/Search/MyActivity.json",
+        first.as_bytes(),
+    )]);
+    let a = read_archive_with(Cursor::new(&zip), &limits, |_| {}).unwrap();
+    assert_eq!((a.tally.read, a.evidence.len()), (0, 0));
 }
 
 #[test]
