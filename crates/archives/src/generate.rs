@@ -6,7 +6,7 @@
 //! written as Meta writes it (mojibake), HTML or JSON, with the files around
 //! them that a reader must leave alone (photos, location history, messages).
 //!
-//! [`write`] streams the zip to any `Write` (no `Seek`: entries carry data
+//! [`write()`] streams the zip to any `Write` (no `Seek`: entries carry data
 //! descriptors), one record at a time, so an archive of a gigabyte is written
 //! without holding it: only the zip's list of entries (about a hundred bytes
 //! each) grows. It returns the [`Truth`]: the evidence a correct reader finds,

@@ -32,7 +32,7 @@
 //! | a symbolic link, an encrypted entry, two entries of the same name | every entry's metadata, before any content is read |
 //! | a zip bomb: entries sharing compressed bytes | every entry's range (local header, name, data) compared with the next |
 //! | a zip bomb: one file over [`MAX_ENTRY_BYTES`], all files read over [`MAX_TOTAL_BYTES`], or more than [`MAX_RATIO`] times its compressed size once past [`RATIO_FREE_BYTES`] | a counting reader under every file opened; the sizes the zip declares are never trusted |
-//! | a JSON string longer than [`MAX_TEXT_BYTES`] | the JSON followed byte by byte as it streams |
+//! | a JSON string longer than [`MAX_TEXT_BYTES`] in a file recognised as ours (in any other file, the file is left) | the JSON followed byte by byte as it streams |
 //! | a compression method other than stored and deflate; a damaged file (bad checksum, cut short); a recognised JSON file that breaks off | while it is read |
 //! | an archive of HTML pages only ([`ArchiveError::HtmlOnly`]: ask again in JSON) | the pages' marks, or Google/Meta folder names with more HTML than JSON files |
 //!
@@ -43,7 +43,15 @@
 //! record, an unrecognised one is left after [`SNIFF_BYTES`], and what is kept
 //! is one row per organisation and kind (at most [`MAX_EVIDENCE`] of them)
 //! with counts and first/last times. [`Limits`] holds every cap;
-//! [`read_archive_with`] takes others (tests use small ones).
+//! [`read_archive_with`] takes others (tests use small ones). The input is
+//! read through a 64 KiB buffer that is filled whole whatever the reader
+//! answers, so the result never depends on how the reader hands out bytes.
+//!
+//! Measured once (release build, `examples/archive.rs`): a generated
+//! Takeout of 197 MB (about 1 GB decompressed, a 232 MB YouTube history)
+//! read in 7.7 s at 4.5 MB peak resident memory, where `unzip -p` of the
+//! same archive to `/dev/null` took 6.3 s; an archive of 200,000 entries,
+//! 0.3 s and 11.5 MB.
 //!
 //! ## The layouts read, recognised by content
 //!
