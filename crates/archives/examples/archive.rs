@@ -13,11 +13,26 @@
 //! platform, the tally, the notes and one line per organisation, or the
 //! refusal, with the time taken.
 
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::time::Instant;
 
 use selfdata_archives::generate::{Shape, Spec, write};
 use selfdata_archives::{Lang, key, read_archive};
+
+/// Counts what goes through (the size of an archive written to `/dev/null`).
+struct Counted<W>(W, u64);
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.0.write(buf)?;
+        self.1 += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,9 +46,9 @@ fn main() {
             let seed = args.get(4).map_or(1, |s| s.parse().expect("a seed"));
             let out = std::fs::File::create(&args[3]).expect("a file to write");
             let started = Instant::now();
-            let truth =
-                write(&Spec::of_size(seed, shape, bytes), BufWriter::new(out)).expect("written");
-            let written = std::fs::metadata(&args[3]).map(|m| m.len()).unwrap_or(0);
+            let mut counted = Counted(BufWriter::new(out), 0);
+            let truth = write(&Spec::of_size(seed, shape, bytes), &mut counted).expect("written");
+            let written = counted.1;
             println!(
                 "{} bytes written in {:.1?}: {} records, {} rows of evidence",
                 written,
