@@ -9,6 +9,7 @@
 //! descriptions every importer writes (`selfdata_sources::describe`), and
 //! erasure and restore reach the other services through the registry.
 
+pub mod archive;
 pub mod erase;
 pub mod export;
 pub mod log;
@@ -18,7 +19,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use selfdata_idp::Idp;
-use selfdata_service::{Card, Context, Service};
+use selfdata_service::{AnyIntake, Card, Context, Service};
 use selfdata_site::{Lang, MenuEntry, Resident, Say};
 use selfdata_solid::AppState;
 
@@ -66,6 +67,13 @@ impl Service for PrivacyService {
             .merge(export::routes())
             .merge(erase::routes())
             .with_state(self.0.clone())
+    }
+
+    fn intakes(&self) -> Vec<Arc<dyn AnyIntake>> {
+        vec![Arc::new(archive::Archives::new(
+            self.0.ctx.store.clone(),
+            self.0.ctx.base_url(),
+        ))]
     }
 
     async fn card(&self, resident: &Resident, lang: Lang) -> Option<Card> {

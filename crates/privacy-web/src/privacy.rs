@@ -23,6 +23,7 @@
 //! form carries its CSRF token.
 
 mod acl;
+pub mod organisations;
 mod people;
 mod record;
 mod requests;
@@ -65,6 +66,8 @@ pub fn routes() -> Router<Arc<PrivacyApp>> {
         .route("/app/privacy/share", post(share))
         .route("/app/privacy/consents/{id}", get(record_page))
         .route("/app/privacy/consents/{id}/receipt", get(receipt))
+        .route("/app/privacy/organisations", get(organisations::show))
+        .route("/app/privacy/organisations.csv", get(organisations::export))
         .merge(requests::routes())
 }
 

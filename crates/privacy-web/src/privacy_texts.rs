@@ -14,6 +14,8 @@ pub struct PrivacyTexts {
     pub card_nobody: &'static str,
     pub sources_title: &'static str,
     pub sources_none: &'static str,
+    /// The link to the directory of organisations.
+    pub organisations_link: &'static str,
     pub holder: &'static str,
     pub categories: &'static str,
     pub period: &'static str,
@@ -292,6 +294,7 @@ pub static EN: PrivacyTexts = PrivacyTexts {
     rq_deadline_rule: "One month from receipt (GDPR article 12(3)); it can be extended by two months for complex requests, if the holder tells you within the first month.",
     rq_unknown_holder: "Choose a holder from the list.",
     rq_bad_date: "Give the date as YYYY-MM-DD.",
+    organisations_link: "Every organisation that holds data on you, from your Google, Facebook and Instagram archives",
 };
 
 pub static FR: PrivacyTexts = PrivacyTexts {
@@ -431,6 +434,7 @@ pub static FR: PrivacyTexts = PrivacyTexts {
     rq_deadline_rule: "Un mois à compter de la réception (article 12.3 du RGPD)\u{a0}; prolongeable de deux mois pour une demande complexe, si le détenteur vous en informe dans le premier mois.",
     rq_unknown_holder: "Choisissez un détenteur dans la liste.",
     rq_bad_date: "Donnez la date sous la forme AAAA-MM-JJ.",
+    organisations_link: "Tous les organismes qui détiennent des données sur vous, d’après vos archives Google, Facebook et Instagram",
 };
 
 selfdata_site::words!(PrivacyTexts, FR, EN);

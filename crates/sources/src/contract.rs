@@ -92,6 +92,10 @@ pub enum ImportError {
     /// The file has no content at all (0 bytes, or only spaces and line ends).
     #[error("the file is empty")]
     EmptyFile,
+    /// A refusal the importer put in words itself, in both languages (an
+    /// archive's reader says which entry is unsafe and why).
+    #[error("{en}")]
+    Said { en: String, fr: String },
     /// Larger than this kind of file is read whole (`max` bytes).
     #[error("this file is too large for its kind: at most {} MiB", max / (1024 * 1024))]
     TooLarge { max: u64 },
@@ -127,6 +131,7 @@ impl ImportError {
             (Lang::Fr, ImportError::Invalid(m)) => m.clone(),
             (Lang::Fr, ImportError::Empty) => "le fichier ne contient aucun relevé".into(),
             (Lang::Fr, ImportError::EmptyFile) => "le fichier est vide".into(),
+            (Lang::Fr, ImportError::Said { fr, .. }) => fr.clone(),
             (Lang::Fr, ImportError::TooLarge { max }) => format!(
                 "ce fichier est trop gros pour ce type d’export : {} Mio au plus",
                 max / (1024 * 1024)

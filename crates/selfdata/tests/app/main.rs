@@ -28,6 +28,7 @@ mod energy;
 mod erasure;
 mod mobility;
 mod mobility_demo;
+mod organisations;
 mod pages;
 mod portability;
 mod privacy;

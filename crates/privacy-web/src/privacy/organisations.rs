@@ -1,0 +1,457 @@
+//! The directory of organisations that hold data on the resident
+//! (`/app/privacy/organisations`): one entry per organisation, names
+//! grouped by `selfdata_archives::key` (case, accents, legal forms,
+//! aliases), each with what it is known to hold (DPV personal data
+//! categories in plain words) and how we know, from the evidence documents
+//! the archive intake writes (`selfdata/directory/evidence/*.ttl`) and the
+//! source description of every holder that delivered data to the pod.
+//! Searchable (`?q=`), exported as CSV (`/app/privacy/organisations.csv`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use selfdata_rdf::oxrdf::vocab::rdf;
+use selfdata_rdf::oxrdf::{NamedNodeRef, NamedOrBlankNodeRef, TermRef};
+use selfdata_site::{Chrome, Lang, Resident, page};
+use selfdata_store::{PodName, ResourcePath};
+
+use super::sources::{name_in, source_descriptions};
+use crate::PrivacyApp;
+use crate::archive::EVIDENCE;
+
+const DPV: &str = "https://w3id.org/dpv#";
+const PD: &str = "https://w3id.org/dpv/pd#";
+const DCT: &str = "http://purl.org/dc/terms/";
+const FOAF: &str = "http://xmlns.com/foaf/0.1/";
+const SD: &str = selfdata_sources::describe::VOCAB;
+
+/// One thing known about an organisation, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    /// How we know, in the page's language ("uploaded a list with your details to Facebook").
+    pub how: String,
+    /// DPV personal data categories (local names under `pd:`).
+    pub categories: Vec<String>,
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+}
+
+/// An organisation of the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organisation {
+    /// The grouping key.
+    pub key: String,
+    /// The name shown: the one most sources write.
+    pub name: String,
+    pub known: Vec<Known>,
+}
+
+impl Organisation {
+    /// Every category held, once, in order.
+    pub fn categories(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for c in self.known.iter().flat_map(|k| &k.categories) {
+            if !out.contains(c) {
+                out.push(c.clone());
+            }
+        }
+        out
+    }
+
+    /// The earliest time known.
+    pub fn since(&self) -> Option<Timestamp> {
+        self.known.iter().filter_map(|k| k.first).min()
+    }
+}
+
+/// A DPV category in plain words.
+pub fn category_words(c: &str, lang: Lang) -> String {
+    let (fr, en) = match c {
+        "Contact" => (
+            "vos coordonnées (e-mail, téléphone)",
+            "your contact details (e-mail, phone)",
+        ),
+        "BrowsingBehavior" => (
+            "ce que vous faites sur leur site ou leur application",
+            "what you do on their site or app",
+        ),
+        "Location" => (
+            "vos passages dans leurs magasins",
+            "your visits to their shops",
+        ),
+        "PurchasesAndSpendingHabit" => ("vos achats", "your purchases"),
+        "ServiceConsumptionBehavior" => (
+            "votre usage de leurs services",
+            "your use of their services",
+        ),
+        "Behavioral" => (
+            "votre activité ou vos informations",
+            "your activity or information",
+        ),
+        "Delivered" => (
+            "les données qu’ils vous ont remises",
+            "the data they gave you",
+        ),
+        other => (other, other),
+    };
+    match lang {
+        Lang::Fr => fr.to_owned(),
+        Lang::En => en.to_owned(),
+    }
+}
+
+fn literal_in(
+    g: &selfdata_rdf::oxrdf::Graph,
+    s: NamedOrBlankNodeRef<'_>,
+    p: &str,
+    lang: Option<&str>,
+) -> Option<String> {
+    g.objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(p))
+        .find_map(|t| match t {
+            TermRef::Literal(l) if lang.is_none() || l.language() == lang => {
+                Some(l.value().to_owned())
+            }
+            _ => None,
+        })
+}
+
+/// Every organisation known to hold data on the resident of `pod`, by name.
+pub async fn directory(app: &PrivacyApp, pod: &PodName, lang: Lang) -> Vec<Organisation> {
+    let mut found: Vec<(String, String, Known)> = Vec::new();
+    let base = format!("{}/{}/", app.ctx.base_url(), pod);
+    if let Ok(folder) = ResourcePath::parse(&format!("/{EVIDENCE}")) {
+        for m in app
+            .ctx
+            .store
+            .members(pod, &folder)
+            .await
+            .unwrap_or_default()
+        {
+            let Ok(Some((_, body))) = app.ctx.store.get(pod, &m.path).await else {
+                continue;
+            };
+            let doc = format!("{base}{}", m.path.as_str().trim_start_matches('/'));
+            let Ok(g) = selfdata_rdf::parse(&body, selfdata_rdf::RdfFormat::Turtle, &doc) else {
+                tracing::warn!(pod = %pod, path = %m.path.as_str(), "an evidence document could not be read");
+                continue;
+            };
+            let controller = NamedNodeRef::new_unchecked("https://w3id.org/dpv#DataController");
+            for s in g.subjects_for_predicate_object(rdf::TYPE, controller) {
+                let Some(name) = literal_in(&g, s, &format!("{FOAF}name"), None) else {
+                    continue;
+                };
+                let key = literal_in(&g, s, &format!("{SD}organisationKey"), None)
+                    .unwrap_or_else(|| selfdata_archives::key(&name));
+                let how = literal_in(&g, s, &format!("{DCT}description"), Some(lang.code()))
+                    .unwrap_or_default();
+                let categories = g
+                    .objects_for_subject_predicate(
+                        s,
+                        NamedNodeRef::new_unchecked(&format!("{DPV}hasPersonalData")),
+                    )
+                    .filter_map(|t| match t {
+                        TermRef::NamedNode(n) => n.as_str().strip_prefix(PD).map(str::to_owned),
+                        _ => None,
+                    })
+                    .collect();
+                let time = |p: &str| {
+                    literal_in(&g, s, &format!("{SD}{p}"), None).and_then(|v| v.parse().ok())
+                };
+                found.push((
+                    key,
+                    name,
+                    Known {
+                        how,
+                        categories,
+                        first: time("first"),
+                        last: time("last"),
+                    },
+                ));
+            }
+        }
+    }
+    for d in source_descriptions(app, pod).await {
+        let Some(name) = d.publisher().and_then(|p| name_in(&d.graph, p, lang)) else {
+            continue;
+        };
+        let period = selfdata_sources::describe::period_of(&d.body, &d.iri);
+        let how = match lang {
+            Lang::Fr => {
+                "vous a remis une copie de données qu’il détient sur vous (dans votre espace)"
+            }
+            Lang::En => "gave you a copy of data it holds on you (in your pod)",
+        };
+        found.push((
+            selfdata_archives::key(&name),
+            name,
+            Known {
+                how: how.to_owned(),
+                categories: vec!["Delivered".to_owned()],
+                first: period.map(|p| p.0),
+                last: period.map(|p| p.1),
+            },
+        ));
+    }
+    let mut groups: BTreeMap<String, Vec<(String, Known)>> = BTreeMap::new();
+    for (key, name, known) in found {
+        if key.is_empty() {
+            continue;
+        }
+        groups.entry(key).or_default().push((name, known));
+    }
+    let mut out: Vec<Organisation> = groups
+        .into_iter()
+        .map(|(key, items)| {
+            let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+            for (n, _) in &items {
+                *names.entry(n.as_str()).or_default() += 1;
+            }
+            let name = names
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .map(|(n, _)| (*n).to_owned())
+                .unwrap_or_default();
+            let mut known: Vec<Known> = items.into_iter().map(|(_, k)| k).collect();
+            known.dedup();
+            Organisation { key, name, known }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.name
+            .to_lowercase()
+            .cmp(&b.name.to_lowercase())
+            .then(a.key.cmp(&b.key))
+    });
+    out
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct Search {
+    #[serde(default)]
+    q: String,
+}
+
+struct Row {
+    key: String,
+    name: String,
+    holds: String,
+    since: String,
+    known: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "privacy_organisations.html")]
+struct DirectoryPage<'a> {
+    t: &'static OrganisationsTexts,
+    chrome: Chrome,
+    csrf: &'a str,
+    q: &'a str,
+    total: String,
+    rows: Vec<Row>,
+}
+
+fn month(t: Timestamp, lang: Lang) -> String {
+    let d = t.to_zoned_datetime(selfdata_sources::time::paris()).date();
+    let m = match lang {
+        Lang::Fr => selfdata_sources::Lang::Fr,
+        Lang::En => selfdata_sources::Lang::En,
+    }
+    .month(d.month());
+    format!("{m} {}", d.year())
+}
+
+/// `GET /app/privacy/organisations?q=`.
+pub(crate) async fn show(
+    State(app): State<Arc<PrivacyApp>>,
+    chrome: Chrome,
+    r: Resident,
+    q: Result<Query<Search>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let lang = chrome.language();
+    let t: &'static OrganisationsTexts = lang.words();
+    let q = q.map(|Query(s)| s.q).unwrap_or_default();
+    let q = q.trim().chars().take(200).collect::<String>();
+    let all = directory(&app, &r.pod, lang).await;
+    let wanted = q.to_lowercase();
+    let wanted_key = selfdata_archives::key(&q);
+    let shown: Vec<&Organisation> = all
+        .iter()
+        .filter(|o| {
+            wanted.is_empty()
+                || o.name.to_lowercase().contains(&wanted)
+                || (!wanted_key.is_empty() && o.key.contains(&wanted_key))
+        })
+        .collect();
+    let rows = shown
+        .iter()
+        .map(|o| Row {
+            key: o.key.clone(),
+            name: o.name.clone(),
+            holds: o
+                .categories()
+                .iter()
+                .map(|c| category_words(c, lang))
+                .collect::<Vec<_>>()
+                .join(", "),
+            since: o.since().map(|t| month(t, lang)).unwrap_or_default(),
+            known: o.known.iter().map(|k| k.how.clone()).collect(),
+        })
+        .collect();
+    let total = selfdata_site::fill(
+        if q.is_empty() { t.total } else { t.total_found },
+        &[
+            ("n", &shown.len().to_string()),
+            ("all", &all.len().to_string()),
+        ],
+    );
+    page(
+        StatusCode::OK,
+        DirectoryPage {
+            t,
+            chrome,
+            csrf: &r.session.csrf,
+            q: &q,
+            total,
+            rows,
+        }
+        .render(),
+    )
+}
+
+/// `GET /app/privacy/organisations.csv`: the directory as a file.
+pub(crate) async fn export(
+    State(app): State<Arc<PrivacyApp>>,
+    chrome: Chrome,
+    r: Resident,
+) -> Response {
+    let lang = chrome.language();
+    let all = directory(&app, &r.pod, lang).await;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = match lang {
+        Lang::Fr => ["organisme", "détient", "depuis", "comment nous le savons"],
+        Lang::En => ["organisation", "holds", "since", "how we know"],
+    };
+    let mut rows = vec![header.map(str::to_owned).to_vec()];
+    for o in &all {
+        rows.push(vec![
+            o.name.clone(),
+            o.categories()
+                .iter()
+                .map(|c| category_words(c, lang))
+                .collect::<Vec<_>>()
+                .join("; "),
+            o.since()
+                .map(|t| {
+                    t.to_zoned_datetime(selfdata_sources::time::paris())
+                        .date()
+                        .to_string()
+                })
+                .unwrap_or_default(),
+            o.known
+                .iter()
+                .map(|k| k.how.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ]);
+    }
+    for row in rows {
+        // A cell starting like a formula is quoted as text for spreadsheets.
+        let row: Vec<String> = row
+            .into_iter()
+            .map(|c| {
+                if c.starts_with(['=', '+', '-', '@']) {
+                    format!("'{c}")
+                } else {
+                    c
+                }
+            })
+            .collect();
+        if w.write_record(&row).is_err() {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
+    let body = w.into_inner().unwrap_or_default();
+    let mut resp = (StatusCode::OK, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"organisations.csv\""),
+    );
+    selfdata_site::security_headers(h);
+    resp
+}
+
+/// The directory's sentences.
+#[derive(Debug)]
+pub struct OrganisationsTexts {
+    pub title: &'static str,
+    pub intro: &'static str,
+    pub colon: &'static str,
+    pub search: &'static str,
+    pub search_button: &'static str,
+    /// `{n}` organisations.
+    pub total: &'static str,
+    /// `{n}` of `{all}`.
+    pub total_found: &'static str,
+    pub holds: &'static str,
+    pub since: &'static str,
+    pub how: &'static str,
+    pub ask: &'static str,
+    pub export: &'static str,
+    pub import_title: &'static str,
+    pub import_hint: &'static str,
+    pub file_label: &'static str,
+    pub import_button: &'static str,
+    pub back: &'static str,
+}
+
+pub static EN: OrganisationsTexts = OrganisationsTexts {
+    title: "Organisations that hold data on you",
+    intro: "Gathered from the archives the platforms must give you, and from every organisation that delivered data to your pod. Nothing here leaves your pod.",
+    colon: ": ",
+    search: "Find an organisation",
+    search_button: "Search",
+    total: "{n} organisations.",
+    total_found: "{n} of {all} organisations.",
+    holds: "Holds",
+    since: "Since",
+    how: "How we know",
+    ask: "Ask them what they hold (article 15) or object (article 21)",
+    export: "Download this list (CSV)",
+    import_title: "Add an archive",
+    import_hint: "Your Google Takeout archive, or your Facebook or Instagram archive (a zip, in JSON). Large archives are fine: they are read as they arrive.",
+    file_label: "Archive (zip)",
+    import_button: "Import",
+    back: "Back to who has what on me",
+};
+
+pub static FR: OrganisationsTexts = OrganisationsTexts {
+    title: "Les organismes qui détiennent des données sur vous",
+    intro: "Rassemblés à partir des archives que les plateformes doivent vous remettre, et de chaque organisme qui a déposé des données dans votre espace. Rien ici ne quitte votre espace.",
+    colon: "\u{a0}: ",
+    search: "Trouver un organisme",
+    search_button: "Chercher",
+    total: "{n} organismes.",
+    total_found: "{n} organismes sur {all}.",
+    holds: "Détient",
+    since: "Depuis",
+    how: "Comment nous le savons",
+    ask: "Leur demander ce qu’ils détiennent (article 15) ou vous opposer (article 21)",
+    export: "Télécharger cette liste (CSV)",
+    import_title: "Ajouter une archive",
+    import_hint: "Votre archive Google Takeout, ou votre archive Facebook ou Instagram (un zip, au format JSON). Les grosses archives passent\u{a0}: elles sont lues à mesure qu’elles arrivent.",
+    file_label: "Archive (zip)",
+    import_button: "Importer",
+    back: "Retour à qui a quoi sur moi",
+};
+
+selfdata_site::words!(OrganisationsTexts, FR, EN);
