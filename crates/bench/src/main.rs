@@ -14,6 +14,7 @@ mod budget;
 mod control;
 mod energy;
 mod load;
+mod archives;
 mod mobility;
 mod report;
 mod translog;
@@ -118,6 +119,13 @@ enum Command {
     /// its peak memory).
     #[command(hide = true)]
     MobilityPhase(mobility::PhaseArgs),
+    /// The GDPR archive benchmark: a generated 1 GB Google Takeout read
+    /// and imported end to end (time and peak memory), against `unzip -p`
+    /// of the same archive in the same run.
+    Archives(archives::ArchivesArgs),
+    /// One phase of the archive benchmark, in this process.
+    #[command(hide = true)]
+    ArchivesPhase(archives::PhaseArgs),
     /// The access log's Merkle tree: build a log of N entries in memory,
     /// then proof sizes and verification times at N. Prints one JSON line.
     Translog {
@@ -149,6 +157,8 @@ fn main() -> std::process::ExitCode {
         Command::Translog { entries, samples } => translog::run(entries, samples),
         Command::Mobility(args) => mobility::run(&args),
         Command::MobilityPhase(args) => mobility::phase(&args),
+        Command::Archives(args) => archives::run(&args),
+        Command::ArchivesPhase(args) => archives::phase(&args),
         Command::Control { requests, rounds } => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
