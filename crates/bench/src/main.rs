@@ -9,12 +9,12 @@
 //! This is a benchmark, not a test: it prints figures and judges nothing
 //! except whether a run saw errors.
 
+mod archives;
 mod baseline;
 mod budget;
 mod control;
 mod energy;
 mod load;
-mod archives;
 mod mobility;
 mod report;
 mod translog;
