@@ -45,6 +45,8 @@ use crate::upload::{SPOOL_ABOVE, Upload};
 const KEEP: Duration = Duration::from_secs(3600);
 /// Jobs one account may have running at once.
 pub const MAX_RUNNING: usize = 3;
+/// Most bytes of a form's CSRF token kept (a token is 43).
+const MAX_TOKEN_BYTES: usize = 256;
 /// Most inbox files a page lists (the newest).
 const INBOX_SHOWN: usize = 20;
 
@@ -341,13 +343,29 @@ async fn upload(
             Err(e) => return Err(unreadable(&e)),
         };
         let name = field.name().unwrap_or("").to_owned();
-        if name == "csrf" {
-            let token = field.text().await.map_err(|e| unreadable(&e))?;
-            me.check_csrf(&token)?;
-            csrf = Some(token);
-            continue;
-        }
         if name != "files" {
+            // Read within the limit, kept only for the token (a few bytes).
+            let mut kept = Vec::new();
+            loop {
+                match field.chunk().await {
+                    Ok(Some(chunk)) => {
+                        total += chunk.len() as u64;
+                        if total > limit {
+                            return Err(too_large());
+                        }
+                        if name == "csrf" && kept.len() + chunk.len() <= MAX_TOKEN_BYTES {
+                            kept.extend_from_slice(&chunk);
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => return Err(unreadable(&e)),
+                }
+            }
+            if name == "csrf" {
+                let token = String::from_utf8_lossy(&kept).into_owned();
+                me.check_csrf(&token)?;
+                csrf = Some(token);
+            }
             continue;
         }
         if csrf.is_none() {

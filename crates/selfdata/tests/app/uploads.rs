@@ -137,3 +137,20 @@ async fn a_file_sent_before_the_csrf_token_is_refused_unread() {
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(spool_files(&s), 0, "nothing of the file was spooled");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_giant_token_field_counts_against_the_upload_limit_and_is_not_held() {
+    let s = Server::start_with(|o| o.max_upload_bytes = 1024 * 1024).await;
+    let (b, _, _) = resident(&s).await;
+    let giant = "x".repeat(2 * 1024 * 1024);
+    let r = b
+        .post_files("/app/import", Some(&giant), &[("a.json", b"{}")])
+        .await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    // A token past its few bytes is simply wrong.
+    let long = "y".repeat(1000);
+    let r = b
+        .post_files("/app/import", Some(&long), &[("a.json", b"{}")])
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+}
