@@ -1,8 +1,10 @@
 // "Who has what on me?" in a headless Chromium (Debian's `chromium`): the
 // resident signs in through the login form, opens /app/privacy (an app she
 // allowed is listed), opens the app's consent record, the rights-against-
-// holders page and a letter, then revokes the app with its button and sees
-// it gone. Every page state is checked with axe-core (any violation
+// holders page and a letter, opens an organisation of the directory (from
+// a Facebook archive the Rust test imported), writes an article 21
+// objection to it and records it sent, then revokes the app with its button
+// and sees it gone. Every page state is checked with axe-core (any violation
 // fails), for sideways scrolling on a phone and for console errors; the
 // French page on a desktop too. Screenshots go to SELFDATA_SHOTS.
 //
@@ -146,6 +148,26 @@ async function run(browser) {
   const letter = await page.locator('#rq-letter').inputValue();
   check(letter.includes('Carol Martin') && letter.includes('Enedis'), 'the letter names the resident and the holder');
   await checkPage(page, 'request letter (en, phone)');
+
+  // An organisation from the archive: its page, an objection, recorded sent.
+  await page.goto(`${BASE}/app/privacy/organisations`);
+  await checkPage(page, 'organisations (en, phone)');
+  await follow(page, () => page.getByRole('link', { name: 'Crédit Agricole', exact: true }).click());
+  check(pathOf(page).startsWith('/app/privacy/organisations/'), `the organisation's page, not ${page.url()}`);
+  check((await page.locator('h1').innerText()) === 'Crédit Agricole', 'the page is titled with the organisation');
+  check((await page.locator('#evidence').innerText()).includes('uploaded a list with your details to Facebook'), 'the evidence, in words');
+  await checkPage(page, 'organisation (en, phone)');
+  await radioBesideItsLabel(page, 'art-21', 'organisation letter (phone)');
+  await page.locator('#art-21').check();
+  await page.getByLabel('My name').fill('Carol Martin');
+  await follow(page, () => page.getByRole('button', { name: 'Write the letter' }).click());
+  const objection = await page.locator('#rq-letter').inputValue();
+  check(objection.includes('Crédit Agricole') && objection.includes('Article 21(2)'), 'the objection names the organisation and article 21(2)');
+  await checkPage(page, 'objection letter (en, phone)');
+  await follow(page, () => page.getByRole('button', { name: 'Record the date sent' }).click());
+  check(pathOf(page).startsWith('/app/privacy/organisations/'), `recorded, back on the organisation's page, not ${page.url()}`);
+  check((await page.locator('#status').innerText()).includes('answer due by'), "the organisation's page shows the deadline");
+  await checkPage(page, 'organisation asked (en, phone)');
 
   // Revoke the app in one click.
   await page.goto(`${BASE}/app/privacy`);

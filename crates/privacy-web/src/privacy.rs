@@ -13,6 +13,9 @@
 //! - `GET /app/privacy/consents/{id}`: one consent record;
 //!   `GET /app/privacy/consents/{id}/receipt`: the record itself, as Turtle.
 //! - `/app/privacy/requests…`: rights against holders ([`requests`]).
+//! - `/app/privacy/organisations`: the directory of organisations that hold
+//!   data on the resident ([`organisations`]); `…/organisations/{key}`: one
+//!   of them, its evidence, letters and marks ([`organisation`]).
 //!
 //! Split by concern: [`sources`] (what the source descriptions say),
 //! [`people`] (sharing with a person), [`record`] (one consent record),
@@ -23,6 +26,7 @@
 //! form carries its CSRF token.
 
 mod acl;
+mod organisation;
 pub mod organisations;
 mod people;
 mod record;
@@ -68,6 +72,11 @@ pub fn routes() -> Router<Arc<PrivacyApp>> {
         .route("/app/privacy/consents/{id}/receipt", get(receipt))
         .route("/app/privacy/organisations", get(organisations::show))
         .route("/app/privacy/organisations.csv", get(organisations::export))
+        .route("/app/privacy/organisations/{key}", get(organisation::show))
+        .route(
+            "/app/privacy/organisations/{key}/status",
+            post(organisation::mark),
+        )
         .merge(requests::routes())
 }
 
@@ -315,6 +324,7 @@ fn theme_name(p: &PrivacyTexts, slug: &str) -> String {
         "water-consumption" => p.theme_water,
         "bank-transactions" => p.theme_bank,
         "location-history" => p.theme_location,
+        "OrganisationsHoldingMyData" => p.theme_organisations,
         other => return other.replace('-', " "),
     }
     .to_owned()

@@ -6,6 +6,8 @@
 //! the archive intake writes (`selfdata/directory/evidence/*.ttl`) and the
 //! source description of every holder that delivered data to the pod.
 //! Searchable (`?q=`), exported as CSV (`/app/privacy/organisations.csv`).
+//! Each name leads to the organisation's page ([`super::organisation`]);
+//! an organisation asked something shows where the request stands.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -238,7 +240,10 @@ pub(crate) struct Search {
 
 struct Row {
     key: String,
+    href: String,
     name: String,
+    /// Where the latest request to it stands, and whether it is late.
+    status: Option<(String, bool)>,
     holds: String,
     since: String,
     known: Vec<String>,
@@ -255,7 +260,7 @@ struct DirectoryPage<'a> {
     rows: Vec<Row>,
 }
 
-fn month(t: Timestamp, lang: Lang) -> String {
+pub(crate) fn month(t: Timestamp, lang: Lang) -> String {
     let d = t.to_zoned_datetime(selfdata_sources::time::paris()).date();
     let m = match lang {
         Lang::Fr => selfdata_sources::Lang::Fr,
@@ -287,11 +292,17 @@ pub(crate) async fn show(
                 || (!wanted_key.is_empty() && o.key.contains(&wanted_key))
         })
         .collect();
+    let sent = super::requests::requests_sent(&app, &r.pod).await;
+    let today = app.ctx.today();
     let rows = shown
         .iter()
         .map(|o| Row {
             key: o.key.clone(),
+            href: super::organisation::page_of(&o.key),
             name: o.name.clone(),
+            status: super::requests::sent_to(&sent, &o.key)
+                .first()
+                .map(|(_, s)| super::organisation::short_status(s, today, lang)),
             holds: o
                 .categories()
                 .iter()

@@ -1,9 +1,19 @@
 //! Rights against holders (`/app/privacy/requests`): a small registry of data
 //! holders the resident can edit (kept in the pod at
-//! `selfdata/rights/holders.json`), a GDPR article 15 (access) or 20
-//! (portability) request letter in French or English, the dates requests
-//! were sent (`selfdata/rights/requests.json`) with the one-month deadline
-//! of article 12(3), and a reminder when it is near or past.
+//! `selfdata/rights/holders.json`), a GDPR article 15 (access), 20
+//! (portability) or 21 (objection to direct marketing and profiling) letter
+//! in French or English, the dates requests were sent
+//! (`selfdata/rights/requests.json`) with the one-month deadline of article
+//! 12(3), a reminder when it is near or past, and what came of them
+//! (answered, erased).
+//!
+//! A letter can be started from an organisation of the directory
+//! ([`super::organisation`]): the form posts its key, the organisation is
+//! added to the registry under its name when no holder there has the same
+//! key, and the request recorded for it keeps the key, so its page shows
+//! what was asked. Every change to the two files reads, edits and writes
+//! them under the pod's import lock, so two forms never lose each other's
+//! change.
 //!
 //! The default registry names common French holders without contact
 //! details: a data protection address is only worth sending to when it is
@@ -22,8 +32,10 @@ use bytes::Bytes;
 use jiff::ToSpan;
 use jiff::civil::Date;
 use selfdata_store::{PodName, Precondition, ResourcePath, StoreError, Write};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use axum::response::{IntoResponse, Redirect};
 use selfdata_site::{Chrome, CsrfForm, Resident, fill, page};
 
 use super::texts::PrivacyTexts;
@@ -31,6 +43,9 @@ use crate::PrivacyApp;
 
 const HOLDERS: &str = "/selfdata/rights/holders.json";
 const REQUESTS: &str = "/selfdata/rights/requests.json";
+
+/// How many holders the registry keeps at most.
+const MAX_HOLDERS: usize = 500;
 
 pub fn routes() -> Router<Arc<PrivacyApp>> {
     Router::new()
@@ -61,6 +76,45 @@ pub struct Sent {
     pub sent: Date,
     #[serde(default)]
     pub answered: Option<Date>,
+    /// When the holder erased the data, as the resident says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased: Option<Date>,
+    /// The directory's key of the organisation the request was recorded for
+    /// (`selfdata_archives::key`), when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
+}
+
+impl Sent {
+    /// Whether the request went to the directory's organisation `key`:
+    /// recorded for it, or sent to a holder whose name has that key.
+    pub fn is_for(&self, key: &str) -> bool {
+        !key.is_empty()
+            && (self.organisation.as_deref() == Some(key)
+                || selfdata_archives::key(&self.holder) == key)
+    }
+}
+
+/// The requests sent to the organisation `key`, with their index, the
+/// latest first (by date sent, then the later recorded).
+pub fn sent_to<'a>(list: &'a [Sent], key: &str) -> Vec<(usize, &'a Sent)> {
+    let mut out: Vec<(usize, &Sent)> = list
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_for(key))
+        .collect();
+    out.sort_by_key(|(i, s)| std::cmp::Reverse((s.sent, *i)));
+    out
+}
+
+/// The article a form names: 20 (portability) or 21 (objection), else 15
+/// (access).
+pub fn article_of(v: &str) -> u8 {
+    match v.trim() {
+        "20" => 20,
+        "21" => 21,
+        _ => 15,
+    }
 }
 
 /// The registry a pod starts with: common French holders. Only contacts
@@ -104,6 +158,102 @@ async fn load<T: for<'de> Deserialize<'de>>(
     let path = ResourcePath::parse(path).ok()?;
     let (_, body) = services.ctx.store.get(pod, &path).await.ok()??;
     serde_json::from_slice(&body).ok()
+}
+
+/// The JSON at `path` as stored: `None` when there is none; an error when it
+/// cannot be read or does not parse, so that a change never replaces a file
+/// it could not read.
+async fn load_strict<T: DeserializeOwned>(
+    services: &PrivacyApp,
+    pod: &PodName,
+    path: &str,
+) -> Result<Option<T>, StoreError> {
+    let path = ResourcePath::parse(path)?;
+    let Some((_, body)) = services.ctx.store.get(pod, &path).await? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(|e| StoreError::Io(format!("{} does not parse: {e}", path.as_str())))
+}
+
+/// Reads the list at `path` (`fresh()` when there is none), lets `change`
+/// edit it and stores it when it changed, all under the pod's import lock:
+/// no other statement of the resident, and no import, writes the pod in
+/// between. Nothing is written when `change` refuses.
+async fn update<T, R, E>(
+    services: &PrivacyApp,
+    pod: &PodName,
+    path: &str,
+    fresh: impl FnOnce() -> Vec<T>,
+    change: impl FnOnce(&mut Vec<T>) -> Result<R, E>,
+) -> Result<Result<R, E>, StoreError>
+where
+    T: Serialize + DeserializeOwned,
+{
+    let _guard = services.ctx.pipeline.lock_pod(pod).await;
+    let stored: Option<Vec<T>> = load_strict(services, pod, path).await?;
+    let mut list = stored.unwrap_or_else(fresh);
+    let before = serde_json::to_vec(&list).map_err(|e| StoreError::Io(e.to_string()))?;
+    match change(&mut list) {
+        Ok(r) => {
+            let after = serde_json::to_vec(&list).map_err(|e| StoreError::Io(e.to_string()))?;
+            if before != after {
+                save(services, pod, path, &list).await?;
+            }
+            Ok(Ok(r))
+        }
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+/// Every request recorded in the pod.
+pub(crate) async fn requests_sent(services: &PrivacyApp, pod: &PodName) -> Vec<Sent> {
+    load(services, pod, REQUESTS).await.unwrap_or_default()
+}
+
+/// Edits the requests recorded in the pod (see [`update`]).
+pub(crate) async fn update_requests<R, E>(
+    services: &PrivacyApp,
+    pod: &PodName,
+    change: impl FnOnce(&mut Vec<Sent>) -> Result<R, E>,
+) -> Result<Result<R, E>, StoreError> {
+    update(services, pod, REQUESTS, Vec::new, change).await
+}
+
+/// The registry's index of the holder of the organisation `key` (the first
+/// whose name has that key); `name` is added to the registry when none has.
+/// `Err(())` when the registry is full.
+async fn holder_for(
+    services: &PrivacyApp,
+    pod: &PodName,
+    key: &str,
+    name: &str,
+) -> Result<Result<usize, ()>, StoreError> {
+    update(
+        services,
+        pod,
+        HOLDERS,
+        default_holders,
+        |list: &mut Vec<Holder>| {
+            if let Some(i) = list
+                .iter()
+                .position(|h| selfdata_archives::key(&h.name) == key)
+            {
+                return Ok(i);
+            }
+            if list.len() >= MAX_HOLDERS {
+                return Err(());
+            }
+            list.push(Holder {
+                name: name.to_owned(),
+                contact: String::new(),
+                identifier: String::new(),
+            });
+            Ok(list.len() - 1)
+        },
+    )
+    .await
 }
 
 async fn save<T: Serialize>(
@@ -191,31 +341,37 @@ pub fn letter(
         format!("{}\n{}\n", holder.name, holder.contact)
     };
     if lang == "fr" {
-        let (subject, body) = if article == 20 {
-            (
+        let (subject, body) = match article {
+            20 => (
                 "demande de portabilité de mes données personnelles (article 20 du RGPD)",
                 "En application de l’article 20 du règlement (UE) 2016/679 (RGPD), je vous demande de me transmettre les données personnelles me concernant que je vous ai fournies, y compris celles que génère l’utilisation de vos services (par exemple les relevés de mon compteur ou mon historique de consommation), dans un format structuré, couramment utilisé et lisible par machine (CSV ou JSON par exemple).",
-            )
-        } else {
-            (
+            ),
+            21 => (
+                "opposition au traitement de mes données personnelles à des fins de prospection, y compris le profilage (article 21 du RGPD)",
+                "En application de l’article 21.2 du règlement (UE) 2016/679 (RGPD), je m’oppose au traitement des données personnelles me concernant à des fins de prospection, y compris au profilage dans la mesure où il est lié à une telle prospection, et notamment à leur utilisation pour me cibler par de la publicité, y compris sur les plateformes d’autres entreprises. Ce droit s’exerce à tout moment et sans avoir à le motiver ; conformément à l’article 21.3, mes données ne doivent plus être traitées à ces fins.\n\nEn conséquence, je vous demande également, en application de l’article 17.1.c du RGPD, d’effacer les données personnelles me concernant que vous traitez à ces fins, d’en informer chaque destinataire à qui vous les avez communiquées (article 19), de m’indiquer lesquels, et de me confirmer les mesures prises.",
+            ),
+            _ => (
                 "demande d’accès à mes données personnelles (article 15 du RGPD)",
                 "En application de l’article 15 du règlement (UE) 2016/679 (RGPD), je vous demande de me communiquer une copie de l’ensemble des données personnelles me concernant que vous traitez, ainsi que les finalités de ces traitements, les catégories de données concernées, leurs destinataires, leur durée de conservation, leur source et l’existence éventuelle d’une prise de décision automatisée.",
-            )
+            ),
         };
         format!(
             "{name}\n{email}\n\nÀ l’attention du délégué à la protection des données\n{to}\nObjet : {subject}\n\nMadame, Monsieur,\n\n{body}\n\n{id}Conformément à l’article 12.3 du RGPD, vous disposez d’un délai d’un mois à compter de la réception de cette demande pour y répondre. Vous pouvez me répondre à l’adresse électronique ci-dessus.\n\nVeuillez agréer, Madame, Monsieur, l’expression de mes salutations distinguées.\n\n{name}, le {today}\n",
         )
     } else {
-        let (subject, body) = if article == 20 {
-            (
+        let (subject, body) = match article {
+            20 => (
                 "data portability request (GDPR Article 20)",
                 "Under Article 20 of Regulation (EU) 2016/679 (GDPR), I ask you to send me the personal data concerning me that I have provided to you, including the data generated by my use of your services (such as my meter readings or consumption history), in a structured, commonly used and machine-readable format (CSV or JSON, for example).",
-            )
-        } else {
-            (
+            ),
+            21 => (
+                "objection to the processing of my personal data for direct marketing, including profiling (GDPR Article 21)",
+                "Under Article 21(2) of Regulation (EU) 2016/679 (GDPR), I object to the processing of personal data concerning me for direct marketing purposes, including profiling to the extent that it is related to such direct marketing, and in particular to its use to target me with advertising, including on other companies' platforms. I may exercise this right at any time and need give no reason; under Article 21(3), my personal data shall no longer be processed for such purposes.\n\nI therefore also ask you, under Article 17(1)(c) GDPR, to erase the personal data concerning me that you process for these purposes, to communicate this erasure to each recipient to whom you disclosed them (Article 19), to tell me who they are, and to confirm the action taken.",
+            ),
+            _ => (
                 "subject access request (GDPR Article 15)",
                 "Under Article 15 of Regulation (EU) 2016/679 (GDPR), I ask you to send me a copy of all the personal data concerning me that you process, together with the purposes of the processing, the categories of data concerned, their recipients, how long they are kept, their source, and whether any automated decision-making is involved.",
-            )
+            ),
         };
         format!(
             "{name}\n{email}\n\nFor the attention of the Data Protection Officer\n{to}\nSubject: {subject}\n\nDear Sir or Madam,\n\n{body}\n\n{id}Under Article 12(3) GDPR, you have one month from receipt of this request to answer it. You may reply to the email address above.\n\nYours faithfully,\n\n{name}, {today}\n",
@@ -232,6 +388,7 @@ struct SentView {
     reminder: Option<String>,
     overdue: bool,
     answered: Option<String>,
+    erased: Option<String>,
 }
 
 #[derive(Template)]
@@ -247,6 +404,9 @@ struct RequestsPage<'a> {
     q: LetterQuery,
     letter: Option<String>,
     today: String,
+    /// The organisation's page the letter was started from, and what the
+    /// link back says.
+    back: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -262,6 +422,34 @@ struct LetterQuery {
     name: String,
     #[serde(default)]
     email: String,
+    /// The directory's key of the organisation the letter is for, when it
+    /// was started from its page.
+    #[serde(default)]
+    organisation: Option<String>,
+}
+
+/// When the answer is due, or a reminder that it is near or past; nothing
+/// once answered.
+pub(crate) fn reminder(p: &PrivacyTexts, s: &Sent, today: Date) -> (String, Option<String>, bool) {
+    let due = due(s.sent);
+    let days_left = (due - today).get_days();
+    let (reminder, overdue) = if s.answered.is_some() || s.erased.is_some() {
+        (None, false)
+    } else if due < today {
+        (Some(p.rq_overdue.to_owned()), true)
+    } else if days_left <= 7 {
+        (
+            Some(fill(p.rq_due_soon, &[("n", &days_left.to_string())])),
+            false,
+        )
+    } else {
+        (None, false)
+    };
+    (
+        fill(p.rq_due, &[("date", &due.to_string())]),
+        reminder,
+        overdue,
+    )
 }
 
 async fn render(
@@ -276,34 +464,22 @@ async fn render(
     let p: &'static PrivacyTexts = chrome.language().words();
     let today = services.ctx.today();
     let holders = holders(services, &r.pod, chrome.lang).await;
-    let sent: Vec<Sent> = load(services, &r.pod, REQUESTS).await.unwrap_or_default();
-    let sent = sent
+    let sent = requests_sent(services, &r.pod)
+        .await
         .into_iter()
         .enumerate()
         .map(|(index, s)| {
-            let due = due(s.sent);
-            let days_left = (due - today).get_days();
-            let (reminder, overdue) = if s.answered.is_some() {
-                (None, false)
-            } else if due < today {
-                (Some(p.rq_overdue.to_owned()), true)
-            } else if days_left <= 7 {
-                (
-                    Some(fill(p.rq_due_soon, &[("n", &days_left.to_string())])),
-                    false,
-                )
-            } else {
-                (None, false)
-            };
+            let (due, reminder, overdue) = reminder(p, &s, today);
             SentView {
                 index,
                 holder: holder_name(&s.holder, chrome.lang),
                 article: s.article,
                 sent: s.sent.to_string(),
-                due: fill(p.rq_due, &[("date", &due.to_string())]),
+                due,
                 reminder,
                 overdue,
                 answered: s.answered.map(|d| d.to_string()),
+                erased: s.erased.map(|d| d.to_string()),
             }
         })
         .collect();
@@ -317,6 +493,13 @@ async fn render(
             .await
             .join(", "),
         _ => String::new(),
+    };
+    let back = match (&q.organisation, chosen) {
+        (Some(key), Some(h)) => Some((
+            super::organisation::page_of(key),
+            fill(p.rq_back_to, &[("name", &h.name)]),
+        )),
+        _ => None,
     };
     let letter = chosen.map(|h| {
         let h = Holder {
@@ -344,6 +527,7 @@ async fn render(
             q,
             letter,
             today: today.to_string(),
+            back,
         }
         .render(),
     )
@@ -363,15 +547,55 @@ async fn show(State(services): State<Arc<PrivacyApp>>, chrome: Chrome, r: Reside
 }
 
 /// The letter, written from a posted form: the resident's name and e-mail
-/// stay out of addresses, histories and logs.
+/// stay out of addresses, histories and logs. A form from an organisation's
+/// page names it by its key instead of a holder of the registry: the letter
+/// is written to the registry's holder of that organisation, added under the
+/// organisation's name when there is none.
 async fn write(
     State(services): State<Arc<PrivacyApp>>,
     chrome: Chrome,
     CsrfForm {
         resident: r,
-        form: q,
+        form: mut q,
     }: CsrfForm<LetterQuery>,
 ) -> Response {
+    let p: &'static PrivacyTexts = chrome.language().words();
+    q.organisation = q.organisation.filter(|k| !k.is_empty());
+    if let Some(key) = q.organisation.clone() {
+        let Some(o) = super::organisation::find(&services, &r.pod, chrome.language(), &key).await
+        else {
+            return super::organisation::unknown().into_response();
+        };
+        match holder_for(&services, &r.pod, &o.key, &o.name).await {
+            Ok(Ok(i)) => q.holder = Some(i),
+            Ok(Err(())) => {
+                let full = fill(p.rq_full, &[("n", &MAX_HOLDERS.to_string())]);
+                return render(
+                    &services,
+                    chrome,
+                    &r,
+                    StatusCode::BAD_REQUEST,
+                    LetterQuery::default(),
+                    None,
+                    Some(full),
+                )
+                .await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "adding an organisation to the holders failed");
+                return render(
+                    &services,
+                    chrome,
+                    &r,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    LetterQuery::default(),
+                    None,
+                    Some(p.failed.to_owned()),
+                )
+                .await;
+            }
+        }
+    }
     render(&services, chrome, &r, StatusCode::OK, q, None, None).await
 }
 
@@ -397,31 +621,21 @@ async fn save_holders(
         .iter()
         .enumerate()
         .filter(|(_, n)| !n.is_empty())
-        .take(100)
+        .take(MAX_HOLDERS)
         .map(|(i, n)| Holder {
             name: n.clone(),
             contact: contacts.get(i).cloned().unwrap_or_default(),
             identifier: ids.get(i).cloned().unwrap_or_default(),
         })
         .collect();
-    save_and_show(&services, chrome, &r, HOLDERS, &list, p.rq_saved).await
-}
-
-/// Stores `value` at `path` and shows the page again, saying `done`, or that
-/// saving failed.
-async fn save_and_show<T: Serialize>(
-    services: &PrivacyApp,
-    chrome: Chrome,
-    r: &Resident,
-    path: &str,
-    value: &T,
-    done: &str,
-) -> Response {
-    let p: &'static PrivacyTexts = chrome.language().words();
-    let (status, notice, error) = match save(services, &r.pod, path, value).await {
-        Ok(()) => (StatusCode::OK, Some(done.to_owned()), None),
+    let saved = {
+        let _guard = services.ctx.pipeline.lock_pod(&r.pod).await;
+        save(&services, &r.pod, HOLDERS, &list).await
+    };
+    let (status, notice, error) = match saved {
+        Ok(()) => (StatusCode::OK, Some(p.rq_saved.to_owned()), None),
         Err(e) => {
-            tracing::error!(error = %e, path, "saving the rights requests failed");
+            tracing::error!(error = %e, "saving the holders failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 None,
@@ -430,9 +644,9 @@ async fn save_and_show<T: Serialize>(
         }
     };
     render(
-        services,
+        &services,
         chrome,
-        r,
+        &r,
         status,
         LetterQuery::default(),
         notice,
@@ -441,7 +655,16 @@ async fn save_and_show<T: Serialize>(
     .await
 }
 
-/// The form's fields come in order, repeated names allowed.
+/// What a form says happened to a request.
+enum Happened {
+    Sent(Sent),
+    Answered(usize),
+    Erased(usize),
+}
+
+/// The form's fields come in order, repeated names allowed. A request
+/// recorded for an organisation of the directory (`organisation`, its key)
+/// leads back to that organisation's page.
 async fn record_sent(
     State(services): State<Arc<PrivacyApp>>,
     chrome: Chrome,
@@ -458,15 +681,13 @@ async fn record_sent(
             .map(|(_, v)| v.trim().to_owned())
             .unwrap_or_default()
     };
-    let mut list: Vec<Sent> = load(&services, &r.pod, REQUESTS).await.unwrap_or_default();
-    let outcome = if let Ok(i) = get("answered").parse::<usize>() {
-        match list.get_mut(i) {
-            Some(s) => {
-                s.answered = Some(services.ctx.today());
-                Ok(())
-            }
-            None => Err(p.not_listed),
-        }
+    let today = services.ctx.today();
+    let organisation =
+        Some(get("organisation").chars().take(200).collect::<String>()).filter(|k| !k.is_empty());
+    let happened = if let Ok(i) = get("answered").parse::<usize>() {
+        Ok(Happened::Answered(i))
+    } else if let Ok(i) = get("erased").parse::<usize>() {
+        Ok(Happened::Erased(i))
     } else {
         let holders = holders(&services, &r.pod, chrome.lang).await;
         let holder = get("holder")
@@ -476,33 +697,68 @@ async fn record_sent(
         match (holder, get("sent").parse::<Date>()) {
             (None, _) => Err(p.rq_unknown_holder),
             (_, Err(_)) => Err(p.rq_bad_date),
-            (Some(h), Ok(date)) => {
-                list.push(Sent {
-                    holder: h.name.clone(),
-                    article: if get("article") == "20" { 20 } else { 15 },
-                    lang: if get("lang") == "fr" { "fr" } else { "en" }.to_owned(),
-                    sent: date,
-                    answered: None,
-                });
-                Ok(())
-            }
+            (Some(h), Ok(date)) => Ok(Happened::Sent(Sent {
+                holder: h.name.clone(),
+                article: article_of(&get("article")),
+                lang: if get("lang") == "fr" { "fr" } else { "en" }.to_owned(),
+                sent: date,
+                answered: None,
+                erased: None,
+                organisation: organisation.clone(),
+            })),
         }
     };
-    match outcome {
-        Ok(()) => save_and_show(&services, chrome, &r, REQUESTS, &list, p.rq_recorded).await,
-        Err(e) => {
-            render(
-                &services,
-                chrome,
-                &r,
-                StatusCode::BAD_REQUEST,
-                LetterQuery::default(),
-                None,
-                Some(e.to_owned()),
-            )
+    let outcome = match happened {
+        Err(e) => Ok(Err(e)),
+        Ok(happened) => {
+            update_requests(&services, &r.pod, |list| match happened {
+                Happened::Sent(s) => {
+                    list.push(s);
+                    Ok(())
+                }
+                Happened::Answered(i) => list
+                    .get_mut(i)
+                    .map(|s| s.answered = Some(today))
+                    .ok_or(p.not_listed),
+                Happened::Erased(i) => list
+                    .get_mut(i)
+                    .map(|s| {
+                        s.erased = Some(today);
+                        s.answered.get_or_insert(today);
+                    })
+                    .ok_or(p.not_listed),
+            })
             .await
         }
-    }
+    };
+    let (status, notice, error) = match outcome {
+        Ok(Ok(())) => {
+            if let Some(key) = organisation {
+                let to = format!("{}?done=asked#status", super::organisation::page_of(&key));
+                return Redirect::to(&to).into_response();
+            }
+            (StatusCode::OK, Some(p.rq_recorded.to_owned()), None)
+        }
+        Ok(Err(e)) => (StatusCode::BAD_REQUEST, None, Some(e.to_owned())),
+        Err(e) => {
+            tracing::error!(error = %e, "recording a request failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                None,
+                Some(p.failed.to_owned()),
+            )
+        }
+    };
+    render(
+        &services,
+        chrome,
+        &r,
+        status,
+        LetterQuery::default(),
+        notice,
+        error,
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -549,5 +805,50 @@ mod tests {
             holders[1..].iter().all(|h| h.contact.is_empty()),
             "unknown contacts are left to fill"
         );
+    }
+
+    #[test]
+    fn an_objection_cites_article_21_for_direct_marketing_and_profiling_and_asks_erasure() {
+        let h = Holder {
+            name: "Crédit Agricole".into(),
+            contact: String::new(),
+            identifier: String::new(),
+        };
+        let today = "2025-03-10".parse().unwrap();
+        let fr = letter("fr", 21, &h, "Inès", "ines@example.org", today);
+        assert!(fr.contains("Objet : opposition"), "{fr}");
+        assert!(fr.contains("article 21.2") && fr.contains("article 21.3"));
+        assert!(fr.contains("prospection") && fr.contains("profilage"));
+        assert!(fr.contains("article 17.1.c") && fr.contains("Crédit Agricole\n"));
+        assert!(!fr.contains("article 15 du"), "{fr}");
+        let en = letter("en", 21, &h, "Inès", "ines@example.org", today);
+        assert!(en.contains("Article 21(2)") && en.contains("Article 21(3)"));
+        assert!(en.contains("direct marketing") && en.contains("profiling"));
+        assert!(en.contains("Article 17(1)(c)") && en.contains("Article 12(3)"));
+        assert_eq!(article_of("21"), 21);
+        assert_eq!(article_of("99"), 15);
+    }
+
+    #[test]
+    fn requests_belong_to_an_organisation_by_key_or_by_the_holders_name() {
+        let sent = |holder: &str, day: i8, organisation: Option<&str>| Sent {
+            holder: holder.into(),
+            article: 15,
+            lang: "en".into(),
+            sent: jiff::civil::date(2025, 1, day),
+            answered: None,
+            erased: None,
+            organisation: organisation.map(str::to_owned),
+        };
+        let list = vec![
+            sent("Credit Agricole SA", 5, None),
+            sent("Enedis", 6, None),
+            sent("My contact there", 9, Some("creditagricole")),
+            sent("Crédit Agricole", 9, None),
+        ];
+        let key = selfdata_archives::key("Crédit Agricole");
+        let found: Vec<usize> = sent_to(&list, &key).iter().map(|(i, _)| *i).collect();
+        assert_eq!(found, vec![3, 2, 0], "the latest first");
+        assert!(sent_to(&list, "").is_empty());
     }
 }

@@ -87,18 +87,21 @@ pub(crate) async fn source_descriptions(
 }
 
 /// The meter or account identifiers the pod's source descriptions give for
-/// the holder named `holder` (what a rights letter quotes).
+/// the holder named `holder`, or named so that the directory takes it for
+/// the same organisation (`selfdata_archives::key`): what a rights letter
+/// quotes.
 pub(crate) async fn identifiers_at(
     services: &PrivacyApp,
     pod: &PodName,
     holder: &str,
 ) -> Vec<String> {
     let mut out = Vec::new();
+    let key = selfdata_archives::key(holder);
     for d in source_descriptions(services, pod).await {
         let named = d.publisher().is_some_and(|p| {
             d.graph
                 .objects_for_subject_predicate(p, NamedNodeRef::new_unchecked("http://xmlns.com/foaf/0.1/name"))
-                .any(|t| matches!(t, TermRef::Literal(l) if l.value().eq_ignore_ascii_case(holder.trim())))
+                .any(|t| matches!(t, TermRef::Literal(l) if l.value().eq_ignore_ascii_case(holder.trim()) || (!key.is_empty() && selfdata_archives::key(l.value()) == key)))
         });
         if named {
             out.extend(selfdata_sources::describe::meters_of(&d.body, &d.iri));

@@ -3,10 +3,11 @@
 //! consent screen (driven here over HTTP, as `access.rs` does); the script
 //! (`tests/e2e/privacy.mjs`) signs in through the login form, checks the
 //! page, the app's consent record and the rights-against-holders page with
-//! axe-core, and revokes the app with its button. This test then checks
-//! that the app's very next request is refused.
+//! axe-core, opens an organisation named by a Facebook archive imported
+//! here and writes it an objection, and revokes the app with its button.
+//! This test then checks that the app's very next request is refused.
 
-use crate::common::{self, Browser};
+use crate::common::{self, Browser, field};
 use crate::e2e;
 
 const EMAIL: &str = "carol@example.org";
@@ -36,6 +37,21 @@ async fn who_has_what_on_me_in_a_browser_and_revoking_an_app() {
     let root = format!("{}/carol/", server.base);
     let app_get = || common::as_agent(&client, &key, &access, "GET", &root).send();
     assert_eq!(app_get().await.unwrap().status(), 200);
+
+    // A Facebook archive names the organisations the script opens.
+    let archive = std::fs::read(format!(
+        "{}/../archives/tests/fixtures/gen_facebook_2023.zip",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let csrf = field(&pages.get("/app/privacy/organisations").await.body, "csrf");
+    let imported = pages
+        .post_files("/app/import", Some(&csrf), &[("facebook.zip", &archive)])
+        .await;
+    let done = pages
+        .wait_job(&imported.location.expect("an import job"))
+        .await;
+    assert!(done.contains("1 file imported"), "{done}");
 
     let shots = e2e::repo().join("target/e2e-shots");
     std::fs::create_dir_all(&shots).unwrap();

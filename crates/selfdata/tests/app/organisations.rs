@@ -4,11 +4,16 @@
 //! search, exports as CSV; an organisation that delivered data to the pod
 //! (Google's location history) is the same entry as Google from Takeout; a
 //! hostile zip is refused with its sentence and leaves nothing; the
-//! evidence is an owner-only open document.
+//! evidence is an owner-only open document. One organisation's page shows
+//! its evidence and where it comes from, writes an article 15 or 21 letter
+//! to it (the rights page's letter, the organisation added to the holders
+//! once), and keeps what the resident marks (asked, answered, erased),
+//! shown there and on the directory; a forged form or another resident
+//! changes nothing, an unknown organisation is a page in words.
 
 use selfdata_store::{Backend, PodName, ResourcePath};
 
-use crate::common::{Browser, Server, field};
+use crate::common::{self, Browser, Server, field, unescape};
 
 const EMAIL: &str = "ines@example.org";
 const PASSWORD: &str = "correct horse battery";
@@ -66,7 +71,7 @@ async fn archives_become_a_directory_of_organisations_searchable_and_exported() 
     let html = page.body;
     // An advertiser who uploaded a list and remarkets, with the repaired accent.
     assert!(html.contains("<h2 id=\"h-"), "{html}");
-    assert!(html.contains(">Crédit Agricole</h2>"), "{html}");
+    assert!(html.contains(">Crédit Agricole</a></h2>"), "{html}");
     assert!(
         html.contains("uploaded a list with your details to Facebook")
             || html.contains("uploaded a list"),
@@ -77,18 +82,18 @@ async fn archives_become_a_directory_of_organisations_searchable_and_exported() 
         "the categories in plain words: {html}"
     );
     // Google once, however many products and files name it.
-    assert_eq!(html.matches(">Google</h2>").count(), 1, "{html}");
+    assert_eq!(html.matches(">Google</a></h2>").count(), 1, "{html}");
 
     // Search, by a name written differently.
     let found = b
         .get("/app/privacy/organisations?q=credit%20agricole")
         .await;
     assert!(
-        found.body.contains(">Crédit Agricole</h2>"),
+        found.body.contains(">Crédit Agricole</a></h2>"),
         "{}",
         found.body
     );
-    assert!(!found.body.contains(">Google</h2>"));
+    assert!(!found.body.contains(">Google</a></h2>"));
     assert!(found.body.contains("1 of "), "{}", found.body);
 
     // The export holds every organisation shown.
@@ -152,7 +157,7 @@ async fn archives_become_a_directory_of_organisations_searchable_and_exported() 
     .unwrap();
     s.app.import_file(&ines, semantic).await.unwrap();
     let html = b.get("/app/privacy/organisations?lang=en").await.body;
-    assert_eq!(html.matches(">Google</h2>").count(), 1, "{html}");
+    assert_eq!(html.matches(">Google</a></h2>").count(), 1, "{html}");
     assert!(
         html.contains("gave you a copy of data it holds on you"),
         "{html}"
@@ -184,5 +189,471 @@ async fn a_hostile_or_html_only_archive_is_refused_in_a_sentence_and_leaves_noth
             .unwrap_or_default()
             .is_empty(),
         "nothing kept"
+    );
+}
+
+/// The address the directory links the organisation `name` to.
+fn link_of(directory: &str, name: &str) -> String {
+    let end = directory
+        .find(&format!("\">{name}</a></h2>"))
+        .unwrap_or_else(|| panic!("{name} is not linked: {directory}"));
+    let start = directory[..end].rfind("href=\"").unwrap() + "href=\"".len();
+    unescape(&directory[start..end])
+}
+
+/// The directory's entry of `name`, up to the next one.
+fn entry<'a>(directory: &'a str, name: &str) -> &'a str {
+    let start = directory
+        .find(&format!(">{name}</a></h2>"))
+        .unwrap_or_else(|| panic!("no {name}: {directory}"));
+    let rest = &directory[start..];
+    &rest[..rest.find("</section>").unwrap_or(rest.len())]
+}
+
+/// The letter a page shows.
+fn letter_in(page: &str) -> String {
+    let start = page.find("<textarea id=\"rq-letter\"").expect("a letter");
+    let start = start + page[start..].find('>').unwrap() + 1;
+    unescape(&page[start..start + page[start..].find("</textarea>").unwrap()])
+}
+
+async fn stored(s: &Server, pod: &PodName, path: &str) -> Option<String> {
+    s.app
+        .store
+        .get(pod, &ResourcePath::parse(path).unwrap())
+        .await
+        .unwrap()
+        .map(|(_, body)| String::from_utf8(body.to_vec()).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_organisations_page_shows_its_evidence_and_writes_an_access_or_objection_letter_to_it() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2023, 1, 10))).await;
+    let (b, csrf, ines) = resident(&s).await;
+    s.app
+        .import_file(&ines, fixture("gen_facebook_2023.zip"))
+        .await
+        .unwrap();
+    let directory = b.get("/app/privacy/organisations").await.body;
+    let href = link_of(&directory, "Crédit Agricole");
+    let page = b.get(&href).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let html = page.body;
+    assert!(html.contains("<h1>Crédit Agricole</h1>"), "{html}");
+    assert!(
+        html.contains("uploaded a list with your details to Facebook"),
+        "how we know: {html}"
+    );
+    assert!(
+        html.contains("your contact details (e-mail, phone)"),
+        "what it holds, in words: {html}"
+    );
+    assert!(
+        html.contains("Your Facebook archive, imported on")
+            && html.contains("selfdata/sources/facebook/raw/"),
+        "where it comes from: {html}"
+    );
+    assert!(html.contains("You have not asked them anything yet."));
+    assert!(!html.contains("<script"), "no JavaScript needed");
+
+    // An objection, in French: to this organisation, under article 21.
+    let key = field(&html, "organisation");
+    let objection = b
+        .post(
+            "/app/privacy/requests",
+            &[
+                ("csrf", &csrf),
+                ("organisation", &key),
+                ("article", "21"),
+                ("letter_lang", "fr"),
+                ("name", "Inès Martin"),
+                ("email", "ines@example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(objection.status, 200, "{}", objection.body);
+    let letter = letter_in(&objection.body);
+    assert!(letter.contains("\nCrédit Agricole\n"), "{letter}");
+    assert!(
+        letter.contains("article 21.2") && letter.contains("article 21.3"),
+        "{letter}"
+    );
+    assert!(letter.contains("prospection, y compris au profilage"));
+    assert!(letter.contains("Inès Martin, le 2023-01-10"));
+    assert_eq!(
+        field(&objection.body, "organisation"),
+        key,
+        "recording it sent keeps the organisation"
+    );
+    assert!(objection.body.contains("Back to Crédit Agricole"));
+
+    // An access request, in English, to the same holder of the registry.
+    let access = b
+        .post(
+            "/app/privacy/requests",
+            &[
+                ("csrf", &csrf),
+                ("organisation", &key),
+                ("article", "15"),
+                ("letter_lang", "en"),
+            ],
+        )
+        .await;
+    let letter = letter_in(&access.body);
+    assert!(letter.contains("\nCrédit Agricole\n"), "{letter}");
+    assert!(letter.contains("Article 15") && !letter.contains("Article 21"));
+    let holders = stored(&s, &ines, "/selfdata/rights/holders.json")
+        .await
+        .expect("the organisation joined the registry");
+    let holders: Vec<serde_json::Value> = serde_json::from_str(&holders).unwrap();
+    let named = holders
+        .iter()
+        .filter(|h| h["name"] == "Crédit Agricole")
+        .count();
+    assert_eq!(named, 1, "added once: {holders:?}");
+    assert!(
+        holders.iter().any(|h| h["name"] == "Enedis"),
+        "the rest kept"
+    );
+
+    // A holder that delivered meter readings: its letter quotes the meter.
+    for file in selfdata_energy::demo::household(jiff::civil::date(2026, 10, 15), 1, 2026) {
+        s.app
+            .import_file(&ines, bytes::Bytes::from(file.bytes))
+            .await
+            .unwrap();
+    }
+    let directory = b.get("/app/privacy/organisations").await.body;
+    let enedis = b.get(&link_of(&directory, "Enedis")).await.body;
+    assert!(
+        enedis.contains("Delivered to your pod: electricity used"),
+        "{enedis}"
+    );
+    let letter = b
+        .post(
+            "/app/privacy/requests",
+            &[
+                ("csrf", &csrf),
+                ("organisation", &field(&enedis, "organisation")),
+                ("article", "15"),
+                ("letter_lang", "en"),
+            ],
+        )
+        .await
+        .body;
+    let letter = letter_in(&letter);
+    let number = letter
+        .split("Meter or customer number: ")
+        .nth(1)
+        .and_then(|x| x.lines().next())
+        .unwrap_or_else(|| panic!("no meter number: {letter}"));
+    assert!(
+        number.len() == 14 && number.bytes().all(|c| c.is_ascii_digit()),
+        "the PRM: {number}"
+    );
+    assert!(
+        letter.contains("Paris La Défense"),
+        "the registry's Enedis, with its address: {letter}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_marked_asked_then_answered_then_erased_shows_on_the_organisations_page_and_the_directory()
+ {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2023, 3, 20))).await;
+    let (b, csrf, ines) = resident(&s).await;
+    s.app
+        .import_file(&ines, fixture("gen_facebook_2023.zip"))
+        .await
+        .unwrap();
+    let directory = b.get("/app/privacy/organisations").await.body;
+    let href = link_of(&directory, "Crédit Agricole");
+    assert!(
+        !entry(&directory, "Crédit Agricole").contains("Asked on"),
+        "nothing asked yet"
+    );
+    let key = field(&b.get(&href).await.body, "organisation");
+
+    // Sent from the letter: recorded for the organisation, back to its page.
+    let letter = b
+        .post(
+            "/app/privacy/requests",
+            &[
+                ("csrf", &csrf),
+                ("organisation", &key),
+                ("article", "21"),
+                ("letter_lang", "fr"),
+            ],
+        )
+        .await
+        .body;
+    let recorded = b
+        .post(
+            "/app/privacy/requests/sent",
+            &[
+                ("csrf", &csrf),
+                ("holder", &field(&letter, "holder")),
+                ("article", "21"),
+                ("lang", "fr"),
+                ("organisation", &field(&letter, "organisation")),
+                ("sent", "2023-02-01"),
+            ],
+        )
+        .await;
+    assert_eq!(recorded.status, 303, "{}", recorded.body);
+    let back = recorded.location.unwrap();
+    assert!(back.starts_with(&format!("{href}?done=asked")), "{back}");
+    let page = b.get(&back).await.body;
+    assert!(page.contains("The request was recorded"), "{page}");
+    assert!(
+        page.contains("Asked on 2023-02-01; overdue since 2023-03-01."),
+        "the deadline, a month later, has passed: {page}"
+    );
+    assert!(page.contains("Objection to direct marketing and profiling (article 21)"));
+    let directory = b.get("/app/privacy/organisations").await.body;
+    assert!(
+        entry(&directory, "Crédit Agricole")
+            .contains("Asked on 2023-02-01; overdue since 2023-03-01."),
+        "{directory}"
+    );
+    let rights = b.get("/app/privacy/requests").await.body;
+    assert!(rights.contains("Overdue"), "the rights page has it too");
+
+    // Answered.
+    let action = format!("{href}/status");
+    let answered = b
+        .post(
+            &action,
+            &[
+                ("csrf", &csrf),
+                ("what", "answered"),
+                ("date", "2023-03-15"),
+            ],
+        )
+        .await;
+    assert_eq!(answered.status, 303, "{}", answered.body);
+    let page = b.get(&answered.location.unwrap()).await.body;
+    assert!(page.contains("Recorded: they answered."), "{page}");
+    assert!(page.contains("Answered on 2023-03-15."), "{page}");
+    assert!(!page.contains("overdue since"), "{page}");
+    let directory = b.get("/app/privacy/organisations").await.body;
+    assert!(
+        entry(&directory, "Crédit Agricole").contains("Answered on 2023-03-15."),
+        "{directory}"
+    );
+
+    // A date before the request, or still to come, is refused in words.
+    for (date, said) in [
+        ("2023-01-31", "before the request was sent (2023-02-01)"),
+        ("2023-03-21", "still to come"),
+        ("15/03/2023", "YYYY-MM-DD"),
+    ] {
+        let refused = b
+            .post(
+                &action,
+                &[("csrf", &csrf), ("what", "erased"), ("date", date)],
+            )
+            .await;
+        assert_eq!(refused.status, 400, "{date}");
+        assert!(refused.body.contains(said), "{date}: {}", refused.body);
+    }
+
+    // Erased, today.
+    let erased = b
+        .post(
+            &action,
+            &[("csrf", &csrf), ("what", "erased"), ("date", "")],
+        )
+        .await;
+    assert_eq!(erased.status, 303);
+    let page = b.get(&href).await.body;
+    assert!(page.contains("Your data erased on 2023-03-20."), "{page}");
+    let directory = b.get("/app/privacy/organisations").await.body;
+    assert!(entry(&directory, "Crédit Agricole").contains("Your data erased on 2023-03-20."));
+
+    // Another organisation, never asked, has nothing to mark answered.
+    let other = directory
+        .split("<h2 id=\"h-")
+        .skip(1)
+        .map(|e| &e[..e.find("</h2>").unwrap()])
+        .find(|h| !h.contains(">Crédit Agricole<"))
+        .map(|h| {
+            let start = h.find("href=\"").unwrap() + "href=\"".len();
+            unescape(&h[start..start + h[start..].find('"').unwrap()])
+        })
+        .expect("another organisation");
+    let refused = b
+        .post(
+            &format!("{other}/status"),
+            &[("csrf", &csrf), ("what", "answered")],
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused
+            .body
+            .contains("Record the request you sent them first."),
+        "{}",
+        refused.body
+    );
+
+    // In French too (the language is remembered from here on).
+    let fr = b.get(&format!("{href}?lang=fr")).await.body;
+    assert!(fr.contains("Vos données effacées le 2023-03-20."), "{fr}");
+
+    // What was marked is the pod's, in the rights file.
+    let requests = stored(&s, &ines, "/selfdata/rights/requests.json")
+        .await
+        .unwrap();
+    let requests: Vec<serde_json::Value> = serde_json::from_str(&requests).unwrap();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0]["organisation"], key.as_str());
+    assert_eq!(requests[0]["article"], 21);
+    assert_eq!(requests[0]["answered"], "2023-03-15");
+    assert_eq!(requests[0]["erased"], "2023-03-20");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forged_forms_and_other_residents_change_nothing_and_an_unknown_organisation_is_a_page_in_words()
+ {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2023, 3, 20))).await;
+    let (b, csrf, ines) = resident(&s).await;
+    s.app
+        .import_file(&ines, fixture("gen_facebook_2023.zip"))
+        .await
+        .unwrap();
+    let directory = b.get("/app/privacy/organisations").await.body;
+    let href = link_of(&directory, "Crédit Agricole");
+    let key = field(&b.get(&href).await.body, "organisation");
+    let action = format!("{href}/status");
+
+    // Forms without their token, or with another, are refused and change nothing.
+    for token in [None, Some("forged")] {
+        let with = |mut form: Vec<(&'static str, String)>| {
+            if let Some(t) = token {
+                form.push(("csrf", t.to_owned()));
+            }
+            form
+        };
+        for (path, form) in [
+            (
+                action.as_str(),
+                with(vec![("what", "asked".into()), ("article", "21".into())]),
+            ),
+            (
+                "/app/privacy/requests",
+                with(vec![
+                    ("organisation", key.clone()),
+                    ("article", "21".into()),
+                ]),
+            ),
+            (
+                "/app/privacy/requests/sent",
+                with(vec![
+                    ("holder", "0".into()),
+                    ("organisation", key.clone()),
+                    ("sent", "2023-03-01".into()),
+                ]),
+            ),
+        ] {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = b.post(path, &form).await;
+            assert_eq!(r.status, 403, "{path} with {token:?}");
+        }
+    }
+    for path in [
+        "/selfdata/rights/requests.json",
+        "/selfdata/rights/holders.json",
+    ] {
+        assert!(stored(&s, &ines, path).await.is_none(), "{path} written");
+    }
+
+    // Another resident knows nothing of ines's organisations and cannot mark them.
+    let max = PodName::parse("max").unwrap();
+    s.app
+        .idp
+        .create_account("max@example.org", PASSWORD, &max)
+        .await
+        .unwrap();
+    let m = s.sign_in("max@example.org", PASSWORD).await;
+    let theirs = m.get("/app/privacy/organisations").await;
+    assert!(theirs.body.contains("0 organisations."), "{}", theirs.body);
+    let csrf_max = field(&theirs.body, "csrf");
+    let looked = m.get(&href).await;
+    assert_eq!(looked.status, 404);
+    assert!(!looked.body.contains("Crédit Agricole"), "{}", looked.body);
+    let marked = m
+        .post(
+            &action,
+            &[("csrf", &csrf_max), ("what", "asked"), ("article", "21")],
+        )
+        .await;
+    assert_eq!(marked.status, 404);
+    let letter = m
+        .post(
+            "/app/privacy/requests",
+            &[("csrf", &csrf_max), ("organisation", &key)],
+        )
+        .await;
+    assert_eq!(letter.status, 404);
+    assert!(
+        stored(&s, &ines, "/selfdata/rights/requests.json")
+            .await
+            .is_none()
+    );
+    assert!(
+        stored(&s, &max, "/selfdata/rights/holders.json")
+            .await
+            .is_none()
+    );
+
+    // Ines marks it; the file is hers alone.
+    let r = b
+        .post(
+            &action,
+            &[("csrf", &csrf), ("what", "asked"), ("article", "15")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(
+        !m.get("/app/privacy/organisations")
+            .await
+            .body
+            .contains("Asked on")
+    );
+    let url = format!("{}/ines/selfdata/rights/requests.json", s.base);
+    let stranger = common::Resident::new(&s, "mallory").await;
+    let status = stranger.req(&s, "GET", &url).send().await.unwrap().status();
+    assert_eq!(status, 403, "another resident");
+    let status = s.client.get(&url).send().await.unwrap().status();
+    assert_eq!(status, 401, "anonymous");
+
+    // An unknown organisation is a page in words, in the layout.
+    for path in [
+        "/app/privacy/organisations/nobody-we-know",
+        "/app/privacy/organisations/%2E%2E%2Fetc",
+    ] {
+        let page = b.get(path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert!(
+            page.header("content-type")
+                .unwrap()
+                .starts_with("text/html"),
+            "{path}"
+        );
+        assert!(
+            page.body.contains("This organisation is not in your list."),
+            "{path}: {}",
+            page.body
+        );
+        assert!(page.body.contains("<main"), "{path}: in the layout");
+    }
+    let fr = b
+        .get("/app/privacy/organisations/nobody?lang=fr")
+        .await
+        .body;
+    assert!(
+        fr.contains("Cet organisme n’est pas dans votre liste."),
+        "{fr}"
     );
 }

@@ -1,0 +1,651 @@
+//! One organisation of the directory (`/app/privacy/organisations/{key}`,
+//! `key` the one `selfdata_archives::key` groups its names by): everything
+//! the pod says it holds and how we know (each piece of evidence in plain
+//! words, since when), where that comes from (the archive or the delivery
+//! kept in the pod), what the resident asked it and what came of it, and
+//! what they can do next:
+//!
+//! - write an article 15 (access) or 21 (objection to direct marketing and
+//!   profiling) letter for it: the form posts to the rights page's one
+//!   letter ([`super::requests`]), which writes it to the organisation's
+//!   holder in the registry (added under its name if absent), with the
+//!   identifiers the pod knows there;
+//! - mark what happened (`POST …/{key}/status`, CSRF-checked): a request
+//!   sent on a date (its answer due a month later), the request answered,
+//!   the data erased. Marks are requests of `selfdata/rights/requests.json`
+//!   kept with the organisation's key, written under the pod's import lock,
+//!   and shown here, on the rights page and, as a short status, on the
+//!   directory.
+//!
+//! An unknown key (not in this resident's directory) is a 404 page in words.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::civil::Date;
+use selfdata_rdf::oxrdf::vocab::rdf;
+use selfdata_rdf::oxrdf::{NamedNodeRef, TermRef};
+use selfdata_rdf::{RdfFormat, parse};
+use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, Say, fill, page};
+use selfdata_store::{PodName, ResourcePath};
+use serde::Deserialize;
+
+use super::organisations::{Organisation, category_words, directory, month};
+use super::requests::{Sent, article_of, reminder, requests_sent, sent_to, update_requests};
+use super::sources::{DCAT, DCT, first_value, name_in, source_descriptions};
+use super::texts::PrivacyTexts;
+use crate::PrivacyApp;
+use crate::archive::EVIDENCE;
+
+const SD: &str = selfdata_sources::describe::VOCAB;
+const PROV: &str = "http://www.w3.org/ns/prov#";
+
+/// The address of the organisation `key`'s page (the key percent-encoded:
+/// it may hold any letter, and a stored one anything).
+pub(crate) fn page_of(key: &str) -> String {
+    let mut out = String::from("/app/privacy/organisations/");
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The organisation `key` of the resident's directory.
+pub(crate) async fn find(
+    app: &PrivacyApp,
+    pod: &PodName,
+    lang: Lang,
+    key: &str,
+) -> Option<Organisation> {
+    if key.is_empty() {
+        return None;
+    }
+    directory(app, pod, lang)
+        .await
+        .into_iter()
+        .find(|o| o.key == key)
+}
+
+/// The page for a key that is not in the resident's directory.
+pub(crate) fn unknown() -> PageError {
+    PageError::say(
+        StatusCode::NOT_FOUND,
+        Say::new(
+            "Cet organisme n’est pas dans votre liste. Revenez à la liste des organismes qui détiennent des données sur vous pour le retrouver.",
+            "This organisation is not in your list. Go back to the list of organisations that hold data on you to find it.",
+        ),
+    )
+}
+
+/// Where a request stands, in a few words, and whether its answer is late.
+pub(crate) fn short_status(s: &Sent, today: Date, lang: Lang) -> (String, bool) {
+    let t: &'static OrganisationTexts = lang.words();
+    let due = super::requests::due(s.sent);
+    if let Some(d) = s.erased {
+        (fill(t.st_erased, &[("date", &d.to_string())]), false)
+    } else if let Some(d) = s.answered {
+        (fill(t.st_answered, &[("date", &d.to_string())]), false)
+    } else {
+        let late = due < today;
+        let blanks = [("sent", s.sent.to_string()), ("due", due.to_string())];
+        let blanks: Vec<(&str, &str)> = blanks.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let said = if late { t.st_overdue } else { t.st_asked };
+        (fill(said, &blanks), late)
+    }
+}
+
+/// Where what we know of the organisation `key` comes from, in sentences:
+/// each archive that names it (as kept in the pod), then each delivery to
+/// the pod it published, unless it is one of those archives.
+async fn origins(app: &PrivacyApp, pod: &PodName, key: &str, lang: Lang) -> Vec<String> {
+    let t: &'static OrganisationTexts = lang.words();
+    let p: &'static PrivacyTexts = lang.words();
+    let base = format!("{}/{}/", app.ctx.base_url(), pod);
+    let mut out = Vec::new();
+    let mut archives: Vec<String> = Vec::new();
+    if let Ok(folder) = ResourcePath::parse(&format!("/{EVIDENCE}")) {
+        for m in app
+            .ctx
+            .store
+            .members(pod, &folder)
+            .await
+            .unwrap_or_default()
+        {
+            let Ok(Some((_, body))) = app.ctx.store.get(pod, &m.path).await else {
+                continue;
+            };
+            let doc = format!("{base}{}", m.path.as_str().trim_start_matches('/'));
+            let Ok(g) = parse(&body, RdfFormat::Turtle, &doc) else {
+                continue;
+            };
+            let controller = NamedNodeRef::new_unchecked("https://w3id.org/dpv#DataController");
+            let names_it = g
+                .subjects_for_predicate_object(rdf::TYPE, controller)
+                .any(|s| {
+                    first_value(&g, s, &format!("{SD}organisationKey"))
+                        .or_else(|| {
+                            first_value(&g, s, "http://xmlns.com/foaf/0.1/name")
+                                .map(|n| selfdata_archives::key(&n))
+                        })
+                        .is_some_and(|k| k == key)
+                });
+            if !names_it {
+                continue;
+            }
+            let me = NamedNodeRef::new_unchecked(&doc).into();
+            let platform = first_value(&g, me, &format!("{SD}platform")).unwrap_or_default();
+            let source = first_value(&g, me, &format!("{DCT}source")).unwrap_or_default();
+            let kept = source.strip_prefix(&base).unwrap_or_default().to_owned();
+            archives.push(source);
+            out.push(fill(
+                t.from_archive,
+                &[
+                    ("platform", &platform),
+                    ("date", &super::day(m.modified_ms)),
+                    ("kept", &kept),
+                ],
+            ));
+        }
+    }
+    for d in source_descriptions(app, pod).await {
+        let Some(name) = d.publisher().and_then(|n| name_in(&d.graph, n, lang)) else {
+            continue;
+        };
+        if selfdata_archives::key(&name) != key {
+            continue;
+        }
+        let originals: Vec<String> = d
+            .graph
+            .objects_for_subject_predicate(
+                d.subject(),
+                NamedNodeRef::new_unchecked(&format!("{PROV}wasDerivedFrom")),
+            )
+            .filter_map(|o| match o {
+                TermRef::NamedNode(n) => Some(n.as_str().to_owned()),
+                _ => None,
+            })
+            .collect();
+        if !originals.is_empty() && originals.iter().all(|o| archives.contains(o)) {
+            continue;
+        }
+        let mut themes: Vec<String> = d
+            .graph
+            .objects_for_subject_predicate(
+                d.subject(),
+                NamedNodeRef::new_unchecked(&format!("{DCAT}theme")),
+            )
+            .filter_map(|o| match o {
+                TermRef::NamedNode(n) => n
+                    .as_str()
+                    .rsplit(['#', '/'])
+                    .next()
+                    .map(|x| super::theme_name(p, x)),
+                _ => None,
+            })
+            .collect();
+        themes.sort();
+        let updated = first_value(&d.graph, d.subject(), &format!("{DCT}modified"))
+            .and_then(|v| v.parse::<jiff::Timestamp>().ok())
+            .map(super::day_of)
+            .unwrap_or_default();
+        out.push(fill(
+            t.from_delivery,
+            &[
+                ("what", &themes.join(", ")),
+                ("date", &updated),
+                ("n", &selfdata_site::count(originals.len() as u64, lang)),
+                ("folder", d.folder.as_str().trim_start_matches('/')),
+            ],
+        ));
+    }
+    out
+}
+
+struct EvidenceView {
+    how: String,
+    holds: String,
+    when: String,
+}
+
+struct RequestView {
+    article: &'static str,
+    sent: String,
+    due: String,
+    reminder: Option<String>,
+    overdue: bool,
+    answered: Option<String>,
+    erased: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "privacy_organisation.html")]
+struct OrganisationPage<'a> {
+    t: &'static OrganisationTexts,
+    p: &'static PrivacyTexts,
+    chrome: Chrome,
+    csrf: &'a str,
+    key: &'a str,
+    action: String,
+    name: String,
+    holds: String,
+    since: String,
+    evidence: Vec<EvidenceView>,
+    origins: Vec<String>,
+    status: String,
+    overdue: bool,
+    requests: Vec<RequestView>,
+    /// A request is there to mark answered or erased.
+    open: bool,
+    answered: bool,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    email: String,
+    today: String,
+}
+
+fn article_words(p: &PrivacyTexts, article: u8) -> &'static str {
+    match article {
+        20 => p.rq_art20,
+        21 => p.rq_art21,
+        _ => p.rq_art15,
+    }
+}
+
+async fn render(
+    app: &PrivacyApp,
+    chrome: Chrome,
+    r: &Resident,
+    o: Organisation,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Response {
+    let lang = chrome.language();
+    let t: &'static OrganisationTexts = lang.words();
+    let p: &'static PrivacyTexts = lang.words();
+    let today = app.ctx.today();
+    let evidence = o
+        .known
+        .iter()
+        .map(|k| EvidenceView {
+            how: k.how.clone(),
+            holds: k
+                .categories
+                .iter()
+                .map(|c| category_words(c, lang))
+                .collect::<Vec<_>>()
+                .join(", "),
+            when: match (
+                k.first.map(|t| month(t, lang)),
+                k.last.map(|t| month(t, lang)),
+            ) {
+                (Some(a), Some(b)) if a != b => fill(t.from_to, &[("first", &a), ("last", &b)]),
+                (Some(a), _) => fill(t.in_month, &[("month", &a)]),
+                (None, Some(b)) => fill(t.in_month, &[("month", &b)]),
+                (None, None) => String::new(),
+            },
+        })
+        .collect();
+    let origins = origins(app, &r.pod, &o.key, lang).await;
+    let sent = requests_sent(app, &r.pod).await;
+    let mine = sent_to(&sent, &o.key);
+    let latest = mine.first().map(|(_, s)| *s);
+    let (status_said, overdue) = latest
+        .map(|s| short_status(s, today, lang))
+        .unwrap_or_else(|| (t.st_none.to_owned(), false));
+    let requests = mine
+        .iter()
+        .map(|(_, s)| {
+            let (due, reminder, overdue) = reminder(p, s, today);
+            RequestView {
+                article: article_words(p, s.article),
+                sent: s.sent.to_string(),
+                due,
+                reminder,
+                overdue,
+                answered: s.answered.map(|d| d.to_string()),
+                erased: s.erased.map(|d| d.to_string()),
+            }
+        })
+        .collect();
+    let page_html = OrganisationPage {
+        t,
+        p,
+        csrf: &r.session.csrf,
+        key: &o.key,
+        action: format!("{}/status", page_of(&o.key)),
+        holds: o
+            .categories()
+            .iter()
+            .map(|c| category_words(c, lang))
+            .collect::<Vec<_>>()
+            .join(", "),
+        since: o.since().map(|t| month(t, lang)).unwrap_or_default(),
+        name: o.name.clone(),
+        evidence,
+        origins,
+        status: status_said,
+        overdue,
+        requests,
+        open: latest.is_some_and(|s| s.erased.is_none()),
+        answered: latest.is_some_and(|s| s.answered.is_some()),
+        notice,
+        error,
+        email: r.account.email.clone(),
+        today: today.to_string(),
+        chrome,
+    }
+    .render();
+    page(status, page_html)
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct Done {
+    #[serde(default)]
+    done: String,
+}
+
+/// `GET /app/privacy/organisations/{key}` (`?done=` says which mark was
+/// just recorded).
+pub(crate) async fn show(
+    State(app): State<Arc<PrivacyApp>>,
+    chrome: Chrome,
+    r: Resident,
+    Path(key): Path<String>,
+    q: Result<Query<Done>, QueryRejection>,
+) -> Response {
+    let t: &'static OrganisationTexts = chrome.language().words();
+    let Some(o) = find(&app, &r.pod, chrome.language(), &key).await else {
+        return unknown().into_response();
+    };
+    let notice = match q.map(|Query(d)| d.done).unwrap_or_default().as_str() {
+        "asked" => Some(t.done_asked),
+        "answered" => Some(t.done_answered),
+        "erased" => Some(t.done_erased),
+        _ => None,
+    };
+    render(&app, chrome, &r, o, StatusCode::OK, notice, None).await
+}
+
+/// A mark posted from the organisation's page.
+#[derive(Deserialize, Default)]
+pub(crate) struct MarkForm {
+    /// `asked`, `answered` or `erased`.
+    #[serde(default)]
+    what: String,
+    /// The article asked under (`asked` only).
+    #[serde(default)]
+    article: String,
+    /// `YYYY-MM-DD`; today when empty.
+    #[serde(default)]
+    date: String,
+}
+
+/// `POST /app/privacy/organisations/{key}/status`: records a request sent
+/// to the organisation, or that the latest one was answered or the data
+/// erased, then shows its page again.
+pub(crate) async fn mark(
+    State(app): State<Arc<PrivacyApp>>,
+    chrome: Chrome,
+    Path(key): Path<String>,
+    CsrfForm {
+        resident: r,
+        form: f,
+    }: CsrfForm<MarkForm>,
+) -> Response {
+    let lang = chrome.language();
+    let t: &'static OrganisationTexts = lang.words();
+    let p: &'static PrivacyTexts = lang.words();
+    let Some(o) = find(&app, &r.pod, lang, &key).await else {
+        return unknown().into_response();
+    };
+    let today = app.ctx.today();
+    let date = match f.date.trim() {
+        "" => Ok(today),
+        d => d.parse::<Date>().map_err(|_| p.rq_bad_date.to_owned()),
+    }
+    .and_then(|d| {
+        if d > today {
+            Err(t.future.to_owned())
+        } else {
+            Ok(d)
+        }
+    });
+    let outcome = match (f.what.as_str(), date) {
+        (_, Err(e)) => Ok(Err(e)),
+        ("asked", Ok(date)) => {
+            let sent = Sent {
+                holder: o.name.clone(),
+                article: article_of(&f.article),
+                lang: lang.code().to_owned(),
+                sent: date,
+                answered: None,
+                erased: None,
+                organisation: Some(o.key.clone()),
+            };
+            update_requests(&app, &r.pod, |list| {
+                list.push(sent);
+                Ok::<(), String>(())
+            })
+            .await
+        }
+        (what @ ("answered" | "erased"), Ok(date)) => {
+            update_requests(&app, &r.pod, |list| {
+                let Some(i) = sent_to(list, &o.key).first().map(|(i, _)| *i) else {
+                    return Err(t.ask_first.to_owned());
+                };
+                let s = &mut list[i];
+                if date < s.sent {
+                    return Err(fill(t.before_sent, &[("date", &s.sent.to_string())]));
+                }
+                if what == "answered" {
+                    s.answered = Some(date);
+                } else {
+                    s.erased = Some(date);
+                    s.answered.get_or_insert(date);
+                }
+                Ok(())
+            })
+            .await
+        }
+        _ => return PageError::form_unreadable().into_response(),
+    };
+    match outcome {
+        Ok(Ok(())) => {
+            Redirect::to(&format!("{}?done={}#status", page_of(&o.key), f.what)).into_response()
+        }
+        Ok(Err(e)) => render(&app, chrome, &r, o, StatusCode::BAD_REQUEST, None, Some(e)).await,
+        Err(e) => {
+            tracing::error!(error = %e, "recording a mark failed");
+            let failed = p.failed.to_owned();
+            render(
+                &app,
+                chrome,
+                &r,
+                o,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                None,
+                Some(failed),
+            )
+            .await
+        }
+    }
+}
+
+/// The organisation page's sentences.
+#[derive(Debug)]
+pub struct OrganisationTexts {
+    pub colon: &'static str,
+    pub holds: &'static str,
+    pub since: &'static str,
+    pub evidence_title: &'static str,
+    /// `{first}`, `{last}`: months.
+    pub from_to: &'static str,
+    /// `{month}`.
+    pub in_month: &'static str,
+    pub origins_title: &'static str,
+    /// `{platform}`, `{date}`, `{kept}` (the archive's path in the pod).
+    pub from_archive: &'static str,
+    /// `{what}`, `{date}`, `{n}`, `{folder}`.
+    pub from_delivery: &'static str,
+    pub status_title: &'static str,
+    pub st_none: &'static str,
+    /// `{sent}`, `{due}`.
+    pub st_asked: &'static str,
+    /// `{sent}`, `{due}`.
+    pub st_overdue: &'static str,
+    /// `{date}`.
+    pub st_answered: &'static str,
+    /// `{date}`.
+    pub st_erased: &'static str,
+    pub act_title: &'static str,
+    pub act_intro: &'static str,
+    pub mark_title: &'static str,
+    pub mark_asked: &'static str,
+    pub mark_asked_button: &'static str,
+    pub answered_on: &'static str,
+    pub erased_on: &'static str,
+    pub mark_answered_button: &'static str,
+    pub mark_erased_button: &'static str,
+    pub done_asked: &'static str,
+    pub done_answered: &'static str,
+    pub done_erased: &'static str,
+    pub ask_first: &'static str,
+    /// `{date}`: when the request was sent.
+    pub before_sent: &'static str,
+    pub future: &'static str,
+    pub back: &'static str,
+}
+
+pub static EN: OrganisationTexts = OrganisationTexts {
+    colon: ": ",
+    holds: "Holds",
+    since: "Since",
+    evidence_title: "How we know",
+    from_to: "from {first} to {last}",
+    in_month: "in {month}",
+    origins_title: "Where this comes from",
+    from_archive: "Your {platform} archive, imported on {date}, kept as received in your pod ({kept}).",
+    from_delivery: "Delivered to your pod: {what}, updated on {date}; files kept as received: {n} ({folder}).",
+    status_title: "What you asked them",
+    st_none: "You have not asked them anything yet.",
+    st_asked: "Asked on {sent}; answer due by {due}.",
+    st_overdue: "Asked on {sent}; overdue since {due}.",
+    st_answered: "Answered on {date}.",
+    st_erased: "Your data erased on {date}.",
+    act_title: "Ask them",
+    act_intro: "Ask what they hold on you (article 15), or object to their use of your data for advertising and profiling (article 21). The letter is written for you with their name and what your pod knows of you there; you send it yourself, then record the date here.",
+    mark_title: "Mark what happened",
+    mark_asked: "I sent them a request",
+    mark_asked_button: "Record the request",
+    answered_on: "They answered on",
+    erased_on: "They erased my data on",
+    mark_answered_button: "They answered",
+    mark_erased_button: "They erased my data",
+    done_asked: "The request was recorded; the answer is due within a month.",
+    done_answered: "Recorded: they answered.",
+    done_erased: "Recorded: they erased your data.",
+    ask_first: "Record the request you sent them first.",
+    before_sent: "That date is before the request was sent ({date}).",
+    future: "That date is still to come.",
+    back: "Back to the organisations",
+};
+
+pub static FR: OrganisationTexts = OrganisationTexts {
+    colon: "\u{a0}: ",
+    holds: "Détient",
+    since: "Depuis",
+    evidence_title: "Comment nous le savons",
+    from_to: "de {first} à {last}",
+    in_month: "en {month}",
+    origins_title: "D’où cela vient",
+    from_archive: "Votre archive {platform}, importée le {date}, conservée telle que reçue dans votre espace ({kept}).",
+    from_delivery: "Déposé dans votre espace\u{a0}: {what}, mis à jour le {date}\u{a0}; fichiers conservés tels que reçus\u{a0}: {n} ({folder}).",
+    status_title: "Ce que vous leur avez demandé",
+    st_none: "Vous ne leur avez encore rien demandé.",
+    st_asked: "Demandé le {sent}\u{a0}; réponse attendue au plus tard le {due}.",
+    st_overdue: "Demandé le {sent}\u{a0}; en retard depuis le {due}.",
+    st_answered: "Réponse reçue le {date}.",
+    st_erased: "Vos données effacées le {date}.",
+    act_title: "Leur demander",
+    act_intro: "Demandez ce qu’ils détiennent sur vous (article 15), ou opposez-vous à l’utilisation de vos données pour la publicité et le profilage (article 21). La lettre est rédigée pour vous avec leur nom et ce que votre espace sait de vous chez eux\u{a0}; vous l’envoyez vous-même, puis notez ici la date d’envoi.",
+    mark_title: "Noter ce qui s’est passé",
+    mark_asked: "Je leur ai envoyé une demande",
+    mark_asked_button: "Enregistrer la demande",
+    answered_on: "Ils ont répondu le",
+    erased_on: "Ils ont effacé mes données le",
+    mark_answered_button: "Ils ont répondu",
+    mark_erased_button: "Ils ont effacé mes données",
+    done_asked: "La demande est enregistrée\u{a0}; la réponse est attendue dans un délai d’un mois.",
+    done_answered: "C’est noté\u{a0}: ils ont répondu.",
+    done_erased: "C’est noté\u{a0}: ils ont effacé vos données.",
+    ask_first: "Enregistrez d’abord la demande que vous leur avez envoyée.",
+    before_sent: "Cette date précède l’envoi de la demande ({date}).",
+    future: "Cette date n’est pas encore arrivée.",
+    back: "Retour aux organismes",
+};
+
+selfdata_site::words!(OrganisationTexts, FR, EN);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_becomes_one_path_segment() {
+        assert_eq!(
+            page_of("creditagricole"),
+            "/app/privacy/organisations/creditagricole"
+        );
+        assert_eq!(
+            page_of("a/b c?é"),
+            "/app/privacy/organisations/a%2Fb%20c%3F%C3%A9"
+        );
+    }
+
+    #[test]
+    fn the_short_status_follows_the_latest_mark() {
+        let mut s = Sent {
+            holder: "Acme".into(),
+            article: 21,
+            lang: "en".into(),
+            sent: jiff::civil::date(2025, 1, 31),
+            answered: None,
+            erased: None,
+            organisation: Some("acme".into()),
+        };
+        let on = |y, m, d| jiff::civil::date(y, m, d);
+        assert_eq!(
+            short_status(&s, on(2025, 2, 10), Lang::En),
+            (
+                "Asked on 2025-01-31; answer due by 2025-02-28.".into(),
+                false
+            )
+        );
+        assert_eq!(
+            short_status(&s, on(2025, 3, 1), Lang::En),
+            (
+                "Asked on 2025-01-31; overdue since 2025-02-28.".into(),
+                true
+            )
+        );
+        s.answered = Some(on(2025, 3, 2));
+        assert_eq!(
+            short_status(&s, on(2025, 3, 5), Lang::En).0,
+            "Answered on 2025-03-02."
+        );
+        s.erased = Some(on(2025, 3, 4));
+        assert_eq!(
+            short_status(&s, on(2025, 3, 5), Lang::Fr).0,
+            "Vos données effacées le 2025-03-04."
+        );
+    }
+}
