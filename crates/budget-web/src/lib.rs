@@ -1,7 +1,8 @@
 //! Money as a resident service on the shared shape (`selfdata_service`):
 //! bank statements taken in through the shared import pipeline
 //! ([`budget`]: the `Budget` intake, reindex, the cached book), the JSON API
-//! of each pod ([`api`]) and the owner's pages ([`pages`]).
+//! of each pod ([`api`]) and the owner's pages ([`pages`]); the organisations
+//! the resident pays, for "who has what on me" ([`payees`]).
 //! [`BudgetService`] is its `selfdata_service::Service`.
 //!
 //! The JSON API, for the owner and the apps they allowed to read
@@ -37,6 +38,7 @@ pub mod budget;
 pub mod demo;
 pub mod housing;
 pub mod pages;
+pub mod payees;
 pub mod spending;
 pub mod subscriptions;
 mod texts;
@@ -149,6 +151,15 @@ impl Service for BudgetService {
     fn forget_pod(&self, pod: &PodName) {
         self.0.budget.forget_pod(pod);
         subscriptions::forget(pod);
+        payees::forget(pod);
+    }
+
+    async fn organisations(
+        &self,
+        pod: &PodName,
+        lang: Lang,
+    ) -> Vec<selfdata_service::KnownOrganisation> {
+        payees::organisations(&self.0, pod, lang).await
     }
 
     fn demo_files(

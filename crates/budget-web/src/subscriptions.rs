@@ -118,7 +118,7 @@ pub fn forget(pod: &PodName) {
 }
 
 /// The recurring payments of `pod` as of today, and the resident's decisions.
-async fn found(
+pub(crate) async fn found(
     app: &BudgetApp,
     pod: &PodName,
 ) -> Result<(Arc<Book>, Arc<Vec<Recurring>>, Vec<Decision>), SubscriptionError> {

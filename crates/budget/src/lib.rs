@@ -21,6 +21,7 @@
 //!
 //! Over the transactions, with no IO either: recurring payments and
 //! subscriptions, with the resident's decisions on them ([`recurring`]);
+//! the organisations the resident pays, for "who has what on me" ([`payees`]);
 //! energy and water debits linked to the costs the energy service knows,
 //! handed in as plain values, and health reimbursements linked to the care
 //! they repay ([`bills`]).
@@ -43,6 +44,7 @@ pub mod ledger;
 pub mod model;
 pub mod money;
 pub mod payee;
+pub mod payees;
 pub mod recurring;
 pub mod rules;
 

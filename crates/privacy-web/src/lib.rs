@@ -22,6 +22,7 @@ use selfdata_idp::Idp;
 use selfdata_service::{AnyIntake, Card, Context, Service};
 use selfdata_site::{Lang, MenuEntry, Resident, Say};
 use selfdata_solid::AppState;
+use selfdata_store::PodName;
 
 /// What the privacy handlers share.
 pub struct PrivacyApp {
@@ -74,6 +75,14 @@ impl Service for PrivacyService {
             self.0.ctx.store.clone(),
             self.0.ctx.base_url(),
         ))]
+    }
+
+    async fn organisations(
+        &self,
+        pod: &PodName,
+        lang: Lang,
+    ) -> Vec<selfdata_service::KnownOrganisation> {
+        privacy::granted::organisations(&self.0, pod, lang).await
     }
 
     async fn card(&self, resident: &Resident, lang: Lang) -> Option<Card> {

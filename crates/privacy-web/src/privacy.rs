@@ -18,14 +18,17 @@
 //!   of them, its evidence, letters and marks ([`organisation`]).
 //!
 //! Split by concern: [`sources`] (what the source descriptions say),
-//! [`people`] (sharing with a person), [`record`] (one consent record),
-//! [`acl`] (the pod's ACLs read and written for sharing).
+//! [`people`] (sharing with a person), [`granted`] (the apps and people
+//! with access, as holders for the directory of [`organisations`]),
+//! [`record`] (one consent record), [`acl`] (the pod's ACLs read and
+//! written for sharing).
 //!
 //! Consent records are resources of the pod at `selfdata/consents/<id>.ttl`
 //! (see `selfdata-consent`). Every page needs the resident's session; every
 //! form carries its CSRF token.
 
 mod acl;
+pub(crate) mod granted;
 mod organisation;
 pub mod organisations;
 mod people;

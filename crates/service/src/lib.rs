@@ -132,6 +132,29 @@ pub struct MonthlyCost {
     pub href: String,
 }
 
+/// An organisation (or a person) a service knows holds data on the
+/// resident, for the directory of "who has what on me": money's payees and
+/// subscriptions, the apps and people given access. The privacy service
+/// groups these by name with what the archives and the holders' deliveries
+/// say; the service that knows stays the one that says how it knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownOrganisation {
+    /// Its name as the service knows it ("Deezer", "EDF CLIENTS
+    /// PARTICULIERS", an app's name); organisations are grouped by it.
+    pub name: String,
+    /// A person (a WebID given access): grouped by `name` exactly, never
+    /// with an organisation of a similar name.
+    pub person: bool,
+    /// How we know, in the language asked ("you pay them every month since 2019").
+    pub how: String,
+    /// DPV personal data categories it holds (local names under
+    /// `https://w3id.org/dpv/pd#`: `Financial`, `Transactional`, `Identifying`).
+    pub categories: Vec<String>,
+    /// Since when, and until when, as far as the service knows.
+    pub first: Option<jiff::Timestamp>,
+    pub last: Option<jiff::Timestamp>,
+}
+
 /// A service's card on the resident's home page.
 #[derive(Debug, Clone)]
 pub struct Card {
@@ -182,6 +205,12 @@ pub trait Service: Send + Sync {
         _from: jiff::civil::Date,
         _to: jiff::civil::Date,
     ) -> Vec<MonthlyCost> {
+        Vec::new()
+    }
+
+    /// The organisations (and people) this service knows hold data on the
+    /// resident of `pod`, how in `lang`; nothing by default.
+    async fn organisations(&self, _pod: &PodName, _lang: Lang) -> Vec<KnownOrganisation> {
         Vec::new()
     }
 
@@ -298,6 +327,16 @@ impl Registry {
         let mut out = Vec::new();
         for s in &self.services {
             out.extend(s.monthly_costs(pod, from, to).await);
+        }
+        out
+    }
+
+    /// What every service knows of the organisations holding data on the
+    /// resident of `pod`, in registry order.
+    pub async fn organisations(&self, pod: &PodName, lang: Lang) -> Vec<KnownOrganisation> {
+        let mut out = Vec::new();
+        for s in &self.services {
+            out.extend(s.organisations(pod, lang).await);
         }
         out
     }

@@ -23,13 +23,14 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::civil::Date;
 use selfdata_rdf::oxrdf::vocab::rdf;
 use selfdata_rdf::oxrdf::{NamedNodeRef, TermRef};
 use selfdata_rdf::{RdfFormat, parse};
+use selfdata_service::Registry;
 use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, Say, fill, page};
 use selfdata_store::{PodName, ResourcePath};
 use serde::Deserialize;
@@ -61,6 +62,7 @@ pub(crate) fn page_of(key: &str) -> String {
 /// The organisation `key` of the resident's directory.
 pub(crate) async fn find(
     app: &PrivacyApp,
+    registry: &Registry,
     pod: &PodName,
     lang: Lang,
     key: &str,
@@ -68,7 +70,7 @@ pub(crate) async fn find(
     if key.is_empty() {
         return None;
     }
-    directory(app, pod, lang)
+    directory(app, registry, pod, lang)
         .await
         .into_iter()
         .find(|o| o.key == key)
@@ -357,13 +359,14 @@ pub(crate) struct Done {
 /// just recorded).
 pub(crate) async fn show(
     State(app): State<Arc<PrivacyApp>>,
+    Extension(registry): Extension<Registry>,
     chrome: Chrome,
     r: Resident,
     Path(key): Path<String>,
     q: Result<Query<Done>, QueryRejection>,
 ) -> Response {
     let t: &'static OrganisationTexts = chrome.language().words();
-    let Some(o) = find(&app, &r.pod, chrome.language(), &key).await else {
+    let Some(o) = find(&app, &registry, &r.pod, chrome.language(), &key).await else {
         return unknown().into_response();
     };
     let notice = match q.map(|Query(d)| d.done).unwrap_or_default().as_str() {
@@ -394,6 +397,7 @@ pub(crate) struct MarkForm {
 /// erased, then shows its page again.
 pub(crate) async fn mark(
     State(app): State<Arc<PrivacyApp>>,
+    Extension(registry): Extension<Registry>,
     chrome: Chrome,
     Path(key): Path<String>,
     CsrfForm {
@@ -404,7 +408,7 @@ pub(crate) async fn mark(
     let lang = chrome.language();
     let t: &'static OrganisationTexts = lang.words();
     let p: &'static PrivacyTexts = lang.words();
-    let Some(o) = find(&app, &r.pod, lang, &key).await else {
+    let Some(o) = find(&app, &registry, &r.pod, lang, &key).await else {
         return unknown().into_response();
     };
     let today = app.ctx.today();

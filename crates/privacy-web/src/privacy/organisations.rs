@@ -3,22 +3,28 @@
 //! grouped by `selfdata_archives::key` (case, accents, legal forms,
 //! aliases), each with what it is known to hold (DPV personal data
 //! categories in plain words) and how we know, from the evidence documents
-//! the archive intake writes (`selfdata/directory/evidence/*.ttl`) and the
-//! source description of every holder that delivered data to the pod.
-//! Searchable (`?q=`), exported as CSV (`/app/privacy/organisations.csv`).
-//! Each name leads to the organisation's page ([`super::organisation`]);
-//! an organisation asked something shows where the request stands.
+//! the archive intake writes (`selfdata/directory/evidence/*.ttl`), the
+//! source description of every holder that delivered data to the pod, and
+//! what every service knows through the registry
+//! (`Registry::organisations`: money's payees and subscriptions, the apps
+//! and people given access). A person (a WebID) is never grouped with an
+//! organisation by name. Searchable (`?q=`), exported as CSV
+//! (`/app/privacy/organisations.csv`). Each name leads to the
+//! organisation's page ([`super::organisation`]); an organisation asked
+//! something shows where the request stands.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use askama::Template;
+use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use selfdata_rdf::oxrdf::vocab::rdf;
 use selfdata_rdf::oxrdf::{NamedNodeRef, NamedOrBlankNodeRef, TermRef};
+use selfdata_service::Registry;
 use selfdata_site::{Chrome, Lang, Resident, page};
 use selfdata_store::{PodName, ResourcePath};
 
@@ -99,6 +105,17 @@ pub fn category_words(c: &str, lang: Lang) -> String {
             "les données qu’ils vous ont remises",
             "the data they gave you",
         ),
+        "Identifying" => ("votre nom", "your name"),
+        "Financial" => (
+            "vos coordonnées bancaires (carte ou IBAN)",
+            "your payment details (card or IBAN)",
+        ),
+        "Transactional" => ("vos paiements", "your payments"),
+        "Pod" => (
+            "tout ce que contient votre espace",
+            "everything in your pod",
+        ),
+        "Shared" => ("ce que vous leur avez partagé", "what you shared with them"),
         other => (other, other),
     };
     match lang {
@@ -122,8 +139,24 @@ fn literal_in(
         })
 }
 
-/// Every organisation known to hold data on the resident of `pod`, by name.
-pub async fn directory(app: &PrivacyApp, pod: &PodName, lang: Lang) -> Vec<Organisation> {
+/// The grouping key of a person given access: their WebID's digest, with a
+/// `-` that [`selfdata_archives::key`] never writes, so no organisation's
+/// name meets it.
+fn person_key(webid: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(webid.as_bytes());
+    format!("person-{}", &hex::encode(digest)[..16])
+}
+
+/// Every organisation known to hold data on the resident of `pod`, by name:
+/// from the archives' evidence, the holders' deliveries, and every service
+/// of `registry`.
+pub async fn directory(
+    app: &PrivacyApp,
+    registry: &Registry,
+    pod: &PodName,
+    lang: Lang,
+) -> Vec<Organisation> {
     let mut found: Vec<(String, String, Known)> = Vec::new();
     let base = format!("{}/{}/", app.ctx.base_url(), pod);
     if let Ok(folder) = ResourcePath::parse(&format!("/{EVIDENCE}")) {
@@ -199,6 +232,23 @@ pub async fn directory(app: &PrivacyApp, pod: &PodName, lang: Lang) -> Vec<Organ
             },
         ));
     }
+    for o in registry.organisations(pod, lang).await {
+        let key = if o.person {
+            person_key(&o.name)
+        } else {
+            selfdata_archives::key(&o.name)
+        };
+        found.push((
+            key,
+            o.name,
+            Known {
+                how: o.how,
+                categories: o.categories,
+                first: o.first,
+                last: o.last,
+            },
+        ));
+    }
     let mut groups: BTreeMap<String, Vec<(String, Known)>> = BTreeMap::new();
     for (key, name, known) in found {
         if key.is_empty() {
@@ -213,9 +263,16 @@ pub async fn directory(app: &PrivacyApp, pod: &PodName, lang: Lang) -> Vec<Organ
             for (n, _) in &items {
                 *names.entry(n.as_str()).or_default() += 1;
             }
+            // The name most sources write; between equals, one not all in
+            // capitals (a bank writes "DEEZER", Facebook "Deezer").
+            let shouting = |n: &str| !n.chars().any(char::is_lowercase);
             let name = names
                 .iter()
-                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .max_by(|a, b| {
+                    a.1.cmp(b.1)
+                        .then(shouting(b.0).cmp(&shouting(a.0)))
+                        .then(b.0.cmp(a.0))
+                })
                 .map(|(n, _)| (*n).to_owned())
                 .unwrap_or_default();
             let mut known: Vec<Known> = items.into_iter().map(|(_, k)| k).collect();
@@ -273,6 +330,7 @@ pub(crate) fn month(t: Timestamp, lang: Lang) -> String {
 /// `GET /app/privacy/organisations?q=`.
 pub(crate) async fn show(
     State(app): State<Arc<PrivacyApp>>,
+    Extension(registry): Extension<Registry>,
     chrome: Chrome,
     r: Resident,
     q: Result<Query<Search>, axum::extract::rejection::QueryRejection>,
@@ -281,7 +339,7 @@ pub(crate) async fn show(
     let t: &'static OrganisationsTexts = lang.words();
     let q = q.map(|Query(s)| s.q).unwrap_or_default();
     let q = q.trim().chars().take(200).collect::<String>();
-    let all = directory(&app, &r.pod, lang).await;
+    let all = directory(&app, &registry, &r.pod, lang).await;
     let wanted = q.to_lowercase();
     let wanted_key = selfdata_archives::key(&q);
     let shown: Vec<&Organisation> = all
@@ -337,11 +395,12 @@ pub(crate) async fn show(
 /// `GET /app/privacy/organisations.csv`: the directory as a file.
 pub(crate) async fn export(
     State(app): State<Arc<PrivacyApp>>,
+    Extension(registry): Extension<Registry>,
     chrome: Chrome,
     r: Resident,
 ) -> Response {
     let lang = chrome.language();
-    let all = directory(&app, &r.pod, lang).await;
+    let all = directory(&app, &registry, &r.pod, lang).await;
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = match lang {
         Lang::Fr => ["organisme", "détient", "depuis", "comment nous le savons"],
@@ -427,7 +486,7 @@ pub struct OrganisationsTexts {
 
 pub static EN: OrganisationsTexts = OrganisationsTexts {
     title: "Organisations that hold data on you",
-    intro: "Gathered from the archives the platforms must give you, and from every organisation that delivered data to your pod. Nothing here leaves your pod.",
+    intro: "Gathered from the archives the platforms must give you, every organisation that delivered data to your pod, the ones you pay, and the apps and people you gave access to. Nothing here leaves your pod.",
     colon: ": ",
     search: "Find an organisation",
     search_button: "Search",
@@ -447,7 +506,7 @@ pub static EN: OrganisationsTexts = OrganisationsTexts {
 
 pub static FR: OrganisationsTexts = OrganisationsTexts {
     title: "Les organismes qui détiennent des données sur vous",
-    intro: "Rassemblés à partir des archives que les plateformes doivent vous remettre, et de chaque organisme qui a déposé des données dans votre espace. Rien ici ne quitte votre espace.",
+    intro: "Rassemblés à partir des archives que les plateformes doivent vous remettre, de chaque organisme qui a déposé des données dans votre espace, de ceux que vous payez, et des applications et personnes à qui vous avez donné accès. Rien ici ne quitte votre espace.",
     colon: "\u{a0}: ",
     search: "Trouver un organisme",
     search_button: "Chercher",

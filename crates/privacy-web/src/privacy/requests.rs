@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -553,6 +553,7 @@ async fn show(State(services): State<Arc<PrivacyApp>>, chrome: Chrome, r: Reside
 /// organisation's name when there is none.
 async fn write(
     State(services): State<Arc<PrivacyApp>>,
+    Extension(registry): Extension<selfdata_service::Registry>,
     chrome: Chrome,
     CsrfForm {
         resident: r,
@@ -562,7 +563,8 @@ async fn write(
     let p: &'static PrivacyTexts = chrome.language().words();
     q.organisation = q.organisation.filter(|k| !k.is_empty());
     if let Some(key) = q.organisation.clone() {
-        let Some(o) = super::organisation::find(&services, &r.pod, chrome.language(), &key).await
+        let Some(o) =
+            super::organisation::find(&services, &registry, &r.pod, chrome.language(), &key).await
         else {
             return super::organisation::unknown().into_response();
         };

@@ -9,7 +9,10 @@
 //! to it (the rights page's letter, the organisation added to the holders
 //! once), and keeps what the resident marks (asked, answered, erased),
 //! shown there and on the directory; a forged form or another resident
-//! changes nothing, an unknown organisation is a page in words.
+//! changes nothing, an unknown organisation is a page in words. Bank
+//! statements add whom the resident pays (an advertiser paid by direct
+//! debit is one entry with both), and the apps and people given access
+//! are listed.
 
 use selfdata_store::{Backend, PodName, ResourcePath};
 
@@ -655,5 +658,158 @@ async fn forged_forms_and_other_residents_change_nothing_and_an_unknown_organisa
     assert!(
         fr.contains("Cet organisme n’est pas dans votre liste."),
         "{fr}"
+    );
+}
+
+/// A Crédit Agricole export (Windows-1252, the bank's preamble) of the
+/// account of the budget crate's fixture, from March 2019 to December 2022:
+/// Deezer by direct debit on the 5th of every month, one card payment at a
+/// café.
+fn deezer_statement() -> Vec<u8> {
+    let mut text = String::from(
+        "Téléchargement du 03/01/2023;;;\r\n;;;\r\nM. INES MARTIN;;;\r\n\
+         Compte de Dépôt carte n° 12345678901;;;\r\n;;;\r\n\
+         Liste des opérations du compte entre le 01/03/2019 et le 31/12/2022;;;\r\n;;;\r\n\
+         Date;Libellé;Débit Euros;Crédit Euros;\r\n",
+    );
+    for year in 2019..=2022 {
+        for month in 1..=12 {
+            if year == 2019 && month < 3 {
+                continue;
+            }
+            text.push_str(&format!(
+                "05/{month:02}/{year};\"PRELEVEMENT DEEZER\";10,99;;\r\n"
+            ));
+        }
+    }
+    text.push_str("14/07/2022;\"PAIEMENT PAR CARTE X1234 CAFE DU PORT 13/07\";4,20;;\r\n");
+    text.chars().map(|c| u8::try_from(c).unwrap()).collect()
+}
+
+/// The directory's section of the organisation named `name`.
+fn section<'a>(html: &'a str, name: &str) -> Option<&'a str> {
+    html.split("<section class=\"organisation\"")
+        .skip(1)
+        .find(|s| s.contains(&format!(">{name}</a></h2>")))
+        .map(|s| &s[..s.find("</section>").unwrap_or(s.len())])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_directory_names_whom_you_pay_and_the_apps_and_people_you_allowed_each_once() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2023, 1, 10))).await;
+    let (b, csrf, ines) = resident(&s).await;
+    // Facebook names Deezer (it sent them Ines's activity) and Crédit Agricole.
+    let r = b
+        .post_files(
+            "/app/import",
+            Some(&csrf),
+            &[("facebook-ines.zip", &fixture("gen_facebook_2023.zip"))],
+        )
+        .await;
+    let done = b.wait_job(&r.location.unwrap()).await;
+    assert!(done.contains("1 file imported"), "{done}");
+    // The budget crate's fixture (EDF once by direct debit, Intermarché once
+    // by card), then years of Deezer by direct debit.
+    let fixture_statement = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../budget/tests/fixtures/credit_agricole.csv"
+    ))
+    .unwrap();
+    for statement in [fixture_statement, deezer_statement()] {
+        let summary = s.app.import_file(&ines, statement).await.unwrap();
+        assert_eq!(summary.service, "budget");
+    }
+
+    let html = b.get("/app/privacy/organisations?lang=en").await.body;
+    // Deezer once: the archive's name, what Facebook says and what the bank says.
+    let deezer = section(&html, "Deezer").unwrap_or_else(|| panic!("{html}"));
+    assert_eq!(html.matches(">Deezer</a></h2>").count(), 1, "{html}");
+    assert!(!html.contains(">DEEZER</a></h2>"), "{html}");
+    assert!(
+        deezer.contains("you pay them every month since 2019 (by direct debit)"),
+        "{deezer}"
+    );
+    assert!(
+        deezer.contains("Facebook"),
+        "the archive's evidence too: {deezer}"
+    );
+    assert!(
+        deezer.contains("your payment details (card or IBAN)") && deezer.contains("your name"),
+        "{deezer}"
+    );
+    // A mandate counts from the first debit; a single card payment does not.
+    let edf = section(&html, "EDF CLIENTS PARTICULIERS").unwrap_or_else(|| panic!("{html}"));
+    assert!(
+        edf.contains("you paid them once, in September 2021 (by direct debit)"),
+        "{edf}"
+    );
+    assert!(!html.contains("INTERMARCHE"), "{html}");
+    assert!(!html.contains("CAFE DU PORT"), "{html}");
+    // The bank: named by Facebook, and the holder that delivered the statements.
+    let bank = section(&html, "Crédit Agricole").unwrap_or_else(|| panic!("{html}"));
+    assert!(
+        bank.contains("gave you a copy of data it holds on you"),
+        "{bank}"
+    );
+
+    // An app Ines allows, and a person she shares a folder with.
+    let client_id = common::register_app(&s.client, &s.base, "Watt Coach").await;
+    let webid = format!("{}/ines/profile/card#me", s.base);
+    let allowed = b
+        .consent(&common::authorize_path(&client_id), &webid, "allow")
+        .await;
+    assert_eq!(allowed.status, 303, "{}", allowed.body);
+    let bob = "https://bob.example/profile/card#me";
+    let shared = b
+        .post(
+            "/app/privacy/share",
+            &[
+                ("csrf", &csrf),
+                ("webid", bob),
+                ("folder", "selfdata"),
+                ("mode", "read"),
+            ],
+        )
+        .await;
+    assert_eq!(shared.status, 200, "{}", shared.body);
+
+    let html = b.get("/app/privacy/organisations?lang=en").await.body;
+    let app = section(&html, "Watt Coach").unwrap_or_else(|| panic!("{html}"));
+    assert!(
+        app.contains("an app you allowed: it may read and change your pod as you since"),
+        "{app}"
+    );
+    assert!(app.contains("everything in your pod"), "{app}");
+    let person = section(&html, bob).unwrap_or_else(|| panic!("{html}"));
+    assert!(
+        person.contains("you gave them access to /selfdata/ (read)"),
+        "{person}"
+    );
+
+    // In French, and in the export.
+    let fr = b.get("/app/privacy/organisations?lang=fr").await.body;
+    assert!(
+        fr.contains("vous les payez chaque mois depuis 2019 (par prélèvement)"),
+        "{fr}"
+    );
+    let csv = b.get("/app/privacy/organisations.csv?lang=en").await.body;
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with("Deezer,"))
+        .unwrap_or_else(|| panic!("{csv}"));
+    assert!(
+        line.contains("you pay them every month since 2019"),
+        "{line}"
+    );
+    assert!(csv.lines().any(|l| l.starts_with("Watt Coach,")), "{csv}");
+
+    // Search finds a payee by its name written otherwise.
+    let found = b
+        .get("/app/privacy/organisations?q=edf%20clients")
+        .await
+        .body;
+    assert!(
+        found.contains(">EDF CLIENTS PARTICULIERS</a></h2>"),
+        "{found}"
     );
 }
