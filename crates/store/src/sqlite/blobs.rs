@@ -3,6 +3,28 @@
 
 use super::*;
 
+/// A blob's name being computed.
+enum Namer {
+    Keyed(hmac::Hmac<Sha256>),
+    Plain(Sha256),
+}
+
+impl Namer {
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            Namer::Keyed(mac) => hmac::Mac::update(mac, data),
+            Namer::Plain(sha) => Digest::update(sha, data),
+        }
+    }
+
+    fn finish(self) -> String {
+        match self {
+            Namer::Keyed(mac) => hex::encode(hmac::Mac::finalize(mac).into_bytes()),
+            Namer::Plain(sha) => hex::encode(sha.finalize()),
+        }
+    }
+}
+
 /// Content-addressed files for large bodies, written atomically.
 ///
 /// A blob written for a write still in the writer's queue is *pinned*, so the
@@ -77,26 +99,70 @@ impl BlobDir {
         Ok(self.dir.join(&hash[..2]).join(hash))
     }
 
-    /// Writes the body durably under its hash and pins it; returns (hash, length).
-    /// The caller must hand the hash to the writer, which unpins it.
-    pub(super) fn store(&self, body: &[u8]) -> Result<(String, u64), StoreError> {
-        let hash = match &self.keys {
-            Some(keys) => keys.blob_name(body),
-            None => hex::encode(Sha256::digest(body)),
-        };
-        let target = self.path_of(&hash)?;
-        *self.pinned.lock().entry(hash.clone()).or_default() += 1;
+    /// What names a blob: the keyed MAC of its body, or its SHA-256 when
+    /// the store is unencrypted.
+    fn namer(&self) -> Namer {
+        match &self.keys {
+            Some(keys) => Namer::Keyed(keys.blob_namer()),
+            None => Namer::Plain(Sha256::new()),
+        }
+    }
+
+    /// Copies `r` into `out`, naming what passes: (name, length).
+    fn copy_naming(
+        &self,
+        r: &mut dyn std::io::Read,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(String, u64), StoreError> {
+        let mut namer = self.namer();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut len = 0u64;
+        loop {
+            let n = r.read(&mut buf)?;
+            if n == 0 {
+                return Ok((namer.finish(), len));
+            }
+            namer.update(&buf[..n]);
+            out.write_all(&buf[..n])?;
+            len += n as u64;
+        }
+    }
+
+    /// Pins `hash` and, unless its file exists, writes it (sealed when the
+    /// store is encrypted) from what `fill` writes; unpinned if that fails.
+    fn place(
+        &self,
+        hash: &str,
+        fill: impl FnOnce(&mut dyn std::io::Write) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let target = self.path_of(hash)?;
+        *self.pinned.lock().entry(hash.to_owned()).or_default() += 1;
         if target.exists() {
-            return Ok((hash, body.len() as u64));
+            return Ok(());
         }
-        let written = match &self.keys {
-            Some(keys) => self.write_file(&hash, &target, &keys.seal_blob(&hash, body)),
-            None => self.write_file(&hash, &target, body),
-        };
+        let written = self.write_with(hash, &target, |file| match &self.keys {
+            Some(keys) => {
+                let mut sealer = keys.blob_sealer(hash, file)?;
+                fill(&mut sealer)?;
+                sealer.finish()?;
+                Ok(())
+            }
+            None => fill(file),
+        });
         if written.is_err() {
-            self.unpin(&hash);
+            self.unpin(hash);
         }
-        written.map(|()| (hash, body.len() as u64))
+        written
+    }
+
+    /// Writes the body durably under its name and pins it; returns (name, length).
+    /// The caller must hand the name to the writer, which unpins it.
+    pub(super) fn store(&self, body: &[u8]) -> Result<(String, u64), StoreError> {
+        let mut namer = self.namer();
+        namer.update(body);
+        let hash = namer.finish();
+        self.place(&hash, |w| Ok(w.write_all(body)?))?;
+        Ok((hash, body.len() as u64))
     }
 
     /// [`BlobDir::store`] of a body read from its source, twice: once to
@@ -104,70 +170,18 @@ impl BlobDir {
     /// memory holds one chunk whatever its size.
     pub(super) fn store_from(&self, source: &dyn BodySource) -> Result<(String, u64), StoreError> {
         let changed = || StoreError::Io("a file changed while it was stored".into());
-        let name_of = |r: &mut dyn std::io::Read,
-                       out: &mut dyn std::io::Write|
-         -> Result<(String, u64), StoreError> {
-            let mut buf = vec![0u8; 64 * 1024];
-            let mut len = 0u64;
-            let hash = match &self.keys {
-                Some(keys) => {
-                    use hmac::Mac as _;
-                    let mut mac = keys.blob_namer();
-                    loop {
-                        let n = r.read(&mut buf)?;
-                        if n == 0 {
-                            break;
-                        }
-                        mac.update(&buf[..n]);
-                        out.write_all(&buf[..n])?;
-                        len += n as u64;
-                    }
-                    hex::encode(mac.finalize().into_bytes())
-                }
-                None => {
-                    let mut sha = Sha256::new();
-                    loop {
-                        let n = r.read(&mut buf)?;
-                        if n == 0 {
-                            break;
-                        }
-                        sha.update(&buf[..n]);
-                        out.write_all(&buf[..n])?;
-                        len += n as u64;
-                    }
-                    hex::encode(sha.finalize())
-                }
-            };
-            Ok((hash, len))
-        };
-        let (hash, len) = name_of(&mut source.open()?, &mut std::io::sink())?;
+        let (hash, len) = self.copy_naming(&mut source.open()?, &mut std::io::sink())?;
         if len != source.len() {
             return Err(changed());
         }
-        let target = self.path_of(&hash)?;
-        *self.pinned.lock().entry(hash.clone()).or_default() += 1;
-        if target.exists() {
-            return Ok((hash, len));
-        }
-        let written = self.write_with(&hash, &target, |file| {
-            let (again, n) = match &self.keys {
-                Some(keys) => {
-                    let mut sealer = keys.blob_sealer(&hash, file)?;
-                    let named = name_of(&mut source.open()?, &mut sealer)?;
-                    sealer.finish()?;
-                    named
-                }
-                None => name_of(&mut source.open()?, file)?,
-            };
-            if again != hash || n != len {
+        self.place(&hash, |w| {
+            let again = self.copy_naming(&mut source.open()?, w)?;
+            if again != (hash.clone(), len) {
                 return Err(changed());
             }
             Ok(())
-        });
-        if written.is_err() {
-            self.unpin(&hash);
-        }
-        written.map(|()| (hash, len))
+        })?;
+        Ok((hash, len))
     }
 
     fn write_file(&self, hash: &str, target: &Path, body: &[u8]) -> Result<(), StoreError> {
