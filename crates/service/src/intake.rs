@@ -306,7 +306,7 @@ impl Pipeline {
 
     /// Whether some service takes files of this media type.
     pub fn takes_type(&self, content_type: &str) -> bool {
-        let essence = content_type.split(';').next().unwrap_or("").trim();
+        let essence = essence(content_type);
         self.intakes()
             .iter()
             .any(|i| i.media_types().contains(&essence))
@@ -358,13 +358,7 @@ impl Pipeline {
         file: &Upload,
     ) -> Result<Option<Arc<dyn AnyIntake>>, ImportFailure> {
         let intakes: Vec<_> = self.intakes().to_vec();
-        let (content_type, file) = (content_type.to_owned(), file.clone());
-        let essence = content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_owned();
+        let (essence, file) = (essence(content_type).to_owned(), file.clone());
         tokio::task::spawn_blocking(move || {
             intakes
                 .into_iter()
@@ -447,6 +441,11 @@ impl Pipeline {
     pub fn forget_pod(&self, pod: &PodName) {
         self.locks.lock().remove(pod);
     }
+}
+
+/// A media type without its parameters (`text/csv; charset=utf-8` → `text/csv`).
+fn essence(content_type: &str) -> &str {
+    content_type.split(';').next().unwrap_or("").trim()
 }
 
 /// A service's write of one file, `p` from the pod root (with or without

@@ -29,7 +29,14 @@ pub const MAX_WHOLE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A file handed over for import. Cloning it is cheap (shared).
 #[derive(Debug, Clone)]
-pub struct Upload(Arc<Held>);
+pub struct Upload(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    held: Held,
+    /// [`Upload::judged`], read once for every intake that asks.
+    judged: std::sync::OnceLock<Bytes>,
+}
 
 #[derive(Debug)]
 enum Held {
@@ -47,7 +54,7 @@ enum Held {
 impl From<Bytes> for Upload {
     fn from(body: Bytes) -> Self {
         let sha256 = Sha256::digest(&body).into();
-        Upload(Arc::new(Held::Memory { body, sha256 }))
+        Upload::held(Held::Memory { body, sha256 })
     }
 }
 
@@ -67,15 +74,22 @@ fn head_of(source: &dyn BodySource) -> io::Result<Bytes> {
 }
 
 impl Upload {
+    fn held(held: Held) -> Self {
+        Upload(Arc::new(Shared {
+            held,
+            judged: std::sync::OnceLock::new(),
+        }))
+    }
+
     /// A spooled file (its hash was taken as it was written).
     pub fn spooled(spool: Spool) -> io::Result<Self> {
         let sha256 = spool.sha256();
         let head = head_of(&spool)?;
-        Ok(Upload(Arc::new(Held::Elsewhere {
+        Ok(Upload::held(Held::Elsewhere {
             source: Arc::new(spool),
             head,
             sha256,
-        })))
+        }))
     }
 
     /// A file on disk, read where it is (one pass now, for its hash). Blocking.
@@ -84,16 +98,16 @@ impl Upload {
         let mut sha = Sha256::new();
         io::copy(&mut source.open()?, &mut ShaWriter(&mut sha))?;
         let head = head_of(&source)?;
-        Ok(Upload(Arc::new(Held::Elsewhere {
+        Ok(Upload::held(Held::Elsewhere {
             source: Arc::new(source),
             head,
             sha256: sha.finalize().into(),
-        })))
+        }))
     }
 
     /// Its length in bytes.
     pub fn len(&self) -> u64 {
-        match &*self.0 {
+        match &self.0.held {
             Held::Memory { body, .. } => body.len() as u64,
             Held::Elsewhere { source, .. } => source.len(),
         }
@@ -106,7 +120,7 @@ impl Upload {
 
     /// Its first [`HEAD_BYTES`] (all of it when shorter).
     pub fn head(&self) -> &[u8] {
-        match &*self.0 {
+        match &self.0.held {
             Held::Memory { body, .. } => &body[..body.len().min(HEAD_BYTES)],
             Held::Elsewhere { head, .. } => head,
         }
@@ -119,14 +133,14 @@ impl Upload {
 
     /// The SHA-256 of its content.
     pub fn sha256(&self) -> [u8; 32] {
-        match &*self.0 {
+        match &self.0.held {
             Held::Memory { sha256, .. } | Held::Elsewhere { sha256, .. } => *sha256,
         }
     }
 
     /// A reader from its first byte (blocking when it is on disk).
     pub fn open(&self) -> io::Result<Box<dyn ReadSeek>> {
-        match &*self.0 {
+        match &self.0.held {
             Held::Memory { body, .. } => Ok(Box::new(io::Cursor::new(body.clone()))),
             Held::Elsewhere { source, .. } => source.open(),
         }
@@ -138,7 +152,7 @@ impl Upload {
         if self.len() > max {
             return Err(ImportError::TooLarge { max });
         }
-        match &*self.0 {
+        match &self.0.held {
             Held::Memory { body, .. } => Ok(body.clone()),
             Held::Elsewhere { source, .. } => {
                 let mut out = Vec::with_capacity(source.len() as usize);
@@ -165,17 +179,23 @@ impl Upload {
     /// What an intake judges a file from: its head, or, for a zip (whose
     /// directory is at its end), all of it up to [`MAX_WHOLE_BYTES`] (a
     /// larger zip is judged from nothing).
+    /// Read once, whatever the number of intakes that ask.
     pub fn judged(&self) -> Bytes {
-        let head = self.head();
-        if head.starts_with(b"PK\x03\x04") {
-            return self.whole(MAX_WHOLE_BYTES).unwrap_or_default();
-        }
-        Bytes::copy_from_slice(head)
+        self.0
+            .judged
+            .get_or_init(|| {
+                let head = self.head();
+                if head.starts_with(b"PK\x03\x04") {
+                    return self.whole(MAX_WHOLE_BYTES).unwrap_or_default();
+                }
+                Bytes::copy_from_slice(head)
+            })
+            .clone()
     }
 
     /// The write that keeps it at `path` in the pod.
     pub fn write_to(&self, path: &ResourcePath, media_type: &str) -> Write {
-        match &*self.0 {
+        match &self.0.held {
             Held::Memory { body, .. } => Write::Put {
                 path: path.clone(),
                 content_type: media_type.to_owned(),
