@@ -8,7 +8,7 @@
 //! In the pod, in one batch through the shared pipeline:
 //! - the archive as received, under `selfdata/sources/<platform>/raw/`
 //!   (a blob: encrypted, written from where the upload is);
-//! - its evidence as an open document, `selfdata/directory/evidence/<platform>-<sha12>.ttl`
+//! - its evidence as an open document, `selfdata/directory/evidence/<platform>-<archive's name>.ttl`
 //!   (Turtle: each organisation as a `dpv:DataController` with its name,
 //!   how we know in French and English, the DPV personal data categories
 //!   it holds, first and last time, the archive it comes from);
@@ -141,13 +141,12 @@ fn refused(en: String, fr: String) -> Refusal {
 
 /// The first and last time an archive's evidence covers.
 fn period(a: &Archive) -> (Option<Timestamp>, Option<Timestamp>) {
-    let times = a.evidence.iter().flat_map(|e| match &e.kind {
-        EvidenceKind::ActivityFromElsewhere { first, last, .. }
-        | EvidenceKind::ProductActivity { first, last, .. }
-        | EvidenceKind::AdClicks { first, last, .. } => [*first, *last],
-        EvidenceKind::Audience { .. } => [None, None],
-    });
-    let times: Vec<Timestamp> = times.flatten().collect();
+    let times: Vec<Timestamp> = a
+        .evidence
+        .iter()
+        .flat_map(|e| <[Option<Timestamp>; 2]>::from(first_last(e)))
+        .flatten()
+        .collect();
     (times.iter().min().copied(), times.iter().max().copied())
 }
 
@@ -328,14 +327,10 @@ impl Intake for Archives {
     ) -> Result<Plan, ImportFailure> {
         let base = format!("{}/{}/", self.base_url, pod);
         let raw = original.raw.as_str().trim_start_matches('/');
-        let sha12 = raw
-            .rsplit('-')
-            .next()
-            .unwrap_or("")
-            .trim_end_matches(".zip")
-            .to_owned();
         let slug = slug(archive.platform);
-        let doc_path = format!("{EVIDENCE}{slug}-{sha12}.ttl");
+        // Named after the archive it comes from (its days and content hash).
+        let stem = original.raw.name().trim_end_matches(".zip");
+        let doc_path = format!("{EVIDENCE}{slug}-{stem}.ttl");
         let turtle = evidence_turtle(
             &format!("{base}{doc_path}"),
             &format!("{base}{raw}"),
