@@ -321,44 +321,40 @@ async fn upload(
         return Err(no_files());
     };
     let limit = ctx.pipeline.max_upload_bytes();
-    let too_large = || {
-        let mib = (limit / (1024 * 1024)).to_string();
-        let w: &ImportWords = chrome.language().words();
-        PageError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            fill(w.upload_too_large, &[("n", &mib)]),
-        )
+    let stop = |e: Stop| match e {
+        Stop::TooLarge => {
+            let mib = (limit / (1024 * 1024)).to_string();
+            let w: &ImportWords = chrome.language().words();
+            PageError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                fill(w.upload_too_large, &[("n", &mib)]),
+            )
+        }
+        Stop::Unreadable(e) => {
+            tracing::info!(error = %e, "an upload could not be read");
+            no_files()
+        }
     };
-    let unreadable = |e: &dyn std::fmt::Display| {
-        tracing::info!(error = %e, "an upload could not be read");
-        no_files()
+    let unspooled = |e: std::io::Error| {
+        tracing::error!(error = %e, "an upload could not be spooled");
+        ours()
     };
+    let mut counted = Counted { total: 0, limit };
     let mut csrf: Option<String> = None;
     let mut files = Vec::new();
-    let mut total = 0u64;
     loop {
         let mut field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => return Err(unreadable(&e)),
+            Err(e) => return Err(stop(Stop::Unreadable(e.to_string()))),
         };
         let name = field.name().unwrap_or("").to_owned();
         if name != "files" {
             // Read within the limit, kept only for the token (a few bytes).
             let mut kept = Vec::new();
-            loop {
-                match field.chunk().await {
-                    Ok(Some(chunk)) => {
-                        total += chunk.len() as u64;
-                        if total > limit {
-                            return Err(too_large());
-                        }
-                        if name == "csrf" && kept.len() + chunk.len() <= MAX_TOKEN_BYTES {
-                            kept.extend_from_slice(&chunk);
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(e) => return Err(unreadable(&e)),
+            while let Some(chunk) = counted.next(&mut field).await.map_err(stop)? {
+                if name == "csrf" && kept.len() + chunk.len() <= MAX_TOKEN_BYTES {
+                    kept.extend_from_slice(&chunk);
                 }
             }
             if name == "csrf" {
@@ -377,26 +373,10 @@ async fn upload(
             .unwrap_or("application/octet-stream")
             .to_owned();
         let mut receiving = Receiving::default();
-        loop {
-            match field.chunk().await {
-                Ok(Some(chunk)) => {
-                    total += chunk.len() as u64;
-                    if total > limit {
-                        return Err(too_large());
-                    }
-                    receiving.take(&ctx, chunk).await.map_err(|e| {
-                        tracing::error!(error = %e, "an upload could not be spooled");
-                        ours()
-                    })?;
-                }
-                Ok(None) => break,
-                Err(e) => return Err(unreadable(&e)),
-            }
+        while let Some(chunk) = counted.next(&mut field).await.map_err(stop)? {
+            receiving.take(&ctx, chunk).await.map_err(unspooled)?;
         }
-        let file = receiving.finish().await.map_err(|e| {
-            tracing::error!(error = %e, "an upload could not be spooled");
-            ours()
-        })?;
+        let file = receiving.finish().await.map_err(unspooled)?;
         if file.is_empty() && file_name.is_empty() {
             continue;
         }
@@ -424,6 +404,38 @@ async fn upload(
     }
     let id = start(&ctx, &me, files, false)?;
     Ok(Redirect::to(&format!("/app/import/{id}")).into_response())
+}
+
+/// Why reading an upload stopped.
+enum Stop {
+    TooLarge,
+    Unreadable(String),
+}
+
+/// The bytes of every field of one upload, counted against its limit.
+struct Counted {
+    total: u64,
+    limit: u64,
+}
+
+impl Counted {
+    /// The field's next chunk, counted; past the limit, the upload stops.
+    async fn next(
+        &mut self,
+        field: &mut axum::extract::multipart::Field<'_>,
+    ) -> Result<Option<Bytes>, Stop> {
+        let chunk = field
+            .chunk()
+            .await
+            .map_err(|e| Stop::Unreadable(e.to_string()))?;
+        if let Some(c) = &chunk {
+            self.total += c.len() as u64;
+            if self.total > self.limit {
+                return Err(Stop::TooLarge);
+            }
+        }
+        Ok(chunk)
+    }
 }
 
 /// A file of an upload as it arrives: in memory, then spooled once it
