@@ -141,8 +141,6 @@ struct Ctx<'c> {
     folder: String,
     name_chars: usize,
     file: JsonFile,
-    /// Set when the first element showed the file is not ours.
-    not_ours: bool,
 }
 
 impl Ctx<'_> {
@@ -186,7 +184,6 @@ pub(crate) fn read(
         folder,
         name_chars: limits.name_chars,
         file: JsonFile::default(),
-        not_ours: false,
     };
     let mut guard = Guard { inner: r, st: &st };
     let result = bom_skipped(&mut guard)
@@ -201,7 +198,6 @@ pub(crate) fn read(
         return Ok(ctx.file);
     };
     let recognised = ctx.file.section.is_some();
-    let not_ours = ctx.not_ours;
     let file = ctx.file;
     match st.tripped.get() {
         // A long text in a file not recognised (a photo embedded in some
@@ -219,26 +215,27 @@ pub(crate) fn read(
     if e.is_io() {
         return Err(Fail::Io);
     }
-    // Broken JSON: a damaged entry, or a file that is not JSON? Reading the
-    // rest (its checksum is checked at the end) tells. A file left because
-    // its first element showed it is not ours is not read further.
-    if !not_ours && io::copy(r, &mut io::sink()).is_err() {
+    if !recognised {
+        // Never recognised (not JSON, several JSON values, or a first
+        // element that is not ours): not ours, whatever it holds, and left
+        // where the parser stopped, within the sniffing budget.
+        return Ok(JsonFile {
+            section: None,
+            platform: None,
+            items: 0,
+            skipped: 0,
+            ..file
+        });
+    }
+    // A file of ours that breaks off: a damaged entry, or damaged JSON?
+    // Reading the rest (its checksum is checked at the end) tells.
+    if io::copy(r, &mut io::sink()).is_err() {
         return Err(Fail::Io);
     }
-    if recognised && !not_ours {
-        return Err(Fail::Archive(ArchiveError::DamagedJson {
-            name: name.to_string(),
-            line: e.line(),
-        }));
-    }
-    // Never recognised: not ours, whatever it holds.
-    Ok(JsonFile {
-        section: None,
-        platform: None,
-        items: 0,
-        skipped: 0,
-        ..file
-    })
+    Err(Fail::Archive(ArchiveError::DamagedJson {
+        name: name.to_string(),
+        line: e.line(),
+    }))
 }
 
 /// The first bytes of the file, a UTF-8 byte order mark left out (the reads
@@ -275,7 +272,6 @@ impl<'de> Visitor<'de> for Root<'_, '_> {
             return Ok(());
         };
         let Some(first) = first.filter(|i| i.is_activity()) else {
-            ctx.not_ours = true;
             return Err(de::Error::custom("not My Activity"));
         };
         ctx.recognise(Section::MyActivity, Some(Platform::Google));

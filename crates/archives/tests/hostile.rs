@@ -313,6 +313,50 @@ fn a_large_file_that_is_not_ours_costs_only_its_first_megabyte() {
 }
 
 #[test]
+fn a_large_json_file_that_does_not_parse_as_one_value_is_left_after_the_sniffing_budget() {
+    // Newline-delimited JSON, then text that is not JSON at all, each just
+    // under the per-file cap: both are left where the parser stopped, not
+    // decompressed to the end.
+    let limits = Limits {
+        entry_bytes: 4 << 20,
+        sniff_bytes: 64 << 10,
+        ..Limits::default()
+    };
+    let lines = |line: fn(u32) -> String| {
+        let mut out = String::new();
+        let mut i = 0;
+        while out.len() < (4 << 20) - 200 {
+            out.push_str(&line(i));
+            i += 1;
+        }
+        out
+    };
+    let ndjson = lines(|i| {
+        format!(
+            "{{\"id\": {i}, \"seen\": \"2024-01-01T{:02}:00:00Z\"}}\n",
+            i % 24
+        )
+    });
+    let text = lines(|i| format!("{i};{};a line of a spreadsheet\n", i * 7 % 1000));
+    for content in [ndjson, text] {
+        let zip = zip_of(&[
+            ("Takeout/Fit/activities.json", content.as_bytes()),
+            (
+                "Takeout/My Activity/Maps/MyActivity.json",
+                br#"[{"header": "Maps", "title": "Viewed", "time": "2024-01-01T00:00:00Z"}]"#,
+            ),
+        ]);
+        let a = read_archive_with(Cursor::new(&zip), &limits, |_| {}).unwrap();
+        assert_eq!((a.tally.opened, a.tally.read), (2, 1));
+        assert!(
+            a.tally.decompressed <= 2 * limits.sniff_bytes,
+            "{} bytes decompressed",
+            a.tally.decompressed
+        );
+    }
+}
+
+#[test]
 fn progress_never_goes_back_and_ends_at_the_archive_size() {
     let spec = Spec {
         filler_bytes: 3 << 20,
