@@ -154,8 +154,9 @@ impl Ctx<'_> {
 }
 
 /// Reads the JSON file `name` from `r`. A file that is not one of ours (or
-/// is not JSON at all, and was not recognised) is an empty [`JsonFile`]; a
-/// file recognised and then broken is [`ArchiveError::DamagedJson`].
+/// is not JSON at all, and was not recognised) is a [`JsonFile`] without a
+/// section, holding the hints its keys gave before it was left; a file
+/// recognised and then broken is [`ArchiveError::DamagedJson`].
 pub(crate) fn read(
     r: &mut dyn Read,
     name: &str,
@@ -197,19 +198,19 @@ pub(crate) fn read(
     let Err(e) = result else {
         return Ok(ctx.file);
     };
-    let recognised = ctx.file.section.is_some();
     let file = ctx.file;
+    let recognised = file.section.is_some();
     match st.tripped.get() {
-        // A long text in a file not recognised (a photo embedded in some
-        // JSON the resident keeps in Drive) says only that it is not ours.
-        Some(Trip::Text) if !recognised => return Ok(JsonFile::default()),
-        Some(Trip::Text) => {
+        Some(Trip::Text) if recognised => {
             return Err(Fail::Archive(ArchiveError::TooLarge {
                 name: Some(name.to_string()),
                 cap: Cap::Text(limits.text_bytes),
             }));
         }
-        Some(Trip::Sniff) => return Ok(JsonFile::default()),
+        // Not recognised within the sniffing budget, or a long text in a
+        // file not recognised (a photo embedded in some JSON the resident
+        // keeps in Drive): not ours, with the hints its keys gave so far.
+        Some(Trip::Sniff | Trip::Text) => return Ok(file),
         None => {}
     }
     if e.is_io() {
@@ -219,13 +220,7 @@ pub(crate) fn read(
         // Never recognised (not JSON, several JSON values, or a first
         // element that is not ours): not ours, whatever it holds, and left
         // where the parser stopped, within the sniffing budget.
-        return Ok(JsonFile {
-            section: None,
-            platform: None,
-            items: 0,
-            skipped: 0,
-            ..file
-        });
+        return Ok(file);
     }
     // A file of ours that breaks off: a damaged entry, or damaged JSON?
     // Reading the rest (its checksum is checked at the end) tells.

@@ -357,6 +357,34 @@ fn a_large_json_file_that_does_not_parse_as_one_value_is_left_after_the_sniffing
 }
 
 #[test]
+fn a_file_left_at_a_cap_still_says_whose_archive_it_is() {
+    // A location history past the sniffing budget, and a photo's metadata
+    // with a long text, in folders that name no platform: the keys read
+    // before each file was left say Google.
+    let limits = Limits {
+        sniff_bytes: 64 << 10,
+        text_bytes: 1000,
+        ..Limits::default()
+    };
+    let point = r#"{"latitudeE7": 458000000, "longitudeE7": 48000000, "accuracy": 20}"#;
+    let records = format!(r#"{{"locations": [{}]}}"#, vec![point; 4000].join(","));
+    assert!(records.len() as u64 > 2 * limits.sniff_bytes);
+    let photo = format!(
+        r#"{{"photoTakenTime": {{"timestamp": "1700000000"}}, "thumbnail": "{}"}}"#,
+        "A".repeat(5000)
+    );
+    for (name, content) in [
+        ("Location History/Records.json", records),
+        ("Photos/IMG_0001.jpg.json", photo),
+    ] {
+        let zip = zip_of(&[(name, content.as_bytes())]);
+        let a = read_archive_with(Cursor::new(&zip), &limits, |_| {}).unwrap();
+        assert_eq!(a.platform, selfdata_archives::Platform::Google, "{name}");
+        assert_eq!(a.notes, vec![selfdata_archives::Note::NothingFound]);
+    }
+}
+
+#[test]
 fn progress_never_goes_back_and_ends_at_the_archive_size() {
     let spec = Spec {
         filler_bytes: 3 << 20,
