@@ -121,20 +121,34 @@ fn each_hostile_fixture_is_refused_for_its_own_reason() {
 
 #[test]
 fn nothing_of_an_archive_with_one_unsafe_entry_is_read() {
-    // The unsafe entry comes last: the first, valid, is not read before it
-    // is noticed (the checks run over every name before any content).
-    let ok = Raw::stored(
+    // The unsafe entry comes last, after one of ours whose checksum is
+    // wrong: had the first been read before every name was checked, the
+    // archive would be refused as damaged, not for the unsafe name.
+    let first = Raw::stored(
         b"ads_information/advertisers_using_your_activity_or_information.json",
         br#"{"custom_audiences_all_types_v2": [{"advertiser_name": "Boulanger"}]}"#,
     );
-    let bad = Raw {
-        name: b"ads_information/../../x.json".to_vec(),
-        ..ok.clone()
+    let damaged = Raw {
+        crc: first.crc ^ 1,
+        ..first.clone()
     };
-    let mut progress = Vec::new();
-    let got = read_archive(Cursor::new(raw_zip(&[ok, bad])), |p| progress.push(p));
-    assert!(matches!(got, Err(ArchiveError::UnsafeName { .. })));
-    assert!(progress.is_empty(), "{progress:?}");
+    assert_eq!(
+        read(&raw_zip(std::slice::from_ref(&damaged))).unwrap_err(),
+        ArchiveError::DamagedEntry {
+            name: "ads_information/advertisers_using_your_activity_or_information.json".into(),
+        }
+    );
+    let unsafe_entry = Raw {
+        name: b"ads_information/../../x.json".to_vec(),
+        ..first
+    };
+    assert_eq!(
+        read(&raw_zip(&[damaged, unsafe_entry])).unwrap_err(),
+        ArchiveError::UnsafeName {
+            name: "ads_information/../../x.json".into(),
+            why: UnsafeName::Traversal,
+        }
+    );
 }
 
 #[test]
