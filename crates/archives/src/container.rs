@@ -10,7 +10,8 @@
 //!    it also gathers what the names hint at (see [`NameHints`]).
 //! 2. [`Container::walk`] hands the entries a [`Visit`] wants to it, each
 //!    through a [`Capped`] reader that counts what it decompresses and stops
-//!    at the caps (per entry, in total, and the ratio to the compressed size).
+//!    at the caps (per entry, in total, and the ratio to the compressed size:
+//!    `selfdata_sources::caps`, which the XLSX reader checks too).
 //!    An entry left half read is abandoned without reading the rest.
 
 use std::cell::{Cell, RefCell};
@@ -18,6 +19,7 @@ use std::collections::HashSet;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::rc::Rc;
 
+use selfdata_sources::caps::{CapTripped, DecompressionCaps, tripped};
 use sha2::{Digest, Sha256};
 use zip::read::Config;
 use zip::result::ZipError;
@@ -241,7 +243,7 @@ pub(crate) struct Listing {
 /// The decompression budget of a whole archive.
 #[derive(Debug)]
 struct Budget {
-    limits: Limits,
+    caps: DecompressionCaps,
     total: u64,
     tripped: Option<(Option<String>, Cap)>,
 }
@@ -298,19 +300,13 @@ impl<R: Read> Read for Capped<'_, '_, R> {
         self.read += n as u64;
         self.budget.total += n as u64;
         self.progress.advance(self.start + self.input.read.get());
-        let limits = &self.budget.limits;
-        let cap = if self.read > limits.entry_bytes {
-            Some(Cap::EntrySize(limits.entry_bytes))
-        } else if self.budget.total > limits.total_bytes {
-            Some(Cap::TotalSize(limits.total_bytes))
-        } else if self.read > limits.ratio_free_bytes
-            && self.read > self.compressed.saturating_mul(limits.ratio)
-        {
-            Some(Cap::Ratio(limits.ratio))
-        } else {
-            None
-        };
-        if let Some(cap) = cap {
+        let caps = &self.budget.caps;
+        if let Some(which) = tripped(self.read, self.budget.total, self.compressed, caps) {
+            let cap = match which {
+                CapTripped::Entry => Cap::EntrySize(caps.entry_bytes),
+                CapTripped::Total => Cap::TotalSize(caps.total_bytes),
+                CapTripped::Ratio => Cap::Ratio(caps.ratio),
+            };
             self.budget.tripped = Some((Some(self.name.to_string()), cap));
             return Err(io::Error::other("cap reached"));
         }
@@ -514,7 +510,12 @@ impl<R: Read + Seek> Container<R> {
         progress: &mut Progress<'_>,
     ) -> Result<u64, ArchiveError> {
         let mut budget = Budget {
-            limits: self.limits,
+            caps: DecompressionCaps {
+                entry_bytes: self.limits.entry_bytes,
+                total_bytes: self.limits.total_bytes,
+                ratio: self.limits.ratio,
+                ratio_free_bytes: self.limits.ratio_free_bytes,
+            },
             total: 0,
             tripped: None,
         };
