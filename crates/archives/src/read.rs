@@ -1,6 +1,7 @@
 //! [`read_archive`]: the container checked, the files streamed, the
 //! platform decided from what the content showed.
 
+use std::cmp::Ordering;
 use std::io::{Read, Seek};
 
 use crate::Limits;
@@ -103,26 +104,15 @@ impl Visit for Reader<'_> {
 /// Facebook or Instagram, for what does not say: the files' keys first,
 /// then the names, then the pages.
 fn meta_platform(seen: &Seen, hints: &NameHints) -> Platform {
-    if seen.instagram > 0 && seen.facebook == 0 {
-        Platform::Instagram
-    } else if seen.facebook > 0 && seen.instagram == 0 {
-        Platform::Facebook
-    } else if seen.instagram != seen.facebook {
-        if seen.instagram > seen.facebook {
-            Platform::Instagram
-        } else {
-            Platform::Facebook
-        }
-    } else if hints.instagram != hints.facebook {
-        if hints.instagram > hints.facebook {
-            Platform::Instagram
-        } else {
-            Platform::Facebook
-        }
-    } else if seen.html_instagram * 2 > seen.html_meta {
-        Platform::Instagram
-    } else {
-        Platform::Facebook
+    match seen.instagram.cmp(&seen.facebook) {
+        Ordering::Greater => Platform::Instagram,
+        Ordering::Less => Platform::Facebook,
+        Ordering::Equal => match hints.instagram.cmp(&hints.facebook) {
+            Ordering::Greater => Platform::Instagram,
+            Ordering::Less => Platform::Facebook,
+            Ordering::Equal if seen.html_instagram * 2 > seen.html_meta => Platform::Instagram,
+            Ordering::Equal => Platform::Facebook,
+        },
     }
 }
 
