@@ -62,12 +62,13 @@ pub(crate) struct Events {
 }
 
 impl Events {
-    pub fn add_type(&mut self, kind: &str) {
-        if let Some(n) = self.types.get_mut(kind) {
+    /// Counts one event of type `kind` (already cleaned and cut to
+    /// [`MAX_EVENT_TYPE_CHARS`]).
+    pub fn add_type(&mut self, kind: String) {
+        if let Some(n) = self.types.get_mut(&kind) {
             *n += 1;
         } else if self.types.len() < MAX_EVENT_TYPES {
-            let kind: String = kind.chars().take(MAX_EVENT_TYPE_CHARS).collect();
-            *self.types.entry(kind).or_default() += 1;
+            self.types.insert(kind, 1);
         }
     }
 

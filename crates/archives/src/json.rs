@@ -27,7 +27,7 @@ use serde::de::{
 };
 
 use crate::Limits;
-use crate::collect::{Collector, Events, Flags};
+use crate::collect::{Collector, Events, Flags, MAX_EVENT_TYPE_CHARS};
 use crate::container::Fail;
 use crate::error::{ArchiveError, Cap};
 use crate::lenient::{Bool, FirstStr, FromGoogleAds, Int, Object, Str, otherwise};
@@ -539,8 +539,12 @@ impl<'de> Deserialize<'de> for EventList {
                     {
                         events.span.add(t);
                     }
-                    if let Some(kind) = event.kind.0.and_then(|k| clean_name(&k, 64)) {
-                        events.add_type(&kind);
+                    if let Some(kind) = event
+                        .kind
+                        .0
+                        .and_then(|k| clean_name(&k, MAX_EVENT_TYPE_CHARS))
+                    {
+                        events.add_type(kind);
                     }
                 }
                 Ok(EventList(events))
