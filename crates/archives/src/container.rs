@@ -345,8 +345,14 @@ pub(crate) struct Container<R> {
     limits: Limits,
 }
 
-fn read_error(state: &InputState) -> Option<ArchiveError> {
-    state.error.borrow().clone().map(ArchiveError::Read)
+/// The reader's own failure when it failed (the zip crate's error then
+/// only follows from it), else `otherwise`.
+fn read_error_or(state: &InputState, otherwise: ArchiveError) -> ArchiveError {
+    state
+        .error
+        .borrow()
+        .clone()
+        .map_or(otherwise, ArchiveError::Read)
 }
 
 /// The name of an entry, as text (UTF-8, else code page 437 as zip says).
@@ -415,7 +421,7 @@ impl<R: Read + Seek> Container<R> {
         let zip = match ZipIterable::try_new(input, Config::default()) {
             Ok(zip) => zip,
             Err(_) if state.error.borrow().is_some() => {
-                return Err(read_error(&state).unwrap_or(ArchiveError::Damaged));
+                return Err(read_error_or(&state, ArchiveError::Damaged));
             }
             Err(_) if zip_like => return Err(ArchiveError::Truncated),
             Err(_) => return Err(ArchiveError::NotZip),
@@ -435,10 +441,6 @@ impl<R: Read + Seek> Container<R> {
         })
     }
 
-    fn damaged(&self) -> ArchiveError {
-        read_error(&self.state).unwrap_or(ArchiveError::Damaged)
-    }
-
     /// Pass 1: every entry's metadata checked, nothing decompressed.
     pub(crate) fn check(&mut self) -> Result<Listing, ArchiveError> {
         let limits = self.limits;
@@ -447,11 +449,9 @@ impl<R: Read + Seek> Container<R> {
         let mut ranges: Vec<(u64, u64)> = Vec::new();
         let files = self.zip.files().map_err(|_| ArchiveError::Damaged)?;
         let mut count = 0u64;
-        let mut failed = false;
         for entry in files {
             let Ok(entry) = entry else {
-                failed = true;
-                break;
+                return Err(read_error_or(&self.state, ArchiveError::Damaged));
             };
             count += 1;
             if count > limits.entries {
@@ -483,9 +483,6 @@ impl<R: Read + Seek> Container<R> {
                 listing.files += 1;
                 listing.hints.add(&name);
             }
-        }
-        if failed {
-            return Err(self.damaged());
         }
         ranges.sort_unstable();
         for pair in ranges.windows(2) {
@@ -523,7 +520,7 @@ impl<R: Read + Seek> Container<R> {
         let files = self.zip.files().map_err(|_| ArchiveError::Damaged)?;
         while let Some(entry) = files.next() {
             let Ok(entry) = entry else {
-                return Err(read_error(&state).unwrap_or(ArchiveError::Damaged));
+                return Err(read_error_or(&state, ArchiveError::Damaged));
             };
             let start = entry.header_start();
             let compressed = entry.compressed_size();
@@ -542,7 +539,7 @@ impl<R: Read + Seek> Container<R> {
             let file = match entry.with_reader(files.reader_mut(), ZipReadOptions::new()) {
                 Ok(file) => file,
                 Err(_) if state.error.borrow().is_some() => {
-                    return Err(read_error(&state).unwrap_or(ArchiveError::Damaged));
+                    return Err(read_error_or(&state, ArchiveError::Damaged));
                 }
                 Err(
                     ZipError::UnsupportedArchive(_) | ZipError::CompressionMethodNotSupported(_),
@@ -574,10 +571,7 @@ impl<R: Read + Seek> Container<R> {
                     if let Some((name, cap)) = budget.tripped.take() {
                         return Err(ArchiveError::TooLarge { name, cap });
                     }
-                    if let Some(e) = read_error(&state) {
-                        return Err(e);
-                    }
-                    return Err(ArchiveError::DamagedEntry { name });
+                    return Err(read_error_or(&state, ArchiveError::DamagedEntry { name }));
                 }
             }
             progress.advance(start + compressed);
