@@ -240,15 +240,17 @@ pub(crate) fn sort(evidence: &mut Vec<Evidence>) {
         .map(|e| (crate::names::key(&e.organisation), e))
         .collect();
     keyed.sort_by(|(ka, a), (kb, b)| {
-        let product = |e: &Evidence| match &e.kind {
-            EvidenceKind::ProductActivity { product, .. } => product.clone(),
-            _ => String::new(),
-        };
+        fn product(e: &Evidence) -> &str {
+            match &e.kind {
+                EvidenceKind::ProductActivity { product, .. } => product,
+                _ => "",
+            }
+        }
         ka.cmp(kb)
             .then_with(|| a.organisation.cmp(&b.organisation))
             .then_with(|| a.platform.cmp(&b.platform))
             .then_with(|| a.kind.rank().cmp(&b.kind.rank()))
-            .then_with(|| product(a).cmp(&product(b)))
+            .then_with(|| product(a).cmp(product(b)))
     });
     evidence.extend(keyed.into_iter().map(|(_, e)| e));
 }
