@@ -224,12 +224,28 @@ impl NameHints {
         if lower.contains("instagram") {
             self.instagram += 1;
         }
-        if lower.ends_with(".json") {
+        if is_json(name) {
             self.json += 1;
-        } else if lower.ends_with(".html") || lower.ends_with(".htm") {
+        } else if is_html(name) {
             self.html += 1;
         }
     }
+}
+
+/// Whether `name` ends with `.ext`, in any case.
+fn has_extension(name: &str, ext: &str) -> bool {
+    name.rsplit_once('.')
+        .is_some_and(|(_, e)| e.eq_ignore_ascii_case(ext))
+}
+
+/// Whether `name` is a JSON file's (`.json`, in any case).
+pub(crate) fn is_json(name: &str) -> bool {
+    has_extension(name, "json")
+}
+
+/// Whether `name` is an HTML page's (`.html` or `.htm`, in any case).
+pub(crate) fn is_html(name: &str) -> bool {
+    has_extension(name, "html") || has_extension(name, "htm")
 }
 
 /// What the first pass found.

@@ -6,7 +6,7 @@ use std::io::{Read, Seek};
 
 use crate::Limits;
 use crate::collect::Collector;
-use crate::container::{Container, Fail, NameHints, Progress, Visit};
+use crate::container::{Container, Fail, NameHints, Progress, Visit, is_html, is_json};
 use crate::error::ArchiveError;
 use crate::html::{self, Page};
 use crate::json;
@@ -37,20 +37,6 @@ struct Reader<'l> {
     files: Vec<FileRead>,
     tally: Tally,
     seen: Seen,
-}
-
-/// Whether `name` ends with `.ext`, in any case.
-fn has_extension(name: &str, ext: &str) -> bool {
-    name.rsplit_once('.')
-        .is_some_and(|(_, e)| e.eq_ignore_ascii_case(ext))
-}
-
-fn is_json(name: &str) -> bool {
-    has_extension(name, "json")
-}
-
-fn is_html(name: &str) -> bool {
-    has_extension(name, "html") || has_extension(name, "htm")
 }
 
 impl Visit for Reader<'_> {
