@@ -62,12 +62,13 @@ pub(crate) struct Events {
 }
 
 impl Events {
-    pub fn add_type(&mut self, kind: &str) {
-        if let Some(n) = self.types.get_mut(kind) {
+    /// Counts one event of type `kind` (already cleaned and cut to
+    /// [`MAX_EVENT_TYPE_CHARS`]).
+    pub fn add_type(&mut self, kind: String) {
+        if let Some(n) = self.types.get_mut(&kind) {
             *n += 1;
         } else if self.types.len() < MAX_EVENT_TYPES {
-            let kind: String = kind.chars().take(MAX_EVENT_TYPE_CHARS).collect();
-            *self.types.entry(kind).or_default() += 1;
+            self.types.insert(kind, 1);
         }
     }
 
@@ -239,15 +240,17 @@ pub(crate) fn sort(evidence: &mut Vec<Evidence>) {
         .map(|e| (crate::names::key(&e.organisation), e))
         .collect();
     keyed.sort_by(|(ka, a), (kb, b)| {
-        let product = |e: &Evidence| match &e.kind {
-            EvidenceKind::ProductActivity { product, .. } => product.clone(),
-            _ => String::new(),
-        };
+        fn product(e: &Evidence) -> &str {
+            match &e.kind {
+                EvidenceKind::ProductActivity { product, .. } => product,
+                _ => "",
+            }
+        }
         ka.cmp(kb)
             .then_with(|| a.organisation.cmp(&b.organisation))
             .then_with(|| a.platform.cmp(&b.platform))
             .then_with(|| a.kind.rank().cmp(&b.kind.rank()))
-            .then_with(|| product(a).cmp(&product(b)))
+            .then_with(|| product(a).cmp(product(b)))
     });
     evidence.extend(keyed.into_iter().map(|(_, e)| e));
 }

@@ -10,7 +10,8 @@
 //!    it also gathers what the names hint at (see [`NameHints`]).
 //! 2. [`Container::walk`] hands the entries a [`Visit`] wants to it, each
 //!    through a [`Capped`] reader that counts what it decompresses and stops
-//!    at the caps (per entry, in total, and the ratio to the compressed size).
+//!    at the caps (per entry, in total, and the ratio to the compressed size:
+//!    `selfdata_sources::caps`, which the XLSX reader checks too).
 //!    An entry left half read is abandoned without reading the rest.
 
 use std::cell::{Cell, RefCell};
@@ -18,6 +19,7 @@ use std::collections::HashSet;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::rc::Rc;
 
+use selfdata_sources::caps::{CapTripped, DecompressionCaps, tripped};
 use sha2::{Digest, Sha256};
 use zip::read::Config;
 use zip::result::ZipError;
@@ -222,12 +224,28 @@ impl NameHints {
         if lower.contains("instagram") {
             self.instagram += 1;
         }
-        if lower.ends_with(".json") {
+        if is_json(name) {
             self.json += 1;
-        } else if lower.ends_with(".html") || lower.ends_with(".htm") {
+        } else if is_html(name) {
             self.html += 1;
         }
     }
+}
+
+/// Whether `name` ends with `.ext`, in any case.
+fn has_extension(name: &str, ext: &str) -> bool {
+    name.rsplit_once('.')
+        .is_some_and(|(_, e)| e.eq_ignore_ascii_case(ext))
+}
+
+/// Whether `name` is a JSON file's (`.json`, in any case).
+pub(crate) fn is_json(name: &str) -> bool {
+    has_extension(name, "json")
+}
+
+/// Whether `name` is an HTML page's (`.html` or `.htm`, in any case).
+pub(crate) fn is_html(name: &str) -> bool {
+    has_extension(name, "html") || has_extension(name, "htm")
 }
 
 /// What the first pass found.
@@ -241,7 +259,7 @@ pub(crate) struct Listing {
 /// The decompression budget of a whole archive.
 #[derive(Debug)]
 struct Budget {
-    limits: Limits,
+    caps: DecompressionCaps,
     total: u64,
     tripped: Option<(Option<String>, Cap)>,
 }
@@ -298,19 +316,13 @@ impl<R: Read> Read for Capped<'_, '_, R> {
         self.read += n as u64;
         self.budget.total += n as u64;
         self.progress.advance(self.start + self.input.read.get());
-        let limits = &self.budget.limits;
-        let cap = if self.read > limits.entry_bytes {
-            Some(Cap::EntrySize(limits.entry_bytes))
-        } else if self.budget.total > limits.total_bytes {
-            Some(Cap::TotalSize(limits.total_bytes))
-        } else if self.read > limits.ratio_free_bytes
-            && self.read > self.compressed.saturating_mul(limits.ratio)
-        {
-            Some(Cap::Ratio(limits.ratio))
-        } else {
-            None
-        };
-        if let Some(cap) = cap {
+        let caps = &self.budget.caps;
+        if let Some(which) = tripped(self.read, self.budget.total, self.compressed, caps) {
+            let cap = match which {
+                CapTripped::Entry => Cap::EntrySize(caps.entry_bytes),
+                CapTripped::Total => Cap::TotalSize(caps.total_bytes),
+                CapTripped::Ratio => Cap::Ratio(caps.ratio),
+            };
             self.budget.tripped = Some((Some(self.name.to_string()), cap));
             return Err(io::Error::other("cap reached"));
         }
@@ -349,8 +361,14 @@ pub(crate) struct Container<R> {
     limits: Limits,
 }
 
-fn read_error(state: &InputState) -> Option<ArchiveError> {
-    state.error.borrow().clone().map(ArchiveError::Read)
+/// The reader's own failure when it failed (the zip crate's error then
+/// only follows from it), else `otherwise`.
+fn read_error_or(state: &InputState, otherwise: ArchiveError) -> ArchiveError {
+    state
+        .error
+        .borrow()
+        .clone()
+        .map_or(otherwise, ArchiveError::Read)
 }
 
 /// The name of an entry, as text (UTF-8, else code page 437 as zip says).
@@ -419,7 +437,7 @@ impl<R: Read + Seek> Container<R> {
         let zip = match ZipIterable::try_new(input, Config::default()) {
             Ok(zip) => zip,
             Err(_) if state.error.borrow().is_some() => {
-                return Err(read_error(&state).unwrap_or(ArchiveError::Damaged));
+                return Err(read_error_or(&state, ArchiveError::Damaged));
             }
             Err(_) if zip_like => return Err(ArchiveError::Truncated),
             Err(_) => return Err(ArchiveError::NotZip),
@@ -439,10 +457,6 @@ impl<R: Read + Seek> Container<R> {
         })
     }
 
-    fn damaged(&self) -> ArchiveError {
-        read_error(&self.state).unwrap_or(ArchiveError::Damaged)
-    }
-
     /// Pass 1: every entry's metadata checked, nothing decompressed.
     pub(crate) fn check(&mut self) -> Result<Listing, ArchiveError> {
         let limits = self.limits;
@@ -451,11 +465,9 @@ impl<R: Read + Seek> Container<R> {
         let mut ranges: Vec<(u64, u64)> = Vec::new();
         let files = self.zip.files().map_err(|_| ArchiveError::Damaged)?;
         let mut count = 0u64;
-        let mut failed = false;
         for entry in files {
             let Ok(entry) = entry else {
-                failed = true;
-                break;
+                return Err(read_error_or(&self.state, ArchiveError::Damaged));
             };
             count += 1;
             if count > limits.entries {
@@ -488,9 +500,6 @@ impl<R: Read + Seek> Container<R> {
                 listing.hints.add(&name);
             }
         }
-        if failed {
-            return Err(self.damaged());
-        }
         ranges.sort_unstable();
         for pair in ranges.windows(2) {
             if pair[1].0 < pair[0].1 {
@@ -514,7 +523,12 @@ impl<R: Read + Seek> Container<R> {
         progress: &mut Progress<'_>,
     ) -> Result<u64, ArchiveError> {
         let mut budget = Budget {
-            limits: self.limits,
+            caps: DecompressionCaps {
+                entry_bytes: self.limits.entry_bytes,
+                total_bytes: self.limits.total_bytes,
+                ratio: self.limits.ratio,
+                ratio_free_bytes: self.limits.ratio_free_bytes,
+            },
             total: 0,
             tripped: None,
         };
@@ -522,7 +536,7 @@ impl<R: Read + Seek> Container<R> {
         let files = self.zip.files().map_err(|_| ArchiveError::Damaged)?;
         while let Some(entry) = files.next() {
             let Ok(entry) = entry else {
-                return Err(read_error(&state).unwrap_or(ArchiveError::Damaged));
+                return Err(read_error_or(&state, ArchiveError::Damaged));
             };
             let start = entry.header_start();
             let compressed = entry.compressed_size();
@@ -541,7 +555,7 @@ impl<R: Read + Seek> Container<R> {
             let file = match entry.with_reader(files.reader_mut(), ZipReadOptions::new()) {
                 Ok(file) => file,
                 Err(_) if state.error.borrow().is_some() => {
-                    return Err(read_error(&state).unwrap_or(ArchiveError::Damaged));
+                    return Err(read_error_or(&state, ArchiveError::Damaged));
                 }
                 Err(
                     ZipError::UnsupportedArchive(_) | ZipError::CompressionMethodNotSupported(_),
@@ -573,10 +587,7 @@ impl<R: Read + Seek> Container<R> {
                     if let Some((name, cap)) = budget.tripped.take() {
                         return Err(ArchiveError::TooLarge { name, cap });
                     }
-                    if let Some(e) = read_error(&state) {
-                        return Err(e);
-                    }
-                    return Err(ArchiveError::DamagedEntry { name });
+                    return Err(read_error_or(&state, ArchiveError::DamagedEntry { name }));
                 }
             }
             progress.advance(start + compressed);

@@ -27,7 +27,7 @@ use serde::de::{
 };
 
 use crate::Limits;
-use crate::collect::{Collector, Events, Flags};
+use crate::collect::{Collector, Events, Flags, MAX_EVENT_TYPE_CHARS};
 use crate::container::Fail;
 use crate::error::{ArchiveError, Cap};
 use crate::lenient::{Bool, FirstStr, FromGoogleAds, Int, Object, Str, otherwise};
@@ -141,8 +141,6 @@ struct Ctx<'c> {
     folder: String,
     name_chars: usize,
     file: JsonFile,
-    /// Set when the first element showed the file is not ours.
-    not_ours: bool,
 }
 
 impl Ctx<'_> {
@@ -156,8 +154,9 @@ impl Ctx<'_> {
 }
 
 /// Reads the JSON file `name` from `r`. A file that is not one of ours (or
-/// is not JSON at all, and was not recognised) is an empty [`JsonFile`]; a
-/// file recognised and then broken is [`ArchiveError::DamagedJson`].
+/// is not JSON at all, and was not recognised) is a [`JsonFile`] without a
+/// section, holding the hints its keys gave before it was left; a file
+/// recognised and then broken is [`ArchiveError::DamagedJson`].
 pub(crate) fn read(
     r: &mut dyn Read,
     name: &str,
@@ -186,7 +185,6 @@ pub(crate) fn read(
         folder,
         name_chars: limits.name_chars,
         file: JsonFile::default(),
-        not_ours: false,
     };
     let mut guard = Guard { inner: r, st: &st };
     let result = bom_skipped(&mut guard)
@@ -200,45 +198,39 @@ pub(crate) fn read(
     let Err(e) = result else {
         return Ok(ctx.file);
     };
-    let recognised = ctx.file.section.is_some();
-    let not_ours = ctx.not_ours;
     let file = ctx.file;
+    let recognised = file.section.is_some();
     match st.tripped.get() {
-        // A long text in a file not recognised (a photo embedded in some
-        // JSON the resident keeps in Drive) says only that it is not ours.
-        Some(Trip::Text) if !recognised => return Ok(JsonFile::default()),
-        Some(Trip::Text) => {
+        Some(Trip::Text) if recognised => {
             return Err(Fail::Archive(ArchiveError::TooLarge {
                 name: Some(name.to_string()),
                 cap: Cap::Text(limits.text_bytes),
             }));
         }
-        Some(Trip::Sniff) => return Ok(JsonFile::default()),
+        // Not recognised within the sniffing budget, or a long text in a
+        // file not recognised (a photo embedded in some JSON the resident
+        // keeps in Drive): not ours, with the hints its keys gave so far.
+        Some(Trip::Sniff | Trip::Text) => return Ok(file),
         None => {}
     }
     if e.is_io() {
         return Err(Fail::Io);
     }
-    // Broken JSON: a damaged entry, or a file that is not JSON? Reading the
-    // rest (its checksum is checked at the end) tells. A file left because
-    // its first element showed it is not ours is not read further.
-    if !not_ours && io::copy(r, &mut io::sink()).is_err() {
+    if !recognised {
+        // Never recognised (not JSON, several JSON values, or a first
+        // element that is not ours): not ours, whatever it holds, and left
+        // where the parser stopped, within the sniffing budget.
+        return Ok(file);
+    }
+    // A file of ours that breaks off: a damaged entry, or damaged JSON?
+    // Reading the rest (its checksum is checked at the end) tells.
+    if io::copy(r, &mut io::sink()).is_err() {
         return Err(Fail::Io);
     }
-    if recognised && !not_ours {
-        return Err(Fail::Archive(ArchiveError::DamagedJson {
-            name: name.to_string(),
-            line: e.line(),
-        }));
-    }
-    // Never recognised: not ours, whatever it holds.
-    Ok(JsonFile {
-        section: None,
-        platform: None,
-        items: 0,
-        skipped: 0,
-        ..file
-    })
+    Err(Fail::Archive(ArchiveError::DamagedJson {
+        name: name.to_string(),
+        line: e.line(),
+    }))
 }
 
 /// The first bytes of the file, a UTF-8 byte order mark left out (the reads
@@ -275,7 +267,6 @@ impl<'de> Visitor<'de> for Root<'_, '_> {
             return Ok(());
         };
         let Some(first) = first.filter(|i| i.is_activity()) else {
-            ctx.not_ours = true;
             return Err(de::Error::custom("not My Activity"));
         };
         ctx.recognise(Section::MyActivity, Some(Platform::Google));
@@ -548,8 +539,12 @@ impl<'de> Deserialize<'de> for EventList {
                     {
                         events.span.add(t);
                     }
-                    if let Some(kind) = event.kind.0.and_then(|k| clean_name(&k, 64)) {
-                        events.add_type(&kind);
+                    if let Some(kind) = event
+                        .kind
+                        .0
+                        .and_then(|k| clean_name(&k, MAX_EVENT_TYPE_CHARS))
+                    {
+                        events.add_type(kind);
                     }
                 }
                 Ok(EventList(events))

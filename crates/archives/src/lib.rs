@@ -88,7 +88,7 @@
 //!   first and last time ([`EvidenceKind::ActivityFromElsewhere`]).
 //! - Meta's text is mojibake (each UTF-8 byte escaped as `\u00XX`): repaired
 //!   by reading the characters as Latin-1 bytes and decoding them as UTF-8,
-//!   only when that succeeds ([`text::repair`]).
+//!   only when that succeeds (the `text` module).
 //! - Times are UTC ([`jiff::Timestamp`]); a record without a readable time or
 //!   name is counted as skipped ([`Tally`], [`FileRead`]).
 //!
@@ -108,7 +108,7 @@ mod lenient;
 mod model;
 pub mod names;
 mod read;
-pub mod text;
+mod text;
 
 pub use error::{ArchiveError, Cap, UnsafeName};
 pub use model::{Archive, Evidence, EvidenceKind, FileRead, Note, Platform, Section, Tally};

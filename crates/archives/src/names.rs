@@ -12,11 +12,11 @@
 //! 3. cuts into words at anything but letters and digits, after dropping
 //!    apostrophes ("L'Oréal" → `loreal`) and reading `&` and `+` as "and";
 //!    a run of one-letter words is one word ("S.A.S." → `sas`, "B.V." → `bv`);
-//! 4. drops a leading "the" and trailing **legal forms** ([`LEGAL_FORMS`]:
+//! 4. drops a leading "the" and trailing **legal forms** (`LEGAL_FORMS`:
 //!    SA, SAS, SARL, Inc., Ltd, LLC, GmbH, S.p.A., BV, AG, UAB…), and an "and"
 //!    left at the end ("GmbH & Co. KG");
 //! 5. joins the words without spaces ("Coca-Cola" = "CocaCola");
-//! 6. maps a few **aliases** ([`ALIASES`]) to one key: the big platforms
+//! 6. maps a few **aliases** (`ALIASES`) to one key: the big platforms
 //!    whose group, brand and local company names differ.
 //!
 //! Countries are not dropped ("Air France" is not "Air"), nor words like
@@ -26,7 +26,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 /// Legal forms dropped from the end of a name, as they read after step 3.
-pub const LEGAL_FORMS: &[&str] = &[
+pub(crate) const LEGAL_FORMS: &[&str] = &[
     // France
     "sa",
     "sas",
@@ -90,7 +90,7 @@ pub const LEGAL_FORMS: &[&str] = &[
 
 /// Names that mean the same organisation, by key: the first is the key all
 /// of them take.
-pub const ALIASES: &[&[&str]] = &[
+pub(crate) const ALIASES: &[&[&str]] = &[
     &[
         "meta",
         "metaplatforms",

@@ -1,11 +1,12 @@
 //! [`read_archive`]: the container checked, the files streamed, the
 //! platform decided from what the content showed.
 
+use std::cmp::Ordering;
 use std::io::{Read, Seek};
 
 use crate::Limits;
 use crate::collect::Collector;
-use crate::container::{Container, Fail, NameHints, Progress, Visit};
+use crate::container::{Container, Fail, NameHints, Progress, Visit, is_html, is_json};
 use crate::error::ArchiveError;
 use crate::html::{self, Page};
 use crate::json;
@@ -36,20 +37,6 @@ struct Reader<'l> {
     files: Vec<FileRead>,
     tally: Tally,
     seen: Seen,
-}
-
-/// Whether `name` ends with `.ext`, in any case.
-fn has_extension(name: &str, ext: &str) -> bool {
-    name.rsplit_once('.')
-        .is_some_and(|(_, e)| e.eq_ignore_ascii_case(ext))
-}
-
-fn is_json(name: &str) -> bool {
-    has_extension(name, "json")
-}
-
-fn is_html(name: &str) -> bool {
-    has_extension(name, "html") || has_extension(name, "htm")
 }
 
 impl Visit for Reader<'_> {
@@ -103,26 +90,15 @@ impl Visit for Reader<'_> {
 /// Facebook or Instagram, for what does not say: the files' keys first,
 /// then the names, then the pages.
 fn meta_platform(seen: &Seen, hints: &NameHints) -> Platform {
-    if seen.instagram > 0 && seen.facebook == 0 {
-        Platform::Instagram
-    } else if seen.facebook > 0 && seen.instagram == 0 {
-        Platform::Facebook
-    } else if seen.instagram != seen.facebook {
-        if seen.instagram > seen.facebook {
-            Platform::Instagram
-        } else {
-            Platform::Facebook
-        }
-    } else if hints.instagram != hints.facebook {
-        if hints.instagram > hints.facebook {
-            Platform::Instagram
-        } else {
-            Platform::Facebook
-        }
-    } else if seen.html_instagram * 2 > seen.html_meta {
-        Platform::Instagram
-    } else {
-        Platform::Facebook
+    match seen.instagram.cmp(&seen.facebook) {
+        Ordering::Greater => Platform::Instagram,
+        Ordering::Less => Platform::Facebook,
+        Ordering::Equal => match hints.instagram.cmp(&hints.facebook) {
+            Ordering::Greater => Platform::Instagram,
+            Ordering::Less => Platform::Facebook,
+            Ordering::Equal if seen.html_instagram * 2 > seen.html_meta => Platform::Instagram,
+            Ordering::Equal => Platform::Facebook,
+        },
     }
 }
 

@@ -121,20 +121,34 @@ fn each_hostile_fixture_is_refused_for_its_own_reason() {
 
 #[test]
 fn nothing_of_an_archive_with_one_unsafe_entry_is_read() {
-    // The unsafe entry comes last: the first, valid, is not read before it
-    // is noticed (the checks run over every name before any content).
-    let ok = Raw::stored(
+    // The unsafe entry comes last, after one of ours whose checksum is
+    // wrong: had the first been read before every name was checked, the
+    // archive would be refused as damaged, not for the unsafe name.
+    let first = Raw::stored(
         b"ads_information/advertisers_using_your_activity_or_information.json",
         br#"{"custom_audiences_all_types_v2": [{"advertiser_name": "Boulanger"}]}"#,
     );
-    let bad = Raw {
-        name: b"ads_information/../../x.json".to_vec(),
-        ..ok.clone()
+    let damaged = Raw {
+        crc: first.crc ^ 1,
+        ..first.clone()
     };
-    let mut progress = Vec::new();
-    let got = read_archive(Cursor::new(raw_zip(&[ok, bad])), |p| progress.push(p));
-    assert!(matches!(got, Err(ArchiveError::UnsafeName { .. })));
-    assert!(progress.is_empty(), "{progress:?}");
+    assert_eq!(
+        read(&raw_zip(std::slice::from_ref(&damaged))).unwrap_err(),
+        ArchiveError::DamagedEntry {
+            name: "ads_information/advertisers_using_your_activity_or_information.json".into(),
+        }
+    );
+    let unsafe_entry = Raw {
+        name: b"ads_information/../../x.json".to_vec(),
+        ..first
+    };
+    assert_eq!(
+        read(&raw_zip(&[damaged, unsafe_entry])).unwrap_err(),
+        ArchiveError::UnsafeName {
+            name: "ads_information/../../x.json".into(),
+            why: UnsafeName::Traversal,
+        }
+    );
 }
 
 #[test]
@@ -310,6 +324,78 @@ fn a_large_file_that_is_not_ours_costs_only_its_first_megabyte() {
         "{} bytes decompressed",
         a.tally.decompressed
     );
+}
+
+#[test]
+fn a_large_json_file_that_does_not_parse_as_one_value_is_left_after_the_sniffing_budget() {
+    // Newline-delimited JSON, then text that is not JSON at all, each just
+    // under the per-file cap: both are left where the parser stopped, not
+    // decompressed to the end.
+    let limits = Limits {
+        entry_bytes: 4 << 20,
+        sniff_bytes: 64 << 10,
+        ..Limits::default()
+    };
+    let lines = |line: fn(u32) -> String| {
+        let mut out = String::new();
+        let mut i = 0;
+        while out.len() < (4 << 20) - 200 {
+            out.push_str(&line(i));
+            i += 1;
+        }
+        out
+    };
+    let ndjson = lines(|i| {
+        format!(
+            "{{\"id\": {i}, \"seen\": \"2024-01-01T{:02}:00:00Z\"}}\n",
+            i % 24
+        )
+    });
+    let text = lines(|i| format!("{i};{};a line of a spreadsheet\n", i * 7 % 1000));
+    for content in [ndjson, text] {
+        let zip = zip_of(&[
+            ("Takeout/Fit/activities.json", content.as_bytes()),
+            (
+                "Takeout/My Activity/Maps/MyActivity.json",
+                br#"[{"header": "Maps", "title": "Viewed", "time": "2024-01-01T00:00:00Z"}]"#,
+            ),
+        ]);
+        let a = read_archive_with(Cursor::new(&zip), &limits, |_| {}).unwrap();
+        assert_eq!((a.tally.opened, a.tally.read), (2, 1));
+        assert!(
+            a.tally.decompressed <= 2 * limits.sniff_bytes,
+            "{} bytes decompressed",
+            a.tally.decompressed
+        );
+    }
+}
+
+#[test]
+fn a_file_left_at_a_cap_still_says_whose_archive_it_is() {
+    // A location history past the sniffing budget, and a photo's metadata
+    // with a long text, in folders that name no platform: the keys read
+    // before each file was left say Google.
+    let limits = Limits {
+        sniff_bytes: 64 << 10,
+        text_bytes: 1000,
+        ..Limits::default()
+    };
+    let point = r#"{"latitudeE7": 458000000, "longitudeE7": 48000000, "accuracy": 20}"#;
+    let records = format!(r#"{{"locations": [{}]}}"#, vec![point; 4000].join(","));
+    assert!(records.len() as u64 > 2 * limits.sniff_bytes);
+    let photo = format!(
+        r#"{{"photoTakenTime": {{"timestamp": "1700000000"}}, "thumbnail": "{}"}}"#,
+        "A".repeat(5000)
+    );
+    for (name, content) in [
+        ("Location History/Records.json", records),
+        ("Photos/IMG_0001.jpg.json", photo),
+    ] {
+        let zip = zip_of(&[(name, content.as_bytes())]);
+        let a = read_archive_with(Cursor::new(&zip), &limits, |_| {}).unwrap();
+        assert_eq!(a.platform, selfdata_archives::Platform::Google, "{name}");
+        assert_eq!(a.notes, vec![selfdata_archives::Note::NothingFound]);
+    }
 }
 
 #[test]

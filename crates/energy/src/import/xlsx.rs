@@ -20,6 +20,7 @@ use std::io::{BufReader, Cursor, Read};
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
+use selfdata_sources::caps::{CapTripped, DecompressionCaps, tripped};
 use zip::ZipArchive;
 
 /// Most files a workbook's zip may hold (a real one holds about a dozen).
@@ -38,6 +39,14 @@ pub const MAX_CELLS: usize = 500_000;
 /// Most cells (rows × columns) a sheet's used range may span, declared or
 /// found (a million rows by sixteen columns).
 pub const MAX_AREA: u64 = 1 << 24;
+
+/// The caps above, as the shared check takes them.
+const CAPS: DecompressionCaps = DecompressionCaps {
+    entry_bytes: MAX_PART_BYTES,
+    total_bytes: MAX_TOTAL_BYTES,
+    ratio: MAX_RATIO,
+    ratio_free_bytes: RATIO_FREE_BYTES,
+};
 
 /// The buffer through which parts are read: a cap is noticed at most this
 /// many bytes after it is passed.
@@ -193,29 +202,24 @@ impl<R: Read> Read for Capped<'_, R> {
         self.read += n as u64;
         self.budget.usage.bytes += n as u64;
         self.budget.usage.largest_part = self.budget.usage.largest_part.max(self.read);
-        let broken = if self.read > MAX_PART_BYTES {
-            Some(format!(
-                "its part {} decompresses to more than {}",
-                self.name,
-                mib(MAX_PART_BYTES)
-            ))
-        } else if self.budget.usage.bytes > MAX_TOTAL_BYTES {
-            Some(format!(
-                "its parts decompress to more than {} together",
-                mib(MAX_TOTAL_BYTES)
-            ))
-        } else if self.read > RATIO_FREE_BYTES
-            && self.read > self.compressed.saturating_mul(MAX_RATIO)
-        {
-            Some(format!(
-                "its part {} decompresses to more than {MAX_RATIO} times its compressed size \
-                 (a zip bomb?)",
-                self.name
-            ))
-        } else {
-            None
-        };
-        if let Some(detail) = broken {
+        let total = self.budget.usage.bytes;
+        if let Some(which) = tripped(self.read, total, self.compressed, &CAPS) {
+            let detail = match which {
+                CapTripped::Entry => format!(
+                    "its part {} decompresses to more than {}",
+                    self.name,
+                    mib(MAX_PART_BYTES)
+                ),
+                CapTripped::Total => format!(
+                    "its parts decompress to more than {} together",
+                    mib(MAX_TOTAL_BYTES)
+                ),
+                CapTripped::Ratio => format!(
+                    "its part {} decompresses to more than {MAX_RATIO} times its compressed \
+                     size (a zip bomb?)",
+                    self.name
+                ),
+            };
             self.budget.exceeded = Some(detail);
             return Err(std::io::Error::other("cap reached"));
         }
