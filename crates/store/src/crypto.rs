@@ -47,6 +47,12 @@ impl Key32 {
         hex::encode(self.0)
     }
 
+    /// The key's bytes, for a key that seeds another (a signing key kept
+    /// in a file of its own with [`Key32::load_or_create`]).
+    pub fn seed(&self) -> [u8; 32] {
+        self.0
+    }
+
     /// A subkey for one purpose: HMAC-SHA256(self, label).
     pub(crate) fn derive(&self, label: &str) -> Key32 {
         let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.0)

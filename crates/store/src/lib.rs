@@ -10,6 +10,7 @@
 
 pub mod crypto;
 pub mod directory;
+pub mod holders;
 pub mod lock;
 pub mod path;
 pub mod reserve;
@@ -17,12 +18,14 @@ mod sealed;
 pub mod spool;
 pub mod sqlite;
 mod sqlite_directory;
+mod sqlite_holders;
 pub mod sys;
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 pub use directory::Directory;
+pub use holders::HolderRegistry;
 pub use path::{AuxKind, NameError, PodName, ReservedNames, ResourcePath};
 
 /// What the store knows about a resource, without its body.

@@ -145,7 +145,12 @@ impl LogSigner {
 
     /// The signed note of a checkpoint.
     pub fn sign(&self, checkpoint: &Checkpoint) -> String {
-        let body = checkpoint.body();
+        self.sign_note(&checkpoint.body())
+    }
+
+    /// A signed note of any text (non-empty lines, each ending with a
+    /// newline, no blank line): a delivery receipt, say.
+    pub fn sign_note(&self, body: &str) -> String {
         let signature = self.key.sign(body.as_bytes()).to_bytes();
         let public = self.key.verifying_key().to_bytes();
         let mut blob = key_hash(&self.name, &public).to_vec();
@@ -205,12 +210,18 @@ impl LogVerifier {
 
     /// Checks the note's signature by this key and returns its checkpoint.
     pub fn verify(&self, note: &str) -> Result<Checkpoint, CheckpointError> {
+        let body = self.verify_note(note)?;
+        Checkpoint::parse_body(body)
+    }
+
+    /// Checks a signed note's signature by this key and returns the text
+    /// that was signed.
+    pub fn verify_note<'a>(&self, note: &'a str) -> Result<&'a str, CheckpointError> {
         let bad = |why: &str| CheckpointError::Malformed(why.to_owned());
         let split = note
             .find("\n\n")
             .ok_or_else(|| bad("no blank line before the signatures"))?;
         let (body, signatures) = (&note[..split + 1], &note[split + 2..]);
-        let checkpoint = Checkpoint::parse_body(body)?;
         for line in signatures.lines() {
             let Some(rest) = line.strip_prefix("\u{2014} ") else {
                 return Err(bad("a signature line does not start with '— '"));
@@ -232,7 +243,7 @@ impl LogVerifier {
             return self
                 .key
                 .verify(body.as_bytes(), &signature)
-                .map(|()| checkpoint)
+                .map(|()| body)
                 .map_err(|_| CheckpointError::BadSignature(self.name.clone()));
         }
         Err(CheckpointError::NoSignature(self.name.clone()))

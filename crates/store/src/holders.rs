@@ -1,0 +1,155 @@
+//! The data holders the operator registered, and who is connected to them.
+//!
+//! A [`Holder`] (a water service, an energy distributor, a bank) pushes the
+//! exports it already makes; a [`Link`] says that the customer known to a
+//! holder by some identifier is the resident of a pod, under a consent
+//! record kept in that pod. The identifier itself is never stored: only
+//! its SHA-256 with the holder's id (computed by the caller), enough to
+//! route a row and to forget it. Every push is remembered by its
+//! idempotency key with its signed receipt ([`PushState`]), and every
+//! delivery to a pod by what it brought ([`Delivery`]).
+//!
+//! Secrets are never stored: a holder's client secret by its SHA-256.
+
+use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
+
+/// A data holder registered by the operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    /// Letters, digits and `-` (`eau-grand-lyon`); also its client id.
+    pub id: String,
+    /// Its name as residents know it.
+    pub name: String,
+    /// Its data protection contact (an e-mail address or a URL).
+    pub contact: String,
+    /// What it delivers, as a service's category (`water`, `electricity`).
+    pub categories: Vec<String>,
+    /// How a resident is known there, in words ("meter number").
+    pub identifier: String,
+    /// The column of its files that names the customer.
+    pub column: String,
+    /// SHA-256 of its client secret.
+    pub secret_hash: [u8; 32],
+    pub created_ms: i64,
+}
+
+/// A resident connected to a holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub holder_id: String,
+    /// SHA-256 of the holder's id and the customer's identifier there.
+    pub customer: [u8; 32],
+    pub pod: String,
+    /// The consent record (in the pod) deliveries are made under.
+    pub consent_id: String,
+    pub created_ms: i64,
+}
+
+/// Where a push with a given idempotency key stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushState {
+    /// Never seen: it is now under way, under this caller.
+    Started,
+    /// Under way elsewhere (since this time).
+    Running { since_ms: i64 },
+    /// Done: its signed receipt.
+    Done { receipt: String },
+}
+
+/// What one push brought to one pod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub pod: String,
+    pub holder_id: String,
+    /// The push's receipt id.
+    pub push: String,
+    pub at_ms: i64,
+    /// Records delivered (rows of the holder's file).
+    pub records: u64,
+    /// What the import made of it, in words, or why it failed.
+    pub outcome: String,
+    pub ok: bool,
+}
+
+/// The registry of holders, links and pushes (the embedded engine keeps
+/// it in `host.sqlite`).
+#[async_trait::async_trait]
+pub trait HolderRegistry: Send + Sync {
+    /// Adds or replaces a holder.
+    async fn put_holder(&self, holder: &Holder) -> Result<(), StoreError>;
+    async fn holder(&self, id: &str) -> Result<Option<Holder>, StoreError>;
+    /// Every holder, by id.
+    async fn holders(&self) -> Result<Vec<Holder>, StoreError>;
+    /// Removes a holder and every link to it; whether it existed.
+    async fn delete_holder(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Adds or replaces the link of a holder's customer.
+    async fn put_link(&self, link: &Link) -> Result<(), StoreError>;
+    /// Removes the links of a pod to a holder; how many there were.
+    async fn delete_links(&self, holder_id: &str, pod: &str) -> Result<usize, StoreError>;
+    /// Every link of a holder (to route a push).
+    async fn links_of_holder(&self, holder_id: &str) -> Result<Vec<Link>, StoreError>;
+    /// Every link of a pod.
+    async fn links_of_pod(&self, pod: &str) -> Result<Vec<Link>, StoreError>;
+
+    /// Starts the push `key` of a holder, unless it was seen before. A push
+    /// under way since before `stale_before_ms` (its server died) is taken over.
+    async fn begin_push(
+        &self,
+        holder_id: &str,
+        key: &str,
+        now_ms: i64,
+        stale_before_ms: i64,
+    ) -> Result<PushState, StoreError>;
+    /// Records the receipt of a push begun with [`HolderRegistry::begin_push`].
+    async fn finish_push(
+        &self,
+        holder_id: &str,
+        key: &str,
+        receipt: &str,
+    ) -> Result<(), StoreError>;
+    /// Forgets a push that failed before any delivery, so that it may be retried.
+    async fn abandon_push(&self, holder_id: &str, key: &str) -> Result<(), StoreError>;
+
+    async fn add_delivery(&self, delivery: &Delivery) -> Result<(), StoreError>;
+    /// A pod's latest deliveries, newest first.
+    async fn deliveries_of(&self, pod: &str, limit: usize) -> Result<Vec<Delivery>, StoreError>;
+    /// Forgets everything about an erased pod (links and deliveries).
+    async fn forget_pod_links(&self, pod: &str) -> Result<(), StoreError>;
+}
+
+pub(crate) const HOLDERS_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS holder (
+    id TEXT PRIMARY KEY,
+    json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS holder_link (
+    holder_id TEXT NOT NULL,
+    customer BLOB NOT NULL,
+    pod TEXT NOT NULL,
+    consent_id TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    PRIMARY KEY (holder_id, customer)
+);
+CREATE INDEX IF NOT EXISTS holder_link_pod ON holder_link(pod);
+CREATE TABLE IF NOT EXISTS holder_push (
+    holder_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    started INTEGER NOT NULL,
+    receipt TEXT,
+    PRIMARY KEY (holder_id, key)
+);
+CREATE TABLE IF NOT EXISTS holder_delivery (
+    id INTEGER PRIMARY KEY,
+    pod TEXT NOT NULL,
+    holder_id TEXT NOT NULL,
+    push TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    records INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    ok INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS holder_delivery_pod ON holder_delivery(pod, at);
+";

@@ -1,0 +1,212 @@
+//! The holder registry ([`HolderRegistry`]) on the embedded engine's `host.sqlite`.
+
+use rusqlite::{OptionalExtension, params};
+
+use crate::StoreError;
+use crate::holders::{Delivery, Holder, HolderRegistry, Link, PushState};
+use crate::sqlite::SqliteBackend;
+
+fn holder_from_json(json: String) -> Result<Holder, StoreError> {
+    serde_json::from_str(&json)
+        .map_err(|e| StoreError::Io(format!("a stored holder is unreadable: {e}")))
+}
+
+fn link_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Link> {
+    let customer: Vec<u8> = r.get(1)?;
+    Ok(Link {
+        holder_id: r.get(0)?,
+        customer: customer.try_into().unwrap_or([0; 32]),
+        pod: r.get(2)?,
+        consent_id: r.get(3)?,
+        created_ms: r.get(4)?,
+    })
+}
+
+const LINK_COLUMNS: &str = "holder_id, customer, pod, consent_id, created";
+
+#[async_trait::async_trait]
+impl HolderRegistry for SqliteBackend {
+    async fn put_holder(&self, holder: &Holder) -> Result<(), StoreError> {
+        let json = serde_json::to_string(holder).map_err(|e| StoreError::Io(e.to_string()))?;
+        self.host().execute(
+            "INSERT INTO holder (id, json) VALUES (?1, ?2)
+             ON CONFLICT(id) DO UPDATE SET json = excluded.json",
+            params![holder.id, json],
+        )?;
+        Ok(())
+    }
+
+    async fn holder(&self, id: &str) -> Result<Option<Holder>, StoreError> {
+        let json: Option<String> = self
+            .host()
+            .prepare_cached("SELECT json FROM holder WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        json.map(holder_from_json).transpose()
+    }
+
+    async fn holders(&self) -> Result<Vec<Holder>, StoreError> {
+        let host = self.host();
+        let mut stmt = host.prepare_cached("SELECT json FROM holder ORDER BY id")?;
+        let rows: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter().map(holder_from_json).collect()
+    }
+
+    async fn delete_holder(&self, id: &str) -> Result<bool, StoreError> {
+        let mut host = self.host();
+        let tx = host.transaction()?;
+        tx.execute("DELETE FROM holder_link WHERE holder_id = ?1", [id])?;
+        let n = tx.execute("DELETE FROM holder WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(n > 0)
+    }
+
+    async fn put_link(&self, l: &Link) -> Result<(), StoreError> {
+        self.host().execute(
+            "INSERT INTO holder_link (holder_id, customer, pod, consent_id, created)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(holder_id, customer) DO UPDATE SET
+               pod = excluded.pod, consent_id = excluded.consent_id, created = excluded.created",
+            params![
+                l.holder_id,
+                &l.customer[..],
+                l.pod,
+                l.consent_id,
+                l.created_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn delete_links(&self, holder_id: &str, pod: &str) -> Result<usize, StoreError> {
+        Ok(self.host().execute(
+            "DELETE FROM holder_link WHERE holder_id = ?1 AND pod = ?2",
+            params![holder_id, pod],
+        )?)
+    }
+
+    async fn links_of_holder(&self, holder_id: &str) -> Result<Vec<Link>, StoreError> {
+        let host = self.host();
+        let mut stmt = host.prepare_cached(&format!(
+            "SELECT {LINK_COLUMNS} FROM holder_link WHERE holder_id = ?1"
+        ))?;
+        Ok(stmt
+            .query_map([holder_id], link_row)?
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn links_of_pod(&self, pod: &str) -> Result<Vec<Link>, StoreError> {
+        let host = self.host();
+        let mut stmt = host.prepare_cached(&format!(
+            "SELECT {LINK_COLUMNS} FROM holder_link WHERE pod = ?1 ORDER BY holder_id"
+        ))?;
+        Ok(stmt.query_map([pod], link_row)?.collect::<Result<_, _>>()?)
+    }
+
+    async fn begin_push(
+        &self,
+        holder_id: &str,
+        key: &str,
+        now_ms: i64,
+        stale_before_ms: i64,
+    ) -> Result<PushState, StoreError> {
+        let mut host = self.host();
+        let tx = host.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let seen: Option<(i64, Option<String>)> = tx
+            .query_row(
+                "SELECT started, receipt FROM holder_push WHERE holder_id = ?1 AND key = ?2",
+                params![holder_id, key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let state = match seen {
+            Some((_, Some(receipt))) => PushState::Done { receipt },
+            Some((since_ms, None)) if since_ms >= stale_before_ms => {
+                PushState::Running { since_ms }
+            }
+            _ => {
+                tx.execute(
+                    "INSERT INTO holder_push (holder_id, key, started, receipt) VALUES (?1, ?2, ?3, NULL)
+                     ON CONFLICT(holder_id, key) DO UPDATE SET started = excluded.started",
+                    params![holder_id, key, now_ms],
+                )?;
+                PushState::Started
+            }
+        };
+        tx.commit()?;
+        Ok(state)
+    }
+
+    async fn finish_push(
+        &self,
+        holder_id: &str,
+        key: &str,
+        receipt: &str,
+    ) -> Result<(), StoreError> {
+        self.host().execute(
+            "UPDATE holder_push SET receipt = ?3 WHERE holder_id = ?1 AND key = ?2",
+            params![holder_id, key, receipt],
+        )?;
+        Ok(())
+    }
+
+    async fn abandon_push(&self, holder_id: &str, key: &str) -> Result<(), StoreError> {
+        self.host().execute(
+            "DELETE FROM holder_push WHERE holder_id = ?1 AND key = ?2 AND receipt IS NULL",
+            params![holder_id, key],
+        )?;
+        Ok(())
+    }
+
+    async fn add_delivery(&self, d: &Delivery) -> Result<(), StoreError> {
+        self.host().execute(
+            "INSERT INTO holder_delivery (pod, holder_id, push, at, records, outcome, ok)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                d.pod,
+                d.holder_id,
+                d.push,
+                d.at_ms,
+                i64::try_from(d.records).unwrap_or(i64::MAX),
+                d.outcome,
+                d.ok
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn deliveries_of(&self, pod: &str, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        let host = self.host();
+        let mut stmt = host.prepare_cached(
+            "SELECT pod, holder_id, push, at, records, outcome, ok FROM holder_delivery
+             WHERE pod = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+        )?;
+        Ok(stmt
+            .query_map(
+                params![pod, i64::try_from(limit).unwrap_or(i64::MAX)],
+                |r| {
+                    Ok(Delivery {
+                        pod: r.get(0)?,
+                        holder_id: r.get(1)?,
+                        push: r.get(2)?,
+                        at_ms: r.get(3)?,
+                        records: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+                        outcome: r.get(5)?,
+                        ok: r.get(6)?,
+                    })
+                },
+            )?
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn forget_pod_links(&self, pod: &str) -> Result<(), StoreError> {
+        let mut host = self.host();
+        let tx = host.transaction()?;
+        tx.execute("DELETE FROM holder_link WHERE pod = ?1", [pod])?;
+        tx.execute("DELETE FROM holder_delivery WHERE pod = ?1", [pod])?;
+        tx.commit()?;
+        Ok(())
+    }
+}
