@@ -117,6 +117,8 @@ pub struct App {
     /// The energy service (its queries, for tests and benchmarks).
     pub energy: Arc<selfdata_energy_web::Energy>,
     privacy: Arc<PrivacyApp>,
+    /// The data holders' pushes and connections.
+    pub holders: Arc<selfdata_holders_web::HoldersApp>,
     /// The pods' access logs (every access by anyone but the owner).
     pub access_log: Arc<selfdata_privacy_web::log::AccessLog>,
     /// The resident services of this server.
@@ -245,10 +247,17 @@ impl App {
         let budget = selfdata_budget_web::BudgetService::new(context.clone());
         let mobility =
             selfdata_mobility_web::MobilityService::new(context.clone(), options.map_tiles.clone());
+        let holders = selfdata_holders_web::HoldersService::new(
+            context.clone(),
+            store.clone() as Arc<dyn selfdata_store::HolderRegistry>,
+            &selfdata_holders_web::HoldersApp::key_file_in(&options.data),
+        )?;
+        let holders_app = holders.0.clone();
         let registry = Registry::new(vec![
             Arc::new(energy),
             Arc::new(budget),
             Arc::new(mobility),
+            Arc::new(holders),
             Arc::new(privacy),
         ]);
         pipeline.offer_to(registry.intakes());
@@ -269,6 +278,7 @@ impl App {
             context,
             energy: energy_app,
             privacy: privacy_app,
+            holders: holders_app,
             access_log,
             registry,
             reserved,

@@ -173,6 +173,57 @@ enum Command {
     /// Check a pod's access log offline.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Register the data holders that push their exports to the pods.
+    #[command(subcommand)]
+    Holder(HolderCommand),
+    /// Check a holder's delivery receipt offline.
+    #[command(subcommand)]
+    Receipt(ReceiptCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum HolderCommand {
+    /// Register a holder (or replace one of the same id, with a new secret);
+    /// prints its client id and secret, shown once.
+    Add {
+        /// Its id: lower-case letters, digits and '-' (e.g. eau-grand-lyon).
+        #[arg(long)]
+        id: String,
+        /// Its name as residents know it.
+        #[arg(long)]
+        name: String,
+        /// Its data protection contact (an e-mail address or a URL).
+        #[arg(long)]
+        contact: String,
+        /// What it delivers (repeatable): water, electricity, gas or bank.
+        #[arg(long = "category", required = true)]
+        categories: Vec<String>,
+        /// How residents are known there, in words residents read ("Numéro de compteur").
+        #[arg(long)]
+        identifier: String,
+        /// The column of its files that names the customer (default: the identifier's words).
+        #[arg(long)]
+        column: Option<String>,
+    },
+    /// List the registered holders.
+    List,
+    /// Remove a holder: its pushes are refused and its residents' links forgotten.
+    Remove { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReceiptCommand {
+    /// Check a receipt's signature (the JSON a push answered, or the bare
+    /// signed note) and print what it says; exits non-zero when it fails.
+    Verify {
+        /// The receipt file.
+        #[arg(long)]
+        receipt: PathBuf,
+        /// The verifier key to trust (`GET /holders/v1/receipt-key`); by
+        /// default the one in the JSON answer.
+        #[arg(long)]
+        key: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -705,6 +756,104 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = open("http://127.0.0.1:8000").await?;
             let kid = selfdata_idp::rotate_keys(app.store.as_ref() as &dyn Directory).await?;
             println!("The new signing key {kid} is current; restart the server to use it.");
+        }
+        Command::Holder(HolderCommand::Add {
+            id,
+            name,
+            contact,
+            categories,
+            identifier,
+            column,
+        }) => {
+            if !selfdata_holders::valid_holder_id(&id) {
+                anyhow::bail!(
+                    "a holder's id is 2 to 40 lower-case letters, digits and '-', not '{id}'"
+                );
+            }
+            for c in &categories {
+                if !["water", "electricity", "gas", "bank"].contains(&c.as_str()) {
+                    anyhow::bail!("unknown category '{c}': use water, electricity, gas or bank");
+                }
+            }
+            if name.trim().is_empty() || identifier.trim().is_empty() {
+                anyhow::bail!("give the holder's name and how residents are known there");
+            }
+            let app = open("http://127.0.0.1:8000").await?;
+            let secret = hex::encode(rand::random::<[u8; 24]>());
+            let holder = selfdata_store::holders::Holder {
+                id: id.clone(),
+                name: name.trim().to_owned(),
+                contact: contact.trim().to_owned(),
+                categories,
+                column: column
+                    .unwrap_or_else(|| identifier.clone())
+                    .trim()
+                    .to_owned(),
+                identifier: identifier.trim().to_owned(),
+                secret_hash: sha2::Digest::finalize(sha2::Digest::chain_update(
+                    <sha2::Sha256 as sha2::Digest>::new(),
+                    secret.as_bytes(),
+                ))
+                .into(),
+                created_ms: jiff::Timestamp::now().as_millisecond(),
+            };
+            selfdata_store::HolderRegistry::put_holder(app.store.as_ref(), &holder).await?;
+            println!("holder {id} registered");
+            println!("client id:     {id}");
+            println!("client secret: {secret}");
+            println!("(the secret is shown once; run this again to replace it)");
+        }
+        Command::Holder(HolderCommand::List) => {
+            let app = open("http://127.0.0.1:8000").await?;
+            for h in selfdata_store::HolderRegistry::holders(app.store.as_ref()).await? {
+                println!(
+                    "{}\t{}\t{}\tcolumn \"{}\"\t{}",
+                    h.id,
+                    h.name,
+                    h.categories.join(","),
+                    h.column,
+                    h.contact
+                );
+            }
+        }
+        Command::Holder(HolderCommand::Remove { id }) => {
+            let app = open("http://127.0.0.1:8000").await?;
+            if !selfdata_store::HolderRegistry::delete_holder(app.store.as_ref(), &id).await? {
+                anyhow::bail!("no holder '{id}' is registered");
+            }
+            println!("holder {id} removed");
+        }
+        Command::Receipt(ReceiptCommand::Verify { receipt, key }) => {
+            let text = std::fs::read_to_string(&receipt)
+                .with_context(|| format!("cannot read {}", receipt.display()))?;
+            let (note, served_key) = match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(v) => (
+                    v["receipt"].as_str().unwrap_or_default().to_owned(),
+                    v["verifier_key"].as_str().map(str::to_owned),
+                ),
+                Err(_) => (text, None),
+            };
+            let Some(key) = key.or(served_key) else {
+                anyhow::bail!(
+                    "give the server's receipt key with --key (GET /holders/v1/receipt-key)"
+                );
+            };
+            let verifier = selfdata_translog::LogVerifier::parse(&key)
+                .map_err(|e| anyhow::anyhow!("verification FAILED: {e}"))?;
+            let r = selfdata_holders::receipt::Receipt::verify(&note, &verifier)
+                .map_err(|e| anyhow::anyhow!("verification FAILED: {e}"))?;
+            println!("receipt signed by {}: OK", verifier.name());
+            println!(
+                "holder {}, push {} (key {}), received {}",
+                r.holder, r.push, r.key, r.received
+            );
+            println!(
+                "rows {}, customers delivered {}, skipped for lack of consent {}, failed {}",
+                r.rows, r.delivered, r.skipped, r.failed
+            );
+            for f in &r.failures {
+                println!("line {}: {}", f.line, f.why);
+            }
         }
         Command::Log(LogCommand::Verify {
             checkpoint,

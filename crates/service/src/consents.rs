@@ -77,14 +77,14 @@ pub async fn record(ctx: &Context, pod: &PodName, id: &str) -> Option<(Record, B
 }
 
 /// Records that a data holder's source was connected to the pod (the
-/// Enedis Data Connect consent for meter `prm`, say).
+/// Enedis Data Connect consent for meter `prm`, say); the record's id.
 pub async fn record_source_consent(
     ctx: &Context,
     pod: &PodName,
     holder: Party,
     meter: &str,
     data: Vec<String>,
-) -> Result<(), StoreError> {
+) -> Result<String, StoreError> {
     let id = id_for(Kind::Source, &format!("{}\n{meter}", holder.id));
     let subject = owner_webid(ctx, pod);
     let pod_root = format!("{}/{pod}/", ctx.base_url());
@@ -109,5 +109,6 @@ pub async fn record_source_consent(
         r.withdrawal = "At the holder (for Enedis: the customer area of enedis.fr), and on the page \"Who has what on me?\" of the store".to_owned();
         r
     })
-    .await
+    .await?;
+    Ok(id)
 }

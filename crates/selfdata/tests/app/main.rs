@@ -27,6 +27,7 @@ mod e2e_privacy;
 mod e2e_solid_client;
 mod energy;
 mod erasure;
+mod holders;
 mod mobility;
 mod mobility_demo;
 mod organisations;

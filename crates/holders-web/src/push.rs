@@ -1,0 +1,406 @@
+//! `POST /holders/v1/pushes`: a holder pushes one export covering many
+//! customers.
+//!
+//! ```text
+//! POST /holders/v1/pushes
+//! Authorization: Basic base64(<holder id>:<client secret>)
+//! Idempotency-Key: 2026-12-05-daily
+//! Content-Type: text/csv
+//!
+//! Numéro de compteur;Date de relevé;Index relevé (litres);Consommation du jour (litres);…
+//! ```
+//!
+//! In order: the holder is authenticated (401 otherwise, before any of
+//! the body is read); the idempotency key is looked up (a push already
+//! answered gets its receipt again, `Idempotent-Replayed: true`, and
+//! delivers nothing; one under way is a 409); the connected customers are
+//! loaded; the body is split as it streams, rows of customers who are not
+//! connected dropped unread; for each connected customer, the consent
+//! record in their pod is read *now* and, if it is still given, their rows
+//! are imported through the pipeline; the receipt is signed, kept under
+//! the key, and answered:
+//!
+//! ```json
+//! {"push": "…", "rows": 1000, "delivered": 300, "skipped": 699, "failed": 1,
+//!  "failures": [{"line": 17, "why": "…"}], "receipt": "<signed note>",
+//!  "verifier_key": "pods.example.org/receipts+…"}
+//! ```
+//!
+//! Every error is problem+json with a sentence.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use http_body_util::BodyExt;
+use jiff::Timestamp;
+use selfdata_holders::receipt::{Failure, Receipt};
+use selfdata_holders::split::{Caps, Splitter};
+use selfdata_service::intake::ImportFailure;
+use selfdata_service::upload::Upload;
+use selfdata_solid::Credentials;
+use selfdata_solid::audit::AccessEvent;
+use selfdata_solid::error::ApiError;
+use selfdata_store::holders::{Delivery, Holder, Link, PushState};
+use selfdata_store::{PodName, ResourcePath};
+use sha2::{Digest, Sha256};
+
+use crate::HoldersApp;
+
+/// The largest push, in bytes.
+pub const MAX_PUSH_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// A push under way for longer than this is taken to have died with its server.
+const STALE_AFTER_MS: i64 = 60 * 60 * 1000;
+
+/// At most this many failures are listed in a receipt (all are counted).
+const MAX_FAILURES_LISTED: usize = 1000;
+
+fn unauthorised() -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "This endpoint is for registered data holders: send your client id and secret with HTTP Basic authentication.",
+    );
+    e.headers.push((
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"selfdata holders\", charset=\"UTF-8\""),
+    ));
+    e
+}
+
+/// The holder the request's Basic credentials name, if the secret is right.
+pub async fn authenticate(app: &HoldersApp, headers: &HeaderMap) -> Result<Holder, ApiError> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("basic").then_some(rest.trim())
+        })
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(unauthorised)?;
+    let (id, secret) = basic.split_once(':').ok_or_else(unauthorised)?;
+    if !selfdata_holders::valid_holder_id(id) {
+        return Err(unauthorised());
+    }
+    let holder = app
+        .registry
+        .holder(id)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or_else(unauthorised)?;
+    let given: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+    // Constant time: every byte compared whatever the first difference.
+    let same = given
+        .iter()
+        .zip(holder.secret_hash.iter())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0;
+    if !same {
+        return Err(unauthorised());
+    }
+    Ok(holder)
+}
+
+/// `GET /holders/v1/receipt-key`: the key that checks receipts.
+pub async fn receipt_key(State(app): State<Arc<HoldersApp>>) -> Response {
+    let mut r = format!("{}\n", app.verifier_key()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+/// The access log's name for a holder.
+pub fn holder_agent(app: &HoldersApp, id: &str) -> String {
+    format!("{}/holders/v1/{id}", app.ctx.base_url())
+}
+
+fn log(app: &HoldersApp, holder: &Holder, pod: &PodName, path: &str, allowed: bool) {
+    let (Some(hook), Ok(path)) = (
+        app.ctx.solid.access_log_hook(),
+        ResourcePath::parse(&format!("/{}", path.trim_start_matches('/'))),
+    ) else {
+        return;
+    };
+    let credentials = Credentials {
+        webid: holder_agent(app, &holder.id),
+        client_id: Some(holder.id.clone()),
+    };
+    hook.record(&AccessEvent {
+        pod,
+        path: &path,
+        credentials: Some(&credentials),
+        modes: selfdata_solid::audit::ModeSet::APPEND,
+        allowed,
+    });
+}
+
+/// `POST /holders/v1/pushes`.
+pub async fn push(State(app): State<Arc<HoldersApp>>, headers: HeaderMap, body: Body) -> Response {
+    match run(&app, &headers, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn run(app: &HoldersApp, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+    let holder = authenticate(app, headers).await?;
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|k| k.trim().trim_matches('"').to_owned())
+        .filter(|k| selfdata_holders::valid_idempotency_key(k))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "Send an Idempotency-Key header (1 to 128 visible characters, no space) naming this push, so that a retry delivers nothing twice.",
+            )
+        })?;
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > MAX_PUSH_BYTES
+    {
+        return Err(too_large());
+    }
+    let now = Timestamp::now().as_millisecond();
+    match app
+        .registry
+        .begin_push(&holder.id, &key, now, now - STALE_AFTER_MS)
+        .await?
+    {
+        PushState::Started => {}
+        PushState::Running { .. } => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "A push with this Idempotency-Key is under way; ask again when it is answered.",
+            ));
+        }
+        PushState::Done { receipt } => {
+            let mut r = answer(app, &receipt)?;
+            r.headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            return Ok(r);
+        }
+    }
+    match deliver(app, &holder, &key, body).await {
+        Ok(note) => {
+            app.registry.finish_push(&holder.id, &key, &note).await?;
+            answer(app, &note)
+        }
+        Err(e) => {
+            // Nothing was delivered: the same key may be sent again.
+            let _ = app.registry.abandon_push(&holder.id, &key).await;
+            Err(e)
+        }
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "A push holds at most {} MiB; send the file in parts.",
+            MAX_PUSH_BYTES / (1024 * 1024)
+        ),
+    )
+}
+
+fn answer(app: &HoldersApp, note: &str) -> Result<Response, ApiError> {
+    let split = note.find("\n\n").map(|i| &note[..=i]).unwrap_or(note);
+    let r = Receipt::parse_body(split)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let body = serde_json::json!({
+        "push": r.push,
+        "rows": r.rows,
+        "delivered": r.delivered,
+        "skipped": r.skipped,
+        "failed": r.failed,
+        "failures": r.failures.iter().map(|f| serde_json::json!({"line": f.line, "why": f.why})).collect::<Vec<_>>(),
+        "receipt": note,
+        "verifier_key": app.verifier_key(),
+    });
+    let mut resp = (StatusCode::OK, body.to_string()).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(resp)
+}
+
+/// Splits, checks consents, imports; the signed receipt.
+async fn deliver(
+    app: &HoldersApp,
+    holder: &Holder,
+    key: &str,
+    body: Body,
+) -> Result<String, ApiError> {
+    let received = Timestamp::now();
+    let links: HashMap<[u8; 32], Link> = app
+        .registry
+        .links_of_holder(&holder.id)
+        .await?
+        .into_iter()
+        .map(|l| (l.customer, l))
+        .collect();
+    let mut splitter = Splitter::new(&holder.column, Caps::default(), |id: &str| {
+        links.contains_key(&selfdata_holders::customer_key(&holder.id, id))
+    });
+    let mut sha = Sha256::new();
+    let mut total: u64 = 0;
+    let mut body = body;
+    let refused = |e: selfdata_holders::split::SplitError| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+    };
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "The file did not arrive whole (the connection broke); nothing was delivered, send it again with the same Idempotency-Key.",
+            )
+        })?;
+        let Ok(chunk) = frame.into_data() else {
+            continue;
+        };
+        total += chunk.len() as u64;
+        if total > MAX_PUSH_BYTES {
+            return Err(too_large());
+        }
+        sha.update(&chunk);
+        splitter.feed(&chunk).map_err(refused)?;
+    }
+    let split = splitter.finish().map_err(refused)?;
+    let mut receipt = Receipt {
+        server: app.host.clone(),
+        holder: holder.id.clone(),
+        push: hex::encode(rand::random::<[u8; 12]>()),
+        key: key.to_owned(),
+        received,
+        file_sha256: hex::encode(sha.finalize()),
+        rows: split.rows,
+        delivered: 0,
+        skipped: split.skipped_customers,
+        failed: 0,
+        failures: Vec::new(),
+    };
+    for &line in &split.unidentified {
+        receipt.failures.push(Failure {
+            line,
+            why: format!(
+                "This row names no customer (its “{}” is empty).",
+                holder.column
+            ),
+        });
+    }
+    receipt.failed += split.unidentified_rows;
+    for customer in split.customers {
+        let Some(link) = links.get(&selfdata_holders::customer_key(
+            &holder.id,
+            &customer.identifier,
+        )) else {
+            continue;
+        };
+        let Ok(pod) = PodName::parse(&link.pod) else {
+            continue;
+        };
+        // The consent as it stands now, in the pod.
+        let now = Timestamp::now();
+        let consent = selfdata_service::consents::record(&app.ctx, &pod, &link.consent_id).await;
+        let given = consent.as_ref().is_some_and(|(r, _)| {
+            r.state().is_active() && r.valid_until.is_none_or(|until| until > now)
+        });
+        if !given {
+            receipt.skipped += 1;
+            log(
+                app,
+                holder,
+                &pod,
+                &selfdata_consent::path_of(&link.consent_id),
+                false,
+            );
+            continue;
+        }
+        let rows = customer.lines.len() as u64;
+        let upload = Upload::from(customer.file.clone());
+        let noop = |_| {};
+        let outcome = app
+            .ctx
+            .pipeline
+            .import(&pod, "text/csv", upload, false, &noop)
+            .await;
+        let (ok, said) = match outcome {
+            Ok(summary) => {
+                receipt.delivered += 1;
+                log(app, holder, &pod, &summary.original, true);
+                (
+                    true,
+                    format!(
+                        "{} records, {} new or corrected",
+                        summary.readings, summary.changed
+                    ),
+                )
+            }
+            Err(failure) => {
+                receipt.failed += 1;
+                let (line, why) = failure_line(&customer, &failure);
+                if receipt.failures.len() < MAX_FAILURES_LISTED {
+                    receipt.failures.push(Failure {
+                        line,
+                        why: why.clone(),
+                    });
+                }
+                (false, why)
+            }
+        };
+        let delivery = Delivery {
+            pod: pod.to_string(),
+            holder_id: holder.id.clone(),
+            push: receipt.push.clone(),
+            at_ms: Timestamp::now().as_millisecond(),
+            records: rows,
+            outcome: said,
+            ok,
+        };
+        if let Err(e) = app.registry.add_delivery(&delivery).await {
+            tracing::warn!(error = %e, "a delivery was not recorded");
+        }
+    }
+    receipt.failures.sort_by_key(|f| f.line);
+    Ok(receipt.sign(&app.signer))
+}
+
+/// Where a customer's import failed, as a line of the pushed file, and why.
+fn failure_line(customer: &selfdata_holders::split::Customer, f: &ImportFailure) -> (u64, String) {
+    let first = customer.lines.first().copied().unwrap_or(0);
+    match f {
+        ImportFailure::Refused(r) => match &r.error {
+            selfdata_sources::ImportError::AtLine { line, message } => (
+                customer.source_line(*line as u64).unwrap_or(first),
+                sentence(message),
+            ),
+            other => (first, sentence(&other.sentence(selfdata_sources::Lang::En))),
+        },
+        other => (first, sentence(&other.to_string())),
+    }
+}
+
+/// A message as a sentence: a capital first, a full stop last.
+fn sentence(s: &str) -> String {
+    let mut c = s.trim().chars();
+    let mut out: String = match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}

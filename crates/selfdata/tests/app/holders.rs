@@ -1,0 +1,418 @@
+//! Data holders pushing one export for many customers: exactly the
+//! consenting customers' pods receive their rows, nothing of the others is
+//! kept anywhere in the data folder, the signed receipt verifies and its
+//! counts match, a retry delivers nothing twice, a consent withdrawn
+//! between two pushes stops the second delivery, a malformed row fails
+//! only its customer with its line named; the holder is authenticated
+//! before its file is read.
+
+use std::collections::HashSet;
+
+use selfdata_holders::receipt::Receipt;
+use selfdata_store::HolderRegistry;
+use selfdata_store::holders::Holder;
+use selfdata_store::{Backend, PodName, ResourcePath};
+
+use crate::common::{Browser, Server, field};
+
+const SECRET: &str = "s3cret-of-the-water-service";
+const COLUMN: &str = "Numéro de compteur";
+
+async fn register(s: &Server) {
+    let holder = Holder {
+        id: "eau-grand-lyon".into(),
+        name: "Eau du Grand Lyon".into(),
+        contact: "dpo@eau.example".into(),
+        categories: vec!["water".into()],
+        identifier: COLUMN.into(),
+        column: COLUMN.into(),
+        secret_hash: sha2::Digest::finalize(sha2::Digest::chain_update(
+            <sha2::Sha256 as sha2::Digest>::new(),
+            SECRET.as_bytes(),
+        ))
+        .into(),
+        created_ms: 0,
+    };
+    s.app.store.put_holder(&holder).await.unwrap();
+}
+
+fn meter(i: usize) -> String {
+    format!("M{i:06}")
+}
+
+/// The index of customer `i` on day `d`: a number found nowhere else.
+fn index(i: usize, d: usize) -> u64 {
+    4_242_000_000 + i as u64 * 100 + d as u64
+}
+
+/// The holder's daily file: `n` customers, two days each, customer
+/// `bad`'s second day unreadable.
+fn daily_file(n: usize, bad: Option<usize>) -> (String, u64) {
+    let mut out = format!(
+        "Export Eau du Grand Lyon\n{COLUMN};Date de relevé;Index relevé (litres);Consommation du jour (litres);Index Mesuré/Estimé\n"
+    );
+    let mut bad_line = 0;
+    let mut line = 2;
+    for d in 1..=2 {
+        for i in 0..n {
+            line += 1;
+            let daily = if Some(i) == bad && d == 2 {
+                bad_line = line;
+                "abc".to_owned()
+            } else {
+                format!("{}", 100 + d)
+            };
+            out.push_str(&format!(
+                "{};0{d}/12/2026 12:00;{};{daily};Mesuré\n",
+                meter(i),
+                index(i, d)
+            ));
+        }
+    }
+    (out, bad_line)
+}
+
+async fn push(s: &Server, key: &str, body: String) -> reqwest::Response {
+    s.client
+        .post(format!("{}/holders/v1/pushes", s.base))
+        .basic_auth("eau-grand-lyon", Some(SECRET))
+        .header("idempotency-key", key)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Every body of every resource of a pod, one after the other.
+async fn everything_in(store: &dyn Backend, pod: &PodName) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut todo = vec![ResourcePath::parse("/").unwrap()];
+    while let Some(folder) = todo.pop() {
+        for m in store.members(pod, &folder).await.unwrap_or_default() {
+            if m.path.as_str().ends_with('/') {
+                todo.push(m.path.clone());
+            } else if let Ok(Some((_, body))) = store.get(pod, &m.path).await {
+                out.extend_from_slice(&body);
+            }
+        }
+    }
+    out
+}
+
+/// Every cell-like `4242` + 6 digits and `M` + 6 digits in `bytes` (not
+/// inside a longer run of letters and digits, as random names are).
+fn marks_in(bytes: &[u8], found: &mut HashSet<String>) {
+    let apart = |i: usize, len: usize| {
+        (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+            && bytes
+                .get(i + len)
+                .is_none_or(|b| !b.is_ascii_alphanumeric())
+    };
+    for (i, w) in bytes.windows(10).enumerate() {
+        if w[..4] == *b"4242" && w.iter().all(u8::is_ascii_digit) && apart(i, 10) {
+            found.insert(String::from_utf8_lossy(w).into_owned());
+        }
+    }
+    for (i, w) in bytes.windows(7).enumerate() {
+        if w[0] == b'M' && w[1..].iter().all(u8::is_ascii_digit) && apart(i, 7) {
+            found.insert(String::from_utf8_lossy(w).into_owned());
+        }
+    }
+}
+
+fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_for_1000_customers_reaches_exactly_the_300_who_consented_and_keeps_nothing_of_the_others()
+ {
+    // Unencrypted, so that a scan of the files would see a leaked row.
+    let s = Server::start_with(|o| o.unencrypted = true).await;
+    register(&s).await;
+    let consenting = 300;
+    for i in 0..consenting {
+        let pod = PodName::parse(&format!("c{i:03}")).unwrap();
+        s.app.create_pod(&pod).await.unwrap();
+        // Written as on a bill: spaces are not part of the number.
+        let written = format!("M {:03} {:03}", i / 1000, i % 1000);
+        selfdata_holders_web::pages::connect_pod(&s.app.holders, &pod, "eau-grand-lyon", &written)
+            .await
+            .unwrap();
+    }
+    let bad = 7;
+    let (file, bad_line) = daily_file(1000, Some(bad));
+    let r = push(&s, "2026-12-02-daily", file.clone()).await;
+    assert_eq!(r.status(), 200);
+    let answer: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(answer["rows"], 2000);
+    assert_eq!(answer["delivered"], 299, "{answer}");
+    assert_eq!(answer["skipped"], 700);
+    assert_eq!(answer["failed"], 1);
+    assert_eq!(answer["failures"][0]["line"], bad_line, "{answer}");
+
+    // The receipt verifies with the server's published key and says the same.
+    let key = s
+        .client
+        .get(format!("{}/holders/v1/receipt-key", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let verifier = selfdata_translog::LogVerifier::parse(&key).unwrap();
+    let receipt = Receipt::verify(answer["receipt"].as_str().unwrap(), &verifier).unwrap();
+    assert_eq!(
+        (receipt.delivered, receipt.skipped, receipt.failed),
+        (299, 700, 1)
+    );
+    assert_eq!(receipt.holder, "eau-grand-lyon");
+    assert_eq!(receipt.failures[0].line, bad_line);
+    assert!(
+        !answer["receipt"].as_str().unwrap().contains("M000"),
+        "a receipt names no customer"
+    );
+
+    // Each consenting pod holds its own readings, and no one else's.
+    for i in [0, 1, 150, 299] {
+        let pod = PodName::parse(&format!("c{i:03}")).unwrap();
+        let mut found = HashSet::new();
+        marks_in(&everything_in(s.app.store.as_ref(), &pod).await, &mut found);
+        // Its readings, and its meter number in its consent record.
+        let own: HashSet<String> = [index(i, 1).to_string(), index(i, 2).to_string(), meter(i)]
+            .into_iter()
+            .collect();
+        assert_eq!(found, own, "pod c{i:03}");
+    }
+    // The customer with a malformed row got nothing, and was told nothing half.
+    let pod = PodName::parse(&format!("c{bad:03}")).unwrap();
+    let mut found = HashSet::new();
+    marks_in(&everything_in(s.app.store.as_ref(), &pod).await, &mut found);
+    assert_eq!(
+        found,
+        HashSet::from([meter(bad)]),
+        "only its consent record"
+    );
+    let deliveries = s.app.store.deliveries_of(pod.as_str(), 10).await.unwrap();
+    assert_eq!(deliveries.len(), 1);
+    assert!(!deliveries[0].ok);
+
+    // Nothing of the 700 others anywhere in the data folder.
+    s.app.access_log.flush().await;
+    let mut files = Vec::new();
+    files_under(s.app.store.root(), &mut files);
+    let mut found = HashSet::new();
+    for f in &files {
+        marks_in(&std::fs::read(f).unwrap_or_default(), &mut found);
+    }
+    let others: Vec<String> = (consenting..1000)
+        .flat_map(|i| [meter(i), index(i, 1).to_string(), index(i, 2).to_string()])
+        .collect();
+    let leaked: Vec<&String> = others.iter().filter(|o| found.contains(*o)).collect();
+    assert!(leaked.is_empty(), "found in the data folder: {leaked:?}");
+    // The scan does see what is there: a consenting customer's readings.
+    assert!(found.contains(&index(0, 1).to_string()));
+
+    // A retry with the same key gets the same receipt and delivers nothing.
+    let again = push(&s, "2026-12-02-daily", file).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.headers().get("idempotent-replayed").unwrap(), "true");
+    let again: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(again["receipt"], answer["receipt"]);
+    let pod = PodName::parse("c000").unwrap();
+    assert_eq!(
+        s.app
+            .store
+            .deliveries_of(pod.as_str(), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_resident_connects_from_the_page_and_a_consent_withdrawn_between_two_pushes_stops_the_second()
+ {
+    let s = Server::start().await;
+    register(&s).await;
+    let b = Browser::new(&s.base);
+    assert_eq!(
+        b.sign_up("ines@example.org", "correct horse battery", "ines")
+            .await
+            .status,
+        303
+    );
+    let page = b.get("/app/holders").await;
+    assert!(page.body.contains("Eau du Grand Lyon"), "{}", page.body);
+    let csrf = field(&page.body, "csrf");
+    // Without ticking the consent box, nothing is connected.
+    let refused = b
+        .post(
+            "/app/holders/connect",
+            &[
+                ("csrf", &csrf),
+                ("holder", "eau-grand-lyon"),
+                ("identifier", "M000001"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    let done = b
+        .post(
+            "/app/holders/connect",
+            &[
+                ("csrf", &csrf),
+                ("holder", "eau-grand-lyon"),
+                ("identifier", "M000001"),
+                ("consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    // The consent is a record in the pod, shown on "Who has what on me?".
+    let privacy = b.get("/app/privacy").await;
+    assert!(
+        privacy.body.contains("Eau du Grand Lyon"),
+        "{}",
+        privacy.body
+    );
+
+    // Another resident cannot have the same meter's readings sent to them.
+    let other = Browser::new(&s.base);
+    other
+        .sign_up("max@example.org", "correct horse battery", "max")
+        .await;
+    let csrf2 = field(&other.get("/app/holders").await.body, "csrf");
+    let taken = other
+        .post(
+            "/app/holders/connect",
+            &[
+                ("csrf", &csrf2),
+                ("holder", "eau-grand-lyon"),
+                ("identifier", "m000001"),
+                ("consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, 409);
+
+    let (file, _) = daily_file(3, None);
+    let first: serde_json::Value = push(&s, "day-1", file.clone()).await.json().await.unwrap();
+    assert_eq!(
+        (first["delivered"].as_u64(), first["skipped"].as_u64()),
+        (Some(1), Some(2))
+    );
+    let page = b.get("/app/holders").await;
+    assert!(
+        page.body.contains("2 records"),
+        "the delivery is shown: {}",
+        page.body
+    );
+
+    // Withdrawn on the privacy side (the record in the pod), the link still there.
+    let pod = PodName::parse("ines").unwrap();
+    let link = &s.app.store.links_of_pod("ines").await.unwrap()[0];
+    selfdata_service::consents::change_record(&s.app.context, &pod, &link.consent_id, |r| {
+        let mut r = r.unwrap();
+        r.withdraw(jiff::Timestamp::now(), None);
+        r
+    })
+    .await
+    .unwrap();
+    let second: serde_json::Value = push(&s, "day-2", file.clone()).await.json().await.unwrap();
+    assert_eq!(
+        (second["delivered"].as_u64(), second["skipped"].as_u64()),
+        (Some(0), Some(3))
+    );
+    // The refusal is in the resident's access log, under the holder's name.
+    s.app.access_log.flush().await;
+    let refused = selfdata_privacy_web::log::entries_in(
+        s.app.store.as_ref(),
+        &s.base,
+        &pod,
+        &selfdata_privacy_web::log::LogFilter {
+            who: Some("eau-grand-lyon".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        refused.iter().map(|e| e.entry.allowed).collect::<Vec<_>>(),
+        vec![true, false],
+        "one delivery, one refusal"
+    );
+
+    // Stopped from the page: the link is gone at once.
+    let csrf = field(&b.get("/app/holders").await.body, "csrf");
+    let stopped = b
+        .post(
+            "/app/holders/disconnect",
+            &[("csrf", &csrf), ("holder", "eau-grand-lyon")],
+        )
+        .await;
+    assert_eq!(stopped.status, 303);
+    assert!(s.app.store.links_of_pod("ines").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_push_is_refused_in_words_without_the_holders_credentials_or_a_key() {
+    let s = Server::start().await;
+    register(&s).await;
+    let url = format!("{}/holders/v1/pushes", s.base);
+    let wrong = s
+        .client
+        .post(&url)
+        .basic_auth("eau-grand-lyon", Some("guess"))
+        .header("idempotency-key", "k")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.headers().get("www-authenticate").is_some());
+    assert_eq!(wrong.headers()["content-type"], "application/problem+json");
+    // A resident's own token is not a holder's credential.
+    let resident = s
+        .signed("POST", &url)
+        .header("idempotency-key", "k")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resident.status(), 401);
+    let no_key = s
+        .client
+        .post(&url)
+        .basic_auth("eau-grand-lyon", Some(SECRET))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_key.status(), 400);
+    let body: serde_json::Value = no_key.json().await.unwrap();
+    assert!(body["detail"].as_str().unwrap().contains("Idempotency-Key"));
+    // A file without the registered column is refused, and the key stays usable.
+    let wrong_layout = push(&s, "k1", "a;b\n1;2\n".into()).await;
+    assert_eq!(wrong_layout.status(), 422);
+    let body: serde_json::Value = wrong_layout.json().await.unwrap();
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("numero de compteur"),
+        "{body}"
+    );
+    let (file, _) = daily_file(2, None);
+    assert_eq!(push(&s, "k1", file).await.status(), 200);
+}
