@@ -17,6 +17,7 @@
 //! signed-note form so that the holder can prove later what it sent under
 //! which consent, and check it offline (`selfdata receipt verify`).
 
+pub mod fuzzing;
 pub mod receipt;
 pub mod split;
 

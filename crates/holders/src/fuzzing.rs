@@ -1,0 +1,81 @@
+//! The properties the fuzz target checks, shared with the replay test
+//! (`tests/nasty.rs`, over `tests/nasty/`) so both run the same code.
+//!
+//! [`check_split`] takes arbitrary bytes (the first byte chooses the chunk
+//! size, the rest is the file) and panics only when an invariant breaks:
+//! - the splitter never panics, and splits the same whatever the chunks;
+//! - what it keeps is bounded by its caps;
+//! - a kept customer's file is their header and exactly their rows, each
+//!   row's source line a real line of the input, in order;
+//! - refusals are sentences.
+//!
+//! [`check_receipt`] reads arbitrary text as a receipt: never panics, and
+//! a receipt read back writes back the same text.
+
+use crate::receipt::Receipt;
+use crate::split::{Caps, SplitError, Splitter, split_all};
+
+fn wanted(id: &str) -> bool {
+    // About half the customers, decided by the identifier alone.
+    id.bytes().map(u32::from).sum::<u32>() % 2 == 0
+}
+
+/// See the module's documentation.
+pub fn check_split(data: &[u8]) {
+    let Some((&first, file)) = data.split_first() else {
+        return;
+    };
+    let caps = Caps {
+        max_line: 512,
+        max_kept: 4096,
+        max_preamble: 5,
+    };
+    let whole = split_all(file, "compteur", caps, wanted);
+    let chunk = usize::from(first % 16) + 1;
+    let mut s = Splitter::new("compteur", caps, wanted);
+    let mut by_chunks: Result<(), SplitError> = Ok(());
+    for c in file.chunks(chunk) {
+        by_chunks = s.feed(c);
+        if by_chunks.is_err() {
+            break;
+        }
+    }
+    let by_chunks = by_chunks.and_then(|()| s.finish());
+    match (&whole, &by_chunks) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a.customers, b.customers, "chunks change what is kept");
+            assert_eq!(a.rows, b.rows);
+        }
+        (Err(_), Err(_)) => {}
+        _ => panic!("chunks change whether the file splits: {whole:?} / {by_chunks:?}"),
+    }
+    match whole {
+        Ok(split) => {
+            let lines = file.split(|&b| b == b'\n').count() as u64;
+            let kept: usize = split.customers.iter().map(|c| c.file.len()).sum();
+            assert!(kept as u64 <= caps.max_kept, "kept {kept} bytes");
+            for c in &split.customers {
+                assert!(wanted(&c.identifier));
+                assert!(c.lines.windows(2).all(|w| w[0] < w[1]), "rows out of order");
+                assert!(c.lines.iter().all(|&l| l >= 1 && l <= lines));
+                let rows = c.file.iter().filter(|&&b| b == b'\n').count();
+                assert_eq!(rows, c.lines.len() + 1, "header plus one line per row");
+            }
+        }
+        Err(e) => {
+            let said = e.to_string();
+            assert!(said.ends_with('.') || said.ends_with('?'), "{said}");
+        }
+    }
+}
+
+/// See the module's documentation.
+pub fn check_receipt(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(r) = Receipt::parse_body(text) {
+        let again = Receipt::parse_body(&r.body()).expect("a receipt written reads back");
+        assert_eq!(again, r);
+    }
+}
