@@ -320,6 +320,49 @@ async fn upload(
     let Ok(mut multipart) = multipart else {
         return Err(no_files());
     };
+    let files = match receive(&ctx, &chrome, &me, &mut multipart).await {
+        Ok(files) => files,
+        Err(refused) => {
+            linger(&mut multipart).await;
+            return Err(refused);
+        }
+    };
+    let id = start(&ctx, &me, files, false)?;
+    Ok(Redirect::to(&format!("/app/import/{id}")).into_response())
+}
+
+/// What a refused upload still sends is read and dropped, up to
+/// [`LINGER_BYTES`] and [`LINGER_TIME`], so that the browser, still
+/// writing, receives the page that says why: a server that answers and
+/// closes mid-upload leaves it a reset connection and no sentence.
+async fn linger(multipart: &mut Multipart) {
+    let drain = async {
+        let mut left = LINGER_BYTES;
+        while let Ok(Some(mut field)) = multipart.next_field().await {
+            while let Ok(Some(chunk)) = field.chunk().await {
+                left = left.saturating_sub(chunk.len() as u64);
+                if left == 0 {
+                    return;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER_TIME, drain).await;
+}
+
+/// How much of a refused upload is read and dropped, at most.
+const LINGER_BYTES: u64 = 64 * 1024 * 1024;
+/// How long a refused upload is read and dropped, at most.
+const LINGER_TIME: Duration = Duration::from_secs(10);
+
+/// The files of an upload, each held or spooled, with its token checked
+/// before the first of them.
+async fn receive(
+    ctx: &Arc<Context>,
+    chrome: &Chrome,
+    me: &Resident,
+    multipart: &mut Multipart,
+) -> Result<Vec<Handed>, PageError> {
     let limit = ctx.pipeline.max_upload_bytes();
     let stop = |e: Stop| match e {
         Stop::TooLarge => {
@@ -374,7 +417,7 @@ async fn upload(
             .to_owned();
         let mut receiving = Receiving::default();
         while let Some(chunk) = counted.next(&mut field).await.map_err(stop)? {
-            receiving.take(&ctx, chunk).await.map_err(unspooled)?;
+            receiving.take(ctx, chunk).await.map_err(unspooled)?;
         }
         let file = receiving.finish().await.map_err(unspooled)?;
         if file.is_empty() && file_name.is_empty() {
@@ -402,8 +445,7 @@ async fn upload(
     if files.is_empty() {
         return Err(no_files());
     }
-    let id = start(&ctx, &me, files, false)?;
-    Ok(Redirect::to(&format!("/app/import/{id}")).into_response())
+    Ok(files)
 }
 
 /// Why reading an upload stopped.
