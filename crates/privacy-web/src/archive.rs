@@ -239,10 +239,6 @@ fn evidence_turtle(doc: &str, original: &str, a: &Archive) -> Result<Vec<u8>, St
             Literal::new_simple_literal(&e.organisation).into(),
         );
         add(
-            format!("{VOCAB}organisationKey"),
-            Literal::new_simple_literal(selfdata_archives::key(&e.organisation)).into(),
-        );
-        add(
             format!("{VOCAB}platform"),
             Literal::new_simple_literal(e.platform.name()).into(),
         );

@@ -37,7 +37,7 @@ use serde::Deserialize;
 
 use super::organisations::{Organisation, category_words, directory, month};
 use super::requests::{Sent, article_of, reminder, requests_sent, sent_to, update_requests};
-use super::sources::{DCAT, DCT, first_value, name_in, source_descriptions};
+use super::sources::{DCAT, DCT, first_value, key_name, source_descriptions};
 use super::texts::PrivacyTexts;
 use crate::PrivacyApp;
 use crate::archive::EVIDENCE;
@@ -73,7 +73,7 @@ pub(crate) async fn find(
     directory(app, registry, pod, lang)
         .await
         .into_iter()
-        .find(|o| o.key == key)
+        .find(|o| o.keys.iter().any(|k| k == key))
 }
 
 /// The page for a key that is not in the resident's directory.
@@ -132,12 +132,8 @@ async fn origins(app: &PrivacyApp, pod: &PodName, key: &str, lang: Lang) -> Vec<
             let names_it = g
                 .subjects_for_predicate_object(rdf::TYPE, controller)
                 .any(|s| {
-                    first_value(&g, s, &format!("{SD}organisationKey"))
-                        .or_else(|| {
-                            first_value(&g, s, "http://xmlns.com/foaf/0.1/name")
-                                .map(|n| selfdata_archives::key(&n))
-                        })
-                        .is_some_and(|k| k == key)
+                    first_value(&g, s, "http://xmlns.com/foaf/0.1/name")
+                        .is_some_and(|n| selfdata_archives::key(&n) == key)
                 });
             if !names_it {
                 continue;
@@ -158,7 +154,7 @@ async fn origins(app: &PrivacyApp, pod: &PodName, key: &str, lang: Lang) -> Vec<
         }
     }
     for d in source_descriptions(app, pod).await {
-        let Some(name) = d.publisher().and_then(|n| name_in(&d.graph, n, lang)) else {
+        let Some(name) = d.publisher().and_then(|n| key_name(&d.graph, n)) else {
             continue;
         };
         if selfdata_archives::key(&name) != key {
@@ -251,6 +247,8 @@ struct OrganisationPage<'a> {
     error: Option<String>,
     email: String,
     today: String,
+    /// A person given access: no letter, no marks.
+    person: bool,
 }
 
 fn article_words(p: &PrivacyTexts, article: u8) -> &'static str {
@@ -298,7 +296,7 @@ async fn render(
         .collect();
     let origins = origins(app, &r.pod, &o.key, lang).await;
     let sent = requests_sent(app, &r.pod).await;
-    let mine = sent_to(&sent, &o.key);
+    let mine = sent_to(&sent, &o.keys);
     let latest = mine.first().map(|(_, s)| *s);
     let (status_said, overdue) = latest
         .map(|s| short_status(s, today, lang))
@@ -343,6 +341,7 @@ async fn render(
         error,
         email: r.account.email.clone(),
         today: today.to_string(),
+        person: o.person,
         chrome,
     }
     .render();
@@ -411,6 +410,19 @@ pub(crate) async fn mark(
     let Some(o) = find(&app, &registry, &r.pod, lang, &key).await else {
         return unknown().into_response();
     };
+    if o.person {
+        let said = p.rq_person.to_owned();
+        return render(
+            &app,
+            chrome,
+            &r,
+            o,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some(said),
+        )
+        .await;
+    }
     let today = app.ctx.today();
     let date = match f.date.trim() {
         "" => Ok(today),
@@ -443,7 +455,7 @@ pub(crate) async fn mark(
         }
         (what @ ("answered" | "erased"), Ok(date)) => {
             update_requests(&app, &r.pod, |list| {
-                let Some(i) = sent_to(list, &o.key).first().map(|(i, _)| *i) else {
+                let Some(i) = sent_to(list, &o.keys).first().map(|(i, _)| *i) else {
                     return Err(t.ask_first.to_owned());
                 };
                 let s = &mut list[i];

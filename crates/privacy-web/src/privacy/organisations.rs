@@ -28,7 +28,7 @@ use selfdata_service::Registry;
 use selfdata_site::{Chrome, Lang, Resident, page};
 use selfdata_store::{PodName, ResourcePath};
 
-use super::sources::{name_in, source_descriptions};
+use super::sources::{key_name, name_in, names_of, source_descriptions};
 use crate::PrivacyApp;
 use crate::archive::EVIDENCE;
 
@@ -54,8 +54,15 @@ pub struct Known {
 pub struct Organisation {
     /// The grouping key.
     pub key: String,
+    /// Every key that leads to it: its own, and the key of each of its
+    /// names in every language (a request recorded under any of them is
+    /// one of its requests).
+    pub keys: Vec<String>,
     /// The name shown: the one most sources write.
     pub name: String,
+    /// A person given access (a WebID), not an organisation: nobody to
+    /// write a letter to.
+    pub person: bool,
     pub known: Vec<Known>,
 }
 
@@ -148,6 +155,19 @@ fn person_key(webid: &str) -> String {
     format!("person-{}", &hex::encode(digest)[..16])
 }
 
+/// One source's word on an organisation, before names are grouped.
+struct Item {
+    /// The grouping key.
+    key: String,
+    /// The name shown, in the page's language.
+    name: String,
+    /// Every name it has, in every language.
+    names: Vec<String>,
+    /// A person given access (a WebID), never grouped by name.
+    person: bool,
+    known: Known,
+}
+
 /// Every organisation known to hold data on the resident of `pod`, by name:
 /// from the archives' evidence, the holders' deliveries, and every service
 /// of `registry`.
@@ -157,7 +177,7 @@ pub async fn directory(
     pod: &PodName,
     lang: Lang,
 ) -> Vec<Organisation> {
-    let mut found: Vec<(String, String, Known)> = Vec::new();
+    let mut found: Vec<Item> = Vec::new();
     let base = format!("{}/{}/", app.ctx.base_url(), pod);
     if let Ok(folder) = ResourcePath::parse(&format!("/{EVIDENCE}")) {
         for m in app
@@ -180,8 +200,6 @@ pub async fn directory(
                 let Some(name) = literal_in(&g, s, &format!("{FOAF}name"), None) else {
                     continue;
                 };
-                let key = literal_in(&g, s, &format!("{SD}organisationKey"), None)
-                    .unwrap_or_else(|| selfdata_archives::key(&name));
                 let how = literal_in(&g, s, &format!("{DCT}description"), Some(lang.code()))
                     .unwrap_or_default();
                 let categories = g
@@ -197,23 +215,32 @@ pub async fn directory(
                 let time = |p: &str| {
                     literal_in(&g, s, &format!("{SD}{p}"), None).and_then(|v| v.parse().ok())
                 };
-                found.push((
-                    key,
-                    name,
-                    Known {
+                found.push(Item {
+                    // Keyed from the name, never from anything a document
+                    // stores: a stored key could be stale or edited.
+                    key: selfdata_archives::key(&name),
+                    name: name.clone(),
+                    names: vec![name],
+                    person: false,
+                    known: Known {
                         how,
                         categories,
                         first: time("first"),
                         last: time("last"),
                     },
-                ));
+                });
             }
         }
     }
     for d in source_descriptions(app, pod).await {
-        let Some(name) = d.publisher().and_then(|p| name_in(&d.graph, p, lang)) else {
+        let Some(publisher) = d.publisher() else {
             continue;
         };
+        // Keyed by one name whatever the language, shown in the page's.
+        let Some(key_name) = key_name(&d.graph, publisher) else {
+            continue;
+        };
+        let name = name_in(&d.graph, publisher, lang).unwrap_or_else(|| key_name.clone());
         let period = selfdata_sources::describe::period_of(&d.body, &d.iri);
         let how = match lang {
             Lang::Fr => {
@@ -221,64 +248,50 @@ pub async fn directory(
             }
             Lang::En => "gave you a copy of data it holds on you (in your pod)",
         };
-        found.push((
-            selfdata_archives::key(&name),
+        found.push(Item {
+            key: selfdata_archives::key(&key_name),
             name,
-            Known {
+            names: names_of(&d.graph, publisher)
+                .into_iter()
+                .map(|(_, n)| n)
+                .collect(),
+            person: false,
+            known: Known {
                 how: how.to_owned(),
                 categories: vec!["Delivered".to_owned()],
                 first: period.map(|p| p.0),
                 last: period.map(|p| p.1),
             },
-        ));
+        });
     }
     for o in registry.organisations(pod, lang).await {
-        let key = if o.person {
-            person_key(&o.name)
-        } else {
-            selfdata_archives::key(&o.name)
-        };
-        found.push((
-            key,
-            o.name,
-            Known {
+        found.push(Item {
+            key: if o.person {
+                person_key(&o.name)
+            } else {
+                selfdata_archives::key(&o.name)
+            },
+            name: o.name.clone(),
+            names: vec![o.name],
+            person: o.person,
+            known: Known {
                 how: o.how,
                 categories: o.categories,
                 first: o.first,
                 last: o.last,
             },
-        ));
+        });
     }
-    let mut groups: BTreeMap<String, Vec<(String, Known)>> = BTreeMap::new();
-    for (key, name, known) in found {
-        if key.is_empty() {
+    let mut groups: BTreeMap<String, Vec<Item>> = BTreeMap::new();
+    for item in found {
+        if item.key.is_empty() {
             continue;
         }
-        groups.entry(key).or_default().push((name, known));
+        groups.entry(item.key.clone()).or_default().push(item);
     }
     let mut out: Vec<Organisation> = groups
         .into_iter()
-        .map(|(key, items)| {
-            let mut names: BTreeMap<&str, usize> = BTreeMap::new();
-            for (n, _) in &items {
-                *names.entry(n.as_str()).or_default() += 1;
-            }
-            // The name most sources write; between equals, one not all in
-            // capitals (a bank writes "DEEZER", Facebook "Deezer").
-            let shouting = |n: &str| !n.chars().any(char::is_lowercase);
-            let name = names
-                .iter()
-                .max_by(|a, b| {
-                    a.1.cmp(b.1)
-                        .then(shouting(b.0).cmp(&shouting(a.0)))
-                        .then(b.0.cmp(a.0))
-                })
-                .map(|(n, _)| (*n).to_owned())
-                .unwrap_or_default();
-            let mut known: Vec<Known> = items.into_iter().map(|(_, k)| k).collect();
-            known.dedup();
-            Organisation { key, name, known }
-        })
+        .map(|(key, items)| group(key, items))
         .collect();
     out.sort_by(|a, b| {
         a.name
@@ -287,6 +300,44 @@ pub async fn directory(
             .then(a.key.cmp(&b.key))
     });
     out
+}
+
+/// The entry of the items grouped under `key`.
+fn group(key: String, items: Vec<Item>) -> Organisation {
+    let mut keys = vec![key.clone()];
+    // A person's WebID is no organisation's name: it leads nowhere else.
+    for n in items.iter().filter(|i| !i.person).flat_map(|i| &i.names) {
+        let k = selfdata_archives::key(n);
+        if !k.is_empty() && !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+    for i in &items {
+        *names.entry(i.name.as_str()).or_default() += 1;
+    }
+    // The name most sources write; between equals, one not all in
+    // capitals (a bank writes "DEEZER", Facebook "Deezer").
+    let shouting = |n: &str| !n.chars().any(char::is_lowercase);
+    let name = names
+        .iter()
+        .max_by(|a, b| {
+            a.1.cmp(b.1)
+                .then(shouting(b.0).cmp(&shouting(a.0)))
+                .then(b.0.cmp(a.0))
+        })
+        .map(|(n, _)| (*n).to_owned())
+        .unwrap_or_default();
+    let person = items.iter().all(|i| i.person);
+    let mut known: Vec<Known> = items.into_iter().map(|i| i.known).collect();
+    known.dedup();
+    Organisation {
+        key,
+        keys,
+        name,
+        person,
+        known,
+    }
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -358,7 +409,7 @@ pub(crate) async fn show(
             key: o.key.clone(),
             href: super::organisation::page_of(&o.key),
             name: o.name.clone(),
-            status: super::requests::sent_to(&sent, &o.key)
+            status: super::requests::sent_to(&sent, &o.keys)
                 .first()
                 .map(|(_, s)| super::organisation::short_status(s, today, lang)),
             holds: o

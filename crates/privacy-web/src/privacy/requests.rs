@@ -95,13 +95,14 @@ impl Sent {
     }
 }
 
-/// The requests sent to the organisation `key`, with their index, the
-/// latest first (by date sent, then the later recorded).
-pub fn sent_to<'a>(list: &'a [Sent], key: &str) -> Vec<(usize, &'a Sent)> {
+/// The requests sent to the organisation of `keys` (all the keys that lead
+/// to it), with their index, the latest first (by date sent, then the later
+/// recorded).
+pub fn sent_to<'a>(list: &'a [Sent], keys: &[String]) -> Vec<(usize, &'a Sent)> {
     let mut out: Vec<(usize, &Sent)> = list
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.is_for(key))
+        .filter(|(_, s)| keys.iter().any(|k| s.is_for(k)))
         .collect();
     out.sort_by_key(|(i, s)| std::cmp::Reverse((s.sent, *i)));
     out
@@ -221,13 +222,13 @@ pub(crate) async fn update_requests<R, E>(
     update(services, pod, REQUESTS, Vec::new, change).await
 }
 
-/// The registry's index of the holder of the organisation `key` (the first
-/// whose name has that key); `name` is added to the registry when none has.
-/// `Err(())` when the registry is full.
+/// The registry's index of the holder of the organisation of `keys` (the
+/// first whose name has one of those keys); `name` is added to the registry
+/// when none has. `Err(())` when the registry is full.
 async fn holder_for(
     services: &PrivacyApp,
     pod: &PodName,
-    key: &str,
+    keys: &[String],
     name: &str,
 ) -> Result<Result<usize, ()>, StoreError> {
     update(
@@ -238,7 +239,7 @@ async fn holder_for(
         |list: &mut Vec<Holder>| {
             if let Some(i) = list
                 .iter()
-                .position(|h| selfdata_archives::key(&h.name) == key)
+                .position(|h| keys.contains(&selfdata_archives::key(&h.name)))
             {
                 return Ok(i);
             }
@@ -568,7 +569,19 @@ async fn write(
         else {
             return super::organisation::unknown().into_response();
         };
-        match holder_for(&services, &r.pod, &o.key, &o.name).await {
+        if o.person {
+            return render(
+                &services,
+                chrome,
+                &r,
+                StatusCode::BAD_REQUEST,
+                LetterQuery::default(),
+                None,
+                Some(p.rq_person.to_owned()),
+            )
+            .await;
+        }
+        match holder_for(&services, &r.pod, &o.keys, &o.name).await {
             Ok(Ok(i)) => q.holder = Some(i),
             Ok(Err(())) => {
                 let full = fill(p.rq_full, &[("n", &MAX_HOLDERS.to_string())]);
@@ -721,14 +734,14 @@ async fn record_sent(
                 Happened::Answered(i) => list
                     .get_mut(i)
                     .map(|s| s.answered = Some(today))
-                    .ok_or(p.not_listed),
+                    .ok_or(p.rq_not_listed),
                 Happened::Erased(i) => list
                     .get_mut(i)
                     .map(|s| {
                         s.erased = Some(today);
                         s.answered.get_or_insert(today);
                     })
-                    .ok_or(p.not_listed),
+                    .ok_or(p.rq_not_listed),
             })
             .await
         }
@@ -849,8 +862,8 @@ mod tests {
             sent("Crédit Agricole", 9, None),
         ];
         let key = selfdata_archives::key("Crédit Agricole");
-        let found: Vec<usize> = sent_to(&list, &key).iter().map(|(i, _)| *i).collect();
+        let found: Vec<usize> = sent_to(&list, &[key]).iter().map(|(i, _)| *i).collect();
         assert_eq!(found, vec![3, 2, 0], "the latest first");
-        assert!(sent_to(&list, "").is_empty());
+        assert!(sent_to(&list, &[String::new()]).is_empty());
     }
 }

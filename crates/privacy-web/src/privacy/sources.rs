@@ -110,6 +110,19 @@ pub(crate) async fn identifiers_at(
     out
 }
 
+/// Every `foaf:name` of an organisation, with its language tag if any.
+pub(crate) fn names_of(g: &Graph, s: NamedOrBlankNodeRef<'_>) -> Vec<(Option<String>, String)> {
+    g.objects_for_subject_predicate(
+        s,
+        NamedNodeRef::new_unchecked("http://xmlns.com/foaf/0.1/name"),
+    )
+    .filter_map(|t| match t {
+        TermRef::Literal(l) => Some((l.language().map(str::to_owned), l.value().to_owned())),
+        _ => None,
+    })
+    .collect()
+}
+
 /// An organisation's `foaf:name` in the page's language, else its name
 /// without a language, else any.
 pub(crate) fn name_in(
@@ -117,21 +130,24 @@ pub(crate) fn name_in(
     s: NamedOrBlankNodeRef<'_>,
     lang: selfdata_site::Lang,
 ) -> Option<String> {
-    let names: Vec<_> = g
-        .objects_for_subject_predicate(
-            s,
-            NamedNodeRef::new_unchecked("http://xmlns.com/foaf/0.1/name"),
-        )
-        .filter_map(|t| match t {
-            TermRef::Literal(l) => Some((l.language().map(str::to_owned), l.value().to_owned())),
-            _ => None,
-        })
-        .collect();
+    let names = names_of(g, s);
     let code = lang.code();
     names
         .iter()
         .find(|(l, _)| l.as_deref() == Some(code))
         .or_else(|| names.iter().find(|(l, _)| l.is_none()))
+        .or_else(|| names.first())
+        .map(|(_, n)| n.clone())
+}
+
+/// The one name an organisation is keyed by, whatever the page's language
+/// (so that its entry, its requests and its holder are the same in French
+/// and English): its English name, else its first.
+pub(crate) fn key_name(g: &Graph, s: NamedOrBlankNodeRef<'_>) -> Option<String> {
+    let names = names_of(g, s);
+    names
+        .iter()
+        .find(|(l, _)| l.as_deref() == Some("en"))
         .or_else(|| names.first())
         .map(|(_, n)| n.clone())
 }

@@ -812,3 +812,199 @@ async fn the_directory_names_whom_you_pay_and_the_apps_and_people_you_allowed_ea
         "{found}"
     );
 }
+
+/// The key in an organisation's address.
+fn key_of(href: &str) -> String {
+    href.rsplit('/').next().unwrap().to_owned()
+}
+
+/// Regression: a holder that delivered to the pod under a name in each
+/// language (the water utility) was keyed by the page's language, so what
+/// the resident marked on the English page was lost on the French one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_holder_named_in_two_languages_is_one_entry_whose_marks_show_in_both() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2026, 11, 2))).await;
+    let (b, csrf, ines) = resident(&s).await;
+    for file in selfdata_energy::demo::household(jiff::civil::date(2026, 10, 15), 1, 2026) {
+        s.app
+            .import_file(&ines, bytes::Bytes::from(file.bytes))
+            .await
+            .unwrap();
+    }
+    let en = b.get("/app/privacy/organisations?lang=en").await.body;
+    let href = link_of(&en, "Water utility");
+    let marked = b
+        .post(
+            &format!("{href}/status"),
+            &[
+                ("csrf", &csrf),
+                ("what", "asked"),
+                ("article", "15"),
+                ("date", "2026-10-20"),
+            ],
+        )
+        .await;
+    assert_eq!(marked.status, 303, "{}", marked.body);
+    let fr = b.get("/app/privacy/organisations?lang=fr").await.body;
+    assert_eq!(link_of(&fr, "Service des eaux"), href, "one address");
+    assert!(
+        entry(&fr, "Service des eaux").contains("Demandé le 2026-10-20"),
+        "{fr}"
+    );
+    let page = b.get(&format!("{href}?lang=fr")).await.body;
+    assert!(page.contains("<h1>Service des eaux</h1>"), "{page}");
+    assert!(page.contains("Demandé le 2026-10-20"), "{page}");
+    // A letter from either page finds the one holder of the registry.
+    for lang in ["fr", "en"] {
+        let letter = b
+            .post(
+                &format!("/app/privacy/requests?lang={lang}"),
+                &[
+                    ("csrf", &csrf),
+                    ("organisation", &key_of(&href)),
+                    ("article", "15"),
+                ],
+            )
+            .await;
+        assert_eq!(letter.status, 200, "{}", letter.body);
+    }
+    let holders = stored(&s, &ines, "/selfdata/rights/holders.json")
+        .await
+        .unwrap();
+    let holders: Vec<serde_json::Value> = serde_json::from_str(&holders).unwrap();
+    let water = holders
+        .iter()
+        .filter(|h| {
+            let n = h["name"].as_str().unwrap();
+            n == "Water utility" || n == "Service des eaux"
+        })
+        .count();
+    assert_eq!(water, 1, "{holders:?}");
+}
+
+/// Regression: the directory trusted the key an evidence document stores,
+/// so an edited document (or one written by an older key) split an
+/// organisation from its other names and from its requests.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_evidence_documents_stored_key_is_not_trusted_the_name_is() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2023, 1, 10))).await;
+    let (b, _, ines) = resident(&s).await;
+    s.app
+        .import_file(&ines, fixture("gen_facebook_2023.zip"))
+        .await
+        .unwrap();
+    let folder = ResourcePath::parse("/selfdata/directory/evidence/").unwrap();
+    let docs = s.app.store.members(&ines, &folder).await.unwrap();
+    assert_eq!(docs.len(), 1);
+    let path = docs[0].path.clone();
+    let base = format!("{}/ines{}", s.base, path.as_str());
+    let turtle = stored(&s, &ines, path.as_str()).await.unwrap();
+    let mut g = common::turtle(&turtle, &base);
+    let key = selfdata_rdf::oxrdf::NamedNode::new_unchecked(
+        "https://selfdata.example/ns#organisationKey",
+    );
+    let old: Vec<_> = g
+        .triples_for_predicate(&key)
+        .map(|t| t.into_owned())
+        .collect();
+    for t in &old {
+        g.remove(t);
+    }
+    let controllers: Vec<_> = g
+        .subjects_for_predicate_object(
+            selfdata_rdf::oxrdf::vocab::rdf::TYPE,
+            selfdata_rdf::oxrdf::NamedNodeRef::new_unchecked("https://w3id.org/dpv#DataController"),
+        )
+        .map(|s| s.into_owned())
+        .collect();
+    for (i, subject) in controllers.into_iter().enumerate() {
+        g.insert(&selfdata_rdf::oxrdf::Triple::new(
+            subject,
+            key.clone(),
+            selfdata_rdf::oxrdf::Literal::new_simple_literal(format!("edited{i}")),
+        ));
+    }
+    let body = selfdata_rdf::serialize(&g, selfdata_rdf::RdfFormat::Turtle, &base).unwrap();
+    s.app
+        .store
+        .write(
+            &ines,
+            selfdata_store::Write::Put {
+                path,
+                content_type: "text/turtle".to_owned(),
+                body: bytes::Bytes::from(body),
+                precondition: selfdata_store::Precondition::None,
+            },
+        )
+        .await
+        .unwrap();
+    let directory = b.get("/app/privacy/organisations").await.body;
+    assert_eq!(
+        key_of(&link_of(&directory, "Crédit Agricole")),
+        "creditagricole",
+        "{directory}"
+    );
+    assert_eq!(
+        b.get("/app/privacy/organisations/creditagricole")
+            .await
+            .status,
+        200
+    );
+}
+
+/// Regression: a person given access had a letter form on their page, and
+/// posting it added them to the registry of holders.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_given_access_gets_no_letter_and_never_joins_the_holders() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2023, 1, 10))).await;
+    let (b, csrf, ines) = resident(&s).await;
+    let bob = "https://bob.example/profile/card#me";
+    let shared = b
+        .post(
+            "/app/privacy/share",
+            &[
+                ("csrf", &csrf),
+                ("webid", bob),
+                ("folder", "selfdata"),
+                ("mode", "read"),
+            ],
+        )
+        .await;
+    assert_eq!(shared.status, 200, "{}", shared.body);
+    let directory = b.get("/app/privacy/organisations").await.body;
+    let href = link_of(&directory, bob);
+    let page = b.get(&href).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        !page.body.contains("action=\"/app/privacy/requests"),
+        "no letter: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains("a person you gave access to"),
+        "{}",
+        page.body
+    );
+    let letter = b
+        .post(
+            "/app/privacy/requests",
+            &[
+                ("csrf", &csrf),
+                ("organisation", &key_of(&href)),
+                ("article", "15"),
+            ],
+        )
+        .await;
+    assert_eq!(letter.status, 400, "{}", letter.body);
+    assert!(
+        letter.body.contains("a person you gave access to"),
+        "{}",
+        letter.body
+    );
+    assert!(
+        stored(&s, &ines, "/selfdata/rights/holders.json")
+            .await
+            .is_none(),
+        "no holder added"
+    );
+}

@@ -829,3 +829,27 @@ async fn the_rights_letter_names_the_holder_once_gives_the_meter_number_and_keep
         "the PRM: {number}"
     );
 }
+
+/// Regression: marking a request that is no longer listed (another tab
+/// removed it) said an *access* was not listed.
+#[tokio::test]
+async fn marking_a_request_no_longer_listed_says_the_request_is_gone() {
+    let s = Server::start_with(|o| o.today = Some("2025-03-20".parse().unwrap())).await;
+    let b = carol(&s).await;
+    let csrf = field(&b.get("/app/privacy/requests").await.body, "csrf");
+    for field_name in ["answered", "erased"] {
+        let page = b
+            .post(
+                "/app/privacy/requests/sent",
+                &[("csrf", &csrf), (field_name, "7")],
+            )
+            .await;
+        assert_eq!(page.status, 400, "{field_name}");
+        assert!(
+            page.body
+                .contains("This request is not listed any more; the page was refreshed."),
+            "{field_name}: {}",
+            page.body
+        );
+    }
+}
