@@ -20,7 +20,7 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use selfdata_archives::{Archive, Evidence, EvidenceKind, Platform};
+use selfdata_archives::{Archive, Evidence, EvidenceKind, Note, Platform};
 use selfdata_rdf::oxrdf::vocab::{rdf, xsd};
 use selfdata_rdf::oxrdf::{Graph, Literal, NamedNode, Triple};
 use selfdata_rdf::{RdfFormat, serialize};
@@ -271,6 +271,22 @@ fn evidence_turtle(doc: &str, original: &str, a: &Archive) -> Result<Vec<u8>, St
     serialize(&g, RdfFormat::Turtle, doc).map_err(|e| e.to_string())
 }
 
+/// What the reader noted about an archive it took (pages left unread
+/// because they are HTML, organisations past the cap), for the job page.
+fn notes(a: &Archive) -> Option<Told> {
+    if a.notes.is_empty() {
+        return None;
+    }
+    let said = |lang| {
+        a.notes
+            .iter()
+            .map(|n| n.sentence(a.platform, lang))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    Some(Told::new(said(Lang::Fr), said(Lang::En)))
+}
+
 fn path(p: &str) -> Result<ResourcePath, ImportFailure> {
     ResourcePath::parse(&format!("/{}", p.trim_start_matches('/')))
         .map_err(|e| ImportFailure::Store(e.into()))
@@ -290,15 +306,26 @@ impl Intake for Archives {
         let archive = selfdata_archives::read_archive(reader, |_| {})
             .map_err(|e| refused(e.sentence(Lang::En), e.sentence(Lang::Fr)))?;
         if archive.evidence.is_empty() {
-            let name = archive.platform.archive_name();
-            return Err(refused(
-                format!(
-                    "this {name} archive names no organisation that holds data on you: nothing was kept"
-                ),
-                format!(
-                    "cette archive {name} ne nomme aucun organisme qui détient des données sur vous : rien n’a été gardé"
-                ),
-            ));
+            // What the reader noted says why (no "My Activity", no
+            // advertiser) and what to ask for next time.
+            let said = |lang| {
+                let why = archive
+                    .notes
+                    .iter()
+                    .map(|n| n.sentence(archive.platform, lang))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let why = if why.is_empty() {
+                    Note::NothingFound.sentence(archive.platform, lang)
+                } else {
+                    why
+                };
+                match lang {
+                    Lang::En => format!("{why} Nothing was kept."),
+                    Lang::Fr => format!("{why} Rien n’a été gardé."),
+                }
+            };
+            return Err(refused(said(Lang::En), said(Lang::Fr)));
         }
         Ok(archive)
     }
@@ -392,7 +419,7 @@ impl Intake for Archives {
                     format!("{organisations} organismes nommés par votre archive {name}"),
                     format!("{organisations} organisations named by your {name} archive"),
                 ),
-                told_more: None,
+                told_more: notes(&archive),
                 link: Some("/app/privacy/organisations".to_owned()),
             }),
         })

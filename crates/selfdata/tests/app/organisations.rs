@@ -1008,3 +1008,37 @@ async fn a_person_given_access_gets_no_letter_and_never_joins_the_holders() {
         "no holder added"
     );
 }
+
+/// Regression: what the archive reader notes (an archive naming no one,
+/// pages left unread because they are HTML) never reached the resident.
+#[tokio::test(flavor = "multi_thread")]
+async fn what_an_archive_holds_besides_evidence_is_said_on_the_job_page() {
+    let s = Server::start().await;
+    let (b, csrf, _) = resident(&s).await;
+    let r = b
+        .post_files(
+            "/app/import",
+            Some(&csrf),
+            &[("takeout.zip", &fixture("hand_takeout_mixed_json_html.zip"))],
+        )
+        .await;
+    let done = b.wait_job(&r.location.unwrap()).await;
+    assert!(done.contains("1 file imported"), "{done}");
+    assert!(
+        done.contains("also holds activity as web pages (HTML), which were not read"),
+        "{done}"
+    );
+    let r = b
+        .post_files(
+            "/app/import",
+            Some(&csrf),
+            &[("facebook.zip", &fixture("hand_facebook_without_ads.zip"))],
+        )
+        .await;
+    let done = b.wait_job(&r.location.unwrap()).await;
+    assert!(done.contains("1 refused"), "{done}");
+    assert!(
+        done.contains("names no advertiser: include “Ads information”"),
+        "{done}"
+    );
+}
