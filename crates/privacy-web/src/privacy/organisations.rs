@@ -146,13 +146,12 @@ fn literal_in(
         })
 }
 
-/// The grouping key of a person given access: their WebID's digest, with a
-/// `-` that [`selfdata_archives::key`] never writes, so no organisation's
-/// name meets it.
+/// The grouping key of a person given access: the consent records' id for
+/// a person (`person-` and a digest of their WebID), with a `-` that
+/// [`selfdata_archives::key`] never writes, so no organisation's name
+/// meets it.
 fn person_key(webid: &str) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(webid.as_bytes());
-    format!("person-{}", &hex::encode(digest)[..16])
+    selfdata_consent::id_for(selfdata_consent::Kind::Person, webid)
 }
 
 /// One source's word on an organisation, before names are grouped.
