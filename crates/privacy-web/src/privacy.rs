@@ -61,7 +61,7 @@ use serde::Deserialize;
 use selfdata_service::consents;
 use selfdata_site::{Chrome, CsrfForm, PageError, Resident, fill, page};
 
-use crate::PrivacyApp;
+use crate::{PrivacyApp, when};
 pub use texts::PrivacyTexts;
 
 /// This module's routes.
@@ -202,11 +202,7 @@ async fn log_rows(
                 .rev()
                 .map(|e| LogRow {
                     time: Timestamp::from_millisecond(e.entry.time_ms)
-                        .map(|t| {
-                            t.to_zoned_datetime(selfdata_sources::time::paris())
-                                .strftime("%Y-%m-%d %H:%M:%S")
-                                .to_string()
-                        })
+                        .map(when::second)
                         .unwrap_or_default(),
                     who: e.entry.webid.unwrap_or_else(|| p.log_anonymous.to_owned()),
                     client: e
@@ -241,11 +237,9 @@ async fn last_access(services: &PrivacyApp, pod: &PodName, who: &str) -> Option<
         .await
         .ok()?
         .pop()?;
-    Timestamp::from_millisecond(e.entry.time_ms).ok().map(|t| {
-        t.to_zoned_datetime(selfdata_sources::time::paris())
-            .strftime("%Y-%m-%d %H:%M")
-            .to_string()
-    })
+    Timestamp::from_millisecond(e.entry.time_ms)
+        .ok()
+        .map(when::minute)
 }
 
 struct RecordRow {
@@ -301,20 +295,6 @@ impl Outcome {
             ..Outcome::default()
         }
     }
-}
-
-fn day(ms: i64) -> String {
-    Timestamp::from_millisecond(ms)
-        .map(|t| {
-            t.to_zoned_datetime(selfdata_sources::time::paris())
-                .date()
-                .to_string()
-        })
-        .unwrap_or_default()
-}
-
-fn day_of(t: Timestamp) -> String {
-    day(t.as_millisecond())
 }
 
 /// A source's category (the last segment of its theme IRI) in words.
@@ -403,7 +383,7 @@ async fn render_overview(
     for g in grants.into_iter().filter(|g| g.revoked_ms.is_none()) {
         apps.push(AppView {
             record: id_for(Kind::App, &g.id),
-            since: day(g.created_ms),
+            since: when::date_ms(g.created_ms),
             last_access: last_access(services, &r.pod, &g.client_id).await,
             id: g.id,
             name: g.client_name,
@@ -428,8 +408,8 @@ async fn render_overview(
                 views.push(PersonView {
                     since: rec
                         .and_then(|x| x.given())
-                        .map(day_of)
-                        .unwrap_or_else(|| day(a.modified_ms)),
+                        .map(when::date)
+                        .unwrap_or_else(|| when::date_ms(a.modified_ms)),
                     record: rec.map(|x| x.id.clone()),
                     modes: modes_text(p, &a.modes),
                     what: a.resource.as_str().to_owned(),
@@ -457,8 +437,8 @@ async fn render_overview(
             },
             state: state_name(p, x.state()),
             active: x.state().is_active(),
-            given: x.given().map(day_of).unwrap_or_default(),
-            ended: x.ended().map(day_of).unwrap_or_default(),
+            given: x.given().map(when::date).unwrap_or_default(),
+            ended: x.ended().map(when::date).unwrap_or_default(),
         })
         .collect();
     page(

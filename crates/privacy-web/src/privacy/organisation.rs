@@ -35,12 +35,13 @@ use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, Say, fill, page
 use selfdata_store::{PodName, ResourcePath};
 use serde::Deserialize;
 
-use super::organisations::{Organisation, category_words, directory, month};
+use super::organisations::{Organisation, category_words, directory};
 use super::requests::{Sent, article_of, reminder, requests_sent, sent_to, update_requests};
 use super::sources::{DCAT, DCT, first_value, key_name, source_descriptions};
 use super::texts::PrivacyTexts;
 use crate::PrivacyApp;
 use crate::archive::EVIDENCE;
+use crate::when::{self, month};
 
 const SD: &str = selfdata_sources::describe::VOCAB;
 const PROV: &str = "http://www.w3.org/ns/prov#";
@@ -147,7 +148,7 @@ async fn origins(app: &PrivacyApp, pod: &PodName, key: &str, lang: Lang) -> Vec<
                 t.from_archive,
                 &[
                     ("platform", &platform),
-                    ("date", &super::day(m.modified_ms)),
+                    ("date", &when::date_ms(m.modified_ms)),
                     ("kept", &kept),
                 ],
             ));
@@ -192,7 +193,7 @@ async fn origins(app: &PrivacyApp, pod: &PodName, key: &str, lang: Lang) -> Vec<
         themes.sort();
         let updated = first_value(&d.graph, d.subject(), &format!("{DCT}modified"))
             .and_then(|v| v.parse::<jiff::Timestamp>().ok())
-            .map(super::day_of)
+            .map(when::date)
             .unwrap_or_default();
         out.push(fill(
             t.from_delivery,

@@ -31,6 +31,7 @@ use selfdata_store::{PodName, ResourcePath};
 use super::sources::{key_name, name_in, names_of, source_descriptions};
 use crate::PrivacyApp;
 use crate::archive::EVIDENCE;
+use crate::when::{self, month};
 
 const DPV: &str = "https://w3id.org/dpv#";
 const PD: &str = "https://w3id.org/dpv/pd#";
@@ -367,16 +368,6 @@ struct DirectoryPage<'a> {
     rows: Vec<Row>,
 }
 
-pub(crate) fn month(t: Timestamp, lang: Lang) -> String {
-    let d = t.to_zoned_datetime(selfdata_sources::time::paris()).date();
-    let m = match lang {
-        Lang::Fr => selfdata_sources::Lang::Fr,
-        Lang::En => selfdata_sources::Lang::En,
-    }
-    .month(d.month());
-    format!("{m} {}", d.year())
-}
-
 /// `GET /app/privacy/organisations?q=`.
 pub(crate) async fn show(
     State(app): State<Arc<PrivacyApp>>,
@@ -465,13 +456,7 @@ pub(crate) async fn export(
                 .map(|c| category_words(c, lang))
                 .collect::<Vec<_>>()
                 .join("; "),
-            o.since()
-                .map(|t| {
-                    t.to_zoned_datetime(selfdata_sources::time::paris())
-                        .date()
-                        .to_string()
-                })
-                .unwrap_or_default(),
+            o.since().map(when::date).unwrap_or_default(),
             o.known
                 .iter()
                 .map(|k| k.how.as_str())

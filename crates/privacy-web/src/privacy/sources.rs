@@ -195,7 +195,7 @@ pub(crate) async fn sources(
                 let d = |k: &str| {
                     first_value(g, p, &format!("{DCAT}{k}"))
                         .and_then(|v| v.parse::<Timestamp>().ok())
-                        .map(day_of)
+                        .map(crate::when::date)
                         .unwrap_or_default()
                 };
                 format!("{} – {}", d("startDate"), d("endDate"))
@@ -209,7 +209,7 @@ pub(crate) async fn sources(
             .unwrap_or_default();
         let updated = first_value(g, s, &format!("{DCT}modified"))
             .and_then(|v| v.parse::<Timestamp>().ok())
-            .map(day_of)
+            .map(crate::when::date)
             .unwrap_or_default();
         let mut originals: Vec<String> = Vec::new();
         if let Ok(raw) = source.folder.child("raw/") {
