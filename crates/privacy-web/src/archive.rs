@@ -27,9 +27,11 @@ use selfdata_rdf::{RdfFormat, serialize};
 use selfdata_service::{
     Accepts, ImportFailure, Intake, Original, Plan, Summary, Told, Upload, held_period, put_file,
 };
-use selfdata_sources::describe::{Held, Source, VOCAB};
+use selfdata_sources::describe::{Held, Source};
 use selfdata_sources::{Expected, ImportError, Lang, Refusal};
 use selfdata_store::{Backend, PodName, ResourcePath};
+
+use crate::vocab::{DCT, DPV, FOAF, PD, SD};
 
 /// Media types an archive may arrive with (browsers differ).
 pub const ARCHIVE_TYPES: &[&str] = &[
@@ -40,11 +42,6 @@ pub const ARCHIVE_TYPES: &[&str] = &[
 
 /// Where the evidence documents are, from the pod root.
 pub const EVIDENCE: &str = "selfdata/directory/evidence/";
-
-const DPV: &str = "https://w3id.org/dpv#";
-const PD: &str = "https://w3id.org/dpv/pd#";
-const DCT: &str = "http://purl.org/dc/terms/";
-const FOAF: &str = "http://xmlns.com/foaf/0.1/";
 
 /// The archive intake of the privacy service.
 pub struct Archives {
@@ -213,7 +210,7 @@ fn evidence_turtle(doc: &str, original: &str, a: &Archive) -> Result<Vec<u8>, St
     g.insert(&Triple::new(
         me.clone(),
         rdf::TYPE,
-        t(&format!("{VOCAB}ArchiveEvidence")),
+        t(&format!("{SD}ArchiveEvidence")),
     ));
     g.insert(&Triple::new(
         me.clone(),
@@ -222,7 +219,7 @@ fn evidence_turtle(doc: &str, original: &str, a: &Archive) -> Result<Vec<u8>, St
     ));
     g.insert(&Triple::new(
         me.clone(),
-        t(&format!("{VOCAB}platform")),
+        t(&format!("{SD}platform")),
         Literal::new_simple_literal(a.platform.archive_name()),
     ));
     for (i, e) in a.evidence.iter().enumerate() {
@@ -239,7 +236,7 @@ fn evidence_turtle(doc: &str, original: &str, a: &Archive) -> Result<Vec<u8>, St
             Literal::new_simple_literal(&e.organisation).into(),
         );
         add(
-            format!("{VOCAB}platform"),
+            format!("{SD}platform"),
             Literal::new_simple_literal(e.platform.name()).into(),
         );
         for lang in [Lang::En, Lang::Fr] {
@@ -258,13 +255,13 @@ fn evidence_turtle(doc: &str, original: &str, a: &Archive) -> Result<Vec<u8>, St
         for (p, v) in [("first", first), ("last", last)] {
             if let Some(v) = v {
                 add(
-                    format!("{VOCAB}{p}"),
+                    format!("{SD}{p}"),
                     Literal::new_typed_literal(v.to_string(), xsd::DATE_TIME).into(),
                 );
             }
         }
         add(
-            format!("{VOCAB}count"),
+            format!("{SD}count"),
             Literal::new_typed_literal(count(e).to_string(), xsd::INTEGER).into(),
         );
     }
@@ -370,7 +367,7 @@ impl Intake for Archives {
             &Source {
                 holder: archive.platform.holder(),
                 holder_fr: None,
-                themes: &[format!("{VOCAB}OrganisationsHoldingMyData")],
+                themes: &[format!("{SD}OrganisationsHoldingMyData")],
                 held: Held {
                     meter: None,
                     accounts: &[],

@@ -14,6 +14,7 @@ pub mod erase;
 pub mod export;
 pub mod log;
 pub mod privacy;
+pub mod vocab;
 mod when;
 
 use std::sync::Arc;

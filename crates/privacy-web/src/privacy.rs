@@ -316,7 +316,7 @@ fn theme_name(p: &PrivacyTexts, slug: &str) -> String {
 /// A record's term (purpose, legal basis, jurisdiction) in words when it is
 /// one selfdata writes, else its IRI.
 fn term_name(p: &PrivacyTexts, iri: &str) -> String {
-    let dpv = selfdata_consent::DPV;
+    let dpv = crate::vocab::DPV;
     match iri.strip_prefix(dpv) {
         Some("Consent") => p.term_consent.to_owned(),
         Some("ServiceProvision") => p.term_service.to_owned(),
@@ -326,7 +326,11 @@ fn term_name(p: &PrivacyTexts, iri: &str) -> String {
 }
 
 fn modes_text(p: &PrivacyTexts, modes: &[String]) -> String {
-    let has = |m: &str| modes.iter().any(|x| x == &format!("{}{m}", acl::ACL));
+    let has = |m: &str| {
+        modes
+            .iter()
+            .any(|x| x == &format!("{}{m}", crate::vocab::ACL))
+    };
     if has("Control") {
         p.mode_all.to_owned()
     } else if has("Write") || has("Append") {

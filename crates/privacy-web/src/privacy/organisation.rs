@@ -37,14 +37,12 @@ use serde::Deserialize;
 
 use super::organisations::{Organisation, category_words, directory};
 use super::requests::{Sent, article_of, reminder, requests_sent, sent_to, update_requests};
-use super::sources::{DCAT, DCT, first_value, key_name, source_descriptions};
+use super::sources::{first_value, key_name, source_descriptions};
 use super::texts::PrivacyTexts;
 use crate::PrivacyApp;
 use crate::archive::EVIDENCE;
+use crate::vocab::{DATA_CONTROLLER, DCAT, DCT, FOAF, PROV, SD};
 use crate::when::{self, month};
-
-const SD: &str = selfdata_sources::describe::VOCAB;
-const PROV: &str = "http://www.w3.org/ns/prov#";
 
 /// The address of the organisation `key`'s page (the key percent-encoded:
 /// it may hold any letter, and a stored one anything).
@@ -129,11 +127,11 @@ async fn origins(app: &PrivacyApp, pod: &PodName, key: &str, lang: Lang) -> Vec<
             let Ok(g) = parse(&body, RdfFormat::Turtle, &doc) else {
                 continue;
             };
-            let controller = NamedNodeRef::new_unchecked("https://w3id.org/dpv#DataController");
+            let controller = NamedNodeRef::new_unchecked(DATA_CONTROLLER);
             let names_it = g
                 .subjects_for_predicate_object(rdf::TYPE, controller)
                 .any(|s| {
-                    first_value(&g, s, "http://xmlns.com/foaf/0.1/name")
+                    first_value(&g, s, &format!("{FOAF}name"))
                         .is_some_and(|n| selfdata_archives::key(&n) == key)
                 });
             if !names_it {

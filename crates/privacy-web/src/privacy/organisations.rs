@@ -31,13 +31,8 @@ use selfdata_store::{PodName, ResourcePath};
 use super::sources::{key_name, name_in, names_of, source_descriptions};
 use crate::PrivacyApp;
 use crate::archive::EVIDENCE;
+use crate::vocab::{DATA_CONTROLLER, DCT, DPV, FOAF, PD, SD};
 use crate::when::{self, month};
-
-const DPV: &str = "https://w3id.org/dpv#";
-const PD: &str = "https://w3id.org/dpv/pd#";
-const DCT: &str = "http://purl.org/dc/terms/";
-const FOAF: &str = "http://xmlns.com/foaf/0.1/";
-const SD: &str = selfdata_sources::describe::VOCAB;
 
 /// One thing known about an organisation, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,7 +190,7 @@ pub async fn directory(
                 tracing::warn!(pod = %pod, path = %m.path.as_str(), "an evidence document could not be read");
                 continue;
             };
-            let controller = NamedNodeRef::new_unchecked("https://w3id.org/dpv#DataController");
+            let controller = NamedNodeRef::new_unchecked(DATA_CONTROLLER);
             for s in g.subjects_for_predicate_object(rdf::TYPE, controller) {
                 let Some(name) = literal_in(&g, s, &format!("{FOAF}name"), None) else {
                     continue;

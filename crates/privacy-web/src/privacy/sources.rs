@@ -5,8 +5,7 @@
 
 use super::*;
 
-pub(crate) const DCT: &str = "http://purl.org/dc/terms/";
-pub(crate) const DCAT: &str = "http://www.w3.org/ns/dcat#";
+use crate::vocab::{DCAT, DCT, FOAF, SD};
 
 pub(crate) fn first_value(g: &Graph, s: NamedOrBlankNodeRef<'_>, p: &str) -> Option<String> {
     g.objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(p))
@@ -100,7 +99,7 @@ pub(crate) async fn identifiers_at(
     for d in source_descriptions(services, pod).await {
         let named = d.publisher().is_some_and(|p| {
             d.graph
-                .objects_for_subject_predicate(p, NamedNodeRef::new_unchecked("http://xmlns.com/foaf/0.1/name"))
+                .objects_for_subject_predicate(p, NamedNodeRef::new_unchecked(&format!("{FOAF}name")))
                 .any(|t| matches!(t, TermRef::Literal(l) if l.value().eq_ignore_ascii_case(holder.trim()) || (!key.is_empty() && selfdata_archives::key(l.value()) == key)))
         });
         if named {
@@ -112,15 +111,12 @@ pub(crate) async fn identifiers_at(
 
 /// Every `foaf:name` of an organisation, with its language tag if any.
 pub(crate) fn names_of(g: &Graph, s: NamedOrBlankNodeRef<'_>) -> Vec<(Option<String>, String)> {
-    g.objects_for_subject_predicate(
-        s,
-        NamedNodeRef::new_unchecked("http://xmlns.com/foaf/0.1/name"),
-    )
-    .filter_map(|t| match t {
-        TermRef::Literal(l) => Some((l.language().map(str::to_owned), l.value().to_owned())),
-        _ => None,
-    })
-    .collect()
+    g.objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(&format!("{FOAF}name")))
+        .filter_map(|t| match t {
+            TermRef::Literal(l) => Some((l.language().map(str::to_owned), l.value().to_owned())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// An organisation's `foaf:name` in the page's language, else its name
@@ -201,7 +197,7 @@ pub(crate) async fn sources(
                 format!("{} – {}", d("startDate"), d("endDate"))
             })
             .unwrap_or_default();
-        let records = first_value(g, s, &format!("{}readings", selfdata_consent::SD))
+        let records = first_value(g, s, &format!("{SD}readings"))
             .map(|v| match v.parse::<u64>() {
                 Ok(n) => selfdata_site::count(n, lang),
                 Err(_) => v,
