@@ -27,21 +27,15 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::civil::Date;
-use selfdata_rdf::oxrdf::vocab::rdf;
-use selfdata_rdf::oxrdf::{NamedNodeRef, TermRef};
-use selfdata_rdf::{RdfFormat, parse};
 use selfdata_service::Registry;
 use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, Say, fill, page};
-use selfdata_store::{PodName, ResourcePath};
+use selfdata_store::PodName;
 use serde::Deserialize;
 
-use super::organisations::{Organisation, category_words, directory};
+use super::organisations::{Organisation, Origin, category_words, directory};
 use super::requests::{Sent, article_of, reminder, requests_sent, sent_to, update_requests};
-use super::sources::{first_value, key_name, source_descriptions};
 use super::texts::PrivacyTexts;
 use crate::PrivacyApp;
-use crate::archive::EVIDENCE;
-use crate::vocab::{DATA_CONTROLLER, DCAT, DCT, FOAF, PROV, SD};
 use crate::when::{self, month};
 
 /// The address of the organisation `key`'s page (the key percent-encoded:
@@ -103,105 +97,68 @@ pub(crate) fn short_status(s: &Sent, today: Date, lang: Lang) -> (String, bool) 
     }
 }
 
-/// Where what we know of the organisation `key` comes from, in sentences:
-/// each archive that names it (as kept in the pod), then each delivery to
-/// the pod it published, unless it is one of those archives.
-async fn origins(app: &PrivacyApp, pod: &PodName, key: &str, lang: Lang) -> Vec<String> {
+/// Where what we know of an organisation comes from, in sentences, from
+/// the origin of each thing known: each archive that names it (as kept in
+/// the pod), then each delivery to the pod it published, unless all its
+/// files are those archives. What a service says comes from the files it
+/// was given; its own sentence says how.
+fn origins(o: &Organisation, lang: Lang) -> Vec<String> {
     let t: &'static OrganisationTexts = lang.words();
     let p: &'static PrivacyTexts = lang.words();
-    let base = format!("{}/{}/", app.ctx.base_url(), pod);
+    let archives: Vec<&str> = o
+        .known
+        .iter()
+        .filter_map(|k| match &k.origin {
+            Origin::Archive { kept, .. } => Some(kept.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut seen: Vec<&Origin> = Vec::new();
     let mut out = Vec::new();
-    let mut archives: Vec<String> = Vec::new();
-    if let Ok(folder) = ResourcePath::parse(&format!("/{EVIDENCE}")) {
-        for m in app
-            .ctx
-            .store
-            .members(pod, &folder)
-            .await
-            .unwrap_or_default()
-        {
-            let Ok(Some((_, body))) = app.ctx.store.get(pod, &m.path).await else {
-                continue;
-            };
-            let doc = format!("{base}{}", m.path.as_str().trim_start_matches('/'));
-            let Ok(g) = parse(&body, RdfFormat::Turtle, &doc) else {
-                continue;
-            };
-            let controller = NamedNodeRef::new_unchecked(DATA_CONTROLLER);
-            let names_it = g
-                .subjects_for_predicate_object(rdf::TYPE, controller)
-                .any(|s| {
-                    first_value(&g, s, &format!("{FOAF}name"))
-                        .is_some_and(|n| selfdata_archives::key(&n) == key)
-                });
-            if !names_it {
-                continue;
-            }
-            let me = NamedNodeRef::new_unchecked(&doc).into();
-            let platform = first_value(&g, me, &format!("{SD}platform")).unwrap_or_default();
-            let source = first_value(&g, me, &format!("{DCT}source")).unwrap_or_default();
-            let kept = source.strip_prefix(&base).unwrap_or_default().to_owned();
-            archives.push(source);
-            out.push(fill(
+    for k in &o.known {
+        if seen.contains(&&k.origin) {
+            continue;
+        }
+        seen.push(&k.origin);
+        match &k.origin {
+            Origin::Archive {
+                platform,
+                kept,
+                imported,
+                ..
+            } => out.push(fill(
                 t.from_archive,
                 &[
-                    ("platform", &platform),
-                    ("date", &when::date_ms(m.modified_ms)),
-                    ("kept", &kept),
+                    ("platform", platform),
+                    ("date", &imported.map(when::date).unwrap_or_default()),
+                    ("kept", kept),
                 ],
-            ));
+            )),
+            Origin::Delivery {
+                folder,
+                themes,
+                updated,
+                originals,
+            } => {
+                if !originals.is_empty() && originals.iter().all(|f| archives.contains(&f.as_str()))
+                {
+                    continue;
+                }
+                let mut what: Vec<String> =
+                    themes.iter().map(|x| super::theme_name(p, x)).collect();
+                what.sort();
+                out.push(fill(
+                    t.from_delivery,
+                    &[
+                        ("what", &what.join(", ")),
+                        ("date", &updated.map(when::date).unwrap_or_default()),
+                        ("n", &selfdata_site::count(originals.len() as u64, lang)),
+                        ("folder", folder),
+                    ],
+                ));
+            }
+            Origin::Service(_) => {}
         }
-    }
-    for d in source_descriptions(app, pod).await {
-        let Some(name) = d.publisher().and_then(|n| key_name(&d.graph, n)) else {
-            continue;
-        };
-        if selfdata_archives::key(&name) != key {
-            continue;
-        }
-        let originals: Vec<String> = d
-            .graph
-            .objects_for_subject_predicate(
-                d.subject(),
-                NamedNodeRef::new_unchecked(&format!("{PROV}wasDerivedFrom")),
-            )
-            .filter_map(|o| match o {
-                TermRef::NamedNode(n) => Some(n.as_str().to_owned()),
-                _ => None,
-            })
-            .collect();
-        if !originals.is_empty() && originals.iter().all(|o| archives.contains(o)) {
-            continue;
-        }
-        let mut themes: Vec<String> = d
-            .graph
-            .objects_for_subject_predicate(
-                d.subject(),
-                NamedNodeRef::new_unchecked(&format!("{DCAT}theme")),
-            )
-            .filter_map(|o| match o {
-                TermRef::NamedNode(n) => n
-                    .as_str()
-                    .rsplit(['#', '/'])
-                    .next()
-                    .map(|x| super::theme_name(p, x)),
-                _ => None,
-            })
-            .collect();
-        themes.sort();
-        let updated = first_value(&d.graph, d.subject(), &format!("{DCT}modified"))
-            .and_then(|v| v.parse::<jiff::Timestamp>().ok())
-            .map(when::date)
-            .unwrap_or_default();
-        out.push(fill(
-            t.from_delivery,
-            &[
-                ("what", &themes.join(", ")),
-                ("date", &updated),
-                ("n", &selfdata_site::count(originals.len() as u64, lang)),
-                ("folder", d.folder.as_str().trim_start_matches('/')),
-            ],
-        ));
     }
     out
 }
@@ -293,7 +250,7 @@ async fn render(
             },
         })
         .collect();
-    let origins = origins(app, &r.pod, &o.key, lang).await;
+    let origins = origins(&o, lang);
     let sent = requests_sent(app, &r.pod).await;
     let mine = sent_to(&sent, &o.keys);
     let latest = mine.first().map(|(_, s)| *s);

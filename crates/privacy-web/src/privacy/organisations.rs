@@ -28,7 +28,7 @@ use selfdata_service::Registry;
 use selfdata_site::{Chrome, Lang, Resident, page};
 use selfdata_store::{PodName, ResourcePath};
 
-use super::sources::{key_name, name_in, names_of, source_descriptions};
+use super::sources::{first_value, key_name, name_in, names_of, source_descriptions};
 use crate::PrivacyApp;
 use crate::archive::EVIDENCE;
 use crate::vocab::{DATA_CONTROLLER, DCT, DPV, FOAF, PD, SD};
@@ -43,6 +43,39 @@ pub struct Known {
     pub categories: Vec<String>,
     pub first: Option<Timestamp>,
     pub last: Option<Timestamp>,
+    /// Where it was read.
+    pub origin: Origin,
+}
+
+/// Where something known about an organisation was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The evidence document of an archive.
+    Archive {
+        /// The document (path from the pod root, no leading slash).
+        document: String,
+        /// Whose archive ("Facebook", "Google Takeout").
+        platform: String,
+        /// The archive as kept in the pod (path from the pod root, no
+        /// leading slash).
+        kept: String,
+        /// When its evidence was written: the import.
+        imported: Option<Timestamp>,
+    },
+    /// The source description of a holder that delivered data to the pod.
+    Delivery {
+        /// The holder's folder (path from the pod root, no leading slash).
+        folder: String,
+        /// Its themes (the last segment of each theme IRI).
+        themes: Vec<String>,
+        /// When it was last updated.
+        updated: Option<Timestamp>,
+        /// The files kept as received (paths from the pod root, no leading
+        /// slash; an IRI outside the pod as written).
+        originals: Vec<String>,
+    },
+    /// A service of the registry (its id): what it knows, in its words.
+    Service(&'static str),
 }
 
 /// An organisation of the directory.
@@ -142,6 +175,24 @@ fn literal_in(
         })
 }
 
+/// The first IRI `s` has for `p`.
+fn iri_in(g: &selfdata_rdf::oxrdf::Graph, s: NamedOrBlankNodeRef<'_>, p: &str) -> Option<String> {
+    g.objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(p))
+        .find_map(|t| match t {
+            TermRef::NamedNode(n) => Some(n.as_str().to_owned()),
+            _ => None,
+        })
+}
+
+/// An IRI of the pod whose root is `base` as a path from the root (no
+/// leading slash); any other as written.
+fn in_pod(base: &str, iri: String) -> String {
+    match iri.strip_prefix(base) {
+        Some(path) => path.to_owned(),
+        None => iri,
+    }
+}
+
 /// The grouping key of a person given access: the consent records' id for
 /// a person (`person-` and a digest of their WebID), with a `-` that
 /// [`selfdata_archives::key`] never writes, so no organisation's name
@@ -185,10 +236,20 @@ pub async fn directory(
             let Ok(Some((_, body))) = app.ctx.store.get(pod, &m.path).await else {
                 continue;
             };
-            let doc = format!("{base}{}", m.path.as_str().trim_start_matches('/'));
+            let document = m.path.as_str().trim_start_matches('/').to_owned();
+            let doc = format!("{base}{document}");
             let Ok(g) = selfdata_rdf::parse(&body, selfdata_rdf::RdfFormat::Turtle, &doc) else {
                 tracing::warn!(pod = %pod, path = %m.path.as_str(), "an evidence document could not be read");
                 continue;
+            };
+            let me = NamedNodeRef::new_unchecked(&doc).into();
+            let origin = Origin::Archive {
+                document,
+                platform: literal_in(&g, me, &format!("{SD}platform"), None).unwrap_or_default(),
+                kept: iri_in(&g, me, &format!("{DCT}source"))
+                    .map(|i| in_pod(&base, i))
+                    .unwrap_or_default(),
+                imported: Timestamp::from_millisecond(m.modified_ms).ok(),
             };
             let controller = NamedNodeRef::new_unchecked(DATA_CONTROLLER);
             for s in g.subjects_for_predicate_object(rdf::TYPE, controller) {
@@ -222,6 +283,7 @@ pub async fn directory(
                         categories,
                         first: time("first"),
                         last: time("last"),
+                        origin: origin.clone(),
                     },
                 });
             }
@@ -237,6 +299,17 @@ pub async fn directory(
         };
         let name = name_in(&d.graph, publisher, lang).unwrap_or_else(|| key_name.clone());
         let period = selfdata_sources::describe::period_of(&d.body, &d.iri);
+        let origin = Origin::Delivery {
+            folder: d.folder.as_str().trim_start_matches('/').to_owned(),
+            themes: d.themes(),
+            updated: first_value(&d.graph, d.subject(), &format!("{DCT}modified"))
+                .and_then(|v| v.parse().ok()),
+            originals: d
+                .originals()
+                .into_iter()
+                .map(|i| in_pod(&base, i))
+                .collect(),
+        };
         let how = match lang {
             Lang::Fr => {
                 "vous a remis une copie de données qu’il détient sur vous (dans votre espace)"
@@ -256,26 +329,31 @@ pub async fn directory(
                 categories: vec!["Delivered".to_owned()],
                 first: period.map(|p| p.0),
                 last: period.map(|p| p.1),
+                origin,
             },
         });
     }
-    for o in registry.organisations(pod, lang).await {
-        found.push(Item {
-            key: if o.person {
-                person_key(&o.name)
-            } else {
-                selfdata_archives::key(&o.name)
-            },
-            name: o.name.clone(),
-            names: vec![o.name],
-            person: o.person,
-            known: Known {
-                how: o.how,
-                categories: o.categories,
-                first: o.first,
-                last: o.last,
-            },
-        });
+    for service in registry.services() {
+        let origin = Origin::Service(service.id());
+        for o in service.organisations(pod, lang).await {
+            found.push(Item {
+                key: if o.person {
+                    person_key(&o.name)
+                } else {
+                    selfdata_archives::key(&o.name)
+                },
+                name: o.name.clone(),
+                names: vec![o.name],
+                person: o.person,
+                known: Known {
+                    how: o.how,
+                    categories: o.categories,
+                    first: o.first,
+                    last: o.last,
+                    origin: origin.clone(),
+                },
+            });
+        }
     }
     let mut groups: BTreeMap<String, Vec<Item>> = BTreeMap::new();
     for item in found {

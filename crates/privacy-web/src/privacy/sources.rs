@@ -5,7 +5,7 @@
 
 use super::*;
 
-use crate::vocab::{DCAT, DCT, FOAF, SD};
+use crate::vocab::{DCAT, DCT, FOAF, PROV, SD};
 
 pub(crate) fn first_value(g: &Graph, s: NamedOrBlankNodeRef<'_>, p: &str) -> Option<String> {
     g.objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(p))
@@ -32,6 +32,39 @@ impl SourceDescription {
     /// The description's subject.
     pub(crate) fn subject(&self) -> NamedOrBlankNodeRef<'_> {
         NamedNodeRef::new_unchecked(&self.iri).into()
+    }
+
+    /// Its themes: the last segment of each theme IRI
+    /// (`electricity-consumption`, `bank-transactions`), sorted.
+    pub(crate) fn themes(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .graph
+            .objects_for_subject_predicate(
+                self.subject(),
+                NamedNodeRef::new_unchecked(&format!("{DCAT}theme")),
+            )
+            .filter_map(|t| match t {
+                TermRef::NamedNode(n) => n.as_str().rsplit(['#', '/']).next().map(str::to_owned),
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The IRIs of the files it was derived from (`prov:wasDerivedFrom`):
+    /// the originals kept as received.
+    pub(crate) fn originals(&self) -> Vec<String> {
+        self.graph
+            .objects_for_subject_predicate(
+                self.subject(),
+                NamedNodeRef::new_unchecked(&format!("{PROV}wasDerivedFrom")),
+            )
+            .filter_map(|o| match o {
+                TermRef::NamedNode(n) => Some(n.as_str().to_owned()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The node of the holder that published the data.
@@ -172,17 +205,7 @@ pub(crate) async fn sources(
             .publisher()
             .and_then(|p| name_in(g, p, lang))
             .unwrap_or_else(|| source.folder.name().trim_end_matches('/').to_owned());
-        let mut themes: Vec<String> = g
-            .objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(&format!("{DCAT}theme")))
-            .filter_map(|t| match t {
-                TermRef::NamedNode(n) => n
-                    .as_str()
-                    .rsplit(['#', '/'])
-                    .next()
-                    .map(|x| theme_name(p, x)),
-                _ => None,
-            })
-            .collect();
+        let mut themes: Vec<String> = source.themes().iter().map(|x| theme_name(p, x)).collect();
         themes.sort();
         let period = g
             .object_for_subject_predicate(s, NamedNodeRef::new_unchecked(&format!("{DCT}temporal")))
