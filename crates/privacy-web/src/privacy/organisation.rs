@@ -32,8 +32,10 @@ use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, Say, fill, page
 use selfdata_store::PodName;
 use serde::Deserialize;
 
-use super::organisations::{Organisation, Origin, category_words, directory};
-use super::requests::{Sent, article_of, reminder, requests_sent, sent_to, update_requests};
+use super::organisations::{Organisation, Origin, directory, holds};
+use super::requests::{
+    Mark, Sent, SentView, apply, article_of, requests_sent, sent_to, sent_view, update_requests,
+};
 use super::texts::PrivacyTexts;
 use crate::PrivacyApp;
 use crate::when::{self, month};
@@ -50,6 +52,17 @@ pub(crate) fn page_of(key: &str) -> String {
         }
     }
     out
+}
+
+/// Where a form posted about the organisation `key` sends the resident
+/// back: its page, saying what was `done`.
+pub(crate) fn after_form(key: &str, done: &str) -> Response {
+    let done: String = done
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(20)
+        .collect();
+    Redirect::to(&format!("{}?done={done}#status", page_of(key))).into_response()
 }
 
 /// The organisation `key` of the resident's directory.
@@ -169,16 +182,6 @@ struct EvidenceView {
     when: String,
 }
 
-struct RequestView {
-    article: &'static str,
-    sent: String,
-    due: String,
-    reminder: Option<String>,
-    overdue: bool,
-    answered: Option<String>,
-    erased: Option<String>,
-}
-
 #[derive(Template)]
 #[template(path = "privacy_organisation.html")]
 struct OrganisationPage<'a> {
@@ -195,7 +198,7 @@ struct OrganisationPage<'a> {
     origins: Vec<String>,
     status: String,
     overdue: bool,
-    requests: Vec<RequestView>,
+    requests: Vec<SentView>,
     /// A request is there to mark answered or erased.
     open: bool,
     answered: bool,
@@ -205,14 +208,6 @@ struct OrganisationPage<'a> {
     today: String,
     /// A person given access: no letter, no marks.
     person: bool,
-}
-
-fn article_words(p: &PrivacyTexts, article: u8) -> &'static str {
-    match article {
-        20 => p.rq_art20,
-        21 => p.rq_art21,
-        _ => p.rq_art15,
-    }
 }
 
 async fn render(
@@ -233,12 +228,7 @@ async fn render(
         .iter()
         .map(|k| EvidenceView {
             how: k.how.clone(),
-            holds: k
-                .categories
-                .iter()
-                .map(|c| category_words(c, lang))
-                .collect::<Vec<_>>()
-                .join(", "),
+            holds: holds(&k.categories, lang),
             when: match (
                 k.first.map(|t| month(t, lang)),
                 k.last.map(|t| month(t, lang)),
@@ -259,18 +249,7 @@ async fn render(
         .unwrap_or_else(|| (t.st_none.to_owned(), false));
     let requests = mine
         .iter()
-        .map(|(_, s)| {
-            let (due, reminder, overdue) = reminder(p, s, today);
-            RequestView {
-                article: article_words(p, s.article),
-                sent: s.sent.to_string(),
-                due,
-                reminder,
-                overdue,
-                answered: s.answered.map(|d| d.to_string()),
-                erased: s.erased.map(|d| d.to_string()),
-            }
-        })
+        .map(|(i, s)| sent_view(p, lang.code(), *i, s, today))
         .collect();
     let page_html = OrganisationPage {
         t,
@@ -278,12 +257,7 @@ async fn render(
         csrf: &r.session.csrf,
         key: &o.key,
         action: format!("{}/status", page_of(&o.key)),
-        holds: o
-            .categories()
-            .iter()
-            .map(|c| category_words(c, lang))
-            .collect::<Vec<_>>()
-            .join(", "),
+        holds: holds(&o.categories(), lang),
         since: o.since().map(|t| month(t, lang)).unwrap_or_default(),
         name: o.name.clone(),
         evidence,
@@ -410,30 +384,24 @@ pub(crate) async fn mark(
             .await
         }
         (what @ ("answered" | "erased"), Ok(date)) => {
+            let mark = if what == "answered" {
+                Mark::Answered
+            } else {
+                Mark::Erased
+            };
             update_requests(&app, &r.pod, |list| {
                 let Some(i) = sent_to(list, &o.keys).first().map(|(i, _)| *i) else {
                     return Err(t.ask_first.to_owned());
                 };
-                let s = &mut list[i];
-                if date < s.sent {
-                    return Err(fill(t.before_sent, &[("date", &s.sent.to_string())]));
-                }
-                if what == "answered" {
-                    s.answered = Some(date);
-                } else {
-                    s.erased = Some(date);
-                    s.answered.get_or_insert(date);
-                }
-                Ok(())
+                apply(&mut list[i], mark, date)
+                    .map_err(|sent| fill(p.rq_before_sent, &[("date", &sent.to_string())]))
             })
             .await
         }
         _ => return PageError::form_unreadable().into_response(),
     };
     match outcome {
-        Ok(Ok(())) => {
-            Redirect::to(&format!("{}?done={}#status", page_of(&o.key), f.what)).into_response()
-        }
+        Ok(Ok(())) => after_form(&o.key, &f.what),
         Ok(Err(e)) => render(&app, chrome, &r, o, StatusCode::BAD_REQUEST, None, Some(e)).await,
         Err(e) => {
             tracing::error!(error = %e, "recording a mark failed");
@@ -491,8 +459,6 @@ pub struct OrganisationTexts {
     pub done_answered: &'static str,
     pub done_erased: &'static str,
     pub ask_first: &'static str,
-    /// `{date}`: when the request was sent.
-    pub before_sent: &'static str,
     pub future: &'static str,
     pub back: &'static str,
 }
@@ -526,7 +492,6 @@ pub static EN: OrganisationTexts = OrganisationTexts {
     done_answered: "Recorded: they answered.",
     done_erased: "Recorded: they erased your data.",
     ask_first: "Record the request you sent them first.",
-    before_sent: "That date is before the request was sent ({date}).",
     future: "That date is still to come.",
     back: "Back to the organisations",
 };
@@ -560,7 +525,6 @@ pub static FR: OrganisationTexts = OrganisationTexts {
     done_answered: "C’est noté\u{a0}: ils ont répondu.",
     done_erased: "C’est noté\u{a0}: ils ont effacé vos données.",
     ask_first: "Enregistrez d’abord la demande que vous leur avez envoyée.",
-    before_sent: "Cette date précède l’envoi de la demande ({date}).",
     future: "Cette date n’est pas encore arrivée.",
     back: "Retour aux organismes",
 };

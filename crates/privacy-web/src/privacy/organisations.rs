@@ -113,6 +113,15 @@ impl Organisation {
     }
 }
 
+/// The categories `c` in plain words, joined: what the directory, an
+/// organisation's page and the export say it holds.
+pub fn holds(c: &[String], lang: Lang) -> String {
+    c.iter()
+        .map(|c| category_words(c, lang))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A DPV category in plain words.
 pub fn category_words(c: &str, lang: Lang) -> String {
     let (fr, en) = match c {
@@ -465,6 +474,7 @@ pub(crate) async fn show(
         })
         .collect();
     let sent = super::requests::requests_sent(&app, &r.pod).await;
+    let latest = super::requests::latest_by_key(&sent);
     let today = app.ctx.today();
     let rows = shown
         .iter()
@@ -472,15 +482,9 @@ pub(crate) async fn show(
             key: o.key.clone(),
             href: super::organisation::page_of(&o.key),
             name: o.name.clone(),
-            status: super::requests::sent_to(&sent, &o.keys)
-                .first()
-                .map(|(_, s)| super::organisation::short_status(s, today, lang)),
-            holds: o
-                .categories()
-                .iter()
-                .map(|c| category_words(c, lang))
-                .collect::<Vec<_>>()
-                .join(", "),
+            status: super::requests::latest_for(&latest, &o.keys)
+                .map(|s| super::organisation::short_status(s, today, lang)),
+            holds: holds(&o.categories(), lang),
             since: o.since().map(|t| month(t, lang)).unwrap_or_default(),
             known: o.known.iter().map(|k| k.how.clone()).collect(),
         })
@@ -524,11 +528,7 @@ pub(crate) async fn export(
     for o in &all {
         rows.push(vec![
             o.name.clone(),
-            o.categories()
-                .iter()
-                .map(|c| category_words(c, lang))
-                .collect::<Vec<_>>()
-                .join("; "),
+            holds(&o.categories(), lang),
             o.since().map(when::date).unwrap_or_default(),
             o.known
                 .iter()
