@@ -16,27 +16,11 @@
 
 use selfdata_store::{Backend, PodName, ResourcePath};
 
-use crate::common::{self, Browser, Server, field, unescape};
+use crate::common::{self, Browser, Server, archive_fixture as fixture, field, unescape};
 
-const EMAIL: &str = "ines@example.org";
-const PASSWORD: &str = "correct horse battery";
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/../archives/tests/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
-
+/// Ines, signed in, with the directory's CSRF token.
 async fn resident(s: &Server) -> (Browser, String, PodName) {
-    let ines = PodName::parse("ines").unwrap();
-    s.app
-        .idp
-        .create_account(EMAIL, PASSWORD, &ines)
-        .await
-        .unwrap();
-    let b = s.sign_in(EMAIL, PASSWORD).await;
+    let (b, ines) = common::resident(s, "ines@example.org", "ines").await;
     let page = b.get("/app/privacy/organisations").await;
     assert_eq!(page.status, 200, "{}", page.body);
     (b, field(&page.body, "csrf"), ines)
@@ -344,15 +328,7 @@ async fn an_organisations_page_shows_its_evidence_and_writes_an_access_or_object
         .await
         .body;
     let letter = letter_in(&letter);
-    let number = letter
-        .split("Meter or customer number: ")
-        .nth(1)
-        .and_then(|x| x.lines().next())
-        .unwrap_or_else(|| panic!("no meter number: {letter}"));
-    assert!(
-        number.len() == 14 && number.bytes().all(|c| c.is_ascii_digit()),
-        "the PRM: {number}"
-    );
+    common::meter_number(&letter);
     assert!(
         letter.contains("Paris La Défense"),
         "the registry's Enedis, with its address: {letter}"
@@ -571,13 +547,7 @@ async fn forged_forms_and_other_residents_change_nothing_and_an_unknown_organisa
     }
 
     // Another resident knows nothing of ines's organisations and cannot mark them.
-    let max = PodName::parse("max").unwrap();
-    s.app
-        .idp
-        .create_account("max@example.org", PASSWORD, &max)
-        .await
-        .unwrap();
-    let m = s.sign_in("max@example.org", PASSWORD).await;
+    let (m, max) = common::resident(&s, "max@example.org", "max").await;
     let theirs = m.get("/app/privacy/organisations").await;
     assert!(theirs.body.contains("0 organisations."), "{}", theirs.body);
     let csrf_max = field(&theirs.body, "csrf");
