@@ -14,8 +14,11 @@
 //!   `GET /app/privacy/consents/{id}/receipt`: the record itself, as Turtle.
 //! - `/app/privacy/requests…`: rights against holders ([`requests`]).
 //! - `/app/privacy/organisations`: the directory of organisations that hold
-//!   data on the resident ([`organisations`]); `…/organisations/{key}`: one
-//!   of them, its evidence, letters and marks ([`organisation`]).
+//!   data on the resident ([`organisations`]), by sector too ([`sector`]),
+//!   also kept as an open document of the pod ([`document`]);
+//!   `…/organisations/{key}`: one of them, its evidence, letters and marks
+//!   ([`organisation`]), and the resident's merges and splits
+//!   ([`choices`]).
 //!
 //! Split by concern: [`sources`] (what the source descriptions say),
 //! [`people`] (sharing with a person), [`granted`] (the apps and people
@@ -28,12 +31,15 @@
 //! form carries its CSRF token.
 
 mod acl;
+pub mod choices;
+pub mod document;
 pub(crate) mod granted;
 mod organisation;
 pub mod organisations;
 mod people;
 mod record;
 mod requests;
+pub mod sector;
 mod sources;
 
 use people::*;
@@ -77,8 +83,20 @@ pub fn routes() -> Router<Arc<PrivacyApp>> {
         .route("/app/privacy/organisations.csv", get(organisations::export))
         .route("/app/privacy/organisations/{key}", get(organisation::show))
         .route(
+            "/app/privacy/organisations/refresh",
+            post(organisations::refresh),
+        )
+        .route(
             "/app/privacy/organisations/{key}/status",
             post(organisation::mark),
+        )
+        .route(
+            "/app/privacy/organisations/{key}/merge",
+            post(organisation::merge),
+        )
+        .route(
+            "/app/privacy/organisations/{key}/split",
+            post(organisation::split),
         )
         .merge(requests::routes())
 }

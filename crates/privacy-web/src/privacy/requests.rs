@@ -752,9 +752,11 @@ enum Happened {
 
 /// The form's fields come in order, repeated names allowed. A request
 /// recorded for an organisation of the directory (`organisation`, its key)
-/// leads back to that organisation's page.
+/// leads back to that organisation's page. The directory's document in
+/// the pod is written again.
 async fn record_sent(
     State(services): State<Arc<PrivacyApp>>,
+    Extension(registry): Extension<selfdata_service::Registry>,
     chrome: Chrome,
     CsrfForm {
         resident: r,
@@ -815,6 +817,8 @@ async fn record_sent(
     };
     let (status, notice, error) = match outcome {
         Ok(Ok(())) => {
+            // The directory's document says where each request stands.
+            super::document::publish_after_change(&services, &registry, &r.pod).await;
             if let Some(key) = organisation {
                 return super::organisation::after_form(&key, "asked");
             }

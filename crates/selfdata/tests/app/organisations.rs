@@ -85,7 +85,10 @@ async fn archives_become_a_directory_of_organisations_searchable_and_exported() 
     // The export holds every organisation shown.
     let csv = b.get("/app/privacy/organisations.csv").await;
     assert_eq!(csv.status, 200);
-    assert!(csv.body.starts_with("organisation,holds,since,how we know"));
+    assert!(
+        csv.body
+            .starts_with("organisation,sector,holds,since,how we know,latest request")
+    );
     let shown = html.matches("<section class=\"organisation\"").count();
     assert_eq!(csv.body.lines().count(), shown + 1, "{}", csv.body);
 
@@ -1011,4 +1014,398 @@ async fn what_an_archive_holds_besides_evidence_is_said_on_the_job_page() {
         done.contains("names no advertiser: include “Ads information”"),
         "{done}"
     );
+}
+
+/// The directory's entries' names, in order.
+fn names_in(directory: &str) -> Vec<String> {
+    directory
+        .split("<section class=\"organisation\"")
+        .skip(1)
+        .map(|s| {
+            let end = s.find("</a></h").unwrap();
+            unescape(&s[s[..end].rfind('>').unwrap() + 1..end])
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_resident_merges_two_entries_takes_a_name_apart_and_undoes_both_in_either_language() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2023, 1, 10))).await;
+    let (b, csrf, ines) = resident(&s).await;
+    s.app
+        .import_file(&ines, fixture("gen_facebook_2023.zip"))
+        .await
+        .unwrap();
+    s.app.import_file(&ines, deezer_statement()).await.unwrap();
+    let directory = b.get("/app/privacy/organisations?lang=en").await.body;
+    let before = names_in(&directory).len();
+    let vinted = link_of(&directory, "Vinted");
+    let leboncoin = link_of(&directory, "leboncoin");
+    // A request recorded for Vinted before it is merged.
+    let marked = b
+        .post(
+            &format!("{vinted}/status"),
+            &[("csrf", &csrf), ("what", "asked"), ("date", "2023-01-05")],
+        )
+        .await;
+    assert_eq!(marked.status, 303);
+
+    // A forged form changes nothing.
+    let forged = b
+        .post(
+            &format!("{vinted}/merge"),
+            &[("into", key_of(&leboncoin).as_str())],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert!(
+        stored(&s, &ines, "/selfdata/directory/choices.ttl")
+            .await
+            .is_none()
+    );
+
+    // Vinted is the same as leboncoin: one entry, with Vinted's request.
+    let page = b.get(&vinted).await.body;
+    assert!(page.contains("This is the same organisation as"), "{page}");
+    let merged = b
+        .post(
+            &format!("{vinted}/merge"),
+            &[("csrf", &csrf), ("into", key_of(&leboncoin).as_str())],
+        )
+        .await;
+    assert_eq!(merged.status, 303, "{}", merged.body);
+    let to = merged.location.unwrap();
+    assert!(to.starts_with(&format!("{leboncoin}?done=merged")), "{to}");
+    let page = b.get(&to).await.body;
+    assert!(
+        page.contains("Put together: everything known of both is here."),
+        "{page}"
+    );
+    assert!(
+        page.contains("Vinted") && page.contains("put together by you"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Asked on 2023-01-05"),
+        "the merged entry's requests: {page}"
+    );
+    let directory = b.get("/app/privacy/organisations?lang=en").await.body;
+    assert_eq!(names_in(&directory).len(), before - 1, "{directory}");
+    assert!(!directory.contains(">Vinted</a></h2>"));
+    assert!(entry(&directory, "leboncoin").contains("Asked on 2023-01-05"));
+    let old = b.get(&vinted).await;
+    assert_eq!(old.status, 303, "the old address leads to the merged entry");
+    assert!(old.location.unwrap().starts_with(&leboncoin));
+    // The same in French, and the choice is an open document of the pod.
+    let fr = b.get("/app/privacy/organisations?lang=fr").await.body;
+    assert_eq!(names_in(&fr).len(), before - 1);
+    let fr_page = b.get(&format!("{leboncoin}?lang=fr")).await.body;
+    assert!(
+        fr_page.contains("regroupé par vous") && fr_page.contains("Séparer"),
+        "{fr_page}"
+    );
+    let choices = stored(&s, &ines, "/selfdata/directory/choices.ttl")
+        .await
+        .unwrap();
+    let g = common::turtle(&choices, &s.url("/selfdata/directory/choices.ttl"));
+    assert!(
+        choices.contains("SameOrganisation") && choices.contains("\"Vinted\""),
+        "{choices}"
+    );
+    assert!(g.len() > 4);
+
+    // Taking Vinted apart undoes the merge.
+    let taken = b
+        .post(
+            &format!("{leboncoin}/split?lang=en"),
+            &[("csrf", &csrf), ("name", "Vinted")],
+        )
+        .await;
+    assert_eq!(taken.status, 303, "{}", taken.body);
+    assert!(
+        taken
+            .location
+            .unwrap()
+            .starts_with(&format!("{vinted}?done=split"))
+    );
+    let directory = b.get("/app/privacy/organisations?lang=en").await.body;
+    assert_eq!(names_in(&directory).len(), before);
+    assert!(entry(&directory, "Vinted").contains("Asked on 2023-01-05"));
+
+    // Deezer (from Facebook) and DEEZER (the bank) are grouped by name;
+    // DEEZER is taken apart into an entry of its own, then put back.
+    let deezer = link_of(&directory, "Deezer");
+    let page = b.get(&deezer).await.body;
+    assert!(page.contains("<h2 id=\"names-h\">Its names</h2>"), "{page}");
+    let alone = b
+        .post(
+            &format!("{vinted}/split"),
+            &[("csrf", &csrf), ("name", "Vinted")],
+        )
+        .await;
+    assert_eq!(alone.status, 400, "the only name: {}", alone.body);
+    assert!(
+        alone
+            .body
+            .contains("This is the only name of this organisation")
+    );
+    let split = b
+        .post(
+            &format!("{deezer}/split"),
+            &[("csrf", &csrf), ("name", "DEEZER")],
+        )
+        .await;
+    assert_eq!(split.status, 303, "{}", split.body);
+    let own = split.location.unwrap();
+    assert!(own.contains("/deezer-2?done=split"), "{own}");
+    let page = b.get(&own).await.body;
+    assert!(page.contains("<h1>DEEZER</h1>"), "{page}");
+    assert!(page.contains("Taken apart: this is an entry of its own now."));
+    let directory = b.get("/app/privacy/organisations?lang=en").await.body;
+    assert_eq!(names_in(&directory).len(), before + 1);
+    assert!(entry(&directory, "DEEZER").contains("you pay them every month"));
+    assert!(!entry(&directory, "Deezer").contains("you pay them"));
+    let fr = b.get("/app/privacy/organisations?lang=fr").await.body;
+    assert!(fr.contains(">DEEZER</a></h2>"), "{fr}");
+    let back = b
+        .post(
+            "/app/privacy/organisations/deezer-2/merge",
+            &[("csrf", &csrf), ("into", key_of(&deezer).as_str())],
+        )
+        .await;
+    assert_eq!(back.status, 303);
+    let directory = b.get("/app/privacy/organisations?lang=en").await.body;
+    assert_eq!(names_in(&directory).len(), before);
+    assert!(entry(&directory, "Deezer").contains("you pay them every month"));
+    let choices = stored(&s, &ines, "/selfdata/directory/choices.ttl")
+        .await
+        .unwrap();
+    assert!(
+        !choices.contains("#merge-") && !choices.contains("#split-"),
+        "undone, not stacked: {choices}"
+    );
+
+    // A choices file that does not parse is never replaced.
+    let garbage = "this is not Turtle <";
+    s.app
+        .store
+        .write(
+            &ines,
+            selfdata_store::Write::Put {
+                path: ResourcePath::parse("/selfdata/directory/choices.ttl").unwrap(),
+                content_type: "text/turtle".to_owned(),
+                body: bytes::Bytes::from(garbage),
+                precondition: selfdata_store::Precondition::None,
+            },
+        )
+        .await
+        .unwrap();
+    let refused = b
+        .post(
+            &format!("{vinted}/merge"),
+            &[("csrf", &csrf), ("into", key_of(&leboncoin).as_str())],
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("cannot be read, so nothing was changed")
+    );
+    assert_eq!(
+        stored(&s, &ines, "/selfdata/directory/choices.ttl")
+            .await
+            .unwrap(),
+        garbage
+    );
+    let directory = b.get("/app/privacy/organisations?lang=en").await.body;
+    assert!(directory.contains("cannot be read: the names are grouped as selfdata found them"));
+    assert_eq!(names_in(&directory).len(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_directory_by_sector_files_each_organisation_where_its_source_says() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2023, 1, 10))).await;
+    let (b, csrf, ines) = resident(&s).await;
+    s.app
+        .import_file(&ines, fixture("gen_facebook_2023.zip"))
+        .await
+        .unwrap();
+    let statement = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../budget/tests/fixtures/credit_agricole.csv"
+    ))
+    .unwrap();
+    s.app.import_file(&ines, statement).await.unwrap();
+    let shared = b
+        .post(
+            "/app/privacy/share",
+            &[
+                ("csrf", &csrf),
+                ("webid", "https://bob.example/profile/card#me"),
+                ("folder", "selfdata"),
+                ("mode", "read"),
+            ],
+        )
+        .await;
+    assert_eq!(shared.status, 200);
+    let flat = b.get("/app/privacy/organisations?lang=en").await.body;
+    assert!(
+        flat.contains("href=\"/app/privacy/organisations?by=sector\">Group by sector</a>"),
+        "{flat}"
+    );
+    let html = b
+        .get("/app/privacy/organisations?by=sector&lang=en")
+        .await
+        .body;
+    let sector = |name: &str| -> String {
+        let start = html
+            .find(&format!("\">{name} ("))
+            .unwrap_or_else(|| panic!("no {name}: {html}"));
+        let rest = &html[start..];
+        rest[..rest.find("<section class=\"sector\"").unwrap_or(rest.len())].to_owned()
+    };
+    // The bank delivered statements: bank and insurance, though Facebook
+    // names it as an advertiser too.
+    assert!(
+        sector("Bank &#38; insurance").contains(">Crédit Agricole</a></h3>"),
+        "{html}"
+    );
+    // Advertisers only an archive names.
+    let platforms = sector("Platforms &#38; advertising");
+    assert!(platforms.contains(">Vinted</a></h3>"), "{platforms}");
+    assert!(
+        platforms.contains(">Meta Platforms</a></h3>"),
+        "the platform itself: {platforms}"
+    );
+    // A payee no source files: other.
+    assert!(
+        sector("Other").contains(">EDF CLIENTS PARTICULIERS</a></h3>"),
+        "{html}"
+    );
+    assert!(
+        sector("People").contains(">https://bob.example/profile/card#me</a></h3>"),
+        "{html}"
+    );
+    // Every entry once, and the way back to A to Z.
+    assert_eq!(
+        html.matches("<section class=\"organisation\"").count(),
+        flat.matches("<section class=\"organisation\"").count()
+    );
+    assert!(html.contains(">List from A to Z</a>"));
+    // Search and sectors together, in French, in the export.
+    let fr = b
+        .get("/app/privacy/organisations?by=sector&q=credit&lang=fr")
+        .await
+        .body;
+    assert!(fr.contains("\">Banque et assurance (1)</h2>"), "{fr}");
+    assert!(
+        fr.contains("href=\"/app/privacy/organisations?q=credit\""),
+        "{fr}"
+    );
+    let csv = b.get("/app/privacy/organisations.csv?lang=en").await.body;
+    assert!(
+        csv.starts_with("organisation,sector,holds,since,how we know,latest request"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("Crédit Agricole,Bank & insurance,")),
+        "{csv}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_directory_is_an_open_document_of_the_pod_kept_up_to_date_by_the_residents_changes() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2023, 3, 20))).await;
+    let (b, csrf, ines) = resident(&s).await;
+    s.app
+        .import_file(&ines, fixture("gen_facebook_2023.zip"))
+        .await
+        .unwrap();
+    let path = "/selfdata/directory/organisations.ttl";
+    let directory = b.get("/app/privacy/organisations?lang=en").await.body;
+    assert!(
+        stored(&s, &ines, path).await.is_none(),
+        "a GET writes nothing"
+    );
+    assert!(directory.contains("selfdata/directory/organisations.ttl"));
+
+    // A mark writes it: every entry the page lists, with the request's state.
+    let href = link_of(&directory, "Crédit Agricole");
+    let r = b
+        .post(
+            &format!("{href}/status"),
+            &[
+                ("csrf", &csrf),
+                ("what", "asked"),
+                ("article", "21"),
+                ("date", "2023-02-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let doc_iri = format!("{}/ines{path}", s.base);
+    let read = |body: String| {
+        let g = common::turtle(&body, &doc_iri);
+        let controller =
+            selfdata_rdf::oxrdf::NamedNodeRef::new_unchecked("https://w3id.org/dpv#DataController");
+        let name =
+            selfdata_rdf::oxrdf::NamedNodeRef::new_unchecked("http://xmlns.com/foaf/0.1/name");
+        let mut names: Vec<String> = g
+            .subjects_for_predicate_object(selfdata_rdf::oxrdf::vocab::rdf::TYPE, controller)
+            .filter_map(|s| match g.object_for_subject_predicate(s, name) {
+                Some(selfdata_rdf::oxrdf::TermRef::Literal(l)) => Some(l.value().to_owned()),
+                _ => None,
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    let body = stored(&s, &ines, path).await.unwrap();
+    let mut shown = names_in(&b.get("/app/privacy/organisations?lang=en").await.body);
+    shown.sort();
+    assert_eq!(read(body.clone()), shown);
+    assert!(
+        body.contains("\"overdue\""),
+        "asked on 2023-02-01, due 2023-03-01: {body}"
+    );
+    assert!(body.contains("https://w3id.org/dpv/pd#Contact"), "{body}");
+    assert!(body.contains("platforms-advertising"), "{body}");
+    assert!(body.contains("uploaded a list with your details to Facebook"));
+    assert!(body.contains("@fr"), "how we know in French too");
+    let csv = b.get("/app/privacy/organisations.csv?lang=en").await.body;
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with("Crédit Agricole,"))
+        .unwrap();
+    assert!(
+        line.ends_with("Asked on 2023-02-01; overdue since 2023-03-01."),
+        "{line}"
+    );
+
+    // An import leaves it stale until the resident brings it up to date.
+    s.app
+        .import_file(&ines, fixture("gen_takeout_en.zip"))
+        .await
+        .unwrap();
+    let stale = read(stored(&s, &ines, path).await.unwrap());
+    assert!(!stale.contains(&"Google".to_owned()));
+    let forged = b.post("/app/privacy/organisations/refresh", &[]).await;
+    assert_eq!(forged.status, 403);
+    let refreshed = b
+        .post("/app/privacy/organisations/refresh", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(refreshed.status, 303);
+    let page = b.get(&refreshed.location.unwrap()).await.body;
+    assert!(
+        page.contains("The copy of this list in your pod is up to date."),
+        "{page}"
+    );
+    let mut shown = names_in(&page);
+    shown.sort();
+    assert_eq!(read(stored(&s, &ines, path).await.unwrap()), shown);
+    // Owner-only, like everything of the pod.
+    let anonymous = s.client.get(&doc_iri).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
 }

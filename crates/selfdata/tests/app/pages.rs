@@ -7,7 +7,6 @@ use crate::common::{Browser, Page, Server, field};
 use reqwest::Method;
 use selfdata_store::PodName;
 
-
 /// A resident with an account and a pod, signed in through the login form.
 async fn signed_in(s: &Server, email: &str, pod: &str) -> Browser {
     crate::common::resident(s, email, pod).await.0
