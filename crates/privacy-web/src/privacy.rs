@@ -33,6 +33,7 @@
 mod acl;
 pub mod choices;
 pub mod document;
+pub mod evidence;
 pub(crate) mod granted;
 mod organisation;
 pub mod organisations;

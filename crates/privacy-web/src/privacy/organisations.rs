@@ -30,11 +30,9 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
-use selfdata_rdf::oxrdf::vocab::rdf;
-use selfdata_rdf::oxrdf::{NamedNodeRef, NamedOrBlankNodeRef, TermRef};
 use selfdata_service::Registry;
 use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, Say, page};
-use selfdata_store::{PodName, ResourcePath};
+use selfdata_store::PodName;
 
 #[cfg(test)]
 use super::choices::SplitRefused;
@@ -42,8 +40,7 @@ use super::choices::{self, Choices, ChoicesError, Ref};
 use super::sector::{self, Sector};
 use super::sources::{first_value, key_name, name_in, names_of, source_descriptions};
 use crate::PrivacyApp;
-use crate::archive::EVIDENCE;
-use crate::vocab::{DATA_CONTROLLER, DCT, DPV, FOAF, PD, SD};
+use crate::vocab::DCT;
 use crate::when::{self, month};
 
 /// One thing known about an organisation, and how.
@@ -199,30 +196,6 @@ pub fn category_words(c: &str, lang: Lang) -> String {
     }
 }
 
-fn literal_in(
-    g: &selfdata_rdf::oxrdf::Graph,
-    s: NamedOrBlankNodeRef<'_>,
-    p: &str,
-    lang: Option<&str>,
-) -> Option<String> {
-    g.objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(p))
-        .find_map(|t| match t {
-            TermRef::Literal(l) if lang.is_none() || l.language() == lang => {
-                Some(l.value().to_owned())
-            }
-            _ => None,
-        })
-}
-
-/// The first IRI `s` has for `p`.
-fn iri_in(g: &selfdata_rdf::oxrdf::Graph, s: NamedOrBlankNodeRef<'_>, p: &str) -> Option<String> {
-    g.objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(p))
-        .find_map(|t| match t {
-            TermRef::NamedNode(n) => Some(n.as_str().to_owned()),
-            _ => None,
-        })
-}
-
 /// An IRI of the pod whose root is `base` as a path from the root (no
 /// leading slash); any other as written.
 fn in_pod(base: &str, iri: String) -> String {
@@ -294,68 +267,24 @@ pub(crate) async fn gather(
 ) -> Vec<Item> {
     let mut found: Vec<Item> = Vec::new();
     let base = format!("{}/{}/", app.ctx.base_url(), pod);
-    if let Ok(folder) = ResourcePath::parse(&format!("/{EVIDENCE}")) {
-        for m in app
-            .ctx
-            .store
-            .members(pod, &folder)
-            .await
-            .unwrap_or_default()
-        {
-            let Ok(Some((_, body))) = app.ctx.store.get(pod, &m.path).await else {
-                continue;
-            };
-            let document = m.path.as_str().trim_start_matches('/').to_owned();
-            let doc = format!("{base}{document}");
-            let Ok(g) = selfdata_rdf::parse(&body, selfdata_rdf::RdfFormat::Turtle, &doc) else {
-                tracing::warn!(pod = %pod, path = %m.path.as_str(), "an evidence document could not be read");
-                continue;
-            };
-            let me = NamedNodeRef::new_unchecked(&doc).into();
-            let origin = Origin::Archive {
-                document,
-                platform: literal_in(&g, me, &format!("{SD}platform"), None).unwrap_or_default(),
-                kept: iri_in(&g, me, &format!("{DCT}source"))
-                    .map(|i| in_pod(&base, i))
-                    .unwrap_or_default(),
-                imported: Timestamp::from_millisecond(m.modified_ms).ok(),
-            };
-            let controller = NamedNodeRef::new_unchecked(DATA_CONTROLLER);
-            for s in g.subjects_for_predicate_object(rdf::TYPE, controller) {
-                let Some(name) = literal_in(&g, s, &format!("{FOAF}name"), None) else {
-                    continue;
-                };
-                let how = literal_in(&g, s, &format!("{DCT}description"), Some(lang.code()))
-                    .unwrap_or_default();
-                let categories = g
-                    .objects_for_subject_predicate(
-                        s,
-                        NamedNodeRef::new_unchecked(&format!("{DPV}hasPersonalData")),
-                    )
-                    .filter_map(|t| match t {
-                        TermRef::NamedNode(n) => n.as_str().strip_prefix(PD).map(str::to_owned),
-                        _ => None,
-                    })
-                    .collect();
-                let time = |p: &str| {
-                    literal_in(&g, s, &format!("{SD}{p}"), None).and_then(|v| v.parse().ok())
-                };
-                found.push(Item {
-                    // Keyed from the name, never from anything a document
-                    // stores: a stored key could be stale or edited.
-                    key_name: name.clone(),
-                    name: name.clone(),
-                    names: vec![name],
-                    person: false,
-                    known: Known {
-                        how,
-                        categories,
-                        first: time("first"),
-                        last: time("last"),
-                        origin: origin.clone(),
+    for doc in super::evidence::documents(app, pod).await {
+        for row in &doc.rows {
+            found.push(Item {
+                key_name: row.name.clone(),
+                name: row.name.clone(),
+                names: vec![row.name.clone()],
+                person: false,
+                known: Known {
+                    how: match lang {
+                        Lang::En => row.how_en.clone(),
+                        Lang::Fr => row.how_fr.clone(),
                     },
-                });
-            }
+                    categories: row.categories.clone(),
+                    first: row.first,
+                    last: row.last,
+                    origin: doc.origin.clone(),
+                },
+            });
         }
     }
     for d in source_descriptions(app, pod).await {
