@@ -26,7 +26,7 @@ use selfdata_site::{Lang, fill};
 use selfdata_store::PodName;
 
 use crate::BudgetApp;
-use crate::subscriptions::found;
+use crate::subscriptions::found_in;
 
 /// What a payee is known to hold (DPV personal data categories).
 pub const CATEGORIES: [&str; 3] = ["Identifying", "Financial", "Transactional"];
@@ -63,15 +63,15 @@ async fn tally_of(pod: &PodName, book: &Arc<Book>) -> Arc<Vec<Paid>> {
 
 /// The organisations the resident of `pod` pays, how we know in `lang`.
 pub async fn organisations(app: &BudgetApp, pod: &PodName, lang: Lang) -> Vec<KnownOrganisation> {
-    match app.budget.book(pod).await {
-        Ok(book) if !book.rows.is_empty() => {}
+    let book = match app.budget.book(pod).await {
+        Ok(book) if !book.rows.is_empty() => book,
         Ok(_) => return Vec::new(),
         Err(e) => {
             tracing::warn!(pod = %pod, error = %e, "the payees could not be read");
             return Vec::new();
         }
-    }
-    let (book, found, decisions) = match found(app, pod).await {
+    };
+    let (found, decisions) = match found_in(app, pod, &book).await {
         Ok(f) => f,
         Err(e) => {
             tracing::warn!(pod = %pod, error = %e, "the subscriptions could not be read");

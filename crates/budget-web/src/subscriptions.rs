@@ -31,10 +31,9 @@ use bytes::Bytes;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use parking_lot::Mutex;
-use selfdata_budget::book::{self, Book};
+use selfdata_budget::book::Book;
 use selfdata_budget::money::{format_cents, format_cents_en, format_cents_fr};
-use selfdata_budget::payee::payee;
-use selfdata_budget::recurring::{self, Decision, Occurrence, Recurring, Status};
+use selfdata_budget::recurring::{self, Decision, Recurring, Status};
 use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, fill, page};
 use selfdata_solid::auth::PodAccess;
 use selfdata_solid::error::ApiError;
@@ -82,31 +81,6 @@ fn recurring_path() -> Result<ResourcePath, StoreError> {
     Ok(ResourcePath::parse(&format!("/{RECURRING}"))?)
 }
 
-/// The transactions of a book as the detector sees them: payee from the
-/// label and memo, category from the book; internal transfers left out.
-pub fn occurrences(book: &Book) -> Vec<Occurrence> {
-    book.rows
-        .iter()
-        .filter(|r| {
-            r.transfer_with.is_none()
-                && !r
-                    .category
-                    .is_some_and(|c| c == book::INTERNAL || c.starts_with("virements-internes/"))
-        })
-        .map(|r| {
-            let p = payee(&r.entry.label, &r.entry.memo);
-            Occurrence {
-                account: book.accounts[r.account].id.clone(),
-                date: r.entry.date,
-                amount: r.entry.amount,
-                payee: p.name,
-                creditor_id: p.creditor_id,
-                category: r.category.map(str::to_owned),
-            }
-        })
-        .collect()
-}
-
 /// What was found per pod, with the book and the day it was found from.
 type Found = (Weak<Book>, Date, Arc<Vec<Recurring>>);
 
@@ -123,26 +97,39 @@ pub(crate) async fn found(
     pod: &PodName,
 ) -> Result<(Arc<Book>, Arc<Vec<Recurring>>, Vec<Decision>), SubscriptionError> {
     let book = app.budget.book(pod).await?;
+    let (found, decisions) = found_in(app, pod, &book).await?;
+    Ok((book, found, decisions))
+}
+
+/// The recurring payments in `book`, the book of `pod` already read, as of
+/// today, and the resident's decisions.
+pub(crate) async fn found_in(
+    app: &BudgetApp,
+    pod: &PodName,
+    book: &Arc<Book>,
+) -> Result<(Arc<Vec<Recurring>>, Vec<Decision>), SubscriptionError> {
     let today = app.ctx.today();
     let known = FOUND
         .lock()
         .get(pod)
-        .and_then(|(b, d, f)| (b.ptr_eq(&Arc::downgrade(&book)) && *d == today).then(|| f.clone()));
+        .and_then(|(b, d, f)| (b.ptr_eq(&Arc::downgrade(book)) && *d == today).then(|| f.clone()));
     let found = match known {
         Some(f) => f,
         None => {
-            let weak = Arc::downgrade(&book);
+            let weak = Arc::downgrade(book);
             let all = book.clone();
             let f = Arc::new(
-                tokio::task::spawn_blocking(move || recurring::detect(&occurrences(&all), today))
-                    .await
-                    .map_err(|e| BudgetError::Damaged(e.to_string()))?,
+                tokio::task::spawn_blocking(move || {
+                    recurring::detect(&recurring::occurrences(&all), today)
+                })
+                .await
+                .map_err(|e| BudgetError::Damaged(e.to_string()))?,
             );
             FOUND.lock().insert(pod.clone(), (weak, today, f.clone()));
             f
         }
     };
-    Ok((book, found, decisions(app, pod).await?))
+    Ok((found, decisions(app, pod).await?))
 }
 
 async fn decisions(app: &BudgetApp, pod: &PodName) -> Result<Vec<Decision>, SubscriptionError> {

@@ -8,9 +8,8 @@ use std::time::Instant;
 use selfdata_budget::accounts::Account;
 use selfdata_budget::book::Book;
 use selfdata_budget::ledger::{Entry, entries};
-use selfdata_budget::payee::payee;
 use selfdata_budget::payees::{select, tally};
-use selfdata_budget::recurring::{Occurrence, detect};
+use selfdata_budget::recurring::{detect, occurrences};
 
 fn main() {
     let files = selfdata_budget::demo::history(7, 10, 3);
@@ -41,22 +40,7 @@ fn main() {
     let book = Book::new(accounts, per_account, Vec::new(), Vec::new(), Vec::new());
 
     let t = Instant::now();
-    let occurrences: Vec<Occurrence> = book
-        .rows
-        .iter()
-        .map(|r| {
-            let p = payee(&r.entry.label, &r.entry.memo);
-            Occurrence {
-                account: book.accounts[r.account].id.clone(),
-                date: r.entry.date,
-                amount: r.entry.amount,
-                payee: p.name,
-                creditor_id: p.creditor_id,
-                category: r.category.map(str::to_owned),
-            }
-        })
-        .collect();
-    let found = detect(&occurrences, selfdata_budget::demo::HISTORY_END);
+    let found = detect(&occurrences(&book), selfdata_budget::demo::HISTORY_END);
     let detector = t.elapsed();
 
     let t = Instant::now();

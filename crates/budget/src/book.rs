@@ -37,6 +37,23 @@ pub struct Row {
     pub transfer_with: Option<usize>,
 }
 
+impl Row {
+    /// Whether it is money moved between the resident's own accounts:
+    /// matched with its other side, or in the internal transfers' category
+    /// (or one under it). Such a row pays no one.
+    pub fn is_internal(&self) -> bool {
+        self.transfer_with.is_some() || is_internal_category(self.category)
+    }
+}
+
+/// Whether `category` is the internal transfers' category or one under it.
+pub fn is_internal_category(category: Option<&str>) -> bool {
+    category.is_some_and(|c| {
+        c.strip_prefix(INTERNAL)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
 /// Sums of one category (or of none) over a period.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Sum {
@@ -465,4 +482,18 @@ pub fn add_balances(known: &mut Vec<Stated>, account: &str, stated: &[crate::Bal
     }
     known.sort_by(|a, b| (&a.account, a.date).cmp(&(&b.account, b.date)));
     changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_transfers_are_their_category_and_the_ones_under_it_only() {
+        assert!(is_internal_category(Some(INTERNAL)));
+        assert!(is_internal_category(Some("virements-internes/epargne")));
+        assert!(!is_internal_category(Some("virements-internesque")));
+        assert!(!is_internal_category(Some("logement/loyer")));
+        assert!(!is_internal_category(None));
+    }
 }

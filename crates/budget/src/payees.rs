@@ -29,7 +29,7 @@ use std::collections::HashMap;
 
 use jiff::civil::Date;
 
-use crate::book::{Book, INTERNAL};
+use crate::book::Book;
 use crate::model::Kind;
 use crate::payee::payee;
 use crate::recurring::{Period, Recurring};
@@ -79,9 +79,7 @@ pub fn tally(book: &Book) -> Vec<Paid> {
     for r in &book.rows {
         let e = &r.entry;
         if e.amount >= 0
-            || r.transfer_with.is_some()
-            || r.category
-                .is_some_and(|c| c == INTERNAL || c.starts_with("virements-internes/"))
+            || r.is_internal()
             || matches!(e.kind, Kind::Cash | Kind::Fee | Kind::Interest)
         {
             continue;
@@ -151,7 +149,7 @@ mod tests {
     use crate::accounts::Account;
     use crate::ledger::Entry;
     use crate::model::Holder;
-    use crate::recurring::{Occurrence, detect};
+    use crate::recurring::{detect, occurrences};
 
     fn account(id: &str) -> Account {
         Account {
@@ -191,22 +189,7 @@ mod tests {
     }
 
     fn found(book: &Book, today: Date) -> Vec<Recurring> {
-        let items: Vec<Occurrence> = book
-            .rows
-            .iter()
-            .map(|r| {
-                let p = payee(&r.entry.label, &r.entry.memo);
-                Occurrence {
-                    account: book.accounts[r.account].id.clone(),
-                    date: r.entry.date,
-                    amount: r.entry.amount,
-                    payee: p.name,
-                    creditor_id: p.creditor_id,
-                    category: r.category.map(str::to_owned),
-                }
-            })
-            .collect();
-        detect(&items, today)
+        detect(&occurrences(book), today)
     }
 
     fn names(list: &[Paid]) -> Vec<&str> {

@@ -24,7 +24,9 @@ use jiff::ToSpan;
 use jiff::civil::Date;
 use selfdata_sources::text::{lines, shown, split_into};
 
+use crate::book::{Book, is_internal_category};
 use crate::money::PLAUSIBLE_CENTS;
+use crate::payee::payee;
 
 /// One transaction as the detector sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,6 +214,27 @@ impl Recurring {
     }
 }
 
+/// The transactions of `book` as the detector sees them: the payee from the
+/// label and memo, the category from the book; money moved between the
+/// resident's own accounts left out ([`crate::book::Row::is_internal`]).
+pub fn occurrences(book: &Book) -> Vec<Occurrence> {
+    book.rows
+        .iter()
+        .filter(|r| !r.is_internal())
+        .map(|r| {
+            let p = payee(&r.entry.label, &r.entry.memo);
+            Occurrence {
+                account: book.accounts[r.account].id.clone(),
+                date: r.entry.date,
+                amount: r.entry.amount,
+                payee: p.name,
+                creditor_id: p.creditor_id,
+                category: r.category.map(str::to_owned),
+            }
+        })
+        .collect()
+}
+
 /// The recurring payments and incomes in `items`, the ones still running
 /// first, the costliest first; `today` says which ones ended.
 pub fn detect(items: &[Occurrence], today: Date) -> Vec<Recurring> {
@@ -220,7 +243,7 @@ pub fn detect(items: &[Occurrence], today: Date) -> Vec<Recurring> {
         if o.amount == 0
             || o.amount.unsigned_abs() > PLAUSIBLE_CENTS.unsigned_abs()
             || o.payee.trim().is_empty()
-            || is_internal(o.category.as_deref())
+            || is_internal_category(o.category.as_deref())
         {
             continue;
         }
@@ -279,10 +302,6 @@ fn since_pause<'a, 'o>(group: &'a [&'o Occurrence]) -> Option<&'a [&'o Occurrenc
 enum Group<'a> {
     Creditor(&'a str),
     Payee(&'a str, &'a str),
-}
-
-fn is_internal(category: Option<&str>) -> bool {
-    category.is_some_and(|c| c == "virements-internes" || c.starts_with("virements-internes/"))
 }
 
 /// One group, sorted by date, if it is recurring.

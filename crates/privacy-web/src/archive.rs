@@ -20,16 +20,18 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use selfdata_archives::{Archive, Evidence, EvidenceKind, Platform};
+use selfdata_archives::{Archive, Evidence, EvidenceKind, Note, Platform};
 use selfdata_rdf::oxrdf::vocab::{rdf, xsd};
 use selfdata_rdf::oxrdf::{Graph, Literal, NamedNode, Triple};
 use selfdata_rdf::{RdfFormat, serialize};
 use selfdata_service::{
     Accepts, ImportFailure, Intake, Original, Plan, Summary, Told, Upload, held_period, put_file,
 };
-use selfdata_sources::describe::{Held, Source, VOCAB};
+use selfdata_sources::describe::{Held, Source};
 use selfdata_sources::{Expected, ImportError, Lang, Refusal};
 use selfdata_store::{Backend, PodName, ResourcePath};
+
+use crate::vocab::{DCT, DPV, FOAF, PD, SD};
 
 /// Media types an archive may arrive with (browsers differ).
 pub const ARCHIVE_TYPES: &[&str] = &[
@@ -40,11 +42,6 @@ pub const ARCHIVE_TYPES: &[&str] = &[
 
 /// Where the evidence documents are, from the pod root.
 pub const EVIDENCE: &str = "selfdata/directory/evidence/";
-
-const DPV: &str = "https://w3id.org/dpv#";
-const PD: &str = "https://w3id.org/dpv/pd#";
-const DCT: &str = "http://purl.org/dc/terms/";
-const FOAF: &str = "http://xmlns.com/foaf/0.1/";
 
 /// The archive intake of the privacy service.
 pub struct Archives {
@@ -213,7 +210,7 @@ fn evidence_turtle(doc: &str, original: &str, a: &Archive) -> Result<Vec<u8>, St
     g.insert(&Triple::new(
         me.clone(),
         rdf::TYPE,
-        t(&format!("{VOCAB}ArchiveEvidence")),
+        t(&format!("{SD}ArchiveEvidence")),
     ));
     g.insert(&Triple::new(
         me.clone(),
@@ -222,7 +219,7 @@ fn evidence_turtle(doc: &str, original: &str, a: &Archive) -> Result<Vec<u8>, St
     ));
     g.insert(&Triple::new(
         me.clone(),
-        t(&format!("{VOCAB}platform")),
+        t(&format!("{SD}platform")),
         Literal::new_simple_literal(a.platform.archive_name()),
     ));
     for (i, e) in a.evidence.iter().enumerate() {
@@ -239,11 +236,7 @@ fn evidence_turtle(doc: &str, original: &str, a: &Archive) -> Result<Vec<u8>, St
             Literal::new_simple_literal(&e.organisation).into(),
         );
         add(
-            format!("{VOCAB}organisationKey"),
-            Literal::new_simple_literal(selfdata_archives::key(&e.organisation)).into(),
-        );
-        add(
-            format!("{VOCAB}platform"),
+            format!("{SD}platform"),
             Literal::new_simple_literal(e.platform.name()).into(),
         );
         for lang in [Lang::En, Lang::Fr] {
@@ -262,17 +255,33 @@ fn evidence_turtle(doc: &str, original: &str, a: &Archive) -> Result<Vec<u8>, St
         for (p, v) in [("first", first), ("last", last)] {
             if let Some(v) = v {
                 add(
-                    format!("{VOCAB}{p}"),
+                    format!("{SD}{p}"),
                     Literal::new_typed_literal(v.to_string(), xsd::DATE_TIME).into(),
                 );
             }
         }
         add(
-            format!("{VOCAB}count"),
+            format!("{SD}count"),
             Literal::new_typed_literal(count(e).to_string(), xsd::INTEGER).into(),
         );
     }
     serialize(&g, RdfFormat::Turtle, doc).map_err(|e| e.to_string())
+}
+
+/// What the reader noted about an archive it took (pages left unread
+/// because they are HTML, organisations past the cap), for the job page.
+fn notes(a: &Archive) -> Option<Told> {
+    if a.notes.is_empty() {
+        return None;
+    }
+    let said = |lang| {
+        a.notes
+            .iter()
+            .map(|n| n.sentence(a.platform, lang))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    Some(Told::new(said(Lang::Fr), said(Lang::En)))
 }
 
 fn path(p: &str) -> Result<ResourcePath, ImportFailure> {
@@ -294,15 +303,26 @@ impl Intake for Archives {
         let archive = selfdata_archives::read_archive(reader, |_| {})
             .map_err(|e| refused(e.sentence(Lang::En), e.sentence(Lang::Fr)))?;
         if archive.evidence.is_empty() {
-            let name = archive.platform.archive_name();
-            return Err(refused(
-                format!(
-                    "this {name} archive names no organisation that holds data on you: nothing was kept"
-                ),
-                format!(
-                    "cette archive {name} ne nomme aucun organisme qui détient des données sur vous : rien n’a été gardé"
-                ),
-            ));
+            // What the reader noted says why (no "My Activity", no
+            // advertiser) and what to ask for next time.
+            let said = |lang| {
+                let why = archive
+                    .notes
+                    .iter()
+                    .map(|n| n.sentence(archive.platform, lang))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let why = if why.is_empty() {
+                    Note::NothingFound.sentence(archive.platform, lang)
+                } else {
+                    why
+                };
+                match lang {
+                    Lang::En => format!("{why} Nothing was kept."),
+                    Lang::Fr => format!("{why} Rien n’a été gardé."),
+                }
+            };
+            return Err(refused(said(Lang::En), said(Lang::Fr)));
         }
         Ok(archive)
     }
@@ -347,7 +367,7 @@ impl Intake for Archives {
             &Source {
                 holder: archive.platform.holder(),
                 holder_fr: None,
-                themes: &[format!("{VOCAB}OrganisationsHoldingMyData")],
+                themes: &[format!("{SD}OrganisationsHoldingMyData")],
                 held: Held {
                     meter: None,
                     accounts: &[],
@@ -396,7 +416,7 @@ impl Intake for Archives {
                     format!("{organisations} organismes nommés par votre archive {name}"),
                     format!("{organisations} organisations named by your {name} archive"),
                 ),
-                told_more: None,
+                told_more: notes(&archive),
                 link: Some("/app/privacy/organisations".to_owned()),
             }),
         })

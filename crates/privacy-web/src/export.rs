@@ -44,8 +44,8 @@ pub const MEDIA_TYPE: &str = "application/x-tar";
 /// The version of the layout below; an import refuses any other.
 pub const FORMAT_VERSION: u32 = 1;
 /// The manifest's vocabulary.
-pub const NS: &str = "https://selfdata.example/ns#";
-const DCTERMS: &str = "http://purl.org/dc/terms/";
+pub const NS: &str = crate::vocab::SD;
+use crate::vocab::DCT as DCTERMS;
 /// Where consent records live in a pod (they travel as ordinary resources).
 pub const CONSENTS: &str = "/selfdata/consents/";
 /// The prefix of the derived entries that are exported: the access log.

@@ -14,6 +14,8 @@ pub mod erase;
 pub mod export;
 pub mod log;
 pub mod privacy;
+pub mod vocab;
+mod when;
 
 use std::sync::Arc;
 
@@ -29,6 +31,8 @@ pub struct PrivacyApp {
     pub ctx: Arc<Context>,
     /// Accounts, sessions and app grants (revoking an app, erasing a pod).
     pub idp: Arc<Idp>,
+    /// The evidence documents read for the directory, while unchanged.
+    pub evidence: privacy::evidence::EvidenceCache,
 }
 
 /// Lets the Solid layer's extractors (such as `PodAccess`) reach its state.
@@ -44,7 +48,11 @@ pub struct PrivacyService(pub Arc<PrivacyApp>);
 
 impl PrivacyService {
     pub fn new(ctx: Arc<Context>, idp: Arc<Idp>) -> Self {
-        Self(Arc::new(PrivacyApp { ctx, idp }))
+        Self(Arc::new(PrivacyApp {
+            ctx,
+            idp,
+            evidence: Default::default(),
+        }))
     }
 }
 
@@ -83,6 +91,10 @@ impl Service for PrivacyService {
         lang: Lang,
     ) -> Vec<selfdata_service::KnownOrganisation> {
         privacy::granted::organisations(&self.0, pod, lang).await
+    }
+
+    fn forget_pod(&self, pod: &PodName) {
+        self.0.evidence.forget(pod);
     }
 
     async fn card(&self, resident: &Resident, lang: Lang) -> Option<Card> {

@@ -14,8 +14,11 @@
 //!   `GET /app/privacy/consents/{id}/receipt`: the record itself, as Turtle.
 //! - `/app/privacy/requests…`: rights against holders ([`requests`]).
 //! - `/app/privacy/organisations`: the directory of organisations that hold
-//!   data on the resident ([`organisations`]); `…/organisations/{key}`: one
-//!   of them, its evidence, letters and marks ([`organisation`]).
+//!   data on the resident ([`organisations`]), by sector too ([`sector`]),
+//!   also kept as an open document of the pod ([`document`]);
+//!   `…/organisations/{key}`: one of them, its evidence, letters and marks
+//!   ([`organisation`]), and the resident's merges and splits
+//!   ([`choices`]).
 //!
 //! Split by concern: [`sources`] (what the source descriptions say),
 //! [`people`] (sharing with a person), [`granted`] (the apps and people
@@ -28,12 +31,16 @@
 //! form carries its CSRF token.
 
 mod acl;
+pub mod choices;
+pub mod document;
+pub mod evidence;
 pub(crate) mod granted;
 mod organisation;
 pub mod organisations;
 mod people;
 mod record;
 mod requests;
+pub mod sector;
 mod sources;
 
 use people::*;
@@ -61,7 +68,7 @@ use serde::Deserialize;
 use selfdata_service::consents;
 use selfdata_site::{Chrome, CsrfForm, PageError, Resident, fill, page};
 
-use crate::PrivacyApp;
+use crate::{PrivacyApp, when};
 pub use texts::PrivacyTexts;
 
 /// This module's routes.
@@ -77,8 +84,20 @@ pub fn routes() -> Router<Arc<PrivacyApp>> {
         .route("/app/privacy/organisations.csv", get(organisations::export))
         .route("/app/privacy/organisations/{key}", get(organisation::show))
         .route(
+            "/app/privacy/organisations/refresh",
+            post(organisations::refresh),
+        )
+        .route(
             "/app/privacy/organisations/{key}/status",
             post(organisation::mark),
+        )
+        .route(
+            "/app/privacy/organisations/{key}/merge",
+            post(organisation::merge),
+        )
+        .route(
+            "/app/privacy/organisations/{key}/split",
+            post(organisation::split),
         )
         .merge(requests::routes())
 }
@@ -202,11 +221,7 @@ async fn log_rows(
                 .rev()
                 .map(|e| LogRow {
                     time: Timestamp::from_millisecond(e.entry.time_ms)
-                        .map(|t| {
-                            t.to_zoned_datetime(selfdata_sources::time::paris())
-                                .strftime("%Y-%m-%d %H:%M:%S")
-                                .to_string()
-                        })
+                        .map(when::second)
                         .unwrap_or_default(),
                     who: e.entry.webid.unwrap_or_else(|| p.log_anonymous.to_owned()),
                     client: e
@@ -241,11 +256,9 @@ async fn last_access(services: &PrivacyApp, pod: &PodName, who: &str) -> Option<
         .await
         .ok()?
         .pop()?;
-    Timestamp::from_millisecond(e.entry.time_ms).ok().map(|t| {
-        t.to_zoned_datetime(selfdata_sources::time::paris())
-            .strftime("%Y-%m-%d %H:%M")
-            .to_string()
-    })
+    Timestamp::from_millisecond(e.entry.time_ms)
+        .ok()
+        .map(when::minute)
 }
 
 struct RecordRow {
@@ -303,20 +316,6 @@ impl Outcome {
     }
 }
 
-fn day(ms: i64) -> String {
-    Timestamp::from_millisecond(ms)
-        .map(|t| {
-            t.to_zoned_datetime(selfdata_sources::time::paris())
-                .date()
-                .to_string()
-        })
-        .unwrap_or_default()
-}
-
-fn day_of(t: Timestamp) -> String {
-    day(t.as_millisecond())
-}
-
 /// A source's category (the last segment of its theme IRI) in words.
 fn theme_name(p: &PrivacyTexts, slug: &str) -> String {
     match slug {
@@ -336,7 +335,7 @@ fn theme_name(p: &PrivacyTexts, slug: &str) -> String {
 /// A record's term (purpose, legal basis, jurisdiction) in words when it is
 /// one selfdata writes, else its IRI.
 fn term_name(p: &PrivacyTexts, iri: &str) -> String {
-    let dpv = selfdata_consent::DPV;
+    let dpv = crate::vocab::DPV;
     match iri.strip_prefix(dpv) {
         Some("Consent") => p.term_consent.to_owned(),
         Some("ServiceProvision") => p.term_service.to_owned(),
@@ -346,7 +345,11 @@ fn term_name(p: &PrivacyTexts, iri: &str) -> String {
 }
 
 fn modes_text(p: &PrivacyTexts, modes: &[String]) -> String {
-    let has = |m: &str| modes.iter().any(|x| x == &format!("{}{m}", acl::ACL));
+    let has = |m: &str| {
+        modes
+            .iter()
+            .any(|x| x == &format!("{}{m}", crate::vocab::ACL))
+    };
     if has("Control") {
         p.mode_all.to_owned()
     } else if has("Write") || has("Append") {
@@ -403,7 +406,7 @@ async fn render_overview(
     for g in grants.into_iter().filter(|g| g.revoked_ms.is_none()) {
         apps.push(AppView {
             record: id_for(Kind::App, &g.id),
-            since: day(g.created_ms),
+            since: when::date_ms(g.created_ms),
             last_access: last_access(services, &r.pod, &g.client_id).await,
             id: g.id,
             name: g.client_name,
@@ -428,8 +431,8 @@ async fn render_overview(
                 views.push(PersonView {
                     since: rec
                         .and_then(|x| x.given())
-                        .map(day_of)
-                        .unwrap_or_else(|| day(a.modified_ms)),
+                        .map(when::date)
+                        .unwrap_or_else(|| when::date_ms(a.modified_ms)),
                     record: rec.map(|x| x.id.clone()),
                     modes: modes_text(p, &a.modes),
                     what: a.resource.as_str().to_owned(),
@@ -457,8 +460,8 @@ async fn render_overview(
             },
             state: state_name(p, x.state()),
             active: x.state().is_active(),
-            given: x.given().map(day_of).unwrap_or_default(),
-            ended: x.ended().map(day_of).unwrap_or_default(),
+            given: x.given().map(when::date).unwrap_or_default(),
+            ended: x.ended().map(when::date).unwrap_or_default(),
         })
         .collect();
     page(

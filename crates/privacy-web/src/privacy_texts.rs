@@ -163,6 +163,12 @@ pub struct PrivacyTexts {
     pub rq_deadline_rule: &'static str,
     pub rq_unknown_holder: &'static str,
     pub rq_bad_date: &'static str,
+    /// A letter asked for a person given access.
+    pub rq_person: &'static str,
+    /// A request marked that is no longer listed.
+    pub rq_not_listed: &'static str,
+    /// `{date}`: when the request was sent.
+    pub rq_before_sent: &'static str,
 }
 
 pub static EN: PrivacyTexts = PrivacyTexts {
@@ -308,6 +314,9 @@ pub static EN: PrivacyTexts = PrivacyTexts {
     rq_deadline_rule: "One month from receipt (GDPR article 12(3)); it can be extended by two months for complex requests, if the holder tells you within the first month.",
     rq_unknown_holder: "Choose a holder from the list.",
     rq_bad_date: "Give the date as YYYY-MM-DD.",
+    rq_not_listed: "This request is not listed any more; the page was refreshed.",
+    rq_before_sent: "That date is before the request was sent ({date}).",
+    rq_person: "This is a person you gave access to, not an organisation: there is no letter to write to them. To end their access, remove it on the page “Who has what on me?”.",
     organisations_link: "Every organisation that holds data on you, from your Google, Facebook and Instagram archives",
 };
 
@@ -454,6 +463,9 @@ pub static FR: PrivacyTexts = PrivacyTexts {
     rq_deadline_rule: "Un mois à compter de la réception (article 12.3 du RGPD)\u{a0}; prolongeable de deux mois pour une demande complexe, si le détenteur vous en informe dans le premier mois.",
     rq_unknown_holder: "Choisissez un détenteur dans la liste.",
     rq_bad_date: "Donnez la date sous la forme AAAA-MM-JJ.",
+    rq_not_listed: "Cette demande n’existe plus\u{a0}; la page a été actualisée.",
+    rq_before_sent: "Cette date précède l’envoi de la demande ({date}).",
+    rq_person: "C’est une personne à qui vous avez donné accès, pas un organisme\u{a0}: il n’y a pas de lettre à lui écrire. Pour mettre fin à son accès, retirez-le sur la page «\u{a0}Qui a quoi sur moi\u{a0}?\u{a0}».",
     organisations_link: "Tous les organismes qui détiennent des données sur vous, d’après vos archives Google, Facebook et Instagram",
 };
 

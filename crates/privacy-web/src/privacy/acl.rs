@@ -6,7 +6,7 @@ use selfdata_rdf::oxrdf::{Graph, NamedNode, NamedOrBlankNode, Term, TermRef, Tri
 use selfdata_rdf::{RdfFormat, parse, serialize};
 use selfdata_store::{AuxKind, Backend, PodName, Precondition, ResourcePath, StoreError, Write};
 
-pub const ACL: &str = "http://www.w3.org/ns/auth/acl#";
+pub use crate::vocab::ACL;
 
 /// Resources visited at most when looking for ACLs (a pod holds few
 /// containers; this only bounds a pathological one).

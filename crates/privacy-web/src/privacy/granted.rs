@@ -14,17 +14,7 @@ use selfdata_store::PodName;
 
 use super::{PrivacyTexts, acl, app_label, modes_text, person_record_id};
 use crate::PrivacyApp;
-
-/// The day of `t` in Paris, as a resident reads it ("10 January 2023").
-fn day_words(t: Timestamp, lang: Lang) -> String {
-    let d = t.to_zoned_datetime(selfdata_sources::time::paris()).date();
-    let month = match lang {
-        Lang::Fr => selfdata_sources::Lang::Fr,
-        Lang::En => selfdata_sources::Lang::En,
-    }
-    .month(d.month());
-    format!("{} {month} {}", d.day(), d.year())
-}
+use crate::when::day_words;
 
 /// Every app and person with access to `pod`, how in `lang`.
 pub(crate) async fn organisations(

@@ -15,10 +15,17 @@
 //!   the data erased. Marks are requests of `selfdata/rights/requests.json`
 //!   kept with the organisation's key, written under the pod's import lock,
 //!   and shown here, on the rights page and, as a short status, on the
-//!   directory.
+//!   directory;
+//! - say it is the same as another entry (`POST …/{key}/merge`, `into`), or
+//!   take one of its names apart (`POST …/{key}/split`, `name`), both
+//!   CSRF-checked and kept in the resident's choices ([`super::choices`]).
 //!
-//! An unknown key (not in this resident's directory) is a 404 page in words.
+//! A person given access has no letter and no marks. An unknown key (not in
+//! this resident's directory) is a 404 page in words; a key merged into
+//! another entry leads to that entry's page. After each change the
+//! directory's document in the pod is written again ([`super::document`]).
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use askama::Template;
@@ -27,23 +34,19 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::civil::Date;
-use selfdata_rdf::oxrdf::vocab::rdf;
-use selfdata_rdf::oxrdf::{NamedNodeRef, TermRef};
-use selfdata_rdf::{RdfFormat, parse};
 use selfdata_service::Registry;
 use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, Say, fill, page};
-use selfdata_store::{PodName, ResourcePath};
+use selfdata_store::PodName;
 use serde::Deserialize;
 
-use super::organisations::{Organisation, category_words, directory, month};
-use super::requests::{Sent, article_of, reminder, requests_sent, sent_to, update_requests};
-use super::sources::{DCAT, DCT, first_value, name_in, source_descriptions};
+use super::choices::{ChoicesError, SplitRefused};
+use super::organisations::{Organisation, Origin, directory, holds};
+use super::requests::{
+    Mark, Sent, SentView, apply, article_of, requests_sent, sent_to, sent_view, update_requests,
+};
 use super::texts::PrivacyTexts;
 use crate::PrivacyApp;
-use crate::archive::EVIDENCE;
-
-const SD: &str = selfdata_sources::describe::VOCAB;
-const PROV: &str = "http://www.w3.org/ns/prov#";
+use crate::when::{self, month};
 
 /// The address of the organisation `key`'s page (the key percent-encoded:
 /// it may hold any letter, and a stored one anything).
@@ -59,6 +62,32 @@ pub(crate) fn page_of(key: &str) -> String {
     out
 }
 
+/// Where a form posted about the organisation `key` sends the resident
+/// back: its page, saying what was `done`, at the part it changed.
+pub(crate) fn after_form(key: &str, done: &str) -> Response {
+    let done: String = done
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(20)
+        .collect();
+    let part = match done.as_str() {
+        "merged" | "split" => "names",
+        _ => "status",
+    };
+    Redirect::to(&format!("{}?done={done}#{part}", page_of(key))).into_response()
+}
+
+/// The entry of `all` that `key` leads to: the one keyed so, else the one
+/// it was merged into (or whose name in another language has it).
+pub(crate) fn pick<'a>(all: &'a [Organisation], key: &str) -> Option<&'a Organisation> {
+    if key.is_empty() {
+        return None;
+    }
+    all.iter()
+        .find(|o| o.key == key)
+        .or_else(|| all.iter().find(|o| o.keys.iter().any(|k| k == key)))
+}
+
 /// The organisation `key` of the resident's directory.
 pub(crate) async fn find(
     app: &PrivacyApp,
@@ -67,13 +96,7 @@ pub(crate) async fn find(
     lang: Lang,
     key: &str,
 ) -> Option<Organisation> {
-    if key.is_empty() {
-        return None;
-    }
-    directory(app, registry, pod, lang)
-        .await
-        .into_iter()
-        .find(|o| o.key == key)
+    pick(&directory(app, registry, pod, lang).await, key).cloned()
 }
 
 /// The page for a key that is not in the resident's directory.
@@ -104,109 +127,68 @@ pub(crate) fn short_status(s: &Sent, today: Date, lang: Lang) -> (String, bool) 
     }
 }
 
-/// Where what we know of the organisation `key` comes from, in sentences:
-/// each archive that names it (as kept in the pod), then each delivery to
-/// the pod it published, unless it is one of those archives.
-async fn origins(app: &PrivacyApp, pod: &PodName, key: &str, lang: Lang) -> Vec<String> {
+/// Where what we know of an organisation comes from, in sentences, from
+/// the origin of each thing known: each archive that names it (as kept in
+/// the pod), then each delivery to the pod it published, unless all its
+/// files are those archives. What a service says comes from the files it
+/// was given; its own sentence says how.
+fn origins(o: &Organisation, lang: Lang) -> Vec<String> {
     let t: &'static OrganisationTexts = lang.words();
     let p: &'static PrivacyTexts = lang.words();
-    let base = format!("{}/{}/", app.ctx.base_url(), pod);
+    let archives: Vec<&str> = o
+        .known
+        .iter()
+        .filter_map(|k| match &k.origin {
+            Origin::Archive { kept, .. } => Some(kept.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut seen: Vec<&Origin> = Vec::new();
     let mut out = Vec::new();
-    let mut archives: Vec<String> = Vec::new();
-    if let Ok(folder) = ResourcePath::parse(&format!("/{EVIDENCE}")) {
-        for m in app
-            .ctx
-            .store
-            .members(pod, &folder)
-            .await
-            .unwrap_or_default()
-        {
-            let Ok(Some((_, body))) = app.ctx.store.get(pod, &m.path).await else {
-                continue;
-            };
-            let doc = format!("{base}{}", m.path.as_str().trim_start_matches('/'));
-            let Ok(g) = parse(&body, RdfFormat::Turtle, &doc) else {
-                continue;
-            };
-            let controller = NamedNodeRef::new_unchecked("https://w3id.org/dpv#DataController");
-            let names_it = g
-                .subjects_for_predicate_object(rdf::TYPE, controller)
-                .any(|s| {
-                    first_value(&g, s, &format!("{SD}organisationKey"))
-                        .or_else(|| {
-                            first_value(&g, s, "http://xmlns.com/foaf/0.1/name")
-                                .map(|n| selfdata_archives::key(&n))
-                        })
-                        .is_some_and(|k| k == key)
-                });
-            if !names_it {
-                continue;
-            }
-            let me = NamedNodeRef::new_unchecked(&doc).into();
-            let platform = first_value(&g, me, &format!("{SD}platform")).unwrap_or_default();
-            let source = first_value(&g, me, &format!("{DCT}source")).unwrap_or_default();
-            let kept = source.strip_prefix(&base).unwrap_or_default().to_owned();
-            archives.push(source);
-            out.push(fill(
+    for k in &o.known {
+        if seen.contains(&&k.origin) {
+            continue;
+        }
+        seen.push(&k.origin);
+        match &k.origin {
+            Origin::Archive {
+                platform,
+                kept,
+                imported,
+                ..
+            } => out.push(fill(
                 t.from_archive,
                 &[
-                    ("platform", &platform),
-                    ("date", &super::day(m.modified_ms)),
-                    ("kept", &kept),
+                    ("platform", platform),
+                    ("date", &imported.map(when::date).unwrap_or_default()),
+                    ("kept", kept),
                 ],
-            ));
+            )),
+            Origin::Delivery {
+                folder,
+                themes,
+                updated,
+                originals,
+            } => {
+                if !originals.is_empty() && originals.iter().all(|f| archives.contains(&f.as_str()))
+                {
+                    continue;
+                }
+                let mut what: Vec<String> =
+                    themes.iter().map(|x| super::theme_name(p, x)).collect();
+                what.sort();
+                out.push(fill(
+                    t.from_delivery,
+                    &[
+                        ("what", &what.join(", ")),
+                        ("date", &updated.map(when::date).unwrap_or_default()),
+                        ("n", &selfdata_site::count(originals.len() as u64, lang)),
+                        ("folder", folder),
+                    ],
+                ));
+            }
+            Origin::Service(_) => {}
         }
-    }
-    for d in source_descriptions(app, pod).await {
-        let Some(name) = d.publisher().and_then(|n| name_in(&d.graph, n, lang)) else {
-            continue;
-        };
-        if selfdata_archives::key(&name) != key {
-            continue;
-        }
-        let originals: Vec<String> = d
-            .graph
-            .objects_for_subject_predicate(
-                d.subject(),
-                NamedNodeRef::new_unchecked(&format!("{PROV}wasDerivedFrom")),
-            )
-            .filter_map(|o| match o {
-                TermRef::NamedNode(n) => Some(n.as_str().to_owned()),
-                _ => None,
-            })
-            .collect();
-        if !originals.is_empty() && originals.iter().all(|o| archives.contains(o)) {
-            continue;
-        }
-        let mut themes: Vec<String> = d
-            .graph
-            .objects_for_subject_predicate(
-                d.subject(),
-                NamedNodeRef::new_unchecked(&format!("{DCAT}theme")),
-            )
-            .filter_map(|o| match o {
-                TermRef::NamedNode(n) => n
-                    .as_str()
-                    .rsplit(['#', '/'])
-                    .next()
-                    .map(|x| super::theme_name(p, x)),
-                _ => None,
-            })
-            .collect();
-        themes.sort();
-        let updated = first_value(&d.graph, d.subject(), &format!("{DCT}modified"))
-            .and_then(|v| v.parse::<jiff::Timestamp>().ok())
-            .map(super::day_of)
-            .unwrap_or_default();
-        out.push(fill(
-            t.from_delivery,
-            &[
-                ("what", &themes.join(", ")),
-                ("date", &updated),
-                ("n", &selfdata_site::count(originals.len() as u64, lang)),
-                ("folder", d.folder.as_str().trim_start_matches('/')),
-            ],
-        ));
     }
     out
 }
@@ -217,14 +199,14 @@ struct EvidenceView {
     when: String,
 }
 
-struct RequestView {
-    article: &'static str,
-    sent: String,
-    due: String,
-    reminder: Option<String>,
-    overdue: bool,
-    answered: Option<String>,
-    erased: Option<String>,
+/// A name grouped under the entry.
+struct NameView {
+    name: String,
+    key_name: String,
+    /// It came in through the resident's merge.
+    merged: bool,
+    /// It can be taken apart.
+    can_split: bool,
 }
 
 #[derive(Template)]
@@ -243,7 +225,7 @@ struct OrganisationPage<'a> {
     origins: Vec<String>,
     status: String,
     overdue: bool,
-    requests: Vec<RequestView>,
+    requests: Vec<SentView>,
     /// A request is there to mark answered or erased.
     open: bool,
     answered: bool,
@@ -251,21 +233,24 @@ struct OrganisationPage<'a> {
     error: Option<String>,
     email: String,
     today: String,
+    /// A person given access: no letter, no marks.
+    person: bool,
+    sector: &'static str,
+    names: Vec<NameView>,
+    /// Every other entry (key, name), to say this one is the same.
+    others: Vec<(String, String)>,
+    merge_action: String,
+    split_action: String,
 }
 
-fn article_words(p: &PrivacyTexts, article: u8) -> &'static str {
-    match article {
-        20 => p.rq_art20,
-        21 => p.rq_art21,
-        _ => p.rq_art15,
-    }
-}
-
+/// The page of `o`, an entry of `all`.
+#[allow(clippy::too_many_arguments)]
 async fn render(
     app: &PrivacyApp,
     chrome: Chrome,
     r: &Resident,
-    o: Organisation,
+    all: &[Organisation],
+    o: &Organisation,
     status: StatusCode,
     notice: Option<&'static str>,
     error: Option<String>,
@@ -279,12 +264,7 @@ async fn render(
         .iter()
         .map(|k| EvidenceView {
             how: k.how.clone(),
-            holds: k
-                .categories
-                .iter()
-                .map(|c| category_words(c, lang))
-                .collect::<Vec<_>>()
-                .join(", "),
+            holds: holds(&k.categories, lang),
             when: match (
                 k.first.map(|t| month(t, lang)),
                 k.last.map(|t| month(t, lang)),
@@ -296,27 +276,38 @@ async fn render(
             },
         })
         .collect();
-    let origins = origins(app, &r.pod, &o.key, lang).await;
+    let origins = origins(o, lang);
+    let own = o
+        .names
+        .iter()
+        .filter(|g| g.base == o.key && !g.person)
+        .map(|g| g.key_name.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let names = o
+        .names
+        .iter()
+        .map(|g| NameView {
+            name: g.name.clone(),
+            key_name: g.key_name.clone(),
+            merged: g.base != o.key,
+            can_split: g.base != o.key || (own > 1 && !g.person),
+        })
+        .collect();
+    let others = all
+        .iter()
+        .filter(|x| x.key != o.key)
+        .map(|x| (x.key.clone(), x.name.clone()))
+        .collect();
     let sent = requests_sent(app, &r.pod).await;
-    let mine = sent_to(&sent, &o.key);
+    let mine = sent_to(&sent, &o.keys);
     let latest = mine.first().map(|(_, s)| *s);
     let (status_said, overdue) = latest
         .map(|s| short_status(s, today, lang))
         .unwrap_or_else(|| (t.st_none.to_owned(), false));
     let requests = mine
         .iter()
-        .map(|(_, s)| {
-            let (due, reminder, overdue) = reminder(p, s, today);
-            RequestView {
-                article: article_words(p, s.article),
-                sent: s.sent.to_string(),
-                due,
-                reminder,
-                overdue,
-                answered: s.answered.map(|d| d.to_string()),
-                erased: s.erased.map(|d| d.to_string()),
-            }
-        })
+        .map(|(i, s)| sent_view(p, lang.code(), *i, s, today))
         .collect();
     let page_html = OrganisationPage {
         t,
@@ -324,12 +315,7 @@ async fn render(
         csrf: &r.session.csrf,
         key: &o.key,
         action: format!("{}/status", page_of(&o.key)),
-        holds: o
-            .categories()
-            .iter()
-            .map(|c| category_words(c, lang))
-            .collect::<Vec<_>>()
-            .join(", "),
+        holds: holds(&o.categories(), lang),
         since: o.since().map(|t| month(t, lang)).unwrap_or_default(),
         name: o.name.clone(),
         evidence,
@@ -343,6 +329,12 @@ async fn render(
         error,
         email: r.account.email.clone(),
         today: today.to_string(),
+        person: o.person,
+        sector: o.sector.name(lang),
+        names,
+        others,
+        merge_action: format!("{}/merge", page_of(&o.key)),
+        split_action: format!("{}/split", page_of(&o.key)),
         chrome,
     }
     .render();
@@ -366,16 +358,24 @@ pub(crate) async fn show(
     q: Result<Query<Done>, QueryRejection>,
 ) -> Response {
     let t: &'static OrganisationTexts = chrome.language().words();
-    let Some(o) = find(&app, &registry, &r.pod, chrome.language(), &key).await else {
+    let all = directory(&app, &registry, &r.pod, chrome.language()).await;
+    let Some(o) = pick(&all, &key) else {
         return unknown().into_response();
     };
-    let notice = match q.map(|Query(d)| d.done).unwrap_or_default().as_str() {
+    let done = q.map(|Query(d)| d.done).unwrap_or_default();
+    if o.key != key {
+        // Merged into another entry since: its page is that one's.
+        return after_form(&o.key, &done);
+    }
+    let notice = match done.as_str() {
         "asked" => Some(t.done_asked),
         "answered" => Some(t.done_answered),
         "erased" => Some(t.done_erased),
+        "merged" => Some(t.done_merged),
+        "split" => Some(t.done_split),
         _ => None,
     };
-    render(&app, chrome, &r, o, StatusCode::OK, notice, None).await
+    render(&app, chrome, &r, &all, o, StatusCode::OK, notice, None).await
 }
 
 /// A mark posted from the organisation's page.
@@ -408,9 +408,24 @@ pub(crate) async fn mark(
     let lang = chrome.language();
     let t: &'static OrganisationTexts = lang.words();
     let p: &'static PrivacyTexts = lang.words();
-    let Some(o) = find(&app, &registry, &r.pod, lang, &key).await else {
+    let all = directory(&app, &registry, &r.pod, lang).await;
+    let Some(o) = pick(&all, &key) else {
         return unknown().into_response();
     };
+    if o.person {
+        let said = p.rq_person.to_owned();
+        return render(
+            &app,
+            chrome,
+            &r,
+            &all,
+            o,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some(said),
+        )
+        .await;
+    }
     let today = app.ctx.today();
     let date = match f.date.trim() {
         "" => Ok(today),
@@ -442,21 +457,17 @@ pub(crate) async fn mark(
             .await
         }
         (what @ ("answered" | "erased"), Ok(date)) => {
+            let mark = if what == "answered" {
+                Mark::Answered
+            } else {
+                Mark::Erased
+            };
             update_requests(&app, &r.pod, |list| {
-                let Some(i) = sent_to(list, &o.key).first().map(|(i, _)| *i) else {
+                let Some(i) = sent_to(list, &o.keys).first().map(|(i, _)| *i) else {
                     return Err(t.ask_first.to_owned());
                 };
-                let s = &mut list[i];
-                if date < s.sent {
-                    return Err(fill(t.before_sent, &[("date", &s.sent.to_string())]));
-                }
-                if what == "answered" {
-                    s.answered = Some(date);
-                } else {
-                    s.erased = Some(date);
-                    s.answered.get_or_insert(date);
-                }
-                Ok(())
+                apply(&mut list[i], mark, date)
+                    .map_err(|sent| fill(p.rq_before_sent, &[("date", &sent.to_string())]))
             })
             .await
         }
@@ -464,9 +475,22 @@ pub(crate) async fn mark(
     };
     match outcome {
         Ok(Ok(())) => {
-            Redirect::to(&format!("{}?done={}#status", page_of(&o.key), f.what)).into_response()
+            super::document::publish_after_change(&app, &registry, &r.pod).await;
+            after_form(&o.key, &f.what)
         }
-        Ok(Err(e)) => render(&app, chrome, &r, o, StatusCode::BAD_REQUEST, None, Some(e)).await,
+        Ok(Err(e)) => {
+            render(
+                &app,
+                chrome,
+                &r,
+                &all,
+                o,
+                StatusCode::BAD_REQUEST,
+                None,
+                Some(e),
+            )
+            .await
+        }
         Err(e) => {
             tracing::error!(error = %e, "recording a mark failed");
             let failed = p.failed.to_owned();
@@ -474,6 +498,162 @@ pub(crate) async fn mark(
                 &app,
                 chrome,
                 &r,
+                &all,
+                o,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                None,
+                Some(failed),
+            )
+            .await
+        }
+    }
+}
+
+/// "This is the same as…", posted from an organisation's page.
+#[derive(Deserialize, Default)]
+pub(crate) struct MergeForm {
+    /// The key of the entry it is the same as.
+    #[serde(default)]
+    into: String,
+}
+
+/// A name to take apart, posted from an organisation's page.
+#[derive(Deserialize, Default)]
+pub(crate) struct SplitForm {
+    /// The name as it is keyed (a person's WebID).
+    #[serde(default)]
+    name: String,
+}
+
+/// What a change of the resident's choices came to.
+enum Changed {
+    /// Done: the page to go to, and what was done.
+    Done(String, &'static str),
+    /// Refused, in words.
+    Refused(StatusCode, String),
+}
+
+/// `POST /app/privacy/organisations/{key}/merge` (`into`, CSRF-checked):
+/// the organisation `key` is the same as `into`. Then `into`'s page.
+pub(crate) async fn merge(
+    State(app): State<Arc<PrivacyApp>>,
+    Extension(registry): Extension<Registry>,
+    chrome: Chrome,
+    Path(key): Path<String>,
+    CsrfForm {
+        resident: r,
+        form: f,
+    }: CsrfForm<MergeForm>,
+) -> Response {
+    let lang = chrome.language();
+    let t: &'static OrganisationTexts = lang.words();
+    let all = directory(&app, &registry, &r.pod, lang).await;
+    let (Some(from), Some(into)) = (pick(&all, &key), pick(&all, f.into.trim())) else {
+        return unknown().into_response();
+    };
+    let changed = if from.key == into.key {
+        Ok(Ok(Changed::Refused(
+            StatusCode::BAD_REQUEST,
+            t.same_entry.to_owned(),
+        )))
+    } else {
+        let now = jiff::Timestamp::now();
+        super::choices::update(&app, &r.pod, |c| {
+            c.merge(from, into, now);
+            Ok::<_, Infallible>(Changed::Done(into.key.clone(), "merged"))
+        })
+        .await
+    };
+    after_choice(&app, &registry, chrome, &r, &all, from, changed).await
+}
+
+/// `POST /app/privacy/organisations/{key}/split` (`name`, CSRF-checked):
+/// the name is taken apart from the organisation `key`. Then the page of
+/// the entry the name is in now.
+pub(crate) async fn split(
+    State(app): State<Arc<PrivacyApp>>,
+    Extension(registry): Extension<Registry>,
+    chrome: Chrome,
+    Path(key): Path<String>,
+    CsrfForm {
+        resident: r,
+        form: f,
+    }: CsrfForm<SplitForm>,
+) -> Response {
+    let lang = chrome.language();
+    let t: &'static OrganisationTexts = lang.words();
+    let all = directory(&app, &registry, &r.pod, lang).await;
+    let Some(o) = pick(&all, &key) else {
+        return unknown().into_response();
+    };
+    let changed = match o.names.iter().find(|g| g.key_name == f.name) {
+        None => Ok(Ok(Changed::Refused(
+            StatusCode::BAD_REQUEST,
+            t.not_grouped.to_owned(),
+        ))),
+        Some(name) => {
+            let taken: Vec<String> = all.iter().flat_map(|x| x.keys.clone()).collect();
+            let now = jiff::Timestamp::now();
+            super::choices::update(&app, &r.pod, |c| {
+                Ok::<_, Infallible>(match c.split(o, name, &taken, now) {
+                    Ok(k) => Changed::Done(k, "split"),
+                    Err(SplitRefused::Alone) => {
+                        Changed::Refused(StatusCode::BAD_REQUEST, t.split_alone.to_owned())
+                    }
+                    Err(SplitRefused::NotHere) => {
+                        Changed::Refused(StatusCode::BAD_REQUEST, t.not_grouped.to_owned())
+                    }
+                })
+            })
+            .await
+        }
+    };
+    after_choice(&app, &registry, chrome, &r, &all, o, changed).await
+}
+
+/// The answer to a merge or a split of `o` (an entry of `all`).
+async fn after_choice(
+    app: &PrivacyApp,
+    registry: &Registry,
+    chrome: Chrome,
+    r: &Resident,
+    all: &[Organisation],
+    o: &Organisation,
+    changed: Result<Result<Changed, Infallible>, ChoicesError>,
+) -> Response {
+    let t: &'static OrganisationTexts = chrome.language().words();
+    let p: &'static PrivacyTexts = chrome.language().words();
+    match changed {
+        Ok(Ok(Changed::Done(key, done))) => {
+            super::document::publish_after_change(app, registry, &r.pod).await;
+            after_form(&key, done)
+        }
+        Ok(Ok(Changed::Refused(status, said))) => {
+            render(app, chrome, r, all, o, status, None, Some(said)).await
+        }
+        Ok(Err(never)) => match never {},
+        Err(ChoicesError::Unreadable(e)) => {
+            tracing::warn!(pod = %r.pod, error = %e, "the directory's choices cannot be read");
+            render(
+                app,
+                chrome,
+                r,
+                all,
+                o,
+                StatusCode::CONFLICT,
+                None,
+                Some(t.choices_unreadable.to_owned()),
+            )
+            .await
+        }
+        Err(ChoicesError::Store(e)) => {
+            tracing::error!(error = %e, "the directory's choices could not be written");
+            let failed = p.failed.to_owned();
+            render(
+                app,
+                chrome,
+                r,
+                all,
                 o,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 None,
@@ -523,10 +703,24 @@ pub struct OrganisationTexts {
     pub done_answered: &'static str,
     pub done_erased: &'static str,
     pub ask_first: &'static str,
-    /// `{date}`: when the request was sent.
-    pub before_sent: &'static str,
     pub future: &'static str,
     pub back: &'static str,
+    pub sector: &'static str,
+    pub names_title: &'static str,
+    pub names_intro: &'static str,
+    /// After a name the resident merged here.
+    pub merged_here: &'static str,
+    pub split_button: &'static str,
+    pub same_as: &'static str,
+    pub choose: &'static str,
+    pub same_as_hint: &'static str,
+    pub merge_button: &'static str,
+    pub done_merged: &'static str,
+    pub done_split: &'static str,
+    pub split_alone: &'static str,
+    pub not_grouped: &'static str,
+    pub same_entry: &'static str,
+    pub choices_unreadable: &'static str,
 }
 
 pub static EN: OrganisationTexts = OrganisationTexts {
@@ -558,9 +752,23 @@ pub static EN: OrganisationTexts = OrganisationTexts {
     done_answered: "Recorded: they answered.",
     done_erased: "Recorded: they erased your data.",
     ask_first: "Record the request you sent them first.",
-    before_sent: "That date is before the request was sent ({date}).",
     future: "That date is still to come.",
     back: "Back to the organisations",
+    sector: "Sector",
+    names_title: "Its names",
+    names_intro: "These names were taken for one organisation. If one of them is another organisation, take it apart: it becomes an entry of its own.",
+    merged_here: "put together by you",
+    split_button: "Take apart",
+    same_as: "This is the same organisation as",
+    choose: "Choose an organisation",
+    same_as_hint: "Both become one entry: everything known of either, and the requests you recorded for either. You can take it apart again.",
+    merge_button: "Put together",
+    done_merged: "Put together: everything known of both is here. To undo it, take its name apart below.",
+    done_split: "Taken apart: this is an entry of its own now. To put it back, say below which organisation it is the same as.",
+    split_alone: "This is the only name of this organisation: there is nothing to take it apart from.",
+    not_grouped: "That name is not grouped here any more; the page was refreshed.",
+    same_entry: "That is this organisation already.",
+    choices_unreadable: "Your choices on this list (selfdata/directory/choices.ttl in your pod) cannot be read, so nothing was changed. Correct or delete that file, then try again.",
 };
 
 pub static FR: OrganisationTexts = OrganisationTexts {
@@ -592,9 +800,23 @@ pub static FR: OrganisationTexts = OrganisationTexts {
     done_answered: "C’est noté\u{a0}: ils ont répondu.",
     done_erased: "C’est noté\u{a0}: ils ont effacé vos données.",
     ask_first: "Enregistrez d’abord la demande que vous leur avez envoyée.",
-    before_sent: "Cette date précède l’envoi de la demande ({date}).",
     future: "Cette date n’est pas encore arrivée.",
     back: "Retour aux organismes",
+    sector: "Secteur",
+    names_title: "Ses noms",
+    names_intro: "Ces noms ont été pris pour un seul organisme. Si l’un d’eux est un autre organisme, séparez-le\u{a0}: il devient une entrée à part.",
+    merged_here: "regroupé par vous",
+    split_button: "Séparer",
+    same_as: "C’est le même organisme que",
+    choose: "Choisissez un organisme",
+    same_as_hint: "Les deux deviennent une seule entrée\u{a0}: tout ce que l’on sait de l’un et de l’autre, et les demandes que vous avez notées pour l’un ou l’autre. Vous pourrez les séparer de nouveau.",
+    merge_button: "Regrouper",
+    done_merged: "Regroupés\u{a0}: tout ce que l’on sait des deux est ici. Pour annuler, séparez son nom ci-dessous.",
+    done_split: "Séparé\u{a0}: c’est maintenant une entrée à part. Pour le regrouper de nouveau, indiquez ci-dessous de quel organisme il s’agit.",
+    split_alone: "C’est le seul nom de cet organisme\u{a0}: il n’y a rien dont le séparer.",
+    not_grouped: "Ce nom n’est plus regroupé ici\u{a0}; la page a été actualisée.",
+    same_entry: "C’est déjà cet organisme.",
+    choices_unreadable: "Vos choix sur cette liste (selfdata/directory/choices.ttl dans votre espace) ne peuvent pas être lus\u{a0}: rien n’a été modifié. Corrigez ou supprimez ce fichier, puis réessayez.",
 };
 
 selfdata_site::words!(OrganisationTexts, FR, EN);

@@ -160,7 +160,7 @@ pub(crate) async fn share(
                     vec!["Read"]
                 }
                 .into_iter()
-                .map(|m| format!("{}{m}", acl::ACL))
+                .map(|m| format!("{}{m}", crate::vocab::ACL))
                 .collect();
                 let acl_path = path.aux(AuxKind::Acl);
                 let acl_iri =

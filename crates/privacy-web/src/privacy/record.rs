@@ -77,10 +77,7 @@ pub(crate) async fn record_page(
                     .round(jiff::Unit::Second)
                     .unwrap_or(e.time)
                     .to_string(),
-                e.time
-                    .to_zoned_datetime(selfdata_sources::time::paris())
-                    .strftime("%Y-%m-%d %H:%M")
-                    .to_string(),
+                crate::when::minute(e.time),
                 state_name(p, e.state),
                 e.note.clone().unwrap_or_default(),
             )

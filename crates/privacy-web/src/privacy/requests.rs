@@ -20,6 +20,7 @@
 //! the holder's current one, so the resident fills it from the holder's
 //! privacy policy (the page says so).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
@@ -35,7 +36,7 @@ use selfdata_store::{PodName, Precondition, ResourcePath, StoreError, Write};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use axum::response::{IntoResponse, Redirect};
+use axum::response::IntoResponse;
 use selfdata_site::{Chrome, CsrfForm, Resident, fill, page};
 
 use super::texts::PrivacyTexts;
@@ -95,16 +96,115 @@ impl Sent {
     }
 }
 
-/// The requests sent to the organisation `key`, with their index, the
-/// latest first (by date sent, then the later recorded).
-pub fn sent_to<'a>(list: &'a [Sent], key: &str) -> Vec<(usize, &'a Sent)> {
+/// The requests sent to the organisation of `keys` (all the keys that lead
+/// to it), with their index, the latest first (by date sent, then the later
+/// recorded).
+pub fn sent_to<'a>(list: &'a [Sent], keys: &[String]) -> Vec<(usize, &'a Sent)> {
     let mut out: Vec<(usize, &Sent)> = list
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.is_for(key))
+        .filter(|(_, s)| keys.iter().any(|k| s.is_for(k)))
         .collect();
     out.sort_by_key(|(i, s)| std::cmp::Reverse((s.sent, *i)));
     out
+}
+
+/// The latest request (by date sent, then the later recorded) for each key
+/// a request is for: the key it was recorded for, and its holder's name's.
+pub(crate) fn latest_by_key(list: &[Sent]) -> HashMap<String, (usize, &Sent)> {
+    let mut out: HashMap<String, (usize, &Sent)> = HashMap::new();
+    for (i, s) in list.iter().enumerate() {
+        let keys = [
+            s.organisation.clone(),
+            Some(selfdata_archives::key(&s.holder)),
+        ];
+        for k in keys.into_iter().flatten().filter(|k| !k.is_empty()) {
+            let later = out.get(&k).is_none_or(|(j, t)| (s.sent, i) >= (t.sent, *j));
+            if later {
+                out.insert(k, (i, s));
+            }
+        }
+    }
+    out
+}
+
+/// The latest request to the organisation of `keys`, from [`latest_by_key`].
+pub(crate) fn latest_for<'a>(
+    by_key: &HashMap<String, (usize, &'a Sent)>,
+    keys: &[String],
+) -> Option<&'a Sent> {
+    keys.iter()
+        .filter_map(|k| by_key.get(k))
+        .max_by_key(|(i, s)| (s.sent, *i))
+        .map(|(_, s)| *s)
+}
+
+/// What a resident marks on a request sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mark {
+    Answered,
+    Erased,
+}
+
+/// Records on `s` that it was answered, or the data erased, on `date`
+/// (erased is answered too, that day unless said earlier); the date it was
+/// sent when `date` comes before it.
+pub(crate) fn apply(s: &mut Sent, mark: Mark, date: Date) -> Result<(), Date> {
+    if date < s.sent {
+        return Err(s.sent);
+    }
+    match mark {
+        Mark::Answered => s.answered = Some(date),
+        Mark::Erased => {
+            s.erased = Some(date);
+            s.answered.get_or_insert(date);
+        }
+    }
+    Ok(())
+}
+
+/// A request as a page shows it.
+pub(crate) struct SentView {
+    /// Its place in `requests.json` (what a mark posts).
+    pub(crate) index: usize,
+    /// The holder, a generic one in the page's language.
+    pub(crate) holder: String,
+    /// The article, in words.
+    pub(crate) article: &'static str,
+    pub(crate) sent: String,
+    /// "Answer due by …".
+    pub(crate) due: String,
+    pub(crate) reminder: Option<String>,
+    pub(crate) overdue: bool,
+    pub(crate) answered: Option<String>,
+    pub(crate) erased: Option<String>,
+}
+
+/// The request `s`, at `index`, as a page shows it `today` (`p` its words,
+/// `lang` its language's code).
+pub(crate) fn sent_view(
+    p: &PrivacyTexts,
+    lang: &str,
+    index: usize,
+    s: &Sent,
+    today: Date,
+) -> SentView {
+    let (due, reminder, overdue) = reminder(p, s, today);
+    SentView {
+        index,
+        holder: holder_name(&s.holder, lang),
+        article: match s.article {
+            20 => p.rq_art20,
+            21 => p.rq_art21,
+            _ => p.rq_art15,
+        },
+        sent: s.sent.to_string(),
+        due,
+        reminder,
+        overdue,
+        answered: s.answered.map(|d| d.to_string()),
+        erased: s.erased.map(|d| d.to_string()),
+    }
 }
 
 /// The article a form names: 20 (portability) or 21 (objection), else 15
@@ -221,13 +321,13 @@ pub(crate) async fn update_requests<R, E>(
     update(services, pod, REQUESTS, Vec::new, change).await
 }
 
-/// The registry's index of the holder of the organisation `key` (the first
-/// whose name has that key); `name` is added to the registry when none has.
-/// `Err(())` when the registry is full.
+/// The registry's index of the holder of the organisation of `keys` (the
+/// first whose name has one of those keys); `name` is added to the registry
+/// when none has. `Err(())` when the registry is full.
 async fn holder_for(
     services: &PrivacyApp,
     pod: &PodName,
-    key: &str,
+    keys: &[String],
     name: &str,
 ) -> Result<Result<usize, ()>, StoreError> {
     update(
@@ -238,7 +338,7 @@ async fn holder_for(
         |list: &mut Vec<Holder>| {
             if let Some(i) = list
                 .iter()
-                .position(|h| selfdata_archives::key(&h.name) == key)
+                .position(|h| keys.contains(&selfdata_archives::key(&h.name)))
             {
                 return Ok(i);
             }
@@ -379,18 +479,6 @@ pub fn letter(
     }
 }
 
-struct SentView {
-    index: usize,
-    holder: String,
-    article: u8,
-    sent: String,
-    due: String,
-    reminder: Option<String>,
-    overdue: bool,
-    answered: Option<String>,
-    erased: Option<String>,
-}
-
 #[derive(Template)]
 #[template(path = "privacy_requests.html")]
 struct RequestsPage<'a> {
@@ -466,22 +554,9 @@ async fn render(
     let holders = holders(services, &r.pod, chrome.lang).await;
     let sent = requests_sent(services, &r.pod)
         .await
-        .into_iter()
+        .iter()
         .enumerate()
-        .map(|(index, s)| {
-            let (due, reminder, overdue) = reminder(p, &s, today);
-            SentView {
-                index,
-                holder: holder_name(&s.holder, chrome.lang),
-                article: s.article,
-                sent: s.sent.to_string(),
-                due,
-                reminder,
-                overdue,
-                answered: s.answered.map(|d| d.to_string()),
-                erased: s.erased.map(|d| d.to_string()),
-            }
-        })
+        .map(|(index, s)| sent_view(p, chrome.lang, index, s, today))
         .collect();
     if q.email.is_empty() {
         q.email = r.account.email.clone();
@@ -568,7 +643,19 @@ async fn write(
         else {
             return super::organisation::unknown().into_response();
         };
-        match holder_for(&services, &r.pod, &o.key, &o.name).await {
+        if o.person {
+            return render(
+                &services,
+                chrome,
+                &r,
+                StatusCode::BAD_REQUEST,
+                LetterQuery::default(),
+                None,
+                Some(p.rq_person.to_owned()),
+            )
+            .await;
+        }
+        match holder_for(&services, &r.pod, &o.keys, &o.name).await {
             Ok(Ok(i)) => q.holder = Some(i),
             Ok(Err(())) => {
                 let full = fill(p.rq_full, &[("n", &MAX_HOLDERS.to_string())]);
@@ -660,15 +747,16 @@ async fn save_holders(
 /// What a form says happened to a request.
 enum Happened {
     Sent(Sent),
-    Answered(usize),
-    Erased(usize),
+    Marked(usize, Mark),
 }
 
 /// The form's fields come in order, repeated names allowed. A request
 /// recorded for an organisation of the directory (`organisation`, its key)
-/// leads back to that organisation's page.
+/// leads back to that organisation's page. The directory's document in
+/// the pod is written again.
 async fn record_sent(
     State(services): State<Arc<PrivacyApp>>,
+    Extension(registry): Extension<selfdata_service::Registry>,
     chrome: Chrome,
     CsrfForm {
         resident: r,
@@ -687,9 +775,9 @@ async fn record_sent(
     let organisation =
         Some(get("organisation").chars().take(200).collect::<String>()).filter(|k| !k.is_empty());
     let happened = if let Ok(i) = get("answered").parse::<usize>() {
-        Ok(Happened::Answered(i))
+        Ok(Happened::Marked(i, Mark::Answered))
     } else if let Ok(i) = get("erased").parse::<usize>() {
-        Ok(Happened::Erased(i))
+        Ok(Happened::Marked(i, Mark::Erased))
     } else {
         let holders = holders(&services, &r.pod, chrome.lang).await;
         let holder = get("holder")
@@ -711,37 +799,32 @@ async fn record_sent(
         }
     };
     let outcome = match happened {
-        Err(e) => Ok(Err(e)),
+        Err(e) => Ok(Err(e.to_owned())),
         Ok(happened) => {
             update_requests(&services, &r.pod, |list| match happened {
                 Happened::Sent(s) => {
                     list.push(s);
                     Ok(())
                 }
-                Happened::Answered(i) => list
-                    .get_mut(i)
-                    .map(|s| s.answered = Some(today))
-                    .ok_or(p.not_listed),
-                Happened::Erased(i) => list
-                    .get_mut(i)
-                    .map(|s| {
-                        s.erased = Some(today);
-                        s.answered.get_or_insert(today);
-                    })
-                    .ok_or(p.not_listed),
+                Happened::Marked(i, mark) => {
+                    let s = list.get_mut(i).ok_or_else(|| p.rq_not_listed.to_owned())?;
+                    apply(s, mark, today)
+                        .map_err(|sent| fill(p.rq_before_sent, &[("date", &sent.to_string())]))
+                }
             })
             .await
         }
     };
     let (status, notice, error) = match outcome {
         Ok(Ok(())) => {
+            // The directory's document says where each request stands.
+            super::document::publish_after_change(&services, &registry, &r.pod).await;
             if let Some(key) = organisation {
-                let to = format!("{}?done=asked#status", super::organisation::page_of(&key));
-                return Redirect::to(&to).into_response();
+                return super::organisation::after_form(&key, "asked");
             }
             (StatusCode::OK, Some(p.rq_recorded.to_owned()), None)
         }
-        Ok(Err(e)) => (StatusCode::BAD_REQUEST, None, Some(e.to_owned())),
+        Ok(Err(e)) => (StatusCode::BAD_REQUEST, None, Some(e)),
         Err(e) => {
             tracing::error!(error = %e, "recording a request failed");
             (
@@ -832,6 +915,27 @@ mod tests {
     }
 
     #[test]
+    fn a_mark_is_never_before_the_request_and_erased_is_answered_too() {
+        let on = |d| jiff::civil::date(2025, 3, d);
+        let mut s = Sent {
+            holder: "Acme".into(),
+            article: 15,
+            lang: "en".into(),
+            sent: on(10),
+            answered: None,
+            erased: None,
+            organisation: None,
+        };
+        assert_eq!(apply(&mut s, Mark::Answered, on(9)), Err(on(10)));
+        assert_eq!(s.answered, None, "nothing recorded");
+        assert_eq!(apply(&mut s, Mark::Erased, on(12)), Ok(()));
+        assert_eq!((s.answered, s.erased), (Some(on(12)), Some(on(12))));
+        apply(&mut s, Mark::Answered, on(11)).unwrap();
+        apply(&mut s, Mark::Erased, on(20)).unwrap();
+        assert_eq!((s.answered, s.erased), (Some(on(11)), Some(on(20))));
+    }
+
+    #[test]
     fn requests_belong_to_an_organisation_by_key_or_by_the_holders_name() {
         let sent = |holder: &str, day: i8, organisation: Option<&str>| Sent {
             holder: holder.into(),
@@ -849,8 +953,20 @@ mod tests {
             sent("Crédit Agricole", 9, None),
         ];
         let key = selfdata_archives::key("Crédit Agricole");
-        let found: Vec<usize> = sent_to(&list, &key).iter().map(|(i, _)| *i).collect();
+        let found: Vec<usize> = sent_to(&list, std::slice::from_ref(&key))
+            .iter()
+            .map(|(i, _)| *i)
+            .collect();
         assert_eq!(found, vec![3, 2, 0], "the latest first");
-        assert!(sent_to(&list, "").is_empty());
+        assert!(sent_to(&list, &[String::new()]).is_empty());
+        // The latest per key is the first of those.
+        let latest = latest_by_key(&list);
+        let got = latest_for(&latest, &[key, "nobody".into()]).unwrap();
+        assert!(std::ptr::eq(got, &list[3]));
+        assert!(latest_for(&latest, &["nobody".into()]).is_none());
+        assert_eq!(
+            latest_for(&latest, &["enedis".into()]).unwrap().holder,
+            "Enedis"
+        );
     }
 }

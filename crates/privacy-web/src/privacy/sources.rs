@@ -5,8 +5,7 @@
 
 use super::*;
 
-pub(crate) const DCT: &str = "http://purl.org/dc/terms/";
-pub(crate) const DCAT: &str = "http://www.w3.org/ns/dcat#";
+use crate::vocab::{DCAT, DCT, FOAF, PROV, SD};
 
 pub(crate) fn first_value(g: &Graph, s: NamedOrBlankNodeRef<'_>, p: &str) -> Option<String> {
     g.objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(p))
@@ -33,6 +32,39 @@ impl SourceDescription {
     /// The description's subject.
     pub(crate) fn subject(&self) -> NamedOrBlankNodeRef<'_> {
         NamedNodeRef::new_unchecked(&self.iri).into()
+    }
+
+    /// Its themes: the last segment of each theme IRI
+    /// (`electricity-consumption`, `bank-transactions`), sorted.
+    pub(crate) fn themes(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .graph
+            .objects_for_subject_predicate(
+                self.subject(),
+                NamedNodeRef::new_unchecked(&format!("{DCAT}theme")),
+            )
+            .filter_map(|t| match t {
+                TermRef::NamedNode(n) => n.as_str().rsplit(['#', '/']).next().map(str::to_owned),
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The IRIs of the files it was derived from (`prov:wasDerivedFrom`):
+    /// the originals kept as received.
+    pub(crate) fn originals(&self) -> Vec<String> {
+        self.graph
+            .objects_for_subject_predicate(
+                self.subject(),
+                NamedNodeRef::new_unchecked(&format!("{PROV}wasDerivedFrom")),
+            )
+            .filter_map(|o| match o {
+                TermRef::NamedNode(n) => Some(n.as_str().to_owned()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The node of the holder that published the data.
@@ -100,7 +132,7 @@ pub(crate) async fn identifiers_at(
     for d in source_descriptions(services, pod).await {
         let named = d.publisher().is_some_and(|p| {
             d.graph
-                .objects_for_subject_predicate(p, NamedNodeRef::new_unchecked("http://xmlns.com/foaf/0.1/name"))
+                .objects_for_subject_predicate(p, NamedNodeRef::new_unchecked(&format!("{FOAF}name")))
                 .any(|t| matches!(t, TermRef::Literal(l) if l.value().eq_ignore_ascii_case(holder.trim()) || (!key.is_empty() && selfdata_archives::key(l.value()) == key)))
         });
         if named {
@@ -110,6 +142,16 @@ pub(crate) async fn identifiers_at(
     out
 }
 
+/// Every `foaf:name` of an organisation, with its language tag if any.
+pub(crate) fn names_of(g: &Graph, s: NamedOrBlankNodeRef<'_>) -> Vec<(Option<String>, String)> {
+    g.objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(&format!("{FOAF}name")))
+        .filter_map(|t| match t {
+            TermRef::Literal(l) => Some((l.language().map(str::to_owned), l.value().to_owned())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// An organisation's `foaf:name` in the page's language, else its name
 /// without a language, else any.
 pub(crate) fn name_in(
@@ -117,21 +159,24 @@ pub(crate) fn name_in(
     s: NamedOrBlankNodeRef<'_>,
     lang: selfdata_site::Lang,
 ) -> Option<String> {
-    let names: Vec<_> = g
-        .objects_for_subject_predicate(
-            s,
-            NamedNodeRef::new_unchecked("http://xmlns.com/foaf/0.1/name"),
-        )
-        .filter_map(|t| match t {
-            TermRef::Literal(l) => Some((l.language().map(str::to_owned), l.value().to_owned())),
-            _ => None,
-        })
-        .collect();
+    let names = names_of(g, s);
     let code = lang.code();
     names
         .iter()
         .find(|(l, _)| l.as_deref() == Some(code))
         .or_else(|| names.iter().find(|(l, _)| l.is_none()))
+        .or_else(|| names.first())
+        .map(|(_, n)| n.clone())
+}
+
+/// The one name an organisation is keyed by, whatever the page's language
+/// (so that its entry, its requests and its holder are the same in French
+/// and English): its English name, else its first.
+pub(crate) fn key_name(g: &Graph, s: NamedOrBlankNodeRef<'_>) -> Option<String> {
+    let names = names_of(g, s);
+    names
+        .iter()
+        .find(|(l, _)| l.as_deref() == Some("en"))
         .or_else(|| names.first())
         .map(|(_, n)| n.clone())
 }
@@ -160,17 +205,7 @@ pub(crate) async fn sources(
             .publisher()
             .and_then(|p| name_in(g, p, lang))
             .unwrap_or_else(|| source.folder.name().trim_end_matches('/').to_owned());
-        let mut themes: Vec<String> = g
-            .objects_for_subject_predicate(s, NamedNodeRef::new_unchecked(&format!("{DCAT}theme")))
-            .filter_map(|t| match t {
-                TermRef::NamedNode(n) => n
-                    .as_str()
-                    .rsplit(['#', '/'])
-                    .next()
-                    .map(|x| theme_name(p, x)),
-                _ => None,
-            })
-            .collect();
+        let mut themes: Vec<String> = source.themes().iter().map(|x| theme_name(p, x)).collect();
         themes.sort();
         let period = g
             .object_for_subject_predicate(s, NamedNodeRef::new_unchecked(&format!("{DCT}temporal")))
@@ -179,13 +214,13 @@ pub(crate) async fn sources(
                 let d = |k: &str| {
                     first_value(g, p, &format!("{DCAT}{k}"))
                         .and_then(|v| v.parse::<Timestamp>().ok())
-                        .map(day_of)
+                        .map(crate::when::date)
                         .unwrap_or_default()
                 };
                 format!("{} – {}", d("startDate"), d("endDate"))
             })
             .unwrap_or_default();
-        let records = first_value(g, s, &format!("{}readings", selfdata_consent::SD))
+        let records = first_value(g, s, &format!("{SD}readings"))
             .map(|v| match v.parse::<u64>() {
                 Ok(n) => selfdata_site::count(n, lang),
                 Err(_) => v,
@@ -193,7 +228,7 @@ pub(crate) async fn sources(
             .unwrap_or_default();
         let updated = first_value(g, s, &format!("{DCT}modified"))
             .and_then(|v| v.parse::<Timestamp>().ok())
-            .map(day_of)
+            .map(crate::when::date)
             .unwrap_or_default();
         let mut originals: Vec<String> = Vec::new();
         if let Ok(raw) = source.folder.child("raw/") {

@@ -191,14 +191,7 @@ async fn the_money_api_refuses_bad_queries_strangers_and_anonymous_callers_in_se
 #[tokio::test]
 async fn the_budget_page_shows_each_account_with_the_balance_the_api_gives() {
     let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2021, 10, 3))).await;
-    let (email, password) = ("carol@example.org", "correct horse battery");
-    let carol = PodName::parse("carol").unwrap();
-    s.app
-        .idp
-        .create_account(email, password, &carol)
-        .await
-        .unwrap();
-    let b = s.sign_in(email, password).await;
+    let (b, carol) = common::resident(&s, "carol@example.org", "carol").await;
     let empty = b.get("/app/budget").await;
     assert_eq!(empty.status, 200);
     assert!(empty.body.contains("No account yet"), "{}", empty.body);
@@ -316,13 +309,7 @@ fn household_year() -> (Vec<u8>, Vec<u8>) {
 async fn spending_by_category_leaves_out_transfers_between_ones_own_accounts_and_the_page_draws_the_api_figures()
  {
     let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2022, 1, 15))).await;
-    let (email, password) = ("dora@example.org", "correct horse battery");
-    let dora = PodName::parse("dora").unwrap();
-    s.app
-        .idp
-        .create_account(email, password, &dora)
-        .await
-        .unwrap();
+    let (b, dora) = common::resident(&s, "dora@example.org", "dora").await;
     let (current, savings) = household_year();
     for file in [current, savings] {
         s.app.import_file(&dora, file).await.unwrap();
@@ -358,7 +345,6 @@ async fn spending_by_category_leaves_out_transfers_between_ones_own_accounts_and
     assert_eq!(march["received"], "2100.00");
     assert_eq!(summary["total"]["internal_transfers"]["count"], 24);
 
-    let b = s.sign_in(email, password).await;
     let page = b.get("/app/budget/spending?year=2021").await;
     assert_eq!(page.status, 200);
     // The API's "-13176.62" is written "−€13,176.62" on the page.
@@ -380,16 +366,9 @@ async fn spending_by_category_leaves_out_transfers_between_ones_own_accounts_and
 #[tokio::test]
 async fn correcting_one_payee_moves_all_its_transactions_and_says_why() {
     let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2022, 1, 15))).await;
-    let (email, password) = ("eve@example.org", "correct horse battery");
-    let eve = PodName::parse("eve").unwrap();
-    s.app
-        .idp
-        .create_account(email, password, &eve)
-        .await
-        .unwrap();
+    let (b, eve) = common::resident(&s, "eve@example.org", "eve").await;
     let (current, _) = household_year();
     s.app.import_file(&eve, current).await.unwrap();
-    let b = s.sign_in(email, password).await;
     let page = b
         .get("/app/budget/transactions?from=2021-03-01&to=2021-04-01&q=marcel")
         .await;
@@ -713,13 +692,7 @@ async fn two_banks_in_two_layouts_are_two_accounts_the_source_says_its_period_an
     );
 
     // Care and its reimbursements, linked on the transactions page.
-    let (email, password) = ("hugo@example.org", "correct horse battery");
-    let hugo = PodName::parse("hugo").unwrap();
-    s.app
-        .idp
-        .create_account(email, password, &hugo)
-        .await
-        .unwrap();
+    let (b, hugo) = common::resident(&s, "hugo@example.org", "hugo").await;
     use jiff::civil::date;
     let statement = credit_agricole_csv(
         "11122233344",
@@ -742,7 +715,6 @@ async fn two_banks_in_two_layouts_are_two_accounts_the_source_says_its_period_an
         ],
     );
     s.app.import_file(&hugo, statement).await.unwrap();
-    let b = s.sign_in(email, password).await;
     let page = b
         .get("/app/budget/transactions?from=2021-09-01&to=2021-10-01")
         .await;

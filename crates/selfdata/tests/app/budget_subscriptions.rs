@@ -16,7 +16,7 @@ use crate::common::{self, Server, as_agent, client_credentials_token, field, pro
 
 const TODAY: Date = date(2025, 2, 20);
 const EMAIL: &str = "erin@example.org";
-const PASSWORD: &str = "correct horse battery";
+use crate::common::PASSWORD;
 
 /// `1349` → `13,49` as the bank writes it.
 fn comma(cents: i64) -> String {

@@ -5,18 +5,9 @@
 
 use selfdata_store::PodName;
 
-use crate::common::Server;
+use crate::common::{PASSWORD, Server, archive_fixture};
 
 const EMAIL: &str = "ines@example.org";
-const PASSWORD: &str = "correct horse battery";
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/../archives/tests/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_directory_in_a_browser_is_accessible_fits_a_phone_and_searches_without_script() {
@@ -29,7 +20,7 @@ async fn the_directory_in_a_browser_is_accessible_fits_a_phone_and_searches_with
         .await
         .unwrap();
     for f in ["gen_facebook_2023.zip", "gen_takeout_en.zip"] {
-        s.app.import_file(&ines, fixture(f)).await.unwrap();
+        s.app.import_file(&ines, archive_fixture(f)).await.unwrap();
     }
     let shots = crate::e2e::repo().join("target/e2e-shots");
     std::fs::create_dir_all(&shots).unwrap();

@@ -16,27 +16,11 @@
 
 use selfdata_store::{Backend, PodName, ResourcePath};
 
-use crate::common::{self, Browser, Server, field, unescape};
+use crate::common::{self, Browser, Server, archive_fixture as fixture, field, unescape};
 
-const EMAIL: &str = "ines@example.org";
-const PASSWORD: &str = "correct horse battery";
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/../archives/tests/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
-
+/// Ines, signed in, with the directory's CSRF token.
 async fn resident(s: &Server) -> (Browser, String, PodName) {
-    let ines = PodName::parse("ines").unwrap();
-    s.app
-        .idp
-        .create_account(EMAIL, PASSWORD, &ines)
-        .await
-        .unwrap();
-    let b = s.sign_in(EMAIL, PASSWORD).await;
+    let (b, ines) = common::resident(s, "ines@example.org", "ines").await;
     let page = b.get("/app/privacy/organisations").await;
     assert_eq!(page.status, 200, "{}", page.body);
     (b, field(&page.body, "csrf"), ines)
@@ -101,7 +85,10 @@ async fn archives_become_a_directory_of_organisations_searchable_and_exported() 
     // The export holds every organisation shown.
     let csv = b.get("/app/privacy/organisations.csv").await;
     assert_eq!(csv.status, 200);
-    assert!(csv.body.starts_with("organisation,holds,since,how we know"));
+    assert!(
+        csv.body
+            .starts_with("organisation,sector,holds,since,how we know,latest request")
+    );
     let shown = html.matches("<section class=\"organisation\"").count();
     assert_eq!(csv.body.lines().count(), shown + 1, "{}", csv.body);
 
@@ -344,15 +331,7 @@ async fn an_organisations_page_shows_its_evidence_and_writes_an_access_or_object
         .await
         .body;
     let letter = letter_in(&letter);
-    let number = letter
-        .split("Meter or customer number: ")
-        .nth(1)
-        .and_then(|x| x.lines().next())
-        .unwrap_or_else(|| panic!("no meter number: {letter}"));
-    assert!(
-        number.len() == 14 && number.bytes().all(|c| c.is_ascii_digit()),
-        "the PRM: {number}"
-    );
+    common::meter_number(&letter);
     assert!(
         letter.contains("Paris La Défense"),
         "the registry's Enedis, with its address: {letter}"
@@ -571,13 +550,7 @@ async fn forged_forms_and_other_residents_change_nothing_and_an_unknown_organisa
     }
 
     // Another resident knows nothing of ines's organisations and cannot mark them.
-    let max = PodName::parse("max").unwrap();
-    s.app
-        .idp
-        .create_account("max@example.org", PASSWORD, &max)
-        .await
-        .unwrap();
-    let m = s.sign_in("max@example.org", PASSWORD).await;
+    let (m, max) = common::resident(&s, "max@example.org", "max").await;
     let theirs = m.get("/app/privacy/organisations").await;
     assert!(theirs.body.contains("0 organisations."), "{}", theirs.body);
     let csrf_max = field(&theirs.body, "csrf");
@@ -811,4 +784,628 @@ async fn the_directory_names_whom_you_pay_and_the_apps_and_people_you_allowed_ea
         found.contains(">EDF CLIENTS PARTICULIERS</a></h2>"),
         "{found}"
     );
+}
+
+/// The key in an organisation's address.
+fn key_of(href: &str) -> String {
+    href.rsplit('/').next().unwrap().to_owned()
+}
+
+/// Regression: a holder that delivered to the pod under a name in each
+/// language (the water utility) was keyed by the page's language, so what
+/// the resident marked on the English page was lost on the French one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_holder_named_in_two_languages_is_one_entry_whose_marks_show_in_both() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2026, 11, 2))).await;
+    let (b, csrf, ines) = resident(&s).await;
+    for file in selfdata_energy::demo::household(jiff::civil::date(2026, 10, 15), 1, 2026) {
+        s.app
+            .import_file(&ines, bytes::Bytes::from(file.bytes))
+            .await
+            .unwrap();
+    }
+    let en = b.get("/app/privacy/organisations?lang=en").await.body;
+    let href = link_of(&en, "Water utility");
+    let marked = b
+        .post(
+            &format!("{href}/status"),
+            &[
+                ("csrf", &csrf),
+                ("what", "asked"),
+                ("article", "15"),
+                ("date", "2026-10-20"),
+            ],
+        )
+        .await;
+    assert_eq!(marked.status, 303, "{}", marked.body);
+    let fr = b.get("/app/privacy/organisations?lang=fr").await.body;
+    assert_eq!(link_of(&fr, "Service des eaux"), href, "one address");
+    assert!(
+        entry(&fr, "Service des eaux").contains("Demandé le 2026-10-20"),
+        "{fr}"
+    );
+    let page = b.get(&format!("{href}?lang=fr")).await.body;
+    assert!(page.contains("<h1>Service des eaux</h1>"), "{page}");
+    assert!(page.contains("Demandé le 2026-10-20"), "{page}");
+    // A letter from either page finds the one holder of the registry.
+    for lang in ["fr", "en"] {
+        let letter = b
+            .post(
+                &format!("/app/privacy/requests?lang={lang}"),
+                &[
+                    ("csrf", &csrf),
+                    ("organisation", &key_of(&href)),
+                    ("article", "15"),
+                ],
+            )
+            .await;
+        assert_eq!(letter.status, 200, "{}", letter.body);
+    }
+    let holders = stored(&s, &ines, "/selfdata/rights/holders.json")
+        .await
+        .unwrap();
+    let holders: Vec<serde_json::Value> = serde_json::from_str(&holders).unwrap();
+    let water = holders
+        .iter()
+        .filter(|h| {
+            let n = h["name"].as_str().unwrap();
+            n == "Water utility" || n == "Service des eaux"
+        })
+        .count();
+    assert_eq!(water, 1, "{holders:?}");
+}
+
+/// Regression: the directory trusted the key an evidence document stores,
+/// so an edited document (or one written by an older key) split an
+/// organisation from its other names and from its requests.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_evidence_documents_stored_key_is_not_trusted_the_name_is() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2023, 1, 10))).await;
+    let (b, _, ines) = resident(&s).await;
+    s.app
+        .import_file(&ines, fixture("gen_facebook_2023.zip"))
+        .await
+        .unwrap();
+    let folder = ResourcePath::parse("/selfdata/directory/evidence/").unwrap();
+    let docs = s.app.store.members(&ines, &folder).await.unwrap();
+    assert_eq!(docs.len(), 1);
+    let path = docs[0].path.clone();
+    let base = format!("{}/ines{}", s.base, path.as_str());
+    let turtle = stored(&s, &ines, path.as_str()).await.unwrap();
+    let mut g = common::turtle(&turtle, &base);
+    let key = selfdata_rdf::oxrdf::NamedNode::new_unchecked(
+        "https://selfdata.example/ns#organisationKey",
+    );
+    let old: Vec<_> = g
+        .triples_for_predicate(&key)
+        .map(|t| t.into_owned())
+        .collect();
+    for t in &old {
+        g.remove(t);
+    }
+    let controllers: Vec<_> = g
+        .subjects_for_predicate_object(
+            selfdata_rdf::oxrdf::vocab::rdf::TYPE,
+            selfdata_rdf::oxrdf::NamedNodeRef::new_unchecked("https://w3id.org/dpv#DataController"),
+        )
+        .map(|s| s.into_owned())
+        .collect();
+    for (i, subject) in controllers.into_iter().enumerate() {
+        g.insert(&selfdata_rdf::oxrdf::Triple::new(
+            subject,
+            key.clone(),
+            selfdata_rdf::oxrdf::Literal::new_simple_literal(format!("edited{i}")),
+        ));
+    }
+    let body = selfdata_rdf::serialize(&g, selfdata_rdf::RdfFormat::Turtle, &base).unwrap();
+    s.app
+        .store
+        .write(
+            &ines,
+            selfdata_store::Write::Put {
+                path,
+                content_type: "text/turtle".to_owned(),
+                body: bytes::Bytes::from(body),
+                precondition: selfdata_store::Precondition::None,
+            },
+        )
+        .await
+        .unwrap();
+    let directory = b.get("/app/privacy/organisations").await.body;
+    assert_eq!(
+        key_of(&link_of(&directory, "Crédit Agricole")),
+        "creditagricole",
+        "{directory}"
+    );
+    assert_eq!(
+        b.get("/app/privacy/organisations/creditagricole")
+            .await
+            .status,
+        200
+    );
+}
+
+/// Regression: a person given access had a letter form on their page, and
+/// posting it added them to the registry of holders.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_given_access_gets_no_letter_and_never_joins_the_holders() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2023, 1, 10))).await;
+    let (b, csrf, ines) = resident(&s).await;
+    let bob = "https://bob.example/profile/card#me";
+    let shared = b
+        .post(
+            "/app/privacy/share",
+            &[
+                ("csrf", &csrf),
+                ("webid", bob),
+                ("folder", "selfdata"),
+                ("mode", "read"),
+            ],
+        )
+        .await;
+    assert_eq!(shared.status, 200, "{}", shared.body);
+    let directory = b.get("/app/privacy/organisations").await.body;
+    let href = link_of(&directory, bob);
+    let page = b.get(&href).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        !page.body.contains("action=\"/app/privacy/requests"),
+        "no letter: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains("a person you gave access to"),
+        "{}",
+        page.body
+    );
+    let letter = b
+        .post(
+            "/app/privacy/requests",
+            &[
+                ("csrf", &csrf),
+                ("organisation", &key_of(&href)),
+                ("article", "15"),
+            ],
+        )
+        .await;
+    assert_eq!(letter.status, 400, "{}", letter.body);
+    assert!(
+        letter.body.contains("a person you gave access to"),
+        "{}",
+        letter.body
+    );
+    assert!(
+        stored(&s, &ines, "/selfdata/rights/holders.json")
+            .await
+            .is_none(),
+        "no holder added"
+    );
+}
+
+/// Regression: what the archive reader notes (an archive naming no one,
+/// pages left unread because they are HTML) never reached the resident.
+#[tokio::test(flavor = "multi_thread")]
+async fn what_an_archive_holds_besides_evidence_is_said_on_the_job_page() {
+    let s = Server::start().await;
+    let (b, csrf, _) = resident(&s).await;
+    let r = b
+        .post_files(
+            "/app/import",
+            Some(&csrf),
+            &[("takeout.zip", &fixture("hand_takeout_mixed_json_html.zip"))],
+        )
+        .await;
+    let done = b.wait_job(&r.location.unwrap()).await;
+    assert!(done.contains("1 file imported"), "{done}");
+    assert!(
+        done.contains("also holds activity as web pages (HTML), which were not read"),
+        "{done}"
+    );
+    let r = b
+        .post_files(
+            "/app/import",
+            Some(&csrf),
+            &[("facebook.zip", &fixture("hand_facebook_without_ads.zip"))],
+        )
+        .await;
+    let done = b.wait_job(&r.location.unwrap()).await;
+    assert!(done.contains("1 refused"), "{done}");
+    assert!(
+        done.contains("names no advertiser: include “Ads information”"),
+        "{done}"
+    );
+}
+
+/// The directory's entries' names, in order.
+fn names_in(directory: &str) -> Vec<String> {
+    directory
+        .split("<section class=\"organisation\"")
+        .skip(1)
+        .map(|s| {
+            let end = s.find("</a></h").unwrap();
+            unescape(&s[s[..end].rfind('>').unwrap() + 1..end])
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_resident_merges_two_entries_takes_a_name_apart_and_undoes_both_in_either_language() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2023, 1, 10))).await;
+    let (b, csrf, ines) = resident(&s).await;
+    s.app
+        .import_file(&ines, fixture("gen_facebook_2023.zip"))
+        .await
+        .unwrap();
+    s.app.import_file(&ines, deezer_statement()).await.unwrap();
+    let directory = b.get("/app/privacy/organisations?lang=en").await.body;
+    let before = names_in(&directory).len();
+    let vinted = link_of(&directory, "Vinted");
+    let leboncoin = link_of(&directory, "leboncoin");
+    // A request recorded for Vinted before it is merged.
+    let marked = b
+        .post(
+            &format!("{vinted}/status"),
+            &[("csrf", &csrf), ("what", "asked"), ("date", "2023-01-05")],
+        )
+        .await;
+    assert_eq!(marked.status, 303);
+
+    // A forged form changes nothing.
+    let forged = b
+        .post(
+            &format!("{vinted}/merge"),
+            &[("into", key_of(&leboncoin).as_str())],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert!(
+        stored(&s, &ines, "/selfdata/directory/choices.ttl")
+            .await
+            .is_none()
+    );
+
+    // Vinted is the same as leboncoin: one entry, with Vinted's request.
+    let page = b.get(&vinted).await.body;
+    assert!(page.contains("This is the same organisation as"), "{page}");
+    let merged = b
+        .post(
+            &format!("{vinted}/merge"),
+            &[("csrf", &csrf), ("into", key_of(&leboncoin).as_str())],
+        )
+        .await;
+    assert_eq!(merged.status, 303, "{}", merged.body);
+    let to = merged.location.unwrap();
+    assert!(to.starts_with(&format!("{leboncoin}?done=merged")), "{to}");
+    let page = b.get(&to).await.body;
+    assert!(
+        page.contains("Put together: everything known of both is here."),
+        "{page}"
+    );
+    assert!(
+        page.contains("Vinted") && page.contains("put together by you"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Asked on 2023-01-05"),
+        "the merged entry's requests: {page}"
+    );
+    let directory = b.get("/app/privacy/organisations?lang=en").await.body;
+    assert_eq!(names_in(&directory).len(), before - 1, "{directory}");
+    assert!(!directory.contains(">Vinted</a></h2>"));
+    assert!(entry(&directory, "leboncoin").contains("Asked on 2023-01-05"));
+    let old = b.get(&vinted).await;
+    assert_eq!(old.status, 303, "the old address leads to the merged entry");
+    assert!(old.location.unwrap().starts_with(&leboncoin));
+    // The same in French, and the choice is an open document of the pod.
+    let fr = b.get("/app/privacy/organisations?lang=fr").await.body;
+    assert_eq!(names_in(&fr).len(), before - 1);
+    let fr_page = b.get(&format!("{leboncoin}?lang=fr")).await.body;
+    assert!(
+        fr_page.contains("regroupé par vous") && fr_page.contains("Séparer"),
+        "{fr_page}"
+    );
+    let choices = stored(&s, &ines, "/selfdata/directory/choices.ttl")
+        .await
+        .unwrap();
+    let g = common::turtle(&choices, &s.url("/selfdata/directory/choices.ttl"));
+    assert!(
+        choices.contains("SameOrganisation") && choices.contains("\"Vinted\""),
+        "{choices}"
+    );
+    assert!(g.len() > 4);
+
+    // Taking Vinted apart undoes the merge.
+    let taken = b
+        .post(
+            &format!("{leboncoin}/split?lang=en"),
+            &[("csrf", &csrf), ("name", "Vinted")],
+        )
+        .await;
+    assert_eq!(taken.status, 303, "{}", taken.body);
+    assert!(
+        taken
+            .location
+            .unwrap()
+            .starts_with(&format!("{vinted}?done=split"))
+    );
+    let directory = b.get("/app/privacy/organisations?lang=en").await.body;
+    assert_eq!(names_in(&directory).len(), before);
+    assert!(entry(&directory, "Vinted").contains("Asked on 2023-01-05"));
+
+    // Deezer (from Facebook) and DEEZER (the bank) are grouped by name;
+    // DEEZER is taken apart into an entry of its own, then put back.
+    let deezer = link_of(&directory, "Deezer");
+    let page = b.get(&deezer).await.body;
+    assert!(page.contains("<h2 id=\"names-h\">Its names</h2>"), "{page}");
+    let alone = b
+        .post(
+            &format!("{vinted}/split"),
+            &[("csrf", &csrf), ("name", "Vinted")],
+        )
+        .await;
+    assert_eq!(alone.status, 400, "the only name: {}", alone.body);
+    assert!(
+        alone
+            .body
+            .contains("This is the only name of this organisation")
+    );
+    let split = b
+        .post(
+            &format!("{deezer}/split"),
+            &[("csrf", &csrf), ("name", "DEEZER")],
+        )
+        .await;
+    assert_eq!(split.status, 303, "{}", split.body);
+    let own = split.location.unwrap();
+    assert!(own.contains("/deezer-2?done=split"), "{own}");
+    let page = b.get(&own).await.body;
+    assert!(page.contains("<h1>DEEZER</h1>"), "{page}");
+    assert!(page.contains("Taken apart: this is an entry of its own now."));
+    let directory = b.get("/app/privacy/organisations?lang=en").await.body;
+    assert_eq!(names_in(&directory).len(), before + 1);
+    assert!(entry(&directory, "DEEZER").contains("you pay them every month"));
+    assert!(!entry(&directory, "Deezer").contains("you pay them"));
+    let fr = b.get("/app/privacy/organisations?lang=fr").await.body;
+    assert!(fr.contains(">DEEZER</a></h2>"), "{fr}");
+    let back = b
+        .post(
+            "/app/privacy/organisations/deezer-2/merge",
+            &[("csrf", &csrf), ("into", key_of(&deezer).as_str())],
+        )
+        .await;
+    assert_eq!(back.status, 303);
+    let directory = b.get("/app/privacy/organisations?lang=en").await.body;
+    assert_eq!(names_in(&directory).len(), before);
+    assert!(entry(&directory, "Deezer").contains("you pay them every month"));
+    let choices = stored(&s, &ines, "/selfdata/directory/choices.ttl")
+        .await
+        .unwrap();
+    assert!(
+        !choices.contains("#merge-") && !choices.contains("#split-"),
+        "undone, not stacked: {choices}"
+    );
+
+    // A choices file that does not parse is never replaced.
+    let garbage = "this is not Turtle <";
+    s.app
+        .store
+        .write(
+            &ines,
+            selfdata_store::Write::Put {
+                path: ResourcePath::parse("/selfdata/directory/choices.ttl").unwrap(),
+                content_type: "text/turtle".to_owned(),
+                body: bytes::Bytes::from(garbage),
+                precondition: selfdata_store::Precondition::None,
+            },
+        )
+        .await
+        .unwrap();
+    let refused = b
+        .post(
+            &format!("{vinted}/merge"),
+            &[("csrf", &csrf), ("into", key_of(&leboncoin).as_str())],
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("cannot be read, so nothing was changed")
+    );
+    assert_eq!(
+        stored(&s, &ines, "/selfdata/directory/choices.ttl")
+            .await
+            .unwrap(),
+        garbage
+    );
+    let directory = b.get("/app/privacy/organisations?lang=en").await.body;
+    assert!(directory.contains("cannot be read: the names are grouped as selfdata found them"));
+    assert_eq!(names_in(&directory).len(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_directory_by_sector_files_each_organisation_where_its_source_says() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2023, 1, 10))).await;
+    let (b, csrf, ines) = resident(&s).await;
+    s.app
+        .import_file(&ines, fixture("gen_facebook_2023.zip"))
+        .await
+        .unwrap();
+    let statement = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../budget/tests/fixtures/credit_agricole.csv"
+    ))
+    .unwrap();
+    s.app.import_file(&ines, statement).await.unwrap();
+    let shared = b
+        .post(
+            "/app/privacy/share",
+            &[
+                ("csrf", &csrf),
+                ("webid", "https://bob.example/profile/card#me"),
+                ("folder", "selfdata"),
+                ("mode", "read"),
+            ],
+        )
+        .await;
+    assert_eq!(shared.status, 200);
+    let flat = b.get("/app/privacy/organisations?lang=en").await.body;
+    assert!(
+        flat.contains("href=\"/app/privacy/organisations?by=sector\">Group by sector</a>"),
+        "{flat}"
+    );
+    let html = b
+        .get("/app/privacy/organisations?by=sector&lang=en")
+        .await
+        .body;
+    let sector = |name: &str| -> String {
+        let start = html
+            .find(&format!("\">{name} ("))
+            .unwrap_or_else(|| panic!("no {name}: {html}"));
+        let rest = &html[start..];
+        rest[..rest.find("<section class=\"sector\"").unwrap_or(rest.len())].to_owned()
+    };
+    // The bank delivered statements: bank and insurance, though Facebook
+    // names it as an advertiser too.
+    assert!(
+        sector("Bank &#38; insurance").contains(">Crédit Agricole</a></h3>"),
+        "{html}"
+    );
+    // Advertisers only an archive names.
+    let platforms = sector("Platforms &#38; advertising");
+    assert!(platforms.contains(">Vinted</a></h3>"), "{platforms}");
+    assert!(
+        platforms.contains(">Meta Platforms</a></h3>"),
+        "the platform itself: {platforms}"
+    );
+    // A payee no source files: other.
+    assert!(
+        sector("Other").contains(">EDF CLIENTS PARTICULIERS</a></h3>"),
+        "{html}"
+    );
+    assert!(
+        sector("People").contains(">https://bob.example/profile/card#me</a></h3>"),
+        "{html}"
+    );
+    // Every entry once, and the way back to A to Z.
+    assert_eq!(
+        html.matches("<section class=\"organisation\"").count(),
+        flat.matches("<section class=\"organisation\"").count()
+    );
+    assert!(html.contains(">List from A to Z</a>"));
+    // Search and sectors together, in French, in the export.
+    let fr = b
+        .get("/app/privacy/organisations?by=sector&q=credit&lang=fr")
+        .await
+        .body;
+    assert!(fr.contains("\">Banque et assurance (1)</h2>"), "{fr}");
+    assert!(
+        fr.contains("href=\"/app/privacy/organisations?q=credit\""),
+        "{fr}"
+    );
+    let csv = b.get("/app/privacy/organisations.csv?lang=en").await.body;
+    assert!(
+        csv.starts_with("organisation,sector,holds,since,how we know,latest request"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("Crédit Agricole,Bank & insurance,")),
+        "{csv}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_directory_is_an_open_document_of_the_pod_kept_up_to_date_by_the_residents_changes() {
+    let s = Server::start_with(|o| o.today = Some(jiff::civil::date(2023, 3, 20))).await;
+    let (b, csrf, ines) = resident(&s).await;
+    s.app
+        .import_file(&ines, fixture("gen_facebook_2023.zip"))
+        .await
+        .unwrap();
+    let path = "/selfdata/directory/organisations.ttl";
+    let directory = b.get("/app/privacy/organisations?lang=en").await.body;
+    assert!(
+        stored(&s, &ines, path).await.is_none(),
+        "a GET writes nothing"
+    );
+    assert!(directory.contains("selfdata/directory/organisations.ttl"));
+
+    // A mark writes it: every entry the page lists, with the request's state.
+    let href = link_of(&directory, "Crédit Agricole");
+    let r = b
+        .post(
+            &format!("{href}/status"),
+            &[
+                ("csrf", &csrf),
+                ("what", "asked"),
+                ("article", "21"),
+                ("date", "2023-02-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let doc_iri = format!("{}/ines{path}", s.base);
+    let read = |body: String| {
+        let g = common::turtle(&body, &doc_iri);
+        let controller =
+            selfdata_rdf::oxrdf::NamedNodeRef::new_unchecked("https://w3id.org/dpv#DataController");
+        let name =
+            selfdata_rdf::oxrdf::NamedNodeRef::new_unchecked("http://xmlns.com/foaf/0.1/name");
+        let mut names: Vec<String> = g
+            .subjects_for_predicate_object(selfdata_rdf::oxrdf::vocab::rdf::TYPE, controller)
+            .filter_map(|s| match g.object_for_subject_predicate(s, name) {
+                Some(selfdata_rdf::oxrdf::TermRef::Literal(l)) => Some(l.value().to_owned()),
+                _ => None,
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    let body = stored(&s, &ines, path).await.unwrap();
+    let mut shown = names_in(&b.get("/app/privacy/organisations?lang=en").await.body);
+    shown.sort();
+    assert_eq!(read(body.clone()), shown);
+    assert!(
+        body.contains("\"overdue\""),
+        "asked on 2023-02-01, due 2023-03-01: {body}"
+    );
+    assert!(body.contains("https://w3id.org/dpv/pd#Contact"), "{body}");
+    assert!(body.contains("platforms-advertising"), "{body}");
+    assert!(body.contains("uploaded a list with your details to Facebook"));
+    assert!(body.contains("@fr"), "how we know in French too");
+    let csv = b.get("/app/privacy/organisations.csv?lang=en").await.body;
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with("Crédit Agricole,"))
+        .unwrap();
+    assert!(
+        line.ends_with("Asked on 2023-02-01; overdue since 2023-03-01."),
+        "{line}"
+    );
+
+    // An import leaves it stale until the resident brings it up to date.
+    s.app
+        .import_file(&ines, fixture("gen_takeout_en.zip"))
+        .await
+        .unwrap();
+    let stale = read(stored(&s, &ines, path).await.unwrap());
+    assert!(!stale.contains(&"Google".to_owned()));
+    let forged = b.post("/app/privacy/organisations/refresh", &[]).await;
+    assert_eq!(forged.status, 403);
+    let refreshed = b
+        .post("/app/privacy/organisations/refresh", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(refreshed.status, 303);
+    let page = b.get(&refreshed.location.unwrap()).await.body;
+    assert!(
+        page.contains("The copy of this list in your pod is up to date."),
+        "{page}"
+    );
+    let mut shown = names_in(&page);
+    shown.sort();
+    assert_eq!(read(stored(&s, &ines, path).await.unwrap()), shown);
+    // Owner-only, like everything of the pod.
+    let anonymous = s.client.get(&doc_iri).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
 }

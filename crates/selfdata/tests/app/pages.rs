@@ -7,18 +7,9 @@ use crate::common::{Browser, Page, Server, field};
 use reqwest::Method;
 use selfdata_store::PodName;
 
-const PASSWORD: &str = "correct horse battery";
-
 /// A resident with an account and a pod, signed in through the login form.
 async fn signed_in(s: &Server, email: &str, pod: &str) -> Browser {
-    s.app
-        .idp
-        .create_account(email, PASSWORD, &PodName::parse(pod).unwrap())
-        .await
-        .unwrap();
-    let b = Browser::new(&s.base);
-    assert_eq!(b.sign_in(email, PASSWORD, "/account").await.status, 303);
-    b
+    crate::common::resident(s, email, pod).await.0
 }
 
 /// GETs a page in `lang`.

@@ -13,7 +13,7 @@ use crate::common::{
 use selfdata_consent::{Kind, Record, State};
 use selfdata_oidc::DpopKey;
 
-const PASSWORD: &str = "correct horse battery";
+use crate::common::PASSWORD;
 
 /// The consent record ids linked from a page.
 fn record_ids(html: &str) -> Vec<String> {
@@ -819,13 +819,29 @@ async fn the_rights_letter_names_the_holder_once_gives_the_meter_number_and_keep
     assert_eq!(letter.matches("Enedis").count(), 2, "{letter}");
     assert!(!letter.contains("Enedis\nEnedis"), "{letter}");
     // The meter the pod knows from its imported files.
-    let number = letter
-        .split("Meter or customer number: ")
-        .nth(1)
-        .and_then(|x| x.lines().next())
-        .unwrap_or_else(|| panic!("no meter number: {letter}"));
-    assert!(
-        number.len() == 14 && number.bytes().all(|c| c.is_ascii_digit()),
-        "the PRM: {number}"
-    );
+    common::meter_number(&letter);
+}
+
+/// Regression: marking a request that is no longer listed (another tab
+/// removed it) said an *access* was not listed.
+#[tokio::test]
+async fn marking_a_request_no_longer_listed_says_the_request_is_gone() {
+    let s = Server::start_with(|o| o.today = Some("2025-03-20".parse().unwrap())).await;
+    let b = carol(&s).await;
+    let csrf = field(&b.get("/app/privacy/requests").await.body, "csrf");
+    for field_name in ["answered", "erased"] {
+        let page = b
+            .post(
+                "/app/privacy/requests/sent",
+                &[("csrf", &csrf), (field_name, "7")],
+            )
+            .await;
+        assert_eq!(page.status, 400, "{field_name}");
+        assert!(
+            page.body
+                .contains("This request is not listed any more; the page was refreshed."),
+            "{field_name}: {}",
+            page.body
+        );
+    }
 }

@@ -127,15 +127,35 @@ async fn an_upload_past_the_upload_limit_is_refused_and_nothing_is_left() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_file_sent_before_the_csrf_token_is_refused_unread() {
-    let s = Server::start().await;
-    let (b, _, _) = resident(&s).await;
-    let file = records(selfdata_service::upload::SPOOL_ABOVE + 1024 * 1024);
+    // A limit far above the file: the refusal cannot be the limit's. The
+    // file is small enough to be sent whole before the answer comes (a
+    // larger one races the refusal: the connection may close mid-send).
+    let limit = 2 * 1024 * 1024;
+    let s = Server::start_with(|o| o.max_upload_bytes = limit).await;
+    let (b, csrf, ines) = resident(&s).await;
+    let file = records(16 * 1024);
+    assert!((file.len() as u64) < limit / 64);
     // No token at all, the file first: what a forged cross-site form sends.
     let r = b
         .post_files("/app/import", None, &[("Records.json", &file)])
         .await;
     assert_eq!(r.status, 403, "{}", r.body);
+    assert!(
+        r.body.contains("This form has expired"),
+        "refused for its token: {}",
+        r.body
+    );
     assert_eq!(spool_files(&s), 0, "nothing of the file was spooled");
+    let raw = ResourcePath::parse("/selfdata/sources/google/raw/").unwrap();
+    let kept = s.app.store.members(&ines, &raw).await.unwrap_or_default();
+    assert!(kept.is_empty(), "nothing imported: {kept:?}");
+    // The same upload with its token is taken.
+    let r = b
+        .post_files("/app/import", Some(&csrf), &[("Records.json", &file)])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let done = b.wait_job(&r.location.unwrap()).await;
+    assert!(done.contains("1 file imported"), "{done}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -213,6 +213,7 @@ pub fn unescape(s: &str) -> String {
     s.replace("&#x2f;", "/")
         .replace("&#43;", "+")
         .replace("&#x27;", "'")
+        .replace("&#39;", "'")
         .replace("&quot;", "\"")
         .replace("&#38;", "&")
         .replace("&amp;", "&")

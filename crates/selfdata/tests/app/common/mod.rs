@@ -309,3 +309,43 @@ pub fn english(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
         .redirect(reqwest::redirect::Policy::none())
         .default_headers(headers)
 }
+
+/// The password the test residents sign up with.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A resident with an account (`email`, [`PASSWORD`]) and the pod `pod`,
+/// signed in through the login form.
+pub async fn resident(s: &Server, email: &str, pod: &str) -> (Browser, PodName) {
+    let pod = PodName::parse(pod).unwrap();
+    s.app
+        .idp
+        .create_account(email, PASSWORD, &pod)
+        .await
+        .unwrap();
+    (s.sign_in(email, PASSWORD).await, pod)
+}
+
+/// A GDPR archive of the archives crate's fixtures (`gen_facebook_2023.zip`,
+/// `hostile_symlink.zip`…).
+pub fn archive_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../archives/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// The meter or customer number an English rights letter quotes, checked
+/// to be a 14-digit PRM.
+pub fn meter_number(letter: &str) -> String {
+    let number = letter
+        .split("Meter or customer number: ")
+        .nth(1)
+        .and_then(|x| x.lines().next())
+        .unwrap_or_else(|| panic!("no meter number: {letter}"));
+    assert!(
+        number.len() == 14 && number.bytes().all(|c| c.is_ascii_digit()),
+        "the PRM: {number}"
+    );
+    number.to_owned()
+}
