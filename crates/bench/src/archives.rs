@@ -44,7 +44,7 @@ pub struct PhaseArgs {
 
 /// Runs `program` with `args` under `/usr/bin/time`: its stdout (thrown
 /// away unread when `discard`), seconds and peak RSS in MB.
-fn timed(
+pub(crate) fn timed(
     program: &std::ffi::OsStr,
     args: &[&std::ffi::OsStr],
     discard: bool,

@@ -14,6 +14,7 @@ mod baseline;
 mod budget;
 mod control;
 mod energy;
+mod holders;
 mod load;
 mod mobility;
 mod report;
@@ -126,6 +127,13 @@ enum Command {
     /// One phase of the archive benchmark, in this process.
     #[command(hide = true)]
     ArchivesPhase(archives::PhaseArgs),
+    /// The data holders' benchmark: a daily water file for 100,000 meters
+    /// (30,000 residents connected) pushed once, against the same imports
+    /// made one resident at a time, in the same run (time and peak memory).
+    Holders(holders::HoldersArgs),
+    /// One phase of the holders' benchmark, in this process.
+    #[command(hide = true)]
+    HoldersPhase(holders::PhaseArgs),
     /// The access log's Merkle tree: build a log of N entries in memory,
     /// then proof sizes and verification times at N. Prints one JSON line.
     Translog {
@@ -159,6 +167,8 @@ fn main() -> std::process::ExitCode {
         Command::MobilityPhase(args) => mobility::phase(&args),
         Command::Archives(args) => archives::run(&args),
         Command::ArchivesPhase(args) => archives::phase(&args),
+        Command::Holders(args) => holders::run(&args),
+        Command::HoldersPhase(args) => holders::phase(&args),
         Command::Control { requests, rounds } => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

@@ -31,6 +31,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use tokio::task::JoinSet;
+
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -150,7 +152,7 @@ pub async fn push(State(app): State<Arc<HoldersApp>>, headers: HeaderMap, body: 
     }
 }
 
-async fn run(app: &HoldersApp, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn run(app: &Arc<HoldersApp>, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
     let holder = authenticate(app, headers).await?;
     let key = headers
         .get("idempotency-key")
@@ -197,7 +199,8 @@ async fn run(app: &HoldersApp, headers: &HeaderMap, body: Body) -> Result<Respon
             answer(app, &note)
         }
         Err(e) => {
-            // Nothing was delivered: the same key may be sent again.
+            // Nothing was delivered (or, if a delivery task died, rows that
+            // a retry merges again): the same key may be sent again.
             let _ = app.registry.abandon_push(&holder.id, &key).await;
             Err(e)
         }
@@ -238,7 +241,7 @@ fn answer(app: &HoldersApp, note: &str) -> Result<Response, ApiError> {
 
 /// Splits, checks consents, imports; the signed receipt.
 async fn deliver(
-    app: &HoldersApp,
+    app: &Arc<HoldersApp>,
     holder: &Holder,
     key: &str,
     body: Body,
@@ -301,6 +304,26 @@ async fn deliver(
         });
     }
     receipt.failed += split.unidentified_rows;
+    // Customers are delivered a few at a time (each import waits mostly on
+    // its pod's disk); their deliveries are recorded together at the end.
+    let mut running = JoinSet::new();
+    let mut deliveries = Vec::new();
+    let mut settle = |outcome: Outcome, receipt: &mut Receipt| match outcome {
+        Outcome::Skipped => receipt.skipped += 1,
+        Outcome::Delivered(d) => {
+            receipt.delivered += 1;
+            deliveries.push(d);
+        }
+        Outcome::Failed(d, failure) => {
+            receipt.failed += 1;
+            if receipt.failures.len() < MAX_FAILURES_LISTED {
+                receipt.failures.push(failure);
+            }
+            deliveries.push(d);
+        }
+    };
+    let holder = Arc::new(holder.clone());
+    let push = Arc::new(receipt.push.clone());
     for customer in split.customers {
         let Some(link) = links.get(&selfdata_holders::customer_key(
             &holder.id,
@@ -311,70 +334,105 @@ async fn deliver(
         let Ok(pod) = PodName::parse(&link.pod) else {
             continue;
         };
-        // The consent as it stands now, in the pod.
-        let now = Timestamp::now();
-        let consent = selfdata_service::consents::record(&app.ctx, &pod, &link.consent_id).await;
-        let given = consent.as_ref().is_some_and(|(r, _)| {
-            r.state().is_active() && r.valid_until.is_none_or(|until| until > now)
+        if running.len() >= CONCURRENT_DELIVERIES
+            && let Some(done) = running.join_next().await
+        {
+            settle(done.map_err(|_| ours())?, &mut receipt);
+        }
+        let (app, holder, push) = (app.clone(), holder.clone(), push.clone());
+        let consent_id = link.consent_id.clone();
+        running.spawn(async move {
+            deliver_one(&app, &holder, &push, pod, &consent_id, customer).await
         });
-        if !given {
-            receipt.skipped += 1;
-            log(
-                app,
-                holder,
-                &pod,
-                &selfdata_consent::path_of(&link.consent_id),
-                false,
-            );
-            continue;
-        }
-        let rows = customer.lines.len() as u64;
-        let upload = Upload::from(customer.file.clone());
-        let noop = |_| {};
-        let outcome = app
-            .ctx
-            .pipeline
-            .import(&pod, "text/csv", upload, false, &noop)
-            .await;
-        let (ok, said) = match outcome {
-            Ok(summary) => {
-                receipt.delivered += 1;
-                log(app, holder, &pod, &summary.original, true);
-                (
-                    true,
-                    format!(
-                        "{} records, {} new or corrected",
-                        summary.readings, summary.changed
-                    ),
-                )
-            }
-            Err(failure) => {
-                receipt.failed += 1;
-                let (line, why) = failure_line(&customer, &failure);
-                if receipt.failures.len() < MAX_FAILURES_LISTED {
-                    receipt.failures.push(Failure {
-                        line,
-                        why: why.clone(),
-                    });
-                }
-                (false, why)
-            }
-        };
-        let delivery = Delivery {
-            pod: pod.to_string(),
-            holder_id: holder.id.clone(),
-            push: receipt.push.clone(),
-            at_ms: Timestamp::now().as_millisecond(),
-            records: rows,
-            outcome: said,
-            ok,
-        };
-        if let Err(e) = app.registry.add_delivery(&delivery).await {
-            tracing::warn!(error = %e, "a delivery was not recorded");
-        }
+    }
+    while let Some(done) = running.join_next().await {
+        settle(done.map_err(|_| ours())?, &mut receipt);
+    }
+    if let Err(e) = app.registry.add_deliveries(&deliveries).await {
+        tracing::warn!(error = %e, "a push's deliveries were not recorded");
     }
     receipt.failures.sort_by_key(|f| f.line);
     Ok(receipt.sign(&app.signer))
+}
+
+/// A delivery task that died (it panicked): the push fails whole, its key
+/// free for a retry.
+fn ours() -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side during this push; send it again with the same Idempotency-Key.",
+    )
+}
+
+/// How many customers of a push are delivered at once.
+const CONCURRENT_DELIVERIES: usize = 8;
+
+/// What became of one connected customer's rows.
+enum Outcome {
+    /// Their consent is no longer given: nothing delivered.
+    Skipped,
+    Delivered(Delivery),
+    Failed(Delivery, Failure),
+}
+
+/// One connected customer's rows: their consent read in their pod as it
+/// stands now, then, if it is still given, imported through the pipeline.
+async fn deliver_one(
+    app: &HoldersApp,
+    holder: &Holder,
+    push: &str,
+    pod: PodName,
+    consent_id: &str,
+    customer: selfdata_holders::split::Customer,
+) -> Outcome {
+    let now = Timestamp::now();
+    let consent = selfdata_service::consents::record(&app.ctx, &pod, consent_id).await;
+    let given = consent.as_ref().is_some_and(|(r, _)| {
+        r.state().is_active() && r.valid_until.is_none_or(|until| until > now)
+    });
+    if !given {
+        log(
+            app,
+            holder,
+            &pod,
+            &selfdata_consent::path_of(consent_id),
+            false,
+        );
+        return Outcome::Skipped;
+    }
+    let records = customer.lines.len() as u64;
+    let upload = Upload::from(customer.file.clone());
+    let noop = |_| {};
+    let outcome = app
+        .ctx
+        .pipeline
+        .import(&pod, "text/csv", upload, false, &noop)
+        .await;
+    let delivery = |outcome: String, ok: bool| Delivery {
+        pod: pod.to_string(),
+        holder_id: holder.id.clone(),
+        push: push.to_owned(),
+        at_ms: Timestamp::now().as_millisecond(),
+        records,
+        outcome,
+        ok,
+    };
+    match outcome {
+        Ok(summary) => {
+            log(app, holder, &pod, &summary.original, true);
+            Outcome::Delivered(delivery(
+                format!(
+                    "{} records, {} new or corrected",
+                    summary.readings, summary.changed
+                ),
+                true,
+            ))
+        }
+        Err(failure) => {
+            let (line, why) = failure_line(&customer, &failure);
+            Outcome::Failed(delivery(why.clone(), false), Failure { line, why })
+        }
+    }
 }
 
 /// Where a customer's import failed, as a line of the pushed file, and why.

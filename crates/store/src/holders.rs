@@ -113,7 +113,8 @@ pub trait HolderRegistry: Send + Sync {
     /// Forgets a push that failed before any delivery, so that it may be retried.
     async fn abandon_push(&self, holder_id: &str, key: &str) -> Result<(), StoreError>;
 
-    async fn add_delivery(&self, delivery: &Delivery) -> Result<(), StoreError>;
+    /// Records deliveries, all of them or none (one transaction).
+    async fn add_deliveries(&self, deliveries: &[Delivery]) -> Result<(), StoreError>;
     /// A pod's latest deliveries, newest first.
     async fn deliveries_of(&self, pod: &str, limit: usize) -> Result<Vec<Delivery>, StoreError>;
     /// Forgets everything about an erased pod (links and deliveries).

@@ -160,20 +160,27 @@ impl HolderRegistry for SqliteBackend {
         Ok(())
     }
 
-    async fn add_delivery(&self, d: &Delivery) -> Result<(), StoreError> {
-        self.host().execute(
-            "INSERT INTO holder_delivery (pod, holder_id, push, at, records, outcome, ok)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                d.pod,
-                d.holder_id,
-                d.push,
-                d.at_ms,
-                i64::try_from(d.records).unwrap_or(i64::MAX),
-                d.outcome,
-                d.ok
-            ],
-        )?;
+    async fn add_deliveries(&self, deliveries: &[Delivery]) -> Result<(), StoreError> {
+        let mut host = self.host();
+        let tx = host.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO holder_delivery (pod, holder_id, push, at, records, outcome, ok)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for d in deliveries {
+                insert.execute(params![
+                    d.pod,
+                    d.holder_id,
+                    d.push,
+                    d.at_ms,
+                    i64::try_from(d.records).unwrap_or(i64::MAX),
+                    d.outcome,
+                    d.ok
+                ])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
