@@ -7,14 +7,15 @@
 # until the signed receipt, and the baseline, each consenting resident's
 # own rows imported one file after another through the resident's import
 # path. Writes bench/results/holders-<date>.json and .md.
-# Knobs: CUSTOMERS, CONSENTING, TMPDIR; CARGO_TARGET_DIR is honoured.
+# Knobs: CUSTOMERS, CONSENTING, MAX_OPEN_PODS (the server's open-pod cache,
+# its default when unset), TMPDIR; CARGO_TARGET_DIR is honoured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -p selfdata-bench
 bin=${CARGO_TARGET_DIR:-target}/release/selfdata-bench
 day=$(date -u +%Y-%m-%d)
 out=bench/results/holders-$day.json
-"$bin" holders --customers "${CUSTOMERS:-100000}" --consenting "${CONSENTING:-30000}" > "$out"
+"$bin" holders --customers "${CUSTOMERS:-100000}" --consenting "${CONSENTING:-30000}" ${MAX_OPEN_PODS:+--max-open-pods "$MAX_OPEN_PODS"} > "$out"
 python3 - "$out" > "bench/results/holders-$day.md" <<'PY'
 import json, sys, subprocess
 r = json.load(open(sys.argv[1]))
@@ -26,7 +27,7 @@ ratio = o["out"]["seconds"] / p["out"]["seconds"]
 print(f"# Data holders' push benchmark (commit {commit}, `bash bench/holders.sh`)\n")
 print(f"A daily water file of {r['customers']:,} meters ({r['file_bytes'] / 1e6:.1f} MB, the water portal's layout "
       f"with a meter column), {r['consenting']:,} of them residents connected to the holder (setup, not timed: "
-      f"{r['setup_seconds']:.0f} s). One run; each path in its own process under `/usr/bin/time`; "
+      f"{r['setup_seconds']:.0f} s); the server's open-pod cache: {r.get('max_open_pods') or 'its default, 256 pods'}. One run; each path in its own process under `/usr/bin/time`; "
       "the time below is the one measured inside (from the request to the receipt, or over all the imports), "
       "the peak RSS is the process's.\n")
 print("| path | time | peak RSS | one-by-one ÷ this | target |")

@@ -40,6 +40,9 @@ pub struct HoldersArgs {
     /// Where the data folders are made (a temporary directory inside it).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// The server's open-pod cache in both paths (its default when not given).
+    #[arg(long)]
+    pub max_open_pods: Option<usize>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -52,6 +55,8 @@ pub struct PhaseArgs {
     pub file: PathBuf,
     #[arg(long)]
     pub consenting: usize,
+    #[arg(long)]
+    pub max_open_pods: Option<usize>,
 }
 
 fn meter(i: usize) -> String {
@@ -108,7 +113,8 @@ pub fn run(args: &HoldersArgs) -> anyhow::Result<()> {
     let phase = |name: &str, data: &Path| -> anyhow::Result<(serde_json::Value, f64, f64)> {
         eprintln!("holders: {name}…");
         let consenting = args.consenting.to_string();
-        let a = [
+        let open = args.max_open_pods.map(|n| n.to_string());
+        let mut a: Vec<&std::ffi::OsStr> = vec![
             "holders-phase".as_ref(),
             name.as_ref(),
             "--data".as_ref(),
@@ -118,6 +124,10 @@ pub fn run(args: &HoldersArgs) -> anyhow::Result<()> {
             "--consenting".as_ref(),
             consenting.as_ref(),
         ];
+        if let Some(open) = &open {
+            a.push(std::ffi::OsStr::new("--max-open-pods"));
+            a.push(std::ffi::OsStr::new(open.as_str()));
+        }
         let (out, s, mb) = crate::archives::timed(exe.as_os_str(), &a, false)?;
         Ok((serde_json::from_str(&out)?, s, mb))
     };
@@ -134,6 +144,7 @@ pub fn run(args: &HoldersArgs) -> anyhow::Result<()> {
         "consenting": args.consenting,
         "file_bytes": text.len(),
         "setup_seconds": setup_s,
+        "max_open_pods": args.max_open_pods,
         "push": { "seconds": push_s, "peak_rss_mb": push_mb, "out": push },
         "one_by_one": { "seconds": one_s, "peak_rss_mb": one_mb, "out": one },
         "one_by_one_vs_push_time": one["seconds"].as_f64().unwrap_or(f64::NAN)
@@ -181,9 +192,9 @@ pub fn phase(args: &PhaseArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?
         .block_on(async {
-            let app = App::open(Options::new(&args.data, BASE))
-                .await
-                .context("open the app")?;
+            let mut options = Options::new(&args.data, BASE);
+            options.max_open_pods = args.max_open_pods;
+            let app = App::open(options).await.context("open the app")?;
             match args.phase.as_str() {
                 "push" => push(&app, &args.file).await,
                 "one-by-one" => one_by_one(&app, &args.file, args.consenting).await,

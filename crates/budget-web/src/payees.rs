@@ -21,7 +21,7 @@ use parking_lot::Mutex;
 use selfdata_budget::book::Book;
 use selfdata_budget::payees::{Paid, select, tally};
 use selfdata_budget::recurring::{self, Period, Status};
-use selfdata_service::KnownOrganisation;
+use selfdata_service::{KnownOrganisation, Sector};
 use selfdata_site::{Lang, fill};
 use selfdata_store::PodName;
 
@@ -90,8 +90,35 @@ pub async fn organisations(app: &BudgetApp, pod: &PodName, lang: Lang) -> Vec<Kn
         categories: CATEGORIES.map(str::to_owned).to_vec(),
         first: start_of(p.first),
         last: start_of(p.last),
+        sector: p.category.and_then(sector_of),
     })
     .collect()
+}
+
+/// The sector of an organisation paid for what `category` names (a payee
+/// paid for electricity is in energy and water); none when the category
+/// does not say (leisure, health care, restaurants…).
+fn sector_of(category: &str) -> Option<Sector> {
+    let under = |parent: &str| selfdata_budget::category::is_under(category, parent);
+    Some(if under("logement/energie") || under("logement/eau") {
+        Sector::EnergyWater
+    } else if under("logement/internet-telephone") {
+        Sector::Telecom
+    } else if under("banque")
+        || under("sante/mutuelle")
+        || under("logement/assurance-habitation")
+        || under("logement/pret-immobilier")
+    {
+        Sector::BankInsurance
+    } else if under("alimentation/courses") || under("achats") {
+        Sector::Shops
+    } else if under("transport") {
+        Sector::Transport
+    } else if under("impots") || under("logement/impots-locaux") {
+        Sector::PublicServices
+    } else {
+        return None;
+    })
 }
 
 fn start_of(d: Date) -> Option<jiff::Timestamp> {
@@ -216,7 +243,32 @@ mod tests {
             by_direct_debit: count - by_card,
             other: 0,
             subscription,
+            category: None,
         }
+    }
+
+    #[test]
+    fn a_payee_is_in_the_sector_of_what_it_is_paid_for() {
+        assert_eq!(
+            sector_of("logement/energie/electricite"),
+            Some(Sector::EnergyWater)
+        );
+        assert_eq!(sector_of("logement/eau"), Some(Sector::EnergyWater));
+        assert_eq!(
+            sector_of("logement/internet-telephone"),
+            Some(Sector::Telecom)
+        );
+        assert_eq!(sector_of("sante/mutuelle"), Some(Sector::BankInsurance));
+        assert_eq!(sector_of("alimentation/courses"), Some(Sector::Shops));
+        assert_eq!(sector_of("transport/carburant"), Some(Sector::Transport));
+        assert_eq!(
+            sector_of("impots/impot-revenu"),
+            Some(Sector::PublicServices)
+        );
+        assert_eq!(sector_of("alimentation/restaurants"), None);
+        assert_eq!(sector_of("loisirs"), None);
+        // Not a prefix of a name: "transports-x" is not under "transport".
+        assert_eq!(sector_of("transportx"), None);
     }
 
     #[test]

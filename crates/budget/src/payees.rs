@@ -55,6 +55,9 @@ pub struct Paid {
     pub other: usize,
     /// The subscription found for it: its period, and whether it ended.
     pub subscription: Option<(Period, bool)>,
+    /// The category most of its debits are in (the first by id on a tie),
+    /// if any is.
+    pub category: Option<&'static str>,
 }
 
 impl Paid {
@@ -76,6 +79,7 @@ impl Paid {
 /// transfers, cash, fees and interest), by name, without a subscription.
 pub fn tally(book: &Book) -> Vec<Paid> {
     let mut by_name: HashMap<String, Paid> = HashMap::new();
+    let mut categories: HashMap<(String, &'static str), usize> = HashMap::new();
     for r in &book.rows {
         let e = &r.entry;
         if e.amount >= 0
@@ -97,7 +101,11 @@ pub fn tally(book: &Book) -> Vec<Paid> {
             by_direct_debit: 0,
             other: 0,
             subscription: None,
+            category: None,
         });
+        if let Some(c) = r.category {
+            *categories.entry((p.payee.clone(), c)).or_default() += 1;
+        }
         p.count += 1;
         p.first = p.first.min(e.date);
         p.last = p.last.max(e.date);
@@ -107,7 +115,17 @@ pub fn tally(book: &Book) -> Vec<Paid> {
             _ => p.other += 1,
         }
     }
+    let mut best: HashMap<String, (usize, &'static str)> = HashMap::new();
+    for ((payee, c), n) in categories {
+        let b = best.entry(payee).or_insert((n, c));
+        if n > b.0 || (n == b.0 && c < b.1) {
+            *b = (n, c);
+        }
+    }
     let mut out: Vec<Paid> = by_name.into_values().collect();
+    for p in &mut out {
+        p.category = best.get(&p.payee).map(|&(_, c)| c);
+    }
     out.sort_by(|a, b| a.payee.cmp(&b.payee));
     out
 }

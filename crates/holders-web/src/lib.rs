@@ -30,7 +30,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use selfdata_service::{Card, Context, Service};
+use selfdata_service::{Card, Context, KnownOrganisation, Service};
 use selfdata_site::{Lang, MenuEntry, Resident, Say};
 use selfdata_store::{HolderRegistry, PodName};
 use selfdata_translog::LogSigner;
@@ -139,5 +139,9 @@ impl Service for HoldersService {
 
     async fn card(&self, resident: &Resident, lang: Lang) -> Option<Card> {
         pages::card(&self.0, resident, lang).await
+    }
+
+    async fn organisations(&self, pod: &PodName, lang: Lang) -> Vec<KnownOrganisation> {
+        pages::organisations(&self.0, pod, lang).await
     }
 }

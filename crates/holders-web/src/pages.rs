@@ -19,7 +19,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use selfdata_consent::Party;
-use selfdata_service::Card;
+use selfdata_service::{Card, KnownOrganisation, Sector};
 use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, count, fill, page};
 use selfdata_store::PodName;
 use selfdata_store::holders::{Holder, Link};
@@ -74,6 +74,46 @@ fn what(t: &Texts, h: &Holder) -> String {
         .map(|c| t.category(c))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The holders the resident of `pod` connected, for "who has what on me":
+/// each knows them by an identifier and sends them what it holds.
+pub async fn organisations(app: &HoldersApp, pod: &PodName, lang: Lang) -> Vec<KnownOrganisation> {
+    let t: &'static Texts = lang.words();
+    let (holders, links) = match (
+        app.registry.holders().await,
+        app.registry.links_of_pod(pod.as_str()).await,
+    ) {
+        (Ok(h), Ok(l)) => (h, l),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(pod = %pod, error = %e, "the connected holders could not be read");
+            return Vec::new();
+        }
+    };
+    links
+        .iter()
+        .filter_map(|l| {
+            let h = holders.iter().find(|h| h.id == l.holder_id)?;
+            Some(KnownOrganisation {
+                name: h.name.clone(),
+                person: false,
+                how: fill(t.known_how, &[("what", &what(t, h))]),
+                categories: vec!["Identifying".to_owned(), "Delivered".to_owned()],
+                first: Timestamp::from_millisecond(l.created_ms).ok(),
+                last: None,
+                sector: sector_of(&h.categories),
+            })
+        })
+        .collect()
+}
+
+/// The sector of a holder, from what it delivers.
+fn sector_of(categories: &[String]) -> Option<Sector> {
+    categories.iter().find_map(|c| match c.as_str() {
+        "water" | "electricity" | "gas" => Some(Sector::EnergyWater),
+        "bank" => Some(Sector::BankInsurance),
+        _ => None,
+    })
 }
 
 /// A time at Paris, to the minute.
@@ -228,10 +268,11 @@ pub async fn connect_pod(
     }
     let customer = selfdata_holders::customer_key(&holder.id, &identifier);
     let name = pod.to_string();
-    let links = app.registry.links_of_holder(&holder.id).await?;
-    if links
-        .iter()
-        .any(|l| l.customer == customer && l.pod != name)
+    if app
+        .registry
+        .link_of(&holder.id, &customer)
+        .await?
+        .is_some_and(|l| l.pod != name)
     {
         return Err(ConnectError::Taken);
     }
@@ -245,8 +286,9 @@ pub async fn connect_pod(
     .await?;
     // One identifier per holder and pod: a new one replaces the old.
     app.registry.delete_links(&holder.id, &name).await?;
-    app.registry
-        .put_link(&Link {
+    let claimed = app
+        .registry
+        .claim_link(&Link {
             holder_id: holder.id.clone(),
             customer,
             pod: name,
@@ -254,6 +296,10 @@ pub async fn connect_pod(
             created_ms: Timestamp::now().as_millisecond(),
         })
         .await?;
+    if !claimed {
+        // Another resident claimed it since the check above.
+        return Err(ConnectError::Taken);
+    }
     Ok(())
 }
 

@@ -33,6 +33,8 @@ pub struct Texts {
     /// `{n}`.
     pub card_connected: &'static str,
     pub card_none: &'static str,
+    /// On "who has what on me": `{what}`.
+    pub known_how: &'static str,
     pub water: &'static str,
     pub electricity: &'static str,
     pub gas: &'static str,
@@ -68,6 +70,7 @@ pub static EN: Texts = Texts {
     card_title: "My holders",
     card_connected: "{n} organisations send you your data.",
     card_none: "Have your data sent to you by the organisations that hold it.",
+    known_how: "knows you by your customer identifier and sends {what} to your store, as you asked",
     water: "your water meter readings",
     electricity: "your electricity readings",
     gas: "your gas readings",
@@ -103,6 +106,7 @@ pub static FR: Texts = Texts {
     card_title: "Mes organismes",
     card_connected: "{n} organismes vous envoient vos données.",
     card_none: "Faites-vous envoyer vos données par les organismes qui les détiennent.",
+    known_how: "vous connaît par votre identifiant client et envoie {what} à votre espace, à votre demande",
     water: "les relevés de votre compteur d’eau",
     electricity: "vos relevés d’électricité",
     gas: "vos relevés de gaz",

@@ -18,6 +18,7 @@ pub mod consents;
 mod inbox;
 pub mod intake;
 pub mod jobs;
+mod sector;
 pub mod upload;
 
 pub use inbox::{InboxRouter, api_error};
@@ -25,6 +26,7 @@ pub use intake::{
     Accepts, AnyIntake, ImportFailure, Intake, Original, Pipeline, Plan, Progress, Stage, Summary,
     Told, held_period, kept_originals, put_file,
 };
+pub use sector::Sector;
 pub use upload::Upload;
 
 use std::sync::Arc;
@@ -153,6 +155,8 @@ pub struct KnownOrganisation {
     /// Since when, and until when, as far as the service knows.
     pub first: Option<jiff::Timestamp>,
     pub last: Option<jiff::Timestamp>,
+    /// Its sector, when the service knows it.
+    pub sector: Option<Sector>,
 }
 
 /// A service's card on the resident's home page.

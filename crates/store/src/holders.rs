@@ -85,8 +85,17 @@ pub trait HolderRegistry: Send + Sync {
     /// Removes a holder and every link to it; whether it existed.
     async fn delete_holder(&self, id: &str) -> Result<bool, StoreError>;
 
-    /// Adds or replaces the link of a holder's customer.
-    async fn put_link(&self, link: &Link) -> Result<(), StoreError>;
+    /// Adds the link of a holder's customer, or replaces it when it leads
+    /// to the same pod; `false`, changing nothing, when the customer is
+    /// already linked to another pod (decided in one statement, so two
+    /// residents claiming one identifier at once cannot both win).
+    async fn claim_link(&self, link: &Link) -> Result<bool, StoreError>;
+    /// The link of one customer of a holder.
+    async fn link_of(
+        &self,
+        holder_id: &str,
+        customer: &[u8; 32],
+    ) -> Result<Option<Link>, StoreError>;
     /// Removes the links of a pod to a holder; how many there were.
     async fn delete_links(&self, holder_id: &str, pod: &str) -> Result<usize, StoreError>;
     /// Every link of a holder (to route a push).

@@ -63,12 +63,13 @@ impl HolderRegistry for SqliteBackend {
         Ok(n > 0)
     }
 
-    async fn put_link(&self, l: &Link) -> Result<(), StoreError> {
-        self.host().execute(
+    async fn claim_link(&self, l: &Link) -> Result<bool, StoreError> {
+        let changed = self.host().execute(
             "INSERT INTO holder_link (holder_id, customer, pod, consent_id, created)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(holder_id, customer) DO UPDATE SET
-               pod = excluded.pod, consent_id = excluded.consent_id, created = excluded.created",
+               consent_id = excluded.consent_id, created = excluded.created
+             WHERE holder_link.pod = excluded.pod",
             params![
                 l.holder_id,
                 &l.customer[..],
@@ -77,7 +78,21 @@ impl HolderRegistry for SqliteBackend {
                 l.created_ms
             ],
         )?;
-        Ok(())
+        Ok(changed == 1)
+    }
+
+    async fn link_of(
+        &self,
+        holder_id: &str,
+        customer: &[u8; 32],
+    ) -> Result<Option<Link>, StoreError> {
+        let host = self.host();
+        let mut stmt = host.prepare_cached(&format!(
+            "SELECT {LINK_COLUMNS} FROM holder_link WHERE holder_id = ?1 AND customer = ?2"
+        ))?;
+        Ok(stmt
+            .query_row(params![holder_id, &customer[..]], link_row)
+            .optional()?)
     }
 
     async fn delete_links(&self, holder_id: &str, pod: &str) -> Result<usize, StoreError> {

@@ -307,3 +307,43 @@ async fn index_entries_are_scanned_by_prefix_in_key_order_and_survive_reopening(
         vec![("energy/water/2024".to_owned(), Bytes::from_static(b"24"))]
     );
 }
+
+#[tokio::test]
+async fn a_customer_linked_to_one_pod_cannot_be_claimed_for_another_even_at_once() {
+    use selfdata_store::HolderRegistry;
+    use selfdata_store::holders::Link;
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(SqliteBackend::open(dir.path()).unwrap());
+    let link = |pod: &str, consent: &str| Link {
+        holder_id: "eau".into(),
+        customer: [7; 32],
+        pod: pod.into(),
+        consent_id: consent.into(),
+        created_ms: 1,
+    };
+    // Many residents claim the same customer at once: exactly one wins.
+    let mut claims = Vec::new();
+    for i in 0..16 {
+        let store = store.clone();
+        let l = link(&format!("pod{i}"), "c");
+        claims.push(tokio::spawn(
+            async move { store.claim_link(&l).await.unwrap() },
+        ));
+    }
+    let mut won = 0;
+    for c in claims {
+        won += usize::from(c.await.unwrap());
+    }
+    assert_eq!(won, 1, "one pod holds the customer");
+    let holder = store.link_of("eau", &[7; 32]).await.unwrap().unwrap();
+    // The winner may claim again (a new consent), another still may not.
+    assert!(store.claim_link(&link(&holder.pod, "c2")).await.unwrap());
+    let other = if holder.pod == "pod0" { "pod1" } else { "pod0" };
+    assert!(!store.claim_link(&link(other, "c3")).await.unwrap());
+    let now = store.link_of("eau", &[7; 32]).await.unwrap().unwrap();
+    assert_eq!(
+        (now.pod.as_str(), now.consent_id.as_str()),
+        (holder.pod.as_str(), "c2")
+    );
+    assert_eq!(store.link_of("eau", &[8; 32]).await.unwrap(), None);
+}

@@ -67,6 +67,7 @@ pub(crate) async fn organisations(
             categories: vec!["Pod".to_owned()],
             first: since,
             last: None,
+            sector: None,
         });
     }
     let people = match acl::people(app.ctx.store.as_ref(), app.ctx.base_url(), pod, &owner).await {
@@ -111,6 +112,7 @@ pub(crate) async fn organisations(
             categories: vec!["Shared".to_owned()],
             first: since,
             last: None,
+            sector: None,
         });
     }
     out

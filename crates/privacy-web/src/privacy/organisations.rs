@@ -54,6 +54,8 @@ pub struct Known {
     pub last: Option<Timestamp>,
     /// Where it was read.
     pub origin: Origin,
+    /// The sector its source names (a service may; see [`super::sector`]).
+    pub sector: Option<Sector>,
 }
 
 /// Where something known about an organisation was read.
@@ -283,6 +285,7 @@ pub(crate) async fn gather(
                     first: row.first,
                     last: row.last,
                     origin: doc.origin.clone(),
+                    sector: None,
                 },
             });
         }
@@ -328,6 +331,7 @@ pub(crate) async fn gather(
                 first: period.map(|p| p.0),
                 last: period.map(|p| p.1),
                 origin,
+                sector: None,
             },
         });
     }
@@ -345,6 +349,7 @@ pub(crate) async fn gather(
                     first: o.first,
                     last: o.last,
                     origin: origin.clone(),
+                    sector: o.sector,
                 },
             });
         }
@@ -844,6 +849,7 @@ mod tests {
                 first: None,
                 last: None,
                 origin,
+                sector: None,
             },
         }
     }

@@ -9,81 +9,15 @@
 //! it delivered (meter readings: energy and water; bank statements: bank
 //! and insurance; location history or a platform's archive: platforms);
 //! an organisation named only by a platform's archive (an advertiser) is
-//! in platforms and advertising. The first of those that applies wins, in
-//! that order. What services report through the registry says no sector
-//! (`KnownOrganisation` has none), so a payee known only from bank
-//! statements is in Other until another source names its sector.
-
-use selfdata_site::Lang;
+//! in platforms and advertising; a service that reports an organisation
+//! may name its sector (the money service does, from what the payments
+//! are for: a payee paid for electricity is in energy and water). The
+//! weightiest of those wins: what the entry is, then what it delivered or
+//! what a service says, then an archive naming it.
 
 use super::organisations::{Known, Origin};
 
-/// A section of the directory by sector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Sector {
-    EnergyWater,
-    Telecom,
-    BankInsurance,
-    Shops,
-    Transport,
-    PublicServices,
-    Platforms,
-    Apps,
-    People,
-    Other,
-}
-
-impl Sector {
-    /// Every sector, in the order the directory shows them.
-    pub const ALL: [Sector; 10] = [
-        Sector::EnergyWater,
-        Sector::Telecom,
-        Sector::BankInsurance,
-        Sector::Shops,
-        Sector::Transport,
-        Sector::PublicServices,
-        Sector::Platforms,
-        Sector::Apps,
-        Sector::People,
-        Sector::Other,
-    ];
-
-    /// A stable token for documents and anchors (`energy-water`).
-    pub fn slug(self) -> &'static str {
-        match self {
-            Sector::EnergyWater => "energy-water",
-            Sector::Telecom => "telecom",
-            Sector::BankInsurance => "bank-insurance",
-            Sector::Shops => "shops",
-            Sector::Transport => "transport",
-            Sector::PublicServices => "public-services",
-            Sector::Platforms => "platforms-advertising",
-            Sector::Apps => "apps",
-            Sector::People => "people",
-            Sector::Other => "other",
-        }
-    }
-
-    /// Its name for a resident.
-    pub fn name(self, lang: Lang) -> &'static str {
-        let (fr, en) = match self {
-            Sector::EnergyWater => ("Énergie et eau", "Energy & water"),
-            Sector::Telecom => ("Télécoms et internet", "Telecom & internet"),
-            Sector::BankInsurance => ("Banque et assurance", "Bank & insurance"),
-            Sector::Shops => ("Commerces", "Shops"),
-            Sector::Transport => ("Transports", "Transport"),
-            Sector::PublicServices => ("Services publics", "Public services"),
-            Sector::Platforms => ("Plateformes et publicité", "Platforms & advertising"),
-            Sector::Apps => ("Applications", "Apps"),
-            Sector::People => ("Personnes", "People"),
-            Sector::Other => ("Autres", "Other"),
-        };
-        match lang {
-            Lang::Fr => fr,
-            Lang::En => en,
-        }
-    }
-}
+pub use selfdata_service::Sector;
 
 /// The sector of what a holder delivered, by its themes.
 fn of_themes(themes: &[String]) -> Option<Sector> {
@@ -100,15 +34,15 @@ fn of_themes(themes: &[String]) -> Option<Sector> {
 }
 
 /// What one thing known says of the sector, and how much it weighs (the
-/// higher wins): what the entry is (3), what it delivered (2), an archive
-/// naming it (1).
+/// higher wins): what the entry is (3), what it delivered or what a
+/// service says (2), an archive naming it (1).
 fn of_known(k: &Known, person: bool) -> Option<(u8, Sector)> {
     if person {
         return Some((3, Sector::People));
     }
     match &k.origin {
         Origin::Service(_) if k.categories.iter().any(|c| c == "Pod") => Some((3, Sector::Apps)),
-        Origin::Service(_) => None,
+        Origin::Service(_) => k.sector.map(|s| (2, s)),
         Origin::Delivery { themes, .. } => of_themes(themes).map(|s| (2, s)),
         Origin::Archive { .. } => Some((1, Sector::Platforms)),
     }
@@ -139,6 +73,7 @@ mod tests {
             first: None,
             last: None,
             origin,
+            sector: None,
         }
     }
 
@@ -171,8 +106,20 @@ mod tests {
             "a delivery says more than an archive"
         );
         assert_eq!(of([(&payee, false)]), Sector::Other);
+        let energy = Known {
+            sector: Some(Sector::EnergyWater),
+            ..payee.clone()
+        };
+        assert_eq!(
+            of([(&archive, false), (&energy, false)]),
+            Sector::EnergyWater,
+            "what a service says of a payee says more than an archive"
+        );
         assert_eq!(of([(&app, false)]), Sector::Apps);
         assert_eq!(of([(&payee, true)]), Sector::People);
-        assert_eq!(Sector::EnergyWater.name(Lang::Fr), "Énergie et eau");
+        assert_eq!(
+            Sector::EnergyWater.name(selfdata_site::Lang::Fr),
+            "Énergie et eau"
+        );
     }
 }

@@ -286,6 +286,21 @@ async fn a_resident_connects_from_the_page_and_a_consent_withdrawn_between_two_p
         "{}",
         privacy.body
     );
+    // And the holder is in the directory, under energy and water, saying
+    // what it sends.
+    let directory = b
+        .get("/app/privacy/organisations?by=sector&lang=en")
+        .await
+        .body;
+    let energy = directory
+        .split("<section class=\"sector\"")
+        .find(|s| s.contains(">Energy &#38; water ("))
+        .unwrap_or_else(|| panic!("no energy sector: {directory}"));
+    assert!(energy.contains(">Eau du Grand Lyon</a></h3>"), "{energy}");
+    assert!(
+        energy.contains("sends your water meter readings to your store"),
+        "{energy}"
+    );
 
     // Another resident cannot have the same meter's readings sent to them.
     let other = Browser::new(&s.base);

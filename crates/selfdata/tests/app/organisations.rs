@@ -1278,9 +1278,9 @@ async fn the_directory_by_sector_files_each_organisation_where_its_source_says()
         platforms.contains(">Meta Platforms</a></h3>"),
         "the platform itself: {platforms}"
     );
-    // A payee no source files: other.
+    // A payee, in the sector of what the money service says it is paid for.
     assert!(
-        sector("Other").contains(">EDF CLIENTS PARTICULIERS</a></h3>"),
+        sector("Energy &#38; water").contains(">EDF CLIENTS PARTICULIERS</a></h3>"),
         "{html}"
     );
     assert!(
