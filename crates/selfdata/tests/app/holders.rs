@@ -431,3 +431,49 @@ async fn a_push_is_refused_in_words_without_the_holders_credentials_or_a_key() {
     let (file, _) = daily_file(2, None);
     assert_eq!(push(&s, "k1", file).await.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_erased_pod_is_forgotten_by_its_holders_and_its_identifier_is_free_again() {
+    let s = Server::start().await;
+    register(&s).await;
+    let ines = PodName::parse("ines").unwrap();
+    s.app.create_pod(&ines).await.unwrap();
+    selfdata_holders_web::pages::connect_pod(&s.app.holders, &ines, "eau-grand-lyon", &meter(0))
+        .await
+        .unwrap();
+    let (file, _) = daily_file(3, None);
+    let first: serde_json::Value = push(&s, "day-1", file.clone()).await.json().await.unwrap();
+    assert_eq!(first["delivered"].as_u64(), Some(1));
+    assert_eq!(
+        s.app.store.deliveries_of("ines", 10).await.unwrap().len(),
+        1
+    );
+
+    s.app.delete_pod(&ines).await.unwrap();
+    // The holders forget the pod in the background: its link and its deliveries.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let links = s.app.store.links_of_pod("ines").await.unwrap();
+        let deliveries = s.app.store.deliveries_of("ines", 10).await.unwrap();
+        if links.is_empty() && deliveries.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still known: {links:?} {deliveries:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The next push delivers to no one: the meter is nobody's now.
+    let second: serde_json::Value = push(&s, "day-2", file).await.json().await.unwrap();
+    assert_eq!(
+        (second["delivered"].as_u64(), second["skipped"].as_u64()),
+        (Some(0), Some(3))
+    );
+    // And another resident may connect it.
+    let max = PodName::parse("max").unwrap();
+    s.app.create_pod(&max).await.unwrap();
+    selfdata_holders_web::pages::connect_pod(&s.app.holders, &max, "eau-grand-lyon", &meter(0))
+        .await
+        .unwrap();
+}
