@@ -1,8 +1,10 @@
 // "Who has what on me" in a headless Chromium (Debian's `chromium`): the
 // directory of organisations after two archives were imported, on a phone
 // in English with JavaScript off (the search form works as plain HTML, each
-// organisation's evidence opens in its <details>), then through axe-core,
-// then on a phone in French. On each page: axe-core clean (any violation
+// organisation's evidence opens in its <details>), then through axe-core
+// (the directory, its search, its sections by sector, one organisation's
+// page with its merge and split forms, the privacy page), then on a phone
+// in French. On each page: axe-core clean (any violation
 // fails), nothing wider than the screen, each organisation a heading.
 //
 // Env: SELFDATA_BASE, SELFDATA_CHROMIUM, SELFDATA_EMAIL, SELFDATA_PASSWORD,
@@ -58,10 +60,22 @@ async function run(browser) {
   // --- the same pages through axe-core
   const axe = await phone(browser, 'en-GB');
   page = await signedIn(axe);
-  for (const url of ['/app/privacy/organisations', `/app/privacy/organisations?q=${encodeURIComponent(FIND)}`, '/app/privacy']) {
-    await page.goto(`${BASE}${url}`);
+  await page.goto(`${BASE}/app/privacy/organisations`);
+  // One organisation's page: its evidence, its letters, and the forms that
+  // merge it with another entry or take a name apart.
+  const one = await page.locator('section.organisation h2 a').first().getAttribute('href');
+  for (const url of [
+    '/app/privacy/organisations',
+    `/app/privacy/organisations?q=${encodeURIComponent(FIND)}`,
+    '/app/privacy/organisations?by=sector',
+    one,
+    '/app/privacy',
+  ]) {
+    await page.goto(new URL(url, `${BASE}/`).href);
     await axeClean(page, `${url} (en, phone)`);
   }
+  await page.goto(new URL(one, `${BASE}/`).href);
+  check((await page.locator('select[name="into"]').count()) === 1, 'the organisation page offers to merge it with another entry');
   await axe.close();
 
   // --- a phone in French
