@@ -165,11 +165,7 @@ async fn setup(data: &Path, consenting: usize) -> anyhow::Result<()> {
         categories: vec!["water".into()],
         identifier: COLUMN.into(),
         column: COLUMN.into(),
-        secret_hash: sha2::Digest::finalize(sha2::Digest::chain_update(
-            <sha2::Sha256 as sha2::Digest>::new(),
-            SECRET.as_bytes(),
-        ))
-        .into(),
+        secret_hash: selfdata_holders::secret_hash(SECRET),
         created_ms: 0,
     };
     selfdata_store::HolderRegistry::put_holder(app.store.as_ref(), &holder).await?;

@@ -96,14 +96,7 @@ pub async fn authenticate(app: &HoldersApp, headers: &HeaderMap) -> Result<Holde
         .await
         .map_err(ApiError::from)?
         .ok_or_else(unauthorised)?;
-    let given: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
-    // Constant time: every byte compared whatever the first difference.
-    let same = given
-        .iter()
-        .zip(holder.secret_hash.iter())
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-        == 0;
-    if !same {
+    if !selfdata_holders::secret_matches(secret, &holder.secret_hash) {
         return Err(unauthorised());
     }
     Ok(holder)
@@ -383,7 +376,7 @@ async fn deliver_one(
     push: &str,
     pod: PodName,
     consent_id: &str,
-    customer: selfdata_holders::split::Customer,
+    mut customer: selfdata_holders::split::Customer,
 ) -> Outcome {
     let now = Timestamp::now();
     let consent = selfdata_service::consents::record(&app.ctx, &pod, consent_id).await;
@@ -401,7 +394,7 @@ async fn deliver_one(
         return Outcome::Skipped;
     }
     let records = customer.lines.len() as u64;
-    let upload = Upload::from(customer.file.clone());
+    let upload = Upload::from(std::mem::take(&mut customer.file));
     let noop = |_| {};
     let outcome = app
         .ctx

@@ -42,6 +42,21 @@ pub fn customer_key(holder_id: &str, raw_identifier: &str) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// What the registry keeps of a holder's client secret: its SHA-256.
+pub fn secret_hash(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+/// Whether `secret` is the one whose [`secret_hash`] is `kept`, every byte
+/// compared whatever the first difference (constant time).
+pub fn secret_matches(secret: &str, kept: &[u8; 32]) -> bool {
+    secret_hash(secret)
+        .iter()
+        .zip(kept)
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0
+}
+
 /// Whether `id` can name a holder (letters, digits and `-`, 2 to 40 long).
 pub fn valid_holder_id(id: &str) -> bool {
     (2..=40).contains(&id.len())
@@ -60,6 +75,14 @@ pub fn valid_idempotency_key(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_matches_its_hash_only() {
+        let kept = secret_hash("s3cret");
+        assert!(secret_matches("s3cret", &kept));
+        assert!(!secret_matches("s3cres", &kept));
+        assert!(!secret_matches("", &kept));
+    }
 
     #[test]
     fn identifiers_written_differently_are_one_customer() {

@@ -790,11 +790,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .trim()
                     .to_owned(),
                 identifier: identifier.trim().to_owned(),
-                secret_hash: sha2::Digest::finalize(sha2::Digest::chain_update(
-                    <sha2::Sha256 as sha2::Digest>::new(),
-                    secret.as_bytes(),
-                ))
-                .into(),
+                secret_hash: selfdata_holders::secret_hash(&secret),
                 created_ms: jiff::Timestamp::now().as_millisecond(),
             };
             selfdata_store::HolderRegistry::put_holder(app.store.as_ref(), &holder).await?;

@@ -26,11 +26,7 @@ async fn register(s: &Server) {
         categories: vec!["water".into()],
         identifier: COLUMN.into(),
         column: COLUMN.into(),
-        secret_hash: sha2::Digest::finalize(sha2::Digest::chain_update(
-            <sha2::Sha256 as sha2::Digest>::new(),
-            SECRET.as_bytes(),
-        ))
-        .into(),
+        secret_hash: selfdata_holders::secret_hash(SECRET),
         created_ms: 0,
     };
     s.app.store.put_holder(&holder).await.unwrap();
