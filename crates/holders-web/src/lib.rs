@@ -20,6 +20,7 @@
 //! withdrawn a second before (here or on the privacy page) means no
 //! delivery. Each delivery, and each refusal, is in the resident's access log.
 
+pub mod operator;
 pub mod pages;
 pub mod push;
 mod texts;
@@ -123,6 +124,15 @@ impl Service for HoldersService {
             .route("/app/holders", get(pages::show))
             .route("/app/holders/connect", post(pages::connect))
             .route("/app/holders/disconnect", post(pages::disconnect))
+            .route(
+                "/app/operator/holders",
+                get(operator::show).post(operator::register_holder),
+            )
+            .route("/app/operator/holders/secret", post(operator::renew))
+            .route(
+                "/app/operator/holders/remove",
+                post(operator::remove_holder),
+            )
             .with_state(self.0.clone())
     }
 
@@ -135,6 +145,13 @@ impl Service for HoldersService {
                 }
             });
         }
+    }
+
+    fn operator_menu(&self) -> Vec<MenuEntry> {
+        vec![MenuEntry {
+            href: "/app/operator/holders",
+            label: Say::new("Organismes détenteurs de données", "Data holders"),
+        }]
     }
 
     async fn card(&self, resident: &Resident, lang: Lang) -> Option<Card> {

@@ -65,7 +65,7 @@ struct HoldersPage<'a> {
 
 #[derive(Debug, Deserialize, Default)]
 pub(crate) struct Done {
-    done: Option<String>,
+    pub(crate) done: Option<String>,
 }
 
 fn what(t: &Texts, h: &Holder) -> String {
@@ -117,7 +117,7 @@ fn sector_of(categories: &[String]) -> Option<Sector> {
 }
 
 /// A time at Paris, to the minute.
-fn paris(ms: i64, lang: Lang) -> String {
+pub(crate) fn paris(ms: i64, lang: Lang) -> String {
     let Ok(t) = Timestamp::from_millisecond(ms) else {
         return String::new();
     };

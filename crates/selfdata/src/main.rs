@@ -176,6 +176,9 @@ enum Command {
     /// Register the data holders that push their exports to the pods.
     #[command(subcommand)]
     Holder(HolderCommand),
+    /// Who may use the operator's console.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
     /// Check a holder's delivery receipt offline.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
@@ -207,8 +210,20 @@ enum HolderCommand {
     },
     /// List the registered holders.
     List,
-    /// Remove a holder: its pushes are refused and its residents' links forgotten.
+    /// Remove a holder: its residents disconnected (their consent records
+    /// withdrawn), then its pushes refused.
     Remove { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum OperatorCommand {
+    /// Let an account use the operator's console (/app/operator); the
+    /// account needs a second factor to open it.
+    Add { email: String },
+    /// Take the console away from an account.
+    Remove { email: String },
+    /// List the operator's accounts.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -699,6 +714,43 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => anyhow::bail!("no account uses the email address {email}"),
             }
         }
+        Command::Operator(command) => {
+            let app = open("http://127.0.0.1:8000").await?;
+            let directory = app.store.as_ref() as &dyn Directory;
+            let account_of = |email: String| async move {
+                directory
+                    .account_by_email(&email)
+                    .await?
+                    .with_context(|| format!("no account uses the email address {email}"))
+            };
+            match command {
+                OperatorCommand::Add { email } => {
+                    let account = account_of(email).await?;
+                    directory.set_operator(account.id, true).await?;
+                    println!("{} may now use the operator's console", account.email);
+                    if account.totp_secret.is_none() {
+                        println!(
+                            "(it must first turn on a second factor on its account page: the console refuses accounts without one)"
+                        );
+                    }
+                }
+                OperatorCommand::Remove { email } => {
+                    let account = account_of(email).await?;
+                    directory.set_operator(account.id, false).await?;
+                    println!("{} no longer uses the operator's console", account.email);
+                }
+                OperatorCommand::List => {
+                    for a in directory.operators().await? {
+                        let factor = if a.totp_secret.is_some() {
+                            "second factor on"
+                        } else {
+                            "NO second factor: the console refuses it"
+                        };
+                        println!("{}\t{factor}", a.email);
+                    }
+                }
+            }
+        }
         Command::Invite(InviteCommand::Create) => {
             let app = open("http://127.0.0.1:8000").await?;
             let code = selfdata_idp::new_invite(app.store.as_ref() as &dyn Directory).await?;
@@ -765,35 +817,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             identifier,
             column,
         }) => {
-            if !selfdata_holders::valid_holder_id(&id) {
-                anyhow::bail!(
-                    "a holder's id is 2 to 40 lower-case letters, digits and '-', not '{id}'"
-                );
-            }
-            for c in &categories {
-                if !["water", "electricity", "gas", "bank"].contains(&c.as_str()) {
-                    anyhow::bail!("unknown category '{c}': use water, electricity, gas or bank");
-                }
-            }
-            if name.trim().is_empty() || identifier.trim().is_empty() {
-                anyhow::bail!("give the holder's name and how residents are known there");
-            }
             let app = open("http://127.0.0.1:8000").await?;
-            let secret = hex::encode(rand::random::<[u8; 24]>());
-            let holder = selfdata_store::holders::Holder {
+            let new = selfdata_holders_web::operator::NewHolder {
                 id: id.clone(),
-                name: name.trim().to_owned(),
-                contact: contact.trim().to_owned(),
+                name,
+                contact,
                 categories,
-                column: column
-                    .unwrap_or_else(|| identifier.clone())
-                    .trim()
-                    .to_owned(),
-                identifier: identifier.trim().to_owned(),
-                secret_hash: selfdata_holders::secret_hash(&secret),
-                created_ms: jiff::Timestamp::now().as_millisecond(),
+                identifier,
+                column: column.unwrap_or_default(),
             };
-            selfdata_store::HolderRegistry::put_holder(app.store.as_ref(), &holder).await?;
+            let secret = selfdata_holders_web::operator::register(&app.holders, new, true).await?;
             println!("holder {id} registered");
             println!("client id:     {id}");
             println!("client secret: {secret}");
@@ -814,10 +847,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Holder(HolderCommand::Remove { id }) => {
             let app = open("http://127.0.0.1:8000").await?;
-            if !selfdata_store::HolderRegistry::delete_holder(app.store.as_ref(), &id).await? {
-                anyhow::bail!("no holder '{id}' is registered");
-            }
-            println!("holder {id} removed");
+            let n = selfdata_holders_web::operator::remove(&app.holders, &id).await?;
+            println!("holder {id} removed; {n} resident(s) disconnected");
         }
         Command::Receipt(ReceiptCommand::Verify { receipt, key }) => {
             let text = std::fs::read_to_string(&receipt)

@@ -73,6 +73,20 @@ pub struct Delivery {
     pub ok: bool,
 }
 
+/// How much a holder is used, for the operator.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// Residents connected to it.
+    pub residents: u64,
+    /// Pushes received (each idempotency key once).
+    pub pushes: u64,
+    /// When the latest push began.
+    pub last_push_ms: Option<i64>,
+    /// Deliveries made to pods, and how many of them failed.
+    pub deliveries: u64,
+    pub failed: u64,
+}
+
 /// The registry of holders, links and pushes (the embedded engine keeps
 /// it in `host.sqlite`).
 #[async_trait::async_trait]
@@ -84,6 +98,8 @@ pub trait HolderRegistry: Send + Sync {
     async fn holders(&self) -> Result<Vec<Holder>, StoreError>;
     /// Removes a holder and every link to it; whether it existed.
     async fn delete_holder(&self, id: &str) -> Result<bool, StoreError>;
+    /// How much a holder is used.
+    async fn activity(&self, holder_id: &str) -> Result<Activity, StoreError>;
 
     /// Adds the link of a holder's customer, or replaces it when it leads
     /// to the same pod; `false`, changing nothing, when the customer is

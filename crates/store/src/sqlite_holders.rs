@@ -3,7 +3,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use crate::StoreError;
-use crate::holders::{Delivery, Holder, HolderRegistry, Link, PushState};
+use crate::holders::{Activity, Delivery, Holder, HolderRegistry, Link, PushState};
 use crate::sqlite::SqliteBackend;
 
 fn holder_from_json(json: String) -> Result<Holder, StoreError> {
@@ -61,6 +61,29 @@ impl HolderRegistry for SqliteBackend {
         let n = tx.execute("DELETE FROM holder WHERE id = ?1", [id])?;
         tx.commit()?;
         Ok(n > 0)
+    }
+
+    async fn activity(&self, holder_id: &str) -> Result<Activity, StoreError> {
+        let host = self.host();
+        let count = |sql: &str| -> rusqlite::Result<i64> {
+            host.prepare_cached(sql)?
+                .query_row([holder_id], |r| r.get(0))
+        };
+        let residents = count("SELECT COUNT(DISTINCT pod) FROM holder_link WHERE holder_id = ?1")?;
+        let pushes = count("SELECT COUNT(*) FROM holder_push WHERE holder_id = ?1")?;
+        let last_push_ms: Option<i64> = host
+            .prepare_cached("SELECT MAX(started) FROM holder_push WHERE holder_id = ?1")?
+            .query_row([holder_id], |r| r.get(0))?;
+        let deliveries = count("SELECT COUNT(*) FROM holder_delivery WHERE holder_id = ?1")?;
+        let failed = count("SELECT COUNT(*) FROM holder_delivery WHERE holder_id = ?1 AND ok = 0")?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(Activity {
+            residents: n(residents),
+            pushes: n(pushes),
+            last_push_ms,
+            deliveries: n(deliveries),
+            failed: n(failed),
+        })
     }
 
     async fn claim_link(&self, l: &Link) -> Result<bool, StoreError> {

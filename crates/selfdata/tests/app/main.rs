@@ -30,6 +30,7 @@ mod erasure;
 mod holders;
 mod mobility;
 mod mobility_demo;
+mod operator;
 mod organisations;
 mod pages;
 mod portability;
