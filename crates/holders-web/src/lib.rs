@@ -133,6 +133,10 @@ impl Service for HoldersService {
                 "/app/operator/holders/remove",
                 post(operator::remove_holder),
             )
+            .route(
+                "/app/operator/holders/limits",
+                post(operator::change_limits),
+            )
             .with_state(self.0.clone())
     }
 

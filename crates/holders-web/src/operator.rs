@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use selfdata_site::{Chrome, Lang, Operator, OperatorForm, PageError, Say, count, page};
 use selfdata_store::PodName;
-use selfdata_store::holders::{Activity, Holder};
+use selfdata_store::holders::{Activity, Holder, HolderLimits};
 use serde::Deserialize;
 
 use crate::HoldersApp;
@@ -39,6 +39,24 @@ pub struct NewHolder {
     pub identifier: String,
     /// The column of its files that names the customer (empty: the identifier's words).
     pub column: String,
+    /// What its pushes may cost (none: those it had, or the defaults).
+    pub limits: Option<HolderLimits>,
+}
+
+/// The bounds an operator may set a holder's limits within.
+const MAX_PUSHES_PER_HOUR: u32 = 10_000;
+const MAX_AT_ONCE: u32 = 16;
+const MAX_PUSH_MIB: u32 = 8192;
+
+fn check_limits(l: &HolderLimits) -> Result<(), RegistryError> {
+    let within = (1..=MAX_PUSHES_PER_HOUR).contains(&l.pushes_per_hour)
+        && (1..=MAX_AT_ONCE).contains(&l.at_once)
+        && (1..=MAX_PUSH_MIB).contains(&l.max_push_mib);
+    if within {
+        Ok(())
+    } else {
+        Err(RegistryError::BadLimits)
+    }
 }
 
 /// Why a holder was not registered (or changed).
@@ -52,6 +70,10 @@ pub enum RegistryError {
     Missing,
     #[error("choose what the holder delivers among water, electricity, gas and bank")]
     BadCategory,
+    #[error(
+        "a holder's limits are 1 to 10000 pushes an hour, 1 to 16 at once, 1 to 8192 MiB a push"
+    )]
+    BadLimits,
     #[error("a holder with this id is already registered")]
     Exists,
     #[error("no holder has this id")]
@@ -75,6 +97,10 @@ impl RegistryError {
             Self::BadCategory => Say::new(
                 "Choisissez ce que l'organisme envoie\u{a0}: eau, électricité, gaz ou banque.",
                 "Choose what the holder sends: water, electricity, gas or bank.",
+            ),
+            Self::BadLimits => Say::new(
+                "Les limites d'un organisme vont de 1 à 10\u{a0}000 envois par heure, de 1 à 16 envois à la fois et de 1 à 8\u{a0}192\u{a0}Mio par envoi.",
+                "A holder's limits are 1 to 10,000 pushes an hour, 1 to 16 at once and 1 to 8,192 MiB a push.",
             ),
             Self::Exists => Say::new(
                 "Un organisme porte déjà cet identifiant\u{a0}; pour changer son secret, utilisez «\u{a0}Nouveau secret\u{a0}».",
@@ -124,9 +150,15 @@ pub async fn register(
     {
         return Err(RegistryError::BadCategory);
     }
-    if !replace && app.registry.holder(&id).await?.is_some() {
+    let existing = app.registry.holder(&id).await?;
+    if !replace && existing.is_some() {
         return Err(RegistryError::Exists);
     }
+    let limits = new
+        .limits
+        .or(existing.map(|h| h.limits))
+        .unwrap_or_default();
+    check_limits(&limits)?;
     let column = match new.column.trim() {
         "" => identifier.clone(),
         c => c.to_owned(),
@@ -142,6 +174,7 @@ pub async fn register(
             column,
             secret_hash,
             created_ms: Timestamp::now().as_millisecond(),
+            limits,
         })
         .await?;
     Ok(secret)
@@ -158,6 +191,23 @@ pub async fn renew_secret(app: &HoldersApp, id: &str) -> Result<String, Registry
     holder.secret_hash = hash;
     app.registry.put_holder(&holder).await?;
     Ok(secret)
+}
+
+/// Sets what a holder's pushes may cost, from its next push on.
+pub async fn set_limits(
+    app: &HoldersApp,
+    id: &str,
+    limits: HolderLimits,
+) -> Result<(), RegistryError> {
+    check_limits(&limits)?;
+    let mut holder = app
+        .registry
+        .holder(id)
+        .await?
+        .ok_or(RegistryError::NoHolder)?;
+    holder.limits = limits;
+    app.registry.put_holder(&holder).await?;
+    Ok(())
 }
 
 /// Removes a holder: each connected resident disconnected (the link
@@ -232,6 +282,12 @@ pub struct Words {
     endpoint: &'static str,
     removed: &'static str,
     not_confirmed: &'static str,
+    limits: &'static str,
+    pushes_per_hour: &'static str,
+    at_once: &'static str,
+    max_push_mib: &'static str,
+    set_limits: &'static str,
+    limits_set: &'static str,
 }
 
 static FR: Words = Words {
@@ -276,6 +332,12 @@ static FR: Words = Words {
     endpoint: "Adresse d'envoi",
     removed: "L'organisme a été retiré et ses résidents déconnectés.",
     not_confirmed: "Cochez la case pour confirmer que ses résidents seront déconnectés.",
+    limits: "Limites de ses envois",
+    pushes_per_hour: "Envois par heure",
+    at_once: "Envois à la fois",
+    max_push_mib: "Taille d'un envoi (Mio)",
+    set_limits: "Changer les limites",
+    limits_set: "Les limites de l'organisme ont été changées\u{a0}; elles valent dès son prochain envoi.",
 };
 
 static EN: Words = Words {
@@ -320,6 +382,12 @@ static EN: Words = Words {
     endpoint: "Where to push",
     removed: "The holder was removed and its residents disconnected.",
     not_confirmed: "Tick the box to confirm that its residents will be disconnected.",
+    limits: "Limits of its pushes",
+    pushes_per_hour: "Pushes an hour",
+    at_once: "Pushes at once",
+    max_push_mib: "Size of a push (MiB)",
+    set_limits: "Change the limits",
+    limits_set: "The holder's limits were changed; they hold from its next push.",
 };
 
 selfdata_site::words!(Words, FR, EN);
@@ -348,6 +416,7 @@ struct HolderLine {
     pushes: String,
     last_push: String,
     deliveries: String,
+    limits: HolderLimits,
 }
 
 struct CategoryBox {
@@ -367,6 +436,7 @@ struct RegistryPage<'a> {
     holders: Vec<HolderLine>,
     form: &'a RegisterForm,
     boxes: Vec<CategoryBox>,
+    limits: HolderLimits,
 }
 
 #[derive(Template)]
@@ -397,6 +467,35 @@ pub(crate) struct RegisterForm {
     electricity: Option<String>,
     gas: Option<String>,
     bank: Option<String>,
+    #[serde(flatten)]
+    limits: LimitsForm,
+}
+
+/// A holder's limits as typed.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct LimitsForm {
+    #[serde(default)]
+    pushes_per_hour: String,
+    #[serde(default)]
+    at_once: String,
+    #[serde(default)]
+    max_push_mib: String,
+}
+
+impl LimitsForm {
+    /// The limits typed; a blank field keeps the default.
+    fn read(&self) -> Result<HolderLimits, RegistryError> {
+        let d = HolderLimits::default();
+        let field = |v: &str, default: u32| match v.trim() {
+            "" => Ok(default),
+            v => v.parse::<u32>().map_err(|_| RegistryError::BadLimits),
+        };
+        Ok(HolderLimits {
+            pushes_per_hour: field(&self.pushes_per_hour, d.pushes_per_hour)?,
+            at_once: field(&self.at_once, d.at_once)?,
+            max_push_mib: field(&self.max_push_mib, d.max_push_mib)?,
+        })
+    }
 }
 
 impl RegisterForm {
@@ -441,6 +540,7 @@ async fn lines(app: &HoldersApp, w: &Words, lang: Lang) -> Result<Vec<HolderLine
                 count(a.failed, lang),
                 w.failed
             ),
+            limits: h.limits,
             id: h.id,
             name: h.name,
             contact: h.contact,
@@ -486,6 +586,7 @@ async fn registry_page(
             holders,
             form,
             boxes,
+            limits: form.limits.read().unwrap_or_default(),
         }
         .render(),
     )
@@ -501,6 +602,7 @@ pub(crate) async fn show(
     let w: &'static Words = chrome.language().words();
     let notice = match done.ok().and_then(|Query(d)| d.done).as_deref() {
         Some("removed") => Some(w.removed),
+        Some("limits") => Some(w.limits_set),
         _ => None,
     };
     registry_page(
@@ -549,15 +651,22 @@ pub(crate) async fn register_holder(
     chrome: Chrome,
     OperatorForm { operator, form }: OperatorForm<RegisterForm>,
 ) -> Response {
-    let new = NewHolder {
-        id: form.id.clone(),
-        name: form.name.clone(),
-        contact: form.contact.clone(),
-        categories: form.categories(),
-        identifier: form.identifier.clone(),
-        column: form.column.clone(),
+    let registered = match form.limits.read() {
+        Ok(limits) => {
+            let new = NewHolder {
+                id: form.id.clone(),
+                name: form.name.clone(),
+                contact: form.contact.clone(),
+                categories: form.categories(),
+                identifier: form.identifier.clone(),
+                column: form.column.clone(),
+                limits: Some(limits),
+            };
+            register(&app, new, false).await
+        }
+        Err(e) => Err(e),
     };
-    match register(&app, new, false).await {
+    match registered {
         Ok(secret) => {
             tracing::info!(operator = %operator.account.email, holder = %form.id.trim(), "holder registered");
             secret_page(&app, chrome, form.id.trim().to_owned(), secret)
@@ -570,6 +679,41 @@ pub(crate) async fn register_holder(
                 };
                 let csrf = operator.session.csrf.clone();
                 registry_page(&app, chrome, &csrf, status, None, Some(sentence), &form).await
+            }
+            Err(page) => page.into_response(),
+        },
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SetLimitsForm {
+    holder: String,
+    #[serde(flatten)]
+    limits: LimitsForm,
+}
+
+/// `POST /app/operator/holders/limits`.
+pub(crate) async fn change_limits(
+    State(app): State<Arc<HoldersApp>>,
+    chrome: Chrome,
+    OperatorForm { operator, form }: OperatorForm<SetLimitsForm>,
+) -> Response {
+    let set = match form.limits.read() {
+        Ok(limits) => set_limits(&app, &form.holder, limits).await,
+        Err(e) => Err(e),
+    };
+    match set {
+        Ok(()) => {
+            tracing::info!(operator = %operator.account.email, holder = %form.holder, "holder limits changed");
+            Redirect::to("/app/operator/holders?done=limits").into_response()
+        }
+        Err(e) => match refused(&e, chrome.language()) {
+            Ok(sentence) => {
+                let status = match e {
+                    RegistryError::NoHolder => StatusCode::NOT_FOUND,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                PageError::new(status, sentence).into_response()
             }
             Err(page) => page.into_response(),
         },

@@ -207,6 +207,15 @@ enum HolderCommand {
         /// The column of its files that names the customer (default: the identifier's words).
         #[arg(long)]
         column: Option<String>,
+        /// Pushes it may begin in any hour (default 24, or what it had).
+        #[arg(long)]
+        pushes_per_hour: Option<u32>,
+        /// Pushes it may have under way at once (default 2, or what it had).
+        #[arg(long)]
+        at_once: Option<u32>,
+        /// The largest push it may send, in MiB (default 2048, or what it had).
+        #[arg(long)]
+        max_push_mib: Option<u32>,
     },
     /// List the registered holders.
     List,
@@ -816,8 +825,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             categories,
             identifier,
             column,
+            pushes_per_hour,
+            at_once,
+            max_push_mib,
         }) => {
             let app = open("http://127.0.0.1:8000").await?;
+            // What is not given stays as the holder had it (or the defaults).
+            let had = selfdata_store::HolderRegistry::holder(app.store.as_ref(), &id)
+                .await?
+                .map(|h| h.limits)
+                .unwrap_or_default();
             let new = selfdata_holders_web::operator::NewHolder {
                 id: id.clone(),
                 name,
@@ -825,6 +842,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 categories,
                 identifier,
                 column: column.unwrap_or_default(),
+                limits: Some(selfdata_store::holders::HolderLimits {
+                    pushes_per_hour: pushes_per_hour.unwrap_or(had.pushes_per_hour),
+                    at_once: at_once.unwrap_or(had.at_once),
+                    max_push_mib: max_push_mib.unwrap_or(had.max_push_mib),
+                }),
             };
             let secret = selfdata_holders_web::operator::register(&app.holders, new, true).await?;
             println!("holder {id} registered");
@@ -836,12 +858,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = open("http://127.0.0.1:8000").await?;
             for h in selfdata_store::HolderRegistry::holders(app.store.as_ref()).await? {
                 println!(
-                    "{}\t{}\t{}\tcolumn \"{}\"\t{}",
+                    "{}\t{}\t{}\tcolumn \"{}\"\t{}\t{} pushes/hour, {} at once, {} MiB each",
                     h.id,
                     h.name,
                     h.categories.join(","),
                     h.column,
-                    h.contact
+                    h.contact,
+                    h.limits.pushes_per_hour,
+                    h.limits.at_once,
+                    h.limits.max_push_mib
                 );
             }
         }

@@ -33,6 +33,37 @@ pub struct Holder {
     /// SHA-256 of its client secret.
     pub secret_hash: [u8; 32],
     pub created_ms: i64,
+    /// What its pushes may cost.
+    #[serde(default)]
+    pub limits: HolderLimits,
+}
+
+/// What a holder's pushes may cost, set by the operator per holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolderLimits {
+    /// Pushes begun in any hour (a replay of an answered push is free).
+    pub pushes_per_hour: u32,
+    /// Pushes under way at once.
+    pub at_once: u32,
+    /// The largest push, in MiB.
+    pub max_push_mib: u32,
+}
+
+impl Default for HolderLimits {
+    fn default() -> Self {
+        Self {
+            pushes_per_hour: 24,
+            at_once: 2,
+            max_push_mib: 2048,
+        }
+    }
+}
+
+impl HolderLimits {
+    /// The largest push, in bytes.
+    pub fn max_push_bytes(&self) -> u64 {
+        u64::from(self.max_push_mib) * 1024 * 1024
+    }
 }
 
 /// A resident connected to a holder.
@@ -56,6 +87,9 @@ pub enum PushState {
     Running { since_ms: i64 },
     /// Done: its signed receipt.
     Done { receipt: String },
+    /// Not begun: the holder has begun its `pushes_per_hour` in the last
+    /// hour, or has `at_once` under way; it may try again after this long.
+    Limited { retry_after_s: u64, at_once: bool },
 }
 
 /// What one push brought to one pod.
@@ -119,7 +153,9 @@ pub trait HolderRegistry: Send + Sync {
     /// Every link of a pod.
     async fn links_of_pod(&self, pod: &str) -> Result<Vec<Link>, StoreError>;
 
-    /// Starts the push `key` of a holder, unless it was seen before. A push
+    /// Starts the push `key` of a holder, unless it was seen before or the
+    /// holder's `limits` forbid it now (decided in the same transaction, so
+    /// pushes arriving together cannot all slip under a limit). A push
     /// under way since before `stale_before_ms` (its server died) is taken over.
     async fn begin_push(
         &self,
@@ -127,6 +163,7 @@ pub trait HolderRegistry: Send + Sync {
         key: &str,
         now_ms: i64,
         stale_before_ms: i64,
+        limits: &HolderLimits,
     ) -> Result<PushState, StoreError>;
     /// Records the receipt of a push begun with [`HolderRegistry::begin_push`].
     async fn finish_push(

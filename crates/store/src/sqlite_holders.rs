@@ -3,7 +3,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use crate::StoreError;
-use crate::holders::{Activity, Delivery, Holder, HolderRegistry, Link, PushState};
+use crate::holders::{Activity, Delivery, Holder, HolderLimits, HolderRegistry, Link, PushState};
 use crate::sqlite::SqliteBackend;
 
 fn holder_from_json(json: String) -> Result<Holder, StoreError> {
@@ -149,6 +149,7 @@ impl HolderRegistry for SqliteBackend {
         key: &str,
         now_ms: i64,
         stale_before_ms: i64,
+        limits: &HolderLimits,
     ) -> Result<PushState, StoreError> {
         let mut host = self.host();
         let tx = host.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -159,11 +160,42 @@ impl HolderRegistry for SqliteBackend {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
+        const HOUR_MS: i64 = 3_600_000;
+        let limited = || -> rusqlite::Result<Option<PushState>> {
+            let running: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM holder_push
+                 WHERE holder_id = ?1 AND receipt IS NULL AND started >= ?2",
+                params![holder_id, stale_before_ms],
+                |r| r.get(0),
+            )?;
+            if running >= i64::from(limits.at_once) {
+                return Ok(Some(PushState::Limited {
+                    retry_after_s: 60,
+                    at_once: true,
+                }));
+            }
+            let (count, oldest): (i64, Option<i64>) = tx.query_row(
+                "SELECT COUNT(*), MIN(started) FROM holder_push
+                 WHERE holder_id = ?1 AND started > ?2",
+                params![holder_id, now_ms - HOUR_MS],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if count >= i64::from(limits.pushes_per_hour) {
+                let free_at = oldest.unwrap_or(now_ms) + HOUR_MS;
+                let wait_ms = (free_at - now_ms).max(1000);
+                return Ok(Some(PushState::Limited {
+                    retry_after_s: u64::try_from(wait_ms).map_or(3600, |ms| ms.div_ceil(1000)),
+                    at_once: false,
+                }));
+            }
+            Ok(None)
+        };
         let state = match seen {
             Some((_, Some(receipt))) => PushState::Done { receipt },
             Some((since_ms, None)) if since_ms >= stale_before_ms => {
                 PushState::Running { since_ms }
             }
+            _ if let Some(limited) = limited()? => limited,
             _ => {
                 tx.execute(
                     "INSERT INTO holder_push (holder_id, key, started, receipt) VALUES (?1, ?2, ?3, NULL)

@@ -194,6 +194,38 @@ async fn a_holder_registered_on_the_console_pushes_with_its_secret_shown_once_an
     assert_ne!(renewed, secret);
     assert_eq!(push_as(&s, "eau-grand-lyon", &secret, "day-3").await, 401);
     assert_eq!(push_as(&s, "eau-grand-lyon", &renewed, "day-3").await, 200);
+
+    // Its limits: out of bounds is refused in words, within them kept.
+    let limits = |pushes: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("holder", "eau-grand-lyon".to_owned()),
+            ("pushes_per_hour", pushes.to_owned()),
+            ("at_once", "1".to_owned()),
+            ("max_push_mib", "64".to_owned()),
+        ]
+    };
+    let form = limits("0");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = ops.post("/app/operator/holders/limits", &form).await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("pushes an hour"), "{}", page.body);
+    let form = limits("3");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = ops.post("/app/operator/holders/limits", &form).await;
+    assert_eq!(page.status, 303);
+    let kept = s.app.store.holder("eau-grand-lyon").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            kept.limits.pushes_per_hour,
+            kept.limits.at_once,
+            kept.limits.max_push_mib
+        ),
+        (3, 1, 64)
+    );
+    // Three pushes began this hour (day-1, day-2, day-3; the one refused
+    // for its old secret never began): the next is told to wait.
+    assert_eq!(push_as(&s, "eau-grand-lyon", &renewed, "day-4").await, 429);
 }
 
 #[tokio::test]
