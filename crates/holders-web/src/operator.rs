@@ -244,7 +244,6 @@ pub struct Words {
     back: &'static str,
     registered: &'static str,
     none: &'static str,
-    holder: &'static str,
     delivers: &'static str,
     known_by: &'static str,
     residents: &'static str,
@@ -253,7 +252,6 @@ pub struct Words {
     deliveries: &'static str,
     failed: &'static str,
     never: &'static str,
-    actions: &'static str,
     renew: &'static str,
     remove: &'static str,
     /// `{n}`: residents connected.
@@ -288,6 +286,8 @@ pub struct Words {
     max_push_mib: &'static str,
     set_limits: &'static str,
     limits_set: &'static str,
+    /// `{per_hour}`, `{at_once}`, `{mib}`.
+    limits_line: &'static str,
 }
 
 static FR: Words = Words {
@@ -296,7 +296,6 @@ static FR: Words = Words {
     back: "Console de l'opérateur",
     registered: "Organismes enregistrés",
     none: "Aucun organisme n'est encore enregistré.",
-    holder: "Organisme",
     delivers: "Envoie",
     known_by: "Connaît les résidents par",
     residents: "Résidents connectés",
@@ -305,7 +304,6 @@ static FR: Words = Words {
     deliveries: "Livraisons (échecs)",
     failed: "échecs",
     never: "jamais",
-    actions: "Actions",
     renew: "Nouveau secret",
     remove: "Retirer",
     remove_confirm: "Je comprends que ses {n} résidents connectés seront déconnectés.",
@@ -337,6 +335,7 @@ static FR: Words = Words {
     at_once: "Envois à la fois",
     max_push_mib: "Taille d'un envoi (Mio)",
     set_limits: "Changer les limites",
+    limits_line: "{per_hour} envois par heure, {at_once} à la fois, {mib}\u{a0}Mio par envoi",
     limits_set: "Les limites de l'organisme ont été changées\u{a0}; elles valent dès son prochain envoi.",
 };
 
@@ -346,7 +345,6 @@ static EN: Words = Words {
     back: "Operator's console",
     registered: "Registered holders",
     none: "No holder is registered yet.",
-    holder: "Holder",
     delivers: "Sends",
     known_by: "Knows residents by",
     residents: "Residents connected",
@@ -355,7 +353,6 @@ static EN: Words = Words {
     deliveries: "Deliveries (failed)",
     failed: "failed",
     never: "never",
-    actions: "Actions",
     renew: "New secret",
     remove: "Remove",
     remove_confirm: "I understand that its {n} connected residents will be disconnected.",
@@ -387,6 +384,7 @@ static EN: Words = Words {
     at_once: "Pushes at once",
     max_push_mib: "Size of a push (MiB)",
     set_limits: "Change the limits",
+    limits_line: "{per_hour} pushes an hour, {at_once} at once, {mib} MiB a push",
     limits_set: "The holder's limits were changed; they hold from its next push.",
 };
 
@@ -417,6 +415,7 @@ struct HolderLine {
     last_push: String,
     deliveries: String,
     limits: HolderLimits,
+    limits_line: String,
 }
 
 struct CategoryBox {
@@ -539,6 +538,17 @@ async fn lines(app: &HoldersApp, w: &Words, lang: Lang) -> Result<Vec<HolderLine
                 count(a.deliveries, lang),
                 count(a.failed, lang),
                 w.failed
+            ),
+            limits_line: selfdata_site::fill(
+                w.limits_line,
+                &[
+                    (
+                        "per_hour",
+                        &count(u64::from(h.limits.pushes_per_hour), lang),
+                    ),
+                    ("at_once", &count(u64::from(h.limits.at_once), lang)),
+                    ("mib", &count(u64::from(h.limits.max_push_mib), lang)),
+                ],
             ),
             limits: h.limits,
             id: h.id,
