@@ -365,6 +365,7 @@ fn kind_name(p: &PrivacyTexts, k: Kind) -> &'static str {
         Kind::Person => p.kind_person,
         Kind::Source => p.kind_source,
         Kind::Study => p.kind_study,
+        Kind::Transfer => p.kind_transfer,
     }
 }
 
