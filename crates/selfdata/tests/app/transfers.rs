@@ -466,8 +466,7 @@ async fn the_recipient_reads_what_was_granted_is_refused_anything_else_and_nothi
 async fn a_transfer_ends_by_itself_at_expiry_when_its_record_is_withdrawn_and_with_its_pod() {
     let s = Server::start().await;
     register(&s, ADVICE, "Conseil Énergie Lyon", ADVICE_SECRET).await;
-    let ines = PodName::parse("ines").unwrap();
-    s.app.create_pod(&ines).await.unwrap();
+    let (b, ines) = resident(&s, "ines@example.org", "ines").await;
     fill(&s, &ines, "ines").await;
     let water = vec![WATER.to_owned()];
 
@@ -559,22 +558,42 @@ async fn a_transfer_ends_by_itself_at_expiry_when_its_record_is_withdrawn_and_wi
     assert_eq!(get(&s, &gas, AS_ADVICE).send().await.unwrap().status(), 403);
     assert_eq!(get(&s, &url, AS_ADVICE).send().await.unwrap().status(), 200);
 
-    // Withdrawn on the privacy side (the record in the pod), the row still live.
-    selfdata_service::consents::change_record(&s.app.context, &ines, &fresh.consent_id, |r| {
-        let mut r = r.unwrap();
-        r.withdraw(Timestamp::now(), None);
-        r
-    })
-    .await
-    .unwrap();
+    // Withdrawn on "Who has what on me?" (the record's page), the row still live.
+    let record_page = format!("/app/privacy/consents/{}", fresh.consent_id);
+    let page = b.get(&record_page).await;
+    assert!(page.body.contains("Direct transfer"), "{}", page.body);
+    // Its purpose in words, not an IRI.
+    assert!(
+        page.body.contains("Help with the resident"),
+        "{}",
+        page.body
+    );
+    let csrf = field(&page.body, "csrf");
+    let forged = b
+        .post(&format!("{record_page}/withdraw"), &[("csrf", "forged")])
+        .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(get(&s, &url, AS_ADVICE).send().await.unwrap().status(), 200);
+    let withdrawn = b
+        .post(&format!("{record_page}/withdraw"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(withdrawn.status, 303);
+    assert!(!b.get(&record_page).await.body.contains("/withdraw"));
+    assert!(
+        b.get("/app/holders/transfers")
+            .await
+            .body
+            .contains("stopped"),
+        "the transfers page says so too"
+    );
     let (status, _) = problem(get(&s, &url, AS_ADVICE).send().await.unwrap()).await;
     assert_eq!(status, 403);
-    // Two reads; three refusals (after expiry, the gas, after withdrawal).
+    // Three reads; three refusals (after expiry, the gas, after withdrawal).
     let (log, refused) = log_of(&s, &ines, ADVICE).await;
     assert_eq!(
         log.iter().filter(|(p, ok)| p == WATER && *ok).count(),
-        2,
-        "two reads: {log:?}"
+        3,
+        "three reads: {log:?}"
     );
     assert_eq!(refused, 3, "{log:?}");
 
