@@ -400,7 +400,16 @@ async fn render_overview(
     let lang = chrome.language();
     let p: &'static PrivacyTexts = lang.words();
     let owner = consents::owner_webid(&services.ctx, &r.pod);
-    let records = consents::records(&services.ctx, &r.pod).await;
+    // A record past its validity reads as expired, written so or not.
+    let now = Timestamp::now();
+    let records: Vec<Record> = consents::records(&services.ctx, &r.pod)
+        .await
+        .into_iter()
+        .map(|mut x| {
+            x.expire_if_due(now);
+            x
+        })
+        .collect();
     let grants = services
         .idp
         .directory()

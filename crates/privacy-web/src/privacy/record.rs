@@ -34,9 +34,11 @@ pub(crate) async fn record_page(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let p: &'static PrivacyTexts = chrome.language().words();
-    let Some((rec, _)) = consents::record(&services.ctx, &r.pod, &id).await else {
+    let Some((mut rec, _)) = consents::record(&services.ctx, &r.pod, &id).await else {
         return Err(PageError::new(StatusCode::NOT_FOUND, p.not_listed));
     };
+    // Past its validity it reads as expired, written so or not.
+    rec.expire_if_due(Timestamp::now());
     let party = |x: &Party| {
         let mut s = if x.name.is_empty() || x.name == x.id {
             x.id.clone()
@@ -125,11 +127,13 @@ pub(crate) async fn withdraw(
     let Some((before, _)) = consents::record(&services.ctx, &r.pod, &id).await else {
         return Err(PageError::new(StatusCode::NOT_FOUND, p.not_listed));
     };
-    if !withdrawable(&before) {
+    let mut current = before.clone();
+    current.expire_if_due(Timestamp::now());
+    if !withdrawable(&current) {
         return Err(PageError::new(StatusCode::BAD_REQUEST, p.not_withdrawable));
     }
-    consents::change_record(&services.ctx, &r.pod, &id, move |now| {
-        let mut rec = now.unwrap_or_else(|| before.clone());
+    consents::change_record(&services.ctx, &r.pod, &id, move |stored| {
+        let mut rec = stored.unwrap_or_else(|| before.clone());
         rec.withdraw(
             Timestamp::now(),
             Some("withdrawn on \"Who has what on me?\"".to_owned()),

@@ -495,6 +495,17 @@ async fn a_transfer_ends_by_itself_at_expiry_when_its_record_is_withdrawn_and_wi
     .await;
     assert_eq!(status, 403);
     assert!(detail.contains("ended"), "{detail}");
+    // Its record reads as expired on "Who has what on me?", with nothing to withdraw.
+    let old_record = b
+        .get(&format!("/app/privacy/consents/{}", old.consent_id))
+        .await
+        .body;
+    assert!(old_record.contains("expired"), "{old_record}");
+    assert!(!old_record.contains("/withdraw"), "{old_record}");
+    assert!(
+        b.get("/app/holders/transfers").await.body.contains("ended"),
+        "the transfers page says it ended"
+    );
     // The same grant given today reads.
     let fresh = grant_transfer(
         &s.app.holders,
