@@ -211,8 +211,9 @@ pub async fn set_limits(
 }
 
 /// Removes a holder: each connected resident disconnected (the link
-/// forgotten, their consent record withdrawn), then the holder, whose
-/// pushes are refused from then on. How many residents were disconnected.
+/// forgotten, their consent record withdrawn) and each transfer to it
+/// stopped (its record withdrawn too), then the holder, whose pushes and
+/// reads are refused from then on. How many residents were disconnected.
 pub async fn remove(app: &HoldersApp, id: &str) -> Result<usize, RegistryError> {
     if app.registry.holder(id).await?.is_none() {
         return Err(RegistryError::NoHolder);
@@ -230,6 +231,13 @@ pub async fn remove(app: &HoldersApp, id: &str) -> Result<usize, RegistryError> 
         match PodName::parse(pod) {
             Ok(pod) => disconnect_pod(app, &pod, id).await?,
             Err(_) => tracing::warn!(pod, "a holder's link names no pod"),
+        }
+    }
+    // The transfers it receives end too, their records withdrawn.
+    let now = Timestamp::now().as_millisecond();
+    for t in app.registry.live_transfers_to(id, now).await? {
+        if let Ok(pod) = PodName::parse(&t.pod) {
+            crate::transfer::stop_transfer(app, &pod, &t.id).await?;
         }
     }
     app.registry.delete_holder(id).await?;

@@ -9,6 +9,10 @@
 //! idempotency key with its signed receipt ([`PushState`]), and every
 //! delivery to a pod by what it brought ([`Delivery`]).
 //!
+//! A [`Transfer`] goes the other way: a resident lets a registered holder
+//! read named parts of their pod, for a purpose, until a date, under a
+//! consent record kept in the pod.
+//!
 //! Secrets are never stored: a holder's client secret by its SHA-256.
 
 use serde::{Deserialize, Serialize};
@@ -121,7 +125,38 @@ pub struct Activity {
     pub failed: u64,
 }
 
-/// The registry of holders, links and pushes (the embedded engine keeps
+/// A direct transfer: a holder may read named resources of a pod until
+/// `expires_ms`, unless revoked before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    /// Random, unguessable (it names the transfer in the holder's API).
+    pub id: String,
+    pub pod: String,
+    /// The recipient.
+    pub holder_id: String,
+    /// The consent record (in the pod) the transfer is read under.
+    pub consent_id: String,
+    /// A DPV purpose IRI.
+    pub purpose: String,
+    /// Pod paths: a file, or a folder (ending in `/`) and everything in it.
+    pub resources: Vec<String>,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub revoked_ms: Option<i64>,
+    /// Files read so far, and when last.
+    pub reads: u64,
+    pub last_read_ms: Option<i64>,
+}
+
+impl Transfer {
+    /// Whether the holder may still read under it at `now_ms` (as far as
+    /// the registry knows: the consent record is checked besides).
+    pub fn is_live(&self, now_ms: i64) -> bool {
+        self.revoked_ms.is_none() && now_ms < self.expires_ms
+    }
+}
+
+/// The registry of holders, links, pushes and transfers (the embedded engine keeps
 /// it in `host.sqlite`).
 #[async_trait::async_trait]
 pub trait HolderRegistry: Send + Sync {
@@ -179,8 +214,25 @@ pub trait HolderRegistry: Send + Sync {
     async fn add_deliveries(&self, deliveries: &[Delivery]) -> Result<(), StoreError>;
     /// A pod's latest deliveries, newest first.
     async fn deliveries_of(&self, pod: &str, limit: usize) -> Result<Vec<Delivery>, StoreError>;
-    /// Forgets everything about an erased pod (links and deliveries).
+    /// Forgets everything about an erased pod (links, deliveries and transfers).
     async fn forget_pod_links(&self, pod: &str) -> Result<(), StoreError>;
+
+    /// Records a new transfer.
+    async fn add_transfer(&self, transfer: &Transfer) -> Result<(), StoreError>;
+    async fn transfer(&self, id: &str) -> Result<Option<Transfer>, StoreError>;
+    /// Every transfer of a pod, live or ended, newest first.
+    async fn transfers_of_pod(&self, pod: &str) -> Result<Vec<Transfer>, StoreError>;
+    /// The transfers a holder may read under at `now_ms`, newest first.
+    async fn live_transfers_to(
+        &self,
+        holder_id: &str,
+        now_ms: i64,
+    ) -> Result<Vec<Transfer>, StoreError>;
+    /// Revokes a transfer of `pod` at `at_ms`; `false` if the pod has no
+    /// such transfer or it was revoked already.
+    async fn revoke_transfer(&self, pod: &str, id: &str, at_ms: i64) -> Result<bool, StoreError>;
+    /// Counts `files` read under a transfer at `at_ms`.
+    async fn count_reads(&self, id: &str, files: u64, at_ms: i64) -> Result<(), StoreError>;
 }
 
 pub(crate) const HOLDERS_SCHEMA: &str = "
@@ -215,4 +267,19 @@ CREATE TABLE IF NOT EXISTS holder_delivery (
     ok INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS holder_delivery_pod ON holder_delivery(pod, at);
+CREATE TABLE IF NOT EXISTS holder_transfer (
+    id TEXT PRIMARY KEY,
+    pod TEXT NOT NULL,
+    holder_id TEXT NOT NULL,
+    consent_id TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    resources TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    expires INTEGER NOT NULL,
+    revoked INTEGER,
+    reads INTEGER NOT NULL DEFAULT 0,
+    last_read INTEGER
+);
+CREATE INDEX IF NOT EXISTS holder_transfer_pod ON holder_transfer(pod, created);
+CREATE INDEX IF NOT EXISTS holder_transfer_holder ON holder_transfer(holder_id, expires);
 ";

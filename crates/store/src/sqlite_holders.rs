@@ -3,7 +3,9 @@
 use rusqlite::{OptionalExtension, params};
 
 use crate::StoreError;
-use crate::holders::{Activity, Delivery, Holder, HolderLimits, HolderRegistry, Link, PushState};
+use crate::holders::{
+    Activity, Delivery, Holder, HolderLimits, HolderRegistry, Link, PushState, Transfer,
+};
 use crate::sqlite::SqliteBackend;
 
 fn holder_from_json(json: String) -> Result<Holder, StoreError> {
@@ -23,6 +25,26 @@ fn link_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Link> {
 }
 
 const LINK_COLUMNS: &str = "holder_id, customer, pod, consent_id, created";
+
+const TRANSFER_COLUMNS: &str = "id, pod, holder_id, consent_id, purpose, resources, created, expires, revoked, reads, last_read";
+
+fn transfer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Transfer> {
+    let resources: String = r.get(5)?;
+    Ok(Transfer {
+        id: r.get(0)?,
+        pod: r.get(1)?,
+        holder_id: r.get(2)?,
+        consent_id: r.get(3)?,
+        purpose: r.get(4)?,
+        // Written by `add_transfer` as a JSON list; an unreadable one names nothing.
+        resources: serde_json::from_str(&resources).unwrap_or_default(),
+        created_ms: r.get(6)?,
+        expires_ms: r.get(7)?,
+        revoked_ms: r.get(8)?,
+        reads: u64::try_from(r.get::<_, i64>(9)?).unwrap_or(0),
+        last_read_ms: r.get(10)?,
+    })
+}
 
 #[async_trait::async_trait]
 impl HolderRegistry for SqliteBackend {
@@ -58,6 +80,7 @@ impl HolderRegistry for SqliteBackend {
         let mut host = self.host();
         let tx = host.transaction()?;
         tx.execute("DELETE FROM holder_link WHERE holder_id = ?1", [id])?;
+        tx.execute("DELETE FROM holder_transfer WHERE holder_id = ?1", [id])?;
         let n = tx.execute("DELETE FROM holder WHERE id = ?1", [id])?;
         tx.commit()?;
         Ok(n > 0)
@@ -283,7 +306,84 @@ impl HolderRegistry for SqliteBackend {
         let tx = host.transaction()?;
         tx.execute("DELETE FROM holder_link WHERE pod = ?1", [pod])?;
         tx.execute("DELETE FROM holder_delivery WHERE pod = ?1", [pod])?;
+        tx.execute("DELETE FROM holder_transfer WHERE pod = ?1", [pod])?;
         tx.commit()?;
+        Ok(())
+    }
+
+    async fn add_transfer(&self, t: &Transfer) -> Result<(), StoreError> {
+        let resources =
+            serde_json::to_string(&t.resources).map_err(|e| StoreError::Io(e.to_string()))?;
+        self.host().execute(
+            &format!(
+                "INSERT INTO holder_transfer ({TRANSFER_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            ),
+            params![
+                t.id,
+                t.pod,
+                t.holder_id,
+                t.consent_id,
+                t.purpose,
+                resources,
+                t.created_ms,
+                t.expires_ms,
+                t.revoked_ms,
+                i64::try_from(t.reads).unwrap_or(i64::MAX),
+                t.last_read_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn transfer(&self, id: &str) -> Result<Option<Transfer>, StoreError> {
+        let host = self.host();
+        let mut stmt = host.prepare_cached(&format!(
+            "SELECT {TRANSFER_COLUMNS} FROM holder_transfer WHERE id = ?1"
+        ))?;
+        Ok(stmt.query_row([id], transfer_row).optional()?)
+    }
+
+    async fn transfers_of_pod(&self, pod: &str) -> Result<Vec<Transfer>, StoreError> {
+        let host = self.host();
+        let mut stmt = host.prepare_cached(&format!(
+            "SELECT {TRANSFER_COLUMNS} FROM holder_transfer WHERE pod = ?1 ORDER BY created DESC, id"
+        ))?;
+        Ok(stmt
+            .query_map([pod], transfer_row)?
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn live_transfers_to(
+        &self,
+        holder_id: &str,
+        now_ms: i64,
+    ) -> Result<Vec<Transfer>, StoreError> {
+        let host = self.host();
+        let mut stmt = host.prepare_cached(&format!(
+            "SELECT {TRANSFER_COLUMNS} FROM holder_transfer
+             WHERE holder_id = ?1 AND expires > ?2 AND revoked IS NULL
+             ORDER BY created DESC, id"
+        ))?;
+        Ok(stmt
+            .query_map(params![holder_id, now_ms], transfer_row)?
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn revoke_transfer(&self, pod: &str, id: &str, at_ms: i64) -> Result<bool, StoreError> {
+        let n = self.host().execute(
+            "UPDATE holder_transfer SET revoked = ?3
+             WHERE pod = ?1 AND id = ?2 AND revoked IS NULL",
+            params![pod, id, at_ms],
+        )?;
+        Ok(n == 1)
+    }
+
+    async fn count_reads(&self, id: &str, files: u64, at_ms: i64) -> Result<(), StoreError> {
+        self.host().execute(
+            "UPDATE holder_transfer SET reads = reads + ?2, last_read = ?3 WHERE id = ?1",
+            params![id, i64::try_from(files).unwrap_or(i64::MAX), at_ms],
+        )?;
         Ok(())
     }
 }

@@ -43,4 +43,5 @@ mod security_archives;
 mod security_oidc;
 mod security_rdf;
 mod security_storage;
+mod transfers;
 mod uploads;

@@ -7,7 +7,7 @@
 use selfdata_store::HolderRegistry;
 use selfdata_store::directory::Directory;
 
-use selfdata_store::PodName;
+use selfdata_store::{Backend, PodName};
 
 use crate::common::{Browser, Server, field, resident};
 
@@ -252,6 +252,32 @@ async fn removing_a_holder_on_the_console_disconnects_its_residents_and_refuses_
         .await
         .unwrap();
     let link = s.app.store.links_of_pod("ines").await.unwrap().remove(0);
+    // Ines also lets it read her water folder.
+    s.app
+        .store
+        .write(
+            &pod,
+            selfdata_store::Write::Put {
+                path: selfdata_store::ResourcePath::parse("/selfdata/energy/water/2026.csv")
+                    .unwrap(),
+                content_type: "text/csv".into(),
+                body: bytes::Bytes::from_static(b"start,end,litres\n"),
+                precondition: selfdata_store::Precondition::None,
+            },
+        )
+        .await
+        .unwrap();
+    let transfer = selfdata_holders_web::transfer::grant_transfer(
+        &s.app.holders,
+        &pod,
+        "eau-grand-lyon",
+        &["/selfdata/energy/water/".to_owned()],
+        "CustomerCare",
+        30,
+        jiff::Timestamp::now(),
+    )
+    .await
+    .unwrap();
 
     // Without the box ticked, nothing is removed.
     let page = ops
@@ -294,6 +320,16 @@ async fn removing_a_holder_on_the_console_disconnects_its_residents_and_refuses_
         .await
         .unwrap();
     assert!(!record.state().is_active(), "{:?}", record.state());
+    let (record, _) = selfdata_service::consents::record(&ctx, &pod, &transfer.consent_id)
+        .await
+        .unwrap();
+    assert!(
+        !record.state().is_active(),
+        "the transfer's record: {:?}",
+        record.state()
+    );
+    let kept = s.app.store.transfer(&transfer.id).await.unwrap();
+    assert!(kept.is_none_or(|t| !t.is_live(crate::common::now())));
     assert!(s.app.store.links_of_pod("ines").await.unwrap().is_empty());
     assert_eq!(push_as(&s, "eau-grand-lyon", &secret, "after").await, 401);
     let page = ines.get("/app/holders").await;
