@@ -3,6 +3,8 @@
 /// What the holders pages say.
 #[derive(Debug)]
 pub struct Texts {
+    /// Before what follows a label: ": " in English, "\u{a0}: " in French.
+    pub colon: &'static str,
     pub title: &'static str,
     pub intro: &'static str,
     pub connected: &'static str,
@@ -44,6 +46,7 @@ pub struct Texts {
 }
 
 pub static EN: Texts = Texts {
+    colon: ": ",
     title: "Organisations that send you your data",
     intro: "Connect an organisation that holds data on you (your water service, your energy supplier) and it sends you a copy of that data by itself, as it does its own exports. You can stop it at any time: nothing more arrives from the moment you disconnect.",
     connected: "Connected",
@@ -82,6 +85,7 @@ pub static EN: Texts = Texts {
 };
 
 pub static FR: Texts = Texts {
+    colon: "\u{a0}: ",
     title: "Les organismes qui vous envoient vos données",
     intro: "Connectez un organisme qui détient des données sur vous (votre service de l’eau, votre fournisseur d’énergie)\u{a0}: il vous en envoie une copie de lui-même, comme il fait ses propres exports. Vous pouvez arrêter à tout moment\u{a0}: plus rien n’arrive dès que vous déconnectez.",
     connected: "Connectés",
@@ -138,6 +142,7 @@ impl Texts {
 /// What the direct transfers page says.
 #[derive(Debug)]
 pub struct TransferTexts {
+    pub colon: &'static str,
     pub title: &'static str,
     pub intro: &'static str,
     pub back: &'static str,
@@ -194,6 +199,7 @@ pub struct TransferTexts {
 }
 
 pub static TRANSFER_EN: TransferTexts = TransferTexts {
+    colon: ": ",
     title: "Send part of your data to an organisation",
     intro: "Let an organisation registered on this server (an energy-advice association, a social worker's service…) read part of your store, for a purpose you choose and a limited time. It reads with its own credentials, only what you name, and cannot change anything; every read appears in your access log; it ends by itself on the date shown, or at once when you stop it.",
     back: "Back to my holders",
@@ -247,6 +253,7 @@ pub static TRANSFER_EN: TransferTexts = TransferTexts {
 };
 
 pub static TRANSFER_FR: TransferTexts = TransferTexts {
+    colon: "\u{a0}: ",
     title: "Transmettre une partie de vos données à un organisme",
     intro: "Permettez à un organisme inscrit sur ce serveur (une association de conseil en énergie, un service social…) de lire une partie de votre espace, pour un motif que vous choisissez et un temps limité. Il lit avec ses propres identifiants, seulement ce que vous désignez, sans rien pouvoir modifier\u{a0}; chaque lecture apparaît dans votre journal des accès\u{a0}; tout s’arrête de soi-même à la date indiquée, ou aussitôt que vous l’arrêtez.",
     back: "Retour à mes organismes",
