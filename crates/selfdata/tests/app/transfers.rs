@@ -404,7 +404,7 @@ async fn the_recipient_reads_what_was_granted_is_refused_anything_else_and_nothi
     assert_eq!(log_of(&s, &max, ADVICE).await, (Vec::new(), 0));
     // Her page counts the two files read.
     let page = b.get("/app/holders/transfers").await.body;
-    assert!(page.contains("Files read&nbsp;: 2"), "{page}");
+    assert!(page.contains("Files read: 2"), "{page}");
 
     // "Stop now": refused at once, listed no more, the record withdrawn.
     let csrf = field(&page, "csrf");
