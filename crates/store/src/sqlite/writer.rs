@@ -261,7 +261,7 @@ impl PodDb {
         let file = dir.join("pod.sqlite");
         let db_key = keys.as_ref().map(|k| k.db.clone());
         let conn = open_pod_connection(&file, db_key.as_ref())?;
-        schema_or_warn(&conn, POD_SCHEMA)?;
+        pod_schema(&conn)?;
         let blobs = Arc::new(BlobDir::new(dir.join("blobs"), keys)?);
         blobs.sweep_unreferenced(&conn)?;
         let used: i64 = conn.query_row("SELECT COALESCE(SUM(size), 0) FROM resource", [], |r| {
