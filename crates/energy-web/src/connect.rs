@@ -66,7 +66,7 @@ impl std::fmt::Debug for Enedis {
 impl Enedis {
     pub fn new(config: DataConnectConfig) -> Result<Self, ConnectError> {
         Ok(Self {
-            client: ConnectClient::new(&config)?,
+            client: ConnectClient::new(&config.politeness)?,
             config,
             pending: Mutex::new(HashMap::new()),
             status: Mutex::new(HashMap::new()),
@@ -95,7 +95,7 @@ impl Enedis {
         state: ConnectionState,
     ) {
         let this = self.clone();
-        let prm = state.usage_point_id.clone();
+        let prm = state.meter.clone();
         {
             let mut status = this.status.lock();
             if matches!(
@@ -428,7 +428,7 @@ async fn callback(
         };
     let store = services.ctx.store.clone();
     for prm in &callback.usage_point_ids {
-        let state = match ConnectionState::new(prm, tokens.clone()) {
+        let state = match ConnectionState::new(&enedis.config, prm, Some(tokens.clone())) {
             Ok(s) => s,
             Err(e) => {
                 return failed_with(

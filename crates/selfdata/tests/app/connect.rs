@@ -23,7 +23,7 @@ async fn connecting_enedis_pulls_the_history_into_the_pod() {
     let mut holder_config = None;
     let s = Server::start_with(|o| {
         let mut config = standin.config(&format!("{}/energy/connect/enedis/callback", o.base_url));
-        config.max_requests_per_second = 200;
+        config.politeness.max_requests_per_second = 200;
         holder_config = Some(config.clone());
         o.enedis = Some(config);
     })
