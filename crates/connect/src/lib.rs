@@ -20,7 +20,8 @@
 //!    [`exchange_code`], [`ConnectionState::new`] for the PRM, persists;
 //!    GRDF: the resident gives the PCE and consents on the app's page,
 //!    [`ConnectionState::new`] without tokens, persist;
-//! 3. in the background (now, then daily): [`pull`] with
+//! 3. in the background (now, then daily at the operator's hour,
+//!    [`next_daily_run`]): [`pull`] with
 //!    [`paris_today`], a sink that imports bodies, persists checkpoints and
 //!    publishes progress.
 
@@ -32,6 +33,7 @@ mod grdf;
 mod http;
 mod oauth;
 mod pull;
+mod schedule;
 #[cfg(feature = "standin")]
 pub mod standin;
 
@@ -45,6 +47,7 @@ pub use oauth::{
     Callback, Tokens, authorize_url, exchange_code, is_usage_point_id, refresh_tokens,
 };
 pub use pull::{ConnectionState, PullReport, Sink, plan, pull};
+pub use schedule::next_daily_run;
 
 /// Today in Paris, the holder's calendar: the `today` to give [`pull`].
 pub fn paris_today() -> jiff::civil::Date {
