@@ -1,7 +1,8 @@
-//! What the connector is told: where the holder's consent page, token
-//! endpoint and metering API are, selfdata's client credentials, and how
-//! politely to ask (rate, retries). Also the three metering endpoints with
-//! their documented limits, and the date windows they are asked for.
+//! What a connector is told: where each holder's consent page, token
+//! endpoint and API are, selfdata's client credentials, and how politely to
+//! ask ([`Politeness`]: rate, retries, the days fetched again). Also every
+//! endpoint the connectors pull, with its documented limits, and the date
+//! windows they are asked for.
 
 use std::fmt;
 use std::time::Duration;
@@ -9,6 +10,35 @@ use std::time::Duration;
 use jiff::ToSpan;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
+
+/// How politely a connector asks, the same for every holder.
+#[derive(Clone, Debug)]
+pub struct Politeness {
+    /// Never more than this many requests in any one-second window, across
+    /// every pull that shares one [`crate::ConnectClient`] (Enedis: 5).
+    pub max_requests_per_second: u32,
+    /// Retries of 429, 5xx and transport failures.
+    pub retry: RetryPolicy,
+    /// Days before `today` that every pull asks for again, even when already
+    /// fetched: holders publish a day's data late and sometimes in parts
+    /// (estimates later replaced by readings), so the last days are fetched
+    /// until they have settled. The importer receives them again and must be
+    /// idempotent. 0 turns it off.
+    pub refetch_recent_days: u32,
+    /// Time limit of one HTTP request.
+    pub request_timeout: Duration,
+}
+
+impl Default for Politeness {
+    fn default() -> Self {
+        Self {
+            max_requests_per_second: 5,
+            retry: RetryPolicy::default(),
+            refetch_recent_days: 2,
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+}
 
 /// Everything the connector needs to talk to a Data Connect holder (Enedis
 /// itself, its sandbox, or the `standin` feature's server).
@@ -25,18 +55,7 @@ pub struct DataConnectConfig {
     pub client_secret: String,
     /// selfdata's callback, as registered with the holder.
     pub redirect_uri: String,
-    /// Never more than this many requests in any one-second window, across
-    /// every pull that shares one [`crate::ConnectClient`] (Enedis: 5).
-    pub max_requests_per_second: u32,
-    /// Retries of 429, 5xx and transport failures.
-    pub retry: RetryPolicy,
-    /// Days before `today` that every pull asks for again, even when already
-    /// fetched: the holder publishes a day's data late and sometimes in
-    /// parts, so the last days are fetched until they have settled. The
-    /// importer receives them again and must be idempotent. 0 turns it off.
-    pub refetch_recent_days: u32,
-    /// Time limit of one HTTP request.
-    pub request_timeout: Duration,
+    pub politeness: Politeness,
 }
 
 impl DataConnectConfig {
@@ -58,15 +77,8 @@ impl DataConnectConfig {
             client_id: client_id.to_owned(),
             client_secret: client_secret.to_owned(),
             redirect_uri: redirect_uri.to_owned(),
-            max_requests_per_second: 5,
-            retry: RetryPolicy::default(),
-            refetch_recent_days: 2,
-            request_timeout: Duration::from_secs(60),
+            politeness: Politeness::default(),
         }
-    }
-
-    pub(crate) fn endpoint_url(&self, endpoint: Endpoint) -> String {
-        format!("{}{}", self.api_base.trim_end_matches('/'), endpoint.path())
     }
 }
 
@@ -79,10 +91,60 @@ impl fmt::Debug for DataConnectConfig {
             .field("client_id", &self.client_id)
             .field("client_secret", &"(hidden)")
             .field("redirect_uri", &self.redirect_uri)
-            .field("max_requests_per_second", &self.max_requests_per_second)
-            .field("retry", &self.retry)
-            .field("refetch_recent_days", &self.refetch_recent_days)
-            .field("request_timeout", &self.request_timeout)
+            .field("politeness", &self.politeness)
+            .finish()
+    }
+}
+
+/// Everything the connector needs to talk to GRDF's ADICT API (GRDF itself,
+/// or the `standin` feature's server). ADICT has no consent page: the
+/// partner holds a right of access per PCE and asks with a
+/// client-credentials token of its own (scope `/adict/v2`).
+#[derive(Clone)]
+pub struct AdictConfig {
+    /// The OAuth token endpoint (client credentials).
+    pub token_url: String,
+    /// Base of the API, without a trailing slash, e.g. `https://api.grdf.fr`.
+    pub api_base: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub politeness: Politeness,
+}
+
+impl AdictConfig {
+    /// GRDF's token endpoint (production).
+    pub const GRDF_TOKEN_URL: &str =
+        "https://sofit-sso-oidc.grdf.fr/openam/oauth2/realms/externeGrdf/access_token";
+    /// GRDF's API (production).
+    pub const GRDF_API_BASE: &str = "https://api.grdf.fr";
+    /// The scope of the ADICT API.
+    pub const SCOPE: &str = "/adict/v2";
+
+    /// The production GRDF endpoints with the default politeness settings
+    /// (the last three gas days fetched again: estimates are replaced by
+    /// readings).
+    pub fn grdf(client_id: &str, client_secret: &str) -> Self {
+        Self {
+            token_url: Self::GRDF_TOKEN_URL.to_owned(),
+            api_base: Self::GRDF_API_BASE.to_owned(),
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.to_owned(),
+            politeness: Politeness {
+                refetch_recent_days: 3,
+                ..Politeness::default()
+            },
+        }
+    }
+}
+
+impl fmt::Debug for AdictConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdictConfig")
+            .field("token_url", &self.token_url)
+            .field("api_base", &self.api_base)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"(hidden)")
+            .field("politeness", &self.politeness)
             .finish()
     }
 }
@@ -125,7 +187,8 @@ impl RetryPolicy {
     }
 }
 
-/// One of the three Data Connect v5 metering endpoints the connector pulls.
+/// An endpoint a connector pulls: the three Data Connect v5 metering
+/// endpoints (Enedis) and ADICT's informative consumption (GRDF).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Endpoint {
@@ -135,12 +198,16 @@ pub enum Endpoint {
     DailyConsumptionMaxPower,
     /// Load curve, average W per 30 min; ≤ 7 days a call, 24 months back.
     ConsumptionLoadCurve,
+    /// GRDF ADICT informative consumption: one NDJSON line per gas day
+    /// (m³ and kWh); ≤ 365 days a call, 36 months back.
+    #[serde(rename = "donnees_consos_informatives")]
+    GasInformativeConsumption,
 }
 
 impl Endpoint {
-    /// Every endpoint, in the order a pull fetches them (the short daily
-    /// histories first, so the resident sees something early).
-    pub const ALL: [Endpoint; 3] = [
+    /// Every Enedis endpoint, in the order a pull fetches them (the short
+    /// daily histories first, so the resident sees something early).
+    pub const ENEDIS: [Endpoint; 3] = [
         Endpoint::DailyConsumption,
         Endpoint::DailyConsumptionMaxPower,
         Endpoint::ConsumptionLoadCurve,
@@ -152,10 +219,24 @@ impl Endpoint {
             Endpoint::DailyConsumption => "daily_consumption",
             Endpoint::DailyConsumptionMaxPower => "daily_consumption_max_power",
             Endpoint::ConsumptionLoadCurve => "consumption_load_curve",
+            Endpoint::GasInformativeConsumption => "donnees_consos_informatives",
         }
     }
 
-    /// Path under the API base.
+    /// Every endpoint of every connector.
+    pub const ALL: [Endpoint; 4] = [
+        Endpoint::DailyConsumption,
+        Endpoint::DailyConsumptionMaxPower,
+        Endpoint::ConsumptionLoadCurve,
+        Endpoint::GasInformativeConsumption,
+    ];
+
+    /// The endpoint called `name` ([`Endpoint::name`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.name() == name)
+    }
+
+    /// Path under the API base (`{pce}` stands for the meter in ADICT's).
     pub fn path(self) -> &'static str {
         match self {
             Endpoint::DailyConsumption => "/metering_data_dc/v5/daily_consumption",
@@ -163,6 +244,9 @@ impl Endpoint {
                 "/metering_data_dcmp/v5/daily_consumption_max_power"
             }
             Endpoint::ConsumptionLoadCurve => "/metering_data_clc/v5/consumption_load_curve",
+            Endpoint::GasInformativeConsumption => {
+                "/adict/v2/pce/{pce}/donnees_consos_informatives"
+            }
         }
     }
 

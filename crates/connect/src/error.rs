@@ -7,7 +7,8 @@ use crate::config::{Endpoint, Window};
 /// state (any error type converts into it, `anyhow::Error` included).
 pub type SinkError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Everything that can go wrong while connecting or pulling.
+/// Everything that can go wrong while connecting or pulling. `holder` is
+/// the holder's name as a resident knows it ("Enedis", "GRDF").
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     /// The resident refused (or the holder failed) on the consent page.
@@ -24,32 +25,47 @@ pub enum ConnectError {
     #[error("\"{0}\" is not a usage point identifier (PRM): it must be 14 digits")]
     InvalidUsagePoint(String),
 
+    /// Not a PCE: 14 digits, or `GI` and 6 digits.
+    #[error(
+        "\"{0}\" is not a gas meter identifier (PCE): it must be 14 digits, or GI followed by 6 digits"
+    )]
+    InvalidPce(String),
+
     /// The token endpoint refused the code or the refresh token, or the API
     /// refused a freshly refreshed access token: the consent is over.
-    #[error("Enedis refused the consent token; connect the account again ({0})")]
-    ConsentRefused(String),
+    #[error("{holder} refused the consent token; connect the account again ({detail})")]
+    ConsentRefused {
+        holder: &'static str,
+        detail: String,
+    },
 
-    /// The token endpoint refused selfdata's client_id / client_secret.
+    /// The token endpoint refused selfdata's client_id / client_secret, or
+    /// the API refused a fresh client-credentials token.
     #[error(
-        "Enedis refused selfdata's client credentials; check the Data Connect client_id and client_secret ({0})"
+        "{holder} refused selfdata's client credentials; the server's operator must check its {holder} client_id and client_secret ({detail})"
     )]
-    ClientRefused(String),
+    ClientRefused {
+        holder: &'static str,
+        detail: String,
+    },
 
     /// HTTP 403 on a metering call: no (more) consent for this meter.
     #[error(
-        "Enedis has no consent for the meter {usage_point_id} ({description}); connect the account again"
+        "{holder} has no consent for the meter {meter} ({description}); connect the account again"
     )]
     NoConsent {
-        usage_point_id: String,
+        holder: &'static str,
+        meter: String,
         description: String,
     },
 
-    /// HTTP 400 (other than "before the meter's activation"): the holder
-    /// refuses this request as asked; asking again would not help.
+    /// HTTP 400 (other than "no data in this window"): the holder refuses
+    /// this request as asked; asking again would not help.
     #[error(
-        "Enedis rejected the request for {endpoint}, {window}: {description} (HTTP {status}, {code})"
+        "{holder} rejected the request for {endpoint}, {window}: {description} (HTTP {status}, {code})"
     )]
     Rejected {
+        holder: &'static str,
         endpoint: Endpoint,
         window: Window,
         status: u16,
@@ -59,9 +75,10 @@ pub enum ConnectError {
 
     /// 429, 5xx or transport failures that outlasted every retry.
     #[error(
-        "Enedis is not answering ({last}) after {attempts} attempts at {what}; try again later"
+        "{holder} is not answering ({last}) after {attempts} attempts at {what}; try again later"
     )]
     Unavailable {
+        holder: &'static str,
         what: String,
         attempts: u32,
         last: String,
@@ -69,12 +86,17 @@ pub enum ConnectError {
 
     /// An answer the connector does not understand (unexpected status,
     /// token answer without a token…).
-    #[error("Enedis answered {what} with something selfdata does not understand: {detail}")]
-    BadResponse { what: String, detail: String },
+    #[error("{holder} answered {what} with something selfdata does not understand: {detail}")]
+    BadResponse {
+        holder: &'static str,
+        what: String,
+        detail: String,
+    },
 
     /// The sink refused a body: the window stays to be fetched.
-    #[error("could not store the data received from Enedis ({endpoint}, {window}): {source}")]
+    #[error("could not store the data received from {holder} ({endpoint}, {window}): {source}")]
     Sink {
+        holder: &'static str,
         endpoint: Endpoint,
         window: Window,
         #[source]
@@ -82,11 +104,15 @@ pub enum ConnectError {
     },
 
     /// The sink could not save the connection state.
-    #[error("could not save the progress of the Enedis pull: {0}")]
-    Checkpoint(#[source] SinkError),
+    #[error("could not save the progress of the {holder} pull: {source}")]
+    Checkpoint {
+        holder: &'static str,
+        #[source]
+        source: SinkError,
+    },
 
     /// The HTTP client could not be built (TLS set-up).
-    #[error("could not set up the HTTP client for Enedis: {0}")]
+    #[error("could not set up the HTTP client: {0}")]
     Client(#[source] reqwest::Error),
 }
 
@@ -95,7 +121,7 @@ impl ConnectError {
     pub fn needs_reconnect(&self) -> bool {
         matches!(
             self,
-            ConnectError::ConsentRefused(_) | ConnectError::NoConsent { .. }
+            ConnectError::ConsentRefused { .. } | ConnectError::NoConsent { .. }
         )
     }
 
@@ -105,7 +131,7 @@ impl ConnectError {
             self,
             ConnectError::Unavailable { .. }
                 | ConnectError::Sink { .. }
-                | ConnectError::Checkpoint(_)
+                | ConnectError::Checkpoint { .. }
         )
     }
 }

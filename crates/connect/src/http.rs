@@ -1,6 +1,8 @@
-//! The HTTP side of the connector: one [`ConnectClient`] per application
-//! (the holder's rate limit is per application, not per resident), a
-//! sliding-window rate limiter, and sending with retries and backoff.
+//! The HTTP side of every connector: one [`ConnectClient`] per holder and
+//! application (the holder's rate limit is per application, not per
+//! resident), a sliding-window rate limiter, sending with retries and
+//! backoff (honouring `Retry-After`), and the application's own token when
+//! the holder gives one per application (client credentials).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -11,20 +13,25 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use crate::config::DataConnectConfig;
+use crate::config::{Politeness, RetryPolicy};
 use crate::error::{ConnectError, error_chain};
+use crate::oauth::Tokens;
 
 /// Extra time added to the limiter's one-second window, so that requests
 /// delayed differently on their way still arrive at most `max` per second
 /// as the holder counts them.
 const LIMITER_MARGIN: Duration = Duration::from_millis(100);
 
-/// The HTTP client and the rate limiter shared by every connection of the
-/// application. Cheap to clone; clones share the limiter.
+/// The HTTP client, the rate limiter and the retry policy shared by every
+/// connection of the application to one holder, and the application's
+/// token when the holder gives one per application. Cheap to clone; clones
+/// share the limiter and the token.
 #[derive(Clone)]
 pub struct ConnectClient {
     http: reqwest::Client,
     limiter: Arc<RateLimiter>,
+    retry: RetryPolicy,
+    app_token: Arc<std::sync::Mutex<Option<Tokens>>>,
 }
 
 impl std::fmt::Debug for ConnectClient {
@@ -44,18 +51,33 @@ pub(crate) struct Answer {
 }
 
 impl ConnectClient {
-    /// A client with the config's rate limit and request timeout.
-    pub fn new(cfg: &DataConnectConfig) -> Result<Self, ConnectError> {
+    /// A client with these rate limit, request timeout and retries (a
+    /// connector's [`crate::Connector::politeness`]).
+    pub fn new(politeness: &Politeness) -> Result<Self, ConnectError> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("selfdata-connect/", env!("CARGO_PKG_VERSION")))
-            .timeout(cfg.request_timeout)
-            .connect_timeout(cfg.request_timeout.min(Duration::from_secs(20)))
+            .timeout(politeness.request_timeout)
+            .connect_timeout(politeness.request_timeout.min(Duration::from_secs(20)))
             .build()
             .map_err(ConnectError::Client)?;
         Ok(Self {
             http,
-            limiter: Arc::new(RateLimiter::new(cfg.max_requests_per_second)),
+            limiter: Arc::new(RateLimiter::new(politeness.max_requests_per_second)),
+            retry: politeness.retry.clone(),
+            app_token: Arc::default(),
         })
+    }
+
+    /// The application's token, when one was obtained.
+    pub(crate) fn app_token(&self) -> Option<Tokens> {
+        self.app_token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn set_app_token(&self, tokens: Tokens) {
+        *self.app_token.lock().unwrap_or_else(|p| p.into_inner()) = Some(tokens);
     }
 
     /// How long a request asked for now would wait for the rate limiter.
@@ -69,11 +91,11 @@ impl ConnectClient {
     /// names the request in errors and logs.
     pub(crate) async fn send(
         &self,
-        cfg: &DataConnectConfig,
+        holder: &'static str,
         what: &str,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<Answer, ConnectError> {
-        let max_attempts = cfg.retry.max_attempts.max(1);
+        let max_attempts = self.retry.max_attempts.max(1);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -101,13 +123,14 @@ impl ConnectClient {
             };
             if attempt >= max_attempts {
                 return Err(ConnectError::Unavailable {
+                    holder,
                     what: what.to_owned(),
                     attempts: attempt,
                     last: failure,
                 });
             }
-            let delay = cfg.retry.delay(attempt, retry_after);
-            tracing::warn!(what, attempt, %failure, ?delay, "Data Connect request failed; retrying");
+            let delay = self.retry.delay(attempt, retry_after);
+            tracing::warn!(holder, what, attempt, %failure, ?delay, "request to a holder failed; retrying");
             tokio::time::sleep(delay).await;
         }
     }

@@ -1,6 +1,7 @@
-//! The consent side: the URL of the holder's consent page, reading the
-//! callback it redirects to, exchanging the code for tokens and refreshing
-//! them.
+//! Tokens: Enedis's consent side (the URL of its consent page, reading the
+//! callback it redirects to, exchanging the code for tokens, refreshing
+//! them) and the client-credentials grant every holder's token endpoint
+//! answers (GRDF's only way in).
 
 use std::fmt;
 use std::time::Duration;
@@ -54,6 +55,7 @@ impl Callback {
     pub fn from_query(query: &str) -> Result<Self, ConnectError> {
         let pairs: Vec<(String, String)> =
             serde_urlencoded::from_str(query).map_err(|e| ConnectError::BadResponse {
+                holder: ENEDIS,
                 what: "the consent callback".to_owned(),
                 detail: e.to_string(),
             })?;
@@ -143,8 +145,18 @@ pub async fn exchange_code(
         ("client_id", cfg.client_id.as_str()),
         ("client_secret", cfg.client_secret.as_str()),
     ];
-    token_request(cfg, client, &form, "the code exchange", None).await
+    token_request(
+        ENEDIS,
+        &cfg.token_url,
+        client,
+        &form,
+        "the code exchange",
+        None,
+    )
+    .await
 }
+
+const ENEDIS: &str = "Enedis";
 
 /// New tokens for `tokens`: `grant_type=refresh_token` when there is a
 /// refresh token (kept if the answer carries no new one), otherwise
@@ -162,17 +174,49 @@ pub async fn refresh_tokens(
                 ("client_id", cfg.client_id.as_str()),
                 ("client_secret", cfg.client_secret.as_str()),
             ];
-            token_request(cfg, client, &form, "the token refresh", Some(refresh)).await
+            token_request(
+                ENEDIS,
+                &cfg.token_url,
+                client,
+                &form,
+                "the token refresh",
+                Some(refresh),
+            )
+            .await
         }
         None => {
-            let form = [
-                ("grant_type", "client_credentials"),
-                ("client_id", cfg.client_id.as_str()),
-                ("client_secret", cfg.client_secret.as_str()),
-            ];
-            token_request(cfg, client, &form, "the token request", None).await
+            client_credentials(
+                ENEDIS,
+                &cfg.token_url,
+                &cfg.client_id,
+                &cfg.client_secret,
+                None,
+                client,
+            )
+            .await
         }
     }
+}
+
+/// A token of the application itself (`grant_type=client_credentials`),
+/// for `scope` when given.
+pub(crate) async fn client_credentials(
+    holder: &'static str,
+    token_url: &str,
+    client_id: &str,
+    client_secret: &str,
+    scope: Option<&str>,
+    client: &ConnectClient,
+) -> Result<Tokens, ConnectError> {
+    let mut form = vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("client_secret", client_secret),
+    ];
+    if let Some(scope) = scope {
+        form.push(("scope", scope));
+    }
+    token_request(holder, token_url, client, &form, "the token request", None).await
 }
 
 #[derive(Deserialize)]
@@ -186,14 +230,15 @@ struct TokenAnswer {
 
 #[derive(Deserialize, Default)]
 pub(crate) struct ErrorAnswer {
-    #[serde(default)]
+    #[serde(default, alias = "code")]
     pub error: String,
-    #[serde(default)]
+    #[serde(default, alias = "message")]
     pub error_description: String,
 }
 
 impl ErrorAnswer {
-    /// The holder's `{"error", "error_description"}`, or the raw text.
+    /// The holder's `{"error", "error_description"}` (OAuth, Enedis) or
+    /// `{"code", "message"}` (GRDF), or the raw text.
     pub(crate) fn parse(body: &[u8]) -> Self {
         match serde_json::from_slice::<ErrorAnswer>(body) {
             Ok(answer) if !answer.error.is_empty() || !answer.error_description.is_empty() => {
@@ -217,15 +262,16 @@ impl ErrorAnswer {
 }
 
 async fn token_request(
-    cfg: &DataConnectConfig,
+    holder: &'static str,
+    token_url: &str,
     client: &ConnectClient,
     form: &[(&str, &str)],
     what: &str,
     previous_refresh: Option<&String>,
 ) -> Result<Tokens, ConnectError> {
     let answer = client
-        .send(cfg, what, |http| {
-            http.post(&cfg.token_url)
+        .send(holder, what, |http| {
+            http.post(token_url)
                 .header(reqwest::header::ACCEPT, "application/json")
                 .form(form)
         })
@@ -234,14 +280,16 @@ async fn token_request(
         StatusCode::OK => {}
         StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
             let error = ErrorAnswer::parse(&answer.body);
+            let detail = error.summary();
             return Err(if error.error == "invalid_client" {
-                ConnectError::ClientRefused(error.summary())
+                ConnectError::ClientRefused { holder, detail }
             } else {
-                ConnectError::ConsentRefused(error.summary())
+                ConnectError::ConsentRefused { holder, detail }
             });
         }
         status => {
             return Err(ConnectError::BadResponse {
+                holder,
                 what: what.to_owned(),
                 detail: format!(
                     "HTTP {status}: {}",
@@ -252,6 +300,7 @@ async fn token_request(
     }
     let token: TokenAnswer =
         serde_json::from_slice(&answer.body).map_err(|e| ConnectError::BadResponse {
+            holder,
             what: what.to_owned(),
             detail: format!("not a token answer ({e})"),
         })?;

@@ -8,6 +8,9 @@
 //! window and history limits, `end` not after today, requests per second)
 //! and can be told to fail on purpose ([`Fault`]). Everything it saw is
 //! observable ([`StandIn::seen`], [`StandIn::max_requests_in_any_second`]).
+//! [`grdf`] is the same for GRDF's ADICT API, sharing [`Fault`].
+
+pub mod grdf;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -24,7 +27,7 @@ use jiff::{SignedDuration, ToSpan};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
-use crate::config::{DataConnectConfig, Endpoint, RetryPolicy, Window};
+use crate::config::{DataConnectConfig, Endpoint, Politeness, Window};
 
 /// Path of the consent page (as on Enedis).
 pub const AUTHORIZE_PATH: &str = "/dataconnect/v1/oauth2/authorize";
@@ -93,6 +96,9 @@ pub enum FaultAnswer {
     TooManyRequests { retry_after_secs: u64 },
     /// 401 `invalid_token`, as for an access token the holder dropped.
     Unauthorized,
+    /// The access token presented expires now: 401, and that token is
+    /// refused from then on (only a new one works).
+    ExpiredToken,
 }
 
 impl Fault {
@@ -114,7 +120,7 @@ impl Fault {
         }
     }
 
-    fn applies(&self, n: u64) -> bool {
+    pub(crate) fn applies(&self, n: u64) -> bool {
         n >= self.first && self.count.is_none_or(|count| n < self.first + count)
     }
 }
@@ -181,7 +187,7 @@ impl StandIn {
             authorize_url: format!("{}{AUTHORIZE_PATH}", self.base_url),
             token_url: format!("{}{TOKEN_PATH}", self.base_url),
             api_base: self.base_url.clone(),
-            retry: RetryPolicy::default(),
+            politeness: Politeness::default(),
             ..DataConnectConfig::enedis(
                 &self.shared.options.client_id,
                 &self.shared.options.client_secret,
@@ -225,17 +231,7 @@ impl StandIn {
 
     /// The most metering requests that arrived within any one second.
     pub fn max_requests_in_any_second(&self) -> usize {
-        let inner = self.shared.lock();
-        let arrivals = &inner.arrivals;
-        let mut max = 0;
-        let mut first = 0;
-        for (last, &at) in arrivals.iter().enumerate() {
-            while at.duration_since(arrivals[first]) >= Duration::from_secs(1) {
-                first += 1;
-            }
-            max = max.max(last - first + 1);
-        }
-        max
+        max_in_any_second(&self.shared.lock().arrivals)
     }
 
     /// The `grant_type` of every token request, in order.
@@ -271,11 +267,11 @@ pub fn load_curve_w(interval_end: DateTime) -> u64 {
     150 + mix(seed) % 3_000
 }
 
-fn day_seed(day: Date) -> u64 {
+pub(crate) fn day_seed(day: Date) -> u64 {
     (day.year() as u64) * 10_000 + (day.month() as u64) * 100 + day.day() as u64
 }
 
-fn mix(x: u64) -> u64 {
+pub(crate) fn mix(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -313,7 +309,7 @@ fn router(shared: Arc<Shared>) -> Router {
     let mut app = Router::new()
         .route(AUTHORIZE_PATH, get(authorize))
         .route(TOKEN_PATH, post(token));
-    for endpoint in Endpoint::ALL {
+    for endpoint in Endpoint::ENEDIS {
         app = app.route(
             endpoint.path(),
             get(
@@ -498,8 +494,8 @@ fn answer(
 ) -> Response {
     let options = &shared.options;
     {
-        let inner = shared.lock();
-        if let Some(fault) = inner.faults.iter().find(|f| f.applies(n)) {
+        let mut inner = shared.lock();
+        if let Some(fault) = inner.faults.iter().find(|f| f.applies(n)).cloned() {
             return match fault.answer {
                 FaultAnswer::Status(code) => {
                     let status =
@@ -522,6 +518,16 @@ fn answer(
                     "invalid_token",
                     "Invalid access token",
                 ),
+                FaultAnswer::ExpiredToken => {
+                    if let Some(token) = bearer(headers) {
+                        inner.access.remove(token);
+                    }
+                    error(
+                        StatusCode::UNAUTHORIZED,
+                        "invalid_token",
+                        "The access token expired",
+                    )
+                }
             };
         }
         if let Some(limit) = options.max_requests_per_second {
@@ -543,11 +549,7 @@ fn answer(
                 return response;
             }
         }
-        let bearer = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        let valid = bearer
+        let valid = bearer(headers)
             .and_then(|token| inner.access.get(token))
             .is_some_and(|&expires| at < expires);
         if !valid {
@@ -641,6 +643,7 @@ fn answer(
             })
             .collect(),
         Endpoint::ConsumptionLoadCurve => load_curve(&shared.paris, window, has_data),
+        Endpoint::GasInformativeConsumption => Vec::new(),
     };
     if readings.is_empty() {
         return error(
@@ -656,7 +659,7 @@ fn answer(
         Endpoint::DailyConsumptionMaxPower => json!({
             "measurement_kind": "power", "measuring_period": "P1D", "unit": "VA", "aggregate": "maximum",
         }),
-        Endpoint::ConsumptionLoadCurve => json!({
+        Endpoint::ConsumptionLoadCurve | Endpoint::GasInformativeConsumption => json!({
             "measurement_kind": "power", "unit": "W", "aggregate": "average",
         }),
     };
@@ -671,6 +674,27 @@ fn answer(
         }
     }))
     .into_response()
+}
+
+/// The bearer token of a request.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
+/// The most requests that arrived within any one second.
+pub(crate) fn max_in_any_second(arrivals: &[Instant]) -> usize {
+    let mut max = 0;
+    let mut first = 0;
+    for (last, &at) in arrivals.iter().enumerate() {
+        while at.duration_since(arrivals[first]) >= Duration::from_secs(1) {
+            first += 1;
+        }
+        max = max.max(last - first + 1);
+    }
+    max
 }
 
 /// Half-hour readings from `start` 00:00 to `end` 00:00 Paris time, each

@@ -62,13 +62,13 @@ impl Recorder {
 
 /// Fast settings: a high rate, short backoff, no re-fetch of recent days.
 fn fast(mut cfg: DataConnectConfig) -> DataConnectConfig {
-    cfg.max_requests_per_second = 200;
-    cfg.retry = RetryPolicy {
+    cfg.politeness.max_requests_per_second = 200;
+    cfg.politeness.retry = RetryPolicy {
         max_attempts: 4,
         base_delay: Duration::from_millis(20),
         max_delay: Duration::from_millis(200),
     };
-    cfg.refetch_recent_days = 0;
+    cfg.politeness.refetch_recent_days = 0;
     cfg
 }
 
@@ -91,7 +91,7 @@ async fn connect(cfg: &DataConnectConfig, client: &ConnectClient) -> ConnectionS
     assert_eq!(callback.state, "state-42");
     let tokens = exchange_code(cfg, client, &callback.code).await.unwrap();
     assert!(tokens.refresh_token.is_some());
-    ConnectionState::new(&callback.usage_point_ids[0], tokens).unwrap()
+    ConnectionState::new(cfg, &callback.usage_point_ids[0], Some(tokens)).unwrap()
 }
 
 async fn standin_with(options: StandInOptions) -> StandIn {
@@ -107,7 +107,7 @@ fn windows_of(list: &[(Endpoint, Window)], endpoint: Endpoint) -> Vec<Window> {
 
 /// Every endpoint's windows are within its limit and tile its history.
 fn assert_tiles_history(list: &[(Endpoint, Window)], today: Date) {
-    for endpoint in Endpoint::ALL {
+    for endpoint in Endpoint::ENEDIS {
         let windows = windows_of(list, endpoint);
         assert_eq!(
             windows[0].start,
@@ -154,8 +154,8 @@ async fn connect_and_pull_the_whole_history() {
     let today = standin.options().today;
     let mut cfg = fast(standin.config(REDIRECT));
     // Slow enough (about 3 s) for the 2 s tokens to expire mid-pull.
-    cfg.max_requests_per_second = 40;
-    let client = ConnectClient::new(&cfg).unwrap();
+    cfg.politeness.max_requests_per_second = 40;
+    let client = ConnectClient::new(&cfg.politeness).unwrap();
     let mut state = connect(&cfg, &client).await;
     let mut sink = Recorder::default();
 
@@ -201,11 +201,11 @@ async fn connect_and_pull_the_whole_history() {
         served,
         sink.accepted.iter().copied().collect::<HashSet<_>>()
     );
-    for endpoint in Endpoint::ALL {
+    for endpoint in Endpoint::ENEDIS {
         assert_eq!(state.cursor(endpoint), Some(today));
     }
     assert_eq!(sink.last_state(), state);
-    assert_eq!(sink.checkpoints.len(), 111 + refreshes);
+    assert_eq!(sink.checkpoints.len(), 111 + refreshes + 1);
     assert_eq!(sink.progress.first(), Some(&(0, 111)));
     assert_eq!(sink.progress.last(), Some(&(111, 111)));
 
@@ -246,8 +246,8 @@ async fn never_more_than_five_requests_a_second() {
     let standin = standin_with(StandInOptions::default()).await;
     let today = standin.options().today;
     let mut cfg = fast(standin.config(REDIRECT));
-    cfg.max_requests_per_second = 5;
-    let client = ConnectClient::new(&cfg).unwrap();
+    cfg.politeness.max_requests_per_second = 5;
+    let client = ConnectClient::new(&cfg.politeness).unwrap();
     let mut state = connect(&cfg, &client).await;
     state.set_cursor(Endpoint::DailyConsumption, today.saturating_sub(10.days()));
     state.set_cursor(
@@ -293,8 +293,8 @@ async fn a_failed_pull_resumes_where_it_stopped() {
     .await;
     let today = standin.options().today;
     let mut cfg = fast(standin.config(REDIRECT));
-    cfg.retry.max_attempts = 3;
-    let client = ConnectClient::new(&cfg).unwrap();
+    cfg.politeness.retry.max_attempts = 3;
+    let client = ConnectClient::new(&cfg.politeness).unwrap();
     let mut state = connect(&cfg, &client).await;
     let full_plan = plan(&cfg, &state, today);
 
@@ -333,17 +333,19 @@ async fn windows_without_data_are_skipped() {
     let today = jiff::civil::date(2025, 6, 16);
     let activation = today.saturating_sub(20.months());
     // Three whole load-curve windows without data, inside a daily window.
+    let enedis = fast(DataConnectConfig::enedis("", "", ""));
     let fresh = ConnectionState::new(
+        &enedis,
         "16401220101758",
-        selfdata_connect::Tokens {
+        Some(selfdata_connect::Tokens {
             access_token: String::new(),
             refresh_token: None,
             expires_at: Timestamp::MAX,
-        },
+        }),
     )
     .unwrap();
     let curve_windows = windows_of(
-        &plan(&fast(DataConnectConfig::enedis("", "", "")), &fresh, today),
+        &plan(&enedis, &fresh, today),
         Endpoint::ConsumptionLoadCurve,
     );
     let gap = Window {
@@ -359,7 +361,7 @@ async fn windows_without_data_are_skipped() {
     })
     .await;
     let cfg = fast(standin.config(REDIRECT));
-    let client = ConnectClient::new(&cfg).unwrap();
+    let client = ConnectClient::new(&cfg.politeness).unwrap();
     let mut state = connect(&cfg, &client).await;
     let full_plan = plan(&cfg, &state, today);
     let mut sink = Recorder::default();
@@ -385,7 +387,7 @@ async fn windows_without_data_are_skipped() {
     assert!(sink.accepted.iter().all(|w| !skipped.contains(w)));
     let statuses: HashSet<u16> = standin.seen().iter().map(|s| s.status).collect();
     assert_eq!(statuses, HashSet::from([200, 400, 404]));
-    for endpoint in Endpoint::ALL {
+    for endpoint in Endpoint::ENEDIS {
         assert_eq!(state.cursor(endpoint), Some(today));
     }
     // The daily window around the gap comes with the gap's days left out.
@@ -416,13 +418,14 @@ async fn retry_after_is_honoured_and_client_credentials_replace_a_missing_refres
     .await;
     let today = standin.options().today;
     let cfg = fast(standin.config(REDIRECT));
-    let client = ConnectClient::new(&cfg).unwrap();
+    let client = ConnectClient::new(&cfg.politeness).unwrap();
     let mut state = connect(&cfg, &client).await;
-    for endpoint in Endpoint::ALL {
+    for endpoint in Endpoint::ENEDIS {
         state.set_cursor(endpoint, today.saturating_sub(1.day()));
     }
-    state.tokens.refresh_token = None;
-    state.tokens.expires_at = Timestamp::now();
+    let tokens = state.tokens.as_mut().unwrap();
+    tokens.refresh_token = None;
+    tokens.expires_at = Timestamp::now();
 
     let started = Instant::now();
     let report = pull(&cfg, &client, &mut state, today, &mut Recorder::default())
@@ -437,7 +440,7 @@ async fn retry_after_is_honoured_and_client_credentials_replace_a_missing_refres
         standin.token_grants(),
         ["authorization_code", "client_credentials"]
     );
-    assert!(state.tokens.refresh_token.is_none());
+    assert!(state.tokens.as_ref().unwrap().refresh_token.is_none());
 }
 
 #[tokio::test]
@@ -449,7 +452,7 @@ async fn a_refused_body_is_fetched_again_next_time() {
     .await;
     let today = standin.options().today;
     let cfg = fast(standin.config(REDIRECT));
-    let client = ConnectClient::new(&cfg).unwrap();
+    let client = ConnectClient::new(&cfg.politeness).unwrap();
     let mut state = connect(&cfg, &client).await;
     for endpoint in [
         Endpoint::DailyConsumptionMaxPower,
@@ -469,7 +472,10 @@ async fn a_refused_body_is_fetched_again_next_time() {
         .unwrap_err();
     assert!(matches!(error, ConnectError::Sink { .. }));
     assert!(error.to_string().contains("the disk is full"), "{error}");
-    assert_eq!(state.daily_consumption, Some(daily[2].1.start));
+    assert_eq!(
+        state.cursor(Endpoint::DailyConsumption),
+        Some(daily[2].1.start)
+    );
     assert_eq!(sink.last_state(), state);
 
     let mut sink = Recorder::default();
@@ -488,13 +494,16 @@ async fn refusals_say_what_to_do() {
     .await;
     let today = standin.options().today;
     let cfg = fast(standin.config(REDIRECT));
-    let client = ConnectClient::new(&cfg).unwrap();
+    let client = ConnectClient::new(&cfg.politeness).unwrap();
 
     // Wrong client secret.
     let mut wrong = cfg.clone();
     wrong.client_secret = "not it".to_owned();
     let error = exchange_code(&wrong, &client, "any").await.unwrap_err();
-    assert!(matches!(error, ConnectError::ClientRefused(_)), "{error}");
+    assert!(
+        matches!(error, ConnectError::ClientRefused { .. }),
+        "{error}"
+    );
     // A code used twice.
     let error = exchange_code(&cfg, &client, "standin-code-unknown")
         .await
@@ -502,13 +511,13 @@ async fn refusals_say_what_to_do() {
     assert!(error.needs_reconnect(), "{error}");
 
     let mut state = connect(&cfg, &client).await;
-    for endpoint in Endpoint::ALL {
+    for endpoint in Endpoint::ENEDIS {
         state.set_cursor(endpoint, today.saturating_sub(1.day()));
     }
 
     // A meter the consent does not cover.
     let mut other = state.clone();
-    other.usage_point_id = "99999999999999".to_owned();
+    other.meter = "99999999999999".to_owned();
     let error = pull(&cfg, &client, &mut other, today, &mut Recorder::default())
         .await
         .unwrap_err();
@@ -541,7 +550,10 @@ async fn refusals_say_what_to_do() {
     let error = pull(&cfg, &client, &mut state, today, &mut Recorder::default())
         .await
         .unwrap_err();
-    assert!(matches!(error, ConnectError::ConsentRefused(_)), "{error}");
+    assert!(
+        matches!(error, ConnectError::ConsentRefused { .. }),
+        "{error}"
+    );
     assert!(
         error
             .to_string()
@@ -558,15 +570,16 @@ async fn an_unreachable_holder_fails_after_the_last_attempt() {
     };
     let mut cfg = fast(DataConnectConfig::enedis("id", "secret", REDIRECT));
     cfg.api_base = format!("http://{closed}");
-    cfg.retry.max_attempts = 3;
-    let client = ConnectClient::new(&cfg).unwrap();
+    cfg.politeness.retry.max_attempts = 3;
+    let client = ConnectClient::new(&cfg.politeness).unwrap();
     let mut state = ConnectionState::new(
+        &cfg,
         "16401220101758",
-        selfdata_connect::Tokens {
+        Some(selfdata_connect::Tokens {
             access_token: "a".to_owned(),
             refresh_token: Some("r".to_owned()),
             expires_at: Timestamp::MAX,
-        },
+        }),
     )
     .unwrap();
     let today = jiff::civil::date(2025, 1, 10);
@@ -578,7 +591,7 @@ async fn an_unreachable_holder_fails_after_the_last_attempt() {
         "{error}"
     );
     assert!(error.to_string().contains("try again later"), "{error}");
-    assert_eq!(state.daily_consumption, None);
+    assert_eq!(state.cursor(Endpoint::DailyConsumption), None);
 }
 
 #[tokio::test]
@@ -590,14 +603,14 @@ async fn the_standin_enforces_the_documented_limits() {
     .await;
     let today = standin.options().today;
     let cfg = standin.config(REDIRECT);
-    let client = ConnectClient::new(&cfg).unwrap();
+    let client = ConnectClient::new(&cfg.politeness).unwrap();
     let state = connect(&cfg, &client).await;
     let http = reqwest::Client::new();
     let ask = |endpoint: Endpoint, start: Date, end: Date, token: Option<&str>| {
         let mut request = http
             .get(format!("{}{}", standin.base_url, endpoint.path()))
             .query(&[
-                ("usage_point_id", state.usage_point_id.as_str()),
+                ("usage_point_id", state.meter.as_str()),
                 ("start", &start.to_string()),
                 ("end", &end.to_string()),
             ]);
@@ -606,7 +619,7 @@ async fn the_standin_enforces_the_documented_limits() {
         }
         request.send()
     };
-    let token = Some(state.tokens.access_token.as_str());
+    let token = state.tokens.as_ref().map(|t| t.access_token.as_str());
     let week_ago = today.saturating_sub(7.days());
 
     let ok = ask(Endpoint::ConsumptionLoadCurve, week_ago, today, token)
@@ -614,10 +627,7 @@ async fn the_standin_enforces_the_documented_limits() {
         .unwrap();
     assert_eq!(ok.status(), 200);
     let body: serde_json::Value = ok.json().await.unwrap();
-    assert_eq!(
-        body["meter_reading"]["usage_point_id"],
-        state.usage_point_id
-    );
+    assert_eq!(body["meter_reading"]["usage_point_id"], state.meter);
     assert_eq!(body["meter_reading"]["end"], today.to_string());
     let readings = body["meter_reading"]["interval_reading"]
         .as_array()

@@ -2,8 +2,8 @@
 //! (`selfdata_service`): the service behind it ([`energy`]: the pipeline's
 //! intake of meter exports, reindex, tariffs, cached books), the JSON API of
 //! each pod ([`api`]), the owner's dashboard pages ([`dashboard`]) with
-//! server-drawn SVG charts ([`chart`]), and the Enedis Data Connect pages
-//! and daily pulls ([`connect`]). [`EnergyService`] is its
+//! server-drawn SVG charts ([`chart`]), and the pages and daily pulls of
+//! the holders' connectors, Enedis and GRDF ([`connect`]). [`EnergyService`] is its
 //! `selfdata_service::Service`.
 //!
 //! Pages are drawn with the site kit (`selfdata_site`: layout, menu,
@@ -36,8 +36,9 @@ pub use energy::Energy;
 pub struct EnergyApp {
     pub ctx: Arc<Context>,
     pub energy: Arc<Energy>,
-    /// The Enedis Data Connect connector, when the operator configured it.
-    pub enedis: Option<Arc<connect::Enedis>>,
+    /// The holders' connectors the operator configured (Enedis, GRDF) and
+    /// the hour of their daily pulls.
+    pub connectors: connect::Connectors,
 }
 
 /// Lets the Solid layer's extractors (such as `PodAccess`) reach its state.
@@ -47,29 +48,26 @@ impl selfdata_solid::auth::SolidState for EnergyApp {
     }
 }
 
-/// Energy and water (with the Enedis connector) as a resident service.
+/// Energy and water (with the holders' connectors) as a resident service.
 pub struct EnergyService(pub Arc<EnergyApp>);
 
 impl EnergyService {
-    /// The service over the shared context; `enedis`, the operator's Data
-    /// Connect keys, when the connector is on.
+    /// The service over the shared context, with the holders' connectors
+    /// the operator configured.
     pub fn new(
         ctx: Arc<Context>,
-        enedis: Option<selfdata_connect::DataConnectConfig>,
+        connect: connect::ConnectSettings,
     ) -> Result<Self, selfdata_connect::ConnectError> {
         let energy = Arc::new(Energy::new(
             ctx.store.clone(),
             ctx.base_url(),
             &ctx.pipeline,
         ));
-        let enedis = match enedis {
-            Some(config) => Some(Arc::new(connect::Enedis::new(config)?)),
-            None => None,
-        };
+        let connectors = connect::Connectors::new(connect)?;
         Ok(Self(Arc::new(EnergyApp {
             ctx,
             energy,
-            enedis,
+            connectors,
         })))
     }
 }

@@ -37,6 +37,10 @@ pub struct Options {
     pub today: Option<jiff::civil::Date>,
     /// Enedis Data Connect keys and addresses; no connector when `None`.
     pub enedis: Option<selfdata_connect::DataConnectConfig>,
+    /// GRDF ADICT keys and addresses; no connector when `None`.
+    pub grdf: Option<selfdata_connect::AdictConfig>,
+    /// The hour (0–23, Paris time) of the daily pulls of every connection.
+    pub pull_hour: u8,
     /// The host master key (encryption at rest); when `None`, the key file
     /// `<data>/master.key`, created on first open.
     pub master_key: Option<selfdata_store::crypto::MasterKey>,
@@ -93,6 +97,8 @@ impl Options {
             trusted_issuers: Vec::new(),
             today: None,
             enedis: None,
+            grdf: None,
+            pull_hour: selfdata_energy_web::connect::DEFAULT_PULL_HOUR,
             master_key: None,
             unencrypted: false,
             no_access_log: false,
@@ -239,9 +245,15 @@ impl App {
             options.today,
         ));
         // The resident services of this server: the one list.
-        let energy =
-            selfdata_energy_web::EnergyService::new(context.clone(), options.enedis.clone())
-                .map_err(|e| StoreError::Io(e.to_string()))?;
+        let energy = selfdata_energy_web::EnergyService::new(
+            context.clone(),
+            selfdata_energy_web::connect::ConnectSettings {
+                enedis: options.enedis.clone(),
+                grdf: options.grdf.clone(),
+                pull_hour: options.pull_hour,
+            },
+        )
+        .map_err(|e| StoreError::Io(e.to_string()))?;
         let privacy = PrivacyService::new(context.clone(), idp.clone());
         let (energy_app, privacy_app) = (energy.0.energy.clone(), privacy.0.clone());
         let budget = selfdata_budget_web::BudgetService::new(context.clone());
@@ -303,8 +315,8 @@ impl App {
         }
     }
 
-    /// Background work of a running server: every service's (the Enedis
-    /// connector's daily pulls…).
+    /// Background work of a running server: every service's (the holders'
+    /// connectors' daily pulls…).
     pub fn spawn_background(&self) {
         self.registry.spawn_background();
     }

@@ -98,6 +98,12 @@ enum Command {
         max_open_pods: Option<usize>,
         #[command(flatten)]
         enedis: EnedisArgs,
+        #[command(flatten)]
+        grdf: Box<GrdfArgs>,
+        /// The hour (0–23, Paris time) at which every connected meter is
+        /// brought up to date each day.
+        #[arg(long, env = "SELFDATA_PULL_HOUR", default_value_t = 3, value_parser = clap::value_parser!(u8).range(0..24))]
+        pull_hour: u8,
         /// SMTP relay (host:port) through which password-reset links are
         /// mailed; without it, `selfdata account reset-code` issues codes.
         #[arg(long, env = "SELFDATA_SMTP_RELAY", requires = "smtp_from")]
@@ -318,6 +324,38 @@ struct EnedisArgs {
     enedis_token_url: Option<String>,
 }
 
+/// GRDF ADICT: without a client id, residents import files instead.
+#[derive(Debug, clap::Args)]
+struct GrdfArgs {
+    /// The operator's ADICT client id (GRDF partner, scope /adict/v2).
+    #[arg(long, env = "SELFDATA_GRDF_CLIENT_ID")]
+    grdf_client_id: Option<String>,
+    /// The operator's ADICT client secret.
+    #[arg(long, env = "SELFDATA_GRDF_CLIENT_SECRET", hide_env_values = true)]
+    grdf_client_secret: Option<String>,
+    /// The ADICT API base URL (default: GRDF production).
+    #[arg(long, env = "SELFDATA_GRDF_API_BASE")]
+    grdf_api_base: Option<String>,
+    /// The token endpoint URL (default: GRDF production).
+    #[arg(long, env = "SELFDATA_GRDF_TOKEN_URL")]
+    grdf_token_url: Option<String>,
+}
+
+impl GrdfArgs {
+    fn config(self) -> Option<selfdata_connect::AdictConfig> {
+        let id = self.grdf_client_id?;
+        let secret = self.grdf_client_secret.unwrap_or_default();
+        let mut config = selfdata_connect::AdictConfig::grdf(&id, &secret);
+        if let Some(u) = self.grdf_api_base {
+            config.api_base = u;
+        }
+        if let Some(u) = self.grdf_token_url {
+            config.token_url = u;
+        }
+        Some(config)
+    }
+}
+
 impl EnedisArgs {
     fn config(self, base_url: &str) -> Option<selfdata_connect::DataConnectConfig> {
         let id = self.enedis_client_id?;
@@ -500,6 +538,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             pod_quota_mib,
             max_open_pods,
             enedis,
+            grdf,
+            pull_hour,
             smtp_relay,
             smtp_from,
             signups_per_hour,
@@ -519,6 +559,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             options.max_open_pods = max_open_pods;
             options.pages_url = pages_url;
             options.enedis = enedis.config(options.pages_url());
+            options.grdf = grdf.config();
+            options.pull_hour = pull_hour;
             options.signups_per_hour = signups_per_hour;
             options.pods_per_account = pods_per_account;
             options.allow_http_client_ids = allow_http_client_ids;

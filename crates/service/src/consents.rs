@@ -112,3 +112,28 @@ pub async fn record_source_consent(
     .await?;
     Ok(id)
 }
+
+/// Records that the resident disconnected a data holder's source (the
+/// counterpart of [`record_source_consent`]); `false` when there was no
+/// record or it was already withdrawn.
+pub async fn record_source_withdrawal(
+    ctx: &Context,
+    pod: &PodName,
+    holder: &Party,
+    meter: &str,
+) -> Result<bool, StoreError> {
+    let id = id_for(Kind::Source, &format!("{}\n{meter}", holder.id));
+    let Some((mut existing, _)) = record(ctx, pod, &id).await else {
+        return Ok(false);
+    };
+    let changed = existing.withdraw(Timestamp::now(), None);
+    if changed {
+        change_record(ctx, pod, &id, move |current| {
+            let mut r = current.unwrap_or_else(|| existing.clone());
+            r.withdraw(Timestamp::now(), None);
+            r
+        })
+        .await?;
+    }
+    Ok(changed)
+}

@@ -612,7 +612,8 @@ async fn the_enedis_and_erase_pages_speak_french_with_the_menu_and_a_way_back() 
     for path in [
         "/app/energy",
         "/app/energy/tariffs",
-        "/app/energy/connect/enedis/status",
+        "/app/energy/connect",
+        "/app/energy/connect/grdf",
         "/app/privacy",
         "/app/privacy/requests",
         "/app/privacy/delete",
@@ -629,7 +630,9 @@ async fn the_enedis_and_erase_pages_speak_french_with_the_menu_and_a_way_back() 
         );
     }
     // This test server has no Data Connect keys: the page says so, in French.
-    let enedis = b.get("/app/energy/connect/enedis/status").await;
+    let old = b.response("/app/energy/connect/enedis/status").await;
+    assert_eq!(old.headers()["location"], "/app/energy/connect");
+    let enedis = b.get("/app/energy/connect").await;
     assert_eq!(enedis.status, 404);
     assert!(
         enedis
@@ -642,6 +645,11 @@ async fn the_enedis_and_erase_pages_speak_french_with_the_menu_and_a_way_back() 
         enedis
             .body
             .contains("<a href=\"/app/energy\">Retour à énergie et eau</a>")
+    );
+    assert!(
+        enedis.body.contains("pas prêt à se connecter à GRDF"),
+        "{}",
+        enedis.body
     );
     let erase = b.get("/app/privacy/delete").await;
     assert!(
@@ -657,7 +665,7 @@ async fn the_enedis_and_erase_pages_speak_french_with_the_menu_and_a_way_back() 
     // A `?lang=en` link switches, and the next pages stay in English.
     let en = b.get("/app/privacy/delete?lang=en").await;
     assert!(en.body.contains("<html lang=\"en\">") && en.body.contains("Delete my pod"));
-    let later = b.get("/app/energy/connect/enedis/status").await;
+    let later = b.get("/app/energy/connect").await;
     assert!(
         later.body.contains("not set up to connect Enedis accounts"),
         "{}",
