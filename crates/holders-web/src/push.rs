@@ -40,7 +40,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use http_body_util::BodyExt;
 use jiff::Timestamp;
-use selfdata_holders::receipt::{Failure, Receipt};
+use selfdata_holders::receipt::{Failure, Receipt, Unit};
 use selfdata_holders::split::{Caps, Splitter};
 use selfdata_service::intake::ImportFailure;
 use selfdata_service::upload::Upload;
@@ -214,16 +214,18 @@ fn answer(app: &HoldersApp, note: &str) -> Result<Response, ApiError> {
     let split = note.find("\n\n").map(|i| &note[..=i]).unwrap_or(note);
     let r = Receipt::parse_body(split)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    let body = serde_json::json!({
+    // `rows` and failures by `line` for a CSV, `parts` and by `part` for
+    // a push of one file per customer, as the receipt says.
+    let mut body = serde_json::json!({
         "push": r.push,
-        "rows": r.rows,
         "delivered": r.delivered,
         "skipped": r.skipped,
         "failed": r.failed,
-        "failures": r.failures.iter().map(|f| serde_json::json!({"line": f.line, "why": f.why})).collect::<Vec<_>>(),
+        "failures": r.failures.iter().map(|f| serde_json::json!({r.unit.position_name(): f.line, "why": f.why})).collect::<Vec<_>>(),
         "receipt": note,
         "verifier_key": app.verifier_key(),
     });
+    body[r.unit.count_name()] = r.rows.into();
     let mut resp = (StatusCode::OK, body.to_string()).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -281,6 +283,7 @@ async fn deliver(
         key: key.to_owned(),
         received,
         file_sha256: hex::encode(sha.finalize()),
+        unit: Unit::Line,
         rows: split.rows,
         delivered: 0,
         skipped: split.skipped_customers,
