@@ -201,7 +201,15 @@ enum HolderCommand {
         /// How residents are known there, in words residents read ("Numéro de compteur").
         #[arg(long)]
         identifier: String,
-        /// The column of its files that names the customer (default: the identifier's words).
+        /// How its pushes are laid out: `column` (one CSV for many
+        /// customers, a column naming each row's customer) or
+        /// `file-per-customer` (a multipart body, one file per customer: a
+        /// meter's Enedis export, an account's OFX statement, each file's
+        /// customer read from its content).
+        #[arg(long, value_enum, default_value_t = LayoutArg::Column)]
+        layout: LayoutArg,
+        /// With `--layout column`: the column of its files that names the
+        /// customer (default: the identifier's words).
         #[arg(long)]
         column: Option<String>,
     },
@@ -209,6 +217,13 @@ enum HolderCommand {
     List,
     /// Remove a holder: its pushes are refused and its residents' links forgotten.
     Remove { id: String },
+}
+
+/// A holder's push layout on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LayoutArg {
+    Column,
+    FilePerCustomer,
 }
 
 #[derive(Debug, Subcommand)]
@@ -763,6 +778,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             contact,
             categories,
             identifier,
+            layout,
             column,
         }) => {
             if !selfdata_holders::valid_holder_id(&id) {
@@ -778,6 +794,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if name.trim().is_empty() || identifier.trim().is_empty() {
                 anyhow::bail!("give the holder's name and how residents are known there");
             }
+            let (layout, column) = match (layout, column) {
+                (LayoutArg::Column, column) => (
+                    selfdata_store::holders::Layout::Column,
+                    column
+                        .unwrap_or_else(|| identifier.clone())
+                        .trim()
+                        .to_owned(),
+                ),
+                (LayoutArg::FilePerCustomer, None) => (
+                    selfdata_store::holders::Layout::FilePerCustomer,
+                    String::new(),
+                ),
+                (LayoutArg::FilePerCustomer, Some(_)) => anyhow::bail!(
+                    "--column names the customer column of a CSV for many customers; a holder with --layout file-per-customer sends one file per customer, whose customer is read from the file itself: leave --column out"
+                ),
+            };
+            if layout == selfdata_store::holders::Layout::Column && column.is_empty() {
+                anyhow::bail!("give the column that names the customer with --column");
+            }
             let app = open("http://127.0.0.1:8000").await?;
             let secret = hex::encode(rand::random::<[u8; 24]>());
             let holder = selfdata_store::holders::Holder {
@@ -785,10 +820,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 name: name.trim().to_owned(),
                 contact: contact.trim().to_owned(),
                 categories,
-                column: column
-                    .unwrap_or_else(|| identifier.clone())
-                    .trim()
-                    .to_owned(),
+                layout,
+                column,
                 identifier: identifier.trim().to_owned(),
                 secret_hash: selfdata_holders::secret_hash(&secret),
                 created_ms: jiff::Timestamp::now().as_millisecond(),
@@ -802,12 +835,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Holder(HolderCommand::List) => {
             let app = open("http://127.0.0.1:8000").await?;
             for h in selfdata_store::HolderRegistry::holders(app.store.as_ref()).await? {
+                let layout = match h.layout {
+                    selfdata_store::holders::Layout::Column => format!("column \"{}\"", h.column),
+                    other => other.name().to_owned(),
+                };
                 println!(
-                    "{}\t{}\t{}\tcolumn \"{}\"\t{}",
+                    "{}\t{}\t{}\t{layout}\t{}",
                     h.id,
                     h.name,
                     h.categories.join(","),
-                    h.column,
                     h.contact
                 );
             }
@@ -844,11 +880,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 r.holder, r.push, r.key, r.received
             );
             println!(
-                "rows {}, customers delivered {}, skipped for lack of consent {}, failed {}",
-                r.rows, r.delivered, r.skipped, r.failed
+                "{} {}, customers delivered {}, skipped for lack of consent {}, failed {}",
+                r.unit.count_name(),
+                r.rows,
+                r.delivered,
+                r.skipped,
+                r.failed
             );
             for f in &r.failures {
-                println!("line {}: {}", f.line, f.why);
+                println!("{} {}: {}", r.unit.position_name(), f.line, f.why);
             }
         }
         Command::Log(LogCommand::Verify {

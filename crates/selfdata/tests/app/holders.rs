@@ -25,6 +25,7 @@ async fn register(s: &Server) {
         contact: "dpo@eau.example".into(),
         categories: vec!["water".into()],
         identifier: COLUMN.into(),
+        layout: selfdata_store::holders::Layout::Column,
         column: COLUMN.into(),
         secret_hash: selfdata_holders::secret_hash(SECRET),
         created_ms: 0,
@@ -472,4 +473,65 @@ async fn an_erased_pod_is_forgotten_by_its_holders_and_its_identifier_is_free_ag
     selfdata_holders_web::pages::connect_pod(&s.app.holders, &max, "eau-grand-lyon", &meter(0))
         .await
         .unwrap();
+}
+
+/// `selfdata holder …` run as the operator would, on its own data folder.
+fn holder_cli(data: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_selfdata"))
+        .arg("--data")
+        .arg(data)
+        .arg("holder")
+        .args(args)
+        .env("SELFDATA_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn the_operator_registers_a_holder_pushing_one_file_per_customer_and_incoherent_options_are_refused()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let bank = [
+        "add",
+        "--id",
+        "banque-exemple",
+        "--name",
+        "Banque Exemple",
+        "--contact",
+        "dpo@banque.example",
+        "--category",
+        "bank",
+        "--identifier",
+        "Numéro de compte",
+    ];
+    let with =
+        |extra: &[&'static str]| -> Vec<&str> { bank.iter().chain(extra).copied().collect() };
+    let (ok, said) = holder_cli(
+        dir.path(),
+        &with(&["--layout", "file-per-customer", "--column", "Compte"]),
+    );
+    assert!(!ok, "{said}");
+    assert!(said.contains("leave --column out"), "{said}");
+    let (ok, said) = holder_cli(dir.path(), &with(&["--layout", "sideways"]));
+    assert!(!ok && said.contains("file-per-customer"), "{said}");
+    let (ok, said) = holder_cli(dir.path(), &with(&["--layout", "file-per-customer"]));
+    assert!(ok, "{said}");
+    assert!(said.contains("client secret:"), "{said}");
+    let (ok, listed) = holder_cli(dir.path(), &["list"]);
+    assert!(ok, "{listed}");
+    assert!(
+        listed.contains("banque-exemple\tBanque Exemple\tbank\tfile-per-customer\t"),
+        "{listed}"
+    );
+    // Without a layout, a column holder, its column the identifier's words.
+    let (ok, said) = holder_cli(dir.path(), &with(&[]));
+    assert!(ok, "{said}");
+    let (_, listed) = holder_cli(dir.path(), &["list"]);
+    assert!(listed.contains("column \"Numéro de compte\""), "{listed}");
 }
