@@ -33,12 +33,12 @@ async fn register(s: &Server) {
     s.app.store.put_holder(&holder).await.unwrap();
 }
 
-fn meter(i: usize) -> String {
+pub(crate) fn meter(i: usize) -> String {
     format!("M{i:06}")
 }
 
 /// The index of customer `i` on day `d`: a number found nowhere else.
-fn index(i: usize, d: usize) -> u64 {
+pub(crate) fn index(i: usize, d: usize) -> u64 {
     4_242_000_000 + i as u64 * 100 + d as u64
 }
 
@@ -82,7 +82,7 @@ async fn push(s: &Server, key: &str, body: String) -> reqwest::Response {
 }
 
 /// Every body of every resource of a pod, one after the other.
-async fn everything_in(store: &dyn Backend, pod: &PodName) -> Vec<u8> {
+pub(crate) async fn everything_in(store: &dyn Backend, pod: &PodName) -> Vec<u8> {
     let mut out = Vec::new();
     let mut todo = vec![ResourcePath::parse("/").unwrap()];
     while let Some(folder) = todo.pop() {
@@ -99,7 +99,7 @@ async fn everything_in(store: &dyn Backend, pod: &PodName) -> Vec<u8> {
 
 /// Every cell-like `4242` + 6 digits and `M` + 6 digits in `bytes` (not
 /// inside a longer run of letters and digits, as random names are).
-fn marks_in(bytes: &[u8], found: &mut HashSet<String>) {
+pub(crate) fn marks_in(bytes: &[u8], found: &mut HashSet<String>) {
     let apart = |i: usize, len: usize| {
         (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
             && bytes
@@ -118,7 +118,7 @@ fn marks_in(bytes: &[u8], found: &mut HashSet<String>) {
     }
 }
 
-fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+pub(crate) fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -423,6 +423,22 @@ async fn a_push_is_refused_in_words_without_the_holders_credentials_or_a_key() {
             .as_str()
             .unwrap()
             .contains("numero de compteur"),
+        "{body}"
+    );
+    // A form is refused in words: this holder sends one CSV, not files.
+    let form = s
+        .client
+        .post(&url)
+        .basic_auth("eau-grand-lyon", Some(SECRET))
+        .header("idempotency-key", "k1")
+        .multipart(reqwest::multipart::Form::new().text("file", "x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 415);
+    let body: serde_json::Value = form.json().await.unwrap();
+    assert!(
+        body["detail"].as_str().unwrap().contains("not a form"),
         "{body}"
     );
     let (file, _) = daily_file(2, None);
