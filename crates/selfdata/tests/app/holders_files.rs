@@ -4,8 +4,9 @@
 //! customers' pods receive their file (on the money and energy API and
 //! pages), nothing of the others is kept anywhere in the data folder, a
 //! file naming no customer fails by its part and name, a file over the
-//! per-file cap fails its customer alone, the receipt counts parts, and a
-//! retry with the same key delivers nothing twice.
+//! per-file cap fails its customer alone, the receipt counts parts, a
+//! retry with the same key delivers nothing twice, and a body broken off
+//! half-way keeps what was delivered and frees its key for a retry.
 
 use std::collections::HashSet;
 
@@ -437,4 +438,78 @@ async fn an_enedis_push_of_one_file_per_meter_reaches_the_consenting_meters_and_
     );
     assert_eq!(kwh(&s, &p2, "p2").await, 6.0, "nothing of the big file");
     assert_eq!(kwh(&s, &p0, "p0").await, 6.0, "the next file went on");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_of_files_broken_off_half_way_keeps_what_was_delivered_and_its_retry_doubles_nothing()
+ {
+    use base64::Engine;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let s = Server::start().await;
+    register(
+        &s,
+        "banque-exemple",
+        "Banque Exemple",
+        "bank",
+        "Numéro de compte",
+    )
+    .await;
+    let r1 = Resident::new(&s, "r1").await;
+    selfdata_holders_web::pages::connect_pod(
+        &s.app.holders,
+        &PodName::parse("r1").unwrap(),
+        "banque-exemple",
+        &meter(1),
+    )
+    .await
+    .unwrap();
+    let files: Vec<(String, Vec<u8>)> = (0..3)
+        .map(|i| (format!("releve-{i}.ofx"), statement(i)))
+        .collect();
+    let mut body = Vec::new();
+    for (name, bytes) in &files {
+        body.extend_from_slice(
+            format!("--B0UNDARY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b"--B0UNDARY--\r\n");
+    // The connection ends inside the third file, the second (customer 1's) whole.
+    let third = body
+        .windows(14)
+        .position(|w| w == b"releve-2.ofx\"\r")
+        .unwrap();
+    let credentials =
+        base64::engine::general_purpose::STANDARD.encode(format!("banque-exemple:{SECRET}"));
+    let host = s.base.trim_start_matches("http://");
+    let mut tcp = tokio::net::TcpStream::connect(host).await.unwrap();
+    let head = format!(
+        "POST /holders/v1/pushes HTTP/1.1\r\nHost: {host}\r\nAuthorization: Basic {credentials}\r\nIdempotency-Key: broken\r\nContent-Type: multipart/form-data; boundary=B0UNDARY\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(&body[..third + 100]).await.unwrap();
+    tcp.shutdown().await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tcp.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("same Idempotency-Key"), "{answer}");
+    // Customer 1's statement, whole before the break, was delivered.
+    assert_eq!(labels(&s, &r1, "r1").await.len(), 2);
+    assert_eq!(s.app.store.deliveries_of("r1", 10).await.unwrap().len(), 1);
+
+    // The key is free again: the whole push is answered, nothing doubled.
+    let r = push_files(&s, "banque-exemple", "broken", &files).await;
+    assert_eq!(r.status(), 200);
+    let answer: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        (answer["parts"].as_u64(), answer["delivered"].as_u64()),
+        (Some(3), Some(1)),
+        "{answer}"
+    );
+    assert_eq!(labels(&s, &r1, "r1").await.len(), 2, "merged, not doubled");
 }
