@@ -21,8 +21,9 @@
 //! A customer who is not connected has the rest of their part read and
 //! dropped, chunk by chunk, never written anywhere. A connected customer's
 //! part is held in memory up to [`MAX_FILE_BYTES`] (over it, that customer
-//! fails with a sentence and the push goes on), checked to name no other
-//! customer, then delivered like a CSV customer's rows: consent read in
+//! fails with a sentence and the push goes on), then checked whole to name
+//! no other customer (off the async threads) and delivered like a CSV
+//! customer's rows: consent read in
 //! the pod now, then `Pipeline::import`, eight at a time, while the next
 //! parts are read. So at most [`MAX_HELD_BYTES`] of delivered files, plus
 //! the part being read, are in memory at once.
@@ -418,15 +419,6 @@ async fn read_parts(
                 too_big(this, &link, index, name, tally);
                 continue;
             }
-            if let Err(e) = check_whole(&bytes, format, &identifier) {
-                fail_before_import(
-                    this,
-                    &link,
-                    part_failure(index, name, &e.to_string()),
-                    tally,
-                );
-                continue;
-            }
             let Ok(pod) = PodName::parse(&link.pod) else {
                 continue;
             };
@@ -440,6 +432,26 @@ async fn read_parts(
             let (app, holder, push) = (this.app.clone(), this.holder.clone(), this.id.clone());
             let name = name.map(str::to_owned);
             running.tasks.spawn(async move {
+                // The whole file read again, off the async threads: it
+                // must name no other customer.
+                let checked = tokio::task::spawn_blocking(move || {
+                    let named = check_whole(&bytes, format, &identifier);
+                    (bytes, named)
+                })
+                .await;
+                let bytes = match checked {
+                    Ok((bytes, Ok(()))) => bytes,
+                    Ok((_, Err(e))) => {
+                        let failure = part_failure(index, name.as_deref(), &e.to_string());
+                        let delivery = failed_delivery(&holder, &push, &link, &failure.why);
+                        return (link.customer, Outcome::Failed(delivery, failure), size);
+                    }
+                    Err(_) => {
+                        let failure = part_failure(index, name.as_deref(), "it could not be read");
+                        let delivery = failed_delivery(&holder, &push, &link, &failure.why);
+                        return (link.customer, Outcome::Failed(delivery, failure), size);
+                    }
+                };
                 let parcel = Parcel {
                     file: bytes,
                     media_type: format.media_type(),
@@ -512,14 +524,21 @@ fn too_big(this: &Push<'_>, link: &Link, index: u64, name: Option<&str>, tally: 
 /// listed, and shown on the resident's page as a delivery that failed.
 fn fail_before_import(this: &Push<'_>, link: &Link, failure: Failure, tally: &mut Tally) {
     tally.stand(link.customer, Standing::Failed);
-    tally.deliveries.push(Delivery {
+    tally
+        .deliveries
+        .push(failed_delivery(&this.holder, &this.id, link, &failure.why));
+    tally.fail(failure);
+}
+
+/// A delivery that failed before its import, as the resident's page lists it.
+fn failed_delivery(holder: &Holder, push: &str, link: &Link, why: &str) -> Delivery {
+    Delivery {
         pod: link.pod.clone(),
-        holder_id: this.holder.id.clone(),
-        push: this.id.to_string(),
+        holder_id: holder.id.clone(),
+        push: push.to_owned(),
         at_ms: Timestamp::now().as_millisecond(),
         records: 0,
-        outcome: failure.why.clone(),
+        outcome: why.to_owned(),
         ok: false,
-    });
-    tally.fail(failure);
+    }
 }

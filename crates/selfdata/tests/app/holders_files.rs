@@ -3,8 +3,9 @@
 //! each file's customer is read from its content, exactly the consenting
 //! customers' pods receive their file (on the money and energy API and
 //! pages), nothing of the others is kept anywhere in the data folder, a
-//! file naming no customer fails by its part and name, a file over the
-//! per-file cap fails its customer alone, the receipt counts parts, a
+//! file naming no customer fails by its part and name, a file naming a
+//! second account is delivered to no one, a file over the per-file cap
+//! fails its customer alone, the receipt counts parts, a
 //! retry with the same key delivers nothing twice, and a body broken off
 //! half-way keeps what was delivered and frees its key for a retry.
 
@@ -512,4 +513,60 @@ async fn a_push_of_files_broken_off_half_way_keeps_what_was_delivered_and_its_re
         "{answer}"
     );
     assert_eq!(labels(&s, &r1, "r1").await.len(), 2, "merged, not doubled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_naming_a_second_account_is_delivered_to_no_one() {
+    let s = Server::start_with(|o| o.unencrypted = true).await;
+    register(
+        &s,
+        "banque-exemple",
+        "Banque Exemple",
+        "bank",
+        "Numéro de compte",
+    )
+    .await;
+    let r1 = Resident::new(&s, "r1").await;
+    selfdata_holders_web::pages::connect_pod(
+        &s.app.holders,
+        &PodName::parse("r1").unwrap(),
+        "banque-exemple",
+        &meter(1),
+    )
+    .await
+    .unwrap();
+    // Customer 1's statement, then customer 3's account in the same file.
+    let first = String::from_utf8(statement(1)).unwrap();
+    let other = String::from_utf8(statement(3)).unwrap();
+    let block = &other[other.find("<STMTTRNRS>").unwrap()
+        ..other.find("</STMTTRNRS>").unwrap() + "</STMTTRNRS>".len()];
+    let both = first.replace("</BANKMSGSRSV1>", &format!("{block}</BANKMSGSRSV1>"));
+    let r = push_files(
+        &s,
+        "banque-exemple",
+        "two-accounts",
+        &[("releves.ofx".to_owned(), both.into_bytes())],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let answer: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        (answer["delivered"].as_u64(), answer["failed"].as_u64()),
+        (Some(0), Some(1)),
+        "{answer}"
+    );
+    let why = answer["failures"][0]["why"].as_str().unwrap();
+    assert!(
+        why.starts_with("Part 1 (“releves.ofx”): ") && why.contains("more than one account"),
+        "{why}"
+    );
+    assert!(labels(&s, &r1, "r1").await.is_empty());
+    let found = marks_in_data_folder(&s).await;
+    for mark in [meter(3), index(3, 1).to_string(), index(1, 1).to_string()] {
+        assert!(!found.contains(&mark), "{mark} is in the data folder");
+    }
+    // The resident sees the failed delivery, in words.
+    let deliveries = s.app.store.deliveries_of("r1", 10).await.unwrap();
+    assert_eq!(deliveries.len(), 1);
+    assert!(!deliveries[0].ok && deliveries[0].outcome.contains("more than one account"));
 }
