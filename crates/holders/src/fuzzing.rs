@@ -19,10 +19,11 @@
 //! - the first bytes never say another customer than the whole file: cut
 //!   anywhere, the answer is "more bytes" or the whole file's answer;
 //! - an identifier found is 1 to 64 letters and digits, normalised;
-//! - the whole-file check never panics and its refusal names no customer;
+//! - the whole-file check never panics, and refuses only as "more than one
+//!   customer" (a fixed sentence, naming none);
 //! - refusals are sentences.
 
-use crate::identify::{Identified, check_whole, identify};
+use crate::identify::{Identified, IdentifyError, check_whole, identify};
 use crate::receipt::Receipt;
 use crate::split::{Caps, SplitError, Splitter, split_all};
 
@@ -109,9 +110,9 @@ pub fn check_identify(data: &[u8]) {
             assert!(identifier.bytes().all(|b| b.is_ascii_alphanumeric()));
             assert_eq!(identifier, crate::identifier(&identifier));
             if let Err(e) = check_whole(file, format, &identifier) {
-                let said = e.to_string();
-                assert!(said.ends_with('.'), "{said}");
-                assert!(!said.contains(&identifier), "a refusal names no customer");
+                // One fixed sentence per format: it cannot name a customer.
+                assert_eq!(e, IdentifyError::SeveralCustomers(format));
+                assert!(e.to_string().ends_with('.'));
             }
         }
         Identified::Refused(e) => {
