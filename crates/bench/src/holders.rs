@@ -168,6 +168,7 @@ async fn setup(data: &Path, consenting: usize) -> anyhow::Result<()> {
         column: COLUMN.into(),
         secret_hash: selfdata_holders::secret_hash(SECRET),
         created_ms: 0,
+        limits: Default::default(),
     };
     selfdata_store::HolderRegistry::put_holder(app.store.as_ref(), &holder).await?;
     for i in 0..consenting {

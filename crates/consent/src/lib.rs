@@ -2,7 +2,8 @@
 //! by W3C DPV, written as Turtle with DPV terms and read back. No IO.
 //!
 //! Every grant (an app allowed on the consent screen, access given to a
-//! person, a data source connected, later a study joined) creates one
+//! person, a data source connected, a direct transfer to an organisation,
+//! later a study joined) creates one
 //! [`Record`], stored in the pod at `selfdata/consents/<id>.ttl`. Its
 //! [`Event`]s say what happened to it over time: [`State::Given`],
 //! [`State::Withdrawn`], [`State::Expired`]; the last event is the record's
@@ -69,10 +70,19 @@ pub enum Kind {
     Source,
     /// A study joined.
     Study,
+    /// A direct transfer: a registered organisation may read named parts
+    /// of the pod, for a purpose, until a date.
+    Transfer,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::App, Kind::Person, Kind::Source, Kind::Study];
+    pub const ALL: [Kind; 5] = [
+        Kind::App,
+        Kind::Person,
+        Kind::Source,
+        Kind::Study,
+        Kind::Transfer,
+    ];
 
     /// The term (in [`SD`]) typing the record.
     pub fn term(self) -> &'static str {
@@ -81,6 +91,7 @@ impl Kind {
             Kind::Person => "SharingConsent",
             Kind::Source => "SourceConsent",
             Kind::Study => "StudyConsent",
+            Kind::Transfer => "TransferConsent",
         }
     }
 
@@ -91,6 +102,7 @@ impl Kind {
             Kind::Person => "person",
             Kind::Source => "source",
             Kind::Study => "study",
+            Kind::Transfer => "transfer",
         }
     }
 }

@@ -18,15 +18,21 @@
 //!   their identifier there and their consent, recorded as a consent
 //!   record in their pod (shown and revocable on "Who has what on me?");
 //!   they see each delivery and disconnect at once.
+//! - A resident lets a holder **read** named parts of their pod, for a
+//!   purpose and a limited time ([`transfer`]): a consent record in the pod
+//!   and a registry row; the holder fetches with its own credentials under
+//!   `/holders/v1/transfers`, each read in the resident's access log.
 //!
 //! The consent is checked at delivery time in the pod itself: a record
 //! withdrawn a second before (here or on the privacy page) means no
 //! delivery. Each delivery, and each refusal, is in the resident's access log.
 
+pub mod operator;
 pub mod pages;
 pub mod per_customer;
 pub mod push;
 mod texts;
+pub mod transfer;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -39,7 +45,7 @@ use selfdata_site::{Lang, MenuEntry, Resident, Say};
 use selfdata_store::{HolderRegistry, PodName};
 use selfdata_translog::LogSigner;
 
-pub use texts::Texts;
+pub use texts::{Texts, TransferTexts};
 
 /// What the holders' routes share.
 pub struct HoldersApp {
@@ -124,9 +130,30 @@ impl Service for HoldersService {
                 post(push::push).layer(DefaultBodyLimit::disable()),
             )
             .route("/holders/v1/receipt-key", get(push::receipt_key))
+            .route("/holders/v1/transfers", get(transfer::list))
+            .route("/holders/v1/transfers/{id}", get(transfer::show))
+            .route("/holders/v1/transfers/{id}/{*path}", get(transfer::fetch))
             .route("/app/holders", get(pages::show))
             .route("/app/holders/connect", post(pages::connect))
             .route("/app/holders/disconnect", post(pages::disconnect))
+            .route(
+                "/app/operator/holders",
+                get(operator::show).post(operator::register_holder),
+            )
+            .route("/app/operator/holders/secret", post(operator::renew))
+            .route(
+                "/app/operator/holders/remove",
+                post(operator::remove_holder),
+            )
+            .route(
+                "/app/operator/holders/limits",
+                post(operator::change_limits),
+            )
+            .route(
+                "/app/holders/transfers",
+                get(transfer::page_show).post(transfer::page_grant),
+            )
+            .route("/app/holders/transfers/stop", post(transfer::page_stop))
             .with_state(self.0.clone())
     }
 
@@ -139,6 +166,13 @@ impl Service for HoldersService {
                 }
             });
         }
+    }
+
+    fn operator_menu(&self) -> Vec<MenuEntry> {
+        vec![MenuEntry {
+            href: "/app/operator/holders",
+            label: Say::new("Organismes détenteurs de données", "Data holders"),
+        }]
     }
 
     async fn card(&self, resident: &Resident, lang: Lang) -> Option<Card> {

@@ -65,7 +65,7 @@ struct HoldersPage<'a> {
 
 #[derive(Debug, Deserialize, Default)]
 pub(crate) struct Done {
-    done: Option<String>,
+    pub(crate) done: Option<String>,
 }
 
 fn what(t: &Texts, h: &Holder) -> String {
@@ -90,7 +90,7 @@ pub async fn organisations(app: &HoldersApp, pod: &PodName, lang: Lang) -> Vec<K
             return Vec::new();
         }
     };
-    links
+    let mut known: Vec<KnownOrganisation> = links
         .iter()
         .filter_map(|l| {
             let h = holders.iter().find(|h| h.id == l.holder_id)?;
@@ -104,7 +104,32 @@ pub async fn organisations(app: &HoldersApp, pod: &PodName, lang: Lang) -> Vec<K
                 sector: sector_of(&h.categories),
             })
         })
-        .collect()
+        .collect();
+    // Those the resident lets read part of their pod (direct transfers).
+    let now = Timestamp::now().as_millisecond();
+    let words: &'static crate::TransferTexts = lang.words();
+    for x in app
+        .registry
+        .transfers_of_pod(pod.as_str())
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|x| x.is_live(now))
+    {
+        let Some(h) = holders.iter().find(|h| h.id == x.holder_id) else {
+            continue;
+        };
+        known.push(KnownOrganisation {
+            name: h.name.clone(),
+            person: false,
+            how: fill(words.known_how, &[("until", &paris(x.expires_ms, lang))]),
+            categories: Vec::new(),
+            first: Timestamp::from_millisecond(x.created_ms).ok(),
+            last: None,
+            sector: sector_of(&h.categories),
+        });
+    }
+    known
 }
 
 /// The sector of a holder, from what it delivers.
@@ -117,7 +142,7 @@ fn sector_of(categories: &[String]) -> Option<Sector> {
 }
 
 /// A time at Paris, to the minute.
-fn paris(ms: i64, lang: Lang) -> String {
+pub(crate) fn paris(ms: i64, lang: Lang) -> String {
     let Ok(t) = Timestamp::from_millisecond(ms) else {
         return String::new();
     };

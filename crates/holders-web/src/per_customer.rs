@@ -58,8 +58,8 @@ use tokio::task::JoinSet;
 
 use crate::HoldersApp;
 use crate::push::{
-    CONCURRENT_DELIVERIES, MAX_FAILURES_LISTED, MAX_PUSH_BYTES, Outcome, Parcel, deliver_one, ours,
-    sentence, too_large,
+    CONCURRENT_DELIVERIES, MAX_FAILURES_LISTED, Outcome, Parcel, deliver_one, ours, sentence,
+    too_large,
 };
 
 /// The largest file of one customer, in bytes.
@@ -360,8 +360,8 @@ async fn read_parts(
         };
         loop {
             let chunk = field.chunk().await.map_err(|_| broken())?;
-            if total.load(Ordering::Relaxed) > MAX_PUSH_BYTES {
-                return Err(too_large());
+            if total.load(Ordering::Relaxed) > this.holder.limits.max_push_bytes() {
+                return Err(too_large(&this.holder));
             }
             let end = chunk.is_none();
             part = match part {

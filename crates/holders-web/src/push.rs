@@ -58,9 +58,6 @@ use sha2::{Digest, Sha256};
 
 use crate::HoldersApp;
 
-/// The largest push, in bytes.
-pub const MAX_PUSH_BYTES: u64 = 2 * 1024 * 1024 * 1024;
-
 /// A push under way for longer than this is taken to have died with its server.
 const STALE_AFTER_MS: i64 = 60 * 60 * 1000;
 
@@ -169,17 +166,37 @@ async fn run(app: &Arc<HoldersApp>, request: Request) -> Result<Response, ApiErr
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
-        && len > MAX_PUSH_BYTES
+        && len > holder.limits.max_push_bytes()
     {
-        return Err(too_large());
+        return Err(too_large(&holder));
     }
     let now = Timestamp::now().as_millisecond();
     match app
         .registry
-        .begin_push(&holder.id, &key, now, now - STALE_AFTER_MS)
+        .begin_push(&holder.id, &key, now, now - STALE_AFTER_MS, &holder.limits)
         .await?
     {
         PushState::Started => {}
+        PushState::Limited {
+            retry_after_s,
+            at_once,
+        } => {
+            let sentence = if at_once {
+                format!(
+                    "{} of your pushes are under way, as many as this server takes at once from you; send this one when one of them is answered.",
+                    holder.limits.at_once
+                )
+            } else {
+                format!(
+                    "You have sent {} pushes in the last hour, as many as this server takes from you in an hour; send this one again in {retry_after_s} s (your operator can raise the limit).",
+                    holder.limits.pushes_per_hour
+                )
+            };
+            let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, sentence);
+            e.headers
+                .push((header::RETRY_AFTER, HeaderValue::from(retry_after_s)));
+            return Err(e);
+        }
         PushState::Running { .. } => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
@@ -190,7 +207,7 @@ async fn run(app: &Arc<HoldersApp>, request: Request) -> Result<Response, ApiErr
             // Read (and drop) the body sent again before answering: a
             // client still writing it would see a broken connection, not
             // its receipt.
-            drain(body).await;
+            drain(body, holder.limits.max_push_bytes()).await;
             let mut r = answer(app, &receipt)?;
             r.headers_mut()
                 .insert("idempotent-replayed", HeaderValue::from_static("true"));
@@ -218,25 +235,25 @@ async fn run(app: &Arc<HoldersApp>, request: Request) -> Result<Response, ApiErr
     }
 }
 
-/// Reads a body to its end (at most [`MAX_PUSH_BYTES`]) and drops it.
-async fn drain(mut body: Body) {
+/// Reads a body to its end (at most `max` bytes) and drops it.
+async fn drain(mut body: Body, max: u64) {
     let mut total: u64 = 0;
     while let Some(Ok(frame)) = body.frame().await {
         if let Some(data) = frame.data_ref() {
             total += data.len() as u64;
-            if total > MAX_PUSH_BYTES {
+            if total > max {
                 return;
             }
         }
     }
 }
 
-pub(crate) fn too_large() -> ApiError {
+pub(crate) fn too_large(holder: &Holder) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         format!(
-            "A push holds at most {} MiB; send the file in parts.",
-            MAX_PUSH_BYTES / (1024 * 1024)
+            "A push of yours holds at most {} MiB; send the file in parts.",
+            holder.limits.max_push_mib
         ),
     )
 }
@@ -315,8 +332,8 @@ async fn deliver(
             continue;
         };
         total += chunk.len() as u64;
-        if total > MAX_PUSH_BYTES {
-            return Err(too_large());
+        if total > holder.limits.max_push_bytes() {
+            return Err(too_large(holder));
         }
         sha.update(&chunk);
         splitter.feed(&chunk).map_err(refused)?;

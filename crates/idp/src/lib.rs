@@ -469,6 +469,13 @@ impl selfdata_site::Sessions for Idp {
     ) -> Result<Vec<String>, StoreError> {
         self.directory.pods_of(account.id).await
     }
+
+    async fn is_operator(
+        &self,
+        account: &selfdata_store::directory::Account,
+    ) -> Result<bool, StoreError> {
+        self.directory.is_operator(account.id).await
+    }
 }
 
 /// A new single-use invitation code (only its hash is stored).

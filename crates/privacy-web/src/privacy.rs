@@ -80,6 +80,10 @@ pub fn routes() -> Router<Arc<PrivacyApp>> {
         .route("/app/privacy/share", post(share))
         .route("/app/privacy/consents/{id}", get(record_page))
         .route("/app/privacy/consents/{id}/receipt", get(receipt))
+        .route(
+            "/app/privacy/consents/{id}/withdraw",
+            post(record::withdraw),
+        )
         .route("/app/privacy/organisations", get(organisations::show))
         .route("/app/privacy/organisations.csv", get(organisations::export))
         .route("/app/privacy/organisations/{key}", get(organisation::show))
@@ -339,6 +343,10 @@ fn term_name(p: &PrivacyTexts, iri: &str) -> String {
     match iri.strip_prefix(dpv) {
         Some("Consent") => p.term_consent.to_owned(),
         Some("ServiceProvision") => p.term_service.to_owned(),
+        Some("RequestedServiceProvision") => p.term_requested_service.to_owned(),
+        Some("CustomerCare") => p.term_customer_care.to_owned(),
+        Some("PublicBenefit") => p.term_public_benefit.to_owned(),
+        Some("AcademicResearch") => p.term_academic_research.to_owned(),
         _ if iri == format!("{}FR", selfdata_consent::DPV_LOC) => p.term_france.to_owned(),
         _ => iri.to_owned(),
     }
@@ -365,6 +373,7 @@ fn kind_name(p: &PrivacyTexts, k: Kind) -> &'static str {
         Kind::Person => p.kind_person,
         Kind::Source => p.kind_source,
         Kind::Study => p.kind_study,
+        Kind::Transfer => p.kind_transfer,
     }
 }
 
@@ -391,7 +400,16 @@ async fn render_overview(
     let lang = chrome.language();
     let p: &'static PrivacyTexts = lang.words();
     let owner = consents::owner_webid(&services.ctx, &r.pod);
-    let records = consents::records(&services.ctx, &r.pod).await;
+    // A record past its validity reads as expired, written so or not.
+    let now = Timestamp::now();
+    let records: Vec<Record> = consents::records(&services.ctx, &r.pod)
+        .await
+        .into_iter()
+        .map(|mut x| {
+            x.expire_if_due(now);
+            x
+        })
+        .collect();
     let grants = services
         .idp
         .directory()

@@ -176,6 +176,9 @@ enum Command {
     /// Register the data holders that push their exports to the pods.
     #[command(subcommand)]
     Holder(HolderCommand),
+    /// Who may use the operator's console.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
     /// Check a holder's delivery receipt offline.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
@@ -212,10 +215,20 @@ enum HolderCommand {
         /// customer (default: the identifier's words).
         #[arg(long)]
         column: Option<String>,
+        /// Pushes it may begin in any hour (default 24, or what it had).
+        #[arg(long)]
+        pushes_per_hour: Option<u32>,
+        /// Pushes it may have under way at once (default 2, or what it had).
+        #[arg(long)]
+        at_once: Option<u32>,
+        /// The largest push it may send, in MiB (default 2048, or what it had).
+        #[arg(long)]
+        max_push_mib: Option<u32>,
     },
     /// List the registered holders.
     List,
-    /// Remove a holder: its pushes are refused and its residents' links forgotten.
+    /// Remove a holder: its residents disconnected (their consent records
+    /// withdrawn), then its pushes refused.
     Remove { id: String },
 }
 
@@ -224,6 +237,17 @@ enum HolderCommand {
 enum LayoutArg {
     Column,
     FilePerCustomer,
+}
+
+#[derive(Debug, Subcommand)]
+enum OperatorCommand {
+    /// Let an account use the operator's console (/app/operator); the
+    /// account needs a second factor to open it.
+    Add { email: String },
+    /// Take the console away from an account.
+    Remove { email: String },
+    /// List the operator's accounts.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -714,6 +738,43 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => anyhow::bail!("no account uses the email address {email}"),
             }
         }
+        Command::Operator(command) => {
+            let app = open("http://127.0.0.1:8000").await?;
+            let directory = app.store.as_ref() as &dyn Directory;
+            let account_of = |email: String| async move {
+                directory
+                    .account_by_email(&email)
+                    .await?
+                    .with_context(|| format!("no account uses the email address {email}"))
+            };
+            match command {
+                OperatorCommand::Add { email } => {
+                    let account = account_of(email).await?;
+                    directory.set_operator(account.id, true).await?;
+                    println!("{} may now use the operator's console", account.email);
+                    if account.totp_secret.is_none() {
+                        println!(
+                            "(it must first turn on a second factor on its account page: the console refuses accounts without one)"
+                        );
+                    }
+                }
+                OperatorCommand::Remove { email } => {
+                    let account = account_of(email).await?;
+                    directory.set_operator(account.id, false).await?;
+                    println!("{} no longer uses the operator's console", account.email);
+                }
+                OperatorCommand::List => {
+                    for a in directory.operators().await? {
+                        let factor = if a.totp_secret.is_some() {
+                            "second factor on"
+                        } else {
+                            "NO second factor: the console refuses it"
+                        };
+                        println!("{}\t{factor}", a.email);
+                    }
+                }
+            }
+        }
         Command::Invite(InviteCommand::Create) => {
             let app = open("http://127.0.0.1:8000").await?;
             let code = selfdata_idp::new_invite(app.store.as_ref() as &dyn Directory).await?;
@@ -780,53 +841,40 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             identifier,
             layout,
             column,
+            pushes_per_hour,
+            at_once,
+            max_push_mib,
         }) => {
-            if !selfdata_holders::valid_holder_id(&id) {
-                anyhow::bail!(
-                    "a holder's id is 2 to 40 lower-case letters, digits and '-', not '{id}'"
-                );
-            }
-            for c in &categories {
-                if !["water", "electricity", "gas", "bank"].contains(&c.as_str()) {
-                    anyhow::bail!("unknown category '{c}': use water, electricity, gas or bank");
+            let layout = match (layout, &column) {
+                (LayoutArg::Column, _) => selfdata_store::holders::Layout::Column,
+                (LayoutArg::FilePerCustomer, None) => {
+                    selfdata_store::holders::Layout::FilePerCustomer
                 }
-            }
-            if name.trim().is_empty() || identifier.trim().is_empty() {
-                anyhow::bail!("give the holder's name and how residents are known there");
-            }
-            let (layout, column) = match (layout, column) {
-                (LayoutArg::Column, column) => (
-                    selfdata_store::holders::Layout::Column,
-                    column
-                        .unwrap_or_else(|| identifier.clone())
-                        .trim()
-                        .to_owned(),
-                ),
-                (LayoutArg::FilePerCustomer, None) => (
-                    selfdata_store::holders::Layout::FilePerCustomer,
-                    String::new(),
-                ),
                 (LayoutArg::FilePerCustomer, Some(_)) => anyhow::bail!(
                     "--column names the customer column of a CSV for many customers; a holder with --layout file-per-customer sends one file per customer, whose customer is read from the file itself: leave --column out"
                 ),
             };
-            if layout == selfdata_store::holders::Layout::Column && column.is_empty() {
-                anyhow::bail!("give the column that names the customer with --column");
-            }
             let app = open("http://127.0.0.1:8000").await?;
-            let secret = hex::encode(rand::random::<[u8; 24]>());
-            let holder = selfdata_store::holders::Holder {
+            // What is not given stays as the holder had it (or the defaults).
+            let had = selfdata_store::HolderRegistry::holder(app.store.as_ref(), &id)
+                .await?
+                .map(|h| h.limits)
+                .unwrap_or_default();
+            let new = selfdata_holders_web::operator::NewHolder {
                 id: id.clone(),
-                name: name.trim().to_owned(),
-                contact: contact.trim().to_owned(),
+                name,
+                contact,
                 categories,
                 layout,
-                column,
-                identifier: identifier.trim().to_owned(),
-                secret_hash: selfdata_holders::secret_hash(&secret),
-                created_ms: jiff::Timestamp::now().as_millisecond(),
+                identifier,
+                column: column.unwrap_or_default(),
+                limits: Some(selfdata_store::holders::HolderLimits {
+                    pushes_per_hour: pushes_per_hour.unwrap_or(had.pushes_per_hour),
+                    at_once: at_once.unwrap_or(had.at_once),
+                    max_push_mib: max_push_mib.unwrap_or(had.max_push_mib),
+                }),
             };
-            selfdata_store::HolderRegistry::put_holder(app.store.as_ref(), &holder).await?;
+            let secret = selfdata_holders_web::operator::register(&app.holders, new, true).await?;
             println!("holder {id} registered");
             println!("client id:     {id}");
             println!("client secret: {secret}");
@@ -840,20 +888,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     other => other.name().to_owned(),
                 };
                 println!(
-                    "{}\t{}\t{}\t{layout}\t{}",
+                    "{}\t{}\t{}\t{layout}\t{}\t{} pushes/hour, {} at once, {} MiB each",
                     h.id,
                     h.name,
                     h.categories.join(","),
-                    h.contact
+                    h.contact,
+                    h.limits.pushes_per_hour,
+                    h.limits.at_once,
+                    h.limits.max_push_mib
                 );
             }
         }
         Command::Holder(HolderCommand::Remove { id }) => {
             let app = open("http://127.0.0.1:8000").await?;
-            if !selfdata_store::HolderRegistry::delete_holder(app.store.as_ref(), &id).await? {
-                anyhow::bail!("no holder '{id}' is registered");
-            }
-            println!("holder {id} removed");
+            let n = selfdata_holders_web::operator::remove(&app.holders, &id).await?;
+            println!("holder {id} removed; {n} resident(s) disconnected");
         }
         Command::Receipt(ReceiptCommand::Verify { receipt, key }) => {
             let text = std::fs::read_to_string(&receipt)

@@ -18,6 +18,7 @@ pub mod consents;
 mod inbox;
 pub mod intake;
 pub mod jobs;
+pub mod operator;
 mod sector;
 pub mod upload;
 
@@ -235,6 +236,12 @@ pub trait Service: Send + Sync {
 
     /// Background work of a running server (daily updates…); none by default.
     fn spawn_background(&self) {}
+
+    /// Its entries in the operator's console (`/app/operator`), pages under
+    /// `/app/operator/{id}…` taking [`selfdata_site::Operator`]; none by default.
+    fn operator_menu(&self) -> Vec<MenuEntry> {
+        Vec::new()
+    }
 }
 
 /// The first path segment of every service's pages (`/app/energy`,
@@ -270,12 +277,22 @@ impl Registry {
         self.services.iter().flat_map(|s| s.menu()).collect()
     }
 
-    /// Every service's routes, the job table's, the home page at `/`, and `/{id}…` of each
+    /// Every service's entries in the operator's console, in order.
+    pub fn operator_menu(&self) -> Vec<MenuEntry> {
+        self.services
+            .iter()
+            .flat_map(|s| s.operator_menu())
+            .collect()
+    }
+
+    /// Every service's routes, the job table's, the home page at `/`, the
+    /// operator's console at `/app/operator`, and `/{id}…` of each
     /// service redirected (308, so a form's POST stays a POST) to its pages
     /// under `/app/{id}…`.
     pub fn routes(&self, ctx: &Arc<Context>) -> Router {
         let mut home = Router::new()
             .route("/", get(home))
+            .route(operator::CONSOLE, get(operator::console))
             .with_state(Arc::new(self.clone()));
         for s in &self.services {
             home = home

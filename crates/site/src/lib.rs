@@ -35,7 +35,7 @@ use axum::routing::get;
 
 pub use error::PageError;
 pub use lang::{Lang, Say, Words, count, fill};
-pub use session::{CsrfForm, Resident, Sessions, constant_eq};
+pub use session::{CsrfForm, Operator, OperatorForm, Resident, Sessions, constant_eq};
 
 /// A cookie's value from the request (the first of that name).
 pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
@@ -91,6 +91,10 @@ pub(crate) mod words {
     pub const NO_POD: Say = Say::new(
         "Votre compte n'a pas encore d'espace\u{a0}: il n'y a rien à montrer.",
         "Your account has no pod yet, so there is nothing to show.",
+    );
+    pub const OPERATOR_NEEDS_SECOND_FACTOR: Say = Say::new(
+        "Les pages de l'opérateur demandent un second facteur\u{a0}: activez-le sur la page de votre compte, puis reconnectez-vous.",
+        "The operator's pages need a second factor: turn it on in your account page, then sign in again.",
     );
     /// `{label}`: a menu entry.
     pub const BACK_TO: Say = Say::new("Retour à «\u{a0}{label}\u{a0}»", "Back to “{label}”");
@@ -548,6 +552,9 @@ mod tests {
         }
         async fn pods_of(&self, _: &Account) -> Result<Vec<String>, StoreError> {
             Ok(Vec::new())
+        }
+        async fn is_operator(&self, _: &Account) -> Result<bool, StoreError> {
+            Ok(false)
         }
     }
 

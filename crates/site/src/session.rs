@@ -24,6 +24,9 @@ pub trait Sessions: Send + Sync {
 
     /// The names of the account's pods, its own first.
     async fn pods_of(&self, account: &Account) -> Result<Vec<String>, StoreError>;
+
+    /// Whether the account is one of the operator's.
+    async fn is_operator(&self, account: &Account) -> Result<bool, StoreError>;
 }
 
 /// The signed-in resident and their pod. As an extractor, a visitor who is
@@ -68,21 +71,26 @@ fn return_to(site: &Site, parts: &Parts) -> String {
         .to_owned()
 }
 
+/// The site kit and the request's signed-in session, or the answer that
+/// sends a visitor who is not signed in to the sign-in page.
+async fn signed_in(parts: &Parts) -> Result<(Arc<Site>, Session, Account), Response> {
+    let Some(site) = parts.extensions.get::<Arc<Site>>().cloned() else {
+        return Err(PageError::internal("the site kit is not around this route").into_response());
+    };
+    let Some((session, account)) = site.sessions.signed_in(&parts.headers).await else {
+        let query = serde_urlencoded::to_string([("return_to", return_to(&site, parts))])
+            .unwrap_or_default();
+        let location = format!("/account/login?{query}");
+        return Err((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response());
+    };
+    Ok((site, session, account))
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Resident {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
-        let Some(site) = parts.extensions.get::<Arc<Site>>().cloned() else {
-            return Err(
-                PageError::internal("the site kit is not around this route").into_response()
-            );
-        };
-        let Some((session, account)) = site.sessions.signed_in(&parts.headers).await else {
-            let query = serde_urlencoded::to_string([("return_to", return_to(&site, parts))])
-                .unwrap_or_default();
-            let location = format!("/account/login?{query}");
-            return Err((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response());
-        };
+        let (site, session, account) = signed_in(parts).await?;
         let pods = site
             .sessions
             .pods_of(&account)
@@ -119,16 +127,75 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
         let resident = Resident::from_request_parts(&mut parts, state).await?;
-        let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
-            .await
-            .map_err(|_| PageError::form_unreadable().into_response())?;
-        let token: Token = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| PageError::form_expired().into_response())?;
-        resident
-            .check_csrf(&token.csrf)
-            .map_err(IntoResponse::into_response)?;
-        let form = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| PageError::form_unreadable().into_response())?;
+        let form = checked_form(&resident.session, Request::from_parts(parts, body), state).await?;
         Ok(CsrfForm { resident, form })
+    }
+}
+
+/// The form of `req`, read once the session's CSRF token is found in it.
+async fn checked_form<S: Send + Sync, T: DeserializeOwned>(
+    session: &Session,
+    req: Request,
+    state: &S,
+) -> Result<T, Response> {
+    let bytes = Bytes::from_request(req, state)
+        .await
+        .map_err(|_| PageError::form_unreadable().into_response())?;
+    let token: Token = serde_urlencoded::from_bytes(&bytes)
+        .map_err(|_| PageError::form_expired().into_response())?;
+    if !constant_eq(&session.csrf, &token.csrf) {
+        return Err(PageError::form_expired().into_response());
+    }
+    serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError::form_unreadable().into_response())
+}
+
+/// A signed-in account of the operator's, with a second factor: the one who
+/// may use the operator's pages (`/app/operator…`). To anyone else signed
+/// in, those pages do not exist (404); a visitor is sent to sign in.
+#[derive(Debug, Clone)]
+pub struct Operator {
+    pub session: Session,
+    pub account: Account,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Operator {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+        let (site, session, account) = signed_in(parts).await?;
+        let operator = site
+            .sessions
+            .is_operator(&account)
+            .await
+            .map_err(|e| PageError::internal(e).into_response())?;
+        if !operator {
+            return Err(PageError::say(StatusCode::NOT_FOUND, words::NO_PAGE).into_response());
+        }
+        if account.totp_secret.is_none() {
+            return Err(
+                PageError::say(StatusCode::FORBIDDEN, words::OPERATOR_NEEDS_SECOND_FACTOR)
+                    .into_response(),
+            );
+        }
+        Ok(Operator { session, account })
+    }
+}
+
+/// A form posted by an operator, its CSRF token checked before anything
+/// else is read from it.
+#[derive(Debug)]
+pub struct OperatorForm<T> {
+    pub operator: Operator,
+    pub form: T,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OperatorForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let operator = Operator::from_request_parts(&mut parts, state).await?;
+        let form = checked_form(&operator.session, Request::from_parts(parts, body), state).await?;
+        Ok(OperatorForm { operator, form })
     }
 }

@@ -63,6 +63,19 @@ pub fn parse_target(raw: &str) -> Result<Target, ApiError> {
     let Some(after) = after else {
         return Ok(Target::PodWithoutSlash(pod));
     };
+    Ok(Target::Resource(pod, parse_path(after)?))
+}
+
+/// Parses the raw (still percent-encoded) path of a resource inside a pod,
+/// from its leading `/`: each segment decoded once and checked as
+/// [`parse_target`] does (no `.`, `..`, empty segment, encoded slash or
+/// backslash, container named like an auxiliary resource).
+pub fn parse_path(after: &str) -> Result<ResourcePath, ApiError> {
+    if !after.starts_with('/') {
+        return Err(ApiError::bad_request(
+            "The request path must start with '/'.",
+        ));
+    }
     let mut decoded = String::with_capacity(after.len());
     let inner = &after[1..];
     decoded.push('/');
@@ -102,7 +115,7 @@ pub fn parse_target(raw: &str) -> Result<Target, ApiError> {
             decoded.push('/');
         }
     }
-    Ok(Target::Resource(pod, ResourcePath::parse(&decoded)?))
+    Ok(ResourcePath::parse(&decoded)?)
 }
 
 fn decode_segment(segment: &str) -> Result<String, ApiError> {

@@ -134,6 +134,13 @@ pub trait Directory: Send + Sync + 'static {
     async fn login_failed(&self, id: i64, locked_until_ms: i64) -> Result<i64, StoreError>;
     async fn login_succeeded(&self, id: i64) -> Result<(), StoreError>;
 
+    /// Makes an account one of the operator's, or no longer one.
+    async fn set_operator(&self, account_id: i64, operator: bool) -> Result<(), StoreError>;
+    /// Whether an account is one of the operator's.
+    async fn is_operator(&self, account_id: i64) -> Result<bool, StoreError>;
+    /// The operator's accounts, by e-mail address.
+    async fn operators(&self) -> Result<Vec<Account>, StoreError>;
+
     async fn set_pod_owner(&self, pod: &str, account_id: i64) -> Result<(), StoreError>;
     async fn pods_of(&self, account_id: i64) -> Result<Vec<String>, StoreError>;
     async fn pod_owner(&self, pod: &str) -> Result<Option<i64>, StoreError>;
@@ -229,6 +236,10 @@ CREATE TABLE IF NOT EXISTS account (
     created INTEGER NOT NULL,
     failed_logins INTEGER NOT NULL DEFAULT 0,
     locked_until INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS operator (
+    account_id INTEGER PRIMARY KEY REFERENCES account(id),
+    since INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS pod_owner (
     pod TEXT PRIMARY KEY,

@@ -9,6 +9,10 @@
 //! idempotency key with its signed receipt ([`PushState`]), and every
 //! delivery to a pod by what it brought ([`Delivery`]).
 //!
+//! A [`Transfer`] goes the other way: a resident lets a registered holder
+//! read named parts of their pod, for a purpose, until a date, under a
+//! consent record kept in the pod.
+//!
 //! Secrets are never stored: a holder's client secret by its SHA-256.
 
 use serde::{Deserialize, Serialize};
@@ -38,6 +42,37 @@ pub struct Holder {
     /// SHA-256 of its client secret.
     pub secret_hash: [u8; 32],
     pub created_ms: i64,
+    /// What its pushes may cost.
+    #[serde(default)]
+    pub limits: HolderLimits,
+}
+
+/// What a holder's pushes may cost, set by the operator per holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolderLimits {
+    /// Pushes begun in any hour (a replay of an answered push is free).
+    pub pushes_per_hour: u32,
+    /// Pushes under way at once.
+    pub at_once: u32,
+    /// The largest push, in MiB.
+    pub max_push_mib: u32,
+}
+
+impl Default for HolderLimits {
+    fn default() -> Self {
+        Self {
+            pushes_per_hour: 24,
+            at_once: 2,
+            max_push_mib: 2048,
+        }
+    }
+}
+
+impl HolderLimits {
+    /// The largest push, in bytes.
+    pub fn max_push_bytes(&self) -> u64 {
+        u64::from(self.max_push_mib) * 1024 * 1024
+    }
 }
 
 /// How a holder's push is laid out.
@@ -85,6 +120,9 @@ pub enum PushState {
     Running { since_ms: i64 },
     /// Done: its signed receipt.
     Done { receipt: String },
+    /// Not begun: the holder has begun its `pushes_per_hour` in the last
+    /// hour, or has `at_once` under way; it may try again after this long.
+    Limited { retry_after_s: u64, at_once: bool },
 }
 
 /// What one push brought to one pod.
@@ -102,7 +140,52 @@ pub struct Delivery {
     pub ok: bool,
 }
 
-/// The registry of holders, links and pushes (the embedded engine keeps
+/// How much a holder is used, for the operator.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// Residents connected to it.
+    pub residents: u64,
+    /// Pushes received (each idempotency key once).
+    pub pushes: u64,
+    /// When the latest push began.
+    pub last_push_ms: Option<i64>,
+    /// Deliveries made to pods, and how many of them failed.
+    pub deliveries: u64,
+    pub failed: u64,
+}
+
+/// A direct transfer: a holder may read named resources of a pod until
+/// `expires_ms`, unless revoked before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    /// Random, unguessable (it names the transfer in the holder's API).
+    pub id: String,
+    pub pod: String,
+    /// The recipient.
+    pub holder_id: String,
+    /// The consent record (in the pod) the transfer is read under.
+    pub consent_id: String,
+    /// A DPV purpose IRI.
+    pub purpose: String,
+    /// Pod paths: a file, or a folder (ending in `/`) and everything in it.
+    pub resources: Vec<String>,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub revoked_ms: Option<i64>,
+    /// Files read so far, and when last.
+    pub reads: u64,
+    pub last_read_ms: Option<i64>,
+}
+
+impl Transfer {
+    /// Whether the holder may still read under it at `now_ms` (as far as
+    /// the registry knows: the consent record is checked besides).
+    pub fn is_live(&self, now_ms: i64) -> bool {
+        self.revoked_ms.is_none() && now_ms < self.expires_ms
+    }
+}
+
+/// The registry of holders, links, pushes and transfers (the embedded engine keeps
 /// it in `host.sqlite`).
 #[async_trait::async_trait]
 pub trait HolderRegistry: Send + Sync {
@@ -113,6 +196,8 @@ pub trait HolderRegistry: Send + Sync {
     async fn holders(&self) -> Result<Vec<Holder>, StoreError>;
     /// Removes a holder and every link to it; whether it existed.
     async fn delete_holder(&self, id: &str) -> Result<bool, StoreError>;
+    /// How much a holder is used.
+    async fn activity(&self, holder_id: &str) -> Result<Activity, StoreError>;
 
     /// Adds the link of a holder's customer, or replaces it when it leads
     /// to the same pod; `false`, changing nothing, when the customer is
@@ -132,7 +217,9 @@ pub trait HolderRegistry: Send + Sync {
     /// Every link of a pod.
     async fn links_of_pod(&self, pod: &str) -> Result<Vec<Link>, StoreError>;
 
-    /// Starts the push `key` of a holder, unless it was seen before. A push
+    /// Starts the push `key` of a holder, unless it was seen before or the
+    /// holder's `limits` forbid it now (decided in the same transaction, so
+    /// pushes arriving together cannot all slip under a limit). A push
     /// under way since before `stale_before_ms` (its server died) is taken over.
     async fn begin_push(
         &self,
@@ -140,6 +227,7 @@ pub trait HolderRegistry: Send + Sync {
         key: &str,
         now_ms: i64,
         stale_before_ms: i64,
+        limits: &HolderLimits,
     ) -> Result<PushState, StoreError>;
     /// Records the receipt of a push begun with [`HolderRegistry::begin_push`].
     async fn finish_push(
@@ -155,8 +243,25 @@ pub trait HolderRegistry: Send + Sync {
     async fn add_deliveries(&self, deliveries: &[Delivery]) -> Result<(), StoreError>;
     /// A pod's latest deliveries, newest first.
     async fn deliveries_of(&self, pod: &str, limit: usize) -> Result<Vec<Delivery>, StoreError>;
-    /// Forgets everything about an erased pod (links and deliveries).
+    /// Forgets everything about an erased pod (links, deliveries and transfers).
     async fn forget_pod_links(&self, pod: &str) -> Result<(), StoreError>;
+
+    /// Records a new transfer.
+    async fn add_transfer(&self, transfer: &Transfer) -> Result<(), StoreError>;
+    async fn transfer(&self, id: &str) -> Result<Option<Transfer>, StoreError>;
+    /// Every transfer of a pod, live or ended, newest first.
+    async fn transfers_of_pod(&self, pod: &str) -> Result<Vec<Transfer>, StoreError>;
+    /// The transfers a holder may read under at `now_ms`, newest first.
+    async fn live_transfers_to(
+        &self,
+        holder_id: &str,
+        now_ms: i64,
+    ) -> Result<Vec<Transfer>, StoreError>;
+    /// Revokes a transfer of `pod` at `at_ms`; `false` if the pod has no
+    /// such transfer or it was revoked already.
+    async fn revoke_transfer(&self, pod: &str, id: &str, at_ms: i64) -> Result<bool, StoreError>;
+    /// Counts `files` read under a transfer at `at_ms`.
+    async fn count_reads(&self, id: &str, files: u64, at_ms: i64) -> Result<(), StoreError>;
 }
 
 pub(crate) const HOLDERS_SCHEMA: &str = "
@@ -191,6 +296,21 @@ CREATE TABLE IF NOT EXISTS holder_delivery (
     ok INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS holder_delivery_pod ON holder_delivery(pod, at);
+CREATE TABLE IF NOT EXISTS holder_transfer (
+    id TEXT PRIMARY KEY,
+    pod TEXT NOT NULL,
+    holder_id TEXT NOT NULL,
+    consent_id TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    resources TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    expires INTEGER NOT NULL,
+    revoked INTEGER,
+    reads INTEGER NOT NULL DEFAULT 0,
+    last_read INTEGER
+);
+CREATE INDEX IF NOT EXISTS holder_transfer_pod ON holder_transfer(pod, created);
+CREATE INDEX IF NOT EXISTS holder_transfer_holder ON holder_transfer(holder_id, expires);
 ";
 
 #[cfg(test)]

@@ -146,6 +146,39 @@ impl Directory for SqliteBackend {
         Ok(())
     }
 
+    async fn set_operator(&self, account_id: i64, operator: bool) -> Result<(), StoreError> {
+        let host = self.host();
+        if operator {
+            host.execute(
+                "INSERT INTO operator (account_id, since) VALUES (?1, ?2)
+                 ON CONFLICT(account_id) DO NOTHING",
+                params![account_id, now_ms()],
+            )?;
+        } else {
+            host.execute("DELETE FROM operator WHERE account_id = ?1", [account_id])?;
+        }
+        Ok(())
+    }
+
+    async fn is_operator(&self, account_id: i64) -> Result<bool, StoreError> {
+        Ok(self
+            .host()
+            .prepare_cached("SELECT 1 FROM operator WHERE account_id = ?1")?
+            .query_row([account_id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    async fn operators(&self) -> Result<Vec<Account>, StoreError> {
+        let host = self.host();
+        let mut stmt = host.prepare_cached(&format!(
+            "SELECT {} FROM account WHERE id IN (SELECT account_id FROM operator) ORDER BY email",
+            ACCOUNT_COLS
+        ))?;
+        let rows = stmt.query_map([], account_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     async fn set_pod_owner(&self, pod: &str, account_id: i64) -> Result<(), StoreError> {
         self.host().execute(
             "INSERT INTO pod_owner (pod, account_id) VALUES (?1, ?2)

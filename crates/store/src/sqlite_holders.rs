@@ -3,7 +3,9 @@
 use rusqlite::{OptionalExtension, params};
 
 use crate::StoreError;
-use crate::holders::{Delivery, Holder, HolderRegistry, Link, PushState};
+use crate::holders::{
+    Activity, Delivery, Holder, HolderLimits, HolderRegistry, Link, PushState, Transfer,
+};
 use crate::sqlite::SqliteBackend;
 
 fn holder_from_json(json: String) -> Result<Holder, StoreError> {
@@ -23,6 +25,26 @@ fn link_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Link> {
 }
 
 const LINK_COLUMNS: &str = "holder_id, customer, pod, consent_id, created";
+
+const TRANSFER_COLUMNS: &str = "id, pod, holder_id, consent_id, purpose, resources, created, expires, revoked, reads, last_read";
+
+fn transfer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Transfer> {
+    let resources: String = r.get(5)?;
+    Ok(Transfer {
+        id: r.get(0)?,
+        pod: r.get(1)?,
+        holder_id: r.get(2)?,
+        consent_id: r.get(3)?,
+        purpose: r.get(4)?,
+        // Written by `add_transfer` as a JSON list; an unreadable one names nothing.
+        resources: serde_json::from_str(&resources).unwrap_or_default(),
+        created_ms: r.get(6)?,
+        expires_ms: r.get(7)?,
+        revoked_ms: r.get(8)?,
+        reads: u64::try_from(r.get::<_, i64>(9)?).unwrap_or(0),
+        last_read_ms: r.get(10)?,
+    })
+}
 
 #[async_trait::async_trait]
 impl HolderRegistry for SqliteBackend {
@@ -58,9 +80,33 @@ impl HolderRegistry for SqliteBackend {
         let mut host = self.host();
         let tx = host.transaction()?;
         tx.execute("DELETE FROM holder_link WHERE holder_id = ?1", [id])?;
+        tx.execute("DELETE FROM holder_transfer WHERE holder_id = ?1", [id])?;
         let n = tx.execute("DELETE FROM holder WHERE id = ?1", [id])?;
         tx.commit()?;
         Ok(n > 0)
+    }
+
+    async fn activity(&self, holder_id: &str) -> Result<Activity, StoreError> {
+        let host = self.host();
+        let count = |sql: &str| -> rusqlite::Result<i64> {
+            host.prepare_cached(sql)?
+                .query_row([holder_id], |r| r.get(0))
+        };
+        let residents = count("SELECT COUNT(DISTINCT pod) FROM holder_link WHERE holder_id = ?1")?;
+        let pushes = count("SELECT COUNT(*) FROM holder_push WHERE holder_id = ?1")?;
+        let last_push_ms: Option<i64> = host
+            .prepare_cached("SELECT MAX(started) FROM holder_push WHERE holder_id = ?1")?
+            .query_row([holder_id], |r| r.get(0))?;
+        let deliveries = count("SELECT COUNT(*) FROM holder_delivery WHERE holder_id = ?1")?;
+        let failed = count("SELECT COUNT(*) FROM holder_delivery WHERE holder_id = ?1 AND ok = 0")?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(Activity {
+            residents: n(residents),
+            pushes: n(pushes),
+            last_push_ms,
+            deliveries: n(deliveries),
+            failed: n(failed),
+        })
     }
 
     async fn claim_link(&self, l: &Link) -> Result<bool, StoreError> {
@@ -126,6 +172,7 @@ impl HolderRegistry for SqliteBackend {
         key: &str,
         now_ms: i64,
         stale_before_ms: i64,
+        limits: &HolderLimits,
     ) -> Result<PushState, StoreError> {
         let mut host = self.host();
         let tx = host.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -136,11 +183,42 @@ impl HolderRegistry for SqliteBackend {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
+        const HOUR_MS: i64 = 3_600_000;
+        let limited = || -> rusqlite::Result<Option<PushState>> {
+            let running: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM holder_push
+                 WHERE holder_id = ?1 AND receipt IS NULL AND started >= ?2",
+                params![holder_id, stale_before_ms],
+                |r| r.get(0),
+            )?;
+            if running >= i64::from(limits.at_once) {
+                return Ok(Some(PushState::Limited {
+                    retry_after_s: 60,
+                    at_once: true,
+                }));
+            }
+            let (count, oldest): (i64, Option<i64>) = tx.query_row(
+                "SELECT COUNT(*), MIN(started) FROM holder_push
+                 WHERE holder_id = ?1 AND started > ?2",
+                params![holder_id, now_ms - HOUR_MS],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if count >= i64::from(limits.pushes_per_hour) {
+                let free_at = oldest.unwrap_or(now_ms) + HOUR_MS;
+                let wait_ms = (free_at - now_ms).max(1000);
+                return Ok(Some(PushState::Limited {
+                    retry_after_s: u64::try_from(wait_ms).map_or(3600, |ms| ms.div_ceil(1000)),
+                    at_once: false,
+                }));
+            }
+            Ok(None)
+        };
         let state = match seen {
             Some((_, Some(receipt))) => PushState::Done { receipt },
             Some((since_ms, None)) if since_ms >= stale_before_ms => {
                 PushState::Running { since_ms }
             }
+            _ if let Some(limited) = limited()? => limited,
             _ => {
                 tx.execute(
                     "INSERT INTO holder_push (holder_id, key, started, receipt) VALUES (?1, ?2, ?3, NULL)
@@ -228,7 +306,84 @@ impl HolderRegistry for SqliteBackend {
         let tx = host.transaction()?;
         tx.execute("DELETE FROM holder_link WHERE pod = ?1", [pod])?;
         tx.execute("DELETE FROM holder_delivery WHERE pod = ?1", [pod])?;
+        tx.execute("DELETE FROM holder_transfer WHERE pod = ?1", [pod])?;
         tx.commit()?;
+        Ok(())
+    }
+
+    async fn add_transfer(&self, t: &Transfer) -> Result<(), StoreError> {
+        let resources =
+            serde_json::to_string(&t.resources).map_err(|e| StoreError::Io(e.to_string()))?;
+        self.host().execute(
+            &format!(
+                "INSERT INTO holder_transfer ({TRANSFER_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            ),
+            params![
+                t.id,
+                t.pod,
+                t.holder_id,
+                t.consent_id,
+                t.purpose,
+                resources,
+                t.created_ms,
+                t.expires_ms,
+                t.revoked_ms,
+                i64::try_from(t.reads).unwrap_or(i64::MAX),
+                t.last_read_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn transfer(&self, id: &str) -> Result<Option<Transfer>, StoreError> {
+        let host = self.host();
+        let mut stmt = host.prepare_cached(&format!(
+            "SELECT {TRANSFER_COLUMNS} FROM holder_transfer WHERE id = ?1"
+        ))?;
+        Ok(stmt.query_row([id], transfer_row).optional()?)
+    }
+
+    async fn transfers_of_pod(&self, pod: &str) -> Result<Vec<Transfer>, StoreError> {
+        let host = self.host();
+        let mut stmt = host.prepare_cached(&format!(
+            "SELECT {TRANSFER_COLUMNS} FROM holder_transfer WHERE pod = ?1 ORDER BY created DESC, id"
+        ))?;
+        Ok(stmt
+            .query_map([pod], transfer_row)?
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn live_transfers_to(
+        &self,
+        holder_id: &str,
+        now_ms: i64,
+    ) -> Result<Vec<Transfer>, StoreError> {
+        let host = self.host();
+        let mut stmt = host.prepare_cached(&format!(
+            "SELECT {TRANSFER_COLUMNS} FROM holder_transfer
+             WHERE holder_id = ?1 AND expires > ?2 AND revoked IS NULL
+             ORDER BY created DESC, id"
+        ))?;
+        Ok(stmt
+            .query_map(params![holder_id, now_ms], transfer_row)?
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn revoke_transfer(&self, pod: &str, id: &str, at_ms: i64) -> Result<bool, StoreError> {
+        let n = self.host().execute(
+            "UPDATE holder_transfer SET revoked = ?3
+             WHERE pod = ?1 AND id = ?2 AND revoked IS NULL",
+            params![pod, id, at_ms],
+        )?;
+        Ok(n == 1)
+    }
+
+    async fn count_reads(&self, id: &str, files: u64, at_ms: i64) -> Result<(), StoreError> {
+        self.host().execute(
+            "UPDATE holder_transfer SET reads = reads + ?2, last_read = ?3 WHERE id = ?1",
+            params![id, i64::try_from(files).unwrap_or(i64::MAX), at_ms],
+        )?;
         Ok(())
     }
 }

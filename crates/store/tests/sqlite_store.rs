@@ -347,3 +347,68 @@ async fn a_customer_linked_to_one_pod_cannot_be_claimed_for_another_even_at_once
     );
     assert_eq!(store.link_of("eau", &[8; 32]).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn a_transfer_is_revoked_only_by_its_pod_counted_and_forgotten_with_it() {
+    use selfdata_store::HolderRegistry;
+    use selfdata_store::holders::Transfer;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteBackend::open(dir.path()).unwrap();
+    let transfer = |id: &str, pod: &str, expires_ms: i64| Transfer {
+        id: id.into(),
+        pod: pod.into(),
+        holder_id: "asso".into(),
+        consent_id: format!("transfer-{id}"),
+        purpose: "https://w3id.org/dpv#CustomerCare".into(),
+        resources: vec!["/selfdata/energy/water/".into(), "/notes/a.ttl".into()],
+        created_ms: 1,
+        expires_ms,
+        revoked_ms: None,
+        reads: 0,
+        last_read_ms: None,
+    };
+    store
+        .add_transfer(&transfer("t1", "ines", 1_000))
+        .await
+        .unwrap();
+    store
+        .add_transfer(&transfer("t2", "max", 1_000))
+        .await
+        .unwrap();
+    store
+        .add_transfer(&transfer("t3", "ines", 10))
+        .await
+        .unwrap();
+    let back = store.transfer("t1").await.unwrap().unwrap();
+    assert_eq!(back, transfer("t1", "ines", 1_000));
+    // Live at 500: the two not yet expired.
+    let live: Vec<String> = store
+        .live_transfers_to("asso", 500)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(live.len(), 2);
+    assert!(!live.contains(&"t3".to_owned()));
+    assert!(
+        store
+            .live_transfers_to("other", 500)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Max cannot revoke Inès's transfer; she can, once.
+    assert!(!store.revoke_transfer("max", "t1", 600).await.unwrap());
+    assert!(store.revoke_transfer("ines", "t1", 600).await.unwrap());
+    assert!(!store.revoke_transfer("ines", "t1", 700).await.unwrap());
+    assert!(!store.transfer("t1").await.unwrap().unwrap().is_live(601));
+    assert_eq!(store.live_transfers_to("asso", 601).await.unwrap().len(), 1);
+    store.count_reads("t2", 2, 800).await.unwrap();
+    let t2 = store.transfer("t2").await.unwrap().unwrap();
+    assert_eq!((t2.reads, t2.last_read_ms), (2, Some(800)));
+    // An erased pod's transfers go with it, another's stay.
+    store.forget_pod_links("ines").await.unwrap();
+    assert!(store.transfers_of_pod("ines").await.unwrap().is_empty());
+    assert_eq!(store.transfers_of_pod("max").await.unwrap().len(), 1);
+}

@@ -2,6 +2,7 @@
 //! history) and its receipt, the record's own Turtle.
 
 use super::*;
+use axum::response::Redirect;
 
 #[derive(Template)]
 #[template(path = "privacy_record.html")]
@@ -14,6 +15,16 @@ pub(crate) struct RecordPage<'a> {
     pub(crate) fields: Vec<(&'static str, String)>,
     /// (instant for `datetime`, Paris time shown, state, note).
     pub(crate) events: Vec<(String, String, &'static str, String)>,
+    /// The session's CSRF token when the record can be withdrawn here.
+    pub(crate) withdraw: Option<String>,
+}
+
+/// Whether withdrawing the record alone ends what it grants: a direct
+/// transfer is checked against its record at every read. (An app's grant
+/// and a person's ACL are ended by their own forms, which withdraw the
+/// record too; a holder's connection, on the holders' page.)
+fn withdrawable(rec: &Record) -> bool {
+    rec.kind == Kind::Transfer && rec.state().is_active()
 }
 
 pub(crate) async fn record_page(
@@ -23,9 +34,11 @@ pub(crate) async fn record_page(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let p: &'static PrivacyTexts = chrome.language().words();
-    let Some((rec, _)) = consents::record(&services.ctx, &r.pod, &id).await else {
+    let Some((mut rec, _)) = consents::record(&services.ctx, &r.pod, &id).await else {
         return Err(PageError::new(StatusCode::NOT_FOUND, p.not_listed));
     };
+    // Past its validity it reads as expired, written so or not.
+    rec.expire_if_due(Timestamp::now());
     let party = |x: &Party| {
         let mut s = if x.name.is_empty() || x.name == x.id {
             x.id.clone()
@@ -90,12 +103,46 @@ pub(crate) async fn record_page(
             chrome,
             kind: kind_name(p, rec.kind),
             state: state_name(p, rec.state()),
+            withdraw: withdrawable(&rec).then(|| r.session.csrf.clone()),
             r: &rec,
             fields,
             events,
         }
         .render(),
     ))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct WithdrawForm {}
+
+/// `POST /app/privacy/consents/{id}/withdraw`: withdraws a record that
+/// ends its grant by itself (a direct transfer), at once.
+pub(crate) async fn withdraw(
+    State(services): State<Arc<PrivacyApp>>,
+    chrome: Chrome,
+    Path(id): Path<String>,
+    CsrfForm { resident: r, .. }: CsrfForm<WithdrawForm>,
+) -> Result<Response, PageError> {
+    let p: &'static PrivacyTexts = chrome.language().words();
+    let Some((before, _)) = consents::record(&services.ctx, &r.pod, &id).await else {
+        return Err(PageError::new(StatusCode::NOT_FOUND, p.not_listed));
+    };
+    let mut current = before.clone();
+    current.expire_if_due(Timestamp::now());
+    if !withdrawable(&current) {
+        return Err(PageError::new(StatusCode::BAD_REQUEST, p.not_withdrawable));
+    }
+    consents::change_record(&services.ctx, &r.pod, &id, move |stored| {
+        let mut rec = stored.unwrap_or_else(|| before.clone());
+        rec.withdraw(
+            Timestamp::now(),
+            Some("withdrawn on \"Who has what on me?\"".to_owned()),
+        );
+        rec
+    })
+    .await
+    .map_err(PageError::internal)?;
+    Ok(Redirect::to(&format!("/app/privacy/consents/{id}")).into_response())
 }
 
 pub(crate) async fn receipt(

@@ -29,6 +29,7 @@ async fn register(s: &Server) {
         column: COLUMN.into(),
         secret_hash: selfdata_holders::secret_hash(SECRET),
         created_ms: 0,
+        limits: Default::default(),
     };
     s.app.store.put_holder(&holder).await.unwrap();
 }
@@ -550,4 +551,98 @@ fn the_operator_registers_a_holder_pushing_one_file_per_customer_and_incoherent_
     assert!(ok, "{said}");
     let (_, listed) = holder_cli(dir.path(), &["list"]);
     assert!(listed.contains("column \"Numéro de compte\""), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_holder_past_its_limits_is_answered_429_or_413_in_words_and_a_replay_is_free() {
+    use tokio::io::AsyncWriteExt;
+    let s = Server::start().await;
+    register(&s).await;
+    let mut holder = s.app.store.holder("eau-grand-lyon").await.unwrap().unwrap();
+    holder.limits = selfdata_store::holders::HolderLimits {
+        pushes_per_hour: 3,
+        at_once: 1,
+        max_push_mib: 1,
+    };
+    s.app.store.put_holder(&holder).await.unwrap();
+    let (file, _) = daily_file(2, None);
+
+    // One push under way (its body still arriving): a second is told to wait.
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("eau-grand-lyon:{SECRET}"),
+    );
+    let head = format!(
+        "POST /holders/v1/pushes HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {basic}\r\nIdempotency-Key: slow\r\nContent-Type: text/csv\r\nContent-Length: 100000\r\n\r\n{COLUMN};Date de relevé\r\n"
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    slow.flush().await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while s.app.store.activity("eau-grand-lyon").await.unwrap().pushes == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow push never began"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let busy = push(&s, "day-1", file.clone()).await;
+    assert_eq!(busy.status(), 429);
+    assert!(busy.headers().get("retry-after").is_some());
+    let body: serde_json::Value = busy.json().await.unwrap();
+    assert!(
+        body["detail"].as_str().unwrap().contains("at once"),
+        "{body}"
+    );
+    // The slow one breaks off: nothing delivered, its key free again.
+    drop(slow);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let r = push(&s, "day-1", file.clone()).await;
+        if r.status() == 200 {
+            break;
+        }
+        assert_eq!(r.status(), 429, "only the limit may hold it back");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the broken push is still counted"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // Three pushes an hour: the third is taken, the fourth told when to come back;
+    // a replay of an answered push is not a new push.
+    assert_eq!(push(&s, "day-2", file.clone()).await.status(), 200);
+    assert_eq!(push(&s, "day-3", file.clone()).await.status(), 200);
+    let late = push(&s, "day-4", file.clone()).await;
+    assert_eq!(late.status(), 429);
+    let wait: u64 = late.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3000..=3600).contains(&wait), "{wait}");
+    let body: serde_json::Value = late.json().await.unwrap();
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("in the last hour"),
+        "{body}"
+    );
+    let replay = push(&s, "day-1", file.clone()).await;
+    assert_eq!(replay.status(), 200);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+
+    // A push larger than its size limit is refused in words.
+    holder.limits.pushes_per_hour = 100;
+    s.app.store.put_holder(&holder).await.unwrap();
+    let big = push(&s, "big", "x".repeat(2 * 1024 * 1024)).await;
+    assert_eq!(big.status(), 413);
+    let body: serde_json::Value = big.json().await.unwrap();
+    assert!(
+        body["detail"].as_str().unwrap().contains("at most 1 MiB"),
+        "{body}"
+    );
 }

@@ -31,6 +31,7 @@ async fn register(s: &Server, id: &str, name: &str, category: &str, identifier: 
         column: String::new(),
         secret_hash: selfdata_holders::secret_hash(SECRET),
         created_ms: 0,
+        limits: Default::default(),
     };
     s.app.store.put_holder(&holder).await.unwrap();
 }

@@ -260,7 +260,7 @@ impl PodDb {
     ) -> Result<Self, StoreError> {
         let file = dir.join("pod.sqlite");
         let db_key = keys.as_ref().map(|k| k.db.clone());
-        let conn = open_connection(&file, db_key.as_ref())?;
+        let conn = open_pod_connection(&file, db_key.as_ref())?;
         schema_or_warn(&conn, POD_SCHEMA)?;
         let blobs = Arc::new(BlobDir::new(dir.join("blobs"), keys)?);
         blobs.sweep_unreferenced(&conn)?;
@@ -341,7 +341,7 @@ impl PodDb {
     ) -> Result<T, StoreError> {
         let conn = match self.readers.lock().pop() {
             Some(c) => c,
-            None => open_connection(&self.file, self.db_key.as_ref())?,
+            None => open_pod_connection(&self.file, self.db_key.as_ref())?,
         };
         let result = f(&conn);
         let mut readers = self.readers.lock();

@@ -1,0 +1,800 @@
+//! `/app/operator/holders`: the operator's registry of data holders.
+//!
+//! What the operator does here: registers a holder (its name, its data
+//! protection contact, what it delivers, how residents are known there and
+//! which column of its files names them), hands its client id and secret
+//! (shown once) to the holder's IT, sees whether it is used (residents
+//! connected, pushes, deliveries and how many failed), gives it a new
+//! secret when the old one leaked, and removes it: its residents are
+//! disconnected first (their consent records withdrawn), then its pushes
+//! are refused. The CLI (`selfdata holder add|list|remove`) does the same
+//! through the same functions.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use selfdata_site::{Chrome, Lang, Operator, OperatorForm, PageError, Say, count, page};
+use selfdata_store::PodName;
+use selfdata_store::holders::{Activity, Holder, HolderLimits, Layout};
+use serde::Deserialize;
+
+use crate::HoldersApp;
+use crate::pages::{Done, disconnect_pod, paris};
+
+/// The categories a holder may deliver (what a service imports).
+pub const CATEGORIES: [&str; 4] = ["water", "electricity", "gas", "bank"];
+
+/// A holder to register, as the operator describes it.
+#[derive(Debug, Clone, Default)]
+pub struct NewHolder {
+    pub id: String,
+    pub name: String,
+    pub contact: String,
+    pub categories: Vec<String>,
+    /// How residents are known there, in their words.
+    pub identifier: String,
+    /// How its pushes are laid out.
+    pub layout: Layout,
+    /// With [`Layout::Column`]: the column of its files that names the
+    /// customer (empty: the identifier's words); empty otherwise.
+    pub column: String,
+    /// What its pushes may cost (none: those it had, or the defaults).
+    pub limits: Option<HolderLimits>,
+}
+
+/// The bounds an operator may set a holder's limits within.
+const MAX_PUSHES_PER_HOUR: u32 = 10_000;
+const MAX_AT_ONCE: u32 = 16;
+const MAX_PUSH_MIB: u32 = 8192;
+
+fn check_limits(l: &HolderLimits) -> Result<(), RegistryError> {
+    let within = (1..=MAX_PUSHES_PER_HOUR).contains(&l.pushes_per_hour)
+        && (1..=MAX_AT_ONCE).contains(&l.at_once)
+        && (1..=MAX_PUSH_MIB).contains(&l.max_push_mib);
+    if within {
+        Ok(())
+    } else {
+        Err(RegistryError::BadLimits)
+    }
+}
+
+/// Why a holder was not registered (or changed).
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("a holder's id is 2 to 40 lower-case letters, digits and '-'")]
+    BadId,
+    #[error(
+        "give the holder's name, its data protection contact and how residents are known there"
+    )]
+    Missing,
+    #[error("choose what the holder delivers among water, electricity, gas and bank")]
+    BadCategory,
+    #[error(
+        "a holder's limits are 1 to 10000 pushes an hour, 1 to 16 at once, 1 to 8192 MiB a push"
+    )]
+    BadLimits,
+    #[error(
+        "a holder sending one file per customer has no customer column (each file's customer is read from the file itself): leave the column empty"
+    )]
+    ColumnWithFiles,
+    #[error("a holder with this id is already registered")]
+    Exists,
+    #[error("no holder has this id")]
+    NoHolder,
+    #[error(transparent)]
+    Store(#[from] selfdata_store::StoreError),
+}
+
+impl RegistryError {
+    /// The sentence for the operator's page.
+    fn say(&self) -> Option<Say> {
+        Some(match self {
+            Self::BadId => Say::new(
+                "L'identifiant d'un organisme compte de 2 à 40 lettres minuscules, chiffres et «\u{a0}-\u{a0}».",
+                "A holder's id is 2 to 40 lower-case letters, digits and '-'.",
+            ),
+            Self::Missing => Say::new(
+                "Donnez le nom de l'organisme, son contact pour la protection des données et la manière dont il connaît les résidents.",
+                "Give the holder's name, its data protection contact and how it knows residents.",
+            ),
+            Self::BadCategory => Say::new(
+                "Choisissez ce que l'organisme envoie\u{a0}: eau, électricité, gaz ou banque.",
+                "Choose what the holder sends: water, electricity, gas or bank.",
+            ),
+            Self::BadLimits => Say::new(
+                "Les limites d'un organisme vont de 1 à 10\u{a0}000 envois par heure, de 1 à 16 envois à la fois et de 1 à 8\u{a0}192\u{a0}Mio par envoi.",
+                "A holder's limits are 1 to 10,000 pushes an hour, 1 to 16 at once and 1 to 8,192 MiB a push.",
+            ),
+            Self::ColumnWithFiles => Say::new(
+                "Un organisme qui envoie un fichier par client n'a pas de colonne qui nomme le client (le client de chaque fichier est lu dans le fichier lui-même)\u{a0}: laissez la colonne vide.",
+                "A holder sending one file per customer has no column naming the customer (each file's customer is read from the file itself): leave the column empty.",
+            ),
+            Self::Exists => Say::new(
+                "Un organisme porte déjà cet identifiant\u{a0}; pour changer son secret, utilisez «\u{a0}Nouveau secret\u{a0}».",
+                "A holder already has this id; to change its secret, use “New secret”.",
+            ),
+            Self::NoHolder => Say::new(
+                "Aucun organisme ne porte cet identifiant.",
+                "No holder has this id.",
+            ),
+            Self::Store(_) => return None,
+        })
+    }
+}
+
+/// A new client secret, and what is kept of it.
+fn new_secret() -> (String, [u8; 32]) {
+    let secret = hex::encode(rand::random::<[u8; 24]>());
+    let hash = selfdata_holders::secret_hash(&secret);
+    (secret, hash)
+}
+
+/// Registers a holder; its client secret, shown once. With `replace`, a
+/// holder of the same id is replaced (the CLI's `holder add` again);
+/// otherwise that is refused.
+pub async fn register(
+    app: &HoldersApp,
+    new: NewHolder,
+    replace: bool,
+) -> Result<String, RegistryError> {
+    let id = new.id.trim().to_owned();
+    if !selfdata_holders::valid_holder_id(&id) {
+        return Err(RegistryError::BadId);
+    }
+    let (name, contact, identifier) = (
+        new.name.trim().to_owned(),
+        new.contact.trim().to_owned(),
+        new.identifier.trim().to_owned(),
+    );
+    if name.is_empty() || contact.is_empty() || identifier.is_empty() {
+        return Err(RegistryError::Missing);
+    }
+    if new.categories.is_empty()
+        || new
+            .categories
+            .iter()
+            .any(|c| !CATEGORIES.contains(&c.as_str()))
+    {
+        return Err(RegistryError::BadCategory);
+    }
+    let existing = app.registry.holder(&id).await?;
+    if !replace && existing.is_some() {
+        return Err(RegistryError::Exists);
+    }
+    let limits = new
+        .limits
+        .or(existing.map(|h| h.limits))
+        .unwrap_or_default();
+    check_limits(&limits)?;
+    let column = match (new.layout, new.column.trim()) {
+        (Layout::Column, "") => identifier.clone(),
+        (Layout::Column, c) => c.to_owned(),
+        (Layout::FilePerCustomer, "") => String::new(),
+        (Layout::FilePerCustomer, _) => return Err(RegistryError::ColumnWithFiles),
+    };
+    let (secret, secret_hash) = new_secret();
+    app.registry
+        .put_holder(&Holder {
+            id,
+            name,
+            contact,
+            categories: new.categories,
+            identifier,
+            layout: new.layout,
+            column,
+            secret_hash,
+            created_ms: Timestamp::now().as_millisecond(),
+            limits,
+        })
+        .await?;
+    Ok(secret)
+}
+
+/// Gives a holder a new client secret (the old one stops working at once).
+pub async fn renew_secret(app: &HoldersApp, id: &str) -> Result<String, RegistryError> {
+    let mut holder = app
+        .registry
+        .holder(id)
+        .await?
+        .ok_or(RegistryError::NoHolder)?;
+    let (secret, hash) = new_secret();
+    holder.secret_hash = hash;
+    app.registry.put_holder(&holder).await?;
+    Ok(secret)
+}
+
+/// Sets what a holder's pushes may cost, from its next push on.
+pub async fn set_limits(
+    app: &HoldersApp,
+    id: &str,
+    limits: HolderLimits,
+) -> Result<(), RegistryError> {
+    check_limits(&limits)?;
+    let mut holder = app
+        .registry
+        .holder(id)
+        .await?
+        .ok_or(RegistryError::NoHolder)?;
+    holder.limits = limits;
+    app.registry.put_holder(&holder).await?;
+    Ok(())
+}
+
+/// Removes a holder: each connected resident disconnected (the link
+/// forgotten, their consent record withdrawn) and each transfer to it
+/// stopped (its record withdrawn too), then the holder, whose pushes and
+/// reads are refused from then on. How many residents were disconnected.
+pub async fn remove(app: &HoldersApp, id: &str) -> Result<usize, RegistryError> {
+    if app.registry.holder(id).await?.is_none() {
+        return Err(RegistryError::NoHolder);
+    }
+    let mut pods: Vec<String> = app
+        .registry
+        .links_of_holder(id)
+        .await?
+        .into_iter()
+        .map(|l| l.pod)
+        .collect();
+    pods.sort();
+    pods.dedup();
+    for pod in &pods {
+        match PodName::parse(pod) {
+            Ok(pod) => disconnect_pod(app, &pod, id).await?,
+            Err(_) => tracing::warn!(pod, "a holder's link names no pod"),
+        }
+    }
+    // The transfers it receives end too, their records withdrawn.
+    let now = Timestamp::now().as_millisecond();
+    for t in app.registry.live_transfers_to(id, now).await? {
+        if let Ok(pod) = PodName::parse(&t.pod) {
+            crate::transfer::stop_transfer(app, &pod, &t.id).await?;
+        }
+    }
+    app.registry.delete_holder(id).await?;
+    Ok(pods.len())
+}
+
+/// The words of the operator's holders page.
+#[derive(Debug)]
+pub struct Words {
+    title: &'static str,
+    intro: &'static str,
+    back: &'static str,
+    registered: &'static str,
+    none: &'static str,
+    delivers: &'static str,
+    known_by: &'static str,
+    residents: &'static str,
+    pushes: &'static str,
+    last_push: &'static str,
+    deliveries: &'static str,
+    failed: &'static str,
+    never: &'static str,
+    renew: &'static str,
+    remove: &'static str,
+    /// `{n}`: residents connected.
+    remove_confirm: &'static str,
+    register: &'static str,
+    id: &'static str,
+    id_hint: &'static str,
+    name: &'static str,
+    contact: &'static str,
+    categories: &'static str,
+    identifier: &'static str,
+    identifier_hint: &'static str,
+    column: &'static str,
+    column_hint: &'static str,
+    submit: &'static str,
+    water: &'static str,
+    electricity: &'static str,
+    gas: &'static str,
+    bank: &'static str,
+    secret_title: &'static str,
+    /// `{id}`.
+    secret_lead: &'static str,
+    client_id: &'static str,
+    client_secret: &'static str,
+    secret_once: &'static str,
+    endpoint: &'static str,
+    removed: &'static str,
+    not_confirmed: &'static str,
+    limits: &'static str,
+    pushes_per_hour: &'static str,
+    at_once: &'static str,
+    max_push_mib: &'static str,
+    set_limits: &'static str,
+    limits_set: &'static str,
+    /// `{per_hour}`, `{at_once}`, `{mib}`.
+    limits_line: &'static str,
+}
+
+static FR: Words = Words {
+    title: "Organismes détenteurs de données",
+    intro: "Les organismes enregistrés ici peuvent envoyer à leurs clients, s'ils y consentent, une copie des données qu'ils détiennent sur eux. Un organisme s'identifie avec l'identifiant client et le secret donnés à l'enregistrement.",
+    back: "Console de l'opérateur",
+    registered: "Organismes enregistrés",
+    none: "Aucun organisme n'est encore enregistré.",
+    delivers: "Envoie",
+    known_by: "Connaît les résidents par",
+    residents: "Résidents connectés",
+    pushes: "Envois",
+    last_push: "Dernier envoi",
+    deliveries: "Livraisons (échecs)",
+    failed: "échecs",
+    never: "jamais",
+    renew: "Nouveau secret",
+    remove: "Retirer",
+    remove_confirm: "Je comprends que ses {n} résidents connectés seront déconnectés.",
+    register: "Enregistrer un organisme",
+    id: "Identifiant (aussi son identifiant client)",
+    id_hint: "Lettres minuscules, chiffres et «\u{a0}-\u{a0}», par exemple eau-grand-lyon.",
+    name: "Nom, tel que les résidents le connaissent",
+    contact: "Contact pour la protection des données (adresse e-mail ou URL)",
+    categories: "Ce qu'il envoie",
+    identifier: "Comment il connaît les résidents",
+    identifier_hint: "Dans les mots que les résidents liront, par exemple «\u{a0}Numéro de compteur\u{a0}».",
+    column: "Colonne de ses fichiers qui nomme le client",
+    column_hint: "Vide\u{a0}: la même que la manière dont il connaît les résidents.",
+    submit: "Enregistrer",
+    water: "eau",
+    electricity: "électricité",
+    gas: "gaz",
+    bank: "banque",
+    secret_title: "Identifiants de l'organisme",
+    secret_lead: "Donnez ces identifiants au service informatique de {id} par un canal sûr. Le secret n'est montré qu'une fois\u{a0}: il n'est conservé que sous forme d'empreinte.",
+    client_id: "Identifiant client",
+    client_secret: "Secret client",
+    secret_once: "Si le secret est perdu, donnez-lui un nouveau secret\u{a0}: l'ancien cessera aussitôt de fonctionner.",
+    endpoint: "Adresse d'envoi",
+    removed: "L'organisme a été retiré et ses résidents déconnectés.",
+    not_confirmed: "Cochez la case pour confirmer que ses résidents seront déconnectés.",
+    limits: "Limites de ses envois",
+    pushes_per_hour: "Envois par heure",
+    at_once: "Envois à la fois",
+    max_push_mib: "Taille d'un envoi (Mio)",
+    set_limits: "Changer les limites",
+    limits_line: "{per_hour} envois par heure, {at_once} à la fois, {mib}\u{a0}Mio par envoi",
+    limits_set: "Les limites de l'organisme ont été changées\u{a0}; elles valent dès son prochain envoi.",
+};
+
+static EN: Words = Words {
+    title: "Data holders",
+    intro: "The organisations registered here may send their customers, when those consent, a copy of the data they hold on them. An organisation identifies itself with the client id and secret given when it was registered.",
+    back: "Operator's console",
+    registered: "Registered holders",
+    none: "No holder is registered yet.",
+    delivers: "Sends",
+    known_by: "Knows residents by",
+    residents: "Residents connected",
+    pushes: "Pushes",
+    last_push: "Latest push",
+    deliveries: "Deliveries (failed)",
+    failed: "failed",
+    never: "never",
+    renew: "New secret",
+    remove: "Remove",
+    remove_confirm: "I understand that its {n} connected residents will be disconnected.",
+    register: "Register a holder",
+    id: "Id (also its client id)",
+    id_hint: "Lower-case letters, digits and '-', for example eau-grand-lyon.",
+    name: "Name, as residents know it",
+    contact: "Data protection contact (an e-mail address or a URL)",
+    categories: "What it sends",
+    identifier: "How it knows residents",
+    identifier_hint: "In the words residents will read, for example “Meter number”.",
+    column: "Column of its files that names the customer",
+    column_hint: "Empty: the same as how it knows residents.",
+    submit: "Register",
+    water: "water",
+    electricity: "electricity",
+    gas: "gas",
+    bank: "bank",
+    secret_title: "The holder's credentials",
+    secret_lead: "Give these credentials to the IT team of {id} over a safe channel. The secret is shown once: only its fingerprint is kept.",
+    client_id: "Client id",
+    client_secret: "Client secret",
+    secret_once: "If the secret is lost, give the holder a new secret: the old one stops working at once.",
+    endpoint: "Where to push",
+    removed: "The holder was removed and its residents disconnected.",
+    not_confirmed: "Tick the box to confirm that its residents will be disconnected.",
+    limits: "Limits of its pushes",
+    pushes_per_hour: "Pushes an hour",
+    at_once: "Pushes at once",
+    max_push_mib: "Size of a push (MiB)",
+    set_limits: "Change the limits",
+    limits_line: "{per_hour} pushes an hour, {at_once} at once, {mib} MiB a push",
+    limits_set: "The holder's limits were changed; they hold from its next push.",
+};
+
+selfdata_site::words!(Words, FR, EN);
+
+impl Words {
+    fn category(&self, c: &str) -> &'static str {
+        match c {
+            "water" => self.water,
+            "electricity" => self.electricity,
+            "gas" => self.gas,
+            "bank" => self.bank,
+            _ => "",
+        }
+    }
+}
+
+struct HolderLine {
+    id: String,
+    name: String,
+    contact: String,
+    what: String,
+    known_by: String,
+    column: String,
+    residents: String,
+    confirm: String,
+    pushes: String,
+    last_push: String,
+    deliveries: String,
+    limits: HolderLimits,
+    limits_line: String,
+}
+
+struct CategoryBox {
+    value: &'static str,
+    label: &'static str,
+    checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "operator_holders.html")]
+struct RegistryPage<'a> {
+    w: &'static Words,
+    chrome: Chrome,
+    csrf: &'a str,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
+    holders: Vec<HolderLine>,
+    form: &'a RegisterForm,
+    boxes: Vec<CategoryBox>,
+    limits: HolderLimits,
+}
+
+#[derive(Template)]
+#[template(path = "operator_secret.html")]
+struct SecretPage {
+    w: &'static Words,
+    chrome: Chrome,
+    lead: String,
+    id: String,
+    secret: String,
+    endpoint: String,
+}
+
+/// The registration form (each category a checkbox of its own).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RegisterForm {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    contact: String,
+    #[serde(default)]
+    identifier: String,
+    #[serde(default)]
+    column: String,
+    water: Option<String>,
+    electricity: Option<String>,
+    gas: Option<String>,
+    bank: Option<String>,
+    #[serde(flatten)]
+    limits: LimitsForm,
+}
+
+/// A holder's limits as typed.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct LimitsForm {
+    #[serde(default)]
+    pushes_per_hour: String,
+    #[serde(default)]
+    at_once: String,
+    #[serde(default)]
+    max_push_mib: String,
+}
+
+impl LimitsForm {
+    /// The limits typed; a blank field keeps the default.
+    fn read(&self) -> Result<HolderLimits, RegistryError> {
+        let d = HolderLimits::default();
+        let field = |v: &str, default: u32| match v.trim() {
+            "" => Ok(default),
+            v => v.parse::<u32>().map_err(|_| RegistryError::BadLimits),
+        };
+        Ok(HolderLimits {
+            pushes_per_hour: field(&self.pushes_per_hour, d.pushes_per_hour)?,
+            at_once: field(&self.at_once, d.at_once)?,
+            max_push_mib: field(&self.max_push_mib, d.max_push_mib)?,
+        })
+    }
+}
+
+impl RegisterForm {
+    fn categories(&self) -> Vec<String> {
+        [
+            ("water", &self.water),
+            ("electricity", &self.electricity),
+            ("gas", &self.gas),
+            ("bank", &self.bank),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(c, _)| c.to_owned())
+        .collect()
+    }
+}
+
+async fn lines(app: &HoldersApp, w: &Words, lang: Lang) -> Result<Vec<HolderLine>, PageError> {
+    let mut out = Vec::new();
+    for h in app.registry.holders().await.map_err(PageError::internal)? {
+        let a: Activity = app
+            .registry
+            .activity(&h.id)
+            .await
+            .map_err(PageError::internal)?;
+        out.push(HolderLine {
+            what: h
+                .categories
+                .iter()
+                .map(|c| w.category(c))
+                .collect::<Vec<_>>()
+                .join(", "),
+            residents: count(a.residents, lang),
+            confirm: selfdata_site::fill(w.remove_confirm, &[("n", &count(a.residents, lang))]),
+            pushes: count(a.pushes, lang),
+            last_push: a
+                .last_push_ms
+                .map_or_else(|| w.never.to_owned(), |ms| paris(ms, lang)),
+            deliveries: format!(
+                "{} ({} {})",
+                count(a.deliveries, lang),
+                count(a.failed, lang),
+                w.failed
+            ),
+            limits_line: selfdata_site::fill(
+                w.limits_line,
+                &[
+                    (
+                        "per_hour",
+                        &count(u64::from(h.limits.pushes_per_hour), lang),
+                    ),
+                    ("at_once", &count(u64::from(h.limits.at_once), lang)),
+                    ("mib", &count(u64::from(h.limits.max_push_mib), lang)),
+                ],
+            ),
+            limits: h.limits,
+            id: h.id,
+            name: h.name,
+            contact: h.contact,
+            known_by: h.identifier,
+            column: h.column,
+        });
+    }
+    Ok(out)
+}
+
+async fn registry_page(
+    app: &HoldersApp,
+    chrome: Chrome,
+    csrf: &str,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
+    form: &RegisterForm,
+) -> Response {
+    let lang = chrome.language();
+    let w: &'static Words = lang.words();
+    let holders = match lines(app, w, lang).await {
+        Ok(l) => l,
+        Err(e) => return e.into_response(),
+    };
+    let chosen = form.categories();
+    let boxes = CATEGORIES
+        .iter()
+        .map(|&c| CategoryBox {
+            value: c,
+            label: w.category(c),
+            checked: chosen.iter().any(|x| x == c),
+        })
+        .collect();
+    page(
+        status,
+        RegistryPage {
+            w,
+            chrome,
+            csrf,
+            notice,
+            error,
+            holders,
+            form,
+            boxes,
+            limits: form.limits.read().unwrap_or_default(),
+        }
+        .render(),
+    )
+}
+
+/// `GET /app/operator/holders`.
+pub(crate) async fn show(
+    State(app): State<Arc<HoldersApp>>,
+    chrome: Chrome,
+    me: Operator,
+    done: Result<Query<Done>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let w: &'static Words = chrome.language().words();
+    let notice = match done.ok().and_then(|Query(d)| d.done).as_deref() {
+        Some("removed") => Some(w.removed),
+        Some("limits") => Some(w.limits_set),
+        _ => None,
+    };
+    registry_page(
+        &app,
+        chrome,
+        &me.session.csrf,
+        StatusCode::OK,
+        notice,
+        None,
+        &RegisterForm::default(),
+    )
+    .await
+}
+
+/// The credentials, shown once: never kept in a cache.
+fn secret_page(app: &HoldersApp, chrome: Chrome, id: String, secret: String) -> Response {
+    let w: &'static Words = chrome.language().words();
+    let mut response = page(
+        StatusCode::OK,
+        SecretPage {
+            w,
+            lead: selfdata_site::fill(w.secret_lead, &[("id", &id)]),
+            chrome,
+            id,
+            secret,
+            endpoint: format!("{}/holders/v1/pushes", app.ctx.base_url()),
+        }
+        .render(),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn refused(e: &RegistryError, lang: Lang) -> Result<&'static str, PageError> {
+    match e.say() {
+        Some(say) => Ok(say.in_(lang)),
+        None => Err(PageError::internal(e)),
+    }
+}
+
+/// `POST /app/operator/holders`: registers a holder, shows its secret once.
+pub(crate) async fn register_holder(
+    State(app): State<Arc<HoldersApp>>,
+    chrome: Chrome,
+    OperatorForm { operator, form }: OperatorForm<RegisterForm>,
+) -> Response {
+    let registered = match form.limits.read() {
+        Ok(limits) => {
+            let new = NewHolder {
+                id: form.id.clone(),
+                name: form.name.clone(),
+                contact: form.contact.clone(),
+                categories: form.categories(),
+                identifier: form.identifier.clone(),
+                layout: Layout::Column,
+                column: form.column.clone(),
+                limits: Some(limits),
+            };
+            register(&app, new, false).await
+        }
+        Err(e) => Err(e),
+    };
+    match registered {
+        Ok(secret) => {
+            tracing::info!(operator = %operator.account.email, holder = %form.id.trim(), "holder registered");
+            secret_page(&app, chrome, form.id.trim().to_owned(), secret)
+        }
+        Err(e) => match refused(&e, chrome.language()) {
+            Ok(sentence) => {
+                let status = match e {
+                    RegistryError::Exists => StatusCode::CONFLICT,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                let csrf = operator.session.csrf.clone();
+                registry_page(&app, chrome, &csrf, status, None, Some(sentence), &form).await
+            }
+            Err(page) => page.into_response(),
+        },
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SetLimitsForm {
+    holder: String,
+    #[serde(flatten)]
+    limits: LimitsForm,
+}
+
+/// `POST /app/operator/holders/limits`.
+pub(crate) async fn change_limits(
+    State(app): State<Arc<HoldersApp>>,
+    chrome: Chrome,
+    OperatorForm { operator, form }: OperatorForm<SetLimitsForm>,
+) -> Response {
+    let set = match form.limits.read() {
+        Ok(limits) => set_limits(&app, &form.holder, limits).await,
+        Err(e) => Err(e),
+    };
+    match set {
+        Ok(()) => {
+            tracing::info!(operator = %operator.account.email, holder = %form.holder, "holder limits changed");
+            Redirect::to("/app/operator/holders?done=limits").into_response()
+        }
+        Err(e) => match refused(&e, chrome.language()) {
+            Ok(sentence) => {
+                let status = match e {
+                    RegistryError::NoHolder => StatusCode::NOT_FOUND,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                PageError::new(status, sentence).into_response()
+            }
+            Err(page) => page.into_response(),
+        },
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct HolderForm {
+    holder: String,
+    confirm: Option<String>,
+}
+
+/// `POST /app/operator/holders/secret`: a new secret, shown once.
+pub(crate) async fn renew(
+    State(app): State<Arc<HoldersApp>>,
+    chrome: Chrome,
+    OperatorForm { operator, form }: OperatorForm<HolderForm>,
+) -> Response {
+    match renew_secret(&app, &form.holder).await {
+        Ok(secret) => {
+            tracing::info!(operator = %operator.account.email, holder = %form.holder, "holder secret renewed");
+            secret_page(&app, chrome, form.holder, secret)
+        }
+        Err(e) => match refused(&e, chrome.language()) {
+            Ok(sentence) => PageError::new(StatusCode::NOT_FOUND, sentence).into_response(),
+            Err(page) => page.into_response(),
+        },
+    }
+}
+
+/// `POST /app/operator/holders/remove`: only with the box ticked.
+pub(crate) async fn remove_holder(
+    State(app): State<Arc<HoldersApp>>,
+    chrome: Chrome,
+    OperatorForm { operator, form }: OperatorForm<HolderForm>,
+) -> Response {
+    let w: &'static Words = chrome.language().words();
+    if form.confirm.as_deref() != Some("yes") {
+        return PageError::new(StatusCode::BAD_REQUEST, w.not_confirmed).into_response();
+    }
+    match remove(&app, &form.holder).await {
+        Ok(n) => {
+            tracing::info!(operator = %operator.account.email, holder = %form.holder, residents = n, "holder removed");
+            Redirect::to("/app/operator/holders?done=removed").into_response()
+        }
+        Err(e) => match refused(&e, chrome.language()) {
+            Ok(sentence) => PageError::new(StatusCode::NOT_FOUND, sentence).into_response(),
+            Err(page) => page.into_response(),
+        },
+    }
+}

@@ -1,0 +1,337 @@
+//! The operator's console and its registry of data holders: open only to
+//! the operator's accounts with a second factor (to anyone else signed in
+//! it does not exist), a holder registered there pushes with the secret
+//! shown once, a new secret ends the old one at once, and removing a
+//! holder disconnects its residents (their consent records withdrawn).
+
+use selfdata_store::HolderRegistry;
+use selfdata_store::directory::Directory;
+
+use selfdata_store::{Backend, PodName};
+
+use crate::common::{Browser, Server, field, resident};
+
+/// Makes `email` an operator, with a second factor unless `second_factor` is false.
+async fn make_operator(s: &Server, email: &str, second_factor: bool) {
+    let account = s.app.store.account_by_email(email).await.unwrap().unwrap();
+    s.app.store.set_operator(account.id, true).await.unwrap();
+    if second_factor {
+        let (secret, _) = selfdata_idp::accounts::new_totp(email);
+        s.app
+            .store
+            .set_totp(account.id, Some(&secret))
+            .await
+            .unwrap();
+    }
+}
+
+/// An operator signed in (its session began before its second factor was
+/// turned on, as when one turns it on from the account page).
+async fn operator(s: &Server) -> Browser {
+    let (b, _) = resident(s, "ops@city.example", "ops").await;
+    make_operator(s, "ops@city.example", true).await;
+    b
+}
+
+async fn push_as(s: &Server, id: &str, secret: &str, key: &str) -> u16 {
+    s.client
+        .post(format!("{}/holders/v1/pushes", s.base))
+        .basic_auth(id, Some(secret))
+        .header("idempotency-key", key)
+        .header("content-type", "text/csv")
+        .body("Numéro de compteur;Date de relevé;Index relevé (litres);Consommation du jour (litres)\n")
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn register_form<'a>(csrf: &'a str, id: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("id", id),
+        ("name", "Eau du Grand Lyon"),
+        ("contact", "dpo@eau.example"),
+        ("water", "yes"),
+        ("identifier", "Numéro de compteur"),
+    ]
+}
+
+#[tokio::test]
+async fn the_operator_console_does_not_exist_for_a_resident_and_refuses_an_operator_without_second_factor()
+ {
+    let s = Server::start().await;
+    // A visitor is sent to sign in.
+    let visitor = Browser::new(&s.base);
+    let page = visitor.get("/app/operator/holders").await;
+    assert_eq!(page.status, 303);
+    assert!(page.location.unwrap().starts_with("/account/login"));
+
+    // A resident finds no such page, and cannot post to it either.
+    let (eve, _) = resident(&s, "eve@example.org", "eve").await;
+    for path in ["/app/operator", "/app/operator/holders"] {
+        let page = eve.get(path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert!(!page.body.contains("Register a holder"), "{path}");
+    }
+    let csrf = field(&eve.get("/account").await.body, "csrf");
+    let page = eve
+        .post("/app/operator/holders", &register_form(&csrf, "evil-water"))
+        .await;
+    assert_eq!(page.status, 404);
+    assert!(s.app.store.holder("evil-water").await.unwrap().is_none());
+
+    // An operator without a second factor is told to turn it on.
+    let (ops, _) = resident(&s, "ops@city.example", "ops").await;
+    make_operator(&s, "ops@city.example", false).await;
+    let page = ops.get("/app/operator/holders").await;
+    assert_eq!(page.status, 403);
+    assert!(page.body.contains("need a second factor"), "{}", page.body);
+
+    // With one, the console lists the holders' registry.
+    make_operator(&s, "ops@city.example", true).await;
+    let page = ops.get("/app/operator").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("href=\"/app/operator/holders\""),
+        "{}",
+        page.body
+    );
+    // Taken back, the console is gone again.
+    let account = s
+        .app
+        .store
+        .account_by_email("ops@city.example")
+        .await
+        .unwrap()
+        .unwrap();
+    s.app.store.set_operator(account.id, false).await.unwrap();
+    assert_eq!(ops.get("/app/operator").await.status, 404);
+}
+
+#[tokio::test]
+async fn a_holder_registered_on_the_console_pushes_with_its_secret_shown_once_and_a_new_secret_ends_the_old()
+ {
+    let s = Server::start().await;
+    let ops = operator(&s).await;
+    let page = ops.get("/app/operator/holders").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("No holder is registered yet."));
+    let csrf = field(&page.body, "csrf");
+
+    // A form without what the holder sends is refused with a sentence,
+    // what was typed kept, nothing registered.
+    let mut no_category = register_form(&csrf, "eau-grand-lyon");
+    no_category.retain(|(k, _)| *k != "water");
+    let page = ops.post("/app/operator/holders", &no_category).await;
+    assert_eq!(page.status, 400);
+    assert!(
+        page.body.contains("Choose what the holder sends"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("value=\"Eau du Grand Lyon\""));
+    assert!(
+        s.app
+            .store
+            .holder("eau-grand-lyon")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let page = ops
+        .post(
+            "/app/operator/holders",
+            &register_form(&csrf, "eau-grand-lyon"),
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    let secret = page
+        .body
+        .split("<code id=\"client-secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(secret.len(), 48);
+    assert_eq!(push_as(&s, "eau-grand-lyon", &secret, "day-1").await, 200);
+
+    // The secret is not shown again; the registry shows the push.
+    let page = ops.get("/app/operator/holders").await;
+    assert!(!page.body.contains(&secret));
+    assert!(page.body.contains("Eau du Grand Lyon"));
+    let activity = s.app.store.activity("eau-grand-lyon").await.unwrap();
+    assert_eq!(activity.pushes, 1);
+
+    // The same id again is refused and changes nothing.
+    let page = ops
+        .post(
+            "/app/operator/holders",
+            &register_form(&csrf, "eau-grand-lyon"),
+        )
+        .await;
+    assert_eq!(page.status, 409);
+    assert_eq!(push_as(&s, "eau-grand-lyon", &secret, "day-2").await, 200);
+
+    // A new secret: the old one is refused at once.
+    let page = ops
+        .post(
+            "/app/operator/holders/secret",
+            &[("csrf", &csrf), ("holder", "eau-grand-lyon")],
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    let renewed = page
+        .body
+        .split("<code id=\"client-secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert_ne!(renewed, secret);
+    assert_eq!(push_as(&s, "eau-grand-lyon", &secret, "day-3").await, 401);
+    assert_eq!(push_as(&s, "eau-grand-lyon", &renewed, "day-3").await, 200);
+
+    // Its limits: out of bounds is refused in words, within them kept.
+    let limits = |pushes: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("holder", "eau-grand-lyon".to_owned()),
+            ("pushes_per_hour", pushes.to_owned()),
+            ("at_once", "1".to_owned()),
+            ("max_push_mib", "64".to_owned()),
+        ]
+    };
+    let form = limits("0");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = ops.post("/app/operator/holders/limits", &form).await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("pushes an hour"), "{}", page.body);
+    let form = limits("3");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = ops.post("/app/operator/holders/limits", &form).await;
+    assert_eq!(page.status, 303);
+    let kept = s.app.store.holder("eau-grand-lyon").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            kept.limits.pushes_per_hour,
+            kept.limits.at_once,
+            kept.limits.max_push_mib
+        ),
+        (3, 1, 64)
+    );
+    // Three pushes began this hour (day-1, day-2, day-3; the one refused
+    // for its old secret never began): the next is told to wait.
+    assert_eq!(push_as(&s, "eau-grand-lyon", &renewed, "day-4").await, 429);
+}
+
+#[tokio::test]
+async fn removing_a_holder_on_the_console_disconnects_its_residents_and_refuses_its_pushes() {
+    let s = Server::start().await;
+    let ops = operator(&s).await;
+    let csrf = field(&ops.get("/app/operator/holders").await.body, "csrf");
+    let page = ops
+        .post(
+            "/app/operator/holders",
+            &register_form(&csrf, "eau-grand-lyon"),
+        )
+        .await;
+    let secret = page
+        .body
+        .split("<code id=\"client-secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    let (ines, pod) = resident(&s, "ines@example.org", "ines").await;
+    let pod: PodName = pod;
+    selfdata_holders_web::pages::connect_pod(&s.app.holders, &pod, "eau-grand-lyon", "M000001")
+        .await
+        .unwrap();
+    let link = s.app.store.links_of_pod("ines").await.unwrap().remove(0);
+    // Ines also lets it read her water folder.
+    s.app
+        .store
+        .write(
+            &pod,
+            selfdata_store::Write::Put {
+                path: selfdata_store::ResourcePath::parse("/selfdata/energy/water/2026.csv")
+                    .unwrap(),
+                content_type: "text/csv".into(),
+                body: bytes::Bytes::from_static(b"start,end,litres\n"),
+                precondition: selfdata_store::Precondition::None,
+            },
+        )
+        .await
+        .unwrap();
+    let transfer = selfdata_holders_web::transfer::grant_transfer(
+        &s.app.holders,
+        &pod,
+        "eau-grand-lyon",
+        &["/selfdata/energy/water/".to_owned()],
+        "CustomerCare",
+        30,
+        jiff::Timestamp::now(),
+    )
+    .await
+    .unwrap();
+
+    // Without the box ticked, nothing is removed.
+    let page = ops
+        .post(
+            "/app/operator/holders/remove",
+            &[("csrf", &csrf), ("holder", "eau-grand-lyon")],
+        )
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(
+        s.app
+            .store
+            .holder("eau-grand-lyon")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let page = ops
+        .post(
+            "/app/operator/holders/remove",
+            &[
+                ("csrf", &csrf),
+                ("holder", "eau-grand-lyon"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303);
+    let page = ops.get(&page.location.unwrap()).await;
+    assert!(
+        page.body.contains("its residents disconnected"),
+        "{}",
+        page.body
+    );
+
+    // The resident's consent record is withdrawn, the link gone, the pushes refused.
+    let ctx = s.app.holders.ctx.clone();
+    let (record, _) = selfdata_service::consents::record(&ctx, &pod, &link.consent_id)
+        .await
+        .unwrap();
+    assert!(!record.state().is_active(), "{:?}", record.state());
+    let (record, _) = selfdata_service::consents::record(&ctx, &pod, &transfer.consent_id)
+        .await
+        .unwrap();
+    assert!(
+        !record.state().is_active(),
+        "the transfer's record: {:?}",
+        record.state()
+    );
+    let kept = s.app.store.transfer(&transfer.id).await.unwrap();
+    assert!(kept.is_none_or(|t| !t.is_live(crate::common::now())));
+    assert!(s.app.store.links_of_pod("ines").await.unwrap().is_empty());
+    assert_eq!(push_as(&s, "eau-grand-lyon", &secret, "after").await, 401);
+    let page = ines.get("/app/holders").await;
+    assert!(page.body.contains("No organisation sends you data yet."));
+}
