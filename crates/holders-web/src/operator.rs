@@ -288,6 +288,9 @@ pub struct Words {
     identifier_hint: &'static str,
     column: &'static str,
     column_hint: &'static str,
+    layout: &'static str,
+    layout_column: &'static str,
+    layout_files: &'static str,
     submit: &'static str,
     water: &'static str,
     electricity: &'static str,
@@ -338,7 +341,10 @@ static FR: Words = Words {
     identifier: "Comment il connaît les résidents",
     identifier_hint: "Dans les mots que les résidents liront, par exemple «\u{a0}Numéro de compteur\u{a0}».",
     column: "Colonne de ses fichiers qui nomme le client",
-    column_hint: "Vide\u{a0}: la même que la manière dont il connaît les résidents.",
+    column_hint: "Pour un fichier pour tous ses clients seulement. Vide\u{a0}: la même que la manière dont il connaît les résidents.",
+    layout: "Ce qu'il envoie à chaque envoi",
+    layout_column: "Un fichier CSV pour tous ses clients, une colonne nommant le client de chaque ligne",
+    layout_files: "Un fichier par client (l'export Enedis d'un compteur, le relevé OFX d'un compte), le client lu dans le fichier",
     submit: "Enregistrer",
     water: "eau",
     electricity: "électricité",
@@ -387,7 +393,10 @@ static EN: Words = Words {
     identifier: "How it knows residents",
     identifier_hint: "In the words residents will read, for example “Meter number”.",
     column: "Column of its files that names the customer",
-    column_hint: "Empty: the same as how it knows residents.",
+    column_hint: "For one file for all its customers only. Empty: the same as how it knows residents.",
+    layout: "What it sends in each push",
+    layout_column: "One CSV file for all its customers, a column naming each row's customer",
+    layout_files: "One file per customer (a meter's Enedis export, an account's OFX statement), the customer read from the file",
     submit: "Register",
     water: "water",
     electricity: "electricity",
@@ -430,7 +439,10 @@ struct HolderLine {
     contact: String,
     what: String,
     known_by: String,
+    /// The customer column, or empty for a holder sending one file per customer.
     column: String,
+    /// What it sends in each push, in words.
+    layout: &'static str,
     residents: String,
     confirm: String,
     pushes: String,
@@ -484,6 +496,9 @@ pub(crate) struct RegisterForm {
     identifier: String,
     #[serde(default)]
     column: String,
+    /// `column` (or absent) or `file-per-customer`.
+    #[serde(default)]
+    layout: String,
     water: Option<String>,
     electricity: Option<String>,
     gas: Option<String>,
@@ -520,6 +535,19 @@ impl LimitsForm {
 }
 
 impl RegisterForm {
+    /// The layout chosen (the one-CSV layout when none is).
+    fn layout(&self) -> Layout {
+        match self.layout.as_str() {
+            "file-per-customer" => Layout::FilePerCustomer,
+            _ => Layout::Column,
+        }
+    }
+
+    /// Whether the form chose one file per customer (the template's radio).
+    fn files(&self) -> bool {
+        self.layout() == Layout::FilePerCustomer
+    }
+
     fn categories(&self) -> Vec<String> {
         [
             ("water", &self.water),
@@ -577,7 +605,14 @@ async fn lines(app: &HoldersApp, w: &Words, lang: Lang) -> Result<Vec<HolderLine
             name: h.name,
             contact: h.contact,
             known_by: h.identifier,
-            column: h.column,
+            layout: match h.layout {
+                Layout::Column => w.layout_column,
+                Layout::FilePerCustomer => w.layout_files,
+            },
+            column: match h.layout {
+                Layout::Column => h.column,
+                Layout::FilePerCustomer => String::new(),
+            },
         });
     }
     Ok(out)
@@ -691,7 +726,7 @@ pub(crate) async fn register_holder(
                 contact: form.contact.clone(),
                 categories: form.categories(),
                 identifier: form.identifier.clone(),
-                layout: Layout::Column,
+                layout: form.layout(),
                 column: form.column.clone(),
                 limits: Some(limits),
             };
