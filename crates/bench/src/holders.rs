@@ -164,6 +164,7 @@ async fn setup(data: &Path, consenting: usize) -> anyhow::Result<()> {
         contact: "dpo@eau.example".into(),
         categories: vec!["water".into()],
         identifier: COLUMN.into(),
+        layout: selfdata_store::holders::Layout::Column,
         column: COLUMN.into(),
         secret_hash: selfdata_holders::secret_hash(SECRET),
         created_ms: 0,

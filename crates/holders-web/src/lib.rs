@@ -11,6 +11,9 @@
 //!   uploaded them), the others dropped unread, and answered with a signed
 //!   receipt (`selfdata_holders::receipt`). A retry with the same
 //!   `Idempotency-Key` gets the same receipt and delivers nothing again.
+//!   A holder registered with the file-per-customer layout pushes instead
+//!   a form of files, one per customer ([`per_customer`]), each file's
+//!   customer read from its content.
 //! - A **resident** connects a holder from `/app/holders` ([`pages`]):
 //!   their identifier there and their consent, recorded as a consent
 //!   record in their pod (shown and revocable on "Who has what on me?");
@@ -26,6 +29,7 @@
 
 pub mod operator;
 pub mod pages;
+pub mod per_customer;
 pub mod push;
 mod texts;
 pub mod transfer;

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use selfdata_site::{Chrome, Lang, Operator, OperatorForm, PageError, Say, count, page};
 use selfdata_store::PodName;
-use selfdata_store::holders::{Activity, Holder, HolderLimits};
+use selfdata_store::holders::{Activity, Holder, HolderLimits, Layout};
 use serde::Deserialize;
 
 use crate::HoldersApp;
@@ -37,7 +37,10 @@ pub struct NewHolder {
     pub categories: Vec<String>,
     /// How residents are known there, in their words.
     pub identifier: String,
-    /// The column of its files that names the customer (empty: the identifier's words).
+    /// How its pushes are laid out.
+    pub layout: Layout,
+    /// With [`Layout::Column`]: the column of its files that names the
+    /// customer (empty: the identifier's words); empty otherwise.
     pub column: String,
     /// What its pushes may cost (none: those it had, or the defaults).
     pub limits: Option<HolderLimits>,
@@ -74,6 +77,10 @@ pub enum RegistryError {
         "a holder's limits are 1 to 10000 pushes an hour, 1 to 16 at once, 1 to 8192 MiB a push"
     )]
     BadLimits,
+    #[error(
+        "a holder sending one file per customer has no customer column (each file's customer is read from the file itself): leave the column empty"
+    )]
+    ColumnWithFiles,
     #[error("a holder with this id is already registered")]
     Exists,
     #[error("no holder has this id")]
@@ -101,6 +108,10 @@ impl RegistryError {
             Self::BadLimits => Say::new(
                 "Les limites d'un organisme vont de 1 à 10\u{a0}000 envois par heure, de 1 à 16 envois à la fois et de 1 à 8\u{a0}192\u{a0}Mio par envoi.",
                 "A holder's limits are 1 to 10,000 pushes an hour, 1 to 16 at once and 1 to 8,192 MiB a push.",
+            ),
+            Self::ColumnWithFiles => Say::new(
+                "Un organisme qui envoie un fichier par client n'a pas de colonne qui nomme le client (le client de chaque fichier est lu dans le fichier lui-même)\u{a0}: laissez la colonne vide.",
+                "A holder sending one file per customer has no column naming the customer (each file's customer is read from the file itself): leave the column empty.",
             ),
             Self::Exists => Say::new(
                 "Un organisme porte déjà cet identifiant\u{a0}; pour changer son secret, utilisez «\u{a0}Nouveau secret\u{a0}».",
@@ -159,9 +170,11 @@ pub async fn register(
         .or(existing.map(|h| h.limits))
         .unwrap_or_default();
     check_limits(&limits)?;
-    let column = match new.column.trim() {
-        "" => identifier.clone(),
-        c => c.to_owned(),
+    let column = match (new.layout, new.column.trim()) {
+        (Layout::Column, "") => identifier.clone(),
+        (Layout::Column, c) => c.to_owned(),
+        (Layout::FilePerCustomer, "") => String::new(),
+        (Layout::FilePerCustomer, _) => return Err(RegistryError::ColumnWithFiles),
     };
     let (secret, secret_hash) = new_secret();
     app.registry
@@ -171,6 +184,7 @@ pub async fn register(
             contact,
             categories: new.categories,
             identifier,
+            layout: new.layout,
             column,
             secret_hash,
             created_ms: Timestamp::now().as_millisecond(),
@@ -274,6 +288,9 @@ pub struct Words {
     identifier_hint: &'static str,
     column: &'static str,
     column_hint: &'static str,
+    layout: &'static str,
+    layout_column: &'static str,
+    layout_files: &'static str,
     submit: &'static str,
     water: &'static str,
     electricity: &'static str,
@@ -324,7 +341,10 @@ static FR: Words = Words {
     identifier: "Comment il connaît les résidents",
     identifier_hint: "Dans les mots que les résidents liront, par exemple «\u{a0}Numéro de compteur\u{a0}».",
     column: "Colonne de ses fichiers qui nomme le client",
-    column_hint: "Vide\u{a0}: la même que la manière dont il connaît les résidents.",
+    column_hint: "Pour un fichier pour tous ses clients seulement. Vide\u{a0}: la même que la manière dont il connaît les résidents.",
+    layout: "Ce qu'il envoie à chaque envoi",
+    layout_column: "Un fichier CSV pour tous ses clients, une colonne nommant le client de chaque ligne",
+    layout_files: "Un fichier par client (l'export Enedis d'un compteur, le relevé OFX d'un compte), le client lu dans le fichier",
     submit: "Enregistrer",
     water: "eau",
     electricity: "électricité",
@@ -373,7 +393,10 @@ static EN: Words = Words {
     identifier: "How it knows residents",
     identifier_hint: "In the words residents will read, for example “Meter number”.",
     column: "Column of its files that names the customer",
-    column_hint: "Empty: the same as how it knows residents.",
+    column_hint: "For one file for all its customers only. Empty: the same as how it knows residents.",
+    layout: "What it sends in each push",
+    layout_column: "One CSV file for all its customers, a column naming each row's customer",
+    layout_files: "One file per customer (a meter's Enedis export, an account's OFX statement), the customer read from the file",
     submit: "Register",
     water: "water",
     electricity: "electricity",
@@ -416,7 +439,10 @@ struct HolderLine {
     contact: String,
     what: String,
     known_by: String,
+    /// The customer column, or empty for a holder sending one file per customer.
     column: String,
+    /// What it sends in each push, in words.
+    layout: &'static str,
     residents: String,
     confirm: String,
     pushes: String,
@@ -470,6 +496,9 @@ pub(crate) struct RegisterForm {
     identifier: String,
     #[serde(default)]
     column: String,
+    /// `column` (or absent) or `file-per-customer`.
+    #[serde(default)]
+    layout: String,
     water: Option<String>,
     electricity: Option<String>,
     gas: Option<String>,
@@ -506,6 +535,19 @@ impl LimitsForm {
 }
 
 impl RegisterForm {
+    /// The layout chosen (the one-CSV layout when none is).
+    fn layout(&self) -> Layout {
+        match self.layout.as_str() {
+            "file-per-customer" => Layout::FilePerCustomer,
+            _ => Layout::Column,
+        }
+    }
+
+    /// Whether the form chose one file per customer (the template's radio).
+    fn files(&self) -> bool {
+        self.layout() == Layout::FilePerCustomer
+    }
+
     fn categories(&self) -> Vec<String> {
         [
             ("water", &self.water),
@@ -563,7 +605,14 @@ async fn lines(app: &HoldersApp, w: &Words, lang: Lang) -> Result<Vec<HolderLine
             name: h.name,
             contact: h.contact,
             known_by: h.identifier,
-            column: h.column,
+            layout: match h.layout {
+                Layout::Column => w.layout_column,
+                Layout::FilePerCustomer => w.layout_files,
+            },
+            column: match h.layout {
+                Layout::Column => h.column,
+                Layout::FilePerCustomer => String::new(),
+            },
         });
     }
     Ok(out)
@@ -677,6 +726,7 @@ pub(crate) async fn register_holder(
                 contact: form.contact.clone(),
                 categories: form.categories(),
                 identifier: form.identifier.clone(),
+                layout: form.layout(),
                 column: form.column.clone(),
                 limits: Some(limits),
             };

@@ -26,6 +26,11 @@
 //!  "verifier_key": "pods.example.org/receipts+…"}
 //! ```
 //!
+//! A holder registered with the file-per-customer layout sends instead a
+//! `multipart/form-data` body, one part per customer's file
+//! ([`crate::per_customer`]); its answer counts `parts` and names failures
+//! by `part`.
+//!
 //! Every error is problem+json with a sentence.
 
 use std::collections::HashMap;
@@ -34,20 +39,20 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use http_body_util::BodyExt;
 use jiff::Timestamp;
-use selfdata_holders::receipt::{Failure, Receipt};
+use selfdata_holders::receipt::{Failure, Receipt, Unit};
 use selfdata_holders::split::{Caps, Splitter};
 use selfdata_service::intake::ImportFailure;
 use selfdata_service::upload::Upload;
 use selfdata_solid::Credentials;
 use selfdata_solid::audit::AccessEvent;
 use selfdata_solid::error::ApiError;
-use selfdata_store::holders::{Delivery, Holder, Link, PushState};
+use selfdata_store::holders::{Delivery, Holder, Layout, Link, PushState};
 use selfdata_store::{PodName, ResourcePath};
 use sha2::{Digest, Sha256};
 
@@ -57,7 +62,7 @@ use crate::HoldersApp;
 const STALE_AFTER_MS: i64 = 60 * 60 * 1000;
 
 /// At most this many failures are listed in a receipt (all are counted).
-const MAX_FAILURES_LISTED: usize = 1000;
+pub(crate) const MAX_FAILURES_LISTED: usize = 1000;
 
 fn unauthorised() -> ApiError {
     let mut e = ApiError::new(
@@ -135,14 +140,16 @@ fn log(app: &HoldersApp, holder: &Holder, pod: &PodName, path: &str, allowed: bo
 }
 
 /// `POST /holders/v1/pushes`.
-pub async fn push(State(app): State<Arc<HoldersApp>>, headers: HeaderMap, body: Body) -> Response {
-    match run(&app, &headers, body).await {
+pub async fn push(State(app): State<Arc<HoldersApp>>, request: Request) -> Response {
+    match run(&app, request).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
 }
 
-async fn run(app: &Arc<HoldersApp>, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn run(app: &Arc<HoldersApp>, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
     let holder = authenticate(app, headers).await?;
     let key = headers
         .get("idempotency-key")
@@ -197,13 +204,24 @@ async fn run(app: &Arc<HoldersApp>, headers: &HeaderMap, body: Body) -> Result<R
             ));
         }
         PushState::Done { receipt } => {
+            // Read (and drop) the body sent again before answering: a
+            // client still writing it would see a broken connection, not
+            // its receipt.
+            drain(body, holder.limits.max_push_bytes()).await;
             let mut r = answer(app, &receipt)?;
             r.headers_mut()
                 .insert("idempotent-replayed", HeaderValue::from_static("true"));
             return Ok(r);
         }
     }
-    match deliver(app, &holder, &key, body).await {
+    let delivered = match holder.layout {
+        Layout::Column => deliver(app, &holder, &key, headers, body).await,
+        Layout::FilePerCustomer => {
+            let request = Request::from_parts(parts, body);
+            crate::per_customer::deliver(app, &holder, &key, request).await
+        }
+    };
+    match delivered {
         Ok(note) => {
             app.registry.finish_push(&holder.id, &key, &note).await?;
             answer(app, &note)
@@ -217,7 +235,20 @@ async fn run(app: &Arc<HoldersApp>, headers: &HeaderMap, body: Body) -> Result<R
     }
 }
 
-fn too_large(holder: &Holder) -> ApiError {
+/// Reads a body to its end (at most `max` bytes) and drops it.
+async fn drain(mut body: Body, max: u64) {
+    let mut total: u64 = 0;
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Some(data) = frame.data_ref() {
+            total += data.len() as u64;
+            if total > max {
+                return;
+            }
+        }
+    }
+}
+
+pub(crate) fn too_large(holder: &Holder) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         format!(
@@ -231,16 +262,18 @@ fn answer(app: &HoldersApp, note: &str) -> Result<Response, ApiError> {
     let split = note.find("\n\n").map(|i| &note[..=i]).unwrap_or(note);
     let r = Receipt::parse_body(split)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    let body = serde_json::json!({
+    // `rows` and failures by `line` for a CSV, `parts` and by `part` for
+    // a push of one file per customer, as the receipt says.
+    let mut body = serde_json::json!({
         "push": r.push,
-        "rows": r.rows,
         "delivered": r.delivered,
         "skipped": r.skipped,
         "failed": r.failed,
-        "failures": r.failures.iter().map(|f| serde_json::json!({"line": f.line, "why": f.why})).collect::<Vec<_>>(),
+        "failures": r.failures.iter().map(|f| serde_json::json!({r.unit.position_name(): f.line, "why": f.why})).collect::<Vec<_>>(),
         "receipt": note,
         "verifier_key": app.verifier_key(),
     });
+    body[r.unit.count_name()] = r.rows.into();
     let mut resp = (StatusCode::OK, body.to_string()).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -254,8 +287,23 @@ async fn deliver(
     app: &Arc<HoldersApp>,
     holder: &Holder,
     key: &str,
+    headers: &HeaderMap,
     body: Body,
 ) -> Result<String, ApiError> {
+    if headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/")
+        })
+    {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "This holder is registered to push one CSV naming each row's customer in a column: send the file itself as the body, not a form.",
+        ));
+    }
     let received = Timestamp::now();
     let links: HashMap<[u8; 32], Link> = app
         .registry
@@ -298,6 +346,7 @@ async fn deliver(
         key: key.to_owned(),
         received,
         file_sha256: hex::encode(sha.finalize()),
+        unit: Unit::Line,
         rows: split.rows,
         delivered: 0,
         skipped: split.skipped_customers,
@@ -352,7 +401,19 @@ async fn deliver(
         let (app, holder, push) = (app.clone(), holder.clone(), push.clone());
         let consent_id = link.consent_id.clone();
         running.spawn(async move {
-            deliver_one(&app, &holder, &push, pod, &consent_id, customer).await
+            let mut customer = customer;
+            let file = std::mem::take(&mut customer.file);
+            let records = Some(customer.lines.len() as u64);
+            let parcel = Parcel {
+                file,
+                media_type: "text/csv",
+                records,
+            };
+            deliver_one(&app, &holder, &push, pod, &consent_id, parcel, |f| {
+                let (line, why) = failure_line(&customer, f);
+                Failure { line, why }
+            })
+            .await
         });
     }
     while let Some(done) = running.join_next().await {
@@ -367,7 +428,7 @@ async fn deliver(
 
 /// A delivery task that died (it panicked): the push fails whole, its key
 /// free for a retry.
-fn ours() -> ApiError {
+pub(crate) fn ours() -> ApiError {
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "Something went wrong on our side during this push; send it again with the same Idempotency-Key.",
@@ -375,25 +436,35 @@ fn ours() -> ApiError {
 }
 
 /// How many customers of a push are delivered at once.
-const CONCURRENT_DELIVERIES: usize = 8;
+pub(crate) const CONCURRENT_DELIVERIES: usize = 8;
 
-/// What became of one connected customer's rows.
-enum Outcome {
+/// What became of one connected customer's rows (or file).
+pub(crate) enum Outcome {
     /// Their consent is no longer given: nothing delivered.
     Skipped,
     Delivered(Delivery),
     Failed(Delivery, Failure),
 }
 
-/// One connected customer's rows: their consent read in their pod as it
-/// stands now, then, if it is still given, imported through the pipeline.
-async fn deliver_one(
+/// What is delivered to one customer: their file, as the pipeline takes it.
+pub(crate) struct Parcel {
+    pub file: Vec<u8>,
+    pub media_type: &'static str,
+    /// The records it holds (rows), or `None` to count what the import read.
+    pub records: Option<u64>,
+}
+
+/// One connected customer's rows (or file): their consent read in their
+/// pod as it stands now, then, if it is still given, imported through the
+/// pipeline; `failed` says where and why an import failed.
+pub(crate) async fn deliver_one(
     app: &HoldersApp,
     holder: &Holder,
     push: &str,
     pod: PodName,
     consent_id: &str,
-    mut customer: selfdata_holders::split::Customer,
+    parcel: Parcel,
+    failed: impl FnOnce(&ImportFailure) -> Failure,
 ) -> Outcome {
     let now = Timestamp::now();
     let consent = selfdata_service::consents::record(&app.ctx, &pod, consent_id).await;
@@ -410,15 +481,14 @@ async fn deliver_one(
         );
         return Outcome::Skipped;
     }
-    let records = customer.lines.len() as u64;
-    let upload = Upload::from(std::mem::take(&mut customer.file));
+    let upload = Upload::from(parcel.file);
     let noop = |_| {};
     let outcome = app
         .ctx
         .pipeline
-        .import(&pod, "text/csv", upload, false, &noop)
+        .import(&pod, parcel.media_type, upload, false, &noop)
         .await;
-    let delivery = |outcome: String, ok: bool| Delivery {
+    let delivery = |records: u64, outcome: String, ok: bool| Delivery {
         pod: pod.to_string(),
         holder_id: holder.id.clone(),
         push: push.to_owned(),
@@ -431,6 +501,7 @@ async fn deliver_one(
         Ok(summary) => {
             log(app, holder, &pod, &summary.original, true);
             Outcome::Delivered(delivery(
+                parcel.records.unwrap_or(summary.readings as u64),
                 format!(
                     "{} records, {} new or corrected",
                     summary.readings, summary.changed
@@ -439,8 +510,11 @@ async fn deliver_one(
             ))
         }
         Err(failure) => {
-            let (line, why) = failure_line(&customer, &failure);
-            Outcome::Failed(delivery(why.clone(), false), Failure { line, why })
+            let failure = failed(&failure);
+            Outcome::Failed(
+                delivery(parcel.records.unwrap_or(0), failure.why.clone(), false),
+                failure,
+            )
         }
     }
 }
@@ -461,7 +535,7 @@ fn failure_line(customer: &selfdata_holders::split::Customer, f: &ImportFailure)
 }
 
 /// A message as a sentence: a capital first, a full stop last.
-fn sentence(s: &str) -> String {
+pub(crate) fn sentence(s: &str) -> String {
     let mut c = s.trim().chars();
     let mut out: String = match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),

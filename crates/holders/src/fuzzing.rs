@@ -11,7 +11,19 @@
 //!
 //! [`check_receipt`] reads arbitrary text as a receipt: never panics, and
 //! a receipt read back writes back the same text.
+//!
+//! [`check_identify`] reads arbitrary bytes as one customer's file (the
+//! first byte chooses where the file is cut, as if only that much had
+//! arrived) and panics only when an invariant breaks:
+//! - the identifier readers never panic;
+//! - the first bytes never say another customer than the whole file: cut
+//!   anywhere, the answer is "more bytes" or the whole file's answer;
+//! - an identifier found is 1 to 64 letters and digits, normalised;
+//! - the whole-file check never panics, and refuses only as "more than one
+//!   customer" (a fixed sentence, naming none);
+//! - refusals are sentences.
 
+use crate::identify::{Identified, IdentifyError, check_whole, identify};
 use crate::receipt::Receipt;
 use crate::split::{Caps, SplitError, Splitter, split_all};
 
@@ -77,5 +89,36 @@ pub fn check_receipt(data: &[u8]) {
     if let Ok(r) = Receipt::parse_body(text) {
         let again = Receipt::parse_body(&r.body()).expect("a receipt written reads back");
         assert_eq!(again, r);
+    }
+}
+
+/// See the module's documentation.
+pub fn check_identify(data: &[u8]) {
+    let Some((&first, file)) = data.split_first() else {
+        return;
+    };
+    let whole = identify(file, true);
+    let cut = file.len() * usize::from(first) / 255;
+    let part = identify(&file[..cut], false);
+    assert!(
+        part == Identified::NeedMore || part == whole,
+        "cut at {cut}: {part:?}, whole: {whole:?}"
+    );
+    match whole {
+        Identified::Customer { format, identifier } => {
+            assert!((1..=64).contains(&identifier.len()), "{identifier}");
+            assert!(identifier.bytes().all(|b| b.is_ascii_alphanumeric()));
+            assert_eq!(identifier, crate::identifier(&identifier));
+            if let Err(e) = check_whole(file, format, &identifier) {
+                // One fixed sentence per format: it cannot name a customer.
+                assert_eq!(e, IdentifyError::SeveralCustomers(format));
+                assert!(e.to_string().ends_with('.'));
+            }
+        }
+        Identified::Refused(e) => {
+            let said = e.to_string();
+            assert!(said.ends_with('.'), "{said}");
+        }
+        Identified::NeedMore => panic!("a whole file is decided"),
     }
 }

@@ -11,13 +11,19 @@
 //! (the identifier column removed), which the pod imports through the
 //! service that knows that layout, as if the resident had uploaded it.
 //!
+//! A holder may instead push one file per customer (a meter's Enedis
+//! export, an account's OFX statement), many at once: each file's customer
+//! is read from its content ([`identify`]), from its first bytes, so that
+//! the file of a customer who did not consent is dropped as it streams by.
+//!
 //! Each push is answered with a [`receipt::Receipt`]: how many customers
-//! were delivered, skipped for lack of consent or failed (by line, without
-//! naming any skipped customer), signed by the server in the C2SP
+//! were delivered, skipped for lack of consent or failed (by line of the
+//! CSV, or by part of a push of files, without naming any skipped customer), signed by the server in the C2SP
 //! signed-note form so that the holder can prove later what it sent under
 //! which consent, and check it offline (`selfdata receipt verify`).
 
 pub mod fuzzing;
+pub mod identify;
 pub mod receipt;
 pub mod split;
 

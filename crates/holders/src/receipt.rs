@@ -26,17 +26,55 @@
 //! unread), or not delivered because a row of theirs is wrong (named by
 //! its line in the pushed file). Rows naming no customer are failures too.
 //! Skipped customers are only counted: nothing of theirs is written back.
+//!
+//! A push of one file per customer (a multipart body) is counted in parts
+//! instead: its receipt says `parts 10` where a CSV's says `rows 1000`,
+//! and the number after each `failure` is then the part's index (1 for
+//! the first file of the body), a part whose customer cannot be read
+//! counting as a failure. That line is the receipt's [`Unit`]; a receipt
+//! without it is one of rows.
 
 use jiff::Timestamp;
 use selfdata_translog::{CheckpointError, LogSigner, LogVerifier};
 
 const TITLE: &str = "selfdata delivery receipt";
 
-/// A failure: the line of the pushed file, and why, in a sentence.
+/// A failure: where in the push, and why, in a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
+    /// The line of the pushed file, or the index of the part (1-based)
+    /// when the receipt counts parts ([`Unit`]).
     pub line: u64,
     pub why: String,
+}
+
+/// What a push is counted in, and what its failures are numbered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Unit {
+    /// The rows of one CSV, failures by line (`rows` in the text).
+    #[default]
+    Line,
+    /// The files of a multipart body, one per customer, failures by part
+    /// (`parts` in the text).
+    Part,
+}
+
+impl Unit {
+    /// Its name in the receipt's text and the push's JSON answer.
+    pub fn count_name(self) -> &'static str {
+        match self {
+            Unit::Line => "rows",
+            Unit::Part => "parts",
+        }
+    }
+
+    /// The name of a failure's position in the push's JSON answer.
+    pub fn position_name(self) -> &'static str {
+        match self {
+            Unit::Line => "line",
+            Unit::Part => "part",
+        }
+    }
 }
 
 /// What a push delivered.
@@ -52,11 +90,14 @@ pub struct Receipt {
     pub received: Timestamp,
     /// SHA-256 of the file as received, hex.
     pub file_sha256: String,
+    /// What `rows` counts and failures are numbered by.
+    pub unit: Unit,
+    /// Rows after the header, or parts of the body ([`Unit`]).
     pub rows: u64,
     pub delivered: u64,
     pub skipped: u64,
     pub failed: u64,
-    /// The failures by line (the first 1,000).
+    /// The failures by line or part (the first 1,000).
     pub failures: Vec<Failure>,
 }
 
@@ -82,13 +123,14 @@ impl Receipt {
     /// The text that is signed.
     pub fn body(&self) -> String {
         let mut out = format!(
-            "{TITLE}\nserver {}\nholder {}\npush {}\nkey {}\nreceived {}\nfile-sha256 {}\nrows {}\ndelivered {}\nskipped {}\nfailed {}\n",
+            "{TITLE}\nserver {}\nholder {}\npush {}\nkey {}\nreceived {}\nfile-sha256 {}\n{} {}\ndelivered {}\nskipped {}\nfailed {}\n",
             one_line(&self.server),
             one_line(&self.holder),
             one_line(&self.push),
             one_line(&self.key),
             self.received,
             one_line(&self.file_sha256),
+            self.unit.count_name(),
             self.rows,
             self.delivered,
             self.skipped,
@@ -119,31 +161,37 @@ impl Receipt {
         if lines.next() != Some(TITLE) {
             return Err(bad("its first line is not “selfdata delivery receipt”"));
         }
-        let mut field = |name: &'static str| -> Result<String, ReceiptError> {
+        fn field<'a>(lines: &mut std::str::Lines<'a>, name: &str) -> Result<&'a str, ReceiptError> {
             lines
                 .next()
                 .and_then(|l| l.strip_prefix(name))
                 .and_then(|l| l.strip_prefix(' '))
-                .map(str::to_owned)
                 .ok_or_else(|| ReceiptError::Malformed(format!("the line “{name}” is missing")))
-        };
-        let server = field("server")?;
-        let holder = field("holder")?;
-        let push = field("push")?;
-        let key = field("key")?;
-        let received = field("received")?
-            .parse()
-            .map_err(|_| bad("the time received is not a time"))?;
-        let file_sha256 = field("file-sha256")?;
-        let mut count = |name: &'static str| -> Result<u64, ReceiptError> {
-            field(name)?
+        }
+        fn count(lines: &mut std::str::Lines<'_>, name: &str) -> Result<u64, ReceiptError> {
+            field(lines, name)?
                 .parse()
                 .map_err(|_| ReceiptError::Malformed(format!("“{name}” is not a count")))
+        }
+        let server = field(&mut lines, "server")?.to_owned();
+        let holder = field(&mut lines, "holder")?.to_owned();
+        let push = field(&mut lines, "push")?.to_owned();
+        let key = field(&mut lines, "key")?.to_owned();
+        let received = field(&mut lines, "received")?
+            .parse()
+            .map_err(|_| bad("the time received is not a time"))?;
+        let file_sha256 = field(&mut lines, "file-sha256")?.to_owned();
+        let (unit, rows) = match lines.next().and_then(|l| l.split_once(' ')) {
+            Some(("rows", n)) => (Unit::Line, n),
+            Some(("parts", n)) => (Unit::Part, n),
+            _ => return Err(bad("the line “rows” (or “parts”) is missing")),
         };
-        let rows = count("rows")?;
-        let delivered = count("delivered")?;
-        let skipped = count("skipped")?;
-        let failed = count("failed")?;
+        let rows = rows
+            .parse()
+            .map_err(|_| bad("“rows” (or “parts”) is not a count"))?;
+        let delivered = count(&mut lines, "delivered")?;
+        let skipped = count(&mut lines, "skipped")?;
+        let failed = count(&mut lines, "failed")?;
         let mut failures = Vec::new();
         for l in lines {
             let Some((line, why)) = l.strip_prefix("failure ").and_then(|r| r.split_once(' '))
@@ -164,6 +212,7 @@ impl Receipt {
             key,
             received,
             file_sha256,
+            unit,
             rows,
             delivered,
             skipped,
@@ -185,6 +234,7 @@ mod tests {
             key: "k1".into(),
             received: "2026-12-05T06:00:00Z".parse().unwrap(),
             file_sha256: "ab".into(),
+            unit: Unit::Line,
             rows: 10,
             delivered: 3,
             skipped: 6,
@@ -223,6 +273,22 @@ mod tests {
         assert!(
             Receipt::verify(&note, &LogVerifier::parse(&other.verifier_key()).unwrap()).is_err()
         );
+    }
+
+    #[test]
+    fn a_receipt_of_parts_says_so_and_reads_back() {
+        let mut r = receipt();
+        r.unit = Unit::Part;
+        let body = r.body();
+        assert!(
+            body.contains("\nparts 10\n") && !body.contains("rows"),
+            "{body}"
+        );
+        assert_eq!(Receipt::parse_body(&body).unwrap().unit, Unit::Part);
+        // A receipt written before parts existed still reads as rows.
+        let rows = receipt().body();
+        assert!(rows.contains("\nrows 10\n"));
+        assert_eq!(Receipt::parse_body(&rows).unwrap().unit, Unit::Line);
     }
 
     #[test]

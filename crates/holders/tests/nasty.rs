@@ -1,6 +1,7 @@
 //! Nasty inputs kept as regression tests: every file of `tests/nasty/`
 //! (crafted files found by hand or by the fuzz target) is split and read as
-//! a receipt through the fuzz target's own checks (`selfdata_holders::fuzzing`),
+//! a receipt and read as one customer's file through the fuzz targets' own
+//! checks (`selfdata_holders::fuzzing`),
 //! whole and cut at every length.
 
 #[test]
@@ -12,6 +13,7 @@ fn every_nasty_input_keeps_the_invariants_whole_and_cut() {
         for cut in 0..=bytes.len() {
             selfdata_holders::fuzzing::check_split(&bytes[..cut]);
             selfdata_holders::fuzzing::check_receipt(&bytes[..cut]);
+            selfdata_holders::fuzzing::check_identify(&bytes[..cut]);
         }
         seen += 1;
     }

@@ -210,7 +210,15 @@ enum HolderCommand {
         /// How residents are known there, in words residents read ("Numéro de compteur").
         #[arg(long)]
         identifier: String,
-        /// The column of its files that names the customer (default: the identifier's words).
+        /// How its pushes are laid out: `column` (one CSV for many
+        /// customers, a column naming each row's customer) or
+        /// `file-per-customer` (a multipart body, one file per customer: a
+        /// meter's Enedis export, an account's OFX statement, each file's
+        /// customer read from its content).
+        #[arg(long, value_enum, default_value_t = LayoutArg::Column)]
+        layout: LayoutArg,
+        /// With `--layout column`: the column of its files that names the
+        /// customer (default: the identifier's words).
         #[arg(long)]
         column: Option<String>,
         /// Pushes it may begin in any hour (default 24, or what it had).
@@ -228,6 +236,13 @@ enum HolderCommand {
     /// Remove a holder: its residents disconnected (their consent records
     /// withdrawn), then its pushes refused.
     Remove { id: String },
+}
+
+/// A holder's push layout on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LayoutArg {
+    Column,
+    FilePerCustomer,
 }
 
 #[derive(Debug, Subcommand)]
@@ -866,11 +881,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             contact,
             categories,
             identifier,
+            layout,
             column,
             pushes_per_hour,
             at_once,
             max_push_mib,
         }) => {
+            let layout = match (layout, &column) {
+                (LayoutArg::Column, _) => selfdata_store::holders::Layout::Column,
+                (LayoutArg::FilePerCustomer, None) => {
+                    selfdata_store::holders::Layout::FilePerCustomer
+                }
+                (LayoutArg::FilePerCustomer, Some(_)) => anyhow::bail!(
+                    "--column names the customer column of a CSV for many customers; a holder with --layout file-per-customer sends one file per customer, whose customer is read from the file itself: leave --column out"
+                ),
+            };
             let app = open("http://127.0.0.1:8000").await?;
             // What is not given stays as the holder had it (or the defaults).
             let had = selfdata_store::HolderRegistry::holder(app.store.as_ref(), &id)
@@ -882,6 +907,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 name,
                 contact,
                 categories,
+                layout,
                 identifier,
                 column: column.unwrap_or_default(),
                 limits: Some(selfdata_store::holders::HolderLimits {
@@ -899,12 +925,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Holder(HolderCommand::List) => {
             let app = open("http://127.0.0.1:8000").await?;
             for h in selfdata_store::HolderRegistry::holders(app.store.as_ref()).await? {
+                let layout = match h.layout {
+                    selfdata_store::holders::Layout::Column => format!("column \"{}\"", h.column),
+                    other => other.name().to_owned(),
+                };
                 println!(
-                    "{}\t{}\t{}\tcolumn \"{}\"\t{}\t{} pushes/hour, {} at once, {} MiB each",
+                    "{}\t{}\t{}\t{layout}\t{}\t{} pushes/hour, {} at once, {} MiB each",
                     h.id,
                     h.name,
                     h.categories.join(","),
-                    h.column,
                     h.contact,
                     h.limits.pushes_per_hour,
                     h.limits.at_once,
@@ -942,11 +971,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 r.holder, r.push, r.key, r.received
             );
             println!(
-                "rows {}, customers delivered {}, skipped for lack of consent {}, failed {}",
-                r.rows, r.delivered, r.skipped, r.failed
+                "{} {}, customers delivered {}, skipped for lack of consent {}, failed {}",
+                r.unit.count_name(),
+                r.rows,
+                r.delivered,
+                r.skipped,
+                r.failed
             );
             for f in &r.failures {
-                println!("line {}: {}", f.line, f.why);
+                println!("{} {}: {}", r.unit.position_name(), f.line, f.why);
             }
         }
         Command::Log(LogCommand::Verify {

@@ -32,7 +32,12 @@ pub struct Holder {
     pub categories: Vec<String>,
     /// How a resident is known there, in words ("meter number").
     pub identifier: String,
-    /// The column of its files that names the customer.
+    /// How its pushes are laid out (a holder registered before layouts
+    /// existed pushes one CSV with a customer column).
+    #[serde(default)]
+    pub layout: Layout,
+    /// The column of its files that names the customer ([`Layout::Column`]
+    /// only; empty otherwise).
     pub column: String,
     /// SHA-256 of its client secret.
     pub secret_hash: [u8; 32],
@@ -67,6 +72,30 @@ impl HolderLimits {
     /// The largest push, in bytes.
     pub fn max_push_bytes(&self) -> u64 {
         u64::from(self.max_push_mib) * 1024 * 1024
+    }
+}
+
+/// How a holder's push is laid out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// One CSV for many customers, a column naming each row's customer
+    /// ([`Holder::column`]).
+    #[default]
+    Column,
+    /// One file per customer (a meter's Enedis export, an account's OFX
+    /// statement), many in one `multipart/form-data` body; each file's
+    /// customer read from its content.
+    FilePerCustomer,
+}
+
+impl Layout {
+    /// Its name on the command line and in `holder list`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Column => "column",
+            Layout::FilePerCustomer => "file-per-customer",
+        }
     }
 }
 
@@ -283,3 +312,25 @@ CREATE TABLE IF NOT EXISTS holder_transfer (
 CREATE INDEX IF NOT EXISTS holder_transfer_pod ON holder_transfer(pod, created);
 CREATE INDEX IF NOT EXISTS holder_transfer_holder ON holder_transfer(holder_id, expires);
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_holder_registered_before_layouts_reads_as_a_column_layout() {
+        // A row as `holder add` wrote it before the layout was stored.
+        let old = r#"{"id":"eau-grand-lyon","name":"Eau du Grand Lyon","contact":"dpo@eau.example","categories":["water"],"identifier":"Numéro de compteur","column":"Numéro de compteur","secret_hash":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],"created_ms":0}"#;
+        let h: Holder = serde_json::from_str(old).unwrap();
+        assert_eq!(h.layout, Layout::Column);
+        assert_eq!(h.column, "Numéro de compteur");
+        let per_file = Holder {
+            layout: Layout::FilePerCustomer,
+            column: String::new(),
+            ..h
+        };
+        let json = serde_json::to_string(&per_file).unwrap();
+        assert!(json.contains(r#""layout":"file-per-customer""#), "{json}");
+        assert_eq!(serde_json::from_str::<Holder>(&json).unwrap(), per_file);
+    }
+}

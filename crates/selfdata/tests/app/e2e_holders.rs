@@ -17,6 +17,7 @@ fn holder(id: &str, name: &str, categories: &[&str]) -> Holder {
         contact: "dpo@example.org".into(),
         categories: categories.iter().map(|c| (*c).to_owned()).collect(),
         identifier: "Numéro de compteur".into(),
+        layout: Default::default(),
         column: "Numéro de compteur".into(),
         secret_hash: selfdata_holders::secret_hash("not used here"),
         created_ms: 0,

@@ -25,6 +25,7 @@ async fn register(s: &Server) {
         contact: "dpo@eau.example".into(),
         categories: vec!["water".into()],
         identifier: COLUMN.into(),
+        layout: selfdata_store::holders::Layout::Column,
         column: COLUMN.into(),
         secret_hash: selfdata_holders::secret_hash(SECRET),
         created_ms: 0,
@@ -33,12 +34,12 @@ async fn register(s: &Server) {
     s.app.store.put_holder(&holder).await.unwrap();
 }
 
-fn meter(i: usize) -> String {
+pub(crate) fn meter(i: usize) -> String {
     format!("M{i:06}")
 }
 
 /// The index of customer `i` on day `d`: a number found nowhere else.
-fn index(i: usize, d: usize) -> u64 {
+pub(crate) fn index(i: usize, d: usize) -> u64 {
     4_242_000_000 + i as u64 * 100 + d as u64
 }
 
@@ -82,7 +83,7 @@ async fn push(s: &Server, key: &str, body: String) -> reqwest::Response {
 }
 
 /// Every body of every resource of a pod, one after the other.
-async fn everything_in(store: &dyn Backend, pod: &PodName) -> Vec<u8> {
+pub(crate) async fn everything_in(store: &dyn Backend, pod: &PodName) -> Vec<u8> {
     let mut out = Vec::new();
     let mut todo = vec![ResourcePath::parse("/").unwrap()];
     while let Some(folder) = todo.pop() {
@@ -99,7 +100,7 @@ async fn everything_in(store: &dyn Backend, pod: &PodName) -> Vec<u8> {
 
 /// Every cell-like `4242` + 6 digits and `M` + 6 digits in `bytes` (not
 /// inside a longer run of letters and digits, as random names are).
-fn marks_in(bytes: &[u8], found: &mut HashSet<String>) {
+pub(crate) fn marks_in(bytes: &[u8], found: &mut HashSet<String>) {
     let apart = |i: usize, len: usize| {
         (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
             && bytes
@@ -118,7 +119,7 @@ fn marks_in(bytes: &[u8], found: &mut HashSet<String>) {
     }
 }
 
-fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+pub(crate) fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -425,6 +426,22 @@ async fn a_push_is_refused_in_words_without_the_holders_credentials_or_a_key() {
             .contains("numero de compteur"),
         "{body}"
     );
+    // A form is refused in words: this holder sends one CSV, not files.
+    let form = s
+        .client
+        .post(&url)
+        .basic_auth("eau-grand-lyon", Some(SECRET))
+        .header("idempotency-key", "k1")
+        .multipart(reqwest::multipart::Form::new().text("file", "x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 415);
+    let body: serde_json::Value = form.json().await.unwrap();
+    assert!(
+        body["detail"].as_str().unwrap().contains("not a form"),
+        "{body}"
+    );
     let (file, _) = daily_file(2, None);
     assert_eq!(push(&s, "k1", file).await.status(), 200);
 }
@@ -473,6 +490,67 @@ async fn an_erased_pod_is_forgotten_by_its_holders_and_its_identifier_is_free_ag
     selfdata_holders_web::pages::connect_pod(&s.app.holders, &max, "eau-grand-lyon", &meter(0))
         .await
         .unwrap();
+}
+
+/// `selfdata holder …` run as the operator would, on its own data folder.
+fn holder_cli(data: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_selfdata"))
+        .arg("--data")
+        .arg(data)
+        .arg("holder")
+        .args(args)
+        .env("SELFDATA_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn the_operator_registers_a_holder_pushing_one_file_per_customer_and_incoherent_options_are_refused()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let bank = [
+        "add",
+        "--id",
+        "banque-exemple",
+        "--name",
+        "Banque Exemple",
+        "--contact",
+        "dpo@banque.example",
+        "--category",
+        "bank",
+        "--identifier",
+        "Numéro de compte",
+    ];
+    let with =
+        |extra: &[&'static str]| -> Vec<&str> { bank.iter().chain(extra).copied().collect() };
+    let (ok, said) = holder_cli(
+        dir.path(),
+        &with(&["--layout", "file-per-customer", "--column", "Compte"]),
+    );
+    assert!(!ok, "{said}");
+    assert!(said.contains("leave --column out"), "{said}");
+    let (ok, said) = holder_cli(dir.path(), &with(&["--layout", "sideways"]));
+    assert!(!ok && said.contains("file-per-customer"), "{said}");
+    let (ok, said) = holder_cli(dir.path(), &with(&["--layout", "file-per-customer"]));
+    assert!(ok, "{said}");
+    assert!(said.contains("client secret:"), "{said}");
+    let (ok, listed) = holder_cli(dir.path(), &["list"]);
+    assert!(ok, "{listed}");
+    assert!(
+        listed.contains("banque-exemple\tBanque Exemple\tbank\tfile-per-customer\t"),
+        "{listed}"
+    );
+    // Without a layout, a column holder, its column the identifier's words.
+    let (ok, said) = holder_cli(dir.path(), &with(&[]));
+    assert!(ok, "{said}");
+    let (_, listed) = holder_cli(dir.path(), &["list"]);
+    assert!(listed.contains("column \"Numéro de compte\""), "{listed}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

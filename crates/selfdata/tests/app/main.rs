@@ -30,6 +30,7 @@ mod e2e_solid_client;
 mod energy;
 mod erasure;
 mod holders;
+mod holders_files;
 mod mobility;
 mod mobility_demo;
 mod operator;

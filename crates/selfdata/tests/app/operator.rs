@@ -335,3 +335,70 @@ async fn removing_a_holder_on_the_console_disconnects_its_residents_and_refuses_
     let page = ines.get("/app/holders").await;
     assert!(page.body.contains("No organisation sends you data yet."));
 }
+
+#[tokio::test]
+async fn a_bank_sending_one_file_per_customer_is_registered_on_the_console_and_a_column_for_it_is_refused()
+ {
+    let s = Server::start().await;
+    let ops = operator(&s).await;
+    let page = ops.get("/app/operator/holders").await;
+    let csrf = field(&page.body, "csrf");
+    // The one-CSV layout is offered first, and chosen unless another is.
+    assert!(
+        page.body
+            .contains("id=\"h-layout-column\" name=\"layout\" value=\"column\" checked"),
+        "{}",
+        page.body
+    );
+    let bank = |extra: &[(&'static str, &'static str)]| {
+        let mut form = vec![
+            ("csrf", csrf.as_str()),
+            ("id", "banque-exemple"),
+            ("name", "Banque Exemple"),
+            ("contact", "dpo@banque.example"),
+            ("bank", "yes"),
+            ("identifier", "Numéro de compte"),
+            ("layout", "file-per-customer"),
+        ];
+        form.extend_from_slice(extra);
+        form
+    };
+    // A customer column makes no sense for it: refused in words, its choice kept.
+    let page = ops
+        .post("/app/operator/holders", &bank(&[("column", "Compte")]))
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(
+        page.body.contains("leave the column empty"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("value=\"file-per-customer\" checked"),
+        "{}",
+        page.body
+    );
+    assert!(
+        s.app
+            .store
+            .holder("banque-exemple")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let page = ops.post("/app/operator/holders", &bank(&[])).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let holder = s.app.store.holder("banque-exemple").await.unwrap().unwrap();
+    assert_eq!(
+        holder.layout,
+        selfdata_store::holders::Layout::FilePerCustomer
+    );
+    assert_eq!(holder.column, "");
+    let page = ops.get("/app/operator/holders").await;
+    assert!(
+        page.body.contains("One file per customer (a meter"),
+        "the registry says what it sends: {}",
+        page.body
+    );
+}

@@ -35,6 +35,7 @@ async fn register(s: &Server, id: &str, name: &str, secret: &str) {
             contact: "dpo@asso.example".into(),
             categories: vec!["water".into()],
             identifier: "Numéro d'adhérent".into(),
+            layout: Default::default(),
             column: "Adherent".into(),
             secret_hash: selfdata_holders::secret_hash(secret),
             created_ms: 0,
