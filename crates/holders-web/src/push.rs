@@ -151,6 +151,56 @@ async fn run(app: &Arc<HoldersApp>, request: Request) -> Result<Response, ApiErr
     let (parts, body) = request.into_parts();
     let headers = &parts.headers;
     let holder = authenticate(app, headers).await?;
+    match begin(app, &holder, headers).await {
+        Ok(Begun::Started(key)) => deliver_push(app, &holder, key, parts, body).await,
+        Ok(Begun::Replay(receipt)) => {
+            // Read (and drop) the body sent again before answering: a
+            // client still writing it would see a broken connection, not
+            // its receipt.
+            drain(body, holder.limits.max_push_bytes(), None).await;
+            let mut r = answer(app, &receipt)?;
+            r.headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Ok(r)
+        }
+        Err(Refusal::Unread(e)) => Err(e),
+        Err(Refusal::Drained(e)) => {
+            // The holder is known: what it is still sending is read and
+            // dropped (bounded), so that it gets this answer rather than a
+            // reset connection.
+            drain(body, LINGER_BYTES, Some(LINGER_TIME)).await;
+            Err(e)
+        }
+    }
+}
+
+/// What a refused push of a known holder still sends is read and dropped,
+/// up to this much and this long.
+const LINGER_BYTES: u64 = 64 * 1024 * 1024;
+const LINGER_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A push begun, or answered before its body.
+enum Begun {
+    Started(String),
+    Replay(String),
+}
+
+/// A refusal before the body: left unread (it would be too large anyway),
+/// or read and dropped first.
+enum Refusal {
+    Unread(ApiError),
+    Drained(ApiError),
+}
+
+impl From<selfdata_store::StoreError> for Refusal {
+    fn from(e: selfdata_store::StoreError) -> Self {
+        Refusal::Drained(e.into())
+    }
+}
+
+/// The checks of an authenticated push before its body: its key, its
+/// declared size, its holder's limits, and whether it was seen before.
+async fn begin(app: &HoldersApp, holder: &Holder, headers: &HeaderMap) -> Result<Begun, Refusal> {
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -161,14 +211,15 @@ async fn run(app: &Arc<HoldersApp>, request: Request) -> Result<Response, ApiErr
                 StatusCode::BAD_REQUEST,
                 "Send an Idempotency-Key header (1 to 128 visible characters, no space) naming this push, so that a retry delivers nothing twice.",
             )
-        })?;
+        })
+        .map_err(Refusal::Drained)?;
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
         && len > holder.limits.max_push_bytes()
     {
-        return Err(too_large(&holder));
+        return Err(Refusal::Unread(too_large(holder)));
     }
     let now = Timestamp::now().as_millisecond();
     match app
@@ -176,7 +227,7 @@ async fn run(app: &Arc<HoldersApp>, request: Request) -> Result<Response, ApiErr
         .begin_push(&holder.id, &key, now, now - STALE_AFTER_MS, &holder.limits)
         .await?
     {
-        PushState::Started => {}
+        PushState::Started => Ok(Begun::Started(key)),
         PushState::Limited {
             retry_after_s,
             at_once,
@@ -195,30 +246,31 @@ async fn run(app: &Arc<HoldersApp>, request: Request) -> Result<Response, ApiErr
             let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, sentence);
             e.headers
                 .push((header::RETRY_AFTER, HeaderValue::from(retry_after_s)));
-            return Err(e);
+            Err(Refusal::Drained(e))
         }
-        PushState::Running { .. } => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "A push with this Idempotency-Key is under way; ask again when it is answered.",
-            ));
-        }
-        PushState::Done { receipt } => {
-            // Read (and drop) the body sent again before answering: a
-            // client still writing it would see a broken connection, not
-            // its receipt.
-            drain(body, holder.limits.max_push_bytes()).await;
-            let mut r = answer(app, &receipt)?;
-            r.headers_mut()
-                .insert("idempotent-replayed", HeaderValue::from_static("true"));
-            return Ok(r);
-        }
+        PushState::Running { .. } => Err(Refusal::Drained(ApiError::new(
+            StatusCode::CONFLICT,
+            "A push with this Idempotency-Key is under way; ask again when it is answered.",
+        ))),
+        PushState::Done { receipt } => Ok(Begun::Replay(receipt)),
     }
+}
+
+/// Delivers a push begun under `key`, then records its receipt (or frees
+/// the key when it failed whole).
+async fn deliver_push(
+    app: &Arc<HoldersApp>,
+    holder: &Holder,
+    key: String,
+    parts: axum::http::request::Parts,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let headers = &parts.headers;
     let delivered = match holder.layout {
-        Layout::Column => deliver(app, &holder, &key, headers, body).await,
+        Layout::Column => deliver(app, holder, &key, headers, body).await,
         Layout::FilePerCustomer => {
             let request = Request::from_parts(parts, body);
-            crate::per_customer::deliver(app, &holder, &key, request).await
+            crate::per_customer::deliver(app, holder, &key, request).await
         }
     };
     match delivered {
@@ -235,16 +287,24 @@ async fn run(app: &Arc<HoldersApp>, request: Request) -> Result<Response, ApiErr
     }
 }
 
-/// Reads a body to its end (at most `max` bytes) and drops it.
-async fn drain(mut body: Body, max: u64) {
-    let mut total: u64 = 0;
-    while let Some(Ok(frame)) = body.frame().await {
-        if let Some(data) = frame.data_ref() {
-            total += data.len() as u64;
-            if total > max {
-                return;
+/// Reads a body to its end (at most `max` bytes, and `time` if given) and drops it.
+async fn drain(mut body: Body, max: u64, time: Option<std::time::Duration>) {
+    let read = async {
+        let mut total: u64 = 0;
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Some(data) = frame.data_ref() {
+                total += data.len() as u64;
+                if total > max {
+                    return;
+                }
             }
         }
+    };
+    match time {
+        Some(t) => {
+            let _ = tokio::time::timeout(t, read).await;
+        }
+        None => read.await,
     }
 }
 
