@@ -106,16 +106,20 @@ pub async fn organisations(app: &HoldersApp, pod: &PodName, lang: Lang) -> Vec<K
         })
         .collect();
     // Those the resident lets read part of their pod (direct transfers).
-    let now = Timestamp::now().as_millisecond();
+    let now = Timestamp::now();
     let words: &'static crate::TransferTexts = lang.words();
     for x in app
         .registry
         .transfers_of_pod(pod.as_str())
         .await
         .unwrap_or_default()
-        .into_iter()
-        .filter(|x| x.is_live(now))
     {
+        if crate::transfer::still_given(app, pod, &x, now)
+            .await
+            .is_none()
+        {
+            continue;
+        }
         let Some(h) = holders.iter().find(|h| h.id == x.holder_id) else {
             continue;
         };

@@ -265,6 +265,13 @@ async fn deliver_push(
     parts: axum::http::request::Parts,
     body: Body,
 ) -> Result<Response, ApiError> {
+    // Whatever ends this push before its receipt is kept (an error, the
+    // client leaving, which drops this future, a panic), its key is freed.
+    let mut guard = Abandon {
+        app: app.clone(),
+        holder_id: holder.id.clone(),
+        key: Some(key.clone()),
+    };
     let headers = &parts.headers;
     let delivered = match holder.layout {
         Layout::Column => deliver(app, holder, &key, headers, body).await,
@@ -273,16 +280,47 @@ async fn deliver_push(
             crate::per_customer::deliver(app, holder, &key, request).await
         }
     };
-    match delivered {
-        Ok(note) => {
-            app.registry.finish_push(&holder.id, &key, &note).await?;
-            answer(app, &note)
-        }
+    // On an error nothing was delivered (or, if a delivery task died, rows
+    // that a retry merges again): the guard frees the key for a retry.
+    let kept = match delivered {
+        Ok(note) => app
+            .registry
+            .finish_push(&holder.id, &key, &note)
+            .await
+            .map(|()| note)
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    guard.key = None;
+    match kept {
+        Ok(note) => answer(app, &note),
         Err(e) => {
-            // Nothing was delivered (or, if a delivery task died, rows that
-            // a retry merges again): the same key may be sent again.
+            // Freed before the answer, so that a retry right after finds it free.
             let _ = app.registry.abandon_push(&holder.id, &key).await;
             Err(e)
+        }
+    }
+}
+
+/// Frees a push's key when it ends without its receipt kept, however it ends.
+struct Abandon {
+    app: Arc<HoldersApp>,
+    holder_id: String,
+    key: Option<String>,
+}
+
+impl Drop for Abandon {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else {
+            return;
+        };
+        let (app, holder_id) = (self.app.clone(), std::mem::take(&mut self.holder_id));
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = app.registry.abandon_push(&holder_id, &key).await {
+                    tracing::warn!(error = %e, "a failed push's key was not freed");
+                }
+            });
         }
     }
 }

@@ -320,6 +320,32 @@ async fn given_record(
     )
 }
 
+/// What a live transfer's record names, if the record is still given at
+/// `now`. A live transfer whose record is not (withdrawn on the privacy
+/// page, expired, gone, unreadable) is revoked in the registry for good,
+/// here: the record is a file of the pod an app with the resident's rights
+/// could write back, and a withdrawal must not be undone that way.
+pub async fn still_given(
+    app: &HoldersApp,
+    pod: &PodName,
+    t: &Transfer,
+    now: Timestamp,
+) -> Option<Vec<String>> {
+    if !t.is_live(now.as_millisecond()) {
+        return None;
+    }
+    let named = given_record(app, pod, t, now).await;
+    if named.is_none()
+        && let Err(e) = app
+            .registry
+            .revoke_transfer(pod.as_str(), &t.id, now.as_millisecond())
+            .await
+    {
+        tracing::warn!(error = %e, "a transfer whose record is withdrawn was not revoked");
+    }
+    named
+}
+
 /// A transfer of `holder`, live at `now` with its record given: the pod and
 /// the paths both the registry and the record name. `Err` when it is not
 /// this holder's (404), or has ended (403, logged in the pod).
@@ -336,11 +362,7 @@ async fn live(
         .filter(|t| t.holder_id == holder.id)
         .ok_or_else(unknown)?;
     let pod = PodName::parse(&t.pod).map_err(|_| unknown())?;
-    let named = match t.is_live(now.as_millisecond()) {
-        true => given_record(app, &pod, &t, now).await,
-        false => None,
-    };
-    let Some(named) = named else {
+    let Some(named) = still_given(app, &pod, &t, now).await else {
         return Err(ended());
     };
     let both = t
@@ -366,7 +388,7 @@ pub(crate) async fn list(State(app): State<Arc<HoldersApp>>, headers: HeaderMap)
             let Ok(pod) = PodName::parse(&t.pod) else {
                 continue;
             };
-            if given_record(&app, &pod, &t, now).await.is_some() {
+            if still_given(&app, &pod, &t, now).await.is_some() {
                 out.push(describe(&t));
             }
         }
@@ -662,16 +684,16 @@ async fn render(
     };
     let mut lines = Vec::new();
     for x in &transfers {
-        // Withdrawn elsewhere (the privacy page) counts as stopped.
-        let given = consents::record(&app.ctx, &r.pod, &x.consent_id)
+        // Withdrawn elsewhere (the privacy page) stops it for good.
+        let given = still_given(app, &r.pod, x, Timestamp::now())
             .await
-            .is_some_and(|(rec, _)| rec.state().is_active());
-        let (state, live) = if x.revoked_ms.is_some() || !given {
-            (t.state_stopped, false)
-        } else if x.is_live(now) {
+            .is_some();
+        let (state, live) = if given {
             (t.state_live, true)
-        } else {
+        } else if x.revoked_ms.is_none() && !x.is_live(now) {
             (t.state_expired, false)
+        } else {
+            (t.state_stopped, false)
         };
         lines.push(TransferLine {
             id: x.id.clone(),

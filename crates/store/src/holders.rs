@@ -236,7 +236,8 @@ pub trait HolderRegistry: Send + Sync {
         key: &str,
         receipt: &str,
     ) -> Result<(), StoreError>;
-    /// Forgets a push that failed before any delivery, so that it may be retried.
+    /// Frees the key of a push that failed whole, so that it may be sent
+    /// again; the push still counts among those begun in its hour.
     async fn abandon_push(&self, holder_id: &str, key: &str) -> Result<(), StoreError>;
 
     /// Records deliveries, all of them or none (one transaction).

@@ -466,7 +466,7 @@ impl Backend for SqliteBackend {
                 .map(|_| PodKeys::from_data_key(&data_key));
             fs::create_dir_all(dir.join("blobs"))?;
             let conn = open_connection(&dir.join("pod.sqlite"), keys.as_ref().map(|k| &k.db))?;
-            conn.execute_batch(POD_SCHEMA)?;
+            conn.execute_batch(&pod_schema_sql())?;
             conn.execute(
                 "INSERT INTO resource (path, parent, content_type, version, modified, size, body)
                  VALUES ('/', NULL, 'text/turtle', 1, ?1, 0, x'')",

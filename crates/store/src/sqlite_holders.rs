@@ -246,8 +246,11 @@ impl HolderRegistry for SqliteBackend {
     }
 
     async fn abandon_push(&self, holder_id: &str, key: &str) -> Result<(), StoreError> {
+        // Its key freed (renamed) and no longer under way, but still one of
+        // the pushes begun this hour: a failing push is not a free one.
         self.host().execute(
-            "DELETE FROM holder_push WHERE holder_id = ?1 AND key = ?2 AND receipt IS NULL",
+            "UPDATE holder_push SET key = key || '#abandoned-' || hex(randomblob(8)), receipt = ''
+             WHERE holder_id = ?1 AND key = ?2 AND receipt IS NULL",
             params![holder_id, key],
         )?;
         Ok(())

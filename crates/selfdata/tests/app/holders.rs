@@ -560,7 +560,7 @@ async fn a_holder_past_its_limits_is_answered_429_or_413_in_words_and_a_replay_i
     register(&s).await;
     let mut holder = s.app.store.holder("eau-grand-lyon").await.unwrap().unwrap();
     holder.limits = selfdata_store::holders::HolderLimits {
-        pushes_per_hour: 3,
+        pushes_per_hour: 4,
         at_once: 1,
         max_push_mib: 1,
     };
@@ -606,13 +606,14 @@ async fn a_holder_past_its_limits_is_answered_429_or_413_in_words_and_a_replay_i
         assert_eq!(r.status(), 429, "only the limit may hold it back");
         assert!(
             std::time::Instant::now() < deadline,
-            "the broken push is still counted"
+            "the broken push is still under way"
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
-    // Three pushes an hour: the third is taken, the fourth told when to come back;
-    // a replay of an answered push is not a new push.
+    // Four pushes an hour (the one broken off counts): day-3 is the fourth,
+    // day-4 is told when to come back; a replay of an answered push is not a
+    // new push.
     assert_eq!(push(&s, "day-2", file.clone()).await.status(), 200);
     assert_eq!(push(&s, "day-3", file.clone()).await.status(), 200);
     let late = push(&s, "day-4", file.clone()).await;
@@ -644,5 +645,26 @@ async fn a_holder_past_its_limits_is_answered_429_or_413_in_words_and_a_replay_i
     assert!(
         body["detail"].as_str().unwrap().contains("at most 1 MiB"),
         "{body}"
+    );
+}
+
+/// Review finding: a push that failed freed its place in the hour, so a
+/// holder could have the server read and split files without end by
+/// sending ones that fail. A failed push now counts; its key is still free.
+#[tokio::test]
+async fn failed_pushes_count_among_the_pushes_of_the_hour_and_free_their_key() {
+    let s = Server::start().await;
+    register(&s).await;
+    let mut holder = s.app.store.holder("eau-grand-lyon").await.unwrap().unwrap();
+    holder.limits.pushes_per_hour = 2;
+    s.app.store.put_holder(&holder).await.unwrap();
+    assert_eq!(push(&s, "bad", "a;b\n1;2\n".into()).await.status(), 422);
+    assert_eq!(push(&s, "bad", "a;b\n1;2\n".into()).await.status(), 422);
+    let third = push(&s, "bad", "a;b\n1;2\n".into()).await;
+    assert_eq!(third.status(), 429, "two failed pushes used the hour");
+    assert!(third.headers().get("retry-after").is_some());
+    assert_eq!(
+        s.app.store.activity("eau-grand-lyon").await.unwrap().pushes,
+        2
     );
 }

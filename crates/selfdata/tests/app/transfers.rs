@@ -651,3 +651,69 @@ async fn a_transfer_ends_by_itself_at_expiry_when_its_record_is_withdrawn_and_wi
     .await;
     assert_eq!(status, 404);
 }
+
+/// Review finding: withdrawing a transfer's record on "Who has what on
+/// me?" ended the reads only while the record stayed withdrawn; an app
+/// with the resident's rights could write the record back and the holder
+/// read again. The withdrawal now revokes the transfer for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawn_transfer_stays_ended_when_its_record_is_written_back() {
+    let s = Server::start().await;
+    register(&s, ADVICE, "Conseil Énergie Lyon", ADVICE_SECRET).await;
+    let (b, ines) = resident(&s, "ines@example.org", "ines").await;
+    fill(&s, &ines, "ines").await;
+    let t = grant_transfer(
+        &s.app.holders,
+        &ines,
+        ADVICE,
+        &[WATER.to_owned()],
+        "CustomerCare",
+        30,
+        Timestamp::now(),
+    )
+    .await
+    .unwrap();
+    let url = format!("/holders/v1/transfers/{}{WATER}", t.id);
+    assert_eq!(get(&s, &url, AS_ADVICE).send().await.unwrap().status(), 200);
+    // The record as it was when given, as an app could have kept it.
+    let record_path =
+        ResourcePath::parse(&format!("/{}", selfdata_consent::path_of(&t.consent_id))).unwrap();
+    let (meta, given) = s.app.store.get(&ines, &record_path).await.unwrap().unwrap();
+
+    let record_page = format!("/app/privacy/consents/{}", t.consent_id);
+    let csrf = field(&b.get(&record_page).await.body, "csrf");
+    let withdrawn = b
+        .post(&format!("{record_page}/withdraw"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(withdrawn.status, 303);
+    assert_eq!(get(&s, &url, AS_ADVICE).send().await.unwrap().status(), 403);
+
+    // The given record written back over the withdrawn one.
+    s.app
+        .store
+        .write(
+            &ines,
+            Write::Put {
+                path: record_path,
+                content_type: meta.content_type.clone(),
+                body: given,
+                precondition: Precondition::None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(get(&s, &url, AS_ADVICE).send().await.unwrap().status(), 403);
+    let kept = s.app.store.transfer(&t.id).await.unwrap().unwrap();
+    assert!(
+        kept.revoked_ms.is_some(),
+        "the transfer is revoked for good"
+    );
+    let listed: serde_json::Value = get(&s, "/holders/v1/transfers", AS_ADVICE)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["transfers"].as_array().unwrap().len(), 0);
+}

@@ -6,7 +6,9 @@ use super::*;
 /// The version [`POD_SCHEMA`] sets (`PRAGMA user_version`): a pod at this
 /// version is opened without running the schema again. Bump it with any
 /// change to the schema, or pods opened before will never get the change.
-pub(super) const POD_SCHEMA_VERSION: i64 = 1;
+/// Version 2: pods written by the first builds were marked 1 before
+/// `counter` and `derived` existed; 2 has every open run the schema once.
+pub(super) const POD_SCHEMA_VERSION: i64 = 2;
 
 pub(super) const POD_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS resource (
@@ -35,7 +37,6 @@ CREATE TABLE IF NOT EXISTS derived (
     key TEXT PRIMARY KEY,
     value BLOB NOT NULL
 ) WITHOUT ROWID;
-PRAGMA user_version = 1;
 ";
 
 pub(super) const HOST_SCHEMA: &str = "
@@ -158,7 +159,12 @@ pub(super) fn pod_schema(conn: &Connection) -> Result<(), StoreError> {
     if version >= POD_SCHEMA_VERSION {
         return Ok(());
     }
-    schema_or_warn(conn, POD_SCHEMA)
+    schema_or_warn(conn, &pod_schema_sql())
+}
+
+/// [`POD_SCHEMA`] and the version it brings a pod to.
+pub(super) fn pod_schema_sql() -> String {
+    format!("{POD_SCHEMA}PRAGMA user_version = {POD_SCHEMA_VERSION};\n")
 }
 
 /// Whether a file is an unencrypted SQLite database (from an earlier version).
@@ -196,4 +202,24 @@ pub(super) fn encrypt_plaintext_db(path: &Path, key: &Key32) -> Result<(), Store
     fs::rename(&tmp, path)?;
     sync_dir(path.parent().unwrap_or(Path::new(".")))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A change to the pod schema without a new version would never reach
+    /// the pods opened before: this pins the schema's text to its version.
+    #[test]
+    fn the_pod_schema_changes_only_with_its_version() {
+        let hash = hex::encode(Sha256::digest(POD_SCHEMA.as_bytes()));
+        assert_eq!(
+            (POD_SCHEMA_VERSION, hash.as_str()),
+            (
+                2,
+                "3d2799a7b5a698018799fefc69837e2298a8ffc36d70d4603d65d7978375f075"
+            ),
+            "POD_SCHEMA changed: bump POD_SCHEMA_VERSION, then update this hash"
+        );
+    }
 }
