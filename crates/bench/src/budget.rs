@@ -312,7 +312,7 @@ pub(crate) async fn session_cookie(app: &App) -> anyhow::Result<String> {
         .map_err(|_| anyhow::anyhow!("no sign-in"))?;
     let (_, set_cookie) = app
         .idp
-        .start_session(account.id)
+        .start_session(account.id, false)
         .await
         .map_err(|_| anyhow::anyhow!("no session"))?;
     Ok(set_cookie.split(';').next().unwrap_or("").to_owned())

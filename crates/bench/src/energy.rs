@@ -208,7 +208,7 @@ async fn dashboard_times(app: &App, router: &axum::Router, n: usize) -> serde_js
     else {
         return serde_json::Value::Null;
     };
-    let Ok((_, set_cookie)) = app.idp.start_session(account.id).await else {
+    let Ok((_, set_cookie)) = app.idp.start_session(account.id, false).await else {
         return serde_json::Value::Null;
     };
     let cookie = set_cookie.split(';').next().unwrap_or("").to_owned();

@@ -244,10 +244,12 @@ impl Idp {
         Err(LoginError::Wrong)
     }
 
-    /// Opens a session; returns the `Set-Cookie` value.
+    /// Opens a session, `second_factor` saying whether a second factor was
+    /// checked to open it; returns the `Set-Cookie` value.
     pub async fn start_session(
         &self,
         account_id: i64,
+        second_factor: bool,
     ) -> Result<(Session, String), selfdata_store::StoreError> {
         let secret = random_token();
         let session = Session {
@@ -255,6 +257,7 @@ impl Idp {
             account_id,
             csrf: random_token(),
             complete: true,
+            second_factor,
             created_ms: now() * 1000,
             expires_ms: (now() + self.config.session_secs) * 1000,
         };

@@ -115,9 +115,10 @@ fn go_back(to: &str) -> Response {
 async fn start_session_and_go_back(
     idp: &Idp,
     account_id: i64,
+    second_factor: bool,
     to: &str,
 ) -> Result<Response, StoreError> {
-    let (_, cookie) = idp.start_session(account_id).await?;
+    let (_, cookie) = idp.start_session(account_id, second_factor).await?;
     let mut r = go_back(to);
     set_cookie(r.headers_mut(), &cookie);
     Ok(r)
@@ -299,7 +300,7 @@ pub async fn signup(
     }
     Ok(
         match idp.signup(&f.email, &f.password, &f.pod, &f.invite).await {
-            Ok(account_id) => start_session_and_go_back(&idp, account_id, &f.return_to)
+            Ok(account_id) => start_session_and_go_back(&idp, account_id, false, &f.return_to)
                 .await
                 .unwrap_or_else(|_| {
                     again(
@@ -566,7 +567,9 @@ pub async fn login(
         .await
     {
         Ok(account) => {
-            return start_session_and_go_back(&idp, account.id, &f.return_to)
+            // A sign-in of an account with a second factor checked its code.
+            let second_factor = account.totp_secret.is_some();
+            return start_session_and_go_back(&idp, account.id, second_factor, &f.return_to)
                 .await
                 .map_err(|_| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, t.login_failed));
         }

@@ -171,7 +171,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Operator {
         if !operator {
             return Err(PageError::say(StatusCode::NOT_FOUND, words::NO_PAGE).into_response());
         }
-        if account.totp_secret.is_none() {
+        // The second factor checked when this session began, not merely
+        // turned on since (a session of the password alone stays one).
+        if account.totp_secret.is_none() || !session.second_factor {
             return Err(
                 PageError::say(StatusCode::FORBIDDEN, words::OPERATOR_NEEDS_SECOND_FACTOR)
                     .into_response(),

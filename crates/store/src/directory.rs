@@ -36,6 +36,10 @@ pub struct Session {
     pub csrf: String,
     /// Whether the second factor was checked (or is off).
     pub complete: bool,
+    /// Whether a second factor was checked when this session began (a
+    /// session begun with the password alone, before the second factor was
+    /// turned on, has none).
+    pub second_factor: bool,
     pub created_ms: i64,
     pub expires_ms: i64,
 }

@@ -218,6 +218,7 @@ impl SqliteBackend {
         host.execute_batch("PRAGMA secure_delete = ON;")?;
         schema_or_warn(&host, HOST_SCHEMA)?;
         schema_or_warn(&host, crate::directory::DIRECTORY_SCHEMA)?;
+        crate::sqlite_directory::add_session_second_factor(&host)?;
         schema_or_warn(&host, crate::holders::HOLDERS_SCHEMA)?;
         let store = Self {
             root,

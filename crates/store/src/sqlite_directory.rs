@@ -12,6 +12,20 @@ fn hash32(v: Option<Vec<u8>>) -> Option<[u8; 32]> {
     v.and_then(|b| b.try_into().ok())
 }
 
+/// The `second_factor` column of sessions, added to host folders made
+/// before it (their sessions read as begun without one).
+pub(crate) fn add_session_second_factor(host: &rusqlite::Connection) -> Result<(), StoreError> {
+    let has: bool = host
+        .prepare("SELECT 1 FROM pragma_table_info('session') WHERE name = 'second_factor'")?
+        .exists([])?;
+    if !has {
+        host.execute_batch(
+            "ALTER TABLE session ADD COLUMN second_factor INTEGER NOT NULL DEFAULT 0;",
+        )?;
+    }
+    Ok(())
+}
+
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     Ok(Account {
         id: r.get(0)?,
@@ -224,10 +238,11 @@ impl Directory for SqliteBackend {
 
     async fn put_session(&self, s: &Session) -> Result<(), StoreError> {
         self.host().execute(
-            "INSERT INTO session (id_hash, account_id, csrf, complete, created, expires)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT(id_hash) DO UPDATE SET complete = excluded.complete, expires = excluded.expires",
-            params![&s.id_hash[..], s.account_id, s.csrf, s.complete, s.created_ms, s.expires_ms],
+            "INSERT INTO session (id_hash, account_id, csrf, complete, created, expires, second_factor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT(id_hash) DO UPDATE SET complete = excluded.complete, expires = excluded.expires,
+               second_factor = excluded.second_factor",
+            params![&s.id_hash[..], s.account_id, s.csrf, s.complete, s.created_ms, s.expires_ms, s.second_factor],
         )?;
         Ok(())
     }
@@ -236,7 +251,7 @@ impl Directory for SqliteBackend {
         Ok(self
             .host()
             .prepare_cached(
-                "SELECT account_id, csrf, complete, created, expires FROM session WHERE id_hash = ?1",
+                "SELECT account_id, csrf, complete, created, expires, second_factor FROM session WHERE id_hash = ?1",
             )?
             .query_row([&id_hash[..]], |r| {
                 Ok(Session {
@@ -246,6 +261,7 @@ impl Directory for SqliteBackend {
                     complete: r.get(2)?,
                     created_ms: r.get(3)?,
                     expires_ms: r.get(4)?,
+                    second_factor: r.get(5)?,
                 })
             })
             .optional()?)

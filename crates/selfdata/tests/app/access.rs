@@ -6,7 +6,7 @@
 
 use crate::common::{
     self, Browser, Resident, Server, as_agent, client_credentials_token, field, now, problem,
-    status_of,
+    status_of, totp_code,
 };
 use selfdata_oidc::{DpopKey, pkce_s256_challenge};
 
@@ -735,24 +735,6 @@ async fn tokens_of_another_issuer_count_only_where_the_operator_trusts_it() {
             std::ptr::eq(b, &trusting)
         );
     }
-}
-
-/// The current 6-digit code for a base32 TOTP secret, as an authenticator app shows it.
-fn totp_code(secret: &str) -> String {
-    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
-        .to_bytes()
-        .unwrap();
-    totp_rs::TOTP::new_unchecked(
-        totp_rs::Algorithm::SHA1,
-        6,
-        1,
-        30,
-        bytes,
-        None,
-        String::new(),
-    )
-    .generate_current()
-    .unwrap()
 }
 
 #[tokio::test]

@@ -9,27 +9,34 @@ use selfdata_store::directory::Directory;
 
 use selfdata_store::{Backend, PodName};
 
-use crate::common::{Browser, Server, field, resident};
+use crate::common::{Browser, PASSWORD, Server, field, resident};
 
-/// Makes `email` an operator, with a second factor unless `second_factor` is false.
-async fn make_operator(s: &Server, email: &str, second_factor: bool) {
+/// Makes `email` an operator, with a second factor unless `second_factor`
+/// is false; its TOTP secret, if any.
+async fn make_operator(s: &Server, email: &str, second_factor: bool) -> Option<String> {
     let account = s.app.store.account_by_email(email).await.unwrap().unwrap();
     s.app.store.set_operator(account.id, true).await.unwrap();
-    if second_factor {
-        let (secret, _) = selfdata_idp::accounts::new_totp(email);
-        s.app
-            .store
-            .set_totp(account.id, Some(&secret))
-            .await
-            .unwrap();
+    if !second_factor {
+        return None;
     }
+    let (secret, _) = selfdata_idp::accounts::new_totp(email);
+    s.app
+        .store
+        .set_totp(account.id, Some(&secret))
+        .await
+        .unwrap();
+    Some(secret)
 }
 
-/// An operator signed in (its session began before its second factor was
-/// turned on, as when one turns it on from the account page).
+/// An operator signed in with their second factor.
 async fn operator(s: &Server) -> Browser {
-    let (b, _) = resident(s, "ops@city.example", "ops").await;
-    make_operator(s, "ops@city.example", true).await;
+    let (_, _) = resident(s, "ops@city.example", "ops").await;
+    let secret = make_operator(s, "ops@city.example", true).await.unwrap();
+    let b = Browser::new(&s.base);
+    let page = b
+        .sign_in_with_code("ops@city.example", PASSWORD, &secret)
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
     b
 }
 
@@ -89,8 +96,15 @@ async fn the_operator_console_does_not_exist_for_a_resident_and_refuses_an_opera
     assert_eq!(page.status, 403);
     assert!(page.body.contains("need a second factor"), "{}", page.body);
 
-    // With one, the console lists the holders' registry.
-    make_operator(&s, "ops@city.example", true).await;
+    // Turned on since this session began with the password alone, it is
+    // still refused: the second factor must be checked at sign-in (review
+    // finding: the account's setting was enough).
+    let secret = make_operator(&s, "ops@city.example", true).await.unwrap();
+    assert_eq!(ops.get("/app/operator").await.status, 403);
+    // Signed in with the code, the console lists the holders' registry.
+    let ops = Browser::new(&s.base);
+    ops.sign_in_with_code("ops@city.example", PASSWORD, &secret)
+        .await;
     let page = ops.get("/app/operator").await;
     assert_eq!(page.status, 200);
     assert!(

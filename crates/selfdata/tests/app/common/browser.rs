@@ -181,6 +181,21 @@ impl Browser {
         self.post("/account/login", &form).await
     }
 
+    /// Signs in with the password and the current code of the account's
+    /// TOTP `secret`, as someone with their authenticator app does.
+    pub async fn sign_in_with_code(&self, email: &str, password: &str, secret: &str) -> Page {
+        let csrf = field(&self.get("/account/login").await.body, "csrf");
+        let code = totp_code(secret);
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+            ("totp", code.as_str()),
+            ("return_to", "/account"),
+        ];
+        self.post("/account/login", &form).await
+    }
+
     /// Opens the consent screen at `authorize` (a path) and answers it
     /// (`allow` or `deny`) as `webid`.
     pub async fn consent(&self, authorize: &str, webid: &str, decision: &str) -> Page {
@@ -217,4 +232,22 @@ pub fn unescape(s: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&#38;", "&")
         .replace("&amp;", "&")
+}
+
+/// The current 6-digit code for a base32 TOTP secret, as an authenticator app shows it.
+pub fn totp_code(secret: &str) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .unwrap();
+    totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        None,
+        String::new(),
+    )
+    .generate_current()
+    .unwrap()
 }

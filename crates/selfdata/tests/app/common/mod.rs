@@ -9,7 +9,7 @@
 
 mod browser;
 
-pub use browser::{Browser, Page, field, unescape};
+pub use browser::{Browser, Page, field, totp_code, unescape};
 
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
