@@ -23,7 +23,7 @@ use selfdata_store::holders::{Activity, Holder, HolderLimits, Layout};
 use serde::Deserialize;
 
 use crate::HoldersApp;
-use crate::pages::{Done, disconnect_pod, paris};
+use crate::pages::{Done, paris, withdraw_record};
 
 /// The categories a holder may deliver (what a service imports).
 pub const CATEGORIES: [&str; 4] = ["water", "electricity", "gas", "bank"];
@@ -177,33 +177,37 @@ pub async fn register(
         (Layout::FilePerCustomer, _) => return Err(RegistryError::ColumnWithFiles),
     };
     let (secret, secret_hash) = new_secret();
-    app.registry
-        .put_holder(&Holder {
-            id,
-            name,
-            contact,
-            categories: new.categories,
-            identifier,
-            layout: new.layout,
-            column,
-            secret_hash,
-            created_ms: Timestamp::now().as_millisecond(),
-            limits,
-        })
-        .await?;
+    let holder = Holder {
+        id,
+        name,
+        contact,
+        categories: new.categories,
+        identifier,
+        layout: new.layout,
+        column,
+        secret_hash,
+        created_ms: Timestamp::now().as_millisecond(),
+        limits,
+    };
+    if replace {
+        app.registry.put_holder(&holder).await?;
+    } else if !app.registry.insert_holder(&holder).await? {
+        // Registered by someone else since the check above.
+        return Err(RegistryError::Exists);
+    }
     Ok(secret)
 }
 
 /// Gives a holder a new client secret (the old one stops working at once).
 pub async fn renew_secret(app: &HoldersApp, id: &str) -> Result<String, RegistryError> {
-    let mut holder = app
-        .registry
-        .holder(id)
-        .await?
-        .ok_or(RegistryError::NoHolder)?;
     let (secret, hash) = new_secret();
-    holder.secret_hash = hash;
-    app.registry.put_holder(&holder).await?;
+    if !app
+        .registry
+        .update_holder(id, &move |h: &mut Holder| h.secret_hash = hash)
+        .await?
+    {
+        return Err(RegistryError::NoHolder);
+    }
     Ok(secret)
 }
 
@@ -214,13 +218,13 @@ pub async fn set_limits(
     limits: HolderLimits,
 ) -> Result<(), RegistryError> {
     check_limits(&limits)?;
-    let mut holder = app
+    if !app
         .registry
-        .holder(id)
+        .update_holder(id, &move |h: &mut Holder| h.limits = limits)
         .await?
-        .ok_or(RegistryError::NoHolder)?;
-    holder.limits = limits;
-    app.registry.put_holder(&holder).await?;
+    {
+        return Err(RegistryError::NoHolder);
+    }
     Ok(())
 }
 
@@ -229,32 +233,27 @@ pub async fn set_limits(
 /// stopped (its record withdrawn too), then the holder, whose pushes and
 /// reads are refused from then on. How many residents were disconnected.
 pub async fn remove(app: &HoldersApp, id: &str) -> Result<usize, RegistryError> {
-    if app.registry.holder(id).await?.is_none() {
-        return Err(RegistryError::NoHolder);
-    }
-    let mut pods: Vec<String> = app
+    // Removed first, with its links and transfers in one transaction: from
+    // then on nothing is delivered or read, and nobody can connect to it.
+    let (links, transfers) = app
         .registry
-        .links_of_holder(id)
+        .delete_holder(id)
         .await?
-        .into_iter()
-        .map(|l| l.pod)
-        .collect();
+        .ok_or(RegistryError::NoHolder)?;
+    let mut pods: Vec<&str> = links.iter().map(|l| l.pod.as_str()).collect();
     pods.sort();
     pods.dedup();
-    for pod in &pods {
+    // Then each resident's record withdrawn: their connections, their transfers.
+    let records = links
+        .iter()
+        .map(|l| (&l.pod, &l.consent_id))
+        .chain(transfers.iter().map(|t| (&t.pod, &t.consent_id)));
+    for (pod, consent_id) in records {
         match PodName::parse(pod) {
-            Ok(pod) => disconnect_pod(app, &pod, id).await?,
+            Ok(pod) => withdraw_record(app, &pod, consent_id, "the holder was removed").await?,
             Err(_) => tracing::warn!(pod, "a holder's link names no pod"),
         }
     }
-    // The transfers it receives end too, their records withdrawn.
-    let now = Timestamp::now().as_millisecond();
-    for t in app.registry.live_transfers_to(id, now).await? {
-        if let Ok(pod) = PodName::parse(&t.pod) {
-            crate::transfer::stop_transfer(app, &pod, &t.id).await?;
-        }
-    }
-    app.registry.delete_holder(id).await?;
     Ok(pods.len())
 }
 

@@ -372,18 +372,30 @@ pub async fn disconnect_pod(
     let links = app.registry.links_of_pod(&name).await?;
     for l in links.into_iter().filter(|l| l.holder_id == holder_id) {
         app.registry.delete_links(&l.holder_id, &name).await?;
-        let Some((before, _)) =
-            selfdata_service::consents::record(&app.ctx, pod, &l.consent_id).await
-        else {
-            continue;
-        };
-        selfdata_service::consents::change_record(&app.ctx, pod, &l.consent_id, move |r| {
-            let mut r = r.unwrap_or_else(|| before.clone());
-            r.withdraw(Timestamp::now(), None);
-            r
-        })
-        .await?;
+        withdraw_record(app, pod, &l.consent_id, "").await?;
     }
+    Ok(())
+}
+
+/// Withdraws a consent record of `pod` now (`why`, if not empty, said in
+/// it); nothing when the pod has no such record.
+pub(crate) async fn withdraw_record(
+    app: &HoldersApp,
+    pod: &PodName,
+    consent_id: &str,
+    why: &str,
+) -> Result<(), selfdata_store::StoreError> {
+    let Some((before, _)) = selfdata_service::consents::record(&app.ctx, pod, consent_id).await
+    else {
+        return Ok(());
+    };
+    let why = (!why.is_empty()).then(|| why.to_owned());
+    selfdata_service::consents::change_record(&app.ctx, pod, consent_id, move |r| {
+        let mut r = r.unwrap_or_else(|| before.clone());
+        r.withdraw(Timestamp::now(), why.clone());
+        r
+    })
+    .await?;
     Ok(())
 }
 

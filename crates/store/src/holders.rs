@@ -192,10 +192,26 @@ pub trait HolderRegistry: Send + Sync {
     /// Adds or replaces a holder.
     async fn put_holder(&self, holder: &Holder) -> Result<(), StoreError>;
     async fn holder(&self, id: &str) -> Result<Option<Holder>, StoreError>;
+    /// Adds a holder unless one has its id; whether it was added.
+    async fn insert_holder(&self, holder: &Holder) -> Result<bool, StoreError>;
+    /// Changes a registered holder with `change`, read and written in one
+    /// transaction (two changes at once both hold; a removed holder is not
+    /// brought back); whether it was there.
+    async fn update_holder(
+        &self,
+        id: &str,
+        change: &(dyn for<'h> Fn(&'h mut Holder) + Send + Sync),
+    ) -> Result<bool, StoreError>;
     /// Every holder, by id.
     async fn holders(&self) -> Result<Vec<Holder>, StoreError>;
-    /// Removes a holder and every link to it; whether it existed.
-    async fn delete_holder(&self, id: &str) -> Result<bool, StoreError>;
+    /// Removes a holder with every link and transfer to it, in one
+    /// transaction (nothing can connect to it in between); what was removed,
+    /// so that their consent records can be withdrawn, or `None` when no
+    /// such holder was registered.
+    async fn delete_holder(
+        &self,
+        id: &str,
+    ) -> Result<Option<(Vec<Link>, Vec<Transfer>)>, StoreError>;
     /// How much a holder is used.
     async fn activity(&self, holder_id: &str) -> Result<Activity, StoreError>;
 

@@ -58,6 +58,40 @@ impl HolderRegistry for SqliteBackend {
         Ok(())
     }
 
+    async fn insert_holder(&self, holder: &Holder) -> Result<bool, StoreError> {
+        let json = serde_json::to_string(holder).map_err(|e| StoreError::Io(e.to_string()))?;
+        let n = self.host().execute(
+            "INSERT INTO holder (id, json) VALUES (?1, ?2) ON CONFLICT(id) DO NOTHING",
+            params![holder.id, json],
+        )?;
+        Ok(n == 1)
+    }
+
+    async fn update_holder(
+        &self,
+        id: &str,
+        change: &(dyn for<'h> Fn(&'h mut Holder) + Send + Sync),
+    ) -> Result<bool, StoreError> {
+        let mut host = self.host();
+        let tx = host.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let json: Option<String> = tx
+            .query_row("SELECT json FROM holder WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        let Some(json) = json else {
+            return Ok(false);
+        };
+        let mut holder = holder_from_json(json)?;
+        change(&mut holder);
+        holder.id = id.to_owned();
+        let json = serde_json::to_string(&holder).map_err(|e| StoreError::Io(e.to_string()))?;
+        tx.execute(
+            "UPDATE holder SET json = ?2 WHERE id = ?1",
+            params![id, json],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
     async fn holder(&self, id: &str) -> Result<Option<Holder>, StoreError> {
         let json: Option<String> = self
             .host()
@@ -76,14 +110,29 @@ impl HolderRegistry for SqliteBackend {
         rows.into_iter().map(holder_from_json).collect()
     }
 
-    async fn delete_holder(&self, id: &str) -> Result<bool, StoreError> {
+    async fn delete_holder(
+        &self,
+        id: &str,
+    ) -> Result<Option<(Vec<Link>, Vec<Transfer>)>, StoreError> {
         let mut host = self.host();
-        let tx = host.transaction()?;
+        let tx = host.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let links: Vec<Link> = tx
+            .prepare(&format!(
+                "SELECT {LINK_COLUMNS} FROM holder_link WHERE holder_id = ?1"
+            ))?
+            .query_map([id], link_row)?
+            .collect::<Result<_, _>>()?;
+        let transfers: Vec<Transfer> = tx
+            .prepare(&format!(
+                "SELECT {TRANSFER_COLUMNS} FROM holder_transfer WHERE holder_id = ?1"
+            ))?
+            .query_map([id], transfer_row)?
+            .collect::<Result<_, _>>()?;
         tx.execute("DELETE FROM holder_link WHERE holder_id = ?1", [id])?;
         tx.execute("DELETE FROM holder_transfer WHERE holder_id = ?1", [id])?;
         let n = tx.execute("DELETE FROM holder WHERE id = ?1", [id])?;
         tx.commit()?;
-        Ok(n > 0)
+        Ok((n > 0).then_some((links, transfers)))
     }
 
     async fn activity(&self, holder_id: &str) -> Result<Activity, StoreError> {

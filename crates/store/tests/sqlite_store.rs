@@ -412,3 +412,62 @@ async fn a_transfer_is_revoked_only_by_its_pod_counted_and_forgotten_with_it() {
     assert!(store.transfers_of_pod("ines").await.unwrap().is_empty());
     assert_eq!(store.transfers_of_pod("max").await.unwrap().len(), 1);
 }
+
+/// Review finding: the operator's changes to a holder read it and wrote it
+/// whole, so a new secret and new limits at once could undo one another,
+/// and a change racing a removal brought the holder back.
+#[tokio::test]
+async fn changes_to_a_holder_at_once_all_hold_and_a_removed_holder_stays_removed() {
+    use selfdata_store::HolderRegistry;
+    use selfdata_store::holders::Holder;
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(SqliteBackend::open(dir.path()).unwrap());
+    let holder = Holder {
+        id: "eau".into(),
+        name: "Eau".into(),
+        contact: "dpo@eau.example".into(),
+        categories: vec!["water".into()],
+        identifier: "Compteur".into(),
+        layout: Default::default(),
+        column: "Compteur".into(),
+        secret_hash: [1; 32],
+        created_ms: 0,
+        limits: Default::default(),
+    };
+    assert!(store.insert_holder(&holder).await.unwrap());
+    assert!(
+        !store.insert_holder(&holder).await.unwrap(),
+        "a second registration of one id is refused"
+    );
+    // Sixteen changes at once, each to a field of its own: all hold.
+    let mut changes = Vec::new();
+    for i in 0..16u32 {
+        let store = store.clone();
+        changes.push(tokio::spawn(async move {
+            let change = move |h: &mut Holder| {
+                if i % 2 == 0 {
+                    h.secret_hash = [2; 32];
+                } else {
+                    h.limits.pushes_per_hour = 100 + i;
+                }
+            };
+            store.update_holder("eau", &change).await.unwrap()
+        }));
+    }
+    for c in changes {
+        assert!(c.await.unwrap());
+    }
+    let now = store.holder("eau").await.unwrap().unwrap();
+    assert_eq!(now.secret_hash, [2; 32]);
+    assert!(now.limits.pushes_per_hour > 100);
+    // Removed, it is not brought back by a change.
+    assert!(store.delete_holder("eau").await.unwrap().is_some());
+    assert!(
+        !store
+            .update_holder("eau", &|h: &mut Holder| h.secret_hash = [3; 32])
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.holder("eau").await.unwrap(), None);
+    assert!(store.delete_holder("eau").await.unwrap().is_none());
+}
