@@ -153,6 +153,15 @@ impl std::fmt::Debug for StandIn {
     }
 }
 
+/// Serves `app` on `listener` until the task is aborted (the stand-in dropped).
+fn serve(listener: tokio::net::TcpListener, app: Router, holder: &'static str) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, holder, "stand-in server stopped");
+        }
+    })
+}
+
 /// Starts a stand-in on 127.0.0.1 on a free port.
 pub async fn spawn(options: StandInOptions) -> std::io::Result<StandIn> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -165,12 +174,7 @@ pub async fn spawn(options: StandInOptions) -> std::io::Result<StandIn> {
         paris: TimeZone::get("Europe/Paris").map_err(std::io::Error::other)?,
         options,
     });
-    let app = router(shared.clone());
-    let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!(error = %e, "stand-in server stopped");
-        }
-    });
+    let task = serve(listener, router(shared.clone()), "Enedis");
     Ok(StandIn {
         base_url: format!("http://{address}"),
         shared,

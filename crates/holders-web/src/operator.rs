@@ -42,8 +42,33 @@ pub struct NewHolder {
     /// With [`Layout::Column`]: the column of its files that names the
     /// customer (empty: the identifier's words); empty otherwise.
     pub column: String,
-    /// What its pushes may cost (none: those it had, or the defaults).
-    pub limits: Option<HolderLimits>,
+    /// What its pushes may cost.
+    pub limits: LimitChanges,
+}
+
+/// Limits the operator gives: each one given replaces the holder's, each
+/// one left out stays as it was (a new holder's: the default).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LimitChanges {
+    pub pushes_per_hour: Option<u32>,
+    pub at_once: Option<u32>,
+    pub max_push_mib: Option<u32>,
+}
+
+impl LimitChanges {
+    /// `base` with these changes.
+    pub fn over(self, base: HolderLimits) -> HolderLimits {
+        HolderLimits {
+            pushes_per_hour: self.pushes_per_hour.unwrap_or(base.pushes_per_hour),
+            at_once: self.at_once.unwrap_or(base.at_once),
+            max_push_mib: self.max_push_mib.unwrap_or(base.max_push_mib),
+        }
+    }
+
+    /// Whether every limit given is within the bounds (those left out are).
+    fn check(self) -> Result<(), RegistryError> {
+        check_limits(&self.over(HolderLimits::default()))
+    }
 }
 
 /// The bounds an operator may set a holder's limits within.
@@ -167,8 +192,7 @@ pub async fn register(
     }
     let limits = new
         .limits
-        .or(existing.map(|h| h.limits))
-        .unwrap_or_default();
+        .over(existing.map(|h| h.limits).unwrap_or_default());
     check_limits(&limits)?;
     let column = match (new.layout, new.column.trim()) {
         (Layout::Column, "") => identifier.clone(),
@@ -215,12 +239,12 @@ pub async fn renew_secret(app: &HoldersApp, id: &str) -> Result<String, Registry
 pub async fn set_limits(
     app: &HoldersApp,
     id: &str,
-    limits: HolderLimits,
+    changes: LimitChanges,
 ) -> Result<(), RegistryError> {
-    check_limits(&limits)?;
+    changes.check()?;
     if !app
         .registry
-        .update_holder(id, &move |h: &mut Holder| h.limits = limits)
+        .update_holder(id, &move |h: &mut Holder| h.limits = changes.over(h.limits))
         .await?
     {
         return Err(RegistryError::NoHolder);
@@ -518,17 +542,19 @@ pub(crate) struct LimitsForm {
 }
 
 impl LimitsForm {
-    /// The limits typed; a blank field keeps the default.
-    fn read(&self) -> Result<HolderLimits, RegistryError> {
-        let d = HolderLimits::default();
-        let field = |v: &str, default: u32| match v.trim() {
-            "" => Ok(default),
-            v => v.parse::<u32>().map_err(|_| RegistryError::BadLimits),
+    /// The limits typed; a blank field changes nothing.
+    fn read(&self) -> Result<LimitChanges, RegistryError> {
+        let field = |v: &str| match v.trim() {
+            "" => Ok(None),
+            v => v
+                .parse::<u32>()
+                .map(Some)
+                .map_err(|_| RegistryError::BadLimits),
         };
-        Ok(HolderLimits {
-            pushes_per_hour: field(&self.pushes_per_hour, d.pushes_per_hour)?,
-            at_once: field(&self.at_once, d.at_once)?,
-            max_push_mib: field(&self.max_push_mib, d.max_push_mib)?,
+        Ok(LimitChanges {
+            pushes_per_hour: field(&self.pushes_per_hour)?,
+            at_once: field(&self.at_once)?,
+            max_push_mib: field(&self.max_push_mib)?,
         })
     }
 }
@@ -652,7 +678,11 @@ async fn registry_page(
             holders,
             form,
             boxes,
-            limits: form.limits.read().unwrap_or_default(),
+            limits: form
+                .limits
+                .read()
+                .map(|c| c.over(HolderLimits::default()))
+                .unwrap_or_default(),
         }
         .render(),
     )
@@ -727,7 +757,7 @@ pub(crate) async fn register_holder(
                 identifier: form.identifier.clone(),
                 layout: form.layout(),
                 column: form.column.clone(),
-                limits: Some(limits),
+                limits,
             };
             register(&app, new, false).await
         }

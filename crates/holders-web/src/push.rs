@@ -163,8 +163,7 @@ async fn run(app: &Arc<HoldersApp>, request: Request) -> Result<Response, ApiErr
                 .insert("idempotent-replayed", HeaderValue::from_static("true"));
             Ok(r)
         }
-        Err(Refusal::Unread(e)) => Err(e),
-        Err(Refusal::Drained(e)) => {
+        Err(e) => {
             // The holder is known: what it is still sending is read and
             // dropped (bounded), so that it gets this answer rather than a
             // reset connection.
@@ -185,22 +184,9 @@ enum Begun {
     Replay(String),
 }
 
-/// A refusal before the body: left unread (it would be too large anyway),
-/// or read and dropped first.
-enum Refusal {
-    Unread(ApiError),
-    Drained(ApiError),
-}
-
-impl From<selfdata_store::StoreError> for Refusal {
-    fn from(e: selfdata_store::StoreError) -> Self {
-        Refusal::Drained(e.into())
-    }
-}
-
 /// The checks of an authenticated push before its body: its key, its
 /// declared size, its holder's limits, and whether it was seen before.
-async fn begin(app: &HoldersApp, holder: &Holder, headers: &HeaderMap) -> Result<Begun, Refusal> {
+async fn begin(app: &HoldersApp, holder: &Holder, headers: &HeaderMap) -> Result<Begun, ApiError> {
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -211,15 +197,14 @@ async fn begin(app: &HoldersApp, holder: &Holder, headers: &HeaderMap) -> Result
                 StatusCode::BAD_REQUEST,
                 "Send an Idempotency-Key header (1 to 128 visible characters, no space) naming this push, so that a retry delivers nothing twice.",
             )
-        })
-        .map_err(Refusal::Drained)?;
+        })?;
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
         && len > holder.limits.max_push_bytes()
     {
-        return Err(Refusal::Unread(too_large(holder)));
+        return Err(too_large(holder));
     }
     let now = Timestamp::now().as_millisecond();
     match app
@@ -246,12 +231,12 @@ async fn begin(app: &HoldersApp, holder: &Holder, headers: &HeaderMap) -> Result
             let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, sentence);
             e.headers
                 .push((header::RETRY_AFTER, HeaderValue::from(retry_after_s)));
-            Err(Refusal::Drained(e))
+            Err(e)
         }
-        PushState::Running { .. } => Err(Refusal::Drained(ApiError::new(
+        PushState::Running { .. } => Err(ApiError::new(
             StatusCode::CONFLICT,
             "A push with this Idempotency-Key is under way; ask again when it is answered.",
-        ))),
+        )),
         PushState::Done { receipt } => Ok(Begun::Replay(receipt)),
     }
 }

@@ -897,11 +897,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 ),
             };
             let app = open("http://127.0.0.1:8000").await?;
-            // What is not given stays as the holder had it (or the defaults).
-            let had = selfdata_store::HolderRegistry::holder(app.store.as_ref(), &id)
-                .await?
-                .map(|h| h.limits)
-                .unwrap_or_default();
             let new = selfdata_holders_web::operator::NewHolder {
                 id: id.clone(),
                 name,
@@ -910,11 +905,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 layout,
                 identifier,
                 column: column.unwrap_or_default(),
-                limits: Some(selfdata_store::holders::HolderLimits {
-                    pushes_per_hour: pushes_per_hour.unwrap_or(had.pushes_per_hour),
-                    at_once: at_once.unwrap_or(had.at_once),
-                    max_push_mib: max_push_mib.unwrap_or(had.max_push_mib),
-                }),
+                // What is not given stays as the holder had it (or the defaults).
+                limits: selfdata_holders_web::operator::LimitChanges {
+                    pushes_per_hour,
+                    at_once,
+                    max_push_mib,
+                },
             };
             let secret = selfdata_holders_web::operator::register(&app.holders, new, true).await?;
             println!("holder {id} registered");

@@ -110,11 +110,7 @@ pub async fn spawn(options: GrdfOptions) -> std::io::Result<GrdfStandIn> {
             get(consumption),
         )
         .with_state(shared.clone());
-    let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!(error = %e, "GRDF stand-in server stopped");
-        }
-    });
+    let task = super::serve(listener, app, "GRDF");
     Ok(GrdfStandIn {
         base_url: format!("http://{address}"),
         shared,

@@ -124,11 +124,20 @@ async fn connecting_enedis_pulls_the_history_into_the_pod() {
     assert!(holder_config.is_some());
 
     // Connecting a source is a grant: it has its consent record in the pod.
+    let record = source_record(&s, &pod).await;
+    assert!(
+        record.contains("Enedis") && record.contains("ConsentGiven"),
+        "{record}"
+    );
+}
+
+/// The pod's consent record of a connected source, as stored (Turtle).
+async fn source_record(s: &Server, pod: &PodName) -> String {
     let consents = s
         .app
         .store
         .members(
-            &pod,
+            pod,
             &selfdata_store::ResourcePath::parse("/selfdata/consents/").unwrap(),
         )
         .await
@@ -136,13 +145,9 @@ async fn connecting_enedis_pulls_the_history_into_the_pod() {
     let source = consents
         .iter()
         .find(|m| m.path.as_str().starts_with("/selfdata/consents/source-"))
-        .expect("a consent record for the Enedis connection");
-    let (_, body) = s.app.store.get(&pod, &source.path).await.unwrap().unwrap();
-    let record = String::from_utf8(body.to_vec()).unwrap();
-    assert!(
-        record.contains("Enedis") && record.contains("ConsentGiven"),
-        "{record}"
-    );
+        .expect("a consent record for the connection");
+    let (_, body) = s.app.store.get(pod, &source.path).await.unwrap().unwrap();
+    String::from_utf8(body.to_vec()).unwrap()
 }
 
 /// Waits until the status page says `done` (and never "stopped" unless
@@ -337,29 +342,7 @@ async fn connecting_a_grdf_gas_meter_pulls_its_history_through_faults_into_the_p
     assert_eq!(originals.len(), 3, "each year's answer is kept as received");
 
     // A consent record for GRDF; the application's token is nowhere in the pod.
-    let consents = s
-        .app
-        .store
-        .members(
-            &pod,
-            &selfdata_store::ResourcePath::parse("/selfdata/consents/").unwrap(),
-        )
-        .await
-        .unwrap();
-    let source = consents
-        .iter()
-        .find(|m| m.path.as_str().starts_with("/selfdata/consents/source-"))
-        .expect("a consent record for the GRDF connection");
-    let record = |s: &Server| {
-        let path = source.path.clone();
-        let store = s.app.store.clone();
-        let pod = pod.clone();
-        async move {
-            let (_, body) = store.get(&pod, &path).await.unwrap().unwrap();
-            String::from_utf8(body.to_vec()).unwrap()
-        }
-    };
-    let given = record(&s).await;
+    let given = source_record(&s, &pod).await;
     assert!(
         given.contains("GRDF") && given.contains("ConsentGiven"),
         "{given}"
@@ -407,7 +390,7 @@ async fn connecting_a_grdf_gas_meter_pulls_its_history_through_faults_into_the_p
     }
     let page = b.get("/app/energy/connect").await.body;
     assert!(page.contains("No meter is connected yet."), "{page}");
-    assert!(record(&s).await.contains("ConsentWithdrawn"));
+    assert!(source_record(&s, &pod).await.contains("ConsentWithdrawn"));
     assert!(
         s.app
             .store

@@ -14,7 +14,7 @@ use selfdata_store::holders::Holder;
 use selfdata_store::{Backend, HolderRegistry, PodName, Precondition, ResourcePath, Write};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::common::{Server, field, problem, resident};
+use crate::common::{Server, field, json_of, problem, resident, status_of};
 
 const ADVICE: &str = "conseil-energie";
 const ADVICE_SECRET: &str = "the-advice-association-secret";
@@ -265,13 +265,7 @@ async fn the_recipient_reads_what_was_granted_is_refused_anything_else_and_nothi
     )
     .await;
     assert_eq!(status, 401);
-    let list: serde_json::Value = get(&s, "/holders/v1/transfers", AS_ADVICE)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = json_of(get(&s, "/holders/v1/transfers", AS_ADVICE)).await;
     assert_eq!(list["transfers"].as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list["transfers"][0]["id"], id.as_str());
     assert_eq!(
@@ -279,13 +273,8 @@ async fn the_recipient_reads_what_was_granted_is_refused_anything_else_and_nothi
         serde_json::json!(["/selfdata/energy/water/"])
     );
     assert!(!list.to_string().contains("ines"), "no pod named: {list}");
-    let one: serde_json::Value = get(&s, &format!("/holders/v1/transfers/{id}"), AS_ADVICE)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let one: serde_json::Value =
+        json_of(get(&s, &format!("/holders/v1/transfers/{id}"), AS_ADVICE)).await;
     let files: Vec<&str> = one["files"]
         .as_array()
         .unwrap()
@@ -374,13 +363,7 @@ async fn the_recipient_reads_what_was_granted_is_refused_anything_else_and_nothi
         let (status, _) = problem(get(&s, &path, who).send().await.unwrap()).await;
         assert_eq!(status, 404, "{path}");
     }
-    let theirs: serde_json::Value = get(&s, "/holders/v1/transfers", AS_OTHER)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let theirs: serde_json::Value = json_of(get(&s, "/holders/v1/transfers", AS_OTHER)).await;
     assert_eq!(theirs["transfers"][0]["id"], maxs.id.as_str());
     assert_eq!(theirs["transfers"].as_array().unwrap().len(), 1);
 
@@ -424,13 +407,7 @@ async fn the_recipient_reads_what_was_granted_is_refused_anything_else_and_nothi
     )
     .await;
     assert_eq!(status, 403);
-    let list: serde_json::Value = get(&s, "/holders/v1/transfers", AS_ADVICE)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = json_of(get(&s, "/holders/v1/transfers", AS_ADVICE)).await;
     assert_eq!(list["transfers"], serde_json::json!([]));
     let record =
         selfdata_service::consents::record(&s.app.context, &ines, &transfers[0].consent_id)
@@ -521,14 +498,8 @@ async fn a_transfer_ends_by_itself_at_expiry_when_its_record_is_withdrawn_and_wi
     .await
     .unwrap();
     let url = format!("/holders/v1/transfers/{}{WATER}", fresh.id);
-    assert_eq!(get(&s, &url, AS_ADVICE).send().await.unwrap().status(), 200);
-    let list: serde_json::Value = get(&s, "/holders/v1/transfers", AS_ADVICE)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(status_of(get(&s, &url, AS_ADVICE)).await, 200);
+    let list: serde_json::Value = json_of(get(&s, "/holders/v1/transfers", AS_ADVICE)).await;
     assert_eq!(
         list["transfers"].as_array().unwrap().len(),
         1,
@@ -568,8 +539,8 @@ async fn a_transfer_ends_by_itself_at_expiry_when_its_record_is_withdrawn_and_wi
     .await
     .unwrap();
     let gas = format!("/holders/v1/transfers/{}{GAS}", fresh.id);
-    assert_eq!(get(&s, &gas, AS_ADVICE).send().await.unwrap().status(), 403);
-    assert_eq!(get(&s, &url, AS_ADVICE).send().await.unwrap().status(), 200);
+    assert_eq!(status_of(get(&s, &gas, AS_ADVICE)).await, 403);
+    assert_eq!(status_of(get(&s, &url, AS_ADVICE)).await, 200);
 
     // Withdrawn on "Who has what on me?" (the record's page), the row still live.
     let record_page = format!("/app/privacy/consents/{}", fresh.consent_id);
@@ -586,7 +557,7 @@ async fn a_transfer_ends_by_itself_at_expiry_when_its_record_is_withdrawn_and_wi
         .post(&format!("{record_page}/withdraw"), &[("csrf", "forged")])
         .await;
     assert_eq!(forged.status, 403);
-    assert_eq!(get(&s, &url, AS_ADVICE).send().await.unwrap().status(), 200);
+    assert_eq!(status_of(get(&s, &url, AS_ADVICE)).await, 200);
     let withdrawn = b
         .post(&format!("{record_page}/withdraw"), &[("csrf", &csrf)])
         .await;
@@ -674,7 +645,7 @@ async fn a_withdrawn_transfer_stays_ended_when_its_record_is_written_back() {
     .await
     .unwrap();
     let url = format!("/holders/v1/transfers/{}{WATER}", t.id);
-    assert_eq!(get(&s, &url, AS_ADVICE).send().await.unwrap().status(), 200);
+    assert_eq!(status_of(get(&s, &url, AS_ADVICE)).await, 200);
     // The record as it was when given, as an app could have kept it.
     let record_path =
         ResourcePath::parse(&format!("/{}", selfdata_consent::path_of(&t.consent_id))).unwrap();
@@ -686,7 +657,7 @@ async fn a_withdrawn_transfer_stays_ended_when_its_record_is_written_back() {
         .post(&format!("{record_page}/withdraw"), &[("csrf", &csrf)])
         .await;
     assert_eq!(withdrawn.status, 303);
-    assert_eq!(get(&s, &url, AS_ADVICE).send().await.unwrap().status(), 403);
+    assert_eq!(status_of(get(&s, &url, AS_ADVICE)).await, 403);
 
     // The given record written back over the withdrawn one.
     s.app
@@ -702,18 +673,12 @@ async fn a_withdrawn_transfer_stays_ended_when_its_record_is_written_back() {
         )
         .await
         .unwrap();
-    assert_eq!(get(&s, &url, AS_ADVICE).send().await.unwrap().status(), 403);
+    assert_eq!(status_of(get(&s, &url, AS_ADVICE)).await, 403);
     let kept = s.app.store.transfer(&t.id).await.unwrap().unwrap();
     assert!(
         kept.revoked_ms.is_some(),
         "the transfer is revoked for good"
     );
-    let listed: serde_json::Value = get(&s, "/holders/v1/transfers", AS_ADVICE)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: serde_json::Value = json_of(get(&s, "/holders/v1/transfers", AS_ADVICE)).await;
     assert_eq!(listed["transfers"].as_array().unwrap().len(), 0);
 }
