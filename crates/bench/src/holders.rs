@@ -43,6 +43,11 @@ pub struct HoldersArgs {
     /// The server's open-pod cache in both paths (its default when not given).
     #[arg(long)]
     pub max_open_pods: Option<usize>,
+    /// Keep the data folders, the file and a copy of the folder before
+    /// either phase (`setup`, to profile a phase again with
+    /// `holders-phase`); their place is printed.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -103,6 +108,14 @@ pub fn run(args: &HoldersArgs) -> anyhow::Result<()> {
         .arg(&one_data)
         .status()?;
     anyhow::ensure!(copied.success(), "cp -a failed");
+    if args.keep {
+        let copied = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(&push_data)
+            .arg(dir.path().join("setup"))
+            .status()?;
+        anyhow::ensure!(copied.success(), "cp -a failed");
+    }
     let mut text = format!("Export du 05/12/2026\n{COLUMN};{HEADER}\n");
     for i in 0..args.customers {
         text.push_str(&format!("{};{}\n", meter(i), row(i)));
@@ -151,6 +164,9 @@ pub fn run(args: &HoldersArgs) -> anyhow::Result<()> {
             / push["seconds"].as_f64().unwrap_or(f64::NAN),
     });
     println!("{}", serde_json::to_string_pretty(&result)?);
+    if args.keep {
+        eprintln!("holders: kept {}", dir.keep().display());
+    }
     Ok(())
 }
 
@@ -169,6 +185,7 @@ async fn setup(data: &Path, consenting: usize) -> anyhow::Result<()> {
         secret_hash: selfdata_holders::secret_hash(SECRET),
         created_ms: 0,
         limits: Default::default(),
+        push_key: None,
     };
     selfdata_store::HolderRegistry::put_holder(app.store.as_ref(), &holder).await?;
     for i in 0..consenting {

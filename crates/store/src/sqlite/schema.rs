@@ -70,7 +70,11 @@ pub(super) const HOST_KEY_LABEL: &str = "selfdata host.sqlite v1";
 /// server closing idle pods while opening others), a `PRAGMA key` failed now
 /// and then with "PRAGMA key requires a key of one or more characters" on a
 /// correct key: seen three times in full test runs, never in isolation. The
-/// provider is therefore never torn down, and keying is not concurrent.
+/// provider is therefore never torn down, and the `PRAGMA key` statement
+/// (the one that failed) is not run concurrently. The lock covers only that
+/// statement: holding it over the first read too (which loads the schema)
+/// made every pod open in the process wait for every other, the largest cost
+/// of a holder's push to thousands of pods.
 fn sqlcipher_keying() -> parking_lot::MutexGuard<'static, Option<Connection>> {
     static KEYING: parking_lot::Mutex<Option<Connection>> = parking_lot::Mutex::new(None);
     let mut guard = KEYING.lock();
@@ -99,8 +103,10 @@ pub(super) fn open_connection(path: &Path, key: Option<&Key32>) -> Result<Connec
     if let Some(key) = key {
         // A wrong key is reported as one clear error below, not logged by SQLCipher.
         conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-        let _keying = sqlcipher_keying();
-        conn.execute_batch(&format!("PRAGMA key = {};", key.sqlcipher_pragma()))?;
+        {
+            let _keying = sqlcipher_keying();
+            conn.execute_batch(&format!("PRAGMA key = {};", key.sqlcipher_pragma()))?;
+        }
         if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
             r.get::<_, i64>(0)
         }) {
