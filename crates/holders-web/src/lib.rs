@@ -146,6 +146,10 @@ impl Service for HoldersService {
                 post(operator::remove_holder),
             )
             .route(
+                "/app/operator/holders/push-key",
+                post(operator::change_push_key),
+            )
+            .route(
                 "/app/operator/holders/limits",
                 post(operator::change_limits),
             )

@@ -5,7 +5,9 @@
 //! which column of its files names them), hands its client id and secret
 //! (shown once) to the holder's IT, sees whether it is used (residents
 //! connected, pushes, deliveries and how many failed), gives it a new
-//! secret when the old one leaked, and removes it: its residents are
+//! secret when the old one leaked, registers the public key its pushes
+//! must be signed with when the holder wants more than a secret, and
+//! removes it: its residents are
 //! disconnected first (their consent records withdrawn), then its pushes
 //! are refused. The CLI (`selfdata holder add|list|remove`) does the same
 //! through the same functions.
@@ -17,6 +19,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
+use selfdata_holders::signing::PushKey;
 use selfdata_site::{Chrome, Lang, Operator, OperatorForm, PageError, Say, count, page};
 use selfdata_store::PodName;
 use selfdata_store::holders::{Activity, Holder, HolderLimits, Layout};
@@ -44,6 +47,9 @@ pub struct NewHolder {
     pub column: String,
     /// What its pushes may cost.
     pub limits: LimitChanges,
+    /// The public key its pushes must be signed with, as given (PEM or
+    /// base64); `None` keeps what the holder had (a new holder: none).
+    pub push_key: Option<String>,
 }
 
 /// Limits the operator gives: each one given replaces the holder's, each
@@ -106,6 +112,8 @@ pub enum RegistryError {
         "a holder sending one file per customer has no customer column (each file's customer is read from the file itself): leave the column empty"
     )]
     ColumnWithFiles,
+    #[error("{0}")]
+    BadKey(#[from] selfdata_holders::signing::KeyError),
     #[error("a holder with this id is already registered")]
     Exists,
     #[error("no holder has this id")]
@@ -137,6 +145,10 @@ impl RegistryError {
             Self::ColumnWithFiles => Say::new(
                 "Un organisme qui envoie un fichier par client n'a pas de colonne qui nomme le client (le client de chaque fichier est lu dans le fichier lui-même)\u{a0}: laissez la colonne vide.",
                 "A holder sending one file per customer has no column naming the customer (each file's customer is read from the file itself): leave the column empty.",
+            ),
+            Self::BadKey(_) => Say::new(
+                "Ce n'est pas une clé publique Ed25519\u{a0}: donnez le fichier PEM («\u{a0}-----BEGIN PUBLIC KEY-----\u{a0}», obtenu par `openssl pkey -pubout`) ou les 32 octets de la clé en base64.",
+                "This is not an Ed25519 public key: give the PEM file (“-----BEGIN PUBLIC KEY-----”, from `openssl pkey -pubout`) or the key's 32 bytes in base64.",
             ),
             Self::Exists => Say::new(
                 "Un organisme porte déjà cet identifiant\u{a0}; pour changer son secret, utilisez «\u{a0}Nouveau secret\u{a0}».",
@@ -192,13 +204,17 @@ pub async fn register(
     }
     let limits = new
         .limits
-        .over(existing.map(|h| h.limits).unwrap_or_default());
+        .over(existing.as_ref().map(|h| h.limits).unwrap_or_default());
     check_limits(&limits)?;
     let column = match (new.layout, new.column.trim()) {
         (Layout::Column, "") => identifier.clone(),
         (Layout::Column, c) => c.to_owned(),
         (Layout::FilePerCustomer, "") => String::new(),
         (Layout::FilePerCustomer, _) => return Err(RegistryError::ColumnWithFiles),
+    };
+    let push_key = match new.push_key.as_deref().map(str::trim) {
+        None | Some("") => existing.as_ref().and_then(|h| h.push_key.clone()),
+        Some(text) => Some(PushKey::parse(text)?.to_text()),
     };
     let (secret, secret_hash) = new_secret();
     let holder = Holder {
@@ -212,6 +228,7 @@ pub async fn register(
         secret_hash,
         created_ms: Timestamp::now().as_millisecond(),
         limits,
+        push_key,
     };
     if replace {
         app.registry.put_holder(&holder).await?;
@@ -250,6 +267,26 @@ pub async fn set_limits(
         return Err(RegistryError::NoHolder);
     }
     Ok(())
+}
+
+/// Sets the public key a holder's pushes must be signed with (from its
+/// next push on), or with `None` removes it (the secret alone is checked
+/// again). The key's fingerprint.
+pub async fn set_push_key(
+    app: &HoldersApp,
+    id: &str,
+    key: Option<&str>,
+) -> Result<Option<String>, RegistryError> {
+    let key = key.map(PushKey::parse).transpose()?;
+    let text = key.as_ref().map(PushKey::to_text);
+    if !app
+        .registry
+        .update_holder(id, &move |h: &mut Holder| h.push_key = text.clone())
+        .await?
+    {
+        return Err(RegistryError::NoHolder);
+    }
+    Ok(key.map(|k| k.fingerprint()))
 }
 
 /// Removes a holder: each connected resident disconnected (the link
@@ -336,6 +373,15 @@ pub struct Words {
     limits_set: &'static str,
     /// `{per_hour}`, `{at_once}`, `{mib}`.
     limits_line: &'static str,
+    push_key: &'static str,
+    push_key_hint: &'static str,
+    /// `{fingerprint}`.
+    push_key_line: &'static str,
+    push_key_none: &'static str,
+    set_push_key: &'static str,
+    remove_push_key: &'static str,
+    push_key_set: &'static str,
+    push_key_removed: &'static str,
 }
 
 static FR: Words = Words {
@@ -388,6 +434,14 @@ static FR: Words = Words {
     set_limits: "Changer les limites",
     limits_line: "{per_hour} envois par heure, {at_once} à la fois, {mib}\u{a0}Mio par envoi",
     limits_set: "Les limites de l'organisme ont été changées\u{a0}; elles valent dès son prochain envoi.",
+    push_key: "Clé de signature de ses envois (facultative)",
+    push_key_hint: "La clé publique Ed25519 de l'organisme, en PEM («\u{a0}-----BEGIN PUBLIC KEY-----\u{a0}») ou en base64. Avec une clé, chaque envoi doit porter sa signature, en plus du secret\u{a0}: un secret qui fuit ne suffit plus à envoyer des données.",
+    push_key_line: "Ses envois doivent être signés par la clé {fingerprint}",
+    push_key_none: "Ses envois ne sont pas signés (le secret suffit)",
+    set_push_key: "Changer la clé de signature",
+    remove_push_key: "Retirer la clé de signature",
+    push_key_set: "La clé de signature de l'organisme a été enregistrée\u{a0}; ses envois doivent être signés dès maintenant.",
+    push_key_removed: "La clé de signature de l'organisme a été retirée\u{a0}; son secret suffit de nouveau.",
 };
 
 static EN: Words = Words {
@@ -440,6 +494,14 @@ static EN: Words = Words {
     set_limits: "Change the limits",
     limits_line: "{per_hour} pushes an hour, {at_once} at once, {mib} MiB a push",
     limits_set: "The holder's limits were changed; they hold from its next push.",
+    push_key: "Key signing its pushes (optional)",
+    push_key_hint: "The holder's Ed25519 public key, as PEM (“-----BEGIN PUBLIC KEY-----”) or base64. With a key, every push must carry its signature as well as the secret: a leaked secret is no longer enough to send data.",
+    push_key_line: "Its pushes must be signed by the key {fingerprint}",
+    push_key_none: "Its pushes are not signed (the secret is enough)",
+    set_push_key: "Change the signing key",
+    remove_push_key: "Remove the signing key",
+    push_key_set: "The holder's signing key was saved; its pushes must be signed from now on.",
+    push_key_removed: "The holder's signing key was removed; its secret is enough again.",
 };
 
 selfdata_site::words!(Words, FR, EN);
@@ -473,6 +535,9 @@ struct HolderLine {
     deliveries: String,
     limits: HolderLimits,
     limits_line: String,
+    /// Whether its pushes must be signed, in words.
+    push_key_line: String,
+    signed: bool,
 }
 
 struct CategoryBox {
@@ -526,6 +591,8 @@ pub(crate) struct RegisterForm {
     electricity: Option<String>,
     gas: Option<String>,
     bank: Option<String>,
+    #[serde(default)]
+    push_key: String,
     #[serde(flatten)]
     limits: LimitsForm,
 }
@@ -626,6 +693,14 @@ async fn lines(app: &HoldersApp, w: &Words, lang: Lang) -> Result<Vec<HolderLine
                 ],
             ),
             limits: h.limits,
+            signed: h.push_key.is_some(),
+            push_key_line: match h.push_key.as_deref().map(PushKey::parse) {
+                Some(Ok(k)) => {
+                    selfdata_site::fill(w.push_key_line, &[("fingerprint", &k.fingerprint())])
+                }
+                Some(Err(_)) => selfdata_site::fill(w.push_key_line, &[("fingerprint", "?")]),
+                None => w.push_key_none.to_owned(),
+            },
             id: h.id,
             name: h.name,
             contact: h.contact,
@@ -699,6 +774,8 @@ pub(crate) async fn show(
     let notice = match done.ok().and_then(|Query(d)| d.done).as_deref() {
         Some("removed") => Some(w.removed),
         Some("limits") => Some(w.limits_set),
+        Some("key") => Some(w.push_key_set),
+        Some("no-key") => Some(w.push_key_removed),
         _ => None,
     };
     registry_page(
@@ -758,6 +835,7 @@ pub(crate) async fn register_holder(
                 layout: form.layout(),
                 column: form.column.clone(),
                 limits,
+                push_key: Some(form.push_key.clone()),
             };
             register(&app, new, false).await
         }
@@ -803,6 +881,44 @@ pub(crate) async fn change_limits(
         Ok(()) => {
             tracing::info!(operator = %operator.account.email, holder = %form.holder, "holder limits changed");
             Redirect::to("/app/operator/holders?done=limits").into_response()
+        }
+        Err(e) => match refused(&e, chrome.language()) {
+            Ok(sentence) => {
+                let status = match e {
+                    RegistryError::NoHolder => StatusCode::NOT_FOUND,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                PageError::new(status, sentence).into_response()
+            }
+            Err(page) => page.into_response(),
+        },
+    }
+}
+
+/// The signing-key form of a holder's card.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PushKeyForm {
+    holder: String,
+    #[serde(default)]
+    key: String,
+    /// `yes` to remove the key.
+    remove: Option<String>,
+}
+
+/// `POST /app/operator/holders/push-key`: sets or removes a holder's
+/// signing key.
+pub(crate) async fn change_push_key(
+    State(app): State<Arc<HoldersApp>>,
+    chrome: Chrome,
+    OperatorForm { operator, form }: OperatorForm<PushKeyForm>,
+) -> Response {
+    let remove = form.remove.as_deref() == Some("yes");
+    let key = (!remove).then_some(form.key.as_str());
+    match set_push_key(&app, &form.holder, key).await {
+        Ok(fingerprint) => {
+            tracing::info!(operator = %operator.account.email, holder = %form.holder, key = fingerprint.as_deref().unwrap_or("none"), "holder signing key changed");
+            let done = if remove { "no-key" } else { "key" };
+            Redirect::to(&format!("/app/operator/holders?done={done}")).into_response()
         }
         Err(e) => match refused(&e, chrome.language()) {
             Ok(sentence) => {

@@ -28,6 +28,13 @@
 //! parts are read. So at most [`MAX_HELD_BYTES`] of delivered files, plus
 //! the part being read, are in memory at once.
 //!
+//! A holder that registered a signing key signs each part on its own
+//! (a `Holder-Signature` header in the part's headers, over that file;
+//! [`selfdata_holders::signing`]): a part without one is a failure before
+//! it is read, and a connected customer's part is checked once whole,
+//! before its delivery (another customer's part is dropped as it streams,
+//! never held to be checked).
+//!
 //! The receipt counts `parts`, and names each failure by the part's index
 //! (1 for the first part) and its file name, never by a customer
 //! identifier: a part whose customer cannot be read, a file too large, a
@@ -49,6 +56,7 @@ use http_body_util::BodyExt;
 use jiff::Timestamp;
 use selfdata_holders::identify::{Format, Identified, check_whole, identify};
 use selfdata_holders::receipt::{Failure, Receipt, Unit};
+use selfdata_holders::signing::{self, PushKey, SignatureError};
 use selfdata_service::intake::ImportFailure;
 use selfdata_solid::error::ApiError;
 use selfdata_store::PodName;
@@ -58,8 +66,8 @@ use tokio::task::JoinSet;
 
 use crate::HoldersApp;
 use crate::push::{
-    CONCURRENT_DELIVERIES, MAX_FAILURES_LISTED, Outcome, Parcel, deliver_one, ours, sentence,
-    too_large,
+    CONCURRENT_DELIVERIES, MAX_FAILURES_LISTED, Outcome, Parcel, deliver_one, ours, push_key,
+    sentence, too_large,
 };
 
 /// The largest file of one customer, in bytes.
@@ -291,6 +299,8 @@ pub async fn deliver(
         app,
         holder: Arc::new(holder.clone()),
         id: Arc::new(tally.receipt.push.clone()),
+        key: Arc::new(key.to_owned()),
+        push_key: push_key(holder)?.map(Arc::new),
         links: &links,
     };
     let read = read_parts(&this, &mut form, &total, &mut tally, &mut running).await;
@@ -333,6 +343,10 @@ struct Push<'a> {
     holder: Arc<Holder>,
     /// The push's own id.
     id: Arc<String>,
+    /// The holder's idempotency key.
+    key: Arc<String>,
+    /// The key each part must be signed with, if the holder registered one.
+    push_key: Option<Arc<PushKey>>,
     links: &'a HashMap<[u8; 32], Link>,
 }
 
@@ -354,9 +368,37 @@ async fn read_parts(
         tally.receipt.rows = index;
         let name = field.file_name().map(shown_name);
         let name = name.as_deref();
-        let mut part = Part::Head {
-            bytes: Vec::new(),
-            next_try: 1024,
+        // With a signing key, a part without its signature is refused
+        // before it is read (whoever's it is); a signed part is checked
+        // once it has arrived whole, before it is delivered.
+        let signature = match &this.push_key {
+            None => None,
+            Some(_) => {
+                let value = field
+                    .headers()
+                    .get(signing::HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let read = value
+                    .as_deref()
+                    .ok_or(SignatureError::Missing)
+                    .and_then(signing::parse_header);
+                match read {
+                    Ok(_) => value,
+                    Err(e) => {
+                        tally.unidentified(part_failure(index, name, &e.to_string()));
+                        None
+                    }
+                }
+            }
+        };
+        let mut part = if this.push_key.is_some() && signature.is_none() {
+            Part::Dropped
+        } else {
+            Part::Head {
+                bytes: Vec::new(),
+                next_try: 1024,
+            }
         };
         loop {
             let chunk = field.chunk().await.map_err(|_| broken())?;
@@ -430,19 +472,38 @@ async fn read_parts(
             let size = bytes.len();
             running.held += size;
             let (app, holder, push) = (this.app.clone(), this.holder.clone(), this.id.clone());
+            let signed = this
+                .push_key
+                .clone()
+                .map(|k| (k, this.key.clone(), signature));
             let name = name.map(str::to_owned);
             running.tasks.spawn(async move {
-                // The whole file read again, off the async threads: it
-                // must name no other customer.
+                // The whole file read again, off the async threads: signed
+                // by the holder's key if it registered one, and naming no
+                // other customer.
+                let holder_id = holder.id.clone();
                 let checked = tokio::task::spawn_blocking(move || {
-                    let named = check_whole(&bytes, format, &identifier);
+                    let named = match signed {
+                        Some((push_key, key, signature)) => push_key
+                            .verify(
+                                &holder_id,
+                                &key,
+                                &Sha256::digest(&bytes).into(),
+                                signature.as_deref(),
+                            )
+                            .map_err(|e| e.to_string()),
+                        None => Ok(()),
+                    }
+                    .and_then(|()| {
+                        check_whole(&bytes, format, &identifier).map_err(|e| e.to_string())
+                    });
                     (bytes, named)
                 })
                 .await;
                 let bytes = match checked {
                     Ok((bytes, Ok(()))) => bytes,
-                    Ok((_, Err(e))) => {
-                        let failure = part_failure(index, name.as_deref(), &e.to_string());
+                    Ok((_, Err(why))) => {
+                        let failure = part_failure(index, name.as_deref(), &why);
                         let delivery = failed_delivery(&holder, &push, &link, &failure.why);
                         return (link.customer, Outcome::Failed(delivery, failure), size);
                     }

@@ -11,7 +11,10 @@
 //! ```
 //!
 //! In order: the holder is authenticated (401 otherwise, before any of
-//! the body is read); the idempotency key is looked up (a push already
+//! the body is read); a holder that registered a signing key must send a
+//! `Holder-Signature` header (403 otherwise, before the body;
+//! [`selfdata_holders::signing`]), checked against the body once it has
+//! arrived whole, before anything is delivered; the idempotency key is looked up (a push already
 //! answered gets its receipt again, `Idempotent-Replayed: true`, and
 //! delivers nothing; one under way is a 409); the connected customers are
 //! loaded; the body is split as it streams, rows of customers who are not
@@ -46,6 +49,7 @@ use base64::Engine;
 use http_body_util::BodyExt;
 use jiff::Timestamp;
 use selfdata_holders::receipt::{Failure, Receipt, Unit};
+use selfdata_holders::signing::{self, PushKey, SignatureError};
 use selfdata_holders::split::{Caps, Splitter};
 use selfdata_service::intake::ImportFailure;
 use selfdata_service::upload::Upload;
@@ -206,6 +210,12 @@ async fn begin(app: &HoldersApp, holder: &Holder, headers: &HeaderMap) -> Result
     {
         return Err(too_large(holder));
     }
+    // A holder that registered a signing key sends the signature of a CSV
+    // push in the request's header (each part of a push of files carries
+    // its own): refused here when absent, before any of the body is read.
+    if holder.push_key.is_some() && holder.layout == Layout::Column {
+        signature_header(headers)?;
+    }
     let now = Timestamp::now().as_millisecond();
     match app
         .registry
@@ -331,6 +341,41 @@ async fn drain(mut body: Body, max: u64, time: Option<std::time::Duration>) {
     }
 }
 
+/// A push's `Holder-Signature` header, read (not checked); refused when
+/// absent or not a signature.
+fn signature_header(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let value = headers
+        .get(signing::HEADER)
+        .map(|v| v.to_str().map_err(|_| SignatureError::Malformed))
+        .transpose()
+        .and_then(|v| v.ok_or(SignatureError::Missing))
+        .map_err(signature_refused)?;
+    signing::parse_header(value).map_err(signature_refused)?;
+    Ok(value)
+}
+
+/// A push refused for its signature: nothing of it was delivered.
+pub(crate) fn signature_refused(e: SignatureError) -> ApiError {
+    let status = match e {
+        SignatureError::Malformed => StatusCode::BAD_REQUEST,
+        SignatureError::Missing | SignatureError::Wrong => StatusCode::FORBIDDEN,
+    };
+    ApiError::new(status, e.to_string())
+}
+
+/// The key a holder's pushes must be signed with, if it registered one.
+pub(crate) fn push_key(holder: &Holder) -> Result<Option<PushKey>, ApiError> {
+    holder
+        .push_key
+        .as_deref()
+        .map(PushKey::parse)
+        .transpose()
+        .map_err(|_| {
+            tracing::error!(holder = %holder.id, "a holder's registered signing key does not read");
+            ours()
+        })
+}
+
 pub(crate) fn too_large(holder: &Holder) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -422,13 +467,26 @@ async fn deliver(
         splitter.feed(&chunk).map_err(refused)?;
     }
     let split = splitter.finish().map_err(refused)?;
+    let digest: [u8; 32] = sha.finalize().into();
+    // Signed by the holder's own key, if it registered one: checked before
+    // anything is delivered (the rows kept so far are only in memory).
+    if let Some(push_key) = push_key(holder)? {
+        push_key
+            .verify(
+                &holder.id,
+                key,
+                &digest,
+                headers.get(signing::HEADER).and_then(|v| v.to_str().ok()),
+            )
+            .map_err(signature_refused)?;
+    }
     let mut receipt = Receipt {
         server: app.host.clone(),
         holder: holder.id.clone(),
         push: hex::encode(rand::random::<[u8; 12]>()),
         key: key.to_owned(),
         received,
-        file_sha256: hex::encode(sha.finalize()),
+        file_sha256: hex::encode(digest),
         unit: Unit::Line,
         rows: split.rows,
         delivered: 0,

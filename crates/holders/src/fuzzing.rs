@@ -12,6 +12,11 @@
 //! [`check_receipt`] reads arbitrary text as a receipt: never panics, and
 //! a receipt read back writes back the same text.
 //!
+//! [`check_signing`] reads arbitrary bytes as a holder's public key (as
+//! the operator pastes it) and as a `Holder-Signature` header: never
+//! panics, a key read writes back as a key that reads the same, and a
+//! header that reads checks (and fails) against any key without panicking.
+//!
 //! [`check_identify`] reads arbitrary bytes as one customer's file (the
 //! first byte chooses where the file is cut, as if only that much had
 //! arrived) and panics only when an invariant breaks:
@@ -23,6 +28,7 @@
 //!   customer" (a fixed sentence, naming none);
 //! - refusals are sentences.
 
+use crate::signing::{KeyError, PushKey, SignatureError, parse_header};
 use crate::identify::{Identified, IdentifyError, check_whole, identify};
 use crate::receipt::Receipt;
 use crate::split::{Caps, SplitError, Splitter, split_all};
@@ -120,5 +126,26 @@ pub fn check_identify(data: &[u8]) {
             assert!(said.ends_with('.'), "{said}");
         }
         Identified::NeedMore => panic!("a whole file is decided"),
+    }
+}
+
+/// See the module's documentation.
+pub fn check_signing(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    match PushKey::parse(&text) {
+        Ok(key) => {
+            assert_eq!(PushKey::parse(&key.to_text()), Ok(key.clone()));
+            assert_eq!(key.fingerprint().len(), 16);
+        }
+        Err(e) => assert_eq!(e, KeyError::NotAKey),
+    }
+    let key = PushKey::parse("11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")
+        .expect("a fixed valid key");
+    match parse_header(&text) {
+        Ok(_) => assert_eq!(
+            key.verify("h", "k", &[0; 32], Some(&text)),
+            Err(SignatureError::Wrong)
+        ),
+        Err(e) => assert_eq!(e, SignatureError::Malformed),
     }
 }

@@ -25,6 +25,7 @@
 pub mod fuzzing;
 pub mod identify;
 pub mod receipt;
+pub mod signing;
 pub mod split;
 
 use sha2::{Digest, Sha256};

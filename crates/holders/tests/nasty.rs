@@ -1,6 +1,7 @@
 //! Nasty inputs kept as regression tests: every file of `tests/nasty/`
 //! (crafted files found by hand or by the fuzz target) is split and read as
-//! a receipt and read as one customer's file through the fuzz targets' own
+//! a receipt, read as one customer's file and as a signing key and a
+//! signature through the fuzz targets' own
 //! checks (`selfdata_holders::fuzzing`),
 //! whole and cut at every length.
 
@@ -14,6 +15,7 @@ fn every_nasty_input_keeps_the_invariants_whole_and_cut() {
             selfdata_holders::fuzzing::check_split(&bytes[..cut]);
             selfdata_holders::fuzzing::check_receipt(&bytes[..cut]);
             selfdata_holders::fuzzing::check_identify(&bytes[..cut]);
+            selfdata_holders::fuzzing::check_signing(&bytes[..cut]);
         }
         seen += 1;
     }

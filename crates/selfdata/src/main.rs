@@ -230,6 +230,28 @@ enum HolderCommand {
         /// The largest push it may send, in MiB (default 2048, or what it had).
         #[arg(long)]
         max_push_mib: Option<u32>,
+        /// A file holding the Ed25519 public key its pushes must be signed
+        /// with (PEM, or its 32 bytes in base64); default: none, or the
+        /// key it had.
+        #[arg(long, value_name = "FILE")]
+        push_key: Option<PathBuf>,
+    },
+    /// Set the Ed25519 public key a holder's pushes must be signed with
+    /// (from its next push on), or remove it.
+    PushKey {
+        id: String,
+        /// A file holding the key: PEM (`openssl pkey -pubout`) or its 32
+        /// bytes in base64.
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "remove",
+            conflicts_with = "remove"
+        )]
+        file: Option<PathBuf>,
+        /// Remove the key: the client secret alone is checked again.
+        #[arg(long)]
+        remove: bool,
     },
     /// List the registered holders.
     List,
@@ -886,7 +908,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             pushes_per_hour,
             at_once,
             max_push_mib,
+            push_key,
         }) => {
+            let push_key = push_key
+                .map(|p| {
+                    std::fs::read_to_string(&p)
+                        .with_context(|| format!("cannot read {}", p.display()))
+                })
+                .transpose()?;
             let layout = match (layout, &column) {
                 (LayoutArg::Column, _) => selfdata_store::holders::Layout::Column,
                 (LayoutArg::FilePerCustomer, None) => {
@@ -911,6 +940,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     at_once,
                     max_push_mib,
                 },
+                push_key,
             };
             let secret = selfdata_holders_web::operator::register(&app.holders, new, true).await?;
             println!("holder {id} registered");
@@ -925,8 +955,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     selfdata_store::holders::Layout::Column => format!("column \"{}\"", h.column),
                     other => other.name().to_owned(),
                 };
+                let signed = match &h.push_key {
+                    Some(_) => "signed pushes",
+                    None => "secret only",
+                };
                 println!(
-                    "{}\t{}\t{}\t{layout}\t{}\t{} pushes/hour, {} at once, {} MiB each",
+                    "{}\t{}\t{}\t{layout}\t{}\t{} pushes/hour, {} at once, {} MiB each\t{signed}",
                     h.id,
                     h.name,
                     h.categories.join(","),
@@ -935,6 +969,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     h.limits.at_once,
                     h.limits.max_push_mib
                 );
+            }
+        }
+        Command::Holder(HolderCommand::PushKey { id, file, remove }) => {
+            let key = match (&file, remove) {
+                (Some(p), false) => Some(
+                    std::fs::read_to_string(p)
+                        .with_context(|| format!("cannot read {}", p.display()))?,
+                ),
+                _ => None,
+            };
+            let app = open("http://127.0.0.1:8000").await?;
+            match selfdata_holders_web::operator::set_push_key(&app.holders, &id, key.as_deref())
+                .await?
+            {
+                Some(fingerprint) => println!(
+                    "holder {id}: its pushes must be signed by the key {fingerprint} from now on"
+                ),
+                None => println!("holder {id}: its signing key was removed; its secret is enough"),
             }
         }
         Command::Holder(HolderCommand::Remove { id }) => {

@@ -45,6 +45,10 @@ pub struct Holder {
     /// What its pushes may cost.
     #[serde(default)]
     pub limits: HolderLimits,
+    /// The Ed25519 public key its pushes must be signed with (its 32 bytes
+    /// in base64), if it registered one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push_key: Option<String>,
 }
 
 /// What a holder's pushes may cost, set by the operator per holder.
@@ -341,6 +345,10 @@ mod tests {
         let h: Holder = serde_json::from_str(old).unwrap();
         assert_eq!(h.layout, Layout::Column);
         assert_eq!(h.column, "Numéro de compteur");
+        assert_eq!(
+            h.push_key, None,
+            "a holder registered before signing keys has none"
+        );
         let per_file = Holder {
             layout: Layout::FilePerCustomer,
             column: String::new(),

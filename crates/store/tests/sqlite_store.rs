@@ -433,6 +433,7 @@ async fn changes_to_a_holder_at_once_all_hold_and_a_removed_holder_stays_removed
         secret_hash: [1; 32],
         created_ms: 0,
         limits: Default::default(),
+        push_key: None,
     };
     assert!(store.insert_holder(&holder).await.unwrap());
     assert!(

@@ -22,6 +22,7 @@ fn holder(id: &str, name: &str, categories: &[&str]) -> Holder {
         secret_hash: selfdata_holders::secret_hash("not used here"),
         created_ms: 0,
         limits: Default::default(),
+        push_key: None,
     }
 }
 

@@ -30,6 +30,7 @@ async fn register(s: &Server) {
         secret_hash: selfdata_holders::secret_hash(SECRET),
         created_ms: 0,
         limits: Default::default(),
+        push_key: None,
     };
     s.app.store.put_holder(&holder).await.unwrap();
 }

@@ -32,6 +32,7 @@ async fn register(s: &Server, id: &str, name: &str, category: &str, identifier: 
         secret_hash: selfdata_holders::secret_hash(SECRET),
         created_ms: 0,
         limits: Default::default(),
+        push_key: None,
     };
     s.app.store.put_holder(&holder).await.unwrap();
 }
@@ -62,7 +63,7 @@ async fn push_files(
 /// Customer `i`'s November statement of account `meter(i)`: two
 /// transactions labelled `index(i, 1)` and `index(i, 2)`; OFX 1 (SGML,
 /// Windows-1252, leaf tags unclosed) for even `i`, OFX 2 (XML) for odd.
-fn statement(i: usize) -> Vec<u8> {
+pub(crate) fn statement(i: usize) -> Vec<u8> {
     let (account, first, second) = (meter(i), index(i, 1), index(i, 2));
     if i.is_multiple_of(2) {
         let mut out = format!(

@@ -31,6 +31,7 @@ mod energy;
 mod erasure;
 mod holders;
 mod holders_files;
+mod holders_signed;
 mod mobility;
 mod mobility_demo;
 mod operator;

@@ -13,7 +13,7 @@ use crate::common::{Browser, PASSWORD, Server, field, resident};
 
 /// Makes `email` an operator, with a second factor unless `second_factor`
 /// is false; its TOTP secret, if any.
-async fn make_operator(s: &Server, email: &str, second_factor: bool) -> Option<String> {
+pub(crate) async fn make_operator(s: &Server, email: &str, second_factor: bool) -> Option<String> {
     let account = s.app.store.account_by_email(email).await.unwrap().unwrap();
     s.app.store.set_operator(account.id, true).await.unwrap();
     if !second_factor {
@@ -29,7 +29,7 @@ async fn make_operator(s: &Server, email: &str, second_factor: bool) -> Option<S
 }
 
 /// An operator signed in with their second factor.
-async fn operator(s: &Server) -> Browser {
+pub(crate) async fn operator(s: &Server) -> Browser {
     let (_, _) = resident(s, "ops@city.example", "ops").await;
     let secret = make_operator(s, "ops@city.example", true).await.unwrap();
     let b = Browser::new(&s.base);

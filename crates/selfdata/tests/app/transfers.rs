@@ -40,6 +40,7 @@ async fn register(s: &Server, id: &str, name: &str, secret: &str) {
             secret_hash: selfdata_holders::secret_hash(secret),
             created_ms: 0,
             limits: Default::default(),
+            push_key: None,
         })
         .await
         .unwrap();
