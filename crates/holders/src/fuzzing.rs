@@ -28,9 +28,9 @@
 //!   customer" (a fixed sentence, naming none);
 //! - refusals are sentences.
 
-use crate::signing::{KeyError, PushKey, SignatureError, parse_header};
 use crate::identify::{Identified, IdentifyError, check_whole, identify};
 use crate::receipt::Receipt;
+use crate::signing::{KeyError, PushKey, SignatureError, parse_header};
 use crate::split::{Caps, SplitError, Splitter, split_all};
 
 fn wanted(id: &str) -> bool {
@@ -139,8 +139,8 @@ pub fn check_signing(data: &[u8]) {
         }
         Err(e) => assert_eq!(e, KeyError::NotAKey),
     }
-    let key = PushKey::parse("11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")
-        .expect("a fixed valid key");
+    let key =
+        PushKey::parse("11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=").expect("a fixed valid key");
     match parse_header(&text) {
         Ok(_) => assert_eq!(
             key.verify("h", "k", &[0; 32], Some(&text)),

@@ -64,15 +64,25 @@ pub const FDS_PER_OPEN_POD: u64 = 1 + 2 * (1 + MAX_IDLE_READERS as u64);
 /// Pods unused for this long are closed by [`SqliteBackend::maintain`].
 pub const IDLE_POD_AGE: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// The most pods [`open_pod_cap`] keeps open, whatever the descriptors
+/// allow. An open pod costs memory as well as descriptors: its writer
+/// thread and its SQLCipher connections' caches, about 300 to 450 KB once
+/// it has imported a file (a holder's push to 2,000 pods with none closed
+/// peaked at 640 to 900 MB; with 64 open at once, 69 MB). 512 keeps the
+/// cache near 200 MB; an operator with the memory may raise it
+/// (`serve --max-open-pods`).
+pub const MAX_OPEN_PODS_BY_DEFAULT: u64 = 512;
+
 /// How many pods may be open at once under a descriptor limit: a quarter of
 /// the limit (at least 32) is left to sockets and blob files, the rest
-/// shared by open pods at [`FDS_PER_OPEN_POD`] each; between 2 and 4,096.
+/// shared by open pods at [`FDS_PER_OPEN_POD`] each; between 2 and
+/// [`MAX_OPEN_PODS_BY_DEFAULT`].
 pub fn open_pod_cap(fd_limit: Option<u64>) -> usize {
     let Some(limit) = fd_limit else {
-        return 4096;
+        return MAX_OPEN_PODS_BY_DEFAULT as usize;
     };
     let headroom = (limit / 4).max(32);
-    (limit.saturating_sub(headroom) / FDS_PER_OPEN_POD).clamp(2, 4096) as usize
+    (limit.saturating_sub(headroom) / FDS_PER_OPEN_POD).clamp(2, MAX_OPEN_PODS_BY_DEFAULT) as usize
 }
 
 mod blobs;

@@ -111,6 +111,15 @@ fn the_open_pod_cap_leaves_descriptors_for_sockets() {
     }
     // The usual soft limit of 1,024 no longer allows the old 256 open pods.
     assert!(open_pod_cap(Some(1024)) < 256);
+    // However many descriptors, memory bounds the default.
+    assert_eq!(
+        open_pod_cap(Some(1 << 20)) as u64,
+        selfdata_store::sqlite::MAX_OPEN_PODS_BY_DEFAULT
+    );
+    assert_eq!(
+        open_pod_cap(None) as u64,
+        selfdata_store::sqlite::MAX_OPEN_PODS_BY_DEFAULT
+    );
 }
 
 /// When every open pod is in use and the cap is reached, a request for
