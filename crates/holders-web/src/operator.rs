@@ -882,16 +882,22 @@ pub(crate) async fn change_limits(
             tracing::info!(operator = %operator.account.email, holder = %form.holder, "holder limits changed");
             Redirect::to("/app/operator/holders?done=limits").into_response()
         }
-        Err(e) => match refused(&e, chrome.language()) {
-            Ok(sentence) => {
-                let status = match e {
-                    RegistryError::NoHolder => StatusCode::NOT_FOUND,
-                    _ => StatusCode::BAD_REQUEST,
-                };
-                PageError::new(status, sentence).into_response()
-            }
-            Err(page) => page.into_response(),
-        },
+        Err(e) => change_refused(&e, chrome.language()),
+    }
+}
+
+/// A change to a holder refused: its sentence, 404 for an unknown holder,
+/// 400 otherwise.
+fn change_refused(e: &RegistryError, lang: Lang) -> Response {
+    match refused(e, lang) {
+        Ok(sentence) => {
+            let status = match e {
+                RegistryError::NoHolder => StatusCode::NOT_FOUND,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            PageError::new(status, sentence).into_response()
+        }
+        Err(page) => page.into_response(),
     }
 }
 
@@ -920,16 +926,7 @@ pub(crate) async fn change_push_key(
             let done = if remove { "no-key" } else { "key" };
             Redirect::to(&format!("/app/operator/holders?done={done}")).into_response()
         }
-        Err(e) => match refused(&e, chrome.language()) {
-            Ok(sentence) => {
-                let status = match e {
-                    RegistryError::NoHolder => StatusCode::NOT_FOUND,
-                    _ => StatusCode::BAD_REQUEST,
-                };
-                PageError::new(status, sentence).into_response()
-            }
-            Err(page) => page.into_response(),
-        },
+        Err(e) => change_refused(&e, chrome.language()),
     }
 }
 
