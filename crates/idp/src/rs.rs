@@ -19,7 +19,7 @@ use selfdata_oidc::{AccessClaims, DpopCheck};
 use selfdata_rdf::RdfFormat;
 use selfdata_rdf::oxrdf::{NamedNodeRef, NamedOrBlankNodeRef, TermRef};
 use selfdata_solid::error::ApiError;
-use selfdata_solid::{Authenticator, Credentials, auth::unauthorized};
+use selfdata_solid::{Authenticator, Credentials, auth::invalid_token};
 
 use crate::{Idp, now};
 
@@ -169,12 +169,12 @@ impl Idp {
             return self.verify(token);
         }
         let jwks = self.remote_jwks(&issuer).await.ok_or_else(|| {
-            unauthorized("The token's issuer could not be reached to check its keys.")
+            invalid_token("The token's issuer could not be reached to check its keys.")
         })?;
         let check = selfdata_oidc::AccessTokenCheck::new(&issuer, now());
         self.verified
             .verify_with_jwks(&jwks, token, &check)
-            .map_err(|e| unauthorized(&format!("The access token was refused: {e}")))
+            .map_err(|e| invalid_token(&format!("The access token was refused: {e}")))
     }
 
     fn verify(&self, token: &str) -> Result<AccessClaims, ApiError> {
@@ -183,7 +183,7 @@ impl Idp {
         let check = selfdata_oidc::AccessTokenCheck::new(&issuer, now());
         self.verified
             .verify(&keys, token, &check)
-            .map_err(|e| unauthorized(&format!("The access token was refused: {e}")))
+            .map_err(|e| invalid_token(&format!("The access token was refused: {e}")))
     }
 }
 
@@ -200,31 +200,34 @@ impl Authenticator for Idp {
         };
         let value = value
             .to_str()
-            .map_err(|_| unauthorized("The Authorization header is not readable."))?;
+            .map_err(|_| invalid_token("The Authorization header is not readable."))?;
+        if no_credentials(value, headers.get("dpop")) {
+            return Ok(None);
+        }
         let (scheme, token) = value.split_once(' ').ok_or_else(|| {
-            unauthorized("The Authorization header must be 'DPoP <token>' or 'Bearer <token>'.")
+            invalid_token("The Authorization header must be 'DPoP <token>' or 'Bearer <token>'.")
         })?;
         let token = token.trim();
         let claims = if scheme.eq_ignore_ascii_case("dpop") {
             let proof = headers
                 .get("dpop")
                 .and_then(|v| v.to_str().ok())
-                .ok_or_else(|| unauthorized("A DPoP token needs a DPoP proof header."))?;
+                .ok_or_else(|| invalid_token("A DPoP token needs a DPoP proof header."))?;
             // `ath` is checked when present; Solid clients (Inrupt's libraries)
             // do not send it, see `DpopCheck::allow_missing_ath`.
             let check = DpopCheck::new(proof, method.as_str(), url, now())
                 .with_access_token(token)
                 .allowing_missing_ath();
             let verified = selfdata_oidc::verify_dpop_proof(&check)
-                .map_err(|e| unauthorized(&format!("The DPoP proof was refused: {e}")))?;
+                .map_err(|e| invalid_token(&format!("The DPoP proof was refused: {e}")))?;
             let claims = self.verify_any(token).await?;
             claims
                 .check_binding(&verified)
-                .map_err(|e| unauthorized(&format!("The DPoP proof was refused: {e}")))?;
-            self.fresh_proof(&verified).map_err(unauthorized)?;
+                .map_err(|e| invalid_token(&format!("The DPoP proof was refused: {e}")))?;
+            self.fresh_proof(&verified).map_err(invalid_token)?;
             if let Err(e) = self.remember_proof(&verified).await {
                 tracing::error!(error = %e, "remembering a DPoP proof failed");
-                return Err(unauthorized(
+                return Err(invalid_token(
                     "This DPoP proof could not be recorded; make a new one.",
                 ));
             }
@@ -232,23 +235,23 @@ impl Authenticator for Idp {
         } else if scheme.eq_ignore_ascii_case("bearer") {
             let claims = self.verify_any(token).await?;
             if claims.cnf.is_some() {
-                return Err(unauthorized(
+                return Err(invalid_token(
                     "This token is bound to a DPoP key: send it as 'DPoP' with a proof.",
                 ));
             }
             claims
         } else {
-            return Err(unauthorized(
+            return Err(invalid_token(
                 "The Authorization header must be 'DPoP <token>' or 'Bearer <token>'.",
             ));
         };
         if let Some(sid) = &claims.sid
             && self.revoked.read().contains(sid)
         {
-            return Err(unauthorized("This access was revoked."));
+            return Err(invalid_token("This access was revoked."));
         }
         if !self.webid_trusts(&claims.webid, &claims.iss).await {
-            return Err(unauthorized(
+            return Err(invalid_token(
                 "The WebID's profile does not trust this token's issuer.",
             ));
         }
@@ -256,5 +259,45 @@ impl Authenticator for Idp {
             webid: claims.webid,
             client_id: Some(claims.client_id),
         }))
+    }
+}
+
+/// Whether an `Authorization` header (with the `DPoP` header beside it)
+/// carries no credentials at all: empty, or a scheme with no token and no
+/// proof. Solid client libraries send `Authorization: DPoP ` with an empty
+/// `DPoP:` when they have no session; such a request is an anonymous one,
+/// as it is on Community Solid Server. A token without its proof, or a
+/// proof without a token, is still refused.
+fn no_credentials(authorization: &str, proof: Option<&axum::http::HeaderValue>) -> bool {
+    let (scheme, token) = authorization
+        .trim()
+        .split_once(' ')
+        .unwrap_or((authorization.trim(), ""));
+    let no_proof = proof.is_none_or(|p| p.as_bytes().iter().all(u8::is_ascii_whitespace));
+    token.trim().is_empty()
+        && no_proof
+        && (scheme.is_empty()
+            || scheme.eq_ignore_ascii_case("dpop")
+            || scheme.eq_ignore_ascii_case("bearer"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::no_credentials;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn empty_credentials_are_no_credentials_and_a_half_pair_is_not() {
+        let empty = HeaderValue::from_static("");
+        for value in ["", " ", "DPoP", "dpop ", "Bearer", "bearer  "] {
+            assert!(no_credentials(value, None), "{value:?}");
+            assert!(no_credentials(value, Some(&empty)), "{value:?}");
+        }
+        let proof = HeaderValue::from_static("eyJ.proof.sig");
+        assert!(!no_credentials("DPoP", Some(&proof)));
+        assert!(!no_credentials("DPoP abc", None));
+        assert!(!no_credentials("Bearer abc", None));
+        assert!(!no_credentials("Basic", None));
+        assert!(!no_credentials("Basic dXNlcjpwYXNz", None));
     }
 }

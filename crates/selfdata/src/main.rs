@@ -63,12 +63,12 @@ enum Command {
         #[arg(long, env = "SELFDATA_ADDR", default_value = "127.0.0.1:8000")]
         addr: SocketAddr,
         /// Public address of this server as clients see it (default: http://ADDR).
-        #[arg(long, env = "SELFDATA_BASE_URL")]
+        #[arg(long, env = "SELFDATA_BASE_URL", value_parser = public_url)]
         base_url: Option<String>,
         /// Put the resident pages and the identity provider on an origin of
         /// their own (e.g. https://my.city.example, pods staying at
         /// --base-url); both names must reach this server.
-        #[arg(long, env = "SELFDATA_PAGES_URL")]
+        #[arg(long, env = "SELFDATA_PAGES_URL", value_parser = public_url)]
         pages_url: Option<String>,
         /// Largest request body accepted, in bytes (files uploaded to
         /// import have their own limit).
@@ -134,7 +134,7 @@ enum Command {
         #[arg(long, env = "SELFDATA_ADDR", default_value = "127.0.0.1:8000")]
         addr: SocketAddr,
         /// Public address of this server as clients see it (default: http://ADDR).
-        #[arg(long, env = "SELFDATA_BASE_URL")]
+        #[arg(long, env = "SELFDATA_BASE_URL", value_parser = public_url)]
         base_url: Option<String>,
         /// Years of history to generate.
         #[arg(long, default_value_t = 3)]
@@ -430,6 +430,7 @@ enum AccountCommand {
         #[arg(
             long,
             env = "SELFDATA_BASE_URL",
+            value_parser = public_url,
             default_value = "http://127.0.0.1:8000"
         )]
         base_url: String,
@@ -478,6 +479,7 @@ enum PodCommand {
         #[arg(
             long,
             env = "SELFDATA_BASE_URL",
+            value_parser = public_url,
             default_value = "http://127.0.0.1:8000"
         )]
         base_url: String,
@@ -505,6 +507,7 @@ enum PodCommand {
         #[arg(
             long,
             env = "SELFDATA_BASE_URL",
+            value_parser = public_url,
             default_value = "http://127.0.0.1:8000"
         )]
         base_url: String,
@@ -521,6 +524,7 @@ enum PodCommand {
         #[arg(
             long,
             env = "SELFDATA_BASE_URL",
+            value_parser = public_url,
             default_value = "http://127.0.0.1:8000"
         )]
         base_url: String,
@@ -1088,6 +1092,25 @@ async fn demo(app: &App, years: u32) -> anyhow::Result<()> {
 
 /// What an import gave, in a line of the terminal (English): the layout
 /// recognised, the records added, then what the service said.
+/// A public address given on the command line (`--base-url`,
+/// `--pages-url`): an http(s) URL, kept without its trailing slashes so the
+/// addresses built on it (and printed) have none doubled.
+fn public_url(given: &str) -> Result<String, String> {
+    let url = given.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("it must start with http:// or https://")?;
+    if rest.is_empty()
+        || rest
+            .chars()
+            .any(|c| c.is_whitespace() || c == '?' || c == '#')
+    {
+        return Err("it must be a server's address, like https://pods.example.org".into());
+    }
+    Ok(url.to_owned())
+}
+
 fn summary_line(s: &selfdata_service::Summary) -> String {
     format!(
         "{}: {} of {} records added. {}",

@@ -42,11 +42,24 @@ pub trait Authenticator: Send + Sync + 'static {
     ) -> Result<Option<Credentials>, ApiError>;
 }
 
-/// A 401 with a `WWW-Authenticate` challenge.
+/// A 401 with a `WWW-Authenticate` challenge, for a request that sent no
+/// credentials (RFC 6750 §3.1: no `error` attribute then).
 pub fn unauthorized(detail: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, detail).with_header(
         header::WWW_AUTHENTICATE,
         "DPoP realm=\"selfdata\", algs=\"ES256 RS256\", Bearer realm=\"selfdata\"",
+    )
+}
+
+/// A 401 for credentials that were sent but are refused: malformed,
+/// expired, replayed, revoked or wrongly bound. Its challenge carries
+/// `error="invalid_token"` (RFC 6750 §3.1, RFC 9449 §7.1), so a client
+/// knows to get a new token rather than to sign in for the first time.
+pub fn invalid_token(detail: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, detail).with_header(
+        header::WWW_AUTHENTICATE,
+        "DPoP realm=\"selfdata\", algs=\"ES256 RS256\", error=\"invalid_token\", \
+         Bearer realm=\"selfdata\", error=\"invalid_token\"",
     )
 }
 

@@ -342,14 +342,15 @@ impl Req<'_> {
         let accept = self.header(header::ACCEPT);
         let (content_type, bytes, range) = if self.path.is_container() {
             let stored = rdf_stored.unwrap_or(RdfFormat::Turtle);
-            let format =
-                conneg::choose_rdf(accept, RdfFormat::Turtle).ok_or_else(not_acceptable)?;
+            let format = conneg::choose_rdf(accept, RdfFormat::Turtle)
+                .ok_or_else(|| not_acceptable(ACCEPT_RDF))?;
             let own = self.parse_stored(&body, stored)?;
             let members = store.members(self.pod, &self.path).await?;
             let bytes = container::render(self.base(), self.pod, &meta, &own, &members, format)?;
             (format.media_type().to_owned(), Bytes::from(bytes), None)
         } else if let Some(stored) = rdf_stored {
-            let format = conneg::choose_rdf(accept, stored).ok_or_else(not_acceptable)?;
+            let format =
+                conneg::choose_rdf(accept, stored).ok_or_else(|| not_acceptable(ACCEPT_RDF))?;
             let bytes = if format == stored || body.is_empty() {
                 body
             } else {
@@ -365,7 +366,7 @@ impl Req<'_> {
             (format.media_type().to_owned(), bytes, None)
         } else {
             if !conneg::accepts(accept, &meta.content_type) {
-                return Err(not_acceptable());
+                return Err(not_acceptable(&meta.content_type));
             }
             let range = match self.header(header::RANGE) {
                 Some(r) if self.if_range_matches(&meta) => parse_range(r, body.len() as u64)?,
@@ -406,6 +407,25 @@ impl Req<'_> {
             && self.state.store().meta(self.pod, &twin).await?.is_some()
         {
             return Ok(redirect(&resource_uri(self.base(), self.pod, &twin)));
+        }
+        // Every resource advertises its description (`rel="describedby"`);
+        // one nobody wrote yet is an empty RDF document, not a 404 (SolidOS
+        // reads it for every folder it shows).
+        if self.path.auxiliary_kind() == Some(AuxKind::Meta)
+            && let Some(subject) = self.path.aux_subject()
+            && self.state.store().meta(self.pod, &subject).await?.is_some()
+        {
+            let format = conneg::choose_rdf(self.header(header::ACCEPT), RdfFormat::Turtle)
+                .ok_or_else(|| not_acceptable(ACCEPT_RDF))?;
+            let empty = selfdata_rdf::serialize(&Graph::new(), format, &self.uri)?;
+            let mut response = (StatusCode::OK, empty).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(format.media_type()),
+            );
+            self.describe(headers, None, true);
+            return Ok(response);
         }
         let mut headers = HeaderMap::new();
         self.describe(&mut headers, None, true);
@@ -568,9 +588,19 @@ impl Req<'_> {
     async fn put(&self, body: Body) -> Result<Response, ApiError> {
         let exists = self.exists().await?;
         self.authorize("PUT", exists, None).await?;
-        let content_type = self.content_type()?;
+        // An empty PUT to a container's address with no type says "create
+        // this folder" (SolidOS's "new folder" sends exactly that): there is
+        // no body to type. A body without a type is still refused.
+        let declared = match self.content_type() {
+            Err(e) if !self.path.is_container() => return Err(e),
+            declared => declared,
+        };
         let precondition = self.write_precondition()?;
         let body = self.read_body(body).await?;
+        let content_type = match declared {
+            Err(_) if body.is_empty() => "text/turtle".to_owned(),
+            declared => declared?,
+        };
         let stored_type = self.check_body(&self.path, &content_type, &body)?;
         let outcome = self
             .commit(Write::Put {
@@ -814,7 +844,7 @@ impl Req<'_> {
             .await?;
         let storage = resource_uri(self.base(), self.pod, &ResourcePath::root());
         let format = conneg::choose_rdf(self.header(header::ACCEPT), RdfFormat::Turtle)
-            .ok_or_else(not_acceptable)?;
+            .ok_or_else(|| not_acceptable(ACCEPT_RDF))?;
         let bytes =
             selfdata_rdf::serialize(&storage_description(&storage, &self.uri), format, &self.uri)?;
         let mut response = bytes.into_response();
@@ -828,12 +858,12 @@ impl Req<'_> {
     }
 }
 
-fn not_acceptable() -> ApiError {
+/// A 406 naming what the resource can be sent as: the RDF types for a
+/// container or an RDF document, a file's own type for any other file.
+fn not_acceptable(types: &str) -> ApiError {
     ApiError::new(
         StatusCode::NOT_ACCEPTABLE,
-        format!(
-            "This resource can be sent as {ACCEPT_RDF}; none of them is in your Accept header."
-        ),
+        format!("This resource can be sent as {types}; none of them is in your Accept header."),
     )
 }
 

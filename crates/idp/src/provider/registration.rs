@@ -177,7 +177,9 @@ pub async fn register(
         return oauth_error(StatusCode::BAD_REQUEST, error, &description);
     }
     let name = match reg.client_name.as_deref() {
-        None => "An unnamed app".to_owned(),
+        // No name given: the app is named by where it sends residents back,
+        // which it cannot fake (a claimed name it could).
+        None => redirect_host(&reg.redirect_uris[0]).unwrap_or_else(|| "An unnamed app".to_owned()),
         Some(n) => match crate::accounts::clean_name(n, 100).filter(|n| !n.is_empty()) {
             Some(n) => n,
             None => {
@@ -227,6 +229,17 @@ pub async fn register(
         answer["client_secret_expires_at"] = json!(0);
     }
     (StatusCode::CREATED, Json(answer)).into_response()
+}
+
+/// The host (and port, when given) of a redirect URI, as a resident reads
+/// it on the consent screen: `https://app.example:8443/cb` → `app.example:8443`.
+fn redirect_host(uri: &str) -> Option<String> {
+    let uri = axum::http::Uri::try_from(uri).ok()?;
+    let host = uri.host().filter(|h| !h.is_empty())?;
+    Some(match uri.port_u16() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
 }
 
 pub(super) fn is_http_url(u: &str) -> bool {

@@ -139,3 +139,33 @@ async fn rotating_the_master_key_keeps_every_pod_readable_with_the_new_key_file(
     let readings = app.reindex(&pod).await.unwrap();
     assert!(readings[0].1 > 300, "{readings:?}");
 }
+
+/// Conformance finding (issue 16): a `--base-url` ending in `/` printed
+/// addresses with a doubled slash; an address that is not one is refused.
+#[tokio::test]
+async fn conformance_a_base_url_with_a_trailing_slash_prints_no_double_slash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = e2e::try_run(
+        dir.path(),
+        &[
+            "pod",
+            "create",
+            "slash",
+            "--base-url",
+            "https://pods.example.org/",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("https://pods.example.org/slash/"), "{out}");
+    let after_scheme = out.replace("://", "");
+    assert!(!after_scheme.contains("//"), "{out}");
+    let (ok, _, err) = e2e::try_run(
+        dir.path(),
+        &["pod", "create", "other", "--base-url", "pods.example.org"],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("http://") && !err.contains("panicked"),
+        "{err}"
+    );
+}

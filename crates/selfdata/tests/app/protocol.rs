@@ -1065,3 +1065,136 @@ async fn an_unknown_path_outside_pods_answers_problem_json() {
         assert!(status == 404 || status == 401, "{path}: {status}");
     }
 }
+
+/// Conformance finding (issue 16): a Solid client library with no session
+/// sends `Authorization: DPoP ` and an empty `DPoP:`; that is an anonymous
+/// request (a public resource is served), while credentials that are sent
+/// but wrong still get a 401 whose challenge says `invalid_token`.
+#[tokio::test]
+async fn conformance_empty_credentials_are_anonymous_and_invalid_ones_say_invalid_token() {
+    let s = Server::start().await;
+    let empty = |path: &str, scheme: &'static str| {
+        s.client
+            .get(s.url(path))
+            .header("authorization", scheme)
+            .header("dpop", "")
+    };
+    for scheme in ["dpop ", "DPoP", "Bearer ", ""] {
+        let card = empty("/profile/card", scheme).send().await.unwrap();
+        assert_eq!(card.status(), 200, "{scheme:?} on the public profile");
+        let root = empty("/", scheme).send().await.unwrap();
+        let challenge = root.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(problem(root).await.0, 401, "{scheme:?} on the private root");
+        assert!(
+            !challenge.contains("error="),
+            "no credentials, no error: {challenge}"
+        );
+    }
+    let wrong = s
+        .client
+        .get(s.url("/profile/card"))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    let challenge = wrong.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(problem(wrong).await.0, 401);
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+    let half = s
+        .client
+        .get(s.url("/profile/card"))
+        .header("authorization", "DPoP")
+        .header("dpop", "eyJhbGciOiJFUzI1NiJ9.e30.c2ln")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        problem(half).await.0,
+        401,
+        "a proof with no token is refused"
+    );
+}
+
+/// Conformance finding (issue 16): a 406 on a file that is not RDF names
+/// the file's own type, not the RDF types it could never be sent as.
+#[tokio::test]
+async fn conformance_a_406_on_a_file_names_its_own_type() {
+    let s = Server::start().await;
+    let put = s
+        .req("PUT", "/photo.png")
+        .header("content-type", "image/png")
+        .body(&b"\x89PNG\r\n\x1a\n"[..])
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success(), "{}", put.status());
+    let r = s
+        .req("GET", "/photo.png")
+        .header("accept", "text/turtle")
+        .send()
+        .await
+        .unwrap();
+    let (status, detail) = problem(r).await;
+    assert_eq!(status, 406);
+    assert!(detail.contains("image/png"), "{detail}");
+    assert!(!detail.contains("text/turtle"), "{detail}");
+}
+
+/// Conformance findings (issue 16), from SolidOS: "new folder" PUTs the
+/// folder's address with an empty body and no Content-Type (a folder is
+/// made; a body without a type is still refused), and the `.meta` every
+/// resource advertises with `rel="describedby"` answers, empty, not 404.
+#[tokio::test]
+async fn conformance_an_empty_untyped_put_makes_a_folder_and_its_description_answers() {
+    let s = Server::start().await;
+    let made = s.req("PUT", "/notes/").send().await.unwrap();
+    assert_eq!(made.status(), 201);
+    let folder = s.req("GET", "/notes/").send().await.unwrap();
+    assert_eq!(folder.status(), 200);
+    assert!(links(&folder).iter().any(|l| l.contains("BasicContainer")));
+    let untyped = s
+        .req("PUT", "/other/")
+        .body("<#a> <#b> <#c> .")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(untyped).await.0, 400);
+    let untyped_doc = s.req("PUT", "/doc").send().await.unwrap();
+    assert_eq!(
+        problem(untyped_doc).await.0,
+        400,
+        "a document still needs a type"
+    );
+
+    let described = links(&s.req("GET", "/notes/").send().await.unwrap())
+        .into_iter()
+        .find(|l| l.contains("describedby"))
+        .unwrap();
+    assert!(described.contains("/notes/.meta"), "{described}");
+    for accept in ["text/turtle", "application/ld+json"] {
+        let meta = s
+            .req("GET", "/notes/.meta")
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(meta.status(), 200, "{accept}");
+        assert_eq!(meta.headers()["content-type"], accept);
+        let body = meta.bytes().await.unwrap();
+        let format = RdfFormat::from_media_type(accept).unwrap();
+        let g = selfdata_rdf::parse(&body, format, &s.url("/notes/.meta")).unwrap();
+        assert!(g.is_empty());
+    }
+    let nothing = s.req("GET", "/nowhere/.meta").send().await.unwrap();
+    assert_eq!(
+        problem(nothing).await.0,
+        404,
+        "no description for what does not exist"
+    );
+}

@@ -704,3 +704,23 @@ async fn token_endpoint_errors_are_oauth_json() {
         assert!(answer["error_description"].is_string(), "{answer}");
     }
 }
+
+/// Conformance finding (issue 16): an app registered without a
+/// `client_name` (SolidOS registers so) is named on the consent screen by
+/// the host it sends the resident back to, not "An unnamed app".
+#[tokio::test]
+async fn conformance_an_app_without_a_name_is_named_by_its_redirect_host() {
+    let s = Server::start().await;
+    let b = resident(&s).await;
+    let reg = common::json_of(
+        s.client
+            .post(format!("{}/idp/register", s.base))
+            .json(&json!({"redirect_uris": [APP_REDIRECT]})),
+    )
+    .await;
+    let client_id = reg["client_id"].as_str().unwrap();
+    let page = b.get(&authorize(client_id, "openid webid")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("127.0.0.1:9"), "{}", page.body);
+    assert!(!page.body.contains("unnamed"), "{}", page.body);
+}
