@@ -27,7 +27,7 @@ ratio = o["out"]["seconds"] / p["out"]["seconds"]
 print(f"# Data holders' push benchmark (commit {commit}, `bash bench/holders.sh`)\n")
 print(f"A daily water file of {r['customers']:,} meters ({r['file_bytes'] / 1e6:.1f} MB, the water portal's layout "
       f"with a meter column), {r['consenting']:,} of them residents connected to the holder (setup, not timed: "
-      f"{r['setup_seconds']:.0f} s); the server's open-pod cache: {r.get('max_open_pods') or 'its default (from the descriptor limit, at most 512)'}. One run; each path in its own process under `/usr/bin/time`; "
+      f"{r['setup_seconds']:.0f} s); the server's open-pod cache: {r.get('max_open_pods') or 'its default (from the descriptor limit, at most 256)'}. One run; each path in its own process under `/usr/bin/time`; "
       "the time below is the one measured inside (from the request to the receipt, or over all the imports), "
       "the peak RSS is the process's.\n")
 print("| path | time | peak RSS | one-by-one ÷ this | target |")

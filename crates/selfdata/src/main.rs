@@ -94,7 +94,7 @@ enum Command {
         #[arg(long, env = "SELFDATA_POD_QUOTA_MIB", default_value_t = 1024)]
         pod_quota_mib: u64,
         /// Pods kept open at once (default: derived from the open-file limit,
-        /// at most 512: each open pod holds 300 to 450 KB of memory).
+        /// at most 256: each open pod holds 300 to 450 KB of memory).
         #[arg(long, env = "SELFDATA_MAX_OPEN_PODS")]
         max_open_pods: Option<usize>,
         #[command(flatten)]

@@ -67,11 +67,12 @@ pub const IDLE_POD_AGE: std::time::Duration = std::time::Duration::from_secs(600
 /// The most pods [`open_pod_cap`] keeps open, whatever the descriptors
 /// allow. An open pod costs memory as well as descriptors: its writer
 /// thread and its SQLCipher connections' caches, about 300 to 450 KB once
-/// it has imported a file (a holder's push to 2,000 pods with none closed
-/// peaked at 640 to 900 MB; with 64 open at once, 69 MB). 512 keeps the
-/// cache near 200 MB; an operator with the memory may raise it
+/// it has imported a file (a holder's push to 2,000 pods peaked at 640 to
+/// 900 MB with none closed, 285 MB with 512 open at most, 175 MB with 256,
+/// 69 MB with 64, none of them slower). 256 keeps a server under 256 MB
+/// through a holder's push; an operator with the memory may raise it
 /// (`serve --max-open-pods`).
-pub const MAX_OPEN_PODS_BY_DEFAULT: u64 = 512;
+pub const MAX_OPEN_PODS_BY_DEFAULT: u64 = 256;
 
 /// How many pods may be open at once under a descriptor limit: a quarter of
 /// the limit (at least 32) is left to sockets and blob files, the rest
