@@ -839,9 +839,9 @@ impl Req<'_> {
             )
             .with_header(header::ALLOW, ALLOW_READ_ONLY));
         }
-        self.access
-            .require(&ResourcePath::root(), ModeSet::READ)
-            .await?;
+        // Public, as on Community Solid Server: it names only the storage and
+        // the server's services, and a client given one shared document must
+        // find them without Read on the pod's root.
         let storage = resource_uri(self.base(), self.pod, &ResourcePath::root());
         let format = conneg::choose_rdf(self.header(header::ACCEPT), RdfFormat::Turtle)
             .ok_or_else(|| not_acceptable(ACCEPT_RDF))?;

@@ -1198,3 +1198,29 @@ async fn conformance_an_empty_untyped_put_makes_a_folder_and_its_description_ans
         "no description for what does not exist"
     );
 }
+
+/// Conformance finding (issue 16): the storage description is public. A
+/// client given one shared document must discover the storage's services
+/// without Read on the pod's root; it names nothing of the pod's content.
+#[tokio::test]
+async fn conformance_the_storage_description_is_readable_without_signing_in() {
+    let s = Server::start().await;
+    let desc = s
+        .client
+        .get(s.url("/.well-known/solid"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(desc.status(), 200);
+    let text = desc.text().await.unwrap();
+    assert!(
+        text.contains("pim:Storage") || text.contains("pim/space#Storage"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("profile/card"),
+        "nothing of the pod's content: {text}"
+    );
+    let root = s.client.get(s.url("/")).send().await.unwrap();
+    assert_eq!(problem(root).await.0, 401, "the pod itself stays private");
+}
