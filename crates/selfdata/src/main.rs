@@ -1090,8 +1090,6 @@ async fn demo(app: &App, years: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What an import gave, in a line of the terminal (English): the layout
-/// recognised, the records added, then what the service said.
 /// A public address given on the command line (`--base-url`,
 /// `--pages-url`): an http(s) URL, kept without its trailing slashes so the
 /// addresses built on it (and printed) have none doubled.
@@ -1111,6 +1109,8 @@ fn public_url(given: &str) -> Result<String, String> {
     Ok(url.to_owned())
 }
 
+/// What an import gave, in a line of the terminal (English): the layout
+/// recognised, the records added, then what the service said.
 fn summary_line(s: &selfdata_service::Summary) -> String {
     format!(
         "{}: {} of {} records added. {}",

@@ -45,8 +45,8 @@ pub trait Authenticator: Send + Sync + 'static {
 /// A 401 with a `WWW-Authenticate` challenge, for a request that sent no
 /// credentials (RFC 6750 §3.1: no `error` attribute then).
 pub fn unauthorized(detail: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, detail).with_header(
-        header::WWW_AUTHENTICATE,
+    challenge(
+        detail,
         "DPoP realm=\"selfdata\", algs=\"ES256 RS256\", Bearer realm=\"selfdata\"",
     )
 }
@@ -56,11 +56,16 @@ pub fn unauthorized(detail: &str) -> ApiError {
 /// `error="invalid_token"` (RFC 6750 §3.1, RFC 9449 §7.1), so a client
 /// knows to get a new token rather than to sign in for the first time.
 pub fn invalid_token(detail: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, detail).with_header(
-        header::WWW_AUTHENTICATE,
+    challenge(
+        detail,
         "DPoP realm=\"selfdata\", algs=\"ES256 RS256\", error=\"invalid_token\", \
          Bearer realm=\"selfdata\", error=\"invalid_token\"",
     )
+}
+
+fn challenge(detail: &str, www_authenticate: &'static str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, detail)
+        .with_header(header::WWW_AUTHENTICATE, www_authenticate)
 }
 
 /// One pod's parsed ACL documents, by ACL path (`None`: no ACL there).
