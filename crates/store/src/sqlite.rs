@@ -68,7 +68,7 @@ pub const IDLE_POD_AGE: std::time::Duration = std::time::Duration::from_secs(600
 /// allow. An open pod costs memory as well as descriptors: its writer
 /// thread and its SQLCipher connections' caches, about 300 to 450 KB once
 /// it has imported a file (a holder's push to 2,000 pods peaked at 640 to
-/// 900 MB with none closed, 285 MB with 512 open at most, 175 MB with 256,
+/// 900 MB with none closed, 285 MB with 512 open at most, 159 MB with 256,
 /// 69 MB with 64, none of them slower). 256 keeps a server under 256 MB
 /// through a holder's push; an operator with the memory may raise it
 /// (`serve --max-open-pods`).
