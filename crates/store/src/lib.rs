@@ -265,6 +265,43 @@ pub enum WriteOutcome {
     Batch(Vec<WriteOutcome>),
 }
 
+/// One resource changed by a committed write, as told to the listeners of
+/// [`Backend::changes`] (the notifications). Containers gain and lose
+/// members through the changes of their members: a created or deleted
+/// resource's parent container changed with it (`parent_version`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub path: ResourcePath,
+    pub kind: ChangeKind,
+    /// The resource's version after the change (`None` once deleted).
+    pub version: Option<u64>,
+    /// The parent container's version after the change, when the write
+    /// changed it (a member created, updated or deleted).
+    pub parent_version: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Created,
+    Updated,
+    Deleted,
+}
+
+/// The changes one commit made to one pod, told once it is durable: a
+/// write that was refused or rolled back is never told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    pub pod: PodName,
+    /// When the commit was made, milliseconds since the Unix epoch, UTC.
+    pub at_ms: i64,
+    pub changes: Vec<Change>,
+}
+
+/// How many commits a listener of [`Backend::changes`] may fall behind
+/// before it misses some (and is told how many it missed): a slow listener
+/// never slows a writer.
+pub const CHANGES_BACKLOG: usize = 16 * 1024;
+
 /// A pod as listed by the operator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PodInfo {
@@ -391,6 +428,12 @@ pub trait Backend: Send + Sync + 'static {
     }
     /// One entry of the pod's derived store, if it exists.
     async fn index_get(&self, pod: &PodName, key: &str) -> Result<Option<Bytes>, StoreError>;
+    /// The commits made from now on, for a listener that must never hold
+    /// up a write (notifications). `None` when the engine cannot tell.
+    fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<std::sync::Arc<Committed>>> {
+        None
+    }
+
     /// The derived index entries whose key starts with `prefix`, ordered by key.
     async fn index_scan(
         &self,

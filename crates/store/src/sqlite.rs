@@ -118,6 +118,8 @@ pub struct SqliteBackend {
     pods: RwLock<HashMap<PodName, Arc<PodDb>>>,
     /// Open pods kept at most; the least recently used beyond it are closed.
     max_open_pods: usize,
+    /// Every pod's committed changes, for [`Backend::changes`].
+    changes: writer::ChangeSender,
 }
 
 impl Drop for SqliteBackend {
@@ -241,6 +243,7 @@ impl SqliteBackend {
             host: Mutex::new(host),
             pods: RwLock::new(HashMap::new()),
             max_open_pods: DEFAULT_MAX_OPEN_PODS,
+            changes: tokio::sync::broadcast::channel(crate::CHANGES_BACKLOG).0,
         };
         if store.master.is_some() {
             store.encrypt_or_sweep_pods()?;
@@ -438,7 +441,13 @@ impl SqliteBackend {
             }
         }
         let keys = self.pod_keys(name)?;
-        let db = Arc::new(PodDb::open(dir, keys, name.as_str(), self.pod_quota)?);
+        let db = Arc::new(PodDb::open(
+            dir,
+            keys,
+            name,
+            self.pod_quota,
+            self.changes.clone(),
+        )?);
         db.last_used.store(now, Ordering::Relaxed);
         pods.insert(name.clone(), db.clone());
         Ok(db)
@@ -458,6 +467,10 @@ impl SqliteBackend {
 
 #[async_trait::async_trait]
 impl Backend for SqliteBackend {
+    fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<Arc<crate::Committed>>> {
+        Some(self.changes.subscribe())
+    }
+
     async fn create_pod(&self, name: &PodName) -> Result<PodInfo, StoreError> {
         let dir = self.pod_dir(name);
         let created = now_ms();

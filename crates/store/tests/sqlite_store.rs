@@ -472,3 +472,97 @@ async fn changes_to_a_holder_at_once_all_hold_and_a_removed_holder_stays_removed
     assert_eq!(store.holder("eau").await.unwrap(), None);
     assert!(store.delete_holder("eau").await.unwrap().is_none());
 }
+
+/// What a listener of `changes` hears: (path, kind, has a version, parent version moved).
+fn heard(committed: &selfdata_store::Committed) -> Vec<(String, selfdata_store::ChangeKind)> {
+    committed
+        .changes
+        .iter()
+        .map(|c| (c.path.as_str().to_owned(), c.kind))
+        .collect()
+}
+
+#[tokio::test]
+async fn committed_changes_are_told_with_the_versions_a_client_sees() {
+    use selfdata_store::ChangeKind::*;
+    let (_dir, store, pod) = new_pod().await;
+    let mut changes = store
+        .changes()
+        .expect("the embedded engine tells its changes");
+    let root_before = store
+        .meta(&pod, &ResourcePath::root())
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Two missing containers are created with the document, and the root,
+    // which gains a member, changes version as a client would see it.
+    store
+        .write(&pod, put("/a/b/c.txt", b"one", Precondition::None))
+        .await
+        .unwrap();
+    let told = changes.recv().await.unwrap();
+    assert_eq!(told.pod, pod);
+    assert_eq!(
+        heard(&told),
+        [
+            ("/a/".to_owned(), Created),
+            ("/a/b/".to_owned(), Created),
+            ("/a/b/c.txt".to_owned(), Created)
+        ]
+    );
+    let root_after = store
+        .meta(&pod, &ResourcePath::root())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(root_before.etag(), root_after.etag(), "the root gained /a/");
+    assert_eq!(told.changes[0].parent_version, Some(root_after.version));
+    let doc = store
+        .meta(&pod, &ResourcePath::parse("/a/b/c.txt").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let b = store
+        .meta(&pod, &ResourcePath::parse("/a/b/").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(told.changes[2].version, Some(doc.version));
+    assert_eq!(told.changes[2].parent_version, Some(b.version));
+
+    // A refused write is never told; the next one is.
+    let refused = store
+        .write(&pod, put("/a/b/c.txt", b"two", Precondition::Absent))
+        .await;
+    assert!(matches!(refused, Err(StoreError::PreconditionFailed)));
+    store
+        .write(&pod, put("/a/b/c.txt", b"two", Precondition::Exists))
+        .await
+        .unwrap();
+    let told = changes.recv().await.unwrap();
+    assert_eq!(heard(&told), [("/a/b/c.txt".to_owned(), Updated)]);
+
+    store.write(&pod, delete("/a/b/c.txt")).await.unwrap();
+    let told = changes.recv().await.unwrap();
+    assert_eq!(heard(&told), [("/a/b/c.txt".to_owned(), Deleted)]);
+    assert_eq!(told.changes[0].version, None);
+
+    // A batch that fails as a whole tells nothing.
+    let failed = store
+        .write(
+            &pod,
+            Write::Batch(vec![
+                put("/x.txt", b"x", Precondition::None),
+                put("/a/b/c.txt", b"three", Precondition::Exists),
+            ]),
+        )
+        .await;
+    assert!(failed.is_err());
+    store
+        .write(&pod, put("/y.txt", b"y", Precondition::None))
+        .await
+        .unwrap();
+    let told = changes.recv().await.unwrap();
+    assert_eq!(heard(&told), [("/y.txt".to_owned(), Created)]);
+}

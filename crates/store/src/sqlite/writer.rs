@@ -255,8 +255,9 @@ impl PodDb {
     pub(super) fn open(
         dir: PathBuf,
         keys: Option<PodKeys>,
-        name: &str,
+        name: &PodName,
         quota: u64,
+        changes: ChangeSender,
     ) -> Result<Self, StoreError> {
         let file = dir.join("pod.sqlite");
         let db_key = keys.as_ref().map(|k| k.db.clone());
@@ -269,7 +270,7 @@ impl PodDb {
         })?;
         let usage = Arc::new(AtomicU64::new(used.max(0) as u64));
         let writer_usage = usage.clone();
-        let writer_name = name.to_owned();
+        let writer_name = name.clone();
         let (tx, rx) = mpsc::channel();
         let writer_blobs = blobs.clone();
         let writer_thread = std::thread::Builder::new()
@@ -284,12 +285,13 @@ impl PodDb {
                     name: writer_name,
                     quota,
                     usage: writer_usage,
+                    changes,
                 }
                 .run(rx)
             })?;
         Ok(Self {
             file,
-            name: name.to_owned(),
+            name: name.as_str().to_owned(),
             quota,
             usage,
             db_key,
@@ -356,11 +358,16 @@ impl PodDb {
 pub(super) struct Writer {
     conn: Connection,
     blobs: Arc<BlobDir>,
-    name: String,
+    name: PodName,
     quota: u64,
     /// Bytes of the pod's resources as of the last commit.
     usage: Arc<AtomicU64>,
+    /// Where committed changes are told (never waits: see [`CHANGES_BACKLOG`]).
+    changes: ChangeSender,
 }
+
+/// The store-wide channel of committed changes.
+pub(super) type ChangeSender = tokio::sync::broadcast::Sender<Arc<crate::Committed>>;
 
 impl Writer {
     fn run(mut self, rx: mpsc::Receiver<(Job, Reply)>) {
@@ -383,7 +390,13 @@ impl Writer {
                 done = self.apply_batch(&batch);
             }
             let (results, mut freed) = match done {
-                Ok(done) => done,
+                Ok((results, freed, changes)) => {
+                    if let Some(committed) = changes {
+                        // Only fails when nobody listens any more.
+                        let _ = self.changes.send(Arc::new(committed));
+                    }
+                    (results, freed)
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "pod commit failed");
                     let results = batch
@@ -420,13 +433,10 @@ impl Writer {
         }
     }
 
-    /// Applies every job in one transaction; returns each job's result and the
-    /// blobs that may have lost their last reference.
-    #[allow(clippy::type_complexity)]
-    fn apply_batch(
-        &mut self,
-        batch: &[(Job, Reply)],
-    ) -> Result<(Vec<Result<WriteOutcome, StoreError>>, Vec<String>), StoreError> {
+    /// Applies every job in one transaction; returns each job's result, the
+    /// blobs that may have lost their last reference and, when someone
+    /// listens, the changes committed.
+    fn apply_batch(&mut self, batch: &[(Job, Reply)]) -> Result<Applied, StoreError> {
         let mut tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -437,6 +447,8 @@ impl Writer {
             r.get::<_, i64>(0)
         })? as u64;
         let mut usage = self.usage.load(Ordering::Relaxed);
+        let listened = self.changes.receiver_count() > 0;
+        let mut changes = Vec::new();
         for (job, _) in batch {
             let sp = tx.savepoint()?;
             let mut ctx = Ctx {
@@ -445,6 +457,7 @@ impl Writer {
                 now,
                 freed: Vec::new(),
                 grown: 0,
+                changes: listened.then(Vec::new),
             };
             let mut result = ctx.apply(job, &self.blobs);
             if let Err(StoreError::DiskFull) = result {
@@ -453,12 +466,13 @@ impl Writer {
                 return Err(StoreError::DiskFull);
             }
             let job_freed = std::mem::take(&mut ctx.freed);
+            let job_changes = ctx.changes.take();
             let grown = ctx.grown;
             let after = (usage as i64).saturating_add(grown).max(0) as u64;
             if result.is_ok() && grown > 0 && after > self.quota {
                 // Only growth is refused: deletes and shrinking writes pass.
                 result = Err(StoreError::QuotaExceeded {
-                    pod: self.name.clone(),
+                    pod: self.name.to_string(),
                     used: usage,
                     quota: self.quota,
                 });
@@ -466,6 +480,7 @@ impl Writer {
             if result.is_ok() {
                 sp.commit()?;
                 freed.extend(job_freed);
+                changes.extend(job_changes.into_iter().flatten());
                 usage = after;
             } else {
                 drop(sp); // rolls back this job only
@@ -478,9 +493,21 @@ impl Writer {
         )?;
         tx.commit()?;
         self.usage.store(usage, Ordering::Relaxed);
-        Ok((results, freed))
+        let committed = (!changes.is_empty()).then(|| crate::Committed {
+            pod: self.name.clone(),
+            at_ms: now,
+            changes,
+        });
+        Ok((results, freed, committed))
     }
 }
+
+/// What [`Writer::apply_batch`] returns.
+type Applied = (
+    Vec<Result<WriteOutcome, StoreError>>,
+    Vec<String>,
+    Option<crate::Committed>,
+);
 
 /// The state of one job being applied inside the batch transaction.
 pub(super) struct Ctx<'a> {
@@ -490,6 +517,8 @@ pub(super) struct Ctx<'a> {
     freed: Vec<String>,
     /// Bytes of resources added (negative: removed) by this job.
     grown: i64,
+    /// The resources this job changed, when someone listens.
+    changes: Option<Vec<crate::Change>>,
 }
 
 impl Ctx<'_> {
@@ -546,21 +575,42 @@ impl Ctx<'_> {
             .exists([path.as_str()])?)
     }
 
-    /// Marks a container as changed because a member changed.
-    fn touch(&mut self, container: &ResourcePath) -> Result<(), StoreError> {
+    /// Marks a container as changed because a member changed; returns its
+    /// new version.
+    fn touch(&mut self, container: &ResourcePath) -> Result<u64, StoreError> {
         let v = self.version();
         self.tx
             .prepare_cached("UPDATE resource SET version = ?2, modified = ?3 WHERE path = ?1")?
             .execute(params![container.as_str(), v as i64, self.now])?;
-        Ok(())
+        Ok(v)
+    }
+
+    /// Notes a change for the listeners, if any.
+    fn changed(
+        &mut self,
+        path: &ResourcePath,
+        kind: crate::ChangeKind,
+        version: Option<u64>,
+        parent_version: Option<u64>,
+    ) {
+        if let Some(changes) = &mut self.changes {
+            changes.push(crate::Change {
+                path: path.clone(),
+                kind,
+                version,
+                parent_version,
+            });
+        }
     }
 
     /// Makes sure every ancestor container of `path` exists, creating missing ones.
     fn ensure_ancestors(&mut self, path: &ResourcePath) -> Result<(), StoreError> {
         let mut missing = Vec::new();
         let mut cursor = path.parent();
+        let mut existing = None;
         while let Some(container) = cursor {
             if self.exists(&container)? {
+                existing = Some(container);
                 break;
             }
             if let Some(doc) = container.slash_twin()
@@ -571,6 +621,12 @@ impl Ctx<'_> {
             cursor = container.parent();
             missing.push(container);
         }
+        // The nearest existing ancestor gains a member: its version moves,
+        // as for any other member created in it.
+        let mut parent_version = match (&existing, missing.is_empty()) {
+            (Some(top), false) => Some(self.touch(top)?),
+            _ => None,
+        };
         for container in missing.into_iter().rev() {
             let v = self.version();
             self.tx
@@ -584,6 +640,16 @@ impl Ctx<'_> {
                     v as i64,
                     self.now
                 ])?;
+            self.changed(
+                &container,
+                crate::ChangeKind::Created,
+                Some(v),
+                parent_version,
+            );
+            // The next one down is created in this one: its version here is
+            // the one it was created with (it is touched again below when
+            // the written resource is its member).
+            parent_version = Some(v);
         }
         Ok(())
     }
@@ -639,11 +705,16 @@ impl Ctx<'_> {
                 blob,
                 inline
             ])?;
-        if let Some(parent) = path.parent()
-            && path.auxiliary_kind().is_none()
-        {
-            self.touch(&parent)?;
-        }
+        let parent_version = match path.parent() {
+            Some(parent) if path.auxiliary_kind().is_none() => Some(self.touch(&parent)?),
+            _ => None,
+        };
+        let kind = if current.is_some() {
+            crate::ChangeKind::Updated
+        } else {
+            crate::ChangeKind::Created
+        };
+        self.changed(path, kind, Some(v), parent_version);
         let meta = Meta {
             path: path.clone(),
             content_type: content_type.to_owned(),
@@ -745,11 +816,11 @@ impl Ctx<'_> {
             }
         }
         self.delete_row(path)?;
-        if let Some(parent) = path.parent()
-            && path.auxiliary_kind().is_none()
-        {
-            self.touch(&parent)?;
-        }
+        let parent_version = match path.parent() {
+            Some(parent) if path.auxiliary_kind().is_none() => Some(self.touch(&parent)?),
+            _ => None,
+        };
+        self.changed(path, crate::ChangeKind::Deleted, None, parent_version);
         Ok(WriteOutcome::Deleted)
     }
 }
