@@ -72,6 +72,8 @@ pub struct Options {
     /// The background map the operator chose for the mobility maps; `None`
     /// (the default): maps are drawn with no tiles, nothing fetched.
     pub map_tiles: Option<selfdata_mobility_web::map::Tiles>,
+    /// Limits of the Solid Notifications channels (per agent, per server).
+    pub notifications: selfdata_notify::Settings,
 }
 
 /// The default limit of one upload of files to import: 1 GiB.
@@ -110,6 +112,7 @@ impl Options {
             pod_quota_bytes: DEFAULT_POD_QUOTA_BYTES,
             max_open_pods: None,
             map_tiles: None,
+            notifications: selfdata_notify::Settings::default(),
         }
     }
 }
@@ -129,6 +132,8 @@ pub struct App {
     pub access_log: Arc<selfdata_privacy_web::log::AccessLog>,
     /// The resident services of this server.
     pub registry: Registry,
+    /// Solid Notifications: the channels open on this server.
+    pub notifications: selfdata_notify::Notifications,
     /// Names no new pod may take: the first segment of every route.
     pub reserved: ReservedNames,
     /// The pod server's state, shared by the pods and the services.
@@ -217,6 +222,7 @@ impl App {
         let mut config = Config::new(&options.base_url);
         config.max_body_bytes = options.max_body_bytes;
         config.rdf_limits = options.rdf_limits;
+        config.notifications = Some(selfdata_notify::Notifications::discovery(&options.base_url));
         // One pipeline for every file, whatever service takes it; the
         // services' intakes are handed to it once the registry exists.
         let spools = selfdata_store::spool::Spools::open(options.data.join("spool"))?;
@@ -238,6 +244,8 @@ impl App {
         if !options.no_access_log {
             state = state.with_access_log_hook(access_log.clone());
         }
+        let notifications =
+            selfdata_notify::Notifications::start(state.clone(), options.notifications.clone());
         let context = Arc::new(Context::new(
             state.clone(),
             store.clone() as Arc<dyn Backend>,
@@ -293,6 +301,7 @@ impl App {
             holders: holders_app,
             access_log,
             registry,
+            notifications,
             reserved,
             state,
             options,
@@ -304,7 +313,9 @@ impl App {
         let mut menu = self.registry.menu();
         menu.push(selfdata_idp::ACCOUNT_MENU);
         let site = selfdata_site::Site::new(menu, self.idp.clone());
-        let pages = site.wrap(self.idp.routes().merge(self.registry.routes(&self.context)));
+        let pages = site
+            .wrap(self.idp.routes().merge(self.registry.routes(&self.context)))
+            .merge(self.notifications.router());
         let router = selfdata_solid::router(self.state.clone(), pages);
         match origins::Split::new(&self.options) {
             Some(split) => router.layer(axum::middleware::from_fn_with_state(

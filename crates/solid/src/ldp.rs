@@ -42,6 +42,8 @@ const LINK_STORAGE: &str = "<http://www.w3.org/ns/pim/space#Storage>; rel=\"type
 /// The storage description resource, inside every pod.
 const STORAGE_DESCRIPTION: &str = "/.well-known/solid";
 const SOLID_STORAGE_DESCRIPTION_REL: &str = "http://www.w3.org/ns/solid/terms#storageDescription";
+const UPDATES_VIA_STREAMING_REL: &str =
+    "http://www.w3.org/ns/solid/terms#updatesViaStreamingHttp2023";
 
 /// The entry point for every request under a pod.
 pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
@@ -302,6 +304,21 @@ impl Req<'_> {
             self.base(),
             self.pod
         ));
+        let notifications = self.state.config().notifications.as_ref();
+        if let Some(prefix) = notifications.and_then(|n| n.streaming_prefix.as_deref())
+            && self.path.auxiliary_kind().is_none()
+        {
+            links.push(format!(
+                "<{prefix}/{}{}>; rel=\"{UPDATES_VIA_STREAMING_REL}\"",
+                self.pod,
+                crate::uri::encode_path(&self.path)
+            ));
+        }
+        if let Some(via) = notifications.and_then(|n| n.updates_via.as_deref())
+            && let Ok(v) = HeaderValue::from_str(via)
+        {
+            headers.insert("updates-via", v);
+        }
         for link in links {
             if let Ok(v) = HeaderValue::from_str(&link) {
                 headers.append(header::LINK, v);
@@ -845,8 +862,15 @@ impl Req<'_> {
         let storage = resource_uri(self.base(), self.pod, &ResourcePath::root());
         let format = conneg::choose_rdf(self.header(header::ACCEPT), RdfFormat::Turtle)
             .ok_or_else(|| not_acceptable(ACCEPT_RDF))?;
-        let bytes =
-            selfdata_rdf::serialize(&storage_description(&storage, &self.uri), format, &self.uri)?;
+        let bytes = selfdata_rdf::serialize(
+            &storage_description(
+                &storage,
+                &self.uri,
+                self.state.config().notifications.as_ref(),
+            ),
+            format,
+            &self.uri,
+        )?;
         let mut response = bytes.into_response();
         let headers = response.headers_mut();
         headers.insert(
@@ -1024,8 +1048,15 @@ fn random_name() -> String {
 }
 
 /// The storage description of a pod (Solid Protocol §4.1): the storage is a
-/// `pim:Storage`, described by the document at `description`.
-fn storage_description(storage: &str, description: &str) -> selfdata_rdf::oxrdf::Graph {
+/// `pim:Storage`, described by the document at `description`, which names
+/// the subscription services of the notifications (Solid Notifications
+/// Protocol §5: `notify:subscription`, each with its channel type and
+/// features).
+fn storage_description(
+    storage: &str,
+    description: &str,
+    notifications: Option<&crate::NotificationsDiscovery>,
+) -> selfdata_rdf::oxrdf::Graph {
     use selfdata_rdf::oxrdf::{Graph, NamedNode, Triple, vocab::rdf};
     let mut graph = Graph::new();
     let (Ok(storage), Ok(description)) = (NamedNode::new(storage), NamedNode::new(description))
@@ -1044,10 +1075,32 @@ fn storage_description(storage: &str, description: &str) -> selfdata_rdf::oxrdf:
         term("http://www.w3.org/ns/solid/terms#StorageDescription"),
     ));
     graph.insert(&Triple::new(
-        description,
+        description.clone(),
         term("http://www.w3.org/ns/solid/terms#storage"),
         storage,
     ));
+    for service in notifications.map_or(&[][..], |n| &n.subscriptions) {
+        let Ok(url) = NamedNode::new(&service.url) else {
+            continue;
+        };
+        graph.insert(&Triple::new(
+            description.clone(),
+            term("http://www.w3.org/ns/solid/notifications#subscription"),
+            url.clone(),
+        ));
+        graph.insert(&Triple::new(
+            url.clone(),
+            term("http://www.w3.org/ns/solid/notifications#channelType"),
+            term(&service.channel_type),
+        ));
+        for feature in &service.features {
+            graph.insert(&Triple::new(
+                url.clone(),
+                term("http://www.w3.org/ns/solid/notifications#feature"),
+                term(feature),
+            ));
+        }
+    }
     graph
 }
 

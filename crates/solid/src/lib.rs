@@ -47,6 +47,33 @@ pub struct Config {
     /// stored document (413 above it), SPARQL Update operations, matching
     /// steps and triples produced (422 above them).
     pub rdf_limits: selfdata_rdf::Limits,
+    /// Where clients find the notifications (Solid Notifications Protocol):
+    /// the subscription services named in the storage description, the
+    /// streaming channel linked from every resource, the legacy websocket.
+    /// `None`: the server offers none.
+    pub notifications: Option<NotificationsDiscovery>,
+}
+
+/// How a client discovers the server's notifications.
+#[derive(Debug, Clone, Default)]
+pub struct NotificationsDiscovery {
+    /// Each subscription service: listed in every storage description.
+    pub subscriptions: Vec<SubscriptionService>,
+    /// The prefix of a resource's `StreamingHTTPChannel2023` (its encoded
+    /// pod path follows), linked with `rel="…#updatesViaStreamingHttp2023"`.
+    pub streaming_prefix: Option<String>,
+    /// The legacy `solid-0.1` websocket, sent as `Updates-Via`.
+    pub updates_via: Option<String>,
+}
+
+/// One subscription service (`notify:subscription`) of the storage description.
+#[derive(Debug, Clone)]
+pub struct SubscriptionService {
+    pub url: String,
+    /// The channel type's IRI (`notify:WebSocketChannel2023`).
+    pub channel_type: String,
+    /// The features it supports, as IRIs (`notify:endAt`…).
+    pub features: Vec<String>,
 }
 
 impl Config {
@@ -55,6 +82,7 @@ impl Config {
             base_url: base_url.trim_end_matches('/').to_owned(),
             max_body_bytes: 64 * 1024 * 1024,
             rdf_limits: selfdata_rdf::Limits::default(),
+            notifications: None,
         }
     }
 }

@@ -34,6 +34,7 @@ mod holders_files;
 mod holders_signed;
 mod mobility;
 mod mobility_demo;
+mod notifications;
 mod operator;
 mod organisations;
 mod pages;

@@ -1,0 +1,446 @@
+//! The channels open on this server, and the one task that turns the
+//! store's commits into their notifications.
+//!
+//! Each notification is sent only after checking, with the channel's own
+//! credentials and origin, that it may still Read its topic (a cached WAC
+//! decision); when a pod's ACLs change, every channel of that pod is
+//! checked at once and the ones that lost Read are closed. A receiver is
+//! handed notifications through a short queue: when it is full the channel
+//! is closed, so a slow or dead receiver costs no one else anything.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::http::HeaderMap;
+use parking_lot::{Mutex, RwLock};
+use selfdata_solid::uri::resource_uri;
+use selfdata_solid::{AppState, Credentials};
+use selfdata_store::{AuxKind, ChangeKind, Committed, PodName, ResourcePath};
+use selfdata_wac::ModeSet;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+
+use crate::activity::{Activity, Notification};
+use crate::{Kind, Settings};
+
+/// Who holds a channel: the credentials and origin its Read is checked with.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub credentials: Option<Credentials>,
+    /// Only the `Origin` of the subscribing request.
+    pub headers: HeaderMap,
+    /// What the per-agent limit counts: the WebID, or the anonymous
+    /// caller's address.
+    pub agent: String,
+}
+
+/// One channel: a topic, who listens, and where its notifications go.
+#[derive(Debug)]
+pub struct Channel {
+    /// Unguessable: it is the capability to receive (and to unsubscribe).
+    pub id: String,
+    pub kind: Kind,
+    pub pod: PodName,
+    pub topic: ResourcePath,
+    pub topic_uri: String,
+    pub who: Who,
+    pub start_at_ms: Option<i64>,
+    pub end_at_ms: i64,
+    pub rate: Option<Duration>,
+    pub state: Option<String>,
+    pub(crate) created: Instant,
+    sink: Mutex<Option<mpsc::Sender<Arc<str>>>>,
+    connected: AtomicBool,
+}
+
+impl Channel {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        kind: Kind,
+        pod: PodName,
+        topic: ResourcePath,
+        topic_uri: String,
+        who: Who,
+        start_at_ms: Option<i64>,
+        end_at_ms: i64,
+        rate: Option<Duration>,
+        state: Option<String>,
+    ) -> Self {
+        Self {
+            id: hex::encode(rand::random::<[u8; 16]>()),
+            kind,
+            pod,
+            topic,
+            topic_uri,
+            who,
+            start_at_ms,
+            end_at_ms,
+            rate,
+            state,
+            created: Instant::now(),
+            sink: Mutex::new(None),
+            connected: AtomicBool::new(false),
+        }
+    }
+
+    /// The channel's notification in its form: JSON-LD on a websocket,
+    /// Turtle on a stream, `pub <topic>` on the legacy socket.
+    pub fn render(&self, notification: &Notification) -> Arc<str> {
+        match self.kind {
+            Kind::WebSocket => notification.to_json_ld().into(),
+            Kind::Streaming => notification.to_turtle().into(),
+            Kind::Legacy => format!("pub {}", self.topic_uri).into(),
+        }
+    }
+}
+
+/// Why a channel was not opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The agent holds its maximum.
+    AgentLimit(usize),
+    /// The server holds its maximum.
+    ServerLimit,
+}
+
+#[derive(Default)]
+struct Channels {
+    by_id: HashMap<String, Arc<Channel>>,
+    by_topic: HashMap<PodName, HashMap<ResourcePath, Vec<Arc<Channel>>>>,
+    per_agent: HashMap<String, usize>,
+}
+
+/// The channels of one server.
+pub struct Hub {
+    pub(crate) state: AppState,
+    pub(crate) settings: Settings,
+    channels: RwLock<Channels>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("open", &self.open_channels())
+            .finish()
+    }
+}
+
+impl Hub {
+    pub(crate) fn new(state: AppState, settings: Settings) -> Self {
+        Self {
+            state,
+            settings,
+            channels: RwLock::new(Channels::default()),
+        }
+    }
+
+    pub fn open_channels(&self) -> usize {
+        self.channels.read().by_id.len()
+    }
+
+    /// Listens to the store's commits, and closes expired channels.
+    pub(crate) fn spawn(self: Arc<Self>) {
+        if let Some(mut commits) = self.state.store().changes() {
+            let hub = self.clone();
+            tokio::spawn(async move {
+                loop {
+                    match commits.recv().await {
+                        Ok(committed) => hub.dispatch(&committed).await,
+                        Err(RecvError::Lagged(missed)) => {
+                            tracing::warn!(
+                                missed,
+                                "notifications fell behind the store's commits; some were not sent"
+                            );
+                        }
+                        Err(RecvError::Closed) => break,
+                    }
+                }
+            });
+        }
+        let hub = Arc::downgrade(&self);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                every.tick().await;
+                let Some(hub) = hub.upgrade() else { break };
+                hub.sweep_expired();
+            }
+        });
+    }
+
+    /// Opens a channel, within the limits.
+    pub fn open(&self, channel: Channel) -> Result<Arc<Channel>, Refusal> {
+        let channel = Arc::new(channel);
+        let mut channels = self.channels.write();
+        if channels.by_id.len() >= self.settings.max_channels {
+            return Err(Refusal::ServerLimit);
+        }
+        let held = channels
+            .per_agent
+            .entry(channel.who.agent.clone())
+            .or_default();
+        if *held >= self.settings.max_per_agent {
+            return Err(Refusal::AgentLimit(self.settings.max_per_agent));
+        }
+        *held += 1;
+        channels
+            .by_topic
+            .entry(channel.pod.clone())
+            .or_default()
+            .entry(channel.topic.clone())
+            .or_default()
+            .push(channel.clone());
+        channels.by_id.insert(channel.id.clone(), channel.clone());
+        Ok(channel)
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<Channel>> {
+        self.channels.read().by_id.get(id).cloned()
+    }
+
+    /// Gives the channel a receiver (replacing any earlier one, whose
+    /// connection then ends).
+    pub fn attach(&self, channel: &Channel) -> mpsc::Receiver<Arc<str>> {
+        let (tx, rx) = mpsc::channel(self.settings.queue);
+        self.attach_sender(channel, tx);
+        rx
+    }
+
+    /// Gives the channel a sender shared with others (the legacy socket's
+    /// subscriptions all write to one connection).
+    pub fn attach_sender(&self, channel: &Channel, tx: mpsc::Sender<Arc<str>>) {
+        *channel.sink.lock() = Some(tx);
+        channel.connected.store(true, Ordering::Relaxed);
+    }
+
+    /// Closes a channel: its receiver's connection ends.
+    pub fn remove(&self, id: &str) -> Option<Arc<Channel>> {
+        let mut channels = self.channels.write();
+        let channel = channels.by_id.remove(id)?;
+        if let Some(held) = channels.per_agent.get_mut(&channel.who.agent) {
+            *held -= 1;
+            if *held == 0 {
+                channels.per_agent.remove(&channel.who.agent);
+            }
+        }
+        if let Some(topics) = channels.by_topic.get_mut(&channel.pod) {
+            if let Some(list) = topics.get_mut(&channel.topic) {
+                list.retain(|c| c.id != channel.id);
+                if list.is_empty() {
+                    topics.remove(&channel.topic);
+                }
+            }
+            if topics.is_empty() {
+                channels.by_topic.remove(&channel.pod);
+            }
+        }
+        drop(channels);
+        channel.sink.lock().take();
+        Some(channel)
+    }
+
+    /// Whether the channel's agent may still Read its topic.
+    pub async fn may_read(&self, channel: &Channel) -> bool {
+        let access = selfdata_solid::auth::Access::new(
+            &self.state,
+            &channel.pod,
+            channel.who.credentials.clone(),
+            &channel.who.headers,
+        );
+        match access.permissions(&channel.topic).await {
+            Ok(p) => p.user.contains_all(ModeSet::READ),
+            Err(_) => false,
+        }
+    }
+
+    /// The notification a client that gave `state` is owed at once: the
+    /// topic's entity tag differs from it (or the topic is gone).
+    pub async fn owed(&self, channel: &Channel) -> Option<Notification> {
+        let given = channel.state.as_deref()?;
+        let now = now_ms();
+        match self.state.store().meta(&channel.pod, &channel.topic).await {
+            Ok(Some(meta)) if meta.etag() != given => Some(Notification {
+                activity: Activity::Update,
+                object: channel.topic_uri.clone(),
+                target: None,
+                state: Some(meta.etag()),
+                published_ms: meta.modified_ms,
+            }),
+            Ok(None) => Some(Notification {
+                activity: Activity::Delete,
+                object: channel.topic_uri.clone(),
+                target: None,
+                state: None,
+                published_ms: now,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Every channel concerned by one commit gets its notifications.
+    async fn dispatch(&self, committed: &Committed) {
+        let pod = &committed.pod;
+        // A changed ACL, or a deleted resource (its ACL goes with it),
+        // may take Read away: the cached decisions go (before any check
+        // below, whatever the order the writer's caller clears them in).
+        let rights_changed = committed.changes.iter().any(|c| {
+            c.kind == ChangeKind::Deleted || c.path.auxiliary_kind() == Some(AuxKind::Acl)
+        });
+        if rights_changed {
+            self.state.forget_pod(pod);
+        }
+        let base = &self.state.config().base_url;
+        for change in &committed.changes {
+            if change.path.auxiliary_kind().is_some() {
+                continue;
+            }
+            let uri = resource_uri(base, pod, &change.path);
+            let own = Notification {
+                activity: match change.kind {
+                    ChangeKind::Created => Activity::Create,
+                    ChangeKind::Updated => Activity::Update,
+                    ChangeKind::Deleted => Activity::Delete,
+                },
+                object: uri.clone(),
+                target: None,
+                state: change.version.map(etag),
+                published_ms: committed.at_ms,
+            };
+            self.notify(pod, &change.path, &own).await;
+            if let Some(parent) = change.path.parent() {
+                let parent_uri = resource_uri(base, pod, &parent);
+                let member = match change.kind {
+                    ChangeKind::Created => Notification {
+                        activity: Activity::Add,
+                        object: uri,
+                        target: Some(parent_uri),
+                        state: change.parent_version.map(etag),
+                        published_ms: committed.at_ms,
+                    },
+                    ChangeKind::Deleted => Notification {
+                        activity: Activity::Remove,
+                        object: uri,
+                        target: Some(parent_uri),
+                        state: change.parent_version.map(etag),
+                        published_ms: committed.at_ms,
+                    },
+                    ChangeKind::Updated => Notification {
+                        activity: Activity::Update,
+                        object: parent_uri,
+                        target: None,
+                        state: change.parent_version.map(etag),
+                        published_ms: committed.at_ms,
+                    },
+                };
+                self.notify(pod, &parent, &member).await;
+            }
+        }
+        if rights_changed {
+            self.recheck_pod(pod).await;
+        }
+    }
+
+    fn listening(&self, pod: &PodName, topic: &ResourcePath) -> Vec<Arc<Channel>> {
+        self.channels
+            .read()
+            .by_topic
+            .get(pod)
+            .and_then(|topics| topics.get(topic))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    async fn notify(&self, pod: &PodName, topic: &ResourcePath, notification: &Notification) {
+        let listening = self.listening(pod, topic);
+        if listening.is_empty() {
+            return;
+        }
+        let now = now_ms();
+        for channel in listening {
+            if channel.end_at_ms <= now {
+                self.remove(&channel.id);
+                continue;
+            }
+            if channel.start_at_ms.is_some_and(|start| now < start) {
+                continue;
+            }
+            if !self.may_read(&channel).await {
+                tracing::info!(channel = %channel.id, "a channel lost Read on its topic; closed");
+                self.remove(&channel.id);
+                continue;
+            }
+            self.send(&channel, channel.render(notification));
+        }
+    }
+
+    /// Hands a message to the channel's receiver without waiting.
+    pub(crate) fn send(&self, channel: &Channel, message: Arc<str>) {
+        let sink = channel.sink.lock().clone();
+        let Some(sink) = sink else {
+            return; // not connected yet: nothing is kept for later
+        };
+        match sink.try_send(message) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::info!(channel = %channel.id, "a receiver did not keep up; its channel is closed");
+                self.remove(&channel.id);
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.remove(&channel.id);
+            }
+        }
+    }
+
+    /// After an ACL change: every channel of the pod that lost Read closes now.
+    async fn recheck_pod(&self, pod: &PodName) {
+        let all: Vec<Arc<Channel>> = self
+            .channels
+            .read()
+            .by_topic
+            .get(pod)
+            .map(|topics| topics.values().flatten().cloned().collect())
+            .unwrap_or_default();
+        for channel in all {
+            if !self.may_read(&channel).await {
+                tracing::info!(channel = %channel.id, "a channel lost Read on its topic; closed");
+                self.remove(&channel.id);
+            }
+        }
+    }
+
+    /// Closes channels past their end, websocket channels never connected
+    /// in time, and channels whose receiver went away.
+    fn sweep_expired(&self) {
+        let now = now_ms();
+        let connect_within = self.settings.connect_within;
+        let gone: Vec<String> = self
+            .channels
+            .read()
+            .by_id
+            .values()
+            .filter(|c| {
+                let connected = c.connected.load(Ordering::Relaxed);
+                c.end_at_ms <= now
+                    || (!connected && c.created.elapsed() >= connect_within)
+                    || (connected && c.sink.lock().as_ref().is_none_or(|s| s.is_closed()))
+            })
+            .map(|c| c.id.clone())
+            .collect();
+        for id in gone {
+            self.remove(&id);
+        }
+    }
+}
+
+fn etag(version: u64) -> String {
+    format!("\"{version:x}\"")
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,350 @@
+//! The subscription server of `WebSocketChannel2023` (Solid Notifications
+//! Protocol §6): a client POSTs a subscription naming a topic it may Read
+//! and gets a channel description whose `receiveFrom` is its socket; it
+//! DELETEs the channel to end it.
+//!
+//! The request is JSON-LD compacted with the protocol's context (what every
+//! client library sends); it is read as JSON with those terms, not expanded
+//! (expansion would need the remote context), and anything else is refused
+//! with a sentence.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+use selfdata_solid::error::ApiError;
+use selfdata_solid::uri::{Target, parse_target};
+use selfdata_store::{PodName, ResourcePath};
+use selfdata_wac::ModeSet;
+use serde::Deserialize;
+
+use crate::hub::{Channel, Hub, Refusal, Who, now_ms};
+use crate::{CONTEXT, CONTEXT_OLD, Kind, NOTIFY, ROOT};
+
+/// A subscription body is a few hundred bytes; this bounds what one costs.
+pub const MAX_SUBSCRIPTION_BYTES: usize = 16 * 1024;
+/// The longest `rate` accepted.
+const MAX_RATE: Duration = Duration::from_secs(24 * 3600);
+
+/// What a client asks for.
+#[derive(Debug, Deserialize)]
+struct Subscription {
+    #[serde(rename = "@context")]
+    context: Option<serde_json::Value>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    topic: Option<serde_json::Value>,
+    state: Option<String>,
+    #[serde(rename = "startAt")]
+    start_at: Option<String>,
+    #[serde(rename = "endAt")]
+    end_at: Option<String>,
+    rate: Option<String>,
+    accept: Option<String>,
+}
+
+/// The credentials and origin of a request, checked before its body is read.
+pub(crate) async fn who(hub: &Hub, parts: &Parts) -> Result<Who, ApiError> {
+    let url = format!("{}{}", hub.state.config().base_url, parts.uri.path());
+    let credentials = hub
+        .state
+        .authenticator()
+        .authenticate(&parts.method, &url, &parts.headers)
+        .await?;
+    let mut headers = HeaderMap::new();
+    if let Some(origin) = parts.headers.get(header::ORIGIN) {
+        headers.insert(header::ORIGIN, origin.clone());
+    }
+    let agent = match &credentials {
+        Some(c) => c.webid.clone(),
+        None => {
+            let address = parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_default();
+            format!("anonymous {address}")
+        }
+    };
+    Ok(Who {
+        credentials,
+        headers,
+        agent,
+    })
+}
+
+/// A topic's address as a resource of this server, checked for Read.
+pub(crate) async fn readable_topic(
+    hub: &Hub,
+    who: &Who,
+    topic: &str,
+) -> Result<(PodName, ResourcePath, String), ApiError> {
+    let base = &hub.state.config().base_url;
+    let unknown = || {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "The topic must be a resource of this server, an address starting with {base}/."
+            ),
+        )
+    };
+    let rest = topic.strip_prefix(base.as_str()).ok_or_else(unknown)?;
+    if rest.contains(['?', '#']) {
+        return Err(unknown());
+    }
+    let (pod, path) = match parse_target(rest).map_err(|_| unknown())? {
+        Target::Resource(pod, path) => (pod, path),
+        _ => return Err(unknown()),
+    };
+    if path.auxiliary_kind().is_some() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Notifications are about resources and containers, not about their ACL or description documents.",
+        ));
+    }
+    selfdata_solid::auth::Access::new(&hub.state, &pod, who.credentials.clone(), &who.headers)
+        .require(&path, ModeSet::READ)
+        .await?;
+    let uri = selfdata_solid::uri::resource_uri(base, &pod, &path);
+    Ok((pod, path, uri))
+}
+
+/// The answer to a refused channel.
+pub(crate) fn refused(refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::AgentLimit(n) => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "You already hold {n} notification channels, the most one agent may hold; close some (DELETE a channel) before opening more."
+            ),
+        ),
+        Refusal::ServerLimit => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The server holds as many notification channels as it can; please try again later.",
+        ),
+    }
+}
+
+/// `POST /.notifications/WebSocketChannel2023/`.
+pub async fn subscribe(
+    State(hub): State<Arc<Hub>>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let who = who(&hub, &parts).await?;
+    let media = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if media != "application/ld+json" && media != "application/json" {
+        return Err(ApiError::unsupported_media_type(
+            "Send the subscription as JSON-LD (Content-Type: application/ld+json), with the context https://www.w3.org/ns/solid/notification/v1.",
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, MAX_SUBSCRIPTION_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("A subscription is at most {MAX_SUBSCRIPTION_BYTES} bytes."),
+            )
+        })?;
+    let asked: Subscription = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request(format!(
+            "The subscription is not a JSON object of the expected terms: {e}."
+        ))
+    })?;
+    let channel = channel_for(&hub, who, asked).await?;
+    let channel = hub.open(channel).map_err(refused)?;
+    Ok(json_ld(StatusCode::OK, description(&hub, &channel)))
+}
+
+/// Checks a subscription and makes its channel (not yet open).
+async fn channel_for(hub: &Hub, who: Who, asked: Subscription) -> Result<Channel, ApiError> {
+    let unprocessable = |s: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, s);
+    if let Some(context) = &asked.context {
+        let names = |v: &serde_json::Value| v == CONTEXT || v == CONTEXT_OLD;
+        let known = match context {
+            serde_json::Value::Array(items) => items.iter().any(names),
+            other => names(other),
+        };
+        if !known {
+            return Err(unprocessable(format!(
+                "The subscription's @context must include {CONTEXT}, whose terms it uses."
+            )));
+        }
+    }
+    let ws = Kind::WebSocket.name();
+    match asked.kind.as_deref() {
+        Some(t) if t == ws || t == format!("notify:{ws}") || t == format!("{NOTIFY}{ws}") => {}
+        Some(other) => {
+            return Err(unprocessable(format!(
+                "This subscription service opens {ws} channels, not {other}."
+            )));
+        }
+        None => {
+            return Err(unprocessable(format!(
+                "Say the channel type: \"type\": \"{ws}\"."
+            )));
+        }
+    }
+    let topic = match &asked.topic {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Object(o)) => o
+            .get("id")
+            .or_else(|| o.get("@id"))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| unprocessable("The topic must be the address of a resource.".into()))?,
+        _ => {
+            return Err(unprocessable(
+                "Say which resource to follow: \"topic\": its address.".into(),
+            ));
+        }
+    };
+    if let Some(accept) = &asked.accept {
+        let media = accept.split(';').next().unwrap_or("").trim();
+        if media != "application/ld+json" && media != "application/json" {
+            return Err(unprocessable(format!(
+                "Notifications on this channel are sent as application/ld+json, not {accept}."
+            )));
+        }
+    }
+    let now = now_ms();
+    let timestamp = |field: &str, value: &Option<String>| -> Result<Option<i64>, ApiError> {
+        value
+            .as_deref()
+            .map(|v| {
+                v.parse::<jiff::Timestamp>()
+                    .map(|t| t.as_millisecond())
+                    .map_err(|_| {
+                        ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            format!("{field} must be a date and time with its zone, such as 2026-12-06T10:00:00Z."),
+                        )
+                    })
+            })
+            .transpose()
+    };
+    let start_at = timestamp("startAt", &asked.start_at)?;
+    let latest = now.saturating_add(hub.settings.max_lifetime.as_millis() as i64);
+    let end_at = match timestamp("endAt", &asked.end_at)? {
+        Some(end) if end <= now => {
+            return Err(unprocessable("endAt is already past.".into()));
+        }
+        Some(end) => end.min(latest),
+        None => latest,
+    };
+    let rate = asked
+        .rate
+        .as_deref()
+        .map(|r| {
+            r.parse::<jiff::SignedDuration>()
+                .ok()
+                .and_then(|d| Duration::try_from(d).ok())
+                .filter(|d| !d.is_zero() && *d <= MAX_RATE)
+                .ok_or_else(|| {
+                    unprocessable(
+                        "rate must be a duration of at most a day, such as PT10S for ten seconds."
+                            .into(),
+                    )
+                })
+        })
+        .transpose()?;
+    let (pod, path, topic_uri) = readable_topic(hub, &who, &topic).await?;
+    Ok(Channel::new(
+        Kind::WebSocket,
+        pod,
+        path,
+        topic_uri,
+        who,
+        start_at,
+        end_at,
+        rate,
+        asked.state,
+    ))
+}
+
+/// The channel description (Solid Notifications Protocol §7).
+fn description(hub: &Hub, channel: &Channel) -> serde_json::Value {
+    let base = &hub.state.config().base_url;
+    let path = format!("/{ROOT}/{}/{}", Kind::WebSocket.name(), channel.id);
+    let mut json = serde_json::json!({
+        "@context": [CONTEXT],
+        "id": format!("{base}{path}"),
+        "type": Kind::WebSocket.name(),
+        "topic": channel.topic_uri,
+        "receiveFrom": format!("{}{path}", crate::ws_base(base)),
+        "endAt": crate::activity::published(channel.end_at_ms),
+        "accept": "application/ld+json",
+    });
+    if let Some(start) = channel.start_at_ms {
+        json["startAt"] = crate::activity::published(start).into();
+    }
+    if let Some(rate) = channel.rate {
+        json["rate"] = format!("PT{}S", rate.as_secs_f64()).into();
+    }
+    if let Some(state) = &channel.state {
+        json["state"] = state.clone().into();
+    }
+    json
+}
+
+/// `GET /.notifications/WebSocketChannel2023/`: what the service offers.
+pub async fn describe_service(State(hub): State<Arc<Hub>>) -> Response {
+    let base = &hub.state.config().base_url;
+    let ws = Kind::WebSocket.name();
+    json_ld(
+        StatusCode::OK,
+        serde_json::json!({
+            "@context": [CONTEXT],
+            "id": format!("{base}/{ROOT}/{ws}/"),
+            "channelType": ws,
+            "feature": ["accept", "endAt", "rate", "startAt", "state"],
+        }),
+    )
+}
+
+/// `DELETE /.notifications/WebSocketChannel2023/{id}`: by whoever opened
+/// it (for an anonymous channel, whoever holds its address).
+pub async fn unsubscribe(
+    State(hub): State<Arc<Hub>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (parts, _) = request.into_parts();
+    let who = who(&hub, &parts).await?;
+    let channel = hub
+        .get(&id)
+        .filter(|c| c.kind == Kind::WebSocket)
+        .filter(|c| match &c.who.credentials {
+            Some(owner) => who
+                .credentials
+                .as_ref()
+                .is_some_and(|w| w.webid == owner.webid),
+            None => true,
+        })
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "There is no such channel of yours; it may have ended already.",
+            )
+        })?;
+    hub.remove(&channel.id);
+    Ok(StatusCode::RESET_CONTENT.into_response())
+}
+
+fn json_ld(status: StatusCode, json: serde_json::Value) -> Response {
+    let mut response = (status, json.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/ld+json"),
+    );
+    response
+}
