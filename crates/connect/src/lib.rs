@@ -29,6 +29,7 @@ mod config;
 mod connector;
 mod enedis;
 mod error;
+pub mod fence;
 mod grdf;
 mod http;
 mod oauth;

@@ -50,6 +50,8 @@ pub struct Channel {
     pub end_at_ms: i64,
     pub rate: Option<Duration>,
     pub state: Option<String>,
+    /// Where a webhook channel sends its notifications.
+    pub send_to: Option<crate::webhook::Receiver>,
     pub(crate) created: Instant,
     sink: Mutex<Option<mpsc::Sender<Arc<str>>>>,
     connected: AtomicBool,
@@ -79,6 +81,7 @@ impl Channel {
             end_at_ms,
             rate,
             state,
+            send_to: None,
             created: Instant::now(),
             sink: Mutex::new(None),
             connected: AtomicBool::new(false),
@@ -89,7 +92,7 @@ impl Channel {
     /// Turtle on a stream, `pub <topic>` on the legacy socket.
     pub fn render(&self, notification: &Notification) -> Arc<str> {
         match self.kind {
-            Kind::WebSocket => notification.to_json_ld().into(),
+            Kind::WebSocket | Kind::Webhook => notification.to_json_ld().into(),
             Kind::Streaming => notification.to_turtle().into(),
             Kind::Legacy => format!("pub {}", self.topic_uri).into(),
         }
@@ -117,6 +120,8 @@ pub struct Hub {
     pub(crate) state: AppState,
     pub(crate) settings: Settings,
     channels: RwLock<Channels>,
+    /// The fenced client webhooks are sent with.
+    pub(crate) webhooks: reqwest::Client,
 }
 
 impl std::fmt::Debug for Hub {
@@ -128,12 +133,17 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
-    pub(crate) fn new(state: AppState, settings: Settings) -> Self {
-        Self {
+    pub(crate) fn new(state: AppState, settings: Settings) -> Result<Self, reqwest::Error> {
+        let webhooks = selfdata_connect::fence::fenced_client(
+            settings.allow_http_webhooks,
+            crate::webhook::TIMEOUT,
+        )?;
+        Ok(Self {
             state,
             settings,
             channels: RwLock::new(Channels::default()),
-        }
+            webhooks,
+        })
     }
 
     pub fn open_channels(&self) -> usize {
@@ -142,12 +152,17 @@ impl Hub {
 
     /// Listens to the store's commits, and closes expired channels.
     pub(crate) fn spawn(self: Arc<Self>) {
+        // Both tasks hold the hub weakly: once the server is dropped, so
+        // is its store (and the data folder's lock with it).
         if let Some(mut commits) = self.state.store().changes() {
-            let hub = self.clone();
+            let hub = Arc::downgrade(&self);
             tokio::spawn(async move {
                 loop {
                     match commits.recv().await {
-                        Ok(committed) => hub.dispatch(&committed).await,
+                        Ok(committed) => match hub.upgrade() {
+                            Some(hub) => hub.dispatch(&committed).await,
+                            None => break,
+                        },
                         Err(RecvError::Lagged(missed)) => {
                             tracing::warn!(
                                 missed,

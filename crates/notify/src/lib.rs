@@ -10,6 +10,9 @@
 //!   ([`subscription`]) to `/.notifications/WebSocketChannel2023/`;
 //! - [`streaming`]: `StreamingHTTPChannel2023`, a GET on the address each
 //!   resource links with `rel="…#updatesViaStreamingHttp2023"`;
+//! - [`webhook`]: `WebhookChannel2023`, after a subscription naming
+//!   `sendTo`: each notification POSTed there, signed, retried with
+//!   backoff and given up after a bound;
 //! - [`legacy`]: the `solid-0.1` websocket named by `Updates-Via`.
 //!
 //! Nothing here ever holds up a write: the store's channel drops what a
@@ -21,13 +24,14 @@ mod hub;
 pub mod legacy;
 pub mod streaming;
 pub mod subscription;
+pub mod webhook;
 pub mod websocket;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use selfdata_solid::{AppState, NotificationsDiscovery, SubscriptionService};
 
 pub use hub::Hub;
@@ -46,6 +50,7 @@ pub const CONTEXT_OLD: &str = "https://www.w3.org/ns/solid/notifications-context
 pub enum Kind {
     WebSocket,
     Streaming,
+    Webhook,
     Legacy,
 }
 
@@ -54,6 +59,7 @@ impl Kind {
         match self {
             Kind::WebSocket => "WebSocketChannel2023",
             Kind::Streaming => "StreamingHTTPChannel2023",
+            Kind::Webhook => "WebhookChannel2023",
             Kind::Legacy => "solid-0.1",
         }
     }
@@ -74,6 +80,17 @@ pub struct Settings {
     /// Notifications waiting for one receiver; a receiver this far behind
     /// is closed rather than ever slowing anyone else.
     pub queue: usize,
+    /// Origins a webhook may be sent to besides the subscribing app's own
+    /// (the origin of its Client ID), chosen by the operator.
+    pub webhook_origins: Vec<String>,
+    /// Webhooks to `http:` and loopback receivers (development and tests
+    /// only; the operator's `--allow-http-client-ids`).
+    pub allow_http_webhooks: bool,
+    /// The waits between the tries of one webhook delivery; after the last
+    /// one fails the notification is given up.
+    pub webhook_backoff: Vec<Duration>,
+    /// Notifications given up in a row before a webhook channel is closed.
+    pub webhook_give_up_after: u32,
 }
 
 impl Default for Settings {
@@ -84,6 +101,13 @@ impl Default for Settings {
             max_lifetime: Duration::from_secs(7 * 24 * 3600),
             connect_within: Duration::from_secs(5 * 60),
             queue: 64,
+            webhook_origins: Vec::new(),
+            allow_http_webhooks: false,
+            webhook_backoff: [1, 4, 16, 60]
+                .iter()
+                .map(|s| Duration::from_secs(*s))
+                .collect(),
+            webhook_give_up_after: 3,
         }
     }
 }
@@ -95,13 +119,14 @@ pub struct Notifications {
 }
 
 impl Notifications {
-    /// Starts listening to the store's commits (needs a tokio runtime).
+    /// Starts listening to the store's commits (needs a tokio runtime);
+    /// fails only when no HTTP client for the webhooks can be made.
     /// Without an engine that tells its changes, subscriptions are accepted
     /// and nothing is ever sent; the embedded engine tells them.
-    pub fn start(state: AppState, settings: Settings) -> Self {
-        let hub = Arc::new(Hub::new(state, settings));
+    pub fn start(state: AppState, settings: Settings) -> Result<Self, reqwest::Error> {
+        let hub = Arc::new(Hub::new(state, settings)?);
         hub.clone().spawn();
-        Self { hub }
+        Ok(Self { hub })
     }
 
     /// What the storage description and every resource say of them.
@@ -109,14 +134,14 @@ impl Notifications {
         let base = base_url.trim_end_matches('/');
         let feature = |f: &str| format!("{NOTIFY}{f}");
         NotificationsDiscovery {
-            subscriptions: vec![SubscriptionService {
-                url: format!("{base}/{ROOT}/{}/", Kind::WebSocket.name()),
-                channel_type: format!("{NOTIFY}{}", Kind::WebSocket.name()),
-                features: ["accept", "endAt", "rate", "startAt", "state"]
-                    .iter()
-                    .map(|f| feature(f))
-                    .collect(),
-            }],
+            subscriptions: [Kind::WebSocket, Kind::Webhook]
+                .iter()
+                .map(|kind| SubscriptionService {
+                    url: format!("{base}/{ROOT}/{}/", kind.name()),
+                    channel_type: format!("{NOTIFY}{}", kind.name()),
+                    features: subscription::FEATURES.iter().map(|f| feature(f)).collect(),
+                })
+                .collect(),
             streaming_prefix: Some(format!("{base}/{ROOT}/{}", Kind::Streaming.name())),
             updates_via: Some(format!("{}/{ROOT}/{}", ws_base(base), Kind::Legacy.name())),
         }
@@ -125,14 +150,23 @@ impl Notifications {
     /// The routes, all under `/.notifications/`.
     pub fn router(&self) -> Router {
         let ws = Kind::WebSocket.name();
+        let hook = Kind::Webhook.name();
         Router::new()
             .route(
                 &format!("/{ROOT}/{ws}/"),
-                post(subscription::subscribe).get(subscription::describe_service),
+                post(subscription::subscribe_websocket).get(subscription::describe_websocket),
             )
             .route(
                 &format!("/{ROOT}/{ws}/{{id}}"),
                 get(websocket::receive).delete(subscription::unsubscribe),
+            )
+            .route(
+                &format!("/{ROOT}/{hook}/"),
+                post(subscription::subscribe_webhook).get(subscription::describe_webhook),
+            )
+            .route(
+                &format!("/{ROOT}/{hook}/{{id}}"),
+                delete(subscription::unsubscribe),
             )
             .route(
                 &format!("/{ROOT}/{}/{{*topic}}", Kind::Streaming.name()),

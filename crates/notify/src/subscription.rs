@@ -28,6 +28,8 @@ use crate::{CONTEXT, CONTEXT_OLD, Kind, NOTIFY, ROOT};
 pub const MAX_SUBSCRIPTION_BYTES: usize = 16 * 1024;
 /// The longest `rate` accepted.
 const MAX_RATE: Duration = Duration::from_secs(24 * 3600);
+/// The features every subscription service supports.
+pub const FEATURES: [&str; 5] = ["accept", "endAt", "rate", "startAt", "state"];
 
 /// What a client asks for.
 #[derive(Debug, Deserialize)]
@@ -44,6 +46,9 @@ struct Subscription {
     end_at: Option<String>,
     rate: Option<String>,
     accept: Option<String>,
+    /// Where a webhook is sent.
+    #[serde(rename = "sendTo")]
+    send_to: Option<serde_json::Value>,
 }
 
 /// The credentials and origin of a request, checked before its body is read.
@@ -129,10 +134,22 @@ pub(crate) fn refused(refusal: Refusal) -> ApiError {
 }
 
 /// `POST /.notifications/WebSocketChannel2023/`.
-pub async fn subscribe(
+pub async fn subscribe_websocket(
     State(hub): State<Arc<Hub>>,
     request: Request,
 ) -> Result<Response, ApiError> {
+    subscribe(hub, Kind::WebSocket, request).await
+}
+
+/// `POST /.notifications/WebhookChannel2023/`.
+pub async fn subscribe_webhook(
+    State(hub): State<Arc<Hub>>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    subscribe(hub, Kind::Webhook, request).await
+}
+
+async fn subscribe(hub: Arc<Hub>, kind: Kind, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let who = who(&hub, &parts).await?;
     let media = parts
@@ -160,13 +177,21 @@ pub async fn subscribe(
             "The subscription is not a JSON object of the expected terms: {e}."
         ))
     })?;
-    let channel = channel_for(&hub, who, asked).await?;
+    let channel = channel_for(&hub, kind, who, asked).await?;
     let channel = hub.open(channel).map_err(refused)?;
+    if kind == Kind::Webhook {
+        crate::webhook::spawn(hub.clone(), channel.clone());
+    }
     Ok(json_ld(StatusCode::OK, description(&hub, &channel)))
 }
 
 /// Checks a subscription and makes its channel (not yet open).
-async fn channel_for(hub: &Hub, who: Who, asked: Subscription) -> Result<Channel, ApiError> {
+async fn channel_for(
+    hub: &Hub,
+    kind: Kind,
+    who: Who,
+    asked: Subscription,
+) -> Result<Channel, ApiError> {
     let unprocessable = |s: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, s);
     if let Some(context) = &asked.context {
         let names = |v: &serde_json::Value| v == CONTEXT || v == CONTEXT_OLD;
@@ -180,7 +205,7 @@ async fn channel_for(hub: &Hub, who: Who, asked: Subscription) -> Result<Channel
             )));
         }
     }
-    let ws = Kind::WebSocket.name();
+    let ws = kind.name();
     match asked.kind.as_deref() {
         Some(t) if t == ws || t == format!("notify:{ws}") || t == format!("{NOTIFY}{ws}") => {}
         Some(other) => {
@@ -257,9 +282,21 @@ async fn channel_for(hub: &Hub, who: Who, asked: Subscription) -> Result<Channel
                 })
         })
         .transpose()?;
+    let send_to = match (kind, &asked.send_to) {
+        (Kind::Webhook, Some(serde_json::Value::String(to))) => {
+            Some(crate::webhook::check_receiver(hub, &who, to)?)
+        }
+        (Kind::Webhook, _) => {
+            return Err(unprocessable(
+                "Say where to send the notifications: \"sendTo\": your receiver's https address."
+                    .into(),
+            ));
+        }
+        _ => None,
+    };
     let (pod, path, topic_uri) = readable_topic(hub, &who, &topic).await?;
-    Ok(Channel::new(
-        Kind::WebSocket,
+    let mut channel = Channel::new(
+        kind,
         pod,
         path,
         topic_uri,
@@ -268,22 +305,32 @@ async fn channel_for(hub: &Hub, who: Who, asked: Subscription) -> Result<Channel
         end_at,
         rate,
         asked.state,
-    ))
+    );
+    channel.send_to = send_to;
+    Ok(channel)
 }
 
 /// The channel description (Solid Notifications Protocol §7).
 fn description(hub: &Hub, channel: &Channel) -> serde_json::Value {
     let base = &hub.state.config().base_url;
-    let path = format!("/{ROOT}/{}/{}", Kind::WebSocket.name(), channel.id);
+    let path = format!("/{ROOT}/{}/{}", channel.kind.name(), channel.id);
     let mut json = serde_json::json!({
         "@context": [CONTEXT],
         "id": format!("{base}{path}"),
-        "type": Kind::WebSocket.name(),
+        "type": channel.kind.name(),
         "topic": channel.topic_uri,
-        "receiveFrom": format!("{}{path}", crate::ws_base(base)),
         "endAt": crate::activity::published(channel.end_at_ms),
         "accept": "application/ld+json",
     });
+    match &channel.send_to {
+        Some(to) => {
+            json["sendTo"] = to.url.to_string().into();
+            // Shown once, here: what the receiver checks each delivery's
+            // `webhook-signature` with (the Standard Webhooks scheme).
+            json["secret"] = to.secret_text().into();
+        }
+        None => json["receiveFrom"] = format!("{}{path}", crate::ws_base(base)).into(),
+    }
     if let Some(start) = channel.start_at_ms {
         json["startAt"] = crate::activity::published(start).into();
     }
@@ -297,21 +344,29 @@ fn description(hub: &Hub, channel: &Channel) -> serde_json::Value {
 }
 
 /// `GET /.notifications/WebSocketChannel2023/`: what the service offers.
-pub async fn describe_service(State(hub): State<Arc<Hub>>) -> Response {
+pub async fn describe_websocket(State(hub): State<Arc<Hub>>) -> Response {
+    describe_service(&hub, Kind::WebSocket)
+}
+
+/// `GET /.notifications/WebhookChannel2023/`.
+pub async fn describe_webhook(State(hub): State<Arc<Hub>>) -> Response {
+    describe_service(&hub, Kind::Webhook)
+}
+
+fn describe_service(hub: &Hub, kind: Kind) -> Response {
     let base = &hub.state.config().base_url;
-    let ws = Kind::WebSocket.name();
     json_ld(
         StatusCode::OK,
         serde_json::json!({
             "@context": [CONTEXT],
-            "id": format!("{base}/{ROOT}/{ws}/"),
-            "channelType": ws,
-            "feature": ["accept", "endAt", "rate", "startAt", "state"],
+            "id": format!("{base}/{ROOT}/{}/", kind.name()),
+            "channelType": kind.name(),
+            "feature": FEATURES,
         }),
     )
 }
 
-/// `DELETE /.notifications/WebSocketChannel2023/{id}`: by whoever opened
+/// `DELETE /.notifications/{WebSocketChannel2023,WebhookChannel2023}/{id}`: by whoever opened
 /// it (for an anonymous channel, whoever holds its address).
 pub async fn unsubscribe(
     State(hub): State<Arc<Hub>>,
@@ -322,7 +377,7 @@ pub async fn unsubscribe(
     let who = who(&hub, &parts).await?;
     let channel = hub
         .get(&id)
-        .filter(|c| c.kind == Kind::WebSocket)
+        .filter(|c| matches!(c.kind, Kind::WebSocket | Kind::Webhook))
         .filter(|c| match &c.who.credentials {
             Some(owner) => who
                 .credentials

@@ -244,8 +244,12 @@ impl App {
         if !options.no_access_log {
             state = state.with_access_log_hook(access_log.clone());
         }
-        let notifications =
-            selfdata_notify::Notifications::start(state.clone(), options.notifications.clone());
+        // Development servers (`--allow-http-client-ids`) may send
+        // webhooks to http and loopback receivers, as they fetch Client IDs.
+        let mut notify_settings = options.notifications.clone();
+        notify_settings.allow_http_webhooks |= options.allow_http_client_ids;
+        let notifications = selfdata_notify::Notifications::start(state.clone(), notify_settings)
+            .map_err(|e| StoreError::Io(e.to_string()))?;
         let context = Arc::new(Context::new(
             state.clone(),
             store.clone() as Arc<dyn Backend>,

@@ -123,6 +123,11 @@ enum Command {
         /// local addresses).
         #[arg(long)]
         allow_http_client_ids: bool,
+        /// An origin Solid Notifications webhooks may be sent to besides
+        /// the subscribing app's own (`https://hooks.example.org`);
+        /// repeat for several.
+        #[arg(long = "webhook-origin", value_parser = public_url)]
+        webhook_origins: Vec<String>,
         #[command(flatten)]
         map: Box<MapArgs>,
     },
@@ -587,6 +592,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             signups_per_hour,
             pods_per_account,
             allow_http_client_ids,
+            webhook_origins,
             map,
         } => {
             init_logs(log_json);
@@ -606,6 +612,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             options.signups_per_hour = signups_per_hour;
             options.pods_per_account = pods_per_account;
             options.allow_http_client_ids = allow_http_client_ids;
+            options.notifications.webhook_origins = webhook_origins;
             options.map_tiles = map
                 .map_tiles
                 .map(|t| selfdata_mobility_web::map::Tiles::parse(&t, &map.map_tiles_credit))

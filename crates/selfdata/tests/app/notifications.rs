@@ -544,3 +544,164 @@ async fn five_thousand_subscriptions_are_held_at_once_and_the_right_one_hears() 
     }
     assert_eq!(left, 0);
 }
+
+/// A webhook receiver on loopback: `answer` is the status it gives; what it
+/// was sent comes out of the channel as (headers, body).
+async fn receiver(
+    answer: u16,
+) -> (
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<(axum::http::HeaderMap, String)>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send((headers, body));
+                axum::http::StatusCode::from_u16(answer).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (origin, rx)
+}
+
+/// A receiver that takes connections and never answers.
+async fn dead_receiver() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    (origin, task)
+}
+
+async fn subscribe_webhook(s: &Server, topic: &str, send_to: &str) -> reqwest::Response {
+    s.signed(
+        "POST",
+        &format!("{}/.notifications/WebhookChannel2023/", s.base),
+    )
+    .header("content-type", "application/ld+json")
+    .body(
+        json!({
+            "@context": ["https://www.w3.org/ns/solid/notification/v1"],
+            "type": "http://www.w3.org/ns/solid/notifications#WebhookChannel2023",
+            "topic": topic,
+            "sendTo": send_to,
+        })
+        .to_string(),
+    )
+    .send()
+    .await
+    .unwrap()
+}
+
+fn signed_by(secret: &str, headers: &axum::http::HeaderMap, body: &str) -> bool {
+    use base64::Engine;
+    use hmac::{KeyInit, Mac};
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
+    let header = |n: &str| headers[n].to_str().unwrap().to_owned();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(
+        format!(
+            "{}.{}.{body}",
+            header("webhook-id"),
+            header("webhook-timestamp")
+        )
+        .as_bytes(),
+    );
+    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    header("webhook-signature") == format!("v1,{expected}")
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_retried_given_up_and_a_dead_receiver_slows_no_one() {
+    let (live, mut heard) = receiver(200).await;
+    let (failing, mut failed) = receiver(500).await;
+    let (dead, _dead) = dead_receiver().await;
+    let allowed = vec![live.clone(), failing.clone(), dead.clone()];
+    let s = Server::start_with(move |o| {
+        o.allow_http_client_ids = true;
+        o.notifications.webhook_origins = allowed;
+        o.notifications.webhook_backoff = vec![Duration::from_millis(50); 2];
+        o.notifications.webhook_give_up_after = 2;
+    })
+    .await;
+    put(&s, "/notes/seed.ttl", "<#a> <#b> <#c>.").await;
+    let topic = s.url("/notes/");
+
+    // Only allowed origins, only public hosts (loopback here because the
+    // server runs in development mode).
+    let (status, detail) =
+        problem(subscribe_webhook(&s, &topic, "http://127.0.0.1:9/hook").await).await;
+    assert_eq!(status, 422);
+    assert!(detail.contains("origins its operator allows"), "{detail}");
+    let (status, _) = problem(subscribe_webhook(&s, &topic, "http://10.1.2.3/hook").await).await;
+    assert_eq!(status, 422, "a private address is refused");
+
+    let r = subscribe_webhook(&s, &topic, &format!("{live}/hook")).await;
+    assert_eq!(r.status(), 200);
+    let channel: Value = r.json().await.unwrap();
+    assert_eq!(channel["type"], "WebhookChannel2023");
+    assert_eq!(channel["sendTo"], format!("{live}/hook"));
+    let secret = channel["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    let giving_up: Value = subscribe_webhook(&s, &topic, &format!("{failing}/hook"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        subscribe_webhook(&s, &topic, &format!("{dead}/hook"))
+            .await
+            .status(),
+        200
+    );
+
+    // Twenty writes while one receiver never answers: every write is
+    // acknowledged, and the live receiver hears all twenty, signed.
+    for i in 0..20 {
+        put(&s, &format!("/notes/{i}.ttl"), "<#a> <#b> <#c>.").await;
+    }
+    for i in 0..20 {
+        let (headers, body) = tokio::time::timeout(WAIT, heard.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(signed_by(&secret, &headers, &body), "signature of {body}");
+        assert_eq!(headers["content-type"], "application/ld+json");
+        let n: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            (n["type"].as_str(), n["object"].as_str()),
+            (Some("Add"), Some(&*s.url(&format!("/notes/{i}.ttl"))))
+        );
+    }
+
+    // The failing receiver: three tries of the first notification, three of
+    // the second, then its channel closes and nothing more is sent.
+    for _ in 0..6 {
+        tokio::time::timeout(WAIT, failed.recv())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert!(
+        tokio::time::timeout(Duration::from_millis(800), failed.recv())
+            .await
+            .is_err(),
+        "given up after two notifications"
+    );
+    assert_eq!(
+        status_of(s.signed("DELETE", giving_up["id"].as_str().unwrap())).await,
+        404
+    );
+}
