@@ -36,9 +36,19 @@ fn now_s() -> i64 {
 /// Client credentials exchanged for a DPoP-bound token at the real token
 /// endpoint (in HTTP Basic, each part form-encoded first: RFC 6749 §2.3.1).
 pub async fn token(router: &axum::Router, id: &str, secret: &str) -> anyhow::Result<Agent> {
+    token_at(router, BASE, id, secret).await
+}
+
+/// [`token`] from a server whose base URL is `base`.
+pub async fn token_at(
+    router: &axum::Router,
+    base: &str,
+    id: &str,
+    secret: &str,
+) -> anyhow::Result<Agent> {
     use base64::Engine as _;
     let key = selfdata_oidc::DpopKey::generate();
-    let url = format!("{BASE}/idp/token");
+    let url = format!("{base}/idp/token");
     let enc = |s: &str| {
         s.bytes()
             .map(|b| match b {
@@ -76,7 +86,18 @@ fn request(
     path: &str,
     body: Option<String>,
 ) -> anyhow::Result<Request<Body>> {
-    let url = format!("{BASE}{path}");
+    request_at(BASE, agent, method, path, body)
+}
+
+/// [`request`] to a server whose base URL is `base`.
+pub fn request_at(
+    base: &str,
+    agent: &Agent,
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> anyhow::Result<Request<Body>> {
+    let url = format!("{base}{path}");
     let proof = agent.key.proof(method, &url, Some(&agent.token), now_s());
     let builder = Request::builder()
         .method(method)
@@ -91,7 +112,7 @@ fn request(
     })
 }
 
-async fn send(router: &axum::Router, req: Request<Body>) -> anyhow::Result<u16> {
+pub async fn send(router: &axum::Router, req: Request<Body>) -> anyhow::Result<u16> {
     let response = router.clone().oneshot(req).await?;
     let status = response.status().as_u16();
     let _ = response.into_body().collect().await?;

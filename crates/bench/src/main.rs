@@ -17,6 +17,7 @@ mod energy;
 mod holders;
 mod load;
 mod mobility;
+mod notify;
 mod report;
 mod translog;
 
@@ -95,6 +96,17 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// Solid Notifications: latency from a PUT to its notification with
+    /// 1, 100 and 5,000 subscriptions, and the PUT throughput cost of 5,000
+    /// subscriptions against notifications off, same build, one run.
+    Notify {
+        /// PUTs per measure.
+        #[arg(long, default_value_t = 500)]
+        writes: usize,
+        /// Alternating rounds of the throughput measure (the median is kept).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
     /// The energy benchmark: ten-year import, monthly aggregation through
     /// the API against an SQL GROUP BY baseline, dashboard server time.
     Energy {
@@ -163,6 +175,11 @@ fn main() -> std::process::ExitCode {
         }
         Command::Report(args) => report::run(&args),
         Command::Translog { entries, samples } => translog::run(entries, samples),
+        Command::Notify { writes, rounds } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(notify::run(writes, rounds))),
         Command::Mobility(args) => mobility::run(&args),
         Command::MobilityPhase(args) => mobility::phase(&args),
         Command::Archives(args) => archives::run(&args),

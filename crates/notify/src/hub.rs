@@ -154,7 +154,12 @@ impl Hub {
     pub(crate) fn spawn(self: Arc<Self>) {
         // Both tasks hold the hub weakly: once the server is dropped, so
         // is its store (and the data folder's lock with it).
-        if let Some(mut commits) = self.state.store().changes() {
+        let commits = if self.settings.enabled {
+            self.state.store().changes()
+        } else {
+            None
+        };
+        if let Some(mut commits) = commits {
             let hub = Arc::downgrade(&self);
             tokio::spawn(async move {
                 loop {

@@ -61,6 +61,7 @@ pub async fn receive(State(hub): State<Arc<Hub>>, request: Request) -> Result<Re
 
 async fn run(mut socket: WebSocket, hub: &Hub, who: &Who, opened: &mut Vec<String>) {
     let (tx, mut queue) = mpsc::channel::<Arc<str>>(hub.settings.queue);
+    let mut subscribed = std::collections::HashSet::new();
     loop {
         tokio::select! {
             message = queue.recv() => {
@@ -80,12 +81,19 @@ async fn run(mut socket: WebSocket, hub: &Hub, who: &Who, opened: &mut Vec<Strin
                 let Some(topic) = line.trim().strip_prefix("sub ").map(str::trim) else {
                     continue; // anything else is ignored, as the protocol's servers do
                 };
-                let answer = match subscribe(hub, who, topic, &tx).await {
-                    Ok(id) => {
-                        opened.push(id);
-                        format!("ack {topic}")
+                // One channel per topic and socket: a second `sub` of the
+                // same address is acknowledged again, and told once.
+                let answer = if subscribed.contains(topic) {
+                    format!("ack {topic}")
+                } else {
+                    match subscribe(hub, who, topic, &tx).await {
+                        Ok(id) => {
+                            opened.push(id);
+                            subscribed.insert(topic.to_owned());
+                            format!("ack {topic}")
+                        }
+                        Err(reason) => format!("err {topic} {reason}"),
                     }
-                    Err(reason) => format!("err {topic} {reason}"),
                 };
                 if !send(&mut socket, answer.into()).await {
                     return;

@@ -68,6 +68,9 @@ impl Kind {
 /// Limits on what subscribers may hold.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// Off: subscriptions are accepted and nothing is ever sent, and the
+    /// store records no change (what the benchmark compares against).
+    pub enabled: bool,
     /// Channels open on the server at once; beyond it a subscription is a 503.
     pub max_channels: usize,
     /// Channels one agent (a WebID, or an anonymous caller's address) may
@@ -96,6 +99,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
+            enabled: true,
             max_channels: 50_000,
             max_per_agent: 1_000,
             max_lifetime: Duration::from_secs(7 * 24 * 3600),
