@@ -14,6 +14,7 @@
 //! through `selfdata-oidc`.
 
 pub mod accounts;
+pub mod apps;
 pub mod cid;
 pub mod i18n;
 pub mod pages;
@@ -361,6 +362,8 @@ impl Idp {
             .route("/account/totp/confirm", post(pages::totp_confirm))
             .route("/account/totp/disable", post(pages::totp_disable))
             .route("/account/grants/revoke", post(pages::revoke_grant))
+            .route("/account/apps", get(pages::apps))
+            .route("/account/apps/stop", post(pages::stop_app))
             .route("/account/credentials", post(pages::create_credentials))
             .route(
                 "/account/credentials/delete",
@@ -445,6 +448,12 @@ pub async fn rotate_keys(directory: &dyn Directory) -> Result<String, StoreError
 pub const ROUTE_ROOTS: &[&str] = &[".well-known", "idp", "account"];
 
 /// The account page's entry in the site's menu.
+/// The app directory's entry in the site's menu.
+pub const APPS_MENU: selfdata_site::MenuEntry = selfdata_site::MenuEntry {
+    href: "/account/apps",
+    label: selfdata_site::Say::new("Applications", "Apps"),
+};
+
 pub const ACCOUNT_MENU: selfdata_site::MenuEntry = selfdata_site::MenuEntry {
     href: "/account",
     label: selfdata_site::Say::new("Votre compte", "Your account"),

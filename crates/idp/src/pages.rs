@@ -935,6 +935,111 @@ pub async fn revoke_grant(
     account_answer(&idp, chrome, &headers, done).await
 }
 
+// ---------------------------------------------------------------- the app directory
+
+#[derive(Template)]
+#[template(path = "apps.html")]
+struct AppsPage<'a> {
+    chrome: Chrome,
+    t: &'a Texts,
+    csrf: String,
+    message: Option<String>,
+    error: Option<String>,
+    apps: Vec<ListedView>,
+}
+
+struct ListedView {
+    app: selfdata_store::directory::ListedApp,
+    /// The resident's grant to it, when they use it.
+    grant: Option<GrantView>,
+}
+
+/// `/account/apps`: the apps the operator lists, each with what it reads
+/// and writes and why, and whether the resident uses it.
+pub async fn apps(State(idp): St, chrome: Chrome, headers: HeaderMap) -> Response {
+    apps_page(&idp, chrome, &headers, StatusCode::OK, Extras::default()).await
+}
+
+async fn apps_page(
+    idp: &Idp,
+    chrome: Chrome,
+    headers: &HeaderMap,
+    status: StatusCode,
+    extras: Extras,
+) -> Response {
+    let t = texts(headers);
+    let Some((session, account)) = idp.session(headers).await else {
+        return Redirect::to("/account/login?return_to=/account/apps").into_response();
+    };
+    let grants = idp
+        .directory
+        .grants_of(account.id)
+        .await
+        .unwrap_or_default();
+    let apps = idp
+        .listed_apps()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|app| ListedView {
+            grant: grants
+                .iter()
+                .find(|g| g.revoked_ms.is_none() && g.client_id == app.client_id)
+                .map(|g| GrantView {
+                    since: jiff_date(g.created_ms),
+                    id: g.id.clone(),
+                    name: g.client_name.clone(),
+                    client_id: g.client_id.clone(),
+                }),
+            app,
+        })
+        .collect();
+    page(
+        status,
+        AppsPage {
+            chrome,
+            t,
+            csrf: session.csrf,
+            message: extras.message,
+            error: extras.error,
+            apps,
+        }
+        .render(),
+    )
+}
+
+/// Stops using an app from the directory: its grant is revoked (every token
+/// it holds ends), as from the account page.
+pub async fn stop_app(
+    State(idp): St,
+    chrome: Chrome,
+    headers: HeaderMap,
+    AccountForm { account, form: f }: AccountForm<IdForm>,
+) -> Response {
+    let t = texts(&headers);
+    let (status, extras) = match idp.revoke_app(account.id, &f.id).await {
+        Ok(Some(g)) => (
+            StatusCode::OK,
+            Extras::notice(t.app_revoked.replace("{app}", &g.client_name)),
+        ),
+        Ok(None) => (
+            StatusCode::BAD_REQUEST,
+            Extras {
+                error: Some(t.app_not_listed.to_owned()),
+                ..Extras::default()
+            },
+        ),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Extras {
+                error: Some(failed::<StoreError>(t)(e)),
+                ..Extras::default()
+            },
+        ),
+    };
+    apps_page(&idp, chrome, &headers, status, extras).await
+}
+
 #[derive(Deserialize)]
 pub struct NameForm {
     name: String,

@@ -315,6 +315,7 @@ impl App {
     /// The HTTP application.
     pub fn router(&self) -> axum::Router {
         let mut menu = self.registry.menu();
+        menu.push(selfdata_idp::APPS_MENU);
         menu.push(selfdata_idp::ACCOUNT_MENU);
         let site = selfdata_site::Site::new(menu, self.idp.clone());
         let pages = site

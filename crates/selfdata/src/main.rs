@@ -188,12 +188,45 @@ enum Command {
     /// Register the data holders that push their exports to the pods.
     #[command(subcommand)]
     Holder(HolderCommand),
+    /// The app directory residents browse (`/account/apps`).
+    #[command(subcommand)]
+    App(AppCommand),
     /// Who may use the operator's console.
     #[command(subcommand)]
     Operator(OperatorCommand),
     /// Check a holder's delivery receipt offline.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AppCommand {
+    /// List an app (or update its entry) by its Client ID Document, fetched
+    /// now: its name, logo and start page come from it; what it reads and
+    /// writes, and why, from you.
+    Add {
+        /// Its Client ID: the https address of its Client ID Document.
+        client_id: String,
+        /// What it does for a resident, in a sentence or two.
+        #[arg(long)]
+        description: String,
+        /// What it reads in a pod, and why (repeatable):
+        /// `/selfdata/energy/=to draw your consumption`.
+        #[arg(long = "reads")]
+        reads: Vec<String>,
+        /// What it writes in a pod, and why (repeatable).
+        #[arg(long = "writes")]
+        writes: Vec<String>,
+        /// Fetch a Client ID Document over plain http or on a loopback or
+        /// private host (development only).
+        #[arg(long)]
+        allow_http: bool,
+    },
+    /// The apps listed.
+    List,
+    /// Take an app out of the directory (residents using it keep their
+    /// consent until they withdraw it).
+    Remove { client_id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -563,6 +596,8 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let data = cli.data.clone();
     let master = cli.master()?;
+    // `app add` opens the folder with its own options (`--allow-http`).
+    let (apps_data, apps_master) = (data.clone(), master.clone());
     let open = |base_url: &str| {
         let mut options = Options::new(&data, base_url);
         options.master_key = master.clone();
@@ -959,6 +994,61 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("client id:     {id}");
             println!("client secret: {secret}");
             println!("(the secret is shown once; run this again to replace it)");
+        }
+        Command::App(AppCommand::Add {
+            client_id,
+            description,
+            reads,
+            writes,
+            allow_http,
+        }) => {
+            let parse = |given: Vec<String>| -> anyhow::Result<Vec<_>> {
+                Ok(given
+                    .iter()
+                    .map(|u| selfdata_idp::apps::parse_use(u))
+                    .collect::<Result<_, _>>()?)
+            };
+            let (reads, writes) = (parse(reads)?, parse(writes)?);
+            let mut options = Options::new(&apps_data, "http://127.0.0.1:8000");
+            options.master_key = apps_master;
+            options.allow_http_client_ids = allow_http;
+            let app = App::open(options)
+                .await
+                .with_context(|| format!("cannot open the data folder {}", apps_data.display()))?;
+            let listed = app
+                .idp
+                .list_app(&client_id, &description, reads, writes)
+                .await?;
+            println!(
+                "listed {} ({}), started at {}",
+                listed.name, listed.client_id, listed.start_url
+            );
+        }
+        Command::App(AppCommand::List) => {
+            let app = open("http://127.0.0.1:8000").await?;
+            for a in app.idp.listed_apps().await? {
+                let uses = |u: &[selfdata_store::directory::AppUse]| {
+                    u.iter()
+                        .map(|u| u.path.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
+                println!(
+                    "{}\t{}\treads {}\twrites {}\t{}",
+                    a.client_id,
+                    a.name,
+                    uses(&a.reads),
+                    uses(&a.writes),
+                    a.start_url
+                );
+            }
+        }
+        Command::App(AppCommand::Remove { client_id }) => {
+            let app = open("http://127.0.0.1:8000").await?;
+            if !app.idp.unlist_app(&client_id).await? {
+                anyhow::bail!("no app with the Client ID {client_id} is listed");
+            }
+            println!("{client_id} is no longer listed");
         }
         Command::Holder(HolderCommand::List) => {
             let app = open("http://127.0.0.1:8000").await?;

@@ -5,7 +5,8 @@
 //! credentials residents create for scripts), grants (an app authorised by
 //! a resident on the consent screen), token families (every access and
 //! refresh token belongs to one, so revoking it ends them all at once) and
-//! the provider's signing keys, and password-reset secrets. Secrets are never stored: only their SHA-256
+//! the provider's signing keys, password-reset secrets, and the app
+//! directory the operator curates for residents ([`ListedApp`]). Secrets are never stored: only their SHA-256
 //! (tokens, codes) or an argon2id hash (passwords, computed by the caller).
 
 use serde::{Deserialize, Serialize};
@@ -69,6 +70,31 @@ pub struct Client {
     /// For client credentials: the account that created them.
     pub account_id: Option<i64>,
     pub created_ms: i64,
+}
+
+/// An app the operator lists in the directory residents browse: who it is
+/// (from its Client ID Document), and what it reads and writes in a pod and
+/// why, in the operator's plain words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedApp {
+    /// Its Client ID (the URL of its Client ID Document).
+    pub client_id: String,
+    pub name: String,
+    pub logo_uri: Option<String>,
+    /// Where a resident starts using it (its `client_uri`).
+    pub start_url: String,
+    pub description: String,
+    pub reads: Vec<AppUse>,
+    pub writes: Vec<AppUse>,
+    pub added_ms: i64,
+}
+
+/// A part of a pod an app uses, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppUse {
+    /// A path inside the pod (`/selfdata/energy/`).
+    pub path: String,
+    pub why: String,
 }
 
 /// A resident's authorisation of an app.
@@ -229,6 +255,14 @@ pub trait Directory: Send + Sync + 'static {
         secret_hash: [u8; 32],
         now_ms: i64,
     ) -> Result<Option<i64>, StoreError>;
+
+    /// Adds an app to the directory, or replaces its entry.
+    async fn put_listed_app(&self, app: &ListedApp) -> Result<(), StoreError>;
+    /// The directory, by name.
+    async fn listed_apps(&self) -> Result<Vec<ListedApp>, StoreError>;
+    async fn listed_app(&self, client_id: &str) -> Result<Option<ListedApp>, StoreError>;
+    /// Takes an app out of the directory; whether it was there.
+    async fn remove_listed_app(&self, client_id: &str) -> Result<bool, StoreError>;
 }
 
 pub(crate) const DIRECTORY_SCHEMA: &str = "
@@ -279,6 +313,11 @@ CREATE TABLE IF NOT EXISTS grant_ (
     revoked INTEGER
 );
 CREATE INDEX IF NOT EXISTS grant_account ON grant_(account_id);
+CREATE TABLE IF NOT EXISTS listed_app (
+    client_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    json TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS token_family (
     id TEXT PRIMARY KEY,
     webid TEXT NOT NULL,

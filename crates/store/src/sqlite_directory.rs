@@ -4,9 +4,13 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use crate::StoreError;
 use crate::directory::{
-    Account, Client, Directory, Grant, RevokeScope, Session, StoredKey, TokenFamily,
+    Account, Client, Directory, Grant, ListedApp, RevokeScope, Session, StoredKey, TokenFamily,
 };
 use crate::sqlite::{SqliteBackend, now_ms};
+
+fn listed_from_json(json: &str) -> Result<ListedApp, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Io(format!("a listed app: {e}")))
+}
 
 fn hash32(v: Option<Vec<u8>>) -> Option<[u8; 32]> {
     v.and_then(|b| b.try_into().ok())
@@ -290,6 +294,42 @@ impl Directory for SqliteBackend {
             .query_row([client_id], |r| r.get(0))
             .optional()?;
         json.map(client_from_json).transpose()
+    }
+
+    async fn put_listed_app(&self, app: &ListedApp) -> Result<(), StoreError> {
+        let json = serde_json::to_string(app).map_err(|e| StoreError::Io(e.to_string()))?;
+        self.host().execute(
+            "INSERT INTO listed_app (client_id, name, json) VALUES (?1, ?2, ?3)
+             ON CONFLICT(client_id) DO UPDATE SET name = excluded.name, json = excluded.json",
+            params![app.client_id, app.name, json],
+        )?;
+        Ok(())
+    }
+
+    async fn listed_apps(&self) -> Result<Vec<ListedApp>, StoreError> {
+        let host = self.host();
+        let mut stmt =
+            host.prepare_cached("SELECT json FROM listed_app ORDER BY name COLLATE NOCASE")?;
+        let rows: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        rows.iter().map(|j| listed_from_json(j)).collect()
+    }
+
+    async fn listed_app(&self, client_id: &str) -> Result<Option<ListedApp>, StoreError> {
+        let json: Option<String> = self
+            .host()
+            .prepare_cached("SELECT json FROM listed_app WHERE client_id = ?1")?
+            .query_row([client_id], |r| r.get(0))
+            .optional()?;
+        json.as_deref().map(listed_from_json).transpose()
+    }
+
+    async fn remove_listed_app(&self, client_id: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .host()
+            .execute("DELETE FROM listed_app WHERE client_id = ?1", [client_id])?
+            > 0)
     }
 
     async fn delete_client(&self, client_id: &str) -> Result<(), StoreError> {

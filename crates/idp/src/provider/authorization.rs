@@ -5,10 +5,12 @@
 use super::*;
 
 /// What the consent screen shows of an app.
-struct AppInfo {
-    name: String,
-    logo: Option<String>,
-    redirect_uris: Vec<String>,
+pub(crate) struct AppInfo {
+    pub(crate) name: String,
+    pub(crate) logo: Option<String>,
+    pub(crate) redirect_uris: Vec<String>,
+    /// Its `client_uri`: where a person starts using it.
+    pub(crate) homepage: Option<String>,
     /// Registered dynamically (by anyone, anonymously), not a Client ID Document.
     registered: bool,
 }
@@ -36,6 +38,7 @@ impl Idp {
                 name: c.name,
                 logo: c.logo_uri,
                 redirect_uris: c.redirect_uris,
+                homepage: None,
                 registered: true,
             }),
             _ => Err("This app is not known to this server.".into()),
@@ -44,7 +47,7 @@ impl Idp {
 
     /// An app's Client ID Document (fetched within the fence of [`crate::cid`]);
     /// any failure is the same sentence.
-    async fn client_id_document(&self, url: &str) -> Result<AppInfo, String> {
+    pub(crate) async fn client_id_document(&self, url: &str) -> Result<AppInfo, String> {
         let unusable = || crate::cid::Unusable.to_string();
         let doc = self.cid.fetch(url).await.map_err(|_| unusable())?;
         if doc.get("client_id").and_then(Value::as_str) != Some(url) {
@@ -76,6 +79,11 @@ impl Idp {
                 .filter(|u| is_http_url(u) && u.len() <= MAX_URI_BYTES)
                 .map(str::to_owned),
             redirect_uris,
+            homepage: doc
+                .get("client_uri")
+                .and_then(Value::as_str)
+                .filter(|u| is_http_url(u) && u.len() <= MAX_URI_BYTES)
+                .map(str::to_owned),
             registered: false,
         })
     }
@@ -116,6 +124,8 @@ pub(super) struct ConsentPage<'a> {
     client_id: String,
     offline: bool,
     webids: Vec<String>,
+    /// Its entry in the app directory, when it is listed.
+    listed: Option<selfdata_store::directory::ListedApp>,
 }
 
 /// Redirects back to the app with the response parameters and `iss`.
@@ -217,6 +227,12 @@ pub async fn authorize(
             req.state.as_deref(),
         );
     }
+    let listed = idp
+        .directory
+        .listed_app(&req.client_id)
+        .await
+        .ok()
+        .flatten();
     let webids = idp.webids_of(account.id).await;
     if webids.is_empty() {
         return PageError::new(StatusCode::BAD_REQUEST, t.no_pod_identity).into_response();
@@ -240,6 +256,7 @@ pub async fn authorize(
             client_id: req.client_id.clone(),
             offline: req.scope.split(' ').any(|s| s == "offline_access"),
             webids,
+            listed,
         }
         .render(),
         logo_origin.as_deref(),

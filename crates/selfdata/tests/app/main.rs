@@ -11,6 +11,7 @@ mod e2e;
 
 mod access;
 mod access_log;
+mod apps;
 mod budget;
 mod budget_demo;
 mod budget_subscriptions;
