@@ -356,3 +356,100 @@ fn json_response(v: &Value) -> Response {
     )
         .into_response()
 }
+
+/// The consumption route (also the path of its description).
+pub const CONSUMPTION_PATH: &str = "/{pod}/selfdata/energy/api/consumption";
+/// The summary route.
+pub const SUMMARY_PATH: &str = "/{pod}/selfdata/energy/api/summary";
+
+/// What the energy API answers, for `/openapi.json`.
+pub fn operations() -> Vec<selfdata_service::api::Operation> {
+    use selfdata_service::api::schema::*;
+    use selfdata_service::api::{Operation, Param};
+    let fluid = || {
+        Param::new("fluid", true, "Which meter: electricity, gas or water.")
+            .schema(one_of(&["electricity", "gas", "water"]))
+            .example("electricity")
+    };
+    let bucket = object(
+        &["start", "end", "local_start", "value", "euros", "coverage"],
+        json!({
+            "start": {"type": "string", "description": "The bucket's start, an instant in UTC."},
+            "end": {"type": "string"},
+            "local_start": {"type": "string", "description": "Its start in Europe/Paris, as a date and time without zone."},
+            "value": {"type": ["number", "null"], "description": "What was used, in the answer's unit; null when no reading covers it."},
+            "euros": {"type": ["number", "null"], "description": "Its cost in euros at the pod's tariff, when known."},
+            "coverage": {"type": "number", "minimum": 0, "maximum": 1, "description": "The share of the bucket covered by readings."},
+        }),
+    );
+    let total = object(
+        &["value", "euros"],
+        json!({"value": number_or_null(), "euros": number_or_null()}),
+    );
+    let access = "Read on /selfdata/energy/";
+    vec![
+        Operation {
+            path: CONSUMPTION_PATH,
+            id: "energyConsumption",
+            summary: "Consumption of one fluid over a period, step by step, beside the same period a year earlier.",
+            description: "Buckets of the chosen step from `from` (included) to `to` (excluded), in Europe/Paris days. Without `from` and `to`, the last period usual for the step (yesterday's half-hours, the last 30 days, the last 12 months...). A half-hour or hour step covers at most 62 days per call.",
+            access,
+            params: vec![
+                fluid(),
+                Param::new("unit", false, "The unit of values: kWh (default), Wh or VA for electricity; kWh, Wh, m3 or L for gas; L (default) or m3 for water.")
+                    .schema(one_of(&["kWh", "Wh", "VA", "m3", "L"]))
+                    .example("kWh"),
+                Param::new("step", false, "The bucket size (day by default).")
+                    .schema(one_of(&["half-hour", "hour", "day", "week", "month", "year"]))
+                    .example("month"),
+                Param::new("from", false, "The first day (2026-01-01) or an instant.").example("2025-01-01"),
+                Param::new("to", false, "The day after the last (excluded).").example("2026-01-01"),
+            ],
+            answer: object(
+                &["fluid", "unit", "step", "from", "to", "timezone", "points", "total", "previous_year"],
+                json!({
+                    "fluid": one_of(&["electricity", "gas", "water"]),
+                    "unit": string(),
+                    "step": string(),
+                    "from": date(),
+                    "to": date(),
+                    "timezone": {"const": "Europe/Paris"},
+                    "points": array(bucket.clone()),
+                    "total": total.clone(),
+                    "previous_year": object(
+                        &["from", "to", "points", "total"],
+                        json!({"from": date(), "to": date(), "points": array(bucket.clone()), "total": total}),
+                    ),
+                }),
+            ),
+        },
+        Operation {
+            path: SUMMARY_PATH,
+            id: "energySummary",
+            summary: "One fluid at a glance: this month against the same month a year earlier, standby and peak power, alerts, missing days.",
+            description: "With no readings yet, only `fluid`, `unit` and `readings` (0). `this_month` runs to the last day with readings.",
+            access,
+            params: vec![fluid()],
+            answer: object(
+                &["fluid", "unit", "readings"],
+                json!({
+                    "fluid": one_of(&["electricity", "gas", "water"]),
+                    "unit": string(),
+                    "readings": integer(),
+                    "first": {"type": ["string", "null"]},
+                    "last": {"type": ["string", "null"]},
+                    "this_month_to": date(),
+                    "this_month": {"anyOf": [bucket.clone(), {"type": "null"}]},
+                    "same_month_last_year": {"anyOf": [bucket, {"type": "null"}]},
+                    "baseload_watts": number_or_null(),
+                    "peak_watts": number_or_null(),
+                    "peak_at": {"type": ["string", "null"]},
+                    "alerts": array(object(&["kind"], json!({"kind": one_of(&["possible-leak", "unusual-standby"])}))),
+                    "missing_days_last_year": integer(),
+                    "partial_days_last_year": integer(),
+                    "missing_days": array(date()),
+                }),
+            ),
+        },
+    ]
+}

@@ -93,14 +93,15 @@ impl Service for EnergyService {
 
     fn routes(&self) -> Router {
         Router::new()
-            .route(
-                "/{pod}/selfdata/energy/api/consumption",
-                get(api::consumption),
-            )
-            .route("/{pod}/selfdata/energy/api/summary", get(api::summary))
+            .route(api::CONSUMPTION_PATH, get(api::consumption))
+            .route(api::SUMMARY_PATH, get(api::summary))
             .merge(dashboard::routes())
             .merge(connect::routes())
             .with_state(self.0.clone())
+    }
+
+    fn api(&self) -> Vec<selfdata_service::api::Operation> {
+        api::operations()
     }
 
     fn intakes(&self) -> Vec<Arc<dyn AnyIntake>> {

@@ -14,6 +14,7 @@
 //! ([`jobs`]); a file posted to a pod's inbox is offered to the pipeline by
 //! one [`InboxRouter`]. What the services share is one [`Context`].
 
+pub mod api;
 pub mod consents;
 mod inbox;
 pub mod intake;
@@ -187,6 +188,12 @@ pub trait Service: Send + Sync {
     /// `/{pod}/…` is authorised like any pod resource.
     fn routes(&self) -> Router;
 
+    /// Its JSON API, described for `/openapi.json` (each path the same
+    /// constant its router uses); none by default.
+    fn api(&self) -> Vec<api::Operation> {
+        Vec::new()
+    }
+
     /// What it takes in from files (the pipeline offers every file to
     /// every service's intakes, in the registry's order); nothing by default.
     fn intakes(&self) -> Vec<Arc<dyn AnyIntake>> {
@@ -290,10 +297,23 @@ impl Registry {
     /// service redirected (308, so a form's POST stays a POST) to its pages
     /// under `/app/{id}…`.
     pub fn routes(&self, ctx: &Arc<Context>) -> Router {
+        // Built once: it changes only with the code.
+        let description: Arc<str> = api::openapi(&ctx.solid.config().base_url, &self.api())
+            .to_string()
+            .into();
         let mut home = Router::new()
             .route("/", get(home))
             .route(operator::CONSOLE, get(operator::console))
-            .with_state(Arc::new(self.clone()));
+            .with_state(Arc::new(self.clone()))
+            .route(
+                api::OPENAPI_PATH,
+                get(move || async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        description.to_string(),
+                    )
+                }),
+            );
         for s in &self.services {
             home = home
                 .route(&format!("/{}", s.id()), any(to_pages))
@@ -314,6 +334,11 @@ impl Registry {
         std::iter::once(PAGES_ROOT)
             .chain(self.services.iter().map(|s| s.id()))
             .collect()
+    }
+
+    /// Every service's JSON API operations.
+    pub fn api(&self) -> Vec<api::Operation> {
+        self.services.iter().flat_map(|s| s.api()).collect()
     }
 
     /// Every service's intakes, in order.

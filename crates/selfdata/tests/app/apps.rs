@@ -79,7 +79,9 @@ async fn a_resident_finds_an_app_sees_what_it_uses_and_why_starts_and_stops_usin
     let consent = b.get(&authorize).await;
     assert_eq!(consent.status, 200, "{}", consent.body);
     assert!(
-        consent.body.contains("app directory, where it says what it does"),
+        consent
+            .body
+            .contains("app directory, where it says what it does"),
         "{}",
         consent.body
     );

@@ -36,6 +36,7 @@ mod holders_signed;
 mod mobility;
 mod mobility_demo;
 mod notifications;
+mod openapi;
 mod operator;
 mod organisations;
 mod pages;

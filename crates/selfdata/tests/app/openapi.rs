@@ -1,0 +1,112 @@
+//! The JSON APIs' description (`/openapi.json`): every documented operation
+//! is called with its examples on a pod holding data, and its answer must
+//! match the documented schema; an anonymous call gets the documented
+//! problem. What the server answers and what it says it answers cannot
+//! part without this failing.
+
+use serde_json::Value;
+
+use crate::common::{Server, problem};
+
+/// Three years of the demo household's meter files, imported into alice's pod.
+async fn with_data(s: &Server) {
+    let pod = selfdata_store::PodName::parse("alice").unwrap();
+    for file in selfdata_energy::demo::household(jiff::civil::date(2026, 10, 15), 3, 7) {
+        s.app.import_file(&pod, file.bytes).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn every_documented_operation_answers_as_described() {
+    let s = Server::start().await;
+    with_data(&s).await;
+    let r = s
+        .client
+        .get(format!("{}/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let doc: Value = r.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["servers"][0]["url"], s.base);
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(
+        paths.contains_key("/{pod}/selfdata/energy/api/summary"),
+        "{:?}",
+        paths.keys()
+    );
+    let mut called = 0;
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            assert_eq!(method, "get");
+            let id = op["operationId"].as_str().unwrap();
+            let query: Vec<(String, String)> = op["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["in"] == "query" && p.get("example").is_some())
+                .map(|p| {
+                    let example = match &p["example"] {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    (p["name"].as_str().unwrap().to_owned(), example)
+                })
+                .collect();
+            let url = format!("{}{}", s.base, path.replace("{pod}", "alice"));
+            let url = reqwest::Url::parse_with_params(&url, &query).unwrap();
+            let r = s.signed("GET", url.as_str()).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{id}: {}", r.text().await.unwrap());
+            let answer: Value = r.json().await.unwrap();
+            let schema = &op["responses"]["200"]["content"]["application/json"]["schema"];
+            let validator = jsonschema::validator_for(schema).unwrap();
+            let errors: Vec<String> = validator
+                .iter_errors(&answer)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "{id} does not answer as described: {errors:?}\n{answer}"
+            );
+            // The answer holds data, not just the bare minimum.
+            assert!(
+                answer.as_object().unwrap().len() > 3,
+                "{id} answered almost nothing: {answer}"
+            );
+
+            // Anonymous: the documented 401, as problem+json.
+            let (status, _) = problem(s.client.get(url.as_str()).send().await.unwrap()).await;
+            assert_eq!(status, 401, "{id}");
+            assert!(op["responses"].get("401").is_some());
+            called += 1;
+        }
+    }
+    assert!(called >= 2, "only {called} operations described");
+}
+
+#[tokio::test]
+async fn a_schema_that_does_not_fit_is_caught() {
+    // The check above would catch a drift: an answer missing a documented
+    // required field, or with a field of another type, fails its schema.
+    let s = Server::start().await;
+    let doc: Value = s
+        .client
+        .get(format!("{}/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let schema = &doc["paths"]["/{pod}/selfdata/energy/api/summary"]["get"]["responses"]["200"]["content"]
+        ["application/json"]["schema"];
+    let validator = jsonschema::validator_for(schema).unwrap();
+    assert!(validator.is_valid(&serde_json::json!({"fluid": "gas", "unit": "kWh", "readings": 0})));
+    assert!(!validator.is_valid(&serde_json::json!({"fluid": "gas", "unit": "kWh"})));
+    assert!(
+        !validator
+            .is_valid(&serde_json::json!({"fluid": "gas", "unit": "kWh", "readings": "many"}))
+    );
+}
