@@ -297,3 +297,171 @@ pub async fn summary(
     let book = app.budget.book(&pod).await?;
     Ok(json_bytes(summary_json(&book, from, to)))
 }
+
+pub const TRANSACTIONS_PATH: &str = "/{pod}/selfdata/budget/api/transactions";
+pub const ACCOUNTS_PATH: &str = "/{pod}/selfdata/budget/api/accounts";
+pub const SUMMARY_PATH: &str = "/{pod}/selfdata/budget/api/summary";
+pub const HOUSING_PATH: &str = "/{pod}/selfdata/budget/api/housing";
+pub const SUBSCRIPTIONS_PATH: &str = "/{pod}/selfdata/budget/api/subscriptions";
+
+/// What the money API answers, for `/openapi.json`.
+pub fn operations() -> Vec<selfdata_service::api::Operation> {
+    use selfdata_service::api::schema::*;
+    use selfdata_service::api::{Operation, Param};
+    let amount = || json!({"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$", "description": "Euros with two decimals, exact (a debit is negative)."});
+    let amount_or_null = || json!({"anyOf": [amount(), {"type": "null"}]});
+    let access = "Read on /selfdata/budget/";
+    let from = |d: &'static str| {
+        Param::new("from", false, d)
+            .schema(date())
+            .example("2025-01-01")
+    };
+    let to = |d: &'static str| {
+        Param::new("to", false, d)
+            .schema(date())
+            .example("2026-01-01")
+    };
+    let sum = object(
+        &["amount", "count"],
+        json!({"category": string(), "amount": amount(), "count": integer()}),
+    );
+    let month = object(
+        &[
+            "spent",
+            "received",
+            "categories",
+            "uncategorised",
+            "internal_transfers",
+        ],
+        json!({
+            "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+            "spent": amount(),
+            "received": amount(),
+            "categories": array(sum.clone()),
+            "uncategorised": sum.clone(),
+            "internal_transfers": sum,
+        }),
+    );
+    let recurring = object(
+        &[
+            "key", "payee", "account", "period", "amount", "last", "next", "yearly", "status",
+        ],
+        json!({
+            "key": string(), "payee": string(), "account": string(), "period": string(),
+            "amount": amount(), "last": date(), "next": date(), "yearly": amount(),
+            "status": string(), "variable": boolean(), "ended": boolean(),
+            "occurrences": integer(), "misses": integer(),
+            "category": {"type": ["string", "null"]},
+        }),
+    );
+    vec![
+        Operation {
+            path: TRANSACTIONS_PATH,
+            id: "budgetTransactions",
+            summary: "The bank transactions of a period, across accounts or of one.",
+            description: "Booking days from `from` (included, 30 days before `to` by default) to `to` (excluded, tomorrow by default); at most twenty years per call. An unknown `account` is a 404.",
+            access,
+            params: vec![
+                from("The first booking day."),
+                to("The day after the last."),
+                Param::new("account", false, "One account's id (see accounts)."),
+            ],
+            answer: object(
+                &["transactions"],
+                json!({"transactions": array(object(
+                    &["date", "amount", "currency", "label", "account", "category"],
+                    json!({
+                        "date": date(), "amount": amount(), "currency": string(), "label": string(),
+                        "account": string(), "category": {"type": ["string", "null"]},
+                    }),
+                ))}),
+            ),
+        },
+        Operation {
+            path: ACCOUNTS_PATH,
+            id: "budgetAccounts",
+            summary: "The pod's bank accounts with their last known balance.",
+            description: "One entry per account met in the imported statements; the balance is the last one a statement stated, or none.",
+            access,
+            params: Vec::new(),
+            answer: object(
+                &["accounts"],
+                json!({"accounts": array(object(
+                    &["account", "currency", "transactions"],
+                    json!({
+                        "account": string(), "holder": {"type": ["string", "null"]},
+                        "label": {"type": ["string", "null"]}, "last4": {"type": ["string", "null"]},
+                        "currency": string(), "balance": amount_or_null(),
+                        "balance_stated_on": {"type": ["string", "null"]},
+                        "last_transaction": {"type": ["string", "null"]},
+                        "transactions": integer(),
+                    }),
+                ))}),
+            ),
+        },
+        Operation {
+            path: SUMMARY_PATH,
+            id: "budgetSummary",
+            summary: "Spending and income month by month, by category, with the period's total.",
+            description: "From `from` (twelve months before `to` by default) to `to` (the first of next month by default). Internal transfers between the resident's own accounts are kept apart.",
+            access,
+            params: vec![
+                from("The first day."),
+                to("The day after the last."),
+                Param::new("step", false, "month (the only step).")
+                    .schema(one_of(&["month"]))
+                    .example("month"),
+            ],
+            answer: object(
+                &["currency", "from", "to", "months", "total"],
+                json!({"currency": {"const": "EUR"}, "from": date(), "to": date(), "months": array(month.clone()), "total": month}),
+            ),
+        },
+        Operation {
+            path: HOUSING_PATH,
+            id: "budgetHousing",
+            summary: "A year of housing costs (rent, energy, water, insurance...) from the bank, beside the energy service's own figures.",
+            description: "The energy service's figures (`energy_service`, each bill's `service_cost` and `difference`) appear only when the caller may also Read /selfdata/energy/.",
+            access,
+            params: vec![
+                Param::new(
+                    "year",
+                    false,
+                    "The year (the last with a transaction by default).",
+                )
+                .schema(json!({"type": "string", "pattern": "^[0-9]{4}$"}))
+                .example("2025"),
+            ],
+            answer: object(
+                &["year", "currency", "months", "total", "bills"],
+                json!({
+                    "year": integer(), "currency": {"const": "EUR"},
+                    "months": array(object(&["total"], json!({"month": string(), "total": amount()}))),
+                    "total": object(&["total"], json!({"total": amount()})),
+                    "bills": array(object(
+                        &["date", "amount", "label", "account", "period"],
+                        json!({
+                            "date": date(), "amount": amount(), "label": string(), "account": string(),
+                            "topic": {"type": ["string", "null"]},
+                            "period": {"type": "array", "items": date(), "minItems": 2, "maxItems": 2},
+                            "service_cost": amount_or_null(), "difference": amount_or_null(),
+                            "note": {"type": ["string", "null"]},
+                        }),
+                    )),
+                }),
+            ),
+        },
+        Operation {
+            path: SUBSCRIPTIONS_PATH,
+            id: "budgetSubscriptions",
+            summary: "Recurring payments (subscriptions) and recurring income found in the statements.",
+            description: "Each with its period, last and next date, yearly cost, and the resident's decision (confirmed, dismissed, or to confirm).",
+            access,
+            params: Vec::new(),
+            answer: object(
+                &["subscriptions", "income", "yearly_total"],
+                json!({"subscriptions": array(recurring.clone()), "income": array(recurring), "yearly_total": amount()}),
+            ),
+        },
+    ]
+}

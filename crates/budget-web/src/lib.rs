@@ -108,19 +108,17 @@ impl Service for BudgetService {
         }]
     }
 
+    fn api(&self) -> Vec<selfdata_service::api::Operation> {
+        api::operations()
+    }
+
     fn routes(&self) -> Router {
         Router::new()
-            .route(
-                "/{pod}/selfdata/budget/api/transactions",
-                get(api::transactions),
-            )
-            .route("/{pod}/selfdata/budget/api/accounts", get(api::accounts))
-            .route("/{pod}/selfdata/budget/api/summary", get(api::summary))
-            .route("/{pod}/selfdata/budget/api/housing", get(housing::api))
-            .route(
-                "/{pod}/selfdata/budget/api/subscriptions",
-                get(subscriptions::api),
-            )
+            .route(api::TRANSACTIONS_PATH, get(api::transactions))
+            .route(api::ACCOUNTS_PATH, get(api::accounts))
+            .route(api::SUMMARY_PATH, get(api::summary))
+            .route(api::HOUSING_PATH, get(housing::api))
+            .route(api::SUBSCRIPTIONS_PATH, get(subscriptions::api))
             // The owner's pages.
             .route("/app/budget", get(pages::home))
             .route("/app/budget/transactions", get(transactions::show))

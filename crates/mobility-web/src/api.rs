@@ -210,3 +210,76 @@ pub async fn totals(
     )
         .into_response())
 }
+
+pub const TRIPS_PATH: &str = "/{pod}/selfdata/mobility/api/trips";
+pub const TOTALS_PATH: &str = "/{pod}/selfdata/mobility/api/totals";
+
+/// What the mobility API answers, for `/openapi.json`.
+pub fn operations() -> Vec<selfdata_service::api::Operation> {
+    use selfdata_service::api::schema::*;
+    use selfdata_service::api::{Operation, Param};
+    use serde_json::json;
+    let access = "Read on /selfdata/mobility/";
+    let params = || {
+        vec![
+            Param::new(
+                "from",
+                false,
+                "The first day, in Europe/Paris (30 days before `to` by default).",
+            )
+            .schema(date())
+            .example("2025-01-01"),
+            Param::new("to", false, "The day after the last (tomorrow by default).")
+                .schema(date())
+                .example("2026-01-01"),
+        ]
+    };
+    let co2 = || json!({"type": "integer", "minimum": 0, "description": "Grams of CO2e, with the resident's car settings."});
+    vec![
+        Operation {
+            path: TRIPS_PATH,
+            id: "mobilityTrips",
+            summary: "The trips of a period, each with its mode, distance and CO2e.",
+            description: "Trips starting in the period; `mode` and `co2_g` are null while the mode is unknown. At most twenty years per call.",
+            access,
+            params: params(),
+            answer: object(
+                &["trips"],
+                json!({"trips": array(object(
+                    &["start", "end", "mode", "distance_m", "co2_g"],
+                    json!({
+                        "start": string(), "end": string(),
+                        "mode": {"type": ["string", "null"]},
+                        "distance_m": {"type": "integer", "minimum": 0},
+                        "co2_g": {"anyOf": [co2(), {"type": "null"}]},
+                    }),
+                ))}),
+            ),
+        },
+        Operation {
+            path: TOTALS_PATH,
+            id: "mobilityTotals",
+            summary: "Trips, metres and grams of CO2e by month and mode.",
+            description: "Months in Europe/Paris; trips of unknown mode are counted in `unpriced`, not in the sums.",
+            access,
+            params: params(),
+            answer: object(
+                &["months", "unpriced"],
+                json!({
+                    "months": array(object(
+                        &["month", "trips", "distance_m", "co2_g", "modes"],
+                        json!({
+                            "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                            "trips": integer(), "distance_m": integer(), "co2_g": co2(),
+                            "modes": array(object(
+                                &["mode", "trips", "distance_m", "co2_g"],
+                                json!({"mode": string(), "trips": integer(), "distance_m": integer(), "co2_g": co2()}),
+                            )),
+                        }),
+                    )),
+                    "unpriced": integer(),
+                }),
+            ),
+        },
+    ]
+}

@@ -97,10 +97,14 @@ impl Service for MobilityService {
         }]
     }
 
+    fn api(&self) -> Vec<selfdata_service::api::Operation> {
+        api::operations()
+    }
+
     fn routes(&self) -> Router {
         Router::new()
-            .route("/{pod}/selfdata/mobility/api/trips", get(api::trips))
-            .route("/{pod}/selfdata/mobility/api/totals", get(api::totals))
+            .route(api::TRIPS_PATH, get(api::trips))
+            .route(api::TOTALS_PATH, get(api::totals))
             .route("/app/mobility", get(pages::home))
             .route("/app/mobility/settings", post(pages::settings))
             .route("/app/mobility/day", get(day::show))
