@@ -69,6 +69,10 @@ impl Service for PrivacyService {
         }]
     }
 
+    fn api(&self) -> Vec<selfdata_service::api::Operation> {
+        log::operations()
+    }
+
     fn routes(&self) -> Router {
         Router::new()
             .merge(log::routes())

@@ -109,16 +109,105 @@ pub async fn consistency(
     })
 }
 
+pub const CHECKPOINT_PATH: &str = "/{pod}/selfdata/log/checkpoint";
+pub const ENTRIES_PATH: &str = "/{pod}/selfdata/log/entries";
+pub const INCLUSION_PATH: &str = "/{pod}/selfdata/log/proof/inclusion";
+pub const CONSISTENCY_PATH: &str = "/{pod}/selfdata/log/proof/consistency";
+
 /// This module's routes.
 pub fn routes() -> Router<Arc<PrivacyApp>> {
     Router::new()
-        .route("/{pod}/selfdata/log/checkpoint", get(checkpoint_route))
-        .route("/{pod}/selfdata/log/entries", get(entries_route))
-        .route("/{pod}/selfdata/log/proof/inclusion", get(inclusion_route))
-        .route(
-            "/{pod}/selfdata/log/proof/consistency",
-            get(consistency_route),
-        )
+        .route(CHECKPOINT_PATH, get(checkpoint_route))
+        .route(ENTRIES_PATH, get(entries_route))
+        .route(INCLUSION_PATH, get(inclusion_route))
+        .route(CONSISTENCY_PATH, get(consistency_route))
+}
+
+/// What the access log's API answers, for `/openapi.json`.
+pub fn operations() -> Vec<selfdata_service::api::Operation> {
+    use selfdata_service::api::schema::*;
+    use selfdata_service::api::{Operation, Param};
+    let access = "Control on the pod's root: only the pod's owner reads its access log";
+    let b64 = || json!({"type": "string", "contentEncoding": "base64"});
+    let count = || json!({"type": "integer", "minimum": 0});
+    vec![
+        Operation {
+            path: CHECKPOINT_PATH,
+            id: "logCheckpoint",
+            summary: "The access log's signed checkpoint: its size and Merkle root, signed by the host.",
+            description: "A C2SP signed note (checkpoint) with the host's verifier key, so that a copy of the log can be checked offline (`selfdata log verify`).",
+            access,
+            params: Vec::new(),
+            answer: object(
+                &["checkpoint", "verifier_key", "size", "root"],
+                json!({"checkpoint": string(), "verifier_key": string(), "size": count(), "root": b64()}),
+            ),
+        },
+        Operation {
+            path: ENTRIES_PATH,
+            id: "logEntries",
+            summary: "A page of the access log: who asked for what, when, through which app, and whether it was allowed.",
+            description: "Entries `from` (0 by default) on, at most `limit` (100 by default, 1,000 at most). A refusal entry may stand for several (`count`).",
+            access,
+            params: vec![
+                Param::new("from", false, "The first entry's index.")
+                    .schema(count())
+                    .example(0),
+                Param::new("limit", false, "How many entries.")
+                    .schema(count())
+                    .example(10),
+            ],
+            answer: object(
+                &["size", "entries"],
+                json!({
+                    "size": count(),
+                    "entries": array(object(
+                        &["index", "time_ms", "webid", "client_id", "resource", "modes", "allowed"],
+                        json!({
+                            "index": count(), "time_ms": integer(),
+                            "webid": {"type": ["string", "null"]}, "client_id": {"type": ["string", "null"]},
+                            "resource": string(), "modes": array(one_of(&["read", "write", "append", "control"])),
+                            "allowed": boolean(), "count": count(),
+                        }),
+                    )),
+                }),
+            ),
+        },
+        Operation {
+            path: INCLUSION_PATH,
+            id: "logInclusionProof",
+            summary: "The proof that entry `index` is in the log of `size` entries (RFC 6962).",
+            description: "`size` is the log's current size by default.",
+            access,
+            params: vec![
+                Param::new("index", true, "The entry's index.")
+                    .schema(count())
+                    .example(0),
+                Param::new("size", false, "The size of the tree the proof is for.").schema(count()),
+            ],
+            answer: object(
+                &["index", "size", "entry", "leaf_hash", "proof"],
+                json!({"index": count(), "size": count(), "entry": b64(), "leaf_hash": b64(), "proof": array(b64())}),
+            ),
+        },
+        Operation {
+            path: CONSISTENCY_PATH,
+            id: "logConsistencyProof",
+            summary: "The proof that the log of `to` entries extends the log of `from` entries, unchanged (RFC 6962).",
+            description: "`to` is the log's current size by default.",
+            access,
+            params: vec![
+                Param::new("from", true, "The older size.")
+                    .schema(count())
+                    .example(1),
+                Param::new("to", false, "The newer size.").schema(count()),
+            ],
+            answer: object(
+                &["from", "to", "proof"],
+                json!({"from": count(), "to": count(), "proof": array(b64())}),
+            ),
+        },
+    ]
 }
 
 /// The pod whose log is asked for, when the one asking is its owner: only
