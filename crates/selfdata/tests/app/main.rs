@@ -23,6 +23,7 @@ mod e2e_attacks;
 mod e2e_browser;
 mod e2e_dashboard;
 mod e2e_holders;
+mod e2e_openapi;
 mod e2e_operator;
 mod e2e_organisations;
 mod e2e_phone;
