@@ -22,6 +22,7 @@ mod dashboard;
 mod e2e_attacks;
 mod e2e_browser;
 mod e2e_dashboard;
+mod e2e_example_app;
 mod e2e_holders;
 mod e2e_openapi;
 mod e2e_operator;
