@@ -1,8 +1,10 @@
 //! `selfdata-bench notify`: Solid Notifications under load, same build, one
 //! run, over real loopback sockets.
-//! - Latency: a probe `WebSocketChannel2023` channel and N-1 other channels
-//!   (solid-0.1 subscriptions, one socket each, drained as fast as they
-//!   come) all follow the same document: each change fans out to N; each PUT (through the whole router: token, DPoP, WAC,
+//! - Latency: a probe `WebSocketChannel2023` channel follows a document
+//!   while N-1 other channels (solid-0.1 subscriptions, drained as fast as
+//!   they come) are open: on other documents (N open on the server), and,
+//!   separately, on the same document, each with a socket of its own (each
+//!   change fans out to N sockets, whose clients run in this process too); each PUT (through the whole router: token, DPoP, WAC,
 //!   the store) is timed from its start to the probe's notification, so the
 //!   figure includes the PUT itself, whose own time is given beside it.
 //!   N = 1, 100, 5,000.
@@ -171,13 +173,23 @@ fn ms(h: &hdrhistogram::Histogram<u64>, q: f64) -> f64 {
     h.value_at_quantile(q) as f64 / 1000.0
 }
 
-async fn latency(subscriptions: usize, writes: usize) -> anyhow::Result<serde_json::Value> {
+async fn latency(
+    subscriptions: usize,
+    same_document: bool,
+    writes: usize,
+) -> anyhow::Result<serde_json::Value> {
     let server = Server::start(true).await?;
     let topic = "/alice/t/a.ttl";
     server.put(topic, turtle(0)).await?;
-    server
-        .legacy(subscriptions - 1, 1, |_| topic.to_owned())
-        .await?;
+    if same_document {
+        server
+            .legacy(subscriptions - 1, 1, |_| topic.to_owned())
+            .await?;
+    } else {
+        server
+            .legacy(subscriptions - 1, 1000, |i| format!("/alice/o/{i}.ttl"))
+            .await?;
+    }
     let mut probe = server.probe(topic).await?;
     let mut to_notification = hdrhistogram::Histogram::<u64>::new(3)?;
     let mut put_alone = hdrhistogram::Histogram::<u64>::new(3)?;
@@ -190,6 +202,7 @@ async fn latency(subscriptions: usize, writes: usize) -> anyhow::Result<serde_js
     }
     Ok(serde_json::json!({
         "subscriptions": subscriptions,
+        "on_the_same_document": same_document,
         "writes": writes,
         "notification_p50_ms": ms(&to_notification, 0.5),
         "notification_p99_ms": ms(&to_notification, 0.99),
@@ -230,7 +243,10 @@ async fn throughput(server: &Server, round: usize, writes: usize) -> anyhow::Res
 pub async fn run(writes: usize, rounds: usize) -> anyhow::Result<()> {
     let mut latencies = Vec::new();
     for n in [1, 100, 5000] {
-        latencies.push(latency(n, writes).await?);
+        latencies.push(latency(n, false, writes).await?);
+    }
+    for n in [100, 5000] {
+        latencies.push(latency(n, true, writes).await?);
     }
     let off = Server::start(false).await?;
     let on = Server::start(true).await?;

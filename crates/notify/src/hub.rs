@@ -300,8 +300,13 @@ impl Hub {
     }
 
     /// Every channel concerned by one commit gets its notifications.
+    /// Nothing is built for a change nobody follows: a pod without channels
+    /// costs one map lookup per commit.
     async fn dispatch(&self, committed: &Committed) {
         let pod = &committed.pod;
+        if !self.channels.read().by_topic.contains_key(pod) {
+            return;
+        }
         // A changed ACL, or a deleted resource (its ACL goes with it),
         // may take Read away: the cached decisions go (before any check
         // below, whatever the order the writer's caller clears them in).
@@ -316,45 +321,45 @@ impl Hub {
             if change.path.auxiliary_kind().is_some() {
                 continue;
             }
+            let own_topic = self.listening(pod, &change.path);
+            let parent = change.path.parent();
+            let parent_topic = parent
+                .as_ref()
+                .map(|p| self.listening(pod, p))
+                .unwrap_or_default();
+            if own_topic.is_empty() && parent_topic.is_empty() {
+                continue;
+            }
             let uri = resource_uri(base, pod, &change.path);
-            let own = Notification {
-                activity: match change.kind {
-                    ChangeKind::Created => Activity::Create,
-                    ChangeKind::Updated => Activity::Update,
-                    ChangeKind::Deleted => Activity::Delete,
-                },
-                object: uri.clone(),
-                target: None,
-                state: change.version.map(etag),
-                published_ms: committed.at_ms,
-            };
-            self.notify(pod, &change.path, &own).await;
-            if let Some(parent) = change.path.parent() {
-                let parent_uri = resource_uri(base, pod, &parent);
-                let member = match change.kind {
-                    ChangeKind::Created => Notification {
-                        activity: Activity::Add,
-                        object: uri,
-                        target: Some(parent_uri),
-                        state: change.parent_version.map(etag),
-                        published_ms: committed.at_ms,
+            if !own_topic.is_empty() {
+                let own = Notification {
+                    activity: match change.kind {
+                        ChangeKind::Created => Activity::Create,
+                        ChangeKind::Updated => Activity::Update,
+                        ChangeKind::Deleted => Activity::Delete,
                     },
-                    ChangeKind::Deleted => Notification {
-                        activity: Activity::Remove,
-                        object: uri,
-                        target: Some(parent_uri),
-                        state: change.parent_version.map(etag),
-                        published_ms: committed.at_ms,
-                    },
-                    ChangeKind::Updated => Notification {
-                        activity: Activity::Update,
-                        object: parent_uri,
-                        target: None,
-                        state: change.parent_version.map(etag),
-                        published_ms: committed.at_ms,
-                    },
+                    object: uri.clone(),
+                    target: None,
+                    state: change.version.map(etag),
+                    published_ms: committed.at_ms,
                 };
-                self.notify(pod, &parent, &member).await;
+                self.notify(own_topic, &own).await;
+            }
+            if let (Some(parent), false) = (parent, parent_topic.is_empty()) {
+                let parent_uri = resource_uri(base, pod, &parent);
+                let (activity, object, target) = match change.kind {
+                    ChangeKind::Created => (Activity::Add, uri, Some(parent_uri)),
+                    ChangeKind::Deleted => (Activity::Remove, uri, Some(parent_uri)),
+                    ChangeKind::Updated => (Activity::Update, parent_uri, None),
+                };
+                let member = Notification {
+                    activity,
+                    object,
+                    target,
+                    state: change.parent_version.map(etag),
+                    published_ms: committed.at_ms,
+                };
+                self.notify(parent_topic, &member).await;
             }
         }
         if rights_changed {
@@ -372,12 +377,11 @@ impl Hub {
             .unwrap_or_default()
     }
 
-    async fn notify(&self, pod: &PodName, topic: &ResourcePath, notification: &Notification) {
-        let listening = self.listening(pod, topic);
-        if listening.is_empty() {
-            return;
-        }
+    /// One notification to the channels following its topic, rendered once
+    /// per form (every websocket receiver gets the same bytes).
+    async fn notify(&self, listening: Vec<Arc<Channel>>, notification: &Notification) {
         let now = now_ms();
+        let mut rendered: [Option<Arc<str>>; 4] = Default::default();
         for channel in listening {
             if channel.end_at_ms <= now {
                 self.remove(&channel.id);
@@ -391,7 +395,11 @@ impl Hub {
                 self.remove(&channel.id);
                 continue;
             }
-            self.send(&channel, channel.render(notification));
+            let slot = &mut rendered[channel.kind as usize];
+            let message = slot
+                .get_or_insert_with(|| channel.render(notification))
+                .clone();
+            self.send(&channel, message);
         }
     }
 
