@@ -30,6 +30,7 @@ mod e2e_organisations;
 mod e2e_phone;
 mod e2e_privacy;
 mod e2e_solid_client;
+mod e2e_solidos;
 mod energy;
 mod erasure;
 mod holders;
