@@ -10,39 +10,17 @@
 //      SELFDATA_CHROMIUM (default /usr/bin/chromium).
 
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { extname, join, normalize } from 'node:path';
 import { Session } from '@inrupt/solid-client-authn-node';
-import { check, launch, submitSignIn } from './lib.mjs';
+import { check, env, launch, serveStatic, submitSignIn } from './lib.mjs';
 
-function env(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`missing environment variable ${name}`);
-    process.exit(2);
-  }
-  return value;
-}
 
 const BASE = env('SELFDATA_BASE').replace(/\/$/, '');
 const APP_DIR = env('APP_DIR');
 const POD = new URL('../', env('WEBID').split('#')[0]).href;
 
 // The app's own origin: a static server for its two files.
-const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript' };
-const server = createServer((req, res) => {
-  const path = normalize(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
-  try {
-    const body = readFileSync(join(APP_DIR, path));
-    res.writeHead(200, { 'content-type': types[extname(path)] || 'application/octet-stream' });
-    res.end(body);
-  } catch {
-    res.writeHead(404);
-    res.end();
-  }
-});
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-const APP = `http://127.0.0.1:${server.address().port}/`;
+const { server, origin } = await serveStatic(APP_DIR, 'index.html');
+const APP = `${origin}/`;
 
 const browser = await launch();
 try {

@@ -3,7 +3,8 @@
 // (French or English labels); the checks every page gets: axe-core clean,
 // no sideways scroll on a phone.
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createServer } from 'node:http';
+import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -70,4 +71,36 @@ export function phone(browser, locale, more = {}) {
     locale,
     ...more,
   });
+}
+
+/** An environment variable the script needs; exits (status 2) without it. */
+export function env(name) {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`missing environment variable ${name}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const STATIC_TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png',
+};
+
+/** Serves the files of `dir` on a loopback port of its own (another origin
+ * than selfdata's), `index` at `/`; resolves to the server and its origin. */
+export async function serveStatic(dir, index) {
+  const server = createServer((req, res) => {
+    const path = normalize(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || index;
+    try {
+      const body = readFileSync(join(dir, path));
+      res.writeHead(200, { 'content-type': STATIC_TYPES[extname(path)] || 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
 }

@@ -12,39 +12,16 @@
 //
 // Env: SELFDATA_BASE, EMAIL, PASSWORD, WEBID, SELFDATA_CHROMIUM.
 
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { check, launch, submitSignIn } from './lib.mjs';
+import { check, env, launch, serveStatic, submitSignIn } from './lib.mjs';
 
-function env(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`missing environment variable ${name}`);
-    process.exit(2);
-  }
-  return value;
-}
 
 const BASE = env('SELFDATA_BASE').replace(/\/$/, '');
 const POD = new URL('../', env('WEBID').split('#')[0]).href;
 const DIST = fileURLToPath(new URL('node_modules/mashlib/dist/', import.meta.url));
 
-const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png' };
-const server = createServer((req, res) => {
-  const path = normalize(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'browse.html';
-  try {
-    const body = readFileSync(join(DIST, path));
-    res.writeHead(200, { 'content-type': types[extname(path)] || 'application/octet-stream' });
-    res.end(body);
-  } catch {
-    res.writeHead(404);
-    res.end();
-  }
-});
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-const APP = `http://127.0.0.1:${server.address().port}/browse.html`;
+const { server, origin } = await serveStatic(DIST, 'browse.html');
+const APP = `${origin}/browse.html`;
 
 const browser = await launch();
 try {

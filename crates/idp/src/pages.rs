@@ -640,6 +640,17 @@ pub struct GrantView {
     since: String,
 }
 
+impl GrantView {
+    fn of(g: &selfdata_store::directory::Grant) -> Self {
+        Self {
+            since: jiff_date(g.created_ms),
+            id: g.id.clone(),
+            name: g.client_name.clone(),
+            client_id: g.client_id.clone(),
+        }
+    }
+}
+
 pub struct CredentialView {
     name: String,
     client_id: String,
@@ -701,14 +712,9 @@ async fn account_page(
         .grants_of(account.id)
         .await
         .unwrap_or_default()
-        .into_iter()
+        .iter()
         .filter(|g| g.revoked_ms.is_none())
-        .map(|g| GrantView {
-            since: jiff_date(g.created_ms),
-            id: g.id,
-            name: g.client_name,
-            client_id: g.client_id,
-        })
+        .map(GrantView::of)
         .collect();
     let credentials = idp
         .directory
@@ -922,17 +928,23 @@ pub async fn revoke_grant(
     headers: HeaderMap,
     AccountForm { account, form: f }: AccountForm<IdForm>,
 ) -> Response {
-    let t = texts(&headers);
-    let done: Result<Extras, String> = async {
-        match idp.revoke_app(account.id, &f.id).await.map_err(failed(t))? {
-            Some(g) => Ok(Extras::notice(
-                t.app_revoked.replace("{app}", &g.client_name),
-            )),
-            None => Err(t.app_not_listed.to_owned()),
-        }
-    }
-    .await;
+    let done = revoke(&idp, &account, &f.id, texts(&headers)).await;
     account_answer(&idp, chrome, &headers, done).await
+}
+
+/// Revokes one of the resident's apps: what the page then says.
+async fn revoke(
+    idp: &Idp,
+    account: &Account,
+    grant: &str,
+    t: &'static Texts,
+) -> Result<Extras, String> {
+    match idp.revoke_app(account.id, grant).await.map_err(failed(t))? {
+        Some(g) => Ok(Extras::notice(
+            t.app_revoked.replace("{app}", &g.client_name),
+        )),
+        None => Err(t.app_not_listed.to_owned()),
+    }
 }
 
 // ---------------------------------------------------------------- the app directory
@@ -985,12 +997,7 @@ async fn apps_page(
             grant: grants
                 .iter()
                 .find(|g| g.revoked_ms.is_none() && g.client_id == app.client_id)
-                .map(|g| GrantView {
-                    since: jiff_date(g.created_ms),
-                    id: g.id.clone(),
-                    name: g.client_name.clone(),
-                    client_id: g.client_id.clone(),
-                }),
+                .map(GrantView::of),
             app,
         })
         .collect();
@@ -1016,23 +1023,12 @@ pub async fn stop_app(
     headers: HeaderMap,
     AccountForm { account, form: f }: AccountForm<IdForm>,
 ) -> Response {
-    let t = texts(&headers);
-    let (status, extras) = match idp.revoke_app(account.id, &f.id).await {
-        Ok(Some(g)) => (
-            StatusCode::OK,
-            Extras::notice(t.app_revoked.replace("{app}", &g.client_name)),
-        ),
-        Ok(None) => (
+    let (status, extras) = match revoke(&idp, &account, &f.id, texts(&headers)).await {
+        Ok(extras) => (StatusCode::OK, extras),
+        Err(error) => (
             StatusCode::BAD_REQUEST,
             Extras {
-                error: Some(t.app_not_listed.to_owned()),
-                ..Extras::default()
-            },
-        ),
-        Err(e) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Extras {
-                error: Some(failed::<StoreError>(t)(e)),
+                error: Some(error),
                 ..Extras::default()
             },
         ),
