@@ -133,6 +133,7 @@ fn log(app: &HoldersApp, holder: &Holder, pod: &PodName, path: &str, allowed: bo
     let credentials = Credentials {
         webid: holder_agent(app, &holder.id),
         client_id: Some(holder.id.clone()),
+        session: None,
     };
     hook.record(&AccessEvent {
         pod,

@@ -235,6 +235,7 @@ fn log(app: &HoldersApp, holder: &str, pod: &PodName, path: &ResourcePath, allow
     let credentials = Credentials {
         webid: holder_agent(app, holder),
         client_id: Some(holder.to_owned()),
+        session: None,
     };
     hook.record(&AccessEvent {
         pod,

@@ -258,7 +258,12 @@ impl Authenticator for Idp {
         Ok(Some(Credentials {
             webid: claims.webid,
             client_id: Some(claims.client_id),
+            session: claims.sid,
         }))
+    }
+
+    fn session_ended(&self, session: &str) -> bool {
+        self.revoked.read().contains(session)
     }
 }
 

@@ -261,8 +261,19 @@ impl Hub {
         Some(channel)
     }
 
-    /// Whether the channel's agent may still Read its topic.
+    /// Whether the channel's agent may still Read its topic, through a
+    /// sign-in that was not ended since (an app the resident revoked hears
+    /// nothing more, whatever the ACLs say).
     pub async fn may_read(&self, channel: &Channel) -> bool {
+        if let Some(session) = channel
+            .who
+            .credentials
+            .as_ref()
+            .and_then(|c| c.session.as_deref())
+            && self.state.authenticator().session_ended(session)
+        {
+            return false;
+        }
         let access = selfdata_solid::auth::Access::new(
             &self.state,
             &channel.pod,

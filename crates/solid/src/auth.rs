@@ -26,6 +26,10 @@ use crate::uri::resource_uri;
 pub struct Credentials {
     pub webid: String,
     pub client_id: Option<String>,
+    /// The sign-in (token family) the request's token belongs to, when its
+    /// issuer says: what stays open after the request (a notification
+    /// channel) ends with it ([`Authenticator::session_ended`]).
+    pub session: Option<String>,
 }
 
 /// Turns a request's `Authorization` (and `DPoP`) headers into credentials.
@@ -40,6 +44,12 @@ pub trait Authenticator: Send + Sync + 'static {
         url: &str,
         headers: &HeaderMap,
     ) -> Result<Option<Credentials>, ApiError>;
+
+    /// Whether a session named by [`Credentials::session`] was ended since
+    /// (the resident revoked the app, signed out, deleted the keys).
+    fn session_ended(&self, _session: &str) -> bool {
+        false
+    }
 }
 
 /// A 401 with a `WWW-Authenticate` challenge, for a request that sent no
@@ -358,6 +368,7 @@ impl<'s> Access<'s> {
             let owner = Credentials {
                 webid: crate::provision::webid_of(&self.state.config().base_url, self.pod),
                 client_id: None,
+                session: None,
             };
             let there = Access {
                 state: self.state,

@@ -393,6 +393,7 @@ async fn an_app_the_owner_authorised_is_logged_but_the_owners_own_keys_are_not()
     let as_owner = |client: Option<&str>| Credentials {
         webid: s.webid.clone(),
         client_id: client.map(str::to_owned),
+        session: None,
     };
     for (credentials, allowed) in [
         (as_owner(None), true),

@@ -10,7 +10,10 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::common::{Resident, Server, links, problem, status_of};
+use crate::common::{
+    Resident, Server, as_agent, authorize_path, client_credentials_token, field, links, problem,
+    redeem_code, register_app, resident, status_of,
+};
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -703,5 +706,68 @@ async fn webhooks_are_signed_retried_given_up_and_a_dead_receiver_slows_no_one()
     assert_eq!(
         status_of(s.signed("DELETE", giving_up["id"].as_str().unwrap())).await,
         404
+    );
+}
+
+#[tokio::test]
+async fn an_app_the_resident_revokes_hears_nothing_more() {
+    let s = Server::start().await;
+    let (b, pod) = resident(&s, "carla@example.org", "carla").await;
+    let webid = format!("{}/{pod}/profile/card#me", s.base);
+    let client_id = register_app(&s.client, &s.base, "Watt Watcher").await;
+    let allowed = b
+        .consent(&authorize_path(&client_id), &webid, "allow")
+        .await;
+    let (key, token) =
+        redeem_code(&s.client, &s.base, &client_id, &allowed.location.unwrap()).await;
+    let folder = format!("{}/{pod}/notes/", s.base);
+    let put = |key: &selfdata_oidc::DpopKey, token: &str, name: &str| {
+        as_agent(&s.client, key, token, "PUT", &format!("{folder}{name}"))
+            .header("content-type", "text/turtle")
+            .body("<#a> <#b> <#c>.")
+    };
+    assert_eq!(status_of(put(&key, &token, "a.ttl")).await, 201);
+
+    // The app follows the resident's folder with its own token.
+    let subscription = as_agent(
+        &s.client,
+        &key,
+        &token,
+        "POST",
+        &format!("{}/.notifications/WebSocketChannel2023/", s.base),
+    )
+    .header("content-type", "application/ld+json")
+    .body(json!({"type": "WebSocketChannel2023", "topic": folder}).to_string());
+    let channel: Value = subscription.send().await.unwrap().json().await.unwrap();
+    let mut socket = connect(channel["receiveFrom"].as_str().unwrap()).await;
+    assert_eq!(status_of(put(&key, &token, "b.ttl")).await, 201);
+    assert_eq!(next_json(&mut socket).await["type"], "Add");
+
+    // The resident revokes the app on the account page; a script of theirs
+    // writes next: the app's channel ends without telling it anything.
+    let account = b.get("/account").await.body;
+    let revoked = b
+        .post(
+            "/account/grants/revoke",
+            &[
+                ("csrf", &field(&account, "csrf")),
+                ("id", &field(&account, "id")),
+            ],
+        )
+        .await;
+    assert_eq!(revoked.status, 200);
+    let (script_id, script_secret) = s
+        .app
+        .idp
+        .create_credentials(None, &webid, "a script")
+        .await
+        .unwrap();
+    let script_key = selfdata_oidc::DpopKey::generate();
+    let script =
+        client_credentials_token(&s.client, &s.base, &script_id, &script_secret, &script_key).await;
+    assert_eq!(status_of(put(&script_key, &script, "c.ttl")).await, 201);
+    assert!(
+        ends(&mut socket).await,
+        "the revoked app's stream ends, unheard"
     );
 }
