@@ -228,6 +228,20 @@ impl Hub {
         rx
     }
 
+    /// Gives the channel its receiver unless it has one connected already
+    /// (a channel has one receiver: a second socket is refused, and the
+    /// first one keeps the channel).
+    pub fn claim(&self, channel: &Channel) -> Option<mpsc::Receiver<Arc<str>>> {
+        let mut sink = channel.sink.lock();
+        if sink.as_ref().is_some_and(|s| !s.is_closed()) {
+            return None;
+        }
+        let (tx, rx) = mpsc::channel(self.settings.queue);
+        *sink = Some(tx);
+        channel.connected.store(true, Ordering::Relaxed);
+        Some(rx)
+    }
+
     /// Gives the channel a sender shared with others (the legacy socket's
     /// subscriptions all write to one connection).
     pub fn attach_sender(&self, channel: &Channel, tx: mpsc::Sender<Arc<str>>) {

@@ -46,9 +46,13 @@ pub async fn receive(
             "This is a channel's websocket: connect to it with a websocket client.",
         )
     })?;
+    let queue = hub.claim(&channel).ok_or_else(|| {
+        ApiError::conflict(
+            "This channel already has its receiver connected; subscribe again for another one.",
+        )
+    })?;
     Ok(upgrade
         .on_upgrade(move |socket| async move {
-            let queue = hub.attach(&channel);
             run(socket, &hub, &channel, queue).await;
             hub.remove(&channel.id);
         })

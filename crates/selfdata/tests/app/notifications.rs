@@ -217,6 +217,16 @@ async fn a_websocket_channel_tells_each_change_of_a_container_and_of_a_document(
     assert_eq!(next_json(&mut document).await["type"], "Create");
     assert_eq!(next_json(&mut folder).await["type"], "Add");
 
+    // A channel has one receiver: a second socket is refused, the first stays.
+    let second = tokio_tungstenite::connect_async(doc["receiveFrom"].as_str().unwrap()).await;
+    match second {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 409),
+        other => panic!("a second receiver was let in: {other:?}"),
+    }
+    put(&s, "/notes/a.ttl", "<#a> <#b> <#e>.").await;
+    assert_eq!(next_json(&mut document).await["type"], "Update");
+    assert_eq!(next_json(&mut folder).await["type"], "Update");
+
     // Unsubscribing ends the socket.
     let id = doc["id"].as_str().unwrap();
     assert_eq!(status_of(s.signed("DELETE", id)).await, 205);
