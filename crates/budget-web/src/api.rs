@@ -376,6 +376,7 @@ pub fn operations() -> Vec<selfdata_service::api::Operation> {
                     }),
                 ))}),
             ),
+            ..Default::default()
         },
         Operation {
             path: ACCOUNTS_PATH,
@@ -398,6 +399,7 @@ pub fn operations() -> Vec<selfdata_service::api::Operation> {
                     }),
                 ))}),
             ),
+            ..Default::default()
         },
         Operation {
             path: SUMMARY_PATH,
@@ -416,6 +418,7 @@ pub fn operations() -> Vec<selfdata_service::api::Operation> {
                 &["currency", "from", "to", "months", "total"],
                 json!({"currency": {"const": "EUR"}, "from": date(), "to": date(), "months": array(month.clone()), "total": month}),
             ),
+            ..Default::default()
         },
         Operation {
             path: HOUSING_PATH,
@@ -450,6 +453,7 @@ pub fn operations() -> Vec<selfdata_service::api::Operation> {
                     )),
                 }),
             ),
+            ..Default::default()
         },
         Operation {
             path: SUBSCRIPTIONS_PATH,
@@ -462,6 +466,7 @@ pub fn operations() -> Vec<selfdata_service::api::Operation> {
                 &["subscriptions", "income", "yearly_total"],
                 json!({"subscriptions": array(recurring.clone()), "income": array(recurring), "yearly_total": amount()}),
             ),
+            ..Default::default()
         },
     ]
 }

@@ -422,6 +422,7 @@ pub fn operations() -> Vec<selfdata_service::api::Operation> {
                     ),
                 }),
             ),
+            ..Default::default()
         },
         Operation {
             path: SUMMARY_PATH,
@@ -450,6 +451,7 @@ pub fn operations() -> Vec<selfdata_service::api::Operation> {
                     "missing_days": array(date()),
                 }),
             ),
+            ..Default::default()
         },
     ]
 }

@@ -27,6 +27,7 @@
 //! withdrawn a second before (here or on the privacy page) means no
 //! delivery. Each delivery, and each refusal, is in the resident's access log.
 
+pub mod api;
 pub mod operator;
 pub mod pages;
 pub mod per_customer;
@@ -120,18 +121,22 @@ impl Service for HoldersService {
         }]
     }
 
+    fn api(&self) -> Vec<selfdata_service::api::Operation> {
+        api::operations()
+    }
+
     fn routes(&self) -> Router {
         Router::new()
             // The holders' API (organisations, not residents): under
             // `/holders/v1/`, which takes precedence over the redirect of
             // `/holders…` to the pages.
             .route(
-                "/holders/v1/pushes",
+                api::PUSHES_PATH,
                 post(push::push).layer(DefaultBodyLimit::disable()),
             )
             .route("/holders/v1/receipt-key", get(push::receipt_key))
-            .route("/holders/v1/transfers", get(transfer::list))
-            .route("/holders/v1/transfers/{id}", get(transfer::show))
+            .route(api::TRANSFERS_PATH, get(transfer::list))
+            .route(api::TRANSFER_PATH, get(transfer::show))
             .route("/holders/v1/transfers/{id}/{*path}", get(transfer::fetch))
             .route("/app/holders", get(pages::show))
             .route("/app/holders/connect", post(pages::connect))

@@ -255,6 +255,7 @@ pub fn operations() -> Vec<selfdata_service::api::Operation> {
                     }),
                 ))}),
             ),
+            ..Default::default()
         },
         Operation {
             path: TOTALS_PATH,
@@ -280,6 +281,7 @@ pub fn operations() -> Vec<selfdata_service::api::Operation> {
                     "unpriced": integer(),
                 }),
             ),
+            ..Default::default()
         },
     ]
 }

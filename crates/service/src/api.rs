@@ -16,10 +16,23 @@ pub const OPENAPI_PATH: &str = "/openapi.json";
 /// the new ones.
 pub const API_VERSION: &str = "1";
 
-/// One operation of a service's JSON API (a GET: the services' APIs read).
-#[derive(Debug, Clone)]
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Security {
+    /// A Solid-OIDC token (or none, for public data), authorised by WAC.
+    #[default]
+    SolidOidc,
+    /// A registered data holder's id and secret (HTTP Basic).
+    Holder,
+}
+
+/// One operation of a JSON API.
+#[derive(Debug, Clone, Default)]
 pub struct Operation {
-    /// The route's path, with `{pod}` for the pod's name.
+    /// `get` (the default) or `post`.
+    pub method: &'static str,
+    /// The route's path, with `{pod}` for the pod's name and other
+    /// `{name}`s described in `path_params`.
     pub path: &'static str,
     /// A stable identifier (`energySummary`).
     pub id: &'static str,
@@ -27,9 +40,35 @@ pub struct Operation {
     pub description: &'static str,
     /// What WAC must grant the caller, in words ("Read on /selfdata/energy/").
     pub access: &'static str,
+    pub security: Security,
+    /// The path's parameters other than `{pod}`.
+    pub path_params: Vec<Param>,
+    /// The query parameters.
     pub params: Vec<Param>,
+    /// The request headers it reads.
+    pub headers: Vec<Param>,
+    /// A request body: its media types, what it is, and an example (of the first type).
+    pub body: Option<RequestBody>,
     /// The JSON Schema (2020-12) of a 200 answer.
     pub answer: Value,
+}
+
+/// What a POST sends.
+#[derive(Debug, Clone)]
+pub struct RequestBody {
+    pub media_types: Vec<&'static str>,
+    pub description: &'static str,
+    pub example: String,
+}
+
+impl Operation {
+    fn method(&self) -> &'static str {
+        if self.method.is_empty() {
+            "get"
+        } else {
+            self.method
+        }
+    }
 }
 
 /// A query parameter.
@@ -70,47 +109,79 @@ impl Param {
 pub fn openapi(base_url: &str, operations: &[Operation]) -> Value {
     let mut paths = serde_json::Map::new();
     for op in operations {
-        let mut parameters = vec![json!({
-            "name": "pod",
-            "in": "path",
-            "required": true,
-            "description": "The pod's name (the first segment of its address).",
-            "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,62}$"},
-        })];
-        for p in &op.params {
-            let mut param = json!({
-                "name": p.name,
-                "in": "query",
-                "required": p.required,
-                "description": p.description,
-                "schema": p.schema,
-            });
-            if !p.example.is_null() {
-                param["example"] = p.example.clone();
-            }
-            parameters.push(param);
+        let mut parameters = Vec::new();
+        if op.path.contains("{pod}") {
+            parameters.push(json!({
+                "name": "pod",
+                "in": "path",
+                "required": true,
+                "description": "The pod's name (the first segment of its address).",
+                "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,62}$"},
+            }));
         }
-        paths.insert(
-            op.path.to_owned(),
-            json!({
-                "get": {
-                    "operationId": op.id,
-                    "summary": op.summary,
-                    "description": format!("{}\n\nAccess: {}.", op.description, op.access),
-                    "security": [{"solidOidc": []}],
-                    "parameters": parameters,
-                    "responses": {
-                        "200": {
-                            "description": "The answer.",
-                            "content": {"application/json": {"schema": op.answer}},
-                        },
-                        "400": problem("A parameter is missing or wrong; the detail says which and why."),
-                        "401": problem("No credentials were sent, and the pod's data is not public."),
-                        "403": problem("The caller's credentials are not granted the access named above."),
-                    },
+        for (place, list) in [
+            ("path", &op.path_params),
+            ("query", &op.params),
+            ("header", &op.headers),
+        ] {
+            for p in list {
+                let mut param = json!({
+                    "name": p.name,
+                    "in": place,
+                    "required": p.required || place == "path",
+                    "description": p.description,
+                    "schema": p.schema,
+                });
+                if !p.example.is_null() {
+                    param["example"] = p.example.clone();
+                }
+                parameters.push(param);
+            }
+        }
+        let (scheme, unauthorised, forbidden) = match op.security {
+            Security::SolidOidc => (
+                "solidOidc",
+                "No credentials were sent, and the pod's data is not public.",
+                "The caller's credentials are not granted the access named above.",
+            ),
+            Security::Holder => (
+                "holderSecret",
+                "The holder's id and secret are missing or wrong.",
+                "The holder may not do this (a push unsigned where a signature is required, a transfer that ended).",
+            ),
+        };
+        let mut operation = json!({
+            "operationId": op.id,
+            "summary": op.summary,
+            "description": format!("{}\n\nAccess: {}.", op.description, op.access),
+            "security": [{scheme: []}],
+            "parameters": parameters,
+            "responses": {
+                "200": {
+                    "description": "The answer.",
+                    "content": {"application/json": {"schema": op.answer}},
                 },
-            }),
-        );
+                "400": problem("A parameter is missing or wrong; the detail says which and why."),
+                "401": problem(unauthorised),
+                "403": problem(forbidden),
+            },
+        });
+        if let Some(body) = &op.body {
+            let content: serde_json::Map<String, Value> = body
+                .media_types
+                .iter()
+                .map(|t| ((*t).to_owned(), json!({"schema": {"type": "string"}})))
+                .collect();
+            operation["requestBody"] = json!({
+                "required": true,
+                "description": body.description,
+                "content": content,
+            });
+            operation["requestBody"]["content"][body.media_types[0]]["example"] =
+                body.example.clone().into();
+        }
+        let item = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
+        item[op.method()] = operation;
     }
     json!({
         "openapi": "3.1.0",
@@ -126,6 +197,11 @@ pub fn openapi(base_url: &str, operations: &[Operation]) -> Value {
                     "type": "http",
                     "scheme": "DPoP",
                     "description": "A Solid-OIDC access token from this server's provider (or an issuer its operator trusts), with a DPoP proof of the request.",
+                },
+                "holderSecret": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": "A registered data holder's id and secret, given by the operator (see docs/holders.md).",
                 },
             },
             "schemas": {

@@ -142,6 +142,7 @@ pub fn operations() -> Vec<selfdata_service::api::Operation> {
                 &["checkpoint", "verifier_key", "size", "root"],
                 json!({"checkpoint": string(), "verifier_key": string(), "size": count(), "root": b64()}),
             ),
+            ..Default::default()
         },
         Operation {
             path: ENTRIES_PATH,
@@ -172,6 +173,7 @@ pub fn operations() -> Vec<selfdata_service::api::Operation> {
                     )),
                 }),
             ),
+            ..Default::default()
         },
         Operation {
             path: INCLUSION_PATH,
@@ -189,6 +191,7 @@ pub fn operations() -> Vec<selfdata_service::api::Operation> {
                 &["index", "size", "entry", "leaf_hash", "proof"],
                 json!({"index": count(), "size": count(), "entry": b64(), "leaf_hash": b64(), "proof": array(b64())}),
             ),
+            ..Default::default()
         },
         Operation {
             path: CONSISTENCY_PATH,
@@ -206,6 +209,7 @@ pub fn operations() -> Vec<selfdata_service::api::Operation> {
                 &["from", "to", "proof"],
                 json!({"from": count(), "to": count(), "proof": array(b64())}),
             ),
+            ..Default::default()
         },
     ]
 }
