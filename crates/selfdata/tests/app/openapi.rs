@@ -105,7 +105,7 @@ async fn every_documented_operation_answers_as_described() {
                 s.base,
                 path.replace("{pod}", "alice").replace("{id}", &transfer)
             );
-            let url = reqwest::Url::parse_with_params(&url, &examples("query")).unwrap();
+            let url = reqwest::Url::parse_with_params(&url, examples("query")).unwrap();
             let holder = op["security"][0].get("holderSecret").is_some();
             let call = |signed: bool| {
                 let mut r = if signed && !holder {
