@@ -10,14 +10,13 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
 use parking_lot::{Mutex, RwLock};
 use selfdata_solid::uri::resource_uri;
 use selfdata_solid::{AppState, Credentials};
-use selfdata_store::{AuxKind, ChangeKind, Committed, PodName, ResourcePath};
+use selfdata_store::{AuxKind, ChangeKind, Committed, PodName, ResourcePath, etag};
 use selfdata_wac::ModeSet;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
@@ -34,6 +33,14 @@ pub struct Who {
     /// What the per-agent limit counts: the WebID, or the anonymous
     /// caller's address.
     pub agent: String,
+}
+
+/// A resource of this server a channel follows (Read on it checked).
+#[derive(Debug, Clone)]
+pub struct Topic {
+    pub pod: PodName,
+    pub path: ResourcePath,
+    pub uri: String,
 }
 
 /// One channel: a topic, who listens, and where its notifications go.
@@ -53,38 +60,28 @@ pub struct Channel {
     /// Where a webhook channel sends its notifications.
     pub send_to: Option<crate::webhook::Receiver>,
     pub(crate) created: Instant,
+    /// Where its notifications go once a receiver is connected ([`Hub::claim`]).
     sink: Mutex<Option<mpsc::Sender<Arc<str>>>>,
-    connected: AtomicBool,
 }
 
 impl Channel {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        kind: Kind,
-        pod: PodName,
-        topic: ResourcePath,
-        topic_uri: String,
-        who: Who,
-        start_at_ms: Option<i64>,
-        end_at_ms: i64,
-        rate: Option<Duration>,
-        state: Option<String>,
-    ) -> Self {
+    /// A channel living `lifetime` from now, with no `startAt`, `rate` or
+    /// `state` (a subscription sets those it was asked for).
+    pub fn new(kind: Kind, topic: Topic, who: Who, lifetime: Duration) -> Self {
         Self {
             id: hex::encode(rand::random::<[u8; 16]>()),
             kind,
-            pod,
-            topic,
-            topic_uri,
+            pod: topic.pod,
+            topic: topic.path,
+            topic_uri: topic.uri,
             who,
-            start_at_ms,
-            end_at_ms,
-            rate,
-            state,
+            start_at_ms: None,
+            end_at_ms: now_ms().saturating_add(lifetime.as_millis() as i64),
+            rate: None,
+            state: None,
             send_to: None,
             created: Instant::now(),
             sink: Mutex::new(None),
-            connected: AtomicBool::new(false),
         }
     }
 
@@ -220,33 +217,24 @@ impl Hub {
         self.channels.read().by_id.get(id).cloned()
     }
 
-    /// Gives the channel a receiver (replacing any earlier one, whose
-    /// connection then ends).
-    pub fn attach(&self, channel: &Channel) -> mpsc::Receiver<Arc<str>> {
+    /// Gives the channel its receiver's queue, unless a receiver is
+    /// connected already (a channel has one receiver: a second socket is
+    /// refused, and the first one keeps the channel).
+    pub fn claim(&self, channel: &Channel) -> Option<mpsc::Receiver<Arc<str>>> {
         let (tx, rx) = mpsc::channel(self.settings.queue);
-        self.attach_sender(channel, tx);
-        rx
+        self.connect(channel, tx).then_some(rx)
     }
 
-    /// Gives the channel its receiver unless it has one connected already
-    /// (a channel has one receiver: a second socket is refused, and the
-    /// first one keeps the channel).
-    pub fn claim(&self, channel: &Channel) -> Option<mpsc::Receiver<Arc<str>>> {
+    /// Connects the channel to a queue, shared or its own (the legacy
+    /// socket's subscriptions all write to one connection); `false` when a
+    /// receiver is connected already.
+    pub fn connect(&self, channel: &Channel, tx: mpsc::Sender<Arc<str>>) -> bool {
         let mut sink = channel.sink.lock();
         if sink.as_ref().is_some_and(|s| !s.is_closed()) {
-            return None;
+            return false;
         }
-        let (tx, rx) = mpsc::channel(self.settings.queue);
         *sink = Some(tx);
-        channel.connected.store(true, Ordering::Relaxed);
-        Some(rx)
-    }
-
-    /// Gives the channel a sender shared with others (the legacy socket's
-    /// subscriptions all write to one connection).
-    pub fn attach_sender(&self, channel: &Channel, tx: mpsc::Sender<Arc<str>>) {
-        *channel.sink.lock() = Some(tx);
-        channel.connected.store(true, Ordering::Relaxed);
+        true
     }
 
     /// Closes a channel: its receiver's connection ends.
@@ -415,9 +403,7 @@ impl Hub {
             if channel.start_at_ms.is_some_and(|start| now < start) {
                 continue;
             }
-            if !self.may_read(&channel).await {
-                tracing::info!(channel = %channel.id, "a channel lost Read on its topic; closed");
-                self.remove(&channel.id);
+            if !self.keeps_read(&channel).await {
                 continue;
             }
             let slot = &mut rendered[channel.kind as usize];
@@ -456,11 +442,18 @@ impl Hub {
             .map(|topics| topics.values().flatten().cloned().collect())
             .unwrap_or_default();
         for channel in all {
-            if !self.may_read(&channel).await {
-                tracing::info!(channel = %channel.id, "a channel lost Read on its topic; closed");
-                self.remove(&channel.id);
-            }
+            self.keeps_read(&channel).await;
         }
+    }
+
+    /// Whether the channel may still Read its topic; closed when not.
+    async fn keeps_read(&self, channel: &Channel) -> bool {
+        let allowed = self.may_read(channel).await;
+        if !allowed {
+            tracing::info!(channel = %channel.id, "a channel lost Read on its topic; closed");
+            self.remove(&channel.id);
+        }
+        allowed
     }
 
     /// Closes channels past their end, websocket channels never connected
@@ -474,10 +467,11 @@ impl Hub {
             .by_id
             .values()
             .filter(|c| {
-                let connected = c.connected.load(Ordering::Relaxed);
                 c.end_at_ms <= now
-                    || (!connected && c.created.elapsed() >= connect_within)
-                    || (connected && c.sink.lock().as_ref().is_none_or(|s| s.is_closed()))
+                    || match c.sink.lock().as_ref() {
+                        None => c.created.elapsed() >= connect_within,
+                        Some(sink) => sink.is_closed(),
+                    }
             })
             .map(|c| c.id.clone())
             .collect();
@@ -487,13 +481,6 @@ impl Hub {
     }
 }
 
-fn etag(version: u64) -> String {
-    format!("\"{version:x}\"")
-}
-
 pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    jiff::Timestamp::now().as_millisecond()
 }

@@ -10,6 +10,7 @@
 //! and refused with `err <uri> forbidden` otherwise; Read is checked again
 //! before every `pub`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::ws::{
@@ -22,7 +23,7 @@ use selfdata_solid::error::ApiError;
 use tokio::sync::mpsc;
 
 use crate::Kind;
-use crate::hub::{Channel, Hub, Who, now_ms};
+use crate::hub::{Channel, Hub, Who};
 use crate::subscription::{readable_topic, who};
 use crate::websocket::send;
 
@@ -50,18 +51,18 @@ pub async fn receive(State(hub): State<Arc<Hub>>, request: Request) -> Result<Re
         .protocols([PROTOCOL])
         .max_message_size(MAX_LINE)
         .on_upgrade(move |socket| async move {
-            let mut opened = Vec::new();
+            let mut opened = HashMap::new();
             run(socket, &hub, &who, &mut opened).await;
-            for id in opened {
-                hub.remove(&id);
+            for id in opened.values() {
+                hub.remove(id);
             }
         })
         .into_response())
 }
 
-async fn run(mut socket: WebSocket, hub: &Hub, who: &Who, opened: &mut Vec<String>) {
+/// Serves one socket; `opened` holds its channels, by topic.
+async fn run(mut socket: WebSocket, hub: &Hub, who: &Who, opened: &mut HashMap<String, String>) {
     let (tx, mut queue) = mpsc::channel::<Arc<str>>(hub.settings.queue);
-    let mut subscribed = std::collections::HashSet::new();
     loop {
         tokio::select! {
             message = queue.recv() => {
@@ -82,14 +83,15 @@ async fn run(mut socket: WebSocket, hub: &Hub, who: &Who, opened: &mut Vec<Strin
                     continue; // anything else is ignored, as the protocol's servers do
                 };
                 // One channel per topic and socket: a second `sub` of the
-                // same address is acknowledged again, and told once.
-                let answer = if subscribed.contains(topic) {
+                // same address is acknowledged again, and told once (unless
+                // the hub closed the first, which it then opens again).
+                let live = opened.get(topic).is_some_and(|id| hub.get(id).is_some());
+                let answer = if live {
                     format!("ack {topic}")
                 } else {
                     match subscribe(hub, who, topic, &tx).await {
                         Ok(id) => {
-                            opened.push(id);
-                            subscribed.insert(topic.to_owned());
+                            opened.insert(topic.to_owned(), id);
                             format!("ack {topic}")
                         }
                         Err(reason) => format!("err {topic} {reason}"),
@@ -109,24 +111,13 @@ async fn subscribe(
     topic: &str,
     tx: &mpsc::Sender<Arc<str>>,
 ) -> Result<String, &'static str> {
-    let (pod, path, topic_uri) = match readable_topic(hub, who, topic).await {
+    let topic = match readable_topic(hub, who, topic).await {
         Ok(found) => found,
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => return Err("unknown"),
         Err(_) => return Err("forbidden"),
     };
-    let end_at = now_ms().saturating_add(hub.settings.max_lifetime.as_millis() as i64);
-    let channel = Channel::new(
-        Kind::Legacy,
-        pod,
-        path,
-        topic_uri,
-        who.clone(),
-        None,
-        end_at,
-        None,
-        None,
-    );
+    let channel = Channel::new(Kind::Legacy, topic, who.clone(), hub.settings.max_lifetime);
     let channel = hub.open(channel).map_err(|_| "limit")?;
-    hub.attach_sender(&channel, tx.clone());
+    hub.connect(&channel, tx.clone());
     Ok(channel.id.clone())
 }

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use selfdata_solid::error::ApiError;
 
-use crate::hub::{Channel, Hub, now_ms};
+use crate::hub::{Channel, Hub};
 use crate::subscription::{readable_topic, refused, who};
 use crate::{Kind, ROOT};
 
@@ -26,21 +26,10 @@ pub async fn receive(State(hub): State<Arc<Hub>>, request: Request) -> Result<Re
     let prefix = format!("/{ROOT}/{}", Kind::Streaming.name());
     let rest = parts.uri.path().strip_prefix(&prefix).unwrap_or_default();
     let topic = format!("{}{rest}", hub.state.config().base_url);
-    let (pod, path, topic_uri) = readable_topic(&hub, &who, &topic).await?;
-    let end_at = now_ms().saturating_add(hub.settings.max_lifetime.as_millis() as i64);
-    let channel = Channel::new(
-        Kind::Streaming,
-        pod,
-        path,
-        topic_uri,
-        who,
-        None,
-        end_at,
-        None,
-        None,
-    );
+    let topic = readable_topic(&hub, &who, &topic).await?;
+    let channel = Channel::new(Kind::Streaming, topic, who, hub.settings.max_lifetime);
     let channel = hub.open(channel).map_err(refused)?;
-    let queue = hub.attach(&channel);
+    let queue = hub.claim(&channel).ok_or_else(ApiError::internal)?;
     // Ends when the channel does (its sender dropped); dropped, when the
     // client goes away, which the hub notices at the next send or sweep.
     let stream = futures_util::stream::unfold(queue, |mut queue| async move {

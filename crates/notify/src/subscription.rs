@@ -17,11 +17,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use selfdata_solid::error::ApiError;
 use selfdata_solid::uri::{Target, parse_target};
-use selfdata_store::{PodName, ResourcePath};
 use selfdata_wac::ModeSet;
 use serde::Deserialize;
 
-use crate::hub::{Channel, Hub, Refusal, Who, now_ms};
+use crate::hub::{Channel, Hub, Refusal, Topic, Who, now_ms};
 use crate::{CONTEXT, CONTEXT_OLD, Kind, NOTIFY, ROOT};
 
 /// A subscription body is a few hundred bytes; this bounds what one costs.
@@ -82,11 +81,7 @@ pub(crate) async fn who(hub: &Hub, parts: &Parts) -> Result<Who, ApiError> {
 }
 
 /// A topic's address as a resource of this server, checked for Read.
-pub(crate) async fn readable_topic(
-    hub: &Hub,
-    who: &Who,
-    topic: &str,
-) -> Result<(PodName, ResourcePath, String), ApiError> {
+pub(crate) async fn readable_topic(hub: &Hub, who: &Who, topic: &str) -> Result<Topic, ApiError> {
     let base = &hub.state.config().base_url;
     let unknown = || {
         ApiError::new(
@@ -114,7 +109,7 @@ pub(crate) async fn readable_topic(
         .require(&path, ModeSet::READ)
         .await?;
     let uri = selfdata_solid::uri::resource_uri(base, &pod, &path);
-    Ok((pod, path, uri))
+    Ok(Topic { pod, path, uri })
 }
 
 /// The answer to a refused channel.
@@ -156,10 +151,8 @@ async fn subscribe(hub: Arc<Hub>, kind: Kind, request: Request) -> Result<Respon
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
         .unwrap_or_default();
-    if media != "application/ld+json" && media != "application/json" {
+    if !is_json(media) {
         return Err(ApiError::unsupported_media_type(
             "Send the subscription as JSON-LD (Content-Type: application/ld+json), with the context https://www.w3.org/ns/solid/notification/v1.",
         ));
@@ -233,13 +226,10 @@ async fn channel_for(
             ));
         }
     };
-    if let Some(accept) = &asked.accept {
-        let media = accept.split(';').next().unwrap_or("").trim();
-        if media != "application/ld+json" && media != "application/json" {
-            return Err(unprocessable(format!(
-                "Notifications on this channel are sent as application/ld+json, not {accept}."
-            )));
-        }
+    if let Some(accept) = asked.accept.as_deref().filter(|a| !is_json(a)) {
+        return Err(unprocessable(format!(
+            "Notifications on this channel are sent as application/ld+json, not {accept}."
+        )));
     }
     let now = now_ms();
     let timestamp = |field: &str, value: &Option<String>| -> Result<Option<i64>, ApiError> {
@@ -294,20 +284,22 @@ async fn channel_for(
         }
         _ => None,
     };
-    let (pod, path, topic_uri) = readable_topic(hub, &who, &topic).await?;
-    let mut channel = Channel::new(
-        kind,
-        pod,
-        path,
-        topic_uri,
-        who,
-        start_at,
-        end_at,
-        rate,
-        asked.state,
-    );
+    let topic = readable_topic(hub, &who, &topic).await?;
+    let mut channel = Channel::new(kind, topic, who, hub.settings.max_lifetime);
+    channel.start_at_ms = start_at;
+    channel.end_at_ms = end_at;
+    channel.rate = rate;
+    channel.state = asked.state;
     channel.send_to = send_to;
     Ok(channel)
+}
+
+/// JSON-LD, or plain JSON (what a client that does not know the other
+/// sends), whatever the parameters.
+fn is_json(media_type: &str) -> bool {
+    let essence = media_type.split(';').next().unwrap_or("").trim();
+    selfdata_rdf::RdfFormat::from_media_type(essence) == Some(selfdata_rdf::RdfFormat::JsonLd)
+        || essence.eq_ignore_ascii_case("application/json")
 }
 
 /// The channel description (Solid Notifications Protocol §7).

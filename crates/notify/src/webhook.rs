@@ -101,7 +101,10 @@ pub(crate) fn check_receiver(hub: &Hub, who: &Who, to: &str) -> Result<Receiver,
 /// Starts the channel's deliveries. The task holds the hub weakly (the
 /// hub holds the task's queue): a dropped server ends it.
 pub(crate) fn spawn(hub: Arc<Hub>, channel: Arc<Channel>) {
-    let queue = hub.attach(&channel);
+    // A channel just opened has no receiver yet.
+    let Some(queue) = hub.claim(&channel) else {
+        return;
+    };
     let hub = Arc::downgrade(&hub);
     tokio::spawn(async move { deliver_all(hub, &channel, queue).await });
 }

@@ -28,6 +28,12 @@ pub use directory::Directory;
 pub use holders::HolderRegistry;
 pub use path::{AuxKind, NameError, PodName, ReservedNames, ResourcePath};
 
+/// The strong entity tag of a resource at `version` (`"1a"`): what
+/// [`Meta::etag`] and a [`Change`]'s versions are sent as.
+pub fn etag(version: u64) -> String {
+    format!("\"{version:x}\"")
+}
+
 /// What the store knows about a resource, without its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meta {
@@ -46,7 +52,7 @@ pub struct Meta {
 impl Meta {
     /// The strong entity tag for HTTP (`"v1a"`).
     pub fn etag(&self) -> String {
-        format!("\"{:x}\"", self.version)
+        etag(self.version)
     }
 
     pub fn is_container(&self) -> bool {

@@ -498,6 +498,21 @@ async fn the_legacy_solid_0_1_socket_acks_public_topics_and_refuses_private_ones
         quiet(&mut socket).await,
         "nothing about the private document"
     );
+
+    // Made private, the folder's channels close; public again, a new `sub`
+    // of the same address opens a channel again (not a bare ack).
+    let owner_only = acl.split("\n<#all>").next().unwrap().to_owned();
+    put(&s, "/public/.acl", &owner_only).await;
+    put(&s, "/public/a.ttl", "<#a> <#b> <#e>.").await;
+    assert!(quiet(&mut socket).await, "nothing once Read is gone");
+    put(&s, "/public/.acl", &acl).await;
+    socket
+        .send(Message::text(format!("sub {public}")))
+        .await
+        .unwrap();
+    assert_eq!(next_text(&mut socket).await, format!("ack {public}"));
+    put(&s, "/public/a.ttl", "<#a> <#b> <#f>.").await;
+    assert_eq!(next_text(&mut socket).await, format!("pub {public}"));
 }
 
 #[tokio::test]
