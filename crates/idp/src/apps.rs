@@ -81,7 +81,7 @@ impl Idp {
             description: description.to_owned(),
             reads,
             writes,
-            added_ms: crate::now() * 1000,
+            added_ms: jiff::Timestamp::now().as_millisecond(),
         };
         self.directory.put_listed_app(&app).await?;
         Ok(app)

@@ -768,20 +768,25 @@ async fn account_answer(
     headers: &HeaderMap,
     done: Result<Extras, String>,
 ) -> Response {
-    let (status, extras) = match done {
-        Ok(extras) => (StatusCode::OK, extras),
-        Err(error) => (
-            StatusCode::BAD_REQUEST,
-            Extras {
-                error: Some(error),
-                ..Extras::default()
-            },
-        ),
-    };
+    let (status, extras) = Extras::after(done);
     account_page(idp, chrome, headers, status, extras).await
 }
 
 impl Extras {
+    /// A page after a form's action: what it did (200), or why not (400).
+    fn after(done: Result<Extras, String>) -> (StatusCode, Extras) {
+        match done {
+            Ok(extras) => (StatusCode::OK, extras),
+            Err(error) => (
+                StatusCode::BAD_REQUEST,
+                Extras {
+                    error: Some(error),
+                    ..Extras::default()
+                },
+            ),
+        }
+    }
+
     /// The account page with a notice.
     fn notice(message: String) -> Self {
         Self {
@@ -1023,16 +1028,7 @@ pub async fn stop_app(
     headers: HeaderMap,
     AccountForm { account, form: f }: AccountForm<IdForm>,
 ) -> Response {
-    let (status, extras) = match revoke(&idp, &account, &f.id, texts(&headers)).await {
-        Ok(extras) => (StatusCode::OK, extras),
-        Err(error) => (
-            StatusCode::BAD_REQUEST,
-            Extras {
-                error: Some(error),
-                ..Extras::default()
-            },
-        ),
-    };
+    let (status, extras) = Extras::after(revoke(&idp, &account, &f.id, texts(&headers)).await);
     apps_page(&idp, chrome, &headers, status, extras).await
 }
 
