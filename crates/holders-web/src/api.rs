@@ -24,7 +24,6 @@ pub fn operations() -> Vec<Operation> {
     };
     vec![
         Operation {
-            method: "post",
             path: PUSHES_PATH,
             id: "holderPush",
             summary: "A data holder pushes the export it already makes, for many customers at once.",

@@ -26,11 +26,9 @@ pub enum Security {
     Holder,
 }
 
-/// One operation of a JSON API.
+/// One operation of a JSON API: a GET, or a POST when it takes a body.
 #[derive(Debug, Clone, Default)]
 pub struct Operation {
-    /// `get` (the default) or `post`.
-    pub method: &'static str,
     /// The route's path, with `{pod}` for the pod's name and other
     /// `{name}`s described in `path_params`.
     pub path: &'static str,
@@ -47,7 +45,8 @@ pub struct Operation {
     pub params: Vec<Param>,
     /// The request headers it reads.
     pub headers: Vec<Param>,
-    /// A request body: its media types, what it is, and an example (of the first type).
+    /// A request body (the operation is then a POST): its media types,
+    /// what it is, and an example (of the first type).
     pub body: Option<RequestBody>,
     /// The JSON Schema (2020-12) of a 200 answer.
     pub answer: Value,
@@ -63,11 +62,7 @@ pub struct RequestBody {
 
 impl Operation {
     fn method(&self) -> &'static str {
-        if self.method.is_empty() {
-            "get"
-        } else {
-            self.method
-        }
+        if self.body.is_some() { "post" } else { "get" }
     }
 }
 
