@@ -107,18 +107,7 @@ impl Notification {
 
 /// `urn:uuid:` and a random (version 4) UUID.
 fn urn_uuid() -> String {
-    let mut b: [u8; 16] = rand::random();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "urn:uuid:{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    uuid::Uuid::new_v4().urn().to_string()
 }
 
 /// An `xsd:dateTime` in UTC.
