@@ -11,8 +11,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::common::{
-    Resident, Server, as_agent, authorize_path, client_credentials_token, field, links, problem,
-    redeem_code, register_app, resident, status_of,
+    Resident, Server, as_agent, authorize_path, client_credentials_token, field, json_of, links,
+    problem, redeem_code, register_app, resident, status_of,
 };
 
 type Socket =
@@ -763,7 +763,7 @@ async fn an_app_the_resident_revokes_hears_nothing_more() {
     )
     .header("content-type", "application/ld+json")
     .body(json!({"type": "WebSocketChannel2023", "topic": folder}).to_string());
-    let channel: Value = subscription.send().await.unwrap().json().await.unwrap();
+    let channel = json_of(subscription).await;
     let mut socket = connect(channel["receiveFrom"].as_str().unwrap()).await;
     assert_eq!(status_of(put(&key, &token, "b.ttl")).await, 201);
     assert_eq!(next_json(&mut socket).await["type"], "Add");

@@ -7,7 +7,7 @@
 use selfdata_store::HolderRegistry;
 use serde_json::Value;
 
-use crate::common::{Server, problem, status_of};
+use crate::common::{Server, json_of, problem, status_of};
 
 /// Two years of every service's demo files (meters, bank, trips), imported
 /// into alice's pod the way `selfdata demo` does.
@@ -163,15 +163,7 @@ async fn a_schema_that_does_not_fit_is_caught() {
     // The check above would catch a drift: an answer missing a documented
     // required field, or with a field of another type, fails its schema.
     let s = Server::start().await;
-    let doc: Value = s
-        .client
-        .get(format!("{}/openapi.json", s.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = json_of(s.client.get(format!("{}/openapi.json", s.base))).await;
     let schema = &doc["paths"]["/{pod}/selfdata/energy/api/summary"]["get"]["responses"]["200"]["content"]
         ["application/json"]["schema"];
     let validator = jsonschema::validator_for(schema).unwrap();
