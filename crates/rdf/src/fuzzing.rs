@@ -15,7 +15,9 @@
 //!   and any patch reported [`Applied::Unchanged`], leaves the graph equal;
 //!   the request's budget is never overspent; a patched graph still
 //!   round-trips, and the same patch applied to a [`Document`] gives the
-//!   same graph.
+//!   same graph;
+//! - reading RDFa from any page never panics, never states more triples than
+//!   allowed, and what it states round-trips like any parsed graph.
 
 use crate::{
     Applied, Budget, Document, Patch, PatchError, RdfError, RdfFormat, convert, parse, serialize,
@@ -247,4 +249,23 @@ pub fn ground_triples(graph: &Graph) -> HashSet<String> {
 fn is_ground(triple: TripleRef<'_>) -> bool {
     !matches!(triple.subject, NamedOrBlankNodeRef::BlankNode(_))
         && !matches!(triple.object, TermRef::BlankNode(_))
+}
+
+/// Reads `data` as a web page's RDFa with a small triple limit; what it
+/// states must respect the limit and round-trip through every format.
+pub fn check_rdfa(data: &[u8]) {
+    const LIMIT: u64 = 1_000;
+    match crate::rdfa::parse_rdfa(data, BASE_IRI, LIMIT) {
+        Ok(graph) => {
+            assert!(
+                graph.len() as u64 <= LIMIT,
+                "the triple limit was overspent"
+            );
+            check_round_trip(&graph);
+        }
+        Err(error) => assert!(
+            error.to_string().contains("more than"),
+            "only the limit may refuse a page: {error}"
+        ),
+    }
 }

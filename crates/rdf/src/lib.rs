@@ -38,6 +38,7 @@ mod format;
 pub mod fuzzing;
 mod guard;
 mod patch;
+pub mod rdfa;
 mod turtle;
 
 pub use budget::{Budget, BudgetExceeded, Limits};

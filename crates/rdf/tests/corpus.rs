@@ -54,3 +54,8 @@ fn n3_patch_corpus() {
 fn sparql_update_corpus() {
     replay("sparql_update", fuzzing::check_sparql_update);
 }
+
+#[test]
+fn rdfa_corpus() {
+    replay("rdfa", fuzzing::check_rdfa);
+}

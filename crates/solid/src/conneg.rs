@@ -69,18 +69,37 @@ pub fn choose_rdf(accept: Option<&str>, stored: RdfFormat) -> Option<RdfFormat> 
     (best.0 > 0.0).then_some(best.1)
 }
 
+/// For a page that also states RDF (RDFa): the RDF format the client wants
+/// more than the page's own `media_type`, if any. `*/*` or no `Accept` gets
+/// the page itself.
+pub fn choose_rdf_over(accept: Option<&str>, media_type: &str) -> Option<RdfFormat> {
+    let ranges = parse_accept(accept.filter(|a| !a.trim().is_empty())?);
+    let own = weight(&ranges, &essence(media_type));
+    let mut best: Option<(f32, RdfFormat)> = None;
+    for format in RdfFormat::ALL {
+        let w = weight(&ranges, format.media_type());
+        if w > own && best.is_none_or(|(b, _)| w > b) {
+            best = Some((w, format));
+        }
+    }
+    best.map(|(_, format)| format)
+}
+
+fn essence(media_type: &str) -> String {
+    media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// Whether a non-RDF resource of `media_type` is acceptable.
 pub fn accepts(accept: Option<&str>, media_type: &str) -> bool {
     let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
         return true;
     };
-    let essence = media_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    weight(&parse_accept(accept), &essence) > 0.0
+    weight(&parse_accept(accept), &essence(media_type)) > 0.0
 }
 
 /// Whether the client is a browser navigating: among the media types it
@@ -147,6 +166,26 @@ mod tests {
         assert_eq!(
             choose_rdf(Some("text/*, application/*;q=0"), RdfFormat::JsonLd),
             Some(RdfFormat::Turtle)
+        );
+    }
+
+    #[test]
+    fn a_page_is_sent_as_rdf_only_when_rdf_is_wanted_more() {
+        let page = "application/xhtml+xml; charset=utf-8";
+        assert_eq!(choose_rdf_over(None, page), None);
+        assert_eq!(choose_rdf_over(Some("*/*"), page), None);
+        assert_eq!(choose_rdf_over(Some("application/xhtml+xml"), page), None);
+        assert_eq!(
+            choose_rdf_over(Some("text/turtle"), page),
+            Some(RdfFormat::Turtle)
+        );
+        assert_eq!(
+            choose_rdf_over(Some("application/ld+json;q=0.9, */*;q=0.8"), page),
+            Some(RdfFormat::JsonLd)
+        );
+        assert_eq!(
+            choose_rdf_over(Some("text/html, text/turtle;q=0.5"), "text/html"),
+            None
         );
     }
 

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use selfdata_rdf::oxrdf::{Graph, NamedNodeRef};
-use selfdata_rdf::{Document, RdfFormat};
+use selfdata_rdf::{Document, RdfFormat, rdfa};
 use selfdata_store::{Meta, PodName, Precondition, ResourcePath, StoreError, Write, WriteOutcome};
 
 use crate::AppState;
@@ -381,9 +381,30 @@ impl Req<'_> {
                 )
             };
             (format.media_type().to_owned(), bytes, None)
+        } else if let Some(format) = rdfa::is_rdfa_host(&meta.content_type)
+            .then(|| conneg::choose_rdf_over(accept, &meta.content_type))
+            .flatten()
+        {
+            // A web page asked for as RDF: the triples its RDFa states.
+            let limit = self.state.config().rdf_limits.document_triples;
+            let graph = rdfa::parse_rdfa(&body, &self.uri, limit).map_err(|e| {
+                ApiError::new(
+                    StatusCode::NOT_ACCEPTABLE,
+                    format!("This page cannot be sent as {format}: {e}."),
+                )
+            })?;
+            let bytes = selfdata_rdf::serialize(&graph, format, &self.uri).map_err(|e| {
+                tracing::error!(error = %e, "RDFa triples do not serialise");
+                ApiError::internal()
+            })?;
+            (format.media_type().to_owned(), Bytes::from(bytes), None)
         } else {
             if !conneg::accepts(accept, &meta.content_type) {
-                return Err(not_acceptable(&meta.content_type));
+                let mut types = meta.content_type.clone();
+                if rdfa::is_rdfa_host(&types) {
+                    types = format!("{types}, {ACCEPT_RDF}");
+                }
+                return Err(not_acceptable(&types));
             }
             let range = match self.header(header::RANGE) {
                 Some(r) if self.if_range_matches(&meta) => parse_range(r, body.len() as u64)?,

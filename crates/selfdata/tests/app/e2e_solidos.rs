@@ -1,6 +1,8 @@
 //! The SolidOS data browser (npm `mashlib`) in headless Chromium, served
 //! from another origin, against the real binary: sign-in, browsing the pod,
-//! making a new folder. Needs Node and `npm ci --prefix tests/e2e`.
+//! making a folder, making and editing a document, sharing it (its ACL),
+//! uploading a file and deleting the document, each through SolidOS's own
+//! controls. Needs Node and `npm ci --prefix tests/e2e`.
 
 use selfdata::{App, Options};
 use selfdata_store::PodName;
@@ -8,7 +10,7 @@ use selfdata_store::PodName;
 use crate::e2e;
 
 #[tokio::test]
-async fn the_solidos_data_browser_signs_in_browses_and_makes_a_folder() {
+async fn the_solidos_data_browser_browses_makes_edits_shares_uploads_and_deletes() {
     let chromium = e2e::chromium();
     let dir = tempfile::tempdir().unwrap();
     let port = e2e::free_port();

@@ -1224,3 +1224,80 @@ async fn conformance_the_storage_description_is_readable_without_signing_in() {
     let root = s.client.get(s.url("/")).send().await.unwrap();
     assert_eq!(problem(root).await.0, 401, "the pod itself stays private");
 }
+
+/// Conformance finding (issue 16): a stored web page's RDFa is offered as
+/// Turtle and JSON-LD (the conformance suite's "Get RDFa" tests), while a
+/// browser, `*/*` or no `Accept` still gets the page itself, untouched.
+#[tokio::test]
+async fn conformance_rdfa_in_a_stored_page_is_offered_as_turtle_and_json_ld() {
+    let s = Server::start().await;
+    let page = include_str!("../../../rdf/tests/rdfa/conformance-suite.xhtml");
+    let expected_nt = include_str!("../../../rdf/tests/rdfa/conformance-suite.nt");
+    let url = s.url("/people/example.html");
+    let put = s
+        .req("PUT", "/people/example.html")
+        .header("content-type", "application/xhtml+xml; charset=utf-8")
+        .body(page)
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success(), "{}", put.status());
+    let mut expected = selfdata_rdf::parse(
+        expected_nt
+            .replace("http://pod.example/people/page.html", &url)
+            .replace(
+                "http://pod.example/people/about.htm",
+                &s.url("/people/about.htm"),
+            )
+            .as_bytes(),
+        RdfFormat::NTriples,
+        &url,
+    )
+    .unwrap();
+    expected.canonicalize(Default::default());
+    for format in [RdfFormat::Turtle, RdfFormat::JsonLd] {
+        let r = s
+            .req("GET", "/people/example.html")
+            .header("accept", format.media_type())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{format}");
+        assert_eq!(r.headers()["content-type"], format.media_type());
+        let mut got = selfdata_rdf::parse(&r.bytes().await.unwrap(), format, &url).unwrap();
+        got.canonicalize(Default::default());
+        assert_eq!(got, expected, "{format}");
+    }
+    for accept in [
+        None,
+        Some("*/*"),
+        Some("text/html,application/xhtml+xml;q=0.9"),
+    ] {
+        let mut request = s.req("GET", "/people/example.html");
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/xhtml+xml"),
+            "{accept:?}"
+        );
+        assert_eq!(r.text().await.unwrap(), page, "{accept:?}");
+    }
+    let r = s
+        .req("GET", "/people/example.html")
+        .header("accept", "image/png")
+        .send()
+        .await
+        .unwrap();
+    let (status, detail) = problem(r).await;
+    assert_eq!(status, 406);
+    assert!(
+        detail.contains("application/xhtml+xml") && detail.contains("text/turtle"),
+        "{detail}"
+    );
+}
