@@ -85,7 +85,7 @@ async function run(browser) {
   for (const locale of ['en-GB', 'fr-FR']) {
     const ctx = await phone(browser, locale);
     page = await signedIn(ctx);
-    for (const url of ['/app/operator', '/app/operator/holders']) {
+    for (const url of ['/app/operator', '/app/operator/apps', '/app/operator/holders']) {
       await page.goto(`${BASE}${url}`);
       await axeClean(page, `${url} (${locale}, phone)`);
       await fitsScreen(page, `${url} (${locale}, phone)`);

@@ -16,6 +16,7 @@
 pub mod accounts;
 pub mod apps;
 pub mod cid;
+pub mod console;
 pub mod i18n;
 pub mod pages;
 pub mod provider;
@@ -364,6 +365,8 @@ impl Idp {
             .route("/account/grants/revoke", post(pages::revoke_grant))
             .route("/account/apps", get(pages::apps))
             .route("/account/apps/stop", post(pages::stop_app))
+            .route("/app/operator/apps", get(console::show).post(console::list))
+            .route("/app/operator/apps/remove", post(console::remove))
             .route("/account/credentials", post(pages::create_credentials))
             .route(
                 "/account/credentials/delete",

@@ -109,7 +109,12 @@ fn nested_properties_cannot_multiply_the_text_of_a_page() {
     let honest = format!(
         r#"<div property="http://example.org/d"><span property="http://example.org/n">{text}</span></div>"#
     );
-    assert_eq!(parse_rdfa(honest.as_bytes(), BASE, 10).expect("reads").len(), 2);
+    assert_eq!(
+        parse_rdfa(honest.as_bytes(), BASE, 10)
+            .expect("reads")
+            .len(),
+        2
+    );
 }
 
 #[test]

@@ -283,7 +283,8 @@ impl App {
             Arc::new(mobility),
             Arc::new(holders),
             Arc::new(privacy),
-        ]);
+        ])
+        .with_console_entries(vec![selfdata_idp::console::OPERATOR_MENU]);
         pipeline.offer_to(registry.intakes());
         // Every route's first segment, from the constants and the registry
         // the routers are built from: a pod of that name would be hidden.

@@ -259,6 +259,9 @@ pub const PAGES_ROOT: &str = "app";
 #[derive(Clone)]
 pub struct Registry {
     services: Vec<Arc<dyn Service>>,
+    /// The console's entries for parts of the server that are not services
+    /// (the identity provider's app directory), listed first.
+    console: Vec<MenuEntry>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -271,7 +274,17 @@ impl std::fmt::Debug for Registry {
 
 impl Registry {
     pub fn new(services: Vec<Arc<dyn Service>>) -> Self {
-        Self { services }
+        Self {
+            services,
+            console: Vec::new(),
+        }
+    }
+
+    /// Adds entries to the operator's console for pages that are not a
+    /// service's (they take [`selfdata_site::Operator`] all the same).
+    pub fn with_console_entries(mut self, entries: Vec<MenuEntry>) -> Self {
+        self.console.extend(entries);
+        self
     }
 
     /// The services, in order.
@@ -284,12 +297,11 @@ impl Registry {
         self.services.iter().flat_map(|s| s.menu()).collect()
     }
 
-    /// Every service's entries in the operator's console, in order.
+    /// The operator's console: the entries given with
+    /// [`Registry::with_console_entries`], then every service's, in order.
     pub fn operator_menu(&self) -> Vec<MenuEntry> {
-        self.services
-            .iter()
-            .flat_map(|s| s.operator_menu())
-            .collect()
+        let services = self.services.iter().flat_map(|s| s.operator_menu());
+        self.console.iter().copied().chain(services).collect()
     }
 
     /// Every service's routes, the job table's, the home page at `/`, the

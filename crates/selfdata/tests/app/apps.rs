@@ -190,3 +190,122 @@ async fn the_operator_lists_and_removes_an_app_from_the_command_line() {
     assert!(!ok);
     assert!(err.contains("is listed"), "{err}");
 }
+
+/// The operator curates the directory from the console: a listing refused
+/// keeps what was typed and says why, a listed app appears on the
+/// residents' page with its uses, removing needs the box ticked; a resident
+/// finds no such page.
+#[tokio::test]
+async fn the_operator_lists_and_removes_an_app_on_the_console() {
+    let s = Server::start_with(|o| o.allow_http_client_ids = true).await;
+    let client_id = client_id_document("Watt Watcher").await;
+    let ops = crate::operator::operator(&s).await;
+    let console = ops.get("/app/operator").await;
+    assert!(
+        console.body.contains("href=\"/app/operator/apps\""),
+        "{}",
+        console.body
+    );
+    let page = ops.get("/app/operator/apps").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("No app is listed yet."));
+    let csrf = crate::common::field(&page.body, "csrf");
+
+    let vague = ops
+        .post(
+            "/app/operator/apps",
+            &[
+                ("csrf", csrf.as_str()),
+                ("client_id", client_id.as_str()),
+                ("description", "Draws your electricity use by the hour."),
+                ("reads", "everything = because"),
+            ],
+        )
+        .await;
+    assert_eq!(vague.status, 400);
+    assert!(vague.body.contains("PATH=WHY"), "{}", vague.body);
+    assert!(
+        vague
+            .body
+            .contains("Draws your electricity use by the hour.")
+    );
+    assert!(s.app.idp.listed_apps().await.unwrap().is_empty());
+
+    let listed = ops
+        .post(
+            "/app/operator/apps",
+            &[
+                ("csrf", csrf.as_str()),
+                ("client_id", client_id.as_str()),
+                ("description", "Draws your electricity use by the hour."),
+                (
+                    "reads",
+                    "/selfdata/energy/ = to draw your consumption\n\n/profile/card = to greet you by name",
+                ),
+                ("writes", ""),
+            ],
+        )
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert!(
+        listed.body.contains("Watt Watcher is listed."),
+        "{}",
+        listed.body
+    );
+    let apps = s.app.idp.listed_apps().await.unwrap();
+    assert_eq!(apps.len(), 1);
+    assert_eq!(apps[0].reads.len(), 2);
+    assert!(apps[0].writes.is_empty());
+
+    let (camille, _) = resident(&s, "camille@example.org", "camille").await;
+    let directory = camille.get("/account/apps").await;
+    assert!(directory.body.contains("Watt Watcher"));
+    assert!(directory.body.contains("to greet you by name"));
+    let theirs = camille.get("/app/operator/apps").await;
+    assert_eq!(theirs.status, 404);
+    let camille_csrf = crate::common::field(&camille.get("/account").await.body, "csrf");
+    let refused = camille
+        .post(
+            "/app/operator/apps/remove",
+            &[
+                ("csrf", &camille_csrf),
+                ("client_id", &client_id),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 404);
+
+    let unticked = ops
+        .post(
+            "/app/operator/apps/remove",
+            &[("csrf", &csrf), ("client_id", &client_id)],
+        )
+        .await;
+    assert_eq!(unticked.status, 400);
+    assert_eq!(s.app.idp.listed_apps().await.unwrap().len(), 1);
+    let removed = ops
+        .post(
+            "/app/operator/apps/remove",
+            &[
+                ("csrf", &csrf),
+                ("client_id", &client_id),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(removed.status, 303);
+    assert!(s.app.idp.listed_apps().await.unwrap().is_empty());
+    let page = ops.get("/app/operator/apps?done=removed").await;
+    assert!(
+        page.body
+            .contains("The app was removed from the directory.")
+    );
+    assert!(
+        !camille
+            .get("/account/apps")
+            .await
+            .body
+            .contains("Watt Watcher")
+    );
+}
