@@ -58,4 +58,6 @@ fn sparql_update_corpus() {
 #[test]
 fn rdfa_corpus() {
     replay("rdfa", fuzzing::check_rdfa);
+    // The pages tested as data seed the fuzzer too (`tests/rdfa/`).
+    replay("../rdfa", fuzzing::check_rdfa);
 }
