@@ -37,7 +37,11 @@ pub struct NewHolder {
     pub id: String,
     pub name: String,
     pub contact: String,
+    /// What it delivers; empty exactly when `receives_only`.
     pub categories: Vec<String>,
+    /// It delivers nothing and only receives direct transfers (no
+    /// identifier, layout or column then).
+    pub receives_only: bool,
     /// How residents are known there, in their words.
     pub identifier: String,
     /// How its pushes are laid out.
@@ -135,8 +139,8 @@ impl RegistryError {
                 "Give the holder's name, its data protection contact and how it knows residents.",
             ),
             Self::BadCategory => Say::new(
-                "Choisissez ce que l'organisme envoie\u{a0}: eau, électricité, gaz ou banque.",
-                "Choose what the holder sends: water, electricity, gas or bank.",
+                "Choisissez ce que l'organisme envoie (eau, électricité, gaz ou banque), ou qu'il n'envoie rien et reçoit seulement ce que les résidents lui transmettent.",
+                "Choose what the holder sends (water, electricity, gas or bank), or that it sends nothing and only receives what residents give it.",
             ),
             Self::BadLimits => Say::new(
                 "Les limites d'un organisme vont de 1 à 10\u{a0}000 envois par heure, de 1 à 16 envois à la fois et de 1 à 8\u{a0}192\u{a0}Mio par envoi.",
@@ -187,10 +191,10 @@ pub async fn register(
         new.contact.trim().to_owned(),
         new.identifier.trim().to_owned(),
     );
-    if name.is_empty() || contact.is_empty() || identifier.is_empty() {
+    if name.is_empty() || contact.is_empty() || (identifier.is_empty() && !new.receives_only) {
         return Err(RegistryError::Missing);
     }
-    if new.categories.is_empty()
+    if new.categories.is_empty() != new.receives_only
         || new
             .categories
             .iter()
@@ -198,6 +202,13 @@ pub async fn register(
     {
         return Err(RegistryError::BadCategory);
     }
+    // An organisation that only receives is known by no identifier and
+    // pushes no files.
+    let (identifier, column_given) = if new.receives_only {
+        (String::new(), "")
+    } else {
+        (identifier, new.column.trim())
+    };
     let existing = app.registry.holder(&id).await?;
     if !replace && existing.is_some() {
         return Err(RegistryError::Exists);
@@ -206,7 +217,7 @@ pub async fn register(
         .limits
         .over(existing.as_ref().map(|h| h.limits).unwrap_or_default());
     check_limits(&limits)?;
-    let column = match (new.layout, new.column.trim()) {
+    let column = match (new.layout, column_given) {
         (Layout::Column, "") => identifier.clone(),
         (Layout::Column, c) => c.to_owned(),
         (Layout::FilePerCustomer, "") => String::new(),
@@ -344,6 +355,8 @@ pub struct Words {
     name: &'static str,
     contact: &'static str,
     categories: &'static str,
+    receives_only: &'static str,
+    receives_what: &'static str,
     identifier: &'static str,
     identifier_hint: &'static str,
     column: &'static str,
@@ -407,6 +420,8 @@ static FR: Words = Words {
     name: "Nom, tel que les résidents le connaissent",
     contact: "Contact pour la protection des données (adresse e-mail ou URL)",
     categories: "Ce qu'il envoie",
+    receives_only: "Rien\u{a0}: il reçoit seulement ce que des résidents lui transmettent (pour un motif et un temps limité)",
+    receives_what: "Rien\u{a0}; il reçoit ce que des résidents lui transmettent",
     identifier: "Comment il connaît les résidents",
     identifier_hint: "Dans les mots que les résidents liront, par exemple «\u{a0}Numéro de compteur\u{a0}».",
     column: "Colonne de ses fichiers qui nomme le client",
@@ -467,6 +482,8 @@ static EN: Words = Words {
     name: "Name, as residents know it",
     contact: "Data protection contact (an e-mail address or a URL)",
     categories: "What it sends",
+    receives_only: "Nothing: it only receives what residents give it (for a purpose and a limited time)",
+    receives_what: "Nothing; it receives what residents give it",
     identifier: "How it knows residents",
     identifier_hint: "In the words residents will read, for example “Meter number”.",
     column: "Column of its files that names the customer",
@@ -591,6 +608,8 @@ pub(crate) struct RegisterForm {
     electricity: Option<String>,
     gas: Option<String>,
     bank: Option<String>,
+    /// `yes`: it sends nothing and only receives direct transfers.
+    receives: Option<String>,
     #[serde(default)]
     push_key: String,
     #[serde(flatten)]
@@ -663,12 +682,15 @@ async fn lines(app: &HoldersApp, w: &Words, lang: Lang) -> Result<Vec<HolderLine
             .await
             .map_err(PageError::internal)?;
         out.push(HolderLine {
-            what: h
-                .categories
-                .iter()
-                .map(|c| w.category(c))
-                .collect::<Vec<_>>()
-                .join(", "),
+            what: if h.receives_only() {
+                w.receives_what.to_owned()
+            } else {
+                h.categories
+                    .iter()
+                    .map(|c| w.category(c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
             residents: count(a.residents, lang),
             confirm: selfdata_site::fill(w.remove_confirm, &[("n", &count(a.residents, lang))]),
             pushes: count(a.pushes, lang),
@@ -831,6 +853,7 @@ pub(crate) async fn register_holder(
                 name: form.name.clone(),
                 contact: form.contact.clone(),
                 categories: form.categories(),
+                receives_only: form.receives.is_some(),
                 identifier: form.identifier.clone(),
                 layout: form.layout(),
                 column: form.column.clone(),

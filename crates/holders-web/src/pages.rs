@@ -186,7 +186,9 @@ pub(crate) async fn show(
     };
     let mut connected = Vec::new();
     let mut available = Vec::new();
-    for h in &holders {
+    // An organisation that only receives is not connected to: residents
+    // give it parts of their pod on the transfers page instead.
+    for h in holders.iter().filter(|h| !h.receives_only()) {
         match links.iter().find(|l| l.holder_id == h.id) {
             Some(l) => connected.push(ConnectedLine {
                 id: h.id.clone(),
@@ -290,6 +292,7 @@ pub async fn connect_pod(
         .registry
         .holder(holder_id)
         .await?
+        .filter(|h| !h.receives_only())
         .ok_or(ConnectError::NoHolder)?;
     let identifier = selfdata_holders::identifier(identifier);
     if identifier.is_empty() || identifier.chars().count() > 64 {
@@ -413,7 +416,14 @@ pub(crate) async fn disconnect(
 /// The home page's card.
 pub(crate) async fn card(app: &HoldersApp, r: &Resident, lang: Lang) -> Option<Card> {
     let t: &'static Texts = lang.words();
-    if app.registry.holders().await.ok()?.is_empty() {
+    if app
+        .registry
+        .holders()
+        .await
+        .ok()?
+        .iter()
+        .all(|h| h.receives_only())
+    {
         return None;
     }
     let n = app.registry.links_of_pod(r.pod.as_str()).await.ok()?.len();

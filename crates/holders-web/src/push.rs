@@ -156,6 +156,13 @@ async fn run(app: &Arc<HoldersApp>, request: Request) -> Result<Response, ApiErr
     let (parts, body) = request.into_parts();
     let headers = &parts.headers;
     let holder = authenticate(app, headers).await?;
+    if holder.receives_only() {
+        drain(body, LINGER_BYTES, Some(LINGER_TIME)).await;
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "This organisation is registered to receive what residents give it, not to deliver: it has nothing to push.",
+        ));
+    }
     match begin(app, &holder, headers).await {
         Ok(Begun::Started(key)) => deliver_push(app, &holder, key, parts, body).await,
         Ok(Begun::Replay(receipt)) => {

@@ -233,6 +233,7 @@ enum AppCommand {
 enum HolderCommand {
     /// Register a holder (or replace one of the same id, with a new secret);
     /// prints its client id and secret, shown once.
+    #[command(group = clap::ArgGroup::new("sends").required(true).args(["categories", "receives_only"]))]
     Add {
         /// Its id: lower-case letters, digits and '-' (e.g. eau-grand-lyon).
         #[arg(long)]
@@ -244,11 +245,15 @@ enum HolderCommand {
         #[arg(long)]
         contact: String,
         /// What it delivers (repeatable): water, electricity, gas or bank.
-        #[arg(long = "category", required = true)]
+        #[arg(long = "category")]
         categories: Vec<String>,
+        /// It delivers nothing: it only receives what residents give it by
+        /// direct transfer (an energy-advice association, an app's publisher).
+        #[arg(long, conflicts_with_all = ["categories", "identifier", "column"])]
+        receives_only: bool,
         /// How residents are known there, in words residents read ("Numéro de compteur").
-        #[arg(long)]
-        identifier: String,
+        #[arg(long, required_unless_present = "receives_only")]
+        identifier: Option<String>,
         /// How its pushes are laid out: `column` (one CSV for many
         /// customers, a column naming each row's customer) or
         /// `file-per-customer` (a multipart body, one file per customer: a
@@ -949,6 +954,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             name,
             contact,
             categories,
+            receives_only,
             identifier,
             layout,
             column,
@@ -978,8 +984,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 name,
                 contact,
                 categories,
+                receives_only,
                 layout,
-                identifier,
+                identifier: identifier.unwrap_or_default(),
                 column: column.unwrap_or_default(),
                 // What is not given stays as the holder had it (or the defaults).
                 limits: selfdata_holders_web::operator::LimitChanges {
@@ -1065,7 +1072,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "{}\t{}\t{}\t{layout}\t{}\t{} pushes/hour, {} at once, {} MiB each\t{signed}",
                     h.id,
                     h.name,
-                    h.categories.join(","),
+                    if h.receives_only() {
+                        "receives only".to_owned()
+                    } else {
+                        h.categories.join(",")
+                    },
                     h.contact,
                     h.limits.pushes_per_hour,
                     h.limits.at_once,

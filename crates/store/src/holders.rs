@@ -51,6 +51,15 @@ pub struct Holder {
     pub push_key: Option<String>,
 }
 
+impl Holder {
+    /// An organisation that delivers nothing: it only reads what residents
+    /// give it by direct transfer (an energy-advice association, an app's
+    /// publisher), so it has no pushes and no residents connected.
+    pub fn receives_only(&self) -> bool {
+        self.categories.is_empty()
+    }
+}
+
 /// What a holder's pushes may cost, set by the operator per holder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HolderLimits {

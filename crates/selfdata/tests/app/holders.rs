@@ -552,6 +552,33 @@ fn the_operator_registers_a_holder_pushing_one_file_per_customer_and_incoherent_
     assert!(ok, "{said}");
     let (_, listed) = holder_cli(dir.path(), &["list"]);
     assert!(listed.contains("column \"Numéro de compte\""), "{listed}");
+    // An organisation that only receives: no category, no identifier.
+    let advice = [
+        "add",
+        "--id",
+        "conseil-energie",
+        "--name",
+        "Conseil Énergie",
+        "--contact",
+        "dpo@conseil.example",
+    ];
+    let (ok, said) = holder_cli(dir.path(), &advice);
+    assert!(!ok && said.contains("--receives-only"), "{said}");
+    let both: Vec<&str> = advice
+        .iter()
+        .chain(&["--receives-only", "--category", "water"])
+        .copied()
+        .collect();
+    let (ok, said) = holder_cli(dir.path(), &both);
+    assert!(!ok, "{said}");
+    let only: Vec<&str> = advice.iter().chain(&["--receives-only"]).copied().collect();
+    let (ok, said) = holder_cli(dir.path(), &only);
+    assert!(ok, "{said}");
+    let (_, listed) = holder_cli(dir.path(), &["list"]);
+    assert!(
+        listed.contains("conseil-energie\tConseil Énergie\treceives only\t"),
+        "{listed}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -416,3 +416,126 @@ async fn a_bank_sending_one_file_per_customer_is_registered_on_the_console_and_a
         page.body
     );
 }
+
+/// An organisation that delivers nothing (an energy-advice association, an
+/// app's publisher) is registered on the console without an identifier; it
+/// is never offered to residents to connect, its pushes are refused, and it
+/// reads with its own credentials what a resident transfers to it.
+#[tokio::test]
+async fn an_organisation_that_only_receives_is_registered_cannot_push_and_reads_a_transfer() {
+    let s = Server::start().await;
+    let ops = operator(&s).await;
+    let csrf = field(&ops.get("/app/operator/holders").await.body, "csrf");
+    let form = |receives: bool| {
+        let mut f = vec![
+            ("csrf", csrf.as_str()),
+            ("id", "conseil-energie"),
+            ("name", "Conseil Énergie Lyon"),
+            ("contact", "dpo@conseil.example"),
+            ("identifier", ""),
+        ];
+        if receives {
+            f.push(("receives", "yes"));
+        }
+        f
+    };
+    // Neither what it sends nor that it only receives: refused, with why.
+    let page = ops.post("/app/operator/holders", &form(false)).await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("only receives"), "{}", page.body);
+    // Receiving and sending water at once: refused too.
+    let mut both = form(true);
+    both.push(("water", "yes"));
+    assert_eq!(ops.post("/app/operator/holders", &both).await.status, 400);
+    let page = ops.post("/app/operator/holders", &form(true)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let secret = page
+        .body
+        .split("<code id=\"client-secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    let registry = ops.get("/app/operator/holders").await.body;
+    assert!(
+        registry.contains("Nothing; it receives what residents give it"),
+        "{registry}"
+    );
+
+    // It has nothing to push.
+    let push = s
+        .client
+        .post(format!("{}/holders/v1/pushes", s.base))
+        .basic_auth("conseil-energie", Some(&secret))
+        .header("idempotency-key", "day-1")
+        .header("content-type", "text/csv")
+        .body("Numéro;Date\n")
+        .send()
+        .await
+        .unwrap();
+    let (status, detail) = crate::common::problem(push).await;
+    assert_eq!(status, 403);
+    assert!(detail.contains("not to deliver"), "{detail}");
+
+    // A resident is not offered to connect to it, and cannot.
+    let (b, pod) = resident(&s, "ines@example.org", "ines").await;
+    let holders = b.get("/app/holders").await;
+    assert!(
+        !holders.body.contains("Conseil Énergie Lyon"),
+        "{}",
+        holders.body
+    );
+    assert!(
+        selfdata_holders_web::pages::connect_pod(&s.app.holders, &pod, "conseil-energie", "42")
+            .await
+            .is_err()
+    );
+
+    // They give it their water readings; it reads them with its secret.
+    s.app
+        .store
+        .write(
+            &pod,
+            selfdata_store::Write::Put {
+                path: selfdata_store::ResourcePath::parse("/selfdata/energy/water/daily.csv")
+                    .unwrap(),
+                content_type: "text/csv".into(),
+                body: bytes::Bytes::from_static(b"start,end,litres\n"),
+                precondition: selfdata_store::Precondition::None,
+            },
+        )
+        .await
+        .unwrap();
+    let page = b.get("/app/holders/transfers").await;
+    assert!(page.body.contains("Conseil Énergie Lyon"), "{}", page.body);
+    let resident_csrf = field(&page.body, "csrf");
+    let granted = b
+        .post(
+            "/app/holders/transfers",
+            &[
+                ("csrf", resident_csrf.as_str()),
+                ("holder", "conseil-energie"),
+                ("part", "/selfdata/energy/water/"),
+                ("purpose", "RequestedServiceProvision"),
+                ("days", "30"),
+                ("consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(granted.status, 303, "{}", granted.body);
+    let id = s.app.store.transfers_of_pod("ines").await.unwrap()[0]
+        .id
+        .clone();
+    let read = s
+        .client
+        .get(format!(
+            "{}/holders/v1/transfers/{id}/selfdata/energy/water/daily.csv",
+            s.base
+        ))
+        .basic_auth("conseil-energie", Some(&secret))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    assert_eq!(read.text().await.unwrap(), "start,end,litres\n");
+}
