@@ -5,16 +5,23 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use selfdata::{App, Options, Upload};
 use selfdata_idp::SignupMode;
 use selfdata_store::{Backend, Directory, PodName};
+
+mod config;
 
 /// selfdata: a personal data store. Residents gather the data organisations
 /// hold about them in a pod of their own, speaking the Solid Protocol.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None)]
 struct Cli {
+    /// The configuration file: `setting = value` lines named like these
+    /// options (default: /etc/selfdata/selfdata.toml if it exists). Flags
+    /// and environment variables win over it.
+    #[arg(long, global = true, env = "SELFDATA_CONFIG")]
+    config: Option<PathBuf>,
     /// Folder holding all the pods (created if missing).
     #[arg(
         long,
@@ -57,6 +64,9 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The configuration file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Run the server: every pod in the data folder, over HTTP.
     Serve {
         /// Address and port to listen on.
@@ -227,6 +237,13 @@ enum AppCommand {
     /// Take an app out of the directory (residents using it keep their
     /// consent until they withdraw it).
     Remove { client_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Say which configuration file is in force and explain each problem in
+    /// it (an unknown setting, a value an option would refuse).
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -574,8 +591,39 @@ enum PodCommand {
     },
 }
 
+/// `selfdata config check`.
+fn check_config(given: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let Some(path) = config::locate(given) else {
+        println!(
+            "No configuration file: none was given (--config, SELFDATA_CONFIG) and {} does not exist. Every setting has its default unless a flag or a variable sets it.",
+            config::DEFAULT_PATH
+        );
+        return Ok(());
+    };
+    let problems = config::check(&Cli::command(), &path)?;
+    if problems.is_empty() {
+        println!("{}: no problem found.", path.display());
+        return Ok(());
+    }
+    for problem in &problems {
+        println!("{}: {problem}", path.display());
+    }
+    anyhow::bail!(
+        "{} problem(s) in {}; the server would not start with them",
+        problems.len(),
+        path.display()
+    )
+}
+
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let argv = match config::with_file(&Cli::command(), std::env::args_os().collect()) {
+        Ok(argv) => argv,
+        Err(e) => {
+            eprintln!("selfdata: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse_from(argv);
     // Every open pod holds a few files: use all the descriptors the system
     // allows (the open-pod cap is derived from the limit in force).
     selfdata_store::sys::raise_fd_limit();
@@ -613,6 +661,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     };
     match cli.command {
+        Command::Config(ConfigCommand::Check) => check_config(cli.config.as_deref())?,
         Command::Serve {
             addr,
             base_url,

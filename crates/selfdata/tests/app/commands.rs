@@ -169,3 +169,121 @@ async fn conformance_a_base_url_with_a_trailing_slash_prints_no_double_slash() {
         "{err}"
     );
 }
+
+/// Runs the binary with exactly these arguments and environment (no
+/// `--data` added): whether it succeeded, and what it printed.
+fn selfdata(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_selfdata"));
+    command
+        .args(args)
+        .env("SELFDATA_LOG", "warn")
+        .env_remove("SELFDATA_BASE_URL")
+        .env_remove("SELFDATA_CONFIG")
+        .env_remove("SELFDATA_DATA");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), said)
+}
+
+/// Issue 18: one configuration file read by every command; a flag wins
+/// over its variable, which wins over the file, which wins over the
+/// default; `config check` explains each problem; a file with an unknown
+/// setting stops every command with a sentence.
+#[test]
+fn the_configuration_file_is_read_by_every_command_below_flags_and_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("pods");
+    let file = dir.path().join("selfdata.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "# The city's settings\ndata = {:?}\nbase-url = \"https://file.example\"\nsignup = \"invite\"\n",
+            data.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let config = file.to_str().unwrap();
+
+    // The file alone: its data folder and its address.
+    let (ok, said) = selfdata(&["--config", config, "pod", "create", "alpha"], &[]);
+    assert!(ok, "{said}");
+    assert!(said.contains("https://file.example/alpha/"), "{said}");
+    assert!(data.is_dir(), "the pods went to the file's folder");
+    // Named by the variable instead of the flag; the variable's address wins.
+    let (ok, said) = selfdata(
+        &["pod", "create", "beta"],
+        &[
+            ("SELFDATA_CONFIG", config),
+            ("SELFDATA_BASE_URL", "https://env.example"),
+        ],
+    );
+    assert!(ok, "{said}");
+    assert!(said.contains("https://env.example/beta/"), "{said}");
+    // The flag wins over both.
+    let (ok, said) = selfdata(
+        &[
+            "pod",
+            "create",
+            "gamma",
+            "--base-url",
+            "https://flag.example",
+        ],
+        &[
+            ("SELFDATA_CONFIG", config),
+            ("SELFDATA_BASE_URL", "https://env.example"),
+        ],
+    );
+    assert!(ok, "{said}");
+    assert!(said.contains("https://flag.example/gamma/"), "{said}");
+    // Every pod went to the file's folder.
+    let (ok, listed) = selfdata(&["--config", config, "pod", "list"], &[]);
+    assert!(ok, "{listed}");
+    for pod in ["alpha", "beta", "gamma"] {
+        assert!(listed.contains(pod), "{listed}");
+    }
+
+    let (ok, said) = selfdata(&["--config", config, "config", "check"], &[]);
+    assert!(ok, "{said}");
+    assert!(said.contains("no problem found"), "{said}");
+
+    // Problems, each in a sentence; no command runs with them.
+    std::fs::write(
+        &file,
+        "addr = \"everywhere\"\nsignup = \"sometimes\"\nbase_url = \"https://ok.example\"\nmax-pods = 3\n",
+    )
+    .unwrap();
+    let (ok, said) = selfdata(&["--config", config, "config", "check"], &[]);
+    assert!(!ok, "{said}");
+    assert!(
+        said.contains("`addr`: invalid value 'everywhere'"),
+        "{said}"
+    );
+    assert!(
+        said.contains("`signup`: invalid value 'sometimes'"),
+        "{said}"
+    );
+    assert!(
+        said.contains("`max-pods` is not a setting of selfdata"),
+        "{said}"
+    );
+    assert!(!said.contains("base_url"), "{said}");
+    let (ok, said) = selfdata(&["--config", config, "pod", "list"], &[]);
+    assert!(!ok);
+    assert!(said.contains("`max-pods` is not a setting"), "{said}");
+    let (ok, said) = selfdata(
+        &["--config", "/nonexistent/selfdata.toml", "pod", "list"],
+        &[],
+    );
+    assert!(!ok);
+    assert!(
+        said.contains("cannot read the configuration file"),
+        "{said}"
+    );
+}
