@@ -205,6 +205,24 @@ impl Idp {
         password: &str,
         totp: &str,
     ) -> Result<Account, LoginError> {
+        let checked = self
+            .check_login_once(client_key, email, password, totp)
+            .await;
+        if matches!(&checked, Err(e) if !matches!(e, LoginError::NeedCode)) {
+            self.counters
+                .sign_in_failures
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        checked
+    }
+
+    async fn check_login_once(
+        &self,
+        client_key: &str,
+        email: &str,
+        password: &str,
+        totp: &str,
+    ) -> Result<Account, LoginError> {
         if !self
             .limiter
             .allow(client_key, self.config.login_attempts_per_minute)

@@ -175,6 +175,18 @@ pub struct Idp {
     /// Names no new pod may take: the first segments of every route of the
     /// server, given once at start ([`Idp::reserve_pod_names`]).
     pub(crate) reserved: std::sync::OnceLock<ReservedNames>,
+    /// What the operator's monitoring counts.
+    pub(crate) counters: Counters,
+}
+
+/// Counts since the provider started, for the operator's monitoring.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Sign-ins refused: a wrong password or code, a locked-out source, too
+    /// many attempts (a password right but a code still to give is not one).
+    pub sign_in_failures: std::sync::atomic::AtomicU64,
+    /// Access tokens signed, whatever the grant.
+    pub tokens_issued: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Idp {
@@ -233,7 +245,13 @@ impl Idp {
             registrations: provider::Registrations::default(),
             proofs_since,
             reserved: std::sync::OnceLock::new(),
+            counters: Counters::default(),
         }))
+    }
+
+    /// What the operator's monitoring counts.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
     }
 
     /// Spends a verified DPoP proof in memory: refused if it was made

@@ -311,6 +311,11 @@ fn load_or_create_seed(path: &FsPath) -> std::io::Result<[u8; 32]> {
 }
 
 impl AccessLog {
+    /// Decisions waiting for their batch to be written.
+    pub fn pending_entries(&self) -> usize {
+        self.pending.lock().values().map(Vec::len).sum()
+    }
+
     /// The log service of a host: `key_file` holds the signing key (created
     /// when missing). Starts the background flusher when called inside a
     /// Tokio runtime (otherwise call [`AccessLog::flush`]).

@@ -5,6 +5,7 @@
 //! only parses the command line and prints; tests build the same
 //! application through [`App::open`].
 
+pub mod metrics;
 pub mod origins;
 
 use std::path::PathBuf;
@@ -136,6 +137,8 @@ pub struct App {
     pub notifications: selfdata_notify::Notifications,
     /// Names no new pod may take: the first segment of every route.
     pub reserved: ReservedNames,
+    /// What the operator's monitoring reads (`metrics::router`).
+    pub metrics: Arc<metrics::Metrics>,
     /// The pod server's state, shared by the pods and the services.
     state: AppState,
     pub options: Options,
@@ -308,6 +311,7 @@ impl App {
             registry,
             notifications,
             reserved,
+            metrics: Arc::new(metrics::Metrics::default()),
             state,
             options,
         })
@@ -322,7 +326,9 @@ impl App {
         let pages = site
             .wrap(self.idp.routes().merge(self.registry.routes(&self.context)))
             .merge(self.notifications.router());
-        let router = selfdata_solid::router(self.state.clone(), pages);
+        let router = selfdata_solid::router(self.state.clone(), pages).layer(
+            axum::middleware::from_fn_with_state(self.metrics.clone(), metrics::record),
+        );
         match origins::Split::new(&self.options) {
             Some(split) => router.layer(axum::middleware::from_fn_with_state(
                 Arc::new(split),

@@ -99,6 +99,10 @@ enum Command {
         /// Write logs as JSON lines instead of text.
         #[arg(long)]
         log_json: bool,
+        /// Serve the monitoring endpoints (/metrics for Prometheus, /health,
+        /// /ready) on this address of the operator's network; none by default.
+        #[arg(long, env = "SELFDATA_METRICS_ADDR")]
+        metrics_addr: Option<SocketAddr>,
         /// Storage each pod may use, in MiB (its resources, large files
         /// included); a write beyond it is answered 507. Deletes always work.
         #[arg(long, env = "SELFDATA_POD_QUOTA_MIB", default_value_t = 1024)]
@@ -671,6 +675,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             signup,
             trusted_issuers,
             log_json,
+            metrics_addr,
             pod_quota_mib,
             max_open_pods,
             enedis,
@@ -716,6 +721,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve(
                 &app,
                 addr,
+                metrics_addr,
                 &format!("Create an account at {pages}/account/signup"),
             )
             .await?;
@@ -736,7 +742,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if no_serve {
                 println!("{hello} once the server runs (selfdata serve).");
             } else {
-                serve(&app, addr, &hello).await?;
+                serve(&app, addr, None, &hello).await?;
             }
         }
         Command::Import { pod, json, files } => {
@@ -1297,9 +1303,28 @@ fn failure_json(file: &str, e: &selfdata_service::ImportFailure) -> serde_json::
     serde_json::json!({"file": file, "error": e.to_string(), "line": line})
 }
 
-async fn serve(app: &App, addr: SocketAddr, hello: &str) -> anyhow::Result<()> {
+async fn serve(
+    app: &App,
+    addr: SocketAddr,
+    metrics: Option<SocketAddr>,
+    hello: &str,
+) -> anyhow::Result<()> {
     let router = app.router();
     app.spawn_background();
+    if let Some(metrics) = metrics {
+        let listener = tokio::net::TcpListener::bind(metrics)
+            .await
+            .with_context(|| format!("cannot listen on {metrics} for the monitoring"))?;
+        let local = listener.local_addr()?;
+        let monitoring = selfdata::metrics::router(app);
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, monitoring).await {
+                tracing::error!(error = %e, "the monitoring listener stopped");
+            }
+        });
+        tracing::info!(%local, "monitoring: /metrics, /health, /ready");
+        println!("monitoring on http://{local}/metrics (and /health, /ready)");
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

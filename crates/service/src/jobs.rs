@@ -153,6 +153,13 @@ impl Jobs {
             .count()
     }
 
+    /// Import jobs under way on this server, all accounts together.
+    pub fn under_way(&self) -> usize {
+        let mut table = self.table.lock();
+        Self::sweep(&mut table);
+        table.values().filter(|j| j.finished.is_none()).count()
+    }
+
     fn get(&self, id: &str, account: i64) -> Option<Job> {
         let mut table = self.table.lock();
         Self::sweep(&mut table);

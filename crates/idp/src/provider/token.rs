@@ -532,6 +532,9 @@ pub(super) fn access_token(
     family_id: &str,
     jkt: Option<String>,
 ) -> (String, i64) {
+    idp.counters
+        .tokens_issued
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let now = now();
     let claims = AccessClaims {
         iss: idp.config.issuer(),

@@ -38,6 +38,7 @@ mod holders_files;
 mod holders_signed;
 mod mobility;
 mod mobility_demo;
+mod monitoring;
 mod notifications;
 mod openapi;
 mod operator;
