@@ -43,6 +43,7 @@ mod notifications;
 mod openapi;
 mod operator;
 mod organisations;
+mod packaging;
 mod pages;
 mod portability;
 mod privacy;
