@@ -148,6 +148,10 @@ impl From<StoreError> for ApiError {
                 tracing::error!(%detail, "storage failure");
                 ApiError::internal()
             }
+            e @ StoreError::NewerFormat { .. } => {
+                tracing::error!(error = %e, "storage failure");
+                ApiError::internal()
+            }
             StoreError::Io(detail) => {
                 tracing::error!(%detail, "storage failure");
                 ApiError::internal()

@@ -10,6 +10,7 @@
 
 pub mod crypto;
 pub mod directory;
+pub mod format;
 pub mod holders;
 pub mod lock;
 pub mod path;
@@ -372,6 +373,11 @@ pub enum StoreError {
     /// Another process holds the data folder (see [`lock::DataLock`]).
     #[error("{0}")]
     Locked(String),
+    /// The data folder was written by a newer selfdata (see [`format`]).
+    #[error(
+        "this data folder was written by a newer selfdata (format {found}; this one reads formats up to {supported}): run that version or a later one; nothing in the folder was changed"
+    )]
+    NewerFormat { found: u32, supported: u32 },
 }
 
 impl From<rusqlite::Error> for StoreError {

@@ -214,6 +214,9 @@ impl SqliteBackend {
         master: Option<MasterKey>,
         lock: crate::lock::DataLock,
     ) -> Result<Self, StoreError> {
+        // Before anything is written: a folder of a newer format is refused
+        // untouched, one of an earlier format brought forward.
+        crate::format::open(&root)?;
         // Before any database: on a full disk this releases the room they need.
         let reserve = crate::reserve::Reserve::open(&root);
         fs::create_dir_all(root.join("pods"))?;

@@ -55,4 +55,5 @@ mod security_oidc;
 mod security_rdf;
 mod security_storage;
 mod transfers;
+mod upgrade;
 mod uploads;
