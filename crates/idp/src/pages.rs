@@ -188,20 +188,15 @@ impl<T: DeserializeOwned> FromRequest<Arc<Idp>> for AnonymousForm<T> {
             .map(|c| c.0);
         Ok(Self {
             form,
-            client: client_key(&parts.headers, addr),
+            client: client_key(addr),
         })
     }
 }
 
-fn client_key(headers: &HeaderMap, addr: Option<std::net::SocketAddr>) -> String {
-    addr.map(|a| a.ip().to_string())
-        .or_else(|| {
-            headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.split(',').next().unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".to_owned())
+/// The client's address (behind the operator's proxies, the one they
+/// named: see `selfdata::proxy`); never a header a client may write.
+fn client_key(addr: Option<std::net::SocketAddr>) -> String {
+    addr.map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
 }
 
 #[derive(Deserialize, Default)]

@@ -7,6 +7,8 @@
 
 pub mod metrics;
 pub mod origins;
+pub mod proxy;
+pub mod tls;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,6 +36,9 @@ pub struct Options {
     pub allow_http_client_ids: bool,
     /// Other Solid-OIDC issuers whose tokens the pods accept (none by default).
     pub trusted_issuers: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see
+    /// [`proxy`]); none by default.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// A fixed "today" for the services (tests and benchmarks); the real date when `None`.
     pub today: Option<jiff::civil::Date>,
     /// Enedis Data Connect keys and addresses; no connector when `None`.
@@ -98,6 +103,7 @@ impl Options {
             signup: SignupMode::Open,
             allow_http_client_ids: false,
             trusted_issuers: Vec::new(),
+            trusted_proxies: Vec::new(),
             today: None,
             enedis: None,
             grdf: None,
@@ -326,9 +332,13 @@ impl App {
         let pages = site
             .wrap(self.idp.routes().merge(self.registry.routes(&self.context)))
             .merge(self.notifications.router());
-        let router = selfdata_solid::router(self.state.clone(), pages).layer(
-            axum::middleware::from_fn_with_state(self.metrics.clone(), metrics::record),
-        );
+        let proxies = Arc::new(proxy::TrustedProxies(self.options.trusted_proxies.clone()));
+        let router = selfdata_solid::router(self.state.clone(), pages)
+            .layer(axum::middleware::from_fn_with_state(
+                self.metrics.clone(),
+                metrics::record,
+            ))
+            .layer(axum::middleware::from_fn_with_state(proxies, proxy::layer));
         match origins::Split::new(&self.options) {
             Some(split) => router.layer(axum::middleware::from_fn_with_state(
                 Arc::new(split),

@@ -62,6 +62,9 @@ impl Cli {
     }
 }
 
+// Parsed once at start and matched once: the size of its largest variant
+// (`serve`'s options) costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// The configuration file.
@@ -103,6 +106,15 @@ enum Command {
         /// /ready) on this address of the operator's network; none by default.
         #[arg(long, env = "SELFDATA_METRICS_ADDR")]
         metrics_addr: Option<SocketAddr>,
+        #[command(flatten)]
+        tls: Box<TlsArgs>,
+        /// A reverse proxy in front of this server (repeatable): from its
+        /// address, the client is the one it appends to X-Forwarded-For
+        /// (for rate limits and sign-in lockouts). None by default: the
+        /// header is then ignored.
+        #[arg(long = "trusted-proxy")]
+        trusted_proxies: Vec<std::net::IpAddr>,
+
         /// Storage each pod may use, in MiB (its resources, large files
         /// included); a write beyond it is answered 507. Deletes always work.
         #[arg(long, env = "SELFDATA_POD_QUOTA_MIB", default_value_t = 1024)]
@@ -241,6 +253,36 @@ enum AppCommand {
     /// Take an app out of the directory (residents using it keep their
     /// consent until they withdraw it).
     Remove { client_id: String },
+}
+
+/// HTTPS served directly.
+#[derive(Debug, clap::Args)]
+struct TlsArgs {
+    /// Serve HTTPS directly with this certificate chain (PEM), reloaded
+    /// when the file changes; without it, plain HTTP (behind the
+    /// operator's reverse proxy, which terminates TLS).
+    #[arg(long, env = "SELFDATA_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "SELFDATA_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// How often, in seconds, the certificate files are checked for a
+    /// renewal.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    tls_check_secs: u64,
+}
+
+impl TlsArgs {
+    fn tls(self) -> Option<selfdata::tls::Tls> {
+        let check_every = std::time::Duration::from_secs(self.tls_check_secs);
+        self.tls_cert
+            .zip(self.tls_key)
+            .map(|(cert, key)| selfdata::tls::Tls {
+                cert,
+                key,
+                check_every,
+            })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -676,6 +718,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             trusted_issuers,
             log_json,
             metrics_addr,
+            tls,
+            trusted_proxies,
             pod_quota_mib,
             max_open_pods,
             enedis,
@@ -690,13 +734,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             map,
         } => {
             init_logs(log_json);
-            let base_url = base_url.unwrap_or_else(|| format!("http://{addr}"));
+            let tls = tls.tls();
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            let base_url = base_url.unwrap_or_else(|| format!("{scheme}://{addr}"));
             let mut options = Options::new(&cli.data, &base_url);
             options.master_key = master.clone();
             options.max_body_bytes = max_body_bytes;
             options.max_upload_bytes = max_upload_mib.saturating_mul(1024 * 1024);
             options.signup = signup;
             options.trusted_issuers = trusted_issuers;
+            options.trusted_proxies = trusted_proxies;
             options.pod_quota_bytes = pod_quota_mib.saturating_mul(1024 * 1024);
             options.max_open_pods = max_open_pods;
             options.pages_url = pages_url;
@@ -720,8 +767,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot open the data folder {}", cli.data.display()))?;
             serve(
                 &app,
-                addr,
-                metrics_addr,
+                Listen {
+                    addr,
+                    metrics: metrics_addr,
+                    tls,
+                },
                 &format!("Create an account at {pages}/account/signup"),
             )
             .await?;
@@ -742,7 +792,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if no_serve {
                 println!("{hello} once the server runs (selfdata serve).");
             } else {
-                serve(&app, addr, None, &hello).await?;
+                let listen = Listen {
+                    addr,
+                    metrics: None,
+                    tls: None,
+                };
+                serve(&app, listen, &hello).await?;
             }
         }
         Command::Import { pod, json, files } => {
@@ -1303,15 +1358,19 @@ fn failure_json(file: &str, e: &selfdata_service::ImportFailure) -> serde_json::
     serde_json::json!({"file": file, "error": e.to_string(), "line": line})
 }
 
-async fn serve(
-    app: &App,
+/// Where `serve` listens.
+struct Listen {
     addr: SocketAddr,
+    /// The monitoring endpoints' address, if any.
     metrics: Option<SocketAddr>,
-    hello: &str,
-) -> anyhow::Result<()> {
+    /// HTTPS served directly, if the operator gave a certificate.
+    tls: Option<selfdata::tls::Tls>,
+}
+
+async fn serve(app: &App, listen: Listen, hello: &str) -> anyhow::Result<()> {
     let router = app.router();
     app.spawn_background();
-    if let Some(metrics) = metrics {
+    if let Some(metrics) = listen.metrics {
         let listener = tokio::net::TcpListener::bind(metrics)
             .await
             .with_context(|| format!("cannot listen on {metrics} for the monitoring"))?;
@@ -1325,23 +1384,53 @@ async fn serve(
         tracing::info!(%local, "monitoring: /metrics, /health, /ready");
         println!("monitoring on http://{local}/metrics (and /health, /ready)");
     }
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
-    let local = listener.local_addr()?;
-    tracing::info!(%local, data = %app.options.data.display(), "selfdata is listening");
-    println!(
-        "selfdata is listening on http://{local} (data in {})",
-        app.options.data.display()
-    );
-    println!("{hello}");
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("the server stopped")?;
+    let addr = listen.addr;
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let said = |scheme: &str, local: SocketAddr| {
+        tracing::info!(%local, data = %app.options.data.display(), "selfdata is listening");
+        println!(
+            "selfdata is listening on {scheme}://{local} (data in {})",
+            app.options.data.display()
+        );
+        println!("{hello}");
+    };
+    match listen.tls {
+        Some(tls) => {
+            let config = tls.load().await?;
+            tls.watch(config.clone());
+            let handle = axum_server::Handle::new();
+            let stopping = handle.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                stopping.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+            });
+            let server = tokio::spawn(
+                axum_server::bind_rustls(addr, config)
+                    .handle(handle.clone())
+                    .serve(service),
+            );
+            match handle.listening().await {
+                Some(local) => said("https", local),
+                None => {
+                    server
+                        .await?
+                        .with_context(|| format!("cannot listen on {addr}"))?;
+                    anyhow::bail!("cannot listen on {addr}");
+                }
+            }
+            server.await?.context("the server stopped")?;
+        }
+        None => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            said("http", listener.local_addr()?);
+            axum::serve(listener, service)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .context("the server stopped")?;
+        }
+    }
     // Decisions still waiting for their batch are written before the folder closes.
     app.access_log.flush().await;
     Ok(())

@@ -845,3 +845,52 @@ async fn the_consent_screen_shows_an_apps_logo_from_its_origin_and_no_other() {
     let csp = account.headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("img-src 'self' data:;"), "{csp}");
 }
+
+/// Issue 18, behind a reverse proxy: with the proxy trusted, a lockout
+/// holds the address that guessed, not every resident behind the proxy;
+/// without it, a client's own `X-Forwarded-For` escapes nothing.
+#[tokio::test]
+async fn behind_a_trusted_proxy_a_lockout_holds_the_guesser_and_a_forged_header_escapes_nothing() {
+    async fn attempts(s: &Server, from: &str, password: &str, n: usize) -> Vec<u16> {
+        let b = Browser::new(&s.base);
+        let csrf = field(&b.get("/account/login").await.body, "csrf");
+        let mut statuses = Vec::new();
+        for _ in 0..n {
+            let r = b
+                .request(reqwest::Method::POST, "/account/login")
+                .header("x-forwarded-for", from)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("email", "erin@example.org"),
+                    ("password", password),
+                ])
+                .send()
+                .await
+                .unwrap();
+            statuses.push(r.status().as_u16());
+        }
+        statuses
+    }
+    for trusted in [true, false] {
+        let s = Server::start_with(|o| {
+            if trusted {
+                o.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+            }
+        })
+        .await;
+        let b = Browser::new(&s.base);
+        assert_eq!(
+            b.sign_up("erin@example.org", PASSWORD, "erin").await.status,
+            303
+        );
+        let guessed = attempts(&s, "203.0.113.7", "wrong password!", 6).await;
+        assert_eq!(guessed.last(), Some(&429), "{guessed:?}");
+        // Erin, behind the same proxy from her own address.
+        let erin = attempts(&s, "198.51.100.9", PASSWORD, 1).await;
+        if trusted {
+            assert_eq!(erin, [303], "the resident was locked out with the guesser");
+        } else {
+            assert_eq!(erin, [429], "a forged X-Forwarded-For escaped the lockout");
+        }
+    }
+}

@@ -54,6 +54,7 @@ mod security_archives;
 mod security_oidc;
 mod security_rdf;
 mod security_storage;
+mod tls;
 mod transfers;
 mod upgrade;
 mod uploads;
