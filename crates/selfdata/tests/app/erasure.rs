@@ -9,7 +9,8 @@ use selfdata_store::crypto::MasterKey;
 use selfdata_store::sqlite::SqliteBackend;
 use selfdata_store::{Backend, Directory, PodName, Precondition, ResourcePath, Write};
 
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+/// Copies a folder tree.
+pub(crate) fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

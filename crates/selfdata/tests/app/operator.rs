@@ -40,6 +40,23 @@ pub(crate) async fn operator(s: &Server) -> Browser {
     b
 }
 
+/// Writes an (empty) water readings file in a pod.
+async fn put_water_readings(s: &Server, pod: &PodName, path: &str) {
+    s.app
+        .store
+        .write(
+            pod,
+            selfdata_store::Write::Put {
+                path: selfdata_store::ResourcePath::parse(path).unwrap(),
+                content_type: "text/csv".into(),
+                body: bytes::Bytes::from_static(b"start,end,litres\n"),
+                precondition: selfdata_store::Precondition::None,
+            },
+        )
+        .await
+        .unwrap();
+}
+
 async fn push_as(s: &Server, id: &str, secret: &str, key: &str) -> u16 {
     s.client
         .post(format!("{}/holders/v1/pushes", s.base))
@@ -267,20 +284,7 @@ async fn removing_a_holder_on_the_console_disconnects_its_residents_and_refuses_
         .unwrap();
     let link = s.app.store.links_of_pod("ines").await.unwrap().remove(0);
     // Ines also lets it read her water folder.
-    s.app
-        .store
-        .write(
-            &pod,
-            selfdata_store::Write::Put {
-                path: selfdata_store::ResourcePath::parse("/selfdata/energy/water/2026.csv")
-                    .unwrap(),
-                content_type: "text/csv".into(),
-                body: bytes::Bytes::from_static(b"start,end,litres\n"),
-                precondition: selfdata_store::Precondition::None,
-            },
-        )
-        .await
-        .unwrap();
+    put_water_readings(&s, &pod, "/selfdata/energy/water/2026.csv").await;
     let transfer = selfdata_holders_web::transfer::grant_transfer(
         &s.app.holders,
         &pod,
@@ -492,20 +496,7 @@ async fn an_organisation_that_only_receives_is_registered_cannot_push_and_reads_
     );
 
     // They give it their water readings; it reads them with its secret.
-    s.app
-        .store
-        .write(
-            &pod,
-            selfdata_store::Write::Put {
-                path: selfdata_store::ResourcePath::parse("/selfdata/energy/water/daily.csv")
-                    .unwrap(),
-                content_type: "text/csv".into(),
-                body: bytes::Bytes::from_static(b"start,end,litres\n"),
-                precondition: selfdata_store::Precondition::None,
-            },
-        )
-        .await
-        .unwrap();
+    put_water_readings(&s, &pod, "/selfdata/energy/water/daily.csv").await;
     let page = b.get("/app/holders/transfers").await;
     assert!(page.body.contains("Conseil Énergie Lyon"), "{}", page.body);
     let resident_csrf = field(&page.body, "csrf");

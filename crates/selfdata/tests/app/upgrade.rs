@@ -11,6 +11,8 @@
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+
+use crate::erasure::copy_tree;
 use selfdata::{App, Options};
 use selfdata_store::{Backend, PodName, Precondition, ResourcePath, Write};
 
@@ -20,19 +22,6 @@ const NOTE: &str = "@prefix s: <http://schema.org/>.\n<#me> s:name \"Camille\".\
 
 fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/data-format-1")
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// Every file of a folder with its bytes, to see that nothing changed.
@@ -76,14 +65,14 @@ async fn reads_as_written(dir: &Path) {
 #[tokio::test]
 async fn a_data_folder_of_format_1_opens_and_reads_as_written() {
     let dir = tempfile::tempdir().unwrap();
-    copy(&fixture(), dir.path());
+    copy_tree(&fixture(), dir.path());
     reads_as_written(dir.path()).await;
 }
 
 #[tokio::test]
 async fn a_data_folder_from_before_the_format_file_is_brought_forward() {
     let dir = tempfile::tempdir().unwrap();
-    copy(&fixture(), dir.path());
+    copy_tree(&fixture(), dir.path());
     std::fs::remove_file(dir.path().join("format")).unwrap();
     reads_as_written(dir.path()).await;
 }
@@ -91,7 +80,7 @@ async fn a_data_folder_from_before_the_format_file_is_brought_forward() {
 #[test]
 fn a_data_folder_of_a_newer_format_is_refused_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
-    copy(&fixture(), dir.path());
+    copy_tree(&fixture(), dir.path());
     std::fs::write(
         dir.path().join("format"),
         "selfdata data folder, format 99\n",
