@@ -40,6 +40,15 @@ pub(crate) async fn operator(s: &Server) -> Browser {
     b
 }
 
+/// The client secret a page shows once.
+fn secret_shown(body: &str) -> String {
+    body.split("<code id=\"client-secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the page shows a client secret")
+        .to_owned()
+}
+
 /// Writes an (empty) water readings file in a pod.
 async fn put_water_readings(s: &Server, pod: &PodName, path: &str) {
     s.app
@@ -180,13 +189,7 @@ async fn a_holder_registered_on_the_console_pushes_with_its_secret_shown_once_an
         .await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(page.header("cache-control"), Some("no-store"));
-    let secret = page
-        .body
-        .split("<code id=\"client-secret\">")
-        .nth(1)
-        .and_then(|rest| rest.split('<').next())
-        .unwrap()
-        .to_owned();
+    let secret = secret_shown(&page.body);
     assert_eq!(secret.len(), 48);
     assert_eq!(push_as(&s, "eau-grand-lyon", &secret, "day-1").await, 200);
 
@@ -215,13 +218,7 @@ async fn a_holder_registered_on_the_console_pushes_with_its_secret_shown_once_an
         )
         .await;
     assert_eq!(page.status, 200);
-    let renewed = page
-        .body
-        .split("<code id=\"client-secret\">")
-        .nth(1)
-        .and_then(|rest| rest.split('<').next())
-        .unwrap()
-        .to_owned();
+    let renewed = secret_shown(&page.body);
     assert_ne!(renewed, secret);
     assert_eq!(push_as(&s, "eau-grand-lyon", &secret, "day-3").await, 401);
     assert_eq!(push_as(&s, "eau-grand-lyon", &renewed, "day-3").await, 200);
@@ -270,13 +267,7 @@ async fn removing_a_holder_on_the_console_disconnects_its_residents_and_refuses_
             &register_form(&csrf, "eau-grand-lyon"),
         )
         .await;
-    let secret = page
-        .body
-        .split("<code id=\"client-secret\">")
-        .nth(1)
-        .and_then(|rest| rest.split('<').next())
-        .unwrap()
-        .to_owned();
+    let secret = secret_shown(&page.body);
     let (ines, pod) = resident(&s, "ines@example.org", "ines").await;
     let pod: PodName = pod;
     selfdata_holders_web::pages::connect_pod(&s.app.holders, &pod, "eau-grand-lyon", "M000001")
@@ -453,13 +444,7 @@ async fn an_organisation_that_only_receives_is_registered_cannot_push_and_reads_
     assert_eq!(ops.post("/app/operator/holders", &both).await.status, 400);
     let page = ops.post("/app/operator/holders", &form(true)).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let secret = page
-        .body
-        .split("<code id=\"client-secret\">")
-        .nth(1)
-        .and_then(|rest| rest.split('<').next())
-        .unwrap()
-        .to_owned();
+    let secret = secret_shown(&page.body);
     let registry = ops.get("/app/operator/holders").await.body;
     assert!(
         registry.contains("Nothing; it receives what residents give it"),
