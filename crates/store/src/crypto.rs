@@ -134,43 +134,45 @@ pub fn default_key_file(data: &Path) -> PathBuf {
     data.join("master.key")
 }
 
-/// Wraps a pod's data key under the master key; `pod` is bound as associated data.
-pub(crate) fn wrap(master: &MasterKey, pod: &str, data_key: &Key32) -> Vec<u8> {
+/// Seals a short message (a key, a manifest) under `key`: a random 24-byte
+/// nonce, then XChaCha20-Poly1305 with `aad` bound.
+pub(crate) fn seal(key: &Key32, aad: &[u8], msg: &[u8]) -> Vec<u8> {
     let nonce: [u8; 24] = rand::random();
-    let cipher = XChaCha20Poly1305::new(&master.0.into());
+    let cipher = XChaCha20Poly1305::new(&key.0.into());
     let mut out = nonce.to_vec();
     out.extend(
         cipher
-            .encrypt(
-                &XNonce::from(nonce),
-                Payload {
-                    msg: &data_key.0,
-                    aad: pod.as_bytes(),
-                },
-            )
-            .expect("encrypting 32 bytes cannot fail"),
+            .encrypt(&XNonce::from(nonce), Payload { msg, aad })
+            .expect("encrypting a message in memory cannot fail"),
     );
     out
 }
 
+/// Opens what [`seal`] sealed; `None` when the key or `aad` is not the one
+/// it was sealed with, or the bytes were changed.
+pub(crate) fn open(key: &Key32, aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+    if sealed.len() < 24 + 16 {
+        return None;
+    }
+    let (nonce, msg) = sealed.split_at(24);
+    let nonce: [u8; 24] = nonce.try_into().ok()?;
+    XChaCha20Poly1305::new(&key.0.into())
+        .decrypt(&XNonce::from(nonce), Payload { msg, aad })
+        .ok()
+}
+
+/// Wraps a pod's data key under the master key; `pod` is bound as associated data.
+pub(crate) fn wrap(master: &MasterKey, pod: &str, data_key: &Key32) -> Vec<u8> {
+    seal(master, pod.as_bytes(), &data_key.0)
+}
+
 /// Unwraps a pod's data key; fails when the master key is not the one it was wrapped with.
 pub(crate) fn unwrap(master: &MasterKey, pod: &str, wrapped: &[u8]) -> Result<Key32, StoreError> {
-    let wrong = wrong_master_key;
     if wrapped.len() != 24 + 32 + 16 {
-        return Err(wrong());
+        return Err(wrong_master_key());
     }
-    let nonce: [u8; 24] = wrapped[..24].try_into().map_err(|_| wrong())?;
-    let cipher = XChaCha20Poly1305::new(&master.0.into());
-    let plain = cipher
-        .decrypt(
-            &XNonce::from(nonce),
-            Payload {
-                msg: &wrapped[24..],
-                aad: pod.as_bytes(),
-            },
-        )
-        .map_err(|_| wrong())?;
-    Ok(Key32(plain.try_into().map_err(|_| wrong())?))
+    let plain = open(master, pod.as_bytes(), wrapped).ok_or_else(wrong_master_key)?;
+    Ok(Key32(plain.try_into().map_err(|_| wrong_master_key())?))
 }
 
 /// The keys of one open pod, derived from its data key.

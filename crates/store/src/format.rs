@@ -65,7 +65,7 @@ pub fn read(root: &Path) -> Result<Option<u32>, StoreError> {
 }
 
 /// Writes the format file durably (a new file renamed over the old one).
-fn write(root: &Path, format: u32) -> Result<(), StoreError> {
+pub(crate) fn write(root: &Path, format: u32) -> Result<(), StoreError> {
     let tmp = root.join("format.writing");
     {
         let mut f = fs::File::create(&tmp)?;

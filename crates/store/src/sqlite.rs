@@ -86,6 +86,7 @@ pub fn open_pod_cap(fd_limit: Option<u64>) -> usize {
     (limit.saturating_sub(headroom) / FDS_PER_OPEN_POD).clamp(2, MAX_OPEN_PODS_BY_DEFAULT) as usize
 }
 
+pub mod backup;
 mod blobs;
 mod schema;
 mod writer;
@@ -120,6 +121,12 @@ pub struct SqliteBackend {
     max_open_pods: usize,
     /// Every pod's committed changes, for [`Backend::changes`].
     changes: writer::ChangeSender,
+    /// Held while a backup writes a pod's key to a destination, and while an
+    /// erasure destroys a pod's key and removes it from the destinations, so
+    /// a backup never writes the key of a pod erased meanwhile.
+    backup_keys: Mutex<()>,
+    /// Held by the backup under way, so that two never run at once.
+    backing_up: Mutex<()>,
 }
 
 impl Drop for SqliteBackend {
@@ -247,6 +254,8 @@ impl SqliteBackend {
             pods: RwLock::new(HashMap::new()),
             max_open_pods: DEFAULT_MAX_OPEN_PODS,
             changes: tokio::sync::broadcast::channel(crate::CHANGES_BACKLOG).0,
+            backup_keys: Mutex::new(()),
+            backing_up: Mutex::new(()),
         };
         if store.master.is_some() {
             store.encrypt_or_sweep_pods()?;
@@ -368,6 +377,11 @@ impl SqliteBackend {
 
     /// The keys of a pod, from its wrapped data key (`None` when unencrypted).
     fn pod_keys(&self, name: &PodName) -> Result<Option<PodKeys>, StoreError> {
+        Ok(self.pod_data_key(name)?.map(|k| PodKeys::from_data_key(&k)))
+    }
+
+    /// A pod's data key, unwrapped (`None` when unencrypted).
+    fn pod_data_key(&self, name: &PodName) -> Result<Option<Key32>, StoreError> {
         let host = self.host.lock();
         let exists = host
             .prepare_cached("SELECT 1 FROM pod WHERE name = ?1")?
@@ -383,8 +397,11 @@ impl SqliteBackend {
             .query_row([name.as_str()], |r| r.get(0))
             .optional()?
             .ok_or_else(|| StoreError::NoSuchPod(name.to_string()))?;
-        let data_key = crate::crypto::unwrap(master, name.as_str(), &wrapped)?;
-        Ok(Some(PodKeys::from_data_key(&data_key)))
+        Ok(Some(crate::crypto::unwrap(
+            master,
+            name.as_str(),
+            &wrapped,
+        )?))
     }
 
     /// Sets how many pods stay open at once (each holds a writer thread and a
@@ -610,7 +627,14 @@ impl Backend for SqliteBackend {
 
     async fn delete_pod(&self, name: &PodName) -> Result<PodErasure, StoreError> {
         // 1. The data key, durably: from here on no copy of the pod's files
-        // can be read, and no request can reopen the pod.
+        // can be read, and no request can reopen the pod. Its copies in the
+        // backup destinations go with it.
+        let backup_keys = self.backup_keys.lock();
+        let backup_id = match self.pod_data_key(name) {
+            Ok(key) => key.map(|k| backup::pod_id(&k)),
+            Err(StoreError::NoSuchPod(_)) => None,
+            Err(e) => return Err(e),
+        };
         let key_destroyed_ms = now_ms();
         let key_destroyed = {
             let host = self.host.lock();
@@ -634,6 +658,10 @@ impl Backend for SqliteBackend {
             host.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
             n > 0
         };
+        if let Some(id) = backup_id {
+            self.shred_backup_keys(&id);
+        }
+        drop(backup_keys);
         // 2. Close it: wait for requests still holding it, stop its writer.
         let open = self.pods.write().remove(name);
         if let Some(db) = open {

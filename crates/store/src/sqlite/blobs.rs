@@ -34,6 +34,18 @@ pub(super) struct BlobDir {
     /// Encryption and naming keys (`None` when unencrypted: plain files named by SHA-256).
     keys: Option<PodKeys>,
     pinned: Mutex<HashMap<String, usize>>,
+    /// Backups copying this pod now: while any is, no blob file is removed.
+    held: std::sync::atomic::AtomicUsize,
+}
+
+/// A backup's hold on a pod's blob files (see [`BlobDir::hold`]).
+pub(super) struct BlobHold(Arc<BlobDir>);
+
+impl Drop for BlobHold {
+    fn drop(&mut self) {
+        let _pinned = self.0.pinned.lock();
+        self.0.held.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl BlobDir {
@@ -43,6 +55,7 @@ impl BlobDir {
             dir,
             keys,
             pinned: Mutex::new(HashMap::new()),
+            held: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -229,13 +242,28 @@ impl BlobDir {
         }
     }
 
+    /// Keeps every blob file in place until the hold is dropped: a write
+    /// committed meanwhile may stop referring to a file that the snapshot a
+    /// backup is copying still names. What a write freed meanwhile is
+    /// removed when the pod is next opened (`sweep_unreferenced`).
+    pub(super) fn hold(self: &Arc<Self>) -> BlobHold {
+        let _pinned = self.pinned.lock();
+        self.held.fetch_add(1, Ordering::SeqCst);
+        BlobHold(self.clone())
+    }
+
+    /// Where a blob's file is, for a backup copying it as it is.
+    pub(super) fn file_of(&self, hash: &str) -> Result<PathBuf, StoreError> {
+        self.path_of(hash)
+    }
+
     pub(super) fn remove_if_unreferenced(
         &self,
         conn: &Connection,
         hash: &str,
     ) -> Result<(), StoreError> {
         let pinned = self.pinned.lock();
-        if pinned.contains_key(hash) {
+        if pinned.contains_key(hash) || self.held.load(Ordering::SeqCst) > 0 {
             return Ok(());
         }
         let used = conn

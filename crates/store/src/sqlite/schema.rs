@@ -55,6 +55,18 @@ CREATE TABLE IF NOT EXISTS pod_key (
     pod TEXT PRIMARY KEY,
     wrapped BLOB NOT NULL
 );
+-- Backup destinations holding pods' keys (`keys/<id>`): erasing a pod
+-- removes its key from each, so no backup of it can be read again.
+CREATE TABLE IF NOT EXISTS backup_destination (
+    dir TEXT PRIMARY KEY
+);
+-- Keys of erased pods still to remove from a destination that could not be
+-- reached at the erasure (done before that destination's next backup).
+CREATE TABLE IF NOT EXISTS backup_shred (
+    dir TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (dir, id)
+);
 PRAGMA user_version = 1;
 ";
 
