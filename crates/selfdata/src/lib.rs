@@ -5,6 +5,7 @@
 //! only parses the command line and prints; tests build the same
 //! application through [`App::open`].
 
+pub mod backup;
 pub mod metrics;
 pub mod origins;
 pub mod proxy;
@@ -145,6 +146,8 @@ pub struct App {
     pub reserved: ReservedNames,
     /// What the operator's monitoring reads (`metrics::router`).
     pub metrics: Arc<metrics::Metrics>,
+    /// Backups of this server's data folder.
+    pub backups: backup::Backups,
     /// The pod server's state, shared by the pods and the services.
     state: AppState,
     pub options: Options,
@@ -306,6 +309,7 @@ impl App {
                 .chain(registry.route_roots()),
         );
         idp.reserve_pod_names(reserved.clone());
+        let backups = backup::Backups::new(&store);
         Ok(Self {
             store,
             idp,
@@ -318,6 +322,7 @@ impl App {
             notifications,
             reserved,
             metrics: Arc::new(metrics::Metrics::default()),
+            backups,
             state,
             options,
         })

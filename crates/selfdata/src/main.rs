@@ -156,6 +156,12 @@ enum Command {
         webhook_origins: Vec<String>,
         #[command(flatten)]
         map: Box<MapArgs>,
+        #[command(flatten)]
+        backup: BackupArgs,
+        /// Take a backup into --backup-dir every this many hours (none by
+        /// default; `selfdata backup` takes one whenever asked).
+        #[arg(long, requires = "backup_dir", value_parser = clap::value_parser!(u64).range(1..))]
+        backup_every_hours: Option<u64>,
     },
     /// Create a demo pod holding three years of a synthetic household's
     /// electricity, gas and water, bank accounts and trips (imported through
@@ -223,6 +229,71 @@ enum Command {
     /// Check a holder's delivery receipt offline.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
+    /// Take a backup now: a consistent snapshot of every pod and of the
+    /// host database, encrypted, into --backup-dir (through the running
+    /// server when there is one, which goes on serving).
+    Backup {
+        #[command(flatten)]
+        backup: BackupArgs,
+    },
+    /// Restore a backup's snapshot (a folder of --backup-dir) into --data,
+    /// a new or empty folder; pods erased since the snapshot stay erased.
+    Restore {
+        /// The snapshot's folder.
+        snapshot: PathBuf,
+        /// The backup key's file.
+        #[arg(long, env = "SELFDATA_BACKUP_KEY_FILE")]
+        backup_key_file: Option<PathBuf>,
+        /// Only check the snapshot (every file against its checksum, the
+        /// pods it could restore); nothing is written.
+        #[arg(long)]
+        check: bool,
+        /// Public address of the restored server (its residents' WebIDs
+        /// are under it).
+        #[arg(long, env = "SELFDATA_BASE_URL", default_value = "http://127.0.0.1:8000", value_parser = public_url)]
+        base_url: String,
+    },
+}
+
+/// Where backups go.
+#[derive(Debug, clap::Args)]
+struct BackupArgs {
+    /// The backup destination: a folder on another disk or machine,
+    /// holding the snapshots and the pods' keys.
+    #[arg(long, env = "SELFDATA_BACKUP_DIR")]
+    backup_dir: Option<PathBuf>,
+    /// The backup key's file (64 hex digits; `selfdata keys new-backup-key
+    /// FILE` makes one). Keep a copy away from this server: without the key
+    /// no backup can be restored.
+    #[arg(long, env = "SELFDATA_BACKUP_KEY_FILE")]
+    backup_key_file: Option<PathBuf>,
+    /// Snapshots kept in the destination; older ones are removed.
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..))]
+    backup_keep: u64,
+}
+
+impl BackupArgs {
+    /// The plan, when a destination is given.
+    fn plan(&self) -> anyhow::Result<Option<selfdata::backup::Plan>> {
+        let Some(dir) = &self.backup_dir else {
+            return Ok(None);
+        };
+        Ok(Some(selfdata::backup::Plan {
+            dir: dir.clone(),
+            key: backup_key(self.backup_key_file.as_deref())?,
+            keep: usize::try_from(self.backup_keep).unwrap_or(usize::MAX),
+        }))
+    }
+}
+
+fn backup_key(file: Option<&std::path::Path>) -> anyhow::Result<selfdata_store::crypto::Key32> {
+    let Some(file) = file else {
+        anyhow::bail!(
+            "backups need a backup key: make one with `selfdata keys new-backup-key FILE`, keep a copy away from this server, and give --backup-key-file FILE"
+        );
+    };
+    selfdata_store::crypto::Key32::read_file(file)
+        .with_context(|| format!("cannot read the backup key in {}", file.display()))
 }
 
 #[derive(Debug, Subcommand)]
@@ -572,6 +643,9 @@ enum KeysCommand {
         #[arg(long, env = "SELFDATA_NEW_MASTER_KEY", hide_env_values = true)]
         new_key: Option<String>,
     },
+    /// Write a new random backup key into FILE (mode 0600; never replaces
+    /// a file). Keep a copy away from the server.
+    NewBackupKey { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -732,8 +806,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             allow_http_client_ids,
             webhook_origins,
             map,
+            backup,
+            backup_every_hours,
         } => {
             init_logs(log_json);
+            let backups = backup.plan()?;
             let tls = tls.tls();
             let scheme = if tls.is_some() { "https" } else { "http" };
             let base_url = base_url.unwrap_or_else(|| format!("{scheme}://{addr}"));
@@ -765,6 +842,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = App::open(options)
                 .await
                 .with_context(|| format!("cannot open the data folder {}", cli.data.display()))?;
+            if let (Some(plan), Some(hours)) = (backups, backup_every_hours) {
+                println!(
+                    "backups into {} every {hours} h, the {} newest kept",
+                    plan.dir.display(),
+                    plan.keep
+                );
+                app.backups
+                    .spawn_schedule(plan, std::time::Duration::from_secs(hours * 3600));
+            }
             serve(
                 &app,
                 Listen {
@@ -1053,6 +1139,105 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     file.display()
                 ),
             }
+        }
+        Command::Keys(KeysCommand::NewBackupKey { file }) => {
+            if file.exists() {
+                anyhow::bail!(
+                    "{} exists already: a backup key is never replaced (backups taken under it could no longer be restored)",
+                    file.display()
+                );
+            }
+            selfdata_store::crypto::Key32::random().write_file(&file)?;
+            println!(
+                "A new backup key is in {}. Keep a copy away from this server: without it no backup can be restored.",
+                file.display()
+            );
+        }
+        Command::Backup { backup } => {
+            let Some(plan) = backup.plan()? else {
+                anyhow::bail!(
+                    "say where backups go: --backup-dir FOLDER (or backup-dir in the configuration file)"
+                );
+            };
+            let mut shown = ProgressLine::default();
+            let report = match selfdata::backup::ask(&cli.data, &plan, |p| shown.show(&p)).await {
+                Ok(report) => report,
+                Err(selfdata::backup::AskError::NotRunning) => {
+                    let app = open("http://127.0.0.1:8000").await?;
+                    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                    let taking = app.backups.take(&plan, move |p| {
+                        let _ = tx.send(p);
+                    });
+                    tokio::pin!(taking);
+                    loop {
+                        tokio::select! {
+                            result = &mut taking => break result?,
+                            Some(p) = rx.recv() => shown.show(&p),
+                        }
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            };
+            shown.end();
+            println!(
+                "Backed up {} pods ({} files, {}) into {}{}.",
+                report.pods,
+                report.files,
+                human_bytes(report.bytes),
+                report.snapshot.display(),
+                match report.pruned {
+                    0 => String::new(),
+                    n => format!("; {n} older snapshot(s) removed"),
+                }
+            );
+        }
+        Command::Restore {
+            snapshot,
+            backup_key_file,
+            check,
+            base_url,
+        } => {
+            use selfdata_store::sqlite::backup;
+            let key = backup_key(backup_key_file.as_deref())?;
+            let mut shown = ProgressLine::default();
+            if check {
+                let report = backup::check(&snapshot, &key, &mut |p| shown.show(&p))?;
+                shown.end();
+                println!(
+                    "The snapshot of {} is whole: {} files ({}) match their checksums; {} pods can be restored{}.",
+                    utc(report.created_ms),
+                    report.files,
+                    human_bytes(report.bytes),
+                    report.pods,
+                    match report.erased {
+                        0 => String::new(),
+                        n => format!(", {n} erased since will not be"),
+                    }
+                );
+                return Ok(());
+            }
+            let report = backup::restore(&snapshot, &key, &cli.data, master.clone(), &mut |p| {
+                shown.show(&p)
+            })?;
+            shown.end();
+            if !report.erased.is_empty() {
+                let app = open(&base_url).await?;
+                app.forget_erased(&report.erased).await?;
+            }
+            println!(
+                "Restored {} pods ({} files, {}) from the snapshot of {} into {}{}.",
+                report.pods,
+                report.files,
+                human_bytes(report.bytes),
+                utc(report.created_ms),
+                cli.data.display(),
+                match report.erased.len() {
+                    0 => String::new(),
+                    n => format!(
+                        "; {n} pod(s) erased since the snapshot were not restored and their names stay erased"
+                    ),
+                }
+            );
         }
         Command::Keys(KeysCommand::Rotate) => {
             let app = open("http://127.0.0.1:8000").await?;
@@ -1370,6 +1555,10 @@ struct Listen {
 async fn serve(app: &App, listen: Listen, hello: &str) -> anyhow::Result<()> {
     let router = app.router();
     app.spawn_background();
+    // `selfdata backup` asks the running server, which holds the folder.
+    if let Err(e) = app.backups.listen(&app.options.data) {
+        tracing::warn!(error = %e, "no control socket: `selfdata backup` cannot reach this server");
+    }
     if let Some(metrics) = listen.metrics {
         let listener = tokio::net::TcpListener::bind(metrics)
             .await
@@ -1466,4 +1655,44 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
+}
+
+/// One line of progress on a terminal, rewritten in place.
+#[derive(Default)]
+struct ProgressLine {
+    shown: bool,
+}
+
+impl ProgressLine {
+    fn show(&mut self, p: &selfdata_store::sqlite::backup::Progress) {
+        use std::io::Write as _;
+        if p.pods == 0 {
+            return;
+        }
+        let mut err = std::io::stderr();
+        let _ = write!(err, "\r{} of {} pods", p.pods_done, p.pods);
+        let _ = err.flush();
+        self.shown = true;
+    }
+
+    fn end(&mut self) {
+        if std::mem::take(&mut self.shown) {
+            eprintln!();
+        }
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / f64::from(1u32 << 30)),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20)),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} bytes"),
+    }
+}
+
+fn utc(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
 }

@@ -8,7 +8,8 @@
 //!   whatever the paths), method and status; their latency; open pods;
 //!   import jobs under way; free disk space; sign-in failures; access
 //!   tokens issued; access-log decisions waiting to be written; the
-//!   notification channels open.
+//!   notification channels open; the last backup (when it ended, how long
+//!   it took, its bytes) and the backups that failed.
 //! - `GET /health`: alive (200) as long as the process answers.
 //! - `GET /ready`: ready (200) when the host database answers and the data
 //!   folder's disk has room; 503 with the reason otherwise.
@@ -67,6 +68,10 @@ pub struct Metrics {
     tokens_issued: Counter,
     access_log_pending: Gauge,
     channels: Gauge,
+    backup_last_success: Gauge,
+    backup_last_duration: Gauge,
+    backup_last_bytes: Gauge,
+    backup_failures: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -86,6 +91,29 @@ impl Default for Metrics {
             (Gauge::default(), Gauge::default(), Gauge::default());
         let (sign_in_failures, tokens_issued) = (Counter::default(), Counter::default());
         let (access_log_pending, channels) = (Gauge::default(), Gauge::default());
+        let (backup_last_success, backup_last_duration, backup_last_bytes) =
+            (Gauge::default(), Gauge::default(), Gauge::default());
+        let backup_failures = Counter::default();
+        registry.register(
+            "backup_last_success_timestamp_seconds",
+            "When the last backup that succeeded ended (Unix time; 0: none since start)",
+            backup_last_success.clone(),
+        );
+        registry.register(
+            "backup_last_duration_milliseconds",
+            "How long the last backup that succeeded took",
+            backup_last_duration.clone(),
+        );
+        registry.register(
+            "backup_last_bytes",
+            "Bytes the last backup that succeeded wrote",
+            backup_last_bytes.clone(),
+        );
+        registry.register(
+            "backup_failures",
+            "Backups that failed",
+            backup_failures.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests answered, by route, method and status",
@@ -138,6 +166,10 @@ impl Default for Metrics {
             tokens_issued,
             access_log_pending,
             channels,
+            backup_last_success,
+            backup_last_duration,
+            backup_last_bytes,
+            backup_failures,
         }
     }
 }
@@ -205,6 +237,7 @@ pub fn router(app: &App) -> Router {
             context: app.context.clone(),
             access_log: app.access_log.clone(),
             notifications: app.notifications.clone(),
+            backups: app.backups.status.clone(),
             data: app.options.data.clone(),
         })
 }
@@ -218,6 +251,7 @@ struct Watched {
     context: Arc<selfdata_service::Context>,
     access_log: Arc<selfdata_privacy_web::log::AccessLog>,
     notifications: selfdata_notify::Notifications,
+    backups: Arc<crate::backup::Status>,
     data: std::path::PathBuf,
 }
 
@@ -253,6 +287,14 @@ async fn scrape(State(w): State<Watched>) -> Response {
         .set(to_i64(w.access_log.pending_entries() as u64));
     m.channels
         .set(to_i64(w.notifications.open_channels() as u64));
+    let b = &w.backups;
+    m.backup_last_success
+        .set(b.last_success_ms.load(Ordering::Relaxed) / 1000);
+    m.backup_last_duration
+        .set(to_i64(b.last_duration_ms.load(Ordering::Relaxed)));
+    m.backup_last_bytes
+        .set(to_i64(b.last_bytes.load(Ordering::Relaxed)));
+    catch_up(&m.backup_failures, b.failures.load(Ordering::Relaxed));
     let mut text = String::new();
     if prometheus_client::encoding::text::encode(&mut text, &m.registry).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

@@ -12,6 +12,7 @@ mod e2e;
 mod access;
 mod access_log;
 mod apps;
+mod backup;
 mod budget;
 mod budget_demo;
 mod budget_subscriptions;

@@ -93,7 +93,7 @@ impl From<rusqlite::Error> for BackupError {
 }
 
 /// How far a backup, a check or a restore has come.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Progress {
     pub pods_done: usize,
     pub pods: usize,
@@ -101,7 +101,7 @@ pub struct Progress {
 }
 
 /// What a backup wrote.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BackupReport {
     /// The snapshot's folder.
     pub snapshot: PathBuf,
