@@ -335,6 +335,8 @@ impl SqliteBackend {
         let db_key = PodKeys::from_data_key(&data_key).db;
         let blobs: Vec<String> = db.with_reader(|src| {
             let mut copy = open_connection(&dir.join("pod.sqlite"), Some(&db_key))?;
+            // Made durable once, whole, by `entry_of`.
+            copy.execute_batch("PRAGMA synchronous = OFF;")?;
             copy_database(src, &mut copy)?;
             copy.execute_batch("PRAGMA journal_mode = DELETE;")?;
             let blobs = copy
