@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::common;
+use crate::crash::wait_healthy;
 
 const BIN: &str = env!("CARGO_BIN_EXE_selfdata");
 
@@ -37,22 +38,6 @@ fn serve(data: &Path, port: u16, metrics: u16) -> Server {
             .spawn()
             .unwrap(),
     )
-}
-
-async fn wait_healthy(client: &reqwest::Client, port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = client
-            .get(format!("http://127.0.0.1:{port}/health"))
-            .send()
-            .await
-            && r.status().is_success()
-        {
-            return;
-        }
-        assert!(Instant::now() < deadline, "the server did not come up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 fn run(args: &[&str], data: &Path) -> Output {

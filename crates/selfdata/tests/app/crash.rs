@@ -28,7 +28,7 @@ fn serve(data: &std::path::Path, port: u16) -> Child {
         .unwrap()
 }
 
-async fn wait_healthy(client: &reqwest::Client, port: u16) {
+pub(crate) async fn wait_healthy(client: &reqwest::Client, port: u16) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(r) = client

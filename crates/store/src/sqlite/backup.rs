@@ -25,7 +25,7 @@
 //! half in it. Its blob files are kept in place until they are copied (a
 //! write may stop referring to one meanwhile: see `BlobDir::hold`).
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 
 use rusqlite::backup::{Backup, StepResult};
 
@@ -855,16 +855,24 @@ fn open_connection_as_is(path: &Path, key: &Key32) -> Result<Connection, StoreEr
 }
 
 fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
-    let mut file = fs::File::open(path)?;
+    copy_hashing(&mut fs::File::open(path)?, &mut std::io::sink())
+}
+
+/// Copies `src` into `dst`, hashing on the way: (bytes, SHA-256 in hex).
+fn copy_hashing(
+    src: &mut impl std::io::Read,
+    dst: &mut impl std::io::Write,
+) -> std::io::Result<(u64, String)> {
     let mut sha = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut size = 0u64;
     loop {
-        let n = file.read(&mut buf)?;
+        let n = src.read(&mut buf)?;
         if n == 0 {
             break;
         }
         sha.update(&buf[..n]);
+        dst.write_all(&buf[..n])?;
         size += n as u64;
     }
     Ok((size, hex::encode(sha.finalize())))
@@ -896,25 +904,13 @@ fn write_file(snap: &Path, path: &str, body: &[u8]) -> Result<FileEntry, StoreEr
 fn copy_file(from: &Path, snap: &Path, path: &str) -> Result<FileEntry, StoreError> {
     let to = snap.join(path);
     fs::create_dir_all(to.parent().expect("a file in a folder"))?;
-    let mut src = fs::File::open(from)?;
     let mut dst = fs::File::create(&to)?;
-    let mut sha = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = src.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        sha.update(&buf[..n]);
-        dst.write_all(&buf[..n])?;
-        size += n as u64;
-    }
+    let (size, sha256) = copy_hashing(&mut fs::File::open(from)?, &mut dst)?;
     dst.sync_all()?;
     Ok(FileEntry {
         path: path.to_owned(),
         size,
-        sha256: hex::encode(sha.finalize()),
+        sha256,
     })
 }
 
