@@ -930,6 +930,39 @@ mod tests {
     }
 
     #[test]
+    fn a_backup_of_a_newer_format_is_refused_and_nothing_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let snap = tmp.path().join("20261206T000000Z");
+        fs::create_dir_all(&snap).unwrap();
+        let key = Key32::random();
+        let manifest = Manifest {
+            format: crate::format::DATA_FORMAT + 1,
+            version: "9.9.9".into(),
+            created_ms: 0,
+            host: FileEntry {
+                path: HOST_COPY.into(),
+                size: 0,
+                sha256: String::new(),
+            },
+            log_key: None,
+            pods: Vec::new(),
+        };
+        let json = serde_json::to_vec(&manifest).unwrap();
+        fs::write(
+            snap.join(MANIFEST),
+            crate::crypto::seal(&key, MANIFEST_AAD, &json),
+        )
+        .unwrap();
+        let target = tmp.path().join("restored");
+        let refused = restore(&snap, &key, &target, None, &mut |_| {});
+        assert!(
+            matches!(refused, Err(BackupError::NewerFormat { .. })),
+            "{refused:?}"
+        );
+        assert!(!target.exists());
+    }
+
+    #[test]
     fn manifest_paths_stay_inside_the_snapshot() {
         assert!(safe_relative("pods/ab/pod.sqlite"));
         for bad in ["", "/etc/passwd", "pods/../../x", "pods//x", "./x", "a\\b"] {
