@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
+use selfdata_store::StoreError;
 use selfdata_store::crypto::Key32;
 use selfdata_store::sqlite::SqliteBackend;
-use selfdata_store::sqlite::backup::{BackupError, BackupReport, Progress};
-use selfdata_store::{PodName, StoreError};
+use selfdata_store::sqlite::backup::{BackupError, BackupReport, ErasedPod, Progress};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 
@@ -211,17 +211,23 @@ impl Backups {
 
 impl App {
     /// Withdraws what still speaks for pods a restore did not bring back
-    /// (erased after the snapshot): their tokens, app authorisations, holder
-    /// links.
-    pub async fn forget_erased(&self, pods: &[PodName]) -> Result<(), StoreError> {
+    /// (erased after the snapshot), as their erasure did: tokens and app
+    /// authorisations for their WebID, holder links, and the owner's
+    /// sessions when they own no other pod.
+    pub async fn forget_erased(&self, pods: &[ErasedPod]) -> Result<(), StoreError> {
+        use selfdata_store::Directory as _;
         use selfdata_store::holders::HolderRegistry as _;
-        for pod in pods {
-            let webid = selfdata_solid::provision::webid_of(&self.options.base_url, pod);
+        for erased in pods {
+            let webid = selfdata_solid::provision::webid_of(&self.options.base_url, &erased.pod);
             self.idp
                 .revoke(selfdata_store::directory::RevokeScope::WebId(&webid))
                 .await?;
-            self.store.forget_pod_links(pod.as_str()).await?;
-            self.registry.forget_pod(pod);
+            self.store.forget_pod_links(erased.pod.as_str()).await?;
+            if let Some(account) = erased.owner
+                && self.store.pods_of(account).await?.is_empty()
+            {
+                self.store.delete_sessions_of(account, None).await?;
+            }
         }
         Ok(())
     }

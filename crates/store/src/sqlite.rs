@@ -102,6 +102,25 @@ pub(crate) fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// What the host database keeps of an erased pod: nothing but its name as
+/// erased (never given again). Its key, its row and its owner go, in the
+/// caller's transaction. Returns whether a key was destroyed. Used by
+/// `delete_pod`, and by a restore for pods erased since the snapshot.
+fn forget_pod_rows(
+    tx: &rusqlite::Transaction<'_>,
+    name: &str,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let keys = tx.execute("DELETE FROM pod_key WHERE pod = ?1", [name])?;
+    tx.execute("DELETE FROM pod WHERE name = ?1", [name])?;
+    tx.execute("DELETE FROM pod_owner WHERE pod = ?1", [name])?;
+    tx.execute(
+        "INSERT OR IGNORE INTO pod_tombstone (name, erased) VALUES (?1, ?2)",
+        params![name, now_ms],
+    )?;
+    Ok(keys > 0)
+}
+
 /// The embedded backend: a data folder of SQLite files.
 pub struct SqliteBackend {
     root: PathBuf,
@@ -645,18 +664,12 @@ impl Backend for SqliteBackend {
             if !exists {
                 return Err(StoreError::NoSuchPod(name.to_string()));
             }
-            let n = tx.execute("DELETE FROM pod_key WHERE pod = ?1", [name.as_str()])?;
-            tx.execute("DELETE FROM pod WHERE name = ?1", [name.as_str()])?;
-            tx.execute("DELETE FROM pod_owner WHERE pod = ?1", [name.as_str()])?;
-            tx.execute(
-                "INSERT OR IGNORE INTO pod_tombstone (name, erased) VALUES (?1, ?2)",
-                params![name.as_str(), key_destroyed_ms],
-            )?;
+            let n = forget_pod_rows(&tx, name.as_str(), key_destroyed_ms)?;
             tx.commit()?;
             // The old page holding the wrapped key is still in the WAL:
             // checkpoint (secure_delete zeroed the row) and empty the WAL.
             host.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-            n > 0
+            n
         };
         if let Some(id) = backup_id {
             self.shred_backup_keys(&id);

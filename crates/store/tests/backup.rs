@@ -98,6 +98,21 @@ async fn take(
         .unwrap()
 }
 
+/// Restores a snapshot onto a fresh folder under a master key of its own,
+/// and opens it.
+fn restore_fresh(
+    snapshot: &Path,
+    key: &Key32,
+    target: &Path,
+) -> (backup::RestoreReport, SqliteBackend) {
+    let master = MasterKey::random();
+    let report = backup::restore(snapshot, key, target, Some(master.clone()), &mut |_| {}).unwrap();
+    (
+        report,
+        SqliteBackend::open_with_key(target, master).unwrap(),
+    )
+}
+
 #[tokio::test]
 async fn a_restored_backup_holds_every_resource_of_every_pod() {
     let tmp = tempfile::tempdir().unwrap();
@@ -116,18 +131,9 @@ async fn a_restored_backup_holds_every_resource_of_every_pod() {
 
     // Onto a fresh folder with a master key of its own.
     let target = tmp.path().join("restored");
-    let master = MasterKey::random();
-    let restored = backup::restore(
-        &report.snapshot,
-        &key,
-        &target,
-        Some(master.clone()),
-        &mut |_| {},
-    )
-    .unwrap();
+    let (restored, store) = restore_fresh(&report.snapshot, &key, &target);
     assert_eq!(restored.pods, 2);
     assert!(restored.erased.is_empty());
-    let store = SqliteBackend::open_with_key(&target, master).unwrap();
     assert_eq!(everything(&store, &pod("alice")).await, before[0]);
     assert_eq!(everything(&store, &pod("bob")).await, before[1]);
     assert_eq!(
@@ -186,16 +192,7 @@ async fn writes_during_a_backup_are_all_there_or_not_at_all() {
     drop(store);
 
     let target = tmp.path().join("restored");
-    let master = MasterKey::random();
-    backup::restore(
-        &report.snapshot,
-        &key,
-        &target,
-        Some(master.clone()),
-        &mut |_| {},
-    )
-    .unwrap();
-    let store = SqliteBackend::open_with_key(&target, master).unwrap();
+    let (_, store) = restore_fresh(&report.snapshot, &key, &target);
     let all = everything(&store, &pod("alice")).await;
     let counter: usize = std::str::from_utf8(&all["/stream/counter"].1)
         .unwrap()
@@ -257,18 +254,15 @@ async fn an_erased_pod_never_comes_back_from_an_older_backup() {
     drop(store);
 
     let target = tmp.path().join("restored");
-    let master = MasterKey::random();
-    let restored = backup::restore(
-        &report.snapshot,
-        &key,
-        &target,
-        Some(master.clone()),
-        &mut |_| {},
-    )
-    .unwrap();
+    let (restored, store) = restore_fresh(&report.snapshot, &key, &target);
     assert_eq!(restored.pods, 1);
-    assert_eq!(restored.erased, vec![pod("bob")]);
-    let store = SqliteBackend::open_with_key(&target, master).unwrap();
+    let bob = &restored.erased[..];
+    assert_eq!(bob.len(), 1);
+    assert_eq!(bob[0].pod, pod("bob"));
+    assert!(
+        bob[0].owner.is_some(),
+        "the owner, to sign out as an erasure does"
+    );
     assert!(store.pod(&pod("bob")).await.unwrap().is_none());
     assert!(store.pod_owner("bob").await.unwrap().is_none());
     assert_eq!(everything(&store, &pod("alice")).await.len(), 21);

@@ -99,7 +99,8 @@ fn content_type(i: usize) -> &'static str {
     }
 }
 
-async fn token(client: &reqwest::Client, port: u16, pod: &str, data: &Path) -> String {
+/// Creates a pod from the command line: its owner's client id and secret.
+fn create_pod(port: u16, pod: &str, data: &Path) -> String {
     let out = run(
         &[
             "pod",
@@ -118,7 +119,6 @@ async fn token(client: &reqwest::Client, port: u16, pod: &str, data: &Path) -> S
             .unwrap()
             .to_owned()
     };
-    let _ = client;
     format!("{}\n{}", field("client_id"), field("client_secret"))
 }
 
@@ -150,7 +150,7 @@ async fn a_backup_of_a_running_written_to_server_restores_every_resource() {
     let (port, metrics) = (crate::e2e::free_port(), crate::e2e::free_port());
     let client = reqwest::Client::new();
     run(&["keys", "new-backup-key", key.to_str().unwrap()], &data);
-    let alice = token(&client, port, "alice", &data).await;
+    let alice = create_pod(port, "alice", &data);
     let server = serve(&data, port, metrics);
     wait_healthy(&client, port).await;
     let token = bearer(&client, port, &alice).await;

@@ -133,8 +133,15 @@ pub struct RestoreReport {
     pub bytes: u64,
     /// Pods of the snapshot erased since: not restored, their names kept
     /// as erased (never given again). The caller withdraws what still
-    /// speaks for them (tokens, grants).
-    pub erased: Vec<PodName>,
+    /// speaks for them (tokens, holder links, their owner's sessions).
+    pub erased: Vec<ErasedPod>,
+}
+
+/// A pod a restore did not bring back, and the account that owned it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasedPod {
+    pub pod: PodName,
+    pub owner: Option<i64>,
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -545,17 +552,15 @@ pub fn restore(
     let now = now_ms();
     let mut erased = Vec::new();
     for name in known.iter().filter(|k| !restored.contains(k)) {
+        let owner = host
+            .prepare("SELECT account_id FROM pod_owner WHERE pod = ?1")?
+            .query_row([name], |r| r.get(0))
+            .optional()?;
         let tx = host.unchecked_transaction()?;
-        tx.execute("DELETE FROM pod WHERE name = ?1", [name])?;
-        tx.execute("DELETE FROM pod_owner WHERE pod = ?1", [name])?;
-        tx.execute("DELETE FROM pod_key WHERE pod = ?1", [name])?;
-        tx.execute(
-            "INSERT OR IGNORE INTO pod_tombstone (name, erased) VALUES (?1, ?2)",
-            params![name, now],
-        )?;
+        forget_pod_rows(&tx, name, now)?;
         tx.commit()?;
-        if let Ok(name) = PodName::parse(name) {
-            erased.push(name);
+        if let Ok(pod) = PodName::parse(name) {
+            erased.push(ErasedPod { pod, owner });
         }
     }
     drop(host);
@@ -628,25 +633,10 @@ fn remove_partial_snapshots(dest: &Path) -> Result<(), StoreError> {
 
 /// A UTC time as a snapshot's name: `20261206T174000Z`.
 fn utc_name(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rest = secs.rem_euclid(86_400);
-    // Howard Hinnant's days-to-civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    jiff::Timestamp::from_millisecond(ms)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string()
 }
 
 fn new_snapshot_dir(dest: &Path, created_ms: i64) -> Result<PathBuf, StoreError> {
