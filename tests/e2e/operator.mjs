@@ -1,7 +1,8 @@
 // The operator's console in a headless Chromium (Debian's `chromium`): an
 // operator signs in with their second factor, opens the console and the
 // data holders' registry on a phone in English, registers a holder through
-// the form (JavaScript off: plain HTML), reads its credentials once, then
+// the form (JavaScript off: plain HTML), reads its credentials once, finds
+// a resident and gives their pod a quota, reads the audit log, then
 // the same pages through axe-core and in French. On each page: axe-core
 // clean (any violation fails), nothing wider than the screen.
 //
@@ -79,18 +80,56 @@ async function run(browser) {
   check((await page.locator('section.card h3').count()) === 1, 'the registry lists the holder');
   await fitsScreen(page, 'the registry (en, phone)');
   await shot(page, 'operator-holders-en-phone');
+
+  // The help desk: find the resident, give their pod a quota of its own.
+  await page.goto(`${BASE}/app/operator`);
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load' }),
+    page.getByRole('link', { name: 'Residents and pods' }).click(),
+  ]);
+  await page.getByLabel('E-mail address, or part of it').fill('OPS@');
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load' }),
+    page.getByRole('button', { name: 'Search' }).click(),
+  ]);
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load' }),
+    page.getByRole('link', { name: env('SELFDATA_EMAIL') }).click(),
+  ]);
+  await page.getByLabel('Quota of ops, in MiB').fill('250');
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load' }),
+    page.getByRole('button', { name: 'Set the quota' }).click(),
+  ]);
+  const body = await page.locator('main').innerText();
+  check(body.includes('of 250 MiB'), 'the new quota is shown');
+  check(body.includes('Quota of the pod ops set to 250 MiB'), 'the action is listed on the page');
+  check((await page.locator('meter').count()) === 1, 'the usage is drawn');
+  await fitsScreen(page, 'a resident (en, phone)');
+  await shot(page, 'operator-resident-en-phone');
+  await page.goto(`${BASE}/app/operator/audit`);
+  check((await page.locator('#audit tbody tr').count()) >= 2, 'the audit log lists the holder and the quota');
   await en.close();
 
   // --- the same pages through axe-core, and in French
   for (const locale of ['en-GB', 'fr-FR']) {
     const ctx = await phone(browser, locale);
     page = await signedIn(ctx);
-    for (const url of ['/app/operator', '/app/operator/apps', '/app/operator/holders']) {
+    for (const url of ['/app/operator', '/app/operator/apps', '/app/operator/holders',
+      '/app/operator/residents?q=ops', '/app/operator/audit', '/account']) {
       await page.goto(`${BASE}${url}`);
       await axeClean(page, `${url} (${locale}, phone)`);
       await fitsScreen(page, `${url} (${locale}, phone)`);
     }
+    await page.goto(`${BASE}/app/operator/residents?q=ops`);
+    await Promise.all([
+      page.waitForNavigation({ waitUntil: 'load' }),
+      page.locator('#residents a').first().click(),
+    ]);
+    await axeClean(page, `a resident (${locale}, phone)`);
+    await fitsScreen(page, `a resident (${locale}, phone)`);
     if (locale === 'fr-FR') {
+      await page.goto(`${BASE}/app/operator/holders`);
       check((await page.locator('h1').innerText()) === 'Organismes détenteurs de données', 'the French title');
       await shot(page, 'operator-holders-fr-phone');
     }

@@ -866,8 +866,9 @@ pub(crate) async fn register_holder(
     };
     match registered {
         Ok(secret) => {
-            tracing::info!(operator = %operator.account.email, holder = %form.id.trim(), "holder registered");
-            secret_page(&app, chrome, form.id.trim().to_owned(), secret)
+            let detail = format!("{} registered", form.id.trim());
+            let page = secret_page(&app, chrome, form.id.trim().to_owned(), secret);
+            recorded(&app, &operator, detail, page).await
         }
         Err(e) => match refused(&e, chrome.language()) {
             Ok(sentence) => {
@@ -902,10 +903,30 @@ pub(crate) async fn change_limits(
     };
     match set {
         Ok(()) => {
-            tracing::info!(operator = %operator.account.email, holder = %form.holder, "holder limits changed");
-            Redirect::to("/app/operator/holders?done=limits").into_response()
+            let detail = format!("{}: limits changed", form.holder);
+            let page = Redirect::to("/app/operator/holders?done=limits").into_response();
+            recorded(&app, &operator, detail, page).await
         }
         Err(e) => change_refused(&e, chrome.language()),
+    }
+}
+
+/// Writes a change of the registry to the operator's audit log, then
+/// answers with `page` (the change is made: only the input could refuse it).
+async fn recorded(
+    app: &HoldersApp,
+    operator: &Operator,
+    detail: String,
+    page: Response,
+) -> Response {
+    let action = selfdata_store::directory::OperatorAction::new(
+        &operator.account.email,
+        selfdata_store::directory::OperatorAction::HOLDER,
+        detail,
+    );
+    match app.ctx.record_operator_action(&action).await {
+        Ok(()) => page,
+        Err(e) => PageError::internal(e).into_response(),
     }
 }
 
@@ -945,9 +966,14 @@ pub(crate) async fn change_push_key(
     let key = (!remove).then_some(form.key.as_str());
     match set_push_key(&app, &form.holder, key).await {
         Ok(fingerprint) => {
-            tracing::info!(operator = %operator.account.email, holder = %form.holder, key = fingerprint.as_deref().unwrap_or("none"), "holder signing key changed");
+            let detail = format!(
+                "{}: signing key {}",
+                form.holder,
+                fingerprint.as_deref().unwrap_or("removed")
+            );
             let done = if remove { "no-key" } else { "key" };
-            Redirect::to(&format!("/app/operator/holders?done={done}")).into_response()
+            let page = Redirect::to(&format!("/app/operator/holders?done={done}")).into_response();
+            recorded(&app, &operator, detail, page).await
         }
         Err(e) => change_refused(&e, chrome.language()),
     }
@@ -967,8 +993,9 @@ pub(crate) async fn renew(
 ) -> Response {
     match renew_secret(&app, &form.holder).await {
         Ok(secret) => {
-            tracing::info!(operator = %operator.account.email, holder = %form.holder, "holder secret renewed");
-            secret_page(&app, chrome, form.holder, secret)
+            let detail = format!("{}: new secret", form.holder);
+            let page = secret_page(&app, chrome, form.holder, secret);
+            recorded(&app, &operator, detail, page).await
         }
         Err(e) => match refused(&e, chrome.language()) {
             Ok(sentence) => PageError::new(StatusCode::NOT_FOUND, sentence).into_response(),
@@ -989,8 +1016,9 @@ pub(crate) async fn remove_holder(
     }
     match remove(&app, &form.holder).await {
         Ok(n) => {
-            tracing::info!(operator = %operator.account.email, holder = %form.holder, residents = n, "holder removed");
-            Redirect::to("/app/operator/holders?done=removed").into_response()
+            let detail = format!("{} removed, {n} residents disconnected", form.holder);
+            let page = Redirect::to("/app/operator/holders?done=removed").into_response();
+            recorded(&app, &operator, detail, page).await
         }
         Err(e) => match refused(&e, chrome.language()) {
             Ok(sentence) => PageError::new(StatusCode::NOT_FOUND, sentence).into_response(),

@@ -89,6 +89,8 @@ pub fn new_totp(email: &str) -> (String, String) {
 pub enum LoginError {
     Wrong,
     Locked,
+    /// The operator suspended the account (said only to whoever knows its password).
+    Suspended,
     TooManyAttempts,
     NeedCode,
 }
@@ -249,6 +251,9 @@ impl Idp {
             None => true,
             Some(secret) => totp_matches(secret, totp),
         };
+        if password_ok && code_ok && account.suspended_ms.is_some() {
+            return Err(LoginError::Suspended);
+        }
         if password_ok && code_ok {
             self.guard.succeeded(client_key, &email);
             let _ = self.directory.login_succeeded(account.id).await;
@@ -292,6 +297,9 @@ impl Idp {
             return None;
         }
         let account = self.directory.account(session.account_id).await.ok()??;
+        if account.suspended_ms.is_some() {
+            return None;
+        }
         Some((session, account))
     }
 

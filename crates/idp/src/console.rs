@@ -1,6 +1,6 @@
 //! `/app/operator/apps`: the operator curates the app directory from the
 //! console (as `selfdata app add|list|remove` does from the command line).
-//! Each change is logged with the operator's address.
+//! Each change is in the operator's audit log ([`crate::operate`]).
 
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use selfdata_site::{Chrome, MenuEntry, Operator, OperatorForm, PageError, Say, page};
-use selfdata_store::directory::{AppUse, ListedApp};
+use selfdata_store::directory::{AppUse, ListedApp, OperatorAction};
 use serde::Deserialize;
 
 use crate::Idp;
@@ -133,7 +133,14 @@ pub async fn list(
     let csrf = operator.session.csrf.clone();
     match listed {
         Ok(app) => {
-            tracing::info!(operator = %operator.account.email, client_id = %app.client_id, "app listed");
+            let action = OperatorAction::new(
+                &operator.account.email,
+                OperatorAction::APP_LIST,
+                app.client_id.clone(),
+            );
+            if let Err(e) = idp.record(action).await {
+                return PageError::internal(e).into_response();
+            }
             let message = selfdata_site::fill(t.console_listed, &[("name", &app.name)]);
             let outcome = (Some(message), None);
             console_page(
@@ -177,11 +184,16 @@ pub async fn remove(
     if form.confirm.as_deref() != Some("yes") {
         return PageError::new(StatusCode::BAD_REQUEST, t.console_not_confirmed).into_response();
     }
+    let action = OperatorAction::new(
+        &operator.account.email,
+        OperatorAction::APP_REMOVE,
+        form.client_id.clone(),
+    );
+    if let Err(e) = idp.record(action).await {
+        return PageError::internal(e).into_response();
+    }
     match idp.unlist_app(&form.client_id).await {
-        Ok(true) => {
-            tracing::info!(operator = %operator.account.email, client_id = %form.client_id, "app removed from the directory");
-            Redirect::to("/app/operator/apps?done=removed").into_response()
-        }
+        Ok(true) => Redirect::to("/app/operator/apps?done=removed").into_response(),
         Ok(false) => PageError::new(StatusCode::NOT_FOUND, t.console_not_listed).into_response(),
         Err(e) => PageError::internal(e).into_response(),
     }

@@ -18,10 +18,12 @@ pub mod apps;
 pub mod cid;
 pub mod console;
 pub mod i18n;
+pub mod operate;
 pub mod pages;
 pub mod provider;
 mod qr;
 pub mod reset;
+pub mod residents;
 mod rs;
 
 use std::collections::{HashMap, HashSet};
@@ -385,6 +387,13 @@ impl Idp {
             .route("/account/apps/stop", post(pages::stop_app))
             .route("/app/operator/apps", get(console::show).post(console::list))
             .route("/app/operator/apps/remove", post(console::remove))
+            .route("/app/operator/residents", get(residents::list))
+            .route(
+                "/app/operator/residents/{id}",
+                get(residents::show).post(residents::act),
+            )
+            .route("/app/operator/invites", post(residents::invite))
+            .route("/app/operator/audit", get(residents::audit))
             .route("/account/credentials", post(pages::create_credentials))
             .route(
                 "/account/credentials/delete",

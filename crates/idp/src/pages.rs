@@ -571,6 +571,7 @@ pub async fn login(
         Err(LoginError::Wrong) => (StatusCode::UNAUTHORIZED, t.login_wrong),
         Err(LoginError::NeedCode) => (StatusCode::UNAUTHORIZED, t.login_need_code),
         Err(LoginError::Locked) => (StatusCode::TOO_MANY_REQUESTS, t.login_locked),
+        Err(LoginError::Suspended) => (StatusCode::FORBIDDEN, t.login_suspended),
         Err(LoginError::TooManyAttempts) => (StatusCode::TOO_MANY_REQUESTS, t.login_too_many),
     };
     Ok(login_page(
@@ -668,6 +669,8 @@ struct AccountPage<'a> {
     totp_setup: Option<(String, String)>,
     /// The enrolment's `otpauth://` URI drawn as an inline SVG QR code.
     totp_qr: Option<String>,
+    /// What the operator did on this account, newest first.
+    operator_actions: Vec<crate::residents::ActionRow>,
 }
 
 #[derive(Default)]
@@ -722,6 +725,15 @@ async fn account_page(
             client_id: c.client_id,
         })
         .collect();
+    let lang = chrome.language();
+    let operator_actions = idp
+        .directory
+        .operator_actions(Some(account.id), 50)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|a| crate::residents::ActionRow::of(a, lang, None))
+        .collect();
     page(
         status,
         AccountPage {
@@ -741,6 +753,7 @@ async fn account_page(
                 .as_ref()
                 .and_then(|(_, uri)| crate::qr::svg(uri, t.totp_qr)),
             totp_setup: extras.totp_setup,
+            operator_actions,
         }
         .render(),
     )

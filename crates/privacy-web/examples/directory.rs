@@ -55,6 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ctx = Arc::new(Context::new(
         state,
         store.clone() as Arc<dyn Backend>,
+        store.clone() as Arc<dyn selfdata_store::Directory>,
         pipeline.clone(),
         Some(jiff::civil::date(2024, 1, 15)),
     ));

@@ -265,6 +265,7 @@ impl App {
         let context = Arc::new(Context::new(
             state.clone(),
             store.clone() as Arc<dyn Backend>,
+            store.clone() as Arc<dyn selfdata_store::Directory>,
             pipeline.clone(),
             options.today,
         ));
@@ -296,7 +297,11 @@ impl App {
             Arc::new(holders),
             Arc::new(privacy),
         ])
-        .with_console_entries(vec![selfdata_idp::console::OPERATOR_MENU]);
+        .with_console_entries(vec![
+            selfdata_idp::residents::RESIDENTS_MENU,
+            selfdata_idp::console::OPERATOR_MENU,
+            selfdata_idp::residents::AUDIT_MENU,
+        ]);
         pipeline.offer_to(registry.intakes());
         // Every route's first segment, from the constants and the registry
         // the routers are built from: a pod of that name would be hidden.

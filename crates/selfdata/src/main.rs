@@ -1045,10 +1045,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Account(AccountCommand::ResetCode { email }) => {
             let app = open("http://127.0.0.1:8000").await?;
             let directory = app.store.as_ref() as &dyn Directory;
-            match selfdata_idp::reset::new_reset_code(directory, &email).await? {
-                Some(code) => println!("{code}"),
-                None => anyhow::bail!("no account uses the email address {email}"),
+            let account = selfdata_idp::accounts::normalize_email(&email)
+                .map(|e| async move { directory.account_by_email(&e).await });
+            let account = match account {
+                Some(found) => found.await?,
+                None => None,
             }
+            .with_context(|| format!("no account uses the email address {email}"))?;
+            let code = app
+                .idp
+                .reset_code(selfdata_idp::operate::COMMAND_LINE, &account)
+                .await?;
+            println!("{code}");
         }
         Command::Operator(command) => {
             let app = open("http://127.0.0.1:8000").await?;
@@ -1089,7 +1097,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Invite(InviteCommand::Create) => {
             let app = open("http://127.0.0.1:8000").await?;
-            let code = selfdata_idp::new_invite(app.store.as_ref() as &dyn Directory).await?;
+            let code = app.idp.invite(selfdata_idp::operate::COMMAND_LINE).await?;
             println!("{code}");
         }
         Command::Pod(PodCommand::Delete { name, yes }) => {

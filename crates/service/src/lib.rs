@@ -41,13 +41,15 @@ use axum::routing::{any, get};
 use axum::{Extension, Router};
 use selfdata_site::{Chrome, Lang, MenuEntry, PageError, Resident, Say, page};
 use selfdata_solid::AppState;
-use selfdata_store::{Backend, PodName};
+use selfdata_store::{Backend, Directory, PodName};
 
 /// What every service shares: the pods' server state and store, the import
 /// pipeline and its job table, and today's date.
 pub struct Context {
     pub solid: AppState,
     pub store: Arc<dyn Backend>,
+    /// The host directory, where [`Context::record_operator_action`] writes.
+    operator_log: Arc<dyn Directory>,
     pub pipeline: Arc<Pipeline>,
     pub jobs: jobs::Jobs,
     /// A fixed "today" (tests, demos); the real date when `None`.
@@ -64,12 +66,14 @@ impl Context {
     pub fn new(
         solid: AppState,
         store: Arc<dyn Backend>,
+        operator_log: Arc<dyn Directory>,
         pipeline: Arc<Pipeline>,
         fixed_today: Option<jiff::civil::Date>,
     ) -> Self {
         Self {
             solid,
             store,
+            operator_log,
             pipeline,
             jobs: jobs::Jobs::default(),
             fixed_today,
@@ -80,6 +84,17 @@ impl Context {
     pub fn today(&self) -> jiff::civil::Date {
         self.fixed_today
             .unwrap_or_else(|| selfdata_sources::time::local_date(jiff::Timestamp::now()))
+    }
+
+    /// Writes what an operator did to the operator's audit log: a service's
+    /// console page calls it before it takes the action.
+    pub async fn record_operator_action(
+        &self,
+        action: &selfdata_store::directory::OperatorAction,
+    ) -> Result<(), selfdata_store::StoreError> {
+        selfdata_store::directory::record_operator_action(self.operator_log.as_ref(), action)
+            .await
+            .map(|_| ())
     }
 
     /// This server's public base URL, without a trailing slash.

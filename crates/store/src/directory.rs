@@ -26,6 +26,65 @@ pub struct Account {
     pub failed_logins: i64,
     /// Login refused until then (ms since the epoch), after repeated failures.
     pub locked_until_ms: i64,
+    /// Since when the operator has suspended the account (no sign-in, no
+    /// token), if they have.
+    pub suspended_ms: Option<i64>,
+}
+
+/// One thing an operator did, as the append-only audit log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorAction {
+    /// Its place in the log (from 1; 0 before it is recorded).
+    pub seq: i64,
+    pub at_ms: i64,
+    /// The operator's e-mail address, or `command line` for the host's CLI.
+    pub operator: String,
+    /// What was done: [`OperatorAction::SUSPEND`] and its siblings.
+    pub action: String,
+    /// The resident's account it concerns, if one.
+    pub account_id: Option<i64>,
+    /// The pod it concerns, if one.
+    pub pod: Option<String>,
+    /// The particulars (a quota, a reason, an app's Client ID), in the
+    /// operator's words or as a value; never a secret.
+    pub detail: String,
+}
+
+impl OperatorAction {
+    pub const SUSPEND: &'static str = "account.suspend";
+    pub const RESTORE: &'static str = "account.restore";
+    pub const LIFT_LOCKOUTS: &'static str = "account.lift_lockouts";
+    pub const RESET_CODE: &'static str = "account.reset_code";
+    pub const QUOTA: &'static str = "pod.quota";
+    pub const INVITE: &'static str = "invite.create";
+    pub const APP_LIST: &'static str = "app.list";
+    pub const APP_REMOVE: &'static str = "app.remove";
+    pub const HOLDER: &'static str = "holder.change";
+
+    /// An action about to be recorded (its place and time given by the log).
+    pub fn new(operator: &str, action: &str, detail: impl Into<String>) -> Self {
+        Self {
+            seq: 0,
+            at_ms: 0,
+            operator: operator.to_owned(),
+            action: action.to_owned(),
+            account_id: None,
+            pod: None,
+            detail: detail.into(),
+        }
+    }
+
+    /// The resident's account it concerns.
+    pub fn on_account(mut self, account_id: i64) -> Self {
+        self.account_id = Some(account_id);
+        self
+    }
+
+    /// The pod it concerns.
+    pub fn on_pod(mut self, pod: &str) -> Self {
+        self.pod = Some(pod.to_owned());
+        self
+    }
 }
 
 /// A login session of the web interface (the cookie holds the secret, the store its hash).
@@ -95,6 +154,23 @@ pub struct AppUse {
     /// A path inside the pod (`/selfdata/energy/`).
     pub path: String,
     pub why: String,
+}
+
+/// Writes an action to the operator's audit log, and to the server's log:
+/// the one way every part of the server records what an operator did.
+pub async fn record_operator_action(
+    directory: &dyn Directory,
+    action: &OperatorAction,
+) -> Result<i64, StoreError> {
+    tracing::info!(
+        operator = %action.operator,
+        action = %action.action,
+        account = ?action.account_id,
+        pod = ?action.pod,
+        detail = %action.detail,
+        "operator action"
+    );
+    directory.record_operator_action(action).await
 }
 
 /// A resident's authorisation of an app.
@@ -170,6 +246,26 @@ pub trait Directory: Send + Sync + 'static {
     async fn is_operator(&self, account_id: i64) -> Result<bool, StoreError>;
     /// The operator's accounts, by e-mail address.
     async fn operators(&self) -> Result<Vec<Account>, StoreError>;
+    /// Accounts whose e-mail address contains `query` (every account when
+    /// empty), by address, at most `limit`; and how many match in all.
+    async fn find_accounts(
+        &self,
+        query: &str,
+        limit: usize,
+    ) -> Result<(Vec<Account>, u64), StoreError>;
+    /// Suspends an account since `since_ms`, or lifts its suspension (`None`).
+    async fn set_suspended(&self, account_id: i64, since_ms: Option<i64>)
+    -> Result<(), StoreError>;
+    /// Appends to the operator's audit log; returns the action's place.
+    /// The log only grows: the database refuses any change or removal.
+    async fn record_operator_action(&self, action: &OperatorAction) -> Result<i64, StoreError>;
+    /// The newest `limit` actions, newest first: every one, or those
+    /// concerning one account.
+    async fn operator_actions(
+        &self,
+        concerning: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<OperatorAction>, StoreError>;
 
     async fn set_pod_owner(&self, pod: &str, account_id: i64) -> Result<(), StoreError>;
     async fn pods_of(&self, account_id: i64) -> Result<Vec<String>, StoreError>;
@@ -178,6 +274,8 @@ pub trait Directory: Send + Sync + 'static {
     async fn create_invite(&self, code_hash: [u8; 32]) -> Result<(), StoreError>;
     /// Marks an unused invitation as used; false if unknown or used.
     async fn use_invite(&self, code_hash: [u8; 32]) -> Result<bool, StoreError>;
+    /// How many invitations were made, and how many of them are unused.
+    async fn invites(&self) -> Result<(u64, u64), StoreError>;
 
     async fn put_session(&self, session: &Session) -> Result<(), StoreError>;
     async fn session(&self, id_hash: [u8; 32]) -> Result<Option<Session>, StoreError>;
@@ -275,6 +373,22 @@ CREATE TABLE IF NOT EXISTS account (
     failed_logins INTEGER NOT NULL DEFAULT 0,
     locked_until INTEGER NOT NULL DEFAULT 0
 );
+-- What the operators did (format 2), append-only: the triggers refuse
+-- any change or removal.
+CREATE TABLE IF NOT EXISTS operator_action (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    operator TEXT NOT NULL,
+    action TEXT NOT NULL,
+    account_id INTEGER,
+    pod TEXT,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS operator_action_account ON operator_action(account_id, seq);
+CREATE TRIGGER IF NOT EXISTS operator_action_kept BEFORE UPDATE ON operator_action
+BEGIN SELECT RAISE(ABORT, 'the operator audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS operator_action_not_removed BEFORE DELETE ON operator_action
+BEGIN SELECT RAISE(ABORT, 'the operator audit log is append-only'); END;
 CREATE TABLE IF NOT EXISTS operator (
     account_id INTEGER PRIMARY KEY REFERENCES account(id),
     since INTEGER NOT NULL

@@ -400,6 +400,18 @@ impl From<std::io::Error> for StoreError {
     }
 }
 
+/// A pod's storage: what it holds and may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PodUsage {
+    /// Bytes of its resources' bodies.
+    pub used: u64,
+    /// Bytes it may hold (`u64::MAX`: no limit).
+    pub quota: u64,
+    /// Whether the quota is the pod's own (set by the operator) rather
+    /// than the server's default.
+    pub own_quota: bool,
+}
+
 /// A storage engine for pods.
 ///
 /// Reads see every write that was acknowledged before they started. A write
@@ -436,6 +448,21 @@ pub trait Backend: Send + Sync + 'static {
         let _ = name;
         Err(StoreError::Io(
             "this storage engine cannot delete pods".into(),
+        ))
+    }
+    /// How many bytes of resources a pod holds, and its quota.
+    async fn usage(&self, pod: &PodName) -> Result<PodUsage, StoreError> {
+        let _ = pod;
+        Err(StoreError::Io(
+            "this storage engine cannot tell a pod's usage".into(),
+        ))
+    }
+    /// Gives one pod its own quota, in bytes, or the server's default back
+    /// (`None`); taken into account from its next write.
+    async fn set_quota(&self, pod: &PodName, bytes: Option<u64>) -> Result<(), StoreError> {
+        let _ = (pod, bytes);
+        Err(StoreError::Io(
+            "this storage engine cannot set a pod's quota".into(),
         ))
     }
     /// One entry of the pod's derived store, if it exists.

@@ -260,7 +260,7 @@ impl SqliteBackend {
         host.execute_batch("PRAGMA secure_delete = ON;")?;
         schema_or_warn(&host, HOST_SCHEMA)?;
         schema_or_warn(&host, crate::directory::DIRECTORY_SCHEMA)?;
-        crate::sqlite_directory::add_session_second_factor(&host)?;
+        crate::sqlite_directory::upgrade_host(&host)?;
         schema_or_warn(&host, crate::holders::HOLDERS_SCHEMA)?;
         let store = Self {
             root,
@@ -480,16 +480,23 @@ impl SqliteBackend {
             }
         }
         let keys = self.pod_keys(name)?;
-        let db = Arc::new(PodDb::open(
-            dir,
-            keys,
-            name,
-            self.pod_quota,
-            self.changes.clone(),
-        )?);
+        let quota = self.own_quota(name)?.unwrap_or(self.pod_quota);
+        let db = Arc::new(PodDb::open(dir, keys, name, quota, self.changes.clone())?);
         db.last_used.store(now, Ordering::Relaxed);
         pods.insert(name.clone(), db.clone());
         Ok(db)
+    }
+
+    /// The pod's own quota, if the operator gave it one.
+    fn own_quota(&self, name: &PodName) -> Result<Option<u64>, StoreError> {
+        let quota: Option<i64> = self
+            .host
+            .lock()
+            .prepare_cached("SELECT quota FROM pod WHERE name = ?1")?
+            .query_row([name.as_str()], |r| r.get(0))
+            .optional()?
+            .flatten();
+        Ok(quota.map(|q| q.max(0) as u64))
     }
 
     fn pod_info_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, i64)> {
@@ -698,6 +705,31 @@ impl Backend for SqliteBackend {
             files_removed,
             bytes_removed,
         })
+    }
+
+    async fn usage(&self, pod: &PodName) -> Result<crate::PodUsage, StoreError> {
+        let db = self.pod_db(pod)?;
+        let own = self.own_quota(pod)?;
+        Ok(crate::PodUsage {
+            used: db.usage.load(Ordering::Relaxed),
+            quota: db.quota.load(Ordering::Relaxed),
+            own_quota: own.is_some(),
+        })
+    }
+
+    async fn set_quota(&self, pod: &PodName, bytes: Option<u64>) -> Result<(), StoreError> {
+        let changed = self.host.lock().execute(
+            "UPDATE pod SET quota = ?2 WHERE name = ?1",
+            params![pod.as_str(), bytes.map(|b| b.min(i64::MAX as u64) as i64)],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchPod(pod.to_string()));
+        }
+        if let Some(db) = self.pods.read().get(pod) {
+            db.quota
+                .store(bytes.unwrap_or(self.pod_quota), Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     async fn index_get(&self, pod: &PodName, key: &str) -> Result<Option<Bytes>, StoreError> {

@@ -4,7 +4,8 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use crate::StoreError;
 use crate::directory::{
-    Account, Client, Directory, Grant, ListedApp, RevokeScope, Session, StoredKey, TokenFamily,
+    Account, Client, Directory, Grant, ListedApp, OperatorAction, RevokeScope, Session, StoredKey,
+    TokenFamily,
 };
 use crate::sqlite::{SqliteBackend, now_ms};
 
@@ -16,19 +17,40 @@ fn hash32(v: Option<Vec<u8>>) -> Option<[u8; 32]> {
     v.and_then(|b| b.try_into().ok())
 }
 
-/// The `second_factor` column of sessions, added to host folders made
-/// before it (their sessions read as begun without one).
-pub(crate) fn add_session_second_factor(host: &rusqlite::Connection) -> Result<(), StoreError> {
-    let has: bool = host
-        .prepare("SELECT 1 FROM pragma_table_info('session') WHERE name = 'second_factor'")?
-        .exists([])?;
-    if !has {
-        host.execute_batch(
-            "ALTER TABLE session ADD COLUMN second_factor INTEGER NOT NULL DEFAULT 0;",
-        )?;
+/// Columns added to host databases made before them: the `second_factor`
+/// of sessions (theirs read as begun without one), and in format 2 the
+/// `suspended` of accounts and the `quota` of pods (none: the default).
+pub(crate) fn upgrade_host(host: &rusqlite::Connection) -> Result<(), StoreError> {
+    for (table, column, ty) in [
+        ("session", "second_factor", "INTEGER NOT NULL DEFAULT 0"),
+        ("account", "suspended", "INTEGER"),
+        ("pod", "quota", "INTEGER"),
+    ] {
+        let has: bool = host
+            .prepare(&format!(
+                "SELECT 1 FROM pragma_table_info('{table}') WHERE name = '{column}'"
+            ))?
+            .exists([])?;
+        if !has {
+            host.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {ty};"))?;
+        }
     }
     Ok(())
 }
+
+fn action_row(r: &Row<'_>) -> rusqlite::Result<OperatorAction> {
+    Ok(OperatorAction {
+        seq: r.get(0)?,
+        at_ms: r.get(1)?,
+        operator: r.get(2)?,
+        action: r.get(3)?,
+        account_id: r.get(4)?,
+        pod: r.get(5)?,
+        detail: r.get(6)?,
+    })
+}
+
+const ACTION_COLS: &str = "seq, at, operator, action, account_id, pod, detail";
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     Ok(Account {
@@ -39,11 +61,12 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         created_ms: r.get(4)?,
         failed_logins: r.get(5)?,
         locked_until_ms: r.get(6)?,
+        suspended_ms: r.get(7)?,
     })
 }
 
 const ACCOUNT_COLS: &str =
-    "id, email, password_hash, totp_secret, created, failed_logins, locked_until";
+    "id, email, password_hash, totp_secret, created, failed_logins, locked_until, suspended";
 
 fn grant_row(r: &Row<'_>) -> rusqlite::Result<Grant> {
     Ok(Grant {
@@ -197,6 +220,81 @@ impl Directory for SqliteBackend {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    async fn find_accounts(
+        &self,
+        query: &str,
+        limit: usize,
+    ) -> Result<(Vec<Account>, u64), StoreError> {
+        // `instr`, not LIKE: the query is matched as typed, `%` and `_` included.
+        let host = self.host();
+        let query = query.trim().to_lowercase();
+        let found = host
+            .prepare_cached(&format!(
+                "SELECT {ACCOUNT_COLS} FROM account WHERE instr(lower(email), ?1) > 0
+                 ORDER BY email LIMIT ?2"
+            ))?
+            .query_map(params![query, limit as i64], account_row)?
+            .collect::<Result<_, _>>()?;
+        let total: i64 = host
+            .prepare_cached("SELECT count(*) FROM account WHERE instr(lower(email), ?1) > 0")?
+            .query_row([&query], |r| r.get(0))?;
+        Ok((found, total.max(0) as u64))
+    }
+
+    async fn set_suspended(
+        &self,
+        account_id: i64,
+        since_ms: Option<i64>,
+    ) -> Result<(), StoreError> {
+        self.host().execute(
+            "UPDATE account SET suspended = ?2 WHERE id = ?1",
+            params![account_id, since_ms],
+        )?;
+        Ok(())
+    }
+
+    async fn record_operator_action(&self, a: &OperatorAction) -> Result<i64, StoreError> {
+        let host = self.host();
+        host.execute(
+            "INSERT INTO operator_action (at, operator, action, account_id, pod, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                now_ms(),
+                a.operator,
+                a.action,
+                a.account_id,
+                a.pod,
+                a.detail
+            ],
+        )?;
+        Ok(host.last_insert_rowid())
+    }
+
+    async fn operator_actions(
+        &self,
+        concerning: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<OperatorAction>, StoreError> {
+        let host = self.host();
+        let limit = limit as i64;
+        let rows = match concerning {
+            Some(id) => host
+                .prepare_cached(&format!(
+                    "SELECT {ACTION_COLS} FROM operator_action WHERE account_id = ?1
+                     ORDER BY seq DESC LIMIT ?2"
+                ))?
+                .query_map(params![id, limit], action_row)?
+                .collect::<Result<_, _>>()?,
+            None => host
+                .prepare_cached(&format!(
+                    "SELECT {ACTION_COLS} FROM operator_action ORDER BY seq DESC LIMIT ?1"
+                ))?
+                .query_map([limit], action_row)?
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(rows)
+    }
+
     async fn set_pod_owner(&self, pod: &str, account_id: i64) -> Result<(), StoreError> {
         self.host().execute(
             "INSERT INTO pod_owner (pod, account_id) VALUES (?1, ?2)
@@ -238,6 +336,15 @@ impl Directory for SqliteBackend {
             params![&code_hash[..], now_ms()],
         )?;
         Ok(n == 1)
+    }
+
+    async fn invites(&self) -> Result<(u64, u64), StoreError> {
+        let (all, unused): (i64, i64) = self.host().query_row(
+            "SELECT count(*), count(*) - count(used) FROM invite",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((all.max(0) as u64, unused.max(0) as u64))
     }
 
     async fn put_session(&self, s: &Session) -> Result<(), StoreError> {

@@ -170,3 +170,61 @@ async fn a_full_open_pod_cap_with_every_pod_busy_answers_busy() {
     }
     assert!(store.meta(&names[2], &root).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn a_pods_own_quota_takes_effect_at_once_survives_a_restart_and_can_be_given_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = PodName::parse("alice").unwrap();
+    let bob = PodName::parse("bob").unwrap();
+    {
+        let store = SqliteBackend::open(dir.path())
+            .unwrap()
+            .with_pod_quota(1000);
+        store.create_pod(&alice).await.unwrap();
+        store.create_pod(&bob).await.unwrap();
+        store.write(&alice, put("/a.txt", 600)).await.unwrap();
+        // Open, full for the default: the operator raises Alice's quota.
+        store.set_quota(&alice, Some(5000)).await.unwrap();
+        store.write(&alice, put("/b.txt", 600)).await.unwrap();
+        let usage = store.usage(&alice).await.unwrap();
+        assert_eq!(
+            (usage.used, usage.quota, usage.own_quota),
+            (1200, 5000, true)
+        );
+        // Bob keeps the default.
+        let bob_usage = store.usage(&bob).await.unwrap();
+        assert_eq!(
+            (bob_usage.used, bob_usage.quota, bob_usage.own_quota),
+            (0, 1000, false)
+        );
+        let err = store.write(&bob, put("/b.txt", 1200)).await.unwrap_err();
+        assert!(
+            matches!(err, StoreError::QuotaExceeded { quota: 1000, .. }),
+            "{err}"
+        );
+        let nobody = PodName::parse("nobody").unwrap();
+        assert!(matches!(
+            store.set_quota(&nobody, Some(1)).await.unwrap_err(),
+            StoreError::NoSuchPod(_)
+        ));
+    }
+    let store = SqliteBackend::open(dir.path())
+        .unwrap()
+        .with_pod_quota(1000);
+    let usage = store.usage(&alice).await.unwrap();
+    assert_eq!(
+        (usage.used, usage.quota),
+        (1200, 5000),
+        "kept across a restart"
+    );
+    store.write(&alice, put("/c.txt", 600)).await.unwrap();
+    // The default given back: growth refused again, deletes still pass.
+    store.set_quota(&alice, None).await.unwrap();
+    let err = store.write(&alice, put("/d.txt", 10)).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::QuotaExceeded { quota: 1000, .. }),
+        "{err}"
+    );
+    store.write(&alice, delete("/c.txt")).await.unwrap();
+    assert!(!store.usage(&alice).await.unwrap().own_quota);
+}

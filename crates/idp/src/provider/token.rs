@@ -430,6 +430,22 @@ pub(super) async fn credentials_grant(
             "The client secret is not right.",
         );
     };
+    if let Some(owner) = client.account_id {
+        match idp.directory.account(owner).await {
+            Ok(Some(a)) if a.suspended_ms.is_none() => {}
+            Ok(_) => {
+                return oauth_error(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    "The account these client credentials belong to is suspended by the operator.",
+                );
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reading a client's account");
+                return server_error();
+            }
+        }
+    }
     let scope = form
         .scope
         .clone()

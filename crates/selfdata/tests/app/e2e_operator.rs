@@ -1,7 +1,9 @@
 //! The operator's console in a real browser (tests/e2e/operator.mjs): an
 //! operator signs in with their second factor, registers a data holder
-//! through the form without JavaScript and reads its credentials once; the
-//! console and the registry through axe-core on a phone, in English and French.
+//! through the form without JavaScript and reads its credentials once, gives
+//! a pod a quota from the residents' pages; the console, the registry, the
+//! residents' pages, the audit log and the account page through axe-core on
+//! a phone, in English and French.
 
 use selfdata_store::PodName;
 use selfdata_store::directory::Directory;
@@ -45,4 +47,12 @@ async fn the_operators_console_in_a_browser_registers_a_holder_and_is_accessible
         .unwrap()
         .expect("the holder registered in the browser is kept");
     assert_eq!(holder.categories, vec!["water".to_owned()]);
+    let usage = selfdata_store::Backend::usage(s.app.store.as_ref(), &pod)
+        .await
+        .unwrap();
+    assert_eq!(
+        usage.quota,
+        250 * 1024 * 1024,
+        "the quota set in the browser is kept"
+    );
 }

@@ -43,6 +43,7 @@ mod monitoring;
 mod notifications;
 mod openapi;
 mod operator;
+mod operator_residents;
 mod organisations;
 mod packaging;
 mod pages;

@@ -343,6 +343,28 @@ async fn removing_a_holder_on_the_console_disconnects_its_residents_and_refuses_
     assert_eq!(push_as(&s, "eau-grand-lyon", &secret, "after").await, 401);
     let page = ines.get("/app/holders").await;
     assert!(page.body.contains("No organisation sends you data yet."));
+    // The registration and the removal are in the operator's audit log.
+    let details: Vec<_> = s
+        .app
+        .store
+        .operator_actions(None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.operator, a.detail))
+        .collect();
+    assert!(
+        details.contains(&(
+            "ops@city.example".to_owned(),
+            "eau-grand-lyon removed, 1 residents disconnected".to_owned()
+        )),
+        "{details:?}"
+    );
+    assert!(
+        details
+            .iter()
+            .any(|(_, d)| d == "eau-grand-lyon registered")
+    );
 }
 
 #[tokio::test]

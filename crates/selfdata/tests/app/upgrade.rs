@@ -1,6 +1,7 @@
 //! Issue 18, upgrades: a data folder written by an earlier version (kept as
-//! a fixture, `tests/fixtures/data-format-1/`, one per released format)
-//! opens and reads as it was written; a folder of the versions before the
+//! a fixture, `tests/fixtures/data-format-N/`, one per released format)
+//! opens and reads as it was written, the folder as it was kept beside it
+//! before it is brought forward; a folder of the versions before the
 //! format file is brought forward; a folder of a newer format is refused by
 //! this binary with a sentence, and nothing in it changes.
 //!
@@ -20,9 +21,13 @@ const EMAIL: &str = "camille@example.org";
 const PASSWORD: &str = "written by format one";
 const NOTE: &str = "@prefix s: <http://schema.org/>.\n<#me> s:name \"Camille\".\n";
 
-fn fixture() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/data-format-1")
+fn fixture(format: u32) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/data-format-{format}"))
 }
+
+/// What format 2 added, written into its fixture.
+const SUSPENSION_REASON: &str = "written by format two";
+const QUOTA: u64 = 3 * 1024 * 1024;
 
 /// Every file of a folder with its bytes, to see that nothing changed.
 fn contents(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
@@ -39,11 +44,21 @@ fn contents(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
-async fn reads_as_written(dir: &Path) {
+/// Checks a folder made from the fixture of `format`, now opened by this binary.
+async fn reads_as_written(dir: &Path, format: u32) {
     let app = App::open(Options::new(dir, "http://127.0.0.1:8000"))
         .await
         .expect("the folder opens");
     let pod = PodName::parse("camille").unwrap();
+    if format >= 2 {
+        // The operator's audit log and the pod's own quota are there.
+        use selfdata_store::directory::Directory;
+        let actions = app.store.operator_actions(None, 10).await.unwrap();
+        assert_eq!(actions.len(), 3);
+        assert_eq!(actions[2].detail, SUSPENSION_REASON);
+        let usage = app.store.usage(&pod).await.unwrap();
+        assert_eq!((usage.quota, usage.own_quota), (QUOTA, true));
+    }
     let (meta, body) = app
         .store
         .get(&pod, &ResourcePath::parse("/notes/hello.ttl").unwrap())
@@ -63,24 +78,65 @@ async fn reads_as_written(dir: &Path) {
 }
 
 #[tokio::test]
-async fn a_data_folder_of_format_1_opens_and_reads_as_written() {
+async fn a_data_folder_of_format_1_opens_and_reads_as_written_and_is_kept_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&fixture(), dir.path());
-    reads_as_written(dir.path()).await;
+    copy_tree(&fixture(1), dir.path());
+    let before = contents(dir.path());
+    reads_as_written(dir.path(), 1).await;
+    // The folder as format 1 wrote it, byte for byte, beside the upgraded one.
+    let kept: Vec<_> = std::fs::read_dir(dir.path().join("before-upgrade"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let name = kept[0].file_name().unwrap().to_str().unwrap().to_owned();
+    assert!(name.starts_with("format-1-"), "{name}");
+    let strip = |files: Vec<(PathBuf, Vec<u8>)>, root: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        files
+            .into_iter()
+            .map(|(p, b)| (p.strip_prefix(root).unwrap().to_owned(), b))
+            .collect()
+    };
+    assert_eq!(
+        strip(contents(&kept[0]), &kept[0]),
+        strip(before, dir.path()),
+        "the kept copy differs from the folder before the upgrade"
+    );
+    // Its host database is format 1's: an older selfdata opens it as it was.
+    assert_eq!(selfdata_store::format::read(&kept[0]).unwrap(), Some(1));
+    // The upgraded folder opens again without a second copy.
+    reads_as_written(dir.path(), 1).await;
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("before-upgrade"))
+            .unwrap()
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_data_folder_of_format_2_opens_and_reads_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixture(2), dir.path());
+    reads_as_written(dir.path(), 2).await;
+    assert!(
+        !dir.path().join("before-upgrade").exists(),
+        "nothing to upgrade"
+    );
 }
 
 #[tokio::test]
 async fn a_data_folder_from_before_the_format_file_is_brought_forward() {
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&fixture(), dir.path());
+    copy_tree(&fixture(1), dir.path());
     std::fs::remove_file(dir.path().join("format")).unwrap();
-    reads_as_written(dir.path()).await;
+    reads_as_written(dir.path(), 1).await;
 }
 
 #[test]
 fn a_data_folder_of_a_newer_format_is_refused_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&fixture(), dir.path());
+    copy_tree(&fixture(2), dir.path());
     std::fs::write(
         dir.path().join("format"),
         "selfdata data folder, format 99\n",
@@ -90,7 +146,7 @@ fn a_data_folder_of_a_newer_format_is_refused_and_left_untouched() {
     let (ok, _, said) = crate::e2e::try_run(dir.path(), &["pod", "list"]);
     assert!(!ok);
     assert!(
-        said.contains("written by a newer selfdata (format 99; this one reads formats up to 1)"),
+        said.contains("written by a newer selfdata (format 99; this one reads formats up to 2)"),
         "{said}"
     );
     // The lock file is the only one a refused opener may create.
@@ -127,6 +183,23 @@ async fn write_data_format_fixture() {
                     precondition: Precondition::None,
                 },
             )
+            .await
+            .unwrap();
+        // What format 2 added.
+        let account = {
+            use selfdata_store::directory::Directory;
+            app.store.account_by_email(EMAIL).await.unwrap().unwrap()
+        };
+        app.idp
+            .suspend_account("ops@city.example", &account, SUSPENSION_REASON)
+            .await
+            .unwrap();
+        app.idp
+            .restore_account("ops@city.example", &account)
+            .await
+            .unwrap();
+        app.idp
+            .set_pod_quota("ops@city.example", &pod, Some(QUOTA))
             .await
             .unwrap();
     }

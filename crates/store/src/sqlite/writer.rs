@@ -79,11 +79,12 @@ pub(super) fn prepare(
 /// Refuses a large body before its blob is written when it cannot fit the quota.
 fn check_room(db: &PodDb, len: u64) -> Result<(), StoreError> {
     let used = db.usage.load(Ordering::Relaxed);
-    if used.saturating_add(len) > db.quota {
+    let quota = db.quota.load(Ordering::Relaxed);
+    if used.saturating_add(len) > quota {
         return Err(StoreError::QuotaExceeded {
             pod: db.name.clone(),
             used,
-            quota: db.quota,
+            quota,
         });
     }
     Ok(())
@@ -239,9 +240,10 @@ pub(super) type Reply = oneshot::Sender<Result<WriteOutcome, StoreError>>;
 pub(super) struct PodDb {
     file: PathBuf,
     name: String,
-    /// Bytes the pod may hold, and holds as of its last commit.
-    quota: u64,
-    usage: Arc<AtomicU64>,
+    /// Bytes the pod may hold (changed by the operator while it is open),
+    /// and holds as of its last commit.
+    pub(super) quota: Arc<AtomicU64>,
+    pub(super) usage: Arc<AtomicU64>,
     /// The SQLCipher key of `pod.sqlite` (`None` when unencrypted).
     db_key: Option<Key32>,
     pub(super) last_used: AtomicU64,
@@ -270,6 +272,8 @@ impl PodDb {
         })?;
         let usage = Arc::new(AtomicU64::new(used.max(0) as u64));
         let writer_usage = usage.clone();
+        let quota = Arc::new(AtomicU64::new(quota));
+        let writer_quota = quota.clone();
         let writer_name = name.clone();
         let (tx, rx) = mpsc::channel();
         let writer_blobs = blobs.clone();
@@ -283,7 +287,7 @@ impl PodDb {
                     conn,
                     blobs: writer_blobs,
                     name: writer_name,
-                    quota,
+                    quota: writer_quota,
                     usage: writer_usage,
                     changes,
                 }
@@ -359,7 +363,7 @@ pub(super) struct Writer {
     conn: Connection,
     blobs: Arc<BlobDir>,
     name: PodName,
-    quota: u64,
+    quota: Arc<AtomicU64>,
     /// Bytes of the pod's resources as of the last commit.
     usage: Arc<AtomicU64>,
     /// Where committed changes are told (never waits: see [`CHANGES_BACKLOG`]).
@@ -469,12 +473,13 @@ impl Writer {
             let job_changes = ctx.changes.take();
             let grown = ctx.grown;
             let after = (usage as i64).saturating_add(grown).max(0) as u64;
-            if result.is_ok() && grown > 0 && after > self.quota {
+            let quota = self.quota.load(Ordering::Relaxed);
+            if result.is_ok() && grown > 0 && after > quota {
                 // Only growth is refused: deletes and shrinking writes pass.
                 result = Err(StoreError::QuotaExceeded {
                     pod: self.name.to_string(),
                     used: usage,
-                    quota: self.quota,
+                    quota,
                 });
             }
             if result.is_ok() {
