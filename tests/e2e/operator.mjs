@@ -109,6 +109,10 @@ async function run(browser) {
   await shot(page, 'operator-resident-en-phone');
   await page.goto(`${BASE}/app/operator/audit`);
   check((await page.locator('#audit tbody tr').count()) >= 2, 'the audit log lists the holder and the quota');
+  await page.goto(`${BASE}/app/operator/health`);
+  check((await page.locator('#readiness').innerText()).startsWith('Ready'), 'the server says it is ready');
+  await fitsScreen(page, 'the health page (en, phone)');
+  await shot(page, 'operator-health-en-phone');
   await en.close();
 
   // --- the same pages through axe-core, and in French
@@ -116,7 +120,7 @@ async function run(browser) {
     const ctx = await phone(browser, locale);
     page = await signedIn(ctx);
     for (const url of ['/app/operator', '/app/operator/apps', '/app/operator/holders',
-      '/app/operator/residents?q=ops', '/app/operator/audit', '/account']) {
+      '/app/operator/residents?q=ops', '/app/operator/audit', '/app/operator/health', '/account']) {
       await page.goto(`${BASE}${url}`);
       await axeClean(page, `${url} (${locale}, phone)`);
       await fitsScreen(page, `${url} (${locale}, phone)`);

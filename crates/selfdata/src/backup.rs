@@ -55,6 +55,8 @@ pub struct Status {
     pub last_duration_ms: AtomicU64,
     pub last_bytes: AtomicU64,
     pub failures: AtomicU64,
+    /// The schedule, in seconds between backups (0: none).
+    pub every_secs: AtomicU64,
 }
 
 /// Takes backups of the server's store and keeps their status.
@@ -127,6 +129,9 @@ impl Backups {
 
     /// Backs up every `every`, the first one `every` after start.
     pub fn spawn_schedule(&self, plan: Plan, every: std::time::Duration) {
+        self.status
+            .every_secs
+            .store(every.as_secs(), Ordering::Relaxed);
         let backups = self.clone();
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(every);

@@ -300,6 +300,7 @@ impl App {
         .with_console_entries(vec![
             selfdata_idp::residents::RESIDENTS_MENU,
             selfdata_idp::console::OPERATOR_MENU,
+            metrics::HEALTH_MENU,
             selfdata_idp::residents::AUDIT_MENU,
         ]);
         pipeline.offer_to(registry.intakes());
@@ -340,7 +341,12 @@ impl App {
         menu.push(selfdata_idp::ACCOUNT_MENU);
         let site = selfdata_site::Site::new(menu, self.idp.clone());
         let pages = site
-            .wrap(self.idp.routes().merge(self.registry.routes(&self.context)))
+            .wrap(
+                self.idp
+                    .routes()
+                    .merge(self.registry.routes(&self.context))
+                    .merge(metrics::console_routes(self)),
+            )
             .merge(self.notifications.router());
         let proxies = Arc::new(proxy::TrustedProxies(self.options.trusted_proxies.clone()));
         let router = selfdata_solid::router(self.state.clone(), pages)

@@ -13,11 +13,19 @@
 //! - `GET /health`: alive (200) as long as the process answers.
 //! - `GET /ready`: ready (200) when the host database answers and the data
 //!   folder's disk has room; 503 with the reason otherwise.
+//!
+//! The same readings are drawn for an operator without a monitoring stack
+//! (a small town, a cooperative) on the console's health page,
+//! `/app/operator/health`, behind the operator's sign-in on the residents'
+//! address: whether the server is ready and why not, the disk, the last
+//! backup and whether it is overdue, pods and accounts, work under way,
+//! sign-in failures and tokens since the start.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use askama::Template;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
@@ -30,6 +38,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use selfdata_site::{Chrome, Lang, MenuEntry, Operator, PageError, Say, page};
 use selfdata_store::Directory;
 
 use crate::App;
@@ -58,6 +67,7 @@ fn latency_histogram() -> Histogram {
 /// The server's metrics. Requests are counted as they end; the rest is
 /// read when scraped.
 pub struct Metrics {
+    started: Instant,
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
@@ -156,6 +166,7 @@ impl Default for Metrics {
             channels.clone(),
         );
         Self {
+            started: Instant::now(),
             registry,
             requests,
             latency,
@@ -230,17 +241,21 @@ pub fn router(app: &App) -> Router {
         .route("/metrics", get(scrape))
         .route("/health", get(|| async { "alive\n" }))
         .route("/ready", get(ready))
-        .with_state(Watched {
-            metrics: app.metrics.clone(),
-            store: app.store.clone(),
-            idp: app.idp.clone(),
-            context: app.context.clone(),
-            access_log: app.access_log.clone(),
-            notifications: app.notifications.clone(),
-            backups: app.backups.status.clone(),
-            data: app.options.data.clone(),
-        })
+        .with_state(Watched::of(app))
 }
+
+/// The console's health page (to be wrapped by the site's layer).
+pub fn console_routes(app: &App) -> Router {
+    Router::new()
+        .route(HEALTH_MENU.href, get(health_page))
+        .with_state(Watched::of(app))
+}
+
+/// The health page's entry in the operator's console.
+pub const HEALTH_MENU: MenuEntry = MenuEntry {
+    href: "/app/operator/health",
+    label: Say::new("État du serveur", "Server health"),
+};
 
 /// What a scrape reads.
 #[derive(Clone)]
@@ -253,6 +268,74 @@ struct Watched {
     notifications: selfdata_notify::Notifications,
     backups: Arc<crate::backup::Status>,
     data: std::path::PathBuf,
+}
+
+impl Watched {
+    fn of(app: &App) -> Self {
+        Watched {
+            metrics: app.metrics.clone(),
+            store: app.store.clone(),
+            idp: app.idp.clone(),
+            context: app.context.clone(),
+            access_log: app.access_log.clone(),
+            notifications: app.notifications.clone(),
+            backups: app.backups.status.clone(),
+            data: app.options.data.clone(),
+        }
+    }
+
+    /// What is read now (the request counters aside).
+    fn read(&self) -> Reading {
+        let counters = self.idp.counters();
+        let b = &self.backups;
+        Reading {
+            open_pods: self.store.open_pods() as u64,
+            import_jobs: self.context.jobs.under_way() as u64,
+            disk_free: selfdata_store::sys::available_space(&self.data).unwrap_or(0),
+            disk_total: selfdata_store::sys::total_space(&self.data).unwrap_or(0),
+            sign_in_failures: counters.sign_in_failures.load(Ordering::Relaxed),
+            tokens_issued: counters.tokens_issued.load(Ordering::Relaxed),
+            access_log_pending: self.access_log.pending_entries() as u64,
+            channels: self.notifications.open_channels() as u64,
+            backup_last_success_ms: b.last_success_ms.load(Ordering::Relaxed),
+            backup_last_duration_ms: b.last_duration_ms.load(Ordering::Relaxed),
+            backup_last_bytes: b.last_bytes.load(Ordering::Relaxed),
+            backup_failures: b.failures.load(Ordering::Relaxed),
+            backup_every_secs: b.every_secs.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Whether the server can take residents' writes; why not otherwise.
+    async fn readiness(&self, free: u64) -> Result<(), String> {
+        if free < READY_MIN_FREE_BYTES {
+            return Err(format!(
+                "{free} bytes free on the data folder's disk, under {READY_MIN_FREE_BYTES}"
+            ));
+        }
+        let directory: &dyn Directory = self.store.as_ref();
+        directory
+            .operators()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("the host database does not answer: {e}"))
+    }
+}
+
+/// The figures of one reading.
+struct Reading {
+    open_pods: u64,
+    import_jobs: u64,
+    disk_free: u64,
+    disk_total: u64,
+    sign_in_failures: u64,
+    tokens_issued: u64,
+    access_log_pending: u64,
+    channels: u64,
+    backup_last_success_ms: i64,
+    backup_last_duration_ms: u64,
+    backup_last_bytes: u64,
+    backup_failures: u64,
+    backup_every_secs: u64,
 }
 
 fn to_i64(n: u64) -> i64 {
@@ -269,32 +352,19 @@ fn catch_up(counter: &Counter, value: u64) {
 
 async fn scrape(State(w): State<Watched>) -> Response {
     let m = &w.metrics;
-    m.open_pods.set(to_i64(w.store.open_pods() as u64));
-    m.import_jobs.set(to_i64(w.context.jobs.under_way() as u64));
-    m.disk_free.set(to_i64(
-        selfdata_store::sys::available_space(&w.data).unwrap_or(0),
-    ));
-    let counters = w.idp.counters();
-    catch_up(
-        &m.sign_in_failures,
-        counters.sign_in_failures.load(Ordering::Relaxed),
-    );
-    catch_up(
-        &m.tokens_issued,
-        counters.tokens_issued.load(Ordering::Relaxed),
-    );
-    m.access_log_pending
-        .set(to_i64(w.access_log.pending_entries() as u64));
-    m.channels
-        .set(to_i64(w.notifications.open_channels() as u64));
-    let b = &w.backups;
-    m.backup_last_success
-        .set(b.last_success_ms.load(Ordering::Relaxed) / 1000);
+    let r = w.read();
+    m.open_pods.set(to_i64(r.open_pods));
+    m.import_jobs.set(to_i64(r.import_jobs));
+    m.disk_free.set(to_i64(r.disk_free));
+    catch_up(&m.sign_in_failures, r.sign_in_failures);
+    catch_up(&m.tokens_issued, r.tokens_issued);
+    m.access_log_pending.set(to_i64(r.access_log_pending));
+    m.channels.set(to_i64(r.channels));
+    m.backup_last_success.set(r.backup_last_success_ms / 1000);
     m.backup_last_duration
-        .set(to_i64(b.last_duration_ms.load(Ordering::Relaxed)));
-    m.backup_last_bytes
-        .set(to_i64(b.last_bytes.load(Ordering::Relaxed)));
-    catch_up(&m.backup_failures, b.failures.load(Ordering::Relaxed));
+        .set(to_i64(r.backup_last_duration_ms));
+    m.backup_last_bytes.set(to_i64(r.backup_last_bytes));
+    catch_up(&m.backup_failures, r.backup_failures);
     let mut text = String::new();
     if prometheus_client::encoding::text::encode(&mut text, &m.registry).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -311,22 +381,206 @@ async fn scrape(State(w): State<Watched>) -> Response {
 
 async fn ready(State(w): State<Watched>) -> Response {
     let free = selfdata_store::sys::available_space(&w.data).unwrap_or(0);
-    if free < READY_MIN_FREE_BYTES {
-        return (
+    match w.readiness(free).await {
+        Ok(()) => "ready\n".into_response(),
+        Err(why) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "not ready: {free} bytes free on the data folder's disk, under {READY_MIN_FREE_BYTES}\n"
-            ),
+            format!("not ready: {why}\n"),
         )
-            .into_response();
+            .into_response(),
     }
+}
+
+/// One line of the health page.
+struct Line {
+    label: &'static str,
+    value: String,
+    /// Something the operator should look at.
+    warn: bool,
+}
+
+#[derive(Template)]
+#[template(path = "operator_health.html")]
+struct HealthPage {
+    chrome: Chrome,
+    title: &'static str,
+    back: &'static str,
+    ready: Result<(), String>,
+    ready_word: &'static str,
+    disk_label: &'static str,
+    disk_used: u64,
+    disk_total: u64,
+    disk_text: String,
+    lines: Vec<Line>,
+}
+
+/// `GET /app/operator/health`.
+async fn health_page(
+    State(w): State<Watched>,
+    chrome: Chrome,
+    _me: Operator,
+) -> Result<Response, PageError> {
+    let fr = chrome.language() == Lang::Fr;
+    let say = |f: &'static str, e: &'static str| if fr { f } else { e };
+    let r = w.read();
+    let ready = w.readiness(r.disk_free).await;
     let directory: &dyn Directory = w.store.as_ref();
-    if let Err(e) = directory.operators().await {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready: the host database does not answer: {e}\n"),
+    let (_, accounts) = directory
+        .find_accounts("", 0)
+        .await
+        .map_err(PageError::internal)?;
+    let pods = selfdata_store::Backend::list_pods(w.store.as_ref())
+        .await
+        .map_err(PageError::internal)?
+        .len() as u64;
+    let lang = chrome.language();
+    let n = |v: u64| selfdata_site::count(v, lang);
+    let now_ms = jiff::Timestamp::now().as_millisecond();
+    let since_start = w.metrics.started.elapsed().as_secs();
+    let backup = if r.backup_last_success_ms == 0 {
+        say("aucune depuis le démarrage", "none since the start").to_owned()
+    } else {
+        let ago_h = (now_ms - r.backup_last_success_ms).max(0) / 3_600_000;
+        format!(
+            "{} ({} {}), {} {}, {} s",
+            selfdata_idp::operate::paris_minute(r.backup_last_success_ms),
+            say("il y a", ""),
+            if fr {
+                format!("{ago_h} h")
+            } else {
+                format!("{ago_h} h ago")
+            },
+            selfdata_idp::operate::human_bytes(r.backup_last_bytes),
+            say("écrits", "written"),
+            r.backup_last_duration_ms / 1000,
         )
-            .into_response();
-    }
-    "ready\n".into_response()
+        .replace("( ", "(")
+    };
+    // Overdue: none or older than twice the schedule, when there is one.
+    let overdue = r.backup_every_secs > 0
+        && (r.backup_last_success_ms == 0 && since_start > 2 * r.backup_every_secs
+            || r.backup_last_success_ms > 0
+                && (now_ms - r.backup_last_success_ms) / 1000 > 2 * r.backup_every_secs as i64);
+    let schedule = match r.backup_every_secs {
+        0 => say(
+            "aucun calendrier (selfdata backup, ou serve --backup-every-hours)",
+            "no schedule (selfdata backup, or serve --backup-every-hours)",
+        )
+        .to_owned(),
+        s if fr => format!("toutes les {} h", s / 3600),
+        s => format!("every {} h", s / 3600),
+    };
+    let lines = vec![
+        Line {
+            label: say("Version", "Version"),
+            value: env!("CARGO_PKG_VERSION").to_owned(),
+            warn: false,
+        },
+        Line {
+            label: say("En marche depuis", "Up for"),
+            value: format!("{} h {} min", since_start / 3600, since_start / 60 % 60),
+            warn: false,
+        },
+        Line {
+            label: say("Dernière sauvegarde", "Last backup"),
+            value: backup,
+            warn: overdue,
+        },
+        Line {
+            label: say("Sauvegardes", "Backups"),
+            value: schedule,
+            warn: false,
+        },
+        Line {
+            label: say(
+                "Sauvegardes échouées depuis le démarrage",
+                "Backups failed since the start",
+            ),
+            value: n(r.backup_failures),
+            warn: r.backup_failures > 0,
+        },
+        Line {
+            label: say("Comptes", "Accounts"),
+            value: n(accounts),
+            warn: false,
+        },
+        Line {
+            label: say("Espaces (ouverts en ce moment)", "Pods (open now)"),
+            value: format!("{} ({})", n(pods), n(r.open_pods)),
+            warn: false,
+        },
+        Line {
+            label: say("Imports en cours", "Imports under way"),
+            value: n(r.import_jobs),
+            warn: false,
+        },
+        Line {
+            label: say(
+                "Connexions refusées depuis le démarrage",
+                "Sign-ins refused since the start",
+            ),
+            value: n(r.sign_in_failures),
+            warn: false,
+        },
+        Line {
+            label: say(
+                "Jetons d'accès émis depuis le démarrage",
+                "Access tokens issued since the start",
+            ),
+            value: n(r.tokens_issued),
+            warn: false,
+        },
+        Line {
+            label: say(
+                "Entrées du journal d'accès en attente",
+                "Access-log entries waiting",
+            ),
+            value: n(r.access_log_pending),
+            warn: false,
+        },
+        Line {
+            label: say(
+                "Canaux de notification ouverts",
+                "Notification channels open",
+            ),
+            value: n(r.channels),
+            warn: false,
+        },
+    ];
+    let used = r.disk_total.saturating_sub(r.disk_free);
+    let disk_text = if fr {
+        format!(
+            "{} libres sur {}",
+            selfdata_idp::operate::human_bytes(r.disk_free),
+            selfdata_idp::operate::human_bytes(r.disk_total)
+        )
+    } else {
+        format!(
+            "{} free of {}",
+            selfdata_idp::operate::human_bytes(r.disk_free),
+            selfdata_idp::operate::human_bytes(r.disk_total)
+        )
+    };
+    let ready_word = match (&ready, fr) {
+        (Ok(()), true) => "Prêt : les écritures des résidents sont acceptées.",
+        (Ok(()), false) => "Ready: residents' writes are taken.",
+        (Err(_), true) => "Pas prêt :",
+        (Err(_), false) => "Not ready:",
+    };
+    Ok(page(
+        StatusCode::OK,
+        HealthPage {
+            title: HEALTH_MENU.label.in_(lang),
+            back: say("Retour à la console", "Back to the console"),
+            chrome,
+            ready,
+            ready_word,
+            disk_label: say("Disque du dossier de données", "The data folder's disk"),
+            disk_used: used,
+            disk_total: r.disk_total.max(1),
+            disk_text,
+            lines,
+        }
+        .render(),
+    ))
 }

@@ -27,6 +27,12 @@ pub fn fd_limit() -> Option<u64> {
     getrlimit(Resource::Nofile).current
 }
 
+/// Bytes of the whole disk holding `path`.
+pub fn total_space(path: &Path) -> Option<u64> {
+    let s = rustix::fs::statvfs(path).ok()?;
+    Some(s.f_blocks.saturating_mul(s.f_frsize))
+}
+
 /// Bytes an unprivileged process may still write on the disk holding `path`.
 pub fn available_space(path: &Path) -> Option<u64> {
     let s = rustix::fs::statvfs(path).ok()?;

@@ -112,3 +112,41 @@ async fn the_monitoring_address_serves_metrics_that_count_requests_and_refused_s
         .unwrap();
     assert_ne!(public.status(), 200);
 }
+
+#[tokio::test]
+async fn the_console_s_health_page_draws_the_disk_and_says_when_the_last_backup_was() {
+    let s = crate::common::Server::start().await;
+    let (camille, _) = crate::common::resident(&s, "camille@example.org", "camille").await;
+    let ops = crate::operator::operator(&s).await;
+    let page = ops.get("/app/operator/health").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Ready: residents"), "{}", page.body);
+    assert!(page.body.contains("<meter"), "the disk is drawn");
+    assert!(page.body.contains(" free of "), "{}", page.body);
+    assert!(page.body.contains("none since the start"), "{}", page.body);
+    // Two accounts; every pod of the server (the harness makes one of its own).
+    let pods = selfdata_store::Backend::list_pods(s.app.store.as_ref())
+        .await
+        .unwrap()
+        .len();
+    let health = page.body.split("id=\"health\"").nth(1).unwrap();
+    assert!(health.contains("<dt>Accounts</dt><dd>2</dd>"), "{health}");
+    assert!(
+        health.contains(&format!("<dt>Pods (open now)</dt><dd>{pods} (")),
+        "{health}"
+    );
+
+    // After a backup, when it ended and what it wrote.
+    let dest = tempfile::tempdir().unwrap();
+    let plan = selfdata::backup::Plan {
+        dir: dest.path().to_owned(),
+        key: selfdata_store::crypto::Key32::random(),
+        keep: 2,
+    };
+    s.app.backups.take(&plan, |_| {}).await.unwrap();
+    let page = ops.get("/app/operator/health").await;
+    assert!(!page.body.contains("none since the start"), "{}", page.body);
+    assert!(page.body.contains("h ago"), "{}", page.body);
+    // The page is the operator's only.
+    assert_eq!(camille.get("/app/operator/health").await.status, 404);
+}
