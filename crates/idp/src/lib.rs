@@ -18,6 +18,7 @@ pub mod apps;
 pub mod cid;
 pub mod console;
 pub mod i18n;
+pub mod notices;
 pub mod operate;
 pub mod pages;
 pub mod provider;
@@ -383,6 +384,7 @@ impl Idp {
             .route("/account/totp/confirm", post(pages::totp_confirm))
             .route("/account/totp/disable", post(pages::totp_disable))
             .route("/account/grants/revoke", post(pages::revoke_grant))
+            .route("/account/notices", post(pages::set_notices))
             .route("/account/apps", get(pages::apps))
             .route("/account/apps/stop", post(pages::stop_app))
             .route("/app/operator/apps", get(console::show).post(console::list))

@@ -16,10 +16,16 @@ pub const COMMAND_LINE: &str = "command line";
 
 impl Idp {
     /// Writes an action to the operator's audit log (and the server's log).
+    /// Tells the resident concerned by e-mail, if they asked for it.
     pub async fn record(&self, action: OperatorAction) -> Result<(), StoreError> {
-        selfdata_store::directory::record_operator_action(self.directory.as_ref(), &action)
-            .await
-            .map(|_| ())
+        selfdata_store::directory::record_operator_action(self.directory.as_ref(), &action).await?;
+        if let Some(id) = action.account_id
+            && let Some(account) = self.directory.account(id).await?
+        {
+            let said = (describe(&action, Lang::Fr), describe(&action, Lang::En));
+            self.notify(&account, crate::notices::OPERATOR_ACTIONS, said);
+        }
+        Ok(())
     }
 
     /// Suspends an account: no sign-in, every session ended, every token

@@ -671,6 +671,10 @@ struct AccountPage<'a> {
     totp_qr: Option<String>,
     /// What the operator did on this account, newest first.
     operator_actions: Vec<crate::residents::ActionRow>,
+    /// Whether the server sends e-mail, and the notices asked for.
+    sends_mail: bool,
+    notice_operator: bool,
+    notice_apps: bool,
 }
 
 #[derive(Default)]
@@ -754,6 +758,9 @@ async fn account_page(
                 .and_then(|(_, uri)| crate::qr::svg(uri, t.totp_qr)),
             totp_setup: extras.totp_setup,
             operator_actions,
+            sends_mail: idp.sends_mail(),
+            notice_operator: account.notices & crate::notices::OPERATOR_ACTIONS != 0,
+            notice_apps: account.notices & crate::notices::NEW_APP != 0,
         }
         .render(),
     )
@@ -933,6 +940,37 @@ pub async fn totp_disable(
 #[derive(Deserialize)]
 pub struct IdForm {
     id: String,
+}
+
+/// The notices' boxes (a ticked box is sent, an unticked one is not).
+#[derive(Deserialize)]
+pub struct NoticesForm {
+    operator: Option<String>,
+    apps: Option<String>,
+}
+
+/// `POST /account/notices`: the e-mail notices the resident asks for.
+pub async fn set_notices(
+    State(idp): St,
+    chrome: Chrome,
+    headers: HeaderMap,
+    AccountForm { account, form }: AccountForm<NoticesForm>,
+) -> Response {
+    let t = texts(&headers);
+    let mut notices = 0;
+    if form.operator.is_some() {
+        notices |= crate::notices::OPERATOR_ACTIONS;
+    }
+    if form.apps.is_some() {
+        notices |= crate::notices::NEW_APP;
+    }
+    let done = idp
+        .directory
+        .set_notices(account.id, notices)
+        .await
+        .map_err(failed(t))
+        .map(|()| Extras::notice(t.notices_saved.to_owned()));
+    account_answer(&idp, chrome, &headers, done).await
 }
 
 pub async fn revoke_grant(

@@ -72,7 +72,7 @@ impl SmtpRelay {
         })
     }
 
-    async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), String> {
+    pub(crate) async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), String> {
         use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
         let to: lettre::message::Mailbox = to.parse().map_err(|e| format!("recipient: {e}"))?;
         let message = Message::builder()

@@ -29,6 +29,9 @@ pub struct Account {
     /// Since when the operator has suspended the account (no sign-in, no
     /// token), if they have.
     pub suspended_ms: Option<i64>,
+    /// The e-mail notices the resident asked for (a set of bits the
+    /// identity provider defines; 0: none).
+    pub notices: i64,
 }
 
 /// One thing an operator did, as the append-only audit log keeps it.
@@ -253,6 +256,8 @@ pub trait Directory: Send + Sync + 'static {
         query: &str,
         limit: usize,
     ) -> Result<(Vec<Account>, u64), StoreError>;
+    /// The e-mail notices an account asked for.
+    async fn set_notices(&self, account_id: i64, notices: i64) -> Result<(), StoreError>;
     /// Suspends an account since `since_ms`, or lifts its suspension (`None`).
     async fn set_suspended(&self, account_id: i64, since_ms: Option<i64>)
     -> Result<(), StoreError>;

@@ -21,8 +21,9 @@
 //! in each database (`PRAGMA user_version`), which opening already brings
 //! forward, so the step from 0 to 1 only writes the file. Format 2 adds to
 //! the host database what an older binary must not ignore: accounts the
-//! operator suspended, per-pod quotas and the operator's audit log (an
-//! older binary would let a suspended resident sign in). The tables and
+//! operator suspended, per-pod quotas, the operator's audit log (an older
+//! binary would let a suspended resident sign in) and the e-mail notices
+//! residents asked for. The tables and
 //! columns are added as the host database opens (idempotent, so a crash
 //! between the file and the database is harmless); the step only records
 //! the format.

@@ -25,6 +25,7 @@ pub(crate) fn upgrade_host(host: &rusqlite::Connection) -> Result<(), StoreError
         ("session", "second_factor", "INTEGER NOT NULL DEFAULT 0"),
         ("account", "suspended", "INTEGER"),
         ("pod", "quota", "INTEGER"),
+        ("account", "notices", "INTEGER NOT NULL DEFAULT 0"),
     ] {
         let has: bool = host
             .prepare(&format!(
@@ -62,11 +63,11 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         failed_logins: r.get(5)?,
         locked_until_ms: r.get(6)?,
         suspended_ms: r.get(7)?,
+        notices: r.get(8)?,
     })
 }
 
-const ACCOUNT_COLS: &str =
-    "id, email, password_hash, totp_secret, created, failed_logins, locked_until, suspended";
+const ACCOUNT_COLS: &str = "id, email, password_hash, totp_secret, created, failed_logins, locked_until, suspended, notices";
 
 fn grant_row(r: &Row<'_>) -> rusqlite::Result<Grant> {
     Ok(Grant {
@@ -239,6 +240,14 @@ impl Directory for SqliteBackend {
             .prepare_cached("SELECT count(*) FROM account WHERE instr(lower(email), ?1) > 0")?
             .query_row([&query], |r| r.get(0))?;
         Ok((found, total.max(0) as u64))
+    }
+
+    async fn set_notices(&self, account_id: i64, notices: i64) -> Result<(), StoreError> {
+        self.host().execute(
+            "UPDATE account SET notices = ?2 WHERE id = ?1",
+            params![account_id, notices],
+        )?;
+        Ok(())
     }
 
     async fn set_suspended(

@@ -91,6 +91,9 @@ async fn accounts_are_found_by_part_of_their_address_and_suspension_is_kept() {
         Some(1234)
     );
     store.set_suspended(id, None).await.unwrap();
+    assert_eq!(store.account(id).await.unwrap().unwrap().notices, 0);
+    store.set_notices(id, 3).await.unwrap();
+    assert_eq!(store.account(id).await.unwrap().unwrap().notices, 3);
     assert_eq!(store.account(id).await.unwrap().unwrap().suspended_ms, None);
 
     store.create_invite([1; 32]).await.unwrap();

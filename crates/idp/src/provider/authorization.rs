@@ -313,6 +313,7 @@ pub async fn decide(State(idp): St, headers: HeaderMap, Form(d): Form<Decision>)
         .unwrap_or_default()
         .into_iter()
         .find(|g| g.revoked_ms.is_none() && g.client_id == req.client_id && g.webid == d.webid);
+    let first_time = existing.is_none();
     let grant = match existing {
         Some(mut g) => {
             g.scope = req.scope.clone();
@@ -342,6 +343,22 @@ pub async fn decide(State(idp): St, headers: HeaderMap, Form(d): Form<Decision>)
         }
         return PageError::new(StatusCode::INTERNAL_SERVER_ERROR, t.consent_not_saved)
             .into_response();
+    }
+    if first_time {
+        idp.notify(
+            &account,
+            crate::notices::NEW_APP,
+            (
+                format!(
+                    "L'application {} peut maintenant agir en votre nom sur {}",
+                    grant.client_name, grant.webid
+                ),
+                format!(
+                    "The app {} may now act as you on {}",
+                    grant.client_name, grant.webid
+                ),
+            ),
+        );
     }
     let code = random_token();
     idp.codes.lock().insert(

@@ -431,3 +431,127 @@ async fn lockouts_are_lifted_and_invitation_and_reset_codes_are_made_once() {
         ]
     );
 }
+
+/// The next message the sink received, quoted-printable undone.
+async fn next_mail(inbox: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> String {
+    let raw = tokio::time::timeout(std::time::Duration::from_secs(20), inbox.recv())
+        .await
+        .expect("a message within 20 s")
+        .unwrap();
+    raw.replace("=\n", "").replace("=3D", "=")
+}
+
+#[tokio::test]
+async fn a_resident_who_asked_is_mailed_what_the_operator_did_and_each_new_app() {
+    let (port, mut inbox) = crate::common::smtp_sink().await;
+    let s = Server::start_with(|o| {
+        o.smtp = Some(
+            selfdata_idp::reset::SmtpRelay::new(
+                &format!("127.0.0.1:{port}"),
+                "selfdata@example.org",
+            )
+            .unwrap(),
+        );
+    })
+    .await;
+    let (camille, _) = resident(&s, "camille@example.org", "camille").await;
+    let (_dominique, _) = resident(&s, "dominique@example.org", "dominique").await;
+    let page = camille.get("/account").await.body;
+    assert!(
+        page.contains("id=\"notice-operator\""),
+        "the boxes are offered"
+    );
+    let saved = camille
+        .post(
+            "/account/notices",
+            &[
+                ("csrf", &field(&page, "csrf")),
+                ("operator", "on"),
+                ("apps", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 200);
+    assert!(saved.body.contains("notices are saved"));
+    assert!(
+        saved
+            .body
+            .contains("id=\"notice-apps\" name=\"apps\" value=\"on\" checked")
+    );
+
+    let ops = operator(&s).await;
+    let id_of = |email: &'static str| {
+        let store = s.app.store.clone();
+        async move { store.account_by_email(email).await.unwrap().unwrap().id }
+    };
+    // Dominique asked for nothing: his suspension mails nothing.
+    let dominique_path = format!(
+        "/app/operator/residents/{}",
+        id_of("dominique@example.org").await
+    );
+    let csrf = field(&ops.get(&dominique_path).await.body, "csrf");
+    ops.post(
+        &dominique_path,
+        &[("csrf", &csrf), ("action", "suspend"), ("reason", "a test")],
+    )
+    .await;
+    let camille_path = format!(
+        "/app/operator/residents/{}",
+        id_of("camille@example.org").await
+    );
+    ops.post(
+        &camille_path,
+        &[
+            ("csrf", &csrf),
+            ("action", "quota"),
+            ("pod", "camille"),
+            ("quota_mib", "5"),
+        ],
+    )
+    .await;
+    let mail = next_mail(&mut inbox).await;
+    assert!(mail.contains("camille@example.org"), "{mail}");
+    assert!(
+        mail.contains("Quota of the pod camille set to 5 MiB"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("Quota de l'espace camille"),
+        "French first: {mail}"
+    );
+
+    // An app she authorises: told once, not again for the same app.
+    let client_id = crate::common::register_app(&s.client, &s.base, "Budget Helper").await;
+    let authorize = crate::common::authorize_path(&client_id);
+    let webid = format!("{}/camille/profile/card#me", s.base);
+    assert_eq!(
+        camille.consent(&authorize, &webid, "allow").await.status,
+        303
+    );
+    let mail = next_mail(&mut inbox).await;
+    assert!(
+        mail.contains("The app Budget Helper may now act as you"),
+        "{mail}"
+    );
+    camille.consent(&authorize, &webid, "allow").await;
+
+    // Asked for nothing more: nothing more.
+    let page = camille.get("/account").await.body;
+    camille
+        .post("/account/notices", &[("csrf", &field(&page, "csrf"))])
+        .await;
+    ops.post(
+        &camille_path,
+        &[
+            ("csrf", &csrf),
+            ("action", "quota"),
+            ("pod", "camille"),
+            ("quota_mib", ""),
+        ],
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    if let Ok(extra) = inbox.try_recv() {
+        panic!("no message was asked for: {extra}");
+    }
+}
