@@ -10,6 +10,7 @@
 //! except whether a run saw errors.
 
 mod archives;
+mod backup;
 mod baseline;
 mod budget;
 mod control;
@@ -107,6 +108,9 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// A backup of a city-sized data folder under a steady load, against a
+    /// plain copy of the folder and the same load without a backup.
+    Backup(backup::BackupArgs),
     /// The energy benchmark: ten-year import, monthly aggregation through
     /// the API against an SQL GROUP BY baseline, dashboard server time.
     Energy {
@@ -196,6 +200,11 @@ fn main() -> std::process::ExitCode {
             .build()
             .map_err(anyhow::Error::from)
             .and_then(|rt| rt.block_on(budget::run(requests))),
+        Command::Backup(args) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(backup::run(&args))),
         Command::Energy { requests } => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
