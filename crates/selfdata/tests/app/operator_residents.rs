@@ -6,13 +6,20 @@
 //! page. To a resident the pages do not exist.
 
 use selfdata_oidc::DpopKey;
-use selfdata_store::directory::{Directory, OperatorAction};
+use selfdata_store::directory::{Account, Directory, OperatorAction};
 use selfdata_store::{Backend, Precondition, ResourcePath, StoreError, Write};
 
 use crate::common::{
     Browser, PASSWORD, Server, as_agent, client_credentials_token, field, resident,
 };
 use crate::operator::operator;
+
+/// A resident's account and the path of its page in the console.
+async fn resident_page(s: &Server, email: &str) -> (Account, String) {
+    let account = s.app.store.account_by_email(email).await.unwrap().unwrap();
+    let path = format!("/app/operator/residents/{}", account.id);
+    (account, path)
+}
 
 /// The client id and secret the account page shows once.
 fn credentials_shown(page: &str) -> (String, String) {
@@ -62,14 +69,7 @@ async fn a_suspended_resident_loses_every_way_in_until_restored_and_reads_why() 
         !list.body.contains("ops@city.example"),
         "the search narrows"
     );
-    let account = s
-        .app
-        .store
-        .account_by_email("camille@example.org")
-        .await
-        .unwrap()
-        .unwrap();
-    let page_path = format!("/app/operator/residents/{}", account.id);
+    let (_, page_path) = resident_page(&s, "camille@example.org").await;
     let page = ops.get(&page_path).await;
     assert_eq!(page.status, 200);
     let csrf = field(&page.body, "csrf");
@@ -226,14 +226,7 @@ async fn the_operator_raises_a_full_pod_s_quota_and_gives_the_default_back() {
     );
 
     let ops = operator(&s).await;
-    let account = s
-        .app
-        .store
-        .account_by_email("camille@example.org")
-        .await
-        .unwrap()
-        .unwrap();
-    let page_path = format!("/app/operator/residents/{}", account.id);
+    let (account, page_path) = resident_page(&s, "camille@example.org").await;
     let page = ops.get(&page_path).await;
     assert!(
         page.body.contains("<meter"),
@@ -336,14 +329,7 @@ async fn lockouts_are_lifted_and_invitation_and_reset_codes_are_made_once() {
     assert_eq!(locked.status, 429, "locked out from this network");
 
     let ops = operator(&s).await;
-    let account = s
-        .app
-        .store
-        .account_by_email("camille@example.org")
-        .await
-        .unwrap()
-        .unwrap();
-    let page_path = format!("/app/operator/residents/{}", account.id);
+    let (account, page_path) = resident_page(&s, "camille@example.org").await;
     let csrf = field(&ops.get(&page_path).await.body, "csrf");
     ops.post(&page_path, &[("csrf", &csrf), ("action", "unlock")])
         .await;
@@ -443,17 +429,7 @@ async fn next_mail(inbox: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> 
 
 #[tokio::test]
 async fn a_resident_who_asked_is_mailed_what_the_operator_did_and_each_new_app() {
-    let (port, mut inbox) = crate::common::smtp_sink().await;
-    let s = Server::start_with(|o| {
-        o.smtp = Some(
-            selfdata_idp::reset::SmtpRelay::new(
-                &format!("127.0.0.1:{port}"),
-                "selfdata@example.org",
-            )
-            .unwrap(),
-        );
-    })
-    .await;
+    let (s, mut inbox) = crate::common::server_with_mail().await;
     let (camille, _) = resident(&s, "camille@example.org", "camille").await;
     let (_dominique, _) = resident(&s, "dominique@example.org", "dominique").await;
     let page = camille.get("/account").await.body;
@@ -480,25 +456,15 @@ async fn a_resident_who_asked_is_mailed_what_the_operator_did_and_each_new_app()
     );
 
     let ops = operator(&s).await;
-    let id_of = |email: &'static str| {
-        let store = s.app.store.clone();
-        async move { store.account_by_email(email).await.unwrap().unwrap().id }
-    };
     // Dominique asked for nothing: his suspension mails nothing.
-    let dominique_path = format!(
-        "/app/operator/residents/{}",
-        id_of("dominique@example.org").await
-    );
+    let (_, dominique_path) = resident_page(&s, "dominique@example.org").await;
     let csrf = field(&ops.get(&dominique_path).await.body, "csrf");
     ops.post(
         &dominique_path,
         &[("csrf", &csrf), ("action", "suspend"), ("reason", "a test")],
     )
     .await;
-    let camille_path = format!(
-        "/app/operator/residents/{}",
-        id_of("camille@example.org").await
-    );
+    let (_, camille_path) = resident_page(&s, "camille@example.org").await;
     ops.post(
         &camille_path,
         &[

@@ -11,7 +11,7 @@ use crate::common;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use crate::common::{Server, as_agent, client_credentials_token, field, smtp_sink, status_of};
+use crate::common::{Server, as_agent, client_credentials_token, field, status_of};
 use reqwest::{Client, Response};
 use selfdata_oidc::DpopKey;
 use selfdata_store::{Backend, Directory, PodName};
@@ -453,17 +453,7 @@ fn reset_link(message: &str) -> String {
 
 #[tokio::test]
 async fn password_reset_by_mailed_link_ends_sessions_and_tokens() {
-    let (port, mut inbox) = smtp_sink().await;
-    let s = Server::start_with(|o| {
-        o.smtp = Some(
-            selfdata_idp::reset::SmtpRelay::new(
-                &format!("127.0.0.1:{port}"),
-                "selfdata@example.org",
-            )
-            .unwrap(),
-        );
-    })
-    .await;
+    let (s, mut inbox) = crate::common::server_with_mail().await;
     let session = resident(&s, "mail@example.org", "mail-pod").await;
     let (_, _, key, token) = script_token(&s, &session).await;
 

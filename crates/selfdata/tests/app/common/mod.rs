@@ -396,3 +396,19 @@ pub async fn smtp_sink() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) 
     });
     (port, rx)
 }
+
+/// A server whose SMTP relay is a [`smtp_sink`], and the sink's messages.
+pub async fn server_with_mail() -> (Server, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let (port, inbox) = smtp_sink().await;
+    let s = Server::start_with(|o| {
+        o.smtp = Some(
+            selfdata_idp::reset::SmtpRelay::new(
+                &format!("127.0.0.1:{port}"),
+                "selfdata@example.org",
+            )
+            .unwrap(),
+        );
+    })
+    .await;
+    (s, inbox)
+}
