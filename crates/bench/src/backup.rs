@@ -10,11 +10,18 @@
 //! The folder: `--pods` pods made as residents' pods are (profile, ACLs),
 //! each holding one body of `--kib-per-pod` (above 512 KiB: a blob file,
 //! as photos and archives are; at or below: inside the pod's database).
-//! The load: `--connections` loops, each reading the public profile card of
-//! a random pod, anonymously, through the whole router in process (so the
-//! time is the server's: the pods opened and closed as residents come and
-//! go, under the 256 open at once). Its latency is measured only while the
-//! backup runs, and for as long again without one.
+//! The steady load: `--rate` requests a second, each reading the public
+//! profile card of a random pod, anonymously, through the whole router in
+//! process (so the time is the server's: the pods opened and closed as
+//! residents come and go, under the 256 open at once). Requests leave on a
+//! fixed schedule whatever the answers (an open loop), and each latency is
+//! counted from the moment its request was due, so a server that stalls
+//! is charged for the requests that waited.
+//!
+//! In order: the plain copy, a backup alone (its speed against the copy),
+//! the load alone for `--load-seconds`, then the load during a second
+//! backup (the load's p99 against the load alone; the backup's speed
+//! under load).
 //!
 //! Prints one JSON object; `bench/backup.sh` writes it to `bench/results/`.
 
@@ -44,9 +51,12 @@ pub struct BackupArgs {
     /// KiB of data per pod (one body; above 512, a blob file).
     #[arg(long, default_value_t = 520)]
     kib_per_pod: usize,
-    /// Concurrent readers of the steady load.
-    #[arg(long, default_value_t = 4)]
-    connections: usize,
+    /// Requests a second of the steady load.
+    #[arg(long, default_value_t = 100)]
+    rate: u32,
+    /// Seconds of the load alone.
+    #[arg(long, default_value_t = 60)]
+    load_seconds: u64,
     /// Where the folder, its copy and the backup are made (a temporary
     /// folder inside it, removed at the end).
     #[arg(long, default_value = ".")]
@@ -85,49 +95,43 @@ fn body(seed: u64, len: usize) -> Bytes {
     )
 }
 
-/// The steady load until `stop`: latencies in microseconds, and errors.
+/// The steady load until `stop`: each latency (microseconds, from the
+/// moment the request was due), and the errors.
 async fn load(
     router: axum::Router,
     pods: u64,
-    connections: usize,
+    rate: u32,
     stop: Arc<AtomicBool>,
 ) -> anyhow::Result<(Histogram<u64>, u64)> {
-    let mut tasks = Vec::new();
-    for c in 0..connections {
-        let (router, stop) = (router.clone(), stop.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut h = Histogram::<u64>::new(3)?;
-            let mut errors = 0u64;
-            let mut x = 0x2545_F491_4F6C_DD1Du64 ^ (c as u64 + 1);
-            while !stop.load(Ordering::Relaxed) {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                let path = format!("/pod-{}/profile/card", x % pods);
-                let started = Instant::now();
-                let response = router
-                    .clone()
-                    .oneshot(Request::get(path).body(Body::empty())?)
-                    .await?;
-                let ok = response.status().is_success();
-                let _ = response.into_body().collect().await?;
-                h.record(started.elapsed().as_micros() as u64)?;
-                errors += u64::from(!ok);
-                // As a connection waits on its socket: the server's own
-                // tasks (the access log's writer, timers) get their turn.
-                tokio::task::yield_now().await;
-            }
-            anyhow::Ok((h, errors))
-        }));
+    let every = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut requests = tokio::task::JoinSet::new();
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    while !stop.load(Ordering::Relaxed) {
+        let due = ticks.tick().await;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let path = format!("/pod-{}/profile/card", x % pods);
+        let router = router.clone();
+        requests.spawn(async move {
+            let response = router
+                .oneshot(Request::get(path).body(Body::empty())?)
+                .await?;
+            let ok = response.status().is_success();
+            let _ = response.into_body().collect().await?;
+            anyhow::Ok((due.elapsed().as_micros() as u64, ok))
+        });
     }
-    let mut all = Histogram::<u64>::new(3)?;
+    let mut h = Histogram::<u64>::new(3)?;
     let mut errors = 0;
-    for t in tasks {
-        let (h, e) = t.await??;
-        all.add(h)?;
-        errors += e;
+    while let Some(done) = requests.join_next().await {
+        let (micros, ok) = done??;
+        h.record(micros)?;
+        errors += u64::from(!ok);
     }
-    Ok((all, errors))
+    Ok((h, errors))
 }
 
 fn summary(h: &Histogram<u64>, errors: u64, seconds: f64) -> serde_json::Value {
@@ -182,30 +186,36 @@ pub async fn run(args: &BackupArgs) -> anyhow::Result<()> {
         keep: 1,
     };
 
+    eprintln!("a backup alone");
+    let started = Instant::now();
+    let alone = app
+        .backups
+        .take(&plan, |_| {})
+        .await
+        .context("the backup")?;
+    let alone_s = started.elapsed().as_secs_f64();
+    app.store.maintain(Duration::ZERO);
+
+    eprintln!("the load alone");
+    let stop = Arc::new(AtomicBool::new(false));
+    let without = tokio::spawn(load(router.clone(), args.pods, args.rate, stop.clone()));
+    tokio::time::sleep(Duration::from_secs(args.load_seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (h_without, e_without) = without.await??;
+    app.store.maintain(Duration::ZERO);
+
     eprintln!("the load during a backup");
     let stop = Arc::new(AtomicBool::new(false));
-    let during = tokio::spawn(load(
-        router.clone(),
-        args.pods,
-        args.connections,
-        stop.clone(),
-    ));
+    let during = tokio::spawn(load(router, args.pods, args.rate, stop.clone()));
     let started = Instant::now();
     let report = app
         .backups
         .take(&plan, |_| {})
         .await
         .context("the backup")?;
-    let backup_s = started.elapsed().as_secs_f64();
+    let under_load_s = started.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     let (h_during, e_during) = during.await??;
-
-    eprintln!("the same load, no backup, as long");
-    let stop = Arc::new(AtomicBool::new(false));
-    let without = tokio::spawn(load(router, args.pods, args.connections, stop.clone()));
-    tokio::time::sleep(Duration::from_secs_f64(backup_s)).await;
-    stop.store(true, Ordering::Relaxed);
-    let (h_without, e_without) = without.await??;
 
     let p99 = |h: &Histogram<u64>| h.value_at_quantile(0.99) as f64;
     println!(
@@ -213,18 +223,20 @@ pub async fn run(args: &BackupArgs) -> anyhow::Result<()> {
         json!({
             "pods": args.pods,
             "kib_per_pod": args.kib_per_pod,
-            "connections": args.connections,
+            "rate": args.rate,
             "fill_seconds": fill_s,
             "copy_bytes": copied,
             "copy_seconds": copy_s,
             "copy_mb_per_s": copied as f64 / 1e6 / copy_s,
-            "backup_bytes": report.bytes,
-            "backup_pods": report.pods,
-            "backup_seconds": backup_s,
-            "backup_mb_per_s": report.bytes as f64 / 1e6 / backup_s,
-            "backup_speed_vs_copy": (report.bytes as f64 / backup_s) / (copied as f64 / copy_s),
-            "load_during_backup": summary(&h_during, e_during, backup_s),
-            "load_without_backup": summary(&h_without, e_without, backup_s),
+            "backup_bytes": alone.bytes,
+            "backup_pods": alone.pods,
+            "backup_seconds": alone_s,
+            "backup_mb_per_s": alone.bytes as f64 / 1e6 / alone_s,
+            "backup_speed_vs_copy": (alone.bytes as f64 / alone_s) / (copied as f64 / copy_s),
+            "backup_under_load_seconds": under_load_s,
+            "backup_under_load_mb_per_s": report.bytes as f64 / 1e6 / under_load_s,
+            "load_during_backup": summary(&h_during, e_during, under_load_s),
+            "load_without_backup": summary(&h_without, e_without, args.load_seconds as f64),
             "p99_during_vs_without": p99(&h_during) / p99(&h_without).max(1.0),
         })
     );

@@ -273,7 +273,11 @@ impl SqliteBackend {
             manifest.version
         );
         write_file(snap, SUMMARY, summary.as_bytes())?;
-        sync_dir(snap)?;
+        // Every file of the snapshot and every key written for it durable at
+        // once, rather than one by one (a snapshot is tens of thousands of
+        // files): until the rename that follows, it is only `.partial`.
+        let dest_dir = fs::File::open(dest)?;
+        rustix::fs::syncfs(&dest_dir).map_err(std::io::Error::from)?;
         progress(Progress {
             pods_done: pods.len(),
             pods: pods.len(),
@@ -342,7 +346,7 @@ impl SqliteBackend {
         let db_key = PodKeys::from_data_key(&data_key).db;
         let blobs: Vec<String> = db.with_reader(|src| {
             let mut copy = open_connection(&dir.join("pod.sqlite"), Some(&db_key))?;
-            // Made durable once, whole, by `entry_of`.
+            // Made durable with the whole snapshot (`write_snapshot`).
             copy.execute_batch("PRAGMA synchronous = OFF;")?;
             copy_database(src, &mut copy)?;
             copy.execute_batch("PRAGMA journal_mode = DELETE;")?;
@@ -781,13 +785,10 @@ fn write_pod_key(
     let sealed = crate::crypto::seal(key, &key_file_aad(id), &json);
     let dir = dest.join(KEYS);
     let tmp = dir.join(format!("{id}.tmp{}", rand::random::<u32>()));
-    {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(&sealed)?;
-        file.sync_all()?;
-    }
+    // Made durable with the snapshot that needs it (its `syncfs`); until
+    // then no complete snapshot names this key.
+    fs::File::create(&tmp)?.write_all(&sealed)?;
     fs::rename(&tmp, dir.join(id))?;
-    sync_dir(&dir)?;
     Ok(())
 }
 
@@ -868,9 +869,10 @@ fn copy_hashing(
     Ok((size, hex::encode(sha.finalize())))
 }
 
+/// A file of the snapshot as the manifest names it (made durable with the
+/// whole snapshot, see `write_snapshot`).
 fn entry_of(snap: &Path, path: &str) -> Result<FileEntry, StoreError> {
     let file = snap.join(path);
-    fs::File::open(&file)?.sync_all()?;
     let (size, sha256) = hash_file(&file)?;
     Ok(FileEntry {
         path: path.to_owned(),
@@ -880,9 +882,7 @@ fn entry_of(snap: &Path, path: &str) -> Result<FileEntry, StoreError> {
 }
 
 fn write_file(snap: &Path, path: &str, body: &[u8]) -> Result<FileEntry, StoreError> {
-    let mut file = fs::File::create(snap.join(path))?;
-    file.write_all(body)?;
-    file.sync_all()?;
+    fs::File::create(snap.join(path))?.write_all(body)?;
     Ok(FileEntry {
         path: path.to_owned(),
         size: body.len() as u64,
@@ -896,7 +896,6 @@ fn copy_file(from: &Path, snap: &Path, path: &str) -> Result<FileEntry, StoreErr
     fs::create_dir_all(to.parent().expect("a file in a folder"))?;
     let mut dst = fs::File::create(&to)?;
     let (size, sha256) = copy_hashing(&mut fs::File::open(from)?, &mut dst)?;
-    dst.sync_all()?;
     Ok(FileEntry {
         path: path.to_owned(),
         size,
