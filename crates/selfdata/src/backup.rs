@@ -95,11 +95,23 @@ impl Backups {
         };
         let started = std::time::Instant::now();
         let plan_ = plan.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            store.backup(&plan_.key, &plan_.dir, plan_.keep, &mut progress)
-        })
-        .await
-        .unwrap_or_else(|e| Err(BackupError::Store(StoreError::Io(e.to_string()))));
+        // A thread of its own, at a lower priority, so that requests keep
+        // the CPU they need (a pool thread would keep the priority after).
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("backup".into())
+            .spawn(move || {
+                selfdata_store::sys::lower_this_threads_priority();
+                let _ = tx.send(store.backup(&plan_.key, &plan_.dir, plan_.keep, &mut progress));
+            });
+        let result = match spawned {
+            Ok(_) => rx.await.unwrap_or_else(|_| {
+                Err(BackupError::Store(StoreError::Io(
+                    "the backup stopped".into(),
+                )))
+            }),
+            Err(e) => Err(BackupError::Store(StoreError::Io(e.to_string()))),
+        };
         let status = &self.status;
         match &result {
             Ok(report) => {

@@ -460,6 +460,10 @@ impl SqliteBackend {
         if let Some(db) = pods.get(name) {
             return Ok(db.clone());
         }
+        // A pod closed to make room is dropped once the lock is released:
+        // closing its connections may wait on the disk (a WAL checkpoint),
+        // and no other request should wait with it.
+        let mut evicted = None;
         let dir = self.pod_dir(name);
         if !dir.join("pod.sqlite").exists() {
             return Err(StoreError::NoSuchPod(name.to_string()));
@@ -475,7 +479,7 @@ impl SqliteBackend {
                 .min_by_key(|(_, db)| db.last_used.load(Ordering::Relaxed))
                 .map(|(n, _)| n.clone());
             match oldest.and_then(|n| pods.remove(&n)) {
-                Some(db) => drop(db),
+                Some(db) => evicted = Some(db),
                 None => return Err(StoreError::Busy),
             }
         }
@@ -484,7 +488,22 @@ impl SqliteBackend {
         let db = Arc::new(PodDb::open(dir, keys, name, quota, self.changes.clone())?);
         db.last_used.store(now, Ordering::Relaxed);
         pods.insert(name.clone(), db.clone());
+        drop(pods);
+        drop(evicted);
         Ok(db)
+    }
+
+    /// Closes a pod if no request holds it (its connections closed once
+    /// the lock is released).
+    pub(crate) fn close_if_idle(&self, name: &PodName) {
+        let closed = {
+            let mut pods = self.pods.write();
+            match pods.get(name) {
+                Some(db) if Arc::strong_count(db) == 1 => pods.remove(name),
+                _ => None,
+            }
+        };
+        drop(closed);
     }
 
     /// The pod's own quota, if the operator gave it one.

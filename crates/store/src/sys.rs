@@ -27,6 +27,13 @@ pub fn fd_limit() -> Option<u64> {
     getrlimit(Resource::Nofile).current
 }
 
+/// Lowers the calling thread's CPU priority (nice 10), for long work in the
+/// background of a server (a backup) that must not slow its requests. On
+/// Linux a thread's nice value is its own. Best effort: a refusal is ignored.
+pub fn lower_this_threads_priority() {
+    let _ = rustix::process::setpriority_process(None, 10);
+}
+
 /// Bytes of the whole disk holding `path`.
 pub fn total_space(path: &Path) -> Option<u64> {
     let s = rustix::fs::statvfs(path).ok()?;

@@ -333,6 +333,9 @@ impl SqliteBackend {
             Err(StoreError::NoSuchPod(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
+        // A pod the backup opens, it closes again: residents' open pods are
+        // not pushed out of the cache by the ten thousand others.
+        let was_open = self.pods.read().contains_key(name);
         let db = match self.pod_db_patiently(name) {
             Ok(db) => db,
             Err(StoreError::NoSuchPod(_)) => return Ok(None),
@@ -364,6 +367,9 @@ impl SqliteBackend {
         }
         drop(hold);
         drop(db);
+        if !was_open {
+            self.close_if_idle(name);
+        }
         // The key last, and only if the pod still exists: an erasure
         // between the two leaves a snapshot of the pod with no key for it.
         let _keys = self.backup_keys.lock();
