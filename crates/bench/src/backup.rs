@@ -142,6 +142,7 @@ fn summary(h: &Histogram<u64>, errors: u64, seconds: f64) -> serde_json::Value {
         "p50_ms": h.value_at_quantile(0.50) as f64 / 1000.0,
         "p99_ms": h.value_at_quantile(0.99) as f64 / 1000.0,
         "max_ms": h.max() as f64 / 1000.0,
+        "over_50_ms": h.count_between(50_000, h.max().max(50_000)),
     })
 }
 

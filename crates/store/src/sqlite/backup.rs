@@ -176,6 +176,72 @@ struct PodKeyFile {
     key: String,
 }
 
+/// Makes the files a backup writes durable a few files behind it, on
+/// threads of their own (`fdatasync`), so that little of a snapshot is ever
+/// waiting in memory for the disk: a backup of gigabytes must not leave the
+/// kernel gigabytes to write back while residents' pods open.
+struct Flusher {
+    files: Option<std::sync::mpsc::SyncSender<fs::File>>,
+    threads: Vec<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Flusher {
+    /// Files written but not yet durable, at most.
+    const BEHIND: usize = 32;
+    const THREADS: usize = 2;
+
+    fn start() -> std::io::Result<Self> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<fs::File>(Self::BEHIND);
+        let rx = Arc::new(parking_lot::Mutex::new(rx));
+        let mut threads = Vec::new();
+        for i in 0..Self::THREADS {
+            let rx = rx.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("backup-flush-{i}"))
+                    .spawn(move || {
+                        loop {
+                            let next = rx.lock().recv();
+                            match next {
+                                Ok(file) => file.sync_data()?,
+                                Err(_) => return Ok(()),
+                            }
+                        }
+                    })?,
+            );
+        }
+        Ok(Self {
+            files: Some(tx),
+            threads,
+        })
+    }
+
+    /// Hands a written file over to be made durable (waits when too many are).
+    fn push(&self, file: fs::File) -> Result<(), StoreError> {
+        self.files
+            .as_ref()
+            .expect("pushed before finish")
+            .send(file)
+            .map_err(|_| StoreError::Io("the backup's flusher stopped".into()))
+    }
+
+    /// Waits until every file handed over is durable.
+    fn finish(mut self) -> Result<(), StoreError> {
+        self.files = None;
+        let mut outcome = Ok(());
+        for t in self.threads.drain(..) {
+            let done = t
+                .join()
+                .map_err(|_| StoreError::Io("the backup's flusher failed".into()))
+                .and_then(|r| r.map_err(StoreError::from));
+            if outcome.is_ok() {
+                outcome = done;
+            }
+        }
+        outcome
+    }
+}
+
 impl SqliteBackend {
     /// Takes a snapshot of every pod and the host database into the
     /// destination `dest` while the folder is in use, then keeps only the
@@ -231,6 +297,7 @@ impl SqliteBackend {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(Manifest, u64), BackupError> {
         let (host, pods) = self.backup_host(master, key, snap)?;
+        let flusher = Flusher::start()?;
         let mut bytes = host.size;
         let mut entries = Vec::with_capacity(pods.len());
         for (done, name) in pods.iter().enumerate() {
@@ -239,7 +306,7 @@ impl SqliteBackend {
                 pods: pods.len(),
                 bytes,
             });
-            if let Some(entry) = self.backup_pod(name, key, dest, snap)? {
+            if let Some(entry) = self.backup_pod(name, key, dest, snap, &flusher)? {
                 bytes += entry.files.iter().map(|f| f.size).sum::<u64>();
                 entries.push(entry);
             }
@@ -273,9 +340,10 @@ impl SqliteBackend {
             manifest.version
         );
         write_file(snap, SUMMARY, summary.as_bytes())?;
-        // Every file of the snapshot and every key written for it durable at
-        // once, rather than one by one (a snapshot is tens of thousands of
-        // files): until the rename that follows, it is only `.partial`.
+        flusher.finish()?;
+        // The rest (directories, keys, the few small files) durable at once,
+        // rather than one by one (a snapshot is tens of thousands of files):
+        // until the rename that follows, it is only `.partial`.
         let dest_dir = fs::File::open(dest)?;
         rustix::fs::syncfs(&dest_dir).map_err(std::io::Error::from)?;
         progress(Progress {
@@ -326,6 +394,7 @@ impl SqliteBackend {
         key: &Key32,
         dest: &Path,
         snap: &Path,
+        flusher: &Flusher,
     ) -> Result<Option<PodEntry>, BackupError> {
         let data_key = match self.pod_data_key(name) {
             Ok(Some(k)) => k,
@@ -359,11 +428,15 @@ impl SqliteBackend {
                 .collect::<Result<_, _>>()?;
             Ok(blobs)
         })?;
-        let mut files = vec![entry_of(snap, &format!("{rel}/pod.sqlite"))?];
+        let db_copy = format!("{rel}/pod.sqlite");
+        let mut files = vec![entry_of(snap, &db_copy)?];
+        flusher.push(fs::File::open(snap.join(&db_copy))?)?;
         for blob in blobs {
             let from = db.blobs.file_of(&blob)?;
             let path = format!("{rel}/blobs/{}/{blob}", &blob[..2]);
-            files.push(copy_file(&from, snap, &path)?);
+            let (entry, written) = copy_file(&from, snap, &path)?;
+            files.push(entry);
+            flusher.push(written)?;
         }
         drop(hold);
         drop(db);
@@ -896,17 +969,19 @@ fn write_file(snap: &Path, path: &str, body: &[u8]) -> Result<FileEntry, StoreEr
     })
 }
 
-/// Copies a file into the snapshot, hashing it on the way.
-fn copy_file(from: &Path, snap: &Path, path: &str) -> Result<FileEntry, StoreError> {
+/// Copies a file into the snapshot, hashing it on the way; the copy's
+/// entry, and the copy still open (for the flusher).
+fn copy_file(from: &Path, snap: &Path, path: &str) -> Result<(FileEntry, fs::File), StoreError> {
     let to = snap.join(path);
     fs::create_dir_all(to.parent().expect("a file in a folder"))?;
     let mut dst = fs::File::create(&to)?;
     let (size, sha256) = copy_hashing(&mut fs::File::open(from)?, &mut dst)?;
-    Ok(FileEntry {
+    let entry = FileEntry {
         path: path.to_owned(),
         size,
         sha256,
-    })
+    };
+    Ok((entry, dst))
 }
 
 #[cfg(test)]
