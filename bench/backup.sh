@@ -26,5 +26,6 @@ print(f"| backup under the load | {r['backup_under_load_mb_per_s']:.0f} MB/s ({r
 print(f"| load p99 without backup | {w['p99_ms']:.1f} ms ({w['per_second']:.0f} req/s) | baseline |")
 print(f"| load p99 during backup | {d['p99_ms']:.1f} ms ({d['per_second']:.0f} req/s) | |")
 print(f"| p99 during / without | {r['p99_during_vs_without']:.2f} | < 1.50 |")
+print(f"| requests over 50 ms, without / during | {w['over_50_ms']} / {d['over_50_ms']} | |")
 PY
 cat bench/results/backup.md
