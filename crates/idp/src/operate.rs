@@ -5,7 +5,7 @@
 //! concerned reads the actions on their account on their account page
 //! ([`describe`] words them).
 
-use selfdata_site::Lang;
+use selfdata_site::{Lang, human_bytes};
 use selfdata_store::directory::{Account, OperatorAction};
 use selfdata_store::{PodName, StoreError};
 
@@ -102,22 +102,6 @@ impl Idp {
     }
 }
 
-/// Bytes as people read a quota: `2 GiB`, `500 MiB`, `12 KiB`.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 || value >= 10.0 || value.fract() == 0.0 {
-        format!("{value:.0} {}", UNITS[unit])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 /// An action in a sentence, for the operator's log and the resident's page.
 pub fn describe(action: &OperatorAction, lang: Lang) -> String {
     let fr = lang == Lang::Fr;
@@ -175,10 +159,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quotas_and_times_read_as_people_say_them() {
-        assert_eq!(human_bytes(2 * 1024 * 1024 * 1024), "2 GiB");
-        assert_eq!(human_bytes(1536 * 1024), "1.5 MiB");
-        assert_eq!(human_bytes(900), "900 B");
+    fn actions_and_times_read_as_people_say_them() {
         // 2026-07-01 10:00 UTC is noon in Paris (summer time).
         assert_eq!(paris_minute(1_782_900_000_000), "2026-07-01 12:00");
         let quota =

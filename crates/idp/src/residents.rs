@@ -20,7 +20,8 @@ use selfdata_store::directory::{Account, OperatorAction};
 use serde::Deserialize;
 
 use crate::Idp;
-use crate::operate::{describe, human_bytes, paris_minute};
+use crate::operate::{describe, paris_minute};
+use selfdata_site::human_bytes;
 
 /// The residents' entry in the operator's console.
 pub const RESIDENTS_MENU: MenuEntry = MenuEntry {

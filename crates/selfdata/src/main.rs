@@ -1191,7 +1191,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "Backed up {} pods ({} files, {}) into {}{}.",
                 report.pods,
                 report.files,
-                human_bytes(report.bytes),
+                selfdata_site::human_bytes(report.bytes),
                 report.snapshot.display(),
                 match report.pruned {
                     0 => String::new(),
@@ -1215,7 +1215,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "The snapshot of {} is whole: {} files ({}) match their checksums; {} pods can be restored{}.",
                     utc(report.created_ms),
                     report.files,
-                    human_bytes(report.bytes),
+                    selfdata_site::human_bytes(report.bytes),
                     report.pods,
                     match report.erased {
                         0 => String::new(),
@@ -1236,7 +1236,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "Restored {} pods ({} files, {}) from the snapshot of {} into {}{}.",
                 report.pods,
                 report.files,
-                human_bytes(report.bytes),
+                selfdata_site::human_bytes(report.bytes),
                 utc(report.created_ms),
                 cli.data.display(),
                 match report.erased.len() {
@@ -1687,15 +1687,6 @@ impl ProgressLine {
         if std::mem::take(&mut self.shown) {
             eprintln!();
         }
-    }
-}
-
-fn human_bytes(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / f64::from(1u32 << 30)),
-        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20)),
-        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
-        n => format!("{n} bytes"),
     }
 }
 

@@ -450,7 +450,7 @@ async fn health_page(
             } else {
                 format!("{ago_h} h ago")
             },
-            selfdata_idp::operate::human_bytes(r.backup_last_bytes),
+            selfdata_site::human_bytes(r.backup_last_bytes),
             say("écrits", "written"),
             r.backup_last_duration_ms / 1000,
         )
@@ -551,14 +551,14 @@ async fn health_page(
     let disk_text = if fr {
         format!(
             "{} libres sur {}",
-            selfdata_idp::operate::human_bytes(r.disk_free),
-            selfdata_idp::operate::human_bytes(r.disk_total)
+            selfdata_site::human_bytes(r.disk_free),
+            selfdata_site::human_bytes(r.disk_total)
         )
     } else {
         format!(
             "{} free of {}",
-            selfdata_idp::operate::human_bytes(r.disk_free),
-            selfdata_idp::operate::human_bytes(r.disk_total)
+            selfdata_site::human_bytes(r.disk_free),
+            selfdata_site::human_bytes(r.disk_total)
         )
     };
     let ready_word = match (&ready, fr) {

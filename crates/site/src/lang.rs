@@ -106,6 +106,24 @@ impl Say {
     }
 }
 
+/// A size for people: "900 bytes", "512 KiB", "1.5 MiB", "2 GiB" (one
+/// decimal when it says something). The one way sizes are written, in pages,
+/// problem details and the command line.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 || value.fract() < 0.05 {
+        format!("{} {}", value.round() as u64, UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 /// A count with its digits grouped as the language writes it ("52 608" with
 /// a narrow no-break space in French, "52,608" in English).
 pub fn count(n: u64, lang: Lang) -> String {
@@ -183,6 +201,14 @@ pub(crate) fn choose_for_request(headers: &mut HeaderMap, lang: Lang) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sizes_are_written_in_the_unit_that_reads_best() {
+        assert_eq!(human_bytes(900), "900 bytes");
+        assert_eq!(human_bytes(512 * 1024), "512 KiB");
+        assert_eq!(human_bytes(1536 * 1024), "1.5 MiB");
+        assert_eq!(human_bytes(2 * 1024 * 1024 * 1024), "2 GiB");
+    }
+
     #[test]
     fn counts_are_grouped_as_each_language_writes_them() {
         assert_eq!(super::count(52608, super::Lang::Fr), "52\u{202F}608");

@@ -34,7 +34,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 pub use error::PageError;
-pub use lang::{Lang, Say, Words, count, fill};
+pub use lang::{Lang, Say, Words, count, fill, human_bytes};
 pub use session::{CsrfForm, Operator, OperatorForm, Resident, Sessions, constant_eq};
 
 /// A cookie's value from the request (the first of that name).

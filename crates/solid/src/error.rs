@@ -135,8 +135,8 @@ impl From<StoreError> for ApiError {
                 format!(
                     "This pod is full: it holds {} of its {} of storage, and this request would take it beyond. \
                      Nothing was changed; delete resources you no longer need to make room.",
-                    human_bytes(used),
-                    human_bytes(quota)
+                    selfdata_site::human_bytes(used),
+                    selfdata_site::human_bytes(quota)
                 ),
             ),
             StoreError::Busy => ApiError::new(
@@ -200,22 +200,6 @@ impl From<PatchError> for ApiError {
         }
         let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
         ApiError::new(status, format!("The patch could not be applied: {e}"))
-    }
-}
-
-/// A size for people: "512 KiB", "1.5 MiB", "1 GiB".
-fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 || value.fract() < 0.05 {
-        format!("{} {}", value.round() as u64, UNITS[unit])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }
 
