@@ -18,7 +18,7 @@ impl Idp {
     /// Writes an action to the operator's audit log (and the server's log).
     /// Tells the resident concerned by e-mail, if they asked for it.
     pub async fn record(&self, action: OperatorAction) -> Result<(), StoreError> {
-        selfdata_store::directory::record_operator_action(self.directory.as_ref(), &action).await?;
+        self.directory.record_operator_action(&action).await?;
         if let Some(id) = action.account_id
             && let Some(account) = self.directory.account(id).await?
         {

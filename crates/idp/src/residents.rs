@@ -14,7 +14,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use selfdata_site::{Chrome, Lang, MenuEntry, Operator, OperatorForm, PageError, Say, page};
+use selfdata_site::{Chrome, Lang, MenuEntry, Operator, OperatorForm, PageError, Say, fill, page};
 use selfdata_store::PodName;
 use selfdata_store::directory::{Account, OperatorAction};
 use serde::Deserialize;
@@ -88,6 +88,8 @@ pub struct ResidentWords {
     pub bad_quota: &'static str,
     pub need_reason: &'static str,
     pub not_yourself: &'static str,
+    pub not_its_pod: &'static str,
+    pub no_such_action: &'static str,
     pub audit_title: &'static str,
     pub audit_intro: &'static str,
     pub when: &'static str,
@@ -141,6 +143,8 @@ const EN: ResidentWords = ResidentWords {
     bad_quota: "The quota is a whole number of MiB, from 1 to 1,048,576 (1 TiB).",
     need_reason: "Say why, in at most 500 characters: the resident reads it.",
     not_yourself: "You cannot suspend your own account: ask another operator.",
+    not_its_pod: "This account has no pod of that name.",
+    no_such_action: "This page has no such action: use one of its buttons.",
     audit_title: "Operator's audit log",
     audit_intro: "Every action taken by an operator, newest first. Nothing in it can be changed or removed.",
     when: "When (Paris)",
@@ -194,6 +198,8 @@ const FR: ResidentWords = ResidentWords {
     bad_quota: "Le quota est un nombre entier de Mio, de 1 à 1 048 576 (1 Tio).",
     need_reason: "Dites pourquoi, en 500 caractères au plus : le résident le lit.",
     not_yourself: "Vous ne pouvez pas suspendre votre propre compte : demandez à un autre opérateur.",
+    not_its_pod: "Ce compte n'a pas d'espace de ce nom.",
+    no_such_action: "Cette page n'a pas cette action : utilisez l'un de ses boutons.",
     audit_title: "Journal des actions de l'opérateur",
     audit_intro: "Chaque action faite par un opérateur, la plus récente en premier. Rien ne peut y être changé ni retiré.",
     when: "Quand (heure de Paris)",
@@ -294,10 +300,6 @@ struct AuditPage {
 pub struct Search {
     #[serde(default)]
     q: String,
-}
-
-fn fill(s: &str, pairs: &[(&str, &str)]) -> String {
-    selfdata_site::fill(s, pairs)
 }
 
 impl Idp {
@@ -541,20 +543,15 @@ pub async fn act(
     };
     let outcome = match form.action.as_str() {
         "suspend" if account.id == operator.account.id => refused(w.not_yourself),
-        "suspend" => {
-            let reason = form.reason.trim();
-            if reason.is_empty()
-                || reason.chars().count() > MAX_REASON
-                || reason.chars().any(crate::accounts::is_invisible_or_bidi)
-            {
-                refused(w.need_reason)
-            } else {
-                idp.suspend_account(&by, &account, reason)
+        "suspend" => match crate::accounts::clean_name(&form.reason, MAX_REASON) {
+            Some(reason) if !reason.is_empty() => {
+                idp.suspend_account(&by, &account, &reason)
                     .await
                     .map_err(PageError::internal)?;
                 done
             }
-        }
+            _ => refused(w.need_reason),
+        },
         "restore" => {
             idp.restore_account(&by, &account)
                 .await
@@ -587,7 +584,7 @@ pub async fn act(
                 .iter()
                 .find(|p| **p == form.pod)
                 .and_then(|p| PodName::parse(p).ok())
-                .ok_or_else(|| PageError::new(StatusCode::NOT_FOUND, w.no_account))?;
+                .ok_or_else(|| PageError::new(StatusCode::NOT_FOUND, w.not_its_pod))?;
             let mib = form.quota_mib.trim();
             let bytes = if mib.is_empty() {
                 Ok(None)
@@ -608,7 +605,7 @@ pub async fn act(
                 Err(()) => refused(w.bad_quota),
             }
         }
-        _ => return Err(PageError::new(StatusCode::BAD_REQUEST, w.no_account)),
+        _ => return Err(PageError::new(StatusCode::BAD_REQUEST, w.no_such_action)),
     };
     let account = account_or_404(&idp, id, lang).await?;
     resident_page(&idp, chrome, &operator, account, outcome).await
@@ -627,18 +624,25 @@ pub async fn audit(
         .operator_actions(None, AUDIT_PAGE)
         .await
         .map_err(PageError::internal)?;
+    // Each account concerned looked up once, however many actions name it.
+    let mut emails = std::collections::HashMap::new();
     let mut actions = Vec::with_capacity(recorded.len());
     for a in &recorded {
         let email = match a.account_id {
-            Some(id) => idp
-                .directory
-                .account(id)
-                .await
-                .map_err(PageError::internal)?
-                .map(|a| a.email),
+            Some(id) => {
+                if let std::collections::hash_map::Entry::Vacant(slot) = emails.entry(id) {
+                    let account = idp
+                        .directory
+                        .account(id)
+                        .await
+                        .map_err(PageError::internal)?;
+                    slot.insert(account.map(|a| a.email));
+                }
+                emails[&id].as_deref()
+            }
             None => None,
         };
-        actions.push(ActionRow::of(a, lang, email.as_deref()));
+        actions.push(ActionRow::of(a, lang, email));
     }
     Ok(page(
         StatusCode::OK,

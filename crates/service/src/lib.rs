@@ -92,7 +92,8 @@ impl Context {
         &self,
         action: &selfdata_store::directory::OperatorAction,
     ) -> Result<(), selfdata_store::StoreError> {
-        selfdata_store::directory::record_operator_action(self.operator_log.as_ref(), action)
+        self.operator_log
+            .record_operator_action(action)
             .await
             .map(|_| ())
     }

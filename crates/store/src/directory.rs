@@ -159,23 +159,6 @@ pub struct AppUse {
     pub why: String,
 }
 
-/// Writes an action to the operator's audit log, and to the server's log:
-/// the one way every part of the server records what an operator did.
-pub async fn record_operator_action(
-    directory: &dyn Directory,
-    action: &OperatorAction,
-) -> Result<i64, StoreError> {
-    tracing::info!(
-        operator = %action.operator,
-        action = %action.action,
-        account = ?action.account_id,
-        pod = ?action.pod,
-        detail = %action.detail,
-        "operator action"
-    );
-    directory.record_operator_action(action).await
-}
-
 /// A resident's authorisation of an app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
@@ -261,8 +244,9 @@ pub trait Directory: Send + Sync + 'static {
     /// Suspends an account since `since_ms`, or lifts its suspension (`None`).
     async fn set_suspended(&self, account_id: i64, since_ms: Option<i64>)
     -> Result<(), StoreError>;
-    /// Appends to the operator's audit log; returns the action's place.
-    /// The log only grows: the database refuses any change or removal.
+    /// Appends to the operator's audit log (and writes the action to the
+    /// server's log); returns the action's place. The log only grows: the
+    /// database refuses any change or removal.
     async fn record_operator_action(&self, action: &OperatorAction) -> Result<i64, StoreError>;
     /// The newest `limit` actions, newest first: every one, or those
     /// concerning one account.

@@ -263,6 +263,14 @@ impl Directory for SqliteBackend {
     }
 
     async fn record_operator_action(&self, a: &OperatorAction) -> Result<i64, StoreError> {
+        tracing::info!(
+            operator = %a.operator,
+            action = %a.action,
+            account = ?a.account_id,
+            pod = ?a.pod,
+            detail = %a.detail,
+            "operator action"
+        );
         let host = self.host();
         host.execute(
             "INSERT INTO operator_action (at, operator, action, account_id, pod, detail)

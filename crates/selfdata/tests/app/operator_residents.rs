@@ -74,14 +74,23 @@ async fn a_suspended_resident_loses_every_way_in_until_restored_and_reads_why() 
     assert_eq!(page.status, 200);
     let csrf = field(&page.body, "csrf");
 
-    // A suspension needs a reason; refused, nothing is recorded or done.
-    let refused = ops
-        .post(
-            &page_path,
-            &[("csrf", &csrf), ("action", "suspend"), ("reason", "  ")],
-        )
+    // A suspension needs a reason the resident can read; an action the page
+    // does not have is refused in words. Nothing is recorded or done.
+    for reason in ["  ", "spam\u{202E}maps"] {
+        let refused = ops
+            .post(
+                &page_path,
+                &[("csrf", &csrf), ("action", "suspend"), ("reason", reason)],
+            )
+            .await;
+        assert_eq!(refused.status, 400, "{reason:?}");
+        assert!(refused.body.contains("Say why"), "{}", refused.body);
+    }
+    let unknown = ops
+        .post(&page_path, &[("csrf", &csrf), ("action", "erase")])
         .await;
-    assert_eq!(refused.status, 400);
+    assert_eq!(unknown.status, 400);
+    assert!(unknown.body.contains("no such action"), "{}", unknown.body);
     assert!(
         s.app
             .store
@@ -262,6 +271,7 @@ async fn the_operator_raises_a_full_pod_s_quota_and_gives_the_default_back() {
         )
         .await;
     assert_eq!(r.status, 404);
+    assert!(r.body.contains("no pod of that name"), "{}", r.body);
     let raised = ops
         .post(
             &page_path,
