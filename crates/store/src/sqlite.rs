@@ -493,17 +493,42 @@ impl SqliteBackend {
         Ok(db)
     }
 
-    /// Closes a pod if no request holds it (its connections closed once
-    /// the lock is released).
-    pub(crate) fn close_if_idle(&self, name: &PodName) {
-        let closed = {
-            let mut pods = self.pods.write();
-            match pods.get(name) {
-                Some(db) if Arc::strong_count(db) == 1 => pods.remove(name),
-                _ => None,
+    /// Runs `f` on a pod for the server's own work (a backup, the usage the
+    /// console shows). A pod that was not open is closed again afterwards
+    /// (once no request holds it), so residents' open pods are not pushed
+    /// out of the cache by it. `patient`: wait up to a minute when every
+    /// open pod is in use, rather than answer `Busy` (blocking: off the
+    /// async workers only).
+    fn visit_pod<T, E: From<StoreError>>(
+        &self,
+        name: &PodName,
+        patient: bool,
+        f: impl FnOnce(&Arc<PodDb>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let was_open = self.pods.read().contains_key(name);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let db = loop {
+            match self.pod_db(name) {
+                Err(StoreError::Busy) if patient && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => break other?,
             }
         };
-        drop(closed);
+        let result = f(&db);
+        drop(db);
+        if !was_open {
+            let closed = {
+                let mut pods = self.pods.write();
+                match pods.get(name) {
+                    Some(db) if Arc::strong_count(db) == 1 => pods.remove(name),
+                    _ => None,
+                }
+            };
+            // Its connections closed once the lock is released.
+            drop(closed);
+        }
+        result
     }
 
     /// The pod's own quota, if the operator gave it one.
@@ -727,12 +752,13 @@ impl Backend for SqliteBackend {
     }
 
     async fn usage(&self, pod: &PodName) -> Result<crate::PodUsage, StoreError> {
-        let db = self.pod_db(pod)?;
         let own = self.own_quota(pod)?;
-        Ok(crate::PodUsage {
-            used: db.usage.load(Ordering::Relaxed),
-            quota: db.quota.load(Ordering::Relaxed),
-            own_quota: own.is_some(),
+        self.visit_pod(pod, false, |db| {
+            Ok(crate::PodUsage {
+                used: db.usage.load(Ordering::Relaxed),
+                quota: db.quota.load(Ordering::Relaxed),
+                own_quota: own.is_some(),
+            })
         })
     }
 

@@ -217,6 +217,8 @@ async fn a_pods_own_quota_takes_effect_at_once_survives_a_restart_and_can_be_giv
         (1200, 5000),
         "kept across a restart"
     );
+    // Reading a closed pod's usage (the console does) does not leave it open.
+    assert_eq!(store.open_pods(), 0);
     store.write(&alice, put("/c.txt", 600)).await.unwrap();
     // The default given back: growth refused again, deletes still pass.
     store.set_quota(&alice, None).await.unwrap();

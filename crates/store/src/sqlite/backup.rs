@@ -42,9 +42,6 @@ const PARTIAL: &str = ".partial";
 const MANIFEST_AAD: &[u8] = b"selfdata backup manifest v1";
 const LOG_KEY_AAD: &[u8] = b"selfdata backup log-signing key v1";
 const HOST_KEY_LABEL_IN_BACKUP: &str = "selfdata backup host.sqlite v1";
-/// How long a backup waits for a pod while every open pod is in use.
-const BUSY_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
-
 /// A pod's name in backup destinations: a MAC of its data key, so it names
 /// nobody and dies with the key.
 pub(crate) fn pod_id(data_key: &Key32) -> String {
@@ -402,47 +399,42 @@ impl SqliteBackend {
             Err(StoreError::NoSuchPod(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        // A pod the backup opens, it closes again: residents' open pods are
-        // not pushed out of the cache by the ten thousand others.
-        let was_open = self.pods.read().contains_key(name);
-        let db = match self.pod_db_patiently(name) {
-            Ok(db) => db,
-            Err(StoreError::NoSuchPod(_)) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
         let id = pod_id(&data_key);
         let rel = format!("pods/{id}");
         let dir = snap.join("pods").join(&id);
-        fs::create_dir_all(&dir)?;
-        let hold = db.blobs.hold();
-        let db_key = PodKeys::from_data_key(&data_key).db;
-        let blobs: Vec<String> = db.with_reader(|src| {
-            let mut copy = open_connection(&dir.join("pod.sqlite"), Some(&db_key))?;
-            // Made durable with the whole snapshot (`write_snapshot`).
-            copy.execute_batch("PRAGMA synchronous = OFF;")?;
-            copy_database(src, &mut copy)?;
-            copy.execute_batch("PRAGMA journal_mode = DELETE;")?;
-            let blobs = copy
-                .prepare("SELECT DISTINCT blob FROM resource WHERE blob IS NOT NULL")?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            Ok(blobs)
-        })?;
-        let db_copy = format!("{rel}/pod.sqlite");
-        let mut files = vec![entry_of(snap, &db_copy)?];
-        flusher.push(fs::File::open(snap.join(&db_copy))?)?;
-        for blob in blobs {
-            let from = db.blobs.file_of(&blob)?;
-            let path = format!("{rel}/blobs/{}/{blob}", &blob[..2]);
-            let (entry, written) = copy_file(&from, snap, &path)?;
-            files.push(entry);
-            flusher.push(written)?;
-        }
-        drop(hold);
-        drop(db);
-        if !was_open {
-            self.close_if_idle(name);
-        }
+        let visited = self.visit_pod(name, true, |db| {
+            fs::create_dir_all(&dir)?;
+            let _hold = db.blobs.hold();
+            let db_key = PodKeys::from_data_key(&data_key).db;
+            let blobs: Vec<String> = db.with_reader(|src| {
+                let mut copy = open_connection(&dir.join("pod.sqlite"), Some(&db_key))?;
+                // Made durable with the whole snapshot (`write_snapshot`).
+                copy.execute_batch("PRAGMA synchronous = OFF;")?;
+                copy_database(src, &mut copy)?;
+                copy.execute_batch("PRAGMA journal_mode = DELETE;")?;
+                let blobs = copy
+                    .prepare("SELECT DISTINCT blob FROM resource WHERE blob IS NOT NULL")?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
+                Ok(blobs)
+            })?;
+            let db_copy = format!("{rel}/pod.sqlite");
+            let mut files = vec![entry_of(snap, &db_copy)?];
+            flusher.push(fs::File::open(snap.join(&db_copy))?)?;
+            for blob in blobs {
+                let from = db.blobs.file_of(&blob)?;
+                let path = format!("{rel}/blobs/{}/{blob}", &blob[..2]);
+                let (entry, written) = copy_file(&from, snap, &path)?;
+                files.push(entry);
+                flusher.push(written)?;
+            }
+            Ok::<_, BackupError>(files)
+        });
+        let files = match visited {
+            Ok(files) => files,
+            Err(BackupError::Store(StoreError::NoSuchPod(_))) => return Ok(None),
+            Err(e) => return Err(e),
+        };
         // The key last, and only if the pod still exists: an erasure
         // between the two leaves a snapshot of the pod with no key for it.
         let _keys = self.backup_keys.lock();
@@ -456,19 +448,6 @@ impl SqliteBackend {
         }
         write_pod_key(dest, key, &id, name, &data_key)?;
         Ok(Some(PodEntry { id, files }))
-    }
-
-    /// `pod_db`, waiting a while when every open pod is in use.
-    fn pod_db_patiently(&self, name: &PodName) -> Result<Arc<writer::PodDb>, StoreError> {
-        let deadline = std::time::Instant::now() + BUSY_PATIENCE;
-        loop {
-            match self.pod_db(name) {
-                Err(StoreError::Busy) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                }
-                other => return other,
-            }
-        }
     }
 
     /// Records a destination (erasures remove keys from it from now on) and
