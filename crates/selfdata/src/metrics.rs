@@ -420,8 +420,9 @@ async fn health_page(
     chrome: Chrome,
     _me: Operator,
 ) -> Result<Response, PageError> {
-    let fr = chrome.language() == Lang::Fr;
-    let say = |f: &'static str, e: &'static str| if fr { f } else { e };
+    let lang = chrome.language();
+    let fr = lang == Lang::Fr;
+    let say = |f: &'static str, e: &'static str| Say::new(f, e).in_(lang);
     let r = w.read();
     let ready = w.readiness(r.disk_free).await;
     let directory: &dyn Directory = w.store.as_ref();
@@ -433,7 +434,6 @@ async fn health_page(
         .await
         .map_err(PageError::internal)?
         .len() as u64;
-    let lang = chrome.language();
     let n = |v: u64| selfdata_site::count(v, lang);
     let now_ms = jiff::Timestamp::now().as_millisecond();
     let since_start = w.metrics.started.elapsed().as_secs();
@@ -441,20 +441,14 @@ async fn health_page(
         say("aucune depuis le démarrage", "none since the start").to_owned()
     } else {
         let ago_h = (now_ms - r.backup_last_success_ms).max(0) / 3_600_000;
-        format!(
-            "{} ({} {}), {} {}, {} s",
-            selfdata_idp::operate::paris_minute(r.backup_last_success_ms),
-            say("il y a", ""),
-            if fr {
-                format!("{ago_h} h")
-            } else {
-                format!("{ago_h} h ago")
-            },
-            selfdata_site::human_bytes(r.backup_last_bytes),
-            say("écrits", "written"),
-            r.backup_last_duration_ms / 1000,
-        )
-        .replace("( ", "(")
+        let when = selfdata_idp::operate::paris_minute(r.backup_last_success_ms);
+        let size = selfdata_site::human_bytes(r.backup_last_bytes);
+        let secs = r.backup_last_duration_ms / 1000;
+        if fr {
+            format!("{when} (il y a {ago_h} h), {size} écrits, {secs} s")
+        } else {
+            format!("{when} ({ago_h} h ago), {size} written, {secs} s")
+        }
     };
     // Overdue: none or older than twice the schedule, when there is one.
     let overdue = r.backup_every_secs > 0
