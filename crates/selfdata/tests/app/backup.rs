@@ -11,7 +11,6 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::common;
 use crate::crash::wait_healthy;
 
 const BIN: &str = env!("CARGO_BIN_EXE_selfdata");
@@ -99,41 +98,6 @@ fn content_type(i: usize) -> &'static str {
     }
 }
 
-/// Creates a pod from the command line: its owner's client id and secret.
-fn create_pod(port: u16, pod: &str, data: &Path) -> String {
-    let out = run(
-        &[
-            "pod",
-            "create",
-            pod,
-            "--base-url",
-            &format!("http://127.0.0.1:{port}"),
-        ],
-        data,
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let field = |name: &str| {
-        stdout
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}=")))
-            .unwrap()
-            .to_owned()
-    };
-    format!("{}\n{}", field("client_id"), field("client_secret"))
-}
-
-async fn bearer(client: &reqwest::Client, port: u16, credentials: &str) -> String {
-    let (id, secret) = credentials.split_once('\n').unwrap();
-    let answer = common::json_of(
-        client
-            .post(format!("http://127.0.0.1:{port}/idp/token"))
-            .basic_auth(id, Some(secret))
-            .form(&[("grant_type", "client_credentials")]),
-    )
-    .await;
-    answer["access_token"].as_str().unwrap().to_owned()
-}
-
 async fn get(client: &reqwest::Client, url: &str, token: &str) -> (u16, Vec<u8>) {
     let r = client.get(url).bearer_auth(token).send().await.unwrap();
     (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
@@ -150,10 +114,10 @@ async fn a_backup_of_a_running_written_to_server_restores_every_resource() {
     let (port, metrics) = (crate::e2e::free_port(), crate::e2e::free_port());
     let client = reqwest::Client::new();
     run(&["keys", "new-backup-key", key.to_str().unwrap()], &data);
-    let alice = create_pod(port, "alice", &data);
+    let alice = crate::crash::pod_from_command_line(&data, "alice", port);
     let server = serve(&data, port, metrics);
     wait_healthy(&client, port).await;
-    let token = bearer(&client, port, &alice).await;
+    let token = crate::crash::bearer(&client, port, &alice).await;
 
     // Alice writes without pause: numbered documents, one writer at a time
     // so that their order is known.
@@ -242,7 +206,7 @@ async fn a_backup_of_a_running_written_to_server_restores_every_resource() {
     let (port2, metrics2) = (port, metrics);
     let server = serve(&restored, port2, metrics2);
     wait_healthy(&client, port2).await;
-    let token2 = bearer(&client, port2, &alice).await;
+    let token2 = crate::crash::bearer(&client, port2, &alice).await;
     let mut present = 0;
     for (i, (status, body)) in live.iter().enumerate() {
         let url = format!("http://127.0.0.1:{port2}/alice/stream/doc-{i}");
@@ -278,7 +242,7 @@ async fn a_backup_of_a_running_written_to_server_restores_every_resource() {
     );
     let server = serve(&again, port2, metrics2);
     wait_healthy(&client, port2).await;
-    let token2 = bearer(&client, port2, &alice).await;
+    let token2 = crate::crash::bearer(&client, port2, &alice).await;
     for (i, expected) in live.iter().enumerate() {
         let url = format!("http://127.0.0.1:{port2}/alice/stream/doc-{i}");
         assert_eq!(&get(&client, &url, &token2).await, expected, "doc-{i}");

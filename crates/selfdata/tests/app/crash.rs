@@ -44,6 +44,53 @@ pub(crate) async fn wait_healthy(client: &reqwest::Client, port: u16) {
     }
 }
 
+/// Creates a pod with `selfdata pod create` on a stopped folder: its
+/// owner's client id and secret.
+pub(crate) fn pod_from_command_line(
+    data: &std::path::Path,
+    pod: &str,
+    port: u16,
+) -> (String, String) {
+    let out = Command::new(BIN)
+        .args(["pod", "create", pod])
+        .args(["--base-url", &format!("http://127.0.0.1:{port}")])
+        .arg("--data")
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let field = |name: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .to_owned()
+    };
+    (field("client_id"), field("client_secret"))
+}
+
+/// A bearer token of the client-credentials grant (no DPoP key), as a script gets one.
+pub(crate) async fn bearer(
+    client: &reqwest::Client,
+    port: u16,
+    (id, secret): &(String, String),
+) -> String {
+    let answer = common::json_of(
+        client
+            .post(format!("http://127.0.0.1:{port}/idp/token"))
+            .basic_auth(id, Some(secret))
+            .form(&[("grant_type", "client_credentials")]),
+    )
+    .await;
+    assert_eq!(answer["token_type"], "Bearer");
+    answer["access_token"].as_str().unwrap().to_owned()
+}
+
 fn body_for(writer: usize, i: usize) -> Vec<u8> {
     if i % 10 == 3 {
         // Some bodies above the inline limit, stored as separate files.
@@ -57,37 +104,13 @@ fn body_for(writer: usize, i: usize) -> Vec<u8> {
 async fn acknowledged_writes_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let out = Command::new(BIN)
-        .args(["pod", "create", "alice"])
-        .args(["--base-url", &format!("http://127.0.0.1:{port}")])
-        .arg("--data")
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let field = |name: &str| {
-        stdout
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}=")))
-            .unwrap()
-            .to_owned()
-    };
-    let (id, secret) = (field("client_id"), field("client_secret"));
+    let alice = pod_from_command_line(dir.path(), "alice", port);
 
     let mut child = serve(dir.path(), port);
     let client = reqwest::Client::new();
     wait_healthy(&client, port).await;
     // A bearer token from the client-credentials grant (no DPoP key), as a script would.
-    let answer = common::json_of(
-        client
-            .post(format!("http://127.0.0.1:{port}/idp/token"))
-            .basic_auth(&id, Some(&secret))
-            .form(&[("grant_type", "client_credentials")]),
-    )
-    .await;
-    assert_eq!(answer["token_type"], "Bearer");
-    let token = answer["access_token"].as_str().unwrap().to_owned();
+    let token = bearer(&client, port, &alice).await;
 
     let acked = std::sync::Arc::new(acked::Acked::default());
     let mut writers = Vec::new();
