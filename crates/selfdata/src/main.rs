@@ -229,6 +229,38 @@ enum Command {
     /// Check a holder's delivery receipt offline.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
+    /// Run one of the two aggregators of collective studies: a process of its
+    /// own, with its own database and key, meant to be run by another
+    /// organisation than the other one (the city and a university, say).
+    Aggregator {
+        /// leader (takes the reports, answers the collector) or helper.
+        #[arg(long)]
+        role: AggregatorRole,
+        /// Address and port to listen on.
+        #[arg(
+            long,
+            env = "SELFDATA_AGGREGATOR_ADDR",
+            default_value = "127.0.0.1:8100"
+        )]
+        addr: SocketAddr,
+        /// This aggregator's database (made on first start, with its key).
+        #[arg(long, env = "SELFDATA_AGGREGATOR_DB")]
+        db: PathBuf,
+        /// The leader's: the helper's address.
+        #[arg(long, env = "SELFDATA_AGGREGATOR_PEER_URL")]
+        peer_url: Option<String>,
+        /// The secret the two aggregators' operators share (at least 16
+        /// characters); give it in the environment, not on the command line.
+        #[arg(long, env = "SELFDATA_AGGREGATOR_PEER_SECRET", hide_env_values = true)]
+        peer_secret: String,
+        /// The token of the collector (the pods' server), at least 16
+        /// characters; in the environment too.
+        #[arg(long, env = "SELFDATA_AGGREGATOR_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Write logs as JSON lines instead of text.
+        #[arg(long)]
+        log_json: bool,
+    },
     /// Take a backup now: a consistent snapshot of every pod and of the
     /// host database, encrypted, into --backup-dir (through the running
     /// server when there is one, which goes on serving).
@@ -766,6 +798,51 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum AggregatorRole {
+    Leader,
+    Helper,
+}
+
+/// `selfdata aggregator`: serves until stopped. Needs no data folder.
+async fn run_aggregator(command: Command) -> anyhow::Result<()> {
+    let Command::Aggregator {
+        role,
+        addr,
+        db,
+        peer_url,
+        peer_secret,
+        token,
+        log_json,
+    } = command
+    else {
+        anyhow::bail!("not the aggregator command");
+    };
+    init_logs(log_json);
+    let config = selfdata_aggregator::Config {
+        role: match role {
+            AggregatorRole::Leader => selfdata_aggregator::Role::Leader,
+            AggregatorRole::Helper => selfdata_aggregator::Role::Helper,
+        },
+        peer_url,
+        peer_secret: peer_secret.into_bytes(),
+        admin_token: token,
+    };
+    let aggregator = selfdata_aggregator::Aggregator::open(config, &db)
+        .with_context(|| format!("cannot open the aggregator's database {}", db.display()))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    aggregator.spawn_worker();
+    tracing::info!(%addr, role = ?role, "aggregator listening");
+    axum::serve(listener, aggregator.router())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let data = cli.data.clone();
     let master = cli.master()?;
@@ -782,6 +859,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     match cli.command {
         Command::Config(ConfigCommand::Check) => check_config(cli.config.as_deref())?,
+        command @ Command::Aggregator { .. } => run_aggregator(command).await?,
         Command::Serve {
             addr,
             base_url,

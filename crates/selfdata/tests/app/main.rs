@@ -56,6 +56,7 @@ mod security_archives;
 mod security_oidc;
 mod security_rdf;
 mod security_storage;
+mod studies;
 mod tls;
 mod transfers;
 mod upgrade;
