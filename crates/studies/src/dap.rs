@@ -135,6 +135,22 @@ impl HpkeKeypair {
         }
     }
 
+    /// The key pair derived from a 32-byte secret the owner keeps (the
+    /// collector's, from its key file).
+    pub fn derive(id: u8, seed: &[u8; 32]) -> HpkeKeypair {
+        let (secret, public) = Kem::derive_keypair(seed);
+        HpkeKeypair {
+            config: HpkeConfig {
+                id,
+                kem_id: KEM_ID,
+                kdf_id: KDF_ID,
+                aead_id: AEAD_ID,
+                public_key: Bytes(public.to_bytes().to_vec()),
+            },
+            secret: secret.to_bytes().to_vec(),
+        }
+    }
+
     /// The secret key's bytes, to be kept by its owner.
     pub fn secret(&self) -> &[u8] {
         &self.secret

@@ -8,7 +8,9 @@
 //! sum, and only when enough people took part. The messages follow the IETF
 //! DAP draft's flow ([`dap`]); the IO is in `selfdata-aggregator`.
 
+pub mod catalogue;
 pub mod dap;
+pub mod governance;
 pub mod vdaf;
 
 /// Why a measurement, a share or a message was refused.
