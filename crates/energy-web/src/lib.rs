@@ -24,7 +24,8 @@ use selfdata_energy::Fluid;
 use selfdata_energy::analysis::Resolution;
 use selfdata_energy::tariff::pico_to_cents;
 use selfdata_service::{
-    AnyIntake, Card, Context, CostTopic, DemoFile, MonthlyCost, Service, ServiceError,
+    AnyIntake, Card, Context, CostTopic, DemoFile, MonthlyCost, MonthlyFigure, Service,
+    ServiceError,
 };
 use selfdata_site::{Lang, MenuEntry, Resident, Say};
 use selfdata_solid::AppState;
@@ -121,6 +122,32 @@ impl Service for EnergyService {
 
     /// Each fluid's cost per month, from the cached books (the figures of
     /// the API and the dashboard), for the months with a known cost.
+    async fn monthly_figures(
+        &self,
+        pod: &PodName,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Vec<MonthlyFigure> {
+        let mut out = Vec::new();
+        for fluid in Fluid::ALL {
+            let Ok(book) = self.0.energy.book(pod, fluid).await else {
+                continue;
+            };
+            let Some(main) = book.main() else { continue };
+            for b in main.aggregate(from, to, Resolution::Month) {
+                let Some(milli) = b.value else { continue };
+                out.push(MonthlyFigure {
+                    figure: fluid.as_str(),
+                    month: b.start.date(),
+                    // mWh and mL to Wh and litres.
+                    value: milli / 1000,
+                    coverage: b.coverage as f32,
+                });
+            }
+        }
+        out
+    }
+
     async fn monthly_costs(
         &self,
         pod: &PodName,

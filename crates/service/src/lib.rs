@@ -152,6 +152,20 @@ pub struct MonthlyCost {
     pub href: String,
 }
 
+/// A figure a service measured of a pod's home for one Paris month, the kind
+/// of value a study asks a pod for (`selfdata_studies::catalogue`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthlyFigure {
+    /// `electricity`, `gas` (Wh) or `water` (litres).
+    pub figure: &'static str,
+    /// The 1st of a Paris month.
+    pub month: jiff::civil::Date,
+    /// In base units: Wh, litres.
+    pub value: i64,
+    /// The share of the month the service has data for, 0 to 1.
+    pub coverage: f32,
+}
+
 /// An organisation (or a person) a service knows holds data on the
 /// resident, for the directory of "who has what on me": money's payees and
 /// subscriptions, the apps and people given access. The privacy service
@@ -233,6 +247,18 @@ pub trait Service: Send + Sync {
         _from: jiff::civil::Date,
         _to: jiff::civil::Date,
     ) -> Vec<MonthlyCost> {
+        Vec::new()
+    }
+
+    /// What this service measured of the pod's home per month in
+    /// `[from, to)` (energy: Wh of electricity and gas, litres of water): the
+    /// figures a study may ask the pod to contribute; nothing by default.
+    async fn monthly_figures(
+        &self,
+        _pod: &PodName,
+        _from: jiff::civil::Date,
+        _to: jiff::civil::Date,
+    ) -> Vec<MonthlyFigure> {
         Vec::new()
     }
 
@@ -401,6 +427,20 @@ impl Registry {
         let mut out = Vec::new();
         for s in &self.services {
             out.extend(s.monthly_costs(pod, from, to).await);
+        }
+        out
+    }
+
+    /// What every service measured of the pod's home per month in `[from, to)`.
+    pub async fn monthly_figures(
+        &self,
+        pod: &PodName,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Vec<MonthlyFigure> {
+        let mut out = Vec::new();
+        for s in &self.services {
+            out.extend(s.monthly_figures(pod, from, to).await);
         }
         out
     }

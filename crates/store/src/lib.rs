@@ -20,6 +20,8 @@ pub mod spool;
 pub mod sqlite;
 mod sqlite_directory;
 mod sqlite_holders;
+mod sqlite_studies;
+pub mod studies;
 pub mod sys;
 
 use std::sync::Arc;
@@ -28,6 +30,7 @@ use bytes::Bytes;
 pub use directory::Directory;
 pub use holders::HolderRegistry;
 pub use path::{AuxKind, NameError, PodName, ReservedNames, ResourcePath};
+pub use studies::StudyRegistry;
 
 /// The strong entity tag of a resource at `version` (`"1a"`): what
 /// [`Meta::etag`] and a [`Change`]'s versions are sent as.

@@ -262,6 +262,7 @@ impl SqliteBackend {
         schema_or_warn(&host, crate::directory::DIRECTORY_SCHEMA)?;
         crate::sqlite_directory::upgrade_host(&host)?;
         schema_or_warn(&host, crate::holders::HOLDERS_SCHEMA)?;
+        schema_or_warn(&host, crate::studies::STUDIES_SCHEMA)?;
         let store = Self {
             root,
             _lock: lock,

@@ -1,0 +1,117 @@
+//! What the host keeps of collective studies: each study's description (the
+//! studies service's JSON, read and changed only through it), the ballots
+//! (who voted, never how: a secret ballot counted once), who takes part,
+//! who may propose or decide, and the public record of every decision,
+//! append-only.
+
+use crate::StoreError;
+
+/// One entry of the public record of decisions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StudyEvent {
+    /// Position in the record, from 1.
+    pub seq: i64,
+    pub at_ms: i64,
+    pub study: String,
+    /// What happened, in one line meant for the public (no resident named).
+    pub text: String,
+}
+
+/// A resident taking part in a study.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Participant {
+    pub study: String,
+    pub pod: String,
+    pub consent_id: String,
+    pub joined_ms: i64,
+}
+
+#[async_trait::async_trait]
+pub trait StudyRegistry: Send + Sync {
+    /// Keeps a new study; `false` if the id is taken.
+    async fn insert_study(&self, id: &str, json: &str) -> Result<bool, StoreError>;
+    async fn study(&self, id: &str) -> Result<Option<String>, StoreError>;
+    /// Every study's JSON, newest first.
+    async fn studies(&self) -> Result<Vec<String>, StoreError>;
+    /// Changes a study atomically: `change` gets its JSON and returns the new
+    /// one (or refuses, and nothing changes). `false` if there is no such study.
+    async fn update_study(
+        &self,
+        id: &str,
+        change: &(dyn Fn(String) -> Result<String, StoreError> + Send + Sync),
+    ) -> Result<bool, StoreError>;
+    /// Counts one ballot: the account is marked as having voted and the
+    /// study's tally changed by `count` (which gets the JSON) in one
+    /// transaction; how the account voted is not kept. `false` if it voted
+    /// already.
+    async fn cast_ballot(
+        &self,
+        study: &str,
+        account_id: i64,
+        count: &(dyn Fn(String) -> Result<String, StoreError> + Send + Sync),
+    ) -> Result<bool, StoreError>;
+    async fn has_voted(&self, study: &str, account_id: i64) -> Result<bool, StoreError>;
+    /// Records a participant (again: the consent record's id is updated).
+    async fn join_study(&self, participant: &Participant) -> Result<(), StoreError>;
+    /// `false` if the pod was not taking part.
+    async fn leave_study(&self, study: &str, pod: &str) -> Result<bool, StoreError>;
+    async fn participants(&self, study: &str) -> Result<Vec<Participant>, StoreError>;
+    async fn participation(
+        &self,
+        study: &str,
+        pod: &str,
+    ) -> Result<Option<Participant>, StoreError>;
+    /// Forgets an erased pod's participations.
+    async fn forget_participant(&self, pod: &str) -> Result<(), StoreError>;
+    /// Gives or takes a role (`researcher`, `steward`) to an account.
+    async fn set_study_role(&self, account_id: i64, role: &str, on: bool)
+    -> Result<(), StoreError>;
+    async fn study_roles(&self, account_id: i64) -> Result<Vec<String>, StoreError>;
+    /// Appends to the public record; returns the entry's position.
+    async fn record_study_event(
+        &self,
+        at_ms: i64,
+        study: &str,
+        text: &str,
+    ) -> Result<i64, StoreError>;
+    /// The whole record, oldest first.
+    async fn study_events(&self) -> Result<Vec<StudyEvent>, StoreError>;
+}
+
+pub(crate) const STUDIES_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS study (
+    id TEXT PRIMARY KEY,
+    json TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS study_ballot (
+    study TEXT NOT NULL,
+    account_id INTEGER NOT NULL,
+    PRIMARY KEY (study, account_id)
+);
+CREATE TABLE IF NOT EXISTS study_participant (
+    study TEXT NOT NULL,
+    pod TEXT NOT NULL,
+    consent_id TEXT NOT NULL,
+    joined INTEGER NOT NULL,
+    PRIMARY KEY (study, pod)
+);
+CREATE INDEX IF NOT EXISTS study_participant_pod ON study_participant(pod);
+CREATE TABLE IF NOT EXISTS study_role (
+    account_id INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    PRIMARY KEY (account_id, role)
+);
+-- The public record of decisions, append-only: the triggers refuse any
+-- change or deletion, whatever code runs the SQL.
+CREATE TABLE IF NOT EXISTS study_event (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    study TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS study_event_no_update BEFORE UPDATE ON study_event
+BEGIN SELECT RAISE(ABORT, 'the record of study decisions is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS study_event_no_delete BEFORE DELETE ON study_event
+BEGIN SELECT RAISE(ABORT, 'the record of study decisions is append-only'); END;
+";
