@@ -46,6 +46,8 @@ pub struct Options {
     pub enedis: Option<selfdata_connect::DataConnectConfig>,
     /// GRDF ADICT keys and addresses; no connector when `None`.
     pub grdf: Option<selfdata_connect::AdictConfig>,
+    /// Collective studies: who decides, and the two aggregators.
+    pub studies: selfdata_studies_web::StudiesConfig,
     /// The hour (0–23, Paris time) of the daily pulls of every connection.
     pub pull_hour: u8,
     /// The host master key (encryption at rest); when `None`, the key file
@@ -108,6 +110,7 @@ impl Options {
             today: None,
             enedis: None,
             grdf: None,
+            studies: Default::default(),
             pull_hour: selfdata_energy_web::connect::DEFAULT_PULL_HOUR,
             master_key: None,
             unencrypted: false,
@@ -136,6 +139,8 @@ pub struct App {
     privacy: Arc<PrivacyApp>,
     /// The data holders' pushes and connections.
     pub holders: Arc<selfdata_holders_web::HoldersApp>,
+    /// Collective studies.
+    pub studies: Arc<selfdata_studies_web::StudiesApp>,
     /// The pods' access logs (every access by anyone but the owner).
     pub access_log: Arc<selfdata_privacy_web::log::AccessLog>,
     /// The resident services of this server.
@@ -290,11 +295,19 @@ impl App {
             &selfdata_holders_web::HoldersApp::key_file_in(&options.data),
         )?;
         let holders_app = holders.0.clone();
+        let studies = selfdata_studies_web::StudiesService::new(
+            context.clone(),
+            store.clone() as Arc<dyn selfdata_store::StudyRegistry>,
+            options.studies.clone(),
+            &selfdata_studies_web::StudiesApp::key_file_in(&options.data),
+        )?;
+        let studies_app = studies.0.clone();
         let registry = Registry::new(vec![
             Arc::new(energy),
             Arc::new(budget),
             Arc::new(mobility),
             Arc::new(holders),
+            Arc::new(studies),
             Arc::new(privacy),
         ])
         .with_console_entries(vec![
@@ -323,6 +336,7 @@ impl App {
             energy: energy_app,
             privacy: privacy_app,
             holders: holders_app,
+            studies: studies_app,
             access_log,
             registry,
             notifications,

@@ -127,6 +127,8 @@ enum Command {
         enedis: EnedisArgs,
         #[command(flatten)]
         grdf: Box<GrdfArgs>,
+        #[command(flatten)]
+        studies: Box<StudiesArgs>,
         /// The hour (0–23, Paris time) at which every connected meter is
         /// brought up to date each day.
         #[arg(long, env = "SELFDATA_PULL_HOUR", default_value_t = 3, value_parser = clap::value_parser!(u8).range(0..24))]
@@ -226,6 +228,10 @@ enum Command {
     /// Who may use the operator's console.
     #[command(subcommand)]
     Operator(OperatorCommand),
+    /// Collective studies: who may propose them (researchers) and decide
+    /// and collect them (stewards).
+    #[command(subcommand)]
+    Studies(StudiesCommand),
     /// Check a holder's delivery receipt offline.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
@@ -478,6 +484,30 @@ enum LayoutArg {
 }
 
 #[derive(Debug, Subcommand)]
+enum StudiesCommand {
+    /// Give an account a role: researcher (proposes studies) or steward
+    /// (approves or refuses them, closes votes, collects).
+    Grant { role: StudyRole, email: String },
+    /// Take a role away from an account.
+    Revoke { role: StudyRole, email: String },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum StudyRole {
+    Researcher,
+    Steward,
+}
+
+impl StudyRole {
+    fn as_str(self) -> &'static str {
+        match self {
+            StudyRole::Researcher => "researcher",
+            StudyRole::Steward => "steward",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
 enum OperatorCommand {
     /// Let an account use the operator's console (/app/operator); the
     /// account needs a second factor to open it.
@@ -569,6 +599,66 @@ struct EnedisArgs {
     /// The token endpoint URL (default: Enedis production).
     #[arg(long, env = "SELFDATA_ENEDIS_TOKEN_URL")]
     enedis_token_url: Option<String>,
+}
+
+/// Collective studies: who decides, and the two aggregators.
+#[derive(Debug, clap::Args)]
+struct StudiesArgs {
+    /// Who decides whether a study runs: trust (a steward approves or
+    /// refuses with a reason), cooperative (the members vote) or both.
+    #[arg(long, env = "SELFDATA_STUDIES_GOVERNANCE", default_value = "trust")]
+    studies_governance: GovernanceArg,
+    /// For a vote: the share of members who must vote, in percent.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u8).range(0..=100))]
+    studies_quorum: u8,
+    /// For a vote: more than this share of the votes must be for, in percent.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u8).range(0..=99))]
+    studies_majority: u8,
+    /// The leader aggregator's address (`selfdata aggregator --role leader`).
+    #[arg(long, env = "SELFDATA_STUDIES_LEADER")]
+    studies_leader: Option<String>,
+    /// The helper aggregator's address.
+    #[arg(long, env = "SELFDATA_STUDIES_HELPER")]
+    studies_helper: Option<String>,
+    /// The token both aggregators were started with (SELFDATA_AGGREGATOR_TOKEN there).
+    #[arg(long, env = "SELFDATA_STUDIES_TOKEN", hide_env_values = true)]
+    studies_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum GovernanceArg {
+    Trust,
+    Cooperative,
+    Both,
+}
+
+impl StudiesArgs {
+    fn config(self) -> anyhow::Result<selfdata_studies_web::StudiesConfig> {
+        use selfdata_studies::governance::Governance;
+        let (quorum_percent, majority_percent) = (self.studies_quorum, self.studies_majority);
+        let governance = match self.studies_governance {
+            GovernanceArg::Trust => Governance::Trust,
+            GovernanceArg::Cooperative => Governance::Cooperative {
+                quorum_percent,
+                majority_percent,
+            },
+            GovernanceArg::Both => Governance::Both {
+                quorum_percent,
+                majority_percent,
+            },
+        };
+        let aggregators = match (self.studies_leader, self.studies_helper, self.studies_token) {
+            (Some(l), Some(h), Some(t)) => Some((l, h, t)),
+            (None, None, _) => None,
+            _ => anyhow::bail!(
+                "studies need both aggregators' addresses (--studies-leader, --studies-helper) and their token (SELFDATA_STUDIES_TOKEN)"
+            ),
+        };
+        Ok(selfdata_studies_web::StudiesConfig {
+            governance,
+            aggregators,
+        })
+    }
 }
 
 /// GRDF ADICT: without a client id, residents import files instead.
@@ -876,6 +966,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             max_open_pods,
             enedis,
             grdf,
+            studies,
             pull_hour,
             smtp_relay,
             smtp_from,
@@ -904,6 +995,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             options.pages_url = pages_url;
             options.enedis = enedis.config(options.pages_url());
             options.grdf = grdf.config();
+            options.studies = studies.config()?;
             options.pull_hour = pull_hour;
             options.signups_per_hour = signups_per_hour;
             options.pods_per_account = pods_per_account;
@@ -1171,6 +1263,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         println!("{}\t{factor}", a.email);
                     }
                 }
+            }
+        }
+        Command::Studies(command) => {
+            use selfdata_store::StudyRegistry;
+            let app = open("http://127.0.0.1:8000").await?;
+            let directory = app.store.as_ref() as &dyn Directory;
+            let (role, email, on) = match command {
+                StudiesCommand::Grant { role, email } => (role, email, true),
+                StudiesCommand::Revoke { role, email } => (role, email, false),
+            };
+            let account = directory
+                .account_by_email(&email)
+                .await?
+                .with_context(|| format!("no account uses the email address {email}"))?;
+            let role = role.as_str();
+            directory
+                .record_operator_action(&selfdata_store::directory::OperatorAction::new(
+                    selfdata_idp::operate::COMMAND_LINE,
+                    if on {
+                        "grant study role"
+                    } else {
+                        "revoke study role"
+                    },
+                    format!("{role} {}", account.email),
+                ))
+                .await?;
+            (app.store.as_ref() as &dyn StudyRegistry)
+                .set_study_role(account.id, role, on)
+                .await?;
+            if on {
+                println!("{} is now a {role} of studies", account.email);
+            } else {
+                println!("{} is no longer a {role} of studies", account.email);
             }
         }
         Command::Invite(InviteCommand::Create) => {

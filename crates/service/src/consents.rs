@@ -137,3 +137,87 @@ pub async fn record_source_withdrawal(
     }
     Ok(changed)
 }
+
+/// What a resident agrees to when joining a study.
+#[derive(Debug, Clone)]
+pub struct StudyConsent {
+    pub study: String,
+    /// Who runs the study (the researcher's organisation).
+    pub controller: Party,
+    /// The DPV purpose's IRI.
+    pub purpose: String,
+    /// The pod folders the contribution is computed from.
+    pub data: Vec<String>,
+    /// The notice, in plain words: what leaves the pod and how.
+    pub notice: String,
+}
+
+/// Records that the resident of `pod` joined a study (given again if they
+/// had left it): the record's id.
+pub async fn record_study_consent(
+    ctx: &Context,
+    pod: &PodName,
+    consent: StudyConsent,
+) -> Result<String, StoreError> {
+    let id = selfdata_consent::id_for(Kind::Study, &consent.study);
+    let subject = owner_webid(ctx, pod);
+    let id2 = id.clone();
+    change_record(ctx, pod, &id, move |existing| {
+        let now = Timestamp::now();
+        if let Some(mut r) = existing {
+            r.give_again(now, None);
+            return r;
+        }
+        let mut r = Record::new(
+            Kind::Study,
+            id2.clone(),
+            subject.clone(),
+            consent.controller.clone(),
+            now,
+        );
+        r.purpose = consent.purpose.clone();
+        r.data = consent.data.clone();
+        r.target = Some(format!("urn:selfdata:study:{}", consent.study));
+        r.notice = Some(Notice::of_text(
+            &consent.controller.id,
+            "1",
+            &consent.notice,
+        ));
+        r.retention = "The study's result is public; no individual value is kept".to_owned();
+        r.withdrawal = "On the study's page (/app/studies) until its collection starts".to_owned();
+        r
+    })
+    .await?;
+    Ok(id)
+}
+
+/// Records that the resident left a study; `false` if they had not joined
+/// or had left already.
+pub async fn record_study_withdrawal(
+    ctx: &Context,
+    pod: &PodName,
+    study: &str,
+) -> Result<bool, StoreError> {
+    let id = selfdata_consent::id_for(Kind::Study, study);
+    let Some((existing, _)) = record(ctx, pod, &id).await else {
+        return Ok(false);
+    };
+    if !existing.state().is_active() {
+        return Ok(false);
+    }
+    change_record(ctx, pod, &id, move |current| {
+        let mut r = current.unwrap_or_else(|| existing.clone());
+        r.withdraw(Timestamp::now(), None);
+        r
+    })
+    .await?;
+    Ok(true)
+}
+
+/// Whether the resident's consent to a study is given now.
+pub async fn study_consent_given(ctx: &Context, pod: &PodName, study: &str) -> bool {
+    let id = selfdata_consent::id_for(Kind::Study, study);
+    record(ctx, pod, &id)
+        .await
+        .is_some_and(|(r, _)| r.state().is_active())
+}

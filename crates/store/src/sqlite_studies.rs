@@ -113,6 +113,15 @@ impl StudyRegistry for SqliteBackend {
             .is_some())
     }
 
+    async fn members(&self) -> Result<u64, StoreError> {
+        let n: i64 = self.host().query_row(
+            "SELECT count(*) FROM account WHERE suspended IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
     async fn join_study(&self, p: &Participant) -> Result<(), StoreError> {
         self.host().execute(
             "INSERT INTO study_participant (study, pod, consent_id, joined) VALUES (?1, ?2, ?3, ?4)

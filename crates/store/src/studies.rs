@@ -51,6 +51,8 @@ pub trait StudyRegistry: Send + Sync {
         count: &(dyn Fn(String) -> Result<String, StoreError> + Send + Sync),
     ) -> Result<bool, StoreError>;
     async fn has_voted(&self, study: &str, account_id: i64) -> Result<bool, StoreError>;
+    /// How many members may vote: every account not suspended.
+    async fn members(&self) -> Result<u64, StoreError>;
     /// Records a participant (again: the consent record's id is updated).
     async fn join_study(&self, participant: &Participant) -> Result<(), StoreError>;
     /// `false` if the pod was not taking part.

@@ -299,3 +299,272 @@ async fn below_the_minimum_no_result_is_released() {
     tiny.min_batch_size = 5;
     assert!(s.aggregators.provision(&tiny).await.is_err());
 }
+
+// ---------------------------------------------------------------------------
+// From proposal to published open data: the pods' server (this process, over
+// loopback) with the two aggregator processes.
+
+use crate::common::{self, Server};
+use selfdata_store::{Directory, PodName, StudyRegistry};
+use selfdata_studies_web::study::Stage;
+
+const TODAY: jiff::civil::Date = jiff::civil::date(2026, 11, 15);
+const MONTH: jiff::civil::Date = jiff::civil::date(2026, 10, 1);
+
+/// A resident whose pod holds a year of the demo household's electricity.
+async fn household(s: &Server, n: u64) -> PodName {
+    let pod = PodName::parse(&format!("home{n}")).unwrap();
+    s.app
+        .idp
+        .create_account(&format!("home{n}@example.org"), common::PASSWORD, &pod)
+        .await
+        .unwrap();
+    electricity(s, &pod, 100 + n).await;
+    pod
+}
+
+/// Imports the demo household's electricity (one Enedis file per calendar year).
+async fn electricity(s: &Server, pod: &PodName, seed: u64) {
+    for file in selfdata_energy::demo::household(TODAY, 1, seed)
+        .into_iter()
+        .filter(|f| f.name.ends_with(".csv") && !f.name.contains("litres"))
+    {
+        s.app
+            .import_file(pod, bytes::Bytes::from(file.bytes))
+            .await
+            .unwrap();
+    }
+}
+
+async fn grant(s: &Server, email: &str, role: &str) {
+    let account = s.app.store.account_by_email(email).await.unwrap().unwrap();
+    s.app
+        .store
+        .set_study_role(account.id, role, true)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_study_goes_from_proposal_to_published_open_data_with_only_its_participants() {
+    let dir = tempfile::tempdir().unwrap();
+    let helper = start("helper", &dir.path().join("helper"), None);
+    wait_up(&helper.url).await;
+    let leader = start("leader", &dir.path().join("leader"), Some(&helper.url));
+    wait_up(&leader.url).await;
+    let (leader_url, helper_url) = (leader.url.clone(), helper.url.clone());
+    let s = Server::start_with(move |o| {
+        o.today = Some(TODAY);
+        o.studies = selfdata_studies_web::StudiesConfig {
+            governance: Default::default(),
+            aggregators: Some((leader_url, helper_url, TOKEN.to_owned())),
+        };
+    })
+    .await;
+    let (researcher, _) = common::resident(&s, "lab@example.org", "lab").await;
+    let (steward, _) = common::resident(&s, "trust@example.org", "trust").await;
+    grant(&s, "lab@example.org", "researcher").await;
+    grant(&s, "trust@example.org", "steward").await;
+
+    // A resident who is not a researcher cannot propose.
+    let (visitor, _) = common::resident(&s, "visitor@example.org", "visitor").await;
+    let page = visitor.get("/app/studies").await;
+    assert!(!page.body.contains("/app/studies/propose"));
+
+    // The researcher proposes through the page.
+    let page = researcher.get("/app/studies").await;
+    let csrf = common::field(&page.body, "csrf");
+    let proposed = researcher
+        .post(
+            "/app/studies/propose",
+            &[
+                ("csrf", &csrf),
+                ("title", "Electricity in October"),
+                ("organisation", "Université de Lyon"),
+                (
+                    "question",
+                    "How much electricity do households use in October?",
+                ),
+                ("purpose", "AcademicResearch"),
+                ("contribution", "electricity-month"),
+                ("month", "2026-10"),
+                ("min_group", "11"),
+            ],
+        )
+        .await;
+    assert_eq!(proposed.status, 303);
+    let location = proposed.header("location").unwrap().to_owned();
+    let id = location
+        .strip_prefix("/app/studies/")
+        .and_then(|l| l.split('?').next())
+        .unwrap()
+        .to_owned();
+    assert!(id.starts_with("electricity-in-october-"), "{id}");
+
+    // Joining is refused before the steward approves.
+    let early = household(&s, 0).await;
+    assert!(s.app.studies.join(&early, &id).await.is_err());
+
+    // The steward approves, with a reason, through the page.
+    let page = steward.get(&format!("/app/studies/{id}")).await;
+    let csrf = common::field(&page.body, "csrf");
+    let decided = steward
+        .post(
+            &format!("/app/studies/{id}/decide"),
+            &[
+                ("csrf", &csrf),
+                ("decision", "approve"),
+                ("reason", "A public-interest question, a minimum of 11"),
+            ],
+        )
+        .await;
+    assert_eq!(decided.status, 303);
+    // The researcher is not the steward: a forged decision is refused.
+    let csrf = common::field(&researcher.get("/app/studies").await.body, "csrf");
+    let forged = researcher
+        .post(&format!("/app/studies/{id}/collect"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(forged.status, 400);
+
+    // 32 households join; one of them leaves again before the collection.
+    let mut pods = vec![early];
+    for n in 1..32 {
+        pods.push(household(&s, n).await);
+    }
+    for pod in &pods {
+        s.app.studies.join(pod, &id).await.unwrap();
+    }
+    s.app.studies.leave(&pods[5], &id).await.unwrap();
+    // One joins through the page, ticking the consent box.
+    let (page_joiner, page_pod) = common::resident(&s, "page@example.org", "pagejoiner").await;
+    electricity(&s, &page_pod, 999).await;
+    let page = page_joiner.get(&format!("/app/studies/{id}")).await;
+    assert!(page.body.contains("I agree that my pod contributes"));
+    let csrf = common::field(&page.body, "csrf");
+    let joined = page_joiner
+        .post(
+            &format!("/app/studies/{id}/join"),
+            &[("csrf", &csrf), ("consent", "yes")],
+        )
+        .await;
+    assert_eq!(joined.status, 303);
+    pods.push(page_pod);
+    // Each participant's consent record is in their own pod.
+    let records = selfdata_service::consents::records(&s.app.context, &pods[1]).await;
+    assert!(
+        records
+            .iter()
+            .any(|r| r.kind == selfdata_consent::Kind::Study
+                && r.purpose == "https://w3id.org/dpv#AcademicResearch")
+    );
+
+    // What the result must be: each remaining participant's band.
+    let c = selfdata_studies::catalogue::contribution("electricity-month").unwrap();
+    let mut expected = vec![0u64; c.buckets];
+    for (i, pod) in pods.iter().enumerate() {
+        if i == 5 {
+            continue;
+        }
+        let figures = s
+            .app
+            .registry
+            .monthly_figures(pod, MONTH, jiff::civil::date(2026, 11, 1))
+            .await;
+        let wh = figures
+            .iter()
+            .find(|f| f.figure == "electricity" && f.month == MONTH)
+            .unwrap_or_else(|| panic!("October's electricity: {figures:?}"))
+            .value;
+        expected[c.bucket(wh) as usize] += 1;
+    }
+
+    // The steward closes and collects.
+    let page = steward.get(&format!("/app/studies/{id}")).await;
+    let csrf = common::field(&page.body, "csrf");
+    let collect = steward
+        .post(&format!("/app/studies/{id}/collect"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(collect.status, 303);
+    // Too late to leave.
+    assert!(s.app.studies.leave(&pods[0], &id).await.is_err());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let study = loop {
+        let study = s.app.studies.load(&id).await.unwrap().unwrap();
+        if matches!(study.stage, Stage::Published | Stage::Withheld) {
+            break study;
+        }
+        assert!(Instant::now() < deadline, "the collection did not end");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(study.stage, Stage::Published);
+    let result = study.result.unwrap();
+    assert_eq!(result.contributors, 32, "33 joined, one left");
+    assert_eq!(result.counts, expected);
+
+    // The page draws the result.
+    let page = visitor.get(&format!("/app/studies/{id}")).await;
+    assert!(page.body.contains("32 households contributed"));
+    assert!(page.body.contains("<svg"));
+
+    // Anyone reads the open data without signing in.
+    let anonymous = reqwest::Client::new();
+    let csv = anonymous
+        .get(format!("{}/app/studies/{id}/result.csv", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    let csv = csv.text().await.unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("band,from,to,unit,households"));
+    let total: u64 = lines
+        .map(|l| l.rsplit(',').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(total, 32);
+    let csvw: serde_json::Value = anonymous
+        .get(format!(
+            "{}/app/studies/{id}/result.csv-metadata.json",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(csvw["selfdata:contributors"], 32);
+    assert_eq!(csvw["selfdata:decision"]["approved"], true);
+    assert_eq!(csvw["tableSchema"]["columns"][4]["name"], "households");
+
+    // The public record holds each step, and its signed head checks out.
+    let record: serde_json::Value = anonymous
+        .get(format!("{}/app/studies/record", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries: Vec<String> = record["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    assert!(entries[0].contains("proposed by Université de Lyon"));
+    assert!(entries[1].contains("approved by the steward"));
+    assert!(entries[2].contains("32 households contributed"));
+    let verifier =
+        selfdata_translog::LogVerifier::parse(record["verifier_key"].as_str().unwrap()).unwrap();
+    let head = verifier
+        .verify(record["checkpoint"].as_str().unwrap())
+        .unwrap();
+    let leaves: Vec<_> = entries
+        .iter()
+        .map(|e| selfdata_translog::leaf_hash(e.as_bytes()))
+        .collect();
+    assert_eq!(head.size, 3);
+    assert_eq!(head.root, selfdata_translog::root_of_leaves(&leaves));
+    drop((leader, helper));
+}
