@@ -97,6 +97,26 @@ impl Aggregators {
         checked(response).await.map(|_| ())
     }
 
+    /// Uploads many reports, a few hundred per request.
+    pub async fn upload_many(
+        &self,
+        task_id: &str,
+        reports: &[Report],
+    ) -> Result<(), AggregatorError> {
+        for chunk in reports.chunks(200) {
+            let response = self
+                .http
+                .put(format!("{}/tasks/{task_id}/reports", self.leader))
+                .bearer_auth(&self.token)
+                .json(chunk)
+                .send()
+                .await
+                .map_err(failed)?;
+            checked(response).await?;
+        }
+        Ok(())
+    }
+
     /// Makes a participant's report for `value` and uploads it.
     pub async fn contribute(
         &self,

@@ -222,26 +222,35 @@ impl Db {
         .map_err(sql)
     }
 
-    /// The leader keeps an uploaded report; `false` when its id was seen
-    /// already (a replay, kept once).
-    pub fn add_report(&self, task: &str, report: &Pending) -> Result<bool, AggregatorError> {
-        let conn = self.conn.lock();
-        let n = conn
-            .execute(
-                "INSERT OR IGNORE INTO report
-                 (task, id, time, public_share, leader_share, helper_share, state)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
-                params![
-                    task,
-                    report.id,
-                    report.time as i64,
-                    report.public_share,
-                    json(&report.leader_share),
-                    json(&report.helper_share),
-                ],
-            )
-            .map_err(sql)?;
-        Ok(n == 1)
+    /// The leader keeps uploaded reports, in one transaction; how many were
+    /// new (a report whose id was seen already is a replay, kept once).
+    pub fn add_reports(&self, task: &str, reports: &[Pending]) -> Result<usize, AggregatorError> {
+        let mut conn = self.conn.lock();
+        let tx = conn.transaction().map_err(sql)?;
+        let mut fresh = 0;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO report
+                     (task, id, time, public_share, leader_share, helper_share, state)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
+                )
+                .map_err(sql)?;
+            for report in reports {
+                fresh += insert
+                    .execute(params![
+                        task,
+                        report.id,
+                        report.time as i64,
+                        report.public_share,
+                        json(&report.leader_share),
+                        json(&report.helper_share),
+                    ])
+                    .map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)?;
+        Ok(fresh)
     }
 
     /// Gives up to `limit` pending reports of the task to a new job (or the

@@ -15,10 +15,21 @@ use selfdata_studies::dap::{
 use selfdata_studies::vdaf::{ReportInput, Vdaf};
 
 use crate::db::{CollectionState, Pending};
-use crate::{Admin, AggregatorError, JOB_SIZE, Problem, Shared, body, json, ok_json};
+use crate::{
+    Admin, AggregatorError, JOB_SIZE, MAX_UPLOAD_REPORTS, Problem, Shared, body, json, ok_json,
+};
 
 /// How far ahead of the leader's clock a report's time may be.
 const CLOCK_SKEW: u64 = 3600;
+
+/// One report (DAP's upload) or several at once (`[…]`: the participants'
+/// server uploads a study's reports together, in one transaction).
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Upload {
+    One(Box<Report>),
+    Many(Vec<Report>),
+}
 
 pub(crate) async fn upload(
     _: Admin,
@@ -27,7 +38,10 @@ pub(crate) async fn upload(
     bytes: Result<axum::body::Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let row = s.db.task(&task)?.ok_or(AggregatorError::NoTask)?;
-    let report: Report = json(&body(bytes)?)?;
+    let reports = match json::<Upload>(&body(bytes)?)? {
+        Upload::One(r) => vec![*r],
+        Upload::Many(rs) => rs,
+    };
     if row.collected {
         return Err(Problem::new(
             StatusCode::BAD_REQUEST,
@@ -35,31 +49,39 @@ pub(crate) async fn upload(
             "This study is closed: its result has been collected.",
         ));
     }
-    if report.report_id.0.len() != selfdata_studies::vdaf::NONCE_SIZE {
+    if reports.len() > MAX_UPLOAD_REPORTS {
         return Err(Problem::new(
             StatusCode::BAD_REQUEST,
             "invalidMessage",
-            "A report id is 16 bytes.",
+            format!("An upload holds at most {MAX_UPLOAD_REPORTS} reports."),
         ));
     }
-    if report.time > now() + CLOCK_SKEW {
-        return Err(Problem::new(
-            StatusCode::BAD_REQUEST,
-            "reportTooEarly",
-            "This report is dated in the future.",
-        ));
-    }
-    let fresh = s.db.add_report(
-        &task,
-        &Pending {
+    let latest = now() + CLOCK_SKEW;
+    let mut pending = Vec::with_capacity(reports.len());
+    for report in reports {
+        if report.report_id.0.len() != selfdata_studies::vdaf::NONCE_SIZE {
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalidMessage",
+                "A report id is 16 bytes.",
+            ));
+        }
+        if report.time > latest {
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "reportTooEarly",
+                "This report is dated in the future.",
+            ));
+        }
+        pending.push(Pending {
             id: report.report_id.0,
             time: report.time,
             public_share: report.public_share.0,
             leader_share: report.leader_encrypted_input_share,
             helper_share: report.helper_encrypted_input_share,
-        },
-    )?;
-    if fresh {
+        });
+    }
+    if s.db.add_reports(&task, &pending)? > 0 {
         s.wake.notify_one();
     }
     // A replayed report is answered as the first was, and kept once.

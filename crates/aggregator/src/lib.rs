@@ -75,6 +75,9 @@ pub enum AggregatorError {
 /// The largest report an aggregator reads (a histogram of 1,000 buckets is
 /// about 50 KiB).
 pub const MAX_REPORT_BYTES: usize = 256 * 1024;
+/// The most reports one upload may hold, and its largest body.
+pub const MAX_UPLOAD_REPORTS: usize = 1000;
+pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 /// The largest aggregation job or task description it reads.
 pub const MAX_JOB_BYTES: usize = 64 * 1024 * 1024;
 /// Reports per aggregation job.
@@ -147,7 +150,7 @@ impl Aggregator {
             Role::Leader => Router::new()
                 .route(
                     "/tasks/{task}/reports",
-                    put(leader::upload).layer(DefaultBodyLimit::max(MAX_REPORT_BYTES)),
+                    put(leader::upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
                 )
                 .route(
                     "/tasks/{task}/collection_jobs/{job}",

@@ -20,6 +20,7 @@ mod load;
 mod mobility;
 mod notify;
 mod report;
+mod studies;
 mod translog;
 
 use std::net::SocketAddr;
@@ -150,6 +151,10 @@ enum Command {
     /// One phase of the holders' benchmark, in this process.
     #[command(hide = true)]
     HoldersPhase(holders::PhaseArgs),
+    /// Private aggregation for studies: a participant's time per report and
+    /// the two aggregators' throughput end to end, each against prio's own
+    /// in-process round trip in the same run. Prints one JSON line.
+    Studies(studies::StudiesArgs),
     /// The access log's Merkle tree: build a log of N entries in memory,
     /// then proof sizes and verification times at N. Prints one JSON line.
     Translog {
@@ -205,6 +210,11 @@ fn main() -> std::process::ExitCode {
             .build()
             .map_err(anyhow::Error::from)
             .and_then(|rt| rt.block_on(backup::run(&args))),
+        Command::Studies(args) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(studies::run(&args))),
         Command::Energy { requests } => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

@@ -219,6 +219,7 @@ struct StudyPage<'a> {
     no_aggregators: bool,
     contributors: Option<String>,
     chart: Option<String>,
+    chart_caption: String,
     withheld: bool,
 }
 
@@ -269,7 +270,12 @@ pub(crate) async fn show(
             .iter()
             .enumerate()
             .map(|(i, n)| Bar {
-                label: c.bounds(i).0.to_string(),
+                // Every fourth band's lower bound, so the labels fit a phone.
+                label: if i % 4 == 0 {
+                    c.bounds(i).0.to_string()
+                } else {
+                    String::new()
+                },
                 title: format!(
                     "{}{}{} {}",
                     c.label(i),
@@ -283,7 +289,7 @@ pub(crate) async fn show(
             .collect();
         bar_chart(&BarChart {
             bars: &bars,
-            unit: t.households,
+            unit: "",
             title: &s.title,
             description: t.chart_desc,
             locale: match lang {
@@ -359,6 +365,10 @@ pub(crate) async fn show(
                 .as_ref()
                 .map(|r| fill(t.contributors, &[("n", &count(r.contributors, lang))])),
             chart,
+            chart_caption: fill(
+                t.chart_caption,
+                &[("unit", s.contribution().map(|c| c.unit).unwrap_or_default())],
+            ),
             withheld: s.stage == Stage::Withheld,
             chrome,
             s: &s,

@@ -568,7 +568,7 @@ impl StudiesApp {
                 .first_of_month()
                 .saturating_add(jiff::Span::new().months(1));
             let now = Timestamp::now().as_second().max(0) as u64;
-            let mut sent = 0u64;
+            let mut reports = Vec::new();
             for p in self.registry.participants(id).await.map_err(failed)? {
                 let Ok(pod) = PodName::parse(&p.pod) else {
                     continue;
@@ -583,11 +583,16 @@ impl StudiesApp {
                     .into_iter()
                     .find(|f| f.figure == c.figure && f.month == study.month && f.coverage > 0.0);
                 let Some(figure) = figure else { continue };
-                aggregators
-                    .contribute(&task, &configs, &[c.bucket(figure.value)], now)
-                    .await?;
-                sent += 1;
+                reports.push(selfdata_studies::dap::make_report(
+                    &task,
+                    &configs.0,
+                    &configs.1,
+                    &[c.bucket(figure.value)],
+                    now,
+                )?);
             }
+            let sent = reports.len();
+            aggregators.upload_many(&task.id, &reports).await?;
             self.change(id, |s| {
                 s.uploaded = true;
                 Ok(())

@@ -32,6 +32,7 @@ mod e2e_phone;
 mod e2e_privacy;
 mod e2e_solid_client;
 mod e2e_solidos;
+mod e2e_studies;
 mod energy;
 mod erasure;
 mod holders;

@@ -568,3 +568,136 @@ async fn a_study_goes_from_proposal_to_published_open_data_with_only_its_partici
     assert_eq!(head.root, selfdata_translog::root_of_leaves(&leaves));
     drop((leader, helper));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn members_vote_once_in_secret_and_the_vote_decides_with_its_quorum_and_majority() {
+    use selfdata_studies::governance::Governance;
+    let s = Server::start_with(|o| {
+        o.today = Some(TODAY);
+        o.studies = selfdata_studies_web::StudiesConfig {
+            governance: Governance::Cooperative {
+                quorum_percent: 30,
+                majority_percent: 50,
+            },
+            aggregators: None,
+        };
+    })
+    .await;
+    let (researcher, _) = common::resident(&s, "lab@example.org", "lab").await;
+    let (steward, _) = common::resident(&s, "trust@example.org", "trust").await;
+    grant(&s, "lab@example.org", "researcher").await;
+    grant(&s, "trust@example.org", "steward").await;
+    let mut members = Vec::new();
+    for n in 0..8 {
+        let (b, _) = common::resident(&s, &format!("m{n}@example.org"), &format!("m{n}")).await;
+        members.push(b);
+    }
+    let members_count = s.app.store.members().await.unwrap();
+    assert_eq!(members_count, 10);
+    let proposal = |title: &str| selfdata_studies_web::study::Proposal {
+        title: title.to_owned(),
+        organisation: "Université de Lyon".into(),
+        question: "Does the heat pump bonus change winter use?".into(),
+        purpose: "NonCommercialResearch".into(),
+        contribution: "electricity-month".into(),
+        month: "2026-10".into(),
+        min_group: None,
+    };
+    let lab = s
+        .app
+        .store
+        .account_by_email("lab@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    let study = s
+        .app
+        .studies
+        .propose(lab.id, &proposal("Winter use"))
+        .await
+        .unwrap();
+    assert_eq!(study.stage, Stage::Voting, "a cooperative votes first");
+    assert_eq!(study.min_group, 11);
+
+    // Three for, one against, each through the page; a second ballot is refused.
+    let path = format!("/app/studies/{}", study.id);
+    // A session's form token stays the same: the first member's, for later.
+    let first_csrf = common::field(&members[0].get(&path).await.body, "csrf");
+    for (b, choice) in members.iter().take(4).zip(["yes", "yes", "no", "yes"]) {
+        let page = b.get(&path).await;
+        assert!(page.body.contains("The ballot is secret"));
+        let csrf = common::field(&page.body, "csrf");
+        let voted = b
+            .post(
+                &format!("{path}/vote"),
+                &[("csrf", &csrf), ("choice", choice)],
+            )
+            .await;
+        assert_eq!(voted.status, 303);
+    }
+    let page = members[0].get(&path).await;
+    assert!(page.body.contains("You have voted."));
+    let again = members[0]
+        .post(
+            &format!("{path}/vote"),
+            &[("csrf", &first_csrf), ("choice", "no")],
+        )
+        .await;
+    assert_eq!(again.status, 400);
+    assert!(again.body.contains("You have voted already."));
+    // The running count is not shown before the vote closes.
+    assert!(!page.body.contains("3 for"));
+    // Only the steward closes it.
+    let csrf = common::field(&researcher.get(&path).await.body, "csrf");
+    let forged = researcher
+        .post(&format!("{path}/close-vote"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(forged.status, 400);
+    let csrf = common::field(&steward.get(&path).await.body, "csrf");
+    let closed = steward
+        .post(&format!("{path}/close-vote"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(closed.status, 303);
+    let study = s.app.studies.load(&study.id).await.unwrap().unwrap();
+    assert_eq!(
+        study.stage,
+        Stage::Approved,
+        "4 of 10 voted (≥ 30%), 3 of 4 for (> 50%)"
+    );
+    let page = members[5].get(&path).await;
+    assert!(
+        page.body.contains("3 for, 1 against, out of 10 members."),
+        "{}",
+        page.body
+    );
+    // Who voted is kept, never how: the ballot table holds no choice.
+    let voted_yes = s.app.store.has_voted(&study.id, lab.id).await.unwrap();
+    assert!(!voted_yes);
+
+    // Too few voters: refused, and nobody can join.
+    let quiet = s
+        .app
+        .studies
+        .propose(lab.id, &proposal("Summer use"))
+        .await
+        .unwrap();
+    let m0 = s
+        .app
+        .store
+        .account_by_email("m0@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    s.app.studies.vote(m0.id, &quiet.id, true).await.unwrap();
+    let trust = s
+        .app
+        .store
+        .account_by_email("trust@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    let quiet = s.app.studies.close_vote(trust.id, &quiet.id).await.unwrap();
+    assert_eq!(quiet.stage, Stage::Refused, "1 of 10 is below a 30% quorum");
+    let pod = PodName::parse("m1").unwrap();
+    assert!(s.app.studies.join(&pod, &quiet.id).await.is_err());
+}
