@@ -10,6 +10,7 @@
 
 pub mod catalogue;
 pub mod dap;
+pub mod fuzzing;
 pub mod governance;
 pub mod vdaf;
 
