@@ -57,7 +57,7 @@ async function run(browser) {
   for (const locale of ['en-GB', 'fr-FR']) {
     const ctx = await phone(browser, locale);
     page = await signedIn(ctx, env('SELFDATA_EMAIL'));
-    for (const url of ['/app/studies', `/app/studies/${OPEN}`, `/app/studies/${PUBLISHED}`]) {
+    for (const url of ['/app/studies', `/app/studies/${OPEN}`, `/app/studies/${PUBLISHED}`, '/app/studies/compare']) {
       await page.goto(`${BASE}${url}`);
       await axeClean(page, `${url} (${locale}, phone)`);
       await fitsScreen(page, `${url} (${locale}, phone)`);

@@ -97,6 +97,9 @@ struct DashboardPage {
     /// While the pod has no readings: (fluid, the holder's export and where
     /// it is downloaded).
     first_steps: Vec<(&'static str, String)>,
+    /// Where the household stands among similar ones, for the fluid shown
+    /// (another service compares: `Service::comparisons`).
+    comparisons: Vec<selfdata_service::Comparison>,
 }
 
 /// Where a new resident gets their files: each holder's export and where it
@@ -112,6 +115,7 @@ fn first_steps(t: &Texts) -> Vec<(&'static str, String)> {
 
 pub async fn dashboard(
     State(services): State<Arc<EnergyApp>>,
+    registry: Option<axum::Extension<selfdata_service::Registry>>,
     chrome: Chrome,
     me: Resident,
     query: Result<Query<DashQuery>, QueryRejection>,
@@ -200,6 +204,15 @@ pub async fn dashboard(
             current: unit == view.unit,
         })
         .collect();
+    let comparisons = match registry {
+        Some(axum::Extension(r)) => r
+            .comparisons(&me.pod, chrome.language())
+            .await
+            .into_iter()
+            .filter(|c| c.figure == fluid.as_str())
+            .collect(),
+        None => Vec::new(),
+    };
     let html = DashboardPage {
         t,
         chrome,
@@ -237,6 +250,7 @@ pub async fn dashboard(
         coverage: coverage(t, summary),
         inbox: selfdata_service::jobs::inbox_files(&services.ctx, &me.pod).await,
         first_steps,
+        comparisons,
     }
     .render();
     let elapsed = started.elapsed();

@@ -200,7 +200,7 @@ impl Service for EnergyService {
             .collect()
     }
 
-    fn spawn_background(&self) {
+    fn spawn_background(&self, _services: &selfdata_service::Registry) {
         connect::spawn_daily_updates(&self.0);
     }
 

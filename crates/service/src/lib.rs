@@ -166,6 +166,23 @@ pub struct MonthlyFigure {
     pub coverage: f32,
 }
 
+/// Where a household stands among similar households for one figure, in the
+/// page's language, drawn by the service that compares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// The figure compared (`electricity`).
+    pub figure: &'static str,
+    pub title: String,
+    /// The sentence that matters: the household's band among how many, or
+    /// why there is no comparison, or the invitation to take part.
+    pub headline: String,
+    /// The cohort's histogram with the household's band, drawn (SVG).
+    pub chart: Option<String>,
+    /// Where the resident describes their home, or stops comparing.
+    pub href: &'static str,
+    pub link: String,
+}
+
 /// An organisation (or a person) a service knows holds data on the
 /// resident, for the directory of "who has what on me": money's payees and
 /// subscriptions, the apps and people given access. The privacy service
@@ -262,6 +279,13 @@ pub trait Service: Send + Sync {
         Vec::new()
     }
 
+    /// Where the resident's household stands among similar ones, for a page of
+    /// another service to show (studies' comparison on energy's dashboard);
+    /// nothing by default.
+    async fn comparisons(&self, _pod: &PodName, _lang: Lang) -> Vec<Comparison> {
+        Vec::new()
+    }
+
     /// The organisations (and people) this service knows hold data on the
     /// resident of `pod`, how in `lang`; nothing by default.
     async fn organisations(&self, _pod: &PodName, _lang: Lang) -> Vec<KnownOrganisation> {
@@ -283,8 +307,10 @@ pub trait Service: Send + Sync {
     /// Its card on the signed-in resident's home page, in `lang`.
     async fn card(&self, resident: &Resident, lang: Lang) -> Option<Card>;
 
-    /// Background work of a running server (daily updates…); none by default.
-    fn spawn_background(&self) {}
+    /// Background work of a running server (daily updates…), with every
+    /// service at hand (studies ask the others for their figures); none by
+    /// default.
+    fn spawn_background(&self, _services: &Registry) {}
 
     /// Its entries in the operator's console (`/app/operator`), pages under
     /// `/app/operator/{id}…` taking [`selfdata_site::Operator`]; none by default.
@@ -445,6 +471,15 @@ impl Registry {
         out
     }
 
+    /// Every service's comparisons with similar households for `pod`.
+    pub async fn comparisons(&self, pod: &PodName, lang: Lang) -> Vec<Comparison> {
+        let mut out = Vec::new();
+        for s in &self.services {
+            out.extend(s.comparisons(pod, lang).await);
+        }
+        out
+    }
+
     /// What every service knows of the organisations holding data on the
     /// resident of `pod`, in registry order.
     pub async fn organisations(&self, pod: &PodName, lang: Lang) -> Vec<KnownOrganisation> {
@@ -458,7 +493,7 @@ impl Registry {
     /// Starts every service's background work.
     pub fn spawn_background(&self) {
         for s in &self.services {
-            s.spawn_background();
+            s.spawn_background(self);
         }
     }
 }

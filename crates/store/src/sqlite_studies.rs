@@ -113,7 +113,7 @@ impl StudyRegistry for SqliteBackend {
             .is_some())
     }
 
-    async fn members(&self) -> Result<u64, StoreError> {
+    async fn voting_members(&self) -> Result<u64, StoreError> {
         let n: i64 = self.host().query_row(
             "SELECT count(*) FROM account WHERE suspended IS NULL",
             [],
@@ -231,5 +231,27 @@ impl StudyRegistry for SqliteBackend {
             })?
             .collect::<Result<_, _>>()?;
         Ok(rows)
+    }
+
+    async fn put_comparison(
+        &self,
+        month: &str,
+        cohort: &str,
+        json: &str,
+    ) -> Result<(), StoreError> {
+        self.host().execute(
+            "INSERT INTO comparison (month, cohort, json) VALUES (?1, ?2, ?3)
+             ON CONFLICT(month, cohort) DO UPDATE SET json = excluded.json",
+            params![month, cohort, json],
+        )?;
+        Ok(())
+    }
+
+    async fn comparison(&self, month: &str, cohort: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .host()
+            .prepare_cached("SELECT json FROM comparison WHERE month = ?1 AND cohort = ?2")?
+            .query_row(params![month, cohort], |r| r.get(0))
+            .optional()?)
     }
 }

@@ -52,7 +52,7 @@ pub trait StudyRegistry: Send + Sync {
     ) -> Result<bool, StoreError>;
     async fn has_voted(&self, study: &str, account_id: i64) -> Result<bool, StoreError>;
     /// How many members may vote: every account not suspended.
-    async fn members(&self) -> Result<u64, StoreError>;
+    async fn voting_members(&self) -> Result<u64, StoreError>;
     /// Records a participant (again: the consent record's id is updated).
     async fn join_study(&self, participant: &Participant) -> Result<(), StoreError>;
     /// `false` if the pod was not taking part.
@@ -78,6 +78,11 @@ pub trait StudyRegistry: Send + Sync {
     ) -> Result<i64, StoreError>;
     /// The whole record, oldest first.
     async fn study_events(&self) -> Result<Vec<StudyEvent>, StoreError>;
+    /// Keeps the comparison of similar households of a month for one cohort
+    /// (the service's JSON), replacing an earlier one.
+    async fn put_comparison(&self, month: &str, cohort: &str, json: &str)
+    -> Result<(), StoreError>;
+    async fn comparison(&self, month: &str, cohort: &str) -> Result<Option<String>, StoreError>;
 }
 
 pub(crate) const STUDIES_SCHEMA: &str = "
@@ -103,6 +108,12 @@ CREATE TABLE IF NOT EXISTS study_role (
     account_id INTEGER NOT NULL,
     role TEXT NOT NULL,
     PRIMARY KEY (account_id, role)
+);
+CREATE TABLE IF NOT EXISTS comparison (
+    month TEXT NOT NULL,
+    cohort TEXT NOT NULL,
+    json TEXT NOT NULL,
+    PRIMARY KEY (month, cohort)
 );
 -- The public record of decisions, append-only: the triggers refuse any
 -- change or deletion, whatever code runs the SQL.

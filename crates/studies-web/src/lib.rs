@@ -16,6 +16,7 @@
 //! - **everyone** reads the results as open data (CSV with its CSVW
 //!   description) and the public record of every decision, signed.
 
+mod compare;
 mod pages;
 mod public;
 pub mod study;
@@ -34,6 +35,7 @@ use selfdata_studies::dap::HpkeKeypair;
 use selfdata_studies::governance::{Governance, Stage};
 use selfdata_translog::LogSigner;
 
+pub use compare::{COMPARE, CohortResult, Household};
 pub use texts::Texts;
 
 /// The operator's settings of studies.
@@ -138,6 +140,11 @@ impl Service for StudiesService {
             .route("/app/studies", get(pages::list))
             .route("/app/studies/propose", post(pages::propose))
             .route("/app/studies/record", get(public::record))
+            .route(
+                "/app/studies/compare",
+                get(compare::show).post(compare::save),
+            )
+            .route("/app/studies/compare/stop", post(compare::stop))
             .route("/app/studies/{id}", get(pages::show))
             .route("/app/studies/{id}/decide", post(pages::decide))
             .route("/app/studies/{id}/vote", post(pages::vote))
@@ -162,6 +169,14 @@ impl Service for StudiesService {
                 }
             });
         }
+    }
+
+    fn spawn_background(&self, services: &selfdata_service::Registry) {
+        self.0.spawn_monthly_comparison(services);
+    }
+
+    async fn comparisons(&self, pod: &PodName, lang: Lang) -> Vec<selfdata_service::Comparison> {
+        vec![self.0.comparison_for(pod, lang).await]
     }
 
     async fn card(&self, _resident: &Resident, lang: Lang) -> Option<Card> {

@@ -23,7 +23,7 @@ pub(crate) struct Done {
     done: Option<String>,
 }
 
-fn refused(r: Refusal) -> PageError {
+pub(crate) fn refused(r: Refusal) -> PageError {
     match r {
         Refusal::Say(s) => PageError::say(StatusCode::BAD_REQUEST, s),
         Refusal::Store(e) => PageError::internal(e),

@@ -405,7 +405,7 @@ impl StudiesApp {
     /// The steward closes the vote: its result and turnout are published.
     pub async fn close_vote(&self, steward: i64, id: &str) -> Result<Study, Refusal> {
         self.require_steward(steward).await?;
-        let members = self.registry.members().await?;
+        let members = self.registry.voting_members().await?;
         let governance = self.governance;
         let study = self
             .change(id, move |s| {

@@ -305,7 +305,7 @@ async fn below_the_minimum_no_result_is_released() {
 // loopback) with the two aggregator processes.
 
 use crate::common::{self, Server};
-use selfdata_store::{Directory, PodName, StudyRegistry};
+use selfdata_store::{Backend, Directory, PodName, StudyRegistry};
 use selfdata_studies_web::study::Stage;
 
 const TODAY: jiff::civil::Date = jiff::civil::date(2026, 11, 15);
@@ -592,7 +592,7 @@ async fn members_vote_once_in_secret_and_the_vote_decides_with_its_quorum_and_ma
         let (b, _) = common::resident(&s, &format!("m{n}@example.org"), &format!("m{n}")).await;
         members.push(b);
     }
-    let members_count = s.app.store.members().await.unwrap();
+    let members_count = s.app.store.voting_members().await.unwrap();
     assert_eq!(members_count, 10);
     let proposal = |title: &str| selfdata_studies_web::study::Proposal {
         title: title.to_owned(),
@@ -700,4 +700,151 @@ async fn members_vote_once_in_secret_and_the_vote_decides_with_its_quorum_and_ma
     assert_eq!(quiet.stage, Stage::Refused, "1 of 10 is below a 30% quorum");
     let pod = PodName::parse("m1").unwrap();
     assert!(s.app.studies.join(&pod, &quiet.id).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_energy_dashboard_compares_a_household_with_similar_ones_only_in_cohorts_of_eleven() {
+    use selfdata_studies_web::Household;
+    let dir = tempfile::tempdir().unwrap();
+    let helper = start("helper", &dir.path().join("helper"), None);
+    wait_up(&helper.url).await;
+    let leader = start("leader", &dir.path().join("leader"), Some(&helper.url));
+    wait_up(&leader.url).await;
+    let (leader_url, helper_url) = (leader.url.clone(), helper.url.clone());
+    let s = Server::start_with(move |o| {
+        o.today = Some(TODAY);
+        o.studies = selfdata_studies_web::StudiesConfig {
+            governance: Default::default(),
+            aggregators: Some((leader_url, helper_url, TOKEN.to_owned())),
+        };
+    })
+    .await;
+    let flat = Household {
+        housing: "flat".into(),
+        people: "2".into(),
+        heating: "electric".into(),
+    };
+    let house = Household {
+        housing: "house".into(),
+        people: "5plus".into(),
+        heating: "gas".into(),
+    };
+    // Twelve flats and two houses compare; one household does not.
+    let mut flats = Vec::new();
+    for n in 0..12 {
+        let pod = household(&s, n).await;
+        s.app.studies.compare(&pod, &flat).await.unwrap();
+        flats.push(pod);
+    }
+    let mut houses = Vec::new();
+    for n in 20..22 {
+        let pod = household(&s, n).await;
+        s.app.studies.compare(&pod, &house).await.unwrap();
+        houses.push(pod);
+    }
+    let outsider = household(&s, 30).await;
+    // One flat stops before the month's comparison: it is not counted.
+    s.app.studies.stop_comparing(&flats[11]).await.unwrap();
+    assert!(s.app.studies.household(&flats[11]).await.is_none());
+
+    // What the flats' histogram must be.
+    let c = selfdata_studies::catalogue::contribution("electricity-month").unwrap();
+    let mut expected = vec![0u64; c.buckets];
+    let mut bands = Vec::new();
+    for pod in &flats[..11] {
+        let wh = s
+            .app
+            .registry
+            .monthly_figures(pod, MONTH, jiff::civil::date(2026, 11, 1))
+            .await
+            .into_iter()
+            .find(|f| f.figure == "electricity" && f.month == MONTH)
+            .unwrap()
+            .value;
+        expected[c.bucket(wh) as usize] += 1;
+        bands.push(c.bucket(wh));
+    }
+    let collected = s
+        .app
+        .studies
+        .collect_comparison(MONTH, &s.app.registry)
+        .await
+        .unwrap();
+    assert_eq!(collected, 2, "two cohorts");
+    // Again: nothing is sent twice.
+    assert_eq!(
+        s.app
+            .studies
+            .collect_comparison(MONTH, &s.app.registry)
+            .await
+            .unwrap(),
+        0
+    );
+    let kept: selfdata_studies_web::CohortResult = serde_json::from_str(
+        &s.app
+            .store
+            .comparison("2026-10", &flat.cohort())
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(kept.contributors, 11);
+    assert_eq!(kept.counts, expected);
+
+    // A flat's dashboard: its band among 11, the histogram with its band marked.
+    let b = s.sign_in("home0@example.org", common::PASSWORD).await;
+    let page = b.get("/app/energy").await;
+    let band = c.label(bands[0] as usize);
+    let less: u64 = expected[..bands[0] as usize].iter().sum();
+    assert!(
+        page.body.contains(&format!(
+            "In 2026-10 your home used {band} of electricity. Among 11 similar households (flat, 2 people, electric heating), {less} used less"
+        )),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("id=\"compare-h\""));
+    // A house: its cohort of two is not shown.
+    let b = s.sign_in("home20@example.org", common::PASSWORD).await;
+    let page = b.get("/app/energy").await;
+    assert!(
+        page.body
+            .contains("Fewer than 11 similar households took part in 2026-10")
+    );
+    // The outsider is invited, and describes their home on the page.
+    let b = s.sign_in("home30@example.org", common::PASSWORD).await;
+    let page = b.get("/app/energy").await;
+    assert!(page.body.contains("Compare my household"));
+    let page = b.get("/app/studies/compare").await;
+    let csrf = common::field(&page.body, "csrf");
+    let saved = b
+        .post(
+            "/app/studies/compare",
+            &[
+                ("csrf", &csrf),
+                ("housing", "house"),
+                ("people", "1"),
+                ("heating", "other"),
+                ("consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    assert_eq!(
+        s.app.studies.household(&outsider).await.unwrap().cohort(),
+        "house-1-other"
+    );
+    // The household's own band is in its own pod, nowhere else in the clear.
+    let own = s
+        .app
+        .store
+        .get(
+            &flats[0],
+            &selfdata_store::ResourcePath::parse("/selfdata/studies/compare/2026-10.json").unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(own.is_some());
+    drop((leader, helper));
 }

@@ -113,11 +113,23 @@ pub(super) fn open_connection(path: &Path, key: Option<&Key32>) -> Result<Connec
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     if let Some(key) = key {
-        // A wrong key is reported as one clear error below, not logged by SQLCipher.
-        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
         {
             let _keying = sqlcipher_keying();
-            conn.execute_batch(&format!("PRAGMA key = {};", key.sqlcipher_pragma()))?;
+            // A wrong key is reported as one clear error below, not logged by SQLCipher.
+            conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+            // The spurious refusal described at `sqlcipher_keying` was seen
+            // once more with the lock held (a full CI run, 2026-12-07): the
+            // statement is tried again, a few times, before it counts.
+            let pragma = format!("PRAGMA key = {};", key.sqlcipher_pragma());
+            let mut tries = 0;
+            while let Err(e) = conn.execute_batch(&pragma) {
+                tries += 1;
+                if tries == 4 {
+                    return Err(e.into());
+                }
+                tracing::warn!(error = %e, tries, "keying a database failed; trying again");
+                std::thread::sleep(std::time::Duration::from_millis(5 * tries));
+            }
         }
         if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
             r.get::<_, i64>(0)
