@@ -90,13 +90,7 @@ impl HoldersService {
         key_file: &Path,
     ) -> Result<Self, selfdata_store::StoreError> {
         let seed = selfdata_store::crypto::Key32::load_or_create(key_file)?.seed();
-        let base = ctx.base_url();
-        let host = base
-            .split_once("://")
-            .map(|(_, h)| h)
-            .unwrap_or(base)
-            .trim_end_matches('/')
-            .to_owned();
+        let host = ctx.host().to_owned();
         let signer = LogSigner::from_seed(&format!("{host}/receipts"), &seed)
             .map_err(|e| selfdata_store::StoreError::Io(e.to_string()))?;
         Ok(Self(Arc::new(HoldersApp {

@@ -102,6 +102,16 @@ impl Context {
     pub fn base_url(&self) -> &str {
         &self.solid.config().base_url
     }
+
+    /// The host (and port) of the base URL: what names this server's signed
+    /// logs (`{host}/receipts`, `{host}/studies`).
+    pub fn host(&self) -> &str {
+        let base = self.base_url();
+        base.split_once("://")
+            .map(|(_, h)| h)
+            .unwrap_or(base)
+            .trim_end_matches('/')
+    }
 }
 
 /// Lets the Solid layer's extractors (such as `PodAccess`) reach its state.

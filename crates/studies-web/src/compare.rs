@@ -29,7 +29,7 @@ use selfdata_aggregator::AggregatorError;
 use selfdata_consent::Party;
 use selfdata_service::consents::{self, StudyConsent};
 use selfdata_service::{Comparison, Registry};
-use selfdata_site::chart::{Bar, BarChart, Legend, Locale, bar_chart};
+use selfdata_site::chart::Legend;
 use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, Say, count, fill, page};
 use selfdata_store::studies::Participant;
 use selfdata_store::{PodName, Precondition, ResourcePath, StoreError, Write};
@@ -403,44 +403,19 @@ impl StudiesApp {
                 ("more", &count(more, lang)),
             ],
         );
-        let bars: Vec<Bar> = result
-            .counts
-            .iter()
-            .enumerate()
-            .map(|(i, n)| Bar {
-                label: if i % 4 == 0 {
-                    c.bounds(i).0.to_string()
-                } else {
-                    String::new()
-                },
-                title: format!(
-                    "{}{}{} {}",
-                    c.label(i),
-                    t.colon,
-                    count(*n, lang),
-                    t.households
-                ),
-                value: Some(*n as f64),
-                ..Bar::default()
-            })
-            .collect();
-        shown.chart = Some(bar_chart(&BarChart {
-            bars: &bars,
-            unit: "",
-            title: t.compare_title,
-            description: t.compare_chart,
-            locale: match lang {
-                Lang::Fr => Locale::Fr,
-                Lang::En => Locale::En,
-            },
-            highlight: Some(band),
-            legend: Legend {
+        shown.chart = Some(crate::pages::band_chart(
+            c,
+            &result.counts,
+            lang,
+            t.compare_title,
+            t.compare_chart,
+            Some(band),
+            Legend {
                 bars: t.households,
                 highlight: t.compare_you,
                 ..Legend::default()
             },
-            empty_text: t.none,
-        }));
+        ));
         shown
     }
 

@@ -97,14 +97,7 @@ impl StudiesService {
         key_file: &Path,
     ) -> Result<Self, selfdata_store::StoreError> {
         let seed = selfdata_store::crypto::Key32::load_or_create(key_file)?.seed();
-        let base = ctx.base_url();
-        let host = base
-            .split_once("://")
-            .map(|(_, h)| h)
-            .unwrap_or(base)
-            .trim_end_matches('/')
-            .to_owned();
-        let signer = LogSigner::from_seed(&format!("{host}/studies"), &seed)
+        let signer = LogSigner::from_seed(&format!("{}/studies", ctx.host()), &seed)
             .map_err(|e| selfdata_store::StoreError::Io(e.to_string()))?;
         // The collector's HPKE key is derived from the same secret, apart.
         let mut collector_seed = seed;

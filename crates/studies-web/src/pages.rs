@@ -265,41 +265,15 @@ pub(crate) async fn show(
         )
     });
     let chart = s.result.as_ref().zip(s.contribution()).map(|(result, c)| {
-        let bars: Vec<Bar> = result
-            .counts
-            .iter()
-            .enumerate()
-            .map(|(i, n)| Bar {
-                // Every fourth band's lower bound, so the labels fit a phone.
-                label: if i % 4 == 0 {
-                    c.bounds(i).0.to_string()
-                } else {
-                    String::new()
-                },
-                title: format!(
-                    "{}{}{} {}",
-                    c.label(i),
-                    t.colon,
-                    count(*n, lang),
-                    t.households
-                ),
-                value: Some(*n as f64),
-                ..Bar::default()
-            })
-            .collect();
-        bar_chart(&BarChart {
-            bars: &bars,
-            unit: "",
-            title: &s.title,
-            description: t.chart_desc,
-            locale: match lang {
-                Lang::Fr => Locale::Fr,
-                Lang::En => Locale::En,
-            },
-            highlight: None,
-            legend: Legend::default(),
-            empty_text: t.none,
-        })
+        band_chart(
+            c,
+            &result.counts,
+            lang,
+            &s.title,
+            t.chart_desc,
+            None,
+            Legend::default(),
+        )
     });
     let notice = match done.ok().and_then(|Query(d)| d.done).as_deref() {
         Some("proposed") => Some(t.done_proposed),
@@ -375,6 +349,53 @@ pub(crate) async fn show(
         }
         .render(),
     ))
+}
+
+/// Households per band of a contribution, drawn; every fourth band's lower
+/// bound labelled so the labels fit a phone; `highlight` marks one band.
+pub(crate) fn band_chart(
+    c: &catalogue::Contribution,
+    counts: &[u64],
+    lang: Lang,
+    title: &str,
+    description: &str,
+    highlight: Option<usize>,
+    legend: Legend<'_>,
+) -> String {
+    let t: &'static Texts = lang.words();
+    let bars: Vec<Bar> = counts
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Bar {
+            label: if i % 4 == 0 {
+                c.bounds(i).0.to_string()
+            } else {
+                String::new()
+            },
+            title: format!(
+                "{}{}{} {}",
+                c.label(i),
+                t.colon,
+                count(*n, lang),
+                t.households
+            ),
+            value: Some(*n as f64),
+            ..Bar::default()
+        })
+        .collect();
+    bar_chart(&BarChart {
+        bars: &bars,
+        unit: "",
+        title,
+        description,
+        locale: match lang {
+            Lang::Fr => Locale::Fr,
+            Lang::En => Locale::En,
+        },
+        highlight,
+        legend,
+        empty_text: t.none,
+    })
 }
 
 fn back_to(id: &str, done: &str) -> Response {

@@ -123,22 +123,21 @@ impl std::fmt::Debug for HpkeKeypair {
 impl HpkeKeypair {
     pub fn generate(id: u8) -> HpkeKeypair {
         let (secret, public) = Kem::gen_keypair();
-        HpkeKeypair {
-            config: HpkeConfig {
-                id,
-                kem_id: KEM_ID,
-                kdf_id: KDF_ID,
-                aead_id: AEAD_ID,
-                public_key: Bytes(public.to_bytes().to_vec()),
-            },
-            secret: secret.to_bytes().to_vec(),
-        }
+        Self::of(id, &secret, &public)
     }
 
     /// The key pair derived from a 32-byte secret the owner keeps (the
     /// collector's, from its key file).
     pub fn derive(id: u8, seed: &[u8; 32]) -> HpkeKeypair {
         let (secret, public) = Kem::derive_keypair(seed);
+        Self::of(id, &secret, &public)
+    }
+
+    fn of(
+        id: u8,
+        secret: &<Kem as hpke::Kem>::PrivateKey,
+        public: &<Kem as hpke::Kem>::PublicKey,
+    ) -> HpkeKeypair {
         HpkeKeypair {
             config: HpkeConfig {
                 id,

@@ -16,14 +16,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_selfdata");
 const TOKEN: &str = "collector-token-for-tests";
 const SECRET: &str = "the-two-operators-shared-secret";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// One aggregator process; killed when dropped.
 struct Process {
     child: Child,
@@ -39,7 +31,7 @@ impl Drop for Process {
 }
 
 fn start(role: &str, folder: &Path, peer: Option<&str>) -> Process {
-    let port = free_port();
+    let port = crate::e2e::free_port();
     std::fs::create_dir_all(folder).unwrap();
     let log = std::fs::File::create(folder.join("log.txt")).unwrap();
     let mut command = Command::new(BIN);
@@ -86,12 +78,18 @@ struct Study {
     collector: HpkeKeypair,
 }
 
+/// The helper, then the leader pointed at it, each up.
+async fn helper_and_leader(dir: &Path) -> (Process, Process) {
+    let helper = start("helper", &dir.join("helper"), None);
+    wait_up(&helper.url).await;
+    let leader = start("leader", &dir.join("leader"), Some(&helper.url));
+    wait_up(&leader.url).await;
+    (helper, leader)
+}
+
 async fn two_aggregators() -> Study {
     let dir = tempfile::tempdir().unwrap();
-    let helper = start("helper", &dir.path().join("helper"), None);
-    wait_up(&helper.url).await;
-    let leader = start("leader", &dir.path().join("leader"), Some(&helper.url));
-    wait_up(&leader.url).await;
+    let (helper, leader) = helper_and_leader(dir.path()).await;
     let aggregators = Aggregators::new(&leader.url, &helper.url, TOKEN);
     let configs = aggregators.hpke_configs().await.unwrap();
     Study {
@@ -336,6 +334,23 @@ async fn electricity(s: &Server, pod: &PodName, seed: u64) {
     }
 }
 
+/// The pods' server (in this process) with the two aggregator processes
+/// (kept alive by what is returned beside it).
+async fn pods_with_aggregators() -> (Server, (tempfile::TempDir, Process, Process)) {
+    let dir = tempfile::tempdir().unwrap();
+    let (helper, leader) = helper_and_leader(dir.path()).await;
+    let (leader_url, helper_url) = (leader.url.clone(), helper.url.clone());
+    let s = Server::start_with(move |o| {
+        o.today = Some(TODAY);
+        o.studies = selfdata_studies_web::StudiesConfig {
+            governance: Default::default(),
+            aggregators: Some((leader_url, helper_url, TOKEN.to_owned())),
+        };
+    })
+    .await;
+    (s, (dir, helper, leader))
+}
+
 async fn grant(s: &Server, email: &str, role: &str) {
     let account = s.app.store.account_by_email(email).await.unwrap().unwrap();
     s.app
@@ -347,20 +362,7 @@ async fn grant(s: &Server, email: &str, role: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_study_goes_from_proposal_to_published_open_data_with_only_its_participants() {
-    let dir = tempfile::tempdir().unwrap();
-    let helper = start("helper", &dir.path().join("helper"), None);
-    wait_up(&helper.url).await;
-    let leader = start("leader", &dir.path().join("leader"), Some(&helper.url));
-    wait_up(&leader.url).await;
-    let (leader_url, helper_url) = (leader.url.clone(), helper.url.clone());
-    let s = Server::start_with(move |o| {
-        o.today = Some(TODAY);
-        o.studies = selfdata_studies_web::StudiesConfig {
-            governance: Default::default(),
-            aggregators: Some((leader_url, helper_url, TOKEN.to_owned())),
-        };
-    })
-    .await;
+    let (s, _aggregators) = pods_with_aggregators().await;
     let (researcher, _) = common::resident(&s, "lab@example.org", "lab").await;
     let (steward, _) = common::resident(&s, "trust@example.org", "trust").await;
     grant(&s, "lab@example.org", "researcher").await;
@@ -566,7 +568,6 @@ async fn a_study_goes_from_proposal_to_published_open_data_with_only_its_partici
         .collect();
     assert_eq!(head.size, 3);
     assert_eq!(head.root, selfdata_translog::root_of_leaves(&leaves));
-    drop((leader, helper));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -705,20 +706,7 @@ async fn members_vote_once_in_secret_and_the_vote_decides_with_its_quorum_and_ma
 #[tokio::test(flavor = "multi_thread")]
 async fn the_energy_dashboard_compares_a_household_with_similar_ones_only_in_cohorts_of_eleven() {
     use selfdata_studies_web::Household;
-    let dir = tempfile::tempdir().unwrap();
-    let helper = start("helper", &dir.path().join("helper"), None);
-    wait_up(&helper.url).await;
-    let leader = start("leader", &dir.path().join("leader"), Some(&helper.url));
-    wait_up(&leader.url).await;
-    let (leader_url, helper_url) = (leader.url.clone(), helper.url.clone());
-    let s = Server::start_with(move |o| {
-        o.today = Some(TODAY);
-        o.studies = selfdata_studies_web::StudiesConfig {
-            governance: Default::default(),
-            aggregators: Some((leader_url, helper_url, TOKEN.to_owned())),
-        };
-    })
-    .await;
+    let (s, _aggregators) = pods_with_aggregators().await;
     let flat = Household {
         housing: "flat".into(),
         people: "2".into(),
@@ -846,5 +834,4 @@ async fn the_energy_dashboard_compares_a_household_with_similar_ones_only_in_coh
         .await
         .unwrap();
     assert!(own.is_some());
-    drop((leader, helper));
 }
