@@ -14,7 +14,7 @@ use selfdata_studies::dap::{
 };
 use selfdata_studies::vdaf::{ReportInput, Vdaf};
 
-use crate::{AggregatorError, JOB_SIZE, Peer, Problem, Shared, body, json, ok_json};
+use crate::{AggregatorError, JOB_SIZE, Peer, Problem, Shared, body, json};
 
 pub(crate) async fn aggregation_job(
     _: Peer,
@@ -22,6 +22,13 @@ pub(crate) async fn aggregation_job(
     Path((task_id, job)): Path<(String, String)>,
     bytes: Result<axum::body::Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
+    if job.is_empty() || job.len() > 64 || !job.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalidMessage",
+            "An aggregation job's id is 1 to 64 letters or digits.",
+        ));
+    }
     let bytes = body(bytes)?;
     let _one_at_a_time = s.jobs.lock().await;
     let row = s.db.task(&task_id)?.ok_or(AggregatorError::NoTask)?;
@@ -156,6 +163,10 @@ pub(crate) async fn aggregation_job(
 
 use axum::response::IntoResponse;
 
+/// The helper's answer to the request for its total, kept among its jobs'
+/// answers under a name no job id can take (job ids are the leader's hex).
+const AGGREGATE_SHARE: &str = "aggregate share";
+
 fn dap_digest(bytes: &[u8]) -> Vec<u8> {
     let mut checksum = [0u8; 32];
     dap::checksum_add(&mut checksum, bytes);
@@ -192,8 +203,21 @@ pub(crate) async fn aggregate_share(
         ));
     }
     s.db.close(&task_id)?;
+    // Asked again, the helper gives the same answer: fresh noise each time
+    // would let the asker average it away.
+    if let Some((_, answer)) = s.db.job(&task_id, AGGREGATE_SHARE)? {
+        return Ok((
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            answer,
+        )
+            .into_response());
+    }
     let vdaf = Vdaf::new(&task.measure, task.id.as_bytes()).map_err(AggregatorError::from)?;
     let total = row.total.clone().unwrap_or_else(|| vdaf.empty_total());
+    let total = task
+        .released_total(&total, row.report_count)
+        .map_err(AggregatorError::from)?;
     let sealed = dap::seal(
         &task.collector_hpke_config,
         &dap::info("aggregate share", Role::Helper, Role::Collector),
@@ -201,11 +225,16 @@ pub(crate) async fn aggregate_share(
         &total,
     )
     .map_err(AggregatorError::from)?;
+    let answer = serde_json::to_string(&AggregateShare {
+        encrypted_aggregate_share: sealed,
+    })
+    .unwrap_or_default();
+    s.db.keep_job(&task_id, AGGREGATE_SHARE, &[], &answer)?;
     tracing::info!(task = %task_id, reports = row.report_count, "total given to the leader, sealed");
-    Ok(ok_json(
+    Ok((
         StatusCode::OK,
-        &AggregateShare {
-            encrypted_aggregate_share: sealed,
-        },
-    ))
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        answer,
+    )
+        .into_response())
 }

@@ -353,6 +353,8 @@ async fn collect(s: &Arc<Shared>, task_id: &str, job: &str) -> Result<(), Aggreg
     .await?;
     let vdaf = Vdaf::new(&task.measure, task.id.as_bytes())?;
     let total = row.total.clone().unwrap_or_else(|| vdaf.empty_total());
+    // Kept once done: the noise is drawn once.
+    let total = task.released_total(&total, row.report_count)?;
     let leader = dap::seal(
         &task.collector_hpke_config,
         &dap::info("aggregate share", Role::Leader, Role::Collector),

@@ -152,6 +152,7 @@ pub async fn run(args: &StudiesArgs) -> anyhow::Result<()> {
             measure: case.measure.clone(),
             min_batch_size: 11,
             collector_hpke_config: collector.config.clone(),
+            epsilon_milli: None,
         };
         // The participant: shard and seal one report.
         let started = Instant::now();

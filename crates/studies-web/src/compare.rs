@@ -282,6 +282,7 @@ impl StudiesApp {
                 measure: c.measure(),
                 min_batch_size: MIN_COHORT,
                 collector_hpke_config: self.collector.config.clone(),
+                epsilon_milli: None,
             };
             aggregators.provision(&task).await?;
             let reports = members

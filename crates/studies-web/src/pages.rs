@@ -220,6 +220,7 @@ struct StudyPage<'a> {
     contributors: Option<String>,
     chart: Option<String>,
     chart_caption: String,
+    noise: Option<String>,
     withheld: bool,
 }
 
@@ -343,6 +344,19 @@ pub(crate) async fn show(
                 t.chart_caption,
                 &[("unit", s.contribution().map(|c| c.unit).unwrap_or_default())],
             ),
+            noise: s.epsilon_milli.map(|e| {
+                let e = format!("{}", f64::from(e) / 1000.0);
+                fill(
+                    t.noise,
+                    &[(
+                        "e",
+                        &match lang {
+                            Lang::Fr => e.replace('.', ","),
+                            Lang::En => e,
+                        },
+                    )],
+                )
+            }),
             withheld: s.stage == Stage::Withheld,
             chrome,
             s: &s,

@@ -116,6 +116,7 @@ pub(crate) async fn csvw(State(app): State<Arc<StudiesApp>>, Path(id): Path<Stri
         "selfdata:month": study.month.strftime("%Y-%m").to_string(),
         "selfdata:contributors": contributors,
         "selfdata:minimumGroup": study.min_group,
+        "selfdata:differentialPrivacyEpsilon": study.epsilon_milli.map(|e| f64::from(e) / 1000.0),
         "selfdata:decision": decision,
         "selfdata:vote": vote,
         "selfdata:record": { "@id": format!("{base}/app/studies/record") },

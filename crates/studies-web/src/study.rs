@@ -65,6 +65,9 @@ pub struct Study {
     pub result: Option<StudyResult>,
     /// Why nothing was published, in the aggregators' words.
     pub withheld: Option<String>,
+    /// Differential privacy asked by the researcher: ε × 1000, if any.
+    #[serde(default)]
+    pub epsilon_milli: Option<u32>,
     /// Set once every participant's contribution was uploaded: a second
     /// collection only collects, it never uploads again.
     #[serde(default)]
@@ -112,6 +115,7 @@ impl Study {
             measure: self.contribution()?.measure(),
             min_batch_size: self.min_group,
             collector_hpke_config: app.collector.config.clone(),
+            epsilon_milli: self.epsilon_milli,
         })
     }
 }
@@ -149,6 +153,31 @@ pub struct Proposal {
     pub month: String,
     #[serde(default)]
     pub min_group: Option<String>,
+    /// ε of the differential privacy noise (e.g. `1` or `0.5`), or empty
+    /// for none.
+    #[serde(default)]
+    pub epsilon: Option<String>,
+}
+
+/// ε as thousandths, from `1`, `0.5`, `0,5` (French), within 0.001 to 100.
+fn epsilon_milli(text: &str) -> Option<u32> {
+    let text = text.trim().replace(',', ".");
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    if whole.is_empty() && frac.is_empty() || frac.len() > 3 {
+        return None;
+    }
+    let whole: u32 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let frac: u32 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<3}").parse().ok()?
+    };
+    let milli = whole.checked_mul(1000)?.checked_add(frac)?;
+    (1..=100_000).contains(&milli).then_some(milli)
 }
 
 fn slug(title: &str) -> String {
@@ -168,6 +197,20 @@ fn slug(title: &str) -> String {
         "study".to_owned()
     } else {
         out.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn epsilon_reads_as_thousandths_in_either_language() {
+        assert_eq!(super::epsilon_milli("1"), Some(1000));
+        assert_eq!(super::epsilon_milli("0,5"), Some(500));
+        assert_eq!(super::epsilon_milli(".25"), Some(250));
+        assert_eq!(super::epsilon_milli("0"), None);
+        assert_eq!(super::epsilon_milli("1000"), None);
+        assert_eq!(super::epsilon_milli("0.0001"), None);
+        assert_eq!(super::epsilon_milli("abc"), None);
     }
 }
 
@@ -297,6 +340,15 @@ impl StudiesApp {
                 "The smallest group is at least 10.",
             ));
         }
+        let epsilon_milli = match p.epsilon.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(e) => Some(epsilon_milli(e).ok_or_else(|| {
+                say(
+                    "ε est un nombre de 0,001 à 100, ou rien.",
+                    "ε is a number from 0.001 to 100, or nothing.",
+                )
+            })?),
+        };
         let id = format!("{}-{}", slug(title), hex::encode(rand::random::<[u8; 3]>()));
         let study = Study {
             id: id.clone(),
@@ -316,6 +368,7 @@ impl StudiesApp {
             vote: None,
             result: None,
             withheld: None,
+            epsilon_milli,
             uploaded: false,
         };
         self.registry.insert_study(&id, &unparse(&study)?).await?;

@@ -60,6 +60,11 @@ pub struct Task {
     pub min_batch_size: u64,
     /// Whom the totals are sealed to.
     pub collector_hpke_config: HpkeConfig,
+    /// Differential privacy, if asked: each aggregator adds discrete Laplace
+    /// noise to its total for ε = `epsilon_milli` / 1000 (histograms and
+    /// vectors only; the number of contributors stays exact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epsilon_milli: Option<u32>,
 }
 
 /// The smallest minimum batch size a task may have: the French rules for
@@ -86,7 +91,27 @@ impl Task {
                 "the minimum number of participants is at least {MIN_BATCH_FLOOR}"
             )));
         }
+        if let Some(e) = self.epsilon_milli {
+            let vector = matches!(
+                self.measure,
+                Measure::Histogram { .. } | Measure::SumVec { .. }
+            );
+            if !vector || e == 0 || e > 100_000 {
+                return Err(Error::Measure(
+                    "noise is for histograms and vectors, with ε from 0.001 to 100".into(),
+                ));
+            }
+        }
         crate::vdaf::Vdaf::new(&self.measure, self.id.as_bytes()).map(|_| ())
+    }
+
+    /// An aggregator's total as it leaves it: with the task's noise, if any.
+    pub fn released_total(&self, total: &[u8], report_count: u64) -> Result<Vec<u8>, Error> {
+        let vdaf = crate::vdaf::Vdaf::new(&self.measure, self.id.as_bytes())?;
+        match self.epsilon_milli {
+            Some(e) => vdaf.add_noise(total, e, report_count),
+            None => Ok(total.to_vec()),
+        }
     }
 }
 
@@ -467,6 +492,7 @@ mod tests {
             measure: Measure::Count,
             min_batch_size: min,
             collector_hpke_config: HpkeKeypair::generate(0).config,
+            epsilon_milli: None,
         };
         assert!(task("study-1", 11).check().is_ok());
         assert!(task("study-1", 9).check().is_err());

@@ -271,8 +271,44 @@ impl Vdaf {
         })
     }
 
+    /// Adds discrete Laplace noise to one aggregator's total, for
+    /// ε-differential privacy with ε = `epsilon_milli` / 1000 (each aggregator
+    /// adds its own; histograms and vectors only).
+    pub fn add_noise(
+        &self,
+        total: &[u8],
+        epsilon_milli: u32,
+        count: u64,
+    ) -> Result<Vec<u8>, Error> {
+        use prio::dp::distributions::PureDpDiscreteLaplace;
+        use prio::dp::{DifferentialPrivacyStrategy, PureDpBudget, Rational};
+        use prio::vdaf::AggregatorWithNoise;
+        let bad = |e: &dyn std::fmt::Display| Error::Measure(format!("noise: {e}"));
+        let epsilon = Rational::from_unsigned(epsilon_milli, 1000).map_err(|e| bad(&e))?;
+        let strategy =
+            PureDpDiscreteLaplace::from_budget(PureDpBudget::new(epsilon).map_err(|e| bad(&e))?);
+        let count = usize::try_from(count).map_err(|_| Error::Share("count too large".into()))?;
+        match &self.kind {
+            Kind::Histogram(v) => {
+                let mut share = decode_total(v, total)?;
+                v.add_noise_to_agg_share(&strategy, &(), &mut share, count)
+                    .map_err(|e| bad(&e))?;
+                Ok(encode(&share))
+            }
+            Kind::SumVec(v) => {
+                let mut share = decode_total(v, total)?;
+                v.add_noise_to_agg_share(&strategy, &(), &mut share, count)
+                    .map_err(|e| bad(&e))?;
+                Ok(encode(&share))
+            }
+            Kind::Count(_) | Kind::Sum(_) => Err(Error::Measure(
+                "noise is added to histograms and vectors only".into(),
+            )),
+        }
+    }
+
     /// The result from the leader's and the helper's totals over `count`
-    /// reports.
+    /// reports. With noise, an entry may come out below zero: it reads 0.
     pub fn unshard(&self, leader: &[u8], helper: &[u8], count: u64) -> Result<Vec<u128>, Error> {
         let count = usize::try_from(count).map_err(|_| Error::Share("count too large".into()))?;
         let failed = |e: prio::vdaf::VdafError| Error::Share(e.to_string());
@@ -299,6 +335,7 @@ impl Vdaf {
                     [decode_total(v, leader)?, decode_total(v, helper)?],
                     count,
                 )
+                .map(not_below_zero)
                 .map_err(failed),
             Kind::Histogram(v) => v
                 .unshard(
@@ -306,9 +343,19 @@ impl Vdaf {
                     [decode_total(v, leader)?, decode_total(v, helper)?],
                     count,
                 )
+                .map(not_below_zero)
                 .map_err(failed),
         }
     }
+}
+
+/// A total cannot reach 2^127; an entry that large is noise below zero,
+/// wrapped around the field: it reads 0.
+fn not_below_zero(values: Vec<u128>) -> Vec<u128> {
+    values
+        .into_iter()
+        .map(|v| if v >= 1 << 127 { 0 } else { v })
+        .collect()
 }
 
 fn encode<T: Encode>(value: &T) -> Vec<u8> {
@@ -533,6 +580,86 @@ mod tests {
                 &[vec![0], vec![3], vec![3], vec![1]]
             ),
             vec![1, 1, 0, 2]
+        );
+    }
+
+    #[test]
+    fn noise_moves_a_histogram_a_little_and_never_below_zero() {
+        let m = Measure::Histogram { buckets: 10 };
+        let vdaf = Vdaf::new(&m, b"noise").unwrap();
+        let key = [5u8; VERIFY_KEY_SIZE];
+        let mut exact = vec![0u128; 10];
+        let mut shards = Vec::new();
+        for i in 0..200u64 {
+            let b = i % 7;
+            exact[b as usize] += 1;
+            let nonce = [
+                (i % 256) as u8,
+                (i / 256) as u8,
+                1,
+                2,
+                3,
+                4,
+                5,
+                6,
+                7,
+                8,
+                9,
+                10,
+                11,
+                12,
+                13,
+                14,
+            ];
+            shards.push((nonce, vdaf.shard(&m, &[b], &nonce).unwrap()));
+        }
+        let leader: Vec<_> = shards
+            .iter()
+            .map(|(n, s)| ReportInput {
+                nonce: *n,
+                public_share: &s.public_share,
+                input_share: &s.leader_share,
+            })
+            .collect();
+        let inits = vdaf.leader_init(&key, &leader);
+        let helper: Vec<_> = shards
+            .iter()
+            .zip(&inits)
+            .map(|((n, s), i)| {
+                (
+                    ReportInput {
+                        nonce: *n,
+                        public_share: &s.public_share,
+                        input_share: &s.helper_share,
+                    },
+                    i.as_ref().unwrap().verifier_share.as_slice(),
+                )
+            })
+            .collect();
+        let (messages, helper_total) = vdaf.helper_step(&key, &helper);
+        let steps: Vec<(&[u8], &[u8])> = inits
+            .iter()
+            .zip(&messages)
+            .map(|(i, m)| {
+                (
+                    i.as_ref().unwrap().state.as_slice(),
+                    m.as_ref().unwrap().as_slice(),
+                )
+            })
+            .collect();
+        let (_, leader_total) = vdaf.leader_finish(&steps);
+        let noisy_leader = vdaf.add_noise(&leader_total, 1000, 200).unwrap();
+        let noisy_helper = vdaf.add_noise(&helper_total, 1000, 200).unwrap();
+        let noisy = vdaf.unshard(&noisy_leader, &noisy_helper, 200).unwrap();
+        assert_ne!(noisy, exact, "noise was added");
+        for (n, e) in noisy.iter().zip(&exact) {
+            assert!(n.abs_diff(*e) <= 60, "{n} is far from {e}");
+        }
+        assert!(
+            Vdaf::new(&Measure::Count, b"x")
+                .unwrap()
+                .add_noise(&[], 1000, 1)
+                .is_err()
         );
     }
 

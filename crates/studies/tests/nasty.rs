@@ -54,6 +54,7 @@ fn malformed_messages_and_tasks_are_refused_without_panicking() {
         },
         min_batch_size: 11,
         collector_hpke_config: collector.clone(),
+        epsilon_milli: None,
     };
     assert!(
         huge.check().is_err(),
@@ -64,6 +65,7 @@ fn malformed_messages_and_tasks_are_refused_without_panicking() {
         measure: Measure::Histogram { buckets: 4 },
         min_batch_size: 11,
         collector_hpke_config: collector,
+        epsilon_milli: None,
     };
     let report = dap::make_report(
         &task,

@@ -52,6 +52,7 @@ async fn the_studies_pages_in_a_browser_join_and_read_a_result_without_script() 
         contribution: "electricity-month".into(),
         month: "2026-10".into(),
         min_group: None,
+        epsilon: None,
     };
     let open = s
         .app

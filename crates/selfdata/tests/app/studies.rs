@@ -108,6 +108,7 @@ fn task(id: &str, measure: Measure, collector: &HpkeKeypair) -> Task {
         measure,
         min_batch_size: 11,
         collector_hpke_config: collector.config.clone(),
+        epsilon_milli: None,
     }
 }
 
@@ -603,6 +604,7 @@ async fn members_vote_once_in_secret_and_the_vote_decides_with_its_quorum_and_ma
         contribution: "electricity-month".into(),
         month: "2026-10".into(),
         min_group: None,
+        epsilon: None,
     };
     let lab = s
         .app
@@ -834,4 +836,56 @@ async fn the_energy_dashboard_compares_a_household_with_similar_ones_only_in_coh
         .await
         .unwrap();
     assert!(own.is_some());
+}
+
+#[tokio::test]
+async fn with_noise_each_band_moves_a_little_the_count_stays_exact_and_the_noise_is_drawn_once() {
+    let s = two_aggregators().await;
+    let mut task = task("noisy", Measure::Histogram { buckets: 8 }, &s.collector);
+    task.epsilon_milli = Some(1000);
+    s.aggregators.provision(&task).await.unwrap();
+    let mut exact = vec![0u128; 8];
+    let mut checksum = [0u8; 32];
+    let mut reports = Vec::new();
+    for i in 0..60u64 {
+        let band = (i * 5) % 8;
+        exact[band as usize] += 1;
+        let report = dap::make_report(&task, &s.configs.0, &s.configs.1, &[band], now()).unwrap();
+        dap::checksum_add(&mut checksum, &report.report_id.0);
+        reports.push(report);
+    }
+    s.aggregators.upload_many(&task.id, &reports).await.unwrap();
+    let (count, noisy) = s
+        .aggregators
+        .collect(&task, &s.collector, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(count, 60, "the number of contributors is exact");
+    assert_ne!(noisy, exact, "noise was added");
+    for (n, e) in noisy.iter().zip(&exact) {
+        assert!(n.abs_diff(*e) <= 60, "{n} is far from {e}");
+    }
+    // The helper's total, asked for again, is the same sealed answer: no
+    // fresh noise to average away.
+    let ask = || async {
+        reqwest::Client::new()
+            .post(format!(
+                "{}/tasks/{}/aggregate_shares",
+                s.helper.url, task.id
+            ))
+            .bearer_auth(dap::peer_token(SECRET.as_bytes()))
+            .json(&dap::AggregateShareReq {
+                report_count: 60,
+                checksum: dap::Bytes(checksum.to_vec()),
+            })
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let (first, second) = (ask().await, ask().await);
+    assert!(first.contains("encrypted_aggregate_share"), "{first}");
+    assert_eq!(first, second);
 }
