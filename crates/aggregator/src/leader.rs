@@ -186,7 +186,7 @@ async fn aggregate(
     let vdaf = Arc::new(Vdaf::new(&task.measure, task.id.as_bytes())?);
     let key = dap::verify_key(&s.config.peer_secret, &task.id);
     loop {
-        let waiting = s.db.pending_count(task_id)?;
+        let waiting = s.db.pending_at_least(task_id, task.min_batch_size)?;
         let added = s.db.task(task_id)?.map_or(0, |r| r.report_count);
         let enough = if at_collection {
             added + waiting >= task.min_batch_size
