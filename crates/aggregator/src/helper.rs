@@ -33,7 +33,7 @@ pub(crate) async fn aggregation_job(
     let _one_at_a_time = s.jobs.lock().await;
     let row = s.db.task(&task_id)?.ok_or(AggregatorError::NoTask)?;
     // The same job again (the leader retrying) gets the same answer.
-    let digest = dap_digest(&bytes);
+    let digest = request_digest(&bytes);
     if let Some((request, response)) = s.db.job(&task_id, &job)? {
         if request == digest {
             return Ok((
@@ -167,10 +167,10 @@ use axum::response::IntoResponse;
 /// answers under a name no job id can take (job ids are the leader's hex).
 const AGGREGATE_SHARE: &str = "aggregate share";
 
-fn dap_digest(bytes: &[u8]) -> Vec<u8> {
-    let mut checksum = [0u8; 32];
-    dap::checksum_add(&mut checksum, bytes);
-    checksum.to_vec()
+/// What identifies a job's request: the SHA-256 of its body.
+fn request_digest(bytes: &[u8]) -> Vec<u8> {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).to_vec()
 }
 
 pub(crate) async fn aggregate_share(

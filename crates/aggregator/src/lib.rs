@@ -72,10 +72,10 @@ pub enum AggregatorError {
     Studies(#[from] selfdata_studies::Error),
 }
 
-/// The largest report an aggregator reads (a histogram of 1,000 buckets is
-/// about 50 KiB).
-pub const MAX_REPORT_BYTES: usize = 256 * 1024;
-/// The most reports one upload may hold, and its largest body.
+/// The largest task description an aggregator reads.
+pub const MAX_TASK_BYTES: usize = 64 * 1024;
+/// The most reports one upload may hold, and its largest body (a report of
+/// a histogram of 1,000 buckets is about 50 KiB).
 pub const MAX_UPLOAD_REPORTS: usize = 1000;
 pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 /// The largest aggregation job or task description it reads.
@@ -145,7 +145,7 @@ impl Aggregator {
         let common = Router::new()
             .route("/hpke_config", get(hpke_config))
             .route("/tasks/{task}", put(put_task).get(get_task))
-            .layer(DefaultBodyLimit::max(MAX_REPORT_BYTES));
+            .layer(DefaultBodyLimit::max(MAX_TASK_BYTES));
         let role = match self.shared.config.role {
             Role::Leader => Router::new()
                 .route(

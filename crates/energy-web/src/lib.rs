@@ -73,6 +73,36 @@ impl EnergyService {
     }
 }
 
+impl EnergyService {
+    /// Each fluid's months in `[from, to)` from the cached books (the one
+    /// reading behind `monthly_figures` and `monthly_costs`).
+    async fn months(
+        &self,
+        pod: &PodName,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Vec<(Fluid, selfdata_energy::analysis::Bucket)> {
+        let mut out = Vec::new();
+        for fluid in Fluid::ALL {
+            let book = match self.0.energy.book(pod, fluid).await {
+                Ok(book) => book,
+                Err(e) => {
+                    tracing::warn!(%pod, fluid = fluid.as_str(), error = %e, "no monthly figures");
+                    continue;
+                }
+            };
+            if let Some(main) = book.main() {
+                out.extend(
+                    main.aggregate(from, to, Resolution::Month)
+                        .into_iter()
+                        .map(|b| (fluid, b)),
+                );
+            }
+        }
+        out
+    }
+}
+
 #[async_trait::async_trait]
 impl Service for EnergyService {
     fn id(&self) -> &'static str {
@@ -120,69 +150,56 @@ impl Service for EnergyService {
         self.0.energy.forget_pod(pod);
     }
 
-    /// Each fluid's cost per month, from the cached books (the figures of
-    /// the API and the dashboard), for the months with a known cost.
+    /// Each fluid's use per month (Wh, litres), from the cached books, for
+    /// the months with readings.
     async fn monthly_figures(
         &self,
         pod: &PodName,
         from: jiff::civil::Date,
         to: jiff::civil::Date,
     ) -> Vec<MonthlyFigure> {
-        let mut out = Vec::new();
-        for fluid in Fluid::ALL {
-            let Ok(book) = self.0.energy.book(pod, fluid).await else {
-                continue;
-            };
-            let Some(main) = book.main() else { continue };
-            for b in main.aggregate(from, to, Resolution::Month) {
-                let Some(milli) = b.value else { continue };
-                out.push(MonthlyFigure {
+        self.months(pod, from, to)
+            .await
+            .into_iter()
+            .filter_map(|(fluid, b)| {
+                Some(MonthlyFigure {
                     figure: fluid.as_str(),
                     month: b.start.date(),
                     // mWh and mL to Wh and litres.
-                    value: milli / 1000,
+                    value: b.value? / 1000,
                     coverage: b.coverage as f32,
-                });
-            }
-        }
-        out
+                })
+            })
+            .collect()
     }
 
+    /// Each fluid's cost per month, from the cached books (the figures of
+    /// the API and the dashboard), for the months with a known cost.
     async fn monthly_costs(
         &self,
         pod: &PodName,
         from: jiff::civil::Date,
         to: jiff::civil::Date,
     ) -> Vec<MonthlyCost> {
-        let mut out = Vec::new();
-        for fluid in Fluid::ALL {
-            let book = match self.0.energy.book(pod, fluid).await {
-                Ok(book) => book,
-                Err(e) => {
-                    tracing::warn!(%pod, fluid = fluid.as_str(), error = %e, "no monthly costs");
-                    continue;
-                }
-            };
-            let Some(main) = book.main() else { continue };
-            let topic = match fluid {
-                Fluid::Electricity => CostTopic::Electricity,
-                Fluid::Gas => CostTopic::Gas,
-                Fluid::Water => CostTopic::Water,
-            };
-            for b in main.aggregate(from, to, Resolution::Month) {
-                let Some(pico) = b.cost else { continue };
+        self.months(pod, from, to)
+            .await
+            .into_iter()
+            .filter_map(|(fluid, b)| {
                 let month = b.start.date();
-                out.push(MonthlyCost {
+                Some(MonthlyCost {
                     service: "energy",
-                    topic,
+                    topic: match fluid {
+                        Fluid::Electricity => CostTopic::Electricity,
+                        Fluid::Gas => CostTopic::Gas,
+                        Fluid::Water => CostTopic::Water,
+                    },
                     month,
-                    cents: pico_to_cents(pico),
+                    cents: pico_to_cents(b.cost?),
                     coverage: b.coverage as f32,
                     href: dashboard::month_view_href(fluid, month),
-                });
-            }
-        }
-        out
+                })
+            })
+            .collect()
     }
 
     fn demo_files(

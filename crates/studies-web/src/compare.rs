@@ -37,7 +37,8 @@ use selfdata_studies::catalogue;
 use selfdata_studies::dap::Task;
 use serde::{Deserialize, Serialize};
 
-use crate::study::Refusal;
+use crate::pages::{Choice, choices};
+use crate::study::{Refusal, lost};
 use crate::{StudiesApp, Texts};
 
 /// The standing study's id: its participants and its consent records.
@@ -229,7 +230,6 @@ impl StudiesApp {
         month: Date,
         services: &Registry,
     ) -> Result<usize, AggregatorError> {
-        let failed = |e: StoreError| AggregatorError::Database(e.to_string());
         let Some(aggregators) = &self.aggregators else {
             return Ok(0);
         };
@@ -241,7 +241,7 @@ impl StudiesApp {
         let configs = aggregators.hpke_configs().await?;
         let now = jiff::Timestamp::now().as_second().max(0) as u64;
         let mut cohorts: std::collections::BTreeMap<String, Vec<_>> = Default::default();
-        for p in self.registry.participants(COMPARE).await.map_err(failed)? {
+        for p in self.registry.participants(COMPARE).await.map_err(lost)? {
             let Ok(pod) = PodName::parse(&p.pod) else {
                 continue;
             };
@@ -272,7 +272,7 @@ impl StudiesApp {
                 .registry
                 .comparison(&key, &cohort)
                 .await
-                .map_err(failed)?
+                .map_err(lost)?
                 .is_some()
             {
                 continue;
@@ -324,12 +324,11 @@ impl StudiesApp {
                     tracing::warn!(%pod, error = %e, "a household's band was not kept in its pod");
                 }
             }
-            let json = serde_json::to_string(&result)
-                .map_err(|e| AggregatorError::Database(e.to_string()))?;
+            let json = serde_json::to_string(&result).map_err(lost)?;
             self.registry
                 .put_comparison(&key, &cohort, &json)
                 .await
-                .map_err(failed)?;
+                .map_err(lost)?;
             collected += 1;
         }
         tracing::info!(month = %key, cohorts = collected, "comparison of similar households collected");
@@ -443,12 +442,6 @@ impl StudiesApp {
     }
 }
 
-struct Choice {
-    value: &'static str,
-    label: &'static str,
-    current: bool,
-}
-
 #[derive(Template)]
 #[template(path = "studies_compare.html")]
 struct ComparePage<'a> {
@@ -460,16 +453,6 @@ struct ComparePage<'a> {
     housing: Vec<Choice>,
     people: Vec<Choice>,
     heating: Vec<Choice>,
-}
-
-fn choices(list: &[(&'static str, Say)], current: Option<&str>, lang: Lang) -> Vec<Choice> {
-    list.iter()
-        .map(|(k, s)| Choice {
-            value: k,
-            label: s.in_(lang),
-            current: current == Some(*k),
-        })
-        .collect()
 }
 
 #[derive(Debug, Deserialize, Default)]

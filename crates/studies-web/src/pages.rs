@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use selfdata_service::Registry;
 use selfdata_site::chart::{Bar, BarChart, Legend, Locale, bar_chart};
-use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, count, fill, page};
+use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, Say, count, fill, page};
 use selfdata_studies::catalogue::{self, CATALOGUE};
 use selfdata_studies::governance::Stage;
 use serde::Deserialize;
@@ -84,9 +84,26 @@ struct Section {
     lines: Vec<Line>,
 }
 
-struct Choice {
-    value: &'static str,
-    label: &'static str,
+/// One option of a `<select>`.
+pub(crate) struct Choice {
+    pub(crate) value: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) current: bool,
+}
+
+/// The options of a list of keys and their words, `current` selected.
+pub(crate) fn choices(
+    list: &[(&'static str, Say)],
+    current: Option<&str>,
+    lang: Lang,
+) -> Vec<Choice> {
+    list.iter()
+        .map(|(k, s)| Choice {
+            value: k,
+            label: s.in_(lang),
+            current: current == Some(*k),
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -165,13 +182,7 @@ pub(crate) async fn list(
                 },
             ],
             researcher: app.has_role(r.account.id, "researcher").await,
-            purposes: PURPOSES
-                .iter()
-                .map(|(term, say)| Choice {
-                    value: term,
-                    label: say.in_(lang),
-                })
-                .collect(),
+            purposes: choices(&PURPOSES, None, lang),
             contributions: CATALOGUE
                 .iter()
                 .map(|c| Choice {
@@ -180,6 +191,7 @@ pub(crate) async fn list(
                         Lang::Fr => c.fr,
                         Lang::En => c.en,
                     },
+                    current: false,
                 })
                 .collect(),
             last_month,

@@ -603,11 +603,10 @@ impl StudiesApp {
     /// Each participant's pod contributes (once), then the result is
     /// collected and published, or withheld when too few took part.
     pub async fn collect(&self, id: &str, services: &Registry) -> Result<(), AggregatorError> {
-        let failed = |e: StoreError| AggregatorError::Database(e.to_string());
         let Some(aggregators) = &self.aggregators else {
             return Ok(());
         };
-        let Some(study) = self.load(id).await.map_err(failed)? else {
+        let Some(study) = self.load(id).await.map_err(lost)? else {
             return Ok(());
         };
         let (Some(task), Some(c)) = (study.task(self), study.contribution()) else {
@@ -622,7 +621,7 @@ impl StudiesApp {
                 .saturating_add(jiff::Span::new().months(1));
             let now = Timestamp::now().as_second().max(0) as u64;
             let mut reports = Vec::new();
-            for p in self.registry.participants(id).await.map_err(failed)? {
+            for p in self.registry.participants(id).await.map_err(lost)? {
                 let Ok(pod) = PodName::parse(&p.pod) else {
                     continue;
                 };
@@ -651,7 +650,7 @@ impl StudiesApp {
                 Ok(())
             })
             .await
-            .map_err(|e| AggregatorError::Database(e.to_string()))?;
+            .map_err(lost)?;
             tracing::info!(study = id, contributions = sent, "contributions uploaded");
         }
         match aggregators
@@ -673,7 +672,7 @@ impl StudiesApp {
                     Ok(())
                 })
                 .await
-                .map_err(|e| AggregatorError::Database(e.to_string()))?;
+                .map_err(lost)?;
                 self.record(
                     id,
                     &format!("Résultat publié : {contributors} foyers ont contribué."),
@@ -689,7 +688,7 @@ impl StudiesApp {
                     Ok(())
                 })
                 .await
-                .map_err(|e| AggregatorError::Database(e.to_string()))?;
+                .map_err(lost)?;
                 self.record(
                     id,
                     "Rien n'a été publié : trop peu de foyers ont participé.",
@@ -702,6 +701,13 @@ impl StudiesApp {
         }
         Ok(())
     }
+}
+
+/// A step of the collection that failed on this server's side (its store,
+/// a study that no longer reads): told as the aggregators' kind of failure,
+/// so the collection is retried rather than the study withheld.
+pub(crate) fn lost(e: impl std::fmt::Display) -> AggregatorError {
+    AggregatorError::Database(e.to_string())
 }
 
 fn wrong_stage() -> Say {

@@ -494,13 +494,27 @@ mod tests {
         values: &[Vec<u64>],
         altered: Option<usize>,
     ) -> (Vec<bool>, Vec<u128>) {
+        let (vdaf, accepted, leader_total, helper_total) = aggregate(measure, values, altered);
+        let count = accepted.iter().filter(|a| **a).count() as u64;
+        let result = vdaf.unshard(&leader_total, &helper_total, count).unwrap();
+        (accepted, result)
+    }
+
+    /// Both aggregators' part for every value (`altered`: one report's leader
+    /// share changed): which reports were accepted, and the two totals.
+    fn aggregate(
+        measure: &Measure,
+        values: &[Vec<u64>],
+        altered: Option<usize>,
+    ) -> (Vdaf, Vec<bool>, Vec<u8>, Vec<u8>) {
         let vdaf = Vdaf::new(measure, b"task").unwrap();
         let key = [7u8; VERIFY_KEY_SIZE];
         let reports: Vec<([u8; 16], Sharded)> = values
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                let nonce = [i as u8; 16];
+                let mut nonce = [0u8; 16];
+                nonce[..8].copy_from_slice(&(i as u64).to_le_bytes());
                 let mut sharded = vdaf.shard(measure, v, &nonce).unwrap();
                 if altered == Some(i) {
                     alter(&mut sharded.leader_share);
@@ -543,9 +557,7 @@ mod tests {
             accepted.len(),
             helper_accepted.iter().filter(|a| **a).count()
         );
-        let count = accepted.iter().filter(|a| **a).count() as u64;
-        let result = vdaf.unshard(&leader_total, &helper_total, count).unwrap();
-        (helper_accepted, result)
+        (vdaf, helper_accepted, leader_total, helper_total)
     }
 
     #[test]
@@ -586,68 +598,13 @@ mod tests {
     #[test]
     fn noise_moves_a_histogram_a_little_and_never_below_zero() {
         let m = Measure::Histogram { buckets: 10 };
-        let vdaf = Vdaf::new(&m, b"noise").unwrap();
-        let key = [5u8; VERIFY_KEY_SIZE];
+        let values: Vec<Vec<u64>> = (0..200u64).map(|i| vec![i % 7]).collect();
         let mut exact = vec![0u128; 10];
-        let mut shards = Vec::new();
-        for i in 0..200u64 {
-            let b = i % 7;
-            exact[b as usize] += 1;
-            let nonce = [
-                (i % 256) as u8,
-                (i / 256) as u8,
-                1,
-                2,
-                3,
-                4,
-                5,
-                6,
-                7,
-                8,
-                9,
-                10,
-                11,
-                12,
-                13,
-                14,
-            ];
-            shards.push((nonce, vdaf.shard(&m, &[b], &nonce).unwrap()));
+        for v in &values {
+            exact[v[0] as usize] += 1;
         }
-        let leader: Vec<_> = shards
-            .iter()
-            .map(|(n, s)| ReportInput {
-                nonce: *n,
-                public_share: &s.public_share,
-                input_share: &s.leader_share,
-            })
-            .collect();
-        let inits = vdaf.leader_init(&key, &leader);
-        let helper: Vec<_> = shards
-            .iter()
-            .zip(&inits)
-            .map(|((n, s), i)| {
-                (
-                    ReportInput {
-                        nonce: *n,
-                        public_share: &s.public_share,
-                        input_share: &s.helper_share,
-                    },
-                    i.as_ref().unwrap().verifier_share.as_slice(),
-                )
-            })
-            .collect();
-        let (messages, helper_total) = vdaf.helper_step(&key, &helper);
-        let steps: Vec<(&[u8], &[u8])> = inits
-            .iter()
-            .zip(&messages)
-            .map(|(i, m)| {
-                (
-                    i.as_ref().unwrap().state.as_slice(),
-                    m.as_ref().unwrap().as_slice(),
-                )
-            })
-            .collect();
-        let (_, leader_total) = vdaf.leader_finish(&steps);
+        let (vdaf, accepted, leader_total, helper_total) = aggregate(&m, &values, None);
+        assert!(accepted.iter().all(|a| *a));
         let noisy_leader = vdaf.add_noise(&leader_total, 1000, 200).unwrap();
         let noisy_helper = vdaf.add_noise(&helper_total, 1000, 200).unwrap();
         let noisy = vdaf.unshard(&noisy_leader, &noisy_helper, 200).unwrap();

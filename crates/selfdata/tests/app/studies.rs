@@ -673,9 +673,19 @@ async fn members_vote_once_in_secret_and_the_vote_decides_with_its_quorum_and_ma
         "{}",
         page.body
     );
-    // Who voted is kept, never how: the ballot table holds no choice.
-    let voted_yes = s.app.store.has_voted(&study.id, lab.id).await.unwrap();
-    assert!(!voted_yes);
+    // Who voted is kept apart from how: the ballot says only that an account
+    // voted; the study keeps only the counts, naming no voter.
+    let m0 = s
+        .app
+        .store
+        .account_by_email("m0@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(s.app.store.has_voted(&study.id, m0.id).await.unwrap());
+    assert!(!s.app.store.has_voted(&study.id, lab.id).await.unwrap());
+    let kept = s.app.store.study(&study.id).await.unwrap().unwrap();
+    assert!(!kept.contains("@example.org"), "{kept}");
 
     // Too few voters: refused, and nobody can join.
     let quiet = s
@@ -683,13 +693,6 @@ async fn members_vote_once_in_secret_and_the_vote_decides_with_its_quorum_and_ma
         .studies
         .propose(lab.id, &proposal("Summer use"))
         .await
-        .unwrap();
-    let m0 = s
-        .app
-        .store
-        .account_by_email("m0@example.org")
-        .await
-        .unwrap()
         .unwrap();
     s.app.studies.vote(m0.id, &quiet.id, true).await.unwrap();
     let trust = s
