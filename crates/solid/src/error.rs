@@ -144,6 +144,19 @@ impl From<StoreError> for ApiError {
                 "The server is busy with many pods right now; please try again in a few seconds.",
             )
             .with_header(header::RETRY_AFTER, "2"),
+            StoreError::Unavailable(detail) => {
+                tracing::warn!(%detail, "the database is away");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The database is switching over or restarting; nothing was changed by this request. Please try again in a few seconds.",
+                )
+                .with_header(header::RETRY_AFTER, "2")
+            }
+            StoreError::Conflict => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Many changes reached this resource at once and this one could not be applied; nothing was changed. Please try again.",
+            )
+            .with_header(header::RETRY_AFTER, "1"),
             StoreError::Locked(detail) => {
                 tracing::error!(%detail, "storage failure");
                 ApiError::internal()

@@ -14,6 +14,7 @@ pub mod format;
 pub mod holders;
 pub mod lock;
 pub mod path;
+pub mod postgres;
 pub mod reserve;
 mod sealed;
 pub mod spool;
@@ -373,6 +374,15 @@ pub enum StoreError {
     /// limit); try again in a moment.
     #[error("too many pods are in use right now")]
     Busy,
+    /// The database is away for now (a failover under way, a restart):
+    /// nothing was changed; the request may be tried again in a moment.
+    #[error("the database cannot be reached right now: {0}")]
+    Unavailable(String),
+    /// The database refused a transaction because a concurrent one changed
+    /// what it read; nothing was changed. Tried again by the engine before
+    /// it is ever answered.
+    #[error("a concurrent change got there first")]
+    Conflict,
     /// Another process holds the data folder (see [`lock::DataLock`]).
     #[error("{0}")]
     Locked(String),

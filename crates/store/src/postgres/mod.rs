@@ -1,0 +1,304 @@
+//! The PostgreSQL engine, for a city: several identical, stateless servers
+//! over one PostgreSQL-compatible database (a primary and its synchronous
+//! standby), where the embedded engine keeps one process's SQLite files.
+//!
+//! Everything the embedded engine keeps in `host.sqlite` and the pods'
+//! files lives in tables here, every pod's rows beside the others' (keyed
+//! by pod). The SQL keeps to what distributed PostgreSQL-compatible engines
+//! also accept: every write is one SERIALIZABLE transaction, retried when
+//! the engine reports a serialization failure; no correctness depends on
+//! advisory locks, LISTEN/NOTIFY or sequences' order.
+//!
+//! Encryption at rest is kept: bodies and derived values are sealed with a
+//! key derived from the pod's data key (wrapped by the master key, as in
+//! the embedded engine) before they reach the database; the directory's
+//! personal values (emails, second-factor secrets) with a key derived from
+//! the master key. Erasing a pod destroys its wrapped key first.
+//!
+//! The blocking `postgres` client runs on tokio's blocking threads, as
+//! SQLite does: a request's database work never holds an async thread.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+use postgres::error::SqlState;
+use r2d2_postgres::PostgresConnectionManager;
+
+use crate::StoreError;
+use crate::crypto::{Key32, MasterKey};
+
+mod directory;
+mod holders;
+mod pods;
+mod studies;
+
+/// Connections each server keeps open at most.
+pub const DEFAULT_POOL_SIZE: u32 = 16;
+/// How many times a transaction is tried when the engine reports a
+/// conflict with a concurrent one.
+const TRIES: u32 = 8;
+/// How long a request waits for a connection (the database being away,
+/// say) before it is answered 503.
+const CONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+type Pool = r2d2::Pool<PostgresConnectionManager<postgres::NoTls>>;
+/// A connection of the pool.
+pub(crate) type Conn = r2d2::PooledConnection<PostgresConnectionManager<postgres::NoTls>>;
+
+/// Where a server finds its database.
+#[derive(Debug, Clone)]
+pub struct PgSettings {
+    /// A libpq URL; several hosts and `target_session_attrs=read-write`
+    /// follow a failover (`postgres://u@h1:5432,h2:5432/db?target_session_attrs=read-write`).
+    pub url: String,
+    pub pool_size: u32,
+}
+
+impl PgSettings {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            pool_size: DEFAULT_POOL_SIZE,
+        }
+    }
+}
+
+/// The PostgreSQL engine: pods ([`crate::Backend`]), the directory, the
+/// holders' and the studies' registries.
+pub struct PgStore {
+    pool: Pool,
+    master: MasterKey,
+    /// Bytes each pod may hold unless it has its own quota.
+    pod_quota: AtomicU64,
+    /// Pods' body keys, unwrapped once (a pod's key never changes; an
+    /// erased pod's rows are gone with it and its name is never given again).
+    body_keys: Mutex<HashMap<String, Key32>>,
+    /// The commits this server made, for [`crate::Backend::changes`].
+    changes: tokio::sync::broadcast::Sender<Arc<crate::Committed>>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").finish_non_exhaustive()
+    }
+}
+
+/// Whether an error means "try the transaction again".
+fn is_conflict(e: &postgres::Error) -> bool {
+    matches!(
+        e.code(),
+        Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
+    )
+}
+
+/// Whether an error means the database is away for now (a failover, a
+/// restart, a standby reached): the request may be tried again shortly.
+fn is_unavailable(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    match e.code() {
+        None => e.as_db_error().is_none(),
+        Some(c) => {
+            *c == SqlState::READ_ONLY_SQL_TRANSACTION
+                || *c == SqlState::ADMIN_SHUTDOWN
+                || *c == SqlState::CRASH_SHUTDOWN
+                || *c == SqlState::CANNOT_CONNECT_NOW
+                || *c == SqlState::TOO_MANY_CONNECTIONS
+                || c.code().starts_with("08")
+        }
+    }
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        if is_conflict(&e) {
+            return StoreError::Conflict;
+        }
+        if is_unavailable(&e) {
+            return StoreError::Unavailable(e.to_string());
+        }
+        if e.code() == Some(&SqlState::DISK_FULL) {
+            return StoreError::DiskFull;
+        }
+        StoreError::Io(e.to_string())
+    }
+}
+
+/// Whether a database error is a unique-key violation (an email taken
+/// meanwhile by another server's request, say).
+pub(crate) fn is_unique_violation(e: &postgres::Error) -> bool {
+    e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+}
+
+impl PgStore {
+    /// Connects to the database and creates or completes its schema.
+    pub async fn connect(settings: &PgSettings, master: MasterKey) -> Result<Self, StoreError> {
+        let config: postgres::Config = settings
+            .url
+            .parse()
+            .map_err(|e| StoreError::Io(format!("the database URL cannot be read: {e}")))?;
+        let manager = PostgresConnectionManager::new(config, postgres::NoTls);
+        let size = settings.pool_size.max(1);
+        let pool = tokio::task::spawn_blocking(move || {
+            r2d2::Pool::builder()
+                .max_size(size)
+                .min_idle(Some(0))
+                .connection_timeout(CONNECT_WAIT)
+                // A connection broken by a failover is dropped when it is
+                // returned (`has_broken`); not testing each checkout saves a
+                // round trip per request.
+                .test_on_check_out(false)
+                .build(manager)
+        })
+        .await
+        .map_err(|e| StoreError::Io(e.to_string()))?
+        .map_err(|e| StoreError::Unavailable(format!("cannot reach the database: {e}")))?;
+        let (changes, _) = tokio::sync::broadcast::channel(crate::CHANGES_BACKLOG);
+        let store = Self {
+            pool,
+            master,
+            pod_quota: AtomicU64::new(u64::MAX),
+            body_keys: Mutex::new(HashMap::new()),
+            changes,
+        };
+        store.create_schema().await?;
+        Ok(store)
+    }
+
+    /// Bytes each pod may hold unless the operator gave it its own quota.
+    pub fn with_pod_quota(self, bytes: u64) -> Self {
+        self.pod_quota.store(bytes, Ordering::Relaxed);
+        self
+    }
+
+    pub(crate) fn default_quota(&self) -> u64 {
+        self.pod_quota.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn master(&self) -> &MasterKey {
+        &self.master
+    }
+
+    async fn create_schema(&self) -> Result<(), StoreError> {
+        // Two servers starting at once may race on CREATE … IF NOT EXISTS
+        // (a unique violation in the catalogue): the loser tries again.
+        for attempt in 0.. {
+            let done = self
+                .run(|c| Ok(c.batch_execute(&format!(
+                        "BEGIN; {} {} {} {} COMMIT;",
+                        pods::SCHEMA,
+                        directory::SCHEMA,
+                        holders::SCHEMA,
+                        studies::SCHEMA
+                    ))?))
+                .await;
+            match done {
+                Ok(()) => return Ok(()),
+                Err(_) if attempt < 3 => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        unreachable!()
+    }
+
+    /// Runs `f` with a connection, on a blocking thread.
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| StoreError::Unavailable(format!("no database connection: {e}")))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Io(e.to_string()))?
+    }
+
+    /// Runs `f` in one SERIALIZABLE transaction on a blocking thread,
+    /// trying again (up to [`TRIES`] times) when it conflicted with another
+    /// ([`StoreError::Conflict`]). `f` may run more than once: it must not
+    /// act outside the transaction.
+    pub(crate) async fn txn<T: Send + 'static>(
+        &self,
+        mut f: impl FnMut(&mut postgres::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.run(move |conn| {
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                let attempt = (|| {
+                    let mut tx = conn
+                        .build_transaction()
+                        .isolation_level(postgres::IsolationLevel::Serializable)
+                        .start()?;
+                    let out = f(&mut tx)?;
+                    tx.commit()?;
+                    Ok(out)
+                })();
+                match attempt {
+                    Err(StoreError::Conflict) if tries < TRIES => {
+                        std::thread::sleep(std::time::Duration::from_millis(
+                            (1u64 << tries.min(6)) + rand::random::<u64>() % 8,
+                        ));
+                    }
+                    other => return other,
+                }
+            }
+        })
+        .await
+    }
+}
+
+/// For tests: databases of their own on a PostgreSQL server.
+pub mod testing {
+    /// The server the tests use: `SELFDATA_TEST_POSTGRES`, a URL to a
+    /// database the tests may create databases from (`bash
+    /// scripts/postgres.sh start` starts one and prints it).
+    pub fn server_url() -> String {
+        std::env::var("SELFDATA_TEST_POSTGRES").expect(
+            "the PostgreSQL tests need a server: run `bash scripts/postgres.sh start` and set SELFDATA_TEST_POSTGRES to the URL it prints (scripts/test-all.sh does both)",
+        )
+    }
+
+    /// Creates an empty database on the tests' server and returns its URL.
+    pub fn fresh_database() -> String {
+        let server = server_url();
+        let name = format!("sdtest_{}", hex::encode(rand::random::<[u8; 8]>()));
+        // On a thread of its own: the blocking client may not run inside
+        // an async test's runtime.
+        let (admin_url, create) = (server.clone(), format!("CREATE DATABASE {name}"));
+        std::thread::spawn(move || {
+            let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls)
+                .expect("cannot reach the tests' PostgreSQL server");
+            admin
+                .batch_execute(&create)
+                .expect("cannot create a test database");
+        })
+        .join()
+        .expect("creating a test database failed");
+        with_database(&server, &name)
+    }
+
+    /// `url` naming the database `name` instead of its own.
+    pub fn with_database(url: &str, name: &str) -> String {
+        let (base, query) = match url.split_once('?') {
+            Some((b, q)) => (b, Some(q)),
+            None => (url, None),
+        };
+        let authority_end = base.find("://").map_or(0, |i| i + 3);
+        let base = match base[authority_end..].find('/') {
+            Some(slash) => &base[..authority_end + slash],
+            None => base,
+        };
+        match query {
+            Some(q) => format!("{base}/{name}?{q}"),
+            None => format!("{base}/{name}"),
+        }
+    }
+}
