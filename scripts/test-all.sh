@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the end-to-end
 # tests need (the npm packages of tests/e2e and of the example app, Debian's
-# chromium), then runs
-# every Rust test, including those that drive Node clients and the browser.
+# chromium, a PostgreSQL server on loopback), then runs every Rust test,
+# including those that drive Node clients and the browser, and the Solid
+# protocol, access-control and energy suites a second time on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,5 +13,13 @@ echo "== npm packages for the end-to-end tests"
 npm ci --prefix tests/e2e --no-audit --no-fund
 npm ci --prefix examples/energy-app --no-audit --no-fund
 
+echo "== PostgreSQL on loopback, for the PostgreSQL engine's tests"
+SELFDATA_TEST_POSTGRES=$(bash scripts/postgres.sh start)
+export SELFDATA_TEST_POSTGRES
+trap 'bash scripts/postgres.sh stop' EXIT
+
 echo "== cargo test --workspace"
 cargo test --workspace --locked
+
+echo "== the Solid protocol, access-control and energy suites again, on PostgreSQL"
+SELFDATA_TEST_ENGINE=postgres cargo test -p selfdata --test app --locked -- protocol:: access:: energy::

@@ -269,15 +269,38 @@ impl Idp {
     /// have accepted after that second are proofs dated ahead of its clock
     /// (up to the allowed future skew): those, and only those, are written
     /// to the host directory and reloaded at start.
-    pub(crate) fn fresh_proof(
+    ///
+    /// When several servers share the store ([`Backend::is_shared`]), the
+    /// store is where a proof is spent, once for all of them (a proof
+    /// accepted by one is refused by every other, and by a restarted one):
+    /// a write per request, instead of the restart rule above.
+    pub(crate) async fn fresh_proof(
         &self,
         proof: &selfdata_oidc::VerifiedProof,
     ) -> Result<(), &'static str> {
-        if proof.iat < self.proofs_since {
+        const REPLAYED: &str = "This DPoP proof was used before; make a new one for each request.";
+        let shared = self.pods.is_shared();
+        if !shared && proof.iat < self.proofs_since {
             return Err("This DPoP proof was made before the server started; make a new one.");
         }
-        if !self.replay.check_and_insert(&proof.replay_key(), now()) {
-            return Err("This DPoP proof was used before; make a new one for each request.");
+        let key = proof.replay_key();
+        let now = now();
+        if !self.replay.check_and_insert(&key, now) {
+            return Err(REPLAYED);
+        }
+        if shared {
+            match self
+                .directory
+                .spend_proof(&key, now, now + REPLAY_TTL_SECS)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => return Err(REPLAYED),
+                Err(e) => {
+                    tracing::error!(error = %e, "spending a DPoP proof failed");
+                    return Err("This DPoP proof could not be recorded; make a new one.");
+                }
+            }
         }
         Ok(())
     }
@@ -290,12 +313,34 @@ impl Idp {
         proof: &selfdata_oidc::VerifiedProof,
     ) -> Result<(), StoreError> {
         let now = now();
-        if proof.iat <= now {
+        if proof.iat <= now || self.pods.is_shared() {
+            // Shared: spent in the store already by `fresh_proof`.
             return Ok(());
         }
         self.directory
             .remember_proof(&proof.replay_key(), now + REPLAY_TTL_SECS)
             .await
+    }
+
+    /// Whether a token family was revoked: known here at once when this
+    /// server revoked it; when several servers share the store, asked of
+    /// the store, so a revocation on one cuts access on every other at the
+    /// next request (a failure to ask counts as revoked).
+    pub(crate) async fn family_revoked(&self, id: &str) -> bool {
+        if self.revoked.read().contains(id) {
+            return true;
+        }
+        if !self.pods.is_shared() {
+            return false;
+        }
+        match self.directory.family(id).await {
+            Ok(Some(family)) => family.revoked_ms.is_some(),
+            Ok(None) => false,
+            Err(e) => {
+                tracing::error!(error = %e, "checking a revocation failed");
+                true
+            }
+        }
     }
 
     pub fn config(&self) -> &IdpConfig {

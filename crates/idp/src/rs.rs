@@ -224,7 +224,7 @@ impl Authenticator for Idp {
             claims
                 .check_binding(&verified)
                 .map_err(|e| invalid_token(&format!("The DPoP proof was refused: {e}")))?;
-            self.fresh_proof(&verified).map_err(invalid_token)?;
+            self.fresh_proof(&verified).await.map_err(invalid_token)?;
             if let Err(e) = self.remember_proof(&verified).await {
                 tracing::error!(error = %e, "remembering a DPoP proof failed");
                 return Err(invalid_token(
@@ -246,7 +246,7 @@ impl Authenticator for Idp {
             ));
         };
         if let Some(sid) = &claims.sid
-            && self.revoked.read().contains(sid)
+            && self.family_revoked(sid).await
         {
             return Err(invalid_token("This access was revoked."));
         }

@@ -75,9 +75,11 @@ impl std::fmt::Debug for Backups {
 impl Backups {
     /// Holds the store only weakly, so that dropping the app still closes
     /// the data folder.
-    pub fn new(store: &Arc<SqliteBackend>) -> Self {
+    /// Without the embedded engine (PostgreSQL keeps the data), there is
+    /// nothing of ours to back up: the database's own backups do.
+    pub fn new(store: Option<&Arc<SqliteBackend>>) -> Self {
         Self {
-            store: Arc::downgrade(store),
+            store: store.map_or_else(std::sync::Weak::new, Arc::downgrade),
             status: Arc::default(),
         }
     }

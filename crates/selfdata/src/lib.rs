@@ -21,7 +21,7 @@ pub use selfdata_service::Upload;
 use selfdata_service::{Context, ImportFailure, Pipeline, Registry, Summary};
 use selfdata_solid::{AppState, Config};
 use selfdata_store::sqlite::SqliteBackend;
-use selfdata_store::{Backend, Directory, PodName, ReservedNames, StoreError};
+use selfdata_store::{Backend, Directory, PodName, ReservedNames, Storage, StoreError};
 
 /// What the server needs to start.
 #[derive(Debug, Clone)]
@@ -53,6 +53,10 @@ pub struct Options {
     /// The host master key (encryption at rest); when `None`, the key file
     /// `<data>/master.key`, created on first open.
     pub master_key: Option<selfdata_store::crypto::MasterKey>,
+    /// The PostgreSQL database to keep everything in, instead of the data
+    /// folder's SQLite files (several servers may share it); the data folder
+    /// then holds only keys and files being imported.
+    pub database: Option<selfdata_store::postgres::PgSettings>,
     /// Encryption at rest OFF, only for a benchmark comparing the same build.
     #[doc(hidden)]
     pub unencrypted: bool,
@@ -113,6 +117,7 @@ impl Options {
             studies: Default::default(),
             pull_hour: selfdata_energy_web::connect::DEFAULT_PULL_HOUR,
             master_key: None,
+            database: None,
             unencrypted: false,
             no_access_log: false,
             signups_per_hour: 10,
@@ -130,7 +135,10 @@ impl Options {
 
 /// The assembled application.
 pub struct App {
-    pub store: Arc<SqliteBackend>,
+    /// Everything the server keeps: the embedded engine or PostgreSQL.
+    pub store: Arc<dyn Storage>,
+    /// The embedded engine, when it is the one (backups, open pods).
+    pub embedded: Option<Arc<SqliteBackend>>,
     pub idp: Arc<Idp>,
     /// What the services share: the pods' state, the import pipeline, its jobs.
     pub context: Arc<Context>,
@@ -197,21 +205,40 @@ impl App {
     /// [`StoreError::Locked`], touching nothing, while another process
     /// (a running server, another command) has it open.
     pub async fn open(options: Options) -> Result<Self, StoreError> {
-        let store = match (&options.master_key, options.unencrypted) {
-            (_, true) => SqliteBackend::open_unencrypted(&options.data)?,
-            (Some(key), false) => SqliteBackend::open_with_key(&options.data, key.clone())?,
-            (None, false) => SqliteBackend::open(&options.data)?,
+        let (store, embedded): (Arc<dyn Storage>, _) = match &options.database {
+            Some(settings) => {
+                let master = match &options.master_key {
+                    Some(key) => key.clone(),
+                    None => selfdata_store::crypto::MasterKey::load_or_create(
+                        &selfdata_store::crypto::default_key_file(&options.data),
+                    )?,
+                };
+                let store = selfdata_store::postgres::PgStore::connect(settings, master)
+                    .await?
+                    .with_pod_quota(options.pod_quota_bytes);
+                (Arc::new(store), None)
+            }
+            None => {
+                let store = match (&options.master_key, options.unencrypted) {
+                    (_, true) => SqliteBackend::open_unencrypted(&options.data)?,
+                    (Some(key), false) => {
+                        SqliteBackend::open_with_key(&options.data, key.clone())?
+                    }
+                    (None, false) => SqliteBackend::open(&options.data)?,
+                };
+                let max_open_pods = options.max_open_pods.unwrap_or_else(|| {
+                    selfdata_store::sqlite::open_pod_cap(selfdata_store::sys::fd_limit())
+                });
+                tracing::debug!(max_open_pods, "open pods capped");
+                let store = Arc::new(
+                    store
+                        .with_max_open_pods(max_open_pods)
+                        .with_pod_quota(options.pod_quota_bytes),
+                );
+                spawn_maintenance(&store);
+                (store.clone() as Arc<dyn Storage>, Some(store))
+            }
         };
-        let max_open_pods = options.max_open_pods.unwrap_or_else(|| {
-            selfdata_store::sqlite::open_pod_cap(selfdata_store::sys::fd_limit())
-        });
-        tracing::debug!(max_open_pods, "open pods capped");
-        let store = Arc::new(
-            store
-                .with_max_open_pods(max_open_pods)
-                .with_pod_quota(options.pod_quota_bytes),
-        );
-        spawn_maintenance(&store);
         let mut config = IdpConfig::new(options.pages_url());
         config.pods_url = options.base_url.trim_end_matches('/').to_owned();
         config.signup = options.signup;
@@ -328,9 +355,10 @@ impl App {
                 .chain(registry.route_roots()),
         );
         idp.reserve_pod_names(reserved.clone());
-        let backups = backup::Backups::new(&store);
+        let backups = backup::Backups::new(embedded.as_ref());
         Ok(Self {
             store,
+            embedded,
             idp,
             context,
             energy: energy_app,

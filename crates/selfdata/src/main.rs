@@ -42,6 +42,16 @@ struct Cli {
         hide_env_values = true
     )]
     master_key: Option<String>,
+    /// Keep everything in this PostgreSQL database instead of the data
+    /// folder's SQLite files, so that several servers can share it: a libpq
+    /// URL, several hosts allowed
+    /// (`postgres://selfdata@db1,db2/selfdata?target_session_attrs=read-write`).
+    /// Every server must then have the same master key.
+    #[arg(long, global = true, env = "SELFDATA_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Connections each server keeps to the database at most.
+    #[arg(long, global = true, env = "SELFDATA_DATABASE_POOL", default_value_t = selfdata_store::postgres::DEFAULT_POOL_SIZE)]
+    database_pool: u32,
     #[command(subcommand)]
     command: Command,
 }
@@ -59,6 +69,15 @@ impl Cli {
             Some(file) => Ok(Some(MasterKey::load_or_create(file)?)),
             None => Ok(None),
         }
+    }
+
+    /// The PostgreSQL database, when one is given.
+    fn database(&self) -> Option<selfdata_store::postgres::PgSettings> {
+        self.database_url.as_ref().map(|url| {
+            let mut settings = selfdata_store::postgres::PgSettings::new(url);
+            settings.pool_size = self.database_pool;
+            settings
+        })
     }
 }
 
@@ -938,9 +957,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let master = cli.master()?;
     // `app add` opens the folder with its own options (`--allow-http`).
     let (apps_data, apps_master) = (data.clone(), master.clone());
+    let database = cli.database();
     let open = |base_url: &str| {
         let mut options = Options::new(&data, base_url);
         options.master_key = master.clone();
+        options.database = database.clone();
         async move {
             App::open(options)
                 .await
@@ -985,6 +1006,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let base_url = base_url.unwrap_or_else(|| format!("{scheme}://{addr}"));
             let mut options = Options::new(&cli.data, &base_url);
             options.master_key = master.clone();
+            options.database = database.clone();
             options.max_body_bytes = max_body_bytes;
             options.max_upload_bytes = max_upload_mib.saturating_mul(1024 * 1024);
             options.signup = signup;
@@ -1524,6 +1546,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let (reads, writes) = (parse(reads)?, parse(writes)?);
             let mut options = Options::new(&apps_data, "http://127.0.0.1:8000");
             options.master_key = apps_master;
+            options.database = database.clone();
             options.allow_http_client_ids = allow_http;
             let app = App::open(options)
                 .await

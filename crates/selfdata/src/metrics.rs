@@ -261,7 +261,9 @@ pub const HEALTH_MENU: MenuEntry = MenuEntry {
 #[derive(Clone)]
 struct Watched {
     metrics: Arc<Metrics>,
-    store: Arc<selfdata_store::sqlite::SqliteBackend>,
+    store: Arc<dyn selfdata_store::Storage>,
+    /// The embedded engine, when it is the one (its open pods).
+    embedded: Option<Arc<selfdata_store::sqlite::SqliteBackend>>,
     idp: Arc<selfdata_idp::Idp>,
     context: Arc<selfdata_service::Context>,
     access_log: Arc<selfdata_privacy_web::log::AccessLog>,
@@ -275,6 +277,7 @@ impl Watched {
         Watched {
             metrics: app.metrics.clone(),
             store: app.store.clone(),
+            embedded: app.embedded.clone(),
             idp: app.idp.clone(),
             context: app.context.clone(),
             access_log: app.access_log.clone(),
@@ -289,7 +292,7 @@ impl Watched {
         let counters = self.idp.counters();
         let b = &self.backups;
         Reading {
-            open_pods: self.store.open_pods() as u64,
+            open_pods: self.embedded.as_ref().map_or(0, |s| s.open_pods()) as u64,
             import_jobs: self.context.jobs.under_way() as u64,
             disk_free: selfdata_store::sys::available_space(&self.data).unwrap_or(0),
             disk_total: selfdata_store::sys::total_space(&self.data).unwrap_or(0),

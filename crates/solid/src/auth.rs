@@ -94,6 +94,9 @@ type DecisionKey = (ResourcePath, Option<String>, Option<String>);
 #[derive(Default)]
 pub(crate) struct AclCache {
     generations: parking_lot::Mutex<HashMap<PodName, u64>>,
+    /// When other servers write to the store too: each pod's ACL epoch in
+    /// the store (see `Backend::acl_epoch`) as of its cached entries.
+    epochs: parking_lot::Mutex<HashMap<PodName, u64>>,
     pods: RwLock<HashMap<PodName, PodAcls>>,
     decisions: RwLock<HashMap<PodName, HashMap<DecisionKey, Permissions>>>,
 }
@@ -106,6 +109,20 @@ impl AclCache {
         *self.generations.lock().entry(pod.clone()).or_default() += 1;
         self.pods.write().remove(pod);
         self.decisions.write().remove(pod);
+    }
+
+    /// Forgets the pod's entries unless they were computed at `epoch`
+    /// (another server may have changed one of its ACLs since).
+    fn at_epoch(&self, pod: &PodName, epoch: u64) {
+        let mut epochs = self.epochs.lock();
+        if epochs.get(pod) != Some(&epoch) {
+            if epochs.len() >= MAX_DECISIONS_PER_POD {
+                epochs.clear();
+            }
+            epochs.insert(pod.clone(), epoch);
+            drop(epochs);
+            self.forget_pod(pod);
+        }
     }
 
     fn generation(&self, pod: &PodName) -> u64 {
@@ -195,6 +212,11 @@ impl<'a> Access<'a> {
             self.origin.clone(),
         );
         let acls = self.state.acl_cache();
+        if let Some(epoch) = self.state.store().acl_epoch(self.pod).await? {
+            // Another server may have changed an ACL of this pod: the
+            // cached rules hold only at the epoch they were read at.
+            acls.at_epoch(self.pod, epoch);
+        }
         let cache = &acls.decisions;
         if let Some(hit) = cache.read().get(self.pod).and_then(|d| d.get(&key)) {
             return Ok(*hit);

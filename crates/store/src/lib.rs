@@ -24,6 +24,7 @@ mod sqlite_holders;
 mod sqlite_studies;
 pub mod studies;
 pub mod sys;
+mod tree;
 
 use std::sync::Arc;
 
@@ -425,6 +426,14 @@ pub struct PodUsage {
     pub own_quota: bool,
 }
 
+/// Everything a server keeps, on one engine: the pods, the directory and the
+/// registries of holders and studies. The embedded engine
+/// ([`sqlite::SqliteBackend`]) and the PostgreSQL engine
+/// ([`postgres::PgStore`]) are both one.
+pub trait Storage: Backend + Directory + HolderRegistry + StudyRegistry {}
+
+impl<T: Backend + Directory + HolderRegistry + StudyRegistry> Storage for T {}
+
 /// A storage engine for pods.
 ///
 /// Reads see every write that was acknowledged before they started. A write
@@ -477,6 +486,20 @@ pub trait Backend: Send + Sync + 'static {
         Err(StoreError::Io(
             "this storage engine cannot set a pod's quota".into(),
         ))
+    }
+    /// Whether other servers write to this store too (several servers over
+    /// one database): what a server keeps in memory about it (replayed
+    /// proofs, revocations, access control lists) must then be checked
+    /// against the store, not only against its own writes.
+    fn is_shared(&self) -> bool {
+        false
+    }
+    /// A number that moves whenever a write may have changed one of the
+    /// pod's access control lists, on any server; `None` when this
+    /// process sees every write itself ([`Backend::is_shared`] false).
+    async fn acl_epoch(&self, pod: &PodName) -> Result<Option<u64>, StoreError> {
+        let _ = pod;
+        Ok(None)
     }
     /// One entry of the pod's derived store, if it exists.
     async fn index_get(&self, pod: &PodName, key: &str) -> Result<Option<Bytes>, StoreError>;

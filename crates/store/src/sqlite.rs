@@ -46,8 +46,8 @@ use tokio::sync::oneshot;
 
 use crate::crypto::{Key32, MasterKey, PodKeys, sync_dir, wrap, wrong_master_key};
 use crate::{
-    Backend, BodySource, Meta, PodErasure, PodInfo, PodName, Precondition, ResourcePath,
-    StoreError, Write, WriteOutcome,
+    Backend, BodySource, Meta, PodErasure, PodInfo, PodName, ResourcePath, StoreError, Write,
+    WriteOutcome,
 };
 
 /// Bodies larger than this live in content-addressed files beside the database.

@@ -697,6 +697,20 @@ impl Directory for SqliteBackend {
         Ok(())
     }
 
+    async fn spend_proof(
+        &self,
+        key: &str,
+        now_s: i64,
+        expires_s: i64,
+    ) -> Result<bool, StoreError> {
+        let spent = self.host().execute(
+            "INSERT INTO dpop_proof (key, expires) VALUES (?1, ?3)
+             ON CONFLICT(key) DO UPDATE SET expires = excluded.expires WHERE dpop_proof.expires <= ?2",
+            params![key, now_s, expires_s],
+        )?;
+        Ok(spent == 1)
+    }
+
     async fn remembered_proofs(&self, now_s: i64) -> Result<Vec<(String, i64)>, StoreError> {
         let host = self.host();
         host.execute("DELETE FROM dpop_proof WHERE expires <= ?1", [now_s])?;

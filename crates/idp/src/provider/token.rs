@@ -75,7 +75,7 @@ pub async fn token(State(idp): St, headers: HeaderMap, body: axum::body::Body) -
             now(),
         )) {
             Ok(verified) => {
-                if let Err(why) = idp.fresh_proof(&verified) {
+                if let Err(why) = idp.fresh_proof(&verified).await {
                     return oauth_error(StatusCode::BAD_REQUEST, "invalid_dpop_proof", why);
                 }
                 Some(verified)

@@ -57,6 +57,7 @@ mod security_archives;
 mod security_oidc;
 mod security_rdf;
 mod security_storage;
+mod shared;
 mod studies;
 mod tls;
 mod transfers;

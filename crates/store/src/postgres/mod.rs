@@ -187,13 +187,15 @@ impl PgStore {
         // (a unique violation in the catalogue): the loser tries again.
         for attempt in 0.. {
             let done = self
-                .run(|c| Ok(c.batch_execute(&format!(
+                .run(|c| {
+                    Ok(c.batch_execute(&format!(
                         "BEGIN; {} {} {} {} COMMIT;",
                         pods::SCHEMA,
                         directory::SCHEMA,
                         holders::SCHEMA,
                         studies::SCHEMA
-                    ))?))
+                    ))?)
+                })
                 .await;
             match done {
                 Ok(()) => return Ok(()),

@@ -197,28 +197,7 @@ pub(super) enum StoredBody {
     Blob(String, u64),
 }
 
-pub(super) enum Job {
-    Put {
-        path: ResourcePath,
-        content_type: String,
-        body: StoredBody,
-        precondition: Precondition,
-    },
-    Delete {
-        path: ResourcePath,
-        precondition: Precondition,
-    },
-    Modify {
-        path: ResourcePath,
-        precondition: Precondition,
-        modify: crate::ModifyFn,
-    },
-    Index {
-        key: String,
-        value: Option<Bytes>,
-    },
-    Batch(Vec<Job>),
-}
+pub(super) type Job = crate::tree::Job<StoredBody>;
 
 impl Job {
     /// The blobs this job refers to, pinned until it is applied.
@@ -455,23 +434,27 @@ impl Writer {
         let mut changes = Vec::new();
         for (job, _) in batch {
             let sp = tx.savepoint()?;
-            let mut ctx = Ctx {
+            let mut rows = SqliteRows {
                 tx: &sp,
+                blobs: &self.blobs,
+                freed: Vec::new(),
+            };
+            let mut ctx = crate::tree::Ctx {
+                rows: &mut rows,
                 next_version: &mut next_version,
                 now,
-                freed: Vec::new(),
                 grown: 0,
                 changes: listened.then(Vec::new),
             };
-            let mut result = ctx.apply(job, &self.blobs);
+            let mut result = ctx.apply(job);
             if let Err(StoreError::DiskFull) = result {
                 // The whole batch fails (and may be tried again once the
                 // reserve is released); nothing of it is committed.
                 return Err(StoreError::DiskFull);
             }
-            let job_freed = std::mem::take(&mut ctx.freed);
             let job_changes = ctx.changes.take();
             let grown = ctx.grown;
+            let job_freed = rows.freed;
             let after = (usage as i64).saturating_add(grown).max(0) as u64;
             let quota = self.quota.load(Ordering::Relaxed);
             if result.is_ok() && grown > 0 && after > quota {
@@ -514,184 +497,72 @@ type Applied = (
     Option<crate::Committed>,
 );
 
-/// The state of one job being applied inside the batch transaction.
-pub(super) struct Ctx<'a> {
+/// A pod's rows inside the writer's transaction (a job's savepoint).
+pub(super) struct SqliteRows<'a> {
     tx: &'a Connection,
-    next_version: &'a mut u64,
-    now: i64,
+    blobs: &'a BlobDir,
+    /// Blobs that may have lost their last reference.
     freed: Vec<String>,
-    /// Bytes of resources added (negative: removed) by this job.
-    grown: i64,
-    /// The resources this job changed, when someone listens.
-    changes: Option<Vec<crate::Change>>,
 }
 
-impl Ctx<'_> {
-    fn apply(&mut self, job: &Job, blobs: &BlobDir) -> Result<WriteOutcome, StoreError> {
-        match job {
-            Job::Put {
-                path,
-                content_type,
-                body,
-                precondition,
-            } => self.put(path, content_type, body, precondition),
-            Job::Delete { path, precondition } => self.delete(path, precondition),
-            Job::Modify {
-                path,
-                precondition,
-                modify,
-            } => self.modify(path, precondition, modify, blobs),
-            Job::Index { key, value } => {
-                match value {
-                    Some(v) => self
-                        .tx
-                        .prepare_cached(
-                            "INSERT INTO derived (key, value) VALUES (?1, ?2)
-                             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                        )?
-                        .execute(params![key, &v[..]])?,
-                    None => self
-                        .tx
-                        .prepare_cached("DELETE FROM derived WHERE key = ?1")?
-                        .execute([key])?,
-                };
-                Ok(WriteOutcome::Indexed)
-            }
-            // Applied inside the job's savepoint: the first failure returns
-            // and the caller rolls the whole batch back.
-            Job::Batch(jobs) => jobs
-                .iter()
-                .map(|j| self.apply(j, blobs))
-                .collect::<Result<Vec<_>, _>>()
-                .map(WriteOutcome::Batch),
+impl SqliteRows<'_> {
+    fn blob_of(&self, path: &ResourcePath) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT blob FROM resource WHERE path = ?1")?
+            .query_row([path.as_str()], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+    }
+}
+
+impl crate::tree::Rows for SqliteRows<'_> {
+    type Body = StoredBody;
+
+    fn len(body: &StoredBody) -> u64 {
+        match body {
+            StoredBody::Inline(b) => b.len() as u64,
+            StoredBody::Blob(_, len) => *len,
         }
     }
 
-    fn version(&mut self) -> u64 {
-        let v = *self.next_version;
-        *self.next_version += 1;
-        v
+    fn inline(body: Bytes) -> StoredBody {
+        StoredBody::Inline(body)
     }
 
-    fn exists(&self, path: &ResourcePath) -> Result<bool, StoreError> {
+    fn meta(&mut self, path: &ResourcePath) -> Result<Option<Meta>, StoreError> {
+        read_meta(self.tx, path)
+    }
+
+    fn exists(&mut self, path: &ResourcePath) -> Result<bool, StoreError> {
         Ok(self
             .tx
             .prepare_cached("SELECT 1 FROM resource WHERE path = ?1")?
             .exists([path.as_str()])?)
     }
 
-    /// Marks a container as changed because a member changed; returns its
-    /// new version.
-    fn touch(&mut self, container: &ResourcePath) -> Result<u64, StoreError> {
-        let v = self.version();
-        self.tx
-            .prepare_cached("UPDATE resource SET version = ?2, modified = ?3 WHERE path = ?1")?
-            .execute(params![container.as_str(), v as i64, self.now])?;
-        Ok(v)
-    }
-
-    /// Notes a change for the listeners, if any.
-    fn changed(
-        &mut self,
-        path: &ResourcePath,
-        kind: crate::ChangeKind,
-        version: Option<u64>,
-        parent_version: Option<u64>,
-    ) {
-        if let Some(changes) = &mut self.changes {
-            changes.push(crate::Change {
-                path: path.clone(),
-                kind,
-                version,
-                parent_version,
-            });
+    fn read(&mut self, path: &ResourcePath) -> Result<Option<(Meta, Vec<u8>)>, StoreError> {
+        match read_resource(self.tx, path)? {
+            Some((meta, at)) => Ok(Some((meta, at.read(self.blobs)?))),
+            None => Ok(None),
         }
-    }
-
-    /// Makes sure every ancestor container of `path` exists, creating missing ones.
-    fn ensure_ancestors(&mut self, path: &ResourcePath) -> Result<(), StoreError> {
-        let mut missing = Vec::new();
-        let mut cursor = path.parent();
-        let mut existing = None;
-        while let Some(container) = cursor {
-            if self.exists(&container)? {
-                existing = Some(container);
-                break;
-            }
-            if let Some(doc) = container.slash_twin()
-                && self.exists(&doc)?
-            {
-                return Err(StoreError::ParentIsDocument(doc));
-            }
-            cursor = container.parent();
-            missing.push(container);
-        }
-        // The nearest existing ancestor gains a member: its version moves,
-        // as for any other member created in it.
-        let mut parent_version = match (&existing, missing.is_empty()) {
-            (Some(top), false) => Some(self.touch(top)?),
-            _ => None,
-        };
-        for container in missing.into_iter().rev() {
-            let v = self.version();
-            self.tx
-                .prepare_cached(
-                    "INSERT INTO resource (path, parent, content_type, version, modified, size, body)
-                     VALUES (?1, ?2, 'text/turtle', ?3, ?4, 0, x'')",
-                )?
-                .execute(params![
-                    container.as_str(),
-                    container.parent().map(|p| p.as_str().to_owned()),
-                    v as i64,
-                    self.now
-                ])?;
-            self.changed(
-                &container,
-                crate::ChangeKind::Created,
-                Some(v),
-                parent_version,
-            );
-            // The next one down is created in this one: its version here is
-            // the one it was created with (it is touched again below when
-            // the written resource is its member).
-            parent_version = Some(v);
-        }
-        Ok(())
     }
 
     fn put(
         &mut self,
         path: &ResourcePath,
         content_type: &str,
+        version: u64,
+        now: i64,
         body: &StoredBody,
-        precondition: &Precondition,
-    ) -> Result<WriteOutcome, StoreError> {
-        let current = read_meta(self.tx, path)?;
-        if !precondition.holds(current.as_ref()) {
-            return Err(StoreError::PreconditionFailed);
-        }
-        self.grown -= current.as_ref().map_or(0, |m| m.size as i64);
-        if current.is_none() {
-            if let Some(twin) = path.slash_twin()
-                && self.exists(&twin)?
-            {
-                let kind = if twin.is_container() {
-                    "container"
-                } else {
-                    "document"
-                };
-                return Err(StoreError::SlashConflict(twin, kind));
-            }
-            self.ensure_ancestors(path)?;
-        } else if let Some(old) = self.blob_of(path)? {
+    ) -> Result<(), StoreError> {
+        if let Some(old) = self.blob_of(path)? {
             self.freed.push(old);
         }
-        let v = self.version();
         let (blob, inline, size) = match body {
             StoredBody::Inline(b) => (None, Some(&b[..]), b.len() as u64),
             StoredBody::Blob(hash, len) => (Some(hash.as_str()), None, *len),
         };
-        self.grown += size as i64;
         self.tx
             .prepare_cached(
                 "INSERT INTO resource (path, parent, content_type, version, modified, size, blob, body)
@@ -704,70 +575,35 @@ impl Ctx<'_> {
                 path.as_str(),
                 path.parent().map(|p| p.as_str().to_owned()),
                 content_type,
-                v as i64,
-                self.now,
+                version as i64,
+                now,
                 size as i64,
                 blob,
                 inline
             ])?;
-        let parent_version = match path.parent() {
-            Some(parent) if path.auxiliary_kind().is_none() => Some(self.touch(&parent)?),
-            _ => None,
-        };
-        let kind = if current.is_some() {
-            crate::ChangeKind::Updated
-        } else {
-            crate::ChangeKind::Created
-        };
-        self.changed(path, kind, Some(v), parent_version);
-        let meta = Meta {
-            path: path.clone(),
-            content_type: content_type.to_owned(),
-            version: v,
-            modified_ms: self.now,
-            size,
-        };
-        Ok(if current.is_some() {
-            WriteOutcome::Updated(meta)
-        } else {
-            WriteOutcome::Created(meta)
-        })
+        Ok(())
     }
 
-    fn modify(
-        &mut self,
-        path: &ResourcePath,
-        precondition: &Precondition,
-        modify: &crate::ModifyFn,
-        blobs: &BlobDir,
-    ) -> Result<WriteOutcome, StoreError> {
-        let current = match read_resource(self.tx, path)? {
-            Some((meta, at)) => Some((meta, at.read(blobs)?)),
-            None => None,
-        };
-        if !precondition.holds(current.as_ref().map(|(m, _)| m)) {
-            return Err(StoreError::PreconditionFailed);
-        }
-        let (content_type, body) =
-            modify(current.as_ref().map(|(m, b)| (m, &b[..]))).map_err(StoreError::Rejected)?;
-        self.put(
-            path,
-            &content_type,
-            &StoredBody::Inline(body),
-            &Precondition::None,
-        )
+    fn touch(&mut self, path: &ResourcePath, version: u64, now: i64) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("UPDATE resource SET version = ?2, modified = ?3 WHERE path = ?1")?
+            .execute(params![path.as_str(), version as i64, now])?;
+        Ok(())
     }
 
-    fn blob_of(&self, path: &ResourcePath) -> Result<Option<String>, StoreError> {
-        Ok(self
+    fn children(&mut self, container: &ResourcePath) -> Result<Vec<ResourcePath>, StoreError> {
+        let paths: Vec<String> = self
             .tx
-            .prepare_cached("SELECT blob FROM resource WHERE path = ?1")?
-            .query_row([path.as_str()], |r| r.get::<_, Option<String>>(0))
-            .optional()?
-            .flatten())
+            .prepare_cached("SELECT path FROM resource WHERE parent = ?1")?
+            .query_map([container.as_str()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(paths
+            .iter()
+            .map(|p| ResourcePath::parse(p))
+            .collect::<Result<_, _>>()?)
     }
 
-    fn delete_row(&mut self, path: &ResourcePath) -> Result<(), StoreError> {
+    fn remove(&mut self, path: &ResourcePath) -> Result<u64, StoreError> {
         if let Some(old) = self.blob_of(path)? {
             self.freed.push(old);
         }
@@ -776,56 +612,26 @@ impl Ctx<'_> {
             .prepare_cached("SELECT size FROM resource WHERE path = ?1")?
             .query_row([path.as_str()], |r| r.get(0))
             .optional()?;
-        self.grown -= size.unwrap_or(0);
         self.tx
             .prepare_cached("DELETE FROM resource WHERE path = ?1")?
             .execute([path.as_str()])?;
-        Ok(())
+        Ok(size.unwrap_or(0).max(0) as u64)
     }
 
-    fn delete(
-        &mut self,
-        path: &ResourcePath,
-        precondition: &Precondition,
-    ) -> Result<WriteOutcome, StoreError> {
-        if path.is_root() {
-            return Err(StoreError::RootDelete);
-        }
-        let current = read_meta(self.tx, path)?;
-        if !precondition.holds(current.as_ref()) {
-            return Err(StoreError::PreconditionFailed);
-        }
-        if current.is_none() {
-            return Err(StoreError::NotFound(path.clone()));
-        }
-        if path.is_container() {
-            let members: Vec<String> = self
+    fn set_index(&mut self, key: &str, value: Option<&[u8]>) -> Result<(), StoreError> {
+        match value {
+            Some(v) => self
                 .tx
-                .prepare_cached("SELECT path FROM resource WHERE parent = ?1")?
-                .query_map([path.as_str()], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            let mut aux = Vec::new();
-            for member in members {
-                let member = ResourcePath::parse(&member)?;
-                if member.auxiliary_kind().is_none() {
-                    return Err(StoreError::ContainerNotEmpty(path.clone()));
-                }
-                aux.push(member);
-            }
-            for member in aux {
-                self.delete_row(&member)?;
-            }
-        } else if path.auxiliary_kind().is_none() {
-            for kind in crate::AuxKind::ALL {
-                self.delete_row(&path.aux(kind))?;
-            }
-        }
-        self.delete_row(path)?;
-        let parent_version = match path.parent() {
-            Some(parent) if path.auxiliary_kind().is_none() => Some(self.touch(&parent)?),
-            _ => None,
+                .prepare_cached(
+                    "INSERT INTO derived (key, value) VALUES (?1, ?2)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                )?
+                .execute(params![key, v])?,
+            None => self
+                .tx
+                .prepare_cached("DELETE FROM derived WHERE key = ?1")?
+                .execute([key])?,
         };
-        self.changed(path, crate::ChangeKind::Deleted, None, parent_version);
-        Ok(WriteOutcome::Deleted)
+        Ok(())
     }
 }

@@ -31,6 +31,20 @@ pub struct Server {
     _dir: tempfile::TempDir,
 }
 
+/// The engine the servers of this run keep their data in: the embedded
+/// default, or with `SELFDATA_TEST_ENGINE=postgres` a fresh database on the
+/// tests' PostgreSQL server (`SELFDATA_TEST_POSTGRES`) for each server, so
+/// the same suites run on both engines.
+pub fn test_database() -> Option<selfdata_store::postgres::PgSettings> {
+    match std::env::var("SELFDATA_TEST_ENGINE").as_deref() {
+        Ok("postgres") => Some(selfdata_store::postgres::PgSettings::new(
+            selfdata_store::postgres::testing::fresh_database(),
+        )),
+        Ok("sqlite") | Err(_) => None,
+        Ok(other) => panic!("SELFDATA_TEST_ENGINE={other}: say sqlite or postgres"),
+    }
+}
+
 pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -48,6 +62,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut options = Options::new(dir.path(), &base);
+        options.database = test_database();
         tune(&mut options);
         let app = std::sync::Arc::new(App::open(options).await.unwrap());
         let pod = app

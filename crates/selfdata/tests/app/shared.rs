@@ -1,0 +1,148 @@
+//! Two servers over one PostgreSQL database, as a city runs them behind a
+//! load balancer: what one server accepts, revokes or changes holds on the
+//! other at the very next request. Needs `SELFDATA_TEST_POSTGRES` (see
+//! `scripts/postgres.sh`; `scripts/test-all.sh` starts one).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use selfdata::{App, Options};
+use selfdata_store::crypto::MasterKey;
+use selfdata_store::directory::RevokeScope;
+use selfdata_store::postgres::PgSettings;
+
+use crate::common::*;
+
+/// A second server of the same installation as `a` (same database, same
+/// master key, same public address), listening on a port of its own.
+struct Other {
+    addr: SocketAddr,
+    _app: Arc<App>,
+    _dir: tempfile::TempDir,
+}
+
+impl Other {
+    /// `url` (an address under the public base) as sent to this server.
+    fn at(&self, a: &Server, url: &str) -> String {
+        url.replacen(&a.base, &format!("http://{}", self.addr), 1)
+    }
+}
+
+/// Server `a` (the test's usual server, with alice's pod) and `b`.
+async fn two_servers() -> (Server, Other) {
+    let settings = PgSettings::new(selfdata_store::postgres::testing::fresh_database());
+    let master = MasterKey::random();
+    let (settings_a, master_a) = (settings.clone(), master.clone());
+    let a = Server::start_with(move |o| {
+        o.database = Some(settings_a);
+        o.master_key = Some(master_a);
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = Options::new(dir.path(), &a.base);
+    options.database = Some(settings);
+    options.master_key = Some(master);
+    let app = Arc::new(App::open(options).await.unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app.router();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    (
+        a,
+        Other {
+            addr,
+            _app: app,
+            _dir: dir,
+        },
+    )
+}
+
+/// A request as alice's owner token, to `server_url`, with a proof made
+/// for the public address `url` (what a load balancer passes on).
+fn signed_to(a: &Server, method: &str, url: &str, server_url: &str, proof: Option<String>) -> reqwest::RequestBuilder {
+    let proof = proof.unwrap_or_else(|| a.key.proof(method, url, Some(&a.token), now()));
+    a.client
+        .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), server_url)
+        .header("authorization", format!("DPoP {}", a.token))
+        .header("dpop", proof)
+}
+
+#[tokio::test]
+async fn a_dpop_proof_accepted_by_one_server_is_refused_by_the_other() {
+    let (a, b) = two_servers().await;
+    a.put_turtle("/notes/a.ttl", "<#a> <#b> 1 .").await;
+    let url = a.url("/notes/a.ttl");
+    // What server b serves, written through server a: one store.
+    let fresh = signed_to(&a, "GET", &url, &b.at(&a, &url), None);
+    let response = fresh.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("<#b>"));
+
+    let proof = a.key.proof("GET", &url, Some(&a.token), now());
+    let first = signed_to(&a, "GET", &url, &url, Some(proof.clone()));
+    assert_eq!(first.send().await.unwrap().status(), 200, "server a takes it");
+    let replayed = signed_to(&a, "GET", &url, &b.at(&a, &url), Some(proof.clone()));
+    let (status, detail) = problem(replayed.send().await.unwrap()).await;
+    assert_eq!(status, 401, "server b refuses the replay");
+    assert!(detail.contains("used before"), "{detail}");
+    let again = signed_to(&a, "GET", &url, &url, Some(proof));
+    assert_eq!(again.send().await.unwrap().status(), 401, "and so does a");
+}
+
+#[tokio::test]
+async fn a_revocation_on_one_server_cuts_access_on_the_other_at_the_next_request() {
+    let (a, b) = two_servers().await;
+    a.put_turtle("/notes/a.ttl", "<#a> <#b> 1 .").await;
+    let url = a.url("/notes/a.ttl");
+    let before = signed_to(&a, "GET", &url, &b.at(&a, &url), None);
+    assert_eq!(before.send().await.unwrap().status(), 200);
+    // Revoked on server a (its memory and the store).
+    a.app
+        .idp
+        .revoke(RevokeScope::FamiliesOf(&a.webid))
+        .await
+        .unwrap();
+    let after = signed_to(&a, "GET", &url, &b.at(&a, &url), None);
+    let (status, detail) = problem(after.send().await.unwrap()).await;
+    assert_eq!(status, 401, "server b no longer takes the token");
+    assert!(detail.contains("revoked"), "{detail}");
+}
+
+#[tokio::test]
+async fn an_acl_change_on_one_server_is_enforced_by_the_other_at_once() {
+    let (a, b) = two_servers().await;
+    a.put_turtle("/public/page.ttl", "<#p> <#q> 1 .").await;
+    let prefixes = "@prefix acl: <http://www.w3.org/ns/auth/acl#>. @prefix foaf: <http://xmlns.com/foaf/0.1/>.\n";
+    let owner = format!(
+        "<#owner> a acl:Authorization; acl:agent <{}>; acl:accessTo <./>; acl:default <./>; acl:mode acl:Read, acl:Write, acl:Control.",
+        a.webid
+    );
+    let public = format!(
+        "{prefixes}{owner}\n<#p> a acl:Authorization; acl:agentClass foaf:Agent; acl:default <./>; acl:mode acl:Read."
+    );
+    assert!(a.put_turtle("/public/.acl", &public).await.status().is_success());
+    let page = b.at(&a, &a.url("/public/page.ttl"));
+    // Server b decides (and keeps its decision) with the public rule…
+    for _ in 0..2 {
+        assert_eq!(a.client.get(&page).send().await.unwrap().status(), 200);
+    }
+    // …which server a withdraws.
+    assert!(
+        a.put_turtle("/public/.acl", &format!("{prefixes}{owner}"))
+            .await
+            .status()
+            .is_success()
+    );
+    assert_eq!(
+        a.client.get(&page).send().await.unwrap().status(),
+        401,
+        "server b enforces the new rule at the next request"
+    );
+}
