@@ -1091,6 +1091,26 @@ impl Directory for PgStore {
         .await
     }
 
+    async fn spend_proof(
+        &self,
+        key: &str,
+        now_s: i64,
+        expires_s: i64,
+    ) -> Result<bool, StoreError> {
+        let key = key.to_owned();
+        // One statement: of two servers spending the same proof at once,
+        // one inserts and the other finds it (or waits for it and finds it).
+        self.run(move |c| {
+            Ok(c.execute(
+                "INSERT INTO dpop_proof (key, expires) VALUES ($1, $3)
+                 ON CONFLICT (key) DO UPDATE SET expires = excluded.expires
+                 WHERE dpop_proof.expires <= $2",
+                &[&key, &now_s, &expires_s],
+            )? == 1)
+        })
+        .await
+    }
+
     async fn remembered_proofs(&self, now_s: i64) -> Result<Vec<(String, i64)>, StoreError> {
         self.txn(move |tx| {
             tx.execute("DELETE FROM dpop_proof WHERE expires <= $1", &[&now_s])?;

@@ -68,7 +68,8 @@ impl PgSettings {
 /// The PostgreSQL engine: pods ([`crate::Backend`]), the directory, the
 /// holders' and the studies' registries.
 pub struct PgStore {
-    pool: Pool,
+    /// Taken by `Drop` (see there).
+    pool: Option<Pool>,
     master: MasterKey,
     /// Bytes each pod may hold unless it has its own quota.
     pod_quota: AtomicU64,
@@ -77,6 +78,19 @@ pub struct PgStore {
     body_keys: Mutex<HashMap<String, Key32>>,
     /// The commits this server made, for [`crate::Backend::changes`].
     changes: tokio::sync::broadcast::Sender<Arc<crate::Committed>>,
+}
+
+impl Drop for PgStore {
+    /// Closes the connections on a thread of their own: the blocking client
+    /// runs a small runtime of its own to close, which may not start on a
+    /// thread driving async tasks (where the store is usually dropped).
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::Builder::new()
+                .name("pg-pool-close".into())
+                .spawn(move || drop(pool));
+        }
+    }
 }
 
 impl std::fmt::Debug for PgStore {
@@ -158,7 +172,7 @@ impl PgStore {
         .map_err(|e| StoreError::Unavailable(format!("cannot reach the database: {e}")))?;
         let (changes, _) = tokio::sync::broadcast::channel(crate::CHANGES_BACKLOG);
         let store = Self {
-            pool,
+            pool: Some(pool),
             master,
             pod_quota: AtomicU64::new(u64::MAX),
             body_keys: Mutex::new(HashMap::new()),
@@ -211,7 +225,7 @@ impl PgStore {
         &self,
         f: impl FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let pool = self.pool.clone();
+        let pool = self.pool.clone().expect("the pool is taken only when dropped");
         tokio::task::spawn_blocking(move || {
             let mut conn = pool
                 .get()
@@ -228,6 +242,16 @@ impl PgStore {
     /// act outside the transaction.
     pub(crate) async fn txn<T: Send + 'static>(
         &self,
+        f: impl FnMut(&mut postgres::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.txn_at(postgres::IsolationLevel::Serializable, f).await
+    }
+
+    /// [`PgStore::txn`] at another isolation level: a pod's writes run
+    /// READ COMMITTED under the pod row's lock (see `pods.rs`).
+    pub(crate) async fn txn_at<T: Send + 'static>(
+        &self,
+        isolation: postgres::IsolationLevel,
         mut f: impl FnMut(&mut postgres::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         self.run(move |conn| {
@@ -237,7 +261,7 @@ impl PgStore {
                 let attempt = (|| {
                     let mut tx = conn
                         .build_transaction()
-                        .isolation_level(postgres::IsolationLevel::Serializable)
+                        .isolation_level(isolation)
                         .start()?;
                     let out = f(&mut tx)?;
                     tx.commit()?;
