@@ -243,7 +243,11 @@ fn transfers_of_rows(s: &Sealer, rows: &[postgres::Row]) -> Result<Vec<Transfer>
         .iter()
         .map(|r| transfer_of_row(s, r))
         .collect::<Result<Vec<_>, _>>()?;
-    out.sort_by(|a, b| b.created_ms.cmp(&a.created_ms).then_with(|| a.id.cmp(&b.id)));
+    out.sort_by(|a, b| {
+        b.created_ms
+            .cmp(&a.created_ms)
+            .then_with(|| a.id.cmp(&b.id))
+    });
     Ok(out)
 }
 
@@ -257,7 +261,8 @@ impl PgStore {
         let s = Sealer::of(self);
         let id = id.to_owned();
         self.run(move |c| {
-            let Some(row) = c.query_opt("SELECT version, json FROM holder WHERE id = $1", &[&id])?
+            let Some(row) =
+                c.query_opt("SELECT version, json FROM holder WHERE id = $1", &[&id])?
             else {
                 return Ok(None);
             };
@@ -676,8 +681,14 @@ impl HolderRegistry for PgStore {
         let pod_mac = Sealer::of(self).pod(pod);
         self.txn(move |tx| {
             tx.execute("DELETE FROM holder_link WHERE pod_mac = $1", &[&pod_mac])?;
-            tx.execute("DELETE FROM holder_delivery WHERE pod_mac = $1", &[&pod_mac])?;
-            tx.execute("DELETE FROM holder_transfer WHERE pod_mac = $1", &[&pod_mac])?;
+            tx.execute(
+                "DELETE FROM holder_delivery WHERE pod_mac = $1",
+                &[&pod_mac],
+            )?;
+            tx.execute(
+                "DELETE FROM holder_transfer WHERE pod_mac = $1",
+                &[&pod_mac],
+            )?;
             Ok(())
         })
         .await

@@ -112,10 +112,8 @@ fn participant_of_row(s: &Sealer, r: &postgres::Row) -> Result<Participant, Stor
     let study: String = r.get(0);
     let pod_mac: Vec<u8> = r.get(1);
     let sealed: Vec<u8> = r.get(3);
-    let v: ParticipantSealed = s.open(
-        &[b"study_participant", study.as_bytes(), &pod_mac],
-        &sealed,
-    )?;
+    let v: ParticipantSealed =
+        s.open(&[b"study_participant", study.as_bytes(), &pod_mac], &sealed)?;
     Ok(Participant {
         study,
         pod: v.pod,
@@ -241,7 +239,10 @@ impl StudyRegistry for PgStore {
     }
 
     async fn study(&self, id: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.study_versioned(id, None).await?.map(|(_, json, _)| json))
+        Ok(self
+            .study_versioned(id, None)
+            .await?
+            .map(|(_, json, _)| json))
     }
 
     async fn studies(&self) -> Result<Vec<String>, StoreError> {
