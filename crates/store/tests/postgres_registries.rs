@@ -881,3 +881,32 @@ async fn personal_values_are_never_in_the_clear_in_the_database() {
         Some("comparisonjsonzz")
     );
 }
+
+/// Servers starting together race on the first CREATE TABLE; the loser's
+/// `BEGIN; … COMMIT;` batch leaves its pooled connection in an aborted
+/// transaction, so `PgStore::create_schema`'s retries all fail on it, and
+/// the store dropped on the runtime then panics (mod.rs, not this module).
+#[ignore = "fails until PgStore::create_schema rolls back a failed schema batch"]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn servers_starting_at_once_on_a_fresh_database_all_start() {
+    let url = testing::fresh_database();
+    let master = MasterKey::random();
+    let starts: Vec<_> = (0..6)
+        .map(|_| {
+            let (url, master) = (url.clone(), master.clone());
+            tokio::spawn(async move { server(&url, &master).await })
+        })
+        .collect();
+    let mut servers = Vec::new();
+    for s in starts {
+        servers.push(s.await.unwrap());
+    }
+    assert_eq!(
+        servers[0]
+            .record_study_event(1, "s", "first")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(servers[5].study_events().await.unwrap().len(), 1);
+}

@@ -65,14 +65,18 @@ CREATE TABLE IF NOT EXISTS study_event (
     study TEXT COLLATE "C" NOT NULL,
     text TEXT NOT NULL
 );
-CREATE OR REPLACE FUNCTION study_event_append_only() RETURNS trigger
-LANGUAGE plpgsql AS $fn$
-BEGIN
-    RAISE EXCEPTION 'the record of study decisions is append-only';
-END
-$fn$;
+-- Created only when missing (not replaced at each start: servers starting
+-- at once would collide on the catalogue's row, "tuple concurrently updated").
 DO $do$
 BEGIN
+    IF to_regprocedure('study_event_append_only()') IS NULL THEN
+        CREATE FUNCTION study_event_append_only() RETURNS trigger
+        LANGUAGE plpgsql AS $fn$
+        BEGIN
+            RAISE EXCEPTION 'the record of study decisions is append-only';
+        END
+        $fn$;
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_trigger
                    WHERE tgname = 'study_event_no_change'
                      AND tgrelid = 'study_event'::regclass) THEN
