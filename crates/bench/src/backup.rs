@@ -37,7 +37,7 @@ use bytes::Bytes;
 use hdrhistogram::Histogram;
 use http_body_util::BodyExt as _;
 use selfdata::{App, Options};
-use selfdata_store::{Backend, PodName, Precondition, ResourcePath, Write};
+use selfdata_store::{PodName, Precondition, ResourcePath, Write};
 use serde_json::json;
 use tower::ServiceExt as _;
 
@@ -167,12 +167,12 @@ pub async fn run(args: &BackupArgs) -> anyhow::Result<()> {
             .await?;
         if (p + 1) % 500 == 0 {
             eprintln!("{} pods of {} made", p + 1, args.pods);
-            app.store.maintain(Duration::ZERO);
+            app.embedded.as_ref().unwrap().maintain(Duration::ZERO);
         }
     }
     let fill_s = filled.elapsed().as_secs_f64();
     // Most pods idle, as on a server: closed.
-    app.store.maintain(Duration::ZERO);
+    app.embedded.as_ref().unwrap().maintain(Duration::ZERO);
 
     eprintln!("the plain copy");
     let started = Instant::now();
@@ -195,7 +195,7 @@ pub async fn run(args: &BackupArgs) -> anyhow::Result<()> {
         .await
         .context("the backup")?;
     let alone_s = started.elapsed().as_secs_f64();
-    app.store.maintain(Duration::ZERO);
+    app.embedded.as_ref().unwrap().maintain(Duration::ZERO);
 
     eprintln!("the load alone");
     let stop = Arc::new(AtomicBool::new(false));
@@ -203,7 +203,7 @@ pub async fn run(args: &BackupArgs) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(args.load_seconds)).await;
     stop.store(true, Ordering::Relaxed);
     let (h_without, e_without) = without.await??;
-    app.store.maintain(Duration::ZERO);
+    app.embedded.as_ref().unwrap().maintain(Duration::ZERO);
 
     eprintln!("the load during a backup");
     let stop = Arc::new(AtomicBool::new(false));

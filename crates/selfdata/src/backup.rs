@@ -234,8 +234,6 @@ impl App {
     /// authorisations for their WebID, holder links, and the owner's
     /// sessions when they own no other pod.
     pub async fn forget_erased(&self, pods: &[ErasedPod]) -> Result<(), StoreError> {
-        use selfdata_store::Directory as _;
-        use selfdata_store::holders::HolderRegistry as _;
         for erased in pods {
             let webid = selfdata_solid::provision::webid_of(&self.options.base_url, &erased.pod);
             self.idp

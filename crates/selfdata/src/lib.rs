@@ -221,9 +221,7 @@ impl App {
             None => {
                 let store = match (&options.master_key, options.unencrypted) {
                     (_, true) => SqliteBackend::open_unencrypted(&options.data)?,
-                    (Some(key), false) => {
-                        SqliteBackend::open_with_key(&options.data, key.clone())?
-                    }
+                    (Some(key), false) => SqliteBackend::open_with_key(&options.data, key.clone())?,
                     (None, false) => SqliteBackend::open(&options.data)?,
                 };
                 let max_open_pods = options.max_open_pods.unwrap_or_else(|| {

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::{CommandFactory, Parser, Subcommand};
 use selfdata::{App, Options, Upload};
 use selfdata_idp::SignupMode;
-use selfdata_store::{Backend, Directory, PodName};
+use selfdata_store::{Directory, PodName};
 
 mod config;
 
@@ -47,7 +47,12 @@ struct Cli {
     /// URL, several hosts allowed
     /// (`postgres://selfdata@db1,db2/selfdata?target_session_attrs=read-write`).
     /// Every server must then have the same master key.
-    #[arg(long, global = true, env = "SELFDATA_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "SELFDATA_DATABASE_URL",
+        hide_env_values = true
+    )]
     database_url: Option<String>,
     /// Connections each server keeps to the database at most.
     #[arg(long, global = true, env = "SELFDATA_DATABASE_POOL", default_value_t = selfdata_store::postgres::DEFAULT_POOL_SIZE)]

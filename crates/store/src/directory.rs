@@ -322,8 +322,7 @@ pub trait Directory: Send + Sync + 'static {
     /// Spends a one-time DPoP proof key (`jkt:jti`) for every server
     /// sharing this directory: `false` when it was spent already and has
     /// not expired by `now_s`; kept until `expires_s`.
-    async fn spend_proof(&self, key: &str, now_s: i64, expires_s: i64)
-    -> Result<bool, StoreError>;
+    async fn spend_proof(&self, key: &str, now_s: i64, expires_s: i64) -> Result<bool, StoreError>;
     /// The remembered proof keys not expired at `now_s`, with their expiry
     /// (expired ones are deleted).
     async fn remembered_proofs(&self, now_s: i64) -> Result<Vec<(String, i64)>, StoreError>;

@@ -697,12 +697,7 @@ impl Directory for SqliteBackend {
         Ok(())
     }
 
-    async fn spend_proof(
-        &self,
-        key: &str,
-        now_s: i64,
-        expires_s: i64,
-    ) -> Result<bool, StoreError> {
+    async fn spend_proof(&self, key: &str, now_s: i64, expires_s: i64) -> Result<bool, StoreError> {
         let spent = self.host().execute(
             "INSERT INTO dpop_proof (key, expires) VALUES (?1, ?3)
              ON CONFLICT(key) DO UPDATE SET expires = excluded.expires WHERE dpop_proof.expires <= ?2",

@@ -28,7 +28,9 @@ async fn two_servers() -> (String, Arc<PgStore>, Arc<PgStore>, PodName) {
     let a = PgStore::connect(&PgSettings::new(&url), master.clone())
         .await
         .unwrap();
-    let b = PgStore::connect(&PgSettings::new(&url), master).await.unwrap();
+    let b = PgStore::connect(&PgSettings::new(&url), master)
+        .await
+        .unwrap();
     let pod = PodName::parse("alice").unwrap();
     a.create_pod(&pod).await.unwrap();
     (url, Arc::new(a), Arc::new(b), pod)
@@ -204,11 +206,21 @@ async fn the_quota_holds_across_servers() {
         .write(&pod, put("/two", &[0u8; 600], Precondition::None))
         .await;
     assert!(
-        matches!(refused, Err(StoreError::QuotaExceeded { used: 600, quota: 1000, .. })),
+        matches!(
+            refused,
+            Err(StoreError::QuotaExceeded {
+                used: 600,
+                quota: 1000,
+                ..
+            })
+        ),
         "{refused:?}"
     );
     let usage = b.usage(&pod).await.unwrap();
-    assert_eq!((usage.used, usage.quota, usage.own_quota), (600, 1000, true));
+    assert_eq!(
+        (usage.used, usage.quota, usage.own_quota),
+        (600, 1000, true)
+    );
     // Deleting always passes, and frees the room.
     b.write(
         &pod,
@@ -228,9 +240,16 @@ async fn the_quota_holds_across_servers() {
 async fn no_personal_value_is_readable_in_the_database_and_erasure_destroys_the_key_first() {
     let (url, a, b, pod) = two_servers().await;
     let secret = "meter 09876543210987 used 4321 kWh";
-    a.write(&pod, put("/energy/readings.txt", secret.as_bytes(), Precondition::None))
-        .await
-        .unwrap();
+    a.write(
+        &pod,
+        put(
+            "/energy/readings.txt",
+            secret.as_bytes(),
+            Precondition::None,
+        ),
+    )
+    .await
+    .unwrap();
     a.write(
         &pod,
         Write::Index {
@@ -241,7 +260,10 @@ async fn no_personal_value_is_readable_in_the_database_and_erasure_destroys_the_
     .await
     .unwrap();
     let dumped = dump(&url);
-    assert!(dumped.contains("/energy/readings.txt"), "the scan reads the rows");
+    assert!(
+        dumped.contains("/energy/readings.txt"),
+        "the scan reads the rows"
+    );
     for clear in [secret, "09876543210987", "77777"] {
         assert!(!dumped.contains(clear), "{clear} is readable");
         let hex_form = hex::encode(clear.as_bytes());
@@ -254,7 +276,8 @@ async fn no_personal_value_is_readable_in_the_database_and_erasure_destroys_the_
     let dumped = dump(&url);
     assert!(!dumped.contains("/energy/readings.txt"));
     assert!(matches!(
-        a.get(&pod, &ResourcePath::parse("/energy/readings.txt").unwrap()).await,
+        a.get(&pod, &ResourcePath::parse("/energy/readings.txt").unwrap())
+            .await,
         Err(StoreError::NoSuchPod(_))
     ));
     assert!(matches!(

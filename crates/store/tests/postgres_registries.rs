@@ -886,7 +886,6 @@ async fn personal_values_are_never_in_the_clear_in_the_database() {
 /// `BEGIN; … COMMIT;` batch leaves its pooled connection in an aborted
 /// transaction, so `PgStore::create_schema`'s retries all fail on it, and
 /// the store dropped on the runtime then panics (mod.rs, not this module).
-#[ignore = "fails until PgStore::create_schema rolls back a failed schema batch"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn servers_starting_at_once_on_a_fresh_database_all_start() {
     let url = testing::fresh_database();

@@ -10,7 +10,7 @@ use selfdata_privacy_web::log::{
     ConsistencyProof, InclusionProof, LogFilter, SignedCheckpoint, VerifyInput, entries_in,
     translog, verify_offline,
 };
-use selfdata_store::{Backend, PodName, Write};
+use selfdata_store::{PodName, Write};
 
 /// The owner downloads `path`: its JSON, parsed, and its text.
 macro_rules! owner_json {

@@ -4,7 +4,7 @@
 //! to anyone else, and shown on the owner's budget page.
 
 use reqwest::Response;
-use selfdata_store::{Backend, PodName, ResourcePath};
+use selfdata_store::{PodName, ResourcePath};
 use serde_json::Value;
 
 use crate::common::{self, Server, problem};

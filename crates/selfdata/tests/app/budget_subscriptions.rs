@@ -9,7 +9,7 @@
 use jiff::ToSpan;
 use jiff::civil::{Date, date};
 use selfdata_oidc::DpopKey;
-use selfdata_store::{Backend, PodName};
+use selfdata_store::PodName;
 use serde_json::Value;
 
 use crate::common::{self, Server, as_agent, client_credentials_token, field, problem};

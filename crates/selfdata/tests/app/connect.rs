@@ -15,7 +15,7 @@ use selfdata_connect::RetryPolicy;
 use selfdata_connect::standin::grdf::{self, GrdfOptions};
 use selfdata_connect::standin::{self, Fault, FaultAnswer, StandInOptions};
 use selfdata_oidc::DpopKey;
-use selfdata_store::{Backend, PodName};
+use selfdata_store::PodName;
 
 #[tokio::test]
 async fn connecting_enedis_pulls_the_history_into_the_pod() {

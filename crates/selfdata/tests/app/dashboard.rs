@@ -9,7 +9,7 @@
 use crate::common::{Browser, Server, client_credentials_token, field, now};
 use jiff::civil::{Date, date};
 use selfdata_oidc::DpopKey;
-use selfdata_store::{Backend, PodName};
+use selfdata_store::PodName;
 use serde_json::Value;
 
 const TODAY: Date = date(2026, 10, 15);

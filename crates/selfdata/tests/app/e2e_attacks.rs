@@ -8,7 +8,7 @@
 use crate::e2e;
 
 use crate::common::Server;
-use selfdata_store::{Backend, PodName, ResourcePath};
+use selfdata_store::{PodName, ResourcePath};
 
 const EMAIL: &str = "victim@example.org";
 const PASSWORD: &str = "a long enough password";

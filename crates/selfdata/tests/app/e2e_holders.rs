@@ -4,7 +4,7 @@
 //! axe-core in English and French. The server is then asked what came of it.
 
 use selfdata_store::holders::Holder;
-use selfdata_store::{Backend, HolderRegistry, PodName, Precondition, ResourcePath, Write};
+use selfdata_store::{PodName, Precondition, ResourcePath, Write};
 
 use crate::common::{PASSWORD, Server};
 

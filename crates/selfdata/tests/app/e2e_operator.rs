@@ -6,7 +6,6 @@
 //! a phone, in English and French.
 
 use selfdata_store::PodName;
-use selfdata_store::directory::Directory;
 
 use crate::common::{PASSWORD, Server};
 

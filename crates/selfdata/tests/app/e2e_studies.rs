@@ -3,7 +3,7 @@
 //! result; the pages, and the researcher's proposal form, through axe-core in
 //! English and French. The server is then asked what came of it.
 
-use selfdata_store::{Directory, PodName, StudyRegistry};
+use selfdata_store::PodName;
 use selfdata_studies_web::study::{Proposal, Stage, Study, StudyResult};
 
 use crate::common::{PASSWORD, Server};

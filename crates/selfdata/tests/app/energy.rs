@@ -7,7 +7,7 @@
 use crate::common;
 
 use crate::common::{Server, problem};
-use selfdata_store::{Backend, PodName, ResourcePath, Write};
+use selfdata_store::{PodName, ResourcePath, Write};
 use serde_json::Value;
 
 /// A portal load-curve CSV (30-minute steps) over local days `[from, to)`,

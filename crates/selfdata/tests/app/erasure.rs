@@ -7,7 +7,7 @@ use bytes::Bytes;
 use selfdata::{App, Options};
 use selfdata_store::crypto::MasterKey;
 use selfdata_store::sqlite::SqliteBackend;
-use selfdata_store::{Backend, Directory, PodName, Precondition, ResourcePath, Write};
+use selfdata_store::{Backend, PodName, Precondition, ResourcePath, Write};
 
 /// Copies a folder tree.
 pub(crate) fn copy_tree(from: &std::path::Path, to: &std::path::Path) {

@@ -9,7 +9,6 @@
 use std::collections::HashSet;
 
 use selfdata_holders::receipt::Receipt;
-use selfdata_store::HolderRegistry;
 use selfdata_store::holders::Holder;
 use selfdata_store::{Backend, PodName, ResourcePath};
 
@@ -208,7 +207,7 @@ async fn a_push_for_1000_customers_reaches_exactly_the_300_who_consented_and_kee
     // Nothing of the 700 others anywhere in the data folder.
     s.app.access_log.flush().await;
     let mut files = Vec::new();
-    files_under(s.app.store.root(), &mut files);
+    files_under(s.app.embedded.as_ref().unwrap().root(), &mut files);
     let mut found = HashSet::new();
     for f in &files {
         marks_in(&std::fs::read(f).unwrap_or_default(), &mut found);

@@ -12,8 +12,8 @@
 use std::collections::HashSet;
 
 use selfdata_holders::receipt::{Receipt, Unit};
+use selfdata_store::PodName;
 use selfdata_store::holders::{Holder, Layout};
-use selfdata_store::{HolderRegistry, PodName};
 
 use crate::common::{self, Resident, Server};
 use crate::holders::{everything_in, files_under, index, marks_in, meter};
@@ -122,7 +122,7 @@ async fn labels(s: &Server, who: &Resident, pod: &str) -> Vec<String> {
 async fn marks_in_data_folder(s: &Server) -> HashSet<String> {
     s.app.access_log.flush().await;
     let mut files = Vec::new();
-    files_under(s.app.store.root(), &mut files);
+    files_under(s.app.embedded.as_ref().unwrap().root(), &mut files);
     let mut found = HashSet::new();
     for f in &files {
         marks_in(&std::fs::read(f).unwrap_or_default(), &mut found);
@@ -393,7 +393,7 @@ async fn an_enedis_push_of_one_file_per_meter_reaches_the_consenting_meters_and_
     // Nothing of meters 1 and 3 anywhere in the data folder.
     s.app.access_log.flush().await;
     let mut paths = Vec::new();
-    files_under(s.app.store.root(), &mut paths);
+    files_under(s.app.embedded.as_ref().unwrap().root(), &mut paths);
     let contents: Vec<Vec<u8>> = paths
         .iter()
         .map(|p| std::fs::read(p).unwrap_or_default())

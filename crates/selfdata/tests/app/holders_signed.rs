@@ -11,8 +11,8 @@ use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePublicKey;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use selfdata_holders::signing;
+use selfdata_store::PodName;
 use selfdata_store::holders::{Holder, Layout};
-use selfdata_store::{HolderRegistry, PodName};
 
 use crate::common::{Server, field};
 use crate::holders::{everything_in, index, marks_in, meter};

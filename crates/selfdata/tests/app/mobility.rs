@@ -4,7 +4,7 @@
 //! owner with their CO2 and refused to anyone else, and shown on the
 //! owner's page; "who has what on me" names the location history.
 
-use selfdata_store::{Backend, PodName};
+use selfdata_store::PodName;
 use serde_json::Value;
 
 use crate::common::{self, Server, problem};

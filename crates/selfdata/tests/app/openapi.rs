@@ -4,7 +4,6 @@
 //! problem. What the server answers and what it says it answers cannot
 //! part without this failing.
 
-use selfdata_store::HolderRegistry;
 use serde_json::Value;
 
 use crate::common::{Server, json_of, problem, status_of};

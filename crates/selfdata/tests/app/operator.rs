@@ -4,10 +4,7 @@
 //! shown once, a new secret ends the old one at once, and removing a
 //! holder disconnects its residents (their consent records withdrawn).
 
-use selfdata_store::HolderRegistry;
-use selfdata_store::directory::Directory;
-
-use selfdata_store::{Backend, PodName};
+use selfdata_store::PodName;
 
 use crate::common::{Browser, PASSWORD, Server, field, resident};
 

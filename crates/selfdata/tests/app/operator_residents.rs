@@ -6,8 +6,8 @@
 //! page. To a resident the pages do not exist.
 
 use selfdata_oidc::DpopKey;
-use selfdata_store::directory::{Account, Directory, OperatorAction};
-use selfdata_store::{Backend, Precondition, ResourcePath, StoreError, Write};
+use selfdata_store::directory::{Account, OperatorAction};
+use selfdata_store::{Precondition, ResourcePath, StoreError, Write};
 
 use crate::common::{
     Browser, PASSWORD, Server, as_agent, client_credentials_token, field, resident,

@@ -14,7 +14,7 @@
 //! debit is one entry with both), and the apps and people given access
 //! are listed.
 
-use selfdata_store::{Backend, PodName, ResourcePath};
+use selfdata_store::{PodName, ResourcePath};
 
 use crate::common::{self, Browser, Server, archive_fixture as fixture, field, unescape};
 

@@ -6,7 +6,7 @@ use crate::common;
 
 use crate::common::{Browser, Resident, Server, now, problem};
 use reqwest::Method;
-use selfdata_store::{Backend, PodName, StoreError};
+use selfdata_store::{PodName, StoreError};
 
 fn header(r: &reqwest::Response, name: &str) -> Option<String> {
     r.headers()

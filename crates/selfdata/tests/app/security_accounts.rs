@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use crate::common::{Server, as_agent, client_credentials_token, field, status_of};
 use reqwest::{Client, Response};
 use selfdata_oidc::DpopKey;
-use selfdata_store::{Backend, Directory, PodName};
+use selfdata_store::{Directory, PodName};
 
 const PASSWORD: &str = "correct horse battery staple";
 const NEW_PASSWORD: &str = "a brand new passphrase";

@@ -66,10 +66,19 @@ async fn two_servers() -> (Server, Other) {
 
 /// A request as alice's owner token, to `server_url`, with a proof made
 /// for the public address `url` (what a load balancer passes on).
-fn signed_to(a: &Server, method: &str, url: &str, server_url: &str, proof: Option<String>) -> reqwest::RequestBuilder {
+fn signed_to(
+    a: &Server,
+    method: &str,
+    url: &str,
+    server_url: &str,
+    proof: Option<String>,
+) -> reqwest::RequestBuilder {
     let proof = proof.unwrap_or_else(|| a.key.proof(method, url, Some(&a.token), now()));
     a.client
-        .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), server_url)
+        .request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            server_url,
+        )
         .header("authorization", format!("DPoP {}", a.token))
         .header("dpop", proof)
 }
@@ -87,7 +96,11 @@ async fn a_dpop_proof_accepted_by_one_server_is_refused_by_the_other() {
 
     let proof = a.key.proof("GET", &url, Some(&a.token), now());
     let first = signed_to(&a, "GET", &url, &url, Some(proof.clone()));
-    assert_eq!(first.send().await.unwrap().status(), 200, "server a takes it");
+    assert_eq!(
+        first.send().await.unwrap().status(),
+        200,
+        "server a takes it"
+    );
     let replayed = signed_to(&a, "GET", &url, &b.at(&a, &url), Some(proof.clone()));
     let (status, detail) = problem(replayed.send().await.unwrap()).await;
     assert_eq!(status, 401, "server b refuses the replay");
@@ -127,7 +140,12 @@ async fn an_acl_change_on_one_server_is_enforced_by_the_other_at_once() {
     let public = format!(
         "{prefixes}{owner}\n<#p> a acl:Authorization; acl:agentClass foaf:Agent; acl:default <./>; acl:mode acl:Read."
     );
-    assert!(a.put_turtle("/public/.acl", &public).await.status().is_success());
+    assert!(
+        a.put_turtle("/public/.acl", &public)
+            .await
+            .status()
+            .is_success()
+    );
     let page = b.at(&a, &a.url("/public/page.ttl"));
     // Server b decides (and keeps its decision) with the public rule…
     for _ in 0..2 {

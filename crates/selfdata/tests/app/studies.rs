@@ -304,7 +304,7 @@ async fn below_the_minimum_no_result_is_released() {
 // loopback) with the two aggregator processes.
 
 use crate::common::{self, Server};
-use selfdata_store::{Backend, Directory, PodName, StudyRegistry};
+use selfdata_store::PodName;
 use selfdata_studies_web::study::Stage;
 
 const TODAY: jiff::civil::Date = jiff::civil::date(2026, 11, 15);

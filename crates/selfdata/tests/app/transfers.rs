@@ -11,7 +11,7 @@ use bytes::Bytes;
 use jiff::{SignedDuration, Timestamp};
 use selfdata_holders_web::transfer::{grant_transfer, stop_transfer};
 use selfdata_store::holders::Holder;
-use selfdata_store::{Backend, HolderRegistry, PodName, Precondition, ResourcePath, Write};
+use selfdata_store::{PodName, Precondition, ResourcePath, Write};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::{Server, field, json_of, problem, resident, status_of};

@@ -15,7 +15,7 @@ use bytes::Bytes;
 
 use crate::erasure::copy_tree;
 use selfdata::{App, Options};
-use selfdata_store::{Backend, PodName, Precondition, ResourcePath, Write};
+use selfdata_store::{PodName, Precondition, ResourcePath, Write};
 
 const EMAIL: &str = "camille@example.org";
 const PASSWORD: &str = "written by format one";
@@ -52,7 +52,6 @@ async fn reads_as_written(dir: &Path, format: u32) {
     let pod = PodName::parse("camille").unwrap();
     if format >= 2 {
         // The operator's audit log and the pod's own quota are there.
-        use selfdata_store::directory::Directory;
         let actions = app.store.operator_actions(None, 10).await.unwrap();
         assert_eq!(actions.len(), 3);
         assert_eq!(actions[2].detail, SUSPENSION_REASON);
@@ -186,10 +185,7 @@ async fn write_data_format_fixture() {
             .await
             .unwrap();
         // What format 2 added.
-        let account = {
-            use selfdata_store::directory::Directory;
-            app.store.account_by_email(EMAIL).await.unwrap().unwrap()
-        };
+        let account = { app.store.account_by_email(EMAIL).await.unwrap().unwrap() };
         app.idp
             .suspend_account("ops@city.example", &account, SUSPENSION_REASON)
             .await

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use selfdata_store::{Backend, PodName, ResourcePath};
+use selfdata_store::{PodName, ResourcePath};
 
 use crate::common::{Browser, Server, field};
 

@@ -1091,12 +1091,7 @@ impl Directory for PgStore {
         .await
     }
 
-    async fn spend_proof(
-        &self,
-        key: &str,
-        now_s: i64,
-        expires_s: i64,
-    ) -> Result<bool, StoreError> {
+    async fn spend_proof(&self, key: &str, now_s: i64, expires_s: i64) -> Result<bool, StoreError> {
         let key = key.to_owned();
         // One statement: of two servers spending the same proof at once,
         // one inserts and the other finds it (or waits for it and finds it).

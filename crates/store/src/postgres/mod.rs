@@ -199,25 +199,30 @@ impl PgStore {
     async fn create_schema(&self) -> Result<(), StoreError> {
         // Two servers starting at once may race on CREATE … IF NOT EXISTS
         // (a unique violation in the catalogue): the loser tries again.
-        for attempt in 0.. {
+        let mut attempt = 0;
+        loop {
             let done = self
                 .run(|c| {
-                    Ok(c.batch_execute(&format!(
-                        "BEGIN; {} {} {} {} COMMIT;",
+                    // A transaction the client rolls back when dropped: a
+                    // failed attempt leaves the pooled connection clean.
+                    let mut tx = c.transaction()?;
+                    tx.batch_execute(&format!(
+                        "{} {} {} {}",
                         pods::SCHEMA,
                         directory::SCHEMA,
                         holders::SCHEMA,
                         studies::SCHEMA
-                    ))?)
+                    ))?;
+                    tx.commit()?;
+                    Ok(())
                 })
                 .await;
             match done {
-                Ok(()) => return Ok(()),
-                Err(_) if attempt < 3 => continue,
-                Err(e) => return Err(e),
+                Err(StoreError::Unavailable(e)) => return Err(StoreError::Unavailable(e)),
+                Err(_) if attempt < 5 => attempt += 1,
+                other => return other,
             }
         }
-        unreachable!()
     }
 
     /// Runs `f` with a connection, on a blocking thread.
@@ -225,7 +230,10 @@ impl PgStore {
         &self,
         f: impl FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let pool = self.pool.clone().expect("the pool is taken only when dropped");
+        let pool = self
+            .pool
+            .clone()
+            .expect("the pool is taken only when dropped");
         tokio::task::spawn_blocking(move || {
             let mut conn = pool
                 .get()

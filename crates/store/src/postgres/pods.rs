@@ -390,8 +390,10 @@ impl Backend for PgStore {
         let pod = name.as_str().to_owned();
         let created: Option<i64> = self
             .run(move |c| {
-                Ok(c.query_opt("SELECT created FROM pod WHERE name = $1", &[&pod])?
-                    .map(|r| r.get(0)))
+                Ok(
+                    c.query_opt("SELECT created FROM pod WHERE name = $1", &[&pod])?
+                        .map(|r| r.get(0)),
+                )
             })
             .await?;
         Ok(created.map(|created_ms| PodInfo {
@@ -411,9 +413,7 @@ impl Backend for PgStore {
                     &[&pod, &path.as_str()],
                 )?
                 .ok_or_else(|| StoreError::NoSuchPod(pod.to_owned()))?;
-            Ok(row
-                .get::<_, bool>(4)
-                .then(|| meta_of(path.clone(), &row)))
+            Ok(row.get::<_, bool>(4).then(|| meta_of(path.clone(), &row)))
         })
         .await
     }
@@ -482,8 +482,10 @@ impl Backend for PgStore {
         let name = pod.as_str().to_owned();
         let epoch: Option<i64> = self
             .run(move |c| {
-                Ok(c.query_opt("SELECT acl_epoch FROM pod WHERE name = $1", &[&name])?
-                    .map(|r| r.get(0)))
+                Ok(
+                    c.query_opt("SELECT acl_epoch FROM pod WHERE name = $1", &[&name])?
+                        .map(|r| r.get(0)),
+                )
             })
             .await?;
         match epoch {
@@ -623,8 +625,10 @@ impl Backend for PgStore {
         let default_quota = self.default_quota();
         let row: Option<(i64, Option<i64>)> = self
             .run(move |c| {
-                Ok(c.query_opt("SELECT used, quota FROM pod WHERE name = $1", &[&name])?
-                    .map(|r| (r.get(0), r.get(1))))
+                Ok(
+                    c.query_opt("SELECT used, quota FROM pod WHERE name = $1", &[&name])?
+                        .map(|r| (r.get(0), r.get(1))),
+                )
             })
             .await?;
         let (used, own) = row.ok_or_else(|| StoreError::NoSuchPod(pod.to_string()))?;
