@@ -207,6 +207,9 @@ impl App {
     pub async fn open(options: Options) -> Result<Self, StoreError> {
         let (store, embedded): (Arc<dyn Storage>, _) = match &options.database {
             Some(settings) => {
+                // Keys of this server's own (the access log's signing
+                // key…) and files being imported live there.
+                std::fs::create_dir_all(&options.data)?;
                 let master = match &options.master_key {
                     Some(key) => key.clone(),
                     None => selfdata_store::crypto::MasterKey::load_or_create(

@@ -51,6 +51,7 @@ mod pages;
 mod portability;
 mod privacy;
 mod protocol;
+mod scale;
 mod security;
 mod security_accounts;
 mod security_archives;
