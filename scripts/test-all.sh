@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the end-to-end
 # tests need (the npm packages of tests/e2e and of the example app, Debian's
-# chromium, a PostgreSQL server on loopback), then runs every Rust test,
+# chromium, nginx, a PostgreSQL server and a pg_auto_failover pair on
+# loopback), then runs every Rust test,
 # including those that drive Node clients and the browser, and the Solid
-# protocol, access-control and energy suites a second time on PostgreSQL.
+# protocol, access-control, security and energy suites a second time on
+# PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,10 +18,13 @@ npm ci --prefix examples/energy-app --no-audit --no-fund
 echo "== PostgreSQL on loopback, for the PostgreSQL engine's tests"
 SELFDATA_TEST_POSTGRES=$(bash scripts/postgres.sh start)
 export SELFDATA_TEST_POSTGRES
-trap 'bash scripts/postgres.sh stop' EXIT
+trap 'bash scripts/pg-failover.sh stop; bash scripts/postgres.sh stop' EXIT
+echo "== a PostgreSQL primary and its standby (pg_auto_failover), for the failover test"
+SELFDATA_TEST_FAILOVER=$(bash scripts/pg-failover.sh start)
+export SELFDATA_TEST_FAILOVER
 
 echo "== cargo test --workspace"
 cargo test --workspace --locked
 
-echo "== the Solid protocol, access-control and energy suites again, on PostgreSQL"
-SELFDATA_TEST_ENGINE=postgres cargo test -p selfdata --test app --locked -- protocol:: access:: energy::
+echo "== the Solid protocol, access-control, security and energy suites again, on PostgreSQL"
+SELFDATA_TEST_ENGINE=postgres cargo test -p selfdata --test app --locked -- protocol:: access:: security:: energy::

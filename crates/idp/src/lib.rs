@@ -198,6 +198,15 @@ impl std::fmt::Debug for Idp {
     }
 }
 
+/// Why a DPoP proof was not taken.
+#[derive(Debug)]
+pub(crate) enum ProofRefused {
+    /// Refused for good: make a new proof (a 401, or the token endpoint's 400).
+    Invalid(&'static str),
+    /// The store could not spend it (the database away): try again (a 503).
+    Store(StoreError),
+}
+
 /// Seconds since the Unix epoch.
 pub(crate) fn now() -> i64 {
     SystemTime::now()
@@ -277,30 +286,27 @@ impl Idp {
     pub(crate) async fn fresh_proof(
         &self,
         proof: &selfdata_oidc::VerifiedProof,
-    ) -> Result<(), &'static str> {
+    ) -> Result<(), ProofRefused> {
         const REPLAYED: &str = "This DPoP proof was used before; make a new one for each request.";
         let shared = self.pods.is_shared();
         if !shared && proof.iat < self.proofs_since {
-            return Err("This DPoP proof was made before the server started; make a new one.");
+            return Err(ProofRefused::Invalid(
+                "This DPoP proof was made before the server started; make a new one.",
+            ));
         }
         let key = proof.replay_key();
         let now = now();
         if !self.replay.check_and_insert(&key, now) {
-            return Err(REPLAYED);
+            return Err(ProofRefused::Invalid(REPLAYED));
         }
-        if shared {
-            match self
+        if shared
+            && !self
                 .directory
                 .spend_proof(&key, now, now + REPLAY_TTL_SECS)
                 .await
-            {
-                Ok(true) => {}
-                Ok(false) => return Err(REPLAYED),
-                Err(e) => {
-                    tracing::error!(error = %e, "spending a DPoP proof failed");
-                    return Err("This DPoP proof could not be recorded; make a new one.");
-                }
-            }
+                .map_err(ProofRefused::Store)?
+        {
+            return Err(ProofRefused::Invalid(REPLAYED));
         }
         Ok(())
     }
@@ -326,21 +332,18 @@ impl Idp {
     /// server revoked it; when several servers share the store, asked of
     /// the store, so a revocation on one cuts access on every other at the
     /// next request (a failure to ask counts as revoked).
-    pub(crate) async fn family_revoked(&self, id: &str) -> bool {
+    pub(crate) async fn family_revoked(&self, id: &str) -> Result<bool, StoreError> {
         if self.revoked.read().contains(id) {
-            return true;
+            return Ok(true);
         }
         if !self.pods.is_shared() {
-            return false;
+            return Ok(false);
         }
-        match self.directory.family(id).await {
-            Ok(Some(family)) => family.revoked_ms.is_some(),
-            Ok(None) => false,
-            Err(e) => {
-                tracing::error!(error = %e, "checking a revocation failed");
-                true
-            }
-        }
+        Ok(self
+            .directory
+            .family(id)
+            .await?
+            .is_some_and(|family| family.revoked_ms.is_some()))
     }
 
     pub fn config(&self) -> &IdpConfig {

@@ -224,7 +224,11 @@ impl Authenticator for Idp {
             claims
                 .check_binding(&verified)
                 .map_err(|e| invalid_token(&format!("The DPoP proof was refused: {e}")))?;
-            self.fresh_proof(&verified).await.map_err(invalid_token)?;
+            match self.fresh_proof(&verified).await {
+                Ok(()) => {}
+                Err(crate::ProofRefused::Invalid(why)) => return Err(invalid_token(why)),
+                Err(crate::ProofRefused::Store(e)) => return Err(e.into()),
+            }
             if let Err(e) = self.remember_proof(&verified).await {
                 tracing::error!(error = %e, "remembering a DPoP proof failed");
                 return Err(invalid_token(
@@ -246,7 +250,7 @@ impl Authenticator for Idp {
             ));
         };
         if let Some(sid) = &claims.sid
-            && self.family_revoked(sid).await
+            && self.family_revoked(sid).await?
         {
             return Err(invalid_token("This access was revoked."));
         }

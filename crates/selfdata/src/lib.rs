@@ -7,6 +7,7 @@
 
 pub mod backup;
 pub mod metrics;
+pub mod migrate;
 pub mod origins;
 pub mod proxy;
 pub mod tls;

@@ -298,6 +298,19 @@ enum Command {
         #[command(flatten)]
         backup: BackupArgs,
     },
+    /// Copy this installation to the other engine, and check the copy: the
+    /// data folder (--data) to a PostgreSQL database (--to-database), or the
+    /// PostgreSQL database (--database-url) to a new data folder
+    /// (--to-data). The source is only read; stop its servers first. Both
+    /// sides use the same master key.
+    Migrate {
+        /// The PostgreSQL database to copy the data folder into (empty).
+        #[arg(long, conflicts_with = "to_data", required_unless_present = "to_data")]
+        to_database: Option<String>,
+        /// The data folder to copy the PostgreSQL database into (new or empty).
+        #[arg(long)]
+        to_data: Option<PathBuf>,
+    },
     /// Restore a backup's snapshot (a folder of --backup-dir) into --data,
     /// a new or empty folder; pods erased since the snapshot stay erased.
     Restore {
@@ -957,6 +970,80 @@ async fn run_aggregator(command: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `selfdata migrate`: opens both engines and copies one into the other.
+async fn migrate(
+    cli: &Cli,
+    master: Option<selfdata_store::crypto::MasterKey>,
+    to_database: Option<String>,
+    to_data: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    use std::sync::Arc;
+
+    use selfdata_store::Storage;
+    use selfdata_store::crypto::{MasterKey, default_key_file};
+    use selfdata_store::postgres::{PgSettings, PgStore};
+    use selfdata_store::sqlite::SqliteBackend;
+    let master = match master {
+        Some(key) => key,
+        None => MasterKey::read_file(&default_key_file(&cli.data)).with_context(|| {
+            format!(
+                "no master key: give it (--master-key-file, SELFDATA_MASTER_KEY) or keep it in {}",
+                default_key_file(&cli.data).display()
+            )
+        })?,
+    };
+    let postgres = |url: &str| {
+        let mut settings = PgSettings::new(url);
+        settings.pool_size = cli.database_pool;
+        settings
+    };
+    let (from, to, target): (Arc<dyn Storage>, Arc<dyn Storage>, String) =
+        match (&cli.database_url, to_database, to_data) {
+            (None, Some(url), None) => (
+                Arc::new(SqliteBackend::open_with_key(&cli.data, master.clone())?),
+                Arc::new(PgStore::connect(&postgres(&url), master.clone()).await?),
+                "the PostgreSQL database".to_owned(),
+            ),
+            (Some(url), None, Some(dir)) => {
+                let copied = selfdata::migrate::copy_key_files(&cli.data, &dir)?;
+                if copied > 0 {
+                    println!("Copied {copied} signing keys from {} to {}.", cli.data.display(), dir.display());
+                }
+                if cli.master_key.is_none() && cli.master_key_file.is_none() {
+                    master.write_file(&default_key_file(&dir))?;
+                }
+                (
+                    Arc::new(PgStore::connect(&postgres(url), master.clone()).await?),
+                    Arc::new(SqliteBackend::open_with_key(&dir, master.clone())?),
+                    dir.display().to_string(),
+                )
+            }
+            (None, None, Some(_)) => anyhow::bail!(
+                "--to-data copies a PostgreSQL installation: say which with --database-url"
+            ),
+            (Some(_), Some(_), None) => anyhow::bail!(
+                "this installation is on PostgreSQL already: --to-data copies it to a data folder"
+            ),
+            _ => anyhow::bail!("say where to copy to: --to-database URL or --to-data FOLDER"),
+        };
+    let migration = selfdata::migrate::migrate(from.as_ref(), to.as_ref(), |step| match step {
+        selfdata::migrate::Step::Pod { name, done, of, copy } => println!(
+            "[{done}/{of}] pod {name}: {} resources, {}, {} index entries: copied and checked",
+            copy.resources,
+            selfdata_site::human_bytes(copy.bytes),
+            copy.index_entries
+        ),
+        selfdata::migrate::Step::Registry(what) => println!("{what}: copied and checked"),
+    })
+    .await?;
+    println!(
+        "Migrated {} pods and {} accounts into {target}; every resource and record was read back and matches.",
+        migration.pods.len(),
+        migration.accounts
+    );
+    Ok(())
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let data = cli.data.clone();
     let master = cli.master()?;
@@ -1428,6 +1515,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     n => format!("; {n} older snapshot(s) removed"),
                 }
             );
+        }
+        Command::Migrate {
+            to_database,
+            to_data,
+        } => {
+            migrate(&cli, master, to_database, to_data).await?;
         }
         Command::Restore {
             snapshot,

@@ -8,6 +8,7 @@
 //! engine is [`sqlite::SqliteBackend`]: one SQLite file per pod. A future
 //! PostgreSQL-plus-object-storage engine implements the same trait.
 
+pub mod copy;
 pub mod crypto;
 pub mod directory;
 pub mod format;

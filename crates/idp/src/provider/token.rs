@@ -75,8 +75,14 @@ pub async fn token(State(idp): St, headers: HeaderMap, body: axum::body::Body) -
             now(),
         )) {
             Ok(verified) => {
-                if let Err(why) = idp.fresh_proof(&verified).await {
-                    return oauth_error(StatusCode::BAD_REQUEST, "invalid_dpop_proof", why);
+                match idp.fresh_proof(&verified).await {
+                    Ok(()) => {}
+                    Err(crate::ProofRefused::Invalid(why)) => {
+                        return oauth_error(StatusCode::BAD_REQUEST, "invalid_dpop_proof", why);
+                    }
+                    Err(crate::ProofRefused::Store(e)) => {
+                        return selfdata_solid::error::ApiError::from(e).into_response();
+                    }
                 }
                 Some(verified)
             }

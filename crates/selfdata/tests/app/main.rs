@@ -35,6 +35,7 @@ mod e2e_solidos;
 mod e2e_studies;
 mod energy;
 mod erasure;
+mod failover;
 mod holders;
 mod holders_files;
 mod holders_signed;

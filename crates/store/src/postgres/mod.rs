@@ -302,7 +302,13 @@ pub mod testing {
 
     /// Creates an empty database on the tests' server and returns its URL.
     pub fn fresh_database() -> String {
-        let server = server_url();
+        fresh_database_on(&server_url())
+    }
+
+    /// Creates an empty database on the server (or cluster) `server` names
+    /// and returns its URL.
+    pub fn fresh_database_on(server: &str) -> String {
+        let server = server.to_owned();
         let name = format!("sdtest_{}", hex::encode(rand::random::<[u8; 8]>()));
         // On a thread of its own: the blocking client may not run inside
         // an async test's runtime.
