@@ -19,6 +19,7 @@ mod holders;
 mod load;
 mod mobility;
 mod notify;
+mod pods;
 mod report;
 mod studies;
 mod translog;
@@ -86,6 +87,14 @@ enum Command {
         #[arg(long, default_value_t = 2048)]
         bytes: usize,
     },
+    /// Print a year-by-year half-hourly electricity curve (Enedis CSV) for
+    /// `selfdata import`.
+    GenEnergy {
+        #[arg(long, default_value_t = 3)]
+        years: i16,
+    },
+    /// Create many pods on a PostgreSQL database; prints one JSON line.
+    Pods(pods::PodsArgs),
     /// Assemble the JSON lines of a run into the results JSON and markdown.
     Report(report::ReportArgs),
     /// The cost of encryption at rest and access logging: the same
@@ -182,6 +191,18 @@ fn main() -> std::process::ExitCode {
             print!("{}", baseline::turtle_template(bytes));
             Ok(())
         }
+        Command::GenEnergy { years } => {
+            print!(
+                "{}",
+                energy::ten_year_curve(jiff::civil::date(2024, 1, 1), years)
+            );
+            Ok(())
+        }
+        Command::Pods(args) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(pods::run(&args))),
         Command::Report(args) => report::run(&args),
         Command::Translog { entries, samples } => translog::run(entries, samples),
         Command::Notify { writes, rounds } => tokio::runtime::Builder::new_multi_thread()
