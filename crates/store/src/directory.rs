@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::StoreError;
 
 /// A resident's account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     pub id: i64,
     pub email: String,
@@ -91,7 +91,7 @@ impl OperatorAction {
 }
 
 /// A login session of the web interface (the cookie holds the secret, the store its hash).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub id_hash: [u8; 32],
     pub account_id: i64,
@@ -160,7 +160,7 @@ pub struct AppUse {
 }
 
 /// A resident's authorisation of an app.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
     pub id: String,
     pub account_id: i64,
@@ -173,7 +173,7 @@ pub struct Grant {
 }
 
 /// A chain of tokens issued together (one login of an app, one client-credentials exchange).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenFamily {
     pub id: String,
     pub webid: String,
@@ -189,12 +189,142 @@ pub struct TokenFamily {
 }
 
 /// A signing key of the provider, stored as a private JWK.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredKey {
     pub kid: String,
     pub private_jwk: String,
     pub created_ms: i64,
     pub retired_ms: Option<i64>,
+}
+
+/// Everything a directory holds, for copying an installation between
+/// engines (`selfdata migrate`): every table's rows as the engine means them.
+///
+/// Values are plain (opened where an engine seals them); secrets stay as
+/// they are kept (hashes of tokens and codes, argon2id PHC strings of
+/// passwords, base32 TOTP secrets, private JWKs). Each list is in the order
+/// of its key ([`DirectoryDump::sort`]), so two dumps of the same records
+/// are equal whichever engine made them. The pods' own tables (pods, their
+/// keys, tombstones, resources, backups) are not in it: they are copied
+/// another way.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryDump {
+    /// By id.
+    pub accounts: Vec<Account>,
+    /// The operator's accounts, by account id.
+    pub operators: Vec<OperatorRecord>,
+    /// The audit log, by place.
+    pub operator_actions: Vec<OperatorAction>,
+    /// By pod.
+    pub pod_owners: Vec<PodOwnerRecord>,
+    /// By code hash.
+    pub invites: Vec<InviteRecord>,
+    /// By id hash.
+    pub sessions: Vec<Session>,
+    /// By Client ID.
+    pub clients: Vec<Client>,
+    /// By id.
+    pub grants: Vec<Grant>,
+    /// By Client ID.
+    pub listed_apps: Vec<ListedApp>,
+    /// By id.
+    pub token_families: Vec<TokenFamily>,
+    /// By kid.
+    pub signing_keys: Vec<StoredKey>,
+    /// DPoP key bindings of token families, by family id.
+    pub family_keys: Vec<FamilyKeyRecord>,
+    /// Refresh secrets rotated away, by hash.
+    pub spent_refreshes: Vec<SpentRefreshRecord>,
+    /// Remembered one-time DPoP proofs, by key.
+    pub dpop_proofs: Vec<ProofRecord>,
+    /// By secret hash.
+    pub password_resets: Vec<PasswordResetRecord>,
+}
+
+impl DirectoryDump {
+    /// Puts every list in the order of its key.
+    pub fn sort(&mut self) {
+        self.accounts.sort_by_key(|a| a.id);
+        self.operators.sort_by_key(|o| o.account_id);
+        self.operator_actions.sort_by_key(|a| a.seq);
+        self.pod_owners.sort_by(|a, b| a.pod.cmp(&b.pod));
+        self.invites.sort_by_key(|i| i.code_hash);
+        self.sessions.sort_by_key(|s| s.id_hash);
+        self.clients.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+        self.grants.sort_by(|a, b| a.id.cmp(&b.id));
+        self.listed_apps
+            .sort_by(|a, b| a.client_id.cmp(&b.client_id));
+        self.token_families.sort_by(|a, b| a.id.cmp(&b.id));
+        self.signing_keys.sort_by(|a, b| a.kid.cmp(&b.kid));
+        self.family_keys
+            .sort_by(|a, b| a.family_id.cmp(&b.family_id));
+        self.spent_refreshes.sort_by_key(|r| r.hash);
+        self.dpop_proofs.sort_by(|a, b| a.key.cmp(&b.key));
+        self.password_resets.sort_by_key(|r| r.secret_hash);
+    }
+}
+
+/// An account that is one of the operator's, and since when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorRecord {
+    pub account_id: i64,
+    pub since_ms: i64,
+}
+
+/// The account a pod belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodOwnerRecord {
+    pub pod: String,
+    pub account_id: i64,
+}
+
+/// An invitation code (its SHA-256), and when it was made and used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteRecord {
+    pub code_hash: [u8; 32],
+    pub created_ms: i64,
+    pub used_ms: Option<i64>,
+}
+
+/// The thumbprint of the DPoP key a token family is bound to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FamilyKeyRecord {
+    pub family_id: String,
+    pub jkt: String,
+}
+
+/// A refresh secret (its SHA-256) a family had and rotated away, kept until
+/// `expires_ms`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpentRefreshRecord {
+    pub hash: [u8; 32],
+    pub family_id: String,
+    pub expires_ms: i64,
+}
+
+/// A one-time DPoP proof key (`jkt:jti`) remembered until `expires_s`
+/// (seconds since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofRecord {
+    pub key: String,
+    pub expires_s: i64,
+}
+
+/// A password-reset secret (its SHA-256) for an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordResetRecord {
+    pub secret_hash: [u8; 32],
+    pub account_id: i64,
+    pub expires_ms: i64,
+    pub used_ms: Option<i64>,
+}
+
+/// The refusal of [`Directory::load`] into a directory that holds accounts.
+pub(crate) fn not_empty() -> StoreError {
+    StoreError::Io(
+        "the directory holds accounts already: a dump is loaded only into an empty one (nothing was written)"
+            .into(),
+    )
 }
 
 /// What revoking affects.
@@ -354,6 +484,15 @@ pub trait Directory: Send + Sync + 'static {
     async fn listed_app(&self, client_id: &str) -> Result<Option<ListedApp>, StoreError>;
     /// Takes an app out of the directory; whether it was there.
     async fn remove_listed_app(&self, client_id: &str) -> Result<bool, StoreError>;
+
+    /// Every record of the directory (accounts with their secrets, sessions,
+    /// clients, grants, token families, signing keys, pod owners, invitations,
+    /// password resets, remembered DPoP proofs, the operator's log, listed apps…).
+    async fn dump(&self) -> Result<DirectoryDump, StoreError>;
+    /// Loads a dump into an empty directory, keeping every id, so that what
+    /// refers to them (sessions to accounts, the log's order…) holds; refused
+    /// (nothing written) when the directory already holds an account.
+    async fn load(&self, dump: &DirectoryDump) -> Result<(), StoreError>;
 }
 
 pub(crate) const DIRECTORY_SCHEMA: &str = "

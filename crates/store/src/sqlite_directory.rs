@@ -4,8 +4,9 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use crate::StoreError;
 use crate::directory::{
-    Account, Client, Directory, Grant, ListedApp, OperatorAction, RevokeScope, Session, StoredKey,
-    TokenFamily,
+    Account, Client, Directory, DirectoryDump, FamilyKeyRecord, Grant, InviteRecord, ListedApp,
+    OperatorAction, OperatorRecord, PasswordResetRecord, PodOwnerRecord, ProofRecord, RevokeScope,
+    Session, SpentRefreshRecord, StoredKey, TokenFamily, not_empty,
 };
 use crate::sqlite::{SqliteBackend, now_ms};
 
@@ -775,5 +776,301 @@ impl Directory for SqliteBackend {
         }
         tx.commit()?;
         Ok(account)
+    }
+
+    async fn dump(&self) -> Result<DirectoryDump, StoreError> {
+        let mut host = self.host();
+        // One read transaction: a consistent picture of every table.
+        let tx = host.transaction()?;
+        fn all<T>(
+            tx: &rusqlite::Transaction<'_>,
+            sql: &str,
+            f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+        ) -> Result<Vec<T>, StoreError> {
+            Ok(tx
+                .prepare(sql)?
+                .query_map([], f)?
+                .collect::<Result<_, _>>()?)
+        }
+        let clients: Vec<String> = all(&tx, "SELECT json FROM client", |r| r.get(0))?;
+        let listed: Vec<String> = all(&tx, "SELECT json FROM listed_app", |r| r.get(0))?;
+        let mut dump = DirectoryDump {
+            accounts: all(
+                &tx,
+                &format!("SELECT {ACCOUNT_COLS} FROM account"),
+                account_row,
+            )?,
+            operators: all(&tx, "SELECT account_id, since FROM operator", |r| {
+                Ok(OperatorRecord {
+                    account_id: r.get(0)?,
+                    since_ms: r.get(1)?,
+                })
+            })?,
+            operator_actions: all(
+                &tx,
+                &format!("SELECT {ACTION_COLS} FROM operator_action"),
+                action_row,
+            )?,
+            pod_owners: all(&tx, "SELECT pod, account_id FROM pod_owner", |r| {
+                Ok(PodOwnerRecord {
+                    pod: r.get(0)?,
+                    account_id: r.get(1)?,
+                })
+            })?,
+            invites: all(&tx, "SELECT code_hash, created, used FROM invite", |r| {
+                Ok(InviteRecord {
+                    code_hash: r.get(0)?,
+                    created_ms: r.get(1)?,
+                    used_ms: r.get(2)?,
+                })
+            })?,
+            sessions: all(
+                &tx,
+                "SELECT id_hash, account_id, csrf, complete, created, expires, second_factor
+                 FROM session",
+                |r| {
+                    Ok(Session {
+                        id_hash: r.get(0)?,
+                        account_id: r.get(1)?,
+                        csrf: r.get(2)?,
+                        complete: r.get(3)?,
+                        created_ms: r.get(4)?,
+                        expires_ms: r.get(5)?,
+                        second_factor: r.get(6)?,
+                    })
+                },
+            )?,
+            clients: clients
+                .into_iter()
+                .map(client_from_json)
+                .collect::<Result<_, _>>()?,
+            grants: all(&tx, &format!("SELECT {GRANT_COLS} FROM grant_"), grant_row)?,
+            listed_apps: listed
+                .iter()
+                .map(|j| listed_from_json(j))
+                .collect::<Result<_, _>>()?,
+            token_families: all(
+                &tx,
+                &format!("SELECT {FAMILY_COLS} FROM token_family"),
+                family_row,
+            )?,
+            signing_keys: all(
+                &tx,
+                "SELECT kid, private_jwk, created, retired FROM signing_key",
+                |r| {
+                    Ok(StoredKey {
+                        kid: r.get(0)?,
+                        private_jwk: r.get(1)?,
+                        created_ms: r.get(2)?,
+                        retired_ms: r.get(3)?,
+                    })
+                },
+            )?,
+            family_keys: all(&tx, "SELECT family_id, jkt FROM family_key", |r| {
+                Ok(FamilyKeyRecord {
+                    family_id: r.get(0)?,
+                    jkt: r.get(1)?,
+                })
+            })?,
+            spent_refreshes: all(
+                &tx,
+                "SELECT hash, family_id, expires FROM refresh_spent",
+                |r| {
+                    Ok(SpentRefreshRecord {
+                        hash: r.get(0)?,
+                        family_id: r.get(1)?,
+                        expires_ms: r.get(2)?,
+                    })
+                },
+            )?,
+            dpop_proofs: all(&tx, "SELECT key, expires FROM dpop_proof", |r| {
+                Ok(ProofRecord {
+                    key: r.get(0)?,
+                    expires_s: r.get(1)?,
+                })
+            })?,
+            password_resets: all(
+                &tx,
+                "SELECT secret_hash, account_id, expires, used FROM password_reset",
+                |r| {
+                    Ok(PasswordResetRecord {
+                        secret_hash: r.get(0)?,
+                        account_id: r.get(1)?,
+                        expires_ms: r.get(2)?,
+                        used_ms: r.get(3)?,
+                    })
+                },
+            )?,
+        };
+        tx.commit()?;
+        dump.sort();
+        Ok(dump)
+    }
+
+    async fn load(&self, d: &DirectoryDump) -> Result<(), StoreError> {
+        let mut clients = Vec::with_capacity(d.clients.len());
+        for c in &d.clients {
+            clients.push(serde_json::to_string(c).map_err(|e| StoreError::Io(e.to_string()))?);
+        }
+        let mut listed = Vec::with_capacity(d.listed_apps.len());
+        for a in &d.listed_apps {
+            listed.push(serde_json::to_string(a).map_err(|e| StoreError::Io(e.to_string()))?);
+        }
+        let mut host = self.host();
+        // IMMEDIATE: the check and the writes under one write lock; any
+        // failure rolls every row back (the transaction is dropped).
+        let tx = host.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if tx.prepare("SELECT 1 FROM account LIMIT 1")?.exists([])? {
+            return Err(not_empty());
+        }
+        // Accounts first: operators and pod owners refer to them.
+        for a in &d.accounts {
+            tx.execute(
+                &format!(
+                    "INSERT INTO account ({ACCOUNT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                ),
+                params![
+                    a.id,
+                    a.email,
+                    a.password_hash,
+                    a.totp_secret,
+                    a.created_ms,
+                    a.failed_logins,
+                    a.locked_until_ms,
+                    a.suspended_ms,
+                    a.notices
+                ],
+            )?;
+        }
+        for o in &d.operators {
+            tx.execute(
+                "INSERT INTO operator (account_id, since) VALUES (?1, ?2)",
+                params![o.account_id, o.since_ms],
+            )?;
+        }
+        // With their places: AUTOINCREMENT continues after the greatest.
+        for a in &d.operator_actions {
+            tx.execute(
+                &format!(
+                    "INSERT INTO operator_action ({ACTION_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                ),
+                params![
+                    a.seq,
+                    a.at_ms,
+                    a.operator,
+                    a.action,
+                    a.account_id,
+                    a.pod,
+                    a.detail
+                ],
+            )?;
+        }
+        for p in &d.pod_owners {
+            tx.execute(
+                "INSERT INTO pod_owner (pod, account_id) VALUES (?1, ?2)",
+                params![p.pod, p.account_id],
+            )?;
+        }
+        for i in &d.invites {
+            tx.execute(
+                "INSERT INTO invite (code_hash, created, used) VALUES (?1, ?2, ?3)",
+                params![i.code_hash, i.created_ms, i.used_ms],
+            )?;
+        }
+        for s in &d.sessions {
+            tx.execute(
+                "INSERT INTO session (id_hash, account_id, csrf, complete, created, expires, second_factor)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    s.id_hash,
+                    s.account_id,
+                    s.csrf,
+                    s.complete,
+                    s.created_ms,
+                    s.expires_ms,
+                    s.second_factor
+                ],
+            )?;
+        }
+        for (c, json) in d.clients.iter().zip(&clients) {
+            tx.execute(
+                "INSERT INTO client (client_id, account_id, json) VALUES (?1, ?2, ?3)",
+                params![c.client_id, c.account_id, json],
+            )?;
+        }
+        for g in &d.grants {
+            tx.execute(
+                &format!(
+                    "INSERT INTO grant_ ({GRANT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                ),
+                params![
+                    g.id,
+                    g.account_id,
+                    g.webid,
+                    g.client_id,
+                    g.client_name,
+                    g.scope,
+                    g.created_ms,
+                    g.revoked_ms
+                ],
+            )?;
+        }
+        for (a, json) in d.listed_apps.iter().zip(&listed) {
+            tx.execute(
+                "INSERT INTO listed_app (client_id, name, json) VALUES (?1, ?2, ?3)",
+                params![a.client_id, a.name, json],
+            )?;
+        }
+        for f in &d.token_families {
+            tx.execute(
+                &format!(
+                    "INSERT INTO token_family ({FAMILY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                ),
+                params![
+                    f.id,
+                    f.webid,
+                    f.client_id,
+                    f.grant_id,
+                    f.session_hash,
+                    f.refresh_hash,
+                    f.refresh_expires_ms,
+                    f.created_ms,
+                    f.revoked_ms
+                ],
+            )?;
+        }
+        for k in &d.signing_keys {
+            tx.execute(
+                "INSERT INTO signing_key (kid, private_jwk, created, retired) VALUES (?1, ?2, ?3, ?4)",
+                params![k.kid, k.private_jwk, k.created_ms, k.retired_ms],
+            )?;
+        }
+        for k in &d.family_keys {
+            tx.execute(
+                "INSERT INTO family_key (family_id, jkt) VALUES (?1, ?2)",
+                params![k.family_id, k.jkt],
+            )?;
+        }
+        for r in &d.spent_refreshes {
+            tx.execute(
+                "INSERT INTO refresh_spent (hash, family_id, expires) VALUES (?1, ?2, ?3)",
+                params![r.hash, r.family_id, r.expires_ms],
+            )?;
+        }
+        for p in &d.dpop_proofs {
+            tx.execute(
+                "INSERT INTO dpop_proof (key, expires) VALUES (?1, ?2)",
+                params![p.key, p.expires_s],
+            )?;
+        }
+        for r in &d.password_resets {
+            tx.execute(
+                "INSERT INTO password_reset (secret_hash, account_id, expires, used)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![r.secret_hash, r.account_id, r.expires_ms, r.used_ms],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 }

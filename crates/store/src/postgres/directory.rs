@@ -29,8 +29,9 @@ use sha2::Sha256;
 use super::*;
 use crate::crypto::{open, seal};
 use crate::directory::{
-    Account, Client, Directory, Grant, ListedApp, OperatorAction, RevokeScope, Session, StoredKey,
-    TokenFamily,
+    Account, Client, Directory, DirectoryDump, FamilyKeyRecord, Grant, InviteRecord, ListedApp,
+    OperatorAction, OperatorRecord, PasswordResetRecord, PodOwnerRecord, ProofRecord, RevokeScope,
+    Session, SpentRefreshRecord, StoredKey, TokenFamily, not_empty,
 };
 use crate::sqlite::now_ms;
 
@@ -309,6 +310,86 @@ fn client_from_json(json: &str) -> Result<Client, StoreError> {
 
 fn listed_from_json(json: &str) -> Result<ListedApp, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::Io(format!("a listed app: {e}")))
+}
+
+/// A hash column (32 bytes) as it is meant.
+fn blob32(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
+    v.try_into()
+        .map_err(|_| StoreError::Io("a stored hash is not 32 bytes long".into()))
+}
+
+/// A [`DirectoryDump`]'s values as the database keeps them (sealed where
+/// they are sealed, JSON where JSON), made before its transaction, which
+/// may run more than once.
+struct Sealed {
+    accounts: Vec<SealedAccount>,
+    /// Per action: the sealed operator and particulars.
+    actions: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Per session: the sealed CSRF token.
+    sessions: Vec<Vec<u8>>,
+    clients: Vec<String>,
+    listed: Vec<String>,
+    /// Per signing key: the sealed private JWK.
+    signing_keys: Vec<Vec<u8>>,
+}
+
+/// An account's lookup key of its address, and its sealed address,
+/// password hash and TOTP secret.
+struct SealedAccount {
+    index: Vec<u8>,
+    email: Vec<u8>,
+    password_hash: Vec<u8>,
+    totp_secret: Option<Vec<u8>>,
+}
+
+impl Sealed {
+    fn new(keys: &Keys, d: &DirectoryDump) -> Result<Self, StoreError> {
+        Ok(Self {
+            accounts: d
+                .accounts
+                .iter()
+                .map(|a| SealedAccount {
+                    index: keys.email_index(&a.email),
+                    email: keys.seal(&aad("account.email", a.id), &a.email),
+                    password_hash: keys.seal(&aad("account.password_hash", a.id), &a.password_hash),
+                    totp_secret: a
+                        .totp_secret
+                        .as_deref()
+                        .map(|t| keys.seal(&aad("account.totp_secret", a.id), t)),
+                })
+                .collect(),
+            actions: d
+                .operator_actions
+                .iter()
+                .map(|a| {
+                    (
+                        keys.seal(OPERATOR_AAD, &a.operator),
+                        keys.seal(DETAIL_AAD, &a.detail),
+                    )
+                })
+                .collect(),
+            sessions: d
+                .sessions
+                .iter()
+                .map(|s| keys.seal(&session_aad(&s.id_hash), &s.csrf))
+                .collect(),
+            clients: d
+                .clients
+                .iter()
+                .map(|c| serde_json::to_string(c).map_err(|e| StoreError::Io(e.to_string())))
+                .collect::<Result<_, _>>()?,
+            listed: d
+                .listed_apps
+                .iter()
+                .map(|a| serde_json::to_string(a).map_err(|e| StoreError::Io(e.to_string())))
+                .collect::<Result<_, _>>()?,
+            signing_keys: d
+                .signing_keys
+                .iter()
+                .map(|k| keys.seal(&aad("signing_key.private_jwk", &k.kid), &k.private_jwk))
+                .collect(),
+        })
+    }
 }
 
 /// What [`Directory::revoke`] affects, owned (its transaction may run twice).
@@ -1228,6 +1309,291 @@ impl Directory for PgStore {
         let client_id = client_id.to_owned();
         self.txn(move |tx| {
             Ok(tx.execute("DELETE FROM listed_app WHERE client_id = $1", &[&client_id])? > 0)
+        })
+        .await
+    }
+
+    async fn dump(&self) -> Result<DirectoryDump, StoreError> {
+        let keys = self.directory_keys();
+        // One transaction: a consistent picture of every table.
+        let mut dump = self
+            .txn(move |tx| {
+                let mut d = DirectoryDump::default();
+                for r in tx.query(&format!("SELECT {ACCOUNT_COLS} FROM account"), &[])? {
+                    d.accounts.push(account_row(&keys, &r)?);
+                }
+                for r in tx.query("SELECT account_id, since FROM operator", &[])? {
+                    d.operators.push(OperatorRecord {
+                        account_id: r.get(0),
+                        since_ms: r.get(1),
+                    });
+                }
+                for r in tx.query(&format!("SELECT {ACTION_COLS} FROM operator_action"), &[])? {
+                    d.operator_actions.push(action_row(&keys, &r)?);
+                }
+                for r in tx.query("SELECT pod, account_id FROM pod_owner", &[])? {
+                    d.pod_owners.push(PodOwnerRecord {
+                        pod: r.get(0),
+                        account_id: r.get(1),
+                    });
+                }
+                for r in tx.query("SELECT code_hash, created, used FROM invite", &[])? {
+                    d.invites.push(InviteRecord {
+                        code_hash: blob32(r.get(0))?,
+                        created_ms: r.get(1),
+                        used_ms: r.get(2),
+                    });
+                }
+                for r in tx.query(
+                    "SELECT id_hash, account_id, csrf, complete, created, expires, second_factor
+                     FROM session",
+                    &[],
+                )? {
+                    let id_hash = blob32(r.get(0))?;
+                    d.sessions.push(Session {
+                        id_hash,
+                        account_id: r.get(1),
+                        csrf: keys.open(&session_aad(&id_hash), r.get(2))?,
+                        complete: r.get(3),
+                        created_ms: r.get(4),
+                        expires_ms: r.get(5),
+                        second_factor: r.get(6),
+                    });
+                }
+                for r in tx.query("SELECT json FROM client", &[])? {
+                    d.clients.push(client_from_json(r.get(0))?);
+                }
+                for r in tx.query(&format!("SELECT {GRANT_COLS} FROM grant_"), &[])? {
+                    d.grants.push(grant_row(&r));
+                }
+                for r in tx.query("SELECT json FROM listed_app", &[])? {
+                    d.listed_apps.push(listed_from_json(r.get(0))?);
+                }
+                for r in tx.query(&format!("SELECT {FAMILY_COLS} FROM token_family"), &[])? {
+                    d.token_families.push(family_row(&r));
+                }
+                for r in tx.query(
+                    "SELECT kid, private_jwk, created, retired FROM signing_key",
+                    &[],
+                )? {
+                    let kid: String = r.get(0);
+                    d.signing_keys.push(StoredKey {
+                        private_jwk: keys.open(&aad("signing_key.private_jwk", &kid), r.get(1))?,
+                        kid,
+                        created_ms: r.get(2),
+                        retired_ms: r.get(3),
+                    });
+                }
+                for r in tx.query("SELECT family_id, jkt FROM family_key", &[])? {
+                    d.family_keys.push(FamilyKeyRecord {
+                        family_id: r.get(0),
+                        jkt: r.get(1),
+                    });
+                }
+                for r in tx.query("SELECT hash, family_id, expires FROM refresh_spent", &[])? {
+                    d.spent_refreshes.push(SpentRefreshRecord {
+                        hash: blob32(r.get(0))?,
+                        family_id: r.get(1),
+                        expires_ms: r.get(2),
+                    });
+                }
+                for r in tx.query("SELECT key, expires FROM dpop_proof", &[])? {
+                    d.dpop_proofs.push(ProofRecord {
+                        key: r.get(0),
+                        expires_s: r.get(1),
+                    });
+                }
+                for r in tx.query(
+                    "SELECT secret_hash, account_id, expires, used FROM password_reset",
+                    &[],
+                )? {
+                    d.password_resets.push(PasswordResetRecord {
+                        secret_hash: blob32(r.get(0))?,
+                        account_id: r.get(1),
+                        expires_ms: r.get(2),
+                        used_ms: r.get(3),
+                    });
+                }
+                Ok(d)
+            })
+            .await?;
+        dump.sort();
+        Ok(dump)
+    }
+
+    async fn load(&self, dump: &DirectoryDump) -> Result<(), StoreError> {
+        let sealed = Sealed::new(&self.directory_keys(), dump)?;
+        let d = dump.clone();
+        self.txn(move |tx| {
+            if tx
+                .query_opt("SELECT 1 FROM account LIMIT 1", &[])?
+                .is_some()
+            {
+                return Err(not_empty());
+            }
+            // Accounts first: operators and pod owners refer to them. Their
+            // ids as given (the column is GENERATED BY DEFAULT).
+            for (a, s) in d.accounts.iter().zip(&sealed.accounts) {
+                tx.execute(
+                    &format!(
+                        "INSERT INTO account (email_index, {ACCOUNT_COLS})
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                    ),
+                    &[
+                        &s.index,
+                        &a.id,
+                        &s.email,
+                        &s.password_hash,
+                        &s.totp_secret,
+                        &a.created_ms,
+                        &a.failed_logins,
+                        &a.locked_until_ms,
+                        &a.suspended_ms,
+                        &a.notices,
+                    ],
+                )?;
+            }
+            for o in &d.operators {
+                tx.execute(
+                    "INSERT INTO operator (account_id, since) VALUES ($1, $2)",
+                    &[&o.account_id, &o.since_ms],
+                )?;
+            }
+            // The log's places as given (the column is GENERATED ALWAYS).
+            for (a, (operator, detail)) in d.operator_actions.iter().zip(&sealed.actions) {
+                tx.execute(
+                    &format!(
+                        "INSERT INTO operator_action ({ACTION_COLS}) OVERRIDING SYSTEM VALUE
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                    ),
+                    &[
+                        &a.seq,
+                        &a.at_ms,
+                        operator,
+                        &a.action,
+                        &a.account_id,
+                        &a.pod,
+                        detail,
+                    ],
+                )?;
+            }
+            // The identities continue after the greatest id loaded.
+            for (table, column) in [("account", "id"), ("operator_action", "seq")] {
+                tx.execute(
+                    &format!(
+                        "SELECT setval(pg_get_serial_sequence('{table}', '{column}'), max({column}))
+                         FROM {table} HAVING max({column}) IS NOT NULL"
+                    ),
+                    &[],
+                )?;
+            }
+            for p in &d.pod_owners {
+                tx.execute(
+                    "INSERT INTO pod_owner (pod, account_id) VALUES ($1, $2)",
+                    &[&p.pod, &p.account_id],
+                )?;
+            }
+            for i in &d.invites {
+                tx.execute(
+                    "INSERT INTO invite (code_hash, created, used) VALUES ($1, $2, $3)",
+                    &[&&i.code_hash[..], &i.created_ms, &i.used_ms],
+                )?;
+            }
+            for (s, csrf) in d.sessions.iter().zip(&sealed.sessions) {
+                tx.execute(
+                    "INSERT INTO session (id_hash, account_id, csrf, complete, created, expires, second_factor)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    &[
+                        &&s.id_hash[..],
+                        &s.account_id,
+                        csrf,
+                        &s.complete,
+                        &s.created_ms,
+                        &s.expires_ms,
+                        &s.second_factor,
+                    ],
+                )?;
+            }
+            for (c, json) in d.clients.iter().zip(&sealed.clients) {
+                tx.execute(
+                    "INSERT INTO client (client_id, account_id, webid, json) VALUES ($1, $2, $3, $4)",
+                    &[&c.client_id, &c.account_id, &c.webid, json],
+                )?;
+            }
+            for g in &d.grants {
+                tx.execute(
+                    &format!(
+                        "INSERT INTO grant_ ({GRANT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                    ),
+                    &[
+                        &g.id,
+                        &g.account_id,
+                        &g.webid,
+                        &g.client_id,
+                        &g.client_name,
+                        &g.scope,
+                        &g.created_ms,
+                        &g.revoked_ms,
+                    ],
+                )?;
+            }
+            for (a, json) in d.listed_apps.iter().zip(&sealed.listed) {
+                tx.execute(
+                    "INSERT INTO listed_app (client_id, name, json) VALUES ($1, $2, $3)",
+                    &[&a.client_id, &a.name, json],
+                )?;
+            }
+            for f in &d.token_families {
+                tx.execute(
+                    &format!(
+                        "INSERT INTO token_family ({FAMILY_COLS})
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                    ),
+                    &[
+                        &f.id,
+                        &f.webid,
+                        &f.client_id,
+                        &f.grant_id,
+                        &f.session_hash.as_ref().map(|h| &h[..]),
+                        &f.refresh_hash.as_ref().map(|h| &h[..]),
+                        &f.refresh_expires_ms,
+                        &f.created_ms,
+                        &f.revoked_ms,
+                    ],
+                )?;
+            }
+            for (k, jwk) in d.signing_keys.iter().zip(&sealed.signing_keys) {
+                tx.execute(
+                    "INSERT INTO signing_key (kid, private_jwk, created, retired) VALUES ($1, $2, $3, $4)",
+                    &[&k.kid, jwk, &k.created_ms, &k.retired_ms],
+                )?;
+            }
+            for k in &d.family_keys {
+                tx.execute(
+                    "INSERT INTO family_key (family_id, jkt) VALUES ($1, $2)",
+                    &[&k.family_id, &k.jkt],
+                )?;
+            }
+            for r in &d.spent_refreshes {
+                tx.execute(
+                    "INSERT INTO refresh_spent (hash, family_id, expires) VALUES ($1, $2, $3)",
+                    &[&&r.hash[..], &r.family_id, &r.expires_ms],
+                )?;
+            }
+            for p in &d.dpop_proofs {
+                tx.execute(
+                    "INSERT INTO dpop_proof (key, expires) VALUES ($1, $2)",
+                    &[&p.key, &p.expires_s],
+                )?;
+            }
+            for r in &d.password_resets {
+                tx.execute(
+                    "INSERT INTO password_reset (secret_hash, account_id, expires, used)
+                     VALUES ($1, $2, $3, $4)",
+                    &[&&r.secret_hash[..], &r.account_id, &r.expires_ms, &r.used_ms],
+                )?;
+            }
+            Ok(())
         })
         .await
     }
