@@ -113,7 +113,7 @@ impl Layout {
 }
 
 /// A resident connected to a holder.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
     pub holder_id: String,
     /// SHA-256 of the holder's id and the customer's identifier there.
@@ -139,7 +139,7 @@ pub enum PushState {
 }
 
 /// What one push brought to one pod.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
     pub pod: String,
     pub holder_id: String,
@@ -169,7 +169,7 @@ pub struct Activity {
 
 /// A direct transfer: a holder may read named resources of a pod until
 /// `expires_ms`, unless revoked before.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transfer {
     /// Random, unguessable (it names the transfer in the holder's API).
     pub id: String,
@@ -196,6 +196,63 @@ impl Transfer {
     pub fn is_live(&self, now_ms: i64) -> bool {
         self.revoked_ms.is_none() && now_ms < self.expires_ms
     }
+}
+
+/// A push as the registry keeps it (in a [`HoldersDump`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushRecord {
+    pub holder_id: String,
+    /// Its idempotency key (an abandoned push's renamed one).
+    pub key: String,
+    pub started_ms: i64,
+    /// Its signed receipt once done; empty for an abandoned push; `None`
+    /// while under way.
+    pub receipt: Option<String>,
+}
+
+/// A delivery with its position among all deliveries (in a [`HoldersDump`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryRecord {
+    pub id: i64,
+    pub delivery: Delivery,
+}
+
+/// Every record of the holders' registry, in plain (decrypted) values, for
+/// copying an installation from one engine to the other (`selfdata
+/// migrate`). Each list in an order that does not depend on the engine.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldersDump {
+    /// By id.
+    pub holders: Vec<Holder>,
+    /// By holder, then customer.
+    pub links: Vec<Link>,
+    /// By holder, then key.
+    pub pushes: Vec<PushRecord>,
+    /// By id.
+    pub deliveries: Vec<DeliveryRecord>,
+    /// By id.
+    pub transfers: Vec<Transfer>,
+}
+
+impl HoldersDump {
+    /// Puts every list in the dump's order.
+    pub(crate) fn sort(&mut self) {
+        self.holders.sort_by(|a, b| a.id.cmp(&b.id));
+        self.links
+            .sort_by(|a, b| (&a.holder_id, a.customer).cmp(&(&b.holder_id, b.customer)));
+        self.pushes
+            .sort_by(|a, b| (&a.holder_id, &a.key).cmp(&(&b.holder_id, &b.key)));
+        self.deliveries.sort_by_key(|d| d.id);
+        self.transfers.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+}
+
+/// The refusal of a load into a registry that holds something already.
+pub(crate) fn not_empty(registry: &str) -> StoreError {
+    StoreError::Rejected(
+        format!("the {registry} registry is not empty: a dump is loaded only into an empty one")
+            .into(),
+    )
 }
 
 /// The registry of holders, links, pushes and transfers (the embedded engine keeps
@@ -292,6 +349,14 @@ pub trait HolderRegistry: Send + Sync {
     async fn revoke_transfer(&self, pod: &str, id: &str, at_ms: i64) -> Result<bool, StoreError>;
     /// Counts `files` read under a transfer at `at_ms`.
     async fn count_reads(&self, id: &str, files: u64, at_ms: i64) -> Result<(), StoreError>;
+
+    /// Every record of the registry, for copying an installation between engines (`selfdata migrate`).
+    async fn dump(&self) -> Result<HoldersDump, StoreError>;
+    /// Loads a dump into an empty registry, keeping every id and order
+    /// (deliveries keep their ids; the next one follows them); refused,
+    /// nothing written, when the registry already holds something. Called
+    /// after the pods the rows name were created.
+    async fn load(&self, dump: &HoldersDump) -> Result<(), StoreError>;
 }
 
 pub(crate) const HOLDERS_SCHEMA: &str = "

@@ -4,7 +4,8 @@ use rusqlite::{OptionalExtension, params};
 
 use crate::StoreError;
 use crate::holders::{
-    Activity, Delivery, Holder, HolderLimits, HolderRegistry, Link, PushState, Transfer,
+    Activity, Delivery, DeliveryRecord, Holder, HolderLimits, HolderRegistry, HoldersDump, Link,
+    PushRecord, PushState, Transfer,
 };
 use crate::sqlite::SqliteBackend;
 
@@ -436,6 +437,141 @@ impl HolderRegistry for SqliteBackend {
             "UPDATE holder_transfer SET reads = reads + ?2, last_read = ?3 WHERE id = ?1",
             params![id, i64::try_from(files).unwrap_or(i64::MAX), at_ms],
         )?;
+        Ok(())
+    }
+
+    async fn dump(&self) -> Result<HoldersDump, StoreError> {
+        let host = self.host();
+        let holders: Vec<String> = host
+            .prepare("SELECT json FROM holder")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut dump = HoldersDump {
+            holders: holders
+                .into_iter()
+                .map(holder_from_json)
+                .collect::<Result<_, _>>()?,
+            links: host
+                .prepare(&format!("SELECT {LINK_COLUMNS} FROM holder_link"))?
+                .query_map([], link_row)?
+                .collect::<Result<_, _>>()?,
+            pushes: host
+                .prepare("SELECT holder_id, key, started, receipt FROM holder_push")?
+                .query_map([], |r| {
+                    Ok(PushRecord {
+                        holder_id: r.get(0)?,
+                        key: r.get(1)?,
+                        started_ms: r.get(2)?,
+                        receipt: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?,
+            deliveries: host
+                .prepare(
+                    "SELECT id, pod, holder_id, push, at, records, outcome, ok FROM holder_delivery",
+                )?
+                .query_map([], |r| {
+                    Ok(DeliveryRecord {
+                        id: r.get(0)?,
+                        delivery: Delivery {
+                            pod: r.get(1)?,
+                            holder_id: r.get(2)?,
+                            push: r.get(3)?,
+                            at_ms: r.get(4)?,
+                            records: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+                            outcome: r.get(6)?,
+                            ok: r.get(7)?,
+                        },
+                    })
+                })?
+                .collect::<Result<_, _>>()?,
+            transfers: host
+                .prepare(&format!("SELECT {TRANSFER_COLUMNS} FROM holder_transfer"))?
+                .query_map([], transfer_row)?
+                .collect::<Result<_, _>>()?,
+        };
+        dump.sort();
+        Ok(dump)
+    }
+
+    async fn load(&self, dump: &HoldersDump) -> Result<(), StoreError> {
+        let mut host = self.host();
+        let tx = host.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let held: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM holder) OR EXISTS (SELECT 1 FROM holder_link)
+               OR EXISTS (SELECT 1 FROM holder_push) OR EXISTS (SELECT 1 FROM holder_delivery)
+               OR EXISTS (SELECT 1 FROM holder_transfer)",
+            [],
+            |r| r.get(0),
+        )?;
+        if held {
+            return Err(crate::holders::not_empty("holders'"));
+        }
+        for h in &dump.holders {
+            let json = serde_json::to_string(h).map_err(|e| StoreError::Io(e.to_string()))?;
+            tx.execute(
+                "INSERT INTO holder (id, json) VALUES (?1, ?2)",
+                params![h.id, json],
+            )?;
+        }
+        for l in &dump.links {
+            tx.execute(
+                &format!("INSERT INTO holder_link ({LINK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
+                params![
+                    l.holder_id,
+                    &l.customer[..],
+                    l.pod,
+                    l.consent_id,
+                    l.created_ms
+                ],
+            )?;
+        }
+        for p in &dump.pushes {
+            tx.execute(
+                "INSERT INTO holder_push (holder_id, key, started, receipt) VALUES (?1, ?2, ?3, ?4)",
+                params![p.holder_id, p.key, p.started_ms, p.receipt],
+            )?;
+        }
+        for DeliveryRecord { id, delivery: d } in &dump.deliveries {
+            tx.execute(
+                "INSERT INTO holder_delivery (id, pod, holder_id, push, at, records, outcome, ok)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    id,
+                    d.pod,
+                    d.holder_id,
+                    d.push,
+                    d.at_ms,
+                    i64::try_from(d.records).unwrap_or(i64::MAX),
+                    d.outcome,
+                    d.ok
+                ],
+            )?;
+        }
+        for t in &dump.transfers {
+            let resources =
+                serde_json::to_string(&t.resources).map_err(|e| StoreError::Io(e.to_string()))?;
+            tx.execute(
+                &format!(
+                    "INSERT INTO holder_transfer ({TRANSFER_COLUMNS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                ),
+                params![
+                    t.id,
+                    t.pod,
+                    t.holder_id,
+                    t.consent_id,
+                    t.purpose,
+                    resources,
+                    t.created_ms,
+                    t.expires_ms,
+                    t.revoked_ms,
+                    i64::try_from(t.reads).unwrap_or(i64::MAX),
+                    t.last_read_ms
+                ],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 }

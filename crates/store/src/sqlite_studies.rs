@@ -4,7 +4,9 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use crate::StoreError;
 use crate::sqlite::SqliteBackend;
-use crate::studies::{Participant, StudyEvent, StudyRegistry};
+use crate::studies::{
+    Ballot, Comparison, Participant, StudiesDump, StudyEvent, StudyRecord, StudyRegistry, StudyRole,
+};
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -253,5 +255,123 @@ impl StudyRegistry for SqliteBackend {
             .prepare_cached("SELECT json FROM comparison WHERE month = ?1 AND cohort = ?2")?
             .query_row(params![month, cohort], |r| r.get(0))
             .optional()?)
+    }
+
+    async fn dump(&self) -> Result<StudiesDump, StoreError> {
+        let host = self.host();
+        let mut dump = StudiesDump {
+            studies: host
+                .prepare("SELECT id, json, created FROM study")?
+                .query_map([], |r| {
+                    Ok(StudyRecord {
+                        id: r.get(0)?,
+                        json: r.get(1)?,
+                        created_ms: r.get(2)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?,
+            ballots: host
+                .prepare("SELECT study, account_id FROM study_ballot")?
+                .query_map([], |r| {
+                    Ok(Ballot {
+                        study: r.get(0)?,
+                        account_id: r.get(1)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?,
+            participants: host
+                .prepare("SELECT study, pod, consent_id, joined FROM study_participant")?
+                .query_map([], participant_row)?
+                .collect::<Result<_, _>>()?,
+            roles: host
+                .prepare("SELECT account_id, role FROM study_role")?
+                .query_map([], |r| {
+                    Ok(StudyRole {
+                        account_id: r.get(0)?,
+                        role: r.get(1)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?,
+            comparisons: host
+                .prepare("SELECT month, cohort, json FROM comparison")?
+                .query_map([], |r| {
+                    Ok(Comparison {
+                        month: r.get(0)?,
+                        cohort: r.get(1)?,
+                        json: r.get(2)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?,
+            events: host
+                .prepare("SELECT seq, at, study, text FROM study_event")?
+                .query_map([], |r| {
+                    Ok(StudyEvent {
+                        seq: r.get(0)?,
+                        at_ms: r.get(1)?,
+                        study: r.get(2)?,
+                        text: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?,
+        };
+        dump.sort();
+        Ok(dump)
+    }
+
+    async fn load(&self, dump: &StudiesDump) -> Result<(), StoreError> {
+        let mut host = self.host();
+        let tx = host.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let held: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM study) OR EXISTS (SELECT 1 FROM study_ballot)
+               OR EXISTS (SELECT 1 FROM study_participant) OR EXISTS (SELECT 1 FROM study_role)
+               OR EXISTS (SELECT 1 FROM comparison) OR EXISTS (SELECT 1 FROM study_event)",
+            [],
+            |r| r.get(0),
+        )?;
+        if held {
+            return Err(crate::holders::not_empty("studies'"));
+        }
+        for s in &dump.studies {
+            tx.execute(
+                "INSERT INTO study (id, json, created) VALUES (?1, ?2, ?3)",
+                params![s.id, s.json, s.created_ms],
+            )?;
+        }
+        for b in &dump.ballots {
+            tx.execute(
+                "INSERT INTO study_ballot (study, account_id) VALUES (?1, ?2)",
+                params![b.study, b.account_id],
+            )?;
+        }
+        for p in &dump.participants {
+            tx.execute(
+                "INSERT INTO study_participant (study, pod, consent_id, joined)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![p.study, p.pod, p.consent_id, p.joined_ms],
+            )?;
+        }
+        for r in &dump.roles {
+            tx.execute(
+                "INSERT INTO study_role (account_id, role) VALUES (?1, ?2)",
+                params![r.account_id, r.role],
+            )?;
+        }
+        for c in &dump.comparisons {
+            tx.execute(
+                "INSERT INTO comparison (month, cohort, json) VALUES (?1, ?2, ?3)",
+                params![c.month, c.cohort, c.json],
+            )?;
+        }
+        // The record's positions kept (AUTOINCREMENT's counter follows the
+        // greatest, so the next entry comes after them); its triggers refuse
+        // only changes and removals.
+        for e in &dump.events {
+            tx.execute(
+                "INSERT INTO study_event (seq, at, study, text) VALUES (?1, ?2, ?3, ?4)",
+                params![e.seq, e.at_ms, e.study, e.text],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 }

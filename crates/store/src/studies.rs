@@ -4,10 +4,12 @@
 //! who may propose or decide, and the public record of every decision,
 //! append-only.
 
+use serde::{Deserialize, Serialize};
+
 use crate::StoreError;
 
 /// One entry of the public record of decisions.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StudyEvent {
     /// Position in the record, from 1.
     pub seq: i64,
@@ -18,12 +20,79 @@ pub struct StudyEvent {
 }
 
 /// A resident taking part in a study.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Participant {
     pub study: String,
     pub pod: String,
     pub consent_id: String,
     pub joined_ms: i64,
+}
+
+/// A study as the registry keeps it (in a [`StudiesDump`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudyRecord {
+    pub id: String,
+    /// The studies service's JSON, as it was last written.
+    pub json: String,
+    pub created_ms: i64,
+}
+
+/// That an account voted in a study (never how).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ballot {
+    pub study: String,
+    pub account_id: i64,
+}
+
+/// A role of an account (`researcher`, `steward`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudyRole {
+    pub account_id: i64,
+    pub role: String,
+}
+
+/// The comparison of similar households of a month for one cohort.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub month: String,
+    pub cohort: String,
+    /// The service's JSON.
+    pub json: String,
+}
+
+/// Every record of the studies' registry, in plain (decrypted) values, for
+/// copying an installation from one engine to the other (`selfdata
+/// migrate`). Each list in an order that does not depend on the engine.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudiesDump {
+    /// By id.
+    pub studies: Vec<StudyRecord>,
+    /// By study, then account.
+    pub ballots: Vec<Ballot>,
+    /// By study, then pod.
+    pub participants: Vec<Participant>,
+    /// By account, then role.
+    pub roles: Vec<StudyRole>,
+    /// By month, then cohort.
+    pub comparisons: Vec<Comparison>,
+    /// The public record, by position.
+    pub events: Vec<StudyEvent>,
+}
+
+impl StudiesDump {
+    /// Puts every list in the dump's order.
+    pub(crate) fn sort(&mut self) {
+        self.studies.sort_by(|a, b| a.id.cmp(&b.id));
+        self.ballots
+            .sort_by(|a, b| (&a.study, a.account_id).cmp(&(&b.study, b.account_id)));
+        self.participants
+            .sort_by(|a, b| (&a.study, &a.pod).cmp(&(&b.study, &b.pod)));
+        self.roles
+            .sort_by(|a, b| (a.account_id, &a.role).cmp(&(b.account_id, &b.role)));
+        self.comparisons
+            .sort_by(|a, b| (&a.month, &a.cohort).cmp(&(&b.month, &b.cohort)));
+        self.events.sort_by_key(|e| e.seq);
+    }
 }
 
 #[async_trait::async_trait]
@@ -83,6 +152,15 @@ pub trait StudyRegistry: Send + Sync {
     async fn put_comparison(&self, month: &str, cohort: &str, json: &str)
     -> Result<(), StoreError>;
     async fn comparison(&self, month: &str, cohort: &str) -> Result<Option<String>, StoreError>;
+
+    /// Every record of the registry, for copying an installation between engines (`selfdata migrate`).
+    async fn dump(&self) -> Result<StudiesDump, StoreError>;
+    /// Loads a dump into an empty registry, keeping every id and order (the
+    /// studies' public record keeps its sequence numbers and bytes exactly, so
+    /// its signed tree heads still verify; the next entry follows them);
+    /// refused, nothing written, when the registry already holds something.
+    /// Ballots keep their account ids: the accounts are loaded with theirs.
+    async fn load(&self, dump: &StudiesDump) -> Result<(), StoreError>;
 }
 
 pub(crate) const STUDIES_SCHEMA: &str = "

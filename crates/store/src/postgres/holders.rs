@@ -24,7 +24,8 @@ use super::PgStore;
 use crate::StoreError;
 use crate::crypto::Key32;
 use crate::holders::{
-    Activity, Delivery, Holder, HolderLimits, HolderRegistry, Link, PushState, Transfer,
+    Activity, Delivery, DeliveryRecord, Holder, HolderLimits, HolderRegistry, HoldersDump, Link,
+    PushRecord, PushState, Transfer,
 };
 
 pub(super) const SCHEMA: &str = r#"
@@ -800,6 +801,249 @@ impl HolderRegistry for PgStore {
                 "UPDATE holder_transfer SET reads = reads + $2, last_read = $3 WHERE id_mac = $1",
                 &[&id_mac, &files, &at_ms],
             )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn dump(&self) -> Result<HoldersDump, StoreError> {
+        let s = Sealer::of(self);
+        // Read in one transaction (one state of the registry), opened after.
+        let (holders, links, pushes, deliveries, transfers) = self
+            .txn(|tx| {
+                Ok((
+                    tx.query("SELECT id, json FROM holder", &[])?,
+                    tx.query(&format!("SELECT {LINK_COLUMNS} FROM holder_link"), &[])?,
+                    tx.query(
+                        "SELECT holder_id, key, started, receipt FROM holder_push",
+                        &[],
+                    )?,
+                    tx.query(
+                        "SELECT id, pod_mac, holder_id, push, at, records, ok, sealed
+                         FROM holder_delivery",
+                        &[],
+                    )?,
+                    tx.query(
+                        &format!("SELECT {TRANSFER_COLUMNS} FROM holder_transfer"),
+                        &[],
+                    )?,
+                ))
+            })
+            .await?;
+        let mut dump = HoldersDump {
+            holders: holders
+                .iter()
+                .map(|r| {
+                    let id: String = r.get(0);
+                    let sealed: Vec<u8> = r.get(1);
+                    s.open(&holder_aad(&id), &sealed)
+                })
+                .collect::<Result<_, _>>()?,
+            links: links
+                .iter()
+                .map(|r| link_of_row(&s, r))
+                .collect::<Result<_, _>>()?,
+            pushes: pushes
+                .iter()
+                .map(|r| {
+                    let (holder_id, key): (String, String) = (r.get(0), r.get(1));
+                    let receipt = match r.get::<_, Option<Vec<u8>>>(3) {
+                        None => None,
+                        // An abandoned push's receipt is empty, not sealed.
+                        Some(sealed) if sealed.is_empty() => Some(String::new()),
+                        Some(sealed) => Some(s.open(&receipt_aad(&holder_id, &key), &sealed)?),
+                    };
+                    Ok(PushRecord {
+                        started_ms: r.get(2),
+                        holder_id,
+                        key,
+                        receipt,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+            deliveries: deliveries
+                .iter()
+                .map(|r| {
+                    let pod_mac: Vec<u8> = r.get(1);
+                    let sealed: Vec<u8> = r.get(7);
+                    let v: DeliverySealed = s.open(&[b"holder_delivery", &pod_mac], &sealed)?;
+                    Ok(DeliveryRecord {
+                        id: r.get(0),
+                        delivery: Delivery {
+                            pod: v.pod,
+                            holder_id: r.get(2),
+                            push: r.get(3),
+                            at_ms: r.get(4),
+                            records: to_u64(r.get(5)),
+                            outcome: v.outcome,
+                            ok: r.get(6),
+                        },
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+            transfers: transfers
+                .iter()
+                .map(|r| transfer_of_row(&s, r))
+                .collect::<Result<_, _>>()?,
+        };
+        dump.sort();
+        Ok(dump)
+    }
+
+    async fn load(&self, dump: &HoldersDump) -> Result<(), StoreError> {
+        let s = Sealer::of(self);
+        // Every row sealed and HMAC'd here as the normal write paths do
+        // (fresh nonces), then written in one transaction.
+        let holders = dump
+            .holders
+            .iter()
+            .map(|h| Ok((h.id.clone(), s.seal(&holder_aad(&h.id), h)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let links = dump
+            .links
+            .iter()
+            .map(|l| {
+                let customer_mac = s.mac("customer", &l.customer);
+                let sealed = s.seal(
+                    &[b"holder_link", l.holder_id.as_bytes(), &customer_mac],
+                    &LinkSealed {
+                        customer: l.customer,
+                        pod: l.pod.clone(),
+                        consent_id: l.consent_id.clone(),
+                    },
+                )?;
+                Ok((
+                    l.holder_id.clone(),
+                    customer_mac,
+                    s.pod(&l.pod),
+                    l.created_ms,
+                    sealed,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let pushes = dump
+            .pushes
+            .iter()
+            .map(|p| {
+                let receipt = match &p.receipt {
+                    None => None,
+                    Some(r) if r.is_empty() => Some(Vec::new()),
+                    Some(r) => Some(s.seal(&receipt_aad(&p.holder_id, &p.key), r.as_str())?),
+                };
+                Ok((p.holder_id.clone(), p.key.clone(), p.started_ms, receipt))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let deliveries = dump
+            .deliveries
+            .iter()
+            .map(|DeliveryRecord { id, delivery: d }| {
+                let pod_mac = s.pod(&d.pod);
+                let sealed = s.seal(
+                    &[b"holder_delivery", &pod_mac],
+                    &DeliverySealed {
+                        pod: d.pod.clone(),
+                        outcome: d.outcome.clone(),
+                    },
+                )?;
+                Ok((
+                    *id,
+                    pod_mac,
+                    d.holder_id.clone(),
+                    d.push.clone(),
+                    d.at_ms,
+                    to_i64(d.records),
+                    d.ok,
+                    sealed,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let transfers = dump
+            .transfers
+            .iter()
+            .map(|t| {
+                let id_mac = s.mac("transfer", t.id.as_bytes());
+                let sealed = s.seal(
+                    &[b"holder_transfer", &id_mac],
+                    &TransferSealed {
+                        id: t.id.clone(),
+                        pod: t.pod.clone(),
+                        consent_id: t.consent_id.clone(),
+                        purpose: t.purpose.clone(),
+                        resources: t.resources.clone(),
+                    },
+                )?;
+                Ok((id_mac, s.pod(&t.pod), t.clone(), sealed))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.txn(move |tx| {
+            let held: bool = tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM holder) OR EXISTS (SELECT 1 FROM holder_link)
+                       OR EXISTS (SELECT 1 FROM holder_push)
+                       OR EXISTS (SELECT 1 FROM holder_delivery)
+                       OR EXISTS (SELECT 1 FROM holder_transfer)",
+                    &[],
+                )?
+                .get(0);
+            if held {
+                return Err(crate::holders::not_empty("holders'"));
+            }
+            let insert = tx.prepare("INSERT INTO holder (id, json) VALUES ($1, $2)")?;
+            for (id, json) in &holders {
+                tx.execute(&insert, &[id, json])?;
+            }
+            let insert = tx.prepare(
+                "INSERT INTO holder_link (holder_id, customer_mac, pod_mac, created, sealed)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )?;
+            for (holder_id, customer_mac, pod_mac, created, sealed) in &links {
+                tx.execute(
+                    &insert,
+                    &[holder_id, customer_mac, pod_mac, created, sealed],
+                )?;
+            }
+            let insert = tx.prepare(
+                "INSERT INTO holder_push (holder_id, key, started, receipt) VALUES ($1, $2, $3, $4)",
+            )?;
+            for (holder_id, key, started, receipt) in &pushes {
+                tx.execute(&insert, &[holder_id, key, started, receipt])?;
+            }
+            let insert = tx.prepare(
+                "INSERT INTO holder_delivery (id, pod_mac, holder_id, push, at, records, ok, sealed)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )?;
+            for (id, pod_mac, holder_id, push, at, records, ok, sealed) in &deliveries {
+                let params: [&(dyn postgres::types::ToSql + Sync); 8] =
+                    [id, pod_mac, holder_id, push, at, records, ok, sealed];
+                tx.execute(&insert, &params)?;
+            }
+            // The next delivery's id follows the loaded ones.
+            tx.execute(
+                "SELECT setval(pg_get_serial_sequence('holder_delivery', 'id'), MAX(id))
+                 FROM holder_delivery HAVING MAX(id) IS NOT NULL",
+                &[],
+            )?;
+            let insert = tx.prepare(
+                "INSERT INTO holder_transfer
+                   (id_mac, pod_mac, holder_id, created, expires, revoked, reads, last_read, sealed)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )?;
+            for (id_mac, pod_mac, t, sealed) in &transfers {
+                tx.execute(
+                    &insert,
+                    &[
+                        id_mac,
+                        pod_mac,
+                        &t.holder_id,
+                        &t.created_ms,
+                        &t.expires_ms,
+                        &t.revoked_ms,
+                        &to_i64(t.reads),
+                        &t.last_read_ms,
+                        sealed,
+                    ],
+                )?;
+            }
             Ok(())
         })
         .await

@@ -11,14 +11,20 @@
 //! proposed it), who voted (only a keyed HMAC of the study and the
 //! account is kept: enough to count a ballot once), which pods take part
 //! and under which consent record, and the comparison of similar
-//! households. The public record and the roles stay clear.
+//! households with its cohort. The public record and the roles stay clear.
+//!
+//! A dump ([`StudyRegistry::dump`]) names each ballot's account: found by
+//! trying the HMAC of every account id the directory ever gave (there is
+//! no other way back from the HMAC, by design).
 
 use serde::{Deserialize, Serialize};
 
 use super::PgStore;
 use super::holders::{CHANGE_TRIES, Sealer};
 use crate::StoreError;
-use crate::studies::{Participant, StudyEvent, StudyRegistry};
+use crate::studies::{
+    Ballot, Comparison, Participant, StudiesDump, StudyEvent, StudyRecord, StudyRegistry, StudyRole,
+};
 
 pub(super) const SCHEMA: &str = r#"
 -- Studies: the JSON sealed; the id and the creation time clear.
@@ -50,7 +56,7 @@ CREATE TABLE IF NOT EXISTS study_role (
     role TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (account_id, role)
 );
--- Comparisons of similar households: the cohort (a household's description) found by keyed HMAC; the JSON sealed.
+-- Comparisons of similar households: the cohort (a household's description) found by keyed HMAC; the cohort and the JSON sealed.
 CREATE TABLE IF NOT EXISTS study_comparison (
     month TEXT COLLATE "C" NOT NULL,
     cohort_mac BYTEA NOT NULL,
@@ -124,6 +130,27 @@ fn participant_of_row(s: &Sealer, r: &postgres::Row) -> Result<Participant, Stor
         consent_id: v.consent_id,
         joined_ms: r.get(2),
     })
+}
+
+/// What a comparison keeps sealed: the cohort too, so that a dump names it
+/// (the HMAC alone cannot give it back).
+#[derive(Serialize, Deserialize)]
+struct ComparisonSealed {
+    cohort: String,
+    json: String,
+}
+
+/// A comparison as sealed: with its cohort, or (written before cohorts
+/// were sealed) the JSON alone.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ComparisonStored {
+    WithCohort(ComparisonSealed),
+    Json(String),
+}
+
+fn comparison_aad<'a>(month: &'a str, cohort_mac: &'a [u8]) -> [&'a [u8]; 3] {
+    [b"study_comparison", month.as_bytes(), cohort_mac]
 }
 
 /// What [`PgStore::change_study`]'s writing step found.
@@ -478,7 +505,13 @@ impl StudyRegistry for PgStore {
     ) -> Result<(), StoreError> {
         let s = Sealer::of(self);
         let cohort_mac = s.mac("cohort", cohort.as_bytes());
-        let sealed = s.seal(&[b"study_comparison", month.as_bytes(), &cohort_mac], json)?;
+        let sealed = s.seal(
+            &comparison_aad(month, &cohort_mac),
+            &ComparisonSealed {
+                cohort: cohort.to_owned(),
+                json: json.to_owned(),
+            },
+        )?;
         let month = month.to_owned();
         self.txn(move |tx| {
             tx.execute(
@@ -502,13 +535,279 @@ impl StudyRegistry for PgStore {
             )?
             .map(|r| {
                 let sealed: Vec<u8> = r.get(0);
-                s.open(
-                    &[b"study_comparison", month.as_bytes(), &cohort_mac],
-                    &sealed,
+                Ok(
+                    match s.open(&comparison_aad(&month, &cohort_mac), &sealed)? {
+                        ComparisonStored::WithCohort(c) => c.json,
+                        ComparisonStored::Json(json) => json,
+                    },
                 )
             })
             .transpose()
         })
         .await
+    }
+
+    async fn dump(&self) -> Result<StudiesDump, StoreError> {
+        let s = Sealer::of(self);
+        // Read in one transaction (one state of the registry), opened after.
+        let (studies, ballots, participants, roles, comparisons, events, last_account) = self
+            .txn(|tx| {
+                Ok((
+                    tx.query("SELECT id, json, created FROM study", &[])?,
+                    tx.query("SELECT study, voter FROM study_ballot", &[])?,
+                    tx.query(
+                        "SELECT study, pod_mac, joined, sealed FROM study_participant",
+                        &[],
+                    )?,
+                    tx.query("SELECT account_id, role FROM study_role", &[])?,
+                    tx.query("SELECT month, cohort_mac, json FROM study_comparison", &[])?,
+                    tx.query("SELECT seq, at, study, text FROM study_event", &[])?,
+                    // The greatest account id ever given (no account is
+                    // ever removed, but a sequence may run ahead of them).
+                    tx.query_one(
+                        "SELECT GREATEST(
+                           COALESCE((SELECT MAX(id) FROM account), 0),
+                           COALESCE(pg_sequence_last_value(
+                             pg_get_serial_sequence('account', 'id')::regclass), 0),
+                           COALESCE((SELECT MAX(account_id) FROM study_role), 0))",
+                        &[],
+                    )?
+                    .get::<_, i64>(0),
+                ))
+            })
+            .await?;
+        let ballots: Vec<(String, Vec<u8>)> =
+            ballots.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let ballots = {
+            let s = s.clone();
+            tokio::task::spawn_blocking(move || voters(&s, ballots, last_account))
+                .await
+                .map_err(|e| StoreError::Io(format!("the ballots were not read: {e}")))??
+        };
+        let mut dump = StudiesDump {
+            studies: studies
+                .iter()
+                .map(|r| {
+                    let id: String = r.get(0);
+                    let sealed: Vec<u8> = r.get(1);
+                    Ok(StudyRecord {
+                        json: s.open(&study_aad(&id), &sealed)?,
+                        id,
+                        created_ms: r.get(2),
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+            ballots,
+            participants: participants
+                .iter()
+                .map(|r| participant_of_row(&s, r))
+                .collect::<Result<_, _>>()?,
+            roles: roles
+                .iter()
+                .map(|r| StudyRole {
+                    account_id: r.get(0),
+                    role: r.get(1),
+                })
+                .collect(),
+            comparisons: comparisons
+                .iter()
+                .map(|r| {
+                    let month: String = r.get(0);
+                    let cohort_mac: Vec<u8> = r.get(1);
+                    let sealed: Vec<u8> = r.get(2);
+                    match s.open(&comparison_aad(&month, &cohort_mac), &sealed)? {
+                        ComparisonStored::WithCohort(c) => Ok(Comparison {
+                            month,
+                            cohort: c.cohort,
+                            json: c.json,
+                        }),
+                        ComparisonStored::Json(_) => Err(StoreError::Io(format!(
+                            "a comparison of {month} was kept before cohorts were sealed: \
+                             its cohort is not known (collect it again)"
+                        ))),
+                    }
+                })
+                .collect::<Result<_, _>>()?,
+            events: events
+                .iter()
+                .map(|r| StudyEvent {
+                    seq: r.get(0),
+                    at_ms: r.get(1),
+                    study: r.get(2),
+                    text: r.get(3),
+                })
+                .collect(),
+        };
+        dump.sort();
+        Ok(dump)
+    }
+
+    async fn load(&self, dump: &StudiesDump) -> Result<(), StoreError> {
+        let s = Sealer::of(self);
+        // Every row sealed and HMAC'd here as the normal write paths do
+        // (fresh nonces), then written in one transaction.
+        let studies = dump
+            .studies
+            .iter()
+            .map(|st| {
+                Ok((
+                    st.id.clone(),
+                    st.created_ms,
+                    s.seal(&study_aad(&st.id), st.json.as_str())?,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let ballots: Vec<(String, Vec<u8>)> = dump
+            .ballots
+            .iter()
+            .map(|b| (b.study.clone(), voter(&s, &b.study, b.account_id)))
+            .collect();
+        let participants = dump
+            .participants
+            .iter()
+            .map(|p| {
+                let pod_mac = s.pod(&p.pod);
+                let sealed = s.seal(
+                    &[b"study_participant", p.study.as_bytes(), &pod_mac],
+                    &ParticipantSealed {
+                        pod: p.pod.clone(),
+                        consent_id: p.consent_id.clone(),
+                    },
+                )?;
+                Ok((p.study.clone(), pod_mac, p.joined_ms, sealed))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let roles: Vec<(i64, String)> = dump
+            .roles
+            .iter()
+            .map(|r| (r.account_id, r.role.clone()))
+            .collect();
+        let comparisons = dump
+            .comparisons
+            .iter()
+            .map(|c| {
+                let cohort_mac = s.mac("cohort", c.cohort.as_bytes());
+                let sealed = s.seal(
+                    &comparison_aad(&c.month, &cohort_mac),
+                    &ComparisonSealed {
+                        cohort: c.cohort.clone(),
+                        json: c.json.clone(),
+                    },
+                )?;
+                Ok((c.month.clone(), cohort_mac, sealed))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let events = dump.events.clone();
+        self.txn(move |tx| {
+            let held: bool = tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM study) OR EXISTS (SELECT 1 FROM study_ballot)
+                       OR EXISTS (SELECT 1 FROM study_participant)
+                       OR EXISTS (SELECT 1 FROM study_role)
+                       OR EXISTS (SELECT 1 FROM study_comparison)
+                       OR EXISTS (SELECT 1 FROM study_event)",
+                    &[],
+                )?
+                .get(0);
+            if held {
+                return Err(crate::holders::not_empty("studies'"));
+            }
+            let insert = tx.prepare("INSERT INTO study (id, created, json) VALUES ($1, $2, $3)")?;
+            for (id, created, json) in &studies {
+                tx.execute(&insert, &[id, created, json])?;
+            }
+            let insert = tx.prepare("INSERT INTO study_ballot (study, voter) VALUES ($1, $2)")?;
+            for (study, voter) in &ballots {
+                tx.execute(&insert, &[study, voter])?;
+            }
+            let insert = tx.prepare(
+                "INSERT INTO study_participant (study, pod_mac, joined, sealed)
+                 VALUES ($1, $2, $3, $4)",
+            )?;
+            for (study, pod_mac, joined, sealed) in &participants {
+                tx.execute(&insert, &[study, pod_mac, joined, sealed])?;
+            }
+            let insert = tx.prepare("INSERT INTO study_role (account_id, role) VALUES ($1, $2)")?;
+            for (account_id, role) in &roles {
+                tx.execute(&insert, &[account_id, role])?;
+            }
+            let insert = tx.prepare(
+                "INSERT INTO study_comparison (month, cohort_mac, json) VALUES ($1, $2, $3)",
+            )?;
+            for (month, cohort_mac, json) in &comparisons {
+                tx.execute(&insert, &[month, cohort_mac, json])?;
+            }
+            // The record's positions and bytes kept (its triggers refuse
+            // only changes and removals; the next position is the greatest
+            // plus one, so it follows them).
+            let insert = tx.prepare(
+                "INSERT INTO study_event (seq, at, study, text) VALUES ($1, $2, $3, $4)",
+            )?;
+            for e in &events {
+                tx.execute(&insert, &[&e.seq, &e.at_ms, &e.study, &e.text])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// The accounts of ballots kept by HMAC: every account id up to `last` is
+/// tried in each study that has ballots. A ballot no id gives is an error:
+/// left out, its voter could vote again.
+fn voters(
+    s: &Sealer,
+    ballots: Vec<(String, Vec<u8>)>,
+    last: i64,
+) -> Result<Vec<Ballot>, StoreError> {
+    let mut by_study: std::collections::BTreeMap<String, std::collections::HashSet<Vec<u8>>> =
+        Default::default();
+    for (study, voter) in ballots {
+        by_study.entry(study).or_default().insert(voter);
+    }
+    let mut out = Vec::new();
+    for (study, mut left) in by_study {
+        for account_id in 1..=last {
+            if left.is_empty() {
+                break;
+            }
+            if left.remove(&voter(s, &study, account_id)) {
+                out.push(Ballot {
+                    study: study.clone(),
+                    account_id,
+                });
+            }
+        }
+        if !left.is_empty() {
+            return Err(StoreError::Io(format!(
+                "{} ballot(s) of the study {study} name no account of the directory",
+                left.len()
+            )));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_comparison_sealed_before_cohorts_were_still_reads() {
+        // What `put_comparison` sealed before: the JSON alone, as a JSON string.
+        let old = serde_json::to_vec(r#"{"contributors":3}"#).unwrap();
+        assert!(matches!(
+            serde_json::from_slice(&old).unwrap(),
+            ComparisonStored::Json(json) if json == r#"{"contributors":3}"#
+        ));
+        let new = serde_json::to_vec(&ComparisonSealed {
+            cohort: "flat-2-gas".into(),
+            json: "{}".into(),
+        })
+        .unwrap();
+        assert!(matches!(
+            serde_json::from_slice(&new).unwrap(),
+            ComparisonStored::WithCohort(c) if c.cohort == "flat-2-gas" && c.json == "{}"
+        ));
     }
 }
