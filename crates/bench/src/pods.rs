@@ -63,8 +63,10 @@ pub async fn run(args: &PodsArgs) -> anyhow::Result<()> {
         let url = args.database_url.clone();
         tokio::task::spawn_blocking(move || -> anyhow::Result<i64> {
             let mut c = postgres::Client::connect(&url, postgres::NoTls)?;
-            Ok(c.query_one("SELECT pg_database_size(current_database())", &[])?
-                .get(0))
+            Ok(
+                c.query_one("SELECT pg_database_size(current_database())", &[])?
+                    .get(0),
+            )
         })
         .await??
     };

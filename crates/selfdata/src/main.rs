@@ -972,7 +972,9 @@ async fn run_aggregator(command: Command) -> anyhow::Result<()> {
 
 /// `selfdata migrate`: opens both engines and copies one into the other.
 async fn migrate(
-    cli: &Cli,
+    data: &std::path::Path,
+    database: Option<selfdata_store::postgres::PgSettings>,
+    master_given: bool,
     master: Option<selfdata_store::crypto::MasterKey>,
     to_database: Option<String>,
     to_data: Option<PathBuf>,
@@ -985,49 +987,64 @@ async fn migrate(
     use selfdata_store::sqlite::SqliteBackend;
     let master = match master {
         Some(key) => key,
-        None => MasterKey::read_file(&default_key_file(&cli.data)).with_context(|| {
+        None => MasterKey::read_file(&default_key_file(data)).with_context(|| {
             format!(
                 "no master key: give it (--master-key-file, SELFDATA_MASTER_KEY) or keep it in {}",
-                default_key_file(&cli.data).display()
+                default_key_file(data).display()
             )
         })?,
     };
+    let pool_size = database
+        .as_ref()
+        .map_or(selfdata_store::postgres::DEFAULT_POOL_SIZE, |d| d.pool_size);
     let postgres = |url: &str| {
         let mut settings = PgSettings::new(url);
-        settings.pool_size = cli.database_pool;
+        settings.pool_size = pool_size;
         settings
     };
-    let (from, to, target): (Arc<dyn Storage>, Arc<dyn Storage>, String) =
-        match (&cli.database_url, to_database, to_data) {
-            (None, Some(url), None) => (
-                Arc::new(SqliteBackend::open_with_key(&cli.data, master.clone())?),
-                Arc::new(PgStore::connect(&postgres(&url), master.clone()).await?),
-                "the PostgreSQL database".to_owned(),
-            ),
-            (Some(url), None, Some(dir)) => {
-                let copied = selfdata::migrate::copy_key_files(&cli.data, &dir)?;
-                if copied > 0 {
-                    println!("Copied {copied} signing keys from {} to {}.", cli.data.display(), dir.display());
-                }
-                if cli.master_key.is_none() && cli.master_key_file.is_none() {
-                    master.write_file(&default_key_file(&dir))?;
-                }
-                (
-                    Arc::new(PgStore::connect(&postgres(url), master.clone()).await?),
-                    Arc::new(SqliteBackend::open_with_key(&dir, master.clone())?),
-                    dir.display().to_string(),
-                )
+    let (from, to, target): (Arc<dyn Storage>, Arc<dyn Storage>, String) = match (
+        database.as_ref().map(|d| d.url.clone()),
+        to_database,
+        to_data,
+    ) {
+        (None, Some(url), None) => (
+            Arc::new(SqliteBackend::open_with_key(data, master.clone())?),
+            Arc::new(PgStore::connect(&postgres(&url), master.clone()).await?),
+            "the PostgreSQL database".to_owned(),
+        ),
+        (Some(url), None, Some(dir)) => {
+            let copied = selfdata::migrate::copy_key_files(data, &dir)?;
+            if copied > 0 {
+                println!(
+                    "Copied {copied} signing keys from {} to {}.",
+                    data.display(),
+                    dir.display()
+                );
             }
-            (None, None, Some(_)) => anyhow::bail!(
-                "--to-data copies a PostgreSQL installation: say which with --database-url"
-            ),
-            (Some(_), Some(_), None) => anyhow::bail!(
-                "this installation is on PostgreSQL already: --to-data copies it to a data folder"
-            ),
-            _ => anyhow::bail!("say where to copy to: --to-database URL or --to-data FOLDER"),
-        };
+            if !master_given {
+                master.write_file(&default_key_file(&dir))?;
+            }
+            (
+                Arc::new(PgStore::connect(&postgres(&url), master.clone()).await?),
+                Arc::new(SqliteBackend::open_with_key(&dir, master.clone())?),
+                dir.display().to_string(),
+            )
+        }
+        (None, None, Some(_)) => anyhow::bail!(
+            "--to-data copies a PostgreSQL installation: say which with --database-url"
+        ),
+        (Some(_), Some(_), None) => anyhow::bail!(
+            "this installation is on PostgreSQL already: --to-data copies it to a data folder"
+        ),
+        _ => anyhow::bail!("say where to copy to: --to-database URL or --to-data FOLDER"),
+    };
     let migration = selfdata::migrate::migrate(from.as_ref(), to.as_ref(), |step| match step {
-        selfdata::migrate::Step::Pod { name, done, of, copy } => println!(
+        selfdata::migrate::Step::Pod {
+            name,
+            done,
+            of,
+            copy,
+        } => println!(
             "[{done}/{of}] pod {name}: {} resources, {}, {} index entries: copied and checked",
             copy.resources,
             selfdata_site::human_bytes(copy.bytes),
@@ -1520,7 +1537,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             to_database,
             to_data,
         } => {
-            migrate(&cli, master, to_database, to_data).await?;
+            let given = cli.master_key.is_some() || cli.master_key_file.is_some();
+            migrate(
+                &cli.data,
+                database.clone(),
+                given,
+                master,
+                to_database,
+                to_data,
+            )
+            .await?;
         }
         Command::Restore {
             snapshot,

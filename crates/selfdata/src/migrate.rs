@@ -70,22 +70,23 @@ pub async fn migrate(
         });
         migration.pods.push((pod.name.clone(), copy));
     }
-    let directory = from.dump().await?;
-    to.load(&directory).await?;
-    if to.dump().await? != directory {
+    use selfdata_store::{Directory, HolderRegistry, StudyRegistry};
+    let directory = Directory::dump(from).await?;
+    Directory::load(to, &directory).await?;
+    if Directory::dump(to).await? != directory {
         return Err(MigrateError::Differs("directory"));
     }
     migration.accounts = directory.accounts.len();
     progress(Step::Registry("directory"));
-    let holders = selfdata_store::HolderRegistry::dump(from).await?;
-    selfdata_store::HolderRegistry::load(to, &holders).await?;
-    if selfdata_store::HolderRegistry::dump(to).await? != holders {
+    let holders = HolderRegistry::dump(from).await?;
+    HolderRegistry::load(to, &holders).await?;
+    if HolderRegistry::dump(to).await? != holders {
         return Err(MigrateError::Differs("holders' registry"));
     }
     progress(Step::Registry("holders"));
-    let studies = selfdata_store::StudyRegistry::dump(from).await?;
-    selfdata_store::StudyRegistry::load(to, &studies).await?;
-    if selfdata_store::StudyRegistry::dump(to).await? != studies {
+    let studies = StudyRegistry::dump(from).await?;
+    StudyRegistry::load(to, &studies).await?;
+    if StudyRegistry::dump(to).await? != studies {
         return Err(MigrateError::Differs("studies' registry"));
     }
     progress(Step::Registry("studies"));

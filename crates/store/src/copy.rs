@@ -143,9 +143,15 @@ pub async fn check_pod(
     })
     .await?;
     if in_copy != compared.resources {
-        return Err(differs(&ResourcePath::root(), "the copy holds more resources"));
+        return Err(differs(
+            &ResourcePath::root(),
+            "the copy holds more resources",
+        ));
     }
-    let (a, b) = (from.index_scan(pod, "").await?, to.index_scan(pod, "").await?);
+    let (a, b) = (
+        from.index_scan(pod, "").await?,
+        to.index_scan(pod, "").await?,
+    );
     if a != b {
         return Err(differs(&ResourcePath::root(), "derived index"));
     }

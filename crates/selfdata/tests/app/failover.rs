@@ -102,7 +102,10 @@ async fn a_failover_of_the_database_loses_no_acknowledged_write_and_answers_503_
         w.await.unwrap();
     }
     let wrong = wrong.lock().unwrap().clone();
-    assert!(wrong.is_empty(), "answers other than 2xx or 503 with Retry-After: {wrong:?}");
+    assert!(
+        wrong.is_empty(),
+        "answers other than 2xx or 503 with Retry-After: {wrong:?}"
+    );
     let acked = acked.lock().unwrap().clone();
     for (path, body) in &acked {
         let (status, text) = s.get_text(path).await;

@@ -39,6 +39,7 @@ mod failover;
 mod holders;
 mod holders_files;
 mod holders_signed;
+mod migrate;
 mod mobility;
 mod mobility_demo;
 mod monitoring;
