@@ -426,13 +426,45 @@ impl AccessLog {
         pod: &PodName,
         batch: Vec<LogEntry>,
     ) -> Result<(), LogError> {
-        let mut frontier = match trees.remove(pod) {
-            Some(f) => f,
-            None => self.load_frontier(pod).await?,
-        };
-        let before = frontier.clone();
+        // The tree head is set only if it is still the one this frontier
+        // ends at: another server appending to the same pod's log in
+        // between makes this write fail whole, and it is made again on the
+        // tree as that server left it. One tree per pod, never a fork.
+        for _ in 0..16 {
+            let frontier = match trees.remove(pod) {
+                Some(f) => f,
+                None => self.load_frontier(pod).await?,
+            };
+            let expected = (frontier.size() > 0).then(|| Bytes::from(frontier.size().to_string()));
+            let mut frontier_after = frontier.clone();
+            let writes = Self::appending(&mut frontier_after, &batch, expected)?;
+            match self.store.write(pod, Write::Batch(writes)).await {
+                Ok(_) => {
+                    trees.insert(pod.clone(), frontier_after);
+                    return Ok(());
+                }
+                // Another server appended first: start again from the store.
+                Err(selfdata_store::StoreError::PreconditionFailed) => continue,
+                Err(e) => {
+                    trees.insert(pod.clone(), frontier);
+                    return Err(e.into());
+                }
+            }
+        }
+        Err(LogError::Damaged(
+            "the log's head kept moving while appending".into(),
+        ))
+    }
+
+    /// The writes appending `batch` to the tree `frontier` ends at (moved
+    /// to the new head), the head compared with `expected` first.
+    fn appending(
+        frontier: &mut Frontier,
+        batch: &[LogEntry],
+        expected: Option<Bytes>,
+    ) -> Result<Vec<Write>, LogError> {
         let mut writes = Vec::with_capacity(batch.len() * 3 + 1);
-        for entry in &batch {
+        for entry in batch {
             let bytes = serde_json::to_vec(entry).map_err(|e| LogError::Damaged(e.to_string()))?;
             let index = frontier.size();
             for (id, hash) in frontier.append(selfdata_translog::leaf_hash(&bytes)) {
@@ -450,20 +482,12 @@ impl AccessLog {
                 value: Some(Bytes::from(bytes)),
             });
         }
-        writes.push(Write::Index {
+        writes.push(Write::IndexIf {
             key: HEAD_KEY.to_owned(),
+            expected,
             value: Some(Bytes::from(frontier.size().to_string())),
         });
-        match self.store.write(pod, Write::Batch(writes)).await {
-            Ok(_) => {
-                trees.insert(pod.clone(), frontier);
-                Ok(())
-            }
-            Err(e) => {
-                trees.insert(pod.clone(), before);
-                Err(e.into())
-            }
-        }
+        Ok(writes)
     }
 
     async fn load_frontier(&self, pod: &PodName) -> Result<Frontier, LogError> {
@@ -478,6 +502,11 @@ impl AccessLog {
         let mut trees = self.trees.lock().await;
         if !batch.is_empty() {
             self.append(&mut trees, pod, batch).await?;
+        }
+        // Several servers append to one pod's log: sign the head as the
+        // store has it, not as this server last left it.
+        if self.store.is_shared() {
+            trees.remove(pod);
         }
         let frontier = match trees.get(pod) {
             Some(f) => f.clone(),

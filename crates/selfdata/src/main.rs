@@ -1110,6 +1110,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             init_logs(log_json);
             let backups = backup.plan()?;
+            if backups.is_some() && database.is_some() {
+                anyhow::bail!(
+                    "selfdata backs up a data folder; on PostgreSQL, back up the database itself (pg_basebackup, WAL archiving): its bodies and personal values are encrypted as in the folder"
+                );
+            }
             let tls = tls.tls();
             let scheme = if tls.is_some() { "https" } else { "http" };
             let base_url = base_url.unwrap_or_else(|| format!("{scheme}://{addr}"));

@@ -144,6 +144,15 @@ pub enum Write {
     /// rebuilt from them, kept in the pod so it is stored, backed up and
     /// erased with it. Keys are namespaced by the caller (`energy/…`).
     Index { key: String, value: Option<Bytes> },
+    /// [`Write::Index`] only if the entry holds `expected` now (`None`:
+    /// absent), else [`StoreError::PreconditionFailed`] and nothing
+    /// changes: a compare-and-set for what several servers append to (the
+    /// access log's tree head).
+    IndexIf {
+        key: String,
+        expected: Option<Bytes>,
+        value: Option<Bytes>,
+    },
     /// Several writes applied all or nothing: if one fails (its
     /// precondition, say), none of them happens and that error is returned.
     Batch(Vec<Write>),
@@ -159,7 +168,7 @@ impl Write {
             Write::Put { path, .. } | Write::PutLarge { path, .. } | Write::Modify { path, .. } => {
                 path.auxiliary_kind() == Some(AuxKind::Acl)
             }
-            Write::Index { .. } => false,
+            Write::Index { .. } | Write::IndexIf { .. } => false,
             Write::Batch(writes) => writes.iter().any(Write::may_change_acls),
         }
     }
@@ -259,6 +268,16 @@ impl std::fmt::Debug for Write {
             Write::Index { key, value } => f
                 .debug_struct("Index")
                 .field("key", key)
+                .field("len", &value.as_ref().map(|v| v.len()))
+                .finish(),
+            Write::IndexIf {
+                key,
+                expected,
+                value,
+            } => f
+                .debug_struct("IndexIf")
+                .field("key", key)
+                .field("expected_len", &expected.as_ref().map(|v| v.len()))
                 .field("len", &value.as_ref().map(|v| v.len()))
                 .finish(),
             Write::Batch(writes) => f.debug_list().entries(writes).finish(),

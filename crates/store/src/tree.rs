@@ -39,6 +39,8 @@ pub(crate) trait Rows {
     fn remove(&mut self, path: &ResourcePath) -> Result<u64, StoreError>;
     /// Sets or removes an entry of the pod's derived index.
     fn set_index(&mut self, key: &str, value: Option<&[u8]>) -> Result<(), StoreError>;
+    /// An entry of the pod's derived index.
+    fn index(&mut self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
 /// One write, its body as the engine stores it.
@@ -60,6 +62,11 @@ pub(crate) enum Job<B> {
     },
     Index {
         key: String,
+        value: Option<Bytes>,
+    },
+    IndexIf {
+        key: String,
+        expected: Option<Bytes>,
         value: Option<Bytes>,
     },
     Batch(Vec<Job<B>>),
@@ -95,6 +102,17 @@ impl<R: Rows> Ctx<'_, R> {
                 modify,
             } => self.modify(path, precondition, modify),
             Job::Index { key, value } => {
+                self.rows.set_index(key, value.as_deref())?;
+                Ok(WriteOutcome::Indexed)
+            }
+            Job::IndexIf {
+                key,
+                expected,
+                value,
+            } => {
+                if self.rows.index(key)?.as_deref() != expected.as_deref() {
+                    return Err(StoreError::PreconditionFailed);
+                }
                 self.rows.set_index(key, value.as_deref())?;
                 Ok(WriteOutcome::Indexed)
             }

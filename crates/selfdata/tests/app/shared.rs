@@ -164,3 +164,56 @@ async fn an_acl_change_on_one_server_is_enforced_by_the_other_at_once() {
         "server b enforces the new rule at the next request"
     );
 }
+
+#[tokio::test]
+async fn two_servers_append_to_one_access_log_without_forking_it() {
+    let (a, b) = two_servers().await;
+    a.put_turtle("/public/page.ttl", "<#p> <#q> 1 .").await;
+    let prefixes = "@prefix acl: <http://www.w3.org/ns/auth/acl#>. @prefix foaf: <http://xmlns.com/foaf/0.1/>.\n";
+    let owner = format!(
+        "<#owner> a acl:Authorization; acl:agent <{}>; acl:accessTo <./>; acl:default <./>; acl:mode acl:Read, acl:Write, acl:Control.",
+        a.webid
+    );
+    let public = format!(
+        "{prefixes}{owner}\n<#p> a acl:Authorization; acl:agentClass foaf:Agent; acl:default <./>; acl:mode acl:Read."
+    );
+    assert!(
+        a.put_turtle("/public/.acl", &public)
+            .await
+            .status()
+            .is_success()
+    );
+    // Anonymous reads, logged by whichever server serves them, in turns
+    // slower than a server's flush (100 ms), so both keep appending.
+    let page = a.url("/public/page.ttl");
+    for i in 0..12 {
+        let url = if i % 2 == 0 {
+            page.clone()
+        } else {
+            b.at(&a, &page)
+        };
+        assert_eq!(a.client.get(&url).send().await.unwrap().status(), 200);
+        tokio::time::sleep(std::time::Duration::from_millis(130)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let entries = json_of(a.req("GET", "/selfdata/log/entries?from=0&limit=100")).await;
+    let listed = entries["entries"].as_array().unwrap();
+    let reads = listed
+        .iter()
+        .filter(|e| {
+            e["resource"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with("/public/page.ttl")
+        })
+        .count();
+    assert_eq!(reads, 12, "every read is in the one log: {entries}");
+    let indexes: Vec<u64> = listed
+        .iter()
+        .map(|e| e["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(indexes, (0..listed.len() as u64).collect::<Vec<_>>());
+    // The checkpoint either server signs covers all of them.
+    let checkpoint = json_of(a.req("GET", "/selfdata/log/checkpoint")).await;
+    assert_eq!(checkpoint["size"].as_u64().unwrap(), listed.len() as u64);
+}

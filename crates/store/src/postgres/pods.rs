@@ -201,6 +201,19 @@ impl Rows for PgRows<'_, '_> {
         Ok(size.unwrap_or(0).max(0) as u64)
     }
 
+    fn index(&mut self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(row) = self.tx.query_opt(
+            "SELECT value FROM derived WHERE pod = $1 AND key = $2",
+            &[&self.pod, &key],
+        )?
+        else {
+            return Ok(None);
+        };
+        open(self.key, &index_aad(self.pod, key), row.get::<_, &[u8]>(0))
+            .map(Some)
+            .ok_or_else(|| damaged(self.pod, "an index entry"))
+    }
+
     fn set_index(&mut self, key: &str, value: Option<&[u8]>) -> Result<(), StoreError> {
         match value {
             Some(v) => {
@@ -269,6 +282,15 @@ fn prepare(
                 modify,
             },
             Write::Index { key, value } => Job::Index { key, value },
+            Write::IndexIf {
+                key,
+                expected,
+                value,
+            } => Job::IndexIf {
+                key,
+                expected,
+                value,
+            },
             Write::Batch(writes) => {
                 let mut jobs = Vec::with_capacity(writes.len());
                 for w in writes {

@@ -65,6 +65,15 @@ pub(super) fn prepare(
                 modify,
             },
             Write::Index { key, value } => Job::Index { key, value },
+            Write::IndexIf {
+                key,
+                expected,
+                value,
+            } => Job::IndexIf {
+                key,
+                expected,
+                value,
+            },
             Write::Batch(writes) => {
                 let mut jobs = Vec::with_capacity(writes.len());
                 for w in writes {
@@ -93,7 +102,9 @@ fn check_room(db: &PodDb, len: u64) -> Result<(), StoreError> {
 /// Whether a write may take more room (anything but deletes).
 pub(super) fn may_grow(write: &Write) -> bool {
     match write {
-        Write::Delete { .. } | Write::Index { value: None, .. } => false,
+        Write::Delete { .. }
+        | Write::Index { value: None, .. }
+        | Write::IndexIf { value: None, .. } => false,
         Write::Batch(writes) => writes.iter().any(may_grow),
         _ => true,
     }
@@ -103,7 +114,9 @@ pub(super) fn may_grow(write: &Write) -> bool {
 /// once a full disk released the reserve.
 pub(super) fn only_frees(job: &Job) -> bool {
     match job {
-        Job::Delete { .. } | Job::Index { value: None, .. } => true,
+        Job::Delete { .. } | Job::Index { value: None, .. } | Job::IndexIf { value: None, .. } => {
+            true
+        }
         Job::Batch(jobs) => jobs.iter().all(only_frees),
         _ => false,
     }
@@ -616,6 +629,14 @@ impl crate::tree::Rows for SqliteRows<'_> {
             .prepare_cached("DELETE FROM resource WHERE path = ?1")?
             .execute([path.as_str()])?;
         Ok(size.unwrap_or(0).max(0) as u64)
+    }
+
+    fn index(&mut self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT value FROM derived WHERE key = ?1")?
+            .query_row([key], |r| r.get::<_, Vec<u8>>(0))
+            .optional()?)
     }
 
     fn set_index(&mut self, key: &str, value: Option<&[u8]>) -> Result<(), StoreError> {
