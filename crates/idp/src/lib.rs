@@ -159,6 +159,9 @@ pub struct Idp {
     pub(crate) directory: Arc<dyn Directory>,
     pub(crate) pods: Arc<dyn Backend>,
     pub(crate) keys: RwLock<KeySet>,
+    /// When the signing keys were last read from the directory (see
+    /// [`Idp::reload_keys`]).
+    keys_read: Mutex<std::time::Instant>,
     pub(crate) replay: ReplayCache,
     pub(crate) verified: selfdata_oidc::VerifiedTokenCache,
     pub(crate) revoked: RwLock<HashSet<String>>,
@@ -244,6 +247,7 @@ impl Idp {
             directory,
             pods,
             keys: RwLock::new(keys),
+            keys_read: Mutex::new(std::time::Instant::now()),
             replay,
             verified: selfdata_oidc::VerifiedTokenCache::new(100_000),
             revoked: RwLock::new(revoked),
@@ -326,6 +330,34 @@ impl Idp {
         self.directory
             .remember_proof(&proof.replay_key(), now + REPLAY_TTL_SECS)
             .await
+    }
+
+    /// Reads the signing keys again when other servers share the store and
+    /// the last read is older than a second: a token signed by a key
+    /// another server made (two starting at once on an empty database) or
+    /// a rotation made while this one runs verifies here too. Returns
+    /// whether the keys were read again.
+    pub(crate) async fn reload_keys(&self) -> bool {
+        if !self.pods.is_shared() {
+            return false;
+        }
+        {
+            let mut read = self.keys_read.lock();
+            if read.elapsed() < std::time::Duration::from_secs(1) {
+                return false;
+            }
+            *read = std::time::Instant::now();
+        }
+        match load_keys(self.directory.as_ref()).await {
+            Ok(keys) => {
+                *self.keys.write() = keys;
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reading the signing keys again failed");
+                false
+            }
+        }
     }
 
     /// Whether a token family was revoked: known here at once when this

@@ -38,10 +38,16 @@ async fn two_servers() -> (Server, Other) {
         o.master_key = Some(master_a);
     })
     .await;
+    let b = another(&a).await;
+    (a, b)
+}
+
+/// One more server of `a`'s installation.
+async fn another(a: &Server) -> Other {
     let dir = tempfile::tempdir().unwrap();
     let mut options = Options::new(dir.path(), &a.base);
-    options.database = Some(settings);
-    options.master_key = Some(master);
+    options.database = a.app.options.database.clone();
+    options.master_key = a.app.options.master_key.clone();
     let app = Arc::new(App::open(options).await.unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -54,14 +60,11 @@ async fn two_servers() -> (Server, Other) {
         .await
         .unwrap()
     });
-    (
-        a,
-        Other {
-            addr,
-            _app: app,
-            _dir: dir,
-        },
-    )
+    Other {
+        addr,
+        _app: app,
+        _dir: dir,
+    }
 }
 
 /// A request as alice's owner token, to `server_url`, with a proof made
@@ -216,4 +219,32 @@ async fn two_servers_append_to_one_access_log_without_forking_it() {
     // The checkpoint either server signs covers all of them.
     let checkpoint = json_of(a.req("GET", "/selfdata/log/checkpoint")).await;
     assert_eq!(checkpoint["size"].as_u64().unwrap(), listed.len() as u64);
+}
+
+#[tokio::test]
+async fn a_token_signed_by_a_key_rotated_in_while_servers_run_is_taken_by_every_server() {
+    let (a, b) = two_servers().await;
+    a.put_turtle("/notes/a.ttl", "<#a> <#b> 1 .").await;
+    // The operator rotates the keys while a and b run; server c starts
+    // after, signing with the new key, which b has never read.
+    selfdata_idp::rotate_keys(a.app.store.as_ref() as &dyn selfdata_store::Directory)
+        .await
+        .unwrap();
+    let c = another(&a).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let token = crate::crash::bearer(
+        &a.client,
+        c.addr.port(),
+        &(a.client_id.clone(), a.client_secret.clone()),
+    )
+    .await;
+    let url = a.url("/notes/a.ttl");
+    let r = a
+        .client
+        .get(b.at(&a, &url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "server b takes server c's token");
 }
