@@ -197,6 +197,83 @@ impl LoginGuard {
 }
 
 impl Idp {
+    /// Spends one attempt of `key` (`"signup 1.2.3.4"`…); false once
+    /// `budget` attempts were made in the current window of `window_secs`.
+    /// Counted in the store when other servers share it (an attacker
+    /// spreading attempts over the servers gets one budget), else in memory.
+    pub(crate) async fn allow(&self, key: &str, budget: u32, window_secs: u64) -> bool {
+        if self.pods.is_shared() {
+            match self
+                .directory
+                .count_attempt(key, "", window_secs as i64 * 1000, crate::now() * 1000)
+                .await
+            {
+                Ok(n) => return n <= u64::from(budget),
+                Err(e) => tracing::warn!(error = %e, "counting an attempt in the store failed"),
+            }
+        }
+        self.limiter.allow_within(key, budget, window_secs)
+    }
+
+    /// Whether `source` is locked out of the account `email`: in the
+    /// store when shared (a lockout holds on every server), else in memory.
+    async fn login_locked(&self, source: &str, email: &str, lock: Duration) -> bool {
+        if self.pods.is_shared() {
+            let (window, now) = (lock.as_millis() as i64, crate::now() * 1000);
+            let group = format!("login {email}");
+            let max = self.config.max_failed_logins.max(1) as u64;
+            for at in [now, now - window] {
+                match self.directory.attempts(&group, source, window, at).await {
+                    Ok(n) if n >= max => return true,
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "reading failed sign-ins failed"),
+                }
+            }
+            return false;
+        }
+        self.guard.locked(source, email)
+    }
+
+    async fn login_failed_from(&self, source: &str, email: &str, lock: Duration) {
+        if self.pods.is_shared() {
+            let group = format!("login {email}");
+            if let Err(e) = self
+                .directory
+                .count_attempt(&group, source, lock.as_millis() as i64, crate::now() * 1000)
+                .await
+            {
+                tracing::warn!(error = %e, "counting a failed sign-in failed");
+            }
+            return;
+        }
+        self.guard
+            .failed(source, email, self.config.max_failed_logins, lock);
+    }
+
+    async fn login_succeeded_from(&self, source: &str, email: &str) {
+        if self.pods.is_shared() {
+            let _ = self
+                .directory
+                .forget_attempts(&format!("login {email}"), Some(source))
+                .await;
+        }
+        self.guard.succeeded(source, email);
+    }
+
+    /// Lifts every lockout of an account (its password was reset, the help
+    /// desk lifted them), on every server.
+    pub(crate) async fn unlock_logins(&self, email: &str) {
+        if self.pods.is_shared()
+            && let Err(e) = self
+                .directory
+                .forget_attempts(&format!("login {email}"), None)
+                .await
+        {
+            tracing::warn!(error = %e, "lifting lockouts in the store failed");
+        }
+        self.guard.unlock(email);
+    }
+
     /// Checks email, password and (if on) TOTP code; counts failures and
     /// locks this source out of this account (never the account itself).
     /// Unknown accounts take the same time and get the same answers.
@@ -226,23 +303,22 @@ impl Idp {
         totp: &str,
     ) -> Result<Account, LoginError> {
         if !self
-            .limiter
-            .allow(client_key, self.config.login_attempts_per_minute)
+            .allow(client_key, self.config.login_attempts_per_minute, 60)
+            .await
         {
             return Err(LoginError::TooManyAttempts);
         }
         let email = normalize_email(email).unwrap_or_else(|| email.trim().to_owned());
-        if self.guard.locked(client_key, &email) {
+        let lock = Duration::from_secs(self.config.lockout_secs.max(1) as u64);
+        if self.login_locked(client_key, &email, lock).await {
             return Err(LoginError::Locked);
         }
-        let lock = Duration::from_secs(self.config.lockout_secs.max(1) as u64);
         let account = match self.directory.account_by_email(&email).await {
             Ok(Some(a)) => a,
             _ => {
                 // Same work as a real check, so timing does not reveal accounts.
                 let _ = verify_password(password, dummy_hash());
-                self.guard
-                    .failed(client_key, &email, self.config.max_failed_logins, lock);
+                self.login_failed_from(client_key, &email, lock).await;
                 return Err(LoginError::Wrong);
             }
         };
@@ -255,12 +331,11 @@ impl Idp {
             return Err(LoginError::Suspended);
         }
         if password_ok && code_ok {
-            self.guard.succeeded(client_key, &email);
+            self.login_succeeded_from(client_key, &email).await;
             let _ = self.directory.login_succeeded(account.id).await;
             return Ok(account);
         }
-        self.guard
-            .failed(client_key, &email, self.config.max_failed_logins, lock);
+        self.login_failed_from(client_key, &email, lock).await;
         if password_ok && totp.trim().is_empty() {
             return Err(LoginError::NeedCode);
         }

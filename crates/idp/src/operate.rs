@@ -61,7 +61,7 @@ impl Idp {
             OperatorAction::new(by, OperatorAction::LIFT_LOCKOUTS, "").on_account(account.id),
         )
         .await?;
-        self.guard.unlock(&account.email);
+        self.unlock_logins(&account.email).await;
         Ok(())
     }
 

@@ -283,11 +283,14 @@ pub async fn signup(
     let again = |status: StatusCode, error: String| {
         signup_page(&idp, &chrome, &headers, status, Some(error), &f)
     };
-    if !idp.limiter.allow_within(
-        &format!("signup {client}"),
-        idp.config.signups_per_hour,
-        3600,
-    ) {
+    if !idp
+        .allow(
+            &format!("signup {client}"),
+            idp.config.signups_per_hour,
+            3600,
+        )
+        .await
+    {
         return Ok(again(
             StatusCode::TOO_MANY_REQUESTS,
             t.signup_too_many.to_owned(),
@@ -825,7 +828,7 @@ pub async fn change_password(
 ) -> Response {
     let t = texts(&headers);
     let done: Result<Extras, String> = async {
-        if !idp.current_password_ok(&account, &f.current) {
+        if !idp.current_password_ok(&account, &f.current).await {
             return Err(t.current_password_wrong.to_owned());
         }
         if f.new.chars().count() < MIN_PASSWORD_LEN {
@@ -852,9 +855,9 @@ impl Idp {
     /// The password a signed-in form asks for again (to change it, to turn
     /// two-step sign-in off), with a budget of attempts per account and hour,
     /// so a stolen session cannot be used to guess it.
-    fn current_password_ok(&self, account: &Account, given: &str) -> bool {
-        self.limiter
-            .allow_within(&format!("current password {}", account.id), 20, 3600)
+    async fn current_password_ok(&self, account: &Account, given: &str) -> bool {
+        self.allow(&format!("current password {}", account.id), 20, 3600)
+            .await
             && crate::accounts::verify_password(given, &account.password_hash)
     }
 }
@@ -924,7 +927,7 @@ pub async fn totp_disable(
 ) -> Response {
     let t = texts(&headers);
     let done: Result<Extras, String> = async {
-        if !idp.current_password_ok(&account, &f.current) {
+        if !idp.current_password_ok(&account, &f.current).await {
             return Err(t.current_password_wrong.to_owned());
         }
         idp.directory

@@ -140,11 +140,14 @@ impl Idp {
             let Ok(Some(account)) = idp.directory.account_by_email(&email).await else {
                 return;
             };
-            if !idp.limiter.allow_within(
-                &format!("reset mail {}", account.id),
-                MAILS_PER_HOUR_PER_ACCOUNT,
-                3600,
-            ) {
+            if !idp
+                .allow(
+                    &format!("reset mail {}", account.id),
+                    MAILS_PER_HOUR_PER_ACCOUNT,
+                    3600,
+                )
+                .await
+            {
                 return;
             }
             let secret = random_token();
@@ -198,7 +201,7 @@ impl Idp {
             .map_err(failed)?;
         if let Ok(Some(account)) = self.directory.account(account_id).await {
             let email = normalize_email(&account.email).unwrap_or(account.email);
-            self.guard.unlock(&email);
+            self.unlock_logins(&email).await;
         }
         let _ = self.directory.login_succeeded(account_id).await;
         Ok(())
@@ -259,11 +262,14 @@ pub async fn forgot(
     let t = texts(&headers);
     let answer =
         |status, message, error| forgot_page(&idp, &chrome, &headers, status, message, error);
-    if !idp.limiter.allow_within(
-        &format!("forgot {client}"),
-        FORGOT_PER_HOUR_PER_ADDRESS,
-        3600,
-    ) {
+    if !idp
+        .allow(
+            &format!("forgot {client}"),
+            FORGOT_PER_HOUR_PER_ADDRESS,
+            3600,
+        )
+        .await
+    {
         return Ok(answer(
             StatusCode::TOO_MANY_REQUESTS,
             None,
@@ -366,10 +372,14 @@ pub async fn reset(
             Some(error.to_owned()),
         )
     };
-    if !idp.limiter.allow(
-        &format!("reset {client}"),
-        idp.config.login_attempts_per_minute,
-    ) {
+    if !idp
+        .allow(
+            &format!("reset {client}"),
+            idp.config.login_attempts_per_minute,
+            60,
+        )
+        .await
+    {
         return Ok(again(StatusCode::TOO_MANY_REQUESTS, t.login_too_many));
     }
     Ok(match idp.reset_password(&f.secret, &f.password).await {

@@ -453,6 +453,30 @@ pub trait Directory: Send + Sync + 'static {
     /// sharing this directory: `false` when it was spent already and has
     /// not expired by `now_s`; kept until `expires_s`.
     async fn spend_proof(&self, key: &str, now_s: i64, expires_s: i64) -> Result<bool, StoreError>;
+    /// Counts one attempt of `key` (a client address…) in `group` (what it
+    /// tries: a sign-up, an account) within the fixed window of
+    /// `window_ms` holding `now_ms`, for every server sharing this
+    /// directory; returns the attempts of that key counted in that window,
+    /// this one included. Counts of windows older than a day are forgotten.
+    async fn count_attempt(
+        &self,
+        group: &str,
+        key: &str,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Result<u64, StoreError>;
+    /// The attempts of `key` in `group` counted in the window of
+    /// `window_ms` holding `at_ms`.
+    async fn attempts(
+        &self,
+        group: &str,
+        key: &str,
+        window_ms: i64,
+        at_ms: i64,
+    ) -> Result<u64, StoreError>;
+    /// Forgets the attempts of `key` in `group`, or of every key of the
+    /// group when `key` is `None`.
+    async fn forget_attempts(&self, group: &str, key: Option<&str>) -> Result<(), StoreError>;
     /// The remembered proof keys not expired at `now_s`, with their expiry
     /// (expired ones are deleted).
     async fn remembered_proofs(&self, now_s: i64) -> Result<Vec<(String, i64)>, StoreError>;
@@ -598,6 +622,15 @@ CREATE INDEX IF NOT EXISTS refresh_spent_expires ON refresh_spent(expires);
 CREATE TABLE IF NOT EXISTS dpop_proof (
     key TEXT PRIMARY KEY,
     expires INTEGER NOT NULL
+);
+-- Attempts counted per fixed window (rate limits and lockouts shared by
+-- every server of a store; with one server, they are kept in memory).
+CREATE TABLE IF NOT EXISTS attempt (
+    grp TEXT NOT NULL,
+    key TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (grp, key, window_start)
 );
 CREATE TABLE IF NOT EXISTS password_reset (
     secret_hash BLOB PRIMARY KEY,

@@ -707,6 +707,61 @@ impl Directory for SqliteBackend {
         Ok(spent == 1)
     }
 
+    async fn count_attempt(
+        &self,
+        group: &str,
+        key: &str,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let start = now_ms - now_ms.rem_euclid(window_ms.max(1));
+        let host = self.host();
+        host.execute(
+            "DELETE FROM attempt WHERE window_start < ?1",
+            [now_ms - 86_400_000 - window_ms],
+        )?;
+        let count: i64 = host.query_row(
+            "INSERT INTO attempt (grp, key, window_start, count) VALUES (?1, ?2, ?3, 1)
+             ON CONFLICT(grp, key, window_start) DO UPDATE SET count = count + 1
+             RETURNING count",
+            params![group, key, start],
+            |r| r.get(0),
+        )?;
+        Ok(count.max(0) as u64)
+    }
+
+    async fn attempts(
+        &self,
+        group: &str,
+        key: &str,
+        window_ms: i64,
+        at_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let start = at_ms - at_ms.rem_euclid(window_ms.max(1));
+        let count: Option<i64> = self
+            .host()
+            .query_row(
+                "SELECT count FROM attempt WHERE grp = ?1 AND key = ?2 AND window_start = ?3",
+                params![group, key, start],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(count.unwrap_or(0).max(0) as u64)
+    }
+
+    async fn forget_attempts(&self, group: &str, key: Option<&str>) -> Result<(), StoreError> {
+        match key {
+            Some(key) => self.host().execute(
+                "DELETE FROM attempt WHERE grp = ?1 AND key = ?2",
+                params![group, key],
+            )?,
+            None => self
+                .host()
+                .execute("DELETE FROM attempt WHERE grp = ?1", [group])?,
+        };
+        Ok(())
+    }
+
     async fn remembered_proofs(&self, now_s: i64) -> Result<Vec<(String, i64)>, StoreError> {
         let host = self.host();
         host.execute("DELETE FROM dpop_proof WHERE expires <= ?1", [now_s])?;

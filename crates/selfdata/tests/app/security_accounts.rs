@@ -20,7 +20,7 @@ const PASSWORD: &str = "correct horse battery staple";
 const NEW_PASSWORD: &str = "a brand new passphrase";
 
 /// A browser-like client (no redirects followed) from a given loopback address.
-fn client_from(last_octet: u8) -> Client {
+pub(crate) fn client_from(last_octet: u8) -> Client {
     common::english(Client::builder())
         .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last_octet)))
         .build()
@@ -83,7 +83,13 @@ async fn sign_up(client: &Client, base: &str, email: &str, pod: &str, back: &str
     .await
 }
 
-async fn sign_in(client: &Client, base: &str, email: &str, password: &str, back: &str) -> Response {
+pub(crate) async fn sign_in(
+    client: &Client,
+    base: &str,
+    email: &str,
+    password: &str,
+    back: &str,
+) -> Response {
     post_anonymous(
         client,
         base,

@@ -248,3 +248,29 @@ async fn a_token_signed_by_a_key_rotated_in_while_servers_run_is_taken_by_every_
         .unwrap();
     assert_eq!(r.status(), 200, "server b takes server c's token");
 }
+
+#[tokio::test]
+async fn sign_in_attempts_spread_over_the_servers_count_once() {
+    use crate::security_accounts::{client_from, sign_in};
+    let (a, b) = two_servers().await;
+    resident(&a, "lock@example.org", "lock-pod").await;
+    let attacker = client_from(66);
+    let b_base = format!("http://{}", b.addr);
+    let mut last = 0;
+    for i in 0..7 {
+        let base = if i % 2 == 0 { &a.base } else { &b_base };
+        last = sign_in(&attacker, base, "lock@example.org", "guess", "/")
+            .await
+            .status()
+            .as_u16();
+    }
+    assert_eq!(
+        last, 429,
+        "the attacker's address is slowed down on every server"
+    );
+    let r = sign_in(&attacker, &a.base, "lock@example.org", "guess", "/").await;
+    assert_eq!(r.status(), 429);
+    // The resident, from elsewhere, signs in through either server.
+    let r = sign_in(&client_from(1), &b_base, "lock@example.org", PASSWORD, "/").await;
+    assert_eq!(r.status(), 303);
+}

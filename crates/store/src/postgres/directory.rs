@@ -148,6 +148,16 @@ CREATE TABLE IF NOT EXISTS refresh_spent (
     expires BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS refresh_spent_expires ON refresh_spent (expires);
+-- Attempts per fixed window (rate limits, lockouts) shared by the servers;
+-- group and key (an e-mail, a client address) only as keyed hashes.
+CREATE TABLE IF NOT EXISTS attempt (
+    grp BYTEA NOT NULL,
+    key BYTEA NOT NULL,
+    window_start BIGINT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (grp, key, window_start)
+);
+CREATE INDEX IF NOT EXISTS attempt_window ON attempt (window_start);
 CREATE TABLE IF NOT EXISTS dpop_proof (
     key TEXT COLLATE "C" PRIMARY KEY,
     expires BIGINT NOT NULL
@@ -184,6 +194,17 @@ impl Keys {
         open(&self.seal, aad, sealed)
             .and_then(|plain| String::from_utf8(plain).ok())
             .ok_or_else(unreadable)
+    }
+
+    /// The keyed hash of an attempt's group or key (`what` says which).
+    fn attempt_index(&self, what: &str, value: &str) -> Vec<u8> {
+        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.email_index.0)
+            .expect("HMAC takes any key length");
+        mac.update(b"attempt ");
+        mac.update(what.as_bytes());
+        mac.update(b"\0");
+        mac.update(value.as_bytes());
+        mac.finalize().into_bytes().to_vec()
     }
 
     /// The lookup key of an e-mail address: equal for addresses SQLite's
@@ -1183,6 +1204,77 @@ impl Directory for PgStore {
                  WHERE dpop_proof.expires <= $2",
                 &[&key, &now_s, &expires_s],
             )? == 1)
+        })
+        .await
+    }
+
+    async fn count_attempt(
+        &self,
+        group: &str,
+        key: &str,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let keys = self.directory_keys();
+        let (grp, key) = (
+            keys.attempt_index("group", group),
+            keys.attempt_index("key", key),
+        );
+        let start = now_ms - now_ms.rem_euclid(window_ms.max(1));
+        let old = now_ms - 86_400_000 - window_ms;
+        self.run(move |c| {
+            if rand::random::<u8>() == 0 {
+                c.execute("DELETE FROM attempt WHERE window_start < $1", &[&old])?;
+            }
+            let count: i64 = c
+                .query_one(
+                    "INSERT INTO attempt (grp, key, window_start, count) VALUES ($1, $2, $3, 1)
+                     ON CONFLICT (grp, key, window_start) DO UPDATE SET count = attempt.count + 1
+                     RETURNING count",
+                    &[&grp, &key, &start],
+                )?
+                .get(0);
+            Ok(count.max(0) as u64)
+        })
+        .await
+    }
+
+    async fn attempts(
+        &self,
+        group: &str,
+        key: &str,
+        window_ms: i64,
+        at_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let keys = self.directory_keys();
+        let (grp, key) = (
+            keys.attempt_index("group", group),
+            keys.attempt_index("key", key),
+        );
+        let start = at_ms - at_ms.rem_euclid(window_ms.max(1));
+        self.run(move |c| {
+            Ok(c.query_opt(
+                "SELECT count FROM attempt WHERE grp = $1 AND key = $2 AND window_start = $3",
+                &[&grp, &key, &start],
+            )?
+            .map_or(0, |r| r.get::<_, i64>(0).max(0) as u64))
+        })
+        .await
+    }
+
+    async fn forget_attempts(&self, group: &str, key: Option<&str>) -> Result<(), StoreError> {
+        let keys = self.directory_keys();
+        let grp = keys.attempt_index("group", group);
+        let key = key.map(|k| keys.attempt_index("key", k));
+        self.run(move |c| {
+            match key {
+                Some(key) => c.execute(
+                    "DELETE FROM attempt WHERE grp = $1 AND key = $2",
+                    &[&grp, &key],
+                )?,
+                None => c.execute("DELETE FROM attempt WHERE grp = $1", &[&grp])?,
+            };
+            Ok(())
         })
         .await
     }
