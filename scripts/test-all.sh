@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the end-to-end
 # tests need (the npm packages of tests/e2e and of the example app, Debian's
-# chromium, nginx, a PostgreSQL server and a pg_auto_failover pair on
-# loopback), then runs every Rust test,
+# chromium, nginx, a PostgreSQL server, a pg_auto_failover pair and a
+# SeaweedFS object store on loopback), then runs every Rust test,
 # including those that drive Node clients and the browser, and the Solid
 # protocol, access-control, security and energy suites a second time on
 # PostgreSQL.
@@ -18,10 +18,14 @@ npm ci --prefix examples/energy-app --no-audit --no-fund
 echo "== PostgreSQL on loopback, for the PostgreSQL engine's tests"
 SELFDATA_TEST_POSTGRES=$(bash scripts/postgres.sh start)
 export SELFDATA_TEST_POSTGRES
-trap 'bash scripts/pg-failover.sh stop; bash scripts/postgres.sh stop' EXIT
+trap 'bash scripts/seaweedfs.sh stop; bash scripts/pg-failover.sh stop; bash scripts/postgres.sh stop' EXIT
 echo "== a PostgreSQL primary and its standby (pg_auto_failover), for the failover test"
 SELFDATA_TEST_FAILOVER=$(bash scripts/pg-failover.sh start)
 export SELFDATA_TEST_FAILOVER
+
+echo "== an S3-compatible object store (SeaweedFS), for large bodies on PostgreSQL"
+SELFDATA_TEST_S3=$(bash scripts/seaweedfs.sh start)
+export SELFDATA_TEST_S3
 
 echo "== cargo test --workspace"
 cargo test --workspace --locked

@@ -54,6 +54,45 @@ struct Cli {
         hide_env_values = true
     )]
     database_url: Option<String>,
+    /// With --database-url: keep bodies above 512 KiB in this S3-compatible
+    /// object store (`https://s3.example.org`; http only on loopback)
+    /// instead of the database, sealed as in the data folder.
+    #[arg(long, global = true, env = "SELFDATA_OBJECT_STORE_URL")]
+    object_store_url: Option<String>,
+    /// The object store's bucket (one per installation).
+    #[arg(
+        long,
+        global = true,
+        env = "SELFDATA_OBJECT_STORE_BUCKET",
+        default_value = "selfdata"
+    )]
+    object_store_bucket: String,
+    /// The object store's access key id.
+    #[arg(
+        long,
+        global = true,
+        env = "SELFDATA_OBJECT_STORE_ACCESS_KEY",
+        default_value = ""
+    )]
+    object_store_access_key: String,
+    /// The object store's secret key.
+    #[arg(
+        long,
+        global = true,
+        env = "SELFDATA_OBJECT_STORE_SECRET_KEY",
+        default_value = "",
+        hide_env_values = true,
+        hide_default_value = true
+    )]
+    object_store_secret_key: String,
+    /// The object store's region.
+    #[arg(
+        long,
+        global = true,
+        env = "SELFDATA_OBJECT_STORE_REGION",
+        default_value = "us-east-1"
+    )]
+    object_store_region: String,
     /// Connections each server keeps to the database at most.
     #[arg(long, global = true, env = "SELFDATA_DATABASE_POOL", default_value_t = selfdata_store::postgres::DEFAULT_POOL_SIZE)]
     database_pool: u32,
@@ -81,8 +120,22 @@ impl Cli {
         self.database_url.as_ref().map(|url| {
             let mut settings = selfdata_store::postgres::PgSettings::new(url);
             settings.pool_size = self.database_pool;
+            settings.objects = self.objects();
             settings
         })
+    }
+
+    /// The object store for large bodies, when one is given.
+    fn objects(&self) -> Option<selfdata_store::postgres::ObjectSettings> {
+        self.object_store_url
+            .as_ref()
+            .map(|endpoint| selfdata_store::postgres::ObjectSettings {
+                endpoint: endpoint.clone(),
+                bucket: self.object_store_bucket.clone(),
+                access_key: self.object_store_access_key.clone(),
+                secret_key: self.object_store_secret_key.clone(),
+                region: self.object_store_region.clone(),
+            })
     }
 }
 
@@ -974,6 +1027,7 @@ async fn run_aggregator(command: Command) -> anyhow::Result<()> {
 async fn migrate(
     data: &std::path::Path,
     database: Option<selfdata_store::postgres::PgSettings>,
+    objects: Option<selfdata_store::postgres::ObjectSettings>,
     master_given: bool,
     master: Option<selfdata_store::crypto::MasterKey>,
     to_database: Option<String>,
@@ -1000,6 +1054,7 @@ async fn migrate(
     let postgres = |url: &str| {
         let mut settings = PgSettings::new(url);
         settings.pool_size = pool_size;
+        settings.objects = objects.clone();
         settings
     };
     let (from, to, target): (Arc<dyn Storage>, Arc<dyn Storage>, String) = match (
@@ -1067,6 +1122,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     // `app add` opens the folder with its own options (`--allow-http`).
     let (apps_data, apps_master) = (data.clone(), master.clone());
     let database = cli.database();
+    let objects = cli.objects();
     let open = |base_url: &str| {
         let mut options = Options::new(&data, base_url);
         options.master_key = master.clone();
@@ -1546,6 +1602,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             migrate(
                 &cli.data,
                 database.clone(),
+                objects.clone(),
                 given,
                 master,
                 to_database,

@@ -17,6 +17,11 @@
 //!
 //! The blocking `postgres` client runs on tokio's blocking threads, as
 //! SQLite does: a request's database work never holds an async thread.
+//!
+//! Bodies above [`crate::sqlite::INLINE_LIMIT`] may go to an S3-compatible
+//! object store instead ([`PgSettings::objects`]), sealed and named as the
+//! embedded engine's blob files are (see `pods.rs`); the bucket belongs to
+//! one database: whatever its rows do not name is swept.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,8 +36,11 @@ use crate::crypto::{Key32, MasterKey};
 
 mod directory;
 mod holders;
+mod objects;
 mod pods;
 mod studies;
+
+pub use objects::ObjectSettings;
 
 /// Connections each server keeps open at most.
 pub const DEFAULT_POOL_SIZE: u32 = 16;
@@ -54,6 +62,10 @@ pub struct PgSettings {
     /// follow a failover (`postgres://u@h1:5432,h2:5432/db?target_session_attrs=read-write`).
     pub url: String,
     pub pool_size: u32,
+    /// An S3-compatible object store for bodies above
+    /// [`crate::sqlite::INLINE_LIMIT`]; without one every body is kept in
+    /// the database.
+    pub objects: Option<ObjectSettings>,
 }
 
 impl PgSettings {
@@ -61,6 +73,7 @@ impl PgSettings {
         Self {
             url: url.into(),
             pool_size: DEFAULT_POOL_SIZE,
+            objects: None,
         }
     }
 }
@@ -73,9 +86,13 @@ pub struct PgStore {
     master: MasterKey,
     /// Bytes each pod may hold unless it has its own quota.
     pod_quota: AtomicU64,
-    /// Pods' body keys, unwrapped once (a pod's key never changes; an
-    /// erased pod's rows are gone with it and its name is never given again).
-    body_keys: Mutex<HashMap<String, Key32>>,
+    /// Pods' keys, unwrapped once (a pod's key never changes; an erased
+    /// pod's rows are gone with it and its name is never given again).
+    pod_keys: Mutex<HashMap<String, Arc<pods::PodCrypto>>>,
+    /// Where large bodies go, when the operator gave an object store.
+    objects: Option<objects::Objects>,
+    /// The background sweep of the object store, stopped with the store.
+    sweeper: Option<tokio::task::AbortHandle>,
     /// The commits this server made, for [`crate::Backend::changes`].
     changes: tokio::sync::broadcast::Sender<Arc<crate::Committed>>,
 }
@@ -85,6 +102,9 @@ impl Drop for PgStore {
     /// runs a small runtime of its own to close, which may not start on a
     /// thread driving async tasks (where the store is usually dropped).
     fn drop(&mut self) {
+        if let Some(sweeper) = self.sweeper.take() {
+            sweeper.abort();
+        }
         if let Some(pool) = self.pool.take() {
             let _ = std::thread::Builder::new()
                 .name("pg-pool-close".into())
@@ -170,16 +190,35 @@ impl PgStore {
         .await
         .map_err(|e| StoreError::Io(e.to_string()))?
         .map_err(|e| StoreError::Unavailable(format!("cannot reach the database: {e}")))?;
+        let objects = match &settings.objects {
+            Some(object_settings) => {
+                let objects = objects::Objects::new(object_settings)?;
+                objects.check().await?;
+                Some(objects)
+            }
+            None => None,
+        };
         let (changes, _) = tokio::sync::broadcast::channel(crate::CHANGES_BACKLOG);
-        let store = Self {
+        let mut store = Self {
             pool: Some(pool),
             master,
             pod_quota: AtomicU64::new(u64::MAX),
-            body_keys: Mutex::new(HashMap::new()),
+            pod_keys: Mutex::new(HashMap::new()),
+            objects,
+            sweeper: None,
             changes,
         };
         store.create_schema().await?;
+        if let Some(objects) = &store.objects {
+            store.sweeper = Some(pods::start_sweeper(store.pool().clone(), objects.clone()));
+        }
         Ok(store)
+    }
+
+    fn pool(&self) -> &Pool {
+        self.pool
+            .as_ref()
+            .expect("the pool is taken only when dropped")
     }
 
     /// Bytes each pod may hold unless the operator gave it its own quota.
@@ -230,18 +269,7 @@ impl PgStore {
         &self,
         f: impl FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let pool = self
-            .pool
-            .clone()
-            .expect("the pool is taken only when dropped");
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| StoreError::Unavailable(format!("no database connection: {e}")))?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| StoreError::Io(e.to_string()))?
+        run_on(self.pool().clone(), f).await
     }
 
     /// Runs `f` in one SERIALIZABLE transaction on a blocking thread,
@@ -260,33 +288,57 @@ impl PgStore {
     pub(crate) async fn txn_at<T: Send + 'static>(
         &self,
         isolation: postgres::IsolationLevel,
-        mut f: impl FnMut(&mut postgres::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnMut(&mut postgres::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        self.run(move |conn| {
-            let mut tries = 0;
-            loop {
-                tries += 1;
-                let attempt = (|| {
-                    let mut tx = conn
-                        .build_transaction()
-                        .isolation_level(isolation)
-                        .start()?;
-                    let out = f(&mut tx)?;
-                    tx.commit()?;
-                    Ok(out)
-                })();
-                match attempt {
-                    Err(StoreError::Conflict) if tries < TRIES => {
-                        std::thread::sleep(std::time::Duration::from_millis(
-                            (1u64 << tries.min(6)) + rand::random::<u64>() % 8,
-                        ));
-                    }
-                    other => return other,
-                }
-            }
-        })
-        .await
+        txn_on(self.pool().clone(), isolation, f).await
     }
+}
+
+/// [`PgStore::run`] on a pool (for tasks that outlive no store).
+async fn run_on<T: Send + 'static>(
+    pool: Pool,
+    f: impl FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool
+            .get()
+            .map_err(|e| StoreError::Unavailable(format!("no database connection: {e}")))?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| StoreError::Io(e.to_string()))?
+}
+
+/// [`PgStore::txn_at`] on a pool.
+async fn txn_on<T: Send + 'static>(
+    pool: Pool,
+    isolation: postgres::IsolationLevel,
+    mut f: impl FnMut(&mut postgres::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    run_on(pool, move |conn| {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let attempt = (|| {
+                let mut tx = conn
+                    .build_transaction()
+                    .isolation_level(isolation)
+                    .start()?;
+                let out = f(&mut tx)?;
+                tx.commit()?;
+                Ok(out)
+            })();
+            match attempt {
+                Err(StoreError::Conflict) if tries < TRIES => {
+                    std::thread::sleep(std::time::Duration::from_millis(
+                        (1u64 << tries.min(6)) + rand::random::<u64>() % 8,
+                    ));
+                }
+                other => return other,
+            }
+        }
+    })
+    .await
 }
 
 /// For tests: databases of their own on a PostgreSQL server.

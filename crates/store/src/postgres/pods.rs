@@ -32,11 +32,25 @@ CREATE TABLE IF NOT EXISTS resource (
     version BIGINT NOT NULL,
     modified BIGINT NOT NULL,
     size BIGINT NOT NULL,
-    -- Sealed with the pod's body key, the path bound.
+    -- Sealed with the pod's body key, the path bound (empty when the
+    -- body is in the object store).
     body BYTEA NOT NULL,
     PRIMARY KEY (pod, path)
 );
 CREATE INDEX IF NOT EXISTS resource_parent ON resource (pod, parent, path);
+-- The body's object in the object store (pods/<pod>/<blob>), when it is
+-- there: a keyed MAC of the body, sealed as the embedded engine's blobs.
+ALTER TABLE resource ADD COLUMN IF NOT EXISTS blob TEXT;
+CREATE INDEX IF NOT EXISTS resource_blob ON resource (pod, blob) WHERE blob IS NOT NULL;
+-- Objects being written for a write not yet committed (token: the write):
+-- never removed meanwhile. Taken and checked under the pod row's lock.
+CREATE TABLE IF NOT EXISTS blob_pin (
+    pod TEXT COLLATE "C" NOT NULL,
+    blob TEXT NOT NULL,
+    token BIGINT NOT NULL,
+    pinned BIGINT NOT NULL,
+    PRIMARY KEY (pod, blob, token)
+);
 CREATE TABLE IF NOT EXISTS derived (
     pod TEXT COLLATE "C" NOT NULL,
     key TEXT COLLATE "C" NOT NULL,
@@ -46,17 +60,79 @@ CREATE TABLE IF NOT EXISTS derived (
 );
 "#;
 
-use bytes::Bytes;
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
 
-use crate::crypto::{open, seal, wrap};
-use crate::sqlite::now_ms;
+use bytes::Bytes;
+use hmac::Mac as _;
+
+use super::objects::Objects;
+use crate::crypto::{PodKeys, open, seal, wrap};
+use crate::sqlite::{INLINE_LIMIT, now_ms};
 use crate::tree::{Ctx, Job, Rows};
 use crate::{
-    Backend, Meta, PodErasure, PodInfo, PodName, PodUsage, ResourcePath, Write, WriteOutcome,
+    Backend, BodySource, Meta, PodErasure, PodInfo, PodName, PodUsage, ResourcePath, Write,
+    WriteOutcome,
 };
 
-/// Unwrapped body keys kept at most; beyond it the cache starts again.
+/// Unwrapped pod keys kept at most; beyond it the cache starts again.
 const MAX_CACHED_KEYS: usize = 100_000;
+/// How old an object must be before the background sweep removes it when
+/// no row names it, and how long a pin protects an object (a write that
+/// long in flight has died).
+const SWEEP_AGE: Duration = Duration::from_secs(3600);
+
+/// The keys of a pod, from its data key.
+pub(super) struct PodCrypto {
+    /// Seals bodies and index entries kept in the database.
+    body: Key32,
+    /// Names and seals the objects of its large bodies.
+    blobs: PodKeys,
+}
+
+impl PodCrypto {
+    fn new(data_key: &Key32) -> Self {
+        Self {
+            body: body_key(data_key),
+            blobs: PodKeys::from_data_key(data_key),
+        }
+    }
+}
+
+/// A body as a write's transaction stores it.
+pub(super) enum PgBody {
+    /// Sealed into the row.
+    Inline(Bytes),
+    /// Already in the object store: its blob name and plaintext length.
+    Blob(String, u64),
+}
+
+/// Where a stored body is, as a read finds it.
+enum BodyAt {
+    /// Opened from the row.
+    Inline(Vec<u8>),
+    /// In the object store, under this blob name.
+    Blob(String),
+}
+
+fn no_object_store(pod: &str) -> StoreError {
+    StoreError::Io(format!(
+        "a body of the pod '{pod}' is in an object store, and this server has none configured"
+    ))
+}
+
+/// Reads and opens a blob on a blocking thread (`runtime` runs the request).
+fn read_blob_blocking(
+    objects: Option<&Objects>,
+    runtime: &tokio::runtime::Handle,
+    keys: &PodKeys,
+    pod: &str,
+    name: &str,
+) -> Result<Vec<u8>, StoreError> {
+    let objects = objects.ok_or_else(|| no_object_store(pod))?;
+    let sealed = runtime.block_on(objects.get(pod, name))?;
+    keys.open_blob(name, &sealed)
+}
 
 /// What a body is sealed with: the pod and the path, so a body moved to
 /// another row does not open.
@@ -93,18 +169,44 @@ fn body_key(data_key: &Key32) -> Key32 {
 struct PgRows<'a, 't> {
     tx: &'a mut postgres::Transaction<'t>,
     pod: &'a str,
-    key: &'a Key32,
+    keys: &'a PodCrypto,
+    objects: Option<&'a Objects>,
+    /// Runs the object store's requests (the transaction runs on a
+    /// blocking thread).
+    runtime: &'a tokio::runtime::Handle,
+    /// Objects that may have lost their last reference.
+    freed: Vec<String>,
+    /// Objects written inside the transaction (a large PATCH result): no
+    /// other write removes one before the commit (removals take the pod
+    /// row's lock, held here); removed again if the transaction fails.
+    uploaded: &'a Mutex<Vec<String>>,
+}
+
+impl PgRows<'_, '_> {
+    /// Seals and writes a large body computed inside the transaction to
+    /// the object store: (its name, its length).
+    fn upload(&mut self, objects: &Objects, body: &[u8]) -> Result<PgBody, StoreError> {
+        let name = self.keys.blobs.blob_name(body);
+        let sealed = self.keys.blobs.seal_blob(&name, body);
+        self.uploaded.lock().push(name.clone());
+        self.runtime
+            .block_on(objects.put(self.pod, &name, Bytes::from(sealed)))?;
+        Ok(PgBody::Blob(name, body.len() as u64))
+    }
 }
 
 impl Rows for PgRows<'_, '_> {
-    type Body = Bytes;
+    type Body = PgBody;
 
-    fn len(body: &Bytes) -> u64 {
-        body.len() as u64
+    fn len(body: &PgBody) -> u64 {
+        match body {
+            PgBody::Inline(b) => b.len() as u64,
+            PgBody::Blob(_, len) => *len,
+        }
     }
 
-    fn inline(body: Bytes) -> Bytes {
-        body
+    fn inline(body: Bytes) -> PgBody {
+        PgBody::Inline(body)
     }
 
     fn meta(&mut self, path: &ResourcePath) -> Result<Option<Meta>, StoreError> {
@@ -129,15 +231,23 @@ impl Rows for PgRows<'_, '_> {
 
     fn read(&mut self, path: &ResourcePath) -> Result<Option<(Meta, Vec<u8>)>, StoreError> {
         let Some(row) = self.tx.query_opt(
-            "SELECT content_type, version, modified, size, body FROM resource WHERE pod = $1 AND path = $2",
+            "SELECT content_type, version, modified, size, body, blob FROM resource WHERE pod = $1 AND path = $2",
             &[&self.pod, &path.as_str()],
         )?
         else {
             return Ok(None);
         };
-        let sealed: &[u8] = row.get(4);
-        let body = open(self.key, &body_aad(self.pod, path.as_str()), sealed)
-            .ok_or_else(|| damaged(self.pod, "a resource"))?;
+        let body = match row.get::<_, Option<&str>>(5) {
+            Some(name) => {
+                read_blob_blocking(self.objects, self.runtime, &self.keys.blobs, self.pod, name)?
+            }
+            None => open(
+                &self.keys.body,
+                &body_aad(self.pod, path.as_str()),
+                row.get::<_, &[u8]>(4),
+            )
+            .ok_or_else(|| damaged(self.pod, "a resource"))?,
+        };
         Ok(Some((meta_of(path.clone(), &row), body)))
     }
 
@@ -147,27 +257,50 @@ impl Rows for PgRows<'_, '_> {
         content_type: &str,
         version: u64,
         now: i64,
-        body: &Bytes,
+        body: &PgBody,
     ) -> Result<(), StoreError> {
-        let sealed = seal(self.key, &body_aad(self.pod, path.as_str()), body);
+        let uploaded;
+        let body = match (body, self.objects) {
+            (PgBody::Inline(b), Some(objects)) if b.len() > INLINE_LIMIT => {
+                uploaded = self.upload(objects, b)?;
+                &uploaded
+            }
+            _ => body,
+        };
+        let (sealed, blob, size) = match body {
+            PgBody::Inline(b) => (
+                seal(&self.keys.body, &body_aad(self.pod, path.as_str()), b),
+                None,
+                b.len() as u64,
+            ),
+            PgBody::Blob(name, len) => (Vec::new(), Some(name.as_str()), *len),
+        };
         let parent = path.parent().map(|p| p.as_str().to_owned());
-        self.tx.execute(
-            "INSERT INTO resource (pod, path, parent, content_type, version, modified, size, body)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (pod, path) DO UPDATE SET content_type = excluded.content_type,
-               version = excluded.version, modified = excluded.modified,
-               size = excluded.size, body = excluded.body",
-            &[
-                &self.pod,
-                &path.as_str(),
-                &parent,
-                &content_type,
-                &(version as i64),
-                &now,
-                &(body.len() as i64),
-                &sealed,
-            ],
-        )?;
+        // The replaced row's object, read in the statement's snapshot.
+        let old: Option<String> = self
+            .tx
+            .query_one(
+                "WITH old AS (SELECT blob FROM resource WHERE pod = $1 AND path = $2)
+                 INSERT INTO resource (pod, path, parent, content_type, version, modified, size, body, blob)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (pod, path) DO UPDATE SET content_type = excluded.content_type,
+                   version = excluded.version, modified = excluded.modified,
+                   size = excluded.size, body = excluded.body, blob = excluded.blob
+                 RETURNING (SELECT blob FROM old)",
+                &[
+                    &self.pod,
+                    &path.as_str(),
+                    &parent,
+                    &content_type,
+                    &(version as i64),
+                    &now,
+                    &(size as i64),
+                    &sealed,
+                    &blob,
+                ],
+            )?
+            .get(0);
+        self.freed.extend(old);
         Ok(())
     }
 
@@ -191,14 +324,15 @@ impl Rows for PgRows<'_, '_> {
     }
 
     fn remove(&mut self, path: &ResourcePath) -> Result<u64, StoreError> {
-        let size: Option<i64> = self
-            .tx
-            .query_opt(
-                "DELETE FROM resource WHERE pod = $1 AND path = $2 RETURNING size",
-                &[&self.pod, &path.as_str()],
-            )?
-            .map(|r| r.get(0));
-        Ok(size.unwrap_or(0).max(0) as u64)
+        let Some(row) = self.tx.query_opt(
+            "DELETE FROM resource WHERE pod = $1 AND path = $2 RETURNING size, blob",
+            &[&self.pod, &path.as_str()],
+        )?
+        else {
+            return Ok(0);
+        };
+        self.freed.extend(row.get::<_, Option<String>>(1));
+        Ok(row.get::<_, i64>(0).max(0) as u64)
     }
 
     fn index(&mut self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -209,15 +343,19 @@ impl Rows for PgRows<'_, '_> {
         else {
             return Ok(None);
         };
-        open(self.key, &index_aad(self.pod, key), row.get::<_, &[u8]>(0))
-            .map(Some)
-            .ok_or_else(|| damaged(self.pod, "an index entry"))
+        open(
+            &self.keys.body,
+            &index_aad(self.pod, key),
+            row.get::<_, &[u8]>(0),
+        )
+        .map(Some)
+        .ok_or_else(|| damaged(self.pod, "an index entry"))
     }
 
     fn set_index(&mut self, key: &str, value: Option<&[u8]>) -> Result<(), StoreError> {
         match value {
             Some(v) => {
-                let sealed = seal(self.key, &index_aad(self.pod, key), v);
+                let sealed = seal(&self.keys.body, &index_aad(self.pod, key), v);
                 self.tx.execute(
                     "INSERT INTO derived (pod, key, value) VALUES ($1, $2, $3)
                      ON CONFLICT (pod, key) DO UPDATE SET value = excluded.value",
@@ -233,80 +371,355 @@ impl Rows for PgRows<'_, '_> {
     }
 }
 
-/// Turns a write into a job; a large body is read from its source here,
-/// off the async threads.
-fn prepare(
-    write: Write,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Job<Bytes>, StoreError>> + Send>> {
-    Box::pin(async move {
-        Ok(match write {
-            Write::Put {
-                path,
-                content_type,
-                body,
-                precondition,
-            } => Job::Put {
-                path,
-                content_type,
-                body,
-                precondition,
-            },
-            Write::PutLarge {
-                path,
-                content_type,
-                body,
-                precondition,
-            } => {
-                let body = tokio::task::spawn_blocking(move || {
-                    let mut out = Vec::with_capacity(body.len().min(64 << 20) as usize);
-                    std::io::Read::read_to_end(&mut body.open()?, &mut out)?;
-                    Ok::<_, std::io::Error>(Bytes::from(out))
-                })
-                .await
-                .map_err(|e| StoreError::Io(e.to_string()))??;
-                Job::Put {
+/// Reads a large body whole from its source, off the async threads.
+async fn read_whole(body: std::sync::Arc<dyn BodySource>) -> Result<Bytes, StoreError> {
+    tokio::task::spawn_blocking(move || {
+        let mut out = Vec::with_capacity(body.len().min(64 << 20) as usize);
+        std::io::Read::read_to_end(&mut body.open()?, &mut out)?;
+        Ok::<_, std::io::Error>(Bytes::from(out))
+    })
+    .await
+    .map_err(|e| StoreError::Io(e.to_string()))?
+    .map_err(StoreError::from)
+}
+
+fn changed_while_stored() -> StoreError {
+    StoreError::Io("a file changed while it was stored".into())
+}
+
+/// Copies `source` into `out`, naming what passes (the pod's blob MAC):
+/// (name, length).
+fn copy_naming(
+    keys: &PodKeys,
+    source: &dyn BodySource,
+    out: &mut dyn std::io::Write,
+) -> Result<(String, u64), StoreError> {
+    let mut namer = keys.blob_namer();
+    let mut r = source.open()?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut len = 0u64;
+    loop {
+        let n = std::io::Read::read(&mut r, &mut buf)?;
+        if n == 0 {
+            return Ok((hex::encode(namer.finalize().into_bytes()), len));
+        }
+        namer.update(&buf[..n]);
+        out.write_all(&buf[..n])?;
+        len += n as u64;
+    }
+}
+
+/// One write being prepared: its objects, written before its transaction.
+struct Uploads<'a> {
+    store: &'a PgStore,
+    pod: &'a PodName,
+    keys: &'a Arc<PodCrypto>,
+    /// Names this write's pins (`blob_pin.token`).
+    token: i64,
+    /// The objects pinned so far.
+    pinned: Vec<String>,
+}
+
+impl Uploads<'_> {
+    /// Turns a write into a job; a large body goes to the object store
+    /// when there is one, or is read from its source (off the async
+    /// threads) into memory.
+    fn prepare(
+        &mut self,
+        write: Write,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Job<PgBody>, StoreError>> + Send + '_>,
+    > {
+        Box::pin(async move {
+            Ok(match write {
+                Write::Put {
                     path,
                     content_type,
                     body,
                     precondition,
+                } => {
+                    let body = match &self.store.objects {
+                        Some(objects) if body.len() > INLINE_LIMIT => {
+                            self.upload(objects.clone(), body).await?
+                        }
+                        _ => PgBody::Inline(body),
+                    };
+                    Job::Put {
+                        path,
+                        content_type,
+                        body,
+                        precondition,
+                    }
                 }
-            }
-            Write::Delete { path, precondition } => Job::Delete { path, precondition },
-            Write::Modify {
-                path,
-                precondition,
-                modify,
-            } => Job::Modify {
-                path,
-                precondition,
-                modify,
-            },
-            Write::Index { key, value } => Job::Index { key, value },
-            Write::IndexIf {
-                key,
-                expected,
-                value,
-            } => Job::IndexIf {
-                key,
-                expected,
-                value,
-            },
-            Write::Batch(writes) => {
-                let mut jobs = Vec::with_capacity(writes.len());
-                for w in writes {
-                    jobs.push(prepare(w).await?);
+                Write::PutLarge {
+                    path,
+                    content_type,
+                    body,
+                    precondition,
+                } => {
+                    let body = match &self.store.objects {
+                        Some(objects) if body.len() > INLINE_LIMIT as u64 => {
+                            self.upload_from(objects.clone(), body).await?
+                        }
+                        _ => PgBody::Inline(read_whole(body).await?),
+                    };
+                    Job::Put {
+                        path,
+                        content_type,
+                        body,
+                        precondition,
+                    }
                 }
-                Job::Batch(jobs)
+                Write::Delete { path, precondition } => Job::Delete { path, precondition },
+                Write::Modify {
+                    path,
+                    precondition,
+                    modify,
+                } => Job::Modify {
+                    path,
+                    precondition,
+                    modify,
+                },
+                Write::Index { key, value } => Job::Index { key, value },
+                Write::IndexIf {
+                    key,
+                    expected,
+                    value,
+                } => Job::IndexIf {
+                    key,
+                    expected,
+                    value,
+                },
+                Write::Batch(writes) => {
+                    let mut jobs = Vec::with_capacity(writes.len());
+                    for w in writes {
+                        jobs.push(self.prepare(w).await?);
+                    }
+                    Job::Batch(jobs)
+                }
+            })
+        })
+    }
+
+    /// Pins an object for this write (refusing a body the pod's quota
+    /// cannot take, before it is uploaded), under the pod row's lock: a
+    /// write committed meanwhile may not remove it from then on.
+    async fn pin(&mut self, name: &str, len: u64) -> Result<(), StoreError> {
+        let pod = self.pod.as_str().to_owned();
+        let (blob, token) = (name.to_owned(), self.token);
+        let default_quota = self.store.default_quota();
+        self.store
+            .txn_at(postgres::IsolationLevel::ReadCommitted, move |tx| {
+                let row = tx
+                    .query_opt(
+                        "SELECT used, quota FROM pod WHERE name = $1 FOR SHARE",
+                        &[&pod],
+                    )?
+                    .ok_or_else(|| StoreError::NoSuchPod(pod.clone()))?;
+                let used = row.get::<_, i64>(0).max(0) as u64;
+                let quota = row
+                    .get::<_, Option<i64>>(1)
+                    .map_or(default_quota, |q| q.max(0) as u64);
+                if used.saturating_add(len) > quota {
+                    return Err(StoreError::QuotaExceeded {
+                        pod: pod.clone(),
+                        used,
+                        quota,
+                    });
+                }
+                tx.execute(
+                    "INSERT INTO blob_pin (pod, blob, token, pinned) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT DO NOTHING",
+                    &[&pod, &blob, &token, &now_ms()],
+                )?;
+                Ok(())
+            })
+            .await?;
+        self.pinned.push(name.to_owned());
+        Ok(())
+    }
+
+    /// Seals a body held in memory and writes it to the object store.
+    async fn upload(&mut self, objects: Objects, body: Bytes) -> Result<PgBody, StoreError> {
+        let keys = self.keys.clone();
+        let len = body.len() as u64;
+        let (name, sealed) = tokio::task::spawn_blocking(move || {
+            let name = keys.blobs.blob_name(&body);
+            let sealed = keys.blobs.seal_blob(&name, &body);
+            (name, sealed)
+        })
+        .await
+        .map_err(|e| StoreError::Io(e.to_string()))?;
+        self.pin(&name, len).await?;
+        objects
+            .put(self.pod.as_str(), &name, Bytes::from(sealed))
+            .await?;
+        Ok(PgBody::Blob(name, len))
+    }
+
+    /// Writes a body read from its source to the object store, read twice
+    /// as the embedded engine's blobs are: once to name it, once to seal
+    /// and upload it (checking it is still what was named), so memory holds
+    /// one part of the upload whatever its size.
+    async fn upload_from(
+        &mut self,
+        objects: Objects,
+        source: std::sync::Arc<dyn BodySource>,
+    ) -> Result<PgBody, StoreError> {
+        let keys = self.keys.clone();
+        let named = source.clone();
+        let (name, len) = tokio::task::spawn_blocking(move || {
+            copy_naming(&keys.blobs, &*named, &mut std::io::sink())
+        })
+        .await
+        .map_err(|e| StoreError::Io(e.to_string()))??;
+        if len != source.len() {
+            return Err(changed_while_stored());
+        }
+        self.pin(&name, len).await?;
+        if objects.exists(self.pod.as_str(), &name).await? {
+            return Ok(PgBody::Blob(name, len));
+        }
+        let keys = self.keys.clone();
+        let pod = self.pod.as_str().to_owned();
+        let runtime = tokio::runtime::Handle::current();
+        let blob = name.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut writer = objects.writer(&pod, &blob, runtime)?;
+            let sealed = (|| {
+                let mut sealer = keys.blobs.blob_sealer(&blob, &mut writer)?;
+                let again = copy_naming(&keys.blobs, &*source, &mut sealer)?;
+                sealer.finish()?;
+                if again != (blob.clone(), len) {
+                    return Err(changed_while_stored());
+                }
+                Ok(())
+            })();
+            match sealed {
+                Ok(()) => writer.complete(),
+                Err(e) => {
+                    writer.abort();
+                    Err(e)
+                }
             }
         })
+        .await
+        .map_err(|e| StoreError::Io(e.to_string()))??;
+        Ok(PgBody::Blob(name, len))
+    }
+}
+
+/// Removes the objects among `names` that no row of the pod names and no
+/// write in flight pinned, after a commit (or a refused write: `token`,
+/// whose pins go first). Under the pod row's lock, so no write pins one
+/// of them between the check and the removal; a removal that fails is
+/// left to the sweep.
+async fn release(
+    pool: Pool,
+    objects: Objects,
+    pod: String,
+    token: Option<i64>,
+    names: Vec<String>,
+) -> Result<usize, StoreError> {
+    let runtime = tokio::runtime::Handle::current();
+    txn_on(pool, postgres::IsolationLevel::ReadCommitted, move |tx| {
+        tx.query_opt("SELECT 1 FROM pod WHERE name = $1 FOR UPDATE", &[&pod])?;
+        if let Some(token) = token {
+            tx.execute(
+                "DELETE FROM blob_pin WHERE pod = $1 AND token = $2",
+                &[&pod, &token],
+            )?;
+        }
+        let mut removed = 0;
+        let mut seen = HashSet::new();
+        for name in &names {
+            if !seen.insert(name) {
+                continue;
+            }
+            let used: bool = tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM resource WHERE pod = $1 AND blob = $2)
+                         OR EXISTS (SELECT 1 FROM blob_pin WHERE pod = $1 AND blob = $2)",
+                    &[&pod, name],
+                )?
+                .get(0);
+            if used {
+                continue;
+            }
+            match runtime.block_on(objects.delete(&format!("pods/{pod}/{name}"))) {
+                Ok(()) => removed += 1,
+                Err(e) => tracing::warn!(error = %e, pod, "could not remove an unused object"),
+            }
+        }
+        Ok(removed)
     })
+    .await
+}
+
+/// Removes the objects under `pods/` older than `older_than` that no row
+/// names and no write in flight pinned (pins older than [`SWEEP_AGE`] and
+/// `older_than` are dropped first: their writes died).
+async fn sweep(pool: Pool, objects: Objects, older_than: Duration) -> Result<usize, StoreError> {
+    let now = now_ms();
+    let cutoff = now.saturating_sub(older_than.as_millis().min(i64::MAX as u128) as i64);
+    let pin_cutoff =
+        now.saturating_sub(older_than.max(SWEEP_AGE).as_millis().min(i64::MAX as u128) as i64);
+    let mut by_pod: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for listed in objects.list("pods").await? {
+        if listed.modified_ms > cutoff {
+            continue;
+        }
+        let mut parts = listed.key.split('/');
+        if let (Some("pods"), Some(pod), Some(name), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        {
+            by_pod
+                .entry(pod.to_owned())
+                .or_default()
+                .push(name.to_owned());
+        }
+    }
+    let mut removed = 0;
+    for (pod, names) in by_pod {
+        let stale = pod.clone();
+        txn_on(
+            pool.clone(),
+            postgres::IsolationLevel::ReadCommitted,
+            move |tx| {
+                tx.query_opt("SELECT 1 FROM pod WHERE name = $1 FOR UPDATE", &[&stale])?;
+                tx.execute(
+                    "DELETE FROM blob_pin WHERE pod = $1 AND pinned < $2",
+                    &[&stale, &pin_cutoff],
+                )?;
+                Ok(())
+            },
+        )
+        .await?;
+        removed += release(pool.clone(), objects.clone(), pod, None, names).await?;
+    }
+    Ok(removed)
+}
+
+/// Sweeps the object store now and every [`SWEEP_AGE`], in the background.
+pub(super) fn start_sweeper(pool: Pool, objects: Objects) -> tokio::task::AbortHandle {
+    tokio::spawn(async move {
+        loop {
+            match sweep(pool.clone(), objects.clone(), SWEEP_AGE).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "unreferenced objects removed"),
+                Err(e) => tracing::warn!(error = %e, "the object store's sweep failed"),
+            }
+            tokio::time::sleep(SWEEP_AGE).await;
+        }
+    })
+    .abort_handle()
 }
 
 impl PgStore {
-    /// A pod's body key, unwrapped from its data key once.
-    async fn body_key(&self, pod: &PodName) -> Result<Key32, StoreError> {
-        if let Some(key) = self.body_keys.lock().get(pod.as_str()) {
-            return Ok(key.clone());
+    /// A pod's keys, unwrapped from its data key once.
+    async fn pod_keys(&self, pod: &PodName) -> Result<Arc<PodCrypto>, StoreError> {
+        if let Some(keys) = self.pod_keys.lock().get(pod.as_str()) {
+            return Ok(keys.clone());
         }
         let name = pod.as_str().to_owned();
         let wrapped: Option<Vec<u8>> = self
@@ -320,13 +733,13 @@ impl PgStore {
             .await?;
         let wrapped = wrapped.ok_or_else(|| StoreError::NoSuchPod(pod.to_string()))?;
         let data_key = crate::crypto::unwrap(self.master(), pod.as_str(), &wrapped)?;
-        let key = body_key(&data_key);
-        let mut keys = self.body_keys.lock();
-        if keys.len() >= MAX_CACHED_KEYS {
-            keys.clear();
+        let keys = Arc::new(PodCrypto::new(&data_key));
+        let mut cache = self.pod_keys.lock();
+        if cache.len() >= MAX_CACHED_KEYS {
+            cache.clear();
         }
-        keys.insert(pod.as_str().to_owned(), key.clone());
-        Ok(key)
+        cache.insert(pod.as_str().to_owned(), keys.clone());
+        Ok(keys)
     }
 
     /// Reads in one statement of a pod that must exist.
@@ -335,9 +748,42 @@ impl PgStore {
         pod: &PodName,
         f: impl FnOnce(&mut Conn, &str, &Key32) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let key = self.body_key(pod).await?;
+        let keys = self.pod_keys(pod).await?;
         let name = pod.as_str().to_owned();
-        self.run(move |c| f(c, &name, &key)).await
+        self.run(move |c| f(c, &name, &keys.body)).await
+    }
+
+    /// [`release`] of a pod's objects, a failure logged (the write's
+    /// outcome stands; the sweep removes what is left).
+    async fn release(&self, pod: &PodName, token: Option<i64>, names: Vec<String>) {
+        let Some(objects) = &self.objects else {
+            return;
+        };
+        if names.is_empty() {
+            return;
+        }
+        let done = release(
+            self.pool().clone(),
+            objects.clone(),
+            pod.as_str().to_owned(),
+            token,
+            names,
+        )
+        .await;
+        if let Err(e) = done {
+            tracing::warn!(error = %e, pod = %pod, "could not remove unused objects");
+        }
+    }
+
+    /// Removes the objects under `pods/` that no row names and that are
+    /// older than `older_than` (never a fresh one: another server may be
+    /// about to commit it); returns how many. Run in the background every
+    /// hour with an hour.
+    pub async fn sweep_objects(&self, older_than: Duration) -> Result<usize, StoreError> {
+        match &self.objects {
+            Some(objects) => sweep(self.pool().clone(), objects.clone(), older_than).await,
+            None => Ok(0),
+        }
     }
 }
 
@@ -446,23 +892,47 @@ impl Backend for PgStore {
         path: &ResourcePath,
     ) -> Result<Option<(Meta, Bytes)>, StoreError> {
         let path = path.clone();
-        self.read_pod(pod, move |c, pod, key| {
-            let row = c
-                .query_opt(
-                    "SELECT r.content_type, r.version, r.modified, r.size, r.body
-                     FROM pod p LEFT JOIN resource r ON r.pod = p.name AND r.path = $2
-                     WHERE p.name = $1",
-                    &[&pod, &path.as_str()],
-                )?
-                .ok_or_else(|| StoreError::NoSuchPod(pod.to_owned()))?;
-            let Some(sealed) = row.get::<_, Option<&[u8]>>(4) else {
-                return Ok(None);
-            };
-            let body = open(key, &body_aad(pod, path.as_str()), sealed)
-                .ok_or_else(|| damaged(pod, "a resource"))?;
-            Ok(Some((meta_of(path.clone(), &row), Bytes::from(body))))
-        })
-        .await
+        let found = self
+            .read_pod(pod, move |c, pod, key| {
+                let row = c
+                    .query_opt(
+                        "SELECT r.content_type, r.version, r.modified, r.size, r.body, r.blob
+                         FROM pod p LEFT JOIN resource r ON r.pod = p.name AND r.path = $2
+                         WHERE p.name = $1",
+                        &[&pod, &path.as_str()],
+                    )?
+                    .ok_or_else(|| StoreError::NoSuchPod(pod.to_owned()))?;
+                let Some(sealed) = row.get::<_, Option<&[u8]>>(4) else {
+                    return Ok(None);
+                };
+                let at = match row.get::<_, Option<String>>(5) {
+                    Some(name) => BodyAt::Blob(name),
+                    None => BodyAt::Inline(
+                        open(key, &body_aad(pod, path.as_str()), sealed)
+                            .ok_or_else(|| damaged(pod, "a resource"))?,
+                    ),
+                };
+                Ok(Some((meta_of(path.clone(), &row), at)))
+            })
+            .await?;
+        let Some((meta, at)) = found else {
+            return Ok(None);
+        };
+        let body = match at {
+            BodyAt::Inline(body) => body,
+            BodyAt::Blob(name) => {
+                let objects = self
+                    .objects
+                    .as_ref()
+                    .ok_or_else(|| no_object_store(pod.as_str()))?;
+                let sealed = objects.get(pod.as_str(), &name).await?;
+                let keys = self.pod_keys(pod).await?;
+                tokio::task::spawn_blocking(move || keys.blobs.open_blob(&name, &sealed))
+                    .await
+                    .map_err(|e| StoreError::Io(e.to_string()))??
+            }
+        };
+        Ok(Some((meta, Bytes::from(body))))
     }
 
     async fn members(
@@ -517,9 +987,31 @@ impl Backend for PgStore {
     }
 
     async fn write(&self, pod: &PodName, write: Write) -> Result<WriteOutcome, StoreError> {
-        let key = self.body_key(pod).await?;
+        let keys = self.pod_keys(pod).await?;
         let acls = i64::from(write.may_change_acls());
-        let job = prepare(write).await?;
+        // Large bodies go to the object store first, each pinned for this
+        // write until it commits or is refused.
+        let mut uploads = Uploads {
+            store: self,
+            pod,
+            keys: &keys,
+            token: rand::random(),
+            pinned: Vec::new(),
+        };
+        let prepared = uploads.prepare(write).await;
+        let (token, pinned) = (uploads.token, uploads.pinned);
+        let job = match prepared {
+            Ok(job) => job,
+            Err(e) => {
+                self.release(pod, Some(token), pinned).await;
+                return Err(e);
+            }
+        };
+        let has_pins = !pinned.is_empty();
+        let objects = self.objects.clone();
+        let uploaded = Arc::new(Mutex::new(Vec::new()));
+        let uploaded_in_txn = uploaded.clone();
+        let runtime = tokio::runtime::Handle::current();
         let name = pod.clone();
         let listened = self.changes.receiver_count() > 0;
         let default_quota = self.default_quota();
@@ -530,7 +1022,7 @@ impl Backend for PgStore {
         // SERIALIZABLE would refuse every writer that waited for the lock
         // (its snapshot predates the holder's commit) and make it start
         // again: 40 writers at once on one pod ran out of tries.
-        let (outcome, committed) = self
+        let done = self
             .txn_at(postgres::IsolationLevel::ReadCommitted, move |tx| {
                 let row = tx
                     .query_opt(
@@ -547,7 +1039,11 @@ impl Backend for PgStore {
                 let mut rows = PgRows {
                     tx,
                     pod: name.as_str(),
-                    key: &key,
+                    keys: &keys,
+                    objects: objects.as_ref(),
+                    runtime: &runtime,
+                    freed: Vec::new(),
+                    uploaded: &uploaded_in_txn,
                 };
                 let mut ctx = Ctx {
                     rows: &mut rows,
@@ -558,6 +1054,7 @@ impl Backend for PgStore {
                 };
                 let outcome = ctx.apply(&job)?;
                 let (grown, changes) = (ctx.grown, ctx.changes.take());
+                let freed = std::mem::take(&mut rows.freed);
                 let after = (used as i64).saturating_add(grown).max(0) as u64;
                 if grown > 0 && after > quota {
                     // Only growth is refused: deletes and shrinking writes pass.
@@ -571,6 +1068,13 @@ impl Backend for PgStore {
                     "UPDATE pod SET next_version = $2, used = $3, acl_epoch = acl_epoch + $4 WHERE name = $1",
                     &[&name.as_str(), &(next_version as i64), &(after as i64), &acls],
                 )?;
+                if has_pins {
+                    // Named by its rows from now on.
+                    tx.execute(
+                        "DELETE FROM blob_pin WHERE pod = $1 AND token = $2",
+                        &[&name.as_str(), &token],
+                    )?;
+                }
                 let committed = changes
                     .filter(|c| !c.is_empty())
                     .map(|changes| crate::Committed {
@@ -578,9 +1082,21 @@ impl Backend for PgStore {
                         at_ms: now,
                         changes,
                     });
-                Ok((outcome, committed))
+                Ok((outcome, committed, freed))
             })
-            .await?;
+            .await;
+        let (outcome, committed, freed) = match done {
+            Ok(done) => done,
+            Err(e) => {
+                // A refused or failed write leaves no object behind.
+                let mut written = pinned;
+                written.extend(uploaded.lock().drain(..));
+                self.release(pod, Some(token), written).await;
+                return Err(e);
+            }
+        };
+        // After the commit: the objects that lost their last reference.
+        self.release(pod, None, freed).await;
         if let Some(committed) = committed {
             // Only fails when nobody listens any more.
             let _ = self.changes.send(Arc::new(committed));
@@ -612,16 +1128,18 @@ impl Backend for PgStore {
                 Ok(keys > 0)
             })
             .await?;
-        self.body_keys.lock().remove(name.as_str());
+        self.pod_keys.lock().remove(name.as_str());
         // 2. Its rows, unreadable already.
         let pod = name.as_str().to_owned();
         let (files_removed, bytes_removed) = self
             .txn(move |tx| {
                 let row = tx.query_one(
-                    "WITH gone AS (DELETE FROM resource WHERE pod = $1 RETURNING octet_length(body) AS n)
+                    "WITH gone AS (DELETE FROM resource WHERE pod = $1
+                       RETURNING CASE WHEN blob IS NULL THEN octet_length(body) ELSE size END AS n)
                      SELECT count(*), COALESCE(sum(n), 0)::BIGINT FROM gone",
                     &[&pod],
                 )?;
+                tx.execute("DELETE FROM blob_pin WHERE pod = $1", &[&pod])?;
                 let index = tx.query_one(
                     "WITH gone AS (DELETE FROM derived WHERE pod = $1 RETURNING octet_length(value) AS n)
                      SELECT count(*), COALESCE(sum(n), 0)::BIGINT FROM gone",
@@ -633,6 +1151,20 @@ impl Backend for PgStore {
                 ))
             })
             .await?;
+        // 3. Its objects, unreadable already too.
+        if let Some(objects) = &self.objects {
+            let removed = async {
+                for listed in objects.list(&format!("pods/{}", name.as_str())).await? {
+                    objects.delete(&listed.key).await?;
+                }
+                Ok::<_, StoreError>(())
+            }
+            .await;
+            if let Err(e) = removed {
+                // Unreadable without the key; the sweep removes them later.
+                tracing::warn!(error = %e, pod = %name, "could not remove the pod's objects");
+            }
+        }
         Ok(PodErasure {
             pod: name.clone(),
             key_destroyed_ms,
