@@ -7,7 +7,6 @@
 //! none, erasing a pod removes its objects, the sweep removes old orphans
 //! only. Each test has a database and a bucket of its own.
 
-use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,27 +33,8 @@ fn endpoint() -> Option<String> {
     Some(e.trim_end_matches('/').to_owned())
 }
 
-/// Creates a bucket of its own with a plain S3 PUT Bucket request
-/// (SeaweedFS takes unsigned requests unless configured otherwise).
 fn fresh_bucket(endpoint: &str) -> String {
-    let bucket = format!("sdtest-{}", hex::encode(rand::random::<[u8; 6]>()));
-    let authority = endpoint
-        .split_once("://")
-        .map_or(endpoint, |(_, r)| r)
-        .trim_end_matches('/');
-    let mut conn = std::net::TcpStream::connect(authority).expect("the object store answers");
-    write!(
-        conn,
-        "PUT /{bucket} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    std::io::Read::read_to_string(&mut conn, &mut answer).unwrap();
-    assert!(
-        answer.starts_with("HTTP/1.1 200"),
-        "creating the bucket {bucket}: {answer}"
-    );
-    bucket
+    testing::fresh_bucket(endpoint)
 }
 
 fn object_settings(endpoint: &str, bucket: &str) -> ObjectSettings {

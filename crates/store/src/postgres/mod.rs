@@ -377,6 +377,47 @@ pub mod testing {
         with_database(&server, &name)
     }
 
+    /// Creates a bucket of its own on the tests' object store (`endpoint`,
+    /// SeaweedFS, which takes unsigned requests unless configured
+    /// otherwise) with a plain S3 PUT Bucket request; returns its name.
+    pub fn fresh_bucket(endpoint: &str) -> String {
+        use std::io::{Read as _, Write as _};
+        let bucket = format!("sdtest-{}", hex::encode(rand::random::<[u8; 6]>()));
+        let authority = endpoint
+            .split_once("://")
+            .map_or(endpoint, |(_, r)| r)
+            .trim_end_matches('/');
+        let mut conn =
+            std::net::TcpStream::connect(authority).expect("the tests' object store answers");
+        write!(
+            conn,
+            "PUT /{bucket} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .expect("a request to the object store");
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer)
+            .expect("an answer of the object store");
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "creating the bucket {bucket}: {answer}"
+        );
+        bucket
+    }
+
+    /// The tests' object store for a new server, when the run has one
+    /// (`SELFDATA_TEST_S3`): a bucket of its own.
+    pub fn object_store() -> Option<super::ObjectSettings> {
+        let endpoint = std::env::var("SELFDATA_TEST_S3").ok()?;
+        let endpoint = endpoint.trim_end_matches('/').to_owned();
+        Some(super::ObjectSettings {
+            bucket: fresh_bucket(&endpoint),
+            endpoint,
+            access_key: "selfdata".into(),
+            secret_key: "selfdata-secret".into(),
+            region: "us-east-1".into(),
+        })
+    }
+
     /// `url` naming the database `name` instead of its own.
     pub fn with_database(url: &str, name: &str) -> String {
         let (base, query) = match url.split_once('?') {

@@ -33,13 +33,19 @@ pub struct Server {
 
 /// The engine the servers of this run keep their data in: the embedded
 /// default, or with `SELFDATA_TEST_ENGINE=postgres` a fresh database on the
-/// tests' PostgreSQL server (`SELFDATA_TEST_POSTGRES`) for each server, so
-/// the same suites run on both engines.
+/// tests' PostgreSQL server (`SELFDATA_TEST_POSTGRES`) for each server, and
+/// a bucket of its own on the tests' object store when there is one
+/// (`SELFDATA_TEST_S3`), so the same suites run on both engines.
 pub fn test_database() -> Option<selfdata_store::postgres::PgSettings> {
     match std::env::var("SELFDATA_TEST_ENGINE").as_deref() {
-        Ok("postgres") => Some(selfdata_store::postgres::PgSettings::new(
-            selfdata_store::postgres::testing::fresh_database(),
-        )),
+        Ok("postgres") => {
+            let mut settings = selfdata_store::postgres::PgSettings::new(
+                selfdata_store::postgres::testing::fresh_database(),
+            );
+            // Large bodies in the tests' object store, when the run has one.
+            settings.objects = selfdata_store::postgres::testing::object_store();
+            Some(settings)
+        }
         Ok("sqlite") | Err(_) => None,
         Ok(other) => panic!("SELFDATA_TEST_ENGINE={other}: say sqlite or postgres"),
     }
