@@ -36,6 +36,19 @@ pub use path::{AuxKind, NameError, PodName, ReservedNames, ResourcePath};
 pub use studies::StudyRegistry;
 
 /// The strong entity tag of a resource at `version` (`"1a"`): what
+/// Bodies larger than this are kept apart from the rows that name them, on
+/// either engine: content-addressed sealed files beside a pod's database,
+/// or objects in the object store.
+pub const INLINE_LIMIT: usize = 512 * 1024;
+
+/// Now, milliseconds since the Unix epoch, UTC.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 /// [`Meta::etag`] and a [`Change`]'s versions are sent as.
 pub fn etag(version: u64) -> String {
     format!("\"{version:x}\"")

@@ -36,7 +36,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
@@ -50,8 +49,9 @@ use crate::{
     WriteOutcome,
 };
 
-/// Bodies larger than this live in content-addressed files beside the database.
-pub const INLINE_LIMIT: usize = 512 * 1024;
+/// Bodies larger than this live in content-addressed files beside the
+/// database (in the object store, on PostgreSQL).
+pub use crate::INLINE_LIMIT;
 /// At most this many writes share one commit.
 const MAX_BATCH: usize = 512;
 /// Pods kept open by default.
@@ -95,12 +95,7 @@ use blobs::*;
 use schema::*;
 use writer::*;
 
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub(crate) use crate::now_ms;
 
 /// What the host database keeps of an erased pod: nothing but its name as
 /// erased (never given again). Its key, its row and its owner go, in the

@@ -33,7 +33,7 @@ use crate::directory::{
     OperatorAction, OperatorRecord, PasswordResetRecord, PodOwnerRecord, ProofRecord, RevokeScope,
     Session, SpentRefreshRecord, StoredKey, TokenFamily, not_empty,
 };
-use crate::sqlite::now_ms;
+use crate::now_ms;
 
 pub(super) const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS account (

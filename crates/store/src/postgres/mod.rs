@@ -18,7 +18,7 @@
 //! The blocking `postgres` client runs on tokio's blocking threads, as
 //! SQLite does: a request's database work never holds an async thread.
 //!
-//! Bodies above [`crate::sqlite::INLINE_LIMIT`] may go to an S3-compatible
+//! Bodies above [`crate::INLINE_LIMIT`] may go to an S3-compatible
 //! object store instead ([`PgSettings::objects`]), sealed and named as the
 //! embedded engine's blob files are (see `pods.rs`); the bucket belongs to
 //! one database: whatever its rows do not name is swept.
@@ -63,7 +63,7 @@ pub struct PgSettings {
     pub url: String,
     pub pool_size: u32,
     /// An S3-compatible object store for bodies above
-    /// [`crate::sqlite::INLINE_LIMIT`]; without one every body is kept in
+    /// [`crate::INLINE_LIMIT`]; without one every body is kept in
     /// the database.
     pub objects: Option<ObjectSettings>,
 }

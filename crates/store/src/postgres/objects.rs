@@ -1,6 +1,6 @@
 //! An S3-compatible object store for the large bodies of the PostgreSQL
 //! engine (Apache Arrow's `object_store`): each body above
-//! [`crate::sqlite::INLINE_LIMIT`] is sealed and kept as one object
+//! [`crate::INLINE_LIMIT`] is sealed and kept as one object
 //! `pods/<pod>/<blob name>`, content-addressed as the embedded engine's
 //! blob files are (see `pods.rs`).
 

@@ -68,7 +68,7 @@ use hmac::Mac as _;
 
 use super::objects::Objects;
 use crate::crypto::{PodKeys, open, seal, wrap};
-use crate::sqlite::{INLINE_LIMIT, now_ms};
+use crate::{INLINE_LIMIT, now_ms};
 use crate::tree::{Ctx, Job, Rows};
 use crate::{
     Backend, BodySource, Meta, PodErasure, PodInfo, PodName, PodUsage, ResourcePath, Write,

@@ -257,7 +257,7 @@ impl StudyRegistry for PgStore {
     async fn insert_study(&self, id: &str, json: &str) -> Result<bool, StoreError> {
         let sealed = Sealer::of(self).seal(&study_aad(id), json)?;
         let id = id.to_owned();
-        let created = crate::sqlite::now_ms();
+        let created = crate::now_ms();
         self.txn(move |tx| {
             let n = tx.execute(
                 "INSERT INTO study (id, created, json) VALUES ($1, $2, $3)
