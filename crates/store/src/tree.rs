@@ -72,6 +72,46 @@ pub(crate) enum Job<B> {
     Batch(Vec<Job<B>>),
 }
 
+impl<B> Job<B> {
+    /// The job of a write that carries no body (a delete, a PATCH, an index
+    /// entry); `Err` gives back a write that does (a put, a large put, a
+    /// batch) for the engine to store its bodies first.
+    pub(crate) fn bodiless(write: crate::Write) -> Result<Self, crate::Write> {
+        use crate::Write;
+        Ok(match write {
+            Write::Delete { path, precondition } => Job::Delete { path, precondition },
+            Write::Modify {
+                path,
+                precondition,
+                modify,
+            } => Job::Modify {
+                path,
+                precondition,
+                modify,
+            },
+            Write::Index { key, value } => Job::Index { key, value },
+            Write::IndexIf {
+                key,
+                expected,
+                value,
+            } => Job::IndexIf {
+                key,
+                expected,
+                value,
+            },
+            other @ (Write::Put { .. } | Write::PutLarge { .. } | Write::Batch(_)) => {
+                return Err(other);
+            }
+        })
+    }
+}
+
+/// A write [`Job::bodiless`] handed back that an engine's preparation did
+/// not expect (it prepares puts, large puts and batches).
+pub(crate) fn unexpected(write: &crate::Write) -> StoreError {
+    StoreError::Io(format!("a write was prepared twice: {write:?}"))
+}
+
 /// One job being applied inside the engine's transaction.
 pub(crate) struct Ctx<'a, R: Rows> {
     pub rows: &'a mut R,

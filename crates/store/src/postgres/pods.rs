@@ -68,12 +68,12 @@ use hmac::Mac as _;
 
 use super::objects::Objects;
 use crate::crypto::{PodKeys, open, seal, wrap};
-use crate::{INLINE_LIMIT, now_ms};
 use crate::tree::{Ctx, Job, Rows};
 use crate::{
     Backend, BodySource, Meta, PodErasure, PodInfo, PodName, PodUsage, ResourcePath, Write,
     WriteOutcome,
 };
+use crate::{INLINE_LIMIT, now_ms};
 
 /// Unwrapped pod keys kept at most; beyond it the cache starts again.
 const MAX_CACHED_KEYS: usize = 100_000;
@@ -431,6 +431,10 @@ impl Uploads<'_> {
         Box<dyn std::future::Future<Output = Result<Job<PgBody>, StoreError>> + Send + '_>,
     > {
         Box::pin(async move {
+            let write = match Job::bodiless(write) {
+                Ok(job) => return Ok(job),
+                Err(write) => write,
+            };
             Ok(match write {
                 Write::Put {
                     path,
@@ -470,26 +474,6 @@ impl Uploads<'_> {
                         precondition,
                     }
                 }
-                Write::Delete { path, precondition } => Job::Delete { path, precondition },
-                Write::Modify {
-                    path,
-                    precondition,
-                    modify,
-                } => Job::Modify {
-                    path,
-                    precondition,
-                    modify,
-                },
-                Write::Index { key, value } => Job::Index { key, value },
-                Write::IndexIf {
-                    key,
-                    expected,
-                    value,
-                } => Job::IndexIf {
-                    key,
-                    expected,
-                    value,
-                },
                 Write::Batch(writes) => {
                     let mut jobs = Vec::with_capacity(writes.len());
                     for w in writes {
@@ -497,6 +481,7 @@ impl Uploads<'_> {
                     }
                     Job::Batch(jobs)
                 }
+                other => return Err(crate::tree::unexpected(&other)),
             })
         })
     }

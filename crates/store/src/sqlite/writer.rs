@@ -12,6 +12,10 @@ pub(super) fn prepare(
     write: Write,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Job, StoreError>> + Send + '_>> {
     Box::pin(async move {
+        let write = match Job::bodiless(write) {
+            Ok(job) => return Ok(job),
+            Err(write) => write,
+        };
         Ok(match write {
             Write::Put {
                 path,
@@ -54,26 +58,6 @@ pub(super) fn prepare(
                     precondition,
                 }
             }
-            Write::Delete { path, precondition } => Job::Delete { path, precondition },
-            Write::Modify {
-                path,
-                precondition,
-                modify,
-            } => Job::Modify {
-                path,
-                precondition,
-                modify,
-            },
-            Write::Index { key, value } => Job::Index { key, value },
-            Write::IndexIf {
-                key,
-                expected,
-                value,
-            } => Job::IndexIf {
-                key,
-                expected,
-                value,
-            },
             Write::Batch(writes) => {
                 let mut jobs = Vec::with_capacity(writes.len());
                 for w in writes {
@@ -81,6 +65,7 @@ pub(super) fn prepare(
                 }
                 Job::Batch(jobs)
             }
+            other => return Err(crate::tree::unexpected(&other)),
         })
     })
 }
