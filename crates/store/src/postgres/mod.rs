@@ -46,7 +46,7 @@ pub use objects::ObjectSettings;
 pub const DEFAULT_POOL_SIZE: u32 = 16;
 /// How many times a transaction is tried when the engine reports a
 /// conflict with a concurrent one.
-const TRIES: u32 = 8;
+const TRIES: u32 = 16;
 /// How long a request waits for a connection (the database being away,
 /// say) before it is answered 503.
 const CONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);

@@ -784,16 +784,14 @@ impl Backend for PgStore {
         let wrapped = wrap(self.master(), name.as_str(), &data_key);
         let root_body = seal(&body_key(&data_key), &body_aad(name.as_str(), "/"), b"");
         let pod = name.as_str().to_owned();
-        self.txn(move |tx| {
-            let taken = tx
-                .query_opt(
-                    "SELECT 1 FROM pod WHERE name = $1 UNION ALL SELECT 1 FROM pod_tombstone WHERE name = $1",
-                    &[&pod],
-                )?
-                .is_some();
-            if taken {
-                return Err(StoreError::PodExists(pod.clone()));
-            }
+        // READ COMMITTED: the name's row is inserted first (its primary
+        // key refuses a name taken, whatever server took it), then the
+        // tombstones are read: an erasure removes the old row and writes
+        // the tombstone in one transaction, so once the insert went
+        // through, any tombstone of the name is visible. SERIALIZABLE here
+        // made 16 servers' worth of creations at once conflict on the
+        // table's predicate locks until they ran out of tries.
+        self.txn_at(postgres::IsolationLevel::ReadCommitted, move |tx| {
             let insert = tx.execute(
                 "INSERT INTO pod (name, created, next_version) VALUES ($1, $2, 2)",
                 &[&pod, &created],
@@ -802,6 +800,12 @@ impl Backend for PgStore {
                 Err(e) if is_unique_violation(&e) => return Err(StoreError::PodExists(pod.clone())),
                 other => other?,
             };
+            if tx
+                .query_opt("SELECT 1 FROM pod_tombstone WHERE name = $1", &[&pod])?
+                .is_some()
+            {
+                return Err(StoreError::PodExists(pod.clone()));
+            }
             tx.execute(
                 "INSERT INTO pod_key (pod, wrapped) VALUES ($1, $2)",
                 &[&pod, &wrapped],
