@@ -232,8 +232,12 @@ impl Idp {
         let revoked: HashSet<String> = directory.revoked_since(since).await?.into_iter().collect();
         let proofs_since = wait_for_next_second().await;
         let replay = ReplayCache::new(REPLAY_TTL_SECS, 1_000_000);
-        for (key, until) in directory.remembered_proofs(now()).await? {
-            replay.remember_until(&key, until, now());
+        // Shared with other servers: the store is where proofs are spent
+        // (`fresh_proof`), nothing to load.
+        if !pods.is_shared() {
+            for (key, until) in directory.remembered_proofs(now()).await? {
+                replay.remember_until(&key, until, now());
+            }
         }
         let cid = cid::Fetcher::new(config.allow_http_client_ids)
             .map_err(|e| StoreError::Io(e.to_string()))?;
@@ -300,9 +304,8 @@ impl Idp {
         }
         let key = proof.replay_key();
         let now = now();
-        if !self.replay.check_and_insert(&key, now) {
-            return Err(ProofRefused::Invalid(REPLAYED));
-        }
+        // Shared: spent in the store first, so that a proof the store could
+        // not take (a 503) may be sent again, and only then in memory.
         if shared
             && !self
                 .directory
@@ -310,6 +313,9 @@ impl Idp {
                 .await
                 .map_err(ProofRefused::Store)?
         {
+            return Err(ProofRefused::Invalid(REPLAYED));
+        }
+        if !self.replay.check_and_insert(&key, now) {
             return Err(ProofRefused::Invalid(REPLAYED));
         }
         Ok(())

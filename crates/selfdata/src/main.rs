@@ -1109,9 +1109,10 @@ async fn migrate(
     })
     .await?;
     println!(
-        "Migrated {} pods and {} accounts into {target}; every resource and record was read back and matches.",
+        "Migrated {} pods and {} accounts into {target} ({} names of erased pods kept from being given again); every resource and record was read back and matches.",
         migration.pods.len(),
-        migration.accounts
+        migration.accounts,
+        migration.erased
     );
     Ok(())
 }

@@ -14,6 +14,8 @@ use selfdata_store::{PodName, Storage, StoreError};
 pub struct Migration {
     pub pods: Vec<(PodName, PodCopy)>,
     pub accounts: usize,
+    /// Names of erased pods carried over.
+    pub erased: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +72,14 @@ pub async fn migrate(
         });
         migration.pods.push((pod.name.clone(), copy));
     }
+    // Erased pods' names, never to be given again there either (a newcomer
+    // taking one would take its old WebID, which other pods' ACLs name).
+    let erased = from.erased_pods().await?;
+    to.remember_erased(&erased).await?;
+    if to.erased_pods().await? != erased {
+        return Err(MigrateError::Differs("list of erased pods"));
+    }
+    migration.erased = erased.len();
     use selfdata_store::{Directory, HolderRegistry, StudyRegistry};
     let directory = Directory::dump(from).await?;
     Directory::load(to, &directory).await?;

@@ -520,6 +520,22 @@ pub trait Backend: Send + Sync + 'static {
             "this storage engine cannot set a pod's quota".into(),
         ))
     }
+    /// The names of erased pods, never given again, with when each was
+    /// erased (milliseconds, UTC), by name.
+    async fn erased_pods(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Err(StoreError::Io(
+            "this storage engine cannot list erased pods".into(),
+        ))
+    }
+    /// Records names as erased (copied from another store: `selfdata
+    /// migrate`), so that they are never given again here either; a name
+    /// recorded already is kept as it was.
+    async fn remember_erased(&self, names: &[(String, i64)]) -> Result<(), StoreError> {
+        let _ = names;
+        Err(StoreError::Io(
+            "this storage engine cannot record erased pods".into(),
+        ))
+    }
     /// Whether other servers write to this store too (several servers over
     /// one database): what a server keeps in memory about it (replayed
     /// proofs, revocations, access control lists) must then be checked

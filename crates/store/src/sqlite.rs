@@ -747,6 +747,29 @@ impl Backend for SqliteBackend {
         })
     }
 
+    async fn erased_pods(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let host = self.host.lock();
+        let mut stmt =
+            host.prepare_cached("SELECT name, erased FROM pod_tombstone ORDER BY name")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    async fn remember_erased(&self, names: &[(String, i64)]) -> Result<(), StoreError> {
+        let host = self.host.lock();
+        let tx = host.unchecked_transaction()?;
+        for (name, erased) in names {
+            tx.execute(
+                "INSERT OR IGNORE INTO pod_tombstone (name, erased) VALUES (?1, ?2)",
+                params![name, erased],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     async fn usage(&self, pod: &PodName) -> Result<crate::PodUsage, StoreError> {
         let own = self.own_quota(pod)?;
         self.visit_pod(pod, false, |db| {

@@ -42,6 +42,10 @@ async fn the_demo_installation_goes_to_postgresql_and_back_resource_by_resource(
         let second = PodName::parse("second").unwrap();
         app.create_pod(&second).await.unwrap();
         app.store.set_quota(&second, Some(5_000_000)).await.unwrap();
+        // An erased pod: its name must never be given again, there either.
+        let gone = PodName::parse("gone").unwrap();
+        app.create_pod(&gone).await.unwrap();
+        app.store.delete_pod(&gone).await.unwrap();
     }
     let url = selfdata_store::postgres::testing::fresh_database();
     let source_arg = source.to_str().unwrap();
@@ -106,6 +110,13 @@ async fn the_demo_installation_goes_to_postgresql_and_back_resource_by_resource(
     .unwrap();
     let differs = check_pod(&from, &to, &demo).await.unwrap_err().to_string();
     assert!(differs.contains("/profile/card"), "{differs}");
+    let erased = from.erased_pods().await.unwrap();
+    assert_eq!(erased.len(), 1, "{erased:?}");
+    assert_eq!(to.erased_pods().await.unwrap(), erased);
+    assert!(matches!(
+        to.create_pod(&PodName::parse("gone").unwrap()).await,
+        Err(selfdata_store::StoreError::PodExists(_))
+    ));
     assert_eq!(
         Directory::dump(&from).await.unwrap(),
         Directory::dump(&to).await.unwrap()

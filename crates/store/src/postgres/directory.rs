@@ -1198,6 +1198,11 @@ impl Directory for PgStore {
         // One statement: of two servers spending the same proof at once,
         // one inserts and the other finds it (or waits for it and finds it).
         self.run(move |c| {
+            // Expired proofs go now and then (every server spends one per
+            // request: the table must not only grow).
+            if rand::random::<u8>() == 0 {
+                c.execute("DELETE FROM dpop_proof WHERE expires <= $1", &[&now_s])?;
+            }
             Ok(c.execute(
                 "INSERT INTO dpop_proof (key, expires) VALUES ($1, $3)
                  ON CONFLICT (key) DO UPDATE SET expires = excluded.expires

@@ -134,7 +134,13 @@ fn is_unavailable(e: &postgres::Error) -> bool {
         return true;
     }
     match e.code() {
-        None => e.as_db_error().is_none(),
+        // No SQL state: the connection (I/O), not a bad statement or value
+        // of ours (those stay failures: a 500, never retried).
+        None => {
+            e.as_db_error().is_none()
+                && std::error::Error::source(e)
+                    .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some())
+        }
         Some(c) => {
             *c == SqlState::READ_ONLY_SQL_TRANSACTION
                 || *c == SqlState::ADMIN_SHUTDOWN

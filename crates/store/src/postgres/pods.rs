@@ -1163,6 +1163,32 @@ impl Backend for PgStore {
         })
     }
 
+    async fn erased_pods(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.run(|c| {
+            Ok(
+                c.query("SELECT name, erased FROM pod_tombstone ORDER BY name", &[])?
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1)))
+                    .collect(),
+            )
+        })
+        .await
+    }
+
+    async fn remember_erased(&self, names: &[(String, i64)]) -> Result<(), StoreError> {
+        let names = names.to_vec();
+        self.txn(move |tx| {
+            for (name, erased) in &names {
+                tx.execute(
+                    "INSERT INTO pod_tombstone (name, erased) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[name, erased],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn usage(&self, pod: &PodName) -> Result<PodUsage, StoreError> {
         let name = pod.as_str().to_owned();
         let default_quota = self.default_quota();
@@ -1202,14 +1228,19 @@ impl Backend for PgStore {
     async fn index_get(&self, pod: &PodName, key: &str) -> Result<Option<Bytes>, StoreError> {
         let key_name = key.to_owned();
         self.read_pod(pod, move |c, pod, key| {
-            let Some(row) = c.query_opt(
-                "SELECT value FROM derived WHERE pod = $1 AND key = $2",
-                &[&pod, &key_name],
-            )?
-            else {
+            // Joined with the pod's row: an erased pod (whose key another
+            // server may still hold) reads as gone at once, not its leftovers.
+            let row = c
+                .query_opt(
+                    "SELECT d.value FROM pod p LEFT JOIN derived d ON d.pod = p.name AND d.key = $2
+                     WHERE p.name = $1",
+                    &[&pod, &key_name],
+                )?
+                .ok_or_else(|| StoreError::NoSuchPod(pod.to_owned()))?;
+            let Some(sealed) = row.get::<_, Option<&[u8]>>(0) else {
                 return Ok(None);
             };
-            let value = open(key, &index_aad(pod, &key_name), row.get::<_, &[u8]>(0))
+            let value = open(key, &index_aad(pod, &key_name), sealed)
                 .ok_or_else(|| damaged(pod, "an index entry"))?;
             Ok(Some(Bytes::from(value)))
         })
@@ -1225,6 +1256,12 @@ impl Backend for PgStore {
         self.read_pod(pod, move |c, pod, key| {
             // Keys from `prefix` (inclusive) up to `prefix` followed by the
             // highest character: a range the primary key answers (byte order).
+            if c
+                .query_opt("SELECT 1 FROM pod WHERE name = $1", &[&pod])?
+                .is_none()
+            {
+                return Err(StoreError::NoSuchPod(pod.to_owned()));
+            }
             let rows = c.query(
                 "SELECT key, value FROM derived WHERE pod = $1 AND key >= $2 AND key < $2 || chr(1114111) ORDER BY key",
                 &[&pod, &prefix],
