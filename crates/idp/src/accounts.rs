@@ -412,6 +412,9 @@ impl Idp {
             };
             let webid = selfdata_solid::provision::webid_of(base, &pod);
             self.codes.lock().retain(|_, code| code.webid != webid);
+            if self.pods.is_shared() {
+                self.directory.forget_codes_of(&webid).await?;
+            }
             self.revoke(selfdata_store::directory::RevokeScope::FamiliesOf(&webid))
                 .await?;
         }

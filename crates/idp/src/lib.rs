@@ -139,7 +139,7 @@ impl IdpConfig {
 }
 
 /// A pending authorization code (kept in memory for its short life).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct AuthCode {
     pub client_id: String,
     pub redirect_uri: String,
@@ -364,6 +364,37 @@ impl Idp {
                 false
             }
         }
+    }
+
+    /// Keeps an authorization code until the app redeems it: in the store
+    /// when other servers share it (the app's token request may reach any
+    /// of them), else in memory.
+    pub(crate) async fn keep_code(&self, code: &str, pending: AuthCode) -> Result<(), StoreError> {
+        let hash = selfdata_oidc::token_hash(code);
+        if self.pods.is_shared() {
+            let record = serde_json::to_string(&pending)
+                .map_err(|e| StoreError::Io(format!("an authorization code: {e}")))?;
+            return self
+                .directory
+                .put_code(hash, &pending.webid, &record, pending.expires)
+                .await;
+        }
+        self.codes.lock().insert(hash, pending);
+        Ok(())
+    }
+
+    /// Takes an authorization code, once, wherever it was kept.
+    pub(crate) async fn take_code(&self, code: &str) -> Result<Option<AuthCode>, StoreError> {
+        let hash = selfdata_oidc::token_hash(code);
+        if self.pods.is_shared() {
+            return match self.directory.take_code(hash, now()).await? {
+                Some(record) => serde_json::from_str(&record)
+                    .map(Some)
+                    .map_err(|e| StoreError::Io(format!("an authorization code: {e}"))),
+                None => Ok(None),
+            };
+        }
+        Ok(self.codes.lock().remove(&hash))
     }
 
     /// Whether a token family was revoked: known here at once when this

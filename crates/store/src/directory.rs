@@ -477,6 +477,35 @@ pub trait Directory: Send + Sync + 'static {
     /// Forgets the attempts of `key` in `group`, or of every key of the
     /// group when `key` is `None`.
     async fn forget_attempts(&self, group: &str, key: Option<&str>) -> Result<(), StoreError>;
+    /// Keeps an authorization code (its SHA-256) for the token endpoint of
+    /// any server sharing this directory: `record` is the provider's own
+    /// description of it, `webid` whom it speaks for. Only engines shared
+    /// by several servers keep codes; one server keeps them in memory.
+    async fn put_code(
+        &self,
+        hash: [u8; 32],
+        webid: &str,
+        record: &str,
+        expires_s: i64,
+    ) -> Result<(), StoreError> {
+        let _ = (hash, webid, record, expires_s);
+        Err(StoreError::Io(
+            "this storage engine does not keep authorization codes".into(),
+        ))
+    }
+    /// Takes an authorization code, once: its record if it was kept and
+    /// not taken before (expired ones are forgotten on the way).
+    async fn take_code(&self, hash: [u8; 32], now_s: i64) -> Result<Option<String>, StoreError> {
+        let _ = (hash, now_s);
+        Err(StoreError::Io(
+            "this storage engine does not keep authorization codes".into(),
+        ))
+    }
+    /// Forgets every code speaking for `webid` (its pod was erased).
+    async fn forget_codes_of(&self, webid: &str) -> Result<(), StoreError> {
+        let _ = webid;
+        Ok(())
+    }
     /// The remembered proof keys not expired at `now_s`, with their expiry
     /// (expired ones are deleted).
     async fn remembered_proofs(&self, now_s: i64) -> Result<Vec<(String, i64)>, StoreError>;

@@ -361,20 +361,25 @@ pub async fn decide(State(idp): St, headers: HeaderMap, Form(d): Form<Decision>)
         );
     }
     let code = random_token();
-    idp.codes.lock().insert(
-        token_hash(&code),
-        AuthCode {
-            client_id: req.client_id.clone(),
-            redirect_uri: req.redirect_uri.clone(),
-            code_challenge: req.code_challenge.clone(),
-            webid: d.webid,
-            grant_id: grant.id,
-            scope: req.scope.clone(),
-            nonce: req.nonce.clone(),
-            session_hash: session.id_hash,
-            auth_time: session.created_ms / 1000,
-            expires: now() + 60,
-        },
-    );
+    let kept = idp
+        .keep_code(
+            &code,
+            AuthCode {
+                client_id: req.client_id.clone(),
+                redirect_uri: req.redirect_uri.clone(),
+                code_challenge: req.code_challenge.clone(),
+                webid: d.webid,
+                grant_id: grant.id,
+                scope: req.scope.clone(),
+                nonce: req.nonce.clone(),
+                session_hash: session.id_hash,
+                auth_time: session.created_ms / 1000,
+                expires: now() + 60,
+            },
+        )
+        .await;
+    if let Err(e) = kept {
+        return selfdata_solid::error::ApiError::from(e).into_response();
+    }
     back_to_app(&idp, &req.redirect_uri, &[("code", &code)], state)
 }

@@ -158,7 +158,11 @@ pub(super) async fn code_grant(
             "The code is missing.",
         );
     };
-    let Some(pending) = idp.codes.lock().remove(&token_hash(code)) else {
+    let pending = match idp.take_code(code).await {
+        Ok(pending) => pending,
+        Err(e) => return selfdata_solid::error::ApiError::from(e).into_response(),
+    };
+    let Some(pending) = pending else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_grant",

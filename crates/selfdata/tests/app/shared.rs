@@ -274,3 +274,38 @@ async fn sign_in_attempts_spread_over_the_servers_count_once() {
     let r = sign_in(&client_from(1), &b_base, "lock@example.org", PASSWORD, "/").await;
     assert_eq!(r.status(), 303);
 }
+
+#[tokio::test]
+async fn an_app_allowed_on_one_server_redeems_its_code_on_the_other_once() {
+    let (a, b) = two_servers().await;
+    let (browser, _) = resident(&a, "carol@example.org", "carol").await;
+    let client_id = register_app(&a.client, &a.base, "Two servers").await;
+    let carol = format!("{}/carol/profile/card#me", a.base);
+    let answer = browser
+        .consent(&authorize_path(&client_id), &carol, "allow")
+        .await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let code = code_of(&answer.location.unwrap());
+    // The app's token request reaches server b.
+    let token_url = format!("{}/idp/token", a.base);
+    let redeem = async || {
+        let key = selfdata_oidc::DpopKey::generate();
+        a.client
+            .post(b.at(&a, &token_url))
+            .header("dpop", key.proof("POST", &token_url, None, now()))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", APP_REDIRECT),
+                ("client_id", client_id.as_str()),
+                ("code_verifier", PKCE_VERIFIER),
+            ])
+            .send()
+            .await
+            .unwrap()
+    };
+    let first = redeem().await;
+    assert_eq!(first.status(), 200, "{}", first.text().await.unwrap());
+    let again = redeem().await;
+    assert_eq!(again.status(), 400, "a code is used once, on any server");
+}

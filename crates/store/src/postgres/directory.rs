@@ -148,6 +148,16 @@ CREATE TABLE IF NOT EXISTS refresh_spent (
     expires BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS refresh_spent_expires ON refresh_spent (expires);
+-- Authorization codes between the consent screen and the token endpoint,
+-- which another server may serve: the code's SHA-256, whom it speaks for as a
+-- keyed hash, the provider's record of it sealed.
+CREATE TABLE IF NOT EXISTS auth_code (
+    hash BYTEA PRIMARY KEY,
+    webid_mac BYTEA NOT NULL,
+    record BYTEA NOT NULL,
+    expires BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS auth_code_webid ON auth_code (webid_mac);
 -- Attempts per fixed window (rate limits, lockouts) shared by the servers;
 -- group and key (an e-mail, a client address) only as keyed hashes.
 CREATE TABLE IF NOT EXISTS attempt (
@@ -1209,6 +1219,54 @@ impl Directory for PgStore {
                  WHERE dpop_proof.expires <= $2",
                 &[&key, &now_s, &expires_s],
             )? == 1)
+        })
+        .await
+    }
+
+    async fn put_code(
+        &self,
+        hash: [u8; 32],
+        webid: &str,
+        record: &str,
+        expires_s: i64,
+    ) -> Result<(), StoreError> {
+        let keys = self.directory_keys();
+        let webid_mac = keys.attempt_index("webid", webid);
+        let sealed = keys.seal(&[b"auth_code:".as_slice(), &hash].concat(), record);
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO auth_code (hash, webid_mac, record, expires) VALUES ($1, $2, $3, $4)",
+                &[&&hash[..], &webid_mac, &sealed, &expires_s],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn take_code(&self, hash: [u8; 32], now_s: i64) -> Result<Option<String>, StoreError> {
+        let keys = self.directory_keys();
+        let sealed: Option<Vec<u8>> = self
+            .run(move |c| {
+                c.execute("DELETE FROM auth_code WHERE expires < $1", &[&now_s])?;
+                // One statement: of two servers taking the same code at
+                // once, one gets the row and the other nothing.
+                Ok(c.query_opt(
+                    "DELETE FROM auth_code WHERE hash = $1 RETURNING record",
+                    &[&&hash[..]],
+                )?
+                .map(|r| r.get(0)))
+            })
+            .await?;
+        sealed
+            .map(|s| keys.open(&[b"auth_code:".as_slice(), &hash].concat(), &s))
+            .transpose()
+    }
+
+    async fn forget_codes_of(&self, webid: &str) -> Result<(), StoreError> {
+        let webid_mac = self.directory_keys().attempt_index("webid", webid);
+        self.run(move |c| {
+            c.execute("DELETE FROM auth_code WHERE webid_mac = $1", &[&webid_mac])?;
+            Ok(())
         })
         .await
     }
