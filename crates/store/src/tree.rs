@@ -9,15 +9,26 @@ use bytes::Bytes;
 
 use crate::{Meta, Precondition, ResourcePath, StoreError, WriteOutcome};
 
+/// A body as an engine stores it: in the resource's row, or already written
+/// apart (a blob file beside the pod's database, an object in the object
+/// store) under its name, with its length.
+pub(crate) enum Body {
+    Inline(Bytes),
+    Blob(String, u64),
+}
+
+impl Body {
+    /// The body's length in bytes (its plaintext, for one written apart).
+    pub(crate) fn len(&self) -> u64 {
+        match self {
+            Body::Inline(b) => b.len() as u64,
+            Body::Blob(_, len) => *len,
+        }
+    }
+}
+
 /// One engine's rows of one pod, inside a transaction.
 pub(crate) trait Rows {
-    /// A body as the engine stores it (inline bytes, a blob's name…).
-    type Body;
-    /// The length of a stored body, in bytes.
-    fn len(body: &Self::Body) -> u64;
-    /// A body the tree computed (a PATCH's result).
-    fn inline(body: Bytes) -> Self::Body;
-
     fn meta(&mut self, path: &ResourcePath) -> Result<Option<Meta>, StoreError>;
     fn exists(&mut self, path: &ResourcePath) -> Result<bool, StoreError>;
     /// A resource's metadata and body.
@@ -29,7 +40,7 @@ pub(crate) trait Rows {
         content_type: &str,
         version: u64,
         now: i64,
-        body: &Self::Body,
+        body: &Body,
     ) -> Result<(), StoreError>;
     /// Moves a resource's version (a container whose members changed).
     fn touch(&mut self, path: &ResourcePath, version: u64, now: i64) -> Result<(), StoreError>;
@@ -44,11 +55,11 @@ pub(crate) trait Rows {
 }
 
 /// One write, its body as the engine stores it.
-pub(crate) enum Job<B> {
+pub(crate) enum Job {
     Put {
         path: ResourcePath,
         content_type: String,
-        body: B,
+        body: Body,
         precondition: Precondition,
     },
     Delete {
@@ -69,10 +80,10 @@ pub(crate) enum Job<B> {
         expected: Option<Bytes>,
         value: Option<Bytes>,
     },
-    Batch(Vec<Job<B>>),
+    Batch(Vec<Job>),
 }
 
-impl<B> Job<B> {
+impl Job {
     /// The job of a write that carries no body (a delete, a PATCH, an index
     /// entry); `Err` gives back a write that does (a put, a large put, a
     /// batch) for the engine to store its bodies first.
@@ -127,7 +138,7 @@ pub(crate) struct Ctx<'a, R: Rows> {
 impl<R: Rows> Ctx<'_, R> {
     /// Applies a job. A batch stops at its first failure: the engine rolls
     /// the whole job back.
-    pub fn apply(&mut self, job: &Job<R::Body>) -> Result<WriteOutcome, StoreError> {
+    pub fn apply(&mut self, job: &Job) -> Result<WriteOutcome, StoreError> {
         match job {
             Job::Put {
                 path,
@@ -227,7 +238,7 @@ impl<R: Rows> Ctx<'_, R> {
                 "text/turtle",
                 v,
                 self.now,
-                &R::inline(Bytes::new()),
+                &Body::Inline(Bytes::new()),
             )?;
             self.changed(
                 &container,
@@ -247,7 +258,7 @@ impl<R: Rows> Ctx<'_, R> {
         &mut self,
         path: &ResourcePath,
         content_type: &str,
-        body: &R::Body,
+        body: &Body,
         precondition: &Precondition,
     ) -> Result<WriteOutcome, StoreError> {
         let current = self.rows.meta(path)?;
@@ -269,7 +280,7 @@ impl<R: Rows> Ctx<'_, R> {
             self.ensure_ancestors(path)?;
         }
         let v = self.version();
-        let size = R::len(body);
+        let size = body.len();
         self.grown += size as i64;
         self.rows.put(path, content_type, v, self.now, body)?;
         let parent_version = match path.parent() {
@@ -308,7 +319,12 @@ impl<R: Rows> Ctx<'_, R> {
         }
         let (content_type, body) =
             modify(current.as_ref().map(|(m, b)| (m, &b[..]))).map_err(StoreError::Rejected)?;
-        self.put(path, &content_type, &R::inline(body), &Precondition::None)
+        self.put(
+            path,
+            &content_type,
+            &Body::Inline(body),
+            &Precondition::None,
+        )
     }
 
     fn remove(&mut self, path: &ResourcePath) -> Result<(), StoreError> {

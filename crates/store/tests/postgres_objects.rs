@@ -24,13 +24,13 @@ use selfdata_store::{
 
 const MARKER: &[u8] = b"PLAINTEXT-MARKER-of-a-large-body";
 
-/// The object store's endpoint (`SELFDATA_TEST_S3`); `Some` always: a run
-/// without one fails, it is not skipped.
-fn endpoint() -> Option<String> {
+/// The object store's endpoint (`SELFDATA_TEST_S3`): a run without one
+/// fails, it is not skipped.
+fn endpoint() -> String {
     let e = std::env::var("SELFDATA_TEST_S3").expect(
         "the object-store tests need an S3-compatible store: run `bash scripts/seaweedfs.sh start` and set SELFDATA_TEST_S3 to the endpoint it prints (scripts/test-all.sh does both)",
     );
-    Some(e.trim_end_matches('/').to_owned())
+    e.trim_end_matches('/').to_owned()
 }
 
 fn fresh_bucket(endpoint: &str) -> String {
@@ -69,8 +69,8 @@ struct Setup {
 }
 
 /// Two servers on a fresh database and a fresh bucket, a pod made.
-async fn setup() -> Option<Setup> {
-    let endpoint = endpoint()?;
+async fn setup() -> Setup {
+    let endpoint = endpoint();
     let bucket = fresh_bucket(&endpoint);
     let url = testing::fresh_database();
     let master = MasterKey::random();
@@ -80,13 +80,13 @@ async fn setup() -> Option<Setup> {
     let b = PgStore::connect(&settings, master).await.unwrap();
     let pod = PodName::parse("alice").unwrap();
     a.create_pod(&pod).await.unwrap();
-    Some(Setup {
+    Setup {
         url,
         a: Arc::new(a),
         b: Arc::new(b),
         bucket: bucket_client(&endpoint, &bucket),
         pod,
-    })
+    }
 }
 
 /// A body of `len` bytes that holds the marker many times.
@@ -152,7 +152,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[tokio::test]
 async fn a_large_body_goes_to_the_object_store_sealed_and_another_server_reads_it() {
-    let Some(s) = setup().await else { return };
+    let s = setup().await;
     let body = large_body(2_000_000, 1);
     s.a.write(&s.pod, put("/big.bin", body.clone(), Precondition::None))
         .await
@@ -196,7 +196,7 @@ async fn a_large_body_goes_to_the_object_store_sealed_and_another_server_reads_i
 
 #[tokio::test]
 async fn a_streamed_large_body_is_uploaded_in_parts_and_reads_back() {
-    let Some(s) = setup().await else { return };
+    let s = setup().await;
     // Larger than one part of the upload (8 MiB): a multipart upload.
     let body = large_body(17 << 20, 2);
     let dir = tempfile::tempdir().unwrap();
@@ -223,7 +223,7 @@ async fn a_streamed_large_body_is_uploaded_in_parts_and_reads_back() {
 
 #[tokio::test]
 async fn replacing_or_deleting_a_large_body_removes_its_object_after_the_commit() {
-    let Some(s) = setup().await else { return };
+    let s = setup().await;
     s.a.write(
         &s.pod,
         put("/big.bin", large_body(1_000_000, 3), Precondition::None),
@@ -273,7 +273,7 @@ async fn replacing_or_deleting_a_large_body_removes_its_object_after_the_commit(
 
 #[tokio::test]
 async fn a_refused_write_leaves_no_object_behind() {
-    let Some(s) = setup().await else { return };
+    let s = setup().await;
     s.a.write(
         &s.pod,
         put("/big.bin", large_body(700_000, 6), Precondition::None),
@@ -305,7 +305,7 @@ async fn a_refused_write_leaves_no_object_behind() {
 
 #[tokio::test]
 async fn the_bucket_holds_no_plaintext() {
-    let Some(s) = setup().await else { return };
+    let s = setup().await;
     for (i, p) in ["/one.bin", "/two.bin", "/three.bin"]
         .into_iter()
         .enumerate()
@@ -340,7 +340,7 @@ async fn the_bucket_holds_no_plaintext() {
 
 #[tokio::test]
 async fn erasing_a_pod_removes_its_objects() {
-    let Some(s) = setup().await else { return };
+    let s = setup().await;
     let bob = PodName::parse("bob").unwrap();
     s.a.create_pod(&bob).await.unwrap();
     for pod in [&s.pod, &bob] {
@@ -367,7 +367,7 @@ async fn erasing_a_pod_removes_its_objects() {
 
 #[tokio::test]
 async fn the_sweep_removes_old_orphans_only() {
-    let Some(s) = setup().await else { return };
+    let s = setup().await;
     s.a.write(
         &s.pod,
         put("/kept.bin", large_body(600_000, 30), Precondition::None),
@@ -397,7 +397,7 @@ async fn the_sweep_removes_old_orphans_only() {
 
 #[tokio::test]
 async fn a_body_at_the_inline_limit_stays_in_the_database() {
-    let Some(s) = setup().await else { return };
+    let s = setup().await;
     let at_limit = large_body(INLINE_LIMIT, 40);
     s.a.write(
         &s.pod,
@@ -434,7 +434,7 @@ async fn a_body_at_the_inline_limit_stays_in_the_database() {
 
 #[tokio::test]
 async fn a_missing_bucket_is_refused_at_connect() {
-    let Some(endpoint) = endpoint() else { return };
+    let endpoint = endpoint();
     let mut settings = PgSettings::new(testing::fresh_database());
     settings.objects = Some(object_settings(&endpoint, "sdtest-no-such-bucket"));
     match PgStore::connect(&settings, MasterKey::random()).await {

@@ -255,6 +255,23 @@ impl PgStore {
     }
 }
 
+/// Moves a live token family from its refresh secret `old` to `new`;
+/// false when `old` is not (or no longer) its secret.
+fn rotate(
+    tx: &mut postgres::Transaction<'_>,
+    id: &str,
+    old: &[u8; 32],
+    new: &[u8; 32],
+    expires_ms: i64,
+) -> Result<bool, StoreError> {
+    let n = tx.execute(
+        "UPDATE token_family SET refresh_hash = $3, refresh_expires = $4
+         WHERE id = $1 AND refresh_hash = $2 AND revoked IS NULL",
+        &[&id, &&old[..], &&new[..], &expires_ms],
+    )?;
+    Ok(n == 1)
+}
+
 fn hash32(v: Option<Vec<u8>>) -> Option<[u8; 32]> {
     v.and_then(|b| b.try_into().ok())
 }
@@ -1013,15 +1030,8 @@ impl Directory for PgStore {
         // One transaction: of two servers rotating the same secret at once,
         // one updates the row and the other conflicts, is tried again and
         // no longer finds `old`.
-        self.txn(move |tx| {
-            let n = tx.execute(
-                "UPDATE token_family SET refresh_hash = $3, refresh_expires = $4
-                 WHERE id = $1 AND refresh_hash = $2 AND revoked IS NULL",
-                &[&id, &&old[..], &&new[..], &expires_ms],
-            )?;
-            Ok(n == 1)
-        })
-        .await
+        self.txn(move |tx| rotate(tx, &id, &old, &new, expires_ms))
+            .await
     }
 
     async fn revoke(&self, scope: RevokeScope<'_>, now: i64) -> Result<Vec<String>, StoreError> {
@@ -1157,12 +1167,8 @@ impl Directory for PgStore {
     ) -> Result<bool, StoreError> {
         let id = id.to_owned();
         self.txn(move |tx| {
-            let n = tx.execute(
-                "UPDATE token_family SET refresh_hash = $3, refresh_expires = $4
-                 WHERE id = $1 AND refresh_hash = $2 AND revoked IS NULL",
-                &[&id, &&old[..], &&new[..], &expires_ms],
-            )?;
-            if n == 1 {
+            let rotated = rotate(tx, &id, &old, &new, expires_ms)?;
+            if rotated {
                 tx.execute(
                     "INSERT INTO refresh_spent (hash, family_id, expires) VALUES ($1, $2, $3)
                      ON CONFLICT (hash) DO UPDATE SET family_id = excluded.family_id,
@@ -1171,7 +1177,7 @@ impl Directory for PgStore {
                 )?;
             }
             tx.execute("DELETE FROM refresh_spent WHERE expires < $1", &[&now_ms])?;
-            Ok(n == 1)
+            Ok(rotated)
         })
         .await
     }

@@ -99,13 +99,9 @@ impl PodCrypto {
     }
 }
 
-/// A body as a write's transaction stores it.
-pub(super) enum PgBody {
-    /// Sealed into the row.
-    Inline(Bytes),
-    /// Already in the object store: its blob name and plaintext length.
-    Blob(String, u64),
-}
+// A body as a write's transaction stores it: sealed into the row, or
+// already in the object store (its blob name and plaintext length).
+use crate::tree::Body;
 
 /// Where a stored body is, as a read finds it.
 enum BodyAt {
@@ -185,30 +181,17 @@ struct PgRows<'a, 't> {
 impl PgRows<'_, '_> {
     /// Seals and writes a large body computed inside the transaction to
     /// the object store: (its name, its length).
-    fn upload(&mut self, objects: &Objects, body: &[u8]) -> Result<PgBody, StoreError> {
+    fn upload(&mut self, objects: &Objects, body: &[u8]) -> Result<Body, StoreError> {
         let name = self.keys.blobs.blob_name(body);
         let sealed = self.keys.blobs.seal_blob(&name, body);
         self.uploaded.lock().push(name.clone());
         self.runtime
             .block_on(objects.put(self.pod, &name, Bytes::from(sealed)))?;
-        Ok(PgBody::Blob(name, body.len() as u64))
+        Ok(Body::Blob(name, body.len() as u64))
     }
 }
 
 impl Rows for PgRows<'_, '_> {
-    type Body = PgBody;
-
-    fn len(body: &PgBody) -> u64 {
-        match body {
-            PgBody::Inline(b) => b.len() as u64,
-            PgBody::Blob(_, len) => *len,
-        }
-    }
-
-    fn inline(body: Bytes) -> PgBody {
-        PgBody::Inline(body)
-    }
-
     fn meta(&mut self, path: &ResourcePath) -> Result<Option<Meta>, StoreError> {
         Ok(self
             .tx
@@ -257,23 +240,23 @@ impl Rows for PgRows<'_, '_> {
         content_type: &str,
         version: u64,
         now: i64,
-        body: &PgBody,
+        body: &Body,
     ) -> Result<(), StoreError> {
         let uploaded;
         let body = match (body, self.objects) {
-            (PgBody::Inline(b), Some(objects)) if b.len() > INLINE_LIMIT => {
+            (Body::Inline(b), Some(objects)) if b.len() > INLINE_LIMIT => {
                 uploaded = self.upload(objects, b)?;
                 &uploaded
             }
             _ => body,
         };
         let (sealed, blob, size) = match body {
-            PgBody::Inline(b) => (
+            Body::Inline(b) => (
                 seal(&self.keys.body, &body_aad(self.pod, path.as_str()), b),
                 None,
                 b.len() as u64,
             ),
-            PgBody::Blob(name, len) => (Vec::new(), Some(name.as_str()), *len),
+            Body::Blob(name, len) => (Vec::new(), Some(name.as_str()), *len),
         };
         let parent = path.parent().map(|p| p.as_str().to_owned());
         // The replaced row's object, read in the statement's snapshot.
@@ -427,9 +410,8 @@ impl Uploads<'_> {
     fn prepare(
         &mut self,
         write: Write,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Job<PgBody>, StoreError>> + Send + '_>,
-    > {
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Job, StoreError>> + Send + '_>>
+    {
         Box::pin(async move {
             let write = match Job::bodiless(write) {
                 Ok(job) => return Ok(job),
@@ -446,7 +428,7 @@ impl Uploads<'_> {
                         Some(objects) if body.len() > INLINE_LIMIT => {
                             self.upload(objects.clone(), body).await?
                         }
-                        _ => PgBody::Inline(body),
+                        _ => Body::Inline(body),
                     };
                     Job::Put {
                         path,
@@ -465,7 +447,7 @@ impl Uploads<'_> {
                         Some(objects) if body.len() > INLINE_LIMIT as u64 => {
                             self.upload_from(objects.clone(), body).await?
                         }
-                        _ => PgBody::Inline(read_whole(body).await?),
+                        _ => Body::Inline(read_whole(body).await?),
                     };
                     Job::Put {
                         path,
@@ -525,7 +507,7 @@ impl Uploads<'_> {
     }
 
     /// Seals a body held in memory and writes it to the object store.
-    async fn upload(&mut self, objects: Objects, body: Bytes) -> Result<PgBody, StoreError> {
+    async fn upload(&mut self, objects: Objects, body: Bytes) -> Result<Body, StoreError> {
         let keys = self.keys.clone();
         let len = body.len() as u64;
         let (name, sealed) = tokio::task::spawn_blocking(move || {
@@ -539,7 +521,7 @@ impl Uploads<'_> {
         objects
             .put(self.pod.as_str(), &name, Bytes::from(sealed))
             .await?;
-        Ok(PgBody::Blob(name, len))
+        Ok(Body::Blob(name, len))
     }
 
     /// Writes a body read from its source to the object store, read twice
@@ -550,7 +532,7 @@ impl Uploads<'_> {
         &mut self,
         objects: Objects,
         source: std::sync::Arc<dyn BodySource>,
-    ) -> Result<PgBody, StoreError> {
+    ) -> Result<Body, StoreError> {
         let keys = self.keys.clone();
         let named = source.clone();
         let (name, len) = tokio::task::spawn_blocking(move || {
@@ -563,7 +545,7 @@ impl Uploads<'_> {
         }
         self.pin(&name, len).await?;
         if objects.exists(self.pod.as_str(), &name).await? {
-            return Ok(PgBody::Blob(name, len));
+            return Ok(Body::Blob(name, len));
         }
         let keys = self.keys.clone();
         let pod = self.pod.as_str().to_owned();
@@ -590,7 +572,7 @@ impl Uploads<'_> {
         })
         .await
         .map_err(|e| StoreError::Io(e.to_string()))??;
-        Ok(PgBody::Blob(name, len))
+        Ok(Body::Blob(name, len))
     }
 }
 

@@ -29,9 +29,9 @@ pub(super) fn prepare(
                     let hash = tokio::task::spawn_blocking(move || blobs.store(&body))
                         .await
                         .map_err(|e| StoreError::Io(e.to_string()))??;
-                    StoredBody::Blob(hash.0, hash.1)
+                    Body::Blob(hash.0, hash.1)
                 } else {
-                    StoredBody::Inline(body)
+                    Body::Inline(body)
                 };
                 Job::Put {
                     path,
@@ -54,7 +54,7 @@ pub(super) fn prepare(
                 Job::Put {
                     path,
                     content_type,
-                    body: StoredBody::Blob(hash, len),
+                    body: Body::Blob(hash, len),
                     precondition,
                 }
             }
@@ -188,21 +188,15 @@ pub(super) fn read_resource(
         .optional()?)
 }
 
-/// A body as the writer stores it.
-pub(super) enum StoredBody {
-    Inline(Bytes),
-    /// Already written to the blob folder: hash and length.
-    Blob(String, u64),
-}
-
-pub(super) type Job = crate::tree::Job<StoredBody>;
+pub(super) use crate::tree::Body;
+pub(super) type Job = crate::tree::Job;
 
 impl Job {
     /// The blobs this job refers to, pinned until it is applied.
     fn blobs(&self, out: &mut Vec<String>) {
         match self {
             Job::Put {
-                body: StoredBody::Blob(hash, _),
+                body: Body::Blob(hash, _),
                 ..
             } => out.push(hash.clone()),
             Job::Batch(jobs) => jobs.iter().for_each(|j| j.blobs(out)),
@@ -515,19 +509,6 @@ impl SqliteRows<'_> {
 }
 
 impl crate::tree::Rows for SqliteRows<'_> {
-    type Body = StoredBody;
-
-    fn len(body: &StoredBody) -> u64 {
-        match body {
-            StoredBody::Inline(b) => b.len() as u64,
-            StoredBody::Blob(_, len) => *len,
-        }
-    }
-
-    fn inline(body: Bytes) -> StoredBody {
-        StoredBody::Inline(body)
-    }
-
     fn meta(&mut self, path: &ResourcePath) -> Result<Option<Meta>, StoreError> {
         read_meta(self.tx, path)
     }
@@ -552,14 +533,14 @@ impl crate::tree::Rows for SqliteRows<'_> {
         content_type: &str,
         version: u64,
         now: i64,
-        body: &StoredBody,
+        body: &Body,
     ) -> Result<(), StoreError> {
         if let Some(old) = self.blob_of(path)? {
             self.freed.push(old);
         }
         let (blob, inline, size) = match body {
-            StoredBody::Inline(b) => (None, Some(&b[..]), b.len() as u64),
-            StoredBody::Blob(hash, len) => (Some(hash.as_str()), None, *len),
+            Body::Inline(b) => (None, Some(&b[..]), b.len() as u64),
+            Body::Blob(hash, len) => (Some(hash.as_str()), None, *len),
         };
         self.tx
             .prepare_cached(
