@@ -93,6 +93,23 @@ struct Cli {
         default_value = "us-east-1"
     )]
     object_store_region: String,
+    /// With --database-url: another database cluster for pods, as
+    /// NAME=URL (repeatable; the --database-url one is named `main` and
+    /// keeps the accounts, the registries and where each pod is). Every
+    /// server must be given the same clusters.
+    #[arg(
+        long = "pod-database",
+        global = true,
+        env = "SELFDATA_POD_DATABASES",
+        value_delimiter = ' ',
+        value_parser = named_database,
+        hide_env_values = true
+    )]
+    pod_databases: Vec<(String, String)>,
+    /// With --pod-database: the cluster new pods are created on (default:
+    /// main); set it to another when one is full.
+    #[arg(long, global = true, env = "SELFDATA_NEW_PODS_ON")]
+    new_pods_on: Option<String>,
     /// Connections each server keeps to the database at most.
     #[arg(long, global = true, env = "SELFDATA_DATABASE_POOL", default_value_t = selfdata_store::postgres::DEFAULT_POOL_SIZE)]
     database_pool: u32,
@@ -121,6 +138,8 @@ impl Cli {
             let mut settings = selfdata_store::postgres::PgSettings::new(url);
             settings.pool_size = self.database_pool;
             settings.objects = self.objects();
+            settings.clusters = self.pod_databases.clone();
+            settings.new_pods_on = self.new_pods_on.clone();
             settings
         })
     }
@@ -876,8 +895,24 @@ enum PodCommand {
         )]
         base_url: String,
     },
-    /// List the pods in the data folder.
+    /// List the pods in the data folder (or the database, and on which
+    /// cluster each is).
     List,
+    /// Move a pod to another database cluster (--pod-database) with the
+    /// servers running: its writes pause while it is copied (its reads go
+    /// on), then go to the new cluster; the old copy is removed half a
+    /// minute later. Run it again to finish a move that was stopped.
+    Move {
+        /// The pod to move.
+        name: String,
+        /// The cluster to move it to (`main` or a --pod-database name).
+        #[arg(long)]
+        to: String,
+        /// Seconds the old copy is kept after the switch, for requests that
+        /// started before it (at least 5).
+        #[arg(long, default_value_t = selfdata_store::postgres::MOVE_GRACE.as_secs(), value_parser = clap::value_parser!(u64).range(5..))]
+        grace_seconds: u64,
+    },
     /// Erase a pod for good: its data key is destroyed first, so copies and
     /// backups of its files become unreadable, then its files. Prints a receipt.
     Delete {
@@ -1023,6 +1058,34 @@ async fn run_aggregator(command: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The PostgreSQL engine alone (for the operator's commands on clusters),
+/// with the given master key or the data folder's.
+async fn pg_store(
+    data: &std::path::Path,
+    settings: &selfdata_store::postgres::PgSettings,
+    master: Option<selfdata_store::crypto::MasterKey>,
+) -> anyhow::Result<selfdata_store::postgres::PgStore> {
+    let master = given_or_folder_key(data, master)?;
+    Ok(selfdata_store::postgres::PgStore::connect(settings, master).await?)
+}
+
+/// The master key given, or the data folder's (never a new one).
+fn given_or_folder_key(
+    data: &std::path::Path,
+    master: Option<selfdata_store::crypto::MasterKey>,
+) -> anyhow::Result<selfdata_store::crypto::MasterKey> {
+    use selfdata_store::crypto::{MasterKey, default_key_file};
+    match master {
+        Some(key) => Ok(key),
+        None => MasterKey::read_file(&default_key_file(data)).with_context(|| {
+            format!(
+                "no master key: give it (--master-key-file, SELFDATA_MASTER_KEY) or keep it in {}",
+                default_key_file(data).display()
+            )
+        }),
+    }
+}
+
 /// `selfdata migrate`: opens both engines and copies one into the other.
 async fn migrate(
     data: &std::path::Path,
@@ -1036,18 +1099,10 @@ async fn migrate(
     use std::sync::Arc;
 
     use selfdata_store::Storage;
-    use selfdata_store::crypto::{MasterKey, default_key_file};
+    use selfdata_store::crypto::default_key_file;
     use selfdata_store::postgres::{PgSettings, PgStore};
     use selfdata_store::sqlite::SqliteBackend;
-    let master = match master {
-        Some(key) => key,
-        None => MasterKey::read_file(&default_key_file(data)).with_context(|| {
-            format!(
-                "no master key: give it (--master-key-file, SELFDATA_MASTER_KEY) or keep it in {}",
-                default_key_file(data).display()
-            )
-        })?,
-    };
+    let master = given_or_folder_key(data, master)?;
     let pool_size = database
         .as_ref()
         .map_or(selfdata_store::postgres::DEFAULT_POOL_SIZE, |d| d.pool_size);
@@ -1057,42 +1112,40 @@ async fn migrate(
         settings.objects = objects.clone();
         settings
     };
-    let (from, to, target): (Arc<dyn Storage>, Arc<dyn Storage>, String) = match (
-        database.as_ref().map(|d| d.url.clone()),
-        to_database,
-        to_data,
-    ) {
-        (None, Some(url), None) => (
-            Arc::new(SqliteBackend::open_with_key(data, master.clone())?),
-            Arc::new(PgStore::connect(&postgres(&url), master.clone()).await?),
-            "the PostgreSQL database".to_owned(),
-        ),
-        (Some(url), None, Some(dir)) => {
-            let copied = selfdata::migrate::copy_key_files(data, &dir)?;
-            if copied > 0 {
-                println!(
-                    "Copied {copied} signing keys from {} to {}.",
-                    data.display(),
-                    dir.display()
-                );
-            }
-            if !master_given {
-                master.write_file(&default_key_file(&dir))?;
-            }
-            (
+    let (from, to, target): (Arc<dyn Storage>, Arc<dyn Storage>, String) =
+        match (database, to_database, to_data) {
+            (None, Some(url), None) => (
+                Arc::new(SqliteBackend::open_with_key(data, master.clone())?),
                 Arc::new(PgStore::connect(&postgres(&url), master.clone()).await?),
-                Arc::new(SqliteBackend::open_with_key(&dir, master.clone())?),
-                dir.display().to_string(),
-            )
-        }
-        (None, None, Some(_)) => anyhow::bail!(
-            "--to-data copies a PostgreSQL installation: say which with --database-url"
-        ),
-        (Some(_), Some(_), None) => anyhow::bail!(
-            "this installation is on PostgreSQL already: --to-data copies it to a data folder"
-        ),
-        _ => anyhow::bail!("say where to copy to: --to-database URL or --to-data FOLDER"),
-    };
+                "the PostgreSQL database".to_owned(),
+            ),
+            (Some(source), None, Some(dir)) => {
+                let copied = selfdata::migrate::copy_key_files(data, &dir)?;
+                if copied > 0 {
+                    println!(
+                        "Copied {copied} signing keys from {} to {}.",
+                        data.display(),
+                        dir.display()
+                    );
+                }
+                if !master_given {
+                    master.write_file(&default_key_file(&dir))?;
+                }
+                (
+                    // Every cluster's pods.
+                    Arc::new(PgStore::connect(&source, master.clone()).await?),
+                    Arc::new(SqliteBackend::open_with_key(&dir, master.clone())?),
+                    dir.display().to_string(),
+                )
+            }
+            (None, None, Some(_)) => anyhow::bail!(
+                "--to-data copies a PostgreSQL installation: say which with --database-url"
+            ),
+            (Some(_), Some(_), None) => anyhow::bail!(
+                "this installation is on PostgreSQL already: --to-data copies it to a data folder"
+            ),
+            _ => anyhow::bail!("say where to copy to: --to-database URL or --to-data FOLDER"),
+        };
     let migration = selfdata::migrate::migrate(from.as_ref(), to.as_ref(), |step| match step {
         selfdata::migrate::Step::Pod {
             name,
@@ -1330,12 +1383,54 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if pods.is_empty() {
                 println!("No pods yet. Create one with: selfdata pod create NAME");
             }
+            let clusters = match &database {
+                Some(settings) if !settings.clusters.is_empty() => {
+                    Some(pg_store(&cli.data, settings, master.clone()).await?)
+                }
+                _ => None,
+            };
             for pod in pods {
                 let created = jiff::Timestamp::from_millisecond(pod.created_ms)
                     .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
                     .unwrap_or_default();
-                println!("{}\tcreated {created}", pod.name);
+                match &clusters {
+                    Some(store) => println!(
+                        "{}\tcreated {created}\ton {}",
+                        pod.name,
+                        store.placement(&pod.name).await?
+                    ),
+                    None => println!("{}\tcreated {created}", pod.name),
+                }
             }
+        }
+        Command::Pod(PodCommand::Move {
+            name,
+            to,
+            grace_seconds,
+        }) => {
+            let name = PodName::parse(&name).context("invalid pod name")?;
+            let settings = database.as_ref().context(
+                "`pod move` moves a pod between the database clusters of an installation on PostgreSQL: give --database-url and its --pod-database clusters",
+            )?;
+            let store = pg_store(&cli.data, settings, master.clone()).await?;
+            let from = store.placement(&name).await?;
+            if from == to {
+                println!("Pod '{name}' is on '{to}'; finishing any move left halfway.");
+            } else {
+                println!(
+                    "Moving pod '{name}' from '{from}' to '{to}': its writes pause while it is copied."
+                );
+            }
+            let moved = store
+                .move_pod(&name, &to, std::time::Duration::from_secs(grace_seconds))
+                .await?;
+            if moved.from != moved.to {
+                println!(
+                    "Copied {} resources and {} index entries to '{}', checked against the source; writes resumed there.",
+                    moved.resources, moved.index_entries, moved.to
+                );
+            }
+            println!("Pod '{name}' is on '{}' only.", moved.to);
         }
         Command::Pod(PodCommand::Export {
             name,
@@ -1917,6 +2012,18 @@ async fn demo(app: &App, years: u32) -> anyhow::Result<()> {
 /// A public address given on the command line (`--base-url`,
 /// `--pages-url`): an http(s) URL, kept without its trailing slashes so the
 /// addresses built on it (and printed) have none doubled.
+/// `--pod-database NAME=URL`.
+fn named_database(given: &str) -> Result<(String, String), String> {
+    match given.split_once('=') {
+        Some((name, url)) if !name.is_empty() && url.starts_with("postgres") => {
+            Ok((name.to_owned(), url.to_owned()))
+        }
+        _ => {
+            Err("a pod database is NAME=URL (east=postgres://selfdata@db-east/selfdata)".to_owned())
+        }
+    }
+}
+
 fn public_url(given: &str) -> Result<String, String> {
     let url = given.trim().trim_end_matches('/');
     let rest = url

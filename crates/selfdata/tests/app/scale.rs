@@ -18,6 +18,8 @@ const NGINX: &str = "/usr/sbin/nginx";
 /// What every process of the installation shares: the database and the master key.
 struct Installation {
     database_url: String,
+    /// `--pod-database` clusters (`NAME=URL …`).
+    pod_databases: Option<String>,
     master_key: String,
     public_port: u16,
 }
@@ -30,7 +32,33 @@ impl Installation {
             .env("SELFDATA_DATABASE_URL", &self.database_url)
             .env("SELFDATA_MASTER_KEY", &self.master_key)
             .env("SELFDATA_LOG", "warn");
+        if let Some(clusters) = &self.pod_databases {
+            c.env("SELFDATA_POD_DATABASES", clusters);
+        }
         c
+    }
+
+    /// Makes a pod with a command; its owner's client id and secret.
+    fn create_pod(&self, data: &Path, name: &str) -> (String, String) {
+        let out = self
+            .command(data)
+            .args(["pod", "create", name, "--base-url", &self.public_url()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let field = |name: &str| {
+            stdout
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}=")))
+                .unwrap()
+                .to_owned()
+        };
+        (field("client_id"), field("client_secret"))
     }
 
     fn public_url(&self) -> String {
@@ -100,6 +128,7 @@ async fn kill_9_of_one_server_behind_nginx_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let install = Installation {
         database_url: selfdata_store::postgres::testing::fresh_database(),
+        pod_databases: None,
         master_key: selfdata_store::crypto::MasterKey::random().to_hex(),
         public_port: free_port(),
     };
@@ -107,31 +136,7 @@ async fn kill_9_of_one_server_behind_nginx_loses_no_acknowledged_write() {
         .map(|i| dir.path().join(format!("data{i}")))
         .collect();
     // The pod, made by a command on the shared database.
-    let out = install
-        .command(&data[2])
-        .args([
-            "pod",
-            "create",
-            "alice",
-            "--base-url",
-            &install.public_url(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let field = |name: &str| {
-        stdout
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}=")))
-            .unwrap()
-            .to_owned()
-    };
-    let alice = (field("client_id"), field("client_secret"));
+    let alice = install.create_pod(&data[2], "alice");
 
     let ports = [free_port(), free_port()];
     let first = install.serve(&data[0], ports[0]);
@@ -224,6 +229,144 @@ async fn kill_9_of_one_server_behind_nginx_loses_no_acknowledged_write() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.bytes().await.unwrap().to_vec(), body_for(*w, *i));
     for child in [again, second, balancer] {
+        kill(child);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pod_moves_to_another_cluster_while_two_servers_take_its_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let east = selfdata_store::postgres::testing::fresh_database();
+    let install = Installation {
+        database_url: selfdata_store::postgres::testing::fresh_database(),
+        pod_databases: Some(format!("east={east}")),
+        master_key: selfdata_store::crypto::MasterKey::random().to_hex(),
+        public_port: free_port(),
+    };
+    let data: Vec<PathBuf> = (0..3)
+        .map(|i| dir.path().join(format!("data{i}")))
+        .collect();
+    let owners = [
+        install.create_pod(&data[2], "alice"),
+        install.create_pod(&data[2], "bob"),
+    ];
+    let ports = [free_port(), free_port()];
+    let servers = [
+        install.serve(&data[0], ports[0]),
+        install.serve(&data[1], ports[1]),
+    ];
+    let client = reqwest::Client::new();
+    for port in ports {
+        wait_healthy(&client, port).await;
+    }
+    let mut tokens = Vec::new();
+    for owner in &owners {
+        tokens.push(bearer(&client, ports[0], owner).await);
+    }
+
+    // Alice's and Bob's writes, each to either server in turn.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for (pod, token) in ["alice", "bob"].into_iter().zip(tokens.clone()) {
+        let (client, stop) = (client.clone(), stop.clone());
+        writers.push(tokio::spawn(async move {
+            let (mut acked, mut paused) = (Vec::new(), 0);
+            for i in 0.. {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let path = format!("/{pod}/stream/doc-{i}");
+                let r = client
+                    .put(format!("http://127.0.0.1:{}{path}", ports[i % 2]))
+                    .bearer_auth(&token)
+                    .header("content-type", "text/turtle")
+                    .body(body_for(0, i))
+                    .send()
+                    .await
+                    .unwrap();
+                match r.status().as_u16() {
+                    201 | 204 | 205 => acked.push((path, i)),
+                    503 => {
+                        assert!(
+                            r.headers().contains_key("retry-after"),
+                            "a paused write's 503 says when to try again"
+                        );
+                        paused += 1;
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    other => panic!("{path}: {other} {}", r.text().await.unwrap()),
+                }
+            }
+            (acked, paused)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let moved = install
+        .command(&data[2])
+        .args([
+            "pod",
+            "move",
+            "alice",
+            "--to",
+            "east",
+            "--grace-seconds",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&moved.stdout).into_owned();
+    assert!(
+        moved.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
+    assert!(said.contains("from 'main' to 'east'"), "{said}");
+    assert!(said.contains("Pod 'alice' is on 'east' only."), "{said}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut results = Vec::new();
+    for w in writers {
+        results.push(w.await.unwrap());
+    }
+    let (alice_acked, alice_paused) = &results[0];
+    let (bob_acked, bob_paused) = &results[1];
+    eprintln!(
+        "alice: {} writes acknowledged, {alice_paused} paused; bob: {} acknowledged",
+        alice_acked.len(),
+        bob_acked.len()
+    );
+    assert_eq!(*bob_paused, 0, "another pod's writes were paused");
+    assert!(alice_acked.len() > 10 && bob_acked.len() > 10);
+
+    // Every acknowledged write, through either server.
+    for (token, acked) in [(&tokens[0], alice_acked), (&tokens[1], bob_acked)] {
+        for (k, (path, i)) in acked.iter().enumerate() {
+            let r = client
+                .get(format!("http://127.0.0.1:{}{path}", ports[k % 2]))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "acknowledged write {path} is lost");
+            assert_eq!(r.bytes().await.unwrap().to_vec(), body_for(0, *i));
+        }
+    }
+    let listed = install
+        .command(&data[2])
+        .args(["pod", "list"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let line = |pod: &str| {
+        listed
+            .lines()
+            .find(|l| l.starts_with(pod))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(line("alice").ends_with("on east"), "{listed}");
+    assert!(line("bob").ends_with("on main"), "{listed}");
+    for child in servers {
         kill(child);
     }
 }

@@ -37,10 +37,12 @@ use crate::crypto::{Key32, MasterKey};
 mod directory;
 mod holders;
 mod objects;
+mod placement;
 mod pods;
 mod studies;
 
 pub use objects::ObjectSettings;
+pub use placement::{MAIN, MOVE_GRACE, Moved, PLACEMENT_TTL};
 
 /// Connections each server keeps open at most.
 pub const DEFAULT_POOL_SIZE: u32 = 16;
@@ -66,6 +68,12 @@ pub struct PgSettings {
     /// [`crate::INLINE_LIMIT`]; without one every body is kept in
     /// the database.
     pub objects: Option<ObjectSettings>,
+    /// More database clusters for pods, by name (the main database,
+    /// [`MAIN`], keeps the directory, the registries and where each pod
+    /// is): see `placement.rs`.
+    pub clusters: Vec<(String, String)>,
+    /// The cluster new pods are created on (the main database if none).
+    pub new_pods_on: Option<String>,
 }
 
 impl PgSettings {
@@ -74,6 +82,8 @@ impl PgSettings {
             url: url.into(),
             pool_size: DEFAULT_POOL_SIZE,
             objects: None,
+            clusters: Vec::new(),
+            new_pods_on: None,
         }
     }
 }
@@ -81,8 +91,11 @@ impl PgSettings {
 /// The PostgreSQL engine: pods ([`crate::Backend`]), the directory, the
 /// holders' and the studies' registries.
 pub struct PgStore {
-    /// Taken by `Drop` (see there).
-    pool: Option<Pool>,
+    /// The main database and the pods' other clusters; taken by `Drop`
+    /// (see there).
+    clusters: Option<placement::Clusters>,
+    /// The index of the cluster new pods are created on.
+    new_pods_on: usize,
     master: MasterKey,
     /// Bytes each pod may hold unless it has its own quota.
     pod_quota: AtomicU64,
@@ -105,10 +118,10 @@ impl Drop for PgStore {
         if let Some(sweeper) = self.sweeper.take() {
             sweeper.abort();
         }
-        if let Some(pool) = self.pool.take() {
+        if let Some(clusters) = self.clusters.take() {
             let _ = std::thread::Builder::new()
                 .name("pg-pool-close".into())
-                .spawn(move || drop(pool));
+                .spawn(move || drop(clusters));
         }
     }
 }
@@ -176,26 +189,30 @@ pub(crate) fn is_unique_violation(e: &postgres::Error) -> bool {
 impl PgStore {
     /// Connects to the database and creates or completes its schema.
     pub async fn connect(settings: &PgSettings, master: MasterKey) -> Result<Self, StoreError> {
-        let config: postgres::Config = settings
-            .url
-            .parse()
-            .map_err(|e| StoreError::Io(format!("the database URL cannot be read: {e}")))?;
-        let manager = PostgresConnectionManager::new(config, postgres::NoTls);
         let size = settings.pool_size.max(1);
-        let pool = tokio::task::spawn_blocking(move || {
-            r2d2::Pool::builder()
-                .max_size(size)
-                .min_idle(Some(0))
-                .connection_timeout(CONNECT_WAIT)
-                // A connection broken by a failover is dropped when it is
-                // returned (`has_broken`); not testing each checkout saves a
-                // round trip per request.
-                .test_on_check_out(false)
-                .build(manager)
-        })
-        .await
-        .map_err(|e| StoreError::Io(e.to_string()))?
-        .map_err(|e| StoreError::Unavailable(format!("cannot reach the database: {e}")))?;
+        let mut list = vec![(
+            placement::MAIN.to_owned(),
+            open_pool(&settings.url, size).await?,
+        )];
+        for (name, url) in &settings.clusters {
+            let valid = !name.is_empty()
+                && name.len() <= 63
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !valid || list.iter().any(|(n, _)| n == name) {
+                return Err(StoreError::Io(format!(
+                    "'{name}' cannot name a database cluster: names are letters, digits, '-' and '_', each used once, and '{}' is the main database",
+                    placement::MAIN
+                )));
+            }
+            list.push((name.clone(), open_pool(url, size).await?));
+        }
+        let clusters = placement::Clusters::new(list);
+        let new_pods_on = match &settings.new_pods_on {
+            Some(name) => clusters.index_of(name)?,
+            None => 0,
+        };
         let objects = match &settings.objects {
             Some(object_settings) => {
                 let objects = objects::Objects::new(object_settings)?;
@@ -206,7 +223,8 @@ impl PgStore {
         };
         let (changes, _) = tokio::sync::broadcast::channel(crate::CHANGES_BACKLOG);
         let mut store = Self {
-            pool: Some(pool),
+            clusters: Some(clusters),
+            new_pods_on,
             master,
             pod_quota: AtomicU64::new(u64::MAX),
             pod_keys: Mutex::new(HashMap::new()),
@@ -216,15 +234,23 @@ impl PgStore {
         };
         store.create_schema().await?;
         if let Some(objects) = &store.objects {
-            store.sweeper = Some(pods::start_sweeper(store.pool().clone(), objects.clone()));
+            store.sweeper = Some(pods::start_sweeper(
+                store.clusters().clone(),
+                objects.clone(),
+            ));
         }
         Ok(store)
     }
 
+    /// The main database's pool.
     fn pool(&self) -> &Pool {
-        self.pool
+        self.clusters().main()
+    }
+
+    fn clusters(&self) -> &placement::Clusters {
+        self.clusters
             .as_ref()
-            .expect("the pool is taken only when dropped")
+            .expect("the pools are taken only when dropped")
     }
 
     /// Bytes each pod may hold unless the operator gave it its own quota.
@@ -242,32 +268,20 @@ impl PgStore {
     }
 
     async fn create_schema(&self) -> Result<(), StoreError> {
-        // Two servers starting at once may race on CREATE … IF NOT EXISTS
-        // (a unique violation in the catalogue): the loser tries again.
-        let mut attempt = 0;
-        loop {
-            let done = self
-                .run(|c| {
-                    // A transaction the client rolls back when dropped: a
-                    // failed attempt leaves the pooled connection clean.
-                    let mut tx = c.transaction()?;
-                    tx.batch_execute(&format!(
-                        "{} {} {} {}",
-                        pods::SCHEMA,
-                        directory::SCHEMA,
-                        holders::SCHEMA,
-                        studies::SCHEMA
-                    ))?;
-                    tx.commit()?;
-                    Ok(())
-                })
-                .await;
-            match done {
-                Err(StoreError::Unavailable(e)) => return Err(StoreError::Unavailable(e)),
-                Err(_) if attempt < 5 => attempt += 1,
-                other => return other,
-            }
+        let main = format!(
+            "{} {} {} {} {}",
+            pods::SCHEMA,
+            placement::SCHEMA,
+            directory::SCHEMA,
+            holders::SCHEMA,
+            studies::SCHEMA
+        );
+        schema_on(self.pool().clone(), main).await?;
+        // The pods' other clusters hold pods only.
+        for pool in self.clusters().pools().skip(1) {
+            schema_on(pool.clone(), pods::SCHEMA.to_owned()).await?;
         }
+        Ok(())
     }
 
     /// Runs `f` with a connection, on a blocking thread.
@@ -298,6 +312,52 @@ impl PgStore {
     ) -> Result<T, StoreError> {
         txn_on(self.pool().clone(), isolation, f).await
     }
+}
+
+/// Creates or completes a database's schema (`sql`, idempotent).
+async fn schema_on(pool: Pool, sql: String) -> Result<(), StoreError> {
+    // Two servers starting at once may race on CREATE … IF NOT EXISTS
+    // (a unique violation in the catalogue): the loser tries again.
+    let mut attempt = 0;
+    loop {
+        let sql = sql.clone();
+        let done = run_on(pool.clone(), move |c| {
+            // A transaction the client rolls back when dropped: a failed
+            // attempt leaves the pooled connection clean.
+            let mut tx = c.transaction()?;
+            tx.batch_execute(&sql)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await;
+        match done {
+            Err(StoreError::Unavailable(e)) => return Err(StoreError::Unavailable(e)),
+            Err(_) if attempt < 5 => attempt += 1,
+            other => return other,
+        }
+    }
+}
+
+/// A pool of connections to the database `url` names.
+async fn open_pool(url: &str, size: u32) -> Result<Pool, StoreError> {
+    let config: postgres::Config = url
+        .parse()
+        .map_err(|e| StoreError::Io(format!("the database URL cannot be read: {e}")))?;
+    let manager = PostgresConnectionManager::new(config, postgres::NoTls);
+    tokio::task::spawn_blocking(move || {
+        r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(Some(0))
+            .connection_timeout(CONNECT_WAIT)
+            // A connection broken by a failover is dropped when it is
+            // returned (`has_broken`); not testing each checkout saves a
+            // round trip per request.
+            .test_on_check_out(false)
+            .build(manager)
+    })
+    .await
+    .map_err(|e| StoreError::Io(e.to_string()))?
+    .map_err(|e| StoreError::Unavailable(format!("cannot reach the database: {e}")))
 }
 
 /// [`PgStore::run`] on a pool (for tasks that outlive no store).

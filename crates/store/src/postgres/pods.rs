@@ -16,6 +16,9 @@ CREATE TABLE IF NOT EXISTS pod (
     -- every server knows when its cached ACLs of the pod are stale.
     acl_epoch BIGINT NOT NULL DEFAULT 0
 );
+-- Set while the pod is being moved to another cluster (placement.rs):
+-- its writes are refused meanwhile.
+ALTER TABLE pod ADD COLUMN IF NOT EXISTS moving BOOLEAN NOT NULL DEFAULT false;
 CREATE TABLE IF NOT EXISTS pod_tombstone (
     name TEXT COLLATE "C" PRIMARY KEY,
     erased BIGINT NOT NULL
@@ -67,6 +70,7 @@ use bytes::Bytes;
 use hmac::Mac as _;
 
 use super::objects::Objects;
+use super::placement::Clusters;
 use crate::crypto::{PodKeys, open, seal, wrap};
 use crate::tree::{Ctx, Job, Rows};
 use crate::{
@@ -109,6 +113,13 @@ enum BodyAt {
     Inline(Vec<u8>),
     /// In the object store, under this blob name.
     Blob(String),
+}
+
+/// A write refused while the pod's rows are copied to another cluster.
+pub(super) fn being_moved(pod: &str) -> StoreError {
+    StoreError::Unavailable(format!(
+        "the pod '{pod}' is being moved to another database; its writes resume in a moment"
+    ))
 }
 
 fn no_object_store(pod: &str) -> StoreError {
@@ -397,6 +408,8 @@ struct Uploads<'a> {
     store: &'a PgStore,
     pod: &'a PodName,
     keys: &'a Arc<PodCrypto>,
+    /// The pool of the pod's cluster.
+    pool: Pool,
     /// Names this write's pins (`blob_pin.token`).
     token: i64,
     /// The objects pinned so far.
@@ -475,14 +488,19 @@ impl Uploads<'_> {
         let pod = self.pod.as_str().to_owned();
         let (blob, token) = (name.to_owned(), self.token);
         let default_quota = self.store.default_quota();
-        self.store
-            .txn_at(postgres::IsolationLevel::ReadCommitted, move |tx| {
+        txn_on(
+            self.pool.clone(),
+            postgres::IsolationLevel::ReadCommitted,
+            move |tx| {
                 let row = tx
                     .query_opt(
-                        "SELECT used, quota FROM pod WHERE name = $1 FOR SHARE",
+                        "SELECT used, quota, moving FROM pod WHERE name = $1 FOR SHARE",
                         &[&pod],
                     )?
                     .ok_or_else(|| StoreError::NoSuchPod(pod.clone()))?;
+                if row.get::<_, bool>(2) {
+                    return Err(being_moved(&pod));
+                }
                 let used = row.get::<_, i64>(0).max(0) as u64;
                 let quota = row
                     .get::<_, Option<i64>>(1)
@@ -500,8 +518,9 @@ impl Uploads<'_> {
                     &[&pod, &blob, &token, &now_ms()],
                 )?;
                 Ok(())
-            })
-            .await?;
+            },
+        )
+        .await?;
         self.pinned.push(name.to_owned());
         Ok(())
     }
@@ -582,51 +601,71 @@ impl Uploads<'_> {
 /// of them between the check and the removal; a removal that fails is
 /// left to the sweep.
 async fn release(
-    pool: Pool,
+    clusters: Clusters,
     objects: Objects,
     pod: String,
     token: Option<i64>,
     names: Vec<String>,
 ) -> Result<usize, StoreError> {
     let runtime = tokio::runtime::Handle::current();
-    txn_on(pool, postgres::IsolationLevel::ReadCommitted, move |tx| {
-        tx.query_opt("SELECT 1 FROM pod WHERE name = $1 FOR UPDATE", &[&pod])?;
-        if let Some(token) = token {
-            tx.execute(
-                "DELETE FROM blob_pin WHERE pod = $1 AND token = $2",
-                &[&pod, &token],
-            )?;
-        }
-        let mut removed = 0;
-        let mut seen = HashSet::new();
-        for name in &names {
-            if !seen.insert(name) {
-                continue;
+    let at = clusters.of(&pod).await?;
+    txn_on(
+        clusters.pool(at).clone(),
+        postgres::IsolationLevel::ReadCommitted,
+        move |tx| {
+            tx.query_opt("SELECT 1 FROM pod WHERE name = $1 FOR UPDATE", &[&pod])?;
+            if let Some(token) = token {
+                tx.execute(
+                    "DELETE FROM blob_pin WHERE pod = $1 AND token = $2",
+                    &[&pod, &token],
+                )?;
             }
-            let used: bool = tx
-                .query_one(
+            let mut removed = 0;
+            let mut seen = HashSet::new();
+            for name in &names {
+                if !seen.insert(name) {
+                    continue;
+                }
+                const NAMED: &str =
                     "SELECT EXISTS (SELECT 1 FROM resource WHERE pod = $1 AND blob = $2)
-                         OR EXISTS (SELECT 1 FROM blob_pin WHERE pod = $1 AND blob = $2)",
-                    &[&pod, name],
-                )?
-                .get(0);
-            if used {
-                continue;
+                OR EXISTS (SELECT 1 FROM blob_pin WHERE pod = $1 AND blob = $2)";
+                if tx.query_one(NAMED, &[&pod, name])?.get::<_, bool>(0) {
+                    continue;
+                }
+                // The pod's rows on another cluster (a move's source or copy)
+                // may name it too: the object store is shared.
+                let mut named_elsewhere = false;
+                for (_, other) in clusters.pools().enumerate().filter(|(i, _)| *i != at) {
+                    let mut c = other.get().map_err(|e| {
+                        StoreError::Unavailable(format!("no database connection: {e}"))
+                    })?;
+                    if c.query_one(NAMED, &[&pod, name])?.get::<_, bool>(0) {
+                        named_elsewhere = true;
+                        break;
+                    }
+                }
+                if named_elsewhere {
+                    continue;
+                }
+                match runtime.block_on(objects.delete(&format!("pods/{pod}/{name}"))) {
+                    Ok(()) => removed += 1,
+                    Err(e) => tracing::warn!(error = %e, pod, "could not remove an unused object"),
+                }
             }
-            match runtime.block_on(objects.delete(&format!("pods/{pod}/{name}"))) {
-                Ok(()) => removed += 1,
-                Err(e) => tracing::warn!(error = %e, pod, "could not remove an unused object"),
-            }
-        }
-        Ok(removed)
-    })
+            Ok(removed)
+        },
+    )
     .await
 }
 
 /// Removes the objects under `pods/` older than `older_than` that no row
 /// names and no write in flight pinned (pins older than [`SWEEP_AGE`] and
 /// `older_than` are dropped first: their writes died).
-async fn sweep(pool: Pool, objects: Objects, older_than: Duration) -> Result<usize, StoreError> {
+async fn sweep(
+    clusters: Clusters,
+    objects: Objects,
+    older_than: Duration,
+) -> Result<usize, StoreError> {
     let now = now_ms();
     let cutoff = now.saturating_sub(older_than.as_millis().min(i64::MAX as u128) as i64);
     let pin_cutoff =
@@ -650,7 +689,7 @@ async fn sweep(pool: Pool, objects: Objects, older_than: Duration) -> Result<usi
     for (pod, names) in by_pod {
         let stale = pod.clone();
         txn_on(
-            pool.clone(),
+            clusters.pool_of(&pod).await?,
             postgres::IsolationLevel::ReadCommitted,
             move |tx| {
                 tx.query_opt("SELECT 1 FROM pod WHERE name = $1 FOR UPDATE", &[&stale])?;
@@ -662,16 +701,16 @@ async fn sweep(pool: Pool, objects: Objects, older_than: Duration) -> Result<usi
             },
         )
         .await?;
-        removed += release(pool.clone(), objects.clone(), pod, None, names).await?;
+        removed += release(clusters.clone(), objects.clone(), pod, None, names).await?;
     }
     Ok(removed)
 }
 
 /// Sweeps the object store now and every [`SWEEP_AGE`], in the background.
-pub(super) fn start_sweeper(pool: Pool, objects: Objects) -> tokio::task::AbortHandle {
+pub(super) fn start_sweeper(clusters: Clusters, objects: Objects) -> tokio::task::AbortHandle {
     tokio::spawn(async move {
         loop {
-            match sweep(pool.clone(), objects.clone(), SWEEP_AGE).await {
+            match sweep(clusters.clone(), objects.clone(), SWEEP_AGE).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "unreferenced objects removed"),
                 Err(e) => tracing::warn!(error = %e, "the object store's sweep failed"),
@@ -690,7 +729,7 @@ impl PgStore {
         }
         let name = pod.as_str().to_owned();
         let wrapped: Option<Vec<u8>> = self
-            .run(move |c| {
+            .run_pod(pod, move |c| {
                 Ok(c.query_opt(
                     "SELECT k.wrapped FROM pod p JOIN pod_key k ON k.pod = p.name WHERE p.name = $1",
                     &[&name],
@@ -717,7 +756,26 @@ impl PgStore {
     ) -> Result<T, StoreError> {
         let keys = self.pod_keys(pod).await?;
         let name = pod.as_str().to_owned();
-        self.run(move |c| f(c, &name, &keys.body)).await
+        self.run_pod(pod, move |c| f(c, &name, &keys.body)).await
+    }
+
+    /// [`PgStore::run`] on the cluster a pod is on.
+    async fn run_pod<T: Send + 'static>(
+        &self,
+        pod: &PodName,
+        f: impl FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        run_on(self.clusters().pool_of(pod.as_str()).await?, f).await
+    }
+
+    /// [`PgStore::txn_at`] on the cluster a pod is on.
+    async fn txn_pod<T: Send + 'static>(
+        &self,
+        pod: &PodName,
+        isolation: postgres::IsolationLevel,
+        f: impl FnMut(&mut postgres::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        txn_on(self.clusters().pool_of(pod.as_str()).await?, isolation, f).await
     }
 
     /// [`release`] of a pod's objects, a failure logged (the write's
@@ -730,7 +788,7 @@ impl PgStore {
             return;
         }
         let done = release(
-            self.pool().clone(),
+            self.clusters().clone(),
             objects.clone(),
             pod.as_str().to_owned(),
             token,
@@ -748,7 +806,7 @@ impl PgStore {
     /// hour with an hour.
     pub async fn sweep_objects(&self, older_than: Duration) -> Result<usize, StoreError> {
         match &self.objects {
-            Some(objects) => sweep(self.pool().clone(), objects.clone(), older_than).await,
+            Some(objects) => sweep(self.clusters().clone(), objects.clone(), older_than).await,
             None => Ok(0),
         }
     }
@@ -773,7 +831,11 @@ impl Backend for PgStore {
         // through, any tombstone of the name is visible. SERIALIZABLE here
         // made 16 servers' worth of creations at once conflict on the
         // table's predicate locks until they ran out of tries.
-        self.txn_at(postgres::IsolationLevel::ReadCommitted, move |tx| {
+        let at = self.place_new(&pod).await?;
+        let created_here = txn_on(
+            self.clusters().pool(at).clone(),
+            postgres::IsolationLevel::ReadCommitted,
+            move |tx| {
             let insert = tx.execute(
                 "INSERT INTO pod (name, created, next_version) VALUES ($1, $2, 2)",
                 &[&pod, &created],
@@ -798,8 +860,13 @@ impl Backend for PgStore {
                 &[&pod, &created, &root_body],
             )?;
             Ok(())
-        })
-        .await?;
+        },
+        )
+        .await;
+        if let Err(e) = created_here {
+            self.unplace(name.as_str()).await;
+            return Err(e);
+        }
         Ok(PodInfo {
             name: name.clone(),
             created_ms: created,
@@ -807,14 +874,18 @@ impl Backend for PgStore {
     }
 
     async fn list_pods(&self) -> Result<Vec<PodInfo>, StoreError> {
-        let rows: Vec<(String, i64)> = self
-            .run(|c| {
-                Ok(c.query("SELECT name, created FROM pod ORDER BY name", &[])?
+        // Every cluster's; a pod in the middle of a move is on two.
+        let mut rows = BTreeMap::new();
+        for pool in self.clusters().pools() {
+            let found: Vec<(String, i64)> = run_on(pool.clone(), |c| {
+                Ok(c.query("SELECT name, created FROM pod", &[])?
                     .iter()
                     .map(|r| (r.get(0), r.get(1)))
                     .collect())
             })
             .await?;
+            rows.extend(found);
+        }
         rows.into_iter()
             .map(|(name, created_ms)| {
                 Ok(PodInfo {
@@ -828,7 +899,7 @@ impl Backend for PgStore {
     async fn pod(&self, name: &PodName) -> Result<Option<PodInfo>, StoreError> {
         let pod = name.as_str().to_owned();
         let created: Option<i64> = self
-            .run(move |c| {
+            .run_pod(name, move |c| {
                 Ok(
                     c.query_opt("SELECT created FROM pod WHERE name = $1", &[&pod])?
                         .map(|r| r.get(0)),
@@ -944,7 +1015,7 @@ impl Backend for PgStore {
     async fn acl_epoch(&self, pod: &PodName) -> Result<Option<u64>, StoreError> {
         let name = pod.as_str().to_owned();
         let epoch: Option<i64> = self
-            .run(move |c| {
+            .run_pod(pod, move |c| {
                 Ok(
                     c.query_opt("SELECT acl_epoch FROM pod WHERE name = $1", &[&name])?
                         .map(|r| r.get(0)),
@@ -962,10 +1033,12 @@ impl Backend for PgStore {
         let acls = i64::from(write.may_change_acls());
         // Large bodies go to the object store first, each pinned for this
         // write until it commits or is refused.
+        let mut at = self.clusters().of(pod.as_str()).await?;
         let mut uploads = Uploads {
             store: self,
             pod,
             keys: &keys,
+            pool: self.clusters().pool(at).clone(),
             token: rand::random(),
             pinned: Vec::new(),
         };
@@ -979,11 +1052,10 @@ impl Backend for PgStore {
             }
         };
         let has_pins = !pinned.is_empty();
-        let objects = self.objects.clone();
+        // Shared by the attempts (its patches' closures are not `Sync`).
+        let job = Arc::new(Mutex::new(job));
         let uploaded = Arc::new(Mutex::new(Vec::new()));
-        let uploaded_in_txn = uploaded.clone();
         let runtime = tokio::runtime::Handle::current();
-        let name = pod.clone();
         let listened = self.changes.receiver_count() > 0;
         let default_quota = self.default_quota();
         // READ COMMITTED under the pod row's lock, taken first: every write
@@ -993,14 +1065,22 @@ impl Backend for PgStore {
         // SERIALIZABLE would refuse every writer that waited for the lock
         // (its snapshot predates the holder's commit) and make it start
         // again: 40 writers at once on one pod ran out of tries.
-        let done = self
-            .txn_at(postgres::IsolationLevel::ReadCommitted, move |tx| {
+        let mut tried_again = false;
+        let done = loop {
+            let (name, keys, job) = (pod.clone(), keys.clone(), job.clone());
+            let (objects, runtime, uploaded_in_txn) =
+                (self.objects.clone(), runtime.clone(), uploaded.clone());
+            let pool = self.clusters().pool(at).clone();
+            let done = txn_on(pool, postgres::IsolationLevel::ReadCommitted, move |tx| {
                 let row = tx
                     .query_opt(
-                        "SELECT next_version, used, quota FROM pod WHERE name = $1 FOR UPDATE",
+                        "SELECT next_version, used, quota, moving FROM pod WHERE name = $1 FOR UPDATE",
                         &[&name.as_str()],
                     )?
                     .ok_or_else(|| StoreError::NoSuchPod(name.to_string()))?;
+                if row.get::<_, bool>(3) {
+                    return Ok(None);
+                }
                 let mut next_version = row.get::<_, i64>(0) as u64;
                 let used = row.get::<_, i64>(1).max(0) as u64;
                 let quota = row
@@ -1023,7 +1103,7 @@ impl Backend for PgStore {
                     grown: 0,
                     changes: listened.then(Vec::new),
                 };
-                let outcome = ctx.apply(&job)?;
+                let outcome = ctx.apply(&job.lock())?;
                 let (grown, changes) = (ctx.grown, ctx.changes.take());
                 let freed = std::mem::take(&mut rows.freed);
                 let after = (used as i64).saturating_add(grown).max(0) as u64;
@@ -1053,9 +1133,26 @@ impl Backend for PgStore {
                         at_ms: now,
                         changes,
                     });
-                Ok((outcome, committed, freed))
+                Ok(Some((outcome, committed, freed)))
             })
             .await;
+            match done {
+                // The pod is being moved, or was moved since this server
+                // read where it is: written where it is now, once (a write
+                // with objects pinned on the old cluster is refused).
+                Ok(None) => {
+                    self.clusters().forget(pod.as_str());
+                    match self.clusters().of(pod.as_str()).await {
+                        Ok(now) if now != at && !has_pins && !tried_again => {
+                            (at, tried_again) = (now, true);
+                        }
+                        _ => break Err(being_moved(pod.as_str())),
+                    }
+                }
+                Ok(Some(done)) => break Ok(done),
+                Err(e) => break Err(e),
+            }
+        };
         let (outcome, committed, freed) = match done {
             Ok(done) => done,
             Err(e) => {
@@ -1079,31 +1176,55 @@ impl Backend for PgStore {
         // 1. The data key, durably (committed on the primary and its
         // synchronous standby): from here on no copy of the pod's rows, in a
         // dump, a backup or a replica, can be read.
+        // On the main database, its owner and its placement go and its
+        // name is remembered (in the same transaction when the pod is there).
+        fn forget_pod(
+            tx: &mut postgres::Transaction<'_>,
+            pod: &str,
+            erased: i64,
+        ) -> Result<(), StoreError> {
+            tx.execute("DELETE FROM pod_owner WHERE pod = $1", &[&pod])?;
+            tx.execute("DELETE FROM placement WHERE pod = $1", &[&pod])?;
+            tx.execute(
+                "INSERT INTO pod_tombstone (name, erased) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&pod, &erased],
+            )?;
+            Ok(())
+        }
         let pod = name.as_str().to_owned();
         let key_destroyed_ms = now_ms();
-        let key_destroyed = self
-            .txn(move |tx| {
-                if tx
-                    .query_opt("SELECT 1 FROM pod WHERE name = $1", &[&pod])?
-                    .is_none()
-                {
-                    return Err(StoreError::NoSuchPod(pod.clone()));
+        let at = self.clusters().of(name.as_str()).await?;
+        let pool = self.clusters().pool(at).clone();
+        let key_destroyed = txn_on(
+            pool.clone(),
+            postgres::IsolationLevel::Serializable,
+            move |tx| {
+                let moving: bool = tx
+                    .query_opt("SELECT moving FROM pod WHERE name = $1", &[&pod])?
+                    .ok_or_else(|| StoreError::NoSuchPod(pod.clone()))?
+                    .get(0);
+                if moving {
+                    return Err(being_moved(&pod));
                 }
                 let keys = tx.execute("DELETE FROM pod_key WHERE pod = $1", &[&pod])?;
                 tx.execute("DELETE FROM pod WHERE name = $1", &[&pod])?;
-                tx.execute("DELETE FROM pod_owner WHERE pod = $1", &[&pod])?;
-                tx.execute(
-                    "INSERT INTO pod_tombstone (name, erased) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                    &[&pod, &key_destroyed_ms],
-                )?;
+                if at == 0 {
+                    forget_pod(tx, &pod, key_destroyed_ms)?;
+                }
                 Ok(keys > 0)
-            })
-            .await?;
+            },
+        )
+        .await?;
+        if at != 0 {
+            let pod = name.as_str().to_owned();
+            self.txn(move |tx| forget_pod(tx, &pod, key_destroyed_ms))
+                .await?;
+        }
+        self.clusters().forget(name.as_str());
         self.pod_keys.lock().remove(name.as_str());
         // 2. Its rows, unreadable already.
         let pod = name.as_str().to_owned();
-        let (files_removed, bytes_removed) = self
-            .txn(move |tx| {
+        let (files_removed, bytes_removed) = txn_on(pool, postgres::IsolationLevel::Serializable, move |tx| {
                 let row = tx.query_one(
                     "WITH gone AS (DELETE FROM resource WHERE pod = $1
                        RETURNING CASE WHEN blob IS NULL THEN octet_length(body) ELSE size END AS n)
@@ -1175,7 +1296,7 @@ impl Backend for PgStore {
         let name = pod.as_str().to_owned();
         let default_quota = self.default_quota();
         let row: Option<(i64, Option<i64>)> = self
-            .run(move |c| {
+            .run_pod(pod, move |c| {
                 Ok(
                     c.query_opt("SELECT used, quota FROM pod WHERE name = $1", &[&name])?
                         .map(|r| (r.get(0), r.get(1))),
@@ -1193,18 +1314,24 @@ impl Backend for PgStore {
     async fn set_quota(&self, pod: &PodName, bytes: Option<u64>) -> Result<(), StoreError> {
         let name = pod.as_str().to_owned();
         let quota = bytes.map(|b| b.min(i64::MAX as u64) as i64);
-        let changed = self
-            .txn(move |tx| {
-                Ok(tx.execute(
-                    "UPDATE pod SET quota = $2 WHERE name = $1",
-                    &[&name, &quota],
-                )?)
-            })
-            .await?;
-        if changed == 0 {
-            return Err(StoreError::NoSuchPod(pod.to_string()));
-        }
-        Ok(())
+        self.txn_pod(pod, postgres::IsolationLevel::Serializable, move |tx| {
+            let moving: bool = tx
+                .query_opt(
+                    "SELECT moving FROM pod WHERE name = $1 FOR UPDATE",
+                    &[&name],
+                )?
+                .ok_or_else(|| StoreError::NoSuchPod(name.clone()))?
+                .get(0);
+            if moving {
+                return Err(being_moved(&name));
+            }
+            tx.execute(
+                "UPDATE pod SET quota = $2 WHERE name = $1",
+                &[&name, &quota],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     async fn index_get(&self, pod: &PodName, key: &str) -> Result<Option<Bytes>, StoreError> {
