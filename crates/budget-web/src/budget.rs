@@ -499,7 +499,7 @@ impl Budget {
             .pipeline
             .upgrade()
             .ok_or_else(|| BudgetError::Damaged("the server is stopping".into()))?;
-        let _guard = pipeline.lock_pod(pod).await;
+        let mut turn = pipeline.turn(pod).await?;
         let mut writes = Vec::new();
         for (key, _) in self.store.index_scan(pod, "budget/").await? {
             writes.push(Write::Index { key, value: None });
@@ -523,7 +523,7 @@ impl Budget {
             writes.extend(index_writes(&key, ledger::to_csv(&entries), entries.len()));
         }
         if !writes.is_empty() {
-            self.store.write(pod, Write::Batch(writes)).await?;
+            pipeline.commit(&mut turn, writes).await?;
         }
         self.books.lock().remove(pod);
         Ok(count)
@@ -545,7 +545,7 @@ impl Budget {
             .pipeline
             .upgrade()
             .ok_or_else(|| BudgetError::Damaged("the server is stopping".into()))?;
-        let _guard = pipeline.lock_pod(pod).await;
+        let mut turn = pipeline.turn(pod).await?;
         let book = self.book(pod).await?;
         let Some(i) = book.rows.iter().position(|r| key.is(&book, r)) else {
             return Ok(None);
@@ -579,7 +579,7 @@ impl Budget {
             let rules = categorise::keep_learned(&book.rules, &corrections, &view, rule);
             writes.push(put(RULES, "text/csv", rules::rules_to_csv(&rules))?);
         }
-        self.store.write(pod, Write::Batch(writes)).await?;
+        pipeline.commit(&mut turn, writes).await?;
         self.books.lock().remove(pod);
         Ok(Some(taken))
     }

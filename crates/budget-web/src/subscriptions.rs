@@ -526,15 +526,15 @@ pub async fn decide(
 }
 
 /// Writes the resident's decision on `key` (replacing an earlier one) in
-/// one store write, under the pod's import lock so that no import or other
-/// decision writes the file in between.
+/// one store write, in the pod's turn so that no import or other decision, on
+/// any server, writes the file in between.
 async fn save(
     app: &BudgetApp,
     pod: &PodName,
     key: &str,
     confirmed: bool,
 ) -> Result<(), SubscriptionError> {
-    let _guard = app.ctx.pipeline.lock_pod(pod).await;
+    let mut turn = app.ctx.pipeline.turn(pod).await?;
     let mut all = decisions(app, pod).await?;
     all.retain(|d| d.key != key);
     all.push(Decision {
@@ -543,15 +543,15 @@ async fn save(
         at: Timestamp::now(),
     });
     app.ctx
-        .store
-        .write(
-            pod,
-            Write::Put {
+        .pipeline
+        .commit(
+            &mut turn,
+            vec![Write::Put {
                 path: recurring_path()?,
                 content_type: "text/csv".to_owned(),
                 body: Bytes::from(recurring::decisions_to_csv(&all)),
                 precondition: Precondition::None,
-            },
+            }],
         )
         .await?;
     Ok(())

@@ -404,7 +404,7 @@ impl Energy {
         let pipeline = self
             .pipeline()
             .ok_or_else(|| EnergyError::Damaged("the server is stopping".into()))?;
-        let _guard = pipeline.lock_pod(pod).await;
+        let mut turn = pipeline.turn(pod).await?;
         let mut writes = Vec::new();
         let mut count = 0;
         for fluid in Fluid::ALL {
@@ -439,7 +439,7 @@ impl Energy {
             }
             self.books.lock().remove(&(pod.clone(), fluid));
         }
-        self.store.write(pod, Write::Batch(writes)).await?;
+        pipeline.commit(&mut turn, writes).await?;
         Ok(count)
     }
 

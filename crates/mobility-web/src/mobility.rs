@@ -34,7 +34,7 @@ use selfdata_mobility::said::{self, PlaceName};
 use selfdata_mobility::trips;
 use selfdata_service::put_file as put;
 use selfdata_service::{
-    Accepts, ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told, Upload,
+    Accepts, ImportFailure, Intake, Original, Pipeline, Plan, Summary, Told, Turn, Upload,
 };
 use selfdata_site::{Lang, count, fill};
 use selfdata_sources::describe::{self, Column, Held, Source, Table, VOCAB};
@@ -461,16 +461,15 @@ impl Mobility {
         Ok(view)
     }
 
-    /// Holds the pod's import lock while the resident's files change.
-    async fn locked(
-        &self,
-        pod: &PodName,
-    ) -> Result<tokio::sync::OwnedMutexGuard<()>, MobilityError> {
+    /// Takes the pod's turn while the resident's files change (their
+    /// writes go through [`Pipeline::commit`]).
+    async fn turn(&self, pod: &PodName) -> Result<(Arc<Pipeline>, Turn), MobilityError> {
         let pipeline = self
             .pipeline
             .upgrade()
             .ok_or_else(|| MobilityError::Damaged("the server is stopping".into()))?;
-        Ok(pipeline.lock_pod(pod).await)
+        let turn = pipeline.turn(pod).await?;
+        Ok((pipeline, turn))
     }
 
     /// The resident says the trip `[start, end]` was made by `mode`: kept,
@@ -483,7 +482,7 @@ impl Mobility {
         end: i64,
         mode: Mode,
     ) -> Result<Option<usize>, MobilityError> {
-        let _guard = self.locked(pod).await?;
+        let (pipeline, mut turn) = self.turn(pod).await?;
         let view = self.view(pod).await?;
         let Some(trip) = view.trips.iter().find(|t| t.start == start && t.end == end) else {
             return Ok(None);
@@ -504,14 +503,14 @@ impl Mobility {
                 a.mode == Some(mode) && (b.mode != Some(mode) || (a.start == start && a.end == end))
             })
             .count();
-        self.store
-            .write(
-                pod,
-                put(
+        pipeline
+            .commit(
+                &mut turn,
+                vec![put(
                     CORRECTIONS,
                     "text/csv",
                     said::corrections_to_csv(&corrections),
-                )?,
+                )?],
             )
             .await?;
         self.cache.lock().remove(pod);
@@ -525,11 +524,14 @@ impl Mobility {
         pos: (i32, i32),
         name: &str,
     ) -> Result<(), MobilityError> {
-        let _guard = self.locked(pod).await?;
+        let (pipeline, mut turn) = self.turn(pod).await?;
         let mut names = self.view(pod).await?.names.clone();
         said::rename(&mut names, pos, name);
-        self.store
-            .write(pod, put(NAMES, "text/csv", said::names_to_csv(&names))?)
+        pipeline
+            .commit(
+                &mut turn,
+                vec![put(NAMES, "text/csv", said::names_to_csv(&names))?],
+            )
             .await?;
         self.cache.lock().remove(pod);
         Ok(())
@@ -542,16 +544,16 @@ impl Mobility {
         car_row: &str,
         occupancy: u8,
     ) -> Result<(), MobilityError> {
-        let _guard = self.locked(pod).await?;
+        let (pipeline, mut turn) = self.turn(pod).await?;
         let mut settings = self.view(pod).await?.settings.clone();
         if said::CAR_ROWS.contains(&car_row) {
             car_row.clone_into(&mut settings.car_row);
         }
         settings.occupancy = occupancy.clamp(1, said::MAX_OCCUPANCY);
-        self.store
-            .write(
-                pod,
-                put(SETTINGS, "text/csv", said::settings_to_csv(&settings))?,
+        pipeline
+            .commit(
+                &mut turn,
+                vec![put(SETTINGS, "text/csv", said::settings_to_csv(&settings))?],
             )
             .await?;
         self.cache.lock().remove(pod);
@@ -560,7 +562,7 @@ impl Mobility {
 
     /// Rebuilds the derived index of `pod` from its trips CSVs; returns how many trips it holds.
     pub async fn reindex(&self, pod: &PodName) -> Result<usize, MobilityError> {
-        let _guard = self.locked(pod).await?;
+        let (pipeline, mut turn) = self.turn(pod).await?;
         let mut writes = Vec::new();
         for (key, _) in self.store.index_scan(pod, INDEX_PREFIX).await? {
             writes.push(Write::Index { key, value: None });
@@ -590,7 +592,7 @@ impl Mobility {
             });
         }
         if !writes.is_empty() {
-            self.store.write(pod, Write::Batch(writes)).await?;
+            pipeline.commit(&mut turn, writes).await?;
         }
         self.cache.lock().remove(pod);
         Ok(count)

@@ -8,7 +8,11 @@
 //!    so its size is bounded by the pod's quota, not by memory; a file that
 //!    cannot be read is refused with the line and the export that was
 //!    expected ([`Refusal`]);
-//! 3. **lock** the pod: one import at a time per pod, so two merges never race;
+//! 3. **take the pod's turn** ([`Pipeline::turn`]): one import at a time
+//!    per pod on this server (a lock), and across servers a compare-and-set
+//!    of the pod's turn marker written with the batch: a merge planned from
+//!    what another server's import has changed since is planned again, so
+//!    two merges never race;
 //! 4. **merge** ([`Intake::merge`]): the service reads what the pod holds and
 //!    plans its writes, or asks to keep the file apart when it names another
 //!    meter or account than the pod's;
@@ -23,6 +27,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -383,10 +388,49 @@ impl Pipeline {
             .await
             .map_err(|e| ImportFailure::Damaged(e.to_string()))?
             .map_err(ImportFailure::Refused)?;
-        let lock = self.lock(pod);
-        let _guard = lock.lock().await;
+        let mut turn = self.turn(pod).await?;
+        let mut parsed = Some(parsed);
+        for attempt in 1.. {
+            let parsed = match parsed.take() {
+                Some(parsed) => parsed,
+                // Planned again from what the pod holds now.
+                None => {
+                    let raw = file.clone();
+                    tokio::task::spawn_blocking(move || T::parse(&raw))
+                        .await
+                        .map_err(|e| ImportFailure::Damaged(e.to_string()))?
+                        .map_err(ImportFailure::Refused)?
+                }
+            };
+            match self
+                .merge_once(intake, pod, &file, parsed, confirmed, progress, &mut turn)
+                .await
+            {
+                Err(ImportFailure::Store(StoreError::PreconditionFailed))
+                    if attempt < TURN_TRIES && turn.raced =>
+                {
+                    tracing::debug!(pod = %pod, attempt, "another server merged into the pod meanwhile; planning again");
+                }
+                done => return done,
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// One plan and its batch, written in `turn`.
+    #[allow(clippy::too_many_arguments)]
+    async fn merge_once<T: Intake>(
+        &self,
+        intake: &T,
+        pod: &PodName,
+        file: &Upload,
+        parsed: T::Parsed,
+        confirmed: bool,
+        progress: Progress<'_>,
+        turn: &mut Turn,
+    ) -> Result<Summary, ImportFailure> {
         progress(Stage::Merging);
-        let mut original = intake.original(&parsed, &file)?;
+        let mut original = intake.original(&parsed, file)?;
         original.is_new = self.store.meta(pod, &original.raw).await?.is_none();
         match intake.merge(pod, parsed, &original, confirmed).await? {
             Plan::KeepApart { known, found } => {
@@ -416,7 +460,7 @@ impl Pipeline {
                     });
                 }
                 if !writes.is_empty() {
-                    self.store.write(pod, Write::Batch(writes)).await?;
+                    self.commit(turn, writes).await?;
                     intake.written(pod);
                 }
                 let mut summary = *summary;
@@ -431,15 +475,181 @@ impl Pipeline {
         self.locks.lock().entry(pod.clone()).or_default().clone()
     }
 
-    /// Holds the pod's import lock (a service rebuilding its index takes it,
-    /// so no import merges meanwhile).
-    pub async fn lock_pod(&self, pod: &PodName) -> tokio::sync::OwnedMutexGuard<()> {
-        self.lock(pod).lock_owned().await
+    /// Takes the pod's turn: this server's lock of the pod, and the pod's
+    /// turn marker as it is now. Whoever reads a pod to plan writes from
+    /// what it read (an import's merge, a service rebuilding its index, a
+    /// document regenerated) takes the turn and writes with
+    /// [`Pipeline::commit`]: on one server the lock makes them take turns;
+    /// across servers the marker, changed by every commit, refuses a batch
+    /// planned before another server's commit.
+    pub async fn turn(&self, pod: &PodName) -> Result<Turn, StoreError> {
+        let local = self.lock(pod).lock_owned().await;
+        let seen = self.settle(pod, None).await?;
+        Ok(Turn {
+            _local: local,
+            store: self.store.clone(),
+            pod: pod.clone(),
+            seen,
+            reserved: None,
+            raced: false,
+        })
+    }
+
+    /// The pod's turn marker once no other server holds a reservation of
+    /// it (waiting for one to be used or to lapse; `ours` is not waited for).
+    async fn settle(
+        &self,
+        pod: &PodName,
+        ours: Option<&Bytes>,
+    ) -> Result<Option<Bytes>, StoreError> {
+        let started = std::time::Instant::now();
+        loop {
+            let marker = self.store.index_get(pod, TURN_KEY).await?;
+            let waiting = match (&marker, ours) {
+                (Some(m), Some(o)) if m == o => false,
+                (Some(m), _) => reserved_until(m).is_some_and(|until| until > now_ms()),
+                (None, _) => false,
+            };
+            if !waiting || started.elapsed() > RESERVATION + Duration::from_secs(1) {
+                return Ok(marker);
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Writes `writes` all or nothing if no other commit in the pod's turn
+    /// happened since `turn` was taken (or last committed), moving the
+    /// marker. When one did, refused with [`StoreError::PreconditionFailed`]
+    /// and [`Turn::raced`] set, the next commit reserved for this turn (other
+    /// servers' imports into the pod wait for it, at most [`RESERVATION`]):
+    /// plan again from what the pod holds and commit again; the reservation
+    /// is given back if the turn is dropped instead.
+    pub async fn commit(
+        &self,
+        turn: &mut Turn,
+        mut writes: Vec<Write>,
+    ) -> Result<selfdata_store::WriteOutcome, StoreError> {
+        let next = Bytes::copy_from_slice(&rand::random::<[u8; 16]>());
+        writes.push(Write::IndexIf {
+            key: TURN_KEY.to_owned(),
+            expected: turn.seen.clone(),
+            value: Some(next.clone()),
+        });
+        match self.store.write(&turn.pod, Write::Batch(writes)).await {
+            Ok(done) => {
+                turn.seen = Some(next);
+                turn.reserved = None;
+                turn.raced = false;
+                Ok(done)
+            }
+            Err(StoreError::PreconditionFailed) => {
+                let now = self.settle(&turn.pod, turn.reserved.as_ref()).await?;
+                turn.raced = now != turn.seen;
+                turn.seen = now.clone();
+                if turn.raced {
+                    let mine = reservation();
+                    let reserve = Write::IndexIf {
+                        key: TURN_KEY.to_owned(),
+                        expected: now,
+                        value: Some(mine.clone()),
+                    };
+                    match self.store.write(&turn.pod, reserve).await {
+                        Ok(_) => {
+                            turn.seen = Some(mine.clone());
+                            turn.reserved = Some(mine);
+                        }
+                        // Another server got in first: the next attempt
+                        // sees its commit or its reservation.
+                        Err(StoreError::PreconditionFailed) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(StoreError::PreconditionFailed)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Forgets an erased pod's lock.
     pub fn forget_pod(&self, pod: &PodName) {
         self.locks.lock().remove(pod);
+    }
+}
+
+/// The pod's turn marker, in its derived store.
+const TURN_KEY: &str = "pipeline/turn";
+/// How many times an import is planned when other servers keep committing
+/// into the pod meanwhile.
+const TURN_TRIES: u32 = 8;
+
+/// How long a reservation of a pod's next commit holds (an import planned
+/// again after losing a race to another server's).
+const RESERVATION: Duration = Duration::from_secs(30);
+
+/// A reservation of the pod's next commit: `R`, 16 random bytes, until
+/// when (milliseconds, big-endian).
+fn reservation() -> Bytes {
+    let until = now_ms().saturating_add(RESERVATION.as_millis() as i64);
+    let mut v = Vec::with_capacity(25);
+    v.push(b'R');
+    v.extend_from_slice(&rand::random::<[u8; 16]>());
+    v.extend_from_slice(&until.to_be_bytes());
+    Bytes::from(v)
+}
+
+/// Until when a marker reserves the pod's next commit, if it is a reservation.
+fn reserved_until(marker: &[u8]) -> Option<i64> {
+    match marker {
+        [b'R', rest @ ..] if rest.len() == 24 => {
+            Some(i64::from_be_bytes(rest[16..].try_into().ok()?))
+        }
+        _ => None,
+    }
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// The pod's turn, taken by [`Pipeline::turn`]: this server's lock of the
+/// pod, held until dropped, and the marker last seen.
+pub struct Turn {
+    _local: tokio::sync::OwnedMutexGuard<()>,
+    store: Arc<dyn Backend>,
+    pod: PodName,
+    seen: Option<Bytes>,
+    /// This turn's reservation of the pod's next commit, until it commits.
+    reserved: Option<Bytes>,
+    /// Whether the last refused commit was refused because another
+    /// server committed in the pod's turn meanwhile.
+    pub raced: bool,
+}
+
+impl Drop for Turn {
+    /// Gives back a reservation not used (the turn ends without committing
+    /// again): other servers need not wait for it to lapse.
+    fn drop(&mut self) {
+        let Some(mine) = self.reserved.take() else {
+            return;
+        };
+        let (store, pod) = (self.store.clone(), self.pod.clone());
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            let give_back = Write::IndexIf {
+                key: TURN_KEY.to_owned(),
+                expected: Some(mine),
+                value: Some(Bytes::copy_from_slice(&rand::random::<[u8; 16]>())),
+            };
+            let _ = store.write(&pod, give_back).await;
+        });
+    }
+}
+
+impl std::fmt::Debug for Turn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Turn").field("pod", &self.pod).finish()
     }
 }
 

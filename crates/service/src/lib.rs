@@ -26,7 +26,7 @@ pub mod upload;
 pub use inbox::{InboxRouter, api_error};
 pub use intake::{
     Accepts, AnyIntake, ImportFailure, Intake, Original, Pipeline, Plan, Progress, Stage, Summary,
-    Told, held_period, kept_originals, put_file,
+    Told, Turn, held_period, kept_originals, put_file,
 };
 pub use sector::Sector;
 pub use upload::Upload;

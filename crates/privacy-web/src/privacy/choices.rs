@@ -23,8 +23,8 @@
 //! IRI), each split a `sd:SeparateOrganisation` (`foaf:name`, the entry's
 //! `sd:directoryKey`), each with `dct:created`. Entries are named by their
 //! names, not by keys, so a better key algorithm never loses a choice. The
-//! document is read, edited and written under the pod's import lock
-//! (`Pipeline::lock_pod`); one that does not parse is never replaced (the
+//! document is read, edited and written in the pod's turn
+//! (`Pipeline::turn`); one that does not parse is never replaced (the
 //! resident is told to correct or delete it), and the directory then shows
 //! the names as grouped without choices, saying why.
 
@@ -403,37 +403,40 @@ pub async fn load(app: &PrivacyApp, pod: &PodName) -> Result<Choices, ChoicesErr
 }
 
 /// Reads the choices, lets `change` edit them and writes them when they
-/// changed, all under the pod's import lock. A document that does not
-/// parse is never replaced; nothing is written when `change` refuses.
+/// changed, all in the pod's turn (`change` runs again on what another
+/// server wrote meanwhile, if it did). A document that does not parse is
+/// never replaced; nothing is written when `change` refuses.
 pub async fn update<R, E>(
     app: &PrivacyApp,
     pod: &PodName,
-    change: impl FnOnce(&mut Choices) -> Result<R, E>,
+    mut change: impl FnMut(&mut Choices) -> Result<R, E>,
 ) -> Result<Result<R, E>, ChoicesError> {
-    let _guard = app.ctx.pipeline.lock_pod(pod).await;
-    let mut choices = load(app, pod).await?;
-    let before = choices.clone();
-    let r = match change(&mut choices) {
-        Ok(r) => r,
-        Err(e) => return Ok(Err(e)),
-    };
-    if choices != before {
+    let pipeline = &app.ctx.pipeline;
+    let mut turn = pipeline.turn(pod).await?;
+    for attempt in 1.. {
+        let mut choices = load(app, pod).await?;
+        let before = choices.clone();
+        let r = match change(&mut choices) {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e)),
+        };
+        if choices == before {
+            return Ok(Ok(r));
+        }
         let doc = iri(app, pod)?;
         let body = choices.to_turtle(&doc).map_err(ChoicesError::Unreadable)?;
-        app.ctx
-            .solid
-            .write(
-                pod,
-                Write::Put {
-                    path: path()?,
-                    content_type: "text/turtle".to_owned(),
-                    body: Bytes::from(body),
-                    precondition: Precondition::None,
-                },
-            )
-            .await?;
+        let put = Write::Put {
+            path: path()?,
+            content_type: "text/turtle".to_owned(),
+            body: Bytes::from(body),
+            precondition: Precondition::None,
+        };
+        match pipeline.commit(&mut turn, vec![put]).await {
+            Err(StoreError::PreconditionFailed) if turn.raced && attempt < 8 => {}
+            done => return done.map(|_| Ok(r)).map_err(ChoicesError::from),
+        }
     }
-    Ok(Ok(r))
+    unreachable!("the loop returns")
 }
 
 #[cfg(test)]

@@ -221,34 +221,35 @@ fn path() -> Result<ResourcePath, StoreError> {
     Ok(ResourcePath::parse(&format!("/{ORGANISATIONS}"))?)
 }
 
-/// Writes the document of `pod`'s directory as it is now, under the pod's
-/// import lock (two writes never interleave an older directory after a
-/// newer one).
+/// Writes the document of `pod`'s directory as it is now, in the pod's
+/// turn (two writes, on any servers, never interleave an older directory
+/// after a newer one).
 pub async fn publish(
     app: &PrivacyApp,
     registry: &Registry,
     pod: &PodName,
 ) -> Result<(), StoreError> {
-    let _guard = app.ctx.pipeline.lock_pod(pod).await;
-    let en = directory(app, registry, pod, Lang::En).await;
-    let fr = directory(app, registry, pod, Lang::Fr).await;
-    let sent = requests_sent(app, pod).await;
-    let doc = selfdata_solid::uri::resource_uri(app.ctx.base_url(), pod, &path()?);
-    let body =
-        turtle(&doc, &en, &fr, &sent, app.ctx.today(), Timestamp::now()).map_err(StoreError::Io)?;
-    app.ctx
-        .solid
-        .write(
-            pod,
-            Write::Put {
-                path: path()?,
-                content_type: "text/turtle".to_owned(),
-                body: Bytes::from(body),
-                precondition: Precondition::None,
-            },
-        )
-        .await
-        .map(|_| ())
+    let pipeline = &app.ctx.pipeline;
+    let mut turn = pipeline.turn(pod).await?;
+    for attempt in 1.. {
+        let en = directory(app, registry, pod, Lang::En).await;
+        let fr = directory(app, registry, pod, Lang::Fr).await;
+        let sent = requests_sent(app, pod).await;
+        let doc = selfdata_solid::uri::resource_uri(app.ctx.base_url(), pod, &path()?);
+        let body = turtle(&doc, &en, &fr, &sent, app.ctx.today(), Timestamp::now())
+            .map_err(StoreError::Io)?;
+        let put = Write::Put {
+            path: path()?,
+            content_type: "text/turtle".to_owned(),
+            body: Bytes::from(body),
+            precondition: Precondition::None,
+        };
+        match pipeline.commit(&mut turn, vec![put]).await {
+            Err(StoreError::PreconditionFailed) if turn.raced && attempt < 8 => {}
+            done => return done.map(|_| ()),
+        }
+    }
+    unreachable!("the loop returns")
 }
 
 /// [`publish`] after a change the resident made: the change is done

@@ -37,6 +37,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use axum::response::IntoResponse;
+use selfdata_service::Turn;
 use selfdata_site::{Chrome, CsrfForm, Resident, fill, page};
 
 use super::texts::PrivacyTexts;
@@ -291,7 +292,7 @@ async fn update<T, R, E>(
 where
     T: Serialize + DeserializeOwned,
 {
-    let _guard = services.ctx.pipeline.lock_pod(pod).await;
+    let mut turn = services.ctx.pipeline.turn(pod).await?;
     let stored: Option<Vec<T>> = load_strict(services, pod, path).await?;
     let mut list = stored.unwrap_or_else(fresh);
     let before = serde_json::to_vec(&list).map_err(|e| StoreError::Io(e.to_string()))?;
@@ -299,7 +300,7 @@ where
         Ok(r) => {
             let after = serde_json::to_vec(&list).map_err(|e| StoreError::Io(e.to_string()))?;
             if before != after {
-                save(services, pod, path, &list).await?;
+                save(services, &mut turn, path, &list).await?;
             }
             Ok(Ok(r))
         }
@@ -358,23 +359,21 @@ async fn holder_for(
 
 async fn save<T: Serialize>(
     services: &PrivacyApp,
-    pod: &PodName,
+    turn: &mut Turn,
     path: &str,
     value: &T,
 ) -> Result<(), StoreError> {
     let body = serde_json::to_vec_pretty(value).map_err(|e| StoreError::Io(e.to_string()))?;
+    let put = Write::Put {
+        path: ResourcePath::parse(path)?,
+        content_type: "application/json".to_owned(),
+        body: Bytes::from(body),
+        precondition: Precondition::None,
+    };
     services
         .ctx
-        .solid
-        .write(
-            pod,
-            Write::Put {
-                path: ResourcePath::parse(path)?,
-                content_type: "application/json".to_owned(),
-                body: Bytes::from(body),
-                precondition: Precondition::None,
-            },
-        )
+        .pipeline
+        .commit(turn, vec![put])
         .await
         .map(|_| ())
 }
@@ -718,8 +717,10 @@ async fn save_holders(
         })
         .collect();
     let saved = {
-        let _guard = services.ctx.pipeline.lock_pod(&r.pod).await;
-        save(&services, &r.pod, HOLDERS, &list).await
+        match services.ctx.pipeline.turn(&r.pod).await {
+            Ok(mut turn) => save(&services, &mut turn, HOLDERS, &list).await,
+            Err(e) => Err(e),
+        }
     };
     let (status, notice, error) = match saved {
         Ok(()) => (StatusCode::OK, Some(p.rq_saved.to_owned()), None),

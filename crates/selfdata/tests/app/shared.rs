@@ -17,7 +17,7 @@ use crate::common::*;
 /// master key, same public address), listening on a port of its own.
 struct Other {
     addr: SocketAddr,
-    _app: Arc<App>,
+    app: Arc<App>,
     _dir: tempfile::TempDir,
 }
 
@@ -62,7 +62,7 @@ async fn another(a: &Server) -> Other {
     });
     Other {
         addr,
-        _app: app,
+        app,
         _dir: dir,
     }
 }
@@ -308,4 +308,45 @@ async fn an_app_allowed_on_one_server_redeems_its_code_on_the_other_once() {
     assert_eq!(first.status(), 200, "{}", first.text().await.unwrap());
     let again = redeem().await;
     assert_eq!(again.status(), 400, "a code is used once, on any server");
+}
+
+/// A day's Enedis reading (Data Connect's daily consumption answer).
+fn enedis_day(day: u32) -> Vec<u8> {
+    format!(
+        r#"{{"meter_reading":{{"usage_point_id":"16401220101758","start":"2025-03-{day:02}","end":"2025-03-{next:02}","quality":"BRUT",
+ "reading_type":{{"measurement_kind":"energy","measuring_period":"P1D","unit":"Wh","aggregate":"sum"}},
+ "interval_reading":[{{"value":"{wh}","date":"2025-03-{day:02}"}}]}}}}"#,
+        next = day + 1,
+        wh = 1000 + day
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn imports_into_one_pod_on_two_servers_at_once_lose_no_reading() {
+    let (a, b) = two_servers().await;
+    let pod = selfdata_store::PodName::parse("alice").unwrap();
+    // Days of one month, half through each server, all at once: each
+    // import reads the month's file and writes it back with its day.
+    let mut imports = Vec::new();
+    for day in 1..=16 {
+        let app = if day % 2 == 0 {
+            a.app.clone()
+        } else {
+            b.app.clone()
+        };
+        let pod = pod.clone();
+        imports.push(tokio::spawn(async move {
+            app.import_file(&pod, enedis_day(day)).await
+        }));
+    }
+    for import in imports {
+        let summary = import.await.unwrap().expect("an import was refused");
+        assert_eq!(summary.changed, 1);
+    }
+    // Each day is there: importing it again changes nothing.
+    for day in 1..=16 {
+        let again = a.app.import_file(&pod, enedis_day(day)).await.unwrap();
+        assert_eq!(again.changed, 0, "the reading of March {day} was lost");
+    }
 }
