@@ -18,7 +18,7 @@
 //! what the holder says when something fails is shown as it came, in
 //! English.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,7 +29,7 @@ use selfdata_connect::{
     Endpoint, Sink, SinkError, Window,
 };
 use selfdata_consent::Party;
-use selfdata_store::{Backend, PodName, Write};
+use selfdata_store::{Backend, PodName, StoreError, Write};
 
 use crate::EnergyApp;
 use crate::energy::{Energy, EnergyError};
@@ -90,25 +90,57 @@ impl HolderKind {
     }
 }
 
-/// Progress of one meter's pull, since the server started.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Progress of one meter's pull.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PullStatus {
     Running { done: usize, total: usize },
     Done { windows: usize },
     Failed { message: String, reconnect: bool },
 }
 
-/// One holder's connector in the app: its configuration, its client (the
+/// How long a pull holds its meter without saving progress before another
+/// server may take the meter over (its server died, say).
+const PULL_LEASE_MS: i64 = 15 * 60 * 1000;
+
+/// A meter's pull as every server sees it, kept beside the connection in
+/// the pod's derived store: one pull per meter at a time on any server (a
+/// lease, taken and renewed by compare-and-set), its progress, and how the
+/// last one ended.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct PullRecord {
+    /// The pull holding the lease (random).
+    by: String,
+    /// Until when it holds it (milliseconds since the epoch, UTC).
+    until_ms: i64,
+    status: PullStatus,
+}
+
+impl PullRecord {
+    fn running(by: &str, done: usize, total: usize) -> Self {
+        Self {
+            by: by.to_owned(),
+            until_ms: jiff::Timestamp::now().as_millisecond() + PULL_LEASE_MS,
+            status: PullStatus::Running { done, total },
+        }
+    }
+
+    fn live(&self) -> bool {
+        matches!(self.status, PullStatus::Running { .. })
+            && self.until_ms > jiff::Timestamp::now().as_millisecond()
+    }
+
+    fn bytes(&self) -> Bytes {
+        Bytes::from(serde_json::to_vec(self).unwrap_or_default())
+    }
+}
+
+/// One holder's connector in the app: its configuration and its client (the
 /// rate limiter and the application's token are per holder and
-/// application), pull progress.
+/// application). Connections and pulls are in the pods.
 pub struct Holder<C> {
     pub kind: HolderKind,
     pub config: C,
     client: ConnectClient,
-    status: Mutex<HashMap<(PodName, String), PullStatus>>,
-    /// Connections disconnected while their pull ran: its next checkpoint
-    /// stops it instead of writing the connection back.
-    dropped: Mutex<HashSet<(PodName, String)>>,
 }
 
 impl<C> std::fmt::Debug for Holder<C> {
@@ -125,8 +157,6 @@ impl<C: Connector + 'static> Holder<C> {
             kind,
             client: ConnectClient::new(config.politeness())?,
             config,
-            status: Mutex::new(HashMap::new()),
-            dropped: Mutex::new(HashSet::new()),
         })
     }
 
@@ -134,66 +164,101 @@ impl<C: Connector + 'static> Holder<C> {
         format!("{}{meter}", self.kind.key_prefix())
     }
 
-    /// The progress of `meter` of `pod`, if it was pulled since the start.
-    pub fn status(&self, pod: &PodName, meter: &str) -> Option<PullStatus> {
-        self.status
-            .lock()
-            .get(&(pod.clone(), meter.to_owned()))
-            .cloned()
+    /// Where the pull of `meter` is recorded.
+    fn pull_key(&self, meter: &str) -> String {
+        format!("connect/pull/{}/{meter}", self.kind.slug())
     }
 
-    /// The connections kept for `pod`.
+    /// The progress of `meter`'s pull (on whatever server it runs), or how
+    /// the last one ended; `None` when none is known (or one stopped with
+    /// its server).
+    pub async fn status(
+        &self,
+        store: &dyn Backend,
+        pod: &PodName,
+        meter: &str,
+    ) -> Option<PullStatus> {
+        let record = store.index_get(pod, &self.pull_key(meter)).await.ok()??;
+        let record: PullRecord = serde_json::from_slice(&record).ok()?;
+        match record.status {
+            PullStatus::Running { .. } if !record.live() => None,
+            status => Some(status),
+        }
+    }
+
+    /// The connections kept for `pod`, each with its stored form.
     async fn saved(
         &self,
         store: &dyn Backend,
         pod: &PodName,
-    ) -> Result<Vec<ConnectionState>, EnergyError> {
+    ) -> Result<Vec<(ConnectionState, Bytes)>, EnergyError> {
         let saved = store.index_scan(pod, self.kind.key_prefix()).await?;
         Ok(saved
             .into_iter()
-            .filter_map(|(_, json)| serde_json::from_slice(&json).ok())
+            .filter_map(|(_, json)| Some((serde_json::from_slice(&json).ok()?, json)))
             .collect())
     }
 
-    /// Keeps `state` for `pod`.
+    /// Keeps a new connection `state` for `pod` (a pull of an earlier
+    /// connection of the meter, on any server, stops); its stored form.
     async fn save(
         &self,
         store: &dyn Backend,
         pod: &PodName,
         state: &ConnectionState,
-    ) -> Result<(), EnergyError> {
-        let json = serde_json::to_vec(state).unwrap_or_default();
+    ) -> Result<Bytes, EnergyError> {
+        let json = Bytes::from(serde_json::to_vec(state).unwrap_or_default());
         store
             .write(
                 pod,
-                Write::Index {
-                    key: self.key(&state.meter),
-                    value: Some(Bytes::from(json)),
-                },
+                Write::Batch(vec![
+                    Write::Index {
+                        key: self.key(&state.meter),
+                        value: Some(json.clone()),
+                    },
+                    Write::Index {
+                        key: self.pull_key(&state.meter),
+                        value: None,
+                    },
+                ]),
             )
             .await?;
-        Ok(())
+        Ok(json)
     }
 
-    /// Pulls one meter to today, in the background.
-    pub fn spawn_pull(
+    /// Pulls one meter to today, in the background, unless a pull of it
+    /// runs already (on any server). `seen`: the connection as stored.
+    pub async fn spawn_pull(
         self: &Arc<Self>,
         energy: Arc<Energy>,
         store: Arc<dyn Backend>,
         pod: PodName,
         state: ConnectionState,
-    ) {
-        let this = self.clone();
-        let meter = state.meter.clone();
-        let id = (pod.clone(), meter.clone());
+        seen: Bytes,
+    ) -> Result<bool, EnergyError> {
+        let key = self.pull_key(&state.meter);
+        let current = store.index_get(&pod, &key).await?;
+        if current
+            .as_deref()
+            .and_then(|r| serde_json::from_slice::<PullRecord>(r).ok())
+            .is_some_and(|r| r.live())
         {
-            let mut status = this.status.lock();
-            if matches!(status.get(&id), Some(PullStatus::Running { .. })) {
-                return; // one pull per meter at a time
-            }
-            status.insert(id.clone(), PullStatus::Running { done: 0, total: 0 });
-            this.dropped.lock().remove(&id);
+            return Ok(false); // one pull per meter at a time
         }
+        let by = hex::encode(rand::random::<[u8; 12]>());
+        let record = PullRecord::running(&by, 0, 0).bytes();
+        let lease = Write::IndexIf {
+            key,
+            expected: current,
+            value: Some(record.clone()),
+        };
+        match store.write(&pod, lease).await {
+            Ok(_) => {}
+            // Another server started it meanwhile.
+            Err(StoreError::PreconditionFailed) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        let this = self.clone();
         tokio::spawn(async move {
             let mut state = state;
             let mut sink = PodSink {
@@ -201,7 +266,11 @@ impl<C: Connector + 'static> Holder<C> {
                 store: store.clone(),
                 pod: pod.clone(),
                 holder: this.clone(),
-                meter: meter.clone(),
+                meter: state.meter.clone(),
+                by,
+                state_seen: seen,
+                record_seen: record,
+                progress: (0, 0),
             };
             let outcome = selfdata_connect::pull(
                 &this.config,
@@ -211,11 +280,7 @@ impl<C: Connector + 'static> Holder<C> {
                 &mut sink,
             )
             .await;
-            if this.dropped.lock().remove(&id) {
-                this.status.lock().remove(&id);
-                return;
-            }
-            let status = match outcome {
+            let status = match &outcome {
                 Ok(report) => PullStatus::Done {
                     windows: report.windows,
                 },
@@ -223,17 +288,25 @@ impl<C: Connector + 'static> Holder<C> {
                     tracing::warn!(%pod, holder = this.kind.slug(), error = %e, "pull failed");
                     // Kept with the connection, so the page says it after a restart too.
                     state.last_failure = Some(e.to_string());
-                    if let Err(e) = this.save(store.as_ref(), &pod, &state).await {
-                        tracing::warn!(%pod, error = %e, "could not keep why a pull failed");
-                    }
                     PullStatus::Failed {
                         message: e.to_string(),
                         reconnect: e.needs_reconnect(),
                     }
                 }
             };
-            this.status.lock().insert(id, status);
+            let record = PullRecord {
+                by: sink.by.clone(),
+                until_ms: 0,
+                status,
+            };
+            let state = outcome.is_err().then_some(&state);
+            match sink.keep(state, &record).await {
+                Ok(()) => {}
+                Err(e) if e.downcast_ref::<Withdrawn>().is_some() => {}
+                Err(e) => tracing::warn!(%pod, error = %e, "could not keep how a pull ended"),
+            }
         });
+        Ok(true)
     }
 
     /// Pulls every meter of this holder connected to `pod`.
@@ -243,16 +316,19 @@ impl<C: Connector + 'static> Holder<C> {
         store: Arc<dyn Backend>,
         pod: &PodName,
     ) -> Result<usize, EnergyError> {
-        let saved = self.saved(store.as_ref(), pod).await?;
-        let n = saved.len();
-        for state in saved {
-            self.spawn_pull(energy.clone(), store.clone(), pod.clone(), state);
+        let mut n = 0;
+        for (state, seen) in self.saved(store.as_ref(), pod).await? {
+            n += usize::from(
+                self.spawn_pull(energy.clone(), store.clone(), pod.clone(), state, seen)
+                    .await?,
+            );
         }
         Ok(n)
     }
 
-    /// Forgets the connection of `meter` (a pull under way stops at its
-    /// next window); `false` when there was none.
+    /// Forgets the connection of `meter` (a pull under way, on any server,
+    /// stops at its next window: its checkpoint finds the connection gone);
+    /// `false` when there was none.
     async fn disconnect(
         &self,
         store: &dyn Backend,
@@ -268,27 +344,82 @@ impl<C: Connector + 'static> Holder<C> {
         if !known {
             return Ok(false);
         }
-        let id = (pod.clone(), meter.to_owned());
-        if matches!(
-            self.status.lock().get(&id),
-            Some(PullStatus::Running { .. })
-        ) {
-            self.dropped.lock().insert(id.clone());
-        }
-        self.status.lock().remove(&id);
-        store.write(pod, Write::Index { key, value: None }).await?;
+        let pull = self.pull_key(meter);
+        store
+            .write(
+                pod,
+                Write::Batch(vec![
+                    Write::Index { key, value: None },
+                    Write::Index {
+                        key: pull,
+                        value: None,
+                    },
+                ]),
+            )
+            .await?;
         Ok(true)
     }
 }
 
+/// A pull's connection withdrawn, or the pull taken over, meanwhile.
+#[derive(Debug, thiserror::Error)]
+#[error("the connection was withdrawn, or its pull taken over by another, meanwhile")]
+struct Withdrawn;
+
 /// Where pulled bodies go: the normal import path, and the connection saved
-/// after each window.
+/// after each window, with the pull's progress and lease, by
+/// compare-and-set: a connection withdrawn or taken over meanwhile (on any
+/// server) stops the pull instead of being written back.
 struct PodSink<C> {
     energy: Arc<Energy>,
     store: Arc<dyn Backend>,
     pod: PodName,
     holder: Arc<Holder<C>>,
     meter: String,
+    /// This pull's lease.
+    by: String,
+    /// The connection and the pull record as this pull last stored them.
+    state_seen: Bytes,
+    record_seen: Bytes,
+    /// Windows done, of how many.
+    progress: (usize, usize),
+}
+
+impl<C: Connector + 'static> PodSink<C> {
+    /// Stores the connection (when given) and the pull's record if neither
+    /// changed since this pull last stored them.
+    async fn keep(
+        &mut self,
+        state: Option<&ConnectionState>,
+        record: &PullRecord,
+    ) -> Result<(), SinkError> {
+        let mut writes = Vec::new();
+        let state_json = state.map(|s| Bytes::from(serde_json::to_vec(s).unwrap_or_default()));
+        if let Some(json) = &state_json {
+            writes.push(Write::IndexIf {
+                key: self.holder.key(&self.meter),
+                expected: Some(self.state_seen.clone()),
+                value: Some(json.clone()),
+            });
+        }
+        let record = record.bytes();
+        writes.push(Write::IndexIf {
+            key: self.holder.pull_key(&self.meter),
+            expected: Some(self.record_seen.clone()),
+            value: Some(record.clone()),
+        });
+        match self.store.write(&self.pod, Write::Batch(writes)).await {
+            Ok(_) => {
+                if let Some(json) = state_json {
+                    self.state_seen = json;
+                }
+                self.record_seen = record;
+                Ok(())
+            }
+            Err(StoreError::PreconditionFailed) => Err(Box::new(Withdrawn)),
+            Err(e) => Err(e.to_string().into()),
+        }
+    }
 }
 
 impl<C: Connector + 'static> Sink for PodSink<C> {
@@ -315,25 +446,13 @@ impl<C: Connector + 'static> Sink for PodSink<C> {
     }
 
     async fn checkpoint(&mut self, state: &ConnectionState) -> Result<(), SinkError> {
-        if self
-            .holder
-            .dropped
-            .lock()
-            .contains(&(self.pod.clone(), self.meter.clone()))
-        {
-            return Err("the resident disconnected this meter".into());
-        }
-        self.holder
-            .save(self.store.as_ref(), &self.pod, state)
-            .await?;
-        Ok(())
+        let (done, total) = self.progress;
+        let record = PullRecord::running(&self.by, done, total);
+        self.keep(Some(state), &record).await
     }
 
     fn progress(&mut self, done: usize, total: usize) {
-        self.holder.status.lock().insert(
-            (self.pod.clone(), self.meter.clone()),
-            PullStatus::Running { done, total },
-        );
+        self.progress = (done, total);
     }
 }
 

@@ -129,12 +129,12 @@ fn paris(at: jiff::Timestamp) -> String {
         .unwrap_or_else(|_| at.to_string())
 }
 
-/// How one connection is doing, from its pull since the start (if any) and
-/// what is kept with it.
+/// How one connection is doing, from its pull (on whatever server it ran)
+/// and what is kept with it.
 fn view<C: Connector + 'static>(
     w: &ConnectWords,
     holder: &Holder<C>,
-    pod: &PodName,
+    pull: Option<PullStatus>,
     state: &ConnectionState,
 ) -> ConnectionView {
     let name = holder.config.holder();
@@ -152,7 +152,7 @@ fn view<C: Connector + 'static>(
         }
         text
     };
-    let (text, progress, reconnect) = match holder.status(pod, meter) {
+    let (text, progress, reconnect) = match pull {
         Some(PullStatus::Running { done, total }) => {
             (said(w.fetching, &[]), Some((done, total.max(1))), false)
         }
@@ -187,13 +187,15 @@ async fn status(State(services): State<Arc<EnergyApp>>, chrome: Chrome, me: Resi
     let store = services.ctx.store.as_ref();
     let mut connections = Vec::new();
     if let Some(h) = &connectors.enedis {
-        for state in h.saved(store, &me.pod).await.unwrap_or_default() {
-            connections.push(view(w, h, &me.pod, &state));
+        for (state, _) in h.saved(store, &me.pod).await.unwrap_or_default() {
+            let pull = h.status(store, &me.pod, &state.meter).await;
+            connections.push(view(w, h, pull, &state));
         }
     }
     if let Some(h) = &connectors.grdf {
-        for state in h.saved(store, &me.pod).await.unwrap_or_default() {
-            connections.push(view(w, h, &me.pod, &state));
+        for (state, _) in h.saved(store, &me.pod).await.unwrap_or_default() {
+            let pull = h.status(store, &me.pod, &state.meter).await;
+            connections.push(view(w, h, pull, &state));
         }
     }
     let offers = vec![
@@ -347,13 +349,27 @@ async fn enedis_callback(
                 );
             }
         };
-        if let Err(e) = enedis.save(store.as_ref(), &pod, &state).await {
-            tracing::error!(error = %e, "could not save an Enedis connection");
-            return message(chrome, StatusCode::INTERNAL_SERVER_ERROR, |w| w.not_saved);
-        }
+        let seen = match enedis.save(store.as_ref(), &pod, &state).await {
+            Ok(seen) => seen,
+            Err(e) => {
+                tracing::error!(error = %e, "could not save an Enedis connection");
+                return message(chrome, StatusCode::INTERNAL_SERVER_ERROR, |w| w.not_saved);
+            }
+        };
         // A data source connected is a grant: it has its consent record.
         record_consent(&services, &pod, HolderKind::Enedis, prm).await;
-        enedis.spawn_pull(services.energy.clone(), store.clone(), pod.clone(), state);
+        let pulled = enedis
+            .spawn_pull(
+                services.energy.clone(),
+                store.clone(),
+                pod.clone(),
+                state,
+                seen,
+            )
+            .await;
+        if let Err(e) = pulled {
+            tracing::warn!(error = %e, "could not start pulling a new Enedis connection");
+        }
     }
     Redirect::to(STATUS).into_response()
 }
@@ -440,6 +456,7 @@ async fn grdf_connect(
         .await
         .unwrap_or_default()
         .into_iter()
+        .map(|(state, _)| state)
         .find(|s| s.meter == pce);
     let state = match known {
         Some(state) => state,
@@ -457,12 +474,20 @@ async fn grdf_connect(
             }
         },
     };
-    if let Err(e) = grdf.save(store.as_ref(), &pod, &state).await {
-        tracing::error!(error = %e, "could not save a GRDF connection");
-        return message(chrome, StatusCode::INTERNAL_SERVER_ERROR, |w| w.not_saved);
-    }
+    let seen = match grdf.save(store.as_ref(), &pod, &state).await {
+        Ok(seen) => seen,
+        Err(e) => {
+            tracing::error!(error = %e, "could not save a GRDF connection");
+            return message(chrome, StatusCode::INTERNAL_SERVER_ERROR, |w| w.not_saved);
+        }
+    };
     record_consent(&services, &pod, HolderKind::Grdf, &pce).await;
-    grdf.spawn_pull(services.energy.clone(), store, pod, state);
+    let pulled = grdf
+        .spawn_pull(services.energy.clone(), store, pod, state, seen)
+        .await;
+    if let Err(e) = pulled {
+        tracing::warn!(error = %e, "could not start pulling a new GRDF connection");
+    }
     Redirect::to(STATUS).into_response()
 }
 

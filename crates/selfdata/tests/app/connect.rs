@@ -347,7 +347,7 @@ async fn connecting_a_grdf_gas_meter_pulls_its_history_through_faults_into_the_p
         given.contains("GRDF") && given.contains("ConsentGiven"),
         "{given}"
     );
-    let kept = s.app.store.index_scan(&pod, "connect/").await.unwrap();
+    let kept = s.app.store.index_scan(&pod, "connect/grdf/").await.unwrap();
     assert_eq!(kept.len(), 1);
     assert!(
         !String::from_utf8_lossy(&kept[0].1).contains("grdf-access"),

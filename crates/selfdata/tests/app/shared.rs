@@ -48,6 +48,7 @@ async fn another(a: &Server) -> Other {
     let mut options = Options::new(dir.path(), &a.base);
     options.database = a.app.options.database.clone();
     options.master_key = a.app.options.master_key.clone();
+    options.enedis = a.app.options.enedis.clone();
     let app = Arc::new(App::open(options).await.unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -349,4 +350,92 @@ async fn imports_into_one_pod_on_two_servers_at_once_lose_no_reading() {
         let again = a.app.import_file(&pod, enedis_day(day)).await.unwrap();
         assert_eq!(again.changed, 0, "the reading of March {day} was lost");
     }
+}
+
+#[tokio::test]
+async fn a_meter_pulled_on_one_server_is_shown_paused_and_withdrawn_from_the_other() {
+    use selfdata_connect::standin::{self, StandInOptions};
+    let standin = standin::spawn(StandInOptions::default()).await.unwrap();
+    let settings = PgSettings::new(selfdata_store::postgres::testing::fresh_database());
+    let master = MasterKey::random();
+    let standin_url = standin.base_url.clone();
+    let a = Server::start_with(|o| {
+        o.database = Some(settings);
+        o.master_key = Some(master);
+        let mut config = standin.config(&format!("{}/energy/connect/enedis/callback", o.base_url));
+        // Slow enough for the pull to be under way for a while.
+        config.politeness.max_requests_per_second = 5;
+        o.enedis = Some(config);
+    })
+    .await;
+    let b = another(&a).await;
+    let pod = selfdata_store::PodName::parse("carol").unwrap();
+    a.app
+        .idp
+        .create_account("carol@example.org", "carol-password-1", &pod)
+        .await
+        .unwrap();
+    let on_a = a.sign_in("carol@example.org", "carol-password-1").await;
+    let on_b = on_a.at(&format!("http://{}", b.addr));
+
+    // Connected through server a: its pull runs there.
+    let consent = on_a.response("/app/energy/connect/enedis").await;
+    let consent = consent.headers()["location"].to_str().unwrap().to_owned();
+    assert!(consent.starts_with(&standin_url));
+    let r = a.client.get(&consent).send().await.unwrap();
+    let back = r.headers()["location"].to_str().unwrap().to_owned();
+    let moved = a.client.get(&back).send().await.unwrap();
+    let callback = moved.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(on_a.response(&callback).await.status(), 303);
+
+    // Server b shows its progress, and "update now" there starts no second
+    // pull of the meter (the holder would see twice the requests per second).
+    let mut shown = false;
+    for _ in 0..100 {
+        let page = on_b.get("/app/energy/connect").await.body;
+        if page.contains("<progress") {
+            shown = true;
+            let csrf = field(&page, "csrf");
+            assert_eq!(
+                on_b.post("/app/energy/connect/update", &[("csrf", &csrf)])
+                    .await
+                    .status,
+                303
+            );
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(shown, "server b never showed the pull running on server a");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(
+        standin.max_requests_in_any_second() <= 5,
+        "two pulls of one meter ran at once: {} requests in a second",
+        standin.max_requests_in_any_second()
+    );
+
+    // Withdrawn through server b while server a pulls: gone, and the pull
+    // on a does not write it back at its next window.
+    let page = on_b.get("/app/energy/connect").await.body;
+    let csrf = field(&page, "csrf");
+    let r = on_b
+        .post(
+            "/app/energy/connect/disconnect",
+            &[
+                ("csrf", &csrf),
+                ("holder", "enedis"),
+                ("meter", "16401220101758"),
+            ],
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let kept = a.app.store.index_scan(&pod, "connect/").await.unwrap();
+    assert!(
+        kept.is_empty(),
+        "the withdrawn connection was written back: {:?}",
+        kept.iter().map(|(k, _)| k).collect::<Vec<_>>()
+    );
+    let page = on_a.get("/app/energy/connect").await.body;
+    assert!(!page.contains("16401220101758"), "{page}");
 }

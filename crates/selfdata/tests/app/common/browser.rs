@@ -78,6 +78,15 @@ impl Browser {
         }
     }
 
+    /// The same browser (its cookies) sending to another server of the
+    /// installation at `base`, as a load balancer would.
+    pub fn at(&self, base: &str) -> Browser {
+        Browser {
+            base: base.to_owned(),
+            client: self.client.clone(),
+        }
+    }
+
     /// A request to `path` (under the server's base) carrying the browser's
     /// cookies, for what the helpers below do not cover (another language,
     /// the raw response).
