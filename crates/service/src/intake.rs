@@ -38,7 +38,7 @@ use selfdata_store::{Backend, PodName, Precondition, ResourcePath, StoreError, W
 use crate::upload::Upload;
 
 /// Where an import is, for a progress bar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Stage {
     Reading,
     Merging,
@@ -47,7 +47,7 @@ pub enum Stage {
 
 /// One sentence for the resident, in both languages (made when the import
 /// runs, shown later in whichever language the page is in).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Told {
     pub fr: String,
     pub en: String,

@@ -12,15 +12,19 @@
 //! - `POST /app/import/apart`: imports a file that was kept apart because it
 //!   names another meter or account, once the resident confirms it is theirs.
 //!
-//! Jobs live in memory under a random, unguessable id bound to the account
-//! that started them; an account runs at most [`MAX_RUNNING`] at once;
+//! A job runs on the server that received its files; its state is kept in
+//! the pod's derived store under a random, unguessable id bound to the
+//! account that started it, written as it moves (and every [`HEARTBEAT`]
+//! while a file takes long), so that every server of the installation
+//! shows its progress; a job whose server stopped is shown as interrupted
+//! after [`STALE_MS`]. A pod runs at most [`MAX_RUNNING`] jobs at once;
 //! finished jobs are forgotten after an hour. The job page answers
 //! `Accept: application/json` with the job's state, for the small script
 //! that moves the bar without reloading.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use askama::Template;
 use axum::Router;
@@ -33,28 +37,49 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use selfdata_site::{Chrome, CsrfForm, Lang, PageError, Resident, Say, fill, page};
 use selfdata_sources::Tally;
-use selfdata_store::{PodName, ResourcePath};
+use selfdata_store::{PodName, ResourcePath, StoreError, Write};
 
 use selfdata_store::spool::SpoolWriter;
 
 use crate::Context;
-use crate::intake::{ImportFailure, Stage, Summary, Told};
+use crate::intake::{ImportFailure, Stage, Told};
 use crate::upload::{SPOOL_ABOVE, Upload};
 
-/// How long a finished job stays readable.
-const KEEP: Duration = Duration::from_secs(3600);
-/// Jobs one account may have running at once.
+/// How long a finished job stays readable (milliseconds).
+const KEEP_MS: i64 = 3600 * 1000;
+/// How often a running job's state is written even when it did not move.
+const HEARTBEAT: Duration = Duration::from_secs(20);
+/// A running job not written for this long lost its server (milliseconds).
+const STALE_MS: i64 = 120 * 1000;
+/// How often a running job's moves are written, at most.
+const FLUSH: Duration = Duration::from_millis(250);
+/// Where jobs are kept in the pod's derived store.
+const PREFIX: &str = "jobs/";
+/// Jobs one pod may have running at once.
 pub const MAX_RUNNING: usize = 3;
 /// Most bytes of a form's CSRF token kept (a token is 43).
 const MAX_TOKEN_BYTES: usize = 256;
 /// Most inbox files a page lists (the newest).
 const INBOX_SHOWN: usize = 20;
 
-#[derive(Debug, Clone)]
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// What an imported file showed the resident.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Shown {
+    told: Told,
+    told_more: Option<Told>,
+    link: Option<String>,
+    partial: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum FileState {
     Waiting,
     Working(Stage),
-    Imported(Box<Summary>),
+    Imported(Box<Shown>),
     /// Not imported: the sentence in French and English.
     Failed(Told),
     /// Names another meter: kept apart (where), nothing merged.
@@ -71,18 +96,21 @@ fn told_failure(e: &ImportFailure) -> Told {
     )
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct FileJob {
     name: String,
     size: usize,
     state: FileState,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Job {
     account: i64,
     files: Vec<FileJob>,
-    finished: Option<Instant>,
+    /// When it ended (milliseconds since the epoch, UTC).
+    finished: Option<i64>,
+    /// When its server last wrote it.
+    beat: i64,
 }
 
 impl Job {
@@ -113,7 +141,7 @@ impl Job {
         let mut tally = Tally::default();
         for f in &self.files {
             match &f.state {
-                FileState::Imported(s) if s.partial.is_some() => tally.partial += 1,
+                FileState::Imported(s) if s.partial => tally.partial += 1,
                 FileState::Imported(_) => tally.imported += 1,
                 FileState::KeptApart(..) => tally.kept_apart += 1,
                 FileState::Failed(..) => tally.refused += 1,
@@ -122,49 +150,94 @@ impl Job {
         }
         tally
     }
+
+    /// The job as it stands: one whose server stopped writing it is over,
+    /// its unfinished files interrupted.
+    fn standing(mut self, now: i64) -> Self {
+        if self.finished.is_none() && now - self.beat > STALE_MS {
+            for f in &mut self.files {
+                if matches!(f.state, FileState::Waiting | FileState::Working(_)) {
+                    f.state = FileState::Failed(Told::new(
+                        "le serveur qui l'importait s'est arrêté\u{a0}; importez le fichier à nouveau",
+                        "the server importing it stopped; import the file again",
+                    ));
+                }
+            }
+            self.finished = Some(self.beat);
+        }
+        self
+    }
+
+    fn bytes(&self) -> Bytes {
+        Bytes::from(serde_json::to_vec(self).unwrap_or_default())
+    }
 }
 
-/// The running and recent import jobs of this server.
+/// The import jobs running on this server (the jobs themselves are in the
+/// pods).
 #[derive(Debug, Default)]
 pub struct Jobs {
-    table: Mutex<HashMap<String, Job>>,
+    running_here: AtomicUsize,
 }
 
 impl Jobs {
-    /// Forgets jobs that ended more than [`KEEP`] ago.
-    fn sweep(table: &mut HashMap<String, Job>) {
-        table.retain(|_, j| j.finished.is_none_or(|at| at.elapsed() < KEEP));
-    }
-
-    fn update(&self, id: &str, index: usize, state: FileState) {
-        if let Some(job) = self.table.lock().get_mut(id)
-            && let Some(file) = job.files.get_mut(index)
-        {
-            file.state = state;
-        }
-    }
-
-    fn running(&self, account: i64) -> usize {
-        let mut table = self.table.lock();
-        Self::sweep(&mut table);
-        table
-            .values()
-            .filter(|j| j.account == account && j.finished.is_none())
-            .count()
-    }
-
     /// Import jobs under way on this server, all accounts together.
     pub fn under_way(&self) -> usize {
-        let mut table = self.table.lock();
-        Self::sweep(&mut table);
-        table.values().filter(|j| j.finished.is_none()).count()
+        self.running_here.load(Ordering::Relaxed)
     }
+}
 
-    fn get(&self, id: &str, account: i64) -> Option<Job> {
-        let mut table = self.table.lock();
-        Self::sweep(&mut table);
-        table.get(id).filter(|j| j.account == account).cloned()
+/// A pod's jobs as they stand (the finished ones of more than an hour ago
+/// removed on the way).
+async fn jobs_of(ctx: &Context, pod: &PodName) -> Result<Vec<(String, Job)>, StoreError> {
+    let now = now_ms();
+    let mut kept = Vec::new();
+    let mut gone = Vec::new();
+    for (key, value) in ctx.store.index_scan(pod, PREFIX).await? {
+        match serde_json::from_slice::<Job>(&value) {
+            Ok(job) => {
+                let job = job.standing(now);
+                if job.finished.is_some_and(|at| now - at > KEEP_MS) {
+                    gone.push(Write::Index { key, value: None });
+                } else {
+                    kept.push((key, job));
+                }
+            }
+            Err(_) => gone.push(Write::Index { key, value: None }),
+        }
     }
+    if !gone.is_empty() {
+        ctx.store.write(pod, Write::Batch(gone)).await?;
+    }
+    Ok(kept)
+}
+
+/// A job of `pod` started by `account`, as it stands.
+async fn job(ctx: &Context, pod: &PodName, id: &str, account: i64) -> Option<Job> {
+    let well_formed = id.len() == 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !well_formed {
+        return None;
+    }
+    let value = ctx
+        .store
+        .index_get(pod, &format!("{PREFIX}{id}"))
+        .await
+        .ok()??;
+    let now = now_ms();
+    let job = serde_json::from_slice::<Job>(&value).ok()?.standing(now);
+    (job.account == account && job.finished.is_none_or(|at| now - at <= KEEP_MS)).then_some(job)
+}
+
+/// Keeps a job's state as it is now.
+async fn save(ctx: &Context, pod: &PodName, id: &str, job: &Job) -> Result<(), StoreError> {
+    let write = Write::Index {
+        key: format!("{PREFIX}{id}"),
+        value: Some(job.bytes()),
+    };
+    ctx.store.write(pod, write).await.map(|_| ())
 }
 
 /// A file handed over: its name as shown, its media type, the file.
@@ -175,14 +248,24 @@ struct Handed {
 }
 
 /// Starts importing `files` into `pod` in the background; returns the job
-/// id, or refuses when the account already runs [`MAX_RUNNING`] jobs.
-fn start(
+/// id, or refuses when the pod already runs [`MAX_RUNNING`] jobs.
+async fn start(
     ctx: &Arc<Context>,
     me: &Resident,
     files: Vec<Handed>,
     confirmed: bool,
 ) -> Result<String, PageError> {
-    if ctx.jobs.running(me.account.id) >= MAX_RUNNING {
+    let unkept = |e: StoreError| {
+        tracing::error!(error = %e, "the import jobs could not be read or kept");
+        ours()
+    };
+    let running = jobs_of(ctx, &me.pod)
+        .await
+        .map_err(unkept)?
+        .iter()
+        .filter(|(_, j)| j.finished.is_none())
+        .count();
+    if running >= MAX_RUNNING {
         return Err(PageError::say(
             StatusCode::TOO_MANY_REQUESTS,
             Say::new(
@@ -203,24 +286,61 @@ fn start(
             })
             .collect(),
         finished: None,
+        beat: now_ms(),
     };
-    ctx.jobs.table.lock().insert(id.clone(), job);
+    // Kept before the resident is sent to its page, on whatever server.
+    save(ctx, &me.pod, &id, &job).await.map_err(unkept)?;
     let (ctx, job_id, pod) = (ctx.clone(), id.clone(), me.pod.clone());
+    ctx.jobs.running_here.fetch_add(1, Ordering::Relaxed);
     tokio::spawn(async move {
-        run(&ctx, &job_id, &pod, files, confirmed).await;
+        run(&ctx, &job_id, &pod, files, confirmed, job).await;
+        ctx.jobs.running_here.fetch_sub(1, Ordering::Relaxed);
     });
     Ok(id)
 }
 
-async fn run(ctx: &Context, id: &str, pod: &PodName, files: Vec<Handed>, confirmed: bool) {
+async fn run(
+    ctx: &Arc<Context>,
+    id: &str,
+    pod: &PodName,
+    files: Vec<Handed>,
+    confirmed: bool,
+    job: Job,
+) {
+    let live = Arc::new(Mutex::new(job));
+    // Writes the job's moves as they come, and a heartbeat meanwhile.
+    let flusher = {
+        let (ctx, live, pod, id) = (ctx.clone(), live.clone(), pod.clone(), id.to_owned());
+        tokio::spawn(async move {
+            let mut written = live.lock().clone();
+            let mut last = std::time::Instant::now();
+            loop {
+                tokio::time::sleep(FLUSH).await;
+                let now = live.lock().clone();
+                if now != written || last.elapsed() >= HEARTBEAT {
+                    let mut beat = now.clone();
+                    beat.beat = now_ms();
+                    if let Err(e) = save(&ctx, &pod, &id, &beat).await {
+                        tracing::warn!(pod = %pod, error = %e, "an import job's progress could not be kept");
+                    }
+                    (written, last) = (now, std::time::Instant::now());
+                }
+            }
+        })
+    };
     for (i, f) in files.into_iter().enumerate() {
-        let progress = |stage: Stage| ctx.jobs.update(id, i, FileState::Working(stage));
+        let progress = |stage: Stage| live.lock().files[i].state = FileState::Working(stage);
         let state = match ctx
             .pipeline
             .import(pod, &f.content_type, f.file, confirmed, &progress)
             .await
         {
-            Ok(summary) => FileState::Imported(Box::new(summary)),
+            Ok(summary) => FileState::Imported(Box::new(Shown {
+                partial: summary.partial.is_some(),
+                told: summary.told,
+                told_more: summary.told_more,
+                link: summary.link,
+            })),
             Err(e) => {
                 tracing::info!(pod = %pod, file = %f.name, error = %e, "a file was not imported");
                 match &e {
@@ -231,10 +351,14 @@ async fn run(ctx: &Context, id: &str, pod: &PodName, files: Vec<Handed>, confirm
                 }
             }
         };
-        ctx.jobs.update(id, i, state);
+        live.lock().files[i].state = state;
     }
-    if let Some(job) = ctx.jobs.table.lock().get_mut(id) {
-        job.finished = Some(Instant::now());
+    flusher.abort();
+    let mut done = live.lock().clone();
+    done.finished = Some(now_ms());
+    done.beat = now_ms();
+    if let Err(e) = save(ctx, pod, id, &done).await {
+        tracing::warn!(pod = %pod, error = %e, "an import job's end could not be kept");
     }
 }
 
@@ -334,7 +458,7 @@ async fn upload(
             return Err(refused);
         }
     };
-    let id = start(&ctx, &me, files, false)?;
+    let id = start(&ctx, &me, files, false).await?;
     Ok(Redirect::to(&format!("/app/import/{id}")).into_response())
 }
 
@@ -577,7 +701,7 @@ async fn from_inbox(
         c.as_str() == selfdata_solid::provision::INBOX
     })
     .await?;
-    let id = start(&ctx, &me, vec![file], false)?;
+    let id = start(&ctx, &me, vec![file], false).await?;
     Ok(Redirect::to(&format!("/app/import/{id}")).into_response())
 }
 
@@ -587,7 +711,7 @@ async fn from_apart(
     CsrfForm { resident: me, form }: CsrfForm<PathForm>,
 ) -> Result<Response, PageError> {
     let file = stored(&ctx, &me.pod, &form.path, is_apart).await?;
-    let id = start(&ctx, &me, vec![file], true)?;
+    let id = start(&ctx, &me, vec![file], true).await?;
     Ok(Redirect::to(&format!("/app/import/{id}")).into_response())
 }
 
@@ -754,7 +878,7 @@ async fn show(
     me: Resident,
 ) -> Result<Response, PageError> {
     let w: &'static ImportWords = chrome.language().words();
-    let Some(job) = ctx.jobs.get(&id, me.account.id) else {
+    let Some(job) = job(&ctx, &me.pod, &id, me.account.id).await else {
         return Err(PageError::new(StatusCode::NOT_FOUND, w.unknown));
     };
     let running = job.finished.is_none();
@@ -828,6 +952,7 @@ mod tests {
                 file(700, FileState::Working(Stage::Merging)),
             ],
             finished: None,
+            beat: 0,
         };
         assert_eq!(job.percent(), 72);
         let waiting = Job {
@@ -835,6 +960,28 @@ mod tests {
             ..job
         };
         assert_eq!(waiting.percent(), 0);
+    }
+
+    #[test]
+    fn a_job_whose_server_stopped_writing_it_is_shown_interrupted() {
+        let job = Job {
+            account: 1,
+            files: vec![FileJob {
+                name: "a.csv".into(),
+                size: 10,
+                state: FileState::Working(Stage::Merging),
+            }],
+            finished: None,
+            beat: 1_000_000,
+        };
+        let fresh = job.clone().standing(1_000_000 + STALE_MS);
+        assert_eq!(fresh, job, "still running within the heartbeat's reach");
+        let stale = job.standing(1_000_001 + STALE_MS);
+        assert_eq!(stale.finished, Some(1_000_000));
+        assert!(
+            matches!(&stale.files[0].state, FileState::Failed(t) if t.en.contains("server importing it stopped"))
+        );
+        assert_eq!(stale.tally().refused, 1);
     }
 
     #[test]

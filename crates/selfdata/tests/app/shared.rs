@@ -439,3 +439,56 @@ async fn a_meter_pulled_on_one_server_is_shown_paused_and_withdrawn_from_the_oth
     let page = on_a.get("/app/energy/connect").await.body;
     assert!(!page.contains("16401220101758"), "{page}");
 }
+
+#[tokio::test]
+async fn an_upload_on_one_server_is_followed_to_its_end_on_the_other() {
+    let (a, b) = two_servers().await;
+    let pod = selfdata_store::PodName::parse("ines").unwrap();
+    a.app
+        .idp
+        .create_account("ines@example.org", "ines-password-1", &pod)
+        .await
+        .unwrap();
+    let on_a = a.sign_in("ines@example.org", "ines-password-1").await;
+    let on_b = on_a.at(&format!("http://{}", b.addr));
+    let csrf = field(&on_a.get("/app/energy").await.body, "csrf");
+    let files: Vec<(String, Vec<u8>)> = (1..=12)
+        .map(|day| (format!("day-{day}.json"), enedis_day(day)))
+        .collect();
+    let named: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, f)| (n.as_str(), f.as_slice()))
+        .collect();
+    let r = on_a.post_files("/app/import", Some(&csrf), &named).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    // The job's page, asked of the other server at once and until the end.
+    let job = r.location.unwrap();
+    let first = on_b.get(&job).await;
+    assert_eq!(
+        first.status, 200,
+        "the other server knows the job: {}",
+        first.body
+    );
+    let done = on_b.wait_job(&job).await;
+    assert!(
+        done.contains("Import finished. 12 files imported."),
+        "{done}"
+    );
+    // Another resident cannot follow it, on either server.
+    let pod2 = selfdata_store::PodName::parse("jules").unwrap();
+    b.app
+        .idp
+        .create_account("jules@example.org", "jules-password-1", &pod2)
+        .await
+        .unwrap();
+    let stranger = a.sign_in("jules@example.org", "jules-password-1").await;
+    assert_eq!(stranger.get(&job).await.status, 404);
+    assert_eq!(
+        stranger
+            .at(&format!("http://{}", b.addr))
+            .get(&job)
+            .await
+            .status,
+        404
+    );
+}
