@@ -270,8 +270,22 @@ impl Authenticator for Idp {
         }))
     }
 
-    fn session_ended(&self, session: &str) -> bool {
-        self.revoked.read().contains(session)
+    async fn session_ended(&self, session: &str) -> bool {
+        // A failure to ask counts as ended.
+        self.family_revoked(session).await.unwrap_or(true)
+    }
+
+    async fn sessions_ended_since(&self, since_ms: i64) -> Vec<String> {
+        if !self.pods.is_shared() {
+            return Vec::new();
+        }
+        match self.directory.revoked_since(since_ms).await {
+            Ok(ended) => ended,
+            Err(e) => {
+                tracing::warn!(error = %e, "the sessions ended on other servers could not be read");
+                Vec::new()
+            }
+        }
     }
 }
 

@@ -179,10 +179,21 @@ impl Hub {
         let hub = Arc::downgrade(&self);
         tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(5));
+            // Sessions ended on another server since (with a margin for
+            // clocks and commits in flight).
+            let mut since = now_ms();
             loop {
                 every.tick().await;
                 let Some(hub) = hub.upgrade() else { break };
                 hub.sweep_expired();
+                let now = now_ms();
+                let ended = hub
+                    .state
+                    .authenticator()
+                    .sessions_ended_since(since - 10_000)
+                    .await;
+                hub.close_sessions(&ended);
+                since = now;
             }
         });
     }
@@ -272,7 +283,7 @@ impl Hub {
             .credentials
             .as_ref()
             .and_then(|c| c.session.as_deref())
-            && self.state.authenticator().session_ended(session)
+            && self.state.authenticator().session_ended(session).await
         {
             return false;
         }
@@ -454,6 +465,32 @@ impl Hub {
             self.remove(&channel.id);
         }
         allowed
+    }
+
+    /// Closes the channels opened in sessions that ended (on another server).
+    fn close_sessions(&self, ended: &[String]) {
+        if ended.is_empty() {
+            return;
+        }
+        let ended: std::collections::HashSet<&str> = ended.iter().map(String::as_str).collect();
+        let gone: Vec<String> = self
+            .channels
+            .read()
+            .by_id
+            .values()
+            .filter(|c| {
+                c.who
+                    .credentials
+                    .as_ref()
+                    .and_then(|c| c.session.as_deref())
+                    .is_some_and(|s| ended.contains(s))
+            })
+            .map(|c| c.id.clone())
+            .collect();
+        for id in gone {
+            tracing::info!(channel = %id, "a channel's session ended on another server; closed");
+            self.remove(&id);
+        }
     }
 
     /// Closes channels past their end, websocket channels never connected

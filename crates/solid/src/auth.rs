@@ -46,9 +46,17 @@ pub trait Authenticator: Send + Sync + 'static {
     ) -> Result<Option<Credentials>, ApiError>;
 
     /// Whether a session named by [`Credentials::session`] was ended since
-    /// (the resident revoked the app, signed out, deleted the keys).
-    fn session_ended(&self, _session: &str) -> bool {
+    /// (the resident revoked the app, signed out, deleted the keys), on
+    /// this server or, when servers share the store, any other.
+    async fn session_ended(&self, _session: &str) -> bool {
         false
+    }
+
+    /// The sessions ended since `since_ms` (milliseconds since the epoch)
+    /// on any server sharing the store (nothing when the store is this
+    /// server's own: it knows its own at once).
+    async fn sessions_ended_since(&self, _since_ms: i64) -> Vec<String> {
+        Vec::new()
     }
 }
 

@@ -492,3 +492,54 @@ async fn an_upload_on_one_server_is_followed_to_its_end_on_the_other() {
         404
     );
 }
+
+#[tokio::test]
+async fn a_revocation_on_one_server_closes_the_notification_channels_open_on_the_other() {
+    use futures_util::StreamExt;
+    let (a, b) = two_servers().await;
+    a.put_turtle("/notes/a.ttl", "<#a> <#b> 1 .").await;
+    // A channel opened on server a with the owner's token…
+    let r = a
+        .signed(
+            "POST",
+            &format!("{}/.notifications/WebSocketChannel2023/", a.base),
+        )
+        .header("content-type", "application/ld+json")
+        .body(
+            serde_json::json!({
+                "type": "WebSocketChannel2023",
+                "topic": a.url("/notes/"),
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let channel: serde_json::Value = r.json().await.unwrap();
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(channel["receiveFrom"].as_str().unwrap())
+            .await
+            .unwrap();
+    // …ends when the token's family is revoked through server b, without
+    // any change in the pod to carry the news.
+    b.app
+        .idp
+        .revoke(RevokeScope::FamiliesOf(&a.webid))
+        .await
+        .unwrap();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(15), async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) => return true,
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) => return true,
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => {
+                    panic!("the revoked token's channel heard {t}")
+                }
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert_eq!(ended, Ok(true), "the channel on server a stayed open");
+}
