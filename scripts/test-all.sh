@@ -31,4 +31,4 @@ echo "== cargo test --workspace"
 cargo test --workspace --locked
 
 echo "== the Solid protocol, access-control, security and energy suites again, on PostgreSQL"
-SELFDATA_TEST_ENGINE=postgres cargo test -p selfdata --test app --locked -- protocol:: access:: security:: energy::
+SELFDATA_TEST_ENGINE=postgres cargo test -p selfdata --test app --locked -- protocol:: access:: security:: energy:: notifications::

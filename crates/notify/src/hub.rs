@@ -185,7 +185,16 @@ impl Hub {
             loop {
                 every.tick().await;
                 let Some(hub) = hub.upgrade() else { break };
-                hub.sweep_expired();
+                let swept = hub.sweep_expired();
+                if crate::shared::kept_here(&hub) {
+                    hub.sweep_kept(swept).await;
+                }
+                let pods: Vec<PodName> = hub.channels.read().by_topic.keys().cloned().collect();
+                if !pods.is_empty()
+                    && let Err(e) = hub.state.store().listen(&pods).await
+                {
+                    tracing::warn!(error = %e, "other servers' changes may not be heard");
+                }
                 let now = now_ms();
                 let ended = hub
                     .state
@@ -198,8 +207,22 @@ impl Hub {
         });
     }
 
-    /// Opens a channel, within the limits.
-    pub fn open(&self, channel: Channel) -> Result<Arc<Channel>, Refusal> {
+    /// Opens a channel, within the limits, and says the store this server
+    /// listens to its pod (commits other servers make to it are told then).
+    pub async fn open(&self, channel: Channel) -> Result<Arc<Channel>, Refusal> {
+        let channel = self.insert(channel)?;
+        if let Err(e) = self
+            .state
+            .store()
+            .listen(std::slice::from_ref(&channel.pod))
+            .await
+        {
+            tracing::warn!(error = %e, "other servers' changes to a pod may not be heard");
+        }
+        Ok(channel)
+    }
+
+    fn insert(&self, channel: Channel) -> Result<Arc<Channel>, Refusal> {
         let channel = Arc::new(channel);
         let mut channels = self.channels.write();
         if channels.by_id.len() >= self.settings.max_channels {
@@ -493,9 +516,30 @@ impl Hub {
         }
     }
 
+    /// For channels kept in their pods: forgets those swept here unless
+    /// another server took their receiver, and closes the sockets held here
+    /// of channels unsubscribed through another server.
+    async fn sweep_kept(&self, swept: Vec<String>) {
+        for id in swept {
+            crate::shared::forget(self, &id, true).await;
+        }
+        let held: Vec<(PodName, String)> = self
+            .channels
+            .read()
+            .by_id
+            .values()
+            .filter(|c| c.kind == Kind::WebSocket && c.sink.lock().is_some())
+            .map(|c| (c.pod.clone(), c.id.clone()))
+            .collect();
+        for id in crate::shared::unsubscribed(self, &held).await {
+            tracing::info!(channel = %id, "a channel was unsubscribed through another server; closed");
+            self.remove(&id);
+        }
+    }
+
     /// Closes channels past their end, websocket channels never connected
-    /// in time, and channels whose receiver went away.
-    fn sweep_expired(&self) {
+    /// in time, and channels whose receiver went away; returns their ids.
+    fn sweep_expired(&self) -> Vec<String> {
         let now = now_ms();
         let connect_within = self.settings.connect_within;
         let gone: Vec<String> = self
@@ -512,9 +556,10 @@ impl Hub {
             })
             .map(|c| c.id.clone())
             .collect();
-        for id in gone {
-            self.remove(&id);
+        for id in &gone {
+            self.remove(id);
         }
+        gone
     }
 }
 

@@ -117,7 +117,7 @@ async fn subscribe(
         Err(_) => return Err("forbidden"),
     };
     let channel = Channel::new(Kind::Legacy, topic, who.clone(), hub.settings.max_lifetime);
-    let channel = hub.open(channel).map_err(|_| "limit")?;
+    let channel = hub.open(channel).await.map_err(|_| "limit")?;
     hub.connect(&channel, tx.clone());
     Ok(channel.id.clone())
 }

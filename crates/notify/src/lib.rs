@@ -22,6 +22,7 @@
 pub mod activity;
 mod hub;
 pub mod legacy;
+mod shared;
 pub mod streaming;
 pub mod subscription;
 pub mod webhook;

@@ -28,7 +28,7 @@ pub async fn receive(State(hub): State<Arc<Hub>>, request: Request) -> Result<Re
     let topic = format!("{}{rest}", hub.state.config().base_url);
     let topic = readable_topic(&hub, &who, &topic).await?;
     let channel = Channel::new(Kind::Streaming, topic, who, hub.settings.max_lifetime);
-    let channel = hub.open(channel).map_err(refused)?;
+    let channel = hub.open(channel).await.map_err(refused)?;
     let queue = hub.claim(&channel).ok_or_else(ApiError::internal)?;
     // Ends when the channel does (its sender dropped); dropped, when the
     // client goes away, which the hub notices at the next send or sweep.

@@ -171,7 +171,14 @@ async fn subscribe(hub: Arc<Hub>, kind: Kind, request: Request) -> Result<Respon
         ))
     })?;
     let channel = channel_for(&hub, kind, who, asked).await?;
-    let channel = hub.open(channel).map_err(refused)?;
+    let channel = hub.open(channel).await.map_err(refused)?;
+    if kind == Kind::WebSocket
+        && crate::shared::kept_here(&hub)
+        && let Err(e) = crate::shared::keep(&hub, &channel).await
+    {
+        hub.remove(&channel.id);
+        return Err(ApiError::from(e));
+    }
     if kind == Kind::Webhook {
         crate::webhook::spawn(hub.clone(), channel.clone());
     }
@@ -291,6 +298,10 @@ async fn channel_for(
     channel.rate = rate;
     channel.state = asked.state;
     channel.send_to = send_to;
+    if kind == Kind::WebSocket && crate::shared::kept_here(hub) {
+        // Any server may take its receiver.
+        channel.id = crate::shared::id_for(&channel.pod);
+    }
     Ok(channel)
 }
 
@@ -367,6 +378,23 @@ pub async fn unsubscribe(
 ) -> Result<Response, ApiError> {
     let (parts, _) = request.into_parts();
     let who = who(&hub, &parts).await?;
+    let mine = |owner: Option<&str>| match owner {
+        Some(owner) => who.credentials.as_ref().is_some_and(|w| w.webid == owner),
+        None => true,
+    };
+    if hub.get(&id).is_none()
+        && let Some(owner) = crate::shared::owner(&hub, &id).await
+    {
+        // Kept in its pod and served by another server, which closes it.
+        if !mine(owner.as_deref()) {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "There is no such channel of yours; it may have ended already.",
+            ));
+        }
+        crate::shared::forget(&hub, &id, false).await;
+        return Ok(StatusCode::RESET_CONTENT.into_response());
+    }
     let channel = hub
         .get(&id)
         .filter(|c| matches!(c.kind, Kind::WebSocket | Kind::Webhook))
@@ -384,6 +412,7 @@ pub async fn unsubscribe(
             )
         })?;
     hub.remove(&channel.id);
+    crate::shared::forget(&hub, &channel.id, false).await;
     Ok(StatusCode::RESET_CONTENT.into_response())
 }
 

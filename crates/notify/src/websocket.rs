@@ -31,30 +31,49 @@ pub async fn receive(
     Path(id): Path<String>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let channel = hub
-        .get(&id)
-        .filter(|c| c.kind == Kind::WebSocket)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "There is no such channel; it may have ended. Subscribe again.",
-            )
-        })?;
     let upgrade = upgrade.map_err(|_| {
         ApiError::new(
             StatusCode::UPGRADE_REQUIRED,
             "This is a channel's websocket: connect to it with a websocket client.",
         )
     })?;
-    let queue = hub.claim(&channel).ok_or_else(|| {
+    let taken_elsewhere = || {
         ApiError::conflict(
             "This channel already has its receiver connected; subscribe again for another one.",
         )
-    })?;
+    };
+    let kept = crate::shared::kept_here(&hub);
+    let channel = match hub.get(&id).filter(|c| c.kind == Kind::WebSocket) {
+        // Taken here; when kept in its pod, marked taken there first (no
+        // other server may take it meanwhile).
+        Some(channel) => {
+            if kept && !crate::shared::mark_taken(&hub, &id).await {
+                return Err(taken_elsewhere());
+            }
+            channel
+        }
+        // Subscribed through another server.
+        None if kept => crate::shared::take(&hub, &id).await.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "There is no such channel (or its receiver is connected already); it may have ended. Subscribe again.",
+            )
+        })?,
+        None => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "There is no such channel; it may have ended. Subscribe again.",
+            ));
+        }
+    };
+    let queue = hub.claim(&channel).ok_or_else(taken_elsewhere)?;
     Ok(upgrade
         .on_upgrade(move |socket| async move {
             run(socket, &hub, &channel, queue).await;
             hub.remove(&channel.id);
+            if kept {
+                crate::shared::forget(&hub, &channel.id, false).await;
+            }
         })
         .into_response())
 }

@@ -552,6 +552,12 @@ pub trait Backend: Send + Sync + 'static {
     }
     /// One entry of the pod's derived store, if it exists.
     async fn index_get(&self, pod: &PodName, key: &str) -> Result<Option<Bytes>, StoreError>;
+    /// Says this server listens to these pods' commits ([`Backend::changes`]):
+    /// where servers share the store, commits other servers make to them
+    /// are then told too (within a second). Called again while listening.
+    async fn listen(&self, _pods: &[PodName]) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// The commits made from now on, for a listener that must never hold
     /// up a write (notifications). `None` when the engine cannot tell.
     fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<std::sync::Arc<Committed>>> {

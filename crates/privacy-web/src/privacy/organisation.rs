@@ -13,7 +13,7 @@
 //! - mark what happened (`POST …/{key}/status`, CSRF-checked): a request
 //!   sent on a date (its answer due a month later), the request answered,
 //!   the data erased. Marks are requests of `selfdata/rights/requests.json`
-//!   kept with the organisation's key, written under the pod's import lock,
+//!   kept with the organisation's key, written in the pod's turn,
 //!   and shown here, on the rights page and, as a short status, on the
 //!   directory;
 //! - say it is the same as another entry (`POST …/{key}/merge`, `into`), or

@@ -12,7 +12,7 @@
 //! added to the registry under its name when no holder there has the same
 //! key, and the request recorded for it keeps the key, so its page shows
 //! what was asked. Every change to the two files reads, edits and writes
-//! them under the pod's import lock, so two forms never lose each other's
+//! them in the pod's turn, so two forms never lose each other's
 //! change.
 //!
 //! The default registry names common French holders without contact
@@ -279,7 +279,7 @@ async fn load_strict<T: DeserializeOwned>(
 }
 
 /// Reads the list at `path` (`fresh()` when there is none), lets `change`
-/// edit it and stores it when it changed, all under the pod's import lock:
+/// edit it and stores it when it changed, all in the pod's turn:
 /// no other statement of the resident, and no import, writes the pod in
 /// between. Nothing is written when `change` refuses.
 async fn update<T, R, E>(

@@ -543,3 +543,124 @@ async fn a_revocation_on_one_server_closes_the_notification_channels_open_on_the
     .await;
     assert_eq!(ended, Ok(true), "the channel on server a stayed open");
 }
+
+#[tokio::test]
+async fn a_change_made_through_one_server_is_notified_on_a_channel_of_the_other() {
+    use futures_util::StreamExt;
+    let (a, b) = two_servers().await;
+    a.put_turtle("/notes/a.ttl", "<#a> <#b> 1 .").await;
+    let r = a
+        .signed(
+            "POST",
+            &format!("{}/.notifications/WebSocketChannel2023/", a.base),
+        )
+        .header("content-type", "application/ld+json")
+        .body(
+            serde_json::json!({
+                "type": "WebSocketChannel2023",
+                "topic": a.url("/notes/"),
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let channel: serde_json::Value = r.json().await.unwrap();
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(channel["receiveFrom"].as_str().unwrap())
+            .await
+            .unwrap();
+    // A document added through server b.
+    let url = a.url("/notes/b.ttl");
+    let put = signed_to(&a, "PUT", &url, &b.at(&a, &url), None)
+        .header("content-type", "text/turtle")
+        .body("<#b> <#c> 2 .");
+    assert_eq!(put.send().await.unwrap().status(), 201);
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => {
+                    return serde_json::from_str::<serde_json::Value>(&t).unwrap();
+                }
+                Some(Ok(_)) => continue,
+                other => panic!("the channel ended: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("the channel on server a did not hear the change made through b");
+    assert_eq!(heard["type"], "Add");
+    assert_eq!(heard["object"], url);
+}
+
+#[tokio::test]
+async fn a_channel_subscribed_on_one_server_is_received_on_the_other_once_and_unsubscribed_from_either()
+ {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let (a, b) = two_servers().await;
+    a.put_turtle("/notes/a.ttl", "<#a> <#b> 1 .").await;
+    let subscribe = a
+        .signed(
+            "POST",
+            &format!("{}/.notifications/WebSocketChannel2023/", a.base),
+        )
+        .header("content-type", "application/ld+json")
+        .body(
+            serde_json::json!({
+                "type": "WebSocketChannel2023",
+                "topic": a.url("/notes/"),
+            })
+            .to_string(),
+        );
+    let r = subscribe.send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let channel: serde_json::Value = r.json().await.unwrap();
+    let receive_from = channel["receiveFrom"].as_str().unwrap().to_owned();
+    // The load balancer sends the socket to server b.
+    let on_b = receive_from.replacen(
+        &a.base.replacen("http", "ws", 1),
+        &format!("ws://{}", b.addr),
+        1,
+    );
+    assert_ne!(on_b, receive_from);
+    let (mut socket, _) = tokio_tungstenite::connect_async(&on_b).await.unwrap();
+    // A second receiver, on server a, is refused.
+    match tokio_tungstenite::connect_async(&receive_from).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 409),
+        other => panic!("a second receiver was let in: {:?}", other.map(|_| ())),
+    }
+    // A change made through server a is heard on server b's socket.
+    a.put_turtle("/notes/b.ttl", "<#b> <#c> 2 .").await;
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Text(t))) => {
+                    return serde_json::from_str::<serde_json::Value>(&t).unwrap();
+                }
+                Some(Ok(_)) => continue,
+                other => panic!("the channel ended: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("server b's socket did not hear the change");
+    assert_eq!(heard["type"], "Add");
+    assert_eq!(heard["object"], a.url("/notes/b.ttl"));
+    // Unsubscribed through server a: server b closes the socket.
+    let id = channel["id"].as_str().unwrap();
+    let gone = a.signed("DELETE", id).send().await.unwrap();
+    assert_eq!(gone.status(), 205);
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(12), async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(Message::Text(t))) => panic!("heard after unsubscribing: {t}"),
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "server b kept the unsubscribed channel open");
+}

@@ -35,6 +35,7 @@ use crate::StoreError;
 use crate::crypto::{Key32, MasterKey};
 
 mod directory;
+mod feed;
 mod holders;
 mod objects;
 mod placement;
@@ -106,8 +107,15 @@ pub struct PgStore {
     objects: Option<objects::Objects>,
     /// The background sweep of the object store, stopped with the store.
     sweeper: Option<tokio::task::AbortHandle>,
-    /// The commits this server made, for [`crate::Backend::changes`].
+    /// The commits this server made, and those of other servers read
+    /// from the change feed, for [`crate::Backend::changes`].
     changes: tokio::sync::broadcast::Sender<Arc<crate::Committed>>,
+    /// This server among those sharing the database (the feed's `origin`).
+    server_id: String,
+    /// The pods this server listens to (`feed.rs`).
+    listening: Arc<feed::Listening>,
+    /// The reader of the change feed, stopped with the store.
+    feed_reader: Option<tokio::task::AbortHandle>,
 }
 
 impl Drop for PgStore {
@@ -117,6 +125,9 @@ impl Drop for PgStore {
     fn drop(&mut self) {
         if let Some(sweeper) = self.sweeper.take() {
             sweeper.abort();
+        }
+        if let Some(reader) = self.feed_reader.take() {
+            reader.abort();
         }
         if let Some(clusters) = self.clusters.take() {
             let _ = std::thread::Builder::new()
@@ -231,8 +242,17 @@ impl PgStore {
             objects,
             sweeper: None,
             changes,
+            server_id: hex::encode(rand::random::<[u8; 12]>()),
+            listening: Arc::new(feed::Listening::default()),
+            feed_reader: None,
         };
         store.create_schema().await?;
+        store.feed_reader = Some(feed::start_reader(
+            store.clusters().clone(),
+            store.listening.clone(),
+            store.server_id.clone(),
+            store.changes.clone(),
+        ));
         if let Some(objects) = &store.objects {
             store.sweeper = Some(pods::start_sweeper(
                 store.clusters().clone(),
@@ -269,8 +289,9 @@ impl PgStore {
 
     async fn create_schema(&self) -> Result<(), StoreError> {
         let main = format!(
-            "{} {} {} {} {}",
+            "{} {} {} {} {} {}",
             pods::SCHEMA,
+            feed::SCHEMA,
             placement::SCHEMA,
             directory::SCHEMA,
             holders::SCHEMA,
@@ -279,7 +300,7 @@ impl PgStore {
         schema_on(self.pool().clone(), main).await?;
         // The pods' other clusters hold pods only.
         for pool in self.clusters().pools().skip(1) {
-            schema_on(pool.clone(), pods::SCHEMA.to_owned()).await?;
+            schema_on(pool.clone(), format!("{} {}", pods::SCHEMA, feed::SCHEMA)).await?;
         }
         Ok(())
     }

@@ -215,7 +215,7 @@ fn copy_rows(from: &mut Conn, to: &mut Conn, pod: &str) -> Result<(u64, u64), St
     remove_rows(&mut target, pod)?;
     let row = source
         .query_opt(
-            "SELECT created, quota, next_version, used, acl_epoch, moving FROM pod WHERE name = $1",
+            "SELECT created, quota, next_version, used, acl_epoch, moving, listened_until FROM pod WHERE name = $1",
             &[&pod],
         )?
         .ok_or_else(|| StoreError::NoSuchPod(pod.to_owned()))?;
@@ -225,8 +225,8 @@ fn copy_rows(from: &mut Conn, to: &mut Conn, pod: &str) -> Result<(u64, u64), St
         )));
     }
     target.execute(
-        "INSERT INTO pod (name, created, quota, next_version, used, acl_epoch, moving)
-         VALUES ($1, $2, $3, $4, $5, $6, true)",
+        "INSERT INTO pod (name, created, quota, next_version, used, acl_epoch, moving, listened_until)
+         VALUES ($1, $2, $3, $4, $5, $6, true, $7)",
         &[
             &pod,
             &row.get::<_, i64>(0),
@@ -234,6 +234,7 @@ fn copy_rows(from: &mut Conn, to: &mut Conn, pod: &str) -> Result<(u64, u64), St
             &row.get::<_, i64>(2),
             &row.get::<_, i64>(3),
             &row.get::<_, i64>(4),
+            &row.get::<_, i64>(6),
         ],
     )?;
     let wrapped: Vec<u8> = source

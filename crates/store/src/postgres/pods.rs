@@ -1012,6 +1012,10 @@ impl Backend for PgStore {
         true
     }
 
+    async fn listen(&self, pods: &[PodName]) -> Result<(), StoreError> {
+        self.mark_listened(pods).await
+    }
+
     async fn acl_epoch(&self, pod: &PodName) -> Result<Option<u64>, StoreError> {
         let name = pod.as_str().to_owned();
         let epoch: Option<i64> = self
@@ -1057,6 +1061,7 @@ impl Backend for PgStore {
         let uploaded = Arc::new(Mutex::new(Vec::new()));
         let runtime = tokio::runtime::Handle::current();
         let listened = self.changes.receiver_count() > 0;
+        let origin = Arc::new(self.server_id.clone());
         let default_quota = self.default_quota();
         // READ COMMITTED under the pod row's lock, taken first: every write
         // of a pod takes it, so a pod's writes take turns (as on the embedded
@@ -1067,14 +1072,15 @@ impl Backend for PgStore {
         // again: 40 writers at once on one pod ran out of tries.
         let mut tried_again = false;
         let done = loop {
-            let (name, keys, job) = (pod.clone(), keys.clone(), job.clone());
+            let (name, keys, job, origin) =
+                (pod.clone(), keys.clone(), job.clone(), origin.clone());
             let (objects, runtime, uploaded_in_txn) =
                 (self.objects.clone(), runtime.clone(), uploaded.clone());
             let pool = self.clusters().pool(at).clone();
             let done = txn_on(pool, postgres::IsolationLevel::ReadCommitted, move |tx| {
                 let row = tx
                     .query_opt(
-                        "SELECT next_version, used, quota, moving FROM pod WHERE name = $1 FOR UPDATE",
+                        "SELECT next_version, used, quota, moving, listened_until FROM pod WHERE name = $1 FOR UPDATE",
                         &[&name.as_str()],
                     )?
                     .ok_or_else(|| StoreError::NoSuchPod(name.to_string()))?;
@@ -1087,6 +1093,8 @@ impl Backend for PgStore {
                     .get::<_, Option<i64>>(2)
                     .map_or(default_quota, |q| q.max(0) as u64);
                 let now = now_ms();
+                // Another server listens to the pod: its changes go to the feed.
+                let fed = row.get::<_, i64>(4) > now;
                 let mut rows = PgRows {
                     tx,
                     pod: name.as_str(),
@@ -1101,7 +1109,7 @@ impl Backend for PgStore {
                     next_version: &mut next_version,
                     now,
                     grown: 0,
-                    changes: listened.then(Vec::new),
+                    changes: (listened || fed).then(Vec::new),
                 };
                 let outcome = ctx.apply(&job.lock())?;
                 let (grown, changes) = (ctx.grown, ctx.changes.take());
@@ -1119,6 +1127,12 @@ impl Backend for PgStore {
                     "UPDATE pod SET next_version = $2, used = $3, acl_epoch = acl_epoch + $4 WHERE name = $1",
                     &[&name.as_str(), &(next_version as i64), &(after as i64), &acls],
                 )?;
+                if let Some(made) = changes.as_deref().filter(|c| fed && !c.is_empty()) {
+                    tx.execute(
+                        "INSERT INTO change_feed (pod, at, origin, changes) VALUES ($1, $2, $3, $4)",
+                        &[&name.as_str(), &now, &origin.as_str(), &super::feed::encode(made)],
+                    )?;
+                }
                 if has_pins {
                     // Named by its rows from now on.
                     tx.execute(
