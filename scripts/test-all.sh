@@ -30,5 +30,5 @@ export SELFDATA_TEST_S3
 echo "== cargo test --workspace"
 cargo test --workspace --locked
 
-echo "== the Solid protocol, access-control, security and energy suites again, on PostgreSQL"
+echo "== the Solid protocol, access-control, security, energy and notifications suites again, on PostgreSQL"
 SELFDATA_TEST_ENGINE=postgres cargo test -p selfdata --test app --locked -- protocol:: access:: security:: energy:: notifications::
