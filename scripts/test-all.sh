@@ -17,7 +17,9 @@ npm ci --prefix examples/energy-app --no-audit --no-fund
 
 echo "== PostgreSQL on loopback, for the PostgreSQL engine's tests"
 SELFDATA_TEST_POSTGRES=$(bash scripts/postgres.sh start)
-export SELFDATA_TEST_POSTGRES
+# The authority of its certificate (the test of encrypted connections).
+SELFDATA_TEST_POSTGRES_CA="${PGTEST_DIR:-/tmp/selfdata-pg}.tls/ca.crt"
+export SELFDATA_TEST_POSTGRES SELFDATA_TEST_POSTGRES_CA
 trap 'bash scripts/seaweedfs.sh stop; bash scripts/pg-failover.sh stop; bash scripts/postgres.sh stop' EXIT
 echo "== a PostgreSQL primary and its standby (pg_auto_failover), for the failover test"
 SELFDATA_TEST_FAILOVER=$(bash scripts/pg-failover.sh start)

@@ -110,6 +110,12 @@ struct Cli {
     /// main); set it to another when one is full.
     #[arg(long, global = true, env = "SELFDATA_NEW_PODS_ON")]
     new_pods_on: Option<String>,
+    /// With --database-url: the certificate authority (a PEM file) the
+    /// databases' certificates are signed by, when it is not a public one.
+    /// Put `sslmode=require` in the URLs so that no connection goes
+    /// unencrypted.
+    #[arg(long, global = true, env = "SELFDATA_DATABASE_CA_FILE")]
+    database_ca_file: Option<PathBuf>,
     /// Connections each server keeps to the database at most.
     #[arg(long, global = true, env = "SELFDATA_DATABASE_POOL", default_value_t = selfdata_store::postgres::DEFAULT_POOL_SIZE)]
     database_pool: u32,
@@ -140,6 +146,7 @@ impl Cli {
             settings.objects = self.objects();
             settings.clusters = self.pod_databases.clone();
             settings.new_pods_on = self.new_pods_on.clone();
+            settings.ca_file = self.database_ca_file.clone();
             settings
         })
     }
@@ -1090,7 +1097,9 @@ fn given_or_folder_key(
 async fn migrate(
     data: &std::path::Path,
     database: Option<selfdata_store::postgres::PgSettings>,
-    objects: Option<selfdata_store::postgres::ObjectSettings>,
+    // How to reach the database --to-database names: pool, object store,
+    // certificate authority (its URL is that one).
+    reach: selfdata_store::postgres::PgSettings,
     master_given: bool,
     master: Option<selfdata_store::crypto::MasterKey>,
     to_database: Option<String>,
@@ -1103,14 +1112,9 @@ async fn migrate(
     use selfdata_store::postgres::{PgSettings, PgStore};
     use selfdata_store::sqlite::SqliteBackend;
     let master = given_or_folder_key(data, master)?;
-    let pool_size = database
-        .as_ref()
-        .map_or(selfdata_store::postgres::DEFAULT_POOL_SIZE, |d| d.pool_size);
-    let postgres = |url: &str| {
-        let mut settings = PgSettings::new(url);
-        settings.pool_size = pool_size;
-        settings.objects = objects.clone();
-        settings
+    let postgres = |url: &str| PgSettings {
+        url: url.to_owned(),
+        ..reach.clone()
     };
     let (from, to, target): (Arc<dyn Storage>, Arc<dyn Storage>, String) =
         match (database, to_database, to_data) {
@@ -1695,10 +1699,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             to_data,
         } => {
             let given = cli.master_key.is_some() || cli.master_key_file.is_some();
+            let mut reach = selfdata_store::postgres::PgSettings::new("");
+            reach.pool_size = cli.database_pool;
+            reach.objects = objects.clone();
+            reach.ca_file = cli.database_ca_file.clone();
             migrate(
                 &cli.data,
                 database.clone(),
-                objects.clone(),
+                reach,
                 given,
                 master,
                 to_database,

@@ -54,9 +54,14 @@ const TRIES: u32 = 16;
 /// say) before it is answered 503.
 const CONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
-type Pool = r2d2::Pool<PostgresConnectionManager<postgres::NoTls>>;
+/// How connections are encrypted: TLS (rustls) when the URL's `sslmode`
+/// asks for it (`require`; `prefer`, the default, when the server offers
+/// it), the server's certificate checked against the public roots and the
+/// operator's authority ([`PgSettings::ca_file`]).
+type Tls = tokio_postgres_rustls::MakeRustlsConnect;
+type Pool = r2d2::Pool<PostgresConnectionManager<Tls>>;
 /// A connection of the pool.
-pub(crate) type Conn = r2d2::PooledConnection<PostgresConnectionManager<postgres::NoTls>>;
+pub(crate) type Conn = r2d2::PooledConnection<PostgresConnectionManager<Tls>>;
 
 /// Where a server finds its database.
 #[derive(Debug, Clone)]
@@ -75,6 +80,9 @@ pub struct PgSettings {
     pub clusters: Vec<(String, String)>,
     /// The cluster new pods are created on (the main database if none).
     pub new_pods_on: Option<String>,
+    /// The authority (PEM certificates) the databases' certificates are
+    /// signed by, when not a public one; with `sslmode=require` in the URLs.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl PgSettings {
@@ -85,6 +93,7 @@ impl PgSettings {
             objects: None,
             clusters: Vec::new(),
             new_pods_on: None,
+            ca_file: None,
         }
     }
 }
@@ -201,9 +210,10 @@ impl PgStore {
     /// Connects to the database and creates or completes its schema.
     pub async fn connect(settings: &PgSettings, master: MasterKey) -> Result<Self, StoreError> {
         let size = settings.pool_size.max(1);
+        let tls = tls(settings.ca_file.as_deref())?;
         let mut list = vec![(
             placement::MAIN.to_owned(),
-            open_pool(&settings.url, size).await?,
+            open_pool(&settings.url, size, tls.clone()).await?,
         )];
         for (name, url) in &settings.clusters {
             let valid = !name.is_empty()
@@ -217,7 +227,7 @@ impl PgStore {
                     placement::MAIN
                 )));
             }
-            list.push((name.clone(), open_pool(url, size).await?));
+            list.push((name.clone(), open_pool(url, size, tls.clone()).await?));
         }
         let clusters = placement::Clusters::new(list);
         let new_pods_on = match &settings.new_pods_on {
@@ -359,12 +369,46 @@ async fn schema_on(pool: Pool, sql: String) -> Result<(), StoreError> {
     }
 }
 
+/// The TLS connector of every connection: the public roots, and the
+/// certificates of `ca_file` when given.
+fn tls(ca_file: Option<&std::path::Path>) -> Result<Tls, StoreError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca_file {
+        let unreadable = |e: &dyn std::fmt::Display| {
+            StoreError::Io(format!(
+                "the database's certificate authority {} cannot be read: {e}",
+                path.display()
+            ))
+        };
+        let mut added = 0;
+        for cert in CertificateDer::pem_file_iter(path).map_err(|e| unreadable(&e))? {
+            roots
+                .add(cert.map_err(|e| unreadable(&e))?)
+                .map_err(|e| unreadable(&e))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(unreadable(&"it holds no PEM certificate"));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::Io(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
 /// A pool of connections to the database `url` names.
-async fn open_pool(url: &str, size: u32) -> Result<Pool, StoreError> {
+async fn open_pool(url: &str, size: u32, tls: Tls) -> Result<Pool, StoreError> {
     let config: postgres::Config = url
         .parse()
         .map_err(|e| StoreError::Io(format!("the database URL cannot be read: {e}")))?;
-    let manager = PostgresConnectionManager::new(config, postgres::NoTls);
+    let manager = PostgresConnectionManager::new(config, tls);
     tokio::task::spawn_blocking(move || {
         r2d2::Pool::builder()
             .max_size(size)
