@@ -31,8 +31,41 @@ fn fail_over() {
     assert!(status.success(), "pg_autoctl perform failover failed");
 }
 
+/// The primary's synchronous standbys as it reports them: (the setting,
+/// how many standbys stream to it synchronously now).
+fn synchronous_standbys() -> (String, i64) {
+    let url = cluster_url();
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let setting: String = c
+            .query_one("SHOW synchronous_standby_names", &[])
+            .unwrap()
+            .get(0);
+        let commit: String = c.query_one("SHOW synchronous_commit", &[]).unwrap().get(0);
+        assert_eq!(commit, "on", "a commit waits for the standby's flush");
+        let sync: i64 = c
+            .query_one(
+                "SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum')",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        (setting, sync)
+    })
+    .join()
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failover_of_the_database_loses_no_acknowledged_write_and_answers_503_meanwhile() {
+    // Acknowledged means committed on the primary and its standby: the
+    // primary waits for one synchronous standby, and one streams to it.
+    let (setting, streaming) = synchronous_standbys();
+    assert!(
+        !setting.is_empty(),
+        "the primary has no synchronous standby"
+    );
+    assert_eq!(streaming, 1, "no standby streams synchronously ({setting})");
     let url = testing::fresh_database_on(&cluster_url());
     let s = Arc::new(
         Server::start_with(move |o| {
