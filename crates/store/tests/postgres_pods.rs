@@ -294,3 +294,41 @@ async fn a_database_that_is_away_is_told_as_unavailable_not_as_a_failure() {
         other => panic!("expected Unavailable, got {:?}", other.map(|_| ())),
     }
 }
+
+#[tokio::test]
+async fn an_erasure_stopped_after_its_key_went_is_finished_by_erasing_again() {
+    let (url, a, _, pod) = two_servers().await;
+    for i in 0..5 {
+        a.write(
+            &pod,
+            put(&format!("/notes/{i}.txt"), b"a note", Precondition::None),
+        )
+        .await
+        .unwrap();
+    }
+    // What the erasure's first transaction leaves when the server dies
+    // right after it: the key and the pod's row gone, its name remembered,
+    // its resources still there (unreadable).
+    let sql = url.clone();
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&sql, postgres::NoTls).unwrap();
+        c.batch_execute(
+            "DELETE FROM pod_key WHERE pod = 'alice'; DELETE FROM pod WHERE name = 'alice';
+             INSERT INTO pod_tombstone (name, erased) VALUES ('alice', 1)",
+        )
+        .unwrap();
+    })
+    .join()
+    .unwrap();
+    assert!(dump(&url).contains("/notes/3.txt"), "rows left behind");
+    let receipt = a.delete_pod(&pod).await.unwrap();
+    assert!(!receipt.key_destroyed, "the key was gone already");
+    assert!(receipt.files_removed >= 6, "{receipt:?}");
+    assert!(!dump(&url).contains("/notes/"), "the rows are gone");
+    // A pod that never was is still no pod.
+    let never = PodName::parse("nobody").unwrap();
+    assert!(matches!(
+        a.delete_pod(&never).await,
+        Err(StoreError::NoSuchPod(_))
+    ));
+}

@@ -778,6 +778,21 @@ impl PgStore {
         txn_on(self.clusters().pool_of(pod.as_str()).await?, isolation, f).await
     }
 
+    /// Whether an erasure of `pod` was stopped after its key went: its name
+    /// is remembered as erased, or still placed on a cluster without a row.
+    async fn left_halfway(&self, pod: &PodName) -> Result<bool, StoreError> {
+        let name = pod.as_str().to_owned();
+        self.run(move |c| {
+            Ok(c.query_one(
+                "SELECT EXISTS (SELECT 1 FROM pod_tombstone WHERE name = $1)
+                     OR EXISTS (SELECT 1 FROM placement WHERE pod = $1)",
+                &[&name],
+            )?
+            .get(0))
+        })
+        .await
+    }
+
     /// [`release`] of a pod's objects, a failure logged (the write's
     /// outcome stands; the sweep removes what is left).
     async fn release(&self, pod: &PodName, token: Option<i64>, names: Vec<String>) {
@@ -1228,8 +1243,16 @@ impl Backend for PgStore {
                 Ok(keys > 0)
             },
         )
-        .await?;
-        if at != 0 {
+        .await;
+        // An erasure stopped after its key went (a server killed, the
+        // database away) is finished by erasing again: its name is
+        // remembered or still placed, and what is left of it goes.
+        let (key_destroyed, halfway) = match key_destroyed {
+            Ok(destroyed) => (destroyed, false),
+            Err(StoreError::NoSuchPod(_)) if self.left_halfway(name).await? => (false, true),
+            Err(e) => return Err(e),
+        };
+        if at != 0 || halfway {
             let pod = name.as_str().to_owned();
             self.txn(move |tx| forget_pod(tx, &pod, key_destroyed_ms))
                 .await?;
