@@ -490,26 +490,30 @@ impl Hub {
         allowed
     }
 
+    /// The ids of the channels `keep` picks.
+    fn ids_where(&self, keep: impl Fn(&Channel) -> bool) -> Vec<String> {
+        self.channels
+            .read()
+            .by_id
+            .values()
+            .filter(|c| keep(c))
+            .map(|c| c.id.clone())
+            .collect()
+    }
+
     /// Closes the channels opened in sessions that ended (on another server).
     fn close_sessions(&self, ended: &[String]) {
         if ended.is_empty() {
             return;
         }
         let ended: std::collections::HashSet<&str> = ended.iter().map(String::as_str).collect();
-        let gone: Vec<String> = self
-            .channels
-            .read()
-            .by_id
-            .values()
-            .filter(|c| {
-                c.who
-                    .credentials
-                    .as_ref()
-                    .and_then(|c| c.session.as_deref())
-                    .is_some_and(|s| ended.contains(s))
-            })
-            .map(|c| c.id.clone())
-            .collect();
+        let gone = self.ids_where(|c| {
+            c.who
+                .credentials
+                .as_ref()
+                .and_then(|c| c.session.as_deref())
+                .is_some_and(|s| ended.contains(s))
+        });
         for id in gone {
             tracing::info!(channel = %id, "a channel's session ended on another server; closed");
             self.remove(&id);
@@ -542,20 +546,13 @@ impl Hub {
     fn sweep_expired(&self) -> Vec<String> {
         let now = now_ms();
         let connect_within = self.settings.connect_within;
-        let gone: Vec<String> = self
-            .channels
-            .read()
-            .by_id
-            .values()
-            .filter(|c| {
-                c.end_at_ms <= now
-                    || match c.sink.lock().as_ref() {
-                        None => c.created.elapsed() >= connect_within,
-                        Some(sink) => sink.is_closed(),
-                    }
-            })
-            .map(|c| c.id.clone())
-            .collect();
+        let gone = self.ids_where(|c| {
+            c.end_at_ms <= now
+                || match c.sink.lock().as_ref() {
+                    None => c.created.elapsed() >= connect_within,
+                    Some(sink) => sink.is_closed(),
+                }
+        });
         for id in &gone {
             self.remove(id);
         }

@@ -58,6 +58,11 @@ pub(crate) fn pod_from_command_line(
         .arg(data)
         .output()
         .unwrap();
+    keys_printed(out)
+}
+
+/// The client id and secret `selfdata pod create` printed.
+pub(crate) fn keys_printed(out: std::process::Output) -> (String, String) {
     assert!(
         out.status.success(),
         "{}",

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::crash::{bearer, wait_healthy};
+use crate::crash::{bearer, keys_printed, wait_healthy};
 use crate::e2e::free_port;
 
 const BIN: &str = env!("CARGO_BIN_EXE_selfdata");
@@ -45,20 +45,7 @@ impl Installation {
             .args(["pod", "create", name, "--base-url", &self.public_url()])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        let field = |name: &str| {
-            stdout
-                .lines()
-                .find_map(|l| l.strip_prefix(&format!("{name}=")))
-                .unwrap()
-                .to_owned()
-        };
-        (field("client_id"), field("client_secret"))
+        keys_printed(out)
     }
 
     fn public_url(&self) -> String {

@@ -499,24 +499,7 @@ async fn a_revocation_on_one_server_closes_the_notification_channels_open_on_the
     let (a, b) = two_servers().await;
     a.put_turtle("/notes/a.ttl", "<#a> <#b> 1 .").await;
     // A channel opened on server a with the owner's token…
-    let r = a
-        .signed(
-            "POST",
-            &format!("{}/.notifications/WebSocketChannel2023/", a.base),
-        )
-        .header("content-type", "application/ld+json")
-        .body(
-            serde_json::json!({
-                "type": "WebSocketChannel2023",
-                "topic": a.url("/notes/"),
-            })
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let channel: serde_json::Value = r.json().await.unwrap();
+    let channel = subscribe_to_notes(&a).await;
     let (mut socket, _) =
         tokio_tungstenite::connect_async(channel["receiveFrom"].as_str().unwrap())
             .await
@@ -546,27 +529,9 @@ async fn a_revocation_on_one_server_closes_the_notification_channels_open_on_the
 
 #[tokio::test]
 async fn a_change_made_through_one_server_is_notified_on_a_channel_of_the_other() {
-    use futures_util::StreamExt;
     let (a, b) = two_servers().await;
     a.put_turtle("/notes/a.ttl", "<#a> <#b> 1 .").await;
-    let r = a
-        .signed(
-            "POST",
-            &format!("{}/.notifications/WebSocketChannel2023/", a.base),
-        )
-        .header("content-type", "application/ld+json")
-        .body(
-            serde_json::json!({
-                "type": "WebSocketChannel2023",
-                "topic": a.url("/notes/"),
-            })
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let channel: serde_json::Value = r.json().await.unwrap();
+    let channel = subscribe_to_notes(&a).await;
     let (mut socket, _) =
         tokio_tungstenite::connect_async(channel["receiveFrom"].as_str().unwrap())
             .await
@@ -577,17 +542,10 @@ async fn a_change_made_through_one_server_is_notified_on_a_channel_of_the_other(
         .header("content-type", "text/turtle")
         .body("<#b> <#c> 2 .");
     assert_eq!(put.send().await.unwrap().status(), 201);
-    let heard = tokio::time::timeout(std::time::Duration::from_secs(5), async {
-        loop {
-            match socket.next().await {
-                Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => {
-                    return serde_json::from_str::<serde_json::Value>(&t).unwrap();
-                }
-                Some(Ok(_)) => continue,
-                other => panic!("the channel ended: {other:?}"),
-            }
-        }
-    })
+    let heard = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        next_notification(&mut socket),
+    )
     .await
     .expect("the channel on server a did not hear the change made through b");
     assert_eq!(heard["type"], "Add");
@@ -601,22 +559,7 @@ async fn a_channel_subscribed_on_one_server_is_received_on_the_other_once_and_un
     use tokio_tungstenite::tungstenite::Message;
     let (a, b) = two_servers().await;
     a.put_turtle("/notes/a.ttl", "<#a> <#b> 1 .").await;
-    let subscribe = a
-        .signed(
-            "POST",
-            &format!("{}/.notifications/WebSocketChannel2023/", a.base),
-        )
-        .header("content-type", "application/ld+json")
-        .body(
-            serde_json::json!({
-                "type": "WebSocketChannel2023",
-                "topic": a.url("/notes/"),
-            })
-            .to_string(),
-        );
-    let r = subscribe.send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let channel: serde_json::Value = r.json().await.unwrap();
+    let channel = subscribe_to_notes(&a).await;
     let receive_from = channel["receiveFrom"].as_str().unwrap().to_owned();
     // The load balancer sends the socket to server b.
     let on_b = receive_from.replacen(
@@ -633,17 +576,10 @@ async fn a_channel_subscribed_on_one_server_is_received_on_the_other_once_and_un
     }
     // A change made through server a is heard on server b's socket.
     a.put_turtle("/notes/b.ttl", "<#b> <#c> 2 .").await;
-    let heard = tokio::time::timeout(std::time::Duration::from_secs(5), async {
-        loop {
-            match socket.next().await {
-                Some(Ok(Message::Text(t))) => {
-                    return serde_json::from_str::<serde_json::Value>(&t).unwrap();
-                }
-                Some(Ok(_)) => continue,
-                other => panic!("the channel ended: {other:?}"),
-            }
-        }
-    })
+    let heard = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        next_notification(&mut socket),
+    )
     .await
     .expect("server b's socket did not hear the change");
     assert_eq!(heard["type"], "Add");
@@ -663,4 +599,44 @@ async fn a_channel_subscribed_on_one_server_is_received_on_the_other_once_and_un
     })
     .await;
     assert!(ended.is_ok(), "server b kept the unsubscribed channel open");
+}
+
+/// Subscribes to alice's `/notes/` with the owner's token on server `a`:
+/// the channel's description.
+async fn subscribe_to_notes(a: &Server) -> serde_json::Value {
+    let r = a
+        .signed(
+            "POST",
+            &format!("{}/.notifications/WebSocketChannel2023/", a.base),
+        )
+        .header("content-type", "application/ld+json")
+        .body(
+            serde_json::json!({
+                "type": "WebSocketChannel2023",
+                "topic": a.url("/notes/"),
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The socket's next notification.
+async fn next_notification(socket: &mut Socket) -> serde_json::Value {
+    use futures_util::StreamExt;
+    loop {
+        match socket.next().await {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => {
+                return serde_json::from_str(&t).unwrap();
+            }
+            Some(Ok(_)) => continue,
+            other => panic!("the channel ended: {other:?}"),
+        }
+    }
 }
