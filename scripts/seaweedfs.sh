@@ -84,10 +84,11 @@ case "${1:-start}" in
 start)
     mkdir -p "$dir/master" "$dir/v1" "$dir/v2" "$dir/filer"
     start_one master master -ip=127.0.0.1 -ip.bind=127.0.0.1 -port="$master" \
-        -mdir="$dir/master" -volumeSizeLimitMB=64 -defaultReplication=001
+        -mdir="$dir/master" -volumeSizeLimitMB=16 -defaultReplication=001
     wait_port "$master"
     # -max=0: as many volumes as the free disk holds (each bucket is a
-    # collection of its own, grown several volumes at a time).
+    # collection of its own, grown several volumes at a time; small volumes,
+    # 16 MB, so that a nearly full disk still holds the tests' buckets).
     start_one volume1 volume -ip=127.0.0.1 -ip.bind=127.0.0.1 -port="$volume1" \
         -dir="$dir/v1" -max=0 -mserver="127.0.0.1:$master"
     start_one volume2 volume -ip=127.0.0.1 -ip.bind=127.0.0.1 -port="$volume2" \
