@@ -1417,6 +1417,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "`pod move` moves a pod between the database clusters of an installation on PostgreSQL: give --database-url and its --pod-database clusters",
             )?;
             let store = pg_store(&cli.data, settings, master.clone()).await?;
+            let known = store.cluster_names();
+            if !known.contains(&to) {
+                anyhow::bail!(
+                    "no database cluster is named '{to}': this installation has {} (--pod-database NAME=URL adds one)",
+                    known.join(", ")
+                );
+            }
             let from = store.placement(&name).await?;
             if from == to {
                 println!("Pod '{name}' is on '{to}'; finishing any move left halfway.");

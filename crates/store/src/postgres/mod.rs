@@ -101,9 +101,8 @@ impl PgSettings {
 /// The PostgreSQL engine: pods ([`crate::Backend`]), the directory, the
 /// holders' and the studies' registries.
 pub struct PgStore {
-    /// The main database and the pods' other clusters; taken by `Drop`
-    /// (see there).
-    clusters: Option<placement::Clusters>,
+    /// The main database and the pods' other clusters.
+    clusters: placement::Clusters,
     /// The index of the cluster new pods are created on.
     new_pods_on: usize,
     master: MasterKey,
@@ -128,20 +127,14 @@ pub struct PgStore {
 }
 
 impl Drop for PgStore {
-    /// Closes the connections on a thread of their own: the blocking client
-    /// runs a small runtime of its own to close, which may not start on a
-    /// thread driving async tasks (where the store is usually dropped).
+    /// Stops the background tasks (the pools close on a thread of their
+    /// own once the last holder lets go: `placement::Pools`).
     fn drop(&mut self) {
         if let Some(sweeper) = self.sweeper.take() {
             sweeper.abort();
         }
         if let Some(reader) = self.feed_reader.take() {
             reader.abort();
-        }
-        if let Some(clusters) = self.clusters.take() {
-            let _ = std::thread::Builder::new()
-                .name("pg-pool-close".into())
-                .spawn(move || drop(clusters));
         }
     }
 }
@@ -244,7 +237,7 @@ impl PgStore {
         };
         let (changes, _) = tokio::sync::broadcast::channel(crate::CHANGES_BACKLOG);
         let mut store = Self {
-            clusters: Some(clusters),
+            clusters,
             new_pods_on,
             master,
             pod_quota: AtomicU64::new(u64::MAX),
@@ -278,9 +271,7 @@ impl PgStore {
     }
 
     fn clusters(&self) -> &placement::Clusters {
-        self.clusters
-            .as_ref()
-            .expect("the pools are taken only when dropped")
+        &self.clusters
     }
 
     /// Bytes each pod may hold unless the operator gave it its own quota.

@@ -64,7 +64,7 @@ pub const MAIN: &str = "main";
 /// The clusters a server knows: the main database first.
 #[derive(Clone)]
 pub(super) struct Clusters {
-    list: Arc<Vec<(String, Pool)>>,
+    list: Arc<Pools>,
     /// Pod → (cluster index, when read).
     cache: Arc<Mutex<HashMap<String, (usize, Instant)>>>,
 }
@@ -72,7 +72,7 @@ pub(super) struct Clusters {
 impl Clusters {
     pub(super) fn new(list: Vec<(String, Pool)>) -> Self {
         Self {
-            list: Arc::new(list),
+            list: Arc::new(Pools(list)),
             cache: Arc::new(Mutex::new(HashMap::new())),
         }
     }
@@ -151,6 +151,32 @@ impl Clusters {
 
     pub(super) fn forget(&self, pod: &str) {
         self.cache.lock().remove(pod);
+    }
+}
+
+/// The pools of the clusters, closed on a thread of their own when the
+/// last holder lets go: the blocking client runs a small runtime of its
+/// own to close a connection, which may not start on a thread driving async
+/// tasks (where a store or one of its background tasks is usually dropped).
+pub(super) struct Pools(Vec<(String, Pool)>);
+
+impl std::ops::Deref for Pools {
+    type Target = Vec<(String, Pool)>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl Drop for Pools {
+    fn drop(&mut self) {
+        let pools = std::mem::take(&mut self.0);
+        if pools.is_empty() {
+            return;
+        }
+        let _ = std::thread::Builder::new()
+            .name("pg-pool-close".into())
+            .spawn(move || drop(pools));
     }
 }
 
