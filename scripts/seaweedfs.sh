@@ -83,16 +83,29 @@ start_one() {
 case "${1:-start}" in
 start)
     mkdir -p "$dir/master" "$dir/v1" "$dir/v2" "$dir/filer"
-    start_one master master -ip=127.0.0.1 -ip.bind=127.0.0.1 -port="$master" \
-        -mdir="$dir/master" -volumeSizeLimitMB=16 -defaultReplication=001
+    # Every test makes a bucket of its own, and each bucket is a collection
+    # of its own: grow one volume (and its copy) per collection, not the
+    # default six, or a few hundred tests run out of volume slots. The
+    # master reads master.toml from its working folder.
+    cat >"$dir/master.toml" <<'TOML'
+[master.volume_growth]
+copy_1 = 1
+copy_2 = 1
+copy_3 = 1
+copy_other = 1
+TOML
+    (cd "$dir" && start_one master master -ip=127.0.0.1 -ip.bind=127.0.0.1 -port="$master" \
+        -mdir="$dir/master" -volumeSizeLimitMB=16 -defaultReplication=001)
     wait_port "$master"
-    # -max=0: as many volumes as the free disk holds (each bucket is a
-    # collection of its own, grown several volumes at a time; small volumes,
-    # 16 MB, so that a nearly full disk still holds the tests' buckets).
+    # A fixed number of volume slots (volumes are sparse files: a slot costs
+    # no disk until written), not one counted from the free disk at start;
+    # and a low floor of free disk (the default, 1% of the disk, marks every
+    # volume read-only on a machine whose build left a few GB free: every
+    # upload then fails with 500).
     start_one volume1 volume -ip=127.0.0.1 -ip.bind=127.0.0.1 -port="$volume1" \
-        -dir="$dir/v1" -max=0 -mserver="127.0.0.1:$master"
+        -dir="$dir/v1" -max=1000 -minFreeSpace=100MiB -mserver="127.0.0.1:$master"
     start_one volume2 volume -ip=127.0.0.1 -ip.bind=127.0.0.1 -port="$volume2" \
-        -dir="$dir/v2" -max=0 -mserver="127.0.0.1:$master"
+        -dir="$dir/v2" -max=1000 -minFreeSpace=100MiB -mserver="127.0.0.1:$master"
     wait_port "$volume1"
     wait_port "$volume2"
     start_one filer filer -ip=127.0.0.1 -ip.bind=127.0.0.1 -port="$filer" \
@@ -115,6 +128,20 @@ start)
         exit 1
         ;;
     esac
+    # An object written and removed: the volumes joined and take writes
+    # (a store that refuses them is told here, not by the tests' failures).
+    for _ in $(seq 1 60); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data probe "$endpoint/$bucket/probe" || true)
+        [ "$code" = 200 ] && break
+        sleep 0.5
+    done
+    if [ "$code" != 200 ]; then
+        echo "the object store takes no object (HTTP $code); free disk:" >&2
+        df -h "$dir" >&2
+        tail -n 20 "$dir/master.log" "$dir/volume1.log" >&2
+        exit 1
+    fi
+    curl -s -o /dev/null -X DELETE "$endpoint/$bucket/probe" || true
     echo "$endpoint"
     ;;
 stop)
