@@ -3,12 +3,14 @@
 //! type and bytes, auxiliary resources (ACLs, descriptions) included, the
 //! derived index and the pod's own quota; then checked against the source.
 //! Bodies are decrypted by the source and encrypted by the target with the
-//! pod's new data key there. Versions, and so entity tags, are the target's
-//! own: a client holding an old ETag fetches the resource again.
+//! pod's new data key there. Modification times are the source's (what a
+//! resident's file list and `Last-Modified` show does not change with the
+//! engine); versions, and so entity tags, are the target's own: a client
+//! holding an old ETag fetches the resource again.
 
 use bytes::Bytes;
 
-use crate::{AuxKind, Backend, PodName, Precondition, ResourcePath, StoreError, Write};
+use crate::{AuxKind, Backend, Meta, PodName, Precondition, ResourcePath, StoreError, Write};
 
 /// What copying one pod did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,11 +37,11 @@ pub enum CopyError {
 }
 
 /// Every resource of a pod, containers before their members, each with
-/// its auxiliary resources: `(path, media type, body)`.
+/// its auxiliary resources: its metadata and body.
 async fn walk(
     store: &dyn Backend,
     pod: &PodName,
-    mut each: impl AsyncFnMut(ResourcePath, String, Bytes) -> Result<(), CopyError>,
+    mut each: impl AsyncFnMut(Meta, Bytes) -> Result<(), CopyError>,
 ) -> Result<(), CopyError> {
     let mut containers = vec![ResourcePath::root()];
     while let Some(container) = containers.pop() {
@@ -55,7 +57,7 @@ async fn walk(
             let aux = AuxKind::ALL.map(|k| path.aux(k));
             for p in std::iter::once(path).chain(aux) {
                 if let Some((meta, body)) = store.get(pod, &p).await? {
-                    each(p, meta.content_type, body).await?;
+                    each(meta, body).await?;
                 }
             }
         }
@@ -71,14 +73,19 @@ pub async fn copy_pod(
 ) -> Result<PodCopy, CopyError> {
     to.create_pod(pod).await?;
     let mut report = PodCopy::default();
-    walk(from, pod, async |path, content_type, body| {
+    let mut times = Vec::new();
+    walk(from, pod, async |meta, body| {
         report.resources += 1;
         report.bytes += body.len() as u64;
+        times.push(Write::Restamp {
+            path: meta.path.clone(),
+            modified_ms: meta.modified_ms,
+        });
         to.write(
             pod,
             Write::Put {
-                path,
-                content_type,
+                path: meta.path,
+                content_type: meta.content_type,
                 body,
                 precondition: Precondition::None,
             },
@@ -87,6 +94,11 @@ pub async fn copy_pod(
         Ok(())
     })
     .await?;
+    // Once every member is in (each moved its container's time).
+    while !times.is_empty() {
+        let rest = times.split_off(times.len().saturating_sub(500));
+        to.write(pod, Write::Batch(rest)).await?;
+    }
     let index = from.index_scan(pod, "").await?;
     report.index_entries = index.len() as u64;
     for chunk in index.chunks(500) {
@@ -120,12 +132,16 @@ pub async fn check_pod(
         what,
     };
     let mut compared = PodCopy::default();
-    walk(from, pod, async |path, content_type, body| {
+    walk(from, pod, async |source, body| {
+        let path = source.path;
         let Some((meta, copy)) = to.get(pod, &path).await? else {
             return Err(differs(&path, "missing from the copy"));
         };
-        if meta.content_type != content_type {
+        if meta.content_type != source.content_type {
             return Err(differs(&path, "media type"));
+        }
+        if meta.modified_ms != source.modified_ms {
+            return Err(differs(&path, "modification time"));
         }
         if copy != body {
             return Err(differs(&path, "bytes"));
@@ -137,7 +153,7 @@ pub async fn check_pod(
     .await?;
     // Nothing in the copy that the source does not hold.
     let mut in_copy = 0;
-    walk(to, pod, async |_, _, _| {
+    walk(to, pod, async |_, _| {
         in_copy += 1;
         Ok(())
     })

@@ -166,6 +166,13 @@ pub enum Write {
         expected: Option<Bytes>,
         value: Option<Bytes>,
     },
+    /// Sets an existing resource's last modification time and nothing else
+    /// (its version, body and container stay): a copy keeping the times of
+    /// its source (`selfdata migrate`). Listeners are not told.
+    Restamp {
+        path: ResourcePath,
+        modified_ms: i64,
+    },
     /// Several writes applied all or nothing: if one fails (its
     /// precondition, say), none of them happens and that error is returned.
     Batch(Vec<Write>),
@@ -181,7 +188,7 @@ impl Write {
             Write::Put { path, .. } | Write::PutLarge { path, .. } | Write::Modify { path, .. } => {
                 path.auxiliary_kind() == Some(AuxKind::Acl)
             }
-            Write::Index { .. } | Write::IndexIf { .. } => false,
+            Write::Index { .. } | Write::IndexIf { .. } | Write::Restamp { .. } => false,
             Write::Batch(writes) => writes.iter().any(Write::may_change_acls),
         }
     }
@@ -292,6 +299,11 @@ impl std::fmt::Debug for Write {
                 .field("key", key)
                 .field("expected_len", &expected.as_ref().map(|v| v.len()))
                 .field("len", &value.as_ref().map(|v| v.len()))
+                .finish(),
+            Write::Restamp { path, modified_ms } => f
+                .debug_struct("Restamp")
+                .field("path", path)
+                .field("modified_ms", modified_ms)
                 .finish(),
             Write::Batch(writes) => f.debug_list().entries(writes).finish(),
         }

@@ -80,6 +80,10 @@ pub(crate) enum Job {
         expected: Option<Bytes>,
         value: Option<Bytes>,
     },
+    Restamp {
+        path: ResourcePath,
+        modified_ms: i64,
+    },
     Batch(Vec<Job>),
 }
 
@@ -101,6 +105,7 @@ impl Job {
                 modify,
             },
             Write::Index { key, value } => Job::Index { key, value },
+            Write::Restamp { path, modified_ms } => Job::Restamp { path, modified_ms },
             Write::IndexIf {
                 key,
                 expected,
@@ -166,6 +171,14 @@ impl<R: Rows> Ctx<'_, R> {
                 }
                 self.rows.set_index(key, value.as_deref())?;
                 Ok(WriteOutcome::Indexed)
+            }
+            Job::Restamp { path, modified_ms } => {
+                let Some(mut meta) = self.rows.meta(path)? else {
+                    return Err(StoreError::NotFound(path.clone()));
+                };
+                self.rows.touch(path, meta.version, *modified_ms)?;
+                meta.modified_ms = *modified_ms;
+                Ok(WriteOutcome::Updated(meta))
             }
             Job::Batch(jobs) => jobs
                 .iter()

@@ -68,7 +68,7 @@ fn dump(url: &str) -> String {
 
 #[tokio::test]
 async fn the_tree_rules_hold_on_postgresql() {
-    let (_, a, _, pod) = two_servers().await;
+    let (_, a, b, pod) = two_servers().await;
     a.write(&pod, put("/a/b/c.txt", b"deep", Precondition::None))
         .await
         .unwrap();
@@ -136,6 +136,27 @@ async fn the_tree_rules_hold_on_postgresql() {
     let keys: Vec<_> = scanned.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(keys, ["energy/1", "energy/2"]);
     assert_eq!(&scanned[0].1[..], b"energy/1");
+    // A restamp sets the modification time only (a migration keeping the
+    // source's times); the other server reads it.
+    let c = ResourcePath::parse("/a/b/c.txt").unwrap();
+    let before = a.meta(&pod, &c).await.unwrap().unwrap();
+    let parent = a.meta(&pod, &c.parent().unwrap()).await.unwrap().unwrap();
+    a.write(
+        &pod,
+        Write::Restamp {
+            path: c.clone(),
+            modified_ms: 1_600_000_000_000,
+        },
+    )
+    .await
+    .unwrap();
+    let after = b.meta(&pod, &c).await.unwrap().unwrap();
+    assert_eq!(after.modified_ms, 1_600_000_000_000);
+    assert_eq!((after.version, after.size), (before.version, before.size));
+    assert_eq!(
+        b.meta(&pod, &c.parent().unwrap()).await.unwrap().unwrap(),
+        parent
+    );
 }
 
 #[tokio::test]

@@ -566,3 +566,55 @@ async fn committed_changes_are_told_with_the_versions_a_client_sees() {
     let told = changes.recv().await.unwrap();
     assert_eq!(heard(&told), [("/y.txt".to_owned(), Created)]);
 }
+
+#[tokio::test]
+async fn a_restamp_sets_only_the_modification_time_and_survives_reopening() {
+    let (dir, store, pod) = new_pod().await;
+    store
+        .write(&pod, put("/a/b.txt", b"hello", Precondition::None))
+        .await
+        .unwrap();
+    let path = ResourcePath::parse("/a/b.txt").unwrap();
+    let parent = ResourcePath::parse("/a/").unwrap();
+    let before = store.meta(&pod, &path).await.unwrap().unwrap();
+    let parent_before = store.meta(&pod, &parent).await.unwrap().unwrap();
+    let when = 1_600_000_000_000; // 13 September 2020
+    let outcome = store
+        .write(
+            &pod,
+            Write::Restamp {
+                path: path.clone(),
+                modified_ms: when,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(outcome, WriteOutcome::Updated(ref m) if m.modified_ms == when));
+    // The version (the ETag), the body and the container stay as they were.
+    let after = store.meta(&pod, &path).await.unwrap().unwrap();
+    assert_eq!(after.modified_ms, when);
+    assert_eq!((after.version, after.size), (before.version, before.size));
+    assert_eq!(
+        store.meta(&pod, &parent).await.unwrap().unwrap(),
+        parent_before
+    );
+    // Nothing to restamp: told, not made.
+    assert!(matches!(
+        store
+            .write(
+                &pod,
+                Write::Restamp {
+                    path: ResourcePath::parse("/nothing.txt").unwrap(),
+                    modified_ms: when,
+                },
+            )
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    drop(store);
+    let store = SqliteBackend::open(dir.path()).unwrap();
+    assert_eq!(
+        store.meta(&pod, &path).await.unwrap().unwrap().modified_ms,
+        when
+    );
+}

@@ -27,6 +27,9 @@ fn selfdata(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// 13 September 2020, 12:26:40 UTC.
+const LONG_AGO: i64 = 1_600_000_000_000;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_installation_goes_to_postgresql_and_back_resource_by_resource() {
     let dir = tempfile::tempdir().unwrap();
@@ -37,6 +40,17 @@ async fn the_demo_installation_goes_to_postgresql_and_back_resource_by_resource(
         options.today = Some(jiff::civil::date(2026, 10, 15));
         let app = App::open(options).await.unwrap();
         app.demo("demo@selfdata.local", "a long demo password", &demo, 1)
+            .await
+            .unwrap();
+        // A resource last changed long ago: the copies keep its time.
+        app.store
+            .write(
+                &demo,
+                selfdata_store::Write::Restamp {
+                    path: selfdata_store::ResourcePath::parse("/profile/card").unwrap(),
+                    modified_ms: LONG_AGO,
+                },
+            )
             .await
             .unwrap();
         let second = PodName::parse("second").unwrap();
@@ -90,6 +104,10 @@ async fn the_demo_installation_goes_to_postgresql_and_back_resource_by_resource(
     }
     // The check does see a difference: one byte changed in the copy.
     let changed = selfdata_store::ResourcePath::parse("/profile/card").unwrap();
+    assert_eq!(
+        to.meta(&demo, &changed).await.unwrap().unwrap().modified_ms,
+        LONG_AGO
+    );
     let (meta, mut body) = to
         .get(&demo, &changed)
         .await
@@ -97,19 +115,35 @@ async fn the_demo_installation_goes_to_postgresql_and_back_resource_by_resource(
         .map(|(m, b)| (m, b.to_vec()))
         .unwrap();
     body.push(b'\n');
+    let folder = changed.parent().unwrap();
+    let folder_time = to.meta(&demo, &folder).await.unwrap().unwrap().modified_ms;
     to.write(
         &demo,
-        selfdata_store::Write::Put {
-            path: changed,
-            content_type: meta.content_type,
-            body: body.into(),
-            precondition: selfdata_store::Precondition::None,
-        },
+        selfdata_store::Write::Batch(vec![
+            selfdata_store::Write::Put {
+                path: changed.clone(),
+                content_type: meta.content_type,
+                body: body.into(),
+                precondition: selfdata_store::Precondition::None,
+            },
+            // The times put back: only the bytes differ.
+            selfdata_store::Write::Restamp {
+                path: changed,
+                modified_ms: LONG_AGO,
+            },
+            selfdata_store::Write::Restamp {
+                path: folder,
+                modified_ms: folder_time,
+            },
+        ]),
     )
     .await
     .unwrap();
     let differs = check_pod(&from, &to, &demo).await.unwrap_err().to_string();
-    assert!(differs.contains("/profile/card"), "{differs}");
+    assert!(
+        differs.contains("/profile/card") && differs.contains("bytes"),
+        "{differs}"
+    );
     let erased = from.erased_pods().await.unwrap();
     assert_eq!(erased.len(), 1, "{erased:?}");
     assert_eq!(to.erased_pods().await.unwrap(), erased);

@@ -88,6 +88,7 @@ fn check_room(db: &PodDb, len: u64) -> Result<(), StoreError> {
 pub(super) fn may_grow(write: &Write) -> bool {
     match write {
         Write::Delete { .. }
+        | Write::Restamp { .. }
         | Write::Index { value: None, .. }
         | Write::IndexIf { value: None, .. } => false,
         Write::Batch(writes) => writes.iter().any(may_grow),
