@@ -18,12 +18,10 @@
 //! what the holder says when something fails is shown as it came, in
 //! English.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
-use parking_lot::Mutex;
 use selfdata_connect::{
     AdictConfig, ConnectClient, ConnectError, ConnectionState, Connector, DataConnectConfig,
     Endpoint, Sink, SinkError, Window,
@@ -41,6 +39,9 @@ pub use pages::routes;
 
 /// How long a consent on Enedis's page may take before its `state` is forgotten.
 const CONSENT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// Where an Enedis consent under way is kept, by its `state`: in the
+/// resident's pod, so that Enedis may send them back to any server.
+const CONSENT_PREFIX: &str = "connect/consent/";
 /// The status page.
 const STATUS: &str = "/app/energy/connect";
 
@@ -486,8 +487,6 @@ pub struct Connectors {
     pub enedis: Option<Arc<Holder<DataConnectConfig>>>,
     pub grdf: Option<Arc<Holder<AdictConfig>>>,
     pub pull_hour: u8,
-    /// Enedis consents under way: `state` → (account, pod, started).
-    pending: Mutex<HashMap<String, (i64, PodName, Instant)>>,
 }
 
 impl Connectors {
@@ -502,7 +501,6 @@ impl Connectors {
                 None => None,
             },
             pull_hour: settings.pull_hour.min(23),
-            pending: Mutex::new(HashMap::new()),
         })
     }
 

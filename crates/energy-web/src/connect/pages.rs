@@ -3,7 +3,6 @@
 //! "update now" and "disconnect" (CSRF-checked forms).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use askama::Template;
 use axum::Router;
@@ -13,10 +12,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use selfdata_connect::{Callback, ConnectionState, Connector};
 use selfdata_site::{Chrome, CsrfForm, Resident, fill, page};
-use selfdata_store::PodName;
+use selfdata_store::{PodName, Write};
 
 use super::words::ConnectWords;
-use super::{CONSENT_TIMEOUT, Holder, HolderKind, PullStatus, STATUS};
+use super::{CONSENT_PREFIX, CONSENT_TIMEOUT, Holder, HolderKind, PullStatus, STATUS};
 use crate::EnergyApp;
 
 /// The connectors' routes.
@@ -263,10 +262,28 @@ async fn enedis_start(
     };
     let (account, pod) = (me.account.id, me.pod);
     let state = hex::encode(rand::random::<[u8; 16]>());
-    {
-        let mut pending = services.connectors.pending.lock();
-        pending.retain(|_, (_, _, at)| at.elapsed() < CONSENT_TIMEOUT);
-        pending.insert(state.clone(), (account, pod, Instant::now()));
+    let store = &services.ctx.store;
+    let now = jiff::Timestamp::now().as_millisecond();
+    // Consents the resident never came back from go.
+    let mut writes: Vec<Write> = store
+        .index_scan(&pod, CONSENT_PREFIX)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, value)| PendingConsent::read(value).is_none_or(|c| c.expired(now)))
+        .map(|(key, _)| Write::Index { key, value: None })
+        .collect();
+    let pending = PendingConsent {
+        account,
+        started_ms: now,
+    };
+    writes.push(Write::Index {
+        key: format!("{CONSENT_PREFIX}{state}"),
+        value: Some(serde_json::to_vec(&pending).unwrap_or_default().into()),
+    });
+    if let Err(e) = store.write(&pod, Write::Batch(writes)).await {
+        tracing::error!(error = %e, "could not keep an Enedis consent under way");
+        return message(chrome, StatusCode::SERVICE_UNAVAILABLE, |w| w.not_saved);
     }
     Redirect::to(&selfdata_connect::authorize_url(
         &enedis.config,
@@ -274,6 +291,26 @@ async fn enedis_start(
         "P3Y",
     ))
     .into_response()
+}
+
+/// An Enedis consent under way, kept in the pod under [`CONSENT_PREFIX`]
+/// and its `state`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PendingConsent {
+    /// Who started it.
+    account: i64,
+    /// When, in milliseconds since the epoch (UTC).
+    started_ms: i64,
+}
+
+impl PendingConsent {
+    fn read(value: &[u8]) -> Option<Self> {
+        serde_json::from_slice(value).ok()
+    }
+
+    fn expired(&self, now_ms: i64) -> bool {
+        now_ms.saturating_sub(self.started_ms) > CONSENT_TIMEOUT.as_millis() as i64
+    }
 }
 
 /// Records the consent of a newly connected meter.
@@ -316,11 +353,35 @@ async fn enedis_callback(
             );
         }
     };
-    let pending = services.connectors.pending.lock().remove(&callback.state);
-    let Some((owner, pod, at)) = pending else {
+    // The consent under way, in the signed-in resident's own pod (a
+    // `state` started by anyone else is not there), taken once: of two
+    // callbacks with one `state`, on any servers, one goes on.
+    let pod = me.pod;
+    let store = &services.ctx.store;
+    let well_formed =
+        callback.state.len() == 32 && callback.state.bytes().all(|b| b.is_ascii_hexdigit());
+    let key = format!("{CONSENT_PREFIX}{}", callback.state);
+    let kept = match well_formed {
+        true => store.index_get(&pod, &key).await.ok().flatten(),
+        false => None,
+    };
+    let Some((pending, kept)) = kept.and_then(|v| Some((PendingConsent::read(&v)?, v))) else {
         return message(chrome, StatusCode::BAD_REQUEST, |w| w.not_yours);
     };
-    if owner != account || at.elapsed() > CONSENT_TIMEOUT {
+    let taken = store
+        .write(
+            &pod,
+            Write::IndexIf {
+                key,
+                expected: Some(kept),
+                value: None,
+            },
+        )
+        .await;
+    if taken.is_err() {
+        return message(chrome, StatusCode::BAD_REQUEST, |w| w.not_yours);
+    }
+    if pending.account != account || pending.expired(jiff::Timestamp::now().as_millisecond()) {
         return message(chrome, StatusCode::BAD_REQUEST, |w| w.other_session);
     }
     let tokens =

@@ -441,6 +441,62 @@ async fn a_meter_pulled_on_one_server_is_shown_paused_and_withdrawn_from_the_oth
 }
 
 #[tokio::test]
+async fn an_enedis_consent_started_on_one_server_is_finished_on_the_other_once_and_only_by_its_resident()
+ {
+    use selfdata_connect::standin::{self, StandInOptions};
+    let standin = standin::spawn(StandInOptions::default()).await.unwrap();
+    let settings = PgSettings::new(selfdata_store::postgres::testing::fresh_database());
+    let master = MasterKey::random();
+    let a = Server::start_with(|o| {
+        o.database = Some(settings);
+        o.master_key = Some(master);
+        let config = standin.config(&format!("{}/energy/connect/enedis/callback", o.base_url));
+        o.enedis = Some(config);
+    })
+    .await;
+    let b = another(&a).await;
+    for (email, pod) in [("dora@example.org", "dora"), ("eve@example.org", "eve")] {
+        a.app
+            .idp
+            .create_account(
+                email,
+                "a-password-of-12",
+                &selfdata_store::PodName::parse(pod).unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+    let dora_a = a.sign_in("dora@example.org", "a-password-of-12").await;
+    let dora_b = dora_a.at(&format!("http://{}", b.addr));
+
+    // Started on server a; Enedis sends her back, and the load balancer
+    // hands the callback to server b.
+    let consent = dora_a.response("/app/energy/connect/enedis").await;
+    let consent = consent.headers()["location"].to_str().unwrap().to_owned();
+    let r = a.client.get(&consent).send().await.unwrap();
+    let back = r.headers()["location"].to_str().unwrap().to_owned();
+    let moved = a.client.get(&back).send().await.unwrap();
+    let callback = moved.headers()["location"].to_str().unwrap().to_owned();
+    // Another resident presenting her callback, on either server: refused,
+    // and it stays hers.
+    let eve_a = a.sign_in("eve@example.org", "a-password-of-12").await;
+    let eve_b = eve_a.at(&format!("http://{}", b.addr));
+    for eve in [eve_b, eve_a] {
+        let r = eve.get(&callback).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+    }
+    let r = dora_b.response(&callback).await;
+    assert_eq!(r.status(), 303, "the callback on the other server");
+    let page = dora_a.get("/app/energy/connect").await.body;
+    assert!(page.contains("16401220101758"), "connected: {page}");
+    // The same answer again, on either server: refused.
+    for dora in [&dora_a, &dora_b] {
+        let r = dora.get(&callback).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+    }
+}
+
+#[tokio::test]
 async fn an_upload_on_one_server_is_followed_to_its_end_on_the_other() {
     let (a, b) = two_servers().await;
     let pod = selfdata_store::PodName::parse("ines").unwrap();
