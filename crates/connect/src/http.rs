@@ -1,10 +1,13 @@
 //! The HTTP side of every connector: one [`ConnectClient`] per holder and
 //! application (the holder's rate limit is per application, not per
-//! resident), a sliding-window rate limiter, sending with retries and
-//! backoff (honouring `Retry-After`), and the application's own token when
-//! the holder gives one per application (client credentials).
+//! resident), a sliding-window rate limiter, and, when several servers are
+//! the application, a pace they share ([`SharedCounts`]); sending with
+//! retries and backoff (honouring `Retry-After`), and the application's own
+//! token when the holder gives one per application (client credentials).
 
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -22,6 +25,62 @@ use crate::oauth::Tokens;
 /// as the holder counts them.
 const LIMITER_MARGIN: Duration = Duration::from_millis(100);
 
+/// Counters every server of the installation shares (the host directory's
+/// fixed-window counters): the holder's rate limit is per application, and
+/// when several servers run, the application is all of them.
+pub trait SharedCounts: Send + Sync {
+    /// Counts one under `key` in the fixed window of `window_ms` that holds
+    /// `at_ms` (milliseconds since the epoch), for every server; returns
+    /// the count of that window, this one included.
+    fn count<'a>(
+        &'a self,
+        key: &'a str,
+        window_ms: i64,
+        at_ms: i64,
+    ) -> Pin<Box<dyn Future<Output = Result<u64, String>> + Send + 'a>>;
+}
+
+/// The pace several servers share: the second is cut into `max` slots of
+/// (1 s + margin) / `max`, a request takes a slot no server counted yet and
+/// is sent at its start, so any second holds at most `max` requests of
+/// all servers together.
+#[derive(Clone)]
+struct SharedPace {
+    counts: Arc<dyn SharedCounts>,
+    key: String,
+    slot_ms: i64,
+}
+
+impl SharedPace {
+    async fn acquire(&self) {
+        let now = now_ms();
+        // The next slot's start: a request is sent at its slot's start, so
+        // that slots `max` apart are a whole window apart.
+        let mut at = now - now.rem_euclid(self.slot_ms) + self.slot_ms;
+        loop {
+            match self.counts.count(&self.key, self.slot_ms, at).await {
+                Ok(1) => break,
+                Ok(_) => at += self.slot_ms,
+                Err(e) => {
+                    // The servers' own limiters still hold each to the limit.
+                    tracing::warn!(error = %e, "the shared pace is out of reach; pacing alone");
+                    return;
+                }
+            }
+        }
+        let wait = at - now_ms();
+        if wait > 0 {
+            tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// The HTTP client, the rate limiter and the retry policy shared by every
 /// connection of the application to one holder, and the application's
 /// token when the holder gives one per application. Cheap to clone; clones
@@ -30,6 +89,7 @@ const LIMITER_MARGIN: Duration = Duration::from_millis(100);
 pub struct ConnectClient {
     http: reqwest::Client,
     limiter: Arc<RateLimiter>,
+    shared: Option<SharedPace>,
     retry: RetryPolicy,
     app_token: Arc<std::sync::Mutex<Option<Tokens>>>,
 }
@@ -63,9 +123,23 @@ impl ConnectClient {
         Ok(Self {
             http,
             limiter: Arc::new(RateLimiter::new(politeness.max_requests_per_second)),
+            shared: None,
             retry: politeness.retry.clone(),
             app_token: Arc::default(),
         })
+    }
+
+    /// Paces this client's requests together with every other server's
+    /// client counting under `key` in `counts` (the same holder and
+    /// application), at the rate this client was made with.
+    pub fn pace_with(mut self, counts: Arc<dyn SharedCounts>, key: &str) -> Self {
+        let window = (Duration::from_secs(1) + LIMITER_MARGIN).as_millis() as i64;
+        self.shared = Some(SharedPace {
+            counts,
+            key: key.to_owned(),
+            slot_ms: (window / self.limiter.max as i64).max(1),
+        });
+        self
     }
 
     /// The application's token, when one was obtained.
@@ -100,6 +174,9 @@ impl ConnectClient {
         loop {
             attempt += 1;
             self.limiter.acquire().await;
+            if let Some(shared) = &self.shared {
+                shared.acquire().await;
+            }
             let (failure, retry_after) = match build(&self.http).send().await {
                 Err(e) => (error_chain(&e), None),
                 Ok(response) => {

@@ -43,7 +43,7 @@ pub use connector::{Connector, Reading, TokenOwner};
 pub use enedis::BEFORE_ACTIVATION_CODE;
 pub use error::{ConnectError, SinkError};
 pub use grdf::is_pce;
-pub use http::ConnectClient;
+pub use http::{ConnectClient, SharedCounts};
 pub use oauth::{
     Callback, Tokens, authorize_url, exchange_code, is_usage_point_id, refresh_tokens,
 };

@@ -64,7 +64,12 @@ impl EnergyService {
             ctx.base_url(),
             &ctx.pipeline,
         ));
-        let connectors = connect::Connectors::new(connect)?;
+        // Several servers may share the store: they pace each holder together.
+        let shared = ctx.store.is_shared().then(|| {
+            Arc::new(connect::DirectoryCounts(ctx.directory().clone()))
+                as Arc<dyn selfdata_connect::SharedCounts>
+        });
+        let connectors = connect::Connectors::new(connect, shared)?;
         Ok(Self(Arc::new(EnergyApp {
             ctx,
             energy,

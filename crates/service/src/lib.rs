@@ -48,8 +48,9 @@ use selfdata_store::{Backend, Directory, PodName};
 pub struct Context {
     pub solid: AppState,
     pub store: Arc<dyn Backend>,
-    /// The host directory, where [`Context::record_operator_action`] writes.
-    operator_log: Arc<dyn Directory>,
+    /// The host directory: where [`Context::record_operator_action`]
+    /// writes, and the counters every server shares.
+    directory: Arc<dyn Directory>,
     pub pipeline: Arc<Pipeline>,
     pub jobs: jobs::Jobs,
     /// A fixed "today" (tests, demos); the real date when `None`.
@@ -66,14 +67,14 @@ impl Context {
     pub fn new(
         solid: AppState,
         store: Arc<dyn Backend>,
-        operator_log: Arc<dyn Directory>,
+        directory: Arc<dyn Directory>,
         pipeline: Arc<Pipeline>,
         fixed_today: Option<jiff::civil::Date>,
     ) -> Self {
         Self {
             solid,
             store,
-            operator_log,
+            directory,
             pipeline,
             jobs: jobs::Jobs::default(),
             fixed_today,
@@ -92,10 +93,16 @@ impl Context {
         &self,
         action: &selfdata_store::directory::OperatorAction,
     ) -> Result<(), selfdata_store::StoreError> {
-        self.operator_log
+        self.directory
             .record_operator_action(action)
             .await
             .map(|_| ())
+    }
+
+    /// The host directory (accounts, sessions, the counters every server
+    /// sharing the store shares).
+    pub fn directory(&self) -> &Arc<dyn Directory> {
+        &self.directory
     }
 
     /// This server's public base URL, without a trailing slash.

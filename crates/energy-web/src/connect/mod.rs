@@ -24,7 +24,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use selfdata_connect::{
     AdictConfig, ConnectClient, ConnectError, ConnectionState, Connector, DataConnectConfig,
-    Endpoint, Sink, SinkError, Window,
+    Endpoint, SharedCounts, Sink, SinkError, Window,
 };
 use selfdata_consent::Party;
 use selfdata_store::{Backend, PodName, StoreError, Write};
@@ -153,10 +153,20 @@ impl<C> std::fmt::Debug for Holder<C> {
 }
 
 impl<C: Connector + 'static> Holder<C> {
-    pub fn new(kind: HolderKind, config: C) -> Result<Self, ConnectError> {
+    /// The holder's connector; with `shared` (several servers), its
+    /// requests paced together with every other server's.
+    pub fn new(
+        kind: HolderKind,
+        config: C,
+        shared: Option<Arc<dyn SharedCounts>>,
+    ) -> Result<Self, ConnectError> {
+        let mut client = ConnectClient::new(config.politeness())?;
+        if let Some(counts) = shared {
+            client = client.pace_with(counts, &format!("holder-pace/{}", kind.slug()));
+        }
         Ok(Self {
             kind,
-            client: ConnectClient::new(config.politeness())?,
+            client,
             config,
         })
     }
@@ -490,14 +500,24 @@ pub struct Connectors {
 }
 
 impl Connectors {
-    pub fn new(settings: ConnectSettings) -> Result<Self, ConnectError> {
+    /// The connectors the operator configured; `shared`: the counters of
+    /// the servers sharing the store, when there may be several (a
+    /// holder's rate limit is for all of them together).
+    pub fn new(
+        settings: ConnectSettings,
+        shared: Option<Arc<dyn SharedCounts>>,
+    ) -> Result<Self, ConnectError> {
         Ok(Self {
             enedis: match settings.enedis {
-                Some(c) => Some(Arc::new(Holder::new(HolderKind::Enedis, c)?)),
+                Some(c) => Some(Arc::new(Holder::new(
+                    HolderKind::Enedis,
+                    c,
+                    shared.clone(),
+                )?)),
                 None => None,
             },
             grdf: match settings.grdf {
-                Some(c) => Some(Arc::new(Holder::new(HolderKind::Grdf, c)?)),
+                Some(c) => Some(Arc::new(Holder::new(HolderKind::Grdf, c, shared)?)),
                 None => None,
             },
             pull_hour: settings.pull_hour.min(23),
@@ -523,6 +543,25 @@ impl Connectors {
 
     fn any(&self) -> bool {
         self.enedis.is_some() || self.grdf.is_some()
+    }
+}
+
+/// The host directory's fixed-window counters, as the holders' shared pace.
+pub struct DirectoryCounts(pub Arc<dyn selfdata_store::Directory>);
+
+impl SharedCounts for DirectoryCounts {
+    fn count<'a>(
+        &'a self,
+        key: &'a str,
+        window_ms: i64,
+        at_ms: i64,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u64, String>> + Send + 'a>> {
+        Box::pin(async move {
+            self.0
+                .count_attempt("holder-pace", key, window_ms, at_ms)
+                .await
+                .map_err(|e| e.to_string())
+        })
     }
 }
 

@@ -496,6 +496,71 @@ async fn an_enedis_consent_started_on_one_server_is_finished_on_the_other_once_a
     }
 }
 
+/// Follows Enedis's consent page for `resident` (signed in on a server
+/// whose client is `client`): the callback address Enedis sends them to.
+async fn enedis_consent(resident: &Browser, client: &reqwest::Client) -> String {
+    let consent = resident.response("/app/energy/connect/enedis").await;
+    let consent = consent.headers()["location"].to_str().unwrap().to_owned();
+    let r = client.get(&consent).send().await.unwrap();
+    let back = r.headers()["location"].to_str().unwrap().to_owned();
+    let moved = client.get(&back).send().await.unwrap();
+    moved.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn two_servers_pulling_two_meters_at_once_keep_to_the_holders_rate_together() {
+    use selfdata_connect::standin::{self, StandInOptions};
+    let standin = standin::spawn(StandInOptions::default()).await.unwrap();
+    let settings = PgSettings::new(selfdata_store::postgres::testing::fresh_database());
+    let master = MasterKey::random();
+    let a = Server::start_with(|o| {
+        o.database = Some(settings);
+        o.master_key = Some(master);
+        let mut config = standin.config(&format!("{}/energy/connect/enedis/callback", o.base_url));
+        // The holder's limit, for the application: every server together.
+        config.politeness.max_requests_per_second = 5;
+        o.enedis = Some(config);
+    })
+    .await;
+    let b = another(&a).await;
+    for (email, pod) in [("fred@example.org", "fred"), ("gina@example.org", "gina")] {
+        a.app
+            .idp
+            .create_account(
+                email,
+                "a-password-of-12",
+                &selfdata_store::PodName::parse(pod).unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+    let fred = a.sign_in("fred@example.org", "a-password-of-12").await;
+    let gina = a
+        .sign_in("gina@example.org", "a-password-of-12")
+        .await
+        .at(&format!("http://{}", b.addr));
+    let (fred_back, gina_back) = (
+        enedis_consent(&fred, &a.client).await,
+        enedis_consent(&gina, &a.client).await,
+    );
+    // Fred's meter is pulled by server a, Gina's by server b, at once.
+    let (f, g) = tokio::join!(fred.response(&fred_back), gina.response(&gina_back));
+    assert_eq!((f.status().as_u16(), g.status().as_u16()), (303, 303));
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    for (who, resident) in [("fred", &fred), ("gina", &gina)] {
+        let body = resident.get("/app/energy/connect").await.body;
+        assert!(
+            body.contains("<progress"),
+            "{who}'s pull is under way: {body}"
+        );
+    }
+    assert!(
+        standin.max_requests_in_any_second() <= 5,
+        "the holder got {} requests in one second from the two servers",
+        standin.max_requests_in_any_second()
+    );
+}
+
 #[tokio::test]
 async fn an_upload_on_one_server_is_followed_to_its_end_on_the_other() {
     let (a, b) = two_servers().await;
