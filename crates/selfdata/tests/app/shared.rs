@@ -352,40 +352,64 @@ async fn imports_into_one_pod_on_two_servers_at_once_lose_no_reading() {
     }
 }
 
-#[tokio::test]
-async fn a_meter_pulled_on_one_server_is_shown_paused_and_withdrawn_from_the_other() {
+/// A stand-in Enedis (5 requests a second at most) and two servers on one
+/// database connected to it, pacing themselves at 5 requests a second.
+async fn two_servers_with_enedis() -> (selfdata_connect::standin::StandIn, Server, Other) {
     use selfdata_connect::standin::{self, StandInOptions};
     let standin = standin::spawn(StandInOptions::default()).await.unwrap();
     let settings = PgSettings::new(selfdata_store::postgres::testing::fresh_database());
     let master = MasterKey::random();
-    let standin_url = standin.base_url.clone();
     let a = Server::start_with(|o| {
         o.database = Some(settings);
         o.master_key = Some(master);
         let mut config = standin.config(&format!("{}/energy/connect/enedis/callback", o.base_url));
-        // Slow enough for the pull to be under way for a while.
+        // The holder's limit, for the application (every server together);
+        // slow enough for a pull to be under way for a while.
         config.politeness.max_requests_per_second = 5;
         o.enedis = Some(config);
     })
     .await;
     let b = another(&a).await;
+    (standin, a, b)
+}
+
+/// Residents made through server `a`, each `name@example.org` with the pod
+/// `name` and the password `a-password-of-12`.
+async fn residents(a: &Server, names: &[&str]) {
+    for name in names {
+        a.app
+            .idp
+            .create_account(
+                &format!("{name}@example.org"),
+                "a-password-of-12",
+                &selfdata_store::PodName::parse(name).unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// Follows Enedis's consent page for `resident` (signed in on a server
+/// whose client is `client`): the callback address Enedis sends them to.
+async fn enedis_consent(resident: &Browser, client: &reqwest::Client) -> String {
+    let consent = resident.response("/app/energy/connect/enedis").await;
+    let consent = consent.headers()["location"].to_str().unwrap().to_owned();
+    let r = client.get(&consent).send().await.unwrap();
+    let back = r.headers()["location"].to_str().unwrap().to_owned();
+    let moved = client.get(&back).send().await.unwrap();
+    moved.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_meter_pulled_on_one_server_is_shown_paused_and_withdrawn_from_the_other() {
+    let (standin, a, b) = two_servers_with_enedis().await;
+    residents(&a, &["carol"]).await;
     let pod = selfdata_store::PodName::parse("carol").unwrap();
-    a.app
-        .idp
-        .create_account("carol@example.org", "carol-password-1", &pod)
-        .await
-        .unwrap();
-    let on_a = a.sign_in("carol@example.org", "carol-password-1").await;
+    let on_a = a.sign_in("carol@example.org", "a-password-of-12").await;
     let on_b = on_a.at(&format!("http://{}", b.addr));
 
     // Connected through server a: its pull runs there.
-    let consent = on_a.response("/app/energy/connect/enedis").await;
-    let consent = consent.headers()["location"].to_str().unwrap().to_owned();
-    assert!(consent.starts_with(&standin_url));
-    let r = a.client.get(&consent).send().await.unwrap();
-    let back = r.headers()["location"].to_str().unwrap().to_owned();
-    let moved = a.client.get(&back).send().await.unwrap();
-    let callback = moved.headers()["location"].to_str().unwrap().to_owned();
+    let callback = enedis_consent(&on_a, &a.client).await;
     assert_eq!(on_a.response(&callback).await.status(), 303);
 
     // Server b shows its progress, and "update now" there starts no second
@@ -443,40 +467,14 @@ async fn a_meter_pulled_on_one_server_is_shown_paused_and_withdrawn_from_the_oth
 #[tokio::test]
 async fn an_enedis_consent_started_on_one_server_is_finished_on_the_other_once_and_only_by_its_resident()
  {
-    use selfdata_connect::standin::{self, StandInOptions};
-    let standin = standin::spawn(StandInOptions::default()).await.unwrap();
-    let settings = PgSettings::new(selfdata_store::postgres::testing::fresh_database());
-    let master = MasterKey::random();
-    let a = Server::start_with(|o| {
-        o.database = Some(settings);
-        o.master_key = Some(master);
-        let config = standin.config(&format!("{}/energy/connect/enedis/callback", o.base_url));
-        o.enedis = Some(config);
-    })
-    .await;
-    let b = another(&a).await;
-    for (email, pod) in [("dora@example.org", "dora"), ("eve@example.org", "eve")] {
-        a.app
-            .idp
-            .create_account(
-                email,
-                "a-password-of-12",
-                &selfdata_store::PodName::parse(pod).unwrap(),
-            )
-            .await
-            .unwrap();
-    }
+    let (_standin, a, b) = two_servers_with_enedis().await;
+    residents(&a, &["dora", "eve"]).await;
     let dora_a = a.sign_in("dora@example.org", "a-password-of-12").await;
     let dora_b = dora_a.at(&format!("http://{}", b.addr));
 
     // Started on server a; Enedis sends her back, and the load balancer
     // hands the callback to server b.
-    let consent = dora_a.response("/app/energy/connect/enedis").await;
-    let consent = consent.headers()["location"].to_str().unwrap().to_owned();
-    let r = a.client.get(&consent).send().await.unwrap();
-    let back = r.headers()["location"].to_str().unwrap().to_owned();
-    let moved = a.client.get(&back).send().await.unwrap();
-    let callback = moved.headers()["location"].to_str().unwrap().to_owned();
+    let callback = enedis_consent(&dora_a, &a.client).await;
     // Another resident presenting her callback, on either server: refused,
     // and it stays hers.
     let eve_a = a.sign_in("eve@example.org", "a-password-of-12").await;
@@ -496,44 +494,10 @@ async fn an_enedis_consent_started_on_one_server_is_finished_on_the_other_once_a
     }
 }
 
-/// Follows Enedis's consent page for `resident` (signed in on a server
-/// whose client is `client`): the callback address Enedis sends them to.
-async fn enedis_consent(resident: &Browser, client: &reqwest::Client) -> String {
-    let consent = resident.response("/app/energy/connect/enedis").await;
-    let consent = consent.headers()["location"].to_str().unwrap().to_owned();
-    let r = client.get(&consent).send().await.unwrap();
-    let back = r.headers()["location"].to_str().unwrap().to_owned();
-    let moved = client.get(&back).send().await.unwrap();
-    moved.headers()["location"].to_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn two_servers_pulling_two_meters_at_once_keep_to_the_holders_rate_together() {
-    use selfdata_connect::standin::{self, StandInOptions};
-    let standin = standin::spawn(StandInOptions::default()).await.unwrap();
-    let settings = PgSettings::new(selfdata_store::postgres::testing::fresh_database());
-    let master = MasterKey::random();
-    let a = Server::start_with(|o| {
-        o.database = Some(settings);
-        o.master_key = Some(master);
-        let mut config = standin.config(&format!("{}/energy/connect/enedis/callback", o.base_url));
-        // The holder's limit, for the application: every server together.
-        config.politeness.max_requests_per_second = 5;
-        o.enedis = Some(config);
-    })
-    .await;
-    let b = another(&a).await;
-    for (email, pod) in [("fred@example.org", "fred"), ("gina@example.org", "gina")] {
-        a.app
-            .idp
-            .create_account(
-                email,
-                "a-password-of-12",
-                &selfdata_store::PodName::parse(pod).unwrap(),
-            )
-            .await
-            .unwrap();
-    }
+    let (standin, a, b) = two_servers_with_enedis().await;
+    residents(&a, &["fred", "gina"]).await;
     let fred = a.sign_in("fred@example.org", "a-password-of-12").await;
     let gina = a
         .sign_in("gina@example.org", "a-password-of-12")
