@@ -77,10 +77,7 @@ pub async fn copy_pod(
     walk(from, pod, async |meta, body| {
         report.resources += 1;
         report.bytes += body.len() as u64;
-        times.push(Write::Restamp {
-            path: meta.path.clone(),
-            modified_ms: meta.modified_ms,
-        });
+        times.push((meta.path.clone(), meta.modified_ms));
         to.write(
             pod,
             Write::Put {
@@ -95,9 +92,15 @@ pub async fn copy_pod(
     })
     .await?;
     // Once every member is in (each moved its container's time).
-    while !times.is_empty() {
-        let rest = times.split_off(times.len().saturating_sub(500));
-        to.write(pod, Write::Batch(rest)).await?;
+    for chunk in times.chunks(500) {
+        let writes = chunk
+            .iter()
+            .map(|(path, modified_ms)| Write::Restamp {
+                path: path.clone(),
+                modified_ms: *modified_ms,
+            })
+            .collect();
+        to.write(pod, Write::Batch(writes)).await?;
     }
     let index = from.index_scan(pod, "").await?;
     report.index_entries = index.len() as u64;

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use selfdata_connect::{Callback, ConnectionState, Connector};
 use selfdata_site::{Chrome, CsrfForm, Resident, fill, page};
-use selfdata_store::{PodName, Write};
+use selfdata_store::{PodName, StoreError, Write};
 
 use super::words::ConnectWords;
 use super::{CONSENT_PREFIX, CONSENT_TIMEOUT, Holder, HolderKind, PullStatus, STATUS};
@@ -358,28 +358,38 @@ async fn enedis_callback(
     // callbacks with one `state`, on any servers, one goes on.
     let pod = me.pod;
     let store = &services.ctx.store;
+    let unavailable = |e: StoreError| {
+        tracing::error!(error = %e, "could not read an Enedis consent under way");
+        message(chrome.clone(), StatusCode::SERVICE_UNAVAILABLE, |w| {
+            w.not_saved
+        })
+    };
     let well_formed =
         callback.state.len() == 32 && callback.state.bytes().all(|b| b.is_ascii_hexdigit());
     let key = format!("{CONSENT_PREFIX}{}", callback.state);
-    let kept = match well_formed {
-        true => store.index_get(&pod, &key).await.ok().flatten(),
-        false => None,
+    let kept = if well_formed {
+        match store.index_get(&pod, &key).await {
+            Ok(kept) => kept,
+            Err(e) => return unavailable(e),
+        }
+    } else {
+        None
     };
-    let Some((pending, kept)) = kept.and_then(|v| Some((PendingConsent::read(&v)?, v))) else {
+    let Some((kept, pending)) = kept.and_then(|v| PendingConsent::read(&v).map(|p| (v, p))) else {
         return message(chrome, StatusCode::BAD_REQUEST, |w| w.not_yours);
     };
-    let taken = store
-        .write(
-            &pod,
-            Write::IndexIf {
-                key,
-                expected: Some(kept),
-                value: None,
-            },
-        )
-        .await;
-    if taken.is_err() {
-        return message(chrome, StatusCode::BAD_REQUEST, |w| w.not_yours);
+    let taken = Write::IndexIf {
+        key,
+        expected: Some(kept),
+        value: None,
+    };
+    match store.write(&pod, taken).await {
+        Ok(_) => {}
+        // Another callback with this `state` took it first.
+        Err(StoreError::PreconditionFailed) => {
+            return message(chrome, StatusCode::BAD_REQUEST, |w| w.not_yours);
+        }
+        Err(e) => return unavailable(e),
     }
     if pending.account != account || pending.expired(jiff::Timestamp::now().as_millisecond()) {
         return message(chrome, StatusCode::BAD_REQUEST, |w| w.other_session);
